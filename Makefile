@@ -1,0 +1,46 @@
+# kafkaproto: every install step lives here, so a fresh clone on a fresh machine needs only `make`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The pinned Kafka version lives in schemas/kafka.lock; `make codegen KAFKA_VERSION=x.y.z` moves the pin.
+PINNED_KAFKA_VERSION := $(shell sed -n 's/^kafka_version *= *//p' schemas/kafka.lock 2>/dev/null)
+KAFKA_VERSION ?= $(if $(PINNED_KAFKA_VERSION),$(PINNED_KAFKA_VERSION),4.4.0)
+
+.PHONY: help setup schemas codegen check-generated test unit lint
+
+help:
+	@echo "make codegen        set up, fetch the pinned Kafka schemas and regenerate generated/"
+	@echo "make test           set up and run the whole test suite"
+	@echo "make lint           ruff and mypy --strict over codegen, runtime and generated"
+	@echo "make check-generated  fail if generated/ differs from a fresh regeneration"
+
+# Creates .venv and installs the project editable with its dev tools; a no-op when pyproject.toml
+# has not changed since the last install.
+setup: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+schemas: setup
+	$(PY) -m kafkaproto.codegen schemas --kafka-version $(KAFKA_VERSION)
+
+codegen: setup
+	$(PY) -m kafkaproto.codegen generate --kafka-version $(KAFKA_VERSION)
+
+check-generated: setup
+	$(PY) -m kafkaproto.codegen check --kafka-version $(KAFKA_VERSION)
+
+unit: setup
+	$(PY) -m pytest -q -m "not broker and not cluster and not oracle"
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check codegen runtime generated tests bench
+	$(VENV)/bin/mypy codegen/kafkaproto runtime/kafkaproto generated/kafkaproto
