@@ -49,3 +49,7 @@ class EncodeError(KafkaProtoError, ValueError):
         self.field = field
         where = ", ".join(p for p in (what, f"field {field}" if field else "") if p)
         super().__init__(f"{where}: {reason}" if where else reason)
+
+
+class UnsupportedVersionError(KafkaProtoError, LookupError):
+    """An API key or version this build of kafkaproto (or the peer) does not support."""

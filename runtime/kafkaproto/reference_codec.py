@@ -1,0 +1,323 @@
+"""The reference codec: encodes and decodes any generated class by walking its field table.
+
+It is slow and simple on purpose. The generated, specialised codecs are the fast path; this one
+(1) explains their failures — it re-runs the failed operation while tracking the field path and
+byte offset, so every error names what was wrong and where — and (2) is the second
+implementation the tests compare the generated code against.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+from uuid import UUID
+
+from kafkaproto import wire
+from kafkaproto.errors import DecodeError, EncodeError, KafkaProtoError
+from kafkaproto.message import Field, Message, RawTaggedField, Struct
+
+__all__ = ["decode", "encode", "explain_decode_failure", "explain_encode_failure"]
+
+_FIXED: dict[str, struct.Struct] = {
+    "bool": wire.BOOL,
+    "int8": wire.INT8,
+    "int16": wire.INT16,
+    "uint16": wire.UINT16,
+    "int32": wire.INT32,
+    "uint32": wire.UINT32,
+    "int64": wire.INT64,
+    "float64": wire.FLOAT64,
+}
+
+
+class _Fail(Exception):
+    def __init__(self, reason: str, path: str, offset: int) -> None:
+        super().__init__(reason)
+        self.reason, self.path, self.offset = reason, path, offset
+
+
+# --- decoding --------------------------------------------------------------------------------
+
+
+def decode(cls: type[Struct], buf: memoryview, pos: int = 0) -> tuple[Any, int]:
+    """Decode an instance of ``cls`` at ``pos``; raises DecodeError naming field and offset."""
+    try:
+        return _decode_struct(cls, buf, pos, "")
+    except _Fail as f:
+        raise DecodeError(f.reason, what=_what(cls), field=f.path, offset=f.offset) from None
+
+
+def _what(cls: type[Struct]) -> str:
+    return getattr(cls, "_what_", "") or cls.__name__
+
+
+def _decode_struct(cls: type[Struct], buf: memoryview, pos: int, path: str) -> tuple[Any, int]:
+    kwargs: dict[str, Any] = {}
+    for f in cls._fields_:
+        if f.tag >= 0:
+            continue
+        fpath = f"{path}.{f.attr}" if path else f.attr
+        kwargs[f.attr], pos = _decode_value(f, f.kind, buf, pos, fpath)
+    if cls._flexible_:
+        pos = _decode_tags(cls, buf, pos, path, kwargs)
+    return cls(**kwargs), pos
+
+
+def _decode_tags(
+    cls: type[Struct], buf: memoryview, pos: int, path: str, kwargs: dict[str, Any]
+) -> int:
+    by_tag = {f.tag: f for f in cls._fields_ if f.tag >= 0}
+    reserved: frozenset[int] = getattr(cls, "_reserved_tags_", frozenset())
+    count, pos = _guard(wire.read_uvarint, buf, pos, path or "<tagged fields>")
+    unknown: list[RawTaggedField] = []
+    for _ in range(count):
+        start = pos
+        tag, vstart, vend = _guard(wire.read_raw_tag, buf, pos, path or "<tagged fields>")
+        f = by_tag.get(tag)
+        if f is None:
+            if tag in reserved:
+                raise _Fail(f"tag {tag} is not valid at this version", path, start)
+            unknown.append(RawTaggedField(tag, bytes(buf[vstart:vend])))
+        else:
+            fpath = f"{path}.{f.attr}" if path else f.attr
+            value, end = _decode_value(f, f.kind, buf[:vend], vstart, fpath)
+            if end != vend:
+                raise _Fail(
+                    f"tagged field {tag} declares {vend - vstart} bytes but its value used "
+                    f"{end - vstart}",
+                    fpath,
+                    vstart,
+                )
+            kwargs[f.attr] = value
+        pos = vend
+    kwargs["unknown_tagged_fields"] = tuple(unknown)
+    return pos
+
+
+def _guard(fn: Any, buf: memoryview, pos: int, path: str, *args: Any) -> Any:
+    try:
+        return fn(buf, pos, *args)
+    except KafkaProtoError as exc:
+        offset = getattr(exc, "offset", pos)
+        raise _Fail(
+            getattr(exc, "reason", str(exc)), path, offset if offset >= 0 else pos
+        ) from None
+    except (struct.error, IndexError):
+        raise _Fail(f"truncated: the input ends at byte {len(buf)}", path, pos) from None
+
+
+def _decode_value(f: Field, kind: str, buf: memoryview, pos: int, path: str) -> tuple[Any, int]:
+    result: tuple[Any, int] = _decode_value_any(f, kind, buf, pos, path)
+    return result
+
+
+def _decode_value_any(f: Field, kind: str, buf: memoryview, pos: int, path: str) -> Any:
+    fixed = _FIXED.get(kind)
+    if fixed is not None:
+        if pos + fixed.size > len(buf):
+            raise _Fail(f"truncated: {kind} needs {fixed.size} bytes", path, pos)
+        value = fixed.unpack_from(buf, pos)[0]
+        if kind == "bool":
+            value = buf[pos] != 0
+        return value, pos + fixed.size
+    if kind == "uuid":
+        return _guard(wire.read_uuid, buf, pos, path)
+    reader: Any
+    if kind == "string":
+        if f.compact:
+            reader = wire.read_compact_nullable_string if f.nullable else wire.read_compact_string
+        else:
+            reader = wire.read_nullable_string if f.nullable else wire.read_string
+        return _guard(reader, buf, pos, path)
+    if kind == "bytes":
+        if f.compact:
+            reader = wire.read_compact_nullable_bytes if f.nullable else wire.read_compact_bytes
+        else:
+            reader = wire.read_nullable_bytes if f.nullable else wire.read_bytes
+        return _guard(reader, buf, pos, path)
+    if kind == "records":
+        reader = wire.read_compact_records if f.compact else wire.read_records
+        value, end = _guard(reader, buf, pos, path)
+        if value is None and not f.nullable:
+            raise _Fail("null where the version does not allow null", path, pos)
+        return value, end
+    if kind == "struct":
+        assert f.cls is not None
+        if f.nullable:
+            if pos >= len(buf):
+                raise _Fail("truncated: nullable struct marker missing", path, pos)
+            marker = wire.INT8.unpack_from(buf, pos)[0]
+            pos += 1
+            if marker < 0:
+                return None, pos
+        return _decode_struct(f.cls, buf, pos, path)
+    if kind == "array":
+        return _decode_array(f, buf, pos, path)
+    raise _Fail(f"unknown kind {kind}", path, pos)
+
+
+def _decode_array(f: Field, buf: memoryview, pos: int, path: str) -> tuple[Any, int]:
+    start = pos
+    if f.compact:
+        n, pos = _guard(wire.read_compact_length, buf, pos, path)
+    else:
+        n, pos = _guard(wire.read_length32, buf, pos, path)
+    if n < 0:
+        if not f.nullable:
+            raise _Fail("null where the version does not allow null", path, start)
+        return None, pos
+    if n > len(buf) - pos:
+        raise _Fail(
+            f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", path, start
+        )
+    assert f.elem is not None
+    items = []
+    elem = f._replace(kind=f.elem, nullable=False)
+    for i in range(n):
+        value, pos = _decode_value(elem, f.elem, buf, pos, f"{path}[{i}]")
+        items.append(value)
+    return tuple(items), pos
+
+
+# --- encoding --------------------------------------------------------------------------------
+
+
+def encode(obj: Struct) -> bytes:
+    """Encode ``obj``; raises EncodeError naming the field that cannot be written."""
+    out = bytearray()
+    try:
+        _encode_struct(obj, out, "")
+    except _Fail as f:
+        raise EncodeError(f.reason, what=_what(type(obj)), field=f.path) from None
+    return bytes(out)
+
+
+def _encode_struct(obj: Any, out: bytearray, path: str) -> None:
+    cls = type(obj)
+    if not isinstance(obj, Struct):
+        raise _Fail(f"expected a struct, got {cls.__name__}", path, -1)
+    tagged: list[tuple[int, bytes | bytearray]] = []
+    for f in cls._fields_:
+        fpath = f"{path}.{f.attr}" if path else f.attr
+        value = getattr(obj, f.attr)
+        if f.tag >= 0:
+            if value == f.default and not (isinstance(value, float) and value != value):
+                continue
+            payload = bytearray()
+            _encode_value(f, f.kind, value, payload, fpath)
+            tagged.append((f.tag, bytes(payload)))
+        else:
+            _encode_value(f, f.kind, value, out, fpath)
+    if cls._flexible_:
+        for raw in getattr(obj, "unknown_tagged_fields", ()):
+            if not isinstance(raw, RawTaggedField):
+                raise _Fail("unknown_tagged_fields holds a non-RawTaggedField", path, -1)
+            tagged.append((raw.tag, raw.data))
+        tagged.sort(key=lambda t: t[0])
+        wire.write_uvarint(out, len(tagged))
+        for tag, data in tagged:
+            wire.write_raw_tag(out, tag, data)
+
+
+def _encode_value(f: Field, kind: str, value: Any, out: bytearray, path: str) -> None:
+    if value is None:
+        if not f.nullable:
+            raise _Fail("null where the version does not allow null", path, -1)
+        if kind == "struct":
+            out += b"\xff"
+        elif kind == "string" and not f.compact:
+            out += b"\xff\xff"
+        elif f.compact:
+            out.append(0)
+        else:
+            out += b"\xff\xff\xff\xff"
+        return
+    fixed = _FIXED.get(kind)
+    if fixed is not None:
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise _Fail(f"expected a bool, got {type(value).__name__}", path, -1)
+        elif kind == "float64":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise _Fail(f"expected a float, got {type(value).__name__}", path, -1)
+        elif not isinstance(value, int) or isinstance(value, bool):
+            raise _Fail(f"expected an int, got {type(value).__name__}", path, -1)
+        try:
+            out += fixed.pack(value)
+        except struct.error:
+            raise _Fail(f"{value} is out of range for {kind}", path, -1) from None
+        return
+    if kind == "uuid":
+        if not isinstance(value, UUID):
+            raise _Fail(f"expected a uuid.UUID, got {type(value).__name__}", path, -1)
+        out += value.bytes
+    elif kind == "string":
+        if not isinstance(value, str):
+            raise _Fail(f"expected a str, got {type(value).__name__}", path, -1)
+        data = value.encode("utf-8")
+        if len(data) > 0x7FFF:
+            raise _Fail(f"string of {len(data)} bytes is longer than 32767", path, -1)
+        if f.compact:
+            wire.write_compact_length(out, len(data))
+        else:
+            out += wire.INT16.pack(len(data))
+        out += data
+    elif kind in ("bytes", "records"):
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise _Fail(f"expected bytes, got {type(value).__name__}", path, -1)
+        if f.compact:
+            wire.write_compact_length(out, len(value))
+        else:
+            out += wire.INT32.pack(len(value))
+        out += value
+    elif kind == "struct":
+        if f.cls is not None and type(value) is not f.cls:
+            raise _Fail(f"expected {f.cls.__name__}, got {type(value).__name__}", path, -1)
+        if f.nullable:
+            out += b"\x01"
+        _encode_struct(value, out, path)
+    elif kind == "array":
+        if not isinstance(value, tuple):
+            raise _Fail(f"expected a tuple, got {type(value).__name__}", path, -1)
+        if f.compact:
+            wire.write_compact_length(out, len(value))
+        else:
+            out += wire.INT32.pack(len(value))
+        assert f.elem is not None
+        elem = f._replace(kind=f.elem, nullable=False)
+        for i, item in enumerate(value):
+            _encode_value(elem, f.elem, item, out, f"{path}[{i}]")
+    else:
+        raise _Fail(f"unknown kind {kind}", path, -1)
+
+
+# --- explaining the fast path's failures ----------------------------------------------------
+
+
+def explain_decode_failure(
+    cls: type[Message], buf: memoryview, pos: int, exc: Exception
+) -> DecodeError:
+    """The DecodeError for bytes the generated decoder refused: re-decode slowly to find the
+    field and offset. If the reference codec accepts the bytes, the two disagree — say so."""
+    try:
+        decode(cls, buf, pos)
+    except DecodeError as err:
+        return err
+    return DecodeError(
+        f"the generated decoder failed ({type(exc).__name__}: {exc}) where the reference "
+        "decoder did not; please report this",
+        what=_what(cls),
+        offset=pos,
+    )
+
+
+def explain_encode_failure(obj: Message, exc: Exception) -> EncodeError:
+    try:
+        encode(obj)
+    except EncodeError as err:
+        return err
+    return EncodeError(
+        f"the generated encoder failed ({type(exc).__name__}: {exc}) where the reference "
+        "encoder did not; please report this",
+        what=_what(type(obj)),
+    )

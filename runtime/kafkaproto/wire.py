@@ -1,0 +1,492 @@
+"""Wire primitives of the Kafka protocol, for the generated message codecs.
+
+Readers take ``(buf, pos)`` — ``buf`` a memoryview or bytes — and return ``(value, new_pos)``;
+writers append to one growing ``bytearray``. Every length is checked against the bytes that remain
+*before* anything is allocated, so hostile input can cost no more memory than its own size.
+
+Readers raise :class:`WireError` (a :class:`~kafkaproto.errors.DecodeError`) carrying the byte
+offset; the generated ``decode`` adds the message, version and field path. This module knows the
+encodings only — never a message, a version or a socket.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from kafkaproto.errors import DecodeError, EncodeError
+
+__all__ = [
+    "ZERO_UUID",
+    "WireError",
+    "read_uvarint",
+    "uvarint_size",
+    "write_uvarint",
+]
+
+Buffer = bytes | bytearray | memoryview
+
+ZERO_UUID = UUID(int=0)
+
+INT8 = struct.Struct(">b")
+INT16 = struct.Struct(">h")
+INT32 = struct.Struct(">i")
+INT64 = struct.Struct(">q")
+UINT16 = struct.Struct(">H")
+UINT32 = struct.Struct(">I")
+FLOAT64 = struct.Struct(">d")
+BOOL = struct.Struct(">?")
+
+_i16 = INT16.unpack_from
+_i32 = INT32.unpack_from
+_p16 = INT16.pack
+_p32 = INT32.pack
+
+
+class WireError(DecodeError):
+    """Bytes that break an encoding rule (truncated, negative or absurd length, bad UTF-8, bad
+    varint); ``offset`` is where the bad value starts."""
+
+
+def truncated(pos: int, need: int, have: int) -> WireError:
+    return WireError(f"truncated: needs {need} bytes, {max(have, 0)} left", offset=pos)
+
+
+# --- varints ---------------------------------------------------------------------------------
+
+
+def read_uvarint(buf: Buffer, pos: int) -> tuple[int, int]:
+    """An unsigned LEB128 varint of at most 5 bytes (Kafka's ``readUnsignedVarint``)."""
+    try:
+        b = buf[pos]
+        if b < 0x80:
+            return b, pos + 1
+        value = b & 0x7F
+        shift = 7
+        start = pos
+        pos += 1
+        while True:
+            b = buf[pos]
+            pos += 1
+            value |= (b & 0x7F) << shift
+            if b < 0x80:
+                return value, pos
+            shift += 7
+            if shift > 28:
+                raise WireError("varint is longer than 5 bytes", offset=start)
+    except IndexError:
+        raise truncated(pos, 1, 0) from None
+
+
+def write_uvarint(out: bytearray, value: int) -> None:
+    if value < 0x80:
+        out.append(value)
+        return
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def uvarint_size(value: int) -> int:
+    size = 1
+    while value >= 0x80:
+        value >>= 7
+        size += 1
+    return size
+
+
+# --- lengths ---------------------------------------------------------------------------------
+
+
+def _remaining_check(buf: Buffer, pos: int, n: int, what: str) -> int:
+    end = pos + n
+    if end > len(buf):
+        raise WireError(f"{what} length {n} exceeds the {len(buf) - pos} bytes left", offset=pos)
+    return end
+
+
+def read_length16(buf: Buffer, pos: int) -> tuple[int, int]:
+    return _i16(buf, pos)[0], pos + 2
+
+
+def read_length32(buf: Buffer, pos: int) -> tuple[int, int]:
+    return _i32(buf, pos)[0], pos + 4
+
+
+def read_compact_length(buf: Buffer, pos: int) -> tuple[int, int]:
+    """A compact length: the unsigned varint N+1, so 0 is null (-1 here)."""
+    b = buf[pos]
+    if b < 0x80:
+        return b - 1, pos + 1
+    n, pos = read_uvarint(buf, pos)
+    return n - 1, pos
+
+
+# --- strings ---------------------------------------------------------------------------------
+
+
+def _utf8(buf: Buffer, pos: int, end: int) -> str:
+    try:
+        return str(buf[pos:end], "utf-8")
+    except UnicodeDecodeError as exc:
+        raise WireError(f"invalid UTF-8: {exc.reason}", offset=pos + exc.start) from None
+
+
+def read_string(buf: Buffer, pos: int) -> tuple[str, int]:
+    n = _i16(buf, pos)[0]
+    pos += 2
+    if n < 0:
+        raise WireError("null where the version does not allow null", offset=pos - 2)
+    end = pos + n
+    if end > len(buf):
+        raise _short(buf, pos, n, "string")
+    return _utf8(buf, pos, end), end
+
+
+def read_nullable_string(buf: Buffer, pos: int) -> tuple[str | None, int]:
+    n = _i16(buf, pos)[0]
+    pos += 2
+    if n < 0:
+        if n != -1:
+            raise WireError(f"invalid string length {n}", offset=pos - 2)
+        return None, pos
+    end = pos + n
+    if end > len(buf):
+        raise _short(buf, pos, n, "string")
+    return _utf8(buf, pos, end), end
+
+
+def read_compact_string(buf: Buffer, pos: int) -> tuple[str, int]:
+    start = pos
+    n, pos = read_compact_length(buf, pos)
+    if n < 0:
+        raise WireError("null where the version does not allow null", offset=start)
+    end = pos + n
+    if end > len(buf):
+        raise _short(buf, pos, n, "string")
+    if n > 0x7FFF:
+        raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
+    return _utf8(buf, pos, end), end
+
+
+def read_compact_nullable_string(buf: Buffer, pos: int) -> tuple[str | None, int]:
+    start = pos
+    n, pos = read_compact_length(buf, pos)
+    if n < 0:
+        return None, pos
+    end = pos + n
+    if end > len(buf):
+        raise _short(buf, pos, n, "string")
+    if n > 0x7FFF:
+        raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
+    return _utf8(buf, pos, end), end
+
+
+def _short(buf: Buffer, pos: int, n: int, what: str) -> WireError:
+    return WireError(f"{what} length {n} exceeds the {len(buf) - pos} bytes left", offset=pos)
+
+
+def encode_str(value: str, limit: int = 0x7FFF) -> bytes:
+    data = value.encode("utf-8")
+    if len(data) > limit:
+        raise EncodeError(f"string of {len(data)} bytes is longer than {limit}")
+    return data
+
+
+def write_string(out: bytearray, value: str) -> None:
+    data = encode_str(value)
+    out += _p16(len(data))
+    out += data
+
+
+def write_nullable_string(out: bytearray, value: str | None) -> None:
+    if value is None:
+        out += b"\xff\xff"
+    else:
+        write_string(out, value)
+
+
+def write_compact_string(out: bytearray, value: str) -> None:
+    data = encode_str(value)
+    n = len(data) + 1
+    if n < 0x80:
+        out.append(n)
+    else:
+        write_uvarint(out, n)
+    out += data
+
+
+def write_compact_nullable_string(out: bytearray, value: str | None) -> None:
+    if value is None:
+        out.append(0)
+    else:
+        write_compact_string(out, value)
+
+
+# --- bytes and records -----------------------------------------------------------------------
+
+
+def read_bytes(buf: Buffer, pos: int) -> tuple[bytes, int]:
+    n = _i32(buf, pos)[0]
+    pos += 4
+    if n < 0:
+        raise WireError("null where the version does not allow null", offset=pos - 4)
+    end = _remaining_check(buf, pos, n, "bytes")
+    return bytes(buf[pos:end]), end
+
+
+def read_nullable_bytes(buf: Buffer, pos: int) -> tuple[bytes | None, int]:
+    n = _i32(buf, pos)[0]
+    pos += 4
+    if n < 0:
+        return None, pos
+    end = _remaining_check(buf, pos, n, "bytes")
+    return bytes(buf[pos:end]), end
+
+
+def read_compact_bytes(buf: Buffer, pos: int) -> tuple[bytes, int]:
+    start = pos
+    n, pos = read_compact_length(buf, pos)
+    if n < 0:
+        raise WireError("null where the version does not allow null", offset=start)
+    end = _remaining_check(buf, pos, n, "bytes")
+    return bytes(buf[pos:end]), end
+
+
+def read_compact_nullable_bytes(buf: Buffer, pos: int) -> tuple[bytes | None, int]:
+    n, pos = read_compact_length(buf, pos)
+    if n < 0:
+        return None, pos
+    end = _remaining_check(buf, pos, n, "bytes")
+    return bytes(buf[pos:end]), end
+
+
+def read_records(buf: Buffer, pos: int) -> tuple[memoryview | None, int]:
+    """A records field, kept as a zero-copy view of the input (the runtime parses batches)."""
+    n = _i32(buf, pos)[0]
+    pos += 4
+    if n < 0:
+        return None, pos
+    end = _remaining_check(buf, pos, n, "records")
+    return memoryview(buf)[pos:end], end
+
+
+def read_compact_records(buf: Buffer, pos: int) -> tuple[memoryview | None, int]:
+    n, pos = read_compact_length(buf, pos)
+    if n < 0:
+        return None, pos
+    end = _remaining_check(buf, pos, n, "records")
+    return memoryview(buf)[pos:end], end
+
+
+def read_records_required(buf: Buffer, pos: int) -> tuple[memoryview, int]:
+    value, end = read_records(buf, pos)
+    if value is None:
+        raise WireError("null where the version does not allow null", offset=pos)
+    return value, end
+
+
+def read_compact_records_required(buf: Buffer, pos: int) -> tuple[memoryview, int]:
+    value, end = read_compact_records(buf, pos)
+    if value is None:
+        raise WireError("null where the version does not allow null", offset=pos)
+    return value, end
+
+
+def write_bytes(out: bytearray, value: Buffer) -> None:
+    out += _p32(len(value))
+    out += value
+
+
+def write_nullable_bytes(out: bytearray, value: Buffer | None) -> None:
+    if value is None:
+        out += b"\xff\xff\xff\xff"
+    else:
+        out += _p32(len(value))
+        out += value
+
+
+def write_compact_bytes(out: bytearray, value: Buffer) -> None:
+    n = len(value) + 1
+    if n < 0x80:
+        out.append(n)
+    else:
+        write_uvarint(out, n)
+    out += value
+
+
+def write_compact_nullable_bytes(out: bytearray, value: Buffer | None) -> None:
+    if value is None:
+        out.append(0)
+    else:
+        write_compact_bytes(out, value)
+
+
+# --- uuid ------------------------------------------------------------------------------------
+
+
+def read_uuid(buf: Buffer, pos: int) -> tuple[UUID, int]:
+    end = pos + 16
+    if end > len(buf):
+        raise truncated(pos, 16, len(buf) - pos)
+    return UUID(bytes=bytes(buf[pos:end])), end
+
+
+def write_uuid(out: bytearray, value: UUID) -> None:
+    out += value.bytes
+
+
+# --- arrays ----------------------------------------------------------------------------------
+
+
+def read_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
+    """A non-null int32 array length, checked so that ``n * min_item`` bytes remain."""
+    n = _i32(buf, pos)[0]
+    if n < 0:
+        raise WireError("null where the version does not allow null", offset=pos)
+    if n * min_item > len(buf) - pos - 4:
+        raise WireError(
+            f"array of {n} items cannot fit in the {len(buf) - pos - 4} bytes left", offset=pos
+        )
+    return n, pos + 4
+
+
+def read_nullable_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
+    """An int32 array length; -1 is null."""
+    n = _i32(buf, pos)[0]
+    if n < 0:
+        return -1, pos + 4
+    if n * min_item > len(buf) - pos - 4:
+        raise WireError(
+            f"array of {n} items cannot fit in the {len(buf) - pos - 4} bytes left", offset=pos
+        )
+    return n, pos + 4
+
+
+def read_compact_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
+    start = pos
+    n, pos = read_compact_length(buf, pos)
+    if n < 0:
+        raise WireError("null where the version does not allow null", offset=start)
+    if n * min_item > len(buf) - pos:
+        raise WireError(
+            f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", offset=start
+        )
+    return n, pos
+
+
+def read_compact_nullable_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
+    start = pos
+    n, pos = read_compact_length(buf, pos)
+    if n < 0:
+        return -1, pos
+    if n * min_item > len(buf) - pos:
+        raise WireError(
+            f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", offset=start
+        )
+    return n, pos
+
+
+def write_array_length(out: bytearray, n: int) -> None:
+    out += _p32(n)
+
+
+def write_compact_length(out: bytearray, n: int) -> None:
+    n += 1
+    if n < 0x80:
+        out.append(n)
+    else:
+        write_uvarint(out, n)
+
+
+_ARRAY_FORMATS: dict[str, str] = {
+    "int8": "b",
+    "int16": "h",
+    "int32": "i",
+    "int64": "q",
+    "uint16": "H",
+    "uint32": "I",
+    "float64": "d",
+    "bool": "?",
+}
+
+
+def read_fixed_array(
+    buf: Buffer, pos: int, n: int, code: str, size: int
+) -> tuple[tuple[Any, ...], int]:
+    """``n`` fixed-width items in one unpack (the length was already checked)."""
+    return struct.unpack_from(f">{n}{code}", buf, pos), pos + n * size
+
+
+def write_fixed_array(out: bytearray, values: Sequence[Any], code: str) -> None:
+    out += struct.pack(f">{len(values)}{code}", *values)
+
+
+# --- tagged fields ---------------------------------------------------------------------------
+
+
+def read_raw_tag(buf: Buffer, pos: int) -> tuple[int, int, int]:
+    """One tagged field's header: ``(tag, payload_start, payload_end)``, the end checked."""
+    tag, pos = read_uvarint(buf, pos)
+    start = pos
+    size, pos = read_uvarint(buf, pos)
+    end = pos + size
+    if end > len(buf):
+        raise WireError(f"tagged field {tag} of {size} bytes exceeds the input", offset=start)
+    return tag, pos, end
+
+
+def read_unknown_tags(buf: Buffer, pos: int) -> tuple[tuple[Any, ...], int]:
+    """The tagged-field section of a struct that knows no tags at this version: everything in it
+    is kept raw. Returns ``(raw_fields, pos)``; an empty section (one zero byte) is the fast path.
+    """
+    if buf[pos] == 0:
+        return (), pos + 1
+    from kafkaproto.message import RawTaggedField
+
+    count, pos = read_uvarint(buf, pos)
+    if count > len(buf) - pos:
+        raise WireError(f"{count} tagged fields cannot fit in the input", offset=pos)
+    found = []
+    for _ in range(count):
+        tag, start, end = read_raw_tag(buf, pos)
+        found.append(RawTaggedField(tag, bytes(buf[start:end])))
+        pos = end
+    return tuple(found), pos
+
+
+def write_tags(
+    out: bytearray, known: Sequence[tuple[int, bytes | bytearray]], unknown: Sequence[Any]
+) -> None:
+    """A tagged-field section: the known fields that differ from their defaults and the unknown
+    raw fields, merged in ascending tag order as Kafka writes them."""
+    if not known and not unknown:
+        out.append(0)
+        return
+    fields = [*known, *((raw.tag, raw.data) for raw in unknown)]
+    fields.sort(key=_tag_of)
+    write_uvarint(out, len(fields))
+    for tag, payload in fields:
+        write_uvarint(out, tag)
+        write_uvarint(out, len(payload))
+        out += payload
+
+
+def _tag_of(item: tuple[int, Any]) -> int:
+    return item[0]
+
+
+def write_unknown_tags(out: bytearray, unknown: Sequence[Any]) -> None:
+    if not unknown:
+        out.append(0)
+    else:
+        write_tags(out, [], unknown)
+
+
+def write_raw_tag(out: bytearray, tag: int, payload: Buffer) -> None:
+    write_uvarint(out, tag)
+    write_uvarint(out, len(payload))
+    out += payload
