@@ -1,0 +1,106 @@
+"""``python -m kafkaproto.codegen``: the commands behind ``make schemas``, ``make codegen`` and
+``make check-generated``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .emit import MANIFEST, PACKAGE_DIR, Source, render, sha256_hex, write_tree
+from .load import SpecSyntaxError, parse_spec
+from .model import SpecError, check_message, parse_message
+from .plan import Plan, plan_all
+from .report import upgrade_report
+from .schemas import SchemaError, sync
+
+
+def _log(message: str) -> None:
+    print(message, flush=True)
+
+
+def compile_specs(specs: dict[str, bytes], kafka_version: str) -> tuple[Plan, Source]:
+    """Load, check and plan every spec (given by file name)."""
+    checked = []
+    sha: dict[str, str] = {}
+    for name in sorted(specs):
+        spec_file = parse_spec(name, specs[name])
+        msg = parse_message(name, spec_file.data)
+        check_message(name, msg)
+        checked.append((name, msg))
+        sha[msg.name] = sha256_hex(specs[name])
+    return plan_all(checked), Source(kafka_version, sha)
+
+
+def _generate(args: argparse.Namespace, *, write: bool) -> int:
+    start = time.monotonic()
+    specs = sync(args.schemas, args.kafka_version, _log)
+    plan, source = compile_specs(specs, args.kafka_version)
+    classes = sum(len(m.classes) for m in plan.modules)
+    _log(f"codegen: planned {len(plan.modules)} modules, {classes} classes; rendering ...")
+    files = render(plan, source, progress=lambda msg: _log(f"codegen: {msg}"))
+    root: Path = args.output
+    if write:
+        old = _read_manifest(root)
+        written, removed = write_tree(root, files)
+        new = json.loads(files[str(PACKAGE_DIR / MANIFEST)])
+        _log(f"codegen: {len(written)} files written, {len(removed)} removed, "
+             f"{len(files) - len(written)} unchanged ({time.monotonic() - start:.1f} s)")
+        _log("upgrade report:")
+        for line in upgrade_report(old, new):
+            _log(f"  {line}")
+        return 0
+    differ = []
+    for rel, text in files.items():
+        path = root / rel
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            differ.append(rel)
+    pkg = root / PACKAGE_DIR
+    extra = [str(PACKAGE_DIR / p.name) for p in pkg.iterdir() if p.is_file()] if pkg.exists() else []
+    differ += [rel for rel in extra if rel not in files]
+    if differ:
+        _log(f"check-generated: {len(differ)} files differ from a fresh regeneration:")
+        for rel in sorted(differ)[:20]:
+            _log(f"  {rel}")
+        _log("run `make codegen` and commit the result")
+        return 1
+    _log(f"check-generated: generated/ is up to date ({time.monotonic() - start:.1f} s)")
+    return 0
+
+
+def _read_manifest(root: Path) -> dict[str, Any] | None:
+    path = root / PACKAGE_DIR / MANIFEST
+    if not path.exists():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kafkaproto.codegen", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("schemas", "fetch the pinned Kafka version's specs and check them against the lock"),
+        ("generate", "fetch, compile and write generated/, with an upgrade report"),
+        ("check", "fail if generated/ differs from a fresh regeneration"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--kafka-version", required=True)
+        p.add_argument("--schemas", type=Path, default=Path("schemas"))
+        p.add_argument("--output", type=Path, default=Path("generated"))
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "schemas":
+            sync(args.schemas, args.kafka_version, _log)
+            return 0
+        return _generate(args, write=args.command == "generate")
+    except (SchemaError, SpecError, SpecSyntaxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
