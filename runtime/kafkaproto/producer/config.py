@@ -175,7 +175,8 @@ def _one_of(*choices: str, case_insensitive: bool = False) -> BeforeValidator:
         text = _parse_str(value)
         ok = text.upper() in folded if case_insensitive else text in choices
         if not ok:
-            raise ValueError(f"String must be one of: {', '.join(choices)}")
+            kind = " (case insensitive)" if case_insensitive else ""
+            raise ValueError(f"String must be one of{kind}: {', '.join(choices)}")
         return text
 
     return BeforeValidator(parse)
@@ -195,7 +196,7 @@ def _parse_gzip_level(value: object) -> int:
     # GzipCompression.LevelValidator: 1..9 or -1 (Deflater.DEFAULT_COMPRESSION).
     level = _parse_integer(value, _INT_MIN, _INT_MAX, "int")
     if level != -1 and not 1 <= level <= 9:
-        raise ValueError("Value must be between 1 and 9, or -1")
+        raise ValueError("Value must be between 1 and 9 or equal to -1")
     return level
 
 
@@ -343,9 +344,10 @@ class ProducerConfig(BaseModel):
     connections_max_idle_ms: Annotated[int, _long()] = Field(
         540000, alias="connections.max.idle.ms"
     )
-    # STRING, default "PLAINTEXT", CaseInsensitiveValidString of SecurityProtocol names.
+    # STRING, default "PLAINTEXT", CaseInsensitiveValidString of SecurityProtocol names (listed
+    # in the order Java's error message lists them).
     security_protocol: Annotated[
-        str, _one_of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL", case_insensitive=True)
+        str, _one_of("SASL_SSL", "PLAINTEXT", "SSL", "SASL_PLAINTEXT", case_insensitive=True)
     ] = Field("PLAINTEXT", alias="security.protocol")
     # SaslConfigs: STRING, default "GSSAPI", no validator.
     sasl_mechanism: Annotated[str | None, BeforeValidator(_parse_optional_str)] = Field(
