@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cli_config.add_arguments(config)
     config.set_defaults(run=cli_config.run)
-    args = parser.parse_args(argv)
+    args = cli_config.finish_parse(parser, argv)
     status: int = args.run(args)
     return status
 

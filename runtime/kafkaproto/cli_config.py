@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from kafkaproto.producer.config import KAFKA_VERSION, ConfigError, Explanation, explain
 
-__all__ = ["add_arguments", "main", "render"]
+__all__ = ["add_arguments", "finish_parse", "main", "render", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show only keys the user set or a rule changed, not plain defaults",
     )
+
+
+def finish_parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``parse_args`` that also accepts KEY=VALUE settings after options: argparse fills a ``*``
+    positional once, so settings following ``--only-set`` arrive as leftovers."""
+    args, extra = parser.parse_known_args(argv)
+    unknown = [item for item in extra if item.startswith("-") or "=" not in item]
+    if unknown or (extra and not hasattr(args, "settings")):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.settings = [*args.settings, *extra]
+    return args
 
 
 def _parse_settings(items: Sequence[str]) -> dict[str, str]:
@@ -94,4 +106,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Explain effective client settings as Kafka's Java client would decide them.",
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return run(finish_parse(parser, argv))
