@@ -44,3 +44,21 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check codegen runtime generated tests bench
 	$(VENV)/bin/mypy codegen/kafkaproto runtime/kafkaproto generated/kafkaproto
+
+# --- Java oracle (tests/oracle): kafka-clients at the pinned version, fetched by Maven, and the
+# oracle programs compiled with plain javac into build/oracle. Tests marked `oracle` run
+# `make oracle-java` themselves and skip only when no JDK is installed.
+ORACLE_DIR := build/oracle
+ORACLE_SRC := $(wildcard tests/oracle/java/*.java)
+.PHONY: oracle-java
+oracle-java: $(ORACLE_DIR)/classes/.compiled
+$(ORACLE_DIR)/lib/.fetched: tests/oracle/java/pom.xml
+	@command -v mvn >/dev/null || { echo "oracle-java: needs Maven (mvn) to fetch kafka-clients" >&2; exit 1; }
+	rm -rf $(ORACLE_DIR)/lib && mkdir -p $(ORACLE_DIR)/lib
+	mvn -q -B -f tests/oracle/java/pom.xml dependency:copy-dependencies \
+		-DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(ORACLE_DIR)/lib
+	@touch $@
+$(ORACLE_DIR)/classes/.compiled: $(ORACLE_DIR)/lib/.fetched $(ORACLE_SRC)
+	rm -rf $(ORACLE_DIR)/classes && mkdir -p $(ORACLE_DIR)/classes
+	javac -Xlint:all -d $(ORACLE_DIR)/classes -cp '$(ORACLE_DIR)/lib/*' $(ORACLE_SRC)
+	@touch $@

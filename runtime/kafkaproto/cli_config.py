@@ -1,0 +1,109 @@
+"""``python -m kafkaproto config producer KEY=VALUE ...``: print every effective producer setting
+and why it has its value (user, Kafka default, or which Java rule changed it).
+
+This module only parses arguments and formats ``kafkaproto.producer.config.explain``'s rows; it
+must never connect to a broker or decide a setting itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from kafkaproto.producer.config import KAFKA_VERSION, ConfigError, Explanation, explain
+
+__all__ = ["add_arguments", "finish_parse", "main", "render", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the ``config`` subcommand's arguments to ``parser``."""
+    parser.add_argument("client", choices=["producer"], help="which client's settings to explain")
+    parser.add_argument(
+        "settings",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="settings as Java property names (linger.ms=10) or Python names (linger_ms=10)",
+    )
+    parser.add_argument(
+        "--only-set",
+        action="store_true",
+        help="show only keys the user set or a rule changed, not plain defaults",
+    )
+
+
+def finish_parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """``parse_args`` that also accepts KEY=VALUE settings after options: argparse fills a ``*``
+    positional once, so settings following ``--only-set`` arrive as leftovers."""
+    args, extra = parser.parse_known_args(argv)
+    unknown = [item for item in extra if item.startswith("-") or "=" not in item]
+    if unknown or (extra and not hasattr(args, "settings")):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        args.settings = [*args.settings, *extra]
+    return args
+
+
+def _parse_settings(items: Sequence[str]) -> dict[str, str]:
+    settings: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"expected KEY=VALUE, got {item!r}")
+        settings[key.strip()] = value
+    return settings
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def render(rows: Sequence[Explanation]) -> str:
+    """The rows as an aligned text table: key, value, source, reason (and notes)."""
+    table = [("KEY", "VALUE", "SOURCE", "WHY")]
+    for row in rows:
+        value = _show(row.value)
+        if row.key == "acks" and row.value == -1:
+            value = "all (-1)"
+        why = "; ".join((row.reason, *row.notes))
+        table.append((row.key, value, row.source, why))
+    widths = [max(len(r[i]) for r in table) for i in range(3)]
+    lines = [f"{k:<{widths[0]}}  {v:<{widths[1]}}  {s:<{widths[2]}}  {w}" for k, v, s, w in table]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs a parsed ``config`` command; returns the exit status."""
+    # The rows already say what Java would log as warnings; keep stderr for errors.
+    logging.getLogger("kafkaproto.producer.config").setLevel(logging.ERROR)
+    try:
+        settings = _parse_settings(args.settings)
+        rows = explain(settings)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.only_set:
+        rows = [row for row in rows if row.source != "default"]
+    print(f"# Kafka {KAFKA_VERSION} producer configuration")
+    print(render(rows))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``config``: ``main(["producer", "linger.ms=10"])``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m kafkaproto config",
+        description="Explain effective client settings as Kafka's Java client would decide them.",
+    )
+    add_arguments(parser)
+    return run(finish_parse(parser, argv))

@@ -1,0 +1,28 @@
+"""The `python -m kafkaproto config producer` command."""
+
+from __future__ import annotations
+
+import pytest
+from kafkaproto.__main__ import main
+
+
+def test_config_producer_explains_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(
+        ["config", "producer", "bootstrap.servers=b:9092", "acks=1", "request.timeout.ms=200000"]
+    )
+    out = capsys.readouterr().out
+    assert status == 0
+    rows = {line.split()[0]: line.split(None, 3) for line in out.splitlines()[2:]}
+    assert rows["enable.idempotence"][1:3] == ["false", "rule"]
+    assert "acks=1" in rows["enable.idempotence"][3]
+    assert rows["delivery.timeout.ms"][1:3] == ["200005", "rule"]
+    assert rows["linger.ms"][1:3] == ["5", "default"]
+
+
+def test_config_only_set_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "producer", "--only-set", "bootstrap.servers=b"]) == 0
+    out = capsys.readouterr().out
+    assert "linger.ms" not in out and "bootstrap.servers" in out
+    assert main(["config", "producer", "bootstrap.servers=b", "linger.ms=-1"]) == 1
+    assert "linger.ms" in capsys.readouterr().err
+    assert main(["config", "producer", "novalue"]) == 2
