@@ -69,6 +69,7 @@ class Struct:
 
     _fields_: ClassVar[tuple[Field, ...]] = ()
     _flexible_: ClassVar[bool] = False
+    _reserved_tags_: ClassVar[frozenset[int]] = frozenset()
     _spec_name_: ClassVar[str] = ""
     _values_: ClassVar[Any] = None  # attrgetter over every slot, set by _finish_class
 
@@ -226,10 +227,14 @@ class DataMessage(Message):
     schema_version: ClassVar[int]
 
 
-def finish_class(cls: type[Struct], fields: tuple[Field, ...], flexible: bool) -> None:
-    """Attach the field table to a generated class (called once, at import)."""
+def finish_class(
+    cls: type[Struct], fields: tuple[Field, ...], flexible: bool, reserved_tags: tuple[int, ...] = ()
+) -> None:
+    """Attach the field table to a generated class (called once, at import). ``reserved_tags``
+    are tags other versions give to known fields: Kafka refuses them at this version."""
     cls._fields_ = fields
     cls._flexible_ = flexible
+    cls._reserved_tags_ = frozenset(reserved_tags)
     attrs = [f.attr for f in fields]
     if flexible:
         attrs.append("unknown_tagged_fields")

@@ -67,7 +67,7 @@ def _decode_tags(
     cls: type[Struct], buf: memoryview, pos: int, path: str, kwargs: dict[str, Any]
 ) -> int:
     by_tag = {f.tag: f for f in cls._fields_ if f.tag >= 0}
-    reserved: frozenset[int] = getattr(cls, "_reserved_tags_", frozenset())
+    reserved = cls._reserved_tags_
     count, pos = _guard(wire.read_uvarint, buf, pos, path or "<tagged fields>")
     unknown: list[RawTaggedField] = []
     for _ in range(count):

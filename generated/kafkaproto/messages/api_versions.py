@@ -1037,6 +1037,7 @@ finish_class(
         ),
     ),
     False,
+    (0, 1, 2, 3),
 )
 _ApiVersionsResponseV0Layout._encode_ = _enc__ApiVersionsResponseV0Layout
 _ApiVersionsResponseV0Layout._decode_ = _dec__ApiVersionsResponseV0Layout
@@ -1058,6 +1059,7 @@ finish_class(
         Field("throttle_time_ms", "throttleTimeMs", "int32", False, False, -1, 0, None, None),
     ),
     False,
+    (0, 1, 2, 3),
 )
 _ApiVersionsResponseV1Layout._encode_ = _enc__ApiVersionsResponseV1Layout
 _ApiVersionsResponseV1Layout._decode_ = _dec__ApiVersionsResponseV1Layout

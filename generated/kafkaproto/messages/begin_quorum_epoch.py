@@ -1352,6 +1352,7 @@ finish_class(
         ),
     ),
     False,
+    (0,),
 )
 _BeginQuorumEpochResponseV0Layout._encode_ = _enc__BeginQuorumEpochResponseV0Layout
 _BeginQuorumEpochResponseV0Layout._decode_ = _dec__BeginQuorumEpochResponseV0Layout

@@ -618,6 +618,7 @@ finish_class(
         Field("want_shut_down", "wantShutDown", "bool", False, True, -1, False, None, None),
     ),
     True,
+    (0, 1),
 )
 _BrokerHeartbeatRequestV0Layout._encode_ = _enc__BrokerHeartbeatRequestV0Layout
 _BrokerHeartbeatRequestV0Layout._decode_ = _dec__BrokerHeartbeatRequestV0Layout
@@ -642,6 +643,7 @@ finish_class(
         Field("offline_log_dirs", "offlineLogDirs", "array", False, True, 0, (), "uuid", None),
     ),
     True,
+    (1,),
 )
 _BrokerHeartbeatRequestV1Layout._encode_ = _enc__BrokerHeartbeatRequestV1Layout
 _BrokerHeartbeatRequestV1Layout._decode_ = _dec__BrokerHeartbeatRequestV1Layout

@@ -1677,6 +1677,7 @@ finish_class(
         Field("error_message", "errorMessage", "string", True, False, -1, "", None, None),
     ),
     False,
+    (0,),
 )
 finish_class(
     _CreateTopicsResponseV2Layout,

@@ -1466,6 +1466,7 @@ finish_class(
         ),
     ),
     False,
+    (0,),
 )
 _EndQuorumEpochResponseV0Layout._encode_ = _enc__EndQuorumEpochResponseV0Layout
 _EndQuorumEpochResponseV0Layout._decode_ = _dec__EndQuorumEpochResponseV0Layout

@@ -5402,6 +5402,7 @@ finish_class(
         Field("partition_max_bytes", "partitionMaxBytes", "int32", False, False, -1, 0, None, None),
     ),
     False,
+    (0, 1),
 )
 finish_class(
     FetchRequestFetchTopicV4,
@@ -5434,6 +5435,7 @@ finish_class(
         ),
     ),
     False,
+    (0, 1),
 )
 _FetchRequestV4Layout._encode_ = _enc__FetchRequestV4Layout
 _FetchRequestV4Layout._decode_ = _dec__FetchRequestV4Layout
@@ -5446,6 +5448,7 @@ finish_class(
         Field("partition_max_bytes", "partitionMaxBytes", "int32", False, False, -1, 0, None, None),
     ),
     False,
+    (0, 1),
 )
 finish_class(
     FetchRequestFetchTopicV5,
@@ -5478,6 +5481,7 @@ finish_class(
         ),
     ),
     False,
+    (0, 1),
 )
 _FetchRequestV5Layout._encode_ = _enc__FetchRequestV5Layout
 _FetchRequestV5Layout._decode_ = _dec__FetchRequestV5Layout
@@ -5515,6 +5519,7 @@ finish_class(
         ),
     ),
     False,
+    (0, 1),
 )
 _FetchRequestV7Layout._encode_ = _enc__FetchRequestV7Layout
 _FetchRequestV7Layout._decode_ = _dec__FetchRequestV7Layout
@@ -5530,6 +5535,7 @@ finish_class(
         Field("partition_max_bytes", "partitionMaxBytes", "int32", False, False, -1, 0, None, None),
     ),
     False,
+    (0, 1),
 )
 finish_class(
     FetchRequestFetchTopicV9,
@@ -5575,6 +5581,7 @@ finish_class(
         ),
     ),
     False,
+    (0, 1),
 )
 _FetchRequestV9Layout._encode_ = _enc__FetchRequestV9Layout
 _FetchRequestV9Layout._decode_ = _dec__FetchRequestV9Layout
@@ -5605,6 +5612,7 @@ finish_class(
         Field("rack_id", "rackId", "string", False, False, -1, "", None, None),
     ),
     False,
+    (0, 1),
 )
 _FetchRequestV11Layout._encode_ = _enc__FetchRequestV11Layout
 _FetchRequestV11Layout._decode_ = _dec__FetchRequestV11Layout
@@ -5621,6 +5629,7 @@ finish_class(
         Field("partition_max_bytes", "partitionMaxBytes", "int32", False, True, -1, 0, None, None),
     ),
     True,
+    (0, 1),
 )
 finish_class(
     FetchRequestFetchTopicV12,
@@ -5676,6 +5685,7 @@ finish_class(
         Field("rack_id", "rackId", "string", False, True, -1, "", None, None),
     ),
     True,
+    (1,),
 )
 _FetchRequestV12Layout._encode_ = _enc__FetchRequestV12Layout
 _FetchRequestV12Layout._decode_ = _dec__FetchRequestV12Layout
@@ -5733,6 +5743,7 @@ finish_class(
         Field("rack_id", "rackId", "string", False, True, -1, "", None, None),
     ),
     True,
+    (1,),
 )
 _FetchRequestV13Layout._encode_ = _enc__FetchRequestV13Layout
 _FetchRequestV13Layout._decode_ = _dec__FetchRequestV13Layout
@@ -5809,6 +5820,7 @@ finish_class(
         ),
     ),
     True,
+    (1,),
 )
 finish_class(
     FetchRequestFetchTopicV17,
@@ -5993,6 +6005,7 @@ finish_class(
         Field("records", "records", "records", True, False, -1, None, None, None),
     ),
     False,
+    (0, 1, 2),
 )
 finish_class(
     FetchResponseFetchableTopicResponseV4,
@@ -6029,6 +6042,7 @@ finish_class(
         ),
     ),
     False,
+    (0,),
 )
 _FetchResponseV4Layout._encode_ = _enc__FetchResponseV4Layout
 _FetchResponseV4Layout._decode_ = _dec__FetchResponseV4Layout
@@ -6054,6 +6068,7 @@ finish_class(
         Field("records", "records", "records", True, False, -1, None, None, None),
     ),
     False,
+    (0, 1, 2),
 )
 finish_class(
     FetchResponseFetchableTopicResponseV5,
@@ -6090,6 +6105,7 @@ finish_class(
         ),
     ),
     False,
+    (0,),
 )
 _FetchResponseV5Layout._encode_ = _enc__FetchResponseV5Layout
 _FetchResponseV5Layout._decode_ = _dec__FetchResponseV5Layout
@@ -6112,6 +6128,7 @@ finish_class(
         ),
     ),
     False,
+    (0,),
 )
 _FetchResponseV7Layout._encode_ = _enc__FetchResponseV7Layout
 _FetchResponseV7Layout._decode_ = _dec__FetchResponseV7Layout
@@ -6148,6 +6165,7 @@ finish_class(
         Field("records", "records", "records", True, False, -1, None, None, None),
     ),
     False,
+    (0, 1, 2),
 )
 finish_class(
     FetchResponseFetchableTopicResponseV11,
@@ -6186,6 +6204,7 @@ finish_class(
         ),
     ),
     False,
+    (0,),
 )
 _FetchResponseV11Layout._encode_ = _enc__FetchResponseV11Layout
 _FetchResponseV11Layout._decode_ = _dec__FetchResponseV11Layout
@@ -6325,6 +6344,7 @@ finish_class(
         ),
     ),
     True,
+    (0,),
 )
 _FetchResponseV12Layout._encode_ = _enc__FetchResponseV12Layout
 _FetchResponseV12Layout._decode_ = _dec__FetchResponseV12Layout
@@ -6365,6 +6385,7 @@ finish_class(
         ),
     ),
     True,
+    (0,),
 )
 _FetchResponseV13Layout._encode_ = _enc__FetchResponseV13Layout
 _FetchResponseV13Layout._decode_ = _dec__FetchResponseV13Layout

@@ -1412,6 +1412,7 @@ finish_class(
         Field("position", "position", "int64", False, True, -1, 0, None, None),
     ),
     True,
+    (0,),
 )
 finish_class(
     FetchSnapshotRequestTopicSnapshotV0,
@@ -1611,6 +1612,7 @@ finish_class(
         ),
     ),
     True,
+    (0,),
 )
 _FetchSnapshotResponseV0Layout._encode_ = _enc__FetchSnapshotResponseV0Layout
 _FetchSnapshotResponseV0Layout._decode_ = _dec__FetchSnapshotResponseV0Layout

@@ -2822,6 +2822,7 @@ finish_class(
         Field("log_append_time_ms", "logAppendTimeMs", "int64", False, False, -1, -1, None, None),
     ),
     False,
+    (0,),
 )
 finish_class(
     ProduceResponseTopicProduceResponseV3,
@@ -2858,6 +2859,7 @@ finish_class(
         Field("throttle_time_ms", "throttleTimeMs", "int32", False, False, -1, 0, None, None),
     ),
     False,
+    (0,),
 )
 _ProduceResponseV3Layout._encode_ = _enc__ProduceResponseV3Layout
 _ProduceResponseV3Layout._decode_ = _dec__ProduceResponseV3Layout
@@ -2871,6 +2873,7 @@ finish_class(
         Field("log_start_offset", "logStartOffset", "int64", False, False, -1, -1, None, None),
     ),
     False,
+    (0,),
 )
 finish_class(
     ProduceResponseTopicProduceResponseV5,
@@ -2907,6 +2910,7 @@ finish_class(
         Field("throttle_time_ms", "throttleTimeMs", "int32", False, False, -1, 0, None, None),
     ),
     False,
+    (0,),
 )
 _ProduceResponseV5Layout._encode_ = _enc__ProduceResponseV5Layout
 _ProduceResponseV5Layout._decode_ = _dec__ProduceResponseV5Layout
@@ -2950,6 +2954,7 @@ finish_class(
         Field("error_message", "errorMessage", "string", True, False, -1, None, None, None),
     ),
     False,
+    (0,),
 )
 finish_class(
     ProduceResponseTopicProduceResponseV8,
@@ -2986,6 +2991,7 @@ finish_class(
         Field("throttle_time_ms", "throttleTimeMs", "int32", False, False, -1, 0, None, None),
     ),
     False,
+    (0,),
 )
 _ProduceResponseV8Layout._encode_ = _enc__ProduceResponseV8Layout
 _ProduceResponseV8Layout._decode_ = _dec__ProduceResponseV8Layout
@@ -3029,6 +3035,7 @@ finish_class(
         Field("error_message", "errorMessage", "string", True, True, -1, None, None, None),
     ),
     True,
+    (0,),
 )
 finish_class(
     ProduceResponseTopicProduceResponseV9,
@@ -3065,6 +3072,7 @@ finish_class(
         Field("throttle_time_ms", "throttleTimeMs", "int32", False, True, -1, 0, None, None),
     ),
     True,
+    (0,),
 )
 _ProduceResponseV9Layout._encode_ = _enc__ProduceResponseV9Layout
 _ProduceResponseV9Layout._decode_ = _dec__ProduceResponseV9Layout

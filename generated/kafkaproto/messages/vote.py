@@ -1506,6 +1506,7 @@ finish_class(
         Field("topics", "topics", "array", False, True, -1, (), "struct", VoteResponseTopicDataV0),
     ),
     True,
+    (0,),
 )
 _VoteResponseV0Layout._encode_ = _enc__VoteResponseV0Layout
 _VoteResponseV0Layout._decode_ = _dec__VoteResponseV0Layout

@@ -1,0 +1,96 @@
+"""Hypothesis strategies for any generated class, drawn from its field table."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+import kafkaproto.messages as messages
+from hypothesis import strategies as st
+from kafkaproto.message import (
+    ApiMessage,
+    DataMessage,
+    Field,
+    HeaderMessage,
+    Message,
+    RawTaggedField,
+    Struct,
+)
+
+INT_RANGES = {
+    "int8": (-(2**7), 2**7 - 1),
+    "int16": (-(2**15), 2**15 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint16": (0, 2**16 - 1),
+    "uint32": (0, 2**32 - 1),
+}
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+# Unknown tags well above every tag Kafka's specs use, so they stay unknown at every version.
+UNKNOWN_TAGS = st.lists(
+    st.builds(RawTaggedField, tag=st.integers(64, 300), data=st.binary(max_size=6)),
+    max_size=2,
+    unique_by=lambda raw: raw.tag,
+).map(lambda raws: tuple(sorted(raws, key=lambda raw: raw.tag)))
+
+
+def value(kind: str, field: Field, depth: int) -> st.SearchStrategy[Any]:
+    if kind == "bool":
+        return st.booleans()
+    if kind in INT_RANGES:
+        lo, hi = INT_RANGES[kind]
+        return st.one_of(st.sampled_from([lo, hi, 0, -1 if lo < 0 else 1]), st.integers(lo, hi))
+    if kind == "float64":
+        return st.floats(allow_nan=False)
+    if kind == "uuid":
+        return st.uuids()
+    if kind == "string":
+        return TEXT
+    if kind in ("bytes", "records"):
+        return st.binary(max_size=16)
+    if kind == "struct":
+        assert field.cls is not None
+        return instances(field.cls, depth + 1)
+    assert kind == "array" and field.elem is not None
+    return st.lists(value(field.elem, field, depth), max_size=3 if depth < 3 else 1).map(tuple)
+
+
+def instances(cls: type[Struct], depth: int = 0) -> st.SearchStrategy[Any]:
+    kwargs: dict[str, st.SearchStrategy[Any]] = {}
+    for f in cls._fields_:
+        s = value(f.kind, f, depth)
+        kwargs[f.attr] = st.one_of(st.none(), s) if f.nullable else s
+    if cls._flexible_:
+        kwargs["unknown_tagged_fields"] = UNKNOWN_TAGS
+    return st.builds(cls, **kwargs)
+
+
+def all_message_classes() -> list[type[Message]]:
+    """Every public final class of every generated module, sorted by name."""
+    found: dict[str, type[Message]] = {}
+    for info in pkgutil.iter_modules(messages.__path__):
+        mod = importlib.import_module(f"kafkaproto.messages.{info.name}")
+        for name, obj in vars(mod).items():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, (ApiMessage, HeaderMessage, DataMessage))
+                and not name.startswith("_")
+                and obj.__name__ == name
+                and obj.__module__ == mod.__name__
+            ):
+                found[name] = obj
+    return [found[name] for name in sorted(found)]
+
+
+def without_unknown_tags(obj: Any) -> Any:
+    """``obj`` with every unknown tagged field dropped, recursively — what survives JSON, which
+    (as in Kafka) has no place for them."""
+    if isinstance(obj, tuple):
+        return tuple(without_unknown_tags(v) for v in obj)
+    if not isinstance(obj, Struct):
+        return obj
+    changes = {f.attr: without_unknown_tags(getattr(obj, f.attr)) for f in obj._fields_}
+    if obj._flexible_:
+        changes["unknown_tagged_fields"] = ()
+    return obj.replace(**changes)
