@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from kafkaproto.errors import EncodeError
 from kafkaproto.records.errors import CorruptRecordError
 
 INT32_MIN: Final = -(1 << 31)
@@ -36,6 +37,8 @@ def encode_varlong(value: int) -> bytes:
     """The zigzag varint bytes of a signed 64-bit ``value`` (also right for any int32)."""
     if 0 <= value < SMALL_LIMIT:
         return SMALL[value]
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise EncodeError(f"{value} does not fit a varlong (int64)")
     return _encode_unsigned(((value << 1) ^ (value >> 63)) & 0xFFFFFFFFFFFFFFFF)
 
 
@@ -83,9 +86,7 @@ def _read(
             break
         shift += 7
         if pos - start >= max_bytes:
-            raise CorruptRecordError(
-                f"varint longer than {max_bytes} bytes", offset=start
-            )
+            raise CorruptRecordError(f"varint longer than {max_bytes} bytes", offset=start)
     if u >> (32 if max_bytes == MAX_VARINT_BYTES else 64):
         raise CorruptRecordError("varint does not fit its type", offset=start)
     return (u >> 1) ^ -(u & 1), pos
