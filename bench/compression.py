@@ -35,8 +35,14 @@ def realistic_records(n: int = 1000, value_size: int = 100, seed: int = 7) -> by
         ).encode()
         value = (value + b'"' + b"x" * value_size)[: value_size - 2] + b'"}'
         body = (
-            b"\x00" + encode_varlong(i * 3) + encode_varlong(i)
-            + encode_varlong(len(key)) + key + encode_varlong(len(value)) + value + b"\x00"
+            b"\x00"
+            + encode_varlong(i * 3)
+            + encode_varlong(i)
+            + encode_varlong(len(key))
+            + key
+            + encode_varlong(len(value))
+            + value
+            + b"\x00"
         )
         out += encode_varlong(len(body)) + body
     return bytes(out)
@@ -79,27 +85,45 @@ def main() -> None:
             n = fn(c, out)
             del out[n:]
             return bytes(out)
+
         return run
 
     # (codec, library, compress, decompress-of-that-library's-output)
     cases: list[tuple[str, str, Callable[[bytes], bytes], Callable[[bytes], object]]] = [
         ("gzip", "zlib (stdlib), bounded decompressobj", zlib_gzip, zlib_gunzip_bounded),
-        ("gzip", "cramjam.gzip", lambda d: bytes(cramjam.gzip.compress(d, level=6)),
-         lambda c: cramjam.gzip.decompress(c)),
+        (
+            "gzip",
+            "cramjam.gzip",
+            lambda d: bytes(cramjam.gzip.compress(d, level=6)),
+            lambda c: cramjam.gzip.decompress(c),
+        ),
         ("snappy", "python-snappy (raw)", snappy.compress, snappy.uncompress),
-        ("snappy", "cramjam.snappy (raw)", lambda d: bytes(cramjam.snappy.compress_raw(d)),
-         lambda c: cramjam.snappy.decompress_raw(c)),
-        ("lz4", "lz4.block (fast, no size prefix)",
-         lambda d: lz4.block.compress(d, store_size=False),
-         lambda c: lz4.block.decompress(c, uncompressed_size=65536)),
-        ("lz4", "cramjam.lz4 block, decompress_into",
-         lambda d: bytes(cramjam.lz4.compress_block(d, store_size=False)),
-         cramjam_into(cramjam.lz4.decompress_block_into)),
+        (
+            "snappy",
+            "cramjam.snappy (raw)",
+            lambda d: bytes(cramjam.snappy.compress_raw(d)),
+            lambda c: cramjam.snappy.decompress_raw(c),
+        ),
+        (
+            "lz4",
+            "lz4.block (fast, no size prefix)",
+            lambda d: lz4.block.compress(d, store_size=False),
+            lambda c: lz4.block.decompress(c, uncompressed_size=65536),
+        ),
+        (
+            "lz4",
+            "cramjam.lz4 block, decompress_into",
+            lambda d: bytes(cramjam.lz4.compress_block(d, store_size=False)),
+            cramjam_into(cramjam.lz4.decompress_block_into),
+        ),
         ("zstd", "zstandard level 3, bounded stream_reader", zc.compress, zstd_bounded),
         ("zstd", "zstandard level 3, one-shot decompress", zc.compress, zd.decompress),
-        ("zstd", "cramjam.zstd level 3, decompress_into",
-         lambda d: bytes(cramjam.zstd.compress(d, level=3)),
-         cramjam_into(cramjam.zstd.decompress_into)),
+        (
+            "zstd",
+            "cramjam.zstd level 3, decompress_into",
+            lambda d: bytes(cramjam.zstd.compress(d, level=3)),
+            cramjam_into(cramjam.zstd.decompress_into),
+        ),
     ]
     print(f"input: {len(data)} bytes of records (1,000 x 100-byte values); median of {RUNS} runs")
     print(f"{'codec':7} {'library':45} {'ratio':>6} {'compress us':>12} {'decompress us':>14}")
