@@ -20,7 +20,6 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder as AioBuil
 from aiokafka.record.memory_records import MemoryRecords as AioMemoryRecords
 from kafka.record.default_records import DefaultRecordBatchBuilder as KpBuilder
 from kafka.record.memory_records import MemoryRecords as KpMemoryRecords
-
 from kafkaproto.records.batch_builder import BatchBuilder
 from kafkaproto.records.compression import CompressionType
 from kafkaproto.records.reader import read_batches
@@ -131,13 +130,13 @@ def main() -> None:
             for reader, parse in PARSERS.items():
                 assert parse(data) == expected, (codec.name, maker, reader)
         t_build = {
-            name: median_us(lambda b=build: b(codec), args.runs, args.inner)  # type: ignore[misc]
+            name: median_us(lambda b=build, c=codec: b(c), args.runs, args.inner)  # type: ignore[misc]
             for name, build in BUILDERS.items()
         }
         # Parse the same bytes (kafkaproto's) with every library.
         data = outputs["kafkaproto"]
         t_parse = {
-            name: median_us(lambda p=parse: p(data), args.runs, args.inner)  # type: ignore[misc]
+            name: median_us(lambda p=parse, d=data: p(d), args.runs, args.inner)  # type: ignore[misc]
             for name, parse in PARSERS.items()
         }
         for op, t in (("build", t_build), ("parse", t_parse)):

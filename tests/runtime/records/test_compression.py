@@ -8,7 +8,6 @@ import pytest
 import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from kafkaproto.records.compression import (
     LZ4_MAGIC,
     XERIAL_BLOCK_SIZE,

@@ -1,8 +1,6 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from spec_encoding import zigzag_varint
-
 from kafkaproto.errors import EncodeError
 from kafkaproto.records.errors import CorruptRecordError
 from kafkaproto.records.varint import (
@@ -16,6 +14,7 @@ from kafkaproto.records.varint import (
     read_varlong,
     varint_size,
 )
+from spec_encoding import zigzag_varint
 
 
 @given(st.integers(INT64_MIN, INT64_MAX))
