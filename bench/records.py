@@ -59,8 +59,13 @@ def build_kafkaproto(codec: int) -> bytes:
 
 def build_kafka_python(codec: int) -> bytes:
     b = KpBuilder(
-        magic=2, compression_type=codec, is_transactional=False,
-        producer_id=-1, producer_epoch=-1, base_sequence=-1, batch_size=BIG,
+        magic=2,
+        compression_type=codec,
+        is_transactional=False,
+        producer_id=-1,
+        producer_epoch=-1,
+        base_sequence=-1,
+        batch_size=BIG,
     )
     for i, (value, ts) in enumerate(zip(VALUES, TIMESTAMPS, strict=True)):
         b.append(i, timestamp=ts, key=None, value=value, headers=[])
@@ -69,8 +74,13 @@ def build_kafka_python(codec: int) -> bytes:
 
 def build_aiokafka(codec: int) -> bytes:
     b = AioBuilder(
-        magic=2, compression_type=codec, is_transactional=False,
-        producer_id=-1, producer_epoch=-1, base_sequence=-1, batch_size=BIG,
+        magic=2,
+        compression_type=codec,
+        is_transactional=False,
+        producer_id=-1,
+        producer_epoch=-1,
+        base_sequence=-1,
+        batch_size=BIG,
     )
     for i, (value, ts) in enumerate(zip(VALUES, TIMESTAMPS, strict=True)):
         b.append(i, timestamp=ts, key=None, value=value, headers=[])
@@ -122,8 +132,10 @@ def main() -> None:
     args = ap.parse_args()
     expected = list(VALUES)
     print(f"{N_RECORDS} records x {VALUE_SIZE}-byte values per batch; median of {args.runs} runs")
-    print(f"{'op':6} {'codec':7} {'kafkaproto':>11} {'kafka-py':>9} {'aiokafka':>9}"
-          f" {'kp/kafkaproto':>14} {'kafkaproto/aio':>15}   (us per batch)")
+    print(
+        f"{'op':6} {'codec':7} {'kafkaproto':>11} {'kafka-py':>9} {'aiokafka':>9}"
+        f" {'kp/kafkaproto':>14} {'kafkaproto/aio':>15}   (us per batch)"
+    )
     for codec in CompressionType:
         outputs = {name: build(codec) for name, build in BUILDERS.items()}
         for maker, data in outputs.items():  # every library reads every library's batch

@@ -87,7 +87,11 @@ def batch_v2(
 
 
 def legacy_message(
-    offset: int, magic: int, attributes: int, timestamp: int, key: bytes | None,
+    offset: int,
+    magic: int,
+    attributes: int,
+    timestamp: int,
+    key: bytes | None,
     value: bytes | None,
 ) -> bytes:
     """A magic 0/1 message-set entry; CRC is zlib's CRC-32 of magic..end."""

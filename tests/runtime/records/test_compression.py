@@ -101,8 +101,11 @@ def test_lz4_frame_header_is_kafkas() -> None:
     assert out[:6] == LZ4_MAGIC + b"\x60\x40"
     # The descriptor checksum must be what the reference LZ4 library writes for the same flags.
     ref = lz4.frame.compress(
-        b"", block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=False,
-        content_checksum=False, store_size=False,
+        b"",
+        block_size=lz4.frame.BLOCKSIZE_MAX64KB,
+        block_linked=False,
+        content_checksum=False,
+        store_size=False,
     )
     assert ref[:6] == out[:6]
     assert out[6] == ref[6]
@@ -135,17 +138,26 @@ def test_xxh32_published_vectors() -> None:
 def test_reads_reference_frames_with_checksums_and_size(checksums: tuple[bool, bool]) -> None:
     block_sum, content_sum = checksums
     frame = lz4.frame.compress(
-        SAMPLE, block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=False,
-        block_checksum=block_sum, content_checksum=content_sum, store_size=True,
+        SAMPLE,
+        block_size=lz4.frame.BLOCKSIZE_MAX64KB,
+        block_linked=False,
+        block_checksum=block_sum,
+        content_checksum=content_sum,
+        store_size=True,
     )
     assert kafka_lz4_decompress(frame) == SAMPLE  # block checksums exercise xxh32 on 64 KiB
 
 
 def test_lz4_block_checksum_mismatch_is_detected() -> None:
-    frame = bytearray(lz4.frame.compress(
-        SAMPLE, block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_linked=False,
-        block_checksum=True, store_size=False,
-    ))
+    frame = bytearray(
+        lz4.frame.compress(
+            SAMPLE,
+            block_size=lz4.frame.BLOCKSIZE_MAX64KB,
+            block_linked=False,
+            block_checksum=True,
+            store_size=False,
+        )
+    )
     (size,) = struct.unpack_from("<I", frame, 7)
     frame[7 + 4 + (size & 0x7FFFFFFF)] ^= 0xFF  # first byte of the first block's checksum
     with pytest.raises(DecompressionError, match="checksum"):

@@ -5,8 +5,6 @@ import crc32c
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from spec_encoding import batch_v2, crc32c_bitwise, record_v2
-
 from kafkaproto.errors import EncodeError
 from kafkaproto.records.batch_builder import BatchBuilder
 from kafkaproto.records.compression import CompressionType, decompress
@@ -19,6 +17,7 @@ from kafkaproto.records.record_batch import (
     TimestampType,
     decode_batch,
 )
+from spec_encoding import batch_v2, crc32c_bitwise, record_v2
 
 EXAMPLES = 2000 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 40
 TS = 1_700_000_000_000
@@ -32,13 +31,19 @@ RECORDS = [
 
 
 def expected_batch(attributes: int = 0, **overrides: int) -> bytes:
-    records = b"".join(
-        record_v2(i, ts - TS, k, v, h) for i, (k, v, ts, h) in enumerate(RECORDS)
-    )
+    records = b"".join(record_v2(i, ts - TS, k, v, h) for i, (k, v, ts, h) in enumerate(RECORDS))
     fields = dict(
-        base_offset=0, leader_epoch=-1, attributes=attributes, last_offset_delta=2,
-        base_timestamp=TS, max_timestamp=TS + 5, producer_id=-1, producer_epoch=-1,
-        base_sequence=-1, count=3, records=records,
+        base_offset=0,
+        leader_epoch=-1,
+        attributes=attributes,
+        last_offset_delta=2,
+        base_timestamp=TS,
+        max_timestamp=TS + 5,
+        producer_id=-1,
+        producer_epoch=-1,
+        base_sequence=-1,
+        count=3,
+        records=records,
     )
     fields.update(overrides)
     return batch_v2(**fields)  # type: ignore[arg-type]
@@ -57,8 +62,12 @@ def test_builder_output_is_byte_exact_with_the_documented_layout() -> None:
 
 def test_producer_state_and_flags_land_in_their_fields() -> None:
     got = build(
-        producer_id=4242, producer_epoch=7, base_sequence=100, is_transactional=True,
-        partition_leader_epoch=3, base_offset=0,
+        producer_id=4242,
+        producer_epoch=7,
+        base_sequence=100,
+        is_transactional=True,
+        partition_leader_epoch=3,
+        base_offset=0,
     )
     assert got == expected_batch(
         attributes=0x10, producer_id=4242, producer_epoch=7, base_sequence=100, leader_epoch=3
@@ -112,9 +121,7 @@ def test_control_and_delete_horizon_bits() -> None:
     assert list(iter_records(expected_batch(attributes=0x20))) == []
 
 
-headers_st = st.lists(
-    st.tuples(st.text(max_size=5), st.none() | st.binary(max_size=5)), max_size=3
-)
+headers_st = st.lists(st.tuples(st.text(max_size=5), st.none() | st.binary(max_size=5)), max_size=3)
 record_st = st.tuples(
     st.none() | st.binary(max_size=20),
     st.none() | st.binary(max_size=10_000),  # lengths past 8 KiB take the slow varint path
@@ -138,9 +145,7 @@ def test_round_trip_property(
     for i, (k, v, ts, h) in enumerate(records):
         assert b.append(k, v, base_ts + ts, h) == i
     data = b.build()
-    expected = [
-        Record(i, base_ts + ts, k, v, tuple(h)) for i, (k, v, ts, h) in enumerate(records)
-    ]
+    expected = [Record(i, base_ts + ts, k, v, tuple(h)) for i, (k, v, ts, h) in enumerate(records)]
     read = read_batches(data)
     assert not read.has_partial
     [batch] = read.batches
@@ -206,8 +211,11 @@ def test_bad_record_types_are_encode_errors() -> None:
 
 def three_batches() -> tuple[bytes, list[int]]:
     blob, starts = b"", []
-    for base, codec in [(0, CompressionType.NONE), (3, CompressionType.LZ4),
-                        (6, CompressionType.ZSTD)]:
+    for base, codec in [
+        (0, CompressionType.NONE),
+        (3, CompressionType.LZ4),
+        (6, CompressionType.ZSTD),
+    ]:
         starts.append(len(blob))
         blob += build(base_offset=base, compression=codec)
     return blob, starts
