@@ -44,3 +44,16 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check codegen runtime generated tests bench
 	$(VENV)/bin/mypy codegen/kafkaproto runtime/kafkaproto generated/kafkaproto
+
+# ---- records: long fuzz run and benchmarks against kafka-python / aiokafka -------------------
+.PHONY: fuzz bench-deps bench
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/runtime/records
+
+# The peers are benchmark-only (the `bench` extra); tests never need them.
+bench-deps: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+
+bench: bench-deps
+	$(PY) bench/compression.py
+	$(PY) bench/records.py
