@@ -62,3 +62,15 @@ $(ORACLE_DIR)/classes/.compiled: $(ORACLE_DIR)/lib/.fetched $(ORACLE_SRC)
 	rm -rf $(ORACLE_DIR)/classes && mkdir -p $(ORACLE_DIR)/classes
 	javac -Xlint:all -d $(ORACLE_DIR)/classes -cp '$(ORACLE_DIR)/lib/*' $(ORACLE_SRC)
 	@touch $@
+# ---- records: long fuzz run and benchmarks against kafka-python / aiokafka -------------------
+.PHONY: fuzz bench-deps bench
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/runtime/records
+
+# The peers are benchmark-only (the `bench` extra); tests never need them.
+bench-deps: setup
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+
+bench: bench-deps
+	$(PY) bench/compression.py
+	$(PY) bench/records.py

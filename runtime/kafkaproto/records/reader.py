@@ -1,0 +1,126 @@
+"""Split a records blob (a Fetch response partition's ``records``, a log segment's bytes) into
+batches of any magic, and tell whether it ends with a partial batch.
+
+A Fetch may end in the middle of a batch (the broker sends whole batches only up to its size
+limits, then a prefix of the next one): like Kafka's clients, the reader stops cleanly there and
+reports where and how big that batch claims to be, so the caller can fetch again (or raise its
+fetch size). Every complete batch must be valid: a bad CRC or an inconsistent batch anywhere
+else is a ``CorruptRecordError`` naming the partition (if given) and the byte offset.
+
+Rule: this module never decodes a batch itself; it only frames and dispatches on the magic byte,
+which sits at byte 16 in every format (after offset, size, and leader epoch or CRC).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Final
+
+from kafkaproto.records.compression import DEFAULT_MAX_DECOMPRESSED_SIZE
+from kafkaproto.records.errors import CorruptRecordError
+from kafkaproto.records.legacy import RECORD_OVERHEAD_V0, LegacyBatch, decode_legacy_entry
+from kafkaproto.records.record_batch import (
+    LOG_OVERHEAD,
+    MAGIC_OFFSET,
+    RECORD_BATCH_OVERHEAD,
+    Record,
+    RecordBatch,
+    decode_batch,
+)
+
+_OFFSET_AND_SIZE: Final = struct.Struct(">qi")
+
+
+class RecordsRead:
+    """What ``read_batches`` found: the complete batches in order, and the trailing partial
+    batch if any (``partial_at`` its byte position, ``partial_size`` the total size its header
+    claims, -1 when even the 12-byte offset+size prefix is incomplete)."""
+
+    __slots__ = ("batches", "partial_at", "partial_size")
+
+    def __init__(
+        self, batches: list[RecordBatch | LegacyBatch], partial_at: int, partial_size: int
+    ) -> None:
+        self.batches = batches
+        self.partial_at = partial_at
+        self.partial_size = partial_size
+
+    @property
+    def has_partial(self) -> bool:
+        return self.partial_at >= 0
+
+    def __repr__(self) -> str:
+        return (
+            f"RecordsRead(batches={len(self.batches)}, partial_at={self.partial_at}, "
+            f"partial_size={self.partial_size})"
+        )
+
+
+def read_batches(
+    data: bytes | bytearray | memoryview,
+    *,
+    partition: object = None,
+    max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+) -> RecordsRead:
+    """Decode every complete batch in ``data``; ``partition`` (any printable, e.g.
+    ``("topic", 3)``) is named in errors. ``max_decompressed_size`` bounds each batch."""
+    view = memoryview(data)
+    n = len(view)
+    pos = 0
+    batches: list[RecordBatch | LegacyBatch] = []
+    while pos < n:
+        if n - pos < LOG_OVERHEAD:
+            return RecordsRead(batches, pos, -1)
+        base_offset, size = _OFFSET_AND_SIZE.unpack_from(view, pos)
+        if size < RECORD_OVERHEAD_V0:
+            raise CorruptRecordError(
+                f"batch size {size} below the smallest message",
+                partition=partition,
+                batch_offset=base_offset,
+                offset=pos + 8,
+            )
+        if pos + LOG_OVERHEAD + size > n:
+            return RecordsRead(batches, pos, LOG_OVERHEAD + size)
+        magic = view[pos + MAGIC_OFFSET]
+        if magic == 2:
+            if size < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD:
+                raise CorruptRecordError(
+                    f"batch size {size} below the v2 header size",
+                    partition=partition,
+                    batch_offset=base_offset,
+                    offset=pos + 8,
+                )
+            batches.append(
+                decode_batch(
+                    view, pos, partition=partition, max_decompressed_size=max_decompressed_size
+                )
+            )
+        elif magic in (0, 1):
+            batches.append(
+                decode_legacy_entry(
+                    view, pos, partition=partition, max_decompressed_size=max_decompressed_size
+                )
+            )
+        else:
+            raise CorruptRecordError(
+                f"unknown magic {magic}",
+                partition=partition,
+                batch_offset=base_offset,
+                offset=pos + MAGIC_OFFSET,
+            )
+        pos += LOG_OVERHEAD + size
+    return RecordsRead(batches, -1, -1)
+
+
+def iter_records(
+    data: bytes | bytearray | memoryview,
+    *,
+    partition: object = None,
+    max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+) -> Iterator[Record]:
+    """The data records of every complete batch, skipping control batches (KIP-98 markers)."""
+    read = read_batches(data, partition=partition, max_decompressed_size=max_decompressed_size)
+    for batch in read.batches:
+        if not batch.is_control:
+            yield from batch.records
