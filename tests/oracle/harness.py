@@ -51,6 +51,7 @@ class OracleHarness:
         self._stderr = stderr
         self._timeout = timeout
         self._next_id = 0
+        self._closed = False
         self._pending = bytearray()  # answer bytes read but not yet split into lines
         assert proc.stdin is not None and proc.stdout is not None
         self._stdin = proc.stdin
@@ -93,6 +94,9 @@ class OracleHarness:
 
     def close(self, timeout: float = 10.0) -> None:
         """Close stdin (the harness exits at end of input); kill it if it does not."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._stdin.close()
         except OSError:
@@ -121,6 +125,8 @@ class OracleHarness:
 
         Cases without an "id" get a fresh integer one. Raises OracleError if the JVM dies, an
         answer's id does not match, or the batch takes longer than the timeout (+2 ms per case)."""
+        if self._closed:
+            raise OracleError("the oracle harness is closed")
         ids: list[Any] = []
         out = bytearray()
         for case in cases:
