@@ -369,6 +369,12 @@ class KafkaCluster:
         Returns the bootstrap address list. A topology that is already up returns at once."""
         if self.is_up():
             return self.bootstrap
+        for node in self.spec.nodes:
+            if self.pid(node.node_id) is None and kafka_wire.broker_answers(HOST, node.port, 1.0):
+                raise KafkaError(
+                    f"something that is not our node {node.node_id} already answers on "
+                    f"{node.address} (another checkout's broker? stop it there first)"
+                )
         if not self._formatted():
             self._kill_all()
             shutil.rmtree(self.root, ignore_errors=True)
