@@ -16,6 +16,9 @@ help:
 	@echo "make test           set up and run the whole test suite"
 	@echo "make lint           ruff and mypy --strict over codegen, runtime and generated"
 	@echo "make check-generated  fail if generated/ differs from a fresh regeneration"
+	@echo "make broker         start one real Kafka broker on 127.0.0.1:9092 (make broker-stop)"
+	@echo "make cluster        start a three-node Kafka cluster on 127.0.0.1:19092,19094,19096 (make cluster-stop)"
+	@echo "make oracle         compile the Java oracle harness over kafka-clients"
 
 # Creates .venv and installs the project editable with its dev tools; a no-op when pyproject.toml
 # has not changed since the last install.
@@ -38,8 +41,9 @@ check-generated: setup
 unit: setup
 	$(PY) -m pytest -q -m "not broker and not cluster and not oracle"
 
-test: setup
-	$(PY) -m pytest -q
+test: setup broker oracle
+	KAFKA_VERSION=$(KAFKA_VERSION) $(PY) -m pytest -q -m "not cluster"
+	$(MAKE) test-cluster
 
 lint: setup
 	$(VENV)/bin/ruff check codegen runtime generated tests bench
@@ -74,3 +78,53 @@ bench-deps: setup
 bench: bench-deps
 	$(PY) bench/compression.py
 	$(PY) bench/records.py
+
+# --- Real Kafka: jars from Maven, a broker, a three-node cluster, the Java oracle -------------------
+# Broker management lives in tests/integration/kafka_cluster.py; the pytest fixtures import the same
+# module, so a broker started here is reused by the tests and the other way round.
+MVN ?= mvn
+KAFKA_HOME := build/kafka-$(KAFKA_VERSION)
+KAFKA_LIBS := $(KAFKA_HOME)/libs
+KAFKA_JARS_STAMP := $(KAFKA_LIBS)/.complete
+KAFKA_CLUSTER := $(PY) tests/integration/kafka_cluster.py --kafka-version $(KAFKA_VERSION)
+
+.PHONY: kafka-jars broker broker-stop cluster cluster-stop test-cluster oracle
+
+kafka-jars: $(KAFKA_JARS_STAMP)
+# A throwaway Maven project whose only job is copying Kafka and its runtime dependencies into libs/;
+# the stamp is written last, so an interrupted download is redone.
+$(KAFKA_JARS_STAMP): tests/integration/kafka-libs.pom.xml
+	@echo "kafka-jars: fetching Kafka $(KAFKA_VERSION) (broker, tools, clients) with Maven into $(KAFKA_LIBS)"
+	@rm -rf $(KAFKA_LIBS)
+	@mkdir -p $(KAFKA_HOME)
+	cp $< $(KAFKA_HOME)/pom.xml
+	cd $(KAFKA_HOME) && $(MVN) -B -Dkafka.version=$(KAFKA_VERSION) \
+		dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=libs
+	@echo "kafka-jars: $$(ls $(KAFKA_LIBS) | wc -l) jars in $(KAFKA_LIBS)"
+	@touch $@
+
+broker: setup kafka-jars
+	$(KAFKA_CLUSTER) start --nodes 1
+
+broker-stop: setup
+	$(KAFKA_CLUSTER) stop --nodes 1
+
+cluster: setup kafka-jars
+	$(KAFKA_CLUSTER) start --nodes 3
+
+cluster-stop: setup
+	$(KAFKA_CLUSTER) stop --nodes 3
+
+# The cluster costs three JVMs, so it runs only for its own tests and is stopped afterwards.
+test-cluster: cluster
+	KAFKA_VERSION=$(KAFKA_VERSION) $(PY) -m pytest -q -m cluster; \
+		status=$$?; $(KAFKA_CLUSTER) stop --nodes 3; exit $$status
+
+# One long-lived JVM answering JSON-lines cases; tests/oracle/harness.py reads the class path
+# recorded here, so it always runs against the jars it was compiled with.
+oracle: $(ORACLE_DIR)/Harness.class
+$(ORACLE_DIR)/Harness.class: tests/oracle/Harness.java $(KAFKA_JARS_STAMP)
+	@mkdir -p $(ORACLE_DIR)
+	javac -encoding UTF-8 --release 17 -Xlint:all -Werror -d $(ORACLE_DIR) \
+		-cp '$(KAFKA_LIBS)/*' $<
+	@echo "$(abspath $(ORACLE_DIR)):$(abspath $(KAFKA_LIBS))/*" > $(ORACLE_DIR)/classpath

@@ -1,14 +1,16 @@
-"""The Java oracle: builds tests/oracle/java against kafka-clients (via `make oracle-java`) and
-runs its programs. Tests here are marked `oracle`; they skip only when no JDK is installed."""
+"""The Java oracle: the long-lived harness JVM (tests/oracle/Harness.java, fixture ``oracle``) and
+the one-shot programs of tests/oracle/java (fixture ``java_oracle``), both over kafka-clients at
+the pinned version. Tests here are marked `oracle`."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from harness import OracleHarness
 
 ROOT = Path(__file__).resolve().parents[2]
 CLASSPATH = f"{ROOT / 'build/oracle/classes'}:{ROOT / 'build/oracle/lib'}/*"
@@ -49,3 +51,10 @@ def java_oracle() -> RunJava:
         return done.stdout
 
     return run
+
+
+@pytest.fixture(scope="session")
+def oracle() -> Iterator[OracleHarness]:
+    """One harness JVM answering JSON-lines cases for the whole session."""
+    with OracleHarness.start() as harness:
+        yield harness
