@@ -228,7 +228,10 @@ class DataMessage(Message):
 
 
 def finish_class(
-    cls: type[Struct], fields: tuple[Field, ...], flexible: bool, reserved_tags: tuple[int, ...] = ()
+    cls: type[Struct],
+    fields: tuple[Field, ...],
+    flexible: bool,
+    reserved_tags: tuple[int, ...] = (),
 ) -> None:
     """Attach the field table to a generated class (called once, at import). ``reserved_tags``
     are tags other versions give to known fields: Kafka refuses them at this version."""

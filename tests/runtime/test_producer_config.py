@@ -122,9 +122,12 @@ def test_more_than_five_in_flight_is_an_error_even_with_default_idempotence() ->
     # Checked before the acks rule's disabling takes effect.
     with pytest.raises(ConfigError, match="at most 5"):
         make(max__in__flight__requests__per__connection=6, acks="1")
-    assert make(
-        max__in__flight__requests__per__connection=6, enable__idempotence=False
-    ).max_in_flight_requests_per_connection == 6
+    assert (
+        make(
+            max__in__flight__requests__per__connection=6, enable__idempotence=False
+        ).max_in_flight_requests_per_connection
+        == 6
+    )
 
 
 def test_transactional_id_needs_idempotence() -> None:

@@ -47,8 +47,10 @@ def _generate(args: argparse.Namespace, *, write: bool) -> int:
         old = _read_manifest(root)
         written, removed = write_tree(root, files)
         new = json.loads(files[str(PACKAGE_DIR / MANIFEST)])
-        _log(f"codegen: {len(written)} files written, {len(removed)} removed, "
-             f"{len(files) - len(written)} unchanged ({time.monotonic() - start:.1f} s)")
+        _log(
+            f"codegen: {len(written)} files written, {len(removed)} removed, "
+            f"{len(files) - len(written)} unchanged ({time.monotonic() - start:.1f} s)"
+        )
         _log("upgrade report:")
         for line in upgrade_report(old, new):
             _log(f"  {line}")
@@ -59,7 +61,9 @@ def _generate(args: argparse.Namespace, *, write: bool) -> int:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             differ.append(rel)
     pkg = root / PACKAGE_DIR
-    extra = [str(PACKAGE_DIR / p.name) for p in pkg.iterdir() if p.is_file()] if pkg.exists() else []
+    extra = (
+        [str(PACKAGE_DIR / p.name) for p in pkg.iterdir() if p.is_file()] if pkg.exists() else []
+    )
     differ += [rel for rel in extra if rel not in files]
     if differ:
         _log(f"check-generated: {len(differ)} files differ from a fresh regeneration:")

@@ -9,7 +9,9 @@ from typing import Any
 def upgrade_report(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     """Lines describing the change from the ``old`` manifest to the ``new`` one."""
     if old is None:
-        return [f"first generation: {len(new['messages'])} messages from Kafka {new['kafka_version']}"]
+        return [
+            f"first generation: {len(new['messages'])} messages from Kafka {new['kafka_version']}"
+        ]
     lines: list[str] = []
     if old["kafka_version"] != new["kafka_version"]:
         lines.append(f"Kafka {old['kafka_version']} -> {new['kafka_version']}")
@@ -46,6 +48,9 @@ def _field_diff(old: list[str], new: list[str]) -> str:
     new_by = {line.split(":", 1)[0]: line for line in new}
     parts = [f"+{k}" for k in new_by if k not in old_by]
     parts += [f"-{k}" for k in old_by if k not in new_by]
-    parts += [f"~{k} ({old_by[k].split(': ', 1)[1]} -> {new_by[k].split(': ', 1)[1]})"
-              for k in new_by if k in old_by and old_by[k] != new_by[k]]
+    parts += [
+        f"~{k} ({old_by[k].split(': ', 1)[1]} -> {new_by[k].split(': ', 1)[1]})"
+        for k in new_by
+        if k in old_by and old_by[k] != new_by[k]
+    ]
     return ", ".join(parts)

@@ -72,8 +72,12 @@ def fetch_jar(version: str, log: Callable[[str], None] = print) -> Path:
         return jar
     log(f"schemas: fetching org.apache.kafka:kafka-clients:{version} with mvn ...")
     cmd = [
-        "mvn", "-B", "-q", "dependency:get",
-        f"-Dartifact=org.apache.kafka:kafka-clients:{version}", "-Dtransitive=false",
+        "mvn",
+        "-B",
+        "-q",
+        "dependency:get",
+        f"-Dartifact=org.apache.kafka:kafka-clients:{version}",
+        "-Dtransitive=false",
     ]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -133,7 +137,9 @@ def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) ->
         elif name not in lock.sha256:
             problems.append(f"  not in the lock: {name}")
         elif found[name] != lock.sha256[name]:
-            problems.append(f"  sha256 differs: {name} ({found[name][:12]} != {lock.sha256[name][:12]})")
+            problems.append(
+                f"  sha256 differs: {name} ({found[name][:12]} != {lock.sha256[name][:12]})"
+            )
     if problems:
         raise SchemaError(
             f"the specs of Kafka {version} do not match {lock_path}:\n" + "\n".join(problems)

@@ -273,8 +273,8 @@ class ProducerConfig(BaseModel):
     # INT, default 16384, at least 0 (KafkaProducer then uses max(1, batch.size)).
     batch_size: Annotated[int, _int(0)] = Field(16384, alias="batch.size")
     # BOOLEAN, default true (KIP-794).
-    partitioner_adaptive_partitioning_enable: Annotated[bool, BeforeValidator(_parse_bool)] = (
-        Field(True, alias="partitioner.adaptive.partitioning.enable")
+    partitioner_adaptive_partitioning_enable: Annotated[bool, BeforeValidator(_parse_bool)] = Field(
+        True, alias="partitioner.adaptive.partitioning.enable"
     )
     # LONG, default 0 (off), at least 0 (KIP-794).
     partitioner_availability_timeout_ms: Annotated[int, _long(0)] = Field(
@@ -680,4 +680,3 @@ def explain(settings: Mapping[str, object]) -> list[Explanation]:
     rows = [config.explanation(name) for name in sorted(config.java_names().values())]
     rows.sort(key=lambda row: row.key)
     return rows + sorted(config.ignored, key=lambda row: row.key)
-
