@@ -151,6 +151,11 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("default", spec(field("A", "int64", default="1.5")), "FooRequest", "A"),
     ("default", spec(field("A", "float64", default="one")), "FooRequest", "A"),
     ("default", spec(field("A", "uuid", default="AAAA")), "FooRequest", "A"),
+    # Java's Base64.getUrlDecoder() refuses characters outside the URL-safe alphabet, where
+    # Python's b64decode would drop them or read "+" and "/" as the standard alphabet.
+    ("default", spec(field("A", "uuid", default="A" * 22 + "!!")), "FooRequest", "A"),
+    ("default", spec(field("A", "uuid", default="A" * 20 + "+/")), "FooRequest", "A"),
+    ("default", spec(field("A", "uuid", default="A" * 11 + " " + "A" * 11)), "FooRequest", "A"),
     ("default", spec(field("S", "string", default="null")), "FooRequest", "S"),
     ("default", spec(field("S", "string", nullableVersions="1+", default="null")),
      "FooRequest", "S"),

@@ -576,10 +576,17 @@ def _java_integer(text: str) -> int | None:
     return int(digits, base)
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
 def _uuid_default(text: str) -> bytes:
     import base64
     import binascii
 
+    # Kafka decodes with Java's Base64.getUrlDecoder(), which refuses "+", "/" and anything else
+    # outside the URL-safe alphabet; Python's decoder would read or skip them.
+    if not _BASE64URL.fullmatch(text):
+        raise ValueError(f"invalid default for uuid: {text!r} is not URL-safe base64")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
