@@ -150,6 +150,11 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("default", spec(field("A", "int32", default="-0x1")), "FooRequest", "A"),
     ("default", spec(field("A", "int64", default="1.5")), "FooRequest", "A"),
     ("default", spec(field("A", "float64", default="one")), "FooRequest", "A"),
+    # Double.parseDouble refuses what Python's float() also takes: "_" and lower-case nan/inf.
+    ("default", spec(field("A", "float64", default="1_000")), "FooRequest", "A"),
+    ("default", spec(field("A", "float64", default="nan")), "FooRequest", "A"),
+    ("default", spec(field("A", "float64", default="inf")), "FooRequest", "A"),
+    ("default", spec(field("A", "float64", default="NaNd")), "FooRequest", "A"),
     ("default", spec(field("A", "uuid", default="AAAA")), "FooRequest", "A"),
     # Java's Base64.getUrlDecoder() refuses characters outside the URL-safe alphabet, where
     # Python's b64decode would drop them or read "+" and "/" as the standard alphabet.
@@ -280,6 +285,10 @@ def only_field(data: dict[str, Any]) -> FieldSpec:
         (field("A", "bool", default=False), False),
         (field("A", "float64", default=1.5), 1.5),
         (field("A", "float64", default="-2.25"), -2.25),
+        (field("A", "float64", default="1e3"), 1000.0),
+        (field("A", "float64", default="2d"), 2.0),  # Java's type suffixes
+        (field("A", "float64", default=".5F"), 0.5),
+        (field("A", "float64", default="-Infinity"), float("-inf")),
         (field("S", "string", default=7), "7"),
         (field("S", "string", default=""), ""),
         (field("S", "string", default="null", nullableVersions="0+"), None),
@@ -309,9 +318,9 @@ def test_versions_default_to_tagged_versions() -> None:
 
 def test_removed_api_with_only_valid_versions_none() -> None:
     data = {"apiKey": 4, "type": "request", "name": "LeaderAndIsrRequest", "validVersions": "none"}
-    plan, _ = compile_specs({"LeaderAndIsrRequest.json": json.dumps(data).encode()}, "9.9.9")
-    assert plan.modules == []
-    assert [(e.name, e.api_key) for e in plan.removed] == [("LeaderAndIsrRequest", 4)]
+    result, _ = compile_specs({"LeaderAndIsrRequest.json": json.dumps(data).encode()}, "9.9.9")
+    assert result.modules == []
+    assert [(e.name, e.api_key) for e in result.removed] == [("LeaderAndIsrRequest", 4)]
 
 
 def test_comments_and_slashes_inside_strings() -> None:

@@ -535,10 +535,12 @@ def default_value(f: FieldSpec) -> Any:
     if kind == "float64":
         if not text:
             return 0.0
-        try:
-            value_f = float(text)
-        except ValueError:
-            raise ValueError(f"invalid default for float64: {text!r}") from None
+        # Double.parseDouble's decimal grammar (hex floats aside): Python's float() would also
+        # take "1_0", "nan" and "inf", and refuse Java's type suffixes ("2d").
+        java = _JAVA_DOUBLE.fullmatch(text.strip())
+        if java is None:
+            raise ValueError(f"invalid default for float64: {text!r}")
+        value_f = float(java.group(1) or java.group(2))
         return value_f if not math.isnan(value_f) else math.nan
     if kind == "uuid":
         if not text:
@@ -561,6 +563,11 @@ def default_value(f: FieldSpec) -> Any:
     if kind == "bytes":
         return b""
     return "struct" if kind == "struct" else ()
+
+
+_JAVA_DOUBLE = re.compile(
+    r"([+-]?(?:NaN|Infinity))|([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[fFdD]?"
+)
 
 
 def _java_integer(text: str) -> int | None:
