@@ -535,10 +535,12 @@ def default_value(f: FieldSpec) -> Any:
     if kind == "float64":
         if not text:
             return 0.0
-        try:
-            value_f = float(text)
-        except ValueError:
-            raise ValueError(f"invalid default for float64: {text!r}") from None
+        # Double.parseDouble's decimal grammar (hex floats aside): Python's float() would also
+        # take "1_0", "nan" and "inf", and refuse Java's type suffixes ("2d").
+        java = _JAVA_DOUBLE.fullmatch(text.strip())
+        if java is None:
+            raise ValueError(f"invalid default for float64: {text!r}")
+        value_f = float(java.group(1) or java.group(2))
         return value_f if not math.isnan(value_f) else math.nan
     if kind == "uuid":
         if not text:
@@ -563,6 +565,11 @@ def default_value(f: FieldSpec) -> Any:
     return "struct" if kind == "struct" else ()
 
 
+_JAVA_DOUBLE = re.compile(
+    r"([+-]?(?:NaN|Infinity))|([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[fFdD]?"
+)
+
+
 def _java_integer(text: str) -> int | None:
     # Integer.valueOf(s, radix) after Kafka strips a leading "0x": an optional sign, then digits.
     base = 10
@@ -576,10 +583,17 @@ def _java_integer(text: str) -> int | None:
     return int(digits, base)
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+
+
 def _uuid_default(text: str) -> bytes:
     import base64
     import binascii
 
+    # Kafka decodes with Java's Base64.getUrlDecoder(), which refuses "+", "/" and anything else
+    # outside the URL-safe alphabet; Python's decoder would read or skip them.
+    if not _BASE64URL.fullmatch(text):
+        raise ValueError(f"invalid default for uuid: {text!r} is not URL-safe base64")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
