@@ -1255,6 +1255,7 @@ finish_class(
         Field("topics", "topics", "array", False, False, -1, (), "struct", GoldRequestGoldTopicV0),
     ),
     False,
+    (0, 1),
 )
 _GoldRequestV0Layout._encode_ = _enc__GoldRequestV0Layout
 _GoldRequestV0Layout._decode_ = _dec__GoldRequestV0Layout
@@ -1302,6 +1303,7 @@ finish_class(
         Field("rack", "rack", "string", True, True, 0, None, None, None),
     ),
     True,
+    (1,),
 )
 _GoldRequestV2Layout._encode_ = _enc__GoldRequestV2Layout
 _GoldRequestV2Layout._decode_ = _dec__GoldRequestV2Layout
