@@ -78,6 +78,7 @@ bench-deps: setup
 bench: bench-deps
 	$(PY) bench/compression.py
 	$(PY) bench/records.py
+	$(PY) bench/codecs.py
 
 # --- Real Kafka: jars from Maven, a broker, a three-node cluster, the Java oracle -------------------
 # Broker management lives in tests/integration/kafka_cluster.py; the pytest fixtures import the same
@@ -128,3 +129,8 @@ $(ORACLE_DIR)/Harness.class: tests/oracle/Harness.java $(KAFKA_JARS_STAMP)
 	javac -encoding UTF-8 --release 17 -Xlint:all -Werror -d $(ORACLE_DIR) \
 		-cp '$(KAFKA_LIBS)/*' $<
 	@echo "$(abspath $(ORACLE_DIR)):$(abspath $(KAFKA_LIBS))/*" > $(ORACLE_DIR)/classpath
+
+# Encode/decode of generated messages against kio and kafka-python 3 (BENCHMARKS.md).
+.PHONY: bench-codecs
+bench-codecs: bench-deps
+	$(PY) bench/codecs.py

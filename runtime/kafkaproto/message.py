@@ -16,11 +16,19 @@ import base64
 import binascii
 import math
 from collections.abc import Iterable, Mapping
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 from uuid import UUID
 
 from kafkaproto.errors import DecodeError, EncodeError, KafkaProtoError
+
+try:
+    from collections import _tuplegetter  # type: ignore[attr-defined]
+except ImportError:  # other Pythons: the same, a little slower
+
+    def _tuplegetter(index: int, doc: str | None) -> Any:
+        return property(itemgetter(index), doc=doc)
+
 
 __all__ = [
     "ApiMessage",
@@ -62,16 +70,17 @@ class Field(NamedTuple):
     cls: type[Struct] | None = None  # the struct class of a struct or struct-array field
 
 
-class Struct:
-    """Base of every generated class: immutable, compared and hashed by value."""
+class Struct(tuple[Any, ...]):
+    """Base of every generated class: an immutable tuple of its field values in field order
+    (unknown tagged fields last), with a named, read-only attribute per field. Instances compare
+    equal only to instances of the same class. A tuple is what CPython builds fastest, which is
+    what decoding thousands of structs per response needs."""
 
     __slots__ = ()
 
     _fields_: ClassVar[tuple[Field, ...]] = ()
     _flexible_: ClassVar[bool] = False
     _reserved_tags_: ClassVar[frozenset[int]] = frozenset()
-    _spec_name_: ClassVar[str] = ""
-    _values_: ClassVar[Any] = None  # attrgetter over every slot, set by _finish_class
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenInstanceError(f"{type(self).__name__} is immutable; use replace()")
@@ -79,19 +88,14 @@ class Struct:
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"{type(self).__name__} is immutable")
 
-    def _all_values(self) -> tuple[Any, ...]:
-        getter = type(self)._values_
-        values: tuple[Any, ...] = getter(self)
-        return values
-
     def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        assert isinstance(other, Struct)
-        return self._all_values() == other._all_values()
+        return type(other) is type(self) and tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
 
     def __hash__(self) -> int:
-        return hash((type(self), self._all_values()))
+        return tuple.__hash__(self)
 
     def __repr__(self) -> str:
         parts = []
@@ -238,21 +242,12 @@ def finish_class(
     cls._fields_ = fields
     cls._flexible_ = flexible
     cls._reserved_tags_ = frozenset(reserved_tags)
-    attrs = [f.attr for f in fields]
-    if flexible:
-        attrs.append("unknown_tagged_fields")
-    if len(attrs) == 1:
-        single = attrgetter(attrs[0])
-        cls._values_ = lambda o: (single(o),)
-    elif attrs:
-        cls._values_ = attrgetter(*attrs)
-    else:
-        cls._values_ = lambda o: ()
 
 
-def slot_setters(cls: type, *names: str) -> tuple[Any, ...]:
-    """The slots' own setters, which bypass the frozen ``__setattr__`` (for generated code)."""
-    return tuple(cls.__dict__[n].__set__ for n in names)
+def field_at(index: int) -> Any:
+    """The read-only attribute of a generated class that returns its ``index``-th value
+    (CPython's C accessor for named tuples where available)."""
+    return _tuplegetter(index, None)
 
 
 def as_tuple(value: Iterable[Any] | None) -> tuple[Any, ...] | None:

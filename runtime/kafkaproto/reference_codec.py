@@ -277,7 +277,7 @@ def _encode_value(f: Field, kind: str, value: Any, out: bytearray, path: str) ->
             out += b"\x01"
         _encode_struct(value, out, path)
     elif kind == "array":
-        if not isinstance(value, tuple):
+        if type(value) is not tuple:
             raise _Fail(f"expected a tuple, got {type(value).__name__}", path, -1)
         if f.compact:
             wire.write_compact_length(out, len(value))

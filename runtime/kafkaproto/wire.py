@@ -12,7 +12,7 @@ encodings only — never a message, a version or a socket.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -419,6 +419,76 @@ def read_fixed_array(
 ) -> tuple[tuple[Any, ...], int]:
     """``n`` fixed-width items in one unpack (the length was already checked)."""
     return struct.unpack_from(f">{n}{code}", buf, pos), pos + n * size
+
+
+FixedArrayReader = Callable[[Buffer, int], tuple[Any, int]]
+_CACHED_COUNTS = 128  # arrays shorter than this unpack through a precompiled Struct
+
+
+def _fixed_array_reader(code: str, size: int, compact: bool, nullable: bool) -> FixedArrayReader:
+    """A reader of one array of fixed-width items: length and items in one call, the common
+    short lengths through precompiled Structs (decided once, here, not per array)."""
+    structs = [struct.Struct(f">{n}{code}") for n in range(_CACHED_COUNTS)]
+
+    def read(buf: Buffer, pos: int) -> tuple[Any, int]:
+        start = pos
+        if compact:
+            n = buf[pos] - 1
+            if 0 <= n < 0x7F:
+                pos += 1
+            else:
+                n, pos = read_compact_length(buf, pos)
+        else:
+            n = _i32(buf, pos)[0]
+            pos += 4
+        if n < _CACHED_COUNTS and n >= 0:
+            return structs[n].unpack_from(buf, pos), pos + n * size
+        if n < 0:
+            if nullable:
+                return None, pos
+            raise WireError("null where the version does not allow null", offset=start)
+        if n * size > len(buf) - pos:
+            raise WireError(
+                f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", offset=start
+            )
+        return struct.unpack_from(f">{n}{code}", buf, pos), pos + n * size
+
+    return read
+
+
+# One reader per (encoding, nullability, item type) that generated code names directly.
+read_int8_array = _fixed_array_reader("b", 1, False, False)
+read_int16_array = _fixed_array_reader("h", 2, False, False)
+read_uint16_array = _fixed_array_reader("H", 2, False, False)
+read_int32_array = _fixed_array_reader("i", 4, False, False)
+read_uint32_array = _fixed_array_reader("I", 4, False, False)
+read_int64_array = _fixed_array_reader("q", 8, False, False)
+read_float64_array = _fixed_array_reader("d", 8, False, False)
+read_bool_array = _fixed_array_reader("?", 1, False, False)
+read_nullable_int8_array = _fixed_array_reader("b", 1, False, True)
+read_nullable_int16_array = _fixed_array_reader("h", 2, False, True)
+read_nullable_uint16_array = _fixed_array_reader("H", 2, False, True)
+read_nullable_int32_array = _fixed_array_reader("i", 4, False, True)
+read_nullable_uint32_array = _fixed_array_reader("I", 4, False, True)
+read_nullable_int64_array = _fixed_array_reader("q", 8, False, True)
+read_nullable_float64_array = _fixed_array_reader("d", 8, False, True)
+read_nullable_bool_array = _fixed_array_reader("?", 1, False, True)
+read_compact_int8_array = _fixed_array_reader("b", 1, True, False)
+read_compact_int16_array = _fixed_array_reader("h", 2, True, False)
+read_compact_uint16_array = _fixed_array_reader("H", 2, True, False)
+read_compact_int32_array = _fixed_array_reader("i", 4, True, False)
+read_compact_uint32_array = _fixed_array_reader("I", 4, True, False)
+read_compact_int64_array = _fixed_array_reader("q", 8, True, False)
+read_compact_float64_array = _fixed_array_reader("d", 8, True, False)
+read_compact_bool_array = _fixed_array_reader("?", 1, True, False)
+read_compact_nullable_int8_array = _fixed_array_reader("b", 1, True, True)
+read_compact_nullable_int16_array = _fixed_array_reader("h", 2, True, True)
+read_compact_nullable_uint16_array = _fixed_array_reader("H", 2, True, True)
+read_compact_nullable_int32_array = _fixed_array_reader("i", 4, True, True)
+read_compact_nullable_uint32_array = _fixed_array_reader("I", 4, True, True)
+read_compact_nullable_int64_array = _fixed_array_reader("q", 8, True, True)
+read_compact_nullable_float64_array = _fixed_array_reader("d", 8, True, True)
+read_compact_nullable_bool_array = _fixed_array_reader("?", 1, True, True)
 
 
 def write_fixed_array(out: bytearray, values: Sequence[Any], code: str) -> None:

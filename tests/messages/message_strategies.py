@@ -86,7 +86,7 @@ def all_message_classes() -> list[type[Message]]:
 def without_unknown_tags(obj: Any) -> Any:
     """``obj`` with every unknown tagged field dropped, recursively — what survives JSON, which
     (as in Kafka) has no place for them."""
-    if isinstance(obj, tuple):
+    if type(obj) is tuple:
         return tuple(without_unknown_tags(v) for v in obj)
     if not isinstance(obj, Struct):
         return obj

@@ -80,6 +80,7 @@ def _render_module(tpl: jinja2.Template, mod: ModulePlan, source: Source) -> str
         sources=sources,
         imports="{imports}",
         base_of=_BASES,
+        tuple_methods=("count", "index"),
         cls_doc=cls_doc,
         pub_doc=pub_doc,
     )
@@ -93,13 +94,13 @@ def _imports(mod: ModulePlan, body: str) -> str:
         lines.append("from collections.abc import Iterable")
     if "Struct(" in body.replace("_Struct)", ""):
         lines.append("from struct import Struct")
-    typing = sorted(n for n in ("ClassVar", "final") if n in body)
+    typing = sorted(n for n in ("ClassVar", "Self", "final") if re.search(rf"\b{n}\b", body))
     if typing:
         lines.append(f"from typing import {', '.join(typing)}")
     if re.search(r"(: |\[|\| )UUID\b|\bUUID\(", body):  # in a type hint or a default
         lines.append("from uuid import UUID")
     lines.append("")
-    message = ["Field", "finish_class", "slot_setters"]
+    message = ["Field", "field_at", "finish_class"]
     for name in ("ApiMessage", "HeaderMessage", "DataMessage", "RawTaggedField", "as_tuple"):
         if name in body:
             message.append(name)

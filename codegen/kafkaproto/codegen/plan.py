@@ -542,7 +542,7 @@ class _ModuleBuilder:
 
     # -- decoders ---------------------------------------------------------------------------
 
-    def _decode_ops(self, lay: Layout) -> list[Op]:
+    def _decode_ops(self, lay: Layout, prefix: str = "v_") -> list[Op]:
         ops: list[Op] = []
         run: list[FieldLayout] = []
 
@@ -554,7 +554,7 @@ class _ModuleBuilder:
                     Op(
                         "unpack",
                         const=self.struct_const(fmt),
-                        names=tuple(f"v_{f.attr}" for f in run),
+                        names=tuple(f"{prefix}{f.attr}" for f in run),
                         size=size,
                     )
                 )
@@ -567,13 +567,13 @@ class _ModuleBuilder:
                 run.append(f)
                 continue
             flush()
-            ops.append(self._decode_value(f, f"v_{f.attr}", "buf"))
+            ops.append(self._decode_value(f, f"{prefix}{f.attr}", "buf"))
         flush()
         if lay.flexible:
             tagged = [f for f in lay.fields if f.tag >= 0]
             if not tagged:
                 self.wire.add("read_unknown_tags")
-                ops.append(Op("unknown_tags", src="v_unknown_tagged_fields"))
+                ops.append(Op("unknown_tags", src=f"{prefix}unknown_tagged_fields"))
             else:
                 self.wire.update({"read_uvarint", "read_raw_tag"})
                 inner = tuple(
@@ -634,23 +634,28 @@ class _ModuleBuilder:
                 hint=self._hint(f) if declare else "",
             )
         assert f.kind == "array" and f.elem is not None
-        length = (
-            "read_"
-            + ("compact_" if f.compact else "")
-            + ("nullable_" if f.nullable else "")
-            + "array_length"
-        )
-        self.wire.add(length)
+        prefix = "read_" + ("compact_" if f.compact else "") + ("nullable_" if f.nullable else "")
         if f.elem in FIXED:
-            code, size = FIXED[f.elem]
-            self.wire.add("read_fixed_array")
+            # Length and items in one call, through precompiled Structs (kafkaproto.wire).
+            self.wire.add(f"{prefix}{f.elem}_array")
+            return Op("call", fn=f"{prefix}{f.elem}_array", src=var, buf=buf)
+        length = prefix + "array_length"
+        self.wire.add(length)
+        if f.child is not None and _is_leaf(f.child):
+            # Items whose fields are all read by single calls are decoded in the loop itself:
+            # no call and no (item, pos) pair per item.
+            prefix = f"e{self._temp()}_"
+            item_locals = [f"{prefix}{c.attr}" for c in f.child.fields]
+            if f.child.flexible:
+                item_locals.append(f"{prefix}unknown_tagged_fields")
             return Op(
                 "array",
                 src=var,
                 fn=length,
-                elem_op="fixed",
-                code=code,
-                size=size,
+                elem_op="inline",
+                names=(self.class_of(f.child), *item_locals),
+                inner=tuple(self._decode_ops(f.child, prefix)),
+                size=max(1, min_size(f.child)),
                 nullable=f.nullable,
                 buf=buf,
                 hint=self._hint(f) if declare else "",
@@ -693,6 +698,11 @@ class _ModuleBuilder:
             imports_wire=self.wire,
             latest=self.latest,
         )
+
+
+def _is_leaf(lay: Layout) -> bool:
+    """A struct with no nested structs and no known tagged fields: cheap to decode inline."""
+    return all(f.child is None and f.tag < 0 for f in lay.fields)
 
 
 def _differs(var: str, f: FieldLayout, default_src: str) -> str:

@@ -7,62 +7,48 @@ Do not edit: change the schema pin and run `make codegen`.
 from __future__ import annotations
 
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import DataMessage, Field, finish_class, slot_setters
+from kafkaproto.message import DataMessage, Field, field_at, finish_class
 
 _S_qqqq = Struct(">qqqq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _AbortedTxnV0Layout(DataMessage):
     """The fields of AbortedTxn at version 0; use the final class of each version (AbortedTxnV0)."""
 
-    __slots__ = (
-        "producer_id",
-        "first_offset",
-        "last_offset",
-        "last_stable_offset",
-    )
+    __slots__ = ()
 
-    producer_id: int
+    producer_id: int = field_at(0)
     """The producer id associated with the aborted transaction (versions 0+)"""
 
-    first_offset: int
+    first_offset: int = field_at(1)
     """The first offset in the aborted transaction (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(2)
     """The last offset in the aborted transaction (versions 0+)"""
 
-    last_stable_offset: int
+    last_stable_offset: int = field_at(3)
     """The last stable offset at the time the transaction was aborted (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         producer_id: int = 0,
         first_offset: int = 0,
         last_offset: int = 0,
         last_stable_offset: int = 0,
-    ) -> None:
-        _set__AbortedTxnV0Layout_producer_id(self, producer_id)
-        _set__AbortedTxnV0Layout_first_offset(self, first_offset)
-        _set__AbortedTxnV0Layout_last_offset(self, last_offset)
-        _set__AbortedTxnV0Layout_last_stable_offset(self, last_stable_offset)
-
-
-(
-    _set__AbortedTxnV0Layout_producer_id,
-    _set__AbortedTxnV0Layout_first_offset,
-    _set__AbortedTxnV0Layout_last_offset,
-    _set__AbortedTxnV0Layout_last_stable_offset,
-) = slot_setters(
-    _AbortedTxnV0Layout,
-    "producer_id",
-    "first_offset",
-    "last_offset",
-    "last_stable_offset",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                producer_id,
+                first_offset,
+                last_offset,
+                last_stable_offset,
+            ),
+        )
 
 
 @final
@@ -87,12 +73,18 @@ def _dec__AbortedTxnV0Layout(
         buf, pos
     )
     pos += 32
-    o = _new(cls)
-    _set__AbortedTxnV0Layout_producer_id(o, v_producer_id)
-    _set__AbortedTxnV0Layout_first_offset(o, v_first_offset)
-    _set__AbortedTxnV0Layout_last_offset(o, v_last_offset)
-    _set__AbortedTxnV0Layout_last_stable_offset(o, v_last_stable_offset)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_producer_id,
+                v_first_offset,
+                v_last_offset,
+                v_last_stable_offset,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

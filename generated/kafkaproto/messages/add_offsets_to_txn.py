@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_string,
     read_string,
@@ -22,57 +22,43 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_qh = Struct(">qh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _AddOffsetsToTxnRequestV0Layout(ApiMessage):
     """The fields of AddOffsetsToTxnRequest at versions 0-2; use the final class of each version (AddOffsetsToTxnRequestV0, AddOffsetsToTxnRequestV1, AddOffsetsToTxnRequestV2)."""
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "group_id",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The transactional id corresponding to the transaction. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(1)
     """Current producer id in use by the transactional id. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(2)
     """Current epoch associated with the producer id. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(3)
     """The unique group identifier. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,
         group_id: str = "",
-    ) -> None:
-        _set__AddOffsetsToTxnRequestV0Layout_transactional_id(self, transactional_id)
-        _set__AddOffsetsToTxnRequestV0Layout_producer_id(self, producer_id)
-        _set__AddOffsetsToTxnRequestV0Layout_producer_epoch(self, producer_epoch)
-        _set__AddOffsetsToTxnRequestV0Layout_group_id(self, group_id)
-
-
-(
-    _set__AddOffsetsToTxnRequestV0Layout_transactional_id,
-    _set__AddOffsetsToTxnRequestV0Layout_producer_id,
-    _set__AddOffsetsToTxnRequestV0Layout_producer_epoch,
-    _set__AddOffsetsToTxnRequestV0Layout_group_id,
-) = slot_setters(
-    _AddOffsetsToTxnRequestV0Layout,
-    "transactional_id",
-    "producer_id",
-    "producer_epoch",
-    "group_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                group_id,
+            ),
+        )
 
 
 @final
@@ -108,61 +94,42 @@ class AddOffsetsToTxnRequestV2(_AddOffsetsToTxnRequestV0Layout):
 class _AddOffsetsToTxnRequestV3Layout(ApiMessage):
     """The fields of AddOffsetsToTxnRequest at versions 3-4; use the final class of each version (AddOffsetsToTxnRequestV3, AddOffsetsToTxnRequestV4)."""
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "group_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The transactional id corresponding to the transaction. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(1)
     """Current producer id in use by the transactional id. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(2)
     """Current epoch associated with the producer id. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(3)
     """The unique group identifier. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,
         group_id: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddOffsetsToTxnRequestV3Layout_transactional_id(self, transactional_id)
-        _set__AddOffsetsToTxnRequestV3Layout_producer_id(self, producer_id)
-        _set__AddOffsetsToTxnRequestV3Layout_producer_epoch(self, producer_epoch)
-        _set__AddOffsetsToTxnRequestV3Layout_group_id(self, group_id)
-        _set__AddOffsetsToTxnRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                group_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AddOffsetsToTxnRequestV3Layout_transactional_id,
-    _set__AddOffsetsToTxnRequestV3Layout_producer_id,
-    _set__AddOffsetsToTxnRequestV3Layout_producer_epoch,
-    _set__AddOffsetsToTxnRequestV3Layout_group_id,
-    _set__AddOffsetsToTxnRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddOffsetsToTxnRequestV3Layout,
-    "transactional_id",
-    "producer_id",
-    "producer_epoch",
-    "group_id",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -188,35 +155,27 @@ class AddOffsetsToTxnRequestV4(_AddOffsetsToTxnRequestV3Layout):
 class _AddOffsetsToTxnResponseV0Layout(ApiMessage):
     """The fields of AddOffsetsToTxnResponse at versions 0-2; use the final class of each version (AddOffsetsToTxnResponseV0, AddOffsetsToTxnResponseV1, AddOffsetsToTxnResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The response error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set__AddOffsetsToTxnResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AddOffsetsToTxnResponseV0Layout_error_code(self, error_code)
-
-
-(
-    _set__AddOffsetsToTxnResponseV0Layout_throttle_time_ms,
-    _set__AddOffsetsToTxnResponseV0Layout_error_code,
-) = slot_setters(
-    _AddOffsetsToTxnResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+            ),
+        )
 
 
 @final
@@ -252,45 +211,32 @@ class AddOffsetsToTxnResponseV2(_AddOffsetsToTxnResponseV0Layout):
 class _AddOffsetsToTxnResponseV3Layout(ApiMessage):
     """The fields of AddOffsetsToTxnResponse at versions 3-4; use the final class of each version (AddOffsetsToTxnResponseV3, AddOffsetsToTxnResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The response error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddOffsetsToTxnResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AddOffsetsToTxnResponseV3Layout_error_code(self, error_code)
-        _set__AddOffsetsToTxnResponseV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AddOffsetsToTxnResponseV3Layout_throttle_time_ms,
-    _set__AddOffsetsToTxnResponseV3Layout_error_code,
-    _set__AddOffsetsToTxnResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddOffsetsToTxnResponseV3Layout,
-    "throttle_time_ms",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -335,12 +281,18 @@ def _dec__AddOffsetsToTxnRequestV0Layout(
     v_producer_id, v_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
     v_group_id, pos = read_string(buf, pos)
-    o = _new(cls)
-    _set__AddOffsetsToTxnRequestV0Layout_transactional_id(o, v_transactional_id)
-    _set__AddOffsetsToTxnRequestV0Layout_producer_id(o, v_producer_id)
-    _set__AddOffsetsToTxnRequestV0Layout_producer_epoch(o, v_producer_epoch)
-    _set__AddOffsetsToTxnRequestV0Layout_group_id(o, v_group_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_group_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AddOffsetsToTxnRequestV3Layout(
@@ -361,14 +313,25 @@ def _dec__AddOffsetsToTxnRequestV3Layout(
     v_producer_id, v_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
     v_group_id, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddOffsetsToTxnRequestV3Layout_transactional_id(o, v_transactional_id)
-    _set__AddOffsetsToTxnRequestV3Layout_producer_id(o, v_producer_id)
-    _set__AddOffsetsToTxnRequestV3Layout_producer_epoch(o, v_producer_epoch)
-    _set__AddOffsetsToTxnRequestV3Layout_group_id(o, v_group_id)
-    _set__AddOffsetsToTxnRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_group_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AddOffsetsToTxnResponseV0Layout(
@@ -384,10 +347,16 @@ def _dec__AddOffsetsToTxnResponseV0Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(cls)
-    _set__AddOffsetsToTxnResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AddOffsetsToTxnResponseV0Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AddOffsetsToTxnResponseV3Layout(
@@ -404,12 +373,23 @@ def _dec__AddOffsetsToTxnResponseV3Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddOffsetsToTxnResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AddOffsetsToTxnResponseV3Layout_error_code(o, v_error_code)
-    _set__AddOffsetsToTxnResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

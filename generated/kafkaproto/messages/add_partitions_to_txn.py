@@ -8,22 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_string,
     read_unknown_tags,
     write_array_length,
@@ -38,101 +39,71 @@ _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_qh = Struct(">qh")
 _S_qho = Struct(">qh?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0(_Struct):
     """AddPartitionsToTxnTopic, a struct of AddPartitionsToTxnRequest at versions 0-2."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the topic. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition indexes to add to the transaction. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[int] = (),
-    ) -> None:
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0_name(self, name)
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
         )
-
-
-(
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0_name,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0_partitions,
-) = slot_setters(
-    AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0,
-    "name",
-    "partitions",
-)
 
 
 class _AddPartitionsToTxnRequestV0Layout(ApiMessage):
     """The fields of AddPartitionsToTxnRequest at versions 0-2; use the final class of each version (AddPartitionsToTxnRequestV0, AddPartitionsToTxnRequestV1, AddPartitionsToTxnRequestV2)."""
 
-    __slots__ = (
-        "v3_and_below_transactional_id",
-        "v3_and_below_producer_id",
-        "v3_and_below_producer_epoch",
-        "v3_and_below_topics",
-    )
+    __slots__ = ()
 
-    v3_and_below_transactional_id: str
+    v3_and_below_transactional_id: str = field_at(0)
     """The transactional id corresponding to the transaction. (versions 0-3)"""
 
-    v3_and_below_producer_id: int
+    v3_and_below_producer_id: int = field_at(1)
     """Current producer id in use by the transactional id. (versions 0-3)"""
 
-    v3_and_below_producer_epoch: int
+    v3_and_below_producer_epoch: int = field_at(2)
     """Current epoch associated with the producer id. (versions 0-3)"""
 
-    v3_and_below_topics: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0, ...]
+    v3_and_below_topics: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0, ...] = field_at(
+        3
+    )
     """The partitions to add to the transaction. (versions 0-3)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         v3_and_below_transactional_id: str = "",
         v3_and_below_producer_id: int = 0,
         v3_and_below_producer_epoch: int = 0,
         v3_and_below_topics: Iterable[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0] = (),
-    ) -> None:
-        _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_transactional_id(
-            self, v3_and_below_transactional_id
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                v3_and_below_transactional_id,
+                v3_and_below_producer_id,
+                v3_and_below_producer_epoch,
+                as_tuple(v3_and_below_topics),
+            ),
         )
-        _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_producer_id(
-            self, v3_and_below_producer_id
-        )
-        _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_producer_epoch(
-            self, v3_and_below_producer_epoch
-        )
-        _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_topics(
-            self, as_tuple(v3_and_below_topics)
-        )
-
-
-(
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_transactional_id,
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_producer_id,
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_producer_epoch,
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_topics,
-) = slot_setters(
-    _AddPartitionsToTxnRequestV0Layout,
-    "v3_and_below_transactional_id",
-    "v3_and_below_producer_id",
-    "v3_and_below_producer_epoch",
-    "v3_and_below_topics",
-)
 
 
 @final
@@ -168,115 +139,75 @@ class AddPartitionsToTxnRequestV2(_AddPartitionsToTxnRequestV0Layout):
 class AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(_Struct):
     """AddPartitionsToTxnTopic, a struct of AddPartitionsToTxnRequest at versions 3-5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the topic. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition indexes to add to the transaction. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_name(self, name)
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_name,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_partitions,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_unknown_tagged_fields,
-) = slot_setters(
-    AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AddPartitionsToTxnRequestV3Layout(ApiMessage):
     """The fields of AddPartitionsToTxnRequest at version 3; use the final class of each version (AddPartitionsToTxnRequestV3)."""
 
-    __slots__ = (
-        "v3_and_below_transactional_id",
-        "v3_and_below_producer_id",
-        "v3_and_below_producer_epoch",
-        "v3_and_below_topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    v3_and_below_transactional_id: str
+    v3_and_below_transactional_id: str = field_at(0)
     """The transactional id corresponding to the transaction. (versions 0-3)"""
 
-    v3_and_below_producer_id: int
+    v3_and_below_producer_id: int = field_at(1)
     """Current producer id in use by the transactional id. (versions 0-3)"""
 
-    v3_and_below_producer_epoch: int
+    v3_and_below_producer_epoch: int = field_at(2)
     """Current epoch associated with the producer id. (versions 0-3)"""
 
-    v3_and_below_topics: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3, ...]
+    v3_and_below_topics: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3, ...] = field_at(
+        3
+    )
     """The partitions to add to the transaction. (versions 0-3)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         v3_and_below_transactional_id: str = "",
         v3_and_below_producer_id: int = 0,
         v3_and_below_producer_epoch: int = 0,
         v3_and_below_topics: Iterable[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_transactional_id(
-            self, v3_and_below_transactional_id
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                v3_and_below_transactional_id,
+                v3_and_below_producer_id,
+                v3_and_below_producer_epoch,
+                as_tuple(v3_and_below_topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_producer_id(
-            self, v3_and_below_producer_id
-        )
-        _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_producer_epoch(
-            self, v3_and_below_producer_epoch
-        )
-        _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_topics(
-            self, as_tuple(v3_and_below_topics)
-        )
-        _set__AddPartitionsToTxnRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_transactional_id,
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_producer_id,
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_producer_epoch,
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_topics,
-    _set__AddPartitionsToTxnRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddPartitionsToTxnRequestV3Layout,
-    "v3_and_below_transactional_id",
-    "v3_and_below_producer_id",
-    "v3_and_below_producer_epoch",
-    "v3_and_below_topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -292,35 +223,28 @@ class AddPartitionsToTxnRequestV3(_AddPartitionsToTxnRequestV3Layout):
 class AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(_Struct):
     """AddPartitionsToTxnTransaction, a struct of AddPartitionsToTxnRequest at versions 4-5."""
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "verify_only",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The transactional id corresponding to the transaction. (versions 4+)"""
 
-    producer_id: int
+    producer_id: int = field_at(1)
     """Current producer id in use by the transactional id. (versions 4+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(2)
     """Current epoch associated with the producer id. (versions 4+)"""
 
-    verify_only: bool
+    verify_only: bool = field_at(3)
     """Boolean to signify if we want to check if the partition is in the transaction rather than add it. (versions 4+)"""
 
-    topics: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3, ...]
+    topics: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3, ...] = field_at(4)
     """The partitions to add to the transaction. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         producer_id: int = 0,
@@ -328,73 +252,44 @@ class AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(_Struct):
         verify_only: bool = False,
         topics: Iterable[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_transactional_id(
-            self, transactional_id
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                verify_only,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_producer_id(self, producer_id)
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_producer_epoch(
-            self, producer_epoch
-        )
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_verify_only(self, verify_only)
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_topics(self, as_tuple(topics))
-        _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_transactional_id,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_producer_id,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_producer_epoch,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_verify_only,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_topics,
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_unknown_tagged_fields,
-) = slot_setters(
-    AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4,
-    "transactional_id",
-    "producer_id",
-    "producer_epoch",
-    "verify_only",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _AddPartitionsToTxnRequestV4Layout(ApiMessage):
     """The fields of AddPartitionsToTxnRequest at versions 4-5; use the final class of each version (AddPartitionsToTxnRequestV4, AddPartitionsToTxnRequestV5)."""
 
-    __slots__ = (
-        "transactions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactions: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4, ...]
+    transactions: tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4, ...] = field_at(0)
     """List of transactions to add partitions to. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactions: Iterable[AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddPartitionsToTxnRequestV4Layout_transactions(self, as_tuple(transactions))
-        _set__AddPartitionsToTxnRequestV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(transactions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AddPartitionsToTxnRequestV4Layout_transactions,
-    _set__AddPartitionsToTxnRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddPartitionsToTxnRequestV4Layout,
-    "transactions",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -420,117 +315,87 @@ class AddPartitionsToTxnRequestV5(_AddPartitionsToTxnRequestV4Layout):
 class AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0(_Struct):
     """AddPartitionsToTxnPartitionResult, a struct of AddPartitionsToTxnResponse at versions 0-2."""
 
-    __slots__ = (
-        "partition_index",
-        "partition_error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition indexes. (versions 0+)"""
 
-    partition_error_code: int
+    partition_error_code: int = field_at(1)
     """The response error code. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         partition_error_code: int = 0,
-    ) -> None:
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                partition_error_code,
+            ),
         )
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0_partition_error_code(
-            self, partition_error_code
-        )
-
-
-(
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0_partition_index,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0_partition_error_code,
-) = slot_setters(
-    AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0,
-    "partition_index",
-    "partition_error_code",
-)
 
 
 class AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(_Struct):
     """AddPartitionsToTxnTopicResult, a struct of AddPartitionsToTxnResponse at versions 0-2."""
 
-    __slots__ = (
-        "name",
-        "results_by_partition",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    results_by_partition: tuple[AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0, ...]
+    results_by_partition: tuple[
+        AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0, ...
+    ] = field_at(1)
     """The results for each partition. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         results_by_partition: Iterable[
             AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0
         ] = (),
-    ) -> None:
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0_name(self, name)
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0_results_by_partition(
-            self, as_tuple(results_by_partition)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(results_by_partition),
+            ),
         )
-
-
-(
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0_name,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0_results_by_partition,
-) = slot_setters(
-    AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0,
-    "name",
-    "results_by_partition",
-)
 
 
 class _AddPartitionsToTxnResponseV0Layout(ApiMessage):
     """The fields of AddPartitionsToTxnResponse at versions 0-2; use the final class of each version (AddPartitionsToTxnResponseV0, AddPartitionsToTxnResponseV1, AddPartitionsToTxnResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results_by_topic_v3_and_below",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
     results_by_topic_v3_and_below: tuple[
         AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0, ...
-    ]
+    ] = field_at(1)
     """The results for each topic. (versions 0-3)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results_by_topic_v3_and_below: Iterable[
             AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0
         ] = (),
-    ) -> None:
-        _set__AddPartitionsToTxnResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AddPartitionsToTxnResponseV0Layout_results_by_topic_v3_and_below(
-            self, as_tuple(results_by_topic_v3_and_below)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results_by_topic_v3_and_below),
+            ),
         )
-
-
-(
-    _set__AddPartitionsToTxnResponseV0Layout_throttle_time_ms,
-    _set__AddPartitionsToTxnResponseV0Layout_results_by_topic_v3_and_below,
-) = slot_setters(
-    _AddPartitionsToTxnResponseV0Layout,
-    "throttle_time_ms",
-    "results_by_topic_v3_and_below",
-)
 
 
 @final
@@ -566,147 +431,102 @@ class AddPartitionsToTxnResponseV2(_AddPartitionsToTxnResponseV0Layout):
 class AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3(_Struct):
     """AddPartitionsToTxnPartitionResult, a struct of AddPartitionsToTxnResponse at versions 3-5."""
 
-    __slots__ = (
-        "partition_index",
-        "partition_error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition indexes. (versions 0+)"""
 
-    partition_error_code: int
+    partition_error_code: int = field_at(1)
     """The response error code. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         partition_error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                partition_error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_partition_error_code(
-            self, partition_error_code
-        )
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_partition_index,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_partition_error_code,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_unknown_tagged_fields,
-) = slot_setters(
-    AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3,
-    "partition_index",
-    "partition_error_code",
-    "unknown_tagged_fields",
-)
 
 
 class AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(_Struct):
     """AddPartitionsToTxnTopicResult, a struct of AddPartitionsToTxnResponse at versions 3-5."""
 
-    __slots__ = (
-        "name",
-        "results_by_partition",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    results_by_partition: tuple[AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3, ...]
+    results_by_partition: tuple[
+        AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3, ...
+    ] = field_at(1)
     """The results for each partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         results_by_partition: Iterable[
             AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3
         ] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_name(self, name)
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_results_by_partition(
-            self, as_tuple(results_by_partition)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(results_by_partition),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_name,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_results_by_partition,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_unknown_tagged_fields,
-) = slot_setters(
-    AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3,
-    "name",
-    "results_by_partition",
-    "unknown_tagged_fields",
-)
 
 
 class _AddPartitionsToTxnResponseV3Layout(ApiMessage):
     """The fields of AddPartitionsToTxnResponse at version 3; use the final class of each version (AddPartitionsToTxnResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results_by_topic_v3_and_below",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
     results_by_topic_v3_and_below: tuple[
         AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3, ...
-    ]
+    ] = field_at(1)
     """The results for each topic. (versions 0-3)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results_by_topic_v3_and_below: Iterable[
             AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3
         ] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddPartitionsToTxnResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AddPartitionsToTxnResponseV3Layout_results_by_topic_v3_and_below(
-            self, as_tuple(results_by_topic_v3_and_below)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results_by_topic_v3_and_below),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__AddPartitionsToTxnResponseV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__AddPartitionsToTxnResponseV3Layout_throttle_time_ms,
-    _set__AddPartitionsToTxnResponseV3Layout_results_by_topic_v3_and_below,
-    _set__AddPartitionsToTxnResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddPartitionsToTxnResponseV3Layout,
-    "throttle_time_ms",
-    "results_by_topic_v3_and_below",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -722,103 +542,72 @@ class AddPartitionsToTxnResponseV3(_AddPartitionsToTxnResponseV3Layout):
 class AddPartitionsToTxnResponseAddPartitionsToTxnResultV4(_Struct):
     """AddPartitionsToTxnResult, a struct of AddPartitionsToTxnResponse at versions 4-5."""
 
-    __slots__ = (
-        "transactional_id",
-        "topic_results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The transactional id corresponding to the transaction. (versions 4+)"""
 
-    topic_results: tuple[AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3, ...]
+    topic_results: tuple[AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3, ...] = field_at(
+        1
+    )
     """The results for each topic. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         topic_results: Iterable[AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_transactional_id(
-            self, transactional_id
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                as_tuple(topic_results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_topic_results(
-            self, as_tuple(topic_results)
-        )
-        _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_transactional_id,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_topic_results,
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_unknown_tagged_fields,
-) = slot_setters(
-    AddPartitionsToTxnResponseAddPartitionsToTxnResultV4,
-    "transactional_id",
-    "topic_results",
-    "unknown_tagged_fields",
-)
 
 
 class _AddPartitionsToTxnResponseV4Layout(ApiMessage):
     """The fields of AddPartitionsToTxnResponse at versions 4-5; use the final class of each version (AddPartitionsToTxnResponseV4, AddPartitionsToTxnResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "results_by_transaction",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The response top level error code. (versions 4+)"""
 
-    results_by_transaction: tuple[AddPartitionsToTxnResponseAddPartitionsToTxnResultV4, ...]
+    results_by_transaction: tuple[AddPartitionsToTxnResponseAddPartitionsToTxnResultV4, ...] = (
+        field_at(2)
+    )
     """Results categorized by transactional ID. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         results_by_transaction: Iterable[AddPartitionsToTxnResponseAddPartitionsToTxnResultV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddPartitionsToTxnResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AddPartitionsToTxnResponseV4Layout_error_code(self, error_code)
-        _set__AddPartitionsToTxnResponseV4Layout_results_by_transaction(
-            self, as_tuple(results_by_transaction)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(results_by_transaction),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__AddPartitionsToTxnResponseV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__AddPartitionsToTxnResponseV4Layout_throttle_time_ms,
-    _set__AddPartitionsToTxnResponseV4Layout_error_code,
-    _set__AddPartitionsToTxnResponseV4Layout_results_by_transaction,
-    _set__AddPartitionsToTxnResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddPartitionsToTxnResponseV4Layout,
-    "throttle_time_ms",
-    "error_code",
-    "results_by_transaction",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -905,13 +694,17 @@ def _dec_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0(
 ) -> tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0, int]:
 
     v_name, pos = read_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0_name(o, v_name)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0_partitions(o, v_partitions)
-    return o, pos
+    v_partitions, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AddPartitionsToTxnRequestV0Layout(
@@ -937,21 +730,31 @@ def _dec__AddPartitionsToTxnRequestV0Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_v3_and_below_topics = []
     for _ in range(_n):
-        _ev_v3_and_below_topics, pos = _dec_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0(
-            buf, pos
+
+        e3_name, pos = read_string(buf, pos)
+        e3_partitions, pos = read_int32_array(buf, pos)
+        _lv_v3_and_below_topics.append(
+            _new(
+                AddPartitionsToTxnRequestAddPartitionsToTxnTopicV0,
+                (
+                    e3_name,
+                    e3_partitions,
+                ),
+            )
         )
-        _lv_v3_and_below_topics.append(_ev_v3_and_below_topics)
     v_v3_and_below_topics = tuple(_lv_v3_and_below_topics)
-    o = _new(cls)
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_transactional_id(
-        o, v_v3_and_below_transactional_id
+    return (
+        _new(
+            cls,
+            (
+                v_v3_and_below_transactional_id,
+                v_v3_and_below_producer_id,
+                v_v3_and_below_producer_epoch,
+                v_v3_and_below_topics,
+            ),
+        ),
+        pos,
     )
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_producer_id(o, v_v3_and_below_producer_id)
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_producer_epoch(
-        o, v_v3_and_below_producer_epoch
-    )
-    _set__AddPartitionsToTxnRequestV0Layout_v3_and_below_topics(o, v_v3_and_below_topics)
-    return o, pos
 
 
 def _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(
@@ -959,9 +762,9 @@ def _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    write_fixed_array(out, _x3, "i")
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    write_fixed_array(out, _x4, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -970,17 +773,24 @@ def _dec_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(
 ) -> tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_name(o, v_name)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_partitions(o, v_partitions)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AddPartitionsToTxnRequestV3Layout(
@@ -989,10 +799,10 @@ def _enc__AddPartitionsToTxnRequestV3Layout(
 
     write_compact_string(out, o.v3_and_below_transactional_id)
     out += _S_qh.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
-    _x4 = o.v3_and_below_topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(_x4e, out)
+    _x5 = o.v3_and_below_topics
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1007,23 +817,45 @@ def _dec__AddPartitionsToTxnRequestV3Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_v3_and_below_topics = []
     for _ in range(_n):
-        _ev_v3_and_below_topics, pos = _dec_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(
-            buf, pos
+
+        e6_name, pos = read_compact_string(buf, pos)
+        e6_partitions, pos = read_compact_int32_array(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_v3_and_below_topics.append(
+            _new(
+                AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3,
+                (
+                    e6_name,
+                    e6_partitions,
+                    e6_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_v3_and_below_topics.append(_ev_v3_and_below_topics)
     v_v3_and_below_topics = tuple(_lv_v3_and_below_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_transactional_id(
-        o, v_v3_and_below_transactional_id
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_v3_and_below_transactional_id,
+                v_v3_and_below_producer_id,
+                v_v3_and_below_producer_epoch,
+                v_v3_and_below_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_producer_id(o, v_v3_and_below_producer_id)
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_producer_epoch(
-        o, v_v3_and_below_producer_epoch
-    )
-    _set__AddPartitionsToTxnRequestV3Layout_v3_and_below_topics(o, v_v3_and_below_topics)
-    _set__AddPartitionsToTxnRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(
@@ -1032,10 +864,10 @@ def _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(
 
     write_compact_string(out, o.transactional_id)
     out += _S_qho.pack(o.producer_id, o.producer_epoch, o.verify_only)
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(_x5e, out)
+    _x7 = o.topics
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1050,34 +882,56 @@ def _dec_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e8_name, pos = read_compact_string(buf, pos)
+        e8_partitions, pos = read_compact_int32_array(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                AddPartitionsToTxnRequestAddPartitionsToTxnTopicV3,
+                (
+                    e8_name,
+                    e8_partitions,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_transactional_id(
-        o, v_transactional_id
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4,
+            (
+                v_transactional_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_verify_only,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_producer_id(o, v_producer_id)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_producer_epoch(
-        o, v_producer_epoch
-    )
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_verify_only(o, v_verify_only)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_topics(o, v_topics)
-    _set_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__AddPartitionsToTxnRequestV4Layout(
     o: _AddPartitionsToTxnRequestV4Layout, out: bytearray
 ) -> None:
 
-    _x6 = o.transactions
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(_x6e, out)
+    _x9 = o.transactions
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1094,11 +948,22 @@ def _dec__AddPartitionsToTxnRequestV4Layout(
         )
         _lv_transactions.append(_ev_transactions)
     v_transactions = tuple(_lv_transactions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddPartitionsToTxnRequestV4Layout_transactions(o, v_transactions)
-    _set__AddPartitionsToTxnRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0(
@@ -1114,14 +979,16 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0(
 
     v_partition_index, v_partition_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0_partition_index(
-        o, v_partition_index
+    return (
+        _new(
+            AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0,
+            (
+                v_partition_index,
+                v_partition_error_code,
+            ),
+        ),
+        pos,
     )
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0_partition_error_code(
-        o, v_partition_error_code
-    )
-    return o, pos
 
 
 def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(
@@ -1129,10 +996,10 @@ def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(
 ) -> None:
 
     write_string(out, o.name)
-    _x7 = o.results_by_partition
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0(_x7e, out)
+    _x10 = o.results_by_partition
+    write_array_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0(_x10e, out)
 
 
 def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(
@@ -1146,17 +1013,29 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_results_by_partition = []
     for _ in range(_n):
-        _ev_results_by_partition, pos = (
-            _dec_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0(buf, pos)
+
+        e11_partition_index, e11_partition_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        _lv_results_by_partition.append(
+            _new(
+                AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0,
+                (
+                    e11_partition_index,
+                    e11_partition_error_code,
+                ),
+            )
         )
-        _lv_results_by_partition.append(_ev_results_by_partition)
     v_results_by_partition = tuple(_lv_results_by_partition)
-    o = _new(AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0_name(o, v_name)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0_results_by_partition(
-        o, v_results_by_partition
+    return (
+        _new(
+            AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0,
+            (
+                v_name,
+                v_results_by_partition,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AddPartitionsToTxnResponseV0Layout(
@@ -1164,10 +1043,10 @@ def _enc__AddPartitionsToTxnResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.results_by_topic_v3_and_below
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(_x8e, out)
+    _x12 = o.results_by_topic_v3_and_below
+    write_array_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(_x12e, out)
 
 
 def _dec__AddPartitionsToTxnResponseV0Layout(
@@ -1187,12 +1066,16 @@ def _dec__AddPartitionsToTxnResponseV0Layout(
         )
         _lv_results_by_topic_v3_and_below.append(_ev_results_by_topic_v3_and_below)
     v_results_by_topic_v3_and_below = tuple(_lv_results_by_topic_v3_and_below)
-    o = _new(cls)
-    _set__AddPartitionsToTxnResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AddPartitionsToTxnResponseV0Layout_results_by_topic_v3_and_below(
-        o, v_results_by_topic_v3_and_below
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results_by_topic_v3_and_below,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3(
@@ -1209,18 +1092,23 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3(
 
     v_partition_index, v_partition_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_partition_index(
-        o, v_partition_index
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3,
+            (
+                v_partition_index,
+                v_partition_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_partition_error_code(
-        o, v_partition_error_code
-    )
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(
@@ -1228,10 +1116,10 @@ def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x9 = o.results_by_partition
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3(_x9e, out)
+    _x13 = o.results_by_partition
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1246,21 +1134,43 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_results_by_partition = []
     for _ in range(_n):
-        _ev_results_by_partition, pos = (
-            _dec_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3(buf, pos)
+
+        e14_partition_index, e14_partition_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e14_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_results_by_partition.append(
+            _new(
+                AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3,
+                (
+                    e14_partition_index,
+                    e14_partition_error_code,
+                    e14_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_results_by_partition.append(_ev_results_by_partition)
     v_results_by_partition = tuple(_lv_results_by_partition)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_name(o, v_name)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_results_by_partition(
-        o, v_results_by_partition
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3,
+            (
+                v_name,
+                v_results_by_partition,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__AddPartitionsToTxnResponseV3Layout(
@@ -1268,10 +1178,10 @@ def _enc__AddPartitionsToTxnResponseV3Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x10 = o.results_by_topic_v3_and_below
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(_x10e, out)
+    _x15 = o.results_by_topic_v3_and_below
+    write_compact_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(_x15e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1292,14 +1202,23 @@ def _dec__AddPartitionsToTxnResponseV3Layout(
         )
         _lv_results_by_topic_v3_and_below.append(_ev_results_by_topic_v3_and_below)
     v_results_by_topic_v3_and_below = tuple(_lv_results_by_topic_v3_and_below)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddPartitionsToTxnResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AddPartitionsToTxnResponseV3Layout_results_by_topic_v3_and_below(
-        o, v_results_by_topic_v3_and_below
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results_by_topic_v3_and_below,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__AddPartitionsToTxnResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4(
@@ -1307,10 +1226,10 @@ def _enc_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4(
 ) -> None:
 
     write_compact_string(out, o.transactional_id)
-    _x11 = o.topic_results
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(_x11e, out)
+    _x16 = o.topic_results
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(_x16e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1328,16 +1247,23 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4(
         )
         _lv_topic_results.append(_ev_topic_results)
     v_topic_results = tuple(_lv_topic_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AddPartitionsToTxnResponseAddPartitionsToTxnResultV4)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_transactional_id(
-        o, v_transactional_id
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AddPartitionsToTxnResponseAddPartitionsToTxnResultV4,
+            (
+                v_transactional_id,
+                v_topic_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_topic_results(o, v_topic_results)
-    _set_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__AddPartitionsToTxnResponseV4Layout(
@@ -1345,10 +1271,10 @@ def _enc__AddPartitionsToTxnResponseV4Layout(
 ) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x12 = o.results_by_transaction
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4(_x12e, out)
+    _x17 = o.results_by_transaction
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4(_x17e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1367,13 +1293,24 @@ def _dec__AddPartitionsToTxnResponseV4Layout(
         )
         _lv_results_by_transaction.append(_ev_results_by_transaction)
     v_results_by_transaction = tuple(_lv_results_by_transaction)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddPartitionsToTxnResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AddPartitionsToTxnResponseV4Layout_error_code(o, v_error_code)
-    _set__AddPartitionsToTxnResponseV4Layout_results_by_transaction(o, v_results_by_transaction)
-    _set__AddPartitionsToTxnResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_results_by_transaction,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

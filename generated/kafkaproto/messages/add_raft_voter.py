@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -38,91 +38,70 @@ _S_H = Struct(">H")
 _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AddRaftVoterRequestListenerV0(_Struct):
     """Listener, a struct of AddRaftVoterRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The port. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AddRaftVoterRequestListenerV0_name(self, name)
-        _set_AddRaftVoterRequestListenerV0_host(self, host)
-        _set_AddRaftVoterRequestListenerV0_port(self, port)
-        _set_AddRaftVoterRequestListenerV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_AddRaftVoterRequestListenerV0_name,
-    _set_AddRaftVoterRequestListenerV0_host,
-    _set_AddRaftVoterRequestListenerV0_port,
-    _set_AddRaftVoterRequestListenerV0_unknown_tagged_fields,
-) = slot_setters(
-    AddRaftVoterRequestListenerV0,
-    "name",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _AddRaftVoterRequestV0Layout(ApiMessage):
     """The fields of AddRaftVoterRequest at version 0; use the final class of each version (AddRaftVoterRequestV0)."""
 
-    __slots__ = (
-        "cluster_id",
-        "timeout_ms",
-        "voter_id",
-        "voter_directory_id",
-        "listeners",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The maximum time to wait for the request to complete before returning. (versions 0+)"""
 
-    voter_id: int
+    voter_id: int = field_at(2)
     """The replica id of the voter getting added to the topic partition. (versions 0+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(3)
     """The directory id of the voter getting added to the topic partition. (versions 0+)"""
 
-    listeners: tuple[AddRaftVoterRequestListenerV0, ...]
+    listeners: tuple[AddRaftVoterRequestListenerV0, ...] = field_at(4)
     """The endpoints that can be used to communicate with the voter. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = "",
         timeout_ms: int = 0,
@@ -130,31 +109,18 @@ class _AddRaftVoterRequestV0Layout(ApiMessage):
         voter_directory_id: UUID = ZERO_UUID,
         listeners: Iterable[AddRaftVoterRequestListenerV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddRaftVoterRequestV0Layout_cluster_id(self, cluster_id)
-        _set__AddRaftVoterRequestV0Layout_timeout_ms(self, timeout_ms)
-        _set__AddRaftVoterRequestV0Layout_voter_id(self, voter_id)
-        _set__AddRaftVoterRequestV0Layout_voter_directory_id(self, voter_directory_id)
-        _set__AddRaftVoterRequestV0Layout_listeners(self, as_tuple(listeners))
-        _set__AddRaftVoterRequestV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__AddRaftVoterRequestV0Layout_cluster_id,
-    _set__AddRaftVoterRequestV0Layout_timeout_ms,
-    _set__AddRaftVoterRequestV0Layout_voter_id,
-    _set__AddRaftVoterRequestV0Layout_voter_directory_id,
-    _set__AddRaftVoterRequestV0Layout_listeners,
-    _set__AddRaftVoterRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddRaftVoterRequestV0Layout,
-    "cluster_id",
-    "timeout_ms",
-    "voter_id",
-    "voter_directory_id",
-    "listeners",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                timeout_ms,
+                voter_id,
+                voter_directory_id,
+                as_tuple(listeners),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -170,39 +136,31 @@ class AddRaftVoterRequestV0(_AddRaftVoterRequestV0Layout):
 class _AddRaftVoterRequestV1Layout(ApiMessage):
     """The fields of AddRaftVoterRequest at version 1; use the final class of each version (AddRaftVoterRequestV1)."""
 
-    __slots__ = (
-        "cluster_id",
-        "timeout_ms",
-        "voter_id",
-        "voter_directory_id",
-        "listeners",
-        "ack_when_committed",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The maximum time to wait for the request to complete before returning. (versions 0+)"""
 
-    voter_id: int
+    voter_id: int = field_at(2)
     """The replica id of the voter getting added to the topic partition. (versions 0+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(3)
     """The directory id of the voter getting added to the topic partition. (versions 0+)"""
 
-    listeners: tuple[AddRaftVoterRequestListenerV0, ...]
+    listeners: tuple[AddRaftVoterRequestListenerV0, ...] = field_at(4)
     """The endpoints that can be used to communicate with the voter. (versions 0+)"""
 
-    ack_when_committed: bool
+    ack_when_committed: bool = field_at(5)
     """When true, return a response after the new voter set is committed. Otherwise, return after the leader writes the changes locally. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = "",
         timeout_ms: int = 0,
@@ -211,34 +169,19 @@ class _AddRaftVoterRequestV1Layout(ApiMessage):
         listeners: Iterable[AddRaftVoterRequestListenerV0] = (),
         ack_when_committed: bool = True,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddRaftVoterRequestV1Layout_cluster_id(self, cluster_id)
-        _set__AddRaftVoterRequestV1Layout_timeout_ms(self, timeout_ms)
-        _set__AddRaftVoterRequestV1Layout_voter_id(self, voter_id)
-        _set__AddRaftVoterRequestV1Layout_voter_directory_id(self, voter_directory_id)
-        _set__AddRaftVoterRequestV1Layout_listeners(self, as_tuple(listeners))
-        _set__AddRaftVoterRequestV1Layout_ack_when_committed(self, ack_when_committed)
-        _set__AddRaftVoterRequestV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__AddRaftVoterRequestV1Layout_cluster_id,
-    _set__AddRaftVoterRequestV1Layout_timeout_ms,
-    _set__AddRaftVoterRequestV1Layout_voter_id,
-    _set__AddRaftVoterRequestV1Layout_voter_directory_id,
-    _set__AddRaftVoterRequestV1Layout_listeners,
-    _set__AddRaftVoterRequestV1Layout_ack_when_committed,
-    _set__AddRaftVoterRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddRaftVoterRequestV1Layout,
-    "cluster_id",
-    "timeout_ms",
-    "voter_id",
-    "voter_directory_id",
-    "listeners",
-    "ack_when_committed",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                timeout_ms,
+                voter_id,
+                voter_directory_id,
+                as_tuple(listeners),
+                ack_when_committed,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -254,51 +197,37 @@ class AddRaftVoterRequestV1(_AddRaftVoterRequestV1Layout):
 class _AddRaftVoterResponseV0Layout(ApiMessage):
     """The fields of AddRaftVoterResponse at versions 0-1; use the final class of each version (AddRaftVoterResponseV0, AddRaftVoterResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AddRaftVoterResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AddRaftVoterResponseV0Layout_error_code(self, error_code)
-        _set__AddRaftVoterResponseV0Layout_error_message(self, error_message)
-        _set__AddRaftVoterResponseV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__AddRaftVoterResponseV0Layout_throttle_time_ms,
-    _set__AddRaftVoterResponseV0Layout_error_code,
-    _set__AddRaftVoterResponseV0Layout_error_message,
-    _set__AddRaftVoterResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AddRaftVoterResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -345,13 +274,24 @@ def _dec_AddRaftVoterRequestListenerV0(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AddRaftVoterRequestListenerV0)
-    _set_AddRaftVoterRequestListenerV0_name(o, v_name)
-    _set_AddRaftVoterRequestListenerV0_host(o, v_host)
-    _set_AddRaftVoterRequestListenerV0_port(o, v_port)
-    _set_AddRaftVoterRequestListenerV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AddRaftVoterRequestListenerV0,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AddRaftVoterRequestV0Layout(o: _AddRaftVoterRequestV0Layout, out: bytearray) -> None:
@@ -378,18 +318,49 @@ def _dec__AddRaftVoterRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_AddRaftVoterRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e2_name, pos = read_compact_string(buf, pos)
+        e2_host, pos = read_compact_string(buf, pos)
+        (e2_port,) = _S_H.unpack_from(buf, pos)
+        pos += 2
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                AddRaftVoterRequestListenerV0,
+                (
+                    e2_name,
+                    e2_host,
+                    e2_port,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddRaftVoterRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__AddRaftVoterRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    _set__AddRaftVoterRequestV0Layout_voter_id(o, v_voter_id)
-    _set__AddRaftVoterRequestV0Layout_voter_directory_id(o, v_voter_directory_id)
-    _set__AddRaftVoterRequestV0Layout_listeners(o, v_listeners)
-    _set__AddRaftVoterRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_timeout_ms,
+                v_voter_id,
+                v_voter_directory_id,
+                v_listeners,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AddRaftVoterRequestV1Layout(o: _AddRaftVoterRequestV1Layout, out: bytearray) -> None:
@@ -397,10 +368,10 @@ def _enc__AddRaftVoterRequestV1Layout(o: _AddRaftVoterRequestV1Layout, out: byte
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_ii.pack(o.timeout_ms, o.voter_id)
     write_uuid(out, o.voter_directory_id)
-    _x2 = o.listeners
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_AddRaftVoterRequestListenerV0(_x2e, out)
+    _x3 = o.listeners
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_AddRaftVoterRequestListenerV0(_x3e, out)
     out += _S_o.pack(o.ack_when_committed)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -417,21 +388,52 @@ def _dec__AddRaftVoterRequestV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_AddRaftVoterRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e4_name, pos = read_compact_string(buf, pos)
+        e4_host, pos = read_compact_string(buf, pos)
+        (e4_port,) = _S_H.unpack_from(buf, pos)
+        pos += 2
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                AddRaftVoterRequestListenerV0,
+                (
+                    e4_name,
+                    e4_host,
+                    e4_port,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
     (v_ack_when_committed,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddRaftVoterRequestV1Layout_cluster_id(o, v_cluster_id)
-    _set__AddRaftVoterRequestV1Layout_timeout_ms(o, v_timeout_ms)
-    _set__AddRaftVoterRequestV1Layout_voter_id(o, v_voter_id)
-    _set__AddRaftVoterRequestV1Layout_voter_directory_id(o, v_voter_directory_id)
-    _set__AddRaftVoterRequestV1Layout_listeners(o, v_listeners)
-    _set__AddRaftVoterRequestV1Layout_ack_when_committed(o, v_ack_when_committed)
-    _set__AddRaftVoterRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_timeout_ms,
+                v_voter_id,
+                v_voter_directory_id,
+                v_listeners,
+                v_ack_when_committed,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AddRaftVoterResponseV0Layout(o: _AddRaftVoterResponseV0Layout, out: bytearray) -> None:
@@ -448,13 +450,24 @@ def _dec__AddRaftVoterResponseV0Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AddRaftVoterResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AddRaftVoterResponseV0Layout_error_code(o, v_error_code)
-    _set__AddRaftVoterResponseV0Layout_error_message(o, v_error_message)
-    _set__AddRaftVoterResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

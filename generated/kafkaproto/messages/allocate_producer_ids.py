@@ -8,58 +8,45 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import read_unknown_tags, write_unknown_tags
 
 _S_ihqi = Struct(">ihqi")
 _S_iq = Struct(">iq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _AllocateProducerIdsRequestV0Layout(ApiMessage):
     """The fields of AllocateProducerIdsRequest at version 0; use the final class of each version (AllocateProducerIdsRequestV0)."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The ID of the requesting broker. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The epoch of the requesting broker. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AllocateProducerIdsRequestV0Layout_broker_id(self, broker_id)
-        _set__AllocateProducerIdsRequestV0Layout_broker_epoch(self, broker_epoch)
-        _set__AllocateProducerIdsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AllocateProducerIdsRequestV0Layout_broker_id,
-    _set__AllocateProducerIdsRequestV0Layout_broker_epoch,
-    _set__AllocateProducerIdsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AllocateProducerIdsRequestV0Layout,
-    "broker_id",
-    "broker_epoch",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -75,61 +62,42 @@ class AllocateProducerIdsRequestV0(_AllocateProducerIdsRequestV0Layout):
 class _AllocateProducerIdsResponseV0Layout(ApiMessage):
     """The fields of AllocateProducerIdsResponse at version 0; use the final class of each version (AllocateProducerIdsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id_start",
-        "producer_id_len",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 0+)"""
 
-    producer_id_start: int
+    producer_id_start: int = field_at(2)
     """The first producer ID in this range, inclusive. (versions 0+)"""
 
-    producer_id_len: int
+    producer_id_len: int = field_at(3)
     """The number of producer IDs in this range. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         producer_id_start: int = 0,
         producer_id_len: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AllocateProducerIdsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AllocateProducerIdsResponseV0Layout_error_code(self, error_code)
-        _set__AllocateProducerIdsResponseV0Layout_producer_id_start(self, producer_id_start)
-        _set__AllocateProducerIdsResponseV0Layout_producer_id_len(self, producer_id_len)
-        _set__AllocateProducerIdsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                producer_id_start,
+                producer_id_len,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AllocateProducerIdsResponseV0Layout_throttle_time_ms,
-    _set__AllocateProducerIdsResponseV0Layout_error_code,
-    _set__AllocateProducerIdsResponseV0Layout_producer_id_start,
-    _set__AllocateProducerIdsResponseV0Layout_producer_id_len,
-    _set__AllocateProducerIdsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AllocateProducerIdsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "producer_id_start",
-    "producer_id_len",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -161,12 +129,23 @@ def _dec__AllocateProducerIdsRequestV0Layout(
 
     v_broker_id, v_broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AllocateProducerIdsRequestV0Layout_broker_id(o, v_broker_id)
-    _set__AllocateProducerIdsRequestV0Layout_broker_epoch(o, v_broker_epoch)
-    _set__AllocateProducerIdsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AllocateProducerIdsResponseV0Layout(
@@ -185,14 +164,25 @@ def _dec__AllocateProducerIdsResponseV0Layout(
         buf, pos
     )
     pos += 18
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AllocateProducerIdsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AllocateProducerIdsResponseV0Layout_error_code(o, v_error_code)
-    _set__AllocateProducerIdsResponseV0Layout_producer_id_start(o, v_producer_id_start)
-    _set__AllocateProducerIdsResponseV0Layout_producer_id_len(o, v_producer_id_len)
-    _set__AllocateProducerIdsResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_producer_id_start,
+                v_producer_id_len,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

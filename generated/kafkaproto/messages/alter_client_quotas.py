@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -40,151 +40,116 @@ _S_do = Struct(">d?")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AlterClientQuotasRequestEntityDataV0(_Struct):
     """EntityData, a struct of AlterClientQuotasRequest at version 0."""
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type. (versions 0+)"""
 
-    entity_name: str | None
+    entity_name: str | None = field_at(1)
     """The name of the entity, or null if the default. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         entity_name: str | None = "",
-    ) -> None:
-        _set_AlterClientQuotasRequestEntityDataV0_entity_type(self, entity_type)
-        _set_AlterClientQuotasRequestEntityDataV0_entity_name(self, entity_name)
-
-
-(
-    _set_AlterClientQuotasRequestEntityDataV0_entity_type,
-    _set_AlterClientQuotasRequestEntityDataV0_entity_name,
-) = slot_setters(
-    AlterClientQuotasRequestEntityDataV0,
-    "entity_type",
-    "entity_name",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                entity_name,
+            ),
+        )
 
 
 class AlterClientQuotasRequestOpDataV0(_Struct):
     """OpData, a struct of AlterClientQuotasRequest at version 0."""
 
-    __slots__ = (
-        "key",
-        "value",
-        "remove",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The quota configuration key. (versions 0+)"""
 
-    value: float
+    value: float = field_at(1)
     """The value to set, otherwise ignored if the value is to be removed. (versions 0+)"""
 
-    remove: bool
+    remove: bool = field_at(2)
     """Whether the quota configuration value should be removed, otherwise set. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         value: float = 0.0,
         remove: bool = False,
-    ) -> None:
-        _set_AlterClientQuotasRequestOpDataV0_key(self, key)
-        _set_AlterClientQuotasRequestOpDataV0_value(self, value)
-        _set_AlterClientQuotasRequestOpDataV0_remove(self, remove)
-
-
-(
-    _set_AlterClientQuotasRequestOpDataV0_key,
-    _set_AlterClientQuotasRequestOpDataV0_value,
-    _set_AlterClientQuotasRequestOpDataV0_remove,
-) = slot_setters(
-    AlterClientQuotasRequestOpDataV0,
-    "key",
-    "value",
-    "remove",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                value,
+                remove,
+            ),
+        )
 
 
 class AlterClientQuotasRequestEntryDataV0(_Struct):
     """EntryData, a struct of AlterClientQuotasRequest at version 0."""
 
-    __slots__ = (
-        "entity",
-        "ops",
-    )
+    __slots__ = ()
 
-    entity: tuple[AlterClientQuotasRequestEntityDataV0, ...]
+    entity: tuple[AlterClientQuotasRequestEntityDataV0, ...] = field_at(0)
     """The quota entity to alter. (versions 0+)"""
 
-    ops: tuple[AlterClientQuotasRequestOpDataV0, ...]
+    ops: tuple[AlterClientQuotasRequestOpDataV0, ...] = field_at(1)
     """An individual quota configuration entry to alter. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity: Iterable[AlterClientQuotasRequestEntityDataV0] = (),
         ops: Iterable[AlterClientQuotasRequestOpDataV0] = (),
-    ) -> None:
-        _set_AlterClientQuotasRequestEntryDataV0_entity(self, as_tuple(entity))
-        _set_AlterClientQuotasRequestEntryDataV0_ops(self, as_tuple(ops))
-
-
-(
-    _set_AlterClientQuotasRequestEntryDataV0_entity,
-    _set_AlterClientQuotasRequestEntryDataV0_ops,
-) = slot_setters(
-    AlterClientQuotasRequestEntryDataV0,
-    "entity",
-    "ops",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(entity),
+                as_tuple(ops),
+            ),
+        )
 
 
 class _AlterClientQuotasRequestV0Layout(ApiMessage):
     """The fields of AlterClientQuotasRequest at version 0; use the final class of each version (AlterClientQuotasRequestV0)."""
 
-    __slots__ = (
-        "entries",
-        "validate_only",
-    )
+    __slots__ = ()
 
-    entries: tuple[AlterClientQuotasRequestEntryDataV0, ...]
+    entries: tuple[AlterClientQuotasRequestEntryDataV0, ...] = field_at(0)
     """The quota configuration entries to alter. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(1)
     """Whether the alteration should be validated, but not performed. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entries: Iterable[AlterClientQuotasRequestEntryDataV0] = (),
         validate_only: bool = False,
-    ) -> None:
-        _set__AlterClientQuotasRequestV0Layout_entries(self, as_tuple(entries))
-        _set__AlterClientQuotasRequestV0Layout_validate_only(self, validate_only)
-
-
-(
-    _set__AlterClientQuotasRequestV0Layout_entries,
-    _set__AlterClientQuotasRequestV0Layout_validate_only,
-) = slot_setters(
-    _AlterClientQuotasRequestV0Layout,
-    "entries",
-    "validate_only",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(entries),
+                validate_only,
+            ),
+        )
 
 
 @final
@@ -200,185 +165,130 @@ class AlterClientQuotasRequestV0(_AlterClientQuotasRequestV0Layout):
 class AlterClientQuotasRequestEntityDataV1(_Struct):
     """EntityData, a struct of AlterClientQuotasRequest at version 1."""
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type. (versions 0+)"""
 
-    entity_name: str | None
+    entity_name: str | None = field_at(1)
     """The name of the entity, or null if the default. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         entity_name: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterClientQuotasRequestEntityDataV1_entity_type(self, entity_type)
-        _set_AlterClientQuotasRequestEntityDataV1_entity_name(self, entity_name)
-        _set_AlterClientQuotasRequestEntityDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                entity_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterClientQuotasRequestEntityDataV1_entity_type,
-    _set_AlterClientQuotasRequestEntityDataV1_entity_name,
-    _set_AlterClientQuotasRequestEntityDataV1_unknown_tagged_fields,
-) = slot_setters(
-    AlterClientQuotasRequestEntityDataV1,
-    "entity_type",
-    "entity_name",
-    "unknown_tagged_fields",
-)
 
 
 class AlterClientQuotasRequestOpDataV1(_Struct):
     """OpData, a struct of AlterClientQuotasRequest at version 1."""
 
-    __slots__ = (
-        "key",
-        "value",
-        "remove",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The quota configuration key. (versions 0+)"""
 
-    value: float
+    value: float = field_at(1)
     """The value to set, otherwise ignored if the value is to be removed. (versions 0+)"""
 
-    remove: bool
+    remove: bool = field_at(2)
     """Whether the quota configuration value should be removed, otherwise set. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         value: float = 0.0,
         remove: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterClientQuotasRequestOpDataV1_key(self, key)
-        _set_AlterClientQuotasRequestOpDataV1_value(self, value)
-        _set_AlterClientQuotasRequestOpDataV1_remove(self, remove)
-        _set_AlterClientQuotasRequestOpDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                value,
+                remove,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterClientQuotasRequestOpDataV1_key,
-    _set_AlterClientQuotasRequestOpDataV1_value,
-    _set_AlterClientQuotasRequestOpDataV1_remove,
-    _set_AlterClientQuotasRequestOpDataV1_unknown_tagged_fields,
-) = slot_setters(
-    AlterClientQuotasRequestOpDataV1,
-    "key",
-    "value",
-    "remove",
-    "unknown_tagged_fields",
-)
 
 
 class AlterClientQuotasRequestEntryDataV1(_Struct):
     """EntryData, a struct of AlterClientQuotasRequest at version 1."""
 
-    __slots__ = (
-        "entity",
-        "ops",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    entity: tuple[AlterClientQuotasRequestEntityDataV1, ...]
+    entity: tuple[AlterClientQuotasRequestEntityDataV1, ...] = field_at(0)
     """The quota entity to alter. (versions 0+)"""
 
-    ops: tuple[AlterClientQuotasRequestOpDataV1, ...]
+    ops: tuple[AlterClientQuotasRequestOpDataV1, ...] = field_at(1)
     """An individual quota configuration entry to alter. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity: Iterable[AlterClientQuotasRequestEntityDataV1] = (),
         ops: Iterable[AlterClientQuotasRequestOpDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterClientQuotasRequestEntryDataV1_entity(self, as_tuple(entity))
-        _set_AlterClientQuotasRequestEntryDataV1_ops(self, as_tuple(ops))
-        _set_AlterClientQuotasRequestEntryDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(entity),
+                as_tuple(ops),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterClientQuotasRequestEntryDataV1_entity,
-    _set_AlterClientQuotasRequestEntryDataV1_ops,
-    _set_AlterClientQuotasRequestEntryDataV1_unknown_tagged_fields,
-) = slot_setters(
-    AlterClientQuotasRequestEntryDataV1,
-    "entity",
-    "ops",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterClientQuotasRequestV1Layout(ApiMessage):
     """The fields of AlterClientQuotasRequest at version 1; use the final class of each version (AlterClientQuotasRequestV1)."""
 
-    __slots__ = (
-        "entries",
-        "validate_only",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    entries: tuple[AlterClientQuotasRequestEntryDataV1, ...]
+    entries: tuple[AlterClientQuotasRequestEntryDataV1, ...] = field_at(0)
     """The quota configuration entries to alter. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(1)
     """Whether the alteration should be validated, but not performed. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entries: Iterable[AlterClientQuotasRequestEntryDataV1] = (),
         validate_only: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterClientQuotasRequestV1Layout_entries(self, as_tuple(entries))
-        _set__AlterClientQuotasRequestV1Layout_validate_only(self, validate_only)
-        _set__AlterClientQuotasRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(entries),
+                validate_only,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterClientQuotasRequestV1Layout_entries,
-    _set__AlterClientQuotasRequestV1Layout_validate_only,
-    _set__AlterClientQuotasRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterClientQuotasRequestV1Layout,
-    "entries",
-    "validate_only",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -394,111 +304,84 @@ class AlterClientQuotasRequestV1(_AlterClientQuotasRequestV1Layout):
 class AlterClientQuotasResponseEntityDataV0(_Struct):
     """EntityData, a struct of AlterClientQuotasResponse at version 0."""
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type. (versions 0+)"""
 
-    entity_name: str | None
+    entity_name: str | None = field_at(1)
     """The name of the entity, or null if the default. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         entity_name: str | None = "",
-    ) -> None:
-        _set_AlterClientQuotasResponseEntityDataV0_entity_type(self, entity_type)
-        _set_AlterClientQuotasResponseEntityDataV0_entity_name(self, entity_name)
-
-
-(
-    _set_AlterClientQuotasResponseEntityDataV0_entity_type,
-    _set_AlterClientQuotasResponseEntityDataV0_entity_name,
-) = slot_setters(
-    AlterClientQuotasResponseEntityDataV0,
-    "entity_type",
-    "entity_name",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                entity_name,
+            ),
+        )
 
 
 class AlterClientQuotasResponseEntryDataV0(_Struct):
     """EntryData, a struct of AlterClientQuotasResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "entity",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or `0` if the quota alteration succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or `null` if the quota alteration succeeded. (versions 0+; nullable 0+)"""
 
-    entity: tuple[AlterClientQuotasResponseEntityDataV0, ...]
+    entity: tuple[AlterClientQuotasResponseEntityDataV0, ...] = field_at(2)
     """The quota entity to alter. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         entity: Iterable[AlterClientQuotasResponseEntityDataV0] = (),
-    ) -> None:
-        _set_AlterClientQuotasResponseEntryDataV0_error_code(self, error_code)
-        _set_AlterClientQuotasResponseEntryDataV0_error_message(self, error_message)
-        _set_AlterClientQuotasResponseEntryDataV0_entity(self, as_tuple(entity))
-
-
-(
-    _set_AlterClientQuotasResponseEntryDataV0_error_code,
-    _set_AlterClientQuotasResponseEntryDataV0_error_message,
-    _set_AlterClientQuotasResponseEntryDataV0_entity,
-) = slot_setters(
-    AlterClientQuotasResponseEntryDataV0,
-    "error_code",
-    "error_message",
-    "entity",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                as_tuple(entity),
+            ),
+        )
 
 
 class _AlterClientQuotasResponseV0Layout(ApiMessage):
     """The fields of AlterClientQuotasResponse at version 0; use the final class of each version (AlterClientQuotasResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "entries",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    entries: tuple[AlterClientQuotasResponseEntryDataV0, ...]
+    entries: tuple[AlterClientQuotasResponseEntryDataV0, ...] = field_at(1)
     """The quota configuration entries to alter. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         entries: Iterable[AlterClientQuotasResponseEntryDataV0] = (),
-    ) -> None:
-        _set__AlterClientQuotasResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterClientQuotasResponseV0Layout_entries(self, as_tuple(entries))
-
-
-(
-    _set__AlterClientQuotasResponseV0Layout_throttle_time_ms,
-    _set__AlterClientQuotasResponseV0Layout_entries,
-) = slot_setters(
-    _AlterClientQuotasResponseV0Layout,
-    "throttle_time_ms",
-    "entries",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(entries),
+            ),
+        )
 
 
 @final
@@ -514,141 +397,99 @@ class AlterClientQuotasResponseV0(_AlterClientQuotasResponseV0Layout):
 class AlterClientQuotasResponseEntityDataV1(_Struct):
     """EntityData, a struct of AlterClientQuotasResponse at version 1."""
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type. (versions 0+)"""
 
-    entity_name: str | None
+    entity_name: str | None = field_at(1)
     """The name of the entity, or null if the default. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         entity_name: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterClientQuotasResponseEntityDataV1_entity_type(self, entity_type)
-        _set_AlterClientQuotasResponseEntityDataV1_entity_name(self, entity_name)
-        _set_AlterClientQuotasResponseEntityDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                entity_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterClientQuotasResponseEntityDataV1_entity_type,
-    _set_AlterClientQuotasResponseEntityDataV1_entity_name,
-    _set_AlterClientQuotasResponseEntityDataV1_unknown_tagged_fields,
-) = slot_setters(
-    AlterClientQuotasResponseEntityDataV1,
-    "entity_type",
-    "entity_name",
-    "unknown_tagged_fields",
-)
 
 
 class AlterClientQuotasResponseEntryDataV1(_Struct):
     """EntryData, a struct of AlterClientQuotasResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "entity",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or `0` if the quota alteration succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or `null` if the quota alteration succeeded. (versions 0+; nullable 0+)"""
 
-    entity: tuple[AlterClientQuotasResponseEntityDataV1, ...]
+    entity: tuple[AlterClientQuotasResponseEntityDataV1, ...] = field_at(2)
     """The quota entity to alter. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         entity: Iterable[AlterClientQuotasResponseEntityDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterClientQuotasResponseEntryDataV1_error_code(self, error_code)
-        _set_AlterClientQuotasResponseEntryDataV1_error_message(self, error_message)
-        _set_AlterClientQuotasResponseEntryDataV1_entity(self, as_tuple(entity))
-        _set_AlterClientQuotasResponseEntryDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                as_tuple(entity),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterClientQuotasResponseEntryDataV1_error_code,
-    _set_AlterClientQuotasResponseEntryDataV1_error_message,
-    _set_AlterClientQuotasResponseEntryDataV1_entity,
-    _set_AlterClientQuotasResponseEntryDataV1_unknown_tagged_fields,
-) = slot_setters(
-    AlterClientQuotasResponseEntryDataV1,
-    "error_code",
-    "error_message",
-    "entity",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterClientQuotasResponseV1Layout(ApiMessage):
     """The fields of AlterClientQuotasResponse at version 1; use the final class of each version (AlterClientQuotasResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "entries",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    entries: tuple[AlterClientQuotasResponseEntryDataV1, ...]
+    entries: tuple[AlterClientQuotasResponseEntryDataV1, ...] = field_at(1)
     """The quota configuration entries to alter. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         entries: Iterable[AlterClientQuotasResponseEntryDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterClientQuotasResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterClientQuotasResponseV1Layout_entries(self, as_tuple(entries))
-        _set__AlterClientQuotasResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(entries),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterClientQuotasResponseV1Layout_throttle_time_ms,
-    _set__AlterClientQuotasResponseV1Layout_entries,
-    _set__AlterClientQuotasResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterClientQuotasResponseV1Layout,
-    "throttle_time_ms",
-    "entries",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -680,10 +521,16 @@ def _dec_AlterClientQuotasRequestEntityDataV0(
 
     v_entity_type, pos = read_string(buf, pos)
     v_entity_name, pos = read_nullable_string(buf, pos)
-    o = _new(AlterClientQuotasRequestEntityDataV0)
-    _set_AlterClientQuotasRequestEntityDataV0_entity_type(o, v_entity_type)
-    _set_AlterClientQuotasRequestEntityDataV0_entity_name(o, v_entity_name)
-    return o, pos
+    return (
+        _new(
+            AlterClientQuotasRequestEntityDataV0,
+            (
+                v_entity_type,
+                v_entity_name,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasRequestOpDataV0(
@@ -701,11 +548,17 @@ def _dec_AlterClientQuotasRequestOpDataV0(
     v_key, pos = read_string(buf, pos)
     v_value, v_remove = _S_do.unpack_from(buf, pos)
     pos += 9
-    o = _new(AlterClientQuotasRequestOpDataV0)
-    _set_AlterClientQuotasRequestOpDataV0_key(o, v_key)
-    _set_AlterClientQuotasRequestOpDataV0_value(o, v_value)
-    _set_AlterClientQuotasRequestOpDataV0_remove(o, v_remove)
-    return o, pos
+    return (
+        _new(
+            AlterClientQuotasRequestOpDataV0,
+            (
+                v_key,
+                v_value,
+                v_remove,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasRequestEntryDataV0(
@@ -730,30 +583,58 @@ def _dec_AlterClientQuotasRequestEntryDataV0(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_entity = []
     for _ in range(_n):
-        _ev_entity, pos = _dec_AlterClientQuotasRequestEntityDataV0(buf, pos)
-        _lv_entity.append(_ev_entity)
+
+        e3_entity_type, pos = read_string(buf, pos)
+        e3_entity_name, pos = read_nullable_string(buf, pos)
+        _lv_entity.append(
+            _new(
+                AlterClientQuotasRequestEntityDataV0,
+                (
+                    e3_entity_type,
+                    e3_entity_name,
+                ),
+            )
+        )
     v_entity = tuple(_lv_entity)
     v_ops: tuple[AlterClientQuotasRequestOpDataV0, ...]
     _n, pos = read_array_length(buf, pos, 11)
     _lv_ops = []
     for _ in range(_n):
-        _ev_ops, pos = _dec_AlterClientQuotasRequestOpDataV0(buf, pos)
-        _lv_ops.append(_ev_ops)
+
+        e4_key, pos = read_string(buf, pos)
+        e4_value, e4_remove = _S_do.unpack_from(buf, pos)
+        pos += 9
+        _lv_ops.append(
+            _new(
+                AlterClientQuotasRequestOpDataV0,
+                (
+                    e4_key,
+                    e4_value,
+                    e4_remove,
+                ),
+            )
+        )
     v_ops = tuple(_lv_ops)
-    o = _new(AlterClientQuotasRequestEntryDataV0)
-    _set_AlterClientQuotasRequestEntryDataV0_entity(o, v_entity)
-    _set_AlterClientQuotasRequestEntryDataV0_ops(o, v_ops)
-    return o, pos
+    return (
+        _new(
+            AlterClientQuotasRequestEntryDataV0,
+            (
+                v_entity,
+                v_ops,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterClientQuotasRequestV0Layout(
     o: _AlterClientQuotasRequestV0Layout, out: bytearray
 ) -> None:
 
-    _x3 = o.entries
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_AlterClientQuotasRequestEntryDataV0(_x3e, out)
+    _x5 = o.entries
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_AlterClientQuotasRequestEntryDataV0(_x5e, out)
     out += _S_o.pack(o.validate_only)
 
 
@@ -770,10 +651,16 @@ def _dec__AlterClientQuotasRequestV0Layout(
     v_entries = tuple(_lv_entries)
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__AlterClientQuotasRequestV0Layout_entries(o, v_entries)
-    _set__AlterClientQuotasRequestV0Layout_validate_only(o, v_validate_only)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_entries,
+                v_validate_only,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasRequestEntityDataV1(
@@ -791,12 +678,23 @@ def _dec_AlterClientQuotasRequestEntityDataV1(
 
     v_entity_type, pos = read_compact_string(buf, pos)
     v_entity_name, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterClientQuotasRequestEntityDataV1)
-    _set_AlterClientQuotasRequestEntityDataV1_entity_type(o, v_entity_type)
-    _set_AlterClientQuotasRequestEntityDataV1_entity_name(o, v_entity_name)
-    _set_AlterClientQuotasRequestEntityDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterClientQuotasRequestEntityDataV1,
+            (
+                v_entity_type,
+                v_entity_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasRequestOpDataV1(
@@ -815,27 +713,38 @@ def _dec_AlterClientQuotasRequestOpDataV1(
     v_key, pos = read_compact_string(buf, pos)
     v_value, v_remove = _S_do.unpack_from(buf, pos)
     pos += 9
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterClientQuotasRequestOpDataV1)
-    _set_AlterClientQuotasRequestOpDataV1_key(o, v_key)
-    _set_AlterClientQuotasRequestOpDataV1_value(o, v_value)
-    _set_AlterClientQuotasRequestOpDataV1_remove(o, v_remove)
-    _set_AlterClientQuotasRequestOpDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterClientQuotasRequestOpDataV1,
+            (
+                v_key,
+                v_value,
+                v_remove,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasRequestEntryDataV1(
     o: AlterClientQuotasRequestEntryDataV1, out: bytearray
 ) -> None:
 
-    _x4 = o.entity
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_AlterClientQuotasRequestEntityDataV1(_x4e, out)
-    _x5 = o.ops
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_AlterClientQuotasRequestOpDataV1(_x5e, out)
+    _x6 = o.entity
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_AlterClientQuotasRequestEntityDataV1(_x6e, out)
+    _x7 = o.ops
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_AlterClientQuotasRequestOpDataV1(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -847,32 +756,79 @@ def _dec_AlterClientQuotasRequestEntryDataV1(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_entity = []
     for _ in range(_n):
-        _ev_entity, pos = _dec_AlterClientQuotasRequestEntityDataV1(buf, pos)
-        _lv_entity.append(_ev_entity)
+
+        e8_entity_type, pos = read_compact_string(buf, pos)
+        e8_entity_name, pos = read_compact_nullable_string(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_entity.append(
+            _new(
+                AlterClientQuotasRequestEntityDataV1,
+                (
+                    e8_entity_type,
+                    e8_entity_name,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_entity = tuple(_lv_entity)
     v_ops: tuple[AlterClientQuotasRequestOpDataV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_ops = []
     for _ in range(_n):
-        _ev_ops, pos = _dec_AlterClientQuotasRequestOpDataV1(buf, pos)
-        _lv_ops.append(_ev_ops)
+
+        e9_key, pos = read_compact_string(buf, pos)
+        e9_value, e9_remove = _S_do.unpack_from(buf, pos)
+        pos += 9
+        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e9_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_ops.append(
+            _new(
+                AlterClientQuotasRequestOpDataV1,
+                (
+                    e9_key,
+                    e9_value,
+                    e9_remove,
+                    e9_unknown_tagged_fields,
+                ),
+            )
+        )
     v_ops = tuple(_lv_ops)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterClientQuotasRequestEntryDataV1)
-    _set_AlterClientQuotasRequestEntryDataV1_entity(o, v_entity)
-    _set_AlterClientQuotasRequestEntryDataV1_ops(o, v_ops)
-    _set_AlterClientQuotasRequestEntryDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterClientQuotasRequestEntryDataV1,
+            (
+                v_entity,
+                v_ops,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterClientQuotasRequestV1Layout(
     o: _AlterClientQuotasRequestV1Layout, out: bytearray
 ) -> None:
 
-    _x6 = o.entries
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_AlterClientQuotasRequestEntryDataV1(_x6e, out)
+    _x10 = o.entries
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_AlterClientQuotasRequestEntryDataV1(_x10e, out)
     out += _S_o.pack(o.validate_only)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -890,12 +846,23 @@ def _dec__AlterClientQuotasRequestV1Layout(
     v_entries = tuple(_lv_entries)
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterClientQuotasRequestV1Layout_entries(o, v_entries)
-    _set__AlterClientQuotasRequestV1Layout_validate_only(o, v_validate_only)
-    _set__AlterClientQuotasRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_entries,
+                v_validate_only,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasResponseEntityDataV0(
@@ -912,10 +879,16 @@ def _dec_AlterClientQuotasResponseEntityDataV0(
 
     v_entity_type, pos = read_string(buf, pos)
     v_entity_name, pos = read_nullable_string(buf, pos)
-    o = _new(AlterClientQuotasResponseEntityDataV0)
-    _set_AlterClientQuotasResponseEntityDataV0_entity_type(o, v_entity_type)
-    _set_AlterClientQuotasResponseEntityDataV0_entity_name(o, v_entity_name)
-    return o, pos
+    return (
+        _new(
+            AlterClientQuotasResponseEntityDataV0,
+            (
+                v_entity_type,
+                v_entity_name,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasResponseEntryDataV0(
@@ -924,10 +897,10 @@ def _enc_AlterClientQuotasResponseEntryDataV0(
 
     out += _S_h.pack(o.error_code)
     write_nullable_string(out, o.error_message)
-    _x7 = o.entity
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_AlterClientQuotasResponseEntityDataV0(_x7e, out)
+    _x11 = o.entity
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_AlterClientQuotasResponseEntityDataV0(_x11e, out)
 
 
 def _dec_AlterClientQuotasResponseEntryDataV0(
@@ -941,14 +914,30 @@ def _dec_AlterClientQuotasResponseEntryDataV0(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_entity = []
     for _ in range(_n):
-        _ev_entity, pos = _dec_AlterClientQuotasResponseEntityDataV0(buf, pos)
-        _lv_entity.append(_ev_entity)
+
+        e12_entity_type, pos = read_string(buf, pos)
+        e12_entity_name, pos = read_nullable_string(buf, pos)
+        _lv_entity.append(
+            _new(
+                AlterClientQuotasResponseEntityDataV0,
+                (
+                    e12_entity_type,
+                    e12_entity_name,
+                ),
+            )
+        )
     v_entity = tuple(_lv_entity)
-    o = _new(AlterClientQuotasResponseEntryDataV0)
-    _set_AlterClientQuotasResponseEntryDataV0_error_code(o, v_error_code)
-    _set_AlterClientQuotasResponseEntryDataV0_error_message(o, v_error_message)
-    _set_AlterClientQuotasResponseEntryDataV0_entity(o, v_entity)
-    return o, pos
+    return (
+        _new(
+            AlterClientQuotasResponseEntryDataV0,
+            (
+                v_error_code,
+                v_error_message,
+                v_entity,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterClientQuotasResponseV0Layout(
@@ -956,10 +945,10 @@ def _enc__AlterClientQuotasResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.entries
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_AlterClientQuotasResponseEntryDataV0(_x8e, out)
+    _x13 = o.entries
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_AlterClientQuotasResponseEntryDataV0(_x13e, out)
 
 
 def _dec__AlterClientQuotasResponseV0Layout(
@@ -975,10 +964,16 @@ def _dec__AlterClientQuotasResponseV0Layout(
         _ev_entries, pos = _dec_AlterClientQuotasResponseEntryDataV0(buf, pos)
         _lv_entries.append(_ev_entries)
     v_entries = tuple(_lv_entries)
-    o = _new(cls)
-    _set__AlterClientQuotasResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterClientQuotasResponseV0Layout_entries(o, v_entries)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_entries,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasResponseEntityDataV1(
@@ -996,12 +991,23 @@ def _dec_AlterClientQuotasResponseEntityDataV1(
 
     v_entity_type, pos = read_compact_string(buf, pos)
     v_entity_name, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterClientQuotasResponseEntityDataV1)
-    _set_AlterClientQuotasResponseEntityDataV1_entity_type(o, v_entity_type)
-    _set_AlterClientQuotasResponseEntityDataV1_entity_name(o, v_entity_name)
-    _set_AlterClientQuotasResponseEntityDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterClientQuotasResponseEntityDataV1,
+            (
+                v_entity_type,
+                v_entity_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterClientQuotasResponseEntryDataV1(
@@ -1010,10 +1016,10 @@ def _enc_AlterClientQuotasResponseEntryDataV1(
 
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x9 = o.entity
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_AlterClientQuotasResponseEntityDataV1(_x9e, out)
+    _x14 = o.entity
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_AlterClientQuotasResponseEntityDataV1(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1028,16 +1034,44 @@ def _dec_AlterClientQuotasResponseEntryDataV1(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_entity = []
     for _ in range(_n):
-        _ev_entity, pos = _dec_AlterClientQuotasResponseEntityDataV1(buf, pos)
-        _lv_entity.append(_ev_entity)
+
+        e15_entity_type, pos = read_compact_string(buf, pos)
+        e15_entity_name, pos = read_compact_nullable_string(buf, pos)
+        e15_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e15_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e15_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_entity.append(
+            _new(
+                AlterClientQuotasResponseEntityDataV1,
+                (
+                    e15_entity_type,
+                    e15_entity_name,
+                    e15_unknown_tagged_fields,
+                ),
+            )
+        )
     v_entity = tuple(_lv_entity)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterClientQuotasResponseEntryDataV1)
-    _set_AlterClientQuotasResponseEntryDataV1_error_code(o, v_error_code)
-    _set_AlterClientQuotasResponseEntryDataV1_error_message(o, v_error_message)
-    _set_AlterClientQuotasResponseEntryDataV1_entity(o, v_entity)
-    _set_AlterClientQuotasResponseEntryDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterClientQuotasResponseEntryDataV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_entity,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterClientQuotasResponseV1Layout(
@@ -1045,10 +1079,10 @@ def _enc__AlterClientQuotasResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x10 = o.entries
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_AlterClientQuotasResponseEntryDataV1(_x10e, out)
+    _x16 = o.entries
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_AlterClientQuotasResponseEntryDataV1(_x16e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1065,12 +1099,23 @@ def _dec__AlterClientQuotasResponseV1Layout(
         _ev_entries, pos = _dec_AlterClientQuotasResponseEntryDataV1(buf, pos)
         _lv_entries.append(_ev_entries)
     v_entries = tuple(_lv_entries)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterClientQuotasResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterClientQuotasResponseV1Layout_entries(o, v_entries)
-    _set__AlterClientQuotasResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_entries,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

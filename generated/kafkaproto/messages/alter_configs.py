@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -40,117 +40,90 @@ _S_b = Struct(">b")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AlterConfigsRequestAlterableConfigV0(_Struct):
     """AlterableConfig, a struct of AlterConfigsRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "value",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration key name. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The value to set for the configuration key. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
-    ) -> None:
-        _set_AlterConfigsRequestAlterableConfigV0_name(self, name)
-        _set_AlterConfigsRequestAlterableConfigV0_value(self, value)
-
-
-(
-    _set_AlterConfigsRequestAlterableConfigV0_name,
-    _set_AlterConfigsRequestAlterableConfigV0_value,
-) = slot_setters(
-    AlterConfigsRequestAlterableConfigV0,
-    "name",
-    "value",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+            ),
+        )
 
 
 class AlterConfigsRequestAlterConfigsResourceV0(_Struct):
     """AlterConfigsResource, a struct of AlterConfigsRequest at versions 0-1."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configs",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    configs: tuple[AlterConfigsRequestAlterableConfigV0, ...]
+    configs: tuple[AlterConfigsRequestAlterableConfigV0, ...] = field_at(2)
     """The configurations. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         configs: Iterable[AlterConfigsRequestAlterableConfigV0] = (),
-    ) -> None:
-        _set_AlterConfigsRequestAlterConfigsResourceV0_resource_type(self, resource_type)
-        _set_AlterConfigsRequestAlterConfigsResourceV0_resource_name(self, resource_name)
-        _set_AlterConfigsRequestAlterConfigsResourceV0_configs(self, as_tuple(configs))
-
-
-(
-    _set_AlterConfigsRequestAlterConfigsResourceV0_resource_type,
-    _set_AlterConfigsRequestAlterConfigsResourceV0_resource_name,
-    _set_AlterConfigsRequestAlterConfigsResourceV0_configs,
-) = slot_setters(
-    AlterConfigsRequestAlterConfigsResourceV0,
-    "resource_type",
-    "resource_name",
-    "configs",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                as_tuple(configs),
+            ),
+        )
 
 
 class _AlterConfigsRequestV0Layout(ApiMessage):
     """The fields of AlterConfigsRequest at versions 0-1; use the final class of each version (AlterConfigsRequestV0, AlterConfigsRequestV1)."""
 
-    __slots__ = (
-        "resources",
-        "validate_only",
-    )
+    __slots__ = ()
 
-    resources: tuple[AlterConfigsRequestAlterConfigsResourceV0, ...]
+    resources: tuple[AlterConfigsRequestAlterConfigsResourceV0, ...] = field_at(0)
     """The updates for each resource. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(1)
     """True if we should validate the request, but not change the configurations. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resources: Iterable[AlterConfigsRequestAlterConfigsResourceV0] = (),
         validate_only: bool = False,
-    ) -> None:
-        _set__AlterConfigsRequestV0Layout_resources(self, as_tuple(resources))
-        _set__AlterConfigsRequestV0Layout_validate_only(self, validate_only)
-
-
-(
-    _set__AlterConfigsRequestV0Layout_resources,
-    _set__AlterConfigsRequestV0Layout_validate_only,
-) = slot_setters(
-    _AlterConfigsRequestV0Layout,
-    "resources",
-    "validate_only",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resources),
+                validate_only,
+            ),
+        )
 
 
 @final
@@ -176,139 +149,99 @@ class AlterConfigsRequestV1(_AlterConfigsRequestV0Layout):
 class AlterConfigsRequestAlterableConfigV2(_Struct):
     """AlterableConfig, a struct of AlterConfigsRequest at version 2."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration key name. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The value to set for the configuration key. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterConfigsRequestAlterableConfigV2_name(self, name)
-        _set_AlterConfigsRequestAlterableConfigV2_value(self, value)
-        _set_AlterConfigsRequestAlterableConfigV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterConfigsRequestAlterableConfigV2_name,
-    _set_AlterConfigsRequestAlterableConfigV2_value,
-    _set_AlterConfigsRequestAlterableConfigV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterConfigsRequestAlterableConfigV2,
-    "name",
-    "value",
-    "unknown_tagged_fields",
-)
 
 
 class AlterConfigsRequestAlterConfigsResourceV2(_Struct):
     """AlterConfigsResource, a struct of AlterConfigsRequest at version 2."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    configs: tuple[AlterConfigsRequestAlterableConfigV2, ...]
+    configs: tuple[AlterConfigsRequestAlterableConfigV2, ...] = field_at(2)
     """The configurations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         configs: Iterable[AlterConfigsRequestAlterableConfigV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterConfigsRequestAlterConfigsResourceV2_resource_type(self, resource_type)
-        _set_AlterConfigsRequestAlterConfigsResourceV2_resource_name(self, resource_name)
-        _set_AlterConfigsRequestAlterConfigsResourceV2_configs(self, as_tuple(configs))
-        _set_AlterConfigsRequestAlterConfigsResourceV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                as_tuple(configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterConfigsRequestAlterConfigsResourceV2_resource_type,
-    _set_AlterConfigsRequestAlterConfigsResourceV2_resource_name,
-    _set_AlterConfigsRequestAlterConfigsResourceV2_configs,
-    _set_AlterConfigsRequestAlterConfigsResourceV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterConfigsRequestAlterConfigsResourceV2,
-    "resource_type",
-    "resource_name",
-    "configs",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterConfigsRequestV2Layout(ApiMessage):
     """The fields of AlterConfigsRequest at version 2; use the final class of each version (AlterConfigsRequestV2)."""
 
-    __slots__ = (
-        "resources",
-        "validate_only",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resources: tuple[AlterConfigsRequestAlterConfigsResourceV2, ...]
+    resources: tuple[AlterConfigsRequestAlterConfigsResourceV2, ...] = field_at(0)
     """The updates for each resource. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(1)
     """True if we should validate the request, but not change the configurations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resources: Iterable[AlterConfigsRequestAlterConfigsResourceV2] = (),
         validate_only: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterConfigsRequestV2Layout_resources(self, as_tuple(resources))
-        _set__AlterConfigsRequestV2Layout_validate_only(self, validate_only)
-        _set__AlterConfigsRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__AlterConfigsRequestV2Layout_resources,
-    _set__AlterConfigsRequestV2Layout_validate_only,
-    _set__AlterConfigsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterConfigsRequestV2Layout,
-    "resources",
-    "validate_only",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resources),
+                validate_only,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -324,85 +257,63 @@ class AlterConfigsRequestV2(_AlterConfigsRequestV2Layout):
 class AlterConfigsResponseAlterConfigsResourceResponseV0(_Struct):
     """AlterConfigsResourceResponse, a struct of AlterConfigsResponse at versions 0-1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The resource error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The resource error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The resource name. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
         resource_name: str = "",
-    ) -> None:
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV0_error_code(self, error_code)
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV0_error_message(self, error_message)
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV0_resource_type(self, resource_type)
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV0_resource_name(self, resource_name)
-
-
-(
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_error_code,
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_error_message,
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_resource_type,
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_resource_name,
-) = slot_setters(
-    AlterConfigsResponseAlterConfigsResourceResponseV0,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+            ),
+        )
 
 
 class _AlterConfigsResponseV0Layout(ApiMessage):
     """The fields of AlterConfigsResponse at versions 0-1; use the final class of each version (AlterConfigsResponseV0, AlterConfigsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    responses: tuple[AlterConfigsResponseAlterConfigsResourceResponseV0, ...]
+    responses: tuple[AlterConfigsResponseAlterConfigsResourceResponseV0, ...] = field_at(1)
     """The responses for each resource. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[AlterConfigsResponseAlterConfigsResourceResponseV0] = (),
-    ) -> None:
-        _set__AlterConfigsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterConfigsResponseV0Layout_responses(self, as_tuple(responses))
-
-
-(
-    _set__AlterConfigsResponseV0Layout_throttle_time_ms,
-    _set__AlterConfigsResponseV0Layout_responses,
-) = slot_setters(
-    _AlterConfigsResponseV0Layout,
-    "throttle_time_ms",
-    "responses",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+            ),
+        )
 
 
 @final
@@ -428,103 +339,73 @@ class AlterConfigsResponseV1(_AlterConfigsResponseV0Layout):
 class AlterConfigsResponseAlterConfigsResourceResponseV2(_Struct):
     """AlterConfigsResourceResponse, a struct of AlterConfigsResponse at version 2."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The resource error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The resource error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The resource name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
         resource_name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV2_error_code(self, error_code)
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV2_error_message(self, error_message)
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV2_resource_type(self, resource_type)
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV2_resource_name(self, resource_name)
-        _set_AlterConfigsResponseAlterConfigsResourceResponseV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_error_code,
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_error_message,
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_resource_type,
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_resource_name,
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterConfigsResponseAlterConfigsResourceResponseV2,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterConfigsResponseV2Layout(ApiMessage):
     """The fields of AlterConfigsResponse at version 2; use the final class of each version (AlterConfigsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    responses: tuple[AlterConfigsResponseAlterConfigsResourceResponseV2, ...]
+    responses: tuple[AlterConfigsResponseAlterConfigsResourceResponseV2, ...] = field_at(1)
     """The responses for each resource. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[AlterConfigsResponseAlterConfigsResourceResponseV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterConfigsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterConfigsResponseV2Layout_responses(self, as_tuple(responses))
-        _set__AlterConfigsResponseV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__AlterConfigsResponseV2Layout_throttle_time_ms,
-    _set__AlterConfigsResponseV2Layout_responses,
-    _set__AlterConfigsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterConfigsResponseV2Layout,
-    "throttle_time_ms",
-    "responses",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -563,10 +444,16 @@ def _dec_AlterConfigsRequestAlterableConfigV0(
 
     v_name, pos = read_string(buf, pos)
     v_value, pos = read_nullable_string(buf, pos)
-    o = _new(AlterConfigsRequestAlterableConfigV0)
-    _set_AlterConfigsRequestAlterableConfigV0_name(o, v_name)
-    _set_AlterConfigsRequestAlterableConfigV0_value(o, v_value)
-    return o, pos
+    return (
+        _new(
+            AlterConfigsRequestAlterableConfigV0,
+            (
+                v_name,
+                v_value,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterConfigsRequestAlterConfigsResourceV0(
@@ -592,22 +479,38 @@ def _dec_AlterConfigsRequestAlterConfigsResourceV0(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_configs = []
     for _ in range(_n):
-        _ev_configs, pos = _dec_AlterConfigsRequestAlterableConfigV0(buf, pos)
-        _lv_configs.append(_ev_configs)
+
+        e2_name, pos = read_string(buf, pos)
+        e2_value, pos = read_nullable_string(buf, pos)
+        _lv_configs.append(
+            _new(
+                AlterConfigsRequestAlterableConfigV0,
+                (
+                    e2_name,
+                    e2_value,
+                ),
+            )
+        )
     v_configs = tuple(_lv_configs)
-    o = _new(AlterConfigsRequestAlterConfigsResourceV0)
-    _set_AlterConfigsRequestAlterConfigsResourceV0_resource_type(o, v_resource_type)
-    _set_AlterConfigsRequestAlterConfigsResourceV0_resource_name(o, v_resource_name)
-    _set_AlterConfigsRequestAlterConfigsResourceV0_configs(o, v_configs)
-    return o, pos
+    return (
+        _new(
+            AlterConfigsRequestAlterConfigsResourceV0,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_configs,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterConfigsRequestV0Layout(o: _AlterConfigsRequestV0Layout, out: bytearray) -> None:
 
-    _x2 = o.resources
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_AlterConfigsRequestAlterConfigsResourceV0(_x2e, out)
+    _x3 = o.resources
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_AlterConfigsRequestAlterConfigsResourceV0(_x3e, out)
     out += _S_o.pack(o.validate_only)
 
 
@@ -624,10 +527,16 @@ def _dec__AlterConfigsRequestV0Layout(
     v_resources = tuple(_lv_resources)
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__AlterConfigsRequestV0Layout_resources(o, v_resources)
-    _set__AlterConfigsRequestV0Layout_validate_only(o, v_validate_only)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_resources,
+                v_validate_only,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterConfigsRequestAlterableConfigV2(
@@ -645,12 +554,23 @@ def _dec_AlterConfigsRequestAlterableConfigV2(
 
     v_name, pos = read_compact_string(buf, pos)
     v_value, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterConfigsRequestAlterableConfigV2)
-    _set_AlterConfigsRequestAlterableConfigV2_name(o, v_name)
-    _set_AlterConfigsRequestAlterableConfigV2_value(o, v_value)
-    _set_AlterConfigsRequestAlterableConfigV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterConfigsRequestAlterableConfigV2,
+            (
+                v_name,
+                v_value,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterConfigsRequestAlterConfigsResourceV2(
@@ -659,10 +579,10 @@ def _enc_AlterConfigsRequestAlterConfigsResourceV2(
 
     out += _S_b.pack(o.resource_type)
     write_compact_string(out, o.resource_name)
-    _x3 = o.configs
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_AlterConfigsRequestAlterableConfigV2(_x3e, out)
+    _x4 = o.configs
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_AlterConfigsRequestAlterableConfigV2(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -677,24 +597,52 @@ def _dec_AlterConfigsRequestAlterConfigsResourceV2(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_configs = []
     for _ in range(_n):
-        _ev_configs, pos = _dec_AlterConfigsRequestAlterableConfigV2(buf, pos)
-        _lv_configs.append(_ev_configs)
+
+        e5_name, pos = read_compact_string(buf, pos)
+        e5_value, pos = read_compact_nullable_string(buf, pos)
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_configs.append(
+            _new(
+                AlterConfigsRequestAlterableConfigV2,
+                (
+                    e5_name,
+                    e5_value,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_configs = tuple(_lv_configs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterConfigsRequestAlterConfigsResourceV2)
-    _set_AlterConfigsRequestAlterConfigsResourceV2_resource_type(o, v_resource_type)
-    _set_AlterConfigsRequestAlterConfigsResourceV2_resource_name(o, v_resource_name)
-    _set_AlterConfigsRequestAlterConfigsResourceV2_configs(o, v_configs)
-    _set_AlterConfigsRequestAlterConfigsResourceV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterConfigsRequestAlterConfigsResourceV2,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterConfigsRequestV2Layout(o: _AlterConfigsRequestV2Layout, out: bytearray) -> None:
 
-    _x4 = o.resources
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_AlterConfigsRequestAlterConfigsResourceV2(_x4e, out)
+    _x6 = o.resources
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_AlterConfigsRequestAlterConfigsResourceV2(_x6e, out)
     out += _S_o.pack(o.validate_only)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -712,12 +660,23 @@ def _dec__AlterConfigsRequestV2Layout(
     v_resources = tuple(_lv_resources)
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterConfigsRequestV2Layout_resources(o, v_resources)
-    _set__AlterConfigsRequestV2Layout_validate_only(o, v_validate_only)
-    _set__AlterConfigsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_resources,
+                v_validate_only,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterConfigsResponseAlterConfigsResourceResponseV0(
@@ -740,21 +699,27 @@ def _dec_AlterConfigsResponseAlterConfigsResourceResponseV0(
     (v_resource_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_resource_name, pos = read_string(buf, pos)
-    o = _new(AlterConfigsResponseAlterConfigsResourceResponseV0)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_error_code(o, v_error_code)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_error_message(o, v_error_message)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_resource_type(o, v_resource_type)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV0_resource_name(o, v_resource_name)
-    return o, pos
+    return (
+        _new(
+            AlterConfigsResponseAlterConfigsResourceResponseV0,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterConfigsResponseV0Layout(o: _AlterConfigsResponseV0Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x5 = o.responses
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_AlterConfigsResponseAlterConfigsResourceResponseV0(_x5e, out)
+    _x7 = o.responses
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_AlterConfigsResponseAlterConfigsResourceResponseV0(_x7e, out)
 
 
 def _dec__AlterConfigsResponseV0Layout(
@@ -767,13 +732,35 @@ def _dec__AlterConfigsResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 7)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_AlterConfigsResponseAlterConfigsResourceResponseV0(buf, pos)
-        _lv_responses.append(_ev_responses)
+
+        (e8_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e8_error_message, pos = read_nullable_string(buf, pos)
+        (e8_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e8_resource_name, pos = read_string(buf, pos)
+        _lv_responses.append(
+            _new(
+                AlterConfigsResponseAlterConfigsResourceResponseV0,
+                (
+                    e8_error_code,
+                    e8_error_message,
+                    e8_resource_type,
+                    e8_resource_name,
+                ),
+            )
+        )
     v_responses = tuple(_lv_responses)
-    o = _new(cls)
-    _set__AlterConfigsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterConfigsResponseV0Layout_responses(o, v_responses)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterConfigsResponseAlterConfigsResourceResponseV2(
@@ -797,25 +784,34 @@ def _dec_AlterConfigsResponseAlterConfigsResourceResponseV2(
     (v_resource_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_resource_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterConfigsResponseAlterConfigsResourceResponseV2)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_error_code(o, v_error_code)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_error_message(o, v_error_message)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_resource_type(o, v_resource_type)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_resource_name(o, v_resource_name)
-    _set_AlterConfigsResponseAlterConfigsResourceResponseV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterConfigsResponseAlterConfigsResourceResponseV2,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AlterConfigsResponseV2Layout(o: _AlterConfigsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x6 = o.responses
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_AlterConfigsResponseAlterConfigsResourceResponseV2(_x6e, out)
+    _x9 = o.responses
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_AlterConfigsResponseAlterConfigsResourceResponseV2(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -829,15 +825,49 @@ def _dec__AlterConfigsResponseV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_AlterConfigsResponseAlterConfigsResourceResponseV2(buf, pos)
-        _lv_responses.append(_ev_responses)
+
+        (e10_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e10_error_message, pos = read_compact_nullable_string(buf, pos)
+        (e10_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e10_resource_name, pos = read_compact_string(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_responses.append(
+            _new(
+                AlterConfigsResponseAlterConfigsResourceResponseV2,
+                (
+                    e10_error_code,
+                    e10_error_message,
+                    e10_resource_type,
+                    e10_resource_name,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterConfigsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterConfigsResponseV2Layout_responses(o, v_responses)
-    _set__AlterConfigsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

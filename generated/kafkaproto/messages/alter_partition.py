@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
-    read_fixed_array,
+    read_compact_int32_array,
     read_unknown_tags,
     read_uuid,
     write_compact_length,
@@ -37,41 +37,34 @@ _S_ih = Struct(">ih")
 _S_ihii = Struct(">ihii")
 _S_ii = Struct(">ii")
 _S_iq = Struct(">iq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AlterPartitionRequestPartitionDataV2(_Struct):
     """PartitionData, a struct of AlterPartitionRequest at version 2."""
 
-    __slots__ = (
-        "partition_index",
-        "leader_epoch",
-        "new_isr",
-        "leader_recovery_state",
-        "partition_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The leader epoch of this partition. (versions 0+)"""
 
-    new_isr: tuple[int, ...]
+    new_isr: tuple[int, ...] = field_at(2)
     """The ISR for this partition. Deprecated since version 3. (versions 0-2)"""
 
-    leader_recovery_state: int
+    leader_recovery_state: int = field_at(3)
     """1 if the partition is recovering from an unclean leader election; 0 otherwise. (versions 1+)"""
 
-    partition_epoch: int
+    partition_epoch: int = field_at(4)
     """The expected epoch of the partition which is being updated. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         leader_epoch: int = 0,
@@ -79,129 +72,85 @@ class AlterPartitionRequestPartitionDataV2(_Struct):
         leader_recovery_state: int = 0,
         partition_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionRequestPartitionDataV2_partition_index(self, partition_index)
-        _set_AlterPartitionRequestPartitionDataV2_leader_epoch(self, leader_epoch)
-        _set_AlterPartitionRequestPartitionDataV2_new_isr(self, as_tuple(new_isr))
-        _set_AlterPartitionRequestPartitionDataV2_leader_recovery_state(self, leader_recovery_state)
-        _set_AlterPartitionRequestPartitionDataV2_partition_epoch(self, partition_epoch)
-        _set_AlterPartitionRequestPartitionDataV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                leader_epoch,
+                as_tuple(new_isr),
+                leader_recovery_state,
+                partition_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterPartitionRequestPartitionDataV2_partition_index,
-    _set_AlterPartitionRequestPartitionDataV2_leader_epoch,
-    _set_AlterPartitionRequestPartitionDataV2_new_isr,
-    _set_AlterPartitionRequestPartitionDataV2_leader_recovery_state,
-    _set_AlterPartitionRequestPartitionDataV2_partition_epoch,
-    _set_AlterPartitionRequestPartitionDataV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionRequestPartitionDataV2,
-    "partition_index",
-    "leader_epoch",
-    "new_isr",
-    "leader_recovery_state",
-    "partition_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class AlterPartitionRequestTopicDataV2(_Struct):
     """TopicData, a struct of AlterPartitionRequest at version 2."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The ID of the topic to alter ISRs for. (versions 2+)"""
 
-    partitions: tuple[AlterPartitionRequestPartitionDataV2, ...]
+    partitions: tuple[AlterPartitionRequestPartitionDataV2, ...] = field_at(1)
     """The partitions to alter ISRs for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[AlterPartitionRequestPartitionDataV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionRequestTopicDataV2_topic_id(self, topic_id)
-        _set_AlterPartitionRequestTopicDataV2_partitions(self, as_tuple(partitions))
-        _set_AlterPartitionRequestTopicDataV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterPartitionRequestTopicDataV2_topic_id,
-    _set_AlterPartitionRequestTopicDataV2_partitions,
-    _set_AlterPartitionRequestTopicDataV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionRequestTopicDataV2,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterPartitionRequestV2Layout(ApiMessage):
     """The fields of AlterPartitionRequest at version 2; use the final class of each version (AlterPartitionRequestV2)."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The ID of the requesting broker. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The epoch of the requesting broker. (versions 0+)"""
 
-    topics: tuple[AlterPartitionRequestTopicDataV2, ...]
+    topics: tuple[AlterPartitionRequestTopicDataV2, ...] = field_at(2)
     """The topics to alter ISRs for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
         topics: Iterable[AlterPartitionRequestTopicDataV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterPartitionRequestV2Layout_broker_id(self, broker_id)
-        _set__AlterPartitionRequestV2Layout_broker_epoch(self, broker_epoch)
-        _set__AlterPartitionRequestV2Layout_topics(self, as_tuple(topics))
-        _set__AlterPartitionRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterPartitionRequestV2Layout_broker_id,
-    _set__AlterPartitionRequestV2Layout_broker_epoch,
-    _set__AlterPartitionRequestV2Layout_topics,
-    _set__AlterPartitionRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterPartitionRequestV2Layout,
-    "broker_id",
-    "broker_epoch",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -217,79 +166,59 @@ class AlterPartitionRequestV2(_AlterPartitionRequestV2Layout):
 class AlterPartitionRequestBrokerStateV3(_Struct):
     """BrokerState, a struct of AlterPartitionRequest at version 3."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The ID of the broker. (versions 3+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The epoch of the broker. It will be -1 if the epoch check is not supported. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionRequestBrokerStateV3_broker_id(self, broker_id)
-        _set_AlterPartitionRequestBrokerStateV3_broker_epoch(self, broker_epoch)
-        _set_AlterPartitionRequestBrokerStateV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterPartitionRequestBrokerStateV3_broker_id,
-    _set_AlterPartitionRequestBrokerStateV3_broker_epoch,
-    _set_AlterPartitionRequestBrokerStateV3_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionRequestBrokerStateV3,
-    "broker_id",
-    "broker_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class AlterPartitionRequestPartitionDataV3(_Struct):
     """PartitionData, a struct of AlterPartitionRequest at version 3."""
 
-    __slots__ = (
-        "partition_index",
-        "leader_epoch",
-        "new_isr_with_epochs",
-        "leader_recovery_state",
-        "partition_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The leader epoch of this partition. (versions 0+)"""
 
-    new_isr_with_epochs: tuple[AlterPartitionRequestBrokerStateV3, ...]
+    new_isr_with_epochs: tuple[AlterPartitionRequestBrokerStateV3, ...] = field_at(2)
     """The ISR for this partition. (versions 3+)"""
 
-    leader_recovery_state: int
+    leader_recovery_state: int = field_at(3)
     """1 if the partition is recovering from an unclean leader election; 0 otherwise. (versions 1+)"""
 
-    partition_epoch: int
+    partition_epoch: int = field_at(4)
     """The expected epoch of the partition which is being updated. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         leader_epoch: int = 0,
@@ -297,131 +226,85 @@ class AlterPartitionRequestPartitionDataV3(_Struct):
         leader_recovery_state: int = 0,
         partition_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionRequestPartitionDataV3_partition_index(self, partition_index)
-        _set_AlterPartitionRequestPartitionDataV3_leader_epoch(self, leader_epoch)
-        _set_AlterPartitionRequestPartitionDataV3_new_isr_with_epochs(
-            self, as_tuple(new_isr_with_epochs)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                leader_epoch,
+                as_tuple(new_isr_with_epochs),
+                leader_recovery_state,
+                partition_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterPartitionRequestPartitionDataV3_leader_recovery_state(self, leader_recovery_state)
-        _set_AlterPartitionRequestPartitionDataV3_partition_epoch(self, partition_epoch)
-        _set_AlterPartitionRequestPartitionDataV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterPartitionRequestPartitionDataV3_partition_index,
-    _set_AlterPartitionRequestPartitionDataV3_leader_epoch,
-    _set_AlterPartitionRequestPartitionDataV3_new_isr_with_epochs,
-    _set_AlterPartitionRequestPartitionDataV3_leader_recovery_state,
-    _set_AlterPartitionRequestPartitionDataV3_partition_epoch,
-    _set_AlterPartitionRequestPartitionDataV3_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionRequestPartitionDataV3,
-    "partition_index",
-    "leader_epoch",
-    "new_isr_with_epochs",
-    "leader_recovery_state",
-    "partition_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class AlterPartitionRequestTopicDataV3(_Struct):
     """TopicData, a struct of AlterPartitionRequest at version 3."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The ID of the topic to alter ISRs for. (versions 2+)"""
 
-    partitions: tuple[AlterPartitionRequestPartitionDataV3, ...]
+    partitions: tuple[AlterPartitionRequestPartitionDataV3, ...] = field_at(1)
     """The partitions to alter ISRs for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[AlterPartitionRequestPartitionDataV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionRequestTopicDataV3_topic_id(self, topic_id)
-        _set_AlterPartitionRequestTopicDataV3_partitions(self, as_tuple(partitions))
-        _set_AlterPartitionRequestTopicDataV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterPartitionRequestTopicDataV3_topic_id,
-    _set_AlterPartitionRequestTopicDataV3_partitions,
-    _set_AlterPartitionRequestTopicDataV3_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionRequestTopicDataV3,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterPartitionRequestV3Layout(ApiMessage):
     """The fields of AlterPartitionRequest at version 3; use the final class of each version (AlterPartitionRequestV3)."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The ID of the requesting broker. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The epoch of the requesting broker. (versions 0+)"""
 
-    topics: tuple[AlterPartitionRequestTopicDataV3, ...]
+    topics: tuple[AlterPartitionRequestTopicDataV3, ...] = field_at(2)
     """The topics to alter ISRs for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
         topics: Iterable[AlterPartitionRequestTopicDataV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterPartitionRequestV3Layout_broker_id(self, broker_id)
-        _set__AlterPartitionRequestV3Layout_broker_epoch(self, broker_epoch)
-        _set__AlterPartitionRequestV3Layout_topics(self, as_tuple(topics))
-        _set__AlterPartitionRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterPartitionRequestV3Layout_broker_id,
-    _set__AlterPartitionRequestV3Layout_broker_epoch,
-    _set__AlterPartitionRequestV3Layout_topics,
-    _set__AlterPartitionRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterPartitionRequestV3Layout,
-    "broker_id",
-    "broker_epoch",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -437,43 +320,34 @@ class AlterPartitionRequestV3(_AlterPartitionRequestV3Layout):
 class AlterPartitionResponsePartitionDataV2(_Struct):
     """PartitionData, a struct of AlterPartitionResponse at versions 2-3."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "isr",
-        "leader_recovery_state",
-        "partition_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition level error code. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The broker ID of the leader. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The leader epoch. (versions 0+)"""
 
-    isr: tuple[int, ...]
+    isr: tuple[int, ...] = field_at(4)
     """The in-sync replica IDs. (versions 0+)"""
 
-    leader_recovery_state: int
+    leader_recovery_state: int = field_at(5)
     """1 if the partition is recovering from an unclean leader election; 0 otherwise. (versions 1+)"""
 
-    partition_epoch: int
+    partition_epoch: int = field_at(6)
     """The current epoch for the partition for KRaft controllers. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -483,137 +357,87 @@ class AlterPartitionResponsePartitionDataV2(_Struct):
         leader_recovery_state: int = 0,
         partition_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionResponsePartitionDataV2_partition_index(self, partition_index)
-        _set_AlterPartitionResponsePartitionDataV2_error_code(self, error_code)
-        _set_AlterPartitionResponsePartitionDataV2_leader_id(self, leader_id)
-        _set_AlterPartitionResponsePartitionDataV2_leader_epoch(self, leader_epoch)
-        _set_AlterPartitionResponsePartitionDataV2_isr(self, as_tuple(isr))
-        _set_AlterPartitionResponsePartitionDataV2_leader_recovery_state(
-            self, leader_recovery_state
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+                as_tuple(isr),
+                leader_recovery_state,
+                partition_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterPartitionResponsePartitionDataV2_partition_epoch(self, partition_epoch)
-        _set_AlterPartitionResponsePartitionDataV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterPartitionResponsePartitionDataV2_partition_index,
-    _set_AlterPartitionResponsePartitionDataV2_error_code,
-    _set_AlterPartitionResponsePartitionDataV2_leader_id,
-    _set_AlterPartitionResponsePartitionDataV2_leader_epoch,
-    _set_AlterPartitionResponsePartitionDataV2_isr,
-    _set_AlterPartitionResponsePartitionDataV2_leader_recovery_state,
-    _set_AlterPartitionResponsePartitionDataV2_partition_epoch,
-    _set_AlterPartitionResponsePartitionDataV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionResponsePartitionDataV2,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-    "isr",
-    "leader_recovery_state",
-    "partition_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class AlterPartitionResponseTopicDataV2(_Struct):
     """TopicData, a struct of AlterPartitionResponse at versions 2-3."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The ID of the topic. (versions 2+)"""
 
-    partitions: tuple[AlterPartitionResponsePartitionDataV2, ...]
+    partitions: tuple[AlterPartitionResponsePartitionDataV2, ...] = field_at(1)
     """The responses for each partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[AlterPartitionResponsePartitionDataV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionResponseTopicDataV2_topic_id(self, topic_id)
-        _set_AlterPartitionResponseTopicDataV2_partitions(self, as_tuple(partitions))
-        _set_AlterPartitionResponseTopicDataV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterPartitionResponseTopicDataV2_topic_id,
-    _set_AlterPartitionResponseTopicDataV2_partitions,
-    _set_AlterPartitionResponseTopicDataV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionResponseTopicDataV2,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterPartitionResponseV2Layout(ApiMessage):
     """The fields of AlterPartitionResponse at versions 2-3; use the final class of each version (AlterPartitionResponseV2, AlterPartitionResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 0+)"""
 
-    topics: tuple[AlterPartitionResponseTopicDataV2, ...]
+    topics: tuple[AlterPartitionResponseTopicDataV2, ...] = field_at(2)
     """The responses for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         topics: Iterable[AlterPartitionResponseTopicDataV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterPartitionResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterPartitionResponseV2Layout_error_code(self, error_code)
-        _set__AlterPartitionResponseV2Layout_topics(self, as_tuple(topics))
-        _set__AlterPartitionResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterPartitionResponseV2Layout_throttle_time_ms,
-    _set__AlterPartitionResponseV2Layout_error_code,
-    _set__AlterPartitionResponseV2Layout_topics,
-    _set__AlterPartitionResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterPartitionResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -663,20 +487,29 @@ def _dec_AlterPartitionRequestPartitionDataV2(
 
     v_partition_index, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_new_isr: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_new_isr, pos = read_fixed_array(buf, pos, _n, "i", 4)
+    v_new_isr, pos = read_compact_int32_array(buf, pos)
     v_leader_recovery_state, v_partition_epoch = _S_bi.unpack_from(buf, pos)
     pos += 5
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionRequestPartitionDataV2)
-    _set_AlterPartitionRequestPartitionDataV2_partition_index(o, v_partition_index)
-    _set_AlterPartitionRequestPartitionDataV2_leader_epoch(o, v_leader_epoch)
-    _set_AlterPartitionRequestPartitionDataV2_new_isr(o, v_new_isr)
-    _set_AlterPartitionRequestPartitionDataV2_leader_recovery_state(o, v_leader_recovery_state)
-    _set_AlterPartitionRequestPartitionDataV2_partition_epoch(o, v_partition_epoch)
-    _set_AlterPartitionRequestPartitionDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionRequestPartitionDataV2,
+            (
+                v_partition_index,
+                v_leader_epoch,
+                v_new_isr,
+                v_leader_recovery_state,
+                v_partition_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterPartitionRequestTopicDataV2(
@@ -700,24 +533,58 @@ def _dec_AlterPartitionRequestTopicDataV2(
     _n, pos = read_compact_array_length(buf, pos, 15)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AlterPartitionRequestPartitionDataV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e3_partition_index, e3_leader_epoch = _S_ii.unpack_from(buf, pos)
+        pos += 8
+        e3_new_isr, pos = read_compact_int32_array(buf, pos)
+        e3_leader_recovery_state, e3_partition_epoch = _S_bi.unpack_from(buf, pos)
+        pos += 5
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AlterPartitionRequestPartitionDataV2,
+                (
+                    e3_partition_index,
+                    e3_leader_epoch,
+                    e3_new_isr,
+                    e3_leader_recovery_state,
+                    e3_partition_epoch,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionRequestTopicDataV2)
-    _set_AlterPartitionRequestTopicDataV2_topic_id(o, v_topic_id)
-    _set_AlterPartitionRequestTopicDataV2_partitions(o, v_partitions)
-    _set_AlterPartitionRequestTopicDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionRequestTopicDataV2,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterPartitionRequestV2Layout(o: _AlterPartitionRequestV2Layout, out: bytearray) -> None:
 
     out += _S_iq.pack(o.broker_id, o.broker_epoch)
-    _x3 = o.topics
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_AlterPartitionRequestTopicDataV2(_x3e, out)
+    _x4 = o.topics
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_AlterPartitionRequestTopicDataV2(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -734,13 +601,24 @@ def _dec__AlterPartitionRequestV2Layout(
         _ev_topics, pos = _dec_AlterPartitionRequestTopicDataV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterPartitionRequestV2Layout_broker_id(o, v_broker_id)
-    _set__AlterPartitionRequestV2Layout_broker_epoch(o, v_broker_epoch)
-    _set__AlterPartitionRequestV2Layout_topics(o, v_topics)
-    _set__AlterPartitionRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterPartitionRequestBrokerStateV3(
@@ -757,12 +635,23 @@ def _dec_AlterPartitionRequestBrokerStateV3(
 
     v_broker_id, v_broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionRequestBrokerStateV3)
-    _set_AlterPartitionRequestBrokerStateV3_broker_id(o, v_broker_id)
-    _set_AlterPartitionRequestBrokerStateV3_broker_epoch(o, v_broker_epoch)
-    _set_AlterPartitionRequestBrokerStateV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionRequestBrokerStateV3,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterPartitionRequestPartitionDataV3(
@@ -770,10 +659,10 @@ def _enc_AlterPartitionRequestPartitionDataV3(
 ) -> None:
 
     out += _S_ii.pack(o.partition_index, o.leader_epoch)
-    _x4 = o.new_isr_with_epochs
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_AlterPartitionRequestBrokerStateV3(_x4e, out)
+    _x5 = o.new_isr_with_epochs
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_AlterPartitionRequestBrokerStateV3(_x5e, out)
     out += _S_bi.pack(o.leader_recovery_state, o.partition_epoch)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -788,20 +677,48 @@ def _dec_AlterPartitionRequestPartitionDataV3(
     _n, pos = read_compact_array_length(buf, pos, 13)
     _lv_new_isr_with_epochs = []
     for _ in range(_n):
-        _ev_new_isr_with_epochs, pos = _dec_AlterPartitionRequestBrokerStateV3(buf, pos)
-        _lv_new_isr_with_epochs.append(_ev_new_isr_with_epochs)
+
+        e6_broker_id, e6_broker_epoch = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_new_isr_with_epochs.append(
+            _new(
+                AlterPartitionRequestBrokerStateV3,
+                (
+                    e6_broker_id,
+                    e6_broker_epoch,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_new_isr_with_epochs = tuple(_lv_new_isr_with_epochs)
     v_leader_recovery_state, v_partition_epoch = _S_bi.unpack_from(buf, pos)
     pos += 5
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionRequestPartitionDataV3)
-    _set_AlterPartitionRequestPartitionDataV3_partition_index(o, v_partition_index)
-    _set_AlterPartitionRequestPartitionDataV3_leader_epoch(o, v_leader_epoch)
-    _set_AlterPartitionRequestPartitionDataV3_new_isr_with_epochs(o, v_new_isr_with_epochs)
-    _set_AlterPartitionRequestPartitionDataV3_leader_recovery_state(o, v_leader_recovery_state)
-    _set_AlterPartitionRequestPartitionDataV3_partition_epoch(o, v_partition_epoch)
-    _set_AlterPartitionRequestPartitionDataV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionRequestPartitionDataV3,
+            (
+                v_partition_index,
+                v_leader_epoch,
+                v_new_isr_with_epochs,
+                v_leader_recovery_state,
+                v_partition_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterPartitionRequestTopicDataV3(
@@ -809,10 +726,10 @@ def _enc_AlterPartitionRequestTopicDataV3(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_AlterPartitionRequestPartitionDataV3(_x5e, out)
+    _x7 = o.partitions
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_AlterPartitionRequestPartitionDataV3(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -828,21 +745,32 @@ def _dec_AlterPartitionRequestTopicDataV3(
         _ev_partitions, pos = _dec_AlterPartitionRequestPartitionDataV3(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionRequestTopicDataV3)
-    _set_AlterPartitionRequestTopicDataV3_topic_id(o, v_topic_id)
-    _set_AlterPartitionRequestTopicDataV3_partitions(o, v_partitions)
-    _set_AlterPartitionRequestTopicDataV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionRequestTopicDataV3,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterPartitionRequestV3Layout(o: _AlterPartitionRequestV3Layout, out: bytearray) -> None:
 
     out += _S_iq.pack(o.broker_id, o.broker_epoch)
-    _x6 = o.topics
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_AlterPartitionRequestTopicDataV3(_x6e, out)
+    _x8 = o.topics
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_AlterPartitionRequestTopicDataV3(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -859,13 +787,24 @@ def _dec__AlterPartitionRequestV3Layout(
         _ev_topics, pos = _dec_AlterPartitionRequestTopicDataV3(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterPartitionRequestV3Layout_broker_id(o, v_broker_id)
-    _set__AlterPartitionRequestV3Layout_broker_epoch(o, v_broker_epoch)
-    _set__AlterPartitionRequestV3Layout_topics(o, v_topics)
-    _set__AlterPartitionRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterPartitionResponsePartitionDataV2(
@@ -873,9 +812,9 @@ def _enc_AlterPartitionResponsePartitionDataV2(
 ) -> None:
 
     out += _S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch)
-    _x7 = o.isr
-    write_compact_length(out, len(_x7))
-    write_fixed_array(out, _x7, "i")
+    _x9 = o.isr
+    write_compact_length(out, len(_x9))
+    write_fixed_array(out, _x9, "i")
     out += _S_bi.pack(o.leader_recovery_state, o.partition_epoch)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -886,22 +825,31 @@ def _dec_AlterPartitionResponsePartitionDataV2(
 
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    v_isr: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_isr, pos = read_fixed_array(buf, pos, _n, "i", 4)
+    v_isr, pos = read_compact_int32_array(buf, pos)
     v_leader_recovery_state, v_partition_epoch = _S_bi.unpack_from(buf, pos)
     pos += 5
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionResponsePartitionDataV2)
-    _set_AlterPartitionResponsePartitionDataV2_partition_index(o, v_partition_index)
-    _set_AlterPartitionResponsePartitionDataV2_error_code(o, v_error_code)
-    _set_AlterPartitionResponsePartitionDataV2_leader_id(o, v_leader_id)
-    _set_AlterPartitionResponsePartitionDataV2_leader_epoch(o, v_leader_epoch)
-    _set_AlterPartitionResponsePartitionDataV2_isr(o, v_isr)
-    _set_AlterPartitionResponsePartitionDataV2_leader_recovery_state(o, v_leader_recovery_state)
-    _set_AlterPartitionResponsePartitionDataV2_partition_epoch(o, v_partition_epoch)
-    _set_AlterPartitionResponsePartitionDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionResponsePartitionDataV2,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+                v_isr,
+                v_leader_recovery_state,
+                v_partition_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterPartitionResponseTopicDataV2(
@@ -909,10 +857,10 @@ def _enc_AlterPartitionResponseTopicDataV2(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x8 = o.partitions
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_AlterPartitionResponsePartitionDataV2(_x8e, out)
+    _x10 = o.partitions
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_AlterPartitionResponsePartitionDataV2(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -925,15 +873,53 @@ def _dec_AlterPartitionResponseTopicDataV2(
     _n, pos = read_compact_array_length(buf, pos, 21)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AlterPartitionResponsePartitionDataV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e11_partition_index, e11_error_code, e11_leader_id, e11_leader_epoch = _S_ihii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e11_isr, pos = read_compact_int32_array(buf, pos)
+        e11_leader_recovery_state, e11_partition_epoch = _S_bi.unpack_from(buf, pos)
+        pos += 5
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AlterPartitionResponsePartitionDataV2,
+                (
+                    e11_partition_index,
+                    e11_error_code,
+                    e11_leader_id,
+                    e11_leader_epoch,
+                    e11_isr,
+                    e11_leader_recovery_state,
+                    e11_partition_epoch,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionResponseTopicDataV2)
-    _set_AlterPartitionResponseTopicDataV2_topic_id(o, v_topic_id)
-    _set_AlterPartitionResponseTopicDataV2_partitions(o, v_partitions)
-    _set_AlterPartitionResponseTopicDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionResponseTopicDataV2,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterPartitionResponseV2Layout(
@@ -941,10 +927,10 @@ def _enc__AlterPartitionResponseV2Layout(
 ) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x9 = o.topics
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_AlterPartitionResponseTopicDataV2(_x9e, out)
+    _x12 = o.topics
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_AlterPartitionResponseTopicDataV2(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -961,13 +947,24 @@ def _dec__AlterPartitionResponseV2Layout(
         _ev_topics, pos = _dec_AlterPartitionResponseTopicDataV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterPartitionResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterPartitionResponseV2Layout_error_code(o, v_error_code)
-    _set__AlterPartitionResponseV2Layout_topics(o, v_topics)
-    _set__AlterPartitionResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
-    read_compact_nullable_array_length,
+    read_compact_nullable_int32_array,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_nullable_string,
@@ -37,145 +36,100 @@ _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_io = Struct(">i?")
 _S_ioh = Struct(">i?h")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AlterPartitionReassignmentsRequestReassignablePartitionV0(_Struct):
     """ReassignablePartition, a struct of AlterPartitionReassignmentsRequest at versions 0-1."""
 
-    __slots__ = (
-        "partition_index",
-        "replicas",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    replicas: tuple[int, ...] | None
+    replicas: tuple[int, ...] | None = field_at(1)
     """The replicas to place the partitions on, or null to cancel a pending reassignment for this partition. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         replicas: Iterable[int] | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                as_tuple(replicas),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_replicas(
-            self, as_tuple(replicas)
-        )
-        _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_partition_index,
-    _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_replicas,
-    _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionReassignmentsRequestReassignablePartitionV0,
-    "partition_index",
-    "replicas",
-    "unknown_tagged_fields",
-)
 
 
 class AlterPartitionReassignmentsRequestReassignableTopicV0(_Struct):
     """ReassignableTopic, a struct of AlterPartitionReassignmentsRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[AlterPartitionReassignmentsRequestReassignablePartitionV0, ...]
+    partitions: tuple[AlterPartitionReassignmentsRequestReassignablePartitionV0, ...] = field_at(1)
     """The partitions to reassign. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[AlterPartitionReassignmentsRequestReassignablePartitionV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionReassignmentsRequestReassignableTopicV0_name(self, name)
-        _set_AlterPartitionReassignmentsRequestReassignableTopicV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterPartitionReassignmentsRequestReassignableTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterPartitionReassignmentsRequestReassignableTopicV0_name,
-    _set_AlterPartitionReassignmentsRequestReassignableTopicV0_partitions,
-    _set_AlterPartitionReassignmentsRequestReassignableTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionReassignmentsRequestReassignableTopicV0,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterPartitionReassignmentsRequestV0Layout(ApiMessage):
     """The fields of AlterPartitionReassignmentsRequest at version 0; use the final class of each version (AlterPartitionReassignmentsRequestV0)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """The time in ms to wait for the request to complete. (versions 0+)"""
 
-    topics: tuple[AlterPartitionReassignmentsRequestReassignableTopicV0, ...]
+    topics: tuple[AlterPartitionReassignmentsRequestReassignableTopicV0, ...] = field_at(1)
     """The topics to reassign. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 60000,
         topics: Iterable[AlterPartitionReassignmentsRequestReassignableTopicV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterPartitionReassignmentsRequestV0Layout_timeout_ms(self, timeout_ms)
-        _set__AlterPartitionReassignmentsRequestV0Layout_topics(self, as_tuple(topics))
-        _set__AlterPartitionReassignmentsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterPartitionReassignmentsRequestV0Layout_timeout_ms,
-    _set__AlterPartitionReassignmentsRequestV0Layout_topics,
-    _set__AlterPartitionReassignmentsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterPartitionReassignmentsRequestV0Layout,
-    "timeout_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -191,55 +145,37 @@ class AlterPartitionReassignmentsRequestV0(_AlterPartitionReassignmentsRequestV0
 class _AlterPartitionReassignmentsRequestV1Layout(ApiMessage):
     """The fields of AlterPartitionReassignmentsRequest at version 1; use the final class of each version (AlterPartitionReassignmentsRequestV1)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "allow_replication_factor_change",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """The time in ms to wait for the request to complete. (versions 0+)"""
 
-    allow_replication_factor_change: bool
+    allow_replication_factor_change: bool = field_at(1)
     """The option indicating whether changing the replication factor of any given partition as part of this request is a valid move. (versions 1+)"""
 
-    topics: tuple[AlterPartitionReassignmentsRequestReassignableTopicV0, ...]
+    topics: tuple[AlterPartitionReassignmentsRequestReassignableTopicV0, ...] = field_at(2)
     """The topics to reassign. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 60000,
         allow_replication_factor_change: bool = True,
         topics: Iterable[AlterPartitionReassignmentsRequestReassignableTopicV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterPartitionReassignmentsRequestV1Layout_timeout_ms(self, timeout_ms)
-        _set__AlterPartitionReassignmentsRequestV1Layout_allow_replication_factor_change(
-            self, allow_replication_factor_change
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                allow_replication_factor_change,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__AlterPartitionReassignmentsRequestV1Layout_topics(self, as_tuple(topics))
-        _set__AlterPartitionReassignmentsRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__AlterPartitionReassignmentsRequestV1Layout_timeout_ms,
-    _set__AlterPartitionReassignmentsRequestV1Layout_allow_replication_factor_change,
-    _set__AlterPartitionReassignmentsRequestV1Layout_topics,
-    _set__AlterPartitionReassignmentsRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterPartitionReassignmentsRequestV1Layout,
-    "timeout_ms",
-    "allow_replication_factor_change",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -255,167 +191,115 @@ class AlterPartitionReassignmentsRequestV1(_AlterPartitionReassignmentsRequestV1
 class AlterPartitionReassignmentsResponseReassignablePartitionResponseV0(_Struct):
     """ReassignablePartitionResponse, a struct of AlterPartitionReassignmentsResponse at versions 0-1."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code for this partition, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message for this partition, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_error_code(
-            self, error_code
-        )
-        _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_error_message(
-            self, error_message
-        )
-        _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_partition_index,
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_error_code,
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_error_message,
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionReassignmentsResponseReassignablePartitionResponseV0,
-    "partition_index",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class AlterPartitionReassignmentsResponseReassignableTopicResponseV0(_Struct):
     """ReassignableTopicResponse, a struct of AlterPartitionReassignmentsResponse at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[AlterPartitionReassignmentsResponseReassignablePartitionResponseV0, ...]
+    partitions: tuple[AlterPartitionReassignmentsResponseReassignablePartitionResponseV0, ...] = (
+        field_at(1)
+    )
     """The responses to partitions to reassign. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[
             AlterPartitionReassignmentsResponseReassignablePartitionResponseV0
         ] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_name(self, name)
-        _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_name,
-    _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_partitions,
-    _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterPartitionReassignmentsResponseReassignableTopicResponseV0,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterPartitionReassignmentsResponseV0Layout(ApiMessage):
     """The fields of AlterPartitionReassignmentsResponse at version 0; use the final class of each version (AlterPartitionReassignmentsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    responses: tuple[AlterPartitionReassignmentsResponseReassignableTopicResponseV0, ...]
+    responses: tuple[AlterPartitionReassignmentsResponseReassignableTopicResponseV0, ...] = (
+        field_at(3)
+    )
     """The responses to topics to reassign. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         responses: Iterable[AlterPartitionReassignmentsResponseReassignableTopicResponseV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterPartitionReassignmentsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterPartitionReassignmentsResponseV0Layout_error_code(self, error_code)
-        _set__AlterPartitionReassignmentsResponseV0Layout_error_message(self, error_message)
-        _set__AlterPartitionReassignmentsResponseV0Layout_responses(self, as_tuple(responses))
-        _set__AlterPartitionReassignmentsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterPartitionReassignmentsResponseV0Layout_throttle_time_ms,
-    _set__AlterPartitionReassignmentsResponseV0Layout_error_code,
-    _set__AlterPartitionReassignmentsResponseV0Layout_error_message,
-    _set__AlterPartitionReassignmentsResponseV0Layout_responses,
-    _set__AlterPartitionReassignmentsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterPartitionReassignmentsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "responses",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -431,35 +315,30 @@ class AlterPartitionReassignmentsResponseV0(_AlterPartitionReassignmentsResponse
 class _AlterPartitionReassignmentsResponseV1Layout(ApiMessage):
     """The fields of AlterPartitionReassignmentsResponse at version 1; use the final class of each version (AlterPartitionReassignmentsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "allow_replication_factor_change",
-        "error_code",
-        "error_message",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    allow_replication_factor_change: bool
+    allow_replication_factor_change: bool = field_at(1)
     """The option indicating whether changing the replication factor of any given partition as part of the request was allowed. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(3)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    responses: tuple[AlterPartitionReassignmentsResponseReassignableTopicResponseV0, ...]
+    responses: tuple[AlterPartitionReassignmentsResponseReassignableTopicResponseV0, ...] = (
+        field_at(4)
+    )
     """The responses to topics to reassign. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         allow_replication_factor_change: bool = True,
@@ -467,35 +346,18 @@ class _AlterPartitionReassignmentsResponseV1Layout(ApiMessage):
         error_message: str | None = "",
         responses: Iterable[AlterPartitionReassignmentsResponseReassignableTopicResponseV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterPartitionReassignmentsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterPartitionReassignmentsResponseV1Layout_allow_replication_factor_change(
-            self, allow_replication_factor_change
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                allow_replication_factor_change,
+                error_code,
+                error_message,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__AlterPartitionReassignmentsResponseV1Layout_error_code(self, error_code)
-        _set__AlterPartitionReassignmentsResponseV1Layout_error_message(self, error_message)
-        _set__AlterPartitionReassignmentsResponseV1Layout_responses(self, as_tuple(responses))
-        _set__AlterPartitionReassignmentsResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__AlterPartitionReassignmentsResponseV1Layout_throttle_time_ms,
-    _set__AlterPartitionReassignmentsResponseV1Layout_allow_replication_factor_change,
-    _set__AlterPartitionReassignmentsResponseV1Layout_error_code,
-    _set__AlterPartitionReassignmentsResponseV1Layout_error_message,
-    _set__AlterPartitionReassignmentsResponseV1Layout_responses,
-    _set__AlterPartitionReassignmentsResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterPartitionReassignmentsResponseV1Layout,
-    "throttle_time_ms",
-    "allow_replication_factor_change",
-    "error_code",
-    "error_message",
-    "responses",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -547,22 +409,24 @@ def _dec_AlterPartitionReassignmentsRequestReassignablePartitionV0(
 
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_replicas: tuple[int, ...] | None
-    _n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if _n < 0:
-        v_replicas = None
+    v_replicas, pos = read_compact_nullable_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
     else:
-        v_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionReassignmentsRequestReassignablePartitionV0)
-    _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_partition_index(
-        o, v_partition_index
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionReassignmentsRequestReassignablePartitionV0,
+            (
+                v_partition_index,
+                v_replicas,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_replicas(o, v_replicas)
-    _set_AlterPartitionReassignmentsRequestReassignablePartitionV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_AlterPartitionReassignmentsRequestReassignableTopicV0(
@@ -586,19 +450,44 @@ def _dec_AlterPartitionReassignmentsRequestReassignableTopicV0(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AlterPartitionReassignmentsRequestReassignablePartitionV0(
-            buf, pos
+
+        (e3_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e3_replicas, pos = read_compact_nullable_int32_array(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AlterPartitionReassignmentsRequestReassignablePartitionV0,
+                (
+                    e3_partition_index,
+                    e3_replicas,
+                    e3_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionReassignmentsRequestReassignableTopicV0)
-    _set_AlterPartitionReassignmentsRequestReassignableTopicV0_name(o, v_name)
-    _set_AlterPartitionReassignmentsRequestReassignableTopicV0_partitions(o, v_partitions)
-    _set_AlterPartitionReassignmentsRequestReassignableTopicV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionReassignmentsRequestReassignableTopicV0,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AlterPartitionReassignmentsRequestV0Layout(
@@ -606,10 +495,10 @@ def _enc__AlterPartitionReassignmentsRequestV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.timeout_ms)
-    _x3 = o.topics
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_AlterPartitionReassignmentsRequestReassignableTopicV0(_x3e, out)
+    _x4 = o.topics
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_AlterPartitionReassignmentsRequestReassignableTopicV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -626,14 +515,23 @@ def _dec__AlterPartitionReassignmentsRequestV0Layout(
         _ev_topics, pos = _dec_AlterPartitionReassignmentsRequestReassignableTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterPartitionReassignmentsRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    _set__AlterPartitionReassignmentsRequestV0Layout_topics(o, v_topics)
-    _set__AlterPartitionReassignmentsRequestV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AlterPartitionReassignmentsRequestV1Layout(
@@ -641,10 +539,10 @@ def _enc__AlterPartitionReassignmentsRequestV1Layout(
 ) -> None:
 
     out += _S_io.pack(o.timeout_ms, o.allow_replication_factor_change)
-    _x4 = o.topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_AlterPartitionReassignmentsRequestReassignableTopicV0(_x4e, out)
+    _x5 = o.topics
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_AlterPartitionReassignmentsRequestReassignableTopicV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -661,17 +559,24 @@ def _dec__AlterPartitionReassignmentsRequestV1Layout(
         _ev_topics, pos = _dec_AlterPartitionReassignmentsRequestReassignableTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterPartitionReassignmentsRequestV1Layout_timeout_ms(o, v_timeout_ms)
-    _set__AlterPartitionReassignmentsRequestV1Layout_allow_replication_factor_change(
-        o, v_allow_replication_factor_change
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_allow_replication_factor_change,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__AlterPartitionReassignmentsRequestV1Layout_topics(o, v_topics)
-    _set__AlterPartitionReassignmentsRequestV1Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0(
@@ -690,21 +595,24 @@ def _dec_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0(
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionReassignmentsResponseReassignablePartitionResponseV0)
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_partition_index(
-        o, v_partition_index
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionReassignmentsResponseReassignablePartitionResponseV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_error_code(
-        o, v_error_code
-    )
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_error_message(
-        o, v_error_message
-    )
-    _set_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(
@@ -712,10 +620,10 @@ def _enc_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0(_x5e, out)
+    _x6 = o.partitions
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -728,19 +636,45 @@ def _dec_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = (
-            _dec_AlterPartitionReassignmentsResponseReassignablePartitionResponseV0(buf, pos)
+
+        e7_partition_index, e7_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e7_error_message, pos = read_compact_nullable_string(buf, pos)
+        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e7_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AlterPartitionReassignmentsResponseReassignablePartitionResponseV0,
+                (
+                    e7_partition_index,
+                    e7_error_code,
+                    e7_error_message,
+                    e7_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterPartitionReassignmentsResponseReassignableTopicResponseV0)
-    _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_name(o, v_name)
-    _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_partitions(o, v_partitions)
-    _set_AlterPartitionReassignmentsResponseReassignableTopicResponseV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterPartitionReassignmentsResponseReassignableTopicResponseV0,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AlterPartitionReassignmentsResponseV0Layout(
@@ -749,10 +683,10 @@ def _enc__AlterPartitionReassignmentsResponseV0Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x6 = o.responses
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(_x6e, out)
+    _x8 = o.responses
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -772,16 +706,25 @@ def _dec__AlterPartitionReassignmentsResponseV0Layout(
         )
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterPartitionReassignmentsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterPartitionReassignmentsResponseV0Layout_error_code(o, v_error_code)
-    _set__AlterPartitionReassignmentsResponseV0Layout_error_message(o, v_error_message)
-    _set__AlterPartitionReassignmentsResponseV0Layout_responses(o, v_responses)
-    _set__AlterPartitionReassignmentsResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AlterPartitionReassignmentsResponseV1Layout(
@@ -790,10 +733,10 @@ def _enc__AlterPartitionReassignmentsResponseV1Layout(
 
     out += _S_ioh.pack(o.throttle_time_ms, o.allow_replication_factor_change, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x7 = o.responses
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(_x7e, out)
+    _x9 = o.responses
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -815,19 +758,26 @@ def _dec__AlterPartitionReassignmentsResponseV1Layout(
         )
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterPartitionReassignmentsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterPartitionReassignmentsResponseV1Layout_allow_replication_factor_change(
-        o, v_allow_replication_factor_change
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_allow_replication_factor_change,
+                v_error_code,
+                v_error_message,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__AlterPartitionReassignmentsResponseV1Layout_error_code(o, v_error_code)
-    _set__AlterPartitionReassignmentsResponseV1Layout_error_message(o, v_error_message)
-    _set__AlterPartitionReassignmentsResponseV1Layout_responses(o, v_responses)
-    _set__AlterPartitionReassignmentsResponseV1Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 finish_class(

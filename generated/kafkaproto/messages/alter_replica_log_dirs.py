@@ -8,22 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_string,
     read_unknown_tags,
     write_array_length,
@@ -36,99 +37,75 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1(_Struct):
     """AlterReplicaLogDirTopic, a struct of AlterReplicaLogDirsRequest at version 1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition indexes. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[int] = (),
-    ) -> None:
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1_name(self, name)
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
         )
-
-
-(
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1_name,
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1_partitions,
-) = slot_setters(
-    AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1,
-    "name",
-    "partitions",
-)
 
 
 class AlterReplicaLogDirsRequestAlterReplicaLogDirV1(_Struct):
     """AlterReplicaLogDir, a struct of AlterReplicaLogDirsRequest at version 1."""
 
-    __slots__ = (
-        "path",
-        "topics",
-    )
+    __slots__ = ()
 
-    path: str
+    path: str = field_at(0)
     """The absolute directory path. (versions 0+)"""
 
-    topics: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1, ...]
+    topics: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1, ...] = field_at(1)
     """The topics to add to the directory. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         path: str = "",
         topics: Iterable[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1] = (),
-    ) -> None:
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV1_path(self, path)
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV1_topics(self, as_tuple(topics))
-
-
-(
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV1_path,
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV1_topics,
-) = slot_setters(
-    AlterReplicaLogDirsRequestAlterReplicaLogDirV1,
-    "path",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                path,
+                as_tuple(topics),
+            ),
+        )
 
 
 class _AlterReplicaLogDirsRequestV1Layout(ApiMessage):
     """The fields of AlterReplicaLogDirsRequest at version 1; use the final class of each version (AlterReplicaLogDirsRequestV1)."""
 
-    __slots__ = ("dirs",)
+    __slots__ = ()
 
-    dirs: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirV1, ...]
+    dirs: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirV1, ...] = field_at(0)
     """The alterations to make for each directory. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         dirs: Iterable[AlterReplicaLogDirsRequestAlterReplicaLogDirV1] = (),
-    ) -> None:
-        _set__AlterReplicaLogDirsRequestV1Layout_dirs(self, as_tuple(dirs))
-
-
-(_set__AlterReplicaLogDirsRequestV1Layout_dirs,) = slot_setters(
-    _AlterReplicaLogDirsRequestV1Layout,
-    "dirs",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(dirs),))
 
 
 @final
@@ -144,127 +121,89 @@ class AlterReplicaLogDirsRequestV1(_AlterReplicaLogDirsRequestV1Layout):
 class AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2(_Struct):
     """AlterReplicaLogDirTopic, a struct of AlterReplicaLogDirsRequest at version 2."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition indexes. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_name(self, name)
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_name,
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_partitions,
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class AlterReplicaLogDirsRequestAlterReplicaLogDirV2(_Struct):
     """AlterReplicaLogDir, a struct of AlterReplicaLogDirsRequest at version 2."""
 
-    __slots__ = (
-        "path",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    path: str
+    path: str = field_at(0)
     """The absolute directory path. (versions 0+)"""
 
-    topics: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2, ...]
+    topics: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2, ...] = field_at(1)
     """The topics to add to the directory. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         path: str = "",
         topics: Iterable[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_path(self, path)
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_topics(self, as_tuple(topics))
-        _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                path,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_path,
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_topics,
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterReplicaLogDirsRequestAlterReplicaLogDirV2,
-    "path",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterReplicaLogDirsRequestV2Layout(ApiMessage):
     """The fields of AlterReplicaLogDirsRequest at version 2; use the final class of each version (AlterReplicaLogDirsRequestV2)."""
 
-    __slots__ = (
-        "dirs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    dirs: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirV2, ...]
+    dirs: tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirV2, ...] = field_at(0)
     """The alterations to make for each directory. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         dirs: Iterable[AlterReplicaLogDirsRequestAlterReplicaLogDirV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterReplicaLogDirsRequestV2Layout_dirs(self, as_tuple(dirs))
-        _set__AlterReplicaLogDirsRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(dirs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterReplicaLogDirsRequestV2Layout_dirs,
-    _set__AlterReplicaLogDirsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterReplicaLogDirsRequestV2Layout,
-    "dirs",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -280,109 +219,81 @@ class AlterReplicaLogDirsRequestV2(_AlterReplicaLogDirsRequestV2Layout):
 class AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1(_Struct):
     """AlterReplicaLogDirPartitionResult, a struct of AlterReplicaLogDirsResponse at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+            ),
         )
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1_error_code(
-            self, error_code
-        )
-
-
-(
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1_partition_index,
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1_error_code,
-) = slot_setters(
-    AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1,
-    "partition_index",
-    "error_code",
-)
 
 
 class AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(_Struct):
     """AlterReplicaLogDirTopicResult, a struct of AlterReplicaLogDirsResponse at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The name of the topic. (versions 0+)"""
 
-    partitions: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1, ...]
+    partitions: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1, ...] = (
+        field_at(1)
+    )
     """The results for each partition. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1] = (),
-    ) -> None:
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1_topic_name(self, topic_name)
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+            ),
         )
-
-
-(
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1_topic_name,
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1_partitions,
-) = slot_setters(
-    AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1,
-    "topic_name",
-    "partitions",
-)
 
 
 class _AlterReplicaLogDirsResponseV1Layout(ApiMessage):
     """The fields of AlterReplicaLogDirsResponse at version 1; use the final class of each version (AlterReplicaLogDirsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1, ...]
+    results: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1, ...] = field_at(1)
     """The results for each topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1] = (),
-    ) -> None:
-        _set__AlterReplicaLogDirsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterReplicaLogDirsResponseV1Layout_results(self, as_tuple(results))
-
-
-(
-    _set__AlterReplicaLogDirsResponseV1Layout_throttle_time_ms,
-    _set__AlterReplicaLogDirsResponseV1Layout_results,
-) = slot_setters(
-    _AlterReplicaLogDirsResponseV1Layout,
-    "throttle_time_ms",
-    "results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+            ),
+        )
 
 
 @final
@@ -398,139 +309,96 @@ class AlterReplicaLogDirsResponseV1(_AlterReplicaLogDirsResponseV1Layout):
 class AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2(_Struct):
     """AlterReplicaLogDirPartitionResult, a struct of AlterReplicaLogDirsResponse at version 2."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_error_code(
-            self, error_code
-        )
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_partition_index,
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_error_code,
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2,
-    "partition_index",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(_Struct):
     """AlterReplicaLogDirTopicResult, a struct of AlterReplicaLogDirsResponse at version 2."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The name of the topic. (versions 0+)"""
 
-    partitions: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2, ...]
+    partitions: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2, ...] = (
+        field_at(1)
+    )
     """The results for each partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_topic_name(self, topic_name)
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_topic_name,
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_partitions,
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_unknown_tagged_fields,
-) = slot_setters(
-    AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterReplicaLogDirsResponseV2Layout(ApiMessage):
     """The fields of AlterReplicaLogDirsResponse at version 2; use the final class of each version (AlterReplicaLogDirsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2, ...]
+    results: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2, ...] = field_at(1)
     """The results for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterReplicaLogDirsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterReplicaLogDirsResponseV2Layout_results(self, as_tuple(results))
-        _set__AlterReplicaLogDirsResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterReplicaLogDirsResponseV2Layout_throttle_time_ms,
-    _set__AlterReplicaLogDirsResponseV2Layout_results,
-    _set__AlterReplicaLogDirsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterReplicaLogDirsResponseV2Layout,
-    "throttle_time_ms",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -563,13 +431,17 @@ def _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1(
 ) -> tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1, int]:
 
     v_name, pos = read_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1_name(o, v_name)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1_partitions(o, v_partitions)
-    return o, pos
+    v_partitions, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirV1(
@@ -592,23 +464,39 @@ def _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV1(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e3_name, pos = read_string(buf, pos)
+        e3_partitions, pos = read_int32_array(buf, pos)
+        _lv_topics.append(
+            _new(
+                AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV1,
+                (
+                    e3_name,
+                    e3_partitions,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    o = _new(AlterReplicaLogDirsRequestAlterReplicaLogDirV1)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV1_path(o, v_path)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV1_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            AlterReplicaLogDirsRequestAlterReplicaLogDirV1,
+            (
+                v_path,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterReplicaLogDirsRequestV1Layout(
     o: _AlterReplicaLogDirsRequestV1Layout, out: bytearray
 ) -> None:
 
-    _x3 = o.dirs
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirV1(_x3e, out)
+    _x4 = o.dirs
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirV1(_x4e, out)
 
 
 def _dec__AlterReplicaLogDirsRequestV1Layout(
@@ -622,9 +510,7 @@ def _dec__AlterReplicaLogDirsRequestV1Layout(
         _ev_dirs, pos = _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV1(buf, pos)
         _lv_dirs.append(_ev_dirs)
     v_dirs = tuple(_lv_dirs)
-    o = _new(cls)
-    _set__AlterReplicaLogDirsRequestV1Layout_dirs(o, v_dirs)
-    return o, pos
+    return _new(cls, (v_dirs,)), pos
 
 
 def _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2(
@@ -632,9 +518,9 @@ def _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    write_fixed_array(out, _x4, "i")
+    _x5 = o.partitions
+    write_compact_length(out, len(_x5))
+    write_fixed_array(out, _x5, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -643,17 +529,24 @@ def _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2(
 ) -> tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_name(o, v_name)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_partitions(o, v_partitions)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(
@@ -661,10 +554,10 @@ def _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(
 ) -> None:
 
     write_compact_string(out, o.path)
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2(_x5e, out)
+    _x6 = o.topics
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -677,27 +570,53 @@ def _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e7_name, pos = read_compact_string(buf, pos)
+        e7_partitions, pos = read_compact_int32_array(buf, pos)
+        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e7_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                AlterReplicaLogDirsRequestAlterReplicaLogDirTopicV2,
+                (
+                    e7_name,
+                    e7_partitions,
+                    e7_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterReplicaLogDirsRequestAlterReplicaLogDirV2)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_path(o, v_path)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_topics(o, v_topics)
-    _set_AlterReplicaLogDirsRequestAlterReplicaLogDirV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterReplicaLogDirsRequestAlterReplicaLogDirV2,
+            (
+                v_path,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AlterReplicaLogDirsRequestV2Layout(
     o: _AlterReplicaLogDirsRequestV2Layout, out: bytearray
 ) -> None:
 
-    _x6 = o.dirs
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(_x6e, out)
+    _x8 = o.dirs
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -712,11 +631,22 @@ def _dec__AlterReplicaLogDirsRequestV2Layout(
         _ev_dirs, pos = _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(buf, pos)
         _lv_dirs.append(_ev_dirs)
     v_dirs = tuple(_lv_dirs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterReplicaLogDirsRequestV2Layout_dirs(o, v_dirs)
-    _set__AlterReplicaLogDirsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_dirs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1(
@@ -732,12 +662,16 @@ def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1_partition_index(
-        o, v_partition_index
+    return (
+        _new(
+            AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1,
+            (
+                v_partition_index,
+                v_error_code,
+            ),
+        ),
+        pos,
     )
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1_error_code(o, v_error_code)
-    return o, pos
 
 
 def _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(
@@ -745,10 +679,10 @@ def _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(
 ) -> None:
 
     write_string(out, o.topic_name)
-    _x7 = o.partitions
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1(_x7e, out)
+    _x9 = o.partitions
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1(_x9e, out)
 
 
 def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(
@@ -760,15 +694,29 @@ def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1(
-            buf, pos
+
+        e10_partition_index, e10_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        _lv_partitions.append(
+            _new(
+                AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1,
+                (
+                    e10_partition_index,
+                    e10_error_code,
+                ),
+            )
         )
-        _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    o = _new(AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1_topic_name(o, v_topic_name)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1,
+            (
+                v_topic_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterReplicaLogDirsResponseV1Layout(
@@ -776,10 +724,10 @@ def _enc__AlterReplicaLogDirsResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.results
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(_x8e, out)
+    _x11 = o.results
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(_x11e, out)
 
 
 def _dec__AlterReplicaLogDirsResponseV1Layout(
@@ -795,10 +743,16 @@ def _dec__AlterReplicaLogDirsResponseV1Layout(
         _ev_results, pos = _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    o = _new(cls)
-    _set__AlterReplicaLogDirsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterReplicaLogDirsResponseV1Layout_results(o, v_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2(
@@ -815,16 +769,23 @@ def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_partition_index(
-        o, v_partition_index
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2,
+            (
+                v_partition_index,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_error_code(o, v_error_code)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(
@@ -832,10 +793,10 @@ def _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x9 = o.partitions
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2(_x9e, out)
+    _x12 = o.partitions
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -848,19 +809,43 @@ def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2(
-            buf, pos
+
+        e13_partition_index, e13_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e13_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2,
+                (
+                    e13_partition_index,
+                    e13_error_code,
+                    e13_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_topic_name(o, v_topic_name)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_partitions(o, v_partitions)
-    _set_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AlterReplicaLogDirsResponseV2Layout(
@@ -868,10 +853,10 @@ def _enc__AlterReplicaLogDirsResponseV2Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x10 = o.results
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(_x10e, out)
+    _x14 = o.results
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -888,12 +873,23 @@ def _dec__AlterReplicaLogDirsResponseV2Layout(
         _ev_results, pos = _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterReplicaLogDirsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterReplicaLogDirsResponseV2Layout_results(o, v_results)
-    _set__AlterReplicaLogDirsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

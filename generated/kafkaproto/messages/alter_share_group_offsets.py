@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,139 +36,100 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_iq = Struct(">iq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AlterShareGroupOffsetsRequestPartitionV0(_Struct):
     """AlterShareGroupOffsetsRequestPartition, a struct of AlterShareGroupOffsetsRequest at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "start_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(1)
     """The share-partition start offset. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         start_offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterShareGroupOffsetsRequestPartitionV0_partition_index(self, partition_index)
-        _set_AlterShareGroupOffsetsRequestPartitionV0_start_offset(self, start_offset)
-        _set_AlterShareGroupOffsetsRequestPartitionV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                start_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterShareGroupOffsetsRequestPartitionV0_partition_index,
-    _set_AlterShareGroupOffsetsRequestPartitionV0_start_offset,
-    _set_AlterShareGroupOffsetsRequestPartitionV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterShareGroupOffsetsRequestPartitionV0,
-    "partition_index",
-    "start_offset",
-    "unknown_tagged_fields",
-)
 
 
 class AlterShareGroupOffsetsRequestTopicV0(_Struct):
     """AlterShareGroupOffsetsRequestTopic, a struct of AlterShareGroupOffsetsRequest at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[AlterShareGroupOffsetsRequestPartitionV0, ...]
+    partitions: tuple[AlterShareGroupOffsetsRequestPartitionV0, ...] = field_at(1)
     """Each partition to alter offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[AlterShareGroupOffsetsRequestPartitionV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterShareGroupOffsetsRequestTopicV0_topic_name(self, topic_name)
-        _set_AlterShareGroupOffsetsRequestTopicV0_partitions(self, as_tuple(partitions))
-        _set_AlterShareGroupOffsetsRequestTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterShareGroupOffsetsRequestTopicV0_topic_name,
-    _set_AlterShareGroupOffsetsRequestTopicV0_partitions,
-    _set_AlterShareGroupOffsetsRequestTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterShareGroupOffsetsRequestTopicV0,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterShareGroupOffsetsRequestV0Layout(ApiMessage):
     """The fields of AlterShareGroupOffsetsRequest at version 0; use the final class of each version (AlterShareGroupOffsetsRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[AlterShareGroupOffsetsRequestTopicV0, ...]
+    topics: tuple[AlterShareGroupOffsetsRequestTopicV0, ...] = field_at(1)
     """The topics to alter offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[AlterShareGroupOffsetsRequestTopicV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterShareGroupOffsetsRequestV0Layout_group_id(self, group_id)
-        _set__AlterShareGroupOffsetsRequestV0Layout_topics(self, as_tuple(topics))
-        _set__AlterShareGroupOffsetsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterShareGroupOffsetsRequestV0Layout_group_id,
-    _set__AlterShareGroupOffsetsRequestV0Layout_topics,
-    _set__AlterShareGroupOffsetsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterShareGroupOffsetsRequestV0Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -184,165 +145,114 @@ class AlterShareGroupOffsetsRequestV0(_AlterShareGroupOffsetsRequestV0Layout):
 class AlterShareGroupOffsetsResponsePartitionV0(_Struct):
     """AlterShareGroupOffsetsResponsePartition, a struct of AlterShareGroupOffsetsResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterShareGroupOffsetsResponsePartitionV0_partition_index(self, partition_index)
-        _set_AlterShareGroupOffsetsResponsePartitionV0_error_code(self, error_code)
-        _set_AlterShareGroupOffsetsResponsePartitionV0_error_message(self, error_message)
-        _set_AlterShareGroupOffsetsResponsePartitionV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterShareGroupOffsetsResponsePartitionV0_partition_index,
-    _set_AlterShareGroupOffsetsResponsePartitionV0_error_code,
-    _set_AlterShareGroupOffsetsResponsePartitionV0_error_message,
-    _set_AlterShareGroupOffsetsResponsePartitionV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterShareGroupOffsetsResponsePartitionV0,
-    "partition_index",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class AlterShareGroupOffsetsResponseTopicV0(_Struct):
     """AlterShareGroupOffsetsResponseTopic, a struct of AlterShareGroupOffsetsResponse at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[AlterShareGroupOffsetsResponsePartitionV0, ...]
+    partitions: tuple[AlterShareGroupOffsetsResponsePartitionV0, ...] = field_at(2)
     """Partitions (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[AlterShareGroupOffsetsResponsePartitionV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AlterShareGroupOffsetsResponseTopicV0_topic_name(self, topic_name)
-        _set_AlterShareGroupOffsetsResponseTopicV0_topic_id(self, topic_id)
-        _set_AlterShareGroupOffsetsResponseTopicV0_partitions(self, as_tuple(partitions))
-        _set_AlterShareGroupOffsetsResponseTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AlterShareGroupOffsetsResponseTopicV0_topic_name,
-    _set_AlterShareGroupOffsetsResponseTopicV0_topic_id,
-    _set_AlterShareGroupOffsetsResponseTopicV0_partitions,
-    _set_AlterShareGroupOffsetsResponseTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    AlterShareGroupOffsetsResponseTopicV0,
-    "topic_name",
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _AlterShareGroupOffsetsResponseV0Layout(ApiMessage):
     """The fields of AlterShareGroupOffsetsResponse at version 0; use the final class of each version (AlterShareGroupOffsetsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    responses: tuple[AlterShareGroupOffsetsResponseTopicV0, ...]
+    responses: tuple[AlterShareGroupOffsetsResponseTopicV0, ...] = field_at(3)
     """The results for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         responses: Iterable[AlterShareGroupOffsetsResponseTopicV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AlterShareGroupOffsetsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AlterShareGroupOffsetsResponseV0Layout_error_code(self, error_code)
-        _set__AlterShareGroupOffsetsResponseV0Layout_error_message(self, error_message)
-        _set__AlterShareGroupOffsetsResponseV0Layout_responses(self, as_tuple(responses))
-        _set__AlterShareGroupOffsetsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AlterShareGroupOffsetsResponseV0Layout_throttle_time_ms,
-    _set__AlterShareGroupOffsetsResponseV0Layout_error_code,
-    _set__AlterShareGroupOffsetsResponseV0Layout_error_message,
-    _set__AlterShareGroupOffsetsResponseV0Layout_responses,
-    _set__AlterShareGroupOffsetsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AlterShareGroupOffsetsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "responses",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -374,12 +284,23 @@ def _dec_AlterShareGroupOffsetsRequestPartitionV0(
 
     v_partition_index, v_start_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterShareGroupOffsetsRequestPartitionV0)
-    _set_AlterShareGroupOffsetsRequestPartitionV0_partition_index(o, v_partition_index)
-    _set_AlterShareGroupOffsetsRequestPartitionV0_start_offset(o, v_start_offset)
-    _set_AlterShareGroupOffsetsRequestPartitionV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterShareGroupOffsetsRequestPartitionV0,
+            (
+                v_partition_index,
+                v_start_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterShareGroupOffsetsRequestTopicV0(
@@ -403,15 +324,43 @@ def _dec_AlterShareGroupOffsetsRequestTopicV0(
     _n, pos = read_compact_array_length(buf, pos, 13)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AlterShareGroupOffsetsRequestPartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition_index, e2_start_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AlterShareGroupOffsetsRequestPartitionV0,
+                (
+                    e2_partition_index,
+                    e2_start_offset,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterShareGroupOffsetsRequestTopicV0)
-    _set_AlterShareGroupOffsetsRequestTopicV0_topic_name(o, v_topic_name)
-    _set_AlterShareGroupOffsetsRequestTopicV0_partitions(o, v_partitions)
-    _set_AlterShareGroupOffsetsRequestTopicV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterShareGroupOffsetsRequestTopicV0,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterShareGroupOffsetsRequestV0Layout(
@@ -419,10 +368,10 @@ def _enc__AlterShareGroupOffsetsRequestV0Layout(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_AlterShareGroupOffsetsRequestTopicV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_AlterShareGroupOffsetsRequestTopicV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -438,12 +387,23 @@ def _dec__AlterShareGroupOffsetsRequestV0Layout(
         _ev_topics, pos = _dec_AlterShareGroupOffsetsRequestTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterShareGroupOffsetsRequestV0Layout_group_id(o, v_group_id)
-    _set__AlterShareGroupOffsetsRequestV0Layout_topics(o, v_topics)
-    _set__AlterShareGroupOffsetsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterShareGroupOffsetsResponsePartitionV0(
@@ -462,13 +422,24 @@ def _dec_AlterShareGroupOffsetsResponsePartitionV0(
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterShareGroupOffsetsResponsePartitionV0)
-    _set_AlterShareGroupOffsetsResponsePartitionV0_partition_index(o, v_partition_index)
-    _set_AlterShareGroupOffsetsResponsePartitionV0_error_code(o, v_error_code)
-    _set_AlterShareGroupOffsetsResponsePartitionV0_error_message(o, v_error_message)
-    _set_AlterShareGroupOffsetsResponsePartitionV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterShareGroupOffsetsResponsePartitionV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AlterShareGroupOffsetsResponseTopicV0(
@@ -477,10 +448,10 @@ def _enc_AlterShareGroupOffsetsResponseTopicV0(
 
     write_compact_string(out, o.topic_name)
     write_uuid(out, o.topic_id)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_AlterShareGroupOffsetsResponsePartitionV0(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_AlterShareGroupOffsetsResponsePartitionV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -494,16 +465,46 @@ def _dec_AlterShareGroupOffsetsResponseTopicV0(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AlterShareGroupOffsetsResponsePartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition_index, e5_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e5_error_message, pos = read_compact_nullable_string(buf, pos)
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AlterShareGroupOffsetsResponsePartitionV0,
+                (
+                    e5_partition_index,
+                    e5_error_code,
+                    e5_error_message,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AlterShareGroupOffsetsResponseTopicV0)
-    _set_AlterShareGroupOffsetsResponseTopicV0_topic_name(o, v_topic_name)
-    _set_AlterShareGroupOffsetsResponseTopicV0_topic_id(o, v_topic_id)
-    _set_AlterShareGroupOffsetsResponseTopicV0_partitions(o, v_partitions)
-    _set_AlterShareGroupOffsetsResponseTopicV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AlterShareGroupOffsetsResponseTopicV0,
+            (
+                v_topic_name,
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__AlterShareGroupOffsetsResponseV0Layout(
@@ -512,10 +513,10 @@ def _enc__AlterShareGroupOffsetsResponseV0Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x4 = o.responses
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_AlterShareGroupOffsetsResponseTopicV0(_x4e, out)
+    _x6 = o.responses
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_AlterShareGroupOffsetsResponseTopicV0(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -533,14 +534,25 @@ def _dec__AlterShareGroupOffsetsResponseV0Layout(
         _ev_responses, pos = _dec_AlterShareGroupOffsetsResponseTopicV0(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AlterShareGroupOffsetsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AlterShareGroupOffsetsResponseV0Layout_error_code(o, v_error_code)
-    _set__AlterShareGroupOffsetsResponseV0Layout_error_message(o, v_error_message)
-    _set__AlterShareGroupOffsetsResponseV0Layout_responses(o, v_responses)
-    _set__AlterShareGroupOffsetsResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

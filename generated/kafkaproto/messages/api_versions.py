@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -42,7 +42,7 @@ _S_hhh = Struct(">hhh")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
 _S_q = Struct(">q")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ApiVersionsRequestV0Layout(ApiMessage):
@@ -84,43 +84,32 @@ class ApiVersionsRequestV2(_ApiVersionsRequestV0Layout):
 class _ApiVersionsRequestV3Layout(ApiMessage):
     """The fields of ApiVersionsRequest at versions 3-4; use the final class of each version (ApiVersionsRequestV3, ApiVersionsRequestV4)."""
 
-    __slots__ = (
-        "client_software_name",
-        "client_software_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    client_software_name: str
+    client_software_name: str = field_at(0)
     """The name of the client. (versions 3+)"""
 
-    client_software_version: str
+    client_software_version: str = field_at(1)
     """The version of the client. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         client_software_name: str = "",
         client_software_version: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ApiVersionsRequestV3Layout_client_software_name(self, client_software_name)
-        _set__ApiVersionsRequestV3Layout_client_software_version(self, client_software_version)
-        _set__ApiVersionsRequestV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ApiVersionsRequestV3Layout_client_software_name,
-    _set__ApiVersionsRequestV3Layout_client_software_version,
-    _set__ApiVersionsRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ApiVersionsRequestV3Layout,
-    "client_software_name",
-    "client_software_version",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                client_software_name,
+                client_software_version,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -146,59 +135,42 @@ class ApiVersionsRequestV4(_ApiVersionsRequestV3Layout):
 class _ApiVersionsRequestV5Layout(ApiMessage):
     """The fields of ApiVersionsRequest at version 5; use the final class of each version (ApiVersionsRequestV5)."""
 
-    __slots__ = (
-        "client_software_name",
-        "client_software_version",
-        "cluster_id",
-        "node_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    client_software_name: str
+    client_software_name: str = field_at(0)
     """The name of the client. (versions 3+)"""
 
-    client_software_version: str
+    client_software_version: str = field_at(1)
     """The version of the client. (versions 3+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID the client intends to connect to. Provide both ClusterId and NodeId, if known. (versions 5+; nullable 5+)"""
 
-    node_id: int
+    node_id: int = field_at(3)
     """The node ID the client intends to connect to. Provide both ClusterId and NodeId, if known. (versions 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         client_software_name: str = "",
         client_software_version: str = "",
         cluster_id: str | None = None,
         node_id: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ApiVersionsRequestV5Layout_client_software_name(self, client_software_name)
-        _set__ApiVersionsRequestV5Layout_client_software_version(self, client_software_version)
-        _set__ApiVersionsRequestV5Layout_cluster_id(self, cluster_id)
-        _set__ApiVersionsRequestV5Layout_node_id(self, node_id)
-        _set__ApiVersionsRequestV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ApiVersionsRequestV5Layout_client_software_name,
-    _set__ApiVersionsRequestV5Layout_client_software_version,
-    _set__ApiVersionsRequestV5Layout_cluster_id,
-    _set__ApiVersionsRequestV5Layout_node_id,
-    _set__ApiVersionsRequestV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ApiVersionsRequestV5Layout,
-    "client_software_name",
-    "client_software_version",
-    "cluster_id",
-    "node_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                client_software_name,
+                client_software_version,
+                cluster_id,
+                node_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -214,77 +186,58 @@ class ApiVersionsRequestV5(_ApiVersionsRequestV5Layout):
 class ApiVersionsResponseApiVersionV0(_Struct):
     """ApiVersion, a struct of ApiVersionsResponse at versions 0-2."""
 
-    __slots__ = (
-        "api_key",
-        "min_version",
-        "max_version",
-    )
+    __slots__ = ()
 
-    api_key: int
+    api_key: int = field_at(0)
     """The API index. (versions 0+)"""
 
-    min_version: int
+    min_version: int = field_at(1)
     """The minimum supported version, inclusive. (versions 0+)"""
 
-    max_version: int
+    max_version: int = field_at(2)
     """The maximum supported version, inclusive. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         api_key: int = 0,
         min_version: int = 0,
         max_version: int = 0,
-    ) -> None:
-        _set_ApiVersionsResponseApiVersionV0_api_key(self, api_key)
-        _set_ApiVersionsResponseApiVersionV0_min_version(self, min_version)
-        _set_ApiVersionsResponseApiVersionV0_max_version(self, max_version)
-
-
-(
-    _set_ApiVersionsResponseApiVersionV0_api_key,
-    _set_ApiVersionsResponseApiVersionV0_min_version,
-    _set_ApiVersionsResponseApiVersionV0_max_version,
-) = slot_setters(
-    ApiVersionsResponseApiVersionV0,
-    "api_key",
-    "min_version",
-    "max_version",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                api_key,
+                min_version,
+                max_version,
+            ),
+        )
 
 
 class _ApiVersionsResponseV0Layout(ApiMessage):
     """The fields of ApiVersionsResponse at version 0; use the final class of each version (ApiVersionsResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "api_keys",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top-level error code. (versions 0+)"""
 
-    api_keys: tuple[ApiVersionsResponseApiVersionV0, ...]
+    api_keys: tuple[ApiVersionsResponseApiVersionV0, ...] = field_at(1)
     """The APIs supported by the broker. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         api_keys: Iterable[ApiVersionsResponseApiVersionV0] = (),
-    ) -> None:
-        _set__ApiVersionsResponseV0Layout_error_code(self, error_code)
-        _set__ApiVersionsResponseV0Layout_api_keys(self, as_tuple(api_keys))
-
-
-(
-    _set__ApiVersionsResponseV0Layout_error_code,
-    _set__ApiVersionsResponseV0Layout_api_keys,
-) = slot_setters(
-    _ApiVersionsResponseV0Layout,
-    "error_code",
-    "api_keys",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(api_keys),
+            ),
+        )
 
 
 @final
@@ -300,43 +253,32 @@ class ApiVersionsResponseV0(_ApiVersionsResponseV0Layout):
 class _ApiVersionsResponseV1Layout(ApiMessage):
     """The fields of ApiVersionsResponse at versions 1-2; use the final class of each version (ApiVersionsResponseV1, ApiVersionsResponseV2)."""
 
-    __slots__ = (
-        "error_code",
-        "api_keys",
-        "throttle_time_ms",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top-level error code. (versions 0+)"""
 
-    api_keys: tuple[ApiVersionsResponseApiVersionV0, ...]
+    api_keys: tuple[ApiVersionsResponseApiVersionV0, ...] = field_at(1)
     """The APIs supported by the broker. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(2)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         api_keys: Iterable[ApiVersionsResponseApiVersionV0] = (),
         throttle_time_ms: int = 0,
-    ) -> None:
-        _set__ApiVersionsResponseV1Layout_error_code(self, error_code)
-        _set__ApiVersionsResponseV1Layout_api_keys(self, as_tuple(api_keys))
-        _set__ApiVersionsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-
-
-(
-    _set__ApiVersionsResponseV1Layout_error_code,
-    _set__ApiVersionsResponseV1Layout_api_keys,
-    _set__ApiVersionsResponseV1Layout_throttle_time_ms,
-) = slot_setters(
-    _ApiVersionsResponseV1Layout,
-    "error_code",
-    "api_keys",
-    "throttle_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(api_keys),
+                throttle_time_ms,
+            ),
+        )
 
 
 @final
@@ -362,199 +304,142 @@ class ApiVersionsResponseV2(_ApiVersionsResponseV1Layout):
 class ApiVersionsResponseApiVersionV3(_Struct):
     """ApiVersion, a struct of ApiVersionsResponse at versions 3-5."""
 
-    __slots__ = (
-        "api_key",
-        "min_version",
-        "max_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    api_key: int
+    api_key: int = field_at(0)
     """The API index. (versions 0+)"""
 
-    min_version: int
+    min_version: int = field_at(1)
     """The minimum supported version, inclusive. (versions 0+)"""
 
-    max_version: int
+    max_version: int = field_at(2)
     """The maximum supported version, inclusive. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         api_key: int = 0,
         min_version: int = 0,
         max_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ApiVersionsResponseApiVersionV3_api_key(self, api_key)
-        _set_ApiVersionsResponseApiVersionV3_min_version(self, min_version)
-        _set_ApiVersionsResponseApiVersionV3_max_version(self, max_version)
-        _set_ApiVersionsResponseApiVersionV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                api_key,
+                min_version,
+                max_version,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ApiVersionsResponseApiVersionV3_api_key,
-    _set_ApiVersionsResponseApiVersionV3_min_version,
-    _set_ApiVersionsResponseApiVersionV3_max_version,
-    _set_ApiVersionsResponseApiVersionV3_unknown_tagged_fields,
-) = slot_setters(
-    ApiVersionsResponseApiVersionV3,
-    "api_key",
-    "min_version",
-    "max_version",
-    "unknown_tagged_fields",
-)
 
 
 class ApiVersionsResponseSupportedFeatureKeyV3(_Struct):
     """SupportedFeatureKey, a struct of ApiVersionsResponse at versions 3-5."""
 
-    __slots__ = (
-        "name",
-        "min_version",
-        "max_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the feature. (versions 3+)"""
 
-    min_version: int
+    min_version: int = field_at(1)
     """The minimum supported version for the feature. (versions 3+)"""
 
-    max_version: int
+    max_version: int = field_at(2)
     """The maximum supported version for the feature. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         min_version: int = 0,
         max_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ApiVersionsResponseSupportedFeatureKeyV3_name(self, name)
-        _set_ApiVersionsResponseSupportedFeatureKeyV3_min_version(self, min_version)
-        _set_ApiVersionsResponseSupportedFeatureKeyV3_max_version(self, max_version)
-        _set_ApiVersionsResponseSupportedFeatureKeyV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                min_version,
+                max_version,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_name,
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_min_version,
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_max_version,
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_unknown_tagged_fields,
-) = slot_setters(
-    ApiVersionsResponseSupportedFeatureKeyV3,
-    "name",
-    "min_version",
-    "max_version",
-    "unknown_tagged_fields",
-)
 
 
 class ApiVersionsResponseFinalizedFeatureKeyV3(_Struct):
     """FinalizedFeatureKey, a struct of ApiVersionsResponse at versions 3-5."""
 
-    __slots__ = (
-        "name",
-        "max_version_level",
-        "min_version_level",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the feature. (versions 3+)"""
 
-    max_version_level: int
+    max_version_level: int = field_at(1)
     """The cluster-wide finalized max version level for the feature. (versions 3+)"""
 
-    min_version_level: int
+    min_version_level: int = field_at(2)
     """The cluster-wide finalized min version level for the feature. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         max_version_level: int = 0,
         min_version_level: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ApiVersionsResponseFinalizedFeatureKeyV3_name(self, name)
-        _set_ApiVersionsResponseFinalizedFeatureKeyV3_max_version_level(self, max_version_level)
-        _set_ApiVersionsResponseFinalizedFeatureKeyV3_min_version_level(self, min_version_level)
-        _set_ApiVersionsResponseFinalizedFeatureKeyV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                max_version_level,
+                min_version_level,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_name,
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_max_version_level,
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_min_version_level,
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_unknown_tagged_fields,
-) = slot_setters(
-    ApiVersionsResponseFinalizedFeatureKeyV3,
-    "name",
-    "max_version_level",
-    "min_version_level",
-    "unknown_tagged_fields",
-)
 
 
 class _ApiVersionsResponseV3Layout(ApiMessage):
     """The fields of ApiVersionsResponse at versions 3-5; use the final class of each version (ApiVersionsResponseV3, ApiVersionsResponseV4, ApiVersionsResponseV5)."""
 
-    __slots__ = (
-        "error_code",
-        "api_keys",
-        "throttle_time_ms",
-        "supported_features",
-        "finalized_features_epoch",
-        "finalized_features",
-        "zk_migration_ready",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top-level error code. (versions 0+)"""
 
-    api_keys: tuple[ApiVersionsResponseApiVersionV3, ...]
+    api_keys: tuple[ApiVersionsResponseApiVersionV3, ...] = field_at(1)
     """The APIs supported by the broker. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(2)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    supported_features: tuple[ApiVersionsResponseSupportedFeatureKeyV3, ...]
+    supported_features: tuple[ApiVersionsResponseSupportedFeatureKeyV3, ...] = field_at(3)
     """Features supported by the broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. (versions 3+; tag 0, tagged 3+)"""
 
-    finalized_features_epoch: int
+    finalized_features_epoch: int = field_at(4)
     """The monotonically increasing epoch for the finalized features information. Valid values are >= 0. A value of -1 is special and represents unknown epoch. (versions 3+; tag 1, tagged 3+)"""
 
-    finalized_features: tuple[ApiVersionsResponseFinalizedFeatureKeyV3, ...]
+    finalized_features: tuple[ApiVersionsResponseFinalizedFeatureKeyV3, ...] = field_at(5)
     """List of cluster-wide finalized features. The information is valid only if FinalizedFeaturesEpoch >= 0. (versions 3+; tag 2, tagged 3+)"""
 
-    zk_migration_ready: bool
+    zk_migration_ready: bool = field_at(6)
     """Set by a KRaft controller if the required configurations for ZK migration are present. (versions 3+; tag 3, tagged 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         api_keys: Iterable[ApiVersionsResponseApiVersionV3] = (),
@@ -564,37 +449,20 @@ class _ApiVersionsResponseV3Layout(ApiMessage):
         finalized_features: Iterable[ApiVersionsResponseFinalizedFeatureKeyV3] = (),
         zk_migration_ready: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ApiVersionsResponseV3Layout_error_code(self, error_code)
-        _set__ApiVersionsResponseV3Layout_api_keys(self, as_tuple(api_keys))
-        _set__ApiVersionsResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ApiVersionsResponseV3Layout_supported_features(self, as_tuple(supported_features))
-        _set__ApiVersionsResponseV3Layout_finalized_features_epoch(self, finalized_features_epoch)
-        _set__ApiVersionsResponseV3Layout_finalized_features(self, as_tuple(finalized_features))
-        _set__ApiVersionsResponseV3Layout_zk_migration_ready(self, zk_migration_ready)
-        _set__ApiVersionsResponseV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ApiVersionsResponseV3Layout_error_code,
-    _set__ApiVersionsResponseV3Layout_api_keys,
-    _set__ApiVersionsResponseV3Layout_throttle_time_ms,
-    _set__ApiVersionsResponseV3Layout_supported_features,
-    _set__ApiVersionsResponseV3Layout_finalized_features_epoch,
-    _set__ApiVersionsResponseV3Layout_finalized_features,
-    _set__ApiVersionsResponseV3Layout_zk_migration_ready,
-    _set__ApiVersionsResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ApiVersionsResponseV3Layout,
-    "error_code",
-    "api_keys",
-    "throttle_time_ms",
-    "supported_features",
-    "finalized_features_epoch",
-    "finalized_features",
-    "zk_migration_ready",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(api_keys),
+                throttle_time_ms,
+                as_tuple(supported_features),
+                finalized_features_epoch,
+                as_tuple(finalized_features),
+                zk_migration_ready,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -650,8 +518,7 @@ def _dec__ApiVersionsRequestV0Layout(
     buf: memoryview, pos: int, cls: type[_ApiVersionsRequestV0Layout]
 ) -> tuple[_ApiVersionsRequestV0Layout, int]:
 
-    o = _new(cls)
-    return o, pos
+    return _new(cls, ()), pos
 
 
 def _enc__ApiVersionsRequestV3Layout(o: _ApiVersionsRequestV3Layout, out: bytearray) -> None:
@@ -667,12 +534,23 @@ def _dec__ApiVersionsRequestV3Layout(
 
     v_client_software_name, pos = read_compact_string(buf, pos)
     v_client_software_version, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ApiVersionsRequestV3Layout_client_software_name(o, v_client_software_name)
-    _set__ApiVersionsRequestV3Layout_client_software_version(o, v_client_software_version)
-    _set__ApiVersionsRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_client_software_name,
+                v_client_software_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ApiVersionsRequestV5Layout(o: _ApiVersionsRequestV5Layout, out: bytearray) -> None:
@@ -693,14 +571,25 @@ def _dec__ApiVersionsRequestV5Layout(
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_node_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ApiVersionsRequestV5Layout_client_software_name(o, v_client_software_name)
-    _set__ApiVersionsRequestV5Layout_client_software_version(o, v_client_software_version)
-    _set__ApiVersionsRequestV5Layout_cluster_id(o, v_cluster_id)
-    _set__ApiVersionsRequestV5Layout_node_id(o, v_node_id)
-    _set__ApiVersionsRequestV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_client_software_name,
+                v_client_software_version,
+                v_cluster_id,
+                v_node_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ApiVersionsResponseApiVersionV0(
@@ -716,11 +605,17 @@ def _dec_ApiVersionsResponseApiVersionV0(
 
     v_api_key, v_min_version, v_max_version = _S_hhh.unpack_from(buf, pos)
     pos += 6
-    o = _new(ApiVersionsResponseApiVersionV0)
-    _set_ApiVersionsResponseApiVersionV0_api_key(o, v_api_key)
-    _set_ApiVersionsResponseApiVersionV0_min_version(o, v_min_version)
-    _set_ApiVersionsResponseApiVersionV0_max_version(o, v_max_version)
-    return o, pos
+    return (
+        _new(
+            ApiVersionsResponseApiVersionV0,
+            (
+                v_api_key,
+                v_min_version,
+                v_max_version,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ApiVersionsResponseV0Layout(o: _ApiVersionsResponseV0Layout, out: bytearray) -> None:
@@ -742,22 +637,39 @@ def _dec__ApiVersionsResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_api_keys = []
     for _ in range(_n):
-        _ev_api_keys, pos = _dec_ApiVersionsResponseApiVersionV0(buf, pos)
-        _lv_api_keys.append(_ev_api_keys)
+
+        e2_api_key, e2_min_version, e2_max_version = _S_hhh.unpack_from(buf, pos)
+        pos += 6
+        _lv_api_keys.append(
+            _new(
+                ApiVersionsResponseApiVersionV0,
+                (
+                    e2_api_key,
+                    e2_min_version,
+                    e2_max_version,
+                ),
+            )
+        )
     v_api_keys = tuple(_lv_api_keys)
-    o = _new(cls)
-    _set__ApiVersionsResponseV0Layout_error_code(o, v_error_code)
-    _set__ApiVersionsResponseV0Layout_api_keys(o, v_api_keys)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_api_keys,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ApiVersionsResponseV1Layout(o: _ApiVersionsResponseV1Layout, out: bytearray) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x2 = o.api_keys
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_ApiVersionsResponseApiVersionV0(_x2e, out)
+    _x3 = o.api_keys
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_ApiVersionsResponseApiVersionV0(_x3e, out)
     out += _S_i.pack(o.throttle_time_ms)
 
 
@@ -771,16 +683,33 @@ def _dec__ApiVersionsResponseV1Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_api_keys = []
     for _ in range(_n):
-        _ev_api_keys, pos = _dec_ApiVersionsResponseApiVersionV0(buf, pos)
-        _lv_api_keys.append(_ev_api_keys)
+
+        e4_api_key, e4_min_version, e4_max_version = _S_hhh.unpack_from(buf, pos)
+        pos += 6
+        _lv_api_keys.append(
+            _new(
+                ApiVersionsResponseApiVersionV0,
+                (
+                    e4_api_key,
+                    e4_min_version,
+                    e4_max_version,
+                ),
+            )
+        )
     v_api_keys = tuple(_lv_api_keys)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ApiVersionsResponseV1Layout_error_code(o, v_error_code)
-    _set__ApiVersionsResponseV1Layout_api_keys(o, v_api_keys)
-    _set__ApiVersionsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_api_keys,
+                v_throttle_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ApiVersionsResponseApiVersionV3(
@@ -797,13 +726,24 @@ def _dec_ApiVersionsResponseApiVersionV3(
 
     v_api_key, v_min_version, v_max_version = _S_hhh.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ApiVersionsResponseApiVersionV3)
-    _set_ApiVersionsResponseApiVersionV3_api_key(o, v_api_key)
-    _set_ApiVersionsResponseApiVersionV3_min_version(o, v_min_version)
-    _set_ApiVersionsResponseApiVersionV3_max_version(o, v_max_version)
-    _set_ApiVersionsResponseApiVersionV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ApiVersionsResponseApiVersionV3,
+            (
+                v_api_key,
+                v_min_version,
+                v_max_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ApiVersionsResponseSupportedFeatureKeyV3(
@@ -822,13 +762,24 @@ def _dec_ApiVersionsResponseSupportedFeatureKeyV3(
     v_name, pos = read_compact_string(buf, pos)
     v_min_version, v_max_version = _S_hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ApiVersionsResponseSupportedFeatureKeyV3)
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_name(o, v_name)
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_min_version(o, v_min_version)
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_max_version(o, v_max_version)
-    _set_ApiVersionsResponseSupportedFeatureKeyV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ApiVersionsResponseSupportedFeatureKeyV3,
+            (
+                v_name,
+                v_min_version,
+                v_max_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ApiVersionsResponseFinalizedFeatureKeyV3(
@@ -847,31 +798,42 @@ def _dec_ApiVersionsResponseFinalizedFeatureKeyV3(
     v_name, pos = read_compact_string(buf, pos)
     v_max_version_level, v_min_version_level = _S_hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ApiVersionsResponseFinalizedFeatureKeyV3)
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_name(o, v_name)
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_max_version_level(o, v_max_version_level)
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_min_version_level(o, v_min_version_level)
-    _set_ApiVersionsResponseFinalizedFeatureKeyV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ApiVersionsResponseFinalizedFeatureKeyV3,
+            (
+                v_name,
+                v_max_version_level,
+                v_min_version_level,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ApiVersionsResponseV3Layout(o: _ApiVersionsResponseV3Layout, out: bytearray) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x3 = o.api_keys
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ApiVersionsResponseApiVersionV3(_x3e, out)
+    _x5 = o.api_keys
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_ApiVersionsResponseApiVersionV3(_x5e, out)
     out += _S_i.pack(o.throttle_time_ms)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.supported_features
     if _v0 != ():
         _t = bytearray()
-        _x4 = _v0
-        write_compact_length(_t, len(_x4))
-        for _x4e in _x4:
-            _enc_ApiVersionsResponseSupportedFeatureKeyV3(_x4e, _t)
+        _x6 = _v0
+        write_compact_length(_t, len(_x6))
+        for _x6e in _x6:
+            _enc_ApiVersionsResponseSupportedFeatureKeyV3(_x6e, _t)
         _k.append((0, _t))
     _v1 = o.finalized_features_epoch
     if _v1 != -1:
@@ -881,10 +843,10 @@ def _enc__ApiVersionsResponseV3Layout(o: _ApiVersionsResponseV3Layout, out: byte
     _v2 = o.finalized_features
     if _v2 != ():
         _t = bytearray()
-        _x5 = _v2
-        write_compact_length(_t, len(_x5))
-        for _x5e in _x5:
-            _enc_ApiVersionsResponseFinalizedFeatureKeyV3(_x5e, _t)
+        _x7 = _v2
+        write_compact_length(_t, len(_x7))
+        for _x7e in _x7:
+            _enc_ApiVersionsResponseFinalizedFeatureKeyV3(_x7e, _t)
         _k.append((2, _t))
     _v3 = o.zk_migration_ready
     if _v3:
@@ -904,8 +866,26 @@ def _dec__ApiVersionsResponseV3Layout(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_api_keys = []
     for _ in range(_n):
-        _ev_api_keys, pos = _dec_ApiVersionsResponseApiVersionV3(buf, pos)
-        _lv_api_keys.append(_ev_api_keys)
+
+        e8_api_key, e8_min_version, e8_max_version = _S_hhh.unpack_from(buf, pos)
+        pos += 6
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_api_keys.append(
+            _new(
+                ApiVersionsResponseApiVersionV3,
+                (
+                    e8_api_key,
+                    e8_min_version,
+                    e8_max_version,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_api_keys = tuple(_lv_api_keys)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -922,8 +902,27 @@ def _dec__ApiVersionsResponseV3Layout(
             _n, pos = read_compact_array_length(_b, pos, 6)
             _lv_supported_features = []
             for _ in range(_n):
-                _ev_supported_features, pos = _dec_ApiVersionsResponseSupportedFeatureKeyV3(_b, pos)
-                _lv_supported_features.append(_ev_supported_features)
+
+                e9_name, pos = read_compact_string(buf, pos)
+                e9_min_version, e9_max_version = _S_hh.unpack_from(buf, pos)
+                pos += 4
+                e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e9_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_supported_features.append(
+                    _new(
+                        ApiVersionsResponseSupportedFeatureKeyV3,
+                        (
+                            e9_name,
+                            e9_min_version,
+                            e9_max_version,
+                            e9_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_supported_features = tuple(_lv_supported_features)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -936,8 +935,27 @@ def _dec__ApiVersionsResponseV3Layout(
             _n, pos = read_compact_array_length(_b, pos, 6)
             _lv_finalized_features = []
             for _ in range(_n):
-                _ev_finalized_features, pos = _dec_ApiVersionsResponseFinalizedFeatureKeyV3(_b, pos)
-                _lv_finalized_features.append(_ev_finalized_features)
+
+                e10_name, pos = read_compact_string(buf, pos)
+                e10_max_version_level, e10_min_version_level = _S_hh.unpack_from(buf, pos)
+                pos += 4
+                e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e10_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_finalized_features.append(
+                    _new(
+                        ApiVersionsResponseFinalizedFeatureKeyV3,
+                        (
+                            e10_name,
+                            e10_max_version_level,
+                            e10_min_version_level,
+                            e10_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_finalized_features = tuple(_lv_finalized_features)
             if pos != _ve:
                 raise WireError("tagged field 2 does not match its declared size", offset=pos)
@@ -950,16 +968,22 @@ def _dec__ApiVersionsResponseV3Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__ApiVersionsResponseV3Layout_error_code(o, v_error_code)
-    _set__ApiVersionsResponseV3Layout_api_keys(o, v_api_keys)
-    _set__ApiVersionsResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ApiVersionsResponseV3Layout_supported_features(o, v_supported_features)
-    _set__ApiVersionsResponseV3Layout_finalized_features_epoch(o, v_finalized_features_epoch)
-    _set__ApiVersionsResponseV3Layout_finalized_features(o, v_finalized_features)
-    _set__ApiVersionsResponseV3Layout_zk_migration_ready(o, v_zk_migration_ready)
-    _set__ApiVersionsResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_api_keys,
+                v_throttle_time_ms,
+                v_supported_features,
+                v_finalized_features_epoch,
+                v_finalized_features,
+                v_zk_migration_ready,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(_ApiVersionsRequestV0Layout, (), False)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -33,183 +33,131 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_iq = Struct(">iq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class AssignReplicasToDirsRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of AssignReplicasToDirsRequest at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AssignReplicasToDirsRequestPartitionDataV0_partition_index(self, partition_index)
-        _set_AssignReplicasToDirsRequestPartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AssignReplicasToDirsRequestPartitionDataV0_partition_index,
-    _set_AssignReplicasToDirsRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    AssignReplicasToDirsRequestPartitionDataV0,
-    "partition_index",
-    "unknown_tagged_fields",
-)
 
 
 class AssignReplicasToDirsRequestTopicDataV0(_Struct):
     """TopicData, a struct of AssignReplicasToDirsRequest at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The ID of the assigned topic. (versions 0+)"""
 
-    partitions: tuple[AssignReplicasToDirsRequestPartitionDataV0, ...]
+    partitions: tuple[AssignReplicasToDirsRequestPartitionDataV0, ...] = field_at(1)
     """The partitions assigned to the directory. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[AssignReplicasToDirsRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AssignReplicasToDirsRequestTopicDataV0_topic_id(self, topic_id)
-        _set_AssignReplicasToDirsRequestTopicDataV0_partitions(self, as_tuple(partitions))
-        _set_AssignReplicasToDirsRequestTopicDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AssignReplicasToDirsRequestTopicDataV0_topic_id,
-    _set_AssignReplicasToDirsRequestTopicDataV0_partitions,
-    _set_AssignReplicasToDirsRequestTopicDataV0_unknown_tagged_fields,
-) = slot_setters(
-    AssignReplicasToDirsRequestTopicDataV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class AssignReplicasToDirsRequestDirectoryDataV0(_Struct):
     """DirectoryData, a struct of AssignReplicasToDirsRequest at version 0."""
 
-    __slots__ = (
-        "id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    id: UUID
+    id: UUID = field_at(0)
     """The ID of the directory. (versions 0+)"""
 
-    topics: tuple[AssignReplicasToDirsRequestTopicDataV0, ...]
+    topics: tuple[AssignReplicasToDirsRequestTopicDataV0, ...] = field_at(1)
     """The topics assigned to the directory. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         id: UUID = ZERO_UUID,
         topics: Iterable[AssignReplicasToDirsRequestTopicDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AssignReplicasToDirsRequestDirectoryDataV0_id(self, id)
-        _set_AssignReplicasToDirsRequestDirectoryDataV0_topics(self, as_tuple(topics))
-        _set_AssignReplicasToDirsRequestDirectoryDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AssignReplicasToDirsRequestDirectoryDataV0_id,
-    _set_AssignReplicasToDirsRequestDirectoryDataV0_topics,
-    _set_AssignReplicasToDirsRequestDirectoryDataV0_unknown_tagged_fields,
-) = slot_setters(
-    AssignReplicasToDirsRequestDirectoryDataV0,
-    "id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _AssignReplicasToDirsRequestV0Layout(ApiMessage):
     """The fields of AssignReplicasToDirsRequest at version 0; use the final class of each version (AssignReplicasToDirsRequestV0)."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "directories",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The ID of the requesting broker. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The epoch of the requesting broker. (versions 0+)"""
 
-    directories: tuple[AssignReplicasToDirsRequestDirectoryDataV0, ...]
+    directories: tuple[AssignReplicasToDirsRequestDirectoryDataV0, ...] = field_at(2)
     """The directories to which replicas should be assigned. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
         directories: Iterable[AssignReplicasToDirsRequestDirectoryDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AssignReplicasToDirsRequestV0Layout_broker_id(self, broker_id)
-        _set__AssignReplicasToDirsRequestV0Layout_broker_epoch(self, broker_epoch)
-        _set__AssignReplicasToDirsRequestV0Layout_directories(self, as_tuple(directories))
-        _set__AssignReplicasToDirsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                as_tuple(directories),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AssignReplicasToDirsRequestV0Layout_broker_id,
-    _set__AssignReplicasToDirsRequestV0Layout_broker_epoch,
-    _set__AssignReplicasToDirsRequestV0Layout_directories,
-    _set__AssignReplicasToDirsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AssignReplicasToDirsRequestV0Layout,
-    "broker_id",
-    "broker_epoch",
-    "directories",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -225,185 +173,130 @@ class AssignReplicasToDirsRequestV0(_AssignReplicasToDirsRequestV0Layout):
 class AssignReplicasToDirsResponsePartitionDataV0(_Struct):
     """PartitionData, a struct of AssignReplicasToDirsResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition level error code. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AssignReplicasToDirsResponsePartitionDataV0_partition_index(self, partition_index)
-        _set_AssignReplicasToDirsResponsePartitionDataV0_error_code(self, error_code)
-        _set_AssignReplicasToDirsResponsePartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AssignReplicasToDirsResponsePartitionDataV0_partition_index,
-    _set_AssignReplicasToDirsResponsePartitionDataV0_error_code,
-    _set_AssignReplicasToDirsResponsePartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    AssignReplicasToDirsResponsePartitionDataV0,
-    "partition_index",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class AssignReplicasToDirsResponseTopicDataV0(_Struct):
     """TopicData, a struct of AssignReplicasToDirsResponse at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The ID of the assigned topic. (versions 0+)"""
 
-    partitions: tuple[AssignReplicasToDirsResponsePartitionDataV0, ...]
+    partitions: tuple[AssignReplicasToDirsResponsePartitionDataV0, ...] = field_at(1)
     """The list of assigned partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[AssignReplicasToDirsResponsePartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AssignReplicasToDirsResponseTopicDataV0_topic_id(self, topic_id)
-        _set_AssignReplicasToDirsResponseTopicDataV0_partitions(self, as_tuple(partitions))
-        _set_AssignReplicasToDirsResponseTopicDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AssignReplicasToDirsResponseTopicDataV0_topic_id,
-    _set_AssignReplicasToDirsResponseTopicDataV0_partitions,
-    _set_AssignReplicasToDirsResponseTopicDataV0_unknown_tagged_fields,
-) = slot_setters(
-    AssignReplicasToDirsResponseTopicDataV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class AssignReplicasToDirsResponseDirectoryDataV0(_Struct):
     """DirectoryData, a struct of AssignReplicasToDirsResponse at version 0."""
 
-    __slots__ = (
-        "id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    id: UUID
+    id: UUID = field_at(0)
     """The ID of the directory. (versions 0+)"""
 
-    topics: tuple[AssignReplicasToDirsResponseTopicDataV0, ...]
+    topics: tuple[AssignReplicasToDirsResponseTopicDataV0, ...] = field_at(1)
     """The list of topics and their assigned partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         id: UUID = ZERO_UUID,
         topics: Iterable[AssignReplicasToDirsResponseTopicDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_AssignReplicasToDirsResponseDirectoryDataV0_id(self, id)
-        _set_AssignReplicasToDirsResponseDirectoryDataV0_topics(self, as_tuple(topics))
-        _set_AssignReplicasToDirsResponseDirectoryDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_AssignReplicasToDirsResponseDirectoryDataV0_id,
-    _set_AssignReplicasToDirsResponseDirectoryDataV0_topics,
-    _set_AssignReplicasToDirsResponseDirectoryDataV0_unknown_tagged_fields,
-) = slot_setters(
-    AssignReplicasToDirsResponseDirectoryDataV0,
-    "id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _AssignReplicasToDirsResponseV0Layout(ApiMessage):
     """The fields of AssignReplicasToDirsResponse at version 0; use the final class of each version (AssignReplicasToDirsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "directories",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 0+)"""
 
-    directories: tuple[AssignReplicasToDirsResponseDirectoryDataV0, ...]
+    directories: tuple[AssignReplicasToDirsResponseDirectoryDataV0, ...] = field_at(2)
     """The list of directories and their assigned partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         directories: Iterable[AssignReplicasToDirsResponseDirectoryDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__AssignReplicasToDirsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__AssignReplicasToDirsResponseV0Layout_error_code(self, error_code)
-        _set__AssignReplicasToDirsResponseV0Layout_directories(self, as_tuple(directories))
-        _set__AssignReplicasToDirsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(directories),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__AssignReplicasToDirsResponseV0Layout_throttle_time_ms,
-    _set__AssignReplicasToDirsResponseV0Layout_error_code,
-    _set__AssignReplicasToDirsResponseV0Layout_directories,
-    _set__AssignReplicasToDirsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _AssignReplicasToDirsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "directories",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -435,13 +328,22 @@ def _dec_AssignReplicasToDirsRequestPartitionDataV0(
 
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AssignReplicasToDirsRequestPartitionDataV0)
-    _set_AssignReplicasToDirsRequestPartitionDataV0_partition_index(o, v_partition_index)
-    _set_AssignReplicasToDirsRequestPartitionDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AssignReplicasToDirsRequestPartitionDataV0,
+            (
+                v_partition_index,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_AssignReplicasToDirsRequestTopicDataV0(
@@ -465,15 +367,42 @@ def _dec_AssignReplicasToDirsRequestTopicDataV0(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AssignReplicasToDirsRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (e2_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AssignReplicasToDirsRequestPartitionDataV0,
+                (
+                    e2_partition_index,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AssignReplicasToDirsRequestTopicDataV0)
-    _set_AssignReplicasToDirsRequestTopicDataV0_topic_id(o, v_topic_id)
-    _set_AssignReplicasToDirsRequestTopicDataV0_partitions(o, v_partitions)
-    _set_AssignReplicasToDirsRequestTopicDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AssignReplicasToDirsRequestTopicDataV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AssignReplicasToDirsRequestDirectoryDataV0(
@@ -481,10 +410,10 @@ def _enc_AssignReplicasToDirsRequestDirectoryDataV0(
 ) -> None:
 
     write_uuid(out, o.id)
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_AssignReplicasToDirsRequestTopicDataV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_AssignReplicasToDirsRequestTopicDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -500,14 +429,23 @@ def _dec_AssignReplicasToDirsRequestDirectoryDataV0(
         _ev_topics, pos = _dec_AssignReplicasToDirsRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AssignReplicasToDirsRequestDirectoryDataV0)
-    _set_AssignReplicasToDirsRequestDirectoryDataV0_id(o, v_id)
-    _set_AssignReplicasToDirsRequestDirectoryDataV0_topics(o, v_topics)
-    _set_AssignReplicasToDirsRequestDirectoryDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AssignReplicasToDirsRequestDirectoryDataV0,
+            (
+                v_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AssignReplicasToDirsRequestV0Layout(
@@ -515,10 +453,10 @@ def _enc__AssignReplicasToDirsRequestV0Layout(
 ) -> None:
 
     out += _S_iq.pack(o.broker_id, o.broker_epoch)
-    _x3 = o.directories
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_AssignReplicasToDirsRequestDirectoryDataV0(_x3e, out)
+    _x4 = o.directories
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_AssignReplicasToDirsRequestDirectoryDataV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -535,13 +473,24 @@ def _dec__AssignReplicasToDirsRequestV0Layout(
         _ev_directories, pos = _dec_AssignReplicasToDirsRequestDirectoryDataV0(buf, pos)
         _lv_directories.append(_ev_directories)
     v_directories = tuple(_lv_directories)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AssignReplicasToDirsRequestV0Layout_broker_id(o, v_broker_id)
-    _set__AssignReplicasToDirsRequestV0Layout_broker_epoch(o, v_broker_epoch)
-    _set__AssignReplicasToDirsRequestV0Layout_directories(o, v_directories)
-    _set__AssignReplicasToDirsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_directories,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AssignReplicasToDirsResponsePartitionDataV0(
@@ -558,14 +507,23 @@ def _dec_AssignReplicasToDirsResponsePartitionDataV0(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AssignReplicasToDirsResponsePartitionDataV0)
-    _set_AssignReplicasToDirsResponsePartitionDataV0_partition_index(o, v_partition_index)
-    _set_AssignReplicasToDirsResponsePartitionDataV0_error_code(o, v_error_code)
-    _set_AssignReplicasToDirsResponsePartitionDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AssignReplicasToDirsResponsePartitionDataV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_AssignReplicasToDirsResponseTopicDataV0(
@@ -573,10 +531,10 @@ def _enc_AssignReplicasToDirsResponseTopicDataV0(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_AssignReplicasToDirsResponsePartitionDataV0(_x4e, out)
+    _x5 = o.partitions
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_AssignReplicasToDirsResponsePartitionDataV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -589,15 +547,43 @@ def _dec_AssignReplicasToDirsResponseTopicDataV0(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_AssignReplicasToDirsResponsePartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e6_partition_index, e6_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                AssignReplicasToDirsResponsePartitionDataV0,
+                (
+                    e6_partition_index,
+                    e6_error_code,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AssignReplicasToDirsResponseTopicDataV0)
-    _set_AssignReplicasToDirsResponseTopicDataV0_topic_id(o, v_topic_id)
-    _set_AssignReplicasToDirsResponseTopicDataV0_partitions(o, v_partitions)
-    _set_AssignReplicasToDirsResponseTopicDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AssignReplicasToDirsResponseTopicDataV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_AssignReplicasToDirsResponseDirectoryDataV0(
@@ -605,10 +591,10 @@ def _enc_AssignReplicasToDirsResponseDirectoryDataV0(
 ) -> None:
 
     write_uuid(out, o.id)
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_AssignReplicasToDirsResponseTopicDataV0(_x5e, out)
+    _x7 = o.topics
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_AssignReplicasToDirsResponseTopicDataV0(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -624,14 +610,23 @@ def _dec_AssignReplicasToDirsResponseDirectoryDataV0(
         _ev_topics, pos = _dec_AssignReplicasToDirsResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(AssignReplicasToDirsResponseDirectoryDataV0)
-    _set_AssignReplicasToDirsResponseDirectoryDataV0_id(o, v_id)
-    _set_AssignReplicasToDirsResponseDirectoryDataV0_topics(o, v_topics)
-    _set_AssignReplicasToDirsResponseDirectoryDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            AssignReplicasToDirsResponseDirectoryDataV0,
+            (
+                v_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__AssignReplicasToDirsResponseV0Layout(
@@ -639,10 +634,10 @@ def _enc__AssignReplicasToDirsResponseV0Layout(
 ) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x6 = o.directories
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_AssignReplicasToDirsResponseDirectoryDataV0(_x6e, out)
+    _x8 = o.directories
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_AssignReplicasToDirsResponseDirectoryDataV0(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -659,13 +654,24 @@ def _dec__AssignReplicasToDirsResponseV0Layout(
         _ev_directories, pos = _dec_AssignReplicasToDirsResponseDirectoryDataV0(buf, pos)
         _lv_directories.append(_ev_directories)
     v_directories = tuple(_lv_directories)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__AssignReplicasToDirsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__AssignReplicasToDirsResponseV0Layout_error_code(o, v_error_code)
-    _set__AssignReplicasToDirsResponseV0Layout_directories(o, v_directories)
-    _set__AssignReplicasToDirsResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_directories,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

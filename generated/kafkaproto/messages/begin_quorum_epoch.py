@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -50,117 +50,90 @@ _S_i = Struct(">i")
 _S_ihii = Struct(">ihii")
 _S_ii = Struct(">ii")
 _S_iii = Struct(">iii")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class BeginQuorumEpochRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of BeginQuorumEpochRequest at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(1)
     """The ID of the newly elected leader. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The epoch of the newly elected leader. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
-    ) -> None:
-        _set_BeginQuorumEpochRequestPartitionDataV0_partition_index(self, partition_index)
-        _set_BeginQuorumEpochRequestPartitionDataV0_leader_id(self, leader_id)
-        _set_BeginQuorumEpochRequestPartitionDataV0_leader_epoch(self, leader_epoch)
-
-
-(
-    _set_BeginQuorumEpochRequestPartitionDataV0_partition_index,
-    _set_BeginQuorumEpochRequestPartitionDataV0_leader_id,
-    _set_BeginQuorumEpochRequestPartitionDataV0_leader_epoch,
-) = slot_setters(
-    BeginQuorumEpochRequestPartitionDataV0,
-    "partition_index",
-    "leader_id",
-    "leader_epoch",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                leader_id,
+                leader_epoch,
+            ),
+        )
 
 
 class BeginQuorumEpochRequestTopicDataV0(_Struct):
     """TopicData, a struct of BeginQuorumEpochRequest at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[BeginQuorumEpochRequestPartitionDataV0, ...]
+    partitions: tuple[BeginQuorumEpochRequestPartitionDataV0, ...] = field_at(1)
     """The partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[BeginQuorumEpochRequestPartitionDataV0] = (),
-    ) -> None:
-        _set_BeginQuorumEpochRequestTopicDataV0_topic_name(self, topic_name)
-        _set_BeginQuorumEpochRequestTopicDataV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_BeginQuorumEpochRequestTopicDataV0_topic_name,
-    _set_BeginQuorumEpochRequestTopicDataV0_partitions,
-) = slot_setters(
-    BeginQuorumEpochRequestTopicDataV0,
-    "topic_name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _BeginQuorumEpochRequestV0Layout(ApiMessage):
     """The fields of BeginQuorumEpochRequest at version 0; use the final class of each version (BeginQuorumEpochRequestV0)."""
 
-    __slots__ = (
-        "cluster_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    topics: tuple[BeginQuorumEpochRequestTopicDataV0, ...]
+    topics: tuple[BeginQuorumEpochRequestTopicDataV0, ...] = field_at(1)
     """The topics. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         topics: Iterable[BeginQuorumEpochRequestTopicDataV0] = (),
-    ) -> None:
-        _set__BeginQuorumEpochRequestV0Layout_cluster_id(self, cluster_id)
-        _set__BeginQuorumEpochRequestV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__BeginQuorumEpochRequestV0Layout_cluster_id,
-    _set__BeginQuorumEpochRequestV0Layout_topics,
-) = slot_setters(
-    _BeginQuorumEpochRequestV0Layout,
-    "cluster_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -176,217 +149,150 @@ class BeginQuorumEpochRequestV0(_BeginQuorumEpochRequestV0Layout):
 class BeginQuorumEpochRequestPartitionDataV1(_Struct):
     """PartitionData, a struct of BeginQuorumEpochRequest at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "voter_directory_id",
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(1)
     """The directory id of the receiving replica. (versions 1+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the newly elected leader. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The epoch of the newly elected leader. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         voter_directory_id: UUID = ZERO_UUID,
         leader_id: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BeginQuorumEpochRequestPartitionDataV1_partition_index(self, partition_index)
-        _set_BeginQuorumEpochRequestPartitionDataV1_voter_directory_id(self, voter_directory_id)
-        _set_BeginQuorumEpochRequestPartitionDataV1_leader_id(self, leader_id)
-        _set_BeginQuorumEpochRequestPartitionDataV1_leader_epoch(self, leader_epoch)
-        _set_BeginQuorumEpochRequestPartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                voter_directory_id,
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BeginQuorumEpochRequestPartitionDataV1_partition_index,
-    _set_BeginQuorumEpochRequestPartitionDataV1_voter_directory_id,
-    _set_BeginQuorumEpochRequestPartitionDataV1_leader_id,
-    _set_BeginQuorumEpochRequestPartitionDataV1_leader_epoch,
-    _set_BeginQuorumEpochRequestPartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    BeginQuorumEpochRequestPartitionDataV1,
-    "partition_index",
-    "voter_directory_id",
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class BeginQuorumEpochRequestTopicDataV1(_Struct):
     """TopicData, a struct of BeginQuorumEpochRequest at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[BeginQuorumEpochRequestPartitionDataV1, ...]
+    partitions: tuple[BeginQuorumEpochRequestPartitionDataV1, ...] = field_at(1)
     """The partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[BeginQuorumEpochRequestPartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BeginQuorumEpochRequestTopicDataV1_topic_name(self, topic_name)
-        _set_BeginQuorumEpochRequestTopicDataV1_partitions(self, as_tuple(partitions))
-        _set_BeginQuorumEpochRequestTopicDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BeginQuorumEpochRequestTopicDataV1_topic_name,
-    _set_BeginQuorumEpochRequestTopicDataV1_partitions,
-    _set_BeginQuorumEpochRequestTopicDataV1_unknown_tagged_fields,
-) = slot_setters(
-    BeginQuorumEpochRequestTopicDataV1,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class BeginQuorumEpochRequestLeaderEndpointV1(_Struct):
     """LeaderEndpoint, a struct of BeginQuorumEpochRequest at version 1."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 1+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 1+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BeginQuorumEpochRequestLeaderEndpointV1_name(self, name)
-        _set_BeginQuorumEpochRequestLeaderEndpointV1_host(self, host)
-        _set_BeginQuorumEpochRequestLeaderEndpointV1_port(self, port)
-        _set_BeginQuorumEpochRequestLeaderEndpointV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_name,
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_host,
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_port,
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    BeginQuorumEpochRequestLeaderEndpointV1,
-    "name",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class _BeginQuorumEpochRequestV1Layout(ApiMessage):
     """The fields of BeginQuorumEpochRequest at version 1; use the final class of each version (BeginQuorumEpochRequestV1)."""
 
-    __slots__ = (
-        "cluster_id",
-        "voter_id",
-        "topics",
-        "leader_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    voter_id: int
+    voter_id: int = field_at(1)
     """The replica id of the voter receiving the request. (versions 1+)"""
 
-    topics: tuple[BeginQuorumEpochRequestTopicDataV1, ...]
+    topics: tuple[BeginQuorumEpochRequestTopicDataV1, ...] = field_at(2)
     """The topics. (versions 0+)"""
 
-    leader_endpoints: tuple[BeginQuorumEpochRequestLeaderEndpointV1, ...]
+    leader_endpoints: tuple[BeginQuorumEpochRequestLeaderEndpointV1, ...] = field_at(3)
     """Endpoints for the leader. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         voter_id: int = -1,
         topics: Iterable[BeginQuorumEpochRequestTopicDataV1] = (),
         leader_endpoints: Iterable[BeginQuorumEpochRequestLeaderEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BeginQuorumEpochRequestV1Layout_cluster_id(self, cluster_id)
-        _set__BeginQuorumEpochRequestV1Layout_voter_id(self, voter_id)
-        _set__BeginQuorumEpochRequestV1Layout_topics(self, as_tuple(topics))
-        _set__BeginQuorumEpochRequestV1Layout_leader_endpoints(self, as_tuple(leader_endpoints))
-        _set__BeginQuorumEpochRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                voter_id,
+                as_tuple(topics),
+                as_tuple(leader_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BeginQuorumEpochRequestV1Layout_cluster_id,
-    _set__BeginQuorumEpochRequestV1Layout_voter_id,
-    _set__BeginQuorumEpochRequestV1Layout_topics,
-    _set__BeginQuorumEpochRequestV1Layout_leader_endpoints,
-    _set__BeginQuorumEpochRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BeginQuorumEpochRequestV1Layout,
-    "cluster_id",
-    "voter_id",
-    "topics",
-    "leader_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -402,119 +308,89 @@ class BeginQuorumEpochRequestV1(_BeginQuorumEpochRequestV1Layout):
 class BeginQuorumEpochResponsePartitionDataV0(_Struct):
     """PartitionData, a struct of BeginQuorumEpochResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code for this partition. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The latest known leader epoch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
-    ) -> None:
-        _set_BeginQuorumEpochResponsePartitionDataV0_partition_index(self, partition_index)
-        _set_BeginQuorumEpochResponsePartitionDataV0_error_code(self, error_code)
-        _set_BeginQuorumEpochResponsePartitionDataV0_leader_id(self, leader_id)
-        _set_BeginQuorumEpochResponsePartitionDataV0_leader_epoch(self, leader_epoch)
-
-
-(
-    _set_BeginQuorumEpochResponsePartitionDataV0_partition_index,
-    _set_BeginQuorumEpochResponsePartitionDataV0_error_code,
-    _set_BeginQuorumEpochResponsePartitionDataV0_leader_id,
-    _set_BeginQuorumEpochResponsePartitionDataV0_leader_epoch,
-) = slot_setters(
-    BeginQuorumEpochResponsePartitionDataV0,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+            ),
+        )
 
 
 class BeginQuorumEpochResponseTopicDataV0(_Struct):
     """TopicData, a struct of BeginQuorumEpochResponse at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[BeginQuorumEpochResponsePartitionDataV0, ...]
+    partitions: tuple[BeginQuorumEpochResponsePartitionDataV0, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[BeginQuorumEpochResponsePartitionDataV0] = (),
-    ) -> None:
-        _set_BeginQuorumEpochResponseTopicDataV0_topic_name(self, topic_name)
-        _set_BeginQuorumEpochResponseTopicDataV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_BeginQuorumEpochResponseTopicDataV0_topic_name,
-    _set_BeginQuorumEpochResponseTopicDataV0_partitions,
-) = slot_setters(
-    BeginQuorumEpochResponseTopicDataV0,
-    "topic_name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _BeginQuorumEpochResponseV0Layout(ApiMessage):
     """The fields of BeginQuorumEpochResponse at version 0; use the final class of each version (BeginQuorumEpochResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[BeginQuorumEpochResponseTopicDataV0, ...]
+    topics: tuple[BeginQuorumEpochResponseTopicDataV0, ...] = field_at(1)
     """The topic data. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[BeginQuorumEpochResponseTopicDataV0] = (),
-    ) -> None:
-        _set__BeginQuorumEpochResponseV0Layout_error_code(self, error_code)
-        _set__BeginQuorumEpochResponseV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__BeginQuorumEpochResponseV0Layout_error_code,
-    _set__BeginQuorumEpochResponseV0Layout_topics,
-) = slot_setters(
-    _BeginQuorumEpochResponseV0Layout,
-    "error_code",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -530,209 +406,145 @@ class BeginQuorumEpochResponseV0(_BeginQuorumEpochResponseV0Layout):
 class BeginQuorumEpochResponsePartitionDataV1(_Struct):
     """PartitionData, a struct of BeginQuorumEpochResponse at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code for this partition. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The latest known leader epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BeginQuorumEpochResponsePartitionDataV1_partition_index(self, partition_index)
-        _set_BeginQuorumEpochResponsePartitionDataV1_error_code(self, error_code)
-        _set_BeginQuorumEpochResponsePartitionDataV1_leader_id(self, leader_id)
-        _set_BeginQuorumEpochResponsePartitionDataV1_leader_epoch(self, leader_epoch)
-        _set_BeginQuorumEpochResponsePartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BeginQuorumEpochResponsePartitionDataV1_partition_index,
-    _set_BeginQuorumEpochResponsePartitionDataV1_error_code,
-    _set_BeginQuorumEpochResponsePartitionDataV1_leader_id,
-    _set_BeginQuorumEpochResponsePartitionDataV1_leader_epoch,
-    _set_BeginQuorumEpochResponsePartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    BeginQuorumEpochResponsePartitionDataV1,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class BeginQuorumEpochResponseTopicDataV1(_Struct):
     """TopicData, a struct of BeginQuorumEpochResponse at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[BeginQuorumEpochResponsePartitionDataV1, ...]
+    partitions: tuple[BeginQuorumEpochResponsePartitionDataV1, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[BeginQuorumEpochResponsePartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BeginQuorumEpochResponseTopicDataV1_topic_name(self, topic_name)
-        _set_BeginQuorumEpochResponseTopicDataV1_partitions(self, as_tuple(partitions))
-        _set_BeginQuorumEpochResponseTopicDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BeginQuorumEpochResponseTopicDataV1_topic_name,
-    _set_BeginQuorumEpochResponseTopicDataV1_partitions,
-    _set_BeginQuorumEpochResponseTopicDataV1_unknown_tagged_fields,
-) = slot_setters(
-    BeginQuorumEpochResponseTopicDataV1,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class BeginQuorumEpochResponseNodeEndpointV1(_Struct):
     """NodeEndpoint, a struct of BeginQuorumEpochResponse at version 1."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 1+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 1+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BeginQuorumEpochResponseNodeEndpointV1_node_id(self, node_id)
-        _set_BeginQuorumEpochResponseNodeEndpointV1_host(self, host)
-        _set_BeginQuorumEpochResponseNodeEndpointV1_port(self, port)
-        _set_BeginQuorumEpochResponseNodeEndpointV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BeginQuorumEpochResponseNodeEndpointV1_node_id,
-    _set_BeginQuorumEpochResponseNodeEndpointV1_host,
-    _set_BeginQuorumEpochResponseNodeEndpointV1_port,
-    _set_BeginQuorumEpochResponseNodeEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    BeginQuorumEpochResponseNodeEndpointV1,
-    "node_id",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class _BeginQuorumEpochResponseV1Layout(ApiMessage):
     """The fields of BeginQuorumEpochResponse at version 1; use the final class of each version (BeginQuorumEpochResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[BeginQuorumEpochResponseTopicDataV1, ...]
+    topics: tuple[BeginQuorumEpochResponseTopicDataV1, ...] = field_at(1)
     """The topic data. (versions 0+)"""
 
-    node_endpoints: tuple[BeginQuorumEpochResponseNodeEndpointV1, ...]
+    node_endpoints: tuple[BeginQuorumEpochResponseNodeEndpointV1, ...] = field_at(2)
     """Endpoints for all leaders enumerated in PartitionData. (versions 1+; tag 0, tagged 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[BeginQuorumEpochResponseTopicDataV1] = (),
         node_endpoints: Iterable[BeginQuorumEpochResponseNodeEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BeginQuorumEpochResponseV1Layout_error_code(self, error_code)
-        _set__BeginQuorumEpochResponseV1Layout_topics(self, as_tuple(topics))
-        _set__BeginQuorumEpochResponseV1Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__BeginQuorumEpochResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BeginQuorumEpochResponseV1Layout_error_code,
-    _set__BeginQuorumEpochResponseV1Layout_topics,
-    _set__BeginQuorumEpochResponseV1Layout_node_endpoints,
-    _set__BeginQuorumEpochResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BeginQuorumEpochResponseV1Layout,
-    "error_code",
-    "topics",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -763,11 +575,17 @@ def _dec_BeginQuorumEpochRequestPartitionDataV0(
 
     v_partition_index, v_leader_id, v_leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
-    o = _new(BeginQuorumEpochRequestPartitionDataV0)
-    _set_BeginQuorumEpochRequestPartitionDataV0_partition_index(o, v_partition_index)
-    _set_BeginQuorumEpochRequestPartitionDataV0_leader_id(o, v_leader_id)
-    _set_BeginQuorumEpochRequestPartitionDataV0_leader_epoch(o, v_leader_epoch)
-    return o, pos
+    return (
+        _new(
+            BeginQuorumEpochRequestPartitionDataV0,
+            (
+                v_partition_index,
+                v_leader_id,
+                v_leader_epoch,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochRequestTopicDataV0(
@@ -790,13 +608,30 @@ def _dec_BeginQuorumEpochRequestTopicDataV0(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_BeginQuorumEpochRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition_index, e2_leader_id, e2_leader_epoch = _S_iii.unpack_from(buf, pos)
+        pos += 12
+        _lv_partitions.append(
+            _new(
+                BeginQuorumEpochRequestPartitionDataV0,
+                (
+                    e2_partition_index,
+                    e2_leader_id,
+                    e2_leader_epoch,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(BeginQuorumEpochRequestTopicDataV0)
-    _set_BeginQuorumEpochRequestTopicDataV0_topic_name(o, v_topic_name)
-    _set_BeginQuorumEpochRequestTopicDataV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            BeginQuorumEpochRequestTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BeginQuorumEpochRequestV0Layout(
@@ -804,10 +639,10 @@ def _enc__BeginQuorumEpochRequestV0Layout(
 ) -> None:
 
     write_nullable_string(out, o.cluster_id)
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_BeginQuorumEpochRequestTopicDataV0(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_BeginQuorumEpochRequestTopicDataV0(_x3e, out)
 
 
 def _dec__BeginQuorumEpochRequestV0Layout(
@@ -822,10 +657,16 @@ def _dec__BeginQuorumEpochRequestV0Layout(
         _ev_topics, pos = _dec_BeginQuorumEpochRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__BeginQuorumEpochRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__BeginQuorumEpochRequestV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochRequestPartitionDataV1(
@@ -847,14 +688,25 @@ def _dec_BeginQuorumEpochRequestPartitionDataV1(
     v_voter_directory_id, pos = read_uuid(buf, pos)
     v_leader_id, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BeginQuorumEpochRequestPartitionDataV1)
-    _set_BeginQuorumEpochRequestPartitionDataV1_partition_index(o, v_partition_index)
-    _set_BeginQuorumEpochRequestPartitionDataV1_voter_directory_id(o, v_voter_directory_id)
-    _set_BeginQuorumEpochRequestPartitionDataV1_leader_id(o, v_leader_id)
-    _set_BeginQuorumEpochRequestPartitionDataV1_leader_epoch(o, v_leader_epoch)
-    _set_BeginQuorumEpochRequestPartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BeginQuorumEpochRequestPartitionDataV1,
+            (
+                v_partition_index,
+                v_voter_directory_id,
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochRequestTopicDataV1(
@@ -862,10 +714,10 @@ def _enc_BeginQuorumEpochRequestTopicDataV1(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_BeginQuorumEpochRequestPartitionDataV1(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_BeginQuorumEpochRequestPartitionDataV1(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -878,15 +730,48 @@ def _dec_BeginQuorumEpochRequestTopicDataV1(
     _n, pos = read_compact_array_length(buf, pos, 29)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_BeginQuorumEpochRequestPartitionDataV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (e5_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e5_voter_directory_id, pos = read_uuid(buf, pos)
+        e5_leader_id, e5_leader_epoch = _S_ii.unpack_from(buf, pos)
+        pos += 8
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                BeginQuorumEpochRequestPartitionDataV1,
+                (
+                    e5_partition_index,
+                    e5_voter_directory_id,
+                    e5_leader_id,
+                    e5_leader_epoch,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BeginQuorumEpochRequestTopicDataV1)
-    _set_BeginQuorumEpochRequestTopicDataV1_topic_name(o, v_topic_name)
-    _set_BeginQuorumEpochRequestTopicDataV1_partitions(o, v_partitions)
-    _set_BeginQuorumEpochRequestTopicDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BeginQuorumEpochRequestTopicDataV1,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochRequestLeaderEndpointV1(
@@ -907,13 +792,24 @@ def _dec_BeginQuorumEpochRequestLeaderEndpointV1(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BeginQuorumEpochRequestLeaderEndpointV1)
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_name(o, v_name)
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_host(o, v_host)
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_port(o, v_port)
-    _set_BeginQuorumEpochRequestLeaderEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BeginQuorumEpochRequestLeaderEndpointV1,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BeginQuorumEpochRequestV1Layout(
@@ -922,14 +818,14 @@ def _enc__BeginQuorumEpochRequestV1Layout(
 
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.voter_id)
-    _x4 = o.topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_BeginQuorumEpochRequestTopicDataV1(_x4e, out)
-    _x5 = o.leader_endpoints
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_BeginQuorumEpochRequestLeaderEndpointV1(_x5e, out)
+    _x6 = o.topics
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_BeginQuorumEpochRequestTopicDataV1(_x6e, out)
+    _x7 = o.leader_endpoints
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_BeginQuorumEpochRequestLeaderEndpointV1(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -951,17 +847,48 @@ def _dec__BeginQuorumEpochRequestV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_leader_endpoints = []
     for _ in range(_n):
-        _ev_leader_endpoints, pos = _dec_BeginQuorumEpochRequestLeaderEndpointV1(buf, pos)
-        _lv_leader_endpoints.append(_ev_leader_endpoints)
+
+        e8_name, pos = read_compact_string(buf, pos)
+        e8_host, pos = read_compact_string(buf, pos)
+        (e8_port,) = _S_H.unpack_from(buf, pos)
+        pos += 2
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_leader_endpoints.append(
+            _new(
+                BeginQuorumEpochRequestLeaderEndpointV1,
+                (
+                    e8_name,
+                    e8_host,
+                    e8_port,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_leader_endpoints = tuple(_lv_leader_endpoints)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BeginQuorumEpochRequestV1Layout_cluster_id(o, v_cluster_id)
-    _set__BeginQuorumEpochRequestV1Layout_voter_id(o, v_voter_id)
-    _set__BeginQuorumEpochRequestV1Layout_topics(o, v_topics)
-    _set__BeginQuorumEpochRequestV1Layout_leader_endpoints(o, v_leader_endpoints)
-    _set__BeginQuorumEpochRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_voter_id,
+                v_topics,
+                v_leader_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochResponsePartitionDataV0(
@@ -977,12 +904,18 @@ def _dec_BeginQuorumEpochResponsePartitionDataV0(
 
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    o = _new(BeginQuorumEpochResponsePartitionDataV0)
-    _set_BeginQuorumEpochResponsePartitionDataV0_partition_index(o, v_partition_index)
-    _set_BeginQuorumEpochResponsePartitionDataV0_error_code(o, v_error_code)
-    _set_BeginQuorumEpochResponsePartitionDataV0_leader_id(o, v_leader_id)
-    _set_BeginQuorumEpochResponsePartitionDataV0_leader_epoch(o, v_leader_epoch)
-    return o, pos
+    return (
+        _new(
+            BeginQuorumEpochResponsePartitionDataV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochResponseTopicDataV0(
@@ -990,10 +923,10 @@ def _enc_BeginQuorumEpochResponseTopicDataV0(
 ) -> None:
 
     write_string(out, o.topic_name)
-    _x6 = o.partitions
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_BeginQuorumEpochResponsePartitionDataV0(_x6e, out)
+    _x9 = o.partitions
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_BeginQuorumEpochResponsePartitionDataV0(_x9e, out)
 
 
 def _dec_BeginQuorumEpochResponseTopicDataV0(
@@ -1005,13 +938,33 @@ def _dec_BeginQuorumEpochResponseTopicDataV0(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_BeginQuorumEpochResponsePartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e10_partition_index, e10_error_code, e10_leader_id, e10_leader_epoch = _S_ihii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        _lv_partitions.append(
+            _new(
+                BeginQuorumEpochResponsePartitionDataV0,
+                (
+                    e10_partition_index,
+                    e10_error_code,
+                    e10_leader_id,
+                    e10_leader_epoch,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(BeginQuorumEpochResponseTopicDataV0)
-    _set_BeginQuorumEpochResponseTopicDataV0_topic_name(o, v_topic_name)
-    _set_BeginQuorumEpochResponseTopicDataV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            BeginQuorumEpochResponseTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BeginQuorumEpochResponseV0Layout(
@@ -1019,10 +972,10 @@ def _enc__BeginQuorumEpochResponseV0Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x7 = o.topics
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_BeginQuorumEpochResponseTopicDataV0(_x7e, out)
+    _x11 = o.topics
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_BeginQuorumEpochResponseTopicDataV0(_x11e, out)
 
 
 def _dec__BeginQuorumEpochResponseV0Layout(
@@ -1038,10 +991,16 @@ def _dec__BeginQuorumEpochResponseV0Layout(
         _ev_topics, pos = _dec_BeginQuorumEpochResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__BeginQuorumEpochResponseV0Layout_error_code(o, v_error_code)
-    _set__BeginQuorumEpochResponseV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochResponsePartitionDataV1(
@@ -1058,14 +1017,25 @@ def _dec_BeginQuorumEpochResponsePartitionDataV1(
 
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BeginQuorumEpochResponsePartitionDataV1)
-    _set_BeginQuorumEpochResponsePartitionDataV1_partition_index(o, v_partition_index)
-    _set_BeginQuorumEpochResponsePartitionDataV1_error_code(o, v_error_code)
-    _set_BeginQuorumEpochResponsePartitionDataV1_leader_id(o, v_leader_id)
-    _set_BeginQuorumEpochResponsePartitionDataV1_leader_epoch(o, v_leader_epoch)
-    _set_BeginQuorumEpochResponsePartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BeginQuorumEpochResponsePartitionDataV1,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochResponseTopicDataV1(
@@ -1073,10 +1043,10 @@ def _enc_BeginQuorumEpochResponseTopicDataV1(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x8 = o.partitions
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_BeginQuorumEpochResponsePartitionDataV1(_x8e, out)
+    _x12 = o.partitions
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_BeginQuorumEpochResponsePartitionDataV1(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1089,15 +1059,47 @@ def _dec_BeginQuorumEpochResponseTopicDataV1(
     _n, pos = read_compact_array_length(buf, pos, 15)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_BeginQuorumEpochResponsePartitionDataV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e13_partition_index, e13_error_code, e13_leader_id, e13_leader_epoch = _S_ihii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e13_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                BeginQuorumEpochResponsePartitionDataV1,
+                (
+                    e13_partition_index,
+                    e13_error_code,
+                    e13_leader_id,
+                    e13_leader_epoch,
+                    e13_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BeginQuorumEpochResponseTopicDataV1)
-    _set_BeginQuorumEpochResponseTopicDataV1_topic_name(o, v_topic_name)
-    _set_BeginQuorumEpochResponseTopicDataV1_partitions(o, v_partitions)
-    _set_BeginQuorumEpochResponseTopicDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BeginQuorumEpochResponseTopicDataV1,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BeginQuorumEpochResponseNodeEndpointV1(
@@ -1119,13 +1121,24 @@ def _dec_BeginQuorumEpochResponseNodeEndpointV1(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BeginQuorumEpochResponseNodeEndpointV1)
-    _set_BeginQuorumEpochResponseNodeEndpointV1_node_id(o, v_node_id)
-    _set_BeginQuorumEpochResponseNodeEndpointV1_host(o, v_host)
-    _set_BeginQuorumEpochResponseNodeEndpointV1_port(o, v_port)
-    _set_BeginQuorumEpochResponseNodeEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BeginQuorumEpochResponseNodeEndpointV1,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BeginQuorumEpochResponseV1Layout(
@@ -1133,18 +1146,18 @@ def _enc__BeginQuorumEpochResponseV1Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x9 = o.topics
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_BeginQuorumEpochResponseTopicDataV1(_x9e, out)
+    _x14 = o.topics
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_BeginQuorumEpochResponseTopicDataV1(_x14e, out)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.node_endpoints
     if _v0 != ():
         _t = bytearray()
-        _x10 = _v0
-        write_compact_length(_t, len(_x10))
-        for _x10e in _x10:
-            _enc_BeginQuorumEpochResponseNodeEndpointV1(_x10e, _t)
+        _x15 = _v0
+        write_compact_length(_t, len(_x15))
+        for _x15e in _x15:
+            _enc_BeginQuorumEpochResponseNodeEndpointV1(_x15e, _t)
         _k.append((0, _t))
     write_tags(out, _k, o.unknown_tagged_fields)
 
@@ -1172,8 +1185,29 @@ def _dec__BeginQuorumEpochResponseV1Layout(
             _n, pos = read_compact_array_length(_b, pos, 8)
             _lv_node_endpoints = []
             for _ in range(_n):
-                _ev_node_endpoints, pos = _dec_BeginQuorumEpochResponseNodeEndpointV1(_b, pos)
-                _lv_node_endpoints.append(_ev_node_endpoints)
+
+                (e16_node_id,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e16_host, pos = read_compact_string(buf, pos)
+                (e16_port,) = _S_H.unpack_from(buf, pos)
+                pos += 2
+                e16_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e16_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e16_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_node_endpoints.append(
+                    _new(
+                        BeginQuorumEpochResponseNodeEndpointV1,
+                        (
+                            e16_node_id,
+                            e16_host,
+                            e16_port,
+                            e16_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_node_endpoints = tuple(_lv_node_endpoints)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -1181,12 +1215,18 @@ def _dec__BeginQuorumEpochResponseV1Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__BeginQuorumEpochResponseV1Layout_error_code(o, v_error_code)
-    _set__BeginQuorumEpochResponseV1Layout_topics(o, v_topics)
-    _set__BeginQuorumEpochResponseV1Layout_node_endpoints(o, v_node_endpoints)
-    _set__BeginQuorumEpochResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
-from kafkaproto.message import (
-    ApiMessage,
-    as_tuple,
-    Field,
-    finish_class,
-    RawTaggedField,
-    slot_setters,
-)
+from kafkaproto.message import ApiMessage, as_tuple, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_array_length,
     read_compact_nullable_array_length,
@@ -35,41 +28,34 @@ from kafkaproto.wire import (
 
 _S_ihooo = Struct(">ih???")
 _S_iqqoo = Struct(">iqq??")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _BrokerHeartbeatRequestV0Layout(ApiMessage):
     """The fields of BrokerHeartbeatRequest at version 0; use the final class of each version (BrokerHeartbeatRequestV0)."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "current_metadata_offset",
-        "want_fence",
-        "want_shut_down",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The broker epoch. (versions 0+)"""
 
-    current_metadata_offset: int
+    current_metadata_offset: int = field_at(2)
     """The highest metadata offset which the broker has reached. (versions 0+)"""
 
-    want_fence: bool
+    want_fence: bool = field_at(3)
     """True if the broker wants to be fenced, false otherwise. (versions 0+)"""
 
-    want_shut_down: bool
+    want_shut_down: bool = field_at(4)
     """True if the broker wants to be shut down, false otherwise. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
@@ -77,33 +63,18 @@ class _BrokerHeartbeatRequestV0Layout(ApiMessage):
         want_fence: bool = False,
         want_shut_down: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerHeartbeatRequestV0Layout_broker_id(self, broker_id)
-        _set__BrokerHeartbeatRequestV0Layout_broker_epoch(self, broker_epoch)
-        _set__BrokerHeartbeatRequestV0Layout_current_metadata_offset(self, current_metadata_offset)
-        _set__BrokerHeartbeatRequestV0Layout_want_fence(self, want_fence)
-        _set__BrokerHeartbeatRequestV0Layout_want_shut_down(self, want_shut_down)
-        _set__BrokerHeartbeatRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                current_metadata_offset,
+                want_fence,
+                want_shut_down,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerHeartbeatRequestV0Layout_broker_id,
-    _set__BrokerHeartbeatRequestV0Layout_broker_epoch,
-    _set__BrokerHeartbeatRequestV0Layout_current_metadata_offset,
-    _set__BrokerHeartbeatRequestV0Layout_want_fence,
-    _set__BrokerHeartbeatRequestV0Layout_want_shut_down,
-    _set__BrokerHeartbeatRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerHeartbeatRequestV0Layout,
-    "broker_id",
-    "broker_epoch",
-    "current_metadata_offset",
-    "want_fence",
-    "want_shut_down",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -119,39 +90,31 @@ class BrokerHeartbeatRequestV0(_BrokerHeartbeatRequestV0Layout):
 class _BrokerHeartbeatRequestV1Layout(ApiMessage):
     """The fields of BrokerHeartbeatRequest at version 1; use the final class of each version (BrokerHeartbeatRequestV1)."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "current_metadata_offset",
-        "want_fence",
-        "want_shut_down",
-        "offline_log_dirs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The broker epoch. (versions 0+)"""
 
-    current_metadata_offset: int
+    current_metadata_offset: int = field_at(2)
     """The highest metadata offset which the broker has reached. (versions 0+)"""
 
-    want_fence: bool
+    want_fence: bool = field_at(3)
     """True if the broker wants to be fenced, false otherwise. (versions 0+)"""
 
-    want_shut_down: bool
+    want_shut_down: bool = field_at(4)
     """True if the broker wants to be shut down, false otherwise. (versions 0+)"""
 
-    offline_log_dirs: tuple[UUID, ...]
+    offline_log_dirs: tuple[UUID, ...] = field_at(5)
     """Log directories that failed and went offline. (versions 1+; tag 0, tagged 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
@@ -160,36 +123,19 @@ class _BrokerHeartbeatRequestV1Layout(ApiMessage):
         want_shut_down: bool = False,
         offline_log_dirs: Iterable[UUID] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerHeartbeatRequestV1Layout_broker_id(self, broker_id)
-        _set__BrokerHeartbeatRequestV1Layout_broker_epoch(self, broker_epoch)
-        _set__BrokerHeartbeatRequestV1Layout_current_metadata_offset(self, current_metadata_offset)
-        _set__BrokerHeartbeatRequestV1Layout_want_fence(self, want_fence)
-        _set__BrokerHeartbeatRequestV1Layout_want_shut_down(self, want_shut_down)
-        _set__BrokerHeartbeatRequestV1Layout_offline_log_dirs(self, as_tuple(offline_log_dirs))
-        _set__BrokerHeartbeatRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                current_metadata_offset,
+                want_fence,
+                want_shut_down,
+                as_tuple(offline_log_dirs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerHeartbeatRequestV1Layout_broker_id,
-    _set__BrokerHeartbeatRequestV1Layout_broker_epoch,
-    _set__BrokerHeartbeatRequestV1Layout_current_metadata_offset,
-    _set__BrokerHeartbeatRequestV1Layout_want_fence,
-    _set__BrokerHeartbeatRequestV1Layout_want_shut_down,
-    _set__BrokerHeartbeatRequestV1Layout_offline_log_dirs,
-    _set__BrokerHeartbeatRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerHeartbeatRequestV1Layout,
-    "broker_id",
-    "broker_epoch",
-    "current_metadata_offset",
-    "want_fence",
-    "want_shut_down",
-    "offline_log_dirs",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -205,43 +151,34 @@ class BrokerHeartbeatRequestV1(_BrokerHeartbeatRequestV1Layout):
 class _BrokerHeartbeatRequestV2Layout(ApiMessage):
     """The fields of BrokerHeartbeatRequest at version 2; use the final class of each version (BrokerHeartbeatRequestV2)."""
 
-    __slots__ = (
-        "broker_id",
-        "broker_epoch",
-        "current_metadata_offset",
-        "want_fence",
-        "want_shut_down",
-        "offline_log_dirs",
-        "cordoned_log_dirs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(1)
     """The broker epoch. (versions 0+)"""
 
-    current_metadata_offset: int
+    current_metadata_offset: int = field_at(2)
     """The highest metadata offset which the broker has reached. (versions 0+)"""
 
-    want_fence: bool
+    want_fence: bool = field_at(3)
     """True if the broker wants to be fenced, false otherwise. (versions 0+)"""
 
-    want_shut_down: bool
+    want_shut_down: bool = field_at(4)
     """True if the broker wants to be shut down, false otherwise. (versions 0+)"""
 
-    offline_log_dirs: tuple[UUID, ...]
+    offline_log_dirs: tuple[UUID, ...] = field_at(5)
     """Log directories that failed and went offline. (versions 1+; tag 0, tagged 1+)"""
 
-    cordoned_log_dirs: tuple[UUID, ...] | None
+    cordoned_log_dirs: tuple[UUID, ...] | None = field_at(6)
     """List of log directories that are cordoned. This is null before the broker reaches the RECOVERY state. (versions 2+; nullable 2+; tag 1, tagged 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         broker_epoch: int = -1,
@@ -251,39 +188,20 @@ class _BrokerHeartbeatRequestV2Layout(ApiMessage):
         offline_log_dirs: Iterable[UUID] = (),
         cordoned_log_dirs: Iterable[UUID] | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerHeartbeatRequestV2Layout_broker_id(self, broker_id)
-        _set__BrokerHeartbeatRequestV2Layout_broker_epoch(self, broker_epoch)
-        _set__BrokerHeartbeatRequestV2Layout_current_metadata_offset(self, current_metadata_offset)
-        _set__BrokerHeartbeatRequestV2Layout_want_fence(self, want_fence)
-        _set__BrokerHeartbeatRequestV2Layout_want_shut_down(self, want_shut_down)
-        _set__BrokerHeartbeatRequestV2Layout_offline_log_dirs(self, as_tuple(offline_log_dirs))
-        _set__BrokerHeartbeatRequestV2Layout_cordoned_log_dirs(self, as_tuple(cordoned_log_dirs))
-        _set__BrokerHeartbeatRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                broker_epoch,
+                current_metadata_offset,
+                want_fence,
+                want_shut_down,
+                as_tuple(offline_log_dirs),
+                as_tuple(cordoned_log_dirs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerHeartbeatRequestV2Layout_broker_id,
-    _set__BrokerHeartbeatRequestV2Layout_broker_epoch,
-    _set__BrokerHeartbeatRequestV2Layout_current_metadata_offset,
-    _set__BrokerHeartbeatRequestV2Layout_want_fence,
-    _set__BrokerHeartbeatRequestV2Layout_want_shut_down,
-    _set__BrokerHeartbeatRequestV2Layout_offline_log_dirs,
-    _set__BrokerHeartbeatRequestV2Layout_cordoned_log_dirs,
-    _set__BrokerHeartbeatRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerHeartbeatRequestV2Layout,
-    "broker_id",
-    "broker_epoch",
-    "current_metadata_offset",
-    "want_fence",
-    "want_shut_down",
-    "offline_log_dirs",
-    "cordoned_log_dirs",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -299,35 +217,28 @@ class BrokerHeartbeatRequestV2(_BrokerHeartbeatRequestV2Layout):
 class _BrokerHeartbeatResponseV0Layout(ApiMessage):
     """The fields of BrokerHeartbeatResponse at versions 0-2; use the final class of each version (BrokerHeartbeatResponseV0, BrokerHeartbeatResponseV1, BrokerHeartbeatResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "is_caught_up",
-        "is_fenced",
-        "should_shut_down",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    is_caught_up: bool
+    is_caught_up: bool = field_at(2)
     """True if the broker has approximately caught up with the latest metadata. (versions 0+)"""
 
-    is_fenced: bool
+    is_fenced: bool = field_at(3)
     """True if the broker is fenced. (versions 0+)"""
 
-    should_shut_down: bool
+    should_shut_down: bool = field_at(4)
     """True if the broker should proceed with its shutdown. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -335,33 +246,18 @@ class _BrokerHeartbeatResponseV0Layout(ApiMessage):
         is_fenced: bool = True,
         should_shut_down: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerHeartbeatResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__BrokerHeartbeatResponseV0Layout_error_code(self, error_code)
-        _set__BrokerHeartbeatResponseV0Layout_is_caught_up(self, is_caught_up)
-        _set__BrokerHeartbeatResponseV0Layout_is_fenced(self, is_fenced)
-        _set__BrokerHeartbeatResponseV0Layout_should_shut_down(self, should_shut_down)
-        _set__BrokerHeartbeatResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                is_caught_up,
+                is_fenced,
+                should_shut_down,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerHeartbeatResponseV0Layout_throttle_time_ms,
-    _set__BrokerHeartbeatResponseV0Layout_error_code,
-    _set__BrokerHeartbeatResponseV0Layout_is_caught_up,
-    _set__BrokerHeartbeatResponseV0Layout_is_fenced,
-    _set__BrokerHeartbeatResponseV0Layout_should_shut_down,
-    _set__BrokerHeartbeatResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerHeartbeatResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "is_caught_up",
-    "is_fenced",
-    "should_shut_down",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -417,15 +313,26 @@ def _dec__BrokerHeartbeatRequestV0Layout(
         _S_iqqoo.unpack_from(buf, pos)
     )
     pos += 22
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BrokerHeartbeatRequestV0Layout_broker_id(o, v_broker_id)
-    _set__BrokerHeartbeatRequestV0Layout_broker_epoch(o, v_broker_epoch)
-    _set__BrokerHeartbeatRequestV0Layout_current_metadata_offset(o, v_current_metadata_offset)
-    _set__BrokerHeartbeatRequestV0Layout_want_fence(o, v_want_fence)
-    _set__BrokerHeartbeatRequestV0Layout_want_shut_down(o, v_want_shut_down)
-    _set__BrokerHeartbeatRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_current_metadata_offset,
+                v_want_fence,
+                v_want_shut_down,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerHeartbeatRequestV1Layout(
@@ -476,15 +383,21 @@ def _dec__BrokerHeartbeatRequestV1Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__BrokerHeartbeatRequestV1Layout_broker_id(o, v_broker_id)
-    _set__BrokerHeartbeatRequestV1Layout_broker_epoch(o, v_broker_epoch)
-    _set__BrokerHeartbeatRequestV1Layout_current_metadata_offset(o, v_current_metadata_offset)
-    _set__BrokerHeartbeatRequestV1Layout_want_fence(o, v_want_fence)
-    _set__BrokerHeartbeatRequestV1Layout_want_shut_down(o, v_want_shut_down)
-    _set__BrokerHeartbeatRequestV1Layout_offline_log_dirs(o, v_offline_log_dirs)
-    _set__BrokerHeartbeatRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_current_metadata_offset,
+                v_want_fence,
+                v_want_shut_down,
+                v_offline_log_dirs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerHeartbeatRequestV2Layout(
@@ -557,16 +470,22 @@ def _dec__BrokerHeartbeatRequestV2Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__BrokerHeartbeatRequestV2Layout_broker_id(o, v_broker_id)
-    _set__BrokerHeartbeatRequestV2Layout_broker_epoch(o, v_broker_epoch)
-    _set__BrokerHeartbeatRequestV2Layout_current_metadata_offset(o, v_current_metadata_offset)
-    _set__BrokerHeartbeatRequestV2Layout_want_fence(o, v_want_fence)
-    _set__BrokerHeartbeatRequestV2Layout_want_shut_down(o, v_want_shut_down)
-    _set__BrokerHeartbeatRequestV2Layout_offline_log_dirs(o, v_offline_log_dirs)
-    _set__BrokerHeartbeatRequestV2Layout_cordoned_log_dirs(o, v_cordoned_log_dirs)
-    _set__BrokerHeartbeatRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_broker_epoch,
+                v_current_metadata_offset,
+                v_want_fence,
+                v_want_shut_down,
+                v_offline_log_dirs,
+                v_cordoned_log_dirs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerHeartbeatResponseV0Layout(
@@ -587,15 +506,26 @@ def _dec__BrokerHeartbeatResponseV0Layout(
         _S_ihooo.unpack_from(buf, pos)
     )
     pos += 9
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BrokerHeartbeatResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__BrokerHeartbeatResponseV0Layout_error_code(o, v_error_code)
-    _set__BrokerHeartbeatResponseV0Layout_is_caught_up(o, v_is_caught_up)
-    _set__BrokerHeartbeatResponseV0Layout_is_fenced(o, v_is_fenced)
-    _set__BrokerHeartbeatResponseV0Layout_should_shut_down(o, v_should_shut_down)
-    _set__BrokerHeartbeatResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_is_caught_up,
+                v_is_fenced,
+                v_should_shut_down,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

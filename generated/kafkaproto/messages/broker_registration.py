@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -40,157 +40,114 @@ _S_i = Struct(">i")
 _S_ihq = Struct(">ihq")
 _S_o = Struct(">?")
 _S_q = Struct(">q")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class BrokerRegistrationRequestListenerV0(_Struct):
     """Listener, a struct of BrokerRegistrationRequest at versions 0-4."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "security_protocol",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The port. (versions 0+)"""
 
-    security_protocol: int
+    security_protocol: int = field_at(3)
     """The security protocol. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         security_protocol: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BrokerRegistrationRequestListenerV0_name(self, name)
-        _set_BrokerRegistrationRequestListenerV0_host(self, host)
-        _set_BrokerRegistrationRequestListenerV0_port(self, port)
-        _set_BrokerRegistrationRequestListenerV0_security_protocol(self, security_protocol)
-        _set_BrokerRegistrationRequestListenerV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                security_protocol,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BrokerRegistrationRequestListenerV0_name,
-    _set_BrokerRegistrationRequestListenerV0_host,
-    _set_BrokerRegistrationRequestListenerV0_port,
-    _set_BrokerRegistrationRequestListenerV0_security_protocol,
-    _set_BrokerRegistrationRequestListenerV0_unknown_tagged_fields,
-) = slot_setters(
-    BrokerRegistrationRequestListenerV0,
-    "name",
-    "host",
-    "port",
-    "security_protocol",
-    "unknown_tagged_fields",
-)
 
 
 class BrokerRegistrationRequestFeatureV0(_Struct):
     """Feature, a struct of BrokerRegistrationRequest at versions 0-4."""
 
-    __slots__ = (
-        "name",
-        "min_supported_version",
-        "max_supported_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The feature name. (versions 0+)"""
 
-    min_supported_version: int
+    min_supported_version: int = field_at(1)
     """The minimum supported feature level. (versions 0+)"""
 
-    max_supported_version: int
+    max_supported_version: int = field_at(2)
     """The maximum supported feature level. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         min_supported_version: int = 0,
         max_supported_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_BrokerRegistrationRequestFeatureV0_name(self, name)
-        _set_BrokerRegistrationRequestFeatureV0_min_supported_version(self, min_supported_version)
-        _set_BrokerRegistrationRequestFeatureV0_max_supported_version(self, max_supported_version)
-        _set_BrokerRegistrationRequestFeatureV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                min_supported_version,
+                max_supported_version,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_BrokerRegistrationRequestFeatureV0_name,
-    _set_BrokerRegistrationRequestFeatureV0_min_supported_version,
-    _set_BrokerRegistrationRequestFeatureV0_max_supported_version,
-    _set_BrokerRegistrationRequestFeatureV0_unknown_tagged_fields,
-) = slot_setters(
-    BrokerRegistrationRequestFeatureV0,
-    "name",
-    "min_supported_version",
-    "max_supported_version",
-    "unknown_tagged_fields",
-)
 
 
 class _BrokerRegistrationRequestV0Layout(ApiMessage):
     """The fields of BrokerRegistrationRequest at version 0; use the final class of each version (BrokerRegistrationRequestV0)."""
 
-    __slots__ = (
-        "broker_id",
-        "cluster_id",
-        "incarnation_id",
-        "listeners",
-        "features",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    cluster_id: str
+    cluster_id: str = field_at(1)
     """The cluster id of the broker process. (versions 0+)"""
 
-    incarnation_id: UUID
+    incarnation_id: UUID = field_at(2)
     """The incarnation id of the broker process. (versions 0+)"""
 
-    listeners: tuple[BrokerRegistrationRequestListenerV0, ...]
+    listeners: tuple[BrokerRegistrationRequestListenerV0, ...] = field_at(3)
     """The listeners of this broker. (versions 0+)"""
 
-    features: tuple[BrokerRegistrationRequestFeatureV0, ...]
+    features: tuple[BrokerRegistrationRequestFeatureV0, ...] = field_at(4)
     """The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(5)
     """The rack which this broker is in. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         cluster_id: str = "",
@@ -199,36 +156,19 @@ class _BrokerRegistrationRequestV0Layout(ApiMessage):
         features: Iterable[BrokerRegistrationRequestFeatureV0] = (),
         rack: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerRegistrationRequestV0Layout_broker_id(self, broker_id)
-        _set__BrokerRegistrationRequestV0Layout_cluster_id(self, cluster_id)
-        _set__BrokerRegistrationRequestV0Layout_incarnation_id(self, incarnation_id)
-        _set__BrokerRegistrationRequestV0Layout_listeners(self, as_tuple(listeners))
-        _set__BrokerRegistrationRequestV0Layout_features(self, as_tuple(features))
-        _set__BrokerRegistrationRequestV0Layout_rack(self, rack)
-        _set__BrokerRegistrationRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                cluster_id,
+                incarnation_id,
+                as_tuple(listeners),
+                as_tuple(features),
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerRegistrationRequestV0Layout_broker_id,
-    _set__BrokerRegistrationRequestV0Layout_cluster_id,
-    _set__BrokerRegistrationRequestV0Layout_incarnation_id,
-    _set__BrokerRegistrationRequestV0Layout_listeners,
-    _set__BrokerRegistrationRequestV0Layout_features,
-    _set__BrokerRegistrationRequestV0Layout_rack,
-    _set__BrokerRegistrationRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerRegistrationRequestV0Layout,
-    "broker_id",
-    "cluster_id",
-    "incarnation_id",
-    "listeners",
-    "features",
-    "rack",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -244,43 +184,34 @@ class BrokerRegistrationRequestV0(_BrokerRegistrationRequestV0Layout):
 class _BrokerRegistrationRequestV1Layout(ApiMessage):
     """The fields of BrokerRegistrationRequest at version 1; use the final class of each version (BrokerRegistrationRequestV1)."""
 
-    __slots__ = (
-        "broker_id",
-        "cluster_id",
-        "incarnation_id",
-        "listeners",
-        "features",
-        "rack",
-        "is_migrating_zk_broker",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    cluster_id: str
+    cluster_id: str = field_at(1)
     """The cluster id of the broker process. (versions 0+)"""
 
-    incarnation_id: UUID
+    incarnation_id: UUID = field_at(2)
     """The incarnation id of the broker process. (versions 0+)"""
 
-    listeners: tuple[BrokerRegistrationRequestListenerV0, ...]
+    listeners: tuple[BrokerRegistrationRequestListenerV0, ...] = field_at(3)
     """The listeners of this broker. (versions 0+)"""
 
-    features: tuple[BrokerRegistrationRequestFeatureV0, ...]
+    features: tuple[BrokerRegistrationRequestFeatureV0, ...] = field_at(4)
     """The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(5)
     """The rack which this broker is in. (versions 0+; nullable 0+)"""
 
-    is_migrating_zk_broker: bool
+    is_migrating_zk_broker: bool = field_at(6)
     """If the required configurations for ZK migration are present, this value is set to true. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         cluster_id: str = "",
@@ -290,39 +221,20 @@ class _BrokerRegistrationRequestV1Layout(ApiMessage):
         rack: str | None = "",
         is_migrating_zk_broker: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerRegistrationRequestV1Layout_broker_id(self, broker_id)
-        _set__BrokerRegistrationRequestV1Layout_cluster_id(self, cluster_id)
-        _set__BrokerRegistrationRequestV1Layout_incarnation_id(self, incarnation_id)
-        _set__BrokerRegistrationRequestV1Layout_listeners(self, as_tuple(listeners))
-        _set__BrokerRegistrationRequestV1Layout_features(self, as_tuple(features))
-        _set__BrokerRegistrationRequestV1Layout_rack(self, rack)
-        _set__BrokerRegistrationRequestV1Layout_is_migrating_zk_broker(self, is_migrating_zk_broker)
-        _set__BrokerRegistrationRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                cluster_id,
+                incarnation_id,
+                as_tuple(listeners),
+                as_tuple(features),
+                rack,
+                is_migrating_zk_broker,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerRegistrationRequestV1Layout_broker_id,
-    _set__BrokerRegistrationRequestV1Layout_cluster_id,
-    _set__BrokerRegistrationRequestV1Layout_incarnation_id,
-    _set__BrokerRegistrationRequestV1Layout_listeners,
-    _set__BrokerRegistrationRequestV1Layout_features,
-    _set__BrokerRegistrationRequestV1Layout_rack,
-    _set__BrokerRegistrationRequestV1Layout_is_migrating_zk_broker,
-    _set__BrokerRegistrationRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerRegistrationRequestV1Layout,
-    "broker_id",
-    "cluster_id",
-    "incarnation_id",
-    "listeners",
-    "features",
-    "rack",
-    "is_migrating_zk_broker",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -338,47 +250,37 @@ class BrokerRegistrationRequestV1(_BrokerRegistrationRequestV1Layout):
 class _BrokerRegistrationRequestV2Layout(ApiMessage):
     """The fields of BrokerRegistrationRequest at version 2; use the final class of each version (BrokerRegistrationRequestV2)."""
 
-    __slots__ = (
-        "broker_id",
-        "cluster_id",
-        "incarnation_id",
-        "listeners",
-        "features",
-        "rack",
-        "is_migrating_zk_broker",
-        "log_dirs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    cluster_id: str
+    cluster_id: str = field_at(1)
     """The cluster id of the broker process. (versions 0+)"""
 
-    incarnation_id: UUID
+    incarnation_id: UUID = field_at(2)
     """The incarnation id of the broker process. (versions 0+)"""
 
-    listeners: tuple[BrokerRegistrationRequestListenerV0, ...]
+    listeners: tuple[BrokerRegistrationRequestListenerV0, ...] = field_at(3)
     """The listeners of this broker. (versions 0+)"""
 
-    features: tuple[BrokerRegistrationRequestFeatureV0, ...]
+    features: tuple[BrokerRegistrationRequestFeatureV0, ...] = field_at(4)
     """The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(5)
     """The rack which this broker is in. (versions 0+; nullable 0+)"""
 
-    is_migrating_zk_broker: bool
+    is_migrating_zk_broker: bool = field_at(6)
     """If the required configurations for ZK migration are present, this value is set to true. (versions 1+)"""
 
-    log_dirs: tuple[UUID, ...]
+    log_dirs: tuple[UUID, ...] = field_at(7)
     """Log directories configured in this broker which are available. (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         cluster_id: str = "",
@@ -389,42 +291,21 @@ class _BrokerRegistrationRequestV2Layout(ApiMessage):
         is_migrating_zk_broker: bool = False,
         log_dirs: Iterable[UUID] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerRegistrationRequestV2Layout_broker_id(self, broker_id)
-        _set__BrokerRegistrationRequestV2Layout_cluster_id(self, cluster_id)
-        _set__BrokerRegistrationRequestV2Layout_incarnation_id(self, incarnation_id)
-        _set__BrokerRegistrationRequestV2Layout_listeners(self, as_tuple(listeners))
-        _set__BrokerRegistrationRequestV2Layout_features(self, as_tuple(features))
-        _set__BrokerRegistrationRequestV2Layout_rack(self, rack)
-        _set__BrokerRegistrationRequestV2Layout_is_migrating_zk_broker(self, is_migrating_zk_broker)
-        _set__BrokerRegistrationRequestV2Layout_log_dirs(self, as_tuple(log_dirs))
-        _set__BrokerRegistrationRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                cluster_id,
+                incarnation_id,
+                as_tuple(listeners),
+                as_tuple(features),
+                rack,
+                is_migrating_zk_broker,
+                as_tuple(log_dirs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerRegistrationRequestV2Layout_broker_id,
-    _set__BrokerRegistrationRequestV2Layout_cluster_id,
-    _set__BrokerRegistrationRequestV2Layout_incarnation_id,
-    _set__BrokerRegistrationRequestV2Layout_listeners,
-    _set__BrokerRegistrationRequestV2Layout_features,
-    _set__BrokerRegistrationRequestV2Layout_rack,
-    _set__BrokerRegistrationRequestV2Layout_is_migrating_zk_broker,
-    _set__BrokerRegistrationRequestV2Layout_log_dirs,
-    _set__BrokerRegistrationRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerRegistrationRequestV2Layout,
-    "broker_id",
-    "cluster_id",
-    "incarnation_id",
-    "listeners",
-    "features",
-    "rack",
-    "is_migrating_zk_broker",
-    "log_dirs",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -440,51 +321,40 @@ class BrokerRegistrationRequestV2(_BrokerRegistrationRequestV2Layout):
 class _BrokerRegistrationRequestV3Layout(ApiMessage):
     """The fields of BrokerRegistrationRequest at versions 3-4; use the final class of each version (BrokerRegistrationRequestV3, BrokerRegistrationRequestV4)."""
 
-    __slots__ = (
-        "broker_id",
-        "cluster_id",
-        "incarnation_id",
-        "listeners",
-        "features",
-        "rack",
-        "is_migrating_zk_broker",
-        "log_dirs",
-        "previous_broker_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    cluster_id: str
+    cluster_id: str = field_at(1)
     """The cluster id of the broker process. (versions 0+)"""
 
-    incarnation_id: UUID
+    incarnation_id: UUID = field_at(2)
     """The incarnation id of the broker process. (versions 0+)"""
 
-    listeners: tuple[BrokerRegistrationRequestListenerV0, ...]
+    listeners: tuple[BrokerRegistrationRequestListenerV0, ...] = field_at(3)
     """The listeners of this broker. (versions 0+)"""
 
-    features: tuple[BrokerRegistrationRequestFeatureV0, ...]
+    features: tuple[BrokerRegistrationRequestFeatureV0, ...] = field_at(4)
     """The features on this broker. Note: in v0-v3, features with MinSupportedVersion = 0 are omitted. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(5)
     """The rack which this broker is in. (versions 0+; nullable 0+)"""
 
-    is_migrating_zk_broker: bool
+    is_migrating_zk_broker: bool = field_at(6)
     """If the required configurations for ZK migration are present, this value is set to true. (versions 1+)"""
 
-    log_dirs: tuple[UUID, ...]
+    log_dirs: tuple[UUID, ...] = field_at(7)
     """Log directories configured in this broker which are available. (versions 2+)"""
 
-    previous_broker_epoch: int
+    previous_broker_epoch: int = field_at(8)
     """The epoch before a clean shutdown. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         cluster_id: str = "",
@@ -496,45 +366,22 @@ class _BrokerRegistrationRequestV3Layout(ApiMessage):
         log_dirs: Iterable[UUID] = (),
         previous_broker_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerRegistrationRequestV3Layout_broker_id(self, broker_id)
-        _set__BrokerRegistrationRequestV3Layout_cluster_id(self, cluster_id)
-        _set__BrokerRegistrationRequestV3Layout_incarnation_id(self, incarnation_id)
-        _set__BrokerRegistrationRequestV3Layout_listeners(self, as_tuple(listeners))
-        _set__BrokerRegistrationRequestV3Layout_features(self, as_tuple(features))
-        _set__BrokerRegistrationRequestV3Layout_rack(self, rack)
-        _set__BrokerRegistrationRequestV3Layout_is_migrating_zk_broker(self, is_migrating_zk_broker)
-        _set__BrokerRegistrationRequestV3Layout_log_dirs(self, as_tuple(log_dirs))
-        _set__BrokerRegistrationRequestV3Layout_previous_broker_epoch(self, previous_broker_epoch)
-        _set__BrokerRegistrationRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                cluster_id,
+                incarnation_id,
+                as_tuple(listeners),
+                as_tuple(features),
+                rack,
+                is_migrating_zk_broker,
+                as_tuple(log_dirs),
+                previous_broker_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerRegistrationRequestV3Layout_broker_id,
-    _set__BrokerRegistrationRequestV3Layout_cluster_id,
-    _set__BrokerRegistrationRequestV3Layout_incarnation_id,
-    _set__BrokerRegistrationRequestV3Layout_listeners,
-    _set__BrokerRegistrationRequestV3Layout_features,
-    _set__BrokerRegistrationRequestV3Layout_rack,
-    _set__BrokerRegistrationRequestV3Layout_is_migrating_zk_broker,
-    _set__BrokerRegistrationRequestV3Layout_log_dirs,
-    _set__BrokerRegistrationRequestV3Layout_previous_broker_epoch,
-    _set__BrokerRegistrationRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerRegistrationRequestV3Layout,
-    "broker_id",
-    "cluster_id",
-    "incarnation_id",
-    "listeners",
-    "features",
-    "rack",
-    "is_migrating_zk_broker",
-    "log_dirs",
-    "previous_broker_epoch",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -560,53 +407,37 @@ class BrokerRegistrationRequestV4(_BrokerRegistrationRequestV3Layout):
 class _BrokerRegistrationResponseV0Layout(ApiMessage):
     """The fields of BrokerRegistrationResponse at versions 0-4; use the final class of each version (BrokerRegistrationResponseV0, BrokerRegistrationResponseV1, BrokerRegistrationResponseV2, BrokerRegistrationResponseV3, BrokerRegistrationResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "broker_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    broker_epoch: int
+    broker_epoch: int = field_at(2)
     """The broker's assigned epoch, or -1 if none was assigned. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         broker_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__BrokerRegistrationResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__BrokerRegistrationResponseV0Layout_error_code(self, error_code)
-        _set__BrokerRegistrationResponseV0Layout_broker_epoch(self, broker_epoch)
-        _set__BrokerRegistrationResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                broker_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__BrokerRegistrationResponseV0Layout_throttle_time_ms,
-    _set__BrokerRegistrationResponseV0Layout_error_code,
-    _set__BrokerRegistrationResponseV0Layout_broker_epoch,
-    _set__BrokerRegistrationResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _BrokerRegistrationResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "broker_epoch",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -692,14 +523,25 @@ def _dec_BrokerRegistrationRequestListenerV0(
     v_host, pos = read_compact_string(buf, pos)
     v_port, v_security_protocol = _S_Hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BrokerRegistrationRequestListenerV0)
-    _set_BrokerRegistrationRequestListenerV0_name(o, v_name)
-    _set_BrokerRegistrationRequestListenerV0_host(o, v_host)
-    _set_BrokerRegistrationRequestListenerV0_port(o, v_port)
-    _set_BrokerRegistrationRequestListenerV0_security_protocol(o, v_security_protocol)
-    _set_BrokerRegistrationRequestListenerV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BrokerRegistrationRequestListenerV0,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_security_protocol,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_BrokerRegistrationRequestFeatureV0(
@@ -718,13 +560,24 @@ def _dec_BrokerRegistrationRequestFeatureV0(
     v_name, pos = read_compact_string(buf, pos)
     v_min_supported_version, v_max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(BrokerRegistrationRequestFeatureV0)
-    _set_BrokerRegistrationRequestFeatureV0_name(o, v_name)
-    _set_BrokerRegistrationRequestFeatureV0_min_supported_version(o, v_min_supported_version)
-    _set_BrokerRegistrationRequestFeatureV0_max_supported_version(o, v_max_supported_version)
-    _set_BrokerRegistrationRequestFeatureV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            BrokerRegistrationRequestFeatureV0,
+            (
+                v_name,
+                v_min_supported_version,
+                v_max_supported_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerRegistrationRequestV0Layout(
@@ -758,27 +611,78 @@ def _dec__BrokerRegistrationRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_BrokerRegistrationRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e3_name, pos = read_compact_string(buf, pos)
+        e3_host, pos = read_compact_string(buf, pos)
+        e3_port, e3_security_protocol = _S_Hh.unpack_from(buf, pos)
+        pos += 4
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                BrokerRegistrationRequestListenerV0,
+                (
+                    e3_name,
+                    e3_host,
+                    e3_port,
+                    e3_security_protocol,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
     for _ in range(_n):
-        _ev_features, pos = _dec_BrokerRegistrationRequestFeatureV0(buf, pos)
-        _lv_features.append(_ev_features)
+
+        e4_name, pos = read_compact_string(buf, pos)
+        e4_min_supported_version, e4_max_supported_version = _S_hh.unpack_from(buf, pos)
+        pos += 4
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_features.append(
+            _new(
+                BrokerRegistrationRequestFeatureV0,
+                (
+                    e4_name,
+                    e4_min_supported_version,
+                    e4_max_supported_version,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_features = tuple(_lv_features)
     v_rack, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BrokerRegistrationRequestV0Layout_broker_id(o, v_broker_id)
-    _set__BrokerRegistrationRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__BrokerRegistrationRequestV0Layout_incarnation_id(o, v_incarnation_id)
-    _set__BrokerRegistrationRequestV0Layout_listeners(o, v_listeners)
-    _set__BrokerRegistrationRequestV0Layout_features(o, v_features)
-    _set__BrokerRegistrationRequestV0Layout_rack(o, v_rack)
-    _set__BrokerRegistrationRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_cluster_id,
+                v_incarnation_id,
+                v_listeners,
+                v_features,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerRegistrationRequestV1Layout(
@@ -788,14 +692,14 @@ def _enc__BrokerRegistrationRequestV1Layout(
     out += _S_i.pack(o.broker_id)
     write_compact_string(out, o.cluster_id)
     write_uuid(out, o.incarnation_id)
-    _x3 = o.listeners
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_BrokerRegistrationRequestListenerV0(_x3e, out)
-    _x4 = o.features
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_BrokerRegistrationRequestFeatureV0(_x4e, out)
+    _x5 = o.listeners
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_BrokerRegistrationRequestListenerV0(_x5e, out)
+    _x6 = o.features
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_BrokerRegistrationRequestFeatureV0(_x6e, out)
     write_compact_nullable_string(out, o.rack)
     out += _S_o.pack(o.is_migrating_zk_broker)
     write_unknown_tags(out, o.unknown_tagged_fields)
@@ -813,30 +717,81 @@ def _dec__BrokerRegistrationRequestV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_BrokerRegistrationRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e7_name, pos = read_compact_string(buf, pos)
+        e7_host, pos = read_compact_string(buf, pos)
+        e7_port, e7_security_protocol = _S_Hh.unpack_from(buf, pos)
+        pos += 4
+        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e7_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                BrokerRegistrationRequestListenerV0,
+                (
+                    e7_name,
+                    e7_host,
+                    e7_port,
+                    e7_security_protocol,
+                    e7_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
     for _ in range(_n):
-        _ev_features, pos = _dec_BrokerRegistrationRequestFeatureV0(buf, pos)
-        _lv_features.append(_ev_features)
+
+        e8_name, pos = read_compact_string(buf, pos)
+        e8_min_supported_version, e8_max_supported_version = _S_hh.unpack_from(buf, pos)
+        pos += 4
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_features.append(
+            _new(
+                BrokerRegistrationRequestFeatureV0,
+                (
+                    e8_name,
+                    e8_min_supported_version,
+                    e8_max_supported_version,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_features = tuple(_lv_features)
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BrokerRegistrationRequestV1Layout_broker_id(o, v_broker_id)
-    _set__BrokerRegistrationRequestV1Layout_cluster_id(o, v_cluster_id)
-    _set__BrokerRegistrationRequestV1Layout_incarnation_id(o, v_incarnation_id)
-    _set__BrokerRegistrationRequestV1Layout_listeners(o, v_listeners)
-    _set__BrokerRegistrationRequestV1Layout_features(o, v_features)
-    _set__BrokerRegistrationRequestV1Layout_rack(o, v_rack)
-    _set__BrokerRegistrationRequestV1Layout_is_migrating_zk_broker(o, v_is_migrating_zk_broker)
-    _set__BrokerRegistrationRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_cluster_id,
+                v_incarnation_id,
+                v_listeners,
+                v_features,
+                v_rack,
+                v_is_migrating_zk_broker,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerRegistrationRequestV2Layout(
@@ -846,20 +801,20 @@ def _enc__BrokerRegistrationRequestV2Layout(
     out += _S_i.pack(o.broker_id)
     write_compact_string(out, o.cluster_id)
     write_uuid(out, o.incarnation_id)
-    _x5 = o.listeners
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_BrokerRegistrationRequestListenerV0(_x5e, out)
-    _x6 = o.features
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_BrokerRegistrationRequestFeatureV0(_x6e, out)
+    _x9 = o.listeners
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_BrokerRegistrationRequestListenerV0(_x9e, out)
+    _x10 = o.features
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_BrokerRegistrationRequestFeatureV0(_x10e, out)
     write_compact_nullable_string(out, o.rack)
     out += _S_o.pack(o.is_migrating_zk_broker)
-    _x7 = o.log_dirs
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        write_uuid(out, _x7e)
+    _x11 = o.log_dirs
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        write_uuid(out, _x11e)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -875,15 +830,55 @@ def _dec__BrokerRegistrationRequestV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_BrokerRegistrationRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e12_name, pos = read_compact_string(buf, pos)
+        e12_host, pos = read_compact_string(buf, pos)
+        e12_port, e12_security_protocol = _S_Hh.unpack_from(buf, pos)
+        pos += 4
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                BrokerRegistrationRequestListenerV0,
+                (
+                    e12_name,
+                    e12_host,
+                    e12_port,
+                    e12_security_protocol,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
     for _ in range(_n):
-        _ev_features, pos = _dec_BrokerRegistrationRequestFeatureV0(buf, pos)
-        _lv_features.append(_ev_features)
+
+        e13_name, pos = read_compact_string(buf, pos)
+        e13_min_supported_version, e13_max_supported_version = _S_hh.unpack_from(buf, pos)
+        pos += 4
+        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e13_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_features.append(
+            _new(
+                BrokerRegistrationRequestFeatureV0,
+                (
+                    e13_name,
+                    e13_min_supported_version,
+                    e13_max_supported_version,
+                    e13_unknown_tagged_fields,
+                ),
+            )
+        )
     v_features = tuple(_lv_features)
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
@@ -895,18 +890,29 @@ def _dec__BrokerRegistrationRequestV2Layout(
         _ev_log_dirs, pos = read_uuid(buf, pos)
         _lv_log_dirs.append(_ev_log_dirs)
     v_log_dirs = tuple(_lv_log_dirs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BrokerRegistrationRequestV2Layout_broker_id(o, v_broker_id)
-    _set__BrokerRegistrationRequestV2Layout_cluster_id(o, v_cluster_id)
-    _set__BrokerRegistrationRequestV2Layout_incarnation_id(o, v_incarnation_id)
-    _set__BrokerRegistrationRequestV2Layout_listeners(o, v_listeners)
-    _set__BrokerRegistrationRequestV2Layout_features(o, v_features)
-    _set__BrokerRegistrationRequestV2Layout_rack(o, v_rack)
-    _set__BrokerRegistrationRequestV2Layout_is_migrating_zk_broker(o, v_is_migrating_zk_broker)
-    _set__BrokerRegistrationRequestV2Layout_log_dirs(o, v_log_dirs)
-    _set__BrokerRegistrationRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_cluster_id,
+                v_incarnation_id,
+                v_listeners,
+                v_features,
+                v_rack,
+                v_is_migrating_zk_broker,
+                v_log_dirs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerRegistrationRequestV3Layout(
@@ -916,20 +922,20 @@ def _enc__BrokerRegistrationRequestV3Layout(
     out += _S_i.pack(o.broker_id)
     write_compact_string(out, o.cluster_id)
     write_uuid(out, o.incarnation_id)
-    _x8 = o.listeners
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_BrokerRegistrationRequestListenerV0(_x8e, out)
-    _x9 = o.features
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_BrokerRegistrationRequestFeatureV0(_x9e, out)
+    _x14 = o.listeners
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_BrokerRegistrationRequestListenerV0(_x14e, out)
+    _x15 = o.features
+    write_compact_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_BrokerRegistrationRequestFeatureV0(_x15e, out)
     write_compact_nullable_string(out, o.rack)
     out += _S_o.pack(o.is_migrating_zk_broker)
-    _x10 = o.log_dirs
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        write_uuid(out, _x10e)
+    _x16 = o.log_dirs
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        write_uuid(out, _x16e)
     out += _S_q.pack(o.previous_broker_epoch)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -946,15 +952,55 @@ def _dec__BrokerRegistrationRequestV3Layout(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_BrokerRegistrationRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e17_name, pos = read_compact_string(buf, pos)
+        e17_host, pos = read_compact_string(buf, pos)
+        e17_port, e17_security_protocol = _S_Hh.unpack_from(buf, pos)
+        pos += 4
+        e17_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e17_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e17_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                BrokerRegistrationRequestListenerV0,
+                (
+                    e17_name,
+                    e17_host,
+                    e17_port,
+                    e17_security_protocol,
+                    e17_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
     for _ in range(_n):
-        _ev_features, pos = _dec_BrokerRegistrationRequestFeatureV0(buf, pos)
-        _lv_features.append(_ev_features)
+
+        e18_name, pos = read_compact_string(buf, pos)
+        e18_min_supported_version, e18_max_supported_version = _S_hh.unpack_from(buf, pos)
+        pos += 4
+        e18_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e18_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e18_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_features.append(
+            _new(
+                BrokerRegistrationRequestFeatureV0,
+                (
+                    e18_name,
+                    e18_min_supported_version,
+                    e18_max_supported_version,
+                    e18_unknown_tagged_fields,
+                ),
+            )
+        )
     v_features = tuple(_lv_features)
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
@@ -968,19 +1014,30 @@ def _dec__BrokerRegistrationRequestV3Layout(
     v_log_dirs = tuple(_lv_log_dirs)
     (v_previous_broker_epoch,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BrokerRegistrationRequestV3Layout_broker_id(o, v_broker_id)
-    _set__BrokerRegistrationRequestV3Layout_cluster_id(o, v_cluster_id)
-    _set__BrokerRegistrationRequestV3Layout_incarnation_id(o, v_incarnation_id)
-    _set__BrokerRegistrationRequestV3Layout_listeners(o, v_listeners)
-    _set__BrokerRegistrationRequestV3Layout_features(o, v_features)
-    _set__BrokerRegistrationRequestV3Layout_rack(o, v_rack)
-    _set__BrokerRegistrationRequestV3Layout_is_migrating_zk_broker(o, v_is_migrating_zk_broker)
-    _set__BrokerRegistrationRequestV3Layout_log_dirs(o, v_log_dirs)
-    _set__BrokerRegistrationRequestV3Layout_previous_broker_epoch(o, v_previous_broker_epoch)
-    _set__BrokerRegistrationRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_broker_id,
+                v_cluster_id,
+                v_incarnation_id,
+                v_listeners,
+                v_features,
+                v_rack,
+                v_is_migrating_zk_broker,
+                v_log_dirs,
+                v_previous_broker_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__BrokerRegistrationResponseV0Layout(
@@ -997,13 +1054,24 @@ def _dec__BrokerRegistrationResponseV0Layout(
 
     v_throttle_time_ms, v_error_code, v_broker_epoch = _S_ihq.unpack_from(buf, pos)
     pos += 14
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__BrokerRegistrationResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__BrokerRegistrationResponseV0Layout_error_code(o, v_error_code)
-    _set__BrokerRegistrationResponseV0Layout_broker_epoch(o, v_broker_epoch)
-    _set__BrokerRegistrationResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_broker_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     read_uuid,
     write_compact_length,
@@ -41,53 +41,38 @@ _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ii = Struct(">ii")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ConsumerGroupDescribeRequestV0Layout(ApiMessage):
     """The fields of ConsumerGroupDescribeRequest at versions 0-1; use the final class of each version (ConsumerGroupDescribeRequestV0, ConsumerGroupDescribeRequestV1)."""
 
-    __slots__ = (
-        "group_ids",
-        "include_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_ids: tuple[str, ...]
+    group_ids: tuple[str, ...] = field_at(0)
     """The ids of the groups to describe. (versions 0+)"""
 
-    include_authorized_operations: bool
+    include_authorized_operations: bool = field_at(1)
     """Whether to include authorized operations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_ids: Iterable[str] = (),
         include_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ConsumerGroupDescribeRequestV0Layout_group_ids(self, as_tuple(group_ids))
-        _set__ConsumerGroupDescribeRequestV0Layout_include_authorized_operations(
-            self, include_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(group_ids),
+                include_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ConsumerGroupDescribeRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__ConsumerGroupDescribeRequestV0Layout_group_ids,
-    _set__ConsumerGroupDescribeRequestV0Layout_include_authorized_operations,
-    _set__ConsumerGroupDescribeRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ConsumerGroupDescribeRequestV0Layout,
-    "group_ids",
-    "include_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -113,145 +98,105 @@ class ConsumerGroupDescribeRequestV1(_ConsumerGroupDescribeRequestV0Layout):
 class ConsumerGroupDescribeResponseTopicPartitionsV0(_Struct):
     """TopicPartitions, a struct of ConsumerGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "topic_id",
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 0+)"""
 
-    topic_name: str
+    topic_name: str = field_at(1)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(2)
     """The partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         topic_name: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ConsumerGroupDescribeResponseTopicPartitionsV0_topic_id(self, topic_id)
-        _set_ConsumerGroupDescribeResponseTopicPartitionsV0_topic_name(self, topic_name)
-        _set_ConsumerGroupDescribeResponseTopicPartitionsV0_partitions(self, as_tuple(partitions))
-        _set_ConsumerGroupDescribeResponseTopicPartitionsV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_topic_id,
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_topic_name,
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_partitions,
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_unknown_tagged_fields,
-) = slot_setters(
-    ConsumerGroupDescribeResponseTopicPartitionsV0,
-    "topic_id",
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class ConsumerGroupDescribeResponseAssignmentV0(_Struct):
     """Assignment, a struct of ConsumerGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "topic_partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_partitions: tuple[ConsumerGroupDescribeResponseTopicPartitionsV0, ...]
+    topic_partitions: tuple[ConsumerGroupDescribeResponseTopicPartitionsV0, ...] = field_at(0)
     """The assigned topic-partitions to the member. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_partitions: Iterable[ConsumerGroupDescribeResponseTopicPartitionsV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ConsumerGroupDescribeResponseAssignmentV0_topic_partitions(
-            self, as_tuple(topic_partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topic_partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ConsumerGroupDescribeResponseAssignmentV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ConsumerGroupDescribeResponseAssignmentV0_topic_partitions,
-    _set_ConsumerGroupDescribeResponseAssignmentV0_unknown_tagged_fields,
-) = slot_setters(
-    ConsumerGroupDescribeResponseAssignmentV0,
-    "topic_partitions",
-    "unknown_tagged_fields",
-)
 
 
 class ConsumerGroupDescribeResponseMemberV0(_Struct):
     """Member, a struct of ConsumerGroupDescribeResponse at version 0."""
 
-    __slots__ = (
-        "member_id",
-        "instance_id",
-        "rack_id",
-        "member_epoch",
-        "client_id",
-        "client_host",
-        "subscribed_topic_names",
-        "subscribed_topic_regex",
-        "assignment",
-        "target_assignment",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID. (versions 0+)"""
 
-    instance_id: str | None
+    instance_id: str | None = field_at(1)
     """The member instance ID. (versions 0+; nullable 0+)"""
 
-    rack_id: str | None
+    rack_id: str | None = field_at(2)
     """The member rack ID. (versions 0+; nullable 0+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(3)
     """The current member epoch. (versions 0+)"""
 
-    client_id: str
+    client_id: str = field_at(4)
     """The client ID. (versions 0+)"""
 
-    client_host: str
+    client_host: str = field_at(5)
     """The client host. (versions 0+)"""
 
-    subscribed_topic_names: tuple[str, ...]
+    subscribed_topic_names: tuple[str, ...] = field_at(6)
     """The subscribed topic names. (versions 0+)"""
 
-    subscribed_topic_regex: str | None
+    subscribed_topic_regex: str | None = field_at(7)
     """the subscribed topic regex otherwise or null of not provided. (versions 0+; nullable 0+)"""
 
-    assignment: ConsumerGroupDescribeResponseAssignmentV0
+    assignment: ConsumerGroupDescribeResponseAssignmentV0 = field_at(8)
     """The current assignment. (versions 0+)"""
 
-    target_assignment: ConsumerGroupDescribeResponseAssignmentV0
+    target_assignment: ConsumerGroupDescribeResponseAssignmentV0 = field_at(9)
     """The target assignment. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(10)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         instance_id: str | None = None,
@@ -264,102 +209,62 @@ class ConsumerGroupDescribeResponseMemberV0(_Struct):
         assignment: ConsumerGroupDescribeResponseAssignmentV0 = ConsumerGroupDescribeResponseAssignmentV0(),
         target_assignment: ConsumerGroupDescribeResponseAssignmentV0 = ConsumerGroupDescribeResponseAssignmentV0(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ConsumerGroupDescribeResponseMemberV0_member_id(self, member_id)
-        _set_ConsumerGroupDescribeResponseMemberV0_instance_id(self, instance_id)
-        _set_ConsumerGroupDescribeResponseMemberV0_rack_id(self, rack_id)
-        _set_ConsumerGroupDescribeResponseMemberV0_member_epoch(self, member_epoch)
-        _set_ConsumerGroupDescribeResponseMemberV0_client_id(self, client_id)
-        _set_ConsumerGroupDescribeResponseMemberV0_client_host(self, client_host)
-        _set_ConsumerGroupDescribeResponseMemberV0_subscribed_topic_names(
-            self, as_tuple(subscribed_topic_names)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                instance_id,
+                rack_id,
+                member_epoch,
+                client_id,
+                client_host,
+                as_tuple(subscribed_topic_names),
+                subscribed_topic_regex,
+                assignment,
+                target_assignment,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ConsumerGroupDescribeResponseMemberV0_subscribed_topic_regex(
-            self, subscribed_topic_regex
-        )
-        _set_ConsumerGroupDescribeResponseMemberV0_assignment(self, assignment)
-        _set_ConsumerGroupDescribeResponseMemberV0_target_assignment(self, target_assignment)
-        _set_ConsumerGroupDescribeResponseMemberV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ConsumerGroupDescribeResponseMemberV0_member_id,
-    _set_ConsumerGroupDescribeResponseMemberV0_instance_id,
-    _set_ConsumerGroupDescribeResponseMemberV0_rack_id,
-    _set_ConsumerGroupDescribeResponseMemberV0_member_epoch,
-    _set_ConsumerGroupDescribeResponseMemberV0_client_id,
-    _set_ConsumerGroupDescribeResponseMemberV0_client_host,
-    _set_ConsumerGroupDescribeResponseMemberV0_subscribed_topic_names,
-    _set_ConsumerGroupDescribeResponseMemberV0_subscribed_topic_regex,
-    _set_ConsumerGroupDescribeResponseMemberV0_assignment,
-    _set_ConsumerGroupDescribeResponseMemberV0_target_assignment,
-    _set_ConsumerGroupDescribeResponseMemberV0_unknown_tagged_fields,
-) = slot_setters(
-    ConsumerGroupDescribeResponseMemberV0,
-    "member_id",
-    "instance_id",
-    "rack_id",
-    "member_epoch",
-    "client_id",
-    "client_host",
-    "subscribed_topic_names",
-    "subscribed_topic_regex",
-    "assignment",
-    "target_assignment",
-    "unknown_tagged_fields",
-)
 
 
 class ConsumerGroupDescribeResponseDescribedGroupV0(_Struct):
     """DescribedGroup, a struct of ConsumerGroupDescribeResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "assignor_name",
-        "members",
-        "authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    group_id: str
+    group_id: str = field_at(2)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(3)
     """The group state string, or the empty string. (versions 0+)"""
 
-    group_epoch: int
+    group_epoch: int = field_at(4)
     """The group epoch. (versions 0+)"""
 
-    assignment_epoch: int
+    assignment_epoch: int = field_at(5)
     """The assignment epoch. (versions 0+)"""
 
-    assignor_name: str
+    assignor_name: str = field_at(6)
     """The selected assignor. (versions 0+)"""
 
-    members: tuple[ConsumerGroupDescribeResponseMemberV0, ...]
+    members: tuple[ConsumerGroupDescribeResponseMemberV0, ...] = field_at(7)
     """The members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(8)
     """32-bit bitfield to represent authorized operations for this group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = None,
@@ -371,91 +276,53 @@ class ConsumerGroupDescribeResponseDescribedGroupV0(_Struct):
         members: Iterable[ConsumerGroupDescribeResponseMemberV0] = (),
         authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_error_code(self, error_code)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_error_message(self, error_message)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_id(self, group_id)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_state(self, group_state)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_epoch(self, group_epoch)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_assignment_epoch(self, assignment_epoch)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_assignor_name(self, assignor_name)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_members(self, as_tuple(members))
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                group_id,
+                group_state,
+                group_epoch,
+                assignment_epoch,
+                assignor_name,
+                as_tuple(members),
+                authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ConsumerGroupDescribeResponseDescribedGroupV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_error_code,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_error_message,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_id,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_state,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_epoch,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_assignment_epoch,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_assignor_name,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_members,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_authorized_operations,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_unknown_tagged_fields,
-) = slot_setters(
-    ConsumerGroupDescribeResponseDescribedGroupV0,
-    "error_code",
-    "error_message",
-    "group_id",
-    "group_state",
-    "group_epoch",
-    "assignment_epoch",
-    "assignor_name",
-    "members",
-    "authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 class _ConsumerGroupDescribeResponseV0Layout(ApiMessage):
     """The fields of ConsumerGroupDescribeResponse at version 0; use the final class of each version (ConsumerGroupDescribeResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    groups: tuple[ConsumerGroupDescribeResponseDescribedGroupV0, ...]
+    groups: tuple[ConsumerGroupDescribeResponseDescribedGroupV0, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[ConsumerGroupDescribeResponseDescribedGroupV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ConsumerGroupDescribeResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ConsumerGroupDescribeResponseV0Layout_groups(self, as_tuple(groups))
-        _set__ConsumerGroupDescribeResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ConsumerGroupDescribeResponseV0Layout_throttle_time_ms,
-    _set__ConsumerGroupDescribeResponseV0Layout_groups,
-    _set__ConsumerGroupDescribeResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ConsumerGroupDescribeResponseV0Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -471,59 +338,46 @@ class ConsumerGroupDescribeResponseV0(_ConsumerGroupDescribeResponseV0Layout):
 class ConsumerGroupDescribeResponseMemberV1(_Struct):
     """Member, a struct of ConsumerGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "member_id",
-        "instance_id",
-        "rack_id",
-        "member_epoch",
-        "client_id",
-        "client_host",
-        "subscribed_topic_names",
-        "subscribed_topic_regex",
-        "assignment",
-        "target_assignment",
-        "member_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID. (versions 0+)"""
 
-    instance_id: str | None
+    instance_id: str | None = field_at(1)
     """The member instance ID. (versions 0+; nullable 0+)"""
 
-    rack_id: str | None
+    rack_id: str | None = field_at(2)
     """The member rack ID. (versions 0+; nullable 0+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(3)
     """The current member epoch. (versions 0+)"""
 
-    client_id: str
+    client_id: str = field_at(4)
     """The client ID. (versions 0+)"""
 
-    client_host: str
+    client_host: str = field_at(5)
     """The client host. (versions 0+)"""
 
-    subscribed_topic_names: tuple[str, ...]
+    subscribed_topic_names: tuple[str, ...] = field_at(6)
     """The subscribed topic names. (versions 0+)"""
 
-    subscribed_topic_regex: str | None
+    subscribed_topic_regex: str | None = field_at(7)
     """the subscribed topic regex otherwise or null of not provided. (versions 0+; nullable 0+)"""
 
-    assignment: ConsumerGroupDescribeResponseAssignmentV0
+    assignment: ConsumerGroupDescribeResponseAssignmentV0 = field_at(8)
     """The current assignment. (versions 0+)"""
 
-    target_assignment: ConsumerGroupDescribeResponseAssignmentV0
+    target_assignment: ConsumerGroupDescribeResponseAssignmentV0 = field_at(9)
     """The target assignment. (versions 0+)"""
 
-    member_type: int
+    member_type: int = field_at(10)
     """-1 for unknown. 0 for classic member. +1 for consumer member. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         instance_id: str | None = None,
@@ -537,105 +391,63 @@ class ConsumerGroupDescribeResponseMemberV1(_Struct):
         target_assignment: ConsumerGroupDescribeResponseAssignmentV0 = ConsumerGroupDescribeResponseAssignmentV0(),
         member_type: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ConsumerGroupDescribeResponseMemberV1_member_id(self, member_id)
-        _set_ConsumerGroupDescribeResponseMemberV1_instance_id(self, instance_id)
-        _set_ConsumerGroupDescribeResponseMemberV1_rack_id(self, rack_id)
-        _set_ConsumerGroupDescribeResponseMemberV1_member_epoch(self, member_epoch)
-        _set_ConsumerGroupDescribeResponseMemberV1_client_id(self, client_id)
-        _set_ConsumerGroupDescribeResponseMemberV1_client_host(self, client_host)
-        _set_ConsumerGroupDescribeResponseMemberV1_subscribed_topic_names(
-            self, as_tuple(subscribed_topic_names)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                instance_id,
+                rack_id,
+                member_epoch,
+                client_id,
+                client_host,
+                as_tuple(subscribed_topic_names),
+                subscribed_topic_regex,
+                assignment,
+                target_assignment,
+                member_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ConsumerGroupDescribeResponseMemberV1_subscribed_topic_regex(
-            self, subscribed_topic_regex
-        )
-        _set_ConsumerGroupDescribeResponseMemberV1_assignment(self, assignment)
-        _set_ConsumerGroupDescribeResponseMemberV1_target_assignment(self, target_assignment)
-        _set_ConsumerGroupDescribeResponseMemberV1_member_type(self, member_type)
-        _set_ConsumerGroupDescribeResponseMemberV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ConsumerGroupDescribeResponseMemberV1_member_id,
-    _set_ConsumerGroupDescribeResponseMemberV1_instance_id,
-    _set_ConsumerGroupDescribeResponseMemberV1_rack_id,
-    _set_ConsumerGroupDescribeResponseMemberV1_member_epoch,
-    _set_ConsumerGroupDescribeResponseMemberV1_client_id,
-    _set_ConsumerGroupDescribeResponseMemberV1_client_host,
-    _set_ConsumerGroupDescribeResponseMemberV1_subscribed_topic_names,
-    _set_ConsumerGroupDescribeResponseMemberV1_subscribed_topic_regex,
-    _set_ConsumerGroupDescribeResponseMemberV1_assignment,
-    _set_ConsumerGroupDescribeResponseMemberV1_target_assignment,
-    _set_ConsumerGroupDescribeResponseMemberV1_member_type,
-    _set_ConsumerGroupDescribeResponseMemberV1_unknown_tagged_fields,
-) = slot_setters(
-    ConsumerGroupDescribeResponseMemberV1,
-    "member_id",
-    "instance_id",
-    "rack_id",
-    "member_epoch",
-    "client_id",
-    "client_host",
-    "subscribed_topic_names",
-    "subscribed_topic_regex",
-    "assignment",
-    "target_assignment",
-    "member_type",
-    "unknown_tagged_fields",
-)
 
 
 class ConsumerGroupDescribeResponseDescribedGroupV1(_Struct):
     """DescribedGroup, a struct of ConsumerGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "assignor_name",
-        "members",
-        "authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    group_id: str
+    group_id: str = field_at(2)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(3)
     """The group state string, or the empty string. (versions 0+)"""
 
-    group_epoch: int
+    group_epoch: int = field_at(4)
     """The group epoch. (versions 0+)"""
 
-    assignment_epoch: int
+    assignment_epoch: int = field_at(5)
     """The assignment epoch. (versions 0+)"""
 
-    assignor_name: str
+    assignor_name: str = field_at(6)
     """The selected assignor. (versions 0+)"""
 
-    members: tuple[ConsumerGroupDescribeResponseMemberV1, ...]
+    members: tuple[ConsumerGroupDescribeResponseMemberV1, ...] = field_at(7)
     """The members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(8)
     """32-bit bitfield to represent authorized operations for this group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = None,
@@ -647,91 +459,53 @@ class ConsumerGroupDescribeResponseDescribedGroupV1(_Struct):
         members: Iterable[ConsumerGroupDescribeResponseMemberV1] = (),
         authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_error_code(self, error_code)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_error_message(self, error_message)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_id(self, group_id)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_state(self, group_state)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_epoch(self, group_epoch)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_assignment_epoch(self, assignment_epoch)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_assignor_name(self, assignor_name)
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_members(self, as_tuple(members))
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                group_id,
+                group_state,
+                group_epoch,
+                assignment_epoch,
+                assignor_name,
+                as_tuple(members),
+                authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ConsumerGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_error_code,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_error_message,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_id,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_state,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_epoch,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_assignment_epoch,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_assignor_name,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_members,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_authorized_operations,
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields,
-) = slot_setters(
-    ConsumerGroupDescribeResponseDescribedGroupV1,
-    "error_code",
-    "error_message",
-    "group_id",
-    "group_state",
-    "group_epoch",
-    "assignment_epoch",
-    "assignor_name",
-    "members",
-    "authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 class _ConsumerGroupDescribeResponseV1Layout(ApiMessage):
     """The fields of ConsumerGroupDescribeResponse at version 1; use the final class of each version (ConsumerGroupDescribeResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    groups: tuple[ConsumerGroupDescribeResponseDescribedGroupV1, ...]
+    groups: tuple[ConsumerGroupDescribeResponseDescribedGroupV1, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[ConsumerGroupDescribeResponseDescribedGroupV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ConsumerGroupDescribeResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ConsumerGroupDescribeResponseV1Layout_groups(self, as_tuple(groups))
-        _set__ConsumerGroupDescribeResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ConsumerGroupDescribeResponseV1Layout_throttle_time_ms,
-    _set__ConsumerGroupDescribeResponseV1Layout_groups,
-    _set__ConsumerGroupDescribeResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ConsumerGroupDescribeResponseV1Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -778,14 +552,23 @@ def _dec__ConsumerGroupDescribeRequestV0Layout(
     v_group_ids = tuple(_lv_group_ids)
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ConsumerGroupDescribeRequestV0Layout_group_ids(o, v_group_ids)
-    _set__ConsumerGroupDescribeRequestV0Layout_include_authorized_operations(
-        o, v_include_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_ids,
+                v_include_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__ConsumerGroupDescribeRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_ConsumerGroupDescribeResponseTopicPartitionsV0(
@@ -806,18 +589,25 @@ def _dec_ConsumerGroupDescribeResponseTopicPartitionsV0(
 
     v_topic_id, pos = read_uuid(buf, pos)
     v_topic_name, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ConsumerGroupDescribeResponseTopicPartitionsV0)
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_topic_id(o, v_topic_id)
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_topic_name(o, v_topic_name)
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_partitions(o, v_partitions)
-    _set_ConsumerGroupDescribeResponseTopicPartitionsV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ConsumerGroupDescribeResponseTopicPartitionsV0,
+            (
+                v_topic_id,
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ConsumerGroupDescribeResponseAssignmentV0(
@@ -839,14 +629,44 @@ def _dec_ConsumerGroupDescribeResponseAssignmentV0(
     _n, pos = read_compact_array_length(buf, pos, 19)
     _lv_topic_partitions = []
     for _ in range(_n):
-        _ev_topic_partitions, pos = _dec_ConsumerGroupDescribeResponseTopicPartitionsV0(buf, pos)
-        _lv_topic_partitions.append(_ev_topic_partitions)
+
+        e4_topic_id, pos = read_uuid(buf, pos)
+        e4_topic_name, pos = read_compact_string(buf, pos)
+        e4_partitions, pos = read_compact_int32_array(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topic_partitions.append(
+            _new(
+                ConsumerGroupDescribeResponseTopicPartitionsV0,
+                (
+                    e4_topic_id,
+                    e4_topic_name,
+                    e4_partitions,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topic_partitions = tuple(_lv_topic_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ConsumerGroupDescribeResponseAssignmentV0)
-    _set_ConsumerGroupDescribeResponseAssignmentV0_topic_partitions(o, v_topic_partitions)
-    _set_ConsumerGroupDescribeResponseAssignmentV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ConsumerGroupDescribeResponseAssignmentV0,
+            (
+                v_topic_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ConsumerGroupDescribeResponseMemberV0(
@@ -859,10 +679,10 @@ def _enc_ConsumerGroupDescribeResponseMemberV0(
     out += _S_i.pack(o.member_epoch)
     write_compact_string(out, o.client_id)
     write_compact_string(out, o.client_host)
-    _x4 = o.subscribed_topic_names
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        write_compact_string(out, _x4e)
+    _x5 = o.subscribed_topic_names
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        write_compact_string(out, _x5e)
     write_compact_nullable_string(out, o.subscribed_topic_regex)
     _enc_ConsumerGroupDescribeResponseAssignmentV0(o.assignment, out)
     _enc_ConsumerGroupDescribeResponseAssignmentV0(o.target_assignment, out)
@@ -890,20 +710,31 @@ def _dec_ConsumerGroupDescribeResponseMemberV0(
     v_subscribed_topic_regex, pos = read_compact_nullable_string(buf, pos)
     v_assignment, pos = _dec_ConsumerGroupDescribeResponseAssignmentV0(buf, pos)
     v_target_assignment, pos = _dec_ConsumerGroupDescribeResponseAssignmentV0(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ConsumerGroupDescribeResponseMemberV0)
-    _set_ConsumerGroupDescribeResponseMemberV0_member_id(o, v_member_id)
-    _set_ConsumerGroupDescribeResponseMemberV0_instance_id(o, v_instance_id)
-    _set_ConsumerGroupDescribeResponseMemberV0_rack_id(o, v_rack_id)
-    _set_ConsumerGroupDescribeResponseMemberV0_member_epoch(o, v_member_epoch)
-    _set_ConsumerGroupDescribeResponseMemberV0_client_id(o, v_client_id)
-    _set_ConsumerGroupDescribeResponseMemberV0_client_host(o, v_client_host)
-    _set_ConsumerGroupDescribeResponseMemberV0_subscribed_topic_names(o, v_subscribed_topic_names)
-    _set_ConsumerGroupDescribeResponseMemberV0_subscribed_topic_regex(o, v_subscribed_topic_regex)
-    _set_ConsumerGroupDescribeResponseMemberV0_assignment(o, v_assignment)
-    _set_ConsumerGroupDescribeResponseMemberV0_target_assignment(o, v_target_assignment)
-    _set_ConsumerGroupDescribeResponseMemberV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ConsumerGroupDescribeResponseMemberV0,
+            (
+                v_member_id,
+                v_instance_id,
+                v_rack_id,
+                v_member_epoch,
+                v_client_id,
+                v_client_host,
+                v_subscribed_topic_names,
+                v_subscribed_topic_regex,
+                v_assignment,
+                v_target_assignment,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ConsumerGroupDescribeResponseDescribedGroupV0(
@@ -916,10 +747,10 @@ def _enc_ConsumerGroupDescribeResponseDescribedGroupV0(
     write_compact_string(out, o.group_state)
     out += _S_ii.pack(o.group_epoch, o.assignment_epoch)
     write_compact_string(out, o.assignor_name)
-    _x7 = o.members
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ConsumerGroupDescribeResponseMemberV0(_x7e, out)
+    _x8 = o.members
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_ConsumerGroupDescribeResponseMemberV0(_x8e, out)
     out += _S_i.pack(o.authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -945,23 +776,30 @@ def _dec_ConsumerGroupDescribeResponseDescribedGroupV0(
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ConsumerGroupDescribeResponseDescribedGroupV0)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_error_code(o, v_error_code)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_error_message(o, v_error_message)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_id(o, v_group_id)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_state(o, v_group_state)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_group_epoch(o, v_group_epoch)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_assignment_epoch(o, v_assignment_epoch)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_assignor_name(o, v_assignor_name)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_members(o, v_members)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_authorized_operations(
-        o, v_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ConsumerGroupDescribeResponseDescribedGroupV0,
+            (
+                v_error_code,
+                v_error_message,
+                v_group_id,
+                v_group_state,
+                v_group_epoch,
+                v_assignment_epoch,
+                v_assignor_name,
+                v_members,
+                v_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ConsumerGroupDescribeResponseDescribedGroupV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__ConsumerGroupDescribeResponseV0Layout(
@@ -969,10 +807,10 @@ def _enc__ConsumerGroupDescribeResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.groups
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ConsumerGroupDescribeResponseDescribedGroupV0(_x8e, out)
+    _x9 = o.groups
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_ConsumerGroupDescribeResponseDescribedGroupV0(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -989,12 +827,23 @@ def _dec__ConsumerGroupDescribeResponseV0Layout(
         _ev_groups, pos = _dec_ConsumerGroupDescribeResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ConsumerGroupDescribeResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ConsumerGroupDescribeResponseV0Layout_groups(o, v_groups)
-    _set__ConsumerGroupDescribeResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ConsumerGroupDescribeResponseMemberV1(
@@ -1007,10 +856,10 @@ def _enc_ConsumerGroupDescribeResponseMemberV1(
     out += _S_i.pack(o.member_epoch)
     write_compact_string(out, o.client_id)
     write_compact_string(out, o.client_host)
-    _x9 = o.subscribed_topic_names
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        write_compact_string(out, _x9e)
+    _x10 = o.subscribed_topic_names
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        write_compact_string(out, _x10e)
     write_compact_nullable_string(out, o.subscribed_topic_regex)
     _enc_ConsumerGroupDescribeResponseAssignmentV0(o.assignment, out)
     _enc_ConsumerGroupDescribeResponseAssignmentV0(o.target_assignment, out)
@@ -1041,21 +890,32 @@ def _dec_ConsumerGroupDescribeResponseMemberV1(
     v_target_assignment, pos = _dec_ConsumerGroupDescribeResponseAssignmentV0(buf, pos)
     (v_member_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ConsumerGroupDescribeResponseMemberV1)
-    _set_ConsumerGroupDescribeResponseMemberV1_member_id(o, v_member_id)
-    _set_ConsumerGroupDescribeResponseMemberV1_instance_id(o, v_instance_id)
-    _set_ConsumerGroupDescribeResponseMemberV1_rack_id(o, v_rack_id)
-    _set_ConsumerGroupDescribeResponseMemberV1_member_epoch(o, v_member_epoch)
-    _set_ConsumerGroupDescribeResponseMemberV1_client_id(o, v_client_id)
-    _set_ConsumerGroupDescribeResponseMemberV1_client_host(o, v_client_host)
-    _set_ConsumerGroupDescribeResponseMemberV1_subscribed_topic_names(o, v_subscribed_topic_names)
-    _set_ConsumerGroupDescribeResponseMemberV1_subscribed_topic_regex(o, v_subscribed_topic_regex)
-    _set_ConsumerGroupDescribeResponseMemberV1_assignment(o, v_assignment)
-    _set_ConsumerGroupDescribeResponseMemberV1_target_assignment(o, v_target_assignment)
-    _set_ConsumerGroupDescribeResponseMemberV1_member_type(o, v_member_type)
-    _set_ConsumerGroupDescribeResponseMemberV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ConsumerGroupDescribeResponseMemberV1,
+            (
+                v_member_id,
+                v_instance_id,
+                v_rack_id,
+                v_member_epoch,
+                v_client_id,
+                v_client_host,
+                v_subscribed_topic_names,
+                v_subscribed_topic_regex,
+                v_assignment,
+                v_target_assignment,
+                v_member_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ConsumerGroupDescribeResponseDescribedGroupV1(
@@ -1068,10 +928,10 @@ def _enc_ConsumerGroupDescribeResponseDescribedGroupV1(
     write_compact_string(out, o.group_state)
     out += _S_ii.pack(o.group_epoch, o.assignment_epoch)
     write_compact_string(out, o.assignor_name)
-    _x12 = o.members
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_ConsumerGroupDescribeResponseMemberV1(_x12e, out)
+    _x13 = o.members
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_ConsumerGroupDescribeResponseMemberV1(_x13e, out)
     out += _S_i.pack(o.authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1097,23 +957,30 @@ def _dec_ConsumerGroupDescribeResponseDescribedGroupV1(
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ConsumerGroupDescribeResponseDescribedGroupV1)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_error_code(o, v_error_code)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_error_message(o, v_error_message)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_id(o, v_group_id)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_state(o, v_group_state)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_group_epoch(o, v_group_epoch)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_assignment_epoch(o, v_assignment_epoch)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_assignor_name(o, v_assignor_name)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_members(o, v_members)
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_authorized_operations(
-        o, v_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ConsumerGroupDescribeResponseDescribedGroupV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_group_id,
+                v_group_state,
+                v_group_epoch,
+                v_assignment_epoch,
+                v_assignor_name,
+                v_members,
+                v_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ConsumerGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__ConsumerGroupDescribeResponseV1Layout(
@@ -1121,10 +988,10 @@ def _enc__ConsumerGroupDescribeResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x13 = o.groups
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_ConsumerGroupDescribeResponseDescribedGroupV1(_x13e, out)
+    _x14 = o.groups
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_ConsumerGroupDescribeResponseDescribedGroupV1(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1141,12 +1008,23 @@ def _dec__ConsumerGroupDescribeResponseV1Layout(
         _ev_groups, pos = _dec_ConsumerGroupDescribeResponseDescribedGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ConsumerGroupDescribeResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ConsumerGroupDescribeResponseV1Layout_groups(o, v_groups)
-    _set__ConsumerGroupDescribeResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

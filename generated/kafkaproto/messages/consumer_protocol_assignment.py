@@ -7,19 +7,19 @@ Do not edit: change the schema pin and run `make codegen`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     as_tuple,
     DataMessage,
     Field,
+    field_at,
     finish_class,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_bytes,
     read_string,
     write_array_length,
@@ -28,77 +28,59 @@ from kafkaproto.wire import (
     write_string,
 )
 
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ConsumerProtocolAssignmentTopicPartitionV0(_Struct):
     """TopicPartition, a struct of ConsumerProtocolAssignment at versions 0-3."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The list of partitions assigned to this consumer. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
-    ) -> None:
-        _set_ConsumerProtocolAssignmentTopicPartitionV0_topic(self, topic)
-        _set_ConsumerProtocolAssignmentTopicPartitionV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_ConsumerProtocolAssignmentTopicPartitionV0_topic,
-    _set_ConsumerProtocolAssignmentTopicPartitionV0_partitions,
-) = slot_setters(
-    ConsumerProtocolAssignmentTopicPartitionV0,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _ConsumerProtocolAssignmentV0Layout(DataMessage):
     """The fields of ConsumerProtocolAssignment at versions 0-3; use the final class of each version (ConsumerProtocolAssignmentV0, ConsumerProtocolAssignmentV1, ConsumerProtocolAssignmentV2, ConsumerProtocolAssignmentV3)."""
 
-    __slots__ = (
-        "assigned_partitions",
-        "user_data",
-    )
+    __slots__ = ()
 
-    assigned_partitions: tuple[ConsumerProtocolAssignmentTopicPartitionV0, ...]
+    assigned_partitions: tuple[ConsumerProtocolAssignmentTopicPartitionV0, ...] = field_at(0)
     """The list of topics and partitions assigned to this consumer. (versions 0+)"""
 
-    user_data: bytes | None
+    user_data: bytes | None = field_at(1)
     """User data. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         assigned_partitions: Iterable[ConsumerProtocolAssignmentTopicPartitionV0] = (),
         user_data: bytes | None = None,
-    ) -> None:
-        _set__ConsumerProtocolAssignmentV0Layout_assigned_partitions(
-            self, as_tuple(assigned_partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(assigned_partitions),
+                user_data,
+            ),
         )
-        _set__ConsumerProtocolAssignmentV0Layout_user_data(self, user_data)
-
-
-(
-    _set__ConsumerProtocolAssignmentV0Layout_assigned_partitions,
-    _set__ConsumerProtocolAssignmentV0Layout_user_data,
-) = slot_setters(
-    _ConsumerProtocolAssignmentV0Layout,
-    "assigned_partitions",
-    "user_data",
-)
 
 
 @final
@@ -158,13 +140,17 @@ def _dec_ConsumerProtocolAssignmentTopicPartitionV0(
 ) -> tuple[ConsumerProtocolAssignmentTopicPartitionV0, int]:
 
     v_topic, pos = read_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(ConsumerProtocolAssignmentTopicPartitionV0)
-    _set_ConsumerProtocolAssignmentTopicPartitionV0_topic(o, v_topic)
-    _set_ConsumerProtocolAssignmentTopicPartitionV0_partitions(o, v_partitions)
-    return o, pos
+    v_partitions, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            ConsumerProtocolAssignmentTopicPartitionV0,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ConsumerProtocolAssignmentV0Layout(
@@ -186,14 +172,30 @@ def _dec__ConsumerProtocolAssignmentV0Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_assigned_partitions = []
     for _ in range(_n):
-        _ev_assigned_partitions, pos = _dec_ConsumerProtocolAssignmentTopicPartitionV0(buf, pos)
-        _lv_assigned_partitions.append(_ev_assigned_partitions)
+
+        e3_topic, pos = read_string(buf, pos)
+        e3_partitions, pos = read_int32_array(buf, pos)
+        _lv_assigned_partitions.append(
+            _new(
+                ConsumerProtocolAssignmentTopicPartitionV0,
+                (
+                    e3_topic,
+                    e3_partitions,
+                ),
+            )
+        )
     v_assigned_partitions = tuple(_lv_assigned_partitions)
     v_user_data, pos = read_nullable_bytes(buf, pos)
-    o = _new(cls)
-    _set__ConsumerProtocolAssignmentV0Layout_assigned_partitions(o, v_assigned_partitions)
-    _set__ConsumerProtocolAssignmentV0Layout_user_data(o, v_user_data)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_assigned_partitions,
+                v_user_data,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     as_tuple,
     DataMessage,
     Field,
+    field_at,
     finish_class,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_bytes,
     read_nullable_string,
     read_string,
@@ -32,41 +32,33 @@ from kafkaproto.wire import (
 )
 
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ConsumerProtocolSubscriptionV0Layout(DataMessage):
     """The fields of ConsumerProtocolSubscription at version 0; use the final class of each version (ConsumerProtocolSubscriptionV0)."""
 
-    __slots__ = (
-        "topics",
-        "user_data",
-    )
+    __slots__ = ()
 
-    topics: tuple[str, ...]
+    topics: tuple[str, ...] = field_at(0)
     """The topics that the member wants to consume. (versions 0+)"""
 
-    user_data: bytes | None
+    user_data: bytes | None = field_at(1)
     """User data that will be passed back to the consumer. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[str] = (),
         user_data: bytes | None = None,
-    ) -> None:
-        _set__ConsumerProtocolSubscriptionV0Layout_topics(self, as_tuple(topics))
-        _set__ConsumerProtocolSubscriptionV0Layout_user_data(self, user_data)
-
-
-(
-    _set__ConsumerProtocolSubscriptionV0Layout_topics,
-    _set__ConsumerProtocolSubscriptionV0Layout_user_data,
-) = slot_setters(
-    _ConsumerProtocolSubscriptionV0Layout,
-    "topics",
-    "user_data",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                user_data,
+            ),
+        )
 
 
 @final
@@ -81,79 +73,58 @@ class ConsumerProtocolSubscriptionV0(_ConsumerProtocolSubscriptionV0Layout):
 class ConsumerProtocolSubscriptionTopicPartitionV1(_Struct):
     """TopicPartition, a struct of ConsumerProtocolSubscription at versions 1-3."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 1+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition ids. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
-    ) -> None:
-        _set_ConsumerProtocolSubscriptionTopicPartitionV1_topic(self, topic)
-        _set_ConsumerProtocolSubscriptionTopicPartitionV1_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_ConsumerProtocolSubscriptionTopicPartitionV1_topic,
-    _set_ConsumerProtocolSubscriptionTopicPartitionV1_partitions,
-) = slot_setters(
-    ConsumerProtocolSubscriptionTopicPartitionV1,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _ConsumerProtocolSubscriptionV1Layout(DataMessage):
     """The fields of ConsumerProtocolSubscription at version 1; use the final class of each version (ConsumerProtocolSubscriptionV1)."""
 
-    __slots__ = (
-        "topics",
-        "user_data",
-        "owned_partitions",
-    )
+    __slots__ = ()
 
-    topics: tuple[str, ...]
+    topics: tuple[str, ...] = field_at(0)
     """The topics that the member wants to consume. (versions 0+)"""
 
-    user_data: bytes | None
+    user_data: bytes | None = field_at(1)
     """User data that will be passed back to the consumer. (versions 0+; nullable 0+)"""
 
-    owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...]
+    owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...] = field_at(2)
     """The partitions that the member owns. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[str] = (),
         user_data: bytes | None = None,
         owned_partitions: Iterable[ConsumerProtocolSubscriptionTopicPartitionV1] = (),
-    ) -> None:
-        _set__ConsumerProtocolSubscriptionV1Layout_topics(self, as_tuple(topics))
-        _set__ConsumerProtocolSubscriptionV1Layout_user_data(self, user_data)
-        _set__ConsumerProtocolSubscriptionV1Layout_owned_partitions(
-            self, as_tuple(owned_partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                user_data,
+                as_tuple(owned_partitions),
+            ),
         )
-
-
-(
-    _set__ConsumerProtocolSubscriptionV1Layout_topics,
-    _set__ConsumerProtocolSubscriptionV1Layout_user_data,
-    _set__ConsumerProtocolSubscriptionV1Layout_owned_partitions,
-) = slot_setters(
-    _ConsumerProtocolSubscriptionV1Layout,
-    "topics",
-    "user_data",
-    "owned_partitions",
-)
 
 
 @final
@@ -168,53 +139,37 @@ class ConsumerProtocolSubscriptionV1(_ConsumerProtocolSubscriptionV1Layout):
 class _ConsumerProtocolSubscriptionV2Layout(DataMessage):
     """The fields of ConsumerProtocolSubscription at version 2; use the final class of each version (ConsumerProtocolSubscriptionV2)."""
 
-    __slots__ = (
-        "topics",
-        "user_data",
-        "owned_partitions",
-        "generation_id",
-    )
+    __slots__ = ()
 
-    topics: tuple[str, ...]
+    topics: tuple[str, ...] = field_at(0)
     """The topics that the member wants to consume. (versions 0+)"""
 
-    user_data: bytes | None
+    user_data: bytes | None = field_at(1)
     """User data that will be passed back to the consumer. (versions 0+; nullable 0+)"""
 
-    owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...]
+    owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...] = field_at(2)
     """The partitions that the member owns. (versions 1+)"""
 
-    generation_id: int
+    generation_id: int = field_at(3)
     """The generation id of the member. (versions 2+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[str] = (),
         user_data: bytes | None = None,
         owned_partitions: Iterable[ConsumerProtocolSubscriptionTopicPartitionV1] = (),
         generation_id: int = -1,
-    ) -> None:
-        _set__ConsumerProtocolSubscriptionV2Layout_topics(self, as_tuple(topics))
-        _set__ConsumerProtocolSubscriptionV2Layout_user_data(self, user_data)
-        _set__ConsumerProtocolSubscriptionV2Layout_owned_partitions(
-            self, as_tuple(owned_partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                user_data,
+                as_tuple(owned_partitions),
+                generation_id,
+            ),
         )
-        _set__ConsumerProtocolSubscriptionV2Layout_generation_id(self, generation_id)
-
-
-(
-    _set__ConsumerProtocolSubscriptionV2Layout_topics,
-    _set__ConsumerProtocolSubscriptionV2Layout_user_data,
-    _set__ConsumerProtocolSubscriptionV2Layout_owned_partitions,
-    _set__ConsumerProtocolSubscriptionV2Layout_generation_id,
-) = slot_setters(
-    _ConsumerProtocolSubscriptionV2Layout,
-    "topics",
-    "user_data",
-    "owned_partitions",
-    "generation_id",
-)
 
 
 @final
@@ -229,61 +184,42 @@ class ConsumerProtocolSubscriptionV2(_ConsumerProtocolSubscriptionV2Layout):
 class _ConsumerProtocolSubscriptionV3Layout(DataMessage):
     """The fields of ConsumerProtocolSubscription at version 3; use the final class of each version (ConsumerProtocolSubscriptionV3)."""
 
-    __slots__ = (
-        "topics",
-        "user_data",
-        "owned_partitions",
-        "generation_id",
-        "rack_id",
-    )
+    __slots__ = ()
 
-    topics: tuple[str, ...]
+    topics: tuple[str, ...] = field_at(0)
     """The topics that the member wants to consume. (versions 0+)"""
 
-    user_data: bytes | None
+    user_data: bytes | None = field_at(1)
     """User data that will be passed back to the consumer. (versions 0+; nullable 0+)"""
 
-    owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...]
+    owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...] = field_at(2)
     """The partitions that the member owns. (versions 1+)"""
 
-    generation_id: int
+    generation_id: int = field_at(3)
     """The generation id of the member. (versions 2+)"""
 
-    rack_id: str | None
+    rack_id: str | None = field_at(4)
     """The rack id of the member. (versions 3+; nullable 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[str] = (),
         user_data: bytes | None = None,
         owned_partitions: Iterable[ConsumerProtocolSubscriptionTopicPartitionV1] = (),
         generation_id: int = -1,
         rack_id: str | None = None,
-    ) -> None:
-        _set__ConsumerProtocolSubscriptionV3Layout_topics(self, as_tuple(topics))
-        _set__ConsumerProtocolSubscriptionV3Layout_user_data(self, user_data)
-        _set__ConsumerProtocolSubscriptionV3Layout_owned_partitions(
-            self, as_tuple(owned_partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                user_data,
+                as_tuple(owned_partitions),
+                generation_id,
+                rack_id,
+            ),
         )
-        _set__ConsumerProtocolSubscriptionV3Layout_generation_id(self, generation_id)
-        _set__ConsumerProtocolSubscriptionV3Layout_rack_id(self, rack_id)
-
-
-(
-    _set__ConsumerProtocolSubscriptionV3Layout_topics,
-    _set__ConsumerProtocolSubscriptionV3Layout_user_data,
-    _set__ConsumerProtocolSubscriptionV3Layout_owned_partitions,
-    _set__ConsumerProtocolSubscriptionV3Layout_generation_id,
-    _set__ConsumerProtocolSubscriptionV3Layout_rack_id,
-) = slot_setters(
-    _ConsumerProtocolSubscriptionV3Layout,
-    "topics",
-    "user_data",
-    "owned_partitions",
-    "generation_id",
-    "rack_id",
-)
 
 
 @final
@@ -323,10 +259,16 @@ def _dec__ConsumerProtocolSubscriptionV0Layout(
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
     v_user_data, pos = read_nullable_bytes(buf, pos)
-    o = _new(cls)
-    _set__ConsumerProtocolSubscriptionV0Layout_topics(o, v_topics)
-    _set__ConsumerProtocolSubscriptionV0Layout_user_data(o, v_user_data)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_user_data,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ConsumerProtocolSubscriptionTopicPartitionV1(
@@ -344,13 +286,17 @@ def _dec_ConsumerProtocolSubscriptionTopicPartitionV1(
 ) -> tuple[ConsumerProtocolSubscriptionTopicPartitionV1, int]:
 
     v_topic, pos = read_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(ConsumerProtocolSubscriptionTopicPartitionV1)
-    _set_ConsumerProtocolSubscriptionTopicPartitionV1_topic(o, v_topic)
-    _set_ConsumerProtocolSubscriptionTopicPartitionV1_partitions(o, v_partitions)
-    return o, pos
+    v_partitions, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            ConsumerProtocolSubscriptionTopicPartitionV1,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ConsumerProtocolSubscriptionV1Layout(
@@ -384,29 +330,45 @@ def _dec__ConsumerProtocolSubscriptionV1Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_owned_partitions = []
     for _ in range(_n):
-        _ev_owned_partitions, pos = _dec_ConsumerProtocolSubscriptionTopicPartitionV1(buf, pos)
-        _lv_owned_partitions.append(_ev_owned_partitions)
+
+        e5_topic, pos = read_string(buf, pos)
+        e5_partitions, pos = read_int32_array(buf, pos)
+        _lv_owned_partitions.append(
+            _new(
+                ConsumerProtocolSubscriptionTopicPartitionV1,
+                (
+                    e5_topic,
+                    e5_partitions,
+                ),
+            )
+        )
     v_owned_partitions = tuple(_lv_owned_partitions)
-    o = _new(cls)
-    _set__ConsumerProtocolSubscriptionV1Layout_topics(o, v_topics)
-    _set__ConsumerProtocolSubscriptionV1Layout_user_data(o, v_user_data)
-    _set__ConsumerProtocolSubscriptionV1Layout_owned_partitions(o, v_owned_partitions)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_user_data,
+                v_owned_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ConsumerProtocolSubscriptionV2Layout(
     o: _ConsumerProtocolSubscriptionV2Layout, out: bytearray
 ) -> None:
 
-    _x5 = o.topics
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        write_string(out, _x5e)
-    write_nullable_bytes(out, o.user_data)
-    _x6 = o.owned_partitions
+    _x6 = o.topics
     write_array_length(out, len(_x6))
     for _x6e in _x6:
-        _enc_ConsumerProtocolSubscriptionTopicPartitionV1(_x6e, out)
+        write_string(out, _x6e)
+    write_nullable_bytes(out, o.user_data)
+    _x7 = o.owned_partitions
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ConsumerProtocolSubscriptionTopicPartitionV1(_x7e, out)
     out += _S_i.pack(o.generation_id)
 
 
@@ -426,32 +388,48 @@ def _dec__ConsumerProtocolSubscriptionV2Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_owned_partitions = []
     for _ in range(_n):
-        _ev_owned_partitions, pos = _dec_ConsumerProtocolSubscriptionTopicPartitionV1(buf, pos)
-        _lv_owned_partitions.append(_ev_owned_partitions)
+
+        e8_topic, pos = read_string(buf, pos)
+        e8_partitions, pos = read_int32_array(buf, pos)
+        _lv_owned_partitions.append(
+            _new(
+                ConsumerProtocolSubscriptionTopicPartitionV1,
+                (
+                    e8_topic,
+                    e8_partitions,
+                ),
+            )
+        )
     v_owned_partitions = tuple(_lv_owned_partitions)
     (v_generation_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ConsumerProtocolSubscriptionV2Layout_topics(o, v_topics)
-    _set__ConsumerProtocolSubscriptionV2Layout_user_data(o, v_user_data)
-    _set__ConsumerProtocolSubscriptionV2Layout_owned_partitions(o, v_owned_partitions)
-    _set__ConsumerProtocolSubscriptionV2Layout_generation_id(o, v_generation_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_user_data,
+                v_owned_partitions,
+                v_generation_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ConsumerProtocolSubscriptionV3Layout(
     o: _ConsumerProtocolSubscriptionV3Layout, out: bytearray
 ) -> None:
 
-    _x7 = o.topics
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        write_string(out, _x7e)
+    _x9 = o.topics
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        write_string(out, _x9e)
     write_nullable_bytes(out, o.user_data)
-    _x8 = o.owned_partitions
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ConsumerProtocolSubscriptionTopicPartitionV1(_x8e, out)
+    _x10 = o.owned_partitions
+    write_array_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_ConsumerProtocolSubscriptionTopicPartitionV1(_x10e, out)
     out += _S_i.pack(o.generation_id)
     write_nullable_string(out, o.rack_id)
 
@@ -472,19 +450,35 @@ def _dec__ConsumerProtocolSubscriptionV3Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_owned_partitions = []
     for _ in range(_n):
-        _ev_owned_partitions, pos = _dec_ConsumerProtocolSubscriptionTopicPartitionV1(buf, pos)
-        _lv_owned_partitions.append(_ev_owned_partitions)
+
+        e11_topic, pos = read_string(buf, pos)
+        e11_partitions, pos = read_int32_array(buf, pos)
+        _lv_owned_partitions.append(
+            _new(
+                ConsumerProtocolSubscriptionTopicPartitionV1,
+                (
+                    e11_topic,
+                    e11_partitions,
+                ),
+            )
+        )
     v_owned_partitions = tuple(_lv_owned_partitions)
     (v_generation_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack_id, pos = read_nullable_string(buf, pos)
-    o = _new(cls)
-    _set__ConsumerProtocolSubscriptionV3Layout_topics(o, v_topics)
-    _set__ConsumerProtocolSubscriptionV3Layout_user_data(o, v_user_data)
-    _set__ConsumerProtocolSubscriptionV3Layout_owned_partitions(o, v_owned_partitions)
-    _set__ConsumerProtocolSubscriptionV3Layout_generation_id(o, v_generation_id)
-    _set__ConsumerProtocolSubscriptionV3Layout_rack_id(o, v_rack_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_user_data,
+                v_owned_partitions,
+                v_generation_id,
+                v_rack_id,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

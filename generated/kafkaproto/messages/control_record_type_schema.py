@@ -7,34 +7,28 @@ Do not edit: change the schema pin and run `make codegen`.
 from __future__ import annotations
 
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import DataMessage, Field, finish_class, slot_setters
+from kafkaproto.message import DataMessage, Field, field_at, finish_class
 
 _S_h = Struct(">h")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ControlRecordTypeSchemaV0Layout(DataMessage):
     """The fields of ControlRecordTypeSchema at version 0; use the final class of each version (ControlRecordTypeSchemaV0)."""
 
-    __slots__ = ("type",)
+    __slots__ = ()
 
-    type: int
+    type: int = field_at(0)
     """The type of the control record, such as commit or abort (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         type: int = 0,
-    ) -> None:
-        _set__ControlRecordTypeSchemaV0Layout_type(self, type)
-
-
-(_set__ControlRecordTypeSchemaV0Layout_type,) = slot_setters(
-    _ControlRecordTypeSchemaV0Layout,
-    "type",
-)
+    ) -> Self:
+        return _new(cls, (type,))
 
 
 @final
@@ -59,9 +53,7 @@ def _dec__ControlRecordTypeSchemaV0Layout(
 
     (v_type,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__ControlRecordTypeSchemaV0Layout_type(o, v_type)
-    return o, pos
+    return _new(cls, (v_type,)), pos
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -39,157 +39,111 @@ _S_hh = Struct(">hh")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ControllerRegistrationRequestListenerV0(_Struct):
     """Listener, a struct of ControllerRegistrationRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "security_protocol",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The port. (versions 0+)"""
 
-    security_protocol: int
+    security_protocol: int = field_at(3)
     """The security protocol. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         security_protocol: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ControllerRegistrationRequestListenerV0_name(self, name)
-        _set_ControllerRegistrationRequestListenerV0_host(self, host)
-        _set_ControllerRegistrationRequestListenerV0_port(self, port)
-        _set_ControllerRegistrationRequestListenerV0_security_protocol(self, security_protocol)
-        _set_ControllerRegistrationRequestListenerV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                security_protocol,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ControllerRegistrationRequestListenerV0_name,
-    _set_ControllerRegistrationRequestListenerV0_host,
-    _set_ControllerRegistrationRequestListenerV0_port,
-    _set_ControllerRegistrationRequestListenerV0_security_protocol,
-    _set_ControllerRegistrationRequestListenerV0_unknown_tagged_fields,
-) = slot_setters(
-    ControllerRegistrationRequestListenerV0,
-    "name",
-    "host",
-    "port",
-    "security_protocol",
-    "unknown_tagged_fields",
-)
 
 
 class ControllerRegistrationRequestFeatureV0(_Struct):
     """Feature, a struct of ControllerRegistrationRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "min_supported_version",
-        "max_supported_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The feature name. (versions 0+)"""
 
-    min_supported_version: int
+    min_supported_version: int = field_at(1)
     """The minimum supported feature level. (versions 0+)"""
 
-    max_supported_version: int
+    max_supported_version: int = field_at(2)
     """The maximum supported feature level. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         min_supported_version: int = 0,
         max_supported_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ControllerRegistrationRequestFeatureV0_name(self, name)
-        _set_ControllerRegistrationRequestFeatureV0_min_supported_version(
-            self, min_supported_version
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                min_supported_version,
+                max_supported_version,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ControllerRegistrationRequestFeatureV0_max_supported_version(
-            self, max_supported_version
-        )
-        _set_ControllerRegistrationRequestFeatureV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ControllerRegistrationRequestFeatureV0_name,
-    _set_ControllerRegistrationRequestFeatureV0_min_supported_version,
-    _set_ControllerRegistrationRequestFeatureV0_max_supported_version,
-    _set_ControllerRegistrationRequestFeatureV0_unknown_tagged_fields,
-) = slot_setters(
-    ControllerRegistrationRequestFeatureV0,
-    "name",
-    "min_supported_version",
-    "max_supported_version",
-    "unknown_tagged_fields",
-)
 
 
 class _ControllerRegistrationRequestV0Layout(ApiMessage):
     """The fields of ControllerRegistrationRequest at version 0; use the final class of each version (ControllerRegistrationRequestV0)."""
 
-    __slots__ = (
-        "controller_id",
-        "incarnation_id",
-        "zk_migration_ready",
-        "listeners",
-        "features",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    controller_id: int
+    controller_id: int = field_at(0)
     """The ID of the controller to register. (versions 0+)"""
 
-    incarnation_id: UUID
+    incarnation_id: UUID = field_at(1)
     """The controller incarnation ID, which is unique to each process run. (versions 0+)"""
 
-    zk_migration_ready: bool
+    zk_migration_ready: bool = field_at(2)
     """Set if the required configurations for ZK migration are present. (versions 0+)"""
 
-    listeners: tuple[ControllerRegistrationRequestListenerV0, ...]
+    listeners: tuple[ControllerRegistrationRequestListenerV0, ...] = field_at(3)
     """The listeners of this controller. (versions 0+)"""
 
-    features: tuple[ControllerRegistrationRequestFeatureV0, ...]
+    features: tuple[ControllerRegistrationRequestFeatureV0, ...] = field_at(4)
     """The features on this controller. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         controller_id: int = 0,
         incarnation_id: UUID = ZERO_UUID,
@@ -197,33 +151,18 @@ class _ControllerRegistrationRequestV0Layout(ApiMessage):
         listeners: Iterable[ControllerRegistrationRequestListenerV0] = (),
         features: Iterable[ControllerRegistrationRequestFeatureV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ControllerRegistrationRequestV0Layout_controller_id(self, controller_id)
-        _set__ControllerRegistrationRequestV0Layout_incarnation_id(self, incarnation_id)
-        _set__ControllerRegistrationRequestV0Layout_zk_migration_ready(self, zk_migration_ready)
-        _set__ControllerRegistrationRequestV0Layout_listeners(self, as_tuple(listeners))
-        _set__ControllerRegistrationRequestV0Layout_features(self, as_tuple(features))
-        _set__ControllerRegistrationRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                controller_id,
+                incarnation_id,
+                zk_migration_ready,
+                as_tuple(listeners),
+                as_tuple(features),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ControllerRegistrationRequestV0Layout_controller_id,
-    _set__ControllerRegistrationRequestV0Layout_incarnation_id,
-    _set__ControllerRegistrationRequestV0Layout_zk_migration_ready,
-    _set__ControllerRegistrationRequestV0Layout_listeners,
-    _set__ControllerRegistrationRequestV0Layout_features,
-    _set__ControllerRegistrationRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ControllerRegistrationRequestV0Layout,
-    "controller_id",
-    "incarnation_id",
-    "zk_migration_ready",
-    "listeners",
-    "features",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -239,53 +178,37 @@ class ControllerRegistrationRequestV0(_ControllerRegistrationRequestV0Layout):
 class _ControllerRegistrationResponseV0Layout(ApiMessage):
     """The fields of ControllerRegistrationResponse at version 0; use the final class of each version (ControllerRegistrationResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The response error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The response error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ControllerRegistrationResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ControllerRegistrationResponseV0Layout_error_code(self, error_code)
-        _set__ControllerRegistrationResponseV0Layout_error_message(self, error_message)
-        _set__ControllerRegistrationResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ControllerRegistrationResponseV0Layout_throttle_time_ms,
-    _set__ControllerRegistrationResponseV0Layout_error_code,
-    _set__ControllerRegistrationResponseV0Layout_error_message,
-    _set__ControllerRegistrationResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ControllerRegistrationResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -321,14 +244,25 @@ def _dec_ControllerRegistrationRequestListenerV0(
     v_host, pos = read_compact_string(buf, pos)
     v_port, v_security_protocol = _S_Hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ControllerRegistrationRequestListenerV0)
-    _set_ControllerRegistrationRequestListenerV0_name(o, v_name)
-    _set_ControllerRegistrationRequestListenerV0_host(o, v_host)
-    _set_ControllerRegistrationRequestListenerV0_port(o, v_port)
-    _set_ControllerRegistrationRequestListenerV0_security_protocol(o, v_security_protocol)
-    _set_ControllerRegistrationRequestListenerV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ControllerRegistrationRequestListenerV0,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_security_protocol,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ControllerRegistrationRequestFeatureV0(
@@ -347,13 +281,24 @@ def _dec_ControllerRegistrationRequestFeatureV0(
     v_name, pos = read_compact_string(buf, pos)
     v_min_supported_version, v_max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ControllerRegistrationRequestFeatureV0)
-    _set_ControllerRegistrationRequestFeatureV0_name(o, v_name)
-    _set_ControllerRegistrationRequestFeatureV0_min_supported_version(o, v_min_supported_version)
-    _set_ControllerRegistrationRequestFeatureV0_max_supported_version(o, v_max_supported_version)
-    _set_ControllerRegistrationRequestFeatureV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ControllerRegistrationRequestFeatureV0,
+            (
+                v_name,
+                v_min_supported_version,
+                v_max_supported_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ControllerRegistrationRequestV0Layout(
@@ -387,25 +332,76 @@ def _dec__ControllerRegistrationRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_ControllerRegistrationRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e3_name, pos = read_compact_string(buf, pos)
+        e3_host, pos = read_compact_string(buf, pos)
+        e3_port, e3_security_protocol = _S_Hh.unpack_from(buf, pos)
+        pos += 4
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                ControllerRegistrationRequestListenerV0,
+                (
+                    e3_name,
+                    e3_host,
+                    e3_port,
+                    e3_security_protocol,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
     v_features: tuple[ControllerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
     for _ in range(_n):
-        _ev_features, pos = _dec_ControllerRegistrationRequestFeatureV0(buf, pos)
-        _lv_features.append(_ev_features)
+
+        e4_name, pos = read_compact_string(buf, pos)
+        e4_min_supported_version, e4_max_supported_version = _S_hh.unpack_from(buf, pos)
+        pos += 4
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_features.append(
+            _new(
+                ControllerRegistrationRequestFeatureV0,
+                (
+                    e4_name,
+                    e4_min_supported_version,
+                    e4_max_supported_version,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_features = tuple(_lv_features)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ControllerRegistrationRequestV0Layout_controller_id(o, v_controller_id)
-    _set__ControllerRegistrationRequestV0Layout_incarnation_id(o, v_incarnation_id)
-    _set__ControllerRegistrationRequestV0Layout_zk_migration_ready(o, v_zk_migration_ready)
-    _set__ControllerRegistrationRequestV0Layout_listeners(o, v_listeners)
-    _set__ControllerRegistrationRequestV0Layout_features(o, v_features)
-    _set__ControllerRegistrationRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_controller_id,
+                v_incarnation_id,
+                v_zk_migration_ready,
+                v_listeners,
+                v_features,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ControllerRegistrationResponseV0Layout(
@@ -424,13 +420,24 @@ def _dec__ControllerRegistrationResponseV0Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ControllerRegistrationResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ControllerRegistrationResponseV0Layout_error_code(o, v_error_code)
-    _set__ControllerRegistrationResponseV0Layout_error_message(o, v_error_message)
-    _set__ControllerRegistrationResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

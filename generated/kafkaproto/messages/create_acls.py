@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -40,45 +40,37 @@ _S_b = Struct(">b")
 _S_bb = Struct(">bb")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class CreateAclsRequestAclCreationV1(_Struct):
     """AclCreation, a struct of CreateAclsRequest at version 1."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "resource_pattern_type",
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The type of the resource. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name for the ACL. (versions 0+)"""
 
-    resource_pattern_type: int
+    resource_pattern_type: int = field_at(2)
     """The pattern type for the ACL. (versions 1+)"""
 
-    principal: str
+    principal: str = field_at(3)
     """The principal for the ACL. (versions 0+)"""
 
-    host: str
+    host: str = field_at(4)
     """The host for the ACL. (versions 0+)"""
 
-    operation: int
+    operation: int = field_at(5)
     """The operation type for the ACL (read, write, etc.). (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(6)
     """The permission type for the ACL (allow, deny, etc.). (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
@@ -87,56 +79,35 @@ class CreateAclsRequestAclCreationV1(_Struct):
         host: str = "",
         operation: int = 0,
         permission_type: int = 0,
-    ) -> None:
-        _set_CreateAclsRequestAclCreationV1_resource_type(self, resource_type)
-        _set_CreateAclsRequestAclCreationV1_resource_name(self, resource_name)
-        _set_CreateAclsRequestAclCreationV1_resource_pattern_type(self, resource_pattern_type)
-        _set_CreateAclsRequestAclCreationV1_principal(self, principal)
-        _set_CreateAclsRequestAclCreationV1_host(self, host)
-        _set_CreateAclsRequestAclCreationV1_operation(self, operation)
-        _set_CreateAclsRequestAclCreationV1_permission_type(self, permission_type)
-
-
-(
-    _set_CreateAclsRequestAclCreationV1_resource_type,
-    _set_CreateAclsRequestAclCreationV1_resource_name,
-    _set_CreateAclsRequestAclCreationV1_resource_pattern_type,
-    _set_CreateAclsRequestAclCreationV1_principal,
-    _set_CreateAclsRequestAclCreationV1_host,
-    _set_CreateAclsRequestAclCreationV1_operation,
-    _set_CreateAclsRequestAclCreationV1_permission_type,
-) = slot_setters(
-    CreateAclsRequestAclCreationV1,
-    "resource_type",
-    "resource_name",
-    "resource_pattern_type",
-    "principal",
-    "host",
-    "operation",
-    "permission_type",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                resource_pattern_type,
+                principal,
+                host,
+                operation,
+                permission_type,
+            ),
+        )
 
 
 class _CreateAclsRequestV1Layout(ApiMessage):
     """The fields of CreateAclsRequest at version 1; use the final class of each version (CreateAclsRequestV1)."""
 
-    __slots__ = ("creations",)
+    __slots__ = ()
 
-    creations: tuple[CreateAclsRequestAclCreationV1, ...]
+    creations: tuple[CreateAclsRequestAclCreationV1, ...] = field_at(0)
     """The ACLs that we want to create. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         creations: Iterable[CreateAclsRequestAclCreationV1] = (),
-    ) -> None:
-        _set__CreateAclsRequestV1Layout_creations(self, as_tuple(creations))
-
-
-(_set__CreateAclsRequestV1Layout_creations,) = slot_setters(
-    _CreateAclsRequestV1Layout,
-    "creations",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(creations),))
 
 
 @final
@@ -152,43 +123,34 @@ class CreateAclsRequestV1(_CreateAclsRequestV1Layout):
 class CreateAclsRequestAclCreationV2(_Struct):
     """AclCreation, a struct of CreateAclsRequest at versions 2-3."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "resource_pattern_type",
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The type of the resource. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name for the ACL. (versions 0+)"""
 
-    resource_pattern_type: int
+    resource_pattern_type: int = field_at(2)
     """The pattern type for the ACL. (versions 1+)"""
 
-    principal: str
+    principal: str = field_at(3)
     """The principal for the ACL. (versions 0+)"""
 
-    host: str
+    host: str = field_at(4)
     """The host for the ACL. (versions 0+)"""
 
-    operation: int
+    operation: int = field_at(5)
     """The operation type for the ACL (read, write, etc.). (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(6)
     """The permission type for the ACL (allow, deny, etc.). (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
@@ -198,73 +160,46 @@ class CreateAclsRequestAclCreationV2(_Struct):
         operation: int = 0,
         permission_type: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateAclsRequestAclCreationV2_resource_type(self, resource_type)
-        _set_CreateAclsRequestAclCreationV2_resource_name(self, resource_name)
-        _set_CreateAclsRequestAclCreationV2_resource_pattern_type(self, resource_pattern_type)
-        _set_CreateAclsRequestAclCreationV2_principal(self, principal)
-        _set_CreateAclsRequestAclCreationV2_host(self, host)
-        _set_CreateAclsRequestAclCreationV2_operation(self, operation)
-        _set_CreateAclsRequestAclCreationV2_permission_type(self, permission_type)
-        _set_CreateAclsRequestAclCreationV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                resource_pattern_type,
+                principal,
+                host,
+                operation,
+                permission_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreateAclsRequestAclCreationV2_resource_type,
-    _set_CreateAclsRequestAclCreationV2_resource_name,
-    _set_CreateAclsRequestAclCreationV2_resource_pattern_type,
-    _set_CreateAclsRequestAclCreationV2_principal,
-    _set_CreateAclsRequestAclCreationV2_host,
-    _set_CreateAclsRequestAclCreationV2_operation,
-    _set_CreateAclsRequestAclCreationV2_permission_type,
-    _set_CreateAclsRequestAclCreationV2_unknown_tagged_fields,
-) = slot_setters(
-    CreateAclsRequestAclCreationV2,
-    "resource_type",
-    "resource_name",
-    "resource_pattern_type",
-    "principal",
-    "host",
-    "operation",
-    "permission_type",
-    "unknown_tagged_fields",
-)
 
 
 class _CreateAclsRequestV2Layout(ApiMessage):
     """The fields of CreateAclsRequest at versions 2-3; use the final class of each version (CreateAclsRequestV2, CreateAclsRequestV3)."""
 
-    __slots__ = (
-        "creations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    creations: tuple[CreateAclsRequestAclCreationV2, ...]
+    creations: tuple[CreateAclsRequestAclCreationV2, ...] = field_at(0)
     """The ACLs that we want to create. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         creations: Iterable[CreateAclsRequestAclCreationV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateAclsRequestV2Layout_creations(self, as_tuple(creations))
-        _set__CreateAclsRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__CreateAclsRequestV2Layout_creations,
-    _set__CreateAclsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateAclsRequestV2Layout,
-    "creations",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(creations),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -290,69 +225,53 @@ class CreateAclsRequestV3(_CreateAclsRequestV2Layout):
 class CreateAclsResponseAclCreationResultV1(_Struct):
     """AclCreationResult, a struct of CreateAclsResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The result error, or zero if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The result message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
-    ) -> None:
-        _set_CreateAclsResponseAclCreationResultV1_error_code(self, error_code)
-        _set_CreateAclsResponseAclCreationResultV1_error_message(self, error_message)
-
-
-(
-    _set_CreateAclsResponseAclCreationResultV1_error_code,
-    _set_CreateAclsResponseAclCreationResultV1_error_message,
-) = slot_setters(
-    CreateAclsResponseAclCreationResultV1,
-    "error_code",
-    "error_message",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+            ),
+        )
 
 
 class _CreateAclsResponseV1Layout(ApiMessage):
     """The fields of CreateAclsResponse at version 1; use the final class of each version (CreateAclsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[CreateAclsResponseAclCreationResultV1, ...]
+    results: tuple[CreateAclsResponseAclCreationResultV1, ...] = field_at(1)
     """The results for each ACL creation. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[CreateAclsResponseAclCreationResultV1] = (),
-    ) -> None:
-        _set__CreateAclsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreateAclsResponseV1Layout_results(self, as_tuple(results))
-
-
-(
-    _set__CreateAclsResponseV1Layout_throttle_time_ms,
-    _set__CreateAclsResponseV1Layout_results,
-) = slot_setters(
-    _CreateAclsResponseV1Layout,
-    "throttle_time_ms",
-    "results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+            ),
+        )
 
 
 @final
@@ -368,87 +287,63 @@ class CreateAclsResponseV1(_CreateAclsResponseV1Layout):
 class CreateAclsResponseAclCreationResultV2(_Struct):
     """AclCreationResult, a struct of CreateAclsResponse at versions 2-3."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The result error, or zero if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The result message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateAclsResponseAclCreationResultV2_error_code(self, error_code)
-        _set_CreateAclsResponseAclCreationResultV2_error_message(self, error_message)
-        _set_CreateAclsResponseAclCreationResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreateAclsResponseAclCreationResultV2_error_code,
-    _set_CreateAclsResponseAclCreationResultV2_error_message,
-    _set_CreateAclsResponseAclCreationResultV2_unknown_tagged_fields,
-) = slot_setters(
-    CreateAclsResponseAclCreationResultV2,
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _CreateAclsResponseV2Layout(ApiMessage):
     """The fields of CreateAclsResponse at versions 2-3; use the final class of each version (CreateAclsResponseV2, CreateAclsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[CreateAclsResponseAclCreationResultV2, ...]
+    results: tuple[CreateAclsResponseAclCreationResultV2, ...] = field_at(1)
     """The results for each ACL creation. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[CreateAclsResponseAclCreationResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateAclsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreateAclsResponseV2Layout_results(self, as_tuple(results))
-        _set__CreateAclsResponseV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__CreateAclsResponseV2Layout_throttle_time_ms,
-    _set__CreateAclsResponseV2Layout_results,
-    _set__CreateAclsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateAclsResponseV2Layout,
-    "throttle_time_ms",
-    "results",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -503,15 +398,21 @@ def _dec_CreateAclsRequestAclCreationV1(
     v_host, pos = read_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o = _new(CreateAclsRequestAclCreationV1)
-    _set_CreateAclsRequestAclCreationV1_resource_type(o, v_resource_type)
-    _set_CreateAclsRequestAclCreationV1_resource_name(o, v_resource_name)
-    _set_CreateAclsRequestAclCreationV1_resource_pattern_type(o, v_resource_pattern_type)
-    _set_CreateAclsRequestAclCreationV1_principal(o, v_principal)
-    _set_CreateAclsRequestAclCreationV1_host(o, v_host)
-    _set_CreateAclsRequestAclCreationV1_operation(o, v_operation)
-    _set_CreateAclsRequestAclCreationV1_permission_type(o, v_permission_type)
-    return o, pos
+    return (
+        _new(
+            CreateAclsRequestAclCreationV1,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_resource_pattern_type,
+                v_principal,
+                v_host,
+                v_operation,
+                v_permission_type,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateAclsRequestV1Layout(o: _CreateAclsRequestV1Layout, out: bytearray) -> None:
@@ -530,12 +431,32 @@ def _dec__CreateAclsRequestV1Layout(
     _n, pos = read_array_length(buf, pos, 10)
     _lv_creations = []
     for _ in range(_n):
-        _ev_creations, pos = _dec_CreateAclsRequestAclCreationV1(buf, pos)
-        _lv_creations.append(_ev_creations)
+
+        (e2_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e2_resource_name, pos = read_string(buf, pos)
+        (e2_resource_pattern_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e2_principal, pos = read_string(buf, pos)
+        e2_host, pos = read_string(buf, pos)
+        e2_operation, e2_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        _lv_creations.append(
+            _new(
+                CreateAclsRequestAclCreationV1,
+                (
+                    e2_resource_type,
+                    e2_resource_name,
+                    e2_resource_pattern_type,
+                    e2_principal,
+                    e2_host,
+                    e2_operation,
+                    e2_permission_type,
+                ),
+            )
+        )
     v_creations = tuple(_lv_creations)
-    o = _new(cls)
-    _set__CreateAclsRequestV1Layout_creations(o, v_creations)
-    return o, pos
+    return _new(cls, (v_creations,)), pos
 
 
 def _enc_CreateAclsRequestAclCreationV2(o: CreateAclsRequestAclCreationV2, out: bytearray) -> None:
@@ -562,25 +483,36 @@ def _dec_CreateAclsRequestAclCreationV2(
     v_host, pos = read_compact_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreateAclsRequestAclCreationV2)
-    _set_CreateAclsRequestAclCreationV2_resource_type(o, v_resource_type)
-    _set_CreateAclsRequestAclCreationV2_resource_name(o, v_resource_name)
-    _set_CreateAclsRequestAclCreationV2_resource_pattern_type(o, v_resource_pattern_type)
-    _set_CreateAclsRequestAclCreationV2_principal(o, v_principal)
-    _set_CreateAclsRequestAclCreationV2_host(o, v_host)
-    _set_CreateAclsRequestAclCreationV2_operation(o, v_operation)
-    _set_CreateAclsRequestAclCreationV2_permission_type(o, v_permission_type)
-    _set_CreateAclsRequestAclCreationV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreateAclsRequestAclCreationV2,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_resource_pattern_type,
+                v_principal,
+                v_host,
+                v_operation,
+                v_permission_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateAclsRequestV2Layout(o: _CreateAclsRequestV2Layout, out: bytearray) -> None:
 
-    _x2 = o.creations
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_CreateAclsRequestAclCreationV2(_x2e, out)
+    _x3 = o.creations
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_CreateAclsRequestAclCreationV2(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -592,14 +524,54 @@ def _dec__CreateAclsRequestV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_creations = []
     for _ in range(_n):
-        _ev_creations, pos = _dec_CreateAclsRequestAclCreationV2(buf, pos)
-        _lv_creations.append(_ev_creations)
+
+        (e4_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e4_resource_name, pos = read_compact_string(buf, pos)
+        (e4_resource_pattern_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e4_principal, pos = read_compact_string(buf, pos)
+        e4_host, pos = read_compact_string(buf, pos)
+        e4_operation, e4_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_creations.append(
+            _new(
+                CreateAclsRequestAclCreationV2,
+                (
+                    e4_resource_type,
+                    e4_resource_name,
+                    e4_resource_pattern_type,
+                    e4_principal,
+                    e4_host,
+                    e4_operation,
+                    e4_permission_type,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_creations = tuple(_lv_creations)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateAclsRequestV2Layout_creations(o, v_creations)
-    _set__CreateAclsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_creations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateAclsResponseAclCreationResultV1(
@@ -617,19 +589,25 @@ def _dec_CreateAclsResponseAclCreationResultV1(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_nullable_string(buf, pos)
-    o = _new(CreateAclsResponseAclCreationResultV1)
-    _set_CreateAclsResponseAclCreationResultV1_error_code(o, v_error_code)
-    _set_CreateAclsResponseAclCreationResultV1_error_message(o, v_error_message)
-    return o, pos
+    return (
+        _new(
+            CreateAclsResponseAclCreationResultV1,
+            (
+                v_error_code,
+                v_error_message,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateAclsResponseV1Layout(o: _CreateAclsResponseV1Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x3 = o.results
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_CreateAclsResponseAclCreationResultV1(_x3e, out)
+    _x5 = o.results
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_CreateAclsResponseAclCreationResultV1(_x5e, out)
 
 
 def _dec__CreateAclsResponseV1Layout(
@@ -642,13 +620,30 @@ def _dec__CreateAclsResponseV1Layout(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_CreateAclsResponseAclCreationResultV1(buf, pos)
-        _lv_results.append(_ev_results)
+
+        (e6_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e6_error_message, pos = read_nullable_string(buf, pos)
+        _lv_results.append(
+            _new(
+                CreateAclsResponseAclCreationResultV1,
+                (
+                    e6_error_code,
+                    e6_error_message,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    o = _new(cls)
-    _set__CreateAclsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreateAclsResponseV1Layout_results(o, v_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateAclsResponseAclCreationResultV2(
@@ -667,21 +662,32 @@ def _dec_CreateAclsResponseAclCreationResultV2(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreateAclsResponseAclCreationResultV2)
-    _set_CreateAclsResponseAclCreationResultV2_error_code(o, v_error_code)
-    _set_CreateAclsResponseAclCreationResultV2_error_message(o, v_error_message)
-    _set_CreateAclsResponseAclCreationResultV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreateAclsResponseAclCreationResultV2,
+            (
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateAclsResponseV2Layout(o: _CreateAclsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x4 = o.results
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_CreateAclsResponseAclCreationResultV2(_x4e, out)
+    _x7 = o.results
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_CreateAclsResponseAclCreationResultV2(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -695,15 +701,44 @@ def _dec__CreateAclsResponseV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_CreateAclsResponseAclCreationResultV2(buf, pos)
-        _lv_results.append(_ev_results)
+
+        (e8_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e8_error_message, pos = read_compact_nullable_string(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_results.append(
+            _new(
+                CreateAclsResponseAclCreationResultV2,
+                (
+                    e8_error_code,
+                    e8_error_message,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateAclsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreateAclsResponseV2Layout_results(o, v_results)
-    _set__CreateAclsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

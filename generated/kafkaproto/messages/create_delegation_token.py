@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -42,75 +42,59 @@ _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_q = Struct(">q")
 _S_qqq = Struct(">qqq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class CreateDelegationTokenRequestCreatableRenewersV1(_Struct):
     """CreatableRenewers, a struct of CreateDelegationTokenRequest at version 1."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The type of the Kafka principal. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The name of the Kafka principal. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
-    ) -> None:
-        _set_CreateDelegationTokenRequestCreatableRenewersV1_principal_type(self, principal_type)
-        _set_CreateDelegationTokenRequestCreatableRenewersV1_principal_name(self, principal_name)
-
-
-(
-    _set_CreateDelegationTokenRequestCreatableRenewersV1_principal_type,
-    _set_CreateDelegationTokenRequestCreatableRenewersV1_principal_name,
-) = slot_setters(
-    CreateDelegationTokenRequestCreatableRenewersV1,
-    "principal_type",
-    "principal_name",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+            ),
+        )
 
 
 class _CreateDelegationTokenRequestV1Layout(ApiMessage):
     """The fields of CreateDelegationTokenRequest at version 1; use the final class of each version (CreateDelegationTokenRequestV1)."""
 
-    __slots__ = (
-        "renewers",
-        "max_lifetime_ms",
-    )
+    __slots__ = ()
 
-    renewers: tuple[CreateDelegationTokenRequestCreatableRenewersV1, ...]
+    renewers: tuple[CreateDelegationTokenRequestCreatableRenewersV1, ...] = field_at(0)
     """A list of those who are allowed to renew this token before it expires. (versions 0+)"""
 
-    max_lifetime_ms: int
+    max_lifetime_ms: int = field_at(1)
     """The maximum lifetime of the token in milliseconds, or -1 to use the server side default. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         renewers: Iterable[CreateDelegationTokenRequestCreatableRenewersV1] = (),
         max_lifetime_ms: int = 0,
-    ) -> None:
-        _set__CreateDelegationTokenRequestV1Layout_renewers(self, as_tuple(renewers))
-        _set__CreateDelegationTokenRequestV1Layout_max_lifetime_ms(self, max_lifetime_ms)
-
-
-(
-    _set__CreateDelegationTokenRequestV1Layout_renewers,
-    _set__CreateDelegationTokenRequestV1Layout_max_lifetime_ms,
-) = slot_setters(
-    _CreateDelegationTokenRequestV1Layout,
-    "renewers",
-    "max_lifetime_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(renewers),
+                max_lifetime_ms,
+            ),
+        )
 
 
 @final
@@ -126,89 +110,63 @@ class CreateDelegationTokenRequestV1(_CreateDelegationTokenRequestV1Layout):
 class CreateDelegationTokenRequestCreatableRenewersV2(_Struct):
     """CreatableRenewers, a struct of CreateDelegationTokenRequest at versions 2-3."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The type of the Kafka principal. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The name of the Kafka principal. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateDelegationTokenRequestCreatableRenewersV2_principal_type(self, principal_type)
-        _set_CreateDelegationTokenRequestCreatableRenewersV2_principal_name(self, principal_name)
-        _set_CreateDelegationTokenRequestCreatableRenewersV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreateDelegationTokenRequestCreatableRenewersV2_principal_type,
-    _set_CreateDelegationTokenRequestCreatableRenewersV2_principal_name,
-    _set_CreateDelegationTokenRequestCreatableRenewersV2_unknown_tagged_fields,
-) = slot_setters(
-    CreateDelegationTokenRequestCreatableRenewersV2,
-    "principal_type",
-    "principal_name",
-    "unknown_tagged_fields",
-)
 
 
 class _CreateDelegationTokenRequestV2Layout(ApiMessage):
     """The fields of CreateDelegationTokenRequest at version 2; use the final class of each version (CreateDelegationTokenRequestV2)."""
 
-    __slots__ = (
-        "renewers",
-        "max_lifetime_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    renewers: tuple[CreateDelegationTokenRequestCreatableRenewersV2, ...]
+    renewers: tuple[CreateDelegationTokenRequestCreatableRenewersV2, ...] = field_at(0)
     """A list of those who are allowed to renew this token before it expires. (versions 0+)"""
 
-    max_lifetime_ms: int
+    max_lifetime_ms: int = field_at(1)
     """The maximum lifetime of the token in milliseconds, or -1 to use the server side default. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         renewers: Iterable[CreateDelegationTokenRequestCreatableRenewersV2] = (),
         max_lifetime_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateDelegationTokenRequestV2Layout_renewers(self, as_tuple(renewers))
-        _set__CreateDelegationTokenRequestV2Layout_max_lifetime_ms(self, max_lifetime_ms)
-        _set__CreateDelegationTokenRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(renewers),
+                max_lifetime_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__CreateDelegationTokenRequestV2Layout_renewers,
-    _set__CreateDelegationTokenRequestV2Layout_max_lifetime_ms,
-    _set__CreateDelegationTokenRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateDelegationTokenRequestV2Layout,
-    "renewers",
-    "max_lifetime_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -224,61 +182,42 @@ class CreateDelegationTokenRequestV2(_CreateDelegationTokenRequestV2Layout):
 class _CreateDelegationTokenRequestV3Layout(ApiMessage):
     """The fields of CreateDelegationTokenRequest at version 3; use the final class of each version (CreateDelegationTokenRequestV3)."""
 
-    __slots__ = (
-        "owner_principal_type",
-        "owner_principal_name",
-        "renewers",
-        "max_lifetime_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    owner_principal_type: str | None
+    owner_principal_type: str | None = field_at(0)
     """The principal type of the owner of the token. If it's null it defaults to the token request principal. (versions 3+; nullable 3+)"""
 
-    owner_principal_name: str | None
+    owner_principal_name: str | None = field_at(1)
     """The principal name of the owner of the token. If it's null it defaults to the token request principal. (versions 3+; nullable 3+)"""
 
-    renewers: tuple[CreateDelegationTokenRequestCreatableRenewersV2, ...]
+    renewers: tuple[CreateDelegationTokenRequestCreatableRenewersV2, ...] = field_at(2)
     """A list of those who are allowed to renew this token before it expires. (versions 0+)"""
 
-    max_lifetime_ms: int
+    max_lifetime_ms: int = field_at(3)
     """The maximum lifetime of the token in milliseconds, or -1 to use the server side default. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         owner_principal_type: str | None = "",
         owner_principal_name: str | None = "",
         renewers: Iterable[CreateDelegationTokenRequestCreatableRenewersV2] = (),
         max_lifetime_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateDelegationTokenRequestV3Layout_owner_principal_type(self, owner_principal_type)
-        _set__CreateDelegationTokenRequestV3Layout_owner_principal_name(self, owner_principal_name)
-        _set__CreateDelegationTokenRequestV3Layout_renewers(self, as_tuple(renewers))
-        _set__CreateDelegationTokenRequestV3Layout_max_lifetime_ms(self, max_lifetime_ms)
-        _set__CreateDelegationTokenRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                owner_principal_type,
+                owner_principal_name,
+                as_tuple(renewers),
+                max_lifetime_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__CreateDelegationTokenRequestV3Layout_owner_principal_type,
-    _set__CreateDelegationTokenRequestV3Layout_owner_principal_name,
-    _set__CreateDelegationTokenRequestV3Layout_renewers,
-    _set__CreateDelegationTokenRequestV3Layout_max_lifetime_ms,
-    _set__CreateDelegationTokenRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateDelegationTokenRequestV3Layout,
-    "owner_principal_type",
-    "owner_principal_name",
-    "renewers",
-    "max_lifetime_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -294,47 +233,37 @@ class CreateDelegationTokenRequestV3(_CreateDelegationTokenRequestV3Layout):
 class _CreateDelegationTokenResponseV1Layout(ApiMessage):
     """The fields of CreateDelegationTokenResponse at version 1; use the final class of each version (CreateDelegationTokenResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "principal_type",
-        "principal_name",
-        "issue_timestamp_ms",
-        "expiry_timestamp_ms",
-        "max_timestamp_ms",
-        "token_id",
-        "hmac",
-        "throttle_time_ms",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top-level error, or zero if there was no error. (versions 0+)"""
 
-    principal_type: str
+    principal_type: str = field_at(1)
     """The principal type of the token owner. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(2)
     """The name of the token owner. (versions 0+)"""
 
-    issue_timestamp_ms: int
+    issue_timestamp_ms: int = field_at(3)
     """When this token was generated. (versions 0+)"""
 
-    expiry_timestamp_ms: int
+    expiry_timestamp_ms: int = field_at(4)
     """When this token expires. (versions 0+)"""
 
-    max_timestamp_ms: int
+    max_timestamp_ms: int = field_at(5)
     """The maximum lifetime of this token. (versions 0+)"""
 
-    token_id: str
+    token_id: str = field_at(6)
     """The token UUID. (versions 0+)"""
 
-    hmac: bytes
+    hmac: bytes = field_at(7)
     """HMAC of the delegation token. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(8)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         principal_type: str = "",
@@ -345,40 +274,21 @@ class _CreateDelegationTokenResponseV1Layout(ApiMessage):
         token_id: str = "",
         hmac: bytes = b"",
         throttle_time_ms: int = 0,
-    ) -> None:
-        _set__CreateDelegationTokenResponseV1Layout_error_code(self, error_code)
-        _set__CreateDelegationTokenResponseV1Layout_principal_type(self, principal_type)
-        _set__CreateDelegationTokenResponseV1Layout_principal_name(self, principal_name)
-        _set__CreateDelegationTokenResponseV1Layout_issue_timestamp_ms(self, issue_timestamp_ms)
-        _set__CreateDelegationTokenResponseV1Layout_expiry_timestamp_ms(self, expiry_timestamp_ms)
-        _set__CreateDelegationTokenResponseV1Layout_max_timestamp_ms(self, max_timestamp_ms)
-        _set__CreateDelegationTokenResponseV1Layout_token_id(self, token_id)
-        _set__CreateDelegationTokenResponseV1Layout_hmac(self, hmac)
-        _set__CreateDelegationTokenResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-
-
-(
-    _set__CreateDelegationTokenResponseV1Layout_error_code,
-    _set__CreateDelegationTokenResponseV1Layout_principal_type,
-    _set__CreateDelegationTokenResponseV1Layout_principal_name,
-    _set__CreateDelegationTokenResponseV1Layout_issue_timestamp_ms,
-    _set__CreateDelegationTokenResponseV1Layout_expiry_timestamp_ms,
-    _set__CreateDelegationTokenResponseV1Layout_max_timestamp_ms,
-    _set__CreateDelegationTokenResponseV1Layout_token_id,
-    _set__CreateDelegationTokenResponseV1Layout_hmac,
-    _set__CreateDelegationTokenResponseV1Layout_throttle_time_ms,
-) = slot_setters(
-    _CreateDelegationTokenResponseV1Layout,
-    "error_code",
-    "principal_type",
-    "principal_name",
-    "issue_timestamp_ms",
-    "expiry_timestamp_ms",
-    "max_timestamp_ms",
-    "token_id",
-    "hmac",
-    "throttle_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                principal_type,
+                principal_name,
+                issue_timestamp_ms,
+                expiry_timestamp_ms,
+                max_timestamp_ms,
+                token_id,
+                hmac,
+                throttle_time_ms,
+            ),
+        )
 
 
 @final
@@ -394,51 +304,40 @@ class CreateDelegationTokenResponseV1(_CreateDelegationTokenResponseV1Layout):
 class _CreateDelegationTokenResponseV2Layout(ApiMessage):
     """The fields of CreateDelegationTokenResponse at version 2; use the final class of each version (CreateDelegationTokenResponseV2)."""
 
-    __slots__ = (
-        "error_code",
-        "principal_type",
-        "principal_name",
-        "issue_timestamp_ms",
-        "expiry_timestamp_ms",
-        "max_timestamp_ms",
-        "token_id",
-        "hmac",
-        "throttle_time_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top-level error, or zero if there was no error. (versions 0+)"""
 
-    principal_type: str
+    principal_type: str = field_at(1)
     """The principal type of the token owner. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(2)
     """The name of the token owner. (versions 0+)"""
 
-    issue_timestamp_ms: int
+    issue_timestamp_ms: int = field_at(3)
     """When this token was generated. (versions 0+)"""
 
-    expiry_timestamp_ms: int
+    expiry_timestamp_ms: int = field_at(4)
     """When this token expires. (versions 0+)"""
 
-    max_timestamp_ms: int
+    max_timestamp_ms: int = field_at(5)
     """The maximum lifetime of this token. (versions 0+)"""
 
-    token_id: str
+    token_id: str = field_at(6)
     """The token UUID. (versions 0+)"""
 
-    hmac: bytes
+    hmac: bytes = field_at(7)
     """HMAC of the delegation token. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(8)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         principal_type: str = "",
@@ -450,45 +349,22 @@ class _CreateDelegationTokenResponseV2Layout(ApiMessage):
         hmac: bytes = b"",
         throttle_time_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateDelegationTokenResponseV2Layout_error_code(self, error_code)
-        _set__CreateDelegationTokenResponseV2Layout_principal_type(self, principal_type)
-        _set__CreateDelegationTokenResponseV2Layout_principal_name(self, principal_name)
-        _set__CreateDelegationTokenResponseV2Layout_issue_timestamp_ms(self, issue_timestamp_ms)
-        _set__CreateDelegationTokenResponseV2Layout_expiry_timestamp_ms(self, expiry_timestamp_ms)
-        _set__CreateDelegationTokenResponseV2Layout_max_timestamp_ms(self, max_timestamp_ms)
-        _set__CreateDelegationTokenResponseV2Layout_token_id(self, token_id)
-        _set__CreateDelegationTokenResponseV2Layout_hmac(self, hmac)
-        _set__CreateDelegationTokenResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreateDelegationTokenResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                principal_type,
+                principal_name,
+                issue_timestamp_ms,
+                expiry_timestamp_ms,
+                max_timestamp_ms,
+                token_id,
+                hmac,
+                throttle_time_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__CreateDelegationTokenResponseV2Layout_error_code,
-    _set__CreateDelegationTokenResponseV2Layout_principal_type,
-    _set__CreateDelegationTokenResponseV2Layout_principal_name,
-    _set__CreateDelegationTokenResponseV2Layout_issue_timestamp_ms,
-    _set__CreateDelegationTokenResponseV2Layout_expiry_timestamp_ms,
-    _set__CreateDelegationTokenResponseV2Layout_max_timestamp_ms,
-    _set__CreateDelegationTokenResponseV2Layout_token_id,
-    _set__CreateDelegationTokenResponseV2Layout_hmac,
-    _set__CreateDelegationTokenResponseV2Layout_throttle_time_ms,
-    _set__CreateDelegationTokenResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateDelegationTokenResponseV2Layout,
-    "error_code",
-    "principal_type",
-    "principal_name",
-    "issue_timestamp_ms",
-    "expiry_timestamp_ms",
-    "max_timestamp_ms",
-    "token_id",
-    "hmac",
-    "throttle_time_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -504,59 +380,46 @@ class CreateDelegationTokenResponseV2(_CreateDelegationTokenResponseV2Layout):
 class _CreateDelegationTokenResponseV3Layout(ApiMessage):
     """The fields of CreateDelegationTokenResponse at version 3; use the final class of each version (CreateDelegationTokenResponseV3)."""
 
-    __slots__ = (
-        "error_code",
-        "principal_type",
-        "principal_name",
-        "token_requester_principal_type",
-        "token_requester_principal_name",
-        "issue_timestamp_ms",
-        "expiry_timestamp_ms",
-        "max_timestamp_ms",
-        "token_id",
-        "hmac",
-        "throttle_time_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top-level error, or zero if there was no error. (versions 0+)"""
 
-    principal_type: str
+    principal_type: str = field_at(1)
     """The principal type of the token owner. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(2)
     """The name of the token owner. (versions 0+)"""
 
-    token_requester_principal_type: str
+    token_requester_principal_type: str = field_at(3)
     """The principal type of the requester of the token. (versions 3+)"""
 
-    token_requester_principal_name: str
+    token_requester_principal_name: str = field_at(4)
     """The principal type of the requester of the token. (versions 3+)"""
 
-    issue_timestamp_ms: int
+    issue_timestamp_ms: int = field_at(5)
     """When this token was generated. (versions 0+)"""
 
-    expiry_timestamp_ms: int
+    expiry_timestamp_ms: int = field_at(6)
     """When this token expires. (versions 0+)"""
 
-    max_timestamp_ms: int
+    max_timestamp_ms: int = field_at(7)
     """The maximum lifetime of this token. (versions 0+)"""
 
-    token_id: str
+    token_id: str = field_at(8)
     """The token UUID. (versions 0+)"""
 
-    hmac: bytes
+    hmac: bytes = field_at(9)
     """HMAC of the delegation token. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(10)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         principal_type: str = "",
@@ -570,55 +433,24 @@ class _CreateDelegationTokenResponseV3Layout(ApiMessage):
         hmac: bytes = b"",
         throttle_time_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateDelegationTokenResponseV3Layout_error_code(self, error_code)
-        _set__CreateDelegationTokenResponseV3Layout_principal_type(self, principal_type)
-        _set__CreateDelegationTokenResponseV3Layout_principal_name(self, principal_name)
-        _set__CreateDelegationTokenResponseV3Layout_token_requester_principal_type(
-            self, token_requester_principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                principal_type,
+                principal_name,
+                token_requester_principal_type,
+                token_requester_principal_name,
+                issue_timestamp_ms,
+                expiry_timestamp_ms,
+                max_timestamp_ms,
+                token_id,
+                hmac,
+                throttle_time_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__CreateDelegationTokenResponseV3Layout_token_requester_principal_name(
-            self, token_requester_principal_name
-        )
-        _set__CreateDelegationTokenResponseV3Layout_issue_timestamp_ms(self, issue_timestamp_ms)
-        _set__CreateDelegationTokenResponseV3Layout_expiry_timestamp_ms(self, expiry_timestamp_ms)
-        _set__CreateDelegationTokenResponseV3Layout_max_timestamp_ms(self, max_timestamp_ms)
-        _set__CreateDelegationTokenResponseV3Layout_token_id(self, token_id)
-        _set__CreateDelegationTokenResponseV3Layout_hmac(self, hmac)
-        _set__CreateDelegationTokenResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreateDelegationTokenResponseV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__CreateDelegationTokenResponseV3Layout_error_code,
-    _set__CreateDelegationTokenResponseV3Layout_principal_type,
-    _set__CreateDelegationTokenResponseV3Layout_principal_name,
-    _set__CreateDelegationTokenResponseV3Layout_token_requester_principal_type,
-    _set__CreateDelegationTokenResponseV3Layout_token_requester_principal_name,
-    _set__CreateDelegationTokenResponseV3Layout_issue_timestamp_ms,
-    _set__CreateDelegationTokenResponseV3Layout_expiry_timestamp_ms,
-    _set__CreateDelegationTokenResponseV3Layout_max_timestamp_ms,
-    _set__CreateDelegationTokenResponseV3Layout_token_id,
-    _set__CreateDelegationTokenResponseV3Layout_hmac,
-    _set__CreateDelegationTokenResponseV3Layout_throttle_time_ms,
-    _set__CreateDelegationTokenResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateDelegationTokenResponseV3Layout,
-    "error_code",
-    "principal_type",
-    "principal_name",
-    "token_requester_principal_type",
-    "token_requester_principal_name",
-    "issue_timestamp_ms",
-    "expiry_timestamp_ms",
-    "max_timestamp_ms",
-    "token_id",
-    "hmac",
-    "throttle_time_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -653,10 +485,16 @@ def _dec_CreateDelegationTokenRequestCreatableRenewersV1(
 
     v_principal_type, pos = read_string(buf, pos)
     v_principal_name, pos = read_string(buf, pos)
-    o = _new(CreateDelegationTokenRequestCreatableRenewersV1)
-    _set_CreateDelegationTokenRequestCreatableRenewersV1_principal_type(o, v_principal_type)
-    _set_CreateDelegationTokenRequestCreatableRenewersV1_principal_name(o, v_principal_name)
-    return o, pos
+    return (
+        _new(
+            CreateDelegationTokenRequestCreatableRenewersV1,
+            (
+                v_principal_type,
+                v_principal_name,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateDelegationTokenRequestV1Layout(
@@ -678,15 +516,31 @@ def _dec__CreateDelegationTokenRequestV1Layout(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_renewers = []
     for _ in range(_n):
-        _ev_renewers, pos = _dec_CreateDelegationTokenRequestCreatableRenewersV1(buf, pos)
-        _lv_renewers.append(_ev_renewers)
+
+        e2_principal_type, pos = read_string(buf, pos)
+        e2_principal_name, pos = read_string(buf, pos)
+        _lv_renewers.append(
+            _new(
+                CreateDelegationTokenRequestCreatableRenewersV1,
+                (
+                    e2_principal_type,
+                    e2_principal_name,
+                ),
+            )
+        )
     v_renewers = tuple(_lv_renewers)
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    o = _new(cls)
-    _set__CreateDelegationTokenRequestV1Layout_renewers(o, v_renewers)
-    _set__CreateDelegationTokenRequestV1Layout_max_lifetime_ms(o, v_max_lifetime_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_renewers,
+                v_max_lifetime_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateDelegationTokenRequestCreatableRenewersV2(
@@ -704,24 +558,33 @@ def _dec_CreateDelegationTokenRequestCreatableRenewersV2(
 
     v_principal_type, pos = read_compact_string(buf, pos)
     v_principal_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreateDelegationTokenRequestCreatableRenewersV2)
-    _set_CreateDelegationTokenRequestCreatableRenewersV2_principal_type(o, v_principal_type)
-    _set_CreateDelegationTokenRequestCreatableRenewersV2_principal_name(o, v_principal_name)
-    _set_CreateDelegationTokenRequestCreatableRenewersV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreateDelegationTokenRequestCreatableRenewersV2,
+            (
+                v_principal_type,
+                v_principal_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__CreateDelegationTokenRequestV2Layout(
     o: _CreateDelegationTokenRequestV2Layout, out: bytearray
 ) -> None:
 
-    _x2 = o.renewers
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_CreateDelegationTokenRequestCreatableRenewersV2(_x2e, out)
+    _x3 = o.renewers
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_CreateDelegationTokenRequestCreatableRenewersV2(_x3e, out)
     out += _S_q.pack(o.max_lifetime_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -734,17 +597,45 @@ def _dec__CreateDelegationTokenRequestV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_renewers = []
     for _ in range(_n):
-        _ev_renewers, pos = _dec_CreateDelegationTokenRequestCreatableRenewersV2(buf, pos)
-        _lv_renewers.append(_ev_renewers)
+
+        e4_principal_type, pos = read_compact_string(buf, pos)
+        e4_principal_name, pos = read_compact_string(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_renewers.append(
+            _new(
+                CreateDelegationTokenRequestCreatableRenewersV2,
+                (
+                    e4_principal_type,
+                    e4_principal_name,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_renewers = tuple(_lv_renewers)
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateDelegationTokenRequestV2Layout_renewers(o, v_renewers)
-    _set__CreateDelegationTokenRequestV2Layout_max_lifetime_ms(o, v_max_lifetime_ms)
-    _set__CreateDelegationTokenRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_renewers,
+                v_max_lifetime_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateDelegationTokenRequestV3Layout(
@@ -753,10 +644,10 @@ def _enc__CreateDelegationTokenRequestV3Layout(
 
     write_compact_nullable_string(out, o.owner_principal_type)
     write_compact_nullable_string(out, o.owner_principal_name)
-    _x3 = o.renewers
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_CreateDelegationTokenRequestCreatableRenewersV2(_x3e, out)
+    _x5 = o.renewers
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_CreateDelegationTokenRequestCreatableRenewersV2(_x5e, out)
     out += _S_q.pack(o.max_lifetime_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -771,19 +662,47 @@ def _dec__CreateDelegationTokenRequestV3Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_renewers = []
     for _ in range(_n):
-        _ev_renewers, pos = _dec_CreateDelegationTokenRequestCreatableRenewersV2(buf, pos)
-        _lv_renewers.append(_ev_renewers)
+
+        e6_principal_type, pos = read_compact_string(buf, pos)
+        e6_principal_name, pos = read_compact_string(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_renewers.append(
+            _new(
+                CreateDelegationTokenRequestCreatableRenewersV2,
+                (
+                    e6_principal_type,
+                    e6_principal_name,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_renewers = tuple(_lv_renewers)
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateDelegationTokenRequestV3Layout_owner_principal_type(o, v_owner_principal_type)
-    _set__CreateDelegationTokenRequestV3Layout_owner_principal_name(o, v_owner_principal_name)
-    _set__CreateDelegationTokenRequestV3Layout_renewers(o, v_renewers)
-    _set__CreateDelegationTokenRequestV3Layout_max_lifetime_ms(o, v_max_lifetime_ms)
-    _set__CreateDelegationTokenRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_owner_principal_type,
+                v_owner_principal_name,
+                v_renewers,
+                v_max_lifetime_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateDelegationTokenResponseV1Layout(
@@ -813,17 +732,23 @@ def _dec__CreateDelegationTokenResponseV1Layout(
     v_hmac, pos = read_bytes(buf, pos)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__CreateDelegationTokenResponseV1Layout_error_code(o, v_error_code)
-    _set__CreateDelegationTokenResponseV1Layout_principal_type(o, v_principal_type)
-    _set__CreateDelegationTokenResponseV1Layout_principal_name(o, v_principal_name)
-    _set__CreateDelegationTokenResponseV1Layout_issue_timestamp_ms(o, v_issue_timestamp_ms)
-    _set__CreateDelegationTokenResponseV1Layout_expiry_timestamp_ms(o, v_expiry_timestamp_ms)
-    _set__CreateDelegationTokenResponseV1Layout_max_timestamp_ms(o, v_max_timestamp_ms)
-    _set__CreateDelegationTokenResponseV1Layout_token_id(o, v_token_id)
-    _set__CreateDelegationTokenResponseV1Layout_hmac(o, v_hmac)
-    _set__CreateDelegationTokenResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_principal_type,
+                v_principal_name,
+                v_issue_timestamp_ms,
+                v_expiry_timestamp_ms,
+                v_max_timestamp_ms,
+                v_token_id,
+                v_hmac,
+                v_throttle_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateDelegationTokenResponseV2Layout(
@@ -854,19 +779,30 @@ def _dec__CreateDelegationTokenResponseV2Layout(
     v_hmac, pos = read_compact_bytes(buf, pos)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateDelegationTokenResponseV2Layout_error_code(o, v_error_code)
-    _set__CreateDelegationTokenResponseV2Layout_principal_type(o, v_principal_type)
-    _set__CreateDelegationTokenResponseV2Layout_principal_name(o, v_principal_name)
-    _set__CreateDelegationTokenResponseV2Layout_issue_timestamp_ms(o, v_issue_timestamp_ms)
-    _set__CreateDelegationTokenResponseV2Layout_expiry_timestamp_ms(o, v_expiry_timestamp_ms)
-    _set__CreateDelegationTokenResponseV2Layout_max_timestamp_ms(o, v_max_timestamp_ms)
-    _set__CreateDelegationTokenResponseV2Layout_token_id(o, v_token_id)
-    _set__CreateDelegationTokenResponseV2Layout_hmac(o, v_hmac)
-    _set__CreateDelegationTokenResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreateDelegationTokenResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_principal_type,
+                v_principal_name,
+                v_issue_timestamp_ms,
+                v_expiry_timestamp_ms,
+                v_max_timestamp_ms,
+                v_token_id,
+                v_hmac,
+                v_throttle_time_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateDelegationTokenResponseV3Layout(
@@ -901,25 +837,32 @@ def _dec__CreateDelegationTokenResponseV3Layout(
     v_hmac, pos = read_compact_bytes(buf, pos)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateDelegationTokenResponseV3Layout_error_code(o, v_error_code)
-    _set__CreateDelegationTokenResponseV3Layout_principal_type(o, v_principal_type)
-    _set__CreateDelegationTokenResponseV3Layout_principal_name(o, v_principal_name)
-    _set__CreateDelegationTokenResponseV3Layout_token_requester_principal_type(
-        o, v_token_requester_principal_type
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_principal_type,
+                v_principal_name,
+                v_token_requester_principal_type,
+                v_token_requester_principal_name,
+                v_issue_timestamp_ms,
+                v_expiry_timestamp_ms,
+                v_max_timestamp_ms,
+                v_token_id,
+                v_hmac,
+                v_throttle_time_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__CreateDelegationTokenResponseV3Layout_token_requester_principal_name(
-        o, v_token_requester_principal_name
-    )
-    _set__CreateDelegationTokenResponseV3Layout_issue_timestamp_ms(o, v_issue_timestamp_ms)
-    _set__CreateDelegationTokenResponseV3Layout_expiry_timestamp_ms(o, v_expiry_timestamp_ms)
-    _set__CreateDelegationTokenResponseV3Layout_max_timestamp_ms(o, v_max_timestamp_ms)
-    _set__CreateDelegationTokenResponseV3Layout_token_id(o, v_token_id)
-    _set__CreateDelegationTokenResponseV3Layout_hmac(o, v_hmac)
-    _set__CreateDelegationTokenResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreateDelegationTokenResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 finish_class(

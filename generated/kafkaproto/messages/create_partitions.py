@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_array_length,
     read_nullable_string,
     read_string,
@@ -43,115 +44,87 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_io = Struct(">i?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class CreatePartitionsRequestCreatePartitionsAssignmentV0(_Struct):
     """CreatePartitionsAssignment, a struct of CreatePartitionsRequest at versions 0-1."""
 
-    __slots__ = ("broker_ids",)
+    __slots__ = ()
 
-    broker_ids: tuple[int, ...]
+    broker_ids: tuple[int, ...] = field_at(0)
     """The assigned broker IDs. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_ids: Iterable[int] = (),
-    ) -> None:
-        _set_CreatePartitionsRequestCreatePartitionsAssignmentV0_broker_ids(
-            self, as_tuple(broker_ids)
-        )
-
-
-(_set_CreatePartitionsRequestCreatePartitionsAssignmentV0_broker_ids,) = slot_setters(
-    CreatePartitionsRequestCreatePartitionsAssignmentV0,
-    "broker_ids",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(broker_ids),))
 
 
 class CreatePartitionsRequestCreatePartitionsTopicV0(_Struct):
     """CreatePartitionsTopic, a struct of CreatePartitionsRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "count",
-        "assignments",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    count: int
+    count: int = field_at(1)  # type: ignore[assignment]
     """The new partition count. (versions 0+)"""
 
-    assignments: tuple[CreatePartitionsRequestCreatePartitionsAssignmentV0, ...] | None
+    assignments: tuple[CreatePartitionsRequestCreatePartitionsAssignmentV0, ...] | None = field_at(
+        2
+    )
     """The new partition assignments. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         count: int = 0,
         assignments: Iterable[CreatePartitionsRequestCreatePartitionsAssignmentV0] | None = (),
-    ) -> None:
-        _set_CreatePartitionsRequestCreatePartitionsTopicV0_name(self, name)
-        _set_CreatePartitionsRequestCreatePartitionsTopicV0_count(self, count)
-        _set_CreatePartitionsRequestCreatePartitionsTopicV0_assignments(self, as_tuple(assignments))
-
-
-(
-    _set_CreatePartitionsRequestCreatePartitionsTopicV0_name,
-    _set_CreatePartitionsRequestCreatePartitionsTopicV0_count,
-    _set_CreatePartitionsRequestCreatePartitionsTopicV0_assignments,
-) = slot_setters(
-    CreatePartitionsRequestCreatePartitionsTopicV0,
-    "name",
-    "count",
-    "assignments",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                count,
+                as_tuple(assignments),
+            ),
+        )
 
 
 class _CreatePartitionsRequestV0Layout(ApiMessage):
     """The fields of CreatePartitionsRequest at versions 0-1; use the final class of each version (CreatePartitionsRequestV0, CreatePartitionsRequestV1)."""
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "validate_only",
-    )
+    __slots__ = ()
 
-    topics: tuple[CreatePartitionsRequestCreatePartitionsTopicV0, ...]
+    topics: tuple[CreatePartitionsRequestCreatePartitionsTopicV0, ...] = field_at(0)
     """Each topic that we want to create new partitions inside. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The time in ms to wait for the partitions to be created. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(2)
     """If true, then validate the request, but don't actually increase the number of partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[CreatePartitionsRequestCreatePartitionsTopicV0] = (),
         timeout_ms: int = 0,
         validate_only: bool = False,
-    ) -> None:
-        _set__CreatePartitionsRequestV0Layout_topics(self, as_tuple(topics))
-        _set__CreatePartitionsRequestV0Layout_timeout_ms(self, timeout_ms)
-        _set__CreatePartitionsRequestV0Layout_validate_only(self, validate_only)
-
-
-(
-    _set__CreatePartitionsRequestV0Layout_topics,
-    _set__CreatePartitionsRequestV0Layout_timeout_ms,
-    _set__CreatePartitionsRequestV0Layout_validate_only,
-) = slot_setters(
-    _CreatePartitionsRequestV0Layout,
-    "topics",
-    "timeout_ms",
-    "validate_only",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                timeout_ms,
+                validate_only,
+            ),
+        )
 
 
 @final
@@ -177,143 +150,101 @@ class CreatePartitionsRequestV1(_CreatePartitionsRequestV0Layout):
 class CreatePartitionsRequestCreatePartitionsAssignmentV2(_Struct):
     """CreatePartitionsAssignment, a struct of CreatePartitionsRequest at versions 2-3."""
 
-    __slots__ = (
-        "broker_ids",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_ids: tuple[int, ...]
+    broker_ids: tuple[int, ...] = field_at(0)
     """The assigned broker IDs. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_ids: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreatePartitionsRequestCreatePartitionsAssignmentV2_broker_ids(
-            self, as_tuple(broker_ids)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(broker_ids),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_CreatePartitionsRequestCreatePartitionsAssignmentV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_CreatePartitionsRequestCreatePartitionsAssignmentV2_broker_ids,
-    _set_CreatePartitionsRequestCreatePartitionsAssignmentV2_unknown_tagged_fields,
-) = slot_setters(
-    CreatePartitionsRequestCreatePartitionsAssignmentV2,
-    "broker_ids",
-    "unknown_tagged_fields",
-)
 
 
 class CreatePartitionsRequestCreatePartitionsTopicV2(_Struct):
     """CreatePartitionsTopic, a struct of CreatePartitionsRequest at versions 2-3."""
 
-    __slots__ = (
-        "name",
-        "count",
-        "assignments",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    count: int
+    count: int = field_at(1)  # type: ignore[assignment]
     """The new partition count. (versions 0+)"""
 
-    assignments: tuple[CreatePartitionsRequestCreatePartitionsAssignmentV2, ...] | None
+    assignments: tuple[CreatePartitionsRequestCreatePartitionsAssignmentV2, ...] | None = field_at(
+        2
+    )
     """The new partition assignments. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         count: int = 0,
         assignments: Iterable[CreatePartitionsRequestCreatePartitionsAssignmentV2] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreatePartitionsRequestCreatePartitionsTopicV2_name(self, name)
-        _set_CreatePartitionsRequestCreatePartitionsTopicV2_count(self, count)
-        _set_CreatePartitionsRequestCreatePartitionsTopicV2_assignments(self, as_tuple(assignments))
-        _set_CreatePartitionsRequestCreatePartitionsTopicV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                count,
+                as_tuple(assignments),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_name,
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_count,
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_assignments,
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_unknown_tagged_fields,
-) = slot_setters(
-    CreatePartitionsRequestCreatePartitionsTopicV2,
-    "name",
-    "count",
-    "assignments",
-    "unknown_tagged_fields",
-)
 
 
 class _CreatePartitionsRequestV2Layout(ApiMessage):
     """The fields of CreatePartitionsRequest at versions 2-3; use the final class of each version (CreatePartitionsRequestV2, CreatePartitionsRequestV3)."""
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "validate_only",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[CreatePartitionsRequestCreatePartitionsTopicV2, ...]
+    topics: tuple[CreatePartitionsRequestCreatePartitionsTopicV2, ...] = field_at(0)
     """Each topic that we want to create new partitions inside. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The time in ms to wait for the partitions to be created. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(2)
     """If true, then validate the request, but don't actually increase the number of partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[CreatePartitionsRequestCreatePartitionsTopicV2] = (),
         timeout_ms: int = 0,
         validate_only: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreatePartitionsRequestV2Layout_topics(self, as_tuple(topics))
-        _set__CreatePartitionsRequestV2Layout_timeout_ms(self, timeout_ms)
-        _set__CreatePartitionsRequestV2Layout_validate_only(self, validate_only)
-        _set__CreatePartitionsRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                timeout_ms,
+                validate_only,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__CreatePartitionsRequestV2Layout_topics,
-    _set__CreatePartitionsRequestV2Layout_timeout_ms,
-    _set__CreatePartitionsRequestV2Layout_validate_only,
-    _set__CreatePartitionsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreatePartitionsRequestV2Layout,
-    "topics",
-    "timeout_ms",
-    "validate_only",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -339,79 +270,58 @@ class CreatePartitionsRequestV3(_CreatePartitionsRequestV2Layout):
 class CreatePartitionsResponseCreatePartitionsTopicResultV0(_Struct):
     """CreatePartitionsTopicResult, a struct of CreatePartitionsResponse at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The result error, or zero if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The result message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         error_code: int = 0,
         error_message: str | None = None,
-    ) -> None:
-        _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_name(self, name)
-        _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_error_code(self, error_code)
-        _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_error_message(
-            self, error_message
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                error_code,
+                error_message,
+            ),
         )
-
-
-(
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_name,
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_error_code,
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_error_message,
-) = slot_setters(
-    CreatePartitionsResponseCreatePartitionsTopicResultV0,
-    "name",
-    "error_code",
-    "error_message",
-)
 
 
 class _CreatePartitionsResponseV0Layout(ApiMessage):
     """The fields of CreatePartitionsResponse at versions 0-1; use the final class of each version (CreatePartitionsResponseV0, CreatePartitionsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[CreatePartitionsResponseCreatePartitionsTopicResultV0, ...]
+    results: tuple[CreatePartitionsResponseCreatePartitionsTopicResultV0, ...] = field_at(1)
     """The partition creation results for each topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[CreatePartitionsResponseCreatePartitionsTopicResultV0] = (),
-    ) -> None:
-        _set__CreatePartitionsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreatePartitionsResponseV0Layout_results(self, as_tuple(results))
-
-
-(
-    _set__CreatePartitionsResponseV0Layout_throttle_time_ms,
-    _set__CreatePartitionsResponseV0Layout_results,
-) = slot_setters(
-    _CreatePartitionsResponseV0Layout,
-    "throttle_time_ms",
-    "results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+            ),
+        )
 
 
 @final
@@ -437,99 +347,68 @@ class CreatePartitionsResponseV1(_CreatePartitionsResponseV0Layout):
 class CreatePartitionsResponseCreatePartitionsTopicResultV2(_Struct):
     """CreatePartitionsTopicResult, a struct of CreatePartitionsResponse at versions 2-3."""
 
-    __slots__ = (
-        "name",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The result error, or zero if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The result message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_name(self, name)
-        _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_error_code(self, error_code)
-        _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_error_message(
-            self, error_message
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_name,
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_error_code,
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_error_message,
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_unknown_tagged_fields,
-) = slot_setters(
-    CreatePartitionsResponseCreatePartitionsTopicResultV2,
-    "name",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _CreatePartitionsResponseV2Layout(ApiMessage):
     """The fields of CreatePartitionsResponse at versions 2-3; use the final class of each version (CreatePartitionsResponseV2, CreatePartitionsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[CreatePartitionsResponseCreatePartitionsTopicResultV2, ...]
+    results: tuple[CreatePartitionsResponseCreatePartitionsTopicResultV2, ...] = field_at(1)
     """The partition creation results for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[CreatePartitionsResponseCreatePartitionsTopicResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreatePartitionsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreatePartitionsResponseV2Layout_results(self, as_tuple(results))
-        _set__CreatePartitionsResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__CreatePartitionsResponseV2Layout_throttle_time_ms,
-    _set__CreatePartitionsResponseV2Layout_results,
-    _set__CreatePartitionsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreatePartitionsResponseV2Layout,
-    "throttle_time_ms",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -586,12 +465,8 @@ def _dec_CreatePartitionsRequestCreatePartitionsAssignmentV0(
     buf: memoryview, pos: int
 ) -> tuple[CreatePartitionsRequestCreatePartitionsAssignmentV0, int]:
 
-    v_broker_ids: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_broker_ids, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(CreatePartitionsRequestCreatePartitionsAssignmentV0)
-    _set_CreatePartitionsRequestCreatePartitionsAssignmentV0_broker_ids(o, v_broker_ids)
-    return o, pos
+    v_broker_ids, pos = read_int32_array(buf, pos)
+    return _new(CreatePartitionsRequestCreatePartitionsAssignmentV0, (v_broker_ids,)), pos
 
 
 def _enc_CreatePartitionsRequestCreatePartitionsTopicV0(
@@ -623,26 +498,33 @@ def _dec_CreatePartitionsRequestCreatePartitionsTopicV0(
     else:
         _lv_assignments = []
         for _ in range(_n):
-            _ev_assignments, pos = _dec_CreatePartitionsRequestCreatePartitionsAssignmentV0(
-                buf, pos
+
+            e3_broker_ids, pos = read_int32_array(buf, pos)
+            _lv_assignments.append(
+                _new(CreatePartitionsRequestCreatePartitionsAssignmentV0, (e3_broker_ids,))
             )
-            _lv_assignments.append(_ev_assignments)
         v_assignments = tuple(_lv_assignments)
-    o = _new(CreatePartitionsRequestCreatePartitionsTopicV0)
-    _set_CreatePartitionsRequestCreatePartitionsTopicV0_name(o, v_name)
-    _set_CreatePartitionsRequestCreatePartitionsTopicV0_count(o, v_count)
-    _set_CreatePartitionsRequestCreatePartitionsTopicV0_assignments(o, v_assignments)
-    return o, pos
+    return (
+        _new(
+            CreatePartitionsRequestCreatePartitionsTopicV0,
+            (
+                v_name,
+                v_count,
+                v_assignments,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreatePartitionsRequestV0Layout(
     o: _CreatePartitionsRequestV0Layout, out: bytearray
 ) -> None:
 
-    _x3 = o.topics
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_CreatePartitionsRequestCreatePartitionsTopicV0(_x3e, out)
+    _x4 = o.topics
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_CreatePartitionsRequestCreatePartitionsTopicV0(_x4e, out)
     out += _S_io.pack(o.timeout_ms, o.validate_only)
 
 
@@ -659,20 +541,26 @@ def _dec__CreatePartitionsRequestV0Layout(
     v_topics = tuple(_lv_topics)
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
-    o = _new(cls)
-    _set__CreatePartitionsRequestV0Layout_topics(o, v_topics)
-    _set__CreatePartitionsRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    _set__CreatePartitionsRequestV0Layout_validate_only(o, v_validate_only)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_timeout_ms,
+                v_validate_only,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreatePartitionsRequestCreatePartitionsAssignmentV2(
     o: CreatePartitionsRequestCreatePartitionsAssignmentV2, out: bytearray
 ) -> None:
 
-    _x4 = o.broker_ids
-    write_compact_length(out, len(_x4))
-    write_fixed_array(out, _x4, "i")
+    _x5 = o.broker_ids
+    write_compact_length(out, len(_x5))
+    write_fixed_array(out, _x5, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -680,16 +568,23 @@ def _dec_CreatePartitionsRequestCreatePartitionsAssignmentV2(
     buf: memoryview, pos: int
 ) -> tuple[CreatePartitionsRequestCreatePartitionsAssignmentV2, int]:
 
-    v_broker_ids: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_broker_ids, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreatePartitionsRequestCreatePartitionsAssignmentV2)
-    _set_CreatePartitionsRequestCreatePartitionsAssignmentV2_broker_ids(o, v_broker_ids)
-    _set_CreatePartitionsRequestCreatePartitionsAssignmentV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_broker_ids, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreatePartitionsRequestCreatePartitionsAssignmentV2,
+            (
+                v_broker_ids,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_CreatePartitionsRequestCreatePartitionsTopicV2(
@@ -698,13 +593,13 @@ def _enc_CreatePartitionsRequestCreatePartitionsTopicV2(
 
     write_compact_string(out, o.name)
     out += _S_i.pack(o.count)
-    _x5 = o.assignments
-    if _x5 is None:
+    _x6 = o.assignments
+    if _x6 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x5))
-        for _x5e in _x5:
-            _enc_CreatePartitionsRequestCreatePartitionsAssignmentV2(_x5e, out)
+        write_compact_length(out, len(_x6))
+        for _x6e in _x6:
+            _enc_CreatePartitionsRequestCreatePartitionsAssignmentV2(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -722,30 +617,52 @@ def _dec_CreatePartitionsRequestCreatePartitionsTopicV2(
     else:
         _lv_assignments = []
         for _ in range(_n):
-            _ev_assignments, pos = _dec_CreatePartitionsRequestCreatePartitionsAssignmentV2(
-                buf, pos
+
+            e7_broker_ids, pos = read_compact_int32_array(buf, pos)
+            e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e7_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_assignments.append(
+                _new(
+                    CreatePartitionsRequestCreatePartitionsAssignmentV2,
+                    (
+                        e7_broker_ids,
+                        e7_unknown_tagged_fields,
+                    ),
+                )
             )
-            _lv_assignments.append(_ev_assignments)
         v_assignments = tuple(_lv_assignments)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreatePartitionsRequestCreatePartitionsTopicV2)
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_name(o, v_name)
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_count(o, v_count)
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_assignments(o, v_assignments)
-    _set_CreatePartitionsRequestCreatePartitionsTopicV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreatePartitionsRequestCreatePartitionsTopicV2,
+            (
+                v_name,
+                v_count,
+                v_assignments,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__CreatePartitionsRequestV2Layout(
     o: _CreatePartitionsRequestV2Layout, out: bytearray
 ) -> None:
 
-    _x6 = o.topics
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_CreatePartitionsRequestCreatePartitionsTopicV2(_x6e, out)
+    _x8 = o.topics
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_CreatePartitionsRequestCreatePartitionsTopicV2(_x8e, out)
     out += _S_io.pack(o.timeout_ms, o.validate_only)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -763,13 +680,24 @@ def _dec__CreatePartitionsRequestV2Layout(
     v_topics = tuple(_lv_topics)
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreatePartitionsRequestV2Layout_topics(o, v_topics)
-    _set__CreatePartitionsRequestV2Layout_timeout_ms(o, v_timeout_ms)
-    _set__CreatePartitionsRequestV2Layout_validate_only(o, v_validate_only)
-    _set__CreatePartitionsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_timeout_ms,
+                v_validate_only,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreatePartitionsResponseCreatePartitionsTopicResultV0(
@@ -789,11 +717,17 @@ def _dec_CreatePartitionsResponseCreatePartitionsTopicResultV0(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_nullable_string(buf, pos)
-    o = _new(CreatePartitionsResponseCreatePartitionsTopicResultV0)
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_name(o, v_name)
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_error_code(o, v_error_code)
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV0_error_message(o, v_error_message)
-    return o, pos
+    return (
+        _new(
+            CreatePartitionsResponseCreatePartitionsTopicResultV0,
+            (
+                v_name,
+                v_error_code,
+                v_error_message,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreatePartitionsResponseV0Layout(
@@ -801,10 +735,10 @@ def _enc__CreatePartitionsResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x7 = o.results
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_CreatePartitionsResponseCreatePartitionsTopicResultV0(_x7e, out)
+    _x9 = o.results
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_CreatePartitionsResponseCreatePartitionsTopicResultV0(_x9e, out)
 
 
 def _dec__CreatePartitionsResponseV0Layout(
@@ -817,13 +751,32 @@ def _dec__CreatePartitionsResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_CreatePartitionsResponseCreatePartitionsTopicResultV0(buf, pos)
-        _lv_results.append(_ev_results)
+
+        e10_name, pos = read_string(buf, pos)
+        (e10_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e10_error_message, pos = read_nullable_string(buf, pos)
+        _lv_results.append(
+            _new(
+                CreatePartitionsResponseCreatePartitionsTopicResultV0,
+                (
+                    e10_name,
+                    e10_error_code,
+                    e10_error_message,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    o = _new(cls)
-    _set__CreatePartitionsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreatePartitionsResponseV0Layout_results(o, v_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreatePartitionsResponseCreatePartitionsTopicResultV2(
@@ -844,15 +797,24 @@ def _dec_CreatePartitionsResponseCreatePartitionsTopicResultV2(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreatePartitionsResponseCreatePartitionsTopicResultV2)
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_name(o, v_name)
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_error_code(o, v_error_code)
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_error_message(o, v_error_message)
-    _set_CreatePartitionsResponseCreatePartitionsTopicResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreatePartitionsResponseCreatePartitionsTopicResultV2,
+            (
+                v_name,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__CreatePartitionsResponseV2Layout(
@@ -860,10 +822,10 @@ def _enc__CreatePartitionsResponseV2Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.results
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_CreatePartitionsResponseCreatePartitionsTopicResultV2(_x8e, out)
+    _x11 = o.results
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_CreatePartitionsResponseCreatePartitionsTopicResultV2(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -877,15 +839,46 @@ def _dec__CreatePartitionsResponseV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_CreatePartitionsResponseCreatePartitionsTopicResultV2(buf, pos)
-        _lv_results.append(_ev_results)
+
+        e12_name, pos = read_compact_string(buf, pos)
+        (e12_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e12_error_message, pos = read_compact_nullable_string(buf, pos)
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_results.append(
+            _new(
+                CreatePartitionsResponseCreatePartitionsTopicResultV2,
+                (
+                    e12_name,
+                    e12_error_code,
+                    e12_error_message,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreatePartitionsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreatePartitionsResponseV2Layout_results(o, v_results)
-    _set__CreatePartitionsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

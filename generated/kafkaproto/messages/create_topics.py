@@ -8,25 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_string,
     read_raw_tag,
     read_string,
@@ -52,175 +53,131 @@ _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_io = Struct(">i?")
 _S_obo = Struct(">?b?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class CreateTopicsRequestCreatableReplicaAssignmentV2(_Struct):
     """CreatableReplicaAssignment, a struct of CreateTopicsRequest at versions 2-4."""
 
-    __slots__ = (
-        "partition_index",
-        "broker_ids",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    broker_ids: tuple[int, ...]
+    broker_ids: tuple[int, ...] = field_at(1)
     """The brokers to place the partition on. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         broker_ids: Iterable[int] = (),
-    ) -> None:
-        _set_CreateTopicsRequestCreatableReplicaAssignmentV2_partition_index(self, partition_index)
-        _set_CreateTopicsRequestCreatableReplicaAssignmentV2_broker_ids(self, as_tuple(broker_ids))
-
-
-(
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV2_partition_index,
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV2_broker_ids,
-) = slot_setters(
-    CreateTopicsRequestCreatableReplicaAssignmentV2,
-    "partition_index",
-    "broker_ids",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                as_tuple(broker_ids),
+            ),
+        )
 
 
 class CreateTopicsRequestCreatableTopicConfigV2(_Struct):
     """CreatableTopicConfig, a struct of CreateTopicsRequest at versions 2-4."""
 
-    __slots__ = (
-        "name",
-        "value",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration name. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The configuration value. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
-    ) -> None:
-        _set_CreateTopicsRequestCreatableTopicConfigV2_name(self, name)
-        _set_CreateTopicsRequestCreatableTopicConfigV2_value(self, value)
-
-
-(
-    _set_CreateTopicsRequestCreatableTopicConfigV2_name,
-    _set_CreateTopicsRequestCreatableTopicConfigV2_value,
-) = slot_setters(
-    CreateTopicsRequestCreatableTopicConfigV2,
-    "name",
-    "value",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+            ),
+        )
 
 
 class CreateTopicsRequestCreatableTopicV2(_Struct):
     """CreatableTopic, a struct of CreateTopicsRequest at versions 2-4."""
 
-    __slots__ = (
-        "name",
-        "num_partitions",
-        "replication_factor",
-        "assignments",
-        "configs",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    num_partitions: int
+    num_partitions: int = field_at(1)
     """The number of partitions to create in the topic, or -1 if we are either specifying a manual partition assignment or using the default partitions. (versions 0+)"""
 
-    replication_factor: int
+    replication_factor: int = field_at(2)
     """The number of replicas to create for each partition in the topic, or -1 if we are either specifying a manual partition assignment or using the default replication factor. (versions 0+)"""
 
-    assignments: tuple[CreateTopicsRequestCreatableReplicaAssignmentV2, ...]
+    assignments: tuple[CreateTopicsRequestCreatableReplicaAssignmentV2, ...] = field_at(3)
     """The manual partition assignment, or the empty array if we are using automatic assignment. (versions 0+)"""
 
-    configs: tuple[CreateTopicsRequestCreatableTopicConfigV2, ...]
+    configs: tuple[CreateTopicsRequestCreatableTopicConfigV2, ...] = field_at(4)
     """The custom topic configurations to set. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         num_partitions: int = 0,
         replication_factor: int = 0,
         assignments: Iterable[CreateTopicsRequestCreatableReplicaAssignmentV2] = (),
         configs: Iterable[CreateTopicsRequestCreatableTopicConfigV2] = (),
-    ) -> None:
-        _set_CreateTopicsRequestCreatableTopicV2_name(self, name)
-        _set_CreateTopicsRequestCreatableTopicV2_num_partitions(self, num_partitions)
-        _set_CreateTopicsRequestCreatableTopicV2_replication_factor(self, replication_factor)
-        _set_CreateTopicsRequestCreatableTopicV2_assignments(self, as_tuple(assignments))
-        _set_CreateTopicsRequestCreatableTopicV2_configs(self, as_tuple(configs))
-
-
-(
-    _set_CreateTopicsRequestCreatableTopicV2_name,
-    _set_CreateTopicsRequestCreatableTopicV2_num_partitions,
-    _set_CreateTopicsRequestCreatableTopicV2_replication_factor,
-    _set_CreateTopicsRequestCreatableTopicV2_assignments,
-    _set_CreateTopicsRequestCreatableTopicV2_configs,
-) = slot_setters(
-    CreateTopicsRequestCreatableTopicV2,
-    "name",
-    "num_partitions",
-    "replication_factor",
-    "assignments",
-    "configs",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                num_partitions,
+                replication_factor,
+                as_tuple(assignments),
+                as_tuple(configs),
+            ),
+        )
 
 
 class _CreateTopicsRequestV2Layout(ApiMessage):
     """The fields of CreateTopicsRequest at versions 2-4; use the final class of each version (CreateTopicsRequestV2, CreateTopicsRequestV3, CreateTopicsRequestV4)."""
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "validate_only",
-    )
+    __slots__ = ()
 
-    topics: tuple[CreateTopicsRequestCreatableTopicV2, ...]
+    topics: tuple[CreateTopicsRequestCreatableTopicV2, ...] = field_at(0)
     """The topics to create. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """How long to wait in milliseconds before timing out the request. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(2)
     """If true, check that the topics can be created as specified, but don't create anything. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[CreateTopicsRequestCreatableTopicV2] = (),
         timeout_ms: int = 60000,
         validate_only: bool = False,
-    ) -> None:
-        _set__CreateTopicsRequestV2Layout_topics(self, as_tuple(topics))
-        _set__CreateTopicsRequestV2Layout_timeout_ms(self, timeout_ms)
-        _set__CreateTopicsRequestV2Layout_validate_only(self, validate_only)
-
-
-(
-    _set__CreateTopicsRequestV2Layout_topics,
-    _set__CreateTopicsRequestV2Layout_timeout_ms,
-    _set__CreateTopicsRequestV2Layout_validate_only,
-) = slot_setters(
-    _CreateTopicsRequestV2Layout,
-    "topics",
-    "timeout_ms",
-    "validate_only",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                timeout_ms,
+                validate_only,
+            ),
+        )
 
 
 @final
@@ -256,123 +213,90 @@ class CreateTopicsRequestV4(_CreateTopicsRequestV2Layout):
 class CreateTopicsRequestCreatableReplicaAssignmentV5(_Struct):
     """CreatableReplicaAssignment, a struct of CreateTopicsRequest at versions 5-7."""
 
-    __slots__ = (
-        "partition_index",
-        "broker_ids",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    broker_ids: tuple[int, ...]
+    broker_ids: tuple[int, ...] = field_at(1)
     """The brokers to place the partition on. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         broker_ids: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateTopicsRequestCreatableReplicaAssignmentV5_partition_index(self, partition_index)
-        _set_CreateTopicsRequestCreatableReplicaAssignmentV5_broker_ids(self, as_tuple(broker_ids))
-        _set_CreateTopicsRequestCreatableReplicaAssignmentV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                as_tuple(broker_ids),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV5_partition_index,
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV5_broker_ids,
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV5_unknown_tagged_fields,
-) = slot_setters(
-    CreateTopicsRequestCreatableReplicaAssignmentV5,
-    "partition_index",
-    "broker_ids",
-    "unknown_tagged_fields",
-)
 
 
 class CreateTopicsRequestCreatableTopicConfigV5(_Struct):
     """CreatableTopicConfig, a struct of CreateTopicsRequest at versions 5-7."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration name. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The configuration value. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateTopicsRequestCreatableTopicConfigV5_name(self, name)
-        _set_CreateTopicsRequestCreatableTopicConfigV5_value(self, value)
-        _set_CreateTopicsRequestCreatableTopicConfigV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreateTopicsRequestCreatableTopicConfigV5_name,
-    _set_CreateTopicsRequestCreatableTopicConfigV5_value,
-    _set_CreateTopicsRequestCreatableTopicConfigV5_unknown_tagged_fields,
-) = slot_setters(
-    CreateTopicsRequestCreatableTopicConfigV5,
-    "name",
-    "value",
-    "unknown_tagged_fields",
-)
 
 
 class CreateTopicsRequestCreatableTopicV5(_Struct):
     """CreatableTopic, a struct of CreateTopicsRequest at versions 5-7."""
 
-    __slots__ = (
-        "name",
-        "num_partitions",
-        "replication_factor",
-        "assignments",
-        "configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    num_partitions: int
+    num_partitions: int = field_at(1)
     """The number of partitions to create in the topic, or -1 if we are either specifying a manual partition assignment or using the default partitions. (versions 0+)"""
 
-    replication_factor: int
+    replication_factor: int = field_at(2)
     """The number of replicas to create for each partition in the topic, or -1 if we are either specifying a manual partition assignment or using the default replication factor. (versions 0+)"""
 
-    assignments: tuple[CreateTopicsRequestCreatableReplicaAssignmentV5, ...]
+    assignments: tuple[CreateTopicsRequestCreatableReplicaAssignmentV5, ...] = field_at(3)
     """The manual partition assignment, or the empty array if we are using automatic assignment. (versions 0+)"""
 
-    configs: tuple[CreateTopicsRequestCreatableTopicConfigV5, ...]
+    configs: tuple[CreateTopicsRequestCreatableTopicConfigV5, ...] = field_at(4)
     """The custom topic configurations to set. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         num_partitions: int = 0,
@@ -380,83 +304,54 @@ class CreateTopicsRequestCreatableTopicV5(_Struct):
         assignments: Iterable[CreateTopicsRequestCreatableReplicaAssignmentV5] = (),
         configs: Iterable[CreateTopicsRequestCreatableTopicConfigV5] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateTopicsRequestCreatableTopicV5_name(self, name)
-        _set_CreateTopicsRequestCreatableTopicV5_num_partitions(self, num_partitions)
-        _set_CreateTopicsRequestCreatableTopicV5_replication_factor(self, replication_factor)
-        _set_CreateTopicsRequestCreatableTopicV5_assignments(self, as_tuple(assignments))
-        _set_CreateTopicsRequestCreatableTopicV5_configs(self, as_tuple(configs))
-        _set_CreateTopicsRequestCreatableTopicV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                num_partitions,
+                replication_factor,
+                as_tuple(assignments),
+                as_tuple(configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreateTopicsRequestCreatableTopicV5_name,
-    _set_CreateTopicsRequestCreatableTopicV5_num_partitions,
-    _set_CreateTopicsRequestCreatableTopicV5_replication_factor,
-    _set_CreateTopicsRequestCreatableTopicV5_assignments,
-    _set_CreateTopicsRequestCreatableTopicV5_configs,
-    _set_CreateTopicsRequestCreatableTopicV5_unknown_tagged_fields,
-) = slot_setters(
-    CreateTopicsRequestCreatableTopicV5,
-    "name",
-    "num_partitions",
-    "replication_factor",
-    "assignments",
-    "configs",
-    "unknown_tagged_fields",
-)
 
 
 class _CreateTopicsRequestV5Layout(ApiMessage):
     """The fields of CreateTopicsRequest at versions 5-7; use the final class of each version (CreateTopicsRequestV5, CreateTopicsRequestV6, CreateTopicsRequestV7)."""
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "validate_only",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[CreateTopicsRequestCreatableTopicV5, ...]
+    topics: tuple[CreateTopicsRequestCreatableTopicV5, ...] = field_at(0)
     """The topics to create. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """How long to wait in milliseconds before timing out the request. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(2)
     """If true, check that the topics can be created as specified, but don't create anything. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[CreateTopicsRequestCreatableTopicV5] = (),
         timeout_ms: int = 60000,
         validate_only: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateTopicsRequestV5Layout_topics(self, as_tuple(topics))
-        _set__CreateTopicsRequestV5Layout_timeout_ms(self, timeout_ms)
-        _set__CreateTopicsRequestV5Layout_validate_only(self, validate_only)
-        _set__CreateTopicsRequestV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__CreateTopicsRequestV5Layout_topics,
-    _set__CreateTopicsRequestV5Layout_timeout_ms,
-    _set__CreateTopicsRequestV5Layout_validate_only,
-    _set__CreateTopicsRequestV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateTopicsRequestV5Layout,
-    "topics",
-    "timeout_ms",
-    "validate_only",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                timeout_ms,
+                validate_only,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -492,77 +387,58 @@ class CreateTopicsRequestV7(_CreateTopicsRequestV5Layout):
 class CreateTopicsResponseCreatableTopicResultV2(_Struct):
     """CreatableTopicResult, a struct of CreateTopicsResponse at versions 2-4."""
 
-    __slots__ = (
-        "name",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 1+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         error_code: int = 0,
         error_message: str | None = "",
-    ) -> None:
-        _set_CreateTopicsResponseCreatableTopicResultV2_name(self, name)
-        _set_CreateTopicsResponseCreatableTopicResultV2_error_code(self, error_code)
-        _set_CreateTopicsResponseCreatableTopicResultV2_error_message(self, error_message)
-
-
-(
-    _set_CreateTopicsResponseCreatableTopicResultV2_name,
-    _set_CreateTopicsResponseCreatableTopicResultV2_error_code,
-    _set_CreateTopicsResponseCreatableTopicResultV2_error_message,
-) = slot_setters(
-    CreateTopicsResponseCreatableTopicResultV2,
-    "name",
-    "error_code",
-    "error_message",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                error_code,
+                error_message,
+            ),
+        )
 
 
 class _CreateTopicsResponseV2Layout(ApiMessage):
     """The fields of CreateTopicsResponse at versions 2-4; use the final class of each version (CreateTopicsResponseV2, CreateTopicsResponseV3, CreateTopicsResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[CreateTopicsResponseCreatableTopicResultV2, ...]
+    topics: tuple[CreateTopicsResponseCreatableTopicResultV2, ...] = field_at(1)
     """Results for each topic we tried to create. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[CreateTopicsResponseCreatableTopicResultV2] = (),
-    ) -> None:
-        _set__CreateTopicsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreateTopicsResponseV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__CreateTopicsResponseV2Layout_throttle_time_ms,
-    _set__CreateTopicsResponseV2Layout_topics,
-) = slot_setters(
-    _CreateTopicsResponseV2Layout,
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -598,35 +474,28 @@ class CreateTopicsResponseV4(_CreateTopicsResponseV2Layout):
 class CreateTopicsResponseCreatableTopicConfigsV5(_Struct):
     """CreatableTopicConfigs, a struct of CreateTopicsResponse at versions 5-7."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "read_only",
-        "config_source",
-        "is_sensitive",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration name. (versions 5+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The configuration value. (versions 5+; nullable 5+)"""
 
-    read_only: bool
+    read_only: bool = field_at(2)
     """True if the configuration is read-only. (versions 5+)"""
 
-    config_source: int
+    config_source: int = field_at(3)
     """The configuration source. (versions 5+)"""
 
-    is_sensitive: bool
+    is_sensitive: bool = field_at(4)
     """True if this configuration is sensitive. (versions 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
@@ -634,75 +503,51 @@ class CreateTopicsResponseCreatableTopicConfigsV5(_Struct):
         config_source: int = -1,
         is_sensitive: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateTopicsResponseCreatableTopicConfigsV5_name(self, name)
-        _set_CreateTopicsResponseCreatableTopicConfigsV5_value(self, value)
-        _set_CreateTopicsResponseCreatableTopicConfigsV5_read_only(self, read_only)
-        _set_CreateTopicsResponseCreatableTopicConfigsV5_config_source(self, config_source)
-        _set_CreateTopicsResponseCreatableTopicConfigsV5_is_sensitive(self, is_sensitive)
-        _set_CreateTopicsResponseCreatableTopicConfigsV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                read_only,
+                config_source,
+                is_sensitive,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_name,
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_value,
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_read_only,
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_config_source,
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_is_sensitive,
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_unknown_tagged_fields,
-) = slot_setters(
-    CreateTopicsResponseCreatableTopicConfigsV5,
-    "name",
-    "value",
-    "read_only",
-    "config_source",
-    "is_sensitive",
-    "unknown_tagged_fields",
-)
 
 
 class CreateTopicsResponseCreatableTopicResultV5(_Struct):
     """CreatableTopicResult, a struct of CreateTopicsResponse at versions 5-6."""
 
-    __slots__ = (
-        "name",
-        "error_code",
-        "error_message",
-        "topic_config_error_code",
-        "num_partitions",
-        "replication_factor",
-        "configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 1+; nullable 0+)"""
 
-    topic_config_error_code: int
+    topic_config_error_code: int = field_at(3)
     """Optional topic config error returned if configs are not returned in the response. (versions 5+; tag 0, tagged 5+)"""
 
-    num_partitions: int
+    num_partitions: int = field_at(4)
     """Number of partitions of the topic. (versions 5+)"""
 
-    replication_factor: int
+    replication_factor: int = field_at(5)
     """Replication factor of the topic. (versions 5+)"""
 
-    configs: tuple[CreateTopicsResponseCreatableTopicConfigsV5, ...] | None
+    configs: tuple[CreateTopicsResponseCreatableTopicConfigsV5, ...] | None = field_at(6)
     """Configuration of the topic. (versions 5+; nullable 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         error_code: int = 0,
@@ -712,83 +557,51 @@ class CreateTopicsResponseCreatableTopicResultV5(_Struct):
         replication_factor: int = -1,
         configs: Iterable[CreateTopicsResponseCreatableTopicConfigsV5] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateTopicsResponseCreatableTopicResultV5_name(self, name)
-        _set_CreateTopicsResponseCreatableTopicResultV5_error_code(self, error_code)
-        _set_CreateTopicsResponseCreatableTopicResultV5_error_message(self, error_message)
-        _set_CreateTopicsResponseCreatableTopicResultV5_topic_config_error_code(
-            self, topic_config_error_code
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                error_code,
+                error_message,
+                topic_config_error_code,
+                num_partitions,
+                replication_factor,
+                as_tuple(configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_CreateTopicsResponseCreatableTopicResultV5_num_partitions(self, num_partitions)
-        _set_CreateTopicsResponseCreatableTopicResultV5_replication_factor(self, replication_factor)
-        _set_CreateTopicsResponseCreatableTopicResultV5_configs(self, as_tuple(configs))
-        _set_CreateTopicsResponseCreatableTopicResultV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_CreateTopicsResponseCreatableTopicResultV5_name,
-    _set_CreateTopicsResponseCreatableTopicResultV5_error_code,
-    _set_CreateTopicsResponseCreatableTopicResultV5_error_message,
-    _set_CreateTopicsResponseCreatableTopicResultV5_topic_config_error_code,
-    _set_CreateTopicsResponseCreatableTopicResultV5_num_partitions,
-    _set_CreateTopicsResponseCreatableTopicResultV5_replication_factor,
-    _set_CreateTopicsResponseCreatableTopicResultV5_configs,
-    _set_CreateTopicsResponseCreatableTopicResultV5_unknown_tagged_fields,
-) = slot_setters(
-    CreateTopicsResponseCreatableTopicResultV5,
-    "name",
-    "error_code",
-    "error_message",
-    "topic_config_error_code",
-    "num_partitions",
-    "replication_factor",
-    "configs",
-    "unknown_tagged_fields",
-)
 
 
 class _CreateTopicsResponseV5Layout(ApiMessage):
     """The fields of CreateTopicsResponse at versions 5-6; use the final class of each version (CreateTopicsResponseV5, CreateTopicsResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[CreateTopicsResponseCreatableTopicResultV5, ...]
+    topics: tuple[CreateTopicsResponseCreatableTopicResultV5, ...] = field_at(1)
     """Results for each topic we tried to create. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[CreateTopicsResponseCreatableTopicResultV5] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateTopicsResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreateTopicsResponseV5Layout_topics(self, as_tuple(topics))
-        _set__CreateTopicsResponseV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__CreateTopicsResponseV5Layout_throttle_time_ms,
-    _set__CreateTopicsResponseV5Layout_topics,
-    _set__CreateTopicsResponseV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateTopicsResponseV5Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -814,47 +627,37 @@ class CreateTopicsResponseV6(_CreateTopicsResponseV5Layout):
 class CreateTopicsResponseCreatableTopicResultV7(_Struct):
     """CreatableTopicResult, a struct of CreateTopicsResponse at version 7."""
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "error_code",
-        "error_message",
-        "topic_config_error_code",
-        "num_partitions",
-        "replication_factor",
-        "configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """The unique topic ID. (versions 7+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(3)
     """The error message, or null if there was no error. (versions 1+; nullable 0+)"""
 
-    topic_config_error_code: int
+    topic_config_error_code: int = field_at(4)
     """Optional topic config error returned if configs are not returned in the response. (versions 5+; tag 0, tagged 5+)"""
 
-    num_partitions: int
+    num_partitions: int = field_at(5)
     """Number of partitions of the topic. (versions 5+)"""
 
-    replication_factor: int
+    replication_factor: int = field_at(6)
     """Replication factor of the topic. (versions 5+)"""
 
-    configs: tuple[CreateTopicsResponseCreatableTopicConfigsV5, ...] | None
+    configs: tuple[CreateTopicsResponseCreatableTopicConfigsV5, ...] | None = field_at(7)
     """Configuration of the topic. (versions 5+; nullable 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         topic_id: UUID = ZERO_UUID,
@@ -865,86 +668,52 @@ class CreateTopicsResponseCreatableTopicResultV7(_Struct):
         replication_factor: int = -1,
         configs: Iterable[CreateTopicsResponseCreatableTopicConfigsV5] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_CreateTopicsResponseCreatableTopicResultV7_name(self, name)
-        _set_CreateTopicsResponseCreatableTopicResultV7_topic_id(self, topic_id)
-        _set_CreateTopicsResponseCreatableTopicResultV7_error_code(self, error_code)
-        _set_CreateTopicsResponseCreatableTopicResultV7_error_message(self, error_message)
-        _set_CreateTopicsResponseCreatableTopicResultV7_topic_config_error_code(
-            self, topic_config_error_code
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                topic_id,
+                error_code,
+                error_message,
+                topic_config_error_code,
+                num_partitions,
+                replication_factor,
+                as_tuple(configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_CreateTopicsResponseCreatableTopicResultV7_num_partitions(self, num_partitions)
-        _set_CreateTopicsResponseCreatableTopicResultV7_replication_factor(self, replication_factor)
-        _set_CreateTopicsResponseCreatableTopicResultV7_configs(self, as_tuple(configs))
-        _set_CreateTopicsResponseCreatableTopicResultV7_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_CreateTopicsResponseCreatableTopicResultV7_name,
-    _set_CreateTopicsResponseCreatableTopicResultV7_topic_id,
-    _set_CreateTopicsResponseCreatableTopicResultV7_error_code,
-    _set_CreateTopicsResponseCreatableTopicResultV7_error_message,
-    _set_CreateTopicsResponseCreatableTopicResultV7_topic_config_error_code,
-    _set_CreateTopicsResponseCreatableTopicResultV7_num_partitions,
-    _set_CreateTopicsResponseCreatableTopicResultV7_replication_factor,
-    _set_CreateTopicsResponseCreatableTopicResultV7_configs,
-    _set_CreateTopicsResponseCreatableTopicResultV7_unknown_tagged_fields,
-) = slot_setters(
-    CreateTopicsResponseCreatableTopicResultV7,
-    "name",
-    "topic_id",
-    "error_code",
-    "error_message",
-    "topic_config_error_code",
-    "num_partitions",
-    "replication_factor",
-    "configs",
-    "unknown_tagged_fields",
-)
 
 
 class _CreateTopicsResponseV7Layout(ApiMessage):
     """The fields of CreateTopicsResponse at version 7; use the final class of each version (CreateTopicsResponseV7)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[CreateTopicsResponseCreatableTopicResultV7, ...]
+    topics: tuple[CreateTopicsResponseCreatableTopicResultV7, ...] = field_at(1)
     """Results for each topic we tried to create. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[CreateTopicsResponseCreatableTopicResultV7] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__CreateTopicsResponseV7Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__CreateTopicsResponseV7Layout_topics(self, as_tuple(topics))
-        _set__CreateTopicsResponseV7Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__CreateTopicsResponseV7Layout_throttle_time_ms,
-    _set__CreateTopicsResponseV7Layout_topics,
-    _set__CreateTopicsResponseV7Layout_unknown_tagged_fields,
-) = slot_setters(
-    _CreateTopicsResponseV7Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -997,13 +766,17 @@ def _dec_CreateTopicsRequestCreatableReplicaAssignmentV2(
 
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_broker_ids: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_broker_ids, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(CreateTopicsRequestCreatableReplicaAssignmentV2)
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV2_partition_index(o, v_partition_index)
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV2_broker_ids(o, v_broker_ids)
-    return o, pos
+    v_broker_ids, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            CreateTopicsRequestCreatableReplicaAssignmentV2,
+            (
+                v_partition_index,
+                v_broker_ids,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateTopicsRequestCreatableTopicConfigV2(
@@ -1020,10 +793,16 @@ def _dec_CreateTopicsRequestCreatableTopicConfigV2(
 
     v_name, pos = read_string(buf, pos)
     v_value, pos = read_nullable_string(buf, pos)
-    o = _new(CreateTopicsRequestCreatableTopicConfigV2)
-    _set_CreateTopicsRequestCreatableTopicConfigV2_name(o, v_name)
-    _set_CreateTopicsRequestCreatableTopicConfigV2_value(o, v_value)
-    return o, pos
+    return (
+        _new(
+            CreateTopicsRequestCreatableTopicConfigV2,
+            (
+                v_name,
+                v_value,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateTopicsRequestCreatableTopicV2(
@@ -1053,31 +832,58 @@ def _dec_CreateTopicsRequestCreatableTopicV2(
     _n, pos = read_array_length(buf, pos, 8)
     _lv_assignments = []
     for _ in range(_n):
-        _ev_assignments, pos = _dec_CreateTopicsRequestCreatableReplicaAssignmentV2(buf, pos)
-        _lv_assignments.append(_ev_assignments)
+
+        (e4_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e4_broker_ids, pos = read_int32_array(buf, pos)
+        _lv_assignments.append(
+            _new(
+                CreateTopicsRequestCreatableReplicaAssignmentV2,
+                (
+                    e4_partition_index,
+                    e4_broker_ids,
+                ),
+            )
+        )
     v_assignments = tuple(_lv_assignments)
     v_configs: tuple[CreateTopicsRequestCreatableTopicConfigV2, ...]
     _n, pos = read_array_length(buf, pos, 4)
     _lv_configs = []
     for _ in range(_n):
-        _ev_configs, pos = _dec_CreateTopicsRequestCreatableTopicConfigV2(buf, pos)
-        _lv_configs.append(_ev_configs)
+
+        e5_name, pos = read_string(buf, pos)
+        e5_value, pos = read_nullable_string(buf, pos)
+        _lv_configs.append(
+            _new(
+                CreateTopicsRequestCreatableTopicConfigV2,
+                (
+                    e5_name,
+                    e5_value,
+                ),
+            )
+        )
     v_configs = tuple(_lv_configs)
-    o = _new(CreateTopicsRequestCreatableTopicV2)
-    _set_CreateTopicsRequestCreatableTopicV2_name(o, v_name)
-    _set_CreateTopicsRequestCreatableTopicV2_num_partitions(o, v_num_partitions)
-    _set_CreateTopicsRequestCreatableTopicV2_replication_factor(o, v_replication_factor)
-    _set_CreateTopicsRequestCreatableTopicV2_assignments(o, v_assignments)
-    _set_CreateTopicsRequestCreatableTopicV2_configs(o, v_configs)
-    return o, pos
+    return (
+        _new(
+            CreateTopicsRequestCreatableTopicV2,
+            (
+                v_name,
+                v_num_partitions,
+                v_replication_factor,
+                v_assignments,
+                v_configs,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateTopicsRequestV2Layout(o: _CreateTopicsRequestV2Layout, out: bytearray) -> None:
 
-    _x4 = o.topics
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_CreateTopicsRequestCreatableTopicV2(_x4e, out)
+    _x6 = o.topics
+    write_array_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_CreateTopicsRequestCreatableTopicV2(_x6e, out)
     out += _S_io.pack(o.timeout_ms, o.validate_only)
 
 
@@ -1094,11 +900,17 @@ def _dec__CreateTopicsRequestV2Layout(
     v_topics = tuple(_lv_topics)
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
-    o = _new(cls)
-    _set__CreateTopicsRequestV2Layout_topics(o, v_topics)
-    _set__CreateTopicsRequestV2Layout_timeout_ms(o, v_timeout_ms)
-    _set__CreateTopicsRequestV2Layout_validate_only(o, v_validate_only)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_timeout_ms,
+                v_validate_only,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateTopicsRequestCreatableReplicaAssignmentV5(
@@ -1106,9 +918,9 @@ def _enc_CreateTopicsRequestCreatableReplicaAssignmentV5(
 ) -> None:
 
     out += _S_i.pack(o.partition_index)
-    _x5 = o.broker_ids
-    write_compact_length(out, len(_x5))
-    write_fixed_array(out, _x5, "i")
+    _x7 = o.broker_ids
+    write_compact_length(out, len(_x7))
+    write_fixed_array(out, _x7, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1118,17 +930,24 @@ def _dec_CreateTopicsRequestCreatableReplicaAssignmentV5(
 
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_broker_ids: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_broker_ids, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreateTopicsRequestCreatableReplicaAssignmentV5)
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV5_partition_index(o, v_partition_index)
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV5_broker_ids(o, v_broker_ids)
-    _set_CreateTopicsRequestCreatableReplicaAssignmentV5_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_broker_ids, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreateTopicsRequestCreatableReplicaAssignmentV5,
+            (
+                v_partition_index,
+                v_broker_ids,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_CreateTopicsRequestCreatableTopicConfigV5(
@@ -1146,12 +965,23 @@ def _dec_CreateTopicsRequestCreatableTopicConfigV5(
 
     v_name, pos = read_compact_string(buf, pos)
     v_value, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreateTopicsRequestCreatableTopicConfigV5)
-    _set_CreateTopicsRequestCreatableTopicConfigV5_name(o, v_name)
-    _set_CreateTopicsRequestCreatableTopicConfigV5_value(o, v_value)
-    _set_CreateTopicsRequestCreatableTopicConfigV5_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreateTopicsRequestCreatableTopicConfigV5,
+            (
+                v_name,
+                v_value,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateTopicsRequestCreatableTopicV5(
@@ -1160,14 +990,14 @@ def _enc_CreateTopicsRequestCreatableTopicV5(
 
     write_compact_string(out, o.name)
     out += _S_ih.pack(o.num_partitions, o.replication_factor)
-    _x6 = o.assignments
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_CreateTopicsRequestCreatableReplicaAssignmentV5(_x6e, out)
-    _x7 = o.configs
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_CreateTopicsRequestCreatableTopicConfigV5(_x7e, out)
+    _x8 = o.assignments
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_CreateTopicsRequestCreatableReplicaAssignmentV5(_x8e, out)
+    _x9 = o.configs
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_CreateTopicsRequestCreatableTopicConfigV5(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1182,33 +1012,79 @@ def _dec_CreateTopicsRequestCreatableTopicV5(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_assignments = []
     for _ in range(_n):
-        _ev_assignments, pos = _dec_CreateTopicsRequestCreatableReplicaAssignmentV5(buf, pos)
-        _lv_assignments.append(_ev_assignments)
+
+        (e10_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e10_broker_ids, pos = read_compact_int32_array(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_assignments.append(
+            _new(
+                CreateTopicsRequestCreatableReplicaAssignmentV5,
+                (
+                    e10_partition_index,
+                    e10_broker_ids,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_assignments = tuple(_lv_assignments)
     v_configs: tuple[CreateTopicsRequestCreatableTopicConfigV5, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_configs = []
     for _ in range(_n):
-        _ev_configs, pos = _dec_CreateTopicsRequestCreatableTopicConfigV5(buf, pos)
-        _lv_configs.append(_ev_configs)
+
+        e11_name, pos = read_compact_string(buf, pos)
+        e11_value, pos = read_compact_nullable_string(buf, pos)
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_configs.append(
+            _new(
+                CreateTopicsRequestCreatableTopicConfigV5,
+                (
+                    e11_name,
+                    e11_value,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_configs = tuple(_lv_configs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreateTopicsRequestCreatableTopicV5)
-    _set_CreateTopicsRequestCreatableTopicV5_name(o, v_name)
-    _set_CreateTopicsRequestCreatableTopicV5_num_partitions(o, v_num_partitions)
-    _set_CreateTopicsRequestCreatableTopicV5_replication_factor(o, v_replication_factor)
-    _set_CreateTopicsRequestCreatableTopicV5_assignments(o, v_assignments)
-    _set_CreateTopicsRequestCreatableTopicV5_configs(o, v_configs)
-    _set_CreateTopicsRequestCreatableTopicV5_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreateTopicsRequestCreatableTopicV5,
+            (
+                v_name,
+                v_num_partitions,
+                v_replication_factor,
+                v_assignments,
+                v_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateTopicsRequestV5Layout(o: _CreateTopicsRequestV5Layout, out: bytearray) -> None:
 
-    _x8 = o.topics
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_CreateTopicsRequestCreatableTopicV5(_x8e, out)
+    _x12 = o.topics
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_CreateTopicsRequestCreatableTopicV5(_x12e, out)
     out += _S_io.pack(o.timeout_ms, o.validate_only)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1226,13 +1102,24 @@ def _dec__CreateTopicsRequestV5Layout(
     v_topics = tuple(_lv_topics)
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateTopicsRequestV5Layout_topics(o, v_topics)
-    _set__CreateTopicsRequestV5Layout_timeout_ms(o, v_timeout_ms)
-    _set__CreateTopicsRequestV5Layout_validate_only(o, v_validate_only)
-    _set__CreateTopicsRequestV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_timeout_ms,
+                v_validate_only,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateTopicsResponseCreatableTopicResultV2(
@@ -1252,20 +1139,26 @@ def _dec_CreateTopicsResponseCreatableTopicResultV2(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_nullable_string(buf, pos)
-    o = _new(CreateTopicsResponseCreatableTopicResultV2)
-    _set_CreateTopicsResponseCreatableTopicResultV2_name(o, v_name)
-    _set_CreateTopicsResponseCreatableTopicResultV2_error_code(o, v_error_code)
-    _set_CreateTopicsResponseCreatableTopicResultV2_error_message(o, v_error_message)
-    return o, pos
+    return (
+        _new(
+            CreateTopicsResponseCreatableTopicResultV2,
+            (
+                v_name,
+                v_error_code,
+                v_error_message,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__CreateTopicsResponseV2Layout(o: _CreateTopicsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x9 = o.topics
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_CreateTopicsResponseCreatableTopicResultV2(_x9e, out)
+    _x13 = o.topics
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_CreateTopicsResponseCreatableTopicResultV2(_x13e, out)
 
 
 def _dec__CreateTopicsResponseV2Layout(
@@ -1278,13 +1171,32 @@ def _dec__CreateTopicsResponseV2Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_CreateTopicsResponseCreatableTopicResultV2(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e14_name, pos = read_string(buf, pos)
+        (e14_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e14_error_message, pos = read_nullable_string(buf, pos)
+        _lv_topics.append(
+            _new(
+                CreateTopicsResponseCreatableTopicResultV2,
+                (
+                    e14_name,
+                    e14_error_code,
+                    e14_error_message,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__CreateTopicsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreateTopicsResponseV2Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateTopicsResponseCreatableTopicConfigsV5(
@@ -1305,17 +1217,26 @@ def _dec_CreateTopicsResponseCreatableTopicConfigsV5(
     v_value, pos = read_compact_nullable_string(buf, pos)
     v_read_only, v_config_source, v_is_sensitive = _S_obo.unpack_from(buf, pos)
     pos += 3
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(CreateTopicsResponseCreatableTopicConfigsV5)
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_name(o, v_name)
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_value(o, v_value)
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_read_only(o, v_read_only)
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_config_source(o, v_config_source)
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_is_sensitive(o, v_is_sensitive)
-    _set_CreateTopicsResponseCreatableTopicConfigsV5_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            CreateTopicsResponseCreatableTopicConfigsV5,
+            (
+                v_name,
+                v_value,
+                v_read_only,
+                v_config_source,
+                v_is_sensitive,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_CreateTopicsResponseCreatableTopicResultV5(
@@ -1326,13 +1247,13 @@ def _enc_CreateTopicsResponseCreatableTopicResultV5(
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
     out += _S_ih.pack(o.num_partitions, o.replication_factor)
-    _x10 = o.configs
-    if _x10 is None:
+    _x15 = o.configs
+    if _x15 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x10))
-        for _x10e in _x10:
-            _enc_CreateTopicsResponseCreatableTopicConfigsV5(_x10e, out)
+        write_compact_length(out, len(_x15))
+        for _x15e in _x15:
+            _enc_CreateTopicsResponseCreatableTopicConfigsV5(_x15e, out)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.topic_config_error_code
     if _v0 != 0:
@@ -1359,8 +1280,30 @@ def _dec_CreateTopicsResponseCreatableTopicResultV5(
     else:
         _lv_configs = []
         for _ in range(_n):
-            _ev_configs, pos = _dec_CreateTopicsResponseCreatableTopicConfigsV5(buf, pos)
-            _lv_configs.append(_ev_configs)
+
+            e16_name, pos = read_compact_string(buf, pos)
+            e16_value, pos = read_compact_nullable_string(buf, pos)
+            e16_read_only, e16_config_source, e16_is_sensitive = _S_obo.unpack_from(buf, pos)
+            pos += 3
+            e16_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e16_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e16_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_configs.append(
+                _new(
+                    CreateTopicsResponseCreatableTopicConfigsV5,
+                    (
+                        e16_name,
+                        e16_value,
+                        e16_read_only,
+                        e16_config_source,
+                        e16_is_sensitive,
+                        e16_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_configs = tuple(_lv_configs)
     v_topic_config_error_code: int = 0
     _u: list[RawTaggedField] = []
@@ -1377,29 +1320,31 @@ def _dec_CreateTopicsResponseCreatableTopicResultV5(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(CreateTopicsResponseCreatableTopicResultV5)
-    _set_CreateTopicsResponseCreatableTopicResultV5_name(o, v_name)
-    _set_CreateTopicsResponseCreatableTopicResultV5_error_code(o, v_error_code)
-    _set_CreateTopicsResponseCreatableTopicResultV5_error_message(o, v_error_message)
-    _set_CreateTopicsResponseCreatableTopicResultV5_topic_config_error_code(
-        o, v_topic_config_error_code
+    return (
+        _new(
+            CreateTopicsResponseCreatableTopicResultV5,
+            (
+                v_name,
+                v_error_code,
+                v_error_message,
+                v_topic_config_error_code,
+                v_num_partitions,
+                v_replication_factor,
+                v_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_CreateTopicsResponseCreatableTopicResultV5_num_partitions(o, v_num_partitions)
-    _set_CreateTopicsResponseCreatableTopicResultV5_replication_factor(o, v_replication_factor)
-    _set_CreateTopicsResponseCreatableTopicResultV5_configs(o, v_configs)
-    _set_CreateTopicsResponseCreatableTopicResultV5_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__CreateTopicsResponseV5Layout(o: _CreateTopicsResponseV5Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x11 = o.topics
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_CreateTopicsResponseCreatableTopicResultV5(_x11e, out)
+    _x17 = o.topics
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_CreateTopicsResponseCreatableTopicResultV5(_x17e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1416,12 +1361,23 @@ def _dec__CreateTopicsResponseV5Layout(
         _ev_topics, pos = _dec_CreateTopicsResponseCreatableTopicResultV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateTopicsResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreateTopicsResponseV5Layout_topics(o, v_topics)
-    _set__CreateTopicsResponseV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_CreateTopicsResponseCreatableTopicResultV7(
@@ -1433,13 +1389,13 @@ def _enc_CreateTopicsResponseCreatableTopicResultV7(
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
     out += _S_ih.pack(o.num_partitions, o.replication_factor)
-    _x12 = o.configs
-    if _x12 is None:
+    _x18 = o.configs
+    if _x18 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x12))
-        for _x12e in _x12:
-            _enc_CreateTopicsResponseCreatableTopicConfigsV5(_x12e, out)
+        write_compact_length(out, len(_x18))
+        for _x18e in _x18:
+            _enc_CreateTopicsResponseCreatableTopicConfigsV5(_x18e, out)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.topic_config_error_code
     if _v0 != 0:
@@ -1467,8 +1423,30 @@ def _dec_CreateTopicsResponseCreatableTopicResultV7(
     else:
         _lv_configs = []
         for _ in range(_n):
-            _ev_configs, pos = _dec_CreateTopicsResponseCreatableTopicConfigsV5(buf, pos)
-            _lv_configs.append(_ev_configs)
+
+            e19_name, pos = read_compact_string(buf, pos)
+            e19_value, pos = read_compact_nullable_string(buf, pos)
+            e19_read_only, e19_config_source, e19_is_sensitive = _S_obo.unpack_from(buf, pos)
+            pos += 3
+            e19_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e19_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e19_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_configs.append(
+                _new(
+                    CreateTopicsResponseCreatableTopicConfigsV5,
+                    (
+                        e19_name,
+                        e19_value,
+                        e19_read_only,
+                        e19_config_source,
+                        e19_is_sensitive,
+                        e19_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_configs = tuple(_lv_configs)
     v_topic_config_error_code: int = 0
     _u: list[RawTaggedField] = []
@@ -1485,30 +1463,32 @@ def _dec_CreateTopicsResponseCreatableTopicResultV7(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(CreateTopicsResponseCreatableTopicResultV7)
-    _set_CreateTopicsResponseCreatableTopicResultV7_name(o, v_name)
-    _set_CreateTopicsResponseCreatableTopicResultV7_topic_id(o, v_topic_id)
-    _set_CreateTopicsResponseCreatableTopicResultV7_error_code(o, v_error_code)
-    _set_CreateTopicsResponseCreatableTopicResultV7_error_message(o, v_error_message)
-    _set_CreateTopicsResponseCreatableTopicResultV7_topic_config_error_code(
-        o, v_topic_config_error_code
+    return (
+        _new(
+            CreateTopicsResponseCreatableTopicResultV7,
+            (
+                v_name,
+                v_topic_id,
+                v_error_code,
+                v_error_message,
+                v_topic_config_error_code,
+                v_num_partitions,
+                v_replication_factor,
+                v_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_CreateTopicsResponseCreatableTopicResultV7_num_partitions(o, v_num_partitions)
-    _set_CreateTopicsResponseCreatableTopicResultV7_replication_factor(o, v_replication_factor)
-    _set_CreateTopicsResponseCreatableTopicResultV7_configs(o, v_configs)
-    _set_CreateTopicsResponseCreatableTopicResultV7_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__CreateTopicsResponseV7Layout(o: _CreateTopicsResponseV7Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x13 = o.topics
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_CreateTopicsResponseCreatableTopicResultV7(_x13e, out)
+    _x20 = o.topics
+    write_compact_length(out, len(_x20))
+    for _x20e in _x20:
+        _enc_CreateTopicsResponseCreatableTopicResultV7(_x20e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1525,12 +1505,23 @@ def _dec__CreateTopicsResponseV7Layout(
         _ev_topics, pos = _dec_CreateTopicsResponseCreatableTopicResultV7(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__CreateTopicsResponseV7Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__CreateTopicsResponseV7Layout_topics(o, v_topics)
-    _set__CreateTopicsResponseV7Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

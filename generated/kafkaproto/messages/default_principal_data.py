@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import DataMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import DataMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
@@ -19,57 +19,43 @@ from kafkaproto.wire import (
 )
 
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _DefaultPrincipalDataV0Layout(DataMessage):
     """The fields of DefaultPrincipalData at version 0; use the final class of each version (DefaultPrincipalDataV0)."""
 
-    __slots__ = (
-        "type",
-        "name",
-        "token_authenticated",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    type: str
+    type: str = field_at(0)
     """The principal type. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The principal name. (versions 0+)"""
 
-    token_authenticated: bool
+    token_authenticated: bool = field_at(2)
     """Whether the principal was authenticated by a delegation token on the forwarding broker. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         type: str = "",
         name: str = "",
         token_authenticated: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DefaultPrincipalDataV0Layout_type(self, type)
-        _set__DefaultPrincipalDataV0Layout_name(self, name)
-        _set__DefaultPrincipalDataV0Layout_token_authenticated(self, token_authenticated)
-        _set__DefaultPrincipalDataV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DefaultPrincipalDataV0Layout_type,
-    _set__DefaultPrincipalDataV0Layout_name,
-    _set__DefaultPrincipalDataV0Layout_token_authenticated,
-    _set__DefaultPrincipalDataV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DefaultPrincipalDataV0Layout,
-    "type",
-    "name",
-    "token_authenticated",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                type,
+                name,
+                token_authenticated,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -97,13 +83,24 @@ def _dec__DefaultPrincipalDataV0Layout(
     v_name, pos = read_compact_string(buf, pos)
     (v_token_authenticated,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DefaultPrincipalDataV0Layout_type(o, v_type)
-    _set__DefaultPrincipalDataV0Layout_name(o, v_name)
-    _set__DefaultPrincipalDataV0Layout_token_authenticated(o, v_token_authenticated)
-    _set__DefaultPrincipalDataV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_type,
+                v_name,
+                v_token_authenticated,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

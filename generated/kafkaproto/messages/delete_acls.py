@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -40,45 +40,37 @@ _S_b = Struct(">b")
 _S_bb = Struct(">bb")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DeleteAclsRequestDeleteAclsFilterV1(_Struct):
     """DeleteAclsFilter, a struct of DeleteAclsRequest at version 1."""
 
-    __slots__ = (
-        "resource_type_filter",
-        "resource_name_filter",
-        "pattern_type_filter",
-        "principal_filter",
-        "host_filter",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = ()
 
-    resource_type_filter: int
+    resource_type_filter: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name_filter: str | None
+    resource_name_filter: str | None = field_at(1)
     """The resource name, or null to match any resource name. (versions 0+; nullable 0+)"""
 
-    pattern_type_filter: int
+    pattern_type_filter: int = field_at(2)
     """The pattern type. (versions 1+)"""
 
-    principal_filter: str | None
+    principal_filter: str | None = field_at(3)
     """The principal filter, or null to accept all principals. (versions 0+; nullable 0+)"""
 
-    host_filter: str | None
+    host_filter: str | None = field_at(4)
     """The host filter, or null to accept all hosts. (versions 0+; nullable 0+)"""
 
-    operation: int
+    operation: int = field_at(5)
     """The ACL operation. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(6)
     """The permission type. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type_filter: int = 0,
         resource_name_filter: str | None = "",
@@ -87,56 +79,35 @@ class DeleteAclsRequestDeleteAclsFilterV1(_Struct):
         host_filter: str | None = "",
         operation: int = 0,
         permission_type: int = 0,
-    ) -> None:
-        _set_DeleteAclsRequestDeleteAclsFilterV1_resource_type_filter(self, resource_type_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV1_resource_name_filter(self, resource_name_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV1_pattern_type_filter(self, pattern_type_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV1_principal_filter(self, principal_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV1_host_filter(self, host_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV1_operation(self, operation)
-        _set_DeleteAclsRequestDeleteAclsFilterV1_permission_type(self, permission_type)
-
-
-(
-    _set_DeleteAclsRequestDeleteAclsFilterV1_resource_type_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV1_resource_name_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV1_pattern_type_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV1_principal_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV1_host_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV1_operation,
-    _set_DeleteAclsRequestDeleteAclsFilterV1_permission_type,
-) = slot_setters(
-    DeleteAclsRequestDeleteAclsFilterV1,
-    "resource_type_filter",
-    "resource_name_filter",
-    "pattern_type_filter",
-    "principal_filter",
-    "host_filter",
-    "operation",
-    "permission_type",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type_filter,
+                resource_name_filter,
+                pattern_type_filter,
+                principal_filter,
+                host_filter,
+                operation,
+                permission_type,
+            ),
+        )
 
 
 class _DeleteAclsRequestV1Layout(ApiMessage):
     """The fields of DeleteAclsRequest at version 1; use the final class of each version (DeleteAclsRequestV1)."""
 
-    __slots__ = ("filters",)
+    __slots__ = ()
 
-    filters: tuple[DeleteAclsRequestDeleteAclsFilterV1, ...]
+    filters: tuple[DeleteAclsRequestDeleteAclsFilterV1, ...] = field_at(0)
     """The filters to use when deleting ACLs. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         filters: Iterable[DeleteAclsRequestDeleteAclsFilterV1] = (),
-    ) -> None:
-        _set__DeleteAclsRequestV1Layout_filters(self, as_tuple(filters))
-
-
-(_set__DeleteAclsRequestV1Layout_filters,) = slot_setters(
-    _DeleteAclsRequestV1Layout,
-    "filters",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(filters),))
 
 
 @final
@@ -152,43 +123,34 @@ class DeleteAclsRequestV1(_DeleteAclsRequestV1Layout):
 class DeleteAclsRequestDeleteAclsFilterV2(_Struct):
     """DeleteAclsFilter, a struct of DeleteAclsRequest at versions 2-3."""
 
-    __slots__ = (
-        "resource_type_filter",
-        "resource_name_filter",
-        "pattern_type_filter",
-        "principal_filter",
-        "host_filter",
-        "operation",
-        "permission_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_type_filter: int
+    resource_type_filter: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name_filter: str | None
+    resource_name_filter: str | None = field_at(1)
     """The resource name, or null to match any resource name. (versions 0+; nullable 0+)"""
 
-    pattern_type_filter: int
+    pattern_type_filter: int = field_at(2)
     """The pattern type. (versions 1+)"""
 
-    principal_filter: str | None
+    principal_filter: str | None = field_at(3)
     """The principal filter, or null to accept all principals. (versions 0+; nullable 0+)"""
 
-    host_filter: str | None
+    host_filter: str | None = field_at(4)
     """The host filter, or null to accept all hosts. (versions 0+; nullable 0+)"""
 
-    operation: int
+    operation: int = field_at(5)
     """The ACL operation. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(6)
     """The permission type. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type_filter: int = 0,
         resource_name_filter: str | None = "",
@@ -198,73 +160,46 @@ class DeleteAclsRequestDeleteAclsFilterV2(_Struct):
         operation: int = 0,
         permission_type: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteAclsRequestDeleteAclsFilterV2_resource_type_filter(self, resource_type_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV2_resource_name_filter(self, resource_name_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV2_pattern_type_filter(self, pattern_type_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV2_principal_filter(self, principal_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV2_host_filter(self, host_filter)
-        _set_DeleteAclsRequestDeleteAclsFilterV2_operation(self, operation)
-        _set_DeleteAclsRequestDeleteAclsFilterV2_permission_type(self, permission_type)
-        _set_DeleteAclsRequestDeleteAclsFilterV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type_filter,
+                resource_name_filter,
+                pattern_type_filter,
+                principal_filter,
+                host_filter,
+                operation,
+                permission_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteAclsRequestDeleteAclsFilterV2_resource_type_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV2_resource_name_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV2_pattern_type_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV2_principal_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV2_host_filter,
-    _set_DeleteAclsRequestDeleteAclsFilterV2_operation,
-    _set_DeleteAclsRequestDeleteAclsFilterV2_permission_type,
-    _set_DeleteAclsRequestDeleteAclsFilterV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteAclsRequestDeleteAclsFilterV2,
-    "resource_type_filter",
-    "resource_name_filter",
-    "pattern_type_filter",
-    "principal_filter",
-    "host_filter",
-    "operation",
-    "permission_type",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteAclsRequestV2Layout(ApiMessage):
     """The fields of DeleteAclsRequest at versions 2-3; use the final class of each version (DeleteAclsRequestV2, DeleteAclsRequestV3)."""
 
-    __slots__ = (
-        "filters",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    filters: tuple[DeleteAclsRequestDeleteAclsFilterV2, ...]
+    filters: tuple[DeleteAclsRequestDeleteAclsFilterV2, ...] = field_at(0)
     """The filters to use when deleting ACLs. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         filters: Iterable[DeleteAclsRequestDeleteAclsFilterV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteAclsRequestV2Layout_filters(self, as_tuple(filters))
-        _set__DeleteAclsRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteAclsRequestV2Layout_filters,
-    _set__DeleteAclsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteAclsRequestV2Layout,
-    "filters",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(filters),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -290,47 +225,37 @@ class DeleteAclsRequestV3(_DeleteAclsRequestV2Layout):
 class DeleteAclsResponseDeleteAclsMatchingAclV1(_Struct):
     """DeleteAclsMatchingAcl, a struct of DeleteAclsResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "pattern_type",
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The deletion error code, or 0 if the deletion succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The deletion error message, or null if the deletion succeeded. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The ACL resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The ACL resource name. (versions 0+)"""
 
-    pattern_type: int
+    pattern_type: int = field_at(4)
     """The ACL resource pattern type. (versions 1+)"""
 
-    principal: str
+    principal: str = field_at(5)
     """The ACL principal. (versions 0+)"""
 
-    host: str
+    host: str = field_at(6)
     """The ACL host. (versions 0+)"""
 
-    operation: int
+    operation: int = field_at(7)
     """The ACL operation. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(8)
     """The ACL permission type. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
@@ -341,116 +266,78 @@ class DeleteAclsResponseDeleteAclsMatchingAclV1(_Struct):
         host: str = "",
         operation: int = 0,
         permission_type: int = 0,
-    ) -> None:
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_error_code(self, error_code)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_error_message(self, error_message)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_resource_type(self, resource_type)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_resource_name(self, resource_name)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_pattern_type(self, pattern_type)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_principal(self, principal)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_host(self, host)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_operation(self, operation)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV1_permission_type(self, permission_type)
-
-
-(
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_error_code,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_error_message,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_resource_type,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_resource_name,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_pattern_type,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_principal,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_host,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_operation,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_permission_type,
-) = slot_setters(
-    DeleteAclsResponseDeleteAclsMatchingAclV1,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-    "pattern_type",
-    "principal",
-    "host",
-    "operation",
-    "permission_type",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+                pattern_type,
+                principal,
+                host,
+                operation,
+                permission_type,
+            ),
+        )
 
 
 class DeleteAclsResponseDeleteAclsFilterResultV1(_Struct):
     """DeleteAclsFilterResult, a struct of DeleteAclsResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "matching_acls",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if the filter succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if the filter succeeded. (versions 0+; nullable 0+)"""
 
-    matching_acls: tuple[DeleteAclsResponseDeleteAclsMatchingAclV1, ...]
+    matching_acls: tuple[DeleteAclsResponseDeleteAclsMatchingAclV1, ...] = field_at(2)
     """The ACLs which matched this filter. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         matching_acls: Iterable[DeleteAclsResponseDeleteAclsMatchingAclV1] = (),
-    ) -> None:
-        _set_DeleteAclsResponseDeleteAclsFilterResultV1_error_code(self, error_code)
-        _set_DeleteAclsResponseDeleteAclsFilterResultV1_error_message(self, error_message)
-        _set_DeleteAclsResponseDeleteAclsFilterResultV1_matching_acls(self, as_tuple(matching_acls))
-
-
-(
-    _set_DeleteAclsResponseDeleteAclsFilterResultV1_error_code,
-    _set_DeleteAclsResponseDeleteAclsFilterResultV1_error_message,
-    _set_DeleteAclsResponseDeleteAclsFilterResultV1_matching_acls,
-) = slot_setters(
-    DeleteAclsResponseDeleteAclsFilterResultV1,
-    "error_code",
-    "error_message",
-    "matching_acls",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                as_tuple(matching_acls),
+            ),
+        )
 
 
 class _DeleteAclsResponseV1Layout(ApiMessage):
     """The fields of DeleteAclsResponse at version 1; use the final class of each version (DeleteAclsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "filter_results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    filter_results: tuple[DeleteAclsResponseDeleteAclsFilterResultV1, ...]
+    filter_results: tuple[DeleteAclsResponseDeleteAclsFilterResultV1, ...] = field_at(1)
     """The results for each filter. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         filter_results: Iterable[DeleteAclsResponseDeleteAclsFilterResultV1] = (),
-    ) -> None:
-        _set__DeleteAclsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteAclsResponseV1Layout_filter_results(self, as_tuple(filter_results))
-
-
-(
-    _set__DeleteAclsResponseV1Layout_throttle_time_ms,
-    _set__DeleteAclsResponseV1Layout_filter_results,
-) = slot_setters(
-    _DeleteAclsResponseV1Layout,
-    "throttle_time_ms",
-    "filter_results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(filter_results),
+            ),
+        )
 
 
 @final
@@ -466,51 +353,40 @@ class DeleteAclsResponseV1(_DeleteAclsResponseV1Layout):
 class DeleteAclsResponseDeleteAclsMatchingAclV2(_Struct):
     """DeleteAclsMatchingAcl, a struct of DeleteAclsResponse at versions 2-3."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "pattern_type",
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The deletion error code, or 0 if the deletion succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The deletion error message, or null if the deletion succeeded. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The ACL resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The ACL resource name. (versions 0+)"""
 
-    pattern_type: int
+    pattern_type: int = field_at(4)
     """The ACL resource pattern type. (versions 1+)"""
 
-    principal: str
+    principal: str = field_at(5)
     """The ACL principal. (versions 0+)"""
 
-    host: str
+    host: str = field_at(6)
     """The ACL host. (versions 0+)"""
 
-    operation: int
+    operation: int = field_at(7)
     """The ACL operation. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(8)
     """The ACL permission type. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
@@ -522,139 +398,89 @@ class DeleteAclsResponseDeleteAclsMatchingAclV2(_Struct):
         operation: int = 0,
         permission_type: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_error_code(self, error_code)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_error_message(self, error_message)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_resource_type(self, resource_type)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_resource_name(self, resource_name)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_pattern_type(self, pattern_type)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_principal(self, principal)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_host(self, host)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_operation(self, operation)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_permission_type(self, permission_type)
-        _set_DeleteAclsResponseDeleteAclsMatchingAclV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+                pattern_type,
+                principal,
+                host,
+                operation,
+                permission_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_error_code,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_error_message,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_resource_type,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_resource_name,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_pattern_type,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_principal,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_host,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_operation,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_permission_type,
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteAclsResponseDeleteAclsMatchingAclV2,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-    "pattern_type",
-    "principal",
-    "host",
-    "operation",
-    "permission_type",
-    "unknown_tagged_fields",
-)
 
 
 class DeleteAclsResponseDeleteAclsFilterResultV2(_Struct):
     """DeleteAclsFilterResult, a struct of DeleteAclsResponse at versions 2-3."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "matching_acls",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if the filter succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if the filter succeeded. (versions 0+; nullable 0+)"""
 
-    matching_acls: tuple[DeleteAclsResponseDeleteAclsMatchingAclV2, ...]
+    matching_acls: tuple[DeleteAclsResponseDeleteAclsMatchingAclV2, ...] = field_at(2)
     """The ACLs which matched this filter. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         matching_acls: Iterable[DeleteAclsResponseDeleteAclsMatchingAclV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteAclsResponseDeleteAclsFilterResultV2_error_code(self, error_code)
-        _set_DeleteAclsResponseDeleteAclsFilterResultV2_error_message(self, error_message)
-        _set_DeleteAclsResponseDeleteAclsFilterResultV2_matching_acls(self, as_tuple(matching_acls))
-        _set_DeleteAclsResponseDeleteAclsFilterResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                as_tuple(matching_acls),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_error_code,
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_error_message,
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_matching_acls,
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteAclsResponseDeleteAclsFilterResultV2,
-    "error_code",
-    "error_message",
-    "matching_acls",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteAclsResponseV2Layout(ApiMessage):
     """The fields of DeleteAclsResponse at versions 2-3; use the final class of each version (DeleteAclsResponseV2, DeleteAclsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "filter_results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    filter_results: tuple[DeleteAclsResponseDeleteAclsFilterResultV2, ...]
+    filter_results: tuple[DeleteAclsResponseDeleteAclsFilterResultV2, ...] = field_at(1)
     """The results for each filter. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         filter_results: Iterable[DeleteAclsResponseDeleteAclsFilterResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteAclsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteAclsResponseV2Layout_filter_results(self, as_tuple(filter_results))
-        _set__DeleteAclsResponseV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteAclsResponseV2Layout_throttle_time_ms,
-    _set__DeleteAclsResponseV2Layout_filter_results,
-    _set__DeleteAclsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteAclsResponseV2Layout,
-    "throttle_time_ms",
-    "filter_results",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(filter_results),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -712,15 +538,21 @@ def _dec_DeleteAclsRequestDeleteAclsFilterV1(
     v_host_filter, pos = read_nullable_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o = _new(DeleteAclsRequestDeleteAclsFilterV1)
-    _set_DeleteAclsRequestDeleteAclsFilterV1_resource_type_filter(o, v_resource_type_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV1_resource_name_filter(o, v_resource_name_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV1_pattern_type_filter(o, v_pattern_type_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV1_principal_filter(o, v_principal_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV1_host_filter(o, v_host_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV1_operation(o, v_operation)
-    _set_DeleteAclsRequestDeleteAclsFilterV1_permission_type(o, v_permission_type)
-    return o, pos
+    return (
+        _new(
+            DeleteAclsRequestDeleteAclsFilterV1,
+            (
+                v_resource_type_filter,
+                v_resource_name_filter,
+                v_pattern_type_filter,
+                v_principal_filter,
+                v_host_filter,
+                v_operation,
+                v_permission_type,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteAclsRequestV1Layout(o: _DeleteAclsRequestV1Layout, out: bytearray) -> None:
@@ -739,12 +571,32 @@ def _dec__DeleteAclsRequestV1Layout(
     _n, pos = read_array_length(buf, pos, 10)
     _lv_filters = []
     for _ in range(_n):
-        _ev_filters, pos = _dec_DeleteAclsRequestDeleteAclsFilterV1(buf, pos)
-        _lv_filters.append(_ev_filters)
+
+        (e2_resource_type_filter,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e2_resource_name_filter, pos = read_nullable_string(buf, pos)
+        (e2_pattern_type_filter,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e2_principal_filter, pos = read_nullable_string(buf, pos)
+        e2_host_filter, pos = read_nullable_string(buf, pos)
+        e2_operation, e2_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        _lv_filters.append(
+            _new(
+                DeleteAclsRequestDeleteAclsFilterV1,
+                (
+                    e2_resource_type_filter,
+                    e2_resource_name_filter,
+                    e2_pattern_type_filter,
+                    e2_principal_filter,
+                    e2_host_filter,
+                    e2_operation,
+                    e2_permission_type,
+                ),
+            )
+        )
     v_filters = tuple(_lv_filters)
-    o = _new(cls)
-    _set__DeleteAclsRequestV1Layout_filters(o, v_filters)
-    return o, pos
+    return _new(cls, (v_filters,)), pos
 
 
 def _enc_DeleteAclsRequestDeleteAclsFilterV2(
@@ -773,25 +625,36 @@ def _dec_DeleteAclsRequestDeleteAclsFilterV2(
     v_host_filter, pos = read_compact_nullable_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteAclsRequestDeleteAclsFilterV2)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_resource_type_filter(o, v_resource_type_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_resource_name_filter(o, v_resource_name_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_pattern_type_filter(o, v_pattern_type_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_principal_filter(o, v_principal_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_host_filter(o, v_host_filter)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_operation(o, v_operation)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_permission_type(o, v_permission_type)
-    _set_DeleteAclsRequestDeleteAclsFilterV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteAclsRequestDeleteAclsFilterV2,
+            (
+                v_resource_type_filter,
+                v_resource_name_filter,
+                v_pattern_type_filter,
+                v_principal_filter,
+                v_host_filter,
+                v_operation,
+                v_permission_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteAclsRequestV2Layout(o: _DeleteAclsRequestV2Layout, out: bytearray) -> None:
 
-    _x2 = o.filters
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DeleteAclsRequestDeleteAclsFilterV2(_x2e, out)
+    _x3 = o.filters
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DeleteAclsRequestDeleteAclsFilterV2(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -803,14 +666,54 @@ def _dec__DeleteAclsRequestV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_filters = []
     for _ in range(_n):
-        _ev_filters, pos = _dec_DeleteAclsRequestDeleteAclsFilterV2(buf, pos)
-        _lv_filters.append(_ev_filters)
+
+        (e4_resource_type_filter,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e4_resource_name_filter, pos = read_compact_nullable_string(buf, pos)
+        (e4_pattern_type_filter,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e4_principal_filter, pos = read_compact_nullable_string(buf, pos)
+        e4_host_filter, pos = read_compact_nullable_string(buf, pos)
+        e4_operation, e4_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_filters.append(
+            _new(
+                DeleteAclsRequestDeleteAclsFilterV2,
+                (
+                    e4_resource_type_filter,
+                    e4_resource_name_filter,
+                    e4_pattern_type_filter,
+                    e4_principal_filter,
+                    e4_host_filter,
+                    e4_operation,
+                    e4_permission_type,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_filters = tuple(_lv_filters)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteAclsRequestV2Layout_filters(o, v_filters)
-    _set__DeleteAclsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_filters,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteAclsResponseDeleteAclsMatchingAclV1(
@@ -843,17 +746,23 @@ def _dec_DeleteAclsResponseDeleteAclsMatchingAclV1(
     v_host, pos = read_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o = _new(DeleteAclsResponseDeleteAclsMatchingAclV1)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_error_code(o, v_error_code)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_error_message(o, v_error_message)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_resource_type(o, v_resource_type)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_resource_name(o, v_resource_name)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_pattern_type(o, v_pattern_type)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_principal(o, v_principal)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_host(o, v_host)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_operation(o, v_operation)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV1_permission_type(o, v_permission_type)
-    return o, pos
+    return (
+        _new(
+            DeleteAclsResponseDeleteAclsMatchingAclV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+                v_pattern_type,
+                v_principal,
+                v_host,
+                v_operation,
+                v_permission_type,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteAclsResponseDeleteAclsFilterResultV1(
@@ -862,10 +771,10 @@ def _enc_DeleteAclsResponseDeleteAclsFilterResultV1(
 
     out += _S_h.pack(o.error_code)
     write_nullable_string(out, o.error_message)
-    _x3 = o.matching_acls
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DeleteAclsResponseDeleteAclsMatchingAclV1(_x3e, out)
+    _x5 = o.matching_acls
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DeleteAclsResponseDeleteAclsMatchingAclV1(_x5e, out)
 
 
 def _dec_DeleteAclsResponseDeleteAclsFilterResultV1(
@@ -879,23 +788,56 @@ def _dec_DeleteAclsResponseDeleteAclsFilterResultV1(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_matching_acls = []
     for _ in range(_n):
-        _ev_matching_acls, pos = _dec_DeleteAclsResponseDeleteAclsMatchingAclV1(buf, pos)
-        _lv_matching_acls.append(_ev_matching_acls)
+
+        (e6_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e6_error_message, pos = read_nullable_string(buf, pos)
+        (e6_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e6_resource_name, pos = read_string(buf, pos)
+        (e6_pattern_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e6_principal, pos = read_string(buf, pos)
+        e6_host, pos = read_string(buf, pos)
+        e6_operation, e6_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        _lv_matching_acls.append(
+            _new(
+                DeleteAclsResponseDeleteAclsMatchingAclV1,
+                (
+                    e6_error_code,
+                    e6_error_message,
+                    e6_resource_type,
+                    e6_resource_name,
+                    e6_pattern_type,
+                    e6_principal,
+                    e6_host,
+                    e6_operation,
+                    e6_permission_type,
+                ),
+            )
+        )
     v_matching_acls = tuple(_lv_matching_acls)
-    o = _new(DeleteAclsResponseDeleteAclsFilterResultV1)
-    _set_DeleteAclsResponseDeleteAclsFilterResultV1_error_code(o, v_error_code)
-    _set_DeleteAclsResponseDeleteAclsFilterResultV1_error_message(o, v_error_message)
-    _set_DeleteAclsResponseDeleteAclsFilterResultV1_matching_acls(o, v_matching_acls)
-    return o, pos
+    return (
+        _new(
+            DeleteAclsResponseDeleteAclsFilterResultV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_matching_acls,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteAclsResponseV1Layout(o: _DeleteAclsResponseV1Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x4 = o.filter_results
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DeleteAclsResponseDeleteAclsFilterResultV1(_x4e, out)
+    _x7 = o.filter_results
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DeleteAclsResponseDeleteAclsFilterResultV1(_x7e, out)
 
 
 def _dec__DeleteAclsResponseV1Layout(
@@ -911,10 +853,16 @@ def _dec__DeleteAclsResponseV1Layout(
         _ev_filter_results, pos = _dec_DeleteAclsResponseDeleteAclsFilterResultV1(buf, pos)
         _lv_filter_results.append(_ev_filter_results)
     v_filter_results = tuple(_lv_filter_results)
-    o = _new(cls)
-    _set__DeleteAclsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteAclsResponseV1Layout_filter_results(o, v_filter_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_filter_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteAclsResponseDeleteAclsMatchingAclV2(
@@ -948,19 +896,30 @@ def _dec_DeleteAclsResponseDeleteAclsMatchingAclV2(
     v_host, pos = read_compact_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteAclsResponseDeleteAclsMatchingAclV2)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_error_code(o, v_error_code)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_error_message(o, v_error_message)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_resource_type(o, v_resource_type)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_resource_name(o, v_resource_name)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_pattern_type(o, v_pattern_type)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_principal(o, v_principal)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_host(o, v_host)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_operation(o, v_operation)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_permission_type(o, v_permission_type)
-    _set_DeleteAclsResponseDeleteAclsMatchingAclV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteAclsResponseDeleteAclsMatchingAclV2,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+                v_pattern_type,
+                v_principal,
+                v_host,
+                v_operation,
+                v_permission_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteAclsResponseDeleteAclsFilterResultV2(
@@ -969,10 +928,10 @@ def _enc_DeleteAclsResponseDeleteAclsFilterResultV2(
 
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x5 = o.matching_acls
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DeleteAclsResponseDeleteAclsMatchingAclV2(_x5e, out)
+    _x8 = o.matching_acls
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_DeleteAclsResponseDeleteAclsMatchingAclV2(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -987,27 +946,70 @@ def _dec_DeleteAclsResponseDeleteAclsFilterResultV2(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_matching_acls = []
     for _ in range(_n):
-        _ev_matching_acls, pos = _dec_DeleteAclsResponseDeleteAclsMatchingAclV2(buf, pos)
-        _lv_matching_acls.append(_ev_matching_acls)
+
+        (e9_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e9_error_message, pos = read_compact_nullable_string(buf, pos)
+        (e9_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e9_resource_name, pos = read_compact_string(buf, pos)
+        (e9_pattern_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e9_principal, pos = read_compact_string(buf, pos)
+        e9_host, pos = read_compact_string(buf, pos)
+        e9_operation, e9_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e9_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_matching_acls.append(
+            _new(
+                DeleteAclsResponseDeleteAclsMatchingAclV2,
+                (
+                    e9_error_code,
+                    e9_error_message,
+                    e9_resource_type,
+                    e9_resource_name,
+                    e9_pattern_type,
+                    e9_principal,
+                    e9_host,
+                    e9_operation,
+                    e9_permission_type,
+                    e9_unknown_tagged_fields,
+                ),
+            )
+        )
     v_matching_acls = tuple(_lv_matching_acls)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteAclsResponseDeleteAclsFilterResultV2)
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_error_code(o, v_error_code)
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_error_message(o, v_error_message)
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_matching_acls(o, v_matching_acls)
-    _set_DeleteAclsResponseDeleteAclsFilterResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteAclsResponseDeleteAclsFilterResultV2,
+            (
+                v_error_code,
+                v_error_message,
+                v_matching_acls,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteAclsResponseV2Layout(o: _DeleteAclsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x6 = o.filter_results
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DeleteAclsResponseDeleteAclsFilterResultV2(_x6e, out)
+    _x10 = o.filter_results
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_DeleteAclsResponseDeleteAclsFilterResultV2(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1024,12 +1026,23 @@ def _dec__DeleteAclsResponseV2Layout(
         _ev_filter_results, pos = _dec_DeleteAclsResponseDeleteAclsFilterResultV2(buf, pos)
         _lv_filter_results.append(_ev_filter_results)
     v_filter_results = tuple(_lv_filter_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteAclsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteAclsResponseV2Layout_filter_results(o, v_filter_results)
-    _set__DeleteAclsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_filter_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

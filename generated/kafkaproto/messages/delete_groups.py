@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,29 +36,23 @@ from kafkaproto.wire import (
 
 _S_h = Struct(">h")
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _DeleteGroupsRequestV0Layout(ApiMessage):
     """The fields of DeleteGroupsRequest at versions 0-1; use the final class of each version (DeleteGroupsRequestV0, DeleteGroupsRequestV1)."""
 
-    __slots__ = ("groups_names",)
+    __slots__ = ()
 
-    groups_names: tuple[str, ...]
+    groups_names: tuple[str, ...] = field_at(0)
     """The group names to delete. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups_names: Iterable[str] = (),
-    ) -> None:
-        _set__DeleteGroupsRequestV0Layout_groups_names(self, as_tuple(groups_names))
-
-
-(_set__DeleteGroupsRequestV0Layout_groups_names,) = slot_setters(
-    _DeleteGroupsRequestV0Layout,
-    "groups_names",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(groups_names),))
 
 
 @final
@@ -84,35 +78,27 @@ class DeleteGroupsRequestV1(_DeleteGroupsRequestV0Layout):
 class _DeleteGroupsRequestV2Layout(ApiMessage):
     """The fields of DeleteGroupsRequest at versions 2-3; use the final class of each version (DeleteGroupsRequestV2, DeleteGroupsRequestV3)."""
 
-    __slots__ = (
-        "groups_names",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    groups_names: tuple[str, ...]
+    groups_names: tuple[str, ...] = field_at(0)
     """The group names to delete. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups_names: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteGroupsRequestV2Layout_groups_names(self, as_tuple(groups_names))
-        _set__DeleteGroupsRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteGroupsRequestV2Layout_groups_names,
-    _set__DeleteGroupsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteGroupsRequestV2Layout,
-    "groups_names",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(groups_names),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -138,69 +124,53 @@ class DeleteGroupsRequestV3(_DeleteGroupsRequestV2Layout):
 class DeleteGroupsResponseDeletableGroupResultV0(_Struct):
     """DeletableGroupResult, a struct of DeleteGroupsResponse at versions 0-1."""
 
-    __slots__ = (
-        "group_id",
-        "error_code",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group id. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The deletion error, or 0 if the deletion succeeded. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         error_code: int = 0,
-    ) -> None:
-        _set_DeleteGroupsResponseDeletableGroupResultV0_group_id(self, group_id)
-        _set_DeleteGroupsResponseDeletableGroupResultV0_error_code(self, error_code)
-
-
-(
-    _set_DeleteGroupsResponseDeletableGroupResultV0_group_id,
-    _set_DeleteGroupsResponseDeletableGroupResultV0_error_code,
-) = slot_setters(
-    DeleteGroupsResponseDeletableGroupResultV0,
-    "group_id",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                error_code,
+            ),
+        )
 
 
 class _DeleteGroupsResponseV0Layout(ApiMessage):
     """The fields of DeleteGroupsResponse at versions 0-1; use the final class of each version (DeleteGroupsResponseV0, DeleteGroupsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DeleteGroupsResponseDeletableGroupResultV0, ...]
+    results: tuple[DeleteGroupsResponseDeletableGroupResultV0, ...] = field_at(1)
     """The deletion results. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DeleteGroupsResponseDeletableGroupResultV0] = (),
-    ) -> None:
-        _set__DeleteGroupsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteGroupsResponseV0Layout_results(self, as_tuple(results))
-
-
-(
-    _set__DeleteGroupsResponseV0Layout_throttle_time_ms,
-    _set__DeleteGroupsResponseV0Layout_results,
-) = slot_setters(
-    _DeleteGroupsResponseV0Layout,
-    "throttle_time_ms",
-    "results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+            ),
+        )
 
 
 @final
@@ -226,87 +196,63 @@ class DeleteGroupsResponseV1(_DeleteGroupsResponseV0Layout):
 class DeleteGroupsResponseDeletableGroupResultV2(_Struct):
     """DeletableGroupResult, a struct of DeleteGroupsResponse at version 2."""
 
-    __slots__ = (
-        "group_id",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group id. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The deletion error, or 0 if the deletion succeeded. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteGroupsResponseDeletableGroupResultV2_group_id(self, group_id)
-        _set_DeleteGroupsResponseDeletableGroupResultV2_error_code(self, error_code)
-        _set_DeleteGroupsResponseDeletableGroupResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteGroupsResponseDeletableGroupResultV2_group_id,
-    _set_DeleteGroupsResponseDeletableGroupResultV2_error_code,
-    _set_DeleteGroupsResponseDeletableGroupResultV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteGroupsResponseDeletableGroupResultV2,
-    "group_id",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteGroupsResponseV2Layout(ApiMessage):
     """The fields of DeleteGroupsResponse at version 2; use the final class of each version (DeleteGroupsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DeleteGroupsResponseDeletableGroupResultV2, ...]
+    results: tuple[DeleteGroupsResponseDeletableGroupResultV2, ...] = field_at(1)
     """The deletion results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DeleteGroupsResponseDeletableGroupResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteGroupsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteGroupsResponseV2Layout_results(self, as_tuple(results))
-        _set__DeleteGroupsResponseV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteGroupsResponseV2Layout_throttle_time_ms,
-    _set__DeleteGroupsResponseV2Layout_results,
-    _set__DeleteGroupsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteGroupsResponseV2Layout,
-    "throttle_time_ms",
-    "results",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -322,95 +268,68 @@ class DeleteGroupsResponseV2(_DeleteGroupsResponseV2Layout):
 class DeleteGroupsResponseDeletableGroupResultV3(_Struct):
     """DeletableGroupResult, a struct of DeleteGroupsResponse at version 3."""
 
-    __slots__ = (
-        "group_id",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group id. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The deletion error, or 0 if the deletion succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 3+; nullable 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteGroupsResponseDeletableGroupResultV3_group_id(self, group_id)
-        _set_DeleteGroupsResponseDeletableGroupResultV3_error_code(self, error_code)
-        _set_DeleteGroupsResponseDeletableGroupResultV3_error_message(self, error_message)
-        _set_DeleteGroupsResponseDeletableGroupResultV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteGroupsResponseDeletableGroupResultV3_group_id,
-    _set_DeleteGroupsResponseDeletableGroupResultV3_error_code,
-    _set_DeleteGroupsResponseDeletableGroupResultV3_error_message,
-    _set_DeleteGroupsResponseDeletableGroupResultV3_unknown_tagged_fields,
-) = slot_setters(
-    DeleteGroupsResponseDeletableGroupResultV3,
-    "group_id",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteGroupsResponseV3Layout(ApiMessage):
     """The fields of DeleteGroupsResponse at version 3; use the final class of each version (DeleteGroupsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DeleteGroupsResponseDeletableGroupResultV3, ...]
+    results: tuple[DeleteGroupsResponseDeletableGroupResultV3, ...] = field_at(1)
     """The deletion results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DeleteGroupsResponseDeletableGroupResultV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteGroupsResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteGroupsResponseV3Layout_results(self, as_tuple(results))
-        _set__DeleteGroupsResponseV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteGroupsResponseV3Layout_throttle_time_ms,
-    _set__DeleteGroupsResponseV3Layout_results,
-    _set__DeleteGroupsResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteGroupsResponseV3Layout,
-    "throttle_time_ms",
-    "results",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -450,9 +369,7 @@ def _dec__DeleteGroupsRequestV0Layout(
         _ev_groups_names, pos = read_string(buf, pos)
         _lv_groups_names.append(_ev_groups_names)
     v_groups_names = tuple(_lv_groups_names)
-    o = _new(cls)
-    _set__DeleteGroupsRequestV0Layout_groups_names(o, v_groups_names)
-    return o, pos
+    return _new(cls, (v_groups_names,)), pos
 
 
 def _enc__DeleteGroupsRequestV2Layout(o: _DeleteGroupsRequestV2Layout, out: bytearray) -> None:
@@ -475,11 +392,22 @@ def _dec__DeleteGroupsRequestV2Layout(
         _ev_groups_names, pos = read_compact_string(buf, pos)
         _lv_groups_names.append(_ev_groups_names)
     v_groups_names = tuple(_lv_groups_names)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteGroupsRequestV2Layout_groups_names(o, v_groups_names)
-    _set__DeleteGroupsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_groups_names,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteGroupsResponseDeletableGroupResultV0(
@@ -497,10 +425,16 @@ def _dec_DeleteGroupsResponseDeletableGroupResultV0(
     v_group_id, pos = read_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(DeleteGroupsResponseDeletableGroupResultV0)
-    _set_DeleteGroupsResponseDeletableGroupResultV0_group_id(o, v_group_id)
-    _set_DeleteGroupsResponseDeletableGroupResultV0_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            DeleteGroupsResponseDeletableGroupResultV0,
+            (
+                v_group_id,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteGroupsResponseV0Layout(o: _DeleteGroupsResponseV0Layout, out: bytearray) -> None:
@@ -522,13 +456,30 @@ def _dec__DeleteGroupsResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_DeleteGroupsResponseDeletableGroupResultV0(buf, pos)
-        _lv_results.append(_ev_results)
+
+        e4_group_id, pos = read_string(buf, pos)
+        (e4_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        _lv_results.append(
+            _new(
+                DeleteGroupsResponseDeletableGroupResultV0,
+                (
+                    e4_group_id,
+                    e4_error_code,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    o = _new(cls)
-    _set__DeleteGroupsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteGroupsResponseV0Layout_results(o, v_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteGroupsResponseDeletableGroupResultV2(
@@ -547,23 +498,32 @@ def _dec_DeleteGroupsResponseDeletableGroupResultV2(
     v_group_id, pos = read_compact_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteGroupsResponseDeletableGroupResultV2)
-    _set_DeleteGroupsResponseDeletableGroupResultV2_group_id(o, v_group_id)
-    _set_DeleteGroupsResponseDeletableGroupResultV2_error_code(o, v_error_code)
-    _set_DeleteGroupsResponseDeletableGroupResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteGroupsResponseDeletableGroupResultV2,
+            (
+                v_group_id,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteGroupsResponseV2Layout(o: _DeleteGroupsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x4 = o.results
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DeleteGroupsResponseDeletableGroupResultV2(_x4e, out)
+    _x5 = o.results
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DeleteGroupsResponseDeletableGroupResultV2(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -577,15 +537,44 @@ def _dec__DeleteGroupsResponseV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_DeleteGroupsResponseDeletableGroupResultV2(buf, pos)
-        _lv_results.append(_ev_results)
+
+        e6_group_id, pos = read_compact_string(buf, pos)
+        (e6_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_results.append(
+            _new(
+                DeleteGroupsResponseDeletableGroupResultV2,
+                (
+                    e6_group_id,
+                    e6_error_code,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteGroupsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteGroupsResponseV2Layout_results(o, v_results)
-    _set__DeleteGroupsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteGroupsResponseDeletableGroupResultV3(
@@ -606,24 +595,33 @@ def _dec_DeleteGroupsResponseDeletableGroupResultV3(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteGroupsResponseDeletableGroupResultV3)
-    _set_DeleteGroupsResponseDeletableGroupResultV3_group_id(o, v_group_id)
-    _set_DeleteGroupsResponseDeletableGroupResultV3_error_code(o, v_error_code)
-    _set_DeleteGroupsResponseDeletableGroupResultV3_error_message(o, v_error_message)
-    _set_DeleteGroupsResponseDeletableGroupResultV3_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteGroupsResponseDeletableGroupResultV3,
+            (
+                v_group_id,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteGroupsResponseV3Layout(o: _DeleteGroupsResponseV3Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x5 = o.results
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DeleteGroupsResponseDeletableGroupResultV3(_x5e, out)
+    _x7 = o.results
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DeleteGroupsResponseDeletableGroupResultV3(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -637,15 +635,46 @@ def _dec__DeleteGroupsResponseV3Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_DeleteGroupsResponseDeletableGroupResultV3(buf, pos)
-        _lv_results.append(_ev_results)
+
+        e8_group_id, pos = read_compact_string(buf, pos)
+        (e8_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e8_error_message, pos = read_compact_nullable_string(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_results.append(
+            _new(
+                DeleteGroupsResponseDeletableGroupResultV3,
+                (
+                    e8_group_id,
+                    e8_error_code,
+                    e8_error_message,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteGroupsResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteGroupsResponseV3Layout_results(o, v_results)
-    _set__DeleteGroupsResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -35,109 +35,85 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_iq = Struct(">iq")
 _S_iqh = Struct(">iqh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DeleteRecordsRequestDeleteRecordsPartitionV0(_Struct):
     """DeleteRecordsPartition, a struct of DeleteRecordsRequest at versions 0-1."""
 
-    __slots__ = (
-        "partition_index",
-        "offset",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    offset: int
+    offset: int = field_at(1)
     """The deletion offset. -1 means that records should be truncated to the high watermark. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         offset: int = 0,
-    ) -> None:
-        _set_DeleteRecordsRequestDeleteRecordsPartitionV0_partition_index(self, partition_index)
-        _set_DeleteRecordsRequestDeleteRecordsPartitionV0_offset(self, offset)
-
-
-(
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV0_partition_index,
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV0_offset,
-) = slot_setters(
-    DeleteRecordsRequestDeleteRecordsPartitionV0,
-    "partition_index",
-    "offset",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                offset,
+            ),
+        )
 
 
 class DeleteRecordsRequestDeleteRecordsTopicV0(_Struct):
     """DeleteRecordsTopic, a struct of DeleteRecordsRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DeleteRecordsRequestDeleteRecordsPartitionV0, ...]
+    partitions: tuple[DeleteRecordsRequestDeleteRecordsPartitionV0, ...] = field_at(1)
     """Each partition that we want to delete records from. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[DeleteRecordsRequestDeleteRecordsPartitionV0] = (),
-    ) -> None:
-        _set_DeleteRecordsRequestDeleteRecordsTopicV0_name(self, name)
-        _set_DeleteRecordsRequestDeleteRecordsTopicV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_DeleteRecordsRequestDeleteRecordsTopicV0_name,
-    _set_DeleteRecordsRequestDeleteRecordsTopicV0_partitions,
-) = slot_setters(
-    DeleteRecordsRequestDeleteRecordsTopicV0,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _DeleteRecordsRequestV0Layout(ApiMessage):
     """The fields of DeleteRecordsRequest at versions 0-1; use the final class of each version (DeleteRecordsRequestV0, DeleteRecordsRequestV1)."""
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-    )
+    __slots__ = ()
 
-    topics: tuple[DeleteRecordsRequestDeleteRecordsTopicV0, ...]
+    topics: tuple[DeleteRecordsRequestDeleteRecordsTopicV0, ...] = field_at(0)
     """Each topic that we want to delete records from. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """How long to wait for the deletion to complete, in milliseconds. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DeleteRecordsRequestDeleteRecordsTopicV0] = (),
         timeout_ms: int = 0,
-    ) -> None:
-        _set__DeleteRecordsRequestV0Layout_topics(self, as_tuple(topics))
-        _set__DeleteRecordsRequestV0Layout_timeout_ms(self, timeout_ms)
-
-
-(
-    _set__DeleteRecordsRequestV0Layout_topics,
-    _set__DeleteRecordsRequestV0Layout_timeout_ms,
-) = slot_setters(
-    _DeleteRecordsRequestV0Layout,
-    "topics",
-    "timeout_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                timeout_ms,
+            ),
+        )
 
 
 @final
@@ -163,131 +139,94 @@ class DeleteRecordsRequestV1(_DeleteRecordsRequestV0Layout):
 class DeleteRecordsRequestDeleteRecordsPartitionV2(_Struct):
     """DeleteRecordsPartition, a struct of DeleteRecordsRequest at version 2."""
 
-    __slots__ = (
-        "partition_index",
-        "offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    offset: int
+    offset: int = field_at(1)
     """The deletion offset. -1 means that records should be truncated to the high watermark. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteRecordsRequestDeleteRecordsPartitionV2_partition_index(self, partition_index)
-        _set_DeleteRecordsRequestDeleteRecordsPartitionV2_offset(self, offset)
-        _set_DeleteRecordsRequestDeleteRecordsPartitionV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV2_partition_index,
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV2_offset,
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteRecordsRequestDeleteRecordsPartitionV2,
-    "partition_index",
-    "offset",
-    "unknown_tagged_fields",
-)
 
 
 class DeleteRecordsRequestDeleteRecordsTopicV2(_Struct):
     """DeleteRecordsTopic, a struct of DeleteRecordsRequest at version 2."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DeleteRecordsRequestDeleteRecordsPartitionV2, ...]
+    partitions: tuple[DeleteRecordsRequestDeleteRecordsPartitionV2, ...] = field_at(1)
     """Each partition that we want to delete records from. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[DeleteRecordsRequestDeleteRecordsPartitionV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteRecordsRequestDeleteRecordsTopicV2_name(self, name)
-        _set_DeleteRecordsRequestDeleteRecordsTopicV2_partitions(self, as_tuple(partitions))
-        _set_DeleteRecordsRequestDeleteRecordsTopicV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteRecordsRequestDeleteRecordsTopicV2_name,
-    _set_DeleteRecordsRequestDeleteRecordsTopicV2_partitions,
-    _set_DeleteRecordsRequestDeleteRecordsTopicV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteRecordsRequestDeleteRecordsTopicV2,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteRecordsRequestV2Layout(ApiMessage):
     """The fields of DeleteRecordsRequest at version 2; use the final class of each version (DeleteRecordsRequestV2)."""
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[DeleteRecordsRequestDeleteRecordsTopicV2, ...]
+    topics: tuple[DeleteRecordsRequestDeleteRecordsTopicV2, ...] = field_at(0)
     """Each topic that we want to delete records from. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """How long to wait for the deletion to complete, in milliseconds. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DeleteRecordsRequestDeleteRecordsTopicV2] = (),
         timeout_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteRecordsRequestV2Layout_topics(self, as_tuple(topics))
-        _set__DeleteRecordsRequestV2Layout_timeout_ms(self, timeout_ms)
-        _set__DeleteRecordsRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteRecordsRequestV2Layout_topics,
-    _set__DeleteRecordsRequestV2Layout_timeout_ms,
-    _set__DeleteRecordsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteRecordsRequestV2Layout,
-    "topics",
-    "timeout_ms",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                timeout_ms,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -303,113 +242,84 @@ class DeleteRecordsRequestV2(_DeleteRecordsRequestV2Layout):
 class DeleteRecordsResponseDeleteRecordsPartitionResultV0(_Struct):
     """DeleteRecordsPartitionResult, a struct of DeleteRecordsResponse at versions 0-1."""
 
-    __slots__ = (
-        "partition_index",
-        "low_watermark",
-        "error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    low_watermark: int
+    low_watermark: int = field_at(1)
     """The partition low water mark. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The deletion error code, or 0 if the deletion succeeded. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         low_watermark: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                low_watermark,
+                error_code,
+            ),
         )
-        _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_low_watermark(self, low_watermark)
-        _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_error_code(self, error_code)
-
-
-(
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_partition_index,
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_low_watermark,
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_error_code,
-) = slot_setters(
-    DeleteRecordsResponseDeleteRecordsPartitionResultV0,
-    "partition_index",
-    "low_watermark",
-    "error_code",
-)
 
 
 class DeleteRecordsResponseDeleteRecordsTopicResultV0(_Struct):
     """DeleteRecordsTopicResult, a struct of DeleteRecordsResponse at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DeleteRecordsResponseDeleteRecordsPartitionResultV0, ...]
+    partitions: tuple[DeleteRecordsResponseDeleteRecordsPartitionResultV0, ...] = field_at(1)
     """Each partition that we wanted to delete records from. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[DeleteRecordsResponseDeleteRecordsPartitionResultV0] = (),
-    ) -> None:
-        _set_DeleteRecordsResponseDeleteRecordsTopicResultV0_name(self, name)
-        _set_DeleteRecordsResponseDeleteRecordsTopicResultV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV0_name,
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV0_partitions,
-) = slot_setters(
-    DeleteRecordsResponseDeleteRecordsTopicResultV0,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _DeleteRecordsResponseV0Layout(ApiMessage):
     """The fields of DeleteRecordsResponse at versions 0-1; use the final class of each version (DeleteRecordsResponseV0, DeleteRecordsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[DeleteRecordsResponseDeleteRecordsTopicResultV0, ...]
+    topics: tuple[DeleteRecordsResponseDeleteRecordsTopicResultV0, ...] = field_at(1)
     """Each topic that we wanted to delete records from. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[DeleteRecordsResponseDeleteRecordsTopicResultV0] = (),
-    ) -> None:
-        _set__DeleteRecordsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteRecordsResponseV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__DeleteRecordsResponseV0Layout_throttle_time_ms,
-    _set__DeleteRecordsResponseV0Layout_topics,
-) = slot_setters(
-    _DeleteRecordsResponseV0Layout,
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -435,143 +345,99 @@ class DeleteRecordsResponseV1(_DeleteRecordsResponseV0Layout):
 class DeleteRecordsResponseDeleteRecordsPartitionResultV2(_Struct):
     """DeleteRecordsPartitionResult, a struct of DeleteRecordsResponse at version 2."""
 
-    __slots__ = (
-        "partition_index",
-        "low_watermark",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    low_watermark: int
+    low_watermark: int = field_at(1)
     """The partition low water mark. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The deletion error code, or 0 if the deletion succeeded. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         low_watermark: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                low_watermark,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_low_watermark(self, low_watermark)
-        _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_error_code(self, error_code)
-        _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_partition_index,
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_low_watermark,
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_error_code,
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteRecordsResponseDeleteRecordsPartitionResultV2,
-    "partition_index",
-    "low_watermark",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class DeleteRecordsResponseDeleteRecordsTopicResultV2(_Struct):
     """DeleteRecordsTopicResult, a struct of DeleteRecordsResponse at version 2."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DeleteRecordsResponseDeleteRecordsPartitionResultV2, ...]
+    partitions: tuple[DeleteRecordsResponseDeleteRecordsPartitionResultV2, ...] = field_at(1)
     """Each partition that we wanted to delete records from. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[DeleteRecordsResponseDeleteRecordsPartitionResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_name(self, name)
-        _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_partitions(self, as_tuple(partitions))
-        _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_name,
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_partitions,
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_unknown_tagged_fields,
-) = slot_setters(
-    DeleteRecordsResponseDeleteRecordsTopicResultV2,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteRecordsResponseV2Layout(ApiMessage):
     """The fields of DeleteRecordsResponse at version 2; use the final class of each version (DeleteRecordsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[DeleteRecordsResponseDeleteRecordsTopicResultV2, ...]
+    topics: tuple[DeleteRecordsResponseDeleteRecordsTopicResultV2, ...] = field_at(1)
     """Each topic that we wanted to delete records from. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[DeleteRecordsResponseDeleteRecordsTopicResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteRecordsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteRecordsResponseV2Layout_topics(self, as_tuple(topics))
-        _set__DeleteRecordsResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DeleteRecordsResponseV2Layout_throttle_time_ms,
-    _set__DeleteRecordsResponseV2Layout_topics,
-    _set__DeleteRecordsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteRecordsResponseV2Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -610,10 +476,16 @@ def _dec_DeleteRecordsRequestDeleteRecordsPartitionV0(
 
     v_partition_index, v_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    o = _new(DeleteRecordsRequestDeleteRecordsPartitionV0)
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV0_partition_index(o, v_partition_index)
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV0_offset(o, v_offset)
-    return o, pos
+    return (
+        _new(
+            DeleteRecordsRequestDeleteRecordsPartitionV0,
+            (
+                v_partition_index,
+                v_offset,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteRecordsRequestDeleteRecordsTopicV0(
@@ -636,21 +508,37 @@ def _dec_DeleteRecordsRequestDeleteRecordsTopicV0(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DeleteRecordsRequestDeleteRecordsPartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition_index, e2_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        _lv_partitions.append(
+            _new(
+                DeleteRecordsRequestDeleteRecordsPartitionV0,
+                (
+                    e2_partition_index,
+                    e2_offset,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(DeleteRecordsRequestDeleteRecordsTopicV0)
-    _set_DeleteRecordsRequestDeleteRecordsTopicV0_name(o, v_name)
-    _set_DeleteRecordsRequestDeleteRecordsTopicV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            DeleteRecordsRequestDeleteRecordsTopicV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteRecordsRequestV0Layout(o: _DeleteRecordsRequestV0Layout, out: bytearray) -> None:
 
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DeleteRecordsRequestDeleteRecordsTopicV0(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DeleteRecordsRequestDeleteRecordsTopicV0(_x3e, out)
     out += _S_i.pack(o.timeout_ms)
 
 
@@ -667,10 +555,16 @@ def _dec__DeleteRecordsRequestV0Layout(
     v_topics = tuple(_lv_topics)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__DeleteRecordsRequestV0Layout_topics(o, v_topics)
-    _set__DeleteRecordsRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_timeout_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteRecordsRequestDeleteRecordsPartitionV2(
@@ -687,14 +581,23 @@ def _dec_DeleteRecordsRequestDeleteRecordsPartitionV2(
 
     v_partition_index, v_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteRecordsRequestDeleteRecordsPartitionV2)
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV2_partition_index(o, v_partition_index)
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV2_offset(o, v_offset)
-    _set_DeleteRecordsRequestDeleteRecordsPartitionV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteRecordsRequestDeleteRecordsPartitionV2,
+            (
+                v_partition_index,
+                v_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DeleteRecordsRequestDeleteRecordsTopicV2(
@@ -702,10 +605,10 @@ def _enc_DeleteRecordsRequestDeleteRecordsTopicV2(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DeleteRecordsRequestDeleteRecordsPartitionV2(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_DeleteRecordsRequestDeleteRecordsPartitionV2(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -718,23 +621,51 @@ def _dec_DeleteRecordsRequestDeleteRecordsTopicV2(
     _n, pos = read_compact_array_length(buf, pos, 13)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DeleteRecordsRequestDeleteRecordsPartitionV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition_index, e5_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DeleteRecordsRequestDeleteRecordsPartitionV2,
+                (
+                    e5_partition_index,
+                    e5_offset,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteRecordsRequestDeleteRecordsTopicV2)
-    _set_DeleteRecordsRequestDeleteRecordsTopicV2_name(o, v_name)
-    _set_DeleteRecordsRequestDeleteRecordsTopicV2_partitions(o, v_partitions)
-    _set_DeleteRecordsRequestDeleteRecordsTopicV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteRecordsRequestDeleteRecordsTopicV2,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteRecordsRequestV2Layout(o: _DeleteRecordsRequestV2Layout, out: bytearray) -> None:
 
-    _x4 = o.topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DeleteRecordsRequestDeleteRecordsTopicV2(_x4e, out)
+    _x6 = o.topics
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_DeleteRecordsRequestDeleteRecordsTopicV2(_x6e, out)
     out += _S_i.pack(o.timeout_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -752,12 +683,23 @@ def _dec__DeleteRecordsRequestV2Layout(
     v_topics = tuple(_lv_topics)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteRecordsRequestV2Layout_topics(o, v_topics)
-    _set__DeleteRecordsRequestV2Layout_timeout_ms(o, v_timeout_ms)
-    _set__DeleteRecordsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_timeout_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteRecordsResponseDeleteRecordsPartitionResultV0(
@@ -773,11 +715,17 @@ def _dec_DeleteRecordsResponseDeleteRecordsPartitionResultV0(
 
     v_partition_index, v_low_watermark, v_error_code = _S_iqh.unpack_from(buf, pos)
     pos += 14
-    o = _new(DeleteRecordsResponseDeleteRecordsPartitionResultV0)
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_partition_index(o, v_partition_index)
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_low_watermark(o, v_low_watermark)
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV0_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            DeleteRecordsResponseDeleteRecordsPartitionResultV0,
+            (
+                v_partition_index,
+                v_low_watermark,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteRecordsResponseDeleteRecordsTopicResultV0(
@@ -785,10 +733,10 @@ def _enc_DeleteRecordsResponseDeleteRecordsTopicResultV0(
 ) -> None:
 
     write_string(out, o.name)
-    _x5 = o.partitions
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DeleteRecordsResponseDeleteRecordsPartitionResultV0(_x5e, out)
+    _x7 = o.partitions
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DeleteRecordsResponseDeleteRecordsPartitionResultV0(_x7e, out)
 
 
 def _dec_DeleteRecordsResponseDeleteRecordsTopicResultV0(
@@ -800,22 +748,39 @@ def _dec_DeleteRecordsResponseDeleteRecordsTopicResultV0(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DeleteRecordsResponseDeleteRecordsPartitionResultV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e8_partition_index, e8_low_watermark, e8_error_code = _S_iqh.unpack_from(buf, pos)
+        pos += 14
+        _lv_partitions.append(
+            _new(
+                DeleteRecordsResponseDeleteRecordsPartitionResultV0,
+                (
+                    e8_partition_index,
+                    e8_low_watermark,
+                    e8_error_code,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(DeleteRecordsResponseDeleteRecordsTopicResultV0)
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV0_name(o, v_name)
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            DeleteRecordsResponseDeleteRecordsTopicResultV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteRecordsResponseV0Layout(o: _DeleteRecordsResponseV0Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x6 = o.topics
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DeleteRecordsResponseDeleteRecordsTopicResultV0(_x6e, out)
+    _x9 = o.topics
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_DeleteRecordsResponseDeleteRecordsTopicResultV0(_x9e, out)
 
 
 def _dec__DeleteRecordsResponseV0Layout(
@@ -831,10 +796,16 @@ def _dec__DeleteRecordsResponseV0Layout(
         _ev_topics, pos = _dec_DeleteRecordsResponseDeleteRecordsTopicResultV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__DeleteRecordsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteRecordsResponseV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteRecordsResponseDeleteRecordsPartitionResultV2(
@@ -851,15 +822,24 @@ def _dec_DeleteRecordsResponseDeleteRecordsPartitionResultV2(
 
     v_partition_index, v_low_watermark, v_error_code = _S_iqh.unpack_from(buf, pos)
     pos += 14
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteRecordsResponseDeleteRecordsPartitionResultV2)
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_partition_index(o, v_partition_index)
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_low_watermark(o, v_low_watermark)
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_error_code(o, v_error_code)
-    _set_DeleteRecordsResponseDeleteRecordsPartitionResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteRecordsResponseDeleteRecordsPartitionResultV2,
+            (
+                v_partition_index,
+                v_low_watermark,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DeleteRecordsResponseDeleteRecordsTopicResultV2(
@@ -867,10 +847,10 @@ def _enc_DeleteRecordsResponseDeleteRecordsTopicResultV2(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x7 = o.partitions
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DeleteRecordsResponseDeleteRecordsPartitionResultV2(_x7e, out)
+    _x10 = o.partitions
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_DeleteRecordsResponseDeleteRecordsPartitionResultV2(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -883,26 +863,53 @@ def _dec_DeleteRecordsResponseDeleteRecordsTopicResultV2(
     _n, pos = read_compact_array_length(buf, pos, 15)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DeleteRecordsResponseDeleteRecordsPartitionResultV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e11_partition_index, e11_low_watermark, e11_error_code = _S_iqh.unpack_from(buf, pos)
+        pos += 14
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DeleteRecordsResponseDeleteRecordsPartitionResultV2,
+                (
+                    e11_partition_index,
+                    e11_low_watermark,
+                    e11_error_code,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteRecordsResponseDeleteRecordsTopicResultV2)
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_name(o, v_name)
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_partitions(o, v_partitions)
-    _set_DeleteRecordsResponseDeleteRecordsTopicResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteRecordsResponseDeleteRecordsTopicResultV2,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteRecordsResponseV2Layout(o: _DeleteRecordsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.topics
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DeleteRecordsResponseDeleteRecordsTopicResultV2(_x8e, out)
+    _x12 = o.topics
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_DeleteRecordsResponseDeleteRecordsTopicResultV2(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -919,12 +926,23 @@ def _dec__DeleteRecordsResponseV2Layout(
         _ev_topics, pos = _dec_DeleteRecordsResponseDeleteRecordsTopicResultV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteRecordsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteRecordsResponseV2Layout_topics(o, v_topics)
-    _set__DeleteRecordsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

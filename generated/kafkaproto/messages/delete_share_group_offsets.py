@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,87 +36,64 @@ from kafkaproto.wire import (
 
 _S_h = Struct(">h")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DeleteShareGroupOffsetsRequestTopicV0(_Struct):
     """DeleteShareGroupOffsetsRequestTopic, a struct of DeleteShareGroupOffsetsRequest at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteShareGroupOffsetsRequestTopicV0_topic_name(self, topic_name)
-        _set_DeleteShareGroupOffsetsRequestTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteShareGroupOffsetsRequestTopicV0_topic_name,
-    _set_DeleteShareGroupOffsetsRequestTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    DeleteShareGroupOffsetsRequestTopicV0,
-    "topic_name",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteShareGroupOffsetsRequestV0Layout(ApiMessage):
     """The fields of DeleteShareGroupOffsetsRequest at version 0; use the final class of each version (DeleteShareGroupOffsetsRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[DeleteShareGroupOffsetsRequestTopicV0, ...]
+    topics: tuple[DeleteShareGroupOffsetsRequestTopicV0, ...] = field_at(1)
     """The topics to delete offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[DeleteShareGroupOffsetsRequestTopicV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteShareGroupOffsetsRequestV0Layout_group_id(self, group_id)
-        _set__DeleteShareGroupOffsetsRequestV0Layout_topics(self, as_tuple(topics))
-        _set__DeleteShareGroupOffsetsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DeleteShareGroupOffsetsRequestV0Layout_group_id,
-    _set__DeleteShareGroupOffsetsRequestV0Layout_topics,
-    _set__DeleteShareGroupOffsetsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteShareGroupOffsetsRequestV0Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -132,121 +109,83 @@ class DeleteShareGroupOffsetsRequestV0(_DeleteShareGroupOffsetsRequestV0Layout):
 class DeleteShareGroupOffsetsResponseTopicV0(_Struct):
     """DeleteShareGroupOffsetsResponseTopic, a struct of DeleteShareGroupOffsetsResponse at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "topic_id",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """The unique topic ID. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The topic-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(3)
     """The topic-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         topic_id: UUID = ZERO_UUID,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteShareGroupOffsetsResponseTopicV0_topic_name(self, topic_name)
-        _set_DeleteShareGroupOffsetsResponseTopicV0_topic_id(self, topic_id)
-        _set_DeleteShareGroupOffsetsResponseTopicV0_error_code(self, error_code)
-        _set_DeleteShareGroupOffsetsResponseTopicV0_error_message(self, error_message)
-        _set_DeleteShareGroupOffsetsResponseTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                topic_id,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteShareGroupOffsetsResponseTopicV0_topic_name,
-    _set_DeleteShareGroupOffsetsResponseTopicV0_topic_id,
-    _set_DeleteShareGroupOffsetsResponseTopicV0_error_code,
-    _set_DeleteShareGroupOffsetsResponseTopicV0_error_message,
-    _set_DeleteShareGroupOffsetsResponseTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    DeleteShareGroupOffsetsResponseTopicV0,
-    "topic_name",
-    "topic_id",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteShareGroupOffsetsResponseV0Layout(ApiMessage):
     """The fields of DeleteShareGroupOffsetsResponse at version 0; use the final class of each version (DeleteShareGroupOffsetsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    responses: tuple[DeleteShareGroupOffsetsResponseTopicV0, ...]
+    responses: tuple[DeleteShareGroupOffsetsResponseTopicV0, ...] = field_at(3)
     """The results for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         responses: Iterable[DeleteShareGroupOffsetsResponseTopicV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteShareGroupOffsetsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteShareGroupOffsetsResponseV0Layout_error_code(self, error_code)
-        _set__DeleteShareGroupOffsetsResponseV0Layout_error_message(self, error_message)
-        _set__DeleteShareGroupOffsetsResponseV0Layout_responses(self, as_tuple(responses))
-        _set__DeleteShareGroupOffsetsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DeleteShareGroupOffsetsResponseV0Layout_throttle_time_ms,
-    _set__DeleteShareGroupOffsetsResponseV0Layout_error_code,
-    _set__DeleteShareGroupOffsetsResponseV0Layout_error_message,
-    _set__DeleteShareGroupOffsetsResponseV0Layout_responses,
-    _set__DeleteShareGroupOffsetsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteShareGroupOffsetsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "responses",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -277,11 +216,22 @@ def _dec_DeleteShareGroupOffsetsRequestTopicV0(
 ) -> tuple[DeleteShareGroupOffsetsRequestTopicV0, int]:
 
     v_topic_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteShareGroupOffsetsRequestTopicV0)
-    _set_DeleteShareGroupOffsetsRequestTopicV0_topic_name(o, v_topic_name)
-    _set_DeleteShareGroupOffsetsRequestTopicV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteShareGroupOffsetsRequestTopicV0,
+            (
+                v_topic_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteShareGroupOffsetsRequestV0Layout(
@@ -305,15 +255,41 @@ def _dec__DeleteShareGroupOffsetsRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 2)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_DeleteShareGroupOffsetsRequestTopicV0(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e2_topic_name, pos = read_compact_string(buf, pos)
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                DeleteShareGroupOffsetsRequestTopicV0,
+                (
+                    e2_topic_name,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteShareGroupOffsetsRequestV0Layout_group_id(o, v_group_id)
-    _set__DeleteShareGroupOffsetsRequestV0Layout_topics(o, v_topics)
-    _set__DeleteShareGroupOffsetsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteShareGroupOffsetsResponseTopicV0(
@@ -336,14 +312,25 @@ def _dec_DeleteShareGroupOffsetsResponseTopicV0(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteShareGroupOffsetsResponseTopicV0)
-    _set_DeleteShareGroupOffsetsResponseTopicV0_topic_name(o, v_topic_name)
-    _set_DeleteShareGroupOffsetsResponseTopicV0_topic_id(o, v_topic_id)
-    _set_DeleteShareGroupOffsetsResponseTopicV0_error_code(o, v_error_code)
-    _set_DeleteShareGroupOffsetsResponseTopicV0_error_message(o, v_error_message)
-    _set_DeleteShareGroupOffsetsResponseTopicV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteShareGroupOffsetsResponseTopicV0,
+            (
+                v_topic_name,
+                v_topic_id,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteShareGroupOffsetsResponseV0Layout(
@@ -352,10 +339,10 @@ def _enc__DeleteShareGroupOffsetsResponseV0Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x2 = o.responses
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DeleteShareGroupOffsetsResponseTopicV0(_x2e, out)
+    _x3 = o.responses
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DeleteShareGroupOffsetsResponseTopicV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -370,17 +357,50 @@ def _dec__DeleteShareGroupOffsetsResponseV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 21)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_DeleteShareGroupOffsetsResponseTopicV0(buf, pos)
-        _lv_responses.append(_ev_responses)
+
+        e4_topic_name, pos = read_compact_string(buf, pos)
+        e4_topic_id, pos = read_uuid(buf, pos)
+        (e4_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e4_error_message, pos = read_compact_nullable_string(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_responses.append(
+            _new(
+                DeleteShareGroupOffsetsResponseTopicV0,
+                (
+                    e4_topic_name,
+                    e4_topic_id,
+                    e4_error_code,
+                    e4_error_message,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteShareGroupOffsetsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteShareGroupOffsetsResponseV0Layout_error_code(o, v_error_code)
-    _set__DeleteShareGroupOffsetsResponseV0Layout_error_message(o, v_error_message)
-    _set__DeleteShareGroupOffsetsResponseV0Layout_responses(o, v_responses)
-    _set__DeleteShareGroupOffsetsResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

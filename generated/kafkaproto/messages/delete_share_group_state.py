@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,131 +36,95 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DeleteShareGroupStateRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of DeleteShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "partition",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteShareGroupStateRequestPartitionDataV0_partition(self, partition)
-        _set_DeleteShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteShareGroupStateRequestPartitionDataV0_partition,
-    _set_DeleteShareGroupStateRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    DeleteShareGroupStateRequestPartitionDataV0,
-    "partition",
-    "unknown_tagged_fields",
-)
 
 
 class DeleteShareGroupStateRequestDeleteStateDataV0(_Struct):
     """DeleteStateData, a struct of DeleteShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[DeleteShareGroupStateRequestPartitionDataV0, ...]
+    partitions: tuple[DeleteShareGroupStateRequestPartitionDataV0, ...] = field_at(1)
     """The data for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[DeleteShareGroupStateRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteShareGroupStateRequestDeleteStateDataV0_topic_id(self, topic_id)
-        _set_DeleteShareGroupStateRequestDeleteStateDataV0_partitions(self, as_tuple(partitions))
-        _set_DeleteShareGroupStateRequestDeleteStateDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteShareGroupStateRequestDeleteStateDataV0_topic_id,
-    _set_DeleteShareGroupStateRequestDeleteStateDataV0_partitions,
-    _set_DeleteShareGroupStateRequestDeleteStateDataV0_unknown_tagged_fields,
-) = slot_setters(
-    DeleteShareGroupStateRequestDeleteStateDataV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteShareGroupStateRequestV0Layout(ApiMessage):
     """The fields of DeleteShareGroupStateRequest at version 0; use the final class of each version (DeleteShareGroupStateRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[DeleteShareGroupStateRequestDeleteStateDataV0, ...]
+    topics: tuple[DeleteShareGroupStateRequestDeleteStateDataV0, ...] = field_at(1)
     """The data for the topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[DeleteShareGroupStateRequestDeleteStateDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteShareGroupStateRequestV0Layout_group_id(self, group_id)
-        _set__DeleteShareGroupStateRequestV0Layout_topics(self, as_tuple(topics))
-        _set__DeleteShareGroupStateRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DeleteShareGroupStateRequestV0Layout_group_id,
-    _set__DeleteShareGroupStateRequestV0Layout_topics,
-    _set__DeleteShareGroupStateRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteShareGroupStateRequestV0Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -176,133 +140,94 @@ class DeleteShareGroupStateRequestV0(_DeleteShareGroupStateRequestV0Layout):
 class DeleteShareGroupStateResponsePartitionResultV0(_Struct):
     """PartitionResult, a struct of DeleteShareGroupStateResponse at version 0."""
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteShareGroupStateResponsePartitionResultV0_partition(self, partition)
-        _set_DeleteShareGroupStateResponsePartitionResultV0_error_code(self, error_code)
-        _set_DeleteShareGroupStateResponsePartitionResultV0_error_message(self, error_message)
-        _set_DeleteShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteShareGroupStateResponsePartitionResultV0_partition,
-    _set_DeleteShareGroupStateResponsePartitionResultV0_error_code,
-    _set_DeleteShareGroupStateResponsePartitionResultV0_error_message,
-    _set_DeleteShareGroupStateResponsePartitionResultV0_unknown_tagged_fields,
-) = slot_setters(
-    DeleteShareGroupStateResponsePartitionResultV0,
-    "partition",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class DeleteShareGroupStateResponseDeleteStateResultV0(_Struct):
     """DeleteStateResult, a struct of DeleteShareGroupStateResponse at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[DeleteShareGroupStateResponsePartitionResultV0, ...]
+    partitions: tuple[DeleteShareGroupStateResponsePartitionResultV0, ...] = field_at(1)
     """The results for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[DeleteShareGroupStateResponsePartitionResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteShareGroupStateResponseDeleteStateResultV0_topic_id(self, topic_id)
-        _set_DeleteShareGroupStateResponseDeleteStateResultV0_partitions(self, as_tuple(partitions))
-        _set_DeleteShareGroupStateResponseDeleteStateResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteShareGroupStateResponseDeleteStateResultV0_topic_id,
-    _set_DeleteShareGroupStateResponseDeleteStateResultV0_partitions,
-    _set_DeleteShareGroupStateResponseDeleteStateResultV0_unknown_tagged_fields,
-) = slot_setters(
-    DeleteShareGroupStateResponseDeleteStateResultV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteShareGroupStateResponseV0Layout(ApiMessage):
     """The fields of DeleteShareGroupStateResponse at version 0; use the final class of each version (DeleteShareGroupStateResponseV0)."""
 
-    __slots__ = (
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    results: tuple[DeleteShareGroupStateResponseDeleteStateResultV0, ...]
+    results: tuple[DeleteShareGroupStateResponseDeleteStateResultV0, ...] = field_at(0)
     """The delete results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         results: Iterable[DeleteShareGroupStateResponseDeleteStateResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteShareGroupStateResponseV0Layout_results(self, as_tuple(results))
-        _set__DeleteShareGroupStateResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DeleteShareGroupStateResponseV0Layout_results,
-    _set__DeleteShareGroupStateResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteShareGroupStateResponseV0Layout,
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -334,13 +259,22 @@ def _dec_DeleteShareGroupStateRequestPartitionDataV0(
 
     (v_partition,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteShareGroupStateRequestPartitionDataV0)
-    _set_DeleteShareGroupStateRequestPartitionDataV0_partition(o, v_partition)
-    _set_DeleteShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteShareGroupStateRequestPartitionDataV0,
+            (
+                v_partition,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DeleteShareGroupStateRequestDeleteStateDataV0(
@@ -364,17 +298,42 @@ def _dec_DeleteShareGroupStateRequestDeleteStateDataV0(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DeleteShareGroupStateRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (e2_partition,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DeleteShareGroupStateRequestPartitionDataV0,
+                (
+                    e2_partition,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteShareGroupStateRequestDeleteStateDataV0)
-    _set_DeleteShareGroupStateRequestDeleteStateDataV0_topic_id(o, v_topic_id)
-    _set_DeleteShareGroupStateRequestDeleteStateDataV0_partitions(o, v_partitions)
-    _set_DeleteShareGroupStateRequestDeleteStateDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteShareGroupStateRequestDeleteStateDataV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteShareGroupStateRequestV0Layout(
@@ -382,10 +341,10 @@ def _enc__DeleteShareGroupStateRequestV0Layout(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DeleteShareGroupStateRequestDeleteStateDataV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DeleteShareGroupStateRequestDeleteStateDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -401,12 +360,23 @@ def _dec__DeleteShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_DeleteShareGroupStateRequestDeleteStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteShareGroupStateRequestV0Layout_group_id(o, v_group_id)
-    _set__DeleteShareGroupStateRequestV0Layout_topics(o, v_topics)
-    _set__DeleteShareGroupStateRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteShareGroupStateResponsePartitionResultV0(
@@ -425,15 +395,24 @@ def _dec_DeleteShareGroupStateResponsePartitionResultV0(
     v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteShareGroupStateResponsePartitionResultV0)
-    _set_DeleteShareGroupStateResponsePartitionResultV0_partition(o, v_partition)
-    _set_DeleteShareGroupStateResponsePartitionResultV0_error_code(o, v_error_code)
-    _set_DeleteShareGroupStateResponsePartitionResultV0_error_message(o, v_error_message)
-    _set_DeleteShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteShareGroupStateResponsePartitionResultV0,
+            (
+                v_partition,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DeleteShareGroupStateResponseDeleteStateResultV0(
@@ -441,10 +420,10 @@ def _enc_DeleteShareGroupStateResponseDeleteStateResultV0(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DeleteShareGroupStateResponsePartitionResultV0(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_DeleteShareGroupStateResponsePartitionResultV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -457,27 +436,55 @@ def _dec_DeleteShareGroupStateResponseDeleteStateResultV0(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DeleteShareGroupStateResponsePartitionResultV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition, e5_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e5_error_message, pos = read_compact_nullable_string(buf, pos)
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DeleteShareGroupStateResponsePartitionResultV0,
+                (
+                    e5_partition,
+                    e5_error_code,
+                    e5_error_message,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteShareGroupStateResponseDeleteStateResultV0)
-    _set_DeleteShareGroupStateResponseDeleteStateResultV0_topic_id(o, v_topic_id)
-    _set_DeleteShareGroupStateResponseDeleteStateResultV0_partitions(o, v_partitions)
-    _set_DeleteShareGroupStateResponseDeleteStateResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteShareGroupStateResponseDeleteStateResultV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteShareGroupStateResponseV0Layout(
     o: _DeleteShareGroupStateResponseV0Layout, out: bytearray
 ) -> None:
 
-    _x4 = o.results
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DeleteShareGroupStateResponseDeleteStateResultV0(_x4e, out)
+    _x6 = o.results
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_DeleteShareGroupStateResponseDeleteStateResultV0(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -492,11 +499,22 @@ def _dec__DeleteShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_DeleteShareGroupStateResponseDeleteStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteShareGroupStateResponseV0Layout_results(o, v_results)
-    _set__DeleteShareGroupStateResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -40,41 +40,33 @@ from kafkaproto.wire import (
 
 _S_h = Struct(">h")
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _DeleteTopicsRequestV1Layout(ApiMessage):
     """The fields of DeleteTopicsRequest at versions 1-3; use the final class of each version (DeleteTopicsRequestV1, DeleteTopicsRequestV2, DeleteTopicsRequestV3)."""
 
-    __slots__ = (
-        "topic_names",
-        "timeout_ms",
-    )
+    __slots__ = ()
 
-    topic_names: tuple[str, ...]
+    topic_names: tuple[str, ...] = field_at(0)
     """The names of the topics to delete. (versions 0-5)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The length of time in milliseconds to wait for the deletions to complete. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_names: Iterable[str] = (),
         timeout_ms: int = 0,
-    ) -> None:
-        _set__DeleteTopicsRequestV1Layout_topic_names(self, as_tuple(topic_names))
-        _set__DeleteTopicsRequestV1Layout_timeout_ms(self, timeout_ms)
-
-
-(
-    _set__DeleteTopicsRequestV1Layout_topic_names,
-    _set__DeleteTopicsRequestV1Layout_timeout_ms,
-) = slot_setters(
-    _DeleteTopicsRequestV1Layout,
-    "topic_names",
-    "timeout_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topic_names),
+                timeout_ms,
+            ),
+        )
 
 
 @final
@@ -110,43 +102,32 @@ class DeleteTopicsRequestV3(_DeleteTopicsRequestV1Layout):
 class _DeleteTopicsRequestV4Layout(ApiMessage):
     """The fields of DeleteTopicsRequest at versions 4-5; use the final class of each version (DeleteTopicsRequestV4, DeleteTopicsRequestV5)."""
 
-    __slots__ = (
-        "topic_names",
-        "timeout_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_names: tuple[str, ...]
+    topic_names: tuple[str, ...] = field_at(0)
     """The names of the topics to delete. (versions 0-5)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The length of time in milliseconds to wait for the deletions to complete. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_names: Iterable[str] = (),
         timeout_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteTopicsRequestV4Layout_topic_names(self, as_tuple(topic_names))
-        _set__DeleteTopicsRequestV4Layout_timeout_ms(self, timeout_ms)
-        _set__DeleteTopicsRequestV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteTopicsRequestV4Layout_topic_names,
-    _set__DeleteTopicsRequestV4Layout_timeout_ms,
-    _set__DeleteTopicsRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteTopicsRequestV4Layout,
-    "topic_names",
-    "timeout_ms",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topic_names),
+                timeout_ms,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -172,87 +153,63 @@ class DeleteTopicsRequestV5(_DeleteTopicsRequestV4Layout):
 class DeleteTopicsRequestDeleteTopicStateV6(_Struct):
     """DeleteTopicState, a struct of DeleteTopicsRequest at version 6."""
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str | None
+    name: str | None = field_at(0)
     """The topic name. (versions 6+; nullable 6+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """The unique topic ID. (versions 6+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str | None = None,
         topic_id: UUID = ZERO_UUID,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteTopicsRequestDeleteTopicStateV6_name(self, name)
-        _set_DeleteTopicsRequestDeleteTopicStateV6_topic_id(self, topic_id)
-        _set_DeleteTopicsRequestDeleteTopicStateV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                topic_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteTopicsRequestDeleteTopicStateV6_name,
-    _set_DeleteTopicsRequestDeleteTopicStateV6_topic_id,
-    _set_DeleteTopicsRequestDeleteTopicStateV6_unknown_tagged_fields,
-) = slot_setters(
-    DeleteTopicsRequestDeleteTopicStateV6,
-    "name",
-    "topic_id",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteTopicsRequestV6Layout(ApiMessage):
     """The fields of DeleteTopicsRequest at version 6; use the final class of each version (DeleteTopicsRequestV6)."""
 
-    __slots__ = (
-        "topics",
-        "timeout_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[DeleteTopicsRequestDeleteTopicStateV6, ...]
+    topics: tuple[DeleteTopicsRequestDeleteTopicStateV6, ...] = field_at(0)
     """The name or topic ID of the topic. (versions 6+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The length of time in milliseconds to wait for the deletions to complete. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DeleteTopicsRequestDeleteTopicStateV6] = (),
         timeout_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteTopicsRequestV6Layout_topics(self, as_tuple(topics))
-        _set__DeleteTopicsRequestV6Layout_timeout_ms(self, timeout_ms)
-        _set__DeleteTopicsRequestV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteTopicsRequestV6Layout_topics,
-    _set__DeleteTopicsRequestV6Layout_timeout_ms,
-    _set__DeleteTopicsRequestV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteTopicsRequestV6Layout,
-    "topics",
-    "timeout_ms",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                timeout_ms,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -268,69 +225,53 @@ class DeleteTopicsRequestV6(_DeleteTopicsRequestV6Layout):
 class DeleteTopicsResponseDeletableTopicResultV1(_Struct):
     """DeletableTopicResult, a struct of DeleteTopicsResponse at versions 1-3."""
 
-    __slots__ = (
-        "name",
-        "error_code",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+; nullable 6+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The deletion error, or 0 if the deletion succeeded. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         error_code: int = 0,
-    ) -> None:
-        _set_DeleteTopicsResponseDeletableTopicResultV1_name(self, name)
-        _set_DeleteTopicsResponseDeletableTopicResultV1_error_code(self, error_code)
-
-
-(
-    _set_DeleteTopicsResponseDeletableTopicResultV1_name,
-    _set_DeleteTopicsResponseDeletableTopicResultV1_error_code,
-) = slot_setters(
-    DeleteTopicsResponseDeletableTopicResultV1,
-    "name",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                error_code,
+            ),
+        )
 
 
 class _DeleteTopicsResponseV1Layout(ApiMessage):
     """The fields of DeleteTopicsResponse at versions 1-3; use the final class of each version (DeleteTopicsResponseV1, DeleteTopicsResponseV2, DeleteTopicsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    responses: tuple[DeleteTopicsResponseDeletableTopicResultV1, ...]
+    responses: tuple[DeleteTopicsResponseDeletableTopicResultV1, ...] = field_at(1)
     """The results for each topic we tried to delete. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[DeleteTopicsResponseDeletableTopicResultV1] = (),
-    ) -> None:
-        _set__DeleteTopicsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteTopicsResponseV1Layout_responses(self, as_tuple(responses))
-
-
-(
-    _set__DeleteTopicsResponseV1Layout_throttle_time_ms,
-    _set__DeleteTopicsResponseV1Layout_responses,
-) = slot_setters(
-    _DeleteTopicsResponseV1Layout,
-    "throttle_time_ms",
-    "responses",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+            ),
+        )
 
 
 @final
@@ -366,87 +307,63 @@ class DeleteTopicsResponseV3(_DeleteTopicsResponseV1Layout):
 class DeleteTopicsResponseDeletableTopicResultV4(_Struct):
     """DeletableTopicResult, a struct of DeleteTopicsResponse at version 4."""
 
-    __slots__ = (
-        "name",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+; nullable 6+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The deletion error, or 0 if the deletion succeeded. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteTopicsResponseDeletableTopicResultV4_name(self, name)
-        _set_DeleteTopicsResponseDeletableTopicResultV4_error_code(self, error_code)
-        _set_DeleteTopicsResponseDeletableTopicResultV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteTopicsResponseDeletableTopicResultV4_name,
-    _set_DeleteTopicsResponseDeletableTopicResultV4_error_code,
-    _set_DeleteTopicsResponseDeletableTopicResultV4_unknown_tagged_fields,
-) = slot_setters(
-    DeleteTopicsResponseDeletableTopicResultV4,
-    "name",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteTopicsResponseV4Layout(ApiMessage):
     """The fields of DeleteTopicsResponse at version 4; use the final class of each version (DeleteTopicsResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    responses: tuple[DeleteTopicsResponseDeletableTopicResultV4, ...]
+    responses: tuple[DeleteTopicsResponseDeletableTopicResultV4, ...] = field_at(1)
     """The results for each topic we tried to delete. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[DeleteTopicsResponseDeletableTopicResultV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteTopicsResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteTopicsResponseV4Layout_responses(self, as_tuple(responses))
-        _set__DeleteTopicsResponseV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteTopicsResponseV4Layout_throttle_time_ms,
-    _set__DeleteTopicsResponseV4Layout_responses,
-    _set__DeleteTopicsResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteTopicsResponseV4Layout,
-    "throttle_time_ms",
-    "responses",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -462,95 +379,68 @@ class DeleteTopicsResponseV4(_DeleteTopicsResponseV4Layout):
 class DeleteTopicsResponseDeletableTopicResultV5(_Struct):
     """DeletableTopicResult, a struct of DeleteTopicsResponse at version 5."""
 
-    __slots__ = (
-        "name",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+; nullable 6+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The deletion error, or 0 if the deletion succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 5+; nullable 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteTopicsResponseDeletableTopicResultV5_name(self, name)
-        _set_DeleteTopicsResponseDeletableTopicResultV5_error_code(self, error_code)
-        _set_DeleteTopicsResponseDeletableTopicResultV5_error_message(self, error_message)
-        _set_DeleteTopicsResponseDeletableTopicResultV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteTopicsResponseDeletableTopicResultV5_name,
-    _set_DeleteTopicsResponseDeletableTopicResultV5_error_code,
-    _set_DeleteTopicsResponseDeletableTopicResultV5_error_message,
-    _set_DeleteTopicsResponseDeletableTopicResultV5_unknown_tagged_fields,
-) = slot_setters(
-    DeleteTopicsResponseDeletableTopicResultV5,
-    "name",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteTopicsResponseV5Layout(ApiMessage):
     """The fields of DeleteTopicsResponse at version 5; use the final class of each version (DeleteTopicsResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    responses: tuple[DeleteTopicsResponseDeletableTopicResultV5, ...]
+    responses: tuple[DeleteTopicsResponseDeletableTopicResultV5, ...] = field_at(1)
     """The results for each topic we tried to delete. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[DeleteTopicsResponseDeletableTopicResultV5] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteTopicsResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteTopicsResponseV5Layout_responses(self, as_tuple(responses))
-        _set__DeleteTopicsResponseV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteTopicsResponseV5Layout_throttle_time_ms,
-    _set__DeleteTopicsResponseV5Layout_responses,
-    _set__DeleteTopicsResponseV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteTopicsResponseV5Layout,
-    "throttle_time_ms",
-    "responses",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -566,103 +456,73 @@ class DeleteTopicsResponseV5(_DeleteTopicsResponseV5Layout):
 class DeleteTopicsResponseDeletableTopicResultV6(_Struct):
     """DeletableTopicResult, a struct of DeleteTopicsResponse at version 6."""
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str | None
+    name: str | None = field_at(0)
     """The topic name. (versions 0+; nullable 6+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """The unique topic ID. (versions 6+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The deletion error, or 0 if the deletion succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(3)
     """The error message, or null if there was no error. (versions 5+; nullable 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str | None = "",
         topic_id: UUID = ZERO_UUID,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DeleteTopicsResponseDeletableTopicResultV6_name(self, name)
-        _set_DeleteTopicsResponseDeletableTopicResultV6_topic_id(self, topic_id)
-        _set_DeleteTopicsResponseDeletableTopicResultV6_error_code(self, error_code)
-        _set_DeleteTopicsResponseDeletableTopicResultV6_error_message(self, error_message)
-        _set_DeleteTopicsResponseDeletableTopicResultV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                topic_id,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DeleteTopicsResponseDeletableTopicResultV6_name,
-    _set_DeleteTopicsResponseDeletableTopicResultV6_topic_id,
-    _set_DeleteTopicsResponseDeletableTopicResultV6_error_code,
-    _set_DeleteTopicsResponseDeletableTopicResultV6_error_message,
-    _set_DeleteTopicsResponseDeletableTopicResultV6_unknown_tagged_fields,
-) = slot_setters(
-    DeleteTopicsResponseDeletableTopicResultV6,
-    "name",
-    "topic_id",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _DeleteTopicsResponseV6Layout(ApiMessage):
     """The fields of DeleteTopicsResponse at version 6; use the final class of each version (DeleteTopicsResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    responses: tuple[DeleteTopicsResponseDeletableTopicResultV6, ...]
+    responses: tuple[DeleteTopicsResponseDeletableTopicResultV6, ...] = field_at(1)
     """The results for each topic we tried to delete. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[DeleteTopicsResponseDeletableTopicResultV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DeleteTopicsResponseV6Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DeleteTopicsResponseV6Layout_responses(self, as_tuple(responses))
-        _set__DeleteTopicsResponseV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DeleteTopicsResponseV6Layout_throttle_time_ms,
-    _set__DeleteTopicsResponseV6Layout_responses,
-    _set__DeleteTopicsResponseV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DeleteTopicsResponseV6Layout,
-    "throttle_time_ms",
-    "responses",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -706,10 +566,16 @@ def _dec__DeleteTopicsRequestV1Layout(
     v_topic_names = tuple(_lv_topic_names)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__DeleteTopicsRequestV1Layout_topic_names(o, v_topic_names)
-    _set__DeleteTopicsRequestV1Layout_timeout_ms(o, v_timeout_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topic_names,
+                v_timeout_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteTopicsRequestV4Layout(o: _DeleteTopicsRequestV4Layout, out: bytearray) -> None:
@@ -735,12 +601,23 @@ def _dec__DeleteTopicsRequestV4Layout(
     v_topic_names = tuple(_lv_topic_names)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteTopicsRequestV4Layout_topic_names(o, v_topic_names)
-    _set__DeleteTopicsRequestV4Layout_timeout_ms(o, v_timeout_ms)
-    _set__DeleteTopicsRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topic_names,
+                v_timeout_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteTopicsRequestDeleteTopicStateV6(
@@ -758,12 +635,23 @@ def _dec_DeleteTopicsRequestDeleteTopicStateV6(
 
     v_name, pos = read_compact_nullable_string(buf, pos)
     v_topic_id, pos = read_uuid(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteTopicsRequestDeleteTopicStateV6)
-    _set_DeleteTopicsRequestDeleteTopicStateV6_name(o, v_name)
-    _set_DeleteTopicsRequestDeleteTopicStateV6_topic_id(o, v_topic_id)
-    _set_DeleteTopicsRequestDeleteTopicStateV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteTopicsRequestDeleteTopicStateV6,
+            (
+                v_name,
+                v_topic_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteTopicsRequestV6Layout(o: _DeleteTopicsRequestV6Layout, out: bytearray) -> None:
@@ -784,17 +672,45 @@ def _dec__DeleteTopicsRequestV6Layout(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_DeleteTopicsRequestDeleteTopicStateV6(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e4_name, pos = read_compact_nullable_string(buf, pos)
+        e4_topic_id, pos = read_uuid(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                DeleteTopicsRequestDeleteTopicStateV6,
+                (
+                    e4_name,
+                    e4_topic_id,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteTopicsRequestV6Layout_topics(o, v_topics)
-    _set__DeleteTopicsRequestV6Layout_timeout_ms(o, v_timeout_ms)
-    _set__DeleteTopicsRequestV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_timeout_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteTopicsResponseDeletableTopicResultV1(
@@ -812,19 +728,25 @@ def _dec_DeleteTopicsResponseDeletableTopicResultV1(
     v_name, pos = read_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(DeleteTopicsResponseDeletableTopicResultV1)
-    _set_DeleteTopicsResponseDeletableTopicResultV1_name(o, v_name)
-    _set_DeleteTopicsResponseDeletableTopicResultV1_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            DeleteTopicsResponseDeletableTopicResultV1,
+            (
+                v_name,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DeleteTopicsResponseV1Layout(o: _DeleteTopicsResponseV1Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x4 = o.responses
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DeleteTopicsResponseDeletableTopicResultV1(_x4e, out)
+    _x5 = o.responses
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DeleteTopicsResponseDeletableTopicResultV1(_x5e, out)
 
 
 def _dec__DeleteTopicsResponseV1Layout(
@@ -837,13 +759,30 @@ def _dec__DeleteTopicsResponseV1Layout(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_DeleteTopicsResponseDeletableTopicResultV1(buf, pos)
-        _lv_responses.append(_ev_responses)
+
+        e6_name, pos = read_string(buf, pos)
+        (e6_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        _lv_responses.append(
+            _new(
+                DeleteTopicsResponseDeletableTopicResultV1,
+                (
+                    e6_name,
+                    e6_error_code,
+                ),
+            )
+        )
     v_responses = tuple(_lv_responses)
-    o = _new(cls)
-    _set__DeleteTopicsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteTopicsResponseV1Layout_responses(o, v_responses)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteTopicsResponseDeletableTopicResultV4(
@@ -862,23 +801,32 @@ def _dec_DeleteTopicsResponseDeletableTopicResultV4(
     v_name, pos = read_compact_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteTopicsResponseDeletableTopicResultV4)
-    _set_DeleteTopicsResponseDeletableTopicResultV4_name(o, v_name)
-    _set_DeleteTopicsResponseDeletableTopicResultV4_error_code(o, v_error_code)
-    _set_DeleteTopicsResponseDeletableTopicResultV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteTopicsResponseDeletableTopicResultV4,
+            (
+                v_name,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteTopicsResponseV4Layout(o: _DeleteTopicsResponseV4Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x5 = o.responses
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DeleteTopicsResponseDeletableTopicResultV4(_x5e, out)
+    _x7 = o.responses
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DeleteTopicsResponseDeletableTopicResultV4(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -892,15 +840,44 @@ def _dec__DeleteTopicsResponseV4Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_DeleteTopicsResponseDeletableTopicResultV4(buf, pos)
-        _lv_responses.append(_ev_responses)
+
+        e8_name, pos = read_compact_string(buf, pos)
+        (e8_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_responses.append(
+            _new(
+                DeleteTopicsResponseDeletableTopicResultV4,
+                (
+                    e8_name,
+                    e8_error_code,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteTopicsResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteTopicsResponseV4Layout_responses(o, v_responses)
-    _set__DeleteTopicsResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteTopicsResponseDeletableTopicResultV5(
@@ -921,24 +898,33 @@ def _dec_DeleteTopicsResponseDeletableTopicResultV5(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteTopicsResponseDeletableTopicResultV5)
-    _set_DeleteTopicsResponseDeletableTopicResultV5_name(o, v_name)
-    _set_DeleteTopicsResponseDeletableTopicResultV5_error_code(o, v_error_code)
-    _set_DeleteTopicsResponseDeletableTopicResultV5_error_message(o, v_error_message)
-    _set_DeleteTopicsResponseDeletableTopicResultV5_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteTopicsResponseDeletableTopicResultV5,
+            (
+                v_name,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteTopicsResponseV5Layout(o: _DeleteTopicsResponseV5Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x6 = o.responses
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DeleteTopicsResponseDeletableTopicResultV5(_x6e, out)
+    _x9 = o.responses
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_DeleteTopicsResponseDeletableTopicResultV5(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -952,15 +938,46 @@ def _dec__DeleteTopicsResponseV5Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_DeleteTopicsResponseDeletableTopicResultV5(buf, pos)
-        _lv_responses.append(_ev_responses)
+
+        e10_name, pos = read_compact_string(buf, pos)
+        (e10_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e10_error_message, pos = read_compact_nullable_string(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_responses.append(
+            _new(
+                DeleteTopicsResponseDeletableTopicResultV5,
+                (
+                    e10_name,
+                    e10_error_code,
+                    e10_error_message,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteTopicsResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteTopicsResponseV5Layout_responses(o, v_responses)
-    _set__DeleteTopicsResponseV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DeleteTopicsResponseDeletableTopicResultV6(
@@ -983,25 +1000,34 @@ def _dec_DeleteTopicsResponseDeletableTopicResultV6(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DeleteTopicsResponseDeletableTopicResultV6)
-    _set_DeleteTopicsResponseDeletableTopicResultV6_name(o, v_name)
-    _set_DeleteTopicsResponseDeletableTopicResultV6_topic_id(o, v_topic_id)
-    _set_DeleteTopicsResponseDeletableTopicResultV6_error_code(o, v_error_code)
-    _set_DeleteTopicsResponseDeletableTopicResultV6_error_message(o, v_error_message)
-    _set_DeleteTopicsResponseDeletableTopicResultV6_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DeleteTopicsResponseDeletableTopicResultV6,
+            (
+                v_name,
+                v_topic_id,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DeleteTopicsResponseV6Layout(o: _DeleteTopicsResponseV6Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x7 = o.responses
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DeleteTopicsResponseDeletableTopicResultV6(_x7e, out)
+    _x11 = o.responses
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DeleteTopicsResponseDeletableTopicResultV6(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1015,15 +1041,48 @@ def _dec__DeleteTopicsResponseV6Layout(
     _n, pos = read_compact_array_length(buf, pos, 21)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_DeleteTopicsResponseDeletableTopicResultV6(buf, pos)
-        _lv_responses.append(_ev_responses)
+
+        e12_name, pos = read_compact_nullable_string(buf, pos)
+        e12_topic_id, pos = read_uuid(buf, pos)
+        (e12_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e12_error_message, pos = read_compact_nullable_string(buf, pos)
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_responses.append(
+            _new(
+                DeleteTopicsResponseDeletableTopicResultV6,
+                (
+                    e12_name,
+                    e12_topic_id,
+                    e12_error_code,
+                    e12_error_message,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DeleteTopicsResponseV6Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DeleteTopicsResponseV6Layout_responses(o, v_responses)
-    _set__DeleteTopicsResponseV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -39,45 +39,37 @@ from kafkaproto.wire import (
 _S_b = Struct(">b")
 _S_bb = Struct(">bb")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _DescribeAclsRequestV1Layout(ApiMessage):
     """The fields of DescribeAclsRequest at version 1; use the final class of each version (DescribeAclsRequestV1)."""
 
-    __slots__ = (
-        "resource_type_filter",
-        "resource_name_filter",
-        "pattern_type_filter",
-        "principal_filter",
-        "host_filter",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = ()
 
-    resource_type_filter: int
+    resource_type_filter: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name_filter: str | None
+    resource_name_filter: str | None = field_at(1)
     """The resource name, or null to match any resource name. (versions 0+; nullable 0+)"""
 
-    pattern_type_filter: int
+    pattern_type_filter: int = field_at(2)
     """The resource pattern to match. (versions 1+)"""
 
-    principal_filter: str | None
+    principal_filter: str | None = field_at(3)
     """The principal to match, or null to match any principal. (versions 0+; nullable 0+)"""
 
-    host_filter: str | None
+    host_filter: str | None = field_at(4)
     """The host to match, or null to match any host. (versions 0+; nullable 0+)"""
 
-    operation: int
+    operation: int = field_at(5)
     """The operation to match. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(6)
     """The permission type to match. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type_filter: int = 0,
         resource_name_filter: str | None = "",
@@ -86,34 +78,19 @@ class _DescribeAclsRequestV1Layout(ApiMessage):
         host_filter: str | None = "",
         operation: int = 0,
         permission_type: int = 0,
-    ) -> None:
-        _set__DescribeAclsRequestV1Layout_resource_type_filter(self, resource_type_filter)
-        _set__DescribeAclsRequestV1Layout_resource_name_filter(self, resource_name_filter)
-        _set__DescribeAclsRequestV1Layout_pattern_type_filter(self, pattern_type_filter)
-        _set__DescribeAclsRequestV1Layout_principal_filter(self, principal_filter)
-        _set__DescribeAclsRequestV1Layout_host_filter(self, host_filter)
-        _set__DescribeAclsRequestV1Layout_operation(self, operation)
-        _set__DescribeAclsRequestV1Layout_permission_type(self, permission_type)
-
-
-(
-    _set__DescribeAclsRequestV1Layout_resource_type_filter,
-    _set__DescribeAclsRequestV1Layout_resource_name_filter,
-    _set__DescribeAclsRequestV1Layout_pattern_type_filter,
-    _set__DescribeAclsRequestV1Layout_principal_filter,
-    _set__DescribeAclsRequestV1Layout_host_filter,
-    _set__DescribeAclsRequestV1Layout_operation,
-    _set__DescribeAclsRequestV1Layout_permission_type,
-) = slot_setters(
-    _DescribeAclsRequestV1Layout,
-    "resource_type_filter",
-    "resource_name_filter",
-    "pattern_type_filter",
-    "principal_filter",
-    "host_filter",
-    "operation",
-    "permission_type",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type_filter,
+                resource_name_filter,
+                pattern_type_filter,
+                principal_filter,
+                host_filter,
+                operation,
+                permission_type,
+            ),
+        )
 
 
 @final
@@ -129,43 +106,34 @@ class DescribeAclsRequestV1(_DescribeAclsRequestV1Layout):
 class _DescribeAclsRequestV2Layout(ApiMessage):
     """The fields of DescribeAclsRequest at versions 2-3; use the final class of each version (DescribeAclsRequestV2, DescribeAclsRequestV3)."""
 
-    __slots__ = (
-        "resource_type_filter",
-        "resource_name_filter",
-        "pattern_type_filter",
-        "principal_filter",
-        "host_filter",
-        "operation",
-        "permission_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_type_filter: int
+    resource_type_filter: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name_filter: str | None
+    resource_name_filter: str | None = field_at(1)
     """The resource name, or null to match any resource name. (versions 0+; nullable 0+)"""
 
-    pattern_type_filter: int
+    pattern_type_filter: int = field_at(2)
     """The resource pattern to match. (versions 1+)"""
 
-    principal_filter: str | None
+    principal_filter: str | None = field_at(3)
     """The principal to match, or null to match any principal. (versions 0+; nullable 0+)"""
 
-    host_filter: str | None
+    host_filter: str | None = field_at(4)
     """The host to match, or null to match any host. (versions 0+; nullable 0+)"""
 
-    operation: int
+    operation: int = field_at(5)
     """The operation to match. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(6)
     """The permission type to match. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type_filter: int = 0,
         resource_name_filter: str | None = "",
@@ -175,37 +143,20 @@ class _DescribeAclsRequestV2Layout(ApiMessage):
         operation: int = 0,
         permission_type: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeAclsRequestV2Layout_resource_type_filter(self, resource_type_filter)
-        _set__DescribeAclsRequestV2Layout_resource_name_filter(self, resource_name_filter)
-        _set__DescribeAclsRequestV2Layout_pattern_type_filter(self, pattern_type_filter)
-        _set__DescribeAclsRequestV2Layout_principal_filter(self, principal_filter)
-        _set__DescribeAclsRequestV2Layout_host_filter(self, host_filter)
-        _set__DescribeAclsRequestV2Layout_operation(self, operation)
-        _set__DescribeAclsRequestV2Layout_permission_type(self, permission_type)
-        _set__DescribeAclsRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DescribeAclsRequestV2Layout_resource_type_filter,
-    _set__DescribeAclsRequestV2Layout_resource_name_filter,
-    _set__DescribeAclsRequestV2Layout_pattern_type_filter,
-    _set__DescribeAclsRequestV2Layout_principal_filter,
-    _set__DescribeAclsRequestV2Layout_host_filter,
-    _set__DescribeAclsRequestV2Layout_operation,
-    _set__DescribeAclsRequestV2Layout_permission_type,
-    _set__DescribeAclsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeAclsRequestV2Layout,
-    "resource_type_filter",
-    "resource_name_filter",
-    "pattern_type_filter",
-    "principal_filter",
-    "host_filter",
-    "operation",
-    "permission_type",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type_filter,
+                resource_name_filter,
+                pattern_type_filter,
+                principal_filter,
+                host_filter,
+                operation,
+                permission_type,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -231,151 +182,109 @@ class DescribeAclsRequestV3(_DescribeAclsRequestV2Layout):
 class DescribeAclsResponseAclDescriptionV1(_Struct):
     """AclDescription, a struct of DescribeAclsResponse at version 1."""
 
-    __slots__ = (
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-    )
+    __slots__ = ()
 
-    principal: str
+    principal: str = field_at(0)
     """The ACL principal. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The ACL host. (versions 0+)"""
 
-    operation: int
+    operation: int = field_at(2)
     """The ACL operation. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(3)
     """The ACL permission type. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal: str = "",
         host: str = "",
         operation: int = 0,
         permission_type: int = 0,
-    ) -> None:
-        _set_DescribeAclsResponseAclDescriptionV1_principal(self, principal)
-        _set_DescribeAclsResponseAclDescriptionV1_host(self, host)
-        _set_DescribeAclsResponseAclDescriptionV1_operation(self, operation)
-        _set_DescribeAclsResponseAclDescriptionV1_permission_type(self, permission_type)
-
-
-(
-    _set_DescribeAclsResponseAclDescriptionV1_principal,
-    _set_DescribeAclsResponseAclDescriptionV1_host,
-    _set_DescribeAclsResponseAclDescriptionV1_operation,
-    _set_DescribeAclsResponseAclDescriptionV1_permission_type,
-) = slot_setters(
-    DescribeAclsResponseAclDescriptionV1,
-    "principal",
-    "host",
-    "operation",
-    "permission_type",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal,
+                host,
+                operation,
+                permission_type,
+            ),
+        )
 
 
 class DescribeAclsResponseDescribeAclsResourceV1(_Struct):
     """DescribeAclsResource, a struct of DescribeAclsResponse at version 1."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "pattern_type",
-        "acls",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    pattern_type: int
+    pattern_type: int = field_at(2)
     """The resource pattern type. (versions 1+)"""
 
-    acls: tuple[DescribeAclsResponseAclDescriptionV1, ...]
+    acls: tuple[DescribeAclsResponseAclDescriptionV1, ...] = field_at(3)
     """The ACLs. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         pattern_type: int = 3,
         acls: Iterable[DescribeAclsResponseAclDescriptionV1] = (),
-    ) -> None:
-        _set_DescribeAclsResponseDescribeAclsResourceV1_resource_type(self, resource_type)
-        _set_DescribeAclsResponseDescribeAclsResourceV1_resource_name(self, resource_name)
-        _set_DescribeAclsResponseDescribeAclsResourceV1_pattern_type(self, pattern_type)
-        _set_DescribeAclsResponseDescribeAclsResourceV1_acls(self, as_tuple(acls))
-
-
-(
-    _set_DescribeAclsResponseDescribeAclsResourceV1_resource_type,
-    _set_DescribeAclsResponseDescribeAclsResourceV1_resource_name,
-    _set_DescribeAclsResponseDescribeAclsResourceV1_pattern_type,
-    _set_DescribeAclsResponseDescribeAclsResourceV1_acls,
-) = slot_setters(
-    DescribeAclsResponseDescribeAclsResourceV1,
-    "resource_type",
-    "resource_name",
-    "pattern_type",
-    "acls",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                pattern_type,
+                as_tuple(acls),
+            ),
+        )
 
 
 class _DescribeAclsResponseV1Layout(ApiMessage):
     """The fields of DescribeAclsResponse at version 1; use the final class of each version (DescribeAclsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "resources",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    resources: tuple[DescribeAclsResponseDescribeAclsResourceV1, ...]
+    resources: tuple[DescribeAclsResponseDescribeAclsResourceV1, ...] = field_at(3)
     """Each Resource that is referenced in an ACL. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         resources: Iterable[DescribeAclsResponseDescribeAclsResourceV1] = (),
-    ) -> None:
-        _set__DescribeAclsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeAclsResponseV1Layout_error_code(self, error_code)
-        _set__DescribeAclsResponseV1Layout_error_message(self, error_message)
-        _set__DescribeAclsResponseV1Layout_resources(self, as_tuple(resources))
-
-
-(
-    _set__DescribeAclsResponseV1Layout_throttle_time_ms,
-    _set__DescribeAclsResponseV1Layout_error_code,
-    _set__DescribeAclsResponseV1Layout_error_message,
-    _set__DescribeAclsResponseV1Layout_resources,
-) = slot_setters(
-    _DescribeAclsResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "resources",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(resources),
+            ),
+        )
 
 
 @final
@@ -391,179 +300,124 @@ class DescribeAclsResponseV1(_DescribeAclsResponseV1Layout):
 class DescribeAclsResponseAclDescriptionV2(_Struct):
     """AclDescription, a struct of DescribeAclsResponse at versions 2-3."""
 
-    __slots__ = (
-        "principal",
-        "host",
-        "operation",
-        "permission_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    principal: str
+    principal: str = field_at(0)
     """The ACL principal. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The ACL host. (versions 0+)"""
 
-    operation: int
+    operation: int = field_at(2)
     """The ACL operation. (versions 0+)"""
 
-    permission_type: int
+    permission_type: int = field_at(3)
     """The ACL permission type. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal: str = "",
         host: str = "",
         operation: int = 0,
         permission_type: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeAclsResponseAclDescriptionV2_principal(self, principal)
-        _set_DescribeAclsResponseAclDescriptionV2_host(self, host)
-        _set_DescribeAclsResponseAclDescriptionV2_operation(self, operation)
-        _set_DescribeAclsResponseAclDescriptionV2_permission_type(self, permission_type)
-        _set_DescribeAclsResponseAclDescriptionV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal,
+                host,
+                operation,
+                permission_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeAclsResponseAclDescriptionV2_principal,
-    _set_DescribeAclsResponseAclDescriptionV2_host,
-    _set_DescribeAclsResponseAclDescriptionV2_operation,
-    _set_DescribeAclsResponseAclDescriptionV2_permission_type,
-    _set_DescribeAclsResponseAclDescriptionV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeAclsResponseAclDescriptionV2,
-    "principal",
-    "host",
-    "operation",
-    "permission_type",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeAclsResponseDescribeAclsResourceV2(_Struct):
     """DescribeAclsResource, a struct of DescribeAclsResponse at versions 2-3."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "pattern_type",
-        "acls",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    pattern_type: int
+    pattern_type: int = field_at(2)
     """The resource pattern type. (versions 1+)"""
 
-    acls: tuple[DescribeAclsResponseAclDescriptionV2, ...]
+    acls: tuple[DescribeAclsResponseAclDescriptionV2, ...] = field_at(3)
     """The ACLs. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         pattern_type: int = 3,
         acls: Iterable[DescribeAclsResponseAclDescriptionV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeAclsResponseDescribeAclsResourceV2_resource_type(self, resource_type)
-        _set_DescribeAclsResponseDescribeAclsResourceV2_resource_name(self, resource_name)
-        _set_DescribeAclsResponseDescribeAclsResourceV2_pattern_type(self, pattern_type)
-        _set_DescribeAclsResponseDescribeAclsResourceV2_acls(self, as_tuple(acls))
-        _set_DescribeAclsResponseDescribeAclsResourceV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                pattern_type,
+                as_tuple(acls),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeAclsResponseDescribeAclsResourceV2_resource_type,
-    _set_DescribeAclsResponseDescribeAclsResourceV2_resource_name,
-    _set_DescribeAclsResponseDescribeAclsResourceV2_pattern_type,
-    _set_DescribeAclsResponseDescribeAclsResourceV2_acls,
-    _set_DescribeAclsResponseDescribeAclsResourceV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeAclsResponseDescribeAclsResourceV2,
-    "resource_type",
-    "resource_name",
-    "pattern_type",
-    "acls",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeAclsResponseV2Layout(ApiMessage):
     """The fields of DescribeAclsResponse at versions 2-3; use the final class of each version (DescribeAclsResponseV2, DescribeAclsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "resources",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    resources: tuple[DescribeAclsResponseDescribeAclsResourceV2, ...]
+    resources: tuple[DescribeAclsResponseDescribeAclsResourceV2, ...] = field_at(3)
     """Each Resource that is referenced in an ACL. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         resources: Iterable[DescribeAclsResponseDescribeAclsResourceV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeAclsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeAclsResponseV2Layout_error_code(self, error_code)
-        _set__DescribeAclsResponseV2Layout_error_message(self, error_message)
-        _set__DescribeAclsResponseV2Layout_resources(self, as_tuple(resources))
-        _set__DescribeAclsResponseV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__DescribeAclsResponseV2Layout_throttle_time_ms,
-    _set__DescribeAclsResponseV2Layout_error_code,
-    _set__DescribeAclsResponseV2Layout_error_message,
-    _set__DescribeAclsResponseV2Layout_resources,
-    _set__DescribeAclsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeAclsResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "resources",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(resources),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -618,15 +472,21 @@ def _dec__DescribeAclsRequestV1Layout(
     v_host_filter, pos = read_nullable_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__DescribeAclsRequestV1Layout_resource_type_filter(o, v_resource_type_filter)
-    _set__DescribeAclsRequestV1Layout_resource_name_filter(o, v_resource_name_filter)
-    _set__DescribeAclsRequestV1Layout_pattern_type_filter(o, v_pattern_type_filter)
-    _set__DescribeAclsRequestV1Layout_principal_filter(o, v_principal_filter)
-    _set__DescribeAclsRequestV1Layout_host_filter(o, v_host_filter)
-    _set__DescribeAclsRequestV1Layout_operation(o, v_operation)
-    _set__DescribeAclsRequestV1Layout_permission_type(o, v_permission_type)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_resource_type_filter,
+                v_resource_name_filter,
+                v_pattern_type_filter,
+                v_principal_filter,
+                v_host_filter,
+                v_operation,
+                v_permission_type,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeAclsRequestV2Layout(o: _DescribeAclsRequestV2Layout, out: bytearray) -> None:
@@ -653,17 +513,28 @@ def _dec__DescribeAclsRequestV2Layout(
     v_host_filter, pos = read_compact_nullable_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeAclsRequestV2Layout_resource_type_filter(o, v_resource_type_filter)
-    _set__DescribeAclsRequestV2Layout_resource_name_filter(o, v_resource_name_filter)
-    _set__DescribeAclsRequestV2Layout_pattern_type_filter(o, v_pattern_type_filter)
-    _set__DescribeAclsRequestV2Layout_principal_filter(o, v_principal_filter)
-    _set__DescribeAclsRequestV2Layout_host_filter(o, v_host_filter)
-    _set__DescribeAclsRequestV2Layout_operation(o, v_operation)
-    _set__DescribeAclsRequestV2Layout_permission_type(o, v_permission_type)
-    _set__DescribeAclsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_resource_type_filter,
+                v_resource_name_filter,
+                v_pattern_type_filter,
+                v_principal_filter,
+                v_host_filter,
+                v_operation,
+                v_permission_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeAclsResponseAclDescriptionV1(
@@ -683,12 +554,18 @@ def _dec_DescribeAclsResponseAclDescriptionV1(
     v_host, pos = read_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    o = _new(DescribeAclsResponseAclDescriptionV1)
-    _set_DescribeAclsResponseAclDescriptionV1_principal(o, v_principal)
-    _set_DescribeAclsResponseAclDescriptionV1_host(o, v_host)
-    _set_DescribeAclsResponseAclDescriptionV1_operation(o, v_operation)
-    _set_DescribeAclsResponseAclDescriptionV1_permission_type(o, v_permission_type)
-    return o, pos
+    return (
+        _new(
+            DescribeAclsResponseAclDescriptionV1,
+            (
+                v_principal,
+                v_host,
+                v_operation,
+                v_permission_type,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeAclsResponseDescribeAclsResourceV1(
@@ -717,25 +594,45 @@ def _dec_DescribeAclsResponseDescribeAclsResourceV1(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_acls = []
     for _ in range(_n):
-        _ev_acls, pos = _dec_DescribeAclsResponseAclDescriptionV1(buf, pos)
-        _lv_acls.append(_ev_acls)
+
+        e2_principal, pos = read_string(buf, pos)
+        e2_host, pos = read_string(buf, pos)
+        e2_operation, e2_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        _lv_acls.append(
+            _new(
+                DescribeAclsResponseAclDescriptionV1,
+                (
+                    e2_principal,
+                    e2_host,
+                    e2_operation,
+                    e2_permission_type,
+                ),
+            )
+        )
     v_acls = tuple(_lv_acls)
-    o = _new(DescribeAclsResponseDescribeAclsResourceV1)
-    _set_DescribeAclsResponseDescribeAclsResourceV1_resource_type(o, v_resource_type)
-    _set_DescribeAclsResponseDescribeAclsResourceV1_resource_name(o, v_resource_name)
-    _set_DescribeAclsResponseDescribeAclsResourceV1_pattern_type(o, v_pattern_type)
-    _set_DescribeAclsResponseDescribeAclsResourceV1_acls(o, v_acls)
-    return o, pos
+    return (
+        _new(
+            DescribeAclsResponseDescribeAclsResourceV1,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_pattern_type,
+                v_acls,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeAclsResponseV1Layout(o: _DescribeAclsResponseV1Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_nullable_string(out, o.error_message)
-    _x2 = o.resources
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DescribeAclsResponseDescribeAclsResourceV1(_x2e, out)
+    _x3 = o.resources
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DescribeAclsResponseDescribeAclsResourceV1(_x3e, out)
 
 
 def _dec__DescribeAclsResponseV1Layout(
@@ -752,12 +649,18 @@ def _dec__DescribeAclsResponseV1Layout(
         _ev_resources, pos = _dec_DescribeAclsResponseDescribeAclsResourceV1(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
-    o = _new(cls)
-    _set__DescribeAclsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeAclsResponseV1Layout_error_code(o, v_error_code)
-    _set__DescribeAclsResponseV1Layout_error_message(o, v_error_message)
-    _set__DescribeAclsResponseV1Layout_resources(o, v_resources)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_resources,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeAclsResponseAclDescriptionV2(
@@ -778,14 +681,25 @@ def _dec_DescribeAclsResponseAclDescriptionV2(
     v_host, pos = read_compact_string(buf, pos)
     v_operation, v_permission_type = _S_bb.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeAclsResponseAclDescriptionV2)
-    _set_DescribeAclsResponseAclDescriptionV2_principal(o, v_principal)
-    _set_DescribeAclsResponseAclDescriptionV2_host(o, v_host)
-    _set_DescribeAclsResponseAclDescriptionV2_operation(o, v_operation)
-    _set_DescribeAclsResponseAclDescriptionV2_permission_type(o, v_permission_type)
-    _set_DescribeAclsResponseAclDescriptionV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeAclsResponseAclDescriptionV2,
+            (
+                v_principal,
+                v_host,
+                v_operation,
+                v_permission_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeAclsResponseDescribeAclsResourceV2(
@@ -795,10 +709,10 @@ def _enc_DescribeAclsResponseDescribeAclsResourceV2(
     out += _S_b.pack(o.resource_type)
     write_compact_string(out, o.resource_name)
     out += _S_b.pack(o.pattern_type)
-    _x3 = o.acls
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeAclsResponseAclDescriptionV2(_x3e, out)
+    _x4 = o.acls
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_DescribeAclsResponseAclDescriptionV2(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -815,29 +729,59 @@ def _dec_DescribeAclsResponseDescribeAclsResourceV2(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_acls = []
     for _ in range(_n):
-        _ev_acls, pos = _dec_DescribeAclsResponseAclDescriptionV2(buf, pos)
-        _lv_acls.append(_ev_acls)
+
+        e5_principal, pos = read_compact_string(buf, pos)
+        e5_host, pos = read_compact_string(buf, pos)
+        e5_operation, e5_permission_type = _S_bb.unpack_from(buf, pos)
+        pos += 2
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_acls.append(
+            _new(
+                DescribeAclsResponseAclDescriptionV2,
+                (
+                    e5_principal,
+                    e5_host,
+                    e5_operation,
+                    e5_permission_type,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_acls = tuple(_lv_acls)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeAclsResponseDescribeAclsResourceV2)
-    _set_DescribeAclsResponseDescribeAclsResourceV2_resource_type(o, v_resource_type)
-    _set_DescribeAclsResponseDescribeAclsResourceV2_resource_name(o, v_resource_name)
-    _set_DescribeAclsResponseDescribeAclsResourceV2_pattern_type(o, v_pattern_type)
-    _set_DescribeAclsResponseDescribeAclsResourceV2_acls(o, v_acls)
-    _set_DescribeAclsResponseDescribeAclsResourceV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeAclsResponseDescribeAclsResourceV2,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_pattern_type,
+                v_acls,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeAclsResponseV2Layout(o: _DescribeAclsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x4 = o.resources
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DescribeAclsResponseDescribeAclsResourceV2(_x4e, out)
+    _x6 = o.resources
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_DescribeAclsResponseDescribeAclsResourceV2(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -855,14 +799,25 @@ def _dec__DescribeAclsResponseV2Layout(
         _ev_resources, pos = _dec_DescribeAclsResponseDescribeAclsResourceV2(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeAclsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeAclsResponseV2Layout_error_code(o, v_error_code)
-    _set__DescribeAclsResponseV2Layout_error_message(o, v_error_message)
-    _set__DescribeAclsResponseV2Layout_resources(o, v_resources)
-    _set__DescribeAclsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_resources,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -42,83 +42,64 @@ _S_b = Struct(">b")
 _S_d = Struct(">d")
 _S_ih = Struct(">ih")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeClientQuotasRequestComponentDataV0(_Struct):
     """ComponentData, a struct of DescribeClientQuotasRequest at version 0."""
 
-    __slots__ = (
-        "entity_type",
-        "match_type",
-        "match",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type that the filter component applies to. (versions 0+)"""
 
-    match_type: int
+    match_type: int = field_at(1)
     """How to match the entity {0 = exact name, 1 = default name, 2 = any specified name}. (versions 0+)"""
 
-    match: str | None
+    match: str | None = field_at(2)
     """The string to match against, or null if unused for the match type. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         match_type: int = 0,
         match: str | None = "",
-    ) -> None:
-        _set_DescribeClientQuotasRequestComponentDataV0_entity_type(self, entity_type)
-        _set_DescribeClientQuotasRequestComponentDataV0_match_type(self, match_type)
-        _set_DescribeClientQuotasRequestComponentDataV0_match(self, match)
-
-
-(
-    _set_DescribeClientQuotasRequestComponentDataV0_entity_type,
-    _set_DescribeClientQuotasRequestComponentDataV0_match_type,
-    _set_DescribeClientQuotasRequestComponentDataV0_match,
-) = slot_setters(
-    DescribeClientQuotasRequestComponentDataV0,
-    "entity_type",
-    "match_type",
-    "match",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                match_type,
+                match,
+            ),
+        )
 
 
 class _DescribeClientQuotasRequestV0Layout(ApiMessage):
     """The fields of DescribeClientQuotasRequest at version 0; use the final class of each version (DescribeClientQuotasRequestV0)."""
 
-    __slots__ = (
-        "components",
-        "strict",
-    )
+    __slots__ = ()
 
-    components: tuple[DescribeClientQuotasRequestComponentDataV0, ...]
+    components: tuple[DescribeClientQuotasRequestComponentDataV0, ...] = field_at(0)
     """Filter components to apply to quota entities. (versions 0+)"""
 
-    strict: bool
+    strict: bool = field_at(1)
     """Whether the match is strict, i.e. should exclude entities with unspecified entity types. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         components: Iterable[DescribeClientQuotasRequestComponentDataV0] = (),
         strict: bool = False,
-    ) -> None:
-        _set__DescribeClientQuotasRequestV0Layout_components(self, as_tuple(components))
-        _set__DescribeClientQuotasRequestV0Layout_strict(self, strict)
-
-
-(
-    _set__DescribeClientQuotasRequestV0Layout_components,
-    _set__DescribeClientQuotasRequestV0Layout_strict,
-) = slot_setters(
-    _DescribeClientQuotasRequestV0Layout,
-    "components",
-    "strict",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(components),
+                strict,
+            ),
+        )
 
 
 @final
@@ -134,97 +115,68 @@ class DescribeClientQuotasRequestV0(_DescribeClientQuotasRequestV0Layout):
 class DescribeClientQuotasRequestComponentDataV1(_Struct):
     """ComponentData, a struct of DescribeClientQuotasRequest at version 1."""
 
-    __slots__ = (
-        "entity_type",
-        "match_type",
-        "match",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type that the filter component applies to. (versions 0+)"""
 
-    match_type: int
+    match_type: int = field_at(1)
     """How to match the entity {0 = exact name, 1 = default name, 2 = any specified name}. (versions 0+)"""
 
-    match: str | None
+    match: str | None = field_at(2)
     """The string to match against, or null if unused for the match type. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         match_type: int = 0,
         match: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeClientQuotasRequestComponentDataV1_entity_type(self, entity_type)
-        _set_DescribeClientQuotasRequestComponentDataV1_match_type(self, match_type)
-        _set_DescribeClientQuotasRequestComponentDataV1_match(self, match)
-        _set_DescribeClientQuotasRequestComponentDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                match_type,
+                match,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeClientQuotasRequestComponentDataV1_entity_type,
-    _set_DescribeClientQuotasRequestComponentDataV1_match_type,
-    _set_DescribeClientQuotasRequestComponentDataV1_match,
-    _set_DescribeClientQuotasRequestComponentDataV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeClientQuotasRequestComponentDataV1,
-    "entity_type",
-    "match_type",
-    "match",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeClientQuotasRequestV1Layout(ApiMessage):
     """The fields of DescribeClientQuotasRequest at version 1; use the final class of each version (DescribeClientQuotasRequestV1)."""
 
-    __slots__ = (
-        "components",
-        "strict",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    components: tuple[DescribeClientQuotasRequestComponentDataV1, ...]
+    components: tuple[DescribeClientQuotasRequestComponentDataV1, ...] = field_at(0)
     """Filter components to apply to quota entities. (versions 0+)"""
 
-    strict: bool
+    strict: bool = field_at(1)
     """Whether the match is strict, i.e. should exclude entities with unspecified entity types. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         components: Iterable[DescribeClientQuotasRequestComponentDataV1] = (),
         strict: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClientQuotasRequestV1Layout_components(self, as_tuple(components))
-        _set__DescribeClientQuotasRequestV1Layout_strict(self, strict)
-        _set__DescribeClientQuotasRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(components),
+                strict,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeClientQuotasRequestV1Layout_components,
-    _set__DescribeClientQuotasRequestV1Layout_strict,
-    _set__DescribeClientQuotasRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClientQuotasRequestV1Layout,
-    "components",
-    "strict",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -240,153 +192,115 @@ class DescribeClientQuotasRequestV1(_DescribeClientQuotasRequestV1Layout):
 class DescribeClientQuotasResponseEntityDataV0(_Struct):
     """EntityData, a struct of DescribeClientQuotasResponse at version 0."""
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type. (versions 0+)"""
 
-    entity_name: str | None
+    entity_name: str | None = field_at(1)
     """The entity name, or null if the default. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         entity_name: str | None = "",
-    ) -> None:
-        _set_DescribeClientQuotasResponseEntityDataV0_entity_type(self, entity_type)
-        _set_DescribeClientQuotasResponseEntityDataV0_entity_name(self, entity_name)
-
-
-(
-    _set_DescribeClientQuotasResponseEntityDataV0_entity_type,
-    _set_DescribeClientQuotasResponseEntityDataV0_entity_name,
-) = slot_setters(
-    DescribeClientQuotasResponseEntityDataV0,
-    "entity_type",
-    "entity_name",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                entity_name,
+            ),
+        )
 
 
 class DescribeClientQuotasResponseValueDataV0(_Struct):
     """ValueData, a struct of DescribeClientQuotasResponse at version 0."""
 
-    __slots__ = (
-        "key",
-        "value",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The quota configuration key. (versions 0+)"""
 
-    value: float
+    value: float = field_at(1)
     """The quota configuration value. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         value: float = 0.0,
-    ) -> None:
-        _set_DescribeClientQuotasResponseValueDataV0_key(self, key)
-        _set_DescribeClientQuotasResponseValueDataV0_value(self, value)
-
-
-(
-    _set_DescribeClientQuotasResponseValueDataV0_key,
-    _set_DescribeClientQuotasResponseValueDataV0_value,
-) = slot_setters(
-    DescribeClientQuotasResponseValueDataV0,
-    "key",
-    "value",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                value,
+            ),
+        )
 
 
 class DescribeClientQuotasResponseEntryDataV0(_Struct):
     """EntryData, a struct of DescribeClientQuotasResponse at version 0."""
 
-    __slots__ = (
-        "entity",
-        "values",
-    )
+    __slots__ = ()
 
-    entity: tuple[DescribeClientQuotasResponseEntityDataV0, ...]
+    entity: tuple[DescribeClientQuotasResponseEntityDataV0, ...] = field_at(0)
     """The quota entity description. (versions 0+)"""
 
-    values: tuple[DescribeClientQuotasResponseValueDataV0, ...]
+    values: tuple[DescribeClientQuotasResponseValueDataV0, ...] = field_at(1)
     """The quota values for the entity. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity: Iterable[DescribeClientQuotasResponseEntityDataV0] = (),
         values: Iterable[DescribeClientQuotasResponseValueDataV0] = (),
-    ) -> None:
-        _set_DescribeClientQuotasResponseEntryDataV0_entity(self, as_tuple(entity))
-        _set_DescribeClientQuotasResponseEntryDataV0_values(self, as_tuple(values))
-
-
-(
-    _set_DescribeClientQuotasResponseEntryDataV0_entity,
-    _set_DescribeClientQuotasResponseEntryDataV0_values,
-) = slot_setters(
-    DescribeClientQuotasResponseEntryDataV0,
-    "entity",
-    "values",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(entity),
+                as_tuple(values),
+            ),
+        )
 
 
 class _DescribeClientQuotasResponseV0Layout(ApiMessage):
     """The fields of DescribeClientQuotasResponse at version 0; use the final class of each version (DescribeClientQuotasResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "entries",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or `0` if the quota description succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or `null` if the quota description succeeded. (versions 0+; nullable 0+)"""
 
-    entries: tuple[DescribeClientQuotasResponseEntryDataV0, ...] | None
+    entries: tuple[DescribeClientQuotasResponseEntryDataV0, ...] | None = field_at(3)
     """A result entry. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         entries: Iterable[DescribeClientQuotasResponseEntryDataV0] | None = (),
-    ) -> None:
-        _set__DescribeClientQuotasResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeClientQuotasResponseV0Layout_error_code(self, error_code)
-        _set__DescribeClientQuotasResponseV0Layout_error_message(self, error_message)
-        _set__DescribeClientQuotasResponseV0Layout_entries(self, as_tuple(entries))
-
-
-(
-    _set__DescribeClientQuotasResponseV0Layout_throttle_time_ms,
-    _set__DescribeClientQuotasResponseV0Layout_error_code,
-    _set__DescribeClientQuotasResponseV0Layout_error_message,
-    _set__DescribeClientQuotasResponseV0Layout_entries,
-) = slot_setters(
-    _DescribeClientQuotasResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "entries",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(entries),
+            ),
+        )
 
 
 @final
@@ -402,193 +316,135 @@ class DescribeClientQuotasResponseV0(_DescribeClientQuotasResponseV0Layout):
 class DescribeClientQuotasResponseEntityDataV1(_Struct):
     """EntityData, a struct of DescribeClientQuotasResponse at version 1."""
 
-    __slots__ = (
-        "entity_type",
-        "entity_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    entity_type: str
+    entity_type: str = field_at(0)
     """The entity type. (versions 0+)"""
 
-    entity_name: str | None
+    entity_name: str | None = field_at(1)
     """The entity name, or null if the default. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity_type: str = "",
         entity_name: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeClientQuotasResponseEntityDataV1_entity_type(self, entity_type)
-        _set_DescribeClientQuotasResponseEntityDataV1_entity_name(self, entity_name)
-        _set_DescribeClientQuotasResponseEntityDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                entity_type,
+                entity_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeClientQuotasResponseEntityDataV1_entity_type,
-    _set_DescribeClientQuotasResponseEntityDataV1_entity_name,
-    _set_DescribeClientQuotasResponseEntityDataV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeClientQuotasResponseEntityDataV1,
-    "entity_type",
-    "entity_name",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeClientQuotasResponseValueDataV1(_Struct):
     """ValueData, a struct of DescribeClientQuotasResponse at version 1."""
 
-    __slots__ = (
-        "key",
-        "value",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The quota configuration key. (versions 0+)"""
 
-    value: float
+    value: float = field_at(1)
     """The quota configuration value. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         value: float = 0.0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeClientQuotasResponseValueDataV1_key(self, key)
-        _set_DescribeClientQuotasResponseValueDataV1_value(self, value)
-        _set_DescribeClientQuotasResponseValueDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                value,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeClientQuotasResponseValueDataV1_key,
-    _set_DescribeClientQuotasResponseValueDataV1_value,
-    _set_DescribeClientQuotasResponseValueDataV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeClientQuotasResponseValueDataV1,
-    "key",
-    "value",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeClientQuotasResponseEntryDataV1(_Struct):
     """EntryData, a struct of DescribeClientQuotasResponse at version 1."""
 
-    __slots__ = (
-        "entity",
-        "values",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    entity: tuple[DescribeClientQuotasResponseEntityDataV1, ...]
+    entity: tuple[DescribeClientQuotasResponseEntityDataV1, ...] = field_at(0)
     """The quota entity description. (versions 0+)"""
 
-    values: tuple[DescribeClientQuotasResponseValueDataV1, ...]
+    values: tuple[DescribeClientQuotasResponseValueDataV1, ...] = field_at(1)
     """The quota values for the entity. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         entity: Iterable[DescribeClientQuotasResponseEntityDataV1] = (),
         values: Iterable[DescribeClientQuotasResponseValueDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeClientQuotasResponseEntryDataV1_entity(self, as_tuple(entity))
-        _set_DescribeClientQuotasResponseEntryDataV1_values(self, as_tuple(values))
-        _set_DescribeClientQuotasResponseEntryDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(entity),
+                as_tuple(values),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeClientQuotasResponseEntryDataV1_entity,
-    _set_DescribeClientQuotasResponseEntryDataV1_values,
-    _set_DescribeClientQuotasResponseEntryDataV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeClientQuotasResponseEntryDataV1,
-    "entity",
-    "values",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeClientQuotasResponseV1Layout(ApiMessage):
     """The fields of DescribeClientQuotasResponse at version 1; use the final class of each version (DescribeClientQuotasResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "entries",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or `0` if the quota description succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or `null` if the quota description succeeded. (versions 0+; nullable 0+)"""
 
-    entries: tuple[DescribeClientQuotasResponseEntryDataV1, ...] | None
+    entries: tuple[DescribeClientQuotasResponseEntryDataV1, ...] | None = field_at(3)
     """A result entry. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         entries: Iterable[DescribeClientQuotasResponseEntryDataV1] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClientQuotasResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeClientQuotasResponseV1Layout_error_code(self, error_code)
-        _set__DescribeClientQuotasResponseV1Layout_error_message(self, error_message)
-        _set__DescribeClientQuotasResponseV1Layout_entries(self, as_tuple(entries))
-        _set__DescribeClientQuotasResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(entries),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeClientQuotasResponseV1Layout_throttle_time_ms,
-    _set__DescribeClientQuotasResponseV1Layout_error_code,
-    _set__DescribeClientQuotasResponseV1Layout_error_message,
-    _set__DescribeClientQuotasResponseV1Layout_entries,
-    _set__DescribeClientQuotasResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClientQuotasResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "entries",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -623,11 +479,17 @@ def _dec_DescribeClientQuotasRequestComponentDataV0(
     (v_match_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_match, pos = read_nullable_string(buf, pos)
-    o = _new(DescribeClientQuotasRequestComponentDataV0)
-    _set_DescribeClientQuotasRequestComponentDataV0_entity_type(o, v_entity_type)
-    _set_DescribeClientQuotasRequestComponentDataV0_match_type(o, v_match_type)
-    _set_DescribeClientQuotasRequestComponentDataV0_match(o, v_match)
-    return o, pos
+    return (
+        _new(
+            DescribeClientQuotasRequestComponentDataV0,
+            (
+                v_entity_type,
+                v_match_type,
+                v_match,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeClientQuotasRequestV0Layout(
@@ -649,15 +511,34 @@ def _dec__DescribeClientQuotasRequestV0Layout(
     _n, pos = read_array_length(buf, pos, 5)
     _lv_components = []
     for _ in range(_n):
-        _ev_components, pos = _dec_DescribeClientQuotasRequestComponentDataV0(buf, pos)
-        _lv_components.append(_ev_components)
+
+        e2_entity_type, pos = read_string(buf, pos)
+        (e2_match_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e2_match, pos = read_nullable_string(buf, pos)
+        _lv_components.append(
+            _new(
+                DescribeClientQuotasRequestComponentDataV0,
+                (
+                    e2_entity_type,
+                    e2_match_type,
+                    e2_match,
+                ),
+            )
+        )
     v_components = tuple(_lv_components)
     (v_strict,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__DescribeClientQuotasRequestV0Layout_components(o, v_components)
-    _set__DescribeClientQuotasRequestV0Layout_strict(o, v_strict)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_components,
+                v_strict,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeClientQuotasRequestComponentDataV1(
@@ -678,25 +559,34 @@ def _dec_DescribeClientQuotasRequestComponentDataV1(
     (v_match_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_match, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeClientQuotasRequestComponentDataV1)
-    _set_DescribeClientQuotasRequestComponentDataV1_entity_type(o, v_entity_type)
-    _set_DescribeClientQuotasRequestComponentDataV1_match_type(o, v_match_type)
-    _set_DescribeClientQuotasRequestComponentDataV1_match(o, v_match)
-    _set_DescribeClientQuotasRequestComponentDataV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeClientQuotasRequestComponentDataV1,
+            (
+                v_entity_type,
+                v_match_type,
+                v_match,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeClientQuotasRequestV1Layout(
     o: _DescribeClientQuotasRequestV1Layout, out: bytearray
 ) -> None:
 
-    _x2 = o.components
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DescribeClientQuotasRequestComponentDataV1(_x2e, out)
+    _x3 = o.components
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DescribeClientQuotasRequestComponentDataV1(_x3e, out)
     out += _S_o.pack(o.strict)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -709,17 +599,48 @@ def _dec__DescribeClientQuotasRequestV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_components = []
     for _ in range(_n):
-        _ev_components, pos = _dec_DescribeClientQuotasRequestComponentDataV1(buf, pos)
-        _lv_components.append(_ev_components)
+
+        e4_entity_type, pos = read_compact_string(buf, pos)
+        (e4_match_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e4_match, pos = read_compact_nullable_string(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_components.append(
+            _new(
+                DescribeClientQuotasRequestComponentDataV1,
+                (
+                    e4_entity_type,
+                    e4_match_type,
+                    e4_match,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_components = tuple(_lv_components)
     (v_strict,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClientQuotasRequestV1Layout_components(o, v_components)
-    _set__DescribeClientQuotasRequestV1Layout_strict(o, v_strict)
-    _set__DescribeClientQuotasRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_components,
+                v_strict,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeClientQuotasResponseEntityDataV0(
@@ -736,10 +657,16 @@ def _dec_DescribeClientQuotasResponseEntityDataV0(
 
     v_entity_type, pos = read_string(buf, pos)
     v_entity_name, pos = read_nullable_string(buf, pos)
-    o = _new(DescribeClientQuotasResponseEntityDataV0)
-    _set_DescribeClientQuotasResponseEntityDataV0_entity_type(o, v_entity_type)
-    _set_DescribeClientQuotasResponseEntityDataV0_entity_name(o, v_entity_name)
-    return o, pos
+    return (
+        _new(
+            DescribeClientQuotasResponseEntityDataV0,
+            (
+                v_entity_type,
+                v_entity_name,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeClientQuotasResponseValueDataV0(
@@ -757,24 +684,30 @@ def _dec_DescribeClientQuotasResponseValueDataV0(
     v_key, pos = read_string(buf, pos)
     (v_value,) = _S_d.unpack_from(buf, pos)
     pos += 8
-    o = _new(DescribeClientQuotasResponseValueDataV0)
-    _set_DescribeClientQuotasResponseValueDataV0_key(o, v_key)
-    _set_DescribeClientQuotasResponseValueDataV0_value(o, v_value)
-    return o, pos
+    return (
+        _new(
+            DescribeClientQuotasResponseValueDataV0,
+            (
+                v_key,
+                v_value,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeClientQuotasResponseEntryDataV0(
     o: DescribeClientQuotasResponseEntryDataV0, out: bytearray
 ) -> None:
 
-    _x3 = o.entity
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeClientQuotasResponseEntityDataV0(_x3e, out)
-    _x4 = o.values
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DescribeClientQuotasResponseValueDataV0(_x4e, out)
+    _x5 = o.entity
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DescribeClientQuotasResponseEntityDataV0(_x5e, out)
+    _x6 = o.values
+    write_array_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_DescribeClientQuotasResponseValueDataV0(_x6e, out)
 
 
 def _dec_DescribeClientQuotasResponseEntryDataV0(
@@ -785,20 +718,47 @@ def _dec_DescribeClientQuotasResponseEntryDataV0(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_entity = []
     for _ in range(_n):
-        _ev_entity, pos = _dec_DescribeClientQuotasResponseEntityDataV0(buf, pos)
-        _lv_entity.append(_ev_entity)
+
+        e7_entity_type, pos = read_string(buf, pos)
+        e7_entity_name, pos = read_nullable_string(buf, pos)
+        _lv_entity.append(
+            _new(
+                DescribeClientQuotasResponseEntityDataV0,
+                (
+                    e7_entity_type,
+                    e7_entity_name,
+                ),
+            )
+        )
     v_entity = tuple(_lv_entity)
     v_values: tuple[DescribeClientQuotasResponseValueDataV0, ...]
     _n, pos = read_array_length(buf, pos, 10)
     _lv_values = []
     for _ in range(_n):
-        _ev_values, pos = _dec_DescribeClientQuotasResponseValueDataV0(buf, pos)
-        _lv_values.append(_ev_values)
+
+        e8_key, pos = read_string(buf, pos)
+        (e8_value,) = _S_d.unpack_from(buf, pos)
+        pos += 8
+        _lv_values.append(
+            _new(
+                DescribeClientQuotasResponseValueDataV0,
+                (
+                    e8_key,
+                    e8_value,
+                ),
+            )
+        )
     v_values = tuple(_lv_values)
-    o = _new(DescribeClientQuotasResponseEntryDataV0)
-    _set_DescribeClientQuotasResponseEntryDataV0_entity(o, v_entity)
-    _set_DescribeClientQuotasResponseEntryDataV0_values(o, v_values)
-    return o, pos
+    return (
+        _new(
+            DescribeClientQuotasResponseEntryDataV0,
+            (
+                v_entity,
+                v_values,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeClientQuotasResponseV0Layout(
@@ -807,13 +767,13 @@ def _enc__DescribeClientQuotasResponseV0Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_nullable_string(out, o.error_message)
-    _x5 = o.entries
-    if _x5 is None:
+    _x9 = o.entries
+    if _x9 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x5))
-        for _x5e in _x5:
-            _enc_DescribeClientQuotasResponseEntryDataV0(_x5e, out)
+        write_array_length(out, len(_x9))
+        for _x9e in _x9:
+            _enc_DescribeClientQuotasResponseEntryDataV0(_x9e, out)
 
 
 def _dec__DescribeClientQuotasResponseV0Layout(
@@ -833,12 +793,18 @@ def _dec__DescribeClientQuotasResponseV0Layout(
             _ev_entries, pos = _dec_DescribeClientQuotasResponseEntryDataV0(buf, pos)
             _lv_entries.append(_ev_entries)
         v_entries = tuple(_lv_entries)
-    o = _new(cls)
-    _set__DescribeClientQuotasResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeClientQuotasResponseV0Layout_error_code(o, v_error_code)
-    _set__DescribeClientQuotasResponseV0Layout_error_message(o, v_error_message)
-    _set__DescribeClientQuotasResponseV0Layout_entries(o, v_entries)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_entries,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeClientQuotasResponseEntityDataV1(
@@ -856,12 +822,23 @@ def _dec_DescribeClientQuotasResponseEntityDataV1(
 
     v_entity_type, pos = read_compact_string(buf, pos)
     v_entity_name, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeClientQuotasResponseEntityDataV1)
-    _set_DescribeClientQuotasResponseEntityDataV1_entity_type(o, v_entity_type)
-    _set_DescribeClientQuotasResponseEntityDataV1_entity_name(o, v_entity_name)
-    _set_DescribeClientQuotasResponseEntityDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeClientQuotasResponseEntityDataV1,
+            (
+                v_entity_type,
+                v_entity_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeClientQuotasResponseValueDataV1(
@@ -880,26 +857,37 @@ def _dec_DescribeClientQuotasResponseValueDataV1(
     v_key, pos = read_compact_string(buf, pos)
     (v_value,) = _S_d.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeClientQuotasResponseValueDataV1)
-    _set_DescribeClientQuotasResponseValueDataV1_key(o, v_key)
-    _set_DescribeClientQuotasResponseValueDataV1_value(o, v_value)
-    _set_DescribeClientQuotasResponseValueDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeClientQuotasResponseValueDataV1,
+            (
+                v_key,
+                v_value,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeClientQuotasResponseEntryDataV1(
     o: DescribeClientQuotasResponseEntryDataV1, out: bytearray
 ) -> None:
 
-    _x6 = o.entity
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DescribeClientQuotasResponseEntityDataV1(_x6e, out)
-    _x7 = o.values
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DescribeClientQuotasResponseValueDataV1(_x7e, out)
+    _x10 = o.entity
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_DescribeClientQuotasResponseEntityDataV1(_x10e, out)
+    _x11 = o.values
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeClientQuotasResponseValueDataV1(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -911,22 +899,68 @@ def _dec_DescribeClientQuotasResponseEntryDataV1(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_entity = []
     for _ in range(_n):
-        _ev_entity, pos = _dec_DescribeClientQuotasResponseEntityDataV1(buf, pos)
-        _lv_entity.append(_ev_entity)
+
+        e12_entity_type, pos = read_compact_string(buf, pos)
+        e12_entity_name, pos = read_compact_nullable_string(buf, pos)
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_entity.append(
+            _new(
+                DescribeClientQuotasResponseEntityDataV1,
+                (
+                    e12_entity_type,
+                    e12_entity_name,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_entity = tuple(_lv_entity)
     v_values: tuple[DescribeClientQuotasResponseValueDataV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 10)
     _lv_values = []
     for _ in range(_n):
-        _ev_values, pos = _dec_DescribeClientQuotasResponseValueDataV1(buf, pos)
-        _lv_values.append(_ev_values)
+
+        e13_key, pos = read_compact_string(buf, pos)
+        (e13_value,) = _S_d.unpack_from(buf, pos)
+        pos += 8
+        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e13_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_values.append(
+            _new(
+                DescribeClientQuotasResponseValueDataV1,
+                (
+                    e13_key,
+                    e13_value,
+                    e13_unknown_tagged_fields,
+                ),
+            )
+        )
     v_values = tuple(_lv_values)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeClientQuotasResponseEntryDataV1)
-    _set_DescribeClientQuotasResponseEntryDataV1_entity(o, v_entity)
-    _set_DescribeClientQuotasResponseEntryDataV1_values(o, v_values)
-    _set_DescribeClientQuotasResponseEntryDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeClientQuotasResponseEntryDataV1,
+            (
+                v_entity,
+                v_values,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeClientQuotasResponseV1Layout(
@@ -935,13 +969,13 @@ def _enc__DescribeClientQuotasResponseV1Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x8 = o.entries
-    if _x8 is None:
+    _x14 = o.entries
+    if _x14 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x8))
-        for _x8e in _x8:
-            _enc_DescribeClientQuotasResponseEntryDataV1(_x8e, out)
+        write_compact_length(out, len(_x14))
+        for _x14e in _x14:
+            _enc_DescribeClientQuotasResponseEntryDataV1(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -962,14 +996,25 @@ def _dec__DescribeClientQuotasResponseV1Layout(
             _ev_entries, pos = _dec_DescribeClientQuotasResponseEntryDataV1(buf, pos)
             _lv_entries.append(_ev_entries)
         v_entries = tuple(_lv_entries)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClientQuotasResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeClientQuotasResponseV1Layout_error_code(o, v_error_code)
-    _set__DescribeClientQuotasResponseV1Layout_error_message(o, v_error_message)
-    _set__DescribeClientQuotasResponseV1Layout_entries(o, v_entries)
-    _set__DescribeClientQuotasResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_entries,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,45 +36,33 @@ _S_ih = Struct(">ih")
 _S_o = Struct(">?")
 _S_ob = Struct(">?b")
 _S_obo = Struct(">?b?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _DescribeClusterRequestV0Layout(ApiMessage):
     """The fields of DescribeClusterRequest at version 0; use the final class of each version (DescribeClusterRequestV0)."""
 
-    __slots__ = (
-        "include_cluster_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    include_cluster_authorized_operations: bool
+    include_cluster_authorized_operations: bool = field_at(0)
     """Whether to include cluster authorized operations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         include_cluster_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClusterRequestV0Layout_include_cluster_authorized_operations(
-            self, include_cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                include_cluster_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeClusterRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeClusterRequestV0Layout_include_cluster_authorized_operations,
-    _set__DescribeClusterRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClusterRequestV0Layout,
-    "include_cluster_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -90,47 +78,32 @@ class DescribeClusterRequestV0(_DescribeClusterRequestV0Layout):
 class _DescribeClusterRequestV1Layout(ApiMessage):
     """The fields of DescribeClusterRequest at version 1; use the final class of each version (DescribeClusterRequestV1)."""
 
-    __slots__ = (
-        "include_cluster_authorized_operations",
-        "endpoint_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    include_cluster_authorized_operations: bool
+    include_cluster_authorized_operations: bool = field_at(0)
     """Whether to include cluster authorized operations. (versions 0+)"""
 
-    endpoint_type: int
+    endpoint_type: int = field_at(1)
     """The endpoint type to describe. 1=brokers, 2=controllers. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         include_cluster_authorized_operations: bool = False,
         endpoint_type: int = 1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClusterRequestV1Layout_include_cluster_authorized_operations(
-            self, include_cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                include_cluster_authorized_operations,
+                endpoint_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeClusterRequestV1Layout_endpoint_type(self, endpoint_type)
-        _set__DescribeClusterRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeClusterRequestV1Layout_include_cluster_authorized_operations,
-    _set__DescribeClusterRequestV1Layout_endpoint_type,
-    _set__DescribeClusterRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClusterRequestV1Layout,
-    "include_cluster_authorized_operations",
-    "endpoint_type",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -146,55 +119,37 @@ class DescribeClusterRequestV1(_DescribeClusterRequestV1Layout):
 class _DescribeClusterRequestV2Layout(ApiMessage):
     """The fields of DescribeClusterRequest at version 2; use the final class of each version (DescribeClusterRequestV2)."""
 
-    __slots__ = (
-        "include_cluster_authorized_operations",
-        "endpoint_type",
-        "include_fenced_brokers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    include_cluster_authorized_operations: bool
+    include_cluster_authorized_operations: bool = field_at(0)
     """Whether to include cluster authorized operations. (versions 0+)"""
 
-    endpoint_type: int
+    endpoint_type: int = field_at(1)
     """The endpoint type to describe. 1=brokers, 2=controllers. (versions 1+)"""
 
-    include_fenced_brokers: bool
+    include_fenced_brokers: bool = field_at(2)
     """Whether to include fenced brokers when listing brokers. (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         include_cluster_authorized_operations: bool = False,
         endpoint_type: int = 1,
         include_fenced_brokers: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClusterRequestV2Layout_include_cluster_authorized_operations(
-            self, include_cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                include_cluster_authorized_operations,
+                endpoint_type,
+                include_fenced_brokers,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeClusterRequestV2Layout_endpoint_type(self, endpoint_type)
-        _set__DescribeClusterRequestV2Layout_include_fenced_brokers(self, include_fenced_brokers)
-        _set__DescribeClusterRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeClusterRequestV2Layout_include_cluster_authorized_operations,
-    _set__DescribeClusterRequestV2Layout_endpoint_type,
-    _set__DescribeClusterRequestV2Layout_include_fenced_brokers,
-    _set__DescribeClusterRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClusterRequestV2Layout,
-    "include_cluster_authorized_operations",
-    "endpoint_type",
-    "include_fenced_brokers",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -210,103 +165,75 @@ class DescribeClusterRequestV2(_DescribeClusterRequestV2Layout):
 class DescribeClusterResponseDescribeClusterBrokerV0(_Struct):
     """DescribeClusterBroker, a struct of DescribeClusterResponse at versions 0-1."""
 
-    __slots__ = (
-        "broker_id",
-        "host",
-        "port",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The broker hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The broker port. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the broker, or null if it has not been assigned to a rack. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeClusterResponseDescribeClusterBrokerV0_broker_id(self, broker_id)
-        _set_DescribeClusterResponseDescribeClusterBrokerV0_host(self, host)
-        _set_DescribeClusterResponseDescribeClusterBrokerV0_port(self, port)
-        _set_DescribeClusterResponseDescribeClusterBrokerV0_rack(self, rack)
-        _set_DescribeClusterResponseDescribeClusterBrokerV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                host,
+                port,
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_broker_id,
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_host,
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_port,
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_rack,
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeClusterResponseDescribeClusterBrokerV0,
-    "broker_id",
-    "host",
-    "port",
-    "rack",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeClusterResponseV0Layout(ApiMessage):
     """The fields of DescribeClusterResponse at version 0; use the final class of each version (DescribeClusterResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "cluster_id",
-        "controller_id",
-        "brokers",
-        "cluster_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    cluster_id: str
+    cluster_id: str = field_at(3)
     """The cluster ID that responding broker belongs to. (versions 0+)"""
 
-    controller_id: int
+    controller_id: int = field_at(4)
     """The ID of the controller. When handled by a controller, returns the current voter leader ID. When handled by a broker, returns a random alive broker ID as a fallback. (versions 0+)"""
 
-    brokers: tuple[DescribeClusterResponseDescribeClusterBrokerV0, ...]
+    brokers: tuple[DescribeClusterResponseDescribeClusterBrokerV0, ...] = field_at(5)
     """Each broker in the response. (versions 0+)"""
 
-    cluster_authorized_operations: int
+    cluster_authorized_operations: int = field_at(6)
     """32-bit bitfield to represent authorized operations for this cluster. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -316,41 +243,20 @@ class _DescribeClusterResponseV0Layout(ApiMessage):
         brokers: Iterable[DescribeClusterResponseDescribeClusterBrokerV0] = (),
         cluster_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClusterResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeClusterResponseV0Layout_error_code(self, error_code)
-        _set__DescribeClusterResponseV0Layout_error_message(self, error_message)
-        _set__DescribeClusterResponseV0Layout_cluster_id(self, cluster_id)
-        _set__DescribeClusterResponseV0Layout_controller_id(self, controller_id)
-        _set__DescribeClusterResponseV0Layout_brokers(self, as_tuple(brokers))
-        _set__DescribeClusterResponseV0Layout_cluster_authorized_operations(
-            self, cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                cluster_id,
+                controller_id,
+                as_tuple(brokers),
+                cluster_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeClusterResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeClusterResponseV0Layout_throttle_time_ms,
-    _set__DescribeClusterResponseV0Layout_error_code,
-    _set__DescribeClusterResponseV0Layout_error_message,
-    _set__DescribeClusterResponseV0Layout_cluster_id,
-    _set__DescribeClusterResponseV0Layout_controller_id,
-    _set__DescribeClusterResponseV0Layout_brokers,
-    _set__DescribeClusterResponseV0Layout_cluster_authorized_operations,
-    _set__DescribeClusterResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClusterResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "cluster_id",
-    "controller_id",
-    "brokers",
-    "cluster_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -366,47 +272,37 @@ class DescribeClusterResponseV0(_DescribeClusterResponseV0Layout):
 class _DescribeClusterResponseV1Layout(ApiMessage):
     """The fields of DescribeClusterResponse at version 1; use the final class of each version (DescribeClusterResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "endpoint_type",
-        "cluster_id",
-        "controller_id",
-        "brokers",
-        "cluster_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    endpoint_type: int
+    endpoint_type: int = field_at(3)
     """The endpoint type that was described. 1=brokers, 2=controllers. (versions 1+)"""
 
-    cluster_id: str
+    cluster_id: str = field_at(4)
     """The cluster ID that responding broker belongs to. (versions 0+)"""
 
-    controller_id: int
+    controller_id: int = field_at(5)
     """The ID of the controller. When handled by a controller, returns the current voter leader ID. When handled by a broker, returns a random alive broker ID as a fallback. (versions 0+)"""
 
-    brokers: tuple[DescribeClusterResponseDescribeClusterBrokerV0, ...]
+    brokers: tuple[DescribeClusterResponseDescribeClusterBrokerV0, ...] = field_at(6)
     """Each broker in the response. (versions 0+)"""
 
-    cluster_authorized_operations: int
+    cluster_authorized_operations: int = field_at(7)
     """32-bit bitfield to represent authorized operations for this cluster. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -417,44 +313,21 @@ class _DescribeClusterResponseV1Layout(ApiMessage):
         brokers: Iterable[DescribeClusterResponseDescribeClusterBrokerV0] = (),
         cluster_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClusterResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeClusterResponseV1Layout_error_code(self, error_code)
-        _set__DescribeClusterResponseV1Layout_error_message(self, error_message)
-        _set__DescribeClusterResponseV1Layout_endpoint_type(self, endpoint_type)
-        _set__DescribeClusterResponseV1Layout_cluster_id(self, cluster_id)
-        _set__DescribeClusterResponseV1Layout_controller_id(self, controller_id)
-        _set__DescribeClusterResponseV1Layout_brokers(self, as_tuple(brokers))
-        _set__DescribeClusterResponseV1Layout_cluster_authorized_operations(
-            self, cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                endpoint_type,
+                cluster_id,
+                controller_id,
+                as_tuple(brokers),
+                cluster_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeClusterResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeClusterResponseV1Layout_throttle_time_ms,
-    _set__DescribeClusterResponseV1Layout_error_code,
-    _set__DescribeClusterResponseV1Layout_error_message,
-    _set__DescribeClusterResponseV1Layout_endpoint_type,
-    _set__DescribeClusterResponseV1Layout_cluster_id,
-    _set__DescribeClusterResponseV1Layout_controller_id,
-    _set__DescribeClusterResponseV1Layout_brokers,
-    _set__DescribeClusterResponseV1Layout_cluster_authorized_operations,
-    _set__DescribeClusterResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClusterResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "endpoint_type",
-    "cluster_id",
-    "controller_id",
-    "brokers",
-    "cluster_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -470,35 +343,28 @@ class DescribeClusterResponseV1(_DescribeClusterResponseV1Layout):
 class DescribeClusterResponseDescribeClusterBrokerV2(_Struct):
     """DescribeClusterBroker, a struct of DescribeClusterResponse at version 2."""
 
-    __slots__ = (
-        "broker_id",
-        "host",
-        "port",
-        "rack",
-        "is_fenced",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    broker_id: int
+    broker_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The broker hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The broker port. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the broker, or null if it has not been assigned to a rack. (versions 0+; nullable 0+)"""
 
-    is_fenced: bool
+    is_fenced: bool = field_at(4)
     """Whether the broker is fenced (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         broker_id: int = 0,
         host: str = "",
@@ -506,79 +372,54 @@ class DescribeClusterResponseDescribeClusterBrokerV2(_Struct):
         rack: str | None = None,
         is_fenced: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeClusterResponseDescribeClusterBrokerV2_broker_id(self, broker_id)
-        _set_DescribeClusterResponseDescribeClusterBrokerV2_host(self, host)
-        _set_DescribeClusterResponseDescribeClusterBrokerV2_port(self, port)
-        _set_DescribeClusterResponseDescribeClusterBrokerV2_rack(self, rack)
-        _set_DescribeClusterResponseDescribeClusterBrokerV2_is_fenced(self, is_fenced)
-        _set_DescribeClusterResponseDescribeClusterBrokerV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                broker_id,
+                host,
+                port,
+                rack,
+                is_fenced,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_broker_id,
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_host,
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_port,
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_rack,
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_is_fenced,
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeClusterResponseDescribeClusterBrokerV2,
-    "broker_id",
-    "host",
-    "port",
-    "rack",
-    "is_fenced",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeClusterResponseV2Layout(ApiMessage):
     """The fields of DescribeClusterResponse at version 2; use the final class of each version (DescribeClusterResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "endpoint_type",
-        "cluster_id",
-        "controller_id",
-        "brokers",
-        "cluster_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    endpoint_type: int
+    endpoint_type: int = field_at(3)
     """The endpoint type that was described. 1=brokers, 2=controllers. (versions 1+)"""
 
-    cluster_id: str
+    cluster_id: str = field_at(4)
     """The cluster ID that responding broker belongs to. (versions 0+)"""
 
-    controller_id: int
+    controller_id: int = field_at(5)
     """The ID of the controller. When handled by a controller, returns the current voter leader ID. When handled by a broker, returns a random alive broker ID as a fallback. (versions 0+)"""
 
-    brokers: tuple[DescribeClusterResponseDescribeClusterBrokerV2, ...]
+    brokers: tuple[DescribeClusterResponseDescribeClusterBrokerV2, ...] = field_at(6)
     """Each broker in the response. (versions 0+)"""
 
-    cluster_authorized_operations: int
+    cluster_authorized_operations: int = field_at(7)
     """32-bit bitfield to represent authorized operations for this cluster. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -589,44 +430,21 @@ class _DescribeClusterResponseV2Layout(ApiMessage):
         brokers: Iterable[DescribeClusterResponseDescribeClusterBrokerV2] = (),
         cluster_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeClusterResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeClusterResponseV2Layout_error_code(self, error_code)
-        _set__DescribeClusterResponseV2Layout_error_message(self, error_message)
-        _set__DescribeClusterResponseV2Layout_endpoint_type(self, endpoint_type)
-        _set__DescribeClusterResponseV2Layout_cluster_id(self, cluster_id)
-        _set__DescribeClusterResponseV2Layout_controller_id(self, controller_id)
-        _set__DescribeClusterResponseV2Layout_brokers(self, as_tuple(brokers))
-        _set__DescribeClusterResponseV2Layout_cluster_authorized_operations(
-            self, cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                endpoint_type,
+                cluster_id,
+                controller_id,
+                as_tuple(brokers),
+                cluster_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeClusterResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeClusterResponseV2Layout_throttle_time_ms,
-    _set__DescribeClusterResponseV2Layout_error_code,
-    _set__DescribeClusterResponseV2Layout_error_message,
-    _set__DescribeClusterResponseV2Layout_endpoint_type,
-    _set__DescribeClusterResponseV2Layout_cluster_id,
-    _set__DescribeClusterResponseV2Layout_controller_id,
-    _set__DescribeClusterResponseV2Layout_brokers,
-    _set__DescribeClusterResponseV2Layout_cluster_authorized_operations,
-    _set__DescribeClusterResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeClusterResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "endpoint_type",
-    "cluster_id",
-    "controller_id",
-    "brokers",
-    "cluster_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -661,13 +479,22 @@ def _dec__DescribeClusterRequestV0Layout(
 
     (v_include_cluster_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClusterRequestV0Layout_include_cluster_authorized_operations(
-        o, v_include_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_include_cluster_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeClusterRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc__DescribeClusterRequestV1Layout(
@@ -684,14 +511,23 @@ def _dec__DescribeClusterRequestV1Layout(
 
     v_include_cluster_authorized_operations, v_endpoint_type = _S_ob.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClusterRequestV1Layout_include_cluster_authorized_operations(
-        o, v_include_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_include_cluster_authorized_operations,
+                v_endpoint_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeClusterRequestV1Layout_endpoint_type(o, v_endpoint_type)
-    _set__DescribeClusterRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc__DescribeClusterRequestV2Layout(
@@ -712,15 +548,24 @@ def _dec__DescribeClusterRequestV2Layout(
         _S_obo.unpack_from(buf, pos)
     )
     pos += 3
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClusterRequestV2Layout_include_cluster_authorized_operations(
-        o, v_include_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_include_cluster_authorized_operations,
+                v_endpoint_type,
+                v_include_fenced_brokers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeClusterRequestV2Layout_endpoint_type(o, v_endpoint_type)
-    _set__DescribeClusterRequestV2Layout_include_fenced_brokers(o, v_include_fenced_brokers)
-    _set__DescribeClusterRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeClusterResponseDescribeClusterBrokerV0(
@@ -744,16 +589,25 @@ def _dec_DescribeClusterResponseDescribeClusterBrokerV0(
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeClusterResponseDescribeClusterBrokerV0)
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_broker_id(o, v_broker_id)
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_host(o, v_host)
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_port(o, v_port)
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_rack(o, v_rack)
-    _set_DescribeClusterResponseDescribeClusterBrokerV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeClusterResponseDescribeClusterBrokerV0,
+            (
+                v_broker_id,
+                v_host,
+                v_port,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeClusterResponseV0Layout(
@@ -786,24 +640,56 @@ def _dec__DescribeClusterResponseV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_DescribeClusterResponseDescribeClusterBrokerV0(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e2_broker_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e2_host, pos = read_compact_string(buf, pos)
+        (e2_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e2_rack, pos = read_compact_nullable_string(buf, pos)
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                DescribeClusterResponseDescribeClusterBrokerV0,
+                (
+                    e2_broker_id,
+                    e2_host,
+                    e2_port,
+                    e2_rack,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClusterResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeClusterResponseV0Layout_error_code(o, v_error_code)
-    _set__DescribeClusterResponseV0Layout_error_message(o, v_error_message)
-    _set__DescribeClusterResponseV0Layout_cluster_id(o, v_cluster_id)
-    _set__DescribeClusterResponseV0Layout_controller_id(o, v_controller_id)
-    _set__DescribeClusterResponseV0Layout_brokers(o, v_brokers)
-    _set__DescribeClusterResponseV0Layout_cluster_authorized_operations(
-        o, v_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_cluster_id,
+                v_controller_id,
+                v_brokers,
+                v_cluster_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeClusterResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc__DescribeClusterResponseV1Layout(
@@ -815,10 +701,10 @@ def _enc__DescribeClusterResponseV1Layout(
     out += _S_b.pack(o.endpoint_type)
     write_compact_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x2 = o.brokers
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DescribeClusterResponseDescribeClusterBrokerV0(_x2e, out)
+    _x3 = o.brokers
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DescribeClusterResponseDescribeClusterBrokerV0(_x3e, out)
     out += _S_i.pack(o.cluster_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -839,25 +725,57 @@ def _dec__DescribeClusterResponseV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_DescribeClusterResponseDescribeClusterBrokerV0(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e4_broker_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e4_host, pos = read_compact_string(buf, pos)
+        (e4_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e4_rack, pos = read_compact_nullable_string(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                DescribeClusterResponseDescribeClusterBrokerV0,
+                (
+                    e4_broker_id,
+                    e4_host,
+                    e4_port,
+                    e4_rack,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClusterResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeClusterResponseV1Layout_error_code(o, v_error_code)
-    _set__DescribeClusterResponseV1Layout_error_message(o, v_error_message)
-    _set__DescribeClusterResponseV1Layout_endpoint_type(o, v_endpoint_type)
-    _set__DescribeClusterResponseV1Layout_cluster_id(o, v_cluster_id)
-    _set__DescribeClusterResponseV1Layout_controller_id(o, v_controller_id)
-    _set__DescribeClusterResponseV1Layout_brokers(o, v_brokers)
-    _set__DescribeClusterResponseV1Layout_cluster_authorized_operations(
-        o, v_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_endpoint_type,
+                v_cluster_id,
+                v_controller_id,
+                v_brokers,
+                v_cluster_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeClusterResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeClusterResponseDescribeClusterBrokerV2(
@@ -884,17 +802,26 @@ def _dec_DescribeClusterResponseDescribeClusterBrokerV2(
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_fenced,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeClusterResponseDescribeClusterBrokerV2)
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_broker_id(o, v_broker_id)
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_host(o, v_host)
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_port(o, v_port)
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_rack(o, v_rack)
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_is_fenced(o, v_is_fenced)
-    _set_DescribeClusterResponseDescribeClusterBrokerV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeClusterResponseDescribeClusterBrokerV2,
+            (
+                v_broker_id,
+                v_host,
+                v_port,
+                v_rack,
+                v_is_fenced,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeClusterResponseV2Layout(
@@ -906,10 +833,10 @@ def _enc__DescribeClusterResponseV2Layout(
     out += _S_b.pack(o.endpoint_type)
     write_compact_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x3 = o.brokers
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeClusterResponseDescribeClusterBrokerV2(_x3e, out)
+    _x5 = o.brokers
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DescribeClusterResponseDescribeClusterBrokerV2(_x5e, out)
     out += _S_i.pack(o.cluster_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -930,25 +857,60 @@ def _dec__DescribeClusterResponseV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 12)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_DescribeClusterResponseDescribeClusterBrokerV2(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e6_broker_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e6_host, pos = read_compact_string(buf, pos)
+        (e6_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e6_rack, pos = read_compact_nullable_string(buf, pos)
+        (e6_is_fenced,) = _S_o.unpack_from(buf, pos)
+        pos += 1
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                DescribeClusterResponseDescribeClusterBrokerV2,
+                (
+                    e6_broker_id,
+                    e6_host,
+                    e6_port,
+                    e6_rack,
+                    e6_is_fenced,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeClusterResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeClusterResponseV2Layout_error_code(o, v_error_code)
-    _set__DescribeClusterResponseV2Layout_error_message(o, v_error_message)
-    _set__DescribeClusterResponseV2Layout_endpoint_type(o, v_endpoint_type)
-    _set__DescribeClusterResponseV2Layout_cluster_id(o, v_cluster_id)
-    _set__DescribeClusterResponseV2Layout_controller_id(o, v_controller_id)
-    _set__DescribeClusterResponseV2Layout_brokers(o, v_brokers)
-    _set__DescribeClusterResponseV2Layout_cluster_authorized_operations(
-        o, v_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_endpoint_type,
+                v_cluster_id,
+                v_controller_id,
+                v_brokers,
+                v_cluster_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeClusterResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 finish_class(

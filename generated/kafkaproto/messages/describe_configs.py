@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -44,85 +44,64 @@ _S_i = Struct(">i")
 _S_o = Struct(">?")
 _S_obo = Struct(">?b?")
 _S_oo = Struct(">??")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeConfigsRequestDescribeConfigsResourceV1(_Struct):
     """DescribeConfigsResource, a struct of DescribeConfigsRequest at versions 1-3."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configuration_keys",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    configuration_keys: tuple[str, ...] | None
+    configuration_keys: tuple[str, ...] | None = field_at(2)
     """The configuration keys to list, or null to list all configuration keys. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         configuration_keys: Iterable[str] | None = (),
-    ) -> None:
-        _set_DescribeConfigsRequestDescribeConfigsResourceV1_resource_type(self, resource_type)
-        _set_DescribeConfigsRequestDescribeConfigsResourceV1_resource_name(self, resource_name)
-        _set_DescribeConfigsRequestDescribeConfigsResourceV1_configuration_keys(
-            self, as_tuple(configuration_keys)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                as_tuple(configuration_keys),
+            ),
         )
-
-
-(
-    _set_DescribeConfigsRequestDescribeConfigsResourceV1_resource_type,
-    _set_DescribeConfigsRequestDescribeConfigsResourceV1_resource_name,
-    _set_DescribeConfigsRequestDescribeConfigsResourceV1_configuration_keys,
-) = slot_setters(
-    DescribeConfigsRequestDescribeConfigsResourceV1,
-    "resource_type",
-    "resource_name",
-    "configuration_keys",
-)
 
 
 class _DescribeConfigsRequestV1Layout(ApiMessage):
     """The fields of DescribeConfigsRequest at versions 1-2; use the final class of each version (DescribeConfigsRequestV1, DescribeConfigsRequestV2)."""
 
-    __slots__ = (
-        "resources",
-        "include_synonyms",
-    )
+    __slots__ = ()
 
-    resources: tuple[DescribeConfigsRequestDescribeConfigsResourceV1, ...]
+    resources: tuple[DescribeConfigsRequestDescribeConfigsResourceV1, ...] = field_at(0)
     """The resources whose configurations we want to describe. (versions 0+)"""
 
-    include_synonyms: bool
+    include_synonyms: bool = field_at(1)
     """True if we should include all synonyms. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resources: Iterable[DescribeConfigsRequestDescribeConfigsResourceV1] = (),
         include_synonyms: bool = False,
-    ) -> None:
-        _set__DescribeConfigsRequestV1Layout_resources(self, as_tuple(resources))
-        _set__DescribeConfigsRequestV1Layout_include_synonyms(self, include_synonyms)
-
-
-(
-    _set__DescribeConfigsRequestV1Layout_resources,
-    _set__DescribeConfigsRequestV1Layout_include_synonyms,
-) = slot_setters(
-    _DescribeConfigsRequestV1Layout,
-    "resources",
-    "include_synonyms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resources),
+                include_synonyms,
+            ),
+        )
 
 
 @final
@@ -148,43 +127,32 @@ class DescribeConfigsRequestV2(_DescribeConfigsRequestV1Layout):
 class _DescribeConfigsRequestV3Layout(ApiMessage):
     """The fields of DescribeConfigsRequest at version 3; use the final class of each version (DescribeConfigsRequestV3)."""
 
-    __slots__ = (
-        "resources",
-        "include_synonyms",
-        "include_documentation",
-    )
+    __slots__ = ()
 
-    resources: tuple[DescribeConfigsRequestDescribeConfigsResourceV1, ...]
+    resources: tuple[DescribeConfigsRequestDescribeConfigsResourceV1, ...] = field_at(0)
     """The resources whose configurations we want to describe. (versions 0+)"""
 
-    include_synonyms: bool
+    include_synonyms: bool = field_at(1)
     """True if we should include all synonyms. (versions 1+)"""
 
-    include_documentation: bool
+    include_documentation: bool = field_at(2)
     """True if we should include configuration documentation. (versions 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resources: Iterable[DescribeConfigsRequestDescribeConfigsResourceV1] = (),
         include_synonyms: bool = False,
         include_documentation: bool = False,
-    ) -> None:
-        _set__DescribeConfigsRequestV3Layout_resources(self, as_tuple(resources))
-        _set__DescribeConfigsRequestV3Layout_include_synonyms(self, include_synonyms)
-        _set__DescribeConfigsRequestV3Layout_include_documentation(self, include_documentation)
-
-
-(
-    _set__DescribeConfigsRequestV3Layout_resources,
-    _set__DescribeConfigsRequestV3Layout_include_synonyms,
-    _set__DescribeConfigsRequestV3Layout_include_documentation,
-) = slot_setters(
-    _DescribeConfigsRequestV3Layout,
-    "resources",
-    "include_synonyms",
-    "include_documentation",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resources),
+                include_synonyms,
+                include_documentation,
+            ),
+        )
 
 
 @final
@@ -200,107 +168,73 @@ class DescribeConfigsRequestV3(_DescribeConfigsRequestV3Layout):
 class DescribeConfigsRequestDescribeConfigsResourceV4(_Struct):
     """DescribeConfigsResource, a struct of DescribeConfigsRequest at version 4."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configuration_keys",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    configuration_keys: tuple[str, ...] | None
+    configuration_keys: tuple[str, ...] | None = field_at(2)
     """The configuration keys to list, or null to list all configuration keys. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         configuration_keys: Iterable[str] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeConfigsRequestDescribeConfigsResourceV4_resource_type(self, resource_type)
-        _set_DescribeConfigsRequestDescribeConfigsResourceV4_resource_name(self, resource_name)
-        _set_DescribeConfigsRequestDescribeConfigsResourceV4_configuration_keys(
-            self, as_tuple(configuration_keys)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                as_tuple(configuration_keys),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeConfigsRequestDescribeConfigsResourceV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_resource_type,
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_resource_name,
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_configuration_keys,
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_unknown_tagged_fields,
-) = slot_setters(
-    DescribeConfigsRequestDescribeConfigsResourceV4,
-    "resource_type",
-    "resource_name",
-    "configuration_keys",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeConfigsRequestV4Layout(ApiMessage):
     """The fields of DescribeConfigsRequest at version 4; use the final class of each version (DescribeConfigsRequestV4)."""
 
-    __slots__ = (
-        "resources",
-        "include_synonyms",
-        "include_documentation",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resources: tuple[DescribeConfigsRequestDescribeConfigsResourceV4, ...]
+    resources: tuple[DescribeConfigsRequestDescribeConfigsResourceV4, ...] = field_at(0)
     """The resources whose configurations we want to describe. (versions 0+)"""
 
-    include_synonyms: bool
+    include_synonyms: bool = field_at(1)
     """True if we should include all synonyms. (versions 1+)"""
 
-    include_documentation: bool
+    include_documentation: bool = field_at(2)
     """True if we should include configuration documentation. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resources: Iterable[DescribeConfigsRequestDescribeConfigsResourceV4] = (),
         include_synonyms: bool = False,
         include_documentation: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeConfigsRequestV4Layout_resources(self, as_tuple(resources))
-        _set__DescribeConfigsRequestV4Layout_include_synonyms(self, include_synonyms)
-        _set__DescribeConfigsRequestV4Layout_include_documentation(self, include_documentation)
-        _set__DescribeConfigsRequestV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resources),
+                include_synonyms,
+                include_documentation,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeConfigsRequestV4Layout_resources,
-    _set__DescribeConfigsRequestV4Layout_include_synonyms,
-    _set__DescribeConfigsRequestV4Layout_include_documentation,
-    _set__DescribeConfigsRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeConfigsRequestV4Layout,
-    "resources",
-    "include_synonyms",
-    "include_documentation",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -316,77 +250,59 @@ class DescribeConfigsRequestV4(_DescribeConfigsRequestV4Layout):
 class DescribeConfigsResponseDescribeConfigsSynonymV1(_Struct):
     """DescribeConfigsSynonym, a struct of DescribeConfigsResponse at versions 1-3."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "source",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The synonym name. (versions 1+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The synonym value. (versions 1+; nullable 0+)"""
 
-    source: int
+    source: int = field_at(2)
     """The synonym source. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
         source: int = 0,
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsSynonymV1_name(self, name)
-        _set_DescribeConfigsResponseDescribeConfigsSynonymV1_value(self, value)
-        _set_DescribeConfigsResponseDescribeConfigsSynonymV1_source(self, source)
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV1_name,
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV1_value,
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV1_source,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsSynonymV1,
-    "name",
-    "value",
-    "source",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                source,
+            ),
+        )
 
 
 class DescribeConfigsResponseDescribeConfigsResourceResultV1(_Struct):
     """DescribeConfigsResourceResult, a struct of DescribeConfigsResponse at versions 1-2."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "read_only",
-        "config_source",
-        "is_sensitive",
-        "synonyms",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration name. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The configuration value. (versions 0+; nullable 0+)"""
 
-    read_only: bool
+    read_only: bool = field_at(2)
     """True if the configuration is read-only. (versions 0+)"""
 
-    config_source: int
+    config_source: int = field_at(3)
     """The configuration source. (versions 1+)"""
 
-    is_sensitive: bool
+    is_sensitive: bool = field_at(4)
     """True if this configuration is sensitive. (versions 0+)"""
 
-    synonyms: tuple[DescribeConfigsResponseDescribeConfigsSynonymV1, ...]
+    synonyms: tuple[DescribeConfigsResponseDescribeConfigsSynonymV1, ...] = field_at(5)
     """The synonyms for this configuration key. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
@@ -394,127 +310,85 @@ class DescribeConfigsResponseDescribeConfigsResourceResultV1(_Struct):
         config_source: int = -1,
         is_sensitive: bool = False,
         synonyms: Iterable[DescribeConfigsResponseDescribeConfigsSynonymV1] = (),
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_name(self, name)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_value(self, value)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_read_only(self, read_only)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_config_source(
-            self, config_source
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                read_only,
+                config_source,
+                is_sensitive,
+                as_tuple(synonyms),
+            ),
         )
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_is_sensitive(self, is_sensitive)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_synonyms(
-            self, as_tuple(synonyms)
-        )
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_name,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_value,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_read_only,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_config_source,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_is_sensitive,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_synonyms,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsResourceResultV1,
-    "name",
-    "value",
-    "read_only",
-    "config_source",
-    "is_sensitive",
-    "synonyms",
-)
 
 
 class DescribeConfigsResponseDescribeConfigsResultV1(_Struct):
     """DescribeConfigsResult, a struct of DescribeConfigsResponse at versions 1-2."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "configs",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if we were able to successfully describe the configurations. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if we were able to successfully describe the configurations. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The resource name. (versions 0+)"""
 
-    configs: tuple[DescribeConfigsResponseDescribeConfigsResourceResultV1, ...]
+    configs: tuple[DescribeConfigsResponseDescribeConfigsResourceResultV1, ...] = field_at(4)
     """Each listed configuration. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
         resource_name: str = "",
         configs: Iterable[DescribeConfigsResponseDescribeConfigsResourceResultV1] = (),
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsResultV1_error_code(self, error_code)
-        _set_DescribeConfigsResponseDescribeConfigsResultV1_error_message(self, error_message)
-        _set_DescribeConfigsResponseDescribeConfigsResultV1_resource_type(self, resource_type)
-        _set_DescribeConfigsResponseDescribeConfigsResultV1_resource_name(self, resource_name)
-        _set_DescribeConfigsResponseDescribeConfigsResultV1_configs(self, as_tuple(configs))
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_error_code,
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_error_message,
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_resource_type,
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_resource_name,
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_configs,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsResultV1,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-    "configs",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+                as_tuple(configs),
+            ),
+        )
 
 
 class _DescribeConfigsResponseV1Layout(ApiMessage):
     """The fields of DescribeConfigsResponse at versions 1-2; use the final class of each version (DescribeConfigsResponseV1, DescribeConfigsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DescribeConfigsResponseDescribeConfigsResultV1, ...]
+    results: tuple[DescribeConfigsResponseDescribeConfigsResultV1, ...] = field_at(1)
     """The results for each resource. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DescribeConfigsResponseDescribeConfigsResultV1] = (),
-    ) -> None:
-        _set__DescribeConfigsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeConfigsResponseV1Layout_results(self, as_tuple(results))
-
-
-(
-    _set__DescribeConfigsResponseV1Layout_throttle_time_ms,
-    _set__DescribeConfigsResponseV1Layout_results,
-) = slot_setters(
-    _DescribeConfigsResponseV1Layout,
-    "throttle_time_ms",
-    "results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+            ),
+        )
 
 
 @final
@@ -540,43 +414,34 @@ class DescribeConfigsResponseV2(_DescribeConfigsResponseV1Layout):
 class DescribeConfigsResponseDescribeConfigsResourceResultV3(_Struct):
     """DescribeConfigsResourceResult, a struct of DescribeConfigsResponse at version 3."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "read_only",
-        "config_source",
-        "is_sensitive",
-        "synonyms",
-        "config_type",
-        "documentation",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration name. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The configuration value. (versions 0+; nullable 0+)"""
 
-    read_only: bool
+    read_only: bool = field_at(2)
     """True if the configuration is read-only. (versions 0+)"""
 
-    config_source: int
+    config_source: int = field_at(3)
     """The configuration source. (versions 1+)"""
 
-    is_sensitive: bool
+    is_sensitive: bool = field_at(4)
     """True if this configuration is sensitive. (versions 0+)"""
 
-    synonyms: tuple[DescribeConfigsResponseDescribeConfigsSynonymV1, ...]
+    synonyms: tuple[DescribeConfigsResponseDescribeConfigsSynonymV1, ...] = field_at(5)
     """The synonyms for this configuration key. (versions 1+)"""
 
-    config_type: int
+    config_type: int = field_at(6)
     """The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD. (versions 3+)"""
 
-    documentation: str | None
+    documentation: str | None = field_at(7)
     """The configuration documentation. (versions 3+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
@@ -586,135 +451,87 @@ class DescribeConfigsResponseDescribeConfigsResourceResultV3(_Struct):
         synonyms: Iterable[DescribeConfigsResponseDescribeConfigsSynonymV1] = (),
         config_type: int = 0,
         documentation: str | None = "",
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_name(self, name)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_value(self, value)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_read_only(self, read_only)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_config_source(
-            self, config_source
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                read_only,
+                config_source,
+                is_sensitive,
+                as_tuple(synonyms),
+                config_type,
+                documentation,
+            ),
         )
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_is_sensitive(self, is_sensitive)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_synonyms(
-            self, as_tuple(synonyms)
-        )
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_config_type(self, config_type)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_documentation(
-            self, documentation
-        )
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_name,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_value,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_read_only,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_config_source,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_is_sensitive,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_synonyms,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_config_type,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_documentation,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsResourceResultV3,
-    "name",
-    "value",
-    "read_only",
-    "config_source",
-    "is_sensitive",
-    "synonyms",
-    "config_type",
-    "documentation",
-)
 
 
 class DescribeConfigsResponseDescribeConfigsResultV3(_Struct):
     """DescribeConfigsResult, a struct of DescribeConfigsResponse at version 3."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "configs",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if we were able to successfully describe the configurations. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if we were able to successfully describe the configurations. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The resource name. (versions 0+)"""
 
-    configs: tuple[DescribeConfigsResponseDescribeConfigsResourceResultV3, ...]
+    configs: tuple[DescribeConfigsResponseDescribeConfigsResourceResultV3, ...] = field_at(4)
     """Each listed configuration. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
         resource_name: str = "",
         configs: Iterable[DescribeConfigsResponseDescribeConfigsResourceResultV3] = (),
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsResultV3_error_code(self, error_code)
-        _set_DescribeConfigsResponseDescribeConfigsResultV3_error_message(self, error_message)
-        _set_DescribeConfigsResponseDescribeConfigsResultV3_resource_type(self, resource_type)
-        _set_DescribeConfigsResponseDescribeConfigsResultV3_resource_name(self, resource_name)
-        _set_DescribeConfigsResponseDescribeConfigsResultV3_configs(self, as_tuple(configs))
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_error_code,
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_error_message,
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_resource_type,
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_resource_name,
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_configs,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsResultV3,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-    "configs",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+                as_tuple(configs),
+            ),
+        )
 
 
 class _DescribeConfigsResponseV3Layout(ApiMessage):
     """The fields of DescribeConfigsResponse at version 3; use the final class of each version (DescribeConfigsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DescribeConfigsResponseDescribeConfigsResultV3, ...]
+    results: tuple[DescribeConfigsResponseDescribeConfigsResultV3, ...] = field_at(1)
     """The results for each resource. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DescribeConfigsResponseDescribeConfigsResultV3] = (),
-    ) -> None:
-        _set__DescribeConfigsResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeConfigsResponseV3Layout_results(self, as_tuple(results))
-
-
-(
-    _set__DescribeConfigsResponseV3Layout_throttle_time_ms,
-    _set__DescribeConfigsResponseV3Layout_results,
-) = slot_setters(
-    _DescribeConfigsResponseV3Layout,
-    "throttle_time_ms",
-    "results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+            ),
+        )
 
 
 @final
@@ -730,99 +547,73 @@ class DescribeConfigsResponseV3(_DescribeConfigsResponseV3Layout):
 class DescribeConfigsResponseDescribeConfigsSynonymV4(_Struct):
     """DescribeConfigsSynonym, a struct of DescribeConfigsResponse at version 4."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "source",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The synonym name. (versions 1+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The synonym value. (versions 1+; nullable 0+)"""
 
-    source: int
+    source: int = field_at(2)
     """The synonym source. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
         source: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsSynonymV4_name(self, name)
-        _set_DescribeConfigsResponseDescribeConfigsSynonymV4_value(self, value)
-        _set_DescribeConfigsResponseDescribeConfigsSynonymV4_source(self, source)
-        _set_DescribeConfigsResponseDescribeConfigsSynonymV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                source,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_name,
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_value,
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_source,
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_unknown_tagged_fields,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsSynonymV4,
-    "name",
-    "value",
-    "source",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeConfigsResponseDescribeConfigsResourceResultV4(_Struct):
     """DescribeConfigsResourceResult, a struct of DescribeConfigsResponse at version 4."""
 
-    __slots__ = (
-        "name",
-        "value",
-        "read_only",
-        "config_source",
-        "is_sensitive",
-        "synonyms",
-        "config_type",
-        "documentation",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration name. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(1)
     """The configuration value. (versions 0+; nullable 0+)"""
 
-    read_only: bool
+    read_only: bool = field_at(2)
     """True if the configuration is read-only. (versions 0+)"""
 
-    config_source: int
+    config_source: int = field_at(3)
     """The configuration source. (versions 1+)"""
 
-    is_sensitive: bool
+    is_sensitive: bool = field_at(4)
     """True if this configuration is sensitive. (versions 0+)"""
 
-    synonyms: tuple[DescribeConfigsResponseDescribeConfigsSynonymV4, ...]
+    synonyms: tuple[DescribeConfigsResponseDescribeConfigsSynonymV4, ...] = field_at(5)
     """The synonyms for this configuration key. (versions 1+)"""
 
-    config_type: int
+    config_type: int = field_at(6)
     """The configuration data type. Type can be one of the following values - BOOLEAN, STRING, INT, SHORT, LONG, DOUBLE, LIST, CLASS, PASSWORD. (versions 3+)"""
 
-    documentation: str | None
+    documentation: str | None = field_at(7)
     """The configuration documentation. (versions 3+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         value: str | None = "",
@@ -833,82 +624,48 @@ class DescribeConfigsResponseDescribeConfigsResourceResultV4(_Struct):
         config_type: int = 0,
         documentation: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_name(self, name)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_value(self, value)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_read_only(self, read_only)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_config_source(
-            self, config_source
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                value,
+                read_only,
+                config_source,
+                is_sensitive,
+                as_tuple(synonyms),
+                config_type,
+                documentation,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_is_sensitive(self, is_sensitive)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_synonyms(
-            self, as_tuple(synonyms)
-        )
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_config_type(self, config_type)
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_documentation(
-            self, documentation
-        )
-        _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_name,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_value,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_read_only,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_config_source,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_is_sensitive,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_synonyms,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_config_type,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_documentation,
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_unknown_tagged_fields,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsResourceResultV4,
-    "name",
-    "value",
-    "read_only",
-    "config_source",
-    "is_sensitive",
-    "synonyms",
-    "config_type",
-    "documentation",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeConfigsResponseDescribeConfigsResultV4(_Struct):
     """DescribeConfigsResult, a struct of DescribeConfigsResponse at version 4."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if we were able to successfully describe the configurations. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if we were able to successfully describe the configurations. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The resource name. (versions 0+)"""
 
-    configs: tuple[DescribeConfigsResponseDescribeConfigsResourceResultV4, ...]
+    configs: tuple[DescribeConfigsResponseDescribeConfigsResourceResultV4, ...] = field_at(4)
     """Each listed configuration. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
@@ -916,77 +673,49 @@ class DescribeConfigsResponseDescribeConfigsResultV4(_Struct):
         resource_name: str = "",
         configs: Iterable[DescribeConfigsResponseDescribeConfigsResourceResultV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeConfigsResponseDescribeConfigsResultV4_error_code(self, error_code)
-        _set_DescribeConfigsResponseDescribeConfigsResultV4_error_message(self, error_message)
-        _set_DescribeConfigsResponseDescribeConfigsResultV4_resource_type(self, resource_type)
-        _set_DescribeConfigsResponseDescribeConfigsResultV4_resource_name(self, resource_name)
-        _set_DescribeConfigsResponseDescribeConfigsResultV4_configs(self, as_tuple(configs))
-        _set_DescribeConfigsResponseDescribeConfigsResultV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+                as_tuple(configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_error_code,
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_error_message,
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_resource_type,
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_resource_name,
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_configs,
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_unknown_tagged_fields,
-) = slot_setters(
-    DescribeConfigsResponseDescribeConfigsResultV4,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-    "configs",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeConfigsResponseV4Layout(ApiMessage):
     """The fields of DescribeConfigsResponse at version 4; use the final class of each version (DescribeConfigsResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DescribeConfigsResponseDescribeConfigsResultV4, ...]
+    results: tuple[DescribeConfigsResponseDescribeConfigsResultV4, ...] = field_at(1)
     """The results for each resource. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DescribeConfigsResponseDescribeConfigsResultV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeConfigsResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeConfigsResponseV4Layout_results(self, as_tuple(results))
-        _set__DescribeConfigsResponseV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeConfigsResponseV4Layout_throttle_time_ms,
-    _set__DescribeConfigsResponseV4Layout_results,
-    _set__DescribeConfigsResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeConfigsResponseV4Layout,
-    "throttle_time_ms",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1046,11 +775,17 @@ def _dec_DescribeConfigsRequestDescribeConfigsResourceV1(
             _ev_configuration_keys, pos = read_string(buf, pos)
             _lv_configuration_keys.append(_ev_configuration_keys)
         v_configuration_keys = tuple(_lv_configuration_keys)
-    o = _new(DescribeConfigsRequestDescribeConfigsResourceV1)
-    _set_DescribeConfigsRequestDescribeConfigsResourceV1_resource_type(o, v_resource_type)
-    _set_DescribeConfigsRequestDescribeConfigsResourceV1_resource_name(o, v_resource_name)
-    _set_DescribeConfigsRequestDescribeConfigsResourceV1_configuration_keys(o, v_configuration_keys)
-    return o, pos
+    return (
+        _new(
+            DescribeConfigsRequestDescribeConfigsResourceV1,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_configuration_keys,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeConfigsRequestV1Layout(
@@ -1072,25 +807,53 @@ def _dec__DescribeConfigsRequestV1Layout(
     _n, pos = read_array_length(buf, pos, 7)
     _lv_resources = []
     for _ in range(_n):
-        _ev_resources, pos = _dec_DescribeConfigsRequestDescribeConfigsResourceV1(buf, pos)
-        _lv_resources.append(_ev_resources)
+
+        (e3_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e3_resource_name, pos = read_string(buf, pos)
+        e3_configuration_keys: tuple[str, ...] | None
+        _n, pos = read_nullable_array_length(buf, pos, 1)
+        if _n < 0:
+            e3_configuration_keys = None
+        else:
+            _le3_configuration_keys = []
+            for _ in range(_n):
+                _ee3_configuration_keys, pos = read_string(buf, pos)
+                _le3_configuration_keys.append(_ee3_configuration_keys)
+            e3_configuration_keys = tuple(_le3_configuration_keys)
+        _lv_resources.append(
+            _new(
+                DescribeConfigsRequestDescribeConfigsResourceV1,
+                (
+                    e3_resource_type,
+                    e3_resource_name,
+                    e3_configuration_keys,
+                ),
+            )
+        )
     v_resources = tuple(_lv_resources)
     (v_include_synonyms,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__DescribeConfigsRequestV1Layout_resources(o, v_resources)
-    _set__DescribeConfigsRequestV1Layout_include_synonyms(o, v_include_synonyms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_resources,
+                v_include_synonyms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeConfigsRequestV3Layout(
     o: _DescribeConfigsRequestV3Layout, out: bytearray
 ) -> None:
 
-    _x3 = o.resources
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeConfigsRequestDescribeConfigsResourceV1(_x3e, out)
+    _x4 = o.resources
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_DescribeConfigsRequestDescribeConfigsResourceV1(_x4e, out)
     out += _S_oo.pack(o.include_synonyms, o.include_documentation)
 
 
@@ -1102,16 +865,44 @@ def _dec__DescribeConfigsRequestV3Layout(
     _n, pos = read_array_length(buf, pos, 7)
     _lv_resources = []
     for _ in range(_n):
-        _ev_resources, pos = _dec_DescribeConfigsRequestDescribeConfigsResourceV1(buf, pos)
-        _lv_resources.append(_ev_resources)
+
+        (e5_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e5_resource_name, pos = read_string(buf, pos)
+        e5_configuration_keys: tuple[str, ...] | None
+        _n, pos = read_nullable_array_length(buf, pos, 1)
+        if _n < 0:
+            e5_configuration_keys = None
+        else:
+            _le5_configuration_keys = []
+            for _ in range(_n):
+                _ee5_configuration_keys, pos = read_string(buf, pos)
+                _le5_configuration_keys.append(_ee5_configuration_keys)
+            e5_configuration_keys = tuple(_le5_configuration_keys)
+        _lv_resources.append(
+            _new(
+                DescribeConfigsRequestDescribeConfigsResourceV1,
+                (
+                    e5_resource_type,
+                    e5_resource_name,
+                    e5_configuration_keys,
+                ),
+            )
+        )
     v_resources = tuple(_lv_resources)
     v_include_synonyms, v_include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__DescribeConfigsRequestV3Layout_resources(o, v_resources)
-    _set__DescribeConfigsRequestV3Layout_include_synonyms(o, v_include_synonyms)
-    _set__DescribeConfigsRequestV3Layout_include_documentation(o, v_include_documentation)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_resources,
+                v_include_synonyms,
+                v_include_documentation,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeConfigsRequestDescribeConfigsResourceV4(
@@ -1120,13 +911,13 @@ def _enc_DescribeConfigsRequestDescribeConfigsResourceV4(
 
     out += _S_b.pack(o.resource_type)
     write_compact_string(out, o.resource_name)
-    _x4 = o.configuration_keys
-    if _x4 is None:
+    _x6 = o.configuration_keys
+    if _x6 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x4))
-        for _x4e in _x4:
-            write_compact_string(out, _x4e)
+        write_compact_length(out, len(_x6))
+        for _x6e in _x6:
+            write_compact_string(out, _x6e)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1147,25 +938,34 @@ def _dec_DescribeConfigsRequestDescribeConfigsResourceV4(
             _ev_configuration_keys, pos = read_compact_string(buf, pos)
             _lv_configuration_keys.append(_ev_configuration_keys)
         v_configuration_keys = tuple(_lv_configuration_keys)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeConfigsRequestDescribeConfigsResourceV4)
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_resource_type(o, v_resource_type)
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_resource_name(o, v_resource_name)
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_configuration_keys(o, v_configuration_keys)
-    _set_DescribeConfigsRequestDescribeConfigsResourceV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeConfigsRequestDescribeConfigsResourceV4,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_configuration_keys,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeConfigsRequestV4Layout(
     o: _DescribeConfigsRequestV4Layout, out: bytearray
 ) -> None:
 
-    _x5 = o.resources
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DescribeConfigsRequestDescribeConfigsResourceV4(_x5e, out)
+    _x7 = o.resources
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DescribeConfigsRequestDescribeConfigsResourceV4(_x7e, out)
     out += _S_oo.pack(o.include_synonyms, o.include_documentation)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1178,18 +978,58 @@ def _dec__DescribeConfigsRequestV4Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_resources = []
     for _ in range(_n):
-        _ev_resources, pos = _dec_DescribeConfigsRequestDescribeConfigsResourceV4(buf, pos)
-        _lv_resources.append(_ev_resources)
+
+        (e8_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e8_resource_name, pos = read_compact_string(buf, pos)
+        e8_configuration_keys: tuple[str, ...] | None
+        _n, pos = read_compact_nullable_array_length(buf, pos, 1)
+        if _n < 0:
+            e8_configuration_keys = None
+        else:
+            _le8_configuration_keys = []
+            for _ in range(_n):
+                _ee8_configuration_keys, pos = read_compact_string(buf, pos)
+                _le8_configuration_keys.append(_ee8_configuration_keys)
+            e8_configuration_keys = tuple(_le8_configuration_keys)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_resources.append(
+            _new(
+                DescribeConfigsRequestDescribeConfigsResourceV4,
+                (
+                    e8_resource_type,
+                    e8_resource_name,
+                    e8_configuration_keys,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_resources = tuple(_lv_resources)
     v_include_synonyms, v_include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeConfigsRequestV4Layout_resources(o, v_resources)
-    _set__DescribeConfigsRequestV4Layout_include_synonyms(o, v_include_synonyms)
-    _set__DescribeConfigsRequestV4Layout_include_documentation(o, v_include_documentation)
-    _set__DescribeConfigsRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_resources,
+                v_include_synonyms,
+                v_include_documentation,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsSynonymV1(
@@ -1209,11 +1049,17 @@ def _dec_DescribeConfigsResponseDescribeConfigsSynonymV1(
     v_value, pos = read_nullable_string(buf, pos)
     (v_source,) = _S_b.unpack_from(buf, pos)
     pos += 1
-    o = _new(DescribeConfigsResponseDescribeConfigsSynonymV1)
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV1_name(o, v_name)
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV1_value(o, v_value)
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV1_source(o, v_source)
-    return o, pos
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsSynonymV1,
+            (
+                v_name,
+                v_value,
+                v_source,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsResourceResultV1(
@@ -1223,10 +1069,10 @@ def _enc_DescribeConfigsResponseDescribeConfigsResourceResultV1(
     write_string(out, o.name)
     write_nullable_string(out, o.value)
     out += _S_obo.pack(o.read_only, o.config_source, o.is_sensitive)
-    _x6 = o.synonyms
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DescribeConfigsResponseDescribeConfigsSynonymV1(_x6e, out)
+    _x9 = o.synonyms
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_DescribeConfigsResponseDescribeConfigsSynonymV1(_x9e, out)
 
 
 def _dec_DescribeConfigsResponseDescribeConfigsResourceResultV1(
@@ -1241,17 +1087,36 @@ def _dec_DescribeConfigsResponseDescribeConfigsResourceResultV1(
     _n, pos = read_array_length(buf, pos, 5)
     _lv_synonyms = []
     for _ in range(_n):
-        _ev_synonyms, pos = _dec_DescribeConfigsResponseDescribeConfigsSynonymV1(buf, pos)
-        _lv_synonyms.append(_ev_synonyms)
+
+        e10_name, pos = read_string(buf, pos)
+        e10_value, pos = read_nullable_string(buf, pos)
+        (e10_source,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        _lv_synonyms.append(
+            _new(
+                DescribeConfigsResponseDescribeConfigsSynonymV1,
+                (
+                    e10_name,
+                    e10_value,
+                    e10_source,
+                ),
+            )
+        )
     v_synonyms = tuple(_lv_synonyms)
-    o = _new(DescribeConfigsResponseDescribeConfigsResourceResultV1)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_name(o, v_name)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_value(o, v_value)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_read_only(o, v_read_only)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_config_source(o, v_config_source)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_is_sensitive(o, v_is_sensitive)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV1_synonyms(o, v_synonyms)
-    return o, pos
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsResourceResultV1,
+            (
+                v_name,
+                v_value,
+                v_read_only,
+                v_config_source,
+                v_is_sensitive,
+                v_synonyms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsResultV1(
@@ -1262,10 +1127,10 @@ def _enc_DescribeConfigsResponseDescribeConfigsResultV1(
     write_nullable_string(out, o.error_message)
     out += _S_b.pack(o.resource_type)
     write_string(out, o.resource_name)
-    _x7 = o.configs
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DescribeConfigsResponseDescribeConfigsResourceResultV1(_x7e, out)
+    _x11 = o.configs
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeConfigsResponseDescribeConfigsResourceResultV1(_x11e, out)
 
 
 def _dec_DescribeConfigsResponseDescribeConfigsResultV1(
@@ -1285,13 +1150,19 @@ def _dec_DescribeConfigsResponseDescribeConfigsResultV1(
         _ev_configs, pos = _dec_DescribeConfigsResponseDescribeConfigsResourceResultV1(buf, pos)
         _lv_configs.append(_ev_configs)
     v_configs = tuple(_lv_configs)
-    o = _new(DescribeConfigsResponseDescribeConfigsResultV1)
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_error_code(o, v_error_code)
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_error_message(o, v_error_message)
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_resource_type(o, v_resource_type)
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_resource_name(o, v_resource_name)
-    _set_DescribeConfigsResponseDescribeConfigsResultV1_configs(o, v_configs)
-    return o, pos
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsResultV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+                v_configs,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeConfigsResponseV1Layout(
@@ -1299,10 +1170,10 @@ def _enc__DescribeConfigsResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.results
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DescribeConfigsResponseDescribeConfigsResultV1(_x8e, out)
+    _x12 = o.results
+    write_array_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_DescribeConfigsResponseDescribeConfigsResultV1(_x12e, out)
 
 
 def _dec__DescribeConfigsResponseV1Layout(
@@ -1318,10 +1189,16 @@ def _dec__DescribeConfigsResponseV1Layout(
         _ev_results, pos = _dec_DescribeConfigsResponseDescribeConfigsResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    o = _new(cls)
-    _set__DescribeConfigsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeConfigsResponseV1Layout_results(o, v_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsResourceResultV3(
@@ -1331,10 +1208,10 @@ def _enc_DescribeConfigsResponseDescribeConfigsResourceResultV3(
     write_string(out, o.name)
     write_nullable_string(out, o.value)
     out += _S_obo.pack(o.read_only, o.config_source, o.is_sensitive)
-    _x9 = o.synonyms
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_DescribeConfigsResponseDescribeConfigsSynonymV1(_x9e, out)
+    _x13 = o.synonyms
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_DescribeConfigsResponseDescribeConfigsSynonymV1(_x13e, out)
     out += _S_b.pack(o.config_type)
     write_nullable_string(out, o.documentation)
 
@@ -1351,22 +1228,41 @@ def _dec_DescribeConfigsResponseDescribeConfigsResourceResultV3(
     _n, pos = read_array_length(buf, pos, 5)
     _lv_synonyms = []
     for _ in range(_n):
-        _ev_synonyms, pos = _dec_DescribeConfigsResponseDescribeConfigsSynonymV1(buf, pos)
-        _lv_synonyms.append(_ev_synonyms)
+
+        e14_name, pos = read_string(buf, pos)
+        e14_value, pos = read_nullable_string(buf, pos)
+        (e14_source,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        _lv_synonyms.append(
+            _new(
+                DescribeConfigsResponseDescribeConfigsSynonymV1,
+                (
+                    e14_name,
+                    e14_value,
+                    e14_source,
+                ),
+            )
+        )
     v_synonyms = tuple(_lv_synonyms)
     (v_config_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_documentation, pos = read_nullable_string(buf, pos)
-    o = _new(DescribeConfigsResponseDescribeConfigsResourceResultV3)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_name(o, v_name)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_value(o, v_value)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_read_only(o, v_read_only)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_config_source(o, v_config_source)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_is_sensitive(o, v_is_sensitive)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_synonyms(o, v_synonyms)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_config_type(o, v_config_type)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV3_documentation(o, v_documentation)
-    return o, pos
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsResourceResultV3,
+            (
+                v_name,
+                v_value,
+                v_read_only,
+                v_config_source,
+                v_is_sensitive,
+                v_synonyms,
+                v_config_type,
+                v_documentation,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsResultV3(
@@ -1377,10 +1273,10 @@ def _enc_DescribeConfigsResponseDescribeConfigsResultV3(
     write_nullable_string(out, o.error_message)
     out += _S_b.pack(o.resource_type)
     write_string(out, o.resource_name)
-    _x10 = o.configs
-    write_array_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_DescribeConfigsResponseDescribeConfigsResourceResultV3(_x10e, out)
+    _x15 = o.configs
+    write_array_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_DescribeConfigsResponseDescribeConfigsResourceResultV3(_x15e, out)
 
 
 def _dec_DescribeConfigsResponseDescribeConfigsResultV3(
@@ -1400,13 +1296,19 @@ def _dec_DescribeConfigsResponseDescribeConfigsResultV3(
         _ev_configs, pos = _dec_DescribeConfigsResponseDescribeConfigsResourceResultV3(buf, pos)
         _lv_configs.append(_ev_configs)
     v_configs = tuple(_lv_configs)
-    o = _new(DescribeConfigsResponseDescribeConfigsResultV3)
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_error_code(o, v_error_code)
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_error_message(o, v_error_message)
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_resource_type(o, v_resource_type)
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_resource_name(o, v_resource_name)
-    _set_DescribeConfigsResponseDescribeConfigsResultV3_configs(o, v_configs)
-    return o, pos
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsResultV3,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+                v_configs,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeConfigsResponseV3Layout(
@@ -1414,10 +1316,10 @@ def _enc__DescribeConfigsResponseV3Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x11 = o.results
-    write_array_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_DescribeConfigsResponseDescribeConfigsResultV3(_x11e, out)
+    _x16 = o.results
+    write_array_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_DescribeConfigsResponseDescribeConfigsResultV3(_x16e, out)
 
 
 def _dec__DescribeConfigsResponseV3Layout(
@@ -1433,10 +1335,16 @@ def _dec__DescribeConfigsResponseV3Layout(
         _ev_results, pos = _dec_DescribeConfigsResponseDescribeConfigsResultV3(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    o = _new(cls)
-    _set__DescribeConfigsResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeConfigsResponseV3Layout_results(o, v_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsSynonymV4(
@@ -1457,15 +1365,24 @@ def _dec_DescribeConfigsResponseDescribeConfigsSynonymV4(
     v_value, pos = read_compact_nullable_string(buf, pos)
     (v_source,) = _S_b.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeConfigsResponseDescribeConfigsSynonymV4)
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_name(o, v_name)
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_value(o, v_value)
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_source(o, v_source)
-    _set_DescribeConfigsResponseDescribeConfigsSynonymV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsSynonymV4,
+            (
+                v_name,
+                v_value,
+                v_source,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsResourceResultV4(
@@ -1475,10 +1392,10 @@ def _enc_DescribeConfigsResponseDescribeConfigsResourceResultV4(
     write_compact_string(out, o.name)
     write_compact_nullable_string(out, o.value)
     out += _S_obo.pack(o.read_only, o.config_source, o.is_sensitive)
-    _x12 = o.synonyms
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_DescribeConfigsResponseDescribeConfigsSynonymV4(_x12e, out)
+    _x17 = o.synonyms
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_DescribeConfigsResponseDescribeConfigsSynonymV4(_x17e, out)
     out += _S_b.pack(o.config_type)
     write_compact_nullable_string(out, o.documentation)
     write_unknown_tags(out, o.unknown_tagged_fields)
@@ -1496,26 +1413,55 @@ def _dec_DescribeConfigsResponseDescribeConfigsResourceResultV4(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_synonyms = []
     for _ in range(_n):
-        _ev_synonyms, pos = _dec_DescribeConfigsResponseDescribeConfigsSynonymV4(buf, pos)
-        _lv_synonyms.append(_ev_synonyms)
+
+        e18_name, pos = read_compact_string(buf, pos)
+        e18_value, pos = read_compact_nullable_string(buf, pos)
+        (e18_source,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e18_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e18_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e18_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_synonyms.append(
+            _new(
+                DescribeConfigsResponseDescribeConfigsSynonymV4,
+                (
+                    e18_name,
+                    e18_value,
+                    e18_source,
+                    e18_unknown_tagged_fields,
+                ),
+            )
+        )
     v_synonyms = tuple(_lv_synonyms)
     (v_config_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_documentation, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeConfigsResponseDescribeConfigsResourceResultV4)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_name(o, v_name)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_value(o, v_value)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_read_only(o, v_read_only)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_config_source(o, v_config_source)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_is_sensitive(o, v_is_sensitive)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_synonyms(o, v_synonyms)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_config_type(o, v_config_type)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_documentation(o, v_documentation)
-    _set_DescribeConfigsResponseDescribeConfigsResourceResultV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsResourceResultV4,
+            (
+                v_name,
+                v_value,
+                v_read_only,
+                v_config_source,
+                v_is_sensitive,
+                v_synonyms,
+                v_config_type,
+                v_documentation,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeConfigsResponseDescribeConfigsResultV4(
@@ -1526,10 +1472,10 @@ def _enc_DescribeConfigsResponseDescribeConfigsResultV4(
     write_compact_nullable_string(out, o.error_message)
     out += _S_b.pack(o.resource_type)
     write_compact_string(out, o.resource_name)
-    _x13 = o.configs
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_DescribeConfigsResponseDescribeConfigsResourceResultV4(_x13e, out)
+    _x19 = o.configs
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_DescribeConfigsResponseDescribeConfigsResourceResultV4(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1550,17 +1496,26 @@ def _dec_DescribeConfigsResponseDescribeConfigsResultV4(
         _ev_configs, pos = _dec_DescribeConfigsResponseDescribeConfigsResourceResultV4(buf, pos)
         _lv_configs.append(_ev_configs)
     v_configs = tuple(_lv_configs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeConfigsResponseDescribeConfigsResultV4)
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_error_code(o, v_error_code)
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_error_message(o, v_error_message)
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_resource_type(o, v_resource_type)
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_resource_name(o, v_resource_name)
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_configs(o, v_configs)
-    _set_DescribeConfigsResponseDescribeConfigsResultV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeConfigsResponseDescribeConfigsResultV4,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+                v_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeConfigsResponseV4Layout(
@@ -1568,10 +1523,10 @@ def _enc__DescribeConfigsResponseV4Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x14 = o.results
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_DescribeConfigsResponseDescribeConfigsResultV4(_x14e, out)
+    _x20 = o.results
+    write_compact_length(out, len(_x20))
+    for _x20e in _x20:
+        _enc_DescribeConfigsResponseDescribeConfigsResultV4(_x20e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1588,12 +1543,23 @@ def _dec__DescribeConfigsResponseV4Layout(
         _ev_results, pos = _dec_DescribeConfigsResponseDescribeConfigsResultV4(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeConfigsResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeConfigsResponseV4Layout_results(o, v_results)
-    _set__DescribeConfigsResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

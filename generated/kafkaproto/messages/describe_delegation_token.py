@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -41,67 +41,51 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_qqq = Struct(">qqq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1(_Struct):
     """DescribeDelegationTokenOwner, a struct of DescribeDelegationTokenRequest at version 1."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The owner principal type. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The owner principal name. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
-    ) -> None:
-        _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1_principal_type(
-            self, principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+            ),
         )
-        _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1_principal_name(
-            self, principal_name
-        )
-
-
-(
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1_principal_type,
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1_principal_name,
-) = slot_setters(
-    DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1,
-    "principal_type",
-    "principal_name",
-)
 
 
 class _DescribeDelegationTokenRequestV1Layout(ApiMessage):
     """The fields of DescribeDelegationTokenRequest at version 1; use the final class of each version (DescribeDelegationTokenRequestV1)."""
 
-    __slots__ = ("owners",)
+    __slots__ = ()
 
-    owners: tuple[DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1, ...] | None
+    owners: tuple[DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1, ...] | None = (
+        field_at(0)
+    )
     """Each owner that we want to describe delegation tokens for, or null to describe all tokens. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         owners: Iterable[DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1] | None = (),
-    ) -> None:
-        _set__DescribeDelegationTokenRequestV1Layout_owners(self, as_tuple(owners))
-
-
-(_set__DescribeDelegationTokenRequestV1Layout_owners,) = slot_setters(
-    _DescribeDelegationTokenRequestV1Layout,
-    "owners",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(owners),))
 
 
 @final
@@ -117,85 +101,60 @@ class DescribeDelegationTokenRequestV1(_DescribeDelegationTokenRequestV1Layout):
 class DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2(_Struct):
     """DescribeDelegationTokenOwner, a struct of DescribeDelegationTokenRequest at versions 2-3."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The owner principal type. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The owner principal name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_principal_type(
-            self, principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_principal_name(
-            self, principal_name
-        )
-        _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_principal_type,
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_principal_name,
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2,
-    "principal_type",
-    "principal_name",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeDelegationTokenRequestV2Layout(ApiMessage):
     """The fields of DescribeDelegationTokenRequest at versions 2-3; use the final class of each version (DescribeDelegationTokenRequestV2, DescribeDelegationTokenRequestV3)."""
 
-    __slots__ = (
-        "owners",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    owners: tuple[DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2, ...] | None
+    owners: tuple[DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2, ...] | None = (
+        field_at(0)
+    )
     """Each owner that we want to describe delegation tokens for, or null to describe all tokens. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         owners: Iterable[DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeDelegationTokenRequestV2Layout_owners(self, as_tuple(owners))
-        _set__DescribeDelegationTokenRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(owners),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeDelegationTokenRequestV2Layout_owners,
-    _set__DescribeDelegationTokenRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeDelegationTokenRequestV2Layout,
-    "owners",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -221,81 +180,62 @@ class DescribeDelegationTokenRequestV3(_DescribeDelegationTokenRequestV2Layout):
 class DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1(_Struct):
     """DescribedDelegationTokenRenewer, a struct of DescribeDelegationTokenResponse at version 1."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The renewer principal type. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The renewer principal name. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
-    ) -> None:
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1_principal_type(
-            self, principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+            ),
         )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1_principal_name(
-            self, principal_name
-        )
-
-
-(
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1_principal_type,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1_principal_name,
-) = slot_setters(
-    DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1,
-    "principal_type",
-    "principal_name",
-)
 
 
 class DescribeDelegationTokenResponseDescribedDelegationTokenV1(_Struct):
     """DescribedDelegationToken, a struct of DescribeDelegationTokenResponse at version 1."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-        "issue_timestamp",
-        "expiry_timestamp",
-        "max_timestamp",
-        "token_id",
-        "hmac",
-        "renewers",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The token principal type. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The token principal name. (versions 0+)"""
 
-    issue_timestamp: int
+    issue_timestamp: int = field_at(2)
     """The token issue timestamp in milliseconds. (versions 0+)"""
 
-    expiry_timestamp: int
+    expiry_timestamp: int = field_at(3)
     """The token expiry timestamp in milliseconds. (versions 0+)"""
 
-    max_timestamp: int
+    max_timestamp: int = field_at(4)
     """The token maximum timestamp length in milliseconds. (versions 0+)"""
 
-    token_id: str
+    token_id: str = field_at(5)
     """The token ID. (versions 0+)"""
 
-    hmac: bytes
+    hmac: bytes = field_at(6)
     """The token HMAC. (versions 0+)"""
 
-    renewers: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1, ...]
+    renewers: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1, ...] = (
+        field_at(7)
+    )
     """Those who are able to renew this token before it expires. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
@@ -305,91 +245,51 @@ class DescribeDelegationTokenResponseDescribedDelegationTokenV1(_Struct):
         token_id: str = "",
         hmac: bytes = b"",
         renewers: Iterable[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1] = (),
-    ) -> None:
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_principal_type(
-            self, principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+                issue_timestamp,
+                expiry_timestamp,
+                max_timestamp,
+                token_id,
+                hmac,
+                as_tuple(renewers),
+            ),
         )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_principal_name(
-            self, principal_name
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_issue_timestamp(
-            self, issue_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_expiry_timestamp(
-            self, expiry_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_max_timestamp(
-            self, max_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_token_id(self, token_id)
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_hmac(self, hmac)
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_renewers(
-            self, as_tuple(renewers)
-        )
-
-
-(
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_principal_type,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_principal_name,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_issue_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_expiry_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_max_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_token_id,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_hmac,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_renewers,
-) = slot_setters(
-    DescribeDelegationTokenResponseDescribedDelegationTokenV1,
-    "principal_type",
-    "principal_name",
-    "issue_timestamp",
-    "expiry_timestamp",
-    "max_timestamp",
-    "token_id",
-    "hmac",
-    "renewers",
-)
 
 
 class _DescribeDelegationTokenResponseV1Layout(ApiMessage):
     """The fields of DescribeDelegationTokenResponse at version 1; use the final class of each version (DescribeDelegationTokenResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "tokens",
-        "throttle_time_ms",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    tokens: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenV1, ...]
+    tokens: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenV1, ...] = field_at(1)
     """The tokens. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(2)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         tokens: Iterable[DescribeDelegationTokenResponseDescribedDelegationTokenV1] = (),
         throttle_time_ms: int = 0,
-    ) -> None:
-        _set__DescribeDelegationTokenResponseV1Layout_error_code(self, error_code)
-        _set__DescribeDelegationTokenResponseV1Layout_tokens(self, as_tuple(tokens))
-        _set__DescribeDelegationTokenResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-
-
-(
-    _set__DescribeDelegationTokenResponseV1Layout_error_code,
-    _set__DescribeDelegationTokenResponseV1Layout_tokens,
-    _set__DescribeDelegationTokenResponseV1Layout_throttle_time_ms,
-) = slot_setters(
-    _DescribeDelegationTokenResponseV1Layout,
-    "error_code",
-    "tokens",
-    "throttle_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(tokens),
+                throttle_time_ms,
+            ),
+        )
 
 
 @final
@@ -405,95 +305,70 @@ class DescribeDelegationTokenResponseV1(_DescribeDelegationTokenResponseV1Layout
 class DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(_Struct):
     """DescribedDelegationTokenRenewer, a struct of DescribeDelegationTokenResponse at versions 2-3."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The renewer principal type. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The renewer principal name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_principal_type(
-            self, principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_principal_name(
-            self, principal_name
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_principal_type,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_principal_name,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2,
-    "principal_type",
-    "principal_name",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeDelegationTokenResponseDescribedDelegationTokenV2(_Struct):
     """DescribedDelegationToken, a struct of DescribeDelegationTokenResponse at version 2."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-        "issue_timestamp",
-        "expiry_timestamp",
-        "max_timestamp",
-        "token_id",
-        "hmac",
-        "renewers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The token principal type. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The token principal name. (versions 0+)"""
 
-    issue_timestamp: int
+    issue_timestamp: int = field_at(2)
     """The token issue timestamp in milliseconds. (versions 0+)"""
 
-    expiry_timestamp: int
+    expiry_timestamp: int = field_at(3)
     """The token expiry timestamp in milliseconds. (versions 0+)"""
 
-    max_timestamp: int
+    max_timestamp: int = field_at(4)
     """The token maximum timestamp length in milliseconds. (versions 0+)"""
 
-    token_id: str
+    token_id: str = field_at(5)
     """The token ID. (versions 0+)"""
 
-    hmac: bytes
+    hmac: bytes = field_at(6)
     """The token HMAC. (versions 0+)"""
 
-    renewers: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2, ...]
+    renewers: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2, ...] = (
+        field_at(7)
+    )
     """Those who are able to renew this token before it expires. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
@@ -504,106 +379,57 @@ class DescribeDelegationTokenResponseDescribedDelegationTokenV2(_Struct):
         hmac: bytes = b"",
         renewers: Iterable[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_principal_type(
-            self, principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+                issue_timestamp,
+                expiry_timestamp,
+                max_timestamp,
+                token_id,
+                hmac,
+                as_tuple(renewers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_principal_name(
-            self, principal_name
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_issue_timestamp(
-            self, issue_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_expiry_timestamp(
-            self, expiry_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_max_timestamp(
-            self, max_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_token_id(self, token_id)
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_hmac(self, hmac)
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_renewers(
-            self, as_tuple(renewers)
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_principal_type,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_principal_name,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_issue_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_expiry_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_max_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_token_id,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_hmac,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_renewers,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeDelegationTokenResponseDescribedDelegationTokenV2,
-    "principal_type",
-    "principal_name",
-    "issue_timestamp",
-    "expiry_timestamp",
-    "max_timestamp",
-    "token_id",
-    "hmac",
-    "renewers",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeDelegationTokenResponseV2Layout(ApiMessage):
     """The fields of DescribeDelegationTokenResponse at version 2; use the final class of each version (DescribeDelegationTokenResponseV2)."""
 
-    __slots__ = (
-        "error_code",
-        "tokens",
-        "throttle_time_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    tokens: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenV2, ...]
+    tokens: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenV2, ...] = field_at(1)
     """The tokens. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(2)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         tokens: Iterable[DescribeDelegationTokenResponseDescribedDelegationTokenV2] = (),
         throttle_time_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeDelegationTokenResponseV2Layout_error_code(self, error_code)
-        _set__DescribeDelegationTokenResponseV2Layout_tokens(self, as_tuple(tokens))
-        _set__DescribeDelegationTokenResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeDelegationTokenResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(tokens),
+                throttle_time_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeDelegationTokenResponseV2Layout_error_code,
-    _set__DescribeDelegationTokenResponseV2Layout_tokens,
-    _set__DescribeDelegationTokenResponseV2Layout_throttle_time_ms,
-    _set__DescribeDelegationTokenResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeDelegationTokenResponseV2Layout,
-    "error_code",
-    "tokens",
-    "throttle_time_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -619,55 +445,45 @@ class DescribeDelegationTokenResponseV2(_DescribeDelegationTokenResponseV2Layout
 class DescribeDelegationTokenResponseDescribedDelegationTokenV3(_Struct):
     """DescribedDelegationToken, a struct of DescribeDelegationTokenResponse at version 3."""
 
-    __slots__ = (
-        "principal_type",
-        "principal_name",
-        "token_requester_principal_type",
-        "token_requester_principal_name",
-        "issue_timestamp",
-        "expiry_timestamp",
-        "max_timestamp",
-        "token_id",
-        "hmac",
-        "renewers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    principal_type: str
+    principal_type: str = field_at(0)
     """The token principal type. (versions 0+)"""
 
-    principal_name: str
+    principal_name: str = field_at(1)
     """The token principal name. (versions 0+)"""
 
-    token_requester_principal_type: str
+    token_requester_principal_type: str = field_at(2)
     """The principal type of the requester of the token. (versions 3+)"""
 
-    token_requester_principal_name: str
+    token_requester_principal_name: str = field_at(3)
     """The principal type of the requester of the token. (versions 3+)"""
 
-    issue_timestamp: int
+    issue_timestamp: int = field_at(4)
     """The token issue timestamp in milliseconds. (versions 0+)"""
 
-    expiry_timestamp: int
+    expiry_timestamp: int = field_at(5)
     """The token expiry timestamp in milliseconds. (versions 0+)"""
 
-    max_timestamp: int
+    max_timestamp: int = field_at(6)
     """The token maximum timestamp length in milliseconds. (versions 0+)"""
 
-    token_id: str
+    token_id: str = field_at(7)
     """The token ID. (versions 0+)"""
 
-    hmac: bytes
+    hmac: bytes = field_at(8)
     """The token HMAC. (versions 0+)"""
 
-    renewers: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2, ...]
+    renewers: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2, ...] = (
+        field_at(9)
+    )
     """Those who are able to renew this token before it expires. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(10)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         principal_type: str = "",
         principal_name: str = "",
@@ -680,116 +496,59 @@ class DescribeDelegationTokenResponseDescribedDelegationTokenV3(_Struct):
         hmac: bytes = b"",
         renewers: Iterable[DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_principal_type(
-            self, principal_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                principal_type,
+                principal_name,
+                token_requester_principal_type,
+                token_requester_principal_name,
+                issue_timestamp,
+                expiry_timestamp,
+                max_timestamp,
+                token_id,
+                hmac,
+                as_tuple(renewers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_principal_name(
-            self, principal_name
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_requester_principal_type(
-            self, token_requester_principal_type
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_requester_principal_name(
-            self, token_requester_principal_name
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_issue_timestamp(
-            self, issue_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_expiry_timestamp(
-            self, expiry_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_max_timestamp(
-            self, max_timestamp
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_id(self, token_id)
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_hmac(self, hmac)
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_renewers(
-            self, as_tuple(renewers)
-        )
-        _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_principal_type,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_principal_name,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_requester_principal_type,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_requester_principal_name,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_issue_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_expiry_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_max_timestamp,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_id,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_hmac,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_renewers,
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_unknown_tagged_fields,
-) = slot_setters(
-    DescribeDelegationTokenResponseDescribedDelegationTokenV3,
-    "principal_type",
-    "principal_name",
-    "token_requester_principal_type",
-    "token_requester_principal_name",
-    "issue_timestamp",
-    "expiry_timestamp",
-    "max_timestamp",
-    "token_id",
-    "hmac",
-    "renewers",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeDelegationTokenResponseV3Layout(ApiMessage):
     """The fields of DescribeDelegationTokenResponse at version 3; use the final class of each version (DescribeDelegationTokenResponseV3)."""
 
-    __slots__ = (
-        "error_code",
-        "tokens",
-        "throttle_time_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    tokens: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenV3, ...]
+    tokens: tuple[DescribeDelegationTokenResponseDescribedDelegationTokenV3, ...] = field_at(1)
     """The tokens. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(2)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         tokens: Iterable[DescribeDelegationTokenResponseDescribedDelegationTokenV3] = (),
         throttle_time_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeDelegationTokenResponseV3Layout_error_code(self, error_code)
-        _set__DescribeDelegationTokenResponseV3Layout_tokens(self, as_tuple(tokens))
-        _set__DescribeDelegationTokenResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeDelegationTokenResponseV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(tokens),
+                throttle_time_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeDelegationTokenResponseV3Layout_error_code,
-    _set__DescribeDelegationTokenResponseV3Layout_tokens,
-    _set__DescribeDelegationTokenResponseV3Layout_throttle_time_ms,
-    _set__DescribeDelegationTokenResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeDelegationTokenResponseV3Layout,
-    "error_code",
-    "tokens",
-    "throttle_time_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -829,14 +588,16 @@ def _dec_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1(
 
     v_principal_type, pos = read_string(buf, pos)
     v_principal_name, pos = read_string(buf, pos)
-    o = _new(DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1)
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1_principal_type(
-        o, v_principal_type
+    return (
+        _new(
+            DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1,
+            (
+                v_principal_type,
+                v_principal_name,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1_principal_name(
-        o, v_principal_name
-    )
-    return o, pos
 
 
 def _enc__DescribeDelegationTokenRequestV1Layout(
@@ -863,14 +624,20 @@ def _dec__DescribeDelegationTokenRequestV1Layout(
     else:
         _lv_owners = []
         for _ in range(_n):
-            _ev_owners, pos = _dec_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1(
-                buf, pos
+
+            e2_principal_type, pos = read_string(buf, pos)
+            e2_principal_name, pos = read_string(buf, pos)
+            _lv_owners.append(
+                _new(
+                    DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV1,
+                    (
+                        e2_principal_type,
+                        e2_principal_name,
+                    ),
+                )
             )
-            _lv_owners.append(_ev_owners)
         v_owners = tuple(_lv_owners)
-    o = _new(cls)
-    _set__DescribeDelegationTokenRequestV1Layout_owners(o, v_owners)
-    return o, pos
+    return _new(cls, (v_owners,)), pos
 
 
 def _enc_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2(
@@ -888,31 +655,36 @@ def _dec_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2(
 
     v_principal_type, pos = read_compact_string(buf, pos)
     v_principal_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2)
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_principal_type(
-        o, v_principal_type
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2,
+            (
+                v_principal_type,
+                v_principal_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_principal_name(
-        o, v_principal_name
-    )
-    _set_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__DescribeDelegationTokenRequestV2Layout(
     o: _DescribeDelegationTokenRequestV2Layout, out: bytearray
 ) -> None:
 
-    _x2 = o.owners
-    if _x2 is None:
+    _x3 = o.owners
+    if _x3 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x2))
-        for _x2e in _x2:
-            _enc_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2(_x2e, out)
+        write_compact_length(out, len(_x3))
+        for _x3e in _x3:
+            _enc_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -927,16 +699,42 @@ def _dec__DescribeDelegationTokenRequestV2Layout(
     else:
         _lv_owners = []
         for _ in range(_n):
-            _ev_owners, pos = _dec_DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2(
-                buf, pos
+
+            e4_principal_type, pos = read_compact_string(buf, pos)
+            e4_principal_name, pos = read_compact_string(buf, pos)
+            e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e4_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_owners.append(
+                _new(
+                    DescribeDelegationTokenRequestDescribeDelegationTokenOwnerV2,
+                    (
+                        e4_principal_type,
+                        e4_principal_name,
+                        e4_unknown_tagged_fields,
+                    ),
+                )
             )
-            _lv_owners.append(_ev_owners)
         v_owners = tuple(_lv_owners)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeDelegationTokenRequestV2Layout_owners(o, v_owners)
-    _set__DescribeDelegationTokenRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_owners,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1(
@@ -953,14 +751,16 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1(
 
     v_principal_type, pos = read_string(buf, pos)
     v_principal_name, pos = read_string(buf, pos)
-    o = _new(DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1_principal_type(
-        o, v_principal_type
+    return (
+        _new(
+            DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1,
+            (
+                v_principal_type,
+                v_principal_name,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1_principal_name(
-        o, v_principal_name
-    )
-    return o, pos
 
 
 def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV1(
@@ -972,10 +772,10 @@ def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV1(
     out += _S_qqq.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
     write_string(out, o.token_id)
     write_bytes(out, o.hmac)
-    _x3 = o.renewers
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1(_x3e, out)
+    _x5 = o.renewers
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1(_x5e, out)
 
 
 def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV1(
@@ -992,29 +792,35 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV1(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_renewers = []
     for _ in range(_n):
-        _ev_renewers, pos = _dec_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1(
-            buf, pos
+
+        e6_principal_type, pos = read_string(buf, pos)
+        e6_principal_name, pos = read_string(buf, pos)
+        _lv_renewers.append(
+            _new(
+                DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV1,
+                (
+                    e6_principal_type,
+                    e6_principal_name,
+                ),
+            )
         )
-        _lv_renewers.append(_ev_renewers)
     v_renewers = tuple(_lv_renewers)
-    o = _new(DescribeDelegationTokenResponseDescribedDelegationTokenV1)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_principal_type(
-        o, v_principal_type
+    return (
+        _new(
+            DescribeDelegationTokenResponseDescribedDelegationTokenV1,
+            (
+                v_principal_type,
+                v_principal_name,
+                v_issue_timestamp,
+                v_expiry_timestamp,
+                v_max_timestamp,
+                v_token_id,
+                v_hmac,
+                v_renewers,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_principal_name(
-        o, v_principal_name
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_issue_timestamp(
-        o, v_issue_timestamp
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_expiry_timestamp(
-        o, v_expiry_timestamp
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_max_timestamp(o, v_max_timestamp)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_token_id(o, v_token_id)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_hmac(o, v_hmac)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV1_renewers(o, v_renewers)
-    return o, pos
 
 
 def _enc__DescribeDelegationTokenResponseV1Layout(
@@ -1022,10 +828,10 @@ def _enc__DescribeDelegationTokenResponseV1Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x4 = o.tokens
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV1(_x4e, out)
+    _x7 = o.tokens
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV1(_x7e, out)
     out += _S_i.pack(o.throttle_time_ms)
 
 
@@ -1044,11 +850,17 @@ def _dec__DescribeDelegationTokenResponseV1Layout(
     v_tokens = tuple(_lv_tokens)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__DescribeDelegationTokenResponseV1Layout_error_code(o, v_error_code)
-    _set__DescribeDelegationTokenResponseV1Layout_tokens(o, v_tokens)
-    _set__DescribeDelegationTokenResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_tokens,
+                v_throttle_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(
@@ -1066,18 +878,23 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(
 
     v_principal_type, pos = read_compact_string(buf, pos)
     v_principal_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_principal_type(
-        o, v_principal_type
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2,
+            (
+                v_principal_type,
+                v_principal_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_principal_name(
-        o, v_principal_name
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV2(
@@ -1089,10 +906,10 @@ def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV2(
     out += _S_qqq.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
     write_compact_string(out, o.token_id)
     write_compact_bytes(out, o.hmac)
-    _x5 = o.renewers
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(_x5e, out)
+    _x8 = o.renewers
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1110,33 +927,49 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV2(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_renewers = []
     for _ in range(_n):
-        _ev_renewers, pos = _dec_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(
-            buf, pos
+
+        e9_principal_type, pos = read_compact_string(buf, pos)
+        e9_principal_name, pos = read_compact_string(buf, pos)
+        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e9_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_renewers.append(
+            _new(
+                DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2,
+                (
+                    e9_principal_type,
+                    e9_principal_name,
+                    e9_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_renewers.append(_ev_renewers)
     v_renewers = tuple(_lv_renewers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeDelegationTokenResponseDescribedDelegationTokenV2)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_principal_type(
-        o, v_principal_type
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeDelegationTokenResponseDescribedDelegationTokenV2,
+            (
+                v_principal_type,
+                v_principal_name,
+                v_issue_timestamp,
+                v_expiry_timestamp,
+                v_max_timestamp,
+                v_token_id,
+                v_hmac,
+                v_renewers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_principal_name(
-        o, v_principal_name
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_issue_timestamp(
-        o, v_issue_timestamp
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_expiry_timestamp(
-        o, v_expiry_timestamp
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_max_timestamp(o, v_max_timestamp)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_token_id(o, v_token_id)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_hmac(o, v_hmac)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_renewers(o, v_renewers)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__DescribeDelegationTokenResponseV2Layout(
@@ -1144,10 +977,10 @@ def _enc__DescribeDelegationTokenResponseV2Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x6 = o.tokens
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV2(_x6e, out)
+    _x10 = o.tokens
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV2(_x10e, out)
     out += _S_i.pack(o.throttle_time_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1167,13 +1000,24 @@ def _dec__DescribeDelegationTokenResponseV2Layout(
     v_tokens = tuple(_lv_tokens)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeDelegationTokenResponseV2Layout_error_code(o, v_error_code)
-    _set__DescribeDelegationTokenResponseV2Layout_tokens(o, v_tokens)
-    _set__DescribeDelegationTokenResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeDelegationTokenResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_tokens,
+                v_throttle_time_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV3(
@@ -1187,10 +1031,10 @@ def _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV3(
     out += _S_qqq.pack(o.issue_timestamp, o.expiry_timestamp, o.max_timestamp)
     write_compact_string(out, o.token_id)
     write_compact_bytes(out, o.hmac)
-    _x7 = o.renewers
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(_x7e, out)
+    _x11 = o.renewers
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1210,39 +1054,51 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV3(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_renewers = []
     for _ in range(_n):
-        _ev_renewers, pos = _dec_DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2(
-            buf, pos
+
+        e12_principal_type, pos = read_compact_string(buf, pos)
+        e12_principal_name, pos = read_compact_string(buf, pos)
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_renewers.append(
+            _new(
+                DescribeDelegationTokenResponseDescribedDelegationTokenRenewerV2,
+                (
+                    e12_principal_type,
+                    e12_principal_name,
+                    e12_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_renewers.append(_ev_renewers)
     v_renewers = tuple(_lv_renewers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeDelegationTokenResponseDescribedDelegationTokenV3)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_principal_type(
-        o, v_principal_type
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeDelegationTokenResponseDescribedDelegationTokenV3,
+            (
+                v_principal_type,
+                v_principal_name,
+                v_token_requester_principal_type,
+                v_token_requester_principal_name,
+                v_issue_timestamp,
+                v_expiry_timestamp,
+                v_max_timestamp,
+                v_token_id,
+                v_hmac,
+                v_renewers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_principal_name(
-        o, v_principal_name
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_requester_principal_type(
-        o, v_token_requester_principal_type
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_requester_principal_name(
-        o, v_token_requester_principal_name
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_issue_timestamp(
-        o, v_issue_timestamp
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_expiry_timestamp(
-        o, v_expiry_timestamp
-    )
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_max_timestamp(o, v_max_timestamp)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_token_id(o, v_token_id)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_hmac(o, v_hmac)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_renewers(o, v_renewers)
-    _set_DescribeDelegationTokenResponseDescribedDelegationTokenV3_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__DescribeDelegationTokenResponseV3Layout(
@@ -1250,10 +1106,10 @@ def _enc__DescribeDelegationTokenResponseV3Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x8 = o.tokens
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV3(_x8e, out)
+    _x13 = o.tokens
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_DescribeDelegationTokenResponseDescribedDelegationTokenV3(_x13e, out)
     out += _S_i.pack(o.throttle_time_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1273,13 +1129,24 @@ def _dec__DescribeDelegationTokenResponseV3Layout(
     v_tokens = tuple(_lv_tokens)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeDelegationTokenResponseV3Layout_error_code(o, v_error_code)
-    _set__DescribeDelegationTokenResponseV3Layout_tokens(o, v_tokens)
-    _set__DescribeDelegationTokenResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeDelegationTokenResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_tokens,
+                v_throttle_time_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -43,29 +43,23 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _DescribeGroupsRequestV0Layout(ApiMessage):
     """The fields of DescribeGroupsRequest at versions 0-2; use the final class of each version (DescribeGroupsRequestV0, DescribeGroupsRequestV1, DescribeGroupsRequestV2)."""
 
-    __slots__ = ("groups",)
+    __slots__ = ()
 
-    groups: tuple[str, ...]
+    groups: tuple[str, ...] = field_at(0)
     """The names of the groups to describe. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[str] = (),
-    ) -> None:
-        _set__DescribeGroupsRequestV0Layout_groups(self, as_tuple(groups))
-
-
-(_set__DescribeGroupsRequestV0Layout_groups,) = slot_setters(
-    _DescribeGroupsRequestV0Layout,
-    "groups",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(groups),))
 
 
 @final
@@ -101,37 +95,27 @@ class DescribeGroupsRequestV2(_DescribeGroupsRequestV0Layout):
 class _DescribeGroupsRequestV3Layout(ApiMessage):
     """The fields of DescribeGroupsRequest at versions 3-4; use the final class of each version (DescribeGroupsRequestV3, DescribeGroupsRequestV4)."""
 
-    __slots__ = (
-        "groups",
-        "include_authorized_operations",
-    )
+    __slots__ = ()
 
-    groups: tuple[str, ...]
+    groups: tuple[str, ...] = field_at(0)
     """The names of the groups to describe. (versions 0+)"""
 
-    include_authorized_operations: bool
+    include_authorized_operations: bool = field_at(1)
     """Whether to include authorized operations. (versions 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[str] = (),
         include_authorized_operations: bool = False,
-    ) -> None:
-        _set__DescribeGroupsRequestV3Layout_groups(self, as_tuple(groups))
-        _set__DescribeGroupsRequestV3Layout_include_authorized_operations(
-            self, include_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(groups),
+                include_authorized_operations,
+            ),
         )
-
-
-(
-    _set__DescribeGroupsRequestV3Layout_groups,
-    _set__DescribeGroupsRequestV3Layout_include_authorized_operations,
-) = slot_setters(
-    _DescribeGroupsRequestV3Layout,
-    "groups",
-    "include_authorized_operations",
-)
 
 
 @final
@@ -157,47 +141,32 @@ class DescribeGroupsRequestV4(_DescribeGroupsRequestV3Layout):
 class _DescribeGroupsRequestV5Layout(ApiMessage):
     """The fields of DescribeGroupsRequest at versions 5-6; use the final class of each version (DescribeGroupsRequestV5, DescribeGroupsRequestV6)."""
 
-    __slots__ = (
-        "groups",
-        "include_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    groups: tuple[str, ...]
+    groups: tuple[str, ...] = field_at(0)
     """The names of the groups to describe. (versions 0+)"""
 
-    include_authorized_operations: bool
+    include_authorized_operations: bool = field_at(1)
     """Whether to include authorized operations. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[str] = (),
         include_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeGroupsRequestV5Layout_groups(self, as_tuple(groups))
-        _set__DescribeGroupsRequestV5Layout_include_authorized_operations(
-            self, include_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(groups),
+                include_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeGroupsRequestV5Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeGroupsRequestV5Layout_groups,
-    _set__DescribeGroupsRequestV5Layout_include_authorized_operations,
-    _set__DescribeGroupsRequestV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeGroupsRequestV5Layout,
-    "groups",
-    "include_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -223,93 +192,69 @@ class DescribeGroupsRequestV6(_DescribeGroupsRequestV5Layout):
 class DescribeGroupsResponseDescribedGroupMemberV0(_Struct):
     """DescribedGroupMember, a struct of DescribeGroupsResponse at versions 0-3."""
 
-    __slots__ = (
-        "member_id",
-        "client_id",
-        "client_host",
-        "member_metadata",
-        "member_assignment",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member id. (versions 0+)"""
 
-    client_id: str
+    client_id: str = field_at(1)
     """The client ID used in the member's latest join group request. (versions 0+)"""
 
-    client_host: str
+    client_host: str = field_at(2)
     """The client host. (versions 0+)"""
 
-    member_metadata: bytes
+    member_metadata: bytes = field_at(3)
     """The metadata corresponding to the current group protocol in use. (versions 0+)"""
 
-    member_assignment: bytes
+    member_assignment: bytes = field_at(4)
     """The current assignment provided by the group leader. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         client_id: str = "",
         client_host: str = "",
         member_metadata: bytes = b"",
         member_assignment: bytes = b"",
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupMemberV0_member_id(self, member_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV0_client_id(self, client_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV0_client_host(self, client_host)
-        _set_DescribeGroupsResponseDescribedGroupMemberV0_member_metadata(self, member_metadata)
-        _set_DescribeGroupsResponseDescribedGroupMemberV0_member_assignment(self, member_assignment)
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_member_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_client_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_client_host,
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_member_metadata,
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_member_assignment,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupMemberV0,
-    "member_id",
-    "client_id",
-    "client_host",
-    "member_metadata",
-    "member_assignment",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                client_id,
+                client_host,
+                member_metadata,
+                member_assignment,
+            ),
+        )
 
 
 class DescribeGroupsResponseDescribedGroupV0(_Struct):
     """DescribedGroup, a struct of DescribeGroupsResponse at versions 0-2."""
 
-    __slots__ = (
-        "error_code",
-        "group_id",
-        "group_state",
-        "protocol_type",
-        "protocol_data",
-        "members",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(2)
     """The group state string, or the empty string. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(3)
     """The group protocol type, or the empty string. (versions 0+)"""
 
-    protocol_data: str
+    protocol_data: str = field_at(4)
     """The group protocol data, or the empty string. (versions 0+)"""
 
-    members: tuple[DescribeGroupsResponseDescribedGroupMemberV0, ...]
+    members: tuple[DescribeGroupsResponseDescribedGroupMemberV0, ...] = field_at(5)
     """The group members. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         group_id: str = "",
@@ -317,53 +262,34 @@ class DescribeGroupsResponseDescribedGroupV0(_Struct):
         protocol_type: str = "",
         protocol_data: str = "",
         members: Iterable[DescribeGroupsResponseDescribedGroupMemberV0] = (),
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupV0_error_code(self, error_code)
-        _set_DescribeGroupsResponseDescribedGroupV0_group_id(self, group_id)
-        _set_DescribeGroupsResponseDescribedGroupV0_group_state(self, group_state)
-        _set_DescribeGroupsResponseDescribedGroupV0_protocol_type(self, protocol_type)
-        _set_DescribeGroupsResponseDescribedGroupV0_protocol_data(self, protocol_data)
-        _set_DescribeGroupsResponseDescribedGroupV0_members(self, as_tuple(members))
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupV0_error_code,
-    _set_DescribeGroupsResponseDescribedGroupV0_group_id,
-    _set_DescribeGroupsResponseDescribedGroupV0_group_state,
-    _set_DescribeGroupsResponseDescribedGroupV0_protocol_type,
-    _set_DescribeGroupsResponseDescribedGroupV0_protocol_data,
-    _set_DescribeGroupsResponseDescribedGroupV0_members,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupV0,
-    "error_code",
-    "group_id",
-    "group_state",
-    "protocol_type",
-    "protocol_data",
-    "members",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                group_id,
+                group_state,
+                protocol_type,
+                protocol_data,
+                as_tuple(members),
+            ),
+        )
 
 
 class _DescribeGroupsResponseV0Layout(ApiMessage):
     """The fields of DescribeGroupsResponse at version 0; use the final class of each version (DescribeGroupsResponseV0)."""
 
-    __slots__ = ("groups",)
+    __slots__ = ()
 
-    groups: tuple[DescribeGroupsResponseDescribedGroupV0, ...]
+    groups: tuple[DescribeGroupsResponseDescribedGroupV0, ...] = field_at(0)
     """Each described group. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[DescribeGroupsResponseDescribedGroupV0] = (),
-    ) -> None:
-        _set__DescribeGroupsResponseV0Layout_groups(self, as_tuple(groups))
-
-
-(_set__DescribeGroupsResponseV0Layout_groups,) = slot_setters(
-    _DescribeGroupsResponseV0Layout,
-    "groups",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(groups),))
 
 
 @final
@@ -379,35 +305,27 @@ class DescribeGroupsResponseV0(_DescribeGroupsResponseV0Layout):
 class _DescribeGroupsResponseV1Layout(ApiMessage):
     """The fields of DescribeGroupsResponse at versions 1-2; use the final class of each version (DescribeGroupsResponseV1, DescribeGroupsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    groups: tuple[DescribeGroupsResponseDescribedGroupV0, ...]
+    groups: tuple[DescribeGroupsResponseDescribedGroupV0, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[DescribeGroupsResponseDescribedGroupV0] = (),
-    ) -> None:
-        _set__DescribeGroupsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeGroupsResponseV1Layout_groups(self, as_tuple(groups))
-
-
-(
-    _set__DescribeGroupsResponseV1Layout_throttle_time_ms,
-    _set__DescribeGroupsResponseV1Layout_groups,
-) = slot_setters(
-    _DescribeGroupsResponseV1Layout,
-    "throttle_time_ms",
-    "groups",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+            ),
+        )
 
 
 @final
@@ -433,39 +351,31 @@ class DescribeGroupsResponseV2(_DescribeGroupsResponseV1Layout):
 class DescribeGroupsResponseDescribedGroupV3(_Struct):
     """DescribedGroup, a struct of DescribeGroupsResponse at version 3."""
 
-    __slots__ = (
-        "error_code",
-        "group_id",
-        "group_state",
-        "protocol_type",
-        "protocol_data",
-        "members",
-        "authorized_operations",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(2)
     """The group state string, or the empty string. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(3)
     """The group protocol type, or the empty string. (versions 0+)"""
 
-    protocol_data: str
+    protocol_data: str = field_at(4)
     """The group protocol data, or the empty string. (versions 0+)"""
 
-    members: tuple[DescribeGroupsResponseDescribedGroupMemberV0, ...]
+    members: tuple[DescribeGroupsResponseDescribedGroupMemberV0, ...] = field_at(5)
     """The group members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(6)
     """32-bit bitfield to represent authorized operations for this group. (versions 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         group_id: str = "",
@@ -474,70 +384,45 @@ class DescribeGroupsResponseDescribedGroupV3(_Struct):
         protocol_data: str = "",
         members: Iterable[DescribeGroupsResponseDescribedGroupMemberV0] = (),
         authorized_operations: int = -2147483648,
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupV3_error_code(self, error_code)
-        _set_DescribeGroupsResponseDescribedGroupV3_group_id(self, group_id)
-        _set_DescribeGroupsResponseDescribedGroupV3_group_state(self, group_state)
-        _set_DescribeGroupsResponseDescribedGroupV3_protocol_type(self, protocol_type)
-        _set_DescribeGroupsResponseDescribedGroupV3_protocol_data(self, protocol_data)
-        _set_DescribeGroupsResponseDescribedGroupV3_members(self, as_tuple(members))
-        _set_DescribeGroupsResponseDescribedGroupV3_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                group_id,
+                group_state,
+                protocol_type,
+                protocol_data,
+                as_tuple(members),
+                authorized_operations,
+            ),
         )
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupV3_error_code,
-    _set_DescribeGroupsResponseDescribedGroupV3_group_id,
-    _set_DescribeGroupsResponseDescribedGroupV3_group_state,
-    _set_DescribeGroupsResponseDescribedGroupV3_protocol_type,
-    _set_DescribeGroupsResponseDescribedGroupV3_protocol_data,
-    _set_DescribeGroupsResponseDescribedGroupV3_members,
-    _set_DescribeGroupsResponseDescribedGroupV3_authorized_operations,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupV3,
-    "error_code",
-    "group_id",
-    "group_state",
-    "protocol_type",
-    "protocol_data",
-    "members",
-    "authorized_operations",
-)
 
 
 class _DescribeGroupsResponseV3Layout(ApiMessage):
     """The fields of DescribeGroupsResponse at version 3; use the final class of each version (DescribeGroupsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    groups: tuple[DescribeGroupsResponseDescribedGroupV3, ...]
+    groups: tuple[DescribeGroupsResponseDescribedGroupV3, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[DescribeGroupsResponseDescribedGroupV3] = (),
-    ) -> None:
-        _set__DescribeGroupsResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeGroupsResponseV3Layout_groups(self, as_tuple(groups))
-
-
-(
-    _set__DescribeGroupsResponseV3Layout_throttle_time_ms,
-    _set__DescribeGroupsResponseV3Layout_groups,
-) = slot_setters(
-    _DescribeGroupsResponseV3Layout,
-    "throttle_time_ms",
-    "groups",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+            ),
+        )
 
 
 @final
@@ -553,35 +438,28 @@ class DescribeGroupsResponseV3(_DescribeGroupsResponseV3Layout):
 class DescribeGroupsResponseDescribedGroupMemberV4(_Struct):
     """DescribedGroupMember, a struct of DescribeGroupsResponse at version 4."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "client_id",
-        "client_host",
-        "member_metadata",
-        "member_assignment",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member id. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The unique identifier of the consumer instance provided by end user. (versions 4+; nullable 4+)"""
 
-    client_id: str
+    client_id: str = field_at(2)
     """The client ID used in the member's latest join group request. (versions 0+)"""
 
-    client_host: str
+    client_host: str = field_at(3)
     """The client host. (versions 0+)"""
 
-    member_metadata: bytes
+    member_metadata: bytes = field_at(4)
     """The metadata corresponding to the current group protocol in use. (versions 0+)"""
 
-    member_assignment: bytes
+    member_assignment: bytes = field_at(5)
     """The current assignment provided by the group leader. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = None,
@@ -589,69 +467,48 @@ class DescribeGroupsResponseDescribedGroupMemberV4(_Struct):
         client_host: str = "",
         member_metadata: bytes = b"",
         member_assignment: bytes = b"",
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupMemberV4_member_id(self, member_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV4_group_instance_id(self, group_instance_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV4_client_id(self, client_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV4_client_host(self, client_host)
-        _set_DescribeGroupsResponseDescribedGroupMemberV4_member_metadata(self, member_metadata)
-        _set_DescribeGroupsResponseDescribedGroupMemberV4_member_assignment(self, member_assignment)
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_member_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_group_instance_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_client_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_client_host,
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_member_metadata,
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_member_assignment,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupMemberV4,
-    "member_id",
-    "group_instance_id",
-    "client_id",
-    "client_host",
-    "member_metadata",
-    "member_assignment",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                client_id,
+                client_host,
+                member_metadata,
+                member_assignment,
+            ),
+        )
 
 
 class DescribeGroupsResponseDescribedGroupV4(_Struct):
     """DescribedGroup, a struct of DescribeGroupsResponse at version 4."""
 
-    __slots__ = (
-        "error_code",
-        "group_id",
-        "group_state",
-        "protocol_type",
-        "protocol_data",
-        "members",
-        "authorized_operations",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(2)
     """The group state string, or the empty string. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(3)
     """The group protocol type, or the empty string. (versions 0+)"""
 
-    protocol_data: str
+    protocol_data: str = field_at(4)
     """The group protocol data, or the empty string. (versions 0+)"""
 
-    members: tuple[DescribeGroupsResponseDescribedGroupMemberV4, ...]
+    members: tuple[DescribeGroupsResponseDescribedGroupMemberV4, ...] = field_at(5)
     """The group members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(6)
     """32-bit bitfield to represent authorized operations for this group. (versions 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         group_id: str = "",
@@ -660,70 +517,45 @@ class DescribeGroupsResponseDescribedGroupV4(_Struct):
         protocol_data: str = "",
         members: Iterable[DescribeGroupsResponseDescribedGroupMemberV4] = (),
         authorized_operations: int = -2147483648,
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupV4_error_code(self, error_code)
-        _set_DescribeGroupsResponseDescribedGroupV4_group_id(self, group_id)
-        _set_DescribeGroupsResponseDescribedGroupV4_group_state(self, group_state)
-        _set_DescribeGroupsResponseDescribedGroupV4_protocol_type(self, protocol_type)
-        _set_DescribeGroupsResponseDescribedGroupV4_protocol_data(self, protocol_data)
-        _set_DescribeGroupsResponseDescribedGroupV4_members(self, as_tuple(members))
-        _set_DescribeGroupsResponseDescribedGroupV4_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                group_id,
+                group_state,
+                protocol_type,
+                protocol_data,
+                as_tuple(members),
+                authorized_operations,
+            ),
         )
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupV4_error_code,
-    _set_DescribeGroupsResponseDescribedGroupV4_group_id,
-    _set_DescribeGroupsResponseDescribedGroupV4_group_state,
-    _set_DescribeGroupsResponseDescribedGroupV4_protocol_type,
-    _set_DescribeGroupsResponseDescribedGroupV4_protocol_data,
-    _set_DescribeGroupsResponseDescribedGroupV4_members,
-    _set_DescribeGroupsResponseDescribedGroupV4_authorized_operations,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupV4,
-    "error_code",
-    "group_id",
-    "group_state",
-    "protocol_type",
-    "protocol_data",
-    "members",
-    "authorized_operations",
-)
 
 
 class _DescribeGroupsResponseV4Layout(ApiMessage):
     """The fields of DescribeGroupsResponse at version 4; use the final class of each version (DescribeGroupsResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    groups: tuple[DescribeGroupsResponseDescribedGroupV4, ...]
+    groups: tuple[DescribeGroupsResponseDescribedGroupV4, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[DescribeGroupsResponseDescribedGroupV4] = (),
-    ) -> None:
-        _set__DescribeGroupsResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeGroupsResponseV4Layout_groups(self, as_tuple(groups))
-
-
-(
-    _set__DescribeGroupsResponseV4Layout_throttle_time_ms,
-    _set__DescribeGroupsResponseV4Layout_groups,
-) = slot_setters(
-    _DescribeGroupsResponseV4Layout,
-    "throttle_time_ms",
-    "groups",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+            ),
+        )
 
 
 @final
@@ -739,39 +571,31 @@ class DescribeGroupsResponseV4(_DescribeGroupsResponseV4Layout):
 class DescribeGroupsResponseDescribedGroupMemberV5(_Struct):
     """DescribedGroupMember, a struct of DescribeGroupsResponse at versions 5-6."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "client_id",
-        "client_host",
-        "member_metadata",
-        "member_assignment",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member id. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The unique identifier of the consumer instance provided by end user. (versions 4+; nullable 4+)"""
 
-    client_id: str
+    client_id: str = field_at(2)
     """The client ID used in the member's latest join group request. (versions 0+)"""
 
-    client_host: str
+    client_host: str = field_at(3)
     """The client host. (versions 0+)"""
 
-    member_metadata: bytes
+    member_metadata: bytes = field_at(4)
     """The metadata corresponding to the current group protocol in use. (versions 0+)"""
 
-    member_assignment: bytes
+    member_assignment: bytes = field_at(5)
     """The current assignment provided by the group leader. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = None,
@@ -780,78 +604,52 @@ class DescribeGroupsResponseDescribedGroupMemberV5(_Struct):
         member_metadata: bytes = b"",
         member_assignment: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupMemberV5_member_id(self, member_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV5_group_instance_id(self, group_instance_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV5_client_id(self, client_id)
-        _set_DescribeGroupsResponseDescribedGroupMemberV5_client_host(self, client_host)
-        _set_DescribeGroupsResponseDescribedGroupMemberV5_member_metadata(self, member_metadata)
-        _set_DescribeGroupsResponseDescribedGroupMemberV5_member_assignment(self, member_assignment)
-        _set_DescribeGroupsResponseDescribedGroupMemberV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                client_id,
+                client_host,
+                member_metadata,
+                member_assignment,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_member_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_group_instance_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_client_id,
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_client_host,
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_member_metadata,
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_member_assignment,
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_unknown_tagged_fields,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupMemberV5,
-    "member_id",
-    "group_instance_id",
-    "client_id",
-    "client_host",
-    "member_metadata",
-    "member_assignment",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeGroupsResponseDescribedGroupV5(_Struct):
     """DescribedGroup, a struct of DescribeGroupsResponse at version 5."""
 
-    __slots__ = (
-        "error_code",
-        "group_id",
-        "group_state",
-        "protocol_type",
-        "protocol_data",
-        "members",
-        "authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(2)
     """The group state string, or the empty string. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(3)
     """The group protocol type, or the empty string. (versions 0+)"""
 
-    protocol_data: str
+    protocol_data: str = field_at(4)
     """The group protocol data, or the empty string. (versions 0+)"""
 
-    members: tuple[DescribeGroupsResponseDescribedGroupMemberV5, ...]
+    members: tuple[DescribeGroupsResponseDescribedGroupMemberV5, ...] = field_at(5)
     """The group members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(6)
     """32-bit bitfield to represent authorized operations for this group. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         group_id: str = "",
@@ -861,85 +659,51 @@ class DescribeGroupsResponseDescribedGroupV5(_Struct):
         members: Iterable[DescribeGroupsResponseDescribedGroupMemberV5] = (),
         authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupV5_error_code(self, error_code)
-        _set_DescribeGroupsResponseDescribedGroupV5_group_id(self, group_id)
-        _set_DescribeGroupsResponseDescribedGroupV5_group_state(self, group_state)
-        _set_DescribeGroupsResponseDescribedGroupV5_protocol_type(self, protocol_type)
-        _set_DescribeGroupsResponseDescribedGroupV5_protocol_data(self, protocol_data)
-        _set_DescribeGroupsResponseDescribedGroupV5_members(self, as_tuple(members))
-        _set_DescribeGroupsResponseDescribedGroupV5_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                group_id,
+                group_state,
+                protocol_type,
+                protocol_data,
+                as_tuple(members),
+                authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeGroupsResponseDescribedGroupV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupV5_error_code,
-    _set_DescribeGroupsResponseDescribedGroupV5_group_id,
-    _set_DescribeGroupsResponseDescribedGroupV5_group_state,
-    _set_DescribeGroupsResponseDescribedGroupV5_protocol_type,
-    _set_DescribeGroupsResponseDescribedGroupV5_protocol_data,
-    _set_DescribeGroupsResponseDescribedGroupV5_members,
-    _set_DescribeGroupsResponseDescribedGroupV5_authorized_operations,
-    _set_DescribeGroupsResponseDescribedGroupV5_unknown_tagged_fields,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupV5,
-    "error_code",
-    "group_id",
-    "group_state",
-    "protocol_type",
-    "protocol_data",
-    "members",
-    "authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeGroupsResponseV5Layout(ApiMessage):
     """The fields of DescribeGroupsResponse at version 5; use the final class of each version (DescribeGroupsResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    groups: tuple[DescribeGroupsResponseDescribedGroupV5, ...]
+    groups: tuple[DescribeGroupsResponseDescribedGroupV5, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[DescribeGroupsResponseDescribedGroupV5] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeGroupsResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeGroupsResponseV5Layout_groups(self, as_tuple(groups))
-        _set__DescribeGroupsResponseV5Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeGroupsResponseV5Layout_throttle_time_ms,
-    _set__DescribeGroupsResponseV5Layout_groups,
-    _set__DescribeGroupsResponseV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeGroupsResponseV5Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -955,47 +719,37 @@ class DescribeGroupsResponseV5(_DescribeGroupsResponseV5Layout):
 class DescribeGroupsResponseDescribedGroupV6(_Struct):
     """DescribedGroup, a struct of DescribeGroupsResponse at version 6."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "protocol_type",
-        "protocol_data",
-        "members",
-        "authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The describe error message, or null if there was no error. (versions 6+; nullable 6+)"""
 
-    group_id: str
+    group_id: str = field_at(2)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(3)
     """The group state string, or the empty string. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(4)
     """The group protocol type, or the empty string. (versions 0+)"""
 
-    protocol_data: str
+    protocol_data: str = field_at(5)
     """The group protocol data, or the empty string. (versions 0+)"""
 
-    members: tuple[DescribeGroupsResponseDescribedGroupMemberV5, ...]
+    members: tuple[DescribeGroupsResponseDescribedGroupMemberV5, ...] = field_at(6)
     """The group members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(7)
     """32-bit bitfield to represent authorized operations for this group. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = None,
@@ -1006,88 +760,52 @@ class DescribeGroupsResponseDescribedGroupV6(_Struct):
         members: Iterable[DescribeGroupsResponseDescribedGroupMemberV5] = (),
         authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeGroupsResponseDescribedGroupV6_error_code(self, error_code)
-        _set_DescribeGroupsResponseDescribedGroupV6_error_message(self, error_message)
-        _set_DescribeGroupsResponseDescribedGroupV6_group_id(self, group_id)
-        _set_DescribeGroupsResponseDescribedGroupV6_group_state(self, group_state)
-        _set_DescribeGroupsResponseDescribedGroupV6_protocol_type(self, protocol_type)
-        _set_DescribeGroupsResponseDescribedGroupV6_protocol_data(self, protocol_data)
-        _set_DescribeGroupsResponseDescribedGroupV6_members(self, as_tuple(members))
-        _set_DescribeGroupsResponseDescribedGroupV6_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                group_id,
+                group_state,
+                protocol_type,
+                protocol_data,
+                as_tuple(members),
+                authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeGroupsResponseDescribedGroupV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeGroupsResponseDescribedGroupV6_error_code,
-    _set_DescribeGroupsResponseDescribedGroupV6_error_message,
-    _set_DescribeGroupsResponseDescribedGroupV6_group_id,
-    _set_DescribeGroupsResponseDescribedGroupV6_group_state,
-    _set_DescribeGroupsResponseDescribedGroupV6_protocol_type,
-    _set_DescribeGroupsResponseDescribedGroupV6_protocol_data,
-    _set_DescribeGroupsResponseDescribedGroupV6_members,
-    _set_DescribeGroupsResponseDescribedGroupV6_authorized_operations,
-    _set_DescribeGroupsResponseDescribedGroupV6_unknown_tagged_fields,
-) = slot_setters(
-    DescribeGroupsResponseDescribedGroupV6,
-    "error_code",
-    "error_message",
-    "group_id",
-    "group_state",
-    "protocol_type",
-    "protocol_data",
-    "members",
-    "authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeGroupsResponseV6Layout(ApiMessage):
     """The fields of DescribeGroupsResponse at version 6; use the final class of each version (DescribeGroupsResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    groups: tuple[DescribeGroupsResponseDescribedGroupV6, ...]
+    groups: tuple[DescribeGroupsResponseDescribedGroupV6, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[DescribeGroupsResponseDescribedGroupV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeGroupsResponseV6Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeGroupsResponseV6Layout_groups(self, as_tuple(groups))
-        _set__DescribeGroupsResponseV6Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeGroupsResponseV6Layout_throttle_time_ms,
-    _set__DescribeGroupsResponseV6Layout_groups,
-    _set__DescribeGroupsResponseV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeGroupsResponseV6Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1132,9 +850,7 @@ def _dec__DescribeGroupsRequestV0Layout(
         _ev_groups, pos = read_string(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    o = _new(cls)
-    _set__DescribeGroupsRequestV0Layout_groups(o, v_groups)
-    return o, pos
+    return _new(cls, (v_groups,)), pos
 
 
 def _enc__DescribeGroupsRequestV3Layout(o: _DescribeGroupsRequestV3Layout, out: bytearray) -> None:
@@ -1159,12 +875,16 @@ def _dec__DescribeGroupsRequestV3Layout(
     v_groups = tuple(_lv_groups)
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__DescribeGroupsRequestV3Layout_groups(o, v_groups)
-    _set__DescribeGroupsRequestV3Layout_include_authorized_operations(
-        o, v_include_authorized_operations
+    return (
+        _new(
+            cls,
+            (
+                v_groups,
+                v_include_authorized_operations,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeGroupsRequestV5Layout(o: _DescribeGroupsRequestV5Layout, out: bytearray) -> None:
@@ -1190,14 +910,23 @@ def _dec__DescribeGroupsRequestV5Layout(
     v_groups = tuple(_lv_groups)
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeGroupsRequestV5Layout_groups(o, v_groups)
-    _set__DescribeGroupsRequestV5Layout_include_authorized_operations(
-        o, v_include_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_groups,
+                v_include_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeGroupsRequestV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeGroupsResponseDescribedGroupMemberV0(
@@ -1220,13 +949,19 @@ def _dec_DescribeGroupsResponseDescribedGroupMemberV0(
     v_client_host, pos = read_string(buf, pos)
     v_member_metadata, pos = read_bytes(buf, pos)
     v_member_assignment, pos = read_bytes(buf, pos)
-    o = _new(DescribeGroupsResponseDescribedGroupMemberV0)
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_member_id(o, v_member_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_client_id(o, v_client_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_client_host(o, v_client_host)
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_member_metadata(o, v_member_metadata)
-    _set_DescribeGroupsResponseDescribedGroupMemberV0_member_assignment(o, v_member_assignment)
-    return o, pos
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupMemberV0,
+            (
+                v_member_id,
+                v_client_id,
+                v_client_host,
+                v_member_metadata,
+                v_member_assignment,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeGroupsResponseDescribedGroupV0(
@@ -1258,27 +993,49 @@ def _dec_DescribeGroupsResponseDescribedGroupV0(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_DescribeGroupsResponseDescribedGroupMemberV0(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e5_member_id, pos = read_string(buf, pos)
+        e5_client_id, pos = read_string(buf, pos)
+        e5_client_host, pos = read_string(buf, pos)
+        e5_member_metadata, pos = read_bytes(buf, pos)
+        e5_member_assignment, pos = read_bytes(buf, pos)
+        _lv_members.append(
+            _new(
+                DescribeGroupsResponseDescribedGroupMemberV0,
+                (
+                    e5_member_id,
+                    e5_client_id,
+                    e5_client_host,
+                    e5_member_metadata,
+                    e5_member_assignment,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    o = _new(DescribeGroupsResponseDescribedGroupV0)
-    _set_DescribeGroupsResponseDescribedGroupV0_error_code(o, v_error_code)
-    _set_DescribeGroupsResponseDescribedGroupV0_group_id(o, v_group_id)
-    _set_DescribeGroupsResponseDescribedGroupV0_group_state(o, v_group_state)
-    _set_DescribeGroupsResponseDescribedGroupV0_protocol_type(o, v_protocol_type)
-    _set_DescribeGroupsResponseDescribedGroupV0_protocol_data(o, v_protocol_data)
-    _set_DescribeGroupsResponseDescribedGroupV0_members(o, v_members)
-    return o, pos
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupV0,
+            (
+                v_error_code,
+                v_group_id,
+                v_group_state,
+                v_protocol_type,
+                v_protocol_data,
+                v_members,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeGroupsResponseV0Layout(
     o: _DescribeGroupsResponseV0Layout, out: bytearray
 ) -> None:
 
-    _x5 = o.groups
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DescribeGroupsResponseDescribedGroupV0(_x5e, out)
+    _x6 = o.groups
+    write_array_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_DescribeGroupsResponseDescribedGroupV0(_x6e, out)
 
 
 def _dec__DescribeGroupsResponseV0Layout(
@@ -1292,9 +1049,7 @@ def _dec__DescribeGroupsResponseV0Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    o = _new(cls)
-    _set__DescribeGroupsResponseV0Layout_groups(o, v_groups)
-    return o, pos
+    return _new(cls, (v_groups,)), pos
 
 
 def _enc__DescribeGroupsResponseV1Layout(
@@ -1302,10 +1057,10 @@ def _enc__DescribeGroupsResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x6 = o.groups
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DescribeGroupsResponseDescribedGroupV0(_x6e, out)
+    _x7 = o.groups
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DescribeGroupsResponseDescribedGroupV0(_x7e, out)
 
 
 def _dec__DescribeGroupsResponseV1Layout(
@@ -1321,10 +1076,16 @@ def _dec__DescribeGroupsResponseV1Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    o = _new(cls)
-    _set__DescribeGroupsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeGroupsResponseV1Layout_groups(o, v_groups)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeGroupsResponseDescribedGroupV3(
@@ -1336,10 +1097,10 @@ def _enc_DescribeGroupsResponseDescribedGroupV3(
     write_string(out, o.group_state)
     write_string(out, o.protocol_type)
     write_string(out, o.protocol_data)
-    _x7 = o.members
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DescribeGroupsResponseDescribedGroupMemberV0(_x7e, out)
+    _x8 = o.members
+    write_array_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_DescribeGroupsResponseDescribedGroupMemberV0(_x8e, out)
     out += _S_i.pack(o.authorized_operations)
 
 
@@ -1357,20 +1118,42 @@ def _dec_DescribeGroupsResponseDescribedGroupV3(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_DescribeGroupsResponseDescribedGroupMemberV0(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e9_member_id, pos = read_string(buf, pos)
+        e9_client_id, pos = read_string(buf, pos)
+        e9_client_host, pos = read_string(buf, pos)
+        e9_member_metadata, pos = read_bytes(buf, pos)
+        e9_member_assignment, pos = read_bytes(buf, pos)
+        _lv_members.append(
+            _new(
+                DescribeGroupsResponseDescribedGroupMemberV0,
+                (
+                    e9_member_id,
+                    e9_client_id,
+                    e9_client_host,
+                    e9_member_metadata,
+                    e9_member_assignment,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(DescribeGroupsResponseDescribedGroupV3)
-    _set_DescribeGroupsResponseDescribedGroupV3_error_code(o, v_error_code)
-    _set_DescribeGroupsResponseDescribedGroupV3_group_id(o, v_group_id)
-    _set_DescribeGroupsResponseDescribedGroupV3_group_state(o, v_group_state)
-    _set_DescribeGroupsResponseDescribedGroupV3_protocol_type(o, v_protocol_type)
-    _set_DescribeGroupsResponseDescribedGroupV3_protocol_data(o, v_protocol_data)
-    _set_DescribeGroupsResponseDescribedGroupV3_members(o, v_members)
-    _set_DescribeGroupsResponseDescribedGroupV3_authorized_operations(o, v_authorized_operations)
-    return o, pos
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupV3,
+            (
+                v_error_code,
+                v_group_id,
+                v_group_state,
+                v_protocol_type,
+                v_protocol_data,
+                v_members,
+                v_authorized_operations,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeGroupsResponseV3Layout(
@@ -1378,10 +1161,10 @@ def _enc__DescribeGroupsResponseV3Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x8 = o.groups
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DescribeGroupsResponseDescribedGroupV3(_x8e, out)
+    _x10 = o.groups
+    write_array_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_DescribeGroupsResponseDescribedGroupV3(_x10e, out)
 
 
 def _dec__DescribeGroupsResponseV3Layout(
@@ -1397,10 +1180,16 @@ def _dec__DescribeGroupsResponseV3Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV3(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    o = _new(cls)
-    _set__DescribeGroupsResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeGroupsResponseV3Layout_groups(o, v_groups)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeGroupsResponseDescribedGroupMemberV4(
@@ -1425,14 +1214,20 @@ def _dec_DescribeGroupsResponseDescribedGroupMemberV4(
     v_client_host, pos = read_string(buf, pos)
     v_member_metadata, pos = read_bytes(buf, pos)
     v_member_assignment, pos = read_bytes(buf, pos)
-    o = _new(DescribeGroupsResponseDescribedGroupMemberV4)
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_member_id(o, v_member_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_group_instance_id(o, v_group_instance_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_client_id(o, v_client_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_client_host(o, v_client_host)
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_member_metadata(o, v_member_metadata)
-    _set_DescribeGroupsResponseDescribedGroupMemberV4_member_assignment(o, v_member_assignment)
-    return o, pos
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupMemberV4,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_client_id,
+                v_client_host,
+                v_member_metadata,
+                v_member_assignment,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeGroupsResponseDescribedGroupV4(
@@ -1444,10 +1239,10 @@ def _enc_DescribeGroupsResponseDescribedGroupV4(
     write_string(out, o.group_state)
     write_string(out, o.protocol_type)
     write_string(out, o.protocol_data)
-    _x9 = o.members
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_DescribeGroupsResponseDescribedGroupMemberV4(_x9e, out)
+    _x11 = o.members
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeGroupsResponseDescribedGroupMemberV4(_x11e, out)
     out += _S_i.pack(o.authorized_operations)
 
 
@@ -1465,20 +1260,44 @@ def _dec_DescribeGroupsResponseDescribedGroupV4(
     _n, pos = read_array_length(buf, pos, 16)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_DescribeGroupsResponseDescribedGroupMemberV4(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e12_member_id, pos = read_string(buf, pos)
+        e12_group_instance_id, pos = read_nullable_string(buf, pos)
+        e12_client_id, pos = read_string(buf, pos)
+        e12_client_host, pos = read_string(buf, pos)
+        e12_member_metadata, pos = read_bytes(buf, pos)
+        e12_member_assignment, pos = read_bytes(buf, pos)
+        _lv_members.append(
+            _new(
+                DescribeGroupsResponseDescribedGroupMemberV4,
+                (
+                    e12_member_id,
+                    e12_group_instance_id,
+                    e12_client_id,
+                    e12_client_host,
+                    e12_member_metadata,
+                    e12_member_assignment,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(DescribeGroupsResponseDescribedGroupV4)
-    _set_DescribeGroupsResponseDescribedGroupV4_error_code(o, v_error_code)
-    _set_DescribeGroupsResponseDescribedGroupV4_group_id(o, v_group_id)
-    _set_DescribeGroupsResponseDescribedGroupV4_group_state(o, v_group_state)
-    _set_DescribeGroupsResponseDescribedGroupV4_protocol_type(o, v_protocol_type)
-    _set_DescribeGroupsResponseDescribedGroupV4_protocol_data(o, v_protocol_data)
-    _set_DescribeGroupsResponseDescribedGroupV4_members(o, v_members)
-    _set_DescribeGroupsResponseDescribedGroupV4_authorized_operations(o, v_authorized_operations)
-    return o, pos
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupV4,
+            (
+                v_error_code,
+                v_group_id,
+                v_group_state,
+                v_protocol_type,
+                v_protocol_data,
+                v_members,
+                v_authorized_operations,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeGroupsResponseV4Layout(
@@ -1486,10 +1305,10 @@ def _enc__DescribeGroupsResponseV4Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x10 = o.groups
-    write_array_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_DescribeGroupsResponseDescribedGroupV4(_x10e, out)
+    _x13 = o.groups
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_DescribeGroupsResponseDescribedGroupV4(_x13e, out)
 
 
 def _dec__DescribeGroupsResponseV4Layout(
@@ -1505,10 +1324,16 @@ def _dec__DescribeGroupsResponseV4Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV4(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    o = _new(cls)
-    _set__DescribeGroupsResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeGroupsResponseV4Layout_groups(o, v_groups)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeGroupsResponseDescribedGroupMemberV5(
@@ -1534,18 +1359,27 @@ def _dec_DescribeGroupsResponseDescribedGroupMemberV5(
     v_client_host, pos = read_compact_string(buf, pos)
     v_member_metadata, pos = read_compact_bytes(buf, pos)
     v_member_assignment, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeGroupsResponseDescribedGroupMemberV5)
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_member_id(o, v_member_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_group_instance_id(o, v_group_instance_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_client_id(o, v_client_id)
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_client_host(o, v_client_host)
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_member_metadata(o, v_member_metadata)
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_member_assignment(o, v_member_assignment)
-    _set_DescribeGroupsResponseDescribedGroupMemberV5_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupMemberV5,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_client_id,
+                v_client_host,
+                v_member_metadata,
+                v_member_assignment,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeGroupsResponseDescribedGroupV5(
@@ -1557,10 +1391,10 @@ def _enc_DescribeGroupsResponseDescribedGroupV5(
     write_compact_string(out, o.group_state)
     write_compact_string(out, o.protocol_type)
     write_compact_string(out, o.protocol_data)
-    _x11 = o.members
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_DescribeGroupsResponseDescribedGroupMemberV5(_x11e, out)
+    _x14 = o.members
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_DescribeGroupsResponseDescribedGroupMemberV5(_x14e, out)
     out += _S_i.pack(o.authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1579,22 +1413,58 @@ def _dec_DescribeGroupsResponseDescribedGroupV5(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_DescribeGroupsResponseDescribedGroupMemberV5(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e15_member_id, pos = read_compact_string(buf, pos)
+        e15_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        e15_client_id, pos = read_compact_string(buf, pos)
+        e15_client_host, pos = read_compact_string(buf, pos)
+        e15_member_metadata, pos = read_compact_bytes(buf, pos)
+        e15_member_assignment, pos = read_compact_bytes(buf, pos)
+        e15_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e15_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e15_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                DescribeGroupsResponseDescribedGroupMemberV5,
+                (
+                    e15_member_id,
+                    e15_group_instance_id,
+                    e15_client_id,
+                    e15_client_host,
+                    e15_member_metadata,
+                    e15_member_assignment,
+                    e15_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeGroupsResponseDescribedGroupV5)
-    _set_DescribeGroupsResponseDescribedGroupV5_error_code(o, v_error_code)
-    _set_DescribeGroupsResponseDescribedGroupV5_group_id(o, v_group_id)
-    _set_DescribeGroupsResponseDescribedGroupV5_group_state(o, v_group_state)
-    _set_DescribeGroupsResponseDescribedGroupV5_protocol_type(o, v_protocol_type)
-    _set_DescribeGroupsResponseDescribedGroupV5_protocol_data(o, v_protocol_data)
-    _set_DescribeGroupsResponseDescribedGroupV5_members(o, v_members)
-    _set_DescribeGroupsResponseDescribedGroupV5_authorized_operations(o, v_authorized_operations)
-    _set_DescribeGroupsResponseDescribedGroupV5_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupV5,
+            (
+                v_error_code,
+                v_group_id,
+                v_group_state,
+                v_protocol_type,
+                v_protocol_data,
+                v_members,
+                v_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeGroupsResponseV5Layout(
@@ -1602,10 +1472,10 @@ def _enc__DescribeGroupsResponseV5Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x12 = o.groups
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_DescribeGroupsResponseDescribedGroupV5(_x12e, out)
+    _x16 = o.groups
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_DescribeGroupsResponseDescribedGroupV5(_x16e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1622,12 +1492,23 @@ def _dec__DescribeGroupsResponseV5Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV5(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeGroupsResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeGroupsResponseV5Layout_groups(o, v_groups)
-    _set__DescribeGroupsResponseV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeGroupsResponseDescribedGroupV6(
@@ -1640,10 +1521,10 @@ def _enc_DescribeGroupsResponseDescribedGroupV6(
     write_compact_string(out, o.group_state)
     write_compact_string(out, o.protocol_type)
     write_compact_string(out, o.protocol_data)
-    _x13 = o.members
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_DescribeGroupsResponseDescribedGroupMemberV5(_x13e, out)
+    _x17 = o.members
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_DescribeGroupsResponseDescribedGroupMemberV5(_x17e, out)
     out += _S_i.pack(o.authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1663,23 +1544,59 @@ def _dec_DescribeGroupsResponseDescribedGroupV6(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_DescribeGroupsResponseDescribedGroupMemberV5(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e18_member_id, pos = read_compact_string(buf, pos)
+        e18_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        e18_client_id, pos = read_compact_string(buf, pos)
+        e18_client_host, pos = read_compact_string(buf, pos)
+        e18_member_metadata, pos = read_compact_bytes(buf, pos)
+        e18_member_assignment, pos = read_compact_bytes(buf, pos)
+        e18_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e18_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e18_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                DescribeGroupsResponseDescribedGroupMemberV5,
+                (
+                    e18_member_id,
+                    e18_group_instance_id,
+                    e18_client_id,
+                    e18_client_host,
+                    e18_member_metadata,
+                    e18_member_assignment,
+                    e18_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeGroupsResponseDescribedGroupV6)
-    _set_DescribeGroupsResponseDescribedGroupV6_error_code(o, v_error_code)
-    _set_DescribeGroupsResponseDescribedGroupV6_error_message(o, v_error_message)
-    _set_DescribeGroupsResponseDescribedGroupV6_group_id(o, v_group_id)
-    _set_DescribeGroupsResponseDescribedGroupV6_group_state(o, v_group_state)
-    _set_DescribeGroupsResponseDescribedGroupV6_protocol_type(o, v_protocol_type)
-    _set_DescribeGroupsResponseDescribedGroupV6_protocol_data(o, v_protocol_data)
-    _set_DescribeGroupsResponseDescribedGroupV6_members(o, v_members)
-    _set_DescribeGroupsResponseDescribedGroupV6_authorized_operations(o, v_authorized_operations)
-    _set_DescribeGroupsResponseDescribedGroupV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeGroupsResponseDescribedGroupV6,
+            (
+                v_error_code,
+                v_error_message,
+                v_group_id,
+                v_group_state,
+                v_protocol_type,
+                v_protocol_data,
+                v_members,
+                v_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeGroupsResponseV6Layout(
@@ -1687,10 +1604,10 @@ def _enc__DescribeGroupsResponseV6Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x14 = o.groups
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_DescribeGroupsResponseDescribedGroupV6(_x14e, out)
+    _x19 = o.groups
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_DescribeGroupsResponseDescribedGroupV6(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1707,12 +1624,23 @@ def _dec__DescribeGroupsResponseV6Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV6(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeGroupsResponseV6Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeGroupsResponseV6Layout_groups(o, v_groups)
-    _set__DescribeGroupsResponseV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,23 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_array_length,
     read_string,
     read_unknown_tags,
@@ -42,63 +43,49 @@ _S_ih = Struct(">ih")
 _S_iqqo = Struct(">iqq?")
 _S_qq = Struct(">qq")
 _S_qqo = Struct(">qq?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeLogDirsRequestDescribableLogDirTopicV1(_Struct):
     """DescribableLogDirTopic, a struct of DescribeLogDirsRequest at version 1."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition indexes. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
-    ) -> None:
-        _set_DescribeLogDirsRequestDescribableLogDirTopicV1_topic(self, topic)
-        _set_DescribeLogDirsRequestDescribableLogDirTopicV1_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV1_topic,
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV1_partitions,
-) = slot_setters(
-    DescribeLogDirsRequestDescribableLogDirTopicV1,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _DescribeLogDirsRequestV1Layout(ApiMessage):
     """The fields of DescribeLogDirsRequest at version 1; use the final class of each version (DescribeLogDirsRequestV1)."""
 
-    __slots__ = ("topics",)
+    __slots__ = ()
 
-    topics: tuple[DescribeLogDirsRequestDescribableLogDirTopicV1, ...] | None
+    topics: tuple[DescribeLogDirsRequestDescribableLogDirTopicV1, ...] | None = field_at(0)
     """Each topic that we want to describe log directories for, or null for all topics. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DescribeLogDirsRequestDescribableLogDirTopicV1] | None = (),
-    ) -> None:
-        _set__DescribeLogDirsRequestV1Layout_topics(self, as_tuple(topics))
-
-
-(_set__DescribeLogDirsRequestV1Layout_topics,) = slot_setters(
-    _DescribeLogDirsRequestV1Layout,
-    "topics",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(topics),))
 
 
 @final
@@ -114,81 +101,58 @@ class DescribeLogDirsRequestV1(_DescribeLogDirsRequestV1Layout):
 class DescribeLogDirsRequestDescribableLogDirTopicV2(_Struct):
     """DescribableLogDirTopic, a struct of DescribeLogDirsRequest at versions 2-5."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition indexes. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeLogDirsRequestDescribableLogDirTopicV2_topic(self, topic)
-        _set_DescribeLogDirsRequestDescribableLogDirTopicV2_partitions(self, as_tuple(partitions))
-        _set_DescribeLogDirsRequestDescribableLogDirTopicV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV2_topic,
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV2_partitions,
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeLogDirsRequestDescribableLogDirTopicV2,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeLogDirsRequestV2Layout(ApiMessage):
     """The fields of DescribeLogDirsRequest at versions 2-5; use the final class of each version (DescribeLogDirsRequestV2, DescribeLogDirsRequestV3, DescribeLogDirsRequestV4, DescribeLogDirsRequestV5)."""
 
-    __slots__ = (
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[DescribeLogDirsRequestDescribableLogDirTopicV2, ...] | None
+    topics: tuple[DescribeLogDirsRequestDescribableLogDirTopicV2, ...] | None = field_at(0)
     """Each topic that we want to describe log directories for, or null for all topics. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DescribeLogDirsRequestDescribableLogDirTopicV2] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeLogDirsRequestV2Layout_topics(self, as_tuple(topics))
-        _set__DescribeLogDirsRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeLogDirsRequestV2Layout_topics,
-    _set__DescribeLogDirsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeLogDirsRequestV2Layout,
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -234,163 +198,120 @@ class DescribeLogDirsRequestV5(_DescribeLogDirsRequestV2Layout):
 class DescribeLogDirsResponseDescribeLogDirsPartitionV1(_Struct):
     """DescribeLogDirsPartition, a struct of DescribeLogDirsResponse at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "partition_size",
-        "offset_lag",
-        "is_future_key",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    partition_size: int
+    partition_size: int = field_at(1)
     """The size of the log segments in this partition in bytes. (versions 0+)"""
 
-    offset_lag: int
+    offset_lag: int = field_at(2)
     """The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or current replica's LEO (if it is the future log for the partition). (versions 0+)"""
 
-    is_future_key: bool
+    is_future_key: bool = field_at(3)
     """True if this log is created by AlterReplicaLogDirsRequest and will replace the current log of the replica in the future. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         partition_size: int = 0,
         offset_lag: int = 0,
         is_future_key: bool = False,
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                partition_size,
+                offset_lag,
+                is_future_key,
+            ),
         )
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_partition_size(self, partition_size)
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_offset_lag(self, offset_lag)
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_is_future_key(self, is_future_key)
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_partition_index,
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_partition_size,
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_offset_lag,
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_is_future_key,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsPartitionV1,
-    "partition_index",
-    "partition_size",
-    "offset_lag",
-    "is_future_key",
-)
 
 
 class DescribeLogDirsResponseDescribeLogDirsTopicV1(_Struct):
     """DescribeLogDirsTopic, a struct of DescribeLogDirsResponse at version 1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DescribeLogDirsResponseDescribeLogDirsPartitionV1, ...]
+    partitions: tuple[DescribeLogDirsResponseDescribeLogDirsPartitionV1, ...] = field_at(1)
     """The partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[DescribeLogDirsResponseDescribeLogDirsPartitionV1] = (),
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsTopicV1_name(self, name)
-        _set_DescribeLogDirsResponseDescribeLogDirsTopicV1_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV1_name,
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV1_partitions,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsTopicV1,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class DescribeLogDirsResponseDescribeLogDirsResultV1(_Struct):
     """DescribeLogDirsResult, a struct of DescribeLogDirsResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "log_dir",
-        "topics",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    log_dir: str
+    log_dir: str = field_at(1)
     """The absolute log directory path. (versions 0+)"""
 
-    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV1, ...]
+    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV1, ...] = field_at(2)
     """The topics. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         log_dir: str = "",
         topics: Iterable[DescribeLogDirsResponseDescribeLogDirsTopicV1] = (),
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV1_error_code(self, error_code)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV1_log_dir(self, log_dir)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV1_topics(self, as_tuple(topics))
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV1_error_code,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV1_log_dir,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV1_topics,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsResultV1,
-    "error_code",
-    "log_dir",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                log_dir,
+                as_tuple(topics),
+            ),
+        )
 
 
 class _DescribeLogDirsResponseV1Layout(ApiMessage):
     """The fields of DescribeLogDirsResponse at version 1; use the final class of each version (DescribeLogDirsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV1, ...]
+    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV1, ...] = field_at(1)
     """The log directories. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DescribeLogDirsResponseDescribeLogDirsResultV1] = (),
-    ) -> None:
-        _set__DescribeLogDirsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeLogDirsResponseV1Layout_results(self, as_tuple(results))
-
-
-(
-    _set__DescribeLogDirsResponseV1Layout_throttle_time_ms,
-    _set__DescribeLogDirsResponseV1Layout_results,
-) = slot_setters(
-    _DescribeLogDirsResponseV1Layout,
-    "throttle_time_ms",
-    "results",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+            ),
+        )
 
 
 @final
@@ -406,203 +327,140 @@ class DescribeLogDirsResponseV1(_DescribeLogDirsResponseV1Layout):
 class DescribeLogDirsResponseDescribeLogDirsPartitionV2(_Struct):
     """DescribeLogDirsPartition, a struct of DescribeLogDirsResponse at versions 2-5."""
 
-    __slots__ = (
-        "partition_index",
-        "partition_size",
-        "offset_lag",
-        "is_future_key",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    partition_size: int
+    partition_size: int = field_at(1)
     """The size of the log segments in this partition in bytes. (versions 0+)"""
 
-    offset_lag: int
+    offset_lag: int = field_at(2)
     """The lag of the log's LEO w.r.t. partition's HW (if it is the current log for the partition) or current replica's LEO (if it is the future log for the partition). (versions 0+)"""
 
-    is_future_key: bool
+    is_future_key: bool = field_at(3)
     """True if this log is created by AlterReplicaLogDirsRequest and will replace the current log of the replica in the future. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         partition_size: int = 0,
         offset_lag: int = 0,
         is_future_key: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                partition_size,
+                offset_lag,
+                is_future_key,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_partition_size(self, partition_size)
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_offset_lag(self, offset_lag)
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_is_future_key(self, is_future_key)
-        _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_partition_index,
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_partition_size,
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_offset_lag,
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_is_future_key,
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsPartitionV2,
-    "partition_index",
-    "partition_size",
-    "offset_lag",
-    "is_future_key",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeLogDirsResponseDescribeLogDirsTopicV2(_Struct):
     """DescribeLogDirsTopic, a struct of DescribeLogDirsResponse at versions 2-5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DescribeLogDirsResponseDescribeLogDirsPartitionV2, ...]
+    partitions: tuple[DescribeLogDirsResponseDescribeLogDirsPartitionV2, ...] = field_at(1)
     """The partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[DescribeLogDirsResponseDescribeLogDirsPartitionV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_name(self, name)
-        _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_partitions(self, as_tuple(partitions))
-        _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_name,
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_partitions,
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsTopicV2,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeLogDirsResponseDescribeLogDirsResultV2(_Struct):
     """DescribeLogDirsResult, a struct of DescribeLogDirsResponse at versions 2-3."""
 
-    __slots__ = (
-        "error_code",
-        "log_dir",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    log_dir: str
+    log_dir: str = field_at(1)
     """The absolute log directory path. (versions 0+)"""
 
-    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV2, ...]
+    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV2, ...] = field_at(2)
     """The topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         log_dir: str = "",
         topics: Iterable[DescribeLogDirsResponseDescribeLogDirsTopicV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV2_error_code(self, error_code)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV2_log_dir(self, log_dir)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV2_topics(self, as_tuple(topics))
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                log_dir,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_error_code,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_log_dir,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_topics,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsResultV2,
-    "error_code",
-    "log_dir",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeLogDirsResponseV2Layout(ApiMessage):
     """The fields of DescribeLogDirsResponse at version 2; use the final class of each version (DescribeLogDirsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV2, ...]
+    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV2, ...] = field_at(1)
     """The log directories. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         results: Iterable[DescribeLogDirsResponseDescribeLogDirsResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeLogDirsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeLogDirsResponseV2Layout_results(self, as_tuple(results))
-        _set__DescribeLogDirsResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeLogDirsResponseV2Layout_throttle_time_ms,
-    _set__DescribeLogDirsResponseV2Layout_results,
-    _set__DescribeLogDirsResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeLogDirsResponseV2Layout,
-    "throttle_time_ms",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -618,53 +476,37 @@ class DescribeLogDirsResponseV2(_DescribeLogDirsResponseV2Layout):
 class _DescribeLogDirsResponseV3Layout(ApiMessage):
     """The fields of DescribeLogDirsResponse at version 3; use the final class of each version (DescribeLogDirsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 3+)"""
 
-    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV2, ...]
+    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV2, ...] = field_at(2)
     """The log directories. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         results: Iterable[DescribeLogDirsResponseDescribeLogDirsResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeLogDirsResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeLogDirsResponseV3Layout_error_code(self, error_code)
-        _set__DescribeLogDirsResponseV3Layout_results(self, as_tuple(results))
-        _set__DescribeLogDirsResponseV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeLogDirsResponseV3Layout_throttle_time_ms,
-    _set__DescribeLogDirsResponseV3Layout_error_code,
-    _set__DescribeLogDirsResponseV3Layout_results,
-    _set__DescribeLogDirsResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeLogDirsResponseV3Layout,
-    "throttle_time_ms",
-    "error_code",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -680,35 +522,28 @@ class DescribeLogDirsResponseV3(_DescribeLogDirsResponseV3Layout):
 class DescribeLogDirsResponseDescribeLogDirsResultV4(_Struct):
     """DescribeLogDirsResult, a struct of DescribeLogDirsResponse at version 4."""
 
-    __slots__ = (
-        "error_code",
-        "log_dir",
-        "topics",
-        "total_bytes",
-        "usable_bytes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    log_dir: str
+    log_dir: str = field_at(1)
     """The absolute log directory path. (versions 0+)"""
 
-    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV2, ...]
+    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV2, ...] = field_at(2)
     """The topics. (versions 0+)"""
 
-    total_bytes: int
+    total_bytes: int = field_at(3)
     """The total size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage. (versions 4+)"""
 
-    usable_bytes: int
+    usable_bytes: int = field_at(4)
     """The usable size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         log_dir: str = "",
@@ -716,85 +551,54 @@ class DescribeLogDirsResponseDescribeLogDirsResultV4(_Struct):
         total_bytes: int = -1,
         usable_bytes: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV4_error_code(self, error_code)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV4_log_dir(self, log_dir)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV4_topics(self, as_tuple(topics))
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV4_total_bytes(self, total_bytes)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV4_usable_bytes(self, usable_bytes)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                log_dir,
+                as_tuple(topics),
+                total_bytes,
+                usable_bytes,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_error_code,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_log_dir,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_topics,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_total_bytes,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_usable_bytes,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_unknown_tagged_fields,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsResultV4,
-    "error_code",
-    "log_dir",
-    "topics",
-    "total_bytes",
-    "usable_bytes",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeLogDirsResponseV4Layout(ApiMessage):
     """The fields of DescribeLogDirsResponse at version 4; use the final class of each version (DescribeLogDirsResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 3+)"""
 
-    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV4, ...]
+    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV4, ...] = field_at(2)
     """The log directories. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         results: Iterable[DescribeLogDirsResponseDescribeLogDirsResultV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeLogDirsResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeLogDirsResponseV4Layout_error_code(self, error_code)
-        _set__DescribeLogDirsResponseV4Layout_results(self, as_tuple(results))
-        _set__DescribeLogDirsResponseV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeLogDirsResponseV4Layout_throttle_time_ms,
-    _set__DescribeLogDirsResponseV4Layout_error_code,
-    _set__DescribeLogDirsResponseV4Layout_results,
-    _set__DescribeLogDirsResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeLogDirsResponseV4Layout,
-    "throttle_time_ms",
-    "error_code",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -810,39 +614,31 @@ class DescribeLogDirsResponseV4(_DescribeLogDirsResponseV4Layout):
 class DescribeLogDirsResponseDescribeLogDirsResultV5(_Struct):
     """DescribeLogDirsResult, a struct of DescribeLogDirsResponse at version 5."""
 
-    __slots__ = (
-        "error_code",
-        "log_dir",
-        "topics",
-        "total_bytes",
-        "usable_bytes",
-        "is_cordoned",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    log_dir: str
+    log_dir: str = field_at(1)
     """The absolute log directory path. (versions 0+)"""
 
-    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV2, ...]
+    topics: tuple[DescribeLogDirsResponseDescribeLogDirsTopicV2, ...] = field_at(2)
     """The topics. (versions 0+)"""
 
-    total_bytes: int
+    total_bytes: int = field_at(3)
     """The total size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage. (versions 4+)"""
 
-    usable_bytes: int
+    usable_bytes: int = field_at(4)
     """The usable size in bytes of the volume the log directory is in. This value does not include the size of data stored in remote storage. (versions 4+)"""
 
-    is_cordoned: bool
+    is_cordoned: bool = field_at(5)
     """True if this log directory is cordoned. (versions 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         log_dir: str = "",
@@ -851,88 +647,55 @@ class DescribeLogDirsResponseDescribeLogDirsResultV5(_Struct):
         usable_bytes: int = -1,
         is_cordoned: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV5_error_code(self, error_code)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV5_log_dir(self, log_dir)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV5_topics(self, as_tuple(topics))
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV5_total_bytes(self, total_bytes)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV5_usable_bytes(self, usable_bytes)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV5_is_cordoned(self, is_cordoned)
-        _set_DescribeLogDirsResponseDescribeLogDirsResultV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                log_dir,
+                as_tuple(topics),
+                total_bytes,
+                usable_bytes,
+                is_cordoned,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_error_code,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_log_dir,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_topics,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_total_bytes,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_usable_bytes,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_is_cordoned,
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_unknown_tagged_fields,
-) = slot_setters(
-    DescribeLogDirsResponseDescribeLogDirsResultV5,
-    "error_code",
-    "log_dir",
-    "topics",
-    "total_bytes",
-    "usable_bytes",
-    "is_cordoned",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeLogDirsResponseV5Layout(ApiMessage):
     """The fields of DescribeLogDirsResponse at version 5; use the final class of each version (DescribeLogDirsResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 3+)"""
 
-    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV5, ...]
+    results: tuple[DescribeLogDirsResponseDescribeLogDirsResultV5, ...] = field_at(2)
     """The log directories. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         results: Iterable[DescribeLogDirsResponseDescribeLogDirsResultV5] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeLogDirsResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeLogDirsResponseV5Layout_error_code(self, error_code)
-        _set__DescribeLogDirsResponseV5Layout_results(self, as_tuple(results))
-        _set__DescribeLogDirsResponseV5Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeLogDirsResponseV5Layout_throttle_time_ms,
-    _set__DescribeLogDirsResponseV5Layout_error_code,
-    _set__DescribeLogDirsResponseV5Layout_results,
-    _set__DescribeLogDirsResponseV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeLogDirsResponseV5Layout,
-    "throttle_time_ms",
-    "error_code",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -983,13 +746,17 @@ def _dec_DescribeLogDirsRequestDescribableLogDirTopicV1(
 ) -> tuple[DescribeLogDirsRequestDescribableLogDirTopicV1, int]:
 
     v_topic, pos = read_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(DescribeLogDirsRequestDescribableLogDirTopicV1)
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV1_topic(o, v_topic)
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV1_partitions(o, v_partitions)
-    return o, pos
+    v_partitions, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            DescribeLogDirsRequestDescribableLogDirTopicV1,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeLogDirsRequestV1Layout(
@@ -1016,12 +783,20 @@ def _dec__DescribeLogDirsRequestV1Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_DescribeLogDirsRequestDescribableLogDirTopicV1(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e3_topic, pos = read_string(buf, pos)
+            e3_partitions, pos = read_int32_array(buf, pos)
+            _lv_topics.append(
+                _new(
+                    DescribeLogDirsRequestDescribableLogDirTopicV1,
+                    (
+                        e3_topic,
+                        e3_partitions,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__DescribeLogDirsRequestV1Layout_topics(o, v_topics)
-    return o, pos
+    return _new(cls, (v_topics,)), pos
 
 
 def _enc_DescribeLogDirsRequestDescribableLogDirTopicV2(
@@ -1029,9 +804,9 @@ def _enc_DescribeLogDirsRequestDescribableLogDirTopicV2(
 ) -> None:
 
     write_compact_string(out, o.topic)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    write_fixed_array(out, _x3, "i")
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    write_fixed_array(out, _x4, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1040,30 +815,37 @@ def _dec_DescribeLogDirsRequestDescribableLogDirTopicV2(
 ) -> tuple[DescribeLogDirsRequestDescribableLogDirTopicV2, int]:
 
     v_topic, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeLogDirsRequestDescribableLogDirTopicV2)
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV2_topic(o, v_topic)
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV2_partitions(o, v_partitions)
-    _set_DescribeLogDirsRequestDescribableLogDirTopicV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeLogDirsRequestDescribableLogDirTopicV2,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeLogDirsRequestV2Layout(
     o: _DescribeLogDirsRequestV2Layout, out: bytearray
 ) -> None:
 
-    _x4 = o.topics
-    if _x4 is None:
+    _x5 = o.topics
+    if _x5 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x4))
-        for _x4e in _x4:
-            _enc_DescribeLogDirsRequestDescribableLogDirTopicV2(_x4e, out)
+        write_compact_length(out, len(_x5))
+        for _x5e in _x5:
+            _enc_DescribeLogDirsRequestDescribableLogDirTopicV2(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1078,14 +860,42 @@ def _dec__DescribeLogDirsRequestV2Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_DescribeLogDirsRequestDescribableLogDirTopicV2(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e6_topic, pos = read_compact_string(buf, pos)
+            e6_partitions, pos = read_compact_int32_array(buf, pos)
+            e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e6_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    DescribeLogDirsRequestDescribableLogDirTopicV2,
+                    (
+                        e6_topic,
+                        e6_partitions,
+                        e6_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeLogDirsRequestV2Layout_topics(o, v_topics)
-    _set__DescribeLogDirsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsPartitionV1(
@@ -1103,12 +913,18 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsPartitionV1(
         buf, pos
     )
     pos += 21
-    o = _new(DescribeLogDirsResponseDescribeLogDirsPartitionV1)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_partition_index(o, v_partition_index)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_partition_size(o, v_partition_size)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_offset_lag(o, v_offset_lag)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV1_is_future_key(o, v_is_future_key)
-    return o, pos
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsPartitionV1,
+            (
+                v_partition_index,
+                v_partition_size,
+                v_offset_lag,
+                v_is_future_key,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsTopicV1(
@@ -1116,10 +932,10 @@ def _enc_DescribeLogDirsResponseDescribeLogDirsTopicV1(
 ) -> None:
 
     write_string(out, o.name)
-    _x5 = o.partitions
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DescribeLogDirsResponseDescribeLogDirsPartitionV1(_x5e, out)
+    _x7 = o.partitions
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DescribeLogDirsResponseDescribeLogDirsPartitionV1(_x7e, out)
 
 
 def _dec_DescribeLogDirsResponseDescribeLogDirsTopicV1(
@@ -1131,13 +947,33 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsTopicV1(
     _n, pos = read_array_length(buf, pos, 21)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DescribeLogDirsResponseDescribeLogDirsPartitionV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e8_partition_index, e8_partition_size, e8_offset_lag, e8_is_future_key = (
+            _S_iqqo.unpack_from(buf, pos)
+        )
+        pos += 21
+        _lv_partitions.append(
+            _new(
+                DescribeLogDirsResponseDescribeLogDirsPartitionV1,
+                (
+                    e8_partition_index,
+                    e8_partition_size,
+                    e8_offset_lag,
+                    e8_is_future_key,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(DescribeLogDirsResponseDescribeLogDirsTopicV1)
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV1_name(o, v_name)
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV1_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsTopicV1,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsResultV1(
@@ -1146,10 +982,10 @@ def _enc_DescribeLogDirsResponseDescribeLogDirsResultV1(
 
     out += _S_h.pack(o.error_code)
     write_string(out, o.log_dir)
-    _x6 = o.topics
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV1(_x6e, out)
+    _x9 = o.topics
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV1(_x9e, out)
 
 
 def _dec_DescribeLogDirsResponseDescribeLogDirsResultV1(
@@ -1166,11 +1002,17 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV1(
         _ev_topics, pos = _dec_DescribeLogDirsResponseDescribeLogDirsTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(DescribeLogDirsResponseDescribeLogDirsResultV1)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV1_error_code(o, v_error_code)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV1_log_dir(o, v_log_dir)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV1_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsResultV1,
+            (
+                v_error_code,
+                v_log_dir,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeLogDirsResponseV1Layout(
@@ -1178,10 +1020,10 @@ def _enc__DescribeLogDirsResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x7 = o.results
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DescribeLogDirsResponseDescribeLogDirsResultV1(_x7e, out)
+    _x10 = o.results
+    write_array_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_DescribeLogDirsResponseDescribeLogDirsResultV1(_x10e, out)
 
 
 def _dec__DescribeLogDirsResponseV1Layout(
@@ -1197,10 +1039,16 @@ def _dec__DescribeLogDirsResponseV1Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    o = _new(cls)
-    _set__DescribeLogDirsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeLogDirsResponseV1Layout_results(o, v_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsPartitionV2(
@@ -1219,16 +1067,25 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsPartitionV2(
         buf, pos
     )
     pos += 21
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeLogDirsResponseDescribeLogDirsPartitionV2)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_partition_index(o, v_partition_index)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_partition_size(o, v_partition_size)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_offset_lag(o, v_offset_lag)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_is_future_key(o, v_is_future_key)
-    _set_DescribeLogDirsResponseDescribeLogDirsPartitionV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsPartitionV2,
+            (
+                v_partition_index,
+                v_partition_size,
+                v_offset_lag,
+                v_is_future_key,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(
@@ -1236,10 +1093,10 @@ def _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x8 = o.partitions
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DescribeLogDirsResponseDescribeLogDirsPartitionV2(_x8e, out)
+    _x11 = o.partitions
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeLogDirsResponseDescribeLogDirsPartitionV2(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1252,17 +1109,47 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsTopicV2(
     _n, pos = read_compact_array_length(buf, pos, 22)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DescribeLogDirsResponseDescribeLogDirsPartitionV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e12_partition_index, e12_partition_size, e12_offset_lag, e12_is_future_key = (
+            _S_iqqo.unpack_from(buf, pos)
+        )
+        pos += 21
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DescribeLogDirsResponseDescribeLogDirsPartitionV2,
+                (
+                    e12_partition_index,
+                    e12_partition_size,
+                    e12_offset_lag,
+                    e12_is_future_key,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeLogDirsResponseDescribeLogDirsTopicV2)
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_name(o, v_name)
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_partitions(o, v_partitions)
-    _set_DescribeLogDirsResponseDescribeLogDirsTopicV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsTopicV2,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsResultV2(
@@ -1271,10 +1158,10 @@ def _enc_DescribeLogDirsResponseDescribeLogDirsResultV2(
 
     out += _S_h.pack(o.error_code)
     write_compact_string(out, o.log_dir)
-    _x9 = o.topics
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(_x9e, out)
+    _x13 = o.topics
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1292,15 +1179,24 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV2(
         _ev_topics, pos = _dec_DescribeLogDirsResponseDescribeLogDirsTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeLogDirsResponseDescribeLogDirsResultV2)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_error_code(o, v_error_code)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_log_dir(o, v_log_dir)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_topics(o, v_topics)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsResultV2,
+            (
+                v_error_code,
+                v_log_dir,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeLogDirsResponseV2Layout(
@@ -1308,10 +1204,10 @@ def _enc__DescribeLogDirsResponseV2Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x10 = o.results
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_DescribeLogDirsResponseDescribeLogDirsResultV2(_x10e, out)
+    _x14 = o.results
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_DescribeLogDirsResponseDescribeLogDirsResultV2(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1328,12 +1224,23 @@ def _dec__DescribeLogDirsResponseV2Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV2(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeLogDirsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeLogDirsResponseV2Layout_results(o, v_results)
-    _set__DescribeLogDirsResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeLogDirsResponseV3Layout(
@@ -1341,10 +1248,10 @@ def _enc__DescribeLogDirsResponseV3Layout(
 ) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x11 = o.results
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_DescribeLogDirsResponseDescribeLogDirsResultV2(_x11e, out)
+    _x15 = o.results
+    write_compact_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_DescribeLogDirsResponseDescribeLogDirsResultV2(_x15e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1361,13 +1268,24 @@ def _dec__DescribeLogDirsResponseV3Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV2(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeLogDirsResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeLogDirsResponseV3Layout_error_code(o, v_error_code)
-    _set__DescribeLogDirsResponseV3Layout_results(o, v_results)
-    _set__DescribeLogDirsResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsResultV4(
@@ -1376,10 +1294,10 @@ def _enc_DescribeLogDirsResponseDescribeLogDirsResultV4(
 
     out += _S_h.pack(o.error_code)
     write_compact_string(out, o.log_dir)
-    _x12 = o.topics
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(_x12e, out)
+    _x16 = o.topics
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(_x16e, out)
     out += _S_qq.pack(o.total_bytes, o.usable_bytes)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1400,17 +1318,26 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV4(
     v_topics = tuple(_lv_topics)
     v_total_bytes, v_usable_bytes = _S_qq.unpack_from(buf, pos)
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeLogDirsResponseDescribeLogDirsResultV4)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_error_code(o, v_error_code)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_log_dir(o, v_log_dir)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_topics(o, v_topics)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_total_bytes(o, v_total_bytes)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_usable_bytes(o, v_usable_bytes)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsResultV4,
+            (
+                v_error_code,
+                v_log_dir,
+                v_topics,
+                v_total_bytes,
+                v_usable_bytes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeLogDirsResponseV4Layout(
@@ -1418,10 +1345,10 @@ def _enc__DescribeLogDirsResponseV4Layout(
 ) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x13 = o.results
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_DescribeLogDirsResponseDescribeLogDirsResultV4(_x13e, out)
+    _x17 = o.results
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_DescribeLogDirsResponseDescribeLogDirsResultV4(_x17e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1438,13 +1365,24 @@ def _dec__DescribeLogDirsResponseV4Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV4(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeLogDirsResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeLogDirsResponseV4Layout_error_code(o, v_error_code)
-    _set__DescribeLogDirsResponseV4Layout_results(o, v_results)
-    _set__DescribeLogDirsResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeLogDirsResponseDescribeLogDirsResultV5(
@@ -1453,10 +1391,10 @@ def _enc_DescribeLogDirsResponseDescribeLogDirsResultV5(
 
     out += _S_h.pack(o.error_code)
     write_compact_string(out, o.log_dir)
-    _x14 = o.topics
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(_x14e, out)
+    _x18 = o.topics
+    write_compact_length(out, len(_x18))
+    for _x18e in _x18:
+        _enc_DescribeLogDirsResponseDescribeLogDirsTopicV2(_x18e, out)
     out += _S_qqo.pack(o.total_bytes, o.usable_bytes, o.is_cordoned)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1477,18 +1415,27 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV5(
     v_topics = tuple(_lv_topics)
     v_total_bytes, v_usable_bytes, v_is_cordoned = _S_qqo.unpack_from(buf, pos)
     pos += 17
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeLogDirsResponseDescribeLogDirsResultV5)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_error_code(o, v_error_code)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_log_dir(o, v_log_dir)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_topics(o, v_topics)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_total_bytes(o, v_total_bytes)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_usable_bytes(o, v_usable_bytes)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_is_cordoned(o, v_is_cordoned)
-    _set_DescribeLogDirsResponseDescribeLogDirsResultV5_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeLogDirsResponseDescribeLogDirsResultV5,
+            (
+                v_error_code,
+                v_log_dir,
+                v_topics,
+                v_total_bytes,
+                v_usable_bytes,
+                v_is_cordoned,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeLogDirsResponseV5Layout(
@@ -1496,10 +1443,10 @@ def _enc__DescribeLogDirsResponseV5Layout(
 ) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x15 = o.results
-    write_compact_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_DescribeLogDirsResponseDescribeLogDirsResultV5(_x15e, out)
+    _x19 = o.results
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_DescribeLogDirsResponseDescribeLogDirsResultV5(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1516,13 +1463,24 @@ def _dec__DescribeLogDirsResponseV5Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV5(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeLogDirsResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeLogDirsResponseV5Layout_error_code(o, v_error_code)
-    _set__DescribeLogDirsResponseV5Layout_results(o, v_results)
-    _set__DescribeLogDirsResponseV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

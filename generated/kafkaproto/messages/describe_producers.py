@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_nullable_string,
@@ -35,89 +35,64 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_qiiqiq = Struct(">qiiqiq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeProducersRequestTopicRequestV0(_Struct):
     """TopicRequest, a struct of DescribeProducersRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partition_indexes: tuple[int, ...]
+    partition_indexes: tuple[int, ...] = field_at(1)
     """The indexes of the partitions to list producers for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_indexes: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeProducersRequestTopicRequestV0_name(self, name)
-        _set_DescribeProducersRequestTopicRequestV0_partition_indexes(
-            self, as_tuple(partition_indexes)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_indexes),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeProducersRequestTopicRequestV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeProducersRequestTopicRequestV0_name,
-    _set_DescribeProducersRequestTopicRequestV0_partition_indexes,
-    _set_DescribeProducersRequestTopicRequestV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeProducersRequestTopicRequestV0,
-    "name",
-    "partition_indexes",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeProducersRequestV0Layout(ApiMessage):
     """The fields of DescribeProducersRequest at version 0; use the final class of each version (DescribeProducersRequestV0)."""
 
-    __slots__ = (
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[DescribeProducersRequestTopicRequestV0, ...]
+    topics: tuple[DescribeProducersRequestTopicRequestV0, ...] = field_at(0)
     """The topics to list producers for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DescribeProducersRequestTopicRequestV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeProducersRequestV0Layout_topics(self, as_tuple(topics))
-        _set__DescribeProducersRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeProducersRequestV0Layout_topics,
-    _set__DescribeProducersRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeProducersRequestV0Layout,
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -133,39 +108,31 @@ class DescribeProducersRequestV0(_DescribeProducersRequestV0Layout):
 class DescribeProducersResponseProducerStateV0(_Struct):
     """ProducerState, a struct of DescribeProducersResponse at version 0."""
 
-    __slots__ = (
-        "producer_id",
-        "producer_epoch",
-        "last_sequence",
-        "last_timestamp",
-        "coordinator_epoch",
-        "current_txn_start_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    producer_id: int
+    producer_id: int = field_at(0)
     """The producer id. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(1)
     """The producer epoch. (versions 0+)"""
 
-    last_sequence: int
+    last_sequence: int = field_at(2)
     """The last sequence number sent by the producer. (versions 0+)"""
 
-    last_timestamp: int
+    last_timestamp: int = field_at(3)
     """The last timestamp sent by the producer. (versions 0+)"""
 
-    coordinator_epoch: int
+    coordinator_epoch: int = field_at(4)
     """The current epoch of the producer group. (versions 0+)"""
 
-    current_txn_start_offset: int
+    current_txn_start_offset: int = field_at(5)
     """The current transaction start offset of the producer. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         producer_id: int = 0,
         producer_epoch: int = 0,
@@ -174,188 +141,122 @@ class DescribeProducersResponseProducerStateV0(_Struct):
         coordinator_epoch: int = 0,
         current_txn_start_offset: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeProducersResponseProducerStateV0_producer_id(self, producer_id)
-        _set_DescribeProducersResponseProducerStateV0_producer_epoch(self, producer_epoch)
-        _set_DescribeProducersResponseProducerStateV0_last_sequence(self, last_sequence)
-        _set_DescribeProducersResponseProducerStateV0_last_timestamp(self, last_timestamp)
-        _set_DescribeProducersResponseProducerStateV0_coordinator_epoch(self, coordinator_epoch)
-        _set_DescribeProducersResponseProducerStateV0_current_txn_start_offset(
-            self, current_txn_start_offset
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                producer_id,
+                producer_epoch,
+                last_sequence,
+                last_timestamp,
+                coordinator_epoch,
+                current_txn_start_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeProducersResponseProducerStateV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeProducersResponseProducerStateV0_producer_id,
-    _set_DescribeProducersResponseProducerStateV0_producer_epoch,
-    _set_DescribeProducersResponseProducerStateV0_last_sequence,
-    _set_DescribeProducersResponseProducerStateV0_last_timestamp,
-    _set_DescribeProducersResponseProducerStateV0_coordinator_epoch,
-    _set_DescribeProducersResponseProducerStateV0_current_txn_start_offset,
-    _set_DescribeProducersResponseProducerStateV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeProducersResponseProducerStateV0,
-    "producer_id",
-    "producer_epoch",
-    "last_sequence",
-    "last_timestamp",
-    "coordinator_epoch",
-    "current_txn_start_offset",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeProducersResponsePartitionResponseV0(_Struct):
     """PartitionResponse, a struct of DescribeProducersResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "active_producers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The partition error message, which may be null if no additional details are available. (versions 0+; nullable 0+)"""
 
-    active_producers: tuple[DescribeProducersResponseProducerStateV0, ...]
+    active_producers: tuple[DescribeProducersResponseProducerStateV0, ...] = field_at(3)
     """The active producers for the partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         active_producers: Iterable[DescribeProducersResponseProducerStateV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeProducersResponsePartitionResponseV0_partition_index(self, partition_index)
-        _set_DescribeProducersResponsePartitionResponseV0_error_code(self, error_code)
-        _set_DescribeProducersResponsePartitionResponseV0_error_message(self, error_message)
-        _set_DescribeProducersResponsePartitionResponseV0_active_producers(
-            self, as_tuple(active_producers)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                error_message,
+                as_tuple(active_producers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeProducersResponsePartitionResponseV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeProducersResponsePartitionResponseV0_partition_index,
-    _set_DescribeProducersResponsePartitionResponseV0_error_code,
-    _set_DescribeProducersResponsePartitionResponseV0_error_message,
-    _set_DescribeProducersResponsePartitionResponseV0_active_producers,
-    _set_DescribeProducersResponsePartitionResponseV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeProducersResponsePartitionResponseV0,
-    "partition_index",
-    "error_code",
-    "error_message",
-    "active_producers",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeProducersResponseTopicResponseV0(_Struct):
     """TopicResponse, a struct of DescribeProducersResponse at version 0."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DescribeProducersResponsePartitionResponseV0, ...]
+    partitions: tuple[DescribeProducersResponsePartitionResponseV0, ...] = field_at(1)
     """Each partition in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[DescribeProducersResponsePartitionResponseV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeProducersResponseTopicResponseV0_name(self, name)
-        _set_DescribeProducersResponseTopicResponseV0_partitions(self, as_tuple(partitions))
-        _set_DescribeProducersResponseTopicResponseV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeProducersResponseTopicResponseV0_name,
-    _set_DescribeProducersResponseTopicResponseV0_partitions,
-    _set_DescribeProducersResponseTopicResponseV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeProducersResponseTopicResponseV0,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeProducersResponseV0Layout(ApiMessage):
     """The fields of DescribeProducersResponse at version 0; use the final class of each version (DescribeProducersResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[DescribeProducersResponseTopicResponseV0, ...]
+    topics: tuple[DescribeProducersResponseTopicResponseV0, ...] = field_at(1)
     """Each topic in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[DescribeProducersResponseTopicResponseV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeProducersResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeProducersResponseV0Layout_topics(self, as_tuple(topics))
-        _set__DescribeProducersResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeProducersResponseV0Layout_throttle_time_ms,
-    _set__DescribeProducersResponseV0Layout_topics,
-    _set__DescribeProducersResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeProducersResponseV0Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -389,15 +290,24 @@ def _dec_DescribeProducersRequestTopicRequestV0(
 ) -> tuple[DescribeProducersRequestTopicRequestV0, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_partition_indexes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partition_indexes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeProducersRequestTopicRequestV0)
-    _set_DescribeProducersRequestTopicRequestV0_name(o, v_name)
-    _set_DescribeProducersRequestTopicRequestV0_partition_indexes(o, v_partition_indexes)
-    _set_DescribeProducersRequestTopicRequestV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partition_indexes, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeProducersRequestTopicRequestV0,
+            (
+                v_name,
+                v_partition_indexes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeProducersRequestV0Layout(
@@ -419,14 +329,42 @@ def _dec__DescribeProducersRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_DescribeProducersRequestTopicRequestV0(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e3_name, pos = read_compact_string(buf, pos)
+        e3_partition_indexes, pos = read_compact_int32_array(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                DescribeProducersRequestTopicRequestV0,
+                (
+                    e3_name,
+                    e3_partition_indexes,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeProducersRequestV0Layout_topics(o, v_topics)
-    _set__DescribeProducersRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeProducersResponseProducerStateV0(
@@ -457,18 +395,27 @@ def _dec_DescribeProducersResponseProducerStateV0(
         v_current_txn_start_offset,
     ) = _S_qiiqiq.unpack_from(buf, pos)
     pos += 36
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeProducersResponseProducerStateV0)
-    _set_DescribeProducersResponseProducerStateV0_producer_id(o, v_producer_id)
-    _set_DescribeProducersResponseProducerStateV0_producer_epoch(o, v_producer_epoch)
-    _set_DescribeProducersResponseProducerStateV0_last_sequence(o, v_last_sequence)
-    _set_DescribeProducersResponseProducerStateV0_last_timestamp(o, v_last_timestamp)
-    _set_DescribeProducersResponseProducerStateV0_coordinator_epoch(o, v_coordinator_epoch)
-    _set_DescribeProducersResponseProducerStateV0_current_txn_start_offset(
-        o, v_current_txn_start_offset
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeProducersResponseProducerStateV0,
+            (
+                v_producer_id,
+                v_producer_epoch,
+                v_last_sequence,
+                v_last_timestamp,
+                v_coordinator_epoch,
+                v_current_txn_start_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeProducersResponseProducerStateV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeProducersResponsePartitionResponseV0(
@@ -477,10 +424,10 @@ def _enc_DescribeProducersResponsePartitionResponseV0(
 
     out += _S_ih.pack(o.partition_index, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x3 = o.active_producers
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeProducersResponseProducerStateV0(_x3e, out)
+    _x4 = o.active_producers
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_DescribeProducersResponseProducerStateV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -495,19 +442,56 @@ def _dec_DescribeProducersResponsePartitionResponseV0(
     _n, pos = read_compact_array_length(buf, pos, 37)
     _lv_active_producers = []
     for _ in range(_n):
-        _ev_active_producers, pos = _dec_DescribeProducersResponseProducerStateV0(buf, pos)
-        _lv_active_producers.append(_ev_active_producers)
+
+        (
+            e5_producer_id,
+            e5_producer_epoch,
+            e5_last_sequence,
+            e5_last_timestamp,
+            e5_coordinator_epoch,
+            e5_current_txn_start_offset,
+        ) = _S_qiiqiq.unpack_from(buf, pos)
+        pos += 36
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_active_producers.append(
+            _new(
+                DescribeProducersResponseProducerStateV0,
+                (
+                    e5_producer_id,
+                    e5_producer_epoch,
+                    e5_last_sequence,
+                    e5_last_timestamp,
+                    e5_coordinator_epoch,
+                    e5_current_txn_start_offset,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_active_producers = tuple(_lv_active_producers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeProducersResponsePartitionResponseV0)
-    _set_DescribeProducersResponsePartitionResponseV0_partition_index(o, v_partition_index)
-    _set_DescribeProducersResponsePartitionResponseV0_error_code(o, v_error_code)
-    _set_DescribeProducersResponsePartitionResponseV0_error_message(o, v_error_message)
-    _set_DescribeProducersResponsePartitionResponseV0_active_producers(o, v_active_producers)
-    _set_DescribeProducersResponsePartitionResponseV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeProducersResponsePartitionResponseV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_error_message,
+                v_active_producers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeProducersResponseTopicResponseV0(
@@ -515,10 +499,10 @@ def _enc_DescribeProducersResponseTopicResponseV0(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DescribeProducersResponsePartitionResponseV0(_x4e, out)
+    _x6 = o.partitions
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_DescribeProducersResponsePartitionResponseV0(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -534,12 +518,23 @@ def _dec_DescribeProducersResponseTopicResponseV0(
         _ev_partitions, pos = _dec_DescribeProducersResponsePartitionResponseV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeProducersResponseTopicResponseV0)
-    _set_DescribeProducersResponseTopicResponseV0_name(o, v_name)
-    _set_DescribeProducersResponseTopicResponseV0_partitions(o, v_partitions)
-    _set_DescribeProducersResponseTopicResponseV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeProducersResponseTopicResponseV0,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeProducersResponseV0Layout(
@@ -547,10 +542,10 @@ def _enc__DescribeProducersResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DescribeProducersResponseTopicResponseV0(_x5e, out)
+    _x7 = o.topics
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DescribeProducersResponseTopicResponseV0(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -567,12 +562,23 @@ def _dec__DescribeProducersResponseV0Layout(
         _ev_topics, pos = _dec_DescribeProducersResponseTopicResponseV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeProducersResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeProducersResponseV0Layout_topics(o, v_topics)
-    _set__DescribeProducersResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

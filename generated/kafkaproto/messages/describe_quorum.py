@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -43,123 +43,90 @@ _S_iiq = Struct(">iiq")
 _S_iq = Struct(">iq")
 _S_iqqq = Struct(">iqqq")
 _S_qqq = Struct(">qqq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeQuorumRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of DescribeQuorumRequest at versions 0-2."""
 
-    __slots__ = (
-        "partition_index",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumRequestPartitionDataV0_partition_index(self, partition_index)
-        _set_DescribeQuorumRequestPartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumRequestPartitionDataV0_partition_index,
-    _set_DescribeQuorumRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumRequestPartitionDataV0,
-    "partition_index",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumRequestTopicDataV0(_Struct):
     """TopicData, a struct of DescribeQuorumRequest at versions 0-2."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DescribeQuorumRequestPartitionDataV0, ...]
+    partitions: tuple[DescribeQuorumRequestPartitionDataV0, ...] = field_at(1)
     """The partitions to describe. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[DescribeQuorumRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumRequestTopicDataV0_topic_name(self, topic_name)
-        _set_DescribeQuorumRequestTopicDataV0_partitions(self, as_tuple(partitions))
-        _set_DescribeQuorumRequestTopicDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumRequestTopicDataV0_topic_name,
-    _set_DescribeQuorumRequestTopicDataV0_partitions,
-    _set_DescribeQuorumRequestTopicDataV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumRequestTopicDataV0,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeQuorumRequestV0Layout(ApiMessage):
     """The fields of DescribeQuorumRequest at versions 0-2; use the final class of each version (DescribeQuorumRequestV0, DescribeQuorumRequestV1, DescribeQuorumRequestV2)."""
 
-    __slots__ = (
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[DescribeQuorumRequestTopicDataV0, ...]
+    topics: tuple[DescribeQuorumRequestTopicDataV0, ...] = field_at(0)
     """The topics to describe. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DescribeQuorumRequestTopicDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeQuorumRequestV0Layout_topics(self, as_tuple(topics))
-        _set__DescribeQuorumRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeQuorumRequestV0Layout_topics,
-    _set__DescribeQuorumRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeQuorumRequestV0Layout,
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -195,87 +162,65 @@ class DescribeQuorumRequestV2(_DescribeQuorumRequestV0Layout):
 class DescribeQuorumResponseReplicaStateV0(_Struct):
     """ReplicaState, a struct of DescribeQuorumResponse at version 0."""
 
-    __slots__ = (
-        "replica_id",
-        "log_end_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The ID of the replica. (versions 0+)"""
 
-    log_end_offset: int
+    log_end_offset: int = field_at(1)
     """The last known log end offset of the follower or -1 if it is unknown. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         log_end_offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseReplicaStateV0_replica_id(self, replica_id)
-        _set_DescribeQuorumResponseReplicaStateV0_log_end_offset(self, log_end_offset)
-        _set_DescribeQuorumResponseReplicaStateV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                log_end_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponseReplicaStateV0_replica_id,
-    _set_DescribeQuorumResponseReplicaStateV0_log_end_offset,
-    _set_DescribeQuorumResponseReplicaStateV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseReplicaStateV0,
-    "replica_id",
-    "log_end_offset",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponsePartitionDataV0(_Struct):
     """PartitionData, a struct of DescribeQuorumResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "high_watermark",
-        "current_voters",
-        "observers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition error code. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The latest known leader epoch. (versions 0+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(4)
     """The high water mark. (versions 0+)"""
 
-    current_voters: tuple[DescribeQuorumResponseReplicaStateV0, ...]
+    current_voters: tuple[DescribeQuorumResponseReplicaStateV0, ...] = field_at(5)
     """The current voters of the partition. (versions 0+)"""
 
-    observers: tuple[DescribeQuorumResponseReplicaStateV0, ...]
+    observers: tuple[DescribeQuorumResponseReplicaStateV0, ...] = field_at(6)
     """The observers of the partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -285,127 +230,82 @@ class DescribeQuorumResponsePartitionDataV0(_Struct):
         current_voters: Iterable[DescribeQuorumResponseReplicaStateV0] = (),
         observers: Iterable[DescribeQuorumResponseReplicaStateV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponsePartitionDataV0_partition_index(self, partition_index)
-        _set_DescribeQuorumResponsePartitionDataV0_error_code(self, error_code)
-        _set_DescribeQuorumResponsePartitionDataV0_leader_id(self, leader_id)
-        _set_DescribeQuorumResponsePartitionDataV0_leader_epoch(self, leader_epoch)
-        _set_DescribeQuorumResponsePartitionDataV0_high_watermark(self, high_watermark)
-        _set_DescribeQuorumResponsePartitionDataV0_current_voters(self, as_tuple(current_voters))
-        _set_DescribeQuorumResponsePartitionDataV0_observers(self, as_tuple(observers))
-        _set_DescribeQuorumResponsePartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+                high_watermark,
+                as_tuple(current_voters),
+                as_tuple(observers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponsePartitionDataV0_partition_index,
-    _set_DescribeQuorumResponsePartitionDataV0_error_code,
-    _set_DescribeQuorumResponsePartitionDataV0_leader_id,
-    _set_DescribeQuorumResponsePartitionDataV0_leader_epoch,
-    _set_DescribeQuorumResponsePartitionDataV0_high_watermark,
-    _set_DescribeQuorumResponsePartitionDataV0_current_voters,
-    _set_DescribeQuorumResponsePartitionDataV0_observers,
-    _set_DescribeQuorumResponsePartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponsePartitionDataV0,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-    "high_watermark",
-    "current_voters",
-    "observers",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponseTopicDataV0(_Struct):
     """TopicData, a struct of DescribeQuorumResponse at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DescribeQuorumResponsePartitionDataV0, ...]
+    partitions: tuple[DescribeQuorumResponsePartitionDataV0, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[DescribeQuorumResponsePartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseTopicDataV0_topic_name(self, topic_name)
-        _set_DescribeQuorumResponseTopicDataV0_partitions(self, as_tuple(partitions))
-        _set_DescribeQuorumResponseTopicDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponseTopicDataV0_topic_name,
-    _set_DescribeQuorumResponseTopicDataV0_partitions,
-    _set_DescribeQuorumResponseTopicDataV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseTopicDataV0,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeQuorumResponseV0Layout(ApiMessage):
     """The fields of DescribeQuorumResponse at version 0; use the final class of each version (DescribeQuorumResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[DescribeQuorumResponseTopicDataV0, ...]
+    topics: tuple[DescribeQuorumResponseTopicDataV0, ...] = field_at(1)
     """The response from the describe quorum API. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[DescribeQuorumResponseTopicDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeQuorumResponseV0Layout_error_code(self, error_code)
-        _set__DescribeQuorumResponseV0Layout_topics(self, as_tuple(topics))
-        _set__DescribeQuorumResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeQuorumResponseV0Layout_error_code,
-    _set__DescribeQuorumResponseV0Layout_topics,
-    _set__DescribeQuorumResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeQuorumResponseV0Layout,
-    "error_code",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -421,105 +321,75 @@ class DescribeQuorumResponseV0(_DescribeQuorumResponseV0Layout):
 class DescribeQuorumResponseReplicaStateV1(_Struct):
     """ReplicaState, a struct of DescribeQuorumResponse at version 1."""
 
-    __slots__ = (
-        "replica_id",
-        "log_end_offset",
-        "last_fetch_timestamp",
-        "last_caught_up_timestamp",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The ID of the replica. (versions 0+)"""
 
-    log_end_offset: int
+    log_end_offset: int = field_at(1)
     """The last known log end offset of the follower or -1 if it is unknown. (versions 0+)"""
 
-    last_fetch_timestamp: int
+    last_fetch_timestamp: int = field_at(2)
     """The last known leader wall clock time time when a follower fetched from the leader. This is reported as -1 both for the current leader or if it is unknown for a voter. (versions 1+)"""
 
-    last_caught_up_timestamp: int
+    last_caught_up_timestamp: int = field_at(3)
     """The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         log_end_offset: int = 0,
         last_fetch_timestamp: int = -1,
         last_caught_up_timestamp: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseReplicaStateV1_replica_id(self, replica_id)
-        _set_DescribeQuorumResponseReplicaStateV1_log_end_offset(self, log_end_offset)
-        _set_DescribeQuorumResponseReplicaStateV1_last_fetch_timestamp(self, last_fetch_timestamp)
-        _set_DescribeQuorumResponseReplicaStateV1_last_caught_up_timestamp(
-            self, last_caught_up_timestamp
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                log_end_offset,
+                last_fetch_timestamp,
+                last_caught_up_timestamp,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeQuorumResponseReplicaStateV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeQuorumResponseReplicaStateV1_replica_id,
-    _set_DescribeQuorumResponseReplicaStateV1_log_end_offset,
-    _set_DescribeQuorumResponseReplicaStateV1_last_fetch_timestamp,
-    _set_DescribeQuorumResponseReplicaStateV1_last_caught_up_timestamp,
-    _set_DescribeQuorumResponseReplicaStateV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseReplicaStateV1,
-    "replica_id",
-    "log_end_offset",
-    "last_fetch_timestamp",
-    "last_caught_up_timestamp",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponsePartitionDataV1(_Struct):
     """PartitionData, a struct of DescribeQuorumResponse at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "high_watermark",
-        "current_voters",
-        "observers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition error code. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The latest known leader epoch. (versions 0+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(4)
     """The high water mark. (versions 0+)"""
 
-    current_voters: tuple[DescribeQuorumResponseReplicaStateV1, ...]
+    current_voters: tuple[DescribeQuorumResponseReplicaStateV1, ...] = field_at(5)
     """The current voters of the partition. (versions 0+)"""
 
-    observers: tuple[DescribeQuorumResponseReplicaStateV1, ...]
+    observers: tuple[DescribeQuorumResponseReplicaStateV1, ...] = field_at(6)
     """The observers of the partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -529,127 +399,82 @@ class DescribeQuorumResponsePartitionDataV1(_Struct):
         current_voters: Iterable[DescribeQuorumResponseReplicaStateV1] = (),
         observers: Iterable[DescribeQuorumResponseReplicaStateV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponsePartitionDataV1_partition_index(self, partition_index)
-        _set_DescribeQuorumResponsePartitionDataV1_error_code(self, error_code)
-        _set_DescribeQuorumResponsePartitionDataV1_leader_id(self, leader_id)
-        _set_DescribeQuorumResponsePartitionDataV1_leader_epoch(self, leader_epoch)
-        _set_DescribeQuorumResponsePartitionDataV1_high_watermark(self, high_watermark)
-        _set_DescribeQuorumResponsePartitionDataV1_current_voters(self, as_tuple(current_voters))
-        _set_DescribeQuorumResponsePartitionDataV1_observers(self, as_tuple(observers))
-        _set_DescribeQuorumResponsePartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+                high_watermark,
+                as_tuple(current_voters),
+                as_tuple(observers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponsePartitionDataV1_partition_index,
-    _set_DescribeQuorumResponsePartitionDataV1_error_code,
-    _set_DescribeQuorumResponsePartitionDataV1_leader_id,
-    _set_DescribeQuorumResponsePartitionDataV1_leader_epoch,
-    _set_DescribeQuorumResponsePartitionDataV1_high_watermark,
-    _set_DescribeQuorumResponsePartitionDataV1_current_voters,
-    _set_DescribeQuorumResponsePartitionDataV1_observers,
-    _set_DescribeQuorumResponsePartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponsePartitionDataV1,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-    "high_watermark",
-    "current_voters",
-    "observers",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponseTopicDataV1(_Struct):
     """TopicData, a struct of DescribeQuorumResponse at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DescribeQuorumResponsePartitionDataV1, ...]
+    partitions: tuple[DescribeQuorumResponsePartitionDataV1, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[DescribeQuorumResponsePartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseTopicDataV1_topic_name(self, topic_name)
-        _set_DescribeQuorumResponseTopicDataV1_partitions(self, as_tuple(partitions))
-        _set_DescribeQuorumResponseTopicDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponseTopicDataV1_topic_name,
-    _set_DescribeQuorumResponseTopicDataV1_partitions,
-    _set_DescribeQuorumResponseTopicDataV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseTopicDataV1,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeQuorumResponseV1Layout(ApiMessage):
     """The fields of DescribeQuorumResponse at version 1; use the final class of each version (DescribeQuorumResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[DescribeQuorumResponseTopicDataV1, ...]
+    topics: tuple[DescribeQuorumResponseTopicDataV1, ...] = field_at(1)
     """The response from the describe quorum API. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[DescribeQuorumResponseTopicDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeQuorumResponseV1Layout_error_code(self, error_code)
-        _set__DescribeQuorumResponseV1Layout_topics(self, as_tuple(topics))
-        _set__DescribeQuorumResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeQuorumResponseV1Layout_error_code,
-    _set__DescribeQuorumResponseV1Layout_topics,
-    _set__DescribeQuorumResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeQuorumResponseV1Layout,
-    "error_code",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -665,35 +490,28 @@ class DescribeQuorumResponseV1(_DescribeQuorumResponseV1Layout):
 class DescribeQuorumResponseReplicaStateV2(_Struct):
     """ReplicaState, a struct of DescribeQuorumResponse at version 2."""
 
-    __slots__ = (
-        "replica_id",
-        "replica_directory_id",
-        "log_end_offset",
-        "last_fetch_timestamp",
-        "last_caught_up_timestamp",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The ID of the replica. (versions 0+)"""
 
-    replica_directory_id: UUID
+    replica_directory_id: UUID = field_at(1)
     """The replica directory ID of the replica. (versions 2+)"""
 
-    log_end_offset: int
+    log_end_offset: int = field_at(2)
     """The last known log end offset of the follower or -1 if it is unknown. (versions 0+)"""
 
-    last_fetch_timestamp: int
+    last_fetch_timestamp: int = field_at(3)
     """The last known leader wall clock time time when a follower fetched from the leader. This is reported as -1 both for the current leader or if it is unknown for a voter. (versions 1+)"""
 
-    last_caught_up_timestamp: int
+    last_caught_up_timestamp: int = field_at(4)
     """The leader wall clock append time of the offset for which the follower made the most recent fetch request. This is reported as the current time for the leader and -1 if unknown for a voter. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         replica_directory_id: UUID = ZERO_UUID,
@@ -701,81 +519,54 @@ class DescribeQuorumResponseReplicaStateV2(_Struct):
         last_fetch_timestamp: int = -1,
         last_caught_up_timestamp: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseReplicaStateV2_replica_id(self, replica_id)
-        _set_DescribeQuorumResponseReplicaStateV2_replica_directory_id(self, replica_directory_id)
-        _set_DescribeQuorumResponseReplicaStateV2_log_end_offset(self, log_end_offset)
-        _set_DescribeQuorumResponseReplicaStateV2_last_fetch_timestamp(self, last_fetch_timestamp)
-        _set_DescribeQuorumResponseReplicaStateV2_last_caught_up_timestamp(
-            self, last_caught_up_timestamp
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                replica_directory_id,
+                log_end_offset,
+                last_fetch_timestamp,
+                last_caught_up_timestamp,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeQuorumResponseReplicaStateV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeQuorumResponseReplicaStateV2_replica_id,
-    _set_DescribeQuorumResponseReplicaStateV2_replica_directory_id,
-    _set_DescribeQuorumResponseReplicaStateV2_log_end_offset,
-    _set_DescribeQuorumResponseReplicaStateV2_last_fetch_timestamp,
-    _set_DescribeQuorumResponseReplicaStateV2_last_caught_up_timestamp,
-    _set_DescribeQuorumResponseReplicaStateV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseReplicaStateV2,
-    "replica_id",
-    "replica_directory_id",
-    "log_end_offset",
-    "last_fetch_timestamp",
-    "last_caught_up_timestamp",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponsePartitionDataV2(_Struct):
     """PartitionData, a struct of DescribeQuorumResponse at version 2."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "leader_id",
-        "leader_epoch",
-        "high_watermark",
-        "current_voters",
-        "observers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 2+; nullable 2+)"""
 
-    leader_id: int
+    leader_id: int = field_at(3)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(4)
     """The latest known leader epoch. (versions 0+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(5)
     """The high water mark. (versions 0+)"""
 
-    current_voters: tuple[DescribeQuorumResponseReplicaStateV2, ...]
+    current_voters: tuple[DescribeQuorumResponseReplicaStateV2, ...] = field_at(6)
     """The current voters of the partition. (versions 0+)"""
 
-    observers: tuple[DescribeQuorumResponseReplicaStateV2, ...]
+    observers: tuple[DescribeQuorumResponseReplicaStateV2, ...] = field_at(7)
     """The observers of the partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -786,240 +577,160 @@ class DescribeQuorumResponsePartitionDataV2(_Struct):
         current_voters: Iterable[DescribeQuorumResponseReplicaStateV2] = (),
         observers: Iterable[DescribeQuorumResponseReplicaStateV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponsePartitionDataV2_partition_index(self, partition_index)
-        _set_DescribeQuorumResponsePartitionDataV2_error_code(self, error_code)
-        _set_DescribeQuorumResponsePartitionDataV2_error_message(self, error_message)
-        _set_DescribeQuorumResponsePartitionDataV2_leader_id(self, leader_id)
-        _set_DescribeQuorumResponsePartitionDataV2_leader_epoch(self, leader_epoch)
-        _set_DescribeQuorumResponsePartitionDataV2_high_watermark(self, high_watermark)
-        _set_DescribeQuorumResponsePartitionDataV2_current_voters(self, as_tuple(current_voters))
-        _set_DescribeQuorumResponsePartitionDataV2_observers(self, as_tuple(observers))
-        _set_DescribeQuorumResponsePartitionDataV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                error_message,
+                leader_id,
+                leader_epoch,
+                high_watermark,
+                as_tuple(current_voters),
+                as_tuple(observers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponsePartitionDataV2_partition_index,
-    _set_DescribeQuorumResponsePartitionDataV2_error_code,
-    _set_DescribeQuorumResponsePartitionDataV2_error_message,
-    _set_DescribeQuorumResponsePartitionDataV2_leader_id,
-    _set_DescribeQuorumResponsePartitionDataV2_leader_epoch,
-    _set_DescribeQuorumResponsePartitionDataV2_high_watermark,
-    _set_DescribeQuorumResponsePartitionDataV2_current_voters,
-    _set_DescribeQuorumResponsePartitionDataV2_observers,
-    _set_DescribeQuorumResponsePartitionDataV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponsePartitionDataV2,
-    "partition_index",
-    "error_code",
-    "error_message",
-    "leader_id",
-    "leader_epoch",
-    "high_watermark",
-    "current_voters",
-    "observers",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponseTopicDataV2(_Struct):
     """TopicData, a struct of DescribeQuorumResponse at version 2."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[DescribeQuorumResponsePartitionDataV2, ...]
+    partitions: tuple[DescribeQuorumResponsePartitionDataV2, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[DescribeQuorumResponsePartitionDataV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseTopicDataV2_topic_name(self, topic_name)
-        _set_DescribeQuorumResponseTopicDataV2_partitions(self, as_tuple(partitions))
-        _set_DescribeQuorumResponseTopicDataV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponseTopicDataV2_topic_name,
-    _set_DescribeQuorumResponseTopicDataV2_partitions,
-    _set_DescribeQuorumResponseTopicDataV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseTopicDataV2,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponseListenerV2(_Struct):
     """Listener, a struct of DescribeQuorumResponse at version 2."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 2+)"""
 
-    host: str
+    host: str = field_at(1)
     """The hostname. (versions 2+)"""
 
-    port: int
+    port: int = field_at(2)
     """The port. (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseListenerV2_name(self, name)
-        _set_DescribeQuorumResponseListenerV2_host(self, host)
-        _set_DescribeQuorumResponseListenerV2_port(self, port)
-        _set_DescribeQuorumResponseListenerV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeQuorumResponseListenerV2_name,
-    _set_DescribeQuorumResponseListenerV2_host,
-    _set_DescribeQuorumResponseListenerV2_port,
-    _set_DescribeQuorumResponseListenerV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseListenerV2,
-    "name",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeQuorumResponseNodeV2(_Struct):
     """Node, a struct of DescribeQuorumResponse at version 2."""
 
-    __slots__ = (
-        "node_id",
-        "listeners",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 2+)"""
 
-    listeners: tuple[DescribeQuorumResponseListenerV2, ...]
+    listeners: tuple[DescribeQuorumResponseListenerV2, ...] = field_at(1)
     """The listeners of this controller. (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         listeners: Iterable[DescribeQuorumResponseListenerV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeQuorumResponseNodeV2_node_id(self, node_id)
-        _set_DescribeQuorumResponseNodeV2_listeners(self, as_tuple(listeners))
-        _set_DescribeQuorumResponseNodeV2_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_DescribeQuorumResponseNodeV2_node_id,
-    _set_DescribeQuorumResponseNodeV2_listeners,
-    _set_DescribeQuorumResponseNodeV2_unknown_tagged_fields,
-) = slot_setters(
-    DescribeQuorumResponseNodeV2,
-    "node_id",
-    "listeners",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                as_tuple(listeners),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _DescribeQuorumResponseV2Layout(ApiMessage):
     """The fields of DescribeQuorumResponse at version 2; use the final class of each version (DescribeQuorumResponseV2)."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "topics",
-        "nodes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if there was no error. (versions 2+; nullable 2+)"""
 
-    topics: tuple[DescribeQuorumResponseTopicDataV2, ...]
+    topics: tuple[DescribeQuorumResponseTopicDataV2, ...] = field_at(2)
     """The response from the describe quorum API. (versions 0+)"""
 
-    nodes: tuple[DescribeQuorumResponseNodeV2, ...]
+    nodes: tuple[DescribeQuorumResponseNodeV2, ...] = field_at(3)
     """The nodes in the quorum. (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         topics: Iterable[DescribeQuorumResponseTopicDataV2] = (),
         nodes: Iterable[DescribeQuorumResponseNodeV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeQuorumResponseV2Layout_error_code(self, error_code)
-        _set__DescribeQuorumResponseV2Layout_error_message(self, error_message)
-        _set__DescribeQuorumResponseV2Layout_topics(self, as_tuple(topics))
-        _set__DescribeQuorumResponseV2Layout_nodes(self, as_tuple(nodes))
-        _set__DescribeQuorumResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                as_tuple(topics),
+                as_tuple(nodes),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeQuorumResponseV2Layout_error_code,
-    _set__DescribeQuorumResponseV2Layout_error_message,
-    _set__DescribeQuorumResponseV2Layout_topics,
-    _set__DescribeQuorumResponseV2Layout_nodes,
-    _set__DescribeQuorumResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeQuorumResponseV2Layout,
-    "error_code",
-    "error_message",
-    "topics",
-    "nodes",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1057,11 +768,22 @@ def _dec_DescribeQuorumRequestPartitionDataV0(
 
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumRequestPartitionDataV0)
-    _set_DescribeQuorumRequestPartitionDataV0_partition_index(o, v_partition_index)
-    _set_DescribeQuorumRequestPartitionDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumRequestPartitionDataV0,
+            (
+                v_partition_index,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumRequestTopicDataV0(
@@ -1085,23 +807,50 @@ def _dec_DescribeQuorumRequestTopicDataV0(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DescribeQuorumRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (e2_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DescribeQuorumRequestPartitionDataV0,
+                (
+                    e2_partition_index,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumRequestTopicDataV0)
-    _set_DescribeQuorumRequestTopicDataV0_topic_name(o, v_topic_name)
-    _set_DescribeQuorumRequestTopicDataV0_partitions(o, v_partitions)
-    _set_DescribeQuorumRequestTopicDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumRequestTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeQuorumRequestV0Layout(o: _DescribeQuorumRequestV0Layout, out: bytearray) -> None:
 
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DescribeQuorumRequestTopicDataV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DescribeQuorumRequestTopicDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1116,11 +865,22 @@ def _dec__DescribeQuorumRequestV0Layout(
         _ev_topics, pos = _dec_DescribeQuorumRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeQuorumRequestV0Layout_topics(o, v_topics)
-    _set__DescribeQuorumRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseReplicaStateV0(
@@ -1137,12 +897,23 @@ def _dec_DescribeQuorumResponseReplicaStateV0(
 
     v_replica_id, v_log_end_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseReplicaStateV0)
-    _set_DescribeQuorumResponseReplicaStateV0_replica_id(o, v_replica_id)
-    _set_DescribeQuorumResponseReplicaStateV0_log_end_offset(o, v_log_end_offset)
-    _set_DescribeQuorumResponseReplicaStateV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseReplicaStateV0,
+            (
+                v_replica_id,
+                v_log_end_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponsePartitionDataV0(
@@ -1152,14 +923,14 @@ def _enc_DescribeQuorumResponsePartitionDataV0(
     out += _S_ihiiq.pack(
         o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark
     )
-    _x3 = o.current_voters
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeQuorumResponseReplicaStateV0(_x3e, out)
-    _x4 = o.observers
+    _x4 = o.current_voters
     write_compact_length(out, len(_x4))
     for _x4e in _x4:
         _enc_DescribeQuorumResponseReplicaStateV0(_x4e, out)
+    _x5 = o.observers
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DescribeQuorumResponseReplicaStateV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1175,27 +946,72 @@ def _dec_DescribeQuorumResponsePartitionDataV0(
     _n, pos = read_compact_array_length(buf, pos, 13)
     _lv_current_voters = []
     for _ in range(_n):
-        _ev_current_voters, pos = _dec_DescribeQuorumResponseReplicaStateV0(buf, pos)
-        _lv_current_voters.append(_ev_current_voters)
+
+        e6_replica_id, e6_log_end_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_current_voters.append(
+            _new(
+                DescribeQuorumResponseReplicaStateV0,
+                (
+                    e6_replica_id,
+                    e6_log_end_offset,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_current_voters = tuple(_lv_current_voters)
     v_observers: tuple[DescribeQuorumResponseReplicaStateV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 13)
     _lv_observers = []
     for _ in range(_n):
-        _ev_observers, pos = _dec_DescribeQuorumResponseReplicaStateV0(buf, pos)
-        _lv_observers.append(_ev_observers)
+
+        e7_replica_id, e7_log_end_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e7_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_observers.append(
+            _new(
+                DescribeQuorumResponseReplicaStateV0,
+                (
+                    e7_replica_id,
+                    e7_log_end_offset,
+                    e7_unknown_tagged_fields,
+                ),
+            )
+        )
     v_observers = tuple(_lv_observers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponsePartitionDataV0)
-    _set_DescribeQuorumResponsePartitionDataV0_partition_index(o, v_partition_index)
-    _set_DescribeQuorumResponsePartitionDataV0_error_code(o, v_error_code)
-    _set_DescribeQuorumResponsePartitionDataV0_leader_id(o, v_leader_id)
-    _set_DescribeQuorumResponsePartitionDataV0_leader_epoch(o, v_leader_epoch)
-    _set_DescribeQuorumResponsePartitionDataV0_high_watermark(o, v_high_watermark)
-    _set_DescribeQuorumResponsePartitionDataV0_current_voters(o, v_current_voters)
-    _set_DescribeQuorumResponsePartitionDataV0_observers(o, v_observers)
-    _set_DescribeQuorumResponsePartitionDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponsePartitionDataV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+                v_high_watermark,
+                v_current_voters,
+                v_observers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseTopicDataV0(
@@ -1203,10 +1019,10 @@ def _enc_DescribeQuorumResponseTopicDataV0(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DescribeQuorumResponsePartitionDataV0(_x5e, out)
+    _x8 = o.partitions
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_DescribeQuorumResponsePartitionDataV0(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1222,12 +1038,23 @@ def _dec_DescribeQuorumResponseTopicDataV0(
         _ev_partitions, pos = _dec_DescribeQuorumResponsePartitionDataV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseTopicDataV0)
-    _set_DescribeQuorumResponseTopicDataV0_topic_name(o, v_topic_name)
-    _set_DescribeQuorumResponseTopicDataV0_partitions(o, v_partitions)
-    _set_DescribeQuorumResponseTopicDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeQuorumResponseV0Layout(
@@ -1235,10 +1062,10 @@ def _enc__DescribeQuorumResponseV0Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x6 = o.topics
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DescribeQuorumResponseTopicDataV0(_x6e, out)
+    _x9 = o.topics
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_DescribeQuorumResponseTopicDataV0(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1255,12 +1082,23 @@ def _dec__DescribeQuorumResponseV0Layout(
         _ev_topics, pos = _dec_DescribeQuorumResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeQuorumResponseV0Layout_error_code(o, v_error_code)
-    _set__DescribeQuorumResponseV0Layout_topics(o, v_topics)
-    _set__DescribeQuorumResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseReplicaStateV1(
@@ -1281,16 +1119,25 @@ def _dec_DescribeQuorumResponseReplicaStateV1(
         _S_iqqq.unpack_from(buf, pos)
     )
     pos += 28
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseReplicaStateV1)
-    _set_DescribeQuorumResponseReplicaStateV1_replica_id(o, v_replica_id)
-    _set_DescribeQuorumResponseReplicaStateV1_log_end_offset(o, v_log_end_offset)
-    _set_DescribeQuorumResponseReplicaStateV1_last_fetch_timestamp(o, v_last_fetch_timestamp)
-    _set_DescribeQuorumResponseReplicaStateV1_last_caught_up_timestamp(
-        o, v_last_caught_up_timestamp
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseReplicaStateV1,
+            (
+                v_replica_id,
+                v_log_end_offset,
+                v_last_fetch_timestamp,
+                v_last_caught_up_timestamp,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeQuorumResponseReplicaStateV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeQuorumResponsePartitionDataV1(
@@ -1300,14 +1147,14 @@ def _enc_DescribeQuorumResponsePartitionDataV1(
     out += _S_ihiiq.pack(
         o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark
     )
-    _x7 = o.current_voters
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DescribeQuorumResponseReplicaStateV1(_x7e, out)
-    _x8 = o.observers
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DescribeQuorumResponseReplicaStateV1(_x8e, out)
+    _x10 = o.current_voters
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_DescribeQuorumResponseReplicaStateV1(_x10e, out)
+    _x11 = o.observers
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeQuorumResponseReplicaStateV1(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1323,27 +1170,86 @@ def _dec_DescribeQuorumResponsePartitionDataV1(
     _n, pos = read_compact_array_length(buf, pos, 29)
     _lv_current_voters = []
     for _ in range(_n):
-        _ev_current_voters, pos = _dec_DescribeQuorumResponseReplicaStateV1(buf, pos)
-        _lv_current_voters.append(_ev_current_voters)
+
+        (
+            e12_replica_id,
+            e12_log_end_offset,
+            e12_last_fetch_timestamp,
+            e12_last_caught_up_timestamp,
+        ) = _S_iqqq.unpack_from(buf, pos)
+        pos += 28
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_current_voters.append(
+            _new(
+                DescribeQuorumResponseReplicaStateV1,
+                (
+                    e12_replica_id,
+                    e12_log_end_offset,
+                    e12_last_fetch_timestamp,
+                    e12_last_caught_up_timestamp,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_current_voters = tuple(_lv_current_voters)
     v_observers: tuple[DescribeQuorumResponseReplicaStateV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 29)
     _lv_observers = []
     for _ in range(_n):
-        _ev_observers, pos = _dec_DescribeQuorumResponseReplicaStateV1(buf, pos)
-        _lv_observers.append(_ev_observers)
+
+        (
+            e13_replica_id,
+            e13_log_end_offset,
+            e13_last_fetch_timestamp,
+            e13_last_caught_up_timestamp,
+        ) = _S_iqqq.unpack_from(buf, pos)
+        pos += 28
+        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e13_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_observers.append(
+            _new(
+                DescribeQuorumResponseReplicaStateV1,
+                (
+                    e13_replica_id,
+                    e13_log_end_offset,
+                    e13_last_fetch_timestamp,
+                    e13_last_caught_up_timestamp,
+                    e13_unknown_tagged_fields,
+                ),
+            )
+        )
     v_observers = tuple(_lv_observers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponsePartitionDataV1)
-    _set_DescribeQuorumResponsePartitionDataV1_partition_index(o, v_partition_index)
-    _set_DescribeQuorumResponsePartitionDataV1_error_code(o, v_error_code)
-    _set_DescribeQuorumResponsePartitionDataV1_leader_id(o, v_leader_id)
-    _set_DescribeQuorumResponsePartitionDataV1_leader_epoch(o, v_leader_epoch)
-    _set_DescribeQuorumResponsePartitionDataV1_high_watermark(o, v_high_watermark)
-    _set_DescribeQuorumResponsePartitionDataV1_current_voters(o, v_current_voters)
-    _set_DescribeQuorumResponsePartitionDataV1_observers(o, v_observers)
-    _set_DescribeQuorumResponsePartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponsePartitionDataV1,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+                v_high_watermark,
+                v_current_voters,
+                v_observers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseTopicDataV1(
@@ -1351,10 +1257,10 @@ def _enc_DescribeQuorumResponseTopicDataV1(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x9 = o.partitions
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_DescribeQuorumResponsePartitionDataV1(_x9e, out)
+    _x14 = o.partitions
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_DescribeQuorumResponsePartitionDataV1(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1370,12 +1276,23 @@ def _dec_DescribeQuorumResponseTopicDataV1(
         _ev_partitions, pos = _dec_DescribeQuorumResponsePartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseTopicDataV1)
-    _set_DescribeQuorumResponseTopicDataV1_topic_name(o, v_topic_name)
-    _set_DescribeQuorumResponseTopicDataV1_partitions(o, v_partitions)
-    _set_DescribeQuorumResponseTopicDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseTopicDataV1,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeQuorumResponseV1Layout(
@@ -1383,10 +1300,10 @@ def _enc__DescribeQuorumResponseV1Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x10 = o.topics
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_DescribeQuorumResponseTopicDataV1(_x10e, out)
+    _x15 = o.topics
+    write_compact_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_DescribeQuorumResponseTopicDataV1(_x15e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1403,12 +1320,23 @@ def _dec__DescribeQuorumResponseV1Layout(
         _ev_topics, pos = _dec_DescribeQuorumResponseTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeQuorumResponseV1Layout_error_code(o, v_error_code)
-    _set__DescribeQuorumResponseV1Layout_topics(o, v_topics)
-    _set__DescribeQuorumResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseReplicaStateV2(
@@ -1432,17 +1360,26 @@ def _dec_DescribeQuorumResponseReplicaStateV2(
         buf, pos
     )
     pos += 24
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseReplicaStateV2)
-    _set_DescribeQuorumResponseReplicaStateV2_replica_id(o, v_replica_id)
-    _set_DescribeQuorumResponseReplicaStateV2_replica_directory_id(o, v_replica_directory_id)
-    _set_DescribeQuorumResponseReplicaStateV2_log_end_offset(o, v_log_end_offset)
-    _set_DescribeQuorumResponseReplicaStateV2_last_fetch_timestamp(o, v_last_fetch_timestamp)
-    _set_DescribeQuorumResponseReplicaStateV2_last_caught_up_timestamp(
-        o, v_last_caught_up_timestamp
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseReplicaStateV2,
+            (
+                v_replica_id,
+                v_replica_directory_id,
+                v_log_end_offset,
+                v_last_fetch_timestamp,
+                v_last_caught_up_timestamp,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeQuorumResponseReplicaStateV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeQuorumResponsePartitionDataV2(
@@ -1452,14 +1389,14 @@ def _enc_DescribeQuorumResponsePartitionDataV2(
     out += _S_ih.pack(o.partition_index, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     out += _S_iiq.pack(o.leader_id, o.leader_epoch, o.high_watermark)
-    _x11 = o.current_voters
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_DescribeQuorumResponseReplicaStateV2(_x11e, out)
-    _x12 = o.observers
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_DescribeQuorumResponseReplicaStateV2(_x12e, out)
+    _x16 = o.current_voters
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_DescribeQuorumResponseReplicaStateV2(_x16e, out)
+    _x17 = o.observers
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_DescribeQuorumResponseReplicaStateV2(_x17e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1476,28 +1413,89 @@ def _dec_DescribeQuorumResponsePartitionDataV2(
     _n, pos = read_compact_array_length(buf, pos, 45)
     _lv_current_voters = []
     for _ in range(_n):
-        _ev_current_voters, pos = _dec_DescribeQuorumResponseReplicaStateV2(buf, pos)
-        _lv_current_voters.append(_ev_current_voters)
+
+        (e18_replica_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e18_replica_directory_id, pos = read_uuid(buf, pos)
+        e18_log_end_offset, e18_last_fetch_timestamp, e18_last_caught_up_timestamp = (
+            _S_qqq.unpack_from(buf, pos)
+        )
+        pos += 24
+        e18_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e18_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e18_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_current_voters.append(
+            _new(
+                DescribeQuorumResponseReplicaStateV2,
+                (
+                    e18_replica_id,
+                    e18_replica_directory_id,
+                    e18_log_end_offset,
+                    e18_last_fetch_timestamp,
+                    e18_last_caught_up_timestamp,
+                    e18_unknown_tagged_fields,
+                ),
+            )
+        )
     v_current_voters = tuple(_lv_current_voters)
     v_observers: tuple[DescribeQuorumResponseReplicaStateV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 45)
     _lv_observers = []
     for _ in range(_n):
-        _ev_observers, pos = _dec_DescribeQuorumResponseReplicaStateV2(buf, pos)
-        _lv_observers.append(_ev_observers)
+
+        (e19_replica_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e19_replica_directory_id, pos = read_uuid(buf, pos)
+        e19_log_end_offset, e19_last_fetch_timestamp, e19_last_caught_up_timestamp = (
+            _S_qqq.unpack_from(buf, pos)
+        )
+        pos += 24
+        e19_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e19_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e19_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_observers.append(
+            _new(
+                DescribeQuorumResponseReplicaStateV2,
+                (
+                    e19_replica_id,
+                    e19_replica_directory_id,
+                    e19_log_end_offset,
+                    e19_last_fetch_timestamp,
+                    e19_last_caught_up_timestamp,
+                    e19_unknown_tagged_fields,
+                ),
+            )
+        )
     v_observers = tuple(_lv_observers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponsePartitionDataV2)
-    _set_DescribeQuorumResponsePartitionDataV2_partition_index(o, v_partition_index)
-    _set_DescribeQuorumResponsePartitionDataV2_error_code(o, v_error_code)
-    _set_DescribeQuorumResponsePartitionDataV2_error_message(o, v_error_message)
-    _set_DescribeQuorumResponsePartitionDataV2_leader_id(o, v_leader_id)
-    _set_DescribeQuorumResponsePartitionDataV2_leader_epoch(o, v_leader_epoch)
-    _set_DescribeQuorumResponsePartitionDataV2_high_watermark(o, v_high_watermark)
-    _set_DescribeQuorumResponsePartitionDataV2_current_voters(o, v_current_voters)
-    _set_DescribeQuorumResponsePartitionDataV2_observers(o, v_observers)
-    _set_DescribeQuorumResponsePartitionDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponsePartitionDataV2,
+            (
+                v_partition_index,
+                v_error_code,
+                v_error_message,
+                v_leader_id,
+                v_leader_epoch,
+                v_high_watermark,
+                v_current_voters,
+                v_observers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseTopicDataV2(
@@ -1505,10 +1503,10 @@ def _enc_DescribeQuorumResponseTopicDataV2(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x13 = o.partitions
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_DescribeQuorumResponsePartitionDataV2(_x13e, out)
+    _x20 = o.partitions
+    write_compact_length(out, len(_x20))
+    for _x20e in _x20:
+        _enc_DescribeQuorumResponsePartitionDataV2(_x20e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1524,12 +1522,23 @@ def _dec_DescribeQuorumResponseTopicDataV2(
         _ev_partitions, pos = _dec_DescribeQuorumResponsePartitionDataV2(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseTopicDataV2)
-    _set_DescribeQuorumResponseTopicDataV2_topic_name(o, v_topic_name)
-    _set_DescribeQuorumResponseTopicDataV2_partitions(o, v_partitions)
-    _set_DescribeQuorumResponseTopicDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseTopicDataV2,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseListenerV2(
@@ -1550,22 +1559,33 @@ def _dec_DescribeQuorumResponseListenerV2(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseListenerV2)
-    _set_DescribeQuorumResponseListenerV2_name(o, v_name)
-    _set_DescribeQuorumResponseListenerV2_host(o, v_host)
-    _set_DescribeQuorumResponseListenerV2_port(o, v_port)
-    _set_DescribeQuorumResponseListenerV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseListenerV2,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeQuorumResponseNodeV2(o: DescribeQuorumResponseNodeV2, out: bytearray) -> None:
 
     out += _S_i.pack(o.node_id)
-    _x14 = o.listeners
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_DescribeQuorumResponseListenerV2(_x14e, out)
+    _x21 = o.listeners
+    write_compact_length(out, len(_x21))
+    for _x21e in _x21:
+        _enc_DescribeQuorumResponseListenerV2(_x21e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1579,15 +1599,46 @@ def _dec_DescribeQuorumResponseNodeV2(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_DescribeQuorumResponseListenerV2(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e22_name, pos = read_compact_string(buf, pos)
+        e22_host, pos = read_compact_string(buf, pos)
+        (e22_port,) = _S_H.unpack_from(buf, pos)
+        pos += 2
+        e22_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e22_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e22_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                DescribeQuorumResponseListenerV2,
+                (
+                    e22_name,
+                    e22_host,
+                    e22_port,
+                    e22_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeQuorumResponseNodeV2)
-    _set_DescribeQuorumResponseNodeV2_node_id(o, v_node_id)
-    _set_DescribeQuorumResponseNodeV2_listeners(o, v_listeners)
-    _set_DescribeQuorumResponseNodeV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeQuorumResponseNodeV2,
+            (
+                v_node_id,
+                v_listeners,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeQuorumResponseV2Layout(
@@ -1596,14 +1647,14 @@ def _enc__DescribeQuorumResponseV2Layout(
 
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x15 = o.topics
-    write_compact_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_DescribeQuorumResponseTopicDataV2(_x15e, out)
-    _x16 = o.nodes
-    write_compact_length(out, len(_x16))
-    for _x16e in _x16:
-        _enc_DescribeQuorumResponseNodeV2(_x16e, out)
+    _x23 = o.topics
+    write_compact_length(out, len(_x23))
+    for _x23e in _x23:
+        _enc_DescribeQuorumResponseTopicDataV2(_x23e, out)
+    _x24 = o.nodes
+    write_compact_length(out, len(_x24))
+    for _x24e in _x24:
+        _enc_DescribeQuorumResponseNodeV2(_x24e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1628,14 +1679,25 @@ def _dec__DescribeQuorumResponseV2Layout(
         _ev_nodes, pos = _dec_DescribeQuorumResponseNodeV2(buf, pos)
         _lv_nodes.append(_ev_nodes)
     v_nodes = tuple(_lv_nodes)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeQuorumResponseV2Layout_error_code(o, v_error_code)
-    _set__DescribeQuorumResponseV2Layout_error_message(o, v_error_message)
-    _set__DescribeQuorumResponseV2Layout_topics(o, v_topics)
-    _set__DescribeQuorumResponseV2Layout_nodes(o, v_nodes)
-    _set__DescribeQuorumResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_error_message,
+                v_topics,
+                v_nodes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,24 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     read_uuid,
     write_compact_length,
@@ -41,131 +41,95 @@ _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_iqih = Struct(">iqih")
 _S_iqiqh = Struct(">iqiqh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeShareGroupOffsetsRequestTopicV0(_Struct):
     """DescribeShareGroupOffsetsRequestTopic, a struct of DescribeShareGroupOffsetsRequest at versions 0-1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsRequestTopicV0_topic_name(self, topic_name)
-        _set_DescribeShareGroupOffsetsRequestTopicV0_partitions(self, as_tuple(partitions))
-        _set_DescribeShareGroupOffsetsRequestTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsRequestTopicV0_topic_name,
-    _set_DescribeShareGroupOffsetsRequestTopicV0_partitions,
-    _set_DescribeShareGroupOffsetsRequestTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsRequestTopicV0,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeShareGroupOffsetsRequestGroupV0(_Struct):
     """DescribeShareGroupOffsetsRequestGroup, a struct of DescribeShareGroupOffsetsRequest at versions 0-1."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[DescribeShareGroupOffsetsRequestTopicV0, ...] | None
+    topics: tuple[DescribeShareGroupOffsetsRequestTopicV0, ...] | None = field_at(1)
     """The topics to describe offsets for, or null for all topic-partitions. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[DescribeShareGroupOffsetsRequestTopicV0] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsRequestGroupV0_group_id(self, group_id)
-        _set_DescribeShareGroupOffsetsRequestGroupV0_topics(self, as_tuple(topics))
-        _set_DescribeShareGroupOffsetsRequestGroupV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsRequestGroupV0_group_id,
-    _set_DescribeShareGroupOffsetsRequestGroupV0_topics,
-    _set_DescribeShareGroupOffsetsRequestGroupV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsRequestGroupV0,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeShareGroupOffsetsRequestV0Layout(ApiMessage):
     """The fields of DescribeShareGroupOffsetsRequest at versions 0-1; use the final class of each version (DescribeShareGroupOffsetsRequestV0, DescribeShareGroupOffsetsRequestV1)."""
 
-    __slots__ = (
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    groups: tuple[DescribeShareGroupOffsetsRequestGroupV0, ...]
+    groups: tuple[DescribeShareGroupOffsetsRequestGroupV0, ...] = field_at(0)
     """The groups to describe offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[DescribeShareGroupOffsetsRequestGroupV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeShareGroupOffsetsRequestV0Layout_groups(self, as_tuple(groups))
-        _set__DescribeShareGroupOffsetsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeShareGroupOffsetsRequestV0Layout_groups,
-    _set__DescribeShareGroupOffsetsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeShareGroupOffsetsRequestV0Layout,
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -191,35 +155,28 @@ class DescribeShareGroupOffsetsRequestV1(_DescribeShareGroupOffsetsRequestV0Layo
 class DescribeShareGroupOffsetsResponsePartitionV0(_Struct):
     """DescribeShareGroupOffsetsResponsePartition, a struct of DescribeShareGroupOffsetsResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "start_offset",
-        "leader_epoch",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(1)
     """The share-partition start offset. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The leader epoch of the partition. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(3)
     """The partition-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(4)
     """The partition-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         start_offset: int = 0,
@@ -227,189 +184,126 @@ class DescribeShareGroupOffsetsResponsePartitionV0(_Struct):
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsResponsePartitionV0_partition_index(self, partition_index)
-        _set_DescribeShareGroupOffsetsResponsePartitionV0_start_offset(self, start_offset)
-        _set_DescribeShareGroupOffsetsResponsePartitionV0_leader_epoch(self, leader_epoch)
-        _set_DescribeShareGroupOffsetsResponsePartitionV0_error_code(self, error_code)
-        _set_DescribeShareGroupOffsetsResponsePartitionV0_error_message(self, error_message)
-        _set_DescribeShareGroupOffsetsResponsePartitionV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                start_offset,
+                leader_epoch,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_partition_index,
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_start_offset,
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_leader_epoch,
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_error_code,
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_error_message,
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsResponsePartitionV0,
-    "partition_index",
-    "start_offset",
-    "leader_epoch",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeShareGroupOffsetsResponseTopicV0(_Struct):
     """DescribeShareGroupOffsetsResponseTopic, a struct of DescribeShareGroupOffsetsResponse at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[DescribeShareGroupOffsetsResponsePartitionV0, ...]
+    partitions: tuple[DescribeShareGroupOffsetsResponsePartitionV0, ...] = field_at(2)
     """Partitions (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[DescribeShareGroupOffsetsResponsePartitionV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsResponseTopicV0_topic_name(self, topic_name)
-        _set_DescribeShareGroupOffsetsResponseTopicV0_topic_id(self, topic_id)
-        _set_DescribeShareGroupOffsetsResponseTopicV0_partitions(self, as_tuple(partitions))
-        _set_DescribeShareGroupOffsetsResponseTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsResponseTopicV0_topic_name,
-    _set_DescribeShareGroupOffsetsResponseTopicV0_topic_id,
-    _set_DescribeShareGroupOffsetsResponseTopicV0_partitions,
-    _set_DescribeShareGroupOffsetsResponseTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsResponseTopicV0,
-    "topic_name",
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeShareGroupOffsetsResponseGroupV0(_Struct):
     """DescribeShareGroupOffsetsResponseGroup, a struct of DescribeShareGroupOffsetsResponse at version 0."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[DescribeShareGroupOffsetsResponseTopicV0, ...]
+    topics: tuple[DescribeShareGroupOffsetsResponseTopicV0, ...] = field_at(1)
     """The results for each topic. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The group-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(3)
     """The group-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[DescribeShareGroupOffsetsResponseTopicV0] = (),
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsResponseGroupV0_group_id(self, group_id)
-        _set_DescribeShareGroupOffsetsResponseGroupV0_topics(self, as_tuple(topics))
-        _set_DescribeShareGroupOffsetsResponseGroupV0_error_code(self, error_code)
-        _set_DescribeShareGroupOffsetsResponseGroupV0_error_message(self, error_message)
-        _set_DescribeShareGroupOffsetsResponseGroupV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsResponseGroupV0_group_id,
-    _set_DescribeShareGroupOffsetsResponseGroupV0_topics,
-    _set_DescribeShareGroupOffsetsResponseGroupV0_error_code,
-    _set_DescribeShareGroupOffsetsResponseGroupV0_error_message,
-    _set_DescribeShareGroupOffsetsResponseGroupV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsResponseGroupV0,
-    "group_id",
-    "topics",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeShareGroupOffsetsResponseV0Layout(ApiMessage):
     """The fields of DescribeShareGroupOffsetsResponse at version 0; use the final class of each version (DescribeShareGroupOffsetsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    groups: tuple[DescribeShareGroupOffsetsResponseGroupV0, ...]
+    groups: tuple[DescribeShareGroupOffsetsResponseGroupV0, ...] = field_at(1)
     """The results for each group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[DescribeShareGroupOffsetsResponseGroupV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeShareGroupOffsetsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeShareGroupOffsetsResponseV0Layout_groups(self, as_tuple(groups))
-        _set__DescribeShareGroupOffsetsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeShareGroupOffsetsResponseV0Layout_throttle_time_ms,
-    _set__DescribeShareGroupOffsetsResponseV0Layout_groups,
-    _set__DescribeShareGroupOffsetsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeShareGroupOffsetsResponseV0Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -425,39 +319,31 @@ class DescribeShareGroupOffsetsResponseV0(_DescribeShareGroupOffsetsResponseV0La
 class DescribeShareGroupOffsetsResponsePartitionV1(_Struct):
     """DescribeShareGroupOffsetsResponsePartition, a struct of DescribeShareGroupOffsetsResponse at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "start_offset",
-        "leader_epoch",
-        "lag",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(1)
     """The share-partition start offset. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The leader epoch of the partition. (versions 0+)"""
 
-    lag: int
+    lag: int = field_at(3)
     """The share-partition lag. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(4)
     """The partition-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(5)
     """The partition-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         start_offset: int = 0,
@@ -466,192 +352,127 @@ class DescribeShareGroupOffsetsResponsePartitionV1(_Struct):
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsResponsePartitionV1_partition_index(self, partition_index)
-        _set_DescribeShareGroupOffsetsResponsePartitionV1_start_offset(self, start_offset)
-        _set_DescribeShareGroupOffsetsResponsePartitionV1_leader_epoch(self, leader_epoch)
-        _set_DescribeShareGroupOffsetsResponsePartitionV1_lag(self, lag)
-        _set_DescribeShareGroupOffsetsResponsePartitionV1_error_code(self, error_code)
-        _set_DescribeShareGroupOffsetsResponsePartitionV1_error_message(self, error_message)
-        _set_DescribeShareGroupOffsetsResponsePartitionV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                start_offset,
+                leader_epoch,
+                lag,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_partition_index,
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_start_offset,
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_leader_epoch,
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_lag,
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_error_code,
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_error_message,
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsResponsePartitionV1,
-    "partition_index",
-    "start_offset",
-    "leader_epoch",
-    "lag",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeShareGroupOffsetsResponseTopicV1(_Struct):
     """DescribeShareGroupOffsetsResponseTopic, a struct of DescribeShareGroupOffsetsResponse at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[DescribeShareGroupOffsetsResponsePartitionV1, ...]
+    partitions: tuple[DescribeShareGroupOffsetsResponsePartitionV1, ...] = field_at(2)
     """Partitions (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[DescribeShareGroupOffsetsResponsePartitionV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsResponseTopicV1_topic_name(self, topic_name)
-        _set_DescribeShareGroupOffsetsResponseTopicV1_topic_id(self, topic_id)
-        _set_DescribeShareGroupOffsetsResponseTopicV1_partitions(self, as_tuple(partitions))
-        _set_DescribeShareGroupOffsetsResponseTopicV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsResponseTopicV1_topic_name,
-    _set_DescribeShareGroupOffsetsResponseTopicV1_topic_id,
-    _set_DescribeShareGroupOffsetsResponseTopicV1_partitions,
-    _set_DescribeShareGroupOffsetsResponseTopicV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsResponseTopicV1,
-    "topic_name",
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeShareGroupOffsetsResponseGroupV1(_Struct):
     """DescribeShareGroupOffsetsResponseGroup, a struct of DescribeShareGroupOffsetsResponse at version 1."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[DescribeShareGroupOffsetsResponseTopicV1, ...]
+    topics: tuple[DescribeShareGroupOffsetsResponseTopicV1, ...] = field_at(1)
     """The results for each topic. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The group-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(3)
     """The group-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[DescribeShareGroupOffsetsResponseTopicV1] = (),
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeShareGroupOffsetsResponseGroupV1_group_id(self, group_id)
-        _set_DescribeShareGroupOffsetsResponseGroupV1_topics(self, as_tuple(topics))
-        _set_DescribeShareGroupOffsetsResponseGroupV1_error_code(self, error_code)
-        _set_DescribeShareGroupOffsetsResponseGroupV1_error_message(self, error_message)
-        _set_DescribeShareGroupOffsetsResponseGroupV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeShareGroupOffsetsResponseGroupV1_group_id,
-    _set_DescribeShareGroupOffsetsResponseGroupV1_topics,
-    _set_DescribeShareGroupOffsetsResponseGroupV1_error_code,
-    _set_DescribeShareGroupOffsetsResponseGroupV1_error_message,
-    _set_DescribeShareGroupOffsetsResponseGroupV1_unknown_tagged_fields,
-) = slot_setters(
-    DescribeShareGroupOffsetsResponseGroupV1,
-    "group_id",
-    "topics",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeShareGroupOffsetsResponseV1Layout(ApiMessage):
     """The fields of DescribeShareGroupOffsetsResponse at version 1; use the final class of each version (DescribeShareGroupOffsetsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    groups: tuple[DescribeShareGroupOffsetsResponseGroupV1, ...]
+    groups: tuple[DescribeShareGroupOffsetsResponseGroupV1, ...] = field_at(1)
     """The results for each group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[DescribeShareGroupOffsetsResponseGroupV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeShareGroupOffsetsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeShareGroupOffsetsResponseV1Layout_groups(self, as_tuple(groups))
-        _set__DescribeShareGroupOffsetsResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeShareGroupOffsetsResponseV1Layout_throttle_time_ms,
-    _set__DescribeShareGroupOffsetsResponseV1Layout_groups,
-    _set__DescribeShareGroupOffsetsResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeShareGroupOffsetsResponseV1Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -689,15 +510,24 @@ def _dec_DescribeShareGroupOffsetsRequestTopicV0(
 ) -> tuple[DescribeShareGroupOffsetsRequestTopicV0, int]:
 
     v_topic_name, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsRequestTopicV0)
-    _set_DescribeShareGroupOffsetsRequestTopicV0_topic_name(o, v_topic_name)
-    _set_DescribeShareGroupOffsetsRequestTopicV0_partitions(o, v_partitions)
-    _set_DescribeShareGroupOffsetsRequestTopicV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsRequestTopicV0,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeShareGroupOffsetsRequestGroupV0(
@@ -727,25 +557,53 @@ def _dec_DescribeShareGroupOffsetsRequestGroupV0(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_DescribeShareGroupOffsetsRequestTopicV0(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e3_topic_name, pos = read_compact_string(buf, pos)
+            e3_partitions, pos = read_compact_int32_array(buf, pos)
+            e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e3_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    DescribeShareGroupOffsetsRequestTopicV0,
+                    (
+                        e3_topic_name,
+                        e3_partitions,
+                        e3_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsRequestGroupV0)
-    _set_DescribeShareGroupOffsetsRequestGroupV0_group_id(o, v_group_id)
-    _set_DescribeShareGroupOffsetsRequestGroupV0_topics(o, v_topics)
-    _set_DescribeShareGroupOffsetsRequestGroupV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsRequestGroupV0,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeShareGroupOffsetsRequestV0Layout(
     o: _DescribeShareGroupOffsetsRequestV0Layout, out: bytearray
 ) -> None:
 
-    _x3 = o.groups
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeShareGroupOffsetsRequestGroupV0(_x3e, out)
+    _x4 = o.groups
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_DescribeShareGroupOffsetsRequestGroupV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -760,11 +618,22 @@ def _dec__DescribeShareGroupOffsetsRequestV0Layout(
         _ev_groups, pos = _dec_DescribeShareGroupOffsetsRequestGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeShareGroupOffsetsRequestV0Layout_groups(o, v_groups)
-    _set__DescribeShareGroupOffsetsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeShareGroupOffsetsResponsePartitionV0(
@@ -783,17 +652,26 @@ def _dec_DescribeShareGroupOffsetsResponsePartitionV0(
     v_partition_index, v_start_offset, v_leader_epoch, v_error_code = _S_iqih.unpack_from(buf, pos)
     pos += 18
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsResponsePartitionV0)
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_partition_index(o, v_partition_index)
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_start_offset(o, v_start_offset)
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_leader_epoch(o, v_leader_epoch)
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_error_code(o, v_error_code)
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_error_message(o, v_error_message)
-    _set_DescribeShareGroupOffsetsResponsePartitionV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsResponsePartitionV0,
+            (
+                v_partition_index,
+                v_start_offset,
+                v_leader_epoch,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeShareGroupOffsetsResponseTopicV0(
@@ -802,10 +680,10 @@ def _enc_DescribeShareGroupOffsetsResponseTopicV0(
 
     write_compact_string(out, o.topic_name)
     write_uuid(out, o.topic_id)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DescribeShareGroupOffsetsResponsePartitionV0(_x4e, out)
+    _x5 = o.partitions
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DescribeShareGroupOffsetsResponsePartitionV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -819,16 +697,50 @@ def _dec_DescribeShareGroupOffsetsResponseTopicV0(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DescribeShareGroupOffsetsResponsePartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e6_partition_index, e6_start_offset, e6_leader_epoch, e6_error_code = _S_iqih.unpack_from(
+            buf, pos
+        )
+        pos += 18
+        e6_error_message, pos = read_compact_nullable_string(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DescribeShareGroupOffsetsResponsePartitionV0,
+                (
+                    e6_partition_index,
+                    e6_start_offset,
+                    e6_leader_epoch,
+                    e6_error_code,
+                    e6_error_message,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsResponseTopicV0)
-    _set_DescribeShareGroupOffsetsResponseTopicV0_topic_name(o, v_topic_name)
-    _set_DescribeShareGroupOffsetsResponseTopicV0_topic_id(o, v_topic_id)
-    _set_DescribeShareGroupOffsetsResponseTopicV0_partitions(o, v_partitions)
-    _set_DescribeShareGroupOffsetsResponseTopicV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsResponseTopicV0,
+            (
+                v_topic_name,
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeShareGroupOffsetsResponseGroupV0(
@@ -836,10 +748,10 @@ def _enc_DescribeShareGroupOffsetsResponseGroupV0(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_DescribeShareGroupOffsetsResponseTopicV0(_x5e, out)
+    _x7 = o.topics
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_DescribeShareGroupOffsetsResponseTopicV0(_x7e, out)
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
     write_unknown_tags(out, o.unknown_tagged_fields)
@@ -860,14 +772,25 @@ def _dec_DescribeShareGroupOffsetsResponseGroupV0(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsResponseGroupV0)
-    _set_DescribeShareGroupOffsetsResponseGroupV0_group_id(o, v_group_id)
-    _set_DescribeShareGroupOffsetsResponseGroupV0_topics(o, v_topics)
-    _set_DescribeShareGroupOffsetsResponseGroupV0_error_code(o, v_error_code)
-    _set_DescribeShareGroupOffsetsResponseGroupV0_error_message(o, v_error_message)
-    _set_DescribeShareGroupOffsetsResponseGroupV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsResponseGroupV0,
+            (
+                v_group_id,
+                v_topics,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeShareGroupOffsetsResponseV0Layout(
@@ -875,10 +798,10 @@ def _enc__DescribeShareGroupOffsetsResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x6 = o.groups
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_DescribeShareGroupOffsetsResponseGroupV0(_x6e, out)
+    _x8 = o.groups
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_DescribeShareGroupOffsetsResponseGroupV0(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -895,14 +818,23 @@ def _dec__DescribeShareGroupOffsetsResponseV0Layout(
         _ev_groups, pos = _dec_DescribeShareGroupOffsetsResponseGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeShareGroupOffsetsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeShareGroupOffsetsResponseV0Layout_groups(o, v_groups)
-    _set__DescribeShareGroupOffsetsResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeShareGroupOffsetsResponsePartitionV1(
@@ -923,18 +855,27 @@ def _dec_DescribeShareGroupOffsetsResponsePartitionV1(
     )
     pos += 26
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsResponsePartitionV1)
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_partition_index(o, v_partition_index)
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_start_offset(o, v_start_offset)
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_leader_epoch(o, v_leader_epoch)
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_lag(o, v_lag)
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_error_code(o, v_error_code)
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_error_message(o, v_error_message)
-    _set_DescribeShareGroupOffsetsResponsePartitionV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsResponsePartitionV1,
+            (
+                v_partition_index,
+                v_start_offset,
+                v_leader_epoch,
+                v_lag,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeShareGroupOffsetsResponseTopicV1(
@@ -943,10 +884,10 @@ def _enc_DescribeShareGroupOffsetsResponseTopicV1(
 
     write_compact_string(out, o.topic_name)
     write_uuid(out, o.topic_id)
-    _x7 = o.partitions
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_DescribeShareGroupOffsetsResponsePartitionV1(_x7e, out)
+    _x9 = o.partitions
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_DescribeShareGroupOffsetsResponsePartitionV1(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -960,16 +901,51 @@ def _dec_DescribeShareGroupOffsetsResponseTopicV1(
     _n, pos = read_compact_array_length(buf, pos, 28)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DescribeShareGroupOffsetsResponsePartitionV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e10_partition_index, e10_start_offset, e10_leader_epoch, e10_lag, e10_error_code = (
+            _S_iqiqh.unpack_from(buf, pos)
+        )
+        pos += 26
+        e10_error_message, pos = read_compact_nullable_string(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DescribeShareGroupOffsetsResponsePartitionV1,
+                (
+                    e10_partition_index,
+                    e10_start_offset,
+                    e10_leader_epoch,
+                    e10_lag,
+                    e10_error_code,
+                    e10_error_message,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsResponseTopicV1)
-    _set_DescribeShareGroupOffsetsResponseTopicV1_topic_name(o, v_topic_name)
-    _set_DescribeShareGroupOffsetsResponseTopicV1_topic_id(o, v_topic_id)
-    _set_DescribeShareGroupOffsetsResponseTopicV1_partitions(o, v_partitions)
-    _set_DescribeShareGroupOffsetsResponseTopicV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsResponseTopicV1,
+            (
+                v_topic_name,
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeShareGroupOffsetsResponseGroupV1(
@@ -977,10 +953,10 @@ def _enc_DescribeShareGroupOffsetsResponseGroupV1(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x8 = o.topics
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DescribeShareGroupOffsetsResponseTopicV1(_x8e, out)
+    _x11 = o.topics
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeShareGroupOffsetsResponseTopicV1(_x11e, out)
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
     write_unknown_tags(out, o.unknown_tagged_fields)
@@ -1001,14 +977,25 @@ def _dec_DescribeShareGroupOffsetsResponseGroupV1(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeShareGroupOffsetsResponseGroupV1)
-    _set_DescribeShareGroupOffsetsResponseGroupV1_group_id(o, v_group_id)
-    _set_DescribeShareGroupOffsetsResponseGroupV1_topics(o, v_topics)
-    _set_DescribeShareGroupOffsetsResponseGroupV1_error_code(o, v_error_code)
-    _set_DescribeShareGroupOffsetsResponseGroupV1_error_message(o, v_error_message)
-    _set_DescribeShareGroupOffsetsResponseGroupV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeShareGroupOffsetsResponseGroupV1,
+            (
+                v_group_id,
+                v_topics,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeShareGroupOffsetsResponseV1Layout(
@@ -1016,10 +1003,10 @@ def _enc__DescribeShareGroupOffsetsResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x9 = o.groups
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_DescribeShareGroupOffsetsResponseGroupV1(_x9e, out)
+    _x12 = o.groups
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_DescribeShareGroupOffsetsResponseGroupV1(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1036,14 +1023,23 @@ def _dec__DescribeShareGroupOffsetsResponseV1Layout(
         _ev_groups, pos = _dec_DescribeShareGroupOffsetsResponseGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeShareGroupOffsetsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeShareGroupOffsetsResponseV1Layout_groups(o, v_groups)
-    _set__DescribeShareGroupOffsetsResponseV1Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 finish_class(

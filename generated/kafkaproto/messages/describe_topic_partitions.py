@@ -8,25 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     INT8,
     read_compact_array_length,
-    read_compact_nullable_array_length,
+    read_compact_int32_array,
+    read_compact_nullable_int32_array,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     read_uuid,
     write_compact_length,
@@ -42,141 +42,100 @@ _S_h = Struct(">h")
 _S_hiii = Struct(">hiii")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeTopicPartitionsRequestTopicRequestV0(_Struct):
     """TopicRequest, a struct of DescribeTopicPartitionsRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeTopicPartitionsRequestTopicRequestV0_name(self, name)
-        _set_DescribeTopicPartitionsRequestTopicRequestV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeTopicPartitionsRequestTopicRequestV0_name,
-    _set_DescribeTopicPartitionsRequestTopicRequestV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeTopicPartitionsRequestTopicRequestV0,
-    "name",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeTopicPartitionsRequestCursorV0(_Struct):
     """Cursor, a struct of DescribeTopicPartitionsRequest at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partition_index",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The name for the first topic to process. (versions 0+)"""
 
-    partition_index: int
+    partition_index: int = field_at(1)
     """The partition index to start with. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partition_index: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeTopicPartitionsRequestCursorV0_topic_name(self, topic_name)
-        _set_DescribeTopicPartitionsRequestCursorV0_partition_index(self, partition_index)
-        _set_DescribeTopicPartitionsRequestCursorV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                partition_index,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeTopicPartitionsRequestCursorV0_topic_name,
-    _set_DescribeTopicPartitionsRequestCursorV0_partition_index,
-    _set_DescribeTopicPartitionsRequestCursorV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeTopicPartitionsRequestCursorV0,
-    "topic_name",
-    "partition_index",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeTopicPartitionsRequestV0Layout(ApiMessage):
     """The fields of DescribeTopicPartitionsRequest at version 0; use the final class of each version (DescribeTopicPartitionsRequestV0)."""
 
-    __slots__ = (
-        "topics",
-        "response_partition_limit",
-        "cursor",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[DescribeTopicPartitionsRequestTopicRequestV0, ...]
+    topics: tuple[DescribeTopicPartitionsRequestTopicRequestV0, ...] = field_at(0)
     """The topics to fetch details for. (versions 0+)"""
 
-    response_partition_limit: int
+    response_partition_limit: int = field_at(1)
     """The maximum number of partitions included in the response. (versions 0+)"""
 
-    cursor: DescribeTopicPartitionsRequestCursorV0 | None
+    cursor: DescribeTopicPartitionsRequestCursorV0 | None = field_at(2)
     """The first topic and partition index to fetch details for. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[DescribeTopicPartitionsRequestTopicRequestV0] = (),
         response_partition_limit: int = 2000,
         cursor: DescribeTopicPartitionsRequestCursorV0 | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeTopicPartitionsRequestV0Layout_topics(self, as_tuple(topics))
-        _set__DescribeTopicPartitionsRequestV0Layout_response_partition_limit(
-            self, response_partition_limit
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                response_partition_limit,
+                cursor,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeTopicPartitionsRequestV0Layout_cursor(self, cursor)
-        _set__DescribeTopicPartitionsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeTopicPartitionsRequestV0Layout_topics,
-    _set__DescribeTopicPartitionsRequestV0Layout_response_partition_limit,
-    _set__DescribeTopicPartitionsRequestV0Layout_cursor,
-    _set__DescribeTopicPartitionsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeTopicPartitionsRequestV0Layout,
-    "topics",
-    "response_partition_limit",
-    "cursor",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -192,51 +151,40 @@ class DescribeTopicPartitionsRequestV0(_DescribeTopicPartitionsRequestV0Layout):
 class DescribeTopicPartitionsResponsePartitionV0(_Struct):
     """DescribeTopicPartitionsResponsePartition, a struct of DescribeTopicPartitionsResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "replica_nodes",
-        "isr_nodes",
-        "eligible_leader_replicas",
-        "last_known_elr",
-        "offline_replicas",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The partition error, or 0 if there was no error. (versions 0+)"""
 
-    partition_index: int
+    partition_index: int = field_at(1)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the leader broker. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The leader epoch of this partition. (versions 0+)"""
 
-    replica_nodes: tuple[int, ...]
+    replica_nodes: tuple[int, ...] = field_at(4)
     """The set of all nodes that host this partition. (versions 0+)"""
 
-    isr_nodes: tuple[int, ...]
+    isr_nodes: tuple[int, ...] = field_at(5)
     """The set of nodes that are in sync with the leader for this partition. (versions 0+)"""
 
-    eligible_leader_replicas: tuple[int, ...] | None
+    eligible_leader_replicas: tuple[int, ...] | None = field_at(6)
     """The new eligible leader replicas otherwise. (versions 0+; nullable 0+)"""
 
-    last_known_elr: tuple[int, ...] | None
+    last_known_elr: tuple[int, ...] | None = field_at(7)
     """The last known ELR. (versions 0+; nullable 0+)"""
 
-    offline_replicas: tuple[int, ...]
+    offline_replicas: tuple[int, ...] = field_at(8)
     """The set of offline replicas of this partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         partition_index: int = 0,
@@ -248,89 +196,52 @@ class DescribeTopicPartitionsResponsePartitionV0(_Struct):
         last_known_elr: Iterable[int] | None = None,
         offline_replicas: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeTopicPartitionsResponsePartitionV0_error_code(self, error_code)
-        _set_DescribeTopicPartitionsResponsePartitionV0_partition_index(self, partition_index)
-        _set_DescribeTopicPartitionsResponsePartitionV0_leader_id(self, leader_id)
-        _set_DescribeTopicPartitionsResponsePartitionV0_leader_epoch(self, leader_epoch)
-        _set_DescribeTopicPartitionsResponsePartitionV0_replica_nodes(self, as_tuple(replica_nodes))
-        _set_DescribeTopicPartitionsResponsePartitionV0_isr_nodes(self, as_tuple(isr_nodes))
-        _set_DescribeTopicPartitionsResponsePartitionV0_eligible_leader_replicas(
-            self, as_tuple(eligible_leader_replicas)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                partition_index,
+                leader_id,
+                leader_epoch,
+                as_tuple(replica_nodes),
+                as_tuple(isr_nodes),
+                as_tuple(eligible_leader_replicas),
+                as_tuple(last_known_elr),
+                as_tuple(offline_replicas),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeTopicPartitionsResponsePartitionV0_last_known_elr(
-            self, as_tuple(last_known_elr)
-        )
-        _set_DescribeTopicPartitionsResponsePartitionV0_offline_replicas(
-            self, as_tuple(offline_replicas)
-        )
-        _set_DescribeTopicPartitionsResponsePartitionV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeTopicPartitionsResponsePartitionV0_error_code,
-    _set_DescribeTopicPartitionsResponsePartitionV0_partition_index,
-    _set_DescribeTopicPartitionsResponsePartitionV0_leader_id,
-    _set_DescribeTopicPartitionsResponsePartitionV0_leader_epoch,
-    _set_DescribeTopicPartitionsResponsePartitionV0_replica_nodes,
-    _set_DescribeTopicPartitionsResponsePartitionV0_isr_nodes,
-    _set_DescribeTopicPartitionsResponsePartitionV0_eligible_leader_replicas,
-    _set_DescribeTopicPartitionsResponsePartitionV0_last_known_elr,
-    _set_DescribeTopicPartitionsResponsePartitionV0_offline_replicas,
-    _set_DescribeTopicPartitionsResponsePartitionV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeTopicPartitionsResponsePartitionV0,
-    "error_code",
-    "partition_index",
-    "leader_id",
-    "leader_epoch",
-    "replica_nodes",
-    "isr_nodes",
-    "eligible_leader_replicas",
-    "last_known_elr",
-    "offline_replicas",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeTopicPartitionsResponseTopicV0(_Struct):
     """DescribeTopicPartitionsResponseTopic, a struct of DescribeTopicPartitionsResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "topic_id",
-        "is_internal",
-        "partitions",
-        "topic_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str | None
+    name: str | None = field_at(1)
     """The topic name. (versions 0+; nullable 0+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(2)
     """The topic id. (versions 0+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(3)
     """True if the topic is internal. (versions 0+)"""
 
-    partitions: tuple[DescribeTopicPartitionsResponsePartitionV0, ...]
+    partitions: tuple[DescribeTopicPartitionsResponsePartitionV0, ...] = field_at(4)
     """Each partition in the topic. (versions 0+)"""
 
-    topic_authorized_operations: int
+    topic_authorized_operations: int = field_at(5)
     """32-bit bitfield to represent authorized operations for this topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str | None = "",
@@ -339,134 +250,86 @@ class DescribeTopicPartitionsResponseTopicV0(_Struct):
         partitions: Iterable[DescribeTopicPartitionsResponsePartitionV0] = (),
         topic_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeTopicPartitionsResponseTopicV0_error_code(self, error_code)
-        _set_DescribeTopicPartitionsResponseTopicV0_name(self, name)
-        _set_DescribeTopicPartitionsResponseTopicV0_topic_id(self, topic_id)
-        _set_DescribeTopicPartitionsResponseTopicV0_is_internal(self, is_internal)
-        _set_DescribeTopicPartitionsResponseTopicV0_partitions(self, as_tuple(partitions))
-        _set_DescribeTopicPartitionsResponseTopicV0_topic_authorized_operations(
-            self, topic_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                topic_id,
+                is_internal,
+                as_tuple(partitions),
+                topic_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeTopicPartitionsResponseTopicV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeTopicPartitionsResponseTopicV0_error_code,
-    _set_DescribeTopicPartitionsResponseTopicV0_name,
-    _set_DescribeTopicPartitionsResponseTopicV0_topic_id,
-    _set_DescribeTopicPartitionsResponseTopicV0_is_internal,
-    _set_DescribeTopicPartitionsResponseTopicV0_partitions,
-    _set_DescribeTopicPartitionsResponseTopicV0_topic_authorized_operations,
-    _set_DescribeTopicPartitionsResponseTopicV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeTopicPartitionsResponseTopicV0,
-    "error_code",
-    "name",
-    "topic_id",
-    "is_internal",
-    "partitions",
-    "topic_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeTopicPartitionsResponseCursorV0(_Struct):
     """Cursor, a struct of DescribeTopicPartitionsResponse at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partition_index",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The name for the first topic to process. (versions 0+)"""
 
-    partition_index: int
+    partition_index: int = field_at(1)
     """The partition index to start with. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partition_index: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeTopicPartitionsResponseCursorV0_topic_name(self, topic_name)
-        _set_DescribeTopicPartitionsResponseCursorV0_partition_index(self, partition_index)
-        _set_DescribeTopicPartitionsResponseCursorV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                partition_index,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeTopicPartitionsResponseCursorV0_topic_name,
-    _set_DescribeTopicPartitionsResponseCursorV0_partition_index,
-    _set_DescribeTopicPartitionsResponseCursorV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeTopicPartitionsResponseCursorV0,
-    "topic_name",
-    "partition_index",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeTopicPartitionsResponseV0Layout(ApiMessage):
     """The fields of DescribeTopicPartitionsResponse at version 0; use the final class of each version (DescribeTopicPartitionsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "next_cursor",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[DescribeTopicPartitionsResponseTopicV0, ...]
+    topics: tuple[DescribeTopicPartitionsResponseTopicV0, ...] = field_at(1)
     """Each topic in the response. (versions 0+)"""
 
-    next_cursor: DescribeTopicPartitionsResponseCursorV0 | None
+    next_cursor: DescribeTopicPartitionsResponseCursorV0 | None = field_at(2)
     """The next topic and partition index to fetch details for. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[DescribeTopicPartitionsResponseTopicV0] = (),
         next_cursor: DescribeTopicPartitionsResponseCursorV0 | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeTopicPartitionsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeTopicPartitionsResponseV0Layout_topics(self, as_tuple(topics))
-        _set__DescribeTopicPartitionsResponseV0Layout_next_cursor(self, next_cursor)
-        _set__DescribeTopicPartitionsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                next_cursor,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeTopicPartitionsResponseV0Layout_throttle_time_ms,
-    _set__DescribeTopicPartitionsResponseV0Layout_topics,
-    _set__DescribeTopicPartitionsResponseV0Layout_next_cursor,
-    _set__DescribeTopicPartitionsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeTopicPartitionsResponseV0Layout,
-    "throttle_time_ms",
-    "topics",
-    "next_cursor",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -497,13 +360,22 @@ def _dec_DescribeTopicPartitionsRequestTopicRequestV0(
 ) -> tuple[DescribeTopicPartitionsRequestTopicRequestV0, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeTopicPartitionsRequestTopicRequestV0)
-    _set_DescribeTopicPartitionsRequestTopicRequestV0_name(o, v_name)
-    _set_DescribeTopicPartitionsRequestTopicRequestV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeTopicPartitionsRequestTopicRequestV0,
+            (
+                v_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeTopicPartitionsRequestCursorV0(
@@ -522,12 +394,23 @@ def _dec_DescribeTopicPartitionsRequestCursorV0(
     v_topic_name, pos = read_compact_string(buf, pos)
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeTopicPartitionsRequestCursorV0)
-    _set_DescribeTopicPartitionsRequestCursorV0_topic_name(o, v_topic_name)
-    _set_DescribeTopicPartitionsRequestCursorV0_partition_index(o, v_partition_index)
-    _set_DescribeTopicPartitionsRequestCursorV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeTopicPartitionsRequestCursorV0,
+            (
+                v_topic_name,
+                v_partition_index,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeTopicPartitionsRequestV0Layout(
@@ -556,8 +439,23 @@ def _dec__DescribeTopicPartitionsRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 2)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_DescribeTopicPartitionsRequestTopicRequestV0(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e3_name, pos = read_compact_string(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                DescribeTopicPartitionsRequestTopicRequestV0,
+                (
+                    e3_name,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
     (v_response_partition_limit,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -567,15 +465,24 @@ def _dec__DescribeTopicPartitionsRequestV0Layout(
         pos += 1
     else:
         v_cursor, pos = _dec_DescribeTopicPartitionsRequestCursorV0(buf, pos + 1)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeTopicPartitionsRequestV0Layout_topics(o, v_topics)
-    _set__DescribeTopicPartitionsRequestV0Layout_response_partition_limit(
-        o, v_response_partition_limit
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_response_partition_limit,
+                v_cursor,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__DescribeTopicPartitionsRequestV0Layout_cursor(o, v_cursor)
-    _set__DescribeTopicPartitionsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeTopicPartitionsResponsePartitionV0(
@@ -583,27 +490,27 @@ def _enc_DescribeTopicPartitionsResponsePartitionV0(
 ) -> None:
 
     out += _S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
-    _x3 = o.replica_nodes
-    write_compact_length(out, len(_x3))
-    write_fixed_array(out, _x3, "i")
-    _x4 = o.isr_nodes
+    _x4 = o.replica_nodes
     write_compact_length(out, len(_x4))
     write_fixed_array(out, _x4, "i")
-    _x5 = o.eligible_leader_replicas
-    if _x5 is None:
-        out.append(0)
-    else:
-        write_compact_length(out, len(_x5))
-        write_fixed_array(out, _x5, "i")
-    _x6 = o.last_known_elr
+    _x5 = o.isr_nodes
+    write_compact_length(out, len(_x5))
+    write_fixed_array(out, _x5, "i")
+    _x6 = o.eligible_leader_replicas
     if _x6 is None:
         out.append(0)
     else:
         write_compact_length(out, len(_x6))
         write_fixed_array(out, _x6, "i")
-    _x7 = o.offline_replicas
-    write_compact_length(out, len(_x7))
-    write_fixed_array(out, _x7, "i")
+    _x7 = o.last_known_elr
+    if _x7 is None:
+        out.append(0)
+    else:
+        write_compact_length(out, len(_x7))
+        write_fixed_array(out, _x7, "i")
+    _x8 = o.offline_replicas
+    write_compact_length(out, len(_x8))
+    write_fixed_array(out, _x8, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -613,44 +520,35 @@ def _dec_DescribeTopicPartitionsResponsePartitionV0(
 
     v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    v_replica_nodes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_replica_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_isr_nodes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_isr_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_eligible_leader_replicas: tuple[int, ...] | None
-    _n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if _n < 0:
-        v_eligible_leader_replicas = None
+    v_replica_nodes, pos = read_compact_int32_array(buf, pos)
+    v_isr_nodes, pos = read_compact_int32_array(buf, pos)
+    v_eligible_leader_replicas, pos = read_compact_nullable_int32_array(buf, pos)
+    v_last_known_elr, pos = read_compact_nullable_int32_array(buf, pos)
+    v_offline_replicas, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
     else:
-        v_eligible_leader_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_last_known_elr: tuple[int, ...] | None
-    _n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if _n < 0:
-        v_last_known_elr = None
-    else:
-        v_last_known_elr, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_offline_replicas: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_offline_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeTopicPartitionsResponsePartitionV0)
-    _set_DescribeTopicPartitionsResponsePartitionV0_error_code(o, v_error_code)
-    _set_DescribeTopicPartitionsResponsePartitionV0_partition_index(o, v_partition_index)
-    _set_DescribeTopicPartitionsResponsePartitionV0_leader_id(o, v_leader_id)
-    _set_DescribeTopicPartitionsResponsePartitionV0_leader_epoch(o, v_leader_epoch)
-    _set_DescribeTopicPartitionsResponsePartitionV0_replica_nodes(o, v_replica_nodes)
-    _set_DescribeTopicPartitionsResponsePartitionV0_isr_nodes(o, v_isr_nodes)
-    _set_DescribeTopicPartitionsResponsePartitionV0_eligible_leader_replicas(
-        o, v_eligible_leader_replicas
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeTopicPartitionsResponsePartitionV0,
+            (
+                v_error_code,
+                v_partition_index,
+                v_leader_id,
+                v_leader_epoch,
+                v_replica_nodes,
+                v_isr_nodes,
+                v_eligible_leader_replicas,
+                v_last_known_elr,
+                v_offline_replicas,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeTopicPartitionsResponsePartitionV0_last_known_elr(o, v_last_known_elr)
-    _set_DescribeTopicPartitionsResponsePartitionV0_offline_replicas(o, v_offline_replicas)
-    _set_DescribeTopicPartitionsResponsePartitionV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_DescribeTopicPartitionsResponseTopicV0(
@@ -661,10 +559,10 @@ def _enc_DescribeTopicPartitionsResponseTopicV0(
     write_compact_nullable_string(out, o.name)
     write_uuid(out, o.topic_id)
     out += _S_o.pack(o.is_internal)
-    _x8 = o.partitions
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_DescribeTopicPartitionsResponsePartitionV0(_x8e, out)
+    _x9 = o.partitions
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_DescribeTopicPartitionsResponsePartitionV0(_x9e, out)
     out += _S_i.pack(o.topic_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -683,23 +581,63 @@ def _dec_DescribeTopicPartitionsResponseTopicV0(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_DescribeTopicPartitionsResponsePartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e10_error_code, e10_partition_index, e10_leader_id, e10_leader_epoch = _S_hiii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e10_replica_nodes, pos = read_compact_int32_array(buf, pos)
+        e10_isr_nodes, pos = read_compact_int32_array(buf, pos)
+        e10_eligible_leader_replicas, pos = read_compact_nullable_int32_array(buf, pos)
+        e10_last_known_elr, pos = read_compact_nullable_int32_array(buf, pos)
+        e10_offline_replicas, pos = read_compact_int32_array(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                DescribeTopicPartitionsResponsePartitionV0,
+                (
+                    e10_error_code,
+                    e10_partition_index,
+                    e10_leader_id,
+                    e10_leader_epoch,
+                    e10_replica_nodes,
+                    e10_isr_nodes,
+                    e10_eligible_leader_replicas,
+                    e10_last_known_elr,
+                    e10_offline_replicas,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeTopicPartitionsResponseTopicV0)
-    _set_DescribeTopicPartitionsResponseTopicV0_error_code(o, v_error_code)
-    _set_DescribeTopicPartitionsResponseTopicV0_name(o, v_name)
-    _set_DescribeTopicPartitionsResponseTopicV0_topic_id(o, v_topic_id)
-    _set_DescribeTopicPartitionsResponseTopicV0_is_internal(o, v_is_internal)
-    _set_DescribeTopicPartitionsResponseTopicV0_partitions(o, v_partitions)
-    _set_DescribeTopicPartitionsResponseTopicV0_topic_authorized_operations(
-        o, v_topic_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeTopicPartitionsResponseTopicV0,
+            (
+                v_error_code,
+                v_name,
+                v_topic_id,
+                v_is_internal,
+                v_partitions,
+                v_topic_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeTopicPartitionsResponseTopicV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_DescribeTopicPartitionsResponseCursorV0(
@@ -718,12 +656,23 @@ def _dec_DescribeTopicPartitionsResponseCursorV0(
     v_topic_name, pos = read_compact_string(buf, pos)
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeTopicPartitionsResponseCursorV0)
-    _set_DescribeTopicPartitionsResponseCursorV0_topic_name(o, v_topic_name)
-    _set_DescribeTopicPartitionsResponseCursorV0_partition_index(o, v_partition_index)
-    _set_DescribeTopicPartitionsResponseCursorV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeTopicPartitionsResponseCursorV0,
+            (
+                v_topic_name,
+                v_partition_index,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__DescribeTopicPartitionsResponseV0Layout(
@@ -731,16 +680,16 @@ def _enc__DescribeTopicPartitionsResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x9 = o.topics
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_DescribeTopicPartitionsResponseTopicV0(_x9e, out)
-    _x10 = o.next_cursor
-    if _x10 is None:
+    _x11 = o.topics
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_DescribeTopicPartitionsResponseTopicV0(_x11e, out)
+    _x12 = o.next_cursor
+    if _x12 is None:
         out.append(255)
     else:
         out.append(1)
-        _enc_DescribeTopicPartitionsResponseCursorV0(_x10, out)
+        _enc_DescribeTopicPartitionsResponseCursorV0(_x12, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -763,13 +712,24 @@ def _dec__DescribeTopicPartitionsResponseV0Layout(
         pos += 1
     else:
         v_next_cursor, pos = _dec_DescribeTopicPartitionsResponseCursorV0(buf, pos + 1)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeTopicPartitionsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeTopicPartitionsResponseV0Layout_topics(o, v_topics)
-    _set__DescribeTopicPartitionsResponseV0Layout_next_cursor(o, v_next_cursor)
-    _set__DescribeTopicPartitionsResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_next_cursor,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

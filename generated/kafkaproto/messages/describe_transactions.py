@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_string,
@@ -33,45 +33,33 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_iqqh = Struct(">iqqh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _DescribeTransactionsRequestV0Layout(ApiMessage):
     """The fields of DescribeTransactionsRequest at version 0; use the final class of each version (DescribeTransactionsRequestV0)."""
 
-    __slots__ = (
-        "transactional_ids",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_ids: tuple[str, ...]
+    transactional_ids: tuple[str, ...] = field_at(0)
     """Array of transactionalIds to include in describe results. If empty, then no results will be returned. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_ids: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeTransactionsRequestV0Layout_transactional_ids(
-            self, as_tuple(transactional_ids)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(transactional_ids),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeTransactionsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeTransactionsRequestV0Layout_transactional_ids,
-    _set__DescribeTransactionsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeTransactionsRequestV0Layout,
-    "transactional_ids",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -87,91 +75,68 @@ class DescribeTransactionsRequestV0(_DescribeTransactionsRequestV0Layout):
 class DescribeTransactionsResponseTopicDataV0(_Struct):
     """TopicData, a struct of DescribeTransactionsResponse at version 0."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partition ids included in the current transaction. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeTransactionsResponseTopicDataV0_topic(self, topic)
-        _set_DescribeTransactionsResponseTopicDataV0_partitions(self, as_tuple(partitions))
-        _set_DescribeTransactionsResponseTopicDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeTransactionsResponseTopicDataV0_topic,
-    _set_DescribeTransactionsResponseTopicDataV0_partitions,
-    _set_DescribeTransactionsResponseTopicDataV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeTransactionsResponseTopicDataV0,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeTransactionsResponseTransactionStateV0(_Struct):
     """TransactionState, a struct of DescribeTransactionsResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "transactional_id",
-        "transaction_state",
-        "transaction_timeout_ms",
-        "transaction_start_time_ms",
-        "producer_id",
-        "producer_epoch",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code. (versions 0+)"""
 
-    transactional_id: str
+    transactional_id: str = field_at(1)
     """The transactional id. (versions 0+)"""
 
-    transaction_state: str
+    transaction_state: str = field_at(2)
     """The current transaction state of the producer. (versions 0+)"""
 
-    transaction_timeout_ms: int
+    transaction_timeout_ms: int = field_at(3)
     """The timeout in milliseconds for the transaction. (versions 0+)"""
 
-    transaction_start_time_ms: int
+    transaction_start_time_ms: int = field_at(4)
     """The start time of the transaction in milliseconds. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(5)
     """The current producer id associated with the transaction. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(6)
     """The current epoch associated with the producer id. (versions 0+)"""
 
-    topics: tuple[DescribeTransactionsResponseTopicDataV0, ...]
+    topics: tuple[DescribeTransactionsResponseTopicDataV0, ...] = field_at(7)
     """The set of partitions included in the current transaction (if active). When a transaction is preparing to commit or abort, this will include only partitions which do not have markers. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         transactional_id: str = "",
@@ -182,94 +147,52 @@ class DescribeTransactionsResponseTransactionStateV0(_Struct):
         producer_epoch: int = 0,
         topics: Iterable[DescribeTransactionsResponseTopicDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeTransactionsResponseTransactionStateV0_error_code(self, error_code)
-        _set_DescribeTransactionsResponseTransactionStateV0_transactional_id(self, transactional_id)
-        _set_DescribeTransactionsResponseTransactionStateV0_transaction_state(
-            self, transaction_state
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                transactional_id,
+                transaction_state,
+                transaction_timeout_ms,
+                transaction_start_time_ms,
+                producer_id,
+                producer_epoch,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeTransactionsResponseTransactionStateV0_transaction_timeout_ms(
-            self, transaction_timeout_ms
-        )
-        _set_DescribeTransactionsResponseTransactionStateV0_transaction_start_time_ms(
-            self, transaction_start_time_ms
-        )
-        _set_DescribeTransactionsResponseTransactionStateV0_producer_id(self, producer_id)
-        _set_DescribeTransactionsResponseTransactionStateV0_producer_epoch(self, producer_epoch)
-        _set_DescribeTransactionsResponseTransactionStateV0_topics(self, as_tuple(topics))
-        _set_DescribeTransactionsResponseTransactionStateV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeTransactionsResponseTransactionStateV0_error_code,
-    _set_DescribeTransactionsResponseTransactionStateV0_transactional_id,
-    _set_DescribeTransactionsResponseTransactionStateV0_transaction_state,
-    _set_DescribeTransactionsResponseTransactionStateV0_transaction_timeout_ms,
-    _set_DescribeTransactionsResponseTransactionStateV0_transaction_start_time_ms,
-    _set_DescribeTransactionsResponseTransactionStateV0_producer_id,
-    _set_DescribeTransactionsResponseTransactionStateV0_producer_epoch,
-    _set_DescribeTransactionsResponseTransactionStateV0_topics,
-    _set_DescribeTransactionsResponseTransactionStateV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeTransactionsResponseTransactionStateV0,
-    "error_code",
-    "transactional_id",
-    "transaction_state",
-    "transaction_timeout_ms",
-    "transaction_start_time_ms",
-    "producer_id",
-    "producer_epoch",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeTransactionsResponseV0Layout(ApiMessage):
     """The fields of DescribeTransactionsResponse at version 0; use the final class of each version (DescribeTransactionsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "transaction_states",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    transaction_states: tuple[DescribeTransactionsResponseTransactionStateV0, ...]
+    transaction_states: tuple[DescribeTransactionsResponseTransactionStateV0, ...] = field_at(1)
     """The current state of the transaction. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         transaction_states: Iterable[DescribeTransactionsResponseTransactionStateV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeTransactionsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeTransactionsResponseV0Layout_transaction_states(
-            self, as_tuple(transaction_states)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(transaction_states),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__DescribeTransactionsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__DescribeTransactionsResponseV0Layout_throttle_time_ms,
-    _set__DescribeTransactionsResponseV0Layout_transaction_states,
-    _set__DescribeTransactionsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeTransactionsResponseV0Layout,
-    "throttle_time_ms",
-    "transaction_states",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -309,11 +232,22 @@ def _dec__DescribeTransactionsRequestV0Layout(
         _ev_transactional_ids, pos = read_compact_string(buf, pos)
         _lv_transactional_ids.append(_ev_transactional_ids)
     v_transactional_ids = tuple(_lv_transactional_ids)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeTransactionsRequestV0Layout_transactional_ids(o, v_transactional_ids)
-    _set__DescribeTransactionsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_ids,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeTransactionsResponseTopicDataV0(
@@ -332,15 +266,24 @@ def _dec_DescribeTransactionsResponseTopicDataV0(
 ) -> tuple[DescribeTransactionsResponseTopicDataV0, int]:
 
     v_topic, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeTransactionsResponseTopicDataV0)
-    _set_DescribeTransactionsResponseTopicDataV0_topic(o, v_topic)
-    _set_DescribeTransactionsResponseTopicDataV0_partitions(o, v_partitions)
-    _set_DescribeTransactionsResponseTopicDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeTransactionsResponseTopicDataV0,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_DescribeTransactionsResponseTransactionStateV0(
@@ -376,27 +319,49 @@ def _dec_DescribeTransactionsResponseTransactionStateV0(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_DescribeTransactionsResponseTopicDataV0(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e4_topic, pos = read_compact_string(buf, pos)
+        e4_partitions, pos = read_compact_int32_array(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                DescribeTransactionsResponseTopicDataV0,
+                (
+                    e4_topic,
+                    e4_partitions,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeTransactionsResponseTransactionStateV0)
-    _set_DescribeTransactionsResponseTransactionStateV0_error_code(o, v_error_code)
-    _set_DescribeTransactionsResponseTransactionStateV0_transactional_id(o, v_transactional_id)
-    _set_DescribeTransactionsResponseTransactionStateV0_transaction_state(o, v_transaction_state)
-    _set_DescribeTransactionsResponseTransactionStateV0_transaction_timeout_ms(
-        o, v_transaction_timeout_ms
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeTransactionsResponseTransactionStateV0,
+            (
+                v_error_code,
+                v_transactional_id,
+                v_transaction_state,
+                v_transaction_timeout_ms,
+                v_transaction_start_time_ms,
+                v_producer_id,
+                v_producer_epoch,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeTransactionsResponseTransactionStateV0_transaction_start_time_ms(
-        o, v_transaction_start_time_ms
-    )
-    _set_DescribeTransactionsResponseTransactionStateV0_producer_id(o, v_producer_id)
-    _set_DescribeTransactionsResponseTransactionStateV0_producer_epoch(o, v_producer_epoch)
-    _set_DescribeTransactionsResponseTransactionStateV0_topics(o, v_topics)
-    _set_DescribeTransactionsResponseTransactionStateV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__DescribeTransactionsResponseV0Layout(
@@ -404,10 +369,10 @@ def _enc__DescribeTransactionsResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x4 = o.transaction_states
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_DescribeTransactionsResponseTransactionStateV0(_x4e, out)
+    _x5 = o.transaction_states
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DescribeTransactionsResponseTransactionStateV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -424,12 +389,23 @@ def _dec__DescribeTransactionsResponseV0Layout(
         _ev_transaction_states, pos = _dec_DescribeTransactionsResponseTransactionStateV0(buf, pos)
         _lv_transaction_states.append(_ev_transaction_states)
     v_transaction_states = tuple(_lv_transaction_states)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeTransactionsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeTransactionsResponseV0Layout_transaction_states(o, v_transaction_states)
-    _set__DescribeTransactionsResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_transaction_states,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -34,79 +34,59 @@ from kafkaproto.wire import (
 _S_bi = Struct(">bi")
 _S_h = Struct(">h")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class DescribeUserScramCredentialsRequestUserNameV0(_Struct):
     """UserName, a struct of DescribeUserScramCredentialsRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The user name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeUserScramCredentialsRequestUserNameV0_name(self, name)
-        _set_DescribeUserScramCredentialsRequestUserNameV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeUserScramCredentialsRequestUserNameV0_name,
-    _set_DescribeUserScramCredentialsRequestUserNameV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeUserScramCredentialsRequestUserNameV0,
-    "name",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeUserScramCredentialsRequestV0Layout(ApiMessage):
     """The fields of DescribeUserScramCredentialsRequest at version 0; use the final class of each version (DescribeUserScramCredentialsRequestV0)."""
 
-    __slots__ = (
-        "users",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    users: tuple[DescribeUserScramCredentialsRequestUserNameV0, ...] | None
+    users: tuple[DescribeUserScramCredentialsRequestUserNameV0, ...] | None = field_at(0)
     """The users to describe, or null/empty to describe all users. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         users: Iterable[DescribeUserScramCredentialsRequestUserNameV0] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeUserScramCredentialsRequestV0Layout_users(self, as_tuple(users))
-        _set__DescribeUserScramCredentialsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(users),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeUserScramCredentialsRequestV0Layout_users,
-    _set__DescribeUserScramCredentialsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeUserScramCredentialsRequestV0Layout,
-    "users",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -122,143 +102,99 @@ class DescribeUserScramCredentialsRequestV0(_DescribeUserScramCredentialsRequest
 class DescribeUserScramCredentialsResponseCredentialInfoV0(_Struct):
     """CredentialInfo, a struct of DescribeUserScramCredentialsResponse at version 0."""
 
-    __slots__ = (
-        "mechanism",
-        "iterations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    mechanism: int
+    mechanism: int = field_at(0)
     """The SCRAM mechanism. (versions 0+)"""
 
-    iterations: int
+    iterations: int = field_at(1)
     """The number of iterations used in the SCRAM credential. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         mechanism: int = 0,
         iterations: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeUserScramCredentialsResponseCredentialInfoV0_mechanism(self, mechanism)
-        _set_DescribeUserScramCredentialsResponseCredentialInfoV0_iterations(self, iterations)
-        _set_DescribeUserScramCredentialsResponseCredentialInfoV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                mechanism,
+                iterations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_DescribeUserScramCredentialsResponseCredentialInfoV0_mechanism,
-    _set_DescribeUserScramCredentialsResponseCredentialInfoV0_iterations,
-    _set_DescribeUserScramCredentialsResponseCredentialInfoV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeUserScramCredentialsResponseCredentialInfoV0,
-    "mechanism",
-    "iterations",
-    "unknown_tagged_fields",
-)
 
 
 class DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0(_Struct):
     """DescribeUserScramCredentialsResult, a struct of DescribeUserScramCredentialsResponse at version 0."""
 
-    __slots__ = (
-        "user",
-        "error_code",
-        "error_message",
-        "credential_infos",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    user: str
+    user: str = field_at(0)
     """The user name. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The user-level error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The user-level error message, if any. (versions 0+; nullable 0+)"""
 
-    credential_infos: tuple[DescribeUserScramCredentialsResponseCredentialInfoV0, ...]
+    credential_infos: tuple[DescribeUserScramCredentialsResponseCredentialInfoV0, ...] = field_at(3)
     """The mechanism and related information associated with the user's SCRAM credentials. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         user: str = "",
         error_code: int = 0,
         error_message: str | None = "",
         credential_infos: Iterable[DescribeUserScramCredentialsResponseCredentialInfoV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_user(
-            self, user
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                user,
+                error_code,
+                error_message,
+                as_tuple(credential_infos),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_error_code(
-            self, error_code
-        )
-        _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_error_message(
-            self, error_message
-        )
-        _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_credential_infos(
-            self, as_tuple(credential_infos)
-        )
-        _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_user,
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_error_code,
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_error_message,
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_credential_infos,
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_unknown_tagged_fields,
-) = slot_setters(
-    DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0,
-    "user",
-    "error_code",
-    "error_message",
-    "credential_infos",
-    "unknown_tagged_fields",
-)
 
 
 class _DescribeUserScramCredentialsResponseV0Layout(ApiMessage):
     """The fields of DescribeUserScramCredentialsResponse at version 0; use the final class of each version (DescribeUserScramCredentialsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The message-level error code, 0 except for user authorization or infrastructure issues. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The message-level error message, if any. (versions 0+; nullable 0+)"""
 
-    results: tuple[DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0, ...]
+    results: tuple[
+        DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0, ...
+    ] = field_at(3)
     """The results for descriptions, one per user. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -267,30 +203,17 @@ class _DescribeUserScramCredentialsResponseV0Layout(ApiMessage):
             DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0
         ] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__DescribeUserScramCredentialsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__DescribeUserScramCredentialsResponseV0Layout_error_code(self, error_code)
-        _set__DescribeUserScramCredentialsResponseV0Layout_error_message(self, error_message)
-        _set__DescribeUserScramCredentialsResponseV0Layout_results(self, as_tuple(results))
-        _set__DescribeUserScramCredentialsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__DescribeUserScramCredentialsResponseV0Layout_throttle_time_ms,
-    _set__DescribeUserScramCredentialsResponseV0Layout_error_code,
-    _set__DescribeUserScramCredentialsResponseV0Layout_error_message,
-    _set__DescribeUserScramCredentialsResponseV0Layout_results,
-    _set__DescribeUserScramCredentialsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _DescribeUserScramCredentialsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -321,13 +244,22 @@ def _dec_DescribeUserScramCredentialsRequestUserNameV0(
 ) -> tuple[DescribeUserScramCredentialsRequestUserNameV0, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeUserScramCredentialsRequestUserNameV0)
-    _set_DescribeUserScramCredentialsRequestUserNameV0_name(o, v_name)
-    _set_DescribeUserScramCredentialsRequestUserNameV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeUserScramCredentialsRequestUserNameV0,
+            (
+                v_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__DescribeUserScramCredentialsRequestV0Layout(
@@ -355,16 +287,40 @@ def _dec__DescribeUserScramCredentialsRequestV0Layout(
     else:
         _lv_users = []
         for _ in range(_n):
-            _ev_users, pos = _dec_DescribeUserScramCredentialsRequestUserNameV0(buf, pos)
-            _lv_users.append(_ev_users)
+
+            e2_name, pos = read_compact_string(buf, pos)
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_users.append(
+                _new(
+                    DescribeUserScramCredentialsRequestUserNameV0,
+                    (
+                        e2_name,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_users = tuple(_lv_users)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeUserScramCredentialsRequestV0Layout_users(o, v_users)
-    _set__DescribeUserScramCredentialsRequestV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_users,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeUserScramCredentialsResponseCredentialInfoV0(
@@ -381,14 +337,23 @@ def _dec_DescribeUserScramCredentialsResponseCredentialInfoV0(
 
     v_mechanism, v_iterations = _S_bi.unpack_from(buf, pos)
     pos += 5
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeUserScramCredentialsResponseCredentialInfoV0)
-    _set_DescribeUserScramCredentialsResponseCredentialInfoV0_mechanism(o, v_mechanism)
-    _set_DescribeUserScramCredentialsResponseCredentialInfoV0_iterations(o, v_iterations)
-    _set_DescribeUserScramCredentialsResponseCredentialInfoV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeUserScramCredentialsResponseCredentialInfoV0,
+            (
+                v_mechanism,
+                v_iterations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0(
@@ -398,10 +363,10 @@ def _enc_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV
     write_compact_string(out, o.user)
     out += _S_h.pack(o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x2 = o.credential_infos
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_DescribeUserScramCredentialsResponseCredentialInfoV0(_x2e, out)
+    _x3 = o.credential_infos
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_DescribeUserScramCredentialsResponseCredentialInfoV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -417,27 +382,45 @@ def _dec_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_credential_infos = []
     for _ in range(_n):
-        _ev_credential_infos, pos = _dec_DescribeUserScramCredentialsResponseCredentialInfoV0(
-            buf, pos
+
+        e4_mechanism, e4_iterations = _S_bi.unpack_from(buf, pos)
+        pos += 5
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_credential_infos.append(
+            _new(
+                DescribeUserScramCredentialsResponseCredentialInfoV0,
+                (
+                    e4_mechanism,
+                    e4_iterations,
+                    e4_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_credential_infos.append(_ev_credential_infos)
     v_credential_infos = tuple(_lv_credential_infos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0)
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_user(o, v_user)
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_error_code(
-        o, v_error_code
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0,
+            (
+                v_user,
+                v_error_code,
+                v_error_message,
+                v_credential_infos,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_error_message(
-        o, v_error_message
-    )
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_credential_infos(
-        o, v_credential_infos
-    )
-    _set_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__DescribeUserScramCredentialsResponseV0Layout(
@@ -446,10 +429,10 @@ def _enc__DescribeUserScramCredentialsResponseV0Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x3 = o.results
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0(_x3e, out)
+    _x5 = o.results
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -469,16 +452,25 @@ def _dec__DescribeUserScramCredentialsResponseV0Layout(
         )
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__DescribeUserScramCredentialsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__DescribeUserScramCredentialsResponseV0Layout_error_code(o, v_error_code)
-    _set__DescribeUserScramCredentialsResponseV0Layout_error_message(o, v_error_message)
-    _set__DescribeUserScramCredentialsResponseV0Layout_results(o, v_results)
-    _set__DescribeUserScramCredentialsResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 finish_class(

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_array_length,
     read_nullable_string,
     read_string,
@@ -43,75 +44,59 @@ from kafkaproto.wire import (
 _S_b = Struct(">b")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ElectLeadersRequestTopicPartitionsV0(_Struct):
     """TopicPartitions, a struct of ElectLeadersRequest at versions 0-1."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The name of a topic. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions of this topic whose leader should be elected. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
-    ) -> None:
-        _set_ElectLeadersRequestTopicPartitionsV0_topic(self, topic)
-        _set_ElectLeadersRequestTopicPartitionsV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_ElectLeadersRequestTopicPartitionsV0_topic,
-    _set_ElectLeadersRequestTopicPartitionsV0_partitions,
-) = slot_setters(
-    ElectLeadersRequestTopicPartitionsV0,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _ElectLeadersRequestV0Layout(ApiMessage):
     """The fields of ElectLeadersRequest at version 0; use the final class of each version (ElectLeadersRequestV0)."""
 
-    __slots__ = (
-        "topic_partitions",
-        "timeout_ms",
-    )
+    __slots__ = ()
 
-    topic_partitions: tuple[ElectLeadersRequestTopicPartitionsV0, ...] | None
+    topic_partitions: tuple[ElectLeadersRequestTopicPartitionsV0, ...] | None = field_at(0)
     """The topic partitions to elect leaders. (versions 0+; nullable 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(1)
     """The time in ms to wait for the election to complete. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_partitions: Iterable[ElectLeadersRequestTopicPartitionsV0] | None = (),
         timeout_ms: int = 60000,
-    ) -> None:
-        _set__ElectLeadersRequestV0Layout_topic_partitions(self, as_tuple(topic_partitions))
-        _set__ElectLeadersRequestV0Layout_timeout_ms(self, timeout_ms)
-
-
-(
-    _set__ElectLeadersRequestV0Layout_topic_partitions,
-    _set__ElectLeadersRequestV0Layout_timeout_ms,
-) = slot_setters(
-    _ElectLeadersRequestV0Layout,
-    "topic_partitions",
-    "timeout_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topic_partitions),
+                timeout_ms,
+            ),
+        )
 
 
 @final
@@ -127,43 +112,32 @@ class ElectLeadersRequestV0(_ElectLeadersRequestV0Layout):
 class _ElectLeadersRequestV1Layout(ApiMessage):
     """The fields of ElectLeadersRequest at version 1; use the final class of each version (ElectLeadersRequestV1)."""
 
-    __slots__ = (
-        "election_type",
-        "topic_partitions",
-        "timeout_ms",
-    )
+    __slots__ = ()
 
-    election_type: int
+    election_type: int = field_at(0)
     """Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica. (versions 1+)"""
 
-    topic_partitions: tuple[ElectLeadersRequestTopicPartitionsV0, ...] | None
+    topic_partitions: tuple[ElectLeadersRequestTopicPartitionsV0, ...] | None = field_at(1)
     """The topic partitions to elect leaders. (versions 0+; nullable 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(2)
     """The time in ms to wait for the election to complete. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         election_type: int = 0,
         topic_partitions: Iterable[ElectLeadersRequestTopicPartitionsV0] | None = (),
         timeout_ms: int = 60000,
-    ) -> None:
-        _set__ElectLeadersRequestV1Layout_election_type(self, election_type)
-        _set__ElectLeadersRequestV1Layout_topic_partitions(self, as_tuple(topic_partitions))
-        _set__ElectLeadersRequestV1Layout_timeout_ms(self, timeout_ms)
-
-
-(
-    _set__ElectLeadersRequestV1Layout_election_type,
-    _set__ElectLeadersRequestV1Layout_topic_partitions,
-    _set__ElectLeadersRequestV1Layout_timeout_ms,
-) = slot_setters(
-    _ElectLeadersRequestV1Layout,
-    "election_type",
-    "topic_partitions",
-    "timeout_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                election_type,
+                as_tuple(topic_partitions),
+                timeout_ms,
+            ),
+        )
 
 
 @final
@@ -179,95 +153,68 @@ class ElectLeadersRequestV1(_ElectLeadersRequestV1Layout):
 class ElectLeadersRequestTopicPartitionsV2(_Struct):
     """TopicPartitions, a struct of ElectLeadersRequest at version 2."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The name of a topic. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions of this topic whose leader should be elected. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ElectLeadersRequestTopicPartitionsV2_topic(self, topic)
-        _set_ElectLeadersRequestTopicPartitionsV2_partitions(self, as_tuple(partitions))
-        _set_ElectLeadersRequestTopicPartitionsV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ElectLeadersRequestTopicPartitionsV2_topic,
-    _set_ElectLeadersRequestTopicPartitionsV2_partitions,
-    _set_ElectLeadersRequestTopicPartitionsV2_unknown_tagged_fields,
-) = slot_setters(
-    ElectLeadersRequestTopicPartitionsV2,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ElectLeadersRequestV2Layout(ApiMessage):
     """The fields of ElectLeadersRequest at version 2; use the final class of each version (ElectLeadersRequestV2)."""
 
-    __slots__ = (
-        "election_type",
-        "topic_partitions",
-        "timeout_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    election_type: int
+    election_type: int = field_at(0)
     """Type of elections to conduct for the partition. A value of '0' elects the preferred replica. A value of '1' elects the first live replica if there are no in-sync replica. (versions 1+)"""
 
-    topic_partitions: tuple[ElectLeadersRequestTopicPartitionsV2, ...] | None
+    topic_partitions: tuple[ElectLeadersRequestTopicPartitionsV2, ...] | None = field_at(1)
     """The topic partitions to elect leaders. (versions 0+; nullable 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(2)
     """The time in ms to wait for the election to complete. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         election_type: int = 0,
         topic_partitions: Iterable[ElectLeadersRequestTopicPartitionsV2] | None = (),
         timeout_ms: int = 60000,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ElectLeadersRequestV2Layout_election_type(self, election_type)
-        _set__ElectLeadersRequestV2Layout_topic_partitions(self, as_tuple(topic_partitions))
-        _set__ElectLeadersRequestV2Layout_timeout_ms(self, timeout_ms)
-        _set__ElectLeadersRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ElectLeadersRequestV2Layout_election_type,
-    _set__ElectLeadersRequestV2Layout_topic_partitions,
-    _set__ElectLeadersRequestV2Layout_timeout_ms,
-    _set__ElectLeadersRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ElectLeadersRequestV2Layout,
-    "election_type",
-    "topic_partitions",
-    "timeout_ms",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                election_type,
+                as_tuple(topic_partitions),
+                timeout_ms,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -283,115 +230,84 @@ class ElectLeadersRequestV2(_ElectLeadersRequestV2Layout):
 class ElectLeadersResponsePartitionResultV0(_Struct):
     """PartitionResult, a struct of ElectLeadersResponse at versions 0-1."""
 
-    __slots__ = (
-        "partition_id",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = ()
 
-    partition_id: int
+    partition_id: int = field_at(0)
     """The partition id. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The result error, or zero if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The result message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_id: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
-    ) -> None:
-        _set_ElectLeadersResponsePartitionResultV0_partition_id(self, partition_id)
-        _set_ElectLeadersResponsePartitionResultV0_error_code(self, error_code)
-        _set_ElectLeadersResponsePartitionResultV0_error_message(self, error_message)
-
-
-(
-    _set_ElectLeadersResponsePartitionResultV0_partition_id,
-    _set_ElectLeadersResponsePartitionResultV0_error_code,
-    _set_ElectLeadersResponsePartitionResultV0_error_message,
-) = slot_setters(
-    ElectLeadersResponsePartitionResultV0,
-    "partition_id",
-    "error_code",
-    "error_message",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_id,
+                error_code,
+                error_message,
+            ),
+        )
 
 
 class ElectLeadersResponseReplicaElectionResultV0(_Struct):
     """ReplicaElectionResult, a struct of ElectLeadersResponse at versions 0-1."""
 
-    __slots__ = (
-        "topic",
-        "partition_result",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partition_result: tuple[ElectLeadersResponsePartitionResultV0, ...]
+    partition_result: tuple[ElectLeadersResponsePartitionResultV0, ...] = field_at(1)
     """The results for each partition. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partition_result: Iterable[ElectLeadersResponsePartitionResultV0] = (),
-    ) -> None:
-        _set_ElectLeadersResponseReplicaElectionResultV0_topic(self, topic)
-        _set_ElectLeadersResponseReplicaElectionResultV0_partition_result(
-            self, as_tuple(partition_result)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partition_result),
+            ),
         )
-
-
-(
-    _set_ElectLeadersResponseReplicaElectionResultV0_topic,
-    _set_ElectLeadersResponseReplicaElectionResultV0_partition_result,
-) = slot_setters(
-    ElectLeadersResponseReplicaElectionResultV0,
-    "topic",
-    "partition_result",
-)
 
 
 class _ElectLeadersResponseV0Layout(ApiMessage):
     """The fields of ElectLeadersResponse at version 0; use the final class of each version (ElectLeadersResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "replica_election_results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    replica_election_results: tuple[ElectLeadersResponseReplicaElectionResultV0, ...]
+    replica_election_results: tuple[ElectLeadersResponseReplicaElectionResultV0, ...] = field_at(1)
     """The election results, or an empty array if the requester did not have permission and the request asks for all partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         replica_election_results: Iterable[ElectLeadersResponseReplicaElectionResultV0] = (),
-    ) -> None:
-        _set__ElectLeadersResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ElectLeadersResponseV0Layout_replica_election_results(
-            self, as_tuple(replica_election_results)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(replica_election_results),
+            ),
         )
-
-
-(
-    _set__ElectLeadersResponseV0Layout_throttle_time_ms,
-    _set__ElectLeadersResponseV0Layout_replica_election_results,
-) = slot_setters(
-    _ElectLeadersResponseV0Layout,
-    "throttle_time_ms",
-    "replica_election_results",
-)
 
 
 @final
@@ -407,45 +323,32 @@ class ElectLeadersResponseV0(_ElectLeadersResponseV0Layout):
 class _ElectLeadersResponseV1Layout(ApiMessage):
     """The fields of ElectLeadersResponse at version 1; use the final class of each version (ElectLeadersResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "replica_election_results",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 1+)"""
 
-    replica_election_results: tuple[ElectLeadersResponseReplicaElectionResultV0, ...]
+    replica_election_results: tuple[ElectLeadersResponseReplicaElectionResultV0, ...] = field_at(2)
     """The election results, or an empty array if the requester did not have permission and the request asks for all partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         replica_election_results: Iterable[ElectLeadersResponseReplicaElectionResultV0] = (),
-    ) -> None:
-        _set__ElectLeadersResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ElectLeadersResponseV1Layout_error_code(self, error_code)
-        _set__ElectLeadersResponseV1Layout_replica_election_results(
-            self, as_tuple(replica_election_results)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(replica_election_results),
+            ),
         )
-
-
-(
-    _set__ElectLeadersResponseV1Layout_throttle_time_ms,
-    _set__ElectLeadersResponseV1Layout_error_code,
-    _set__ElectLeadersResponseV1Layout_replica_election_results,
-) = slot_setters(
-    _ElectLeadersResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "replica_election_results",
-)
 
 
 @final
@@ -461,151 +364,104 @@ class ElectLeadersResponseV1(_ElectLeadersResponseV1Layout):
 class ElectLeadersResponsePartitionResultV2(_Struct):
     """PartitionResult, a struct of ElectLeadersResponse at version 2."""
 
-    __slots__ = (
-        "partition_id",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_id: int
+    partition_id: int = field_at(0)
     """The partition id. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The result error, or zero if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The result message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_id: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ElectLeadersResponsePartitionResultV2_partition_id(self, partition_id)
-        _set_ElectLeadersResponsePartitionResultV2_error_code(self, error_code)
-        _set_ElectLeadersResponsePartitionResultV2_error_message(self, error_message)
-        _set_ElectLeadersResponsePartitionResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_id,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ElectLeadersResponsePartitionResultV2_partition_id,
-    _set_ElectLeadersResponsePartitionResultV2_error_code,
-    _set_ElectLeadersResponsePartitionResultV2_error_message,
-    _set_ElectLeadersResponsePartitionResultV2_unknown_tagged_fields,
-) = slot_setters(
-    ElectLeadersResponsePartitionResultV2,
-    "partition_id",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class ElectLeadersResponseReplicaElectionResultV2(_Struct):
     """ReplicaElectionResult, a struct of ElectLeadersResponse at version 2."""
 
-    __slots__ = (
-        "topic",
-        "partition_result",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partition_result: tuple[ElectLeadersResponsePartitionResultV2, ...]
+    partition_result: tuple[ElectLeadersResponsePartitionResultV2, ...] = field_at(1)
     """The results for each partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partition_result: Iterable[ElectLeadersResponsePartitionResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ElectLeadersResponseReplicaElectionResultV2_topic(self, topic)
-        _set_ElectLeadersResponseReplicaElectionResultV2_partition_result(
-            self, as_tuple(partition_result)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partition_result),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ElectLeadersResponseReplicaElectionResultV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ElectLeadersResponseReplicaElectionResultV2_topic,
-    _set_ElectLeadersResponseReplicaElectionResultV2_partition_result,
-    _set_ElectLeadersResponseReplicaElectionResultV2_unknown_tagged_fields,
-) = slot_setters(
-    ElectLeadersResponseReplicaElectionResultV2,
-    "topic",
-    "partition_result",
-    "unknown_tagged_fields",
-)
 
 
 class _ElectLeadersResponseV2Layout(ApiMessage):
     """The fields of ElectLeadersResponse at version 2; use the final class of each version (ElectLeadersResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "replica_election_results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 1+)"""
 
-    replica_election_results: tuple[ElectLeadersResponseReplicaElectionResultV2, ...]
+    replica_election_results: tuple[ElectLeadersResponseReplicaElectionResultV2, ...] = field_at(2)
     """The election results, or an empty array if the requester did not have permission and the request asks for all partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         replica_election_results: Iterable[ElectLeadersResponseReplicaElectionResultV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ElectLeadersResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ElectLeadersResponseV2Layout_error_code(self, error_code)
-        _set__ElectLeadersResponseV2Layout_replica_election_results(
-            self, as_tuple(replica_election_results)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(replica_election_results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ElectLeadersResponseV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ElectLeadersResponseV2Layout_throttle_time_ms,
-    _set__ElectLeadersResponseV2Layout_error_code,
-    _set__ElectLeadersResponseV2Layout_replica_election_results,
-    _set__ElectLeadersResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ElectLeadersResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "replica_election_results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -643,13 +499,17 @@ def _dec_ElectLeadersRequestTopicPartitionsV0(
 ) -> tuple[ElectLeadersRequestTopicPartitionsV0, int]:
 
     v_topic, pos = read_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(ElectLeadersRequestTopicPartitionsV0)
-    _set_ElectLeadersRequestTopicPartitionsV0_topic(o, v_topic)
-    _set_ElectLeadersRequestTopicPartitionsV0_partitions(o, v_partitions)
-    return o, pos
+    v_partitions, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            ElectLeadersRequestTopicPartitionsV0,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ElectLeadersRequestV0Layout(o: _ElectLeadersRequestV0Layout, out: bytearray) -> None:
@@ -675,27 +535,43 @@ def _dec__ElectLeadersRequestV0Layout(
     else:
         _lv_topic_partitions = []
         for _ in range(_n):
-            _ev_topic_partitions, pos = _dec_ElectLeadersRequestTopicPartitionsV0(buf, pos)
-            _lv_topic_partitions.append(_ev_topic_partitions)
+
+            e3_topic, pos = read_string(buf, pos)
+            e3_partitions, pos = read_int32_array(buf, pos)
+            _lv_topic_partitions.append(
+                _new(
+                    ElectLeadersRequestTopicPartitionsV0,
+                    (
+                        e3_topic,
+                        e3_partitions,
+                    ),
+                )
+            )
         v_topic_partitions = tuple(_lv_topic_partitions)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ElectLeadersRequestV0Layout_topic_partitions(o, v_topic_partitions)
-    _set__ElectLeadersRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topic_partitions,
+                v_timeout_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ElectLeadersRequestV1Layout(o: _ElectLeadersRequestV1Layout, out: bytearray) -> None:
 
     out += _S_b.pack(o.election_type)
-    _x3 = o.topic_partitions
-    if _x3 is None:
+    _x4 = o.topic_partitions
+    if _x4 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x3))
-        for _x3e in _x3:
-            _enc_ElectLeadersRequestTopicPartitionsV0(_x3e, out)
+        write_array_length(out, len(_x4))
+        for _x4e in _x4:
+            _enc_ElectLeadersRequestTopicPartitionsV0(_x4e, out)
     out += _S_i.pack(o.timeout_ms)
 
 
@@ -712,16 +588,32 @@ def _dec__ElectLeadersRequestV1Layout(
     else:
         _lv_topic_partitions = []
         for _ in range(_n):
-            _ev_topic_partitions, pos = _dec_ElectLeadersRequestTopicPartitionsV0(buf, pos)
-            _lv_topic_partitions.append(_ev_topic_partitions)
+
+            e5_topic, pos = read_string(buf, pos)
+            e5_partitions, pos = read_int32_array(buf, pos)
+            _lv_topic_partitions.append(
+                _new(
+                    ElectLeadersRequestTopicPartitionsV0,
+                    (
+                        e5_topic,
+                        e5_partitions,
+                    ),
+                )
+            )
         v_topic_partitions = tuple(_lv_topic_partitions)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ElectLeadersRequestV1Layout_election_type(o, v_election_type)
-    _set__ElectLeadersRequestV1Layout_topic_partitions(o, v_topic_partitions)
-    _set__ElectLeadersRequestV1Layout_timeout_ms(o, v_timeout_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_election_type,
+                v_topic_partitions,
+                v_timeout_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ElectLeadersRequestTopicPartitionsV2(
@@ -729,9 +621,9 @@ def _enc_ElectLeadersRequestTopicPartitionsV2(
 ) -> None:
 
     write_compact_string(out, o.topic)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    write_fixed_array(out, _x4, "i")
+    _x6 = o.partitions
+    write_compact_length(out, len(_x6))
+    write_fixed_array(out, _x6, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -740,27 +632,36 @@ def _dec_ElectLeadersRequestTopicPartitionsV2(
 ) -> tuple[ElectLeadersRequestTopicPartitionsV2, int]:
 
     v_topic, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ElectLeadersRequestTopicPartitionsV2)
-    _set_ElectLeadersRequestTopicPartitionsV2_topic(o, v_topic)
-    _set_ElectLeadersRequestTopicPartitionsV2_partitions(o, v_partitions)
-    _set_ElectLeadersRequestTopicPartitionsV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ElectLeadersRequestTopicPartitionsV2,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ElectLeadersRequestV2Layout(o: _ElectLeadersRequestV2Layout, out: bytearray) -> None:
 
     out += _S_b.pack(o.election_type)
-    _x5 = o.topic_partitions
-    if _x5 is None:
+    _x7 = o.topic_partitions
+    if _x7 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x5))
-        for _x5e in _x5:
-            _enc_ElectLeadersRequestTopicPartitionsV2(_x5e, out)
+        write_compact_length(out, len(_x7))
+        for _x7e in _x7:
+            _enc_ElectLeadersRequestTopicPartitionsV2(_x7e, out)
     out += _S_i.pack(o.timeout_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -778,18 +679,46 @@ def _dec__ElectLeadersRequestV2Layout(
     else:
         _lv_topic_partitions = []
         for _ in range(_n):
-            _ev_topic_partitions, pos = _dec_ElectLeadersRequestTopicPartitionsV2(buf, pos)
-            _lv_topic_partitions.append(_ev_topic_partitions)
+
+            e8_topic, pos = read_compact_string(buf, pos)
+            e8_partitions, pos = read_compact_int32_array(buf, pos)
+            e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e8_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topic_partitions.append(
+                _new(
+                    ElectLeadersRequestTopicPartitionsV2,
+                    (
+                        e8_topic,
+                        e8_partitions,
+                        e8_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topic_partitions = tuple(_lv_topic_partitions)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ElectLeadersRequestV2Layout_election_type(o, v_election_type)
-    _set__ElectLeadersRequestV2Layout_topic_partitions(o, v_topic_partitions)
-    _set__ElectLeadersRequestV2Layout_timeout_ms(o, v_timeout_ms)
-    _set__ElectLeadersRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_election_type,
+                v_topic_partitions,
+                v_timeout_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ElectLeadersResponsePartitionResultV0(
@@ -807,11 +736,17 @@ def _dec_ElectLeadersResponsePartitionResultV0(
     v_partition_id, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_nullable_string(buf, pos)
-    o = _new(ElectLeadersResponsePartitionResultV0)
-    _set_ElectLeadersResponsePartitionResultV0_partition_id(o, v_partition_id)
-    _set_ElectLeadersResponsePartitionResultV0_error_code(o, v_error_code)
-    _set_ElectLeadersResponsePartitionResultV0_error_message(o, v_error_message)
-    return o, pos
+    return (
+        _new(
+            ElectLeadersResponsePartitionResultV0,
+            (
+                v_partition_id,
+                v_error_code,
+                v_error_message,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ElectLeadersResponseReplicaElectionResultV0(
@@ -819,10 +754,10 @@ def _enc_ElectLeadersResponseReplicaElectionResultV0(
 ) -> None:
 
     write_string(out, o.topic)
-    _x6 = o.partition_result
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_ElectLeadersResponsePartitionResultV0(_x6e, out)
+    _x9 = o.partition_result
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_ElectLeadersResponsePartitionResultV0(_x9e, out)
 
 
 def _dec_ElectLeadersResponseReplicaElectionResultV0(
@@ -834,22 +769,40 @@ def _dec_ElectLeadersResponseReplicaElectionResultV0(
     _n, pos = read_array_length(buf, pos, 8)
     _lv_partition_result = []
     for _ in range(_n):
-        _ev_partition_result, pos = _dec_ElectLeadersResponsePartitionResultV0(buf, pos)
-        _lv_partition_result.append(_ev_partition_result)
+
+        e10_partition_id, e10_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e10_error_message, pos = read_nullable_string(buf, pos)
+        _lv_partition_result.append(
+            _new(
+                ElectLeadersResponsePartitionResultV0,
+                (
+                    e10_partition_id,
+                    e10_error_code,
+                    e10_error_message,
+                ),
+            )
+        )
     v_partition_result = tuple(_lv_partition_result)
-    o = _new(ElectLeadersResponseReplicaElectionResultV0)
-    _set_ElectLeadersResponseReplicaElectionResultV0_topic(o, v_topic)
-    _set_ElectLeadersResponseReplicaElectionResultV0_partition_result(o, v_partition_result)
-    return o, pos
+    return (
+        _new(
+            ElectLeadersResponseReplicaElectionResultV0,
+            (
+                v_topic,
+                v_partition_result,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ElectLeadersResponseV0Layout(o: _ElectLeadersResponseV0Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x7 = o.replica_election_results
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ElectLeadersResponseReplicaElectionResultV0(_x7e, out)
+    _x11 = o.replica_election_results
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_ElectLeadersResponseReplicaElectionResultV0(_x11e, out)
 
 
 def _dec__ElectLeadersResponseV0Layout(
@@ -867,19 +820,25 @@ def _dec__ElectLeadersResponseV0Layout(
         )
         _lv_replica_election_results.append(_ev_replica_election_results)
     v_replica_election_results = tuple(_lv_replica_election_results)
-    o = _new(cls)
-    _set__ElectLeadersResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ElectLeadersResponseV0Layout_replica_election_results(o, v_replica_election_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_replica_election_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ElectLeadersResponseV1Layout(o: _ElectLeadersResponseV1Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x8 = o.replica_election_results
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ElectLeadersResponseReplicaElectionResultV0(_x8e, out)
+    _x12 = o.replica_election_results
+    write_array_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_ElectLeadersResponseReplicaElectionResultV0(_x12e, out)
 
 
 def _dec__ElectLeadersResponseV1Layout(
@@ -897,11 +856,17 @@ def _dec__ElectLeadersResponseV1Layout(
         )
         _lv_replica_election_results.append(_ev_replica_election_results)
     v_replica_election_results = tuple(_lv_replica_election_results)
-    o = _new(cls)
-    _set__ElectLeadersResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ElectLeadersResponseV1Layout_error_code(o, v_error_code)
-    _set__ElectLeadersResponseV1Layout_replica_election_results(o, v_replica_election_results)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_replica_election_results,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ElectLeadersResponsePartitionResultV2(
@@ -920,13 +885,24 @@ def _dec_ElectLeadersResponsePartitionResultV2(
     v_partition_id, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ElectLeadersResponsePartitionResultV2)
-    _set_ElectLeadersResponsePartitionResultV2_partition_id(o, v_partition_id)
-    _set_ElectLeadersResponsePartitionResultV2_error_code(o, v_error_code)
-    _set_ElectLeadersResponsePartitionResultV2_error_message(o, v_error_message)
-    _set_ElectLeadersResponsePartitionResultV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ElectLeadersResponsePartitionResultV2,
+            (
+                v_partition_id,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ElectLeadersResponseReplicaElectionResultV2(
@@ -934,10 +910,10 @@ def _enc_ElectLeadersResponseReplicaElectionResultV2(
 ) -> None:
 
     write_compact_string(out, o.topic)
-    _x9 = o.partition_result
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_ElectLeadersResponsePartitionResultV2(_x9e, out)
+    _x13 = o.partition_result
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_ElectLeadersResponsePartitionResultV2(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -950,26 +926,54 @@ def _dec_ElectLeadersResponseReplicaElectionResultV2(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_partition_result = []
     for _ in range(_n):
-        _ev_partition_result, pos = _dec_ElectLeadersResponsePartitionResultV2(buf, pos)
-        _lv_partition_result.append(_ev_partition_result)
+
+        e14_partition_id, e14_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e14_error_message, pos = read_compact_nullable_string(buf, pos)
+        e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e14_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partition_result.append(
+            _new(
+                ElectLeadersResponsePartitionResultV2,
+                (
+                    e14_partition_id,
+                    e14_error_code,
+                    e14_error_message,
+                    e14_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partition_result = tuple(_lv_partition_result)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ElectLeadersResponseReplicaElectionResultV2)
-    _set_ElectLeadersResponseReplicaElectionResultV2_topic(o, v_topic)
-    _set_ElectLeadersResponseReplicaElectionResultV2_partition_result(o, v_partition_result)
-    _set_ElectLeadersResponseReplicaElectionResultV2_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ElectLeadersResponseReplicaElectionResultV2,
+            (
+                v_topic,
+                v_partition_result,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ElectLeadersResponseV2Layout(o: _ElectLeadersResponseV2Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x10 = o.replica_election_results
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_ElectLeadersResponseReplicaElectionResultV2(_x10e, out)
+    _x15 = o.replica_election_results
+    write_compact_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_ElectLeadersResponseReplicaElectionResultV2(_x15e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -988,13 +992,24 @@ def _dec__ElectLeadersResponseV2Layout(
         )
         _lv_replica_election_results.append(_ev_replica_election_results)
     v_replica_election_results = tuple(_lv_replica_election_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ElectLeadersResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ElectLeadersResponseV2Layout_error_code(o, v_error_code)
-    _set__ElectLeadersResponseV2Layout_replica_election_results(o, v_replica_election_results)
-    _set__ElectLeadersResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_replica_election_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

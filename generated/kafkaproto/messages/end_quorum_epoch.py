@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -25,7 +25,7 @@ from kafkaproto.wire import (
     read_compact_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_string,
     read_raw_tag,
     read_string,
@@ -51,127 +51,95 @@ _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ihii = Struct(">ihii")
 _S_iii = Struct(">iii")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class EndQuorumEpochRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of EndQuorumEpochRequest at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "preferred_successors",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(1)
     """The current leader ID that is resigning. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The current epoch. (versions 0+)"""
 
-    preferred_successors: tuple[int, ...]
+    preferred_successors: tuple[int, ...] = field_at(3)
     """A sorted list of preferred successors to start the election. (versions 0)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
         preferred_successors: Iterable[int] = (),
-    ) -> None:
-        _set_EndQuorumEpochRequestPartitionDataV0_partition_index(self, partition_index)
-        _set_EndQuorumEpochRequestPartitionDataV0_leader_id(self, leader_id)
-        _set_EndQuorumEpochRequestPartitionDataV0_leader_epoch(self, leader_epoch)
-        _set_EndQuorumEpochRequestPartitionDataV0_preferred_successors(
-            self, as_tuple(preferred_successors)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                leader_id,
+                leader_epoch,
+                as_tuple(preferred_successors),
+            ),
         )
-
-
-(
-    _set_EndQuorumEpochRequestPartitionDataV0_partition_index,
-    _set_EndQuorumEpochRequestPartitionDataV0_leader_id,
-    _set_EndQuorumEpochRequestPartitionDataV0_leader_epoch,
-    _set_EndQuorumEpochRequestPartitionDataV0_preferred_successors,
-) = slot_setters(
-    EndQuorumEpochRequestPartitionDataV0,
-    "partition_index",
-    "leader_id",
-    "leader_epoch",
-    "preferred_successors",
-)
 
 
 class EndQuorumEpochRequestTopicDataV0(_Struct):
     """TopicData, a struct of EndQuorumEpochRequest at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[EndQuorumEpochRequestPartitionDataV0, ...]
+    partitions: tuple[EndQuorumEpochRequestPartitionDataV0, ...] = field_at(1)
     """The partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[EndQuorumEpochRequestPartitionDataV0] = (),
-    ) -> None:
-        _set_EndQuorumEpochRequestTopicDataV0_topic_name(self, topic_name)
-        _set_EndQuorumEpochRequestTopicDataV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_EndQuorumEpochRequestTopicDataV0_topic_name,
-    _set_EndQuorumEpochRequestTopicDataV0_partitions,
-) = slot_setters(
-    EndQuorumEpochRequestTopicDataV0,
-    "topic_name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _EndQuorumEpochRequestV0Layout(ApiMessage):
     """The fields of EndQuorumEpochRequest at version 0; use the final class of each version (EndQuorumEpochRequestV0)."""
 
-    __slots__ = (
-        "cluster_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    topics: tuple[EndQuorumEpochRequestTopicDataV0, ...]
+    topics: tuple[EndQuorumEpochRequestTopicDataV0, ...] = field_at(1)
     """The topics. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         topics: Iterable[EndQuorumEpochRequestTopicDataV0] = (),
-    ) -> None:
-        _set__EndQuorumEpochRequestV0Layout_cluster_id(self, cluster_id)
-        _set__EndQuorumEpochRequestV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__EndQuorumEpochRequestV0Layout_cluster_id,
-    _set__EndQuorumEpochRequestV0Layout_topics,
-) = slot_setters(
-    _EndQuorumEpochRequestV0Layout,
-    "cluster_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -187,255 +155,176 @@ class EndQuorumEpochRequestV0(_EndQuorumEpochRequestV0Layout):
 class EndQuorumEpochRequestReplicaInfoV1(_Struct):
     """ReplicaInfo, a struct of EndQuorumEpochRequest at version 1."""
 
-    __slots__ = (
-        "candidate_id",
-        "candidate_directory_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    candidate_id: int
+    candidate_id: int = field_at(0)
     """The ID of the candidate replica. (versions 1+)"""
 
-    candidate_directory_id: UUID
+    candidate_directory_id: UUID = field_at(1)
     """The directory ID of the candidate replica. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         candidate_id: int = 0,
         candidate_directory_id: UUID = ZERO_UUID,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_EndQuorumEpochRequestReplicaInfoV1_candidate_id(self, candidate_id)
-        _set_EndQuorumEpochRequestReplicaInfoV1_candidate_directory_id(self, candidate_directory_id)
-        _set_EndQuorumEpochRequestReplicaInfoV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                candidate_id,
+                candidate_directory_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_EndQuorumEpochRequestReplicaInfoV1_candidate_id,
-    _set_EndQuorumEpochRequestReplicaInfoV1_candidate_directory_id,
-    _set_EndQuorumEpochRequestReplicaInfoV1_unknown_tagged_fields,
-) = slot_setters(
-    EndQuorumEpochRequestReplicaInfoV1,
-    "candidate_id",
-    "candidate_directory_id",
-    "unknown_tagged_fields",
-)
 
 
 class EndQuorumEpochRequestPartitionDataV1(_Struct):
     """PartitionData, a struct of EndQuorumEpochRequest at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "preferred_candidates",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(1)
     """The current leader ID that is resigning. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The current epoch. (versions 0+)"""
 
-    preferred_candidates: tuple[EndQuorumEpochRequestReplicaInfoV1, ...]
+    preferred_candidates: tuple[EndQuorumEpochRequestReplicaInfoV1, ...] = field_at(3)
     """A sorted list of preferred candidates to start the election. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
         preferred_candidates: Iterable[EndQuorumEpochRequestReplicaInfoV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_EndQuorumEpochRequestPartitionDataV1_partition_index(self, partition_index)
-        _set_EndQuorumEpochRequestPartitionDataV1_leader_id(self, leader_id)
-        _set_EndQuorumEpochRequestPartitionDataV1_leader_epoch(self, leader_epoch)
-        _set_EndQuorumEpochRequestPartitionDataV1_preferred_candidates(
-            self, as_tuple(preferred_candidates)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                leader_id,
+                leader_epoch,
+                as_tuple(preferred_candidates),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_EndQuorumEpochRequestPartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_EndQuorumEpochRequestPartitionDataV1_partition_index,
-    _set_EndQuorumEpochRequestPartitionDataV1_leader_id,
-    _set_EndQuorumEpochRequestPartitionDataV1_leader_epoch,
-    _set_EndQuorumEpochRequestPartitionDataV1_preferred_candidates,
-    _set_EndQuorumEpochRequestPartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    EndQuorumEpochRequestPartitionDataV1,
-    "partition_index",
-    "leader_id",
-    "leader_epoch",
-    "preferred_candidates",
-    "unknown_tagged_fields",
-)
 
 
 class EndQuorumEpochRequestTopicDataV1(_Struct):
     """TopicData, a struct of EndQuorumEpochRequest at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[EndQuorumEpochRequestPartitionDataV1, ...]
+    partitions: tuple[EndQuorumEpochRequestPartitionDataV1, ...] = field_at(1)
     """The partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[EndQuorumEpochRequestPartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_EndQuorumEpochRequestTopicDataV1_topic_name(self, topic_name)
-        _set_EndQuorumEpochRequestTopicDataV1_partitions(self, as_tuple(partitions))
-        _set_EndQuorumEpochRequestTopicDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_EndQuorumEpochRequestTopicDataV1_topic_name,
-    _set_EndQuorumEpochRequestTopicDataV1_partitions,
-    _set_EndQuorumEpochRequestTopicDataV1_unknown_tagged_fields,
-) = slot_setters(
-    EndQuorumEpochRequestTopicDataV1,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class EndQuorumEpochRequestLeaderEndpointV1(_Struct):
     """LeaderEndpoint, a struct of EndQuorumEpochRequest at version 1."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 1+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 1+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_EndQuorumEpochRequestLeaderEndpointV1_name(self, name)
-        _set_EndQuorumEpochRequestLeaderEndpointV1_host(self, host)
-        _set_EndQuorumEpochRequestLeaderEndpointV1_port(self, port)
-        _set_EndQuorumEpochRequestLeaderEndpointV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_EndQuorumEpochRequestLeaderEndpointV1_name,
-    _set_EndQuorumEpochRequestLeaderEndpointV1_host,
-    _set_EndQuorumEpochRequestLeaderEndpointV1_port,
-    _set_EndQuorumEpochRequestLeaderEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    EndQuorumEpochRequestLeaderEndpointV1,
-    "name",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class _EndQuorumEpochRequestV1Layout(ApiMessage):
     """The fields of EndQuorumEpochRequest at version 1; use the final class of each version (EndQuorumEpochRequestV1)."""
 
-    __slots__ = (
-        "cluster_id",
-        "topics",
-        "leader_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    topics: tuple[EndQuorumEpochRequestTopicDataV1, ...]
+    topics: tuple[EndQuorumEpochRequestTopicDataV1, ...] = field_at(1)
     """The topics. (versions 0+)"""
 
-    leader_endpoints: tuple[EndQuorumEpochRequestLeaderEndpointV1, ...]
+    leader_endpoints: tuple[EndQuorumEpochRequestLeaderEndpointV1, ...] = field_at(2)
     """Endpoints for the leader. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         topics: Iterable[EndQuorumEpochRequestTopicDataV1] = (),
         leader_endpoints: Iterable[EndQuorumEpochRequestLeaderEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__EndQuorumEpochRequestV1Layout_cluster_id(self, cluster_id)
-        _set__EndQuorumEpochRequestV1Layout_topics(self, as_tuple(topics))
-        _set__EndQuorumEpochRequestV1Layout_leader_endpoints(self, as_tuple(leader_endpoints))
-        _set__EndQuorumEpochRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                as_tuple(topics),
+                as_tuple(leader_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__EndQuorumEpochRequestV1Layout_cluster_id,
-    _set__EndQuorumEpochRequestV1Layout_topics,
-    _set__EndQuorumEpochRequestV1Layout_leader_endpoints,
-    _set__EndQuorumEpochRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _EndQuorumEpochRequestV1Layout,
-    "cluster_id",
-    "topics",
-    "leader_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -451,119 +340,89 @@ class EndQuorumEpochRequestV1(_EndQuorumEpochRequestV1Layout):
 class EndQuorumEpochResponsePartitionDataV0(_Struct):
     """PartitionData, a struct of EndQuorumEpochResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition level error code. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The latest known leader epoch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
-    ) -> None:
-        _set_EndQuorumEpochResponsePartitionDataV0_partition_index(self, partition_index)
-        _set_EndQuorumEpochResponsePartitionDataV0_error_code(self, error_code)
-        _set_EndQuorumEpochResponsePartitionDataV0_leader_id(self, leader_id)
-        _set_EndQuorumEpochResponsePartitionDataV0_leader_epoch(self, leader_epoch)
-
-
-(
-    _set_EndQuorumEpochResponsePartitionDataV0_partition_index,
-    _set_EndQuorumEpochResponsePartitionDataV0_error_code,
-    _set_EndQuorumEpochResponsePartitionDataV0_leader_id,
-    _set_EndQuorumEpochResponsePartitionDataV0_leader_epoch,
-) = slot_setters(
-    EndQuorumEpochResponsePartitionDataV0,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+            ),
+        )
 
 
 class EndQuorumEpochResponseTopicDataV0(_Struct):
     """TopicData, a struct of EndQuorumEpochResponse at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[EndQuorumEpochResponsePartitionDataV0, ...]
+    partitions: tuple[EndQuorumEpochResponsePartitionDataV0, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[EndQuorumEpochResponsePartitionDataV0] = (),
-    ) -> None:
-        _set_EndQuorumEpochResponseTopicDataV0_topic_name(self, topic_name)
-        _set_EndQuorumEpochResponseTopicDataV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_EndQuorumEpochResponseTopicDataV0_topic_name,
-    _set_EndQuorumEpochResponseTopicDataV0_partitions,
-) = slot_setters(
-    EndQuorumEpochResponseTopicDataV0,
-    "topic_name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _EndQuorumEpochResponseV0Layout(ApiMessage):
     """The fields of EndQuorumEpochResponse at version 0; use the final class of each version (EndQuorumEpochResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[EndQuorumEpochResponseTopicDataV0, ...]
+    topics: tuple[EndQuorumEpochResponseTopicDataV0, ...] = field_at(1)
     """The topic data. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[EndQuorumEpochResponseTopicDataV0] = (),
-    ) -> None:
-        _set__EndQuorumEpochResponseV0Layout_error_code(self, error_code)
-        _set__EndQuorumEpochResponseV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__EndQuorumEpochResponseV0Layout_error_code,
-    _set__EndQuorumEpochResponseV0Layout_topics,
-) = slot_setters(
-    _EndQuorumEpochResponseV0Layout,
-    "error_code",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -579,209 +438,145 @@ class EndQuorumEpochResponseV0(_EndQuorumEpochResponseV0Layout):
 class EndQuorumEpochResponsePartitionDataV1(_Struct):
     """PartitionData, a struct of EndQuorumEpochResponse at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition level error code. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The latest known leader epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         leader_id: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_EndQuorumEpochResponsePartitionDataV1_partition_index(self, partition_index)
-        _set_EndQuorumEpochResponsePartitionDataV1_error_code(self, error_code)
-        _set_EndQuorumEpochResponsePartitionDataV1_leader_id(self, leader_id)
-        _set_EndQuorumEpochResponsePartitionDataV1_leader_epoch(self, leader_epoch)
-        _set_EndQuorumEpochResponsePartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_EndQuorumEpochResponsePartitionDataV1_partition_index,
-    _set_EndQuorumEpochResponsePartitionDataV1_error_code,
-    _set_EndQuorumEpochResponsePartitionDataV1_leader_id,
-    _set_EndQuorumEpochResponsePartitionDataV1_leader_epoch,
-    _set_EndQuorumEpochResponsePartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    EndQuorumEpochResponsePartitionDataV1,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class EndQuorumEpochResponseTopicDataV1(_Struct):
     """TopicData, a struct of EndQuorumEpochResponse at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[EndQuorumEpochResponsePartitionDataV1, ...]
+    partitions: tuple[EndQuorumEpochResponsePartitionDataV1, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[EndQuorumEpochResponsePartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_EndQuorumEpochResponseTopicDataV1_topic_name(self, topic_name)
-        _set_EndQuorumEpochResponseTopicDataV1_partitions(self, as_tuple(partitions))
-        _set_EndQuorumEpochResponseTopicDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_EndQuorumEpochResponseTopicDataV1_topic_name,
-    _set_EndQuorumEpochResponseTopicDataV1_partitions,
-    _set_EndQuorumEpochResponseTopicDataV1_unknown_tagged_fields,
-) = slot_setters(
-    EndQuorumEpochResponseTopicDataV1,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class EndQuorumEpochResponseNodeEndpointV1(_Struct):
     """NodeEndpoint, a struct of EndQuorumEpochResponse at version 1."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 1+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 1+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_EndQuorumEpochResponseNodeEndpointV1_node_id(self, node_id)
-        _set_EndQuorumEpochResponseNodeEndpointV1_host(self, host)
-        _set_EndQuorumEpochResponseNodeEndpointV1_port(self, port)
-        _set_EndQuorumEpochResponseNodeEndpointV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_EndQuorumEpochResponseNodeEndpointV1_node_id,
-    _set_EndQuorumEpochResponseNodeEndpointV1_host,
-    _set_EndQuorumEpochResponseNodeEndpointV1_port,
-    _set_EndQuorumEpochResponseNodeEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    EndQuorumEpochResponseNodeEndpointV1,
-    "node_id",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class _EndQuorumEpochResponseV1Layout(ApiMessage):
     """The fields of EndQuorumEpochResponse at version 1; use the final class of each version (EndQuorumEpochResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[EndQuorumEpochResponseTopicDataV1, ...]
+    topics: tuple[EndQuorumEpochResponseTopicDataV1, ...] = field_at(1)
     """The topic data. (versions 0+)"""
 
-    node_endpoints: tuple[EndQuorumEpochResponseNodeEndpointV1, ...]
+    node_endpoints: tuple[EndQuorumEpochResponseNodeEndpointV1, ...] = field_at(2)
     """Endpoints for all leaders enumerated in PartitionData. (versions 1+; tag 0, tagged 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[EndQuorumEpochResponseTopicDataV1] = (),
         node_endpoints: Iterable[EndQuorumEpochResponseNodeEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__EndQuorumEpochResponseV1Layout_error_code(self, error_code)
-        _set__EndQuorumEpochResponseV1Layout_topics(self, as_tuple(topics))
-        _set__EndQuorumEpochResponseV1Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__EndQuorumEpochResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__EndQuorumEpochResponseV1Layout_error_code,
-    _set__EndQuorumEpochResponseV1Layout_topics,
-    _set__EndQuorumEpochResponseV1Layout_node_endpoints,
-    _set__EndQuorumEpochResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _EndQuorumEpochResponseV1Layout,
-    "error_code",
-    "topics",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -815,15 +610,19 @@ def _dec_EndQuorumEpochRequestPartitionDataV0(
 
     v_partition_index, v_leader_id, v_leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
-    v_preferred_successors: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_preferred_successors, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(EndQuorumEpochRequestPartitionDataV0)
-    _set_EndQuorumEpochRequestPartitionDataV0_partition_index(o, v_partition_index)
-    _set_EndQuorumEpochRequestPartitionDataV0_leader_id(o, v_leader_id)
-    _set_EndQuorumEpochRequestPartitionDataV0_leader_epoch(o, v_leader_epoch)
-    _set_EndQuorumEpochRequestPartitionDataV0_preferred_successors(o, v_preferred_successors)
-    return o, pos
+    v_preferred_successors, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochRequestPartitionDataV0,
+            (
+                v_partition_index,
+                v_leader_id,
+                v_leader_epoch,
+                v_preferred_successors,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochRequestTopicDataV0(
@@ -846,22 +645,41 @@ def _dec_EndQuorumEpochRequestTopicDataV0(
     _n, pos = read_array_length(buf, pos, 16)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_EndQuorumEpochRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e3_partition_index, e3_leader_id, e3_leader_epoch = _S_iii.unpack_from(buf, pos)
+        pos += 12
+        e3_preferred_successors, pos = read_int32_array(buf, pos)
+        _lv_partitions.append(
+            _new(
+                EndQuorumEpochRequestPartitionDataV0,
+                (
+                    e3_partition_index,
+                    e3_leader_id,
+                    e3_leader_epoch,
+                    e3_preferred_successors,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(EndQuorumEpochRequestTopicDataV0)
-    _set_EndQuorumEpochRequestTopicDataV0_topic_name(o, v_topic_name)
-    _set_EndQuorumEpochRequestTopicDataV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            EndQuorumEpochRequestTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndQuorumEpochRequestV0Layout(o: _EndQuorumEpochRequestV0Layout, out: bytearray) -> None:
 
     write_nullable_string(out, o.cluster_id)
-    _x3 = o.topics
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_EndQuorumEpochRequestTopicDataV0(_x3e, out)
+    _x4 = o.topics
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_EndQuorumEpochRequestTopicDataV0(_x4e, out)
 
 
 def _dec__EndQuorumEpochRequestV0Layout(
@@ -876,10 +694,16 @@ def _dec__EndQuorumEpochRequestV0Layout(
         _ev_topics, pos = _dec_EndQuorumEpochRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__EndQuorumEpochRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__EndQuorumEpochRequestV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochRequestReplicaInfoV1(
@@ -898,12 +722,23 @@ def _dec_EndQuorumEpochRequestReplicaInfoV1(
     (v_candidate_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_candidate_directory_id, pos = read_uuid(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(EndQuorumEpochRequestReplicaInfoV1)
-    _set_EndQuorumEpochRequestReplicaInfoV1_candidate_id(o, v_candidate_id)
-    _set_EndQuorumEpochRequestReplicaInfoV1_candidate_directory_id(o, v_candidate_directory_id)
-    _set_EndQuorumEpochRequestReplicaInfoV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochRequestReplicaInfoV1,
+            (
+                v_candidate_id,
+                v_candidate_directory_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochRequestPartitionDataV1(
@@ -911,10 +746,10 @@ def _enc_EndQuorumEpochRequestPartitionDataV1(
 ) -> None:
 
     out += _S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch)
-    _x4 = o.preferred_candidates
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_EndQuorumEpochRequestReplicaInfoV1(_x4e, out)
+    _x5 = o.preferred_candidates
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_EndQuorumEpochRequestReplicaInfoV1(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -928,17 +763,46 @@ def _dec_EndQuorumEpochRequestPartitionDataV1(
     _n, pos = read_compact_array_length(buf, pos, 21)
     _lv_preferred_candidates = []
     for _ in range(_n):
-        _ev_preferred_candidates, pos = _dec_EndQuorumEpochRequestReplicaInfoV1(buf, pos)
-        _lv_preferred_candidates.append(_ev_preferred_candidates)
+
+        (e6_candidate_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e6_candidate_directory_id, pos = read_uuid(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_preferred_candidates.append(
+            _new(
+                EndQuorumEpochRequestReplicaInfoV1,
+                (
+                    e6_candidate_id,
+                    e6_candidate_directory_id,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_preferred_candidates = tuple(_lv_preferred_candidates)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(EndQuorumEpochRequestPartitionDataV1)
-    _set_EndQuorumEpochRequestPartitionDataV1_partition_index(o, v_partition_index)
-    _set_EndQuorumEpochRequestPartitionDataV1_leader_id(o, v_leader_id)
-    _set_EndQuorumEpochRequestPartitionDataV1_leader_epoch(o, v_leader_epoch)
-    _set_EndQuorumEpochRequestPartitionDataV1_preferred_candidates(o, v_preferred_candidates)
-    _set_EndQuorumEpochRequestPartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochRequestPartitionDataV1,
+            (
+                v_partition_index,
+                v_leader_id,
+                v_leader_epoch,
+                v_preferred_candidates,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochRequestTopicDataV1(
@@ -946,10 +810,10 @@ def _enc_EndQuorumEpochRequestTopicDataV1(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_EndQuorumEpochRequestPartitionDataV1(_x5e, out)
+    _x7 = o.partitions
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_EndQuorumEpochRequestPartitionDataV1(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -965,12 +829,23 @@ def _dec_EndQuorumEpochRequestTopicDataV1(
         _ev_partitions, pos = _dec_EndQuorumEpochRequestPartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(EndQuorumEpochRequestTopicDataV1)
-    _set_EndQuorumEpochRequestTopicDataV1_topic_name(o, v_topic_name)
-    _set_EndQuorumEpochRequestTopicDataV1_partitions(o, v_partitions)
-    _set_EndQuorumEpochRequestTopicDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochRequestTopicDataV1,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochRequestLeaderEndpointV1(
@@ -991,26 +866,37 @@ def _dec_EndQuorumEpochRequestLeaderEndpointV1(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(EndQuorumEpochRequestLeaderEndpointV1)
-    _set_EndQuorumEpochRequestLeaderEndpointV1_name(o, v_name)
-    _set_EndQuorumEpochRequestLeaderEndpointV1_host(o, v_host)
-    _set_EndQuorumEpochRequestLeaderEndpointV1_port(o, v_port)
-    _set_EndQuorumEpochRequestLeaderEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochRequestLeaderEndpointV1,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndQuorumEpochRequestV1Layout(o: _EndQuorumEpochRequestV1Layout, out: bytearray) -> None:
 
     write_compact_nullable_string(out, o.cluster_id)
-    _x6 = o.topics
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_EndQuorumEpochRequestTopicDataV1(_x6e, out)
-    _x7 = o.leader_endpoints
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_EndQuorumEpochRequestLeaderEndpointV1(_x7e, out)
+    _x8 = o.topics
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_EndQuorumEpochRequestTopicDataV1(_x8e, out)
+    _x9 = o.leader_endpoints
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_EndQuorumEpochRequestLeaderEndpointV1(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1030,16 +916,47 @@ def _dec__EndQuorumEpochRequestV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_leader_endpoints = []
     for _ in range(_n):
-        _ev_leader_endpoints, pos = _dec_EndQuorumEpochRequestLeaderEndpointV1(buf, pos)
-        _lv_leader_endpoints.append(_ev_leader_endpoints)
+
+        e10_name, pos = read_compact_string(buf, pos)
+        e10_host, pos = read_compact_string(buf, pos)
+        (e10_port,) = _S_H.unpack_from(buf, pos)
+        pos += 2
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_leader_endpoints.append(
+            _new(
+                EndQuorumEpochRequestLeaderEndpointV1,
+                (
+                    e10_name,
+                    e10_host,
+                    e10_port,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_leader_endpoints = tuple(_lv_leader_endpoints)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__EndQuorumEpochRequestV1Layout_cluster_id(o, v_cluster_id)
-    _set__EndQuorumEpochRequestV1Layout_topics(o, v_topics)
-    _set__EndQuorumEpochRequestV1Layout_leader_endpoints(o, v_leader_endpoints)
-    _set__EndQuorumEpochRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_topics,
+                v_leader_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochResponsePartitionDataV0(
@@ -1055,12 +972,18 @@ def _dec_EndQuorumEpochResponsePartitionDataV0(
 
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    o = _new(EndQuorumEpochResponsePartitionDataV0)
-    _set_EndQuorumEpochResponsePartitionDataV0_partition_index(o, v_partition_index)
-    _set_EndQuorumEpochResponsePartitionDataV0_error_code(o, v_error_code)
-    _set_EndQuorumEpochResponsePartitionDataV0_leader_id(o, v_leader_id)
-    _set_EndQuorumEpochResponsePartitionDataV0_leader_epoch(o, v_leader_epoch)
-    return o, pos
+    return (
+        _new(
+            EndQuorumEpochResponsePartitionDataV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochResponseTopicDataV0(
@@ -1068,10 +991,10 @@ def _enc_EndQuorumEpochResponseTopicDataV0(
 ) -> None:
 
     write_string(out, o.topic_name)
-    _x8 = o.partitions
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_EndQuorumEpochResponsePartitionDataV0(_x8e, out)
+    _x11 = o.partitions
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_EndQuorumEpochResponsePartitionDataV0(_x11e, out)
 
 
 def _dec_EndQuorumEpochResponseTopicDataV0(
@@ -1083,13 +1006,33 @@ def _dec_EndQuorumEpochResponseTopicDataV0(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_EndQuorumEpochResponsePartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e12_partition_index, e12_error_code, e12_leader_id, e12_leader_epoch = _S_ihii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        _lv_partitions.append(
+            _new(
+                EndQuorumEpochResponsePartitionDataV0,
+                (
+                    e12_partition_index,
+                    e12_error_code,
+                    e12_leader_id,
+                    e12_leader_epoch,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(EndQuorumEpochResponseTopicDataV0)
-    _set_EndQuorumEpochResponseTopicDataV0_topic_name(o, v_topic_name)
-    _set_EndQuorumEpochResponseTopicDataV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            EndQuorumEpochResponseTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndQuorumEpochResponseV0Layout(
@@ -1097,10 +1040,10 @@ def _enc__EndQuorumEpochResponseV0Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x9 = o.topics
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_EndQuorumEpochResponseTopicDataV0(_x9e, out)
+    _x13 = o.topics
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_EndQuorumEpochResponseTopicDataV0(_x13e, out)
 
 
 def _dec__EndQuorumEpochResponseV0Layout(
@@ -1116,10 +1059,16 @@ def _dec__EndQuorumEpochResponseV0Layout(
         _ev_topics, pos = _dec_EndQuorumEpochResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__EndQuorumEpochResponseV0Layout_error_code(o, v_error_code)
-    _set__EndQuorumEpochResponseV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochResponsePartitionDataV1(
@@ -1136,14 +1085,25 @@ def _dec_EndQuorumEpochResponsePartitionDataV1(
 
     v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _S_ihii.unpack_from(buf, pos)
     pos += 14
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(EndQuorumEpochResponsePartitionDataV1)
-    _set_EndQuorumEpochResponsePartitionDataV1_partition_index(o, v_partition_index)
-    _set_EndQuorumEpochResponsePartitionDataV1_error_code(o, v_error_code)
-    _set_EndQuorumEpochResponsePartitionDataV1_leader_id(o, v_leader_id)
-    _set_EndQuorumEpochResponsePartitionDataV1_leader_epoch(o, v_leader_epoch)
-    _set_EndQuorumEpochResponsePartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochResponsePartitionDataV1,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochResponseTopicDataV1(
@@ -1151,10 +1111,10 @@ def _enc_EndQuorumEpochResponseTopicDataV1(
 ) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x10 = o.partitions
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_EndQuorumEpochResponsePartitionDataV1(_x10e, out)
+    _x14 = o.partitions
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_EndQuorumEpochResponsePartitionDataV1(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1167,15 +1127,47 @@ def _dec_EndQuorumEpochResponseTopicDataV1(
     _n, pos = read_compact_array_length(buf, pos, 15)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_EndQuorumEpochResponsePartitionDataV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e15_partition_index, e15_error_code, e15_leader_id, e15_leader_epoch = _S_ihii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e15_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e15_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e15_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                EndQuorumEpochResponsePartitionDataV1,
+                (
+                    e15_partition_index,
+                    e15_error_code,
+                    e15_leader_id,
+                    e15_leader_epoch,
+                    e15_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(EndQuorumEpochResponseTopicDataV1)
-    _set_EndQuorumEpochResponseTopicDataV1_topic_name(o, v_topic_name)
-    _set_EndQuorumEpochResponseTopicDataV1_partitions(o, v_partitions)
-    _set_EndQuorumEpochResponseTopicDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochResponseTopicDataV1,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_EndQuorumEpochResponseNodeEndpointV1(
@@ -1197,13 +1189,24 @@ def _dec_EndQuorumEpochResponseNodeEndpointV1(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(EndQuorumEpochResponseNodeEndpointV1)
-    _set_EndQuorumEpochResponseNodeEndpointV1_node_id(o, v_node_id)
-    _set_EndQuorumEpochResponseNodeEndpointV1_host(o, v_host)
-    _set_EndQuorumEpochResponseNodeEndpointV1_port(o, v_port)
-    _set_EndQuorumEpochResponseNodeEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            EndQuorumEpochResponseNodeEndpointV1,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndQuorumEpochResponseV1Layout(
@@ -1211,18 +1214,18 @@ def _enc__EndQuorumEpochResponseV1Layout(
 ) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x11 = o.topics
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_EndQuorumEpochResponseTopicDataV1(_x11e, out)
+    _x16 = o.topics
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_EndQuorumEpochResponseTopicDataV1(_x16e, out)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.node_endpoints
     if _v0 != ():
         _t = bytearray()
-        _x12 = _v0
-        write_compact_length(_t, len(_x12))
-        for _x12e in _x12:
-            _enc_EndQuorumEpochResponseNodeEndpointV1(_x12e, _t)
+        _x17 = _v0
+        write_compact_length(_t, len(_x17))
+        for _x17e in _x17:
+            _enc_EndQuorumEpochResponseNodeEndpointV1(_x17e, _t)
         _k.append((0, _t))
     write_tags(out, _k, o.unknown_tagged_fields)
 
@@ -1250,8 +1253,29 @@ def _dec__EndQuorumEpochResponseV1Layout(
             _n, pos = read_compact_array_length(_b, pos, 8)
             _lv_node_endpoints = []
             for _ in range(_n):
-                _ev_node_endpoints, pos = _dec_EndQuorumEpochResponseNodeEndpointV1(_b, pos)
-                _lv_node_endpoints.append(_ev_node_endpoints)
+
+                (e18_node_id,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e18_host, pos = read_compact_string(buf, pos)
+                (e18_port,) = _S_H.unpack_from(buf, pos)
+                pos += 2
+                e18_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e18_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e18_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_node_endpoints.append(
+                    _new(
+                        EndQuorumEpochResponseNodeEndpointV1,
+                        (
+                            e18_node_id,
+                            e18_host,
+                            e18_port,
+                            e18_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_node_endpoints = tuple(_lv_node_endpoints)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -1259,12 +1283,18 @@ def _dec__EndQuorumEpochResponseV1Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__EndQuorumEpochResponseV1Layout_error_code(o, v_error_code)
-    _set__EndQuorumEpochResponseV1Layout_topics(o, v_topics)
-    _set__EndQuorumEpochResponseV1Layout_node_endpoints(o, v_node_endpoints)
-    _set__EndQuorumEpochResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_string,
     read_string,
@@ -23,57 +23,43 @@ from kafkaproto.wire import (
 _S_ih = Struct(">ih")
 _S_ihqh = Struct(">ihqh")
 _S_qho = Struct(">qh?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _EndTxnRequestV0Layout(ApiMessage):
     """The fields of EndTxnRequest at versions 0-2; use the final class of each version (EndTxnRequestV0, EndTxnRequestV1, EndTxnRequestV2)."""
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "committed",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The ID of the transaction to end. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(1)
     """The producer ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(2)
     """The current epoch associated with the producer. (versions 0+)"""
 
-    committed: bool
+    committed: bool = field_at(3)
     """True if the transaction was committed, false if it was aborted. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,
         committed: bool = False,
-    ) -> None:
-        _set__EndTxnRequestV0Layout_transactional_id(self, transactional_id)
-        _set__EndTxnRequestV0Layout_producer_id(self, producer_id)
-        _set__EndTxnRequestV0Layout_producer_epoch(self, producer_epoch)
-        _set__EndTxnRequestV0Layout_committed(self, committed)
-
-
-(
-    _set__EndTxnRequestV0Layout_transactional_id,
-    _set__EndTxnRequestV0Layout_producer_id,
-    _set__EndTxnRequestV0Layout_producer_epoch,
-    _set__EndTxnRequestV0Layout_committed,
-) = slot_setters(
-    _EndTxnRequestV0Layout,
-    "transactional_id",
-    "producer_id",
-    "producer_epoch",
-    "committed",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                committed,
+            ),
+        )
 
 
 @final
@@ -109,59 +95,42 @@ class EndTxnRequestV2(_EndTxnRequestV0Layout):
 class _EndTxnRequestV3Layout(ApiMessage):
     """The fields of EndTxnRequest at versions 3-5; use the final class of each version (EndTxnRequestV3, EndTxnRequestV4, EndTxnRequestV5)."""
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "producer_epoch",
-        "committed",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The ID of the transaction to end. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(1)
     """The producer ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(2)
     """The current epoch associated with the producer. (versions 0+)"""
 
-    committed: bool
+    committed: bool = field_at(3)
     """True if the transaction was committed, false if it was aborted. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,
         committed: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__EndTxnRequestV3Layout_transactional_id(self, transactional_id)
-        _set__EndTxnRequestV3Layout_producer_id(self, producer_id)
-        _set__EndTxnRequestV3Layout_producer_epoch(self, producer_epoch)
-        _set__EndTxnRequestV3Layout_committed(self, committed)
-        _set__EndTxnRequestV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__EndTxnRequestV3Layout_transactional_id,
-    _set__EndTxnRequestV3Layout_producer_id,
-    _set__EndTxnRequestV3Layout_producer_epoch,
-    _set__EndTxnRequestV3Layout_committed,
-    _set__EndTxnRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _EndTxnRequestV3Layout,
-    "transactional_id",
-    "producer_id",
-    "producer_epoch",
-    "committed",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                producer_id,
+                producer_epoch,
+                committed,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -197,35 +166,27 @@ class EndTxnRequestV5(_EndTxnRequestV3Layout):
 class _EndTxnResponseV0Layout(ApiMessage):
     """The fields of EndTxnResponse at versions 0-2; use the final class of each version (EndTxnResponseV0, EndTxnResponseV1, EndTxnResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set__EndTxnResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__EndTxnResponseV0Layout_error_code(self, error_code)
-
-
-(
-    _set__EndTxnResponseV0Layout_throttle_time_ms,
-    _set__EndTxnResponseV0Layout_error_code,
-) = slot_setters(
-    _EndTxnResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+            ),
+        )
 
 
 @final
@@ -261,43 +222,32 @@ class EndTxnResponseV2(_EndTxnResponseV0Layout):
 class _EndTxnResponseV3Layout(ApiMessage):
     """The fields of EndTxnResponse at versions 3-4; use the final class of each version (EndTxnResponseV3, EndTxnResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__EndTxnResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__EndTxnResponseV3Layout_error_code(self, error_code)
-        _set__EndTxnResponseV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__EndTxnResponseV3Layout_throttle_time_ms,
-    _set__EndTxnResponseV3Layout_error_code,
-    _set__EndTxnResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _EndTxnResponseV3Layout,
-    "throttle_time_ms",
-    "error_code",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -323,59 +273,42 @@ class EndTxnResponseV4(_EndTxnResponseV3Layout):
 class _EndTxnResponseV5Layout(ApiMessage):
     """The fields of EndTxnResponse at version 5; use the final class of each version (EndTxnResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id",
-        "producer_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The producer ID. (versions 5+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer. (versions 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         producer_id: int = -1,
         producer_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__EndTxnResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__EndTxnResponseV5Layout_error_code(self, error_code)
-        _set__EndTxnResponseV5Layout_producer_id(self, producer_id)
-        _set__EndTxnResponseV5Layout_producer_epoch(self, producer_epoch)
-        _set__EndTxnResponseV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__EndTxnResponseV5Layout_throttle_time_ms,
-    _set__EndTxnResponseV5Layout_error_code,
-    _set__EndTxnResponseV5Layout_producer_id,
-    _set__EndTxnResponseV5Layout_producer_epoch,
-    _set__EndTxnResponseV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _EndTxnResponseV5Layout,
-    "throttle_time_ms",
-    "error_code",
-    "producer_id",
-    "producer_epoch",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                producer_id,
+                producer_epoch,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -406,12 +339,18 @@ def _dec__EndTxnRequestV0Layout(
     v_transactional_id, pos = read_string(buf, pos)
     v_producer_id, v_producer_epoch, v_committed = _S_qho.unpack_from(buf, pos)
     pos += 11
-    o = _new(cls)
-    _set__EndTxnRequestV0Layout_transactional_id(o, v_transactional_id)
-    _set__EndTxnRequestV0Layout_producer_id(o, v_producer_id)
-    _set__EndTxnRequestV0Layout_producer_epoch(o, v_producer_epoch)
-    _set__EndTxnRequestV0Layout_committed(o, v_committed)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_committed,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndTxnRequestV3Layout(o: _EndTxnRequestV3Layout, out: bytearray) -> None:
@@ -428,14 +367,25 @@ def _dec__EndTxnRequestV3Layout(
     v_transactional_id, pos = read_compact_string(buf, pos)
     v_producer_id, v_producer_epoch, v_committed = _S_qho.unpack_from(buf, pos)
     pos += 11
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__EndTxnRequestV3Layout_transactional_id(o, v_transactional_id)
-    _set__EndTxnRequestV3Layout_producer_id(o, v_producer_id)
-    _set__EndTxnRequestV3Layout_producer_epoch(o, v_producer_epoch)
-    _set__EndTxnRequestV3Layout_committed(o, v_committed)
-    _set__EndTxnRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_committed,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndTxnResponseV0Layout(o: _EndTxnResponseV0Layout, out: bytearray) -> None:
@@ -449,10 +399,16 @@ def _dec__EndTxnResponseV0Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(cls)
-    _set__EndTxnResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__EndTxnResponseV0Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndTxnResponseV3Layout(o: _EndTxnResponseV3Layout, out: bytearray) -> None:
@@ -467,12 +423,23 @@ def _dec__EndTxnResponseV3Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__EndTxnResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__EndTxnResponseV3Layout_error_code(o, v_error_code)
-    _set__EndTxnResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EndTxnResponseV5Layout(o: _EndTxnResponseV5Layout, out: bytearray) -> None:
@@ -489,14 +456,25 @@ def _dec__EndTxnResponseV5Layout(
         buf, pos
     )
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__EndTxnResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__EndTxnResponseV5Layout_error_code(o, v_error_code)
-    _set__EndTxnResponseV5Layout_producer_id(o, v_producer_id)
-    _set__EndTxnResponseV5Layout_producer_epoch(o, v_producer_epoch)
-    _set__EndTxnResponseV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_producer_id,
+                v_producer_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -7,34 +7,28 @@ Do not edit: change the schema pin and run `make codegen`.
 from __future__ import annotations
 
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import DataMessage, Field, finish_class, slot_setters
+from kafkaproto.message import DataMessage, Field, field_at, finish_class
 
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _EndTxnMarkerV0Layout(DataMessage):
     """The fields of EndTxnMarker at version 0; use the final class of each version (EndTxnMarkerV0)."""
 
-    __slots__ = ("coordinator_epoch",)
+    __slots__ = ()
 
-    coordinator_epoch: int
+    coordinator_epoch: int = field_at(0)
     """The coordinator epoch when appending the record (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         coordinator_epoch: int = 0,
-    ) -> None:
-        _set__EndTxnMarkerV0Layout_coordinator_epoch(self, coordinator_epoch)
-
-
-(_set__EndTxnMarkerV0Layout_coordinator_epoch,) = slot_setters(
-    _EndTxnMarkerV0Layout,
-    "coordinator_epoch",
-)
+    ) -> Self:
+        return _new(cls, (coordinator_epoch,))
 
 
 @final
@@ -57,9 +51,7 @@ def _dec__EndTxnMarkerV0Layout(
 
     (v_coordinator_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__EndTxnMarkerV0Layout_coordinator_epoch(o, v_coordinator_epoch)
-    return o, pos
+    return _new(cls, (v_coordinator_epoch,)), pos
 
 
 finish_class(

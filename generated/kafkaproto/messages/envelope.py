@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_bytes,
     read_compact_nullable_bytes,
@@ -21,57 +21,43 @@ from kafkaproto.wire import (
 )
 
 _S_h = Struct(">h")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _EnvelopeRequestV0Layout(ApiMessage):
     """The fields of EnvelopeRequest at version 0; use the final class of each version (EnvelopeRequestV0)."""
 
-    __slots__ = (
-        "request_data",
-        "request_principal",
-        "client_host_address",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    request_data: bytes
+    request_data: bytes = field_at(0)
     """The embedded request header and data. (versions 0+)"""
 
-    request_principal: bytes | None
+    request_principal: bytes | None = field_at(1)
     """Value of the initial client principal when the request is redirected by a broker. (versions 0+; nullable 0+)"""
 
-    client_host_address: bytes
+    client_host_address: bytes = field_at(2)
     """The original client's address in bytes. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         request_data: bytes = b"",
         request_principal: bytes | None = b"",
         client_host_address: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__EnvelopeRequestV0Layout_request_data(self, request_data)
-        _set__EnvelopeRequestV0Layout_request_principal(self, request_principal)
-        _set__EnvelopeRequestV0Layout_client_host_address(self, client_host_address)
-        _set__EnvelopeRequestV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__EnvelopeRequestV0Layout_request_data,
-    _set__EnvelopeRequestV0Layout_request_principal,
-    _set__EnvelopeRequestV0Layout_client_host_address,
-    _set__EnvelopeRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _EnvelopeRequestV0Layout,
-    "request_data",
-    "request_principal",
-    "client_host_address",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                request_data,
+                request_principal,
+                client_host_address,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -87,43 +73,32 @@ class EnvelopeRequestV0(_EnvelopeRequestV0Layout):
 class _EnvelopeResponseV0Layout(ApiMessage):
     """The fields of EnvelopeResponse at version 0; use the final class of each version (EnvelopeResponseV0)."""
 
-    __slots__ = (
-        "response_data",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    response_data: bytes | None
+    response_data: bytes | None = field_at(0)
     """The embedded response header and data. (versions 0+; nullable 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         response_data: bytes | None = None,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__EnvelopeResponseV0Layout_response_data(self, response_data)
-        _set__EnvelopeResponseV0Layout_error_code(self, error_code)
-        _set__EnvelopeResponseV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__EnvelopeResponseV0Layout_response_data,
-    _set__EnvelopeResponseV0Layout_error_code,
-    _set__EnvelopeResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _EnvelopeResponseV0Layout,
-    "response_data",
-    "error_code",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                response_data,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -156,13 +131,24 @@ def _dec__EnvelopeRequestV0Layout(
     v_request_data, pos = read_compact_bytes(buf, pos)
     v_request_principal, pos = read_compact_nullable_bytes(buf, pos)
     v_client_host_address, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__EnvelopeRequestV0Layout_request_data(o, v_request_data)
-    _set__EnvelopeRequestV0Layout_request_principal(o, v_request_principal)
-    _set__EnvelopeRequestV0Layout_client_host_address(o, v_client_host_address)
-    _set__EnvelopeRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_request_data,
+                v_request_principal,
+                v_client_host_address,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__EnvelopeResponseV0Layout(o: _EnvelopeResponseV0Layout, out: bytearray) -> None:
@@ -179,12 +165,23 @@ def _dec__EnvelopeResponseV0Layout(
     v_response_data, pos = read_compact_nullable_bytes(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__EnvelopeResponseV0Layout_response_data(o, v_response_data)
-    _set__EnvelopeResponseV0Layout_error_code(o, v_error_code)
-    _set__EnvelopeResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_response_data,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_records,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_array_length,
     read_raw_tag,
     read_records,
@@ -66,117 +67,91 @@ _S_iqqi = Struct(">iqqi")
 _S_q = Struct(">q")
 _S_qi = Struct(">qi")
 _S_qq = Struct(">qq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class FetchRequestFetchPartitionV4(_Struct):
     """FetchPartition, a struct of FetchRequest at version 4."""
 
-    __slots__ = (
-        "partition",
-        "fetch_offset",
-        "partition_max_bytes",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    fetch_offset: int
+    fetch_offset: int = field_at(1)
     """The message offset. (versions 0+)"""
 
-    partition_max_bytes: int
+    partition_max_bytes: int = field_at(2)
     """The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         fetch_offset: int = 0,
         partition_max_bytes: int = 0,
-    ) -> None:
-        _set_FetchRequestFetchPartitionV4_partition(self, partition)
-        _set_FetchRequestFetchPartitionV4_fetch_offset(self, fetch_offset)
-        _set_FetchRequestFetchPartitionV4_partition_max_bytes(self, partition_max_bytes)
-
-
-(
-    _set_FetchRequestFetchPartitionV4_partition,
-    _set_FetchRequestFetchPartitionV4_fetch_offset,
-    _set_FetchRequestFetchPartitionV4_partition_max_bytes,
-) = slot_setters(
-    FetchRequestFetchPartitionV4,
-    "partition",
-    "fetch_offset",
-    "partition_max_bytes",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                fetch_offset,
+                partition_max_bytes,
+            ),
+        )
 
 
 class FetchRequestFetchTopicV4(_Struct):
     """FetchTopic, a struct of FetchRequest at version 4."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The name of the topic to fetch. (versions 0-12)"""
 
-    partitions: tuple[FetchRequestFetchPartitionV4, ...]
+    partitions: tuple[FetchRequestFetchPartitionV4, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchRequestFetchPartitionV4] = (),
-    ) -> None:
-        _set_FetchRequestFetchTopicV4_topic(self, topic)
-        _set_FetchRequestFetchTopicV4_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_FetchRequestFetchTopicV4_topic,
-    _set_FetchRequestFetchTopicV4_partitions,
-) = slot_setters(
-    FetchRequestFetchTopicV4,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _FetchRequestV4Layout(ApiMessage):
     """The fields of FetchRequest at version 4; use the final class of each version (FetchRequestV4)."""
 
-    __slots__ = (
-        "replica_id",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "topics",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 0-14)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(1)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(2)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(3)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(4)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    topics: tuple[FetchRequestFetchTopicV4, ...]
+    topics: tuple[FetchRequestFetchTopicV4, ...] = field_at(5)
     """The topics to fetch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -1,
         max_wait_ms: int = 0,
@@ -184,31 +159,18 @@ class _FetchRequestV4Layout(ApiMessage):
         max_bytes: int = 2147483647,
         isolation_level: int = 0,
         topics: Iterable[FetchRequestFetchTopicV4] = (),
-    ) -> None:
-        _set__FetchRequestV4Layout_replica_id(self, replica_id)
-        _set__FetchRequestV4Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV4Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV4Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV4Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV4Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__FetchRequestV4Layout_replica_id,
-    _set__FetchRequestV4Layout_max_wait_ms,
-    _set__FetchRequestV4Layout_min_bytes,
-    _set__FetchRequestV4Layout_max_bytes,
-    _set__FetchRequestV4Layout_isolation_level,
-    _set__FetchRequestV4Layout_topics,
-) = slot_setters(
-    _FetchRequestV4Layout,
-    "replica_id",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -224,119 +186,90 @@ class FetchRequestV4(_FetchRequestV4Layout):
 class FetchRequestFetchPartitionV5(_Struct):
     """FetchPartition, a struct of FetchRequest at versions 5-8."""
 
-    __slots__ = (
-        "partition",
-        "fetch_offset",
-        "log_start_offset",
-        "partition_max_bytes",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    fetch_offset: int
+    fetch_offset: int = field_at(1)
     """The message offset. (versions 0+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(2)
     """The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower. (versions 5+)"""
 
-    partition_max_bytes: int
+    partition_max_bytes: int = field_at(3)
     """The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         fetch_offset: int = 0,
         log_start_offset: int = -1,
         partition_max_bytes: int = 0,
-    ) -> None:
-        _set_FetchRequestFetchPartitionV5_partition(self, partition)
-        _set_FetchRequestFetchPartitionV5_fetch_offset(self, fetch_offset)
-        _set_FetchRequestFetchPartitionV5_log_start_offset(self, log_start_offset)
-        _set_FetchRequestFetchPartitionV5_partition_max_bytes(self, partition_max_bytes)
-
-
-(
-    _set_FetchRequestFetchPartitionV5_partition,
-    _set_FetchRequestFetchPartitionV5_fetch_offset,
-    _set_FetchRequestFetchPartitionV5_log_start_offset,
-    _set_FetchRequestFetchPartitionV5_partition_max_bytes,
-) = slot_setters(
-    FetchRequestFetchPartitionV5,
-    "partition",
-    "fetch_offset",
-    "log_start_offset",
-    "partition_max_bytes",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                fetch_offset,
+                log_start_offset,
+                partition_max_bytes,
+            ),
+        )
 
 
 class FetchRequestFetchTopicV5(_Struct):
     """FetchTopic, a struct of FetchRequest at versions 5-8."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The name of the topic to fetch. (versions 0-12)"""
 
-    partitions: tuple[FetchRequestFetchPartitionV5, ...]
+    partitions: tuple[FetchRequestFetchPartitionV5, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchRequestFetchPartitionV5] = (),
-    ) -> None:
-        _set_FetchRequestFetchTopicV5_topic(self, topic)
-        _set_FetchRequestFetchTopicV5_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_FetchRequestFetchTopicV5_topic,
-    _set_FetchRequestFetchTopicV5_partitions,
-) = slot_setters(
-    FetchRequestFetchTopicV5,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _FetchRequestV5Layout(ApiMessage):
     """The fields of FetchRequest at versions 5-6; use the final class of each version (FetchRequestV5, FetchRequestV6)."""
 
-    __slots__ = (
-        "replica_id",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "topics",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 0-14)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(1)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(2)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(3)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(4)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    topics: tuple[FetchRequestFetchTopicV5, ...]
+    topics: tuple[FetchRequestFetchTopicV5, ...] = field_at(5)
     """The topics to fetch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -1,
         max_wait_ms: int = 0,
@@ -344,31 +277,18 @@ class _FetchRequestV5Layout(ApiMessage):
         max_bytes: int = 2147483647,
         isolation_level: int = 0,
         topics: Iterable[FetchRequestFetchTopicV5] = (),
-    ) -> None:
-        _set__FetchRequestV5Layout_replica_id(self, replica_id)
-        _set__FetchRequestV5Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV5Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV5Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV5Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV5Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__FetchRequestV5Layout_replica_id,
-    _set__FetchRequestV5Layout_max_wait_ms,
-    _set__FetchRequestV5Layout_min_bytes,
-    _set__FetchRequestV5Layout_max_bytes,
-    _set__FetchRequestV5Layout_isolation_level,
-    _set__FetchRequestV5Layout_topics,
-) = slot_setters(
-    _FetchRequestV5Layout,
-    "replica_id",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -394,81 +314,63 @@ class FetchRequestV6(_FetchRequestV5Layout):
 class FetchRequestForgottenTopicV7(_Struct):
     """ForgottenTopic, a struct of FetchRequest at versions 7-11."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 7-12)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions indexes to forget. (versions 7+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
-    ) -> None:
-        _set_FetchRequestForgottenTopicV7_topic(self, topic)
-        _set_FetchRequestForgottenTopicV7_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_FetchRequestForgottenTopicV7_topic,
-    _set_FetchRequestForgottenTopicV7_partitions,
-) = slot_setters(
-    FetchRequestForgottenTopicV7,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _FetchRequestV7Layout(ApiMessage):
     """The fields of FetchRequest at versions 7-8; use the final class of each version (FetchRequestV7, FetchRequestV8)."""
 
-    __slots__ = (
-        "replica_id",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 0-14)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(1)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(2)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(3)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(4)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(5)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(6)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV5, ...]
+    topics: tuple[FetchRequestFetchTopicV5, ...] = field_at(7)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...] = field_at(8)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -1,
         max_wait_ms: int = 0,
@@ -479,40 +381,21 @@ class _FetchRequestV7Layout(ApiMessage):
         session_epoch: int = -1,
         topics: Iterable[FetchRequestFetchTopicV5] = (),
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV7] = (),
-    ) -> None:
-        _set__FetchRequestV7Layout_replica_id(self, replica_id)
-        _set__FetchRequestV7Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV7Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV7Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV7Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV7Layout_session_id(self, session_id)
-        _set__FetchRequestV7Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV7Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV7Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-
-
-(
-    _set__FetchRequestV7Layout_replica_id,
-    _set__FetchRequestV7Layout_max_wait_ms,
-    _set__FetchRequestV7Layout_min_bytes,
-    _set__FetchRequestV7Layout_max_bytes,
-    _set__FetchRequestV7Layout_isolation_level,
-    _set__FetchRequestV7Layout_session_id,
-    _set__FetchRequestV7Layout_session_epoch,
-    _set__FetchRequestV7Layout_topics,
-    _set__FetchRequestV7Layout_forgotten_topics_data,
-) = slot_setters(
-    _FetchRequestV7Layout,
-    "replica_id",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+            ),
+        )
 
 
 @final
@@ -538,139 +421,104 @@ class FetchRequestV8(_FetchRequestV7Layout):
 class FetchRequestFetchPartitionV9(_Struct):
     """FetchPartition, a struct of FetchRequest at versions 9-11."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "fetch_offset",
-        "log_start_offset",
-        "partition_max_bytes",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch of the partition. (versions 9+)"""
 
-    fetch_offset: int
+    fetch_offset: int = field_at(2)
     """The message offset. (versions 0+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(3)
     """The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower. (versions 5+)"""
 
-    partition_max_bytes: int
+    partition_max_bytes: int = field_at(4)
     """The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = -1,
         fetch_offset: int = 0,
         log_start_offset: int = -1,
         partition_max_bytes: int = 0,
-    ) -> None:
-        _set_FetchRequestFetchPartitionV9_partition(self, partition)
-        _set_FetchRequestFetchPartitionV9_current_leader_epoch(self, current_leader_epoch)
-        _set_FetchRequestFetchPartitionV9_fetch_offset(self, fetch_offset)
-        _set_FetchRequestFetchPartitionV9_log_start_offset(self, log_start_offset)
-        _set_FetchRequestFetchPartitionV9_partition_max_bytes(self, partition_max_bytes)
-
-
-(
-    _set_FetchRequestFetchPartitionV9_partition,
-    _set_FetchRequestFetchPartitionV9_current_leader_epoch,
-    _set_FetchRequestFetchPartitionV9_fetch_offset,
-    _set_FetchRequestFetchPartitionV9_log_start_offset,
-    _set_FetchRequestFetchPartitionV9_partition_max_bytes,
-) = slot_setters(
-    FetchRequestFetchPartitionV9,
-    "partition",
-    "current_leader_epoch",
-    "fetch_offset",
-    "log_start_offset",
-    "partition_max_bytes",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                fetch_offset,
+                log_start_offset,
+                partition_max_bytes,
+            ),
+        )
 
 
 class FetchRequestFetchTopicV9(_Struct):
     """FetchTopic, a struct of FetchRequest at versions 9-11."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The name of the topic to fetch. (versions 0-12)"""
 
-    partitions: tuple[FetchRequestFetchPartitionV9, ...]
+    partitions: tuple[FetchRequestFetchPartitionV9, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchRequestFetchPartitionV9] = (),
-    ) -> None:
-        _set_FetchRequestFetchTopicV9_topic(self, topic)
-        _set_FetchRequestFetchTopicV9_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_FetchRequestFetchTopicV9_topic,
-    _set_FetchRequestFetchTopicV9_partitions,
-) = slot_setters(
-    FetchRequestFetchTopicV9,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _FetchRequestV9Layout(ApiMessage):
     """The fields of FetchRequest at versions 9-10; use the final class of each version (FetchRequestV9, FetchRequestV10)."""
 
-    __slots__ = (
-        "replica_id",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 0-14)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(1)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(2)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(3)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(4)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(5)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(6)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV9, ...]
+    topics: tuple[FetchRequestFetchTopicV9, ...] = field_at(7)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...] = field_at(8)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -1,
         max_wait_ms: int = 0,
@@ -681,40 +529,21 @@ class _FetchRequestV9Layout(ApiMessage):
         session_epoch: int = -1,
         topics: Iterable[FetchRequestFetchTopicV9] = (),
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV7] = (),
-    ) -> None:
-        _set__FetchRequestV9Layout_replica_id(self, replica_id)
-        _set__FetchRequestV9Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV9Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV9Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV9Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV9Layout_session_id(self, session_id)
-        _set__FetchRequestV9Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV9Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV9Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-
-
-(
-    _set__FetchRequestV9Layout_replica_id,
-    _set__FetchRequestV9Layout_max_wait_ms,
-    _set__FetchRequestV9Layout_min_bytes,
-    _set__FetchRequestV9Layout_max_bytes,
-    _set__FetchRequestV9Layout_isolation_level,
-    _set__FetchRequestV9Layout_session_id,
-    _set__FetchRequestV9Layout_session_epoch,
-    _set__FetchRequestV9Layout_topics,
-    _set__FetchRequestV9Layout_forgotten_topics_data,
-) = slot_setters(
-    _FetchRequestV9Layout,
-    "replica_id",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+            ),
+        )
 
 
 @final
@@ -740,51 +569,40 @@ class FetchRequestV10(_FetchRequestV9Layout):
 class _FetchRequestV11Layout(ApiMessage):
     """The fields of FetchRequest at version 11; use the final class of each version (FetchRequestV11)."""
 
-    __slots__ = (
-        "replica_id",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-        "rack_id",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 0-14)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(1)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(2)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(3)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(4)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(5)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(6)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV9, ...]
+    topics: tuple[FetchRequestFetchTopicV9, ...] = field_at(7)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...] = field_at(8)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    rack_id: str
+    rack_id: str = field_at(9)
     """Rack ID of the consumer making this request. (versions 11+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -1,
         max_wait_ms: int = 0,
@@ -796,43 +614,22 @@ class _FetchRequestV11Layout(ApiMessage):
         topics: Iterable[FetchRequestFetchTopicV9] = (),
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV7] = (),
         rack_id: str = "",
-    ) -> None:
-        _set__FetchRequestV11Layout_replica_id(self, replica_id)
-        _set__FetchRequestV11Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV11Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV11Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV11Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV11Layout_session_id(self, session_id)
-        _set__FetchRequestV11Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV11Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV11Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__FetchRequestV11Layout_rack_id(self, rack_id)
-
-
-(
-    _set__FetchRequestV11Layout_replica_id,
-    _set__FetchRequestV11Layout_max_wait_ms,
-    _set__FetchRequestV11Layout_min_bytes,
-    _set__FetchRequestV11Layout_max_bytes,
-    _set__FetchRequestV11Layout_isolation_level,
-    _set__FetchRequestV11Layout_session_id,
-    _set__FetchRequestV11Layout_session_epoch,
-    _set__FetchRequestV11Layout_topics,
-    _set__FetchRequestV11Layout_forgotten_topics_data,
-    _set__FetchRequestV11Layout_rack_id,
-) = slot_setters(
-    _FetchRequestV11Layout,
-    "replica_id",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-    "rack_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                rack_id,
+            ),
+        )
 
 
 @final
@@ -848,39 +645,31 @@ class FetchRequestV11(_FetchRequestV11Layout):
 class FetchRequestFetchPartitionV12(_Struct):
     """FetchPartition, a struct of FetchRequest at versions 12-16."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "fetch_offset",
-        "last_fetched_epoch",
-        "log_start_offset",
-        "partition_max_bytes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch of the partition. (versions 9+)"""
 
-    fetch_offset: int
+    fetch_offset: int = field_at(2)
     """The message offset. (versions 0+)"""
 
-    last_fetched_epoch: int
+    last_fetched_epoch: int = field_at(3)
     """The epoch of the last fetched record or -1 if there is none. (versions 12+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower. (versions 5+)"""
 
-    partition_max_bytes: int
+    partition_max_bytes: int = field_at(5)
     """The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = -1,
@@ -889,176 +678,126 @@ class FetchRequestFetchPartitionV12(_Struct):
         log_start_offset: int = -1,
         partition_max_bytes: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestFetchPartitionV12_partition(self, partition)
-        _set_FetchRequestFetchPartitionV12_current_leader_epoch(self, current_leader_epoch)
-        _set_FetchRequestFetchPartitionV12_fetch_offset(self, fetch_offset)
-        _set_FetchRequestFetchPartitionV12_last_fetched_epoch(self, last_fetched_epoch)
-        _set_FetchRequestFetchPartitionV12_log_start_offset(self, log_start_offset)
-        _set_FetchRequestFetchPartitionV12_partition_max_bytes(self, partition_max_bytes)
-        _set_FetchRequestFetchPartitionV12_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestFetchPartitionV12_partition,
-    _set_FetchRequestFetchPartitionV12_current_leader_epoch,
-    _set_FetchRequestFetchPartitionV12_fetch_offset,
-    _set_FetchRequestFetchPartitionV12_last_fetched_epoch,
-    _set_FetchRequestFetchPartitionV12_log_start_offset,
-    _set_FetchRequestFetchPartitionV12_partition_max_bytes,
-    _set_FetchRequestFetchPartitionV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestFetchPartitionV12,
-    "partition",
-    "current_leader_epoch",
-    "fetch_offset",
-    "last_fetched_epoch",
-    "log_start_offset",
-    "partition_max_bytes",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                fetch_offset,
+                last_fetched_epoch,
+                log_start_offset,
+                partition_max_bytes,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class FetchRequestFetchTopicV12(_Struct):
     """FetchTopic, a struct of FetchRequest at version 12."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The name of the topic to fetch. (versions 0-12)"""
 
-    partitions: tuple[FetchRequestFetchPartitionV12, ...]
+    partitions: tuple[FetchRequestFetchPartitionV12, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchRequestFetchPartitionV12] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestFetchTopicV12_topic(self, topic)
-        _set_FetchRequestFetchTopicV12_partitions(self, as_tuple(partitions))
-        _set_FetchRequestFetchTopicV12_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestFetchTopicV12_topic,
-    _set_FetchRequestFetchTopicV12_partitions,
-    _set_FetchRequestFetchTopicV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestFetchTopicV12,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class FetchRequestForgottenTopicV12(_Struct):
     """ForgottenTopic, a struct of FetchRequest at version 12."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 7-12)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions indexes to forget. (versions 7+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestForgottenTopicV12_topic(self, topic)
-        _set_FetchRequestForgottenTopicV12_partitions(self, as_tuple(partitions))
-        _set_FetchRequestForgottenTopicV12_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestForgottenTopicV12_topic,
-    _set_FetchRequestForgottenTopicV12_partitions,
-    _set_FetchRequestForgottenTopicV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestForgottenTopicV12,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _FetchRequestV12Layout(ApiMessage):
     """The fields of FetchRequest at version 12; use the final class of each version (FetchRequestV12)."""
 
-    __slots__ = (
-        "cluster_id",
-        "replica_id",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-        "rack_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The clusterId if known. This is used to validate metadata fetches prior to broker registration. (versions 12+; nullable 12+; tag 0, tagged 12+)"""
 
-    replica_id: int
+    replica_id: int = field_at(1)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 0-14)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(2)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(3)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(4)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(5)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(6)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(7)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV12, ...]
+    topics: tuple[FetchRequestFetchTopicV12, ...] = field_at(8)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV12, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV12, ...] = field_at(9)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    rack_id: str
+    rack_id: str = field_at(10)
     """Rack ID of the consumer making this request. (versions 11+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         replica_id: int = -1,
@@ -1072,49 +811,24 @@ class _FetchRequestV12Layout(ApiMessage):
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV12] = (),
         rack_id: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchRequestV12Layout_cluster_id(self, cluster_id)
-        _set__FetchRequestV12Layout_replica_id(self, replica_id)
-        _set__FetchRequestV12Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV12Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV12Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV12Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV12Layout_session_id(self, session_id)
-        _set__FetchRequestV12Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV12Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV12Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__FetchRequestV12Layout_rack_id(self, rack_id)
-        _set__FetchRequestV12Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchRequestV12Layout_cluster_id,
-    _set__FetchRequestV12Layout_replica_id,
-    _set__FetchRequestV12Layout_max_wait_ms,
-    _set__FetchRequestV12Layout_min_bytes,
-    _set__FetchRequestV12Layout_max_bytes,
-    _set__FetchRequestV12Layout_isolation_level,
-    _set__FetchRequestV12Layout_session_id,
-    _set__FetchRequestV12Layout_session_epoch,
-    _set__FetchRequestV12Layout_topics,
-    _set__FetchRequestV12Layout_forgotten_topics_data,
-    _set__FetchRequestV12Layout_rack_id,
-    _set__FetchRequestV12Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchRequestV12Layout,
-    "cluster_id",
-    "replica_id",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-    "rack_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                replica_id,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                rack_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1130,143 +844,108 @@ class FetchRequestV12(_FetchRequestV12Layout):
 class FetchRequestFetchTopicV13(_Struct):
     """FetchTopic, a struct of FetchRequest at versions 13-16."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 13+)"""
 
-    partitions: tuple[FetchRequestFetchPartitionV12, ...]
+    partitions: tuple[FetchRequestFetchPartitionV12, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[FetchRequestFetchPartitionV12] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestFetchTopicV13_topic_id(self, topic_id)
-        _set_FetchRequestFetchTopicV13_partitions(self, as_tuple(partitions))
-        _set_FetchRequestFetchTopicV13_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestFetchTopicV13_topic_id,
-    _set_FetchRequestFetchTopicV13_partitions,
-    _set_FetchRequestFetchTopicV13_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestFetchTopicV13,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class FetchRequestForgottenTopicV13(_Struct):
     """ForgottenTopic, a struct of FetchRequest at versions 13-18."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 13+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions indexes to forget. (versions 7+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestForgottenTopicV13_topic_id(self, topic_id)
-        _set_FetchRequestForgottenTopicV13_partitions(self, as_tuple(partitions))
-        _set_FetchRequestForgottenTopicV13_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestForgottenTopicV13_topic_id,
-    _set_FetchRequestForgottenTopicV13_partitions,
-    _set_FetchRequestForgottenTopicV13_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestForgottenTopicV13,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _FetchRequestV13Layout(ApiMessage):
     """The fields of FetchRequest at versions 13-14; use the final class of each version (FetchRequestV13, FetchRequestV14)."""
 
-    __slots__ = (
-        "cluster_id",
-        "replica_id",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-        "rack_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The clusterId if known. This is used to validate metadata fetches prior to broker registration. (versions 12+; nullable 12+; tag 0, tagged 12+)"""
 
-    replica_id: int
+    replica_id: int = field_at(1)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 0-14)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(2)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(3)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(4)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(5)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(6)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(7)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV13, ...]
+    topics: tuple[FetchRequestFetchTopicV13, ...] = field_at(8)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...] = field_at(9)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    rack_id: str
+    rack_id: str = field_at(10)
     """Rack ID of the consumer making this request. (versions 11+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         replica_id: int = -1,
@@ -1280,49 +959,24 @@ class _FetchRequestV13Layout(ApiMessage):
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV13] = (),
         rack_id: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchRequestV13Layout_cluster_id(self, cluster_id)
-        _set__FetchRequestV13Layout_replica_id(self, replica_id)
-        _set__FetchRequestV13Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV13Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV13Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV13Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV13Layout_session_id(self, session_id)
-        _set__FetchRequestV13Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV13Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV13Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__FetchRequestV13Layout_rack_id(self, rack_id)
-        _set__FetchRequestV13Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchRequestV13Layout_cluster_id,
-    _set__FetchRequestV13Layout_replica_id,
-    _set__FetchRequestV13Layout_max_wait_ms,
-    _set__FetchRequestV13Layout_min_bytes,
-    _set__FetchRequestV13Layout_max_bytes,
-    _set__FetchRequestV13Layout_isolation_level,
-    _set__FetchRequestV13Layout_session_id,
-    _set__FetchRequestV13Layout_session_epoch,
-    _set__FetchRequestV13Layout_topics,
-    _set__FetchRequestV13Layout_forgotten_topics_data,
-    _set__FetchRequestV13Layout_rack_id,
-    _set__FetchRequestV13Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchRequestV13Layout,
-    "cluster_id",
-    "replica_id",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-    "rack_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                replica_id,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                rack_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1348,101 +1002,77 @@ class FetchRequestV14(_FetchRequestV13Layout):
 class FetchRequestReplicaStateV15(_Struct):
     """ReplicaState, a struct of FetchRequest at versions 15-18."""
 
-    __slots__ = (
-        "replica_id",
-        "replica_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The replica ID of the follower, or -1 if this request is from a consumer. (versions 15+)"""
 
-    replica_epoch: int
+    replica_epoch: int = field_at(1)
     """The epoch of this follower, or -1 if not available. (versions 15+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -1,
         replica_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestReplicaStateV15_replica_id(self, replica_id)
-        _set_FetchRequestReplicaStateV15_replica_epoch(self, replica_epoch)
-        _set_FetchRequestReplicaStateV15_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestReplicaStateV15_replica_id,
-    _set_FetchRequestReplicaStateV15_replica_epoch,
-    _set_FetchRequestReplicaStateV15_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestReplicaStateV15,
-    "replica_id",
-    "replica_epoch",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                replica_epoch,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _FetchRequestV15Layout(ApiMessage):
     """The fields of FetchRequest at versions 15-16; use the final class of each version (FetchRequestV15, FetchRequestV16)."""
 
-    __slots__ = (
-        "cluster_id",
-        "replica_state",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-        "rack_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The clusterId if known. This is used to validate metadata fetches prior to broker registration. (versions 12+; nullable 12+; tag 0, tagged 12+)"""
 
-    replica_state: FetchRequestReplicaStateV15
+    replica_state: FetchRequestReplicaStateV15 = field_at(1)
     """The state of the replica in the follower. (versions 15+; tag 1, tagged 15+)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(2)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(3)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(4)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(5)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(6)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(7)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV13, ...]
+    topics: tuple[FetchRequestFetchTopicV13, ...] = field_at(8)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...] = field_at(9)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    rack_id: str
+    rack_id: str = field_at(10)
     """Rack ID of the consumer making this request. (versions 11+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         replica_state: FetchRequestReplicaStateV15 = FetchRequestReplicaStateV15(),
@@ -1456,49 +1086,24 @@ class _FetchRequestV15Layout(ApiMessage):
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV13] = (),
         rack_id: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchRequestV15Layout_cluster_id(self, cluster_id)
-        _set__FetchRequestV15Layout_replica_state(self, replica_state)
-        _set__FetchRequestV15Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV15Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV15Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV15Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV15Layout_session_id(self, session_id)
-        _set__FetchRequestV15Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV15Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV15Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__FetchRequestV15Layout_rack_id(self, rack_id)
-        _set__FetchRequestV15Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchRequestV15Layout_cluster_id,
-    _set__FetchRequestV15Layout_replica_state,
-    _set__FetchRequestV15Layout_max_wait_ms,
-    _set__FetchRequestV15Layout_min_bytes,
-    _set__FetchRequestV15Layout_max_bytes,
-    _set__FetchRequestV15Layout_isolation_level,
-    _set__FetchRequestV15Layout_session_id,
-    _set__FetchRequestV15Layout_session_epoch,
-    _set__FetchRequestV15Layout_topics,
-    _set__FetchRequestV15Layout_forgotten_topics_data,
-    _set__FetchRequestV15Layout_rack_id,
-    _set__FetchRequestV15Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchRequestV15Layout,
-    "cluster_id",
-    "replica_state",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-    "rack_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                replica_state,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                rack_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1524,43 +1129,34 @@ class FetchRequestV16(_FetchRequestV15Layout):
 class FetchRequestFetchPartitionV17(_Struct):
     """FetchPartition, a struct of FetchRequest at version 17."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "fetch_offset",
-        "last_fetched_epoch",
-        "log_start_offset",
-        "partition_max_bytes",
-        "replica_directory_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch of the partition. (versions 9+)"""
 
-    fetch_offset: int
+    fetch_offset: int = field_at(2)
     """The message offset. (versions 0+)"""
 
-    last_fetched_epoch: int
+    last_fetched_epoch: int = field_at(3)
     """The epoch of the last fetched record or -1 if there is none. (versions 12+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower. (versions 5+)"""
 
-    partition_max_bytes: int
+    partition_max_bytes: int = field_at(5)
     """The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    replica_directory_id: UUID
+    replica_directory_id: UUID = field_at(6)
     """The directory id of the follower fetching. (versions 17+; tag 0, tagged 17+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = -1,
@@ -1570,137 +1166,96 @@ class FetchRequestFetchPartitionV17(_Struct):
         partition_max_bytes: int = 0,
         replica_directory_id: UUID = ZERO_UUID,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestFetchPartitionV17_partition(self, partition)
-        _set_FetchRequestFetchPartitionV17_current_leader_epoch(self, current_leader_epoch)
-        _set_FetchRequestFetchPartitionV17_fetch_offset(self, fetch_offset)
-        _set_FetchRequestFetchPartitionV17_last_fetched_epoch(self, last_fetched_epoch)
-        _set_FetchRequestFetchPartitionV17_log_start_offset(self, log_start_offset)
-        _set_FetchRequestFetchPartitionV17_partition_max_bytes(self, partition_max_bytes)
-        _set_FetchRequestFetchPartitionV17_replica_directory_id(self, replica_directory_id)
-        _set_FetchRequestFetchPartitionV17_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestFetchPartitionV17_partition,
-    _set_FetchRequestFetchPartitionV17_current_leader_epoch,
-    _set_FetchRequestFetchPartitionV17_fetch_offset,
-    _set_FetchRequestFetchPartitionV17_last_fetched_epoch,
-    _set_FetchRequestFetchPartitionV17_log_start_offset,
-    _set_FetchRequestFetchPartitionV17_partition_max_bytes,
-    _set_FetchRequestFetchPartitionV17_replica_directory_id,
-    _set_FetchRequestFetchPartitionV17_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestFetchPartitionV17,
-    "partition",
-    "current_leader_epoch",
-    "fetch_offset",
-    "last_fetched_epoch",
-    "log_start_offset",
-    "partition_max_bytes",
-    "replica_directory_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                fetch_offset,
+                last_fetched_epoch,
+                log_start_offset,
+                partition_max_bytes,
+                replica_directory_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class FetchRequestFetchTopicV17(_Struct):
     """FetchTopic, a struct of FetchRequest at version 17."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 13+)"""
 
-    partitions: tuple[FetchRequestFetchPartitionV17, ...]
+    partitions: tuple[FetchRequestFetchPartitionV17, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[FetchRequestFetchPartitionV17] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestFetchTopicV17_topic_id(self, topic_id)
-        _set_FetchRequestFetchTopicV17_partitions(self, as_tuple(partitions))
-        _set_FetchRequestFetchTopicV17_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestFetchTopicV17_topic_id,
-    _set_FetchRequestFetchTopicV17_partitions,
-    _set_FetchRequestFetchTopicV17_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestFetchTopicV17,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _FetchRequestV17Layout(ApiMessage):
     """The fields of FetchRequest at version 17; use the final class of each version (FetchRequestV17)."""
 
-    __slots__ = (
-        "cluster_id",
-        "replica_state",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-        "rack_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The clusterId if known. This is used to validate metadata fetches prior to broker registration. (versions 12+; nullable 12+; tag 0, tagged 12+)"""
 
-    replica_state: FetchRequestReplicaStateV15
+    replica_state: FetchRequestReplicaStateV15 = field_at(1)
     """The state of the replica in the follower. (versions 15+; tag 1, tagged 15+)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(2)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(3)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(4)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(5)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(6)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(7)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV17, ...]
+    topics: tuple[FetchRequestFetchTopicV17, ...] = field_at(8)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...] = field_at(9)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    rack_id: str
+    rack_id: str = field_at(10)
     """Rack ID of the consumer making this request. (versions 11+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         replica_state: FetchRequestReplicaStateV15 = FetchRequestReplicaStateV15(),
@@ -1714,49 +1269,24 @@ class _FetchRequestV17Layout(ApiMessage):
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV13] = (),
         rack_id: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchRequestV17Layout_cluster_id(self, cluster_id)
-        _set__FetchRequestV17Layout_replica_state(self, replica_state)
-        _set__FetchRequestV17Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV17Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV17Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV17Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV17Layout_session_id(self, session_id)
-        _set__FetchRequestV17Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV17Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV17Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__FetchRequestV17Layout_rack_id(self, rack_id)
-        _set__FetchRequestV17Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchRequestV17Layout_cluster_id,
-    _set__FetchRequestV17Layout_replica_state,
-    _set__FetchRequestV17Layout_max_wait_ms,
-    _set__FetchRequestV17Layout_min_bytes,
-    _set__FetchRequestV17Layout_max_bytes,
-    _set__FetchRequestV17Layout_isolation_level,
-    _set__FetchRequestV17Layout_session_id,
-    _set__FetchRequestV17Layout_session_epoch,
-    _set__FetchRequestV17Layout_topics,
-    _set__FetchRequestV17Layout_forgotten_topics_data,
-    _set__FetchRequestV17Layout_rack_id,
-    _set__FetchRequestV17Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchRequestV17Layout,
-    "cluster_id",
-    "replica_state",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-    "rack_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                replica_state,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                rack_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1772,47 +1302,37 @@ class FetchRequestV17(_FetchRequestV17Layout):
 class FetchRequestFetchPartitionV18(_Struct):
     """FetchPartition, a struct of FetchRequest at version 18."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "fetch_offset",
-        "last_fetched_epoch",
-        "log_start_offset",
-        "partition_max_bytes",
-        "replica_directory_id",
-        "high_watermark",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch of the partition. (versions 9+)"""
 
-    fetch_offset: int
+    fetch_offset: int = field_at(2)
     """The message offset. (versions 0+)"""
 
-    last_fetched_epoch: int
+    last_fetched_epoch: int = field_at(3)
     """The epoch of the last fetched record or -1 if there is none. (versions 12+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The earliest available offset of the follower replica.  The field is only used when the request is sent by the follower. (versions 5+)"""
 
-    partition_max_bytes: int
+    partition_max_bytes: int = field_at(5)
     """The maximum bytes to fetch from this partition.  See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    replica_directory_id: UUID
+    replica_directory_id: UUID = field_at(6)
     """The directory id of the follower fetching. (versions 17+; tag 0, tagged 17+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(7)
     """The high-watermark known by the replica. -1 if the high-watermark is not known and 9223372036854775807 if the feature is not supported. (versions 18+; tag 1, tagged 18+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = -1,
@@ -1823,140 +1343,97 @@ class FetchRequestFetchPartitionV18(_Struct):
         replica_directory_id: UUID = ZERO_UUID,
         high_watermark: int = 9223372036854775807,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestFetchPartitionV18_partition(self, partition)
-        _set_FetchRequestFetchPartitionV18_current_leader_epoch(self, current_leader_epoch)
-        _set_FetchRequestFetchPartitionV18_fetch_offset(self, fetch_offset)
-        _set_FetchRequestFetchPartitionV18_last_fetched_epoch(self, last_fetched_epoch)
-        _set_FetchRequestFetchPartitionV18_log_start_offset(self, log_start_offset)
-        _set_FetchRequestFetchPartitionV18_partition_max_bytes(self, partition_max_bytes)
-        _set_FetchRequestFetchPartitionV18_replica_directory_id(self, replica_directory_id)
-        _set_FetchRequestFetchPartitionV18_high_watermark(self, high_watermark)
-        _set_FetchRequestFetchPartitionV18_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestFetchPartitionV18_partition,
-    _set_FetchRequestFetchPartitionV18_current_leader_epoch,
-    _set_FetchRequestFetchPartitionV18_fetch_offset,
-    _set_FetchRequestFetchPartitionV18_last_fetched_epoch,
-    _set_FetchRequestFetchPartitionV18_log_start_offset,
-    _set_FetchRequestFetchPartitionV18_partition_max_bytes,
-    _set_FetchRequestFetchPartitionV18_replica_directory_id,
-    _set_FetchRequestFetchPartitionV18_high_watermark,
-    _set_FetchRequestFetchPartitionV18_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestFetchPartitionV18,
-    "partition",
-    "current_leader_epoch",
-    "fetch_offset",
-    "last_fetched_epoch",
-    "log_start_offset",
-    "partition_max_bytes",
-    "replica_directory_id",
-    "high_watermark",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                fetch_offset,
+                last_fetched_epoch,
+                log_start_offset,
+                partition_max_bytes,
+                replica_directory_id,
+                high_watermark,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class FetchRequestFetchTopicV18(_Struct):
     """FetchTopic, a struct of FetchRequest at version 18."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 13+)"""
 
-    partitions: tuple[FetchRequestFetchPartitionV18, ...]
+    partitions: tuple[FetchRequestFetchPartitionV18, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[FetchRequestFetchPartitionV18] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchRequestFetchTopicV18_topic_id(self, topic_id)
-        _set_FetchRequestFetchTopicV18_partitions(self, as_tuple(partitions))
-        _set_FetchRequestFetchTopicV18_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchRequestFetchTopicV18_topic_id,
-    _set_FetchRequestFetchTopicV18_partitions,
-    _set_FetchRequestFetchTopicV18_unknown_tagged_fields,
-) = slot_setters(
-    FetchRequestFetchTopicV18,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _FetchRequestV18Layout(ApiMessage):
     """The fields of FetchRequest at version 18; use the final class of each version (FetchRequestV18)."""
 
-    __slots__ = (
-        "cluster_id",
-        "replica_state",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "isolation_level",
-        "session_id",
-        "session_epoch",
-        "topics",
-        "forgotten_topics_data",
-        "rack_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The clusterId if known. This is used to validate metadata fetches prior to broker registration. (versions 12+; nullable 12+; tag 0, tagged 12+)"""
 
-    replica_state: FetchRequestReplicaStateV15
+    replica_state: FetchRequestReplicaStateV15 = field_at(1)
     """The state of the replica in the follower. (versions 15+; tag 1, tagged 15+)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(2)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(3)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(4)
     """The maximum bytes to fetch.  See KIP-74 for cases where this limit may not be honored. (versions 3+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(5)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 4+)"""
 
-    session_id: int
+    session_id: int = field_at(6)
     """The fetch session ID. (versions 7+)"""
 
-    session_epoch: int
+    session_epoch: int = field_at(7)
     """The fetch session epoch, which is used for ordering requests in a session. (versions 7+)"""
 
-    topics: tuple[FetchRequestFetchTopicV18, ...]
+    topics: tuple[FetchRequestFetchTopicV18, ...] = field_at(8)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
+    forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...] = field_at(9)
     """In an incremental fetch request, the partitions to remove. (versions 7+)"""
 
-    rack_id: str
+    rack_id: str = field_at(10)
     """Rack ID of the consumer making this request. (versions 11+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         replica_state: FetchRequestReplicaStateV15 = FetchRequestReplicaStateV15(),
@@ -1970,49 +1447,24 @@ class _FetchRequestV18Layout(ApiMessage):
         forgotten_topics_data: Iterable[FetchRequestForgottenTopicV13] = (),
         rack_id: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchRequestV18Layout_cluster_id(self, cluster_id)
-        _set__FetchRequestV18Layout_replica_state(self, replica_state)
-        _set__FetchRequestV18Layout_max_wait_ms(self, max_wait_ms)
-        _set__FetchRequestV18Layout_min_bytes(self, min_bytes)
-        _set__FetchRequestV18Layout_max_bytes(self, max_bytes)
-        _set__FetchRequestV18Layout_isolation_level(self, isolation_level)
-        _set__FetchRequestV18Layout_session_id(self, session_id)
-        _set__FetchRequestV18Layout_session_epoch(self, session_epoch)
-        _set__FetchRequestV18Layout_topics(self, as_tuple(topics))
-        _set__FetchRequestV18Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__FetchRequestV18Layout_rack_id(self, rack_id)
-        _set__FetchRequestV18Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchRequestV18Layout_cluster_id,
-    _set__FetchRequestV18Layout_replica_state,
-    _set__FetchRequestV18Layout_max_wait_ms,
-    _set__FetchRequestV18Layout_min_bytes,
-    _set__FetchRequestV18Layout_max_bytes,
-    _set__FetchRequestV18Layout_isolation_level,
-    _set__FetchRequestV18Layout_session_id,
-    _set__FetchRequestV18Layout_session_epoch,
-    _set__FetchRequestV18Layout_topics,
-    _set__FetchRequestV18Layout_forgotten_topics_data,
-    _set__FetchRequestV18Layout_rack_id,
-    _set__FetchRequestV18Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchRequestV18Layout,
-    "cluster_id",
-    "replica_state",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "isolation_level",
-    "session_id",
-    "session_epoch",
-    "topics",
-    "forgotten_topics_data",
-    "rack_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                replica_state,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                isolation_level,
+                session_id,
+                session_epoch,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                rack_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -2028,69 +1480,54 @@ class FetchRequestV18(_FetchRequestV18Layout):
 class FetchResponseAbortedTransactionV4(_Struct):
     """AbortedTransaction, a struct of FetchResponse at versions 4-11."""
 
-    __slots__ = (
-        "producer_id",
-        "first_offset",
-    )
+    __slots__ = ()
 
-    producer_id: int
+    producer_id: int = field_at(0)
     """The producer id associated with the aborted transaction. (versions 4+)"""
 
-    first_offset: int
+    first_offset: int = field_at(1)
     """The first offset in the aborted transaction. (versions 4+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         producer_id: int = 0,
         first_offset: int = 0,
-    ) -> None:
-        _set_FetchResponseAbortedTransactionV4_producer_id(self, producer_id)
-        _set_FetchResponseAbortedTransactionV4_first_offset(self, first_offset)
-
-
-(
-    _set_FetchResponseAbortedTransactionV4_producer_id,
-    _set_FetchResponseAbortedTransactionV4_first_offset,
-) = slot_setters(
-    FetchResponseAbortedTransactionV4,
-    "producer_id",
-    "first_offset",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                producer_id,
+                first_offset,
+            ),
+        )
 
 
 class FetchResponsePartitionDataV4(_Struct):
     """PartitionData, a struct of FetchResponse at version 4."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "high_watermark",
-        "last_stable_offset",
-        "aborted_transactions",
-        "records",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no fetch error. (versions 0+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(2)
     """The current high water mark. (versions 0+)"""
 
-    last_stable_offset: int
+    last_stable_offset: int = field_at(3)
     """The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED). (versions 4+)"""
 
-    aborted_transactions: tuple[FetchResponseAbortedTransactionV4, ...] | None
+    aborted_transactions: tuple[FetchResponseAbortedTransactionV4, ...] | None = field_at(4)
     """The aborted transactions. (versions 4+; nullable 4+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(5)
     """The record data. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -2098,99 +1535,70 @@ class FetchResponsePartitionDataV4(_Struct):
         last_stable_offset: int = -1,
         aborted_transactions: Iterable[FetchResponseAbortedTransactionV4] | None = (),
         records: bytes | memoryview | None = None,
-    ) -> None:
-        _set_FetchResponsePartitionDataV4_partition_index(self, partition_index)
-        _set_FetchResponsePartitionDataV4_error_code(self, error_code)
-        _set_FetchResponsePartitionDataV4_high_watermark(self, high_watermark)
-        _set_FetchResponsePartitionDataV4_last_stable_offset(self, last_stable_offset)
-        _set_FetchResponsePartitionDataV4_aborted_transactions(self, as_tuple(aborted_transactions))
-        _set_FetchResponsePartitionDataV4_records(self, records)
-
-
-(
-    _set_FetchResponsePartitionDataV4_partition_index,
-    _set_FetchResponsePartitionDataV4_error_code,
-    _set_FetchResponsePartitionDataV4_high_watermark,
-    _set_FetchResponsePartitionDataV4_last_stable_offset,
-    _set_FetchResponsePartitionDataV4_aborted_transactions,
-    _set_FetchResponsePartitionDataV4_records,
-) = slot_setters(
-    FetchResponsePartitionDataV4,
-    "partition_index",
-    "error_code",
-    "high_watermark",
-    "last_stable_offset",
-    "aborted_transactions",
-    "records",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                high_watermark,
+                last_stable_offset,
+                as_tuple(aborted_transactions),
+                records,
+            ),
+        )
 
 
 class FetchResponseFetchableTopicResponseV4(_Struct):
     """FetchableTopicResponse, a struct of FetchResponse at version 4."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partitions: tuple[FetchResponsePartitionDataV4, ...]
+    partitions: tuple[FetchResponsePartitionDataV4, ...] = field_at(1)
     """The topic partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchResponsePartitionDataV4] = (),
-    ) -> None:
-        _set_FetchResponseFetchableTopicResponseV4_topic(self, topic)
-        _set_FetchResponseFetchableTopicResponseV4_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_FetchResponseFetchableTopicResponseV4_topic,
-    _set_FetchResponseFetchableTopicResponseV4_partitions,
-) = slot_setters(
-    FetchResponseFetchableTopicResponseV4,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _FetchResponseV4Layout(ApiMessage):
     """The fields of FetchResponse at version 4; use the final class of each version (FetchResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    responses: tuple[FetchResponseFetchableTopicResponseV4, ...]
+    responses: tuple[FetchResponseFetchableTopicResponseV4, ...] = field_at(1)
     """The response topics. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[FetchResponseFetchableTopicResponseV4] = (),
-    ) -> None:
-        _set__FetchResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchResponseV4Layout_responses(self, as_tuple(responses))
-
-
-(
-    _set__FetchResponseV4Layout_throttle_time_ms,
-    _set__FetchResponseV4Layout_responses,
-) = slot_setters(
-    _FetchResponseV4Layout,
-    "throttle_time_ms",
-    "responses",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+            ),
+        )
 
 
 @final
@@ -2206,39 +1614,31 @@ class FetchResponseV4(_FetchResponseV4Layout):
 class FetchResponsePartitionDataV5(_Struct):
     """PartitionData, a struct of FetchResponse at versions 5-10."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "high_watermark",
-        "last_stable_offset",
-        "log_start_offset",
-        "aborted_transactions",
-        "records",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no fetch error. (versions 0+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(2)
     """The current high water mark. (versions 0+)"""
 
-    last_stable_offset: int
+    last_stable_offset: int = field_at(3)
     """The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED). (versions 4+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The current log start offset. (versions 5+)"""
 
-    aborted_transactions: tuple[FetchResponseAbortedTransactionV4, ...] | None
+    aborted_transactions: tuple[FetchResponseAbortedTransactionV4, ...] | None = field_at(5)
     """The aborted transactions. (versions 4+; nullable 4+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(6)
     """The record data. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -2247,102 +1647,71 @@ class FetchResponsePartitionDataV5(_Struct):
         log_start_offset: int = -1,
         aborted_transactions: Iterable[FetchResponseAbortedTransactionV4] | None = (),
         records: bytes | memoryview | None = None,
-    ) -> None:
-        _set_FetchResponsePartitionDataV5_partition_index(self, partition_index)
-        _set_FetchResponsePartitionDataV5_error_code(self, error_code)
-        _set_FetchResponsePartitionDataV5_high_watermark(self, high_watermark)
-        _set_FetchResponsePartitionDataV5_last_stable_offset(self, last_stable_offset)
-        _set_FetchResponsePartitionDataV5_log_start_offset(self, log_start_offset)
-        _set_FetchResponsePartitionDataV5_aborted_transactions(self, as_tuple(aborted_transactions))
-        _set_FetchResponsePartitionDataV5_records(self, records)
-
-
-(
-    _set_FetchResponsePartitionDataV5_partition_index,
-    _set_FetchResponsePartitionDataV5_error_code,
-    _set_FetchResponsePartitionDataV5_high_watermark,
-    _set_FetchResponsePartitionDataV5_last_stable_offset,
-    _set_FetchResponsePartitionDataV5_log_start_offset,
-    _set_FetchResponsePartitionDataV5_aborted_transactions,
-    _set_FetchResponsePartitionDataV5_records,
-) = slot_setters(
-    FetchResponsePartitionDataV5,
-    "partition_index",
-    "error_code",
-    "high_watermark",
-    "last_stable_offset",
-    "log_start_offset",
-    "aborted_transactions",
-    "records",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                high_watermark,
+                last_stable_offset,
+                log_start_offset,
+                as_tuple(aborted_transactions),
+                records,
+            ),
+        )
 
 
 class FetchResponseFetchableTopicResponseV5(_Struct):
     """FetchableTopicResponse, a struct of FetchResponse at versions 5-10."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partitions: tuple[FetchResponsePartitionDataV5, ...]
+    partitions: tuple[FetchResponsePartitionDataV5, ...] = field_at(1)
     """The topic partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchResponsePartitionDataV5] = (),
-    ) -> None:
-        _set_FetchResponseFetchableTopicResponseV5_topic(self, topic)
-        _set_FetchResponseFetchableTopicResponseV5_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_FetchResponseFetchableTopicResponseV5_topic,
-    _set_FetchResponseFetchableTopicResponseV5_partitions,
-) = slot_setters(
-    FetchResponseFetchableTopicResponseV5,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _FetchResponseV5Layout(ApiMessage):
     """The fields of FetchResponse at versions 5-6; use the final class of each version (FetchResponseV5, FetchResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    responses: tuple[FetchResponseFetchableTopicResponseV5, ...]
+    responses: tuple[FetchResponseFetchableTopicResponseV5, ...] = field_at(1)
     """The response topics. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[FetchResponseFetchableTopicResponseV5] = (),
-    ) -> None:
-        _set__FetchResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchResponseV5Layout_responses(self, as_tuple(responses))
-
-
-(
-    _set__FetchResponseV5Layout_throttle_time_ms,
-    _set__FetchResponseV5Layout_responses,
-) = slot_setters(
-    _FetchResponseV5Layout,
-    "throttle_time_ms",
-    "responses",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+            ),
+        )
 
 
 @final
@@ -2368,51 +1737,37 @@ class FetchResponseV6(_FetchResponseV5Layout):
 class _FetchResponseV7Layout(ApiMessage):
     """The fields of FetchResponse at versions 7-10; use the final class of each version (FetchResponseV7, FetchResponseV8, FetchResponseV9, FetchResponseV10)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "session_id",
-        "responses",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 7+)"""
 
-    session_id: int
+    session_id: int = field_at(2)
     """The fetch session ID, or 0 if this is not part of a fetch session. (versions 7+)"""
 
-    responses: tuple[FetchResponseFetchableTopicResponseV5, ...]
+    responses: tuple[FetchResponseFetchableTopicResponseV5, ...] = field_at(3)
     """The response topics. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         session_id: int = 0,
         responses: Iterable[FetchResponseFetchableTopicResponseV5] = (),
-    ) -> None:
-        _set__FetchResponseV7Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchResponseV7Layout_error_code(self, error_code)
-        _set__FetchResponseV7Layout_session_id(self, session_id)
-        _set__FetchResponseV7Layout_responses(self, as_tuple(responses))
-
-
-(
-    _set__FetchResponseV7Layout_throttle_time_ms,
-    _set__FetchResponseV7Layout_error_code,
-    _set__FetchResponseV7Layout_session_id,
-    _set__FetchResponseV7Layout_responses,
-) = slot_setters(
-    _FetchResponseV7Layout,
-    "throttle_time_ms",
-    "error_code",
-    "session_id",
-    "responses",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                session_id,
+                as_tuple(responses),
+            ),
+        )
 
 
 @final
@@ -2458,43 +1813,34 @@ class FetchResponseV10(_FetchResponseV7Layout):
 class FetchResponsePartitionDataV11(_Struct):
     """PartitionData, a struct of FetchResponse at version 11."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "high_watermark",
-        "last_stable_offset",
-        "log_start_offset",
-        "aborted_transactions",
-        "preferred_read_replica",
-        "records",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no fetch error. (versions 0+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(2)
     """The current high water mark. (versions 0+)"""
 
-    last_stable_offset: int
+    last_stable_offset: int = field_at(3)
     """The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED). (versions 4+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The current log start offset. (versions 5+)"""
 
-    aborted_transactions: tuple[FetchResponseAbortedTransactionV4, ...] | None
+    aborted_transactions: tuple[FetchResponseAbortedTransactionV4, ...] | None = field_at(5)
     """The aborted transactions. (versions 4+; nullable 4+)"""
 
-    preferred_read_replica: int
+    preferred_read_replica: int = field_at(6)
     """The preferred read replica for the consumer to use on its next fetch request. (versions 11+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(7)
     """The record data. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -2504,123 +1850,82 @@ class FetchResponsePartitionDataV11(_Struct):
         aborted_transactions: Iterable[FetchResponseAbortedTransactionV4] | None = (),
         preferred_read_replica: int = -1,
         records: bytes | memoryview | None = None,
-    ) -> None:
-        _set_FetchResponsePartitionDataV11_partition_index(self, partition_index)
-        _set_FetchResponsePartitionDataV11_error_code(self, error_code)
-        _set_FetchResponsePartitionDataV11_high_watermark(self, high_watermark)
-        _set_FetchResponsePartitionDataV11_last_stable_offset(self, last_stable_offset)
-        _set_FetchResponsePartitionDataV11_log_start_offset(self, log_start_offset)
-        _set_FetchResponsePartitionDataV11_aborted_transactions(
-            self, as_tuple(aborted_transactions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                high_watermark,
+                last_stable_offset,
+                log_start_offset,
+                as_tuple(aborted_transactions),
+                preferred_read_replica,
+                records,
+            ),
         )
-        _set_FetchResponsePartitionDataV11_preferred_read_replica(self, preferred_read_replica)
-        _set_FetchResponsePartitionDataV11_records(self, records)
-
-
-(
-    _set_FetchResponsePartitionDataV11_partition_index,
-    _set_FetchResponsePartitionDataV11_error_code,
-    _set_FetchResponsePartitionDataV11_high_watermark,
-    _set_FetchResponsePartitionDataV11_last_stable_offset,
-    _set_FetchResponsePartitionDataV11_log_start_offset,
-    _set_FetchResponsePartitionDataV11_aborted_transactions,
-    _set_FetchResponsePartitionDataV11_preferred_read_replica,
-    _set_FetchResponsePartitionDataV11_records,
-) = slot_setters(
-    FetchResponsePartitionDataV11,
-    "partition_index",
-    "error_code",
-    "high_watermark",
-    "last_stable_offset",
-    "log_start_offset",
-    "aborted_transactions",
-    "preferred_read_replica",
-    "records",
-)
 
 
 class FetchResponseFetchableTopicResponseV11(_Struct):
     """FetchableTopicResponse, a struct of FetchResponse at version 11."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partitions: tuple[FetchResponsePartitionDataV11, ...]
+    partitions: tuple[FetchResponsePartitionDataV11, ...] = field_at(1)
     """The topic partitions. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchResponsePartitionDataV11] = (),
-    ) -> None:
-        _set_FetchResponseFetchableTopicResponseV11_topic(self, topic)
-        _set_FetchResponseFetchableTopicResponseV11_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_FetchResponseFetchableTopicResponseV11_topic,
-    _set_FetchResponseFetchableTopicResponseV11_partitions,
-) = slot_setters(
-    FetchResponseFetchableTopicResponseV11,
-    "topic",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _FetchResponseV11Layout(ApiMessage):
     """The fields of FetchResponse at version 11; use the final class of each version (FetchResponseV11)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "session_id",
-        "responses",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 7+)"""
 
-    session_id: int
+    session_id: int = field_at(2)
     """The fetch session ID, or 0 if this is not part of a fetch session. (versions 7+)"""
 
-    responses: tuple[FetchResponseFetchableTopicResponseV11, ...]
+    responses: tuple[FetchResponseFetchableTopicResponseV11, ...] = field_at(3)
     """The response topics. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         session_id: int = 0,
         responses: Iterable[FetchResponseFetchableTopicResponseV11] = (),
-    ) -> None:
-        _set__FetchResponseV11Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchResponseV11Layout_error_code(self, error_code)
-        _set__FetchResponseV11Layout_session_id(self, session_id)
-        _set__FetchResponseV11Layout_responses(self, as_tuple(responses))
-
-
-(
-    _set__FetchResponseV11Layout_throttle_time_ms,
-    _set__FetchResponseV11Layout_error_code,
-    _set__FetchResponseV11Layout_session_id,
-    _set__FetchResponseV11Layout_responses,
-) = slot_setters(
-    _FetchResponseV11Layout,
-    "throttle_time_ms",
-    "error_code",
-    "session_id",
-    "responses",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                session_id,
+                as_tuple(responses),
+            ),
+        )
 
 
 @final
@@ -2636,233 +1941,170 @@ class FetchResponseV11(_FetchResponseV11Layout):
 class FetchResponseEpochEndOffsetV12(_Struct):
     """EpochEndOffset, a struct of FetchResponse at versions 12-18."""
 
-    __slots__ = (
-        "epoch",
-        "end_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    epoch: int
+    epoch: int = field_at(0)
     """The largest epoch. (versions 12+)"""
 
-    end_offset: int
+    end_offset: int = field_at(1)
     """The end offset of the epoch. (versions 12+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         epoch: int = -1,
         end_offset: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponseEpochEndOffsetV12_epoch(self, epoch)
-        _set_FetchResponseEpochEndOffsetV12_end_offset(self, end_offset)
-        _set_FetchResponseEpochEndOffsetV12_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                epoch,
+                end_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchResponseEpochEndOffsetV12_epoch,
-    _set_FetchResponseEpochEndOffsetV12_end_offset,
-    _set_FetchResponseEpochEndOffsetV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponseEpochEndOffsetV12,
-    "epoch",
-    "end_offset",
-    "unknown_tagged_fields",
-)
 
 
 class FetchResponseLeaderIdAndEpochV12(_Struct):
     """LeaderIdAndEpoch, a struct of FetchResponse at versions 12-18."""
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    leader_id: int
+    leader_id: int = field_at(0)
     """The ID of the current leader or -1 if the leader is unknown. (versions 12+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The latest known leader epoch. (versions 12+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         leader_id: int = -1,
         leader_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponseLeaderIdAndEpochV12_leader_id(self, leader_id)
-        _set_FetchResponseLeaderIdAndEpochV12_leader_epoch(self, leader_epoch)
-        _set_FetchResponseLeaderIdAndEpochV12_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchResponseLeaderIdAndEpochV12_leader_id,
-    _set_FetchResponseLeaderIdAndEpochV12_leader_epoch,
-    _set_FetchResponseLeaderIdAndEpochV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponseLeaderIdAndEpochV12,
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class FetchResponseSnapshotIdV12(_Struct):
     """SnapshotId, a struct of FetchResponse at versions 12-18."""
 
-    __slots__ = (
-        "end_offset",
-        "epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    end_offset: int
+    end_offset: int = field_at(0)
     """The end offset of the epoch. (versions 0+)"""
 
-    epoch: int
+    epoch: int = field_at(1)
     """The largest epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         end_offset: int = -1,
         epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponseSnapshotIdV12_end_offset(self, end_offset)
-        _set_FetchResponseSnapshotIdV12_epoch(self, epoch)
-        _set_FetchResponseSnapshotIdV12_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchResponseSnapshotIdV12_end_offset,
-    _set_FetchResponseSnapshotIdV12_epoch,
-    _set_FetchResponseSnapshotIdV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponseSnapshotIdV12,
-    "end_offset",
-    "epoch",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                end_offset,
+                epoch,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class FetchResponseAbortedTransactionV12(_Struct):
     """AbortedTransaction, a struct of FetchResponse at versions 12-18."""
 
-    __slots__ = (
-        "producer_id",
-        "first_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    producer_id: int
+    producer_id: int = field_at(0)
     """The producer id associated with the aborted transaction. (versions 4+)"""
 
-    first_offset: int
+    first_offset: int = field_at(1)
     """The first offset in the aborted transaction. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         producer_id: int = 0,
         first_offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponseAbortedTransactionV12_producer_id(self, producer_id)
-        _set_FetchResponseAbortedTransactionV12_first_offset(self, first_offset)
-        _set_FetchResponseAbortedTransactionV12_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                producer_id,
+                first_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchResponseAbortedTransactionV12_producer_id,
-    _set_FetchResponseAbortedTransactionV12_first_offset,
-    _set_FetchResponseAbortedTransactionV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponseAbortedTransactionV12,
-    "producer_id",
-    "first_offset",
-    "unknown_tagged_fields",
-)
 
 
 class FetchResponsePartitionDataV12(_Struct):
     """PartitionData, a struct of FetchResponse at versions 12-18."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "high_watermark",
-        "last_stable_offset",
-        "log_start_offset",
-        "diverging_epoch",
-        "current_leader",
-        "snapshot_id",
-        "aborted_transactions",
-        "preferred_read_replica",
-        "records",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no fetch error. (versions 0+)"""
 
-    high_watermark: int
+    high_watermark: int = field_at(2)
     """The current high water mark. (versions 0+)"""
 
-    last_stable_offset: int
+    last_stable_offset: int = field_at(3)
     """The last stable offset (or LSO) of the partition. This is the last offset such that the state of all transactional records prior to this offset have been decided (ABORTED or COMMITTED). (versions 4+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The current log start offset. (versions 5+)"""
 
-    diverging_epoch: FetchResponseEpochEndOffsetV12
+    diverging_epoch: FetchResponseEpochEndOffsetV12 = field_at(5)
     """In case divergence is detected based on the `LastFetchedEpoch` and `FetchOffset` in the request, this field indicates the largest epoch and its end offset such that subsequent records are known to diverge. (versions 12+; tag 0, tagged 12+)"""
 
-    current_leader: FetchResponseLeaderIdAndEpochV12
+    current_leader: FetchResponseLeaderIdAndEpochV12 = field_at(6)
     """The current leader of the partition. (versions 12+; tag 1, tagged 12+)"""
 
-    snapshot_id: FetchResponseSnapshotIdV12
+    snapshot_id: FetchResponseSnapshotIdV12 = field_at(7)
     """In the case of fetching an offset less than the LogStartOffset, this is the end offset and epoch that should be used in the FetchSnapshot request. (versions 12+; tag 2, tagged 12+)"""
 
-    aborted_transactions: tuple[FetchResponseAbortedTransactionV12, ...] | None
+    aborted_transactions: tuple[FetchResponseAbortedTransactionV12, ...] | None = field_at(8)
     """The aborted transactions. (versions 4+; nullable 4+)"""
 
-    preferred_read_replica: int
+    preferred_read_replica: int = field_at(9)
     """The preferred read replica for the consumer to use on its next fetch request. (versions 11+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(10)
     """The record data. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(11)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -2876,153 +2118,96 @@ class FetchResponsePartitionDataV12(_Struct):
         preferred_read_replica: int = -1,
         records: bytes | memoryview | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponsePartitionDataV12_partition_index(self, partition_index)
-        _set_FetchResponsePartitionDataV12_error_code(self, error_code)
-        _set_FetchResponsePartitionDataV12_high_watermark(self, high_watermark)
-        _set_FetchResponsePartitionDataV12_last_stable_offset(self, last_stable_offset)
-        _set_FetchResponsePartitionDataV12_log_start_offset(self, log_start_offset)
-        _set_FetchResponsePartitionDataV12_diverging_epoch(self, diverging_epoch)
-        _set_FetchResponsePartitionDataV12_current_leader(self, current_leader)
-        _set_FetchResponsePartitionDataV12_snapshot_id(self, snapshot_id)
-        _set_FetchResponsePartitionDataV12_aborted_transactions(
-            self, as_tuple(aborted_transactions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                high_watermark,
+                last_stable_offset,
+                log_start_offset,
+                diverging_epoch,
+                current_leader,
+                snapshot_id,
+                as_tuple(aborted_transactions),
+                preferred_read_replica,
+                records,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_FetchResponsePartitionDataV12_preferred_read_replica(self, preferred_read_replica)
-        _set_FetchResponsePartitionDataV12_records(self, records)
-        _set_FetchResponsePartitionDataV12_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchResponsePartitionDataV12_partition_index,
-    _set_FetchResponsePartitionDataV12_error_code,
-    _set_FetchResponsePartitionDataV12_high_watermark,
-    _set_FetchResponsePartitionDataV12_last_stable_offset,
-    _set_FetchResponsePartitionDataV12_log_start_offset,
-    _set_FetchResponsePartitionDataV12_diverging_epoch,
-    _set_FetchResponsePartitionDataV12_current_leader,
-    _set_FetchResponsePartitionDataV12_snapshot_id,
-    _set_FetchResponsePartitionDataV12_aborted_transactions,
-    _set_FetchResponsePartitionDataV12_preferred_read_replica,
-    _set_FetchResponsePartitionDataV12_records,
-    _set_FetchResponsePartitionDataV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponsePartitionDataV12,
-    "partition_index",
-    "error_code",
-    "high_watermark",
-    "last_stable_offset",
-    "log_start_offset",
-    "diverging_epoch",
-    "current_leader",
-    "snapshot_id",
-    "aborted_transactions",
-    "preferred_read_replica",
-    "records",
-    "unknown_tagged_fields",
-)
 
 
 class FetchResponseFetchableTopicResponseV12(_Struct):
     """FetchableTopicResponse, a struct of FetchResponse at version 12."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partitions: tuple[FetchResponsePartitionDataV12, ...]
+    partitions: tuple[FetchResponsePartitionDataV12, ...] = field_at(1)
     """The topic partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[FetchResponsePartitionDataV12] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponseFetchableTopicResponseV12_topic(self, topic)
-        _set_FetchResponseFetchableTopicResponseV12_partitions(self, as_tuple(partitions))
-        _set_FetchResponseFetchableTopicResponseV12_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchResponseFetchableTopicResponseV12_topic,
-    _set_FetchResponseFetchableTopicResponseV12_partitions,
-    _set_FetchResponseFetchableTopicResponseV12_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponseFetchableTopicResponseV12,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _FetchResponseV12Layout(ApiMessage):
     """The fields of FetchResponse at version 12; use the final class of each version (FetchResponseV12)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "session_id",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 7+)"""
 
-    session_id: int
+    session_id: int = field_at(2)
     """The fetch session ID, or 0 if this is not part of a fetch session. (versions 7+)"""
 
-    responses: tuple[FetchResponseFetchableTopicResponseV12, ...]
+    responses: tuple[FetchResponseFetchableTopicResponseV12, ...] = field_at(3)
     """The response topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         session_id: int = 0,
         responses: Iterable[FetchResponseFetchableTopicResponseV12] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchResponseV12Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchResponseV12Layout_error_code(self, error_code)
-        _set__FetchResponseV12Layout_session_id(self, session_id)
-        _set__FetchResponseV12Layout_responses(self, as_tuple(responses))
-        _set__FetchResponseV12Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchResponseV12Layout_throttle_time_ms,
-    _set__FetchResponseV12Layout_error_code,
-    _set__FetchResponseV12Layout_session_id,
-    _set__FetchResponseV12Layout_responses,
-    _set__FetchResponseV12Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchResponseV12Layout,
-    "throttle_time_ms",
-    "error_code",
-    "session_id",
-    "responses",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                session_id,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -3038,103 +2223,73 @@ class FetchResponseV12(_FetchResponseV12Layout):
 class FetchResponseFetchableTopicResponseV13(_Struct):
     """FetchableTopicResponse, a struct of FetchResponse at versions 13-18."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 13+)"""
 
-    partitions: tuple[FetchResponsePartitionDataV12, ...]
+    partitions: tuple[FetchResponsePartitionDataV12, ...] = field_at(1)
     """The topic partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[FetchResponsePartitionDataV12] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponseFetchableTopicResponseV13_topic_id(self, topic_id)
-        _set_FetchResponseFetchableTopicResponseV13_partitions(self, as_tuple(partitions))
-        _set_FetchResponseFetchableTopicResponseV13_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchResponseFetchableTopicResponseV13_topic_id,
-    _set_FetchResponseFetchableTopicResponseV13_partitions,
-    _set_FetchResponseFetchableTopicResponseV13_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponseFetchableTopicResponseV13,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _FetchResponseV13Layout(ApiMessage):
     """The fields of FetchResponse at versions 13-15; use the final class of each version (FetchResponseV13, FetchResponseV14, FetchResponseV15)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "session_id",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 7+)"""
 
-    session_id: int
+    session_id: int = field_at(2)
     """The fetch session ID, or 0 if this is not part of a fetch session. (versions 7+)"""
 
-    responses: tuple[FetchResponseFetchableTopicResponseV13, ...]
+    responses: tuple[FetchResponseFetchableTopicResponseV13, ...] = field_at(3)
     """The response topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         session_id: int = 0,
         responses: Iterable[FetchResponseFetchableTopicResponseV13] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchResponseV13Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchResponseV13Layout_error_code(self, error_code)
-        _set__FetchResponseV13Layout_session_id(self, session_id)
-        _set__FetchResponseV13Layout_responses(self, as_tuple(responses))
-        _set__FetchResponseV13Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchResponseV13Layout_throttle_time_ms,
-    _set__FetchResponseV13Layout_error_code,
-    _set__FetchResponseV13Layout_session_id,
-    _set__FetchResponseV13Layout_responses,
-    _set__FetchResponseV13Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchResponseV13Layout,
-    "throttle_time_ms",
-    "error_code",
-    "session_id",
-    "responses",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                session_id,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -3170,93 +2325,69 @@ class FetchResponseV15(_FetchResponseV13Layout):
 class FetchResponseNodeEndpointV16(_Struct):
     """NodeEndpoint, a struct of FetchResponse at versions 16-18."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 16+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 16+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 16+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the node, or null if it has not been assigned to a rack. (versions 16+; nullable 16+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchResponseNodeEndpointV16_node_id(self, node_id)
-        _set_FetchResponseNodeEndpointV16_host(self, host)
-        _set_FetchResponseNodeEndpointV16_port(self, port)
-        _set_FetchResponseNodeEndpointV16_rack(self, rack)
-        _set_FetchResponseNodeEndpointV16_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_FetchResponseNodeEndpointV16_node_id,
-    _set_FetchResponseNodeEndpointV16_host,
-    _set_FetchResponseNodeEndpointV16_port,
-    _set_FetchResponseNodeEndpointV16_rack,
-    _set_FetchResponseNodeEndpointV16_unknown_tagged_fields,
-) = slot_setters(
-    FetchResponseNodeEndpointV16,
-    "node_id",
-    "host",
-    "port",
-    "rack",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _FetchResponseV16Layout(ApiMessage):
     """The fields of FetchResponse at versions 16-18; use the final class of each version (FetchResponseV16, FetchResponseV17, FetchResponseV18)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "session_id",
-        "responses",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 7+)"""
 
-    session_id: int
+    session_id: int = field_at(2)
     """The fetch session ID, or 0 if this is not part of a fetch session. (versions 7+)"""
 
-    responses: tuple[FetchResponseFetchableTopicResponseV13, ...]
+    responses: tuple[FetchResponseFetchableTopicResponseV13, ...] = field_at(3)
     """The response topics. (versions 0+)"""
 
-    node_endpoints: tuple[FetchResponseNodeEndpointV16, ...]
+    node_endpoints: tuple[FetchResponseNodeEndpointV16, ...] = field_at(4)
     """Endpoints for all current-leaders enumerated in PartitionData, with errors NOT_LEADER_OR_FOLLOWER & FENCED_LEADER_EPOCH. (versions 16+; tag 0, tagged 16+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -3264,31 +2395,18 @@ class _FetchResponseV16Layout(ApiMessage):
         responses: Iterable[FetchResponseFetchableTopicResponseV13] = (),
         node_endpoints: Iterable[FetchResponseNodeEndpointV16] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchResponseV16Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchResponseV16Layout_error_code(self, error_code)
-        _set__FetchResponseV16Layout_session_id(self, session_id)
-        _set__FetchResponseV16Layout_responses(self, as_tuple(responses))
-        _set__FetchResponseV16Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__FetchResponseV16Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchResponseV16Layout_throttle_time_ms,
-    _set__FetchResponseV16Layout_error_code,
-    _set__FetchResponseV16Layout_session_id,
-    _set__FetchResponseV16Layout_responses,
-    _set__FetchResponseV16Layout_node_endpoints,
-    _set__FetchResponseV16Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchResponseV16Layout,
-    "throttle_time_ms",
-    "error_code",
-    "session_id",
-    "responses",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                session_id,
+                as_tuple(responses),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -3422,11 +2540,17 @@ def _dec_FetchRequestFetchPartitionV4(
 
     v_partition, v_fetch_offset, v_partition_max_bytes = _S_iqi.unpack_from(buf, pos)
     pos += 16
-    o = _new(FetchRequestFetchPartitionV4)
-    _set_FetchRequestFetchPartitionV4_partition(o, v_partition)
-    _set_FetchRequestFetchPartitionV4_fetch_offset(o, v_fetch_offset)
-    _set_FetchRequestFetchPartitionV4_partition_max_bytes(o, v_partition_max_bytes)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchPartitionV4,
+            (
+                v_partition,
+                v_fetch_offset,
+                v_partition_max_bytes,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchTopicV4(o: FetchRequestFetchTopicV4, out: bytearray) -> None:
@@ -3447,22 +2571,39 @@ def _dec_FetchRequestFetchTopicV4(
     _n, pos = read_array_length(buf, pos, 16)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_FetchRequestFetchPartitionV4(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition, e2_fetch_offset, e2_partition_max_bytes = _S_iqi.unpack_from(buf, pos)
+        pos += 16
+        _lv_partitions.append(
+            _new(
+                FetchRequestFetchPartitionV4,
+                (
+                    e2_partition,
+                    e2_fetch_offset,
+                    e2_partition_max_bytes,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(FetchRequestFetchTopicV4)
-    _set_FetchRequestFetchTopicV4_topic(o, v_topic)
-    _set_FetchRequestFetchTopicV4_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchTopicV4,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV4Layout(o: _FetchRequestV4Layout, out: bytearray) -> None:
 
     out += _S_iiiib.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_FetchRequestFetchTopicV4(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_FetchRequestFetchTopicV4(_x3e, out)
 
 
 def _dec__FetchRequestV4Layout(
@@ -3480,14 +2621,20 @@ def _dec__FetchRequestV4Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__FetchRequestV4Layout_replica_id(o, v_replica_id)
-    _set__FetchRequestV4Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV4Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV4Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV4Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV4Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchPartitionV5(o: FetchRequestFetchPartitionV5, out: bytearray) -> None:
@@ -3503,21 +2650,27 @@ def _dec_FetchRequestFetchPartitionV5(
         buf, pos
     )
     pos += 24
-    o = _new(FetchRequestFetchPartitionV5)
-    _set_FetchRequestFetchPartitionV5_partition(o, v_partition)
-    _set_FetchRequestFetchPartitionV5_fetch_offset(o, v_fetch_offset)
-    _set_FetchRequestFetchPartitionV5_log_start_offset(o, v_log_start_offset)
-    _set_FetchRequestFetchPartitionV5_partition_max_bytes(o, v_partition_max_bytes)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchPartitionV5,
+            (
+                v_partition,
+                v_fetch_offset,
+                v_log_start_offset,
+                v_partition_max_bytes,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchTopicV5(o: FetchRequestFetchTopicV5, out: bytearray) -> None:
 
     write_string(out, o.topic)
-    _x3 = o.partitions
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_FetchRequestFetchPartitionV5(_x3e, out)
+    _x4 = o.partitions
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_FetchRequestFetchPartitionV5(_x4e, out)
 
 
 def _dec_FetchRequestFetchTopicV5(
@@ -3529,22 +2682,42 @@ def _dec_FetchRequestFetchTopicV5(
     _n, pos = read_array_length(buf, pos, 24)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_FetchRequestFetchPartitionV5(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition, e5_fetch_offset, e5_log_start_offset, e5_partition_max_bytes = (
+            _S_iqqi.unpack_from(buf, pos)
+        )
+        pos += 24
+        _lv_partitions.append(
+            _new(
+                FetchRequestFetchPartitionV5,
+                (
+                    e5_partition,
+                    e5_fetch_offset,
+                    e5_log_start_offset,
+                    e5_partition_max_bytes,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(FetchRequestFetchTopicV5)
-    _set_FetchRequestFetchTopicV5_topic(o, v_topic)
-    _set_FetchRequestFetchTopicV5_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchTopicV5,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV5Layout(o: _FetchRequestV5Layout, out: bytearray) -> None:
 
     out += _S_iiiib.pack(o.replica_id, o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level)
-    _x4 = o.topics
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_FetchRequestFetchTopicV5(_x4e, out)
+    _x6 = o.topics
+    write_array_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_FetchRequestFetchTopicV5(_x6e, out)
 
 
 def _dec__FetchRequestV5Layout(
@@ -3562,22 +2735,28 @@ def _dec__FetchRequestV5Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__FetchRequestV5Layout_replica_id(o, v_replica_id)
-    _set__FetchRequestV5Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV5Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV5Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV5Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV5Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestForgottenTopicV7(o: FetchRequestForgottenTopicV7, out: bytearray) -> None:
 
     write_string(out, o.topic)
-    _x5 = o.partitions
-    write_array_length(out, len(_x5))
-    write_fixed_array(out, _x5, "i")
+    _x7 = o.partitions
+    write_array_length(out, len(_x7))
+    write_fixed_array(out, _x7, "i")
 
 
 def _dec_FetchRequestForgottenTopicV7(
@@ -3585,13 +2764,17 @@ def _dec_FetchRequestForgottenTopicV7(
 ) -> tuple[FetchRequestForgottenTopicV7, int]:
 
     v_topic, pos = read_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(FetchRequestForgottenTopicV7)
-    _set_FetchRequestForgottenTopicV7_topic(o, v_topic)
-    _set_FetchRequestForgottenTopicV7_partitions(o, v_partitions)
-    return o, pos
+    v_partitions, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            FetchRequestForgottenTopicV7,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV7Layout(o: _FetchRequestV7Layout, out: bytearray) -> None:
@@ -3605,14 +2788,14 @@ def _enc__FetchRequestV7Layout(o: _FetchRequestV7Layout, out: bytearray) -> None
         o.session_id,
         o.session_epoch,
     )
-    _x6 = o.topics
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_FetchRequestFetchTopicV5(_x6e, out)
-    _x7 = o.forgotten_topics_data
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_FetchRequestForgottenTopicV7(_x7e, out)
+    _x8 = o.topics
+    write_array_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_FetchRequestFetchTopicV5(_x8e, out)
+    _x9 = o.forgotten_topics_data
+    write_array_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_FetchRequestForgottenTopicV7(_x9e, out)
 
 
 def _dec__FetchRequestV7Layout(
@@ -3640,20 +2823,36 @@ def _dec__FetchRequestV7Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV7(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e10_topic, pos = read_string(buf, pos)
+        e10_partitions, pos = read_int32_array(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV7,
+                (
+                    e10_topic,
+                    e10_partitions,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
-    o = _new(cls)
-    _set__FetchRequestV7Layout_replica_id(o, v_replica_id)
-    _set__FetchRequestV7Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV7Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV7Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV7Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV7Layout_session_id(o, v_session_id)
-    _set__FetchRequestV7Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV7Layout_topics(o, v_topics)
-    _set__FetchRequestV7Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchPartitionV9(o: FetchRequestFetchPartitionV9, out: bytearray) -> None:
@@ -3679,22 +2878,28 @@ def _dec_FetchRequestFetchPartitionV9(
         v_partition_max_bytes,
     ) = _S_iiqqi.unpack_from(buf, pos)
     pos += 28
-    o = _new(FetchRequestFetchPartitionV9)
-    _set_FetchRequestFetchPartitionV9_partition(o, v_partition)
-    _set_FetchRequestFetchPartitionV9_current_leader_epoch(o, v_current_leader_epoch)
-    _set_FetchRequestFetchPartitionV9_fetch_offset(o, v_fetch_offset)
-    _set_FetchRequestFetchPartitionV9_log_start_offset(o, v_log_start_offset)
-    _set_FetchRequestFetchPartitionV9_partition_max_bytes(o, v_partition_max_bytes)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchPartitionV9,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_fetch_offset,
+                v_log_start_offset,
+                v_partition_max_bytes,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchTopicV9(o: FetchRequestFetchTopicV9, out: bytearray) -> None:
 
     write_string(out, o.topic)
-    _x8 = o.partitions
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_FetchRequestFetchPartitionV9(_x8e, out)
+    _x11 = o.partitions
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_FetchRequestFetchPartitionV9(_x11e, out)
 
 
 def _dec_FetchRequestFetchTopicV9(
@@ -3706,13 +2911,38 @@ def _dec_FetchRequestFetchTopicV9(
     _n, pos = read_array_length(buf, pos, 28)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_FetchRequestFetchPartitionV9(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (
+            e12_partition,
+            e12_current_leader_epoch,
+            e12_fetch_offset,
+            e12_log_start_offset,
+            e12_partition_max_bytes,
+        ) = _S_iiqqi.unpack_from(buf, pos)
+        pos += 28
+        _lv_partitions.append(
+            _new(
+                FetchRequestFetchPartitionV9,
+                (
+                    e12_partition,
+                    e12_current_leader_epoch,
+                    e12_fetch_offset,
+                    e12_log_start_offset,
+                    e12_partition_max_bytes,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(FetchRequestFetchTopicV9)
-    _set_FetchRequestFetchTopicV9_topic(o, v_topic)
-    _set_FetchRequestFetchTopicV9_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchTopicV9,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV9Layout(o: _FetchRequestV9Layout, out: bytearray) -> None:
@@ -3726,14 +2956,14 @@ def _enc__FetchRequestV9Layout(o: _FetchRequestV9Layout, out: bytearray) -> None
         o.session_id,
         o.session_epoch,
     )
-    _x9 = o.topics
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_FetchRequestFetchTopicV9(_x9e, out)
-    _x10 = o.forgotten_topics_data
-    write_array_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_FetchRequestForgottenTopicV7(_x10e, out)
+    _x13 = o.topics
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_FetchRequestFetchTopicV9(_x13e, out)
+    _x14 = o.forgotten_topics_data
+    write_array_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_FetchRequestForgottenTopicV7(_x14e, out)
 
 
 def _dec__FetchRequestV9Layout(
@@ -3761,20 +2991,36 @@ def _dec__FetchRequestV9Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV7(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e15_topic, pos = read_string(buf, pos)
+        e15_partitions, pos = read_int32_array(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV7,
+                (
+                    e15_topic,
+                    e15_partitions,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
-    o = _new(cls)
-    _set__FetchRequestV9Layout_replica_id(o, v_replica_id)
-    _set__FetchRequestV9Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV9Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV9Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV9Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV9Layout_session_id(o, v_session_id)
-    _set__FetchRequestV9Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV9Layout_topics(o, v_topics)
-    _set__FetchRequestV9Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV11Layout(o: _FetchRequestV11Layout, out: bytearray) -> None:
@@ -3788,14 +3034,14 @@ def _enc__FetchRequestV11Layout(o: _FetchRequestV11Layout, out: bytearray) -> No
         o.session_id,
         o.session_epoch,
     )
-    _x11 = o.topics
-    write_array_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_FetchRequestFetchTopicV9(_x11e, out)
-    _x12 = o.forgotten_topics_data
-    write_array_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_FetchRequestForgottenTopicV7(_x12e, out)
+    _x16 = o.topics
+    write_array_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_FetchRequestFetchTopicV9(_x16e, out)
+    _x17 = o.forgotten_topics_data
+    write_array_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_FetchRequestForgottenTopicV7(_x17e, out)
     write_string(out, o.rack_id)
 
 
@@ -3824,22 +3070,38 @@ def _dec__FetchRequestV11Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV7(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e18_topic, pos = read_string(buf, pos)
+        e18_partitions, pos = read_int32_array(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV7,
+                (
+                    e18_topic,
+                    e18_partitions,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
     v_rack_id, pos = read_string(buf, pos)
-    o = _new(cls)
-    _set__FetchRequestV11Layout_replica_id(o, v_replica_id)
-    _set__FetchRequestV11Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV11Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV11Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV11Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV11Layout_session_id(o, v_session_id)
-    _set__FetchRequestV11Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV11Layout_topics(o, v_topics)
-    _set__FetchRequestV11Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__FetchRequestV11Layout_rack_id(o, v_rack_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+                v_rack_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchPartitionV12(o: FetchRequestFetchPartitionV12, out: bytearray) -> None:
@@ -3868,25 +3130,36 @@ def _dec_FetchRequestFetchPartitionV12(
         v_partition_max_bytes,
     ) = _S_iiqiqi.unpack_from(buf, pos)
     pos += 32
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestFetchPartitionV12)
-    _set_FetchRequestFetchPartitionV12_partition(o, v_partition)
-    _set_FetchRequestFetchPartitionV12_current_leader_epoch(o, v_current_leader_epoch)
-    _set_FetchRequestFetchPartitionV12_fetch_offset(o, v_fetch_offset)
-    _set_FetchRequestFetchPartitionV12_last_fetched_epoch(o, v_last_fetched_epoch)
-    _set_FetchRequestFetchPartitionV12_log_start_offset(o, v_log_start_offset)
-    _set_FetchRequestFetchPartitionV12_partition_max_bytes(o, v_partition_max_bytes)
-    _set_FetchRequestFetchPartitionV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestFetchPartitionV12,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_fetch_offset,
+                v_last_fetched_epoch,
+                v_log_start_offset,
+                v_partition_max_bytes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchTopicV12(o: FetchRequestFetchTopicV12, out: bytearray) -> None:
 
     write_compact_string(out, o.topic)
-    _x13 = o.partitions
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_FetchRequestFetchPartitionV12(_x13e, out)
+    _x19 = o.partitions
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_FetchRequestFetchPartitionV12(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -3899,23 +3172,62 @@ def _dec_FetchRequestFetchTopicV12(
     _n, pos = read_compact_array_length(buf, pos, 33)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_FetchRequestFetchPartitionV12(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (
+            e20_partition,
+            e20_current_leader_epoch,
+            e20_fetch_offset,
+            e20_last_fetched_epoch,
+            e20_log_start_offset,
+            e20_partition_max_bytes,
+        ) = _S_iiqiqi.unpack_from(buf, pos)
+        pos += 32
+        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e20_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                FetchRequestFetchPartitionV12,
+                (
+                    e20_partition,
+                    e20_current_leader_epoch,
+                    e20_fetch_offset,
+                    e20_last_fetched_epoch,
+                    e20_log_start_offset,
+                    e20_partition_max_bytes,
+                    e20_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestFetchTopicV12)
-    _set_FetchRequestFetchTopicV12_topic(o, v_topic)
-    _set_FetchRequestFetchTopicV12_partitions(o, v_partitions)
-    _set_FetchRequestFetchTopicV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestFetchTopicV12,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestForgottenTopicV12(o: FetchRequestForgottenTopicV12, out: bytearray) -> None:
 
     write_compact_string(out, o.topic)
-    _x14 = o.partitions
-    write_compact_length(out, len(_x14))
-    write_fixed_array(out, _x14, "i")
+    _x21 = o.partitions
+    write_compact_length(out, len(_x21))
+    write_fixed_array(out, _x21, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -3924,15 +3236,24 @@ def _dec_FetchRequestForgottenTopicV12(
 ) -> tuple[FetchRequestForgottenTopicV12, int]:
 
     v_topic, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestForgottenTopicV12)
-    _set_FetchRequestForgottenTopicV12_topic(o, v_topic)
-    _set_FetchRequestForgottenTopicV12_partitions(o, v_partitions)
-    _set_FetchRequestForgottenTopicV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestForgottenTopicV12,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV12Layout(o: _FetchRequestV12Layout, out: bytearray) -> None:
@@ -3946,14 +3267,14 @@ def _enc__FetchRequestV12Layout(o: _FetchRequestV12Layout, out: bytearray) -> No
         o.session_id,
         o.session_epoch,
     )
-    _x15 = o.topics
-    write_compact_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_FetchRequestFetchTopicV12(_x15e, out)
-    _x16 = o.forgotten_topics_data
-    write_compact_length(out, len(_x16))
-    for _x16e in _x16:
-        _enc_FetchRequestForgottenTopicV12(_x16e, out)
+    _x22 = o.topics
+    write_compact_length(out, len(_x22))
+    for _x22e in _x22:
+        _enc_FetchRequestFetchTopicV12(_x22e, out)
+    _x23 = o.forgotten_topics_data
+    write_compact_length(out, len(_x23))
+    for _x23e in _x23:
+        _enc_FetchRequestForgottenTopicV12(_x23e, out)
     write_compact_string(out, o.rack_id)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.cluster_id
@@ -3989,8 +3310,25 @@ def _dec__FetchRequestV12Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV12(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e24_topic, pos = read_compact_string(buf, pos)
+        e24_partitions, pos = read_compact_int32_array(buf, pos)
+        e24_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e24_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e24_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV12,
+                (
+                    e24_topic,
+                    e24_partitions,
+                    e24_unknown_tagged_fields,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
@@ -4009,29 +3347,35 @@ def _dec__FetchRequestV12Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchRequestV12Layout_cluster_id(o, v_cluster_id)
-    _set__FetchRequestV12Layout_replica_id(o, v_replica_id)
-    _set__FetchRequestV12Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV12Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV12Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV12Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV12Layout_session_id(o, v_session_id)
-    _set__FetchRequestV12Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV12Layout_topics(o, v_topics)
-    _set__FetchRequestV12Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__FetchRequestV12Layout_rack_id(o, v_rack_id)
-    _set__FetchRequestV12Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_replica_id,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+                v_rack_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchTopicV13(o: FetchRequestFetchTopicV13, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x17 = o.partitions
-    write_compact_length(out, len(_x17))
-    for _x17e in _x17:
-        _enc_FetchRequestFetchPartitionV12(_x17e, out)
+    _x25 = o.partitions
+    write_compact_length(out, len(_x25))
+    for _x25e in _x25:
+        _enc_FetchRequestFetchPartitionV12(_x25e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -4044,23 +3388,62 @@ def _dec_FetchRequestFetchTopicV13(
     _n, pos = read_compact_array_length(buf, pos, 33)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_FetchRequestFetchPartitionV12(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (
+            e26_partition,
+            e26_current_leader_epoch,
+            e26_fetch_offset,
+            e26_last_fetched_epoch,
+            e26_log_start_offset,
+            e26_partition_max_bytes,
+        ) = _S_iiqiqi.unpack_from(buf, pos)
+        pos += 32
+        e26_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e26_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e26_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                FetchRequestFetchPartitionV12,
+                (
+                    e26_partition,
+                    e26_current_leader_epoch,
+                    e26_fetch_offset,
+                    e26_last_fetched_epoch,
+                    e26_log_start_offset,
+                    e26_partition_max_bytes,
+                    e26_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestFetchTopicV13)
-    _set_FetchRequestFetchTopicV13_topic_id(o, v_topic_id)
-    _set_FetchRequestFetchTopicV13_partitions(o, v_partitions)
-    _set_FetchRequestFetchTopicV13_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestFetchTopicV13,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestForgottenTopicV13(o: FetchRequestForgottenTopicV13, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x18 = o.partitions
-    write_compact_length(out, len(_x18))
-    write_fixed_array(out, _x18, "i")
+    _x27 = o.partitions
+    write_compact_length(out, len(_x27))
+    write_fixed_array(out, _x27, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -4069,15 +3452,24 @@ def _dec_FetchRequestForgottenTopicV13(
 ) -> tuple[FetchRequestForgottenTopicV13, int]:
 
     v_topic_id, pos = read_uuid(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestForgottenTopicV13)
-    _set_FetchRequestForgottenTopicV13_topic_id(o, v_topic_id)
-    _set_FetchRequestForgottenTopicV13_partitions(o, v_partitions)
-    _set_FetchRequestForgottenTopicV13_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestForgottenTopicV13,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV13Layout(o: _FetchRequestV13Layout, out: bytearray) -> None:
@@ -4091,14 +3483,14 @@ def _enc__FetchRequestV13Layout(o: _FetchRequestV13Layout, out: bytearray) -> No
         o.session_id,
         o.session_epoch,
     )
-    _x19 = o.topics
-    write_compact_length(out, len(_x19))
-    for _x19e in _x19:
-        _enc_FetchRequestFetchTopicV13(_x19e, out)
-    _x20 = o.forgotten_topics_data
-    write_compact_length(out, len(_x20))
-    for _x20e in _x20:
-        _enc_FetchRequestForgottenTopicV13(_x20e, out)
+    _x28 = o.topics
+    write_compact_length(out, len(_x28))
+    for _x28e in _x28:
+        _enc_FetchRequestFetchTopicV13(_x28e, out)
+    _x29 = o.forgotten_topics_data
+    write_compact_length(out, len(_x29))
+    for _x29e in _x29:
+        _enc_FetchRequestForgottenTopicV13(_x29e, out)
     write_compact_string(out, o.rack_id)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.cluster_id
@@ -4134,8 +3526,25 @@ def _dec__FetchRequestV13Layout(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV13(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e30_topic_id, pos = read_uuid(buf, pos)
+        e30_partitions, pos = read_compact_int32_array(buf, pos)
+        e30_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e30_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e30_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV13,
+                (
+                    e30_topic_id,
+                    e30_partitions,
+                    e30_unknown_tagged_fields,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
@@ -4154,20 +3563,26 @@ def _dec__FetchRequestV13Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchRequestV13Layout_cluster_id(o, v_cluster_id)
-    _set__FetchRequestV13Layout_replica_id(o, v_replica_id)
-    _set__FetchRequestV13Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV13Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV13Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV13Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV13Layout_session_id(o, v_session_id)
-    _set__FetchRequestV13Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV13Layout_topics(o, v_topics)
-    _set__FetchRequestV13Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__FetchRequestV13Layout_rack_id(o, v_rack_id)
-    _set__FetchRequestV13Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_replica_id,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+                v_rack_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestReplicaStateV15(o: FetchRequestReplicaStateV15, out: bytearray) -> None:
@@ -4182,12 +3597,23 @@ def _dec_FetchRequestReplicaStateV15(
 
     v_replica_id, v_replica_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestReplicaStateV15)
-    _set_FetchRequestReplicaStateV15_replica_id(o, v_replica_id)
-    _set_FetchRequestReplicaStateV15_replica_epoch(o, v_replica_epoch)
-    _set_FetchRequestReplicaStateV15_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestReplicaStateV15,
+            (
+                v_replica_id,
+                v_replica_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV15Layout(o: _FetchRequestV15Layout, out: bytearray) -> None:
@@ -4195,14 +3621,14 @@ def _enc__FetchRequestV15Layout(o: _FetchRequestV15Layout, out: bytearray) -> No
     out += _S_iiibii.pack(
         o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch
     )
-    _x21 = o.topics
-    write_compact_length(out, len(_x21))
-    for _x21e in _x21:
-        _enc_FetchRequestFetchTopicV13(_x21e, out)
-    _x22 = o.forgotten_topics_data
-    write_compact_length(out, len(_x22))
-    for _x22e in _x22:
-        _enc_FetchRequestForgottenTopicV13(_x22e, out)
+    _x31 = o.topics
+    write_compact_length(out, len(_x31))
+    for _x31e in _x31:
+        _enc_FetchRequestFetchTopicV13(_x31e, out)
+    _x32 = o.forgotten_topics_data
+    write_compact_length(out, len(_x32))
+    for _x32e in _x32:
+        _enc_FetchRequestForgottenTopicV13(_x32e, out)
     write_compact_string(out, o.rack_id)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.cluster_id
@@ -4237,8 +3663,25 @@ def _dec__FetchRequestV15Layout(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV13(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e34_topic_id, pos = read_uuid(buf, pos)
+        e34_partitions, pos = read_compact_int32_array(buf, pos)
+        e34_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e34_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e34_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV13,
+                (
+                    e34_topic_id,
+                    e34_partitions,
+                    e34_unknown_tagged_fields,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
@@ -4260,20 +3703,26 @@ def _dec__FetchRequestV15Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchRequestV15Layout_cluster_id(o, v_cluster_id)
-    _set__FetchRequestV15Layout_replica_state(o, v_replica_state)
-    _set__FetchRequestV15Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV15Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV15Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV15Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV15Layout_session_id(o, v_session_id)
-    _set__FetchRequestV15Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV15Layout_topics(o, v_topics)
-    _set__FetchRequestV15Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__FetchRequestV15Layout_rack_id(o, v_rack_id)
-    _set__FetchRequestV15Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_replica_state,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+                v_rack_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchPartitionV17(o: FetchRequestFetchPartitionV17, out: bytearray) -> None:
@@ -4324,25 +3773,31 @@ def _dec_FetchRequestFetchPartitionV17(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(FetchRequestFetchPartitionV17)
-    _set_FetchRequestFetchPartitionV17_partition(o, v_partition)
-    _set_FetchRequestFetchPartitionV17_current_leader_epoch(o, v_current_leader_epoch)
-    _set_FetchRequestFetchPartitionV17_fetch_offset(o, v_fetch_offset)
-    _set_FetchRequestFetchPartitionV17_last_fetched_epoch(o, v_last_fetched_epoch)
-    _set_FetchRequestFetchPartitionV17_log_start_offset(o, v_log_start_offset)
-    _set_FetchRequestFetchPartitionV17_partition_max_bytes(o, v_partition_max_bytes)
-    _set_FetchRequestFetchPartitionV17_replica_directory_id(o, v_replica_directory_id)
-    _set_FetchRequestFetchPartitionV17_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchPartitionV17,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_fetch_offset,
+                v_last_fetched_epoch,
+                v_log_start_offset,
+                v_partition_max_bytes,
+                v_replica_directory_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchTopicV17(o: FetchRequestFetchTopicV17, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x24 = o.partitions
-    write_compact_length(out, len(_x24))
-    for _x24e in _x24:
-        _enc_FetchRequestFetchPartitionV17(_x24e, out)
+    _x35 = o.partitions
+    write_compact_length(out, len(_x35))
+    for _x35e in _x35:
+        _enc_FetchRequestFetchPartitionV17(_x35e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -4358,12 +3813,23 @@ def _dec_FetchRequestFetchTopicV17(
         _ev_partitions, pos = _dec_FetchRequestFetchPartitionV17(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestFetchTopicV17)
-    _set_FetchRequestFetchTopicV17_topic_id(o, v_topic_id)
-    _set_FetchRequestFetchTopicV17_partitions(o, v_partitions)
-    _set_FetchRequestFetchTopicV17_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestFetchTopicV17,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV17Layout(o: _FetchRequestV17Layout, out: bytearray) -> None:
@@ -4371,14 +3837,14 @@ def _enc__FetchRequestV17Layout(o: _FetchRequestV17Layout, out: bytearray) -> No
     out += _S_iiibii.pack(
         o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch
     )
-    _x25 = o.topics
-    write_compact_length(out, len(_x25))
-    for _x25e in _x25:
-        _enc_FetchRequestFetchTopicV17(_x25e, out)
-    _x26 = o.forgotten_topics_data
-    write_compact_length(out, len(_x26))
-    for _x26e in _x26:
-        _enc_FetchRequestForgottenTopicV13(_x26e, out)
+    _x36 = o.topics
+    write_compact_length(out, len(_x36))
+    for _x36e in _x36:
+        _enc_FetchRequestFetchTopicV17(_x36e, out)
+    _x37 = o.forgotten_topics_data
+    write_compact_length(out, len(_x37))
+    for _x37e in _x37:
+        _enc_FetchRequestForgottenTopicV13(_x37e, out)
     write_compact_string(out, o.rack_id)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.cluster_id
@@ -4413,8 +3879,25 @@ def _dec__FetchRequestV17Layout(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV13(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e39_topic_id, pos = read_uuid(buf, pos)
+        e39_partitions, pos = read_compact_int32_array(buf, pos)
+        e39_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e39_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e39_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV13,
+                (
+                    e39_topic_id,
+                    e39_partitions,
+                    e39_unknown_tagged_fields,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
@@ -4436,20 +3919,26 @@ def _dec__FetchRequestV17Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchRequestV17Layout_cluster_id(o, v_cluster_id)
-    _set__FetchRequestV17Layout_replica_state(o, v_replica_state)
-    _set__FetchRequestV17Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV17Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV17Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV17Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV17Layout_session_id(o, v_session_id)
-    _set__FetchRequestV17Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV17Layout_topics(o, v_topics)
-    _set__FetchRequestV17Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__FetchRequestV17Layout_rack_id(o, v_rack_id)
-    _set__FetchRequestV17Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_replica_state,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+                v_rack_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchPartitionV18(o: FetchRequestFetchPartitionV18, out: bytearray) -> None:
@@ -4509,26 +3998,32 @@ def _dec_FetchRequestFetchPartitionV18(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(FetchRequestFetchPartitionV18)
-    _set_FetchRequestFetchPartitionV18_partition(o, v_partition)
-    _set_FetchRequestFetchPartitionV18_current_leader_epoch(o, v_current_leader_epoch)
-    _set_FetchRequestFetchPartitionV18_fetch_offset(o, v_fetch_offset)
-    _set_FetchRequestFetchPartitionV18_last_fetched_epoch(o, v_last_fetched_epoch)
-    _set_FetchRequestFetchPartitionV18_log_start_offset(o, v_log_start_offset)
-    _set_FetchRequestFetchPartitionV18_partition_max_bytes(o, v_partition_max_bytes)
-    _set_FetchRequestFetchPartitionV18_replica_directory_id(o, v_replica_directory_id)
-    _set_FetchRequestFetchPartitionV18_high_watermark(o, v_high_watermark)
-    _set_FetchRequestFetchPartitionV18_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            FetchRequestFetchPartitionV18,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_fetch_offset,
+                v_last_fetched_epoch,
+                v_log_start_offset,
+                v_partition_max_bytes,
+                v_replica_directory_id,
+                v_high_watermark,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchRequestFetchTopicV18(o: FetchRequestFetchTopicV18, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x28 = o.partitions
-    write_compact_length(out, len(_x28))
-    for _x28e in _x28:
-        _enc_FetchRequestFetchPartitionV18(_x28e, out)
+    _x40 = o.partitions
+    write_compact_length(out, len(_x40))
+    for _x40e in _x40:
+        _enc_FetchRequestFetchPartitionV18(_x40e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -4544,12 +4039,23 @@ def _dec_FetchRequestFetchTopicV18(
         _ev_partitions, pos = _dec_FetchRequestFetchPartitionV18(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchRequestFetchTopicV18)
-    _set_FetchRequestFetchTopicV18_topic_id(o, v_topic_id)
-    _set_FetchRequestFetchTopicV18_partitions(o, v_partitions)
-    _set_FetchRequestFetchTopicV18_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchRequestFetchTopicV18,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchRequestV18Layout(o: _FetchRequestV18Layout, out: bytearray) -> None:
@@ -4557,14 +4063,14 @@ def _enc__FetchRequestV18Layout(o: _FetchRequestV18Layout, out: bytearray) -> No
     out += _S_iiibii.pack(
         o.max_wait_ms, o.min_bytes, o.max_bytes, o.isolation_level, o.session_id, o.session_epoch
     )
-    _x29 = o.topics
-    write_compact_length(out, len(_x29))
-    for _x29e in _x29:
-        _enc_FetchRequestFetchTopicV18(_x29e, out)
-    _x30 = o.forgotten_topics_data
-    write_compact_length(out, len(_x30))
-    for _x30e in _x30:
-        _enc_FetchRequestForgottenTopicV13(_x30e, out)
+    _x41 = o.topics
+    write_compact_length(out, len(_x41))
+    for _x41e in _x41:
+        _enc_FetchRequestFetchTopicV18(_x41e, out)
+    _x42 = o.forgotten_topics_data
+    write_compact_length(out, len(_x42))
+    for _x42e in _x42:
+        _enc_FetchRequestForgottenTopicV13(_x42e, out)
     write_compact_string(out, o.rack_id)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.cluster_id
@@ -4599,8 +4105,25 @@ def _dec__FetchRequestV18Layout(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_FetchRequestForgottenTopicV13(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e44_topic_id, pos = read_uuid(buf, pos)
+        e44_partitions, pos = read_compact_int32_array(buf, pos)
+        e44_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e44_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e44_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                FetchRequestForgottenTopicV13,
+                (
+                    e44_topic_id,
+                    e44_partitions,
+                    e44_unknown_tagged_fields,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
@@ -4622,20 +4145,26 @@ def _dec__FetchRequestV18Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchRequestV18Layout_cluster_id(o, v_cluster_id)
-    _set__FetchRequestV18Layout_replica_state(o, v_replica_state)
-    _set__FetchRequestV18Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__FetchRequestV18Layout_min_bytes(o, v_min_bytes)
-    _set__FetchRequestV18Layout_max_bytes(o, v_max_bytes)
-    _set__FetchRequestV18Layout_isolation_level(o, v_isolation_level)
-    _set__FetchRequestV18Layout_session_id(o, v_session_id)
-    _set__FetchRequestV18Layout_session_epoch(o, v_session_epoch)
-    _set__FetchRequestV18Layout_topics(o, v_topics)
-    _set__FetchRequestV18Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__FetchRequestV18Layout_rack_id(o, v_rack_id)
-    _set__FetchRequestV18Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_replica_state,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_isolation_level,
+                v_session_id,
+                v_session_epoch,
+                v_topics,
+                v_forgotten_topics_data,
+                v_rack_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseAbortedTransactionV4(
@@ -4651,22 +4180,28 @@ def _dec_FetchResponseAbortedTransactionV4(
 
     v_producer_id, v_first_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    o = _new(FetchResponseAbortedTransactionV4)
-    _set_FetchResponseAbortedTransactionV4_producer_id(o, v_producer_id)
-    _set_FetchResponseAbortedTransactionV4_first_offset(o, v_first_offset)
-    return o, pos
+    return (
+        _new(
+            FetchResponseAbortedTransactionV4,
+            (
+                v_producer_id,
+                v_first_offset,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponsePartitionDataV4(o: FetchResponsePartitionDataV4, out: bytearray) -> None:
 
     out += _S_ihqq.pack(o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset)
-    _x32 = o.aborted_transactions
-    if _x32 is None:
+    _x45 = o.aborted_transactions
+    if _x45 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x32))
-        for _x32e in _x32:
-            _enc_FetchResponseAbortedTransactionV4(_x32e, out)
+        write_array_length(out, len(_x45))
+        for _x45e in _x45:
+            _enc_FetchResponseAbortedTransactionV4(_x45e, out)
     write_nullable_bytes(out, o.records)
 
 
@@ -4685,18 +4220,34 @@ def _dec_FetchResponsePartitionDataV4(
     else:
         _lv_aborted_transactions = []
         for _ in range(_n):
-            _ev_aborted_transactions, pos = _dec_FetchResponseAbortedTransactionV4(buf, pos)
-            _lv_aborted_transactions.append(_ev_aborted_transactions)
+
+            e46_producer_id, e46_first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            _lv_aborted_transactions.append(
+                _new(
+                    FetchResponseAbortedTransactionV4,
+                    (
+                        e46_producer_id,
+                        e46_first_offset,
+                    ),
+                )
+            )
         v_aborted_transactions = tuple(_lv_aborted_transactions)
     v_records, pos = read_records(buf, pos)
-    o = _new(FetchResponsePartitionDataV4)
-    _set_FetchResponsePartitionDataV4_partition_index(o, v_partition_index)
-    _set_FetchResponsePartitionDataV4_error_code(o, v_error_code)
-    _set_FetchResponsePartitionDataV4_high_watermark(o, v_high_watermark)
-    _set_FetchResponsePartitionDataV4_last_stable_offset(o, v_last_stable_offset)
-    _set_FetchResponsePartitionDataV4_aborted_transactions(o, v_aborted_transactions)
-    _set_FetchResponsePartitionDataV4_records(o, v_records)
-    return o, pos
+    return (
+        _new(
+            FetchResponsePartitionDataV4,
+            (
+                v_partition_index,
+                v_error_code,
+                v_high_watermark,
+                v_last_stable_offset,
+                v_aborted_transactions,
+                v_records,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseFetchableTopicResponseV4(
@@ -4704,10 +4255,10 @@ def _enc_FetchResponseFetchableTopicResponseV4(
 ) -> None:
 
     write_string(out, o.topic)
-    _x33 = o.partitions
-    write_array_length(out, len(_x33))
-    for _x33e in _x33:
-        _enc_FetchResponsePartitionDataV4(_x33e, out)
+    _x47 = o.partitions
+    write_array_length(out, len(_x47))
+    for _x47e in _x47:
+        _enc_FetchResponsePartitionDataV4(_x47e, out)
 
 
 def _dec_FetchResponseFetchableTopicResponseV4(
@@ -4722,19 +4273,25 @@ def _dec_FetchResponseFetchableTopicResponseV4(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV4(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    o = _new(FetchResponseFetchableTopicResponseV4)
-    _set_FetchResponseFetchableTopicResponseV4_topic(o, v_topic)
-    _set_FetchResponseFetchableTopicResponseV4_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            FetchResponseFetchableTopicResponseV4,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchResponseV4Layout(o: _FetchResponseV4Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x34 = o.responses
-    write_array_length(out, len(_x34))
-    for _x34e in _x34:
-        _enc_FetchResponseFetchableTopicResponseV4(_x34e, out)
+    _x48 = o.responses
+    write_array_length(out, len(_x48))
+    for _x48e in _x48:
+        _enc_FetchResponseFetchableTopicResponseV4(_x48e, out)
 
 
 def _dec__FetchResponseV4Layout(
@@ -4750,10 +4307,16 @@ def _dec__FetchResponseV4Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV4(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    o = _new(cls)
-    _set__FetchResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchResponseV4Layout_responses(o, v_responses)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponsePartitionDataV5(o: FetchResponsePartitionDataV5, out: bytearray) -> None:
@@ -4761,13 +4324,13 @@ def _enc_FetchResponsePartitionDataV5(o: FetchResponsePartitionDataV5, out: byte
     out += _S_ihqqq.pack(
         o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset
     )
-    _x35 = o.aborted_transactions
-    if _x35 is None:
+    _x49 = o.aborted_transactions
+    if _x49 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x35))
-        for _x35e in _x35:
-            _enc_FetchResponseAbortedTransactionV4(_x35e, out)
+        write_array_length(out, len(_x49))
+        for _x49e in _x49:
+            _enc_FetchResponseAbortedTransactionV4(_x49e, out)
     write_nullable_bytes(out, o.records)
 
 
@@ -4786,19 +4349,35 @@ def _dec_FetchResponsePartitionDataV5(
     else:
         _lv_aborted_transactions = []
         for _ in range(_n):
-            _ev_aborted_transactions, pos = _dec_FetchResponseAbortedTransactionV4(buf, pos)
-            _lv_aborted_transactions.append(_ev_aborted_transactions)
+
+            e50_producer_id, e50_first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            _lv_aborted_transactions.append(
+                _new(
+                    FetchResponseAbortedTransactionV4,
+                    (
+                        e50_producer_id,
+                        e50_first_offset,
+                    ),
+                )
+            )
         v_aborted_transactions = tuple(_lv_aborted_transactions)
     v_records, pos = read_records(buf, pos)
-    o = _new(FetchResponsePartitionDataV5)
-    _set_FetchResponsePartitionDataV5_partition_index(o, v_partition_index)
-    _set_FetchResponsePartitionDataV5_error_code(o, v_error_code)
-    _set_FetchResponsePartitionDataV5_high_watermark(o, v_high_watermark)
-    _set_FetchResponsePartitionDataV5_last_stable_offset(o, v_last_stable_offset)
-    _set_FetchResponsePartitionDataV5_log_start_offset(o, v_log_start_offset)
-    _set_FetchResponsePartitionDataV5_aborted_transactions(o, v_aborted_transactions)
-    _set_FetchResponsePartitionDataV5_records(o, v_records)
-    return o, pos
+    return (
+        _new(
+            FetchResponsePartitionDataV5,
+            (
+                v_partition_index,
+                v_error_code,
+                v_high_watermark,
+                v_last_stable_offset,
+                v_log_start_offset,
+                v_aborted_transactions,
+                v_records,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseFetchableTopicResponseV5(
@@ -4806,10 +4385,10 @@ def _enc_FetchResponseFetchableTopicResponseV5(
 ) -> None:
 
     write_string(out, o.topic)
-    _x36 = o.partitions
-    write_array_length(out, len(_x36))
-    for _x36e in _x36:
-        _enc_FetchResponsePartitionDataV5(_x36e, out)
+    _x51 = o.partitions
+    write_array_length(out, len(_x51))
+    for _x51e in _x51:
+        _enc_FetchResponsePartitionDataV5(_x51e, out)
 
 
 def _dec_FetchResponseFetchableTopicResponseV5(
@@ -4824,19 +4403,25 @@ def _dec_FetchResponseFetchableTopicResponseV5(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV5(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    o = _new(FetchResponseFetchableTopicResponseV5)
-    _set_FetchResponseFetchableTopicResponseV5_topic(o, v_topic)
-    _set_FetchResponseFetchableTopicResponseV5_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            FetchResponseFetchableTopicResponseV5,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchResponseV5Layout(o: _FetchResponseV5Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x37 = o.responses
-    write_array_length(out, len(_x37))
-    for _x37e in _x37:
-        _enc_FetchResponseFetchableTopicResponseV5(_x37e, out)
+    _x52 = o.responses
+    write_array_length(out, len(_x52))
+    for _x52e in _x52:
+        _enc_FetchResponseFetchableTopicResponseV5(_x52e, out)
 
 
 def _dec__FetchResponseV5Layout(
@@ -4852,19 +4437,25 @@ def _dec__FetchResponseV5Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV5(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    o = _new(cls)
-    _set__FetchResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchResponseV5Layout_responses(o, v_responses)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchResponseV7Layout(o: _FetchResponseV7Layout, out: bytearray) -> None:
 
     out += _S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id)
-    _x38 = o.responses
-    write_array_length(out, len(_x38))
-    for _x38e in _x38:
-        _enc_FetchResponseFetchableTopicResponseV5(_x38e, out)
+    _x53 = o.responses
+    write_array_length(out, len(_x53))
+    for _x53e in _x53:
+        _enc_FetchResponseFetchableTopicResponseV5(_x53e, out)
 
 
 def _dec__FetchResponseV7Layout(
@@ -4880,12 +4471,18 @@ def _dec__FetchResponseV7Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV5(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    o = _new(cls)
-    _set__FetchResponseV7Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchResponseV7Layout_error_code(o, v_error_code)
-    _set__FetchResponseV7Layout_session_id(o, v_session_id)
-    _set__FetchResponseV7Layout_responses(o, v_responses)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_session_id,
+                v_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponsePartitionDataV11(o: FetchResponsePartitionDataV11, out: bytearray) -> None:
@@ -4893,13 +4490,13 @@ def _enc_FetchResponsePartitionDataV11(o: FetchResponsePartitionDataV11, out: by
     out += _S_ihqqq.pack(
         o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset
     )
-    _x39 = o.aborted_transactions
-    if _x39 is None:
+    _x54 = o.aborted_transactions
+    if _x54 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x39))
-        for _x39e in _x39:
-            _enc_FetchResponseAbortedTransactionV4(_x39e, out)
+        write_array_length(out, len(_x54))
+        for _x54e in _x54:
+            _enc_FetchResponseAbortedTransactionV4(_x54e, out)
     out += _S_i.pack(o.preferred_read_replica)
     write_nullable_bytes(out, o.records)
 
@@ -4919,22 +4516,38 @@ def _dec_FetchResponsePartitionDataV11(
     else:
         _lv_aborted_transactions = []
         for _ in range(_n):
-            _ev_aborted_transactions, pos = _dec_FetchResponseAbortedTransactionV4(buf, pos)
-            _lv_aborted_transactions.append(_ev_aborted_transactions)
+
+            e55_producer_id, e55_first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            _lv_aborted_transactions.append(
+                _new(
+                    FetchResponseAbortedTransactionV4,
+                    (
+                        e55_producer_id,
+                        e55_first_offset,
+                    ),
+                )
+            )
         v_aborted_transactions = tuple(_lv_aborted_transactions)
     (v_preferred_read_replica,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_records, pos = read_records(buf, pos)
-    o = _new(FetchResponsePartitionDataV11)
-    _set_FetchResponsePartitionDataV11_partition_index(o, v_partition_index)
-    _set_FetchResponsePartitionDataV11_error_code(o, v_error_code)
-    _set_FetchResponsePartitionDataV11_high_watermark(o, v_high_watermark)
-    _set_FetchResponsePartitionDataV11_last_stable_offset(o, v_last_stable_offset)
-    _set_FetchResponsePartitionDataV11_log_start_offset(o, v_log_start_offset)
-    _set_FetchResponsePartitionDataV11_aborted_transactions(o, v_aborted_transactions)
-    _set_FetchResponsePartitionDataV11_preferred_read_replica(o, v_preferred_read_replica)
-    _set_FetchResponsePartitionDataV11_records(o, v_records)
-    return o, pos
+    return (
+        _new(
+            FetchResponsePartitionDataV11,
+            (
+                v_partition_index,
+                v_error_code,
+                v_high_watermark,
+                v_last_stable_offset,
+                v_log_start_offset,
+                v_aborted_transactions,
+                v_preferred_read_replica,
+                v_records,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseFetchableTopicResponseV11(
@@ -4942,10 +4555,10 @@ def _enc_FetchResponseFetchableTopicResponseV11(
 ) -> None:
 
     write_string(out, o.topic)
-    _x40 = o.partitions
-    write_array_length(out, len(_x40))
-    for _x40e in _x40:
-        _enc_FetchResponsePartitionDataV11(_x40e, out)
+    _x56 = o.partitions
+    write_array_length(out, len(_x56))
+    for _x56e in _x56:
+        _enc_FetchResponsePartitionDataV11(_x56e, out)
 
 
 def _dec_FetchResponseFetchableTopicResponseV11(
@@ -4960,19 +4573,25 @@ def _dec_FetchResponseFetchableTopicResponseV11(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV11(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    o = _new(FetchResponseFetchableTopicResponseV11)
-    _set_FetchResponseFetchableTopicResponseV11_topic(o, v_topic)
-    _set_FetchResponseFetchableTopicResponseV11_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            FetchResponseFetchableTopicResponseV11,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchResponseV11Layout(o: _FetchResponseV11Layout, out: bytearray) -> None:
 
     out += _S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id)
-    _x41 = o.responses
-    write_array_length(out, len(_x41))
-    for _x41e in _x41:
-        _enc_FetchResponseFetchableTopicResponseV11(_x41e, out)
+    _x57 = o.responses
+    write_array_length(out, len(_x57))
+    for _x57e in _x57:
+        _enc_FetchResponseFetchableTopicResponseV11(_x57e, out)
 
 
 def _dec__FetchResponseV11Layout(
@@ -4988,12 +4607,18 @@ def _dec__FetchResponseV11Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV11(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    o = _new(cls)
-    _set__FetchResponseV11Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchResponseV11Layout_error_code(o, v_error_code)
-    _set__FetchResponseV11Layout_session_id(o, v_session_id)
-    _set__FetchResponseV11Layout_responses(o, v_responses)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_session_id,
+                v_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseEpochEndOffsetV12(o: FetchResponseEpochEndOffsetV12, out: bytearray) -> None:
@@ -5008,12 +4633,23 @@ def _dec_FetchResponseEpochEndOffsetV12(
 
     v_epoch, v_end_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchResponseEpochEndOffsetV12)
-    _set_FetchResponseEpochEndOffsetV12_epoch(o, v_epoch)
-    _set_FetchResponseEpochEndOffsetV12_end_offset(o, v_end_offset)
-    _set_FetchResponseEpochEndOffsetV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchResponseEpochEndOffsetV12,
+            (
+                v_epoch,
+                v_end_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseLeaderIdAndEpochV12(
@@ -5030,12 +4666,23 @@ def _dec_FetchResponseLeaderIdAndEpochV12(
 
     v_leader_id, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchResponseLeaderIdAndEpochV12)
-    _set_FetchResponseLeaderIdAndEpochV12_leader_id(o, v_leader_id)
-    _set_FetchResponseLeaderIdAndEpochV12_leader_epoch(o, v_leader_epoch)
-    _set_FetchResponseLeaderIdAndEpochV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchResponseLeaderIdAndEpochV12,
+            (
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseSnapshotIdV12(o: FetchResponseSnapshotIdV12, out: bytearray) -> None:
@@ -5050,12 +4697,23 @@ def _dec_FetchResponseSnapshotIdV12(
 
     v_end_offset, v_epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchResponseSnapshotIdV12)
-    _set_FetchResponseSnapshotIdV12_end_offset(o, v_end_offset)
-    _set_FetchResponseSnapshotIdV12_epoch(o, v_epoch)
-    _set_FetchResponseSnapshotIdV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchResponseSnapshotIdV12,
+            (
+                v_end_offset,
+                v_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseAbortedTransactionV12(
@@ -5072,12 +4730,23 @@ def _dec_FetchResponseAbortedTransactionV12(
 
     v_producer_id, v_first_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchResponseAbortedTransactionV12)
-    _set_FetchResponseAbortedTransactionV12_producer_id(o, v_producer_id)
-    _set_FetchResponseAbortedTransactionV12_first_offset(o, v_first_offset)
-    _set_FetchResponseAbortedTransactionV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchResponseAbortedTransactionV12,
+            (
+                v_producer_id,
+                v_first_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponsePartitionDataV12(o: FetchResponsePartitionDataV12, out: bytearray) -> None:
@@ -5085,13 +4754,13 @@ def _enc_FetchResponsePartitionDataV12(o: FetchResponsePartitionDataV12, out: by
     out += _S_ihqqq.pack(
         o.partition_index, o.error_code, o.high_watermark, o.last_stable_offset, o.log_start_offset
     )
-    _x42 = o.aborted_transactions
-    if _x42 is None:
+    _x58 = o.aborted_transactions
+    if _x58 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x42))
-        for _x42e in _x42:
-            _enc_FetchResponseAbortedTransactionV12(_x42e, out)
+        write_compact_length(out, len(_x58))
+        for _x58e in _x58:
+            _enc_FetchResponseAbortedTransactionV12(_x58e, out)
     out += _S_i.pack(o.preferred_read_replica)
     write_compact_nullable_bytes(out, o.records)
     _k: list[tuple[int, bytearray]] = []
@@ -5128,8 +4797,25 @@ def _dec_FetchResponsePartitionDataV12(
     else:
         _lv_aborted_transactions = []
         for _ in range(_n):
-            _ev_aborted_transactions, pos = _dec_FetchResponseAbortedTransactionV12(buf, pos)
-            _lv_aborted_transactions.append(_ev_aborted_transactions)
+
+            e62_producer_id, e62_first_offset = _S_qq.unpack_from(buf, pos)
+            pos += 16
+            e62_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e62_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e62_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_aborted_transactions.append(
+                _new(
+                    FetchResponseAbortedTransactionV12,
+                    (
+                        e62_producer_id,
+                        e62_first_offset,
+                        e62_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_aborted_transactions = tuple(_lv_aborted_transactions)
     (v_preferred_read_replica,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -5158,20 +4844,26 @@ def _dec_FetchResponsePartitionDataV12(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(FetchResponsePartitionDataV12)
-    _set_FetchResponsePartitionDataV12_partition_index(o, v_partition_index)
-    _set_FetchResponsePartitionDataV12_error_code(o, v_error_code)
-    _set_FetchResponsePartitionDataV12_high_watermark(o, v_high_watermark)
-    _set_FetchResponsePartitionDataV12_last_stable_offset(o, v_last_stable_offset)
-    _set_FetchResponsePartitionDataV12_log_start_offset(o, v_log_start_offset)
-    _set_FetchResponsePartitionDataV12_diverging_epoch(o, v_diverging_epoch)
-    _set_FetchResponsePartitionDataV12_current_leader(o, v_current_leader)
-    _set_FetchResponsePartitionDataV12_snapshot_id(o, v_snapshot_id)
-    _set_FetchResponsePartitionDataV12_aborted_transactions(o, v_aborted_transactions)
-    _set_FetchResponsePartitionDataV12_preferred_read_replica(o, v_preferred_read_replica)
-    _set_FetchResponsePartitionDataV12_records(o, v_records)
-    _set_FetchResponsePartitionDataV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            FetchResponsePartitionDataV12,
+            (
+                v_partition_index,
+                v_error_code,
+                v_high_watermark,
+                v_last_stable_offset,
+                v_log_start_offset,
+                v_diverging_epoch,
+                v_current_leader,
+                v_snapshot_id,
+                v_aborted_transactions,
+                v_preferred_read_replica,
+                v_records,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseFetchableTopicResponseV12(
@@ -5179,10 +4871,10 @@ def _enc_FetchResponseFetchableTopicResponseV12(
 ) -> None:
 
     write_compact_string(out, o.topic)
-    _x46 = o.partitions
-    write_compact_length(out, len(_x46))
-    for _x46e in _x46:
-        _enc_FetchResponsePartitionDataV12(_x46e, out)
+    _x63 = o.partitions
+    write_compact_length(out, len(_x63))
+    for _x63e in _x63:
+        _enc_FetchResponsePartitionDataV12(_x63e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -5198,21 +4890,32 @@ def _dec_FetchResponseFetchableTopicResponseV12(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV12(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchResponseFetchableTopicResponseV12)
-    _set_FetchResponseFetchableTopicResponseV12_topic(o, v_topic)
-    _set_FetchResponseFetchableTopicResponseV12_partitions(o, v_partitions)
-    _set_FetchResponseFetchableTopicResponseV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchResponseFetchableTopicResponseV12,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchResponseV12Layout(o: _FetchResponseV12Layout, out: bytearray) -> None:
 
     out += _S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id)
-    _x47 = o.responses
-    write_compact_length(out, len(_x47))
-    for _x47e in _x47:
-        _enc_FetchResponseFetchableTopicResponseV12(_x47e, out)
+    _x64 = o.responses
+    write_compact_length(out, len(_x64))
+    for _x64e in _x64:
+        _enc_FetchResponseFetchableTopicResponseV12(_x64e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -5229,14 +4932,25 @@ def _dec__FetchResponseV12Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV12(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__FetchResponseV12Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchResponseV12Layout_error_code(o, v_error_code)
-    _set__FetchResponseV12Layout_session_id(o, v_session_id)
-    _set__FetchResponseV12Layout_responses(o, v_responses)
-    _set__FetchResponseV12Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_session_id,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseFetchableTopicResponseV13(
@@ -5244,10 +4958,10 @@ def _enc_FetchResponseFetchableTopicResponseV13(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x48 = o.partitions
-    write_compact_length(out, len(_x48))
-    for _x48e in _x48:
-        _enc_FetchResponsePartitionDataV12(_x48e, out)
+    _x65 = o.partitions
+    write_compact_length(out, len(_x65))
+    for _x65e in _x65:
+        _enc_FetchResponsePartitionDataV12(_x65e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -5263,21 +4977,32 @@ def _dec_FetchResponseFetchableTopicResponseV13(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV12(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchResponseFetchableTopicResponseV13)
-    _set_FetchResponseFetchableTopicResponseV13_topic_id(o, v_topic_id)
-    _set_FetchResponseFetchableTopicResponseV13_partitions(o, v_partitions)
-    _set_FetchResponseFetchableTopicResponseV13_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchResponseFetchableTopicResponseV13,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchResponseV13Layout(o: _FetchResponseV13Layout, out: bytearray) -> None:
 
     out += _S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id)
-    _x49 = o.responses
-    write_compact_length(out, len(_x49))
-    for _x49e in _x49:
-        _enc_FetchResponseFetchableTopicResponseV13(_x49e, out)
+    _x66 = o.responses
+    write_compact_length(out, len(_x66))
+    for _x66e in _x66:
+        _enc_FetchResponseFetchableTopicResponseV13(_x66e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -5294,14 +5019,25 @@ def _dec__FetchResponseV13Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV13(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__FetchResponseV13Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchResponseV13Layout_error_code(o, v_error_code)
-    _set__FetchResponseV13Layout_session_id(o, v_session_id)
-    _set__FetchResponseV13Layout_responses(o, v_responses)
-    _set__FetchResponseV13Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_session_id,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchResponseNodeEndpointV16(o: FetchResponseNodeEndpointV16, out: bytearray) -> None:
@@ -5323,31 +5059,42 @@ def _dec_FetchResponseNodeEndpointV16(
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchResponseNodeEndpointV16)
-    _set_FetchResponseNodeEndpointV16_node_id(o, v_node_id)
-    _set_FetchResponseNodeEndpointV16_host(o, v_host)
-    _set_FetchResponseNodeEndpointV16_port(o, v_port)
-    _set_FetchResponseNodeEndpointV16_rack(o, v_rack)
-    _set_FetchResponseNodeEndpointV16_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchResponseNodeEndpointV16,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchResponseV16Layout(o: _FetchResponseV16Layout, out: bytearray) -> None:
 
     out += _S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id)
-    _x50 = o.responses
-    write_compact_length(out, len(_x50))
-    for _x50e in _x50:
-        _enc_FetchResponseFetchableTopicResponseV13(_x50e, out)
+    _x67 = o.responses
+    write_compact_length(out, len(_x67))
+    for _x67e in _x67:
+        _enc_FetchResponseFetchableTopicResponseV13(_x67e, out)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.node_endpoints
     if _v0 != ():
         _t = bytearray()
-        _x51 = _v0
-        write_compact_length(_t, len(_x51))
-        for _x51e in _x51:
-            _enc_FetchResponseNodeEndpointV16(_x51e, _t)
+        _x68 = _v0
+        write_compact_length(_t, len(_x68))
+        for _x68e in _x68:
+            _enc_FetchResponseNodeEndpointV16(_x68e, _t)
         _k.append((0, _t))
     write_tags(out, _k, o.unknown_tagged_fields)
 
@@ -5375,8 +5122,31 @@ def _dec__FetchResponseV16Layout(
             _n, pos = read_compact_array_length(_b, pos, 11)
             _lv_node_endpoints = []
             for _ in range(_n):
-                _ev_node_endpoints, pos = _dec_FetchResponseNodeEndpointV16(_b, pos)
-                _lv_node_endpoints.append(_ev_node_endpoints)
+
+                (e69_node_id,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e69_host, pos = read_compact_string(buf, pos)
+                (e69_port,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e69_rack, pos = read_compact_nullable_string(buf, pos)
+                e69_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e69_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e69_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_node_endpoints.append(
+                    _new(
+                        FetchResponseNodeEndpointV16,
+                        (
+                            e69_node_id,
+                            e69_host,
+                            e69_port,
+                            e69_rack,
+                            e69_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_node_endpoints = tuple(_lv_node_endpoints)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -5384,14 +5154,20 @@ def _dec__FetchResponseV16Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchResponseV16Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchResponseV16Layout_error_code(o, v_error_code)
-    _set__FetchResponseV16Layout_session_id(o, v_session_id)
-    _set__FetchResponseV16Layout_responses(o, v_responses)
-    _set__FetchResponseV16Layout_node_endpoints(o, v_node_endpoints)
-    _set__FetchResponseV16Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_session_id,
+                v_responses,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

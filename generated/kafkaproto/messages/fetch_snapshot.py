@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -47,215 +47,151 @@ _S_ii = Struct(">ii")
 _S_q = Struct(">q")
 _S_qi = Struct(">qi")
 _S_qq = Struct(">qq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class FetchSnapshotRequestSnapshotIdV0(_Struct):
     """SnapshotId, a struct of FetchSnapshotRequest at versions 0-1."""
 
-    __slots__ = (
-        "end_offset",
-        "epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    end_offset: int
+    end_offset: int = field_at(0)
     """The end offset of the snapshot. (versions 0+)"""
 
-    epoch: int
+    epoch: int = field_at(1)
     """The epoch of the snapshot. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         end_offset: int = 0,
         epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotRequestSnapshotIdV0_end_offset(self, end_offset)
-        _set_FetchSnapshotRequestSnapshotIdV0_epoch(self, epoch)
-        _set_FetchSnapshotRequestSnapshotIdV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                end_offset,
+                epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotRequestSnapshotIdV0_end_offset,
-    _set_FetchSnapshotRequestSnapshotIdV0_epoch,
-    _set_FetchSnapshotRequestSnapshotIdV0_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotRequestSnapshotIdV0,
-    "end_offset",
-    "epoch",
-    "unknown_tagged_fields",
-)
 
 
 class FetchSnapshotRequestPartitionSnapshotV0(_Struct):
     """PartitionSnapshot, a struct of FetchSnapshotRequest at version 0."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "snapshot_id",
-        "position",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch of the partition, -1 for unknown leader epoch. (versions 0+)"""
 
-    snapshot_id: FetchSnapshotRequestSnapshotIdV0
+    snapshot_id: FetchSnapshotRequestSnapshotIdV0 = field_at(2)
     """The snapshot endOffset and epoch to fetch. (versions 0+)"""
 
-    position: int
+    position: int = field_at(3)
     """The byte position within the snapshot to start fetching from. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = 0,
         snapshot_id: FetchSnapshotRequestSnapshotIdV0 = FetchSnapshotRequestSnapshotIdV0(),
         position: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotRequestPartitionSnapshotV0_partition(self, partition)
-        _set_FetchSnapshotRequestPartitionSnapshotV0_current_leader_epoch(
-            self, current_leader_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                snapshot_id,
+                position,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_FetchSnapshotRequestPartitionSnapshotV0_snapshot_id(self, snapshot_id)
-        _set_FetchSnapshotRequestPartitionSnapshotV0_position(self, position)
-        _set_FetchSnapshotRequestPartitionSnapshotV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_FetchSnapshotRequestPartitionSnapshotV0_partition,
-    _set_FetchSnapshotRequestPartitionSnapshotV0_current_leader_epoch,
-    _set_FetchSnapshotRequestPartitionSnapshotV0_snapshot_id,
-    _set_FetchSnapshotRequestPartitionSnapshotV0_position,
-    _set_FetchSnapshotRequestPartitionSnapshotV0_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotRequestPartitionSnapshotV0,
-    "partition",
-    "current_leader_epoch",
-    "snapshot_id",
-    "position",
-    "unknown_tagged_fields",
-)
 
 
 class FetchSnapshotRequestTopicSnapshotV0(_Struct):
     """TopicSnapshot, a struct of FetchSnapshotRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the topic to fetch. (versions 0+)"""
 
-    partitions: tuple[FetchSnapshotRequestPartitionSnapshotV0, ...]
+    partitions: tuple[FetchSnapshotRequestPartitionSnapshotV0, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[FetchSnapshotRequestPartitionSnapshotV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotRequestTopicSnapshotV0_name(self, name)
-        _set_FetchSnapshotRequestTopicSnapshotV0_partitions(self, as_tuple(partitions))
-        _set_FetchSnapshotRequestTopicSnapshotV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotRequestTopicSnapshotV0_name,
-    _set_FetchSnapshotRequestTopicSnapshotV0_partitions,
-    _set_FetchSnapshotRequestTopicSnapshotV0_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotRequestTopicSnapshotV0,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _FetchSnapshotRequestV0Layout(ApiMessage):
     """The fields of FetchSnapshotRequest at version 0; use the final class of each version (FetchSnapshotRequestV0)."""
 
-    __slots__ = (
-        "cluster_id",
-        "replica_id",
-        "max_bytes",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The clusterId if known, this is used to validate metadata fetches prior to broker registration. (versions 0+; nullable 0+; tag 0, tagged 0+)"""
 
-    replica_id: int
+    replica_id: int = field_at(1)
     """The broker ID of the follower. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(2)
     """The maximum bytes to fetch from all of the snapshots. (versions 0+)"""
 
-    topics: tuple[FetchSnapshotRequestTopicSnapshotV0, ...]
+    topics: tuple[FetchSnapshotRequestTopicSnapshotV0, ...] = field_at(3)
     """The topics to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         replica_id: int = -1,
         max_bytes: int = 2147483647,
         topics: Iterable[FetchSnapshotRequestTopicSnapshotV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchSnapshotRequestV0Layout_cluster_id(self, cluster_id)
-        _set__FetchSnapshotRequestV0Layout_replica_id(self, replica_id)
-        _set__FetchSnapshotRequestV0Layout_max_bytes(self, max_bytes)
-        _set__FetchSnapshotRequestV0Layout_topics(self, as_tuple(topics))
-        _set__FetchSnapshotRequestV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchSnapshotRequestV0Layout_cluster_id,
-    _set__FetchSnapshotRequestV0Layout_replica_id,
-    _set__FetchSnapshotRequestV0Layout_max_bytes,
-    _set__FetchSnapshotRequestV0Layout_topics,
-    _set__FetchSnapshotRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchSnapshotRequestV0Layout,
-    "cluster_id",
-    "replica_id",
-    "max_bytes",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                replica_id,
+                max_bytes,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -271,35 +207,28 @@ class FetchSnapshotRequestV0(_FetchSnapshotRequestV0Layout):
 class FetchSnapshotRequestPartitionSnapshotV1(_Struct):
     """PartitionSnapshot, a struct of FetchSnapshotRequest at version 1."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "snapshot_id",
-        "position",
-        "replica_directory_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch of the partition, -1 for unknown leader epoch. (versions 0+)"""
 
-    snapshot_id: FetchSnapshotRequestSnapshotIdV0
+    snapshot_id: FetchSnapshotRequestSnapshotIdV0 = field_at(2)
     """The snapshot endOffset and epoch to fetch. (versions 0+)"""
 
-    position: int
+    position: int = field_at(3)
     """The byte position within the snapshot to start fetching from. (versions 0+)"""
 
-    replica_directory_id: UUID
+    replica_directory_id: UUID = field_at(4)
     """The directory id of the follower fetching. (versions 1+; tag 0, tagged 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = 0,
@@ -307,139 +236,90 @@ class FetchSnapshotRequestPartitionSnapshotV1(_Struct):
         position: int = 0,
         replica_directory_id: UUID = ZERO_UUID,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotRequestPartitionSnapshotV1_partition(self, partition)
-        _set_FetchSnapshotRequestPartitionSnapshotV1_current_leader_epoch(
-            self, current_leader_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                snapshot_id,
+                position,
+                replica_directory_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_FetchSnapshotRequestPartitionSnapshotV1_snapshot_id(self, snapshot_id)
-        _set_FetchSnapshotRequestPartitionSnapshotV1_position(self, position)
-        _set_FetchSnapshotRequestPartitionSnapshotV1_replica_directory_id(
-            self, replica_directory_id
-        )
-        _set_FetchSnapshotRequestPartitionSnapshotV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_FetchSnapshotRequestPartitionSnapshotV1_partition,
-    _set_FetchSnapshotRequestPartitionSnapshotV1_current_leader_epoch,
-    _set_FetchSnapshotRequestPartitionSnapshotV1_snapshot_id,
-    _set_FetchSnapshotRequestPartitionSnapshotV1_position,
-    _set_FetchSnapshotRequestPartitionSnapshotV1_replica_directory_id,
-    _set_FetchSnapshotRequestPartitionSnapshotV1_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotRequestPartitionSnapshotV1,
-    "partition",
-    "current_leader_epoch",
-    "snapshot_id",
-    "position",
-    "replica_directory_id",
-    "unknown_tagged_fields",
-)
 
 
 class FetchSnapshotRequestTopicSnapshotV1(_Struct):
     """TopicSnapshot, a struct of FetchSnapshotRequest at version 1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the topic to fetch. (versions 0+)"""
 
-    partitions: tuple[FetchSnapshotRequestPartitionSnapshotV1, ...]
+    partitions: tuple[FetchSnapshotRequestPartitionSnapshotV1, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[FetchSnapshotRequestPartitionSnapshotV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotRequestTopicSnapshotV1_name(self, name)
-        _set_FetchSnapshotRequestTopicSnapshotV1_partitions(self, as_tuple(partitions))
-        _set_FetchSnapshotRequestTopicSnapshotV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotRequestTopicSnapshotV1_name,
-    _set_FetchSnapshotRequestTopicSnapshotV1_partitions,
-    _set_FetchSnapshotRequestTopicSnapshotV1_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotRequestTopicSnapshotV1,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _FetchSnapshotRequestV1Layout(ApiMessage):
     """The fields of FetchSnapshotRequest at version 1; use the final class of each version (FetchSnapshotRequestV1)."""
 
-    __slots__ = (
-        "cluster_id",
-        "replica_id",
-        "max_bytes",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The clusterId if known, this is used to validate metadata fetches prior to broker registration. (versions 0+; nullable 0+; tag 0, tagged 0+)"""
 
-    replica_id: int
+    replica_id: int = field_at(1)
     """The broker ID of the follower. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(2)
     """The maximum bytes to fetch from all of the snapshots. (versions 0+)"""
 
-    topics: tuple[FetchSnapshotRequestTopicSnapshotV1, ...]
+    topics: tuple[FetchSnapshotRequestTopicSnapshotV1, ...] = field_at(3)
     """The topics to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         replica_id: int = -1,
         max_bytes: int = 2147483647,
         topics: Iterable[FetchSnapshotRequestTopicSnapshotV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchSnapshotRequestV1Layout_cluster_id(self, cluster_id)
-        _set__FetchSnapshotRequestV1Layout_replica_id(self, replica_id)
-        _set__FetchSnapshotRequestV1Layout_max_bytes(self, max_bytes)
-        _set__FetchSnapshotRequestV1Layout_topics(self, as_tuple(topics))
-        _set__FetchSnapshotRequestV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__FetchSnapshotRequestV1Layout_cluster_id,
-    _set__FetchSnapshotRequestV1Layout_replica_id,
-    _set__FetchSnapshotRequestV1Layout_max_bytes,
-    _set__FetchSnapshotRequestV1Layout_topics,
-    _set__FetchSnapshotRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchSnapshotRequestV1Layout,
-    "cluster_id",
-    "replica_id",
-    "max_bytes",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                replica_id,
+                max_bytes,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -455,131 +335,96 @@ class FetchSnapshotRequestV1(_FetchSnapshotRequestV1Layout):
 class FetchSnapshotResponseSnapshotIdV0(_Struct):
     """SnapshotId, a struct of FetchSnapshotResponse at versions 0-1."""
 
-    __slots__ = (
-        "end_offset",
-        "epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    end_offset: int
+    end_offset: int = field_at(0)
     """The snapshot end offset. (versions 0+)"""
 
-    epoch: int
+    epoch: int = field_at(1)
     """The snapshot epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         end_offset: int = 0,
         epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotResponseSnapshotIdV0_end_offset(self, end_offset)
-        _set_FetchSnapshotResponseSnapshotIdV0_epoch(self, epoch)
-        _set_FetchSnapshotResponseSnapshotIdV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                end_offset,
+                epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotResponseSnapshotIdV0_end_offset,
-    _set_FetchSnapshotResponseSnapshotIdV0_epoch,
-    _set_FetchSnapshotResponseSnapshotIdV0_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotResponseSnapshotIdV0,
-    "end_offset",
-    "epoch",
-    "unknown_tagged_fields",
-)
 
 
 class FetchSnapshotResponseLeaderIdAndEpochV0(_Struct):
     """LeaderIdAndEpoch, a struct of FetchSnapshotResponse at versions 0-1."""
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    leader_id: int
+    leader_id: int = field_at(0)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The latest known leader epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         leader_id: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotResponseLeaderIdAndEpochV0_leader_id(self, leader_id)
-        _set_FetchSnapshotResponseLeaderIdAndEpochV0_leader_epoch(self, leader_epoch)
-        _set_FetchSnapshotResponseLeaderIdAndEpochV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotResponseLeaderIdAndEpochV0_leader_id,
-    _set_FetchSnapshotResponseLeaderIdAndEpochV0_leader_epoch,
-    _set_FetchSnapshotResponseLeaderIdAndEpochV0_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotResponseLeaderIdAndEpochV0,
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class FetchSnapshotResponsePartitionSnapshotV0(_Struct):
     """PartitionSnapshot, a struct of FetchSnapshotResponse at versions 0-1."""
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "snapshot_id",
-        "current_leader",
-        "size",
-        "position",
-        "unaligned_records",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no fetch error. (versions 0+)"""
 
-    snapshot_id: FetchSnapshotResponseSnapshotIdV0
+    snapshot_id: FetchSnapshotResponseSnapshotIdV0 = field_at(2)
     """The snapshot endOffset and epoch fetched. (versions 0+)"""
 
-    current_leader: FetchSnapshotResponseLeaderIdAndEpochV0
+    current_leader: FetchSnapshotResponseLeaderIdAndEpochV0 = field_at(3)
     """The leader of the partition at the time of the snapshot. (versions 0+; tag 0, tagged 0+)"""
 
-    size: int
+    size: int = field_at(4)
     """The total size of the snapshot. (versions 0+)"""
 
-    position: int
+    position: int = field_at(5)
     """The starting byte position within the snapshot included in the Bytes field. (versions 0+)"""
 
-    unaligned_records: bytes | memoryview
+    unaligned_records: bytes | memoryview = field_at(6)
     """Snapshot data in records format which may not be aligned on an offset boundary. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         error_code: int = 0,
@@ -589,135 +434,87 @@ class FetchSnapshotResponsePartitionSnapshotV0(_Struct):
         position: int = 0,
         unaligned_records: bytes | memoryview = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotResponsePartitionSnapshotV0_index(self, index)
-        _set_FetchSnapshotResponsePartitionSnapshotV0_error_code(self, error_code)
-        _set_FetchSnapshotResponsePartitionSnapshotV0_snapshot_id(self, snapshot_id)
-        _set_FetchSnapshotResponsePartitionSnapshotV0_current_leader(self, current_leader)
-        _set_FetchSnapshotResponsePartitionSnapshotV0_size(self, size)
-        _set_FetchSnapshotResponsePartitionSnapshotV0_position(self, position)
-        _set_FetchSnapshotResponsePartitionSnapshotV0_unaligned_records(self, unaligned_records)
-        _set_FetchSnapshotResponsePartitionSnapshotV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                error_code,
+                snapshot_id,
+                current_leader,
+                size,
+                position,
+                unaligned_records,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotResponsePartitionSnapshotV0_index,
-    _set_FetchSnapshotResponsePartitionSnapshotV0_error_code,
-    _set_FetchSnapshotResponsePartitionSnapshotV0_snapshot_id,
-    _set_FetchSnapshotResponsePartitionSnapshotV0_current_leader,
-    _set_FetchSnapshotResponsePartitionSnapshotV0_size,
-    _set_FetchSnapshotResponsePartitionSnapshotV0_position,
-    _set_FetchSnapshotResponsePartitionSnapshotV0_unaligned_records,
-    _set_FetchSnapshotResponsePartitionSnapshotV0_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotResponsePartitionSnapshotV0,
-    "index",
-    "error_code",
-    "snapshot_id",
-    "current_leader",
-    "size",
-    "position",
-    "unaligned_records",
-    "unknown_tagged_fields",
-)
 
 
 class FetchSnapshotResponseTopicSnapshotV0(_Struct):
     """TopicSnapshot, a struct of FetchSnapshotResponse at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the topic to fetch. (versions 0+)"""
 
-    partitions: tuple[FetchSnapshotResponsePartitionSnapshotV0, ...]
+    partitions: tuple[FetchSnapshotResponsePartitionSnapshotV0, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[FetchSnapshotResponsePartitionSnapshotV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotResponseTopicSnapshotV0_name(self, name)
-        _set_FetchSnapshotResponseTopicSnapshotV0_partitions(self, as_tuple(partitions))
-        _set_FetchSnapshotResponseTopicSnapshotV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotResponseTopicSnapshotV0_name,
-    _set_FetchSnapshotResponseTopicSnapshotV0_partitions,
-    _set_FetchSnapshotResponseTopicSnapshotV0_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotResponseTopicSnapshotV0,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _FetchSnapshotResponseV0Layout(ApiMessage):
     """The fields of FetchSnapshotResponse at version 0; use the final class of each version (FetchSnapshotResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 0+)"""
 
-    topics: tuple[FetchSnapshotResponseTopicSnapshotV0, ...]
+    topics: tuple[FetchSnapshotResponseTopicSnapshotV0, ...] = field_at(2)
     """The topics to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         topics: Iterable[FetchSnapshotResponseTopicSnapshotV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchSnapshotResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchSnapshotResponseV0Layout_error_code(self, error_code)
-        _set__FetchSnapshotResponseV0Layout_topics(self, as_tuple(topics))
-        _set__FetchSnapshotResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__FetchSnapshotResponseV0Layout_throttle_time_ms,
-    _set__FetchSnapshotResponseV0Layout_error_code,
-    _set__FetchSnapshotResponseV0Layout_topics,
-    _set__FetchSnapshotResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchSnapshotResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -733,113 +530,78 @@ class FetchSnapshotResponseV0(_FetchSnapshotResponseV0Layout):
 class FetchSnapshotResponseNodeEndpointV1(_Struct):
     """NodeEndpoint, a struct of FetchSnapshotResponse at version 1."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 1+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 1+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FetchSnapshotResponseNodeEndpointV1_node_id(self, node_id)
-        _set_FetchSnapshotResponseNodeEndpointV1_host(self, host)
-        _set_FetchSnapshotResponseNodeEndpointV1_port(self, port)
-        _set_FetchSnapshotResponseNodeEndpointV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FetchSnapshotResponseNodeEndpointV1_node_id,
-    _set_FetchSnapshotResponseNodeEndpointV1_host,
-    _set_FetchSnapshotResponseNodeEndpointV1_port,
-    _set_FetchSnapshotResponseNodeEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    FetchSnapshotResponseNodeEndpointV1,
-    "node_id",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class _FetchSnapshotResponseV1Layout(ApiMessage):
     """The fields of FetchSnapshotResponse at version 1; use the final class of each version (FetchSnapshotResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "topics",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 0+)"""
 
-    topics: tuple[FetchSnapshotResponseTopicSnapshotV0, ...]
+    topics: tuple[FetchSnapshotResponseTopicSnapshotV0, ...] = field_at(2)
     """The topics to fetch. (versions 0+)"""
 
-    node_endpoints: tuple[FetchSnapshotResponseNodeEndpointV1, ...]
+    node_endpoints: tuple[FetchSnapshotResponseNodeEndpointV1, ...] = field_at(3)
     """Endpoints for all current-leaders enumerated in PartitionSnapshot. (versions 1+; tag 0, tagged 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         topics: Iterable[FetchSnapshotResponseTopicSnapshotV0] = (),
         node_endpoints: Iterable[FetchSnapshotResponseNodeEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FetchSnapshotResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FetchSnapshotResponseV1Layout_error_code(self, error_code)
-        _set__FetchSnapshotResponseV1Layout_topics(self, as_tuple(topics))
-        _set__FetchSnapshotResponseV1Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__FetchSnapshotResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(topics),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__FetchSnapshotResponseV1Layout_throttle_time_ms,
-    _set__FetchSnapshotResponseV1Layout_error_code,
-    _set__FetchSnapshotResponseV1Layout_topics,
-    _set__FetchSnapshotResponseV1Layout_node_endpoints,
-    _set__FetchSnapshotResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FetchSnapshotResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "topics",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -878,12 +640,23 @@ def _dec_FetchSnapshotRequestSnapshotIdV0(
 
     v_end_offset, v_epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotRequestSnapshotIdV0)
-    _set_FetchSnapshotRequestSnapshotIdV0_end_offset(o, v_end_offset)
-    _set_FetchSnapshotRequestSnapshotIdV0_epoch(o, v_epoch)
-    _set_FetchSnapshotRequestSnapshotIdV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotRequestSnapshotIdV0,
+            (
+                v_end_offset,
+                v_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotRequestPartitionSnapshotV0(
@@ -905,14 +678,25 @@ def _dec_FetchSnapshotRequestPartitionSnapshotV0(
     v_snapshot_id, pos = _dec_FetchSnapshotRequestSnapshotIdV0(buf, pos)
     (v_position,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotRequestPartitionSnapshotV0)
-    _set_FetchSnapshotRequestPartitionSnapshotV0_partition(o, v_partition)
-    _set_FetchSnapshotRequestPartitionSnapshotV0_current_leader_epoch(o, v_current_leader_epoch)
-    _set_FetchSnapshotRequestPartitionSnapshotV0_snapshot_id(o, v_snapshot_id)
-    _set_FetchSnapshotRequestPartitionSnapshotV0_position(o, v_position)
-    _set_FetchSnapshotRequestPartitionSnapshotV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotRequestPartitionSnapshotV0,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_snapshot_id,
+                v_position,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotRequestTopicSnapshotV0(
@@ -939,12 +723,23 @@ def _dec_FetchSnapshotRequestTopicSnapshotV0(
         _ev_partitions, pos = _dec_FetchSnapshotRequestPartitionSnapshotV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotRequestTopicSnapshotV0)
-    _set_FetchSnapshotRequestTopicSnapshotV0_name(o, v_name)
-    _set_FetchSnapshotRequestTopicSnapshotV0_partitions(o, v_partitions)
-    _set_FetchSnapshotRequestTopicSnapshotV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotRequestTopicSnapshotV0,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchSnapshotRequestV0Layout(o: _FetchSnapshotRequestV0Layout, out: bytearray) -> None:
@@ -990,13 +785,19 @@ def _dec__FetchSnapshotRequestV0Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchSnapshotRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__FetchSnapshotRequestV0Layout_replica_id(o, v_replica_id)
-    _set__FetchSnapshotRequestV0Layout_max_bytes(o, v_max_bytes)
-    _set__FetchSnapshotRequestV0Layout_topics(o, v_topics)
-    _set__FetchSnapshotRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_replica_id,
+                v_max_bytes,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotRequestPartitionSnapshotV1(
@@ -1038,14 +839,20 @@ def _dec_FetchSnapshotRequestPartitionSnapshotV1(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(FetchSnapshotRequestPartitionSnapshotV1)
-    _set_FetchSnapshotRequestPartitionSnapshotV1_partition(o, v_partition)
-    _set_FetchSnapshotRequestPartitionSnapshotV1_current_leader_epoch(o, v_current_leader_epoch)
-    _set_FetchSnapshotRequestPartitionSnapshotV1_snapshot_id(o, v_snapshot_id)
-    _set_FetchSnapshotRequestPartitionSnapshotV1_position(o, v_position)
-    _set_FetchSnapshotRequestPartitionSnapshotV1_replica_directory_id(o, v_replica_directory_id)
-    _set_FetchSnapshotRequestPartitionSnapshotV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            FetchSnapshotRequestPartitionSnapshotV1,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_snapshot_id,
+                v_position,
+                v_replica_directory_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotRequestTopicSnapshotV1(
@@ -1072,12 +879,23 @@ def _dec_FetchSnapshotRequestTopicSnapshotV1(
         _ev_partitions, pos = _dec_FetchSnapshotRequestPartitionSnapshotV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotRequestTopicSnapshotV1)
-    _set_FetchSnapshotRequestTopicSnapshotV1_name(o, v_name)
-    _set_FetchSnapshotRequestTopicSnapshotV1_partitions(o, v_partitions)
-    _set_FetchSnapshotRequestTopicSnapshotV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotRequestTopicSnapshotV1,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchSnapshotRequestV1Layout(o: _FetchSnapshotRequestV1Layout, out: bytearray) -> None:
@@ -1123,13 +941,19 @@ def _dec__FetchSnapshotRequestV1Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchSnapshotRequestV1Layout_cluster_id(o, v_cluster_id)
-    _set__FetchSnapshotRequestV1Layout_replica_id(o, v_replica_id)
-    _set__FetchSnapshotRequestV1Layout_max_bytes(o, v_max_bytes)
-    _set__FetchSnapshotRequestV1Layout_topics(o, v_topics)
-    _set__FetchSnapshotRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_replica_id,
+                v_max_bytes,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotResponseSnapshotIdV0(
@@ -1146,12 +970,23 @@ def _dec_FetchSnapshotResponseSnapshotIdV0(
 
     v_end_offset, v_epoch = _S_qi.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotResponseSnapshotIdV0)
-    _set_FetchSnapshotResponseSnapshotIdV0_end_offset(o, v_end_offset)
-    _set_FetchSnapshotResponseSnapshotIdV0_epoch(o, v_epoch)
-    _set_FetchSnapshotResponseSnapshotIdV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotResponseSnapshotIdV0,
+            (
+                v_end_offset,
+                v_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotResponseLeaderIdAndEpochV0(
@@ -1168,12 +1003,23 @@ def _dec_FetchSnapshotResponseLeaderIdAndEpochV0(
 
     v_leader_id, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotResponseLeaderIdAndEpochV0)
-    _set_FetchSnapshotResponseLeaderIdAndEpochV0_leader_id(o, v_leader_id)
-    _set_FetchSnapshotResponseLeaderIdAndEpochV0_leader_epoch(o, v_leader_epoch)
-    _set_FetchSnapshotResponseLeaderIdAndEpochV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotResponseLeaderIdAndEpochV0,
+            (
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotResponsePartitionSnapshotV0(
@@ -1219,16 +1065,22 @@ def _dec_FetchSnapshotResponsePartitionSnapshotV0(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(FetchSnapshotResponsePartitionSnapshotV0)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_index(o, v_index)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_error_code(o, v_error_code)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_snapshot_id(o, v_snapshot_id)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_current_leader(o, v_current_leader)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_size(o, v_size)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_position(o, v_position)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_unaligned_records(o, v_unaligned_records)
-    _set_FetchSnapshotResponsePartitionSnapshotV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            FetchSnapshotResponsePartitionSnapshotV0,
+            (
+                v_index,
+                v_error_code,
+                v_snapshot_id,
+                v_current_leader,
+                v_size,
+                v_position,
+                v_unaligned_records,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotResponseTopicSnapshotV0(
@@ -1255,12 +1107,23 @@ def _dec_FetchSnapshotResponseTopicSnapshotV0(
         _ev_partitions, pos = _dec_FetchSnapshotResponsePartitionSnapshotV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotResponseTopicSnapshotV0)
-    _set_FetchSnapshotResponseTopicSnapshotV0_name(o, v_name)
-    _set_FetchSnapshotResponseTopicSnapshotV0_partitions(o, v_partitions)
-    _set_FetchSnapshotResponseTopicSnapshotV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotResponseTopicSnapshotV0,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchSnapshotResponseV0Layout(o: _FetchSnapshotResponseV0Layout, out: bytearray) -> None:
@@ -1286,13 +1149,24 @@ def _dec__FetchSnapshotResponseV0Layout(
         _ev_topics, pos = _dec_FetchSnapshotResponseTopicSnapshotV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__FetchSnapshotResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchSnapshotResponseV0Layout_error_code(o, v_error_code)
-    _set__FetchSnapshotResponseV0Layout_topics(o, v_topics)
-    _set__FetchSnapshotResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FetchSnapshotResponseNodeEndpointV1(
@@ -1314,13 +1188,24 @@ def _dec_FetchSnapshotResponseNodeEndpointV1(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FetchSnapshotResponseNodeEndpointV1)
-    _set_FetchSnapshotResponseNodeEndpointV1_node_id(o, v_node_id)
-    _set_FetchSnapshotResponseNodeEndpointV1_host(o, v_host)
-    _set_FetchSnapshotResponseNodeEndpointV1_port(o, v_port)
-    _set_FetchSnapshotResponseNodeEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FetchSnapshotResponseNodeEndpointV1,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FetchSnapshotResponseV1Layout(o: _FetchSnapshotResponseV1Layout, out: bytearray) -> None:
@@ -1365,8 +1250,29 @@ def _dec__FetchSnapshotResponseV1Layout(
             _n, pos = read_compact_array_length(_b, pos, 8)
             _lv_node_endpoints = []
             for _ in range(_n):
-                _ev_node_endpoints, pos = _dec_FetchSnapshotResponseNodeEndpointV1(_b, pos)
-                _lv_node_endpoints.append(_ev_node_endpoints)
+
+                (e13_node_id,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e13_host, pos = read_compact_string(buf, pos)
+                (e13_port,) = _S_H.unpack_from(buf, pos)
+                pos += 2
+                e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e13_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_node_endpoints.append(
+                    _new(
+                        FetchSnapshotResponseNodeEndpointV1,
+                        (
+                            e13_node_id,
+                            e13_host,
+                            e13_port,
+                            e13_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_node_endpoints = tuple(_lv_node_endpoints)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -1374,13 +1280,19 @@ def _dec__FetchSnapshotResponseV1Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__FetchSnapshotResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FetchSnapshotResponseV1Layout_error_code(o, v_error_code)
-    _set__FetchSnapshotResponseV1Layout_topics(o, v_topics)
-    _set__FetchSnapshotResponseV1Layout_node_endpoints(o, v_node_endpoints)
-    _set__FetchSnapshotResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_topics,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -38,29 +38,23 @@ _S_b = Struct(">b")
 _S_hi = Struct(">hi")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _FindCoordinatorRequestV0Layout(ApiMessage):
     """The fields of FindCoordinatorRequest at version 0; use the final class of each version (FindCoordinatorRequestV0)."""
 
-    __slots__ = ("key",)
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The coordinator key. (versions 0-3)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
-    ) -> None:
-        _set__FindCoordinatorRequestV0Layout_key(self, key)
-
-
-(_set__FindCoordinatorRequestV0Layout_key,) = slot_setters(
-    _FindCoordinatorRequestV0Layout,
-    "key",
-)
+    ) -> Self:
+        return _new(cls, (key,))
 
 
 @final
@@ -76,35 +70,27 @@ class FindCoordinatorRequestV0(_FindCoordinatorRequestV0Layout):
 class _FindCoordinatorRequestV1Layout(ApiMessage):
     """The fields of FindCoordinatorRequest at versions 1-2; use the final class of each version (FindCoordinatorRequestV1, FindCoordinatorRequestV2)."""
 
-    __slots__ = (
-        "key",
-        "key_type",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The coordinator key. (versions 0-3)"""
 
-    key_type: int
+    key_type: int = field_at(1)
     """The coordinator key type. (group, transaction, share). (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         key_type: int = 0,
-    ) -> None:
-        _set__FindCoordinatorRequestV1Layout_key(self, key)
-        _set__FindCoordinatorRequestV1Layout_key_type(self, key_type)
-
-
-(
-    _set__FindCoordinatorRequestV1Layout_key,
-    _set__FindCoordinatorRequestV1Layout_key_type,
-) = slot_setters(
-    _FindCoordinatorRequestV1Layout,
-    "key",
-    "key_type",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                key_type,
+            ),
+        )
 
 
 @final
@@ -130,45 +116,32 @@ class FindCoordinatorRequestV2(_FindCoordinatorRequestV1Layout):
 class _FindCoordinatorRequestV3Layout(ApiMessage):
     """The fields of FindCoordinatorRequest at version 3; use the final class of each version (FindCoordinatorRequestV3)."""
 
-    __slots__ = (
-        "key",
-        "key_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The coordinator key. (versions 0-3)"""
 
-    key_type: int
+    key_type: int = field_at(1)
     """The coordinator key type. (group, transaction, share). (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         key_type: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FindCoordinatorRequestV3Layout_key(self, key)
-        _set__FindCoordinatorRequestV3Layout_key_type(self, key_type)
-        _set__FindCoordinatorRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                key_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__FindCoordinatorRequestV3Layout_key,
-    _set__FindCoordinatorRequestV3Layout_key_type,
-    _set__FindCoordinatorRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FindCoordinatorRequestV3Layout,
-    "key",
-    "key_type",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -184,45 +157,32 @@ class FindCoordinatorRequestV3(_FindCoordinatorRequestV3Layout):
 class _FindCoordinatorRequestV4Layout(ApiMessage):
     """The fields of FindCoordinatorRequest at versions 4-6; use the final class of each version (FindCoordinatorRequestV4, FindCoordinatorRequestV5, FindCoordinatorRequestV6)."""
 
-    __slots__ = (
-        "key_type",
-        "coordinator_keys",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    key_type: int
+    key_type: int = field_at(0)
     """The coordinator key type. (group, transaction, share). (versions 1+)"""
 
-    coordinator_keys: tuple[str, ...]
+    coordinator_keys: tuple[str, ...] = field_at(1)
     """The coordinator keys. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key_type: int = 0,
         coordinator_keys: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FindCoordinatorRequestV4Layout_key_type(self, key_type)
-        _set__FindCoordinatorRequestV4Layout_coordinator_keys(self, as_tuple(coordinator_keys))
-        _set__FindCoordinatorRequestV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key_type,
+                as_tuple(coordinator_keys),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__FindCoordinatorRequestV4Layout_key_type,
-    _set__FindCoordinatorRequestV4Layout_coordinator_keys,
-    _set__FindCoordinatorRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FindCoordinatorRequestV4Layout,
-    "key_type",
-    "coordinator_keys",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -258,51 +218,37 @@ class FindCoordinatorRequestV6(_FindCoordinatorRequestV4Layout):
 class _FindCoordinatorResponseV0Layout(ApiMessage):
     """The fields of FindCoordinatorResponse at version 0; use the final class of each version (FindCoordinatorResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "node_id",
-        "host",
-        "port",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0-3)"""
 
-    node_id: int
+    node_id: int = field_at(1)
     """The node id. (versions 0-3)"""
 
-    host: str
+    host: str = field_at(2)
     """The host name. (versions 0-3)"""
 
-    port: int
+    port: int = field_at(3)
     """The port. (versions 0-3)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
-    ) -> None:
-        _set__FindCoordinatorResponseV0Layout_error_code(self, error_code)
-        _set__FindCoordinatorResponseV0Layout_node_id(self, node_id)
-        _set__FindCoordinatorResponseV0Layout_host(self, host)
-        _set__FindCoordinatorResponseV0Layout_port(self, port)
-
-
-(
-    _set__FindCoordinatorResponseV0Layout_error_code,
-    _set__FindCoordinatorResponseV0Layout_node_id,
-    _set__FindCoordinatorResponseV0Layout_host,
-    _set__FindCoordinatorResponseV0Layout_port,
-) = slot_setters(
-    _FindCoordinatorResponseV0Layout,
-    "error_code",
-    "node_id",
-    "host",
-    "port",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                node_id,
+                host,
+                port,
+            ),
+        )
 
 
 @final
@@ -318,35 +264,28 @@ class FindCoordinatorResponseV0(_FindCoordinatorResponseV0Layout):
 class _FindCoordinatorResponseV1Layout(ApiMessage):
     """The fields of FindCoordinatorResponse at versions 1-2; use the final class of each version (FindCoordinatorResponseV1, FindCoordinatorResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "node_id",
-        "host",
-        "port",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0-3)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 1-3; nullable 1-3)"""
 
-    node_id: int
+    node_id: int = field_at(3)
     """The node id. (versions 0-3)"""
 
-    host: str
+    host: str = field_at(4)
     """The host name. (versions 0-3)"""
 
-    port: int
+    port: int = field_at(5)
     """The port. (versions 0-3)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -354,31 +293,18 @@ class _FindCoordinatorResponseV1Layout(ApiMessage):
         node_id: int = 0,
         host: str = "",
         port: int = 0,
-    ) -> None:
-        _set__FindCoordinatorResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FindCoordinatorResponseV1Layout_error_code(self, error_code)
-        _set__FindCoordinatorResponseV1Layout_error_message(self, error_message)
-        _set__FindCoordinatorResponseV1Layout_node_id(self, node_id)
-        _set__FindCoordinatorResponseV1Layout_host(self, host)
-        _set__FindCoordinatorResponseV1Layout_port(self, port)
-
-
-(
-    _set__FindCoordinatorResponseV1Layout_throttle_time_ms,
-    _set__FindCoordinatorResponseV1Layout_error_code,
-    _set__FindCoordinatorResponseV1Layout_error_message,
-    _set__FindCoordinatorResponseV1Layout_node_id,
-    _set__FindCoordinatorResponseV1Layout_host,
-    _set__FindCoordinatorResponseV1Layout_port,
-) = slot_setters(
-    _FindCoordinatorResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "node_id",
-    "host",
-    "port",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                node_id,
+                host,
+                port,
+            ),
+        )
 
 
 @final
@@ -404,39 +330,31 @@ class FindCoordinatorResponseV2(_FindCoordinatorResponseV1Layout):
 class _FindCoordinatorResponseV3Layout(ApiMessage):
     """The fields of FindCoordinatorResponse at version 3; use the final class of each version (FindCoordinatorResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "node_id",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0-3)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 1-3; nullable 1-3)"""
 
-    node_id: int
+    node_id: int = field_at(3)
     """The node id. (versions 0-3)"""
 
-    host: str
+    host: str = field_at(4)
     """The host name. (versions 0-3)"""
 
-    port: int
+    port: int = field_at(5)
     """The port. (versions 0-3)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -445,36 +363,19 @@ class _FindCoordinatorResponseV3Layout(ApiMessage):
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FindCoordinatorResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FindCoordinatorResponseV3Layout_error_code(self, error_code)
-        _set__FindCoordinatorResponseV3Layout_error_message(self, error_message)
-        _set__FindCoordinatorResponseV3Layout_node_id(self, node_id)
-        _set__FindCoordinatorResponseV3Layout_host(self, host)
-        _set__FindCoordinatorResponseV3Layout_port(self, port)
-        _set__FindCoordinatorResponseV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                node_id,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__FindCoordinatorResponseV3Layout_throttle_time_ms,
-    _set__FindCoordinatorResponseV3Layout_error_code,
-    _set__FindCoordinatorResponseV3Layout_error_message,
-    _set__FindCoordinatorResponseV3Layout_node_id,
-    _set__FindCoordinatorResponseV3Layout_host,
-    _set__FindCoordinatorResponseV3Layout_port,
-    _set__FindCoordinatorResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FindCoordinatorResponseV3Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "node_id",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -490,39 +391,31 @@ class FindCoordinatorResponseV3(_FindCoordinatorResponseV3Layout):
 class FindCoordinatorResponseCoordinatorV4(_Struct):
     """Coordinator, a struct of FindCoordinatorResponse at versions 4-6."""
 
-    __slots__ = (
-        "key",
-        "node_id",
-        "host",
-        "port",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """The coordinator key. (versions 4+)"""
 
-    node_id: int
+    node_id: int = field_at(1)
     """The node id. (versions 4+)"""
 
-    host: str
+    host: str = field_at(2)
     """The host name. (versions 4+)"""
 
-    port: int
+    port: int = field_at(3)
     """The port. (versions 4+)"""
 
-    error_code: int
+    error_code: int = field_at(4)
     """The error code, or 0 if there was no error. (versions 4+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(5)
     """The error message, or null if there was no error. (versions 4+; nullable 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         node_id: int = 0,
@@ -531,80 +424,50 @@ class FindCoordinatorResponseCoordinatorV4(_Struct):
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_FindCoordinatorResponseCoordinatorV4_key(self, key)
-        _set_FindCoordinatorResponseCoordinatorV4_node_id(self, node_id)
-        _set_FindCoordinatorResponseCoordinatorV4_host(self, host)
-        _set_FindCoordinatorResponseCoordinatorV4_port(self, port)
-        _set_FindCoordinatorResponseCoordinatorV4_error_code(self, error_code)
-        _set_FindCoordinatorResponseCoordinatorV4_error_message(self, error_message)
-        _set_FindCoordinatorResponseCoordinatorV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                node_id,
+                host,
+                port,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_FindCoordinatorResponseCoordinatorV4_key,
-    _set_FindCoordinatorResponseCoordinatorV4_node_id,
-    _set_FindCoordinatorResponseCoordinatorV4_host,
-    _set_FindCoordinatorResponseCoordinatorV4_port,
-    _set_FindCoordinatorResponseCoordinatorV4_error_code,
-    _set_FindCoordinatorResponseCoordinatorV4_error_message,
-    _set_FindCoordinatorResponseCoordinatorV4_unknown_tagged_fields,
-) = slot_setters(
-    FindCoordinatorResponseCoordinatorV4,
-    "key",
-    "node_id",
-    "host",
-    "port",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _FindCoordinatorResponseV4Layout(ApiMessage):
     """The fields of FindCoordinatorResponse at versions 4-6; use the final class of each version (FindCoordinatorResponseV4, FindCoordinatorResponseV5, FindCoordinatorResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "coordinators",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    coordinators: tuple[FindCoordinatorResponseCoordinatorV4, ...]
+    coordinators: tuple[FindCoordinatorResponseCoordinatorV4, ...] = field_at(1)
     """Each coordinator result in the response. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         coordinators: Iterable[FindCoordinatorResponseCoordinatorV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__FindCoordinatorResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__FindCoordinatorResponseV4Layout_coordinators(self, as_tuple(coordinators))
-        _set__FindCoordinatorResponseV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(coordinators),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__FindCoordinatorResponseV4Layout_throttle_time_ms,
-    _set__FindCoordinatorResponseV4Layout_coordinators,
-    _set__FindCoordinatorResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _FindCoordinatorResponseV4Layout,
-    "throttle_time_ms",
-    "coordinators",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -658,9 +521,7 @@ def _dec__FindCoordinatorRequestV0Layout(
 ) -> tuple[_FindCoordinatorRequestV0Layout, int]:
 
     v_key, pos = read_string(buf, pos)
-    o = _new(cls)
-    _set__FindCoordinatorRequestV0Layout_key(o, v_key)
-    return o, pos
+    return _new(cls, (v_key,)), pos
 
 
 def _enc__FindCoordinatorRequestV1Layout(
@@ -678,10 +539,16 @@ def _dec__FindCoordinatorRequestV1Layout(
     v_key, pos = read_string(buf, pos)
     (v_key_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__FindCoordinatorRequestV1Layout_key(o, v_key)
-    _set__FindCoordinatorRequestV1Layout_key_type(o, v_key_type)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_key,
+                v_key_type,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FindCoordinatorRequestV3Layout(
@@ -700,12 +567,23 @@ def _dec__FindCoordinatorRequestV3Layout(
     v_key, pos = read_compact_string(buf, pos)
     (v_key_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__FindCoordinatorRequestV3Layout_key(o, v_key)
-    _set__FindCoordinatorRequestV3Layout_key_type(o, v_key_type)
-    _set__FindCoordinatorRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_key,
+                v_key_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FindCoordinatorRequestV4Layout(
@@ -733,12 +611,23 @@ def _dec__FindCoordinatorRequestV4Layout(
         _ev_coordinator_keys, pos = read_compact_string(buf, pos)
         _lv_coordinator_keys.append(_ev_coordinator_keys)
     v_coordinator_keys = tuple(_lv_coordinator_keys)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__FindCoordinatorRequestV4Layout_key_type(o, v_key_type)
-    _set__FindCoordinatorRequestV4Layout_coordinator_keys(o, v_coordinator_keys)
-    _set__FindCoordinatorRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_key_type,
+                v_coordinator_keys,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FindCoordinatorResponseV0Layout(
@@ -759,12 +648,18 @@ def _dec__FindCoordinatorResponseV0Layout(
     v_host, pos = read_string(buf, pos)
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__FindCoordinatorResponseV0Layout_error_code(o, v_error_code)
-    _set__FindCoordinatorResponseV0Layout_node_id(o, v_node_id)
-    _set__FindCoordinatorResponseV0Layout_host(o, v_host)
-    _set__FindCoordinatorResponseV0Layout_port(o, v_port)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_node_id,
+                v_host,
+                v_port,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FindCoordinatorResponseV1Layout(
@@ -790,14 +685,20 @@ def _dec__FindCoordinatorResponseV1Layout(
     v_host, pos = read_string(buf, pos)
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__FindCoordinatorResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FindCoordinatorResponseV1Layout_error_code(o, v_error_code)
-    _set__FindCoordinatorResponseV1Layout_error_message(o, v_error_message)
-    _set__FindCoordinatorResponseV1Layout_node_id(o, v_node_id)
-    _set__FindCoordinatorResponseV1Layout_host(o, v_host)
-    _set__FindCoordinatorResponseV1Layout_port(o, v_port)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_node_id,
+                v_host,
+                v_port,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FindCoordinatorResponseV3Layout(
@@ -824,16 +725,27 @@ def _dec__FindCoordinatorResponseV3Layout(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__FindCoordinatorResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FindCoordinatorResponseV3Layout_error_code(o, v_error_code)
-    _set__FindCoordinatorResponseV3Layout_error_message(o, v_error_message)
-    _set__FindCoordinatorResponseV3Layout_node_id(o, v_node_id)
-    _set__FindCoordinatorResponseV3Layout_host(o, v_host)
-    _set__FindCoordinatorResponseV3Layout_port(o, v_port)
-    _set__FindCoordinatorResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_node_id,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_FindCoordinatorResponseCoordinatorV4(
@@ -859,16 +771,27 @@ def _dec_FindCoordinatorResponseCoordinatorV4(
     v_port, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(FindCoordinatorResponseCoordinatorV4)
-    _set_FindCoordinatorResponseCoordinatorV4_key(o, v_key)
-    _set_FindCoordinatorResponseCoordinatorV4_node_id(o, v_node_id)
-    _set_FindCoordinatorResponseCoordinatorV4_host(o, v_host)
-    _set_FindCoordinatorResponseCoordinatorV4_port(o, v_port)
-    _set_FindCoordinatorResponseCoordinatorV4_error_code(o, v_error_code)
-    _set_FindCoordinatorResponseCoordinatorV4_error_message(o, v_error_message)
-    _set_FindCoordinatorResponseCoordinatorV4_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            FindCoordinatorResponseCoordinatorV4,
+            (
+                v_key,
+                v_node_id,
+                v_host,
+                v_port,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__FindCoordinatorResponseV4Layout(
@@ -893,15 +816,52 @@ def _dec__FindCoordinatorResponseV4Layout(
     _n, pos = read_compact_array_length(buf, pos, 14)
     _lv_coordinators = []
     for _ in range(_n):
-        _ev_coordinators, pos = _dec_FindCoordinatorResponseCoordinatorV4(buf, pos)
-        _lv_coordinators.append(_ev_coordinators)
+
+        e3_key, pos = read_compact_string(buf, pos)
+        (e3_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e3_host, pos = read_compact_string(buf, pos)
+        e3_port, e3_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e3_error_message, pos = read_compact_nullable_string(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_coordinators.append(
+            _new(
+                FindCoordinatorResponseCoordinatorV4,
+                (
+                    e3_key,
+                    e3_node_id,
+                    e3_host,
+                    e3_port,
+                    e3_error_code,
+                    e3_error_message,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_coordinators = tuple(_lv_coordinators)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__FindCoordinatorResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__FindCoordinatorResponseV4Layout_coordinators(o, v_coordinators)
-    _set__FindCoordinatorResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_coordinators,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

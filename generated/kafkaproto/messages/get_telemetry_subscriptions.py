@@ -8,21 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
-from kafkaproto.message import (
-    ApiMessage,
-    as_tuple,
-    Field,
-    finish_class,
-    RawTaggedField,
-    slot_setters,
-)
+from kafkaproto.message import ApiMessage, as_tuple, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int8_array,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     read_uuid,
     write_compact_length,
@@ -36,43 +29,33 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_iio = Struct(">ii?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _GetTelemetrySubscriptionsRequestV0Layout(ApiMessage):
     """The fields of GetTelemetrySubscriptionsRequest at version 0; use the final class of each version (GetTelemetrySubscriptionsRequestV0)."""
 
-    __slots__ = (
-        "client_instance_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    client_instance_id: UUID
+    client_instance_id: UUID = field_at(0)
     """Unique id for this client instance, must be set to 0 on the first request. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         client_instance_id: UUID = ZERO_UUID,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__GetTelemetrySubscriptionsRequestV0Layout_client_instance_id(self, client_instance_id)
-        _set__GetTelemetrySubscriptionsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                client_instance_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__GetTelemetrySubscriptionsRequestV0Layout_client_instance_id,
-    _set__GetTelemetrySubscriptionsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _GetTelemetrySubscriptionsRequestV0Layout,
-    "client_instance_id",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -88,51 +71,40 @@ class GetTelemetrySubscriptionsRequestV0(_GetTelemetrySubscriptionsRequestV0Layo
 class _GetTelemetrySubscriptionsResponseV0Layout(ApiMessage):
     """The fields of GetTelemetrySubscriptionsResponse at version 0; use the final class of each version (GetTelemetrySubscriptionsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "client_instance_id",
-        "subscription_id",
-        "accepted_compression_types",
-        "push_interval_ms",
-        "telemetry_max_bytes",
-        "delta_temporality",
-        "requested_metrics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    client_instance_id: UUID
+    client_instance_id: UUID = field_at(2)
     """Assigned client instance id if ClientInstanceId was 0 in the request, else 0. (versions 0+)"""
 
-    subscription_id: int
+    subscription_id: int = field_at(3)
     """Unique identifier for the current subscription set for this client instance. (versions 0+)"""
 
-    accepted_compression_types: tuple[int, ...]
+    accepted_compression_types: tuple[int, ...] = field_at(4)
     """Compression types that broker accepts for the PushTelemetryRequest. (versions 0+)"""
 
-    push_interval_ms: int
+    push_interval_ms: int = field_at(5)
     """Configured push interval, which is the lowest configured interval in the current subscription set. (versions 0+)"""
 
-    telemetry_max_bytes: int
+    telemetry_max_bytes: int = field_at(6)
     """The maximum bytes of binary data the broker accepts in PushTelemetryRequest. (versions 0+)"""
 
-    delta_temporality: bool
+    delta_temporality: bool = field_at(7)
     """Flag to indicate monotonic/counter metrics are to be emitted as deltas or cumulative values. (versions 0+)"""
 
-    requested_metrics: tuple[str, ...]
+    requested_metrics: tuple[str, ...] = field_at(8)
     """Requested metrics prefix string match. Empty array: No metrics subscribed, Array[0] empty string: All metrics subscribed. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -144,51 +116,22 @@ class _GetTelemetrySubscriptionsResponseV0Layout(ApiMessage):
         delta_temporality: bool = False,
         requested_metrics: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__GetTelemetrySubscriptionsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__GetTelemetrySubscriptionsResponseV0Layout_error_code(self, error_code)
-        _set__GetTelemetrySubscriptionsResponseV0Layout_client_instance_id(self, client_instance_id)
-        _set__GetTelemetrySubscriptionsResponseV0Layout_subscription_id(self, subscription_id)
-        _set__GetTelemetrySubscriptionsResponseV0Layout_accepted_compression_types(
-            self, as_tuple(accepted_compression_types)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                client_instance_id,
+                subscription_id,
+                as_tuple(accepted_compression_types),
+                push_interval_ms,
+                telemetry_max_bytes,
+                delta_temporality,
+                as_tuple(requested_metrics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__GetTelemetrySubscriptionsResponseV0Layout_push_interval_ms(self, push_interval_ms)
-        _set__GetTelemetrySubscriptionsResponseV0Layout_telemetry_max_bytes(
-            self, telemetry_max_bytes
-        )
-        _set__GetTelemetrySubscriptionsResponseV0Layout_delta_temporality(self, delta_temporality)
-        _set__GetTelemetrySubscriptionsResponseV0Layout_requested_metrics(
-            self, as_tuple(requested_metrics)
-        )
-        _set__GetTelemetrySubscriptionsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__GetTelemetrySubscriptionsResponseV0Layout_throttle_time_ms,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_error_code,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_client_instance_id,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_subscription_id,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_accepted_compression_types,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_push_interval_ms,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_telemetry_max_bytes,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_delta_temporality,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_requested_metrics,
-    _set__GetTelemetrySubscriptionsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _GetTelemetrySubscriptionsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "client_instance_id",
-    "subscription_id",
-    "accepted_compression_types",
-    "push_interval_ms",
-    "telemetry_max_bytes",
-    "delta_temporality",
-    "requested_metrics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -219,11 +162,22 @@ def _dec__GetTelemetrySubscriptionsRequestV0Layout(
 ) -> tuple[_GetTelemetrySubscriptionsRequestV0Layout, int]:
 
     v_client_instance_id, pos = read_uuid(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__GetTelemetrySubscriptionsRequestV0Layout_client_instance_id(o, v_client_instance_id)
-    _set__GetTelemetrySubscriptionsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_client_instance_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GetTelemetrySubscriptionsResponseV0Layout(
@@ -253,9 +207,7 @@ def _dec__GetTelemetrySubscriptionsResponseV0Layout(
     v_client_instance_id, pos = read_uuid(buf, pos)
     (v_subscription_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_accepted_compression_types: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 1)
-    v_accepted_compression_types, pos = read_fixed_array(buf, pos, _n, "b", 1)
+    v_accepted_compression_types, pos = read_compact_int8_array(buf, pos)
     v_push_interval_ms, v_telemetry_max_bytes, v_delta_temporality = _S_iio.unpack_from(buf, pos)
     pos += 9
     v_requested_metrics: tuple[str, ...]
@@ -265,23 +217,30 @@ def _dec__GetTelemetrySubscriptionsResponseV0Layout(
         _ev_requested_metrics, pos = read_compact_string(buf, pos)
         _lv_requested_metrics.append(_ev_requested_metrics)
     v_requested_metrics = tuple(_lv_requested_metrics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_error_code(o, v_error_code)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_client_instance_id(o, v_client_instance_id)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_subscription_id(o, v_subscription_id)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_accepted_compression_types(
-        o, v_accepted_compression_types
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_client_instance_id,
+                v_subscription_id,
+                v_accepted_compression_types,
+                v_push_interval_ms,
+                v_telemetry_max_bytes,
+                v_delta_temporality,
+                v_requested_metrics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__GetTelemetrySubscriptionsResponseV0Layout_push_interval_ms(o, v_push_interval_ms)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_telemetry_max_bytes(o, v_telemetry_max_bytes)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_delta_temporality(o, v_delta_temporality)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_requested_metrics(o, v_requested_metrics)
-    _set__GetTelemetrySubscriptionsResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 finish_class(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_nullable_string,
     read_compact_string,
@@ -27,49 +27,38 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _HeartbeatRequestV0Layout(ApiMessage):
     """The fields of HeartbeatRequest at versions 0-2; use the final class of each version (HeartbeatRequestV0, HeartbeatRequestV1, HeartbeatRequestV2)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group id. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id: int = 0,
         member_id: str = "",
-    ) -> None:
-        _set__HeartbeatRequestV0Layout_group_id(self, group_id)
-        _set__HeartbeatRequestV0Layout_generation_id(self, generation_id)
-        _set__HeartbeatRequestV0Layout_member_id(self, member_id)
-
-
-(
-    _set__HeartbeatRequestV0Layout_group_id,
-    _set__HeartbeatRequestV0Layout_generation_id,
-    _set__HeartbeatRequestV0Layout_member_id,
-) = slot_setters(
-    _HeartbeatRequestV0Layout,
-    "group_id",
-    "generation_id",
-    "member_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id,
+                member_id,
+            ),
+        )
 
 
 @final
@@ -105,51 +94,37 @@ class HeartbeatRequestV2(_HeartbeatRequestV0Layout):
 class _HeartbeatRequestV3Layout(ApiMessage):
     """The fields of HeartbeatRequest at version 3; use the final class of each version (HeartbeatRequestV3)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "group_instance_id",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group id. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 3+; nullable 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id: int = 0,
         member_id: str = "",
         group_instance_id: str | None = None,
-    ) -> None:
-        _set__HeartbeatRequestV3Layout_group_id(self, group_id)
-        _set__HeartbeatRequestV3Layout_generation_id(self, generation_id)
-        _set__HeartbeatRequestV3Layout_member_id(self, member_id)
-        _set__HeartbeatRequestV3Layout_group_instance_id(self, group_instance_id)
-
-
-(
-    _set__HeartbeatRequestV3Layout_group_id,
-    _set__HeartbeatRequestV3Layout_generation_id,
-    _set__HeartbeatRequestV3Layout_member_id,
-    _set__HeartbeatRequestV3Layout_group_instance_id,
-) = slot_setters(
-    _HeartbeatRequestV3Layout,
-    "group_id",
-    "generation_id",
-    "member_id",
-    "group_instance_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+            ),
+        )
 
 
 @final
@@ -165,59 +140,42 @@ class HeartbeatRequestV3(_HeartbeatRequestV3Layout):
 class _HeartbeatRequestV4Layout(ApiMessage):
     """The fields of HeartbeatRequest at version 4; use the final class of each version (HeartbeatRequestV4)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "group_instance_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group id. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 3+; nullable 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id: int = 0,
         member_id: str = "",
         group_instance_id: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__HeartbeatRequestV4Layout_group_id(self, group_id)
-        _set__HeartbeatRequestV4Layout_generation_id(self, generation_id)
-        _set__HeartbeatRequestV4Layout_member_id(self, member_id)
-        _set__HeartbeatRequestV4Layout_group_instance_id(self, group_instance_id)
-        _set__HeartbeatRequestV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__HeartbeatRequestV4Layout_group_id,
-    _set__HeartbeatRequestV4Layout_generation_id,
-    _set__HeartbeatRequestV4Layout_member_id,
-    _set__HeartbeatRequestV4Layout_group_instance_id,
-    _set__HeartbeatRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _HeartbeatRequestV4Layout,
-    "group_id",
-    "generation_id",
-    "member_id",
-    "group_instance_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -233,23 +191,17 @@ class HeartbeatRequestV4(_HeartbeatRequestV4Layout):
 class _HeartbeatResponseV0Layout(ApiMessage):
     """The fields of HeartbeatResponse at version 0; use the final class of each version (HeartbeatResponseV0)."""
 
-    __slots__ = ("error_code",)
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
-    ) -> None:
-        _set__HeartbeatResponseV0Layout_error_code(self, error_code)
-
-
-(_set__HeartbeatResponseV0Layout_error_code,) = slot_setters(
-    _HeartbeatResponseV0Layout,
-    "error_code",
-)
+    ) -> Self:
+        return _new(cls, (error_code,))
 
 
 @final
@@ -265,35 +217,27 @@ class HeartbeatResponseV0(_HeartbeatResponseV0Layout):
 class _HeartbeatResponseV1Layout(ApiMessage):
     """The fields of HeartbeatResponse at versions 1-3; use the final class of each version (HeartbeatResponseV1, HeartbeatResponseV2, HeartbeatResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set__HeartbeatResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__HeartbeatResponseV1Layout_error_code(self, error_code)
-
-
-(
-    _set__HeartbeatResponseV1Layout_throttle_time_ms,
-    _set__HeartbeatResponseV1Layout_error_code,
-) = slot_setters(
-    _HeartbeatResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+            ),
+        )
 
 
 @final
@@ -329,43 +273,32 @@ class HeartbeatResponseV3(_HeartbeatResponseV1Layout):
 class _HeartbeatResponseV4Layout(ApiMessage):
     """The fields of HeartbeatResponse at version 4; use the final class of each version (HeartbeatResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__HeartbeatResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__HeartbeatResponseV4Layout_error_code(self, error_code)
-        _set__HeartbeatResponseV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__HeartbeatResponseV4Layout_throttle_time_ms,
-    _set__HeartbeatResponseV4Layout_error_code,
-    _set__HeartbeatResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _HeartbeatResponseV4Layout,
-    "throttle_time_ms",
-    "error_code",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -398,11 +331,17 @@ def _dec__HeartbeatRequestV0Layout(
     (v_generation_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_member_id, pos = read_string(buf, pos)
-    o = _new(cls)
-    _set__HeartbeatRequestV0Layout_group_id(o, v_group_id)
-    _set__HeartbeatRequestV0Layout_generation_id(o, v_generation_id)
-    _set__HeartbeatRequestV0Layout_member_id(o, v_member_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id,
+                v_member_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__HeartbeatRequestV3Layout(o: _HeartbeatRequestV3Layout, out: bytearray) -> None:
@@ -422,12 +361,18 @@ def _dec__HeartbeatRequestV3Layout(
     pos += 4
     v_member_id, pos = read_string(buf, pos)
     v_group_instance_id, pos = read_nullable_string(buf, pos)
-    o = _new(cls)
-    _set__HeartbeatRequestV3Layout_group_id(o, v_group_id)
-    _set__HeartbeatRequestV3Layout_generation_id(o, v_generation_id)
-    _set__HeartbeatRequestV3Layout_member_id(o, v_member_id)
-    _set__HeartbeatRequestV3Layout_group_instance_id(o, v_group_instance_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id,
+                v_member_id,
+                v_group_instance_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__HeartbeatRequestV4Layout(o: _HeartbeatRequestV4Layout, out: bytearray) -> None:
@@ -448,14 +393,25 @@ def _dec__HeartbeatRequestV4Layout(
     pos += 4
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__HeartbeatRequestV4Layout_group_id(o, v_group_id)
-    _set__HeartbeatRequestV4Layout_generation_id(o, v_generation_id)
-    _set__HeartbeatRequestV4Layout_member_id(o, v_member_id)
-    _set__HeartbeatRequestV4Layout_group_instance_id(o, v_group_instance_id)
-    _set__HeartbeatRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id,
+                v_member_id,
+                v_group_instance_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__HeartbeatResponseV0Layout(o: _HeartbeatResponseV0Layout, out: bytearray) -> None:
@@ -469,9 +425,7 @@ def _dec__HeartbeatResponseV0Layout(
 
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__HeartbeatResponseV0Layout_error_code(o, v_error_code)
-    return o, pos
+    return _new(cls, (v_error_code,)), pos
 
 
 def _enc__HeartbeatResponseV1Layout(o: _HeartbeatResponseV1Layout, out: bytearray) -> None:
@@ -485,10 +439,16 @@ def _dec__HeartbeatResponseV1Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(cls)
-    _set__HeartbeatResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__HeartbeatResponseV1Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__HeartbeatResponseV4Layout(o: _HeartbeatResponseV4Layout, out: bytearray) -> None:
@@ -503,12 +463,23 @@ def _dec__HeartbeatResponseV4Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__HeartbeatResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__HeartbeatResponseV4Layout_error_code(o, v_error_code)
-    _set__HeartbeatResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

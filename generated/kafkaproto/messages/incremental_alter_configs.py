@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -40,127 +40,95 @@ _S_b = Struct(">b")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class IncrementalAlterConfigsRequestAlterableConfigV0(_Struct):
     """AlterableConfig, a struct of IncrementalAlterConfigsRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "config_operation",
-        "value",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration key name. (versions 0+)"""
 
-    config_operation: int
+    config_operation: int = field_at(1)
     """The type (Set, Delete, Append, Subtract) of operation. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(2)
     """The value to set for the configuration key. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         config_operation: int = 0,
         value: str | None = "",
-    ) -> None:
-        _set_IncrementalAlterConfigsRequestAlterableConfigV0_name(self, name)
-        _set_IncrementalAlterConfigsRequestAlterableConfigV0_config_operation(
-            self, config_operation
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                config_operation,
+                value,
+            ),
         )
-        _set_IncrementalAlterConfigsRequestAlterableConfigV0_value(self, value)
-
-
-(
-    _set_IncrementalAlterConfigsRequestAlterableConfigV0_name,
-    _set_IncrementalAlterConfigsRequestAlterableConfigV0_config_operation,
-    _set_IncrementalAlterConfigsRequestAlterableConfigV0_value,
-) = slot_setters(
-    IncrementalAlterConfigsRequestAlterableConfigV0,
-    "name",
-    "config_operation",
-    "value",
-)
 
 
 class IncrementalAlterConfigsRequestAlterConfigsResourceV0(_Struct):
     """AlterConfigsResource, a struct of IncrementalAlterConfigsRequest at version 0."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configs",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    configs: tuple[IncrementalAlterConfigsRequestAlterableConfigV0, ...]
+    configs: tuple[IncrementalAlterConfigsRequestAlterableConfigV0, ...] = field_at(2)
     """The configurations. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         configs: Iterable[IncrementalAlterConfigsRequestAlterableConfigV0] = (),
-    ) -> None:
-        _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_resource_type(self, resource_type)
-        _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_resource_name(self, resource_name)
-        _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_configs(self, as_tuple(configs))
-
-
-(
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_resource_type,
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_resource_name,
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_configs,
-) = slot_setters(
-    IncrementalAlterConfigsRequestAlterConfigsResourceV0,
-    "resource_type",
-    "resource_name",
-    "configs",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                as_tuple(configs),
+            ),
+        )
 
 
 class _IncrementalAlterConfigsRequestV0Layout(ApiMessage):
     """The fields of IncrementalAlterConfigsRequest at version 0; use the final class of each version (IncrementalAlterConfigsRequestV0)."""
 
-    __slots__ = (
-        "resources",
-        "validate_only",
-    )
+    __slots__ = ()
 
-    resources: tuple[IncrementalAlterConfigsRequestAlterConfigsResourceV0, ...]
+    resources: tuple[IncrementalAlterConfigsRequestAlterConfigsResourceV0, ...] = field_at(0)
     """The incremental updates for each resource. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(1)
     """True if we should validate the request, but not change the configurations. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resources: Iterable[IncrementalAlterConfigsRequestAlterConfigsResourceV0] = (),
         validate_only: bool = False,
-    ) -> None:
-        _set__IncrementalAlterConfigsRequestV0Layout_resources(self, as_tuple(resources))
-        _set__IncrementalAlterConfigsRequestV0Layout_validate_only(self, validate_only)
-
-
-(
-    _set__IncrementalAlterConfigsRequestV0Layout_resources,
-    _set__IncrementalAlterConfigsRequestV0Layout_validate_only,
-) = slot_setters(
-    _IncrementalAlterConfigsRequestV0Layout,
-    "resources",
-    "validate_only",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resources),
+                validate_only,
+            ),
+        )
 
 
 @final
@@ -176,151 +144,104 @@ class IncrementalAlterConfigsRequestV0(_IncrementalAlterConfigsRequestV0Layout):
 class IncrementalAlterConfigsRequestAlterableConfigV1(_Struct):
     """AlterableConfig, a struct of IncrementalAlterConfigsRequest at version 1."""
 
-    __slots__ = (
-        "name",
-        "config_operation",
-        "value",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The configuration key name. (versions 0+)"""
 
-    config_operation: int
+    config_operation: int = field_at(1)
     """The type (Set, Delete, Append, Subtract) of operation. (versions 0+)"""
 
-    value: str | None
+    value: str | None = field_at(2)
     """The value to set for the configuration key. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         config_operation: int = 0,
         value: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_IncrementalAlterConfigsRequestAlterableConfigV1_name(self, name)
-        _set_IncrementalAlterConfigsRequestAlterableConfigV1_config_operation(
-            self, config_operation
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                config_operation,
+                value,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_IncrementalAlterConfigsRequestAlterableConfigV1_value(self, value)
-        _set_IncrementalAlterConfigsRequestAlterableConfigV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_name,
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_config_operation,
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_value,
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_unknown_tagged_fields,
-) = slot_setters(
-    IncrementalAlterConfigsRequestAlterableConfigV1,
-    "name",
-    "config_operation",
-    "value",
-    "unknown_tagged_fields",
-)
 
 
 class IncrementalAlterConfigsRequestAlterConfigsResourceV1(_Struct):
     """AlterConfigsResource, a struct of IncrementalAlterConfigsRequest at version 1."""
 
-    __slots__ = (
-        "resource_type",
-        "resource_name",
-        "configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_type: int
+    resource_type: int = field_at(0)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(1)
     """The resource name. (versions 0+)"""
 
-    configs: tuple[IncrementalAlterConfigsRequestAlterableConfigV1, ...]
+    configs: tuple[IncrementalAlterConfigsRequestAlterableConfigV1, ...] = field_at(2)
     """The configurations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_type: int = 0,
         resource_name: str = "",
         configs: Iterable[IncrementalAlterConfigsRequestAlterableConfigV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_resource_type(self, resource_type)
-        _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_resource_name(self, resource_name)
-        _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_configs(self, as_tuple(configs))
-        _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_type,
+                resource_name,
+                as_tuple(configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_resource_type,
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_resource_name,
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_configs,
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_unknown_tagged_fields,
-) = slot_setters(
-    IncrementalAlterConfigsRequestAlterConfigsResourceV1,
-    "resource_type",
-    "resource_name",
-    "configs",
-    "unknown_tagged_fields",
-)
 
 
 class _IncrementalAlterConfigsRequestV1Layout(ApiMessage):
     """The fields of IncrementalAlterConfigsRequest at version 1; use the final class of each version (IncrementalAlterConfigsRequestV1)."""
 
-    __slots__ = (
-        "resources",
-        "validate_only",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resources: tuple[IncrementalAlterConfigsRequestAlterConfigsResourceV1, ...]
+    resources: tuple[IncrementalAlterConfigsRequestAlterConfigsResourceV1, ...] = field_at(0)
     """The incremental updates for each resource. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(1)
     """True if we should validate the request, but not change the configurations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resources: Iterable[IncrementalAlterConfigsRequestAlterConfigsResourceV1] = (),
         validate_only: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__IncrementalAlterConfigsRequestV1Layout_resources(self, as_tuple(resources))
-        _set__IncrementalAlterConfigsRequestV1Layout_validate_only(self, validate_only)
-        _set__IncrementalAlterConfigsRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resources),
+                validate_only,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__IncrementalAlterConfigsRequestV1Layout_resources,
-    _set__IncrementalAlterConfigsRequestV1Layout_validate_only,
-    _set__IncrementalAlterConfigsRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _IncrementalAlterConfigsRequestV1Layout,
-    "resources",
-    "validate_only",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -336,93 +257,65 @@ class IncrementalAlterConfigsRequestV1(_IncrementalAlterConfigsRequestV1Layout):
 class IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0(_Struct):
     """AlterConfigsResourceResponse, a struct of IncrementalAlterConfigsResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The resource error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The resource error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The resource name. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
         resource_name: str = "",
-    ) -> None:
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_error_code(
-            self, error_code
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+            ),
         )
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_error_message(
-            self, error_message
-        )
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_resource_type(
-            self, resource_type
-        )
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_resource_name(
-            self, resource_name
-        )
-
-
-(
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_error_code,
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_error_message,
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_resource_type,
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_resource_name,
-) = slot_setters(
-    IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-)
 
 
 class _IncrementalAlterConfigsResponseV0Layout(ApiMessage):
     """The fields of IncrementalAlterConfigsResponse at version 0; use the final class of each version (IncrementalAlterConfigsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    responses: tuple[IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0, ...]
+    responses: tuple[IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0, ...] = field_at(
+        1
+    )
     """The responses for each resource. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0] = (),
-    ) -> None:
-        _set__IncrementalAlterConfigsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__IncrementalAlterConfigsResponseV0Layout_responses(self, as_tuple(responses))
-
-
-(
-    _set__IncrementalAlterConfigsResponseV0Layout_throttle_time_ms,
-    _set__IncrementalAlterConfigsResponseV0Layout_responses,
-) = slot_setters(
-    _IncrementalAlterConfigsResponseV0Layout,
-    "throttle_time_ms",
-    "responses",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+            ),
+        )
 
 
 @final
@@ -438,113 +331,75 @@ class IncrementalAlterConfigsResponseV0(_IncrementalAlterConfigsResponseV0Layout
 class IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1(_Struct):
     """AlterConfigsResourceResponse, a struct of IncrementalAlterConfigsResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "resource_type",
-        "resource_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The resource error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The resource error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(2)
     """The resource type. (versions 0+)"""
 
-    resource_name: str
+    resource_name: str = field_at(3)
     """The resource name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         resource_type: int = 0,
         resource_name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_error_code(
-            self, error_code
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                resource_type,
+                resource_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_error_message(
-            self, error_message
-        )
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_resource_type(
-            self, resource_type
-        )
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_resource_name(
-            self, resource_name
-        )
-        _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_error_code,
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_error_message,
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_resource_type,
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_resource_name,
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_unknown_tagged_fields,
-) = slot_setters(
-    IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1,
-    "error_code",
-    "error_message",
-    "resource_type",
-    "resource_name",
-    "unknown_tagged_fields",
-)
 
 
 class _IncrementalAlterConfigsResponseV1Layout(ApiMessage):
     """The fields of IncrementalAlterConfigsResponse at version 1; use the final class of each version (IncrementalAlterConfigsResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    responses: tuple[IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1, ...]
+    responses: tuple[IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1, ...] = field_at(
+        1
+    )
     """The responses for each resource. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         responses: Iterable[IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__IncrementalAlterConfigsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__IncrementalAlterConfigsResponseV1Layout_responses(self, as_tuple(responses))
-        _set__IncrementalAlterConfigsResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__IncrementalAlterConfigsResponseV1Layout_throttle_time_ms,
-    _set__IncrementalAlterConfigsResponseV1Layout_responses,
-    _set__IncrementalAlterConfigsResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _IncrementalAlterConfigsResponseV1Layout,
-    "throttle_time_ms",
-    "responses",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -579,11 +434,17 @@ def _dec_IncrementalAlterConfigsRequestAlterableConfigV0(
     (v_config_operation,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_value, pos = read_nullable_string(buf, pos)
-    o = _new(IncrementalAlterConfigsRequestAlterableConfigV0)
-    _set_IncrementalAlterConfigsRequestAlterableConfigV0_name(o, v_name)
-    _set_IncrementalAlterConfigsRequestAlterableConfigV0_config_operation(o, v_config_operation)
-    _set_IncrementalAlterConfigsRequestAlterableConfigV0_value(o, v_value)
-    return o, pos
+    return (
+        _new(
+            IncrementalAlterConfigsRequestAlterableConfigV0,
+            (
+                v_name,
+                v_config_operation,
+                v_value,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_IncrementalAlterConfigsRequestAlterConfigsResourceV0(
@@ -609,24 +470,43 @@ def _dec_IncrementalAlterConfigsRequestAlterConfigsResourceV0(
     _n, pos = read_array_length(buf, pos, 5)
     _lv_configs = []
     for _ in range(_n):
-        _ev_configs, pos = _dec_IncrementalAlterConfigsRequestAlterableConfigV0(buf, pos)
-        _lv_configs.append(_ev_configs)
+
+        e2_name, pos = read_string(buf, pos)
+        (e2_config_operation,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e2_value, pos = read_nullable_string(buf, pos)
+        _lv_configs.append(
+            _new(
+                IncrementalAlterConfigsRequestAlterableConfigV0,
+                (
+                    e2_name,
+                    e2_config_operation,
+                    e2_value,
+                ),
+            )
+        )
     v_configs = tuple(_lv_configs)
-    o = _new(IncrementalAlterConfigsRequestAlterConfigsResourceV0)
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_resource_type(o, v_resource_type)
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_resource_name(o, v_resource_name)
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV0_configs(o, v_configs)
-    return o, pos
+    return (
+        _new(
+            IncrementalAlterConfigsRequestAlterConfigsResourceV0,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_configs,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__IncrementalAlterConfigsRequestV0Layout(
     o: _IncrementalAlterConfigsRequestV0Layout, out: bytearray
 ) -> None:
 
-    _x2 = o.resources
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_IncrementalAlterConfigsRequestAlterConfigsResourceV0(_x2e, out)
+    _x3 = o.resources
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_IncrementalAlterConfigsRequestAlterConfigsResourceV0(_x3e, out)
     out += _S_o.pack(o.validate_only)
 
 
@@ -643,10 +523,16 @@ def _dec__IncrementalAlterConfigsRequestV0Layout(
     v_resources = tuple(_lv_resources)
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__IncrementalAlterConfigsRequestV0Layout_resources(o, v_resources)
-    _set__IncrementalAlterConfigsRequestV0Layout_validate_only(o, v_validate_only)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_resources,
+                v_validate_only,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_IncrementalAlterConfigsRequestAlterableConfigV1(
@@ -667,15 +553,24 @@ def _dec_IncrementalAlterConfigsRequestAlterableConfigV1(
     (v_config_operation,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_value, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(IncrementalAlterConfigsRequestAlterableConfigV1)
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_name(o, v_name)
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_config_operation(o, v_config_operation)
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_value(o, v_value)
-    _set_IncrementalAlterConfigsRequestAlterableConfigV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            IncrementalAlterConfigsRequestAlterableConfigV1,
+            (
+                v_name,
+                v_config_operation,
+                v_value,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_IncrementalAlterConfigsRequestAlterConfigsResourceV1(
@@ -684,10 +579,10 @@ def _enc_IncrementalAlterConfigsRequestAlterConfigsResourceV1(
 
     out += _S_b.pack(o.resource_type)
     write_compact_string(out, o.resource_name)
-    _x3 = o.configs
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_IncrementalAlterConfigsRequestAlterableConfigV1(_x3e, out)
+    _x4 = o.configs
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_IncrementalAlterConfigsRequestAlterableConfigV1(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -702,28 +597,57 @@ def _dec_IncrementalAlterConfigsRequestAlterConfigsResourceV1(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_configs = []
     for _ in range(_n):
-        _ev_configs, pos = _dec_IncrementalAlterConfigsRequestAlterableConfigV1(buf, pos)
-        _lv_configs.append(_ev_configs)
+
+        e5_name, pos = read_compact_string(buf, pos)
+        (e5_config_operation,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e5_value, pos = read_compact_nullable_string(buf, pos)
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_configs.append(
+            _new(
+                IncrementalAlterConfigsRequestAlterableConfigV1,
+                (
+                    e5_name,
+                    e5_config_operation,
+                    e5_value,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_configs = tuple(_lv_configs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(IncrementalAlterConfigsRequestAlterConfigsResourceV1)
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_resource_type(o, v_resource_type)
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_resource_name(o, v_resource_name)
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_configs(o, v_configs)
-    _set_IncrementalAlterConfigsRequestAlterConfigsResourceV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            IncrementalAlterConfigsRequestAlterConfigsResourceV1,
+            (
+                v_resource_type,
+                v_resource_name,
+                v_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__IncrementalAlterConfigsRequestV1Layout(
     o: _IncrementalAlterConfigsRequestV1Layout, out: bytearray
 ) -> None:
 
-    _x4 = o.resources
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_IncrementalAlterConfigsRequestAlterConfigsResourceV1(_x4e, out)
+    _x6 = o.resources
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_IncrementalAlterConfigsRequestAlterConfigsResourceV1(_x6e, out)
     out += _S_o.pack(o.validate_only)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -741,12 +665,23 @@ def _dec__IncrementalAlterConfigsRequestV1Layout(
     v_resources = tuple(_lv_resources)
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__IncrementalAlterConfigsRequestV1Layout_resources(o, v_resources)
-    _set__IncrementalAlterConfigsRequestV1Layout_validate_only(o, v_validate_only)
-    _set__IncrementalAlterConfigsRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_resources,
+                v_validate_only,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0(
@@ -769,18 +704,18 @@ def _dec_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0(
     (v_resource_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_resource_name, pos = read_string(buf, pos)
-    o = _new(IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0)
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_error_code(o, v_error_code)
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_error_message(
-        o, v_error_message
+    return (
+        _new(
+            IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+            ),
+        ),
+        pos,
     )
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_resource_type(
-        o, v_resource_type
-    )
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0_resource_name(
-        o, v_resource_name
-    )
-    return o, pos
 
 
 def _enc__IncrementalAlterConfigsResponseV0Layout(
@@ -788,10 +723,10 @@ def _enc__IncrementalAlterConfigsResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x5 = o.responses
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0(_x5e, out)
+    _x7 = o.responses
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0(_x7e, out)
 
 
 def _dec__IncrementalAlterConfigsResponseV0Layout(
@@ -804,15 +739,35 @@ def _dec__IncrementalAlterConfigsResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 7)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0(
-            buf, pos
+
+        (e8_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e8_error_message, pos = read_nullable_string(buf, pos)
+        (e8_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e8_resource_name, pos = read_string(buf, pos)
+        _lv_responses.append(
+            _new(
+                IncrementalAlterConfigsResponseAlterConfigsResourceResponseV0,
+                (
+                    e8_error_code,
+                    e8_error_message,
+                    e8_resource_type,
+                    e8_resource_name,
+                ),
+            )
         )
-        _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    o = _new(cls)
-    _set__IncrementalAlterConfigsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__IncrementalAlterConfigsResponseV0Layout_responses(o, v_responses)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1(
@@ -836,22 +791,25 @@ def _dec_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1(
     (v_resource_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_resource_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1)
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_error_code(o, v_error_code)
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_error_message(
-        o, v_error_message
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_resource_type,
+                v_resource_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_resource_type(
-        o, v_resource_type
-    )
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_resource_name(
-        o, v_resource_name
-    )
-    _set_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__IncrementalAlterConfigsResponseV1Layout(
@@ -859,10 +817,10 @@ def _enc__IncrementalAlterConfigsResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x6 = o.responses
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1(_x6e, out)
+    _x9 = o.responses
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -876,17 +834,49 @@ def _dec__IncrementalAlterConfigsResponseV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_responses = []
     for _ in range(_n):
-        _ev_responses, pos = _dec_IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1(
-            buf, pos
+
+        (e10_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e10_error_message, pos = read_compact_nullable_string(buf, pos)
+        (e10_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e10_resource_name, pos = read_compact_string(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_responses.append(
+            _new(
+                IncrementalAlterConfigsResponseAlterConfigsResourceResponseV1,
+                (
+                    e10_error_code,
+                    e10_error_message,
+                    e10_resource_type,
+                    e10_resource_name,
+                    e10_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__IncrementalAlterConfigsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__IncrementalAlterConfigsResponseV1Layout_responses(o, v_responses)
-    _set__IncrementalAlterConfigsResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

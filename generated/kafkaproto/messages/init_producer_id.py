@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_nullable_string,
     read_nullable_string,
@@ -25,41 +25,33 @@ _S_ihqh = Struct(">ihqh")
 _S_ihqhqh = Struct(">ihqhqh")
 _S_iqh = Struct(">iqh")
 _S_iqhoo = Struct(">iqh??")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _InitProducerIdRequestV0Layout(ApiMessage):
     """The fields of InitProducerIdRequest at versions 0-1; use the final class of each version (InitProducerIdRequestV0, InitProducerIdRequestV1)."""
 
-    __slots__ = (
-        "transactional_id",
-        "transaction_timeout_ms",
-    )
+    __slots__ = ()
 
-    transactional_id: str | None
+    transactional_id: str | None = field_at(0)
     """The transactional id, or null if the producer is not transactional. (versions 0+; nullable 0+)"""
 
-    transaction_timeout_ms: int
+    transaction_timeout_ms: int = field_at(1)
     """The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str | None = "",
         transaction_timeout_ms: int = 0,
-    ) -> None:
-        _set__InitProducerIdRequestV0Layout_transactional_id(self, transactional_id)
-        _set__InitProducerIdRequestV0Layout_transaction_timeout_ms(self, transaction_timeout_ms)
-
-
-(
-    _set__InitProducerIdRequestV0Layout_transactional_id,
-    _set__InitProducerIdRequestV0Layout_transaction_timeout_ms,
-) = slot_setters(
-    _InitProducerIdRequestV0Layout,
-    "transactional_id",
-    "transaction_timeout_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                transaction_timeout_ms,
+            ),
+        )
 
 
 @final
@@ -85,45 +77,32 @@ class InitProducerIdRequestV1(_InitProducerIdRequestV0Layout):
 class _InitProducerIdRequestV2Layout(ApiMessage):
     """The fields of InitProducerIdRequest at version 2; use the final class of each version (InitProducerIdRequestV2)."""
 
-    __slots__ = (
-        "transactional_id",
-        "transaction_timeout_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str | None
+    transactional_id: str | None = field_at(0)
     """The transactional id, or null if the producer is not transactional. (versions 0+; nullable 0+)"""
 
-    transaction_timeout_ms: int
+    transaction_timeout_ms: int = field_at(1)
     """The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str | None = "",
         transaction_timeout_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__InitProducerIdRequestV2Layout_transactional_id(self, transactional_id)
-        _set__InitProducerIdRequestV2Layout_transaction_timeout_ms(self, transaction_timeout_ms)
-        _set__InitProducerIdRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                transaction_timeout_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__InitProducerIdRequestV2Layout_transactional_id,
-    _set__InitProducerIdRequestV2Layout_transaction_timeout_ms,
-    _set__InitProducerIdRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _InitProducerIdRequestV2Layout,
-    "transactional_id",
-    "transaction_timeout_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -139,61 +118,42 @@ class InitProducerIdRequestV2(_InitProducerIdRequestV2Layout):
 class _InitProducerIdRequestV3Layout(ApiMessage):
     """The fields of InitProducerIdRequest at versions 3-5; use the final class of each version (InitProducerIdRequestV3, InitProducerIdRequestV4, InitProducerIdRequestV5)."""
 
-    __slots__ = (
-        "transactional_id",
-        "transaction_timeout_ms",
-        "producer_id",
-        "producer_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str | None
+    transactional_id: str | None = field_at(0)
     """The transactional id, or null if the producer is not transactional. (versions 0+; nullable 0+)"""
 
-    transaction_timeout_ms: int
+    transaction_timeout_ms: int = field_at(1)
     """The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration. (versions 3+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str | None = "",
         transaction_timeout_ms: int = 0,
         producer_id: int = -1,
         producer_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__InitProducerIdRequestV3Layout_transactional_id(self, transactional_id)
-        _set__InitProducerIdRequestV3Layout_transaction_timeout_ms(self, transaction_timeout_ms)
-        _set__InitProducerIdRequestV3Layout_producer_id(self, producer_id)
-        _set__InitProducerIdRequestV3Layout_producer_epoch(self, producer_epoch)
-        _set__InitProducerIdRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                transaction_timeout_ms,
+                producer_id,
+                producer_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__InitProducerIdRequestV3Layout_transactional_id,
-    _set__InitProducerIdRequestV3Layout_transaction_timeout_ms,
-    _set__InitProducerIdRequestV3Layout_producer_id,
-    _set__InitProducerIdRequestV3Layout_producer_epoch,
-    _set__InitProducerIdRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _InitProducerIdRequestV3Layout,
-    "transactional_id",
-    "transaction_timeout_ms",
-    "producer_id",
-    "producer_epoch",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -229,39 +189,31 @@ class InitProducerIdRequestV5(_InitProducerIdRequestV3Layout):
 class _InitProducerIdRequestV6Layout(ApiMessage):
     """The fields of InitProducerIdRequest at version 6; use the final class of each version (InitProducerIdRequestV6)."""
 
-    __slots__ = (
-        "transactional_id",
-        "transaction_timeout_ms",
-        "producer_id",
-        "producer_epoch",
-        "enable2_pc",
-        "keep_prepared_txn",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str | None
+    transactional_id: str | None = field_at(0)
     """The transactional id, or null if the producer is not transactional. (versions 0+; nullable 0+)"""
 
-    transaction_timeout_ms: int
+    transaction_timeout_ms: int = field_at(1)
     """The time in ms to wait before aborting idle transactions sent by this producer. This is only relevant if a TransactionalId has been defined. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The producer id. This is used to disambiguate requests if a transactional id is reused following its expiration. (versions 3+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The producer's current epoch. This will be checked against the producer epoch on the broker, and the request will return an error if they do not match. (versions 3+)"""
 
-    enable2_pc: bool
+    enable2_pc: bool = field_at(4)
     """True if the client wants to enable two-phase commit (2PC) protocol for transactions. (versions 6+)"""
 
-    keep_prepared_txn: bool
+    keep_prepared_txn: bool = field_at(5)
     """True if the client wants to keep the currently ongoing transaction instead of aborting it. (versions 6+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str | None = "",
         transaction_timeout_ms: int = 0,
@@ -270,36 +222,19 @@ class _InitProducerIdRequestV6Layout(ApiMessage):
         enable2_pc: bool = False,
         keep_prepared_txn: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__InitProducerIdRequestV6Layout_transactional_id(self, transactional_id)
-        _set__InitProducerIdRequestV6Layout_transaction_timeout_ms(self, transaction_timeout_ms)
-        _set__InitProducerIdRequestV6Layout_producer_id(self, producer_id)
-        _set__InitProducerIdRequestV6Layout_producer_epoch(self, producer_epoch)
-        _set__InitProducerIdRequestV6Layout_enable2_pc(self, enable2_pc)
-        _set__InitProducerIdRequestV6Layout_keep_prepared_txn(self, keep_prepared_txn)
-        _set__InitProducerIdRequestV6Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                transaction_timeout_ms,
+                producer_id,
+                producer_epoch,
+                enable2_pc,
+                keep_prepared_txn,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__InitProducerIdRequestV6Layout_transactional_id,
-    _set__InitProducerIdRequestV6Layout_transaction_timeout_ms,
-    _set__InitProducerIdRequestV6Layout_producer_id,
-    _set__InitProducerIdRequestV6Layout_producer_epoch,
-    _set__InitProducerIdRequestV6Layout_enable2_pc,
-    _set__InitProducerIdRequestV6Layout_keep_prepared_txn,
-    _set__InitProducerIdRequestV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _InitProducerIdRequestV6Layout,
-    "transactional_id",
-    "transaction_timeout_ms",
-    "producer_id",
-    "producer_epoch",
-    "enable2_pc",
-    "keep_prepared_txn",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -319,51 +254,37 @@ class InitProducerIdRequestV6(_InitProducerIdRequestV6Layout):
 class _InitProducerIdResponseV0Layout(ApiMessage):
     """The fields of InitProducerIdResponse at versions 0-1; use the final class of each version (InitProducerIdResponseV0, InitProducerIdResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id",
-        "producer_epoch",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The current producer id. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer id. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         producer_id: int = -1,
         producer_epoch: int = 0,
-    ) -> None:
-        _set__InitProducerIdResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__InitProducerIdResponseV0Layout_error_code(self, error_code)
-        _set__InitProducerIdResponseV0Layout_producer_id(self, producer_id)
-        _set__InitProducerIdResponseV0Layout_producer_epoch(self, producer_epoch)
-
-
-(
-    _set__InitProducerIdResponseV0Layout_throttle_time_ms,
-    _set__InitProducerIdResponseV0Layout_error_code,
-    _set__InitProducerIdResponseV0Layout_producer_id,
-    _set__InitProducerIdResponseV0Layout_producer_epoch,
-) = slot_setters(
-    _InitProducerIdResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "producer_id",
-    "producer_epoch",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                producer_id,
+                producer_epoch,
+            ),
+        )
 
 
 @final
@@ -389,61 +310,42 @@ class InitProducerIdResponseV1(_InitProducerIdResponseV0Layout):
 class _InitProducerIdResponseV2Layout(ApiMessage):
     """The fields of InitProducerIdResponse at versions 2-5; use the final class of each version (InitProducerIdResponseV2, InitProducerIdResponseV3, InitProducerIdResponseV4, InitProducerIdResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id",
-        "producer_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The current producer id. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer id. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         producer_id: int = -1,
         producer_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__InitProducerIdResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__InitProducerIdResponseV2Layout_error_code(self, error_code)
-        _set__InitProducerIdResponseV2Layout_producer_id(self, producer_id)
-        _set__InitProducerIdResponseV2Layout_producer_epoch(self, producer_epoch)
-        _set__InitProducerIdResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                producer_id,
+                producer_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__InitProducerIdResponseV2Layout_throttle_time_ms,
-    _set__InitProducerIdResponseV2Layout_error_code,
-    _set__InitProducerIdResponseV2Layout_producer_id,
-    _set__InitProducerIdResponseV2Layout_producer_epoch,
-    _set__InitProducerIdResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _InitProducerIdResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "producer_id",
-    "producer_epoch",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -489,39 +391,31 @@ class InitProducerIdResponseV5(_InitProducerIdResponseV2Layout):
 class _InitProducerIdResponseV6Layout(ApiMessage):
     """The fields of InitProducerIdResponse at version 6; use the final class of each version (InitProducerIdResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "producer_id",
-        "producer_epoch",
-        "ongoing_txn_producer_id",
-        "ongoing_txn_producer_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The current producer id. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer id. (versions 0+)"""
 
-    ongoing_txn_producer_id: int
+    ongoing_txn_producer_id: int = field_at(4)
     """The producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing. (versions 6+)"""
 
-    ongoing_txn_producer_epoch: int
+    ongoing_txn_producer_epoch: int = field_at(5)
     """The epoch associated with the  producer id for ongoing transaction when KeepPreparedTxn is used, -1 if there is no transaction ongoing. (versions 6+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -530,38 +424,19 @@ class _InitProducerIdResponseV6Layout(ApiMessage):
         ongoing_txn_producer_id: int = -1,
         ongoing_txn_producer_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__InitProducerIdResponseV6Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__InitProducerIdResponseV6Layout_error_code(self, error_code)
-        _set__InitProducerIdResponseV6Layout_producer_id(self, producer_id)
-        _set__InitProducerIdResponseV6Layout_producer_epoch(self, producer_epoch)
-        _set__InitProducerIdResponseV6Layout_ongoing_txn_producer_id(self, ongoing_txn_producer_id)
-        _set__InitProducerIdResponseV6Layout_ongoing_txn_producer_epoch(
-            self, ongoing_txn_producer_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                producer_id,
+                producer_epoch,
+                ongoing_txn_producer_id,
+                ongoing_txn_producer_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__InitProducerIdResponseV6Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__InitProducerIdResponseV6Layout_throttle_time_ms,
-    _set__InitProducerIdResponseV6Layout_error_code,
-    _set__InitProducerIdResponseV6Layout_producer_id,
-    _set__InitProducerIdResponseV6Layout_producer_epoch,
-    _set__InitProducerIdResponseV6Layout_ongoing_txn_producer_id,
-    _set__InitProducerIdResponseV6Layout_ongoing_txn_producer_epoch,
-    _set__InitProducerIdResponseV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _InitProducerIdResponseV6Layout,
-    "throttle_time_ms",
-    "error_code",
-    "producer_id",
-    "producer_epoch",
-    "ongoing_txn_producer_id",
-    "ongoing_txn_producer_epoch",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -592,10 +467,16 @@ def _dec__InitProducerIdRequestV0Layout(
     v_transactional_id, pos = read_nullable_string(buf, pos)
     (v_transaction_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__InitProducerIdRequestV0Layout_transactional_id(o, v_transactional_id)
-    _set__InitProducerIdRequestV0Layout_transaction_timeout_ms(o, v_transaction_timeout_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_transaction_timeout_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__InitProducerIdRequestV2Layout(o: _InitProducerIdRequestV2Layout, out: bytearray) -> None:
@@ -612,12 +493,23 @@ def _dec__InitProducerIdRequestV2Layout(
     v_transactional_id, pos = read_compact_nullable_string(buf, pos)
     (v_transaction_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__InitProducerIdRequestV2Layout_transactional_id(o, v_transactional_id)
-    _set__InitProducerIdRequestV2Layout_transaction_timeout_ms(o, v_transaction_timeout_ms)
-    _set__InitProducerIdRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_transaction_timeout_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__InitProducerIdRequestV3Layout(o: _InitProducerIdRequestV3Layout, out: bytearray) -> None:
@@ -634,14 +526,25 @@ def _dec__InitProducerIdRequestV3Layout(
     v_transactional_id, pos = read_compact_nullable_string(buf, pos)
     v_transaction_timeout_ms, v_producer_id, v_producer_epoch = _S_iqh.unpack_from(buf, pos)
     pos += 14
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__InitProducerIdRequestV3Layout_transactional_id(o, v_transactional_id)
-    _set__InitProducerIdRequestV3Layout_transaction_timeout_ms(o, v_transaction_timeout_ms)
-    _set__InitProducerIdRequestV3Layout_producer_id(o, v_producer_id)
-    _set__InitProducerIdRequestV3Layout_producer_epoch(o, v_producer_epoch)
-    _set__InitProducerIdRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_transaction_timeout_ms,
+                v_producer_id,
+                v_producer_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__InitProducerIdRequestV6Layout(o: _InitProducerIdRequestV6Layout, out: bytearray) -> None:
@@ -662,16 +565,27 @@ def _dec__InitProducerIdRequestV6Layout(
         _S_iqhoo.unpack_from(buf, pos)
     )
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__InitProducerIdRequestV6Layout_transactional_id(o, v_transactional_id)
-    _set__InitProducerIdRequestV6Layout_transaction_timeout_ms(o, v_transaction_timeout_ms)
-    _set__InitProducerIdRequestV6Layout_producer_id(o, v_producer_id)
-    _set__InitProducerIdRequestV6Layout_producer_epoch(o, v_producer_epoch)
-    _set__InitProducerIdRequestV6Layout_enable2_pc(o, v_enable2_pc)
-    _set__InitProducerIdRequestV6Layout_keep_prepared_txn(o, v_keep_prepared_txn)
-    _set__InitProducerIdRequestV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_transaction_timeout_ms,
+                v_producer_id,
+                v_producer_epoch,
+                v_enable2_pc,
+                v_keep_prepared_txn,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__InitProducerIdResponseV0Layout(
@@ -689,12 +603,18 @@ def _dec__InitProducerIdResponseV0Layout(
         buf, pos
     )
     pos += 16
-    o = _new(cls)
-    _set__InitProducerIdResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__InitProducerIdResponseV0Layout_error_code(o, v_error_code)
-    _set__InitProducerIdResponseV0Layout_producer_id(o, v_producer_id)
-    _set__InitProducerIdResponseV0Layout_producer_epoch(o, v_producer_epoch)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_producer_id,
+                v_producer_epoch,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__InitProducerIdResponseV2Layout(
@@ -713,14 +633,25 @@ def _dec__InitProducerIdResponseV2Layout(
         buf, pos
     )
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__InitProducerIdResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__InitProducerIdResponseV2Layout_error_code(o, v_error_code)
-    _set__InitProducerIdResponseV2Layout_producer_id(o, v_producer_id)
-    _set__InitProducerIdResponseV2Layout_producer_epoch(o, v_producer_epoch)
-    _set__InitProducerIdResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_producer_id,
+                v_producer_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__InitProducerIdResponseV6Layout(
@@ -751,16 +682,27 @@ def _dec__InitProducerIdResponseV6Layout(
         v_ongoing_txn_producer_epoch,
     ) = _S_ihqhqh.unpack_from(buf, pos)
     pos += 26
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__InitProducerIdResponseV6Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__InitProducerIdResponseV6Layout_error_code(o, v_error_code)
-    _set__InitProducerIdResponseV6Layout_producer_id(o, v_producer_id)
-    _set__InitProducerIdResponseV6Layout_producer_epoch(o, v_producer_epoch)
-    _set__InitProducerIdResponseV6Layout_ongoing_txn_producer_id(o, v_ongoing_txn_producer_id)
-    _set__InitProducerIdResponseV6Layout_ongoing_txn_producer_epoch(o, v_ongoing_txn_producer_epoch)
-    _set__InitProducerIdResponseV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_producer_id,
+                v_producer_epoch,
+                v_ongoing_txn_producer_id,
+                v_ongoing_txn_producer_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

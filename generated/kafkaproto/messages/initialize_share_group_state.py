@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,149 +36,105 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_iiq = Struct(">iiq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class InitializeShareGroupStateRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of InitializeShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "partition",
-        "state_epoch",
-        "start_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    state_epoch: int
+    state_epoch: int = field_at(1)
     """The state epoch for this share-partition. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(2)
     """The share-partition start offset, or -1 if the start offset is not being initialized. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         state_epoch: int = 0,
         start_offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_InitializeShareGroupStateRequestPartitionDataV0_partition(self, partition)
-        _set_InitializeShareGroupStateRequestPartitionDataV0_state_epoch(self, state_epoch)
-        _set_InitializeShareGroupStateRequestPartitionDataV0_start_offset(self, start_offset)
-        _set_InitializeShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                state_epoch,
+                start_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_InitializeShareGroupStateRequestPartitionDataV0_partition,
-    _set_InitializeShareGroupStateRequestPartitionDataV0_state_epoch,
-    _set_InitializeShareGroupStateRequestPartitionDataV0_start_offset,
-    _set_InitializeShareGroupStateRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    InitializeShareGroupStateRequestPartitionDataV0,
-    "partition",
-    "state_epoch",
-    "start_offset",
-    "unknown_tagged_fields",
-)
 
 
 class InitializeShareGroupStateRequestInitializeStateDataV0(_Struct):
     """InitializeStateData, a struct of InitializeShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[InitializeShareGroupStateRequestPartitionDataV0, ...]
+    partitions: tuple[InitializeShareGroupStateRequestPartitionDataV0, ...] = field_at(1)
     """The data for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[InitializeShareGroupStateRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_InitializeShareGroupStateRequestInitializeStateDataV0_topic_id(self, topic_id)
-        _set_InitializeShareGroupStateRequestInitializeStateDataV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_InitializeShareGroupStateRequestInitializeStateDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_InitializeShareGroupStateRequestInitializeStateDataV0_topic_id,
-    _set_InitializeShareGroupStateRequestInitializeStateDataV0_partitions,
-    _set_InitializeShareGroupStateRequestInitializeStateDataV0_unknown_tagged_fields,
-) = slot_setters(
-    InitializeShareGroupStateRequestInitializeStateDataV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _InitializeShareGroupStateRequestV0Layout(ApiMessage):
     """The fields of InitializeShareGroupStateRequest at version 0; use the final class of each version (InitializeShareGroupStateRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[InitializeShareGroupStateRequestInitializeStateDataV0, ...]
+    topics: tuple[InitializeShareGroupStateRequestInitializeStateDataV0, ...] = field_at(1)
     """The data for the topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[InitializeShareGroupStateRequestInitializeStateDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__InitializeShareGroupStateRequestV0Layout_group_id(self, group_id)
-        _set__InitializeShareGroupStateRequestV0Layout_topics(self, as_tuple(topics))
-        _set__InitializeShareGroupStateRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__InitializeShareGroupStateRequestV0Layout_group_id,
-    _set__InitializeShareGroupStateRequestV0Layout_topics,
-    _set__InitializeShareGroupStateRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _InitializeShareGroupStateRequestV0Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -194,135 +150,94 @@ class InitializeShareGroupStateRequestV0(_InitializeShareGroupStateRequestV0Layo
 class InitializeShareGroupStateResponsePartitionResultV0(_Struct):
     """PartitionResult, a struct of InitializeShareGroupStateResponse at version 0."""
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_InitializeShareGroupStateResponsePartitionResultV0_partition(self, partition)
-        _set_InitializeShareGroupStateResponsePartitionResultV0_error_code(self, error_code)
-        _set_InitializeShareGroupStateResponsePartitionResultV0_error_message(self, error_message)
-        _set_InitializeShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_InitializeShareGroupStateResponsePartitionResultV0_partition,
-    _set_InitializeShareGroupStateResponsePartitionResultV0_error_code,
-    _set_InitializeShareGroupStateResponsePartitionResultV0_error_message,
-    _set_InitializeShareGroupStateResponsePartitionResultV0_unknown_tagged_fields,
-) = slot_setters(
-    InitializeShareGroupStateResponsePartitionResultV0,
-    "partition",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class InitializeShareGroupStateResponseInitializeStateResultV0(_Struct):
     """InitializeStateResult, a struct of InitializeShareGroupStateResponse at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[InitializeShareGroupStateResponsePartitionResultV0, ...]
+    partitions: tuple[InitializeShareGroupStateResponsePartitionResultV0, ...] = field_at(1)
     """The results for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[InitializeShareGroupStateResponsePartitionResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_InitializeShareGroupStateResponseInitializeStateResultV0_topic_id(self, topic_id)
-        _set_InitializeShareGroupStateResponseInitializeStateResultV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_InitializeShareGroupStateResponseInitializeStateResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_InitializeShareGroupStateResponseInitializeStateResultV0_topic_id,
-    _set_InitializeShareGroupStateResponseInitializeStateResultV0_partitions,
-    _set_InitializeShareGroupStateResponseInitializeStateResultV0_unknown_tagged_fields,
-) = slot_setters(
-    InitializeShareGroupStateResponseInitializeStateResultV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _InitializeShareGroupStateResponseV0Layout(ApiMessage):
     """The fields of InitializeShareGroupStateResponse at version 0; use the final class of each version (InitializeShareGroupStateResponseV0)."""
 
-    __slots__ = (
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    results: tuple[InitializeShareGroupStateResponseInitializeStateResultV0, ...]
+    results: tuple[InitializeShareGroupStateResponseInitializeStateResultV0, ...] = field_at(0)
     """The initialization results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         results: Iterable[InitializeShareGroupStateResponseInitializeStateResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__InitializeShareGroupStateResponseV0Layout_results(self, as_tuple(results))
-        _set__InitializeShareGroupStateResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__InitializeShareGroupStateResponseV0Layout_results,
-    _set__InitializeShareGroupStateResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _InitializeShareGroupStateResponseV0Layout,
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -354,15 +269,24 @@ def _dec_InitializeShareGroupStateRequestPartitionDataV0(
 
     v_partition, v_state_epoch, v_start_offset = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(InitializeShareGroupStateRequestPartitionDataV0)
-    _set_InitializeShareGroupStateRequestPartitionDataV0_partition(o, v_partition)
-    _set_InitializeShareGroupStateRequestPartitionDataV0_state_epoch(o, v_state_epoch)
-    _set_InitializeShareGroupStateRequestPartitionDataV0_start_offset(o, v_start_offset)
-    _set_InitializeShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            InitializeShareGroupStateRequestPartitionDataV0,
+            (
+                v_partition,
+                v_state_epoch,
+                v_start_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_InitializeShareGroupStateRequestInitializeStateDataV0(
@@ -386,17 +310,44 @@ def _dec_InitializeShareGroupStateRequestInitializeStateDataV0(
     _n, pos = read_compact_array_length(buf, pos, 17)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_InitializeShareGroupStateRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition, e2_state_epoch, e2_start_offset = _S_iiq.unpack_from(buf, pos)
+        pos += 16
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                InitializeShareGroupStateRequestPartitionDataV0,
+                (
+                    e2_partition,
+                    e2_state_epoch,
+                    e2_start_offset,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(InitializeShareGroupStateRequestInitializeStateDataV0)
-    _set_InitializeShareGroupStateRequestInitializeStateDataV0_topic_id(o, v_topic_id)
-    _set_InitializeShareGroupStateRequestInitializeStateDataV0_partitions(o, v_partitions)
-    _set_InitializeShareGroupStateRequestInitializeStateDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            InitializeShareGroupStateRequestInitializeStateDataV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__InitializeShareGroupStateRequestV0Layout(
@@ -404,10 +355,10 @@ def _enc__InitializeShareGroupStateRequestV0Layout(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_InitializeShareGroupStateRequestInitializeStateDataV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_InitializeShareGroupStateRequestInitializeStateDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -423,12 +374,23 @@ def _dec__InitializeShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_InitializeShareGroupStateRequestInitializeStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__InitializeShareGroupStateRequestV0Layout_group_id(o, v_group_id)
-    _set__InitializeShareGroupStateRequestV0Layout_topics(o, v_topics)
-    _set__InitializeShareGroupStateRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_InitializeShareGroupStateResponsePartitionResultV0(
@@ -447,15 +409,24 @@ def _dec_InitializeShareGroupStateResponsePartitionResultV0(
     v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(InitializeShareGroupStateResponsePartitionResultV0)
-    _set_InitializeShareGroupStateResponsePartitionResultV0_partition(o, v_partition)
-    _set_InitializeShareGroupStateResponsePartitionResultV0_error_code(o, v_error_code)
-    _set_InitializeShareGroupStateResponsePartitionResultV0_error_message(o, v_error_message)
-    _set_InitializeShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            InitializeShareGroupStateResponsePartitionResultV0,
+            (
+                v_partition,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_InitializeShareGroupStateResponseInitializeStateResultV0(
@@ -463,10 +434,10 @@ def _enc_InitializeShareGroupStateResponseInitializeStateResultV0(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_InitializeShareGroupStateResponsePartitionResultV0(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_InitializeShareGroupStateResponsePartitionResultV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -479,27 +450,55 @@ def _dec_InitializeShareGroupStateResponseInitializeStateResultV0(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_InitializeShareGroupStateResponsePartitionResultV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition, e5_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e5_error_message, pos = read_compact_nullable_string(buf, pos)
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                InitializeShareGroupStateResponsePartitionResultV0,
+                (
+                    e5_partition,
+                    e5_error_code,
+                    e5_error_message,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(InitializeShareGroupStateResponseInitializeStateResultV0)
-    _set_InitializeShareGroupStateResponseInitializeStateResultV0_topic_id(o, v_topic_id)
-    _set_InitializeShareGroupStateResponseInitializeStateResultV0_partitions(o, v_partitions)
-    _set_InitializeShareGroupStateResponseInitializeStateResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            InitializeShareGroupStateResponseInitializeStateResultV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__InitializeShareGroupStateResponseV0Layout(
     o: _InitializeShareGroupStateResponseV0Layout, out: bytearray
 ) -> None:
 
-    _x4 = o.results
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_InitializeShareGroupStateResponseInitializeStateResultV0(_x4e, out)
+    _x6 = o.results
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_InitializeShareGroupStateResponseInitializeStateResultV0(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -514,13 +513,22 @@ def _dec__InitializeShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_InitializeShareGroupStateResponseInitializeStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__InitializeShareGroupStateResponseV0Layout_results(o, v_results)
-    _set__InitializeShareGroupStateResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -45,99 +45,74 @@ _S_i = Struct(">i")
 _S_ihi = Struct(">ihi")
 _S_ii = Struct(">ii")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class JoinGroupRequestProtocolV0(_Struct):
     """JoinGroupRequestProtocol, a struct of JoinGroupRequest at versions 0-5."""
 
-    __slots__ = (
-        "name",
-        "metadata",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The protocol name. (versions 0+)"""
 
-    metadata: bytes
+    metadata: bytes = field_at(1)
     """The protocol metadata. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         metadata: bytes = b"",
-    ) -> None:
-        _set_JoinGroupRequestProtocolV0_name(self, name)
-        _set_JoinGroupRequestProtocolV0_metadata(self, metadata)
-
-
-(
-    _set_JoinGroupRequestProtocolV0_name,
-    _set_JoinGroupRequestProtocolV0_metadata,
-) = slot_setters(
-    JoinGroupRequestProtocolV0,
-    "name",
-    "metadata",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                metadata,
+            ),
+        )
 
 
 class _JoinGroupRequestV0Layout(ApiMessage):
     """The fields of JoinGroupRequest at version 0; use the final class of each version (JoinGroupRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "session_timeout_ms",
-        "member_id",
-        "protocol_type",
-        "protocols",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    session_timeout_ms: int
+    session_timeout_ms: int = field_at(1)
     """The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member id assigned by the group coordinator. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(3)
     """The unique name the for class of protocols implemented by the group we want to join. (versions 0+)"""
 
-    protocols: tuple[JoinGroupRequestProtocolV0, ...]
+    protocols: tuple[JoinGroupRequestProtocolV0, ...] = field_at(4)
     """The list of protocols that the member supports. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         session_timeout_ms: int = 0,
         member_id: str = "",
         protocol_type: str = "",
         protocols: Iterable[JoinGroupRequestProtocolV0] = (),
-    ) -> None:
-        _set__JoinGroupRequestV0Layout_group_id(self, group_id)
-        _set__JoinGroupRequestV0Layout_session_timeout_ms(self, session_timeout_ms)
-        _set__JoinGroupRequestV0Layout_member_id(self, member_id)
-        _set__JoinGroupRequestV0Layout_protocol_type(self, protocol_type)
-        _set__JoinGroupRequestV0Layout_protocols(self, as_tuple(protocols))
-
-
-(
-    _set__JoinGroupRequestV0Layout_group_id,
-    _set__JoinGroupRequestV0Layout_session_timeout_ms,
-    _set__JoinGroupRequestV0Layout_member_id,
-    _set__JoinGroupRequestV0Layout_protocol_type,
-    _set__JoinGroupRequestV0Layout_protocols,
-) = slot_setters(
-    _JoinGroupRequestV0Layout,
-    "group_id",
-    "session_timeout_ms",
-    "member_id",
-    "protocol_type",
-    "protocols",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                session_timeout_ms,
+                member_id,
+                protocol_type,
+                as_tuple(protocols),
+            ),
+        )
 
 
 @final
@@ -153,35 +128,28 @@ class JoinGroupRequestV0(_JoinGroupRequestV0Layout):
 class _JoinGroupRequestV1Layout(ApiMessage):
     """The fields of JoinGroupRequest at versions 1-4; use the final class of each version (JoinGroupRequestV1, JoinGroupRequestV2, JoinGroupRequestV3, JoinGroupRequestV4)."""
 
-    __slots__ = (
-        "group_id",
-        "session_timeout_ms",
-        "rebalance_timeout_ms",
-        "member_id",
-        "protocol_type",
-        "protocols",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    session_timeout_ms: int
+    session_timeout_ms: int = field_at(1)
     """The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds. (versions 0+)"""
 
-    rebalance_timeout_ms: int
+    rebalance_timeout_ms: int = field_at(2)
     """The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(3)
     """The member id assigned by the group coordinator. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(4)
     """The unique name the for class of protocols implemented by the group we want to join. (versions 0+)"""
 
-    protocols: tuple[JoinGroupRequestProtocolV0, ...]
+    protocols: tuple[JoinGroupRequestProtocolV0, ...] = field_at(5)
     """The list of protocols that the member supports. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         session_timeout_ms: int = 0,
@@ -189,31 +157,18 @@ class _JoinGroupRequestV1Layout(ApiMessage):
         member_id: str = "",
         protocol_type: str = "",
         protocols: Iterable[JoinGroupRequestProtocolV0] = (),
-    ) -> None:
-        _set__JoinGroupRequestV1Layout_group_id(self, group_id)
-        _set__JoinGroupRequestV1Layout_session_timeout_ms(self, session_timeout_ms)
-        _set__JoinGroupRequestV1Layout_rebalance_timeout_ms(self, rebalance_timeout_ms)
-        _set__JoinGroupRequestV1Layout_member_id(self, member_id)
-        _set__JoinGroupRequestV1Layout_protocol_type(self, protocol_type)
-        _set__JoinGroupRequestV1Layout_protocols(self, as_tuple(protocols))
-
-
-(
-    _set__JoinGroupRequestV1Layout_group_id,
-    _set__JoinGroupRequestV1Layout_session_timeout_ms,
-    _set__JoinGroupRequestV1Layout_rebalance_timeout_ms,
-    _set__JoinGroupRequestV1Layout_member_id,
-    _set__JoinGroupRequestV1Layout_protocol_type,
-    _set__JoinGroupRequestV1Layout_protocols,
-) = slot_setters(
-    _JoinGroupRequestV1Layout,
-    "group_id",
-    "session_timeout_ms",
-    "rebalance_timeout_ms",
-    "member_id",
-    "protocol_type",
-    "protocols",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                member_id,
+                protocol_type,
+                as_tuple(protocols),
+            ),
+        )
 
 
 @final
@@ -259,39 +214,31 @@ class JoinGroupRequestV4(_JoinGroupRequestV1Layout):
 class _JoinGroupRequestV5Layout(ApiMessage):
     """The fields of JoinGroupRequest at version 5; use the final class of each version (JoinGroupRequestV5)."""
 
-    __slots__ = (
-        "group_id",
-        "session_timeout_ms",
-        "rebalance_timeout_ms",
-        "member_id",
-        "group_instance_id",
-        "protocol_type",
-        "protocols",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    session_timeout_ms: int
+    session_timeout_ms: int = field_at(1)
     """The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds. (versions 0+)"""
 
-    rebalance_timeout_ms: int
+    rebalance_timeout_ms: int = field_at(2)
     """The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(3)
     """The member id assigned by the group coordinator. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(4)
     """The unique identifier of the consumer instance provided by end user. (versions 5+; nullable 5+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(5)
     """The unique name the for class of protocols implemented by the group we want to join. (versions 0+)"""
 
-    protocols: tuple[JoinGroupRequestProtocolV0, ...]
+    protocols: tuple[JoinGroupRequestProtocolV0, ...] = field_at(6)
     """The list of protocols that the member supports. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         session_timeout_ms: int = 0,
@@ -300,34 +247,19 @@ class _JoinGroupRequestV5Layout(ApiMessage):
         group_instance_id: str | None = None,
         protocol_type: str = "",
         protocols: Iterable[JoinGroupRequestProtocolV0] = (),
-    ) -> None:
-        _set__JoinGroupRequestV5Layout_group_id(self, group_id)
-        _set__JoinGroupRequestV5Layout_session_timeout_ms(self, session_timeout_ms)
-        _set__JoinGroupRequestV5Layout_rebalance_timeout_ms(self, rebalance_timeout_ms)
-        _set__JoinGroupRequestV5Layout_member_id(self, member_id)
-        _set__JoinGroupRequestV5Layout_group_instance_id(self, group_instance_id)
-        _set__JoinGroupRequestV5Layout_protocol_type(self, protocol_type)
-        _set__JoinGroupRequestV5Layout_protocols(self, as_tuple(protocols))
-
-
-(
-    _set__JoinGroupRequestV5Layout_group_id,
-    _set__JoinGroupRequestV5Layout_session_timeout_ms,
-    _set__JoinGroupRequestV5Layout_rebalance_timeout_ms,
-    _set__JoinGroupRequestV5Layout_member_id,
-    _set__JoinGroupRequestV5Layout_group_instance_id,
-    _set__JoinGroupRequestV5Layout_protocol_type,
-    _set__JoinGroupRequestV5Layout_protocols,
-) = slot_setters(
-    _JoinGroupRequestV5Layout,
-    "group_id",
-    "session_timeout_ms",
-    "rebalance_timeout_ms",
-    "member_id",
-    "group_instance_id",
-    "protocol_type",
-    "protocols",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                member_id,
+                group_instance_id,
+                protocol_type,
+                as_tuple(protocols),
+            ),
+        )
 
 
 @final
@@ -343,85 +275,65 @@ class JoinGroupRequestV5(_JoinGroupRequestV5Layout):
 class JoinGroupRequestProtocolV6(_Struct):
     """JoinGroupRequestProtocol, a struct of JoinGroupRequest at versions 6-9."""
 
-    __slots__ = (
-        "name",
-        "metadata",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The protocol name. (versions 0+)"""
 
-    metadata: bytes
+    metadata: bytes = field_at(1)
     """The protocol metadata. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         metadata: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_JoinGroupRequestProtocolV6_name(self, name)
-        _set_JoinGroupRequestProtocolV6_metadata(self, metadata)
-        _set_JoinGroupRequestProtocolV6_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_JoinGroupRequestProtocolV6_name,
-    _set_JoinGroupRequestProtocolV6_metadata,
-    _set_JoinGroupRequestProtocolV6_unknown_tagged_fields,
-) = slot_setters(
-    JoinGroupRequestProtocolV6,
-    "name",
-    "metadata",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                metadata,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _JoinGroupRequestV6Layout(ApiMessage):
     """The fields of JoinGroupRequest at versions 6-7; use the final class of each version (JoinGroupRequestV6, JoinGroupRequestV7)."""
 
-    __slots__ = (
-        "group_id",
-        "session_timeout_ms",
-        "rebalance_timeout_ms",
-        "member_id",
-        "group_instance_id",
-        "protocol_type",
-        "protocols",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    session_timeout_ms: int
+    session_timeout_ms: int = field_at(1)
     """The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds. (versions 0+)"""
 
-    rebalance_timeout_ms: int
+    rebalance_timeout_ms: int = field_at(2)
     """The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(3)
     """The member id assigned by the group coordinator. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(4)
     """The unique identifier of the consumer instance provided by end user. (versions 5+; nullable 5+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(5)
     """The unique name the for class of protocols implemented by the group we want to join. (versions 0+)"""
 
-    protocols: tuple[JoinGroupRequestProtocolV6, ...]
+    protocols: tuple[JoinGroupRequestProtocolV6, ...] = field_at(6)
     """The list of protocols that the member supports. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         session_timeout_ms: int = 0,
@@ -431,37 +343,20 @@ class _JoinGroupRequestV6Layout(ApiMessage):
         protocol_type: str = "",
         protocols: Iterable[JoinGroupRequestProtocolV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__JoinGroupRequestV6Layout_group_id(self, group_id)
-        _set__JoinGroupRequestV6Layout_session_timeout_ms(self, session_timeout_ms)
-        _set__JoinGroupRequestV6Layout_rebalance_timeout_ms(self, rebalance_timeout_ms)
-        _set__JoinGroupRequestV6Layout_member_id(self, member_id)
-        _set__JoinGroupRequestV6Layout_group_instance_id(self, group_instance_id)
-        _set__JoinGroupRequestV6Layout_protocol_type(self, protocol_type)
-        _set__JoinGroupRequestV6Layout_protocols(self, as_tuple(protocols))
-        _set__JoinGroupRequestV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__JoinGroupRequestV6Layout_group_id,
-    _set__JoinGroupRequestV6Layout_session_timeout_ms,
-    _set__JoinGroupRequestV6Layout_rebalance_timeout_ms,
-    _set__JoinGroupRequestV6Layout_member_id,
-    _set__JoinGroupRequestV6Layout_group_instance_id,
-    _set__JoinGroupRequestV6Layout_protocol_type,
-    _set__JoinGroupRequestV6Layout_protocols,
-    _set__JoinGroupRequestV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _JoinGroupRequestV6Layout,
-    "group_id",
-    "session_timeout_ms",
-    "rebalance_timeout_ms",
-    "member_id",
-    "group_instance_id",
-    "protocol_type",
-    "protocols",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                member_id,
+                group_instance_id,
+                protocol_type,
+                as_tuple(protocols),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -487,47 +382,37 @@ class JoinGroupRequestV7(_JoinGroupRequestV6Layout):
 class _JoinGroupRequestV8Layout(ApiMessage):
     """The fields of JoinGroupRequest at versions 8-9; use the final class of each version (JoinGroupRequestV8, JoinGroupRequestV9)."""
 
-    __slots__ = (
-        "group_id",
-        "session_timeout_ms",
-        "rebalance_timeout_ms",
-        "member_id",
-        "group_instance_id",
-        "protocol_type",
-        "protocols",
-        "reason",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    session_timeout_ms: int
+    session_timeout_ms: int = field_at(1)
     """The coordinator considers the consumer dead if it receives no heartbeat after this timeout in milliseconds. (versions 0+)"""
 
-    rebalance_timeout_ms: int
+    rebalance_timeout_ms: int = field_at(2)
     """The maximum time in milliseconds that the coordinator will wait for each member to rejoin when rebalancing the group. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(3)
     """The member id assigned by the group coordinator. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(4)
     """The unique identifier of the consumer instance provided by end user. (versions 5+; nullable 5+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(5)
     """The unique name the for class of protocols implemented by the group we want to join. (versions 0+)"""
 
-    protocols: tuple[JoinGroupRequestProtocolV6, ...]
+    protocols: tuple[JoinGroupRequestProtocolV6, ...] = field_at(6)
     """The list of protocols that the member supports. (versions 0+)"""
 
-    reason: str | None
+    reason: str | None = field_at(7)
     """The reason why the member (re-)joins the group. (versions 8+; nullable 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         session_timeout_ms: int = 0,
@@ -538,40 +423,21 @@ class _JoinGroupRequestV8Layout(ApiMessage):
         protocols: Iterable[JoinGroupRequestProtocolV6] = (),
         reason: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__JoinGroupRequestV8Layout_group_id(self, group_id)
-        _set__JoinGroupRequestV8Layout_session_timeout_ms(self, session_timeout_ms)
-        _set__JoinGroupRequestV8Layout_rebalance_timeout_ms(self, rebalance_timeout_ms)
-        _set__JoinGroupRequestV8Layout_member_id(self, member_id)
-        _set__JoinGroupRequestV8Layout_group_instance_id(self, group_instance_id)
-        _set__JoinGroupRequestV8Layout_protocol_type(self, protocol_type)
-        _set__JoinGroupRequestV8Layout_protocols(self, as_tuple(protocols))
-        _set__JoinGroupRequestV8Layout_reason(self, reason)
-        _set__JoinGroupRequestV8Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__JoinGroupRequestV8Layout_group_id,
-    _set__JoinGroupRequestV8Layout_session_timeout_ms,
-    _set__JoinGroupRequestV8Layout_rebalance_timeout_ms,
-    _set__JoinGroupRequestV8Layout_member_id,
-    _set__JoinGroupRequestV8Layout_group_instance_id,
-    _set__JoinGroupRequestV8Layout_protocol_type,
-    _set__JoinGroupRequestV8Layout_protocols,
-    _set__JoinGroupRequestV8Layout_reason,
-    _set__JoinGroupRequestV8Layout_unknown_tagged_fields,
-) = slot_setters(
-    _JoinGroupRequestV8Layout,
-    "group_id",
-    "session_timeout_ms",
-    "rebalance_timeout_ms",
-    "member_id",
-    "group_instance_id",
-    "protocol_type",
-    "protocols",
-    "reason",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                member_id,
+                group_instance_id,
+                protocol_type,
+                as_tuple(protocols),
+                reason,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -597,69 +463,54 @@ class JoinGroupRequestV9(_JoinGroupRequestV8Layout):
 class JoinGroupResponseMemberV0(_Struct):
     """JoinGroupResponseMember, a struct of JoinGroupResponse at versions 0-4."""
 
-    __slots__ = (
-        "member_id",
-        "metadata",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The group member ID. (versions 0+)"""
 
-    metadata: bytes
+    metadata: bytes = field_at(1)
     """The group member metadata. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         metadata: bytes = b"",
-    ) -> None:
-        _set_JoinGroupResponseMemberV0_member_id(self, member_id)
-        _set_JoinGroupResponseMemberV0_metadata(self, metadata)
-
-
-(
-    _set_JoinGroupResponseMemberV0_member_id,
-    _set_JoinGroupResponseMemberV0_metadata,
-) = slot_setters(
-    JoinGroupResponseMemberV0,
-    "member_id",
-    "metadata",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                metadata,
+            ),
+        )
 
 
 class _JoinGroupResponseV0Layout(ApiMessage):
     """The fields of JoinGroupResponse at versions 0-1; use the final class of each version (JoinGroupResponseV0, JoinGroupResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "generation_id",
-        "protocol_name",
-        "leader",
-        "member_id",
-        "members",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation ID of the group. (versions 0+)"""
 
-    protocol_name: str
+    protocol_name: str = field_at(2)
     """The group protocol selected by the coordinator. (versions 0+; nullable 7+)"""
 
-    leader: str
+    leader: str = field_at(3)
     """The leader of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(4)
     """The member ID assigned by the group coordinator. (versions 0+)"""
 
-    members: tuple[JoinGroupResponseMemberV0, ...]
+    members: tuple[JoinGroupResponseMemberV0, ...] = field_at(5)
     """The group members. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         generation_id: int = -1,
@@ -667,31 +518,18 @@ class _JoinGroupResponseV0Layout(ApiMessage):
         leader: str = "",
         member_id: str = "",
         members: Iterable[JoinGroupResponseMemberV0] = (),
-    ) -> None:
-        _set__JoinGroupResponseV0Layout_error_code(self, error_code)
-        _set__JoinGroupResponseV0Layout_generation_id(self, generation_id)
-        _set__JoinGroupResponseV0Layout_protocol_name(self, protocol_name)
-        _set__JoinGroupResponseV0Layout_leader(self, leader)
-        _set__JoinGroupResponseV0Layout_member_id(self, member_id)
-        _set__JoinGroupResponseV0Layout_members(self, as_tuple(members))
-
-
-(
-    _set__JoinGroupResponseV0Layout_error_code,
-    _set__JoinGroupResponseV0Layout_generation_id,
-    _set__JoinGroupResponseV0Layout_protocol_name,
-    _set__JoinGroupResponseV0Layout_leader,
-    _set__JoinGroupResponseV0Layout_member_id,
-    _set__JoinGroupResponseV0Layout_members,
-) = slot_setters(
-    _JoinGroupResponseV0Layout,
-    "error_code",
-    "generation_id",
-    "protocol_name",
-    "leader",
-    "member_id",
-    "members",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                generation_id,
+                protocol_name,
+                leader,
+                member_id,
+                as_tuple(members),
+            ),
+        )
 
 
 @final
@@ -717,39 +555,31 @@ class JoinGroupResponseV1(_JoinGroupResponseV0Layout):
 class _JoinGroupResponseV2Layout(ApiMessage):
     """The fields of JoinGroupResponse at versions 2-4; use the final class of each version (JoinGroupResponseV2, JoinGroupResponseV3, JoinGroupResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "generation_id",
-        "protocol_name",
-        "leader",
-        "member_id",
-        "members",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(2)
     """The generation ID of the group. (versions 0+)"""
 
-    protocol_name: str
+    protocol_name: str = field_at(3)
     """The group protocol selected by the coordinator. (versions 0+; nullable 7+)"""
 
-    leader: str
+    leader: str = field_at(4)
     """The leader of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(5)
     """The member ID assigned by the group coordinator. (versions 0+)"""
 
-    members: tuple[JoinGroupResponseMemberV0, ...]
+    members: tuple[JoinGroupResponseMemberV0, ...] = field_at(6)
     """The group members. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -758,34 +588,19 @@ class _JoinGroupResponseV2Layout(ApiMessage):
         leader: str = "",
         member_id: str = "",
         members: Iterable[JoinGroupResponseMemberV0] = (),
-    ) -> None:
-        _set__JoinGroupResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__JoinGroupResponseV2Layout_error_code(self, error_code)
-        _set__JoinGroupResponseV2Layout_generation_id(self, generation_id)
-        _set__JoinGroupResponseV2Layout_protocol_name(self, protocol_name)
-        _set__JoinGroupResponseV2Layout_leader(self, leader)
-        _set__JoinGroupResponseV2Layout_member_id(self, member_id)
-        _set__JoinGroupResponseV2Layout_members(self, as_tuple(members))
-
-
-(
-    _set__JoinGroupResponseV2Layout_throttle_time_ms,
-    _set__JoinGroupResponseV2Layout_error_code,
-    _set__JoinGroupResponseV2Layout_generation_id,
-    _set__JoinGroupResponseV2Layout_protocol_name,
-    _set__JoinGroupResponseV2Layout_leader,
-    _set__JoinGroupResponseV2Layout_member_id,
-    _set__JoinGroupResponseV2Layout_members,
-) = slot_setters(
-    _JoinGroupResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "generation_id",
-    "protocol_name",
-    "leader",
-    "member_id",
-    "members",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                generation_id,
+                protocol_name,
+                leader,
+                member_id,
+                as_tuple(members),
+            ),
+        )
 
 
 @final
@@ -821,81 +636,62 @@ class JoinGroupResponseV4(_JoinGroupResponseV2Layout):
 class JoinGroupResponseMemberV5(_Struct):
     """JoinGroupResponseMember, a struct of JoinGroupResponse at version 5."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "metadata",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The group member ID. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The unique identifier of the consumer instance provided by end user. (versions 5+; nullable 5+)"""
 
-    metadata: bytes
+    metadata: bytes = field_at(2)
     """The group member metadata. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = None,
         metadata: bytes = b"",
-    ) -> None:
-        _set_JoinGroupResponseMemberV5_member_id(self, member_id)
-        _set_JoinGroupResponseMemberV5_group_instance_id(self, group_instance_id)
-        _set_JoinGroupResponseMemberV5_metadata(self, metadata)
-
-
-(
-    _set_JoinGroupResponseMemberV5_member_id,
-    _set_JoinGroupResponseMemberV5_group_instance_id,
-    _set_JoinGroupResponseMemberV5_metadata,
-) = slot_setters(
-    JoinGroupResponseMemberV5,
-    "member_id",
-    "group_instance_id",
-    "metadata",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                metadata,
+            ),
+        )
 
 
 class _JoinGroupResponseV5Layout(ApiMessage):
     """The fields of JoinGroupResponse at version 5; use the final class of each version (JoinGroupResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "generation_id",
-        "protocol_name",
-        "leader",
-        "member_id",
-        "members",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(2)
     """The generation ID of the group. (versions 0+)"""
 
-    protocol_name: str
+    protocol_name: str = field_at(3)
     """The group protocol selected by the coordinator. (versions 0+; nullable 7+)"""
 
-    leader: str
+    leader: str = field_at(4)
     """The leader of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(5)
     """The member ID assigned by the group coordinator. (versions 0+)"""
 
-    members: tuple[JoinGroupResponseMemberV5, ...]
+    members: tuple[JoinGroupResponseMemberV5, ...] = field_at(6)
     """The group members. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -904,34 +700,19 @@ class _JoinGroupResponseV5Layout(ApiMessage):
         leader: str = "",
         member_id: str = "",
         members: Iterable[JoinGroupResponseMemberV5] = (),
-    ) -> None:
-        _set__JoinGroupResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__JoinGroupResponseV5Layout_error_code(self, error_code)
-        _set__JoinGroupResponseV5Layout_generation_id(self, generation_id)
-        _set__JoinGroupResponseV5Layout_protocol_name(self, protocol_name)
-        _set__JoinGroupResponseV5Layout_leader(self, leader)
-        _set__JoinGroupResponseV5Layout_member_id(self, member_id)
-        _set__JoinGroupResponseV5Layout_members(self, as_tuple(members))
-
-
-(
-    _set__JoinGroupResponseV5Layout_throttle_time_ms,
-    _set__JoinGroupResponseV5Layout_error_code,
-    _set__JoinGroupResponseV5Layout_generation_id,
-    _set__JoinGroupResponseV5Layout_protocol_name,
-    _set__JoinGroupResponseV5Layout_leader,
-    _set__JoinGroupResponseV5Layout_member_id,
-    _set__JoinGroupResponseV5Layout_members,
-) = slot_setters(
-    _JoinGroupResponseV5Layout,
-    "throttle_time_ms",
-    "error_code",
-    "generation_id",
-    "protocol_name",
-    "leader",
-    "member_id",
-    "members",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                generation_id,
+                protocol_name,
+                leader,
+                member_id,
+                as_tuple(members),
+            ),
+        )
 
 
 @final
@@ -947,93 +728,70 @@ class JoinGroupResponseV5(_JoinGroupResponseV5Layout):
 class JoinGroupResponseMemberV6(_Struct):
     """JoinGroupResponseMember, a struct of JoinGroupResponse at versions 6-9."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "metadata",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The group member ID. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The unique identifier of the consumer instance provided by end user. (versions 5+; nullable 5+)"""
 
-    metadata: bytes
+    metadata: bytes = field_at(2)
     """The group member metadata. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = None,
         metadata: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_JoinGroupResponseMemberV6_member_id(self, member_id)
-        _set_JoinGroupResponseMemberV6_group_instance_id(self, group_instance_id)
-        _set_JoinGroupResponseMemberV6_metadata(self, metadata)
-        _set_JoinGroupResponseMemberV6_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_JoinGroupResponseMemberV6_member_id,
-    _set_JoinGroupResponseMemberV6_group_instance_id,
-    _set_JoinGroupResponseMemberV6_metadata,
-    _set_JoinGroupResponseMemberV6_unknown_tagged_fields,
-) = slot_setters(
-    JoinGroupResponseMemberV6,
-    "member_id",
-    "group_instance_id",
-    "metadata",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                metadata,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _JoinGroupResponseV6Layout(ApiMessage):
     """The fields of JoinGroupResponse at version 6; use the final class of each version (JoinGroupResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "generation_id",
-        "protocol_name",
-        "leader",
-        "member_id",
-        "members",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(2)
     """The generation ID of the group. (versions 0+)"""
 
-    protocol_name: str
+    protocol_name: str = field_at(3)
     """The group protocol selected by the coordinator. (versions 0+; nullable 7+)"""
 
-    leader: str
+    leader: str = field_at(4)
     """The leader of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(5)
     """The member ID assigned by the group coordinator. (versions 0+)"""
 
-    members: tuple[JoinGroupResponseMemberV6, ...]
+    members: tuple[JoinGroupResponseMemberV6, ...] = field_at(6)
     """The group members. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -1043,37 +801,20 @@ class _JoinGroupResponseV6Layout(ApiMessage):
         member_id: str = "",
         members: Iterable[JoinGroupResponseMemberV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__JoinGroupResponseV6Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__JoinGroupResponseV6Layout_error_code(self, error_code)
-        _set__JoinGroupResponseV6Layout_generation_id(self, generation_id)
-        _set__JoinGroupResponseV6Layout_protocol_name(self, protocol_name)
-        _set__JoinGroupResponseV6Layout_leader(self, leader)
-        _set__JoinGroupResponseV6Layout_member_id(self, member_id)
-        _set__JoinGroupResponseV6Layout_members(self, as_tuple(members))
-        _set__JoinGroupResponseV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__JoinGroupResponseV6Layout_throttle_time_ms,
-    _set__JoinGroupResponseV6Layout_error_code,
-    _set__JoinGroupResponseV6Layout_generation_id,
-    _set__JoinGroupResponseV6Layout_protocol_name,
-    _set__JoinGroupResponseV6Layout_leader,
-    _set__JoinGroupResponseV6Layout_member_id,
-    _set__JoinGroupResponseV6Layout_members,
-    _set__JoinGroupResponseV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _JoinGroupResponseV6Layout,
-    "throttle_time_ms",
-    "error_code",
-    "generation_id",
-    "protocol_name",
-    "leader",
-    "member_id",
-    "members",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                generation_id,
+                protocol_name,
+                leader,
+                member_id,
+                as_tuple(members),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1089,47 +830,37 @@ class JoinGroupResponseV6(_JoinGroupResponseV6Layout):
 class _JoinGroupResponseV7Layout(ApiMessage):
     """The fields of JoinGroupResponse at versions 7-8; use the final class of each version (JoinGroupResponseV7, JoinGroupResponseV8)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "generation_id",
-        "protocol_type",
-        "protocol_name",
-        "leader",
-        "member_id",
-        "members",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(2)
     """The generation ID of the group. (versions 0+)"""
 
-    protocol_type: str | None
+    protocol_type: str | None = field_at(3)
     """The group protocol name. (versions 7+; nullable 7+)"""
 
-    protocol_name: str | None
+    protocol_name: str | None = field_at(4)
     """The group protocol selected by the coordinator. (versions 0+; nullable 7+)"""
 
-    leader: str
+    leader: str = field_at(5)
     """The leader of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(6)
     """The member ID assigned by the group coordinator. (versions 0+)"""
 
-    members: tuple[JoinGroupResponseMemberV6, ...]
+    members: tuple[JoinGroupResponseMemberV6, ...] = field_at(7)
     """The group members. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -1140,40 +871,21 @@ class _JoinGroupResponseV7Layout(ApiMessage):
         member_id: str = "",
         members: Iterable[JoinGroupResponseMemberV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__JoinGroupResponseV7Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__JoinGroupResponseV7Layout_error_code(self, error_code)
-        _set__JoinGroupResponseV7Layout_generation_id(self, generation_id)
-        _set__JoinGroupResponseV7Layout_protocol_type(self, protocol_type)
-        _set__JoinGroupResponseV7Layout_protocol_name(self, protocol_name)
-        _set__JoinGroupResponseV7Layout_leader(self, leader)
-        _set__JoinGroupResponseV7Layout_member_id(self, member_id)
-        _set__JoinGroupResponseV7Layout_members(self, as_tuple(members))
-        _set__JoinGroupResponseV7Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__JoinGroupResponseV7Layout_throttle_time_ms,
-    _set__JoinGroupResponseV7Layout_error_code,
-    _set__JoinGroupResponseV7Layout_generation_id,
-    _set__JoinGroupResponseV7Layout_protocol_type,
-    _set__JoinGroupResponseV7Layout_protocol_name,
-    _set__JoinGroupResponseV7Layout_leader,
-    _set__JoinGroupResponseV7Layout_member_id,
-    _set__JoinGroupResponseV7Layout_members,
-    _set__JoinGroupResponseV7Layout_unknown_tagged_fields,
-) = slot_setters(
-    _JoinGroupResponseV7Layout,
-    "throttle_time_ms",
-    "error_code",
-    "generation_id",
-    "protocol_type",
-    "protocol_name",
-    "leader",
-    "member_id",
-    "members",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                generation_id,
+                protocol_type,
+                protocol_name,
+                leader,
+                member_id,
+                as_tuple(members),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1199,51 +911,40 @@ class JoinGroupResponseV8(_JoinGroupResponseV7Layout):
 class _JoinGroupResponseV9Layout(ApiMessage):
     """The fields of JoinGroupResponse at version 9; use the final class of each version (JoinGroupResponseV9)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "generation_id",
-        "protocol_type",
-        "protocol_name",
-        "leader",
-        "skip_assignment",
-        "member_id",
-        "members",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(2)
     """The generation ID of the group. (versions 0+)"""
 
-    protocol_type: str | None
+    protocol_type: str | None = field_at(3)
     """The group protocol name. (versions 7+; nullable 7+)"""
 
-    protocol_name: str | None
+    protocol_name: str | None = field_at(4)
     """The group protocol selected by the coordinator. (versions 0+; nullable 7+)"""
 
-    leader: str
+    leader: str = field_at(5)
     """The leader of the group. (versions 0+)"""
 
-    skip_assignment: bool
+    skip_assignment: bool = field_at(6)
     """True if the leader must skip running the assignment. (versions 9+)"""
 
-    member_id: str
+    member_id: str = field_at(7)
     """The member ID assigned by the group coordinator. (versions 0+)"""
 
-    members: tuple[JoinGroupResponseMemberV6, ...]
+    members: tuple[JoinGroupResponseMemberV6, ...] = field_at(8)
     """The group members. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -1255,43 +956,22 @@ class _JoinGroupResponseV9Layout(ApiMessage):
         member_id: str = "",
         members: Iterable[JoinGroupResponseMemberV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__JoinGroupResponseV9Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__JoinGroupResponseV9Layout_error_code(self, error_code)
-        _set__JoinGroupResponseV9Layout_generation_id(self, generation_id)
-        _set__JoinGroupResponseV9Layout_protocol_type(self, protocol_type)
-        _set__JoinGroupResponseV9Layout_protocol_name(self, protocol_name)
-        _set__JoinGroupResponseV9Layout_leader(self, leader)
-        _set__JoinGroupResponseV9Layout_skip_assignment(self, skip_assignment)
-        _set__JoinGroupResponseV9Layout_member_id(self, member_id)
-        _set__JoinGroupResponseV9Layout_members(self, as_tuple(members))
-        _set__JoinGroupResponseV9Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__JoinGroupResponseV9Layout_throttle_time_ms,
-    _set__JoinGroupResponseV9Layout_error_code,
-    _set__JoinGroupResponseV9Layout_generation_id,
-    _set__JoinGroupResponseV9Layout_protocol_type,
-    _set__JoinGroupResponseV9Layout_protocol_name,
-    _set__JoinGroupResponseV9Layout_leader,
-    _set__JoinGroupResponseV9Layout_skip_assignment,
-    _set__JoinGroupResponseV9Layout_member_id,
-    _set__JoinGroupResponseV9Layout_members,
-    _set__JoinGroupResponseV9Layout_unknown_tagged_fields,
-) = slot_setters(
-    _JoinGroupResponseV9Layout,
-    "throttle_time_ms",
-    "error_code",
-    "generation_id",
-    "protocol_type",
-    "protocol_name",
-    "leader",
-    "skip_assignment",
-    "member_id",
-    "members",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                generation_id,
+                protocol_type,
+                protocol_name,
+                leader,
+                skip_assignment,
+                member_id,
+                as_tuple(members),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1338,10 +1018,16 @@ def _dec_JoinGroupRequestProtocolV0(
 
     v_name, pos = read_string(buf, pos)
     v_metadata, pos = read_bytes(buf, pos)
-    o = _new(JoinGroupRequestProtocolV0)
-    _set_JoinGroupRequestProtocolV0_name(o, v_name)
-    _set_JoinGroupRequestProtocolV0_metadata(o, v_metadata)
-    return o, pos
+    return (
+        _new(
+            JoinGroupRequestProtocolV0,
+            (
+                v_name,
+                v_metadata,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupRequestV0Layout(o: _JoinGroupRequestV0Layout, out: bytearray) -> None:
@@ -1369,16 +1055,32 @@ def _dec__JoinGroupRequestV0Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_protocols = []
     for _ in range(_n):
-        _ev_protocols, pos = _dec_JoinGroupRequestProtocolV0(buf, pos)
-        _lv_protocols.append(_ev_protocols)
+
+        e2_name, pos = read_string(buf, pos)
+        e2_metadata, pos = read_bytes(buf, pos)
+        _lv_protocols.append(
+            _new(
+                JoinGroupRequestProtocolV0,
+                (
+                    e2_name,
+                    e2_metadata,
+                ),
+            )
+        )
     v_protocols = tuple(_lv_protocols)
-    o = _new(cls)
-    _set__JoinGroupRequestV0Layout_group_id(o, v_group_id)
-    _set__JoinGroupRequestV0Layout_session_timeout_ms(o, v_session_timeout_ms)
-    _set__JoinGroupRequestV0Layout_member_id(o, v_member_id)
-    _set__JoinGroupRequestV0Layout_protocol_type(o, v_protocol_type)
-    _set__JoinGroupRequestV0Layout_protocols(o, v_protocols)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_session_timeout_ms,
+                v_member_id,
+                v_protocol_type,
+                v_protocols,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupRequestV1Layout(o: _JoinGroupRequestV1Layout, out: bytearray) -> None:
@@ -1387,10 +1089,10 @@ def _enc__JoinGroupRequestV1Layout(o: _JoinGroupRequestV1Layout, out: bytearray)
     out += _S_ii.pack(o.session_timeout_ms, o.rebalance_timeout_ms)
     write_string(out, o.member_id)
     write_string(out, o.protocol_type)
-    _x2 = o.protocols
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_JoinGroupRequestProtocolV0(_x2e, out)
+    _x3 = o.protocols
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_JoinGroupRequestProtocolV0(_x3e, out)
 
 
 def _dec__JoinGroupRequestV1Layout(
@@ -1406,17 +1108,33 @@ def _dec__JoinGroupRequestV1Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_protocols = []
     for _ in range(_n):
-        _ev_protocols, pos = _dec_JoinGroupRequestProtocolV0(buf, pos)
-        _lv_protocols.append(_ev_protocols)
+
+        e4_name, pos = read_string(buf, pos)
+        e4_metadata, pos = read_bytes(buf, pos)
+        _lv_protocols.append(
+            _new(
+                JoinGroupRequestProtocolV0,
+                (
+                    e4_name,
+                    e4_metadata,
+                ),
+            )
+        )
     v_protocols = tuple(_lv_protocols)
-    o = _new(cls)
-    _set__JoinGroupRequestV1Layout_group_id(o, v_group_id)
-    _set__JoinGroupRequestV1Layout_session_timeout_ms(o, v_session_timeout_ms)
-    _set__JoinGroupRequestV1Layout_rebalance_timeout_ms(o, v_rebalance_timeout_ms)
-    _set__JoinGroupRequestV1Layout_member_id(o, v_member_id)
-    _set__JoinGroupRequestV1Layout_protocol_type(o, v_protocol_type)
-    _set__JoinGroupRequestV1Layout_protocols(o, v_protocols)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_session_timeout_ms,
+                v_rebalance_timeout_ms,
+                v_member_id,
+                v_protocol_type,
+                v_protocols,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupRequestV5Layout(o: _JoinGroupRequestV5Layout, out: bytearray) -> None:
@@ -1426,10 +1144,10 @@ def _enc__JoinGroupRequestV5Layout(o: _JoinGroupRequestV5Layout, out: bytearray)
     write_string(out, o.member_id)
     write_nullable_string(out, o.group_instance_id)
     write_string(out, o.protocol_type)
-    _x3 = o.protocols
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_JoinGroupRequestProtocolV0(_x3e, out)
+    _x5 = o.protocols
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_JoinGroupRequestProtocolV0(_x5e, out)
 
 
 def _dec__JoinGroupRequestV5Layout(
@@ -1446,18 +1164,34 @@ def _dec__JoinGroupRequestV5Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_protocols = []
     for _ in range(_n):
-        _ev_protocols, pos = _dec_JoinGroupRequestProtocolV0(buf, pos)
-        _lv_protocols.append(_ev_protocols)
+
+        e6_name, pos = read_string(buf, pos)
+        e6_metadata, pos = read_bytes(buf, pos)
+        _lv_protocols.append(
+            _new(
+                JoinGroupRequestProtocolV0,
+                (
+                    e6_name,
+                    e6_metadata,
+                ),
+            )
+        )
     v_protocols = tuple(_lv_protocols)
-    o = _new(cls)
-    _set__JoinGroupRequestV5Layout_group_id(o, v_group_id)
-    _set__JoinGroupRequestV5Layout_session_timeout_ms(o, v_session_timeout_ms)
-    _set__JoinGroupRequestV5Layout_rebalance_timeout_ms(o, v_rebalance_timeout_ms)
-    _set__JoinGroupRequestV5Layout_member_id(o, v_member_id)
-    _set__JoinGroupRequestV5Layout_group_instance_id(o, v_group_instance_id)
-    _set__JoinGroupRequestV5Layout_protocol_type(o, v_protocol_type)
-    _set__JoinGroupRequestV5Layout_protocols(o, v_protocols)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_session_timeout_ms,
+                v_rebalance_timeout_ms,
+                v_member_id,
+                v_group_instance_id,
+                v_protocol_type,
+                v_protocols,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_JoinGroupRequestProtocolV6(o: JoinGroupRequestProtocolV6, out: bytearray) -> None:
@@ -1473,12 +1207,23 @@ def _dec_JoinGroupRequestProtocolV6(
 
     v_name, pos = read_compact_string(buf, pos)
     v_metadata, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(JoinGroupRequestProtocolV6)
-    _set_JoinGroupRequestProtocolV6_name(o, v_name)
-    _set_JoinGroupRequestProtocolV6_metadata(o, v_metadata)
-    _set_JoinGroupRequestProtocolV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            JoinGroupRequestProtocolV6,
+            (
+                v_name,
+                v_metadata,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupRequestV6Layout(o: _JoinGroupRequestV6Layout, out: bytearray) -> None:
@@ -1488,10 +1233,10 @@ def _enc__JoinGroupRequestV6Layout(o: _JoinGroupRequestV6Layout, out: bytearray)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
     write_compact_string(out, o.protocol_type)
-    _x4 = o.protocols
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_JoinGroupRequestProtocolV6(_x4e, out)
+    _x7 = o.protocols
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_JoinGroupRequestProtocolV6(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1509,20 +1254,48 @@ def _dec__JoinGroupRequestV6Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_protocols = []
     for _ in range(_n):
-        _ev_protocols, pos = _dec_JoinGroupRequestProtocolV6(buf, pos)
-        _lv_protocols.append(_ev_protocols)
+
+        e8_name, pos = read_compact_string(buf, pos)
+        e8_metadata, pos = read_compact_bytes(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_protocols.append(
+            _new(
+                JoinGroupRequestProtocolV6,
+                (
+                    e8_name,
+                    e8_metadata,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_protocols = tuple(_lv_protocols)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__JoinGroupRequestV6Layout_group_id(o, v_group_id)
-    _set__JoinGroupRequestV6Layout_session_timeout_ms(o, v_session_timeout_ms)
-    _set__JoinGroupRequestV6Layout_rebalance_timeout_ms(o, v_rebalance_timeout_ms)
-    _set__JoinGroupRequestV6Layout_member_id(o, v_member_id)
-    _set__JoinGroupRequestV6Layout_group_instance_id(o, v_group_instance_id)
-    _set__JoinGroupRequestV6Layout_protocol_type(o, v_protocol_type)
-    _set__JoinGroupRequestV6Layout_protocols(o, v_protocols)
-    _set__JoinGroupRequestV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_session_timeout_ms,
+                v_rebalance_timeout_ms,
+                v_member_id,
+                v_group_instance_id,
+                v_protocol_type,
+                v_protocols,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupRequestV8Layout(o: _JoinGroupRequestV8Layout, out: bytearray) -> None:
@@ -1532,10 +1305,10 @@ def _enc__JoinGroupRequestV8Layout(o: _JoinGroupRequestV8Layout, out: bytearray)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
     write_compact_string(out, o.protocol_type)
-    _x5 = o.protocols
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_JoinGroupRequestProtocolV6(_x5e, out)
+    _x9 = o.protocols
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_JoinGroupRequestProtocolV6(_x9e, out)
     write_compact_nullable_string(out, o.reason)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1554,22 +1327,50 @@ def _dec__JoinGroupRequestV8Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_protocols = []
     for _ in range(_n):
-        _ev_protocols, pos = _dec_JoinGroupRequestProtocolV6(buf, pos)
-        _lv_protocols.append(_ev_protocols)
+
+        e10_name, pos = read_compact_string(buf, pos)
+        e10_metadata, pos = read_compact_bytes(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_protocols.append(
+            _new(
+                JoinGroupRequestProtocolV6,
+                (
+                    e10_name,
+                    e10_metadata,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_protocols = tuple(_lv_protocols)
     v_reason, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__JoinGroupRequestV8Layout_group_id(o, v_group_id)
-    _set__JoinGroupRequestV8Layout_session_timeout_ms(o, v_session_timeout_ms)
-    _set__JoinGroupRequestV8Layout_rebalance_timeout_ms(o, v_rebalance_timeout_ms)
-    _set__JoinGroupRequestV8Layout_member_id(o, v_member_id)
-    _set__JoinGroupRequestV8Layout_group_instance_id(o, v_group_instance_id)
-    _set__JoinGroupRequestV8Layout_protocol_type(o, v_protocol_type)
-    _set__JoinGroupRequestV8Layout_protocols(o, v_protocols)
-    _set__JoinGroupRequestV8Layout_reason(o, v_reason)
-    _set__JoinGroupRequestV8Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_session_timeout_ms,
+                v_rebalance_timeout_ms,
+                v_member_id,
+                v_group_instance_id,
+                v_protocol_type,
+                v_protocols,
+                v_reason,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_JoinGroupResponseMemberV0(o: JoinGroupResponseMemberV0, out: bytearray) -> None:
@@ -1584,10 +1385,16 @@ def _dec_JoinGroupResponseMemberV0(
 
     v_member_id, pos = read_string(buf, pos)
     v_metadata, pos = read_bytes(buf, pos)
-    o = _new(JoinGroupResponseMemberV0)
-    _set_JoinGroupResponseMemberV0_member_id(o, v_member_id)
-    _set_JoinGroupResponseMemberV0_metadata(o, v_metadata)
-    return o, pos
+    return (
+        _new(
+            JoinGroupResponseMemberV0,
+            (
+                v_member_id,
+                v_metadata,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupResponseV0Layout(o: _JoinGroupResponseV0Layout, out: bytearray) -> None:
@@ -1596,10 +1403,10 @@ def _enc__JoinGroupResponseV0Layout(o: _JoinGroupResponseV0Layout, out: bytearra
     write_string(out, o.protocol_name)
     write_string(out, o.leader)
     write_string(out, o.member_id)
-    _x6 = o.members
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_JoinGroupResponseMemberV0(_x6e, out)
+    _x11 = o.members
+    write_array_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_JoinGroupResponseMemberV0(_x11e, out)
 
 
 def _dec__JoinGroupResponseV0Layout(
@@ -1615,17 +1422,33 @@ def _dec__JoinGroupResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_JoinGroupResponseMemberV0(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e12_member_id, pos = read_string(buf, pos)
+        e12_metadata, pos = read_bytes(buf, pos)
+        _lv_members.append(
+            _new(
+                JoinGroupResponseMemberV0,
+                (
+                    e12_member_id,
+                    e12_metadata,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    o = _new(cls)
-    _set__JoinGroupResponseV0Layout_error_code(o, v_error_code)
-    _set__JoinGroupResponseV0Layout_generation_id(o, v_generation_id)
-    _set__JoinGroupResponseV0Layout_protocol_name(o, v_protocol_name)
-    _set__JoinGroupResponseV0Layout_leader(o, v_leader)
-    _set__JoinGroupResponseV0Layout_member_id(o, v_member_id)
-    _set__JoinGroupResponseV0Layout_members(o, v_members)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_generation_id,
+                v_protocol_name,
+                v_leader,
+                v_member_id,
+                v_members,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupResponseV2Layout(o: _JoinGroupResponseV2Layout, out: bytearray) -> None:
@@ -1634,10 +1457,10 @@ def _enc__JoinGroupResponseV2Layout(o: _JoinGroupResponseV2Layout, out: bytearra
     write_string(out, o.protocol_name)
     write_string(out, o.leader)
     write_string(out, o.member_id)
-    _x7 = o.members
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_JoinGroupResponseMemberV0(_x7e, out)
+    _x13 = o.members
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_JoinGroupResponseMemberV0(_x13e, out)
 
 
 def _dec__JoinGroupResponseV2Layout(
@@ -1653,18 +1476,34 @@ def _dec__JoinGroupResponseV2Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_JoinGroupResponseMemberV0(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e14_member_id, pos = read_string(buf, pos)
+        e14_metadata, pos = read_bytes(buf, pos)
+        _lv_members.append(
+            _new(
+                JoinGroupResponseMemberV0,
+                (
+                    e14_member_id,
+                    e14_metadata,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    o = _new(cls)
-    _set__JoinGroupResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__JoinGroupResponseV2Layout_error_code(o, v_error_code)
-    _set__JoinGroupResponseV2Layout_generation_id(o, v_generation_id)
-    _set__JoinGroupResponseV2Layout_protocol_name(o, v_protocol_name)
-    _set__JoinGroupResponseV2Layout_leader(o, v_leader)
-    _set__JoinGroupResponseV2Layout_member_id(o, v_member_id)
-    _set__JoinGroupResponseV2Layout_members(o, v_members)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_generation_id,
+                v_protocol_name,
+                v_leader,
+                v_member_id,
+                v_members,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_JoinGroupResponseMemberV5(o: JoinGroupResponseMemberV5, out: bytearray) -> None:
@@ -1681,11 +1520,17 @@ def _dec_JoinGroupResponseMemberV5(
     v_member_id, pos = read_string(buf, pos)
     v_group_instance_id, pos = read_nullable_string(buf, pos)
     v_metadata, pos = read_bytes(buf, pos)
-    o = _new(JoinGroupResponseMemberV5)
-    _set_JoinGroupResponseMemberV5_member_id(o, v_member_id)
-    _set_JoinGroupResponseMemberV5_group_instance_id(o, v_group_instance_id)
-    _set_JoinGroupResponseMemberV5_metadata(o, v_metadata)
-    return o, pos
+    return (
+        _new(
+            JoinGroupResponseMemberV5,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_metadata,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupResponseV5Layout(o: _JoinGroupResponseV5Layout, out: bytearray) -> None:
@@ -1694,10 +1539,10 @@ def _enc__JoinGroupResponseV5Layout(o: _JoinGroupResponseV5Layout, out: bytearra
     write_string(out, o.protocol_name)
     write_string(out, o.leader)
     write_string(out, o.member_id)
-    _x8 = o.members
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_JoinGroupResponseMemberV5(_x8e, out)
+    _x15 = o.members
+    write_array_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_JoinGroupResponseMemberV5(_x15e, out)
 
 
 def _dec__JoinGroupResponseV5Layout(
@@ -1713,18 +1558,36 @@ def _dec__JoinGroupResponseV5Layout(
     _n, pos = read_array_length(buf, pos, 8)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_JoinGroupResponseMemberV5(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e16_member_id, pos = read_string(buf, pos)
+        e16_group_instance_id, pos = read_nullable_string(buf, pos)
+        e16_metadata, pos = read_bytes(buf, pos)
+        _lv_members.append(
+            _new(
+                JoinGroupResponseMemberV5,
+                (
+                    e16_member_id,
+                    e16_group_instance_id,
+                    e16_metadata,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    o = _new(cls)
-    _set__JoinGroupResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__JoinGroupResponseV5Layout_error_code(o, v_error_code)
-    _set__JoinGroupResponseV5Layout_generation_id(o, v_generation_id)
-    _set__JoinGroupResponseV5Layout_protocol_name(o, v_protocol_name)
-    _set__JoinGroupResponseV5Layout_leader(o, v_leader)
-    _set__JoinGroupResponseV5Layout_member_id(o, v_member_id)
-    _set__JoinGroupResponseV5Layout_members(o, v_members)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_generation_id,
+                v_protocol_name,
+                v_leader,
+                v_member_id,
+                v_members,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_JoinGroupResponseMemberV6(o: JoinGroupResponseMemberV6, out: bytearray) -> None:
@@ -1742,13 +1605,24 @@ def _dec_JoinGroupResponseMemberV6(
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
     v_metadata, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(JoinGroupResponseMemberV6)
-    _set_JoinGroupResponseMemberV6_member_id(o, v_member_id)
-    _set_JoinGroupResponseMemberV6_group_instance_id(o, v_group_instance_id)
-    _set_JoinGroupResponseMemberV6_metadata(o, v_metadata)
-    _set_JoinGroupResponseMemberV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            JoinGroupResponseMemberV6,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_metadata,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupResponseV6Layout(o: _JoinGroupResponseV6Layout, out: bytearray) -> None:
@@ -1757,10 +1631,10 @@ def _enc__JoinGroupResponseV6Layout(o: _JoinGroupResponseV6Layout, out: bytearra
     write_compact_string(out, o.protocol_name)
     write_compact_string(out, o.leader)
     write_compact_string(out, o.member_id)
-    _x9 = o.members
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_JoinGroupResponseMemberV6(_x9e, out)
+    _x17 = o.members
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_JoinGroupResponseMemberV6(_x17e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1777,20 +1651,50 @@ def _dec__JoinGroupResponseV6Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_JoinGroupResponseMemberV6(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e18_member_id, pos = read_compact_string(buf, pos)
+        e18_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        e18_metadata, pos = read_compact_bytes(buf, pos)
+        e18_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e18_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e18_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                JoinGroupResponseMemberV6,
+                (
+                    e18_member_id,
+                    e18_group_instance_id,
+                    e18_metadata,
+                    e18_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__JoinGroupResponseV6Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__JoinGroupResponseV6Layout_error_code(o, v_error_code)
-    _set__JoinGroupResponseV6Layout_generation_id(o, v_generation_id)
-    _set__JoinGroupResponseV6Layout_protocol_name(o, v_protocol_name)
-    _set__JoinGroupResponseV6Layout_leader(o, v_leader)
-    _set__JoinGroupResponseV6Layout_member_id(o, v_member_id)
-    _set__JoinGroupResponseV6Layout_members(o, v_members)
-    _set__JoinGroupResponseV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_generation_id,
+                v_protocol_name,
+                v_leader,
+                v_member_id,
+                v_members,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupResponseV7Layout(o: _JoinGroupResponseV7Layout, out: bytearray) -> None:
@@ -1800,10 +1704,10 @@ def _enc__JoinGroupResponseV7Layout(o: _JoinGroupResponseV7Layout, out: bytearra
     write_compact_nullable_string(out, o.protocol_name)
     write_compact_string(out, o.leader)
     write_compact_string(out, o.member_id)
-    _x10 = o.members
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_JoinGroupResponseMemberV6(_x10e, out)
+    _x19 = o.members
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_JoinGroupResponseMemberV6(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1821,21 +1725,51 @@ def _dec__JoinGroupResponseV7Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_JoinGroupResponseMemberV6(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e20_member_id, pos = read_compact_string(buf, pos)
+        e20_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        e20_metadata, pos = read_compact_bytes(buf, pos)
+        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e20_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                JoinGroupResponseMemberV6,
+                (
+                    e20_member_id,
+                    e20_group_instance_id,
+                    e20_metadata,
+                    e20_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__JoinGroupResponseV7Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__JoinGroupResponseV7Layout_error_code(o, v_error_code)
-    _set__JoinGroupResponseV7Layout_generation_id(o, v_generation_id)
-    _set__JoinGroupResponseV7Layout_protocol_type(o, v_protocol_type)
-    _set__JoinGroupResponseV7Layout_protocol_name(o, v_protocol_name)
-    _set__JoinGroupResponseV7Layout_leader(o, v_leader)
-    _set__JoinGroupResponseV7Layout_member_id(o, v_member_id)
-    _set__JoinGroupResponseV7Layout_members(o, v_members)
-    _set__JoinGroupResponseV7Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_generation_id,
+                v_protocol_type,
+                v_protocol_name,
+                v_leader,
+                v_member_id,
+                v_members,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__JoinGroupResponseV9Layout(o: _JoinGroupResponseV9Layout, out: bytearray) -> None:
@@ -1846,10 +1780,10 @@ def _enc__JoinGroupResponseV9Layout(o: _JoinGroupResponseV9Layout, out: bytearra
     write_compact_string(out, o.leader)
     out += _S_o.pack(o.skip_assignment)
     write_compact_string(out, o.member_id)
-    _x11 = o.members
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_JoinGroupResponseMemberV6(_x11e, out)
+    _x21 = o.members
+    write_compact_length(out, len(_x21))
+    for _x21e in _x21:
+        _enc_JoinGroupResponseMemberV6(_x21e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1869,22 +1803,52 @@ def _dec__JoinGroupResponseV9Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_JoinGroupResponseMemberV6(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e22_member_id, pos = read_compact_string(buf, pos)
+        e22_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        e22_metadata, pos = read_compact_bytes(buf, pos)
+        e22_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e22_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e22_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                JoinGroupResponseMemberV6,
+                (
+                    e22_member_id,
+                    e22_group_instance_id,
+                    e22_metadata,
+                    e22_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__JoinGroupResponseV9Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__JoinGroupResponseV9Layout_error_code(o, v_error_code)
-    _set__JoinGroupResponseV9Layout_generation_id(o, v_generation_id)
-    _set__JoinGroupResponseV9Layout_protocol_type(o, v_protocol_type)
-    _set__JoinGroupResponseV9Layout_protocol_name(o, v_protocol_name)
-    _set__JoinGroupResponseV9Layout_leader(o, v_leader)
-    _set__JoinGroupResponseV9Layout_skip_assignment(o, v_skip_assignment)
-    _set__JoinGroupResponseV9Layout_member_id(o, v_member_id)
-    _set__JoinGroupResponseV9Layout_members(o, v_members)
-    _set__JoinGroupResponseV9Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_generation_id,
+                v_protocol_type,
+                v_protocol_name,
+                v_leader,
+                v_skip_assignment,
+                v_member_id,
+                v_members,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

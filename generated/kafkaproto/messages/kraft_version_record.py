@@ -8,55 +8,44 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import DataMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import DataMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import read_unknown_tags, write_unknown_tags
 
 _S_hh = Struct(">hh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _KRaftVersionRecordV0Layout(DataMessage):
     """The fields of KRaftVersionRecord at version 0; use the final class of each version (KRaftVersionRecordV0)."""
 
-    __slots__ = (
-        "version",
-        "kraft_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    version: int
+    version: int = field_at(0)
     """The version of the kraft version record. (versions 0+)"""
 
-    kraft_version: int
+    kraft_version: int = field_at(1)
     """The kraft protocol version. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         version: int = 0,
         kraft_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__KRaftVersionRecordV0Layout_version(self, version)
-        _set__KRaftVersionRecordV0Layout_kraft_version(self, kraft_version)
-        _set__KRaftVersionRecordV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__KRaftVersionRecordV0Layout_version,
-    _set__KRaftVersionRecordV0Layout_kraft_version,
-    _set__KRaftVersionRecordV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _KRaftVersionRecordV0Layout,
-    "version",
-    "kraft_version",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                version,
+                kraft_version,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -80,12 +69,23 @@ def _dec__KRaftVersionRecordV0Layout(
 
     v_version, v_kraft_version = _S_hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__KRaftVersionRecordV0Layout_version(o, v_version)
-    _set__KRaftVersionRecordV0Layout_kraft_version(o, v_kraft_version)
-    _set__KRaftVersionRecordV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_version,
+                v_kraft_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

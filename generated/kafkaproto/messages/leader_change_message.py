@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     as_tuple,
     DataMessage,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -32,99 +32,74 @@ from kafkaproto.wire import (
 
 _S_hi = Struct(">hi")
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class LeaderChangeMessageVoterV0(_Struct):
     """Voter, a struct of LeaderChangeMessage at version 0."""
 
-    __slots__ = (
-        "voter_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    voter_id: int
+    voter_id: int = field_at(0)
     """The ID of the voter. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         voter_id: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_LeaderChangeMessageVoterV0_voter_id(self, voter_id)
-        _set_LeaderChangeMessageVoterV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_LeaderChangeMessageVoterV0_voter_id,
-    _set_LeaderChangeMessageVoterV0_unknown_tagged_fields,
-) = slot_setters(
-    LeaderChangeMessageVoterV0,
-    "voter_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                voter_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _LeaderChangeMessageV0Layout(DataMessage):
     """The fields of LeaderChangeMessage at version 0; use the final class of each version (LeaderChangeMessageV0)."""
 
-    __slots__ = (
-        "version",
-        "leader_id",
-        "voters",
-        "granting_voters",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    version: int
+    version: int = field_at(0)
     """The version of the leader change message. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(1)
     """The ID of the newly elected leader. (versions 0+)"""
 
-    voters: tuple[LeaderChangeMessageVoterV0, ...]
+    voters: tuple[LeaderChangeMessageVoterV0, ...] = field_at(2)
     """The set of voters in the quorum for this epoch. (versions 0+)"""
 
-    granting_voters: tuple[LeaderChangeMessageVoterV0, ...]
+    granting_voters: tuple[LeaderChangeMessageVoterV0, ...] = field_at(3)
     """The voters who voted for the leader at the time of election. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         version: int = 0,
         leader_id: int = 0,
         voters: Iterable[LeaderChangeMessageVoterV0] = (),
         granting_voters: Iterable[LeaderChangeMessageVoterV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__LeaderChangeMessageV0Layout_version(self, version)
-        _set__LeaderChangeMessageV0Layout_leader_id(self, leader_id)
-        _set__LeaderChangeMessageV0Layout_voters(self, as_tuple(voters))
-        _set__LeaderChangeMessageV0Layout_granting_voters(self, as_tuple(granting_voters))
-        _set__LeaderChangeMessageV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__LeaderChangeMessageV0Layout_version,
-    _set__LeaderChangeMessageV0Layout_leader_id,
-    _set__LeaderChangeMessageV0Layout_voters,
-    _set__LeaderChangeMessageV0Layout_granting_voters,
-    _set__LeaderChangeMessageV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _LeaderChangeMessageV0Layout,
-    "version",
-    "leader_id",
-    "voters",
-    "granting_voters",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                version,
+                leader_id,
+                as_tuple(voters),
+                as_tuple(granting_voters),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -139,101 +114,73 @@ class LeaderChangeMessageV0(_LeaderChangeMessageV0Layout):
 class LeaderChangeMessageVoterV1(_Struct):
     """Voter, a struct of LeaderChangeMessage at version 1."""
 
-    __slots__ = (
-        "voter_id",
-        "voter_directory_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    voter_id: int
+    voter_id: int = field_at(0)
     """The ID of the voter. (versions 0+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(1)
     """The directory id of the voter. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         voter_id: int = 0,
         voter_directory_id: UUID = ZERO_UUID,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_LeaderChangeMessageVoterV1_voter_id(self, voter_id)
-        _set_LeaderChangeMessageVoterV1_voter_directory_id(self, voter_directory_id)
-        _set_LeaderChangeMessageVoterV1_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_LeaderChangeMessageVoterV1_voter_id,
-    _set_LeaderChangeMessageVoterV1_voter_directory_id,
-    _set_LeaderChangeMessageVoterV1_unknown_tagged_fields,
-) = slot_setters(
-    LeaderChangeMessageVoterV1,
-    "voter_id",
-    "voter_directory_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                voter_id,
+                voter_directory_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _LeaderChangeMessageV1Layout(DataMessage):
     """The fields of LeaderChangeMessage at version 1; use the final class of each version (LeaderChangeMessageV1)."""
 
-    __slots__ = (
-        "version",
-        "leader_id",
-        "voters",
-        "granting_voters",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    version: int
+    version: int = field_at(0)
     """The version of the leader change message. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(1)
     """The ID of the newly elected leader. (versions 0+)"""
 
-    voters: tuple[LeaderChangeMessageVoterV1, ...]
+    voters: tuple[LeaderChangeMessageVoterV1, ...] = field_at(2)
     """The set of voters in the quorum for this epoch. (versions 0+)"""
 
-    granting_voters: tuple[LeaderChangeMessageVoterV1, ...]
+    granting_voters: tuple[LeaderChangeMessageVoterV1, ...] = field_at(3)
     """The voters who voted for the leader at the time of election. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         version: int = 0,
         leader_id: int = 0,
         voters: Iterable[LeaderChangeMessageVoterV1] = (),
         granting_voters: Iterable[LeaderChangeMessageVoterV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__LeaderChangeMessageV1Layout_version(self, version)
-        _set__LeaderChangeMessageV1Layout_leader_id(self, leader_id)
-        _set__LeaderChangeMessageV1Layout_voters(self, as_tuple(voters))
-        _set__LeaderChangeMessageV1Layout_granting_voters(self, as_tuple(granting_voters))
-        _set__LeaderChangeMessageV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__LeaderChangeMessageV1Layout_version,
-    _set__LeaderChangeMessageV1Layout_leader_id,
-    _set__LeaderChangeMessageV1Layout_voters,
-    _set__LeaderChangeMessageV1Layout_granting_voters,
-    _set__LeaderChangeMessageV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _LeaderChangeMessageV1Layout,
-    "version",
-    "leader_id",
-    "voters",
-    "granting_voters",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                version,
+                leader_id,
+                as_tuple(voters),
+                as_tuple(granting_voters),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -257,11 +204,22 @@ def _dec_LeaderChangeMessageVoterV0(
 
     (v_voter_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(LeaderChangeMessageVoterV0)
-    _set_LeaderChangeMessageVoterV0_voter_id(o, v_voter_id)
-    _set_LeaderChangeMessageVoterV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            LeaderChangeMessageVoterV0,
+            (
+                v_voter_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaderChangeMessageV0Layout(o: _LeaderChangeMessageV0Layout, out: bytearray) -> None:
@@ -288,24 +246,67 @@ def _dec__LeaderChangeMessageV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_voters = []
     for _ in range(_n):
-        _ev_voters, pos = _dec_LeaderChangeMessageVoterV0(buf, pos)
-        _lv_voters.append(_ev_voters)
+
+        (e3_voter_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_voters.append(
+            _new(
+                LeaderChangeMessageVoterV0,
+                (
+                    e3_voter_id,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_voters = tuple(_lv_voters)
     v_granting_voters: tuple[LeaderChangeMessageVoterV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_granting_voters = []
     for _ in range(_n):
-        _ev_granting_voters, pos = _dec_LeaderChangeMessageVoterV0(buf, pos)
-        _lv_granting_voters.append(_ev_granting_voters)
+
+        (e4_voter_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_granting_voters.append(
+            _new(
+                LeaderChangeMessageVoterV0,
+                (
+                    e4_voter_id,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_granting_voters = tuple(_lv_granting_voters)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__LeaderChangeMessageV0Layout_version(o, v_version)
-    _set__LeaderChangeMessageV0Layout_leader_id(o, v_leader_id)
-    _set__LeaderChangeMessageV0Layout_voters(o, v_voters)
-    _set__LeaderChangeMessageV0Layout_granting_voters(o, v_granting_voters)
-    _set__LeaderChangeMessageV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_version,
+                v_leader_id,
+                v_voters,
+                v_granting_voters,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_LeaderChangeMessageVoterV1(o: LeaderChangeMessageVoterV1, out: bytearray) -> None:
@@ -322,25 +323,36 @@ def _dec_LeaderChangeMessageVoterV1(
     (v_voter_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_voter_directory_id, pos = read_uuid(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(LeaderChangeMessageVoterV1)
-    _set_LeaderChangeMessageVoterV1_voter_id(o, v_voter_id)
-    _set_LeaderChangeMessageVoterV1_voter_directory_id(o, v_voter_directory_id)
-    _set_LeaderChangeMessageVoterV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            LeaderChangeMessageVoterV1,
+            (
+                v_voter_id,
+                v_voter_directory_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaderChangeMessageV1Layout(o: _LeaderChangeMessageV1Layout, out: bytearray) -> None:
 
     out += _S_hi.pack(o.version, o.leader_id)
-    _x3 = o.voters
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_LeaderChangeMessageVoterV1(_x3e, out)
-    _x4 = o.granting_voters
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_LeaderChangeMessageVoterV1(_x4e, out)
+    _x5 = o.voters
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_LeaderChangeMessageVoterV1(_x5e, out)
+    _x6 = o.granting_voters
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_LeaderChangeMessageVoterV1(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -354,24 +366,71 @@ def _dec__LeaderChangeMessageV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 21)
     _lv_voters = []
     for _ in range(_n):
-        _ev_voters, pos = _dec_LeaderChangeMessageVoterV1(buf, pos)
-        _lv_voters.append(_ev_voters)
+
+        (e7_voter_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e7_voter_directory_id, pos = read_uuid(buf, pos)
+        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e7_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_voters.append(
+            _new(
+                LeaderChangeMessageVoterV1,
+                (
+                    e7_voter_id,
+                    e7_voter_directory_id,
+                    e7_unknown_tagged_fields,
+                ),
+            )
+        )
     v_voters = tuple(_lv_voters)
     v_granting_voters: tuple[LeaderChangeMessageVoterV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 21)
     _lv_granting_voters = []
     for _ in range(_n):
-        _ev_granting_voters, pos = _dec_LeaderChangeMessageVoterV1(buf, pos)
-        _lv_granting_voters.append(_ev_granting_voters)
+
+        (e8_voter_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e8_voter_directory_id, pos = read_uuid(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_granting_voters.append(
+            _new(
+                LeaderChangeMessageVoterV1,
+                (
+                    e8_voter_id,
+                    e8_voter_directory_id,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_granting_voters = tuple(_lv_granting_voters)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__LeaderChangeMessageV1Layout_version(o, v_version)
-    _set__LeaderChangeMessageV1Layout_leader_id(o, v_leader_id)
-    _set__LeaderChangeMessageV1Layout_voters(o, v_voters)
-    _set__LeaderChangeMessageV1Layout_granting_voters(o, v_granting_voters)
-    _set__LeaderChangeMessageV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_version,
+                v_leader_id,
+                v_voters,
+                v_granting_voters,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -38,41 +38,33 @@ from kafkaproto.wire import (
 
 _S_h = Struct(">h")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _LeaveGroupRequestV0Layout(ApiMessage):
     """The fields of LeaveGroupRequest at versions 0-2; use the final class of each version (LeaveGroupRequestV0, LeaveGroupRequestV1, LeaveGroupRequestV2)."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The ID of the group to leave. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(1)
     """The member ID to remove from the group. (versions 0-2)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         member_id: str = "",
-    ) -> None:
-        _set__LeaveGroupRequestV0Layout_group_id(self, group_id)
-        _set__LeaveGroupRequestV0Layout_member_id(self, member_id)
-
-
-(
-    _set__LeaveGroupRequestV0Layout_group_id,
-    _set__LeaveGroupRequestV0Layout_member_id,
-) = slot_setters(
-    _LeaveGroupRequestV0Layout,
-    "group_id",
-    "member_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+            ),
+        )
 
 
 @final
@@ -108,69 +100,53 @@ class LeaveGroupRequestV2(_LeaveGroupRequestV0Layout):
 class LeaveGroupRequestMemberIdentityV3(_Struct):
     """MemberIdentity, a struct of LeaveGroupRequest at version 3."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID to remove from the group. (versions 3+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The group instance ID to remove from the group. (versions 3+; nullable 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = None,
-    ) -> None:
-        _set_LeaveGroupRequestMemberIdentityV3_member_id(self, member_id)
-        _set_LeaveGroupRequestMemberIdentityV3_group_instance_id(self, group_instance_id)
-
-
-(
-    _set_LeaveGroupRequestMemberIdentityV3_member_id,
-    _set_LeaveGroupRequestMemberIdentityV3_group_instance_id,
-) = slot_setters(
-    LeaveGroupRequestMemberIdentityV3,
-    "member_id",
-    "group_instance_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+            ),
+        )
 
 
 class _LeaveGroupRequestV3Layout(ApiMessage):
     """The fields of LeaveGroupRequest at version 3; use the final class of each version (LeaveGroupRequestV3)."""
 
-    __slots__ = (
-        "group_id",
-        "members",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The ID of the group to leave. (versions 0+)"""
 
-    members: tuple[LeaveGroupRequestMemberIdentityV3, ...]
+    members: tuple[LeaveGroupRequestMemberIdentityV3, ...] = field_at(1)
     """List of leaving member identities. (versions 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         members: Iterable[LeaveGroupRequestMemberIdentityV3] = (),
-    ) -> None:
-        _set__LeaveGroupRequestV3Layout_group_id(self, group_id)
-        _set__LeaveGroupRequestV3Layout_members(self, as_tuple(members))
-
-
-(
-    _set__LeaveGroupRequestV3Layout_group_id,
-    _set__LeaveGroupRequestV3Layout_members,
-) = slot_setters(
-    _LeaveGroupRequestV3Layout,
-    "group_id",
-    "members",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(members),
+            ),
+        )
 
 
 @final
@@ -186,87 +162,63 @@ class LeaveGroupRequestV3(_LeaveGroupRequestV3Layout):
 class LeaveGroupRequestMemberIdentityV4(_Struct):
     """MemberIdentity, a struct of LeaveGroupRequest at version 4."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID to remove from the group. (versions 3+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The group instance ID to remove from the group. (versions 3+; nullable 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_LeaveGroupRequestMemberIdentityV4_member_id(self, member_id)
-        _set_LeaveGroupRequestMemberIdentityV4_group_instance_id(self, group_instance_id)
-        _set_LeaveGroupRequestMemberIdentityV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_LeaveGroupRequestMemberIdentityV4_member_id,
-    _set_LeaveGroupRequestMemberIdentityV4_group_instance_id,
-    _set_LeaveGroupRequestMemberIdentityV4_unknown_tagged_fields,
-) = slot_setters(
-    LeaveGroupRequestMemberIdentityV4,
-    "member_id",
-    "group_instance_id",
-    "unknown_tagged_fields",
-)
 
 
 class _LeaveGroupRequestV4Layout(ApiMessage):
     """The fields of LeaveGroupRequest at version 4; use the final class of each version (LeaveGroupRequestV4)."""
 
-    __slots__ = (
-        "group_id",
-        "members",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The ID of the group to leave. (versions 0+)"""
 
-    members: tuple[LeaveGroupRequestMemberIdentityV4, ...]
+    members: tuple[LeaveGroupRequestMemberIdentityV4, ...] = field_at(1)
     """List of leaving member identities. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         members: Iterable[LeaveGroupRequestMemberIdentityV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__LeaveGroupRequestV4Layout_group_id(self, group_id)
-        _set__LeaveGroupRequestV4Layout_members(self, as_tuple(members))
-        _set__LeaveGroupRequestV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__LeaveGroupRequestV4Layout_group_id,
-    _set__LeaveGroupRequestV4Layout_members,
-    _set__LeaveGroupRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _LeaveGroupRequestV4Layout,
-    "group_id",
-    "members",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(members),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -282,95 +234,68 @@ class LeaveGroupRequestV4(_LeaveGroupRequestV4Layout):
 class LeaveGroupRequestMemberIdentityV5(_Struct):
     """MemberIdentity, a struct of LeaveGroupRequest at version 5."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "reason",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID to remove from the group. (versions 3+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The group instance ID to remove from the group. (versions 3+; nullable 3+)"""
 
-    reason: str | None
+    reason: str | None = field_at(2)
     """The reason why the member left the group. (versions 5+; nullable 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = None,
         reason: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_LeaveGroupRequestMemberIdentityV5_member_id(self, member_id)
-        _set_LeaveGroupRequestMemberIdentityV5_group_instance_id(self, group_instance_id)
-        _set_LeaveGroupRequestMemberIdentityV5_reason(self, reason)
-        _set_LeaveGroupRequestMemberIdentityV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                reason,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_LeaveGroupRequestMemberIdentityV5_member_id,
-    _set_LeaveGroupRequestMemberIdentityV5_group_instance_id,
-    _set_LeaveGroupRequestMemberIdentityV5_reason,
-    _set_LeaveGroupRequestMemberIdentityV5_unknown_tagged_fields,
-) = slot_setters(
-    LeaveGroupRequestMemberIdentityV5,
-    "member_id",
-    "group_instance_id",
-    "reason",
-    "unknown_tagged_fields",
-)
 
 
 class _LeaveGroupRequestV5Layout(ApiMessage):
     """The fields of LeaveGroupRequest at version 5; use the final class of each version (LeaveGroupRequestV5)."""
 
-    __slots__ = (
-        "group_id",
-        "members",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The ID of the group to leave. (versions 0+)"""
 
-    members: tuple[LeaveGroupRequestMemberIdentityV5, ...]
+    members: tuple[LeaveGroupRequestMemberIdentityV5, ...] = field_at(1)
     """List of leaving member identities. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         members: Iterable[LeaveGroupRequestMemberIdentityV5] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__LeaveGroupRequestV5Layout_group_id(self, group_id)
-        _set__LeaveGroupRequestV5Layout_members(self, as_tuple(members))
-        _set__LeaveGroupRequestV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__LeaveGroupRequestV5Layout_group_id,
-    _set__LeaveGroupRequestV5Layout_members,
-    _set__LeaveGroupRequestV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _LeaveGroupRequestV5Layout,
-    "group_id",
-    "members",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(members),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -386,23 +311,17 @@ class LeaveGroupRequestV5(_LeaveGroupRequestV5Layout):
 class _LeaveGroupResponseV0Layout(ApiMessage):
     """The fields of LeaveGroupResponse at version 0; use the final class of each version (LeaveGroupResponseV0)."""
 
-    __slots__ = ("error_code",)
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
-    ) -> None:
-        _set__LeaveGroupResponseV0Layout_error_code(self, error_code)
-
-
-(_set__LeaveGroupResponseV0Layout_error_code,) = slot_setters(
-    _LeaveGroupResponseV0Layout,
-    "error_code",
-)
+    ) -> Self:
+        return _new(cls, (error_code,))
 
 
 @final
@@ -418,35 +337,27 @@ class LeaveGroupResponseV0(_LeaveGroupResponseV0Layout):
 class _LeaveGroupResponseV1Layout(ApiMessage):
     """The fields of LeaveGroupResponse at versions 1-2; use the final class of each version (LeaveGroupResponseV1, LeaveGroupResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set__LeaveGroupResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__LeaveGroupResponseV1Layout_error_code(self, error_code)
-
-
-(
-    _set__LeaveGroupResponseV1Layout_throttle_time_ms,
-    _set__LeaveGroupResponseV1Layout_error_code,
-) = slot_setters(
-    _LeaveGroupResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+            ),
+        )
 
 
 @final
@@ -472,85 +383,63 @@ class LeaveGroupResponseV2(_LeaveGroupResponseV1Layout):
 class LeaveGroupResponseMemberResponseV3(_Struct):
     """MemberResponse, a struct of LeaveGroupResponse at version 3."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "error_code",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID to remove from the group. (versions 3+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The group instance ID to remove from the group. (versions 3+; nullable 3+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The error code, or 0 if there was no error. (versions 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = "",
         error_code: int = 0,
-    ) -> None:
-        _set_LeaveGroupResponseMemberResponseV3_member_id(self, member_id)
-        _set_LeaveGroupResponseMemberResponseV3_group_instance_id(self, group_instance_id)
-        _set_LeaveGroupResponseMemberResponseV3_error_code(self, error_code)
-
-
-(
-    _set_LeaveGroupResponseMemberResponseV3_member_id,
-    _set_LeaveGroupResponseMemberResponseV3_group_instance_id,
-    _set_LeaveGroupResponseMemberResponseV3_error_code,
-) = slot_setters(
-    LeaveGroupResponseMemberResponseV3,
-    "member_id",
-    "group_instance_id",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                error_code,
+            ),
+        )
 
 
 class _LeaveGroupResponseV3Layout(ApiMessage):
     """The fields of LeaveGroupResponse at version 3; use the final class of each version (LeaveGroupResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "members",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    members: tuple[LeaveGroupResponseMemberResponseV3, ...]
+    members: tuple[LeaveGroupResponseMemberResponseV3, ...] = field_at(2)
     """List of leaving member responses. (versions 3+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         members: Iterable[LeaveGroupResponseMemberResponseV3] = (),
-    ) -> None:
-        _set__LeaveGroupResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__LeaveGroupResponseV3Layout_error_code(self, error_code)
-        _set__LeaveGroupResponseV3Layout_members(self, as_tuple(members))
-
-
-(
-    _set__LeaveGroupResponseV3Layout_throttle_time_ms,
-    _set__LeaveGroupResponseV3Layout_error_code,
-    _set__LeaveGroupResponseV3Layout_members,
-) = slot_setters(
-    _LeaveGroupResponseV3Layout,
-    "throttle_time_ms",
-    "error_code",
-    "members",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(members),
+            ),
+        )
 
 
 @final
@@ -566,103 +455,73 @@ class LeaveGroupResponseV3(_LeaveGroupResponseV3Layout):
 class LeaveGroupResponseMemberResponseV4(_Struct):
     """MemberResponse, a struct of LeaveGroupResponse at versions 4-5."""
 
-    __slots__ = (
-        "member_id",
-        "group_instance_id",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID to remove from the group. (versions 3+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(1)
     """The group instance ID to remove from the group. (versions 3+; nullable 3+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The error code, or 0 if there was no error. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         group_instance_id: str | None = "",
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_LeaveGroupResponseMemberResponseV4_member_id(self, member_id)
-        _set_LeaveGroupResponseMemberResponseV4_group_instance_id(self, group_instance_id)
-        _set_LeaveGroupResponseMemberResponseV4_error_code(self, error_code)
-        _set_LeaveGroupResponseMemberResponseV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                group_instance_id,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_LeaveGroupResponseMemberResponseV4_member_id,
-    _set_LeaveGroupResponseMemberResponseV4_group_instance_id,
-    _set_LeaveGroupResponseMemberResponseV4_error_code,
-    _set_LeaveGroupResponseMemberResponseV4_unknown_tagged_fields,
-) = slot_setters(
-    LeaveGroupResponseMemberResponseV4,
-    "member_id",
-    "group_instance_id",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class _LeaveGroupResponseV4Layout(ApiMessage):
     """The fields of LeaveGroupResponse at versions 4-5; use the final class of each version (LeaveGroupResponseV4, LeaveGroupResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "members",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    members: tuple[LeaveGroupResponseMemberResponseV4, ...]
+    members: tuple[LeaveGroupResponseMemberResponseV4, ...] = field_at(2)
     """List of leaving member responses. (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         members: Iterable[LeaveGroupResponseMemberResponseV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__LeaveGroupResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__LeaveGroupResponseV4Layout_error_code(self, error_code)
-        _set__LeaveGroupResponseV4Layout_members(self, as_tuple(members))
-        _set__LeaveGroupResponseV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__LeaveGroupResponseV4Layout_throttle_time_ms,
-    _set__LeaveGroupResponseV4Layout_error_code,
-    _set__LeaveGroupResponseV4Layout_members,
-    _set__LeaveGroupResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _LeaveGroupResponseV4Layout,
-    "throttle_time_ms",
-    "error_code",
-    "members",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(members),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -705,10 +564,16 @@ def _dec__LeaveGroupRequestV0Layout(
 
     v_group_id, pos = read_string(buf, pos)
     v_member_id, pos = read_string(buf, pos)
-    o = _new(cls)
-    _set__LeaveGroupRequestV0Layout_group_id(o, v_group_id)
-    _set__LeaveGroupRequestV0Layout_member_id(o, v_member_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_member_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_LeaveGroupRequestMemberIdentityV3(
@@ -725,10 +590,16 @@ def _dec_LeaveGroupRequestMemberIdentityV3(
 
     v_member_id, pos = read_string(buf, pos)
     v_group_instance_id, pos = read_nullable_string(buf, pos)
-    o = _new(LeaveGroupRequestMemberIdentityV3)
-    _set_LeaveGroupRequestMemberIdentityV3_member_id(o, v_member_id)
-    _set_LeaveGroupRequestMemberIdentityV3_group_instance_id(o, v_group_instance_id)
-    return o, pos
+    return (
+        _new(
+            LeaveGroupRequestMemberIdentityV3,
+            (
+                v_member_id,
+                v_group_instance_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaveGroupRequestV3Layout(o: _LeaveGroupRequestV3Layout, out: bytearray) -> None:
@@ -749,13 +620,29 @@ def _dec__LeaveGroupRequestV3Layout(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_LeaveGroupRequestMemberIdentityV3(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e2_member_id, pos = read_string(buf, pos)
+        e2_group_instance_id, pos = read_nullable_string(buf, pos)
+        _lv_members.append(
+            _new(
+                LeaveGroupRequestMemberIdentityV3,
+                (
+                    e2_member_id,
+                    e2_group_instance_id,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    o = _new(cls)
-    _set__LeaveGroupRequestV3Layout_group_id(o, v_group_id)
-    _set__LeaveGroupRequestV3Layout_members(o, v_members)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_members,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_LeaveGroupRequestMemberIdentityV4(
@@ -773,21 +660,32 @@ def _dec_LeaveGroupRequestMemberIdentityV4(
 
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(LeaveGroupRequestMemberIdentityV4)
-    _set_LeaveGroupRequestMemberIdentityV4_member_id(o, v_member_id)
-    _set_LeaveGroupRequestMemberIdentityV4_group_instance_id(o, v_group_instance_id)
-    _set_LeaveGroupRequestMemberIdentityV4_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            LeaveGroupRequestMemberIdentityV4,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaveGroupRequestV4Layout(o: _LeaveGroupRequestV4Layout, out: bytearray) -> None:
 
     write_compact_string(out, o.group_id)
-    _x2 = o.members
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_LeaveGroupRequestMemberIdentityV4(_x2e, out)
+    _x3 = o.members
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_LeaveGroupRequestMemberIdentityV4(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -800,15 +698,43 @@ def _dec__LeaveGroupRequestV4Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_LeaveGroupRequestMemberIdentityV4(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e4_member_id, pos = read_compact_string(buf, pos)
+        e4_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                LeaveGroupRequestMemberIdentityV4,
+                (
+                    e4_member_id,
+                    e4_group_instance_id,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__LeaveGroupRequestV4Layout_group_id(o, v_group_id)
-    _set__LeaveGroupRequestV4Layout_members(o, v_members)
-    _set__LeaveGroupRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_members,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_LeaveGroupRequestMemberIdentityV5(
@@ -828,22 +754,33 @@ def _dec_LeaveGroupRequestMemberIdentityV5(
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
     v_reason, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(LeaveGroupRequestMemberIdentityV5)
-    _set_LeaveGroupRequestMemberIdentityV5_member_id(o, v_member_id)
-    _set_LeaveGroupRequestMemberIdentityV5_group_instance_id(o, v_group_instance_id)
-    _set_LeaveGroupRequestMemberIdentityV5_reason(o, v_reason)
-    _set_LeaveGroupRequestMemberIdentityV5_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            LeaveGroupRequestMemberIdentityV5,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_reason,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaveGroupRequestV5Layout(o: _LeaveGroupRequestV5Layout, out: bytearray) -> None:
 
     write_compact_string(out, o.group_id)
-    _x3 = o.members
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_LeaveGroupRequestMemberIdentityV5(_x3e, out)
+    _x5 = o.members
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_LeaveGroupRequestMemberIdentityV5(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -856,15 +793,45 @@ def _dec__LeaveGroupRequestV5Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_LeaveGroupRequestMemberIdentityV5(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e6_member_id, pos = read_compact_string(buf, pos)
+        e6_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        e6_reason, pos = read_compact_nullable_string(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                LeaveGroupRequestMemberIdentityV5,
+                (
+                    e6_member_id,
+                    e6_group_instance_id,
+                    e6_reason,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__LeaveGroupRequestV5Layout_group_id(o, v_group_id)
-    _set__LeaveGroupRequestV5Layout_members(o, v_members)
-    _set__LeaveGroupRequestV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_members,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaveGroupResponseV0Layout(o: _LeaveGroupResponseV0Layout, out: bytearray) -> None:
@@ -878,9 +845,7 @@ def _dec__LeaveGroupResponseV0Layout(
 
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__LeaveGroupResponseV0Layout_error_code(o, v_error_code)
-    return o, pos
+    return _new(cls, (v_error_code,)), pos
 
 
 def _enc__LeaveGroupResponseV1Layout(o: _LeaveGroupResponseV1Layout, out: bytearray) -> None:
@@ -894,10 +859,16 @@ def _dec__LeaveGroupResponseV1Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(cls)
-    _set__LeaveGroupResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__LeaveGroupResponseV1Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_LeaveGroupResponseMemberResponseV3(
@@ -917,20 +888,26 @@ def _dec_LeaveGroupResponseMemberResponseV3(
     v_group_instance_id, pos = read_nullable_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(LeaveGroupResponseMemberResponseV3)
-    _set_LeaveGroupResponseMemberResponseV3_member_id(o, v_member_id)
-    _set_LeaveGroupResponseMemberResponseV3_group_instance_id(o, v_group_instance_id)
-    _set_LeaveGroupResponseMemberResponseV3_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            LeaveGroupResponseMemberResponseV3,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaveGroupResponseV3Layout(o: _LeaveGroupResponseV3Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x4 = o.members
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_LeaveGroupResponseMemberResponseV3(_x4e, out)
+    _x7 = o.members
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_LeaveGroupResponseMemberResponseV3(_x7e, out)
 
 
 def _dec__LeaveGroupResponseV3Layout(
@@ -943,14 +920,33 @@ def _dec__LeaveGroupResponseV3Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_LeaveGroupResponseMemberResponseV3(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e8_member_id, pos = read_string(buf, pos)
+        e8_group_instance_id, pos = read_nullable_string(buf, pos)
+        (e8_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        _lv_members.append(
+            _new(
+                LeaveGroupResponseMemberResponseV3,
+                (
+                    e8_member_id,
+                    e8_group_instance_id,
+                    e8_error_code,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    o = _new(cls)
-    _set__LeaveGroupResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__LeaveGroupResponseV3Layout_error_code(o, v_error_code)
-    _set__LeaveGroupResponseV3Layout_members(o, v_members)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_members,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_LeaveGroupResponseMemberResponseV4(
@@ -971,22 +967,33 @@ def _dec_LeaveGroupResponseMemberResponseV4(
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(LeaveGroupResponseMemberResponseV4)
-    _set_LeaveGroupResponseMemberResponseV4_member_id(o, v_member_id)
-    _set_LeaveGroupResponseMemberResponseV4_group_instance_id(o, v_group_instance_id)
-    _set_LeaveGroupResponseMemberResponseV4_error_code(o, v_error_code)
-    _set_LeaveGroupResponseMemberResponseV4_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            LeaveGroupResponseMemberResponseV4,
+            (
+                v_member_id,
+                v_group_instance_id,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__LeaveGroupResponseV4Layout(o: _LeaveGroupResponseV4Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x5 = o.members
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_LeaveGroupResponseMemberResponseV4(_x5e, out)
+    _x9 = o.members
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_LeaveGroupResponseMemberResponseV4(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1000,16 +1007,47 @@ def _dec__LeaveGroupResponseV4Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_members = []
     for _ in range(_n):
-        _ev_members, pos = _dec_LeaveGroupResponseMemberResponseV4(buf, pos)
-        _lv_members.append(_ev_members)
+
+        e10_member_id, pos = read_compact_string(buf, pos)
+        e10_group_instance_id, pos = read_compact_nullable_string(buf, pos)
+        (e10_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_members.append(
+            _new(
+                LeaveGroupResponseMemberResponseV4,
+                (
+                    e10_member_id,
+                    e10_group_instance_id,
+                    e10_error_code,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_members = tuple(_lv_members)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__LeaveGroupResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__LeaveGroupResponseV4Layout_error_code(o, v_error_code)
-    _set__LeaveGroupResponseV4Layout_members(o, v_members)
-    _set__LeaveGroupResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_members,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int8_array,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_string,
@@ -32,31 +32,23 @@ from kafkaproto.wire import (
 
 _S_b = Struct(">b")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ListConfigResourcesRequestV0Layout(ApiMessage):
     """The fields of ListConfigResourcesRequest at version 0; use the final class of each version (ListConfigResourcesRequestV0)."""
 
-    __slots__ = ("unknown_tagged_fields",)
+    __slots__ = ()
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(0)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListConfigResourcesRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(_set__ListConfigResourcesRequestV0Layout_unknown_tagged_fields,) = slot_setters(
-    _ListConfigResourcesRequestV0Layout,
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(cls, (tuple(unknown_tagged_fields),))
 
 
 @final
@@ -72,37 +64,27 @@ class ListConfigResourcesRequestV0(_ListConfigResourcesRequestV0Layout):
 class _ListConfigResourcesRequestV1Layout(ApiMessage):
     """The fields of ListConfigResourcesRequest at version 1; use the final class of each version (ListConfigResourcesRequestV1)."""
 
-    __slots__ = (
-        "resource_types",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_types: tuple[int, ...]
+    resource_types: tuple[int, ...] = field_at(0)
     """The list of resource type. If the list is empty, it uses default supported config resource types. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_types: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListConfigResourcesRequestV1Layout_resource_types(self, as_tuple(resource_types))
-        _set__ListConfigResourcesRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(resource_types),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ListConfigResourcesRequestV1Layout_resource_types,
-    _set__ListConfigResourcesRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListConfigResourcesRequestV1Layout,
-    "resource_types",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -118,89 +100,63 @@ class ListConfigResourcesRequestV1(_ListConfigResourcesRequestV1Layout):
 class ListConfigResourcesResponseConfigResourceV0(_Struct):
     """ConfigResource, a struct of ListConfigResourcesResponse at version 0."""
 
-    __slots__ = (
-        "resource_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_name: str
+    resource_name: str = field_at(0)
     """The resource name. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListConfigResourcesResponseConfigResourceV0_resource_name(self, resource_name)
-        _set_ListConfigResourcesResponseConfigResourceV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListConfigResourcesResponseConfigResourceV0_resource_name,
-    _set_ListConfigResourcesResponseConfigResourceV0_unknown_tagged_fields,
-) = slot_setters(
-    ListConfigResourcesResponseConfigResourceV0,
-    "resource_name",
-    "unknown_tagged_fields",
-)
 
 
 class _ListConfigResourcesResponseV0Layout(ApiMessage):
     """The fields of ListConfigResourcesResponse at version 0; use the final class of each version (ListConfigResourcesResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "config_resources",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    config_resources: tuple[ListConfigResourcesResponseConfigResourceV0, ...]
+    config_resources: tuple[ListConfigResourcesResponseConfigResourceV0, ...] = field_at(2)
     """Each config resource in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         config_resources: Iterable[ListConfigResourcesResponseConfigResourceV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListConfigResourcesResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListConfigResourcesResponseV0Layout_error_code(self, error_code)
-        _set__ListConfigResourcesResponseV0Layout_config_resources(self, as_tuple(config_resources))
-        _set__ListConfigResourcesResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(config_resources),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ListConfigResourcesResponseV0Layout_throttle_time_ms,
-    _set__ListConfigResourcesResponseV0Layout_error_code,
-    _set__ListConfigResourcesResponseV0Layout_config_resources,
-    _set__ListConfigResourcesResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListConfigResourcesResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "config_resources",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -216,97 +172,68 @@ class ListConfigResourcesResponseV0(_ListConfigResourcesResponseV0Layout):
 class ListConfigResourcesResponseConfigResourceV1(_Struct):
     """ConfigResource, a struct of ListConfigResourcesResponse at version 1."""
 
-    __slots__ = (
-        "resource_name",
-        "resource_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    resource_name: str
+    resource_name: str = field_at(0)
     """The resource name. (versions 0+)"""
 
-    resource_type: int
+    resource_type: int = field_at(1)
     """The resource type. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         resource_name: str = "",
         resource_type: int = 16,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListConfigResourcesResponseConfigResourceV1_resource_name(self, resource_name)
-        _set_ListConfigResourcesResponseConfigResourceV1_resource_type(self, resource_type)
-        _set_ListConfigResourcesResponseConfigResourceV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                resource_name,
+                resource_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListConfigResourcesResponseConfigResourceV1_resource_name,
-    _set_ListConfigResourcesResponseConfigResourceV1_resource_type,
-    _set_ListConfigResourcesResponseConfigResourceV1_unknown_tagged_fields,
-) = slot_setters(
-    ListConfigResourcesResponseConfigResourceV1,
-    "resource_name",
-    "resource_type",
-    "unknown_tagged_fields",
-)
 
 
 class _ListConfigResourcesResponseV1Layout(ApiMessage):
     """The fields of ListConfigResourcesResponse at version 1; use the final class of each version (ListConfigResourcesResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "config_resources",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    config_resources: tuple[ListConfigResourcesResponseConfigResourceV1, ...]
+    config_resources: tuple[ListConfigResourcesResponseConfigResourceV1, ...] = field_at(2)
     """Each config resource in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         config_resources: Iterable[ListConfigResourcesResponseConfigResourceV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListConfigResourcesResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListConfigResourcesResponseV1Layout_error_code(self, error_code)
-        _set__ListConfigResourcesResponseV1Layout_config_resources(self, as_tuple(config_resources))
-        _set__ListConfigResourcesResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(config_resources),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ListConfigResourcesResponseV1Layout_throttle_time_ms,
-    _set__ListConfigResourcesResponseV1Layout_error_code,
-    _set__ListConfigResourcesResponseV1Layout_config_resources,
-    _set__ListConfigResourcesResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListConfigResourcesResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "config_resources",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -335,10 +262,13 @@ def _dec__ListConfigResourcesRequestV0Layout(
     buf: memoryview, pos: int, cls: type[_ListConfigResourcesRequestV0Layout]
 ) -> tuple[_ListConfigResourcesRequestV0Layout, int]:
 
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListConfigResourcesRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return _new(cls, (v_unknown_tagged_fields,)), pos
 
 
 def _enc__ListConfigResourcesRequestV1Layout(
@@ -355,14 +285,23 @@ def _dec__ListConfigResourcesRequestV1Layout(
     buf: memoryview, pos: int, cls: type[_ListConfigResourcesRequestV1Layout]
 ) -> tuple[_ListConfigResourcesRequestV1Layout, int]:
 
-    v_resource_types: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 1)
-    v_resource_types, pos = read_fixed_array(buf, pos, _n, "b", 1)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListConfigResourcesRequestV1Layout_resource_types(o, v_resource_types)
-    _set__ListConfigResourcesRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_resource_types, pos = read_compact_int8_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_resource_types,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListConfigResourcesResponseConfigResourceV0(
@@ -378,13 +317,22 @@ def _dec_ListConfigResourcesResponseConfigResourceV0(
 ) -> tuple[ListConfigResourcesResponseConfigResourceV0, int]:
 
     v_resource_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListConfigResourcesResponseConfigResourceV0)
-    _set_ListConfigResourcesResponseConfigResourceV0_resource_name(o, v_resource_name)
-    _set_ListConfigResourcesResponseConfigResourceV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListConfigResourcesResponseConfigResourceV0,
+            (
+                v_resource_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ListConfigResourcesResponseV0Layout(
@@ -409,16 +357,42 @@ def _dec__ListConfigResourcesResponseV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 2)
     _lv_config_resources = []
     for _ in range(_n):
-        _ev_config_resources, pos = _dec_ListConfigResourcesResponseConfigResourceV0(buf, pos)
-        _lv_config_resources.append(_ev_config_resources)
+
+        e3_resource_name, pos = read_compact_string(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_config_resources.append(
+            _new(
+                ListConfigResourcesResponseConfigResourceV0,
+                (
+                    e3_resource_name,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_config_resources = tuple(_lv_config_resources)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListConfigResourcesResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListConfigResourcesResponseV0Layout_error_code(o, v_error_code)
-    _set__ListConfigResourcesResponseV0Layout_config_resources(o, v_config_resources)
-    _set__ListConfigResourcesResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_config_resources,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListConfigResourcesResponseConfigResourceV1(
@@ -437,14 +411,23 @@ def _dec_ListConfigResourcesResponseConfigResourceV1(
     v_resource_name, pos = read_compact_string(buf, pos)
     (v_resource_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListConfigResourcesResponseConfigResourceV1)
-    _set_ListConfigResourcesResponseConfigResourceV1_resource_name(o, v_resource_name)
-    _set_ListConfigResourcesResponseConfigResourceV1_resource_type(o, v_resource_type)
-    _set_ListConfigResourcesResponseConfigResourceV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListConfigResourcesResponseConfigResourceV1,
+            (
+                v_resource_name,
+                v_resource_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ListConfigResourcesResponseV1Layout(
@@ -452,10 +435,10 @@ def _enc__ListConfigResourcesResponseV1Layout(
 ) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x3 = o.config_resources
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ListConfigResourcesResponseConfigResourceV1(_x3e, out)
+    _x4 = o.config_resources
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_ListConfigResourcesResponseConfigResourceV1(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -469,16 +452,45 @@ def _dec__ListConfigResourcesResponseV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_config_resources = []
     for _ in range(_n):
-        _ev_config_resources, pos = _dec_ListConfigResourcesResponseConfigResourceV1(buf, pos)
-        _lv_config_resources.append(_ev_config_resources)
+
+        e5_resource_name, pos = read_compact_string(buf, pos)
+        (e5_resource_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_config_resources.append(
+            _new(
+                ListConfigResourcesResponseConfigResourceV1,
+                (
+                    e5_resource_name,
+                    e5_resource_type,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_config_resources = tuple(_lv_config_resources)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListConfigResourcesResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListConfigResourcesResponseV1Layout_error_code(o, v_error_code)
-    _set__ListConfigResourcesResponseV1Layout_config_resources(o, v_config_resources)
-    _set__ListConfigResourcesResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_config_resources,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(_ListConfigResourcesRequestV0Layout, (), True)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -34,7 +34,7 @@ from kafkaproto.wire import (
 
 _S_h = Struct(">h")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ListGroupsRequestV0Layout(ApiMessage):
@@ -76,23 +76,17 @@ class ListGroupsRequestV2(_ListGroupsRequestV0Layout):
 class _ListGroupsRequestV3Layout(ApiMessage):
     """The fields of ListGroupsRequest at version 3; use the final class of each version (ListGroupsRequestV3)."""
 
-    __slots__ = ("unknown_tagged_fields",)
+    __slots__ = ()
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(0)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListGroupsRequestV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(_set__ListGroupsRequestV3Layout_unknown_tagged_fields,) = slot_setters(
-    _ListGroupsRequestV3Layout,
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(cls, (tuple(unknown_tagged_fields),))
 
 
 @final
@@ -108,35 +102,27 @@ class ListGroupsRequestV3(_ListGroupsRequestV3Layout):
 class _ListGroupsRequestV4Layout(ApiMessage):
     """The fields of ListGroupsRequest at version 4; use the final class of each version (ListGroupsRequestV4)."""
 
-    __slots__ = (
-        "states_filter",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    states_filter: tuple[str, ...]
+    states_filter: tuple[str, ...] = field_at(0)
     """The states of the groups we want to list. If empty, all groups are returned with their state. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         states_filter: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListGroupsRequestV4Layout_states_filter(self, as_tuple(states_filter))
-        _set__ListGroupsRequestV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListGroupsRequestV4Layout_states_filter,
-    _set__ListGroupsRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListGroupsRequestV4Layout,
-    "states_filter",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(states_filter),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -152,43 +138,32 @@ class ListGroupsRequestV4(_ListGroupsRequestV4Layout):
 class _ListGroupsRequestV5Layout(ApiMessage):
     """The fields of ListGroupsRequest at version 5; use the final class of each version (ListGroupsRequestV5)."""
 
-    __slots__ = (
-        "states_filter",
-        "types_filter",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    states_filter: tuple[str, ...]
+    states_filter: tuple[str, ...] = field_at(0)
     """The states of the groups we want to list. If empty, all groups are returned with their state. (versions 4+)"""
 
-    types_filter: tuple[str, ...]
+    types_filter: tuple[str, ...] = field_at(1)
     """The types of the groups we want to list. If empty, all groups are returned with their type. (versions 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         states_filter: Iterable[str] = (),
         types_filter: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListGroupsRequestV5Layout_states_filter(self, as_tuple(states_filter))
-        _set__ListGroupsRequestV5Layout_types_filter(self, as_tuple(types_filter))
-        _set__ListGroupsRequestV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListGroupsRequestV5Layout_states_filter,
-    _set__ListGroupsRequestV5Layout_types_filter,
-    _set__ListGroupsRequestV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListGroupsRequestV5Layout,
-    "states_filter",
-    "types_filter",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(states_filter),
+                as_tuple(types_filter),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -204,69 +179,53 @@ class ListGroupsRequestV5(_ListGroupsRequestV5Layout):
 class ListGroupsResponseListedGroupV0(_Struct):
     """ListedGroup, a struct of ListGroupsResponse at versions 0-2."""
 
-    __slots__ = (
-        "group_id",
-        "protocol_type",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(1)
     """The group protocol type. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         protocol_type: str = "",
-    ) -> None:
-        _set_ListGroupsResponseListedGroupV0_group_id(self, group_id)
-        _set_ListGroupsResponseListedGroupV0_protocol_type(self, protocol_type)
-
-
-(
-    _set_ListGroupsResponseListedGroupV0_group_id,
-    _set_ListGroupsResponseListedGroupV0_protocol_type,
-) = slot_setters(
-    ListGroupsResponseListedGroupV0,
-    "group_id",
-    "protocol_type",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                protocol_type,
+            ),
+        )
 
 
 class _ListGroupsResponseV0Layout(ApiMessage):
     """The fields of ListGroupsResponse at version 0; use the final class of each version (ListGroupsResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "groups",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    groups: tuple[ListGroupsResponseListedGroupV0, ...]
+    groups: tuple[ListGroupsResponseListedGroupV0, ...] = field_at(1)
     """Each group in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         groups: Iterable[ListGroupsResponseListedGroupV0] = (),
-    ) -> None:
-        _set__ListGroupsResponseV0Layout_error_code(self, error_code)
-        _set__ListGroupsResponseV0Layout_groups(self, as_tuple(groups))
-
-
-(
-    _set__ListGroupsResponseV0Layout_error_code,
-    _set__ListGroupsResponseV0Layout_groups,
-) = slot_setters(
-    _ListGroupsResponseV0Layout,
-    "error_code",
-    "groups",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(groups),
+            ),
+        )
 
 
 @final
@@ -282,43 +241,32 @@ class ListGroupsResponseV0(_ListGroupsResponseV0Layout):
 class _ListGroupsResponseV1Layout(ApiMessage):
     """The fields of ListGroupsResponse at versions 1-2; use the final class of each version (ListGroupsResponseV1, ListGroupsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "groups",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    groups: tuple[ListGroupsResponseListedGroupV0, ...]
+    groups: tuple[ListGroupsResponseListedGroupV0, ...] = field_at(2)
     """Each group in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         groups: Iterable[ListGroupsResponseListedGroupV0] = (),
-    ) -> None:
-        _set__ListGroupsResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListGroupsResponseV1Layout_error_code(self, error_code)
-        _set__ListGroupsResponseV1Layout_groups(self, as_tuple(groups))
-
-
-(
-    _set__ListGroupsResponseV1Layout_throttle_time_ms,
-    _set__ListGroupsResponseV1Layout_error_code,
-    _set__ListGroupsResponseV1Layout_groups,
-) = slot_setters(
-    _ListGroupsResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "groups",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(groups),
+            ),
+        )
 
 
 @final
@@ -344,95 +292,68 @@ class ListGroupsResponseV2(_ListGroupsResponseV1Layout):
 class ListGroupsResponseListedGroupV3(_Struct):
     """ListedGroup, a struct of ListGroupsResponse at version 3."""
 
-    __slots__ = (
-        "group_id",
-        "protocol_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(1)
     """The group protocol type. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         protocol_type: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListGroupsResponseListedGroupV3_group_id(self, group_id)
-        _set_ListGroupsResponseListedGroupV3_protocol_type(self, protocol_type)
-        _set_ListGroupsResponseListedGroupV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                protocol_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListGroupsResponseListedGroupV3_group_id,
-    _set_ListGroupsResponseListedGroupV3_protocol_type,
-    _set_ListGroupsResponseListedGroupV3_unknown_tagged_fields,
-) = slot_setters(
-    ListGroupsResponseListedGroupV3,
-    "group_id",
-    "protocol_type",
-    "unknown_tagged_fields",
-)
 
 
 class _ListGroupsResponseV3Layout(ApiMessage):
     """The fields of ListGroupsResponse at version 3; use the final class of each version (ListGroupsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    groups: tuple[ListGroupsResponseListedGroupV3, ...]
+    groups: tuple[ListGroupsResponseListedGroupV3, ...] = field_at(2)
     """Each group in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         groups: Iterable[ListGroupsResponseListedGroupV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListGroupsResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListGroupsResponseV3Layout_error_code(self, error_code)
-        _set__ListGroupsResponseV3Layout_groups(self, as_tuple(groups))
-        _set__ListGroupsResponseV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListGroupsResponseV3Layout_throttle_time_ms,
-    _set__ListGroupsResponseV3Layout_error_code,
-    _set__ListGroupsResponseV3Layout_groups,
-    _set__ListGroupsResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListGroupsResponseV3Layout,
-    "throttle_time_ms",
-    "error_code",
-    "groups",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -448,103 +369,73 @@ class ListGroupsResponseV3(_ListGroupsResponseV3Layout):
 class ListGroupsResponseListedGroupV4(_Struct):
     """ListedGroup, a struct of ListGroupsResponse at version 4."""
 
-    __slots__ = (
-        "group_id",
-        "protocol_type",
-        "group_state",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(1)
     """The group protocol type. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(2)
     """The group state name. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         protocol_type: str = "",
         group_state: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListGroupsResponseListedGroupV4_group_id(self, group_id)
-        _set_ListGroupsResponseListedGroupV4_protocol_type(self, protocol_type)
-        _set_ListGroupsResponseListedGroupV4_group_state(self, group_state)
-        _set_ListGroupsResponseListedGroupV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                protocol_type,
+                group_state,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListGroupsResponseListedGroupV4_group_id,
-    _set_ListGroupsResponseListedGroupV4_protocol_type,
-    _set_ListGroupsResponseListedGroupV4_group_state,
-    _set_ListGroupsResponseListedGroupV4_unknown_tagged_fields,
-) = slot_setters(
-    ListGroupsResponseListedGroupV4,
-    "group_id",
-    "protocol_type",
-    "group_state",
-    "unknown_tagged_fields",
-)
 
 
 class _ListGroupsResponseV4Layout(ApiMessage):
     """The fields of ListGroupsResponse at version 4; use the final class of each version (ListGroupsResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    groups: tuple[ListGroupsResponseListedGroupV4, ...]
+    groups: tuple[ListGroupsResponseListedGroupV4, ...] = field_at(2)
     """Each group in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         groups: Iterable[ListGroupsResponseListedGroupV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListGroupsResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListGroupsResponseV4Layout_error_code(self, error_code)
-        _set__ListGroupsResponseV4Layout_groups(self, as_tuple(groups))
-        _set__ListGroupsResponseV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListGroupsResponseV4Layout_throttle_time_ms,
-    _set__ListGroupsResponseV4Layout_error_code,
-    _set__ListGroupsResponseV4Layout_groups,
-    _set__ListGroupsResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListGroupsResponseV4Layout,
-    "throttle_time_ms",
-    "error_code",
-    "groups",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -560,111 +451,78 @@ class ListGroupsResponseV4(_ListGroupsResponseV4Layout):
 class ListGroupsResponseListedGroupV5(_Struct):
     """ListedGroup, a struct of ListGroupsResponse at version 5."""
 
-    __slots__ = (
-        "group_id",
-        "protocol_type",
-        "group_state",
-        "group_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 0+)"""
 
-    protocol_type: str
+    protocol_type: str = field_at(1)
     """The group protocol type. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(2)
     """The group state name. (versions 4+)"""
 
-    group_type: str
+    group_type: str = field_at(3)
     """The group type name. (versions 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         protocol_type: str = "",
         group_state: str = "",
         group_type: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListGroupsResponseListedGroupV5_group_id(self, group_id)
-        _set_ListGroupsResponseListedGroupV5_protocol_type(self, protocol_type)
-        _set_ListGroupsResponseListedGroupV5_group_state(self, group_state)
-        _set_ListGroupsResponseListedGroupV5_group_type(self, group_type)
-        _set_ListGroupsResponseListedGroupV5_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                protocol_type,
+                group_state,
+                group_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListGroupsResponseListedGroupV5_group_id,
-    _set_ListGroupsResponseListedGroupV5_protocol_type,
-    _set_ListGroupsResponseListedGroupV5_group_state,
-    _set_ListGroupsResponseListedGroupV5_group_type,
-    _set_ListGroupsResponseListedGroupV5_unknown_tagged_fields,
-) = slot_setters(
-    ListGroupsResponseListedGroupV5,
-    "group_id",
-    "protocol_type",
-    "group_state",
-    "group_type",
-    "unknown_tagged_fields",
-)
 
 
 class _ListGroupsResponseV5Layout(ApiMessage):
     """The fields of ListGroupsResponse at version 5; use the final class of each version (ListGroupsResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    groups: tuple[ListGroupsResponseListedGroupV5, ...]
+    groups: tuple[ListGroupsResponseListedGroupV5, ...] = field_at(2)
     """Each group in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         groups: Iterable[ListGroupsResponseListedGroupV5] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListGroupsResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListGroupsResponseV5Layout_error_code(self, error_code)
-        _set__ListGroupsResponseV5Layout_groups(self, as_tuple(groups))
-        _set__ListGroupsResponseV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListGroupsResponseV5Layout_throttle_time_ms,
-    _set__ListGroupsResponseV5Layout_error_code,
-    _set__ListGroupsResponseV5Layout_groups,
-    _set__ListGroupsResponseV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListGroupsResponseV5Layout,
-    "throttle_time_ms",
-    "error_code",
-    "groups",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -694,8 +552,7 @@ def _dec__ListGroupsRequestV0Layout(
     buf: memoryview, pos: int, cls: type[_ListGroupsRequestV0Layout]
 ) -> tuple[_ListGroupsRequestV0Layout, int]:
 
-    o = _new(cls)
-    return o, pos
+    return _new(cls, ()), pos
 
 
 def _enc__ListGroupsRequestV3Layout(o: _ListGroupsRequestV3Layout, out: bytearray) -> None:
@@ -707,10 +564,13 @@ def _dec__ListGroupsRequestV3Layout(
     buf: memoryview, pos: int, cls: type[_ListGroupsRequestV3Layout]
 ) -> tuple[_ListGroupsRequestV3Layout, int]:
 
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListGroupsRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return _new(cls, (v_unknown_tagged_fields,)), pos
 
 
 def _enc__ListGroupsRequestV4Layout(o: _ListGroupsRequestV4Layout, out: bytearray) -> None:
@@ -733,11 +593,22 @@ def _dec__ListGroupsRequestV4Layout(
         _ev_states_filter, pos = read_compact_string(buf, pos)
         _lv_states_filter.append(_ev_states_filter)
     v_states_filter = tuple(_lv_states_filter)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListGroupsRequestV4Layout_states_filter(o, v_states_filter)
-    _set__ListGroupsRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_states_filter,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListGroupsRequestV5Layout(o: _ListGroupsRequestV5Layout, out: bytearray) -> None:
@@ -771,12 +642,23 @@ def _dec__ListGroupsRequestV5Layout(
         _ev_types_filter, pos = read_compact_string(buf, pos)
         _lv_types_filter.append(_ev_types_filter)
     v_types_filter = tuple(_lv_types_filter)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListGroupsRequestV5Layout_states_filter(o, v_states_filter)
-    _set__ListGroupsRequestV5Layout_types_filter(o, v_types_filter)
-    _set__ListGroupsRequestV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_states_filter,
+                v_types_filter,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListGroupsResponseListedGroupV0(
@@ -793,10 +675,16 @@ def _dec_ListGroupsResponseListedGroupV0(
 
     v_group_id, pos = read_string(buf, pos)
     v_protocol_type, pos = read_string(buf, pos)
-    o = _new(ListGroupsResponseListedGroupV0)
-    _set_ListGroupsResponseListedGroupV0_group_id(o, v_group_id)
-    _set_ListGroupsResponseListedGroupV0_protocol_type(o, v_protocol_type)
-    return o, pos
+    return (
+        _new(
+            ListGroupsResponseListedGroupV0,
+            (
+                v_group_id,
+                v_protocol_type,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListGroupsResponseV0Layout(o: _ListGroupsResponseV0Layout, out: bytearray) -> None:
@@ -818,22 +706,38 @@ def _dec__ListGroupsResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_groups = []
     for _ in range(_n):
-        _ev_groups, pos = _dec_ListGroupsResponseListedGroupV0(buf, pos)
-        _lv_groups.append(_ev_groups)
+
+        e5_group_id, pos = read_string(buf, pos)
+        e5_protocol_type, pos = read_string(buf, pos)
+        _lv_groups.append(
+            _new(
+                ListGroupsResponseListedGroupV0,
+                (
+                    e5_group_id,
+                    e5_protocol_type,
+                ),
+            )
+        )
     v_groups = tuple(_lv_groups)
-    o = _new(cls)
-    _set__ListGroupsResponseV0Layout_error_code(o, v_error_code)
-    _set__ListGroupsResponseV0Layout_groups(o, v_groups)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_groups,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListGroupsResponseV1Layout(o: _ListGroupsResponseV1Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x5 = o.groups
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_ListGroupsResponseListedGroupV0(_x5e, out)
+    _x6 = o.groups
+    write_array_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_ListGroupsResponseListedGroupV0(_x6e, out)
 
 
 def _dec__ListGroupsResponseV1Layout(
@@ -846,14 +750,30 @@ def _dec__ListGroupsResponseV1Layout(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_groups = []
     for _ in range(_n):
-        _ev_groups, pos = _dec_ListGroupsResponseListedGroupV0(buf, pos)
-        _lv_groups.append(_ev_groups)
+
+        e7_group_id, pos = read_string(buf, pos)
+        e7_protocol_type, pos = read_string(buf, pos)
+        _lv_groups.append(
+            _new(
+                ListGroupsResponseListedGroupV0,
+                (
+                    e7_group_id,
+                    e7_protocol_type,
+                ),
+            )
+        )
     v_groups = tuple(_lv_groups)
-    o = _new(cls)
-    _set__ListGroupsResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListGroupsResponseV1Layout_error_code(o, v_error_code)
-    _set__ListGroupsResponseV1Layout_groups(o, v_groups)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_groups,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListGroupsResponseListedGroupV3(
@@ -871,21 +791,32 @@ def _dec_ListGroupsResponseListedGroupV3(
 
     v_group_id, pos = read_compact_string(buf, pos)
     v_protocol_type, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListGroupsResponseListedGroupV3)
-    _set_ListGroupsResponseListedGroupV3_group_id(o, v_group_id)
-    _set_ListGroupsResponseListedGroupV3_protocol_type(o, v_protocol_type)
-    _set_ListGroupsResponseListedGroupV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListGroupsResponseListedGroupV3,
+            (
+                v_group_id,
+                v_protocol_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListGroupsResponseV3Layout(o: _ListGroupsResponseV3Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x6 = o.groups
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_ListGroupsResponseListedGroupV3(_x6e, out)
+    _x8 = o.groups
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_ListGroupsResponseListedGroupV3(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -899,16 +830,44 @@ def _dec__ListGroupsResponseV3Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_groups = []
     for _ in range(_n):
-        _ev_groups, pos = _dec_ListGroupsResponseListedGroupV3(buf, pos)
-        _lv_groups.append(_ev_groups)
+
+        e9_group_id, pos = read_compact_string(buf, pos)
+        e9_protocol_type, pos = read_compact_string(buf, pos)
+        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e9_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_groups.append(
+            _new(
+                ListGroupsResponseListedGroupV3,
+                (
+                    e9_group_id,
+                    e9_protocol_type,
+                    e9_unknown_tagged_fields,
+                ),
+            )
+        )
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListGroupsResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListGroupsResponseV3Layout_error_code(o, v_error_code)
-    _set__ListGroupsResponseV3Layout_groups(o, v_groups)
-    _set__ListGroupsResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListGroupsResponseListedGroupV4(
@@ -928,22 +887,33 @@ def _dec_ListGroupsResponseListedGroupV4(
     v_group_id, pos = read_compact_string(buf, pos)
     v_protocol_type, pos = read_compact_string(buf, pos)
     v_group_state, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListGroupsResponseListedGroupV4)
-    _set_ListGroupsResponseListedGroupV4_group_id(o, v_group_id)
-    _set_ListGroupsResponseListedGroupV4_protocol_type(o, v_protocol_type)
-    _set_ListGroupsResponseListedGroupV4_group_state(o, v_group_state)
-    _set_ListGroupsResponseListedGroupV4_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListGroupsResponseListedGroupV4,
+            (
+                v_group_id,
+                v_protocol_type,
+                v_group_state,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListGroupsResponseV4Layout(o: _ListGroupsResponseV4Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x7 = o.groups
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ListGroupsResponseListedGroupV4(_x7e, out)
+    _x10 = o.groups
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_ListGroupsResponseListedGroupV4(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -957,16 +927,46 @@ def _dec__ListGroupsResponseV4Layout(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_groups = []
     for _ in range(_n):
-        _ev_groups, pos = _dec_ListGroupsResponseListedGroupV4(buf, pos)
-        _lv_groups.append(_ev_groups)
+
+        e11_group_id, pos = read_compact_string(buf, pos)
+        e11_protocol_type, pos = read_compact_string(buf, pos)
+        e11_group_state, pos = read_compact_string(buf, pos)
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_groups.append(
+            _new(
+                ListGroupsResponseListedGroupV4,
+                (
+                    e11_group_id,
+                    e11_protocol_type,
+                    e11_group_state,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListGroupsResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListGroupsResponseV4Layout_error_code(o, v_error_code)
-    _set__ListGroupsResponseV4Layout_groups(o, v_groups)
-    _set__ListGroupsResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListGroupsResponseListedGroupV5(
@@ -988,23 +988,34 @@ def _dec_ListGroupsResponseListedGroupV5(
     v_protocol_type, pos = read_compact_string(buf, pos)
     v_group_state, pos = read_compact_string(buf, pos)
     v_group_type, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListGroupsResponseListedGroupV5)
-    _set_ListGroupsResponseListedGroupV5_group_id(o, v_group_id)
-    _set_ListGroupsResponseListedGroupV5_protocol_type(o, v_protocol_type)
-    _set_ListGroupsResponseListedGroupV5_group_state(o, v_group_state)
-    _set_ListGroupsResponseListedGroupV5_group_type(o, v_group_type)
-    _set_ListGroupsResponseListedGroupV5_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListGroupsResponseListedGroupV5,
+            (
+                v_group_id,
+                v_protocol_type,
+                v_group_state,
+                v_group_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListGroupsResponseV5Layout(o: _ListGroupsResponseV5Layout, out: bytearray) -> None:
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    _x8 = o.groups
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ListGroupsResponseListedGroupV5(_x8e, out)
+    _x12 = o.groups
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_ListGroupsResponseListedGroupV5(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1018,16 +1029,48 @@ def _dec__ListGroupsResponseV5Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_groups = []
     for _ in range(_n):
-        _ev_groups, pos = _dec_ListGroupsResponseListedGroupV5(buf, pos)
-        _lv_groups.append(_ev_groups)
+
+        e13_group_id, pos = read_compact_string(buf, pos)
+        e13_protocol_type, pos = read_compact_string(buf, pos)
+        e13_group_state, pos = read_compact_string(buf, pos)
+        e13_group_type, pos = read_compact_string(buf, pos)
+        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e13_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_groups.append(
+            _new(
+                ListGroupsResponseListedGroupV5,
+                (
+                    e13_group_id,
+                    e13_protocol_type,
+                    e13_group_state,
+                    e13_group_type,
+                    e13_unknown_tagged_fields,
+                ),
+            )
+        )
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListGroupsResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListGroupsResponseV5Layout_error_code(o, v_error_code)
-    _set__ListGroupsResponseV5Layout_groups(o, v_groups)
-    _set__ListGroupsResponseV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(_ListGroupsRequestV0Layout, (), False)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -38,109 +38,85 @@ _S_ihqq = Struct(">ihqq")
 _S_ihqqi = Struct(">ihqqi")
 _S_iiq = Struct(">iiq")
 _S_iq = Struct(">iq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ListOffsetsRequestListOffsetsPartitionV1(_Struct):
     """ListOffsetsPartition, a struct of ListOffsetsRequest at versions 1-3."""
 
-    __slots__ = (
-        "partition_index",
-        "timestamp",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    timestamp: int
+    timestamp: int = field_at(1)
     """The current timestamp. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         timestamp: int = 0,
-    ) -> None:
-        _set_ListOffsetsRequestListOffsetsPartitionV1_partition_index(self, partition_index)
-        _set_ListOffsetsRequestListOffsetsPartitionV1_timestamp(self, timestamp)
-
-
-(
-    _set_ListOffsetsRequestListOffsetsPartitionV1_partition_index,
-    _set_ListOffsetsRequestListOffsetsPartitionV1_timestamp,
-) = slot_setters(
-    ListOffsetsRequestListOffsetsPartitionV1,
-    "partition_index",
-    "timestamp",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                timestamp,
+            ),
+        )
 
 
 class ListOffsetsRequestListOffsetsTopicV1(_Struct):
     """ListOffsetsTopic, a struct of ListOffsetsRequest at versions 1-3."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[ListOffsetsRequestListOffsetsPartitionV1, ...]
+    partitions: tuple[ListOffsetsRequestListOffsetsPartitionV1, ...] = field_at(1)
     """Each partition in the request. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[ListOffsetsRequestListOffsetsPartitionV1] = (),
-    ) -> None:
-        _set_ListOffsetsRequestListOffsetsTopicV1_name(self, name)
-        _set_ListOffsetsRequestListOffsetsTopicV1_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_ListOffsetsRequestListOffsetsTopicV1_name,
-    _set_ListOffsetsRequestListOffsetsTopicV1_partitions,
-) = slot_setters(
-    ListOffsetsRequestListOffsetsTopicV1,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _ListOffsetsRequestV1Layout(ApiMessage):
     """The fields of ListOffsetsRequest at version 1; use the final class of each version (ListOffsetsRequestV1)."""
 
-    __slots__ = (
-        "replica_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the requester, or -1 if this request is being made by a normal consumer. (versions 0+)"""
 
-    topics: tuple[ListOffsetsRequestListOffsetsTopicV1, ...]
+    topics: tuple[ListOffsetsRequestListOffsetsTopicV1, ...] = field_at(1)
     """Each topic in the request. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         topics: Iterable[ListOffsetsRequestListOffsetsTopicV1] = (),
-    ) -> None:
-        _set__ListOffsetsRequestV1Layout_replica_id(self, replica_id)
-        _set__ListOffsetsRequestV1Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__ListOffsetsRequestV1Layout_replica_id,
-    _set__ListOffsetsRequestV1Layout_topics,
-) = slot_setters(
-    _ListOffsetsRequestV1Layout,
-    "replica_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -156,43 +132,32 @@ class ListOffsetsRequestV1(_ListOffsetsRequestV1Layout):
 class _ListOffsetsRequestV2Layout(ApiMessage):
     """The fields of ListOffsetsRequest at versions 2-3; use the final class of each version (ListOffsetsRequestV2, ListOffsetsRequestV3)."""
 
-    __slots__ = (
-        "replica_id",
-        "isolation_level",
-        "topics",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the requester, or -1 if this request is being made by a normal consumer. (versions 0+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(1)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 2+)"""
 
-    topics: tuple[ListOffsetsRequestListOffsetsTopicV1, ...]
+    topics: tuple[ListOffsetsRequestListOffsetsTopicV1, ...] = field_at(2)
     """Each topic in the request. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         isolation_level: int = 0,
         topics: Iterable[ListOffsetsRequestListOffsetsTopicV1] = (),
-    ) -> None:
-        _set__ListOffsetsRequestV2Layout_replica_id(self, replica_id)
-        _set__ListOffsetsRequestV2Layout_isolation_level(self, isolation_level)
-        _set__ListOffsetsRequestV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__ListOffsetsRequestV2Layout_replica_id,
-    _set__ListOffsetsRequestV2Layout_isolation_level,
-    _set__ListOffsetsRequestV2Layout_topics,
-) = slot_setters(
-    _ListOffsetsRequestV2Layout,
-    "replica_id",
-    "isolation_level",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                isolation_level,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -218,121 +183,89 @@ class ListOffsetsRequestV3(_ListOffsetsRequestV2Layout):
 class ListOffsetsRequestListOffsetsPartitionV4(_Struct):
     """ListOffsetsPartition, a struct of ListOffsetsRequest at versions 4-5."""
 
-    __slots__ = (
-        "partition_index",
-        "current_leader_epoch",
-        "timestamp",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch. (versions 4+)"""
 
-    timestamp: int
+    timestamp: int = field_at(2)
     """The current timestamp. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         current_leader_epoch: int = -1,
         timestamp: int = 0,
-    ) -> None:
-        _set_ListOffsetsRequestListOffsetsPartitionV4_partition_index(self, partition_index)
-        _set_ListOffsetsRequestListOffsetsPartitionV4_current_leader_epoch(
-            self, current_leader_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                current_leader_epoch,
+                timestamp,
+            ),
         )
-        _set_ListOffsetsRequestListOffsetsPartitionV4_timestamp(self, timestamp)
-
-
-(
-    _set_ListOffsetsRequestListOffsetsPartitionV4_partition_index,
-    _set_ListOffsetsRequestListOffsetsPartitionV4_current_leader_epoch,
-    _set_ListOffsetsRequestListOffsetsPartitionV4_timestamp,
-) = slot_setters(
-    ListOffsetsRequestListOffsetsPartitionV4,
-    "partition_index",
-    "current_leader_epoch",
-    "timestamp",
-)
 
 
 class ListOffsetsRequestListOffsetsTopicV4(_Struct):
     """ListOffsetsTopic, a struct of ListOffsetsRequest at versions 4-5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[ListOffsetsRequestListOffsetsPartitionV4, ...]
+    partitions: tuple[ListOffsetsRequestListOffsetsPartitionV4, ...] = field_at(1)
     """Each partition in the request. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[ListOffsetsRequestListOffsetsPartitionV4] = (),
-    ) -> None:
-        _set_ListOffsetsRequestListOffsetsTopicV4_name(self, name)
-        _set_ListOffsetsRequestListOffsetsTopicV4_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_ListOffsetsRequestListOffsetsTopicV4_name,
-    _set_ListOffsetsRequestListOffsetsTopicV4_partitions,
-) = slot_setters(
-    ListOffsetsRequestListOffsetsTopicV4,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _ListOffsetsRequestV4Layout(ApiMessage):
     """The fields of ListOffsetsRequest at versions 4-5; use the final class of each version (ListOffsetsRequestV4, ListOffsetsRequestV5)."""
 
-    __slots__ = (
-        "replica_id",
-        "isolation_level",
-        "topics",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the requester, or -1 if this request is being made by a normal consumer. (versions 0+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(1)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 2+)"""
 
-    topics: tuple[ListOffsetsRequestListOffsetsTopicV4, ...]
+    topics: tuple[ListOffsetsRequestListOffsetsTopicV4, ...] = field_at(2)
     """Each topic in the request. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         isolation_level: int = 0,
         topics: Iterable[ListOffsetsRequestListOffsetsTopicV4] = (),
-    ) -> None:
-        _set__ListOffsetsRequestV4Layout_replica_id(self, replica_id)
-        _set__ListOffsetsRequestV4Layout_isolation_level(self, isolation_level)
-        _set__ListOffsetsRequestV4Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__ListOffsetsRequestV4Layout_replica_id,
-    _set__ListOffsetsRequestV4Layout_isolation_level,
-    _set__ListOffsetsRequestV4Layout_topics,
-) = slot_setters(
-    _ListOffsetsRequestV4Layout,
-    "replica_id",
-    "isolation_level",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                isolation_level,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -358,149 +291,104 @@ class ListOffsetsRequestV5(_ListOffsetsRequestV4Layout):
 class ListOffsetsRequestListOffsetsPartitionV6(_Struct):
     """ListOffsetsPartition, a struct of ListOffsetsRequest at versions 6-11."""
 
-    __slots__ = (
-        "partition_index",
-        "current_leader_epoch",
-        "timestamp",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch. (versions 4+)"""
 
-    timestamp: int
+    timestamp: int = field_at(2)
     """The current timestamp. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         current_leader_epoch: int = -1,
         timestamp: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListOffsetsRequestListOffsetsPartitionV6_partition_index(self, partition_index)
-        _set_ListOffsetsRequestListOffsetsPartitionV6_current_leader_epoch(
-            self, current_leader_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                current_leader_epoch,
+                timestamp,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ListOffsetsRequestListOffsetsPartitionV6_timestamp(self, timestamp)
-        _set_ListOffsetsRequestListOffsetsPartitionV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ListOffsetsRequestListOffsetsPartitionV6_partition_index,
-    _set_ListOffsetsRequestListOffsetsPartitionV6_current_leader_epoch,
-    _set_ListOffsetsRequestListOffsetsPartitionV6_timestamp,
-    _set_ListOffsetsRequestListOffsetsPartitionV6_unknown_tagged_fields,
-) = slot_setters(
-    ListOffsetsRequestListOffsetsPartitionV6,
-    "partition_index",
-    "current_leader_epoch",
-    "timestamp",
-    "unknown_tagged_fields",
-)
 
 
 class ListOffsetsRequestListOffsetsTopicV6(_Struct):
     """ListOffsetsTopic, a struct of ListOffsetsRequest at versions 6-11."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[ListOffsetsRequestListOffsetsPartitionV6, ...]
+    partitions: tuple[ListOffsetsRequestListOffsetsPartitionV6, ...] = field_at(1)
     """Each partition in the request. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[ListOffsetsRequestListOffsetsPartitionV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListOffsetsRequestListOffsetsTopicV6_name(self, name)
-        _set_ListOffsetsRequestListOffsetsTopicV6_partitions(self, as_tuple(partitions))
-        _set_ListOffsetsRequestListOffsetsTopicV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListOffsetsRequestListOffsetsTopicV6_name,
-    _set_ListOffsetsRequestListOffsetsTopicV6_partitions,
-    _set_ListOffsetsRequestListOffsetsTopicV6_unknown_tagged_fields,
-) = slot_setters(
-    ListOffsetsRequestListOffsetsTopicV6,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ListOffsetsRequestV6Layout(ApiMessage):
     """The fields of ListOffsetsRequest at versions 6-9; use the final class of each version (ListOffsetsRequestV6, ListOffsetsRequestV7, ListOffsetsRequestV8, ListOffsetsRequestV9)."""
 
-    __slots__ = (
-        "replica_id",
-        "isolation_level",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the requester, or -1 if this request is being made by a normal consumer. (versions 0+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(1)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 2+)"""
 
-    topics: tuple[ListOffsetsRequestListOffsetsTopicV6, ...]
+    topics: tuple[ListOffsetsRequestListOffsetsTopicV6, ...] = field_at(2)
     """Each topic in the request. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         isolation_level: int = 0,
         topics: Iterable[ListOffsetsRequestListOffsetsTopicV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListOffsetsRequestV6Layout_replica_id(self, replica_id)
-        _set__ListOffsetsRequestV6Layout_isolation_level(self, isolation_level)
-        _set__ListOffsetsRequestV6Layout_topics(self, as_tuple(topics))
-        _set__ListOffsetsRequestV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListOffsetsRequestV6Layout_replica_id,
-    _set__ListOffsetsRequestV6Layout_isolation_level,
-    _set__ListOffsetsRequestV6Layout_topics,
-    _set__ListOffsetsRequestV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListOffsetsRequestV6Layout,
-    "replica_id",
-    "isolation_level",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                isolation_level,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -546,59 +434,42 @@ class ListOffsetsRequestV9(_ListOffsetsRequestV6Layout):
 class _ListOffsetsRequestV10Layout(ApiMessage):
     """The fields of ListOffsetsRequest at versions 10-11; use the final class of each version (ListOffsetsRequestV10, ListOffsetsRequestV11)."""
 
-    __slots__ = (
-        "replica_id",
-        "isolation_level",
-        "topics",
-        "timeout_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the requester, or -1 if this request is being made by a normal consumer. (versions 0+)"""
 
-    isolation_level: int
+    isolation_level: int = field_at(1)
     """This setting controls the visibility of transactional records. Using READ_UNCOMMITTED (isolation_level = 0) makes all records visible. With READ_COMMITTED (isolation_level = 1), non-transactional and COMMITTED transactional records are visible. To be more concrete, READ_COMMITTED returns all data from offsets smaller than the current LSO (last stable offset), and enables the inclusion of the list of aborted transactions in the result, which allows consumers to discard ABORTED transactional records. (versions 2+)"""
 
-    topics: tuple[ListOffsetsRequestListOffsetsTopicV6, ...]
+    topics: tuple[ListOffsetsRequestListOffsetsTopicV6, ...] = field_at(2)
     """Each topic in the request. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(3)
     """The timeout to await a response in milliseconds for requests that require reading from remote storage for topics enabled with tiered storage. (versions 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = 0,
         isolation_level: int = 0,
         topics: Iterable[ListOffsetsRequestListOffsetsTopicV6] = (),
         timeout_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListOffsetsRequestV10Layout_replica_id(self, replica_id)
-        _set__ListOffsetsRequestV10Layout_isolation_level(self, isolation_level)
-        _set__ListOffsetsRequestV10Layout_topics(self, as_tuple(topics))
-        _set__ListOffsetsRequestV10Layout_timeout_ms(self, timeout_ms)
-        _set__ListOffsetsRequestV10Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListOffsetsRequestV10Layout_replica_id,
-    _set__ListOffsetsRequestV10Layout_isolation_level,
-    _set__ListOffsetsRequestV10Layout_topics,
-    _set__ListOffsetsRequestV10Layout_timeout_ms,
-    _set__ListOffsetsRequestV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListOffsetsRequestV10Layout,
-    "replica_id",
-    "isolation_level",
-    "topics",
-    "timeout_ms",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                isolation_level,
+                as_tuple(topics),
+                timeout_ms,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -624,109 +495,79 @@ class ListOffsetsRequestV11(_ListOffsetsRequestV10Layout):
 class ListOffsetsResponseListOffsetsPartitionResponseV1(_Struct):
     """ListOffsetsPartitionResponse, a struct of ListOffsetsResponse at versions 1-3."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "timestamp",
-        "offset",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition error code, or 0 if there was no error. (versions 0+)"""
 
-    timestamp: int
+    timestamp: int = field_at(2)
     """The timestamp associated with the returned offset. (versions 1+)"""
 
-    offset: int
+    offset: int = field_at(3)
     """The returned offset. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         timestamp: int = -1,
         offset: int = -1,
-    ) -> None:
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV1_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                timestamp,
+                offset,
+            ),
         )
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV1_error_code(self, error_code)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV1_timestamp(self, timestamp)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV1_offset(self, offset)
-
-
-(
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_partition_index,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_error_code,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_timestamp,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_offset,
-) = slot_setters(
-    ListOffsetsResponseListOffsetsPartitionResponseV1,
-    "partition_index",
-    "error_code",
-    "timestamp",
-    "offset",
-)
 
 
 class ListOffsetsResponseListOffsetsTopicResponseV1(_Struct):
     """ListOffsetsTopicResponse, a struct of ListOffsetsResponse at versions 1-3."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV1, ...]
+    partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV1, ...] = field_at(1)
     """Each partition in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[ListOffsetsResponseListOffsetsPartitionResponseV1] = (),
-    ) -> None:
-        _set_ListOffsetsResponseListOffsetsTopicResponseV1_name(self, name)
-        _set_ListOffsetsResponseListOffsetsTopicResponseV1_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_ListOffsetsResponseListOffsetsTopicResponseV1_name,
-    _set_ListOffsetsResponseListOffsetsTopicResponseV1_partitions,
-) = slot_setters(
-    ListOffsetsResponseListOffsetsTopicResponseV1,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _ListOffsetsResponseV1Layout(ApiMessage):
     """The fields of ListOffsetsResponse at version 1; use the final class of each version (ListOffsetsResponseV1)."""
 
-    __slots__ = ("topics",)
+    __slots__ = ()
 
-    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV1, ...]
+    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV1, ...] = field_at(0)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[ListOffsetsResponseListOffsetsTopicResponseV1] = (),
-    ) -> None:
-        _set__ListOffsetsResponseV1Layout_topics(self, as_tuple(topics))
-
-
-(_set__ListOffsetsResponseV1Layout_topics,) = slot_setters(
-    _ListOffsetsResponseV1Layout,
-    "topics",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(topics),))
 
 
 @final
@@ -742,35 +583,27 @@ class ListOffsetsResponseV1(_ListOffsetsResponseV1Layout):
 class _ListOffsetsResponseV2Layout(ApiMessage):
     """The fields of ListOffsetsResponse at versions 2-3; use the final class of each version (ListOffsetsResponseV2, ListOffsetsResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV1, ...]
+    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV1, ...] = field_at(1)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[ListOffsetsResponseListOffsetsTopicResponseV1] = (),
-    ) -> None:
-        _set__ListOffsetsResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListOffsetsResponseV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__ListOffsetsResponseV2Layout_throttle_time_ms,
-    _set__ListOffsetsResponseV2Layout_topics,
-) = slot_setters(
-    _ListOffsetsResponseV2Layout,
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -796,129 +629,94 @@ class ListOffsetsResponseV3(_ListOffsetsResponseV2Layout):
 class ListOffsetsResponseListOffsetsPartitionResponseV4(_Struct):
     """ListOffsetsPartitionResponse, a struct of ListOffsetsResponse at versions 4-5."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "timestamp",
-        "offset",
-        "leader_epoch",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition error code, or 0 if there was no error. (versions 0+)"""
 
-    timestamp: int
+    timestamp: int = field_at(2)
     """The timestamp associated with the returned offset. (versions 1+)"""
 
-    offset: int
+    offset: int = field_at(3)
     """The returned offset. (versions 1+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(4)
     """The leader epoch associated with the returned offset. (versions 4+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         timestamp: int = -1,
         offset: int = -1,
         leader_epoch: int = -1,
-    ) -> None:
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV4_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                timestamp,
+                offset,
+                leader_epoch,
+            ),
         )
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV4_error_code(self, error_code)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV4_timestamp(self, timestamp)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV4_offset(self, offset)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV4_leader_epoch(self, leader_epoch)
-
-
-(
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_partition_index,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_error_code,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_timestamp,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_offset,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_leader_epoch,
-) = slot_setters(
-    ListOffsetsResponseListOffsetsPartitionResponseV4,
-    "partition_index",
-    "error_code",
-    "timestamp",
-    "offset",
-    "leader_epoch",
-)
 
 
 class ListOffsetsResponseListOffsetsTopicResponseV4(_Struct):
     """ListOffsetsTopicResponse, a struct of ListOffsetsResponse at versions 4-5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV4, ...]
+    partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV4, ...] = field_at(1)
     """Each partition in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[ListOffsetsResponseListOffsetsPartitionResponseV4] = (),
-    ) -> None:
-        _set_ListOffsetsResponseListOffsetsTopicResponseV4_name(self, name)
-        _set_ListOffsetsResponseListOffsetsTopicResponseV4_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_ListOffsetsResponseListOffsetsTopicResponseV4_name,
-    _set_ListOffsetsResponseListOffsetsTopicResponseV4_partitions,
-) = slot_setters(
-    ListOffsetsResponseListOffsetsTopicResponseV4,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _ListOffsetsResponseV4Layout(ApiMessage):
     """The fields of ListOffsetsResponse at versions 4-5; use the final class of each version (ListOffsetsResponseV4, ListOffsetsResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV4, ...]
+    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV4, ...] = field_at(1)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[ListOffsetsResponseListOffsetsTopicResponseV4] = (),
-    ) -> None:
-        _set__ListOffsetsResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListOffsetsResponseV4Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__ListOffsetsResponseV4Layout_throttle_time_ms,
-    _set__ListOffsetsResponseV4Layout_topics,
-) = slot_setters(
-    _ListOffsetsResponseV4Layout,
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -944,35 +742,28 @@ class ListOffsetsResponseV5(_ListOffsetsResponseV4Layout):
 class ListOffsetsResponseListOffsetsPartitionResponseV6(_Struct):
     """ListOffsetsPartitionResponse, a struct of ListOffsetsResponse at versions 6-11."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "timestamp",
-        "offset",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition error code, or 0 if there was no error. (versions 0+)"""
 
-    timestamp: int
+    timestamp: int = field_at(2)
     """The timestamp associated with the returned offset. (versions 1+)"""
 
-    offset: int
+    offset: int = field_at(3)
     """The returned offset. (versions 1+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(4)
     """The leader epoch associated with the returned offset. (versions 4+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -980,121 +771,80 @@ class ListOffsetsResponseListOffsetsPartitionResponseV6(_Struct):
         offset: int = -1,
         leader_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV6_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                timestamp,
+                offset,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV6_error_code(self, error_code)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV6_timestamp(self, timestamp)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV6_offset(self, offset)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV6_leader_epoch(self, leader_epoch)
-        _set_ListOffsetsResponseListOffsetsPartitionResponseV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_partition_index,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_error_code,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_timestamp,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_offset,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_leader_epoch,
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_unknown_tagged_fields,
-) = slot_setters(
-    ListOffsetsResponseListOffsetsPartitionResponseV6,
-    "partition_index",
-    "error_code",
-    "timestamp",
-    "offset",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class ListOffsetsResponseListOffsetsTopicResponseV6(_Struct):
     """ListOffsetsTopicResponse, a struct of ListOffsetsResponse at versions 6-11."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV6, ...]
+    partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV6, ...] = field_at(1)
     """Each partition in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[ListOffsetsResponseListOffsetsPartitionResponseV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListOffsetsResponseListOffsetsTopicResponseV6_name(self, name)
-        _set_ListOffsetsResponseListOffsetsTopicResponseV6_partitions(self, as_tuple(partitions))
-        _set_ListOffsetsResponseListOffsetsTopicResponseV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListOffsetsResponseListOffsetsTopicResponseV6_name,
-    _set_ListOffsetsResponseListOffsetsTopicResponseV6_partitions,
-    _set_ListOffsetsResponseListOffsetsTopicResponseV6_unknown_tagged_fields,
-) = slot_setters(
-    ListOffsetsResponseListOffsetsTopicResponseV6,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ListOffsetsResponseV6Layout(ApiMessage):
     """The fields of ListOffsetsResponse at versions 6-11; use the final class of each version (ListOffsetsResponseV6, ListOffsetsResponseV7, ListOffsetsResponseV8, ListOffsetsResponseV9, ListOffsetsResponseV10, ListOffsetsResponseV11)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV6, ...]
+    topics: tuple[ListOffsetsResponseListOffsetsTopicResponseV6, ...] = field_at(1)
     """Each topic in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[ListOffsetsResponseListOffsetsTopicResponseV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListOffsetsResponseV6Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListOffsetsResponseV6Layout_topics(self, as_tuple(topics))
-        _set__ListOffsetsResponseV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ListOffsetsResponseV6Layout_throttle_time_ms,
-    _set__ListOffsetsResponseV6Layout_topics,
-    _set__ListOffsetsResponseV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListOffsetsResponseV6Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1225,10 +975,16 @@ def _dec_ListOffsetsRequestListOffsetsPartitionV1(
 
     v_partition_index, v_timestamp = _S_iq.unpack_from(buf, pos)
     pos += 12
-    o = _new(ListOffsetsRequestListOffsetsPartitionV1)
-    _set_ListOffsetsRequestListOffsetsPartitionV1_partition_index(o, v_partition_index)
-    _set_ListOffsetsRequestListOffsetsPartitionV1_timestamp(o, v_timestamp)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsRequestListOffsetsPartitionV1,
+            (
+                v_partition_index,
+                v_timestamp,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsRequestListOffsetsTopicV1(
@@ -1251,22 +1007,38 @@ def _dec_ListOffsetsRequestListOffsetsTopicV1(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ListOffsetsRequestListOffsetsPartitionV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition_index, e2_timestamp = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        _lv_partitions.append(
+            _new(
+                ListOffsetsRequestListOffsetsPartitionV1,
+                (
+                    e2_partition_index,
+                    e2_timestamp,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(ListOffsetsRequestListOffsetsTopicV1)
-    _set_ListOffsetsRequestListOffsetsTopicV1_name(o, v_name)
-    _set_ListOffsetsRequestListOffsetsTopicV1_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsRequestListOffsetsTopicV1,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListOffsetsRequestV1Layout(o: _ListOffsetsRequestV1Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.replica_id)
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_ListOffsetsRequestListOffsetsTopicV1(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_ListOffsetsRequestListOffsetsTopicV1(_x3e, out)
 
 
 def _dec__ListOffsetsRequestV1Layout(
@@ -1282,19 +1054,25 @@ def _dec__ListOffsetsRequestV1Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__ListOffsetsRequestV1Layout_replica_id(o, v_replica_id)
-    _set__ListOffsetsRequestV1Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListOffsetsRequestV2Layout(o: _ListOffsetsRequestV2Layout, out: bytearray) -> None:
 
     out += _S_ib.pack(o.replica_id, o.isolation_level)
-    _x3 = o.topics
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ListOffsetsRequestListOffsetsTopicV1(_x3e, out)
+    _x4 = o.topics
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_ListOffsetsRequestListOffsetsTopicV1(_x4e, out)
 
 
 def _dec__ListOffsetsRequestV2Layout(
@@ -1310,11 +1088,17 @@ def _dec__ListOffsetsRequestV2Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__ListOffsetsRequestV2Layout_replica_id(o, v_replica_id)
-    _set__ListOffsetsRequestV2Layout_isolation_level(o, v_isolation_level)
-    _set__ListOffsetsRequestV2Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_isolation_level,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsRequestListOffsetsPartitionV4(
@@ -1330,11 +1114,17 @@ def _dec_ListOffsetsRequestListOffsetsPartitionV4(
 
     v_partition_index, v_current_leader_epoch, v_timestamp = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    o = _new(ListOffsetsRequestListOffsetsPartitionV4)
-    _set_ListOffsetsRequestListOffsetsPartitionV4_partition_index(o, v_partition_index)
-    _set_ListOffsetsRequestListOffsetsPartitionV4_current_leader_epoch(o, v_current_leader_epoch)
-    _set_ListOffsetsRequestListOffsetsPartitionV4_timestamp(o, v_timestamp)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsRequestListOffsetsPartitionV4,
+            (
+                v_partition_index,
+                v_current_leader_epoch,
+                v_timestamp,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsRequestListOffsetsTopicV4(
@@ -1342,10 +1132,10 @@ def _enc_ListOffsetsRequestListOffsetsTopicV4(
 ) -> None:
 
     write_string(out, o.name)
-    _x4 = o.partitions
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_ListOffsetsRequestListOffsetsPartitionV4(_x4e, out)
+    _x5 = o.partitions
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_ListOffsetsRequestListOffsetsPartitionV4(_x5e, out)
 
 
 def _dec_ListOffsetsRequestListOffsetsTopicV4(
@@ -1357,22 +1147,39 @@ def _dec_ListOffsetsRequestListOffsetsTopicV4(
     _n, pos = read_array_length(buf, pos, 16)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ListOffsetsRequestListOffsetsPartitionV4(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e6_partition_index, e6_current_leader_epoch, e6_timestamp = _S_iiq.unpack_from(buf, pos)
+        pos += 16
+        _lv_partitions.append(
+            _new(
+                ListOffsetsRequestListOffsetsPartitionV4,
+                (
+                    e6_partition_index,
+                    e6_current_leader_epoch,
+                    e6_timestamp,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(ListOffsetsRequestListOffsetsTopicV4)
-    _set_ListOffsetsRequestListOffsetsTopicV4_name(o, v_name)
-    _set_ListOffsetsRequestListOffsetsTopicV4_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsRequestListOffsetsTopicV4,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListOffsetsRequestV4Layout(o: _ListOffsetsRequestV4Layout, out: bytearray) -> None:
 
     out += _S_ib.pack(o.replica_id, o.isolation_level)
-    _x5 = o.topics
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_ListOffsetsRequestListOffsetsTopicV4(_x5e, out)
+    _x7 = o.topics
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ListOffsetsRequestListOffsetsTopicV4(_x7e, out)
 
 
 def _dec__ListOffsetsRequestV4Layout(
@@ -1388,11 +1195,17 @@ def _dec__ListOffsetsRequestV4Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__ListOffsetsRequestV4Layout_replica_id(o, v_replica_id)
-    _set__ListOffsetsRequestV4Layout_isolation_level(o, v_isolation_level)
-    _set__ListOffsetsRequestV4Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_isolation_level,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsRequestListOffsetsPartitionV6(
@@ -1409,13 +1222,24 @@ def _dec_ListOffsetsRequestListOffsetsPartitionV6(
 
     v_partition_index, v_current_leader_epoch, v_timestamp = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListOffsetsRequestListOffsetsPartitionV6)
-    _set_ListOffsetsRequestListOffsetsPartitionV6_partition_index(o, v_partition_index)
-    _set_ListOffsetsRequestListOffsetsPartitionV6_current_leader_epoch(o, v_current_leader_epoch)
-    _set_ListOffsetsRequestListOffsetsPartitionV6_timestamp(o, v_timestamp)
-    _set_ListOffsetsRequestListOffsetsPartitionV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListOffsetsRequestListOffsetsPartitionV6,
+            (
+                v_partition_index,
+                v_current_leader_epoch,
+                v_timestamp,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsRequestListOffsetsTopicV6(
@@ -1423,10 +1247,10 @@ def _enc_ListOffsetsRequestListOffsetsTopicV6(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x6 = o.partitions
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_ListOffsetsRequestListOffsetsPartitionV6(_x6e, out)
+    _x8 = o.partitions
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_ListOffsetsRequestListOffsetsPartitionV6(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1439,24 +1263,53 @@ def _dec_ListOffsetsRequestListOffsetsTopicV6(
     _n, pos = read_compact_array_length(buf, pos, 17)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ListOffsetsRequestListOffsetsPartitionV6(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e9_partition_index, e9_current_leader_epoch, e9_timestamp = _S_iiq.unpack_from(buf, pos)
+        pos += 16
+        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e9_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                ListOffsetsRequestListOffsetsPartitionV6,
+                (
+                    e9_partition_index,
+                    e9_current_leader_epoch,
+                    e9_timestamp,
+                    e9_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListOffsetsRequestListOffsetsTopicV6)
-    _set_ListOffsetsRequestListOffsetsTopicV6_name(o, v_name)
-    _set_ListOffsetsRequestListOffsetsTopicV6_partitions(o, v_partitions)
-    _set_ListOffsetsRequestListOffsetsTopicV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListOffsetsRequestListOffsetsTopicV6,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListOffsetsRequestV6Layout(o: _ListOffsetsRequestV6Layout, out: bytearray) -> None:
 
     out += _S_ib.pack(o.replica_id, o.isolation_level)
-    _x7 = o.topics
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ListOffsetsRequestListOffsetsTopicV6(_x7e, out)
+    _x10 = o.topics
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_ListOffsetsRequestListOffsetsTopicV6(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1473,22 +1326,33 @@ def _dec__ListOffsetsRequestV6Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListOffsetsRequestV6Layout_replica_id(o, v_replica_id)
-    _set__ListOffsetsRequestV6Layout_isolation_level(o, v_isolation_level)
-    _set__ListOffsetsRequestV6Layout_topics(o, v_topics)
-    _set__ListOffsetsRequestV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_isolation_level,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListOffsetsRequestV10Layout(o: _ListOffsetsRequestV10Layout, out: bytearray) -> None:
 
     out += _S_ib.pack(o.replica_id, o.isolation_level)
-    _x8 = o.topics
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ListOffsetsRequestListOffsetsTopicV6(_x8e, out)
+    _x11 = o.topics
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_ListOffsetsRequestListOffsetsTopicV6(_x11e, out)
     out += _S_i.pack(o.timeout_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1508,14 +1372,25 @@ def _dec__ListOffsetsRequestV10Layout(
     v_topics = tuple(_lv_topics)
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListOffsetsRequestV10Layout_replica_id(o, v_replica_id)
-    _set__ListOffsetsRequestV10Layout_isolation_level(o, v_isolation_level)
-    _set__ListOffsetsRequestV10Layout_topics(o, v_topics)
-    _set__ListOffsetsRequestV10Layout_timeout_ms(o, v_timeout_ms)
-    _set__ListOffsetsRequestV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_isolation_level,
+                v_topics,
+                v_timeout_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsResponseListOffsetsPartitionResponseV1(
@@ -1531,12 +1406,18 @@ def _dec_ListOffsetsResponseListOffsetsPartitionResponseV1(
 
     v_partition_index, v_error_code, v_timestamp, v_offset = _S_ihqq.unpack_from(buf, pos)
     pos += 22
-    o = _new(ListOffsetsResponseListOffsetsPartitionResponseV1)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_partition_index(o, v_partition_index)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_error_code(o, v_error_code)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_timestamp(o, v_timestamp)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV1_offset(o, v_offset)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsResponseListOffsetsPartitionResponseV1,
+            (
+                v_partition_index,
+                v_error_code,
+                v_timestamp,
+                v_offset,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsResponseListOffsetsTopicResponseV1(
@@ -1544,10 +1425,10 @@ def _enc_ListOffsetsResponseListOffsetsTopicResponseV1(
 ) -> None:
 
     write_string(out, o.name)
-    _x9 = o.partitions
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_ListOffsetsResponseListOffsetsPartitionResponseV1(_x9e, out)
+    _x12 = o.partitions
+    write_array_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_ListOffsetsResponseListOffsetsPartitionResponseV1(_x12e, out)
 
 
 def _dec_ListOffsetsResponseListOffsetsTopicResponseV1(
@@ -1559,21 +1440,41 @@ def _dec_ListOffsetsResponseListOffsetsTopicResponseV1(
     _n, pos = read_array_length(buf, pos, 22)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ListOffsetsResponseListOffsetsPartitionResponseV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e13_partition_index, e13_error_code, e13_timestamp, e13_offset = _S_ihqq.unpack_from(
+            buf, pos
+        )
+        pos += 22
+        _lv_partitions.append(
+            _new(
+                ListOffsetsResponseListOffsetsPartitionResponseV1,
+                (
+                    e13_partition_index,
+                    e13_error_code,
+                    e13_timestamp,
+                    e13_offset,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(ListOffsetsResponseListOffsetsTopicResponseV1)
-    _set_ListOffsetsResponseListOffsetsTopicResponseV1_name(o, v_name)
-    _set_ListOffsetsResponseListOffsetsTopicResponseV1_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsResponseListOffsetsTopicResponseV1,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListOffsetsResponseV1Layout(o: _ListOffsetsResponseV1Layout, out: bytearray) -> None:
 
-    _x10 = o.topics
-    write_array_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_ListOffsetsResponseListOffsetsTopicResponseV1(_x10e, out)
+    _x14 = o.topics
+    write_array_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_ListOffsetsResponseListOffsetsTopicResponseV1(_x14e, out)
 
 
 def _dec__ListOffsetsResponseV1Layout(
@@ -1587,18 +1488,16 @@ def _dec__ListOffsetsResponseV1Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__ListOffsetsResponseV1Layout_topics(o, v_topics)
-    return o, pos
+    return _new(cls, (v_topics,)), pos
 
 
 def _enc__ListOffsetsResponseV2Layout(o: _ListOffsetsResponseV2Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x11 = o.topics
-    write_array_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_ListOffsetsResponseListOffsetsTopicResponseV1(_x11e, out)
+    _x15 = o.topics
+    write_array_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_ListOffsetsResponseListOffsetsTopicResponseV1(_x15e, out)
 
 
 def _dec__ListOffsetsResponseV2Layout(
@@ -1614,10 +1513,16 @@ def _dec__ListOffsetsResponseV2Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__ListOffsetsResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListOffsetsResponseV2Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsResponseListOffsetsPartitionResponseV4(
@@ -1635,13 +1540,19 @@ def _dec_ListOffsetsResponseListOffsetsPartitionResponseV4(
         buf, pos
     )
     pos += 26
-    o = _new(ListOffsetsResponseListOffsetsPartitionResponseV4)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_partition_index(o, v_partition_index)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_error_code(o, v_error_code)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_timestamp(o, v_timestamp)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_offset(o, v_offset)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV4_leader_epoch(o, v_leader_epoch)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsResponseListOffsetsPartitionResponseV4,
+            (
+                v_partition_index,
+                v_error_code,
+                v_timestamp,
+                v_offset,
+                v_leader_epoch,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsResponseListOffsetsTopicResponseV4(
@@ -1649,10 +1560,10 @@ def _enc_ListOffsetsResponseListOffsetsTopicResponseV4(
 ) -> None:
 
     write_string(out, o.name)
-    _x12 = o.partitions
-    write_array_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_ListOffsetsResponseListOffsetsPartitionResponseV4(_x12e, out)
+    _x16 = o.partitions
+    write_array_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_ListOffsetsResponseListOffsetsPartitionResponseV4(_x16e, out)
 
 
 def _dec_ListOffsetsResponseListOffsetsTopicResponseV4(
@@ -1664,22 +1575,43 @@ def _dec_ListOffsetsResponseListOffsetsTopicResponseV4(
     _n, pos = read_array_length(buf, pos, 26)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ListOffsetsResponseListOffsetsPartitionResponseV4(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e17_partition_index, e17_error_code, e17_timestamp, e17_offset, e17_leader_epoch = (
+            _S_ihqqi.unpack_from(buf, pos)
+        )
+        pos += 26
+        _lv_partitions.append(
+            _new(
+                ListOffsetsResponseListOffsetsPartitionResponseV4,
+                (
+                    e17_partition_index,
+                    e17_error_code,
+                    e17_timestamp,
+                    e17_offset,
+                    e17_leader_epoch,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(ListOffsetsResponseListOffsetsTopicResponseV4)
-    _set_ListOffsetsResponseListOffsetsTopicResponseV4_name(o, v_name)
-    _set_ListOffsetsResponseListOffsetsTopicResponseV4_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            ListOffsetsResponseListOffsetsTopicResponseV4,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListOffsetsResponseV4Layout(o: _ListOffsetsResponseV4Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x13 = o.topics
-    write_array_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_ListOffsetsResponseListOffsetsTopicResponseV4(_x13e, out)
+    _x18 = o.topics
+    write_array_length(out, len(_x18))
+    for _x18e in _x18:
+        _enc_ListOffsetsResponseListOffsetsTopicResponseV4(_x18e, out)
 
 
 def _dec__ListOffsetsResponseV4Layout(
@@ -1695,10 +1627,16 @@ def _dec__ListOffsetsResponseV4Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__ListOffsetsResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListOffsetsResponseV4Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListOffsetsResponseListOffsetsPartitionResponseV6(
@@ -1717,17 +1655,26 @@ def _dec_ListOffsetsResponseListOffsetsPartitionResponseV6(
         buf, pos
     )
     pos += 26
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListOffsetsResponseListOffsetsPartitionResponseV6)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_partition_index(o, v_partition_index)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_error_code(o, v_error_code)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_timestamp(o, v_timestamp)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_offset(o, v_offset)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_leader_epoch(o, v_leader_epoch)
-    _set_ListOffsetsResponseListOffsetsPartitionResponseV6_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListOffsetsResponseListOffsetsPartitionResponseV6,
+            (
+                v_partition_index,
+                v_error_code,
+                v_timestamp,
+                v_offset,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ListOffsetsResponseListOffsetsTopicResponseV6(
@@ -1735,10 +1682,10 @@ def _enc_ListOffsetsResponseListOffsetsTopicResponseV6(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x14 = o.partitions
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_ListOffsetsResponseListOffsetsPartitionResponseV6(_x14e, out)
+    _x19 = o.partitions
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_ListOffsetsResponseListOffsetsPartitionResponseV6(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1751,26 +1698,57 @@ def _dec_ListOffsetsResponseListOffsetsTopicResponseV6(
     _n, pos = read_compact_array_length(buf, pos, 27)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ListOffsetsResponseListOffsetsPartitionResponseV6(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e20_partition_index, e20_error_code, e20_timestamp, e20_offset, e20_leader_epoch = (
+            _S_ihqqi.unpack_from(buf, pos)
+        )
+        pos += 26
+        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e20_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                ListOffsetsResponseListOffsetsPartitionResponseV6,
+                (
+                    e20_partition_index,
+                    e20_error_code,
+                    e20_timestamp,
+                    e20_offset,
+                    e20_leader_epoch,
+                    e20_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListOffsetsResponseListOffsetsTopicResponseV6)
-    _set_ListOffsetsResponseListOffsetsTopicResponseV6_name(o, v_name)
-    _set_ListOffsetsResponseListOffsetsTopicResponseV6_partitions(o, v_partitions)
-    _set_ListOffsetsResponseListOffsetsTopicResponseV6_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListOffsetsResponseListOffsetsTopicResponseV6,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ListOffsetsResponseV6Layout(o: _ListOffsetsResponseV6Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x15 = o.topics
-    write_compact_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_ListOffsetsResponseListOffsetsTopicResponseV6(_x15e, out)
+    _x21 = o.topics
+    write_compact_length(out, len(_x21))
+    for _x21e in _x21:
+        _enc_ListOffsetsResponseListOffsetsTopicResponseV6(_x21e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1787,12 +1765,23 @@ def _dec__ListOffsetsResponseV6Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListOffsetsResponseV6Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListOffsetsResponseV6Layout_topics(o, v_topics)
-    _set__ListOffsetsResponseV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_nullable_string,
@@ -35,99 +35,73 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0(_Struct):
     """ListPartitionReassignmentsTopics, a struct of ListPartitionReassignmentsRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partition_indexes: tuple[int, ...]
+    partition_indexes: tuple[int, ...] = field_at(1)
     """The partitions to list partition reassignments for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_indexes: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_name(self, name)
-        _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_partition_indexes(
-            self, as_tuple(partition_indexes)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_indexes),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_name,
-    _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_partition_indexes,
-    _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_unknown_tagged_fields,
-) = slot_setters(
-    ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0,
-    "name",
-    "partition_indexes",
-    "unknown_tagged_fields",
-)
 
 
 class _ListPartitionReassignmentsRequestV0Layout(ApiMessage):
     """The fields of ListPartitionReassignmentsRequest at version 0; use the final class of each version (ListPartitionReassignmentsRequestV0)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """The time in ms to wait for the request to complete. (versions 0+)"""
 
-    topics: tuple[ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0, ...] | None
+    topics: (
+        tuple[ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0, ...] | None
+    ) = field_at(1)
     """The topics to list partition reassignments for, or null to list everything. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 60000,
         topics: (
             Iterable[ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0] | None
         ) = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListPartitionReassignmentsRequestV0Layout_timeout_ms(self, timeout_ms)
-        _set__ListPartitionReassignmentsRequestV0Layout_topics(self, as_tuple(topics))
-        _set__ListPartitionReassignmentsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ListPartitionReassignmentsRequestV0Layout_timeout_ms,
-    _set__ListPartitionReassignmentsRequestV0Layout_topics,
-    _set__ListPartitionReassignmentsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListPartitionReassignmentsRequestV0Layout,
-    "timeout_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -143,175 +117,116 @@ class ListPartitionReassignmentsRequestV0(_ListPartitionReassignmentsRequestV0La
 class ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0(_Struct):
     """OngoingPartitionReassignment, a struct of ListPartitionReassignmentsResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "replicas",
-        "adding_replicas",
-        "removing_replicas",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The index of the partition. (versions 0+)"""
 
-    replicas: tuple[int, ...]
+    replicas: tuple[int, ...] = field_at(1)
     """The current replica set. (versions 0+)"""
 
-    adding_replicas: tuple[int, ...]
+    adding_replicas: tuple[int, ...] = field_at(2)
     """The set of replicas we are currently adding. (versions 0+)"""
 
-    removing_replicas: tuple[int, ...]
+    removing_replicas: tuple[int, ...] = field_at(3)
     """The set of replicas we are currently removing. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         replicas: Iterable[int] = (),
         adding_replicas: Iterable[int] = (),
         removing_replicas: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                as_tuple(replicas),
+                as_tuple(adding_replicas),
+                as_tuple(removing_replicas),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_replicas(
-            self, as_tuple(replicas)
-        )
-        _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_adding_replicas(
-            self, as_tuple(adding_replicas)
-        )
-        _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_removing_replicas(
-            self, as_tuple(removing_replicas)
-        )
-        _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_partition_index,
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_replicas,
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_adding_replicas,
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_removing_replicas,
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_unknown_tagged_fields,
-) = slot_setters(
-    ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0,
-    "partition_index",
-    "replicas",
-    "adding_replicas",
-    "removing_replicas",
-    "unknown_tagged_fields",
-)
 
 
 class ListPartitionReassignmentsResponseOngoingTopicReassignmentV0(_Struct):
     """OngoingTopicReassignment, a struct of ListPartitionReassignmentsResponse at version 0."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0, ...]
+    partitions: tuple[ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0, ...] = (
+        field_at(1)
+    )
     """The ongoing reassignments for each partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_name(self, name)
-        _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_name,
-    _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_partitions,
-    _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_unknown_tagged_fields,
-) = slot_setters(
-    ListPartitionReassignmentsResponseOngoingTopicReassignmentV0,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ListPartitionReassignmentsResponseV0Layout(ApiMessage):
     """The fields of ListPartitionReassignmentsResponse at version 0; use the final class of each version (ListPartitionReassignmentsResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    topics: tuple[ListPartitionReassignmentsResponseOngoingTopicReassignmentV0, ...]
+    topics: tuple[ListPartitionReassignmentsResponseOngoingTopicReassignmentV0, ...] = field_at(3)
     """The ongoing reassignments for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         topics: Iterable[ListPartitionReassignmentsResponseOngoingTopicReassignmentV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListPartitionReassignmentsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListPartitionReassignmentsResponseV0Layout_error_code(self, error_code)
-        _set__ListPartitionReassignmentsResponseV0Layout_error_message(self, error_message)
-        _set__ListPartitionReassignmentsResponseV0Layout_topics(self, as_tuple(topics))
-        _set__ListPartitionReassignmentsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ListPartitionReassignmentsResponseV0Layout_throttle_time_ms,
-    _set__ListPartitionReassignmentsResponseV0Layout_error_code,
-    _set__ListPartitionReassignmentsResponseV0Layout_error_message,
-    _set__ListPartitionReassignmentsResponseV0Layout_topics,
-    _set__ListPartitionReassignmentsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListPartitionReassignmentsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -345,19 +260,24 @@ def _dec_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0(
 ) -> tuple[ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_partition_indexes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partition_indexes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0)
-    _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_name(o, v_name)
-    _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_partition_indexes(
-        o, v_partition_indexes
+    v_partition_indexes, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0,
+            (
+                v_name,
+                v_partition_indexes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__ListPartitionReassignmentsRequestV0Layout(
@@ -388,19 +308,43 @@ def _dec__ListPartitionReassignmentsRequestV0Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = (
-                _dec_ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0(buf, pos)
+
+            e3_name, pos = read_compact_string(buf, pos)
+            e3_partition_indexes, pos = read_compact_int32_array(buf, pos)
+            e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e3_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    ListPartitionReassignmentsRequestListPartitionReassignmentsTopicsV0,
+                    (
+                        e3_name,
+                        e3_partition_indexes,
+                        e3_unknown_tagged_fields,
+                    ),
+                )
             )
-            _lv_topics.append(_ev_topics)
         v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListPartitionReassignmentsRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    _set__ListPartitionReassignmentsRequestV0Layout_topics(o, v_topics)
-    _set__ListPartitionReassignmentsRequestV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0(
@@ -408,15 +352,15 @@ def _enc_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0(
 ) -> None:
 
     out += _S_i.pack(o.partition_index)
-    _x3 = o.replicas
-    write_compact_length(out, len(_x3))
-    write_fixed_array(out, _x3, "i")
-    _x4 = o.adding_replicas
+    _x4 = o.replicas
     write_compact_length(out, len(_x4))
     write_fixed_array(out, _x4, "i")
-    _x5 = o.removing_replicas
+    _x5 = o.adding_replicas
     write_compact_length(out, len(_x5))
     write_fixed_array(out, _x5, "i")
+    _x6 = o.removing_replicas
+    write_compact_length(out, len(_x6))
+    write_fixed_array(out, _x6, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -426,31 +370,28 @@ def _dec_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0(
 
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_replicas: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_adding_replicas: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_adding_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_removing_replicas: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_removing_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0)
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_partition_index(
-        o, v_partition_index
+    v_replicas, pos = read_compact_int32_array(buf, pos)
+    v_adding_replicas, pos = read_compact_int32_array(buf, pos)
+    v_removing_replicas, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0,
+            (
+                v_partition_index,
+                v_replicas,
+                v_adding_replicas,
+                v_removing_replicas,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_replicas(o, v_replicas)
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_adding_replicas(
-        o, v_adding_replicas
-    )
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_removing_replicas(
-        o, v_removing_replicas
-    )
-    _set_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0(
@@ -458,10 +399,10 @@ def _enc_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x6 = o.partitions
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0(_x6e, out)
+    _x7 = o.partitions
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -474,19 +415,48 @@ def _dec_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0(
-            buf, pos
+
+        (e8_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e8_replicas, pos = read_compact_int32_array(buf, pos)
+        e8_adding_replicas, pos = read_compact_int32_array(buf, pos)
+        e8_removing_replicas, pos = read_compact_int32_array(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                ListPartitionReassignmentsResponseOngoingPartitionReassignmentV0,
+                (
+                    e8_partition_index,
+                    e8_replicas,
+                    e8_adding_replicas,
+                    e8_removing_replicas,
+                    e8_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListPartitionReassignmentsResponseOngoingTopicReassignmentV0)
-    _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_name(o, v_name)
-    _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_partitions(o, v_partitions)
-    _set_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListPartitionReassignmentsResponseOngoingTopicReassignmentV0,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ListPartitionReassignmentsResponseV0Layout(
@@ -495,10 +465,10 @@ def _enc__ListPartitionReassignmentsResponseV0Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x7 = o.topics
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0(_x7e, out)
+    _x9 = o.topics
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -518,16 +488,25 @@ def _dec__ListPartitionReassignmentsResponseV0Layout(
         )
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListPartitionReassignmentsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListPartitionReassignmentsResponseV0Layout_error_code(o, v_error_code)
-    _set__ListPartitionReassignmentsResponseV0Layout_error_message(o, v_error_message)
-    _set__ListPartitionReassignmentsResponseV0Layout_topics(o, v_topics)
-    _set__ListPartitionReassignmentsResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 finish_class(

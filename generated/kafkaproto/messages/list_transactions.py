@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int64_array,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_nullable_string,
@@ -34,53 +34,38 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_q = Struct(">q")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ListTransactionsRequestV0Layout(ApiMessage):
     """The fields of ListTransactionsRequest at version 0; use the final class of each version (ListTransactionsRequestV0)."""
 
-    __slots__ = (
-        "state_filters",
-        "producer_id_filters",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    state_filters: tuple[str, ...]
+    state_filters: tuple[str, ...] = field_at(0)
     """The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned. (versions 0+)"""
 
-    producer_id_filters: tuple[int, ...]
+    producer_id_filters: tuple[int, ...] = field_at(1)
     """The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         state_filters: Iterable[str] = (),
         producer_id_filters: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListTransactionsRequestV0Layout_state_filters(self, as_tuple(state_filters))
-        _set__ListTransactionsRequestV0Layout_producer_id_filters(
-            self, as_tuple(producer_id_filters)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(state_filters),
+                as_tuple(producer_id_filters),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ListTransactionsRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__ListTransactionsRequestV0Layout_state_filters,
-    _set__ListTransactionsRequestV0Layout_producer_id_filters,
-    _set__ListTransactionsRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListTransactionsRequestV0Layout,
-    "state_filters",
-    "producer_id_filters",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -96,55 +81,37 @@ class ListTransactionsRequestV0(_ListTransactionsRequestV0Layout):
 class _ListTransactionsRequestV1Layout(ApiMessage):
     """The fields of ListTransactionsRequest at version 1; use the final class of each version (ListTransactionsRequestV1)."""
 
-    __slots__ = (
-        "state_filters",
-        "producer_id_filters",
-        "duration_filter",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    state_filters: tuple[str, ...]
+    state_filters: tuple[str, ...] = field_at(0)
     """The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned. (versions 0+)"""
 
-    producer_id_filters: tuple[int, ...]
+    producer_id_filters: tuple[int, ...] = field_at(1)
     """The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned. (versions 0+)"""
 
-    duration_filter: int
+    duration_filter: int = field_at(2)
     """Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         state_filters: Iterable[str] = (),
         producer_id_filters: Iterable[int] = (),
         duration_filter: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListTransactionsRequestV1Layout_state_filters(self, as_tuple(state_filters))
-        _set__ListTransactionsRequestV1Layout_producer_id_filters(
-            self, as_tuple(producer_id_filters)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(state_filters),
+                as_tuple(producer_id_filters),
+                duration_filter,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ListTransactionsRequestV1Layout_duration_filter(self, duration_filter)
-        _set__ListTransactionsRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__ListTransactionsRequestV1Layout_state_filters,
-    _set__ListTransactionsRequestV1Layout_producer_id_filters,
-    _set__ListTransactionsRequestV1Layout_duration_filter,
-    _set__ListTransactionsRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListTransactionsRequestV1Layout,
-    "state_filters",
-    "producer_id_filters",
-    "duration_filter",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -160,65 +127,42 @@ class ListTransactionsRequestV1(_ListTransactionsRequestV1Layout):
 class _ListTransactionsRequestV2Layout(ApiMessage):
     """The fields of ListTransactionsRequest at version 2; use the final class of each version (ListTransactionsRequestV2)."""
 
-    __slots__ = (
-        "state_filters",
-        "producer_id_filters",
-        "duration_filter",
-        "transactional_id_pattern",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    state_filters: tuple[str, ...]
+    state_filters: tuple[str, ...] = field_at(0)
     """The transaction states to filter by: if empty, all transactions are returned; if non-empty, then only transactions matching one of the filtered states will be returned. (versions 0+)"""
 
-    producer_id_filters: tuple[int, ...]
+    producer_id_filters: tuple[int, ...] = field_at(1)
     """The producerIds to filter by: if empty, all transactions will be returned; if non-empty, only transactions which match one of the filtered producerIds will be returned. (versions 0+)"""
 
-    duration_filter: int
+    duration_filter: int = field_at(2)
     """Duration (in millis) to filter by: if < 0, all transactions will be returned; otherwise, only transactions running longer than this duration will be returned. (versions 1+)"""
 
-    transactional_id_pattern: str | None
+    transactional_id_pattern: str | None = field_at(3)
     """The transactional ID regular expression pattern to filter by: if it is empty or null, all transactions are returned; Otherwise then only the transactions matching the given regular expression will be returned. (versions 2+; nullable 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         state_filters: Iterable[str] = (),
         producer_id_filters: Iterable[int] = (),
         duration_filter: int = -1,
         transactional_id_pattern: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListTransactionsRequestV2Layout_state_filters(self, as_tuple(state_filters))
-        _set__ListTransactionsRequestV2Layout_producer_id_filters(
-            self, as_tuple(producer_id_filters)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(state_filters),
+                as_tuple(producer_id_filters),
+                duration_filter,
+                transactional_id_pattern,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ListTransactionsRequestV2Layout_duration_filter(self, duration_filter)
-        _set__ListTransactionsRequestV2Layout_transactional_id_pattern(
-            self, transactional_id_pattern
-        )
-        _set__ListTransactionsRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__ListTransactionsRequestV2Layout_state_filters,
-    _set__ListTransactionsRequestV2Layout_producer_id_filters,
-    _set__ListTransactionsRequestV2Layout_duration_filter,
-    _set__ListTransactionsRequestV2Layout_transactional_id_pattern,
-    _set__ListTransactionsRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListTransactionsRequestV2Layout,
-    "state_filters",
-    "producer_id_filters",
-    "duration_filter",
-    "transactional_id_pattern",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -234,117 +178,78 @@ class ListTransactionsRequestV2(_ListTransactionsRequestV2Layout):
 class ListTransactionsResponseTransactionStateV0(_Struct):
     """TransactionState, a struct of ListTransactionsResponse at versions 0-2."""
 
-    __slots__ = (
-        "transactional_id",
-        "producer_id",
-        "transaction_state",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The transactional id. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(1)
     """The producer id. (versions 0+)"""
 
-    transaction_state: str
+    transaction_state: str = field_at(2)
     """The current transaction state of the producer. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         producer_id: int = 0,
         transaction_state: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ListTransactionsResponseTransactionStateV0_transactional_id(self, transactional_id)
-        _set_ListTransactionsResponseTransactionStateV0_producer_id(self, producer_id)
-        _set_ListTransactionsResponseTransactionStateV0_transaction_state(self, transaction_state)
-        _set_ListTransactionsResponseTransactionStateV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                producer_id,
+                transaction_state,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ListTransactionsResponseTransactionStateV0_transactional_id,
-    _set_ListTransactionsResponseTransactionStateV0_producer_id,
-    _set_ListTransactionsResponseTransactionStateV0_transaction_state,
-    _set_ListTransactionsResponseTransactionStateV0_unknown_tagged_fields,
-) = slot_setters(
-    ListTransactionsResponseTransactionStateV0,
-    "transactional_id",
-    "producer_id",
-    "transaction_state",
-    "unknown_tagged_fields",
-)
 
 
 class _ListTransactionsResponseV0Layout(ApiMessage):
     """The fields of ListTransactionsResponse at versions 0-2; use the final class of each version (ListTransactionsResponseV0, ListTransactionsResponseV1, ListTransactionsResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "unknown_state_filters",
-        "transaction_states",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_state_filters: tuple[str, ...]
+    unknown_state_filters: tuple[str, ...] = field_at(2)
     """Set of state filters provided in the request which were unknown to the transaction coordinator. (versions 0+)"""
 
-    transaction_states: tuple[ListTransactionsResponseTransactionStateV0, ...]
+    transaction_states: tuple[ListTransactionsResponseTransactionStateV0, ...] = field_at(3)
     """The current state of the transaction for the transactional id. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         unknown_state_filters: Iterable[str] = (),
         transaction_states: Iterable[ListTransactionsResponseTransactionStateV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ListTransactionsResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ListTransactionsResponseV0Layout_error_code(self, error_code)
-        _set__ListTransactionsResponseV0Layout_unknown_state_filters(
-            self, as_tuple(unknown_state_filters)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                as_tuple(unknown_state_filters),
+                as_tuple(transaction_states),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ListTransactionsResponseV0Layout_transaction_states(
-            self, as_tuple(transaction_states)
-        )
-        _set__ListTransactionsResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__ListTransactionsResponseV0Layout_throttle_time_ms,
-    _set__ListTransactionsResponseV0Layout_error_code,
-    _set__ListTransactionsResponseV0Layout_unknown_state_filters,
-    _set__ListTransactionsResponseV0Layout_transaction_states,
-    _set__ListTransactionsResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ListTransactionsResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "unknown_state_filters",
-    "transaction_states",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -411,15 +316,24 @@ def _dec__ListTransactionsRequestV0Layout(
         _ev_state_filters, pos = read_compact_string(buf, pos)
         _lv_state_filters.append(_ev_state_filters)
     v_state_filters = tuple(_lv_state_filters)
-    v_producer_id_filters: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 8)
-    v_producer_id_filters, pos = read_fixed_array(buf, pos, _n, "q", 8)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListTransactionsRequestV0Layout_state_filters(o, v_state_filters)
-    _set__ListTransactionsRequestV0Layout_producer_id_filters(o, v_producer_id_filters)
-    _set__ListTransactionsRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_producer_id_filters, pos = read_compact_int64_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_state_filters,
+                v_producer_id_filters,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListTransactionsRequestV1Layout(
@@ -448,18 +362,27 @@ def _dec__ListTransactionsRequestV1Layout(
         _ev_state_filters, pos = read_compact_string(buf, pos)
         _lv_state_filters.append(_ev_state_filters)
     v_state_filters = tuple(_lv_state_filters)
-    v_producer_id_filters: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 8)
-    v_producer_id_filters, pos = read_fixed_array(buf, pos, _n, "q", 8)
+    v_producer_id_filters, pos = read_compact_int64_array(buf, pos)
     (v_duration_filter,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListTransactionsRequestV1Layout_state_filters(o, v_state_filters)
-    _set__ListTransactionsRequestV1Layout_producer_id_filters(o, v_producer_id_filters)
-    _set__ListTransactionsRequestV1Layout_duration_filter(o, v_duration_filter)
-    _set__ListTransactionsRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_state_filters,
+                v_producer_id_filters,
+                v_duration_filter,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ListTransactionsRequestV2Layout(
@@ -489,20 +412,29 @@ def _dec__ListTransactionsRequestV2Layout(
         _ev_state_filters, pos = read_compact_string(buf, pos)
         _lv_state_filters.append(_ev_state_filters)
     v_state_filters = tuple(_lv_state_filters)
-    v_producer_id_filters: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 8)
-    v_producer_id_filters, pos = read_fixed_array(buf, pos, _n, "q", 8)
+    v_producer_id_filters, pos = read_compact_int64_array(buf, pos)
     (v_duration_filter,) = _S_q.unpack_from(buf, pos)
     pos += 8
     v_transactional_id_pattern, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListTransactionsRequestV2Layout_state_filters(o, v_state_filters)
-    _set__ListTransactionsRequestV2Layout_producer_id_filters(o, v_producer_id_filters)
-    _set__ListTransactionsRequestV2Layout_duration_filter(o, v_duration_filter)
-    _set__ListTransactionsRequestV2Layout_transactional_id_pattern(o, v_transactional_id_pattern)
-    _set__ListTransactionsRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_state_filters,
+                v_producer_id_filters,
+                v_duration_filter,
+                v_transactional_id_pattern,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ListTransactionsResponseTransactionStateV0(
@@ -523,15 +455,24 @@ def _dec_ListTransactionsResponseTransactionStateV0(
     (v_producer_id,) = _S_q.unpack_from(buf, pos)
     pos += 8
     v_transaction_state, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ListTransactionsResponseTransactionStateV0)
-    _set_ListTransactionsResponseTransactionStateV0_transactional_id(o, v_transactional_id)
-    _set_ListTransactionsResponseTransactionStateV0_producer_id(o, v_producer_id)
-    _set_ListTransactionsResponseTransactionStateV0_transaction_state(o, v_transaction_state)
-    _set_ListTransactionsResponseTransactionStateV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ListTransactionsResponseTransactionStateV0,
+            (
+                v_transactional_id,
+                v_producer_id,
+                v_transaction_state,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ListTransactionsResponseV0Layout(
@@ -567,17 +508,48 @@ def _dec__ListTransactionsResponseV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_transaction_states = []
     for _ in range(_n):
-        _ev_transaction_states, pos = _dec_ListTransactionsResponseTransactionStateV0(buf, pos)
-        _lv_transaction_states.append(_ev_transaction_states)
+
+        e9_transactional_id, pos = read_compact_string(buf, pos)
+        (e9_producer_id,) = _S_q.unpack_from(buf, pos)
+        pos += 8
+        e9_transaction_state, pos = read_compact_string(buf, pos)
+        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e9_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_transaction_states.append(
+            _new(
+                ListTransactionsResponseTransactionStateV0,
+                (
+                    e9_transactional_id,
+                    e9_producer_id,
+                    e9_transaction_state,
+                    e9_unknown_tagged_fields,
+                ),
+            )
+        )
     v_transaction_states = tuple(_lv_transaction_states)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ListTransactionsResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ListTransactionsResponseV0Layout_error_code(o, v_error_code)
-    _set__ListTransactionsResponseV0Layout_unknown_state_filters(o, v_unknown_state_filters)
-    _set__ListTransactionsResponseV0Layout_transaction_states(o, v_transaction_states)
-    _set__ListTransactionsResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_unknown_state_filters,
+                v_transaction_states,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_array_length,
     read_nullable_string,
     read_string,
@@ -51,51 +52,39 @@ _S_i = Struct(">i")
 _S_o = Struct(">?")
 _S_oo = Struct(">??")
 _S_ooo = Struct(">???")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class MetadataRequestTopicV0(_Struct):
     """MetadataRequestTopic, a struct of MetadataRequest at versions 0-8."""
 
-    __slots__ = ("name",)
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+; nullable 10+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
-    ) -> None:
-        _set_MetadataRequestTopicV0_name(self, name)
-
-
-(_set_MetadataRequestTopicV0_name,) = slot_setters(
-    MetadataRequestTopicV0,
-    "name",
-)
+    ) -> Self:
+        return _new(cls, (name,))
 
 
 class _MetadataRequestV0Layout(ApiMessage):
     """The fields of MetadataRequest at version 0; use the final class of each version (MetadataRequestV0)."""
 
-    __slots__ = ("topics",)
+    __slots__ = ()
 
-    topics: tuple[MetadataRequestTopicV0, ...]
+    topics: tuple[MetadataRequestTopicV0, ...] = field_at(0)
     """The topics to fetch metadata for. (versions 0+; nullable 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[MetadataRequestTopicV0] = (),
-    ) -> None:
-        _set__MetadataRequestV0Layout_topics(self, as_tuple(topics))
-
-
-(_set__MetadataRequestV0Layout_topics,) = slot_setters(
-    _MetadataRequestV0Layout,
-    "topics",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(topics),))
 
 
 @final
@@ -111,23 +100,17 @@ class MetadataRequestV0(_MetadataRequestV0Layout):
 class _MetadataRequestV1Layout(ApiMessage):
     """The fields of MetadataRequest at versions 1-3; use the final class of each version (MetadataRequestV1, MetadataRequestV2, MetadataRequestV3)."""
 
-    __slots__ = ("topics",)
+    __slots__ = ()
 
-    topics: tuple[MetadataRequestTopicV0, ...] | None
+    topics: tuple[MetadataRequestTopicV0, ...] | None = field_at(0)
     """The topics to fetch metadata for. (versions 0+; nullable 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[MetadataRequestTopicV0] | None = (),
-    ) -> None:
-        _set__MetadataRequestV1Layout_topics(self, as_tuple(topics))
-
-
-(_set__MetadataRequestV1Layout_topics,) = slot_setters(
-    _MetadataRequestV1Layout,
-    "topics",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(topics),))
 
 
 @final
@@ -163,35 +146,27 @@ class MetadataRequestV3(_MetadataRequestV1Layout):
 class _MetadataRequestV4Layout(ApiMessage):
     """The fields of MetadataRequest at versions 4-7; use the final class of each version (MetadataRequestV4, MetadataRequestV5, MetadataRequestV6, MetadataRequestV7)."""
 
-    __slots__ = (
-        "topics",
-        "allow_auto_topic_creation",
-    )
+    __slots__ = ()
 
-    topics: tuple[MetadataRequestTopicV0, ...] | None
+    topics: tuple[MetadataRequestTopicV0, ...] | None = field_at(0)
     """The topics to fetch metadata for. (versions 0+; nullable 1+)"""
 
-    allow_auto_topic_creation: bool
+    allow_auto_topic_creation: bool = field_at(1)
     """If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so. (versions 4+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[MetadataRequestTopicV0] | None = (),
         allow_auto_topic_creation: bool = True,
-    ) -> None:
-        _set__MetadataRequestV4Layout_topics(self, as_tuple(topics))
-        _set__MetadataRequestV4Layout_allow_auto_topic_creation(self, allow_auto_topic_creation)
-
-
-(
-    _set__MetadataRequestV4Layout_topics,
-    _set__MetadataRequestV4Layout_allow_auto_topic_creation,
-) = slot_setters(
-    _MetadataRequestV4Layout,
-    "topics",
-    "allow_auto_topic_creation",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                allow_auto_topic_creation,
+            ),
+        )
 
 
 @final
@@ -237,55 +212,37 @@ class MetadataRequestV7(_MetadataRequestV4Layout):
 class _MetadataRequestV8Layout(ApiMessage):
     """The fields of MetadataRequest at version 8; use the final class of each version (MetadataRequestV8)."""
 
-    __slots__ = (
-        "topics",
-        "allow_auto_topic_creation",
-        "include_cluster_authorized_operations",
-        "include_topic_authorized_operations",
-    )
+    __slots__ = ()
 
-    topics: tuple[MetadataRequestTopicV0, ...] | None
+    topics: tuple[MetadataRequestTopicV0, ...] | None = field_at(0)
     """The topics to fetch metadata for. (versions 0+; nullable 1+)"""
 
-    allow_auto_topic_creation: bool
+    allow_auto_topic_creation: bool = field_at(1)
     """If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so. (versions 4+)"""
 
-    include_cluster_authorized_operations: bool
+    include_cluster_authorized_operations: bool = field_at(2)
     """Whether to include cluster authorized operations. (versions 8-10)"""
 
-    include_topic_authorized_operations: bool
+    include_topic_authorized_operations: bool = field_at(3)
     """Whether to include topic authorized operations. (versions 8+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[MetadataRequestTopicV0] | None = (),
         allow_auto_topic_creation: bool = True,
         include_cluster_authorized_operations: bool = False,
         include_topic_authorized_operations: bool = False,
-    ) -> None:
-        _set__MetadataRequestV8Layout_topics(self, as_tuple(topics))
-        _set__MetadataRequestV8Layout_allow_auto_topic_creation(self, allow_auto_topic_creation)
-        _set__MetadataRequestV8Layout_include_cluster_authorized_operations(
-            self, include_cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                allow_auto_topic_creation,
+                include_cluster_authorized_operations,
+                include_topic_authorized_operations,
+            ),
         )
-        _set__MetadataRequestV8Layout_include_topic_authorized_operations(
-            self, include_topic_authorized_operations
-        )
-
-
-(
-    _set__MetadataRequestV8Layout_topics,
-    _set__MetadataRequestV8Layout_allow_auto_topic_creation,
-    _set__MetadataRequestV8Layout_include_cluster_authorized_operations,
-    _set__MetadataRequestV8Layout_include_topic_authorized_operations,
-) = slot_setters(
-    _MetadataRequestV8Layout,
-    "topics",
-    "allow_auto_topic_creation",
-    "include_cluster_authorized_operations",
-    "include_topic_authorized_operations",
-)
 
 
 @final
@@ -301,97 +258,68 @@ class MetadataRequestV8(_MetadataRequestV8Layout):
 class MetadataRequestTopicV9(_Struct):
     """MetadataRequestTopic, a struct of MetadataRequest at version 9."""
 
-    __slots__ = (
-        "name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+; nullable 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_MetadataRequestTopicV9_name(self, name)
-        _set_MetadataRequestTopicV9_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_MetadataRequestTopicV9_name,
-    _set_MetadataRequestTopicV9_unknown_tagged_fields,
-) = slot_setters(
-    MetadataRequestTopicV9,
-    "name",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _MetadataRequestV9Layout(ApiMessage):
     """The fields of MetadataRequest at version 9; use the final class of each version (MetadataRequestV9)."""
 
-    __slots__ = (
-        "topics",
-        "allow_auto_topic_creation",
-        "include_cluster_authorized_operations",
-        "include_topic_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[MetadataRequestTopicV9, ...] | None
+    topics: tuple[MetadataRequestTopicV9, ...] | None = field_at(0)
     """The topics to fetch metadata for. (versions 0+; nullable 1+)"""
 
-    allow_auto_topic_creation: bool
+    allow_auto_topic_creation: bool = field_at(1)
     """If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so. (versions 4+)"""
 
-    include_cluster_authorized_operations: bool
+    include_cluster_authorized_operations: bool = field_at(2)
     """Whether to include cluster authorized operations. (versions 8-10)"""
 
-    include_topic_authorized_operations: bool
+    include_topic_authorized_operations: bool = field_at(3)
     """Whether to include topic authorized operations. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[MetadataRequestTopicV9] | None = (),
         allow_auto_topic_creation: bool = True,
         include_cluster_authorized_operations: bool = False,
         include_topic_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataRequestV9Layout_topics(self, as_tuple(topics))
-        _set__MetadataRequestV9Layout_allow_auto_topic_creation(self, allow_auto_topic_creation)
-        _set__MetadataRequestV9Layout_include_cluster_authorized_operations(
-            self, include_cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                allow_auto_topic_creation,
+                include_cluster_authorized_operations,
+                include_topic_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__MetadataRequestV9Layout_include_topic_authorized_operations(
-            self, include_topic_authorized_operations
-        )
-        _set__MetadataRequestV9Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataRequestV9Layout_topics,
-    _set__MetadataRequestV9Layout_allow_auto_topic_creation,
-    _set__MetadataRequestV9Layout_include_cluster_authorized_operations,
-    _set__MetadataRequestV9Layout_include_topic_authorized_operations,
-    _set__MetadataRequestV9Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataRequestV9Layout,
-    "topics",
-    "allow_auto_topic_creation",
-    "include_cluster_authorized_operations",
-    "include_topic_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -407,105 +335,73 @@ class MetadataRequestV9(_MetadataRequestV9Layout):
 class MetadataRequestTopicV10(_Struct):
     """MetadataRequestTopic, a struct of MetadataRequest at versions 10-13."""
 
-    __slots__ = (
-        "topic_id",
-        "name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic id. (versions 10+)"""
 
-    name: str | None
+    name: str | None = field_at(1)
     """The topic name. (versions 0+; nullable 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         name: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_MetadataRequestTopicV10_topic_id(self, topic_id)
-        _set_MetadataRequestTopicV10_name(self, name)
-        _set_MetadataRequestTopicV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_MetadataRequestTopicV10_topic_id,
-    _set_MetadataRequestTopicV10_name,
-    _set_MetadataRequestTopicV10_unknown_tagged_fields,
-) = slot_setters(
-    MetadataRequestTopicV10,
-    "topic_id",
-    "name",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                name,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _MetadataRequestV10Layout(ApiMessage):
     """The fields of MetadataRequest at version 10; use the final class of each version (MetadataRequestV10)."""
 
-    __slots__ = (
-        "topics",
-        "allow_auto_topic_creation",
-        "include_cluster_authorized_operations",
-        "include_topic_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[MetadataRequestTopicV10, ...] | None
+    topics: tuple[MetadataRequestTopicV10, ...] | None = field_at(0)
     """The topics to fetch metadata for. (versions 0+; nullable 1+)"""
 
-    allow_auto_topic_creation: bool
+    allow_auto_topic_creation: bool = field_at(1)
     """If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so. (versions 4+)"""
 
-    include_cluster_authorized_operations: bool
+    include_cluster_authorized_operations: bool = field_at(2)
     """Whether to include cluster authorized operations. (versions 8-10)"""
 
-    include_topic_authorized_operations: bool
+    include_topic_authorized_operations: bool = field_at(3)
     """Whether to include topic authorized operations. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[MetadataRequestTopicV10] | None = (),
         allow_auto_topic_creation: bool = True,
         include_cluster_authorized_operations: bool = False,
         include_topic_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataRequestV10Layout_topics(self, as_tuple(topics))
-        _set__MetadataRequestV10Layout_allow_auto_topic_creation(self, allow_auto_topic_creation)
-        _set__MetadataRequestV10Layout_include_cluster_authorized_operations(
-            self, include_cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                allow_auto_topic_creation,
+                include_cluster_authorized_operations,
+                include_topic_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__MetadataRequestV10Layout_include_topic_authorized_operations(
-            self, include_topic_authorized_operations
-        )
-        _set__MetadataRequestV10Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataRequestV10Layout_topics,
-    _set__MetadataRequestV10Layout_allow_auto_topic_creation,
-    _set__MetadataRequestV10Layout_include_cluster_authorized_operations,
-    _set__MetadataRequestV10Layout_include_topic_authorized_operations,
-    _set__MetadataRequestV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataRequestV10Layout,
-    "topics",
-    "allow_auto_topic_creation",
-    "include_cluster_authorized_operations",
-    "include_topic_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -521,53 +417,37 @@ class MetadataRequestV10(_MetadataRequestV10Layout):
 class _MetadataRequestV11Layout(ApiMessage):
     """The fields of MetadataRequest at versions 11-13; use the final class of each version (MetadataRequestV11, MetadataRequestV12, MetadataRequestV13)."""
 
-    __slots__ = (
-        "topics",
-        "allow_auto_topic_creation",
-        "include_topic_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topics: tuple[MetadataRequestTopicV10, ...] | None
+    topics: tuple[MetadataRequestTopicV10, ...] | None = field_at(0)
     """The topics to fetch metadata for. (versions 0+; nullable 1+)"""
 
-    allow_auto_topic_creation: bool
+    allow_auto_topic_creation: bool = field_at(1)
     """If this is true, the broker may auto-create topics that we requested which do not already exist, if it is configured to do so. (versions 4+)"""
 
-    include_topic_authorized_operations: bool
+    include_topic_authorized_operations: bool = field_at(2)
     """Whether to include topic authorized operations. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[MetadataRequestTopicV10] | None = (),
         allow_auto_topic_creation: bool = True,
         include_topic_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataRequestV11Layout_topics(self, as_tuple(topics))
-        _set__MetadataRequestV11Layout_allow_auto_topic_creation(self, allow_auto_topic_creation)
-        _set__MetadataRequestV11Layout_include_topic_authorized_operations(
-            self, include_topic_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                allow_auto_topic_creation,
+                include_topic_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__MetadataRequestV11Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataRequestV11Layout_topics,
-    _set__MetadataRequestV11Layout_allow_auto_topic_creation,
-    _set__MetadataRequestV11Layout_include_topic_authorized_operations,
-    _set__MetadataRequestV11Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataRequestV11Layout,
-    "topics",
-    "allow_auto_topic_creation",
-    "include_topic_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -603,177 +483,130 @@ class MetadataRequestV13(_MetadataRequestV11Layout):
 class MetadataResponseBrokerV0(_Struct):
     """MetadataResponseBroker, a struct of MetadataResponse at version 0."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The broker hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The broker port. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
-    ) -> None:
-        _set_MetadataResponseBrokerV0_node_id(self, node_id)
-        _set_MetadataResponseBrokerV0_host(self, host)
-        _set_MetadataResponseBrokerV0_port(self, port)
-
-
-(
-    _set_MetadataResponseBrokerV0_node_id,
-    _set_MetadataResponseBrokerV0_host,
-    _set_MetadataResponseBrokerV0_port,
-) = slot_setters(
-    MetadataResponseBrokerV0,
-    "node_id",
-    "host",
-    "port",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+            ),
+        )
 
 
 class MetadataResponsePartitionV0(_Struct):
     """MetadataResponsePartition, a struct of MetadataResponse at versions 0-4."""
 
-    __slots__ = (
-        "error_code",
-        "partition_index",
-        "leader_id",
-        "replica_nodes",
-        "isr_nodes",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The partition error, or 0 if there was no error. (versions 0+)"""
 
-    partition_index: int
+    partition_index: int = field_at(1)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the leader broker. (versions 0+)"""
 
-    replica_nodes: tuple[int, ...]
+    replica_nodes: tuple[int, ...] = field_at(3)
     """The set of all nodes that host this partition. (versions 0+)"""
 
-    isr_nodes: tuple[int, ...]
+    isr_nodes: tuple[int, ...] = field_at(4)
     """The set of nodes that are in sync with the leader for this partition. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         partition_index: int = 0,
         leader_id: int = 0,
         replica_nodes: Iterable[int] = (),
         isr_nodes: Iterable[int] = (),
-    ) -> None:
-        _set_MetadataResponsePartitionV0_error_code(self, error_code)
-        _set_MetadataResponsePartitionV0_partition_index(self, partition_index)
-        _set_MetadataResponsePartitionV0_leader_id(self, leader_id)
-        _set_MetadataResponsePartitionV0_replica_nodes(self, as_tuple(replica_nodes))
-        _set_MetadataResponsePartitionV0_isr_nodes(self, as_tuple(isr_nodes))
-
-
-(
-    _set_MetadataResponsePartitionV0_error_code,
-    _set_MetadataResponsePartitionV0_partition_index,
-    _set_MetadataResponsePartitionV0_leader_id,
-    _set_MetadataResponsePartitionV0_replica_nodes,
-    _set_MetadataResponsePartitionV0_isr_nodes,
-) = slot_setters(
-    MetadataResponsePartitionV0,
-    "error_code",
-    "partition_index",
-    "leader_id",
-    "replica_nodes",
-    "isr_nodes",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                partition_index,
+                leader_id,
+                as_tuple(replica_nodes),
+                as_tuple(isr_nodes),
+            ),
+        )
 
 
 class MetadataResponseTopicV0(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    partitions: tuple[MetadataResponsePartitionV0, ...]
+    partitions: tuple[MetadataResponsePartitionV0, ...] = field_at(2)
     """Each partition in the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str = "",
         partitions: Iterable[MetadataResponsePartitionV0] = (),
-    ) -> None:
-        _set_MetadataResponseTopicV0_error_code(self, error_code)
-        _set_MetadataResponseTopicV0_name(self, name)
-        _set_MetadataResponseTopicV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_MetadataResponseTopicV0_error_code,
-    _set_MetadataResponseTopicV0_name,
-    _set_MetadataResponseTopicV0_partitions,
-) = slot_setters(
-    MetadataResponseTopicV0,
-    "error_code",
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _MetadataResponseV0Layout(ApiMessage):
     """The fields of MetadataResponse at version 0; use the final class of each version (MetadataResponseV0)."""
 
-    __slots__ = (
-        "brokers",
-        "topics",
-    )
+    __slots__ = ()
 
-    brokers: tuple[MetadataResponseBrokerV0, ...]
+    brokers: tuple[MetadataResponseBrokerV0, ...] = field_at(0)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    topics: tuple[MetadataResponseTopicV0, ...]
+    topics: tuple[MetadataResponseTopicV0, ...] = field_at(1)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         brokers: Iterable[MetadataResponseBrokerV0] = (),
         topics: Iterable[MetadataResponseTopicV0] = (),
-    ) -> None:
-        _set__MetadataResponseV0Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__MetadataResponseV0Layout_brokers,
-    _set__MetadataResponseV0Layout_topics,
-) = slot_setters(
-    _MetadataResponseV0Layout,
-    "brokers",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(brokers),
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -789,143 +622,104 @@ class MetadataResponseV0(_MetadataResponseV0Layout):
 class MetadataResponseBrokerV1(_Struct):
     """MetadataResponseBroker, a struct of MetadataResponse at versions 1-8."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The broker hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The broker port. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the broker, or null if it has not been assigned to a rack. (versions 1+; nullable 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
-    ) -> None:
-        _set_MetadataResponseBrokerV1_node_id(self, node_id)
-        _set_MetadataResponseBrokerV1_host(self, host)
-        _set_MetadataResponseBrokerV1_port(self, port)
-        _set_MetadataResponseBrokerV1_rack(self, rack)
-
-
-(
-    _set_MetadataResponseBrokerV1_node_id,
-    _set_MetadataResponseBrokerV1_host,
-    _set_MetadataResponseBrokerV1_port,
-    _set_MetadataResponseBrokerV1_rack,
-) = slot_setters(
-    MetadataResponseBrokerV1,
-    "node_id",
-    "host",
-    "port",
-    "rack",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                rack,
+            ),
+        )
 
 
 class MetadataResponseTopicV1(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at versions 1-4."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "is_internal",
-        "partitions",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(2)
     """True if the topic is internal. (versions 1+)"""
 
-    partitions: tuple[MetadataResponsePartitionV0, ...]
+    partitions: tuple[MetadataResponsePartitionV0, ...] = field_at(3)
     """Each partition in the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str = "",
         is_internal: bool = False,
         partitions: Iterable[MetadataResponsePartitionV0] = (),
-    ) -> None:
-        _set_MetadataResponseTopicV1_error_code(self, error_code)
-        _set_MetadataResponseTopicV1_name(self, name)
-        _set_MetadataResponseTopicV1_is_internal(self, is_internal)
-        _set_MetadataResponseTopicV1_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_MetadataResponseTopicV1_error_code,
-    _set_MetadataResponseTopicV1_name,
-    _set_MetadataResponseTopicV1_is_internal,
-    _set_MetadataResponseTopicV1_partitions,
-) = slot_setters(
-    MetadataResponseTopicV1,
-    "error_code",
-    "name",
-    "is_internal",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                is_internal,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _MetadataResponseV1Layout(ApiMessage):
     """The fields of MetadataResponse at version 1; use the final class of each version (MetadataResponseV1)."""
 
-    __slots__ = (
-        "brokers",
-        "controller_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    brokers: tuple[MetadataResponseBrokerV1, ...]
+    brokers: tuple[MetadataResponseBrokerV1, ...] = field_at(0)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    controller_id: int
+    controller_id: int = field_at(1)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV1, ...]
+    topics: tuple[MetadataResponseTopicV1, ...] = field_at(2)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         brokers: Iterable[MetadataResponseBrokerV1] = (),
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV1] = (),
-    ) -> None:
-        _set__MetadataResponseV1Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV1Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV1Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__MetadataResponseV1Layout_brokers,
-    _set__MetadataResponseV1Layout_controller_id,
-    _set__MetadataResponseV1Layout_topics,
-) = slot_setters(
-    _MetadataResponseV1Layout,
-    "brokers",
-    "controller_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(brokers),
+                controller_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -941,51 +735,37 @@ class MetadataResponseV1(_MetadataResponseV1Layout):
 class _MetadataResponseV2Layout(ApiMessage):
     """The fields of MetadataResponse at version 2; use the final class of each version (MetadataResponseV2)."""
 
-    __slots__ = (
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    brokers: tuple[MetadataResponseBrokerV1, ...]
+    brokers: tuple[MetadataResponseBrokerV1, ...] = field_at(0)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(1)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(2)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV1, ...]
+    topics: tuple[MetadataResponseTopicV1, ...] = field_at(3)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         brokers: Iterable[MetadataResponseBrokerV1] = (),
         cluster_id: str | None = None,
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV1] = (),
-    ) -> None:
-        _set__MetadataResponseV2Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV2Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV2Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__MetadataResponseV2Layout_brokers,
-    _set__MetadataResponseV2Layout_cluster_id,
-    _set__MetadataResponseV2Layout_controller_id,
-    _set__MetadataResponseV2Layout_topics,
-) = slot_setters(
-    _MetadataResponseV2Layout,
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -1001,59 +781,42 @@ class MetadataResponseV2(_MetadataResponseV2Layout):
 class _MetadataResponseV3Layout(ApiMessage):
     """The fields of MetadataResponse at versions 3-4; use the final class of each version (MetadataResponseV3, MetadataResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV1, ...]
+    brokers: tuple[MetadataResponseBrokerV1, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV1, ...]
+    topics: tuple[MetadataResponseTopicV1, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV1] = (),
         cluster_id: str | None = None,
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV1] = (),
-    ) -> None:
-        _set__MetadataResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV3Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV3Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV3Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV3Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__MetadataResponseV3Layout_throttle_time_ms,
-    _set__MetadataResponseV3Layout_brokers,
-    _set__MetadataResponseV3Layout_cluster_id,
-    _set__MetadataResponseV3Layout_controller_id,
-    _set__MetadataResponseV3Layout_topics,
-) = slot_setters(
-    _MetadataResponseV3Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -1079,35 +842,28 @@ class MetadataResponseV4(_MetadataResponseV3Layout):
 class MetadataResponsePartitionV5(_Struct):
     """MetadataResponsePartition, a struct of MetadataResponse at versions 5-6."""
 
-    __slots__ = (
-        "error_code",
-        "partition_index",
-        "leader_id",
-        "replica_nodes",
-        "isr_nodes",
-        "offline_replicas",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The partition error, or 0 if there was no error. (versions 0+)"""
 
-    partition_index: int
+    partition_index: int = field_at(1)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the leader broker. (versions 0+)"""
 
-    replica_nodes: tuple[int, ...]
+    replica_nodes: tuple[int, ...] = field_at(3)
     """The set of all nodes that host this partition. (versions 0+)"""
 
-    isr_nodes: tuple[int, ...]
+    isr_nodes: tuple[int, ...] = field_at(4)
     """The set of nodes that are in sync with the leader for this partition. (versions 0+)"""
 
-    offline_replicas: tuple[int, ...]
+    offline_replicas: tuple[int, ...] = field_at(5)
     """The set of offline replicas of this partition. (versions 5+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         partition_index: int = 0,
@@ -1115,139 +871,95 @@ class MetadataResponsePartitionV5(_Struct):
         replica_nodes: Iterable[int] = (),
         isr_nodes: Iterable[int] = (),
         offline_replicas: Iterable[int] = (),
-    ) -> None:
-        _set_MetadataResponsePartitionV5_error_code(self, error_code)
-        _set_MetadataResponsePartitionV5_partition_index(self, partition_index)
-        _set_MetadataResponsePartitionV5_leader_id(self, leader_id)
-        _set_MetadataResponsePartitionV5_replica_nodes(self, as_tuple(replica_nodes))
-        _set_MetadataResponsePartitionV5_isr_nodes(self, as_tuple(isr_nodes))
-        _set_MetadataResponsePartitionV5_offline_replicas(self, as_tuple(offline_replicas))
-
-
-(
-    _set_MetadataResponsePartitionV5_error_code,
-    _set_MetadataResponsePartitionV5_partition_index,
-    _set_MetadataResponsePartitionV5_leader_id,
-    _set_MetadataResponsePartitionV5_replica_nodes,
-    _set_MetadataResponsePartitionV5_isr_nodes,
-    _set_MetadataResponsePartitionV5_offline_replicas,
-) = slot_setters(
-    MetadataResponsePartitionV5,
-    "error_code",
-    "partition_index",
-    "leader_id",
-    "replica_nodes",
-    "isr_nodes",
-    "offline_replicas",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                partition_index,
+                leader_id,
+                as_tuple(replica_nodes),
+                as_tuple(isr_nodes),
+                as_tuple(offline_replicas),
+            ),
+        )
 
 
 class MetadataResponseTopicV5(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at versions 5-6."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "is_internal",
-        "partitions",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(2)
     """True if the topic is internal. (versions 1+)"""
 
-    partitions: tuple[MetadataResponsePartitionV5, ...]
+    partitions: tuple[MetadataResponsePartitionV5, ...] = field_at(3)
     """Each partition in the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str = "",
         is_internal: bool = False,
         partitions: Iterable[MetadataResponsePartitionV5] = (),
-    ) -> None:
-        _set_MetadataResponseTopicV5_error_code(self, error_code)
-        _set_MetadataResponseTopicV5_name(self, name)
-        _set_MetadataResponseTopicV5_is_internal(self, is_internal)
-        _set_MetadataResponseTopicV5_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_MetadataResponseTopicV5_error_code,
-    _set_MetadataResponseTopicV5_name,
-    _set_MetadataResponseTopicV5_is_internal,
-    _set_MetadataResponseTopicV5_partitions,
-) = slot_setters(
-    MetadataResponseTopicV5,
-    "error_code",
-    "name",
-    "is_internal",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                is_internal,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _MetadataResponseV5Layout(ApiMessage):
     """The fields of MetadataResponse at versions 5-6; use the final class of each version (MetadataResponseV5, MetadataResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV1, ...]
+    brokers: tuple[MetadataResponseBrokerV1, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV5, ...]
+    topics: tuple[MetadataResponseTopicV5, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV1] = (),
         cluster_id: str | None = None,
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV5] = (),
-    ) -> None:
-        _set__MetadataResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV5Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV5Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV5Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV5Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__MetadataResponseV5Layout_throttle_time_ms,
-    _set__MetadataResponseV5Layout_brokers,
-    _set__MetadataResponseV5Layout_cluster_id,
-    _set__MetadataResponseV5Layout_controller_id,
-    _set__MetadataResponseV5Layout_topics,
-) = slot_setters(
-    _MetadataResponseV5Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -1273,39 +985,31 @@ class MetadataResponseV6(_MetadataResponseV5Layout):
 class MetadataResponsePartitionV7(_Struct):
     """MetadataResponsePartition, a struct of MetadataResponse at versions 7-8."""
 
-    __slots__ = (
-        "error_code",
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "replica_nodes",
-        "isr_nodes",
-        "offline_replicas",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The partition error, or 0 if there was no error. (versions 0+)"""
 
-    partition_index: int
+    partition_index: int = field_at(1)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the leader broker. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The leader epoch of this partition. (versions 7+)"""
 
-    replica_nodes: tuple[int, ...]
+    replica_nodes: tuple[int, ...] = field_at(4)
     """The set of all nodes that host this partition. (versions 0+)"""
 
-    isr_nodes: tuple[int, ...]
+    isr_nodes: tuple[int, ...] = field_at(5)
     """The set of nodes that are in sync with the leader for this partition. (versions 0+)"""
 
-    offline_replicas: tuple[int, ...]
+    offline_replicas: tuple[int, ...] = field_at(6)
     """The set of offline replicas of this partition. (versions 5+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         partition_index: int = 0,
@@ -1314,142 +1018,96 @@ class MetadataResponsePartitionV7(_Struct):
         replica_nodes: Iterable[int] = (),
         isr_nodes: Iterable[int] = (),
         offline_replicas: Iterable[int] = (),
-    ) -> None:
-        _set_MetadataResponsePartitionV7_error_code(self, error_code)
-        _set_MetadataResponsePartitionV7_partition_index(self, partition_index)
-        _set_MetadataResponsePartitionV7_leader_id(self, leader_id)
-        _set_MetadataResponsePartitionV7_leader_epoch(self, leader_epoch)
-        _set_MetadataResponsePartitionV7_replica_nodes(self, as_tuple(replica_nodes))
-        _set_MetadataResponsePartitionV7_isr_nodes(self, as_tuple(isr_nodes))
-        _set_MetadataResponsePartitionV7_offline_replicas(self, as_tuple(offline_replicas))
-
-
-(
-    _set_MetadataResponsePartitionV7_error_code,
-    _set_MetadataResponsePartitionV7_partition_index,
-    _set_MetadataResponsePartitionV7_leader_id,
-    _set_MetadataResponsePartitionV7_leader_epoch,
-    _set_MetadataResponsePartitionV7_replica_nodes,
-    _set_MetadataResponsePartitionV7_isr_nodes,
-    _set_MetadataResponsePartitionV7_offline_replicas,
-) = slot_setters(
-    MetadataResponsePartitionV7,
-    "error_code",
-    "partition_index",
-    "leader_id",
-    "leader_epoch",
-    "replica_nodes",
-    "isr_nodes",
-    "offline_replicas",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                partition_index,
+                leader_id,
+                leader_epoch,
+                as_tuple(replica_nodes),
+                as_tuple(isr_nodes),
+                as_tuple(offline_replicas),
+            ),
+        )
 
 
 class MetadataResponseTopicV7(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at version 7."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "is_internal",
-        "partitions",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(2)
     """True if the topic is internal. (versions 1+)"""
 
-    partitions: tuple[MetadataResponsePartitionV7, ...]
+    partitions: tuple[MetadataResponsePartitionV7, ...] = field_at(3)
     """Each partition in the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str = "",
         is_internal: bool = False,
         partitions: Iterable[MetadataResponsePartitionV7] = (),
-    ) -> None:
-        _set_MetadataResponseTopicV7_error_code(self, error_code)
-        _set_MetadataResponseTopicV7_name(self, name)
-        _set_MetadataResponseTopicV7_is_internal(self, is_internal)
-        _set_MetadataResponseTopicV7_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_MetadataResponseTopicV7_error_code,
-    _set_MetadataResponseTopicV7_name,
-    _set_MetadataResponseTopicV7_is_internal,
-    _set_MetadataResponseTopicV7_partitions,
-) = slot_setters(
-    MetadataResponseTopicV7,
-    "error_code",
-    "name",
-    "is_internal",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                is_internal,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _MetadataResponseV7Layout(ApiMessage):
     """The fields of MetadataResponse at version 7; use the final class of each version (MetadataResponseV7)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV1, ...]
+    brokers: tuple[MetadataResponseBrokerV1, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV7, ...]
+    topics: tuple[MetadataResponseTopicV7, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV1] = (),
         cluster_id: str | None = None,
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV7] = (),
-    ) -> None:
-        _set__MetadataResponseV7Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV7Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV7Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV7Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV7Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__MetadataResponseV7Layout_throttle_time_ms,
-    _set__MetadataResponseV7Layout_brokers,
-    _set__MetadataResponseV7Layout_cluster_id,
-    _set__MetadataResponseV7Layout_controller_id,
-    _set__MetadataResponseV7Layout_topics,
-) = slot_setters(
-    _MetadataResponseV7Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -1465,93 +1123,69 @@ class MetadataResponseV7(_MetadataResponseV7Layout):
 class MetadataResponseTopicV8(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at version 8."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "is_internal",
-        "partitions",
-        "topic_authorized_operations",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(2)
     """True if the topic is internal. (versions 1+)"""
 
-    partitions: tuple[MetadataResponsePartitionV7, ...]
+    partitions: tuple[MetadataResponsePartitionV7, ...] = field_at(3)
     """Each partition in the topic. (versions 0+)"""
 
-    topic_authorized_operations: int
+    topic_authorized_operations: int = field_at(4)
     """32-bit bitfield to represent authorized operations for this topic. (versions 8+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str = "",
         is_internal: bool = False,
         partitions: Iterable[MetadataResponsePartitionV7] = (),
         topic_authorized_operations: int = -2147483648,
-    ) -> None:
-        _set_MetadataResponseTopicV8_error_code(self, error_code)
-        _set_MetadataResponseTopicV8_name(self, name)
-        _set_MetadataResponseTopicV8_is_internal(self, is_internal)
-        _set_MetadataResponseTopicV8_partitions(self, as_tuple(partitions))
-        _set_MetadataResponseTopicV8_topic_authorized_operations(self, topic_authorized_operations)
-
-
-(
-    _set_MetadataResponseTopicV8_error_code,
-    _set_MetadataResponseTopicV8_name,
-    _set_MetadataResponseTopicV8_is_internal,
-    _set_MetadataResponseTopicV8_partitions,
-    _set_MetadataResponseTopicV8_topic_authorized_operations,
-) = slot_setters(
-    MetadataResponseTopicV8,
-    "error_code",
-    "name",
-    "is_internal",
-    "partitions",
-    "topic_authorized_operations",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                is_internal,
+                as_tuple(partitions),
+                topic_authorized_operations,
+            ),
+        )
 
 
 class _MetadataResponseV8Layout(ApiMessage):
     """The fields of MetadataResponse at version 8; use the final class of each version (MetadataResponseV8)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-        "cluster_authorized_operations",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV1, ...]
+    brokers: tuple[MetadataResponseBrokerV1, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV8, ...]
+    topics: tuple[MetadataResponseTopicV8, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    cluster_authorized_operations: int
+    cluster_authorized_operations: int = field_at(5)
     """32-bit bitfield to represent authorized operations for this cluster. (versions 8-10)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV1] = (),
@@ -1559,33 +1193,18 @@ class _MetadataResponseV8Layout(ApiMessage):
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV8] = (),
         cluster_authorized_operations: int = -2147483648,
-    ) -> None:
-        _set__MetadataResponseV8Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV8Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV8Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV8Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV8Layout_topics(self, as_tuple(topics))
-        _set__MetadataResponseV8Layout_cluster_authorized_operations(
-            self, cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+                cluster_authorized_operations,
+            ),
         )
-
-
-(
-    _set__MetadataResponseV8Layout_throttle_time_ms,
-    _set__MetadataResponseV8Layout_brokers,
-    _set__MetadataResponseV8Layout_cluster_id,
-    _set__MetadataResponseV8Layout_controller_id,
-    _set__MetadataResponseV8Layout_topics,
-    _set__MetadataResponseV8Layout_cluster_authorized_operations,
-) = slot_setters(
-    _MetadataResponseV8Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-    "cluster_authorized_operations",
-)
 
 
 @final
@@ -1601,101 +1220,75 @@ class MetadataResponseV8(_MetadataResponseV8Layout):
 class MetadataResponseBrokerV9(_Struct):
     """MetadataResponseBroker, a struct of MetadataResponse at versions 9-13."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The broker ID. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The broker hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The broker port. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the broker, or null if it has not been assigned to a rack. (versions 1+; nullable 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_MetadataResponseBrokerV9_node_id(self, node_id)
-        _set_MetadataResponseBrokerV9_host(self, host)
-        _set_MetadataResponseBrokerV9_port(self, port)
-        _set_MetadataResponseBrokerV9_rack(self, rack)
-        _set_MetadataResponseBrokerV9_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_MetadataResponseBrokerV9_node_id,
-    _set_MetadataResponseBrokerV9_host,
-    _set_MetadataResponseBrokerV9_port,
-    _set_MetadataResponseBrokerV9_rack,
-    _set_MetadataResponseBrokerV9_unknown_tagged_fields,
-) = slot_setters(
-    MetadataResponseBrokerV9,
-    "node_id",
-    "host",
-    "port",
-    "rack",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class MetadataResponsePartitionV9(_Struct):
     """MetadataResponsePartition, a struct of MetadataResponse at versions 9-13."""
 
-    __slots__ = (
-        "error_code",
-        "partition_index",
-        "leader_id",
-        "leader_epoch",
-        "replica_nodes",
-        "isr_nodes",
-        "offline_replicas",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The partition error, or 0 if there was no error. (versions 0+)"""
 
-    partition_index: int
+    partition_index: int = field_at(1)
     """The partition index. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the leader broker. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The leader epoch of this partition. (versions 7+)"""
 
-    replica_nodes: tuple[int, ...]
+    replica_nodes: tuple[int, ...] = field_at(4)
     """The set of all nodes that host this partition. (versions 0+)"""
 
-    isr_nodes: tuple[int, ...]
+    isr_nodes: tuple[int, ...] = field_at(5)
     """The set of nodes that are in sync with the leader for this partition. (versions 0+)"""
 
-    offline_replicas: tuple[int, ...]
+    offline_replicas: tuple[int, ...] = field_at(6)
     """The set of offline replicas of this partition. (versions 5+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         partition_index: int = 0,
@@ -1705,71 +1298,47 @@ class MetadataResponsePartitionV9(_Struct):
         isr_nodes: Iterable[int] = (),
         offline_replicas: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_MetadataResponsePartitionV9_error_code(self, error_code)
-        _set_MetadataResponsePartitionV9_partition_index(self, partition_index)
-        _set_MetadataResponsePartitionV9_leader_id(self, leader_id)
-        _set_MetadataResponsePartitionV9_leader_epoch(self, leader_epoch)
-        _set_MetadataResponsePartitionV9_replica_nodes(self, as_tuple(replica_nodes))
-        _set_MetadataResponsePartitionV9_isr_nodes(self, as_tuple(isr_nodes))
-        _set_MetadataResponsePartitionV9_offline_replicas(self, as_tuple(offline_replicas))
-        _set_MetadataResponsePartitionV9_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_MetadataResponsePartitionV9_error_code,
-    _set_MetadataResponsePartitionV9_partition_index,
-    _set_MetadataResponsePartitionV9_leader_id,
-    _set_MetadataResponsePartitionV9_leader_epoch,
-    _set_MetadataResponsePartitionV9_replica_nodes,
-    _set_MetadataResponsePartitionV9_isr_nodes,
-    _set_MetadataResponsePartitionV9_offline_replicas,
-    _set_MetadataResponsePartitionV9_unknown_tagged_fields,
-) = slot_setters(
-    MetadataResponsePartitionV9,
-    "error_code",
-    "partition_index",
-    "leader_id",
-    "leader_epoch",
-    "replica_nodes",
-    "isr_nodes",
-    "offline_replicas",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                partition_index,
+                leader_id,
+                leader_epoch,
+                as_tuple(replica_nodes),
+                as_tuple(isr_nodes),
+                as_tuple(offline_replicas),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class MetadataResponseTopicV9(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at version 9."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "is_internal",
-        "partitions",
-        "topic_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(2)
     """True if the topic is internal. (versions 1+)"""
 
-    partitions: tuple[MetadataResponsePartitionV9, ...]
+    partitions: tuple[MetadataResponsePartitionV9, ...] = field_at(3)
     """Each partition in the topic. (versions 0+)"""
 
-    topic_authorized_operations: int
+    topic_authorized_operations: int = field_at(4)
     """32-bit bitfield to represent authorized operations for this topic. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str = "",
@@ -1777,69 +1346,48 @@ class MetadataResponseTopicV9(_Struct):
         partitions: Iterable[MetadataResponsePartitionV9] = (),
         topic_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_MetadataResponseTopicV9_error_code(self, error_code)
-        _set_MetadataResponseTopicV9_name(self, name)
-        _set_MetadataResponseTopicV9_is_internal(self, is_internal)
-        _set_MetadataResponseTopicV9_partitions(self, as_tuple(partitions))
-        _set_MetadataResponseTopicV9_topic_authorized_operations(self, topic_authorized_operations)
-        _set_MetadataResponseTopicV9_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_MetadataResponseTopicV9_error_code,
-    _set_MetadataResponseTopicV9_name,
-    _set_MetadataResponseTopicV9_is_internal,
-    _set_MetadataResponseTopicV9_partitions,
-    _set_MetadataResponseTopicV9_topic_authorized_operations,
-    _set_MetadataResponseTopicV9_unknown_tagged_fields,
-) = slot_setters(
-    MetadataResponseTopicV9,
-    "error_code",
-    "name",
-    "is_internal",
-    "partitions",
-    "topic_authorized_operations",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                is_internal,
+                as_tuple(partitions),
+                topic_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _MetadataResponseV9Layout(ApiMessage):
     """The fields of MetadataResponse at version 9; use the final class of each version (MetadataResponseV9)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-        "cluster_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV9, ...]
+    brokers: tuple[MetadataResponseBrokerV9, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV9, ...]
+    topics: tuple[MetadataResponseTopicV9, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    cluster_authorized_operations: int
+    cluster_authorized_operations: int = field_at(5)
     """32-bit bitfield to represent authorized operations for this cluster. (versions 8-10)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV9] = (),
@@ -1848,36 +1396,19 @@ class _MetadataResponseV9Layout(ApiMessage):
         topics: Iterable[MetadataResponseTopicV9] = (),
         cluster_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataResponseV9Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV9Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV9Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV9Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV9Layout_topics(self, as_tuple(topics))
-        _set__MetadataResponseV9Layout_cluster_authorized_operations(
-            self, cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+                cluster_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__MetadataResponseV9Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataResponseV9Layout_throttle_time_ms,
-    _set__MetadataResponseV9Layout_brokers,
-    _set__MetadataResponseV9Layout_cluster_id,
-    _set__MetadataResponseV9Layout_controller_id,
-    _set__MetadataResponseV9Layout_topics,
-    _set__MetadataResponseV9Layout_cluster_authorized_operations,
-    _set__MetadataResponseV9Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataResponseV9Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-    "cluster_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1893,39 +1424,31 @@ class MetadataResponseV9(_MetadataResponseV9Layout):
 class MetadataResponseTopicV10(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at versions 10-11."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "topic_id",
-        "is_internal",
-        "partitions",
-        "topic_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str
+    name: str = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(2)
     """The topic id. Zero for non-existing topics queried by name. This is never zero when ErrorCode is zero. One of Name and TopicId is always populated. (versions 10+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(3)
     """True if the topic is internal. (versions 1+)"""
 
-    partitions: tuple[MetadataResponsePartitionV9, ...]
+    partitions: tuple[MetadataResponsePartitionV9, ...] = field_at(4)
     """Each partition in the topic. (versions 0+)"""
 
-    topic_authorized_operations: int
+    topic_authorized_operations: int = field_at(5)
     """32-bit bitfield to represent authorized operations for this topic. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str = "",
@@ -1934,72 +1457,49 @@ class MetadataResponseTopicV10(_Struct):
         partitions: Iterable[MetadataResponsePartitionV9] = (),
         topic_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_MetadataResponseTopicV10_error_code(self, error_code)
-        _set_MetadataResponseTopicV10_name(self, name)
-        _set_MetadataResponseTopicV10_topic_id(self, topic_id)
-        _set_MetadataResponseTopicV10_is_internal(self, is_internal)
-        _set_MetadataResponseTopicV10_partitions(self, as_tuple(partitions))
-        _set_MetadataResponseTopicV10_topic_authorized_operations(self, topic_authorized_operations)
-        _set_MetadataResponseTopicV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_MetadataResponseTopicV10_error_code,
-    _set_MetadataResponseTopicV10_name,
-    _set_MetadataResponseTopicV10_topic_id,
-    _set_MetadataResponseTopicV10_is_internal,
-    _set_MetadataResponseTopicV10_partitions,
-    _set_MetadataResponseTopicV10_topic_authorized_operations,
-    _set_MetadataResponseTopicV10_unknown_tagged_fields,
-) = slot_setters(
-    MetadataResponseTopicV10,
-    "error_code",
-    "name",
-    "topic_id",
-    "is_internal",
-    "partitions",
-    "topic_authorized_operations",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                topic_id,
+                is_internal,
+                as_tuple(partitions),
+                topic_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _MetadataResponseV10Layout(ApiMessage):
     """The fields of MetadataResponse at version 10; use the final class of each version (MetadataResponseV10)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-        "cluster_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV9, ...]
+    brokers: tuple[MetadataResponseBrokerV9, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV10, ...]
+    topics: tuple[MetadataResponseTopicV10, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    cluster_authorized_operations: int
+    cluster_authorized_operations: int = field_at(5)
     """32-bit bitfield to represent authorized operations for this cluster. (versions 8-10)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV9] = (),
@@ -2008,36 +1508,19 @@ class _MetadataResponseV10Layout(ApiMessage):
         topics: Iterable[MetadataResponseTopicV10] = (),
         cluster_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataResponseV10Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV10Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV10Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV10Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV10Layout_topics(self, as_tuple(topics))
-        _set__MetadataResponseV10Layout_cluster_authorized_operations(
-            self, cluster_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+                cluster_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__MetadataResponseV10Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataResponseV10Layout_throttle_time_ms,
-    _set__MetadataResponseV10Layout_brokers,
-    _set__MetadataResponseV10Layout_cluster_id,
-    _set__MetadataResponseV10Layout_controller_id,
-    _set__MetadataResponseV10Layout_topics,
-    _set__MetadataResponseV10Layout_cluster_authorized_operations,
-    _set__MetadataResponseV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataResponseV10Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-    "cluster_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -2053,35 +1536,28 @@ class MetadataResponseV10(_MetadataResponseV10Layout):
 class _MetadataResponseV11Layout(ApiMessage):
     """The fields of MetadataResponse at version 11; use the final class of each version (MetadataResponseV11)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV9, ...]
+    brokers: tuple[MetadataResponseBrokerV9, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV10, ...]
+    topics: tuple[MetadataResponseTopicV10, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV9] = (),
@@ -2089,31 +1565,18 @@ class _MetadataResponseV11Layout(ApiMessage):
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataResponseV11Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV11Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV11Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV11Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV11Layout_topics(self, as_tuple(topics))
-        _set__MetadataResponseV11Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataResponseV11Layout_throttle_time_ms,
-    _set__MetadataResponseV11Layout_brokers,
-    _set__MetadataResponseV11Layout_cluster_id,
-    _set__MetadataResponseV11Layout_controller_id,
-    _set__MetadataResponseV11Layout_topics,
-    _set__MetadataResponseV11Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataResponseV11Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -2129,39 +1592,31 @@ class MetadataResponseV11(_MetadataResponseV11Layout):
 class MetadataResponseTopicV12(_Struct):
     """MetadataResponseTopic, a struct of MetadataResponse at versions 12-13."""
 
-    __slots__ = (
-        "error_code",
-        "name",
-        "topic_id",
-        "is_internal",
-        "partitions",
-        "topic_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The topic error, or 0 if there was no error. (versions 0+)"""
 
-    name: str | None
+    name: str | None = field_at(1)
     """The topic name. Null for non-existing topics queried by ID. This is never null when ErrorCode is zero. One of Name and TopicId is always populated. (versions 0+; nullable 12+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(2)
     """The topic id. Zero for non-existing topics queried by name. This is never zero when ErrorCode is zero. One of Name and TopicId is always populated. (versions 10+)"""
 
-    is_internal: bool
+    is_internal: bool = field_at(3)
     """True if the topic is internal. (versions 1+)"""
 
-    partitions: tuple[MetadataResponsePartitionV9, ...]
+    partitions: tuple[MetadataResponsePartitionV9, ...] = field_at(4)
     """Each partition in the topic. (versions 0+)"""
 
-    topic_authorized_operations: int
+    topic_authorized_operations: int = field_at(5)
     """32-bit bitfield to represent authorized operations for this topic. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         name: str | None = "",
@@ -2170,68 +1625,46 @@ class MetadataResponseTopicV12(_Struct):
         partitions: Iterable[MetadataResponsePartitionV9] = (),
         topic_authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_MetadataResponseTopicV12_error_code(self, error_code)
-        _set_MetadataResponseTopicV12_name(self, name)
-        _set_MetadataResponseTopicV12_topic_id(self, topic_id)
-        _set_MetadataResponseTopicV12_is_internal(self, is_internal)
-        _set_MetadataResponseTopicV12_partitions(self, as_tuple(partitions))
-        _set_MetadataResponseTopicV12_topic_authorized_operations(self, topic_authorized_operations)
-        _set_MetadataResponseTopicV12_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_MetadataResponseTopicV12_error_code,
-    _set_MetadataResponseTopicV12_name,
-    _set_MetadataResponseTopicV12_topic_id,
-    _set_MetadataResponseTopicV12_is_internal,
-    _set_MetadataResponseTopicV12_partitions,
-    _set_MetadataResponseTopicV12_topic_authorized_operations,
-    _set_MetadataResponseTopicV12_unknown_tagged_fields,
-) = slot_setters(
-    MetadataResponseTopicV12,
-    "error_code",
-    "name",
-    "topic_id",
-    "is_internal",
-    "partitions",
-    "topic_authorized_operations",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                name,
+                topic_id,
+                is_internal,
+                as_tuple(partitions),
+                topic_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _MetadataResponseV12Layout(ApiMessage):
     """The fields of MetadataResponse at version 12; use the final class of each version (MetadataResponseV12)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV9, ...]
+    brokers: tuple[MetadataResponseBrokerV9, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV12, ...]
+    topics: tuple[MetadataResponseTopicV12, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV9] = (),
@@ -2239,31 +1672,18 @@ class _MetadataResponseV12Layout(ApiMessage):
         controller_id: int = -1,
         topics: Iterable[MetadataResponseTopicV12] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataResponseV12Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV12Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV12Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV12Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV12Layout_topics(self, as_tuple(topics))
-        _set__MetadataResponseV12Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataResponseV12Layout_throttle_time_ms,
-    _set__MetadataResponseV12Layout_brokers,
-    _set__MetadataResponseV12Layout_cluster_id,
-    _set__MetadataResponseV12Layout_controller_id,
-    _set__MetadataResponseV12Layout_topics,
-    _set__MetadataResponseV12Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataResponseV12Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -2279,39 +1699,31 @@ class MetadataResponseV12(_MetadataResponseV12Layout):
 class _MetadataResponseV13Layout(ApiMessage):
     """The fields of MetadataResponse at version 13; use the final class of each version (MetadataResponseV13)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "brokers",
-        "cluster_id",
-        "controller_id",
-        "topics",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    brokers: tuple[MetadataResponseBrokerV9, ...]
+    brokers: tuple[MetadataResponseBrokerV9, ...] = field_at(1)
     """A list of brokers present in the cluster. (versions 0+)"""
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(2)
     """The cluster ID that responding broker belongs to. (versions 2+; nullable 2+)"""
 
-    controller_id: int
+    controller_id: int = field_at(3)
     """The ID of the controller broker. (versions 1+)"""
 
-    topics: tuple[MetadataResponseTopicV12, ...]
+    topics: tuple[MetadataResponseTopicV12, ...] = field_at(4)
     """Each topic in the response. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(5)
     """The top-level error code, or 0 if there was no error. (versions 13+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         brokers: Iterable[MetadataResponseBrokerV9] = (),
@@ -2320,34 +1732,19 @@ class _MetadataResponseV13Layout(ApiMessage):
         topics: Iterable[MetadataResponseTopicV12] = (),
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__MetadataResponseV13Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__MetadataResponseV13Layout_brokers(self, as_tuple(brokers))
-        _set__MetadataResponseV13Layout_cluster_id(self, cluster_id)
-        _set__MetadataResponseV13Layout_controller_id(self, controller_id)
-        _set__MetadataResponseV13Layout_topics(self, as_tuple(topics))
-        _set__MetadataResponseV13Layout_error_code(self, error_code)
-        _set__MetadataResponseV13Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__MetadataResponseV13Layout_throttle_time_ms,
-    _set__MetadataResponseV13Layout_brokers,
-    _set__MetadataResponseV13Layout_cluster_id,
-    _set__MetadataResponseV13Layout_controller_id,
-    _set__MetadataResponseV13Layout_topics,
-    _set__MetadataResponseV13Layout_error_code,
-    _set__MetadataResponseV13Layout_unknown_tagged_fields,
-) = slot_setters(
-    _MetadataResponseV13Layout,
-    "throttle_time_ms",
-    "brokers",
-    "cluster_id",
-    "controller_id",
-    "topics",
-    "error_code",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(brokers),
+                cluster_id,
+                controller_id,
+                as_tuple(topics),
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -2413,9 +1810,7 @@ def _enc_MetadataRequestTopicV0(o: MetadataRequestTopicV0, out: bytearray) -> No
 def _dec_MetadataRequestTopicV0(buf: memoryview, pos: int) -> tuple[MetadataRequestTopicV0, int]:
 
     v_name, pos = read_string(buf, pos)
-    o = _new(MetadataRequestTopicV0)
-    _set_MetadataRequestTopicV0_name(o, v_name)
-    return o, pos
+    return _new(MetadataRequestTopicV0, (v_name,)), pos
 
 
 def _enc__MetadataRequestV0Layout(o: _MetadataRequestV0Layout, out: bytearray) -> None:
@@ -2434,23 +1829,22 @@ def _dec__MetadataRequestV0Layout(
     _n, pos = read_array_length(buf, pos, 2)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_MetadataRequestTopicV0(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e2_name, pos = read_string(buf, pos)
+        _lv_topics.append(_new(MetadataRequestTopicV0, (e2_name,)))
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataRequestV0Layout_topics(o, v_topics)
-    return o, pos
+    return _new(cls, (v_topics,)), pos
 
 
 def _enc__MetadataRequestV1Layout(o: _MetadataRequestV1Layout, out: bytearray) -> None:
 
-    _x2 = o.topics
-    if _x2 is None:
+    _x3 = o.topics
+    if _x3 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x2))
-        for _x2e in _x2:
-            _enc_MetadataRequestTopicV0(_x2e, out)
+        write_array_length(out, len(_x3))
+        for _x3e in _x3:
+            _enc_MetadataRequestTopicV0(_x3e, out)
 
 
 def _dec__MetadataRequestV1Layout(
@@ -2464,23 +1858,22 @@ def _dec__MetadataRequestV1Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_MetadataRequestTopicV0(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e4_name, pos = read_string(buf, pos)
+            _lv_topics.append(_new(MetadataRequestTopicV0, (e4_name,)))
         v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataRequestV1Layout_topics(o, v_topics)
-    return o, pos
+    return _new(cls, (v_topics,)), pos
 
 
 def _enc__MetadataRequestV4Layout(o: _MetadataRequestV4Layout, out: bytearray) -> None:
 
-    _x3 = o.topics
-    if _x3 is None:
+    _x5 = o.topics
+    if _x5 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x3))
-        for _x3e in _x3:
-            _enc_MetadataRequestTopicV0(_x3e, out)
+        write_array_length(out, len(_x5))
+        for _x5e in _x5:
+            _enc_MetadataRequestTopicV0(_x5e, out)
     out += _S_o.pack(o.allow_auto_topic_creation)
 
 
@@ -2495,26 +1888,33 @@ def _dec__MetadataRequestV4Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_MetadataRequestTopicV0(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e6_name, pos = read_string(buf, pos)
+            _lv_topics.append(_new(MetadataRequestTopicV0, (e6_name,)))
         v_topics = tuple(_lv_topics)
     (v_allow_auto_topic_creation,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    o = _new(cls)
-    _set__MetadataRequestV4Layout_topics(o, v_topics)
-    _set__MetadataRequestV4Layout_allow_auto_topic_creation(o, v_allow_auto_topic_creation)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_allow_auto_topic_creation,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataRequestV8Layout(o: _MetadataRequestV8Layout, out: bytearray) -> None:
 
-    _x4 = o.topics
-    if _x4 is None:
+    _x7 = o.topics
+    if _x7 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x4))
-        for _x4e in _x4:
-            _enc_MetadataRequestTopicV0(_x4e, out)
+        write_array_length(out, len(_x7))
+        for _x7e in _x7:
+            _enc_MetadataRequestTopicV0(_x7e, out)
     out += _S_ooo.pack(
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -2533,8 +1933,9 @@ def _dec__MetadataRequestV8Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_MetadataRequestTopicV0(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e8_name, pos = read_string(buf, pos)
+            _lv_topics.append(_new(MetadataRequestTopicV0, (e8_name,)))
         v_topics = tuple(_lv_topics)
     (
         v_allow_auto_topic_creation,
@@ -2542,16 +1943,18 @@ def _dec__MetadataRequestV8Layout(
         v_include_topic_authorized_operations,
     ) = _S_ooo.unpack_from(buf, pos)
     pos += 3
-    o = _new(cls)
-    _set__MetadataRequestV8Layout_topics(o, v_topics)
-    _set__MetadataRequestV8Layout_allow_auto_topic_creation(o, v_allow_auto_topic_creation)
-    _set__MetadataRequestV8Layout_include_cluster_authorized_operations(
-        o, v_include_cluster_authorized_operations
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_allow_auto_topic_creation,
+                v_include_cluster_authorized_operations,
+                v_include_topic_authorized_operations,
+            ),
+        ),
+        pos,
     )
-    _set__MetadataRequestV8Layout_include_topic_authorized_operations(
-        o, v_include_topic_authorized_operations
-    )
-    return o, pos
 
 
 def _enc_MetadataRequestTopicV9(o: MetadataRequestTopicV9, out: bytearray) -> None:
@@ -2563,22 +1966,33 @@ def _enc_MetadataRequestTopicV9(o: MetadataRequestTopicV9, out: bytearray) -> No
 def _dec_MetadataRequestTopicV9(buf: memoryview, pos: int) -> tuple[MetadataRequestTopicV9, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(MetadataRequestTopicV9)
-    _set_MetadataRequestTopicV9_name(o, v_name)
-    _set_MetadataRequestTopicV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            MetadataRequestTopicV9,
+            (
+                v_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataRequestV9Layout(o: _MetadataRequestV9Layout, out: bytearray) -> None:
 
-    _x5 = o.topics
-    if _x5 is None:
+    _x9 = o.topics
+    if _x9 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x5))
-        for _x5e in _x5:
-            _enc_MetadataRequestTopicV9(_x5e, out)
+        write_compact_length(out, len(_x9))
+        for _x9e in _x9:
+            _enc_MetadataRequestTopicV9(_x9e, out)
     out += _S_ooo.pack(
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -2598,8 +2012,23 @@ def _dec__MetadataRequestV9Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_MetadataRequestTopicV9(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e10_name, pos = read_compact_string(buf, pos)
+            e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e10_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    MetadataRequestTopicV9,
+                    (
+                        e10_name,
+                        e10_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
     (
         v_allow_auto_topic_creation,
@@ -2607,18 +2036,25 @@ def _dec__MetadataRequestV9Layout(
         v_include_topic_authorized_operations,
     ) = _S_ooo.unpack_from(buf, pos)
     pos += 3
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataRequestV9Layout_topics(o, v_topics)
-    _set__MetadataRequestV9Layout_allow_auto_topic_creation(o, v_allow_auto_topic_creation)
-    _set__MetadataRequestV9Layout_include_cluster_authorized_operations(
-        o, v_include_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_allow_auto_topic_creation,
+                v_include_cluster_authorized_operations,
+                v_include_topic_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__MetadataRequestV9Layout_include_topic_authorized_operations(
-        o, v_include_topic_authorized_operations
-    )
-    _set__MetadataRequestV9Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_MetadataRequestTopicV10(o: MetadataRequestTopicV10, out: bytearray) -> None:
@@ -2632,23 +2068,34 @@ def _dec_MetadataRequestTopicV10(buf: memoryview, pos: int) -> tuple[MetadataReq
 
     v_topic_id, pos = read_uuid(buf, pos)
     v_name, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(MetadataRequestTopicV10)
-    _set_MetadataRequestTopicV10_topic_id(o, v_topic_id)
-    _set_MetadataRequestTopicV10_name(o, v_name)
-    _set_MetadataRequestTopicV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            MetadataRequestTopicV10,
+            (
+                v_topic_id,
+                v_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataRequestV10Layout(o: _MetadataRequestV10Layout, out: bytearray) -> None:
 
-    _x6 = o.topics
-    if _x6 is None:
+    _x11 = o.topics
+    if _x11 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x6))
-        for _x6e in _x6:
-            _enc_MetadataRequestTopicV10(_x6e, out)
+        write_compact_length(out, len(_x11))
+        for _x11e in _x11:
+            _enc_MetadataRequestTopicV10(_x11e, out)
     out += _S_ooo.pack(
         o.allow_auto_topic_creation,
         o.include_cluster_authorized_operations,
@@ -2668,8 +2115,25 @@ def _dec__MetadataRequestV10Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_MetadataRequestTopicV10(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e12_topic_id, pos = read_uuid(buf, pos)
+            e12_name, pos = read_compact_nullable_string(buf, pos)
+            e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e12_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    MetadataRequestTopicV10,
+                    (
+                        e12_topic_id,
+                        e12_name,
+                        e12_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
     (
         v_allow_auto_topic_creation,
@@ -2677,29 +2141,36 @@ def _dec__MetadataRequestV10Layout(
         v_include_topic_authorized_operations,
     ) = _S_ooo.unpack_from(buf, pos)
     pos += 3
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataRequestV10Layout_topics(o, v_topics)
-    _set__MetadataRequestV10Layout_allow_auto_topic_creation(o, v_allow_auto_topic_creation)
-    _set__MetadataRequestV10Layout_include_cluster_authorized_operations(
-        o, v_include_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_allow_auto_topic_creation,
+                v_include_cluster_authorized_operations,
+                v_include_topic_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__MetadataRequestV10Layout_include_topic_authorized_operations(
-        o, v_include_topic_authorized_operations
-    )
-    _set__MetadataRequestV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc__MetadataRequestV11Layout(o: _MetadataRequestV11Layout, out: bytearray) -> None:
 
-    _x7 = o.topics
-    if _x7 is None:
+    _x13 = o.topics
+    if _x13 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x7))
-        for _x7e in _x7:
-            _enc_MetadataRequestTopicV10(_x7e, out)
+        write_compact_length(out, len(_x13))
+        for _x13e in _x13:
+            _enc_MetadataRequestTopicV10(_x13e, out)
     out += _S_oo.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2715,20 +2186,46 @@ def _dec__MetadataRequestV11Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_MetadataRequestTopicV10(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e14_topic_id, pos = read_uuid(buf, pos)
+            e14_name, pos = read_compact_nullable_string(buf, pos)
+            e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e14_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    MetadataRequestTopicV10,
+                    (
+                        e14_topic_id,
+                        e14_name,
+                        e14_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
     v_allow_auto_topic_creation, v_include_topic_authorized_operations = _S_oo.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataRequestV11Layout_topics(o, v_topics)
-    _set__MetadataRequestV11Layout_allow_auto_topic_creation(o, v_allow_auto_topic_creation)
-    _set__MetadataRequestV11Layout_include_topic_authorized_operations(
-        o, v_include_topic_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_allow_auto_topic_creation,
+                v_include_topic_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__MetadataRequestV11Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_MetadataResponseBrokerV0(o: MetadataResponseBrokerV0, out: bytearray) -> None:
@@ -2747,22 +2244,28 @@ def _dec_MetadataResponseBrokerV0(
     v_host, pos = read_string(buf, pos)
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(MetadataResponseBrokerV0)
-    _set_MetadataResponseBrokerV0_node_id(o, v_node_id)
-    _set_MetadataResponseBrokerV0_host(o, v_host)
-    _set_MetadataResponseBrokerV0_port(o, v_port)
-    return o, pos
+    return (
+        _new(
+            MetadataResponseBrokerV0,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponsePartitionV0(o: MetadataResponsePartitionV0, out: bytearray) -> None:
 
     out += _S_hii.pack(o.error_code, o.partition_index, o.leader_id)
-    _x8 = o.replica_nodes
-    write_array_length(out, len(_x8))
-    write_fixed_array(out, _x8, "i")
-    _x9 = o.isr_nodes
-    write_array_length(out, len(_x9))
-    write_fixed_array(out, _x9, "i")
+    _x15 = o.replica_nodes
+    write_array_length(out, len(_x15))
+    write_fixed_array(out, _x15, "i")
+    _x16 = o.isr_nodes
+    write_array_length(out, len(_x16))
+    write_fixed_array(out, _x16, "i")
 
 
 def _dec_MetadataResponsePartitionV0(
@@ -2771,29 +2274,31 @@ def _dec_MetadataResponsePartitionV0(
 
     v_error_code, v_partition_index, v_leader_id = _S_hii.unpack_from(buf, pos)
     pos += 10
-    v_replica_nodes: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_replica_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_isr_nodes: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_isr_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(MetadataResponsePartitionV0)
-    _set_MetadataResponsePartitionV0_error_code(o, v_error_code)
-    _set_MetadataResponsePartitionV0_partition_index(o, v_partition_index)
-    _set_MetadataResponsePartitionV0_leader_id(o, v_leader_id)
-    _set_MetadataResponsePartitionV0_replica_nodes(o, v_replica_nodes)
-    _set_MetadataResponsePartitionV0_isr_nodes(o, v_isr_nodes)
-    return o, pos
+    v_replica_nodes, pos = read_int32_array(buf, pos)
+    v_isr_nodes, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            MetadataResponsePartitionV0,
+            (
+                v_error_code,
+                v_partition_index,
+                v_leader_id,
+                v_replica_nodes,
+                v_isr_nodes,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV0(o: MetadataResponseTopicV0, out: bytearray) -> None:
 
     out += _S_h.pack(o.error_code)
     write_string(out, o.name)
-    _x10 = o.partitions
-    write_array_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_MetadataResponsePartitionV0(_x10e, out)
+    _x17 = o.partitions
+    write_array_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_MetadataResponsePartitionV0(_x17e, out)
 
 
 def _dec_MetadataResponseTopicV0(buf: memoryview, pos: int) -> tuple[MetadataResponseTopicV0, int]:
@@ -2805,26 +2310,47 @@ def _dec_MetadataResponseTopicV0(buf: memoryview, pos: int) -> tuple[MetadataRes
     _n, pos = read_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e18_error_code, e18_partition_index, e18_leader_id = _S_hii.unpack_from(buf, pos)
+        pos += 10
+        e18_replica_nodes, pos = read_int32_array(buf, pos)
+        e18_isr_nodes, pos = read_int32_array(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV0,
+                (
+                    e18_error_code,
+                    e18_partition_index,
+                    e18_leader_id,
+                    e18_replica_nodes,
+                    e18_isr_nodes,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(MetadataResponseTopicV0)
-    _set_MetadataResponseTopicV0_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV0_name(o, v_name)
-    _set_MetadataResponseTopicV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            MetadataResponseTopicV0,
+            (
+                v_error_code,
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV0Layout(o: _MetadataResponseV0Layout, out: bytearray) -> None:
 
-    _x11 = o.brokers
-    write_array_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_MetadataResponseBrokerV0(_x11e, out)
-    _x12 = o.topics
-    write_array_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_MetadataResponseTopicV0(_x12e, out)
+    _x19 = o.brokers
+    write_array_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_MetadataResponseBrokerV0(_x19e, out)
+    _x20 = o.topics
+    write_array_length(out, len(_x20))
+    for _x20e in _x20:
+        _enc_MetadataResponseTopicV0(_x20e, out)
 
 
 def _dec__MetadataResponseV0Layout(
@@ -2835,8 +2361,22 @@ def _dec__MetadataResponseV0Layout(
     _n, pos = read_array_length(buf, pos, 10)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV0(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e21_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e21_host, pos = read_string(buf, pos)
+        (e21_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV0,
+                (
+                    e21_node_id,
+                    e21_host,
+                    e21_port,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_topics: tuple[MetadataResponseTopicV0, ...]
     _n, pos = read_array_length(buf, pos, 8)
@@ -2845,10 +2385,16 @@ def _dec__MetadataResponseV0Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataResponseV0Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_brokers,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseBrokerV1(o: MetadataResponseBrokerV1, out: bytearray) -> None:
@@ -2869,12 +2415,18 @@ def _dec_MetadataResponseBrokerV1(
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack, pos = read_nullable_string(buf, pos)
-    o = _new(MetadataResponseBrokerV1)
-    _set_MetadataResponseBrokerV1_node_id(o, v_node_id)
-    _set_MetadataResponseBrokerV1_host(o, v_host)
-    _set_MetadataResponseBrokerV1_port(o, v_port)
-    _set_MetadataResponseBrokerV1_rack(o, v_rack)
-    return o, pos
+    return (
+        _new(
+            MetadataResponseBrokerV1,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_rack,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV1(o: MetadataResponseTopicV1, out: bytearray) -> None:
@@ -2882,10 +2434,10 @@ def _enc_MetadataResponseTopicV1(o: MetadataResponseTopicV1, out: bytearray) -> 
     out += _S_h.pack(o.error_code)
     write_string(out, o.name)
     out += _S_o.pack(o.is_internal)
-    _x13 = o.partitions
-    write_array_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_MetadataResponsePartitionV0(_x13e, out)
+    _x22 = o.partitions
+    write_array_length(out, len(_x22))
+    for _x22e in _x22:
+        _enc_MetadataResponsePartitionV0(_x22e, out)
 
 
 def _dec_MetadataResponseTopicV1(buf: memoryview, pos: int) -> tuple[MetadataResponseTopicV1, int]:
@@ -2899,28 +2451,49 @@ def _dec_MetadataResponseTopicV1(buf: memoryview, pos: int) -> tuple[MetadataRes
     _n, pos = read_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e23_error_code, e23_partition_index, e23_leader_id = _S_hii.unpack_from(buf, pos)
+        pos += 10
+        e23_replica_nodes, pos = read_int32_array(buf, pos)
+        e23_isr_nodes, pos = read_int32_array(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV0,
+                (
+                    e23_error_code,
+                    e23_partition_index,
+                    e23_leader_id,
+                    e23_replica_nodes,
+                    e23_isr_nodes,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(MetadataResponseTopicV1)
-    _set_MetadataResponseTopicV1_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV1_name(o, v_name)
-    _set_MetadataResponseTopicV1_is_internal(o, v_is_internal)
-    _set_MetadataResponseTopicV1_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            MetadataResponseTopicV1,
+            (
+                v_error_code,
+                v_name,
+                v_is_internal,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV1Layout(o: _MetadataResponseV1Layout, out: bytearray) -> None:
 
-    _x14 = o.brokers
-    write_array_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_MetadataResponseBrokerV1(_x14e, out)
+    _x24 = o.brokers
+    write_array_length(out, len(_x24))
+    for _x24e in _x24:
+        _enc_MetadataResponseBrokerV1(_x24e, out)
     out += _S_i.pack(o.controller_id)
-    _x15 = o.topics
-    write_array_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_MetadataResponseTopicV1(_x15e, out)
+    _x25 = o.topics
+    write_array_length(out, len(_x25))
+    for _x25e in _x25:
+        _enc_MetadataResponseTopicV1(_x25e, out)
 
 
 def _dec__MetadataResponseV1Layout(
@@ -2931,8 +2504,24 @@ def _dec__MetadataResponseV1Layout(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV1(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e26_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e26_host, pos = read_string(buf, pos)
+        (e26_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e26_rack, pos = read_nullable_string(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV1,
+                (
+                    e26_node_id,
+                    e26_host,
+                    e26_port,
+                    e26_rack,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -2943,25 +2532,31 @@ def _dec__MetadataResponseV1Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataResponseV1Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV1Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV1Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_brokers,
+                v_controller_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV2Layout(o: _MetadataResponseV2Layout, out: bytearray) -> None:
 
-    _x16 = o.brokers
-    write_array_length(out, len(_x16))
-    for _x16e in _x16:
-        _enc_MetadataResponseBrokerV1(_x16e, out)
+    _x27 = o.brokers
+    write_array_length(out, len(_x27))
+    for _x27e in _x27:
+        _enc_MetadataResponseBrokerV1(_x27e, out)
     write_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x17 = o.topics
-    write_array_length(out, len(_x17))
-    for _x17e in _x17:
-        _enc_MetadataResponseTopicV1(_x17e, out)
+    _x28 = o.topics
+    write_array_length(out, len(_x28))
+    for _x28e in _x28:
+        _enc_MetadataResponseTopicV1(_x28e, out)
 
 
 def _dec__MetadataResponseV2Layout(
@@ -2972,8 +2567,24 @@ def _dec__MetadataResponseV2Layout(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV1(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e29_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e29_host, pos = read_string(buf, pos)
+        (e29_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e29_rack, pos = read_nullable_string(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV1,
+                (
+                    e29_node_id,
+                    e29_host,
+                    e29_port,
+                    e29_rack,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -2985,27 +2596,33 @@ def _dec__MetadataResponseV2Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataResponseV2Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV2Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV2Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV2Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV3Layout(o: _MetadataResponseV3Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x18 = o.brokers
-    write_array_length(out, len(_x18))
-    for _x18e in _x18:
-        _enc_MetadataResponseBrokerV1(_x18e, out)
+    _x30 = o.brokers
+    write_array_length(out, len(_x30))
+    for _x30e in _x30:
+        _enc_MetadataResponseBrokerV1(_x30e, out)
     write_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x19 = o.topics
-    write_array_length(out, len(_x19))
-    for _x19e in _x19:
-        _enc_MetadataResponseTopicV1(_x19e, out)
+    _x31 = o.topics
+    write_array_length(out, len(_x31))
+    for _x31e in _x31:
+        _enc_MetadataResponseTopicV1(_x31e, out)
 
 
 def _dec__MetadataResponseV3Layout(
@@ -3018,8 +2635,24 @@ def _dec__MetadataResponseV3Layout(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV1(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e32_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e32_host, pos = read_string(buf, pos)
+        (e32_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e32_rack, pos = read_nullable_string(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV1,
+                (
+                    e32_node_id,
+                    e32_host,
+                    e32_port,
+                    e32_rack,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3031,27 +2664,33 @@ def _dec__MetadataResponseV3Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV3Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV3Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV3Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV3Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponsePartitionV5(o: MetadataResponsePartitionV5, out: bytearray) -> None:
 
     out += _S_hii.pack(o.error_code, o.partition_index, o.leader_id)
-    _x20 = o.replica_nodes
-    write_array_length(out, len(_x20))
-    write_fixed_array(out, _x20, "i")
-    _x21 = o.isr_nodes
-    write_array_length(out, len(_x21))
-    write_fixed_array(out, _x21, "i")
-    _x22 = o.offline_replicas
-    write_array_length(out, len(_x22))
-    write_fixed_array(out, _x22, "i")
+    _x33 = o.replica_nodes
+    write_array_length(out, len(_x33))
+    write_fixed_array(out, _x33, "i")
+    _x34 = o.isr_nodes
+    write_array_length(out, len(_x34))
+    write_fixed_array(out, _x34, "i")
+    _x35 = o.offline_replicas
+    write_array_length(out, len(_x35))
+    write_fixed_array(out, _x35, "i")
 
 
 def _dec_MetadataResponsePartitionV5(
@@ -3060,23 +2699,23 @@ def _dec_MetadataResponsePartitionV5(
 
     v_error_code, v_partition_index, v_leader_id = _S_hii.unpack_from(buf, pos)
     pos += 10
-    v_replica_nodes: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_replica_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_isr_nodes: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_isr_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_offline_replicas: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_offline_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(MetadataResponsePartitionV5)
-    _set_MetadataResponsePartitionV5_error_code(o, v_error_code)
-    _set_MetadataResponsePartitionV5_partition_index(o, v_partition_index)
-    _set_MetadataResponsePartitionV5_leader_id(o, v_leader_id)
-    _set_MetadataResponsePartitionV5_replica_nodes(o, v_replica_nodes)
-    _set_MetadataResponsePartitionV5_isr_nodes(o, v_isr_nodes)
-    _set_MetadataResponsePartitionV5_offline_replicas(o, v_offline_replicas)
-    return o, pos
+    v_replica_nodes, pos = read_int32_array(buf, pos)
+    v_isr_nodes, pos = read_int32_array(buf, pos)
+    v_offline_replicas, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            MetadataResponsePartitionV5,
+            (
+                v_error_code,
+                v_partition_index,
+                v_leader_id,
+                v_replica_nodes,
+                v_isr_nodes,
+                v_offline_replicas,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV5(o: MetadataResponseTopicV5, out: bytearray) -> None:
@@ -3084,10 +2723,10 @@ def _enc_MetadataResponseTopicV5(o: MetadataResponseTopicV5, out: bytearray) -> 
     out += _S_h.pack(o.error_code)
     write_string(out, o.name)
     out += _S_o.pack(o.is_internal)
-    _x23 = o.partitions
-    write_array_length(out, len(_x23))
-    for _x23e in _x23:
-        _enc_MetadataResponsePartitionV5(_x23e, out)
+    _x36 = o.partitions
+    write_array_length(out, len(_x36))
+    for _x36e in _x36:
+        _enc_MetadataResponsePartitionV5(_x36e, out)
 
 
 def _dec_MetadataResponseTopicV5(buf: memoryview, pos: int) -> tuple[MetadataResponseTopicV5, int]:
@@ -3101,30 +2740,53 @@ def _dec_MetadataResponseTopicV5(buf: memoryview, pos: int) -> tuple[MetadataRes
     _n, pos = read_array_length(buf, pos, 22)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV5(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e37_error_code, e37_partition_index, e37_leader_id = _S_hii.unpack_from(buf, pos)
+        pos += 10
+        e37_replica_nodes, pos = read_int32_array(buf, pos)
+        e37_isr_nodes, pos = read_int32_array(buf, pos)
+        e37_offline_replicas, pos = read_int32_array(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV5,
+                (
+                    e37_error_code,
+                    e37_partition_index,
+                    e37_leader_id,
+                    e37_replica_nodes,
+                    e37_isr_nodes,
+                    e37_offline_replicas,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(MetadataResponseTopicV5)
-    _set_MetadataResponseTopicV5_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV5_name(o, v_name)
-    _set_MetadataResponseTopicV5_is_internal(o, v_is_internal)
-    _set_MetadataResponseTopicV5_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            MetadataResponseTopicV5,
+            (
+                v_error_code,
+                v_name,
+                v_is_internal,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV5Layout(o: _MetadataResponseV5Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x24 = o.brokers
-    write_array_length(out, len(_x24))
-    for _x24e in _x24:
-        _enc_MetadataResponseBrokerV1(_x24e, out)
+    _x38 = o.brokers
+    write_array_length(out, len(_x38))
+    for _x38e in _x38:
+        _enc_MetadataResponseBrokerV1(_x38e, out)
     write_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x25 = o.topics
-    write_array_length(out, len(_x25))
-    for _x25e in _x25:
-        _enc_MetadataResponseTopicV5(_x25e, out)
+    _x39 = o.topics
+    write_array_length(out, len(_x39))
+    for _x39e in _x39:
+        _enc_MetadataResponseTopicV5(_x39e, out)
 
 
 def _dec__MetadataResponseV5Layout(
@@ -3137,8 +2799,24 @@ def _dec__MetadataResponseV5Layout(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV1(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e40_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e40_host, pos = read_string(buf, pos)
+        (e40_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e40_rack, pos = read_nullable_string(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV1,
+                (
+                    e40_node_id,
+                    e40_host,
+                    e40_port,
+                    e40_rack,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3150,27 +2828,33 @@ def _dec__MetadataResponseV5Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV5Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV5Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV5Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV5Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponsePartitionV7(o: MetadataResponsePartitionV7, out: bytearray) -> None:
 
     out += _S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
-    _x26 = o.replica_nodes
-    write_array_length(out, len(_x26))
-    write_fixed_array(out, _x26, "i")
-    _x27 = o.isr_nodes
-    write_array_length(out, len(_x27))
-    write_fixed_array(out, _x27, "i")
-    _x28 = o.offline_replicas
-    write_array_length(out, len(_x28))
-    write_fixed_array(out, _x28, "i")
+    _x41 = o.replica_nodes
+    write_array_length(out, len(_x41))
+    write_fixed_array(out, _x41, "i")
+    _x42 = o.isr_nodes
+    write_array_length(out, len(_x42))
+    write_fixed_array(out, _x42, "i")
+    _x43 = o.offline_replicas
+    write_array_length(out, len(_x43))
+    write_fixed_array(out, _x43, "i")
 
 
 def _dec_MetadataResponsePartitionV7(
@@ -3179,24 +2863,24 @@ def _dec_MetadataResponsePartitionV7(
 
     v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    v_replica_nodes: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_replica_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_isr_nodes: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_isr_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_offline_replicas: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_offline_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(MetadataResponsePartitionV7)
-    _set_MetadataResponsePartitionV7_error_code(o, v_error_code)
-    _set_MetadataResponsePartitionV7_partition_index(o, v_partition_index)
-    _set_MetadataResponsePartitionV7_leader_id(o, v_leader_id)
-    _set_MetadataResponsePartitionV7_leader_epoch(o, v_leader_epoch)
-    _set_MetadataResponsePartitionV7_replica_nodes(o, v_replica_nodes)
-    _set_MetadataResponsePartitionV7_isr_nodes(o, v_isr_nodes)
-    _set_MetadataResponsePartitionV7_offline_replicas(o, v_offline_replicas)
-    return o, pos
+    v_replica_nodes, pos = read_int32_array(buf, pos)
+    v_isr_nodes, pos = read_int32_array(buf, pos)
+    v_offline_replicas, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            MetadataResponsePartitionV7,
+            (
+                v_error_code,
+                v_partition_index,
+                v_leader_id,
+                v_leader_epoch,
+                v_replica_nodes,
+                v_isr_nodes,
+                v_offline_replicas,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV7(o: MetadataResponseTopicV7, out: bytearray) -> None:
@@ -3204,10 +2888,10 @@ def _enc_MetadataResponseTopicV7(o: MetadataResponseTopicV7, out: bytearray) -> 
     out += _S_h.pack(o.error_code)
     write_string(out, o.name)
     out += _S_o.pack(o.is_internal)
-    _x29 = o.partitions
-    write_array_length(out, len(_x29))
-    for _x29e in _x29:
-        _enc_MetadataResponsePartitionV7(_x29e, out)
+    _x44 = o.partitions
+    write_array_length(out, len(_x44))
+    for _x44e in _x44:
+        _enc_MetadataResponsePartitionV7(_x44e, out)
 
 
 def _dec_MetadataResponseTopicV7(buf: memoryview, pos: int) -> tuple[MetadataResponseTopicV7, int]:
@@ -3221,30 +2905,56 @@ def _dec_MetadataResponseTopicV7(buf: memoryview, pos: int) -> tuple[MetadataRes
     _n, pos = read_array_length(buf, pos, 26)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV7(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e45_error_code, e45_partition_index, e45_leader_id, e45_leader_epoch = _S_hiii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e45_replica_nodes, pos = read_int32_array(buf, pos)
+        e45_isr_nodes, pos = read_int32_array(buf, pos)
+        e45_offline_replicas, pos = read_int32_array(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV7,
+                (
+                    e45_error_code,
+                    e45_partition_index,
+                    e45_leader_id,
+                    e45_leader_epoch,
+                    e45_replica_nodes,
+                    e45_isr_nodes,
+                    e45_offline_replicas,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(MetadataResponseTopicV7)
-    _set_MetadataResponseTopicV7_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV7_name(o, v_name)
-    _set_MetadataResponseTopicV7_is_internal(o, v_is_internal)
-    _set_MetadataResponseTopicV7_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            MetadataResponseTopicV7,
+            (
+                v_error_code,
+                v_name,
+                v_is_internal,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV7Layout(o: _MetadataResponseV7Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x30 = o.brokers
-    write_array_length(out, len(_x30))
-    for _x30e in _x30:
-        _enc_MetadataResponseBrokerV1(_x30e, out)
+    _x46 = o.brokers
+    write_array_length(out, len(_x46))
+    for _x46e in _x46:
+        _enc_MetadataResponseBrokerV1(_x46e, out)
     write_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x31 = o.topics
-    write_array_length(out, len(_x31))
-    for _x31e in _x31:
-        _enc_MetadataResponseTopicV7(_x31e, out)
+    _x47 = o.topics
+    write_array_length(out, len(_x47))
+    for _x47e in _x47:
+        _enc_MetadataResponseTopicV7(_x47e, out)
 
 
 def _dec__MetadataResponseV7Layout(
@@ -3257,8 +2967,24 @@ def _dec__MetadataResponseV7Layout(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV1(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e48_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e48_host, pos = read_string(buf, pos)
+        (e48_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e48_rack, pos = read_nullable_string(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV1,
+                (
+                    e48_node_id,
+                    e48_host,
+                    e48_port,
+                    e48_rack,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3270,13 +2996,19 @@ def _dec__MetadataResponseV7Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV7(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__MetadataResponseV7Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV7Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV7Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV7Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV7Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV8(o: MetadataResponseTopicV8, out: bytearray) -> None:
@@ -3284,10 +3016,10 @@ def _enc_MetadataResponseTopicV8(o: MetadataResponseTopicV8, out: bytearray) -> 
     out += _S_h.pack(o.error_code)
     write_string(out, o.name)
     out += _S_o.pack(o.is_internal)
-    _x32 = o.partitions
-    write_array_length(out, len(_x32))
-    for _x32e in _x32:
-        _enc_MetadataResponsePartitionV7(_x32e, out)
+    _x49 = o.partitions
+    write_array_length(out, len(_x49))
+    for _x49e in _x49:
+        _enc_MetadataResponsePartitionV7(_x49e, out)
     out += _S_i.pack(o.topic_authorized_operations)
 
 
@@ -3302,33 +3034,59 @@ def _dec_MetadataResponseTopicV8(buf: memoryview, pos: int) -> tuple[MetadataRes
     _n, pos = read_array_length(buf, pos, 26)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV7(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e50_error_code, e50_partition_index, e50_leader_id, e50_leader_epoch = _S_hiii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e50_replica_nodes, pos = read_int32_array(buf, pos)
+        e50_isr_nodes, pos = read_int32_array(buf, pos)
+        e50_offline_replicas, pos = read_int32_array(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV7,
+                (
+                    e50_error_code,
+                    e50_partition_index,
+                    e50_leader_id,
+                    e50_leader_epoch,
+                    e50_replica_nodes,
+                    e50_isr_nodes,
+                    e50_offline_replicas,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(MetadataResponseTopicV8)
-    _set_MetadataResponseTopicV8_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV8_name(o, v_name)
-    _set_MetadataResponseTopicV8_is_internal(o, v_is_internal)
-    _set_MetadataResponseTopicV8_partitions(o, v_partitions)
-    _set_MetadataResponseTopicV8_topic_authorized_operations(o, v_topic_authorized_operations)
-    return o, pos
+    return (
+        _new(
+            MetadataResponseTopicV8,
+            (
+                v_error_code,
+                v_name,
+                v_is_internal,
+                v_partitions,
+                v_topic_authorized_operations,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV8Layout(o: _MetadataResponseV8Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x33 = o.brokers
-    write_array_length(out, len(_x33))
-    for _x33e in _x33:
-        _enc_MetadataResponseBrokerV1(_x33e, out)
+    _x51 = o.brokers
+    write_array_length(out, len(_x51))
+    for _x51e in _x51:
+        _enc_MetadataResponseBrokerV1(_x51e, out)
     write_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x34 = o.topics
-    write_array_length(out, len(_x34))
-    for _x34e in _x34:
-        _enc_MetadataResponseTopicV8(_x34e, out)
+    _x52 = o.topics
+    write_array_length(out, len(_x52))
+    for _x52e in _x52:
+        _enc_MetadataResponseTopicV8(_x52e, out)
     out += _S_i.pack(o.cluster_authorized_operations)
 
 
@@ -3342,8 +3100,24 @@ def _dec__MetadataResponseV8Layout(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV1(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e53_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e53_host, pos = read_string(buf, pos)
+        (e53_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e53_rack, pos = read_nullable_string(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV1,
+                (
+                    e53_node_id,
+                    e53_host,
+                    e53_port,
+                    e53_rack,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3357,14 +3131,20 @@ def _dec__MetadataResponseV8Layout(
     v_topics = tuple(_lv_topics)
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__MetadataResponseV8Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV8Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV8Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV8Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV8Layout_topics(o, v_topics)
-    _set__MetadataResponseV8Layout_cluster_authorized_operations(o, v_cluster_authorized_operations)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+                v_cluster_authorized_operations,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseBrokerV9(o: MetadataResponseBrokerV9, out: bytearray) -> None:
@@ -3386,28 +3166,39 @@ def _dec_MetadataResponseBrokerV9(
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(MetadataResponseBrokerV9)
-    _set_MetadataResponseBrokerV9_node_id(o, v_node_id)
-    _set_MetadataResponseBrokerV9_host(o, v_host)
-    _set_MetadataResponseBrokerV9_port(o, v_port)
-    _set_MetadataResponseBrokerV9_rack(o, v_rack)
-    _set_MetadataResponseBrokerV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            MetadataResponseBrokerV9,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponsePartitionV9(o: MetadataResponsePartitionV9, out: bytearray) -> None:
 
     out += _S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
-    _x35 = o.replica_nodes
-    write_compact_length(out, len(_x35))
-    write_fixed_array(out, _x35, "i")
-    _x36 = o.isr_nodes
-    write_compact_length(out, len(_x36))
-    write_fixed_array(out, _x36, "i")
-    _x37 = o.offline_replicas
-    write_compact_length(out, len(_x37))
-    write_fixed_array(out, _x37, "i")
+    _x54 = o.replica_nodes
+    write_compact_length(out, len(_x54))
+    write_fixed_array(out, _x54, "i")
+    _x55 = o.isr_nodes
+    write_compact_length(out, len(_x55))
+    write_fixed_array(out, _x55, "i")
+    _x56 = o.offline_replicas
+    write_compact_length(out, len(_x56))
+    write_fixed_array(out, _x56, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -3417,26 +3208,31 @@ def _dec_MetadataResponsePartitionV9(
 
     v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _S_hiii.unpack_from(buf, pos)
     pos += 14
-    v_replica_nodes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_replica_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_isr_nodes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_isr_nodes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_offline_replicas: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_offline_replicas, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(MetadataResponsePartitionV9)
-    _set_MetadataResponsePartitionV9_error_code(o, v_error_code)
-    _set_MetadataResponsePartitionV9_partition_index(o, v_partition_index)
-    _set_MetadataResponsePartitionV9_leader_id(o, v_leader_id)
-    _set_MetadataResponsePartitionV9_leader_epoch(o, v_leader_epoch)
-    _set_MetadataResponsePartitionV9_replica_nodes(o, v_replica_nodes)
-    _set_MetadataResponsePartitionV9_isr_nodes(o, v_isr_nodes)
-    _set_MetadataResponsePartitionV9_offline_replicas(o, v_offline_replicas)
-    _set_MetadataResponsePartitionV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_replica_nodes, pos = read_compact_int32_array(buf, pos)
+    v_isr_nodes, pos = read_compact_int32_array(buf, pos)
+    v_offline_replicas, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            MetadataResponsePartitionV9,
+            (
+                v_error_code,
+                v_partition_index,
+                v_leader_id,
+                v_leader_epoch,
+                v_replica_nodes,
+                v_isr_nodes,
+                v_offline_replicas,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV9(o: MetadataResponseTopicV9, out: bytearray) -> None:
@@ -3444,10 +3240,10 @@ def _enc_MetadataResponseTopicV9(o: MetadataResponseTopicV9, out: bytearray) -> 
     out += _S_h.pack(o.error_code)
     write_compact_string(out, o.name)
     out += _S_o.pack(o.is_internal)
-    _x38 = o.partitions
-    write_compact_length(out, len(_x38))
-    for _x38e in _x38:
-        _enc_MetadataResponsePartitionV9(_x38e, out)
+    _x57 = o.partitions
+    write_compact_length(out, len(_x57))
+    for _x57e in _x57:
+        _enc_MetadataResponsePartitionV9(_x57e, out)
     out += _S_i.pack(o.topic_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -3463,35 +3259,73 @@ def _dec_MetadataResponseTopicV9(buf: memoryview, pos: int) -> tuple[MetadataRes
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV9(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e58_error_code, e58_partition_index, e58_leader_id, e58_leader_epoch = _S_hiii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e58_replica_nodes, pos = read_compact_int32_array(buf, pos)
+        e58_isr_nodes, pos = read_compact_int32_array(buf, pos)
+        e58_offline_replicas, pos = read_compact_int32_array(buf, pos)
+        e58_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e58_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e58_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV9,
+                (
+                    e58_error_code,
+                    e58_partition_index,
+                    e58_leader_id,
+                    e58_leader_epoch,
+                    e58_replica_nodes,
+                    e58_isr_nodes,
+                    e58_offline_replicas,
+                    e58_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(MetadataResponseTopicV9)
-    _set_MetadataResponseTopicV9_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV9_name(o, v_name)
-    _set_MetadataResponseTopicV9_is_internal(o, v_is_internal)
-    _set_MetadataResponseTopicV9_partitions(o, v_partitions)
-    _set_MetadataResponseTopicV9_topic_authorized_operations(o, v_topic_authorized_operations)
-    _set_MetadataResponseTopicV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            MetadataResponseTopicV9,
+            (
+                v_error_code,
+                v_name,
+                v_is_internal,
+                v_partitions,
+                v_topic_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV9Layout(o: _MetadataResponseV9Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x39 = o.brokers
-    write_compact_length(out, len(_x39))
-    for _x39e in _x39:
-        _enc_MetadataResponseBrokerV9(_x39e, out)
+    _x59 = o.brokers
+    write_compact_length(out, len(_x59))
+    for _x59e in _x59:
+        _enc_MetadataResponseBrokerV9(_x59e, out)
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x40 = o.topics
-    write_compact_length(out, len(_x40))
-    for _x40e in _x40:
-        _enc_MetadataResponseTopicV9(_x40e, out)
+    _x60 = o.topics
+    write_compact_length(out, len(_x60))
+    for _x60e in _x60:
+        _enc_MetadataResponseTopicV9(_x60e, out)
     out += _S_i.pack(o.cluster_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -3506,8 +3340,31 @@ def _dec__MetadataResponseV9Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV9(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e61_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e61_host, pos = read_compact_string(buf, pos)
+        (e61_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e61_rack, pos = read_compact_nullable_string(buf, pos)
+        e61_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e61_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e61_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV9,
+                (
+                    e61_node_id,
+                    e61_host,
+                    e61_port,
+                    e61_rack,
+                    e61_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3521,16 +3378,27 @@ def _dec__MetadataResponseV9Layout(
     v_topics = tuple(_lv_topics)
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataResponseV9Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV9Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV9Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV9Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV9Layout_topics(o, v_topics)
-    _set__MetadataResponseV9Layout_cluster_authorized_operations(o, v_cluster_authorized_operations)
-    _set__MetadataResponseV9Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+                v_cluster_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV10(o: MetadataResponseTopicV10, out: bytearray) -> None:
@@ -3539,10 +3407,10 @@ def _enc_MetadataResponseTopicV10(o: MetadataResponseTopicV10, out: bytearray) -
     write_compact_string(out, o.name)
     write_uuid(out, o.topic_id)
     out += _S_o.pack(o.is_internal)
-    _x41 = o.partitions
-    write_compact_length(out, len(_x41))
-    for _x41e in _x41:
-        _enc_MetadataResponsePartitionV9(_x41e, out)
+    _x62 = o.partitions
+    write_compact_length(out, len(_x62))
+    for _x62e in _x62:
+        _enc_MetadataResponsePartitionV9(_x62e, out)
     out += _S_i.pack(o.topic_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -3561,36 +3429,74 @@ def _dec_MetadataResponseTopicV10(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV9(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e63_error_code, e63_partition_index, e63_leader_id, e63_leader_epoch = _S_hiii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e63_replica_nodes, pos = read_compact_int32_array(buf, pos)
+        e63_isr_nodes, pos = read_compact_int32_array(buf, pos)
+        e63_offline_replicas, pos = read_compact_int32_array(buf, pos)
+        e63_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e63_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e63_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV9,
+                (
+                    e63_error_code,
+                    e63_partition_index,
+                    e63_leader_id,
+                    e63_leader_epoch,
+                    e63_replica_nodes,
+                    e63_isr_nodes,
+                    e63_offline_replicas,
+                    e63_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(MetadataResponseTopicV10)
-    _set_MetadataResponseTopicV10_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV10_name(o, v_name)
-    _set_MetadataResponseTopicV10_topic_id(o, v_topic_id)
-    _set_MetadataResponseTopicV10_is_internal(o, v_is_internal)
-    _set_MetadataResponseTopicV10_partitions(o, v_partitions)
-    _set_MetadataResponseTopicV10_topic_authorized_operations(o, v_topic_authorized_operations)
-    _set_MetadataResponseTopicV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            MetadataResponseTopicV10,
+            (
+                v_error_code,
+                v_name,
+                v_topic_id,
+                v_is_internal,
+                v_partitions,
+                v_topic_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV10Layout(o: _MetadataResponseV10Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x42 = o.brokers
-    write_compact_length(out, len(_x42))
-    for _x42e in _x42:
-        _enc_MetadataResponseBrokerV9(_x42e, out)
+    _x64 = o.brokers
+    write_compact_length(out, len(_x64))
+    for _x64e in _x64:
+        _enc_MetadataResponseBrokerV9(_x64e, out)
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x43 = o.topics
-    write_compact_length(out, len(_x43))
-    for _x43e in _x43:
-        _enc_MetadataResponseTopicV10(_x43e, out)
+    _x65 = o.topics
+    write_compact_length(out, len(_x65))
+    for _x65e in _x65:
+        _enc_MetadataResponseTopicV10(_x65e, out)
     out += _S_i.pack(o.cluster_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -3605,8 +3511,31 @@ def _dec__MetadataResponseV10Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV9(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e66_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e66_host, pos = read_compact_string(buf, pos)
+        (e66_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e66_rack, pos = read_compact_nullable_string(buf, pos)
+        e66_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e66_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e66_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV9,
+                (
+                    e66_node_id,
+                    e66_host,
+                    e66_port,
+                    e66_rack,
+                    e66_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3620,33 +3549,42 @@ def _dec__MetadataResponseV10Layout(
     v_topics = tuple(_lv_topics)
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataResponseV10Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV10Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV10Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV10Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV10Layout_topics(o, v_topics)
-    _set__MetadataResponseV10Layout_cluster_authorized_operations(
-        o, v_cluster_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+                v_cluster_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__MetadataResponseV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc__MetadataResponseV11Layout(o: _MetadataResponseV11Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x44 = o.brokers
-    write_compact_length(out, len(_x44))
-    for _x44e in _x44:
-        _enc_MetadataResponseBrokerV9(_x44e, out)
+    _x67 = o.brokers
+    write_compact_length(out, len(_x67))
+    for _x67e in _x67:
+        _enc_MetadataResponseBrokerV9(_x67e, out)
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x45 = o.topics
-    write_compact_length(out, len(_x45))
-    for _x45e in _x45:
-        _enc_MetadataResponseTopicV10(_x45e, out)
+    _x68 = o.topics
+    write_compact_length(out, len(_x68))
+    for _x68e in _x68:
+        _enc_MetadataResponseTopicV10(_x68e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -3660,8 +3598,31 @@ def _dec__MetadataResponseV11Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV9(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e69_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e69_host, pos = read_compact_string(buf, pos)
+        (e69_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e69_rack, pos = read_compact_nullable_string(buf, pos)
+        e69_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e69_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e69_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV9,
+                (
+                    e69_node_id,
+                    e69_host,
+                    e69_port,
+                    e69_rack,
+                    e69_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3673,15 +3634,26 @@ def _dec__MetadataResponseV11Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataResponseV11Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV11Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV11Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV11Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV11Layout_topics(o, v_topics)
-    _set__MetadataResponseV11Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_MetadataResponseTopicV12(o: MetadataResponseTopicV12, out: bytearray) -> None:
@@ -3690,10 +3662,10 @@ def _enc_MetadataResponseTopicV12(o: MetadataResponseTopicV12, out: bytearray) -
     write_compact_nullable_string(out, o.name)
     write_uuid(out, o.topic_id)
     out += _S_o.pack(o.is_internal)
-    _x46 = o.partitions
-    write_compact_length(out, len(_x46))
-    for _x46e in _x46:
-        _enc_MetadataResponsePartitionV9(_x46e, out)
+    _x70 = o.partitions
+    write_compact_length(out, len(_x70))
+    for _x70e in _x70:
+        _enc_MetadataResponsePartitionV9(_x70e, out)
     out += _S_i.pack(o.topic_authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -3712,36 +3684,74 @@ def _dec_MetadataResponseTopicV12(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_MetadataResponsePartitionV9(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e71_error_code, e71_partition_index, e71_leader_id, e71_leader_epoch = _S_hiii.unpack_from(
+            buf, pos
+        )
+        pos += 14
+        e71_replica_nodes, pos = read_compact_int32_array(buf, pos)
+        e71_isr_nodes, pos = read_compact_int32_array(buf, pos)
+        e71_offline_replicas, pos = read_compact_int32_array(buf, pos)
+        e71_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e71_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e71_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                MetadataResponsePartitionV9,
+                (
+                    e71_error_code,
+                    e71_partition_index,
+                    e71_leader_id,
+                    e71_leader_epoch,
+                    e71_replica_nodes,
+                    e71_isr_nodes,
+                    e71_offline_replicas,
+                    e71_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(MetadataResponseTopicV12)
-    _set_MetadataResponseTopicV12_error_code(o, v_error_code)
-    _set_MetadataResponseTopicV12_name(o, v_name)
-    _set_MetadataResponseTopicV12_topic_id(o, v_topic_id)
-    _set_MetadataResponseTopicV12_is_internal(o, v_is_internal)
-    _set_MetadataResponseTopicV12_partitions(o, v_partitions)
-    _set_MetadataResponseTopicV12_topic_authorized_operations(o, v_topic_authorized_operations)
-    _set_MetadataResponseTopicV12_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            MetadataResponseTopicV12,
+            (
+                v_error_code,
+                v_name,
+                v_topic_id,
+                v_is_internal,
+                v_partitions,
+                v_topic_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV12Layout(o: _MetadataResponseV12Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x47 = o.brokers
-    write_compact_length(out, len(_x47))
-    for _x47e in _x47:
-        _enc_MetadataResponseBrokerV9(_x47e, out)
+    _x72 = o.brokers
+    write_compact_length(out, len(_x72))
+    for _x72e in _x72:
+        _enc_MetadataResponseBrokerV9(_x72e, out)
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x48 = o.topics
-    write_compact_length(out, len(_x48))
-    for _x48e in _x48:
-        _enc_MetadataResponseTopicV12(_x48e, out)
+    _x73 = o.topics
+    write_compact_length(out, len(_x73))
+    for _x73e in _x73:
+        _enc_MetadataResponseTopicV12(_x73e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -3755,8 +3765,31 @@ def _dec__MetadataResponseV12Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV9(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e74_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e74_host, pos = read_compact_string(buf, pos)
+        (e74_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e74_rack, pos = read_compact_nullable_string(buf, pos)
+        e74_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e74_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e74_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV9,
+                (
+                    e74_node_id,
+                    e74_host,
+                    e74_port,
+                    e74_rack,
+                    e74_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3768,30 +3801,41 @@ def _dec__MetadataResponseV12Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV12(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataResponseV12Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV12Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV12Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV12Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV12Layout_topics(o, v_topics)
-    _set__MetadataResponseV12Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__MetadataResponseV13Layout(o: _MetadataResponseV13Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x49 = o.brokers
-    write_compact_length(out, len(_x49))
-    for _x49e in _x49:
-        _enc_MetadataResponseBrokerV9(_x49e, out)
+    _x75 = o.brokers
+    write_compact_length(out, len(_x75))
+    for _x75e in _x75:
+        _enc_MetadataResponseBrokerV9(_x75e, out)
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
-    _x50 = o.topics
-    write_compact_length(out, len(_x50))
-    for _x50e in _x50:
-        _enc_MetadataResponseTopicV12(_x50e, out)
+    _x76 = o.topics
+    write_compact_length(out, len(_x76))
+    for _x76e in _x76:
+        _enc_MetadataResponseTopicV12(_x76e, out)
     out += _S_h.pack(o.error_code)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -3806,8 +3850,31 @@ def _dec__MetadataResponseV13Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_brokers = []
     for _ in range(_n):
-        _ev_brokers, pos = _dec_MetadataResponseBrokerV9(buf, pos)
-        _lv_brokers.append(_ev_brokers)
+
+        (e77_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e77_host, pos = read_compact_string(buf, pos)
+        (e77_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e77_rack, pos = read_compact_nullable_string(buf, pos)
+        e77_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e77_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e77_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_brokers.append(
+            _new(
+                MetadataResponseBrokerV9,
+                (
+                    e77_node_id,
+                    e77_host,
+                    e77_port,
+                    e77_rack,
+                    e77_unknown_tagged_fields,
+                ),
+            )
+        )
     v_brokers = tuple(_lv_brokers)
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
@@ -3821,16 +3888,27 @@ def _dec__MetadataResponseV13Layout(
     v_topics = tuple(_lv_topics)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__MetadataResponseV13Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__MetadataResponseV13Layout_brokers(o, v_brokers)
-    _set__MetadataResponseV13Layout_cluster_id(o, v_cluster_id)
-    _set__MetadataResponseV13Layout_controller_id(o, v_controller_id)
-    _set__MetadataResponseV13Layout_topics(o, v_topics)
-    _set__MetadataResponseV13Layout_error_code(o, v_error_code)
-    _set__MetadataResponseV13Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_brokers,
+                v_cluster_id,
+                v_controller_id,
+                v_topics,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

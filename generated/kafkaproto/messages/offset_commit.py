@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -45,143 +45,105 @@ _S_ih = Struct(">ih")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
 _S_q = Struct(">q")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class OffsetCommitRequestPartitionV2(_Struct):
     """OffsetCommitRequestPartition, a struct of OffsetCommitRequest at versions 2-5."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_metadata",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The message offset to be committed. (versions 0+)"""
 
-    committed_metadata: str | None
+    committed_metadata: str | None = field_at(2)
     """Any associated metadata the client wants to keep. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_metadata: str | None = "",
-    ) -> None:
-        _set_OffsetCommitRequestPartitionV2_partition_index(self, partition_index)
-        _set_OffsetCommitRequestPartitionV2_committed_offset(self, committed_offset)
-        _set_OffsetCommitRequestPartitionV2_committed_metadata(self, committed_metadata)
-
-
-(
-    _set_OffsetCommitRequestPartitionV2_partition_index,
-    _set_OffsetCommitRequestPartitionV2_committed_offset,
-    _set_OffsetCommitRequestPartitionV2_committed_metadata,
-) = slot_setters(
-    OffsetCommitRequestPartitionV2,
-    "partition_index",
-    "committed_offset",
-    "committed_metadata",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_metadata,
+            ),
+        )
 
 
 class OffsetCommitRequestTopicV2(_Struct):
     """OffsetCommitRequestTopic, a struct of OffsetCommitRequest at versions 2-5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-9)"""
 
-    partitions: tuple[OffsetCommitRequestPartitionV2, ...]
+    partitions: tuple[OffsetCommitRequestPartitionV2, ...] = field_at(1)
     """Each partition to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetCommitRequestPartitionV2] = (),
-    ) -> None:
-        _set_OffsetCommitRequestTopicV2_name(self, name)
-        _set_OffsetCommitRequestTopicV2_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_OffsetCommitRequestTopicV2_name,
-    _set_OffsetCommitRequestTopicV2_partitions,
-) = slot_setters(
-    OffsetCommitRequestTopicV2,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _OffsetCommitRequestV2Layout(ApiMessage):
     """The fields of OffsetCommitRequest at versions 2-4; use the final class of each version (OffsetCommitRequestV2, OffsetCommitRequestV3, OffsetCommitRequestV4)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "retention_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(1)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group coordinator. (versions 1+)"""
 
-    retention_time_ms: int
+    retention_time_ms: int = field_at(3)
     """The time period in ms to retain the offset. (versions 2-4)"""
 
-    topics: tuple[OffsetCommitRequestTopicV2, ...]
+    topics: tuple[OffsetCommitRequestTopicV2, ...] = field_at(4)
     """The topics to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id_or_member_epoch: int = -1,
         member_id: str = "",
         retention_time_ms: int = -1,
         topics: Iterable[OffsetCommitRequestTopicV2] = (),
-    ) -> None:
-        _set__OffsetCommitRequestV2Layout_group_id(self, group_id)
-        _set__OffsetCommitRequestV2Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id_or_member_epoch,
+                member_id,
+                retention_time_ms,
+                as_tuple(topics),
+            ),
         )
-        _set__OffsetCommitRequestV2Layout_member_id(self, member_id)
-        _set__OffsetCommitRequestV2Layout_retention_time_ms(self, retention_time_ms)
-        _set__OffsetCommitRequestV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetCommitRequestV2Layout_group_id,
-    _set__OffsetCommitRequestV2Layout_generation_id_or_member_epoch,
-    _set__OffsetCommitRequestV2Layout_member_id,
-    _set__OffsetCommitRequestV2Layout_retention_time_ms,
-    _set__OffsetCommitRequestV2Layout_topics,
-) = slot_setters(
-    _OffsetCommitRequestV2Layout,
-    "group_id",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "retention_time_ms",
-    "topics",
-)
 
 
 @final
@@ -217,53 +179,37 @@ class OffsetCommitRequestV4(_OffsetCommitRequestV2Layout):
 class _OffsetCommitRequestV5Layout(ApiMessage):
     """The fields of OffsetCommitRequest at version 5; use the final class of each version (OffsetCommitRequestV5)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(1)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group coordinator. (versions 1+)"""
 
-    topics: tuple[OffsetCommitRequestTopicV2, ...]
+    topics: tuple[OffsetCommitRequestTopicV2, ...] = field_at(3)
     """The topics to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id_or_member_epoch: int = -1,
         member_id: str = "",
         topics: Iterable[OffsetCommitRequestTopicV2] = (),
-    ) -> None:
-        _set__OffsetCommitRequestV5Layout_group_id(self, group_id)
-        _set__OffsetCommitRequestV5Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id_or_member_epoch,
+                member_id,
+                as_tuple(topics),
+            ),
         )
-        _set__OffsetCommitRequestV5Layout_member_id(self, member_id)
-        _set__OffsetCommitRequestV5Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetCommitRequestV5Layout_group_id,
-    _set__OffsetCommitRequestV5Layout_generation_id_or_member_epoch,
-    _set__OffsetCommitRequestV5Layout_member_id,
-    _set__OffsetCommitRequestV5Layout_topics,
-) = slot_setters(
-    _OffsetCommitRequestV5Layout,
-    "group_id",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "topics",
-)
 
 
 @final
@@ -279,137 +225,99 @@ class OffsetCommitRequestV5(_OffsetCommitRequestV5Layout):
 class OffsetCommitRequestPartitionV6(_Struct):
     """OffsetCommitRequestPartition, a struct of OffsetCommitRequest at versions 6-7."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "committed_metadata",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The message offset to be committed. (versions 0+)"""
 
-    committed_leader_epoch: int
+    committed_leader_epoch: int = field_at(2)
     """The leader epoch of this partition. (versions 6+)"""
 
-    committed_metadata: str | None
+    committed_metadata: str | None = field_at(3)
     """Any associated metadata the client wants to keep. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
         committed_metadata: str | None = "",
-    ) -> None:
-        _set_OffsetCommitRequestPartitionV6_partition_index(self, partition_index)
-        _set_OffsetCommitRequestPartitionV6_committed_offset(self, committed_offset)
-        _set_OffsetCommitRequestPartitionV6_committed_leader_epoch(self, committed_leader_epoch)
-        _set_OffsetCommitRequestPartitionV6_committed_metadata(self, committed_metadata)
-
-
-(
-    _set_OffsetCommitRequestPartitionV6_partition_index,
-    _set_OffsetCommitRequestPartitionV6_committed_offset,
-    _set_OffsetCommitRequestPartitionV6_committed_leader_epoch,
-    _set_OffsetCommitRequestPartitionV6_committed_metadata,
-) = slot_setters(
-    OffsetCommitRequestPartitionV6,
-    "partition_index",
-    "committed_offset",
-    "committed_leader_epoch",
-    "committed_metadata",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                committed_metadata,
+            ),
+        )
 
 
 class OffsetCommitRequestTopicV6(_Struct):
     """OffsetCommitRequestTopic, a struct of OffsetCommitRequest at versions 6-7."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-9)"""
 
-    partitions: tuple[OffsetCommitRequestPartitionV6, ...]
+    partitions: tuple[OffsetCommitRequestPartitionV6, ...] = field_at(1)
     """Each partition to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetCommitRequestPartitionV6] = (),
-    ) -> None:
-        _set_OffsetCommitRequestTopicV6_name(self, name)
-        _set_OffsetCommitRequestTopicV6_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_OffsetCommitRequestTopicV6_name,
-    _set_OffsetCommitRequestTopicV6_partitions,
-) = slot_setters(
-    OffsetCommitRequestTopicV6,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _OffsetCommitRequestV6Layout(ApiMessage):
     """The fields of OffsetCommitRequest at version 6; use the final class of each version (OffsetCommitRequestV6)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(1)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group coordinator. (versions 1+)"""
 
-    topics: tuple[OffsetCommitRequestTopicV6, ...]
+    topics: tuple[OffsetCommitRequestTopicV6, ...] = field_at(3)
     """The topics to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id_or_member_epoch: int = -1,
         member_id: str = "",
         topics: Iterable[OffsetCommitRequestTopicV6] = (),
-    ) -> None:
-        _set__OffsetCommitRequestV6Layout_group_id(self, group_id)
-        _set__OffsetCommitRequestV6Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id_or_member_epoch,
+                member_id,
+                as_tuple(topics),
+            ),
         )
-        _set__OffsetCommitRequestV6Layout_member_id(self, member_id)
-        _set__OffsetCommitRequestV6Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetCommitRequestV6Layout_group_id,
-    _set__OffsetCommitRequestV6Layout_generation_id_or_member_epoch,
-    _set__OffsetCommitRequestV6Layout_member_id,
-    _set__OffsetCommitRequestV6Layout_topics,
-) = slot_setters(
-    _OffsetCommitRequestV6Layout,
-    "group_id",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "topics",
-)
 
 
 @final
@@ -425,61 +333,42 @@ class OffsetCommitRequestV6(_OffsetCommitRequestV6Layout):
 class _OffsetCommitRequestV7Layout(ApiMessage):
     """The fields of OffsetCommitRequest at version 7; use the final class of each version (OffsetCommitRequestV7)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "group_instance_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(1)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group coordinator. (versions 1+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 7+; nullable 7+)"""
 
-    topics: tuple[OffsetCommitRequestTopicV6, ...]
+    topics: tuple[OffsetCommitRequestTopicV6, ...] = field_at(4)
     """The topics to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id_or_member_epoch: int = -1,
         member_id: str = "",
         group_instance_id: str | None = None,
         topics: Iterable[OffsetCommitRequestTopicV6] = (),
-    ) -> None:
-        _set__OffsetCommitRequestV7Layout_group_id(self, group_id)
-        _set__OffsetCommitRequestV7Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id_or_member_epoch,
+                member_id,
+                group_instance_id,
+                as_tuple(topics),
+            ),
         )
-        _set__OffsetCommitRequestV7Layout_member_id(self, member_id)
-        _set__OffsetCommitRequestV7Layout_group_instance_id(self, group_instance_id)
-        _set__OffsetCommitRequestV7Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetCommitRequestV7Layout_group_id,
-    _set__OffsetCommitRequestV7Layout_generation_id_or_member_epoch,
-    _set__OffsetCommitRequestV7Layout_member_id,
-    _set__OffsetCommitRequestV7Layout_group_instance_id,
-    _set__OffsetCommitRequestV7Layout_topics,
-) = slot_setters(
-    _OffsetCommitRequestV7Layout,
-    "group_id",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "group_instance_id",
-    "topics",
-)
 
 
 @final
@@ -495,137 +384,100 @@ class OffsetCommitRequestV7(_OffsetCommitRequestV7Layout):
 class OffsetCommitRequestPartitionV8(_Struct):
     """OffsetCommitRequestPartition, a struct of OffsetCommitRequest at versions 8-10."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "committed_metadata",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The message offset to be committed. (versions 0+)"""
 
-    committed_leader_epoch: int
+    committed_leader_epoch: int = field_at(2)
     """The leader epoch of this partition. (versions 6+)"""
 
-    committed_metadata: str | None
+    committed_metadata: str | None = field_at(3)
     """Any associated metadata the client wants to keep. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
         committed_metadata: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetCommitRequestPartitionV8_partition_index(self, partition_index)
-        _set_OffsetCommitRequestPartitionV8_committed_offset(self, committed_offset)
-        _set_OffsetCommitRequestPartitionV8_committed_leader_epoch(self, committed_leader_epoch)
-        _set_OffsetCommitRequestPartitionV8_committed_metadata(self, committed_metadata)
-        _set_OffsetCommitRequestPartitionV8_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                committed_metadata,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_OffsetCommitRequestPartitionV8_partition_index,
-    _set_OffsetCommitRequestPartitionV8_committed_offset,
-    _set_OffsetCommitRequestPartitionV8_committed_leader_epoch,
-    _set_OffsetCommitRequestPartitionV8_committed_metadata,
-    _set_OffsetCommitRequestPartitionV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetCommitRequestPartitionV8,
-    "partition_index",
-    "committed_offset",
-    "committed_leader_epoch",
-    "committed_metadata",
-    "unknown_tagged_fields",
-)
 
 
 class OffsetCommitRequestTopicV8(_Struct):
     """OffsetCommitRequestTopic, a struct of OffsetCommitRequest at versions 8-9."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-9)"""
 
-    partitions: tuple[OffsetCommitRequestPartitionV8, ...]
+    partitions: tuple[OffsetCommitRequestPartitionV8, ...] = field_at(1)
     """Each partition to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetCommitRequestPartitionV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetCommitRequestTopicV8_name(self, name)
-        _set_OffsetCommitRequestTopicV8_partitions(self, as_tuple(partitions))
-        _set_OffsetCommitRequestTopicV8_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetCommitRequestTopicV8_name,
-    _set_OffsetCommitRequestTopicV8_partitions,
-    _set_OffsetCommitRequestTopicV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetCommitRequestTopicV8,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetCommitRequestV8Layout(ApiMessage):
     """The fields of OffsetCommitRequest at versions 8-9; use the final class of each version (OffsetCommitRequestV8, OffsetCommitRequestV9)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "group_instance_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(1)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group coordinator. (versions 1+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 7+; nullable 7+)"""
 
-    topics: tuple[OffsetCommitRequestTopicV8, ...]
+    topics: tuple[OffsetCommitRequestTopicV8, ...] = field_at(4)
     """The topics to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id_or_member_epoch: int = -1,
@@ -633,33 +485,18 @@ class _OffsetCommitRequestV8Layout(ApiMessage):
         group_instance_id: str | None = None,
         topics: Iterable[OffsetCommitRequestTopicV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetCommitRequestV8Layout_group_id(self, group_id)
-        _set__OffsetCommitRequestV8Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id_or_member_epoch,
+                member_id,
+                group_instance_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__OffsetCommitRequestV8Layout_member_id(self, member_id)
-        _set__OffsetCommitRequestV8Layout_group_instance_id(self, group_instance_id)
-        _set__OffsetCommitRequestV8Layout_topics(self, as_tuple(topics))
-        _set__OffsetCommitRequestV8Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetCommitRequestV8Layout_group_id,
-    _set__OffsetCommitRequestV8Layout_generation_id_or_member_epoch,
-    _set__OffsetCommitRequestV8Layout_member_id,
-    _set__OffsetCommitRequestV8Layout_group_instance_id,
-    _set__OffsetCommitRequestV8Layout_topics,
-    _set__OffsetCommitRequestV8Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetCommitRequestV8Layout,
-    "group_id",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "group_instance_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -685,77 +522,59 @@ class OffsetCommitRequestV9(_OffsetCommitRequestV8Layout):
 class OffsetCommitRequestTopicV10(_Struct):
     """OffsetCommitRequestTopic, a struct of OffsetCommitRequest at version 10."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 10+)"""
 
-    partitions: tuple[OffsetCommitRequestPartitionV8, ...]
+    partitions: tuple[OffsetCommitRequestPartitionV8, ...] = field_at(1)
     """Each partition to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[OffsetCommitRequestPartitionV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetCommitRequestTopicV10_topic_id(self, topic_id)
-        _set_OffsetCommitRequestTopicV10_partitions(self, as_tuple(partitions))
-        _set_OffsetCommitRequestTopicV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetCommitRequestTopicV10_topic_id,
-    _set_OffsetCommitRequestTopicV10_partitions,
-    _set_OffsetCommitRequestTopicV10_unknown_tagged_fields,
-) = slot_setters(
-    OffsetCommitRequestTopicV10,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetCommitRequestV10Layout(ApiMessage):
     """The fields of OffsetCommitRequest at version 10; use the final class of each version (OffsetCommitRequestV10)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "group_instance_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(1)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 1+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group coordinator. (versions 1+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 7+; nullable 7+)"""
 
-    topics: tuple[OffsetCommitRequestTopicV10, ...]
+    topics: tuple[OffsetCommitRequestTopicV10, ...] = field_at(4)
     """The topics to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id_or_member_epoch: int = -1,
@@ -763,33 +582,18 @@ class _OffsetCommitRequestV10Layout(ApiMessage):
         group_instance_id: str | None = None,
         topics: Iterable[OffsetCommitRequestTopicV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetCommitRequestV10Layout_group_id(self, group_id)
-        _set__OffsetCommitRequestV10Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id_or_member_epoch,
+                member_id,
+                group_instance_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__OffsetCommitRequestV10Layout_member_id(self, member_id)
-        _set__OffsetCommitRequestV10Layout_group_instance_id(self, group_instance_id)
-        _set__OffsetCommitRequestV10Layout_topics(self, as_tuple(topics))
-        _set__OffsetCommitRequestV10Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetCommitRequestV10Layout_group_id,
-    _set__OffsetCommitRequestV10Layout_generation_id_or_member_epoch,
-    _set__OffsetCommitRequestV10Layout_member_id,
-    _set__OffsetCommitRequestV10Layout_group_instance_id,
-    _set__OffsetCommitRequestV10Layout_topics,
-    _set__OffsetCommitRequestV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetCommitRequestV10Layout,
-    "group_id",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "group_instance_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -805,91 +609,69 @@ class OffsetCommitRequestV10(_OffsetCommitRequestV10Layout):
 class OffsetCommitResponsePartitionV2(_Struct):
     """OffsetCommitResponsePartition, a struct of OffsetCommitResponse at versions 2-7."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set_OffsetCommitResponsePartitionV2_partition_index(self, partition_index)
-        _set_OffsetCommitResponsePartitionV2_error_code(self, error_code)
-
-
-(
-    _set_OffsetCommitResponsePartitionV2_partition_index,
-    _set_OffsetCommitResponsePartitionV2_error_code,
-) = slot_setters(
-    OffsetCommitResponsePartitionV2,
-    "partition_index",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+            ),
+        )
 
 
 class OffsetCommitResponseTopicV2(_Struct):
     """OffsetCommitResponseTopic, a struct of OffsetCommitResponse at versions 2-7."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-9)"""
 
-    partitions: tuple[OffsetCommitResponsePartitionV2, ...]
+    partitions: tuple[OffsetCommitResponsePartitionV2, ...] = field_at(1)
     """The responses for each partition in the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetCommitResponsePartitionV2] = (),
-    ) -> None:
-        _set_OffsetCommitResponseTopicV2_name(self, name)
-        _set_OffsetCommitResponseTopicV2_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_OffsetCommitResponseTopicV2_name,
-    _set_OffsetCommitResponseTopicV2_partitions,
-) = slot_setters(
-    OffsetCommitResponseTopicV2,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _OffsetCommitResponseV2Layout(ApiMessage):
     """The fields of OffsetCommitResponse at version 2; use the final class of each version (OffsetCommitResponseV2)."""
 
-    __slots__ = ("topics",)
+    __slots__ = ()
 
-    topics: tuple[OffsetCommitResponseTopicV2, ...]
+    topics: tuple[OffsetCommitResponseTopicV2, ...] = field_at(0)
     """The responses for each topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[OffsetCommitResponseTopicV2] = (),
-    ) -> None:
-        _set__OffsetCommitResponseV2Layout_topics(self, as_tuple(topics))
-
-
-(_set__OffsetCommitResponseV2Layout_topics,) = slot_setters(
-    _OffsetCommitResponseV2Layout,
-    "topics",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(topics),))
 
 
 @final
@@ -905,35 +687,27 @@ class OffsetCommitResponseV2(_OffsetCommitResponseV2Layout):
 class _OffsetCommitResponseV3Layout(ApiMessage):
     """The fields of OffsetCommitResponse at versions 3-7; use the final class of each version (OffsetCommitResponseV3, OffsetCommitResponseV4, OffsetCommitResponseV5, OffsetCommitResponseV6, OffsetCommitResponseV7)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    topics: tuple[OffsetCommitResponseTopicV2, ...]
+    topics: tuple[OffsetCommitResponseTopicV2, ...] = field_at(1)
     """The responses for each topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetCommitResponseTopicV2] = (),
-    ) -> None:
-        _set__OffsetCommitResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetCommitResponseV3Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetCommitResponseV3Layout_throttle_time_ms,
-    _set__OffsetCommitResponseV3Layout_topics,
-) = slot_setters(
-    _OffsetCommitResponseV3Layout,
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -989,129 +763,94 @@ class OffsetCommitResponseV7(_OffsetCommitResponseV3Layout):
 class OffsetCommitResponsePartitionV8(_Struct):
     """OffsetCommitResponsePartition, a struct of OffsetCommitResponse at versions 8-10."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetCommitResponsePartitionV8_partition_index(self, partition_index)
-        _set_OffsetCommitResponsePartitionV8_error_code(self, error_code)
-        _set_OffsetCommitResponsePartitionV8_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_OffsetCommitResponsePartitionV8_partition_index,
-    _set_OffsetCommitResponsePartitionV8_error_code,
-    _set_OffsetCommitResponsePartitionV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetCommitResponsePartitionV8,
-    "partition_index",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class OffsetCommitResponseTopicV8(_Struct):
     """OffsetCommitResponseTopic, a struct of OffsetCommitResponse at versions 8-9."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-9)"""
 
-    partitions: tuple[OffsetCommitResponsePartitionV8, ...]
+    partitions: tuple[OffsetCommitResponsePartitionV8, ...] = field_at(1)
     """The responses for each partition in the topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetCommitResponsePartitionV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetCommitResponseTopicV8_name(self, name)
-        _set_OffsetCommitResponseTopicV8_partitions(self, as_tuple(partitions))
-        _set_OffsetCommitResponseTopicV8_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetCommitResponseTopicV8_name,
-    _set_OffsetCommitResponseTopicV8_partitions,
-    _set_OffsetCommitResponseTopicV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetCommitResponseTopicV8,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetCommitResponseV8Layout(ApiMessage):
     """The fields of OffsetCommitResponse at versions 8-9; use the final class of each version (OffsetCommitResponseV8, OffsetCommitResponseV9)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    topics: tuple[OffsetCommitResponseTopicV8, ...]
+    topics: tuple[OffsetCommitResponseTopicV8, ...] = field_at(1)
     """The responses for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetCommitResponseTopicV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetCommitResponseV8Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetCommitResponseV8Layout_topics(self, as_tuple(topics))
-        _set__OffsetCommitResponseV8Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetCommitResponseV8Layout_throttle_time_ms,
-    _set__OffsetCommitResponseV8Layout_topics,
-    _set__OffsetCommitResponseV8Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetCommitResponseV8Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1137,87 +876,63 @@ class OffsetCommitResponseV9(_OffsetCommitResponseV8Layout):
 class OffsetCommitResponseTopicV10(_Struct):
     """OffsetCommitResponseTopic, a struct of OffsetCommitResponse at version 10."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 10+)"""
 
-    partitions: tuple[OffsetCommitResponsePartitionV8, ...]
+    partitions: tuple[OffsetCommitResponsePartitionV8, ...] = field_at(1)
     """The responses for each partition in the topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[OffsetCommitResponsePartitionV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetCommitResponseTopicV10_topic_id(self, topic_id)
-        _set_OffsetCommitResponseTopicV10_partitions(self, as_tuple(partitions))
-        _set_OffsetCommitResponseTopicV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetCommitResponseTopicV10_topic_id,
-    _set_OffsetCommitResponseTopicV10_partitions,
-    _set_OffsetCommitResponseTopicV10_unknown_tagged_fields,
-) = slot_setters(
-    OffsetCommitResponseTopicV10,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetCommitResponseV10Layout(ApiMessage):
     """The fields of OffsetCommitResponse at version 10; use the final class of each version (OffsetCommitResponseV10)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    topics: tuple[OffsetCommitResponseTopicV10, ...]
+    topics: tuple[OffsetCommitResponseTopicV10, ...] = field_at(1)
     """The responses for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetCommitResponseTopicV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetCommitResponseV10Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetCommitResponseV10Layout_topics(self, as_tuple(topics))
-        _set__OffsetCommitResponseV10Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__OffsetCommitResponseV10Layout_throttle_time_ms,
-    _set__OffsetCommitResponseV10Layout_topics,
-    _set__OffsetCommitResponseV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetCommitResponseV10Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1274,11 +989,17 @@ def _dec_OffsetCommitRequestPartitionV2(
     v_partition_index, v_committed_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     v_committed_metadata, pos = read_nullable_string(buf, pos)
-    o = _new(OffsetCommitRequestPartitionV2)
-    _set_OffsetCommitRequestPartitionV2_partition_index(o, v_partition_index)
-    _set_OffsetCommitRequestPartitionV2_committed_offset(o, v_committed_offset)
-    _set_OffsetCommitRequestPartitionV2_committed_metadata(o, v_committed_metadata)
-    return o, pos
+    return (
+        _new(
+            OffsetCommitRequestPartitionV2,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_metadata,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetCommitRequestTopicV2(o: OffsetCommitRequestTopicV2, out: bytearray) -> None:
@@ -1299,13 +1020,31 @@ def _dec_OffsetCommitRequestTopicV2(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetCommitRequestPartitionV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition_index, e2_committed_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e2_committed_metadata, pos = read_nullable_string(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetCommitRequestPartitionV2,
+                (
+                    e2_partition_index,
+                    e2_committed_offset,
+                    e2_committed_metadata,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetCommitRequestTopicV2)
-    _set_OffsetCommitRequestTopicV2_name(o, v_name)
-    _set_OffsetCommitRequestTopicV2_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetCommitRequestTopicV2,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetCommitRequestV2Layout(o: _OffsetCommitRequestV2Layout, out: bytearray) -> None:
@@ -1314,10 +1053,10 @@ def _enc__OffsetCommitRequestV2Layout(o: _OffsetCommitRequestV2Layout, out: byte
     out += _S_i.pack(o.generation_id_or_member_epoch)
     write_string(out, o.member_id)
     out += _S_q.pack(o.retention_time_ms)
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_OffsetCommitRequestTopicV2(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_OffsetCommitRequestTopicV2(_x3e, out)
 
 
 def _dec__OffsetCommitRequestV2Layout(
@@ -1337,15 +1076,19 @@ def _dec__OffsetCommitRequestV2Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetCommitRequestV2Layout_group_id(o, v_group_id)
-    _set__OffsetCommitRequestV2Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_retention_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
     )
-    _set__OffsetCommitRequestV2Layout_member_id(o, v_member_id)
-    _set__OffsetCommitRequestV2Layout_retention_time_ms(o, v_retention_time_ms)
-    _set__OffsetCommitRequestV2Layout_topics(o, v_topics)
-    return o, pos
 
 
 def _enc__OffsetCommitRequestV5Layout(o: _OffsetCommitRequestV5Layout, out: bytearray) -> None:
@@ -1353,10 +1096,10 @@ def _enc__OffsetCommitRequestV5Layout(o: _OffsetCommitRequestV5Layout, out: byte
     write_string(out, o.group_id)
     out += _S_i.pack(o.generation_id_or_member_epoch)
     write_string(out, o.member_id)
-    _x3 = o.topics
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_OffsetCommitRequestTopicV2(_x3e, out)
+    _x4 = o.topics
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_OffsetCommitRequestTopicV2(_x4e, out)
 
 
 def _dec__OffsetCommitRequestV5Layout(
@@ -1374,14 +1117,18 @@ def _dec__OffsetCommitRequestV5Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetCommitRequestV5Layout_group_id(o, v_group_id)
-    _set__OffsetCommitRequestV5Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_topics,
+            ),
+        ),
+        pos,
     )
-    _set__OffsetCommitRequestV5Layout_member_id(o, v_member_id)
-    _set__OffsetCommitRequestV5Layout_topics(o, v_topics)
-    return o, pos
 
 
 def _enc_OffsetCommitRequestPartitionV6(o: OffsetCommitRequestPartitionV6, out: bytearray) -> None:
@@ -1397,21 +1144,27 @@ def _dec_OffsetCommitRequestPartitionV6(
     v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
     v_committed_metadata, pos = read_nullable_string(buf, pos)
-    o = _new(OffsetCommitRequestPartitionV6)
-    _set_OffsetCommitRequestPartitionV6_partition_index(o, v_partition_index)
-    _set_OffsetCommitRequestPartitionV6_committed_offset(o, v_committed_offset)
-    _set_OffsetCommitRequestPartitionV6_committed_leader_epoch(o, v_committed_leader_epoch)
-    _set_OffsetCommitRequestPartitionV6_committed_metadata(o, v_committed_metadata)
-    return o, pos
+    return (
+        _new(
+            OffsetCommitRequestPartitionV6,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_leader_epoch,
+                v_committed_metadata,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetCommitRequestTopicV6(o: OffsetCommitRequestTopicV6, out: bytearray) -> None:
 
     write_string(out, o.name)
-    _x4 = o.partitions
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_OffsetCommitRequestPartitionV6(_x4e, out)
+    _x5 = o.partitions
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_OffsetCommitRequestPartitionV6(_x5e, out)
 
 
 def _dec_OffsetCommitRequestTopicV6(
@@ -1423,13 +1176,34 @@ def _dec_OffsetCommitRequestTopicV6(
     _n, pos = read_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetCommitRequestPartitionV6(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e6_partition_index, e6_committed_offset, e6_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e6_committed_metadata, pos = read_nullable_string(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetCommitRequestPartitionV6,
+                (
+                    e6_partition_index,
+                    e6_committed_offset,
+                    e6_committed_leader_epoch,
+                    e6_committed_metadata,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetCommitRequestTopicV6)
-    _set_OffsetCommitRequestTopicV6_name(o, v_name)
-    _set_OffsetCommitRequestTopicV6_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetCommitRequestTopicV6,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetCommitRequestV6Layout(o: _OffsetCommitRequestV6Layout, out: bytearray) -> None:
@@ -1437,10 +1211,10 @@ def _enc__OffsetCommitRequestV6Layout(o: _OffsetCommitRequestV6Layout, out: byte
     write_string(out, o.group_id)
     out += _S_i.pack(o.generation_id_or_member_epoch)
     write_string(out, o.member_id)
-    _x5 = o.topics
-    write_array_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_OffsetCommitRequestTopicV6(_x5e, out)
+    _x7 = o.topics
+    write_array_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_OffsetCommitRequestTopicV6(_x7e, out)
 
 
 def _dec__OffsetCommitRequestV6Layout(
@@ -1458,14 +1232,18 @@ def _dec__OffsetCommitRequestV6Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetCommitRequestV6Layout_group_id(o, v_group_id)
-    _set__OffsetCommitRequestV6Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_topics,
+            ),
+        ),
+        pos,
     )
-    _set__OffsetCommitRequestV6Layout_member_id(o, v_member_id)
-    _set__OffsetCommitRequestV6Layout_topics(o, v_topics)
-    return o, pos
 
 
 def _enc__OffsetCommitRequestV7Layout(o: _OffsetCommitRequestV7Layout, out: bytearray) -> None:
@@ -1474,10 +1252,10 @@ def _enc__OffsetCommitRequestV7Layout(o: _OffsetCommitRequestV7Layout, out: byte
     out += _S_i.pack(o.generation_id_or_member_epoch)
     write_string(out, o.member_id)
     write_nullable_string(out, o.group_instance_id)
-    _x6 = o.topics
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_OffsetCommitRequestTopicV6(_x6e, out)
+    _x8 = o.topics
+    write_array_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_OffsetCommitRequestTopicV6(_x8e, out)
 
 
 def _dec__OffsetCommitRequestV7Layout(
@@ -1496,15 +1274,19 @@ def _dec__OffsetCommitRequestV7Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetCommitRequestV7Layout_group_id(o, v_group_id)
-    _set__OffsetCommitRequestV7Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_group_instance_id,
+                v_topics,
+            ),
+        ),
+        pos,
     )
-    _set__OffsetCommitRequestV7Layout_member_id(o, v_member_id)
-    _set__OffsetCommitRequestV7Layout_group_instance_id(o, v_group_instance_id)
-    _set__OffsetCommitRequestV7Layout_topics(o, v_topics)
-    return o, pos
 
 
 def _enc_OffsetCommitRequestPartitionV8(o: OffsetCommitRequestPartitionV8, out: bytearray) -> None:
@@ -1521,23 +1303,34 @@ def _dec_OffsetCommitRequestPartitionV8(
     v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
     v_committed_metadata, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetCommitRequestPartitionV8)
-    _set_OffsetCommitRequestPartitionV8_partition_index(o, v_partition_index)
-    _set_OffsetCommitRequestPartitionV8_committed_offset(o, v_committed_offset)
-    _set_OffsetCommitRequestPartitionV8_committed_leader_epoch(o, v_committed_leader_epoch)
-    _set_OffsetCommitRequestPartitionV8_committed_metadata(o, v_committed_metadata)
-    _set_OffsetCommitRequestPartitionV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetCommitRequestPartitionV8,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_leader_epoch,
+                v_committed_metadata,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetCommitRequestTopicV8(o: OffsetCommitRequestTopicV8, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x7 = o.partitions
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_OffsetCommitRequestPartitionV8(_x7e, out)
+    _x9 = o.partitions
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_OffsetCommitRequestPartitionV8(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1550,15 +1343,48 @@ def _dec_OffsetCommitRequestTopicV8(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetCommitRequestPartitionV8(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e10_partition_index, e10_committed_offset, e10_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e10_committed_metadata, pos = read_compact_nullable_string(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetCommitRequestPartitionV8,
+                (
+                    e10_partition_index,
+                    e10_committed_offset,
+                    e10_committed_leader_epoch,
+                    e10_committed_metadata,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetCommitRequestTopicV8)
-    _set_OffsetCommitRequestTopicV8_name(o, v_name)
-    _set_OffsetCommitRequestTopicV8_partitions(o, v_partitions)
-    _set_OffsetCommitRequestTopicV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetCommitRequestTopicV8,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetCommitRequestV8Layout(o: _OffsetCommitRequestV8Layout, out: bytearray) -> None:
@@ -1567,10 +1393,10 @@ def _enc__OffsetCommitRequestV8Layout(o: _OffsetCommitRequestV8Layout, out: byte
     out += _S_i.pack(o.generation_id_or_member_epoch)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
-    _x8 = o.topics
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_OffsetCommitRequestTopicV8(_x8e, out)
+    _x11 = o.topics
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_OffsetCommitRequestTopicV8(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1590,26 +1416,35 @@ def _dec__OffsetCommitRequestV8Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV8(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetCommitRequestV8Layout_group_id(o, v_group_id)
-    _set__OffsetCommitRequestV8Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_group_instance_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__OffsetCommitRequestV8Layout_member_id(o, v_member_id)
-    _set__OffsetCommitRequestV8Layout_group_instance_id(o, v_group_instance_id)
-    _set__OffsetCommitRequestV8Layout_topics(o, v_topics)
-    _set__OffsetCommitRequestV8Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_OffsetCommitRequestTopicV10(o: OffsetCommitRequestTopicV10, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x9 = o.partitions
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_OffsetCommitRequestPartitionV8(_x9e, out)
+    _x12 = o.partitions
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_OffsetCommitRequestPartitionV8(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1622,15 +1457,48 @@ def _dec_OffsetCommitRequestTopicV10(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetCommitRequestPartitionV8(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e13_partition_index, e13_committed_offset, e13_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e13_committed_metadata, pos = read_compact_nullable_string(buf, pos)
+        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e13_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetCommitRequestPartitionV8,
+                (
+                    e13_partition_index,
+                    e13_committed_offset,
+                    e13_committed_leader_epoch,
+                    e13_committed_metadata,
+                    e13_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetCommitRequestTopicV10)
-    _set_OffsetCommitRequestTopicV10_topic_id(o, v_topic_id)
-    _set_OffsetCommitRequestTopicV10_partitions(o, v_partitions)
-    _set_OffsetCommitRequestTopicV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetCommitRequestTopicV10,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetCommitRequestV10Layout(o: _OffsetCommitRequestV10Layout, out: bytearray) -> None:
@@ -1639,10 +1507,10 @@ def _enc__OffsetCommitRequestV10Layout(o: _OffsetCommitRequestV10Layout, out: by
     out += _S_i.pack(o.generation_id_or_member_epoch)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
-    _x10 = o.topics
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_OffsetCommitRequestTopicV10(_x10e, out)
+    _x14 = o.topics
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_OffsetCommitRequestTopicV10(_x14e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1662,17 +1530,26 @@ def _dec__OffsetCommitRequestV10Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetCommitRequestV10Layout_group_id(o, v_group_id)
-    _set__OffsetCommitRequestV10Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_group_instance_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__OffsetCommitRequestV10Layout_member_id(o, v_member_id)
-    _set__OffsetCommitRequestV10Layout_group_instance_id(o, v_group_instance_id)
-    _set__OffsetCommitRequestV10Layout_topics(o, v_topics)
-    _set__OffsetCommitRequestV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_OffsetCommitResponsePartitionV2(
@@ -1688,19 +1565,25 @@ def _dec_OffsetCommitResponsePartitionV2(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(OffsetCommitResponsePartitionV2)
-    _set_OffsetCommitResponsePartitionV2_partition_index(o, v_partition_index)
-    _set_OffsetCommitResponsePartitionV2_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            OffsetCommitResponsePartitionV2,
+            (
+                v_partition_index,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetCommitResponseTopicV2(o: OffsetCommitResponseTopicV2, out: bytearray) -> None:
 
     write_string(out, o.name)
-    _x11 = o.partitions
-    write_array_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_OffsetCommitResponsePartitionV2(_x11e, out)
+    _x15 = o.partitions
+    write_array_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_OffsetCommitResponsePartitionV2(_x15e, out)
 
 
 def _dec_OffsetCommitResponseTopicV2(
@@ -1712,21 +1595,37 @@ def _dec_OffsetCommitResponseTopicV2(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetCommitResponsePartitionV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e16_partition_index, e16_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        _lv_partitions.append(
+            _new(
+                OffsetCommitResponsePartitionV2,
+                (
+                    e16_partition_index,
+                    e16_error_code,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetCommitResponseTopicV2)
-    _set_OffsetCommitResponseTopicV2_name(o, v_name)
-    _set_OffsetCommitResponseTopicV2_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetCommitResponseTopicV2,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetCommitResponseV2Layout(o: _OffsetCommitResponseV2Layout, out: bytearray) -> None:
 
-    _x12 = o.topics
-    write_array_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_OffsetCommitResponseTopicV2(_x12e, out)
+    _x17 = o.topics
+    write_array_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_OffsetCommitResponseTopicV2(_x17e, out)
 
 
 def _dec__OffsetCommitResponseV2Layout(
@@ -1740,18 +1639,16 @@ def _dec__OffsetCommitResponseV2Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetCommitResponseV2Layout_topics(o, v_topics)
-    return o, pos
+    return _new(cls, (v_topics,)), pos
 
 
 def _enc__OffsetCommitResponseV3Layout(o: _OffsetCommitResponseV3Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x13 = o.topics
-    write_array_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_OffsetCommitResponseTopicV2(_x13e, out)
+    _x18 = o.topics
+    write_array_length(out, len(_x18))
+    for _x18e in _x18:
+        _enc_OffsetCommitResponseTopicV2(_x18e, out)
 
 
 def _dec__OffsetCommitResponseV3Layout(
@@ -1767,10 +1664,16 @@ def _dec__OffsetCommitResponseV3Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetCommitResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetCommitResponseV3Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetCommitResponsePartitionV8(
@@ -1787,21 +1690,32 @@ def _dec_OffsetCommitResponsePartitionV8(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetCommitResponsePartitionV8)
-    _set_OffsetCommitResponsePartitionV8_partition_index(o, v_partition_index)
-    _set_OffsetCommitResponsePartitionV8_error_code(o, v_error_code)
-    _set_OffsetCommitResponsePartitionV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetCommitResponsePartitionV8,
+            (
+                v_partition_index,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetCommitResponseTopicV8(o: OffsetCommitResponseTopicV8, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x14 = o.partitions
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_OffsetCommitResponsePartitionV8(_x14e, out)
+    _x19 = o.partitions
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_OffsetCommitResponsePartitionV8(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1814,24 +1728,52 @@ def _dec_OffsetCommitResponseTopicV8(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetCommitResponsePartitionV8(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e20_partition_index, e20_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e20_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetCommitResponsePartitionV8,
+                (
+                    e20_partition_index,
+                    e20_error_code,
+                    e20_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetCommitResponseTopicV8)
-    _set_OffsetCommitResponseTopicV8_name(o, v_name)
-    _set_OffsetCommitResponseTopicV8_partitions(o, v_partitions)
-    _set_OffsetCommitResponseTopicV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetCommitResponseTopicV8,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetCommitResponseV8Layout(o: _OffsetCommitResponseV8Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x15 = o.topics
-    write_compact_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_OffsetCommitResponseTopicV8(_x15e, out)
+    _x21 = o.topics
+    write_compact_length(out, len(_x21))
+    for _x21e in _x21:
+        _enc_OffsetCommitResponseTopicV8(_x21e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1848,21 +1790,32 @@ def _dec__OffsetCommitResponseV8Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV8(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetCommitResponseV8Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetCommitResponseV8Layout_topics(o, v_topics)
-    _set__OffsetCommitResponseV8Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetCommitResponseTopicV10(o: OffsetCommitResponseTopicV10, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x16 = o.partitions
-    write_compact_length(out, len(_x16))
-    for _x16e in _x16:
-        _enc_OffsetCommitResponsePartitionV8(_x16e, out)
+    _x22 = o.partitions
+    write_compact_length(out, len(_x22))
+    for _x22e in _x22:
+        _enc_OffsetCommitResponsePartitionV8(_x22e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1875,24 +1828,52 @@ def _dec_OffsetCommitResponseTopicV10(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetCommitResponsePartitionV8(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e23_partition_index, e23_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e23_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e23_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e23_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetCommitResponsePartitionV8,
+                (
+                    e23_partition_index,
+                    e23_error_code,
+                    e23_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetCommitResponseTopicV10)
-    _set_OffsetCommitResponseTopicV10_topic_id(o, v_topic_id)
-    _set_OffsetCommitResponseTopicV10_partitions(o, v_partitions)
-    _set_OffsetCommitResponseTopicV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetCommitResponseTopicV10,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetCommitResponseV10Layout(o: _OffsetCommitResponseV10Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x17 = o.topics
-    write_compact_length(out, len(_x17))
-    for _x17e in _x17:
-        _enc_OffsetCommitResponseTopicV10(_x17e, out)
+    _x24 = o.topics
+    write_compact_length(out, len(_x24))
+    for _x24e in _x24:
+        _enc_OffsetCommitResponseTopicV10(_x24e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1909,12 +1890,23 @@ def _dec__OffsetCommitResponseV10Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetCommitResponseV10Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetCommitResponseV10Layout_topics(o, v_topics)
-    _set__OffsetCommitResponseV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import read_array_length, read_string, write_array_length, write_string
@@ -23,97 +23,75 @@ from kafkaproto.wire import read_array_length, read_string, write_array_length, 
 _S_hi = Struct(">hi")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class OffsetDeleteRequestPartitionV0(_Struct):
     """OffsetDeleteRequestPartition, a struct of OffsetDeleteRequest at version 0."""
 
-    __slots__ = ("partition_index",)
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
-    ) -> None:
-        _set_OffsetDeleteRequestPartitionV0_partition_index(self, partition_index)
-
-
-(_set_OffsetDeleteRequestPartitionV0_partition_index,) = slot_setters(
-    OffsetDeleteRequestPartitionV0,
-    "partition_index",
-)
+    ) -> Self:
+        return _new(cls, (partition_index,))
 
 
 class OffsetDeleteRequestTopicV0(_Struct):
     """OffsetDeleteRequestTopic, a struct of OffsetDeleteRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[OffsetDeleteRequestPartitionV0, ...]
+    partitions: tuple[OffsetDeleteRequestPartitionV0, ...] = field_at(1)
     """Each partition to delete offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetDeleteRequestPartitionV0] = (),
-    ) -> None:
-        _set_OffsetDeleteRequestTopicV0_name(self, name)
-        _set_OffsetDeleteRequestTopicV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_OffsetDeleteRequestTopicV0_name,
-    _set_OffsetDeleteRequestTopicV0_partitions,
-) = slot_setters(
-    OffsetDeleteRequestTopicV0,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _OffsetDeleteRequestV0Layout(ApiMessage):
     """The fields of OffsetDeleteRequest at version 0; use the final class of each version (OffsetDeleteRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    topics: tuple[OffsetDeleteRequestTopicV0, ...]
+    topics: tuple[OffsetDeleteRequestTopicV0, ...] = field_at(1)
     """The topics to delete offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetDeleteRequestTopicV0] = (),
-    ) -> None:
-        _set__OffsetDeleteRequestV0Layout_group_id(self, group_id)
-        _set__OffsetDeleteRequestV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetDeleteRequestV0Layout_group_id,
-    _set__OffsetDeleteRequestV0Layout_topics,
-) = slot_setters(
-    _OffsetDeleteRequestV0Layout,
-    "group_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -129,111 +107,84 @@ class OffsetDeleteRequestV0(_OffsetDeleteRequestV0Layout):
 class OffsetDeleteResponsePartitionV0(_Struct):
     """OffsetDeleteResponsePartition, a struct of OffsetDeleteResponse at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set_OffsetDeleteResponsePartitionV0_partition_index(self, partition_index)
-        _set_OffsetDeleteResponsePartitionV0_error_code(self, error_code)
-
-
-(
-    _set_OffsetDeleteResponsePartitionV0_partition_index,
-    _set_OffsetDeleteResponsePartitionV0_error_code,
-) = slot_setters(
-    OffsetDeleteResponsePartitionV0,
-    "partition_index",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+            ),
+        )
 
 
 class OffsetDeleteResponseTopicV0(_Struct):
     """OffsetDeleteResponseTopic, a struct of OffsetDeleteResponse at version 0."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[OffsetDeleteResponsePartitionV0, ...]
+    partitions: tuple[OffsetDeleteResponsePartitionV0, ...] = field_at(1)
     """The responses for each partition in the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetDeleteResponsePartitionV0] = (),
-    ) -> None:
-        _set_OffsetDeleteResponseTopicV0_name(self, name)
-        _set_OffsetDeleteResponseTopicV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_OffsetDeleteResponseTopicV0_name,
-    _set_OffsetDeleteResponseTopicV0_partitions,
-) = slot_setters(
-    OffsetDeleteResponseTopicV0,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _OffsetDeleteResponseV0Layout(ApiMessage):
     """The fields of OffsetDeleteResponse at version 0; use the final class of each version (OffsetDeleteResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(1)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[OffsetDeleteResponseTopicV0, ...]
+    topics: tuple[OffsetDeleteResponseTopicV0, ...] = field_at(2)
     """The responses for each topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetDeleteResponseTopicV0] = (),
-    ) -> None:
-        _set__OffsetDeleteResponseV0Layout_error_code(self, error_code)
-        _set__OffsetDeleteResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetDeleteResponseV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetDeleteResponseV0Layout_error_code,
-    _set__OffsetDeleteResponseV0Layout_throttle_time_ms,
-    _set__OffsetDeleteResponseV0Layout_topics,
-) = slot_setters(
-    _OffsetDeleteResponseV0Layout,
-    "error_code",
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -262,9 +213,7 @@ def _dec_OffsetDeleteRequestPartitionV0(
 
     (v_partition_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(OffsetDeleteRequestPartitionV0)
-    _set_OffsetDeleteRequestPartitionV0_partition_index(o, v_partition_index)
-    return o, pos
+    return _new(OffsetDeleteRequestPartitionV0, (v_partition_index,)), pos
 
 
 def _enc_OffsetDeleteRequestTopicV0(o: OffsetDeleteRequestTopicV0, out: bytearray) -> None:
@@ -285,22 +234,30 @@ def _dec_OffsetDeleteRequestTopicV0(
     _n, pos = read_array_length(buf, pos, 4)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetDeleteRequestPartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (e2_partition_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        _lv_partitions.append(_new(OffsetDeleteRequestPartitionV0, (e2_partition_index,)))
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetDeleteRequestTopicV0)
-    _set_OffsetDeleteRequestTopicV0_name(o, v_name)
-    _set_OffsetDeleteRequestTopicV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetDeleteRequestTopicV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetDeleteRequestV0Layout(o: _OffsetDeleteRequestV0Layout, out: bytearray) -> None:
 
     write_string(out, o.group_id)
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_OffsetDeleteRequestTopicV0(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_OffsetDeleteRequestTopicV0(_x3e, out)
 
 
 def _dec__OffsetDeleteRequestV0Layout(
@@ -315,10 +272,16 @@ def _dec__OffsetDeleteRequestV0Layout(
         _ev_topics, pos = _dec_OffsetDeleteRequestTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetDeleteRequestV0Layout_group_id(o, v_group_id)
-    _set__OffsetDeleteRequestV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetDeleteResponsePartitionV0(
@@ -334,19 +297,25 @@ def _dec_OffsetDeleteResponsePartitionV0(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(OffsetDeleteResponsePartitionV0)
-    _set_OffsetDeleteResponsePartitionV0_partition_index(o, v_partition_index)
-    _set_OffsetDeleteResponsePartitionV0_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            OffsetDeleteResponsePartitionV0,
+            (
+                v_partition_index,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetDeleteResponseTopicV0(o: OffsetDeleteResponseTopicV0, out: bytearray) -> None:
 
     write_string(out, o.name)
-    _x3 = o.partitions
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_OffsetDeleteResponsePartitionV0(_x3e, out)
+    _x4 = o.partitions
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_OffsetDeleteResponsePartitionV0(_x4e, out)
 
 
 def _dec_OffsetDeleteResponseTopicV0(
@@ -358,22 +327,38 @@ def _dec_OffsetDeleteResponseTopicV0(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetDeleteResponsePartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition_index, e5_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        _lv_partitions.append(
+            _new(
+                OffsetDeleteResponsePartitionV0,
+                (
+                    e5_partition_index,
+                    e5_error_code,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetDeleteResponseTopicV0)
-    _set_OffsetDeleteResponseTopicV0_name(o, v_name)
-    _set_OffsetDeleteResponseTopicV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetDeleteResponseTopicV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetDeleteResponseV0Layout(o: _OffsetDeleteResponseV0Layout, out: bytearray) -> None:
 
     out += _S_hi.pack(o.error_code, o.throttle_time_ms)
-    _x4 = o.topics
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_OffsetDeleteResponseTopicV0(_x4e, out)
+    _x6 = o.topics
+    write_array_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_OffsetDeleteResponseTopicV0(_x6e, out)
 
 
 def _dec__OffsetDeleteResponseV0Layout(
@@ -389,11 +374,17 @@ def _dec__OffsetDeleteResponseV0Layout(
         _ev_topics, pos = _dec_OffsetDeleteResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetDeleteResponseV0Layout_error_code(o, v_error_code)
-    _set__OffsetDeleteResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetDeleteResponseV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

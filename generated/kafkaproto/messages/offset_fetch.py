@@ -8,25 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_array_length,
     read_nullable_string,
     read_string,
@@ -49,75 +50,59 @@ _S_i = Struct(">i")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class OffsetFetchRequestTopicV1(_Struct):
     """OffsetFetchRequestTopic, a struct of OffsetFetchRequest at versions 1-5."""
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-7)"""
 
-    partition_indexes: tuple[int, ...]
+    partition_indexes: tuple[int, ...] = field_at(1)
     """The partition indexes we would like to fetch offsets for. (versions 0-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_indexes: Iterable[int] = (),
-    ) -> None:
-        _set_OffsetFetchRequestTopicV1_name(self, name)
-        _set_OffsetFetchRequestTopicV1_partition_indexes(self, as_tuple(partition_indexes))
-
-
-(
-    _set_OffsetFetchRequestTopicV1_name,
-    _set_OffsetFetchRequestTopicV1_partition_indexes,
-) = slot_setters(
-    OffsetFetchRequestTopicV1,
-    "name",
-    "partition_indexes",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_indexes),
+            ),
+        )
 
 
 class _OffsetFetchRequestV1Layout(ApiMessage):
     """The fields of OffsetFetchRequest at version 1; use the final class of each version (OffsetFetchRequestV1)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group to fetch offsets for. (versions 0-7)"""
 
-    topics: tuple[OffsetFetchRequestTopicV1, ...]
+    topics: tuple[OffsetFetchRequestTopicV1, ...] = field_at(1)
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 0-7; nullable 2-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetFetchRequestTopicV1] = (),
-    ) -> None:
-        _set__OffsetFetchRequestV1Layout_group_id(self, group_id)
-        _set__OffsetFetchRequestV1Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetFetchRequestV1Layout_group_id,
-    _set__OffsetFetchRequestV1Layout_topics,
-) = slot_setters(
-    _OffsetFetchRequestV1Layout,
-    "group_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -133,35 +118,27 @@ class OffsetFetchRequestV1(_OffsetFetchRequestV1Layout):
 class _OffsetFetchRequestV2Layout(ApiMessage):
     """The fields of OffsetFetchRequest at versions 2-5; use the final class of each version (OffsetFetchRequestV2, OffsetFetchRequestV3, OffsetFetchRequestV4, OffsetFetchRequestV5)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group to fetch offsets for. (versions 0-7)"""
 
-    topics: tuple[OffsetFetchRequestTopicV1, ...] | None
+    topics: tuple[OffsetFetchRequestTopicV1, ...] | None = field_at(1)
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 0-7; nullable 2-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetFetchRequestTopicV1] | None = (),
-    ) -> None:
-        _set__OffsetFetchRequestV2Layout_group_id(self, group_id)
-        _set__OffsetFetchRequestV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetFetchRequestV2Layout_group_id,
-    _set__OffsetFetchRequestV2Layout_topics,
-) = slot_setters(
-    _OffsetFetchRequestV2Layout,
-    "group_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -207,85 +184,63 @@ class OffsetFetchRequestV5(_OffsetFetchRequestV2Layout):
 class OffsetFetchRequestTopicV6(_Struct):
     """OffsetFetchRequestTopic, a struct of OffsetFetchRequest at versions 6-7."""
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-7)"""
 
-    partition_indexes: tuple[int, ...]
+    partition_indexes: tuple[int, ...] = field_at(1)
     """The partition indexes we would like to fetch offsets for. (versions 0-7)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_indexes: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchRequestTopicV6_name(self, name)
-        _set_OffsetFetchRequestTopicV6_partition_indexes(self, as_tuple(partition_indexes))
-        _set_OffsetFetchRequestTopicV6_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchRequestTopicV6_name,
-    _set_OffsetFetchRequestTopicV6_partition_indexes,
-    _set_OffsetFetchRequestTopicV6_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchRequestTopicV6,
-    "name",
-    "partition_indexes",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_indexes),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetFetchRequestV6Layout(ApiMessage):
     """The fields of OffsetFetchRequest at version 6; use the final class of each version (OffsetFetchRequestV6)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group to fetch offsets for. (versions 0-7)"""
 
-    topics: tuple[OffsetFetchRequestTopicV6, ...] | None
+    topics: tuple[OffsetFetchRequestTopicV6, ...] | None = field_at(1)
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 0-7; nullable 2-7)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetFetchRequestTopicV6] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchRequestV6Layout_group_id(self, group_id)
-        _set__OffsetFetchRequestV6Layout_topics(self, as_tuple(topics))
-        _set__OffsetFetchRequestV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchRequestV6Layout_group_id,
-    _set__OffsetFetchRequestV6Layout_topics,
-    _set__OffsetFetchRequestV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchRequestV6Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -301,51 +256,37 @@ class OffsetFetchRequestV6(_OffsetFetchRequestV6Layout):
 class _OffsetFetchRequestV7Layout(ApiMessage):
     """The fields of OffsetFetchRequest at version 7; use the final class of each version (OffsetFetchRequestV7)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "require_stable",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group to fetch offsets for. (versions 0-7)"""
 
-    topics: tuple[OffsetFetchRequestTopicV6, ...] | None
+    topics: tuple[OffsetFetchRequestTopicV6, ...] | None = field_at(1)
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 0-7; nullable 2-7)"""
 
-    require_stable: bool
+    require_stable: bool = field_at(2)
     """Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions. (versions 7+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetFetchRequestTopicV6] | None = (),
         require_stable: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchRequestV7Layout_group_id(self, group_id)
-        _set__OffsetFetchRequestV7Layout_topics(self, as_tuple(topics))
-        _set__OffsetFetchRequestV7Layout_require_stable(self, require_stable)
-        _set__OffsetFetchRequestV7Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchRequestV7Layout_group_id,
-    _set__OffsetFetchRequestV7Layout_topics,
-    _set__OffsetFetchRequestV7Layout_require_stable,
-    _set__OffsetFetchRequestV7Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchRequestV7Layout,
-    "group_id",
-    "topics",
-    "require_stable",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                require_stable,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -361,127 +302,94 @@ class OffsetFetchRequestV7(_OffsetFetchRequestV7Layout):
 class OffsetFetchRequestTopicsV8(_Struct):
     """OffsetFetchRequestTopics, a struct of OffsetFetchRequest at versions 8-9."""
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 8-9)"""
 
-    partition_indexes: tuple[int, ...]
+    partition_indexes: tuple[int, ...] = field_at(1)
     """The partition indexes we would like to fetch offsets for. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_indexes: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchRequestTopicsV8_name(self, name)
-        _set_OffsetFetchRequestTopicsV8_partition_indexes(self, as_tuple(partition_indexes))
-        _set_OffsetFetchRequestTopicsV8_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchRequestTopicsV8_name,
-    _set_OffsetFetchRequestTopicsV8_partition_indexes,
-    _set_OffsetFetchRequestTopicsV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchRequestTopicsV8,
-    "name",
-    "partition_indexes",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_indexes),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class OffsetFetchRequestGroupV8(_Struct):
     """OffsetFetchRequestGroup, a struct of OffsetFetchRequest at version 8."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 8+)"""
 
-    topics: tuple[OffsetFetchRequestTopicsV8, ...] | None
+    topics: tuple[OffsetFetchRequestTopicsV8, ...] | None = field_at(1)
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 8+; nullable 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetFetchRequestTopicsV8] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchRequestGroupV8_group_id(self, group_id)
-        _set_OffsetFetchRequestGroupV8_topics(self, as_tuple(topics))
-        _set_OffsetFetchRequestGroupV8_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchRequestGroupV8_group_id,
-    _set_OffsetFetchRequestGroupV8_topics,
-    _set_OffsetFetchRequestGroupV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchRequestGroupV8,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetFetchRequestV8Layout(ApiMessage):
     """The fields of OffsetFetchRequest at version 8; use the final class of each version (OffsetFetchRequestV8)."""
 
-    __slots__ = (
-        "groups",
-        "require_stable",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    groups: tuple[OffsetFetchRequestGroupV8, ...]
+    groups: tuple[OffsetFetchRequestGroupV8, ...] = field_at(0)
     """Each group we would like to fetch offsets for. (versions 8+)"""
 
-    require_stable: bool
+    require_stable: bool = field_at(1)
     """Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions. (versions 7+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[OffsetFetchRequestGroupV8] = (),
         require_stable: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchRequestV8Layout_groups(self, as_tuple(groups))
-        _set__OffsetFetchRequestV8Layout_require_stable(self, require_stable)
-        _set__OffsetFetchRequestV8Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchRequestV8Layout_groups,
-    _set__OffsetFetchRequestV8Layout_require_stable,
-    _set__OffsetFetchRequestV8Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchRequestV8Layout,
-    "groups",
-    "require_stable",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(groups),
+                require_stable,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -497,101 +405,73 @@ class OffsetFetchRequestV8(_OffsetFetchRequestV8Layout):
 class OffsetFetchRequestGroupV9(_Struct):
     """OffsetFetchRequestGroup, a struct of OffsetFetchRequest at version 9."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "member_epoch",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 8+)"""
 
-    member_id: str | None
+    member_id: str | None = field_at(1)
     """The member id. (versions 9+; nullable 9+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(2)
     """The member epoch if using the new consumer protocol (KIP-848). (versions 9+)"""
 
-    topics: tuple[OffsetFetchRequestTopicsV8, ...] | None
+    topics: tuple[OffsetFetchRequestTopicsV8, ...] | None = field_at(3)
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 8+; nullable 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         member_id: str | None = None,
         member_epoch: int = -1,
         topics: Iterable[OffsetFetchRequestTopicsV8] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchRequestGroupV9_group_id(self, group_id)
-        _set_OffsetFetchRequestGroupV9_member_id(self, member_id)
-        _set_OffsetFetchRequestGroupV9_member_epoch(self, member_epoch)
-        _set_OffsetFetchRequestGroupV9_topics(self, as_tuple(topics))
-        _set_OffsetFetchRequestGroupV9_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchRequestGroupV9_group_id,
-    _set_OffsetFetchRequestGroupV9_member_id,
-    _set_OffsetFetchRequestGroupV9_member_epoch,
-    _set_OffsetFetchRequestGroupV9_topics,
-    _set_OffsetFetchRequestGroupV9_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchRequestGroupV9,
-    "group_id",
-    "member_id",
-    "member_epoch",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                member_epoch,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetFetchRequestV9Layout(ApiMessage):
     """The fields of OffsetFetchRequest at version 9; use the final class of each version (OffsetFetchRequestV9)."""
 
-    __slots__ = (
-        "groups",
-        "require_stable",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    groups: tuple[OffsetFetchRequestGroupV9, ...]
+    groups: tuple[OffsetFetchRequestGroupV9, ...] = field_at(0)
     """Each group we would like to fetch offsets for. (versions 8+)"""
 
-    require_stable: bool
+    require_stable: bool = field_at(1)
     """Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions. (versions 7+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[OffsetFetchRequestGroupV9] = (),
         require_stable: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchRequestV9Layout_groups(self, as_tuple(groups))
-        _set__OffsetFetchRequestV9Layout_require_stable(self, require_stable)
-        _set__OffsetFetchRequestV9Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchRequestV9Layout_groups,
-    _set__OffsetFetchRequestV9Layout_require_stable,
-    _set__OffsetFetchRequestV9Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchRequestV9Layout,
-    "groups",
-    "require_stable",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(groups),
+                require_stable,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -607,143 +487,104 @@ class OffsetFetchRequestV9(_OffsetFetchRequestV9Layout):
 class OffsetFetchRequestTopicsV10(_Struct):
     """OffsetFetchRequestTopics, a struct of OffsetFetchRequest at version 10."""
 
-    __slots__ = (
-        "topic_id",
-        "partition_indexes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 10+)"""
 
-    partition_indexes: tuple[int, ...]
+    partition_indexes: tuple[int, ...] = field_at(1)
     """The partition indexes we would like to fetch offsets for. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partition_indexes: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchRequestTopicsV10_topic_id(self, topic_id)
-        _set_OffsetFetchRequestTopicsV10_partition_indexes(self, as_tuple(partition_indexes))
-        _set_OffsetFetchRequestTopicsV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchRequestTopicsV10_topic_id,
-    _set_OffsetFetchRequestTopicsV10_partition_indexes,
-    _set_OffsetFetchRequestTopicsV10_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchRequestTopicsV10,
-    "topic_id",
-    "partition_indexes",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partition_indexes),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class OffsetFetchRequestGroupV10(_Struct):
     """OffsetFetchRequestGroup, a struct of OffsetFetchRequest at version 10."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "member_epoch",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 8+)"""
 
-    member_id: str | None
+    member_id: str | None = field_at(1)
     """The member id. (versions 9+; nullable 9+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(2)
     """The member epoch if using the new consumer protocol (KIP-848). (versions 9+)"""
 
-    topics: tuple[OffsetFetchRequestTopicsV10, ...] | None
+    topics: tuple[OffsetFetchRequestTopicsV10, ...] | None = field_at(3)
     """Each topic we would like to fetch offsets for, or null to fetch offsets for all topics. (versions 8+; nullable 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         member_id: str | None = None,
         member_epoch: int = -1,
         topics: Iterable[OffsetFetchRequestTopicsV10] | None = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchRequestGroupV10_group_id(self, group_id)
-        _set_OffsetFetchRequestGroupV10_member_id(self, member_id)
-        _set_OffsetFetchRequestGroupV10_member_epoch(self, member_epoch)
-        _set_OffsetFetchRequestGroupV10_topics(self, as_tuple(topics))
-        _set_OffsetFetchRequestGroupV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchRequestGroupV10_group_id,
-    _set_OffsetFetchRequestGroupV10_member_id,
-    _set_OffsetFetchRequestGroupV10_member_epoch,
-    _set_OffsetFetchRequestGroupV10_topics,
-    _set_OffsetFetchRequestGroupV10_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchRequestGroupV10,
-    "group_id",
-    "member_id",
-    "member_epoch",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                member_epoch,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetFetchRequestV10Layout(ApiMessage):
     """The fields of OffsetFetchRequest at version 10; use the final class of each version (OffsetFetchRequestV10)."""
 
-    __slots__ = (
-        "groups",
-        "require_stable",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    groups: tuple[OffsetFetchRequestGroupV10, ...]
+    groups: tuple[OffsetFetchRequestGroupV10, ...] = field_at(0)
     """Each group we would like to fetch offsets for. (versions 8+)"""
 
-    require_stable: bool
+    require_stable: bool = field_at(1)
     """Whether broker should hold on returning unstable offsets but set a retriable error code for the partitions. (versions 7+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         groups: Iterable[OffsetFetchRequestGroupV10] = (),
         require_stable: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchRequestV10Layout_groups(self, as_tuple(groups))
-        _set__OffsetFetchRequestV10Layout_require_stable(self, require_stable)
-        _set__OffsetFetchRequestV10Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchRequestV10Layout_groups,
-    _set__OffsetFetchRequestV10Layout_require_stable,
-    _set__OffsetFetchRequestV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchRequestV10Layout,
-    "groups",
-    "require_stable",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(groups),
+                require_stable,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -759,107 +600,79 @@ class OffsetFetchRequestV10(_OffsetFetchRequestV10Layout):
 class OffsetFetchResponsePartitionV1(_Struct):
     """OffsetFetchResponsePartition, a struct of OffsetFetchResponse at versions 1-4."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "metadata",
-        "error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0-7)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The committed message offset. (versions 0-7)"""
 
-    metadata: str | None
+    metadata: str | None = field_at(2)
     """The partition metadata. (versions 0-7; nullable 0-7)"""
 
-    error_code: int
+    error_code: int = field_at(3)
     """The error code, or 0 if there was no error. (versions 0-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         metadata: str | None = "",
         error_code: int = 0,
-    ) -> None:
-        _set_OffsetFetchResponsePartitionV1_partition_index(self, partition_index)
-        _set_OffsetFetchResponsePartitionV1_committed_offset(self, committed_offset)
-        _set_OffsetFetchResponsePartitionV1_metadata(self, metadata)
-        _set_OffsetFetchResponsePartitionV1_error_code(self, error_code)
-
-
-(
-    _set_OffsetFetchResponsePartitionV1_partition_index,
-    _set_OffsetFetchResponsePartitionV1_committed_offset,
-    _set_OffsetFetchResponsePartitionV1_metadata,
-    _set_OffsetFetchResponsePartitionV1_error_code,
-) = slot_setters(
-    OffsetFetchResponsePartitionV1,
-    "partition_index",
-    "committed_offset",
-    "metadata",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                metadata,
+                error_code,
+            ),
+        )
 
 
 class OffsetFetchResponseTopicV1(_Struct):
     """OffsetFetchResponseTopic, a struct of OffsetFetchResponse at versions 1-4."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-7)"""
 
-    partitions: tuple[OffsetFetchResponsePartitionV1, ...]
+    partitions: tuple[OffsetFetchResponsePartitionV1, ...] = field_at(1)
     """The responses per partition. (versions 0-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetFetchResponsePartitionV1] = (),
-    ) -> None:
-        _set_OffsetFetchResponseTopicV1_name(self, name)
-        _set_OffsetFetchResponseTopicV1_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_OffsetFetchResponseTopicV1_name,
-    _set_OffsetFetchResponseTopicV1_partitions,
-) = slot_setters(
-    OffsetFetchResponseTopicV1,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _OffsetFetchResponseV1Layout(ApiMessage):
     """The fields of OffsetFetchResponse at version 1; use the final class of each version (OffsetFetchResponseV1)."""
 
-    __slots__ = ("topics",)
+    __slots__ = ()
 
-    topics: tuple[OffsetFetchResponseTopicV1, ...]
+    topics: tuple[OffsetFetchResponseTopicV1, ...] = field_at(0)
     """The responses per topic. (versions 0-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[OffsetFetchResponseTopicV1] = (),
-    ) -> None:
-        _set__OffsetFetchResponseV1Layout_topics(self, as_tuple(topics))
-
-
-(_set__OffsetFetchResponseV1Layout_topics,) = slot_setters(
-    _OffsetFetchResponseV1Layout,
-    "topics",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(topics),))
 
 
 @final
@@ -875,35 +688,27 @@ class OffsetFetchResponseV1(_OffsetFetchResponseV1Layout):
 class _OffsetFetchResponseV2Layout(ApiMessage):
     """The fields of OffsetFetchResponse at version 2; use the final class of each version (OffsetFetchResponseV2)."""
 
-    __slots__ = (
-        "topics",
-        "error_code",
-    )
+    __slots__ = ()
 
-    topics: tuple[OffsetFetchResponseTopicV1, ...]
+    topics: tuple[OffsetFetchResponseTopicV1, ...] = field_at(0)
     """The responses per topic. (versions 0-7)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 2-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[OffsetFetchResponseTopicV1] = (),
         error_code: int = 0,
-    ) -> None:
-        _set__OffsetFetchResponseV2Layout_topics(self, as_tuple(topics))
-        _set__OffsetFetchResponseV2Layout_error_code(self, error_code)
-
-
-(
-    _set__OffsetFetchResponseV2Layout_topics,
-    _set__OffsetFetchResponseV2Layout_error_code,
-) = slot_setters(
-    _OffsetFetchResponseV2Layout,
-    "topics",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topics),
+                error_code,
+            ),
+        )
 
 
 @final
@@ -919,43 +724,32 @@ class OffsetFetchResponseV2(_OffsetFetchResponseV2Layout):
 class _OffsetFetchResponseV3Layout(ApiMessage):
     """The fields of OffsetFetchResponse at versions 3-4; use the final class of each version (OffsetFetchResponseV3, OffsetFetchResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "error_code",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    topics: tuple[OffsetFetchResponseTopicV1, ...]
+    topics: tuple[OffsetFetchResponseTopicV1, ...] = field_at(1)
     """The responses per topic. (versions 0-7)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The top-level error code, or 0 if there was no error. (versions 2-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetFetchResponseTopicV1] = (),
         error_code: int = 0,
-    ) -> None:
-        _set__OffsetFetchResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetFetchResponseV3Layout_topics(self, as_tuple(topics))
-        _set__OffsetFetchResponseV3Layout_error_code(self, error_code)
-
-
-(
-    _set__OffsetFetchResponseV3Layout_throttle_time_ms,
-    _set__OffsetFetchResponseV3Layout_topics,
-    _set__OffsetFetchResponseV3Layout_error_code,
-) = slot_setters(
-    _OffsetFetchResponseV3Layout,
-    "throttle_time_ms",
-    "topics",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                error_code,
+            ),
+        )
 
 
 @final
@@ -981,135 +775,99 @@ class OffsetFetchResponseV4(_OffsetFetchResponseV3Layout):
 class OffsetFetchResponsePartitionV5(_Struct):
     """OffsetFetchResponsePartition, a struct of OffsetFetchResponse at version 5."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "metadata",
-        "error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0-7)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The committed message offset. (versions 0-7)"""
 
-    committed_leader_epoch: int
+    committed_leader_epoch: int = field_at(2)
     """The leader epoch. (versions 5-7)"""
 
-    metadata: str | None
+    metadata: str | None = field_at(3)
     """The partition metadata. (versions 0-7; nullable 0-7)"""
 
-    error_code: int
+    error_code: int = field_at(4)
     """The error code, or 0 if there was no error. (versions 0-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
         metadata: str | None = "",
         error_code: int = 0,
-    ) -> None:
-        _set_OffsetFetchResponsePartitionV5_partition_index(self, partition_index)
-        _set_OffsetFetchResponsePartitionV5_committed_offset(self, committed_offset)
-        _set_OffsetFetchResponsePartitionV5_committed_leader_epoch(self, committed_leader_epoch)
-        _set_OffsetFetchResponsePartitionV5_metadata(self, metadata)
-        _set_OffsetFetchResponsePartitionV5_error_code(self, error_code)
-
-
-(
-    _set_OffsetFetchResponsePartitionV5_partition_index,
-    _set_OffsetFetchResponsePartitionV5_committed_offset,
-    _set_OffsetFetchResponsePartitionV5_committed_leader_epoch,
-    _set_OffsetFetchResponsePartitionV5_metadata,
-    _set_OffsetFetchResponsePartitionV5_error_code,
-) = slot_setters(
-    OffsetFetchResponsePartitionV5,
-    "partition_index",
-    "committed_offset",
-    "committed_leader_epoch",
-    "metadata",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                metadata,
+                error_code,
+            ),
+        )
 
 
 class OffsetFetchResponseTopicV5(_Struct):
     """OffsetFetchResponseTopic, a struct of OffsetFetchResponse at version 5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-7)"""
 
-    partitions: tuple[OffsetFetchResponsePartitionV5, ...]
+    partitions: tuple[OffsetFetchResponsePartitionV5, ...] = field_at(1)
     """The responses per partition. (versions 0-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetFetchResponsePartitionV5] = (),
-    ) -> None:
-        _set_OffsetFetchResponseTopicV5_name(self, name)
-        _set_OffsetFetchResponseTopicV5_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_OffsetFetchResponseTopicV5_name,
-    _set_OffsetFetchResponseTopicV5_partitions,
-) = slot_setters(
-    OffsetFetchResponseTopicV5,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _OffsetFetchResponseV5Layout(ApiMessage):
     """The fields of OffsetFetchResponse at version 5; use the final class of each version (OffsetFetchResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "error_code",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    topics: tuple[OffsetFetchResponseTopicV5, ...]
+    topics: tuple[OffsetFetchResponseTopicV5, ...] = field_at(1)
     """The responses per topic. (versions 0-7)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The top-level error code, or 0 if there was no error. (versions 2-7)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetFetchResponseTopicV5] = (),
         error_code: int = 0,
-    ) -> None:
-        _set__OffsetFetchResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetFetchResponseV5Layout_topics(self, as_tuple(topics))
-        _set__OffsetFetchResponseV5Layout_error_code(self, error_code)
-
-
-(
-    _set__OffsetFetchResponseV5Layout_throttle_time_ms,
-    _set__OffsetFetchResponseV5Layout_topics,
-    _set__OffsetFetchResponseV5Layout_error_code,
-) = slot_setters(
-    _OffsetFetchResponseV5Layout,
-    "throttle_time_ms",
-    "topics",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                error_code,
+            ),
+        )
 
 
 @final
@@ -1125,35 +883,28 @@ class OffsetFetchResponseV5(_OffsetFetchResponseV5Layout):
 class OffsetFetchResponsePartitionV6(_Struct):
     """OffsetFetchResponsePartition, a struct of OffsetFetchResponse at versions 6-7."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "metadata",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0-7)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The committed message offset. (versions 0-7)"""
 
-    committed_leader_epoch: int
+    committed_leader_epoch: int = field_at(2)
     """The leader epoch. (versions 5-7)"""
 
-    metadata: str | None
+    metadata: str | None = field_at(3)
     """The partition metadata. (versions 0-7; nullable 0-7)"""
 
-    error_code: int
+    error_code: int = field_at(4)
     """The error code, or 0 if there was no error. (versions 0-7)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
@@ -1161,125 +912,85 @@ class OffsetFetchResponsePartitionV6(_Struct):
         metadata: str | None = "",
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchResponsePartitionV6_partition_index(self, partition_index)
-        _set_OffsetFetchResponsePartitionV6_committed_offset(self, committed_offset)
-        _set_OffsetFetchResponsePartitionV6_committed_leader_epoch(self, committed_leader_epoch)
-        _set_OffsetFetchResponsePartitionV6_metadata(self, metadata)
-        _set_OffsetFetchResponsePartitionV6_error_code(self, error_code)
-        _set_OffsetFetchResponsePartitionV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                metadata,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_OffsetFetchResponsePartitionV6_partition_index,
-    _set_OffsetFetchResponsePartitionV6_committed_offset,
-    _set_OffsetFetchResponsePartitionV6_committed_leader_epoch,
-    _set_OffsetFetchResponsePartitionV6_metadata,
-    _set_OffsetFetchResponsePartitionV6_error_code,
-    _set_OffsetFetchResponsePartitionV6_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchResponsePartitionV6,
-    "partition_index",
-    "committed_offset",
-    "committed_leader_epoch",
-    "metadata",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class OffsetFetchResponseTopicV6(_Struct):
     """OffsetFetchResponseTopic, a struct of OffsetFetchResponse at versions 6-7."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-7)"""
 
-    partitions: tuple[OffsetFetchResponsePartitionV6, ...]
+    partitions: tuple[OffsetFetchResponsePartitionV6, ...] = field_at(1)
     """The responses per partition. (versions 0-7)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetFetchResponsePartitionV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchResponseTopicV6_name(self, name)
-        _set_OffsetFetchResponseTopicV6_partitions(self, as_tuple(partitions))
-        _set_OffsetFetchResponseTopicV6_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchResponseTopicV6_name,
-    _set_OffsetFetchResponseTopicV6_partitions,
-    _set_OffsetFetchResponseTopicV6_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchResponseTopicV6,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetFetchResponseV6Layout(ApiMessage):
     """The fields of OffsetFetchResponse at versions 6-7; use the final class of each version (OffsetFetchResponseV6, OffsetFetchResponseV7)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    topics: tuple[OffsetFetchResponseTopicV6, ...]
+    topics: tuple[OffsetFetchResponseTopicV6, ...] = field_at(1)
     """The responses per topic. (versions 0-7)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The top-level error code, or 0 if there was no error. (versions 2-7)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetFetchResponseTopicV6] = (),
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchResponseV6Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetFetchResponseV6Layout_topics(self, as_tuple(topics))
-        _set__OffsetFetchResponseV6Layout_error_code(self, error_code)
-        _set__OffsetFetchResponseV6Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchResponseV6Layout_throttle_time_ms,
-    _set__OffsetFetchResponseV6Layout_topics,
-    _set__OffsetFetchResponseV6Layout_error_code,
-    _set__OffsetFetchResponseV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchResponseV6Layout,
-    "throttle_time_ms",
-    "topics",
-    "error_code",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1305,35 +1016,28 @@ class OffsetFetchResponseV7(_OffsetFetchResponseV6Layout):
 class OffsetFetchResponsePartitionsV8(_Struct):
     """OffsetFetchResponsePartitions, a struct of OffsetFetchResponse at versions 8-10."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "metadata",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 8+)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The committed message offset. (versions 8+)"""
 
-    committed_leader_epoch: int
+    committed_leader_epoch: int = field_at(2)
     """The leader epoch. (versions 8+)"""
 
-    metadata: str | None
+    metadata: str | None = field_at(3)
     """The partition metadata. (versions 8+; nullable 8+)"""
 
-    error_code: int
+    error_code: int = field_at(4)
     """The partition-level error code, or 0 if there was no error. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
@@ -1341,167 +1045,116 @@ class OffsetFetchResponsePartitionsV8(_Struct):
         metadata: str | None = "",
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchResponsePartitionsV8_partition_index(self, partition_index)
-        _set_OffsetFetchResponsePartitionsV8_committed_offset(self, committed_offset)
-        _set_OffsetFetchResponsePartitionsV8_committed_leader_epoch(self, committed_leader_epoch)
-        _set_OffsetFetchResponsePartitionsV8_metadata(self, metadata)
-        _set_OffsetFetchResponsePartitionsV8_error_code(self, error_code)
-        _set_OffsetFetchResponsePartitionsV8_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                metadata,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_OffsetFetchResponsePartitionsV8_partition_index,
-    _set_OffsetFetchResponsePartitionsV8_committed_offset,
-    _set_OffsetFetchResponsePartitionsV8_committed_leader_epoch,
-    _set_OffsetFetchResponsePartitionsV8_metadata,
-    _set_OffsetFetchResponsePartitionsV8_error_code,
-    _set_OffsetFetchResponsePartitionsV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchResponsePartitionsV8,
-    "partition_index",
-    "committed_offset",
-    "committed_leader_epoch",
-    "metadata",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class OffsetFetchResponseTopicsV8(_Struct):
     """OffsetFetchResponseTopics, a struct of OffsetFetchResponse at versions 8-9."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 8-9)"""
 
-    partitions: tuple[OffsetFetchResponsePartitionsV8, ...]
+    partitions: tuple[OffsetFetchResponsePartitionsV8, ...] = field_at(1)
     """The responses per partition. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[OffsetFetchResponsePartitionsV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchResponseTopicsV8_name(self, name)
-        _set_OffsetFetchResponseTopicsV8_partitions(self, as_tuple(partitions))
-        _set_OffsetFetchResponseTopicsV8_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchResponseTopicsV8_name,
-    _set_OffsetFetchResponseTopicsV8_partitions,
-    _set_OffsetFetchResponseTopicsV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchResponseTopicsV8,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class OffsetFetchResponseGroupV8(_Struct):
     """OffsetFetchResponseGroup, a struct of OffsetFetchResponse at versions 8-9."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 8+)"""
 
-    topics: tuple[OffsetFetchResponseTopicsV8, ...]
+    topics: tuple[OffsetFetchResponseTopicsV8, ...] = field_at(1)
     """The responses per topic. (versions 8+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The group-level error code, or 0 if there was no error. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetFetchResponseTopicsV8] = (),
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchResponseGroupV8_group_id(self, group_id)
-        _set_OffsetFetchResponseGroupV8_topics(self, as_tuple(topics))
-        _set_OffsetFetchResponseGroupV8_error_code(self, error_code)
-        _set_OffsetFetchResponseGroupV8_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchResponseGroupV8_group_id,
-    _set_OffsetFetchResponseGroupV8_topics,
-    _set_OffsetFetchResponseGroupV8_error_code,
-    _set_OffsetFetchResponseGroupV8_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchResponseGroupV8,
-    "group_id",
-    "topics",
-    "error_code",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetFetchResponseV8Layout(ApiMessage):
     """The fields of OffsetFetchResponse at versions 8-9; use the final class of each version (OffsetFetchResponseV8, OffsetFetchResponseV9)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    groups: tuple[OffsetFetchResponseGroupV8, ...]
+    groups: tuple[OffsetFetchResponseGroupV8, ...] = field_at(1)
     """The responses per group id. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[OffsetFetchResponseGroupV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchResponseV8Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetFetchResponseV8Layout_groups(self, as_tuple(groups))
-        _set__OffsetFetchResponseV8Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchResponseV8Layout_throttle_time_ms,
-    _set__OffsetFetchResponseV8Layout_groups,
-    _set__OffsetFetchResponseV8Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchResponseV8Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1527,135 +1180,99 @@ class OffsetFetchResponseV9(_OffsetFetchResponseV8Layout):
 class OffsetFetchResponseTopicsV10(_Struct):
     """OffsetFetchResponseTopics, a struct of OffsetFetchResponse at version 10."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 10+)"""
 
-    partitions: tuple[OffsetFetchResponsePartitionsV8, ...]
+    partitions: tuple[OffsetFetchResponsePartitionsV8, ...] = field_at(1)
     """The responses per partition. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[OffsetFetchResponsePartitionsV8] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchResponseTopicsV10_topic_id(self, topic_id)
-        _set_OffsetFetchResponseTopicsV10_partitions(self, as_tuple(partitions))
-        _set_OffsetFetchResponseTopicsV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchResponseTopicsV10_topic_id,
-    _set_OffsetFetchResponseTopicsV10_partitions,
-    _set_OffsetFetchResponseTopicsV10_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchResponseTopicsV10,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class OffsetFetchResponseGroupV10(_Struct):
     """OffsetFetchResponseGroup, a struct of OffsetFetchResponse at version 10."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group ID. (versions 8+)"""
 
-    topics: tuple[OffsetFetchResponseTopicsV10, ...]
+    topics: tuple[OffsetFetchResponseTopicsV10, ...] = field_at(1)
     """The responses per topic. (versions 8+)"""
 
-    error_code: int
+    error_code: int = field_at(2)
     """The group-level error code, or 0 if there was no error. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[OffsetFetchResponseTopicsV10] = (),
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetFetchResponseGroupV10_group_id(self, group_id)
-        _set_OffsetFetchResponseGroupV10_topics(self, as_tuple(topics))
-        _set_OffsetFetchResponseGroupV10_error_code(self, error_code)
-        _set_OffsetFetchResponseGroupV10_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_OffsetFetchResponseGroupV10_group_id,
-    _set_OffsetFetchResponseGroupV10_topics,
-    _set_OffsetFetchResponseGroupV10_error_code,
-    _set_OffsetFetchResponseGroupV10_unknown_tagged_fields,
-) = slot_setters(
-    OffsetFetchResponseGroupV10,
-    "group_id",
-    "topics",
-    "error_code",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _OffsetFetchResponseV10Layout(ApiMessage):
     """The fields of OffsetFetchResponse at version 10; use the final class of each version (OffsetFetchResponseV10)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 3+)"""
 
-    groups: tuple[OffsetFetchResponseGroupV10, ...]
+    groups: tuple[OffsetFetchResponseGroupV10, ...] = field_at(1)
     """The responses per group id. (versions 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[OffsetFetchResponseGroupV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetFetchResponseV10Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetFetchResponseV10Layout_groups(self, as_tuple(groups))
-        _set__OffsetFetchResponseV10Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__OffsetFetchResponseV10Layout_throttle_time_ms,
-    _set__OffsetFetchResponseV10Layout_groups,
-    _set__OffsetFetchResponseV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetFetchResponseV10Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1706,13 +1323,17 @@ def _dec_OffsetFetchRequestTopicV1(
 ) -> tuple[OffsetFetchRequestTopicV1, int]:
 
     v_name, pos = read_string(buf, pos)
-    v_partition_indexes: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_partition_indexes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    o = _new(OffsetFetchRequestTopicV1)
-    _set_OffsetFetchRequestTopicV1_name(o, v_name)
-    _set_OffsetFetchRequestTopicV1_partition_indexes(o, v_partition_indexes)
-    return o, pos
+    v_partition_indexes, pos = read_int32_array(buf, pos)
+    return (
+        _new(
+            OffsetFetchRequestTopicV1,
+            (
+                v_name,
+                v_partition_indexes,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchRequestV1Layout(o: _OffsetFetchRequestV1Layout, out: bytearray) -> None:
@@ -1733,25 +1354,41 @@ def _dec__OffsetFetchRequestV1Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_OffsetFetchRequestTopicV1(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e3_name, pos = read_string(buf, pos)
+        e3_partition_indexes, pos = read_int32_array(buf, pos)
+        _lv_topics.append(
+            _new(
+                OffsetFetchRequestTopicV1,
+                (
+                    e3_name,
+                    e3_partition_indexes,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetFetchRequestV1Layout_group_id(o, v_group_id)
-    _set__OffsetFetchRequestV1Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchRequestV2Layout(o: _OffsetFetchRequestV2Layout, out: bytearray) -> None:
 
     write_string(out, o.group_id)
-    _x3 = o.topics
-    if _x3 is None:
+    _x4 = o.topics
+    if _x4 is None:
         write_array_length(out, -1)
     else:
-        write_array_length(out, len(_x3))
-        for _x3e in _x3:
-            _enc_OffsetFetchRequestTopicV1(_x3e, out)
+        write_array_length(out, len(_x4))
+        for _x4e in _x4:
+            _enc_OffsetFetchRequestTopicV1(_x4e, out)
 
 
 def _dec__OffsetFetchRequestV2Layout(
@@ -1766,21 +1403,37 @@ def _dec__OffsetFetchRequestV2Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_OffsetFetchRequestTopicV1(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e5_name, pos = read_string(buf, pos)
+            e5_partition_indexes, pos = read_int32_array(buf, pos)
+            _lv_topics.append(
+                _new(
+                    OffsetFetchRequestTopicV1,
+                    (
+                        e5_name,
+                        e5_partition_indexes,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetFetchRequestV2Layout_group_id(o, v_group_id)
-    _set__OffsetFetchRequestV2Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchRequestTopicV6(o: OffsetFetchRequestTopicV6, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x4 = o.partition_indexes
-    write_compact_length(out, len(_x4))
-    write_fixed_array(out, _x4, "i")
+    _x6 = o.partition_indexes
+    write_compact_length(out, len(_x6))
+    write_fixed_array(out, _x6, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1789,27 +1442,36 @@ def _dec_OffsetFetchRequestTopicV6(
 ) -> tuple[OffsetFetchRequestTopicV6, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_partition_indexes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partition_indexes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchRequestTopicV6)
-    _set_OffsetFetchRequestTopicV6_name(o, v_name)
-    _set_OffsetFetchRequestTopicV6_partition_indexes(o, v_partition_indexes)
-    _set_OffsetFetchRequestTopicV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partition_indexes, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchRequestTopicV6,
+            (
+                v_name,
+                v_partition_indexes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchRequestV6Layout(o: _OffsetFetchRequestV6Layout, out: bytearray) -> None:
 
     write_compact_string(out, o.group_id)
-    _x5 = o.topics
-    if _x5 is None:
+    _x7 = o.topics
+    if _x7 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x5))
-        for _x5e in _x5:
-            _enc_OffsetFetchRequestTopicV6(_x5e, out)
+        write_compact_length(out, len(_x7))
+        for _x7e in _x7:
+            _enc_OffsetFetchRequestTopicV6(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1825,27 +1487,55 @@ def _dec__OffsetFetchRequestV6Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_OffsetFetchRequestTopicV6(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e8_name, pos = read_compact_string(buf, pos)
+            e8_partition_indexes, pos = read_compact_int32_array(buf, pos)
+            e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e8_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    OffsetFetchRequestTopicV6,
+                    (
+                        e8_name,
+                        e8_partition_indexes,
+                        e8_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchRequestV6Layout_group_id(o, v_group_id)
-    _set__OffsetFetchRequestV6Layout_topics(o, v_topics)
-    _set__OffsetFetchRequestV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchRequestV7Layout(o: _OffsetFetchRequestV7Layout, out: bytearray) -> None:
 
     write_compact_string(out, o.group_id)
-    _x6 = o.topics
-    if _x6 is None:
+    _x9 = o.topics
+    if _x9 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x6))
-        for _x6e in _x6:
-            _enc_OffsetFetchRequestTopicV6(_x6e, out)
+        write_compact_length(out, len(_x9))
+        for _x9e in _x9:
+            _enc_OffsetFetchRequestTopicV6(_x9e, out)
     out += _S_o.pack(o.require_stable)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1862,26 +1552,54 @@ def _dec__OffsetFetchRequestV7Layout(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_OffsetFetchRequestTopicV6(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e10_name, pos = read_compact_string(buf, pos)
+            e10_partition_indexes, pos = read_compact_int32_array(buf, pos)
+            e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e10_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    OffsetFetchRequestTopicV6,
+                    (
+                        e10_name,
+                        e10_partition_indexes,
+                        e10_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchRequestV7Layout_group_id(o, v_group_id)
-    _set__OffsetFetchRequestV7Layout_topics(o, v_topics)
-    _set__OffsetFetchRequestV7Layout_require_stable(o, v_require_stable)
-    _set__OffsetFetchRequestV7Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_require_stable,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchRequestTopicsV8(o: OffsetFetchRequestTopicsV8, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x7 = o.partition_indexes
-    write_compact_length(out, len(_x7))
-    write_fixed_array(out, _x7, "i")
+    _x11 = o.partition_indexes
+    write_compact_length(out, len(_x11))
+    write_fixed_array(out, _x11, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1890,27 +1608,36 @@ def _dec_OffsetFetchRequestTopicsV8(
 ) -> tuple[OffsetFetchRequestTopicsV8, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_partition_indexes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partition_indexes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchRequestTopicsV8)
-    _set_OffsetFetchRequestTopicsV8_name(o, v_name)
-    _set_OffsetFetchRequestTopicsV8_partition_indexes(o, v_partition_indexes)
-    _set_OffsetFetchRequestTopicsV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partition_indexes, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchRequestTopicsV8,
+            (
+                v_name,
+                v_partition_indexes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchRequestGroupV8(o: OffsetFetchRequestGroupV8, out: bytearray) -> None:
 
     write_compact_string(out, o.group_id)
-    _x8 = o.topics
-    if _x8 is None:
+    _x12 = o.topics
+    if _x12 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x8))
-        for _x8e in _x8:
-            _enc_OffsetFetchRequestTopicsV8(_x8e, out)
+        write_compact_length(out, len(_x12))
+        for _x12e in _x12:
+            _enc_OffsetFetchRequestTopicsV8(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1926,23 +1653,51 @@ def _dec_OffsetFetchRequestGroupV8(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_OffsetFetchRequestTopicsV8(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e13_name, pos = read_compact_string(buf, pos)
+            e13_partition_indexes, pos = read_compact_int32_array(buf, pos)
+            e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e13_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    OffsetFetchRequestTopicsV8,
+                    (
+                        e13_name,
+                        e13_partition_indexes,
+                        e13_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchRequestGroupV8)
-    _set_OffsetFetchRequestGroupV8_group_id(o, v_group_id)
-    _set_OffsetFetchRequestGroupV8_topics(o, v_topics)
-    _set_OffsetFetchRequestGroupV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchRequestGroupV8,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchRequestV8Layout(o: _OffsetFetchRequestV8Layout, out: bytearray) -> None:
 
-    _x9 = o.groups
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_OffsetFetchRequestGroupV8(_x9e, out)
+    _x14 = o.groups
+    write_compact_length(out, len(_x14))
+    for _x14e in _x14:
+        _enc_OffsetFetchRequestGroupV8(_x14e, out)
     out += _S_o.pack(o.require_stable)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1960,12 +1715,23 @@ def _dec__OffsetFetchRequestV8Layout(
     v_groups = tuple(_lv_groups)
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchRequestV8Layout_groups(o, v_groups)
-    _set__OffsetFetchRequestV8Layout_require_stable(o, v_require_stable)
-    _set__OffsetFetchRequestV8Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_groups,
+                v_require_stable,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchRequestGroupV9(o: OffsetFetchRequestGroupV9, out: bytearray) -> None:
@@ -1973,13 +1739,13 @@ def _enc_OffsetFetchRequestGroupV9(o: OffsetFetchRequestGroupV9, out: bytearray)
     write_compact_string(out, o.group_id)
     write_compact_nullable_string(out, o.member_id)
     out += _S_i.pack(o.member_epoch)
-    _x10 = o.topics
-    if _x10 is None:
+    _x15 = o.topics
+    if _x15 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x10))
-        for _x10e in _x10:
-            _enc_OffsetFetchRequestTopicsV8(_x10e, out)
+        write_compact_length(out, len(_x15))
+        for _x15e in _x15:
+            _enc_OffsetFetchRequestTopicsV8(_x15e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1998,25 +1764,53 @@ def _dec_OffsetFetchRequestGroupV9(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_OffsetFetchRequestTopicsV8(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e16_name, pos = read_compact_string(buf, pos)
+            e16_partition_indexes, pos = read_compact_int32_array(buf, pos)
+            e16_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e16_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e16_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    OffsetFetchRequestTopicsV8,
+                    (
+                        e16_name,
+                        e16_partition_indexes,
+                        e16_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchRequestGroupV9)
-    _set_OffsetFetchRequestGroupV9_group_id(o, v_group_id)
-    _set_OffsetFetchRequestGroupV9_member_id(o, v_member_id)
-    _set_OffsetFetchRequestGroupV9_member_epoch(o, v_member_epoch)
-    _set_OffsetFetchRequestGroupV9_topics(o, v_topics)
-    _set_OffsetFetchRequestGroupV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchRequestGroupV9,
+            (
+                v_group_id,
+                v_member_id,
+                v_member_epoch,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchRequestV9Layout(o: _OffsetFetchRequestV9Layout, out: bytearray) -> None:
 
-    _x11 = o.groups
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_OffsetFetchRequestGroupV9(_x11e, out)
+    _x17 = o.groups
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_OffsetFetchRequestGroupV9(_x17e, out)
     out += _S_o.pack(o.require_stable)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2034,20 +1828,31 @@ def _dec__OffsetFetchRequestV9Layout(
     v_groups = tuple(_lv_groups)
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchRequestV9Layout_groups(o, v_groups)
-    _set__OffsetFetchRequestV9Layout_require_stable(o, v_require_stable)
-    _set__OffsetFetchRequestV9Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_groups,
+                v_require_stable,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchRequestTopicsV10(o: OffsetFetchRequestTopicsV10, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x12 = o.partition_indexes
-    write_compact_length(out, len(_x12))
-    write_fixed_array(out, _x12, "i")
+    _x18 = o.partition_indexes
+    write_compact_length(out, len(_x18))
+    write_fixed_array(out, _x18, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2056,15 +1861,24 @@ def _dec_OffsetFetchRequestTopicsV10(
 ) -> tuple[OffsetFetchRequestTopicsV10, int]:
 
     v_topic_id, pos = read_uuid(buf, pos)
-    v_partition_indexes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partition_indexes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchRequestTopicsV10)
-    _set_OffsetFetchRequestTopicsV10_topic_id(o, v_topic_id)
-    _set_OffsetFetchRequestTopicsV10_partition_indexes(o, v_partition_indexes)
-    _set_OffsetFetchRequestTopicsV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partition_indexes, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchRequestTopicsV10,
+            (
+                v_topic_id,
+                v_partition_indexes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchRequestGroupV10(o: OffsetFetchRequestGroupV10, out: bytearray) -> None:
@@ -2072,13 +1886,13 @@ def _enc_OffsetFetchRequestGroupV10(o: OffsetFetchRequestGroupV10, out: bytearra
     write_compact_string(out, o.group_id)
     write_compact_nullable_string(out, o.member_id)
     out += _S_i.pack(o.member_epoch)
-    _x13 = o.topics
-    if _x13 is None:
+    _x19 = o.topics
+    if _x19 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x13))
-        for _x13e in _x13:
-            _enc_OffsetFetchRequestTopicsV10(_x13e, out)
+        write_compact_length(out, len(_x19))
+        for _x19e in _x19:
+            _enc_OffsetFetchRequestTopicsV10(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2097,25 +1911,53 @@ def _dec_OffsetFetchRequestGroupV10(
     else:
         _lv_topics = []
         for _ in range(_n):
-            _ev_topics, pos = _dec_OffsetFetchRequestTopicsV10(buf, pos)
-            _lv_topics.append(_ev_topics)
+
+            e20_topic_id, pos = read_uuid(buf, pos)
+            e20_partition_indexes, pos = read_compact_int32_array(buf, pos)
+            e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e20_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_topics.append(
+                _new(
+                    OffsetFetchRequestTopicsV10,
+                    (
+                        e20_topic_id,
+                        e20_partition_indexes,
+                        e20_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchRequestGroupV10)
-    _set_OffsetFetchRequestGroupV10_group_id(o, v_group_id)
-    _set_OffsetFetchRequestGroupV10_member_id(o, v_member_id)
-    _set_OffsetFetchRequestGroupV10_member_epoch(o, v_member_epoch)
-    _set_OffsetFetchRequestGroupV10_topics(o, v_topics)
-    _set_OffsetFetchRequestGroupV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchRequestGroupV10,
+            (
+                v_group_id,
+                v_member_id,
+                v_member_epoch,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchRequestV10Layout(o: _OffsetFetchRequestV10Layout, out: bytearray) -> None:
 
-    _x14 = o.groups
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_OffsetFetchRequestGroupV10(_x14e, out)
+    _x21 = o.groups
+    write_compact_length(out, len(_x21))
+    for _x21e in _x21:
+        _enc_OffsetFetchRequestGroupV10(_x21e, out)
     out += _S_o.pack(o.require_stable)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2133,12 +1975,23 @@ def _dec__OffsetFetchRequestV10Layout(
     v_groups = tuple(_lv_groups)
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchRequestV10Layout_groups(o, v_groups)
-    _set__OffsetFetchRequestV10Layout_require_stable(o, v_require_stable)
-    _set__OffsetFetchRequestV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_groups,
+                v_require_stable,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponsePartitionV1(o: OffsetFetchResponsePartitionV1, out: bytearray) -> None:
@@ -2157,21 +2010,27 @@ def _dec_OffsetFetchResponsePartitionV1(
     v_metadata, pos = read_nullable_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(OffsetFetchResponsePartitionV1)
-    _set_OffsetFetchResponsePartitionV1_partition_index(o, v_partition_index)
-    _set_OffsetFetchResponsePartitionV1_committed_offset(o, v_committed_offset)
-    _set_OffsetFetchResponsePartitionV1_metadata(o, v_metadata)
-    _set_OffsetFetchResponsePartitionV1_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            OffsetFetchResponsePartitionV1,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_metadata,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponseTopicV1(o: OffsetFetchResponseTopicV1, out: bytearray) -> None:
 
     write_string(out, o.name)
-    _x15 = o.partitions
-    write_array_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_OffsetFetchResponsePartitionV1(_x15e, out)
+    _x22 = o.partitions
+    write_array_length(out, len(_x22))
+    for _x22e in _x22:
+        _enc_OffsetFetchResponsePartitionV1(_x22e, out)
 
 
 def _dec_OffsetFetchResponseTopicV1(
@@ -2183,21 +2042,42 @@ def _dec_OffsetFetchResponseTopicV1(
     _n, pos = read_array_length(buf, pos, 16)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetFetchResponsePartitionV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e23_partition_index, e23_committed_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e23_metadata, pos = read_nullable_string(buf, pos)
+        (e23_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        _lv_partitions.append(
+            _new(
+                OffsetFetchResponsePartitionV1,
+                (
+                    e23_partition_index,
+                    e23_committed_offset,
+                    e23_metadata,
+                    e23_error_code,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetFetchResponseTopicV1)
-    _set_OffsetFetchResponseTopicV1_name(o, v_name)
-    _set_OffsetFetchResponseTopicV1_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetFetchResponseTopicV1,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchResponseV1Layout(o: _OffsetFetchResponseV1Layout, out: bytearray) -> None:
 
-    _x16 = o.topics
-    write_array_length(out, len(_x16))
-    for _x16e in _x16:
-        _enc_OffsetFetchResponseTopicV1(_x16e, out)
+    _x24 = o.topics
+    write_array_length(out, len(_x24))
+    for _x24e in _x24:
+        _enc_OffsetFetchResponseTopicV1(_x24e, out)
 
 
 def _dec__OffsetFetchResponseV1Layout(
@@ -2211,17 +2091,15 @@ def _dec__OffsetFetchResponseV1Layout(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetFetchResponseV1Layout_topics(o, v_topics)
-    return o, pos
+    return _new(cls, (v_topics,)), pos
 
 
 def _enc__OffsetFetchResponseV2Layout(o: _OffsetFetchResponseV2Layout, out: bytearray) -> None:
 
-    _x17 = o.topics
-    write_array_length(out, len(_x17))
-    for _x17e in _x17:
-        _enc_OffsetFetchResponseTopicV1(_x17e, out)
+    _x25 = o.topics
+    write_array_length(out, len(_x25))
+    for _x25e in _x25:
+        _enc_OffsetFetchResponseTopicV1(_x25e, out)
     out += _S_h.pack(o.error_code)
 
 
@@ -2238,19 +2116,25 @@ def _dec__OffsetFetchResponseV2Layout(
     v_topics = tuple(_lv_topics)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__OffsetFetchResponseV2Layout_topics(o, v_topics)
-    _set__OffsetFetchResponseV2Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_topics,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchResponseV3Layout(o: _OffsetFetchResponseV3Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x18 = o.topics
-    write_array_length(out, len(_x18))
-    for _x18e in _x18:
-        _enc_OffsetFetchResponseTopicV1(_x18e, out)
+    _x26 = o.topics
+    write_array_length(out, len(_x26))
+    for _x26e in _x26:
+        _enc_OffsetFetchResponseTopicV1(_x26e, out)
     out += _S_h.pack(o.error_code)
 
 
@@ -2269,11 +2153,17 @@ def _dec__OffsetFetchResponseV3Layout(
     v_topics = tuple(_lv_topics)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__OffsetFetchResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetFetchResponseV3Layout_topics(o, v_topics)
-    _set__OffsetFetchResponseV3Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponsePartitionV5(o: OffsetFetchResponsePartitionV5, out: bytearray) -> None:
@@ -2292,22 +2182,28 @@ def _dec_OffsetFetchResponsePartitionV5(
     v_metadata, pos = read_nullable_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(OffsetFetchResponsePartitionV5)
-    _set_OffsetFetchResponsePartitionV5_partition_index(o, v_partition_index)
-    _set_OffsetFetchResponsePartitionV5_committed_offset(o, v_committed_offset)
-    _set_OffsetFetchResponsePartitionV5_committed_leader_epoch(o, v_committed_leader_epoch)
-    _set_OffsetFetchResponsePartitionV5_metadata(o, v_metadata)
-    _set_OffsetFetchResponsePartitionV5_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            OffsetFetchResponsePartitionV5,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_leader_epoch,
+                v_metadata,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponseTopicV5(o: OffsetFetchResponseTopicV5, out: bytearray) -> None:
 
     write_string(out, o.name)
-    _x19 = o.partitions
-    write_array_length(out, len(_x19))
-    for _x19e in _x19:
-        _enc_OffsetFetchResponsePartitionV5(_x19e, out)
+    _x27 = o.partitions
+    write_array_length(out, len(_x27))
+    for _x27e in _x27:
+        _enc_OffsetFetchResponsePartitionV5(_x27e, out)
 
 
 def _dec_OffsetFetchResponseTopicV5(
@@ -2319,22 +2215,46 @@ def _dec_OffsetFetchResponseTopicV5(
     _n, pos = read_array_length(buf, pos, 20)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetFetchResponsePartitionV5(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e28_partition_index, e28_committed_offset, e28_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e28_metadata, pos = read_nullable_string(buf, pos)
+        (e28_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        _lv_partitions.append(
+            _new(
+                OffsetFetchResponsePartitionV5,
+                (
+                    e28_partition_index,
+                    e28_committed_offset,
+                    e28_committed_leader_epoch,
+                    e28_metadata,
+                    e28_error_code,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetFetchResponseTopicV5)
-    _set_OffsetFetchResponseTopicV5_name(o, v_name)
-    _set_OffsetFetchResponseTopicV5_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetFetchResponseTopicV5,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchResponseV5Layout(o: _OffsetFetchResponseV5Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x20 = o.topics
-    write_array_length(out, len(_x20))
-    for _x20e in _x20:
-        _enc_OffsetFetchResponseTopicV5(_x20e, out)
+    _x29 = o.topics
+    write_array_length(out, len(_x29))
+    for _x29e in _x29:
+        _enc_OffsetFetchResponseTopicV5(_x29e, out)
     out += _S_h.pack(o.error_code)
 
 
@@ -2353,11 +2273,17 @@ def _dec__OffsetFetchResponseV5Layout(
     v_topics = tuple(_lv_topics)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    o = _new(cls)
-    _set__OffsetFetchResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetFetchResponseV5Layout_topics(o, v_topics)
-    _set__OffsetFetchResponseV5Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponsePartitionV6(o: OffsetFetchResponsePartitionV6, out: bytearray) -> None:
@@ -2377,24 +2303,35 @@ def _dec_OffsetFetchResponsePartitionV6(
     v_metadata, pos = read_compact_nullable_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchResponsePartitionV6)
-    _set_OffsetFetchResponsePartitionV6_partition_index(o, v_partition_index)
-    _set_OffsetFetchResponsePartitionV6_committed_offset(o, v_committed_offset)
-    _set_OffsetFetchResponsePartitionV6_committed_leader_epoch(o, v_committed_leader_epoch)
-    _set_OffsetFetchResponsePartitionV6_metadata(o, v_metadata)
-    _set_OffsetFetchResponsePartitionV6_error_code(o, v_error_code)
-    _set_OffsetFetchResponsePartitionV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchResponsePartitionV6,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_leader_epoch,
+                v_metadata,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponseTopicV6(o: OffsetFetchResponseTopicV6, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x21 = o.partitions
-    write_compact_length(out, len(_x21))
-    for _x21e in _x21:
-        _enc_OffsetFetchResponsePartitionV6(_x21e, out)
+    _x30 = o.partitions
+    write_compact_length(out, len(_x30))
+    for _x30e in _x30:
+        _enc_OffsetFetchResponsePartitionV6(_x30e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2407,24 +2344,60 @@ def _dec_OffsetFetchResponseTopicV6(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetFetchResponsePartitionV6(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e31_partition_index, e31_committed_offset, e31_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e31_metadata, pos = read_compact_nullable_string(buf, pos)
+        (e31_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e31_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e31_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e31_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetFetchResponsePartitionV6,
+                (
+                    e31_partition_index,
+                    e31_committed_offset,
+                    e31_committed_leader_epoch,
+                    e31_metadata,
+                    e31_error_code,
+                    e31_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchResponseTopicV6)
-    _set_OffsetFetchResponseTopicV6_name(o, v_name)
-    _set_OffsetFetchResponseTopicV6_partitions(o, v_partitions)
-    _set_OffsetFetchResponseTopicV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchResponseTopicV6,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchResponseV6Layout(o: _OffsetFetchResponseV6Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x22 = o.topics
-    write_compact_length(out, len(_x22))
-    for _x22e in _x22:
-        _enc_OffsetFetchResponseTopicV6(_x22e, out)
+    _x32 = o.topics
+    write_compact_length(out, len(_x32))
+    for _x32e in _x32:
+        _enc_OffsetFetchResponseTopicV6(_x32e, out)
     out += _S_h.pack(o.error_code)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2444,13 +2417,24 @@ def _dec__OffsetFetchResponseV6Layout(
     v_topics = tuple(_lv_topics)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchResponseV6Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetFetchResponseV6Layout_topics(o, v_topics)
-    _set__OffsetFetchResponseV6Layout_error_code(o, v_error_code)
-    _set__OffsetFetchResponseV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponsePartitionsV8(
@@ -2472,24 +2456,35 @@ def _dec_OffsetFetchResponsePartitionsV8(
     v_metadata, pos = read_compact_nullable_string(buf, pos)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchResponsePartitionsV8)
-    _set_OffsetFetchResponsePartitionsV8_partition_index(o, v_partition_index)
-    _set_OffsetFetchResponsePartitionsV8_committed_offset(o, v_committed_offset)
-    _set_OffsetFetchResponsePartitionsV8_committed_leader_epoch(o, v_committed_leader_epoch)
-    _set_OffsetFetchResponsePartitionsV8_metadata(o, v_metadata)
-    _set_OffsetFetchResponsePartitionsV8_error_code(o, v_error_code)
-    _set_OffsetFetchResponsePartitionsV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchResponsePartitionsV8,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_leader_epoch,
+                v_metadata,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponseTopicsV8(o: OffsetFetchResponseTopicsV8, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x23 = o.partitions
-    write_compact_length(out, len(_x23))
-    for _x23e in _x23:
-        _enc_OffsetFetchResponsePartitionsV8(_x23e, out)
+    _x33 = o.partitions
+    write_compact_length(out, len(_x33))
+    for _x33e in _x33:
+        _enc_OffsetFetchResponsePartitionsV8(_x33e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2502,24 +2497,60 @@ def _dec_OffsetFetchResponseTopicsV8(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetFetchResponsePartitionsV8(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e34_partition_index, e34_committed_offset, e34_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e34_metadata, pos = read_compact_nullable_string(buf, pos)
+        (e34_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e34_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e34_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e34_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetFetchResponsePartitionsV8,
+                (
+                    e34_partition_index,
+                    e34_committed_offset,
+                    e34_committed_leader_epoch,
+                    e34_metadata,
+                    e34_error_code,
+                    e34_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchResponseTopicsV8)
-    _set_OffsetFetchResponseTopicsV8_name(o, v_name)
-    _set_OffsetFetchResponseTopicsV8_partitions(o, v_partitions)
-    _set_OffsetFetchResponseTopicsV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchResponseTopicsV8,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponseGroupV8(o: OffsetFetchResponseGroupV8, out: bytearray) -> None:
 
     write_compact_string(out, o.group_id)
-    _x24 = o.topics
-    write_compact_length(out, len(_x24))
-    for _x24e in _x24:
-        _enc_OffsetFetchResponseTopicsV8(_x24e, out)
+    _x35 = o.topics
+    write_compact_length(out, len(_x35))
+    for _x35e in _x35:
+        _enc_OffsetFetchResponseTopicsV8(_x35e, out)
     out += _S_h.pack(o.error_code)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2538,22 +2569,33 @@ def _dec_OffsetFetchResponseGroupV8(
     v_topics = tuple(_lv_topics)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchResponseGroupV8)
-    _set_OffsetFetchResponseGroupV8_group_id(o, v_group_id)
-    _set_OffsetFetchResponseGroupV8_topics(o, v_topics)
-    _set_OffsetFetchResponseGroupV8_error_code(o, v_error_code)
-    _set_OffsetFetchResponseGroupV8_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchResponseGroupV8,
+            (
+                v_group_id,
+                v_topics,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchResponseV8Layout(o: _OffsetFetchResponseV8Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x25 = o.groups
-    write_compact_length(out, len(_x25))
-    for _x25e in _x25:
-        _enc_OffsetFetchResponseGroupV8(_x25e, out)
+    _x36 = o.groups
+    write_compact_length(out, len(_x36))
+    for _x36e in _x36:
+        _enc_OffsetFetchResponseGroupV8(_x36e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2570,21 +2612,32 @@ def _dec__OffsetFetchResponseV8Layout(
         _ev_groups, pos = _dec_OffsetFetchResponseGroupV8(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchResponseV8Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetFetchResponseV8Layout_groups(o, v_groups)
-    _set__OffsetFetchResponseV8Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponseTopicsV10(o: OffsetFetchResponseTopicsV10, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x26 = o.partitions
-    write_compact_length(out, len(_x26))
-    for _x26e in _x26:
-        _enc_OffsetFetchResponsePartitionsV8(_x26e, out)
+    _x37 = o.partitions
+    write_compact_length(out, len(_x37))
+    for _x37e in _x37:
+        _enc_OffsetFetchResponsePartitionsV8(_x37e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2597,24 +2650,60 @@ def _dec_OffsetFetchResponseTopicsV10(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetFetchResponsePartitionsV8(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e38_partition_index, e38_committed_offset, e38_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e38_metadata, pos = read_compact_nullable_string(buf, pos)
+        (e38_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e38_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e38_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e38_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetFetchResponsePartitionsV8,
+                (
+                    e38_partition_index,
+                    e38_committed_offset,
+                    e38_committed_leader_epoch,
+                    e38_metadata,
+                    e38_error_code,
+                    e38_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchResponseTopicsV10)
-    _set_OffsetFetchResponseTopicsV10_topic_id(o, v_topic_id)
-    _set_OffsetFetchResponseTopicsV10_partitions(o, v_partitions)
-    _set_OffsetFetchResponseTopicsV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchResponseTopicsV10,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetFetchResponseGroupV10(o: OffsetFetchResponseGroupV10, out: bytearray) -> None:
 
     write_compact_string(out, o.group_id)
-    _x27 = o.topics
-    write_compact_length(out, len(_x27))
-    for _x27e in _x27:
-        _enc_OffsetFetchResponseTopicsV10(_x27e, out)
+    _x39 = o.topics
+    write_compact_length(out, len(_x39))
+    for _x39e in _x39:
+        _enc_OffsetFetchResponseTopicsV10(_x39e, out)
     out += _S_h.pack(o.error_code)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2633,22 +2722,33 @@ def _dec_OffsetFetchResponseGroupV10(
     v_topics = tuple(_lv_topics)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetFetchResponseGroupV10)
-    _set_OffsetFetchResponseGroupV10_group_id(o, v_group_id)
-    _set_OffsetFetchResponseGroupV10_topics(o, v_topics)
-    _set_OffsetFetchResponseGroupV10_error_code(o, v_error_code)
-    _set_OffsetFetchResponseGroupV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetFetchResponseGroupV10,
+            (
+                v_group_id,
+                v_topics,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetFetchResponseV10Layout(o: _OffsetFetchResponseV10Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x28 = o.groups
-    write_compact_length(out, len(_x28))
-    for _x28e in _x28:
-        _enc_OffsetFetchResponseGroupV10(_x28e, out)
+    _x40 = o.groups
+    write_compact_length(out, len(_x40))
+    for _x40e in _x40:
+        _enc_OffsetFetchResponseGroupV10(_x40e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2665,12 +2765,23 @@ def _dec__OffsetFetchResponseV10Layout(
         _ev_groups, pos = _dec_OffsetFetchResponseGroupV10(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetFetchResponseV10Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetFetchResponseV10Layout_groups(o, v_groups)
-    _set__OffsetFetchResponseV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -35,109 +35,80 @@ from kafkaproto.wire import (
 _S_hiiq = Struct(">hiiq")
 _S_i = Struct(">i")
 _S_iii = Struct(">iii")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2(_Struct):
     """OffsetForLeaderPartition, a struct of OffsetForLeaderEpochRequest at versions 2-3."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "leader_epoch",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """An epoch used to fence consumers/replicas with old metadata. If the epoch provided by the client is larger than the current epoch known to the broker, then the UNKNOWN_LEADER_EPOCH error code will be returned. If the provided epoch is smaller, then the FENCED_LEADER_EPOCH error code will be returned. (versions 2+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The epoch to look up an offset for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = -1,
         leader_epoch: int = 0,
-    ) -> None:
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_partition(self, partition)
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_current_leader_epoch(
-            self, current_leader_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                leader_epoch,
+            ),
         )
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_leader_epoch(self, leader_epoch)
-
-
-(
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_partition,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_current_leader_epoch,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_leader_epoch,
-) = slot_setters(
-    OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2,
-    "partition",
-    "current_leader_epoch",
-    "leader_epoch",
-)
 
 
 class OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(_Struct):
     """OffsetForLeaderTopic, a struct of OffsetForLeaderEpochRequest at versions 2-3."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2, ...]
+    partitions: tuple[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2, ...] = field_at(1)
     """Each partition to get offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2] = (),
-    ) -> None:
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2_topic(self, topic)
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
         )
-
-
-(
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2_topic,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2_partitions,
-) = slot_setters(
-    OffsetForLeaderEpochRequestOffsetForLeaderTopicV2,
-    "topic",
-    "partitions",
-)
 
 
 class _OffsetForLeaderEpochRequestV2Layout(ApiMessage):
     """The fields of OffsetForLeaderEpochRequest at version 2; use the final class of each version (OffsetForLeaderEpochRequestV2)."""
 
-    __slots__ = ("topics",)
+    __slots__ = ()
 
-    topics: tuple[OffsetForLeaderEpochRequestOffsetForLeaderTopicV2, ...]
+    topics: tuple[OffsetForLeaderEpochRequestOffsetForLeaderTopicV2, ...] = field_at(0)
     """Each topic to get offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topics: Iterable[OffsetForLeaderEpochRequestOffsetForLeaderTopicV2] = (),
-    ) -> None:
-        _set__OffsetForLeaderEpochRequestV2Layout_topics(self, as_tuple(topics))
-
-
-(_set__OffsetForLeaderEpochRequestV2Layout_topics,) = slot_setters(
-    _OffsetForLeaderEpochRequestV2Layout,
-    "topics",
-)
+    ) -> Self:
+        return _new(cls, (as_tuple(topics),))
 
 
 @final
@@ -153,35 +124,27 @@ class OffsetForLeaderEpochRequestV2(_OffsetForLeaderEpochRequestV2Layout):
 class _OffsetForLeaderEpochRequestV3Layout(ApiMessage):
     """The fields of OffsetForLeaderEpochRequest at version 3; use the final class of each version (OffsetForLeaderEpochRequestV3)."""
 
-    __slots__ = (
-        "replica_id",
-        "topics",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 3+)"""
 
-    topics: tuple[OffsetForLeaderEpochRequestOffsetForLeaderTopicV2, ...]
+    topics: tuple[OffsetForLeaderEpochRequestOffsetForLeaderTopicV2, ...] = field_at(1)
     """Each topic to get offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -2,
         topics: Iterable[OffsetForLeaderEpochRequestOffsetForLeaderTopicV2] = (),
-    ) -> None:
-        _set__OffsetForLeaderEpochRequestV3Layout_replica_id(self, replica_id)
-        _set__OffsetForLeaderEpochRequestV3Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetForLeaderEpochRequestV3Layout_replica_id,
-    _set__OffsetForLeaderEpochRequestV3Layout_topics,
-) = slot_setters(
-    _OffsetForLeaderEpochRequestV3Layout,
-    "replica_id",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -197,145 +160,99 @@ class OffsetForLeaderEpochRequestV3(_OffsetForLeaderEpochRequestV3Layout):
 class OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(_Struct):
     """OffsetForLeaderPartition, a struct of OffsetForLeaderEpochRequest at version 4."""
 
-    __slots__ = (
-        "partition",
-        "current_leader_epoch",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """An epoch used to fence consumers/replicas with old metadata. If the epoch provided by the client is larger than the current epoch known to the broker, then the UNKNOWN_LEADER_EPOCH error code will be returned. If the provided epoch is smaller, then the FENCED_LEADER_EPOCH error code will be returned. (versions 2+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The epoch to look up an offset for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         current_leader_epoch: int = -1,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_partition(self, partition)
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_current_leader_epoch(
-            self, current_leader_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                current_leader_epoch,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_leader_epoch(self, leader_epoch)
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_partition,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_current_leader_epoch,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_leader_epoch,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_unknown_tagged_fields,
-) = slot_setters(
-    OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4,
-    "partition",
-    "current_leader_epoch",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(_Struct):
     """OffsetForLeaderTopic, a struct of OffsetForLeaderEpochRequest at version 4."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4, ...]
+    partitions: tuple[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4, ...] = field_at(1)
     """Each partition to get offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_topic(self, topic)
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_topic,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_partitions,
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_unknown_tagged_fields,
-) = slot_setters(
-    OffsetForLeaderEpochRequestOffsetForLeaderTopicV4,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _OffsetForLeaderEpochRequestV4Layout(ApiMessage):
     """The fields of OffsetForLeaderEpochRequest at version 4; use the final class of each version (OffsetForLeaderEpochRequestV4)."""
 
-    __slots__ = (
-        "replica_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    replica_id: int
+    replica_id: int = field_at(0)
     """The broker ID of the follower, of -1 if this request is from a consumer. (versions 3+)"""
 
-    topics: tuple[OffsetForLeaderEpochRequestOffsetForLeaderTopicV4, ...]
+    topics: tuple[OffsetForLeaderEpochRequestOffsetForLeaderTopicV4, ...] = field_at(1)
     """Each topic to get offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         replica_id: int = -2,
         topics: Iterable[OffsetForLeaderEpochRequestOffsetForLeaderTopicV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetForLeaderEpochRequestV4Layout_replica_id(self, replica_id)
-        _set__OffsetForLeaderEpochRequestV4Layout_topics(self, as_tuple(topics))
-        _set__OffsetForLeaderEpochRequestV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                replica_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__OffsetForLeaderEpochRequestV4Layout_replica_id,
-    _set__OffsetForLeaderEpochRequestV4Layout_topics,
-    _set__OffsetForLeaderEpochRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetForLeaderEpochRequestV4Layout,
-    "replica_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -351,121 +268,89 @@ class OffsetForLeaderEpochRequestV4(_OffsetForLeaderEpochRequestV4Layout):
 class OffsetForLeaderEpochResponseEpochEndOffsetV2(_Struct):
     """EpochEndOffset, a struct of OffsetForLeaderEpochResponse at versions 2-3."""
 
-    __slots__ = (
-        "error_code",
-        "partition",
-        "leader_epoch",
-        "end_offset",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code 0, or if there was no error. (versions 0+)"""
 
-    partition: int
+    partition: int = field_at(1)
     """The partition index. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The leader epoch of the partition. (versions 1+)"""
 
-    end_offset: int
+    end_offset: int = field_at(3)
     """The end offset of the epoch. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         partition: int = 0,
         leader_epoch: int = -1,
         end_offset: int = -1,
-    ) -> None:
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_error_code(self, error_code)
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_partition(self, partition)
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_leader_epoch(self, leader_epoch)
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_end_offset(self, end_offset)
-
-
-(
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_error_code,
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_partition,
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_leader_epoch,
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_end_offset,
-) = slot_setters(
-    OffsetForLeaderEpochResponseEpochEndOffsetV2,
-    "error_code",
-    "partition",
-    "leader_epoch",
-    "end_offset",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                partition,
+                leader_epoch,
+                end_offset,
+            ),
+        )
 
 
 class OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(_Struct):
     """OffsetForLeaderTopicResult, a struct of OffsetForLeaderEpochResponse at versions 2-3."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[OffsetForLeaderEpochResponseEpochEndOffsetV2, ...]
+    partitions: tuple[OffsetForLeaderEpochResponseEpochEndOffsetV2, ...] = field_at(1)
     """Each partition in the topic we fetched offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[OffsetForLeaderEpochResponseEpochEndOffsetV2] = (),
-    ) -> None:
-        _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2_topic(self, topic)
-        _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+            ),
         )
-
-
-(
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2_topic,
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2_partitions,
-) = slot_setters(
-    OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2,
-    "topic",
-    "partitions",
-)
 
 
 class _OffsetForLeaderEpochResponseV2Layout(ApiMessage):
     """The fields of OffsetForLeaderEpochResponse at versions 2-3; use the final class of each version (OffsetForLeaderEpochResponseV2, OffsetForLeaderEpochResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2, ...]
+    topics: tuple[OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2, ...] = field_at(1)
     """Each topic we fetched offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2] = (),
-    ) -> None:
-        _set__OffsetForLeaderEpochResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetForLeaderEpochResponseV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__OffsetForLeaderEpochResponseV2Layout_throttle_time_ms,
-    _set__OffsetForLeaderEpochResponseV2Layout_topics,
-) = slot_setters(
-    _OffsetForLeaderEpochResponseV2Layout,
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -491,151 +376,104 @@ class OffsetForLeaderEpochResponseV3(_OffsetForLeaderEpochResponseV2Layout):
 class OffsetForLeaderEpochResponseEpochEndOffsetV4(_Struct):
     """EpochEndOffset, a struct of OffsetForLeaderEpochResponse at version 4."""
 
-    __slots__ = (
-        "error_code",
-        "partition",
-        "leader_epoch",
-        "end_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code 0, or if there was no error. (versions 0+)"""
 
-    partition: int
+    partition: int = field_at(1)
     """The partition index. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The leader epoch of the partition. (versions 1+)"""
 
-    end_offset: int
+    end_offset: int = field_at(3)
     """The end offset of the epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         partition: int = 0,
         leader_epoch: int = -1,
         end_offset: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_error_code(self, error_code)
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_partition(self, partition)
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_leader_epoch(self, leader_epoch)
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_end_offset(self, end_offset)
-        _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                partition,
+                leader_epoch,
+                end_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_error_code,
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_partition,
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_leader_epoch,
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_end_offset,
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_unknown_tagged_fields,
-) = slot_setters(
-    OffsetForLeaderEpochResponseEpochEndOffsetV4,
-    "error_code",
-    "partition",
-    "leader_epoch",
-    "end_offset",
-    "unknown_tagged_fields",
-)
 
 
 class OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(_Struct):
     """OffsetForLeaderTopicResult, a struct of OffsetForLeaderEpochResponse at version 4."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[OffsetForLeaderEpochResponseEpochEndOffsetV4, ...]
+    partitions: tuple[OffsetForLeaderEpochResponseEpochEndOffsetV4, ...] = field_at(1)
     """Each partition in the topic we fetched offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[OffsetForLeaderEpochResponseEpochEndOffsetV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_topic(self, topic)
-        _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_topic,
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_partitions,
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_unknown_tagged_fields,
-) = slot_setters(
-    OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _OffsetForLeaderEpochResponseV4Layout(ApiMessage):
     """The fields of OffsetForLeaderEpochResponse at version 4; use the final class of each version (OffsetForLeaderEpochResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 2+)"""
 
-    topics: tuple[OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4, ...]
+    topics: tuple[OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4, ...] = field_at(1)
     """Each topic we fetched offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__OffsetForLeaderEpochResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__OffsetForLeaderEpochResponseV4Layout_topics(self, as_tuple(topics))
-        _set__OffsetForLeaderEpochResponseV4Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__OffsetForLeaderEpochResponseV4Layout_throttle_time_ms,
-    _set__OffsetForLeaderEpochResponseV4Layout_topics,
-    _set__OffsetForLeaderEpochResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _OffsetForLeaderEpochResponseV4Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -678,13 +516,17 @@ def _dec_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2(
 
     v_partition, v_current_leader_epoch, v_leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
-    o = _new(OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_partition(o, v_partition)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_current_leader_epoch(
-        o, v_current_leader_epoch
+    return (
+        _new(
+            OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_leader_epoch,
+            ),
+        ),
+        pos,
     )
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2_leader_epoch(o, v_leader_epoch)
-    return o, pos
 
 
 def _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(
@@ -707,23 +549,40 @@ def _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(
     _n, pos = read_array_length(buf, pos, 12)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition, e2_current_leader_epoch, e2_leader_epoch = _S_iii.unpack_from(buf, pos)
+        pos += 12
+        _lv_partitions.append(
+            _new(
+                OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2,
+                (
+                    e2_partition,
+                    e2_current_leader_epoch,
+                    e2_leader_epoch,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetForLeaderEpochRequestOffsetForLeaderTopicV2)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2_topic(o, v_topic)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetForLeaderEpochRequestOffsetForLeaderTopicV2,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetForLeaderEpochRequestV2Layout(
     o: _OffsetForLeaderEpochRequestV2Layout, out: bytearray
 ) -> None:
 
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(_x3e, out)
 
 
 def _dec__OffsetForLeaderEpochRequestV2Layout(
@@ -737,9 +596,7 @@ def _dec__OffsetForLeaderEpochRequestV2Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetForLeaderEpochRequestV2Layout_topics(o, v_topics)
-    return o, pos
+    return _new(cls, (v_topics,)), pos
 
 
 def _enc__OffsetForLeaderEpochRequestV3Layout(
@@ -747,10 +604,10 @@ def _enc__OffsetForLeaderEpochRequestV3Layout(
 ) -> None:
 
     out += _S_i.pack(o.replica_id)
-    _x3 = o.topics
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(_x3e, out)
+    _x4 = o.topics
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(_x4e, out)
 
 
 def _dec__OffsetForLeaderEpochRequestV3Layout(
@@ -766,10 +623,16 @@ def _dec__OffsetForLeaderEpochRequestV3Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetForLeaderEpochRequestV3Layout_replica_id(o, v_replica_id)
-    _set__OffsetForLeaderEpochRequestV3Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(
@@ -786,17 +649,24 @@ def _dec_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(
 
     v_partition, v_current_leader_epoch, v_leader_epoch = _S_iii.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_partition(o, v_partition)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_current_leader_epoch(
-        o, v_current_leader_epoch
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4,
+            (
+                v_partition,
+                v_current_leader_epoch,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_leader_epoch(o, v_leader_epoch)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(
@@ -804,10 +674,10 @@ def _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(
 ) -> None:
 
     write_compact_string(out, o.topic)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(_x4e, out)
+    _x5 = o.partitions
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -820,17 +690,44 @@ def _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(
     _n, pos = read_compact_array_length(buf, pos, 13)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e6_partition, e6_current_leader_epoch, e6_leader_epoch = _S_iii.unpack_from(buf, pos)
+        pos += 12
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4,
+                (
+                    e6_partition,
+                    e6_current_leader_epoch,
+                    e6_leader_epoch,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetForLeaderEpochRequestOffsetForLeaderTopicV4)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_topic(o, v_topic)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_partitions(o, v_partitions)
-    _set_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetForLeaderEpochRequestOffsetForLeaderTopicV4,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__OffsetForLeaderEpochRequestV4Layout(
@@ -838,10 +735,10 @@ def _enc__OffsetForLeaderEpochRequestV4Layout(
 ) -> None:
 
     out += _S_i.pack(o.replica_id)
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(_x5e, out)
+    _x7 = o.topics
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -858,12 +755,23 @@ def _dec__OffsetForLeaderEpochRequestV4Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetForLeaderEpochRequestV4Layout_replica_id(o, v_replica_id)
-    _set__OffsetForLeaderEpochRequestV4Layout_topics(o, v_topics)
-    _set__OffsetForLeaderEpochRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_replica_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetForLeaderEpochResponseEpochEndOffsetV2(
@@ -879,12 +787,18 @@ def _dec_OffsetForLeaderEpochResponseEpochEndOffsetV2(
 
     v_error_code, v_partition, v_leader_epoch, v_end_offset = _S_hiiq.unpack_from(buf, pos)
     pos += 18
-    o = _new(OffsetForLeaderEpochResponseEpochEndOffsetV2)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_error_code(o, v_error_code)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_partition(o, v_partition)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_leader_epoch(o, v_leader_epoch)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV2_end_offset(o, v_end_offset)
-    return o, pos
+    return (
+        _new(
+            OffsetForLeaderEpochResponseEpochEndOffsetV2,
+            (
+                v_error_code,
+                v_partition,
+                v_leader_epoch,
+                v_end_offset,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(
@@ -892,10 +806,10 @@ def _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(
 ) -> None:
 
     write_string(out, o.topic)
-    _x6 = o.partitions
-    write_array_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_OffsetForLeaderEpochResponseEpochEndOffsetV2(_x6e, out)
+    _x8 = o.partitions
+    write_array_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_OffsetForLeaderEpochResponseEpochEndOffsetV2(_x8e, out)
 
 
 def _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(
@@ -907,13 +821,31 @@ def _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(
     _n, pos = read_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetForLeaderEpochResponseEpochEndOffsetV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e9_error_code, e9_partition, e9_leader_epoch, e9_end_offset = _S_hiiq.unpack_from(buf, pos)
+        pos += 18
+        _lv_partitions.append(
+            _new(
+                OffsetForLeaderEpochResponseEpochEndOffsetV2,
+                (
+                    e9_error_code,
+                    e9_partition,
+                    e9_leader_epoch,
+                    e9_end_offset,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2)
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2_topic(o, v_topic)
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2,
+            (
+                v_topic,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__OffsetForLeaderEpochResponseV2Layout(
@@ -921,10 +853,10 @@ def _enc__OffsetForLeaderEpochResponseV2Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x7 = o.topics
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(_x7e, out)
+    _x10 = o.topics
+    write_array_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(_x10e, out)
 
 
 def _dec__OffsetForLeaderEpochResponseV2Layout(
@@ -940,10 +872,16 @@ def _dec__OffsetForLeaderEpochResponseV2Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__OffsetForLeaderEpochResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetForLeaderEpochResponseV2Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_OffsetForLeaderEpochResponseEpochEndOffsetV4(
@@ -960,16 +898,25 @@ def _dec_OffsetForLeaderEpochResponseEpochEndOffsetV4(
 
     v_error_code, v_partition, v_leader_epoch, v_end_offset = _S_hiiq.unpack_from(buf, pos)
     pos += 18
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetForLeaderEpochResponseEpochEndOffsetV4)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_error_code(o, v_error_code)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_partition(o, v_partition)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_leader_epoch(o, v_leader_epoch)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_end_offset(o, v_end_offset)
-    _set_OffsetForLeaderEpochResponseEpochEndOffsetV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetForLeaderEpochResponseEpochEndOffsetV4,
+            (
+                v_error_code,
+                v_partition,
+                v_leader_epoch,
+                v_end_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(
@@ -977,10 +924,10 @@ def _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(
 ) -> None:
 
     write_compact_string(out, o.topic)
-    _x8 = o.partitions
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_OffsetForLeaderEpochResponseEpochEndOffsetV4(_x8e, out)
+    _x11 = o.partitions
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_OffsetForLeaderEpochResponseEpochEndOffsetV4(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -993,17 +940,47 @@ def _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(
     _n, pos = read_compact_array_length(buf, pos, 19)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_OffsetForLeaderEpochResponseEpochEndOffsetV4(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e12_error_code, e12_partition, e12_leader_epoch, e12_end_offset = _S_hiiq.unpack_from(
+            buf, pos
+        )
+        pos += 18
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                OffsetForLeaderEpochResponseEpochEndOffsetV4,
+                (
+                    e12_error_code,
+                    e12_partition,
+                    e12_leader_epoch,
+                    e12_end_offset,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4)
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_topic(o, v_topic)
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_partitions(o, v_partitions)
-    _set_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__OffsetForLeaderEpochResponseV4Layout(
@@ -1011,10 +988,10 @@ def _enc__OffsetForLeaderEpochResponseV4Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x9 = o.topics
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(_x9e, out)
+    _x13 = o.topics
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1031,12 +1008,23 @@ def _dec__OffsetForLeaderEpochResponseV4Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__OffsetForLeaderEpochResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__OffsetForLeaderEpochResponseV4Layout_topics(o, v_topics)
-    _set__OffsetForLeaderEpochResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -53,125 +53,95 @@ _S_i = Struct(">i")
 _S_ihqq = Struct(">ihqq")
 _S_ihqqq = Struct(">ihqqq")
 _S_ii = Struct(">ii")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ProduceRequestPartitionProduceDataV3(_Struct):
     """PartitionProduceData, a struct of ProduceRequest at versions 3-8."""
 
-    __slots__ = (
-        "index",
-        "records",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(1)
     """The record data to be produced. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         records: bytes | memoryview | None = None,
-    ) -> None:
-        _set_ProduceRequestPartitionProduceDataV3_index(self, index)
-        _set_ProduceRequestPartitionProduceDataV3_records(self, records)
-
-
-(
-    _set_ProduceRequestPartitionProduceDataV3_index,
-    _set_ProduceRequestPartitionProduceDataV3_records,
-) = slot_setters(
-    ProduceRequestPartitionProduceDataV3,
-    "index",
-    "records",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                records,
+            ),
+        )
 
 
 class ProduceRequestTopicProduceDataV3(_Struct):
     """TopicProduceData, a struct of ProduceRequest at versions 3-8."""
 
-    __slots__ = (
-        "name",
-        "partition_data",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partition_data: tuple[ProduceRequestPartitionProduceDataV3, ...]
+    partition_data: tuple[ProduceRequestPartitionProduceDataV3, ...] = field_at(1)
     """Each partition to produce to. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_data: Iterable[ProduceRequestPartitionProduceDataV3] = (),
-    ) -> None:
-        _set_ProduceRequestTopicProduceDataV3_name(self, name)
-        _set_ProduceRequestTopicProduceDataV3_partition_data(self, as_tuple(partition_data))
-
-
-(
-    _set_ProduceRequestTopicProduceDataV3_name,
-    _set_ProduceRequestTopicProduceDataV3_partition_data,
-) = slot_setters(
-    ProduceRequestTopicProduceDataV3,
-    "name",
-    "partition_data",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_data),
+            ),
+        )
 
 
 class _ProduceRequestV3Layout(ApiMessage):
     """The fields of ProduceRequest at versions 3-8; use the final class of each version (ProduceRequestV3, ProduceRequestV4, ProduceRequestV5, ProduceRequestV6, ProduceRequestV7, ProduceRequestV8)."""
 
-    __slots__ = (
-        "transactional_id",
-        "acks",
-        "timeout_ms",
-        "topic_data",
-    )
+    __slots__ = ()
 
-    transactional_id: str | None
+    transactional_id: str | None = field_at(0)
     """The transactional ID, or null if the producer is not transactional. (versions 3+; nullable 3+)"""
 
-    acks: int
+    acks: int = field_at(1)
     """The number of acknowledgments the producer requires the leader to have received before considering a request complete. Allowed values: 0 for no acknowledgments, 1 for only the leader and -1 for the full ISR. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(2)
     """The timeout to await a response in milliseconds. (versions 0+)"""
 
-    topic_data: tuple[ProduceRequestTopicProduceDataV3, ...]
+    topic_data: tuple[ProduceRequestTopicProduceDataV3, ...] = field_at(3)
     """Each topic to produce to. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str | None = None,
         acks: int = 0,
         timeout_ms: int = 0,
         topic_data: Iterable[ProduceRequestTopicProduceDataV3] = (),
-    ) -> None:
-        _set__ProduceRequestV3Layout_transactional_id(self, transactional_id)
-        _set__ProduceRequestV3Layout_acks(self, acks)
-        _set__ProduceRequestV3Layout_timeout_ms(self, timeout_ms)
-        _set__ProduceRequestV3Layout_topic_data(self, as_tuple(topic_data))
-
-
-(
-    _set__ProduceRequestV3Layout_transactional_id,
-    _set__ProduceRequestV3Layout_acks,
-    _set__ProduceRequestV3Layout_timeout_ms,
-    _set__ProduceRequestV3Layout_topic_data,
-) = slot_setters(
-    _ProduceRequestV3Layout,
-    "transactional_id",
-    "acks",
-    "timeout_ms",
-    "topic_data",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                acks,
+                timeout_ms,
+                as_tuple(topic_data),
+            ),
+        )
 
 
 @final
@@ -237,147 +207,104 @@ class ProduceRequestV8(_ProduceRequestV3Layout):
 class ProduceRequestPartitionProduceDataV9(_Struct):
     """PartitionProduceData, a struct of ProduceRequest at versions 9-13."""
 
-    __slots__ = (
-        "index",
-        "records",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(1)
     """The record data to be produced. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         records: bytes | memoryview | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceRequestPartitionProduceDataV9_index(self, index)
-        _set_ProduceRequestPartitionProduceDataV9_records(self, records)
-        _set_ProduceRequestPartitionProduceDataV9_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                records,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ProduceRequestPartitionProduceDataV9_index,
-    _set_ProduceRequestPartitionProduceDataV9_records,
-    _set_ProduceRequestPartitionProduceDataV9_unknown_tagged_fields,
-) = slot_setters(
-    ProduceRequestPartitionProduceDataV9,
-    "index",
-    "records",
-    "unknown_tagged_fields",
-)
 
 
 class ProduceRequestTopicProduceDataV9(_Struct):
     """TopicProduceData, a struct of ProduceRequest at versions 9-12."""
 
-    __slots__ = (
-        "name",
-        "partition_data",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partition_data: tuple[ProduceRequestPartitionProduceDataV9, ...]
+    partition_data: tuple[ProduceRequestPartitionProduceDataV9, ...] = field_at(1)
     """Each partition to produce to. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_data: Iterable[ProduceRequestPartitionProduceDataV9] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceRequestTopicProduceDataV9_name(self, name)
-        _set_ProduceRequestTopicProduceDataV9_partition_data(self, as_tuple(partition_data))
-        _set_ProduceRequestTopicProduceDataV9_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_data),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ProduceRequestTopicProduceDataV9_name,
-    _set_ProduceRequestTopicProduceDataV9_partition_data,
-    _set_ProduceRequestTopicProduceDataV9_unknown_tagged_fields,
-) = slot_setters(
-    ProduceRequestTopicProduceDataV9,
-    "name",
-    "partition_data",
-    "unknown_tagged_fields",
-)
 
 
 class _ProduceRequestV9Layout(ApiMessage):
     """The fields of ProduceRequest at versions 9-12; use the final class of each version (ProduceRequestV9, ProduceRequestV10, ProduceRequestV11, ProduceRequestV12)."""
 
-    __slots__ = (
-        "transactional_id",
-        "acks",
-        "timeout_ms",
-        "topic_data",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str | None
+    transactional_id: str | None = field_at(0)
     """The transactional ID, or null if the producer is not transactional. (versions 3+; nullable 3+)"""
 
-    acks: int
+    acks: int = field_at(1)
     """The number of acknowledgments the producer requires the leader to have received before considering a request complete. Allowed values: 0 for no acknowledgments, 1 for only the leader and -1 for the full ISR. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(2)
     """The timeout to await a response in milliseconds. (versions 0+)"""
 
-    topic_data: tuple[ProduceRequestTopicProduceDataV9, ...]
+    topic_data: tuple[ProduceRequestTopicProduceDataV9, ...] = field_at(3)
     """Each topic to produce to. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str | None = None,
         acks: int = 0,
         timeout_ms: int = 0,
         topic_data: Iterable[ProduceRequestTopicProduceDataV9] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ProduceRequestV9Layout_transactional_id(self, transactional_id)
-        _set__ProduceRequestV9Layout_acks(self, acks)
-        _set__ProduceRequestV9Layout_timeout_ms(self, timeout_ms)
-        _set__ProduceRequestV9Layout_topic_data(self, as_tuple(topic_data))
-        _set__ProduceRequestV9Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ProduceRequestV9Layout_transactional_id,
-    _set__ProduceRequestV9Layout_acks,
-    _set__ProduceRequestV9Layout_timeout_ms,
-    _set__ProduceRequestV9Layout_topic_data,
-    _set__ProduceRequestV9Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ProduceRequestV9Layout,
-    "transactional_id",
-    "acks",
-    "timeout_ms",
-    "topic_data",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                acks,
+                timeout_ms,
+                as_tuple(topic_data),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -423,103 +350,73 @@ class ProduceRequestV12(_ProduceRequestV9Layout):
 class ProduceRequestTopicProduceDataV13(_Struct):
     """TopicProduceData, a struct of ProduceRequest at version 13."""
 
-    __slots__ = (
-        "topic_id",
-        "partition_data",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID (versions 13+)"""
 
-    partition_data: tuple[ProduceRequestPartitionProduceDataV9, ...]
+    partition_data: tuple[ProduceRequestPartitionProduceDataV9, ...] = field_at(1)
     """Each partition to produce to. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partition_data: Iterable[ProduceRequestPartitionProduceDataV9] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceRequestTopicProduceDataV13_topic_id(self, topic_id)
-        _set_ProduceRequestTopicProduceDataV13_partition_data(self, as_tuple(partition_data))
-        _set_ProduceRequestTopicProduceDataV13_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partition_data),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ProduceRequestTopicProduceDataV13_topic_id,
-    _set_ProduceRequestTopicProduceDataV13_partition_data,
-    _set_ProduceRequestTopicProduceDataV13_unknown_tagged_fields,
-) = slot_setters(
-    ProduceRequestTopicProduceDataV13,
-    "topic_id",
-    "partition_data",
-    "unknown_tagged_fields",
-)
 
 
 class _ProduceRequestV13Layout(ApiMessage):
     """The fields of ProduceRequest at version 13; use the final class of each version (ProduceRequestV13)."""
 
-    __slots__ = (
-        "transactional_id",
-        "acks",
-        "timeout_ms",
-        "topic_data",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str | None
+    transactional_id: str | None = field_at(0)
     """The transactional ID, or null if the producer is not transactional. (versions 3+; nullable 3+)"""
 
-    acks: int
+    acks: int = field_at(1)
     """The number of acknowledgments the producer requires the leader to have received before considering a request complete. Allowed values: 0 for no acknowledgments, 1 for only the leader and -1 for the full ISR. (versions 0+)"""
 
-    timeout_ms: int
+    timeout_ms: int = field_at(2)
     """The timeout to await a response in milliseconds. (versions 0+)"""
 
-    topic_data: tuple[ProduceRequestTopicProduceDataV13, ...]
+    topic_data: tuple[ProduceRequestTopicProduceDataV13, ...] = field_at(3)
     """Each topic to produce to. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str | None = None,
         acks: int = 0,
         timeout_ms: int = 0,
         topic_data: Iterable[ProduceRequestTopicProduceDataV13] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ProduceRequestV13Layout_transactional_id(self, transactional_id)
-        _set__ProduceRequestV13Layout_acks(self, acks)
-        _set__ProduceRequestV13Layout_timeout_ms(self, timeout_ms)
-        _set__ProduceRequestV13Layout_topic_data(self, as_tuple(topic_data))
-        _set__ProduceRequestV13Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ProduceRequestV13Layout_transactional_id,
-    _set__ProduceRequestV13Layout_acks,
-    _set__ProduceRequestV13Layout_timeout_ms,
-    _set__ProduceRequestV13Layout_topic_data,
-    _set__ProduceRequestV13Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ProduceRequestV13Layout,
-    "transactional_id",
-    "acks",
-    "timeout_ms",
-    "topic_data",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                acks,
+                timeout_ms,
+                as_tuple(topic_data),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -535,121 +432,89 @@ class ProduceRequestV13(_ProduceRequestV13Layout):
 class ProduceResponsePartitionProduceResponseV3(_Struct):
     """PartitionProduceResponse, a struct of ProduceResponse at versions 3-4."""
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "base_offset",
-        "log_append_time_ms",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    base_offset: int
+    base_offset: int = field_at(2)
     """The base offset. (versions 0+)"""
 
-    log_append_time_ms: int
+    log_append_time_ms: int = field_at(3)
     """The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended. (versions 2+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         error_code: int = 0,
         base_offset: int = 0,
         log_append_time_ms: int = -1,
-    ) -> None:
-        _set_ProduceResponsePartitionProduceResponseV3_index(self, index)
-        _set_ProduceResponsePartitionProduceResponseV3_error_code(self, error_code)
-        _set_ProduceResponsePartitionProduceResponseV3_base_offset(self, base_offset)
-        _set_ProduceResponsePartitionProduceResponseV3_log_append_time_ms(self, log_append_time_ms)
-
-
-(
-    _set_ProduceResponsePartitionProduceResponseV3_index,
-    _set_ProduceResponsePartitionProduceResponseV3_error_code,
-    _set_ProduceResponsePartitionProduceResponseV3_base_offset,
-    _set_ProduceResponsePartitionProduceResponseV3_log_append_time_ms,
-) = slot_setters(
-    ProduceResponsePartitionProduceResponseV3,
-    "index",
-    "error_code",
-    "base_offset",
-    "log_append_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                error_code,
+                base_offset,
+                log_append_time_ms,
+            ),
+        )
 
 
 class ProduceResponseTopicProduceResponseV3(_Struct):
     """TopicProduceResponse, a struct of ProduceResponse at versions 3-4."""
 
-    __slots__ = (
-        "name",
-        "partition_responses",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partition_responses: tuple[ProduceResponsePartitionProduceResponseV3, ...]
+    partition_responses: tuple[ProduceResponsePartitionProduceResponseV3, ...] = field_at(1)
     """Each partition that we produced to within the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_responses: Iterable[ProduceResponsePartitionProduceResponseV3] = (),
-    ) -> None:
-        _set_ProduceResponseTopicProduceResponseV3_name(self, name)
-        _set_ProduceResponseTopicProduceResponseV3_partition_responses(
-            self, as_tuple(partition_responses)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_responses),
+            ),
         )
-
-
-(
-    _set_ProduceResponseTopicProduceResponseV3_name,
-    _set_ProduceResponseTopicProduceResponseV3_partition_responses,
-) = slot_setters(
-    ProduceResponseTopicProduceResponseV3,
-    "name",
-    "partition_responses",
-)
 
 
 class _ProduceResponseV3Layout(ApiMessage):
     """The fields of ProduceResponse at versions 3-4; use the final class of each version (ProduceResponseV3, ProduceResponseV4)."""
 
-    __slots__ = (
-        "responses",
-        "throttle_time_ms",
-    )
+    __slots__ = ()
 
-    responses: tuple[ProduceResponseTopicProduceResponseV3, ...]
+    responses: tuple[ProduceResponseTopicProduceResponseV3, ...] = field_at(0)
     """Each produce response. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(1)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         responses: Iterable[ProduceResponseTopicProduceResponseV3] = (),
         throttle_time_ms: int = 0,
-    ) -> None:
-        _set__ProduceResponseV3Layout_responses(self, as_tuple(responses))
-        _set__ProduceResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-
-
-(
-    _set__ProduceResponseV3Layout_responses,
-    _set__ProduceResponseV3Layout_throttle_time_ms,
-) = slot_setters(
-    _ProduceResponseV3Layout,
-    "responses",
-    "throttle_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(responses),
+                throttle_time_ms,
+            ),
+        )
 
 
 @final
@@ -675,129 +540,94 @@ class ProduceResponseV4(_ProduceResponseV3Layout):
 class ProduceResponsePartitionProduceResponseV5(_Struct):
     """PartitionProduceResponse, a struct of ProduceResponse at versions 5-7."""
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "base_offset",
-        "log_append_time_ms",
-        "log_start_offset",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    base_offset: int
+    base_offset: int = field_at(2)
     """The base offset. (versions 0+)"""
 
-    log_append_time_ms: int
+    log_append_time_ms: int = field_at(3)
     """The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended. (versions 2+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The log start offset. (versions 5+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         error_code: int = 0,
         base_offset: int = 0,
         log_append_time_ms: int = -1,
         log_start_offset: int = -1,
-    ) -> None:
-        _set_ProduceResponsePartitionProduceResponseV5_index(self, index)
-        _set_ProduceResponsePartitionProduceResponseV5_error_code(self, error_code)
-        _set_ProduceResponsePartitionProduceResponseV5_base_offset(self, base_offset)
-        _set_ProduceResponsePartitionProduceResponseV5_log_append_time_ms(self, log_append_time_ms)
-        _set_ProduceResponsePartitionProduceResponseV5_log_start_offset(self, log_start_offset)
-
-
-(
-    _set_ProduceResponsePartitionProduceResponseV5_index,
-    _set_ProduceResponsePartitionProduceResponseV5_error_code,
-    _set_ProduceResponsePartitionProduceResponseV5_base_offset,
-    _set_ProduceResponsePartitionProduceResponseV5_log_append_time_ms,
-    _set_ProduceResponsePartitionProduceResponseV5_log_start_offset,
-) = slot_setters(
-    ProduceResponsePartitionProduceResponseV5,
-    "index",
-    "error_code",
-    "base_offset",
-    "log_append_time_ms",
-    "log_start_offset",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                error_code,
+                base_offset,
+                log_append_time_ms,
+                log_start_offset,
+            ),
+        )
 
 
 class ProduceResponseTopicProduceResponseV5(_Struct):
     """TopicProduceResponse, a struct of ProduceResponse at versions 5-7."""
 
-    __slots__ = (
-        "name",
-        "partition_responses",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partition_responses: tuple[ProduceResponsePartitionProduceResponseV5, ...]
+    partition_responses: tuple[ProduceResponsePartitionProduceResponseV5, ...] = field_at(1)
     """Each partition that we produced to within the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_responses: Iterable[ProduceResponsePartitionProduceResponseV5] = (),
-    ) -> None:
-        _set_ProduceResponseTopicProduceResponseV5_name(self, name)
-        _set_ProduceResponseTopicProduceResponseV5_partition_responses(
-            self, as_tuple(partition_responses)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_responses),
+            ),
         )
-
-
-(
-    _set_ProduceResponseTopicProduceResponseV5_name,
-    _set_ProduceResponseTopicProduceResponseV5_partition_responses,
-) = slot_setters(
-    ProduceResponseTopicProduceResponseV5,
-    "name",
-    "partition_responses",
-)
 
 
 class _ProduceResponseV5Layout(ApiMessage):
     """The fields of ProduceResponse at versions 5-7; use the final class of each version (ProduceResponseV5, ProduceResponseV6, ProduceResponseV7)."""
 
-    __slots__ = (
-        "responses",
-        "throttle_time_ms",
-    )
+    __slots__ = ()
 
-    responses: tuple[ProduceResponseTopicProduceResponseV5, ...]
+    responses: tuple[ProduceResponseTopicProduceResponseV5, ...] = field_at(0)
     """Each produce response. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(1)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         responses: Iterable[ProduceResponseTopicProduceResponseV5] = (),
         throttle_time_ms: int = 0,
-    ) -> None:
-        _set__ProduceResponseV5Layout_responses(self, as_tuple(responses))
-        _set__ProduceResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-
-
-(
-    _set__ProduceResponseV5Layout_responses,
-    _set__ProduceResponseV5Layout_throttle_time_ms,
-) = slot_setters(
-    _ProduceResponseV5Layout,
-    "responses",
-    "throttle_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(responses),
+                throttle_time_ms,
+            ),
+        )
 
 
 @final
@@ -833,75 +663,57 @@ class ProduceResponseV7(_ProduceResponseV5Layout):
 class ProduceResponseBatchIndexAndErrorMessageV8(_Struct):
     """BatchIndexAndErrorMessage, a struct of ProduceResponse at version 8."""
 
-    __slots__ = (
-        "batch_index",
-        "batch_index_error_message",
-    )
+    __slots__ = ()
 
-    batch_index: int
+    batch_index: int = field_at(0)
     """The batch index of the record that caused the batch to be dropped. (versions 8+)"""
 
-    batch_index_error_message: str | None
+    batch_index_error_message: str | None = field_at(1)
     """The error message of the record that caused the batch to be dropped. (versions 8+; nullable 8+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         batch_index: int = 0,
         batch_index_error_message: str | None = None,
-    ) -> None:
-        _set_ProduceResponseBatchIndexAndErrorMessageV8_batch_index(self, batch_index)
-        _set_ProduceResponseBatchIndexAndErrorMessageV8_batch_index_error_message(
-            self, batch_index_error_message
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                batch_index,
+                batch_index_error_message,
+            ),
         )
-
-
-(
-    _set_ProduceResponseBatchIndexAndErrorMessageV8_batch_index,
-    _set_ProduceResponseBatchIndexAndErrorMessageV8_batch_index_error_message,
-) = slot_setters(
-    ProduceResponseBatchIndexAndErrorMessageV8,
-    "batch_index",
-    "batch_index_error_message",
-)
 
 
 class ProduceResponsePartitionProduceResponseV8(_Struct):
     """PartitionProduceResponse, a struct of ProduceResponse at version 8."""
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "base_offset",
-        "log_append_time_ms",
-        "log_start_offset",
-        "record_errors",
-        "error_message",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    base_offset: int
+    base_offset: int = field_at(2)
     """The base offset. (versions 0+)"""
 
-    log_append_time_ms: int
+    log_append_time_ms: int = field_at(3)
     """The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended. (versions 2+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The log start offset. (versions 5+)"""
 
-    record_errors: tuple[ProduceResponseBatchIndexAndErrorMessageV8, ...]
+    record_errors: tuple[ProduceResponseBatchIndexAndErrorMessageV8, ...] = field_at(5)
     """The batch indices of records that caused the batch to be dropped. (versions 8+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(6)
     """The global error message summarizing the common root cause of the records that caused the batch to be dropped. (versions 8+; nullable 8+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         error_code: int = 0,
@@ -910,104 +722,71 @@ class ProduceResponsePartitionProduceResponseV8(_Struct):
         log_start_offset: int = -1,
         record_errors: Iterable[ProduceResponseBatchIndexAndErrorMessageV8] = (),
         error_message: str | None = None,
-    ) -> None:
-        _set_ProduceResponsePartitionProduceResponseV8_index(self, index)
-        _set_ProduceResponsePartitionProduceResponseV8_error_code(self, error_code)
-        _set_ProduceResponsePartitionProduceResponseV8_base_offset(self, base_offset)
-        _set_ProduceResponsePartitionProduceResponseV8_log_append_time_ms(self, log_append_time_ms)
-        _set_ProduceResponsePartitionProduceResponseV8_log_start_offset(self, log_start_offset)
-        _set_ProduceResponsePartitionProduceResponseV8_record_errors(self, as_tuple(record_errors))
-        _set_ProduceResponsePartitionProduceResponseV8_error_message(self, error_message)
-
-
-(
-    _set_ProduceResponsePartitionProduceResponseV8_index,
-    _set_ProduceResponsePartitionProduceResponseV8_error_code,
-    _set_ProduceResponsePartitionProduceResponseV8_base_offset,
-    _set_ProduceResponsePartitionProduceResponseV8_log_append_time_ms,
-    _set_ProduceResponsePartitionProduceResponseV8_log_start_offset,
-    _set_ProduceResponsePartitionProduceResponseV8_record_errors,
-    _set_ProduceResponsePartitionProduceResponseV8_error_message,
-) = slot_setters(
-    ProduceResponsePartitionProduceResponseV8,
-    "index",
-    "error_code",
-    "base_offset",
-    "log_append_time_ms",
-    "log_start_offset",
-    "record_errors",
-    "error_message",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                error_code,
+                base_offset,
+                log_append_time_ms,
+                log_start_offset,
+                as_tuple(record_errors),
+                error_message,
+            ),
+        )
 
 
 class ProduceResponseTopicProduceResponseV8(_Struct):
     """TopicProduceResponse, a struct of ProduceResponse at version 8."""
 
-    __slots__ = (
-        "name",
-        "partition_responses",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partition_responses: tuple[ProduceResponsePartitionProduceResponseV8, ...]
+    partition_responses: tuple[ProduceResponsePartitionProduceResponseV8, ...] = field_at(1)
     """Each partition that we produced to within the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_responses: Iterable[ProduceResponsePartitionProduceResponseV8] = (),
-    ) -> None:
-        _set_ProduceResponseTopicProduceResponseV8_name(self, name)
-        _set_ProduceResponseTopicProduceResponseV8_partition_responses(
-            self, as_tuple(partition_responses)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_responses),
+            ),
         )
-
-
-(
-    _set_ProduceResponseTopicProduceResponseV8_name,
-    _set_ProduceResponseTopicProduceResponseV8_partition_responses,
-) = slot_setters(
-    ProduceResponseTopicProduceResponseV8,
-    "name",
-    "partition_responses",
-)
 
 
 class _ProduceResponseV8Layout(ApiMessage):
     """The fields of ProduceResponse at version 8; use the final class of each version (ProduceResponseV8)."""
 
-    __slots__ = (
-        "responses",
-        "throttle_time_ms",
-    )
+    __slots__ = ()
 
-    responses: tuple[ProduceResponseTopicProduceResponseV8, ...]
+    responses: tuple[ProduceResponseTopicProduceResponseV8, ...] = field_at(0)
     """Each produce response. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(1)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         responses: Iterable[ProduceResponseTopicProduceResponseV8] = (),
         throttle_time_ms: int = 0,
-    ) -> None:
-        _set__ProduceResponseV8Layout_responses(self, as_tuple(responses))
-        _set__ProduceResponseV8Layout_throttle_time_ms(self, throttle_time_ms)
-
-
-(
-    _set__ProduceResponseV8Layout_responses,
-    _set__ProduceResponseV8Layout_throttle_time_ms,
-) = slot_setters(
-    _ProduceResponseV8Layout,
-    "responses",
-    "throttle_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(responses),
+                throttle_time_ms,
+            ),
+        )
 
 
 @final
@@ -1023,89 +802,65 @@ class ProduceResponseV8(_ProduceResponseV8Layout):
 class ProduceResponseBatchIndexAndErrorMessageV9(_Struct):
     """BatchIndexAndErrorMessage, a struct of ProduceResponse at versions 9-13."""
 
-    __slots__ = (
-        "batch_index",
-        "batch_index_error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    batch_index: int
+    batch_index: int = field_at(0)
     """The batch index of the record that caused the batch to be dropped. (versions 8+)"""
 
-    batch_index_error_message: str | None
+    batch_index_error_message: str | None = field_at(1)
     """The error message of the record that caused the batch to be dropped. (versions 8+; nullable 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         batch_index: int = 0,
         batch_index_error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponseBatchIndexAndErrorMessageV9_batch_index(self, batch_index)
-        _set_ProduceResponseBatchIndexAndErrorMessageV9_batch_index_error_message(
-            self, batch_index_error_message
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                batch_index,
+                batch_index_error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ProduceResponseBatchIndexAndErrorMessageV9_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ProduceResponseBatchIndexAndErrorMessageV9_batch_index,
-    _set_ProduceResponseBatchIndexAndErrorMessageV9_batch_index_error_message,
-    _set_ProduceResponseBatchIndexAndErrorMessageV9_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponseBatchIndexAndErrorMessageV9,
-    "batch_index",
-    "batch_index_error_message",
-    "unknown_tagged_fields",
-)
 
 
 class ProduceResponsePartitionProduceResponseV9(_Struct):
     """PartitionProduceResponse, a struct of ProduceResponse at version 9."""
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "base_offset",
-        "log_append_time_ms",
-        "log_start_offset",
-        "record_errors",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    base_offset: int
+    base_offset: int = field_at(2)
     """The base offset. (versions 0+)"""
 
-    log_append_time_ms: int
+    log_append_time_ms: int = field_at(3)
     """The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended. (versions 2+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The log start offset. (versions 5+)"""
 
-    record_errors: tuple[ProduceResponseBatchIndexAndErrorMessageV9, ...]
+    record_errors: tuple[ProduceResponseBatchIndexAndErrorMessageV9, ...] = field_at(5)
     """The batch indices of records that caused the batch to be dropped. (versions 8+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(6)
     """The global error message summarizing the common root cause of the records that caused the batch to be dropped. (versions 8+; nullable 8+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         error_code: int = 0,
@@ -1115,127 +870,82 @@ class ProduceResponsePartitionProduceResponseV9(_Struct):
         record_errors: Iterable[ProduceResponseBatchIndexAndErrorMessageV9] = (),
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponsePartitionProduceResponseV9_index(self, index)
-        _set_ProduceResponsePartitionProduceResponseV9_error_code(self, error_code)
-        _set_ProduceResponsePartitionProduceResponseV9_base_offset(self, base_offset)
-        _set_ProduceResponsePartitionProduceResponseV9_log_append_time_ms(self, log_append_time_ms)
-        _set_ProduceResponsePartitionProduceResponseV9_log_start_offset(self, log_start_offset)
-        _set_ProduceResponsePartitionProduceResponseV9_record_errors(self, as_tuple(record_errors))
-        _set_ProduceResponsePartitionProduceResponseV9_error_message(self, error_message)
-        _set_ProduceResponsePartitionProduceResponseV9_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                error_code,
+                base_offset,
+                log_append_time_ms,
+                log_start_offset,
+                as_tuple(record_errors),
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ProduceResponsePartitionProduceResponseV9_index,
-    _set_ProduceResponsePartitionProduceResponseV9_error_code,
-    _set_ProduceResponsePartitionProduceResponseV9_base_offset,
-    _set_ProduceResponsePartitionProduceResponseV9_log_append_time_ms,
-    _set_ProduceResponsePartitionProduceResponseV9_log_start_offset,
-    _set_ProduceResponsePartitionProduceResponseV9_record_errors,
-    _set_ProduceResponsePartitionProduceResponseV9_error_message,
-    _set_ProduceResponsePartitionProduceResponseV9_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponsePartitionProduceResponseV9,
-    "index",
-    "error_code",
-    "base_offset",
-    "log_append_time_ms",
-    "log_start_offset",
-    "record_errors",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class ProduceResponseTopicProduceResponseV9(_Struct):
     """TopicProduceResponse, a struct of ProduceResponse at version 9."""
 
-    __slots__ = (
-        "name",
-        "partition_responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partition_responses: tuple[ProduceResponsePartitionProduceResponseV9, ...]
+    partition_responses: tuple[ProduceResponsePartitionProduceResponseV9, ...] = field_at(1)
     """Each partition that we produced to within the topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_responses: Iterable[ProduceResponsePartitionProduceResponseV9] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponseTopicProduceResponseV9_name(self, name)
-        _set_ProduceResponseTopicProduceResponseV9_partition_responses(
-            self, as_tuple(partition_responses)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ProduceResponseTopicProduceResponseV9_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ProduceResponseTopicProduceResponseV9_name,
-    _set_ProduceResponseTopicProduceResponseV9_partition_responses,
-    _set_ProduceResponseTopicProduceResponseV9_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponseTopicProduceResponseV9,
-    "name",
-    "partition_responses",
-    "unknown_tagged_fields",
-)
 
 
 class _ProduceResponseV9Layout(ApiMessage):
     """The fields of ProduceResponse at version 9; use the final class of each version (ProduceResponseV9)."""
 
-    __slots__ = (
-        "responses",
-        "throttle_time_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    responses: tuple[ProduceResponseTopicProduceResponseV9, ...]
+    responses: tuple[ProduceResponseTopicProduceResponseV9, ...] = field_at(0)
     """Each produce response. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(1)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         responses: Iterable[ProduceResponseTopicProduceResponseV9] = (),
         throttle_time_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ProduceResponseV9Layout_responses(self, as_tuple(responses))
-        _set__ProduceResponseV9Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ProduceResponseV9Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ProduceResponseV9Layout_responses,
-    _set__ProduceResponseV9Layout_throttle_time_ms,
-    _set__ProduceResponseV9Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ProduceResponseV9Layout,
-    "responses",
-    "throttle_time_ms",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(responses),
+                throttle_time_ms,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1251,91 +961,68 @@ class ProduceResponseV9(_ProduceResponseV9Layout):
 class ProduceResponseLeaderIdAndEpochV10(_Struct):
     """LeaderIdAndEpoch, a struct of ProduceResponse at versions 10-13."""
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    leader_id: int
+    leader_id: int = field_at(0)
     """The ID of the current leader or -1 if the leader is unknown. (versions 10+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The latest known leader epoch. (versions 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         leader_id: int = -1,
         leader_epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponseLeaderIdAndEpochV10_leader_id(self, leader_id)
-        _set_ProduceResponseLeaderIdAndEpochV10_leader_epoch(self, leader_epoch)
-        _set_ProduceResponseLeaderIdAndEpochV10_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ProduceResponseLeaderIdAndEpochV10_leader_id,
-    _set_ProduceResponseLeaderIdAndEpochV10_leader_epoch,
-    _set_ProduceResponseLeaderIdAndEpochV10_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponseLeaderIdAndEpochV10,
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class ProduceResponsePartitionProduceResponseV10(_Struct):
     """PartitionProduceResponse, a struct of ProduceResponse at versions 10-13."""
 
-    __slots__ = (
-        "index",
-        "error_code",
-        "base_offset",
-        "log_append_time_ms",
-        "log_start_offset",
-        "record_errors",
-        "error_message",
-        "current_leader",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    base_offset: int
+    base_offset: int = field_at(2)
     """The base offset. (versions 0+)"""
 
-    log_append_time_ms: int
+    log_append_time_ms: int = field_at(3)
     """The timestamp returned by broker after appending the messages. If CreateTime is used for the topic, the timestamp will be -1.  If LogAppendTime is used for the topic, the timestamp will be the broker local time when the messages are appended. (versions 2+)"""
 
-    log_start_offset: int
+    log_start_offset: int = field_at(4)
     """The log start offset. (versions 5+)"""
 
-    record_errors: tuple[ProduceResponseBatchIndexAndErrorMessageV9, ...]
+    record_errors: tuple[ProduceResponseBatchIndexAndErrorMessageV9, ...] = field_at(5)
     """The batch indices of records that caused the batch to be dropped. (versions 8+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(6)
     """The global error message summarizing the common root cause of the records that caused the batch to be dropped. (versions 8+; nullable 8+)"""
 
-    current_leader: ProduceResponseLeaderIdAndEpochV10
+    current_leader: ProduceResponseLeaderIdAndEpochV10 = field_at(7)
     """The leader broker that the producer should use for future requests. (versions 10+; tag 0, tagged 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         error_code: int = 0,
@@ -1346,198 +1033,129 @@ class ProduceResponsePartitionProduceResponseV10(_Struct):
         error_message: str | None = None,
         current_leader: ProduceResponseLeaderIdAndEpochV10 = ProduceResponseLeaderIdAndEpochV10(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponsePartitionProduceResponseV10_index(self, index)
-        _set_ProduceResponsePartitionProduceResponseV10_error_code(self, error_code)
-        _set_ProduceResponsePartitionProduceResponseV10_base_offset(self, base_offset)
-        _set_ProduceResponsePartitionProduceResponseV10_log_append_time_ms(self, log_append_time_ms)
-        _set_ProduceResponsePartitionProduceResponseV10_log_start_offset(self, log_start_offset)
-        _set_ProduceResponsePartitionProduceResponseV10_record_errors(self, as_tuple(record_errors))
-        _set_ProduceResponsePartitionProduceResponseV10_error_message(self, error_message)
-        _set_ProduceResponsePartitionProduceResponseV10_current_leader(self, current_leader)
-        _set_ProduceResponsePartitionProduceResponseV10_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                error_code,
+                base_offset,
+                log_append_time_ms,
+                log_start_offset,
+                as_tuple(record_errors),
+                error_message,
+                current_leader,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ProduceResponsePartitionProduceResponseV10_index,
-    _set_ProduceResponsePartitionProduceResponseV10_error_code,
-    _set_ProduceResponsePartitionProduceResponseV10_base_offset,
-    _set_ProduceResponsePartitionProduceResponseV10_log_append_time_ms,
-    _set_ProduceResponsePartitionProduceResponseV10_log_start_offset,
-    _set_ProduceResponsePartitionProduceResponseV10_record_errors,
-    _set_ProduceResponsePartitionProduceResponseV10_error_message,
-    _set_ProduceResponsePartitionProduceResponseV10_current_leader,
-    _set_ProduceResponsePartitionProduceResponseV10_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponsePartitionProduceResponseV10,
-    "index",
-    "error_code",
-    "base_offset",
-    "log_append_time_ms",
-    "log_start_offset",
-    "record_errors",
-    "error_message",
-    "current_leader",
-    "unknown_tagged_fields",
-)
 
 
 class ProduceResponseTopicProduceResponseV10(_Struct):
     """TopicProduceResponse, a struct of ProduceResponse at versions 10-12."""
 
-    __slots__ = (
-        "name",
-        "partition_responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-12)"""
 
-    partition_responses: tuple[ProduceResponsePartitionProduceResponseV10, ...]
+    partition_responses: tuple[ProduceResponsePartitionProduceResponseV10, ...] = field_at(1)
     """Each partition that we produced to within the topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_responses: Iterable[ProduceResponsePartitionProduceResponseV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponseTopicProduceResponseV10_name(self, name)
-        _set_ProduceResponseTopicProduceResponseV10_partition_responses(
-            self, as_tuple(partition_responses)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ProduceResponseTopicProduceResponseV10_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ProduceResponseTopicProduceResponseV10_name,
-    _set_ProduceResponseTopicProduceResponseV10_partition_responses,
-    _set_ProduceResponseTopicProduceResponseV10_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponseTopicProduceResponseV10,
-    "name",
-    "partition_responses",
-    "unknown_tagged_fields",
-)
 
 
 class ProduceResponseNodeEndpointV10(_Struct):
     """NodeEndpoint, a struct of ProduceResponse at versions 10-13."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 10+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 10+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 10+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the node, or null if it has not been assigned to a rack. (versions 10+; nullable 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponseNodeEndpointV10_node_id(self, node_id)
-        _set_ProduceResponseNodeEndpointV10_host(self, host)
-        _set_ProduceResponseNodeEndpointV10_port(self, port)
-        _set_ProduceResponseNodeEndpointV10_rack(self, rack)
-        _set_ProduceResponseNodeEndpointV10_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ProduceResponseNodeEndpointV10_node_id,
-    _set_ProduceResponseNodeEndpointV10_host,
-    _set_ProduceResponseNodeEndpointV10_port,
-    _set_ProduceResponseNodeEndpointV10_rack,
-    _set_ProduceResponseNodeEndpointV10_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponseNodeEndpointV10,
-    "node_id",
-    "host",
-    "port",
-    "rack",
-    "unknown_tagged_fields",
-)
 
 
 class _ProduceResponseV10Layout(ApiMessage):
     """The fields of ProduceResponse at versions 10-12; use the final class of each version (ProduceResponseV10, ProduceResponseV11, ProduceResponseV12)."""
 
-    __slots__ = (
-        "responses",
-        "throttle_time_ms",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    responses: tuple[ProduceResponseTopicProduceResponseV10, ...]
+    responses: tuple[ProduceResponseTopicProduceResponseV10, ...] = field_at(0)
     """Each produce response. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(1)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    node_endpoints: tuple[ProduceResponseNodeEndpointV10, ...]
+    node_endpoints: tuple[ProduceResponseNodeEndpointV10, ...] = field_at(2)
     """Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER. (versions 10+; tag 0, tagged 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         responses: Iterable[ProduceResponseTopicProduceResponseV10] = (),
         throttle_time_ms: int = 0,
         node_endpoints: Iterable[ProduceResponseNodeEndpointV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ProduceResponseV10Layout_responses(self, as_tuple(responses))
-        _set__ProduceResponseV10Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ProduceResponseV10Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__ProduceResponseV10Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ProduceResponseV10Layout_responses,
-    _set__ProduceResponseV10Layout_throttle_time_ms,
-    _set__ProduceResponseV10Layout_node_endpoints,
-    _set__ProduceResponseV10Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ProduceResponseV10Layout,
-    "responses",
-    "throttle_time_ms",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(responses),
+                throttle_time_ms,
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1573,97 +1191,68 @@ class ProduceResponseV12(_ProduceResponseV10Layout):
 class ProduceResponseTopicProduceResponseV13(_Struct):
     """TopicProduceResponse, a struct of ProduceResponse at version 13."""
 
-    __slots__ = (
-        "topic_id",
-        "partition_responses",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID (versions 13+)"""
 
-    partition_responses: tuple[ProduceResponsePartitionProduceResponseV10, ...]
+    partition_responses: tuple[ProduceResponsePartitionProduceResponseV10, ...] = field_at(1)
     """Each partition that we produced to within the topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partition_responses: Iterable[ProduceResponsePartitionProduceResponseV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ProduceResponseTopicProduceResponseV13_topic_id(self, topic_id)
-        _set_ProduceResponseTopicProduceResponseV13_partition_responses(
-            self, as_tuple(partition_responses)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partition_responses),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ProduceResponseTopicProduceResponseV13_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ProduceResponseTopicProduceResponseV13_topic_id,
-    _set_ProduceResponseTopicProduceResponseV13_partition_responses,
-    _set_ProduceResponseTopicProduceResponseV13_unknown_tagged_fields,
-) = slot_setters(
-    ProduceResponseTopicProduceResponseV13,
-    "topic_id",
-    "partition_responses",
-    "unknown_tagged_fields",
-)
 
 
 class _ProduceResponseV13Layout(ApiMessage):
     """The fields of ProduceResponse at version 13; use the final class of each version (ProduceResponseV13)."""
 
-    __slots__ = (
-        "responses",
-        "throttle_time_ms",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    responses: tuple[ProduceResponseTopicProduceResponseV13, ...]
+    responses: tuple[ProduceResponseTopicProduceResponseV13, ...] = field_at(0)
     """Each produce response. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(1)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    node_endpoints: tuple[ProduceResponseNodeEndpointV10, ...]
+    node_endpoints: tuple[ProduceResponseNodeEndpointV10, ...] = field_at(2)
     """Endpoints for all current-leaders enumerated in PartitionProduceResponses, with errors NOT_LEADER_OR_FOLLOWER. (versions 10+; tag 0, tagged 10+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         responses: Iterable[ProduceResponseTopicProduceResponseV13] = (),
         throttle_time_ms: int = 0,
         node_endpoints: Iterable[ProduceResponseNodeEndpointV10] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ProduceResponseV13Layout_responses(self, as_tuple(responses))
-        _set__ProduceResponseV13Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ProduceResponseV13Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__ProduceResponseV13Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ProduceResponseV13Layout_responses,
-    _set__ProduceResponseV13Layout_throttle_time_ms,
-    _set__ProduceResponseV13Layout_node_endpoints,
-    _set__ProduceResponseV13Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ProduceResponseV13Layout,
-    "responses",
-    "throttle_time_ms",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(responses),
+                throttle_time_ms,
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -1736,10 +1325,16 @@ def _dec_ProduceRequestPartitionProduceDataV3(
     (v_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_records, pos = read_records(buf, pos)
-    o = _new(ProduceRequestPartitionProduceDataV3)
-    _set_ProduceRequestPartitionProduceDataV3_index(o, v_index)
-    _set_ProduceRequestPartitionProduceDataV3_records(o, v_records)
-    return o, pos
+    return (
+        _new(
+            ProduceRequestPartitionProduceDataV3,
+            (
+                v_index,
+                v_records,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceRequestTopicProduceDataV3(
@@ -1762,23 +1357,40 @@ def _dec_ProduceRequestTopicProduceDataV3(
     _n, pos = read_array_length(buf, pos, 8)
     _lv_partition_data = []
     for _ in range(_n):
-        _ev_partition_data, pos = _dec_ProduceRequestPartitionProduceDataV3(buf, pos)
-        _lv_partition_data.append(_ev_partition_data)
+
+        (e2_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e2_records, pos = read_records(buf, pos)
+        _lv_partition_data.append(
+            _new(
+                ProduceRequestPartitionProduceDataV3,
+                (
+                    e2_index,
+                    e2_records,
+                ),
+            )
+        )
     v_partition_data = tuple(_lv_partition_data)
-    o = _new(ProduceRequestTopicProduceDataV3)
-    _set_ProduceRequestTopicProduceDataV3_name(o, v_name)
-    _set_ProduceRequestTopicProduceDataV3_partition_data(o, v_partition_data)
-    return o, pos
+    return (
+        _new(
+            ProduceRequestTopicProduceDataV3,
+            (
+                v_name,
+                v_partition_data,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceRequestV3Layout(o: _ProduceRequestV3Layout, out: bytearray) -> None:
 
     write_nullable_string(out, o.transactional_id)
     out += _S_hi.pack(o.acks, o.timeout_ms)
-    _x2 = o.topic_data
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_ProduceRequestTopicProduceDataV3(_x2e, out)
+    _x3 = o.topic_data
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_ProduceRequestTopicProduceDataV3(_x3e, out)
 
 
 def _dec__ProduceRequestV3Layout(
@@ -1795,12 +1407,18 @@ def _dec__ProduceRequestV3Layout(
         _ev_topic_data, pos = _dec_ProduceRequestTopicProduceDataV3(buf, pos)
         _lv_topic_data.append(_ev_topic_data)
     v_topic_data = tuple(_lv_topic_data)
-    o = _new(cls)
-    _set__ProduceRequestV3Layout_transactional_id(o, v_transactional_id)
-    _set__ProduceRequestV3Layout_acks(o, v_acks)
-    _set__ProduceRequestV3Layout_timeout_ms(o, v_timeout_ms)
-    _set__ProduceRequestV3Layout_topic_data(o, v_topic_data)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_acks,
+                v_timeout_ms,
+                v_topic_data,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceRequestPartitionProduceDataV9(
@@ -1819,12 +1437,23 @@ def _dec_ProduceRequestPartitionProduceDataV9(
     (v_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_records, pos = read_compact_records(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceRequestPartitionProduceDataV9)
-    _set_ProduceRequestPartitionProduceDataV9_index(o, v_index)
-    _set_ProduceRequestPartitionProduceDataV9_records(o, v_records)
-    _set_ProduceRequestPartitionProduceDataV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceRequestPartitionProduceDataV9,
+            (
+                v_index,
+                v_records,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceRequestTopicProduceDataV9(
@@ -1832,10 +1461,10 @@ def _enc_ProduceRequestTopicProduceDataV9(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x3 = o.partition_data
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ProduceRequestPartitionProduceDataV9(_x3e, out)
+    _x4 = o.partition_data
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_ProduceRequestPartitionProduceDataV9(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1848,25 +1477,54 @@ def _dec_ProduceRequestTopicProduceDataV9(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_partition_data = []
     for _ in range(_n):
-        _ev_partition_data, pos = _dec_ProduceRequestPartitionProduceDataV9(buf, pos)
-        _lv_partition_data.append(_ev_partition_data)
+
+        (e5_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e5_records, pos = read_compact_records(buf, pos)
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partition_data.append(
+            _new(
+                ProduceRequestPartitionProduceDataV9,
+                (
+                    e5_index,
+                    e5_records,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partition_data = tuple(_lv_partition_data)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceRequestTopicProduceDataV9)
-    _set_ProduceRequestTopicProduceDataV9_name(o, v_name)
-    _set_ProduceRequestTopicProduceDataV9_partition_data(o, v_partition_data)
-    _set_ProduceRequestTopicProduceDataV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceRequestTopicProduceDataV9,
+            (
+                v_name,
+                v_partition_data,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceRequestV9Layout(o: _ProduceRequestV9Layout, out: bytearray) -> None:
 
     write_compact_nullable_string(out, o.transactional_id)
     out += _S_hi.pack(o.acks, o.timeout_ms)
-    _x4 = o.topic_data
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_ProduceRequestTopicProduceDataV9(_x4e, out)
+    _x6 = o.topic_data
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_ProduceRequestTopicProduceDataV9(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1884,14 +1542,25 @@ def _dec__ProduceRequestV9Layout(
         _ev_topic_data, pos = _dec_ProduceRequestTopicProduceDataV9(buf, pos)
         _lv_topic_data.append(_ev_topic_data)
     v_topic_data = tuple(_lv_topic_data)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ProduceRequestV9Layout_transactional_id(o, v_transactional_id)
-    _set__ProduceRequestV9Layout_acks(o, v_acks)
-    _set__ProduceRequestV9Layout_timeout_ms(o, v_timeout_ms)
-    _set__ProduceRequestV9Layout_topic_data(o, v_topic_data)
-    _set__ProduceRequestV9Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_acks,
+                v_timeout_ms,
+                v_topic_data,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceRequestTopicProduceDataV13(
@@ -1899,10 +1568,10 @@ def _enc_ProduceRequestTopicProduceDataV13(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x5 = o.partition_data
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_ProduceRequestPartitionProduceDataV9(_x5e, out)
+    _x7 = o.partition_data
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ProduceRequestPartitionProduceDataV9(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1915,25 +1584,54 @@ def _dec_ProduceRequestTopicProduceDataV13(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_partition_data = []
     for _ in range(_n):
-        _ev_partition_data, pos = _dec_ProduceRequestPartitionProduceDataV9(buf, pos)
-        _lv_partition_data.append(_ev_partition_data)
+
+        (e8_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e8_records, pos = read_compact_records(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partition_data.append(
+            _new(
+                ProduceRequestPartitionProduceDataV9,
+                (
+                    e8_index,
+                    e8_records,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partition_data = tuple(_lv_partition_data)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceRequestTopicProduceDataV13)
-    _set_ProduceRequestTopicProduceDataV13_topic_id(o, v_topic_id)
-    _set_ProduceRequestTopicProduceDataV13_partition_data(o, v_partition_data)
-    _set_ProduceRequestTopicProduceDataV13_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceRequestTopicProduceDataV13,
+            (
+                v_topic_id,
+                v_partition_data,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceRequestV13Layout(o: _ProduceRequestV13Layout, out: bytearray) -> None:
 
     write_compact_nullable_string(out, o.transactional_id)
     out += _S_hi.pack(o.acks, o.timeout_ms)
-    _x6 = o.topic_data
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_ProduceRequestTopicProduceDataV13(_x6e, out)
+    _x9 = o.topic_data
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_ProduceRequestTopicProduceDataV13(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1951,14 +1649,25 @@ def _dec__ProduceRequestV13Layout(
         _ev_topic_data, pos = _dec_ProduceRequestTopicProduceDataV13(buf, pos)
         _lv_topic_data.append(_ev_topic_data)
     v_topic_data = tuple(_lv_topic_data)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ProduceRequestV13Layout_transactional_id(o, v_transactional_id)
-    _set__ProduceRequestV13Layout_acks(o, v_acks)
-    _set__ProduceRequestV13Layout_timeout_ms(o, v_timeout_ms)
-    _set__ProduceRequestV13Layout_topic_data(o, v_topic_data)
-    _set__ProduceRequestV13Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_acks,
+                v_timeout_ms,
+                v_topic_data,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponsePartitionProduceResponseV3(
@@ -1974,12 +1683,18 @@ def _dec_ProduceResponsePartitionProduceResponseV3(
 
     v_index, v_error_code, v_base_offset, v_log_append_time_ms = _S_ihqq.unpack_from(buf, pos)
     pos += 22
-    o = _new(ProduceResponsePartitionProduceResponseV3)
-    _set_ProduceResponsePartitionProduceResponseV3_index(o, v_index)
-    _set_ProduceResponsePartitionProduceResponseV3_error_code(o, v_error_code)
-    _set_ProduceResponsePartitionProduceResponseV3_base_offset(o, v_base_offset)
-    _set_ProduceResponsePartitionProduceResponseV3_log_append_time_ms(o, v_log_append_time_ms)
-    return o, pos
+    return (
+        _new(
+            ProduceResponsePartitionProduceResponseV3,
+            (
+                v_index,
+                v_error_code,
+                v_base_offset,
+                v_log_append_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseTopicProduceResponseV3(
@@ -1987,10 +1702,10 @@ def _enc_ProduceResponseTopicProduceResponseV3(
 ) -> None:
 
     write_string(out, o.name)
-    _x7 = o.partition_responses
-    write_array_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ProduceResponsePartitionProduceResponseV3(_x7e, out)
+    _x10 = o.partition_responses
+    write_array_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_ProduceResponsePartitionProduceResponseV3(_x10e, out)
 
 
 def _dec_ProduceResponseTopicProduceResponseV3(
@@ -2002,21 +1717,41 @@ def _dec_ProduceResponseTopicProduceResponseV3(
     _n, pos = read_array_length(buf, pos, 22)
     _lv_partition_responses = []
     for _ in range(_n):
-        _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV3(buf, pos)
-        _lv_partition_responses.append(_ev_partition_responses)
+
+        e11_index, e11_error_code, e11_base_offset, e11_log_append_time_ms = _S_ihqq.unpack_from(
+            buf, pos
+        )
+        pos += 22
+        _lv_partition_responses.append(
+            _new(
+                ProduceResponsePartitionProduceResponseV3,
+                (
+                    e11_index,
+                    e11_error_code,
+                    e11_base_offset,
+                    e11_log_append_time_ms,
+                ),
+            )
+        )
     v_partition_responses = tuple(_lv_partition_responses)
-    o = _new(ProduceResponseTopicProduceResponseV3)
-    _set_ProduceResponseTopicProduceResponseV3_name(o, v_name)
-    _set_ProduceResponseTopicProduceResponseV3_partition_responses(o, v_partition_responses)
-    return o, pos
+    return (
+        _new(
+            ProduceResponseTopicProduceResponseV3,
+            (
+                v_name,
+                v_partition_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceResponseV3Layout(o: _ProduceResponseV3Layout, out: bytearray) -> None:
 
-    _x8 = o.responses
-    write_array_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ProduceResponseTopicProduceResponseV3(_x8e, out)
+    _x12 = o.responses
+    write_array_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_ProduceResponseTopicProduceResponseV3(_x12e, out)
     out += _S_i.pack(o.throttle_time_ms)
 
 
@@ -2033,10 +1768,16 @@ def _dec__ProduceResponseV3Layout(
     v_responses = tuple(_lv_responses)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ProduceResponseV3Layout_responses(o, v_responses)
-    _set__ProduceResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_responses,
+                v_throttle_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponsePartitionProduceResponseV5(
@@ -2056,13 +1797,19 @@ def _dec_ProduceResponsePartitionProduceResponseV5(
         _S_ihqqq.unpack_from(buf, pos)
     )
     pos += 30
-    o = _new(ProduceResponsePartitionProduceResponseV5)
-    _set_ProduceResponsePartitionProduceResponseV5_index(o, v_index)
-    _set_ProduceResponsePartitionProduceResponseV5_error_code(o, v_error_code)
-    _set_ProduceResponsePartitionProduceResponseV5_base_offset(o, v_base_offset)
-    _set_ProduceResponsePartitionProduceResponseV5_log_append_time_ms(o, v_log_append_time_ms)
-    _set_ProduceResponsePartitionProduceResponseV5_log_start_offset(o, v_log_start_offset)
-    return o, pos
+    return (
+        _new(
+            ProduceResponsePartitionProduceResponseV5,
+            (
+                v_index,
+                v_error_code,
+                v_base_offset,
+                v_log_append_time_ms,
+                v_log_start_offset,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseTopicProduceResponseV5(
@@ -2070,10 +1817,10 @@ def _enc_ProduceResponseTopicProduceResponseV5(
 ) -> None:
 
     write_string(out, o.name)
-    _x9 = o.partition_responses
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_ProduceResponsePartitionProduceResponseV5(_x9e, out)
+    _x13 = o.partition_responses
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_ProduceResponsePartitionProduceResponseV5(_x13e, out)
 
 
 def _dec_ProduceResponseTopicProduceResponseV5(
@@ -2085,21 +1832,42 @@ def _dec_ProduceResponseTopicProduceResponseV5(
     _n, pos = read_array_length(buf, pos, 30)
     _lv_partition_responses = []
     for _ in range(_n):
-        _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV5(buf, pos)
-        _lv_partition_responses.append(_ev_partition_responses)
+
+        e14_index, e14_error_code, e14_base_offset, e14_log_append_time_ms, e14_log_start_offset = (
+            _S_ihqqq.unpack_from(buf, pos)
+        )
+        pos += 30
+        _lv_partition_responses.append(
+            _new(
+                ProduceResponsePartitionProduceResponseV5,
+                (
+                    e14_index,
+                    e14_error_code,
+                    e14_base_offset,
+                    e14_log_append_time_ms,
+                    e14_log_start_offset,
+                ),
+            )
+        )
     v_partition_responses = tuple(_lv_partition_responses)
-    o = _new(ProduceResponseTopicProduceResponseV5)
-    _set_ProduceResponseTopicProduceResponseV5_name(o, v_name)
-    _set_ProduceResponseTopicProduceResponseV5_partition_responses(o, v_partition_responses)
-    return o, pos
+    return (
+        _new(
+            ProduceResponseTopicProduceResponseV5,
+            (
+                v_name,
+                v_partition_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceResponseV5Layout(o: _ProduceResponseV5Layout, out: bytearray) -> None:
 
-    _x10 = o.responses
-    write_array_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_ProduceResponseTopicProduceResponseV5(_x10e, out)
+    _x15 = o.responses
+    write_array_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_ProduceResponseTopicProduceResponseV5(_x15e, out)
     out += _S_i.pack(o.throttle_time_ms)
 
 
@@ -2116,10 +1884,16 @@ def _dec__ProduceResponseV5Layout(
     v_responses = tuple(_lv_responses)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ProduceResponseV5Layout_responses(o, v_responses)
-    _set__ProduceResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_responses,
+                v_throttle_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseBatchIndexAndErrorMessageV8(
@@ -2137,12 +1911,16 @@ def _dec_ProduceResponseBatchIndexAndErrorMessageV8(
     (v_batch_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_batch_index_error_message, pos = read_nullable_string(buf, pos)
-    o = _new(ProduceResponseBatchIndexAndErrorMessageV8)
-    _set_ProduceResponseBatchIndexAndErrorMessageV8_batch_index(o, v_batch_index)
-    _set_ProduceResponseBatchIndexAndErrorMessageV8_batch_index_error_message(
-        o, v_batch_index_error_message
+    return (
+        _new(
+            ProduceResponseBatchIndexAndErrorMessageV8,
+            (
+                v_batch_index,
+                v_batch_index_error_message,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ProduceResponsePartitionProduceResponseV8(
@@ -2152,10 +1930,10 @@ def _enc_ProduceResponsePartitionProduceResponseV8(
     out += _S_ihqqq.pack(
         o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset
     )
-    _x11 = o.record_errors
-    write_array_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_ProduceResponseBatchIndexAndErrorMessageV8(_x11e, out)
+    _x16 = o.record_errors
+    write_array_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_ProduceResponseBatchIndexAndErrorMessageV8(_x16e, out)
     write_nullable_string(out, o.error_message)
 
 
@@ -2171,19 +1949,36 @@ def _dec_ProduceResponsePartitionProduceResponseV8(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_record_errors = []
     for _ in range(_n):
-        _ev_record_errors, pos = _dec_ProduceResponseBatchIndexAndErrorMessageV8(buf, pos)
-        _lv_record_errors.append(_ev_record_errors)
+
+        (e17_batch_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e17_batch_index_error_message, pos = read_nullable_string(buf, pos)
+        _lv_record_errors.append(
+            _new(
+                ProduceResponseBatchIndexAndErrorMessageV8,
+                (
+                    e17_batch_index,
+                    e17_batch_index_error_message,
+                ),
+            )
+        )
     v_record_errors = tuple(_lv_record_errors)
     v_error_message, pos = read_nullable_string(buf, pos)
-    o = _new(ProduceResponsePartitionProduceResponseV8)
-    _set_ProduceResponsePartitionProduceResponseV8_index(o, v_index)
-    _set_ProduceResponsePartitionProduceResponseV8_error_code(o, v_error_code)
-    _set_ProduceResponsePartitionProduceResponseV8_base_offset(o, v_base_offset)
-    _set_ProduceResponsePartitionProduceResponseV8_log_append_time_ms(o, v_log_append_time_ms)
-    _set_ProduceResponsePartitionProduceResponseV8_log_start_offset(o, v_log_start_offset)
-    _set_ProduceResponsePartitionProduceResponseV8_record_errors(o, v_record_errors)
-    _set_ProduceResponsePartitionProduceResponseV8_error_message(o, v_error_message)
-    return o, pos
+    return (
+        _new(
+            ProduceResponsePartitionProduceResponseV8,
+            (
+                v_index,
+                v_error_code,
+                v_base_offset,
+                v_log_append_time_ms,
+                v_log_start_offset,
+                v_record_errors,
+                v_error_message,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseTopicProduceResponseV8(
@@ -2191,10 +1986,10 @@ def _enc_ProduceResponseTopicProduceResponseV8(
 ) -> None:
 
     write_string(out, o.name)
-    _x12 = o.partition_responses
-    write_array_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_ProduceResponsePartitionProduceResponseV8(_x12e, out)
+    _x18 = o.partition_responses
+    write_array_length(out, len(_x18))
+    for _x18e in _x18:
+        _enc_ProduceResponsePartitionProduceResponseV8(_x18e, out)
 
 
 def _dec_ProduceResponseTopicProduceResponseV8(
@@ -2209,18 +2004,24 @@ def _dec_ProduceResponseTopicProduceResponseV8(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV8(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
-    o = _new(ProduceResponseTopicProduceResponseV8)
-    _set_ProduceResponseTopicProduceResponseV8_name(o, v_name)
-    _set_ProduceResponseTopicProduceResponseV8_partition_responses(o, v_partition_responses)
-    return o, pos
+    return (
+        _new(
+            ProduceResponseTopicProduceResponseV8,
+            (
+                v_name,
+                v_partition_responses,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceResponseV8Layout(o: _ProduceResponseV8Layout, out: bytearray) -> None:
 
-    _x13 = o.responses
-    write_array_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_ProduceResponseTopicProduceResponseV8(_x13e, out)
+    _x19 = o.responses
+    write_array_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_ProduceResponseTopicProduceResponseV8(_x19e, out)
     out += _S_i.pack(o.throttle_time_ms)
 
 
@@ -2237,10 +2038,16 @@ def _dec__ProduceResponseV8Layout(
     v_responses = tuple(_lv_responses)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ProduceResponseV8Layout_responses(o, v_responses)
-    _set__ProduceResponseV8Layout_throttle_time_ms(o, v_throttle_time_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_responses,
+                v_throttle_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseBatchIndexAndErrorMessageV9(
@@ -2259,16 +2066,23 @@ def _dec_ProduceResponseBatchIndexAndErrorMessageV9(
     (v_batch_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_batch_index_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceResponseBatchIndexAndErrorMessageV9)
-    _set_ProduceResponseBatchIndexAndErrorMessageV9_batch_index(o, v_batch_index)
-    _set_ProduceResponseBatchIndexAndErrorMessageV9_batch_index_error_message(
-        o, v_batch_index_error_message
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceResponseBatchIndexAndErrorMessageV9,
+            (
+                v_batch_index,
+                v_batch_index_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ProduceResponseBatchIndexAndErrorMessageV9_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_ProduceResponsePartitionProduceResponseV9(
@@ -2278,10 +2092,10 @@ def _enc_ProduceResponsePartitionProduceResponseV9(
     out += _S_ihqqq.pack(
         o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset
     )
-    _x14 = o.record_errors
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_ProduceResponseBatchIndexAndErrorMessageV9(_x14e, out)
+    _x20 = o.record_errors
+    write_compact_length(out, len(_x20))
+    for _x20e in _x20:
+        _enc_ProduceResponseBatchIndexAndErrorMessageV9(_x20e, out)
     write_compact_nullable_string(out, o.error_message)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2298,21 +2112,50 @@ def _dec_ProduceResponsePartitionProduceResponseV9(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_record_errors = []
     for _ in range(_n):
-        _ev_record_errors, pos = _dec_ProduceResponseBatchIndexAndErrorMessageV9(buf, pos)
-        _lv_record_errors.append(_ev_record_errors)
+
+        (e21_batch_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e21_batch_index_error_message, pos = read_compact_nullable_string(buf, pos)
+        e21_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e21_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e21_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_record_errors.append(
+            _new(
+                ProduceResponseBatchIndexAndErrorMessageV9,
+                (
+                    e21_batch_index,
+                    e21_batch_index_error_message,
+                    e21_unknown_tagged_fields,
+                ),
+            )
+        )
     v_record_errors = tuple(_lv_record_errors)
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceResponsePartitionProduceResponseV9)
-    _set_ProduceResponsePartitionProduceResponseV9_index(o, v_index)
-    _set_ProduceResponsePartitionProduceResponseV9_error_code(o, v_error_code)
-    _set_ProduceResponsePartitionProduceResponseV9_base_offset(o, v_base_offset)
-    _set_ProduceResponsePartitionProduceResponseV9_log_append_time_ms(o, v_log_append_time_ms)
-    _set_ProduceResponsePartitionProduceResponseV9_log_start_offset(o, v_log_start_offset)
-    _set_ProduceResponsePartitionProduceResponseV9_record_errors(o, v_record_errors)
-    _set_ProduceResponsePartitionProduceResponseV9_error_message(o, v_error_message)
-    _set_ProduceResponsePartitionProduceResponseV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceResponsePartitionProduceResponseV9,
+            (
+                v_index,
+                v_error_code,
+                v_base_offset,
+                v_log_append_time_ms,
+                v_log_start_offset,
+                v_record_errors,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseTopicProduceResponseV9(
@@ -2320,10 +2163,10 @@ def _enc_ProduceResponseTopicProduceResponseV9(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x15 = o.partition_responses
-    write_compact_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_ProduceResponsePartitionProduceResponseV9(_x15e, out)
+    _x22 = o.partition_responses
+    write_compact_length(out, len(_x22))
+    for _x22e in _x22:
+        _enc_ProduceResponsePartitionProduceResponseV9(_x22e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2339,20 +2182,31 @@ def _dec_ProduceResponseTopicProduceResponseV9(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV9(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceResponseTopicProduceResponseV9)
-    _set_ProduceResponseTopicProduceResponseV9_name(o, v_name)
-    _set_ProduceResponseTopicProduceResponseV9_partition_responses(o, v_partition_responses)
-    _set_ProduceResponseTopicProduceResponseV9_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceResponseTopicProduceResponseV9,
+            (
+                v_name,
+                v_partition_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceResponseV9Layout(o: _ProduceResponseV9Layout, out: bytearray) -> None:
 
-    _x16 = o.responses
-    write_compact_length(out, len(_x16))
-    for _x16e in _x16:
-        _enc_ProduceResponseTopicProduceResponseV9(_x16e, out)
+    _x23 = o.responses
+    write_compact_length(out, len(_x23))
+    for _x23e in _x23:
+        _enc_ProduceResponseTopicProduceResponseV9(_x23e, out)
     out += _S_i.pack(o.throttle_time_ms)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -2370,12 +2224,23 @@ def _dec__ProduceResponseV9Layout(
     v_responses = tuple(_lv_responses)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ProduceResponseV9Layout_responses(o, v_responses)
-    _set__ProduceResponseV9Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ProduceResponseV9Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_responses,
+                v_throttle_time_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseLeaderIdAndEpochV10(
@@ -2392,12 +2257,23 @@ def _dec_ProduceResponseLeaderIdAndEpochV10(
 
     v_leader_id, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceResponseLeaderIdAndEpochV10)
-    _set_ProduceResponseLeaderIdAndEpochV10_leader_id(o, v_leader_id)
-    _set_ProduceResponseLeaderIdAndEpochV10_leader_epoch(o, v_leader_epoch)
-    _set_ProduceResponseLeaderIdAndEpochV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceResponseLeaderIdAndEpochV10,
+            (
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponsePartitionProduceResponseV10(
@@ -2407,10 +2283,10 @@ def _enc_ProduceResponsePartitionProduceResponseV10(
     out += _S_ihqqq.pack(
         o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset
     )
-    _x17 = o.record_errors
-    write_compact_length(out, len(_x17))
-    for _x17e in _x17:
-        _enc_ProduceResponseBatchIndexAndErrorMessageV9(_x17e, out)
+    _x24 = o.record_errors
+    write_compact_length(out, len(_x24))
+    for _x24e in _x24:
+        _enc_ProduceResponseBatchIndexAndErrorMessageV9(_x24e, out)
     write_compact_nullable_string(out, o.error_message)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.current_leader
@@ -2433,8 +2309,26 @@ def _dec_ProduceResponsePartitionProduceResponseV10(
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_record_errors = []
     for _ in range(_n):
-        _ev_record_errors, pos = _dec_ProduceResponseBatchIndexAndErrorMessageV9(buf, pos)
-        _lv_record_errors.append(_ev_record_errors)
+
+        (e26_batch_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e26_batch_index_error_message, pos = read_compact_nullable_string(buf, pos)
+        e26_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e26_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e26_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_record_errors.append(
+            _new(
+                ProduceResponseBatchIndexAndErrorMessageV9,
+                (
+                    e26_batch_index,
+                    e26_batch_index_error_message,
+                    e26_unknown_tagged_fields,
+                ),
+            )
+        )
     v_record_errors = tuple(_lv_record_errors)
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     v_current_leader: ProduceResponseLeaderIdAndEpochV10 = ProduceResponseLeaderIdAndEpochV10()
@@ -2451,19 +2345,23 @@ def _dec_ProduceResponsePartitionProduceResponseV10(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(ProduceResponsePartitionProduceResponseV10)
-    _set_ProduceResponsePartitionProduceResponseV10_index(o, v_index)
-    _set_ProduceResponsePartitionProduceResponseV10_error_code(o, v_error_code)
-    _set_ProduceResponsePartitionProduceResponseV10_base_offset(o, v_base_offset)
-    _set_ProduceResponsePartitionProduceResponseV10_log_append_time_ms(o, v_log_append_time_ms)
-    _set_ProduceResponsePartitionProduceResponseV10_log_start_offset(o, v_log_start_offset)
-    _set_ProduceResponsePartitionProduceResponseV10_record_errors(o, v_record_errors)
-    _set_ProduceResponsePartitionProduceResponseV10_error_message(o, v_error_message)
-    _set_ProduceResponsePartitionProduceResponseV10_current_leader(o, v_current_leader)
-    _set_ProduceResponsePartitionProduceResponseV10_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    return (
+        _new(
+            ProduceResponsePartitionProduceResponseV10,
+            (
+                v_index,
+                v_error_code,
+                v_base_offset,
+                v_log_append_time_ms,
+                v_log_start_offset,
+                v_record_errors,
+                v_error_message,
+                v_current_leader,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ProduceResponseTopicProduceResponseV10(
@@ -2471,10 +2369,10 @@ def _enc_ProduceResponseTopicProduceResponseV10(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x19 = o.partition_responses
-    write_compact_length(out, len(_x19))
-    for _x19e in _x19:
-        _enc_ProduceResponsePartitionProduceResponseV10(_x19e, out)
+    _x27 = o.partition_responses
+    write_compact_length(out, len(_x27))
+    for _x27e in _x27:
+        _enc_ProduceResponsePartitionProduceResponseV10(_x27e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2490,12 +2388,23 @@ def _dec_ProduceResponseTopicProduceResponseV10(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV10(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceResponseTopicProduceResponseV10)
-    _set_ProduceResponseTopicProduceResponseV10_name(o, v_name)
-    _set_ProduceResponseTopicProduceResponseV10_partition_responses(o, v_partition_responses)
-    _set_ProduceResponseTopicProduceResponseV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceResponseTopicProduceResponseV10,
+            (
+                v_name,
+                v_partition_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseNodeEndpointV10(o: ProduceResponseNodeEndpointV10, out: bytearray) -> None:
@@ -2517,31 +2426,42 @@ def _dec_ProduceResponseNodeEndpointV10(
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceResponseNodeEndpointV10)
-    _set_ProduceResponseNodeEndpointV10_node_id(o, v_node_id)
-    _set_ProduceResponseNodeEndpointV10_host(o, v_host)
-    _set_ProduceResponseNodeEndpointV10_port(o, v_port)
-    _set_ProduceResponseNodeEndpointV10_rack(o, v_rack)
-    _set_ProduceResponseNodeEndpointV10_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceResponseNodeEndpointV10,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceResponseV10Layout(o: _ProduceResponseV10Layout, out: bytearray) -> None:
 
-    _x20 = o.responses
-    write_compact_length(out, len(_x20))
-    for _x20e in _x20:
-        _enc_ProduceResponseTopicProduceResponseV10(_x20e, out)
+    _x28 = o.responses
+    write_compact_length(out, len(_x28))
+    for _x28e in _x28:
+        _enc_ProduceResponseTopicProduceResponseV10(_x28e, out)
     out += _S_i.pack(o.throttle_time_ms)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.node_endpoints
     if _v0 != ():
         _t = bytearray()
-        _x21 = _v0
-        write_compact_length(_t, len(_x21))
-        for _x21e in _x21:
-            _enc_ProduceResponseNodeEndpointV10(_x21e, _t)
+        _x29 = _v0
+        write_compact_length(_t, len(_x29))
+        for _x29e in _x29:
+            _enc_ProduceResponseNodeEndpointV10(_x29e, _t)
         _k.append((0, _t))
     write_tags(out, _k, o.unknown_tagged_fields)
 
@@ -2569,8 +2489,31 @@ def _dec__ProduceResponseV10Layout(
             _n, pos = read_compact_array_length(_b, pos, 11)
             _lv_node_endpoints = []
             for _ in range(_n):
-                _ev_node_endpoints, pos = _dec_ProduceResponseNodeEndpointV10(_b, pos)
-                _lv_node_endpoints.append(_ev_node_endpoints)
+
+                (e30_node_id,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e30_host, pos = read_compact_string(buf, pos)
+                (e30_port,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e30_rack, pos = read_compact_nullable_string(buf, pos)
+                e30_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e30_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e30_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_node_endpoints.append(
+                    _new(
+                        ProduceResponseNodeEndpointV10,
+                        (
+                            e30_node_id,
+                            e30_host,
+                            e30_port,
+                            e30_rack,
+                            e30_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_node_endpoints = tuple(_lv_node_endpoints)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -2578,12 +2521,18 @@ def _dec__ProduceResponseV10Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__ProduceResponseV10Layout_responses(o, v_responses)
-    _set__ProduceResponseV10Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ProduceResponseV10Layout_node_endpoints(o, v_node_endpoints)
-    _set__ProduceResponseV10Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_responses,
+                v_throttle_time_ms,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ProduceResponseTopicProduceResponseV13(
@@ -2591,10 +2540,10 @@ def _enc_ProduceResponseTopicProduceResponseV13(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x22 = o.partition_responses
-    write_compact_length(out, len(_x22))
-    for _x22e in _x22:
-        _enc_ProduceResponsePartitionProduceResponseV10(_x22e, out)
+    _x31 = o.partition_responses
+    write_compact_length(out, len(_x31))
+    for _x31e in _x31:
+        _enc_ProduceResponsePartitionProduceResponseV10(_x31e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2610,29 +2559,40 @@ def _dec_ProduceResponseTopicProduceResponseV13(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV10(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ProduceResponseTopicProduceResponseV13)
-    _set_ProduceResponseTopicProduceResponseV13_topic_id(o, v_topic_id)
-    _set_ProduceResponseTopicProduceResponseV13_partition_responses(o, v_partition_responses)
-    _set_ProduceResponseTopicProduceResponseV13_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ProduceResponseTopicProduceResponseV13,
+            (
+                v_topic_id,
+                v_partition_responses,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ProduceResponseV13Layout(o: _ProduceResponseV13Layout, out: bytearray) -> None:
 
-    _x23 = o.responses
-    write_compact_length(out, len(_x23))
-    for _x23e in _x23:
-        _enc_ProduceResponseTopicProduceResponseV13(_x23e, out)
+    _x32 = o.responses
+    write_compact_length(out, len(_x32))
+    for _x32e in _x32:
+        _enc_ProduceResponseTopicProduceResponseV13(_x32e, out)
     out += _S_i.pack(o.throttle_time_ms)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.node_endpoints
     if _v0 != ():
         _t = bytearray()
-        _x24 = _v0
-        write_compact_length(_t, len(_x24))
-        for _x24e in _x24:
-            _enc_ProduceResponseNodeEndpointV10(_x24e, _t)
+        _x33 = _v0
+        write_compact_length(_t, len(_x33))
+        for _x33e in _x33:
+            _enc_ProduceResponseNodeEndpointV10(_x33e, _t)
         _k.append((0, _t))
     write_tags(out, _k, o.unknown_tagged_fields)
 
@@ -2660,8 +2620,31 @@ def _dec__ProduceResponseV13Layout(
             _n, pos = read_compact_array_length(_b, pos, 11)
             _lv_node_endpoints = []
             for _ in range(_n):
-                _ev_node_endpoints, pos = _dec_ProduceResponseNodeEndpointV10(_b, pos)
-                _lv_node_endpoints.append(_ev_node_endpoints)
+
+                (e34_node_id,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e34_host, pos = read_compact_string(buf, pos)
+                (e34_port,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e34_rack, pos = read_compact_nullable_string(buf, pos)
+                e34_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e34_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e34_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_node_endpoints.append(
+                    _new(
+                        ProduceResponseNodeEndpointV10,
+                        (
+                            e34_node_id,
+                            e34_host,
+                            e34_port,
+                            e34_rack,
+                            e34_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_node_endpoints = tuple(_lv_node_endpoints)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -2669,12 +2652,18 @@ def _dec__ProduceResponseV13Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__ProduceResponseV13Layout_responses(o, v_responses)
-    _set__ProduceResponseV13Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ProduceResponseV13Layout_node_endpoints(o, v_node_endpoints)
-    _set__ProduceResponseV13Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_responses,
+                v_throttle_time_ms,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

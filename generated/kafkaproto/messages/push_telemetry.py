@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_bytes,
     read_unknown_tags,
@@ -24,41 +24,34 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_iob = Struct(">i?b")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _PushTelemetryRequestV0Layout(ApiMessage):
     """The fields of PushTelemetryRequest at version 0; use the final class of each version (PushTelemetryRequestV0)."""
 
-    __slots__ = (
-        "client_instance_id",
-        "subscription_id",
-        "terminating",
-        "compression_type",
-        "metrics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    client_instance_id: UUID
+    client_instance_id: UUID = field_at(0)
     """Unique id for this client instance. (versions 0+)"""
 
-    subscription_id: int
+    subscription_id: int = field_at(1)
     """Unique identifier for the current subscription. (versions 0+)"""
 
-    terminating: bool
+    terminating: bool = field_at(2)
     """Client is terminating the connection. (versions 0+)"""
 
-    compression_type: int
+    compression_type: int = field_at(3)
     """Compression codec used to compress the metrics. (versions 0+)"""
 
-    metrics: bytes
+    metrics: bytes = field_at(4)
     """Metrics encoded in OpenTelemetry MetricsData v1 protobuf format. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         client_instance_id: UUID = ZERO_UUID,
         subscription_id: int = 0,
@@ -66,31 +59,18 @@ class _PushTelemetryRequestV0Layout(ApiMessage):
         compression_type: int = 0,
         metrics: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__PushTelemetryRequestV0Layout_client_instance_id(self, client_instance_id)
-        _set__PushTelemetryRequestV0Layout_subscription_id(self, subscription_id)
-        _set__PushTelemetryRequestV0Layout_terminating(self, terminating)
-        _set__PushTelemetryRequestV0Layout_compression_type(self, compression_type)
-        _set__PushTelemetryRequestV0Layout_metrics(self, metrics)
-        _set__PushTelemetryRequestV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__PushTelemetryRequestV0Layout_client_instance_id,
-    _set__PushTelemetryRequestV0Layout_subscription_id,
-    _set__PushTelemetryRequestV0Layout_terminating,
-    _set__PushTelemetryRequestV0Layout_compression_type,
-    _set__PushTelemetryRequestV0Layout_metrics,
-    _set__PushTelemetryRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _PushTelemetryRequestV0Layout,
-    "client_instance_id",
-    "subscription_id",
-    "terminating",
-    "compression_type",
-    "metrics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                client_instance_id,
+                subscription_id,
+                terminating,
+                compression_type,
+                metrics,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -106,45 +86,32 @@ class PushTelemetryRequestV0(_PushTelemetryRequestV0Layout):
 class _PushTelemetryResponseV0Layout(ApiMessage):
     """The fields of PushTelemetryResponse at version 0; use the final class of each version (PushTelemetryResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__PushTelemetryResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__PushTelemetryResponseV0Layout_error_code(self, error_code)
-        _set__PushTelemetryResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__PushTelemetryResponseV0Layout_throttle_time_ms,
-    _set__PushTelemetryResponseV0Layout_error_code,
-    _set__PushTelemetryResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _PushTelemetryResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -178,15 +145,26 @@ def _dec__PushTelemetryRequestV0Layout(
     v_subscription_id, v_terminating, v_compression_type = _S_iob.unpack_from(buf, pos)
     pos += 6
     v_metrics, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__PushTelemetryRequestV0Layout_client_instance_id(o, v_client_instance_id)
-    _set__PushTelemetryRequestV0Layout_subscription_id(o, v_subscription_id)
-    _set__PushTelemetryRequestV0Layout_terminating(o, v_terminating)
-    _set__PushTelemetryRequestV0Layout_compression_type(o, v_compression_type)
-    _set__PushTelemetryRequestV0Layout_metrics(o, v_metrics)
-    _set__PushTelemetryRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_client_instance_id,
+                v_subscription_id,
+                v_terminating,
+                v_compression_type,
+                v_metrics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__PushTelemetryResponseV0Layout(o: _PushTelemetryResponseV0Layout, out: bytearray) -> None:
@@ -201,12 +179,23 @@ def _dec__PushTelemetryResponseV0Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__PushTelemetryResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__PushTelemetryResponseV0Layout_error_code(o, v_error_code)
-    _set__PushTelemetryResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -38,139 +38,100 @@ _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
 _S_iq = Struct(">iq")
 _S_qqbh = Struct(">qqbh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ReadShareGroupStateRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of ReadShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "partition",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The leader epoch of the share-partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateRequestPartitionDataV0_partition(self, partition)
-        _set_ReadShareGroupStateRequestPartitionDataV0_leader_epoch(self, leader_epoch)
-        _set_ReadShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ReadShareGroupStateRequestPartitionDataV0_partition,
-    _set_ReadShareGroupStateRequestPartitionDataV0_leader_epoch,
-    _set_ReadShareGroupStateRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateRequestPartitionDataV0,
-    "partition",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class ReadShareGroupStateRequestReadStateDataV0(_Struct):
     """ReadStateData, a struct of ReadShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[ReadShareGroupStateRequestPartitionDataV0, ...]
+    partitions: tuple[ReadShareGroupStateRequestPartitionDataV0, ...] = field_at(1)
     """The data for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ReadShareGroupStateRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateRequestReadStateDataV0_topic_id(self, topic_id)
-        _set_ReadShareGroupStateRequestReadStateDataV0_partitions(self, as_tuple(partitions))
-        _set_ReadShareGroupStateRequestReadStateDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ReadShareGroupStateRequestReadStateDataV0_topic_id,
-    _set_ReadShareGroupStateRequestReadStateDataV0_partitions,
-    _set_ReadShareGroupStateRequestReadStateDataV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateRequestReadStateDataV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ReadShareGroupStateRequestV0Layout(ApiMessage):
     """The fields of ReadShareGroupStateRequest at version 0; use the final class of each version (ReadShareGroupStateRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[ReadShareGroupStateRequestReadStateDataV0, ...]
+    topics: tuple[ReadShareGroupStateRequestReadStateDataV0, ...] = field_at(1)
     """The data for the topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[ReadShareGroupStateRequestReadStateDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ReadShareGroupStateRequestV0Layout_group_id(self, group_id)
-        _set__ReadShareGroupStateRequestV0Layout_topics(self, as_tuple(topics))
-        _set__ReadShareGroupStateRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ReadShareGroupStateRequestV0Layout_group_id,
-    _set__ReadShareGroupStateRequestV0Layout_topics,
-    _set__ReadShareGroupStateRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ReadShareGroupStateRequestV0Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -186,99 +147,72 @@ class ReadShareGroupStateRequestV0(_ReadShareGroupStateRequestV0Layout):
 class ReadShareGroupStateResponseStateBatchV0(_Struct):
     """StateBatch, a struct of ReadShareGroupStateResponse at version 0."""
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "delivery_state",
-        "delivery_count",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    first_offset: int
+    first_offset: int = field_at(0)
     """The first offset of this state batch. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(1)
     """The last offset of this state batch. (versions 0+)"""
 
-    delivery_state: int
+    delivery_state: int = field_at(2)
     """The delivery state - 0:Available,2:Acked,4:Archived. (versions 0+)"""
 
-    delivery_count: int
+    delivery_count: int = field_at(3)
     """The delivery count. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         first_offset: int = 0,
         last_offset: int = 0,
         delivery_state: int = 0,
         delivery_count: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateResponseStateBatchV0_first_offset(self, first_offset)
-        _set_ReadShareGroupStateResponseStateBatchV0_last_offset(self, last_offset)
-        _set_ReadShareGroupStateResponseStateBatchV0_delivery_state(self, delivery_state)
-        _set_ReadShareGroupStateResponseStateBatchV0_delivery_count(self, delivery_count)
-        _set_ReadShareGroupStateResponseStateBatchV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                first_offset,
+                last_offset,
+                delivery_state,
+                delivery_count,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ReadShareGroupStateResponseStateBatchV0_first_offset,
-    _set_ReadShareGroupStateResponseStateBatchV0_last_offset,
-    _set_ReadShareGroupStateResponseStateBatchV0_delivery_state,
-    _set_ReadShareGroupStateResponseStateBatchV0_delivery_count,
-    _set_ReadShareGroupStateResponseStateBatchV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateResponseStateBatchV0,
-    "first_offset",
-    "last_offset",
-    "delivery_state",
-    "delivery_count",
-    "unknown_tagged_fields",
-)
 
 
 class ReadShareGroupStateResponsePartitionResultV0(_Struct):
     """PartitionResult, a struct of ReadShareGroupStateResponse at version 0."""
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "state_epoch",
-        "start_offset",
-        "state_batches",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    state_epoch: int
+    state_epoch: int = field_at(3)
     """The state epoch of the share-partition. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(4)
     """The share-partition start offset, which can be -1 if it is not yet initialized. (versions 0+)"""
 
-    state_batches: tuple[ReadShareGroupStateResponseStateBatchV0, ...]
+    state_batches: tuple[ReadShareGroupStateResponseStateBatchV0, ...] = field_at(5)
     """The state batches for this share-partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         error_code: int = 0,
@@ -287,118 +221,76 @@ class ReadShareGroupStateResponsePartitionResultV0(_Struct):
         start_offset: int = 0,
         state_batches: Iterable[ReadShareGroupStateResponseStateBatchV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateResponsePartitionResultV0_partition(self, partition)
-        _set_ReadShareGroupStateResponsePartitionResultV0_error_code(self, error_code)
-        _set_ReadShareGroupStateResponsePartitionResultV0_error_message(self, error_message)
-        _set_ReadShareGroupStateResponsePartitionResultV0_state_epoch(self, state_epoch)
-        _set_ReadShareGroupStateResponsePartitionResultV0_start_offset(self, start_offset)
-        _set_ReadShareGroupStateResponsePartitionResultV0_state_batches(
-            self, as_tuple(state_batches)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                error_code,
+                error_message,
+                state_epoch,
+                start_offset,
+                as_tuple(state_batches),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ReadShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ReadShareGroupStateResponsePartitionResultV0_partition,
-    _set_ReadShareGroupStateResponsePartitionResultV0_error_code,
-    _set_ReadShareGroupStateResponsePartitionResultV0_error_message,
-    _set_ReadShareGroupStateResponsePartitionResultV0_state_epoch,
-    _set_ReadShareGroupStateResponsePartitionResultV0_start_offset,
-    _set_ReadShareGroupStateResponsePartitionResultV0_state_batches,
-    _set_ReadShareGroupStateResponsePartitionResultV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateResponsePartitionResultV0,
-    "partition",
-    "error_code",
-    "error_message",
-    "state_epoch",
-    "start_offset",
-    "state_batches",
-    "unknown_tagged_fields",
-)
 
 
 class ReadShareGroupStateResponseReadStateResultV0(_Struct):
     """ReadStateResult, a struct of ReadShareGroupStateResponse at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[ReadShareGroupStateResponsePartitionResultV0, ...]
+    partitions: tuple[ReadShareGroupStateResponsePartitionResultV0, ...] = field_at(1)
     """The results for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ReadShareGroupStateResponsePartitionResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateResponseReadStateResultV0_topic_id(self, topic_id)
-        _set_ReadShareGroupStateResponseReadStateResultV0_partitions(self, as_tuple(partitions))
-        _set_ReadShareGroupStateResponseReadStateResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ReadShareGroupStateResponseReadStateResultV0_topic_id,
-    _set_ReadShareGroupStateResponseReadStateResultV0_partitions,
-    _set_ReadShareGroupStateResponseReadStateResultV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateResponseReadStateResultV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ReadShareGroupStateResponseV0Layout(ApiMessage):
     """The fields of ReadShareGroupStateResponse at version 0; use the final class of each version (ReadShareGroupStateResponseV0)."""
 
-    __slots__ = (
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    results: tuple[ReadShareGroupStateResponseReadStateResultV0, ...]
+    results: tuple[ReadShareGroupStateResponseReadStateResultV0, ...] = field_at(0)
     """The read results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         results: Iterable[ReadShareGroupStateResponseReadStateResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ReadShareGroupStateResponseV0Layout_results(self, as_tuple(results))
-        _set__ReadShareGroupStateResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ReadShareGroupStateResponseV0Layout_results,
-    _set__ReadShareGroupStateResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ReadShareGroupStateResponseV0Layout,
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -430,12 +322,23 @@ def _dec_ReadShareGroupStateRequestPartitionDataV0(
 
     v_partition, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateRequestPartitionDataV0)
-    _set_ReadShareGroupStateRequestPartitionDataV0_partition(o, v_partition)
-    _set_ReadShareGroupStateRequestPartitionDataV0_leader_epoch(o, v_leader_epoch)
-    _set_ReadShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateRequestPartitionDataV0,
+            (
+                v_partition,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ReadShareGroupStateRequestReadStateDataV0(
@@ -459,15 +362,43 @@ def _dec_ReadShareGroupStateRequestReadStateDataV0(
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ReadShareGroupStateRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition, e2_leader_epoch = _S_ii.unpack_from(buf, pos)
+        pos += 8
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                ReadShareGroupStateRequestPartitionDataV0,
+                (
+                    e2_partition,
+                    e2_leader_epoch,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateRequestReadStateDataV0)
-    _set_ReadShareGroupStateRequestReadStateDataV0_topic_id(o, v_topic_id)
-    _set_ReadShareGroupStateRequestReadStateDataV0_partitions(o, v_partitions)
-    _set_ReadShareGroupStateRequestReadStateDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateRequestReadStateDataV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ReadShareGroupStateRequestV0Layout(
@@ -475,10 +406,10 @@ def _enc__ReadShareGroupStateRequestV0Layout(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_ReadShareGroupStateRequestReadStateDataV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_ReadShareGroupStateRequestReadStateDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -494,12 +425,23 @@ def _dec__ReadShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_ReadShareGroupStateRequestReadStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ReadShareGroupStateRequestV0Layout_group_id(o, v_group_id)
-    _set__ReadShareGroupStateRequestV0Layout_topics(o, v_topics)
-    _set__ReadShareGroupStateRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ReadShareGroupStateResponseStateBatchV0(
@@ -518,14 +460,25 @@ def _dec_ReadShareGroupStateResponseStateBatchV0(
         buf, pos
     )
     pos += 19
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateResponseStateBatchV0)
-    _set_ReadShareGroupStateResponseStateBatchV0_first_offset(o, v_first_offset)
-    _set_ReadShareGroupStateResponseStateBatchV0_last_offset(o, v_last_offset)
-    _set_ReadShareGroupStateResponseStateBatchV0_delivery_state(o, v_delivery_state)
-    _set_ReadShareGroupStateResponseStateBatchV0_delivery_count(o, v_delivery_count)
-    _set_ReadShareGroupStateResponseStateBatchV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateResponseStateBatchV0,
+            (
+                v_first_offset,
+                v_last_offset,
+                v_delivery_state,
+                v_delivery_count,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ReadShareGroupStateResponsePartitionResultV0(
@@ -535,10 +488,10 @@ def _enc_ReadShareGroupStateResponsePartitionResultV0(
     out += _S_ih.pack(o.partition, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     out += _S_iq.pack(o.state_epoch, o.start_offset)
-    _x3 = o.state_batches
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ReadShareGroupStateResponseStateBatchV0(_x3e, out)
+    _x4 = o.state_batches
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_ReadShareGroupStateResponseStateBatchV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -555,21 +508,51 @@ def _dec_ReadShareGroupStateResponsePartitionResultV0(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_state_batches = []
     for _ in range(_n):
-        _ev_state_batches, pos = _dec_ReadShareGroupStateResponseStateBatchV0(buf, pos)
-        _lv_state_batches.append(_ev_state_batches)
+
+        e5_first_offset, e5_last_offset, e5_delivery_state, e5_delivery_count = _S_qqbh.unpack_from(
+            buf, pos
+        )
+        pos += 19
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_state_batches.append(
+            _new(
+                ReadShareGroupStateResponseStateBatchV0,
+                (
+                    e5_first_offset,
+                    e5_last_offset,
+                    e5_delivery_state,
+                    e5_delivery_count,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_state_batches = tuple(_lv_state_batches)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateResponsePartitionResultV0)
-    _set_ReadShareGroupStateResponsePartitionResultV0_partition(o, v_partition)
-    _set_ReadShareGroupStateResponsePartitionResultV0_error_code(o, v_error_code)
-    _set_ReadShareGroupStateResponsePartitionResultV0_error_message(o, v_error_message)
-    _set_ReadShareGroupStateResponsePartitionResultV0_state_epoch(o, v_state_epoch)
-    _set_ReadShareGroupStateResponsePartitionResultV0_start_offset(o, v_start_offset)
-    _set_ReadShareGroupStateResponsePartitionResultV0_state_batches(o, v_state_batches)
-    _set_ReadShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateResponsePartitionResultV0,
+            (
+                v_partition,
+                v_error_code,
+                v_error_message,
+                v_state_epoch,
+                v_start_offset,
+                v_state_batches,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ReadShareGroupStateResponseReadStateResultV0(
@@ -577,10 +560,10 @@ def _enc_ReadShareGroupStateResponseReadStateResultV0(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_ReadShareGroupStateResponsePartitionResultV0(_x4e, out)
+    _x6 = o.partitions
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_ReadShareGroupStateResponsePartitionResultV0(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -596,24 +579,33 @@ def _dec_ReadShareGroupStateResponseReadStateResultV0(
         _ev_partitions, pos = _dec_ReadShareGroupStateResponsePartitionResultV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateResponseReadStateResultV0)
-    _set_ReadShareGroupStateResponseReadStateResultV0_topic_id(o, v_topic_id)
-    _set_ReadShareGroupStateResponseReadStateResultV0_partitions(o, v_partitions)
-    _set_ReadShareGroupStateResponseReadStateResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateResponseReadStateResultV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ReadShareGroupStateResponseV0Layout(
     o: _ReadShareGroupStateResponseV0Layout, out: bytearray
 ) -> None:
 
-    _x5 = o.results
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_ReadShareGroupStateResponseReadStateResultV0(_x5e, out)
+    _x7 = o.results
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ReadShareGroupStateResponseReadStateResultV0(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -628,11 +620,22 @@ def _dec__ReadShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_ReadShareGroupStateResponseReadStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ReadShareGroupStateResponseV0Layout_results(o, v_results)
-    _set__ReadShareGroupStateResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

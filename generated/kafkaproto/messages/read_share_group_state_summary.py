@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -38,141 +38,100 @@ _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
 _S_iiq = Struct(">iiq")
 _S_iiqi = Struct(">iiqi")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ReadShareGroupStateSummaryRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of ReadShareGroupStateSummaryRequest at versions 0-1."""
 
-    __slots__ = (
-        "partition",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The leader epoch of the share-partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateSummaryRequestPartitionDataV0_partition(self, partition)
-        _set_ReadShareGroupStateSummaryRequestPartitionDataV0_leader_epoch(self, leader_epoch)
-        _set_ReadShareGroupStateSummaryRequestPartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ReadShareGroupStateSummaryRequestPartitionDataV0_partition,
-    _set_ReadShareGroupStateSummaryRequestPartitionDataV0_leader_epoch,
-    _set_ReadShareGroupStateSummaryRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateSummaryRequestPartitionDataV0,
-    "partition",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(_Struct):
     """ReadStateSummaryData, a struct of ReadShareGroupStateSummaryRequest at versions 0-1."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[ReadShareGroupStateSummaryRequestPartitionDataV0, ...]
+    partitions: tuple[ReadShareGroupStateSummaryRequestPartitionDataV0, ...] = field_at(1)
     """The data for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ReadShareGroupStateSummaryRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_topic_id(self, topic_id)
-        _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_topic_id,
-    _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_partitions,
-    _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateSummaryRequestReadStateSummaryDataV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ReadShareGroupStateSummaryRequestV0Layout(ApiMessage):
     """The fields of ReadShareGroupStateSummaryRequest at versions 0-1; use the final class of each version (ReadShareGroupStateSummaryRequestV0, ReadShareGroupStateSummaryRequestV1)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[ReadShareGroupStateSummaryRequestReadStateSummaryDataV0, ...]
+    topics: tuple[ReadShareGroupStateSummaryRequestReadStateSummaryDataV0, ...] = field_at(1)
     """The data for the topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[ReadShareGroupStateSummaryRequestReadStateSummaryDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ReadShareGroupStateSummaryRequestV0Layout_group_id(self, group_id)
-        _set__ReadShareGroupStateSummaryRequestV0Layout_topics(self, as_tuple(topics))
-        _set__ReadShareGroupStateSummaryRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ReadShareGroupStateSummaryRequestV0Layout_group_id,
-    _set__ReadShareGroupStateSummaryRequestV0Layout_topics,
-    _set__ReadShareGroupStateSummaryRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ReadShareGroupStateSummaryRequestV0Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -198,39 +157,31 @@ class ReadShareGroupStateSummaryRequestV1(_ReadShareGroupStateSummaryRequestV0La
 class ReadShareGroupStateSummaryResponsePartitionResultV0(_Struct):
     """PartitionResult, a struct of ReadShareGroupStateSummaryResponse at version 0."""
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "state_epoch",
-        "leader_epoch",
-        "start_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    state_epoch: int
+    state_epoch: int = field_at(3)
     """The state epoch of the share-partition. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(4)
     """The leader epoch of the share-partition. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(5)
     """The share-partition start offset. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         error_code: int = 0,
@@ -239,118 +190,76 @@ class ReadShareGroupStateSummaryResponsePartitionResultV0(_Struct):
         leader_epoch: int = 0,
         start_offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV0_partition(self, partition)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV0_error_code(self, error_code)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV0_error_message(self, error_message)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV0_state_epoch(self, state_epoch)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV0_leader_epoch(self, leader_epoch)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV0_start_offset(self, start_offset)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                error_code,
+                error_message,
+                state_epoch,
+                leader_epoch,
+                start_offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_partition,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_error_code,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_error_message,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_state_epoch,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_leader_epoch,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_start_offset,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateSummaryResponsePartitionResultV0,
-    "partition",
-    "error_code",
-    "error_message",
-    "state_epoch",
-    "leader_epoch",
-    "start_offset",
-    "unknown_tagged_fields",
-)
 
 
 class ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(_Struct):
     """ReadStateSummaryResult, a struct of ReadShareGroupStateSummaryResponse at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[ReadShareGroupStateSummaryResponsePartitionResultV0, ...]
+    partitions: tuple[ReadShareGroupStateSummaryResponsePartitionResultV0, ...] = field_at(1)
     """The results for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ReadShareGroupStateSummaryResponsePartitionResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_topic_id(self, topic_id)
-        _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_topic_id,
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_partitions,
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateSummaryResponseReadStateSummaryResultV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ReadShareGroupStateSummaryResponseV0Layout(ApiMessage):
     """The fields of ReadShareGroupStateSummaryResponse at version 0; use the final class of each version (ReadShareGroupStateSummaryResponseV0)."""
 
-    __slots__ = (
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    results: tuple[ReadShareGroupStateSummaryResponseReadStateSummaryResultV0, ...]
+    results: tuple[ReadShareGroupStateSummaryResponseReadStateSummaryResultV0, ...] = field_at(0)
     """The read results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         results: Iterable[ReadShareGroupStateSummaryResponseReadStateSummaryResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ReadShareGroupStateSummaryResponseV0Layout_results(self, as_tuple(results))
-        _set__ReadShareGroupStateSummaryResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ReadShareGroupStateSummaryResponseV0Layout_results,
-    _set__ReadShareGroupStateSummaryResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ReadShareGroupStateSummaryResponseV0Layout,
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -366,43 +275,34 @@ class ReadShareGroupStateSummaryResponseV0(_ReadShareGroupStateSummaryResponseV0
 class ReadShareGroupStateSummaryResponsePartitionResultV1(_Struct):
     """PartitionResult, a struct of ReadShareGroupStateSummaryResponse at version 1."""
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "state_epoch",
-        "leader_epoch",
-        "start_offset",
-        "delivery_complete_count",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    state_epoch: int
+    state_epoch: int = field_at(3)
     """The state epoch of the share-partition. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(4)
     """The leader epoch of the share-partition. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(5)
     """The share-partition start offset. (versions 0+)"""
 
-    delivery_complete_count: int
+    delivery_complete_count: int = field_at(6)
     """The number of offsets greater than or equal to share-partition start offset for which delivery has been completed. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         error_code: int = 0,
@@ -412,123 +312,77 @@ class ReadShareGroupStateSummaryResponsePartitionResultV1(_Struct):
         start_offset: int = 0,
         delivery_complete_count: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_partition(self, partition)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_error_code(self, error_code)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_error_message(self, error_message)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_state_epoch(self, state_epoch)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_leader_epoch(self, leader_epoch)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_start_offset(self, start_offset)
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_delivery_complete_count(
-            self, delivery_complete_count
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                error_code,
+                error_message,
+                state_epoch,
+                leader_epoch,
+                start_offset,
+                delivery_complete_count,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ReadShareGroupStateSummaryResponsePartitionResultV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_partition,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_error_code,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_error_message,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_state_epoch,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_leader_epoch,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_start_offset,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_delivery_complete_count,
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateSummaryResponsePartitionResultV1,
-    "partition",
-    "error_code",
-    "error_message",
-    "state_epoch",
-    "leader_epoch",
-    "start_offset",
-    "delivery_complete_count",
-    "unknown_tagged_fields",
-)
 
 
 class ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(_Struct):
     """ReadStateSummaryResult, a struct of ReadShareGroupStateSummaryResponse at version 1."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[ReadShareGroupStateSummaryResponsePartitionResultV1, ...]
+    partitions: tuple[ReadShareGroupStateSummaryResponsePartitionResultV1, ...] = field_at(1)
     """The results for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ReadShareGroupStateSummaryResponsePartitionResultV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_topic_id(self, topic_id)
-        _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_topic_id,
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_partitions,
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_unknown_tagged_fields,
-) = slot_setters(
-    ReadShareGroupStateSummaryResponseReadStateSummaryResultV1,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ReadShareGroupStateSummaryResponseV1Layout(ApiMessage):
     """The fields of ReadShareGroupStateSummaryResponse at version 1; use the final class of each version (ReadShareGroupStateSummaryResponseV1)."""
 
-    __slots__ = (
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    results: tuple[ReadShareGroupStateSummaryResponseReadStateSummaryResultV1, ...]
+    results: tuple[ReadShareGroupStateSummaryResponseReadStateSummaryResultV1, ...] = field_at(0)
     """The read results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         results: Iterable[ReadShareGroupStateSummaryResponseReadStateSummaryResultV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ReadShareGroupStateSummaryResponseV1Layout_results(self, as_tuple(results))
-        _set__ReadShareGroupStateSummaryResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ReadShareGroupStateSummaryResponseV1Layout_results,
-    _set__ReadShareGroupStateSummaryResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ReadShareGroupStateSummaryResponseV1Layout,
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -566,14 +420,23 @@ def _dec_ReadShareGroupStateSummaryRequestPartitionDataV0(
 
     v_partition, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateSummaryRequestPartitionDataV0)
-    _set_ReadShareGroupStateSummaryRequestPartitionDataV0_partition(o, v_partition)
-    _set_ReadShareGroupStateSummaryRequestPartitionDataV0_leader_epoch(o, v_leader_epoch)
-    _set_ReadShareGroupStateSummaryRequestPartitionDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateSummaryRequestPartitionDataV0,
+            (
+                v_partition,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(
@@ -597,17 +460,43 @@ def _dec_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ReadShareGroupStateSummaryRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition, e2_leader_epoch = _S_ii.unpack_from(buf, pos)
+        pos += 8
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                ReadShareGroupStateSummaryRequestPartitionDataV0,
+                (
+                    e2_partition,
+                    e2_leader_epoch,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateSummaryRequestReadStateSummaryDataV0)
-    _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_topic_id(o, v_topic_id)
-    _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_partitions(o, v_partitions)
-    _set_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateSummaryRequestReadStateSummaryDataV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ReadShareGroupStateSummaryRequestV0Layout(
@@ -615,10 +504,10 @@ def _enc__ReadShareGroupStateSummaryRequestV0Layout(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -634,14 +523,23 @@ def _dec__ReadShareGroupStateSummaryRequestV0Layout(
         _ev_topics, pos = _dec_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ReadShareGroupStateSummaryRequestV0Layout_group_id(o, v_group_id)
-    _set__ReadShareGroupStateSummaryRequestV0Layout_topics(o, v_topics)
-    _set__ReadShareGroupStateSummaryRequestV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ReadShareGroupStateSummaryResponsePartitionResultV0(
@@ -663,18 +561,27 @@ def _dec_ReadShareGroupStateSummaryResponsePartitionResultV0(
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     v_state_epoch, v_leader_epoch, v_start_offset = _S_iiq.unpack_from(buf, pos)
     pos += 16
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateSummaryResponsePartitionResultV0)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_partition(o, v_partition)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_error_code(o, v_error_code)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_error_message(o, v_error_message)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_state_epoch(o, v_state_epoch)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_leader_epoch(o, v_leader_epoch)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_start_offset(o, v_start_offset)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateSummaryResponsePartitionResultV0,
+            (
+                v_partition,
+                v_error_code,
+                v_error_message,
+                v_state_epoch,
+                v_leader_epoch,
+                v_start_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(
@@ -682,10 +589,10 @@ def _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ReadShareGroupStateSummaryResponsePartitionResultV0(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_ReadShareGroupStateSummaryResponsePartitionResultV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -698,27 +605,60 @@ def _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(
     _n, pos = read_compact_array_length(buf, pos, 24)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ReadShareGroupStateSummaryResponsePartitionResultV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition, e5_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e5_error_message, pos = read_compact_nullable_string(buf, pos)
+        e5_state_epoch, e5_leader_epoch, e5_start_offset = _S_iiq.unpack_from(buf, pos)
+        pos += 16
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                ReadShareGroupStateSummaryResponsePartitionResultV0,
+                (
+                    e5_partition,
+                    e5_error_code,
+                    e5_error_message,
+                    e5_state_epoch,
+                    e5_leader_epoch,
+                    e5_start_offset,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateSummaryResponseReadStateSummaryResultV0)
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_topic_id(o, v_topic_id)
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_partitions(o, v_partitions)
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateSummaryResponseReadStateSummaryResultV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ReadShareGroupStateSummaryResponseV0Layout(
     o: _ReadShareGroupStateSummaryResponseV0Layout, out: bytearray
 ) -> None:
 
-    _x4 = o.results
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(_x4e, out)
+    _x6 = o.results
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -733,13 +673,22 @@ def _dec__ReadShareGroupStateSummaryResponseV0Layout(
         _ev_results, pos = _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ReadShareGroupStateSummaryResponseV0Layout_results(o, v_results)
-    _set__ReadShareGroupStateSummaryResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ReadShareGroupStateSummaryResponsePartitionResultV1(
@@ -763,21 +712,28 @@ def _dec_ReadShareGroupStateSummaryResponsePartitionResultV1(
         buf, pos
     )
     pos += 20
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateSummaryResponsePartitionResultV1)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_partition(o, v_partition)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_error_code(o, v_error_code)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_error_message(o, v_error_message)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_state_epoch(o, v_state_epoch)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_leader_epoch(o, v_leader_epoch)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_start_offset(o, v_start_offset)
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_delivery_complete_count(
-        o, v_delivery_complete_count
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateSummaryResponsePartitionResultV1,
+            (
+                v_partition,
+                v_error_code,
+                v_error_message,
+                v_state_epoch,
+                v_leader_epoch,
+                v_start_offset,
+                v_delivery_complete_count,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ReadShareGroupStateSummaryResponsePartitionResultV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(
@@ -785,10 +741,10 @@ def _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_ReadShareGroupStateSummaryResponsePartitionResultV1(_x5e, out)
+    _x7 = o.partitions
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ReadShareGroupStateSummaryResponsePartitionResultV1(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -801,27 +757,63 @@ def _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(
     _n, pos = read_compact_array_length(buf, pos, 28)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_ReadShareGroupStateSummaryResponsePartitionResultV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e8_partition, e8_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e8_error_message, pos = read_compact_nullable_string(buf, pos)
+        e8_state_epoch, e8_leader_epoch, e8_start_offset, e8_delivery_complete_count = (
+            _S_iiqi.unpack_from(buf, pos)
+        )
+        pos += 20
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                ReadShareGroupStateSummaryResponsePartitionResultV1,
+                (
+                    e8_partition,
+                    e8_error_code,
+                    e8_error_message,
+                    e8_state_epoch,
+                    e8_leader_epoch,
+                    e8_start_offset,
+                    e8_delivery_complete_count,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ReadShareGroupStateSummaryResponseReadStateSummaryResultV1)
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_topic_id(o, v_topic_id)
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_partitions(o, v_partitions)
-    _set_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ReadShareGroupStateSummaryResponseReadStateSummaryResultV1,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__ReadShareGroupStateSummaryResponseV1Layout(
     o: _ReadShareGroupStateSummaryResponseV1Layout, out: bytearray
 ) -> None:
 
-    _x6 = o.results
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(_x6e, out)
+    _x9 = o.results
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -836,13 +828,22 @@ def _dec__ReadShareGroupStateSummaryResponseV1Layout(
         _ev_results, pos = _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ReadShareGroupStateSummaryResponseV1Layout_results(o, v_results)
-    _set__ReadShareGroupStateSummaryResponseV1Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 finish_class(

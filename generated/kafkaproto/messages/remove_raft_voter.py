@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_nullable_string,
     read_unknown_tags,
@@ -24,59 +24,43 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _RemoveRaftVoterRequestV0Layout(ApiMessage):
     """The fields of RemoveRaftVoterRequest at version 0; use the final class of each version (RemoveRaftVoterRequestV0)."""
 
-    __slots__ = (
-        "cluster_id",
-        "voter_id",
-        "voter_directory_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id of the request. (versions 0+; nullable 0+)"""
 
-    voter_id: int
+    voter_id: int = field_at(1)
     """The replica id of the voter getting removed from the topic partition. (versions 0+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(2)
     """The directory id of the voter getting removed from the topic partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = "",
         voter_id: int = 0,
         voter_directory_id: UUID = ZERO_UUID,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__RemoveRaftVoterRequestV0Layout_cluster_id(self, cluster_id)
-        _set__RemoveRaftVoterRequestV0Layout_voter_id(self, voter_id)
-        _set__RemoveRaftVoterRequestV0Layout_voter_directory_id(self, voter_directory_id)
-        _set__RemoveRaftVoterRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                voter_id,
+                voter_directory_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__RemoveRaftVoterRequestV0Layout_cluster_id,
-    _set__RemoveRaftVoterRequestV0Layout_voter_id,
-    _set__RemoveRaftVoterRequestV0Layout_voter_directory_id,
-    _set__RemoveRaftVoterRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _RemoveRaftVoterRequestV0Layout,
-    "cluster_id",
-    "voter_id",
-    "voter_directory_id",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -92,53 +76,37 @@ class RemoveRaftVoterRequestV0(_RemoveRaftVoterRequestV0Layout):
 class _RemoveRaftVoterResponseV0Layout(ApiMessage):
     """The fields of RemoveRaftVoterResponse at version 0; use the final class of each version (RemoveRaftVoterResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__RemoveRaftVoterResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__RemoveRaftVoterResponseV0Layout_error_code(self, error_code)
-        _set__RemoveRaftVoterResponseV0Layout_error_message(self, error_message)
-        _set__RemoveRaftVoterResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__RemoveRaftVoterResponseV0Layout_throttle_time_ms,
-    _set__RemoveRaftVoterResponseV0Layout_error_code,
-    _set__RemoveRaftVoterResponseV0Layout_error_message,
-    _set__RemoveRaftVoterResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _RemoveRaftVoterResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -174,13 +142,24 @@ def _dec__RemoveRaftVoterRequestV0Layout(
     (v_voter_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_voter_directory_id, pos = read_uuid(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__RemoveRaftVoterRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__RemoveRaftVoterRequestV0Layout_voter_id(o, v_voter_id)
-    _set__RemoveRaftVoterRequestV0Layout_voter_directory_id(o, v_voter_directory_id)
-    _set__RemoveRaftVoterRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_voter_id,
+                v_voter_directory_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__RemoveRaftVoterResponseV0Layout(
@@ -199,13 +178,24 @@ def _dec__RemoveRaftVoterResponseV0Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__RemoveRaftVoterResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__RemoveRaftVoterResponseV0Layout_error_code(o, v_error_code)
-    _set__RemoveRaftVoterResponseV0Layout_error_message(o, v_error_message)
-    _set__RemoveRaftVoterResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_bytes,
     read_compact_bytes,
@@ -22,41 +22,33 @@ from kafkaproto.wire import (
 
 _S_hqi = Struct(">hqi")
 _S_q = Struct(">q")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _RenewDelegationTokenRequestV1Layout(ApiMessage):
     """The fields of RenewDelegationTokenRequest at version 1; use the final class of each version (RenewDelegationTokenRequestV1)."""
 
-    __slots__ = (
-        "hmac",
-        "renew_period_ms",
-    )
+    __slots__ = ()
 
-    hmac: bytes
+    hmac: bytes = field_at(0)
     """The HMAC of the delegation token to be renewed. (versions 0+)"""
 
-    renew_period_ms: int
+    renew_period_ms: int = field_at(1)
     """The renewal time period in milliseconds. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         hmac: bytes = b"",
         renew_period_ms: int = 0,
-    ) -> None:
-        _set__RenewDelegationTokenRequestV1Layout_hmac(self, hmac)
-        _set__RenewDelegationTokenRequestV1Layout_renew_period_ms(self, renew_period_ms)
-
-
-(
-    _set__RenewDelegationTokenRequestV1Layout_hmac,
-    _set__RenewDelegationTokenRequestV1Layout_renew_period_ms,
-) = slot_setters(
-    _RenewDelegationTokenRequestV1Layout,
-    "hmac",
-    "renew_period_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                hmac,
+                renew_period_ms,
+            ),
+        )
 
 
 @final
@@ -72,45 +64,32 @@ class RenewDelegationTokenRequestV1(_RenewDelegationTokenRequestV1Layout):
 class _RenewDelegationTokenRequestV2Layout(ApiMessage):
     """The fields of RenewDelegationTokenRequest at version 2; use the final class of each version (RenewDelegationTokenRequestV2)."""
 
-    __slots__ = (
-        "hmac",
-        "renew_period_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    hmac: bytes
+    hmac: bytes = field_at(0)
     """The HMAC of the delegation token to be renewed. (versions 0+)"""
 
-    renew_period_ms: int
+    renew_period_ms: int = field_at(1)
     """The renewal time period in milliseconds. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         hmac: bytes = b"",
         renew_period_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__RenewDelegationTokenRequestV2Layout_hmac(self, hmac)
-        _set__RenewDelegationTokenRequestV2Layout_renew_period_ms(self, renew_period_ms)
-        _set__RenewDelegationTokenRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                hmac,
+                renew_period_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__RenewDelegationTokenRequestV2Layout_hmac,
-    _set__RenewDelegationTokenRequestV2Layout_renew_period_ms,
-    _set__RenewDelegationTokenRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _RenewDelegationTokenRequestV2Layout,
-    "hmac",
-    "renew_period_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -126,43 +105,32 @@ class RenewDelegationTokenRequestV2(_RenewDelegationTokenRequestV2Layout):
 class _RenewDelegationTokenResponseV1Layout(ApiMessage):
     """The fields of RenewDelegationTokenResponse at version 1; use the final class of each version (RenewDelegationTokenResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "expiry_timestamp_ms",
-        "throttle_time_ms",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    expiry_timestamp_ms: int
+    expiry_timestamp_ms: int = field_at(1)
     """The timestamp in milliseconds at which this token expires. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(2)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         expiry_timestamp_ms: int = 0,
         throttle_time_ms: int = 0,
-    ) -> None:
-        _set__RenewDelegationTokenResponseV1Layout_error_code(self, error_code)
-        _set__RenewDelegationTokenResponseV1Layout_expiry_timestamp_ms(self, expiry_timestamp_ms)
-        _set__RenewDelegationTokenResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-
-
-(
-    _set__RenewDelegationTokenResponseV1Layout_error_code,
-    _set__RenewDelegationTokenResponseV1Layout_expiry_timestamp_ms,
-    _set__RenewDelegationTokenResponseV1Layout_throttle_time_ms,
-) = slot_setters(
-    _RenewDelegationTokenResponseV1Layout,
-    "error_code",
-    "expiry_timestamp_ms",
-    "throttle_time_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                expiry_timestamp_ms,
+                throttle_time_ms,
+            ),
+        )
 
 
 @final
@@ -178,53 +146,37 @@ class RenewDelegationTokenResponseV1(_RenewDelegationTokenResponseV1Layout):
 class _RenewDelegationTokenResponseV2Layout(ApiMessage):
     """The fields of RenewDelegationTokenResponse at version 2; use the final class of each version (RenewDelegationTokenResponseV2)."""
 
-    __slots__ = (
-        "error_code",
-        "expiry_timestamp_ms",
-        "throttle_time_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    expiry_timestamp_ms: int
+    expiry_timestamp_ms: int = field_at(1)
     """The timestamp in milliseconds at which this token expires. (versions 0+)"""
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(2)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         expiry_timestamp_ms: int = 0,
         throttle_time_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__RenewDelegationTokenResponseV2Layout_error_code(self, error_code)
-        _set__RenewDelegationTokenResponseV2Layout_expiry_timestamp_ms(self, expiry_timestamp_ms)
-        _set__RenewDelegationTokenResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__RenewDelegationTokenResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                expiry_timestamp_ms,
+                throttle_time_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__RenewDelegationTokenResponseV2Layout_error_code,
-    _set__RenewDelegationTokenResponseV2Layout_expiry_timestamp_ms,
-    _set__RenewDelegationTokenResponseV2Layout_throttle_time_ms,
-    _set__RenewDelegationTokenResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _RenewDelegationTokenResponseV2Layout,
-    "error_code",
-    "expiry_timestamp_ms",
-    "throttle_time_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -257,10 +209,16 @@ def _dec__RenewDelegationTokenRequestV1Layout(
     v_hmac, pos = read_bytes(buf, pos)
     (v_renew_period_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    o = _new(cls)
-    _set__RenewDelegationTokenRequestV1Layout_hmac(o, v_hmac)
-    _set__RenewDelegationTokenRequestV1Layout_renew_period_ms(o, v_renew_period_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_hmac,
+                v_renew_period_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__RenewDelegationTokenRequestV2Layout(
@@ -279,12 +237,23 @@ def _dec__RenewDelegationTokenRequestV2Layout(
     v_hmac, pos = read_compact_bytes(buf, pos)
     (v_renew_period_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__RenewDelegationTokenRequestV2Layout_hmac(o, v_hmac)
-    _set__RenewDelegationTokenRequestV2Layout_renew_period_ms(o, v_renew_period_ms)
-    _set__RenewDelegationTokenRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_hmac,
+                v_renew_period_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__RenewDelegationTokenResponseV1Layout(
@@ -300,11 +269,17 @@ def _dec__RenewDelegationTokenResponseV1Layout(
 
     v_error_code, v_expiry_timestamp_ms, v_throttle_time_ms = _S_hqi.unpack_from(buf, pos)
     pos += 14
-    o = _new(cls)
-    _set__RenewDelegationTokenResponseV1Layout_error_code(o, v_error_code)
-    _set__RenewDelegationTokenResponseV1Layout_expiry_timestamp_ms(o, v_expiry_timestamp_ms)
-    _set__RenewDelegationTokenResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_expiry_timestamp_ms,
+                v_throttle_time_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__RenewDelegationTokenResponseV2Layout(
@@ -321,13 +296,24 @@ def _dec__RenewDelegationTokenResponseV2Layout(
 
     v_error_code, v_expiry_timestamp_ms, v_throttle_time_ms = _S_hqi.unpack_from(buf, pos)
     pos += 14
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__RenewDelegationTokenResponseV2Layout_error_code(o, v_error_code)
-    _set__RenewDelegationTokenResponseV2Layout_expiry_timestamp_ms(o, v_expiry_timestamp_ms)
-    _set__RenewDelegationTokenResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__RenewDelegationTokenResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_expiry_timestamp_ms,
+                v_throttle_time_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import Field, finish_class, HeaderMessage, RawTaggedField, slot_setters
+from kafkaproto.message import Field, field_at, finish_class, HeaderMessage, RawTaggedField
 from kafkaproto.wire import (
     read_nullable_string,
     read_unknown_tags,
@@ -19,57 +19,43 @@ from kafkaproto.wire import (
 )
 
 _S_hhi = Struct(">hhi")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _RequestHeaderV1Layout(HeaderMessage):
     """The fields of RequestHeader at version 1; use the final class of each version (RequestHeaderV1)."""
 
-    __slots__ = (
-        "request_api_key",
-        "request_api_version",
-        "correlation_id",
-        "client_id",
-    )
+    __slots__ = ()
 
-    request_api_key: int
+    request_api_key: int = field_at(0)
     """The API key of this request. (versions 0+)"""
 
-    request_api_version: int
+    request_api_version: int = field_at(1)
     """The API version of this request. (versions 0+)"""
 
-    correlation_id: int
+    correlation_id: int = field_at(2)
     """The correlation ID of this request. (versions 0+)"""
 
-    client_id: str | None
+    client_id: str | None = field_at(3)
     """The client ID string. (versions 1+; nullable 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         request_api_key: int = 0,
         request_api_version: int = 0,
         correlation_id: int = 0,
         client_id: str | None = "",
-    ) -> None:
-        _set__RequestHeaderV1Layout_request_api_key(self, request_api_key)
-        _set__RequestHeaderV1Layout_request_api_version(self, request_api_version)
-        _set__RequestHeaderV1Layout_correlation_id(self, correlation_id)
-        _set__RequestHeaderV1Layout_client_id(self, client_id)
-
-
-(
-    _set__RequestHeaderV1Layout_request_api_key,
-    _set__RequestHeaderV1Layout_request_api_version,
-    _set__RequestHeaderV1Layout_correlation_id,
-    _set__RequestHeaderV1Layout_client_id,
-) = slot_setters(
-    _RequestHeaderV1Layout,
-    "request_api_key",
-    "request_api_version",
-    "correlation_id",
-    "client_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                request_api_key,
+                request_api_version,
+                correlation_id,
+                client_id,
+            ),
+        )
 
 
 @final
@@ -84,59 +70,42 @@ class RequestHeaderV1(_RequestHeaderV1Layout):
 class _RequestHeaderV2Layout(HeaderMessage):
     """The fields of RequestHeader at version 2; use the final class of each version (RequestHeaderV2)."""
 
-    __slots__ = (
-        "request_api_key",
-        "request_api_version",
-        "correlation_id",
-        "client_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    request_api_key: int
+    request_api_key: int = field_at(0)
     """The API key of this request. (versions 0+)"""
 
-    request_api_version: int
+    request_api_version: int = field_at(1)
     """The API version of this request. (versions 0+)"""
 
-    correlation_id: int
+    correlation_id: int = field_at(2)
     """The correlation ID of this request. (versions 0+)"""
 
-    client_id: str | None
+    client_id: str | None = field_at(3)
     """The client ID string. (versions 1+; nullable 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         request_api_key: int = 0,
         request_api_version: int = 0,
         correlation_id: int = 0,
         client_id: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__RequestHeaderV2Layout_request_api_key(self, request_api_key)
-        _set__RequestHeaderV2Layout_request_api_version(self, request_api_version)
-        _set__RequestHeaderV2Layout_correlation_id(self, correlation_id)
-        _set__RequestHeaderV2Layout_client_id(self, client_id)
-        _set__RequestHeaderV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__RequestHeaderV2Layout_request_api_key,
-    _set__RequestHeaderV2Layout_request_api_version,
-    _set__RequestHeaderV2Layout_correlation_id,
-    _set__RequestHeaderV2Layout_client_id,
-    _set__RequestHeaderV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _RequestHeaderV2Layout,
-    "request_api_key",
-    "request_api_version",
-    "correlation_id",
-    "client_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                request_api_key,
+                request_api_version,
+                correlation_id,
+                client_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -161,12 +130,18 @@ def _dec__RequestHeaderV1Layout(
     v_request_api_key, v_request_api_version, v_correlation_id = _S_hhi.unpack_from(buf, pos)
     pos += 8
     v_client_id, pos = read_nullable_string(buf, pos)
-    o = _new(cls)
-    _set__RequestHeaderV1Layout_request_api_key(o, v_request_api_key)
-    _set__RequestHeaderV1Layout_request_api_version(o, v_request_api_version)
-    _set__RequestHeaderV1Layout_correlation_id(o, v_correlation_id)
-    _set__RequestHeaderV1Layout_client_id(o, v_client_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_request_api_key,
+                v_request_api_version,
+                v_correlation_id,
+                v_client_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__RequestHeaderV2Layout(o: _RequestHeaderV2Layout, out: bytearray) -> None:
@@ -183,14 +158,25 @@ def _dec__RequestHeaderV2Layout(
     v_request_api_key, v_request_api_version, v_correlation_id = _S_hhi.unpack_from(buf, pos)
     pos += 8
     v_client_id, pos = read_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__RequestHeaderV2Layout_request_api_key(o, v_request_api_key)
-    _set__RequestHeaderV2Layout_request_api_version(o, v_request_api_version)
-    _set__RequestHeaderV2Layout_correlation_id(o, v_correlation_id)
-    _set__RequestHeaderV2Layout_client_id(o, v_client_id)
-    _set__RequestHeaderV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_request_api_key,
+                v_request_api_version,
+                v_correlation_id,
+                v_client_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,35 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import Field, finish_class, HeaderMessage, RawTaggedField, slot_setters
+from kafkaproto.message import Field, field_at, finish_class, HeaderMessage, RawTaggedField
 from kafkaproto.wire import read_unknown_tags, write_unknown_tags
 
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ResponseHeaderV0Layout(HeaderMessage):
     """The fields of ResponseHeader at version 0; use the final class of each version (ResponseHeaderV0)."""
 
-    __slots__ = ("correlation_id",)
+    __slots__ = ()
 
-    correlation_id: int
+    correlation_id: int = field_at(0)
     """The correlation ID of this response. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         correlation_id: int = 0,
-    ) -> None:
-        _set__ResponseHeaderV0Layout_correlation_id(self, correlation_id)
-
-
-(_set__ResponseHeaderV0Layout_correlation_id,) = slot_setters(
-    _ResponseHeaderV0Layout,
-    "correlation_id",
-)
+    ) -> Self:
+        return _new(cls, (correlation_id,))
 
 
 @final
@@ -51,35 +45,27 @@ class ResponseHeaderV0(_ResponseHeaderV0Layout):
 class _ResponseHeaderV1Layout(HeaderMessage):
     """The fields of ResponseHeader at version 1; use the final class of each version (ResponseHeaderV1)."""
 
-    __slots__ = (
-        "correlation_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    correlation_id: int
+    correlation_id: int = field_at(0)
     """The correlation ID of this response. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         correlation_id: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ResponseHeaderV1Layout_correlation_id(self, correlation_id)
-        _set__ResponseHeaderV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ResponseHeaderV1Layout_correlation_id,
-    _set__ResponseHeaderV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ResponseHeaderV1Layout,
-    "correlation_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                correlation_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -102,9 +88,7 @@ def _dec__ResponseHeaderV0Layout(
 
     (v_correlation_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(cls)
-    _set__ResponseHeaderV0Layout_correlation_id(o, v_correlation_id)
-    return o, pos
+    return _new(cls, (v_correlation_id,)), pos
 
 
 def _enc__ResponseHeaderV1Layout(o: _ResponseHeaderV1Layout, out: bytearray) -> None:
@@ -119,11 +103,22 @@ def _dec__ResponseHeaderV1Layout(
 
     (v_correlation_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ResponseHeaderV1Layout_correlation_id(o, v_correlation_id)
-    _set__ResponseHeaderV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_correlation_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

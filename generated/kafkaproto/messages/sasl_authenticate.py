@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_bytes,
     read_compact_bytes,
@@ -26,29 +26,23 @@ from kafkaproto.wire import (
 
 _S_h = Struct(">h")
 _S_q = Struct(">q")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _SaslAuthenticateRequestV0Layout(ApiMessage):
     """The fields of SaslAuthenticateRequest at versions 0-1; use the final class of each version (SaslAuthenticateRequestV0, SaslAuthenticateRequestV1)."""
 
-    __slots__ = ("auth_bytes",)
+    __slots__ = ()
 
-    auth_bytes: bytes
+    auth_bytes: bytes = field_at(0)
     """The SASL authentication bytes from the client, as defined by the SASL mechanism. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         auth_bytes: bytes = b"",
-    ) -> None:
-        _set__SaslAuthenticateRequestV0Layout_auth_bytes(self, auth_bytes)
-
-
-(_set__SaslAuthenticateRequestV0Layout_auth_bytes,) = slot_setters(
-    _SaslAuthenticateRequestV0Layout,
-    "auth_bytes",
-)
+    ) -> Self:
+        return _new(cls, (auth_bytes,))
 
 
 @final
@@ -74,37 +68,27 @@ class SaslAuthenticateRequestV1(_SaslAuthenticateRequestV0Layout):
 class _SaslAuthenticateRequestV2Layout(ApiMessage):
     """The fields of SaslAuthenticateRequest at version 2; use the final class of each version (SaslAuthenticateRequestV2)."""
 
-    __slots__ = (
-        "auth_bytes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    auth_bytes: bytes
+    auth_bytes: bytes = field_at(0)
     """The SASL authentication bytes from the client, as defined by the SASL mechanism. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         auth_bytes: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SaslAuthenticateRequestV2Layout_auth_bytes(self, auth_bytes)
-        _set__SaslAuthenticateRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                auth_bytes,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__SaslAuthenticateRequestV2Layout_auth_bytes,
-    _set__SaslAuthenticateRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SaslAuthenticateRequestV2Layout,
-    "auth_bytes",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -120,43 +104,32 @@ class SaslAuthenticateRequestV2(_SaslAuthenticateRequestV2Layout):
 class _SaslAuthenticateResponseV0Layout(ApiMessage):
     """The fields of SaslAuthenticateResponse at version 0; use the final class of each version (SaslAuthenticateResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "auth_bytes",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    auth_bytes: bytes
+    auth_bytes: bytes = field_at(2)
     """The SASL authentication bytes from the server, as defined by the SASL mechanism. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         auth_bytes: bytes = b"",
-    ) -> None:
-        _set__SaslAuthenticateResponseV0Layout_error_code(self, error_code)
-        _set__SaslAuthenticateResponseV0Layout_error_message(self, error_message)
-        _set__SaslAuthenticateResponseV0Layout_auth_bytes(self, auth_bytes)
-
-
-(
-    _set__SaslAuthenticateResponseV0Layout_error_code,
-    _set__SaslAuthenticateResponseV0Layout_error_message,
-    _set__SaslAuthenticateResponseV0Layout_auth_bytes,
-) = slot_setters(
-    _SaslAuthenticateResponseV0Layout,
-    "error_code",
-    "error_message",
-    "auth_bytes",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                auth_bytes,
+            ),
+        )
 
 
 @final
@@ -172,51 +145,37 @@ class SaslAuthenticateResponseV0(_SaslAuthenticateResponseV0Layout):
 class _SaslAuthenticateResponseV1Layout(ApiMessage):
     """The fields of SaslAuthenticateResponse at version 1; use the final class of each version (SaslAuthenticateResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "auth_bytes",
-        "session_lifetime_ms",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    auth_bytes: bytes
+    auth_bytes: bytes = field_at(2)
     """The SASL authentication bytes from the server, as defined by the SASL mechanism. (versions 0+)"""
 
-    session_lifetime_ms: int
+    session_lifetime_ms: int = field_at(3)
     """Number of milliseconds after which only re-authentication over the existing connection to create a new session can occur. (versions 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         auth_bytes: bytes = b"",
         session_lifetime_ms: int = 0,
-    ) -> None:
-        _set__SaslAuthenticateResponseV1Layout_error_code(self, error_code)
-        _set__SaslAuthenticateResponseV1Layout_error_message(self, error_message)
-        _set__SaslAuthenticateResponseV1Layout_auth_bytes(self, auth_bytes)
-        _set__SaslAuthenticateResponseV1Layout_session_lifetime_ms(self, session_lifetime_ms)
-
-
-(
-    _set__SaslAuthenticateResponseV1Layout_error_code,
-    _set__SaslAuthenticateResponseV1Layout_error_message,
-    _set__SaslAuthenticateResponseV1Layout_auth_bytes,
-    _set__SaslAuthenticateResponseV1Layout_session_lifetime_ms,
-) = slot_setters(
-    _SaslAuthenticateResponseV1Layout,
-    "error_code",
-    "error_message",
-    "auth_bytes",
-    "session_lifetime_ms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                auth_bytes,
+                session_lifetime_ms,
+            ),
+        )
 
 
 @final
@@ -232,61 +191,42 @@ class SaslAuthenticateResponseV1(_SaslAuthenticateResponseV1Layout):
 class _SaslAuthenticateResponseV2Layout(ApiMessage):
     """The fields of SaslAuthenticateResponse at version 2; use the final class of each version (SaslAuthenticateResponseV2)."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "auth_bytes",
-        "session_lifetime_ms",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    auth_bytes: bytes
+    auth_bytes: bytes = field_at(2)
     """The SASL authentication bytes from the server, as defined by the SASL mechanism. (versions 0+)"""
 
-    session_lifetime_ms: int
+    session_lifetime_ms: int = field_at(3)
     """Number of milliseconds after which only re-authentication over the existing connection to create a new session can occur. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = "",
         auth_bytes: bytes = b"",
         session_lifetime_ms: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SaslAuthenticateResponseV2Layout_error_code(self, error_code)
-        _set__SaslAuthenticateResponseV2Layout_error_message(self, error_message)
-        _set__SaslAuthenticateResponseV2Layout_auth_bytes(self, auth_bytes)
-        _set__SaslAuthenticateResponseV2Layout_session_lifetime_ms(self, session_lifetime_ms)
-        _set__SaslAuthenticateResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                auth_bytes,
+                session_lifetime_ms,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__SaslAuthenticateResponseV2Layout_error_code,
-    _set__SaslAuthenticateResponseV2Layout_error_message,
-    _set__SaslAuthenticateResponseV2Layout_auth_bytes,
-    _set__SaslAuthenticateResponseV2Layout_session_lifetime_ms,
-    _set__SaslAuthenticateResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SaslAuthenticateResponseV2Layout,
-    "error_code",
-    "error_message",
-    "auth_bytes",
-    "session_lifetime_ms",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -316,9 +256,7 @@ def _dec__SaslAuthenticateRequestV0Layout(
 ) -> tuple[_SaslAuthenticateRequestV0Layout, int]:
 
     v_auth_bytes, pos = read_bytes(buf, pos)
-    o = _new(cls)
-    _set__SaslAuthenticateRequestV0Layout_auth_bytes(o, v_auth_bytes)
-    return o, pos
+    return _new(cls, (v_auth_bytes,)), pos
 
 
 def _enc__SaslAuthenticateRequestV2Layout(
@@ -334,11 +272,22 @@ def _dec__SaslAuthenticateRequestV2Layout(
 ) -> tuple[_SaslAuthenticateRequestV2Layout, int]:
 
     v_auth_bytes, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SaslAuthenticateRequestV2Layout_auth_bytes(o, v_auth_bytes)
-    _set__SaslAuthenticateRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_auth_bytes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SaslAuthenticateResponseV0Layout(
@@ -358,11 +307,17 @@ def _dec__SaslAuthenticateResponseV0Layout(
     pos += 2
     v_error_message, pos = read_nullable_string(buf, pos)
     v_auth_bytes, pos = read_bytes(buf, pos)
-    o = _new(cls)
-    _set__SaslAuthenticateResponseV0Layout_error_code(o, v_error_code)
-    _set__SaslAuthenticateResponseV0Layout_error_message(o, v_error_message)
-    _set__SaslAuthenticateResponseV0Layout_auth_bytes(o, v_auth_bytes)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_error_message,
+                v_auth_bytes,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SaslAuthenticateResponseV1Layout(
@@ -385,12 +340,18 @@ def _dec__SaslAuthenticateResponseV1Layout(
     v_auth_bytes, pos = read_bytes(buf, pos)
     (v_session_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    o = _new(cls)
-    _set__SaslAuthenticateResponseV1Layout_error_code(o, v_error_code)
-    _set__SaslAuthenticateResponseV1Layout_error_message(o, v_error_message)
-    _set__SaslAuthenticateResponseV1Layout_auth_bytes(o, v_auth_bytes)
-    _set__SaslAuthenticateResponseV1Layout_session_lifetime_ms(o, v_session_lifetime_ms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_error_message,
+                v_auth_bytes,
+                v_session_lifetime_ms,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SaslAuthenticateResponseV2Layout(
@@ -414,14 +375,25 @@ def _dec__SaslAuthenticateResponseV2Layout(
     v_auth_bytes, pos = read_compact_bytes(buf, pos)
     (v_session_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SaslAuthenticateResponseV2Layout_error_code(o, v_error_code)
-    _set__SaslAuthenticateResponseV2Layout_error_message(o, v_error_message)
-    _set__SaslAuthenticateResponseV2Layout_auth_bytes(o, v_auth_bytes)
-    _set__SaslAuthenticateResponseV2Layout_session_lifetime_ms(o, v_session_lifetime_ms)
-    _set__SaslAuthenticateResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_error_message,
+                v_auth_bytes,
+                v_session_lifetime_ms,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,35 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, as_tuple, Field, finish_class, slot_setters
+from kafkaproto.message import ApiMessage, as_tuple, Field, field_at, finish_class
 from kafkaproto.wire import read_array_length, read_string, write_array_length, write_string
 
 _S_h = Struct(">h")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _SaslHandshakeRequestV0Layout(ApiMessage):
     """The fields of SaslHandshakeRequest at versions 0-1; use the final class of each version (SaslHandshakeRequestV0, SaslHandshakeRequestV1)."""
 
-    __slots__ = ("mechanism",)
+    __slots__ = ()
 
-    mechanism: str
+    mechanism: str = field_at(0)
     """The SASL mechanism chosen by the client. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         mechanism: str = "",
-    ) -> None:
-        _set__SaslHandshakeRequestV0Layout_mechanism(self, mechanism)
-
-
-(_set__SaslHandshakeRequestV0Layout_mechanism,) = slot_setters(
-    _SaslHandshakeRequestV0Layout,
-    "mechanism",
-)
+    ) -> Self:
+        return _new(cls, (mechanism,))
 
 
 @final
@@ -62,35 +56,27 @@ class SaslHandshakeRequestV1(_SaslHandshakeRequestV0Layout):
 class _SaslHandshakeResponseV0Layout(ApiMessage):
     """The fields of SaslHandshakeResponse at versions 0-1; use the final class of each version (SaslHandshakeResponseV0, SaslHandshakeResponseV1)."""
 
-    __slots__ = (
-        "error_code",
-        "mechanisms",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    mechanisms: tuple[str, ...]
+    mechanisms: tuple[str, ...] = field_at(1)
     """The mechanisms enabled in the server. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         mechanisms: Iterable[str] = (),
-    ) -> None:
-        _set__SaslHandshakeResponseV0Layout_error_code(self, error_code)
-        _set__SaslHandshakeResponseV0Layout_mechanisms(self, as_tuple(mechanisms))
-
-
-(
-    _set__SaslHandshakeResponseV0Layout_error_code,
-    _set__SaslHandshakeResponseV0Layout_mechanisms,
-) = slot_setters(
-    _SaslHandshakeResponseV0Layout,
-    "error_code",
-    "mechanisms",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(mechanisms),
+            ),
+        )
 
 
 @final
@@ -128,9 +114,7 @@ def _dec__SaslHandshakeRequestV0Layout(
 ) -> tuple[_SaslHandshakeRequestV0Layout, int]:
 
     v_mechanism, pos = read_string(buf, pos)
-    o = _new(cls)
-    _set__SaslHandshakeRequestV0Layout_mechanism(o, v_mechanism)
-    return o, pos
+    return _new(cls, (v_mechanism,)), pos
 
 
 def _enc__SaslHandshakeResponseV0Layout(o: _SaslHandshakeResponseV0Layout, out: bytearray) -> None:
@@ -155,10 +139,16 @@ def _dec__SaslHandshakeResponseV0Layout(
         _ev_mechanisms, pos = read_string(buf, pos)
         _lv_mechanisms.append(_ev_mechanisms)
     v_mechanisms = tuple(_lv_mechanisms)
-    o = _new(cls)
-    _set__SaslHandshakeResponseV0Layout_error_code(o, v_error_code)
-    _set__SaslHandshakeResponseV0Layout_mechanisms(o, v_mechanisms)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_mechanisms,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int8_array,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     read_uuid,
     write_compact_length,
@@ -41,211 +41,146 @@ _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
 _S_io = Struct(">i?")
 _S_qq = Struct(">qq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ShareAcknowledgeRequestAcknowledgementBatchV1(_Struct):
     """AcknowledgementBatch, a struct of ShareAcknowledgeRequest at versions 1-2."""
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "acknowledge_types",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    first_offset: int
+    first_offset: int = field_at(0)
     """First offset of batch of records to acknowledge. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(1)
     """Last offset (inclusive) of batch of records to acknowledge. (versions 0+)"""
 
-    acknowledge_types: tuple[int, ...]
+    acknowledge_types: tuple[int, ...] = field_at(2)
     """Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         first_offset: int = 0,
         last_offset: int = 0,
         acknowledge_types: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareAcknowledgeRequestAcknowledgementBatchV1_first_offset(self, first_offset)
-        _set_ShareAcknowledgeRequestAcknowledgementBatchV1_last_offset(self, last_offset)
-        _set_ShareAcknowledgeRequestAcknowledgementBatchV1_acknowledge_types(
-            self, as_tuple(acknowledge_types)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                first_offset,
+                last_offset,
+                as_tuple(acknowledge_types),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareAcknowledgeRequestAcknowledgementBatchV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_first_offset,
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_last_offset,
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_acknowledge_types,
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareAcknowledgeRequestAcknowledgementBatchV1,
-    "first_offset",
-    "last_offset",
-    "acknowledge_types",
-    "unknown_tagged_fields",
-)
 
 
 class ShareAcknowledgeRequestAcknowledgePartitionV1(_Struct):
     """AcknowledgePartition, a struct of ShareAcknowledgeRequest at versions 1-2."""
 
-    __slots__ = (
-        "partition_index",
-        "acknowledgement_batches",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    acknowledgement_batches: tuple[ShareAcknowledgeRequestAcknowledgementBatchV1, ...]
+    acknowledgement_batches: tuple[ShareAcknowledgeRequestAcknowledgementBatchV1, ...] = field_at(1)
     """Record batches to acknowledge. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         acknowledgement_batches: Iterable[ShareAcknowledgeRequestAcknowledgementBatchV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareAcknowledgeRequestAcknowledgePartitionV1_partition_index(self, partition_index)
-        _set_ShareAcknowledgeRequestAcknowledgePartitionV1_acknowledgement_batches(
-            self, as_tuple(acknowledgement_batches)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                as_tuple(acknowledgement_batches),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareAcknowledgeRequestAcknowledgePartitionV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareAcknowledgeRequestAcknowledgePartitionV1_partition_index,
-    _set_ShareAcknowledgeRequestAcknowledgePartitionV1_acknowledgement_batches,
-    _set_ShareAcknowledgeRequestAcknowledgePartitionV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareAcknowledgeRequestAcknowledgePartitionV1,
-    "partition_index",
-    "acknowledgement_batches",
-    "unknown_tagged_fields",
-)
 
 
 class ShareAcknowledgeRequestAcknowledgeTopicV1(_Struct):
     """AcknowledgeTopic, a struct of ShareAcknowledgeRequest at versions 1-2."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[ShareAcknowledgeRequestAcknowledgePartitionV1, ...]
+    partitions: tuple[ShareAcknowledgeRequestAcknowledgePartitionV1, ...] = field_at(1)
     """The partitions containing records to acknowledge. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ShareAcknowledgeRequestAcknowledgePartitionV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareAcknowledgeRequestAcknowledgeTopicV1_topic_id(self, topic_id)
-        _set_ShareAcknowledgeRequestAcknowledgeTopicV1_partitions(self, as_tuple(partitions))
-        _set_ShareAcknowledgeRequestAcknowledgeTopicV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareAcknowledgeRequestAcknowledgeTopicV1_topic_id,
-    _set_ShareAcknowledgeRequestAcknowledgeTopicV1_partitions,
-    _set_ShareAcknowledgeRequestAcknowledgeTopicV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareAcknowledgeRequestAcknowledgeTopicV1,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ShareAcknowledgeRequestV1Layout(ApiMessage):
     """The fields of ShareAcknowledgeRequest at version 1; use the final class of each version (ShareAcknowledgeRequestV1)."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "share_session_epoch",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str | None
+    group_id: str | None = field_at(0)
     """The group identifier. (versions 0+; nullable 0+)"""
 
-    member_id: str | None
+    member_id: str | None = field_at(1)
     """The member ID. (versions 0+; nullable 0+)"""
 
-    share_session_epoch: int
+    share_session_epoch: int = field_at(2)
     """The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests. (versions 0+)"""
 
-    topics: tuple[ShareAcknowledgeRequestAcknowledgeTopicV1, ...]
+    topics: tuple[ShareAcknowledgeRequestAcknowledgeTopicV1, ...] = field_at(3)
     """The topics containing records to acknowledge. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str | None = None,
         member_id: str | None = "",
         share_session_epoch: int = 0,
         topics: Iterable[ShareAcknowledgeRequestAcknowledgeTopicV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareAcknowledgeRequestV1Layout_group_id(self, group_id)
-        _set__ShareAcknowledgeRequestV1Layout_member_id(self, member_id)
-        _set__ShareAcknowledgeRequestV1Layout_share_session_epoch(self, share_session_epoch)
-        _set__ShareAcknowledgeRequestV1Layout_topics(self, as_tuple(topics))
-        _set__ShareAcknowledgeRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                share_session_epoch,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ShareAcknowledgeRequestV1Layout_group_id,
-    _set__ShareAcknowledgeRequestV1Layout_member_id,
-    _set__ShareAcknowledgeRequestV1Layout_share_session_epoch,
-    _set__ShareAcknowledgeRequestV1Layout_topics,
-    _set__ShareAcknowledgeRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareAcknowledgeRequestV1Layout,
-    "group_id",
-    "member_id",
-    "share_session_epoch",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -261,35 +196,28 @@ class ShareAcknowledgeRequestV1(_ShareAcknowledgeRequestV1Layout):
 class _ShareAcknowledgeRequestV2Layout(ApiMessage):
     """The fields of ShareAcknowledgeRequest at version 2; use the final class of each version (ShareAcknowledgeRequestV2)."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "share_session_epoch",
-        "is_renew_ack",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str | None
+    group_id: str | None = field_at(0)
     """The group identifier. (versions 0+; nullable 0+)"""
 
-    member_id: str | None
+    member_id: str | None = field_at(1)
     """The member ID. (versions 0+; nullable 0+)"""
 
-    share_session_epoch: int
+    share_session_epoch: int = field_at(2)
     """The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests. (versions 0+)"""
 
-    is_renew_ack: bool
+    is_renew_ack: bool = field_at(3)
     """Whether Renew type acknowledgements present in AcknowledgementBatches. (versions 2+)"""
 
-    topics: tuple[ShareAcknowledgeRequestAcknowledgeTopicV1, ...]
+    topics: tuple[ShareAcknowledgeRequestAcknowledgeTopicV1, ...] = field_at(4)
     """The topics containing records to acknowledge. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str | None = None,
         member_id: str | None = "",
@@ -297,33 +225,18 @@ class _ShareAcknowledgeRequestV2Layout(ApiMessage):
         is_renew_ack: bool = False,
         topics: Iterable[ShareAcknowledgeRequestAcknowledgeTopicV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareAcknowledgeRequestV2Layout_group_id(self, group_id)
-        _set__ShareAcknowledgeRequestV2Layout_member_id(self, member_id)
-        _set__ShareAcknowledgeRequestV2Layout_share_session_epoch(self, share_session_epoch)
-        _set__ShareAcknowledgeRequestV2Layout_is_renew_ack(self, is_renew_ack)
-        _set__ShareAcknowledgeRequestV2Layout_topics(self, as_tuple(topics))
-        _set__ShareAcknowledgeRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                share_session_epoch,
+                is_renew_ack,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ShareAcknowledgeRequestV2Layout_group_id,
-    _set__ShareAcknowledgeRequestV2Layout_member_id,
-    _set__ShareAcknowledgeRequestV2Layout_share_session_epoch,
-    _set__ShareAcknowledgeRequestV2Layout_is_renew_ack,
-    _set__ShareAcknowledgeRequestV2Layout_topics,
-    _set__ShareAcknowledgeRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareAcknowledgeRequestV2Layout,
-    "group_id",
-    "member_id",
-    "share_session_epoch",
-    "is_renew_ack",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -339,245 +252,172 @@ class ShareAcknowledgeRequestV2(_ShareAcknowledgeRequestV2Layout):
 class ShareAcknowledgeResponseLeaderIdAndEpochV1(_Struct):
     """LeaderIdAndEpoch, a struct of ShareAcknowledgeResponse at versions 1-2."""
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    leader_id: int
+    leader_id: int = field_at(0)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The latest known leader epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         leader_id: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_leader_id(self, leader_id)
-        _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_leader_epoch(self, leader_epoch)
-        _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_leader_id,
-    _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_leader_epoch,
-    _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareAcknowledgeResponseLeaderIdAndEpochV1,
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class ShareAcknowledgeResponsePartitionDataV1(_Struct):
     """PartitionData, a struct of ShareAcknowledgeResponse at versions 1-2."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "current_leader",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    current_leader: ShareAcknowledgeResponseLeaderIdAndEpochV1
+    current_leader: ShareAcknowledgeResponseLeaderIdAndEpochV1 = field_at(3)
     """The current leader of the partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         current_leader: ShareAcknowledgeResponseLeaderIdAndEpochV1 = ShareAcknowledgeResponseLeaderIdAndEpochV1(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareAcknowledgeResponsePartitionDataV1_partition_index(self, partition_index)
-        _set_ShareAcknowledgeResponsePartitionDataV1_error_code(self, error_code)
-        _set_ShareAcknowledgeResponsePartitionDataV1_error_message(self, error_message)
-        _set_ShareAcknowledgeResponsePartitionDataV1_current_leader(self, current_leader)
-        _set_ShareAcknowledgeResponsePartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                error_message,
+                current_leader,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareAcknowledgeResponsePartitionDataV1_partition_index,
-    _set_ShareAcknowledgeResponsePartitionDataV1_error_code,
-    _set_ShareAcknowledgeResponsePartitionDataV1_error_message,
-    _set_ShareAcknowledgeResponsePartitionDataV1_current_leader,
-    _set_ShareAcknowledgeResponsePartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareAcknowledgeResponsePartitionDataV1,
-    "partition_index",
-    "error_code",
-    "error_message",
-    "current_leader",
-    "unknown_tagged_fields",
-)
 
 
 class ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(_Struct):
     """ShareAcknowledgeTopicResponse, a struct of ShareAcknowledgeResponse at versions 1-2."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[ShareAcknowledgeResponsePartitionDataV1, ...]
+    partitions: tuple[ShareAcknowledgeResponsePartitionDataV1, ...] = field_at(1)
     """The topic partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ShareAcknowledgeResponsePartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_topic_id(self, topic_id)
-        _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_topic_id,
-    _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_partitions,
-    _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class ShareAcknowledgeResponseNodeEndpointV1(_Struct):
     """NodeEndpoint, a struct of ShareAcknowledgeResponse at versions 1-2."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the node, or null if it has not been assigned to a rack. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareAcknowledgeResponseNodeEndpointV1_node_id(self, node_id)
-        _set_ShareAcknowledgeResponseNodeEndpointV1_host(self, host)
-        _set_ShareAcknowledgeResponseNodeEndpointV1_port(self, port)
-        _set_ShareAcknowledgeResponseNodeEndpointV1_rack(self, rack)
-        _set_ShareAcknowledgeResponseNodeEndpointV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareAcknowledgeResponseNodeEndpointV1_node_id,
-    _set_ShareAcknowledgeResponseNodeEndpointV1_host,
-    _set_ShareAcknowledgeResponseNodeEndpointV1_port,
-    _set_ShareAcknowledgeResponseNodeEndpointV1_rack,
-    _set_ShareAcknowledgeResponseNodeEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareAcknowledgeResponseNodeEndpointV1,
-    "node_id",
-    "host",
-    "port",
-    "rack",
-    "unknown_tagged_fields",
-)
 
 
 class _ShareAcknowledgeResponseV1Layout(ApiMessage):
     """The fields of ShareAcknowledgeResponse at version 1; use the final class of each version (ShareAcknowledgeResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "responses",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    responses: tuple[ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1, ...]
+    responses: tuple[ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1, ...] = field_at(3)
     """The response topics. (versions 0+)"""
 
-    node_endpoints: tuple[ShareAcknowledgeResponseNodeEndpointV1, ...]
+    node_endpoints: tuple[ShareAcknowledgeResponseNodeEndpointV1, ...] = field_at(4)
     """Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -585,33 +425,18 @@ class _ShareAcknowledgeResponseV1Layout(ApiMessage):
         responses: Iterable[ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1] = (),
         node_endpoints: Iterable[ShareAcknowledgeResponseNodeEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareAcknowledgeResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ShareAcknowledgeResponseV1Layout_error_code(self, error_code)
-        _set__ShareAcknowledgeResponseV1Layout_error_message(self, error_message)
-        _set__ShareAcknowledgeResponseV1Layout_responses(self, as_tuple(responses))
-        _set__ShareAcknowledgeResponseV1Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__ShareAcknowledgeResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(responses),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ShareAcknowledgeResponseV1Layout_throttle_time_ms,
-    _set__ShareAcknowledgeResponseV1Layout_error_code,
-    _set__ShareAcknowledgeResponseV1Layout_error_message,
-    _set__ShareAcknowledgeResponseV1Layout_responses,
-    _set__ShareAcknowledgeResponseV1Layout_node_endpoints,
-    _set__ShareAcknowledgeResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareAcknowledgeResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "responses",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -627,39 +452,31 @@ class ShareAcknowledgeResponseV1(_ShareAcknowledgeResponseV1Layout):
 class _ShareAcknowledgeResponseV2Layout(ApiMessage):
     """The fields of ShareAcknowledgeResponse at version 2; use the final class of each version (ShareAcknowledgeResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "acquisition_lock_timeout_ms",
-        "responses",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top level response error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    acquisition_lock_timeout_ms: int
+    acquisition_lock_timeout_ms: int = field_at(3)
     """The time in milliseconds for which the acquired records are locked. (versions 2+)"""
 
-    responses: tuple[ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1, ...]
+    responses: tuple[ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1, ...] = field_at(4)
     """The response topics. (versions 0+)"""
 
-    node_endpoints: tuple[ShareAcknowledgeResponseNodeEndpointV1, ...]
+    node_endpoints: tuple[ShareAcknowledgeResponseNodeEndpointV1, ...] = field_at(5)
     """Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -668,38 +485,19 @@ class _ShareAcknowledgeResponseV2Layout(ApiMessage):
         responses: Iterable[ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1] = (),
         node_endpoints: Iterable[ShareAcknowledgeResponseNodeEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareAcknowledgeResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ShareAcknowledgeResponseV2Layout_error_code(self, error_code)
-        _set__ShareAcknowledgeResponseV2Layout_error_message(self, error_message)
-        _set__ShareAcknowledgeResponseV2Layout_acquisition_lock_timeout_ms(
-            self, acquisition_lock_timeout_ms
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                acquisition_lock_timeout_ms,
+                as_tuple(responses),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ShareAcknowledgeResponseV2Layout_responses(self, as_tuple(responses))
-        _set__ShareAcknowledgeResponseV2Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__ShareAcknowledgeResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__ShareAcknowledgeResponseV2Layout_throttle_time_ms,
-    _set__ShareAcknowledgeResponseV2Layout_error_code,
-    _set__ShareAcknowledgeResponseV2Layout_error_message,
-    _set__ShareAcknowledgeResponseV2Layout_acquisition_lock_timeout_ms,
-    _set__ShareAcknowledgeResponseV2Layout_responses,
-    _set__ShareAcknowledgeResponseV2Layout_node_endpoints,
-    _set__ShareAcknowledgeResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareAcknowledgeResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "acquisition_lock_timeout_ms",
-    "responses",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -745,18 +543,25 @@ def _dec_ShareAcknowledgeRequestAcknowledgementBatchV1(
 
     v_first_offset, v_last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    v_acknowledge_types: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 1)
-    v_acknowledge_types, pos = read_fixed_array(buf, pos, _n, "b", 1)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareAcknowledgeRequestAcknowledgementBatchV1)
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_first_offset(o, v_first_offset)
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_last_offset(o, v_last_offset)
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_acknowledge_types(o, v_acknowledge_types)
-    _set_ShareAcknowledgeRequestAcknowledgementBatchV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_acknowledge_types, pos = read_compact_int8_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareAcknowledgeRequestAcknowledgementBatchV1,
+            (
+                v_first_offset,
+                v_last_offset,
+                v_acknowledge_types,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ShareAcknowledgeRequestAcknowledgePartitionV1(
@@ -781,21 +586,45 @@ def _dec_ShareAcknowledgeRequestAcknowledgePartitionV1(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_acknowledgement_batches = []
     for _ in range(_n):
-        _ev_acknowledgement_batches, pos = _dec_ShareAcknowledgeRequestAcknowledgementBatchV1(
-            buf, pos
+
+        e3_first_offset, e3_last_offset = _S_qq.unpack_from(buf, pos)
+        pos += 16
+        e3_acknowledge_types, pos = read_compact_int8_array(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_acknowledgement_batches.append(
+            _new(
+                ShareAcknowledgeRequestAcknowledgementBatchV1,
+                (
+                    e3_first_offset,
+                    e3_last_offset,
+                    e3_acknowledge_types,
+                    e3_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_acknowledgement_batches.append(_ev_acknowledgement_batches)
     v_acknowledgement_batches = tuple(_lv_acknowledgement_batches)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareAcknowledgeRequestAcknowledgePartitionV1)
-    _set_ShareAcknowledgeRequestAcknowledgePartitionV1_partition_index(o, v_partition_index)
-    _set_ShareAcknowledgeRequestAcknowledgePartitionV1_acknowledgement_batches(
-        o, v_acknowledgement_batches
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareAcknowledgeRequestAcknowledgePartitionV1,
+            (
+                v_partition_index,
+                v_acknowledgement_batches,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ShareAcknowledgeRequestAcknowledgePartitionV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_ShareAcknowledgeRequestAcknowledgeTopicV1(
@@ -803,10 +632,10 @@ def _enc_ShareAcknowledgeRequestAcknowledgeTopicV1(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ShareAcknowledgeRequestAcknowledgePartitionV1(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_ShareAcknowledgeRequestAcknowledgePartitionV1(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -822,12 +651,23 @@ def _dec_ShareAcknowledgeRequestAcknowledgeTopicV1(
         _ev_partitions, pos = _dec_ShareAcknowledgeRequestAcknowledgePartitionV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareAcknowledgeRequestAcknowledgeTopicV1)
-    _set_ShareAcknowledgeRequestAcknowledgeTopicV1_topic_id(o, v_topic_id)
-    _set_ShareAcknowledgeRequestAcknowledgeTopicV1_partitions(o, v_partitions)
-    _set_ShareAcknowledgeRequestAcknowledgeTopicV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareAcknowledgeRequestAcknowledgeTopicV1,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ShareAcknowledgeRequestV1Layout(
@@ -837,10 +677,10 @@ def _enc__ShareAcknowledgeRequestV1Layout(
     write_compact_nullable_string(out, o.group_id)
     write_compact_nullable_string(out, o.member_id)
     out += _S_i.pack(o.share_session_epoch)
-    _x4 = o.topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_ShareAcknowledgeRequestAcknowledgeTopicV1(_x4e, out)
+    _x5 = o.topics
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_ShareAcknowledgeRequestAcknowledgeTopicV1(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -859,14 +699,25 @@ def _dec__ShareAcknowledgeRequestV1Layout(
         _ev_topics, pos = _dec_ShareAcknowledgeRequestAcknowledgeTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareAcknowledgeRequestV1Layout_group_id(o, v_group_id)
-    _set__ShareAcknowledgeRequestV1Layout_member_id(o, v_member_id)
-    _set__ShareAcknowledgeRequestV1Layout_share_session_epoch(o, v_share_session_epoch)
-    _set__ShareAcknowledgeRequestV1Layout_topics(o, v_topics)
-    _set__ShareAcknowledgeRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_member_id,
+                v_share_session_epoch,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ShareAcknowledgeRequestV2Layout(
@@ -876,10 +727,10 @@ def _enc__ShareAcknowledgeRequestV2Layout(
     write_compact_nullable_string(out, o.group_id)
     write_compact_nullable_string(out, o.member_id)
     out += _S_io.pack(o.share_session_epoch, o.is_renew_ack)
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_ShareAcknowledgeRequestAcknowledgeTopicV1(_x5e, out)
+    _x6 = o.topics
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_ShareAcknowledgeRequestAcknowledgeTopicV1(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -898,15 +749,26 @@ def _dec__ShareAcknowledgeRequestV2Layout(
         _ev_topics, pos = _dec_ShareAcknowledgeRequestAcknowledgeTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareAcknowledgeRequestV2Layout_group_id(o, v_group_id)
-    _set__ShareAcknowledgeRequestV2Layout_member_id(o, v_member_id)
-    _set__ShareAcknowledgeRequestV2Layout_share_session_epoch(o, v_share_session_epoch)
-    _set__ShareAcknowledgeRequestV2Layout_is_renew_ack(o, v_is_renew_ack)
-    _set__ShareAcknowledgeRequestV2Layout_topics(o, v_topics)
-    _set__ShareAcknowledgeRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_member_id,
+                v_share_session_epoch,
+                v_is_renew_ack,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareAcknowledgeResponseLeaderIdAndEpochV1(
@@ -923,14 +785,23 @@ def _dec_ShareAcknowledgeResponseLeaderIdAndEpochV1(
 
     v_leader_id, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareAcknowledgeResponseLeaderIdAndEpochV1)
-    _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_leader_id(o, v_leader_id)
-    _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_leader_epoch(o, v_leader_epoch)
-    _set_ShareAcknowledgeResponseLeaderIdAndEpochV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareAcknowledgeResponseLeaderIdAndEpochV1,
+            (
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ShareAcknowledgeResponsePartitionDataV1(
@@ -951,14 +822,25 @@ def _dec_ShareAcknowledgeResponsePartitionDataV1(
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     v_current_leader, pos = _dec_ShareAcknowledgeResponseLeaderIdAndEpochV1(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareAcknowledgeResponsePartitionDataV1)
-    _set_ShareAcknowledgeResponsePartitionDataV1_partition_index(o, v_partition_index)
-    _set_ShareAcknowledgeResponsePartitionDataV1_error_code(o, v_error_code)
-    _set_ShareAcknowledgeResponsePartitionDataV1_error_message(o, v_error_message)
-    _set_ShareAcknowledgeResponsePartitionDataV1_current_leader(o, v_current_leader)
-    _set_ShareAcknowledgeResponsePartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareAcknowledgeResponsePartitionDataV1,
+            (
+                v_partition_index,
+                v_error_code,
+                v_error_message,
+                v_current_leader,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(
@@ -966,10 +848,10 @@ def _enc_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x7 = o.partitions
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ShareAcknowledgeResponsePartitionDataV1(_x7e, out)
+    _x8 = o.partitions
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_ShareAcknowledgeResponsePartitionDataV1(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -985,14 +867,23 @@ def _dec_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(
         _ev_partitions, pos = _dec_ShareAcknowledgeResponsePartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1)
-    _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_topic_id(o, v_topic_id)
-    _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_partitions(o, v_partitions)
-    _set_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ShareAcknowledgeResponseNodeEndpointV1(
@@ -1016,14 +907,25 @@ def _dec_ShareAcknowledgeResponseNodeEndpointV1(
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareAcknowledgeResponseNodeEndpointV1)
-    _set_ShareAcknowledgeResponseNodeEndpointV1_node_id(o, v_node_id)
-    _set_ShareAcknowledgeResponseNodeEndpointV1_host(o, v_host)
-    _set_ShareAcknowledgeResponseNodeEndpointV1_port(o, v_port)
-    _set_ShareAcknowledgeResponseNodeEndpointV1_rack(o, v_rack)
-    _set_ShareAcknowledgeResponseNodeEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareAcknowledgeResponseNodeEndpointV1,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ShareAcknowledgeResponseV1Layout(
@@ -1032,14 +934,14 @@ def _enc__ShareAcknowledgeResponseV1Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x8 = o.responses
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(_x8e, out)
-    _x9 = o.node_endpoints
+    _x9 = o.responses
     write_compact_length(out, len(_x9))
     for _x9e in _x9:
-        _enc_ShareAcknowledgeResponseNodeEndpointV1(_x9e, out)
+        _enc_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(_x9e, out)
+    _x10 = o.node_endpoints
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_ShareAcknowledgeResponseNodeEndpointV1(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1061,18 +963,52 @@ def _dec__ShareAcknowledgeResponseV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_node_endpoints = []
     for _ in range(_n):
-        _ev_node_endpoints, pos = _dec_ShareAcknowledgeResponseNodeEndpointV1(buf, pos)
-        _lv_node_endpoints.append(_ev_node_endpoints)
+
+        (e11_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e11_host, pos = read_compact_string(buf, pos)
+        (e11_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e11_rack, pos = read_compact_nullable_string(buf, pos)
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_node_endpoints.append(
+            _new(
+                ShareAcknowledgeResponseNodeEndpointV1,
+                (
+                    e11_node_id,
+                    e11_host,
+                    e11_port,
+                    e11_rack,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_node_endpoints = tuple(_lv_node_endpoints)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareAcknowledgeResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ShareAcknowledgeResponseV1Layout_error_code(o, v_error_code)
-    _set__ShareAcknowledgeResponseV1Layout_error_message(o, v_error_message)
-    _set__ShareAcknowledgeResponseV1Layout_responses(o, v_responses)
-    _set__ShareAcknowledgeResponseV1Layout_node_endpoints(o, v_node_endpoints)
-    _set__ShareAcknowledgeResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_responses,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ShareAcknowledgeResponseV2Layout(
@@ -1082,14 +1018,14 @@ def _enc__ShareAcknowledgeResponseV2Layout(
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     out += _S_i.pack(o.acquisition_lock_timeout_ms)
-    _x10 = o.responses
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(_x10e, out)
-    _x11 = o.node_endpoints
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_ShareAcknowledgeResponseNodeEndpointV1(_x11e, out)
+    _x12 = o.responses
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(_x12e, out)
+    _x13 = o.node_endpoints
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_ShareAcknowledgeResponseNodeEndpointV1(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1113,21 +1049,53 @@ def _dec__ShareAcknowledgeResponseV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_node_endpoints = []
     for _ in range(_n):
-        _ev_node_endpoints, pos = _dec_ShareAcknowledgeResponseNodeEndpointV1(buf, pos)
-        _lv_node_endpoints.append(_ev_node_endpoints)
+
+        (e14_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e14_host, pos = read_compact_string(buf, pos)
+        (e14_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e14_rack, pos = read_compact_nullable_string(buf, pos)
+        e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e14_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_node_endpoints.append(
+            _new(
+                ShareAcknowledgeResponseNodeEndpointV1,
+                (
+                    e14_node_id,
+                    e14_host,
+                    e14_port,
+                    e14_rack,
+                    e14_unknown_tagged_fields,
+                ),
+            )
+        )
     v_node_endpoints = tuple(_lv_node_endpoints)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareAcknowledgeResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ShareAcknowledgeResponseV2Layout_error_code(o, v_error_code)
-    _set__ShareAcknowledgeResponseV2Layout_error_message(o, v_error_message)
-    _set__ShareAcknowledgeResponseV2Layout_acquisition_lock_timeout_ms(
-        o, v_acquisition_lock_timeout_ms
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_acquisition_lock_timeout_ms,
+                v_responses,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__ShareAcknowledgeResponseV2Layout_responses(o, v_responses)
-    _set__ShareAcknowledgeResponseV2Layout_node_endpoints(o, v_node_endpoints)
-    _set__ShareAcknowledgeResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 finish_class(

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
+    read_compact_int8_array,
     read_compact_nullable_string,
     read_compact_records_required,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     read_uuid,
     write_compact_bytes,
@@ -46,247 +47,178 @@ _S_iiiiii = Struct(">iiiiii")
 _S_iiiiiibo = Struct(">iiiiiib?")
 _S_qq = Struct(">qq")
 _S_qqh = Struct(">qqh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class ShareFetchRequestAcknowledgementBatchV1(_Struct):
     """AcknowledgementBatch, a struct of ShareFetchRequest at versions 1-2."""
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "acknowledge_types",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    first_offset: int
+    first_offset: int = field_at(0)
     """First offset of batch of records to acknowledge. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(1)
     """Last offset (inclusive) of batch of records to acknowledge. (versions 0+)"""
 
-    acknowledge_types: tuple[int, ...]
+    acknowledge_types: tuple[int, ...] = field_at(2)
     """Array of acknowledge types - 0:Gap,1:Accept,2:Release,3:Reject,4:Renew. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         first_offset: int = 0,
         last_offset: int = 0,
         acknowledge_types: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchRequestAcknowledgementBatchV1_first_offset(self, first_offset)
-        _set_ShareFetchRequestAcknowledgementBatchV1_last_offset(self, last_offset)
-        _set_ShareFetchRequestAcknowledgementBatchV1_acknowledge_types(
-            self, as_tuple(acknowledge_types)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                first_offset,
+                last_offset,
+                as_tuple(acknowledge_types),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareFetchRequestAcknowledgementBatchV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareFetchRequestAcknowledgementBatchV1_first_offset,
-    _set_ShareFetchRequestAcknowledgementBatchV1_last_offset,
-    _set_ShareFetchRequestAcknowledgementBatchV1_acknowledge_types,
-    _set_ShareFetchRequestAcknowledgementBatchV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchRequestAcknowledgementBatchV1,
-    "first_offset",
-    "last_offset",
-    "acknowledge_types",
-    "unknown_tagged_fields",
-)
 
 
 class ShareFetchRequestFetchPartitionV1(_Struct):
     """FetchPartition, a struct of ShareFetchRequest at versions 1-2."""
 
-    __slots__ = (
-        "partition_index",
-        "acknowledgement_batches",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    acknowledgement_batches: tuple[ShareFetchRequestAcknowledgementBatchV1, ...]
+    acknowledgement_batches: tuple[ShareFetchRequestAcknowledgementBatchV1, ...] = field_at(1)
     """Record batches to acknowledge. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         acknowledgement_batches: Iterable[ShareFetchRequestAcknowledgementBatchV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchRequestFetchPartitionV1_partition_index(self, partition_index)
-        _set_ShareFetchRequestFetchPartitionV1_acknowledgement_batches(
-            self, as_tuple(acknowledgement_batches)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                as_tuple(acknowledgement_batches),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareFetchRequestFetchPartitionV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareFetchRequestFetchPartitionV1_partition_index,
-    _set_ShareFetchRequestFetchPartitionV1_acknowledgement_batches,
-    _set_ShareFetchRequestFetchPartitionV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchRequestFetchPartitionV1,
-    "partition_index",
-    "acknowledgement_batches",
-    "unknown_tagged_fields",
-)
 
 
 class ShareFetchRequestFetchTopicV1(_Struct):
     """FetchTopic, a struct of ShareFetchRequest at versions 1-2."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[ShareFetchRequestFetchPartitionV1, ...]
+    partitions: tuple[ShareFetchRequestFetchPartitionV1, ...] = field_at(1)
     """The partitions to fetch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ShareFetchRequestFetchPartitionV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchRequestFetchTopicV1_topic_id(self, topic_id)
-        _set_ShareFetchRequestFetchTopicV1_partitions(self, as_tuple(partitions))
-        _set_ShareFetchRequestFetchTopicV1_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_ShareFetchRequestFetchTopicV1_topic_id,
-    _set_ShareFetchRequestFetchTopicV1_partitions,
-    _set_ShareFetchRequestFetchTopicV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchRequestFetchTopicV1,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class ShareFetchRequestForgottenTopicV1(_Struct):
     """ForgottenTopic, a struct of ShareFetchRequest at versions 1-2."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions indexes to forget. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchRequestForgottenTopicV1_topic_id(self, topic_id)
-        _set_ShareFetchRequestForgottenTopicV1_partitions(self, as_tuple(partitions))
-        _set_ShareFetchRequestForgottenTopicV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareFetchRequestForgottenTopicV1_topic_id,
-    _set_ShareFetchRequestForgottenTopicV1_partitions,
-    _set_ShareFetchRequestForgottenTopicV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchRequestForgottenTopicV1,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _ShareFetchRequestV1Layout(ApiMessage):
     """The fields of ShareFetchRequest at version 1; use the final class of each version (ShareFetchRequestV1)."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "share_session_epoch",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "max_records",
-        "batch_size",
-        "topics",
-        "forgotten_topics_data",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str | None
+    group_id: str | None = field_at(0)
     """The group identifier. (versions 0+; nullable 0+)"""
 
-    member_id: str | None
+    member_id: str | None = field_at(1)
     """The member ID. (versions 0+; nullable 0+)"""
 
-    share_session_epoch: int
+    share_session_epoch: int = field_at(2)
     """The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests. (versions 0+)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(3)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(4)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(5)
     """The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    max_records: int
+    max_records: int = field_at(6)
     """The maximum number of records to fetch. This limit can be exceeded for alignment of batch boundaries. (versions 1+)"""
 
-    batch_size: int
+    batch_size: int = field_at(7)
     """The optimal number of records for batches of acquired records and acknowledgements. (versions 1+)"""
 
-    topics: tuple[ShareFetchRequestFetchTopicV1, ...]
+    topics: tuple[ShareFetchRequestFetchTopicV1, ...] = field_at(8)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[ShareFetchRequestForgottenTopicV1, ...]
+    forgotten_topics_data: tuple[ShareFetchRequestForgottenTopicV1, ...] = field_at(9)
     """The partitions to remove from this share session. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(10)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str | None = None,
         member_id: str | None = "",
@@ -299,46 +231,23 @@ class _ShareFetchRequestV1Layout(ApiMessage):
         topics: Iterable[ShareFetchRequestFetchTopicV1] = (),
         forgotten_topics_data: Iterable[ShareFetchRequestForgottenTopicV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareFetchRequestV1Layout_group_id(self, group_id)
-        _set__ShareFetchRequestV1Layout_member_id(self, member_id)
-        _set__ShareFetchRequestV1Layout_share_session_epoch(self, share_session_epoch)
-        _set__ShareFetchRequestV1Layout_max_wait_ms(self, max_wait_ms)
-        _set__ShareFetchRequestV1Layout_min_bytes(self, min_bytes)
-        _set__ShareFetchRequestV1Layout_max_bytes(self, max_bytes)
-        _set__ShareFetchRequestV1Layout_max_records(self, max_records)
-        _set__ShareFetchRequestV1Layout_batch_size(self, batch_size)
-        _set__ShareFetchRequestV1Layout_topics(self, as_tuple(topics))
-        _set__ShareFetchRequestV1Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__ShareFetchRequestV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ShareFetchRequestV1Layout_group_id,
-    _set__ShareFetchRequestV1Layout_member_id,
-    _set__ShareFetchRequestV1Layout_share_session_epoch,
-    _set__ShareFetchRequestV1Layout_max_wait_ms,
-    _set__ShareFetchRequestV1Layout_min_bytes,
-    _set__ShareFetchRequestV1Layout_max_bytes,
-    _set__ShareFetchRequestV1Layout_max_records,
-    _set__ShareFetchRequestV1Layout_batch_size,
-    _set__ShareFetchRequestV1Layout_topics,
-    _set__ShareFetchRequestV1Layout_forgotten_topics_data,
-    _set__ShareFetchRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareFetchRequestV1Layout,
-    "group_id",
-    "member_id",
-    "share_session_epoch",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "max_records",
-    "batch_size",
-    "topics",
-    "forgotten_topics_data",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                share_session_epoch,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                max_records,
+                batch_size,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -354,63 +263,49 @@ class ShareFetchRequestV1(_ShareFetchRequestV1Layout):
 class _ShareFetchRequestV2Layout(ApiMessage):
     """The fields of ShareFetchRequest at version 2; use the final class of each version (ShareFetchRequestV2)."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "share_session_epoch",
-        "max_wait_ms",
-        "min_bytes",
-        "max_bytes",
-        "max_records",
-        "batch_size",
-        "share_acquire_mode",
-        "is_renew_ack",
-        "topics",
-        "forgotten_topics_data",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str | None
+    group_id: str | None = field_at(0)
     """The group identifier. (versions 0+; nullable 0+)"""
 
-    member_id: str | None
+    member_id: str | None = field_at(1)
     """The member ID. (versions 0+; nullable 0+)"""
 
-    share_session_epoch: int
+    share_session_epoch: int = field_at(2)
     """The current share session epoch: 0 to open a share session; -1 to close it; otherwise increments for consecutive requests. (versions 0+)"""
 
-    max_wait_ms: int
+    max_wait_ms: int = field_at(3)
     """The maximum time in milliseconds to wait for the response. (versions 0+)"""
 
-    min_bytes: int
+    min_bytes: int = field_at(4)
     """The minimum bytes to accumulate in the response. (versions 0+)"""
 
-    max_bytes: int
+    max_bytes: int = field_at(5)
     """The maximum bytes to fetch. See KIP-74 for cases where this limit may not be honored. (versions 0+)"""
 
-    max_records: int
+    max_records: int = field_at(6)
     """The maximum number of records to fetch. This limit can be exceeded for alignment of batch boundaries. (versions 1+)"""
 
-    batch_size: int
+    batch_size: int = field_at(7)
     """The optimal number of records for batches of acquired records and acknowledgements. (versions 1+)"""
 
-    share_acquire_mode: int
+    share_acquire_mode: int = field_at(8)
     """The acquire mode to control the fetch behavior - 0:batch-optimized,1:record-limit. (versions 2+)"""
 
-    is_renew_ack: bool
+    is_renew_ack: bool = field_at(9)
     """Whether Renew type acknowledgements present in AcknowledgementBatches. (versions 2+)"""
 
-    topics: tuple[ShareFetchRequestFetchTopicV1, ...]
+    topics: tuple[ShareFetchRequestFetchTopicV1, ...] = field_at(10)
     """The topics to fetch. (versions 0+)"""
 
-    forgotten_topics_data: tuple[ShareFetchRequestForgottenTopicV1, ...]
+    forgotten_topics_data: tuple[ShareFetchRequestForgottenTopicV1, ...] = field_at(11)
     """The partitions to remove from this share session. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(12)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str | None = None,
         member_id: str | None = "",
@@ -425,52 +320,25 @@ class _ShareFetchRequestV2Layout(ApiMessage):
         topics: Iterable[ShareFetchRequestFetchTopicV1] = (),
         forgotten_topics_data: Iterable[ShareFetchRequestForgottenTopicV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareFetchRequestV2Layout_group_id(self, group_id)
-        _set__ShareFetchRequestV2Layout_member_id(self, member_id)
-        _set__ShareFetchRequestV2Layout_share_session_epoch(self, share_session_epoch)
-        _set__ShareFetchRequestV2Layout_max_wait_ms(self, max_wait_ms)
-        _set__ShareFetchRequestV2Layout_min_bytes(self, min_bytes)
-        _set__ShareFetchRequestV2Layout_max_bytes(self, max_bytes)
-        _set__ShareFetchRequestV2Layout_max_records(self, max_records)
-        _set__ShareFetchRequestV2Layout_batch_size(self, batch_size)
-        _set__ShareFetchRequestV2Layout_share_acquire_mode(self, share_acquire_mode)
-        _set__ShareFetchRequestV2Layout_is_renew_ack(self, is_renew_ack)
-        _set__ShareFetchRequestV2Layout_topics(self, as_tuple(topics))
-        _set__ShareFetchRequestV2Layout_forgotten_topics_data(self, as_tuple(forgotten_topics_data))
-        _set__ShareFetchRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ShareFetchRequestV2Layout_group_id,
-    _set__ShareFetchRequestV2Layout_member_id,
-    _set__ShareFetchRequestV2Layout_share_session_epoch,
-    _set__ShareFetchRequestV2Layout_max_wait_ms,
-    _set__ShareFetchRequestV2Layout_min_bytes,
-    _set__ShareFetchRequestV2Layout_max_bytes,
-    _set__ShareFetchRequestV2Layout_max_records,
-    _set__ShareFetchRequestV2Layout_batch_size,
-    _set__ShareFetchRequestV2Layout_share_acquire_mode,
-    _set__ShareFetchRequestV2Layout_is_renew_ack,
-    _set__ShareFetchRequestV2Layout_topics,
-    _set__ShareFetchRequestV2Layout_forgotten_topics_data,
-    _set__ShareFetchRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareFetchRequestV2Layout,
-    "group_id",
-    "member_id",
-    "share_session_epoch",
-    "max_wait_ms",
-    "min_bytes",
-    "max_bytes",
-    "max_records",
-    "batch_size",
-    "share_acquire_mode",
-    "is_renew_ack",
-    "topics",
-    "forgotten_topics_data",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                share_session_epoch,
+                max_wait_ms,
+                min_bytes,
+                max_bytes,
+                max_records,
+                batch_size,
+                share_acquire_mode,
+                is_renew_ack,
+                as_tuple(topics),
+                as_tuple(forgotten_topics_data),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -486,143 +354,104 @@ class ShareFetchRequestV2(_ShareFetchRequestV2Layout):
 class ShareFetchResponseLeaderIdAndEpochV1(_Struct):
     """LeaderIdAndEpoch, a struct of ShareFetchResponse at versions 1-2."""
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    leader_id: int
+    leader_id: int = field_at(0)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The latest known leader epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         leader_id: int = 0,
         leader_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchResponseLeaderIdAndEpochV1_leader_id(self, leader_id)
-        _set_ShareFetchResponseLeaderIdAndEpochV1_leader_epoch(self, leader_epoch)
-        _set_ShareFetchResponseLeaderIdAndEpochV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                leader_id,
+                leader_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareFetchResponseLeaderIdAndEpochV1_leader_id,
-    _set_ShareFetchResponseLeaderIdAndEpochV1_leader_epoch,
-    _set_ShareFetchResponseLeaderIdAndEpochV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchResponseLeaderIdAndEpochV1,
-    "leader_id",
-    "leader_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class ShareFetchResponseAcquiredRecordsV1(_Struct):
     """AcquiredRecords, a struct of ShareFetchResponse at versions 1-2."""
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "delivery_count",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    first_offset: int
+    first_offset: int = field_at(0)
     """The earliest offset in this batch of acquired records. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(1)
     """The last offset of this batch of acquired records. (versions 0+)"""
 
-    delivery_count: int
+    delivery_count: int = field_at(2)
     """The delivery count of this batch of acquired records. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         first_offset: int = 0,
         last_offset: int = 0,
         delivery_count: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchResponseAcquiredRecordsV1_first_offset(self, first_offset)
-        _set_ShareFetchResponseAcquiredRecordsV1_last_offset(self, last_offset)
-        _set_ShareFetchResponseAcquiredRecordsV1_delivery_count(self, delivery_count)
-        _set_ShareFetchResponseAcquiredRecordsV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                first_offset,
+                last_offset,
+                delivery_count,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareFetchResponseAcquiredRecordsV1_first_offset,
-    _set_ShareFetchResponseAcquiredRecordsV1_last_offset,
-    _set_ShareFetchResponseAcquiredRecordsV1_delivery_count,
-    _set_ShareFetchResponseAcquiredRecordsV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchResponseAcquiredRecordsV1,
-    "first_offset",
-    "last_offset",
-    "delivery_count",
-    "unknown_tagged_fields",
-)
 
 
 class ShareFetchResponsePartitionDataV1(_Struct):
     """PartitionData, a struct of ShareFetchResponse at versions 1-2."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "error_message",
-        "acknowledge_error_code",
-        "acknowledge_error_message",
-        "current_leader",
-        "records",
-        "acquired_records",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The fetch error code, or 0 if there was no fetch error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The fetch error message, or null if there was no fetch error. (versions 0+; nullable 0+)"""
 
-    acknowledge_error_code: int
+    acknowledge_error_code: int = field_at(3)
     """The acknowledge error code, or 0 if there was no acknowledge error. (versions 0+)"""
 
-    acknowledge_error_message: str | None
+    acknowledge_error_message: str | None = field_at(4)
     """The acknowledge error message, or null if there was no acknowledge error. (versions 0+; nullable 0+)"""
 
-    current_leader: ShareFetchResponseLeaderIdAndEpochV1
+    current_leader: ShareFetchResponseLeaderIdAndEpochV1 = field_at(5)
     """The current leader of the partition. (versions 0+)"""
 
-    records: bytes | memoryview
+    records: bytes | memoryview = field_at(6)
     """The record data. (versions 0+; nullable 0)"""
 
-    acquired_records: tuple[ShareFetchResponseAcquiredRecordsV1, ...]
+    acquired_records: tuple[ShareFetchResponseAcquiredRecordsV1, ...] = field_at(7)
     """The acquired records. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -633,186 +462,123 @@ class ShareFetchResponsePartitionDataV1(_Struct):
         records: bytes | memoryview = b"",
         acquired_records: Iterable[ShareFetchResponseAcquiredRecordsV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchResponsePartitionDataV1_partition_index(self, partition_index)
-        _set_ShareFetchResponsePartitionDataV1_error_code(self, error_code)
-        _set_ShareFetchResponsePartitionDataV1_error_message(self, error_message)
-        _set_ShareFetchResponsePartitionDataV1_acknowledge_error_code(self, acknowledge_error_code)
-        _set_ShareFetchResponsePartitionDataV1_acknowledge_error_message(
-            self, acknowledge_error_message
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                error_message,
+                acknowledge_error_code,
+                acknowledge_error_message,
+                current_leader,
+                records,
+                as_tuple(acquired_records),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareFetchResponsePartitionDataV1_current_leader(self, current_leader)
-        _set_ShareFetchResponsePartitionDataV1_records(self, records)
-        _set_ShareFetchResponsePartitionDataV1_acquired_records(self, as_tuple(acquired_records))
-        _set_ShareFetchResponsePartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareFetchResponsePartitionDataV1_partition_index,
-    _set_ShareFetchResponsePartitionDataV1_error_code,
-    _set_ShareFetchResponsePartitionDataV1_error_message,
-    _set_ShareFetchResponsePartitionDataV1_acknowledge_error_code,
-    _set_ShareFetchResponsePartitionDataV1_acknowledge_error_message,
-    _set_ShareFetchResponsePartitionDataV1_current_leader,
-    _set_ShareFetchResponsePartitionDataV1_records,
-    _set_ShareFetchResponsePartitionDataV1_acquired_records,
-    _set_ShareFetchResponsePartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchResponsePartitionDataV1,
-    "partition_index",
-    "error_code",
-    "error_message",
-    "acknowledge_error_code",
-    "acknowledge_error_message",
-    "current_leader",
-    "records",
-    "acquired_records",
-    "unknown_tagged_fields",
-)
 
 
 class ShareFetchResponseShareFetchableTopicResponseV1(_Struct):
     """ShareFetchableTopicResponse, a struct of ShareFetchResponse at versions 1-2."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The unique topic ID. (versions 0+)"""
 
-    partitions: tuple[ShareFetchResponsePartitionDataV1, ...]
+    partitions: tuple[ShareFetchResponsePartitionDataV1, ...] = field_at(1)
     """The topic partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[ShareFetchResponsePartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchResponseShareFetchableTopicResponseV1_topic_id(self, topic_id)
-        _set_ShareFetchResponseShareFetchableTopicResponseV1_partitions(self, as_tuple(partitions))
-        _set_ShareFetchResponseShareFetchableTopicResponseV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareFetchResponseShareFetchableTopicResponseV1_topic_id,
-    _set_ShareFetchResponseShareFetchableTopicResponseV1_partitions,
-    _set_ShareFetchResponseShareFetchableTopicResponseV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchResponseShareFetchableTopicResponseV1,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class ShareFetchResponseNodeEndpointV1(_Struct):
     """NodeEndpoint, a struct of ShareFetchResponse at versions 1-2."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 0+)"""
 
-    rack: str | None
+    rack: str | None = field_at(3)
     """The rack of the node, or null if it has not been assigned to a rack. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         rack: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareFetchResponseNodeEndpointV1_node_id(self, node_id)
-        _set_ShareFetchResponseNodeEndpointV1_host(self, host)
-        _set_ShareFetchResponseNodeEndpointV1_port(self, port)
-        _set_ShareFetchResponseNodeEndpointV1_rack(self, rack)
-        _set_ShareFetchResponseNodeEndpointV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareFetchResponseNodeEndpointV1_node_id,
-    _set_ShareFetchResponseNodeEndpointV1_host,
-    _set_ShareFetchResponseNodeEndpointV1_port,
-    _set_ShareFetchResponseNodeEndpointV1_rack,
-    _set_ShareFetchResponseNodeEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareFetchResponseNodeEndpointV1,
-    "node_id",
-    "host",
-    "port",
-    "rack",
-    "unknown_tagged_fields",
-)
 
 
 class _ShareFetchResponseV1Layout(ApiMessage):
     """The fields of ShareFetchResponse at versions 1-2; use the final class of each version (ShareFetchResponseV1, ShareFetchResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "acquisition_lock_timeout_ms",
-        "responses",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level response error code. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    acquisition_lock_timeout_ms: int
+    acquisition_lock_timeout_ms: int = field_at(3)
     """The time in milliseconds for which the acquired records are locked. (versions 1+)"""
 
-    responses: tuple[ShareFetchResponseShareFetchableTopicResponseV1, ...]
+    responses: tuple[ShareFetchResponseShareFetchableTopicResponseV1, ...] = field_at(4)
     """The response topics. (versions 0+)"""
 
-    node_endpoints: tuple[ShareFetchResponseNodeEndpointV1, ...]
+    node_endpoints: tuple[ShareFetchResponseNodeEndpointV1, ...] = field_at(5)
     """Endpoints for all current leaders enumerated in PartitionData with error NOT_LEADER_OR_FOLLOWER. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -821,36 +587,19 @@ class _ShareFetchResponseV1Layout(ApiMessage):
         responses: Iterable[ShareFetchResponseShareFetchableTopicResponseV1] = (),
         node_endpoints: Iterable[ShareFetchResponseNodeEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareFetchResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ShareFetchResponseV1Layout_error_code(self, error_code)
-        _set__ShareFetchResponseV1Layout_error_message(self, error_message)
-        _set__ShareFetchResponseV1Layout_acquisition_lock_timeout_ms(
-            self, acquisition_lock_timeout_ms
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                acquisition_lock_timeout_ms,
+                as_tuple(responses),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ShareFetchResponseV1Layout_responses(self, as_tuple(responses))
-        _set__ShareFetchResponseV1Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__ShareFetchResponseV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__ShareFetchResponseV1Layout_throttle_time_ms,
-    _set__ShareFetchResponseV1Layout_error_code,
-    _set__ShareFetchResponseV1Layout_error_message,
-    _set__ShareFetchResponseV1Layout_acquisition_lock_timeout_ms,
-    _set__ShareFetchResponseV1Layout_responses,
-    _set__ShareFetchResponseV1Layout_node_endpoints,
-    _set__ShareFetchResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareFetchResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "acquisition_lock_timeout_ms",
-    "responses",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -906,16 +655,25 @@ def _dec_ShareFetchRequestAcknowledgementBatchV1(
 
     v_first_offset, v_last_offset = _S_qq.unpack_from(buf, pos)
     pos += 16
-    v_acknowledge_types: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 1)
-    v_acknowledge_types, pos = read_fixed_array(buf, pos, _n, "b", 1)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchRequestAcknowledgementBatchV1)
-    _set_ShareFetchRequestAcknowledgementBatchV1_first_offset(o, v_first_offset)
-    _set_ShareFetchRequestAcknowledgementBatchV1_last_offset(o, v_last_offset)
-    _set_ShareFetchRequestAcknowledgementBatchV1_acknowledge_types(o, v_acknowledge_types)
-    _set_ShareFetchRequestAcknowledgementBatchV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_acknowledge_types, pos = read_compact_int8_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchRequestAcknowledgementBatchV1,
+            (
+                v_first_offset,
+                v_last_offset,
+                v_acknowledge_types,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareFetchRequestFetchPartitionV1(
@@ -940,24 +698,54 @@ def _dec_ShareFetchRequestFetchPartitionV1(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_acknowledgement_batches = []
     for _ in range(_n):
-        _ev_acknowledgement_batches, pos = _dec_ShareFetchRequestAcknowledgementBatchV1(buf, pos)
-        _lv_acknowledgement_batches.append(_ev_acknowledgement_batches)
+
+        e3_first_offset, e3_last_offset = _S_qq.unpack_from(buf, pos)
+        pos += 16
+        e3_acknowledge_types, pos = read_compact_int8_array(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_acknowledgement_batches.append(
+            _new(
+                ShareFetchRequestAcknowledgementBatchV1,
+                (
+                    e3_first_offset,
+                    e3_last_offset,
+                    e3_acknowledge_types,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_acknowledgement_batches = tuple(_lv_acknowledgement_batches)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchRequestFetchPartitionV1)
-    _set_ShareFetchRequestFetchPartitionV1_partition_index(o, v_partition_index)
-    _set_ShareFetchRequestFetchPartitionV1_acknowledgement_batches(o, v_acknowledgement_batches)
-    _set_ShareFetchRequestFetchPartitionV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchRequestFetchPartitionV1,
+            (
+                v_partition_index,
+                v_acknowledgement_batches,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareFetchRequestFetchTopicV1(o: ShareFetchRequestFetchTopicV1, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_ShareFetchRequestFetchPartitionV1(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_ShareFetchRequestFetchPartitionV1(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -973,12 +761,23 @@ def _dec_ShareFetchRequestFetchTopicV1(
         _ev_partitions, pos = _dec_ShareFetchRequestFetchPartitionV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchRequestFetchTopicV1)
-    _set_ShareFetchRequestFetchTopicV1_topic_id(o, v_topic_id)
-    _set_ShareFetchRequestFetchTopicV1_partitions(o, v_partitions)
-    _set_ShareFetchRequestFetchTopicV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchRequestFetchTopicV1,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareFetchRequestForgottenTopicV1(
@@ -986,9 +785,9 @@ def _enc_ShareFetchRequestForgottenTopicV1(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x4 = o.partitions
-    write_compact_length(out, len(_x4))
-    write_fixed_array(out, _x4, "i")
+    _x5 = o.partitions
+    write_compact_length(out, len(_x5))
+    write_fixed_array(out, _x5, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -997,15 +796,24 @@ def _dec_ShareFetchRequestForgottenTopicV1(
 ) -> tuple[ShareFetchRequestForgottenTopicV1, int]:
 
     v_topic_id, pos = read_uuid(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchRequestForgottenTopicV1)
-    _set_ShareFetchRequestForgottenTopicV1_topic_id(o, v_topic_id)
-    _set_ShareFetchRequestForgottenTopicV1_partitions(o, v_partitions)
-    _set_ShareFetchRequestForgottenTopicV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchRequestForgottenTopicV1,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ShareFetchRequestV1Layout(o: _ShareFetchRequestV1Layout, out: bytearray) -> None:
@@ -1015,14 +823,14 @@ def _enc__ShareFetchRequestV1Layout(o: _ShareFetchRequestV1Layout, out: bytearra
     out += _S_iiiiii.pack(
         o.share_session_epoch, o.max_wait_ms, o.min_bytes, o.max_bytes, o.max_records, o.batch_size
     )
-    _x5 = o.topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_ShareFetchRequestFetchTopicV1(_x5e, out)
-    _x6 = o.forgotten_topics_data
+    _x6 = o.topics
     write_compact_length(out, len(_x6))
     for _x6e in _x6:
-        _enc_ShareFetchRequestForgottenTopicV1(_x6e, out)
+        _enc_ShareFetchRequestFetchTopicV1(_x6e, out)
+    _x7 = o.forgotten_topics_data
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ShareFetchRequestForgottenTopicV1(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1047,23 +855,51 @@ def _dec__ShareFetchRequestV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_ShareFetchRequestForgottenTopicV1(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e8_topic_id, pos = read_uuid(buf, pos)
+        e8_partitions, pos = read_compact_int32_array(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                ShareFetchRequestForgottenTopicV1,
+                (
+                    e8_topic_id,
+                    e8_partitions,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareFetchRequestV1Layout_group_id(o, v_group_id)
-    _set__ShareFetchRequestV1Layout_member_id(o, v_member_id)
-    _set__ShareFetchRequestV1Layout_share_session_epoch(o, v_share_session_epoch)
-    _set__ShareFetchRequestV1Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__ShareFetchRequestV1Layout_min_bytes(o, v_min_bytes)
-    _set__ShareFetchRequestV1Layout_max_bytes(o, v_max_bytes)
-    _set__ShareFetchRequestV1Layout_max_records(o, v_max_records)
-    _set__ShareFetchRequestV1Layout_batch_size(o, v_batch_size)
-    _set__ShareFetchRequestV1Layout_topics(o, v_topics)
-    _set__ShareFetchRequestV1Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__ShareFetchRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_member_id,
+                v_share_session_epoch,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_max_records,
+                v_batch_size,
+                v_topics,
+                v_forgotten_topics_data,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ShareFetchRequestV2Layout(o: _ShareFetchRequestV2Layout, out: bytearray) -> None:
@@ -1080,14 +916,14 @@ def _enc__ShareFetchRequestV2Layout(o: _ShareFetchRequestV2Layout, out: bytearra
         o.share_acquire_mode,
         o.is_renew_ack,
     )
-    _x7 = o.topics
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ShareFetchRequestFetchTopicV1(_x7e, out)
-    _x8 = o.forgotten_topics_data
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_ShareFetchRequestForgottenTopicV1(_x8e, out)
+    _x9 = o.topics
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_ShareFetchRequestFetchTopicV1(_x9e, out)
+    _x10 = o.forgotten_topics_data
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_ShareFetchRequestForgottenTopicV1(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1119,25 +955,53 @@ def _dec__ShareFetchRequestV2Layout(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
     for _ in range(_n):
-        _ev_forgotten_topics_data, pos = _dec_ShareFetchRequestForgottenTopicV1(buf, pos)
-        _lv_forgotten_topics_data.append(_ev_forgotten_topics_data)
+
+        e11_topic_id, pos = read_uuid(buf, pos)
+        e11_partitions, pos = read_compact_int32_array(buf, pos)
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_forgotten_topics_data.append(
+            _new(
+                ShareFetchRequestForgottenTopicV1,
+                (
+                    e11_topic_id,
+                    e11_partitions,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareFetchRequestV2Layout_group_id(o, v_group_id)
-    _set__ShareFetchRequestV2Layout_member_id(o, v_member_id)
-    _set__ShareFetchRequestV2Layout_share_session_epoch(o, v_share_session_epoch)
-    _set__ShareFetchRequestV2Layout_max_wait_ms(o, v_max_wait_ms)
-    _set__ShareFetchRequestV2Layout_min_bytes(o, v_min_bytes)
-    _set__ShareFetchRequestV2Layout_max_bytes(o, v_max_bytes)
-    _set__ShareFetchRequestV2Layout_max_records(o, v_max_records)
-    _set__ShareFetchRequestV2Layout_batch_size(o, v_batch_size)
-    _set__ShareFetchRequestV2Layout_share_acquire_mode(o, v_share_acquire_mode)
-    _set__ShareFetchRequestV2Layout_is_renew_ack(o, v_is_renew_ack)
-    _set__ShareFetchRequestV2Layout_topics(o, v_topics)
-    _set__ShareFetchRequestV2Layout_forgotten_topics_data(o, v_forgotten_topics_data)
-    _set__ShareFetchRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_member_id,
+                v_share_session_epoch,
+                v_max_wait_ms,
+                v_min_bytes,
+                v_max_bytes,
+                v_max_records,
+                v_batch_size,
+                v_share_acquire_mode,
+                v_is_renew_ack,
+                v_topics,
+                v_forgotten_topics_data,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareFetchResponseLeaderIdAndEpochV1(
@@ -1154,12 +1018,23 @@ def _dec_ShareFetchResponseLeaderIdAndEpochV1(
 
     v_leader_id, v_leader_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchResponseLeaderIdAndEpochV1)
-    _set_ShareFetchResponseLeaderIdAndEpochV1_leader_id(o, v_leader_id)
-    _set_ShareFetchResponseLeaderIdAndEpochV1_leader_epoch(o, v_leader_epoch)
-    _set_ShareFetchResponseLeaderIdAndEpochV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchResponseLeaderIdAndEpochV1,
+            (
+                v_leader_id,
+                v_leader_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareFetchResponseAcquiredRecordsV1(
@@ -1176,13 +1051,24 @@ def _dec_ShareFetchResponseAcquiredRecordsV1(
 
     v_first_offset, v_last_offset, v_delivery_count = _S_qqh.unpack_from(buf, pos)
     pos += 18
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchResponseAcquiredRecordsV1)
-    _set_ShareFetchResponseAcquiredRecordsV1_first_offset(o, v_first_offset)
-    _set_ShareFetchResponseAcquiredRecordsV1_last_offset(o, v_last_offset)
-    _set_ShareFetchResponseAcquiredRecordsV1_delivery_count(o, v_delivery_count)
-    _set_ShareFetchResponseAcquiredRecordsV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchResponseAcquiredRecordsV1,
+            (
+                v_first_offset,
+                v_last_offset,
+                v_delivery_count,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareFetchResponsePartitionDataV1(
@@ -1195,10 +1081,10 @@ def _enc_ShareFetchResponsePartitionDataV1(
     write_compact_nullable_string(out, o.acknowledge_error_message)
     _enc_ShareFetchResponseLeaderIdAndEpochV1(o.current_leader, out)
     write_compact_bytes(out, o.records)
-    _x10 = o.acquired_records
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_ShareFetchResponseAcquiredRecordsV1(_x10e, out)
+    _x13 = o.acquired_records
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_ShareFetchResponseAcquiredRecordsV1(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1218,21 +1104,50 @@ def _dec_ShareFetchResponsePartitionDataV1(
     _n, pos = read_compact_array_length(buf, pos, 19)
     _lv_acquired_records = []
     for _ in range(_n):
-        _ev_acquired_records, pos = _dec_ShareFetchResponseAcquiredRecordsV1(buf, pos)
-        _lv_acquired_records.append(_ev_acquired_records)
+
+        e14_first_offset, e14_last_offset, e14_delivery_count = _S_qqh.unpack_from(buf, pos)
+        pos += 18
+        e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e14_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_acquired_records.append(
+            _new(
+                ShareFetchResponseAcquiredRecordsV1,
+                (
+                    e14_first_offset,
+                    e14_last_offset,
+                    e14_delivery_count,
+                    e14_unknown_tagged_fields,
+                ),
+            )
+        )
     v_acquired_records = tuple(_lv_acquired_records)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchResponsePartitionDataV1)
-    _set_ShareFetchResponsePartitionDataV1_partition_index(o, v_partition_index)
-    _set_ShareFetchResponsePartitionDataV1_error_code(o, v_error_code)
-    _set_ShareFetchResponsePartitionDataV1_error_message(o, v_error_message)
-    _set_ShareFetchResponsePartitionDataV1_acknowledge_error_code(o, v_acknowledge_error_code)
-    _set_ShareFetchResponsePartitionDataV1_acknowledge_error_message(o, v_acknowledge_error_message)
-    _set_ShareFetchResponsePartitionDataV1_current_leader(o, v_current_leader)
-    _set_ShareFetchResponsePartitionDataV1_records(o, v_records)
-    _set_ShareFetchResponsePartitionDataV1_acquired_records(o, v_acquired_records)
-    _set_ShareFetchResponsePartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchResponsePartitionDataV1,
+            (
+                v_partition_index,
+                v_error_code,
+                v_error_message,
+                v_acknowledge_error_code,
+                v_acknowledge_error_message,
+                v_current_leader,
+                v_records,
+                v_acquired_records,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareFetchResponseShareFetchableTopicResponseV1(
@@ -1240,10 +1155,10 @@ def _enc_ShareFetchResponseShareFetchableTopicResponseV1(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x11 = o.partitions
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_ShareFetchResponsePartitionDataV1(_x11e, out)
+    _x15 = o.partitions
+    write_compact_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_ShareFetchResponsePartitionDataV1(_x15e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1259,14 +1174,23 @@ def _dec_ShareFetchResponseShareFetchableTopicResponseV1(
         _ev_partitions, pos = _dec_ShareFetchResponsePartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchResponseShareFetchableTopicResponseV1)
-    _set_ShareFetchResponseShareFetchableTopicResponseV1_topic_id(o, v_topic_id)
-    _set_ShareFetchResponseShareFetchableTopicResponseV1_partitions(o, v_partitions)
-    _set_ShareFetchResponseShareFetchableTopicResponseV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchResponseShareFetchableTopicResponseV1,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ShareFetchResponseNodeEndpointV1(
@@ -1290,14 +1214,25 @@ def _dec_ShareFetchResponseNodeEndpointV1(
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareFetchResponseNodeEndpointV1)
-    _set_ShareFetchResponseNodeEndpointV1_node_id(o, v_node_id)
-    _set_ShareFetchResponseNodeEndpointV1_host(o, v_host)
-    _set_ShareFetchResponseNodeEndpointV1_port(o, v_port)
-    _set_ShareFetchResponseNodeEndpointV1_rack(o, v_rack)
-    _set_ShareFetchResponseNodeEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareFetchResponseNodeEndpointV1,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__ShareFetchResponseV1Layout(o: _ShareFetchResponseV1Layout, out: bytearray) -> None:
@@ -1305,14 +1240,14 @@ def _enc__ShareFetchResponseV1Layout(o: _ShareFetchResponseV1Layout, out: bytear
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     out += _S_i.pack(o.acquisition_lock_timeout_ms)
-    _x12 = o.responses
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_ShareFetchResponseShareFetchableTopicResponseV1(_x12e, out)
-    _x13 = o.node_endpoints
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_ShareFetchResponseNodeEndpointV1(_x13e, out)
+    _x16 = o.responses
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_ShareFetchResponseShareFetchableTopicResponseV1(_x16e, out)
+    _x17 = o.node_endpoints
+    write_compact_length(out, len(_x17))
+    for _x17e in _x17:
+        _enc_ShareFetchResponseNodeEndpointV1(_x17e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1336,19 +1271,53 @@ def _dec__ShareFetchResponseV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_node_endpoints = []
     for _ in range(_n):
-        _ev_node_endpoints, pos = _dec_ShareFetchResponseNodeEndpointV1(buf, pos)
-        _lv_node_endpoints.append(_ev_node_endpoints)
+
+        (e18_node_id,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e18_host, pos = read_compact_string(buf, pos)
+        (e18_port,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        e18_rack, pos = read_compact_nullable_string(buf, pos)
+        e18_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e18_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e18_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_node_endpoints.append(
+            _new(
+                ShareFetchResponseNodeEndpointV1,
+                (
+                    e18_node_id,
+                    e18_host,
+                    e18_port,
+                    e18_rack,
+                    e18_unknown_tagged_fields,
+                ),
+            )
+        )
     v_node_endpoints = tuple(_lv_node_endpoints)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareFetchResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ShareFetchResponseV1Layout_error_code(o, v_error_code)
-    _set__ShareFetchResponseV1Layout_error_message(o, v_error_message)
-    _set__ShareFetchResponseV1Layout_acquisition_lock_timeout_ms(o, v_acquisition_lock_timeout_ms)
-    _set__ShareFetchResponseV1Layout_responses(o, v_responses)
-    _set__ShareFetchResponseV1Layout_node_endpoints(o, v_node_endpoints)
-    _set__ShareFetchResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_acquisition_lock_timeout_ms,
+                v_responses,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

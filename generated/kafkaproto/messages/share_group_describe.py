@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     read_uuid,
     write_compact_length,
@@ -40,53 +40,38 @@ _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ii = Struct(">ii")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _ShareGroupDescribeRequestV1Layout(ApiMessage):
     """The fields of ShareGroupDescribeRequest at version 1; use the final class of each version (ShareGroupDescribeRequestV1)."""
 
-    __slots__ = (
-        "group_ids",
-        "include_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_ids: tuple[str, ...]
+    group_ids: tuple[str, ...] = field_at(0)
     """The ids of the groups to describe. (versions 0+)"""
 
-    include_authorized_operations: bool
+    include_authorized_operations: bool = field_at(1)
     """Whether to include authorized operations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_ids: Iterable[str] = (),
         include_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareGroupDescribeRequestV1Layout_group_ids(self, as_tuple(group_ids))
-        _set__ShareGroupDescribeRequestV1Layout_include_authorized_operations(
-            self, include_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(group_ids),
+                include_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__ShareGroupDescribeRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__ShareGroupDescribeRequestV1Layout_group_ids,
-    _set__ShareGroupDescribeRequestV1Layout_include_authorized_operations,
-    _set__ShareGroupDescribeRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareGroupDescribeRequestV1Layout,
-    "group_ids",
-    "include_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -102,133 +87,96 @@ class ShareGroupDescribeRequestV1(_ShareGroupDescribeRequestV1Layout):
 class ShareGroupDescribeResponseTopicPartitionsV1(_Struct):
     """TopicPartitions, a struct of ShareGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "topic_id",
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 0+)"""
 
-    topic_name: str
+    topic_name: str = field_at(1)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(2)
     """The partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         topic_name: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareGroupDescribeResponseTopicPartitionsV1_topic_id(self, topic_id)
-        _set_ShareGroupDescribeResponseTopicPartitionsV1_topic_name(self, topic_name)
-        _set_ShareGroupDescribeResponseTopicPartitionsV1_partitions(self, as_tuple(partitions))
-        _set_ShareGroupDescribeResponseTopicPartitionsV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_topic_id,
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_topic_name,
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_partitions,
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareGroupDescribeResponseTopicPartitionsV1,
-    "topic_id",
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class ShareGroupDescribeResponseAssignmentV1(_Struct):
     """Assignment, a struct of ShareGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "topic_partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_partitions: tuple[ShareGroupDescribeResponseTopicPartitionsV1, ...]
+    topic_partitions: tuple[ShareGroupDescribeResponseTopicPartitionsV1, ...] = field_at(0)
     """The assigned topic-partitions to the member. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_partitions: Iterable[ShareGroupDescribeResponseTopicPartitionsV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareGroupDescribeResponseAssignmentV1_topic_partitions(
-            self, as_tuple(topic_partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(topic_partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareGroupDescribeResponseAssignmentV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareGroupDescribeResponseAssignmentV1_topic_partitions,
-    _set_ShareGroupDescribeResponseAssignmentV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareGroupDescribeResponseAssignmentV1,
-    "topic_partitions",
-    "unknown_tagged_fields",
-)
 
 
 class ShareGroupDescribeResponseMemberV1(_Struct):
     """Member, a struct of ShareGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "member_id",
-        "rack_id",
-        "member_epoch",
-        "client_id",
-        "client_host",
-        "subscribed_topic_names",
-        "assignment",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID. (versions 0+)"""
 
-    rack_id: str | None
+    rack_id: str | None = field_at(1)
     """The member rack ID. (versions 0+; nullable 0+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(2)
     """The current member epoch. (versions 0+)"""
 
-    client_id: str
+    client_id: str = field_at(3)
     """The client ID. (versions 0+)"""
 
-    client_host: str
+    client_host: str = field_at(4)
     """The client host. (versions 0+)"""
 
-    subscribed_topic_names: tuple[str, ...]
+    subscribed_topic_names: tuple[str, ...] = field_at(5)
     """The subscribed topic names. (versions 0+)"""
 
-    assignment: ShareGroupDescribeResponseAssignmentV1
+    assignment: ShareGroupDescribeResponseAssignmentV1 = field_at(6)
     """The current assignment. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         rack_id: str | None = None,
@@ -238,91 +186,59 @@ class ShareGroupDescribeResponseMemberV1(_Struct):
         subscribed_topic_names: Iterable[str] = (),
         assignment: ShareGroupDescribeResponseAssignmentV1 = ShareGroupDescribeResponseAssignmentV1(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareGroupDescribeResponseMemberV1_member_id(self, member_id)
-        _set_ShareGroupDescribeResponseMemberV1_rack_id(self, rack_id)
-        _set_ShareGroupDescribeResponseMemberV1_member_epoch(self, member_epoch)
-        _set_ShareGroupDescribeResponseMemberV1_client_id(self, client_id)
-        _set_ShareGroupDescribeResponseMemberV1_client_host(self, client_host)
-        _set_ShareGroupDescribeResponseMemberV1_subscribed_topic_names(
-            self, as_tuple(subscribed_topic_names)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                rack_id,
+                member_epoch,
+                client_id,
+                client_host,
+                as_tuple(subscribed_topic_names),
+                assignment,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareGroupDescribeResponseMemberV1_assignment(self, assignment)
-        _set_ShareGroupDescribeResponseMemberV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareGroupDescribeResponseMemberV1_member_id,
-    _set_ShareGroupDescribeResponseMemberV1_rack_id,
-    _set_ShareGroupDescribeResponseMemberV1_member_epoch,
-    _set_ShareGroupDescribeResponseMemberV1_client_id,
-    _set_ShareGroupDescribeResponseMemberV1_client_host,
-    _set_ShareGroupDescribeResponseMemberV1_subscribed_topic_names,
-    _set_ShareGroupDescribeResponseMemberV1_assignment,
-    _set_ShareGroupDescribeResponseMemberV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareGroupDescribeResponseMemberV1,
-    "member_id",
-    "rack_id",
-    "member_epoch",
-    "client_id",
-    "client_host",
-    "subscribed_topic_names",
-    "assignment",
-    "unknown_tagged_fields",
-)
 
 
 class ShareGroupDescribeResponseDescribedGroupV1(_Struct):
     """DescribedGroup, a struct of ShareGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "assignor_name",
-        "members",
-        "authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    group_id: str
+    group_id: str = field_at(2)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(3)
     """The group state string, or the empty string. (versions 0+)"""
 
-    group_epoch: int
+    group_epoch: int = field_at(4)
     """The group epoch. (versions 0+)"""
 
-    assignment_epoch: int
+    assignment_epoch: int = field_at(5)
     """The assignment epoch. (versions 0+)"""
 
-    assignor_name: str
+    assignor_name: str = field_at(6)
     """The selected assignor. (versions 0+)"""
 
-    members: tuple[ShareGroupDescribeResponseMemberV1, ...]
+    members: tuple[ShareGroupDescribeResponseMemberV1, ...] = field_at(7)
     """The members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(8)
     """32-bit bitfield to represent authorized operations for this group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = None,
@@ -334,91 +250,53 @@ class ShareGroupDescribeResponseDescribedGroupV1(_Struct):
         members: Iterable[ShareGroupDescribeResponseMemberV1] = (),
         authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_ShareGroupDescribeResponseDescribedGroupV1_error_code(self, error_code)
-        _set_ShareGroupDescribeResponseDescribedGroupV1_error_message(self, error_message)
-        _set_ShareGroupDescribeResponseDescribedGroupV1_group_id(self, group_id)
-        _set_ShareGroupDescribeResponseDescribedGroupV1_group_state(self, group_state)
-        _set_ShareGroupDescribeResponseDescribedGroupV1_group_epoch(self, group_epoch)
-        _set_ShareGroupDescribeResponseDescribedGroupV1_assignment_epoch(self, assignment_epoch)
-        _set_ShareGroupDescribeResponseDescribedGroupV1_assignor_name(self, assignor_name)
-        _set_ShareGroupDescribeResponseDescribedGroupV1_members(self, as_tuple(members))
-        _set_ShareGroupDescribeResponseDescribedGroupV1_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                group_id,
+                group_state,
+                group_epoch,
+                assignment_epoch,
+                assignor_name,
+                as_tuple(members),
+                authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_ShareGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_ShareGroupDescribeResponseDescribedGroupV1_error_code,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_error_message,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_group_id,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_group_state,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_group_epoch,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_assignment_epoch,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_assignor_name,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_members,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_authorized_operations,
-    _set_ShareGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields,
-) = slot_setters(
-    ShareGroupDescribeResponseDescribedGroupV1,
-    "error_code",
-    "error_message",
-    "group_id",
-    "group_state",
-    "group_epoch",
-    "assignment_epoch",
-    "assignor_name",
-    "members",
-    "authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 class _ShareGroupDescribeResponseV1Layout(ApiMessage):
     """The fields of ShareGroupDescribeResponse at version 1; use the final class of each version (ShareGroupDescribeResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    groups: tuple[ShareGroupDescribeResponseDescribedGroupV1, ...]
+    groups: tuple[ShareGroupDescribeResponseDescribedGroupV1, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[ShareGroupDescribeResponseDescribedGroupV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__ShareGroupDescribeResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__ShareGroupDescribeResponseV1Layout_groups(self, as_tuple(groups))
-        _set__ShareGroupDescribeResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__ShareGroupDescribeResponseV1Layout_throttle_time_ms,
-    _set__ShareGroupDescribeResponseV1Layout_groups,
-    _set__ShareGroupDescribeResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _ShareGroupDescribeResponseV1Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -461,14 +339,23 @@ def _dec__ShareGroupDescribeRequestV1Layout(
     v_group_ids = tuple(_lv_group_ids)
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareGroupDescribeRequestV1Layout_group_ids(o, v_group_ids)
-    _set__ShareGroupDescribeRequestV1Layout_include_authorized_operations(
-        o, v_include_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_ids,
+                v_include_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__ShareGroupDescribeRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_ShareGroupDescribeResponseTopicPartitionsV1(
@@ -489,18 +376,25 @@ def _dec_ShareGroupDescribeResponseTopicPartitionsV1(
 
     v_topic_id, pos = read_uuid(buf, pos)
     v_topic_name, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareGroupDescribeResponseTopicPartitionsV1)
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_topic_id(o, v_topic_id)
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_topic_name(o, v_topic_name)
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_partitions(o, v_partitions)
-    _set_ShareGroupDescribeResponseTopicPartitionsV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareGroupDescribeResponseTopicPartitionsV1,
+            (
+                v_topic_id,
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_ShareGroupDescribeResponseAssignmentV1(
@@ -522,14 +416,44 @@ def _dec_ShareGroupDescribeResponseAssignmentV1(
     _n, pos = read_compact_array_length(buf, pos, 19)
     _lv_topic_partitions = []
     for _ in range(_n):
-        _ev_topic_partitions, pos = _dec_ShareGroupDescribeResponseTopicPartitionsV1(buf, pos)
-        _lv_topic_partitions.append(_ev_topic_partitions)
+
+        e4_topic_id, pos = read_uuid(buf, pos)
+        e4_topic_name, pos = read_compact_string(buf, pos)
+        e4_partitions, pos = read_compact_int32_array(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topic_partitions.append(
+            _new(
+                ShareGroupDescribeResponseTopicPartitionsV1,
+                (
+                    e4_topic_id,
+                    e4_topic_name,
+                    e4_partitions,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topic_partitions = tuple(_lv_topic_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareGroupDescribeResponseAssignmentV1)
-    _set_ShareGroupDescribeResponseAssignmentV1_topic_partitions(o, v_topic_partitions)
-    _set_ShareGroupDescribeResponseAssignmentV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareGroupDescribeResponseAssignmentV1,
+            (
+                v_topic_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareGroupDescribeResponseMemberV1(
@@ -541,10 +465,10 @@ def _enc_ShareGroupDescribeResponseMemberV1(
     out += _S_i.pack(o.member_epoch)
     write_compact_string(out, o.client_id)
     write_compact_string(out, o.client_host)
-    _x4 = o.subscribed_topic_names
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        write_compact_string(out, _x4e)
+    _x5 = o.subscribed_topic_names
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        write_compact_string(out, _x5e)
     _enc_ShareGroupDescribeResponseAssignmentV1(o.assignment, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -567,17 +491,28 @@ def _dec_ShareGroupDescribeResponseMemberV1(
         _lv_subscribed_topic_names.append(_ev_subscribed_topic_names)
     v_subscribed_topic_names = tuple(_lv_subscribed_topic_names)
     v_assignment, pos = _dec_ShareGroupDescribeResponseAssignmentV1(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareGroupDescribeResponseMemberV1)
-    _set_ShareGroupDescribeResponseMemberV1_member_id(o, v_member_id)
-    _set_ShareGroupDescribeResponseMemberV1_rack_id(o, v_rack_id)
-    _set_ShareGroupDescribeResponseMemberV1_member_epoch(o, v_member_epoch)
-    _set_ShareGroupDescribeResponseMemberV1_client_id(o, v_client_id)
-    _set_ShareGroupDescribeResponseMemberV1_client_host(o, v_client_host)
-    _set_ShareGroupDescribeResponseMemberV1_subscribed_topic_names(o, v_subscribed_topic_names)
-    _set_ShareGroupDescribeResponseMemberV1_assignment(o, v_assignment)
-    _set_ShareGroupDescribeResponseMemberV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareGroupDescribeResponseMemberV1,
+            (
+                v_member_id,
+                v_rack_id,
+                v_member_epoch,
+                v_client_id,
+                v_client_host,
+                v_subscribed_topic_names,
+                v_assignment,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_ShareGroupDescribeResponseDescribedGroupV1(
@@ -590,10 +525,10 @@ def _enc_ShareGroupDescribeResponseDescribedGroupV1(
     write_compact_string(out, o.group_state)
     out += _S_ii.pack(o.group_epoch, o.assignment_epoch)
     write_compact_string(out, o.assignor_name)
-    _x6 = o.members
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_ShareGroupDescribeResponseMemberV1(_x6e, out)
+    _x7 = o.members
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_ShareGroupDescribeResponseMemberV1(_x7e, out)
     out += _S_i.pack(o.authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -619,23 +554,30 @@ def _dec_ShareGroupDescribeResponseDescribedGroupV1(
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(ShareGroupDescribeResponseDescribedGroupV1)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_error_code(o, v_error_code)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_error_message(o, v_error_message)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_group_id(o, v_group_id)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_group_state(o, v_group_state)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_group_epoch(o, v_group_epoch)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_assignment_epoch(o, v_assignment_epoch)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_assignor_name(o, v_assignor_name)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_members(o, v_members)
-    _set_ShareGroupDescribeResponseDescribedGroupV1_authorized_operations(
-        o, v_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            ShareGroupDescribeResponseDescribedGroupV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_group_id,
+                v_group_state,
+                v_group_epoch,
+                v_assignment_epoch,
+                v_assignor_name,
+                v_members,
+                v_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_ShareGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__ShareGroupDescribeResponseV1Layout(
@@ -643,10 +585,10 @@ def _enc__ShareGroupDescribeResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x7 = o.groups
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_ShareGroupDescribeResponseDescribedGroupV1(_x7e, out)
+    _x8 = o.groups
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_ShareGroupDescribeResponseDescribedGroupV1(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -663,12 +605,23 @@ def _dec__ShareGroupDescribeResponseV1Layout(
         _ev_groups, pos = _dec_ShareGroupDescribeResponseDescribedGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__ShareGroupDescribeResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__ShareGroupDescribeResponseV1Layout_groups(o, v_groups)
-    _set__ShareGroupDescribeResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

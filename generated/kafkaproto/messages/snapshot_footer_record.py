@@ -8,47 +8,39 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import DataMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import DataMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import read_unknown_tags, write_unknown_tags
 
 _S_h = Struct(">h")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _SnapshotFooterRecordV0Layout(DataMessage):
     """The fields of SnapshotFooterRecord at version 0; use the final class of each version (SnapshotFooterRecordV0)."""
 
-    __slots__ = (
-        "version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    version: int
+    version: int = field_at(0)
     """The version of the snapshot footer record. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SnapshotFooterRecordV0Layout_version(self, version)
-        _set__SnapshotFooterRecordV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__SnapshotFooterRecordV0Layout_version,
-    _set__SnapshotFooterRecordV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SnapshotFooterRecordV0Layout,
-    "version",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                version,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -72,11 +64,22 @@ def _dec__SnapshotFooterRecordV0Layout(
 
     (v_version,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SnapshotFooterRecordV0Layout_version(o, v_version)
-    _set__SnapshotFooterRecordV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,57 +8,44 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import DataMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import DataMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import read_unknown_tags, write_unknown_tags
 
 _S_hq = Struct(">hq")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _SnapshotHeaderRecordV0Layout(DataMessage):
     """The fields of SnapshotHeaderRecord at version 0; use the final class of each version (SnapshotHeaderRecordV0)."""
 
-    __slots__ = (
-        "version",
-        "last_contained_log_timestamp",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    version: int
+    version: int = field_at(0)
     """The version of the snapshot header record. (versions 0+)"""
 
-    last_contained_log_timestamp: int
+    last_contained_log_timestamp: int = field_at(1)
     """The append time of the last record from the log contained in this snapshot. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         version: int = 0,
         last_contained_log_timestamp: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SnapshotHeaderRecordV0Layout_version(self, version)
-        _set__SnapshotHeaderRecordV0Layout_last_contained_log_timestamp(
-            self, last_contained_log_timestamp
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                version,
+                last_contained_log_timestamp,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__SnapshotHeaderRecordV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__SnapshotHeaderRecordV0Layout_version,
-    _set__SnapshotHeaderRecordV0Layout_last_contained_log_timestamp,
-    _set__SnapshotHeaderRecordV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SnapshotHeaderRecordV0Layout,
-    "version",
-    "last_contained_log_timestamp",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -82,14 +69,23 @@ def _dec__SnapshotHeaderRecordV0Layout(
 
     v_version, v_last_contained_log_timestamp = _S_hq.unpack_from(buf, pos)
     pos += 10
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SnapshotHeaderRecordV0Layout_version(o, v_version)
-    _set__SnapshotHeaderRecordV0Layout_last_contained_log_timestamp(
-        o, v_last_contained_log_timestamp
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_version,
+                v_last_contained_log_timestamp,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__SnapshotHeaderRecordV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 finish_class(

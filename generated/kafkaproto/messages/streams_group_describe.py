@@ -8,24 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     INT8,
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_nullable_string,
@@ -43,53 +43,38 @@ _S_ii = Struct(">ii")
 _S_iq = Struct(">iq")
 _S_o = Struct(">?")
 _S_oo = Struct(">??")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _StreamsGroupDescribeRequestV0Layout(ApiMessage):
     """The fields of StreamsGroupDescribeRequest at version 0; use the final class of each version (StreamsGroupDescribeRequestV0)."""
 
-    __slots__ = (
-        "group_ids",
-        "include_authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_ids: tuple[str, ...]
+    group_ids: tuple[str, ...] = field_at(0)
     """The ids of the groups to describe (versions 0+)"""
 
-    include_authorized_operations: bool
+    include_authorized_operations: bool = field_at(1)
     """Whether to include authorized operations. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_ids: Iterable[str] = (),
         include_authorized_operations: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupDescribeRequestV0Layout_group_ids(self, as_tuple(group_ids))
-        _set__StreamsGroupDescribeRequestV0Layout_include_authorized_operations(
-            self, include_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(group_ids),
+                include_authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__StreamsGroupDescribeRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__StreamsGroupDescribeRequestV0Layout_group_ids,
-    _set__StreamsGroupDescribeRequestV0Layout_include_authorized_operations,
-    _set__StreamsGroupDescribeRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupDescribeRequestV0Layout,
-    "group_ids",
-    "include_authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -105,57 +90,37 @@ class StreamsGroupDescribeRequestV0(_StreamsGroupDescribeRequestV0Layout):
 class _StreamsGroupDescribeRequestV1Layout(ApiMessage):
     """The fields of StreamsGroupDescribeRequest at version 1; use the final class of each version (StreamsGroupDescribeRequestV1)."""
 
-    __slots__ = (
-        "group_ids",
-        "include_authorized_operations",
-        "include_topology_description",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_ids: tuple[str, ...]
+    group_ids: tuple[str, ...] = field_at(0)
     """The ids of the groups to describe (versions 0+)"""
 
-    include_authorized_operations: bool
+    include_authorized_operations: bool = field_at(1)
     """Whether to include authorized operations. (versions 0+)"""
 
-    include_topology_description: bool
+    include_topology_description: bool = field_at(2)
     """Whether to include the full topology description from the topology description plugin in the response. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_ids: Iterable[str] = (),
         include_authorized_operations: bool = False,
         include_topology_description: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupDescribeRequestV1Layout_group_ids(self, as_tuple(group_ids))
-        _set__StreamsGroupDescribeRequestV1Layout_include_authorized_operations(
-            self, include_authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(group_ids),
+                include_authorized_operations,
+                include_topology_description,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__StreamsGroupDescribeRequestV1Layout_include_topology_description(
-            self, include_topology_description
-        )
-        _set__StreamsGroupDescribeRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__StreamsGroupDescribeRequestV1Layout_group_ids,
-    _set__StreamsGroupDescribeRequestV1Layout_include_authorized_operations,
-    _set__StreamsGroupDescribeRequestV1Layout_include_topology_description,
-    _set__StreamsGroupDescribeRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupDescribeRequestV1Layout,
-    "group_ids",
-    "include_authorized_operations",
-    "include_topology_description",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -171,139 +136,100 @@ class StreamsGroupDescribeRequestV1(_StreamsGroupDescribeRequestV1Layout):
 class StreamsGroupDescribeResponseKeyValueV0(_Struct):
     """KeyValue, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "key",
-        "value",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """key of the config (versions 0+)"""
 
-    value: str
+    value: str = field_at(1)
     """value of the config (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         value: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseKeyValueV0_key(self, key)
-        _set_StreamsGroupDescribeResponseKeyValueV0_value(self, value)
-        _set_StreamsGroupDescribeResponseKeyValueV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                value,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseKeyValueV0_key,
-    _set_StreamsGroupDescribeResponseKeyValueV0_value,
-    _set_StreamsGroupDescribeResponseKeyValueV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseKeyValueV0,
-    "key",
-    "value",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseTopicInfoV0(_Struct):
     """TopicInfo, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "replication_factor",
-        "topic_configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the topic. (versions 0+)"""
 
-    partitions: int
+    partitions: int = field_at(1)
     """The number of partitions in the topic. Can be 0 if no specific number of partitions is enforced. Always 0 for changelog topics. (versions 0+)"""
 
-    replication_factor: int
+    replication_factor: int = field_at(2)
     """The replication factor of the topic. Can be 0 if the default replication factor should be used. (versions 0+)"""
 
-    topic_configs: tuple[StreamsGroupDescribeResponseKeyValueV0, ...]
+    topic_configs: tuple[StreamsGroupDescribeResponseKeyValueV0, ...] = field_at(3)
     """Topic-level configurations as key-value pairs. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: int = 0,
         replication_factor: int = 0,
         topic_configs: Iterable[StreamsGroupDescribeResponseKeyValueV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTopicInfoV0_name(self, name)
-        _set_StreamsGroupDescribeResponseTopicInfoV0_partitions(self, partitions)
-        _set_StreamsGroupDescribeResponseTopicInfoV0_replication_factor(self, replication_factor)
-        _set_StreamsGroupDescribeResponseTopicInfoV0_topic_configs(self, as_tuple(topic_configs))
-        _set_StreamsGroupDescribeResponseTopicInfoV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                partitions,
+                replication_factor,
+                as_tuple(topic_configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseTopicInfoV0_name,
-    _set_StreamsGroupDescribeResponseTopicInfoV0_partitions,
-    _set_StreamsGroupDescribeResponseTopicInfoV0_replication_factor,
-    _set_StreamsGroupDescribeResponseTopicInfoV0_topic_configs,
-    _set_StreamsGroupDescribeResponseTopicInfoV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTopicInfoV0,
-    "name",
-    "partitions",
-    "replication_factor",
-    "topic_configs",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseSubtopologyV0(_Struct):
     """Subtopology, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "source_topics",
-        "repartition_sink_topics",
-        "state_changelog_topics",
-        "repartition_source_topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """String to uniquely identify the subtopology. (versions 0+)"""
 
-    source_topics: tuple[str, ...]
+    source_topics: tuple[str, ...] = field_at(1)
     """The topics the subtopology reads from. (versions 0+)"""
 
-    repartition_sink_topics: tuple[str, ...]
+    repartition_sink_topics: tuple[str, ...] = field_at(2)
     """The repartition topics the subtopology writes to. (versions 0+)"""
 
-    state_changelog_topics: tuple[StreamsGroupDescribeResponseTopicInfoV0, ...]
+    state_changelog_topics: tuple[StreamsGroupDescribeResponseTopicInfoV0, ...] = field_at(3)
     """The set of state changelog topics associated with this subtopology. Created automatically. (versions 0+)"""
 
-    repartition_source_topics: tuple[StreamsGroupDescribeResponseTopicInfoV0, ...]
+    repartition_source_topics: tuple[StreamsGroupDescribeResponseTopicInfoV0, ...] = field_at(4)
     """The set of source topics that are internally created repartition topics. Created automatically. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         source_topics: Iterable[str] = (),
@@ -311,349 +237,240 @@ class StreamsGroupDescribeResponseSubtopologyV0(_Struct):
         state_changelog_topics: Iterable[StreamsGroupDescribeResponseTopicInfoV0] = (),
         repartition_source_topics: Iterable[StreamsGroupDescribeResponseTopicInfoV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseSubtopologyV0_subtopology_id(self, subtopology_id)
-        _set_StreamsGroupDescribeResponseSubtopologyV0_source_topics(self, as_tuple(source_topics))
-        _set_StreamsGroupDescribeResponseSubtopologyV0_repartition_sink_topics(
-            self, as_tuple(repartition_sink_topics)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                as_tuple(source_topics),
+                as_tuple(repartition_sink_topics),
+                as_tuple(state_changelog_topics),
+                as_tuple(repartition_source_topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupDescribeResponseSubtopologyV0_state_changelog_topics(
-            self, as_tuple(state_changelog_topics)
-        )
-        _set_StreamsGroupDescribeResponseSubtopologyV0_repartition_source_topics(
-            self, as_tuple(repartition_source_topics)
-        )
-        _set_StreamsGroupDescribeResponseSubtopologyV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupDescribeResponseSubtopologyV0_subtopology_id,
-    _set_StreamsGroupDescribeResponseSubtopologyV0_source_topics,
-    _set_StreamsGroupDescribeResponseSubtopologyV0_repartition_sink_topics,
-    _set_StreamsGroupDescribeResponseSubtopologyV0_state_changelog_topics,
-    _set_StreamsGroupDescribeResponseSubtopologyV0_repartition_source_topics,
-    _set_StreamsGroupDescribeResponseSubtopologyV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseSubtopologyV0,
-    "subtopology_id",
-    "source_topics",
-    "repartition_sink_topics",
-    "state_changelog_topics",
-    "repartition_source_topics",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseTopologyV0(_Struct):
     """Topology, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "epoch",
-        "subtopologies",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    epoch: int
+    epoch: int = field_at(0)
     """The epoch of the currently initialized topology for this group. (versions 0+)"""
 
-    subtopologies: tuple[StreamsGroupDescribeResponseSubtopologyV0, ...] | None
+    subtopologies: tuple[StreamsGroupDescribeResponseSubtopologyV0, ...] | None = field_at(1)
     """The subtopologies of the streams application. This contains the configured subtopologies, where the number of partitions are set and any regular expressions are resolved to actual topics. Null if the group is uninitialized, source topics are missing or incorrectly partitioned. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         epoch: int = 0,
         subtopologies: Iterable[StreamsGroupDescribeResponseSubtopologyV0] | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTopologyV0_epoch(self, epoch)
-        _set_StreamsGroupDescribeResponseTopologyV0_subtopologies(self, as_tuple(subtopologies))
-        _set_StreamsGroupDescribeResponseTopologyV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                epoch,
+                as_tuple(subtopologies),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseTopologyV0_epoch,
-    _set_StreamsGroupDescribeResponseTopologyV0_subtopologies,
-    _set_StreamsGroupDescribeResponseTopologyV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTopologyV0,
-    "epoch",
-    "subtopologies",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseEndpointV0(_Struct):
     """Endpoint, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    host: str
+    host: str = field_at(0)
     """host of the endpoint (versions 0+)"""
 
-    port: int
+    port: int = field_at(1)
     """port of the endpoint (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseEndpointV0_host(self, host)
-        _set_StreamsGroupDescribeResponseEndpointV0_port(self, port)
-        _set_StreamsGroupDescribeResponseEndpointV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseEndpointV0_host,
-    _set_StreamsGroupDescribeResponseEndpointV0_port,
-    _set_StreamsGroupDescribeResponseEndpointV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseEndpointV0,
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseTaskOffsetV0(_Struct):
     """TaskOffset, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "partition",
-        "offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """The subtopology identifier. (versions 0+)"""
 
-    partition: int
+    partition: int = field_at(1)
     """The partition. (versions 0+)"""
 
-    offset: int
+    offset: int = field_at(2)
     """The offset. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         partition: int = 0,
         offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTaskOffsetV0_subtopology_id(self, subtopology_id)
-        _set_StreamsGroupDescribeResponseTaskOffsetV0_partition(self, partition)
-        _set_StreamsGroupDescribeResponseTaskOffsetV0_offset(self, offset)
-        _set_StreamsGroupDescribeResponseTaskOffsetV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                partition,
+                offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_subtopology_id,
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_partition,
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_offset,
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTaskOffsetV0,
-    "subtopology_id",
-    "partition",
-    "offset",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseTaskIdsV0(_Struct):
     """TaskIds, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """The subtopology identifier. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions of the input topics processed by this member. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTaskIdsV0_subtopology_id(self, subtopology_id)
-        _set_StreamsGroupDescribeResponseTaskIdsV0_partitions(self, as_tuple(partitions))
-        _set_StreamsGroupDescribeResponseTaskIdsV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseTaskIdsV0_subtopology_id,
-    _set_StreamsGroupDescribeResponseTaskIdsV0_partitions,
-    _set_StreamsGroupDescribeResponseTaskIdsV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTaskIdsV0,
-    "subtopology_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseAssignmentV0(_Struct):
     """Assignment, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "active_tasks",
-        "standby_tasks",
-        "warmup_tasks",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    active_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...]
+    active_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...] = field_at(0)
     """Active tasks for this client. (versions 0+)"""
 
-    standby_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...]
+    standby_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...] = field_at(1)
     """Standby tasks for this client. (versions 0+)"""
 
-    warmup_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...]
+    warmup_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...] = field_at(2)
     """Warm-up tasks for this client. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         active_tasks: Iterable[StreamsGroupDescribeResponseTaskIdsV0] = (),
         standby_tasks: Iterable[StreamsGroupDescribeResponseTaskIdsV0] = (),
         warmup_tasks: Iterable[StreamsGroupDescribeResponseTaskIdsV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseAssignmentV0_active_tasks(self, as_tuple(active_tasks))
-        _set_StreamsGroupDescribeResponseAssignmentV0_standby_tasks(self, as_tuple(standby_tasks))
-        _set_StreamsGroupDescribeResponseAssignmentV0_warmup_tasks(self, as_tuple(warmup_tasks))
-        _set_StreamsGroupDescribeResponseAssignmentV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(active_tasks),
+                as_tuple(standby_tasks),
+                as_tuple(warmup_tasks),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseAssignmentV0_active_tasks,
-    _set_StreamsGroupDescribeResponseAssignmentV0_standby_tasks,
-    _set_StreamsGroupDescribeResponseAssignmentV0_warmup_tasks,
-    _set_StreamsGroupDescribeResponseAssignmentV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseAssignmentV0,
-    "active_tasks",
-    "standby_tasks",
-    "warmup_tasks",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseMemberV0(_Struct):
     """Member, a struct of StreamsGroupDescribeResponse at versions 0-1."""
 
-    __slots__ = (
-        "member_id",
-        "member_epoch",
-        "instance_id",
-        "rack_id",
-        "client_id",
-        "client_host",
-        "topology_epoch",
-        "process_id",
-        "user_endpoint",
-        "client_tags",
-        "task_offsets",
-        "task_end_offsets",
-        "assignment",
-        "target_assignment",
-        "is_classic",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The member ID. (versions 0+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(1)
     """The member epoch. (versions 0+)"""
 
-    instance_id: str | None
+    instance_id: str | None = field_at(2)
     """The member instance ID for static membership. (versions 0+; nullable 0+)"""
 
-    rack_id: str | None
+    rack_id: str | None = field_at(3)
     """The rack ID. (versions 0+; nullable 0+)"""
 
-    client_id: str
+    client_id: str = field_at(4)
     """The client ID. (versions 0+)"""
 
-    client_host: str
+    client_host: str = field_at(5)
     """The client host. (versions 0+)"""
 
-    topology_epoch: int
+    topology_epoch: int = field_at(6)
     """The epoch of the topology on the client. (versions 0+)"""
 
-    process_id: str
+    process_id: str = field_at(7)
     """Identity of the streams instance that may have multiple clients. (versions 0+)"""
 
-    user_endpoint: StreamsGroupDescribeResponseEndpointV0 | None
+    user_endpoint: StreamsGroupDescribeResponseEndpointV0 | None = field_at(8)
     """User-defined endpoint for Interactive Queries. Null if not defined for this client. (versions 0+; nullable 0+)"""
 
-    client_tags: tuple[StreamsGroupDescribeResponseKeyValueV0, ...]
+    client_tags: tuple[StreamsGroupDescribeResponseKeyValueV0, ...] = field_at(9)
     """Used for rack-aware assignment algorithm. (versions 0+)"""
 
-    task_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...]
+    task_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...] = field_at(10)
     """Cumulative changelog offsets for tasks. (versions 0+)"""
 
-    task_end_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...]
+    task_end_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...] = field_at(11)
     """Cumulative changelog end offsets for tasks. (versions 0+)"""
 
-    assignment: StreamsGroupDescribeResponseAssignmentV0
+    assignment: StreamsGroupDescribeResponseAssignmentV0 = field_at(12)
     """The current assignment. (versions 0+)"""
 
-    target_assignment: StreamsGroupDescribeResponseAssignmentV0
+    target_assignment: StreamsGroupDescribeResponseAssignmentV0 = field_at(13)
     """The target assignment. (versions 0+)"""
 
-    is_classic: bool
+    is_classic: bool = field_at(14)
     """True for classic members that have not been upgraded yet. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(15)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         member_epoch: int = 0,
@@ -671,113 +488,67 @@ class StreamsGroupDescribeResponseMemberV0(_Struct):
         target_assignment: StreamsGroupDescribeResponseAssignmentV0 = StreamsGroupDescribeResponseAssignmentV0(),
         is_classic: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseMemberV0_member_id(self, member_id)
-        _set_StreamsGroupDescribeResponseMemberV0_member_epoch(self, member_epoch)
-        _set_StreamsGroupDescribeResponseMemberV0_instance_id(self, instance_id)
-        _set_StreamsGroupDescribeResponseMemberV0_rack_id(self, rack_id)
-        _set_StreamsGroupDescribeResponseMemberV0_client_id(self, client_id)
-        _set_StreamsGroupDescribeResponseMemberV0_client_host(self, client_host)
-        _set_StreamsGroupDescribeResponseMemberV0_topology_epoch(self, topology_epoch)
-        _set_StreamsGroupDescribeResponseMemberV0_process_id(self, process_id)
-        _set_StreamsGroupDescribeResponseMemberV0_user_endpoint(self, user_endpoint)
-        _set_StreamsGroupDescribeResponseMemberV0_client_tags(self, as_tuple(client_tags))
-        _set_StreamsGroupDescribeResponseMemberV0_task_offsets(self, as_tuple(task_offsets))
-        _set_StreamsGroupDescribeResponseMemberV0_task_end_offsets(self, as_tuple(task_end_offsets))
-        _set_StreamsGroupDescribeResponseMemberV0_assignment(self, assignment)
-        _set_StreamsGroupDescribeResponseMemberV0_target_assignment(self, target_assignment)
-        _set_StreamsGroupDescribeResponseMemberV0_is_classic(self, is_classic)
-        _set_StreamsGroupDescribeResponseMemberV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                member_epoch,
+                instance_id,
+                rack_id,
+                client_id,
+                client_host,
+                topology_epoch,
+                process_id,
+                user_endpoint,
+                as_tuple(client_tags),
+                as_tuple(task_offsets),
+                as_tuple(task_end_offsets),
+                assignment,
+                target_assignment,
+                is_classic,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseMemberV0_member_id,
-    _set_StreamsGroupDescribeResponseMemberV0_member_epoch,
-    _set_StreamsGroupDescribeResponseMemberV0_instance_id,
-    _set_StreamsGroupDescribeResponseMemberV0_rack_id,
-    _set_StreamsGroupDescribeResponseMemberV0_client_id,
-    _set_StreamsGroupDescribeResponseMemberV0_client_host,
-    _set_StreamsGroupDescribeResponseMemberV0_topology_epoch,
-    _set_StreamsGroupDescribeResponseMemberV0_process_id,
-    _set_StreamsGroupDescribeResponseMemberV0_user_endpoint,
-    _set_StreamsGroupDescribeResponseMemberV0_client_tags,
-    _set_StreamsGroupDescribeResponseMemberV0_task_offsets,
-    _set_StreamsGroupDescribeResponseMemberV0_task_end_offsets,
-    _set_StreamsGroupDescribeResponseMemberV0_assignment,
-    _set_StreamsGroupDescribeResponseMemberV0_target_assignment,
-    _set_StreamsGroupDescribeResponseMemberV0_is_classic,
-    _set_StreamsGroupDescribeResponseMemberV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseMemberV0,
-    "member_id",
-    "member_epoch",
-    "instance_id",
-    "rack_id",
-    "client_id",
-    "client_host",
-    "topology_epoch",
-    "process_id",
-    "user_endpoint",
-    "client_tags",
-    "task_offsets",
-    "task_end_offsets",
-    "assignment",
-    "target_assignment",
-    "is_classic",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseDescribedGroupV0(_Struct):
     """DescribedGroup, a struct of StreamsGroupDescribeResponse at version 0."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "topology",
-        "members",
-        "authorized_operations",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    group_id: str
+    group_id: str = field_at(2)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(3)
     """The group state string, or the empty string. (versions 0+)"""
 
-    group_epoch: int
+    group_epoch: int = field_at(4)
     """The group epoch. (versions 0+)"""
 
-    assignment_epoch: int
+    assignment_epoch: int = field_at(5)
     """The assignment epoch. (versions 0+)"""
 
-    topology: StreamsGroupDescribeResponseTopologyV0 | None
+    topology: StreamsGroupDescribeResponseTopologyV0 | None = field_at(6)
     """The topology metadata currently initialized for the streams application. Can be null in case of a describe error. (versions 0+; nullable 0+)"""
 
-    members: tuple[StreamsGroupDescribeResponseMemberV0, ...]
+    members: tuple[StreamsGroupDescribeResponseMemberV0, ...] = field_at(7)
     """The members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(8)
     """32-bit bitfield to represent authorized operations for this group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(9)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = None,
@@ -789,91 +560,53 @@ class StreamsGroupDescribeResponseDescribedGroupV0(_Struct):
         members: Iterable[StreamsGroupDescribeResponseMemberV0] = (),
         authorized_operations: int = -2147483648,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_error_code(self, error_code)
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_error_message(self, error_message)
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_group_id(self, group_id)
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_group_state(self, group_state)
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_group_epoch(self, group_epoch)
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_assignment_epoch(self, assignment_epoch)
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_topology(self, topology)
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_members(self, as_tuple(members))
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                group_id,
+                group_state,
+                group_epoch,
+                assignment_epoch,
+                topology,
+                as_tuple(members),
+                authorized_operations,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupDescribeResponseDescribedGroupV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_error_code,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_error_message,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_group_id,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_group_state,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_group_epoch,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_assignment_epoch,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_topology,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_members,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_authorized_operations,
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseDescribedGroupV0,
-    "error_code",
-    "error_message",
-    "group_id",
-    "group_state",
-    "group_epoch",
-    "assignment_epoch",
-    "topology",
-    "members",
-    "authorized_operations",
-    "unknown_tagged_fields",
-)
 
 
 class _StreamsGroupDescribeResponseV0Layout(ApiMessage):
     """The fields of StreamsGroupDescribeResponse at version 0; use the final class of each version (StreamsGroupDescribeResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    groups: tuple[StreamsGroupDescribeResponseDescribedGroupV0, ...]
+    groups: tuple[StreamsGroupDescribeResponseDescribedGroupV0, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[StreamsGroupDescribeResponseDescribedGroupV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupDescribeResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__StreamsGroupDescribeResponseV0Layout_groups(self, as_tuple(groups))
-        _set__StreamsGroupDescribeResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__StreamsGroupDescribeResponseV0Layout_throttle_time_ms,
-    _set__StreamsGroupDescribeResponseV0Layout_groups,
-    _set__StreamsGroupDescribeResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupDescribeResponseV0Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -889,39 +622,31 @@ class StreamsGroupDescribeResponseV0(_StreamsGroupDescribeResponseV0Layout):
 class StreamsGroupDescribeResponseTopologyDescriptionNodeV1(_Struct):
     """TopologyDescriptionNode, a struct of StreamsGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "name",
-        "node_type",
-        "source_topics",
-        "sink_topic",
-        "stores",
-        "successors",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of this node (e.g., KSTREAM-SOURCE-0000000000). (versions 1+)"""
 
-    node_type: int
+    node_type: int = field_at(1)
     """The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK. (versions 1+)"""
 
-    source_topics: tuple[str, ...]
+    source_topics: tuple[str, ...] = field_at(2)
     """The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined. (versions 1+)"""
 
-    sink_topic: str | None
+    sink_topic: str | None = field_at(3)
     """The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined. (versions 1+; nullable 1+)"""
 
-    stores: tuple[str, ...]
+    stores: tuple[str, ...] = field_at(4)
     """The state store names accessed by this node. Defined only for processor nodes. (versions 1+)"""
 
-    successors: tuple[str, ...]
+    successors: tuple[str, ...] = field_at(5)
     """The names of successor nodes in the processing graph. Predecessor relationships are reconstructed from this field. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         node_type: int = 0,
@@ -930,242 +655,164 @@ class StreamsGroupDescribeResponseTopologyDescriptionNodeV1(_Struct):
         stores: Iterable[str] = (),
         successors: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_name(self, name)
-        _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_node_type(self, node_type)
-        _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_source_topics(
-            self, as_tuple(source_topics)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                node_type,
+                as_tuple(source_topics),
+                sink_topic,
+                as_tuple(stores),
+                as_tuple(successors),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_sink_topic(self, sink_topic)
-        _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_stores(self, as_tuple(stores))
-        _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_successors(
-            self, as_tuple(successors)
-        )
-        _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_name,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_node_type,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_source_topics,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_sink_topic,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_stores,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_successors,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTopologyDescriptionNodeV1,
-    "name",
-    "node_type",
-    "source_topics",
-    "sink_topic",
-    "stores",
-    "successors",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(_Struct):
     """TopologyDescriptionSubtopology, a struct of StreamsGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "nodes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """The subtopology identifier, unique within the topology. (versions 1+)"""
 
-    nodes: tuple[StreamsGroupDescribeResponseTopologyDescriptionNodeV1, ...]
+    nodes: tuple[StreamsGroupDescribeResponseTopologyDescriptionNodeV1, ...] = field_at(1)
     """The processing nodes in this subtopology. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         nodes: Iterable[StreamsGroupDescribeResponseTopologyDescriptionNodeV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_subtopology_id(
-            self, subtopology_id
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                as_tuple(nodes),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_nodes(
-            self, as_tuple(nodes)
-        )
-        _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_subtopology_id,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_nodes,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1,
-    "subtopology_id",
-    "nodes",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1(_Struct):
     """TopologyDescriptionGlobalStore, a struct of StreamsGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "source",
-        "processor",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    source: StreamsGroupDescribeResponseTopologyDescriptionNodeV1
+    source: StreamsGroupDescribeResponseTopologyDescriptionNodeV1 = field_at(0)
     """The source node providing data to the global store. (versions 1+)"""
 
-    processor: StreamsGroupDescribeResponseTopologyDescriptionNodeV1
+    processor: StreamsGroupDescribeResponseTopologyDescriptionNodeV1 = field_at(1)
     """The processor node that populates the global store. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         source: StreamsGroupDescribeResponseTopologyDescriptionNodeV1 = StreamsGroupDescribeResponseTopologyDescriptionNodeV1(),
         processor: StreamsGroupDescribeResponseTopologyDescriptionNodeV1 = StreamsGroupDescribeResponseTopologyDescriptionNodeV1(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_source(self, source)
-        _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_processor(self, processor)
-        _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                source,
+                processor,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_source,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_processor,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1,
-    "source",
-    "processor",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseTopologyDescriptionV1(_Struct):
     """TopologyDescription, a struct of StreamsGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "subtopologies",
-        "global_stores",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopologies: tuple[StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1, ...]
+    subtopologies: tuple[StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1, ...] = (
+        field_at(0)
+    )
     """The subtopologies that make up this topology. (versions 1+)"""
 
-    global_stores: tuple[StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1, ...]
+    global_stores: tuple[StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1, ...] = (
+        field_at(1)
+    )
     """Global state stores used by this topology. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopologies: Iterable[StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1] = (),
         global_stores: Iterable[StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseTopologyDescriptionV1_subtopologies(
-            self, as_tuple(subtopologies)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(subtopologies),
+                as_tuple(global_stores),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupDescribeResponseTopologyDescriptionV1_global_stores(
-            self, as_tuple(global_stores)
-        )
-        _set_StreamsGroupDescribeResponseTopologyDescriptionV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupDescribeResponseTopologyDescriptionV1_subtopologies,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionV1_global_stores,
-    _set_StreamsGroupDescribeResponseTopologyDescriptionV1_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseTopologyDescriptionV1,
-    "subtopologies",
-    "global_stores",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupDescribeResponseDescribedGroupV1(_Struct):
     """DescribedGroup, a struct of StreamsGroupDescribeResponse at version 1."""
 
-    __slots__ = (
-        "error_code",
-        "error_message",
-        "group_id",
-        "group_state",
-        "group_epoch",
-        "assignment_epoch",
-        "topology",
-        "members",
-        "authorized_operations",
-        "topology_description",
-        "topology_description_status",
-        "assignor_name",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The describe error, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(1)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    group_id: str
+    group_id: str = field_at(2)
     """The group ID string. (versions 0+)"""
 
-    group_state: str
+    group_state: str = field_at(3)
     """The group state string, or the empty string. (versions 0+)"""
 
-    group_epoch: int
+    group_epoch: int = field_at(4)
     """The group epoch. (versions 0+)"""
 
-    assignment_epoch: int
+    assignment_epoch: int = field_at(5)
     """The assignment epoch. (versions 0+)"""
 
-    topology: StreamsGroupDescribeResponseTopologyV0 | None
+    topology: StreamsGroupDescribeResponseTopologyV0 | None = field_at(6)
     """The topology metadata currently initialized for the streams application. Can be null in case of a describe error. (versions 0+; nullable 0+)"""
 
-    members: tuple[StreamsGroupDescribeResponseMemberV0, ...]
+    members: tuple[StreamsGroupDescribeResponseMemberV0, ...] = field_at(7)
     """The members. (versions 0+)"""
 
-    authorized_operations: int
+    authorized_operations: int = field_at(8)
     """32-bit bitfield to represent authorized operations for this group. (versions 0+)"""
 
-    topology_description: StreamsGroupDescribeResponseTopologyDescriptionV1 | None
+    topology_description: StreamsGroupDescribeResponseTopologyDescriptionV1 | None = field_at(9)
     """The full topology description for this group. Non-null if and only if TopologyDescriptionStatus is AVAILABLE (3); null otherwise. (versions 1+; nullable 1+)"""
 
-    topology_description_status: int
+    topology_description_status: int = field_at(10)
     """The status of the topology description for this group, paired with TopologyDescription: 0=NOT_REQUESTED (client did not set IncludeTopologyDescription; TopologyDescription is null); 1=NOT_STORED (no description recorded for this group; TopologyDescription is null); 2=ERROR (broker failed to fetch the description, see broker logs; TopologyDescription is null); 3=AVAILABLE (TopologyDescription is non-null and carries the description). (versions 1+)"""
 
-    assignor_name: str | None
+    assignor_name: str | None = field_at(11)
     """The task assignor that the group coordinator will use for the next assignment computation. This may differ from the assignor that computed the current assignment, because changing the assignor configuration does not trigger a rebalance. Null in case of a describe error. (versions 1+; nullable 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(12)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         error_message: str | None = None,
@@ -1180,104 +827,56 @@ class StreamsGroupDescribeResponseDescribedGroupV1(_Struct):
         topology_description_status: int = 0,
         assignor_name: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_error_code(self, error_code)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_error_message(self, error_message)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_group_id(self, group_id)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_group_state(self, group_state)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_group_epoch(self, group_epoch)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_assignment_epoch(self, assignment_epoch)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_topology(self, topology)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_members(self, as_tuple(members))
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_authorized_operations(
-            self, authorized_operations
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                error_message,
+                group_id,
+                group_state,
+                group_epoch,
+                assignment_epoch,
+                topology,
+                as_tuple(members),
+                authorized_operations,
+                topology_description,
+                topology_description_status,
+                assignor_name,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_topology_description(
-            self, topology_description
-        )
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_topology_description_status(
-            self, topology_description_status
-        )
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_assignor_name(self, assignor_name)
-        _set_StreamsGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_error_code,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_error_message,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_group_id,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_group_state,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_group_epoch,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_assignment_epoch,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_topology,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_members,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_authorized_operations,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_topology_description,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_topology_description_status,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_assignor_name,
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupDescribeResponseDescribedGroupV1,
-    "error_code",
-    "error_message",
-    "group_id",
-    "group_state",
-    "group_epoch",
-    "assignment_epoch",
-    "topology",
-    "members",
-    "authorized_operations",
-    "topology_description",
-    "topology_description_status",
-    "assignor_name",
-    "unknown_tagged_fields",
-)
 
 
 class _StreamsGroupDescribeResponseV1Layout(ApiMessage):
     """The fields of StreamsGroupDescribeResponse at version 1; use the final class of each version (StreamsGroupDescribeResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    groups: tuple[StreamsGroupDescribeResponseDescribedGroupV1, ...]
+    groups: tuple[StreamsGroupDescribeResponseDescribedGroupV1, ...] = field_at(1)
     """Each described group. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         groups: Iterable[StreamsGroupDescribeResponseDescribedGroupV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupDescribeResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__StreamsGroupDescribeResponseV1Layout_groups(self, as_tuple(groups))
-        _set__StreamsGroupDescribeResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__StreamsGroupDescribeResponseV1Layout_throttle_time_ms,
-    _set__StreamsGroupDescribeResponseV1Layout_groups,
-    _set__StreamsGroupDescribeResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupDescribeResponseV1Layout,
-    "throttle_time_ms",
-    "groups",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1331,14 +930,23 @@ def _dec__StreamsGroupDescribeRequestV0Layout(
     v_group_ids = tuple(_lv_group_ids)
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupDescribeRequestV0Layout_group_ids(o, v_group_ids)
-    _set__StreamsGroupDescribeRequestV0Layout_include_authorized_operations(
-        o, v_include_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_ids,
+                v_include_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__StreamsGroupDescribeRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc__StreamsGroupDescribeRequestV1Layout(
@@ -1366,17 +974,24 @@ def _dec__StreamsGroupDescribeRequestV1Layout(
     v_group_ids = tuple(_lv_group_ids)
     v_include_authorized_operations, v_include_topology_description = _S_oo.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupDescribeRequestV1Layout_group_ids(o, v_group_ids)
-    _set__StreamsGroupDescribeRequestV1Layout_include_authorized_operations(
-        o, v_include_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_ids,
+                v_include_authorized_operations,
+                v_include_topology_description,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__StreamsGroupDescribeRequestV1Layout_include_topology_description(
-        o, v_include_topology_description
-    )
-    _set__StreamsGroupDescribeRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_StreamsGroupDescribeResponseKeyValueV0(
@@ -1394,12 +1009,23 @@ def _dec_StreamsGroupDescribeResponseKeyValueV0(
 
     v_key, pos = read_compact_string(buf, pos)
     v_value, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseKeyValueV0)
-    _set_StreamsGroupDescribeResponseKeyValueV0_key(o, v_key)
-    _set_StreamsGroupDescribeResponseKeyValueV0_value(o, v_value)
-    _set_StreamsGroupDescribeResponseKeyValueV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseKeyValueV0,
+            (
+                v_key,
+                v_value,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseTopicInfoV0(
@@ -1426,17 +1052,45 @@ def _dec_StreamsGroupDescribeResponseTopicInfoV0(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topic_configs = []
     for _ in range(_n):
-        _ev_topic_configs, pos = _dec_StreamsGroupDescribeResponseKeyValueV0(buf, pos)
-        _lv_topic_configs.append(_ev_topic_configs)
+
+        e4_key, pos = read_compact_string(buf, pos)
+        e4_value, pos = read_compact_string(buf, pos)
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topic_configs.append(
+            _new(
+                StreamsGroupDescribeResponseKeyValueV0,
+                (
+                    e4_key,
+                    e4_value,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topic_configs = tuple(_lv_topic_configs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTopicInfoV0)
-    _set_StreamsGroupDescribeResponseTopicInfoV0_name(o, v_name)
-    _set_StreamsGroupDescribeResponseTopicInfoV0_partitions(o, v_partitions)
-    _set_StreamsGroupDescribeResponseTopicInfoV0_replication_factor(o, v_replication_factor)
-    _set_StreamsGroupDescribeResponseTopicInfoV0_topic_configs(o, v_topic_configs)
-    _set_StreamsGroupDescribeResponseTopicInfoV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTopicInfoV0,
+            (
+                v_name,
+                v_partitions,
+                v_replication_factor,
+                v_topic_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseSubtopologyV0(
@@ -1444,22 +1098,22 @@ def _enc_StreamsGroupDescribeResponseSubtopologyV0(
 ) -> None:
 
     write_compact_string(out, o.subtopology_id)
-    _x4 = o.source_topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        write_compact_string(out, _x4e)
-    _x5 = o.repartition_sink_topics
+    _x5 = o.source_topics
     write_compact_length(out, len(_x5))
     for _x5e in _x5:
         write_compact_string(out, _x5e)
-    _x6 = o.state_changelog_topics
+    _x6 = o.repartition_sink_topics
     write_compact_length(out, len(_x6))
     for _x6e in _x6:
-        _enc_StreamsGroupDescribeResponseTopicInfoV0(_x6e, out)
-    _x7 = o.repartition_source_topics
+        write_compact_string(out, _x6e)
+    _x7 = o.state_changelog_topics
     write_compact_length(out, len(_x7))
     for _x7e in _x7:
         _enc_StreamsGroupDescribeResponseTopicInfoV0(_x7e, out)
+    _x8 = o.repartition_source_topics
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_StreamsGroupDescribeResponseTopicInfoV0(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1496,21 +1150,26 @@ def _dec_StreamsGroupDescribeResponseSubtopologyV0(
         _ev_repartition_source_topics, pos = _dec_StreamsGroupDescribeResponseTopicInfoV0(buf, pos)
         _lv_repartition_source_topics.append(_ev_repartition_source_topics)
     v_repartition_source_topics = tuple(_lv_repartition_source_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseSubtopologyV0)
-    _set_StreamsGroupDescribeResponseSubtopologyV0_subtopology_id(o, v_subtopology_id)
-    _set_StreamsGroupDescribeResponseSubtopologyV0_source_topics(o, v_source_topics)
-    _set_StreamsGroupDescribeResponseSubtopologyV0_repartition_sink_topics(
-        o, v_repartition_sink_topics
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseSubtopologyV0,
+            (
+                v_subtopology_id,
+                v_source_topics,
+                v_repartition_sink_topics,
+                v_state_changelog_topics,
+                v_repartition_source_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupDescribeResponseSubtopologyV0_state_changelog_topics(
-        o, v_state_changelog_topics
-    )
-    _set_StreamsGroupDescribeResponseSubtopologyV0_repartition_source_topics(
-        o, v_repartition_source_topics
-    )
-    _set_StreamsGroupDescribeResponseSubtopologyV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_StreamsGroupDescribeResponseTopologyV0(
@@ -1518,13 +1177,13 @@ def _enc_StreamsGroupDescribeResponseTopologyV0(
 ) -> None:
 
     out += _S_i.pack(o.epoch)
-    _x8 = o.subtopologies
-    if _x8 is None:
+    _x9 = o.subtopologies
+    if _x9 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x8))
-        for _x8e in _x8:
-            _enc_StreamsGroupDescribeResponseSubtopologyV0(_x8e, out)
+        write_compact_length(out, len(_x9))
+        for _x9e in _x9:
+            _enc_StreamsGroupDescribeResponseSubtopologyV0(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1544,12 +1203,23 @@ def _dec_StreamsGroupDescribeResponseTopologyV0(
             _ev_subtopologies, pos = _dec_StreamsGroupDescribeResponseSubtopologyV0(buf, pos)
             _lv_subtopologies.append(_ev_subtopologies)
         v_subtopologies = tuple(_lv_subtopologies)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTopologyV0)
-    _set_StreamsGroupDescribeResponseTopologyV0_epoch(o, v_epoch)
-    _set_StreamsGroupDescribeResponseTopologyV0_subtopologies(o, v_subtopologies)
-    _set_StreamsGroupDescribeResponseTopologyV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTopologyV0,
+            (
+                v_epoch,
+                v_subtopologies,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseEndpointV0(
@@ -1568,12 +1238,23 @@ def _dec_StreamsGroupDescribeResponseEndpointV0(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseEndpointV0)
-    _set_StreamsGroupDescribeResponseEndpointV0_host(o, v_host)
-    _set_StreamsGroupDescribeResponseEndpointV0_port(o, v_port)
-    _set_StreamsGroupDescribeResponseEndpointV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseEndpointV0,
+            (
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseTaskOffsetV0(
@@ -1592,13 +1273,24 @@ def _dec_StreamsGroupDescribeResponseTaskOffsetV0(
     v_subtopology_id, pos = read_compact_string(buf, pos)
     v_partition, v_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTaskOffsetV0)
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_subtopology_id(o, v_subtopology_id)
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_partition(o, v_partition)
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_offset(o, v_offset)
-    _set_StreamsGroupDescribeResponseTaskOffsetV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTaskOffsetV0,
+            (
+                v_subtopology_id,
+                v_partition,
+                v_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseTaskIdsV0(
@@ -1606,9 +1298,9 @@ def _enc_StreamsGroupDescribeResponseTaskIdsV0(
 ) -> None:
 
     write_compact_string(out, o.subtopology_id)
-    _x9 = o.partitions
-    write_compact_length(out, len(_x9))
-    write_fixed_array(out, _x9, "i")
+    _x10 = o.partitions
+    write_compact_length(out, len(_x10))
+    write_fixed_array(out, _x10, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1617,33 +1309,42 @@ def _dec_StreamsGroupDescribeResponseTaskIdsV0(
 ) -> tuple[StreamsGroupDescribeResponseTaskIdsV0, int]:
 
     v_subtopology_id, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTaskIdsV0)
-    _set_StreamsGroupDescribeResponseTaskIdsV0_subtopology_id(o, v_subtopology_id)
-    _set_StreamsGroupDescribeResponseTaskIdsV0_partitions(o, v_partitions)
-    _set_StreamsGroupDescribeResponseTaskIdsV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTaskIdsV0,
+            (
+                v_subtopology_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseAssignmentV0(
     o: StreamsGroupDescribeResponseAssignmentV0, out: bytearray
 ) -> None:
 
-    _x10 = o.active_tasks
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_StreamsGroupDescribeResponseTaskIdsV0(_x10e, out)
-    _x11 = o.standby_tasks
+    _x11 = o.active_tasks
     write_compact_length(out, len(_x11))
     for _x11e in _x11:
         _enc_StreamsGroupDescribeResponseTaskIdsV0(_x11e, out)
-    _x12 = o.warmup_tasks
+    _x12 = o.standby_tasks
     write_compact_length(out, len(_x12))
     for _x12e in _x12:
         _enc_StreamsGroupDescribeResponseTaskIdsV0(_x12e, out)
+    _x13 = o.warmup_tasks
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_StreamsGroupDescribeResponseTaskIdsV0(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1655,30 +1356,92 @@ def _dec_StreamsGroupDescribeResponseAssignmentV0(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_active_tasks = []
     for _ in range(_n):
-        _ev_active_tasks, pos = _dec_StreamsGroupDescribeResponseTaskIdsV0(buf, pos)
-        _lv_active_tasks.append(_ev_active_tasks)
+
+        e14_subtopology_id, pos = read_compact_string(buf, pos)
+        e14_partitions, pos = read_compact_int32_array(buf, pos)
+        e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e14_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_active_tasks.append(
+            _new(
+                StreamsGroupDescribeResponseTaskIdsV0,
+                (
+                    e14_subtopology_id,
+                    e14_partitions,
+                    e14_unknown_tagged_fields,
+                ),
+            )
+        )
     v_active_tasks = tuple(_lv_active_tasks)
     v_standby_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_standby_tasks = []
     for _ in range(_n):
-        _ev_standby_tasks, pos = _dec_StreamsGroupDescribeResponseTaskIdsV0(buf, pos)
-        _lv_standby_tasks.append(_ev_standby_tasks)
+
+        e15_subtopology_id, pos = read_compact_string(buf, pos)
+        e15_partitions, pos = read_compact_int32_array(buf, pos)
+        e15_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e15_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e15_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_standby_tasks.append(
+            _new(
+                StreamsGroupDescribeResponseTaskIdsV0,
+                (
+                    e15_subtopology_id,
+                    e15_partitions,
+                    e15_unknown_tagged_fields,
+                ),
+            )
+        )
     v_standby_tasks = tuple(_lv_standby_tasks)
     v_warmup_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_warmup_tasks = []
     for _ in range(_n):
-        _ev_warmup_tasks, pos = _dec_StreamsGroupDescribeResponseTaskIdsV0(buf, pos)
-        _lv_warmup_tasks.append(_ev_warmup_tasks)
+
+        e16_subtopology_id, pos = read_compact_string(buf, pos)
+        e16_partitions, pos = read_compact_int32_array(buf, pos)
+        e16_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e16_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e16_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_warmup_tasks.append(
+            _new(
+                StreamsGroupDescribeResponseTaskIdsV0,
+                (
+                    e16_subtopology_id,
+                    e16_partitions,
+                    e16_unknown_tagged_fields,
+                ),
+            )
+        )
     v_warmup_tasks = tuple(_lv_warmup_tasks)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseAssignmentV0)
-    _set_StreamsGroupDescribeResponseAssignmentV0_active_tasks(o, v_active_tasks)
-    _set_StreamsGroupDescribeResponseAssignmentV0_standby_tasks(o, v_standby_tasks)
-    _set_StreamsGroupDescribeResponseAssignmentV0_warmup_tasks(o, v_warmup_tasks)
-    _set_StreamsGroupDescribeResponseAssignmentV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseAssignmentV0,
+            (
+                v_active_tasks,
+                v_standby_tasks,
+                v_warmup_tasks,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseMemberV0(
@@ -1693,24 +1456,24 @@ def _enc_StreamsGroupDescribeResponseMemberV0(
     write_compact_string(out, o.client_host)
     out += _S_i.pack(o.topology_epoch)
     write_compact_string(out, o.process_id)
-    _x13 = o.user_endpoint
-    if _x13 is None:
+    _x17 = o.user_endpoint
+    if _x17 is None:
         out.append(255)
     else:
         out.append(1)
-        _enc_StreamsGroupDescribeResponseEndpointV0(_x13, out)
-    _x14 = o.client_tags
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_StreamsGroupDescribeResponseKeyValueV0(_x14e, out)
-    _x15 = o.task_offsets
-    write_compact_length(out, len(_x15))
-    for _x15e in _x15:
-        _enc_StreamsGroupDescribeResponseTaskOffsetV0(_x15e, out)
-    _x16 = o.task_end_offsets
-    write_compact_length(out, len(_x16))
-    for _x16e in _x16:
-        _enc_StreamsGroupDescribeResponseTaskOffsetV0(_x16e, out)
+        _enc_StreamsGroupDescribeResponseEndpointV0(_x17, out)
+    _x18 = o.client_tags
+    write_compact_length(out, len(_x18))
+    for _x18e in _x18:
+        _enc_StreamsGroupDescribeResponseKeyValueV0(_x18e, out)
+    _x19 = o.task_offsets
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_StreamsGroupDescribeResponseTaskOffsetV0(_x19e, out)
+    _x20 = o.task_end_offsets
+    write_compact_length(out, len(_x20))
+    for _x20e in _x20:
+        _enc_StreamsGroupDescribeResponseTaskOffsetV0(_x20e, out)
     _enc_StreamsGroupDescribeResponseAssignmentV0(o.assignment, out)
     _enc_StreamsGroupDescribeResponseAssignmentV0(o.target_assignment, out)
     out += _S_o.pack(o.is_classic)
@@ -1741,46 +1504,112 @@ def _dec_StreamsGroupDescribeResponseMemberV0(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_client_tags = []
     for _ in range(_n):
-        _ev_client_tags, pos = _dec_StreamsGroupDescribeResponseKeyValueV0(buf, pos)
-        _lv_client_tags.append(_ev_client_tags)
+
+        e23_key, pos = read_compact_string(buf, pos)
+        e23_value, pos = read_compact_string(buf, pos)
+        e23_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e23_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e23_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_client_tags.append(
+            _new(
+                StreamsGroupDescribeResponseKeyValueV0,
+                (
+                    e23_key,
+                    e23_value,
+                    e23_unknown_tagged_fields,
+                ),
+            )
+        )
     v_client_tags = tuple(_lv_client_tags)
     v_task_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 14)
     _lv_task_offsets = []
     for _ in range(_n):
-        _ev_task_offsets, pos = _dec_StreamsGroupDescribeResponseTaskOffsetV0(buf, pos)
-        _lv_task_offsets.append(_ev_task_offsets)
+
+        e24_subtopology_id, pos = read_compact_string(buf, pos)
+        e24_partition, e24_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e24_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e24_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e24_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_task_offsets.append(
+            _new(
+                StreamsGroupDescribeResponseTaskOffsetV0,
+                (
+                    e24_subtopology_id,
+                    e24_partition,
+                    e24_offset,
+                    e24_unknown_tagged_fields,
+                ),
+            )
+        )
     v_task_offsets = tuple(_lv_task_offsets)
     v_task_end_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 14)
     _lv_task_end_offsets = []
     for _ in range(_n):
-        _ev_task_end_offsets, pos = _dec_StreamsGroupDescribeResponseTaskOffsetV0(buf, pos)
-        _lv_task_end_offsets.append(_ev_task_end_offsets)
+
+        e25_subtopology_id, pos = read_compact_string(buf, pos)
+        e25_partition, e25_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e25_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e25_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e25_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_task_end_offsets.append(
+            _new(
+                StreamsGroupDescribeResponseTaskOffsetV0,
+                (
+                    e25_subtopology_id,
+                    e25_partition,
+                    e25_offset,
+                    e25_unknown_tagged_fields,
+                ),
+            )
+        )
     v_task_end_offsets = tuple(_lv_task_end_offsets)
     v_assignment, pos = _dec_StreamsGroupDescribeResponseAssignmentV0(buf, pos)
     v_target_assignment, pos = _dec_StreamsGroupDescribeResponseAssignmentV0(buf, pos)
     (v_is_classic,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseMemberV0)
-    _set_StreamsGroupDescribeResponseMemberV0_member_id(o, v_member_id)
-    _set_StreamsGroupDescribeResponseMemberV0_member_epoch(o, v_member_epoch)
-    _set_StreamsGroupDescribeResponseMemberV0_instance_id(o, v_instance_id)
-    _set_StreamsGroupDescribeResponseMemberV0_rack_id(o, v_rack_id)
-    _set_StreamsGroupDescribeResponseMemberV0_client_id(o, v_client_id)
-    _set_StreamsGroupDescribeResponseMemberV0_client_host(o, v_client_host)
-    _set_StreamsGroupDescribeResponseMemberV0_topology_epoch(o, v_topology_epoch)
-    _set_StreamsGroupDescribeResponseMemberV0_process_id(o, v_process_id)
-    _set_StreamsGroupDescribeResponseMemberV0_user_endpoint(o, v_user_endpoint)
-    _set_StreamsGroupDescribeResponseMemberV0_client_tags(o, v_client_tags)
-    _set_StreamsGroupDescribeResponseMemberV0_task_offsets(o, v_task_offsets)
-    _set_StreamsGroupDescribeResponseMemberV0_task_end_offsets(o, v_task_end_offsets)
-    _set_StreamsGroupDescribeResponseMemberV0_assignment(o, v_assignment)
-    _set_StreamsGroupDescribeResponseMemberV0_target_assignment(o, v_target_assignment)
-    _set_StreamsGroupDescribeResponseMemberV0_is_classic(o, v_is_classic)
-    _set_StreamsGroupDescribeResponseMemberV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseMemberV0,
+            (
+                v_member_id,
+                v_member_epoch,
+                v_instance_id,
+                v_rack_id,
+                v_client_id,
+                v_client_host,
+                v_topology_epoch,
+                v_process_id,
+                v_user_endpoint,
+                v_client_tags,
+                v_task_offsets,
+                v_task_end_offsets,
+                v_assignment,
+                v_target_assignment,
+                v_is_classic,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseDescribedGroupV0(
@@ -1792,16 +1621,16 @@ def _enc_StreamsGroupDescribeResponseDescribedGroupV0(
     write_compact_string(out, o.group_id)
     write_compact_string(out, o.group_state)
     out += _S_ii.pack(o.group_epoch, o.assignment_epoch)
-    _x19 = o.topology
-    if _x19 is None:
+    _x26 = o.topology
+    if _x26 is None:
         out.append(255)
     else:
         out.append(1)
-        _enc_StreamsGroupDescribeResponseTopologyV0(_x19, out)
-    _x20 = o.members
-    write_compact_length(out, len(_x20))
-    for _x20e in _x20:
-        _enc_StreamsGroupDescribeResponseMemberV0(_x20e, out)
+        _enc_StreamsGroupDescribeResponseTopologyV0(_x26, out)
+    _x27 = o.members
+    write_compact_length(out, len(_x27))
+    for _x27e in _x27:
+        _enc_StreamsGroupDescribeResponseMemberV0(_x27e, out)
     out += _S_i.pack(o.authorized_operations)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1832,23 +1661,30 @@ def _dec_StreamsGroupDescribeResponseDescribedGroupV0(
     v_members = tuple(_lv_members)
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseDescribedGroupV0)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_error_code(o, v_error_code)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_error_message(o, v_error_message)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_group_id(o, v_group_id)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_group_state(o, v_group_state)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_group_epoch(o, v_group_epoch)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_assignment_epoch(o, v_assignment_epoch)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_topology(o, v_topology)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_members(o, v_members)
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_authorized_operations(
-        o, v_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseDescribedGroupV0,
+            (
+                v_error_code,
+                v_error_message,
+                v_group_id,
+                v_group_state,
+                v_group_epoch,
+                v_assignment_epoch,
+                v_topology,
+                v_members,
+                v_authorized_operations,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupDescribeResponseDescribedGroupV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__StreamsGroupDescribeResponseV0Layout(
@@ -1856,10 +1692,10 @@ def _enc__StreamsGroupDescribeResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x21 = o.groups
-    write_compact_length(out, len(_x21))
-    for _x21e in _x21:
-        _enc_StreamsGroupDescribeResponseDescribedGroupV0(_x21e, out)
+    _x28 = o.groups
+    write_compact_length(out, len(_x28))
+    for _x28e in _x28:
+        _enc_StreamsGroupDescribeResponseDescribedGroupV0(_x28e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1876,12 +1712,23 @@ def _dec__StreamsGroupDescribeResponseV0Layout(
         _ev_groups, pos = _dec_StreamsGroupDescribeResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupDescribeResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__StreamsGroupDescribeResponseV0Layout_groups(o, v_groups)
-    _set__StreamsGroupDescribeResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(
@@ -1890,19 +1737,19 @@ def _enc_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(
 
     write_compact_string(out, o.name)
     out += _S_b.pack(o.node_type)
-    _x22 = o.source_topics
-    write_compact_length(out, len(_x22))
-    for _x22e in _x22:
-        write_compact_string(out, _x22e)
+    _x29 = o.source_topics
+    write_compact_length(out, len(_x29))
+    for _x29e in _x29:
+        write_compact_string(out, _x29e)
     write_compact_nullable_string(out, o.sink_topic)
-    _x23 = o.stores
-    write_compact_length(out, len(_x23))
-    for _x23e in _x23:
-        write_compact_string(out, _x23e)
-    _x24 = o.successors
-    write_compact_length(out, len(_x24))
-    for _x24e in _x24:
-        write_compact_string(out, _x24e)
+    _x30 = o.stores
+    write_compact_length(out, len(_x30))
+    for _x30e in _x30:
+        write_compact_string(out, _x30e)
+    _x31 = o.successors
+    write_compact_length(out, len(_x31))
+    for _x31e in _x31:
+        write_compact_string(out, _x31e)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1935,18 +1782,27 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(
         _ev_successors, pos = read_compact_string(buf, pos)
         _lv_successors.append(_ev_successors)
     v_successors = tuple(_lv_successors)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTopologyDescriptionNodeV1)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_name(o, v_name)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_node_type(o, v_node_type)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_source_topics(o, v_source_topics)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_sink_topic(o, v_sink_topic)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_stores(o, v_stores)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_successors(o, v_successors)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionNodeV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTopologyDescriptionNodeV1,
+            (
+                v_name,
+                v_node_type,
+                v_source_topics,
+                v_sink_topic,
+                v_stores,
+                v_successors,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(
@@ -1954,10 +1810,10 @@ def _enc_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(
 ) -> None:
 
     write_compact_string(out, o.subtopology_id)
-    _x25 = o.nodes
-    write_compact_length(out, len(_x25))
-    for _x25e in _x25:
-        _enc_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(_x25e, out)
+    _x32 = o.nodes
+    write_compact_length(out, len(_x32))
+    for _x32e in _x32:
+        _enc_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(_x32e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1970,19 +1826,70 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_nodes = []
     for _ in range(_n):
-        _ev_nodes, pos = _dec_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(buf, pos)
-        _lv_nodes.append(_ev_nodes)
+
+        e33_name, pos = read_compact_string(buf, pos)
+        (e33_node_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e33_source_topics: tuple[str, ...]
+        _n, pos = read_compact_array_length(buf, pos, 1)
+        _le33_source_topics = []
+        for _ in range(_n):
+            _ee33_source_topics, pos = read_compact_string(buf, pos)
+            _le33_source_topics.append(_ee33_source_topics)
+        e33_source_topics = tuple(_le33_source_topics)
+        e33_sink_topic, pos = read_compact_nullable_string(buf, pos)
+        e33_stores: tuple[str, ...]
+        _n, pos = read_compact_array_length(buf, pos, 1)
+        _le33_stores = []
+        for _ in range(_n):
+            _ee33_stores, pos = read_compact_string(buf, pos)
+            _le33_stores.append(_ee33_stores)
+        e33_stores = tuple(_le33_stores)
+        e33_successors: tuple[str, ...]
+        _n, pos = read_compact_array_length(buf, pos, 1)
+        _le33_successors = []
+        for _ in range(_n):
+            _ee33_successors, pos = read_compact_string(buf, pos)
+            _le33_successors.append(_ee33_successors)
+        e33_successors = tuple(_le33_successors)
+        e33_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e33_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e33_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_nodes.append(
+            _new(
+                StreamsGroupDescribeResponseTopologyDescriptionNodeV1,
+                (
+                    e33_name,
+                    e33_node_type,
+                    e33_source_topics,
+                    e33_sink_topic,
+                    e33_stores,
+                    e33_successors,
+                    e33_unknown_tagged_fields,
+                ),
+            )
+        )
     v_nodes = tuple(_lv_nodes)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_subtopology_id(
-        o, v_subtopology_id
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1,
+            (
+                v_subtopology_id,
+                v_nodes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_nodes(o, v_nodes)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1(
@@ -2000,28 +1907,37 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1(
 
     v_source, pos = _dec_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(buf, pos)
     v_processor, pos = _dec_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_source(o, v_source)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_processor(o, v_processor)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1,
+            (
+                v_source,
+                v_processor,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_StreamsGroupDescribeResponseTopologyDescriptionV1(
     o: StreamsGroupDescribeResponseTopologyDescriptionV1, out: bytearray
 ) -> None:
 
-    _x28 = o.subtopologies
-    write_compact_length(out, len(_x28))
-    for _x28e in _x28:
-        _enc_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(_x28e, out)
-    _x29 = o.global_stores
-    write_compact_length(out, len(_x29))
-    for _x29e in _x29:
-        _enc_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1(_x29e, out)
+    _x36 = o.subtopologies
+    write_compact_length(out, len(_x36))
+    for _x36e in _x36:
+        _enc_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(_x36e, out)
+    _x37 = o.global_stores
+    write_compact_length(out, len(_x37))
+    for _x37e in _x37:
+        _enc_StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1(_x37e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2047,14 +1963,23 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionV1(
         )
         _lv_global_stores.append(_ev_global_stores)
     v_global_stores = tuple(_lv_global_stores)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseTopologyDescriptionV1)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionV1_subtopologies(o, v_subtopologies)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionV1_global_stores(o, v_global_stores)
-    _set_StreamsGroupDescribeResponseTopologyDescriptionV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseTopologyDescriptionV1,
+            (
+                v_subtopologies,
+                v_global_stores,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_StreamsGroupDescribeResponseDescribedGroupV1(
@@ -2066,23 +1991,23 @@ def _enc_StreamsGroupDescribeResponseDescribedGroupV1(
     write_compact_string(out, o.group_id)
     write_compact_string(out, o.group_state)
     out += _S_ii.pack(o.group_epoch, o.assignment_epoch)
-    _x30 = o.topology
-    if _x30 is None:
+    _x38 = o.topology
+    if _x38 is None:
         out.append(255)
     else:
         out.append(1)
-        _enc_StreamsGroupDescribeResponseTopologyV0(_x30, out)
-    _x31 = o.members
-    write_compact_length(out, len(_x31))
-    for _x31e in _x31:
-        _enc_StreamsGroupDescribeResponseMemberV0(_x31e, out)
+        _enc_StreamsGroupDescribeResponseTopologyV0(_x38, out)
+    _x39 = o.members
+    write_compact_length(out, len(_x39))
+    for _x39e in _x39:
+        _enc_StreamsGroupDescribeResponseMemberV0(_x39e, out)
     out += _S_i.pack(o.authorized_operations)
-    _x32 = o.topology_description
-    if _x32 is None:
+    _x40 = o.topology_description
+    if _x40 is None:
         out.append(255)
     else:
         out.append(1)
-        _enc_StreamsGroupDescribeResponseTopologyDescriptionV1(_x32, out)
+        _enc_StreamsGroupDescribeResponseTopologyDescriptionV1(_x40, out)
     out += _S_b.pack(o.topology_description_status)
     write_compact_nullable_string(out, o.assignor_name)
     write_unknown_tags(out, o.unknown_tagged_fields)
@@ -2125,30 +2050,33 @@ def _dec_StreamsGroupDescribeResponseDescribedGroupV1(
     (v_topology_description_status,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_assignor_name, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupDescribeResponseDescribedGroupV1)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_error_code(o, v_error_code)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_error_message(o, v_error_message)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_group_id(o, v_group_id)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_group_state(o, v_group_state)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_group_epoch(o, v_group_epoch)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_assignment_epoch(o, v_assignment_epoch)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_topology(o, v_topology)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_members(o, v_members)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_authorized_operations(
-        o, v_authorized_operations
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupDescribeResponseDescribedGroupV1,
+            (
+                v_error_code,
+                v_error_message,
+                v_group_id,
+                v_group_state,
+                v_group_epoch,
+                v_assignment_epoch,
+                v_topology,
+                v_members,
+                v_authorized_operations,
+                v_topology_description,
+                v_topology_description_status,
+                v_assignor_name,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_topology_description(
-        o, v_topology_description
-    )
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_topology_description_status(
-        o, v_topology_description_status
-    )
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_assignor_name(o, v_assignor_name)
-    _set_StreamsGroupDescribeResponseDescribedGroupV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__StreamsGroupDescribeResponseV1Layout(
@@ -2156,10 +2084,10 @@ def _enc__StreamsGroupDescribeResponseV1Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x33 = o.groups
-    write_compact_length(out, len(_x33))
-    for _x33e in _x33:
-        _enc_StreamsGroupDescribeResponseDescribedGroupV1(_x33e, out)
+    _x41 = o.groups
+    write_compact_length(out, len(_x41))
+    for _x41e in _x41:
+        _enc_StreamsGroupDescribeResponseDescribedGroupV1(_x41e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2176,12 +2104,23 @@ def _dec__StreamsGroupDescribeResponseV1Layout(
         _ev_groups, pos = _dec_StreamsGroupDescribeResponseDescribedGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupDescribeResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__StreamsGroupDescribeResponseV1Layout_groups(o, v_groups)
-    _set__StreamsGroupDescribeResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     INT8,
     read_compact_array_length,
+    read_compact_int16_array,
+    read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_nullable_string,
@@ -44,211 +45,148 @@ _S_iiiq = Struct(">iiiq")
 _S_iq = Struct(">iq")
 _S_o = Struct(">?")
 _S_oi = Struct(">?i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class StreamsGroupHeartbeatRequestKeyValueV0(_Struct):
     """KeyValue, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "key",
-        "value",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    key: str
+    key: str = field_at(0)
     """key of the config (versions 0+)"""
 
-    value: str
+    value: str = field_at(1)
     """value of the config (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         key: str = "",
         value: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestKeyValueV0_key(self, key)
-        _set_StreamsGroupHeartbeatRequestKeyValueV0_value(self, value)
-        _set_StreamsGroupHeartbeatRequestKeyValueV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                key,
+                value,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestKeyValueV0_key,
-    _set_StreamsGroupHeartbeatRequestKeyValueV0_value,
-    _set_StreamsGroupHeartbeatRequestKeyValueV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestKeyValueV0,
-    "key",
-    "value",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatRequestTopicInfoV0(_Struct):
     """TopicInfo, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "replication_factor",
-        "topic_configs",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the topic. (versions 0+)"""
 
-    partitions: int
+    partitions: int = field_at(1)
     """The number of partitions in the topic. Can be 0 if no specific number of partitions is enforced. Always 0 for changelog topics. (versions 0+)"""
 
-    replication_factor: int
+    replication_factor: int = field_at(2)
     """The replication factor of the topic. Can be 0 if the default replication factor should be used. (versions 0+)"""
 
-    topic_configs: tuple[StreamsGroupHeartbeatRequestKeyValueV0, ...]
+    topic_configs: tuple[StreamsGroupHeartbeatRequestKeyValueV0, ...] = field_at(3)
     """Topic-level configurations as key-value pairs. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: int = 0,
         replication_factor: int = 0,
         topic_configs: Iterable[StreamsGroupHeartbeatRequestKeyValueV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestTopicInfoV0_name(self, name)
-        _set_StreamsGroupHeartbeatRequestTopicInfoV0_partitions(self, partitions)
-        _set_StreamsGroupHeartbeatRequestTopicInfoV0_replication_factor(self, replication_factor)
-        _set_StreamsGroupHeartbeatRequestTopicInfoV0_topic_configs(self, as_tuple(topic_configs))
-        _set_StreamsGroupHeartbeatRequestTopicInfoV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                partitions,
+                replication_factor,
+                as_tuple(topic_configs),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_name,
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_partitions,
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_replication_factor,
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_topic_configs,
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestTopicInfoV0,
-    "name",
-    "partitions",
-    "replication_factor",
-    "topic_configs",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatRequestCopartitionGroupV0(_Struct):
     """CopartitionGroup, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "source_topics",
-        "source_topic_regex",
-        "repartition_source_topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    source_topics: tuple[int, ...]
+    source_topics: tuple[int, ...] = field_at(0)
     """The topics the topology reads from. Index into the array on the subtopology level. (versions 0+)"""
 
-    source_topic_regex: tuple[int, ...]
+    source_topic_regex: tuple[int, ...] = field_at(1)
     """Regular expressions identifying topics the subtopology reads from. Index into the array on the subtopology level. (versions 0+)"""
 
-    repartition_source_topics: tuple[int, ...]
+    repartition_source_topics: tuple[int, ...] = field_at(2)
     """The set of source topics that are internally created repartition topics. Index into the array on the subtopology level. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         source_topics: Iterable[int] = (),
         source_topic_regex: Iterable[int] = (),
         repartition_source_topics: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_source_topics(
-            self, as_tuple(source_topics)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(source_topics),
+                as_tuple(source_topic_regex),
+                as_tuple(repartition_source_topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_source_topic_regex(
-            self, as_tuple(source_topic_regex)
-        )
-        _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_repartition_source_topics(
-            self, as_tuple(repartition_source_topics)
-        )
-        _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_source_topics,
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_source_topic_regex,
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_repartition_source_topics,
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestCopartitionGroupV0,
-    "source_topics",
-    "source_topic_regex",
-    "repartition_source_topics",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatRequestSubtopologyV0(_Struct):
     """Subtopology, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "source_topics",
-        "source_topic_regex",
-        "state_changelog_topics",
-        "repartition_sink_topics",
-        "repartition_source_topics",
-        "copartition_groups",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """String to uniquely identify the subtopology. Deterministically generated from the topology (versions 0+)"""
 
-    source_topics: tuple[str, ...]
+    source_topics: tuple[str, ...] = field_at(1)
     """The topics the topology reads from. (versions 0+)"""
 
-    source_topic_regex: tuple[str, ...]
+    source_topic_regex: tuple[str, ...] = field_at(2)
     """The regular expressions identifying topics the subtopology reads from. (versions 0+)"""
 
-    state_changelog_topics: tuple[StreamsGroupHeartbeatRequestTopicInfoV0, ...]
+    state_changelog_topics: tuple[StreamsGroupHeartbeatRequestTopicInfoV0, ...] = field_at(3)
     """The set of state changelog topics associated with this subtopology. Created automatically. (versions 0+)"""
 
-    repartition_sink_topics: tuple[str, ...]
+    repartition_sink_topics: tuple[str, ...] = field_at(4)
     """The repartition topics the subtopology writes to. (versions 0+)"""
 
-    repartition_source_topics: tuple[StreamsGroupHeartbeatRequestTopicInfoV0, ...]
+    repartition_source_topics: tuple[StreamsGroupHeartbeatRequestTopicInfoV0, ...] = field_at(5)
     """The set of source topics that are internally created repartition topics. Created automatically. (versions 0+)"""
 
-    copartition_groups: tuple[StreamsGroupHeartbeatRequestCopartitionGroupV0, ...]
+    copartition_groups: tuple[StreamsGroupHeartbeatRequestCopartitionGroupV0, ...] = field_at(6)
     """A subset of source topics that must be copartitioned. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         source_topics: Iterable[str] = (),
@@ -258,315 +196,212 @@ class StreamsGroupHeartbeatRequestSubtopologyV0(_Struct):
         repartition_source_topics: Iterable[StreamsGroupHeartbeatRequestTopicInfoV0] = (),
         copartition_groups: Iterable[StreamsGroupHeartbeatRequestCopartitionGroupV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_subtopology_id(self, subtopology_id)
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_source_topics(self, as_tuple(source_topics))
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_source_topic_regex(
-            self, as_tuple(source_topic_regex)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                as_tuple(source_topics),
+                as_tuple(source_topic_regex),
+                as_tuple(state_changelog_topics),
+                as_tuple(repartition_sink_topics),
+                as_tuple(repartition_source_topics),
+                as_tuple(copartition_groups),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_state_changelog_topics(
-            self, as_tuple(state_changelog_topics)
-        )
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_repartition_sink_topics(
-            self, as_tuple(repartition_sink_topics)
-        )
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_repartition_source_topics(
-            self, as_tuple(repartition_source_topics)
-        )
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_copartition_groups(
-            self, as_tuple(copartition_groups)
-        )
-        _set_StreamsGroupHeartbeatRequestSubtopologyV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_subtopology_id,
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_source_topics,
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_source_topic_regex,
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_state_changelog_topics,
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_repartition_sink_topics,
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_repartition_source_topics,
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_copartition_groups,
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestSubtopologyV0,
-    "subtopology_id",
-    "source_topics",
-    "source_topic_regex",
-    "state_changelog_topics",
-    "repartition_sink_topics",
-    "repartition_source_topics",
-    "copartition_groups",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatRequestTopologyV0(_Struct):
     """Topology, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "epoch",
-        "subtopologies",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    epoch: int
+    epoch: int = field_at(0)
     """The epoch of the topology. Used to check if the topology corresponds to the topology initialized on the brokers. (versions 0+)"""
 
-    subtopologies: tuple[StreamsGroupHeartbeatRequestSubtopologyV0, ...]
+    subtopologies: tuple[StreamsGroupHeartbeatRequestSubtopologyV0, ...] = field_at(1)
     """The sub-topologies of the streams application. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         epoch: int = 0,
         subtopologies: Iterable[StreamsGroupHeartbeatRequestSubtopologyV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestTopologyV0_epoch(self, epoch)
-        _set_StreamsGroupHeartbeatRequestTopologyV0_subtopologies(self, as_tuple(subtopologies))
-        _set_StreamsGroupHeartbeatRequestTopologyV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                epoch,
+                as_tuple(subtopologies),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestTopologyV0_epoch,
-    _set_StreamsGroupHeartbeatRequestTopologyV0_subtopologies,
-    _set_StreamsGroupHeartbeatRequestTopologyV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestTopologyV0,
-    "epoch",
-    "subtopologies",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatRequestTaskIdsV0(_Struct):
     """TaskIds, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """The subtopology identifier. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions of the input topics processed by this member. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestTaskIdsV0_subtopology_id(self, subtopology_id)
-        _set_StreamsGroupHeartbeatRequestTaskIdsV0_partitions(self, as_tuple(partitions))
-        _set_StreamsGroupHeartbeatRequestTaskIdsV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestTaskIdsV0_subtopology_id,
-    _set_StreamsGroupHeartbeatRequestTaskIdsV0_partitions,
-    _set_StreamsGroupHeartbeatRequestTaskIdsV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestTaskIdsV0,
-    "subtopology_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatRequestEndpointV0(_Struct):
     """Endpoint, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    host: str
+    host: str = field_at(0)
     """host of the endpoint (versions 0+)"""
 
-    port: int
+    port: int = field_at(1)
     """port of the endpoint (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestEndpointV0_host(self, host)
-        _set_StreamsGroupHeartbeatRequestEndpointV0_port(self, port)
-        _set_StreamsGroupHeartbeatRequestEndpointV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestEndpointV0_host,
-    _set_StreamsGroupHeartbeatRequestEndpointV0_port,
-    _set_StreamsGroupHeartbeatRequestEndpointV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestEndpointV0,
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatRequestTaskOffsetV0(_Struct):
     """TaskOffset, a struct of StreamsGroupHeartbeatRequest at versions 0-1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "partition",
-        "offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """The subtopology identifier. (versions 0+)"""
 
-    partition: int
+    partition: int = field_at(1)
     """The partition. (versions 0+)"""
 
-    offset: int
+    offset: int = field_at(2)
     """The offset. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         partition: int = 0,
         offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatRequestTaskOffsetV0_subtopology_id(self, subtopology_id)
-        _set_StreamsGroupHeartbeatRequestTaskOffsetV0_partition(self, partition)
-        _set_StreamsGroupHeartbeatRequestTaskOffsetV0_offset(self, offset)
-        _set_StreamsGroupHeartbeatRequestTaskOffsetV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                partition,
+                offset,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_subtopology_id,
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_partition,
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_offset,
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatRequestTaskOffsetV0,
-    "subtopology_id",
-    "partition",
-    "offset",
-    "unknown_tagged_fields",
-)
 
 
 class _StreamsGroupHeartbeatRequestV0Layout(ApiMessage):
     """The fields of StreamsGroupHeartbeatRequest at versions 0-1; use the final class of each version (StreamsGroupHeartbeatRequestV0, StreamsGroupHeartbeatRequestV1)."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "member_epoch",
-        "endpoint_information_epoch",
-        "instance_id",
-        "rack_id",
-        "rebalance_timeout_ms",
-        "topology",
-        "active_tasks",
-        "standby_tasks",
-        "warmup_tasks",
-        "process_id",
-        "user_endpoint",
-        "client_tags",
-        "task_offsets",
-        "task_end_offsets",
-        "shutdown_application",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(1)
     """The member ID generated by the streams consumer. The member ID must be kept during the entire lifetime of the streams consumer process. (versions 0+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(2)
     """The current member epoch; 0 to join the group; -1 to leave the group; -2 to indicate that the static member will rejoin. (versions 0+)"""
 
-    endpoint_information_epoch: int
+    endpoint_information_epoch: int = field_at(3)
     """The current endpoint epoch of this client, represents the latest endpoint epoch this client received (versions 0+)"""
 
-    instance_id: str | None
+    instance_id: str | None = field_at(4)
     """null if not provided or if it didn't change since the last heartbeat; the instance ID for static membership otherwise. (versions 0+; nullable 0+)"""
 
-    rack_id: str | None
+    rack_id: str | None = field_at(5)
     """null if not provided or if it didn't change since the last heartbeat; the rack ID of the member otherwise. (versions 0+; nullable 0+)"""
 
-    rebalance_timeout_ms: int
+    rebalance_timeout_ms: int = field_at(6)
     """-1 if it didn't change since the last heartbeat; the maximum time in milliseconds that the coordinator will wait on the member to revoke its tasks otherwise. (versions 0+)"""
 
-    topology: StreamsGroupHeartbeatRequestTopologyV0 | None
+    topology: StreamsGroupHeartbeatRequestTopologyV0 | None = field_at(7)
     """The topology metadata of the streams application. Used to initialize the topology of the group and to check if the topology corresponds to the topology initialized for the group. Only sent when memberEpoch = 0, must be non-empty. Null otherwise. (versions 0+; nullable 0+)"""
 
-    active_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None
+    active_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None = field_at(8)
     """Currently owned active tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    standby_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None
+    standby_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None = field_at(9)
     """Currently owned standby tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    warmup_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None
+    warmup_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None = field_at(10)
     """Currently owned warm-up tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    process_id: str | None
+    process_id: str | None = field_at(11)
     """Identity of the streams instance that may have multiple consumers. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    user_endpoint: StreamsGroupHeartbeatRequestEndpointV0 | None
+    user_endpoint: StreamsGroupHeartbeatRequestEndpointV0 | None = field_at(12)
     """User-defined endpoint for Interactive Queries. Null if unchanged since last heartbeat, or if not defined on the client. (versions 0+; nullable 0+)"""
 
-    client_tags: tuple[StreamsGroupHeartbeatRequestKeyValueV0, ...] | None
+    client_tags: tuple[StreamsGroupHeartbeatRequestKeyValueV0, ...] | None = field_at(13)
     """Used for rack-aware assignment algorithm. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    task_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None
+    task_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None = field_at(14)
     """Cumulative changelog offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    task_end_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None
+    task_end_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None = field_at(15)
     """Cumulative changelog end-offsets for tasks. Only updated when a warm-up task has caught up, and according to the task offset interval. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    shutdown_application: bool
+    shutdown_application: bool = field_at(16)
     """Whether all Streams clients in the group should shut down. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(17)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         member_id: str = "",
@@ -586,73 +421,30 @@ class _StreamsGroupHeartbeatRequestV0Layout(ApiMessage):
         task_end_offsets: Iterable[StreamsGroupHeartbeatRequestTaskOffsetV0] | None = None,
         shutdown_application: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupHeartbeatRequestV0Layout_group_id(self, group_id)
-        _set__StreamsGroupHeartbeatRequestV0Layout_member_id(self, member_id)
-        _set__StreamsGroupHeartbeatRequestV0Layout_member_epoch(self, member_epoch)
-        _set__StreamsGroupHeartbeatRequestV0Layout_endpoint_information_epoch(
-            self, endpoint_information_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                member_epoch,
+                endpoint_information_epoch,
+                instance_id,
+                rack_id,
+                rebalance_timeout_ms,
+                topology,
+                as_tuple(active_tasks),
+                as_tuple(standby_tasks),
+                as_tuple(warmup_tasks),
+                process_id,
+                user_endpoint,
+                as_tuple(client_tags),
+                as_tuple(task_offsets),
+                as_tuple(task_end_offsets),
+                shutdown_application,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__StreamsGroupHeartbeatRequestV0Layout_instance_id(self, instance_id)
-        _set__StreamsGroupHeartbeatRequestV0Layout_rack_id(self, rack_id)
-        _set__StreamsGroupHeartbeatRequestV0Layout_rebalance_timeout_ms(self, rebalance_timeout_ms)
-        _set__StreamsGroupHeartbeatRequestV0Layout_topology(self, topology)
-        _set__StreamsGroupHeartbeatRequestV0Layout_active_tasks(self, as_tuple(active_tasks))
-        _set__StreamsGroupHeartbeatRequestV0Layout_standby_tasks(self, as_tuple(standby_tasks))
-        _set__StreamsGroupHeartbeatRequestV0Layout_warmup_tasks(self, as_tuple(warmup_tasks))
-        _set__StreamsGroupHeartbeatRequestV0Layout_process_id(self, process_id)
-        _set__StreamsGroupHeartbeatRequestV0Layout_user_endpoint(self, user_endpoint)
-        _set__StreamsGroupHeartbeatRequestV0Layout_client_tags(self, as_tuple(client_tags))
-        _set__StreamsGroupHeartbeatRequestV0Layout_task_offsets(self, as_tuple(task_offsets))
-        _set__StreamsGroupHeartbeatRequestV0Layout_task_end_offsets(
-            self, as_tuple(task_end_offsets)
-        )
-        _set__StreamsGroupHeartbeatRequestV0Layout_shutdown_application(self, shutdown_application)
-        _set__StreamsGroupHeartbeatRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__StreamsGroupHeartbeatRequestV0Layout_group_id,
-    _set__StreamsGroupHeartbeatRequestV0Layout_member_id,
-    _set__StreamsGroupHeartbeatRequestV0Layout_member_epoch,
-    _set__StreamsGroupHeartbeatRequestV0Layout_endpoint_information_epoch,
-    _set__StreamsGroupHeartbeatRequestV0Layout_instance_id,
-    _set__StreamsGroupHeartbeatRequestV0Layout_rack_id,
-    _set__StreamsGroupHeartbeatRequestV0Layout_rebalance_timeout_ms,
-    _set__StreamsGroupHeartbeatRequestV0Layout_topology,
-    _set__StreamsGroupHeartbeatRequestV0Layout_active_tasks,
-    _set__StreamsGroupHeartbeatRequestV0Layout_standby_tasks,
-    _set__StreamsGroupHeartbeatRequestV0Layout_warmup_tasks,
-    _set__StreamsGroupHeartbeatRequestV0Layout_process_id,
-    _set__StreamsGroupHeartbeatRequestV0Layout_user_endpoint,
-    _set__StreamsGroupHeartbeatRequestV0Layout_client_tags,
-    _set__StreamsGroupHeartbeatRequestV0Layout_task_offsets,
-    _set__StreamsGroupHeartbeatRequestV0Layout_task_end_offsets,
-    _set__StreamsGroupHeartbeatRequestV0Layout_shutdown_application,
-    _set__StreamsGroupHeartbeatRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupHeartbeatRequestV0Layout,
-    "group_id",
-    "member_id",
-    "member_epoch",
-    "endpoint_information_epoch",
-    "instance_id",
-    "rack_id",
-    "rebalance_timeout_ms",
-    "topology",
-    "active_tasks",
-    "standby_tasks",
-    "warmup_tasks",
-    "process_id",
-    "user_endpoint",
-    "client_tags",
-    "task_offsets",
-    "task_end_offsets",
-    "shutdown_application",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -678,305 +470,217 @@ class StreamsGroupHeartbeatRequestV1(_StreamsGroupHeartbeatRequestV0Layout):
 class StreamsGroupHeartbeatResponseStatusV0(_Struct):
     """Status, a struct of StreamsGroupHeartbeatResponse at versions 0-1."""
 
-    __slots__ = (
-        "status_code",
-        "status_detail",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    status_code: int
+    status_code: int = field_at(0)
     """A code to indicate that a particular status is active for the group membership (versions 0+)"""
 
-    status_detail: str
+    status_detail: str = field_at(1)
     """A string representation of the status. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         status_code: int = 0,
         status_detail: str = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatResponseStatusV0_status_code(self, status_code)
-        _set_StreamsGroupHeartbeatResponseStatusV0_status_detail(self, status_detail)
-        _set_StreamsGroupHeartbeatResponseStatusV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                status_code,
+                status_detail,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatResponseStatusV0_status_code,
-    _set_StreamsGroupHeartbeatResponseStatusV0_status_detail,
-    _set_StreamsGroupHeartbeatResponseStatusV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatResponseStatusV0,
-    "status_code",
-    "status_detail",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatResponseTaskIdsV0(_Struct):
     """TaskIds, a struct of StreamsGroupHeartbeatResponse at versions 0-1."""
 
-    __slots__ = (
-        "subtopology_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """The subtopology identifier. (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """The partitions of the input topics processed by this member. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatResponseTaskIdsV0_subtopology_id(self, subtopology_id)
-        _set_StreamsGroupHeartbeatResponseTaskIdsV0_partitions(self, as_tuple(partitions))
-        _set_StreamsGroupHeartbeatResponseTaskIdsV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatResponseTaskIdsV0_subtopology_id,
-    _set_StreamsGroupHeartbeatResponseTaskIdsV0_partitions,
-    _set_StreamsGroupHeartbeatResponseTaskIdsV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatResponseTaskIdsV0,
-    "subtopology_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatResponseEndpointV0(_Struct):
     """Endpoint, a struct of StreamsGroupHeartbeatResponse at versions 0-1."""
 
-    __slots__ = (
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    host: str
+    host: str = field_at(0)
     """host of the endpoint (versions 0+)"""
 
-    port: int
+    port: int = field_at(1)
     """port of the endpoint (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatResponseEndpointV0_host(self, host)
-        _set_StreamsGroupHeartbeatResponseEndpointV0_port(self, port)
-        _set_StreamsGroupHeartbeatResponseEndpointV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatResponseEndpointV0_host,
-    _set_StreamsGroupHeartbeatResponseEndpointV0_port,
-    _set_StreamsGroupHeartbeatResponseEndpointV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatResponseEndpointV0,
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatResponseTopicPartitionV0(_Struct):
     """TopicPartition, a struct of StreamsGroupHeartbeatResponse at versions 0-1."""
 
-    __slots__ = (
-        "topic",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic: str
+    topic: str = field_at(0)
     """topic name (versions 0+)"""
 
-    partitions: tuple[int, ...]
+    partitions: tuple[int, ...] = field_at(1)
     """partitions (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic: str = "",
         partitions: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatResponseTopicPartitionV0_topic(self, topic)
-        _set_StreamsGroupHeartbeatResponseTopicPartitionV0_partitions(self, as_tuple(partitions))
-        _set_StreamsGroupHeartbeatResponseTopicPartitionV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_StreamsGroupHeartbeatResponseTopicPartitionV0_topic,
-    _set_StreamsGroupHeartbeatResponseTopicPartitionV0_partitions,
-    _set_StreamsGroupHeartbeatResponseTopicPartitionV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatResponseTopicPartitionV0,
-    "topic",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupHeartbeatResponseEndpointToPartitionsV0(_Struct):
     """EndpointToPartitions, a struct of StreamsGroupHeartbeatResponse at versions 0-1."""
 
-    __slots__ = (
-        "user_endpoint",
-        "active_partitions",
-        "standby_partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    user_endpoint: StreamsGroupHeartbeatResponseEndpointV0
+    user_endpoint: StreamsGroupHeartbeatResponseEndpointV0 = field_at(0)
     """User-defined endpoint to connect to the node (versions 0+)"""
 
-    active_partitions: tuple[StreamsGroupHeartbeatResponseTopicPartitionV0, ...]
+    active_partitions: tuple[StreamsGroupHeartbeatResponseTopicPartitionV0, ...] = field_at(1)
     """The source topic partitions, including repartition source topics, of the active tasks assigned to this member (versions 0+)"""
 
-    standby_partitions: tuple[StreamsGroupHeartbeatResponseTopicPartitionV0, ...]
+    standby_partitions: tuple[StreamsGroupHeartbeatResponseTopicPartitionV0, ...] = field_at(2)
     """The source topic partitions, including repartition source topics, of the standby and warm-up tasks assigned to this member (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         user_endpoint: StreamsGroupHeartbeatResponseEndpointV0 = StreamsGroupHeartbeatResponseEndpointV0(),
         active_partitions: Iterable[StreamsGroupHeartbeatResponseTopicPartitionV0] = (),
         standby_partitions: Iterable[StreamsGroupHeartbeatResponseTopicPartitionV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_user_endpoint(self, user_endpoint)
-        _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_active_partitions(
-            self, as_tuple(active_partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                user_endpoint,
+                as_tuple(active_partitions),
+                as_tuple(standby_partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_standby_partitions(
-            self, as_tuple(standby_partitions)
-        )
-        _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_user_endpoint,
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_active_partitions,
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_standby_partitions,
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupHeartbeatResponseEndpointToPartitionsV0,
-    "user_endpoint",
-    "active_partitions",
-    "standby_partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _StreamsGroupHeartbeatResponseV0Layout(ApiMessage):
     """The fields of StreamsGroupHeartbeatResponse at version 0; use the final class of each version (StreamsGroupHeartbeatResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "member_id",
-        "member_epoch",
-        "heartbeat_interval_ms",
-        "acceptable_recovery_lag_legacy",
-        "task_offset_interval_ms",
-        "status",
-        "active_tasks",
-        "standby_tasks",
-        "warmup_tasks",
-        "endpoint_information_epoch",
-        "partitions_by_user_endpoint",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    member_id: str
+    member_id: str = field_at(3)
     """The member id is always generated by the streams consumer. (versions 0+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(4)
     """The member epoch. (versions 0+)"""
 
-    heartbeat_interval_ms: int
+    heartbeat_interval_ms: int = field_at(5)
     """The heartbeat interval in milliseconds. (versions 0+)"""
 
-    acceptable_recovery_lag_legacy: int
+    acceptable_recovery_lag_legacy: int = field_at(6)
     """Deprecated. The maximum acceptable lag (number of offsets to catch up) for a client to be considered caught-up enough to receive an active task assignment. Use AcceptableRecoveryLag instead. (versions 0)"""
 
-    task_offset_interval_ms: int
+    task_offset_interval_ms: int = field_at(7)
     """The interval in which the task changelog offsets on a client are updated on the broker. The offsets are sent with the next heartbeat after this time has passed. (versions 0+)"""
 
-    status: tuple[StreamsGroupHeartbeatResponseStatusV0, ...] | None
+    status: tuple[StreamsGroupHeartbeatResponseStatusV0, ...] | None = field_at(8)
     """Indicate zero or more status for the group. (versions 0+; nullable 0+)"""
 
-    active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
+    active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None = field_at(9)
     """Assigned active tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
+    standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None = field_at(10)
     """Assigned standby tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
+    warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None = field_at(11)
     """Assigned warm-up tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    endpoint_information_epoch: int
+    endpoint_information_epoch: int = field_at(12)
     """The endpoint epoch set in the response (versions 0+)"""
 
     partitions_by_user_endpoint: (
         tuple[StreamsGroupHeartbeatResponseEndpointToPartitionsV0, ...] | None
-    )
+    ) = field_at(13)
     """Global assignment information used for IQ. There is one entry per member, so several entries carry the same UserEndpoint when a client runs more than one stream thread; clients must union the entries of an endpoint. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(14)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -995,70 +699,27 @@ class _StreamsGroupHeartbeatResponseV0Layout(ApiMessage):
             Iterable[StreamsGroupHeartbeatResponseEndpointToPartitionsV0] | None
         ) = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupHeartbeatResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__StreamsGroupHeartbeatResponseV0Layout_error_code(self, error_code)
-        _set__StreamsGroupHeartbeatResponseV0Layout_error_message(self, error_message)
-        _set__StreamsGroupHeartbeatResponseV0Layout_member_id(self, member_id)
-        _set__StreamsGroupHeartbeatResponseV0Layout_member_epoch(self, member_epoch)
-        _set__StreamsGroupHeartbeatResponseV0Layout_heartbeat_interval_ms(
-            self, heartbeat_interval_ms
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                member_id,
+                member_epoch,
+                heartbeat_interval_ms,
+                acceptable_recovery_lag_legacy,
+                task_offset_interval_ms,
+                as_tuple(status),
+                as_tuple(active_tasks),
+                as_tuple(standby_tasks),
+                as_tuple(warmup_tasks),
+                endpoint_information_epoch,
+                as_tuple(partitions_by_user_endpoint),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__StreamsGroupHeartbeatResponseV0Layout_acceptable_recovery_lag_legacy(
-            self, acceptable_recovery_lag_legacy
-        )
-        _set__StreamsGroupHeartbeatResponseV0Layout_task_offset_interval_ms(
-            self, task_offset_interval_ms
-        )
-        _set__StreamsGroupHeartbeatResponseV0Layout_status(self, as_tuple(status))
-        _set__StreamsGroupHeartbeatResponseV0Layout_active_tasks(self, as_tuple(active_tasks))
-        _set__StreamsGroupHeartbeatResponseV0Layout_standby_tasks(self, as_tuple(standby_tasks))
-        _set__StreamsGroupHeartbeatResponseV0Layout_warmup_tasks(self, as_tuple(warmup_tasks))
-        _set__StreamsGroupHeartbeatResponseV0Layout_endpoint_information_epoch(
-            self, endpoint_information_epoch
-        )
-        _set__StreamsGroupHeartbeatResponseV0Layout_partitions_by_user_endpoint(
-            self, as_tuple(partitions_by_user_endpoint)
-        )
-        _set__StreamsGroupHeartbeatResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__StreamsGroupHeartbeatResponseV0Layout_throttle_time_ms,
-    _set__StreamsGroupHeartbeatResponseV0Layout_error_code,
-    _set__StreamsGroupHeartbeatResponseV0Layout_error_message,
-    _set__StreamsGroupHeartbeatResponseV0Layout_member_id,
-    _set__StreamsGroupHeartbeatResponseV0Layout_member_epoch,
-    _set__StreamsGroupHeartbeatResponseV0Layout_heartbeat_interval_ms,
-    _set__StreamsGroupHeartbeatResponseV0Layout_acceptable_recovery_lag_legacy,
-    _set__StreamsGroupHeartbeatResponseV0Layout_task_offset_interval_ms,
-    _set__StreamsGroupHeartbeatResponseV0Layout_status,
-    _set__StreamsGroupHeartbeatResponseV0Layout_active_tasks,
-    _set__StreamsGroupHeartbeatResponseV0Layout_standby_tasks,
-    _set__StreamsGroupHeartbeatResponseV0Layout_warmup_tasks,
-    _set__StreamsGroupHeartbeatResponseV0Layout_endpoint_information_epoch,
-    _set__StreamsGroupHeartbeatResponseV0Layout_partitions_by_user_endpoint,
-    _set__StreamsGroupHeartbeatResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupHeartbeatResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "member_id",
-    "member_epoch",
-    "heartbeat_interval_ms",
-    "acceptable_recovery_lag_legacy",
-    "task_offset_interval_ms",
-    "status",
-    "active_tasks",
-    "standby_tasks",
-    "warmup_tasks",
-    "endpoint_information_epoch",
-    "partitions_by_user_endpoint",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1074,77 +735,60 @@ class StreamsGroupHeartbeatResponseV0(_StreamsGroupHeartbeatResponseV0Layout):
 class _StreamsGroupHeartbeatResponseV1Layout(ApiMessage):
     """The fields of StreamsGroupHeartbeatResponse at version 1; use the final class of each version (StreamsGroupHeartbeatResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "member_id",
-        "member_epoch",
-        "heartbeat_interval_ms",
-        "task_offset_interval_ms",
-        "acceptable_recovery_lag",
-        "status",
-        "active_tasks",
-        "standby_tasks",
-        "warmup_tasks",
-        "topology_description_required",
-        "endpoint_information_epoch",
-        "partitions_by_user_endpoint",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    member_id: str
+    member_id: str = field_at(3)
     """The member id is always generated by the streams consumer. (versions 0+)"""
 
-    member_epoch: int
+    member_epoch: int = field_at(4)
     """The member epoch. (versions 0+)"""
 
-    heartbeat_interval_ms: int
+    heartbeat_interval_ms: int = field_at(5)
     """The heartbeat interval in milliseconds. (versions 0+)"""
 
-    task_offset_interval_ms: int
+    task_offset_interval_ms: int = field_at(6)
     """The interval in which the task changelog offsets on a client are updated on the broker. The offsets are sent with the next heartbeat after this time has passed. (versions 0+)"""
 
-    acceptable_recovery_lag: int
+    acceptable_recovery_lag: int = field_at(7)
     """The maximum acceptable lag (number of offsets to catch up) for a client to be considered caught-up enough to receive an active task assignment. A value of -1 indicates the broker does not support this configuration. (versions 1+)"""
 
-    status: tuple[StreamsGroupHeartbeatResponseStatusV0, ...] | None
+    status: tuple[StreamsGroupHeartbeatResponseStatusV0, ...] | None = field_at(8)
     """Indicate zero or more status for the group. (versions 0+; nullable 0+)"""
 
-    active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
+    active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None = field_at(9)
     """Assigned active tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
+    standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None = field_at(10)
     """Assigned standby tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
+    warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None = field_at(11)
     """Assigned warm-up tasks for this client. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    topology_description_required: bool
+    topology_description_required: bool = field_at(12)
     """True if the broker does not have an up-to-date topology description for this group. The client should send the topology description via StreamsGroupTopologyDescriptionUpdate. (versions 1+)"""
 
-    endpoint_information_epoch: int
+    endpoint_information_epoch: int = field_at(13)
     """The endpoint epoch set in the response (versions 0+)"""
 
     partitions_by_user_endpoint: (
         tuple[StreamsGroupHeartbeatResponseEndpointToPartitionsV0, ...] | None
-    )
+    ) = field_at(14)
     """Global assignment information used for IQ. There is one entry per member, so several entries carry the same UserEndpoint when a client runs more than one stream thread; clients must union the entries of an endpoint. Null if unchanged since last heartbeat. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(15)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -1164,75 +808,28 @@ class _StreamsGroupHeartbeatResponseV1Layout(ApiMessage):
             Iterable[StreamsGroupHeartbeatResponseEndpointToPartitionsV0] | None
         ) = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupHeartbeatResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__StreamsGroupHeartbeatResponseV1Layout_error_code(self, error_code)
-        _set__StreamsGroupHeartbeatResponseV1Layout_error_message(self, error_message)
-        _set__StreamsGroupHeartbeatResponseV1Layout_member_id(self, member_id)
-        _set__StreamsGroupHeartbeatResponseV1Layout_member_epoch(self, member_epoch)
-        _set__StreamsGroupHeartbeatResponseV1Layout_heartbeat_interval_ms(
-            self, heartbeat_interval_ms
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                member_id,
+                member_epoch,
+                heartbeat_interval_ms,
+                task_offset_interval_ms,
+                acceptable_recovery_lag,
+                as_tuple(status),
+                as_tuple(active_tasks),
+                as_tuple(standby_tasks),
+                as_tuple(warmup_tasks),
+                topology_description_required,
+                endpoint_information_epoch,
+                as_tuple(partitions_by_user_endpoint),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__StreamsGroupHeartbeatResponseV1Layout_task_offset_interval_ms(
-            self, task_offset_interval_ms
-        )
-        _set__StreamsGroupHeartbeatResponseV1Layout_acceptable_recovery_lag(
-            self, acceptable_recovery_lag
-        )
-        _set__StreamsGroupHeartbeatResponseV1Layout_status(self, as_tuple(status))
-        _set__StreamsGroupHeartbeatResponseV1Layout_active_tasks(self, as_tuple(active_tasks))
-        _set__StreamsGroupHeartbeatResponseV1Layout_standby_tasks(self, as_tuple(standby_tasks))
-        _set__StreamsGroupHeartbeatResponseV1Layout_warmup_tasks(self, as_tuple(warmup_tasks))
-        _set__StreamsGroupHeartbeatResponseV1Layout_topology_description_required(
-            self, topology_description_required
-        )
-        _set__StreamsGroupHeartbeatResponseV1Layout_endpoint_information_epoch(
-            self, endpoint_information_epoch
-        )
-        _set__StreamsGroupHeartbeatResponseV1Layout_partitions_by_user_endpoint(
-            self, as_tuple(partitions_by_user_endpoint)
-        )
-        _set__StreamsGroupHeartbeatResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__StreamsGroupHeartbeatResponseV1Layout_throttle_time_ms,
-    _set__StreamsGroupHeartbeatResponseV1Layout_error_code,
-    _set__StreamsGroupHeartbeatResponseV1Layout_error_message,
-    _set__StreamsGroupHeartbeatResponseV1Layout_member_id,
-    _set__StreamsGroupHeartbeatResponseV1Layout_member_epoch,
-    _set__StreamsGroupHeartbeatResponseV1Layout_heartbeat_interval_ms,
-    _set__StreamsGroupHeartbeatResponseV1Layout_task_offset_interval_ms,
-    _set__StreamsGroupHeartbeatResponseV1Layout_acceptable_recovery_lag,
-    _set__StreamsGroupHeartbeatResponseV1Layout_status,
-    _set__StreamsGroupHeartbeatResponseV1Layout_active_tasks,
-    _set__StreamsGroupHeartbeatResponseV1Layout_standby_tasks,
-    _set__StreamsGroupHeartbeatResponseV1Layout_warmup_tasks,
-    _set__StreamsGroupHeartbeatResponseV1Layout_topology_description_required,
-    _set__StreamsGroupHeartbeatResponseV1Layout_endpoint_information_epoch,
-    _set__StreamsGroupHeartbeatResponseV1Layout_partitions_by_user_endpoint,
-    _set__StreamsGroupHeartbeatResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupHeartbeatResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "member_id",
-    "member_epoch",
-    "heartbeat_interval_ms",
-    "task_offset_interval_ms",
-    "acceptable_recovery_lag",
-    "status",
-    "active_tasks",
-    "standby_tasks",
-    "warmup_tasks",
-    "topology_description_required",
-    "endpoint_information_epoch",
-    "partitions_by_user_endpoint",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1282,12 +879,23 @@ def _dec_StreamsGroupHeartbeatRequestKeyValueV0(
 
     v_key, pos = read_compact_string(buf, pos)
     v_value, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestKeyValueV0)
-    _set_StreamsGroupHeartbeatRequestKeyValueV0_key(o, v_key)
-    _set_StreamsGroupHeartbeatRequestKeyValueV0_value(o, v_value)
-    _set_StreamsGroupHeartbeatRequestKeyValueV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestKeyValueV0,
+            (
+                v_key,
+                v_value,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatRequestTopicInfoV0(
@@ -1314,32 +922,60 @@ def _dec_StreamsGroupHeartbeatRequestTopicInfoV0(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topic_configs = []
     for _ in range(_n):
-        _ev_topic_configs, pos = _dec_StreamsGroupHeartbeatRequestKeyValueV0(buf, pos)
-        _lv_topic_configs.append(_ev_topic_configs)
+
+        e2_key, pos = read_compact_string(buf, pos)
+        e2_value, pos = read_compact_string(buf, pos)
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topic_configs.append(
+            _new(
+                StreamsGroupHeartbeatRequestKeyValueV0,
+                (
+                    e2_key,
+                    e2_value,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topic_configs = tuple(_lv_topic_configs)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestTopicInfoV0)
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_name(o, v_name)
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_partitions(o, v_partitions)
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_replication_factor(o, v_replication_factor)
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_topic_configs(o, v_topic_configs)
-    _set_StreamsGroupHeartbeatRequestTopicInfoV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestTopicInfoV0,
+            (
+                v_name,
+                v_partitions,
+                v_replication_factor,
+                v_topic_configs,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatRequestCopartitionGroupV0(
     o: StreamsGroupHeartbeatRequestCopartitionGroupV0, out: bytearray
 ) -> None:
 
-    _x2 = o.source_topics
-    write_compact_length(out, len(_x2))
-    write_fixed_array(out, _x2, "h")
-    _x3 = o.source_topic_regex
+    _x3 = o.source_topics
     write_compact_length(out, len(_x3))
     write_fixed_array(out, _x3, "h")
-    _x4 = o.repartition_source_topics
+    _x4 = o.source_topic_regex
     write_compact_length(out, len(_x4))
     write_fixed_array(out, _x4, "h")
+    _x5 = o.repartition_source_topics
+    write_compact_length(out, len(_x5))
+    write_fixed_array(out, _x5, "h")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1347,26 +983,27 @@ def _dec_StreamsGroupHeartbeatRequestCopartitionGroupV0(
     buf: memoryview, pos: int
 ) -> tuple[StreamsGroupHeartbeatRequestCopartitionGroupV0, int]:
 
-    v_source_topics: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 2)
-    v_source_topics, pos = read_fixed_array(buf, pos, _n, "h", 2)
-    v_source_topic_regex: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 2)
-    v_source_topic_regex, pos = read_fixed_array(buf, pos, _n, "h", 2)
-    v_repartition_source_topics: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 2)
-    v_repartition_source_topics, pos = read_fixed_array(buf, pos, _n, "h", 2)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestCopartitionGroupV0)
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_source_topics(o, v_source_topics)
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_source_topic_regex(o, v_source_topic_regex)
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_repartition_source_topics(
-        o, v_repartition_source_topics
+    v_source_topics, pos = read_compact_int16_array(buf, pos)
+    v_source_topic_regex, pos = read_compact_int16_array(buf, pos)
+    v_repartition_source_topics, pos = read_compact_int16_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestCopartitionGroupV0,
+            (
+                v_source_topics,
+                v_source_topic_regex,
+                v_repartition_source_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupHeartbeatRequestCopartitionGroupV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_StreamsGroupHeartbeatRequestSubtopologyV0(
@@ -1374,30 +1011,30 @@ def _enc_StreamsGroupHeartbeatRequestSubtopologyV0(
 ) -> None:
 
     write_compact_string(out, o.subtopology_id)
-    _x5 = o.source_topics
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        write_compact_string(out, _x5e)
-    _x6 = o.source_topic_regex
+    _x6 = o.source_topics
     write_compact_length(out, len(_x6))
     for _x6e in _x6:
         write_compact_string(out, _x6e)
-    _x7 = o.state_changelog_topics
+    _x7 = o.source_topic_regex
     write_compact_length(out, len(_x7))
     for _x7e in _x7:
-        _enc_StreamsGroupHeartbeatRequestTopicInfoV0(_x7e, out)
-    _x8 = o.repartition_sink_topics
+        write_compact_string(out, _x7e)
+    _x8 = o.state_changelog_topics
     write_compact_length(out, len(_x8))
     for _x8e in _x8:
-        write_compact_string(out, _x8e)
-    _x9 = o.repartition_source_topics
+        _enc_StreamsGroupHeartbeatRequestTopicInfoV0(_x8e, out)
+    _x9 = o.repartition_sink_topics
     write_compact_length(out, len(_x9))
     for _x9e in _x9:
-        _enc_StreamsGroupHeartbeatRequestTopicInfoV0(_x9e, out)
-    _x10 = o.copartition_groups
+        write_compact_string(out, _x9e)
+    _x10 = o.repartition_source_topics
     write_compact_length(out, len(_x10))
     for _x10e in _x10:
-        _enc_StreamsGroupHeartbeatRequestCopartitionGroupV0(_x10e, out)
+        _enc_StreamsGroupHeartbeatRequestTopicInfoV0(_x10e, out)
+    _x11 = o.copartition_groups
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_StreamsGroupHeartbeatRequestCopartitionGroupV0(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1445,26 +1082,50 @@ def _dec_StreamsGroupHeartbeatRequestSubtopologyV0(
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_copartition_groups = []
     for _ in range(_n):
-        _ev_copartition_groups, pos = _dec_StreamsGroupHeartbeatRequestCopartitionGroupV0(buf, pos)
-        _lv_copartition_groups.append(_ev_copartition_groups)
+
+        e12_source_topics, pos = read_compact_int16_array(buf, pos)
+        e12_source_topic_regex, pos = read_compact_int16_array(buf, pos)
+        e12_repartition_source_topics, pos = read_compact_int16_array(buf, pos)
+        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e12_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_copartition_groups.append(
+            _new(
+                StreamsGroupHeartbeatRequestCopartitionGroupV0,
+                (
+                    e12_source_topics,
+                    e12_source_topic_regex,
+                    e12_repartition_source_topics,
+                    e12_unknown_tagged_fields,
+                ),
+            )
+        )
     v_copartition_groups = tuple(_lv_copartition_groups)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestSubtopologyV0)
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_subtopology_id(o, v_subtopology_id)
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_source_topics(o, v_source_topics)
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_source_topic_regex(o, v_source_topic_regex)
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_state_changelog_topics(
-        o, v_state_changelog_topics
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestSubtopologyV0,
+            (
+                v_subtopology_id,
+                v_source_topics,
+                v_source_topic_regex,
+                v_state_changelog_topics,
+                v_repartition_sink_topics,
+                v_repartition_source_topics,
+                v_copartition_groups,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_repartition_sink_topics(
-        o, v_repartition_sink_topics
-    )
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_repartition_source_topics(
-        o, v_repartition_source_topics
-    )
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_copartition_groups(o, v_copartition_groups)
-    _set_StreamsGroupHeartbeatRequestSubtopologyV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_StreamsGroupHeartbeatRequestTopologyV0(
@@ -1472,10 +1133,10 @@ def _enc_StreamsGroupHeartbeatRequestTopologyV0(
 ) -> None:
 
     out += _S_i.pack(o.epoch)
-    _x11 = o.subtopologies
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_StreamsGroupHeartbeatRequestSubtopologyV0(_x11e, out)
+    _x13 = o.subtopologies
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_StreamsGroupHeartbeatRequestSubtopologyV0(_x13e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1492,12 +1153,23 @@ def _dec_StreamsGroupHeartbeatRequestTopologyV0(
         _ev_subtopologies, pos = _dec_StreamsGroupHeartbeatRequestSubtopologyV0(buf, pos)
         _lv_subtopologies.append(_ev_subtopologies)
     v_subtopologies = tuple(_lv_subtopologies)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestTopologyV0)
-    _set_StreamsGroupHeartbeatRequestTopologyV0_epoch(o, v_epoch)
-    _set_StreamsGroupHeartbeatRequestTopologyV0_subtopologies(o, v_subtopologies)
-    _set_StreamsGroupHeartbeatRequestTopologyV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestTopologyV0,
+            (
+                v_epoch,
+                v_subtopologies,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatRequestTaskIdsV0(
@@ -1505,9 +1177,9 @@ def _enc_StreamsGroupHeartbeatRequestTaskIdsV0(
 ) -> None:
 
     write_compact_string(out, o.subtopology_id)
-    _x12 = o.partitions
-    write_compact_length(out, len(_x12))
-    write_fixed_array(out, _x12, "i")
+    _x14 = o.partitions
+    write_compact_length(out, len(_x14))
+    write_fixed_array(out, _x14, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1516,15 +1188,24 @@ def _dec_StreamsGroupHeartbeatRequestTaskIdsV0(
 ) -> tuple[StreamsGroupHeartbeatRequestTaskIdsV0, int]:
 
     v_subtopology_id, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestTaskIdsV0)
-    _set_StreamsGroupHeartbeatRequestTaskIdsV0_subtopology_id(o, v_subtopology_id)
-    _set_StreamsGroupHeartbeatRequestTaskIdsV0_partitions(o, v_partitions)
-    _set_StreamsGroupHeartbeatRequestTaskIdsV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestTaskIdsV0,
+            (
+                v_subtopology_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatRequestEndpointV0(
@@ -1543,12 +1224,23 @@ def _dec_StreamsGroupHeartbeatRequestEndpointV0(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestEndpointV0)
-    _set_StreamsGroupHeartbeatRequestEndpointV0_host(o, v_host)
-    _set_StreamsGroupHeartbeatRequestEndpointV0_port(o, v_port)
-    _set_StreamsGroupHeartbeatRequestEndpointV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestEndpointV0,
+            (
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatRequestTaskOffsetV0(
@@ -1567,13 +1259,24 @@ def _dec_StreamsGroupHeartbeatRequestTaskOffsetV0(
     v_subtopology_id, pos = read_compact_string(buf, pos)
     v_partition, v_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatRequestTaskOffsetV0)
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_subtopology_id(o, v_subtopology_id)
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_partition(o, v_partition)
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_offset(o, v_offset)
-    _set_StreamsGroupHeartbeatRequestTaskOffsetV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatRequestTaskOffsetV0,
+            (
+                v_subtopology_id,
+                v_partition,
+                v_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__StreamsGroupHeartbeatRequestV0Layout(
@@ -1586,61 +1289,61 @@ def _enc__StreamsGroupHeartbeatRequestV0Layout(
     write_compact_nullable_string(out, o.instance_id)
     write_compact_nullable_string(out, o.rack_id)
     out += _S_i.pack(o.rebalance_timeout_ms)
-    _x13 = o.topology
-    if _x13 is None:
+    _x15 = o.topology
+    if _x15 is None:
         out.append(255)
     else:
         out.append(1)
-        _enc_StreamsGroupHeartbeatRequestTopologyV0(_x13, out)
-    _x14 = o.active_tasks
-    if _x14 is None:
-        out.append(0)
-    else:
-        write_compact_length(out, len(_x14))
-        for _x14e in _x14:
-            _enc_StreamsGroupHeartbeatRequestTaskIdsV0(_x14e, out)
-    _x15 = o.standby_tasks
-    if _x15 is None:
-        out.append(0)
-    else:
-        write_compact_length(out, len(_x15))
-        for _x15e in _x15:
-            _enc_StreamsGroupHeartbeatRequestTaskIdsV0(_x15e, out)
-    _x16 = o.warmup_tasks
+        _enc_StreamsGroupHeartbeatRequestTopologyV0(_x15, out)
+    _x16 = o.active_tasks
     if _x16 is None:
         out.append(0)
     else:
         write_compact_length(out, len(_x16))
         for _x16e in _x16:
             _enc_StreamsGroupHeartbeatRequestTaskIdsV0(_x16e, out)
-    write_compact_nullable_string(out, o.process_id)
-    _x17 = o.user_endpoint
+    _x17 = o.standby_tasks
     if _x17 is None:
-        out.append(255)
+        out.append(0)
     else:
-        out.append(1)
-        _enc_StreamsGroupHeartbeatRequestEndpointV0(_x17, out)
-    _x18 = o.client_tags
+        write_compact_length(out, len(_x17))
+        for _x17e in _x17:
+            _enc_StreamsGroupHeartbeatRequestTaskIdsV0(_x17e, out)
+    _x18 = o.warmup_tasks
     if _x18 is None:
         out.append(0)
     else:
         write_compact_length(out, len(_x18))
         for _x18e in _x18:
-            _enc_StreamsGroupHeartbeatRequestKeyValueV0(_x18e, out)
-    _x19 = o.task_offsets
+            _enc_StreamsGroupHeartbeatRequestTaskIdsV0(_x18e, out)
+    write_compact_nullable_string(out, o.process_id)
+    _x19 = o.user_endpoint
     if _x19 is None:
-        out.append(0)
+        out.append(255)
     else:
-        write_compact_length(out, len(_x19))
-        for _x19e in _x19:
-            _enc_StreamsGroupHeartbeatRequestTaskOffsetV0(_x19e, out)
-    _x20 = o.task_end_offsets
+        out.append(1)
+        _enc_StreamsGroupHeartbeatRequestEndpointV0(_x19, out)
+    _x20 = o.client_tags
     if _x20 is None:
         out.append(0)
     else:
         write_compact_length(out, len(_x20))
         for _x20e in _x20:
-            _enc_StreamsGroupHeartbeatRequestTaskOffsetV0(_x20e, out)
+            _enc_StreamsGroupHeartbeatRequestKeyValueV0(_x20e, out)
+    _x21 = o.task_offsets
+    if _x21 is None:
+        out.append(0)
+    else:
+        write_compact_length(out, len(_x21))
+        for _x21e in _x21:
+            _enc_StreamsGroupHeartbeatRequestTaskOffsetV0(_x21e, out)
+    _x22 = o.task_end_offsets
+    if _x22 is None:
+        out.append(0)
+    else:
+        write_compact_length(out, len(_x22))
+        for _x22e in _x22:
+            _enc_StreamsGroupHeartbeatRequestTaskOffsetV0(_x22e, out)
     out += _S_o.pack(o.shutdown_application)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -1670,8 +1373,25 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
     else:
         _lv_active_tasks = []
         for _ in range(_n):
-            _ev_active_tasks, pos = _dec_StreamsGroupHeartbeatRequestTaskIdsV0(buf, pos)
-            _lv_active_tasks.append(_ev_active_tasks)
+
+            e23_subtopology_id, pos = read_compact_string(buf, pos)
+            e23_partitions, pos = read_compact_int32_array(buf, pos)
+            e23_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e23_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e23_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_active_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatRequestTaskIdsV0,
+                    (
+                        e23_subtopology_id,
+                        e23_partitions,
+                        e23_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_active_tasks = tuple(_lv_active_tasks)
     v_standby_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -1680,8 +1400,25 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
     else:
         _lv_standby_tasks = []
         for _ in range(_n):
-            _ev_standby_tasks, pos = _dec_StreamsGroupHeartbeatRequestTaskIdsV0(buf, pos)
-            _lv_standby_tasks.append(_ev_standby_tasks)
+
+            e24_subtopology_id, pos = read_compact_string(buf, pos)
+            e24_partitions, pos = read_compact_int32_array(buf, pos)
+            e24_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e24_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e24_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_standby_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatRequestTaskIdsV0,
+                    (
+                        e24_subtopology_id,
+                        e24_partitions,
+                        e24_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_standby_tasks = tuple(_lv_standby_tasks)
     v_warmup_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -1690,8 +1427,25 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
     else:
         _lv_warmup_tasks = []
         for _ in range(_n):
-            _ev_warmup_tasks, pos = _dec_StreamsGroupHeartbeatRequestTaskIdsV0(buf, pos)
-            _lv_warmup_tasks.append(_ev_warmup_tasks)
+
+            e25_subtopology_id, pos = read_compact_string(buf, pos)
+            e25_partitions, pos = read_compact_int32_array(buf, pos)
+            e25_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e25_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e25_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_warmup_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatRequestTaskIdsV0,
+                    (
+                        e25_subtopology_id,
+                        e25_partitions,
+                        e25_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_warmup_tasks = tuple(_lv_warmup_tasks)
     v_process_id, pos = read_compact_nullable_string(buf, pos)
     v_user_endpoint: StreamsGroupHeartbeatRequestEndpointV0 | None
@@ -1707,8 +1461,25 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
     else:
         _lv_client_tags = []
         for _ in range(_n):
-            _ev_client_tags, pos = _dec_StreamsGroupHeartbeatRequestKeyValueV0(buf, pos)
-            _lv_client_tags.append(_ev_client_tags)
+
+            e26_key, pos = read_compact_string(buf, pos)
+            e26_value, pos = read_compact_string(buf, pos)
+            e26_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e26_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e26_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_client_tags.append(
+                _new(
+                    StreamsGroupHeartbeatRequestKeyValueV0,
+                    (
+                        e26_key,
+                        e26_value,
+                        e26_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_client_tags = tuple(_lv_client_tags)
     v_task_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 14)
@@ -1717,8 +1488,27 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
     else:
         _lv_task_offsets = []
         for _ in range(_n):
-            _ev_task_offsets, pos = _dec_StreamsGroupHeartbeatRequestTaskOffsetV0(buf, pos)
-            _lv_task_offsets.append(_ev_task_offsets)
+
+            e27_subtopology_id, pos = read_compact_string(buf, pos)
+            e27_partition, e27_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            e27_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e27_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e27_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_task_offsets.append(
+                _new(
+                    StreamsGroupHeartbeatRequestTaskOffsetV0,
+                    (
+                        e27_subtopology_id,
+                        e27_partition,
+                        e27_offset,
+                        e27_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_task_offsets = tuple(_lv_task_offsets)
     v_task_end_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 14)
@@ -1727,34 +1517,62 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
     else:
         _lv_task_end_offsets = []
         for _ in range(_n):
-            _ev_task_end_offsets, pos = _dec_StreamsGroupHeartbeatRequestTaskOffsetV0(buf, pos)
-            _lv_task_end_offsets.append(_ev_task_end_offsets)
+
+            e28_subtopology_id, pos = read_compact_string(buf, pos)
+            e28_partition, e28_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            e28_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e28_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e28_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_task_end_offsets.append(
+                _new(
+                    StreamsGroupHeartbeatRequestTaskOffsetV0,
+                    (
+                        e28_subtopology_id,
+                        e28_partition,
+                        e28_offset,
+                        e28_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_task_end_offsets = tuple(_lv_task_end_offsets)
     (v_shutdown_application,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupHeartbeatRequestV0Layout_group_id(o, v_group_id)
-    _set__StreamsGroupHeartbeatRequestV0Layout_member_id(o, v_member_id)
-    _set__StreamsGroupHeartbeatRequestV0Layout_member_epoch(o, v_member_epoch)
-    _set__StreamsGroupHeartbeatRequestV0Layout_endpoint_information_epoch(
-        o, v_endpoint_information_epoch
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_member_id,
+                v_member_epoch,
+                v_endpoint_information_epoch,
+                v_instance_id,
+                v_rack_id,
+                v_rebalance_timeout_ms,
+                v_topology,
+                v_active_tasks,
+                v_standby_tasks,
+                v_warmup_tasks,
+                v_process_id,
+                v_user_endpoint,
+                v_client_tags,
+                v_task_offsets,
+                v_task_end_offsets,
+                v_shutdown_application,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__StreamsGroupHeartbeatRequestV0Layout_instance_id(o, v_instance_id)
-    _set__StreamsGroupHeartbeatRequestV0Layout_rack_id(o, v_rack_id)
-    _set__StreamsGroupHeartbeatRequestV0Layout_rebalance_timeout_ms(o, v_rebalance_timeout_ms)
-    _set__StreamsGroupHeartbeatRequestV0Layout_topology(o, v_topology)
-    _set__StreamsGroupHeartbeatRequestV0Layout_active_tasks(o, v_active_tasks)
-    _set__StreamsGroupHeartbeatRequestV0Layout_standby_tasks(o, v_standby_tasks)
-    _set__StreamsGroupHeartbeatRequestV0Layout_warmup_tasks(o, v_warmup_tasks)
-    _set__StreamsGroupHeartbeatRequestV0Layout_process_id(o, v_process_id)
-    _set__StreamsGroupHeartbeatRequestV0Layout_user_endpoint(o, v_user_endpoint)
-    _set__StreamsGroupHeartbeatRequestV0Layout_client_tags(o, v_client_tags)
-    _set__StreamsGroupHeartbeatRequestV0Layout_task_offsets(o, v_task_offsets)
-    _set__StreamsGroupHeartbeatRequestV0Layout_task_end_offsets(o, v_task_end_offsets)
-    _set__StreamsGroupHeartbeatRequestV0Layout_shutdown_application(o, v_shutdown_application)
-    _set__StreamsGroupHeartbeatRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_StreamsGroupHeartbeatResponseStatusV0(
@@ -1773,12 +1591,23 @@ def _dec_StreamsGroupHeartbeatResponseStatusV0(
     (v_status_code,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_status_detail, pos = read_compact_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatResponseStatusV0)
-    _set_StreamsGroupHeartbeatResponseStatusV0_status_code(o, v_status_code)
-    _set_StreamsGroupHeartbeatResponseStatusV0_status_detail(o, v_status_detail)
-    _set_StreamsGroupHeartbeatResponseStatusV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatResponseStatusV0,
+            (
+                v_status_code,
+                v_status_detail,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatResponseTaskIdsV0(
@@ -1786,9 +1615,9 @@ def _enc_StreamsGroupHeartbeatResponseTaskIdsV0(
 ) -> None:
 
     write_compact_string(out, o.subtopology_id)
-    _x21 = o.partitions
-    write_compact_length(out, len(_x21))
-    write_fixed_array(out, _x21, "i")
+    _x29 = o.partitions
+    write_compact_length(out, len(_x29))
+    write_fixed_array(out, _x29, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1797,15 +1626,24 @@ def _dec_StreamsGroupHeartbeatResponseTaskIdsV0(
 ) -> tuple[StreamsGroupHeartbeatResponseTaskIdsV0, int]:
 
     v_subtopology_id, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatResponseTaskIdsV0)
-    _set_StreamsGroupHeartbeatResponseTaskIdsV0_subtopology_id(o, v_subtopology_id)
-    _set_StreamsGroupHeartbeatResponseTaskIdsV0_partitions(o, v_partitions)
-    _set_StreamsGroupHeartbeatResponseTaskIdsV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatResponseTaskIdsV0,
+            (
+                v_subtopology_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatResponseEndpointV0(
@@ -1824,12 +1662,23 @@ def _dec_StreamsGroupHeartbeatResponseEndpointV0(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatResponseEndpointV0)
-    _set_StreamsGroupHeartbeatResponseEndpointV0_host(o, v_host)
-    _set_StreamsGroupHeartbeatResponseEndpointV0_port(o, v_port)
-    _set_StreamsGroupHeartbeatResponseEndpointV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatResponseEndpointV0,
+            (
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_StreamsGroupHeartbeatResponseTopicPartitionV0(
@@ -1837,9 +1686,9 @@ def _enc_StreamsGroupHeartbeatResponseTopicPartitionV0(
 ) -> None:
 
     write_compact_string(out, o.topic)
-    _x22 = o.partitions
-    write_compact_length(out, len(_x22))
-    write_fixed_array(out, _x22, "i")
+    _x30 = o.partitions
+    write_compact_length(out, len(_x30))
+    write_fixed_array(out, _x30, "i")
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1848,17 +1697,24 @@ def _dec_StreamsGroupHeartbeatResponseTopicPartitionV0(
 ) -> tuple[StreamsGroupHeartbeatResponseTopicPartitionV0, int]:
 
     v_topic, pos = read_compact_string(buf, pos)
-    v_partitions: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partitions, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatResponseTopicPartitionV0)
-    _set_StreamsGroupHeartbeatResponseTopicPartitionV0_topic(o, v_topic)
-    _set_StreamsGroupHeartbeatResponseTopicPartitionV0_partitions(o, v_partitions)
-    _set_StreamsGroupHeartbeatResponseTopicPartitionV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_partitions, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatResponseTopicPartitionV0,
+            (
+                v_topic,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(
@@ -1866,14 +1722,14 @@ def _enc_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(
 ) -> None:
 
     _enc_StreamsGroupHeartbeatResponseEndpointV0(o.user_endpoint, out)
-    _x24 = o.active_partitions
-    write_compact_length(out, len(_x24))
-    for _x24e in _x24:
-        _enc_StreamsGroupHeartbeatResponseTopicPartitionV0(_x24e, out)
-    _x25 = o.standby_partitions
-    write_compact_length(out, len(_x25))
-    for _x25e in _x25:
-        _enc_StreamsGroupHeartbeatResponseTopicPartitionV0(_x25e, out)
+    _x32 = o.active_partitions
+    write_compact_length(out, len(_x32))
+    for _x32e in _x32:
+        _enc_StreamsGroupHeartbeatResponseTopicPartitionV0(_x32e, out)
+    _x33 = o.standby_partitions
+    write_compact_length(out, len(_x33))
+    for _x33e in _x33:
+        _enc_StreamsGroupHeartbeatResponseTopicPartitionV0(_x33e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1886,29 +1742,68 @@ def _dec_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_active_partitions = []
     for _ in range(_n):
-        _ev_active_partitions, pos = _dec_StreamsGroupHeartbeatResponseTopicPartitionV0(buf, pos)
-        _lv_active_partitions.append(_ev_active_partitions)
+
+        e34_topic, pos = read_compact_string(buf, pos)
+        e34_partitions, pos = read_compact_int32_array(buf, pos)
+        e34_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e34_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e34_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_active_partitions.append(
+            _new(
+                StreamsGroupHeartbeatResponseTopicPartitionV0,
+                (
+                    e34_topic,
+                    e34_partitions,
+                    e34_unknown_tagged_fields,
+                ),
+            )
+        )
     v_active_partitions = tuple(_lv_active_partitions)
     v_standby_partitions: tuple[StreamsGroupHeartbeatResponseTopicPartitionV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_standby_partitions = []
     for _ in range(_n):
-        _ev_standby_partitions, pos = _dec_StreamsGroupHeartbeatResponseTopicPartitionV0(buf, pos)
-        _lv_standby_partitions.append(_ev_standby_partitions)
+
+        e35_topic, pos = read_compact_string(buf, pos)
+        e35_partitions, pos = read_compact_int32_array(buf, pos)
+        e35_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e35_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e35_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_standby_partitions.append(
+            _new(
+                StreamsGroupHeartbeatResponseTopicPartitionV0,
+                (
+                    e35_topic,
+                    e35_partitions,
+                    e35_unknown_tagged_fields,
+                ),
+            )
+        )
     v_standby_partitions = tuple(_lv_standby_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupHeartbeatResponseEndpointToPartitionsV0)
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_user_endpoint(o, v_user_endpoint)
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_active_partitions(
-        o, v_active_partitions
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupHeartbeatResponseEndpointToPartitionsV0,
+            (
+                v_user_endpoint,
+                v_active_partitions,
+                v_standby_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_standby_partitions(
-        o, v_standby_partitions
-    )
-    _set_StreamsGroupHeartbeatResponseEndpointToPartitionsV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__StreamsGroupHeartbeatResponseV0Layout(
@@ -1924,42 +1819,42 @@ def _enc__StreamsGroupHeartbeatResponseV0Layout(
         o.acceptable_recovery_lag_legacy,
         o.task_offset_interval_ms,
     )
-    _x26 = o.status
-    if _x26 is None:
+    _x36 = o.status
+    if _x36 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x26))
-        for _x26e in _x26:
-            _enc_StreamsGroupHeartbeatResponseStatusV0(_x26e, out)
-    _x27 = o.active_tasks
-    if _x27 is None:
+        write_compact_length(out, len(_x36))
+        for _x36e in _x36:
+            _enc_StreamsGroupHeartbeatResponseStatusV0(_x36e, out)
+    _x37 = o.active_tasks
+    if _x37 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x27))
-        for _x27e in _x27:
-            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x27e, out)
-    _x28 = o.standby_tasks
-    if _x28 is None:
+        write_compact_length(out, len(_x37))
+        for _x37e in _x37:
+            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x37e, out)
+    _x38 = o.standby_tasks
+    if _x38 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x28))
-        for _x28e in _x28:
-            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x28e, out)
-    _x29 = o.warmup_tasks
-    if _x29 is None:
+        write_compact_length(out, len(_x38))
+        for _x38e in _x38:
+            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x38e, out)
+    _x39 = o.warmup_tasks
+    if _x39 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x29))
-        for _x29e in _x29:
-            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x29e, out)
+        write_compact_length(out, len(_x39))
+        for _x39e in _x39:
+            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x39e, out)
     out += _S_i.pack(o.endpoint_information_epoch)
-    _x30 = o.partitions_by_user_endpoint
-    if _x30 is None:
+    _x40 = o.partitions_by_user_endpoint
+    if _x40 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x30))
-        for _x30e in _x30:
-            _enc_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(_x30e, out)
+        write_compact_length(out, len(_x40))
+        for _x40e in _x40:
+            _enc_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(_x40e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1985,8 +1880,26 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
     else:
         _lv_status = []
         for _ in range(_n):
-            _ev_status, pos = _dec_StreamsGroupHeartbeatResponseStatusV0(buf, pos)
-            _lv_status.append(_ev_status)
+
+            (e41_status_code,) = _S_b.unpack_from(buf, pos)
+            pos += 1
+            e41_status_detail, pos = read_compact_string(buf, pos)
+            e41_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e41_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e41_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_status.append(
+                _new(
+                    StreamsGroupHeartbeatResponseStatusV0,
+                    (
+                        e41_status_code,
+                        e41_status_detail,
+                        e41_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_status = tuple(_lv_status)
     v_active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -1995,8 +1908,25 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
     else:
         _lv_active_tasks = []
         for _ in range(_n):
-            _ev_active_tasks, pos = _dec_StreamsGroupHeartbeatResponseTaskIdsV0(buf, pos)
-            _lv_active_tasks.append(_ev_active_tasks)
+
+            e42_subtopology_id, pos = read_compact_string(buf, pos)
+            e42_partitions, pos = read_compact_int32_array(buf, pos)
+            e42_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e42_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e42_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_active_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatResponseTaskIdsV0,
+                    (
+                        e42_subtopology_id,
+                        e42_partitions,
+                        e42_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_active_tasks = tuple(_lv_active_tasks)
     v_standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -2005,8 +1935,25 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
     else:
         _lv_standby_tasks = []
         for _ in range(_n):
-            _ev_standby_tasks, pos = _dec_StreamsGroupHeartbeatResponseTaskIdsV0(buf, pos)
-            _lv_standby_tasks.append(_ev_standby_tasks)
+
+            e43_subtopology_id, pos = read_compact_string(buf, pos)
+            e43_partitions, pos = read_compact_int32_array(buf, pos)
+            e43_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e43_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e43_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_standby_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatResponseTaskIdsV0,
+                    (
+                        e43_subtopology_id,
+                        e43_partitions,
+                        e43_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_standby_tasks = tuple(_lv_standby_tasks)
     v_warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -2015,8 +1962,25 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
     else:
         _lv_warmup_tasks = []
         for _ in range(_n):
-            _ev_warmup_tasks, pos = _dec_StreamsGroupHeartbeatResponseTaskIdsV0(buf, pos)
-            _lv_warmup_tasks.append(_ev_warmup_tasks)
+
+            e44_subtopology_id, pos = read_compact_string(buf, pos)
+            e44_partitions, pos = read_compact_int32_array(buf, pos)
+            e44_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e44_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e44_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_warmup_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatResponseTaskIdsV0,
+                    (
+                        e44_subtopology_id,
+                        e44_partitions,
+                        e44_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_warmup_tasks = tuple(_lv_warmup_tasks)
     (v_endpoint_information_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -2034,32 +1998,35 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
             )
             _lv_partitions_by_user_endpoint.append(_ev_partitions_by_user_endpoint)
         v_partitions_by_user_endpoint = tuple(_lv_partitions_by_user_endpoint)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupHeartbeatResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__StreamsGroupHeartbeatResponseV0Layout_error_code(o, v_error_code)
-    _set__StreamsGroupHeartbeatResponseV0Layout_error_message(o, v_error_message)
-    _set__StreamsGroupHeartbeatResponseV0Layout_member_id(o, v_member_id)
-    _set__StreamsGroupHeartbeatResponseV0Layout_member_epoch(o, v_member_epoch)
-    _set__StreamsGroupHeartbeatResponseV0Layout_heartbeat_interval_ms(o, v_heartbeat_interval_ms)
-    _set__StreamsGroupHeartbeatResponseV0Layout_acceptable_recovery_lag_legacy(
-        o, v_acceptable_recovery_lag_legacy
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_member_id,
+                v_member_epoch,
+                v_heartbeat_interval_ms,
+                v_acceptable_recovery_lag_legacy,
+                v_task_offset_interval_ms,
+                v_status,
+                v_active_tasks,
+                v_standby_tasks,
+                v_warmup_tasks,
+                v_endpoint_information_epoch,
+                v_partitions_by_user_endpoint,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__StreamsGroupHeartbeatResponseV0Layout_task_offset_interval_ms(
-        o, v_task_offset_interval_ms
-    )
-    _set__StreamsGroupHeartbeatResponseV0Layout_status(o, v_status)
-    _set__StreamsGroupHeartbeatResponseV0Layout_active_tasks(o, v_active_tasks)
-    _set__StreamsGroupHeartbeatResponseV0Layout_standby_tasks(o, v_standby_tasks)
-    _set__StreamsGroupHeartbeatResponseV0Layout_warmup_tasks(o, v_warmup_tasks)
-    _set__StreamsGroupHeartbeatResponseV0Layout_endpoint_information_epoch(
-        o, v_endpoint_information_epoch
-    )
-    _set__StreamsGroupHeartbeatResponseV0Layout_partitions_by_user_endpoint(
-        o, v_partitions_by_user_endpoint
-    )
-    _set__StreamsGroupHeartbeatResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc__StreamsGroupHeartbeatResponseV1Layout(
@@ -2075,42 +2042,42 @@ def _enc__StreamsGroupHeartbeatResponseV1Layout(
         o.task_offset_interval_ms,
         o.acceptable_recovery_lag,
     )
-    _x31 = o.status
-    if _x31 is None:
+    _x45 = o.status
+    if _x45 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x31))
-        for _x31e in _x31:
-            _enc_StreamsGroupHeartbeatResponseStatusV0(_x31e, out)
-    _x32 = o.active_tasks
-    if _x32 is None:
+        write_compact_length(out, len(_x45))
+        for _x45e in _x45:
+            _enc_StreamsGroupHeartbeatResponseStatusV0(_x45e, out)
+    _x46 = o.active_tasks
+    if _x46 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x32))
-        for _x32e in _x32:
-            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x32e, out)
-    _x33 = o.standby_tasks
-    if _x33 is None:
+        write_compact_length(out, len(_x46))
+        for _x46e in _x46:
+            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x46e, out)
+    _x47 = o.standby_tasks
+    if _x47 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x33))
-        for _x33e in _x33:
-            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x33e, out)
-    _x34 = o.warmup_tasks
-    if _x34 is None:
+        write_compact_length(out, len(_x47))
+        for _x47e in _x47:
+            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x47e, out)
+    _x48 = o.warmup_tasks
+    if _x48 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x34))
-        for _x34e in _x34:
-            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x34e, out)
+        write_compact_length(out, len(_x48))
+        for _x48e in _x48:
+            _enc_StreamsGroupHeartbeatResponseTaskIdsV0(_x48e, out)
     out += _S_oi.pack(o.topology_description_required, o.endpoint_information_epoch)
-    _x35 = o.partitions_by_user_endpoint
-    if _x35 is None:
+    _x49 = o.partitions_by_user_endpoint
+    if _x49 is None:
         out.append(0)
     else:
-        write_compact_length(out, len(_x35))
-        for _x35e in _x35:
-            _enc_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(_x35e, out)
+        write_compact_length(out, len(_x49))
+        for _x49e in _x49:
+            _enc_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(_x49e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -2136,8 +2103,26 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
     else:
         _lv_status = []
         for _ in range(_n):
-            _ev_status, pos = _dec_StreamsGroupHeartbeatResponseStatusV0(buf, pos)
-            _lv_status.append(_ev_status)
+
+            (e50_status_code,) = _S_b.unpack_from(buf, pos)
+            pos += 1
+            e50_status_detail, pos = read_compact_string(buf, pos)
+            e50_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e50_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e50_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_status.append(
+                _new(
+                    StreamsGroupHeartbeatResponseStatusV0,
+                    (
+                        e50_status_code,
+                        e50_status_detail,
+                        e50_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_status = tuple(_lv_status)
     v_active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -2146,8 +2131,25 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
     else:
         _lv_active_tasks = []
         for _ in range(_n):
-            _ev_active_tasks, pos = _dec_StreamsGroupHeartbeatResponseTaskIdsV0(buf, pos)
-            _lv_active_tasks.append(_ev_active_tasks)
+
+            e51_subtopology_id, pos = read_compact_string(buf, pos)
+            e51_partitions, pos = read_compact_int32_array(buf, pos)
+            e51_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e51_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e51_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_active_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatResponseTaskIdsV0,
+                    (
+                        e51_subtopology_id,
+                        e51_partitions,
+                        e51_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_active_tasks = tuple(_lv_active_tasks)
     v_standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -2156,8 +2158,25 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
     else:
         _lv_standby_tasks = []
         for _ in range(_n):
-            _ev_standby_tasks, pos = _dec_StreamsGroupHeartbeatResponseTaskIdsV0(buf, pos)
-            _lv_standby_tasks.append(_ev_standby_tasks)
+
+            e52_subtopology_id, pos = read_compact_string(buf, pos)
+            e52_partitions, pos = read_compact_int32_array(buf, pos)
+            e52_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e52_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e52_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_standby_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatResponseTaskIdsV0,
+                    (
+                        e52_subtopology_id,
+                        e52_partitions,
+                        e52_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_standby_tasks = tuple(_lv_standby_tasks)
     v_warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
@@ -2166,8 +2185,25 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
     else:
         _lv_warmup_tasks = []
         for _ in range(_n):
-            _ev_warmup_tasks, pos = _dec_StreamsGroupHeartbeatResponseTaskIdsV0(buf, pos)
-            _lv_warmup_tasks.append(_ev_warmup_tasks)
+
+            e53_subtopology_id, pos = read_compact_string(buf, pos)
+            e53_partitions, pos = read_compact_int32_array(buf, pos)
+            e53_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e53_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e53_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_warmup_tasks.append(
+                _new(
+                    StreamsGroupHeartbeatResponseTaskIdsV0,
+                    (
+                        e53_subtopology_id,
+                        e53_partitions,
+                        e53_unknown_tagged_fields,
+                    ),
+                )
+            )
         v_warmup_tasks = tuple(_lv_warmup_tasks)
     v_topology_description_required, v_endpoint_information_epoch = _S_oi.unpack_from(buf, pos)
     pos += 5
@@ -2185,35 +2221,36 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
             )
             _lv_partitions_by_user_endpoint.append(_ev_partitions_by_user_endpoint)
         v_partitions_by_user_endpoint = tuple(_lv_partitions_by_user_endpoint)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupHeartbeatResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__StreamsGroupHeartbeatResponseV1Layout_error_code(o, v_error_code)
-    _set__StreamsGroupHeartbeatResponseV1Layout_error_message(o, v_error_message)
-    _set__StreamsGroupHeartbeatResponseV1Layout_member_id(o, v_member_id)
-    _set__StreamsGroupHeartbeatResponseV1Layout_member_epoch(o, v_member_epoch)
-    _set__StreamsGroupHeartbeatResponseV1Layout_heartbeat_interval_ms(o, v_heartbeat_interval_ms)
-    _set__StreamsGroupHeartbeatResponseV1Layout_task_offset_interval_ms(
-        o, v_task_offset_interval_ms
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_member_id,
+                v_member_epoch,
+                v_heartbeat_interval_ms,
+                v_task_offset_interval_ms,
+                v_acceptable_recovery_lag,
+                v_status,
+                v_active_tasks,
+                v_standby_tasks,
+                v_warmup_tasks,
+                v_topology_description_required,
+                v_endpoint_information_epoch,
+                v_partitions_by_user_endpoint,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__StreamsGroupHeartbeatResponseV1Layout_acceptable_recovery_lag(
-        o, v_acceptable_recovery_lag
-    )
-    _set__StreamsGroupHeartbeatResponseV1Layout_status(o, v_status)
-    _set__StreamsGroupHeartbeatResponseV1Layout_active_tasks(o, v_active_tasks)
-    _set__StreamsGroupHeartbeatResponseV1Layout_standby_tasks(o, v_standby_tasks)
-    _set__StreamsGroupHeartbeatResponseV1Layout_warmup_tasks(o, v_warmup_tasks)
-    _set__StreamsGroupHeartbeatResponseV1Layout_topology_description_required(
-        o, v_topology_description_required
-    )
-    _set__StreamsGroupHeartbeatResponseV1Layout_endpoint_information_epoch(
-        o, v_endpoint_information_epoch
-    )
-    _set__StreamsGroupHeartbeatResponseV1Layout_partitions_by_user_endpoint(
-        o, v_partitions_by_user_endpoint
-    )
-    _set__StreamsGroupHeartbeatResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -33,45 +33,37 @@ from kafkaproto.wire import (
 _S_b = Struct(">b")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(_Struct):
     """TopologyDescriptionNode, a struct of StreamsGroupTopologyDescriptionUpdateRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "node_type",
-        "source_topics",
-        "sink_topic",
-        "stores",
-        "successors",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of this node (e.g., KSTREAM-SOURCE-0000000000). (versions 0+)"""
 
-    node_type: int
+    node_type: int = field_at(1)
     """The type of this node: 1=SOURCE, 2=PROCESSOR, 3=SINK. (versions 0+)"""
 
-    source_topics: tuple[str, ...]
+    source_topics: tuple[str, ...] = field_at(2)
     """The source topics this node reads from. Defined only for source nodes, may be empty if source topics are dynamically determined. (versions 0+)"""
 
-    sink_topic: str | None
+    sink_topic: str | None = field_at(3)
     """The topic this node writes to. Defined only for sink nodes, may be null if sink topic is dynamically determined. (versions 0+; nullable 0+)"""
 
-    stores: tuple[str, ...]
+    stores: tuple[str, ...] = field_at(4)
     """The state store names accessed by this node. Defined only for processor nodes. (versions 0+)"""
 
-    successors: tuple[str, ...]
+    successors: tuple[str, ...] = field_at(5)
     """The names of successor nodes in the processing graph. Predecessor relationships are reconstructed from this field. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         node_type: int = 0,
@@ -80,168 +72,105 @@ class StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(_Str
         stores: Iterable[str] = (),
         successors: Iterable[str] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_name(self, name)
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_node_type(
-            self, node_type
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                node_type,
+                as_tuple(source_topics),
+                sink_topic,
+                as_tuple(stores),
+                as_tuple(successors),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_source_topics(
-            self, as_tuple(source_topics)
-        )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_sink_topic(
-            self, sink_topic
-        )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_stores(
-            self, as_tuple(stores)
-        )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_successors(
-            self, as_tuple(successors)
-        )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_name,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_node_type,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_source_topics,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_sink_topic,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_stores,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_successors,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0,
-    "name",
-    "node_type",
-    "source_topics",
-    "sink_topic",
-    "stores",
-    "successors",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0(_Struct):
     """TopologyDescriptionSubtopology, a struct of StreamsGroupTopologyDescriptionUpdateRequest at version 0."""
 
-    __slots__ = (
-        "subtopology_id",
-        "nodes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    subtopology_id: str
+    subtopology_id: str = field_at(0)
     """The subtopology identifier, unique within the topology. (versions 0+)"""
 
-    nodes: tuple[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0, ...]
+    nodes: tuple[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0, ...] = (
+        field_at(1)
+    )
     """The processing nodes in this subtopology. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopology_id: str = "",
         nodes: Iterable[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_subtopology_id(
-            self, subtopology_id
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                subtopology_id,
+                as_tuple(nodes),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_nodes(
-            self, as_tuple(nodes)
-        )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_subtopology_id,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_nodes,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0,
-    "subtopology_id",
-    "nodes",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0(_Struct):
     """TopologyDescriptionGlobalStore, a struct of StreamsGroupTopologyDescriptionUpdateRequest at version 0."""
 
-    __slots__ = (
-        "source",
-        "processor",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    source: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0
+    source: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0 = field_at(0)
     """The source node providing data to the global store. (versions 0+)"""
 
-    processor: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0
+    processor: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0 = field_at(1)
     """The processor node that populates the global store. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         source: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0 = StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(),
         processor: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0 = StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_source(
-            self, source
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                source,
+                processor,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_processor(
-            self, processor
-        )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_source,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_processor,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0,
-    "source",
-    "processor",
-    "unknown_tagged_fields",
-)
 
 
 class StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(_Struct):
     """TopologyDescription, a struct of StreamsGroupTopologyDescriptionUpdateRequest at version 0."""
 
-    __slots__ = (
-        "subtopologies",
-        "global_stores",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
     subtopologies: tuple[
         StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0, ...
-    ]
+    ] = field_at(0)
     """The subtopologies that make up this topology. (versions 0+)"""
 
     global_stores: tuple[
         StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0, ...
-    ]
+    ] = field_at(1)
     """Global state stores used by this topology. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         subtopologies: Iterable[
             StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0
@@ -250,92 +179,58 @@ class StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(_Struct)
             StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0
         ] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_subtopologies(
-            self, as_tuple(subtopologies)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(subtopologies),
+                as_tuple(global_stores),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_global_stores(
-            self, as_tuple(global_stores)
-        )
-        _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_subtopologies,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_global_stores,
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_unknown_tagged_fields,
-) = slot_setters(
-    StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0,
-    "subtopologies",
-    "global_stores",
-    "unknown_tagged_fields",
-)
 
 
 class _StreamsGroupTopologyDescriptionUpdateRequestV0Layout(ApiMessage):
     """The fields of StreamsGroupTopologyDescriptionUpdateRequest at version 0; use the final class of each version (StreamsGroupTopologyDescriptionUpdateRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "member_id",
-        "topology_epoch",
-        "topology_description",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The streams group identifier. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(1)
     """The ID of the streams group member sending the push. The broker validates that this member is still in the group; mismatches (including when the group itself has been deleted) are rejected with UNKNOWN_MEMBER_ID so the client treats itself as fenced and rejoins. (versions 0+)"""
 
-    topology_epoch: int
+    topology_epoch: int = field_at(2)
     """The epoch of the topology being described. (versions 0+)"""
 
-    topology_description: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0
+    topology_description: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0 = (
+        field_at(3)
+    )
     """The topology description. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         member_id: str = "",
         topology_epoch: int = 0,
         topology_description: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0 = StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_group_id(self, group_id)
-        _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_member_id(self, member_id)
-        _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_topology_epoch(
-            self, topology_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                member_id,
+                topology_epoch,
+                topology_description,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_topology_description(
-            self, topology_description
-        )
-        _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_group_id,
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_member_id,
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_topology_epoch,
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_topology_description,
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupTopologyDescriptionUpdateRequestV0Layout,
-    "group_id",
-    "member_id",
-    "topology_epoch",
-    "topology_description",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -353,57 +248,37 @@ class StreamsGroupTopologyDescriptionUpdateRequestV0(
 class _StreamsGroupTopologyDescriptionUpdateResponseV0Layout(ApiMessage):
     """The fields of StreamsGroupTopologyDescriptionUpdateResponse at version 0; use the final class of each version (StreamsGroupTopologyDescriptionUpdateResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_throttle_time_ms(
-            self, throttle_time_ms
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_error_code(self, error_code)
-        _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_error_message(
-            self, error_message
-        )
-        _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_throttle_time_ms,
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_error_code,
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_error_message,
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _StreamsGroupTopologyDescriptionUpdateResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -476,26 +351,27 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(
         _ev_successors, pos = read_compact_string(buf, pos)
         _lv_successors.append(_ev_successors)
     v_successors = tuple(_lv_successors)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0)
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_name(o, v_name)
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_node_type(
-        o, v_node_type
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0,
+            (
+                v_name,
+                v_node_type,
+                v_source_topics,
+                v_sink_topic,
+                v_stores,
+                v_successors,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_source_topics(
-        o, v_source_topics
-    )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_sink_topic(
-        o, v_sink_topic
-    )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_stores(o, v_stores)
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_successors(
-        o, v_successors
-    )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0(
@@ -519,23 +395,70 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopol
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_nodes = []
     for _ in range(_n):
-        _ev_nodes, pos = _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(
-            buf, pos
+
+        e5_name, pos = read_compact_string(buf, pos)
+        (e5_node_type,) = _S_b.unpack_from(buf, pos)
+        pos += 1
+        e5_source_topics: tuple[str, ...]
+        _n, pos = read_compact_array_length(buf, pos, 1)
+        _le5_source_topics = []
+        for _ in range(_n):
+            _ee5_source_topics, pos = read_compact_string(buf, pos)
+            _le5_source_topics.append(_ee5_source_topics)
+        e5_source_topics = tuple(_le5_source_topics)
+        e5_sink_topic, pos = read_compact_nullable_string(buf, pos)
+        e5_stores: tuple[str, ...]
+        _n, pos = read_compact_array_length(buf, pos, 1)
+        _le5_stores = []
+        for _ in range(_n):
+            _ee5_stores, pos = read_compact_string(buf, pos)
+            _le5_stores.append(_ee5_stores)
+        e5_stores = tuple(_le5_stores)
+        e5_successors: tuple[str, ...]
+        _n, pos = read_compact_array_length(buf, pos, 1)
+        _le5_successors = []
+        for _ in range(_n):
+            _ee5_successors, pos = read_compact_string(buf, pos)
+            _le5_successors.append(_ee5_successors)
+        e5_successors = tuple(_le5_successors)
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_nodes.append(
+            _new(
+                StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0,
+                (
+                    e5_name,
+                    e5_node_type,
+                    e5_source_topics,
+                    e5_sink_topic,
+                    e5_stores,
+                    e5_successors,
+                    e5_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_nodes.append(_ev_nodes)
     v_nodes = tuple(_lv_nodes)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0)
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_subtopology_id(
-        o, v_subtopology_id
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0,
+            (
+                v_subtopology_id,
+                v_nodes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_nodes(
-        o, v_nodes
-    )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0(
@@ -557,32 +480,37 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalSt
     v_processor, pos = _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(
         buf, pos
     )
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0)
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_source(
-        o, v_source
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0,
+            (
+                v_source,
+                v_processor,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_processor(
-        o, v_processor
-    )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(
     o: StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0, out: bytearray
 ) -> None:
 
-    _x7 = o.subtopologies
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0(_x7e, out)
-    _x8 = o.global_stores
+    _x8 = o.subtopologies
     write_compact_length(out, len(_x8))
     for _x8e in _x8:
-        _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0(_x8e, out)
+        _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopologyV0(_x8e, out)
+    _x9 = o.global_stores
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -616,18 +544,23 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(
         )
         _lv_global_stores.append(_ev_global_stores)
     v_global_stores = tuple(_lv_global_stores)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0)
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_subtopologies(
-        o, v_subtopologies
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0,
+            (
+                v_subtopologies,
+                v_global_stores,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_global_stores(
-        o, v_global_stores
-    )
-    _set_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__StreamsGroupTopologyDescriptionUpdateRequestV0Layout(
@@ -654,18 +587,25 @@ def _dec__StreamsGroupTopologyDescriptionUpdateRequestV0Layout(
     v_topology_description, pos = (
         _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(buf, pos)
     )
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_group_id(o, v_group_id)
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_member_id(o, v_member_id)
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_topology_epoch(o, v_topology_epoch)
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_topology_description(
-        o, v_topology_description
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_member_id,
+                v_topology_epoch,
+                v_topology_description,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__StreamsGroupTopologyDescriptionUpdateRequestV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__StreamsGroupTopologyDescriptionUpdateResponseV0Layout(
@@ -684,17 +624,24 @@ def _dec__StreamsGroupTopologyDescriptionUpdateResponseV0Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_throttle_time_ms(
-        o, v_throttle_time_ms
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_error_code(o, v_error_code)
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_error_message(o, v_error_message)
-    _set__StreamsGroupTopologyDescriptionUpdateResponseV0Layout_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -43,91 +43,69 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class SyncGroupRequestAssignmentV0(_Struct):
     """SyncGroupRequestAssignment, a struct of SyncGroupRequest at versions 0-3."""
 
-    __slots__ = (
-        "member_id",
-        "assignment",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The ID of the member to assign. (versions 0+)"""
 
-    assignment: bytes
+    assignment: bytes = field_at(1)
     """The member assignment. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         assignment: bytes = b"",
-    ) -> None:
-        _set_SyncGroupRequestAssignmentV0_member_id(self, member_id)
-        _set_SyncGroupRequestAssignmentV0_assignment(self, assignment)
-
-
-(
-    _set_SyncGroupRequestAssignmentV0_member_id,
-    _set_SyncGroupRequestAssignmentV0_assignment,
-) = slot_setters(
-    SyncGroupRequestAssignmentV0,
-    "member_id",
-    "assignment",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                assignment,
+            ),
+        )
 
 
 class _SyncGroupRequestV0Layout(ApiMessage):
     """The fields of SyncGroupRequest at versions 0-2; use the final class of each version (SyncGroupRequestV0, SyncGroupRequestV1, SyncGroupRequestV2)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "assignments",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group. (versions 0+)"""
 
-    assignments: tuple[SyncGroupRequestAssignmentV0, ...]
+    assignments: tuple[SyncGroupRequestAssignmentV0, ...] = field_at(3)
     """Each assignment. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id: int = 0,
         member_id: str = "",
         assignments: Iterable[SyncGroupRequestAssignmentV0] = (),
-    ) -> None:
-        _set__SyncGroupRequestV0Layout_group_id(self, group_id)
-        _set__SyncGroupRequestV0Layout_generation_id(self, generation_id)
-        _set__SyncGroupRequestV0Layout_member_id(self, member_id)
-        _set__SyncGroupRequestV0Layout_assignments(self, as_tuple(assignments))
-
-
-(
-    _set__SyncGroupRequestV0Layout_group_id,
-    _set__SyncGroupRequestV0Layout_generation_id,
-    _set__SyncGroupRequestV0Layout_member_id,
-    _set__SyncGroupRequestV0Layout_assignments,
-) = slot_setters(
-    _SyncGroupRequestV0Layout,
-    "group_id",
-    "generation_id",
-    "member_id",
-    "assignments",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id,
+                member_id,
+                as_tuple(assignments),
+            ),
+        )
 
 
 @final
@@ -163,59 +141,42 @@ class SyncGroupRequestV2(_SyncGroupRequestV0Layout):
 class _SyncGroupRequestV3Layout(ApiMessage):
     """The fields of SyncGroupRequest at version 3; use the final class of each version (SyncGroupRequestV3)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "group_instance_id",
-        "assignments",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 3+; nullable 3+)"""
 
-    assignments: tuple[SyncGroupRequestAssignmentV0, ...]
+    assignments: tuple[SyncGroupRequestAssignmentV0, ...] = field_at(4)
     """Each assignment. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id: int = 0,
         member_id: str = "",
         group_instance_id: str | None = None,
         assignments: Iterable[SyncGroupRequestAssignmentV0] = (),
-    ) -> None:
-        _set__SyncGroupRequestV3Layout_group_id(self, group_id)
-        _set__SyncGroupRequestV3Layout_generation_id(self, generation_id)
-        _set__SyncGroupRequestV3Layout_member_id(self, member_id)
-        _set__SyncGroupRequestV3Layout_group_instance_id(self, group_instance_id)
-        _set__SyncGroupRequestV3Layout_assignments(self, as_tuple(assignments))
-
-
-(
-    _set__SyncGroupRequestV3Layout_group_id,
-    _set__SyncGroupRequestV3Layout_generation_id,
-    _set__SyncGroupRequestV3Layout_member_id,
-    _set__SyncGroupRequestV3Layout_group_instance_id,
-    _set__SyncGroupRequestV3Layout_assignments,
-) = slot_setters(
-    _SyncGroupRequestV3Layout,
-    "group_id",
-    "generation_id",
-    "member_id",
-    "group_instance_id",
-    "assignments",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+                as_tuple(assignments),
+            ),
+        )
 
 
 @final
@@ -231,77 +192,59 @@ class SyncGroupRequestV3(_SyncGroupRequestV3Layout):
 class SyncGroupRequestAssignmentV4(_Struct):
     """SyncGroupRequestAssignment, a struct of SyncGroupRequest at versions 4-5."""
 
-    __slots__ = (
-        "member_id",
-        "assignment",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    member_id: str
+    member_id: str = field_at(0)
     """The ID of the member to assign. (versions 0+)"""
 
-    assignment: bytes
+    assignment: bytes = field_at(1)
     """The member assignment. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         member_id: str = "",
         assignment: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_SyncGroupRequestAssignmentV4_member_id(self, member_id)
-        _set_SyncGroupRequestAssignmentV4_assignment(self, assignment)
-        _set_SyncGroupRequestAssignmentV4_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_SyncGroupRequestAssignmentV4_member_id,
-    _set_SyncGroupRequestAssignmentV4_assignment,
-    _set_SyncGroupRequestAssignmentV4_unknown_tagged_fields,
-) = slot_setters(
-    SyncGroupRequestAssignmentV4,
-    "member_id",
-    "assignment",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                member_id,
+                assignment,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _SyncGroupRequestV4Layout(ApiMessage):
     """The fields of SyncGroupRequest at version 4; use the final class of each version (SyncGroupRequestV4)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "group_instance_id",
-        "assignments",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 3+; nullable 3+)"""
 
-    assignments: tuple[SyncGroupRequestAssignmentV4, ...]
+    assignments: tuple[SyncGroupRequestAssignmentV4, ...] = field_at(4)
     """Each assignment. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id: int = 0,
@@ -309,31 +252,18 @@ class _SyncGroupRequestV4Layout(ApiMessage):
         group_instance_id: str | None = None,
         assignments: Iterable[SyncGroupRequestAssignmentV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SyncGroupRequestV4Layout_group_id(self, group_id)
-        _set__SyncGroupRequestV4Layout_generation_id(self, generation_id)
-        _set__SyncGroupRequestV4Layout_member_id(self, member_id)
-        _set__SyncGroupRequestV4Layout_group_instance_id(self, group_instance_id)
-        _set__SyncGroupRequestV4Layout_assignments(self, as_tuple(assignments))
-        _set__SyncGroupRequestV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__SyncGroupRequestV4Layout_group_id,
-    _set__SyncGroupRequestV4Layout_generation_id,
-    _set__SyncGroupRequestV4Layout_member_id,
-    _set__SyncGroupRequestV4Layout_group_instance_id,
-    _set__SyncGroupRequestV4Layout_assignments,
-    _set__SyncGroupRequestV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SyncGroupRequestV4Layout,
-    "group_id",
-    "generation_id",
-    "member_id",
-    "group_instance_id",
-    "assignments",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+                as_tuple(assignments),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -349,43 +279,34 @@ class SyncGroupRequestV4(_SyncGroupRequestV4Layout):
 class _SyncGroupRequestV5Layout(ApiMessage):
     """The fields of SyncGroupRequest at version 5; use the final class of each version (SyncGroupRequestV5)."""
 
-    __slots__ = (
-        "group_id",
-        "generation_id",
-        "member_id",
-        "group_instance_id",
-        "protocol_type",
-        "protocol_name",
-        "assignments",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The unique group identifier. (versions 0+)"""
 
-    generation_id: int
+    generation_id: int = field_at(1)
     """The generation of the group. (versions 0+)"""
 
-    member_id: str
+    member_id: str = field_at(2)
     """The member ID assigned by the group. (versions 0+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(3)
     """The unique identifier of the consumer instance provided by end user. (versions 3+; nullable 3+)"""
 
-    protocol_type: str | None
+    protocol_type: str | None = field_at(4)
     """The group protocol type. (versions 5+; nullable 5+)"""
 
-    protocol_name: str | None
+    protocol_name: str | None = field_at(5)
     """The group protocol name. (versions 5+; nullable 5+)"""
 
-    assignments: tuple[SyncGroupRequestAssignmentV4, ...]
+    assignments: tuple[SyncGroupRequestAssignmentV4, ...] = field_at(6)
     """Each assignment. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         generation_id: int = 0,
@@ -395,37 +316,20 @@ class _SyncGroupRequestV5Layout(ApiMessage):
         protocol_name: str | None = None,
         assignments: Iterable[SyncGroupRequestAssignmentV4] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SyncGroupRequestV5Layout_group_id(self, group_id)
-        _set__SyncGroupRequestV5Layout_generation_id(self, generation_id)
-        _set__SyncGroupRequestV5Layout_member_id(self, member_id)
-        _set__SyncGroupRequestV5Layout_group_instance_id(self, group_instance_id)
-        _set__SyncGroupRequestV5Layout_protocol_type(self, protocol_type)
-        _set__SyncGroupRequestV5Layout_protocol_name(self, protocol_name)
-        _set__SyncGroupRequestV5Layout_assignments(self, as_tuple(assignments))
-        _set__SyncGroupRequestV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__SyncGroupRequestV5Layout_group_id,
-    _set__SyncGroupRequestV5Layout_generation_id,
-    _set__SyncGroupRequestV5Layout_member_id,
-    _set__SyncGroupRequestV5Layout_group_instance_id,
-    _set__SyncGroupRequestV5Layout_protocol_type,
-    _set__SyncGroupRequestV5Layout_protocol_name,
-    _set__SyncGroupRequestV5Layout_assignments,
-    _set__SyncGroupRequestV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SyncGroupRequestV5Layout,
-    "group_id",
-    "generation_id",
-    "member_id",
-    "group_instance_id",
-    "protocol_type",
-    "protocol_name",
-    "assignments",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                generation_id,
+                member_id,
+                group_instance_id,
+                protocol_type,
+                protocol_name,
+                as_tuple(assignments),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -441,35 +345,27 @@ class SyncGroupRequestV5(_SyncGroupRequestV5Layout):
 class _SyncGroupResponseV0Layout(ApiMessage):
     """The fields of SyncGroupResponse at version 0; use the final class of each version (SyncGroupResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "assignment",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    assignment: bytes
+    assignment: bytes = field_at(1)
     """The member assignment. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         assignment: bytes = b"",
-    ) -> None:
-        _set__SyncGroupResponseV0Layout_error_code(self, error_code)
-        _set__SyncGroupResponseV0Layout_assignment(self, assignment)
-
-
-(
-    _set__SyncGroupResponseV0Layout_error_code,
-    _set__SyncGroupResponseV0Layout_assignment,
-) = slot_setters(
-    _SyncGroupResponseV0Layout,
-    "error_code",
-    "assignment",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                assignment,
+            ),
+        )
 
 
 @final
@@ -485,43 +381,32 @@ class SyncGroupResponseV0(_SyncGroupResponseV0Layout):
 class _SyncGroupResponseV1Layout(ApiMessage):
     """The fields of SyncGroupResponse at versions 1-3; use the final class of each version (SyncGroupResponseV1, SyncGroupResponseV2, SyncGroupResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "assignment",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    assignment: bytes
+    assignment: bytes = field_at(2)
     """The member assignment. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         assignment: bytes = b"",
-    ) -> None:
-        _set__SyncGroupResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__SyncGroupResponseV1Layout_error_code(self, error_code)
-        _set__SyncGroupResponseV1Layout_assignment(self, assignment)
-
-
-(
-    _set__SyncGroupResponseV1Layout_throttle_time_ms,
-    _set__SyncGroupResponseV1Layout_error_code,
-    _set__SyncGroupResponseV1Layout_assignment,
-) = slot_setters(
-    _SyncGroupResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "assignment",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                assignment,
+            ),
+        )
 
 
 @final
@@ -557,51 +442,37 @@ class SyncGroupResponseV3(_SyncGroupResponseV1Layout):
 class _SyncGroupResponseV4Layout(ApiMessage):
     """The fields of SyncGroupResponse at version 4; use the final class of each version (SyncGroupResponseV4)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "assignment",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    assignment: bytes
+    assignment: bytes = field_at(2)
     """The member assignment. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         assignment: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SyncGroupResponseV4Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__SyncGroupResponseV4Layout_error_code(self, error_code)
-        _set__SyncGroupResponseV4Layout_assignment(self, assignment)
-        _set__SyncGroupResponseV4Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__SyncGroupResponseV4Layout_throttle_time_ms,
-    _set__SyncGroupResponseV4Layout_error_code,
-    _set__SyncGroupResponseV4Layout_assignment,
-    _set__SyncGroupResponseV4Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SyncGroupResponseV4Layout,
-    "throttle_time_ms",
-    "error_code",
-    "assignment",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                assignment,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -617,35 +488,28 @@ class SyncGroupResponseV4(_SyncGroupResponseV4Layout):
 class _SyncGroupResponseV5Layout(ApiMessage):
     """The fields of SyncGroupResponse at version 5; use the final class of each version (SyncGroupResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "protocol_type",
-        "protocol_name",
-        "assignment",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 1+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    protocol_type: str | None
+    protocol_type: str | None = field_at(2)
     """The group protocol type. (versions 5+; nullable 5+)"""
 
-    protocol_name: str | None
+    protocol_name: str | None = field_at(3)
     """The group protocol name. (versions 5+; nullable 5+)"""
 
-    assignment: bytes
+    assignment: bytes = field_at(4)
     """The member assignment. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
@@ -653,31 +517,18 @@ class _SyncGroupResponseV5Layout(ApiMessage):
         protocol_name: str | None = None,
         assignment: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__SyncGroupResponseV5Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__SyncGroupResponseV5Layout_error_code(self, error_code)
-        _set__SyncGroupResponseV5Layout_protocol_type(self, protocol_type)
-        _set__SyncGroupResponseV5Layout_protocol_name(self, protocol_name)
-        _set__SyncGroupResponseV5Layout_assignment(self, assignment)
-        _set__SyncGroupResponseV5Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__SyncGroupResponseV5Layout_throttle_time_ms,
-    _set__SyncGroupResponseV5Layout_error_code,
-    _set__SyncGroupResponseV5Layout_protocol_type,
-    _set__SyncGroupResponseV5Layout_protocol_name,
-    _set__SyncGroupResponseV5Layout_assignment,
-    _set__SyncGroupResponseV5Layout_unknown_tagged_fields,
-) = slot_setters(
-    _SyncGroupResponseV5Layout,
-    "throttle_time_ms",
-    "error_code",
-    "protocol_type",
-    "protocol_name",
-    "assignment",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                protocol_type,
+                protocol_name,
+                assignment,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -713,10 +564,16 @@ def _dec_SyncGroupRequestAssignmentV0(
 
     v_member_id, pos = read_string(buf, pos)
     v_assignment, pos = read_bytes(buf, pos)
-    o = _new(SyncGroupRequestAssignmentV0)
-    _set_SyncGroupRequestAssignmentV0_member_id(o, v_member_id)
-    _set_SyncGroupRequestAssignmentV0_assignment(o, v_assignment)
-    return o, pos
+    return (
+        _new(
+            SyncGroupRequestAssignmentV0,
+            (
+                v_member_id,
+                v_assignment,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupRequestV0Layout(o: _SyncGroupRequestV0Layout, out: bytearray) -> None:
@@ -742,15 +599,31 @@ def _dec__SyncGroupRequestV0Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_assignments = []
     for _ in range(_n):
-        _ev_assignments, pos = _dec_SyncGroupRequestAssignmentV0(buf, pos)
-        _lv_assignments.append(_ev_assignments)
+
+        e2_member_id, pos = read_string(buf, pos)
+        e2_assignment, pos = read_bytes(buf, pos)
+        _lv_assignments.append(
+            _new(
+                SyncGroupRequestAssignmentV0,
+                (
+                    e2_member_id,
+                    e2_assignment,
+                ),
+            )
+        )
     v_assignments = tuple(_lv_assignments)
-    o = _new(cls)
-    _set__SyncGroupRequestV0Layout_group_id(o, v_group_id)
-    _set__SyncGroupRequestV0Layout_generation_id(o, v_generation_id)
-    _set__SyncGroupRequestV0Layout_member_id(o, v_member_id)
-    _set__SyncGroupRequestV0Layout_assignments(o, v_assignments)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id,
+                v_member_id,
+                v_assignments,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupRequestV3Layout(o: _SyncGroupRequestV3Layout, out: bytearray) -> None:
@@ -759,10 +632,10 @@ def _enc__SyncGroupRequestV3Layout(o: _SyncGroupRequestV3Layout, out: bytearray)
     out += _S_i.pack(o.generation_id)
     write_string(out, o.member_id)
     write_nullable_string(out, o.group_instance_id)
-    _x2 = o.assignments
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_SyncGroupRequestAssignmentV0(_x2e, out)
+    _x3 = o.assignments
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_SyncGroupRequestAssignmentV0(_x3e, out)
 
 
 def _dec__SyncGroupRequestV3Layout(
@@ -778,16 +651,32 @@ def _dec__SyncGroupRequestV3Layout(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_assignments = []
     for _ in range(_n):
-        _ev_assignments, pos = _dec_SyncGroupRequestAssignmentV0(buf, pos)
-        _lv_assignments.append(_ev_assignments)
+
+        e4_member_id, pos = read_string(buf, pos)
+        e4_assignment, pos = read_bytes(buf, pos)
+        _lv_assignments.append(
+            _new(
+                SyncGroupRequestAssignmentV0,
+                (
+                    e4_member_id,
+                    e4_assignment,
+                ),
+            )
+        )
     v_assignments = tuple(_lv_assignments)
-    o = _new(cls)
-    _set__SyncGroupRequestV3Layout_group_id(o, v_group_id)
-    _set__SyncGroupRequestV3Layout_generation_id(o, v_generation_id)
-    _set__SyncGroupRequestV3Layout_member_id(o, v_member_id)
-    _set__SyncGroupRequestV3Layout_group_instance_id(o, v_group_instance_id)
-    _set__SyncGroupRequestV3Layout_assignments(o, v_assignments)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id,
+                v_member_id,
+                v_group_instance_id,
+                v_assignments,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_SyncGroupRequestAssignmentV4(o: SyncGroupRequestAssignmentV4, out: bytearray) -> None:
@@ -803,12 +692,23 @@ def _dec_SyncGroupRequestAssignmentV4(
 
     v_member_id, pos = read_compact_string(buf, pos)
     v_assignment, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(SyncGroupRequestAssignmentV4)
-    _set_SyncGroupRequestAssignmentV4_member_id(o, v_member_id)
-    _set_SyncGroupRequestAssignmentV4_assignment(o, v_assignment)
-    _set_SyncGroupRequestAssignmentV4_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            SyncGroupRequestAssignmentV4,
+            (
+                v_member_id,
+                v_assignment,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupRequestV4Layout(o: _SyncGroupRequestV4Layout, out: bytearray) -> None:
@@ -817,10 +717,10 @@ def _enc__SyncGroupRequestV4Layout(o: _SyncGroupRequestV4Layout, out: bytearray)
     out += _S_i.pack(o.generation_id)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
-    _x3 = o.assignments
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_SyncGroupRequestAssignmentV4(_x3e, out)
+    _x5 = o.assignments
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_SyncGroupRequestAssignmentV4(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -837,18 +737,46 @@ def _dec__SyncGroupRequestV4Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_assignments = []
     for _ in range(_n):
-        _ev_assignments, pos = _dec_SyncGroupRequestAssignmentV4(buf, pos)
-        _lv_assignments.append(_ev_assignments)
+
+        e6_member_id, pos = read_compact_string(buf, pos)
+        e6_assignment, pos = read_compact_bytes(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_assignments.append(
+            _new(
+                SyncGroupRequestAssignmentV4,
+                (
+                    e6_member_id,
+                    e6_assignment,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_assignments = tuple(_lv_assignments)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SyncGroupRequestV4Layout_group_id(o, v_group_id)
-    _set__SyncGroupRequestV4Layout_generation_id(o, v_generation_id)
-    _set__SyncGroupRequestV4Layout_member_id(o, v_member_id)
-    _set__SyncGroupRequestV4Layout_group_instance_id(o, v_group_instance_id)
-    _set__SyncGroupRequestV4Layout_assignments(o, v_assignments)
-    _set__SyncGroupRequestV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id,
+                v_member_id,
+                v_group_instance_id,
+                v_assignments,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupRequestV5Layout(o: _SyncGroupRequestV5Layout, out: bytearray) -> None:
@@ -859,10 +787,10 @@ def _enc__SyncGroupRequestV5Layout(o: _SyncGroupRequestV5Layout, out: bytearray)
     write_compact_nullable_string(out, o.group_instance_id)
     write_compact_nullable_string(out, o.protocol_type)
     write_compact_nullable_string(out, o.protocol_name)
-    _x4 = o.assignments
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_SyncGroupRequestAssignmentV4(_x4e, out)
+    _x7 = o.assignments
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_SyncGroupRequestAssignmentV4(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -881,20 +809,48 @@ def _dec__SyncGroupRequestV5Layout(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_assignments = []
     for _ in range(_n):
-        _ev_assignments, pos = _dec_SyncGroupRequestAssignmentV4(buf, pos)
-        _lv_assignments.append(_ev_assignments)
+
+        e8_member_id, pos = read_compact_string(buf, pos)
+        e8_assignment, pos = read_compact_bytes(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_assignments.append(
+            _new(
+                SyncGroupRequestAssignmentV4,
+                (
+                    e8_member_id,
+                    e8_assignment,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_assignments = tuple(_lv_assignments)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SyncGroupRequestV5Layout_group_id(o, v_group_id)
-    _set__SyncGroupRequestV5Layout_generation_id(o, v_generation_id)
-    _set__SyncGroupRequestV5Layout_member_id(o, v_member_id)
-    _set__SyncGroupRequestV5Layout_group_instance_id(o, v_group_instance_id)
-    _set__SyncGroupRequestV5Layout_protocol_type(o, v_protocol_type)
-    _set__SyncGroupRequestV5Layout_protocol_name(o, v_protocol_name)
-    _set__SyncGroupRequestV5Layout_assignments(o, v_assignments)
-    _set__SyncGroupRequestV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_generation_id,
+                v_member_id,
+                v_group_instance_id,
+                v_protocol_type,
+                v_protocol_name,
+                v_assignments,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupResponseV0Layout(o: _SyncGroupResponseV0Layout, out: bytearray) -> None:
@@ -910,10 +866,16 @@ def _dec__SyncGroupResponseV0Layout(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_assignment, pos = read_bytes(buf, pos)
-    o = _new(cls)
-    _set__SyncGroupResponseV0Layout_error_code(o, v_error_code)
-    _set__SyncGroupResponseV0Layout_assignment(o, v_assignment)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_assignment,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupResponseV1Layout(o: _SyncGroupResponseV1Layout, out: bytearray) -> None:
@@ -929,11 +891,17 @@ def _dec__SyncGroupResponseV1Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_assignment, pos = read_bytes(buf, pos)
-    o = _new(cls)
-    _set__SyncGroupResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__SyncGroupResponseV1Layout_error_code(o, v_error_code)
-    _set__SyncGroupResponseV1Layout_assignment(o, v_assignment)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_assignment,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupResponseV4Layout(o: _SyncGroupResponseV4Layout, out: bytearray) -> None:
@@ -950,13 +918,24 @@ def _dec__SyncGroupResponseV4Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_assignment, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SyncGroupResponseV4Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__SyncGroupResponseV4Layout_error_code(o, v_error_code)
-    _set__SyncGroupResponseV4Layout_assignment(o, v_assignment)
-    _set__SyncGroupResponseV4Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_assignment,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__SyncGroupResponseV5Layout(o: _SyncGroupResponseV5Layout, out: bytearray) -> None:
@@ -977,15 +956,26 @@ def _dec__SyncGroupResponseV5Layout(
     v_protocol_type, pos = read_compact_nullable_string(buf, pos)
     v_protocol_name, pos = read_compact_nullable_string(buf, pos)
     v_assignment, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__SyncGroupResponseV5Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__SyncGroupResponseV5Layout_error_code(o, v_error_code)
-    _set__SyncGroupResponseV5Layout_protocol_type(o, v_protocol_type)
-    _set__SyncGroupResponseV5Layout_protocol_name(o, v_protocol_name)
-    _set__SyncGroupResponseV5Layout_assignment(o, v_assignment)
-    _set__SyncGroupResponseV5Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_protocol_type,
+                v_protocol_name,
+                v_assignment,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

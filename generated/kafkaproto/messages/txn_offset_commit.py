@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -46,141 +46,105 @@ _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
 _S_qh = Struct(">qh")
 _S_qhi = Struct(">qhi")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class TxnOffsetCommitRequestPartitionV0(_Struct):
     """TxnOffsetCommitRequestPartition, a struct of TxnOffsetCommitRequest at versions 0-1."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_metadata",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The index of the partition within the topic. (versions 0+)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The message offset to be committed. (versions 0+)"""
 
-    committed_metadata: str | None
+    committed_metadata: str | None = field_at(2)
     """Any associated metadata the client wants to keep. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_metadata: str | None = "",
-    ) -> None:
-        _set_TxnOffsetCommitRequestPartitionV0_partition_index(self, partition_index)
-        _set_TxnOffsetCommitRequestPartitionV0_committed_offset(self, committed_offset)
-        _set_TxnOffsetCommitRequestPartitionV0_committed_metadata(self, committed_metadata)
-
-
-(
-    _set_TxnOffsetCommitRequestPartitionV0_partition_index,
-    _set_TxnOffsetCommitRequestPartitionV0_committed_offset,
-    _set_TxnOffsetCommitRequestPartitionV0_committed_metadata,
-) = slot_setters(
-    TxnOffsetCommitRequestPartitionV0,
-    "partition_index",
-    "committed_offset",
-    "committed_metadata",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_metadata,
+            ),
+        )
 
 
 class TxnOffsetCommitRequestTopicV0(_Struct):
     """TxnOffsetCommitRequestTopic, a struct of TxnOffsetCommitRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-5)"""
 
-    partitions: tuple[TxnOffsetCommitRequestPartitionV0, ...]
+    partitions: tuple[TxnOffsetCommitRequestPartitionV0, ...] = field_at(1)
     """The partitions inside the topic that we want to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[TxnOffsetCommitRequestPartitionV0] = (),
-    ) -> None:
-        _set_TxnOffsetCommitRequestTopicV0_name(self, name)
-        _set_TxnOffsetCommitRequestTopicV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_TxnOffsetCommitRequestTopicV0_name,
-    _set_TxnOffsetCommitRequestTopicV0_partitions,
-) = slot_setters(
-    TxnOffsetCommitRequestTopicV0,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _TxnOffsetCommitRequestV0Layout(ApiMessage):
     """The fields of TxnOffsetCommitRequest at versions 0-1; use the final class of each version (TxnOffsetCommitRequestV0, TxnOffsetCommitRequestV1)."""
 
-    __slots__ = (
-        "transactional_id",
-        "group_id",
-        "producer_id",
-        "producer_epoch",
-        "topics",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The ID of the transaction. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The ID of the group. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The current producer ID in use by the transactional ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer ID. (versions 0+)"""
 
-    topics: tuple[TxnOffsetCommitRequestTopicV0, ...]
+    topics: tuple[TxnOffsetCommitRequestTopicV0, ...] = field_at(4)
     """Each topic that we want to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         group_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,
         topics: Iterable[TxnOffsetCommitRequestTopicV0] = (),
-    ) -> None:
-        _set__TxnOffsetCommitRequestV0Layout_transactional_id(self, transactional_id)
-        _set__TxnOffsetCommitRequestV0Layout_group_id(self, group_id)
-        _set__TxnOffsetCommitRequestV0Layout_producer_id(self, producer_id)
-        _set__TxnOffsetCommitRequestV0Layout_producer_epoch(self, producer_epoch)
-        _set__TxnOffsetCommitRequestV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__TxnOffsetCommitRequestV0Layout_transactional_id,
-    _set__TxnOffsetCommitRequestV0Layout_group_id,
-    _set__TxnOffsetCommitRequestV0Layout_producer_id,
-    _set__TxnOffsetCommitRequestV0Layout_producer_epoch,
-    _set__TxnOffsetCommitRequestV0Layout_topics,
-) = slot_setters(
-    _TxnOffsetCommitRequestV0Layout,
-    "transactional_id",
-    "group_id",
-    "producer_id",
-    "producer_epoch",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                group_id,
+                producer_id,
+                producer_epoch,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -206,143 +170,104 @@ class TxnOffsetCommitRequestV1(_TxnOffsetCommitRequestV0Layout):
 class TxnOffsetCommitRequestPartitionV2(_Struct):
     """TxnOffsetCommitRequestPartition, a struct of TxnOffsetCommitRequest at version 2."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "committed_metadata",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The index of the partition within the topic. (versions 0+)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The message offset to be committed. (versions 0+)"""
 
-    committed_leader_epoch: int
+    committed_leader_epoch: int = field_at(2)
     """The leader epoch of the last consumed record. (versions 2+)"""
 
-    committed_metadata: str | None
+    committed_metadata: str | None = field_at(3)
     """Any associated metadata the client wants to keep. (versions 0+; nullable 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
         committed_metadata: str | None = "",
-    ) -> None:
-        _set_TxnOffsetCommitRequestPartitionV2_partition_index(self, partition_index)
-        _set_TxnOffsetCommitRequestPartitionV2_committed_offset(self, committed_offset)
-        _set_TxnOffsetCommitRequestPartitionV2_committed_leader_epoch(self, committed_leader_epoch)
-        _set_TxnOffsetCommitRequestPartitionV2_committed_metadata(self, committed_metadata)
-
-
-(
-    _set_TxnOffsetCommitRequestPartitionV2_partition_index,
-    _set_TxnOffsetCommitRequestPartitionV2_committed_offset,
-    _set_TxnOffsetCommitRequestPartitionV2_committed_leader_epoch,
-    _set_TxnOffsetCommitRequestPartitionV2_committed_metadata,
-) = slot_setters(
-    TxnOffsetCommitRequestPartitionV2,
-    "partition_index",
-    "committed_offset",
-    "committed_leader_epoch",
-    "committed_metadata",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                committed_metadata,
+            ),
+        )
 
 
 class TxnOffsetCommitRequestTopicV2(_Struct):
     """TxnOffsetCommitRequestTopic, a struct of TxnOffsetCommitRequest at version 2."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-5)"""
 
-    partitions: tuple[TxnOffsetCommitRequestPartitionV2, ...]
+    partitions: tuple[TxnOffsetCommitRequestPartitionV2, ...] = field_at(1)
     """The partitions inside the topic that we want to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[TxnOffsetCommitRequestPartitionV2] = (),
-    ) -> None:
-        _set_TxnOffsetCommitRequestTopicV2_name(self, name)
-        _set_TxnOffsetCommitRequestTopicV2_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_TxnOffsetCommitRequestTopicV2_name,
-    _set_TxnOffsetCommitRequestTopicV2_partitions,
-) = slot_setters(
-    TxnOffsetCommitRequestTopicV2,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _TxnOffsetCommitRequestV2Layout(ApiMessage):
     """The fields of TxnOffsetCommitRequest at version 2; use the final class of each version (TxnOffsetCommitRequestV2)."""
 
-    __slots__ = (
-        "transactional_id",
-        "group_id",
-        "producer_id",
-        "producer_epoch",
-        "topics",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The ID of the transaction. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The ID of the group. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The current producer ID in use by the transactional ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer ID. (versions 0+)"""
 
-    topics: tuple[TxnOffsetCommitRequestTopicV2, ...]
+    topics: tuple[TxnOffsetCommitRequestTopicV2, ...] = field_at(4)
     """Each topic that we want to commit offsets for. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         group_id: str = "",
         producer_id: int = 0,
         producer_epoch: int = 0,
         topics: Iterable[TxnOffsetCommitRequestTopicV2] = (),
-    ) -> None:
-        _set__TxnOffsetCommitRequestV2Layout_transactional_id(self, transactional_id)
-        _set__TxnOffsetCommitRequestV2Layout_group_id(self, group_id)
-        _set__TxnOffsetCommitRequestV2Layout_producer_id(self, producer_id)
-        _set__TxnOffsetCommitRequestV2Layout_producer_epoch(self, producer_epoch)
-        _set__TxnOffsetCommitRequestV2Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__TxnOffsetCommitRequestV2Layout_transactional_id,
-    _set__TxnOffsetCommitRequestV2Layout_group_id,
-    _set__TxnOffsetCommitRequestV2Layout_producer_id,
-    _set__TxnOffsetCommitRequestV2Layout_producer_epoch,
-    _set__TxnOffsetCommitRequestV2Layout_topics,
-) = slot_setters(
-    _TxnOffsetCommitRequestV2Layout,
-    "transactional_id",
-    "group_id",
-    "producer_id",
-    "producer_epoch",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                group_id,
+                producer_id,
+                producer_epoch,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -358,149 +283,109 @@ class TxnOffsetCommitRequestV2(_TxnOffsetCommitRequestV2Layout):
 class TxnOffsetCommitRequestPartitionV3(_Struct):
     """TxnOffsetCommitRequestPartition, a struct of TxnOffsetCommitRequest at versions 3-6."""
 
-    __slots__ = (
-        "partition_index",
-        "committed_offset",
-        "committed_leader_epoch",
-        "committed_metadata",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The index of the partition within the topic. (versions 0+)"""
 
-    committed_offset: int
+    committed_offset: int = field_at(1)
     """The message offset to be committed. (versions 0+)"""
 
-    committed_leader_epoch: int
+    committed_leader_epoch: int = field_at(2)
     """The leader epoch of the last consumed record. (versions 2+)"""
 
-    committed_metadata: str | None
+    committed_metadata: str | None = field_at(3)
     """Any associated metadata the client wants to keep. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         committed_offset: int = 0,
         committed_leader_epoch: int = -1,
         committed_metadata: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_TxnOffsetCommitRequestPartitionV3_partition_index(self, partition_index)
-        _set_TxnOffsetCommitRequestPartitionV3_committed_offset(self, committed_offset)
-        _set_TxnOffsetCommitRequestPartitionV3_committed_leader_epoch(self, committed_leader_epoch)
-        _set_TxnOffsetCommitRequestPartitionV3_committed_metadata(self, committed_metadata)
-        _set_TxnOffsetCommitRequestPartitionV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                committed_offset,
+                committed_leader_epoch,
+                committed_metadata,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_TxnOffsetCommitRequestPartitionV3_partition_index,
-    _set_TxnOffsetCommitRequestPartitionV3_committed_offset,
-    _set_TxnOffsetCommitRequestPartitionV3_committed_leader_epoch,
-    _set_TxnOffsetCommitRequestPartitionV3_committed_metadata,
-    _set_TxnOffsetCommitRequestPartitionV3_unknown_tagged_fields,
-) = slot_setters(
-    TxnOffsetCommitRequestPartitionV3,
-    "partition_index",
-    "committed_offset",
-    "committed_leader_epoch",
-    "committed_metadata",
-    "unknown_tagged_fields",
-)
 
 
 class TxnOffsetCommitRequestTopicV3(_Struct):
     """TxnOffsetCommitRequestTopic, a struct of TxnOffsetCommitRequest at versions 3-5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-5)"""
 
-    partitions: tuple[TxnOffsetCommitRequestPartitionV3, ...]
+    partitions: tuple[TxnOffsetCommitRequestPartitionV3, ...] = field_at(1)
     """The partitions inside the topic that we want to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[TxnOffsetCommitRequestPartitionV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_TxnOffsetCommitRequestTopicV3_name(self, name)
-        _set_TxnOffsetCommitRequestTopicV3_partitions(self, as_tuple(partitions))
-        _set_TxnOffsetCommitRequestTopicV3_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_TxnOffsetCommitRequestTopicV3_name,
-    _set_TxnOffsetCommitRequestTopicV3_partitions,
-    _set_TxnOffsetCommitRequestTopicV3_unknown_tagged_fields,
-) = slot_setters(
-    TxnOffsetCommitRequestTopicV3,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _TxnOffsetCommitRequestV3Layout(ApiMessage):
     """The fields of TxnOffsetCommitRequest at versions 3-5; use the final class of each version (TxnOffsetCommitRequestV3, TxnOffsetCommitRequestV4, TxnOffsetCommitRequestV5)."""
 
-    __slots__ = (
-        "transactional_id",
-        "group_id",
-        "producer_id",
-        "producer_epoch",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "group_instance_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The ID of the transaction. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The ID of the group. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The current producer ID in use by the transactional ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer ID. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(4)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 3+)"""
 
-    member_id: str
+    member_id: str = field_at(5)
     """The member ID assigned by the group coordinator. (versions 3+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(6)
     """The unique identifier of the consumer instance provided by end user. (versions 3+; nullable 3+)"""
 
-    topics: tuple[TxnOffsetCommitRequestTopicV3, ...]
+    topics: tuple[TxnOffsetCommitRequestTopicV3, ...] = field_at(7)
     """Each topic that we want to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         group_id: str = "",
@@ -511,44 +396,21 @@ class _TxnOffsetCommitRequestV3Layout(ApiMessage):
         group_instance_id: str | None = None,
         topics: Iterable[TxnOffsetCommitRequestTopicV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__TxnOffsetCommitRequestV3Layout_transactional_id(self, transactional_id)
-        _set__TxnOffsetCommitRequestV3Layout_group_id(self, group_id)
-        _set__TxnOffsetCommitRequestV3Layout_producer_id(self, producer_id)
-        _set__TxnOffsetCommitRequestV3Layout_producer_epoch(self, producer_epoch)
-        _set__TxnOffsetCommitRequestV3Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                group_id,
+                producer_id,
+                producer_epoch,
+                generation_id_or_member_epoch,
+                member_id,
+                group_instance_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__TxnOffsetCommitRequestV3Layout_member_id(self, member_id)
-        _set__TxnOffsetCommitRequestV3Layout_group_instance_id(self, group_instance_id)
-        _set__TxnOffsetCommitRequestV3Layout_topics(self, as_tuple(topics))
-        _set__TxnOffsetCommitRequestV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__TxnOffsetCommitRequestV3Layout_transactional_id,
-    _set__TxnOffsetCommitRequestV3Layout_group_id,
-    _set__TxnOffsetCommitRequestV3Layout_producer_id,
-    _set__TxnOffsetCommitRequestV3Layout_producer_epoch,
-    _set__TxnOffsetCommitRequestV3Layout_generation_id_or_member_epoch,
-    _set__TxnOffsetCommitRequestV3Layout_member_id,
-    _set__TxnOffsetCommitRequestV3Layout_group_instance_id,
-    _set__TxnOffsetCommitRequestV3Layout_topics,
-    _set__TxnOffsetCommitRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _TxnOffsetCommitRequestV3Layout,
-    "transactional_id",
-    "group_id",
-    "producer_id",
-    "producer_epoch",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "group_instance_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -584,89 +446,68 @@ class TxnOffsetCommitRequestV5(_TxnOffsetCommitRequestV3Layout):
 class TxnOffsetCommitRequestTopicV6(_Struct):
     """TxnOffsetCommitRequestTopic, a struct of TxnOffsetCommitRequest at version 6."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 6+)"""
 
-    partitions: tuple[TxnOffsetCommitRequestPartitionV3, ...]
+    partitions: tuple[TxnOffsetCommitRequestPartitionV3, ...] = field_at(1)
     """The partitions inside the topic that we want to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[TxnOffsetCommitRequestPartitionV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_TxnOffsetCommitRequestTopicV6_topic_id(self, topic_id)
-        _set_TxnOffsetCommitRequestTopicV6_partitions(self, as_tuple(partitions))
-        _set_TxnOffsetCommitRequestTopicV6_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_TxnOffsetCommitRequestTopicV6_topic_id,
-    _set_TxnOffsetCommitRequestTopicV6_partitions,
-    _set_TxnOffsetCommitRequestTopicV6_unknown_tagged_fields,
-) = slot_setters(
-    TxnOffsetCommitRequestTopicV6,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _TxnOffsetCommitRequestV6Layout(ApiMessage):
     """The fields of TxnOffsetCommitRequest at version 6; use the final class of each version (TxnOffsetCommitRequestV6)."""
 
-    __slots__ = (
-        "transactional_id",
-        "group_id",
-        "producer_id",
-        "producer_epoch",
-        "generation_id_or_member_epoch",
-        "member_id",
-        "group_instance_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    transactional_id: str
+    transactional_id: str = field_at(0)
     """The ID of the transaction. (versions 0+)"""
 
-    group_id: str
+    group_id: str = field_at(1)
     """The ID of the group. (versions 0+)"""
 
-    producer_id: int
+    producer_id: int = field_at(2)
     """The current producer ID in use by the transactional ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(3)
     """The current epoch associated with the producer ID. (versions 0+)"""
 
-    generation_id_or_member_epoch: int
+    generation_id_or_member_epoch: int = field_at(4)
     """The generation of the group if using the classic group protocol or the member epoch if using the consumer protocol. (versions 3+)"""
 
-    member_id: str
+    member_id: str = field_at(5)
     """The member ID assigned by the group coordinator. (versions 3+)"""
 
-    group_instance_id: str | None
+    group_instance_id: str | None = field_at(6)
     """The unique identifier of the consumer instance provided by end user. (versions 3+; nullable 3+)"""
 
-    topics: tuple[TxnOffsetCommitRequestTopicV6, ...]
+    topics: tuple[TxnOffsetCommitRequestTopicV6, ...] = field_at(7)
     """Each topic that we want to commit offsets for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         transactional_id: str = "",
         group_id: str = "",
@@ -677,44 +518,21 @@ class _TxnOffsetCommitRequestV6Layout(ApiMessage):
         group_instance_id: str | None = None,
         topics: Iterable[TxnOffsetCommitRequestTopicV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__TxnOffsetCommitRequestV6Layout_transactional_id(self, transactional_id)
-        _set__TxnOffsetCommitRequestV6Layout_group_id(self, group_id)
-        _set__TxnOffsetCommitRequestV6Layout_producer_id(self, producer_id)
-        _set__TxnOffsetCommitRequestV6Layout_producer_epoch(self, producer_epoch)
-        _set__TxnOffsetCommitRequestV6Layout_generation_id_or_member_epoch(
-            self, generation_id_or_member_epoch
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                transactional_id,
+                group_id,
+                producer_id,
+                producer_epoch,
+                generation_id_or_member_epoch,
+                member_id,
+                group_instance_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set__TxnOffsetCommitRequestV6Layout_member_id(self, member_id)
-        _set__TxnOffsetCommitRequestV6Layout_group_instance_id(self, group_instance_id)
-        _set__TxnOffsetCommitRequestV6Layout_topics(self, as_tuple(topics))
-        _set__TxnOffsetCommitRequestV6Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set__TxnOffsetCommitRequestV6Layout_transactional_id,
-    _set__TxnOffsetCommitRequestV6Layout_group_id,
-    _set__TxnOffsetCommitRequestV6Layout_producer_id,
-    _set__TxnOffsetCommitRequestV6Layout_producer_epoch,
-    _set__TxnOffsetCommitRequestV6Layout_generation_id_or_member_epoch,
-    _set__TxnOffsetCommitRequestV6Layout_member_id,
-    _set__TxnOffsetCommitRequestV6Layout_group_instance_id,
-    _set__TxnOffsetCommitRequestV6Layout_topics,
-    _set__TxnOffsetCommitRequestV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _TxnOffsetCommitRequestV6Layout,
-    "transactional_id",
-    "group_id",
-    "producer_id",
-    "producer_epoch",
-    "generation_id_or_member_epoch",
-    "member_id",
-    "group_instance_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -730,103 +548,79 @@ class TxnOffsetCommitRequestV6(_TxnOffsetCommitRequestV6Layout):
 class TxnOffsetCommitResponsePartitionV0(_Struct):
     """TxnOffsetCommitResponsePartition, a struct of TxnOffsetCommitResponse at versions 0-2."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set_TxnOffsetCommitResponsePartitionV0_partition_index(self, partition_index)
-        _set_TxnOffsetCommitResponsePartitionV0_error_code(self, error_code)
-
-
-(
-    _set_TxnOffsetCommitResponsePartitionV0_partition_index,
-    _set_TxnOffsetCommitResponsePartitionV0_error_code,
-) = slot_setters(
-    TxnOffsetCommitResponsePartitionV0,
-    "partition_index",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+            ),
+        )
 
 
 class TxnOffsetCommitResponseTopicV0(_Struct):
     """TxnOffsetCommitResponseTopic, a struct of TxnOffsetCommitResponse at versions 0-2."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-5)"""
 
-    partitions: tuple[TxnOffsetCommitResponsePartitionV0, ...]
+    partitions: tuple[TxnOffsetCommitResponsePartitionV0, ...] = field_at(1)
     """The responses for each partition in the topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[TxnOffsetCommitResponsePartitionV0] = (),
-    ) -> None:
-        _set_TxnOffsetCommitResponseTopicV0_name(self, name)
-        _set_TxnOffsetCommitResponseTopicV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_TxnOffsetCommitResponseTopicV0_name,
-    _set_TxnOffsetCommitResponseTopicV0_partitions,
-) = slot_setters(
-    TxnOffsetCommitResponseTopicV0,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _TxnOffsetCommitResponseV0Layout(ApiMessage):
     """The fields of TxnOffsetCommitResponse at versions 0-2; use the final class of each version (TxnOffsetCommitResponseV0, TxnOffsetCommitResponseV1, TxnOffsetCommitResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[TxnOffsetCommitResponseTopicV0, ...]
+    topics: tuple[TxnOffsetCommitResponseTopicV0, ...] = field_at(1)
     """The responses for each topic. (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[TxnOffsetCommitResponseTopicV0] = (),
-    ) -> None:
-        _set__TxnOffsetCommitResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__TxnOffsetCommitResponseV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__TxnOffsetCommitResponseV0Layout_throttle_time_ms,
-    _set__TxnOffsetCommitResponseV0Layout_topics,
-) = slot_setters(
-    _TxnOffsetCommitResponseV0Layout,
-    "throttle_time_ms",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -862,133 +656,94 @@ class TxnOffsetCommitResponseV2(_TxnOffsetCommitResponseV0Layout):
 class TxnOffsetCommitResponsePartitionV3(_Struct):
     """TxnOffsetCommitResponsePartition, a struct of TxnOffsetCommitResponse at versions 3-6."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_TxnOffsetCommitResponsePartitionV3_partition_index(self, partition_index)
-        _set_TxnOffsetCommitResponsePartitionV3_error_code(self, error_code)
-        _set_TxnOffsetCommitResponsePartitionV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_TxnOffsetCommitResponsePartitionV3_partition_index,
-    _set_TxnOffsetCommitResponsePartitionV3_error_code,
-    _set_TxnOffsetCommitResponsePartitionV3_unknown_tagged_fields,
-) = slot_setters(
-    TxnOffsetCommitResponsePartitionV3,
-    "partition_index",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class TxnOffsetCommitResponseTopicV3(_Struct):
     """TxnOffsetCommitResponseTopic, a struct of TxnOffsetCommitResponse at versions 3-5."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0-5)"""
 
-    partitions: tuple[TxnOffsetCommitResponsePartitionV3, ...]
+    partitions: tuple[TxnOffsetCommitResponsePartitionV3, ...] = field_at(1)
     """The responses for each partition in the topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[TxnOffsetCommitResponsePartitionV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_TxnOffsetCommitResponseTopicV3_name(self, name)
-        _set_TxnOffsetCommitResponseTopicV3_partitions(self, as_tuple(partitions))
-        _set_TxnOffsetCommitResponseTopicV3_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_TxnOffsetCommitResponseTopicV3_name,
-    _set_TxnOffsetCommitResponseTopicV3_partitions,
-    _set_TxnOffsetCommitResponseTopicV3_unknown_tagged_fields,
-) = slot_setters(
-    TxnOffsetCommitResponseTopicV3,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _TxnOffsetCommitResponseV3Layout(ApiMessage):
     """The fields of TxnOffsetCommitResponse at versions 3-5; use the final class of each version (TxnOffsetCommitResponseV3, TxnOffsetCommitResponseV4, TxnOffsetCommitResponseV5)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[TxnOffsetCommitResponseTopicV3, ...]
+    topics: tuple[TxnOffsetCommitResponseTopicV3, ...] = field_at(1)
     """The responses for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[TxnOffsetCommitResponseTopicV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__TxnOffsetCommitResponseV3Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__TxnOffsetCommitResponseV3Layout_topics(self, as_tuple(topics))
-        _set__TxnOffsetCommitResponseV3Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__TxnOffsetCommitResponseV3Layout_throttle_time_ms,
-    _set__TxnOffsetCommitResponseV3Layout_topics,
-    _set__TxnOffsetCommitResponseV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _TxnOffsetCommitResponseV3Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1024,89 +779,63 @@ class TxnOffsetCommitResponseV5(_TxnOffsetCommitResponseV3Layout):
 class TxnOffsetCommitResponseTopicV6(_Struct):
     """TxnOffsetCommitResponseTopic, a struct of TxnOffsetCommitResponse at version 6."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic ID. (versions 6+)"""
 
-    partitions: tuple[TxnOffsetCommitResponsePartitionV3, ...]
+    partitions: tuple[TxnOffsetCommitResponsePartitionV3, ...] = field_at(1)
     """The responses for each partition in the topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[TxnOffsetCommitResponsePartitionV3] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_TxnOffsetCommitResponseTopicV6_topic_id(self, topic_id)
-        _set_TxnOffsetCommitResponseTopicV6_partitions(self, as_tuple(partitions))
-        _set_TxnOffsetCommitResponseTopicV6_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_TxnOffsetCommitResponseTopicV6_topic_id,
-    _set_TxnOffsetCommitResponseTopicV6_partitions,
-    _set_TxnOffsetCommitResponseTopicV6_unknown_tagged_fields,
-) = slot_setters(
-    TxnOffsetCommitResponseTopicV6,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _TxnOffsetCommitResponseV6Layout(ApiMessage):
     """The fields of TxnOffsetCommitResponse at version 6; use the final class of each version (TxnOffsetCommitResponseV6)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    topics: tuple[TxnOffsetCommitResponseTopicV6, ...]
+    topics: tuple[TxnOffsetCommitResponseTopicV6, ...] = field_at(1)
     """The responses for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         topics: Iterable[TxnOffsetCommitResponseTopicV6] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__TxnOffsetCommitResponseV6Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__TxnOffsetCommitResponseV6Layout_topics(self, as_tuple(topics))
-        _set__TxnOffsetCommitResponseV6Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__TxnOffsetCommitResponseV6Layout_throttle_time_ms,
-    _set__TxnOffsetCommitResponseV6Layout_topics,
-    _set__TxnOffsetCommitResponseV6Layout_unknown_tagged_fields,
-) = slot_setters(
-    _TxnOffsetCommitResponseV6Layout,
-    "throttle_time_ms",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -1157,11 +886,17 @@ def _dec_TxnOffsetCommitRequestPartitionV0(
     v_partition_index, v_committed_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
     v_committed_metadata, pos = read_nullable_string(buf, pos)
-    o = _new(TxnOffsetCommitRequestPartitionV0)
-    _set_TxnOffsetCommitRequestPartitionV0_partition_index(o, v_partition_index)
-    _set_TxnOffsetCommitRequestPartitionV0_committed_offset(o, v_committed_offset)
-    _set_TxnOffsetCommitRequestPartitionV0_committed_metadata(o, v_committed_metadata)
-    return o, pos
+    return (
+        _new(
+            TxnOffsetCommitRequestPartitionV0,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_metadata,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitRequestTopicV0(o: TxnOffsetCommitRequestTopicV0, out: bytearray) -> None:
@@ -1182,13 +917,31 @@ def _dec_TxnOffsetCommitRequestTopicV0(
     _n, pos = read_array_length(buf, pos, 14)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_TxnOffsetCommitRequestPartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e2_partition_index, e2_committed_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e2_committed_metadata, pos = read_nullable_string(buf, pos)
+        _lv_partitions.append(
+            _new(
+                TxnOffsetCommitRequestPartitionV0,
+                (
+                    e2_partition_index,
+                    e2_committed_offset,
+                    e2_committed_metadata,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(TxnOffsetCommitRequestTopicV0)
-    _set_TxnOffsetCommitRequestTopicV0_name(o, v_name)
-    _set_TxnOffsetCommitRequestTopicV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            TxnOffsetCommitRequestTopicV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__TxnOffsetCommitRequestV0Layout(
@@ -1198,10 +951,10 @@ def _enc__TxnOffsetCommitRequestV0Layout(
     write_string(out, o.transactional_id)
     write_string(out, o.group_id)
     out += _S_qh.pack(o.producer_id, o.producer_epoch)
-    _x2 = o.topics
-    write_array_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_TxnOffsetCommitRequestTopicV0(_x2e, out)
+    _x3 = o.topics
+    write_array_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_TxnOffsetCommitRequestTopicV0(_x3e, out)
 
 
 def _dec__TxnOffsetCommitRequestV0Layout(
@@ -1219,13 +972,19 @@ def _dec__TxnOffsetCommitRequestV0Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__TxnOffsetCommitRequestV0Layout_transactional_id(o, v_transactional_id)
-    _set__TxnOffsetCommitRequestV0Layout_group_id(o, v_group_id)
-    _set__TxnOffsetCommitRequestV0Layout_producer_id(o, v_producer_id)
-    _set__TxnOffsetCommitRequestV0Layout_producer_epoch(o, v_producer_epoch)
-    _set__TxnOffsetCommitRequestV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_group_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitRequestPartitionV2(
@@ -1243,21 +1002,27 @@ def _dec_TxnOffsetCommitRequestPartitionV2(
     v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
     v_committed_metadata, pos = read_nullable_string(buf, pos)
-    o = _new(TxnOffsetCommitRequestPartitionV2)
-    _set_TxnOffsetCommitRequestPartitionV2_partition_index(o, v_partition_index)
-    _set_TxnOffsetCommitRequestPartitionV2_committed_offset(o, v_committed_offset)
-    _set_TxnOffsetCommitRequestPartitionV2_committed_leader_epoch(o, v_committed_leader_epoch)
-    _set_TxnOffsetCommitRequestPartitionV2_committed_metadata(o, v_committed_metadata)
-    return o, pos
+    return (
+        _new(
+            TxnOffsetCommitRequestPartitionV2,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_leader_epoch,
+                v_committed_metadata,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitRequestTopicV2(o: TxnOffsetCommitRequestTopicV2, out: bytearray) -> None:
 
     write_string(out, o.name)
-    _x3 = o.partitions
-    write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_TxnOffsetCommitRequestPartitionV2(_x3e, out)
+    _x4 = o.partitions
+    write_array_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_TxnOffsetCommitRequestPartitionV2(_x4e, out)
 
 
 def _dec_TxnOffsetCommitRequestTopicV2(
@@ -1269,13 +1034,34 @@ def _dec_TxnOffsetCommitRequestTopicV2(
     _n, pos = read_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_TxnOffsetCommitRequestPartitionV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition_index, e5_committed_offset, e5_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e5_committed_metadata, pos = read_nullable_string(buf, pos)
+        _lv_partitions.append(
+            _new(
+                TxnOffsetCommitRequestPartitionV2,
+                (
+                    e5_partition_index,
+                    e5_committed_offset,
+                    e5_committed_leader_epoch,
+                    e5_committed_metadata,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(TxnOffsetCommitRequestTopicV2)
-    _set_TxnOffsetCommitRequestTopicV2_name(o, v_name)
-    _set_TxnOffsetCommitRequestTopicV2_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            TxnOffsetCommitRequestTopicV2,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__TxnOffsetCommitRequestV2Layout(
@@ -1285,10 +1071,10 @@ def _enc__TxnOffsetCommitRequestV2Layout(
     write_string(out, o.transactional_id)
     write_string(out, o.group_id)
     out += _S_qh.pack(o.producer_id, o.producer_epoch)
-    _x4 = o.topics
-    write_array_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_TxnOffsetCommitRequestTopicV2(_x4e, out)
+    _x6 = o.topics
+    write_array_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_TxnOffsetCommitRequestTopicV2(_x6e, out)
 
 
 def _dec__TxnOffsetCommitRequestV2Layout(
@@ -1306,13 +1092,19 @@ def _dec__TxnOffsetCommitRequestV2Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__TxnOffsetCommitRequestV2Layout_transactional_id(o, v_transactional_id)
-    _set__TxnOffsetCommitRequestV2Layout_group_id(o, v_group_id)
-    _set__TxnOffsetCommitRequestV2Layout_producer_id(o, v_producer_id)
-    _set__TxnOffsetCommitRequestV2Layout_producer_epoch(o, v_producer_epoch)
-    _set__TxnOffsetCommitRequestV2Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_group_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitRequestPartitionV3(
@@ -1331,23 +1123,34 @@ def _dec_TxnOffsetCommitRequestPartitionV3(
     v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(buf, pos)
     pos += 16
     v_committed_metadata, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(TxnOffsetCommitRequestPartitionV3)
-    _set_TxnOffsetCommitRequestPartitionV3_partition_index(o, v_partition_index)
-    _set_TxnOffsetCommitRequestPartitionV3_committed_offset(o, v_committed_offset)
-    _set_TxnOffsetCommitRequestPartitionV3_committed_leader_epoch(o, v_committed_leader_epoch)
-    _set_TxnOffsetCommitRequestPartitionV3_committed_metadata(o, v_committed_metadata)
-    _set_TxnOffsetCommitRequestPartitionV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            TxnOffsetCommitRequestPartitionV3,
+            (
+                v_partition_index,
+                v_committed_offset,
+                v_committed_leader_epoch,
+                v_committed_metadata,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitRequestTopicV3(o: TxnOffsetCommitRequestTopicV3, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_TxnOffsetCommitRequestPartitionV3(_x5e, out)
+    _x7 = o.partitions
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_TxnOffsetCommitRequestPartitionV3(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1360,15 +1163,48 @@ def _dec_TxnOffsetCommitRequestTopicV3(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_TxnOffsetCommitRequestPartitionV3(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e8_partition_index, e8_committed_offset, e8_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e8_committed_metadata, pos = read_compact_nullable_string(buf, pos)
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                TxnOffsetCommitRequestPartitionV3,
+                (
+                    e8_partition_index,
+                    e8_committed_offset,
+                    e8_committed_leader_epoch,
+                    e8_committed_metadata,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(TxnOffsetCommitRequestTopicV3)
-    _set_TxnOffsetCommitRequestTopicV3_name(o, v_name)
-    _set_TxnOffsetCommitRequestTopicV3_partitions(o, v_partitions)
-    _set_TxnOffsetCommitRequestTopicV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            TxnOffsetCommitRequestTopicV3,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__TxnOffsetCommitRequestV3Layout(
@@ -1380,10 +1216,10 @@ def _enc__TxnOffsetCommitRequestV3Layout(
     out += _S_qhi.pack(o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
-    _x6 = o.topics
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_TxnOffsetCommitRequestTopicV3(_x6e, out)
+    _x9 = o.topics
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_TxnOffsetCommitRequestTopicV3(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1404,29 +1240,38 @@ def _dec__TxnOffsetCommitRequestV3Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV3(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__TxnOffsetCommitRequestV3Layout_transactional_id(o, v_transactional_id)
-    _set__TxnOffsetCommitRequestV3Layout_group_id(o, v_group_id)
-    _set__TxnOffsetCommitRequestV3Layout_producer_id(o, v_producer_id)
-    _set__TxnOffsetCommitRequestV3Layout_producer_epoch(o, v_producer_epoch)
-    _set__TxnOffsetCommitRequestV3Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_group_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_group_instance_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__TxnOffsetCommitRequestV3Layout_member_id(o, v_member_id)
-    _set__TxnOffsetCommitRequestV3Layout_group_instance_id(o, v_group_instance_id)
-    _set__TxnOffsetCommitRequestV3Layout_topics(o, v_topics)
-    _set__TxnOffsetCommitRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_TxnOffsetCommitRequestTopicV6(o: TxnOffsetCommitRequestTopicV6, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x7 = o.partitions
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_TxnOffsetCommitRequestPartitionV3(_x7e, out)
+    _x10 = o.partitions
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_TxnOffsetCommitRequestPartitionV3(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1439,15 +1284,48 @@ def _dec_TxnOffsetCommitRequestTopicV6(
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_TxnOffsetCommitRequestPartitionV3(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e11_partition_index, e11_committed_offset, e11_committed_leader_epoch = _S_iqi.unpack_from(
+            buf, pos
+        )
+        pos += 16
+        e11_committed_metadata, pos = read_compact_nullable_string(buf, pos)
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                TxnOffsetCommitRequestPartitionV3,
+                (
+                    e11_partition_index,
+                    e11_committed_offset,
+                    e11_committed_leader_epoch,
+                    e11_committed_metadata,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(TxnOffsetCommitRequestTopicV6)
-    _set_TxnOffsetCommitRequestTopicV6_topic_id(o, v_topic_id)
-    _set_TxnOffsetCommitRequestTopicV6_partitions(o, v_partitions)
-    _set_TxnOffsetCommitRequestTopicV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            TxnOffsetCommitRequestTopicV6,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__TxnOffsetCommitRequestV6Layout(
@@ -1459,10 +1337,10 @@ def _enc__TxnOffsetCommitRequestV6Layout(
     out += _S_qhi.pack(o.producer_id, o.producer_epoch, o.generation_id_or_member_epoch)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
-    _x8 = o.topics
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_TxnOffsetCommitRequestTopicV6(_x8e, out)
+    _x12 = o.topics
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_TxnOffsetCommitRequestTopicV6(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1483,20 +1361,29 @@ def _dec__TxnOffsetCommitRequestV6Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__TxnOffsetCommitRequestV6Layout_transactional_id(o, v_transactional_id)
-    _set__TxnOffsetCommitRequestV6Layout_group_id(o, v_group_id)
-    _set__TxnOffsetCommitRequestV6Layout_producer_id(o, v_producer_id)
-    _set__TxnOffsetCommitRequestV6Layout_producer_epoch(o, v_producer_epoch)
-    _set__TxnOffsetCommitRequestV6Layout_generation_id_or_member_epoch(
-        o, v_generation_id_or_member_epoch
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_transactional_id,
+                v_group_id,
+                v_producer_id,
+                v_producer_epoch,
+                v_generation_id_or_member_epoch,
+                v_member_id,
+                v_group_instance_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set__TxnOffsetCommitRequestV6Layout_member_id(o, v_member_id)
-    _set__TxnOffsetCommitRequestV6Layout_group_instance_id(o, v_group_instance_id)
-    _set__TxnOffsetCommitRequestV6Layout_topics(o, v_topics)
-    _set__TxnOffsetCommitRequestV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
 
 
 def _enc_TxnOffsetCommitResponsePartitionV0(
@@ -1512,19 +1399,25 @@ def _dec_TxnOffsetCommitResponsePartitionV0(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(TxnOffsetCommitResponsePartitionV0)
-    _set_TxnOffsetCommitResponsePartitionV0_partition_index(o, v_partition_index)
-    _set_TxnOffsetCommitResponsePartitionV0_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            TxnOffsetCommitResponsePartitionV0,
+            (
+                v_partition_index,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitResponseTopicV0(o: TxnOffsetCommitResponseTopicV0, out: bytearray) -> None:
 
     write_string(out, o.name)
-    _x9 = o.partitions
-    write_array_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_TxnOffsetCommitResponsePartitionV0(_x9e, out)
+    _x13 = o.partitions
+    write_array_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_TxnOffsetCommitResponsePartitionV0(_x13e, out)
 
 
 def _dec_TxnOffsetCommitResponseTopicV0(
@@ -1536,13 +1429,29 @@ def _dec_TxnOffsetCommitResponseTopicV0(
     _n, pos = read_array_length(buf, pos, 6)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_TxnOffsetCommitResponsePartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e14_partition_index, e14_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        _lv_partitions.append(
+            _new(
+                TxnOffsetCommitResponsePartitionV0,
+                (
+                    e14_partition_index,
+                    e14_error_code,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    o = _new(TxnOffsetCommitResponseTopicV0)
-    _set_TxnOffsetCommitResponseTopicV0_name(o, v_name)
-    _set_TxnOffsetCommitResponseTopicV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            TxnOffsetCommitResponseTopicV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__TxnOffsetCommitResponseV0Layout(
@@ -1550,10 +1459,10 @@ def _enc__TxnOffsetCommitResponseV0Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x10 = o.topics
-    write_array_length(out, len(_x10))
-    for _x10e in _x10:
-        _enc_TxnOffsetCommitResponseTopicV0(_x10e, out)
+    _x15 = o.topics
+    write_array_length(out, len(_x15))
+    for _x15e in _x15:
+        _enc_TxnOffsetCommitResponseTopicV0(_x15e, out)
 
 
 def _dec__TxnOffsetCommitResponseV0Layout(
@@ -1569,10 +1478,16 @@ def _dec__TxnOffsetCommitResponseV0Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__TxnOffsetCommitResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__TxnOffsetCommitResponseV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitResponsePartitionV3(
@@ -1589,21 +1504,32 @@ def _dec_TxnOffsetCommitResponsePartitionV3(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(TxnOffsetCommitResponsePartitionV3)
-    _set_TxnOffsetCommitResponsePartitionV3_partition_index(o, v_partition_index)
-    _set_TxnOffsetCommitResponsePartitionV3_error_code(o, v_error_code)
-    _set_TxnOffsetCommitResponsePartitionV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            TxnOffsetCommitResponsePartitionV3,
+            (
+                v_partition_index,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitResponseTopicV3(o: TxnOffsetCommitResponseTopicV3, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
-    _x11 = o.partitions
-    write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_TxnOffsetCommitResponsePartitionV3(_x11e, out)
+    _x16 = o.partitions
+    write_compact_length(out, len(_x16))
+    for _x16e in _x16:
+        _enc_TxnOffsetCommitResponsePartitionV3(_x16e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1616,15 +1542,43 @@ def _dec_TxnOffsetCommitResponseTopicV3(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_TxnOffsetCommitResponsePartitionV3(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e17_partition_index, e17_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e17_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e17_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e17_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                TxnOffsetCommitResponsePartitionV3,
+                (
+                    e17_partition_index,
+                    e17_error_code,
+                    e17_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(TxnOffsetCommitResponseTopicV3)
-    _set_TxnOffsetCommitResponseTopicV3_name(o, v_name)
-    _set_TxnOffsetCommitResponseTopicV3_partitions(o, v_partitions)
-    _set_TxnOffsetCommitResponseTopicV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            TxnOffsetCommitResponseTopicV3,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__TxnOffsetCommitResponseV3Layout(
@@ -1632,10 +1586,10 @@ def _enc__TxnOffsetCommitResponseV3Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x12 = o.topics
-    write_compact_length(out, len(_x12))
-    for _x12e in _x12:
-        _enc_TxnOffsetCommitResponseTopicV3(_x12e, out)
+    _x18 = o.topics
+    write_compact_length(out, len(_x18))
+    for _x18e in _x18:
+        _enc_TxnOffsetCommitResponseTopicV3(_x18e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1652,21 +1606,32 @@ def _dec__TxnOffsetCommitResponseV3Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitResponseTopicV3(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__TxnOffsetCommitResponseV3Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__TxnOffsetCommitResponseV3Layout_topics(o, v_topics)
-    _set__TxnOffsetCommitResponseV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_TxnOffsetCommitResponseTopicV6(o: TxnOffsetCommitResponseTopicV6, out: bytearray) -> None:
 
     write_uuid(out, o.topic_id)
-    _x13 = o.partitions
-    write_compact_length(out, len(_x13))
-    for _x13e in _x13:
-        _enc_TxnOffsetCommitResponsePartitionV3(_x13e, out)
+    _x19 = o.partitions
+    write_compact_length(out, len(_x19))
+    for _x19e in _x19:
+        _enc_TxnOffsetCommitResponsePartitionV3(_x19e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1679,15 +1644,43 @@ def _dec_TxnOffsetCommitResponseTopicV6(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_TxnOffsetCommitResponsePartitionV3(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e20_partition_index, e20_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e20_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                TxnOffsetCommitResponsePartitionV3,
+                (
+                    e20_partition_index,
+                    e20_error_code,
+                    e20_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(TxnOffsetCommitResponseTopicV6)
-    _set_TxnOffsetCommitResponseTopicV6_topic_id(o, v_topic_id)
-    _set_TxnOffsetCommitResponseTopicV6_partitions(o, v_partitions)
-    _set_TxnOffsetCommitResponseTopicV6_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            TxnOffsetCommitResponseTopicV6,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__TxnOffsetCommitResponseV6Layout(
@@ -1695,10 +1688,10 @@ def _enc__TxnOffsetCommitResponseV6Layout(
 ) -> None:
 
     out += _S_i.pack(o.throttle_time_ms)
-    _x14 = o.topics
-    write_compact_length(out, len(_x14))
-    for _x14e in _x14:
-        _enc_TxnOffsetCommitResponseTopicV6(_x14e, out)
+    _x21 = o.topics
+    write_compact_length(out, len(_x21))
+    for _x21e in _x21:
+        _enc_TxnOffsetCommitResponseTopicV6(_x21e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1715,12 +1708,23 @@ def _dec__TxnOffsetCommitResponseV6Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitResponseTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__TxnOffsetCommitResponseV6Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__TxnOffsetCommitResponseV6Layout_topics(o, v_topics)
-    _set__TxnOffsetCommitResponseV6Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import ApiMessage, Field, finish_class, RawTaggedField, slot_setters
+from kafkaproto.message import ApiMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_compact_nullable_string,
     read_unknown_tags,
@@ -20,43 +20,33 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _UnregisterControllerRequestV0Layout(ApiMessage):
     """The fields of UnregisterControllerRequest at version 0; use the final class of each version (UnregisterControllerRequestV0)."""
 
-    __slots__ = (
-        "controller_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    controller_id: int
+    controller_id: int = field_at(0)
     """The controller ID to unregister. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         controller_id: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UnregisterControllerRequestV0Layout_controller_id(self, controller_id)
-        _set__UnregisterControllerRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                controller_id,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UnregisterControllerRequestV0Layout_controller_id,
-    _set__UnregisterControllerRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UnregisterControllerRequestV0Layout,
-    "controller_id",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -72,53 +62,37 @@ class UnregisterControllerRequestV0(_UnregisterControllerRequestV0Layout):
 class _UnregisterControllerResponseV0Layout(ApiMessage):
     """The fields of UnregisterControllerResponse at version 0; use the final class of each version (UnregisterControllerResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """Duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or `null` if there was no top-level error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UnregisterControllerResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__UnregisterControllerResponseV0Layout_error_code(self, error_code)
-        _set__UnregisterControllerResponseV0Layout_error_message(self, error_message)
-        _set__UnregisterControllerResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UnregisterControllerResponseV0Layout_throttle_time_ms,
-    _set__UnregisterControllerResponseV0Layout_error_code,
-    _set__UnregisterControllerResponseV0Layout_error_message,
-    _set__UnregisterControllerResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UnregisterControllerResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -150,11 +124,22 @@ def _dec__UnregisterControllerRequestV0Layout(
 
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__UnregisterControllerRequestV0Layout_controller_id(o, v_controller_id)
-    _set__UnregisterControllerRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_controller_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__UnregisterControllerResponseV0Layout(
@@ -173,13 +158,24 @@ def _dec__UnregisterControllerResponseV0Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__UnregisterControllerResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__UnregisterControllerResponseV0Layout_error_code(o, v_error_code)
-    _set__UnregisterControllerResponseV0Layout_error_message(o, v_error_message)
-    _set__UnregisterControllerResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,103 +36,74 @@ _S_ho = Struct(">h?")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_o = Struct(">?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class UpdateFeaturesRequestFeatureUpdateKeyV0(_Struct):
     """FeatureUpdateKey, a struct of UpdateFeaturesRequest at version 0."""
 
-    __slots__ = (
-        "feature",
-        "max_version_level",
-        "allow_downgrade",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    feature: str
+    feature: str = field_at(0)
     """The name of the finalized feature to be updated. (versions 0+)"""
 
-    max_version_level: int
+    max_version_level: int = field_at(1)
     """The new maximum version level for the finalized feature. A value >= 1 is valid. A value < 1, is special, and can be used to request the deletion of the finalized feature. (versions 0+)"""
 
-    allow_downgrade: bool
+    allow_downgrade: bool = field_at(2)
     """DEPRECATED in version 1 (see DowngradeType). When set to true, the finalized feature version level is allowed to be downgraded/deleted. The downgrade request will fail if the new maximum version level is a value that's not lower than the existing maximum finalized version level. (versions 0)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         feature: str = "",
         max_version_level: int = 0,
         allow_downgrade: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV0_feature(self, feature)
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV0_max_version_level(self, max_version_level)
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV0_allow_downgrade(self, allow_downgrade)
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                feature,
+                max_version_level,
+                allow_downgrade,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_feature,
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_max_version_level,
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_allow_downgrade,
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_unknown_tagged_fields,
-) = slot_setters(
-    UpdateFeaturesRequestFeatureUpdateKeyV0,
-    "feature",
-    "max_version_level",
-    "allow_downgrade",
-    "unknown_tagged_fields",
-)
 
 
 class _UpdateFeaturesRequestV0Layout(ApiMessage):
     """The fields of UpdateFeaturesRequest at version 0; use the final class of each version (UpdateFeaturesRequestV0)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "feature_updates",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """How long to wait in milliseconds before timing out the request. (versions 0+)"""
 
-    feature_updates: tuple[UpdateFeaturesRequestFeatureUpdateKeyV0, ...]
+    feature_updates: tuple[UpdateFeaturesRequestFeatureUpdateKeyV0, ...] = field_at(1)
     """The list of updates to finalized features. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 60000,
         feature_updates: Iterable[UpdateFeaturesRequestFeatureUpdateKeyV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UpdateFeaturesRequestV0Layout_timeout_ms(self, timeout_ms)
-        _set__UpdateFeaturesRequestV0Layout_feature_updates(self, as_tuple(feature_updates))
-        _set__UpdateFeaturesRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                as_tuple(feature_updates),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UpdateFeaturesRequestV0Layout_timeout_ms,
-    _set__UpdateFeaturesRequestV0Layout_feature_updates,
-    _set__UpdateFeaturesRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UpdateFeaturesRequestV0Layout,
-    "timeout_ms",
-    "feature_updates",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -148,105 +119,73 @@ class UpdateFeaturesRequestV0(_UpdateFeaturesRequestV0Layout):
 class UpdateFeaturesRequestFeatureUpdateKeyV1(_Struct):
     """FeatureUpdateKey, a struct of UpdateFeaturesRequest at versions 1-2."""
 
-    __slots__ = (
-        "feature",
-        "max_version_level",
-        "upgrade_type",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    feature: str
+    feature: str = field_at(0)
     """The name of the finalized feature to be updated. (versions 0+)"""
 
-    max_version_level: int
+    max_version_level: int = field_at(1)
     """The new maximum version level for the finalized feature. A value >= 1 is valid. A value < 1, is special, and can be used to request the deletion of the finalized feature. (versions 0+)"""
 
-    upgrade_type: int
+    upgrade_type: int = field_at(2)
     """Determine which type of upgrade will be performed: 1 will perform an upgrade only (default), 2 is safe downgrades only (lossless), 3 is unsafe downgrades (lossy). (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         feature: str = "",
         max_version_level: int = 0,
         upgrade_type: int = 1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV1_feature(self, feature)
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV1_max_version_level(self, max_version_level)
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV1_upgrade_type(self, upgrade_type)
-        _set_UpdateFeaturesRequestFeatureUpdateKeyV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                feature,
+                max_version_level,
+                upgrade_type,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_feature,
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_max_version_level,
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_upgrade_type,
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_unknown_tagged_fields,
-) = slot_setters(
-    UpdateFeaturesRequestFeatureUpdateKeyV1,
-    "feature",
-    "max_version_level",
-    "upgrade_type",
-    "unknown_tagged_fields",
-)
 
 
 class _UpdateFeaturesRequestV1Layout(ApiMessage):
     """The fields of UpdateFeaturesRequest at versions 1-2; use the final class of each version (UpdateFeaturesRequestV1, UpdateFeaturesRequestV2)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "feature_updates",
-        "validate_only",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """How long to wait in milliseconds before timing out the request. (versions 0+)"""
 
-    feature_updates: tuple[UpdateFeaturesRequestFeatureUpdateKeyV1, ...]
+    feature_updates: tuple[UpdateFeaturesRequestFeatureUpdateKeyV1, ...] = field_at(1)
     """The list of updates to finalized features. (versions 0+)"""
 
-    validate_only: bool
+    validate_only: bool = field_at(2)
     """True if we should validate the request, but not perform the upgrade or downgrade. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 60000,
         feature_updates: Iterable[UpdateFeaturesRequestFeatureUpdateKeyV1] = (),
         validate_only: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UpdateFeaturesRequestV1Layout_timeout_ms(self, timeout_ms)
-        _set__UpdateFeaturesRequestV1Layout_feature_updates(self, as_tuple(feature_updates))
-        _set__UpdateFeaturesRequestV1Layout_validate_only(self, validate_only)
-        _set__UpdateFeaturesRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                as_tuple(feature_updates),
+                validate_only,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UpdateFeaturesRequestV1Layout_timeout_ms,
-    _set__UpdateFeaturesRequestV1Layout_feature_updates,
-    _set__UpdateFeaturesRequestV1Layout_validate_only,
-    _set__UpdateFeaturesRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UpdateFeaturesRequestV1Layout,
-    "timeout_ms",
-    "feature_updates",
-    "validate_only",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -272,113 +211,78 @@ class UpdateFeaturesRequestV2(_UpdateFeaturesRequestV1Layout):
 class UpdateFeaturesResponseUpdatableFeatureResultV0(_Struct):
     """UpdatableFeatureResult, a struct of UpdateFeaturesResponse at versions 0-1."""
 
-    __slots__ = (
-        "feature",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    feature: str
+    feature: str = field_at(0)
     """The name of the finalized feature. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The feature update error code or `0` if the feature update succeeded. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The feature update error, or `null` if the feature update succeeded. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         feature: str = "",
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_UpdateFeaturesResponseUpdatableFeatureResultV0_feature(self, feature)
-        _set_UpdateFeaturesResponseUpdatableFeatureResultV0_error_code(self, error_code)
-        _set_UpdateFeaturesResponseUpdatableFeatureResultV0_error_message(self, error_message)
-        _set_UpdateFeaturesResponseUpdatableFeatureResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                feature,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_feature,
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_error_code,
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_error_message,
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_unknown_tagged_fields,
-) = slot_setters(
-    UpdateFeaturesResponseUpdatableFeatureResultV0,
-    "feature",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class _UpdateFeaturesResponseV0Layout(ApiMessage):
     """The fields of UpdateFeaturesResponse at versions 0-1; use the final class of each version (UpdateFeaturesResponseV0, UpdateFeaturesResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or `0` if there was no top-level error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or `null` if there was no top-level error. (versions 0+; nullable 0+)"""
 
-    results: tuple[UpdateFeaturesResponseUpdatableFeatureResultV0, ...]
+    results: tuple[UpdateFeaturesResponseUpdatableFeatureResultV0, ...] = field_at(3)
     """Results for each feature update. (versions 0-1)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         results: Iterable[UpdateFeaturesResponseUpdatableFeatureResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UpdateFeaturesResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__UpdateFeaturesResponseV0Layout_error_code(self, error_code)
-        _set__UpdateFeaturesResponseV0Layout_error_message(self, error_message)
-        _set__UpdateFeaturesResponseV0Layout_results(self, as_tuple(results))
-        _set__UpdateFeaturesResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UpdateFeaturesResponseV0Layout_throttle_time_ms,
-    _set__UpdateFeaturesResponseV0Layout_error_code,
-    _set__UpdateFeaturesResponseV0Layout_error_message,
-    _set__UpdateFeaturesResponseV0Layout_results,
-    _set__UpdateFeaturesResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UpdateFeaturesResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -404,53 +308,37 @@ class UpdateFeaturesResponseV1(_UpdateFeaturesResponseV0Layout):
 class _UpdateFeaturesResponseV2Layout(ApiMessage):
     """The fields of UpdateFeaturesResponse at version 2; use the final class of each version (UpdateFeaturesResponseV2)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The top-level error code, or `0` if there was no top-level error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The top-level error message, or `null` if there was no top-level error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UpdateFeaturesResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__UpdateFeaturesResponseV2Layout_error_code(self, error_code)
-        _set__UpdateFeaturesResponseV2Layout_error_message(self, error_message)
-        _set__UpdateFeaturesResponseV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UpdateFeaturesResponseV2Layout_throttle_time_ms,
-    _set__UpdateFeaturesResponseV2Layout_error_code,
-    _set__UpdateFeaturesResponseV2Layout_error_message,
-    _set__UpdateFeaturesResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UpdateFeaturesResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -488,13 +376,24 @@ def _dec_UpdateFeaturesRequestFeatureUpdateKeyV0(
     v_feature, pos = read_compact_string(buf, pos)
     v_max_version_level, v_allow_downgrade = _S_ho.unpack_from(buf, pos)
     pos += 3
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(UpdateFeaturesRequestFeatureUpdateKeyV0)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_feature(o, v_feature)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_max_version_level(o, v_max_version_level)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_allow_downgrade(o, v_allow_downgrade)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            UpdateFeaturesRequestFeatureUpdateKeyV0,
+            (
+                v_feature,
+                v_max_version_level,
+                v_allow_downgrade,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__UpdateFeaturesRequestV0Layout(o: _UpdateFeaturesRequestV0Layout, out: bytearray) -> None:
@@ -517,15 +416,45 @@ def _dec__UpdateFeaturesRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_feature_updates = []
     for _ in range(_n):
-        _ev_feature_updates, pos = _dec_UpdateFeaturesRequestFeatureUpdateKeyV0(buf, pos)
-        _lv_feature_updates.append(_ev_feature_updates)
+
+        e2_feature, pos = read_compact_string(buf, pos)
+        e2_max_version_level, e2_allow_downgrade = _S_ho.unpack_from(buf, pos)
+        pos += 3
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_feature_updates.append(
+            _new(
+                UpdateFeaturesRequestFeatureUpdateKeyV0,
+                (
+                    e2_feature,
+                    e2_max_version_level,
+                    e2_allow_downgrade,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_feature_updates = tuple(_lv_feature_updates)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__UpdateFeaturesRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    _set__UpdateFeaturesRequestV0Layout_feature_updates(o, v_feature_updates)
-    _set__UpdateFeaturesRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_feature_updates,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_UpdateFeaturesRequestFeatureUpdateKeyV1(
@@ -544,22 +473,33 @@ def _dec_UpdateFeaturesRequestFeatureUpdateKeyV1(
     v_feature, pos = read_compact_string(buf, pos)
     v_max_version_level, v_upgrade_type = _S_hb.unpack_from(buf, pos)
     pos += 3
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(UpdateFeaturesRequestFeatureUpdateKeyV1)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_feature(o, v_feature)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_max_version_level(o, v_max_version_level)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_upgrade_type(o, v_upgrade_type)
-    _set_UpdateFeaturesRequestFeatureUpdateKeyV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            UpdateFeaturesRequestFeatureUpdateKeyV1,
+            (
+                v_feature,
+                v_max_version_level,
+                v_upgrade_type,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__UpdateFeaturesRequestV1Layout(o: _UpdateFeaturesRequestV1Layout, out: bytearray) -> None:
 
     out += _S_i.pack(o.timeout_ms)
-    _x2 = o.feature_updates
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_UpdateFeaturesRequestFeatureUpdateKeyV1(_x2e, out)
+    _x3 = o.feature_updates
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_UpdateFeaturesRequestFeatureUpdateKeyV1(_x3e, out)
     out += _S_o.pack(o.validate_only)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -574,18 +514,48 @@ def _dec__UpdateFeaturesRequestV1Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_feature_updates = []
     for _ in range(_n):
-        _ev_feature_updates, pos = _dec_UpdateFeaturesRequestFeatureUpdateKeyV1(buf, pos)
-        _lv_feature_updates.append(_ev_feature_updates)
+
+        e4_feature, pos = read_compact_string(buf, pos)
+        e4_max_version_level, e4_upgrade_type = _S_hb.unpack_from(buf, pos)
+        pos += 3
+        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e4_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_feature_updates.append(
+            _new(
+                UpdateFeaturesRequestFeatureUpdateKeyV1,
+                (
+                    e4_feature,
+                    e4_max_version_level,
+                    e4_upgrade_type,
+                    e4_unknown_tagged_fields,
+                ),
+            )
+        )
     v_feature_updates = tuple(_lv_feature_updates)
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__UpdateFeaturesRequestV1Layout_timeout_ms(o, v_timeout_ms)
-    _set__UpdateFeaturesRequestV1Layout_feature_updates(o, v_feature_updates)
-    _set__UpdateFeaturesRequestV1Layout_validate_only(o, v_validate_only)
-    _set__UpdateFeaturesRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_feature_updates,
+                v_validate_only,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_UpdateFeaturesResponseUpdatableFeatureResultV0(
@@ -606,15 +576,24 @@ def _dec_UpdateFeaturesResponseUpdatableFeatureResultV0(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(UpdateFeaturesResponseUpdatableFeatureResultV0)
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_feature(o, v_feature)
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_error_code(o, v_error_code)
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_error_message(o, v_error_message)
-    _set_UpdateFeaturesResponseUpdatableFeatureResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            UpdateFeaturesResponseUpdatableFeatureResultV0,
+            (
+                v_feature,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__UpdateFeaturesResponseV0Layout(
@@ -623,10 +602,10 @@ def _enc__UpdateFeaturesResponseV0Layout(
 
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    _x3 = o.results
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_UpdateFeaturesResponseUpdatableFeatureResultV0(_x3e, out)
+    _x5 = o.results
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_UpdateFeaturesResponseUpdatableFeatureResultV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -641,17 +620,48 @@ def _dec__UpdateFeaturesResponseV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_results = []
     for _ in range(_n):
-        _ev_results, pos = _dec_UpdateFeaturesResponseUpdatableFeatureResultV0(buf, pos)
-        _lv_results.append(_ev_results)
+
+        e6_feature, pos = read_compact_string(buf, pos)
+        (e6_error_code,) = _S_h.unpack_from(buf, pos)
+        pos += 2
+        e6_error_message, pos = read_compact_nullable_string(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_results.append(
+            _new(
+                UpdateFeaturesResponseUpdatableFeatureResultV0,
+                (
+                    e6_feature,
+                    e6_error_code,
+                    e6_error_message,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__UpdateFeaturesResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__UpdateFeaturesResponseV0Layout_error_code(o, v_error_code)
-    _set__UpdateFeaturesResponseV0Layout_error_message(o, v_error_message)
-    _set__UpdateFeaturesResponseV0Layout_results(o, v_results)
-    _set__UpdateFeaturesResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__UpdateFeaturesResponseV2Layout(
@@ -670,13 +680,24 @@ def _dec__UpdateFeaturesResponseV2Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__UpdateFeaturesResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__UpdateFeaturesResponseV2Layout_error_code(o, v_error_code)
-    _set__UpdateFeaturesResponseV2Layout_error_message(o, v_error_message)
-    _set__UpdateFeaturesResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

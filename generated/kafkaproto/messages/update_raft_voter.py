@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -43,145 +43,104 @@ _S_hh = Struct(">hh")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class UpdateRaftVoterRequestListenerV0(_Struct):
     """Listener, a struct of UpdateRaftVoterRequest at version 0."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The port. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_UpdateRaftVoterRequestListenerV0_name(self, name)
-        _set_UpdateRaftVoterRequestListenerV0_host(self, host)
-        _set_UpdateRaftVoterRequestListenerV0_port(self, port)
-        _set_UpdateRaftVoterRequestListenerV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_UpdateRaftVoterRequestListenerV0_name,
-    _set_UpdateRaftVoterRequestListenerV0_host,
-    _set_UpdateRaftVoterRequestListenerV0_port,
-    _set_UpdateRaftVoterRequestListenerV0_unknown_tagged_fields,
-) = slot_setters(
-    UpdateRaftVoterRequestListenerV0,
-    "name",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class UpdateRaftVoterRequestKRaftVersionFeatureV0(_Struct):
     """KRaftVersionFeature, a struct of UpdateRaftVoterRequest at version 0."""
 
-    __slots__ = (
-        "min_supported_version",
-        "max_supported_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    min_supported_version: int
+    min_supported_version: int = field_at(0)
     """The minimum supported KRaft protocol version. (versions 0+)"""
 
-    max_supported_version: int
+    max_supported_version: int = field_at(1)
     """The maximum supported KRaft protocol version. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         min_supported_version: int = 0,
         max_supported_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_min_supported_version(
-            self, min_supported_version
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                min_supported_version,
+                max_supported_version,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_max_supported_version(
-            self, max_supported_version
-        )
-        _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_min_supported_version,
-    _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_max_supported_version,
-    _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_unknown_tagged_fields,
-) = slot_setters(
-    UpdateRaftVoterRequestKRaftVersionFeatureV0,
-    "min_supported_version",
-    "max_supported_version",
-    "unknown_tagged_fields",
-)
 
 
 class _UpdateRaftVoterRequestV0Layout(ApiMessage):
     """The fields of UpdateRaftVoterRequest at version 0; use the final class of each version (UpdateRaftVoterRequestV0)."""
 
-    __slots__ = (
-        "cluster_id",
-        "current_leader_epoch",
-        "voter_id",
-        "voter_directory_id",
-        "listeners",
-        "kraft_version_feature",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    current_leader_epoch: int
+    current_leader_epoch: int = field_at(1)
     """The current leader epoch of the partition, -1 for unknown leader epoch. (versions 0+)"""
 
-    voter_id: int
+    voter_id: int = field_at(2)
     """The replica id of the voter getting updated in the topic partition. (versions 0+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(3)
     """The directory id of the voter getting updated in the topic partition. (versions 0+)"""
 
-    listeners: tuple[UpdateRaftVoterRequestListenerV0, ...]
+    listeners: tuple[UpdateRaftVoterRequestListenerV0, ...] = field_at(4)
     """The endpoint that can be used to communicate with the leader. (versions 0+)"""
 
-    kraft_version_feature: UpdateRaftVoterRequestKRaftVersionFeatureV0
+    kraft_version_feature: UpdateRaftVoterRequestKRaftVersionFeatureV0 = field_at(5)
     """The range of versions of the protocol that the replica supports. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = "",
         current_leader_epoch: int = 0,
@@ -190,36 +149,19 @@ class _UpdateRaftVoterRequestV0Layout(ApiMessage):
         listeners: Iterable[UpdateRaftVoterRequestListenerV0] = (),
         kraft_version_feature: UpdateRaftVoterRequestKRaftVersionFeatureV0 = UpdateRaftVoterRequestKRaftVersionFeatureV0(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UpdateRaftVoterRequestV0Layout_cluster_id(self, cluster_id)
-        _set__UpdateRaftVoterRequestV0Layout_current_leader_epoch(self, current_leader_epoch)
-        _set__UpdateRaftVoterRequestV0Layout_voter_id(self, voter_id)
-        _set__UpdateRaftVoterRequestV0Layout_voter_directory_id(self, voter_directory_id)
-        _set__UpdateRaftVoterRequestV0Layout_listeners(self, as_tuple(listeners))
-        _set__UpdateRaftVoterRequestV0Layout_kraft_version_feature(self, kraft_version_feature)
-        _set__UpdateRaftVoterRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                current_leader_epoch,
+                voter_id,
+                voter_directory_id,
+                as_tuple(listeners),
+                kraft_version_feature,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UpdateRaftVoterRequestV0Layout_cluster_id,
-    _set__UpdateRaftVoterRequestV0Layout_current_leader_epoch,
-    _set__UpdateRaftVoterRequestV0Layout_voter_id,
-    _set__UpdateRaftVoterRequestV0Layout_voter_directory_id,
-    _set__UpdateRaftVoterRequestV0Layout_listeners,
-    _set__UpdateRaftVoterRequestV0Layout_kraft_version_feature,
-    _set__UpdateRaftVoterRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UpdateRaftVoterRequestV0Layout,
-    "cluster_id",
-    "current_leader_epoch",
-    "voter_id",
-    "voter_directory_id",
-    "listeners",
-    "kraft_version_feature",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -235,113 +177,78 @@ class UpdateRaftVoterRequestV0(_UpdateRaftVoterRequestV0Layout):
 class UpdateRaftVoterResponseCurrentLeaderV0(_Struct):
     """CurrentLeader, a struct of UpdateRaftVoterResponse at version 0."""
 
-    __slots__ = (
-        "leader_id",
-        "leader_epoch",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    leader_id: int
+    leader_id: int = field_at(0)
     """The replica id of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(1)
     """The latest known leader epoch. (versions 0+)"""
 
-    host: str
+    host: str = field_at(2)
     """The node's hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(3)
     """The node's port. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         leader_id: int = -1,
         leader_epoch: int = -1,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_UpdateRaftVoterResponseCurrentLeaderV0_leader_id(self, leader_id)
-        _set_UpdateRaftVoterResponseCurrentLeaderV0_leader_epoch(self, leader_epoch)
-        _set_UpdateRaftVoterResponseCurrentLeaderV0_host(self, host)
-        _set_UpdateRaftVoterResponseCurrentLeaderV0_port(self, port)
-        _set_UpdateRaftVoterResponseCurrentLeaderV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                leader_id,
+                leader_epoch,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_leader_id,
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_leader_epoch,
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_host,
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_port,
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_unknown_tagged_fields,
-) = slot_setters(
-    UpdateRaftVoterResponseCurrentLeaderV0,
-    "leader_id",
-    "leader_epoch",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
 
 
 class _UpdateRaftVoterResponseV0Layout(ApiMessage):
     """The fields of UpdateRaftVoterResponse at version 0; use the final class of each version (UpdateRaftVoterResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "current_leader",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    current_leader: UpdateRaftVoterResponseCurrentLeaderV0
+    current_leader: UpdateRaftVoterResponseCurrentLeaderV0 = field_at(2)
     """Details of the current Raft cluster leader. (versions 0+; tag 0, tagged 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         current_leader: UpdateRaftVoterResponseCurrentLeaderV0 = UpdateRaftVoterResponseCurrentLeaderV0(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__UpdateRaftVoterResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__UpdateRaftVoterResponseV0Layout_error_code(self, error_code)
-        _set__UpdateRaftVoterResponseV0Layout_current_leader(self, current_leader)
-        _set__UpdateRaftVoterResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                current_leader,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__UpdateRaftVoterResponseV0Layout_throttle_time_ms,
-    _set__UpdateRaftVoterResponseV0Layout_error_code,
-    _set__UpdateRaftVoterResponseV0Layout_current_leader,
-    _set__UpdateRaftVoterResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _UpdateRaftVoterResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-    "current_leader",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -377,13 +284,24 @@ def _dec_UpdateRaftVoterRequestListenerV0(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(UpdateRaftVoterRequestListenerV0)
-    _set_UpdateRaftVoterRequestListenerV0_name(o, v_name)
-    _set_UpdateRaftVoterRequestListenerV0_host(o, v_host)
-    _set_UpdateRaftVoterRequestListenerV0_port(o, v_port)
-    _set_UpdateRaftVoterRequestListenerV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            UpdateRaftVoterRequestListenerV0,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_UpdateRaftVoterRequestKRaftVersionFeatureV0(
@@ -400,18 +318,23 @@ def _dec_UpdateRaftVoterRequestKRaftVersionFeatureV0(
 
     v_min_supported_version, v_max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(UpdateRaftVoterRequestKRaftVersionFeatureV0)
-    _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_min_supported_version(
-        o, v_min_supported_version
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            UpdateRaftVoterRequestKRaftVersionFeatureV0,
+            (
+                v_min_supported_version,
+                v_max_supported_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_max_supported_version(
-        o, v_max_supported_version
-    )
-    _set_UpdateRaftVoterRequestKRaftVersionFeatureV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc__UpdateRaftVoterRequestV0Layout(
@@ -441,20 +364,51 @@ def _dec__UpdateRaftVoterRequestV0Layout(
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_listeners = []
     for _ in range(_n):
-        _ev_listeners, pos = _dec_UpdateRaftVoterRequestListenerV0(buf, pos)
-        _lv_listeners.append(_ev_listeners)
+
+        e3_name, pos = read_compact_string(buf, pos)
+        e3_host, pos = read_compact_string(buf, pos)
+        (e3_port,) = _S_H.unpack_from(buf, pos)
+        pos += 2
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_listeners.append(
+            _new(
+                UpdateRaftVoterRequestListenerV0,
+                (
+                    e3_name,
+                    e3_host,
+                    e3_port,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_listeners = tuple(_lv_listeners)
     v_kraft_version_feature, pos = _dec_UpdateRaftVoterRequestKRaftVersionFeatureV0(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__UpdateRaftVoterRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__UpdateRaftVoterRequestV0Layout_current_leader_epoch(o, v_current_leader_epoch)
-    _set__UpdateRaftVoterRequestV0Layout_voter_id(o, v_voter_id)
-    _set__UpdateRaftVoterRequestV0Layout_voter_directory_id(o, v_voter_directory_id)
-    _set__UpdateRaftVoterRequestV0Layout_listeners(o, v_listeners)
-    _set__UpdateRaftVoterRequestV0Layout_kraft_version_feature(o, v_kraft_version_feature)
-    _set__UpdateRaftVoterRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_current_leader_epoch,
+                v_voter_id,
+                v_voter_directory_id,
+                v_listeners,
+                v_kraft_version_feature,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_UpdateRaftVoterResponseCurrentLeaderV0(
@@ -476,14 +430,25 @@ def _dec_UpdateRaftVoterResponseCurrentLeaderV0(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(UpdateRaftVoterResponseCurrentLeaderV0)
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_leader_id(o, v_leader_id)
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_leader_epoch(o, v_leader_epoch)
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_host(o, v_host)
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_port(o, v_port)
-    _set_UpdateRaftVoterResponseCurrentLeaderV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            UpdateRaftVoterResponseCurrentLeaderV0,
+            (
+                v_leader_id,
+                v_leader_epoch,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__UpdateRaftVoterResponseV0Layout(
@@ -522,12 +487,18 @@ def _dec__UpdateRaftVoterResponseV0Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__UpdateRaftVoterResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__UpdateRaftVoterResponseV0Layout_error_code(o, v_error_code)
-    _set__UpdateRaftVoterResponseV0Layout_current_leader(o, v_current_leader)
-    _set__UpdateRaftVoterResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_current_leader,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -46,41 +46,34 @@ _S_iii = Struct(">iii")
 _S_iiiiq = Struct(">iiiiq")
 _S_iq = Struct(">iq")
 _S_iqo = Struct(">iq?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class VoteRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of VoteRequest at version 0."""
 
-    __slots__ = (
-        "partition_index",
-        "replica_epoch",
-        "replica_id",
-        "last_offset_epoch",
-        "last_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    replica_epoch: int
+    replica_epoch: int = field_at(1)
     """The epoch of the voter sending the request (versions 0+)"""
 
-    replica_id: int
+    replica_id: int = field_at(2)
     """The replica id of the voter sending the request (versions 0+)"""
 
-    last_offset_epoch: int
+    last_offset_epoch: int = field_at(3)
     """The epoch of the last record written to the metadata log. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(4)
     """The log end offset of the metadata log of the voter sending the request. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         replica_epoch: int = 0,
@@ -88,115 +81,80 @@ class VoteRequestPartitionDataV0(_Struct):
         last_offset_epoch: int = 0,
         last_offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteRequestPartitionDataV0_partition_index(self, partition_index)
-        _set_VoteRequestPartitionDataV0_replica_epoch(self, replica_epoch)
-        _set_VoteRequestPartitionDataV0_replica_id(self, replica_id)
-        _set_VoteRequestPartitionDataV0_last_offset_epoch(self, last_offset_epoch)
-        _set_VoteRequestPartitionDataV0_last_offset(self, last_offset)
-        _set_VoteRequestPartitionDataV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteRequestPartitionDataV0_partition_index,
-    _set_VoteRequestPartitionDataV0_replica_epoch,
-    _set_VoteRequestPartitionDataV0_replica_id,
-    _set_VoteRequestPartitionDataV0_last_offset_epoch,
-    _set_VoteRequestPartitionDataV0_last_offset,
-    _set_VoteRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    VoteRequestPartitionDataV0,
-    "partition_index",
-    "replica_epoch",
-    "replica_id",
-    "last_offset_epoch",
-    "last_offset",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                replica_epoch,
+                replica_id,
+                last_offset_epoch,
+                last_offset,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class VoteRequestTopicDataV0(_Struct):
     """TopicData, a struct of VoteRequest at version 0."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[VoteRequestPartitionDataV0, ...]
+    partitions: tuple[VoteRequestPartitionDataV0, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[VoteRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteRequestTopicDataV0_topic_name(self, topic_name)
-        _set_VoteRequestTopicDataV0_partitions(self, as_tuple(partitions))
-        _set_VoteRequestTopicDataV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteRequestTopicDataV0_topic_name,
-    _set_VoteRequestTopicDataV0_partitions,
-    _set_VoteRequestTopicDataV0_unknown_tagged_fields,
-) = slot_setters(
-    VoteRequestTopicDataV0,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _VoteRequestV0Layout(ApiMessage):
     """The fields of VoteRequest at version 0; use the final class of each version (VoteRequestV0)."""
 
-    __slots__ = (
-        "cluster_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    topics: tuple[VoteRequestTopicDataV0, ...]
+    topics: tuple[VoteRequestTopicDataV0, ...] = field_at(1)
     """The topic data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         topics: Iterable[VoteRequestTopicDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__VoteRequestV0Layout_cluster_id(self, cluster_id)
-        _set__VoteRequestV0Layout_topics(self, as_tuple(topics))
-        _set__VoteRequestV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__VoteRequestV0Layout_cluster_id,
-    _set__VoteRequestV0Layout_topics,
-    _set__VoteRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _VoteRequestV0Layout,
-    "cluster_id",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -212,43 +170,34 @@ class VoteRequestV0(_VoteRequestV0Layout):
 class VoteRequestPartitionDataV1(_Struct):
     """PartitionData, a struct of VoteRequest at version 1."""
 
-    __slots__ = (
-        "partition_index",
-        "replica_epoch",
-        "replica_id",
-        "replica_directory_id",
-        "voter_directory_id",
-        "last_offset_epoch",
-        "last_offset",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    replica_epoch: int
+    replica_epoch: int = field_at(1)
     """The epoch of the voter sending the request (versions 0+)"""
 
-    replica_id: int
+    replica_id: int = field_at(2)
     """The replica id of the voter sending the request (versions 0+)"""
 
-    replica_directory_id: UUID
+    replica_directory_id: UUID = field_at(3)
     """The directory id of the voter sending the request (versions 1+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(4)
     """The directory id of the voter receiving the request (versions 1+)"""
 
-    last_offset_epoch: int
+    last_offset_epoch: int = field_at(5)
     """The epoch of the last record written to the metadata log. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(6)
     """The log end offset of the metadata log of the voter sending the request. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(7)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         replica_epoch: int = 0,
@@ -258,129 +207,87 @@ class VoteRequestPartitionDataV1(_Struct):
         last_offset_epoch: int = 0,
         last_offset: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteRequestPartitionDataV1_partition_index(self, partition_index)
-        _set_VoteRequestPartitionDataV1_replica_epoch(self, replica_epoch)
-        _set_VoteRequestPartitionDataV1_replica_id(self, replica_id)
-        _set_VoteRequestPartitionDataV1_replica_directory_id(self, replica_directory_id)
-        _set_VoteRequestPartitionDataV1_voter_directory_id(self, voter_directory_id)
-        _set_VoteRequestPartitionDataV1_last_offset_epoch(self, last_offset_epoch)
-        _set_VoteRequestPartitionDataV1_last_offset(self, last_offset)
-        _set_VoteRequestPartitionDataV1_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteRequestPartitionDataV1_partition_index,
-    _set_VoteRequestPartitionDataV1_replica_epoch,
-    _set_VoteRequestPartitionDataV1_replica_id,
-    _set_VoteRequestPartitionDataV1_replica_directory_id,
-    _set_VoteRequestPartitionDataV1_voter_directory_id,
-    _set_VoteRequestPartitionDataV1_last_offset_epoch,
-    _set_VoteRequestPartitionDataV1_last_offset,
-    _set_VoteRequestPartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    VoteRequestPartitionDataV1,
-    "partition_index",
-    "replica_epoch",
-    "replica_id",
-    "replica_directory_id",
-    "voter_directory_id",
-    "last_offset_epoch",
-    "last_offset",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                replica_epoch,
+                replica_id,
+                replica_directory_id,
+                voter_directory_id,
+                last_offset_epoch,
+                last_offset,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class VoteRequestTopicDataV1(_Struct):
     """TopicData, a struct of VoteRequest at version 1."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[VoteRequestPartitionDataV1, ...]
+    partitions: tuple[VoteRequestPartitionDataV1, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[VoteRequestPartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteRequestTopicDataV1_topic_name(self, topic_name)
-        _set_VoteRequestTopicDataV1_partitions(self, as_tuple(partitions))
-        _set_VoteRequestTopicDataV1_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteRequestTopicDataV1_topic_name,
-    _set_VoteRequestTopicDataV1_partitions,
-    _set_VoteRequestTopicDataV1_unknown_tagged_fields,
-) = slot_setters(
-    VoteRequestTopicDataV1,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _VoteRequestV1Layout(ApiMessage):
     """The fields of VoteRequest at version 1; use the final class of each version (VoteRequestV1)."""
 
-    __slots__ = (
-        "cluster_id",
-        "voter_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    voter_id: int
+    voter_id: int = field_at(1)
     """The replica id of the voter receiving the request. (versions 1+)"""
 
-    topics: tuple[VoteRequestTopicDataV1, ...]
+    topics: tuple[VoteRequestTopicDataV1, ...] = field_at(2)
     """The topic data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         voter_id: int = -1,
         topics: Iterable[VoteRequestTopicDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__VoteRequestV1Layout_cluster_id(self, cluster_id)
-        _set__VoteRequestV1Layout_voter_id(self, voter_id)
-        _set__VoteRequestV1Layout_topics(self, as_tuple(topics))
-        _set__VoteRequestV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__VoteRequestV1Layout_cluster_id,
-    _set__VoteRequestV1Layout_voter_id,
-    _set__VoteRequestV1Layout_topics,
-    _set__VoteRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _VoteRequestV1Layout,
-    "cluster_id",
-    "voter_id",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                voter_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -396,47 +303,37 @@ class VoteRequestV1(_VoteRequestV1Layout):
 class VoteRequestPartitionDataV2(_Struct):
     """PartitionData, a struct of VoteRequest at version 2."""
 
-    __slots__ = (
-        "partition_index",
-        "replica_epoch",
-        "replica_id",
-        "replica_directory_id",
-        "voter_directory_id",
-        "last_offset_epoch",
-        "last_offset",
-        "pre_vote",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    replica_epoch: int
+    replica_epoch: int = field_at(1)
     """The epoch of the voter sending the request (versions 0+)"""
 
-    replica_id: int
+    replica_id: int = field_at(2)
     """The replica id of the voter sending the request (versions 0+)"""
 
-    replica_directory_id: UUID
+    replica_directory_id: UUID = field_at(3)
     """The directory id of the voter sending the request (versions 1+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(4)
     """The directory id of the voter receiving the request (versions 1+)"""
 
-    last_offset_epoch: int
+    last_offset_epoch: int = field_at(5)
     """The epoch of the last record written to the metadata log. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(6)
     """The log end offset of the metadata log of the voter sending the request. (versions 0+)"""
 
-    pre_vote: bool
+    pre_vote: bool = field_at(7)
     """Whether the request is a PreVote request (not persisted) or not. (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(8)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         replica_epoch: int = 0,
@@ -447,132 +344,88 @@ class VoteRequestPartitionDataV2(_Struct):
         last_offset: int = 0,
         pre_vote: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteRequestPartitionDataV2_partition_index(self, partition_index)
-        _set_VoteRequestPartitionDataV2_replica_epoch(self, replica_epoch)
-        _set_VoteRequestPartitionDataV2_replica_id(self, replica_id)
-        _set_VoteRequestPartitionDataV2_replica_directory_id(self, replica_directory_id)
-        _set_VoteRequestPartitionDataV2_voter_directory_id(self, voter_directory_id)
-        _set_VoteRequestPartitionDataV2_last_offset_epoch(self, last_offset_epoch)
-        _set_VoteRequestPartitionDataV2_last_offset(self, last_offset)
-        _set_VoteRequestPartitionDataV2_pre_vote(self, pre_vote)
-        _set_VoteRequestPartitionDataV2_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteRequestPartitionDataV2_partition_index,
-    _set_VoteRequestPartitionDataV2_replica_epoch,
-    _set_VoteRequestPartitionDataV2_replica_id,
-    _set_VoteRequestPartitionDataV2_replica_directory_id,
-    _set_VoteRequestPartitionDataV2_voter_directory_id,
-    _set_VoteRequestPartitionDataV2_last_offset_epoch,
-    _set_VoteRequestPartitionDataV2_last_offset,
-    _set_VoteRequestPartitionDataV2_pre_vote,
-    _set_VoteRequestPartitionDataV2_unknown_tagged_fields,
-) = slot_setters(
-    VoteRequestPartitionDataV2,
-    "partition_index",
-    "replica_epoch",
-    "replica_id",
-    "replica_directory_id",
-    "voter_directory_id",
-    "last_offset_epoch",
-    "last_offset",
-    "pre_vote",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                replica_epoch,
+                replica_id,
+                replica_directory_id,
+                voter_directory_id,
+                last_offset_epoch,
+                last_offset,
+                pre_vote,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class VoteRequestTopicDataV2(_Struct):
     """TopicData, a struct of VoteRequest at version 2."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[VoteRequestPartitionDataV2, ...]
+    partitions: tuple[VoteRequestPartitionDataV2, ...] = field_at(1)
     """The partition data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[VoteRequestPartitionDataV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteRequestTopicDataV2_topic_name(self, topic_name)
-        _set_VoteRequestTopicDataV2_partitions(self, as_tuple(partitions))
-        _set_VoteRequestTopicDataV2_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteRequestTopicDataV2_topic_name,
-    _set_VoteRequestTopicDataV2_partitions,
-    _set_VoteRequestTopicDataV2_unknown_tagged_fields,
-) = slot_setters(
-    VoteRequestTopicDataV2,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _VoteRequestV2Layout(ApiMessage):
     """The fields of VoteRequest at version 2; use the final class of each version (VoteRequestV2)."""
 
-    __slots__ = (
-        "cluster_id",
-        "voter_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    cluster_id: str | None
+    cluster_id: str | None = field_at(0)
     """The cluster id. (versions 0+; nullable 0+)"""
 
-    voter_id: int
+    voter_id: int = field_at(1)
     """The replica id of the voter receiving the request. (versions 1+)"""
 
-    topics: tuple[VoteRequestTopicDataV2, ...]
+    topics: tuple[VoteRequestTopicDataV2, ...] = field_at(2)
     """The topic data. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         cluster_id: str | None = None,
         voter_id: int = -1,
         topics: Iterable[VoteRequestTopicDataV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__VoteRequestV2Layout_cluster_id(self, cluster_id)
-        _set__VoteRequestV2Layout_voter_id(self, voter_id)
-        _set__VoteRequestV2Layout_topics(self, as_tuple(topics))
-        _set__VoteRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__VoteRequestV2Layout_cluster_id,
-    _set__VoteRequestV2Layout_voter_id,
-    _set__VoteRequestV2Layout_topics,
-    _set__VoteRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _VoteRequestV2Layout,
-    "cluster_id",
-    "voter_id",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                cluster_id,
+                voter_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -588,35 +441,28 @@ class VoteRequestV2(_VoteRequestV2Layout):
 class VoteResponsePartitionDataV0(_Struct):
     """PartitionData, a struct of VoteResponse at versions 0-2."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "leader_id",
-        "leader_epoch",
-        "vote_granted",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The partition level error code. (versions 0+)"""
 
-    leader_id: int
+    leader_id: int = field_at(2)
     """The ID of the current leader or -1 if the leader is unknown. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(3)
     """The latest known leader epoch. (versions 0+)"""
 
-    vote_granted: bool
+    vote_granted: bool = field_at(4)
     """True if the vote was granted and false otherwise. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
@@ -624,115 +470,80 @@ class VoteResponsePartitionDataV0(_Struct):
         leader_epoch: int = 0,
         vote_granted: bool = False,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteResponsePartitionDataV0_partition_index(self, partition_index)
-        _set_VoteResponsePartitionDataV0_error_code(self, error_code)
-        _set_VoteResponsePartitionDataV0_leader_id(self, leader_id)
-        _set_VoteResponsePartitionDataV0_leader_epoch(self, leader_epoch)
-        _set_VoteResponsePartitionDataV0_vote_granted(self, vote_granted)
-        _set_VoteResponsePartitionDataV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteResponsePartitionDataV0_partition_index,
-    _set_VoteResponsePartitionDataV0_error_code,
-    _set_VoteResponsePartitionDataV0_leader_id,
-    _set_VoteResponsePartitionDataV0_leader_epoch,
-    _set_VoteResponsePartitionDataV0_vote_granted,
-    _set_VoteResponsePartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    VoteResponsePartitionDataV0,
-    "partition_index",
-    "error_code",
-    "leader_id",
-    "leader_epoch",
-    "vote_granted",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                leader_id,
+                leader_epoch,
+                vote_granted,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class VoteResponseTopicDataV0(_Struct):
     """TopicData, a struct of VoteResponse at versions 0-2."""
 
-    __slots__ = (
-        "topic_name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_name: str
+    topic_name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[VoteResponsePartitionDataV0, ...]
+    partitions: tuple[VoteResponsePartitionDataV0, ...] = field_at(1)
     """The results for each partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_name: str = "",
         partitions: Iterable[VoteResponsePartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteResponseTopicDataV0_topic_name(self, topic_name)
-        _set_VoteResponseTopicDataV0_partitions(self, as_tuple(partitions))
-        _set_VoteResponseTopicDataV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteResponseTopicDataV0_topic_name,
-    _set_VoteResponseTopicDataV0_partitions,
-    _set_VoteResponseTopicDataV0_unknown_tagged_fields,
-) = slot_setters(
-    VoteResponseTopicDataV0,
-    "topic_name",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _VoteResponseV0Layout(ApiMessage):
     """The fields of VoteResponse at version 0; use the final class of each version (VoteResponseV0)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[VoteResponseTopicDataV0, ...]
+    topics: tuple[VoteResponseTopicDataV0, ...] = field_at(1)
     """The results for each topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[VoteResponseTopicDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__VoteResponseV0Layout_error_code(self, error_code)
-        _set__VoteResponseV0Layout_topics(self, as_tuple(topics))
-        _set__VoteResponseV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__VoteResponseV0Layout_error_code,
-    _set__VoteResponseV0Layout_topics,
-    _set__VoteResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _VoteResponseV0Layout,
-    "error_code",
-    "topics",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -748,101 +559,73 @@ class VoteResponseV0(_VoteResponseV0Layout):
 class VoteResponseNodeEndpointV1(_Struct):
     """NodeEndpoint, a struct of VoteResponse at versions 1-2."""
 
-    __slots__ = (
-        "node_id",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    node_id: int
+    node_id: int = field_at(0)
     """The ID of the associated node. (versions 1+)"""
 
-    host: str
+    host: str = field_at(1)
     """The node's hostname. (versions 1+)"""
 
-    port: int
+    port: int = field_at(2)
     """The node's port. (versions 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         node_id: int = 0,
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VoteResponseNodeEndpointV1_node_id(self, node_id)
-        _set_VoteResponseNodeEndpointV1_host(self, host)
-        _set_VoteResponseNodeEndpointV1_port(self, port)
-        _set_VoteResponseNodeEndpointV1_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VoteResponseNodeEndpointV1_node_id,
-    _set_VoteResponseNodeEndpointV1_host,
-    _set_VoteResponseNodeEndpointV1_port,
-    _set_VoteResponseNodeEndpointV1_unknown_tagged_fields,
-) = slot_setters(
-    VoteResponseNodeEndpointV1,
-    "node_id",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                node_id,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _VoteResponseV1Layout(ApiMessage):
     """The fields of VoteResponse at versions 1-2; use the final class of each version (VoteResponseV1, VoteResponseV2)."""
 
-    __slots__ = (
-        "error_code",
-        "topics",
-        "node_endpoints",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    error_code: int
+    error_code: int = field_at(0)
     """The top level error code. (versions 0+)"""
 
-    topics: tuple[VoteResponseTopicDataV0, ...]
+    topics: tuple[VoteResponseTopicDataV0, ...] = field_at(1)
     """The results for each topic. (versions 0+)"""
 
-    node_endpoints: tuple[VoteResponseNodeEndpointV1, ...]
+    node_endpoints: tuple[VoteResponseNodeEndpointV1, ...] = field_at(2)
     """Endpoints for all current-leaders enumerated in PartitionData. (versions 1+; tag 0, tagged 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         error_code: int = 0,
         topics: Iterable[VoteResponseTopicDataV0] = (),
         node_endpoints: Iterable[VoteResponseNodeEndpointV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__VoteResponseV1Layout_error_code(self, error_code)
-        _set__VoteResponseV1Layout_topics(self, as_tuple(topics))
-        _set__VoteResponseV1Layout_node_endpoints(self, as_tuple(node_endpoints))
-        _set__VoteResponseV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__VoteResponseV1Layout_error_code,
-    _set__VoteResponseV1Layout_topics,
-    _set__VoteResponseV1Layout_node_endpoints,
-    _set__VoteResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _VoteResponseV1Layout,
-    "error_code",
-    "topics",
-    "node_endpoints",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                error_code,
+                as_tuple(topics),
+                as_tuple(node_endpoints),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -893,15 +676,26 @@ def _dec_VoteRequestPartitionDataV0(
         _S_iiiiq.unpack_from(buf, pos)
     )
     pos += 24
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteRequestPartitionDataV0)
-    _set_VoteRequestPartitionDataV0_partition_index(o, v_partition_index)
-    _set_VoteRequestPartitionDataV0_replica_epoch(o, v_replica_epoch)
-    _set_VoteRequestPartitionDataV0_replica_id(o, v_replica_id)
-    _set_VoteRequestPartitionDataV0_last_offset_epoch(o, v_last_offset_epoch)
-    _set_VoteRequestPartitionDataV0_last_offset(o, v_last_offset)
-    _set_VoteRequestPartitionDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteRequestPartitionDataV0,
+            (
+                v_partition_index,
+                v_replica_epoch,
+                v_replica_id,
+                v_last_offset_epoch,
+                v_last_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteRequestTopicDataV0(o: VoteRequestTopicDataV0, out: bytearray) -> None:
@@ -921,24 +715,61 @@ def _dec_VoteRequestTopicDataV0(buf: memoryview, pos: int) -> tuple[VoteRequestT
     _n, pos = read_compact_array_length(buf, pos, 25)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_VoteRequestPartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (
+            e2_partition_index,
+            e2_replica_epoch,
+            e2_replica_id,
+            e2_last_offset_epoch,
+            e2_last_offset,
+        ) = _S_iiiiq.unpack_from(buf, pos)
+        pos += 24
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                VoteRequestPartitionDataV0,
+                (
+                    e2_partition_index,
+                    e2_replica_epoch,
+                    e2_replica_id,
+                    e2_last_offset_epoch,
+                    e2_last_offset,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteRequestTopicDataV0)
-    _set_VoteRequestTopicDataV0_topic_name(o, v_topic_name)
-    _set_VoteRequestTopicDataV0_partitions(o, v_partitions)
-    _set_VoteRequestTopicDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteRequestTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__VoteRequestV0Layout(o: _VoteRequestV0Layout, out: bytearray) -> None:
 
     write_compact_nullable_string(out, o.cluster_id)
-    _x2 = o.topics
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_VoteRequestTopicDataV0(_x2e, out)
+    _x3 = o.topics
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_VoteRequestTopicDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -954,12 +785,23 @@ def _dec__VoteRequestV0Layout(
         _ev_topics, pos = _dec_VoteRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__VoteRequestV0Layout_cluster_id(o, v_cluster_id)
-    _set__VoteRequestV0Layout_topics(o, v_topics)
-    _set__VoteRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteRequestPartitionDataV1(o: VoteRequestPartitionDataV1, out: bytearray) -> None:
@@ -981,26 +823,37 @@ def _dec_VoteRequestPartitionDataV1(
     v_voter_directory_id, pos = read_uuid(buf, pos)
     v_last_offset_epoch, v_last_offset = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteRequestPartitionDataV1)
-    _set_VoteRequestPartitionDataV1_partition_index(o, v_partition_index)
-    _set_VoteRequestPartitionDataV1_replica_epoch(o, v_replica_epoch)
-    _set_VoteRequestPartitionDataV1_replica_id(o, v_replica_id)
-    _set_VoteRequestPartitionDataV1_replica_directory_id(o, v_replica_directory_id)
-    _set_VoteRequestPartitionDataV1_voter_directory_id(o, v_voter_directory_id)
-    _set_VoteRequestPartitionDataV1_last_offset_epoch(o, v_last_offset_epoch)
-    _set_VoteRequestPartitionDataV1_last_offset(o, v_last_offset)
-    _set_VoteRequestPartitionDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteRequestPartitionDataV1,
+            (
+                v_partition_index,
+                v_replica_epoch,
+                v_replica_id,
+                v_replica_directory_id,
+                v_voter_directory_id,
+                v_last_offset_epoch,
+                v_last_offset,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteRequestTopicDataV1(o: VoteRequestTopicDataV1, out: bytearray) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x3 = o.partitions
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_VoteRequestPartitionDataV1(_x3e, out)
+    _x4 = o.partitions
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_VoteRequestPartitionDataV1(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1011,25 +864,62 @@ def _dec_VoteRequestTopicDataV1(buf: memoryview, pos: int) -> tuple[VoteRequestT
     _n, pos = read_compact_array_length(buf, pos, 57)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_VoteRequestPartitionDataV1(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e5_partition_index, e5_replica_epoch, e5_replica_id = _S_iii.unpack_from(buf, pos)
+        pos += 12
+        e5_replica_directory_id, pos = read_uuid(buf, pos)
+        e5_voter_directory_id, pos = read_uuid(buf, pos)
+        e5_last_offset_epoch, e5_last_offset = _S_iq.unpack_from(buf, pos)
+        pos += 12
+        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e5_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                VoteRequestPartitionDataV1,
+                (
+                    e5_partition_index,
+                    e5_replica_epoch,
+                    e5_replica_id,
+                    e5_replica_directory_id,
+                    e5_voter_directory_id,
+                    e5_last_offset_epoch,
+                    e5_last_offset,
+                    e5_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteRequestTopicDataV1)
-    _set_VoteRequestTopicDataV1_topic_name(o, v_topic_name)
-    _set_VoteRequestTopicDataV1_partitions(o, v_partitions)
-    _set_VoteRequestTopicDataV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteRequestTopicDataV1,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__VoteRequestV1Layout(o: _VoteRequestV1Layout, out: bytearray) -> None:
 
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.voter_id)
-    _x4 = o.topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_VoteRequestTopicDataV1(_x4e, out)
+    _x6 = o.topics
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_VoteRequestTopicDataV1(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1047,13 +937,24 @@ def _dec__VoteRequestV1Layout(
         _ev_topics, pos = _dec_VoteRequestTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__VoteRequestV1Layout_cluster_id(o, v_cluster_id)
-    _set__VoteRequestV1Layout_voter_id(o, v_voter_id)
-    _set__VoteRequestV1Layout_topics(o, v_topics)
-    _set__VoteRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_voter_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteRequestPartitionDataV2(o: VoteRequestPartitionDataV2, out: bytearray) -> None:
@@ -1075,27 +976,38 @@ def _dec_VoteRequestPartitionDataV2(
     v_voter_directory_id, pos = read_uuid(buf, pos)
     v_last_offset_epoch, v_last_offset, v_pre_vote = _S_iqo.unpack_from(buf, pos)
     pos += 13
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteRequestPartitionDataV2)
-    _set_VoteRequestPartitionDataV2_partition_index(o, v_partition_index)
-    _set_VoteRequestPartitionDataV2_replica_epoch(o, v_replica_epoch)
-    _set_VoteRequestPartitionDataV2_replica_id(o, v_replica_id)
-    _set_VoteRequestPartitionDataV2_replica_directory_id(o, v_replica_directory_id)
-    _set_VoteRequestPartitionDataV2_voter_directory_id(o, v_voter_directory_id)
-    _set_VoteRequestPartitionDataV2_last_offset_epoch(o, v_last_offset_epoch)
-    _set_VoteRequestPartitionDataV2_last_offset(o, v_last_offset)
-    _set_VoteRequestPartitionDataV2_pre_vote(o, v_pre_vote)
-    _set_VoteRequestPartitionDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteRequestPartitionDataV2,
+            (
+                v_partition_index,
+                v_replica_epoch,
+                v_replica_id,
+                v_replica_directory_id,
+                v_voter_directory_id,
+                v_last_offset_epoch,
+                v_last_offset,
+                v_pre_vote,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteRequestTopicDataV2(o: VoteRequestTopicDataV2, out: bytearray) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_VoteRequestPartitionDataV2(_x5e, out)
+    _x7 = o.partitions
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_VoteRequestPartitionDataV2(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1106,25 +1018,63 @@ def _dec_VoteRequestTopicDataV2(buf: memoryview, pos: int) -> tuple[VoteRequestT
     _n, pos = read_compact_array_length(buf, pos, 58)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_VoteRequestPartitionDataV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e8_partition_index, e8_replica_epoch, e8_replica_id = _S_iii.unpack_from(buf, pos)
+        pos += 12
+        e8_replica_directory_id, pos = read_uuid(buf, pos)
+        e8_voter_directory_id, pos = read_uuid(buf, pos)
+        e8_last_offset_epoch, e8_last_offset, e8_pre_vote = _S_iqo.unpack_from(buf, pos)
+        pos += 13
+        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e8_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                VoteRequestPartitionDataV2,
+                (
+                    e8_partition_index,
+                    e8_replica_epoch,
+                    e8_replica_id,
+                    e8_replica_directory_id,
+                    e8_voter_directory_id,
+                    e8_last_offset_epoch,
+                    e8_last_offset,
+                    e8_pre_vote,
+                    e8_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteRequestTopicDataV2)
-    _set_VoteRequestTopicDataV2_topic_name(o, v_topic_name)
-    _set_VoteRequestTopicDataV2_partitions(o, v_partitions)
-    _set_VoteRequestTopicDataV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteRequestTopicDataV2,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__VoteRequestV2Layout(o: _VoteRequestV2Layout, out: bytearray) -> None:
 
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.voter_id)
-    _x6 = o.topics
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_VoteRequestTopicDataV2(_x6e, out)
+    _x9 = o.topics
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_VoteRequestTopicDataV2(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1142,13 +1092,24 @@ def _dec__VoteRequestV2Layout(
         _ev_topics, pos = _dec_VoteRequestTopicDataV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__VoteRequestV2Layout_cluster_id(o, v_cluster_id)
-    _set__VoteRequestV2Layout_voter_id(o, v_voter_id)
-    _set__VoteRequestV2Layout_topics(o, v_topics)
-    _set__VoteRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_cluster_id,
+                v_voter_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteResponsePartitionDataV0(o: VoteResponsePartitionDataV0, out: bytearray) -> None:
@@ -1167,24 +1128,35 @@ def _dec_VoteResponsePartitionDataV0(
         _S_ihiio.unpack_from(buf, pos)
     )
     pos += 15
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteResponsePartitionDataV0)
-    _set_VoteResponsePartitionDataV0_partition_index(o, v_partition_index)
-    _set_VoteResponsePartitionDataV0_error_code(o, v_error_code)
-    _set_VoteResponsePartitionDataV0_leader_id(o, v_leader_id)
-    _set_VoteResponsePartitionDataV0_leader_epoch(o, v_leader_epoch)
-    _set_VoteResponsePartitionDataV0_vote_granted(o, v_vote_granted)
-    _set_VoteResponsePartitionDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteResponsePartitionDataV0,
+            (
+                v_partition_index,
+                v_error_code,
+                v_leader_id,
+                v_leader_epoch,
+                v_vote_granted,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteResponseTopicDataV0(o: VoteResponseTopicDataV0, out: bytearray) -> None:
 
     write_compact_string(out, o.topic_name)
-    _x7 = o.partitions
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_VoteResponsePartitionDataV0(_x7e, out)
+    _x10 = o.partitions
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_VoteResponsePartitionDataV0(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1195,24 +1167,57 @@ def _dec_VoteResponseTopicDataV0(buf: memoryview, pos: int) -> tuple[VoteRespons
     _n, pos = read_compact_array_length(buf, pos, 16)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_VoteResponsePartitionDataV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e11_partition_index, e11_error_code, e11_leader_id, e11_leader_epoch, e11_vote_granted = (
+            _S_ihiio.unpack_from(buf, pos)
+        )
+        pos += 15
+        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e11_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                VoteResponsePartitionDataV0,
+                (
+                    e11_partition_index,
+                    e11_error_code,
+                    e11_leader_id,
+                    e11_leader_epoch,
+                    e11_vote_granted,
+                    e11_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteResponseTopicDataV0)
-    _set_VoteResponseTopicDataV0_topic_name(o, v_topic_name)
-    _set_VoteResponseTopicDataV0_partitions(o, v_partitions)
-    _set_VoteResponseTopicDataV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteResponseTopicDataV0,
+            (
+                v_topic_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__VoteResponseV0Layout(o: _VoteResponseV0Layout, out: bytearray) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x8 = o.topics
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_VoteResponseTopicDataV0(_x8e, out)
+    _x12 = o.topics
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        _enc_VoteResponseTopicDataV0(_x12e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -1229,12 +1234,23 @@ def _dec__VoteResponseV0Layout(
         _ev_topics, pos = _dec_VoteResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__VoteResponseV0Layout_error_code(o, v_error_code)
-    _set__VoteResponseV0Layout_topics(o, v_topics)
-    _set__VoteResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VoteResponseNodeEndpointV1(o: VoteResponseNodeEndpointV1, out: bytearray) -> None:
@@ -1254,30 +1270,41 @@ def _dec_VoteResponseNodeEndpointV1(
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VoteResponseNodeEndpointV1)
-    _set_VoteResponseNodeEndpointV1_node_id(o, v_node_id)
-    _set_VoteResponseNodeEndpointV1_host(o, v_host)
-    _set_VoteResponseNodeEndpointV1_port(o, v_port)
-    _set_VoteResponseNodeEndpointV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VoteResponseNodeEndpointV1,
+            (
+                v_node_id,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__VoteResponseV1Layout(o: _VoteResponseV1Layout, out: bytearray) -> None:
 
     out += _S_h.pack(o.error_code)
-    _x9 = o.topics
-    write_compact_length(out, len(_x9))
-    for _x9e in _x9:
-        _enc_VoteResponseTopicDataV0(_x9e, out)
+    _x13 = o.topics
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_VoteResponseTopicDataV0(_x13e, out)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.node_endpoints
     if _v0 != ():
         _t = bytearray()
-        _x10 = _v0
-        write_compact_length(_t, len(_x10))
-        for _x10e in _x10:
-            _enc_VoteResponseNodeEndpointV1(_x10e, _t)
+        _x14 = _v0
+        write_compact_length(_t, len(_x14))
+        for _x14e in _x14:
+            _enc_VoteResponseNodeEndpointV1(_x14e, _t)
         _k.append((0, _t))
     write_tags(out, _k, o.unknown_tagged_fields)
 
@@ -1305,8 +1332,29 @@ def _dec__VoteResponseV1Layout(
             _n, pos = read_compact_array_length(_b, pos, 8)
             _lv_node_endpoints = []
             for _ in range(_n):
-                _ev_node_endpoints, pos = _dec_VoteResponseNodeEndpointV1(_b, pos)
-                _lv_node_endpoints.append(_ev_node_endpoints)
+
+                (e15_node_id,) = _S_i.unpack_from(buf, pos)
+                pos += 4
+                e15_host, pos = read_compact_string(buf, pos)
+                (e15_port,) = _S_H.unpack_from(buf, pos)
+                pos += 2
+                e15_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e15_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e15_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_node_endpoints.append(
+                    _new(
+                        VoteResponseNodeEndpointV1,
+                        (
+                            e15_node_id,
+                            e15_host,
+                            e15_port,
+                            e15_unknown_tagged_fields,
+                        ),
+                    )
+                )
             v_node_endpoints = tuple(_lv_node_endpoints)
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
@@ -1314,12 +1362,18 @@ def _dec__VoteResponseV1Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__VoteResponseV1Layout_error_code(o, v_error_code)
-    _set__VoteResponseV1Layout_topics(o, v_topics)
-    _set__VoteResponseV1Layout_node_endpoints(o, v_node_endpoints)
-    _set__VoteResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_error_code,
+                v_topics,
+                v_node_endpoints,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     as_tuple,
     DataMessage,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -36,201 +36,146 @@ _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_hh = Struct(">hh")
 _S_i = Struct(">i")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class VotersRecordEndpointV0(_Struct):
     """Endpoint, a struct of VotersRecord at version 0."""
 
-    __slots__ = (
-        "name",
-        "host",
-        "port",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The name of the endpoint. (versions 0+)"""
 
-    host: str
+    host: str = field_at(1)
     """The hostname. (versions 0+)"""
 
-    port: int
+    port: int = field_at(2)
     """The port. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         host: str = "",
         port: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VotersRecordEndpointV0_name(self, name)
-        _set_VotersRecordEndpointV0_host(self, host)
-        _set_VotersRecordEndpointV0_port(self, port)
-        _set_VotersRecordEndpointV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VotersRecordEndpointV0_name,
-    _set_VotersRecordEndpointV0_host,
-    _set_VotersRecordEndpointV0_port,
-    _set_VotersRecordEndpointV0_unknown_tagged_fields,
-) = slot_setters(
-    VotersRecordEndpointV0,
-    "name",
-    "host",
-    "port",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                host,
+                port,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class VotersRecordKRaftVersionFeatureV0(_Struct):
     """KRaftVersionFeature, a struct of VotersRecord at version 0."""
 
-    __slots__ = (
-        "min_supported_version",
-        "max_supported_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    min_supported_version: int
+    min_supported_version: int = field_at(0)
     """The minimum supported KRaft protocol version. (versions 0+)"""
 
-    max_supported_version: int
+    max_supported_version: int = field_at(1)
     """The maximum supported KRaft protocol version. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         min_supported_version: int = 0,
         max_supported_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VotersRecordKRaftVersionFeatureV0_min_supported_version(self, min_supported_version)
-        _set_VotersRecordKRaftVersionFeatureV0_max_supported_version(self, max_supported_version)
-        _set_VotersRecordKRaftVersionFeatureV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                min_supported_version,
+                max_supported_version,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_VotersRecordKRaftVersionFeatureV0_min_supported_version,
-    _set_VotersRecordKRaftVersionFeatureV0_max_supported_version,
-    _set_VotersRecordKRaftVersionFeatureV0_unknown_tagged_fields,
-) = slot_setters(
-    VotersRecordKRaftVersionFeatureV0,
-    "min_supported_version",
-    "max_supported_version",
-    "unknown_tagged_fields",
-)
 
 
 class VotersRecordVoterV0(_Struct):
     """Voter, a struct of VotersRecord at version 0."""
 
-    __slots__ = (
-        "voter_id",
-        "voter_directory_id",
-        "endpoints",
-        "kraft_version_feature",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    voter_id: int
+    voter_id: int = field_at(0)
     """The replica id of the voter in the topic partition. (versions 0+)"""
 
-    voter_directory_id: UUID
+    voter_directory_id: UUID = field_at(1)
     """The directory id of the voter in the topic partition. (versions 0+)"""
 
-    endpoints: tuple[VotersRecordEndpointV0, ...]
+    endpoints: tuple[VotersRecordEndpointV0, ...] = field_at(2)
     """The endpoint that can be used to communicate with the voter. (versions 0+)"""
 
-    kraft_version_feature: VotersRecordKRaftVersionFeatureV0
+    kraft_version_feature: VotersRecordKRaftVersionFeatureV0 = field_at(3)
     """The range of versions of the protocol that the replica supports. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         voter_id: int = 0,
         voter_directory_id: UUID = ZERO_UUID,
         endpoints: Iterable[VotersRecordEndpointV0] = (),
         kraft_version_feature: VotersRecordKRaftVersionFeatureV0 = VotersRecordKRaftVersionFeatureV0(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_VotersRecordVoterV0_voter_id(self, voter_id)
-        _set_VotersRecordVoterV0_voter_directory_id(self, voter_directory_id)
-        _set_VotersRecordVoterV0_endpoints(self, as_tuple(endpoints))
-        _set_VotersRecordVoterV0_kraft_version_feature(self, kraft_version_feature)
-        _set_VotersRecordVoterV0_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_VotersRecordVoterV0_voter_id,
-    _set_VotersRecordVoterV0_voter_directory_id,
-    _set_VotersRecordVoterV0_endpoints,
-    _set_VotersRecordVoterV0_kraft_version_feature,
-    _set_VotersRecordVoterV0_unknown_tagged_fields,
-) = slot_setters(
-    VotersRecordVoterV0,
-    "voter_id",
-    "voter_directory_id",
-    "endpoints",
-    "kraft_version_feature",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                voter_id,
+                voter_directory_id,
+                as_tuple(endpoints),
+                kraft_version_feature,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _VotersRecordV0Layout(DataMessage):
     """The fields of VotersRecord at version 0; use the final class of each version (VotersRecordV0)."""
 
-    __slots__ = (
-        "version",
-        "voters",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    version: int
+    version: int = field_at(0)
     """The version of the voters record. (versions 0+)"""
 
-    voters: tuple[VotersRecordVoterV0, ...]
+    voters: tuple[VotersRecordVoterV0, ...] = field_at(1)
     """The set of voters in the quorum for this epoch. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         version: int = 0,
         voters: Iterable[VotersRecordVoterV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__VotersRecordV0Layout_version(self, version)
-        _set__VotersRecordV0Layout_voters(self, as_tuple(voters))
-        _set__VotersRecordV0Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__VotersRecordV0Layout_version,
-    _set__VotersRecordV0Layout_voters,
-    _set__VotersRecordV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _VotersRecordV0Layout,
-    "version",
-    "voters",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                version,
+                as_tuple(voters),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -256,13 +201,24 @@ def _dec_VotersRecordEndpointV0(buf: memoryview, pos: int) -> tuple[VotersRecord
     v_host, pos = read_compact_string(buf, pos)
     (v_port,) = _S_H.unpack_from(buf, pos)
     pos += 2
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VotersRecordEndpointV0)
-    _set_VotersRecordEndpointV0_name(o, v_name)
-    _set_VotersRecordEndpointV0_host(o, v_host)
-    _set_VotersRecordEndpointV0_port(o, v_port)
-    _set_VotersRecordEndpointV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VotersRecordEndpointV0,
+            (
+                v_name,
+                v_host,
+                v_port,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VotersRecordKRaftVersionFeatureV0(
@@ -279,12 +235,23 @@ def _dec_VotersRecordKRaftVersionFeatureV0(
 
     v_min_supported_version, v_max_supported_version = _S_hh.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VotersRecordKRaftVersionFeatureV0)
-    _set_VotersRecordKRaftVersionFeatureV0_min_supported_version(o, v_min_supported_version)
-    _set_VotersRecordKRaftVersionFeatureV0_max_supported_version(o, v_max_supported_version)
-    _set_VotersRecordKRaftVersionFeatureV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VotersRecordKRaftVersionFeatureV0,
+            (
+                v_min_supported_version,
+                v_max_supported_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_VotersRecordVoterV0(o: VotersRecordVoterV0, out: bytearray) -> None:
@@ -308,27 +275,58 @@ def _dec_VotersRecordVoterV0(buf: memoryview, pos: int) -> tuple[VotersRecordVot
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_endpoints = []
     for _ in range(_n):
-        _ev_endpoints, pos = _dec_VotersRecordEndpointV0(buf, pos)
-        _lv_endpoints.append(_ev_endpoints)
+
+        e3_name, pos = read_compact_string(buf, pos)
+        e3_host, pos = read_compact_string(buf, pos)
+        (e3_port,) = _S_H.unpack_from(buf, pos)
+        pos += 2
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_endpoints.append(
+            _new(
+                VotersRecordEndpointV0,
+                (
+                    e3_name,
+                    e3_host,
+                    e3_port,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_endpoints = tuple(_lv_endpoints)
     v_kraft_version_feature, pos = _dec_VotersRecordKRaftVersionFeatureV0(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(VotersRecordVoterV0)
-    _set_VotersRecordVoterV0_voter_id(o, v_voter_id)
-    _set_VotersRecordVoterV0_voter_directory_id(o, v_voter_directory_id)
-    _set_VotersRecordVoterV0_endpoints(o, v_endpoints)
-    _set_VotersRecordVoterV0_kraft_version_feature(o, v_kraft_version_feature)
-    _set_VotersRecordVoterV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            VotersRecordVoterV0,
+            (
+                v_voter_id,
+                v_voter_directory_id,
+                v_endpoints,
+                v_kraft_version_feature,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__VotersRecordV0Layout(o: _VotersRecordV0Layout, out: bytearray) -> None:
 
     out += _S_h.pack(o.version)
-    _x3 = o.voters
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_VotersRecordVoterV0(_x3e, out)
+    _x4 = o.voters
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_VotersRecordVoterV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -345,12 +343,23 @@ def _dec__VotersRecordV0Layout(
         _ev_voters, pos = _dec_VotersRecordVoterV0(buf, pos)
         _lv_voters.append(_ev_voters)
     v_voters = tuple(_lv_voters)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__VotersRecordV0Layout_version(o, v_version)
-    _set__VotersRecordV0Layout_voters(o, v_voters)
-    _set__VotersRecordV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_version,
+                v_voters,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -38,101 +38,75 @@ _S_ih = Struct(">ih")
 _S_iiiq = Struct(">iiiq")
 _S_iiiqi = Struct(">iiiqi")
 _S_qqbh = Struct(">qqbh")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class WriteShareGroupStateRequestStateBatchV0(_Struct):
     """StateBatch, a struct of WriteShareGroupStateRequest at versions 0-1."""
 
-    __slots__ = (
-        "first_offset",
-        "last_offset",
-        "delivery_state",
-        "delivery_count",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    first_offset: int
+    first_offset: int = field_at(0)
     """The first offset of this state batch. (versions 0+)"""
 
-    last_offset: int
+    last_offset: int = field_at(1)
     """The last offset of this state batch. (versions 0+)"""
 
-    delivery_state: int
+    delivery_state: int = field_at(2)
     """The delivery state - 0:Available,2:Acked,4:Archived. (versions 0+)"""
 
-    delivery_count: int
+    delivery_count: int = field_at(3)
     """The delivery count. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(4)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         first_offset: int = 0,
         last_offset: int = 0,
         delivery_state: int = 0,
         delivery_count: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteShareGroupStateRequestStateBatchV0_first_offset(self, first_offset)
-        _set_WriteShareGroupStateRequestStateBatchV0_last_offset(self, last_offset)
-        _set_WriteShareGroupStateRequestStateBatchV0_delivery_state(self, delivery_state)
-        _set_WriteShareGroupStateRequestStateBatchV0_delivery_count(self, delivery_count)
-        _set_WriteShareGroupStateRequestStateBatchV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                first_offset,
+                last_offset,
+                delivery_state,
+                delivery_count,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteShareGroupStateRequestStateBatchV0_first_offset,
-    _set_WriteShareGroupStateRequestStateBatchV0_last_offset,
-    _set_WriteShareGroupStateRequestStateBatchV0_delivery_state,
-    _set_WriteShareGroupStateRequestStateBatchV0_delivery_count,
-    _set_WriteShareGroupStateRequestStateBatchV0_unknown_tagged_fields,
-) = slot_setters(
-    WriteShareGroupStateRequestStateBatchV0,
-    "first_offset",
-    "last_offset",
-    "delivery_state",
-    "delivery_count",
-    "unknown_tagged_fields",
-)
 
 
 class WriteShareGroupStateRequestPartitionDataV0(_Struct):
     """PartitionData, a struct of WriteShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "partition",
-        "state_epoch",
-        "leader_epoch",
-        "start_offset",
-        "state_batches",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    state_epoch: int
+    state_epoch: int = field_at(1)
     """The state epoch of the share-partition. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The leader epoch of the share-partition. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(3)
     """The share-partition start offset, or -1 if the start offset is not being written. (versions 0+)"""
 
-    state_batches: tuple[WriteShareGroupStateRequestStateBatchV0, ...]
+    state_batches: tuple[WriteShareGroupStateRequestStateBatchV0, ...] = field_at(4)
     """The state batches for the share-partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         state_epoch: int = 0,
@@ -140,121 +114,80 @@ class WriteShareGroupStateRequestPartitionDataV0(_Struct):
         start_offset: int = 0,
         state_batches: Iterable[WriteShareGroupStateRequestStateBatchV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteShareGroupStateRequestPartitionDataV0_partition(self, partition)
-        _set_WriteShareGroupStateRequestPartitionDataV0_state_epoch(self, state_epoch)
-        _set_WriteShareGroupStateRequestPartitionDataV0_leader_epoch(self, leader_epoch)
-        _set_WriteShareGroupStateRequestPartitionDataV0_start_offset(self, start_offset)
-        _set_WriteShareGroupStateRequestPartitionDataV0_state_batches(self, as_tuple(state_batches))
-        _set_WriteShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                state_epoch,
+                leader_epoch,
+                start_offset,
+                as_tuple(state_batches),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteShareGroupStateRequestPartitionDataV0_partition,
-    _set_WriteShareGroupStateRequestPartitionDataV0_state_epoch,
-    _set_WriteShareGroupStateRequestPartitionDataV0_leader_epoch,
-    _set_WriteShareGroupStateRequestPartitionDataV0_start_offset,
-    _set_WriteShareGroupStateRequestPartitionDataV0_state_batches,
-    _set_WriteShareGroupStateRequestPartitionDataV0_unknown_tagged_fields,
-) = slot_setters(
-    WriteShareGroupStateRequestPartitionDataV0,
-    "partition",
-    "state_epoch",
-    "leader_epoch",
-    "start_offset",
-    "state_batches",
-    "unknown_tagged_fields",
-)
 
 
 class WriteShareGroupStateRequestWriteStateDataV0(_Struct):
     """WriteStateData, a struct of WriteShareGroupStateRequest at version 0."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[WriteShareGroupStateRequestPartitionDataV0, ...]
+    partitions: tuple[WriteShareGroupStateRequestPartitionDataV0, ...] = field_at(1)
     """The data for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[WriteShareGroupStateRequestPartitionDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteShareGroupStateRequestWriteStateDataV0_topic_id(self, topic_id)
-        _set_WriteShareGroupStateRequestWriteStateDataV0_partitions(self, as_tuple(partitions))
-        _set_WriteShareGroupStateRequestWriteStateDataV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteShareGroupStateRequestWriteStateDataV0_topic_id,
-    _set_WriteShareGroupStateRequestWriteStateDataV0_partitions,
-    _set_WriteShareGroupStateRequestWriteStateDataV0_unknown_tagged_fields,
-) = slot_setters(
-    WriteShareGroupStateRequestWriteStateDataV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _WriteShareGroupStateRequestV0Layout(ApiMessage):
     """The fields of WriteShareGroupStateRequest at version 0; use the final class of each version (WriteShareGroupStateRequestV0)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[WriteShareGroupStateRequestWriteStateDataV0, ...]
+    topics: tuple[WriteShareGroupStateRequestWriteStateDataV0, ...] = field_at(1)
     """The data for the topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[WriteShareGroupStateRequestWriteStateDataV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__WriteShareGroupStateRequestV0Layout_group_id(self, group_id)
-        _set__WriteShareGroupStateRequestV0Layout_topics(self, as_tuple(topics))
-        _set__WriteShareGroupStateRequestV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__WriteShareGroupStateRequestV0Layout_group_id,
-    _set__WriteShareGroupStateRequestV0Layout_topics,
-    _set__WriteShareGroupStateRequestV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _WriteShareGroupStateRequestV0Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -270,39 +203,31 @@ class WriteShareGroupStateRequestV0(_WriteShareGroupStateRequestV0Layout):
 class WriteShareGroupStateRequestPartitionDataV1(_Struct):
     """PartitionData, a struct of WriteShareGroupStateRequest at version 1."""
 
-    __slots__ = (
-        "partition",
-        "state_epoch",
-        "leader_epoch",
-        "start_offset",
-        "delivery_complete_count",
-        "state_batches",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    state_epoch: int
+    state_epoch: int = field_at(1)
     """The state epoch of the share-partition. (versions 0+)"""
 
-    leader_epoch: int
+    leader_epoch: int = field_at(2)
     """The leader epoch of the share-partition. (versions 0+)"""
 
-    start_offset: int
+    start_offset: int = field_at(3)
     """The share-partition start offset, or -1 if the start offset is not being written. (versions 0+)"""
 
-    delivery_complete_count: int
+    delivery_complete_count: int = field_at(4)
     """The number of offsets greater than or equal to share-partition start offset for which delivery has been completed. (versions 1+)"""
 
-    state_batches: tuple[WriteShareGroupStateRequestStateBatchV0, ...]
+    state_batches: tuple[WriteShareGroupStateRequestStateBatchV0, ...] = field_at(5)
     """The state batches for the share-partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         state_epoch: int = 0,
@@ -311,126 +236,81 @@ class WriteShareGroupStateRequestPartitionDataV1(_Struct):
         delivery_complete_count: int = -1,
         state_batches: Iterable[WriteShareGroupStateRequestStateBatchV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteShareGroupStateRequestPartitionDataV1_partition(self, partition)
-        _set_WriteShareGroupStateRequestPartitionDataV1_state_epoch(self, state_epoch)
-        _set_WriteShareGroupStateRequestPartitionDataV1_leader_epoch(self, leader_epoch)
-        _set_WriteShareGroupStateRequestPartitionDataV1_start_offset(self, start_offset)
-        _set_WriteShareGroupStateRequestPartitionDataV1_delivery_complete_count(
-            self, delivery_complete_count
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                state_epoch,
+                leader_epoch,
+                start_offset,
+                delivery_complete_count,
+                as_tuple(state_batches),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_WriteShareGroupStateRequestPartitionDataV1_state_batches(self, as_tuple(state_batches))
-        _set_WriteShareGroupStateRequestPartitionDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_WriteShareGroupStateRequestPartitionDataV1_partition,
-    _set_WriteShareGroupStateRequestPartitionDataV1_state_epoch,
-    _set_WriteShareGroupStateRequestPartitionDataV1_leader_epoch,
-    _set_WriteShareGroupStateRequestPartitionDataV1_start_offset,
-    _set_WriteShareGroupStateRequestPartitionDataV1_delivery_complete_count,
-    _set_WriteShareGroupStateRequestPartitionDataV1_state_batches,
-    _set_WriteShareGroupStateRequestPartitionDataV1_unknown_tagged_fields,
-) = slot_setters(
-    WriteShareGroupStateRequestPartitionDataV1,
-    "partition",
-    "state_epoch",
-    "leader_epoch",
-    "start_offset",
-    "delivery_complete_count",
-    "state_batches",
-    "unknown_tagged_fields",
-)
 
 
 class WriteShareGroupStateRequestWriteStateDataV1(_Struct):
     """WriteStateData, a struct of WriteShareGroupStateRequest at version 1."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[WriteShareGroupStateRequestPartitionDataV1, ...]
+    partitions: tuple[WriteShareGroupStateRequestPartitionDataV1, ...] = field_at(1)
     """The data for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[WriteShareGroupStateRequestPartitionDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteShareGroupStateRequestWriteStateDataV1_topic_id(self, topic_id)
-        _set_WriteShareGroupStateRequestWriteStateDataV1_partitions(self, as_tuple(partitions))
-        _set_WriteShareGroupStateRequestWriteStateDataV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteShareGroupStateRequestWriteStateDataV1_topic_id,
-    _set_WriteShareGroupStateRequestWriteStateDataV1_partitions,
-    _set_WriteShareGroupStateRequestWriteStateDataV1_unknown_tagged_fields,
-) = slot_setters(
-    WriteShareGroupStateRequestWriteStateDataV1,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _WriteShareGroupStateRequestV1Layout(ApiMessage):
     """The fields of WriteShareGroupStateRequest at version 1; use the final class of each version (WriteShareGroupStateRequestV1)."""
 
-    __slots__ = (
-        "group_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    group_id: str
+    group_id: str = field_at(0)
     """The group identifier. (versions 0+)"""
 
-    topics: tuple[WriteShareGroupStateRequestWriteStateDataV1, ...]
+    topics: tuple[WriteShareGroupStateRequestWriteStateDataV1, ...] = field_at(1)
     """The data for the topics. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         group_id: str = "",
         topics: Iterable[WriteShareGroupStateRequestWriteStateDataV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__WriteShareGroupStateRequestV1Layout_group_id(self, group_id)
-        _set__WriteShareGroupStateRequestV1Layout_topics(self, as_tuple(topics))
-        _set__WriteShareGroupStateRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                group_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__WriteShareGroupStateRequestV1Layout_group_id,
-    _set__WriteShareGroupStateRequestV1Layout_topics,
-    _set__WriteShareGroupStateRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _WriteShareGroupStateRequestV1Layout,
-    "group_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -446,133 +326,94 @@ class WriteShareGroupStateRequestV1(_WriteShareGroupStateRequestV1Layout):
 class WriteShareGroupStateResponsePartitionResultV0(_Struct):
     """PartitionResult, a struct of WriteShareGroupStateResponse at versions 0-1."""
 
-    __slots__ = (
-        "partition",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition: int
+    partition: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """The error message, or null if there was no error. (versions 0+; nullable 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteShareGroupStateResponsePartitionResultV0_partition(self, partition)
-        _set_WriteShareGroupStateResponsePartitionResultV0_error_code(self, error_code)
-        _set_WriteShareGroupStateResponsePartitionResultV0_error_message(self, error_message)
-        _set_WriteShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteShareGroupStateResponsePartitionResultV0_partition,
-    _set_WriteShareGroupStateResponsePartitionResultV0_error_code,
-    _set_WriteShareGroupStateResponsePartitionResultV0_error_message,
-    _set_WriteShareGroupStateResponsePartitionResultV0_unknown_tagged_fields,
-) = slot_setters(
-    WriteShareGroupStateResponsePartitionResultV0,
-    "partition",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
 
 
 class WriteShareGroupStateResponseWriteStateResultV0(_Struct):
     """WriteStateResult, a struct of WriteShareGroupStateResponse at versions 0-1."""
 
-    __slots__ = (
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    topic_id: UUID
+    topic_id: UUID = field_at(0)
     """The topic identifier. (versions 0+)"""
 
-    partitions: tuple[WriteShareGroupStateResponsePartitionResultV0, ...]
+    partitions: tuple[WriteShareGroupStateResponsePartitionResultV0, ...] = field_at(1)
     """The results for the partitions. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[WriteShareGroupStateResponsePartitionResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteShareGroupStateResponseWriteStateResultV0_topic_id(self, topic_id)
-        _set_WriteShareGroupStateResponseWriteStateResultV0_partitions(self, as_tuple(partitions))
-        _set_WriteShareGroupStateResponseWriteStateResultV0_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteShareGroupStateResponseWriteStateResultV0_topic_id,
-    _set_WriteShareGroupStateResponseWriteStateResultV0_partitions,
-    _set_WriteShareGroupStateResponseWriteStateResultV0_unknown_tagged_fields,
-) = slot_setters(
-    WriteShareGroupStateResponseWriteStateResultV0,
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class _WriteShareGroupStateResponseV0Layout(ApiMessage):
     """The fields of WriteShareGroupStateResponse at versions 0-1; use the final class of each version (WriteShareGroupStateResponseV0, WriteShareGroupStateResponseV1)."""
 
-    __slots__ = (
-        "results",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    results: tuple[WriteShareGroupStateResponseWriteStateResultV0, ...]
+    results: tuple[WriteShareGroupStateResponseWriteStateResultV0, ...] = field_at(0)
     """The write results. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         results: Iterable[WriteShareGroupStateResponseWriteStateResultV0] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__WriteShareGroupStateResponseV0Layout_results(self, as_tuple(results))
-        _set__WriteShareGroupStateResponseV0Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(results),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__WriteShareGroupStateResponseV0Layout_results,
-    _set__WriteShareGroupStateResponseV0Layout_unknown_tagged_fields,
-) = slot_setters(
-    _WriteShareGroupStateResponseV0Layout,
-    "results",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -621,14 +462,25 @@ def _dec_WriteShareGroupStateRequestStateBatchV0(
         buf, pos
     )
     pos += 19
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteShareGroupStateRequestStateBatchV0)
-    _set_WriteShareGroupStateRequestStateBatchV0_first_offset(o, v_first_offset)
-    _set_WriteShareGroupStateRequestStateBatchV0_last_offset(o, v_last_offset)
-    _set_WriteShareGroupStateRequestStateBatchV0_delivery_state(o, v_delivery_state)
-    _set_WriteShareGroupStateRequestStateBatchV0_delivery_count(o, v_delivery_count)
-    _set_WriteShareGroupStateRequestStateBatchV0_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteShareGroupStateRequestStateBatchV0,
+            (
+                v_first_offset,
+                v_last_offset,
+                v_delivery_state,
+                v_delivery_count,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_WriteShareGroupStateRequestPartitionDataV0(
@@ -653,20 +505,50 @@ def _dec_WriteShareGroupStateRequestPartitionDataV0(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_state_batches = []
     for _ in range(_n):
-        _ev_state_batches, pos = _dec_WriteShareGroupStateRequestStateBatchV0(buf, pos)
-        _lv_state_batches.append(_ev_state_batches)
+
+        e2_first_offset, e2_last_offset, e2_delivery_state, e2_delivery_count = _S_qqbh.unpack_from(
+            buf, pos
+        )
+        pos += 19
+        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e2_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_state_batches.append(
+            _new(
+                WriteShareGroupStateRequestStateBatchV0,
+                (
+                    e2_first_offset,
+                    e2_last_offset,
+                    e2_delivery_state,
+                    e2_delivery_count,
+                    e2_unknown_tagged_fields,
+                ),
+            )
+        )
     v_state_batches = tuple(_lv_state_batches)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteShareGroupStateRequestPartitionDataV0)
-    _set_WriteShareGroupStateRequestPartitionDataV0_partition(o, v_partition)
-    _set_WriteShareGroupStateRequestPartitionDataV0_state_epoch(o, v_state_epoch)
-    _set_WriteShareGroupStateRequestPartitionDataV0_leader_epoch(o, v_leader_epoch)
-    _set_WriteShareGroupStateRequestPartitionDataV0_start_offset(o, v_start_offset)
-    _set_WriteShareGroupStateRequestPartitionDataV0_state_batches(o, v_state_batches)
-    _set_WriteShareGroupStateRequestPartitionDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteShareGroupStateRequestPartitionDataV0,
+            (
+                v_partition,
+                v_state_epoch,
+                v_leader_epoch,
+                v_start_offset,
+                v_state_batches,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_WriteShareGroupStateRequestWriteStateDataV0(
@@ -674,10 +556,10 @@ def _enc_WriteShareGroupStateRequestWriteStateDataV0(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x2 = o.partitions
-    write_compact_length(out, len(_x2))
-    for _x2e in _x2:
-        _enc_WriteShareGroupStateRequestPartitionDataV0(_x2e, out)
+    _x3 = o.partitions
+    write_compact_length(out, len(_x3))
+    for _x3e in _x3:
+        _enc_WriteShareGroupStateRequestPartitionDataV0(_x3e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -693,14 +575,23 @@ def _dec_WriteShareGroupStateRequestWriteStateDataV0(
         _ev_partitions, pos = _dec_WriteShareGroupStateRequestPartitionDataV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteShareGroupStateRequestWriteStateDataV0)
-    _set_WriteShareGroupStateRequestWriteStateDataV0_topic_id(o, v_topic_id)
-    _set_WriteShareGroupStateRequestWriteStateDataV0_partitions(o, v_partitions)
-    _set_WriteShareGroupStateRequestWriteStateDataV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteShareGroupStateRequestWriteStateDataV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__WriteShareGroupStateRequestV0Layout(
@@ -708,10 +599,10 @@ def _enc__WriteShareGroupStateRequestV0Layout(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x3 = o.topics
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_WriteShareGroupStateRequestWriteStateDataV0(_x3e, out)
+    _x4 = o.topics
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_WriteShareGroupStateRequestWriteStateDataV0(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -727,12 +618,23 @@ def _dec__WriteShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_WriteShareGroupStateRequestWriteStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__WriteShareGroupStateRequestV0Layout_group_id(o, v_group_id)
-    _set__WriteShareGroupStateRequestV0Layout_topics(o, v_topics)
-    _set__WriteShareGroupStateRequestV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_WriteShareGroupStateRequestPartitionDataV1(
@@ -742,10 +644,10 @@ def _enc_WriteShareGroupStateRequestPartitionDataV1(
     out += _S_iiiqi.pack(
         o.partition, o.state_epoch, o.leader_epoch, o.start_offset, o.delivery_complete_count
     )
-    _x4 = o.state_batches
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_WriteShareGroupStateRequestStateBatchV0(_x4e, out)
+    _x5 = o.state_batches
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_WriteShareGroupStateRequestStateBatchV0(_x5e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -761,23 +663,51 @@ def _dec_WriteShareGroupStateRequestPartitionDataV1(
     _n, pos = read_compact_array_length(buf, pos, 20)
     _lv_state_batches = []
     for _ in range(_n):
-        _ev_state_batches, pos = _dec_WriteShareGroupStateRequestStateBatchV0(buf, pos)
-        _lv_state_batches.append(_ev_state_batches)
+
+        e6_first_offset, e6_last_offset, e6_delivery_state, e6_delivery_count = _S_qqbh.unpack_from(
+            buf, pos
+        )
+        pos += 19
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_state_batches.append(
+            _new(
+                WriteShareGroupStateRequestStateBatchV0,
+                (
+                    e6_first_offset,
+                    e6_last_offset,
+                    e6_delivery_state,
+                    e6_delivery_count,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_state_batches = tuple(_lv_state_batches)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteShareGroupStateRequestPartitionDataV1)
-    _set_WriteShareGroupStateRequestPartitionDataV1_partition(o, v_partition)
-    _set_WriteShareGroupStateRequestPartitionDataV1_state_epoch(o, v_state_epoch)
-    _set_WriteShareGroupStateRequestPartitionDataV1_leader_epoch(o, v_leader_epoch)
-    _set_WriteShareGroupStateRequestPartitionDataV1_start_offset(o, v_start_offset)
-    _set_WriteShareGroupStateRequestPartitionDataV1_delivery_complete_count(
-        o, v_delivery_complete_count
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteShareGroupStateRequestPartitionDataV1,
+            (
+                v_partition,
+                v_state_epoch,
+                v_leader_epoch,
+                v_start_offset,
+                v_delivery_complete_count,
+                v_state_batches,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_WriteShareGroupStateRequestPartitionDataV1_state_batches(o, v_state_batches)
-    _set_WriteShareGroupStateRequestPartitionDataV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_WriteShareGroupStateRequestWriteStateDataV1(
@@ -785,10 +715,10 @@ def _enc_WriteShareGroupStateRequestWriteStateDataV1(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_WriteShareGroupStateRequestPartitionDataV1(_x5e, out)
+    _x7 = o.partitions
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_WriteShareGroupStateRequestPartitionDataV1(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -804,14 +734,23 @@ def _dec_WriteShareGroupStateRequestWriteStateDataV1(
         _ev_partitions, pos = _dec_WriteShareGroupStateRequestPartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteShareGroupStateRequestWriteStateDataV1)
-    _set_WriteShareGroupStateRequestWriteStateDataV1_topic_id(o, v_topic_id)
-    _set_WriteShareGroupStateRequestWriteStateDataV1_partitions(o, v_partitions)
-    _set_WriteShareGroupStateRequestWriteStateDataV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteShareGroupStateRequestWriteStateDataV1,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__WriteShareGroupStateRequestV1Layout(
@@ -819,10 +758,10 @@ def _enc__WriteShareGroupStateRequestV1Layout(
 ) -> None:
 
     write_compact_string(out, o.group_id)
-    _x6 = o.topics
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_WriteShareGroupStateRequestWriteStateDataV1(_x6e, out)
+    _x8 = o.topics
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_WriteShareGroupStateRequestWriteStateDataV1(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -838,12 +777,23 @@ def _dec__WriteShareGroupStateRequestV1Layout(
         _ev_topics, pos = _dec_WriteShareGroupStateRequestWriteStateDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__WriteShareGroupStateRequestV1Layout_group_id(o, v_group_id)
-    _set__WriteShareGroupStateRequestV1Layout_topics(o, v_topics)
-    _set__WriteShareGroupStateRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_group_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_WriteShareGroupStateResponsePartitionResultV0(
@@ -862,15 +812,24 @@ def _dec_WriteShareGroupStateResponsePartitionResultV0(
     v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteShareGroupStateResponsePartitionResultV0)
-    _set_WriteShareGroupStateResponsePartitionResultV0_partition(o, v_partition)
-    _set_WriteShareGroupStateResponsePartitionResultV0_error_code(o, v_error_code)
-    _set_WriteShareGroupStateResponsePartitionResultV0_error_message(o, v_error_message)
-    _set_WriteShareGroupStateResponsePartitionResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteShareGroupStateResponsePartitionResultV0,
+            (
+                v_partition,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_WriteShareGroupStateResponseWriteStateResultV0(
@@ -878,10 +837,10 @@ def _enc_WriteShareGroupStateResponseWriteStateResultV0(
 ) -> None:
 
     write_uuid(out, o.topic_id)
-    _x7 = o.partitions
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_WriteShareGroupStateResponsePartitionResultV0(_x7e, out)
+    _x9 = o.partitions
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        _enc_WriteShareGroupStateResponsePartitionResultV0(_x9e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -894,27 +853,55 @@ def _dec_WriteShareGroupStateResponseWriteStateResultV0(
     _n, pos = read_compact_array_length(buf, pos, 8)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_WriteShareGroupStateResponsePartitionResultV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e10_partition, e10_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e10_error_message, pos = read_compact_nullable_string(buf, pos)
+        e10_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e10_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e10_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                WriteShareGroupStateResponsePartitionResultV0,
+                (
+                    e10_partition,
+                    e10_error_code,
+                    e10_error_message,
+                    e10_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteShareGroupStateResponseWriteStateResultV0)
-    _set_WriteShareGroupStateResponseWriteStateResultV0_topic_id(o, v_topic_id)
-    _set_WriteShareGroupStateResponseWriteStateResultV0_partitions(o, v_partitions)
-    _set_WriteShareGroupStateResponseWriteStateResultV0_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteShareGroupStateResponseWriteStateResultV0,
+            (
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__WriteShareGroupStateResponseV0Layout(
     o: _WriteShareGroupStateResponseV0Layout, out: bytearray
 ) -> None:
 
-    _x8 = o.results
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_WriteShareGroupStateResponseWriteStateResultV0(_x8e, out)
+    _x11 = o.results
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_WriteShareGroupStateResponseWriteStateResultV0(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -929,11 +916,22 @@ def _dec__WriteShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_WriteShareGroupStateResponseWriteStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__WriteShareGroupStateResponseV0Layout_results(o, v_results)
-    _set__WriteShareGroupStateResponseV0Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_results,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
     read_compact_array_length,
+    read_compact_int32_array,
     read_compact_string,
-    read_fixed_array,
     read_unknown_tags,
     write_compact_length,
     write_compact_string,
@@ -35,87 +35,65 @@ _S_ib = Struct(">ib")
 _S_ih = Struct(">ih")
 _S_q = Struct(">q")
 _S_qho = Struct(">qh?")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class WriteTxnMarkersRequestWritableTxnMarkerTopicV1(_Struct):
     """WritableTxnMarkerTopic, a struct of WriteTxnMarkersRequest at versions 1-2."""
 
-    __slots__ = (
-        "name",
-        "partition_indexes",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partition_indexes: tuple[int, ...]
+    partition_indexes: tuple[int, ...] = field_at(1)
     """The indexes of the partitions to write transaction markers for. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partition_indexes: Iterable[int] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_name(self, name)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_partition_indexes(
-            self, as_tuple(partition_indexes)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partition_indexes),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_name,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_partition_indexes,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_unknown_tagged_fields,
-) = slot_setters(
-    WriteTxnMarkersRequestWritableTxnMarkerTopicV1,
-    "name",
-    "partition_indexes",
-    "unknown_tagged_fields",
-)
 
 
 class WriteTxnMarkersRequestWritableTxnMarkerV1(_Struct):
     """WritableTxnMarker, a struct of WriteTxnMarkersRequest at version 1."""
 
-    __slots__ = (
-        "producer_id",
-        "producer_epoch",
-        "transaction_result",
-        "topics",
-        "coordinator_epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    producer_id: int
+    producer_id: int = field_at(0)
     """The current producer ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(1)
     """The current epoch associated with the producer ID. (versions 0+)"""
 
-    transaction_result: bool
+    transaction_result: bool = field_at(2)
     """The result of the transaction to write to the partitions (false = ABORT, true = COMMIT). (versions 0+)"""
 
-    topics: tuple[WriteTxnMarkersRequestWritableTxnMarkerTopicV1, ...]
+    topics: tuple[WriteTxnMarkersRequestWritableTxnMarkerTopicV1, ...] = field_at(3)
     """Each topic that we want to write transaction marker(s) for. (versions 0+)"""
 
-    coordinator_epoch: int
+    coordinator_epoch: int = field_at(4)
     """Epoch associated with the transaction state partition hosted by this transaction coordinator. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(5)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         producer_id: int = 0,
         producer_epoch: int = 0,
@@ -123,69 +101,44 @@ class WriteTxnMarkersRequestWritableTxnMarkerV1(_Struct):
         topics: Iterable[WriteTxnMarkersRequestWritableTxnMarkerTopicV1] = (),
         coordinator_epoch: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV1_producer_id(self, producer_id)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV1_producer_epoch(self, producer_epoch)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV1_transaction_result(self, transaction_result)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV1_topics(self, as_tuple(topics))
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV1_coordinator_epoch(self, coordinator_epoch)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                producer_id,
+                producer_epoch,
+                transaction_result,
+                as_tuple(topics),
+                coordinator_epoch,
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_producer_id,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_producer_epoch,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_transaction_result,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_topics,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_coordinator_epoch,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_unknown_tagged_fields,
-) = slot_setters(
-    WriteTxnMarkersRequestWritableTxnMarkerV1,
-    "producer_id",
-    "producer_epoch",
-    "transaction_result",
-    "topics",
-    "coordinator_epoch",
-    "unknown_tagged_fields",
-)
 
 
 class _WriteTxnMarkersRequestV1Layout(ApiMessage):
     """The fields of WriteTxnMarkersRequest at version 1; use the final class of each version (WriteTxnMarkersRequestV1)."""
 
-    __slots__ = (
-        "markers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    markers: tuple[WriteTxnMarkersRequestWritableTxnMarkerV1, ...]
+    markers: tuple[WriteTxnMarkersRequestWritableTxnMarkerV1, ...] = field_at(0)
     """The transaction markers to be written. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         markers: Iterable[WriteTxnMarkersRequestWritableTxnMarkerV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__WriteTxnMarkersRequestV1Layout_markers(self, as_tuple(markers))
-        _set__WriteTxnMarkersRequestV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(markers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__WriteTxnMarkersRequestV1Layout_markers,
-    _set__WriteTxnMarkersRequestV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _WriteTxnMarkersRequestV1Layout,
-    "markers",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -201,39 +154,31 @@ class WriteTxnMarkersRequestV1(_WriteTxnMarkersRequestV1Layout):
 class WriteTxnMarkersRequestWritableTxnMarkerV2(_Struct):
     """WritableTxnMarker, a struct of WriteTxnMarkersRequest at version 2."""
 
-    __slots__ = (
-        "producer_id",
-        "producer_epoch",
-        "transaction_result",
-        "topics",
-        "coordinator_epoch",
-        "transaction_version",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    producer_id: int
+    producer_id: int = field_at(0)
     """The current producer ID. (versions 0+)"""
 
-    producer_epoch: int
+    producer_epoch: int = field_at(1)
     """The current epoch associated with the producer ID. (versions 0+)"""
 
-    transaction_result: bool
+    transaction_result: bool = field_at(2)
     """The result of the transaction to write to the partitions (false = ABORT, true = COMMIT). (versions 0+)"""
 
-    topics: tuple[WriteTxnMarkersRequestWritableTxnMarkerTopicV1, ...]
+    topics: tuple[WriteTxnMarkersRequestWritableTxnMarkerTopicV1, ...] = field_at(3)
     """Each topic that we want to write transaction marker(s) for. (versions 0+)"""
 
-    coordinator_epoch: int
+    coordinator_epoch: int = field_at(4)
     """Epoch associated with the transaction state partition hosted by this transaction coordinator. (versions 0+)"""
 
-    transaction_version: int
+    transaction_version: int = field_at(5)
     """Transaction version of the marker. Ex: 0/1 = legacy (TV0/TV1), 2 = TV2 etc. (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(6)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         producer_id: int = 0,
         producer_epoch: int = 0,
@@ -242,74 +187,45 @@ class WriteTxnMarkersRequestWritableTxnMarkerV2(_Struct):
         coordinator_epoch: int = 0,
         transaction_version: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV2_producer_id(self, producer_id)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV2_producer_epoch(self, producer_epoch)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV2_transaction_result(self, transaction_result)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV2_topics(self, as_tuple(topics))
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV2_coordinator_epoch(self, coordinator_epoch)
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV2_transaction_version(
-            self, transaction_version
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                producer_id,
+                producer_epoch,
+                transaction_result,
+                as_tuple(topics),
+                coordinator_epoch,
+                transaction_version,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_WriteTxnMarkersRequestWritableTxnMarkerV2_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_producer_id,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_producer_epoch,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_transaction_result,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_topics,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_coordinator_epoch,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_transaction_version,
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_unknown_tagged_fields,
-) = slot_setters(
-    WriteTxnMarkersRequestWritableTxnMarkerV2,
-    "producer_id",
-    "producer_epoch",
-    "transaction_result",
-    "topics",
-    "coordinator_epoch",
-    "transaction_version",
-    "unknown_tagged_fields",
-)
 
 
 class _WriteTxnMarkersRequestV2Layout(ApiMessage):
     """The fields of WriteTxnMarkersRequest at version 2; use the final class of each version (WriteTxnMarkersRequestV2)."""
 
-    __slots__ = (
-        "markers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    markers: tuple[WriteTxnMarkersRequestWritableTxnMarkerV2, ...]
+    markers: tuple[WriteTxnMarkersRequestWritableTxnMarkerV2, ...] = field_at(0)
     """The transaction markers to be written. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         markers: Iterable[WriteTxnMarkersRequestWritableTxnMarkerV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__WriteTxnMarkersRequestV2Layout_markers(self, as_tuple(markers))
-        _set__WriteTxnMarkersRequestV2Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(markers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__WriteTxnMarkersRequestV2Layout_markers,
-    _set__WriteTxnMarkersRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _WriteTxnMarkersRequestV2Layout,
-    "markers",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -325,173 +241,120 @@ class WriteTxnMarkersRequestV2(_WriteTxnMarkersRequestV2Layout):
 class WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1(_Struct):
     """WritableTxnMarkerPartitionResult, a struct of WriteTxnMarkersResponse at versions 1-2."""
 
-    __slots__ = (
-        "partition_index",
-        "error_code",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    partition_index: int
+    partition_index: int = field_at(0)
     """The partition index. (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """The error code, or 0 if there was no error. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         partition_index: int = 0,
         error_code: int = 0,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_partition_index(
-            self, partition_index
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                partition_index,
+                error_code,
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_error_code(self, error_code)
-        _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_partition_index,
-    _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_error_code,
-    _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_unknown_tagged_fields,
-) = slot_setters(
-    WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1,
-    "partition_index",
-    "error_code",
-    "unknown_tagged_fields",
-)
 
 
 class WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(_Struct):
     """WritableTxnMarkerTopicResult, a struct of WriteTxnMarkersResponse at versions 1-2."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """The topic name. (versions 0+)"""
 
-    partitions: tuple[WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1, ...]
+    partitions: tuple[WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1, ...] = field_at(1)
     """The results by partition. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_name(self, name)
-        _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_partitions(
-            self, as_tuple(partitions)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
         )
-        _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
-        )
-
-
-(
-    _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_name,
-    _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_partitions,
-    _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_unknown_tagged_fields,
-) = slot_setters(
-    WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1,
-    "name",
-    "partitions",
-    "unknown_tagged_fields",
-)
 
 
 class WriteTxnMarkersResponseWritableTxnMarkerResultV1(_Struct):
     """WritableTxnMarkerResult, a struct of WriteTxnMarkersResponse at versions 1-2."""
 
-    __slots__ = (
-        "producer_id",
-        "topics",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    producer_id: int
+    producer_id: int = field_at(0)
     """The current producer ID in use by the transactional ID. (versions 0+)"""
 
-    topics: tuple[WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1, ...]
+    topics: tuple[WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1, ...] = field_at(1)
     """The results by topic. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         producer_id: int = 0,
         topics: Iterable[WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_producer_id(self, producer_id)
-        _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_topics(self, as_tuple(topics))
-        _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                producer_id,
+                as_tuple(topics),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_producer_id,
-    _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_topics,
-    _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_unknown_tagged_fields,
-) = slot_setters(
-    WriteTxnMarkersResponseWritableTxnMarkerResultV1,
-    "producer_id",
-    "topics",
-    "unknown_tagged_fields",
-)
 
 
 class _WriteTxnMarkersResponseV1Layout(ApiMessage):
     """The fields of WriteTxnMarkersResponse at versions 1-2; use the final class of each version (WriteTxnMarkersResponseV1, WriteTxnMarkersResponseV2)."""
 
-    __slots__ = (
-        "markers",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    markers: tuple[WriteTxnMarkersResponseWritableTxnMarkerResultV1, ...]
+    markers: tuple[WriteTxnMarkersResponseWritableTxnMarkerResultV1, ...] = field_at(0)
     """The results for writing makers. (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         markers: Iterable[WriteTxnMarkersResponseWritableTxnMarkerResultV1] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__WriteTxnMarkersResponseV1Layout_markers(self, as_tuple(markers))
-        _set__WriteTxnMarkersResponseV1Layout_unknown_tagged_fields(
-            self, tuple(unknown_tagged_fields)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                as_tuple(markers),
+                tuple(unknown_tagged_fields),
+            ),
         )
-
-
-(
-    _set__WriteTxnMarkersResponseV1Layout_markers,
-    _set__WriteTxnMarkersResponseV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _WriteTxnMarkersResponseV1Layout,
-    "markers",
-    "unknown_tagged_fields",
-)
 
 
 @final
@@ -545,17 +408,24 @@ def _dec_WriteTxnMarkersRequestWritableTxnMarkerTopicV1(
 ) -> tuple[WriteTxnMarkersRequestWritableTxnMarkerTopicV1, int]:
 
     v_name, pos = read_compact_string(buf, pos)
-    v_partition_indexes: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_partition_indexes, pos = read_fixed_array(buf, pos, _n, "i", 4)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteTxnMarkersRequestWritableTxnMarkerTopicV1)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_name(o, v_name)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_partition_indexes(o, v_partition_indexes)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerTopicV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_partition_indexes, pos = read_compact_int32_array(buf, pos)
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteTxnMarkersRequestWritableTxnMarkerTopicV1,
+            (
+                v_name,
+                v_partition_indexes,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_WriteTxnMarkersRequestWritableTxnMarkerV1(
@@ -581,30 +451,58 @@ def _dec_WriteTxnMarkersRequestWritableTxnMarkerV1(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_WriteTxnMarkersRequestWritableTxnMarkerTopicV1(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e3_name, pos = read_compact_string(buf, pos)
+        e3_partition_indexes, pos = read_compact_int32_array(buf, pos)
+        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e3_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                WriteTxnMarkersRequestWritableTxnMarkerTopicV1,
+                (
+                    e3_name,
+                    e3_partition_indexes,
+                    e3_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
     (v_coordinator_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteTxnMarkersRequestWritableTxnMarkerV1)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_producer_id(o, v_producer_id)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_producer_epoch(o, v_producer_epoch)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_transaction_result(o, v_transaction_result)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_topics(o, v_topics)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_coordinator_epoch(o, v_coordinator_epoch)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV1_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteTxnMarkersRequestWritableTxnMarkerV1,
+            (
+                v_producer_id,
+                v_producer_epoch,
+                v_transaction_result,
+                v_topics,
+                v_coordinator_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__WriteTxnMarkersRequestV1Layout(
     o: _WriteTxnMarkersRequestV1Layout, out: bytearray
 ) -> None:
 
-    _x3 = o.markers
-    write_compact_length(out, len(_x3))
-    for _x3e in _x3:
-        _enc_WriteTxnMarkersRequestWritableTxnMarkerV1(_x3e, out)
+    _x4 = o.markers
+    write_compact_length(out, len(_x4))
+    for _x4e in _x4:
+        _enc_WriteTxnMarkersRequestWritableTxnMarkerV1(_x4e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -619,11 +517,22 @@ def _dec__WriteTxnMarkersRequestV1Layout(
         _ev_markers, pos = _dec_WriteTxnMarkersRequestWritableTxnMarkerV1(buf, pos)
         _lv_markers.append(_ev_markers)
     v_markers = tuple(_lv_markers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__WriteTxnMarkersRequestV1Layout_markers(o, v_markers)
-    _set__WriteTxnMarkersRequestV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_markers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_WriteTxnMarkersRequestWritableTxnMarkerV2(
@@ -631,10 +540,10 @@ def _enc_WriteTxnMarkersRequestWritableTxnMarkerV2(
 ) -> None:
 
     out += _S_qho.pack(o.producer_id, o.producer_epoch, o.transaction_result)
-    _x4 = o.topics
-    write_compact_length(out, len(_x4))
-    for _x4e in _x4:
-        _enc_WriteTxnMarkersRequestWritableTxnMarkerTopicV1(_x4e, out)
+    _x5 = o.topics
+    write_compact_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_WriteTxnMarkersRequestWritableTxnMarkerTopicV1(_x5e, out)
     out += _S_ib.pack(o.coordinator_epoch, o.transaction_version)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
@@ -649,31 +558,59 @@ def _dec_WriteTxnMarkersRequestWritableTxnMarkerV2(
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_topics = []
     for _ in range(_n):
-        _ev_topics, pos = _dec_WriteTxnMarkersRequestWritableTxnMarkerTopicV1(buf, pos)
-        _lv_topics.append(_ev_topics)
+
+        e6_name, pos = read_compact_string(buf, pos)
+        e6_partition_indexes, pos = read_compact_int32_array(buf, pos)
+        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e6_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_topics.append(
+            _new(
+                WriteTxnMarkersRequestWritableTxnMarkerTopicV1,
+                (
+                    e6_name,
+                    e6_partition_indexes,
+                    e6_unknown_tagged_fields,
+                ),
+            )
+        )
     v_topics = tuple(_lv_topics)
     v_coordinator_epoch, v_transaction_version = _S_ib.unpack_from(buf, pos)
     pos += 5
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteTxnMarkersRequestWritableTxnMarkerV2)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_producer_id(o, v_producer_id)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_producer_epoch(o, v_producer_epoch)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_transaction_result(o, v_transaction_result)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_topics(o, v_topics)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_coordinator_epoch(o, v_coordinator_epoch)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_transaction_version(o, v_transaction_version)
-    _set_WriteTxnMarkersRequestWritableTxnMarkerV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteTxnMarkersRequestWritableTxnMarkerV2,
+            (
+                v_producer_id,
+                v_producer_epoch,
+                v_transaction_result,
+                v_topics,
+                v_coordinator_epoch,
+                v_transaction_version,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__WriteTxnMarkersRequestV2Layout(
     o: _WriteTxnMarkersRequestV2Layout, out: bytearray
 ) -> None:
 
-    _x5 = o.markers
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_WriteTxnMarkersRequestWritableTxnMarkerV2(_x5e, out)
+    _x7 = o.markers
+    write_compact_length(out, len(_x7))
+    for _x7e in _x7:
+        _enc_WriteTxnMarkersRequestWritableTxnMarkerV2(_x7e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -688,11 +625,22 @@ def _dec__WriteTxnMarkersRequestV2Layout(
         _ev_markers, pos = _dec_WriteTxnMarkersRequestWritableTxnMarkerV2(buf, pos)
         _lv_markers.append(_ev_markers)
     v_markers = tuple(_lv_markers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__WriteTxnMarkersRequestV2Layout_markers(o, v_markers)
-    _set__WriteTxnMarkersRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_markers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1(
@@ -709,16 +657,23 @@ def _dec_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1(
 
     v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_partition_index(
-        o, v_partition_index
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1,
+            (
+                v_partition_index,
+                v_error_code,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_error_code(o, v_error_code)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
-    )
-    return o, pos
 
 
 def _enc_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(
@@ -726,10 +681,10 @@ def _enc_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(
 ) -> None:
 
     write_compact_string(out, o.name)
-    _x6 = o.partitions
-    write_compact_length(out, len(_x6))
-    for _x6e in _x6:
-        _enc_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1(_x6e, out)
+    _x8 = o.partitions
+    write_compact_length(out, len(_x8))
+    for _x8e in _x8:
+        _enc_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1(_x8e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -742,19 +697,43 @@ def _dec_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(
     _n, pos = read_compact_array_length(buf, pos, 7)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1(
-            buf, pos
+
+        e9_partition_index, e9_error_code = _S_ih.unpack_from(buf, pos)
+        pos += 6
+        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e9_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1,
+                (
+                    e9_partition_index,
+                    e9_error_code,
+                    e9_unknown_tagged_fields,
+                ),
+            )
         )
-        _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_name(o, v_name)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_partitions(o, v_partitions)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1,
+            (
+                v_name,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc_WriteTxnMarkersResponseWritableTxnMarkerResultV1(
@@ -762,10 +741,10 @@ def _enc_WriteTxnMarkersResponseWritableTxnMarkerResultV1(
 ) -> None:
 
     out += _S_q.pack(o.producer_id)
-    _x7 = o.topics
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        _enc_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(_x7e, out)
+    _x10 = o.topics
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(_x10e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -782,24 +761,33 @@ def _dec_WriteTxnMarkersResponseWritableTxnMarkerResultV1(
         _ev_topics, pos = _dec_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(WriteTxnMarkersResponseWritableTxnMarkerResultV1)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_producer_id(o, v_producer_id)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_topics(o, v_topics)
-    _set_WriteTxnMarkersResponseWritableTxnMarkerResultV1_unknown_tagged_fields(
-        o, v_unknown_tagged_fields
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            WriteTxnMarkersResponseWritableTxnMarkerResultV1,
+            (
+                v_producer_id,
+                v_topics,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
     )
-    return o, pos
 
 
 def _enc__WriteTxnMarkersResponseV1Layout(
     o: _WriteTxnMarkersResponseV1Layout, out: bytearray
 ) -> None:
 
-    _x8 = o.markers
-    write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_WriteTxnMarkersResponseWritableTxnMarkerResultV1(_x8e, out)
+    _x11 = o.markers
+    write_compact_length(out, len(_x11))
+    for _x11e in _x11:
+        _enc_WriteTxnMarkersResponseWritableTxnMarkerResultV1(_x11e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -814,11 +802,22 @@ def _dec__WriteTxnMarkersResponseV1Layout(
         _ev_markers, pos = _dec_WriteTxnMarkersResponseWritableTxnMarkerResultV1(buf, pos)
         _lv_markers.append(_ev_markers)
     v_markers = tuple(_lv_markers)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__WriteTxnMarkersResponseV1Layout_markers(o, v_markers)
-    _set__WriteTxnMarkersResponseV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_markers,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
 from kafkaproto.message import (
     ApiMessage,
     as_tuple,
     Field,
+    field_at,
     finish_class,
     RawTaggedField,
-    slot_setters,
     Struct as _Struct,
 )
 from kafkaproto.wire import (
@@ -25,11 +25,12 @@ from kafkaproto.wire import (
     read_array_length,
     read_compact_array_length,
     read_compact_bytes,
+    read_compact_int32_array,
     read_compact_nullable_bytes,
     read_compact_nullable_string,
     read_compact_records,
     read_compact_string,
-    read_fixed_array,
+    read_int32_array,
     read_nullable_string,
     read_raw_tag,
     read_string,
@@ -57,109 +58,85 @@ _S_ih = Struct(">ih")
 _S_ihdHIo = Struct(">ihdHI?")
 _S_ii = Struct(">ii")
 _S_q = Struct(">q")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class GoldRequestPartitionV0(_Struct):
     """Partition, a struct of GoldRequest at versions 0-1."""
 
-    __slots__ = ("index",)
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """Index (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
-    ) -> None:
-        _set_GoldRequestPartitionV0_index(self, index)
-
-
-(_set_GoldRequestPartitionV0_index,) = slot_setters(
-    GoldRequestPartitionV0,
-    "index",
-)
+    ) -> Self:
+        return _new(cls, (index,))
 
 
 class GoldRequestGoldTopicV0(_Struct):
     """GoldTopic, a struct of GoldRequest at versions 0-1."""
 
-    __slots__ = (
-        "name",
-        "partitions",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """Name (versions 0+)"""
 
-    partitions: tuple[GoldRequestPartitionV0, ...]
+    partitions: tuple[GoldRequestPartitionV0, ...] = field_at(1)
     """Partitions (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         partitions: Iterable[GoldRequestPartitionV0] = (),
-    ) -> None:
-        _set_GoldRequestGoldTopicV0_name(self, name)
-        _set_GoldRequestGoldTopicV0_partitions(self, as_tuple(partitions))
-
-
-(
-    _set_GoldRequestGoldTopicV0_name,
-    _set_GoldRequestGoldTopicV0_partitions,
-) = slot_setters(
-    GoldRequestGoldTopicV0,
-    "name",
-    "partitions",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                as_tuple(partitions),
+            ),
+        )
 
 
 class _GoldRequestV0Layout(ApiMessage):
     """The fields of GoldRequest at versions 0-1; use the final class of each version (GoldRequestV0, GoldRequestV1)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "acks",
-        "ratio",
-        "port",
-        "count",
-        "enabled",
-        "ids",
-        "names",
-        "topics",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """A hex default. (versions 0+)"""
 
-    acks: int
+    acks: int = field_at(1)
     """A number where Kafka expects a string. (versions 0+)"""
 
-    ratio: float
+    ratio: float = field_at(2)
     """Ratio (versions 0+)"""
 
-    port: int
+    port: int = field_at(3)
     """Port (versions 0+)"""
 
-    count: int
+    count: int = field_at(4)  # type: ignore[assignment]
     """Count (versions 0+)"""
 
-    enabled: bool
+    enabled: bool = field_at(5)
     """Enabled (versions 0+)"""
 
-    ids: tuple[int, ...]
+    ids: tuple[int, ...] = field_at(6)
     """Ids (versions 0+)"""
 
-    names: tuple[str, ...]
+    names: tuple[str, ...] = field_at(7)
     """Names (versions 0+)"""
 
-    topics: tuple[GoldRequestGoldTopicV0, ...]
+    topics: tuple[GoldRequestGoldTopicV0, ...] = field_at(8)
     """Topics (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 2147483647,
         acks: int = -1,
@@ -170,40 +147,21 @@ class _GoldRequestV0Layout(ApiMessage):
         ids: Iterable[int] = (),
         names: Iterable[str] = (),
         topics: Iterable[GoldRequestGoldTopicV0] = (),
-    ) -> None:
-        _set__GoldRequestV0Layout_timeout_ms(self, timeout_ms)
-        _set__GoldRequestV0Layout_acks(self, acks)
-        _set__GoldRequestV0Layout_ratio(self, ratio)
-        _set__GoldRequestV0Layout_port(self, port)
-        _set__GoldRequestV0Layout_count(self, count)
-        _set__GoldRequestV0Layout_enabled(self, enabled)
-        _set__GoldRequestV0Layout_ids(self, as_tuple(ids))
-        _set__GoldRequestV0Layout_names(self, as_tuple(names))
-        _set__GoldRequestV0Layout_topics(self, as_tuple(topics))
-
-
-(
-    _set__GoldRequestV0Layout_timeout_ms,
-    _set__GoldRequestV0Layout_acks,
-    _set__GoldRequestV0Layout_ratio,
-    _set__GoldRequestV0Layout_port,
-    _set__GoldRequestV0Layout_count,
-    _set__GoldRequestV0Layout_enabled,
-    _set__GoldRequestV0Layout_ids,
-    _set__GoldRequestV0Layout_names,
-    _set__GoldRequestV0Layout_topics,
-) = slot_setters(
-    _GoldRequestV0Layout,
-    "timeout_ms",
-    "acks",
-    "ratio",
-    "port",
-    "count",
-    "enabled",
-    "ids",
-    "names",
-    "topics",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                acks,
+                ratio,
+                port,
+                count,
+                enabled,
+                as_tuple(ids),
+                as_tuple(names),
+                as_tuple(topics),
+            ),
+        )
 
 
 @final
@@ -229,155 +187,116 @@ class GoldRequestV1(_GoldRequestV0Layout):
 class GoldRequestPartitionV2(_Struct):
     """Partition, a struct of GoldRequest at versions 2-3."""
 
-    __slots__ = (
-        "index",
-        "epoch",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    index: int
+    index: int = field_at(0)  # type: ignore[assignment]
     """Index (versions 0+)"""
 
-    epoch: int
+    epoch: int = field_at(1)
     """Epoch (versions 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(2)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         index: int = 0,
         epoch: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_GoldRequestPartitionV2_index(self, index)
-        _set_GoldRequestPartitionV2_epoch(self, epoch)
-        _set_GoldRequestPartitionV2_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_GoldRequestPartitionV2_index,
-    _set_GoldRequestPartitionV2_epoch,
-    _set_GoldRequestPartitionV2_unknown_tagged_fields,
-) = slot_setters(
-    GoldRequestPartitionV2,
-    "index",
-    "epoch",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                index,
+                epoch,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class GoldRequestGoldTopicV2(_Struct):
     """GoldTopic, a struct of GoldRequest at versions 2-3."""
 
-    __slots__ = (
-        "name",
-        "topic_id",
-        "partitions",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    name: str
+    name: str = field_at(0)
     """Name (versions 0+)"""
 
-    topic_id: UUID
+    topic_id: UUID = field_at(1)
     """TopicId (versions 2+)"""
 
-    partitions: tuple[GoldRequestPartitionV2, ...]
+    partitions: tuple[GoldRequestPartitionV2, ...] = field_at(2)
     """Partitions (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         name: str = "",
         topic_id: UUID = ZERO_UUID,
         partitions: Iterable[GoldRequestPartitionV2] = (),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_GoldRequestGoldTopicV2_name(self, name)
-        _set_GoldRequestGoldTopicV2_topic_id(self, topic_id)
-        _set_GoldRequestGoldTopicV2_partitions(self, as_tuple(partitions))
-        _set_GoldRequestGoldTopicV2_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_GoldRequestGoldTopicV2_name,
-    _set_GoldRequestGoldTopicV2_topic_id,
-    _set_GoldRequestGoldTopicV2_partitions,
-    _set_GoldRequestGoldTopicV2_unknown_tagged_fields,
-) = slot_setters(
-    GoldRequestGoldTopicV2,
-    "name",
-    "topic_id",
-    "partitions",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                name,
+                topic_id,
+                as_tuple(partitions),
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _GoldRequestV2Layout(ApiMessage):
     """The fields of GoldRequest at version 2; use the final class of each version (GoldRequestV2)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "acks",
-        "ratio",
-        "port",
-        "count",
-        "enabled",
-        "ids",
-        "names",
-        "topics",
-        "payload",
-        "records",
-        "rack",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """A hex default. (versions 0+)"""
 
-    acks: int
+    acks: int = field_at(1)
     """A number where Kafka expects a string. (versions 0+)"""
 
-    ratio: float
+    ratio: float = field_at(2)
     """Ratio (versions 0+)"""
 
-    port: int
+    port: int = field_at(3)
     """Port (versions 0+)"""
 
-    count: int
+    count: int = field_at(4)  # type: ignore[assignment]
     """Count (versions 0+)"""
 
-    enabled: bool
+    enabled: bool = field_at(5)
     """Enabled (versions 0+)"""
 
-    ids: tuple[int, ...]
+    ids: tuple[int, ...] = field_at(6)
     """Ids (versions 0+)"""
 
-    names: tuple[str, ...]
+    names: tuple[str, ...] = field_at(7)
     """Names (versions 0+)"""
 
-    topics: tuple[GoldRequestGoldTopicV2, ...]
+    topics: tuple[GoldRequestGoldTopicV2, ...] = field_at(8)
     """Topics (versions 0+)"""
 
-    payload: bytes
+    payload: bytes = field_at(9)
     """Payload (versions 2+; nullable 3+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(10)
     """Records (versions 2+; nullable 2+)"""
 
-    rack: str | None
+    rack: str | None = field_at(11)
     """A tagged nullable string. (versions 2+; nullable 2+; tag 0, tagged 2+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(12)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 2147483647,
         acks: int = -1,
@@ -392,52 +311,25 @@ class _GoldRequestV2Layout(ApiMessage):
         records: bytes | memoryview | None = None,
         rack: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__GoldRequestV2Layout_timeout_ms(self, timeout_ms)
-        _set__GoldRequestV2Layout_acks(self, acks)
-        _set__GoldRequestV2Layout_ratio(self, ratio)
-        _set__GoldRequestV2Layout_port(self, port)
-        _set__GoldRequestV2Layout_count(self, count)
-        _set__GoldRequestV2Layout_enabled(self, enabled)
-        _set__GoldRequestV2Layout_ids(self, as_tuple(ids))
-        _set__GoldRequestV2Layout_names(self, as_tuple(names))
-        _set__GoldRequestV2Layout_topics(self, as_tuple(topics))
-        _set__GoldRequestV2Layout_payload(self, payload)
-        _set__GoldRequestV2Layout_records(self, records)
-        _set__GoldRequestV2Layout_rack(self, rack)
-        _set__GoldRequestV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__GoldRequestV2Layout_timeout_ms,
-    _set__GoldRequestV2Layout_acks,
-    _set__GoldRequestV2Layout_ratio,
-    _set__GoldRequestV2Layout_port,
-    _set__GoldRequestV2Layout_count,
-    _set__GoldRequestV2Layout_enabled,
-    _set__GoldRequestV2Layout_ids,
-    _set__GoldRequestV2Layout_names,
-    _set__GoldRequestV2Layout_topics,
-    _set__GoldRequestV2Layout_payload,
-    _set__GoldRequestV2Layout_records,
-    _set__GoldRequestV2Layout_rack,
-    _set__GoldRequestV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _GoldRequestV2Layout,
-    "timeout_ms",
-    "acks",
-    "ratio",
-    "port",
-    "count",
-    "enabled",
-    "ids",
-    "names",
-    "topics",
-    "payload",
-    "records",
-    "rack",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                acks,
+                ratio,
+                port,
+                count,
+                enabled,
+                as_tuple(ids),
+                as_tuple(names),
+                as_tuple(topics),
+                payload,
+                records,
+                rack,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -453,105 +345,81 @@ class GoldRequestV2(_GoldRequestV2Layout):
 class GoldRequestGoldExtraV3(_Struct):
     """GoldExtra, a struct of GoldRequest at version 3."""
 
-    __slots__ = (
-        "weight",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    weight: int
+    weight: int = field_at(0)
     """Weight (versions 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(1)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         weight: int = -1,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set_GoldRequestGoldExtraV3_weight(self, weight)
-        _set_GoldRequestGoldExtraV3_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set_GoldRequestGoldExtraV3_weight,
-    _set_GoldRequestGoldExtraV3_unknown_tagged_fields,
-) = slot_setters(
-    GoldRequestGoldExtraV3,
-    "weight",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                weight,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 class _GoldRequestV3Layout(ApiMessage):
     """The fields of GoldRequest at version 3; use the final class of each version (GoldRequestV3)."""
 
-    __slots__ = (
-        "timeout_ms",
-        "acks",
-        "ratio",
-        "port",
-        "count",
-        "enabled",
-        "ids",
-        "names",
-        "topics",
-        "payload",
-        "records",
-        "leader",
-        "rack",
-        "extra",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    timeout_ms: int
+    timeout_ms: int = field_at(0)
     """A hex default. (versions 0+)"""
 
-    acks: int
+    acks: int = field_at(1)
     """A number where Kafka expects a string. (versions 0+)"""
 
-    ratio: float
+    ratio: float = field_at(2)
     """Ratio (versions 0+)"""
 
-    port: int
+    port: int = field_at(3)
     """Port (versions 0+)"""
 
-    count: int
+    count: int = field_at(4)  # type: ignore[assignment]
     """Count (versions 0+)"""
 
-    enabled: bool
+    enabled: bool = field_at(5)
     """Enabled (versions 0+)"""
 
-    ids: tuple[int, ...]
+    ids: tuple[int, ...] = field_at(6)
     """Ids (versions 0+)"""
 
-    names: tuple[str, ...]
+    names: tuple[str, ...] = field_at(7)
     """Names (versions 0+)"""
 
-    topics: tuple[GoldRequestGoldTopicV2, ...]
+    topics: tuple[GoldRequestGoldTopicV2, ...] = field_at(8)
     """Topics (versions 0+)"""
 
-    payload: bytes | None
+    payload: bytes | None = field_at(9)
     """Payload (versions 2+; nullable 3+)"""
 
-    records: bytes | memoryview | None
+    records: bytes | memoryview | None = field_at(10)
     """Records (versions 2+; nullable 2+)"""
 
-    leader: GoldRequestPartitionV2 | None
+    leader: GoldRequestPartitionV2 | None = field_at(11)
     """A nullable struct. (versions 3+; nullable 3+)"""
 
-    rack: str | None
+    rack: str | None = field_at(12)
     """A tagged nullable string. (versions 2+; nullable 2+; tag 0, tagged 2+)"""
 
-    extra: GoldRequestGoldExtraV3
+    extra: GoldRequestGoldExtraV3 = field_at(13)
     """A tagged struct. (versions 3+; tag 1, tagged 3+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(14)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         timeout_ms: int = 2147483647,
         acks: int = -1,
@@ -568,58 +436,27 @@ class _GoldRequestV3Layout(ApiMessage):
         rack: str | None = None,
         extra: GoldRequestGoldExtraV3 = GoldRequestGoldExtraV3(),
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__GoldRequestV3Layout_timeout_ms(self, timeout_ms)
-        _set__GoldRequestV3Layout_acks(self, acks)
-        _set__GoldRequestV3Layout_ratio(self, ratio)
-        _set__GoldRequestV3Layout_port(self, port)
-        _set__GoldRequestV3Layout_count(self, count)
-        _set__GoldRequestV3Layout_enabled(self, enabled)
-        _set__GoldRequestV3Layout_ids(self, as_tuple(ids))
-        _set__GoldRequestV3Layout_names(self, as_tuple(names))
-        _set__GoldRequestV3Layout_topics(self, as_tuple(topics))
-        _set__GoldRequestV3Layout_payload(self, payload)
-        _set__GoldRequestV3Layout_records(self, records)
-        _set__GoldRequestV3Layout_leader(self, leader)
-        _set__GoldRequestV3Layout_rack(self, rack)
-        _set__GoldRequestV3Layout_extra(self, extra)
-        _set__GoldRequestV3Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__GoldRequestV3Layout_timeout_ms,
-    _set__GoldRequestV3Layout_acks,
-    _set__GoldRequestV3Layout_ratio,
-    _set__GoldRequestV3Layout_port,
-    _set__GoldRequestV3Layout_count,
-    _set__GoldRequestV3Layout_enabled,
-    _set__GoldRequestV3Layout_ids,
-    _set__GoldRequestV3Layout_names,
-    _set__GoldRequestV3Layout_topics,
-    _set__GoldRequestV3Layout_payload,
-    _set__GoldRequestV3Layout_records,
-    _set__GoldRequestV3Layout_leader,
-    _set__GoldRequestV3Layout_rack,
-    _set__GoldRequestV3Layout_extra,
-    _set__GoldRequestV3Layout_unknown_tagged_fields,
-) = slot_setters(
-    _GoldRequestV3Layout,
-    "timeout_ms",
-    "acks",
-    "ratio",
-    "port",
-    "count",
-    "enabled",
-    "ids",
-    "names",
-    "topics",
-    "payload",
-    "records",
-    "leader",
-    "rack",
-    "extra",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                timeout_ms,
+                acks,
+                ratio,
+                port,
+                count,
+                enabled,
+                as_tuple(ids),
+                as_tuple(names),
+                as_tuple(topics),
+                payload,
+                records,
+                leader,
+                rack,
+                extra,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -639,35 +476,27 @@ class GoldRequestV3(_GoldRequestV3Layout):
 class _GoldResponseV0Layout(ApiMessage):
     """The fields of GoldResponse at version 0; use the final class of each version (GoldResponseV0)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """ThrottleTimeMs (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """ErrorCode (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
-    ) -> None:
-        _set__GoldResponseV0Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__GoldResponseV0Layout_error_code(self, error_code)
-
-
-(
-    _set__GoldResponseV0Layout_throttle_time_ms,
-    _set__GoldResponseV0Layout_error_code,
-) = slot_setters(
-    _GoldResponseV0Layout,
-    "throttle_time_ms",
-    "error_code",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+            ),
+        )
 
 
 @final
@@ -683,43 +512,32 @@ class GoldResponseV0(_GoldResponseV0Layout):
 class _GoldResponseV1Layout(ApiMessage):
     """The fields of GoldResponse at version 1; use the final class of each version (GoldResponseV1)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """ThrottleTimeMs (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """ErrorCode (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """ErrorMessage (versions 1+; nullable 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
-    ) -> None:
-        _set__GoldResponseV1Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__GoldResponseV1Layout_error_code(self, error_code)
-        _set__GoldResponseV1Layout_error_message(self, error_message)
-
-
-(
-    _set__GoldResponseV1Layout_throttle_time_ms,
-    _set__GoldResponseV1Layout_error_code,
-    _set__GoldResponseV1Layout_error_message,
-) = slot_setters(
-    _GoldResponseV1Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+            ),
+        )
 
 
 @final
@@ -735,51 +553,37 @@ class GoldResponseV1(_GoldResponseV1Layout):
 class _GoldResponseV2Layout(ApiMessage):
     """The fields of GoldResponse at versions 2-3; use the final class of each version (GoldResponseV2, GoldResponseV3)."""
 
-    __slots__ = (
-        "throttle_time_ms",
-        "error_code",
-        "error_message",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    throttle_time_ms: int
+    throttle_time_ms: int = field_at(0)
     """ThrottleTimeMs (versions 0+)"""
 
-    error_code: int
+    error_code: int = field_at(1)
     """ErrorCode (versions 0+)"""
 
-    error_message: str | None
+    error_message: str | None = field_at(2)
     """ErrorMessage (versions 1+; nullable 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         throttle_time_ms: int = 0,
         error_code: int = 0,
         error_message: str | None = None,
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__GoldResponseV2Layout_throttle_time_ms(self, throttle_time_ms)
-        _set__GoldResponseV2Layout_error_code(self, error_code)
-        _set__GoldResponseV2Layout_error_message(self, error_message)
-        _set__GoldResponseV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__GoldResponseV2Layout_throttle_time_ms,
-    _set__GoldResponseV2Layout_error_code,
-    _set__GoldResponseV2Layout_error_message,
-    _set__GoldResponseV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _GoldResponseV2Layout,
-    "throttle_time_ms",
-    "error_code",
-    "error_message",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                throttle_time_ms,
+                error_code,
+                error_message,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -822,9 +626,7 @@ def _dec_GoldRequestPartitionV0(buf: memoryview, pos: int) -> tuple[GoldRequestP
 
     (v_index,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    o = _new(GoldRequestPartitionV0)
-    _set_GoldRequestPartitionV0_index(o, v_index)
-    return o, pos
+    return _new(GoldRequestPartitionV0, (v_index,)), pos
 
 
 def _enc_GoldRequestGoldTopicV0(o: GoldRequestGoldTopicV0, out: bytearray) -> None:
@@ -843,29 +645,37 @@ def _dec_GoldRequestGoldTopicV0(buf: memoryview, pos: int) -> tuple[GoldRequestG
     _n, pos = read_array_length(buf, pos, 4)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_GoldRequestPartitionV0(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        (e2_index,) = _S_i.unpack_from(buf, pos)
+        pos += 4
+        _lv_partitions.append(_new(GoldRequestPartitionV0, (e2_index,)))
     v_partitions = tuple(_lv_partitions)
-    o = _new(GoldRequestGoldTopicV0)
-    _set_GoldRequestGoldTopicV0_name(o, v_name)
-    _set_GoldRequestGoldTopicV0_partitions(o, v_partitions)
-    return o, pos
+    return (
+        _new(
+            GoldRequestGoldTopicV0,
+            (
+                v_name,
+                v_partitions,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldRequestV0Layout(o: _GoldRequestV0Layout, out: bytearray) -> None:
 
     out += _S_ihdHIo.pack(o.timeout_ms, o.acks, o.ratio, o.port, o.count, o.enabled)
-    _x2 = o.ids
-    write_array_length(out, len(_x2))
-    write_fixed_array(out, _x2, "i")
-    _x3 = o.names
+    _x3 = o.ids
     write_array_length(out, len(_x3))
-    for _x3e in _x3:
-        write_string(out, _x3e)
-    _x4 = o.topics
+    write_fixed_array(out, _x3, "i")
+    _x4 = o.names
     write_array_length(out, len(_x4))
     for _x4e in _x4:
-        _enc_GoldRequestGoldTopicV0(_x4e, out)
+        write_string(out, _x4e)
+    _x5 = o.topics
+    write_array_length(out, len(_x5))
+    for _x5e in _x5:
+        _enc_GoldRequestGoldTopicV0(_x5e, out)
 
 
 def _dec__GoldRequestV0Layout(
@@ -874,9 +684,7 @@ def _dec__GoldRequestV0Layout(
 
     v_timeout_ms, v_acks, v_ratio, v_port, v_count, v_enabled = _S_ihdHIo.unpack_from(buf, pos)
     pos += 21
-    v_ids: tuple[int, ...]
-    _n, pos = read_array_length(buf, pos, 4)
-    v_ids, pos = read_fixed_array(buf, pos, _n, "i", 4)
+    v_ids, pos = read_int32_array(buf, pos)
     v_names: tuple[str, ...]
     _n, pos = read_array_length(buf, pos, 1)
     _lv_names = []
@@ -891,17 +699,23 @@ def _dec__GoldRequestV0Layout(
         _ev_topics, pos = _dec_GoldRequestGoldTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
-    o = _new(cls)
-    _set__GoldRequestV0Layout_timeout_ms(o, v_timeout_ms)
-    _set__GoldRequestV0Layout_acks(o, v_acks)
-    _set__GoldRequestV0Layout_ratio(o, v_ratio)
-    _set__GoldRequestV0Layout_port(o, v_port)
-    _set__GoldRequestV0Layout_count(o, v_count)
-    _set__GoldRequestV0Layout_enabled(o, v_enabled)
-    _set__GoldRequestV0Layout_ids(o, v_ids)
-    _set__GoldRequestV0Layout_names(o, v_names)
-    _set__GoldRequestV0Layout_topics(o, v_topics)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_acks,
+                v_ratio,
+                v_port,
+                v_count,
+                v_enabled,
+                v_ids,
+                v_names,
+                v_topics,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_GoldRequestPartitionV2(o: GoldRequestPartitionV2, out: bytearray) -> None:
@@ -914,22 +728,33 @@ def _dec_GoldRequestPartitionV2(buf: memoryview, pos: int) -> tuple[GoldRequestP
 
     v_index, v_epoch = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(GoldRequestPartitionV2)
-    _set_GoldRequestPartitionV2_index(o, v_index)
-    _set_GoldRequestPartitionV2_epoch(o, v_epoch)
-    _set_GoldRequestPartitionV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            GoldRequestPartitionV2,
+            (
+                v_index,
+                v_epoch,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_GoldRequestGoldTopicV2(o: GoldRequestGoldTopicV2, out: bytearray) -> None:
 
     write_compact_string(out, o.name)
     write_uuid(out, o.topic_id)
-    _x5 = o.partitions
-    write_compact_length(out, len(_x5))
-    for _x5e in _x5:
-        _enc_GoldRequestPartitionV2(_x5e, out)
+    _x6 = o.partitions
+    write_compact_length(out, len(_x6))
+    for _x6e in _x6:
+        _enc_GoldRequestPartitionV2(_x6e, out)
     write_unknown_tags(out, o.unknown_tagged_fields)
 
 
@@ -941,32 +766,60 @@ def _dec_GoldRequestGoldTopicV2(buf: memoryview, pos: int) -> tuple[GoldRequestG
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_partitions = []
     for _ in range(_n):
-        _ev_partitions, pos = _dec_GoldRequestPartitionV2(buf, pos)
-        _lv_partitions.append(_ev_partitions)
+
+        e7_index, e7_epoch = _S_ii.unpack_from(buf, pos)
+        pos += 8
+        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+        if buf[pos] == 0:
+            e7_unknown_tagged_fields = ()
+            pos += 1
+        else:
+            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+        _lv_partitions.append(
+            _new(
+                GoldRequestPartitionV2,
+                (
+                    e7_index,
+                    e7_epoch,
+                    e7_unknown_tagged_fields,
+                ),
+            )
+        )
     v_partitions = tuple(_lv_partitions)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(GoldRequestGoldTopicV2)
-    _set_GoldRequestGoldTopicV2_name(o, v_name)
-    _set_GoldRequestGoldTopicV2_topic_id(o, v_topic_id)
-    _set_GoldRequestGoldTopicV2_partitions(o, v_partitions)
-    _set_GoldRequestGoldTopicV2_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            GoldRequestGoldTopicV2,
+            (
+                v_name,
+                v_topic_id,
+                v_partitions,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldRequestV2Layout(o: _GoldRequestV2Layout, out: bytearray) -> None:
 
     out += _S_ihdHIo.pack(o.timeout_ms, o.acks, o.ratio, o.port, o.count, o.enabled)
-    _x6 = o.ids
-    write_compact_length(out, len(_x6))
-    write_fixed_array(out, _x6, "i")
-    _x7 = o.names
-    write_compact_length(out, len(_x7))
-    for _x7e in _x7:
-        write_compact_string(out, _x7e)
-    _x8 = o.topics
+    _x8 = o.ids
     write_compact_length(out, len(_x8))
-    for _x8e in _x8:
-        _enc_GoldRequestGoldTopicV2(_x8e, out)
+    write_fixed_array(out, _x8, "i")
+    _x9 = o.names
+    write_compact_length(out, len(_x9))
+    for _x9e in _x9:
+        write_compact_string(out, _x9e)
+    _x10 = o.topics
+    write_compact_length(out, len(_x10))
+    for _x10e in _x10:
+        _enc_GoldRequestGoldTopicV2(_x10e, out)
     write_compact_bytes(out, o.payload)
     write_compact_nullable_bytes(out, o.records)
     _k: list[tuple[int, bytearray]] = []
@@ -984,9 +837,7 @@ def _dec__GoldRequestV2Layout(
 
     v_timeout_ms, v_acks, v_ratio, v_port, v_count, v_enabled = _S_ihdHIo.unpack_from(buf, pos)
     pos += 21
-    v_ids: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_ids, pos = read_fixed_array(buf, pos, _n, "i", 4)
+    v_ids, pos = read_compact_int32_array(buf, pos)
     v_names: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_names = []
@@ -1019,21 +870,27 @@ def _dec__GoldRequestV2Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__GoldRequestV2Layout_timeout_ms(o, v_timeout_ms)
-    _set__GoldRequestV2Layout_acks(o, v_acks)
-    _set__GoldRequestV2Layout_ratio(o, v_ratio)
-    _set__GoldRequestV2Layout_port(o, v_port)
-    _set__GoldRequestV2Layout_count(o, v_count)
-    _set__GoldRequestV2Layout_enabled(o, v_enabled)
-    _set__GoldRequestV2Layout_ids(o, v_ids)
-    _set__GoldRequestV2Layout_names(o, v_names)
-    _set__GoldRequestV2Layout_topics(o, v_topics)
-    _set__GoldRequestV2Layout_payload(o, v_payload)
-    _set__GoldRequestV2Layout_records(o, v_records)
-    _set__GoldRequestV2Layout_rack(o, v_rack)
-    _set__GoldRequestV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_acks,
+                v_ratio,
+                v_port,
+                v_count,
+                v_enabled,
+                v_ids,
+                v_names,
+                v_topics,
+                v_payload,
+                v_records,
+                v_rack,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc_GoldRequestGoldExtraV3(o: GoldRequestGoldExtraV3, out: bytearray) -> None:
@@ -1046,35 +903,46 @@ def _dec_GoldRequestGoldExtraV3(buf: memoryview, pos: int) -> tuple[GoldRequestG
 
     (v_weight,) = _S_q.unpack_from(buf, pos)
     pos += 8
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(GoldRequestGoldExtraV3)
-    _set_GoldRequestGoldExtraV3_weight(o, v_weight)
-    _set_GoldRequestGoldExtraV3_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            GoldRequestGoldExtraV3,
+            (
+                v_weight,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldRequestV3Layout(o: _GoldRequestV3Layout, out: bytearray) -> None:
 
     out += _S_ihdHIo.pack(o.timeout_ms, o.acks, o.ratio, o.port, o.count, o.enabled)
-    _x9 = o.ids
-    write_compact_length(out, len(_x9))
-    write_fixed_array(out, _x9, "i")
-    _x10 = o.names
-    write_compact_length(out, len(_x10))
-    for _x10e in _x10:
-        write_compact_string(out, _x10e)
-    _x11 = o.topics
+    _x11 = o.ids
     write_compact_length(out, len(_x11))
-    for _x11e in _x11:
-        _enc_GoldRequestGoldTopicV2(_x11e, out)
+    write_fixed_array(out, _x11, "i")
+    _x12 = o.names
+    write_compact_length(out, len(_x12))
+    for _x12e in _x12:
+        write_compact_string(out, _x12e)
+    _x13 = o.topics
+    write_compact_length(out, len(_x13))
+    for _x13e in _x13:
+        _enc_GoldRequestGoldTopicV2(_x13e, out)
     write_compact_nullable_bytes(out, o.payload)
     write_compact_nullable_bytes(out, o.records)
-    _x12 = o.leader
-    if _x12 is None:
+    _x14 = o.leader
+    if _x14 is None:
         out.append(255)
     else:
         out.append(1)
-        _enc_GoldRequestPartitionV2(_x12, out)
+        _enc_GoldRequestPartitionV2(_x14, out)
     _k: list[tuple[int, bytearray]] = []
     _v0 = o.rack
     if _v0 is not None:
@@ -1095,9 +963,7 @@ def _dec__GoldRequestV3Layout(
 
     v_timeout_ms, v_acks, v_ratio, v_port, v_count, v_enabled = _S_ihdHIo.unpack_from(buf, pos)
     pos += 21
-    v_ids: tuple[int, ...]
-    _n, pos = read_compact_array_length(buf, pos, 4)
-    v_ids, pos = read_fixed_array(buf, pos, _n, "i", 4)
+    v_ids, pos = read_compact_int32_array(buf, pos)
     v_names: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_names = []
@@ -1139,23 +1005,29 @@ def _dec__GoldRequestV3Layout(
             _u.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
         pos = _ve
     v_unknown_tagged_fields = tuple(_u)
-    o = _new(cls)
-    _set__GoldRequestV3Layout_timeout_ms(o, v_timeout_ms)
-    _set__GoldRequestV3Layout_acks(o, v_acks)
-    _set__GoldRequestV3Layout_ratio(o, v_ratio)
-    _set__GoldRequestV3Layout_port(o, v_port)
-    _set__GoldRequestV3Layout_count(o, v_count)
-    _set__GoldRequestV3Layout_enabled(o, v_enabled)
-    _set__GoldRequestV3Layout_ids(o, v_ids)
-    _set__GoldRequestV3Layout_names(o, v_names)
-    _set__GoldRequestV3Layout_topics(o, v_topics)
-    _set__GoldRequestV3Layout_payload(o, v_payload)
-    _set__GoldRequestV3Layout_records(o, v_records)
-    _set__GoldRequestV3Layout_leader(o, v_leader)
-    _set__GoldRequestV3Layout_rack(o, v_rack)
-    _set__GoldRequestV3Layout_extra(o, v_extra)
-    _set__GoldRequestV3Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_timeout_ms,
+                v_acks,
+                v_ratio,
+                v_port,
+                v_count,
+                v_enabled,
+                v_ids,
+                v_names,
+                v_topics,
+                v_payload,
+                v_records,
+                v_leader,
+                v_rack,
+                v_extra,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldResponseV0Layout(o: _GoldResponseV0Layout, out: bytearray) -> None:
@@ -1169,10 +1041,16 @@ def _dec__GoldResponseV0Layout(
 
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    o = _new(cls)
-    _set__GoldResponseV0Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__GoldResponseV0Layout_error_code(o, v_error_code)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldResponseV1Layout(o: _GoldResponseV1Layout, out: bytearray) -> None:
@@ -1188,11 +1066,17 @@ def _dec__GoldResponseV1Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_nullable_string(buf, pos)
-    o = _new(cls)
-    _set__GoldResponseV1Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__GoldResponseV1Layout_error_code(o, v_error_code)
-    _set__GoldResponseV1Layout_error_message(o, v_error_message)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldResponseV2Layout(o: _GoldResponseV2Layout, out: bytearray) -> None:
@@ -1209,13 +1093,24 @@ def _dec__GoldResponseV2Layout(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__GoldResponseV2Layout_throttle_time_ms(o, v_throttle_time_ms)
-    _set__GoldResponseV2Layout_error_code(o, v_error_code)
-    _set__GoldResponseV2Layout_error_message(o, v_error_message)
-    _set__GoldResponseV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_throttle_time_ms,
+                v_error_code,
+                v_error_message,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from struct import Struct
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 
-from kafkaproto.message import Field, finish_class, HeaderMessage, RawTaggedField, slot_setters
+from kafkaproto.message import Field, field_at, finish_class, HeaderMessage, RawTaggedField
 from kafkaproto.wire import (
     read_nullable_string,
     read_unknown_tags,
@@ -19,41 +19,33 @@ from kafkaproto.wire import (
 )
 
 _S_hi = Struct(">hi")
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _GoldHeaderV0Layout(HeaderMessage):
     """The fields of GoldHeader at version 0; use the final class of each version (GoldHeaderV0)."""
 
-    __slots__ = (
-        "request_api_key",
-        "correlation_id",
-    )
+    __slots__ = ()
 
-    request_api_key: int
+    request_api_key: int = field_at(0)
     """RequestApiKey (versions 0+)"""
 
-    correlation_id: int
+    correlation_id: int = field_at(1)
     """CorrelationId (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         request_api_key: int = 0,
         correlation_id: int = 0,
-    ) -> None:
-        _set__GoldHeaderV0Layout_request_api_key(self, request_api_key)
-        _set__GoldHeaderV0Layout_correlation_id(self, correlation_id)
-
-
-(
-    _set__GoldHeaderV0Layout_request_api_key,
-    _set__GoldHeaderV0Layout_correlation_id,
-) = slot_setters(
-    _GoldHeaderV0Layout,
-    "request_api_key",
-    "correlation_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                request_api_key,
+                correlation_id,
+            ),
+        )
 
 
 @final
@@ -68,43 +60,32 @@ class GoldHeaderV0(_GoldHeaderV0Layout):
 class _GoldHeaderV1Layout(HeaderMessage):
     """The fields of GoldHeader at version 1; use the final class of each version (GoldHeaderV1)."""
 
-    __slots__ = (
-        "request_api_key",
-        "correlation_id",
-        "client_id",
-    )
+    __slots__ = ()
 
-    request_api_key: int
+    request_api_key: int = field_at(0)
     """RequestApiKey (versions 0+)"""
 
-    correlation_id: int
+    correlation_id: int = field_at(1)
     """CorrelationId (versions 0+)"""
 
-    client_id: str | None
+    client_id: str | None = field_at(2)
     """http://not/* a comment */ (versions 1+; nullable 1+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         request_api_key: int = 0,
         correlation_id: int = 0,
         client_id: str | None = "",
-    ) -> None:
-        _set__GoldHeaderV1Layout_request_api_key(self, request_api_key)
-        _set__GoldHeaderV1Layout_correlation_id(self, correlation_id)
-        _set__GoldHeaderV1Layout_client_id(self, client_id)
-
-
-(
-    _set__GoldHeaderV1Layout_request_api_key,
-    _set__GoldHeaderV1Layout_correlation_id,
-    _set__GoldHeaderV1Layout_client_id,
-) = slot_setters(
-    _GoldHeaderV1Layout,
-    "request_api_key",
-    "correlation_id",
-    "client_id",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                request_api_key,
+                correlation_id,
+                client_id,
+            ),
+        )
 
 
 @final
@@ -119,51 +100,37 @@ class GoldHeaderV1(_GoldHeaderV1Layout):
 class _GoldHeaderV2Layout(HeaderMessage):
     """The fields of GoldHeader at version 2; use the final class of each version (GoldHeaderV2)."""
 
-    __slots__ = (
-        "request_api_key",
-        "correlation_id",
-        "client_id",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    request_api_key: int
+    request_api_key: int = field_at(0)
     """RequestApiKey (versions 0+)"""
 
-    correlation_id: int
+    correlation_id: int = field_at(1)
     """CorrelationId (versions 0+)"""
 
-    client_id: str | None
+    client_id: str | None = field_at(2)
     """http://not/* a comment */ (versions 1+; nullable 1+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         request_api_key: int = 0,
         correlation_id: int = 0,
         client_id: str | None = "",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__GoldHeaderV2Layout_request_api_key(self, request_api_key)
-        _set__GoldHeaderV2Layout_correlation_id(self, correlation_id)
-        _set__GoldHeaderV2Layout_client_id(self, client_id)
-        _set__GoldHeaderV2Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__GoldHeaderV2Layout_request_api_key,
-    _set__GoldHeaderV2Layout_correlation_id,
-    _set__GoldHeaderV2Layout_client_id,
-    _set__GoldHeaderV2Layout_unknown_tagged_fields,
-) = slot_setters(
-    _GoldHeaderV2Layout,
-    "request_api_key",
-    "correlation_id",
-    "client_id",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                request_api_key,
+                correlation_id,
+                client_id,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -186,10 +153,16 @@ def _dec__GoldHeaderV0Layout(
 
     v_request_api_key, v_correlation_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    o = _new(cls)
-    _set__GoldHeaderV0Layout_request_api_key(o, v_request_api_key)
-    _set__GoldHeaderV0Layout_correlation_id(o, v_correlation_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_request_api_key,
+                v_correlation_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldHeaderV1Layout(o: _GoldHeaderV1Layout, out: bytearray) -> None:
@@ -205,11 +178,17 @@ def _dec__GoldHeaderV1Layout(
     v_request_api_key, v_correlation_id = _S_hi.unpack_from(buf, pos)
     pos += 6
     v_client_id, pos = read_nullable_string(buf, pos)
-    o = _new(cls)
-    _set__GoldHeaderV1Layout_request_api_key(o, v_request_api_key)
-    _set__GoldHeaderV1Layout_correlation_id(o, v_correlation_id)
-    _set__GoldHeaderV1Layout_client_id(o, v_client_id)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_request_api_key,
+                v_correlation_id,
+                v_client_id,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldHeaderV2Layout(o: _GoldHeaderV2Layout, out: bytearray) -> None:
@@ -226,13 +205,24 @@ def _dec__GoldHeaderV2Layout(
     v_request_api_key, v_correlation_id = _S_hi.unpack_from(buf, pos)
     pos += 6
     v_client_id, pos = read_nullable_string(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__GoldHeaderV2Layout_request_api_key(o, v_request_api_key)
-    _set__GoldHeaderV2Layout_correlation_id(o, v_correlation_id)
-    _set__GoldHeaderV2Layout_client_id(o, v_client_id)
-    _set__GoldHeaderV2Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_request_api_key,
+                v_correlation_id,
+                v_client_id,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(

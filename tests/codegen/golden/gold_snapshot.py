@@ -7,17 +7,10 @@ Do not edit: change the schema pin and run `make codegen`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar, final
+from typing import ClassVar, Self, final
 from uuid import UUID
 
-from kafkaproto.message import (
-    as_tuple,
-    DataMessage,
-    Field,
-    finish_class,
-    RawTaggedField,
-    slot_setters,
-)
+from kafkaproto.message import as_tuple, DataMessage, Field, field_at, finish_class, RawTaggedField
 from kafkaproto.wire import (
     read_array_length,
     read_bytes,
@@ -38,49 +31,38 @@ from kafkaproto.wire import (
     ZERO_UUID,
 )
 
-_new = object.__new__
+_new = tuple.__new__
 
 
 class _GoldSnapshotV0Layout(DataMessage):
     """The fields of GoldSnapshot at version 0; use the final class of each version (GoldSnapshotV0)."""
 
-    __slots__ = (
-        "id",
-        "tags",
-        "blob",
-    )
+    __slots__ = ()
 
-    id: UUID
+    id: UUID = field_at(0)
     """Id (versions 0+)"""
 
-    tags: tuple[str, ...]
+    tags: tuple[str, ...] = field_at(1)
     """Tags (versions 0+; nullable 1+)"""
 
-    blob: bytes
+    blob: bytes = field_at(2)
     """Blob (versions 0+)"""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         id: UUID = ZERO_UUID,
         tags: Iterable[str] = (),
         blob: bytes = b"",
-    ) -> None:
-        _set__GoldSnapshotV0Layout_id(self, id)
-        _set__GoldSnapshotV0Layout_tags(self, as_tuple(tags))
-        _set__GoldSnapshotV0Layout_blob(self, blob)
-
-
-(
-    _set__GoldSnapshotV0Layout_id,
-    _set__GoldSnapshotV0Layout_tags,
-    _set__GoldSnapshotV0Layout_blob,
-) = slot_setters(
-    _GoldSnapshotV0Layout,
-    "id",
-    "tags",
-    "blob",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                id,
+                as_tuple(tags),
+                blob,
+            ),
+        )
 
 
 @final
@@ -95,51 +77,37 @@ class GoldSnapshotV0(_GoldSnapshotV0Layout):
 class _GoldSnapshotV1Layout(DataMessage):
     """The fields of GoldSnapshot at version 1; use the final class of each version (GoldSnapshotV1)."""
 
-    __slots__ = (
-        "id",
-        "tags",
-        "blob",
-        "unknown_tagged_fields",
-    )
+    __slots__ = ()
 
-    id: UUID
+    id: UUID = field_at(0)
     """Id (versions 0+)"""
 
-    tags: tuple[str, ...] | None
+    tags: tuple[str, ...] | None = field_at(1)
     """Tags (versions 0+; nullable 1+)"""
 
-    blob: bytes
+    blob: bytes = field_at(2)
     """Blob (versions 0+)"""
 
-    unknown_tagged_fields: tuple[RawTaggedField, ...]
+    unknown_tagged_fields: tuple[RawTaggedField, ...] = field_at(3)
     """Tagged fields this version does not know, kept for the round trip."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         id: UUID = ZERO_UUID,
         tags: Iterable[str] | None = (),
         blob: bytes = b"",
         unknown_tagged_fields: Iterable[RawTaggedField] = (),
-    ) -> None:
-        _set__GoldSnapshotV1Layout_id(self, id)
-        _set__GoldSnapshotV1Layout_tags(self, as_tuple(tags))
-        _set__GoldSnapshotV1Layout_blob(self, blob)
-        _set__GoldSnapshotV1Layout_unknown_tagged_fields(self, tuple(unknown_tagged_fields))
-
-
-(
-    _set__GoldSnapshotV1Layout_id,
-    _set__GoldSnapshotV1Layout_tags,
-    _set__GoldSnapshotV1Layout_blob,
-    _set__GoldSnapshotV1Layout_unknown_tagged_fields,
-) = slot_setters(
-    _GoldSnapshotV1Layout,
-    "id",
-    "tags",
-    "blob",
-    "unknown_tagged_fields",
-)
+    ) -> Self:
+        return _new(
+            cls,
+            (
+                id,
+                as_tuple(tags),
+                blob,
+                tuple(unknown_tagged_fields),
+            ),
+        )
 
 
 @final
@@ -174,11 +142,17 @@ def _dec__GoldSnapshotV0Layout(
         _lv_tags.append(_ev_tags)
     v_tags = tuple(_lv_tags)
     v_blob, pos = read_bytes(buf, pos)
-    o = _new(cls)
-    _set__GoldSnapshotV0Layout_id(o, v_id)
-    _set__GoldSnapshotV0Layout_tags(o, v_tags)
-    _set__GoldSnapshotV0Layout_blob(o, v_blob)
-    return o, pos
+    return (
+        _new(
+            cls,
+            (
+                v_id,
+                v_tags,
+                v_blob,
+            ),
+        ),
+        pos,
+    )
 
 
 def _enc__GoldSnapshotV1Layout(o: _GoldSnapshotV1Layout, out: bytearray) -> None:
@@ -211,13 +185,24 @@ def _dec__GoldSnapshotV1Layout(
             _lv_tags.append(_ev_tags)
         v_tags = tuple(_lv_tags)
     v_blob, pos = read_compact_bytes(buf, pos)
-    v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-    o = _new(cls)
-    _set__GoldSnapshotV1Layout_id(o, v_id)
-    _set__GoldSnapshotV1Layout_tags(o, v_tags)
-    _set__GoldSnapshotV1Layout_blob(o, v_blob)
-    _set__GoldSnapshotV1Layout_unknown_tagged_fields(o, v_unknown_tagged_fields)
-    return o, pos
+    v_unknown_tagged_fields: tuple[RawTaggedField, ...]
+    if buf[pos] == 0:
+        v_unknown_tagged_fields = ()
+        pos += 1
+    else:
+        v_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+    return (
+        _new(
+            cls,
+            (
+                v_id,
+                v_tags,
+                v_blob,
+                v_unknown_tagged_fields,
+            ),
+        ),
+        pos,
+    )
 
 
 finish_class(
