@@ -1,0 +1,224 @@
+"""Generated codecs against bytes written out by hand from Kafka's documented layouts (the
+protocol guide's BNF: INT16/INT32 big-endian, COMPACT_STRING =
+UNSIGNED_VARINT (length + 1) + UTF-8, ARRAY = INT32 count, COMPACT_ARRAY = UNSIGNED_VARINT
+(count + 1), TAG_BUFFER = UNSIGNED_VARINT count of tagged fields, UUID = 16 bytes)."""
+
+from __future__ import annotations
+
+import struct
+import uuid
+
+from kafkaproto.message import RawTaggedField
+from kafkaproto.messages.api_versions import (
+    ApiVersionsRequestV0,
+    ApiVersionsRequestV3,
+    ApiVersionsResponseApiVersionV0,
+    ApiVersionsResponseApiVersionV3,
+    ApiVersionsResponseV0,
+    ApiVersionsResponseV3,
+)
+from kafkaproto.messages.metadata import (
+    MetadataResponseBrokerV12,
+    MetadataResponsePartitionV12,
+    MetadataResponseTopicV12,
+    MetadataResponseV12,
+)
+from kafkaproto.messages.produce import (
+    ProduceRequestPartitionProduceDataV9,
+    ProduceRequestPartitionProduceDataV13,
+    ProduceRequestTopicProduceDataV9,
+    ProduceRequestTopicProduceDataV13,
+    ProduceRequestV9,
+    ProduceRequestV13,
+)
+
+
+def i8(v: int) -> bytes:
+    return struct.pack(">b", v)
+
+
+def i16(v: int) -> bytes:
+    return struct.pack(">h", v)
+
+
+def i32(v: int) -> bytes:
+    return struct.pack(">i", v)
+
+
+def uvarint(v: int) -> bytes:
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def compact_string(s: str) -> bytes:
+    data = s.encode()
+    return uvarint(len(data) + 1) + data
+
+
+NO_TAGS = b"\x00"
+
+
+def test_api_versions_v0_request_is_empty_and_response_is_classic() -> None:
+    assert ApiVersionsRequestV0().encode() == b""
+    resp = ApiVersionsResponseV0(
+        error_code=0,
+        api_keys=[
+            ApiVersionsResponseApiVersionV0(api_key=0, min_version=3, max_version=13),
+            ApiVersionsResponseApiVersionV0(api_key=18, min_version=0, max_version=4),
+        ],
+    )
+    expected = i16(0) + i32(2) + i16(0) + i16(3) + i16(13) + i16(18) + i16(0) + i16(4)
+    assert resp.encode() == expected
+    assert ApiVersionsResponseV0.decode(expected) == resp
+
+
+def test_api_versions_v3_compact_strings_and_tag_buffers() -> None:
+    req = ApiVersionsRequestV3(client_software_name="kafkaproto", client_software_version="0.1")
+    expected = compact_string("kafkaproto") + compact_string("0.1") + NO_TAGS
+    assert req.encode() == expected
+    assert ApiVersionsRequestV3.decode(expected) == req
+
+    resp = ApiVersionsResponseV3(
+        error_code=0,
+        api_keys=[ApiVersionsResponseApiVersionV3(api_key=3, min_version=0, max_version=13)],
+        throttle_time_ms=7,
+        finalized_features_epoch=5,  # tagged field 1, written because it is not the default -1
+    )
+    tagged = uvarint(1) + uvarint(1) + uvarint(8) + struct.pack(">q", 5)
+    expected = i16(0) + uvarint(2) + i16(3) + i16(0) + i16(13) + NO_TAGS + i32(7) + tagged
+    assert resp.encode() == expected
+    assert ApiVersionsResponseV3.decode(expected) == resp
+
+
+def test_unknown_tagged_fields_survive_decode_and_encode_byte_for_byte() -> None:
+    # Tag 9 is unknown to ApiVersionsRequest v3; it must come back exactly as it went in.
+    raw = compact_string("a") + compact_string("b") + uvarint(1) + uvarint(9) + uvarint(2) + b"hi"
+    msg = ApiVersionsRequestV3.decode(raw)
+    assert msg.unknown_tagged_fields == (RawTaggedField(9, b"hi"),)
+    assert msg.encode() == raw
+
+
+def test_metadata_response_v12() -> None:
+    topic_id = uuid.UUID("0123456789abcdef0123456789abcdef")
+    msg = MetadataResponseV12(
+        throttle_time_ms=0,
+        brokers=[MetadataResponseBrokerV12(node_id=1, host="h", port=9092, rack=None)],
+        cluster_id="c",
+        controller_id=1,
+        topics=[
+            MetadataResponseTopicV12(
+                error_code=0,
+                name="t",
+                topic_id=topic_id,
+                is_internal=False,
+                partitions=[
+                    MetadataResponsePartitionV12(
+                        error_code=0,
+                        partition_index=0,
+                        leader_id=1,
+                        leader_epoch=2,
+                        replica_nodes=[1],
+                        isr_nodes=[1],
+                        offline_replicas=[],
+                    )
+                ],
+                topic_authorized_operations=-2147483648,
+            )
+        ],
+    )
+    broker = i32(1) + compact_string("h") + i32(9092) + b"\x00" + NO_TAGS  # rack: compact null
+    partition = (
+        i16(0)
+        + i32(0)
+        + i32(1)
+        + i32(2)
+        + uvarint(2)
+        + i32(1)  # replica nodes
+        + uvarint(2)
+        + i32(1)  # isr nodes
+        + uvarint(1)  # offline replicas: empty
+        + NO_TAGS
+    )
+    topic = (
+        i16(0)
+        + compact_string("t")
+        + topic_id.bytes
+        + i8(0)
+        + uvarint(2)
+        + partition
+        + i32(-2147483648)
+        + NO_TAGS
+    )
+    expected = (
+        i32(0) + uvarint(2) + broker + compact_string("c") + i32(1) + uvarint(2) + topic + NO_TAGS
+    )
+    assert msg.encode() == expected
+    assert MetadataResponseV12.decode(expected) == msg
+
+
+def test_produce_v9_flexible_with_topic_names() -> None:
+    records = b"\x01\x02\x03"
+    msg = ProduceRequestV9(
+        transactional_id=None,
+        acks=-1,
+        timeout_ms=30000,
+        topic_data=[
+            ProduceRequestTopicProduceDataV9(
+                name="events",
+                partition_data=[ProduceRequestPartitionProduceDataV9(index=2, records=records)],
+            )
+        ],
+    )
+    expected = (
+        b"\x00"  # transactional id: compact null
+        + i16(-1)
+        + i32(30000)
+        + uvarint(2)
+        + compact_string("events")
+        + uvarint(2)
+        + i32(2)
+        + uvarint(len(records) + 1)
+        + records
+        + NO_TAGS
+        + NO_TAGS
+        + NO_TAGS
+    )
+    assert msg.encode() == expected
+    decoded = ProduceRequestV9.decode(expected)
+    assert decoded == msg
+    assert bytes(decoded.topic_data[0].partition_data[0].records or b"") == records
+
+
+def test_produce_v13_uses_topic_ids() -> None:
+    topic_id = uuid.UUID(int=42)
+    msg = ProduceRequestV13(
+        transactional_id="tx",
+        acks=1,
+        timeout_ms=1000,
+        topic_data=[
+            ProduceRequestTopicProduceDataV13(
+                topic_id=topic_id,
+                partition_data=[ProduceRequestPartitionProduceDataV13(index=0, records=None)],
+            )
+        ],
+    )
+    expected = (
+        compact_string("tx")
+        + i16(1)
+        + i32(1000)
+        + uvarint(2)
+        + topic_id.bytes
+        + uvarint(2)
+        + i32(0)
+        + b"\x00"
+        + NO_TAGS  # records: compact null
+        + NO_TAGS
+        + NO_TAGS
+    )
+    assert msg.encode() == expected
+    assert ProduceRequestV13.decode(expected) == msg
+    assert not hasattr(msg.topic_data[0], "name")
