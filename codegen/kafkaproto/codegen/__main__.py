@@ -41,7 +41,7 @@ def _generate(args: argparse.Namespace, *, write: bool) -> int:
     plan, source = compile_specs(specs, args.kafka_version)
     classes = sum(len(m.classes) for m in plan.modules)
     _log(f"codegen: planned {len(plan.modules)} modules, {classes} classes; rendering ...")
-    files = render(plan, source, progress=lambda msg: _log(f"codegen: {msg}"))
+    files = render(plan, source, progress=lambda msg: _log(f"codegen: {msg}"), cache_dir=args.cache)
     root: Path = args.output
     if write:
         old = _read_manifest(root)
@@ -95,7 +95,15 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--kafka-version", required=True)
         p.add_argument("--schemas", type=Path, default=Path("schemas"))
         p.add_argument("--output", type=Path, default=Path("generated"))
+        p.add_argument(
+            "--cache",
+            type=Path,
+            default=Path("build/codegen-cache"),
+            help="black's output by input hash (a git-ignored folder); --cache '' disables it",
+        )
     args = parser.parse_args(argv)
+    if args.command != "schemas" and not str(args.cache):
+        args.cache = None
     try:
         if args.command == "schemas":
             sync(args.schemas, args.kafka_version, _log)

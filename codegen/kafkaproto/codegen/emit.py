@@ -55,7 +55,10 @@ class Source:
 
 
 def render(
-    plan: Plan, source: Source, progress: Callable[[str], None] | None = None
+    plan: Plan,
+    source: Source,
+    progress: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, str]:
     """Every generated file, relative to ``generated/``, as formatted text."""
     env = _environment()
@@ -64,7 +67,7 @@ def render(
     for mod in plan.modules:
         raw[str(PACKAGE_DIR / f"{mod.name}.py")] = _render_module(module_tpl, mod, source)
     raw[str(PACKAGE_DIR / "__init__.py")] = _render_index(env, plan, source)
-    formatted = format_all(raw, progress)
+    formatted = format_all(raw, progress, cache_dir)
     formatted[str(PACKAGE_DIR / "py.typed")] = ""
     formatted[str(PACKAGE_DIR / MANIFEST)] = manifest_text(plan, source)
     return formatted
@@ -195,17 +198,38 @@ def _format_one(item: tuple[str, str]) -> tuple[str, str]:
 
 
 def format_all(
-    raw: dict[str, str], progress: Callable[[str], None] | None = None
+    raw: dict[str, str],
+    progress: Callable[[str], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, str]:
-    """Format every file with black, on every core (formatting is most of codegen's time)."""
-    items = sorted(raw.items(), key=lambda kv: -len(kv[1]))
+    """Format every file with black, on every core (formatting is most of codegen's time).
+
+    With ``cache_dir``, black's output is kept by the sha256 of its input and black's version, so
+    a regeneration formats only the modules whose text changed."""
     out: dict[str, str] = {}
-    workers = max(1, min(len(items), os.cpu_count() or 1))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for done, (path, text) in enumerate(pool.map(_format_one, items, chunksize=1), 1):
-            out[path] = text
-            if progress is not None and (done % 20 == 0 or done == len(items)):
-                progress(f"formatted {done}/{len(items)} files")
+    todo: list[tuple[str, str]] = []
+    keys: dict[str, Path] = {}
+    for path, text in raw.items():
+        if cache_dir is not None:
+            digest = hashlib.sha256(f"{black.__version__}\0{text}".encode()).hexdigest()
+            keys[path] = cache_dir / f"{digest}.py"
+            if keys[path].exists():
+                out[path] = keys[path].read_text(encoding="utf-8")
+                continue
+        todo.append((path, text))
+    todo.sort(key=lambda kv: -len(kv[1]))
+    if progress is not None and out:
+        progress(f"{len(out)} files unchanged since the last run (formatting cache)")
+    if todo:
+        workers = max(1, min(len(todo), os.cpu_count() or 1))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for done, (path, text) in enumerate(pool.map(_format_one, todo, chunksize=1), 1):
+                out[path] = text
+                if path in keys:
+                    keys[path].parent.mkdir(parents=True, exist_ok=True)
+                    keys[path].write_text(text, encoding="utf-8")
+                if progress is not None and (done % 20 == 0 or done == len(todo)):
+                    progress(f"formatted {done}/{len(todo)} files")
     return dict(sorted(out.items()))
 
 
