@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ _BASES = {
     "data": "DataMessage",
     "metadata": "DataMessage",
 }
+_BLACK_VERSION = metadata.version("black")
 BLACK_MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
 
 
@@ -211,7 +213,7 @@ def format_all(
     keys: dict[str, Path] = {}
     for path, text in raw.items():
         if cache_dir is not None:
-            digest = hashlib.sha256(f"{black.__version__}\0{text}".encode()).hexdigest()
+            digest = hashlib.sha256(f"{_BLACK_VERSION}\0{text}".encode()).hexdigest()
             keys[path] = cache_dir / f"{digest}.py"
             if keys[path].exists():
                 out[path] = keys[path].read_text(encoding="utf-8")
