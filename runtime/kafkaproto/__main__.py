@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kafkaproto import cli_config
+from kafkaproto import cli_config, cli_decode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,6 +20,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cli_config.add_arguments(config)
     config.set_defaults(run=cli_config.run)
+    decode = commands.add_parser(
+        "decode", help="print a raw request or response frame (hex or binary) as JSON"
+    )
+    cli_decode.add_arguments(decode)
+    decode.set_defaults(run=cli_decode.run)
     args = cli_config.finish_parse(parser, argv)
     status: int = args.run(args)
     return status
