@@ -42,8 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_input(args: argparse.Namespace) -> bytes:
+    raw: bytes
     if args.data is not None:
-        raw = args.data.encode()
+        raw = str(args.data).encode()
     elif args.file:
         with open(args.file, "rb") as f:
             raw = f.read()
