@@ -6,6 +6,7 @@ It only dispatches to the modules that implement each subcommand and must never 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -26,7 +27,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli_decode.add_arguments(decode)
     decode.set_defaults(run=cli_decode.run)
     args = cli_config.finish_parse(parser, argv)
-    status: int = args.run(args)
+    try:
+        status: int = args.run(args)
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return status
 
 
