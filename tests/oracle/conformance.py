@@ -118,6 +118,7 @@ class Coverage:
             "null",
             "empty array",
             "array >= 5",
+            "array >= 128",
             "tagged set",
             "tagged unset",
             "unknown tags",
@@ -185,6 +186,9 @@ class Draw:
         if f.kind == "array":
             assert f.elem is not None
             n = self.array_length(depth)
+            if f.elem != "struct" and self.profile == "extreme" and self.rng.random() < 0.1:
+                n = 130  # a compact length that needs two varint bytes
+                self.cov("array >= 128")
             elem = f._replace(kind=f.elem, nullable=False)
             items = [self.value(elem, depth + 1) for _ in range(n)]
             if n >= 2 and self.rng.random() < 0.2:

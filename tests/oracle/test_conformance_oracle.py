@@ -27,7 +27,13 @@ def test_every_message_version_is_byte_identical_to_kafka(oracle: OracleHarness)
     # The draws reached the awkward cases, not only the easy ones.
     for what in ("null", "empty array", "array >= 5", "tagged set", "tagged unset"):
         assert result.coverage.hits[what] > 100, what
-    for what in ("unknown tags", "non-ascii string", "int extreme", "float non-finite"):
+    for what in (
+        "unknown tags",
+        "non-ascii string",
+        "int extreme",
+        "float non-finite",
+        "array >= 128",
+    ):
         assert result.coverage.hits[what] > 10, what
     assert result.bytes_only > 100
 
