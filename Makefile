@@ -19,6 +19,7 @@ help:
 	@echo "make broker         start one real Kafka broker on 127.0.0.1:9092 (make broker-stop)"
 	@echo "make cluster        start a three-node Kafka cluster on 127.0.0.1:19092,19094,19096 (make cluster-stop)"
 	@echo "make oracle         compile the Java oracle harness over kafka-clients"
+	@echo "make conformance    every generated message version against Kafka's Java classes"
 
 # Creates .venv and installs the project editable with its dev tools; a no-op when pyproject.toml
 # has not changed since the last install.
@@ -89,7 +90,7 @@ KAFKA_LIBS := $(KAFKA_HOME)/libs
 KAFKA_JARS_STAMP := $(KAFKA_LIBS)/.complete
 KAFKA_CLUSTER := $(PY) tests/integration/kafka_cluster.py --kafka-version $(KAFKA_VERSION)
 
-.PHONY: kafka-jars broker broker-stop cluster cluster-stop test-cluster oracle
+.PHONY: kafka-jars broker broker-stop cluster cluster-stop test-cluster oracle conformance
 
 kafka-jars: $(KAFKA_JARS_STAMP)
 # A throwaway Maven project whose only job is copying Kafka and its runtime dependencies into libs/;
@@ -134,3 +135,10 @@ $(ORACLE_DIR)/Harness.class: tests/oracle/Harness.java $(KAFKA_JARS_STAMP)
 .PHONY: bench-codecs
 bench-codecs: bench-deps
 	$(PY) bench/codecs.py
+
+# Every generated request, response, header and data version against Kafka's Java classes, both
+# directions, through one harness JVM (tests/oracle/conformance.py; `make conformance CASES=50`).
+CASES ?= 20
+SEED ?= 1
+conformance: setup kafka-jars oracle
+	$(PY) tests/oracle/conformance.py --cases $(CASES) --seed $(SEED)

@@ -287,7 +287,9 @@ def _to_json(kind: str, elem: str | None, value: Any) -> Any:
     if kind == "float64":
         if math.isnan(value) or math.isinf(value):
             return str(value).replace("inf", "Infinity").replace("nan", "NaN")
-        return value
+        # An int is a valid float64 value here, but Kafka's JSON reader takes only a floating-point
+        # token: json must write 1.0, never 1 (MessageUtil.jsonNodeToDouble).
+        return float(value)
     return value
 
 

@@ -9,14 +9,22 @@ implementation the tests compare the generated code against.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from kafkaproto import wire
 from kafkaproto.errors import DecodeError, EncodeError, KafkaProtoError
 from kafkaproto.message import Field, Message, RawTaggedField, Struct
 
-__all__ = ["decode", "encode", "explain_decode_failure", "explain_encode_failure"]
+__all__ = [
+    "Span",
+    "decode",
+    "encode",
+    "encode_with_spans",
+    "explain_decode_failure",
+    "explain_encode_failure",
+    "field_at",
+]
 
 _FIXED: dict[str, struct.Struct] = {
     "bool": wire.BOOL,
@@ -28,6 +36,14 @@ _FIXED: dict[str, struct.Struct] = {
     "int64": wire.INT64,
     "float64": wire.FLOAT64,
 }
+
+
+class Span(NamedTuple):
+    """Where one field's bytes lie in an encoding: ``buf[start:end]`` is the value at ``path``."""
+
+    start: int
+    end: int
+    path: str
 
 
 class _Fail(Exception):
@@ -184,19 +200,39 @@ def _decode_array(f: Field, buf: memoryview, pos: int, path: str) -> tuple[Any, 
 
 def encode(obj: Struct) -> bytes:
     """Encode ``obj``; raises EncodeError naming the field that cannot be written."""
+    return encode_with_spans(obj, None)
+
+
+def encode_with_spans(obj: Struct, spans: list[Span] | None) -> bytes:
+    """Encode ``obj`` and, when ``spans`` is a list, append a :class:`Span` for every field
+    written (structs and arrays as well as their items and leaves, tagged fields including
+    their tag and size prefix), so a byte offset can be mapped back to a field path."""
     out = bytearray()
     try:
-        _encode_struct(obj, out, "")
+        _encode_struct(obj, out, "", spans)
     except _Fail as f:
         raise EncodeError(f.reason, what=_what(type(obj)), field=f.path) from None
     return bytes(out)
 
 
-def _encode_struct(obj: Any, out: bytearray, path: str) -> None:
+def field_at(spans: list[Span], offset: int) -> str:
+    """The path of the innermost field whose bytes contain ``offset`` ("" if none does; the
+    tagged-field section of a struct is ``<path>.<tagged fields>``)."""
+    best: Span | None = None
+    for span in spans:
+        if span.start <= offset < span.end and (
+            best is None or span.end - span.start <= best.end - best.start
+        ):
+            best = span
+    return best.path if best is not None else ""
+
+
+def _encode_struct(obj: Any, out: bytearray, path: str, spans: list[Span] | None = None) -> None:
     cls = type(obj)
     if not isinstance(obj, Struct):
         raise _Fail(f"expected a struct, got {cls.__name__}", path, -1)
-    tagged: list[tuple[int, bytes | bytearray]] = []
+    # (tag, payload, field path, the payload's own spans relative to its start)
+    tagged: list[tuple[int, bytes | bytearray, str, list[Span]]] = []
     for f in cls._fields_:
         fpath = f"{path}.{f.attr}" if path else f.attr
         value = getattr(obj, f.attr)
@@ -204,22 +240,37 @@ def _encode_struct(obj: Any, out: bytearray, path: str) -> None:
             if value == f.default and not (isinstance(value, float) and value != value):
                 continue
             payload = bytearray()
-            _encode_value(f, f.kind, value, payload, fpath)
-            tagged.append((f.tag, bytes(payload)))
+            inner: list[Span] = []
+            _encode_value(f, f.kind, value, payload, fpath, inner if spans is not None else None)
+            tagged.append((f.tag, bytes(payload), fpath, inner))
         else:
-            _encode_value(f, f.kind, value, out, fpath)
+            start = len(out)
+            _encode_value(f, f.kind, value, out, fpath, spans)
+            if spans is not None:
+                spans.append(Span(start, len(out), fpath))
     if cls._flexible_:
         for raw in getattr(obj, "unknown_tagged_fields", ()):
             if not isinstance(raw, RawTaggedField):
                 raise _Fail("unknown_tagged_fields holds a non-RawTaggedField", path, -1)
-            tagged.append((raw.tag, raw.data))
+            upath = f"{path}.unknown_tagged_fields[tag {raw.tag}]"
+            tagged.append((raw.tag, raw.data, upath.lstrip("."), []))
         tagged.sort(key=lambda t: t[0])
+        section = len(out)
         wire.write_uvarint(out, len(tagged))
-        for tag, data in tagged:
+        for tag, data, tpath, inner in tagged:
+            start = len(out)
             wire.write_raw_tag(out, tag, data)
+            if spans is not None:
+                spans.append(Span(start, len(out), tpath))
+                base = len(out) - len(data)
+                spans.extend(Span(s.start + base, s.end + base, s.path) for s in inner)
+        if spans is not None:
+            spans.append(Span(section, len(out), f"{path}.<tagged fields>".lstrip(".")))
 
 
-def _encode_value(f: Field, kind: str, value: Any, out: bytearray, path: str) -> None:
+def _encode_value(
+    f: Field, kind: str, value: Any, out: bytearray, path: str, spans: list[Span] | None = None
+) -> None:
     if value is None:
         if not f.nullable:
             raise _Fail("null where the version does not allow null", path, -1)
@@ -275,7 +326,7 @@ def _encode_value(f: Field, kind: str, value: Any, out: bytearray, path: str) ->
             raise _Fail(f"expected {f.cls.__name__}, got {type(value).__name__}", path, -1)
         if f.nullable:
             out += b"\x01"
-        _encode_struct(value, out, path)
+        _encode_struct(value, out, path, spans)
     elif kind == "array":
         if type(value) is not tuple:
             raise _Fail(f"expected a tuple, got {type(value).__name__}", path, -1)
@@ -286,7 +337,10 @@ def _encode_value(f: Field, kind: str, value: Any, out: bytearray, path: str) ->
         assert f.elem is not None
         elem = f._replace(kind=f.elem, nullable=False)
         for i, item in enumerate(value):
-            _encode_value(elem, f.elem, item, out, f"{path}[{i}]")
+            start = len(out)
+            _encode_value(elem, f.elem, item, out, f"{path}[{i}]", spans)
+            if spans is not None:
+                spans.append(Span(start, len(out), f"{path}[{i}]"))
     else:
         raise _Fail(f"unknown kind {kind}", path, -1)
 

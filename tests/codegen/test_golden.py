@@ -108,6 +108,11 @@ def test_identical_versions_share_one_layout_class(files: dict[str, str]) -> Non
     assert "GoldRequestPartitionV1 = GoldRequestPartitionV0" in gold
     # Latest points at the newest stable version (v3 is unstable).
     assert "GoldRequestLatest = GoldRequestV2" in gold
+    # The response of an unstable API version is unstable too, though only the request spec
+    # carries latestVersionUnstable (Kafka's ApiMessageType reads it from the request).
+    assert "GoldResponseLatest = GoldResponseV2" in gold
+    v3 = gold[gold.index("class GoldResponseV3(") :]
+    assert "unstable: ClassVar[bool] = True" in v3[: v3.index("_what_")]
 
 
 def test_header_says_what_it_came_from(files: dict[str, str]) -> None:

@@ -288,7 +288,12 @@ class _ModuleBuilder:
         self.structs[name] = ">" + fmt
         return name
 
-    def add_message(self, file: str, msg: MessageSpec, builder: _LayoutBuilder) -> None:
+    def add_message(
+        self, file: str, msg: MessageSpec, builder: _LayoutBuilder, latest_unstable: bool
+    ) -> None:
+        """``latest_unstable``: the API's newest version is unstable. Only the request spec
+        says so (latestVersionUnstable), but it is the API version that is unstable, so the
+        response of that version is marked alike and its Latest alias stops before it."""
         self.specs.append(msg.name)
         self.message = msg.name
         role = msg.type
@@ -314,9 +319,9 @@ class _ModuleBuilder:
             cp.versions.append(v)
             public = f"{msg.name}V{v}"
             self.claim(file, public, f"{msg.name} v{v}")
-            unstable = msg.latestVersionUnstable and v == msg.valid_versions.highest
+            unstable = latest_unstable and v == msg.valid_versions.highest
             cp.public.append((public, v, unstable))
-        stable_top = msg.valid_versions.highest - (1 if msg.latestVersionUnstable else 0)
+        stable_top = msg.valid_versions.highest - (1 if latest_unstable else 0)
         if stable_top >= msg.valid_versions.lowest and role in ("request", "response"):
             self.latest.append((f"{msg.name}Latest", f"{msg.name}V{stable_top}"))
 
@@ -768,12 +773,17 @@ def plan_all(specs: list[tuple[str, MessageSpec]]) -> Plan:
             continue
         index.append(entry)
         by_module.setdefault(mod, []).append((file, msg))
+    # Kafka's ApiMessageType takes an API's unstable latest version from its request spec.
+    unstable_api = {m.apiKey: m.latestVersionUnstable for _, m in specs if m.type == "request"}
     modules = []
     for mod in sorted(by_module):
         members = sorted(by_module[mod], key=lambda fm: (fm[1].type != "request", fm[1].name))
         mb = _ModuleBuilder(mod)
         for file, msg in members:
-            mb.add_message(file, msg, _LayoutBuilder(file, msg))
+            latest_unstable = msg.latestVersionUnstable or (
+                msg.type == "response" and unstable_api.get(msg.apiKey, False)
+            )
+            mb.add_message(file, msg, _LayoutBuilder(file, msg), latest_unstable)
         modules.append(mb.finish(_module_doc(members)))
     return Plan(modules=modules, index=index, removed=removed)
 

@@ -441,17 +441,21 @@ class _InitProducerIdResponseV6Layout(ApiMessage):
 
 @final
 class InitProducerIdResponseV6(_InitProducerIdResponseV6Layout):
-    """InitProducerIdResponse, version 6."""
+    """InitProducerIdResponse, version 6.
+
+    Unstable: Kafka marks this version as still in development; brokers only accept it when
+    unstable API versions are enabled."""
 
     __slots__ = ()
     api_key: ClassVar[int] = 22
     version: ClassVar[int] = 6
+    unstable: ClassVar[bool] = True
     _what_ = "InitProducerIdResponse v6"
 
 
 # The newest stable version of each message.
 InitProducerIdRequestLatest = InitProducerIdRequestV5
-InitProducerIdResponseLatest = InitProducerIdResponseV6
+InitProducerIdResponseLatest = InitProducerIdResponseV5
 
 
 def _enc__InitProducerIdRequestV0Layout(o: _InitProducerIdRequestV0Layout, out: bytearray) -> None:

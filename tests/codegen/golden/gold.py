@@ -598,11 +598,15 @@ class GoldResponseV2(_GoldResponseV2Layout):
 
 @final
 class GoldResponseV3(_GoldResponseV2Layout):
-    """GoldResponse, version 3."""
+    """GoldResponse, version 3.
+
+    Unstable: Kafka marks this version as still in development; brokers only accept it when
+    unstable API versions are enabled."""
 
     __slots__ = ()
     api_key: ClassVar[int] = 900
     version: ClassVar[int] = 3
+    unstable: ClassVar[bool] = True
     _what_ = "GoldResponse v3"
 
 
@@ -614,7 +618,7 @@ GoldRequestGoldTopicV3 = GoldRequestGoldTopicV2
 
 # The newest stable version of each message.
 GoldRequestLatest = GoldRequestV2
-GoldResponseLatest = GoldResponseV3
+GoldResponseLatest = GoldResponseV2
 
 
 def _enc_GoldRequestPartitionV0(o: GoldRequestPartitionV0, out: bytearray) -> None:
