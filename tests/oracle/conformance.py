@@ -282,7 +282,7 @@ def spec_and_version(cls: type[Message]) -> tuple[str, int]:
 
 
 def has_unknown_tags(obj: Any) -> bool:
-    if isinstance(obj, tuple):
+    if type(obj) is tuple:  # an array (generated structs are tuple subclasses)
         return any(has_unknown_tags(v) for v in obj)
     if not isinstance(obj, Struct):
         return False
@@ -294,7 +294,7 @@ def has_unknown_tags(obj: Any) -> bool:
 def has_nonfinite(obj: Any) -> bool:
     if isinstance(obj, float):
         return not math.isfinite(obj)
-    if isinstance(obj, tuple):
+    if type(obj) is tuple:
         return any(has_nonfinite(v) for v in obj)
     if isinstance(obj, Struct):
         return any(has_nonfinite(getattr(obj, f.attr)) for f in obj._fields_)
