@@ -91,12 +91,20 @@ class ClusterSpec:
         )
 
 
+# $KAFKAPROTO_KAFKA_PORT moves every port (default 9092: broker 9092, cluster 19092-19097), so
+# that two checkouts on one machine can each run their own Kafka.
+BASE_PORT = int(os.environ.get("KAFKAPROTO_KAFKA_PORT", "9092"))
 BROKER = ClusterSpec(
-    "broker", (NodeSpec(1, 9092, 9093),), replication_factor=1, min_insync_replicas=1
+    "broker",
+    (NodeSpec(1, BASE_PORT, BASE_PORT + 1),),
+    replication_factor=1,
+    min_insync_replicas=1,
 )
 CLUSTER = ClusterSpec(
     "cluster",
-    (NodeSpec(1, 19092, 19093), NodeSpec(2, 19094, 19095), NodeSpec(3, 19096, 19097)),
+    tuple(
+        NodeSpec(i + 1, BASE_PORT + 10000 + 2 * i, BASE_PORT + 10001 + 2 * i) for i in range(3)
+    ),
     replication_factor=3,
     min_insync_replicas=2,
 )
