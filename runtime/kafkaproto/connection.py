@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final, TypeVar, overload
 
@@ -129,6 +129,7 @@ class Connection:
         self._wbuf: bytearray | None = None
         self._closed_by: KafkaConnectionError | None = None
         self._closed = self._loop.create_future()
+        self._close_callbacks: list[Callable[[KafkaConnectionError], None]] = []
         self._broker_versions: dict[int, tuple[int, int]] = {}
         self._versions: dict[int, int] = {}
         self._negotiated = False
@@ -430,6 +431,19 @@ class Connection:
         :class:`KafkaConnectionError`. Idempotent."""
         self._shutdown(KafkaConnectionError("connection closed by the client", broker=self.broker))
 
+    def add_close_callback(self, callback: Callable[[KafkaConnectionError], None]) -> None:
+        """Call ``callback(error)`` once when the connection closes, for whatever reason (called
+        at once if it already has)."""
+        if self._closed_by is not None:
+            callback(self._closed_by)
+        else:
+            self._close_callbacks.append(callback)
+
+    @property
+    def close_reason(self) -> KafkaConnectionError | None:
+        """Why the connection closed (None while it is open)."""
+        return self._closed_by
+
     async def wait_closed(self) -> None:
         """Wait until the socket is closed (after :meth:`close` or a failure)."""
         await asyncio.shield(self._closed)
@@ -467,6 +481,9 @@ class Connection:
             self._transport.abort()  # unanswered requests are void: don't flush them
         elif not self._closed.done():
             self._closed.set_result(None)
+        callbacks, self._close_callbacks = self._close_callbacks, []
+        for callback in callbacks:
+            callback(error)
 
     # -- asyncio callbacks ----------------------------------------------------------------------
 

@@ -150,3 +150,8 @@ class NoCommonVersionError(UnsupportedVersionError):
             f"{api} (api key {api_key}): kafkaproto supports versions {ours[0]}-{ours[1]}, "
             f"the broker {theirs}"
         )
+
+
+class MetadataTimeoutError(KafkaProtoError, TimeoutError):
+    """The cluster metadata did not show what was asked for (a topic, a partition's leader)
+    within the time allowed."""
