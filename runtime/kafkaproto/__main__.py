@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kafkaproto import cli_config
+from kafkaproto import cli_api_versions, cli_config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,6 +20,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cli_config.add_arguments(config)
     config.set_defaults(run=cli_config.run)
+    api_versions = commands.add_parser(
+        "api-versions",
+        help="ask a broker which API versions it supports and which ones kafkaproto would use",
+    )
+    cli_api_versions.add_arguments(api_versions)
+    api_versions.set_defaults(run=cli_api_versions.run)
     args = cli_config.finish_parse(parser, argv)
     status: int = args.run(args)
     return status

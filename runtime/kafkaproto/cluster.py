@@ -605,23 +605,24 @@ class ClusterClient:
 
     async def _least_loaded_connection(self) -> Connection:
         """Java's leastLoadedNode: the open connection with the fewest requests in flight, else
-        the first node (brokers, then bootstrap addresses) not in backoff that accepts one."""
+        the broker that leaves backoff first. Bootstrap addresses are used until metadata names
+        the brokers, and again only when no broker is reachable (Kafka 4's "rebootstrap")."""
         brokers = list(self._nodes.values())
         random.shuffle(brokers)
-        candidates = [*brokers, *self._bootstrap]
-        open_ = [(conn.in_flight, i) for i, n in enumerate(candidates) if (conn := n.usable())]
+        open_ = [(conn.in_flight, i) for i, n in enumerate(brokers) if (conn := n.usable())]
         if open_:
-            conn = candidates[min(open_)[1]].usable()
+            conn = brokers[min(open_)[1]].usable()
             assert conn is not None
             return conn
         now = asyncio.get_running_loop().time()
-        candidates.sort(key=lambda n: max(n.next_attempt_at - now, 0))  # stable: brokers first
+        brokers.sort(key=lambda n: max(n.next_attempt_at - now, 0))
         errors: list[str] = []
-        for node in candidates:
-            try:
-                return await self._connect(node)
-            except KafkaConnectionError as exc:
-                errors.append(str(exc))
+        for group in (brokers, self._bootstrap):
+            for node in group:
+                try:
+                    return await self._connect(node)
+                except KafkaConnectionError as exc:
+                    errors.append(str(exc))
         raise KafkaConnectionError(f"no broker is reachable: {'; '.join(errors)}")
 
     def _sync_nodes(self, metadata: ClusterMetadata) -> None:
