@@ -349,6 +349,7 @@ class ClusterClient:
         self._refresh_lock = asyncio.Lock()
         self._update_requested = False
         self._failed_refreshes = 0
+        self._incomplete_refreshes = 0
         self._last_refresh_attempt = -math.inf
         self._wakeup = asyncio.Event()
         self._refresher: asyncio.Task[None] | None = None
@@ -368,8 +369,9 @@ class ClusterClient:
         self._closed = True
         if self._refresher is not None:
             self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(5):
+                    await self._refresher
         nodes = [*self._bootstrap, *self._nodes.values()]
         for node in nodes:
             if node.connecting is not None:
@@ -433,7 +435,12 @@ class ClusterClient:
             self._failed_refreshes = 0
             self._sync_nodes(metadata)
             if any(_needs_update(t) for t in metadata.topics.values()):
+                # Still incomplete (no leader yet, unknown topic): ask again, backing off
+                # exponentially for as long as it stays so.
+                self._incomplete_refreshes += 1
                 self.request_metadata_update()
+            else:
+                self._incomplete_refreshes = 0
             return metadata
 
     def request_metadata_update(self) -> None:
@@ -653,19 +660,21 @@ class ClusterClient:
     async def _refresh_loop(self) -> None:
         loop = asyncio.get_running_loop()
         max_age = self.config.metadata_max_age_ms / 1000
-        while True:
+        while not self._closed:
             if self._update_requested:
                 # Java's Metadata: an update waits retry.backoff.ms after the last attempt,
                 # growing exponentially (to retry.backoff.max.ms) while refreshes keep failing.
-                attempt = max(self._failed_refreshes - 1, 0)
+                attempt = max(self._failed_refreshes, self._incomplete_refreshes, 1) - 1
                 due = self._last_refresh_attempt + self._retry_backoff.backoff(attempt) / 1000
             else:
                 due = self._metadata.fetched_at + max_age
             wait = due - loop.time()
             if wait > 0:
                 self._wakeup.clear()
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), wait)
+                    async with asyncio.timeout(wait):
+                        await self._wakeup.wait()
                 continue  # woken or due: look again
             try:
                 await self.refresh_metadata()
