@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kafkaproto import cli_config, cli_decode
+from kafkaproto import cli_api_versions, cli_config, cli_decode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,6 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cli_decode.add_arguments(decode)
     decode.set_defaults(run=cli_decode.run)
+    api_versions = commands.add_parser(
+        "api-versions",
+        help="ask a broker which API versions it supports and which ones kafkaproto would use",
+    )
+    cli_api_versions.add_arguments(api_versions)
+    api_versions.set_defaults(run=cli_api_versions.run)
     args = cli_config.finish_parse(parser, argv)
     try:
         status: int = args.run(args)

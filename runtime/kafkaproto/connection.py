@@ -1,0 +1,532 @@
+"""One asyncio TCP connection to one Kafka broker: the thin I/O layer over
+:class:`kafkaproto.protocol.ClientProtocol`.
+
+``await Connection.open(...)`` connects (with a timeout) and negotiates API versions the way
+Kafka's clients do (ApiVersionsRequest at our newest version; on UNSUPPORTED_VERSION, again at the
+version the broker says it supports; then per API the highest version both sides support).
+``await conn.request(msg)`` pipelines: up to ``max_in_flight`` requests await responses at once,
+further callers wait for a slot. Every request has a deadline; a request that misses it closes the
+connection, because the responses that follow could no longer be matched to their requests. When
+the connection closes for any reason (``close()``, the broker going away, a protocol error, a
+timeout) every waiting request fails at once with a typed error: nothing ever hangs.
+
+This module must never parse or frame bytes itself (that is the protocol core's job), retry,
+reconnect or choose a broker (that is :mod:`kafkaproto.cluster`'s), and never connects anywhere
+it was not told to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Final, TypeVar, overload
+
+from kafkaproto.error_codes import error_for_code
+from kafkaproto.errors import (
+    ConnectTimeoutError,
+    KafkaConnectionError,
+    KafkaProtoError,
+    NoCommonVersionError,
+    RequestTimeoutError,
+    UnsupportedVersionError,
+)
+from kafkaproto.message import ApiMessage
+from kafkaproto.messages import APIS, request_class
+from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE, NEED_DATA, ClientProtocol
+
+__all__ = ["CLIENT_SOFTWARE_NAME", "CLIENT_SOFTWARE_VERSION", "Connection"]
+
+R = TypeVar("R", bound=ApiMessage)
+
+#: What ApiVersionsRequest v3+ tells the broker about us (KIP-511; the broker checks both
+#: against ``[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?``).
+CLIENT_SOFTWARE_NAME: Final = "kafkaproto"
+CLIENT_SOFTWARE_VERSION: Final = "0.1.0"
+
+_API_VERSIONS = 18
+_UNSUPPORTED_VERSION = 35
+# Requests smaller than this are gathered and written once per event-loop turn.
+_COALESCE_LIMIT = 64 * 1024
+
+
+class _Adapter(asyncio.Protocol):
+    """asyncio's callbacks, forwarded to the connection (kept off its public surface)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def data_received(self, data: bytes) -> None:
+        self._conn._data_received(data)
+
+    def eof_received(self) -> bool:
+        return False  # close the transport; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._conn._connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._conn._pause_writing()
+
+    def resume_writing(self) -> None:
+        self._conn._resume_writing()
+
+
+class _Entry:
+    """A request awaiting its response."""
+
+    __slots__ = ("cls", "correlation_id", "deadline", "future", "timeout")
+
+    def __init__(
+        self,
+        correlation_id: int,
+        future: asyncio.Future[ApiMessage],
+        deadline: float,
+        timeout: float,
+        cls: type[ApiMessage],
+    ) -> None:
+        self.correlation_id = correlation_id
+        self.future = future
+        self.deadline = deadline
+        self.timeout = timeout
+        self.cls = cls
+
+
+class Connection:
+    """A negotiated connection to one broker; make one with :meth:`open`."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        client_id: str | None,
+        request_timeout: float,
+        max_in_flight: int,
+        max_frame_size: int,
+    ) -> None:
+        """Internal: use :meth:`open`."""
+        if max_in_flight < 1:
+            raise ValueError(f"max_in_flight must be >= 1: {max_in_flight}")
+        if request_timeout <= 0:
+            raise ValueError(f"request_timeout must be > 0: {request_timeout}")
+        self.host = host
+        self.port = port
+        self.broker = f"{host}:{port}"
+        self.request_timeout = request_timeout
+        self.max_in_flight = max_in_flight
+        self._loop = asyncio.get_running_loop()
+        self._protocol = ClientProtocol(client_id=client_id, max_frame_size=max_frame_size)
+        self._transport: asyncio.Transport | None = None
+        self._pending: deque[_Entry] = deque()
+        self._slot_waiters: deque[asyncio.Future[None]] = deque()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        self._write_paused: asyncio.Future[None] | None = None
+        self._wbuf: bytearray | None = None
+        self._closed_by: KafkaConnectionError | None = None
+        self._closed = self._loop.create_future()
+        self._close_callbacks: list[Callable[[KafkaConnectionError], None]] = []
+        self._broker_versions: dict[int, tuple[int, int]] = {}
+        self._versions: dict[int, int] = {}
+        self._negotiated = False
+        self.api_versions_response: ApiMessage | None = None
+
+    # -- opening --------------------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        *,
+        client_id: str | None = "kafkaproto",
+        connect_timeout: float = 10.0,
+        request_timeout: float = 30.0,
+        max_in_flight: int = 5,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+    ) -> Connection:
+        """Connect to ``host:port`` within ``connect_timeout`` seconds, then negotiate API
+        versions (within ``request_timeout``). Raises :class:`KafkaConnectionError` (or its
+        :class:`ConnectTimeoutError`) when either fails."""
+        conn = cls(
+            host,
+            port,
+            client_id=client_id,
+            request_timeout=request_timeout,
+            max_in_flight=max_in_flight,
+            max_frame_size=max_frame_size,
+        )
+        try:
+            async with asyncio.timeout(connect_timeout):
+                transport, _ = await conn._loop.create_connection(
+                    lambda: _Adapter(conn), host, port
+                )
+        except TimeoutError:
+            raise ConnectTimeoutError(
+                f"no TCP connection within {connect_timeout:g} s", broker=conn.broker
+            ) from None
+        except OSError as exc:
+            raise KafkaConnectionError(f"cannot connect: {exc}", broker=conn.broker) from exc
+        assert isinstance(transport, asyncio.Transport)
+        conn._transport = transport
+        try:
+            await conn._negotiate()
+        except RequestTimeoutError as exc:
+            conn.close()
+            raise ConnectTimeoutError(
+                f"no ApiVersions response within {request_timeout:g} s", broker=conn.broker
+            ) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def _negotiate(self) -> None:
+        version = APIS[_API_VERSIONS].latest_stable
+        while True:
+            cls = request_class(_API_VERSIONS, version)
+            if version >= 3:
+                request = cls(  # type: ignore[call-arg]
+                    client_software_name=CLIENT_SOFTWARE_NAME,
+                    client_software_version=CLIENT_SOFTWARE_VERSION,
+                )
+            else:
+                request = cls()
+            response = await self.request(request)
+            error_code: int = response.error_code  # type: ignore[attr-defined]
+            api_keys = response.api_keys  # type: ignore[attr-defined]
+            if error_code == _UNSUPPORTED_VERSION and version > 0:
+                # Kafka 2.4+ lists the ApiVersions range it supports; older brokers: v0.
+                broker_max = next((k.max_version for k in api_keys if k.api_key == 18), 0)
+                version = min(broker_max, version - 1)
+                continue
+            if error_code:
+                raise KafkaConnectionError(
+                    f"ApiVersions v{version} failed: {error_for_code(error_code)}",
+                    broker=self.broker,
+                )
+            break
+        self.api_versions_response = response
+        self._broker_versions = {k.api_key: (k.min_version, k.max_version) for k in api_keys}
+        for api_key, (lo, hi) in self._broker_versions.items():
+            info = APIS.get(api_key)
+            if info is None:
+                continue
+            best = min(hi, info.latest_stable)
+            if best >= max(lo, info.min_version):
+                self._versions[api_key] = best
+        self._negotiated = True
+
+    # -- versions -------------------------------------------------------------------------------
+
+    @property
+    def broker_versions(self) -> Mapping[int, tuple[int, int]]:
+        """The broker's (min, max) version of every API key it announced."""
+        return MappingProxyType(self._broker_versions)
+
+    @property
+    def versions(self) -> Mapping[int, int]:
+        """The version this connection uses for each API both sides support."""
+        return MappingProxyType(self._versions)
+
+    def version_for(self, api_key: int) -> int:
+        """The highest version of ``api_key`` that both the broker and kafkaproto support (our
+        newest *stable* version at most); :class:`NoCommonVersionError` names the API if none."""
+        version = self._versions.get(api_key)
+        if version is not None:
+            return version
+        info = APIS.get(api_key)
+        if info is None:
+            raise UnsupportedVersionError(f"api key {api_key} is unknown to kafkaproto")
+        raise NoCommonVersionError(
+            api_key=api_key,
+            api=info.name,
+            ours=(info.min_version, info.latest_stable),
+            broker=self._broker_versions.get(api_key),
+        )
+
+    def request_class(self, api_key: int) -> type[ApiMessage]:
+        """The generated request class of ``api_key`` at :meth:`version_for` ``(api_key)``."""
+        return request_class(api_key, self.version_for(api_key))
+
+    # -- requests -------------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and awaiting a response."""
+        return len(self._pending)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed_by is not None
+
+    @overload
+    async def request(
+        self, message: ApiMessage, response_type: type[R], *, timeout: float | None = None
+    ) -> R: ...
+
+    @overload
+    async def request(
+        self, message: ApiMessage, response_type: None = None, *, timeout: float | None = None
+    ) -> ApiMessage: ...
+
+    async def request(
+        self,
+        message: ApiMessage,
+        response_type: type[R] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> ApiMessage:
+        """Send ``message`` (a generated request class of a version the broker supports) and
+        return its response; ``response_type`` checks and types it. Waits for a free slot when
+        ``max_in_flight`` requests are already out. ``timeout`` (seconds, default the
+        connection's ``request_timeout``) counts from the moment the request is written.
+
+        Raises :class:`RequestTimeoutError` (the connection is then closed),
+        :class:`KafkaConnectionError` when the connection is or gets closed, and
+        :class:`UnsupportedVersionError` for a version the broker did not announce.
+        """
+        if self._closed_by is not None:
+            raise self._closed_by
+        if self._negotiated:
+            span = self._broker_versions.get(message.api_key)
+            if span is None or not span[0] <= message.version <= span[1]:
+                raise self._unsupported(message)
+        if len(self._pending) >= self.max_in_flight or self._slot_waiters:
+            await self._wait_for_slot()
+        cid, data = self._protocol.send(message)
+        future: asyncio.Future[ApiMessage] = self._loop.create_future()
+        seconds = self.request_timeout if timeout is None else timeout
+        deadline = self._loop.time() + seconds
+        self._pending.append(_Entry(cid, future, deadline, seconds, type(message)))
+        self._write(data)
+        if self._timer is None or deadline < self._timer_when:
+            self._arm_timer(deadline)
+        response = await future
+        if response_type is not None and not isinstance(response, response_type):
+            raise TypeError(
+                f"expected a {response_type.__name__}, got a {type(response).__name__}"
+            )
+        return response
+
+    async def send_no_response(self, message: ApiMessage) -> None:
+        """Send a request the broker never answers (Produce with ``acks=0``); returns once the
+        transport has taken the bytes (waiting while its buffer is full)."""
+        if self._closed_by is not None:
+            raise self._closed_by
+        if self._negotiated:
+            span = self._broker_versions.get(message.api_key)
+            if span is None or not span[0] <= message.version <= span[1]:
+                raise self._unsupported(message)
+        _, data = self._protocol.send(message, expect_response=False)
+        self._write(data)
+        if self._write_paused is not None:
+            await asyncio.shield(self._write_paused)
+            if self._closed_by is not None:
+                raise self._closed_by
+
+    def _write(self, data: bytearray) -> None:
+        # Requests written in one turn of the event loop leave in one send() call: a syscall per
+        # small request would cost more than everything else a request does. Big ones go at once.
+        if len(data) >= _COALESCE_LIMIT:
+            self._flush()
+            assert self._transport is not None
+            self._transport.write(data)
+        elif self._wbuf is None:
+            self._wbuf = data
+            self._loop.call_soon(self._flush)
+        else:
+            self._wbuf += data
+
+    def _flush(self) -> None:
+        data, self._wbuf = self._wbuf, None
+        if data is not None and self._transport is not None and self._closed_by is None:
+            self._transport.write(data)
+
+    def _unsupported(self, message: ApiMessage) -> UnsupportedVersionError:
+        info = APIS.get(message.api_key)
+        name = info.name if info else f"api key {message.api_key}"
+        span = self._broker_versions.get(message.api_key)
+        theirs = f"versions {span[0]}-{span[1]}" if span else "no version of it"
+        return UnsupportedVersionError(
+            f"{self.broker}: {name} v{message.version} is not supported by the broker ({theirs})"
+        )
+
+    async def _wait_for_slot(self) -> None:
+        # FIFO: each response that frees a slot wakes the oldest waiter.
+        while True:
+            waiter: asyncio.Future[None] = self._loop.create_future()
+            self._slot_waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done():
+                    self._wake_slot_waiter()  # it was woken: hand the wake-up on
+                else:
+                    self._slot_waiters.remove(waiter)
+                raise
+            if self._closed_by is not None:
+                raise self._closed_by
+            if len(self._pending) < self.max_in_flight:
+                return
+
+    def _wake_slot_waiter(self) -> None:
+        waiters = self._slot_waiters
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    # -- timeouts -------------------------------------------------------------------------------
+
+    def _arm_timer(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._on_timer)
+        self._timer_when = when
+
+    def _on_timer(self) -> None:
+        # One timer for the whole connection, armed for the earliest deadline; with one common
+        # timeout that is the oldest request, so this fires about once per request timeout.
+        self._timer = None
+        now = self._loop.time()
+        earliest: float | None = None
+        for entry in self._pending:
+            if entry.deadline <= now:
+                self._time_out(entry)
+                return
+            if earliest is None or entry.deadline < earliest:
+                earliest = entry.deadline
+        if earliest is not None:
+            self._arm_timer(earliest)
+
+    def _time_out(self, entry: _Entry) -> None:
+        info = APIS.get(entry.cls.api_key)
+        error = RequestTimeoutError(
+            api=info.name if info else str(entry.cls.api_key),
+            version=entry.cls.version,
+            correlation_id=entry.correlation_id,
+            timeout=entry.timeout,
+            broker=self.broker,
+        )
+        if not entry.future.done():
+            entry.future.set_exception(error)
+        self._shutdown(
+            KafkaConnectionError(
+                f"closed: request {entry.correlation_id} timed out after {entry.timeout:g} s",
+                broker=self.broker,
+            ),
+            cause=error,
+        )
+
+    # -- closing --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection now; every request still waiting fails with
+        :class:`KafkaConnectionError`. Idempotent."""
+        self._shutdown(KafkaConnectionError("connection closed by the client", broker=self.broker))
+
+    def add_close_callback(self, callback: Callable[[KafkaConnectionError], None]) -> None:
+        """Call ``callback(error)`` once when the connection closes, for whatever reason (called
+        at once if it already has)."""
+        if self._closed_by is not None:
+            callback(self._closed_by)
+        else:
+            self._close_callbacks.append(callback)
+
+    @property
+    def close_reason(self) -> KafkaConnectionError | None:
+        """Why the connection closed (None while it is open)."""
+        return self._closed_by
+
+    async def wait_closed(self) -> None:
+        """Wait until the socket is closed (after :meth:`close` or a failure)."""
+        await asyncio.shield(self._closed)
+
+    async def __aenter__(self) -> Connection:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.close()
+        await self.wait_closed()
+
+    def _shutdown(self, error: KafkaConnectionError, cause: BaseException | None = None) -> None:
+        if self._closed_by is not None:
+            return
+        if cause is not None:
+            error.__cause__ = cause
+        self._closed_by = error
+        self._wbuf = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        pending, self._pending = self._pending, deque()
+        for entry in pending:
+            if not entry.future.done():
+                entry.future.set_exception(error)
+                # Callers that gave up (cancelled) never retrieve it: don't log it as unhandled.
+                entry.future.exception()
+        waiters, self._slot_waiters = self._slot_waiters, deque()
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if self._write_paused is not None and not self._write_paused.done():
+            self._write_paused.set_result(None)
+        if self._transport is not None:
+            self._transport.abort()  # unanswered requests are void: don't flush them
+        elif not self._closed.done():
+            self._closed.set_result(None)
+        callbacks, self._close_callbacks = self._close_callbacks, []
+        for callback in callbacks:
+            callback(error)
+
+    # -- asyncio callbacks ----------------------------------------------------------------------
+
+    def _data_received(self, data: bytes) -> None:
+        protocol = self._protocol
+        pending = self._pending
+        try:
+            protocol.receive_data(data)
+            while True:
+                event = protocol.next_event()
+                if event is NEED_DATA:
+                    break
+                entry = pending.popleft()
+                future = entry.future
+                if not future.done():
+                    future.set_result(event.message)
+                if self._slot_waiters:
+                    self._wake_slot_waiter()
+        except KafkaProtoError as exc:
+            # The oldest request gets the error itself; the stream is unusable for the others.
+            if pending and not pending[0].future.done():
+                pending[0].future.set_exception(exc)
+            self._shutdown(
+                KafkaConnectionError(f"closed after a protocol error: {exc}", broker=self.broker),
+                cause=exc,
+            )
+
+    def _connection_lost(self, exc: Exception | None) -> None:
+        n = len(self._pending)
+        reason = f"connection lost ({n} request{'s' if n != 1 else ''} waiting)"
+        if exc is not None:
+            reason = f"{reason}: {exc}"
+        self._shutdown(KafkaConnectionError(reason, broker=self.broker), cause=exc)
+        self._transport = None
+        if not self._closed.done():
+            self._closed.set_result(None)
+
+    def _pause_writing(self) -> None:
+        if self._write_paused is None:
+            self._write_paused = self._loop.create_future()
+
+    def _resume_writing(self) -> None:
+        if self._write_paused is not None:
+            if not self._write_paused.done():
+                self._write_paused.set_result(None)
+            self._write_paused = None

@@ -1,0 +1,329 @@
+"""The client side of Kafka's wire protocol, sans I/O: requests in, bytes out; bytes in, responses
+out (the shape of h11: ``send()`` returns bytes, ``receive_data()`` buffers, ``next_event()``
+returns a :class:`Response` or :data:`NEED_DATA`).
+
+What lives here is every rule of the byte stream of one connection: the int32 size prefix, which
+request and response header version goes with an API version, correlation ids and their order
+(Kafka answers the requests of a connection in the order they were sent, so the oldest pending
+request is the only one a response may answer), the limit on a frame's size, the ApiVersions
+v0 fallback, and which requests get no response at all (Produce with ``acks=0``).
+
+This module must never touch a socket, an event loop, a clock or a thread: the asyncio layer
+(:mod:`kafkaproto.connection`) feeds it bytes and writes what it returns. Every error it raises is
+typed (:mod:`kafkaproto.errors`) and fatal: after one, the stream cannot be trusted and every later
+call raises :class:`~kafkaproto.errors.ProtocolStateError`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from struct import Struct
+from typing import Final, Literal, NamedTuple
+
+from kafkaproto.errors import (
+    DecodeError,
+    FrameTooLargeError,
+    KafkaProtoError,
+    NegativeFrameSizeError,
+    ProtocolStateError,
+    UnexpectedCorrelationIdError,
+)
+from kafkaproto.message import ApiMessage, HeaderMessage
+from kafkaproto.messages import (
+    request_header_class,
+    response_class,
+    response_header_class,
+)
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_SIZE",
+    "NEED_DATA",
+    "ClientProtocol",
+    "NeedData",
+    "Response",
+]
+
+#: Default cap on one response frame: the broker's own ``socket.request.max.bytes`` (100 MiB).
+DEFAULT_MAX_FRAME_SIZE: Final = 100 * 1024 * 1024
+
+_INT32 = Struct(">i")
+_pack_int32_into = _INT32.pack_into
+_unpack_int32_from = _INT32.unpack_from
+_MAX_CORRELATION_ID = 0x7FFFFFFF
+_API_VERSIONS = 18
+_PRODUCE = 0
+# Consumed bytes at the front of the receive buffer are dropped once there are this many and they
+# are at least half of it, so each byte is moved O(1) times on average.
+_COMPACT_AT = 64 * 1024
+
+
+class NeedData(enum.Enum):
+    """The type of :data:`NEED_DATA` (an enum so that ``event is NEED_DATA`` narrows types)."""
+
+    NEED_DATA = "NEED_DATA"
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+#: What :meth:`ClientProtocol.next_event` returns when no complete frame is buffered.
+NEED_DATA: Final = NeedData.NEED_DATA
+
+
+class Response(NamedTuple):
+    """One decoded response: its correlation id, body and header."""
+
+    correlation_id: int
+    message: ApiMessage
+    header: HeaderMessage
+
+
+class _Route(NamedTuple):
+    """What one request class needs, decided once: its frame prefix (4 size bytes and the request
+    header with a zero correlation id, patched per request) and how to read its response."""
+
+    prefix: bytes
+    response_cls: type[ApiMessage]
+    response_header_cls: type[HeaderMessage]
+
+
+class _Pending(NamedTuple):
+    correlation_id: int
+    response_cls: type[ApiMessage]
+    response_header_cls: type[HeaderMessage]
+
+
+class ClientProtocol:
+    """One client connection's protocol state: correlation ids, requests awaiting a response, and
+    the receive buffer. Not thread safe; one per connection."""
+
+    __slots__ = (
+        "_buf",
+        "_client_id",
+        "_error",
+        "_max_frame_size",
+        "_next_id",
+        "_pending",
+        "_pos",
+        "_routes",
+    )
+
+    def __init__(
+        self,
+        *,
+        client_id: str | None = "kafkaproto",
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        first_correlation_id: int = 0,
+    ) -> None:
+        if not 0 <= first_correlation_id <= _MAX_CORRELATION_ID:
+            raise ValueError(f"first_correlation_id must be an int32 >= 0: {first_correlation_id}")
+        if max_frame_size < 0:
+            raise ValueError(f"max_frame_size must be >= 0: {max_frame_size}")
+        self._client_id = client_id
+        self._max_frame_size = max_frame_size
+        self._next_id = first_correlation_id
+        self._pending: deque[_Pending] = deque()
+        self._routes: dict[type[ApiMessage], _Route] = {}
+        self._buf = bytearray()
+        self._pos = 0
+        self._error: KafkaProtoError | None = None
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str | None:
+        return self._client_id
+
+    @property
+    def max_frame_size(self) -> int:
+        return self._max_frame_size
+
+    @property
+    def in_flight(self) -> int:
+        """How many requests await a response."""
+        return len(self._pending)
+
+    @property
+    def pending_correlation_ids(self) -> tuple[int, ...]:
+        """Correlation ids awaiting a response, oldest first."""
+        return tuple(p.correlation_id for p in self._pending)
+
+    @property
+    def buffered(self) -> int:
+        """Received bytes not yet returned as a response (a partial frame)."""
+        return len(self._buf) - self._pos
+
+    @property
+    def error(self) -> KafkaProtoError | None:
+        """The error that broke this protocol, if one did."""
+        return self._error
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(
+        self,
+        request: ApiMessage,
+        *,
+        client_id: str | Literal[False] | None = False,
+        expect_response: bool = True,
+    ) -> tuple[int, bytearray]:
+        """Frame ``request`` (size prefix, request header, body) and return its correlation id and
+        bytes. ``client_id`` overrides the protocol's own for this request (``False``: keep it).
+
+        ``expect_response=False`` is for Produce with ``acks=0``, the one request Kafka never
+        answers; it is required there and refused elsewhere, because a wrong guess would either
+        wait forever or misattribute every later response.
+        """
+        if self._error is not None:
+            raise ProtocolStateError("the protocol failed earlier") from self._error
+        cls = type(request)
+        if client_id is False:
+            route = self._routes.get(cls)
+            if route is None:
+                route = self._routes[cls] = _route(cls, self._client_id)
+        else:
+            route = _route(cls, client_id)
+        if cls.api_key == _PRODUCE:
+            no_response = getattr(request, "acks", -1) == 0
+            if no_response == expect_response:
+                raise ValueError(
+                    "Produce with acks=0 gets no response: send it with expect_response=False"
+                    if no_response
+                    else "only Produce with acks=0 may be sent with expect_response=False"
+                )
+        elif not expect_response:
+            raise ValueError("only Produce with acks=0 may be sent with expect_response=False")
+        correlation_id = self._next_id
+        self._next_id = 0 if correlation_id == _MAX_CORRELATION_ID else correlation_id + 1
+        out = bytearray(route.prefix)
+        _pack_int32_into(out, 8, correlation_id)
+        request.encode_into(out)
+        _pack_int32_into(out, 0, len(out) - 4)
+        if expect_response:
+            self._pending.append(
+                _Pending(correlation_id, route.response_cls, route.response_header_cls)
+            )
+        return correlation_id, out
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
+        """Buffer bytes received from the broker; call :meth:`next_event` until it returns
+        :data:`NEED_DATA`."""
+        if self._error is not None:
+            raise ProtocolStateError("the protocol failed earlier") from self._error
+        buf = self._buf
+        pos = self._pos
+        if pos:
+            if pos == len(buf):
+                buf.clear()
+                self._pos = 0
+            elif pos >= _COMPACT_AT and pos * 2 >= len(buf):
+                del buf[:pos]
+                self._pos = 0
+        buf += data
+
+    def next_event(self) -> Response | NeedData:
+        """The next complete response, or :data:`NEED_DATA`.
+
+        Raises :class:`~kafkaproto.errors.NegativeFrameSizeError` and
+        :class:`~kafkaproto.errors.FrameTooLargeError` as soon as a size prefix is read (before
+        the frame is buffered), :class:`~kafkaproto.errors.UnexpectedCorrelationIdError` for a
+        response that does not answer the oldest pending request, and the generated classes'
+        :class:`~kafkaproto.errors.DecodeError` (offsets count from the first byte after the size
+        prefix) for a frame that is not the expected response.
+        """
+        if self._error is not None:
+            raise ProtocolStateError("the protocol failed earlier") from self._error
+        buf = self._buf
+        pos = self._pos
+        if len(buf) - pos < 4:
+            return NEED_DATA
+        (size,) = _unpack_int32_from(buf, pos)
+        if size < 0:
+            raise self._fail(NegativeFrameSizeError(size))
+        if size > self._max_frame_size:
+            raise self._fail(FrameTooLargeError(size, self._max_frame_size))
+        start = pos + 4
+        end = start + size
+        if len(buf) < end:
+            return NEED_DATA
+        # A private copy of the frame: decoded records are memoryviews into it, and they must not
+        # pin (or see) the receive buffer, which keeps changing.
+        frame = buf[start:end]
+        self._pos = end
+        pending = self._pending
+        if not pending:
+            received = _unpack_int32_from(frame, 0)[0] if size >= 4 else -1
+            raise self._fail(UnexpectedCorrelationIdError(received, None, was_sent=False))
+        expected, response_cls, header_cls = pending[0]
+        view = memoryview(frame)
+        try:
+            header, body_pos = header_cls.decode_from(view, 0)
+        except DecodeError as exc:
+            raise self._fail(_noted(exc, expected, size)) from None
+        # Both response header versions start with the int32 correlation id.
+        (received,) = _unpack_int32_from(frame, 0)
+        if received != expected:
+            was_sent = any(p.correlation_id == received for p in pending)
+            raise self._fail(UnexpectedCorrelationIdError(received, expected, was_sent=was_sent))
+        pending.popleft()
+        try:
+            message, body_end = response_cls.decode_from(view, body_pos)
+            if body_end != size:
+                raise DecodeError(
+                    f"{size - body_end} trailing bytes after the message",
+                    what=response_cls._what_,
+                    offset=body_end,
+                )
+        except DecodeError as exc:
+            fallback = _api_versions_v0_fallback(response_cls, view, body_pos)
+            if fallback is None:
+                raise self._fail(_noted(exc, expected, size)) from None
+            message = fallback
+        return Response(received, message, header)
+
+    def _fail(self, exc: KafkaProtoError) -> KafkaProtoError:
+        self._error = exc
+        return exc
+
+
+def _route(cls: type[ApiMessage], client_id: str | None) -> _Route:
+    api_key = cls.api_key
+    version = cls.version
+    header_cls = request_header_class(api_key, version)
+    header = header_cls(  # type: ignore[call-arg]
+        request_api_key=api_key,
+        request_api_version=version,
+        correlation_id=0,
+        client_id=client_id,
+    )
+    prefix = bytearray(4)
+    header.encode_into(prefix)
+    return _Route(
+        bytes(prefix), response_class(api_key, version), response_header_class(api_key, version)
+    )
+
+
+def _api_versions_v0_fallback(
+    response_cls: type[ApiMessage], view: memoryview, pos: int
+) -> ApiMessage | None:
+    """Kafka's rule (``ApiVersionsResponse.parse``): a broker that does not know the
+    ApiVersionsRequest version it got answers UNSUPPORTED_VERSION in the v0 layout, so a body that
+    does not parse at the version asked for is read again as v0."""
+    if response_cls.api_key != _API_VERSIONS or response_cls.version == 0:
+        return None
+    v0 = response_class(_API_VERSIONS, 0)
+    try:
+        return v0.decode(view[pos:])
+    except DecodeError:
+        return None
+
+
+def _noted(exc: DecodeError, correlation_id: int, size: int) -> DecodeError:
+    exc.add_note(
+        f"in the response to correlation id {correlation_id}, a frame of {size} bytes "
+        "(offsets count from the byte after the size prefix)"
+    )
+    return exc

@@ -1,0 +1,292 @@
+"""The asyncio connection against a scripted server on 127.0.0.1 (fake_broker.py): version
+negotiation and its fallback, the in-flight cap, timeouts, close() and a peer that hangs up.
+The real broker's side of the same is in tests/integration/test_connection_broker.py."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+from fake_broker import CLOSE, FakeBroker, api_versions_body
+from kafkaproto.connection import Connection
+from kafkaproto.errors import (
+    ConnectTimeoutError,
+    FrameTooLargeError,
+    KafkaConnectionError,
+    NoCommonVersionError,
+    RequestTimeoutError,
+    UnsupportedVersionError,
+)
+from kafkaproto.message import ApiMessage, HeaderMessage
+from kafkaproto.messages import APIS
+from kafkaproto.messages.api_versions import (
+    ApiVersionsRequestV2,
+    ApiVersionsResponseApiVersionV0,
+    ApiVersionsResponseV0,
+    ApiVersionsResponseV2,
+)
+from kafkaproto.messages.metadata import MetadataRequestV12, MetadataResponseV12
+
+pytestmark = pytest.mark.timeout(30)
+
+RANGES = {18: (0, 4), 3: (0, 12), 0: (0, 2), 1: (4, 17)}
+
+
+def run(coro: Coroutine[Any, Any, None]) -> None:
+    asyncio.run(asyncio.wait_for(coro, 20))
+
+
+def answer_all(header: HeaderMessage, body: ApiMessage) -> object:
+    if body.api_key == 18:
+        return api_versions_body(body.version, RANGES)
+    if body.api_key == 3:
+        return MetadataResponseV12(cluster_id="fake")
+    return None
+
+
+async def _open(port: int, **kwargs: Any) -> Connection:
+    options: dict[str, Any] = {"connect_timeout": 5, "request_timeout": 5, **kwargs}
+    return await Connection.open("127.0.0.1", port, **options)
+
+
+def test_negotiation_picks_highest_common_version() -> None:
+    async def main() -> None:
+        async with FakeBroker(answer_all) as fake:
+            conn = await _open(fake.port, client_id="neg")
+            async with conn:
+                # First ApiVersions at our newest stable version, with KIP-511 software fields.
+                header, first = fake.received[0]
+                assert first.version == APIS[18].latest_stable
+                assert header.client_id == "neg"  # type: ignore[attr-defined]
+                assert first.client_software_name == "kafkaproto"  # type: ignore[attr-defined]
+                assert conn.version_for(18) == 4
+                assert conn.version_for(3) == 12
+                assert conn.version_for(1) == min(17, APIS[1].latest_stable)
+                assert conn.broker_versions[0] == (0, 2)
+                with pytest.raises(NoCommonVersionError, match="Produce") as info:
+                    conn.version_for(0)  # broker 0-2, kafkaproto 3+
+                assert info.value.ours[0] == APIS[0].min_version
+                assert info.value.broker == (0, 2)
+                with pytest.raises(NoCommonVersionError, match="ListOffsets"):
+                    conn.version_for(2)  # the broker does not offer ListOffsets at all
+                response = await conn.request(MetadataRequestV12(), MetadataResponseV12)
+                assert response.cluster_id == "fake"
+                assert conn.request_class(3) is MetadataRequestV12
+
+    run(main())
+
+
+def test_unsupported_api_versions_version_is_retried_lower() -> None:
+    """Kafka's dance: UNSUPPORTED_VERSION in the v0 layout, listing the range it does serve."""
+
+    def old_broker(header: HeaderMessage, body: ApiMessage) -> object:
+        if body.api_key == 18 and body.version > 2:
+            return ApiVersionsResponseV0(
+                error_code=35,
+                api_keys=[
+                    ApiVersionsResponseApiVersionV0(api_key=18, min_version=0, max_version=2)
+                ],
+            )
+        return answer_all(header, body)
+
+    async def main() -> None:
+        async with FakeBroker(old_broker) as fake:
+            async with await _open(fake.port) as conn:
+                assert [body.version for _, body in fake.received] == [APIS[18].latest_stable, 2]
+                assert isinstance(fake.received[1][1], ApiVersionsRequestV2)
+                assert isinstance(conn.api_versions_response, ApiVersionsResponseV2)
+                assert conn.version_for(3) == 12
+
+    run(main())
+
+
+def test_request_at_version_broker_lacks_is_refused() -> None:
+    async def main() -> None:
+        async with FakeBroker(answer_all) as fake:
+            async with await _open(fake.port) as conn:
+                from kafkaproto.messages.metadata import MetadataRequestV13
+
+                with pytest.raises(UnsupportedVersionError, match="Metadata v13"):
+                    await conn.request(MetadataRequestV13())
+                assert len(fake.received) == 1  # nothing went out
+
+    run(main())
+
+
+def test_pipelining_respects_max_in_flight() -> None:
+    release = asyncio.Event()
+    outstanding: list[int] = []
+
+    async def slow(header: HeaderMessage, body: ApiMessage) -> object:
+        if body.api_key == 3:
+            outstanding.append(1)
+            await release.wait()
+        return answer_all(header, body)
+
+    async def main() -> None:
+        async with FakeBroker(slow) as fake:
+            async with await _open(fake.port, max_in_flight=3) as conn:
+                tasks = [asyncio.create_task(conn.request(MetadataRequestV12())) for _ in range(10)]
+                await asyncio.sleep(0.2)
+                # The fake serves one request at a time (like Kafka), so it saw one; the client
+                # holds exactly max_in_flight on the wire and the rest wait for a slot.
+                assert conn.in_flight == 3
+                assert len(outstanding) == 1
+                release.set()
+                results = await asyncio.gather(*tasks)
+                assert all(isinstance(r, MetadataResponseV12) for r in results)
+                assert conn.in_flight == 0
+
+    run(main())
+
+
+def test_request_timeout_poisons_connection() -> None:
+    def silent(header: HeaderMessage, body: ApiMessage) -> object:
+        return answer_all(header, body) if body.api_key == 18 else None
+
+    async def main() -> None:
+        async with FakeBroker(silent) as fake:
+            conn = await _open(fake.port, request_timeout=0.3)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            first = asyncio.create_task(conn.request(MetadataRequestV12()))
+            await asyncio.sleep(0.1)
+            second = asyncio.create_task(conn.request(MetadataRequestV12(), timeout=10))
+            with pytest.raises(RequestTimeoutError) as info:
+                await first
+            assert 0.2 <= loop.time() - started <= 2
+            assert info.value.api == "Metadata" and info.value.version == 12
+            assert info.value.broker == f"127.0.0.1:{fake.port}"
+            with pytest.raises(KafkaConnectionError, match="timed out"):
+                await second
+            assert conn.closed
+            with pytest.raises(KafkaConnectionError):
+                await conn.request(MetadataRequestV12())
+            await asyncio.wait_for(conn.wait_closed(), 5)
+
+    run(main())
+
+
+def test_shorter_timeout_behind_longer_one_fires_first() -> None:
+    def silent(header: HeaderMessage, body: ApiMessage) -> object:
+        return answer_all(header, body) if body.api_key == 18 else None
+
+    async def main() -> None:
+        async with FakeBroker(silent) as fake:
+            conn = await _open(fake.port, request_timeout=10)
+            long = asyncio.create_task(conn.request(MetadataRequestV12()))
+            await asyncio.sleep(0.05)
+            short = asyncio.create_task(conn.request(MetadataRequestV12(), timeout=0.2))
+            with pytest.raises(RequestTimeoutError) as info:
+                await asyncio.wait_for(short, 3)
+            assert info.value.timeout == 0.2
+            with pytest.raises(KafkaConnectionError):
+                await long
+
+    run(main())
+
+
+def test_close_fails_every_pending_request() -> None:
+    def silent(header: HeaderMessage, body: ApiMessage) -> object:
+        return answer_all(header, body) if body.api_key == 18 else None
+
+    async def main() -> None:
+        async with FakeBroker(silent) as fake:
+            conn = await _open(fake.port, max_in_flight=2)
+            tasks = [asyncio.create_task(conn.request(MetadataRequestV12())) for _ in range(5)]
+            await asyncio.sleep(0.1)
+            assert conn.in_flight == 2
+            conn.close()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            assert all(isinstance(r, KafkaConnectionError) for r in results), results
+            assert "closed by the client" in str(results[0])
+            await asyncio.wait_for(conn.wait_closed(), 5)
+            conn.close()  # idempotent
+
+    run(main())
+
+
+def test_peer_closing_mid_request_fails_promptly() -> None:
+    def hang_up(header: HeaderMessage, body: ApiMessage) -> object:
+        return answer_all(header, body) if body.api_key == 18 else CLOSE
+
+    async def main() -> None:
+        async with FakeBroker(hang_up) as fake:
+            conn = await _open(fake.port, request_timeout=30)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            tasks = [asyncio.create_task(conn.request(MetadataRequestV12())) for _ in range(3)]
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            assert loop.time() - started < 5  # not the 30 s request timeout
+            assert all(isinstance(r, KafkaConnectionError) for r in results), results
+            assert "connection lost" in str(results[0])
+            assert conn.closed
+
+    run(main())
+
+
+def test_oversized_frame_fails_oldest_request_with_its_error() -> None:
+    def huge(header: HeaderMessage, body: ApiMessage) -> object:
+        if body.api_key == 18:
+            return answer_all(header, body)
+        return struct.pack(">i", 1 << 30)
+
+    async def main() -> None:
+        async with FakeBroker(huge) as fake:
+            conn = await _open(fake.port, max_frame_size=1 << 20)
+            with pytest.raises(FrameTooLargeError) as info:
+                await conn.request(MetadataRequestV12())
+            assert info.value.size == 1 << 30 and info.value.limit == 1 << 20
+            assert conn.closed
+
+    run(main())
+
+
+def test_connect_refused_is_typed() -> None:
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def main() -> None:
+        with pytest.raises(KafkaConnectionError, match="cannot connect") as info:
+            await _open(port)
+        assert info.value.broker == f"127.0.0.1:{port}"
+
+    run(main())
+
+
+def test_silent_broker_during_negotiation_is_a_connect_timeout() -> None:
+    async def main() -> None:
+        async with FakeBroker(lambda h, b: None) as fake:
+            with pytest.raises(ConnectTimeoutError, match="ApiVersions"):
+                await _open(fake.port, request_timeout=0.3)
+
+    run(main())
+
+
+def test_cancelled_waiter_does_not_lose_a_slot() -> None:
+    release = asyncio.Event()
+
+    async def slow(header: HeaderMessage, body: ApiMessage) -> object:
+        if body.api_key == 3:
+            await release.wait()
+        return answer_all(header, body)
+
+    async def main() -> None:
+        async with FakeBroker(slow) as fake:
+            async with await _open(fake.port, max_in_flight=1) as conn:
+                first = asyncio.create_task(conn.request(MetadataRequestV12()))
+                waiting = asyncio.create_task(conn.request(MetadataRequestV12()))
+                third = asyncio.create_task(conn.request(MetadataRequestV12()))
+                await asyncio.sleep(0.05)
+                waiting.cancel()
+                release.set()
+                assert isinstance(await first, MetadataResponseV12)
+                assert isinstance(await asyncio.wait_for(third, 5), MetadataResponseV12)
+                assert waiting.cancelled()
+
+    run(main())
