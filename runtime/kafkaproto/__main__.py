@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kafkaproto import cli_api_versions, cli_config, cli_decode
+from kafkaproto import cli_api_versions, cli_config, cli_decode, cli_fetch
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,6 +26,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cli_decode.add_arguments(decode)
     decode.set_defaults(run=cli_decode.run)
+    fetch = commands.add_parser(
+        "fetch", help="print the records of one partition (values, or JSON with --format json)"
+    )
+    cli_fetch.add_arguments(fetch)
+    fetch.set_defaults(run=cli_fetch.run)
     api_versions = commands.add_parser(
         "api-versions",
         help="ask a broker which API versions it supports and which ones kafkaproto would use",

@@ -134,9 +134,7 @@ class ExponentialBackoff:
         self.maximum = maximum
         self.jitter = jitter
         self._exp_max = (
-            math.log(maximum / max(initial, 1)) / math.log(multiplier)
-            if maximum > initial
-            else 0.0
+            math.log(maximum / max(initial, 1)) / math.log(multiplier) if maximum > initial else 0.0
         )
 
     def backoff(self, attempts: int, rng: random.Random | None = None) -> float:
@@ -456,6 +454,11 @@ class ClusterClient:
             error, _NETWORK_ERRORS
         ):
             self.request_metadata_update()
+
+    def retry_backoff_s(self, attempts: int) -> float:
+        """Seconds to wait before retry number ``attempts`` + 1 (retry.backoff.ms growing
+        exponentially with jitter to retry.backoff.max.ms, as Java's clients do)."""
+        return self._retry_backoff.backoff(attempts) / 1000
 
     def topic_id(self, topic: str) -> UUID | None:
         """The topic's id in the latest metadata."""

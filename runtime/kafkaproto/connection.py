@@ -308,9 +308,7 @@ class Connection:
             self._arm_timer(deadline)
         response = await future
         if response_type is not None and not isinstance(response, response_type):
-            raise TypeError(
-                f"expected a {response_type.__name__}, got a {type(response).__name__}"
-            )
+            raise TypeError(f"expected a {response_type.__name__}, got a {type(response).__name__}")
         return response
 
     async def send_no_response(self, message: ApiMessage) -> None:
