@@ -76,7 +76,7 @@ def render(
 
 
 def _render_module(tpl: jinja2.Template, mod: ModulePlan, source: Source) -> str:
-    sources = ", ".join(f"{s}.json sha256 {source.sha256[s][:12]}" for s in mod.specs)
+    sources = " and ".join(f"{s}.json (sha256 {source.sha256[s][:12]})" for s in mod.specs)
     cls_doc = {c.name: _class_doc(c) for c in mod.classes}
     pub_doc = {pub: _public_doc(c, v, u) for c in mod.classes for pub, v, u in c.public}
     body = tpl.render(
