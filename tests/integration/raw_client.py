@@ -17,7 +17,7 @@ import time
 import uuid
 from typing import Any
 
-from kafkaproto.message import ApiMessage, HeaderMessage
+from kafkaproto.message import ApiMessage
 from kafkaproto.messages import (
     APIS,
     request_header_version,
@@ -35,8 +35,14 @@ from kafkaproto.messages.response_header import ResponseHeaderV0, ResponseHeader
 
 TIMEOUT = 15.0
 _SIZE = struct.Struct(">i")
-REQUEST_HEADERS: dict[int, type[HeaderMessage]] = {1: RequestHeaderV1, 2: RequestHeaderV2}
-RESPONSE_HEADERS: dict[int, type[HeaderMessage]] = {0: ResponseHeaderV0, 1: ResponseHeaderV1}
+REQUEST_HEADERS: dict[int, type[RequestHeaderV1 | RequestHeaderV2]] = {
+    1: RequestHeaderV1,
+    2: RequestHeaderV2,
+}
+RESPONSE_HEADERS: dict[int, type[ResponseHeaderV0 | ResponseHeaderV1]] = {
+    0: ResponseHeaderV0,
+    1: ResponseHeaderV1,
+}
 
 
 class Connection:
