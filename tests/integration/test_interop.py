@@ -296,7 +296,10 @@ def our_topic(request: pytest.FixtureRequest, broker: str) -> Iterator[OurTopic]
         topic_id = create_topic(conn, ranges, name)
         try:
             sent: list[bytes] = []
-            for part, base_offset in ((OUR_EDGE_RECORDS, 0), (OUR_BULK_RECORDS, 6)):
+            for part, base_offset in (
+                (OUR_EDGE_RECORDS, 0),
+                (OUR_BULK_RECORDS, len(OUR_EDGE_RECORDS)),
+            ):
                 builder = BatchBuilder(compression=codec, batch_size=1 << 20)
                 for key, value, ts, headers in part:
                     assert builder.append(key, value, timestamp=ts, headers=headers) >= 0
