@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PINNED_KAFKA_VERSION := $(shell sed -n 's/^kafka_version *= *//p' schemas/kafka.lock 2>/dev/null)
 KAFKA_VERSION ?= $(if $(PINNED_KAFKA_VERSION),$(PINNED_KAFKA_VERSION),4.4.0)
 
-.PHONY: help setup schemas codegen check-generated test unit lint
+.PHONY: help setup schemas codegen check-generated test unit lint kcat
 
 help:
 	@echo "make codegen        set up, fetch the pinned Kafka schemas and regenerate generated/"
@@ -42,9 +42,21 @@ check-generated: setup
 unit: setup
 	$(PY) -m pytest -q -m "not broker and not cluster and not oracle"
 
-test: setup broker oracle
+test: setup kcat broker oracle
 	KAFKA_VERSION=$(KAFKA_VERSION) $(PY) -m pytest -q -m "not cluster"
 	$(MAKE) test-cluster
+
+# kcat (librdkafka's command-line client) for the interop tests; installed with apt-get when it
+# is not on PATH (we run as root locally and in CI; anything else gets told what to do).
+kcat:
+	@command -v kcat >/dev/null && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "kcat: not on PATH and cannot apt-get it here (needs root and apt-get);" \
+			"install kcat (librdkafka's CLI) yourself" >&2; exit 1; fi; \
+	echo "kcat: installing with apt-get"; \
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null && \
+		kcat -V | grep -m1 Version
 
 lint: setup
 	$(VENV)/bin/ruff check codegen runtime generated tests bench

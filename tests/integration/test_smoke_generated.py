@@ -9,105 +9,30 @@ the topic by id) and a Fetch reading it back. Marked `broker`.
 
 from __future__ import annotations
 
-import socket
-import struct
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kafkaproto.message import ApiMessage, HeaderMessage
-from kafkaproto.messages import (
-    APIS,
-    request_header_version,
-    response_class,
-    response_header_version,
-)
+from kafkaproto.messages import APIS
 from kafkaproto.messages import api_versions as av
-from kafkaproto.messages import create_topics as ct
-from kafkaproto.messages import delete_topics as dt
 from kafkaproto.messages import fetch as fe
 from kafkaproto.messages import metadata as md
 from kafkaproto.messages import produce as pr
-from kafkaproto.messages.request_header import RequestHeaderV1, RequestHeaderV2
-from kafkaproto.messages.response_header import ResponseHeaderV0, ResponseHeaderV1
 from kafkaproto.records.batch_builder import BatchBuilder
 from kafkaproto.records.reader import read_batches
+from raw_client import Connection, broker_ranges, create_topic, delete_topic, usable
 
 pytestmark = pytest.mark.broker
-
-TIMEOUT = 15.0
-_SIZE = struct.Struct(">i")
-REQUEST_HEADERS: dict[int, type[HeaderMessage]] = {1: RequestHeaderV1, 2: RequestHeaderV2}
-RESPONSE_HEADERS: dict[int, type[HeaderMessage]] = {0: ResponseHeaderV0, 1: ResponseHeaderV1}
-
-
-class Connection:
-    """One blocking socket to 127.0.0.1; one request in flight at a time."""
-
-    def __init__(self, bootstrap: str) -> None:
-        host, port = bootstrap.rsplit(":", 1)
-        assert host == "127.0.0.1"
-        self.sock = socket.create_connection((host, int(port)), timeout=TIMEOUT)
-        self.correlation_id = 0
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def call(self, request: ApiMessage) -> Any:
-        key, version = request.api_key, request.version
-        self.correlation_id += 1
-        header_cls = REQUEST_HEADERS[request_header_version(key, version)]
-        header = header_cls(
-            request_api_key=key,
-            request_api_version=version,
-            correlation_id=self.correlation_id,
-            client_id="kafkaproto-smoke",
-        )
-        frame = bytearray(4)
-        header.encode_into(frame)
-        request.encode_into(frame)
-        frame[:4] = _SIZE.pack(len(frame) - 4)
-        self.sock.sendall(frame)
-        (size,) = _SIZE.unpack(self._read(4))
-        assert 0 < size < 64 << 20
-        data = memoryview(self._read(size))
-        reply_header_cls = RESPONSE_HEADERS[response_header_version(key, version)]
-        reply_header, pos = reply_header_cls.decode_from(data, 0)
-        assert reply_header.correlation_id == self.correlation_id
-        return response_class(key, version).decode(data[pos:])
-
-    def _read(self, n: int) -> bytes:
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
-                raise ConnectionError(f"broker closed the connection after {len(buf)}/{n} bytes")
-            buf += chunk
-        return bytes(buf)
 
 
 @pytest.fixture
 def conn(broker: str) -> Iterator[Connection]:
-    c = Connection(broker)
+    c = Connection(broker, client_id="kafkaproto-smoke")
     try:
         yield c
     finally:
         c.close()
-
-
-def broker_ranges(conn: Connection) -> dict[int, tuple[int, int]]:
-    reply = conn.call(av.ApiVersionsRequestV0())
-    assert reply.error_code == 0
-    return {k.api_key: (k.min_version, k.max_version) for k in reply.api_keys}
-
-
-def usable(ranges: dict[int, tuple[int, int]], api_key: int) -> int:
-    """The newest version both the broker and our stable classes have."""
-    version = min(ranges[api_key][1], APIS[api_key].latest_stable)
-    assert version >= ranges[api_key][0]
-    return version
 
 
 def test_api_versions_at_every_version(conn: Connection) -> None:
@@ -140,38 +65,6 @@ def test_api_versions_at_every_version(conn: Connection) -> None:
             assert info.min_version <= lo, info.name
 
 
-def create_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> uuid.UUID:
-    version = usable(ranges, 19)
-    request_cls = getattr(ct, f"CreateTopicsRequestV{version}")
-    topic_field = next(f for f in request_cls._fields_ if f.attr == "topics")
-    assert topic_field.cls is not None
-    topic = topic_field.cls(name=name, num_partitions=1, replication_factor=1)
-    reply = conn.call(request_cls(topics=(topic,), timeout_ms=10_000))
-    assert len(reply.topics) == 1
-    result = reply.topics[0]
-    assert (result.name, result.error_code) == (name, 0), result
-    if version >= 7:
-        assert result.topic_id != uuid.UUID(int=0)
-    return wait_for_leader(conn, ranges, name)
-
-
-def wait_for_leader(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> uuid.UUID:
-    version = usable(ranges, 3)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        reply = conn.call(
-            getattr(md, f"MetadataRequestV{version}")(
-                topics=(md.MetadataRequestTopicV10(name=name),), allow_auto_topic_creation=False
-            )
-        )
-        (topic,) = reply.topics
-        if topic.error_code == 0 and topic.partitions and topic.partitions[0].leader_id >= 0:
-            assert topic.name == name and topic.topic_id != uuid.UUID(int=0)
-            return topic.topic_id  # type: ignore[no-any-return]
-        assert time.monotonic() < deadline, f"no leader for {name}: {topic}"
-        time.sleep(0.2)
-
-
 def test_metadata_at_every_version(conn: Connection) -> None:
     ranges = broker_ranges(conn)
     name = f"kafkaproto-smoke-md-{uuid.uuid4().hex[:12]}"
@@ -195,14 +88,6 @@ def test_metadata_at_every_version(conn: Connection) -> None:
                 assert topic.topic_id == topic_id
     finally:
         delete_topic(conn, ranges, name)
-
-
-def delete_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> None:
-    version = min(usable(ranges, 20), 5)  # v6 names topics by name or id; v5 by name is enough
-    reply = conn.call(
-        getattr(dt, f"DeleteTopicsRequestV{version}")(topic_names=(name,), timeout_ms=10_000)
-    )
-    assert [(r.name, r.error_code) for r in reply.responses] == [(name, 0)]
 
 
 RECORDS = [

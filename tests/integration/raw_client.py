@@ -1,0 +1,215 @@
+"""A minimal blocking Kafka client made only of generated classes, for tests against a real broker.
+
+One socket to 127.0.0.1, one request in flight at a time: request header (v1 or v2, as
+``request_header_version`` says) + body out; response header (v0 or v1) + body in, the
+correlation id checked. Plus the few admin and data calls the integration tests share: topic
+create/delete by name, Produce of one ready-made batch, Fetch of a partition's records.
+
+It is test code: every socket read is bounded by ``TIMEOUT`` and every broker answer is asserted,
+so a misbehaving broker fails the test instead of hanging it. It never retries.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+import uuid
+from typing import Any
+
+from kafkaproto.message import ApiMessage
+from kafkaproto.messages import (
+    APIS,
+    request_header_version,
+    response_class,
+    response_header_version,
+)
+from kafkaproto.messages import api_versions as av
+from kafkaproto.messages import create_topics as ct
+from kafkaproto.messages import delete_topics as dt
+from kafkaproto.messages import fetch as fe
+from kafkaproto.messages import metadata as md
+from kafkaproto.messages import produce as pr
+from kafkaproto.messages.request_header import RequestHeaderV1, RequestHeaderV2
+from kafkaproto.messages.response_header import ResponseHeaderV0, ResponseHeaderV1
+
+TIMEOUT = 15.0
+_SIZE = struct.Struct(">i")
+REQUEST_HEADERS: dict[int, type[RequestHeaderV1 | RequestHeaderV2]] = {
+    1: RequestHeaderV1,
+    2: RequestHeaderV2,
+}
+RESPONSE_HEADERS: dict[int, type[ResponseHeaderV0 | ResponseHeaderV1]] = {
+    0: ResponseHeaderV0,
+    1: ResponseHeaderV1,
+}
+
+
+class Connection:
+    """One blocking socket to 127.0.0.1; one request in flight at a time."""
+
+    def __init__(self, bootstrap: str, client_id: str = "kafkaproto-test") -> None:
+        host, port = bootstrap.split(",")[0].rsplit(":", 1)
+        assert host == "127.0.0.1"
+        self.sock = socket.create_connection((host, int(port)), timeout=TIMEOUT)
+        self.client_id = client_id
+        self.correlation_id = 0
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, request: ApiMessage) -> Any:
+        key, version = request.api_key, request.version
+        self.correlation_id += 1
+        header_cls = REQUEST_HEADERS[request_header_version(key, version)]
+        header = header_cls(
+            request_api_key=key,
+            request_api_version=version,
+            correlation_id=self.correlation_id,
+            client_id=self.client_id,
+        )
+        frame = bytearray(4)
+        header.encode_into(frame)
+        request.encode_into(frame)
+        frame[:4] = _SIZE.pack(len(frame) - 4)
+        self.sock.sendall(frame)
+        (size,) = _SIZE.unpack(self._read(4))
+        assert 0 < size < 64 << 20
+        data = memoryview(self._read(size))
+        reply_header_cls = RESPONSE_HEADERS[response_header_version(key, version)]
+        reply_header, pos = reply_header_cls.decode_from(data, 0)
+        assert reply_header.correlation_id == self.correlation_id
+        return response_class(key, version).decode(data[pos:])
+
+    def _read(self, n: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError(f"broker closed the connection after {len(buf)}/{n} bytes")
+            buf += chunk
+        return bytes(buf)
+
+
+def broker_ranges(conn: Connection) -> dict[int, tuple[int, int]]:
+    reply = conn.call(av.ApiVersionsRequestV0())
+    assert reply.error_code == 0
+    return {k.api_key: (k.min_version, k.max_version) for k in reply.api_keys}
+
+
+def usable(ranges: dict[int, tuple[int, int]], api_key: int) -> int:
+    """The newest version both the broker and our stable classes have."""
+    version = min(ranges[api_key][1], APIS[api_key].latest_stable)
+    assert version >= ranges[api_key][0]
+    return version
+
+
+def create_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> uuid.UUID:
+    """Create a one-partition topic and wait until it has a leader; return its topic id."""
+    version = usable(ranges, 19)
+    request_cls = getattr(ct, f"CreateTopicsRequestV{version}")
+    topic_field = next(f for f in request_cls._fields_ if f.attr == "topics")
+    assert topic_field.cls is not None
+    topic = topic_field.cls(name=name, num_partitions=1, replication_factor=1)
+    reply = conn.call(request_cls(topics=(topic,), timeout_ms=10_000))
+    assert len(reply.topics) == 1
+    result = reply.topics[0]
+    assert (result.name, result.error_code) == (name, 0), result
+    if version >= 7:
+        assert result.topic_id != uuid.UUID(int=0)
+    return wait_for_leader(conn, ranges, name)
+
+
+def wait_for_leader(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> uuid.UUID:
+    version = usable(ranges, 3)
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        reply = conn.call(
+            getattr(md, f"MetadataRequestV{version}")(
+                topics=(md.MetadataRequestTopicV10(name=name),), allow_auto_topic_creation=False
+            )
+        )
+        (topic,) = reply.topics
+        if topic.error_code == 0 and topic.partitions and topic.partitions[0].leader_id >= 0:
+            assert topic.name == name and topic.topic_id != uuid.UUID(int=0)
+            return topic.topic_id  # type: ignore[no-any-return]
+        assert time.monotonic() < deadline, f"no leader for {name}: {topic}"
+        time.sleep(0.2)
+
+
+def delete_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> None:
+    version = min(usable(ranges, 20), 5)  # v6 names topics by name or id; v5 by name is enough
+    reply = conn.call(
+        getattr(dt, f"DeleteTopicsRequestV{version}")(topic_names=(name,), timeout_ms=10_000)
+    )
+    assert [(r.name, r.error_code) for r in reply.responses] == [(name, 0)]
+
+
+def produce_batch(conn: Connection, topic_id: uuid.UUID, batch: bytes) -> int:
+    """Produce v13 (topic by id) of one ready-made batch to partition 0 with acks=all; return
+    the base offset the broker gave it."""
+    reply = conn.call(
+        pr.ProduceRequestV13(
+            acks=-1,
+            timeout_ms=10_000,
+            topic_data=(
+                pr.ProduceRequestTopicProduceDataV13(
+                    topic_id=topic_id,
+                    partition_data=(
+                        pr.ProduceRequestPartitionProduceDataV9(index=0, records=batch),
+                    ),
+                ),
+            ),
+        )
+    )
+    (topic,) = reply.responses
+    assert topic.topic_id == topic_id
+    (part,) = topic.partition_responses
+    assert (part.index, part.error_code) == (0, 0), part
+    return part.base_offset  # type: ignore[no-any-return]
+
+
+def fetch_records(
+    conn: Connection,
+    ranges: dict[int, tuple[int, int]],
+    topic_id: uuid.UUID,
+    offset: int = 0,
+    max_bytes: int = 8 << 20,
+) -> tuple[int, memoryview]:
+    """One Fetch (newest common version, topic by id) of partition 0 from ``offset``; returns
+    the high watermark and the records bytes as the broker sent them."""
+    version = usable(ranges, 1)
+    assert version >= 13  # topics by id
+    fetch_cls = getattr(fe, f"FetchRequestV{version}")
+    topic_cls = next(f for f in fetch_cls._fields_ if f.attr == "topics").cls
+    part_cls = next(f for f in topic_cls._fields_ if f.attr == "partitions").cls
+    reply = conn.call(
+        fetch_cls(
+            max_wait_ms=500,
+            min_bytes=1,
+            max_bytes=max_bytes,
+            isolation_level=0,
+            session_id=0,
+            session_epoch=-1,
+            topics=(
+                topic_cls(
+                    topic_id=topic_id,
+                    partitions=(
+                        part_cls(partition=0, fetch_offset=offset, partition_max_bytes=max_bytes),
+                    ),
+                ),
+            ),
+        )
+    )
+    assert reply.error_code == 0
+    (topic,) = reply.responses
+    assert topic.topic_id == topic_id
+    (part,) = topic.partitions
+    assert part.error_code == 0, part
+    return part.high_watermark, memoryview(part.records if part.records is not None else b"")
