@@ -82,7 +82,7 @@ $(ORACLE_DIR)/classes/.compiled: $(ORACLE_DIR)/lib/.fetched $(ORACLE_SRC)
 # ---- records: long fuzz run and benchmarks against kafka-python / aiokafka -------------------
 .PHONY: fuzz bench-deps bench
 fuzz: setup
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/runtime/records tests/messages/test_fuzz_decoders.py
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/runtime/records tests/runtime/test_protocol_fuzz.py tests/messages/test_fuzz_decoders.py
 
 # The peers are benchmark-only (the `bench` extra); tests never need them.
 bench-deps: setup
