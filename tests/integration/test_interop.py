@@ -20,6 +20,7 @@ Marked `broker`.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import time
@@ -31,6 +32,8 @@ from typing import Final
 
 import pytest
 from kafka_cluster import libs_dir
+from kafkaproto.cluster import ClusterClient
+from kafkaproto.fetcher import EARLIEST, fetch_partition
 from kafkaproto.records.batch_builder import BatchBuilder
 from kafkaproto.records.compression import CompressionType
 from kafkaproto.records.reader import read_batches
@@ -38,6 +41,7 @@ from kafkaproto.records.record_batch import (
     LOG_OVERHEAD,
     RECORD_BATCH_OVERHEAD,
     Header,
+    Record,
     RecordBatch,
     TimestampType,
 )
@@ -146,6 +150,11 @@ def fetch_all(conn: Connection, topic_id: uuid.UUID, count: int) -> list[RecordB
     return batches
 
 
+async def read_with_fetcher(bootstrap: str, topic: str) -> list[Record]:
+    async with ClusterClient(bootstrap) as client:
+        return [r async for r in fetch_partition(client, topic, 0, EARLIEST)]
+
+
 # ---- librdkafka -> us -------------------------------------------------------------------------
 
 # kcat splits its input at REC_SEP into messages and each at the first FIELD_SEP into key and
@@ -223,6 +232,11 @@ def test_we_read_what_librdkafka_writes(
         records = [r for b in batches for r in b.records]
         assert [(r.offset, r.key, r.value, r.headers) for r in records] == [
             (i, key, value, KCAT_HEADERS) for i, (key, value) in enumerate(KCAT_RECORDS)
+        ]
+        # And through kafkaproto's own fetch path (what `python -m kafkaproto fetch` uses).
+        fetched = asyncio.run(read_with_fetcher(broker, name))
+        assert [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in fetched] == [
+            (r.offset, r.timestamp, r.key, r.value, r.headers) for r in records
         ]
         # librdkafka compresses a batch only when that makes it smaller; these records do
         # compress, so every batch must carry the codec asked for.
