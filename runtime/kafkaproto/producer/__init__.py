@@ -1,2 +1,6 @@
-"""The Kafka producer: configuration now (``kafkaproto.producer.config``), the accumulator, sender
-and the asyncio producer later. Importing this package must stay cheap and must never start I/O."""
+"""The Kafka producer: ``AsyncProducer`` (asyncio) and ``Producer`` (threads) over one engine —
+accumulator, sender, idempotence — and its configuration (``kafkaproto.producer.config``).
+
+Public names live in their modules (``from kafkaproto.producer.async_producer import
+AsyncProducer``); importing this package must stay cheap and must never start I/O.
+"""

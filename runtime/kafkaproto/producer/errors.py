@@ -1,0 +1,63 @@
+"""The producer's own typed errors: the ones raised on the client side, not read off the wire.
+
+Broker error codes stay in ``kafkaproto.error_codes``; these are what Java's producer raises
+itself (``TimeoutException`` from the accumulator and ``max.block.ms``, ``RecordTooLargeException``
+from ``KafkaProducer.ensureValidRecordSize``, "producer closed"). This module must never import
+anything from the producer's engine, so every layer can raise them.
+"""
+
+from __future__ import annotations
+
+from kafkaproto.error_codes import MessageTooLargeError
+from kafkaproto.errors import KafkaProtoError
+
+__all__ = [
+    "BufferExhaustedError",
+    "DeliveryTimeoutError",
+    "MetadataTimeoutError",
+    "ProducerClosedError",
+    "ProducerFatalError",
+    "ProducerTimeoutError",
+    "RecordTooLargeError",
+]
+
+
+class ProducerTimeoutError(KafkaProtoError, TimeoutError):
+    """Java's ``org.apache.kafka.common.errors.TimeoutException`` raised by the client itself.
+
+    Also a builtin ``TimeoutError``, so ``except TimeoutError`` catches it."""
+
+    retriable = True
+
+
+class DeliveryTimeoutError(ProducerTimeoutError):
+    """KIP-91: a batch reached ``delivery.timeout.ms`` (counted from its creation) before it was
+    acknowledged; every record of the batch fails with it (Java: ``Sender.sendProducerData``'s
+    "Expiring N record(s) for tp: X ms has passed since batch creation")."""
+
+
+class BufferExhaustedError(ProducerTimeoutError):
+    """``buffer.memory`` stayed full for ``max.block.ms`` (Java's ``BufferExhaustedException``)."""
+
+
+class MetadataTimeoutError(ProducerTimeoutError):
+    """The topic's metadata did not arrive within ``max.block.ms`` (Java: "Topic X not present
+    in metadata after N ms.")."""
+
+
+class RecordTooLargeError(MessageTooLargeError):
+    """One record larger than ``max.request.size`` or ``buffer.memory``, refused before it is
+    queued (Java's ``RecordTooLargeException`` from ``ensureValidRecordSize``; the same Java
+    class the broker's MESSAGE_TOO_LARGE maps to, hence the subclass)."""
+
+
+class ProducerClosedError(KafkaProtoError, RuntimeError):
+    """A send after ``close()``, or records still queued when a bounded ``close()`` gave up
+    (Java: "Producer is closed forcefully." / "Cannot perform operation after producer has been
+    closed")."""
+
+
+class ProducerFatalError(KafkaProtoError, RuntimeError):
+    """The idempotent producer hit a fatal error (fenced, not authorized, unsupported version);
+    ``__cause__`` is the broker error. Every later send fails with it (Java: TransactionManager
+    in ``FATAL_ERROR``)."""

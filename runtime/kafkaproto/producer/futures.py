@@ -1,0 +1,184 @@
+"""``RecordFuture``: the asyncio future ``AsyncProducer.send`` returns for one record.
+
+A record is its batch and its index in it; the batch completes once for all its records, and a
+``RecordFuture`` turns that into the record's ``RecordMetadata`` (or error) only when asked. So
+a record that nobody awaits costs nothing at completion, and one that is awaited costs one
+callback. It implements asyncio's future protocol (``asyncio.isfuture`` is true: ``await``,
+``asyncio.wait_for``, ``gather``, ``wait``, ``add_done_callback`` all work without wrapping).
+
+Cancelling it only stops the waiting, as cancelling Java's ``Future`` of a send does: the record
+is still delivered. Must be used from the event loop's thread only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Generator
+from typing import Any
+
+from kafkaproto.producer.batch import ProducerBatch
+from kafkaproto.producer.record import RecordMetadata
+
+__all__ = ["RecordFuture"]
+
+_Callback = Callable[["RecordFuture"], object]
+
+
+class RecordFuture:
+    """The outcome of one sent record; see the module docstring."""
+
+    __slots__ = (
+        "_asyncio_future_blocking",
+        "_batch",
+        "_callbacks",
+        "_cancel_message",
+        "_cancelled",
+        "_error",
+        "_index",
+        "_key_size",
+        "_loop",
+        "_meta",
+        "_timestamp",
+        "_value_size",
+    )
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        timestamp: int,
+        key_size: int,
+        value_size: int,
+    ) -> None:
+        self._loop = loop
+        self._batch: ProducerBatch | None = None
+        self._index = 0
+        self._timestamp = timestamp
+        self._key_size = key_size
+        self._value_size = value_size
+        self._error: BaseException | None = None
+        self._cancelled = False
+        self._cancel_message: Any = None
+        self._meta: RecordMetadata | None = None
+        self._callbacks: list[tuple[_Callback, contextvars.Context | None]] | None = None
+        self._asyncio_future_blocking = False
+
+    # --- engine side -------------------------------------------------------------------------
+
+    def _attach(self, batch: ProducerBatch, index: int) -> None:
+        self._batch = batch
+        self._index = index
+        if self._callbacks and not self._cancelled:
+            batch.add_waiter(self._on_batch_event)
+
+    def _fail(self, error: BaseException) -> None:
+        if self._error is None and self._batch is None:
+            self._error = error
+            self._schedule_callbacks()
+
+    def _resolve(self) -> ProducerBatch | None:
+        batch = self._batch
+        while batch is not None and batch.moved_to is not None:
+            batch, self._index = batch.moved_to[self._index]
+            self._batch = batch
+        return batch
+
+    def _on_batch_event(self) -> None:
+        if self._cancelled:
+            return
+        batch = self._resolve()
+        if batch is not None and batch.done:
+            self._schedule_callbacks()
+        elif batch is not None:
+            batch.add_waiter(self._on_batch_event)  # split: follow the record's new batch
+
+    def _schedule_callbacks(self) -> None:
+        callbacks = self._callbacks
+        if callbacks:
+            self._callbacks = None
+            for fn, ctx in callbacks:
+                self._loop.call_soon(fn, self, context=ctx)
+
+    # --- asyncio future protocol -------------------------------------------------------------
+
+    def get_loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def done(self) -> bool:
+        if self._cancelled or self._error is not None:
+            return True
+        batch = self._resolve()
+        return batch is not None and batch.done
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self, msg: Any | None = None) -> bool:
+        if self.done():
+            return False
+        self._cancelled = True
+        self._cancel_message = msg  # asyncio.gather reads it
+        self._schedule_callbacks()
+        return True
+
+    def result(self) -> RecordMetadata:
+        if self._cancelled:
+            raise asyncio.CancelledError(self._cancel_message)
+        if self._error is not None:
+            raise self._error
+        meta = self._meta
+        if meta is not None:
+            return meta
+        batch = self._resolve()
+        if batch is None or not batch.done:
+            raise asyncio.InvalidStateError("Result is not ready.")
+        meta = self._meta = batch.metadata(
+            self._index, self._timestamp, self._key_size, self._value_size
+        )
+        return meta
+
+    def exception(self) -> BaseException | None:
+        try:
+            self.result()
+        except asyncio.CancelledError:
+            raise
+        except asyncio.InvalidStateError:
+            raise asyncio.InvalidStateError("Exception is not set.") from None
+        except BaseException as e:
+            return e
+        return None
+
+    def add_done_callback(
+        self, fn: _Callback, *, context: contextvars.Context | None = None
+    ) -> None:
+        if self.done():
+            self._loop.call_soon(fn, self, context=context)
+            return
+        first = not self._callbacks
+        if self._callbacks is None:
+            self._callbacks = []
+        self._callbacks.append((fn, context))
+        if first and self._batch is not None:
+            self._batch.add_waiter(self._on_batch_event)
+
+    def remove_done_callback(self, fn: _Callback) -> int:
+        callbacks = self._callbacks
+        if not callbacks:
+            return 0
+        kept = [(f, c) for f, c in callbacks if f != fn]
+        self._callbacks = kept
+        return len(callbacks) - len(kept)
+
+    def __await__(self) -> Generator[Any, None, RecordMetadata]:
+        if not self.done():
+            self._asyncio_future_blocking = True
+            yield self
+        if not self.done():
+            raise RuntimeError("await wasn't used with future")
+        return self.result()
+
+    __iter__ = __await__
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self._cancelled else ("done" if self.done() else "pending")
+        return f"<RecordFuture {state} batch={self._batch!r} index={self._index}>"

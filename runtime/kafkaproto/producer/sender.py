@@ -1,0 +1,538 @@
+"""The sender: an asyncio task that turns ready batches into Produce requests and their responses
+into completed, retried, split or failed batches (Java's ``Sender``).
+
+Each round (``Sender.runOnce``/``sendProducerData``): resolve idempotence state and ask for a
+producer id if needed; ask the accumulator which leaders have sendable data; drain at most one
+batch per partition for every leader with room for another request
+(``max.in.flight.requests.per.connection``); expire batches past ``delivery.timeout.ms``; send
+one ProduceRequest per broker (v13 with topic ids when the brokers support it and every topic id
+is known, else by name); then sleep until linger, backoff or expiry wakes it, or until a send,
+response or metadata update does. Responses follow ``Sender.completeBatch``: MESSAGE_TOO_LARGE
+splits, retriable errors are retried with exponential backoff until ``retries`` or the delivery
+timeout, invalid-metadata errors refresh metadata, DUPLICATE_SEQUENCE_NUMBER is success, anything
+else fails the batch's records with the typed ``KafkaError``.
+
+All network access goes through ``ProducerTransport``; this module must never open sockets or
+block the loop, and all engine state is touched from the loop's thread only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+from kafkaproto.error_codes import (
+    DuplicateSequenceNumberError,
+    InvalidRecordError,
+    KafkaError,
+    MessageTooLargeError,
+    NetworkError,
+    RequestTimedOutError,
+    UnsupportedVersionError,
+    error_for_code,
+)
+from kafkaproto.errors import KafkaProtoError
+from kafkaproto.message import ApiMessage
+from kafkaproto.messages import produce, request_class
+from kafkaproto.producer.accumulator import RecordAccumulator
+from kafkaproto.producer.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
+from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerFatalError
+from kafkaproto.producer.idempotence import IdempotenceManager, InitProducerIdOutcome
+from kafkaproto.producer.metadata import ZERO_UUID, ClusterSnapshot
+from kafkaproto.producer.record import NO_TIMESTAMP
+from kafkaproto.producer.transport import ProducerTransport
+
+__all__ = ["PRODUCE_API_KEY", "Sender", "SenderSettings"]
+
+log = logging.getLogger(__name__)
+
+PRODUCE_API_KEY: Final = 0
+INIT_PRODUCER_ID_API_KEY: Final = 22
+_MIN_PRODUCE_VERSION: Final = 3  # v2 record batches
+_MAX_PRODUCE_VERSION: Final = 13
+_INT_MAX: Final = 2**31 - 1
+_MESSAGE_TOO_LARGE: Final = MessageTooLargeError.code
+_DUPLICATE_SEQUENCE: Final = DuplicateSequenceNumberError.code
+
+# Per Produce version: the topic and partition data classes of the request.
+_TOPIC_DATA: dict[int, Any] = {
+    **{v: produce.ProduceRequestTopicProduceDataV3 for v in range(3, 9)},
+    **{v: produce.ProduceRequestTopicProduceDataV9 for v in range(9, 13)},
+    13: produce.ProduceRequestTopicProduceDataV13,
+}
+_PARTITION_DATA: dict[int, Any] = {
+    **{v: produce.ProduceRequestPartitionProduceDataV3 for v in range(3, 9)},
+    **{v: produce.ProduceRequestPartitionProduceDataV9 for v in range(9, 14)},
+}
+
+
+class SenderSettings:
+    """The config values the sender reads (from ``ProducerConfig``)."""
+
+    __slots__ = (
+        "acks",
+        "max_in_flight",
+        "max_request_size",
+        "metadata_max_age_ms",
+        "request_timeout_ms",
+        "retries",
+        "retry_backoff_ms",
+    )
+
+    def __init__(
+        self,
+        *,
+        acks: int = -1,
+        max_in_flight: int = 5,
+        max_request_size: int = 1048576,
+        request_timeout_ms: int = 30000,
+        retries: int = _INT_MAX,
+        retry_backoff_ms: int = 100,
+        metadata_max_age_ms: int = 300000,
+    ) -> None:
+        self.acks = acks
+        self.max_in_flight = max_in_flight
+        self.max_request_size = max_request_size
+        self.request_timeout_ms = request_timeout_ms
+        self.retries = retries
+        self.retry_backoff_ms = retry_backoff_ms
+        self.metadata_max_age_ms = metadata_max_age_ms
+
+
+class Sender:
+    """See the module docstring. ``run()`` is the loop; ``stop()``/``force_close()`` end it."""
+
+    def __init__(
+        self,
+        settings: SenderSettings,
+        accumulator: RecordAccumulator,
+        transport: ProducerTransport,
+        idempotence: IdempotenceManager | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.accumulator = accumulator
+        self.transport = transport
+        self.idempotence = idempotence
+        self._clock = clock
+        self.cluster = ClusterSnapshot({})
+        self.metadata_error: BaseException | None = None
+        self.topics: set[str] = set()
+        self.on_metadata: Callable[[], None] = lambda: None
+        self.on_memory_released: Callable[[], None] = lambda: None
+        self.running = False
+        self._wakeup = asyncio.Event()
+        self._metadata_wanted = asyncio.Event()
+        self._metadata_updated_ms = -(2**62)
+        self._inflight_requests: dict[int, int] = {}
+        self._inflight_batches: dict[TopicPartition, list[ProducerBatch]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._init_pid_running = False
+        self._guarantee_order = settings.max_in_flight == 1
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def wakeup(self) -> None:
+        self._wakeup.set()
+
+    def request_metadata(self, topic: str | None = None) -> None:
+        if topic is not None:
+            self.topics.add(topic)
+        self._metadata_wanted.set()
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.running = True
+        metadata_task = asyncio.get_running_loop().create_task(self._metadata_loop())
+        try:
+            while self.running:
+                self._wakeup.clear()
+                delay_ms = self._run_once()
+                if self._wakeup.is_set():
+                    await asyncio.sleep(0)
+                    continue
+                try:
+                    async with asyncio.timeout(min(delay_ms, 86_400_000) / 1000):
+                        await self._wakeup.wait()
+                except TimeoutError:
+                    pass
+        finally:
+            metadata_task.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+
+    def stop(self) -> None:
+        self.running = False
+        self.wakeup()
+
+    def _run_once(self) -> int:
+        acc = self.accumulator
+        idem = self.idempotence
+        now = self.now_ms()
+        if idem is not None:
+            idem.maybe_resolve_sequences()
+            if idem.has_fatal_error:
+                if acc.has_incomplete():
+                    self.abort_all(ProducerFatalError("the idempotent producer hit a fatal error"))
+                return 86_400_000
+            if idem.bump_epoch_and_reset_id_if_needed():
+                self._spawn(self._init_producer_id())
+        if now - self._metadata_updated_ms >= self.settings.metadata_max_age_ms and self.topics:
+            self._metadata_wanted.set()
+        ready = acc.ready(self.cluster, now)
+        if ready.unknown_leader_topics:
+            self.topics |= ready.unknown_leader_topics
+            self._metadata_wanted.set()
+        limit = self.settings.max_in_flight
+        nodes = [n for n in ready.ready_nodes if self._inflight_requests.get(n, 0) < limit]
+        drained = acc.drain(self.cluster, nodes, self.settings.max_request_size, now)
+        for batches in drained.values():
+            for batch in batches:
+                self._inflight_batches.setdefault(batch.tp, []).append(batch)
+                if self._guarantee_order:
+                    acc.mute(batch.tp)
+        acc.reset_next_expiry()
+        for batch in self._expired_inflight(now) + acc.expired_batches(now):
+            self.fail_batch(
+                batch,
+                DeliveryTimeoutError(
+                    f"Expiring {batch.record_count} record(s) for {batch.topic}-"
+                    f"{batch.partition}:{now - batch.created_ms} ms has passed since batch "
+                    "creation"
+                ),
+                adjust_sequences=False,
+            )
+            if idem is not None and batch.in_retry:
+                idem.mark_sequence_unresolved(batch)
+        for node, batches in drained.items():
+            self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
+            self._spawn(self._produce(node, batches))
+        if drained:
+            return 0
+        delay = min(ready.next_ready_check_delay_ms, acc.next_expiry_ms - now)
+        return max(delay, 0) if delay > 0 else (1 if ready.ready_nodes else 0)
+
+    def _expired_inflight(self, now: int) -> list[ProducerBatch]:
+        # Sender.getExpiredInflightBatches.
+        expired: list[ProducerBatch] = []
+        timeout = self.accumulator.delivery_timeout_ms
+        for tp, batches in list(self._inflight_batches.items()):
+            while batches and batches[0].has_reached_delivery_timeout(timeout, now):
+                batch = batches.pop(0)
+                if not batch.done:
+                    expired.append(batch)
+            if batches:
+                self.accumulator.note_expiry(batches[0])
+            else:
+                del self._inflight_batches[tp]
+        return expired
+
+    def _forget_inflight(self, batch: ProducerBatch) -> None:
+        batches = self._inflight_batches.get(batch.tp)
+        if batches is not None:
+            try:
+                batches.remove(batch)
+            except ValueError:
+                pass
+            if not batches:
+                del self._inflight_batches[batch.tp]
+
+    # --- metadata and producer id ------------------------------------------------------------
+
+    async def _metadata_loop(self) -> None:
+        backoff = self.settings.retry_backoff_ms / 1000
+        while True:
+            await self._metadata_wanted.wait()
+            self._metadata_wanted.clear()
+            topics = sorted(self.topics)
+            try:
+                snapshot = await asyncio.wait_for(
+                    self.transport.metadata_for(topics),
+                    self.settings.request_timeout_ms / 1000,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the transport's failure: try again after the backoff
+                log.warning("metadata request for %s failed: %r", topics, exc)
+                self.metadata_error = exc
+                self._metadata_wanted.set()
+            else:
+                self.cluster = snapshot
+                self.metadata_error = None
+                self._metadata_updated_ms = self.now_ms()
+                self.on_metadata()
+                self.wakeup()
+            await asyncio.sleep(backoff)
+
+    async def _init_producer_id(self) -> None:
+        idem = self.idempotence
+        assert idem is not None
+        version = self.transport.api_version(INIT_PRODUCER_ID_API_KEY)
+        if version is None:
+            idem.transition_to_fatal(UnsupportedVersionError("InitProducerId is not supported"))
+            self.wakeup()
+            return
+        cls: Any = request_class(INIT_PRODUCER_ID_API_KEY, version)
+        # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, Integer.MAX_VALUE timeout.
+        request = cls(transactional_id=None, transaction_timeout_ms=_INT_MAX)
+        try:
+            response: Any = await asyncio.wait_for(
+                self.transport.send(None, request, expect_response=True),
+                self.settings.request_timeout_ms / 1000,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("InitProducerId failed: %r; retrying", exc)
+            await asyncio.sleep(self.settings.retry_backoff_ms / 1000)
+            idem.init_producer_id_failed(exc)
+            self.wakeup()
+            return
+        outcome = idem.handle_init_producer_id(
+            response.error_code, response.producer_id, response.producer_epoch
+        )
+        if outcome is InitProducerIdOutcome.RETRY:
+            await asyncio.sleep(self.settings.retry_backoff_ms / 1000)
+            idem.init_producer_id_failed(error_for_code(response.error_code))
+        elif outcome is InitProducerIdOutcome.ABORT_BATCHES:
+            assert idem.last_error is not None
+            self.abort_all(idem.last_error)
+        self.wakeup()
+
+    # --- produce -----------------------------------------------------------------------------
+
+    def _build_request(self, batches: list[ProducerBatch]) -> ApiMessage:
+        version = self.transport.api_version(PRODUCE_API_KEY)
+        if version is None or version < _MIN_PRODUCE_VERSION:
+            raise UnsupportedVersionError("the brokers support no Produce version >= 3")
+        version = min(version, _MAX_PRODUCE_VERSION)
+        by_topic: dict[str, list[Any]] = {}
+        for batch in batches:
+            by_topic.setdefault(batch.topic, []).append(
+                _PARTITION_DATA[version](index=batch.partition, records=batch.records())
+            )
+        if version >= 13 and any(self.cluster.topic_id(t) == ZERO_UUID for t in by_topic):
+            version = 12  # Sender: topic ids only when every topic has one
+        topic_cls = _TOPIC_DATA[version]
+        if version >= 13:
+            topic_data = tuple(
+                topic_cls(topic_id=self.cluster.topic_id(t), partition_data=tuple(p))
+                for t, p in by_topic.items()
+            )
+        else:
+            topic_data = tuple(
+                topic_cls(name=t, partition_data=tuple(p)) for t, p in by_topic.items()
+            )
+        cls: Any = request_class(PRODUCE_API_KEY, version)
+        return cls(  # type: ignore[no-any-return]
+            transactional_id=None,
+            acks=self.settings.acks,
+            timeout_ms=self.settings.request_timeout_ms,
+            topic_data=topic_data,
+        )
+
+    async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
+        expect = self.settings.acks != 0
+        try:
+            try:
+                request = self._build_request(batches)
+                response: Any = await asyncio.wait_for(
+                    self.transport.send(node, request, expect_response=expect),
+                    self.settings.request_timeout_ms / 1000,
+                )
+            except asyncio.CancelledError:
+                raise
+            except TimeoutError:
+                self._complete_all(
+                    batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
+                )
+                return
+            except UnsupportedVersionError as exc:
+                self._complete_all(batches, exc)
+                return
+            except (OSError, ConnectionError, KafkaProtoError) as exc:
+                err = (
+                    exc
+                    if isinstance(exc, KafkaError)
+                    else NetworkError(f"Disconnected from node {node}: {exc!r}")
+                )
+                self._complete_all(batches, err)
+                return
+            if response is None:
+                # acks=0: done once written; no offset (Sender.handleProduceResponse).
+                for batch in batches:
+                    self.complete_batch(batch, 0, INVALID_OFFSET, NO_TIMESTAMP)
+                return
+            self._handle_response(response, batches)
+        finally:
+            self._inflight_requests[node] -= 1
+            self.wakeup()
+
+    def _complete_all(self, batches: Iterable[ProducerBatch], error: KafkaError) -> None:
+        for batch in batches:
+            self.complete_batch(batch, error.code, INVALID_OFFSET, NO_TIMESTAMP, error=error)
+
+    def _handle_response(self, response: Any, batches: list[ProducerBatch]) -> None:
+        by_tp = {b.tp: b for b in batches}
+        names = {self.cluster.topic_id(b.topic): b.topic for b in batches}
+        for topic in response.responses:
+            topic_id = getattr(topic, "topic_id", ZERO_UUID)
+            name = names.get(topic_id) if topic_id != ZERO_UUID else topic.name
+            for p in topic.partition_responses:
+                batch = by_tp.pop((name, p.index), None) if name is not None else None
+                if batch is None:
+                    log.warning("produce response for unknown partition %s-%d", name, p.index)
+                    continue
+                self.complete_batch(
+                    batch,
+                    p.error_code,
+                    p.base_offset,
+                    p.log_append_time_ms,
+                    log_start_offset=getattr(p, "log_start_offset", -1),
+                    record_errors=getattr(p, "record_errors", ()),
+                    message=getattr(p, "error_message", None),
+                )
+        for batch in by_tp.values():  # the broker did not answer for it
+            self.complete_batch(
+                batch,
+                NetworkError.code,
+                INVALID_OFFSET,
+                NO_TIMESTAMP,
+                error=NetworkError("no response for the partition"),
+            )
+
+    def complete_batch(
+        self,
+        batch: ProducerBatch,
+        error_code: int,
+        base_offset: int,
+        log_append_time: int,
+        *,
+        log_start_offset: int = -1,
+        record_errors: Iterable[Any] = (),
+        message: str | None = None,
+        error: KafkaError | None = None,
+    ) -> None:
+        """``Sender.completeBatch``."""
+        acc = self.accumulator
+        idem = self.idempotence
+        if error_code == _MESSAGE_TOO_LARGE and batch.record_count > 1 and not batch.done:
+            # Split and send again; attempts are not counted for it.
+            log.warning("%s too large for the broker: splitting it", batch)
+            if idem is not None:
+                idem.remove_inflight_batch(batch)
+            self._forget_inflight(batch)
+            acc.split_and_reenqueue(batch)
+        elif error_code != 0:
+            exc = error or error_for_code(error_code, message)
+            now = self.now_ms()
+            if self._can_retry(batch, exc, log_start_offset, now):
+                log.warning(
+                    "%s failed with %s, retrying (%d attempts left)",
+                    batch,
+                    exc.name,
+                    self.settings.retries - batch.attempts - 1,
+                )
+                self._forget_inflight(batch)
+                acc.reenqueue(batch, now)
+            elif error_code == _DUPLICATE_SEQUENCE:
+                # The broker has it already, without its offset: success, offset -1.
+                self._succeed(batch, INVALID_OFFSET, NO_TIMESTAMP)
+            else:
+                per_record = self._record_errors(exc, record_errors, message)
+                self.fail_batch(
+                    batch,
+                    exc,
+                    adjust_sequences=batch.attempts < self.settings.retries,
+                    record_errors=per_record,
+                )
+            if exc.invalid_metadata:
+                self.request_metadata()
+        else:
+            self._succeed(batch, base_offset, log_append_time)
+        if self._guarantee_order:
+            acc.unmute(batch.tp)
+
+    def _can_retry(
+        self, batch: ProducerBatch, exc: KafkaError, log_start_offset: int, now: int
+    ) -> bool:
+        # Sender.canRetry
+        if (
+            batch.has_reached_delivery_timeout(self.accumulator.delivery_timeout_ms, now)
+            or batch.attempts >= self.settings.retries
+            or batch.done
+        ):
+            return False
+        if self.idempotence is None:
+            return exc.retriable
+        return self.idempotence.can_retry(exc, log_start_offset, batch)
+
+    @staticmethod
+    def _record_errors(
+        exc: KafkaError, record_errors: Iterable[Any], message: str | None
+    ) -> tuple[BaseException, dict[int, BaseException]] | None:
+        # Sender.failBatch: per-record errors (Produce v8+).
+        errors = list(record_errors)
+        if not errors:
+            return None
+        out: dict[int, BaseException] = {}
+        for e in errors:
+            text = e.batch_index_error_message or message or exc.message
+            out[e.batch_index] = (
+                error_for_code(exc.code, text) if len(errors) == 1 else InvalidRecordError(text)
+            )
+        other = KafkaProtoError(
+            "Failed to append record because it was part of a batch which had one more more "
+            "invalid records"
+        )
+        return other, out
+
+    def _succeed(self, batch: ProducerBatch, base_offset: int, log_append_time: int) -> None:
+        if self.idempotence is not None and batch.has_sequence():
+            self.idempotence.handle_completed_batch(batch, base_offset)
+        self._forget_inflight(batch)
+        if batch.complete(base_offset, log_append_time):
+            self.accumulator.deallocate(batch)
+            self.on_memory_released()
+
+    def fail_batch(
+        self,
+        batch: ProducerBatch,
+        error: BaseException,
+        *,
+        adjust_sequences: bool,
+        record_errors: tuple[BaseException, dict[int, BaseException]] | None = None,
+    ) -> None:
+        self._forget_inflight(batch)
+        if record_errors is not None:
+            done = batch.complete_exceptionally(record_errors[0], record_errors[1])
+        else:
+            done = batch.complete_exceptionally(error)
+        if done:
+            if self.idempotence is not None and batch.has_sequence():
+                self.idempotence.handle_failed_batch(batch, error, adjust_sequences)
+            self.accumulator.deallocate(batch)
+            self.on_memory_released()
+
+    def abort_all(self, error: BaseException) -> None:
+        """Fail every incomplete batch, queued or in flight (``abortBatches``)."""
+        self._inflight_batches.clear()
+        self.accumulator.abort_batches(error)
+        self.accumulator.muted.clear()
+        self.on_memory_released()
+
+    def has_inflight(self) -> bool:
+        return any(self._inflight_requests.values())

@@ -1,0 +1,39 @@
+"""What the producer engine needs from the network: the ``ProducerTransport`` protocol.
+
+The cluster client (bootstrap, metadata, one connection per broker) implements it; tests use an
+in-memory fake. The engine never opens sockets itself. This module holds only the protocol and
+must never import an implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from kafkaproto.message import ApiMessage
+from kafkaproto.producer.metadata import ClusterSnapshot
+
+__all__ = ["ProducerTransport"]
+
+
+class ProducerTransport(Protocol):
+    """The producer's view of the cluster client.
+
+    * ``metadata_for(topics)``: fresh metadata for these topics (partitions, leaders, topic ids);
+      raises on failure (the sender retries after ``retry.backoff.ms``).
+    * ``send(node_id, request, expect_response=...)``: send one request to that broker (``None``:
+      any broker, the least loaded) over its single connection, pipelined; returns the decoded
+      response, or None at once when written if ``expect_response`` is false (acks=0). Raises
+      ``ConnectionError``/``OSError`` when the connection fails; the engine bounds the wait with
+      ``request.timeout.ms`` itself.
+    * ``api_version(api_key)``: the highest version of the API both sides support, None if the
+      brokers do not support it.
+    """
+
+    async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot: ...
+
+    async def send(
+        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
+    ) -> ApiMessage | None: ...
+
+    def api_version(self, api_key: int) -> int | None: ...

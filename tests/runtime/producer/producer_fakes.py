@@ -1,0 +1,154 @@
+"""An in-memory ProducerTransport for the engine's tests: a pretend cluster that keeps what it
+was sent, checks idempotent sequences like a broker, and answers from a script of errors.
+
+Requests and responses go through their real encoders and decoders, so the engine is tested
+against the wire classes it will really use. Not a broker: the real one is in tests/integration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Collection
+from typing import Any
+
+from kafkaproto.error_codes import UnknownTopicOrPartitionError
+from kafkaproto.message import ApiMessage
+from kafkaproto.messages import produce, response_class
+from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
+from kafkaproto.records.reader import read_batches
+
+
+class FakeCluster:
+    """Topics with ``partitions`` each, led round-robin by ``nodes``."""
+
+    def __init__(
+        self,
+        topics: dict[str, int],
+        *,
+        nodes: tuple[int, ...] = (1,),
+        produce_version: int = 13,
+        latency: float = 0.0,
+        log_append_time: bool = False,
+    ) -> None:
+        self.topics = dict(topics)
+        self.nodes = nodes
+        self.produce_version = produce_version
+        self.latency = latency
+        self.log_append_time = log_append_time
+        self.topic_ids = {t: uuid.uuid4() for t in topics}
+        self.log: dict[tuple[str, int], list[Any]] = defaultdict(list)
+        self.requests: list[tuple[int | None, ApiMessage]] = []
+        self.errors: dict[tuple[str, int], deque[int]] = defaultdict(deque)
+        self.metadata_calls = 0
+        self.hold: asyncio.Event | None = None  # when set, produce requests wait for it
+        self.fail_connections = 0  # next N produce sends raise ConnectionError
+        self.next_producer_id = 1000
+        self.expected_seq: dict[tuple[int, tuple[str, int]], int] = {}
+        self.concurrent = 0
+        self.max_concurrent = 0
+
+    def leader(self, partition: int) -> int:
+        return self.nodes[partition % len(self.nodes)]
+
+    def records(self, topic: str, partition: int = 0) -> list[bytes | None]:
+        return [r.value for r in self.log[(topic, partition)]]
+
+    # --- ProducerTransport -------------------------------------------------------------------
+
+    def api_version(self, api_key: int) -> int | None:
+        return {0: self.produce_version, 22: 4}.get(api_key)
+
+    async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
+        self.metadata_calls += 1
+        out = []
+        for t in topics:
+            if t in self.topics:
+                parts = tuple(
+                    PartitionMetadata(p, leader=self.leader(p)) for p in range(self.topics[t])
+                )
+                out.append(TopicMetadata(t, parts, self.topic_ids[t]))
+            else:
+                out.append(TopicMetadata(t, error=UnknownTopicOrPartitionError()))
+        return ClusterSnapshot.of(out)
+
+    async def send(
+        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
+    ) -> ApiMessage | None:
+        request = type(request).decode(request.encode())  # the real wire round trip
+        self.requests.append((node_id, request))
+        if request.api_key == 22:
+            pid = self.next_producer_id
+            self.next_producer_id += 1
+            return response_class(22, request.version)(producer_id=pid, producer_epoch=0)
+        assert request.api_key == 0
+        if self.fail_connections:
+            self.fail_connections -= 1
+            raise ConnectionError("connection reset by fake peer")
+        self.concurrent += 1
+        self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        try:
+            if self.hold is not None:
+                await self.hold.wait()
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            response = self._produce(node_id, request)
+        finally:
+            self.concurrent -= 1
+        if not expect_response:
+            return None
+        return type(response).decode(response.encode())
+
+    # --- broker behaviour --------------------------------------------------------------------
+
+    def _produce(self, node_id: int | None, request: Any) -> ApiMessage:
+        v = request.version
+        by_id = {i: t for t, i in self.topic_ids.items()}
+        topics = []
+        for td in request.topic_data:
+            name = by_id[td.topic_id] if v >= 13 else td.name
+            parts = []
+            for pd in td.partition_data:
+                parts.append(self._append(name, pd.index, bytes(pd.records), node_id))
+            if v >= 13:
+                topics.append(
+                    produce.ProduceResponseTopicProduceResponseV13(
+                        topic_id=td.topic_id, partition_responses=tuple(parts)
+                    )
+                )
+            else:
+                topics.append(
+                    produce.ProduceResponseTopicProduceResponseV10(
+                        name=name, partition_responses=tuple(parts)
+                    )
+                )
+        cls: Any = response_class(0, v)
+        return cls(responses=tuple(topics))  # type: ignore[no-any-return]
+
+    def _append(self, topic: str, partition: int, data: bytes, node_id: int | None) -> Any:
+        part = produce.ProduceResponsePartitionProduceResponseV10
+        tp = (topic, partition)
+        scripted = self.errors[tp]
+        if scripted:
+            code = scripted.popleft()
+            return part(index=partition, error_code=code, base_offset=-1, log_start_offset=0)
+        assert node_id == self.leader(partition), "sent to a broker that is not the leader"
+        [batch] = read_batches(data).batches
+        if batch.producer_id >= 0:
+            key = (batch.producer_id, tp)
+            expected = self.expected_seq.get(key, 0)
+            if batch.base_sequence < expected:
+                return part(index=partition, error_code=46, base_offset=-1)  # DUPLICATE
+            if batch.base_sequence > expected:
+                return part(index=partition, error_code=45, base_offset=-1, log_start_offset=0)
+            self.expected_seq[key] = expected + len(batch.records)
+        base = len(self.log[tp])
+        self.log[tp].extend(batch.records)
+        return part(
+            index=partition,
+            error_code=0,
+            base_offset=base,
+            log_append_time_ms=123 if self.log_append_time else -1,
+            log_start_offset=0,
+        )

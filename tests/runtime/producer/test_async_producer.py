@@ -1,0 +1,426 @@
+"""AsyncProducer + Sender against the in-memory FakeCluster. Every await is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from kafkaproto.error_codes import (
+    InvalidRecordError,
+    NotLeaderOrFollowerError,
+    TopicAuthorizationFailedError,
+)
+from kafkaproto.producer.async_producer import AsyncProducer
+from kafkaproto.producer.errors import (
+    BufferExhaustedError,
+    DeliveryTimeoutError,
+    MetadataTimeoutError,
+    ProducerClosedError,
+    RecordTooLargeError,
+)
+from kafkaproto.producer.record import (
+    JsonSerializer,
+    ProducerRecord,
+    RecordMetadata,
+    StringSerializer,
+)
+from producer_fakes import FakeCluster
+
+T = 5.0  # bound on every wait in these tests
+
+
+def run(fn: Callable[[], Awaitable[Any]]) -> Any:
+    async def bounded() -> Any:
+        return await asyncio.wait_for(fn(), T)
+
+    return asyncio.run(bounded())
+
+
+def settings(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "bootstrap.servers": "fake:9092",
+        "linger_ms": 1,
+        "retry_backoff_ms": 5,
+        "retry_backoff_max_ms": 20,
+    }
+    base.update(kw)
+    return base
+
+
+def test_send_and_await_metadata_with_ordering_per_partition() -> None:
+    cluster = FakeCluster({"t": 3}, nodes=(1, 2))
+
+    async def main() -> list[RecordMetadata]:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            futures = [
+                p.send(ProducerRecord("t", b"v%d" % i, key=b"k%d" % (i % 5))) for i in range(50)
+            ]
+            return list(await asyncio.gather(*futures))
+
+    metas = run(main)
+    assert len(metas) == 50
+    for part in range(3):
+        offsets = [m.offset for m in metas if m.partition == part]
+        assert offsets == sorted(offsets) == list(range(len(offsets)))  # in send order
+    assert sum(len(cluster.log[("t", q)]) for q in range(3)) == 50
+    # Keyed records land where murmur2 says: the same key always on the same partition.
+    by_key: dict[int, set[int]] = {}
+    for i, m in enumerate(metas):
+        by_key.setdefault(i % 5, set()).add(m.partition)
+    assert all(len(s) == 1 for s in by_key.values())
+    assert metas[0].serialized_key_size == 2 and metas[0].serialized_value_size == 2
+    assert metas[0].timestamp > 1_600_000_000_000  # CreateTime
+
+
+def test_batching_by_size_and_by_linger() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> tuple[int, float]:
+        async with AsyncProducer(settings(linger_ms=200, batch_size=1000), transport=cluster) as p:
+            # 40 records of ~110 bytes: full batches go at once, the last waits for linger.
+            t0 = time.monotonic()
+            full = [p.send(ProducerRecord("t", b"x" * 100, partition=0)) for _ in range(16)]
+            await asyncio.gather(*full[:8])
+            early = time.monotonic() - t0
+            await asyncio.gather(*full)
+            return len(cluster.requests), early
+
+    requests, early = run(main)
+    assert early < 0.15  # a full batch did not wait for linger.ms
+    batches = [r for r in cluster.requests if r[1].api_key == 0]
+    assert requests >= 2
+    sizes = [len(td.partition_data) for _, r in batches for td in r.topic_data]
+    assert all(s == 1 for s in sizes)
+    assert len(cluster.records("t")) == 16
+
+    lingering = FakeCluster({"t": 1})
+
+    async def linger() -> float:
+        async with AsyncProducer(settings(linger_ms=100), transport=lingering) as p:
+            await p.start()
+            await asyncio.sleep(0.05)  # metadata known
+            t0 = time.monotonic()
+            await asyncio.gather(
+                *(p.send(ProducerRecord("t", b"x", partition=0)) for _ in range(3))
+            )
+            return time.monotonic() - t0
+
+    waited = run(linger)
+    assert 0.09 <= waited < 1.0
+    produce = [r for _, r in lingering.requests if r.api_key == 0]
+    assert len(produce) == 1  # three records, one batch, one request
+
+
+def test_back_pressure_waits_then_times_out_after_max_block_ms() -> None:
+    cluster = FakeCluster({"t": 2})
+    cluster.hold = asyncio.Event()
+
+    async def main() -> None:
+        p = AsyncProducer(
+            settings(buffer_memory=2000, batch_size=1000, max_block_ms=100, linger_ms=0),
+            transport=cluster,
+        )
+        await p.start()
+        first = p.send(ProducerRecord("t", b"a", partition=0))
+        second = p.send(ProducerRecord("t", b"b", partition=1))
+        await asyncio.sleep(0.05)
+        assert cluster.concurrent >= 1  # both batches in flight, memory all used
+        t0 = time.monotonic()
+        blocked = p.send(ProducerRecord("t", b"c", partition=0))
+        assert not blocked.done()
+        with pytest.raises(BufferExhaustedError):
+            await blocked
+        assert 0.09 <= time.monotonic() - t0 < 1.0
+        # Memory freed in time: a waiting record goes through.
+        waiting = p.send(ProducerRecord("t", b"d", partition=0))
+        cluster.hold.set()
+        assert (await waiting).offset == 1
+        await asyncio.gather(first, second)
+        await p.close()
+
+    run(main)
+
+
+def test_metadata_timeout_for_a_missing_topic() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> None:
+        async with AsyncProducer(settings(max_block_ms=80), transport=cluster) as p:
+            with pytest.raises(MetadataTimeoutError, match="nope not present in metadata"):
+                await p.send(ProducerRecord("nope", b"x"))
+
+    run(main)
+
+
+def test_retries_with_backoff_then_success() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.errors[("t", 0)].extend([NotLeaderOrFollowerError.code] * 3)
+
+    async def main() -> RecordMetadata:
+        async with AsyncProducer(
+            settings(retry_backoff_ms=20, retry_backoff_max_ms=1000), transport=cluster
+        ) as p:
+            t0 = time.monotonic()
+            meta = await p.send(ProducerRecord("t", b"x"))
+            elapsed = time.monotonic() - t0
+            # Three retries: ~20 + ~40 + ~80 ms (jitter +-20%).
+            assert 0.09 < elapsed < 2.0
+            return meta
+
+    meta = run(main)
+    assert meta.offset == 0
+    produce = [r for _, r in cluster.requests if r.api_key == 0]
+    assert len(produce) == 4
+    assert cluster.metadata_calls >= 2  # NOT_LEADER_OR_FOLLOWER refreshed metadata
+
+
+def test_non_retriable_error_fails_with_typed_error_and_record_errors() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.errors[("t", 0)].append(TopicAuthorizationFailedError.code)
+
+    async def main() -> None:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            with pytest.raises(TopicAuthorizationFailedError):
+                await p.send(ProducerRecord("t", b"x"))
+            assert (await p.send(ProducerRecord("t", b"y"))).offset == 0
+
+    run(main)
+
+
+def test_connection_errors_are_retried() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.fail_connections = 2
+
+    async def main() -> int:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            return (await p.send(ProducerRecord("t", b"x"))).offset
+
+    assert run(main) == 0
+
+
+def test_delivery_timeout_expires_every_record_of_the_batch() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.errors[("t", 0)].extend([NotLeaderOrFollowerError.code] * 1000)
+
+    async def main() -> None:
+        async with AsyncProducer(
+            settings(delivery_timeout_ms=150, request_timeout_ms=100, linger_ms=0),
+            transport=cluster,
+        ) as p:
+            futures = [p.send(ProducerRecord("t", b"x%d" % i, partition=0)) for i in range(5)]
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            assert len(results) == 5
+            assert all(isinstance(r, DeliveryTimeoutError) for r in results)
+
+    run(main)
+
+
+def test_message_too_large_splits_the_batch() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.errors[("t", 0)].append(10)  # MESSAGE_TOO_LARGE once
+
+    async def main() -> list[RecordMetadata]:
+        async with AsyncProducer(
+            settings(batch_size=100_000, linger_ms=50), transport=cluster
+        ) as p:
+            await p.start()
+            await asyncio.sleep(0.03)
+            p.accumulator.batch_size = 1000  # the split makes batch.size pieces
+            futures = [p.send(ProducerRecord("t", b"v" * 200, key=b"%d" % i)) for i in range(20)]
+            return list(await asyncio.gather(*futures))
+
+    metas = run(main)
+    assert [m.offset for m in metas] == list(range(20))
+    produce = [r for _, r in cluster.requests if r.api_key == 0]
+    assert len(produce) > 2
+    assert [r.key for r in cluster.log[("t", 0)]] == [b"%d" % i for i in range(20)]
+
+
+def test_acks_zero_resolves_when_written_with_no_offset() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> RecordMetadata:
+        async with AsyncProducer(
+            settings(acks=0, enable_idempotence=False), transport=cluster
+        ) as p:
+            return await p.send(ProducerRecord("t", b"x", timestamp=42))
+
+    meta = run(main)
+    assert meta.offset == -1 and meta.timestamp == 42
+    assert cluster.records("t") == [b"x"]
+
+
+def test_log_append_time_replaces_create_time() -> None:
+    cluster = FakeCluster({"t": 1}, log_append_time=True)
+
+    async def main() -> RecordMetadata:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            return await p.send(ProducerRecord("t", b"x", timestamp=42))
+
+    assert run(main).timestamp == 123
+
+
+def test_produce_versions_names_and_topic_ids() -> None:
+    for version in (3, 9, 12, 13):
+        cluster = FakeCluster({"t": 1}, produce_version=version)
+
+        async def main(c: FakeCluster = cluster) -> int:
+            async with AsyncProducer(settings(acks=1, enable_idempotence=False), transport=c) as p:
+                return (await p.send(ProducerRecord("t", b"x"))).offset
+
+        assert run(main) == 0
+        [req] = [r for _, r in cluster.requests if r.api_key == 0]
+        assert req.version == version
+
+
+def test_max_in_flight_requests_per_connection() -> None:
+    cluster = FakeCluster({"t": 8}, latency=0.02)
+
+    async def main() -> None:
+        async with AsyncProducer(
+            settings(max_in_flight_requests_per_connection=2, batch_size=200, linger_ms=0),
+            transport=cluster,
+        ) as p:
+            futures = [p.send(ProducerRecord("t", b"x" * 150, partition=i % 8)) for i in range(64)]
+            await asyncio.gather(*futures)
+
+    run(main)
+    assert cluster.max_concurrent == 2
+
+
+def test_idempotent_producer_gets_an_id_and_sequences_on_the_wire() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.errors[("t", 0)].extend([NotLeaderOrFollowerError.code])
+
+    async def main() -> list[RecordMetadata]:
+        async with AsyncProducer(settings(batch_size=120, linger_ms=0), transport=cluster) as p:
+            futures = [p.send(ProducerRecord("t", b"v%03d" % i + b"x" * 50)) for i in range(30)]
+            return list(await asyncio.gather(*futures))
+
+    metas = run(main)
+    assert [m.offset for m in metas] == list(range(30))
+    assert cluster.records("t") == [b"v%03d" % i + b"x" * 50 for i in range(30)]
+    assert cluster.requests[0][1].api_key == 22  # InitProducerId first
+    assert cluster.expected_seq[(1000, ("t", 0))] == 30
+
+
+def test_duplicate_sequence_is_success_without_offset() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.errors[("t", 0)].append(46)  # DUPLICATE_SEQUENCE_NUMBER
+
+    async def main() -> RecordMetadata:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            return await p.send(ProducerRecord("t", b"x", timestamp=7))
+
+    meta = run(main)
+    assert meta.offset == -1 and meta.timestamp == 7
+
+
+def test_record_too_large_fails_at_once() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> None:
+        async with AsyncProducer(settings(max_request_size=1000), transport=cluster) as p:
+            future = p.send(ProducerRecord("t", b"x" * 2000))
+            assert future.done()
+            with pytest.raises(RecordTooLargeError, match=r"max\.request\.size"):
+                await future
+
+    run(main)
+
+
+def test_close_with_pending_records_fails_them_and_never_hangs() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.hold = asyncio.Event()  # the broker never answers
+
+    async def main() -> None:
+        p = AsyncProducer(settings(), transport=cluster)
+        futures = [p.send(ProducerRecord("t", b"x")) for _ in range(3)]
+        t0 = time.monotonic()
+        await p.close(timeout=0.2)
+        assert time.monotonic() - t0 < 1.0
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        assert all(isinstance(r, ProducerClosedError) for r in results)
+        late = p.send(ProducerRecord("t", b"y"))
+        with pytest.raises(ProducerClosedError):
+            await late
+
+    run(main)
+
+
+def test_close_sends_what_is_queued() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> None:
+        p = AsyncProducer(settings(linger_ms=10_000, delivery_timeout_ms=60_000), transport=cluster)
+        futures = [p.send(ProducerRecord("t", b"%d" % i)) for i in range(10)]
+        await p.close()
+        assert [f.result().offset for f in futures] == list(range(10))
+
+    run(main)
+
+
+def test_flush_sends_despite_linger() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> None:
+        async with AsyncProducer(settings(linger_ms=60_000), transport=cluster) as p:
+            future = p.send(ProducerRecord("t", b"x"))
+            await p.flush()
+            assert future.done() and future.result().offset == 0
+
+    run(main)
+
+
+def test_serializers_and_future_protocol() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> None:
+        async with AsyncProducer(
+            settings(),
+            transport=cluster,
+            key_serializer=StringSerializer(),
+            value_serializer=JsonSerializer(),
+        ) as p:
+            future = p.send(ProducerRecord("t", {"a": [1, 2]}, key="ké"))
+            assert asyncio.isfuture(future)
+            seen: list[Any] = []
+            future.add_done_callback(seen.append)
+            meta = await asyncio.wait_for(future, T)
+            await asyncio.sleep(0)
+            assert seen == [future] and meta.serialized_key_size == 3
+            # A cancelled wait does not withdraw the record.
+            other = p.send(ProducerRecord("t", None, key="k2"))
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(other, 0)
+            assert other.cancelled()
+            await p.flush()
+
+    run(main)
+    assert cluster.records("t") == [b'{"a":[1,2]}', None]
+
+
+def test_per_record_errors_from_the_broker() -> None:
+    from kafkaproto.producer.accumulator import RecordAccumulator
+    from kafkaproto.producer.batch import ProducerBatch
+    from kafkaproto.producer.sender import Sender, SenderSettings
+
+    acc = RecordAccumulator()
+    sender = Sender(SenderSettings(), acc, FakeCluster({"t": 1}))
+    r = acc.append("t", 0, 0, None, b"a", None, 0)
+    acc.append("t", 0, 0, None, b"b", None, 0)
+    assert r is not None
+    batch: ProducerBatch = r.batch
+
+    class E:
+        batch_index = 1
+        batch_index_error_message = "bad timestamp"
+
+    sender.complete_batch(batch, 87, -1, -1, record_errors=[E()])
+    with pytest.raises(InvalidRecordError, match="bad timestamp"):
+        batch.metadata(1, 0, -1, 1)
+    with pytest.raises(Exception, match="one more more invalid records"):
+        batch.metadata(0, 0, -1, 1)

@@ -1,0 +1,84 @@
+"""The thread-safe Producer: its own loop thread, concurrent futures, Java-style callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from typing import Any
+
+import pytest
+from kafkaproto.error_codes import TopicAuthorizationFailedError
+from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
+from kafkaproto.producer.record import ProducerRecord, RecordMetadata, StringSerializer
+from kafkaproto.producer.sync_producer import Producer
+from producer_fakes import FakeCluster
+
+T = 5.0
+SETTINGS: dict[str, Any] = {"bootstrap.servers": "fake:9092", "linger_ms": 1}
+
+
+def test_send_from_threads_with_callbacks() -> None:
+    cluster = FakeCluster({"t": 4})
+    seen: list[tuple[RecordMetadata | None, BaseException | None, str]] = []
+    lock = threading.Lock()
+
+    def callback(meta: RecordMetadata | None, exc: BaseException | None) -> None:
+        with lock:
+            seen.append((meta, exc, threading.current_thread().name))
+
+    with Producer(SETTINGS, transport=cluster, value_serializer=StringSerializer()) as p:
+
+        def worker(n: int) -> list[concurrent.futures.Future[RecordMetadata]]:
+            return [
+                p.send(ProducerRecord("t", f"w{n}-{i}", partition=n), callback) for i in range(50)
+            ]
+
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = [f for fs in pool.map(worker, range(4)) for f in fs]
+        metas = [f.result(timeout=T) for f in futures]
+        p.flush(timeout=T)
+    assert len(metas) == 200 and len(seen) == 200
+    assert all(exc is None for _, exc, _ in seen)
+    assert {name for _, _, name in seen} == {"kafkaproto-producer"}  # the I/O thread, as Java
+    for n in range(4):
+        assert cluster.records("t", n) == [f"w{n}-{i}".encode() for i in range(50)]
+        assert [m.offset for m in metas if m.partition == n] == list(range(50))
+
+
+def test_errors_reach_future_and_callback() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.errors[("t", 0)].append(TopicAuthorizationFailedError.code)
+    got: list[BaseException | None] = []
+    with Producer(SETTINGS, transport=cluster) as p:
+        future = p.send(ProducerRecord("t", b"x"), lambda m, e: got.append(e))
+        with pytest.raises(TopicAuthorizationFailedError):
+            future.result(timeout=T)
+    assert len(got) == 1 and isinstance(got[0], TopicAuthorizationFailedError)
+
+
+def test_caller_blocks_on_buffer_memory_then_times_out() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.hold = asyncio.Event()
+    with Producer(
+        SETTINGS, transport=cluster, buffer_memory=2000, batch_size=1600, max_block_ms=100
+    ) as p:
+        first = p.send(ProducerRecord("t", b"x" * 1500))
+        future = p.send(ProducerRecord("t", b"y" * 1500))  # blocks ~100 ms, then fails
+        with pytest.raises(BufferExhaustedError):
+            future.result(timeout=T)
+        p._loop.call_soon_threadsafe(cluster.hold.set)
+        assert first.result(timeout=T).offset == 0
+
+
+def test_close_fails_pending_and_refuses_new_sends() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.hold = asyncio.Event()
+    p = Producer(SETTINGS, transport=cluster)
+    future = p.send(ProducerRecord("t", b"x"))
+    p.close(timeout=0.2)
+    with pytest.raises(ProducerClosedError):
+        future.result(timeout=T)
+    with pytest.raises(ProducerClosedError):
+        p.send(ProducerRecord("t", b"y"))
+    assert not p._thread.is_alive()
