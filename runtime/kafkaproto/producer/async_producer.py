@@ -28,6 +28,7 @@ from kafkaproto.partitioner import UNKNOWN_PARTITION, partition_for_record
 from kafkaproto.producer.accumulator import RecordAccumulator, estimate_record_size
 from kafkaproto.producer.backoff import ExponentialBackoff
 from kafkaproto.producer.batch import ProducerBatch
+from kafkaproto.producer.cluster_transport import ClusterTransport
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
@@ -118,7 +119,7 @@ class AsyncProducer(Generic[K, V]):
         self,
         config: ProducerConfig | Mapping[str, object] | None = None,
         *,
-        transport: ProducerTransport,
+        transport: ProducerTransport | None = None,
         key_serializer: Serializer[K] | None = None,
         value_serializer: Serializer[V] | None = None,
         clock: Any = time.monotonic,
@@ -133,6 +134,10 @@ class AsyncProducer(Generic[K, V]):
             merged.update(settings)
             self.config = ProducerConfig(merged)
         c = self.config
+        # Without a transport given, the producer owns a cluster client for bootstrap.servers.
+        self._owned_transport: ClusterTransport | None = None
+        if transport is None:
+            transport = self._owned_transport = ClusterTransport.for_config(c)
         self._key_serializer: Any = key_serializer or BytesSerializer()
         self._value_serializer: Any = value_serializer or BytesSerializer()
         self.idempotence = IdempotenceManager() if c.enable_idempotence else None
@@ -472,6 +477,8 @@ class AsyncProducer(Generic[K, V]):
                 await task
             except asyncio.CancelledError:
                 pass
+        if self._owned_transport is not None:
+            await self._owned_transport.close()
         self._closed = True
 
     @property

@@ -280,7 +280,7 @@ class Sender:
     async def _init_producer_id(self) -> None:
         idem = self.idempotence
         assert idem is not None
-        version = self.transport.api_version(INIT_PRODUCER_ID_API_KEY)
+        version = await self.transport.api_version(INIT_PRODUCER_ID_API_KEY)
         if version is None:
             idem.transition_to_fatal(UnsupportedVersionError("InitProducerId is not supported"))
             self.wakeup()
@@ -314,8 +314,7 @@ class Sender:
 
     # --- produce -----------------------------------------------------------------------------
 
-    def _build_request(self, batches: list[ProducerBatch]) -> ApiMessage:
-        version = self.transport.api_version(PRODUCE_API_KEY)
+    def _build_request(self, batches: list[ProducerBatch], version: int | None) -> ApiMessage:
         if version is None or version < _MIN_PRODUCE_VERSION:
             raise UnsupportedVersionError("the brokers support no Produce version >= 3")
         version = min(version, _MAX_PRODUCE_VERSION)
@@ -348,7 +347,8 @@ class Sender:
         expect = self.settings.acks != 0
         try:
             try:
-                request = self._build_request(batches)
+                version = await self.transport.api_version(PRODUCE_API_KEY)
+                request = self._build_request(batches, version)
                 response: Any = await asyncio.wait_for(
                     self.transport.send(node, request, expect_response=expect),
                     self.settings.request_timeout_ms / 1000,

@@ -54,14 +54,15 @@ class Producer(Generic[K, V]):
     """Java's ``KafkaProducer`` for threads; see the module docstring.
 
     ``transport`` is the ``ProducerTransport``, or a zero-argument callable making one, called on
-    the producer's loop thread (for transports bound to the loop they are created on).
+    the producer's loop thread (for transports bound to the loop they are created on); without
+    one the producer connects to ``bootstrap.servers`` itself.
     """
 
     def __init__(
         self,
         config: ProducerConfig | Mapping[str, object] | None = None,
         *,
-        transport: ProducerTransport | Callable[[], ProducerTransport],
+        transport: ProducerTransport | Callable[[], ProducerTransport] | None = None,
         key_serializer: Serializer[K] | None = None,
         value_serializer: Serializer[V] | None = None,
         **settings: object,
@@ -91,7 +92,7 @@ class Producer(Generic[K, V]):
 
     def _run(
         self,
-        transport: ProducerTransport | Callable[[], ProducerTransport],
+        transport: ProducerTransport | Callable[[], ProducerTransport] | None,
         ready: concurrent.futures.Future[AsyncProducer[Any, Any]],
     ) -> None:
         loop = self._loop

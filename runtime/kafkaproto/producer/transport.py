@@ -26,8 +26,8 @@ class ProducerTransport(Protocol):
       response, or None at once when written if ``expect_response`` is false (acks=0). Raises
       ``ConnectionError``/``OSError`` when the connection fails; the engine bounds the wait with
       ``request.timeout.ms`` itself.
-    * ``api_version(api_key)``: the highest version of the API both sides support, None if the
-      brokers do not support it.
+    * ``await api_version(api_key)``: the highest version of the API both sides support, None if
+      the brokers do not support it (connecting first if need be).
     """
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot: ...
@@ -36,4 +36,4 @@ class ProducerTransport(Protocol):
         self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
     ) -> ApiMessage | None: ...
 
-    def api_version(self, api_key: int) -> int | None: ...
+    async def api_version(self, api_key: int) -> int | None: ...

@@ -57,7 +57,7 @@ class FakeCluster:
 
     # --- ProducerTransport -------------------------------------------------------------------
 
-    def api_version(self, api_key: int) -> int | None:
+    async def api_version(self, api_key: int) -> int | None:
         return {0: self.produce_version, 22: 4}.get(api_key)
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:

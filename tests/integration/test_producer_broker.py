@@ -1,0 +1,92 @@
+"""The producer against the real broker: what AsyncProducer and Producer send is read back
+exactly once, in order per partition, at the offsets their futures reported."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from concurrent.futures import Future
+
+import pytest
+from kafkaproto.cluster import ClusterClient
+from kafkaproto.fetcher import EARLIEST, fetch_partition
+from kafkaproto.producer.async_producer import AsyncProducer
+from kafkaproto.producer.errors import RecordTooLargeError
+from kafkaproto.producer.record import ProducerRecord, RecordMetadata
+from kafkaproto.producer.sync_producer import Producer
+from kafkaproto.records.record_batch import Record
+
+pytestmark = pytest.mark.broker
+
+
+async def read_all(bootstrap: str, topic: str, partitions: int = 1) -> dict[int, list[Record]]:
+    async with ClusterClient(bootstrap) as client:
+        out: dict[int, list[Record]] = {}
+        for p in range(partitions):
+            out[p] = [r async for r in fetch_partition(client, topic, p, EARLIEST)]
+        return out
+
+
+@pytest.mark.parametrize("settings", [{}, {"acks": "1", "compression.type": "lz4"}])
+def test_async_producer_records_come_back_in_order(broker: str, settings: dict[str, str]) -> None:
+    topic = f"producer-async-{uuid.uuid4().hex[:8]}"
+    count = 5000
+
+    async def produce() -> list[RecordMetadata]:
+        async with AsyncProducer(bootstrap_servers=broker, **settings) as producer:
+            futures = [
+                producer.send(
+                    ProducerRecord(
+                        topic,
+                        f"value-{i}".encode(),
+                        key=f"key-{i % 7}".encode(),
+                        headers=[("n", str(i).encode())],
+                    )
+                )
+                for i in range(count)
+            ]
+            await producer.flush()
+            return [await f for f in futures]
+
+    metas = asyncio.run(produce())
+    assert [m.offset for m in metas] == list(range(count))  # one partition: auto-created
+    records = asyncio.run(read_all(broker, topic))[0]
+    assert [r.value for r in records] == [f"value-{i}".encode() for i in range(count)]
+    assert [r.offset for r in records] == [m.offset for m in metas]
+    assert [r.timestamp for r in records] == [m.timestamp for m in metas]
+    assert records[3].key == b"key-3" and records[3].headers == (("n", b"3"),)
+
+
+def test_sync_producer_with_callbacks_from_another_thread(broker: str) -> None:
+    topic = f"producer-sync-{uuid.uuid4().hex[:8]}"
+    done: list[tuple[RecordMetadata | None, BaseException | None]] = []
+    lock = threading.Lock()
+
+    def callback(meta: RecordMetadata | None, exc: BaseException | None) -> None:
+        with lock:
+            done.append((meta, exc))
+
+    with Producer(bootstrap_servers=broker, linger_ms=20) as producer:
+        futures: list[Future[RecordMetadata]] = [
+            producer.send(ProducerRecord(topic, f"s{i}".encode()), callback=callback)
+            for i in range(2000)
+        ]
+        producer.flush(30)
+        metas = [f.result(timeout=30) for f in futures]
+    assert len(done) == 2000 and all(exc is None for _, exc in done)
+    assert [m.offset for m in metas] == list(range(2000))
+    records = asyncio.run(read_all(broker, topic))[0]
+    assert [r.value for r in records] == [f"s{i}".encode() for i in range(2000)]
+
+
+def test_a_record_over_max_request_size_fails_at_once(broker: str) -> None:
+    topic = f"producer-big-{uuid.uuid4().hex[:8]}"
+
+    async def produce() -> None:
+        async with AsyncProducer(bootstrap_servers=broker, max_request_size=10_000) as producer:
+            future = producer.send(ProducerRecord(topic, b"x" * 20_000))
+            with pytest.raises(RecordTooLargeError):
+                await asyncio.wait_for(future, 10)
+
+    asyncio.run(produce())
