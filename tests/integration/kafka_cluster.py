@@ -235,6 +235,9 @@ class KafkaCluster:
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             "log.dirs": self.node_dir(node.node_id) / "data",
             "auto.create.topics.enable": "true",
+            # Tests write records with fixed, old timestamps; time-based retention would delete
+            # them while a test still reads (the segment's newest timestamp decides).
+            "log.retention.ms": -1,
             "num.partitions": 1,
             "default.replication.factor": rf,
             "min.insync.replicas": self.spec.min_insync_replicas,
