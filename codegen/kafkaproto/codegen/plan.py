@@ -429,30 +429,13 @@ class _ModuleBuilder:
 
     def _encode_ops(self, lay: Layout, obj: str, out: str) -> list[Op]:
         ops: list[Op] = []
-        run: list[FieldLayout] = []
-
-        def flush() -> None:
-            if run:
-                fmt = "".join(FIXED[f.kind][0] for f in run)
-                ops.append(
-                    Op(
-                        "pack",
-                        const=self.struct_const(fmt),
-                        names=tuple(f"{obj}.{f.attr}" for f in run),
-                        src=out,
-                    )
-                )
-                run.clear()
-
-        for f in lay.fields:
-            if f.tag >= 0:
-                continue
-            if f.kind in FIXED:
-                run.append(f)
-                continue
-            flush()
-            ops.append(self._encode_value(f, f"{obj}.{f.attr}", out))
-        flush()
+        for group in _untagged_groups(lay):
+            if isinstance(group, tuple):
+                fmt = "".join(FIXED[f.kind][0] for f in group)
+                names = tuple(f"{obj}.{f.attr}" for f in group)
+                ops.append(Op("pack", const=self.struct_const(fmt), names=names, src=out))
+            else:
+                ops.append(self._encode_value(group, f"{obj}.{group.attr}", out))
         if lay.flexible:
             tagged = [f for f in lay.fields if f.tag >= 0]
             if not tagged:
@@ -549,31 +532,14 @@ class _ModuleBuilder:
 
     def _decode_ops(self, lay: Layout, prefix: str = "v_") -> list[Op]:
         ops: list[Op] = []
-        run: list[FieldLayout] = []
-
-        def flush() -> None:
-            if run:
-                fmt = "".join(FIXED[f.kind][0] for f in run)
+        for group in _untagged_groups(lay):
+            if isinstance(group, tuple):
+                fmt = "".join(FIXED[f.kind][0] for f in group)
+                names = tuple(f"{prefix}{f.attr}" for f in group)
                 size = struct.calcsize(">" + fmt)
-                ops.append(
-                    Op(
-                        "unpack",
-                        const=self.struct_const(fmt),
-                        names=tuple(f"{prefix}{f.attr}" for f in run),
-                        size=size,
-                    )
-                )
-                run.clear()
-
-        for f in lay.fields:
-            if f.tag >= 0:
-                continue
-            if f.kind in FIXED:
-                run.append(f)
-                continue
-            flush()
-            ops.append(self._decode_value(f, f"{prefix}{f.attr}", "buf"))
-        flush()
+                ops.append(Op("unpack", const=self.struct_const(fmt), names=names, size=size))
+            else:
+                ops.append(self._decode_value(group, f"{prefix}{group.attr}", "buf"))
         if lay.flexible:
             tagged = [f for f in lay.fields if f.tag >= 0]
             if not tagged:
@@ -703,6 +669,26 @@ class _ModuleBuilder:
             imports_wire=self.wire,
             latest=self.latest,
         )
+
+
+def _untagged_groups(lay: Layout) -> list[tuple[FieldLayout, ...] | FieldLayout]:
+    """The untagged fields in wire order, neighbouring fixed-width ones grouped (each group is
+    read or written through one precompiled Struct)."""
+    groups: list[tuple[FieldLayout, ...] | FieldLayout] = []
+    run: list[FieldLayout] = []
+    for f in lay.fields:
+        if f.tag >= 0:
+            continue
+        if f.kind in FIXED:
+            run.append(f)
+            continue
+        if run:
+            groups.append(tuple(run))
+            run = []
+        groups.append(f)
+    if run:
+        groups.append(tuple(run))
+    return groups
 
 
 def _is_leaf(lay: Layout) -> bool:
