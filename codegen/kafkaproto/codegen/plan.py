@@ -619,13 +619,20 @@ class _ModuleBuilder:
             item_locals = [f"{prefix}{c.attr}" for c in f.child.fields]
             if f.child.flexible:
                 item_locals.append(f"{prefix}unknown_tagged_fields")
+            fixed = _fixed_only(f.child)
+            fmt = "".join(FIXED[c.kind][0] for c in f.child.fields) if fixed else ""
+            if fixed and f.child.flexible:
+                fmt += "B"  # the tagged-field count, 0 when the item has none
             return Op(
                 "array",
                 src=var,
                 fn=length,
-                elem_op="inline",
+                # Items of fixed-width fields only: the whole run through Struct.iter_unpack.
+                elem_op="fixed_structs" if fixed else "inline",
                 names=(self.class_of(f.child), *item_locals),
                 inner=tuple(self._decode_ops(f.child, prefix)),
+                const=self.struct_const(fmt) if fixed else "",
+                code="flexible" if f.child.flexible else "",
                 size=max(1, min_size(f.child)),
                 nullable=f.nullable,
                 buf=buf,
@@ -689,6 +696,12 @@ def _untagged_groups(lay: Layout) -> list[tuple[FieldLayout, ...] | FieldLayout]
     if run:
         groups.append(tuple(run))
     return groups
+
+
+def _fixed_only(lay: Layout) -> bool:
+    """A struct of fixed-width, untagged fields only: a fixed size on the wire (plus its one
+    tagged-field count byte when flexible)."""
+    return bool(lay.fields) and all(f.kind in FIXED and f.tag < 0 for f in lay.fields)
 
 
 def _is_leaf(lay: Layout) -> bool:

@@ -37,6 +37,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
+_S_ihB = Struct(">ihB")
 _S_qh = Struct(">qh")
 _S_qho = Struct(">qh?")
 _new = tuple.__new__
@@ -743,6 +744,7 @@ def _dec__AddPartitionsToTxnRequestV0Layout(
             )
         )
     v_v3_and_below_topics = tuple(_lv_v3_and_below_topics)
+
     return (
         _new(
             cls,
@@ -837,6 +839,7 @@ def _dec__AddPartitionsToTxnRequestV3Layout(
             )
         )
     v_v3_and_below_topics = tuple(_lv_v3_and_below_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -902,6 +905,7 @@ def _dec_AddPartitionsToTxnRequestAddPartitionsToTxnTransactionV4(
             )
         )
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -948,6 +952,7 @@ def _dec__AddPartitionsToTxnRequestV4Layout(
         )
         _lv_transactions.append(_ev_transactions)
     v_transactions = tuple(_lv_transactions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1011,21 +1016,15 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0(
         AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0, ...
     ]
     _n, pos = read_array_length(buf, pos, 6)
-    _lv_results_by_partition = []
-    for _ in range(_n):
+    _end = pos + _n * 6
+    v_results_by_partition = tuple(
+        [
+            _new(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0, _t)
+            for _t in _S_ih.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e11_partition_index, e11_partition_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        _lv_results_by_partition.append(
-            _new(
-                AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV0,
-                (
-                    e11_partition_index,
-                    e11_partition_error_code,
-                ),
-            )
-        )
-    v_results_by_partition = tuple(_lv_results_by_partition)
     return (
         _new(
             AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV0,
@@ -1066,6 +1065,7 @@ def _dec__AddPartitionsToTxnResponseV0Layout(
         )
         _lv_results_by_topic_v3_and_below.append(_ev_results_by_topic_v3_and_below)
     v_results_by_topic_v3_and_below = tuple(_lv_results_by_topic_v3_and_below)
+
     return (
         _new(
             cls,
@@ -1132,28 +1132,44 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(
         AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3, ...
     ]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_results_by_partition = []
-    for _ in range(_n):
-
-        e14_partition_index, e14_partition_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e14_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_results_by_partition.append(
-            _new(
-                AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3,
-                (
-                    e14_partition_index,
-                    e14_partition_error_code,
-                    e14_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_results_by_partition = tuple(
+            [
+                _new(
+                    AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3,
+                    (e14_partition_index, e14_partition_error_code, ()),
+                )
+                for e14_partition_index, e14_partition_error_code, _ in _S_ihB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_results_by_partition = tuple(_lv_results_by_partition)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_results_by_partition = []
+        for _ in range(_n):
+
+            e14_partition_index, e14_partition_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e14_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_results_by_partition.append(
+                _new(
+                    AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3,
+                    (
+                        e14_partition_index,
+                        e14_partition_error_code,
+                        e14_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_results_by_partition = tuple(_lv_results_by_partition)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1202,6 +1218,7 @@ def _dec__AddPartitionsToTxnResponseV3Layout(
         )
         _lv_results_by_topic_v3_and_below.append(_ev_results_by_topic_v3_and_below)
     v_results_by_topic_v3_and_below = tuple(_lv_results_by_topic_v3_and_below)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1247,6 +1264,7 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnResultV4(
         )
         _lv_topic_results.append(_ev_topic_results)
     v_topic_results = tuple(_lv_topic_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1293,6 +1311,7 @@ def _dec__AddPartitionsToTxnResponseV4Layout(
         )
         _lv_results_by_transaction.append(_ev_results_by_transaction)
     v_results_by_transaction = tuple(_lv_results_by_transaction)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

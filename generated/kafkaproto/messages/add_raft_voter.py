@@ -341,6 +341,7 @@ def _dec__AddRaftVoterRequestV0Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -411,6 +412,7 @@ def _dec__AddRaftVoterRequestV1Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     (v_ack_when_committed,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]

@@ -596,6 +596,7 @@ def _dec_AlterClientQuotasRequestEntryDataV0(
             )
         )
     v_entity = tuple(_lv_entity)
+
     v_ops: tuple[AlterClientQuotasRequestOpDataV0, ...]
     _n, pos = read_array_length(buf, pos, 11)
     _lv_ops = []
@@ -615,6 +616,7 @@ def _dec_AlterClientQuotasRequestEntryDataV0(
             )
         )
     v_ops = tuple(_lv_ops)
+
     return (
         _new(
             AlterClientQuotasRequestEntryDataV0,
@@ -649,6 +651,7 @@ def _dec__AlterClientQuotasRequestV0Layout(
         _ev_entries, pos = _dec_AlterClientQuotasRequestEntryDataV0(buf, pos)
         _lv_entries.append(_ev_entries)
     v_entries = tuple(_lv_entries)
+
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     return (
@@ -776,6 +779,7 @@ def _dec_AlterClientQuotasRequestEntryDataV1(
             )
         )
     v_entity = tuple(_lv_entity)
+
     v_ops: tuple[AlterClientQuotasRequestOpDataV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_ops = []
@@ -802,6 +806,7 @@ def _dec_AlterClientQuotasRequestEntryDataV1(
             )
         )
     v_ops = tuple(_lv_ops)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -844,6 +849,7 @@ def _dec__AlterClientQuotasRequestV1Layout(
         _ev_entries, pos = _dec_AlterClientQuotasRequestEntryDataV1(buf, pos)
         _lv_entries.append(_ev_entries)
     v_entries = tuple(_lv_entries)
+
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -927,6 +933,7 @@ def _dec_AlterClientQuotasResponseEntryDataV0(
             )
         )
     v_entity = tuple(_lv_entity)
+
     return (
         _new(
             AlterClientQuotasResponseEntryDataV0,
@@ -964,6 +971,7 @@ def _dec__AlterClientQuotasResponseV0Layout(
         _ev_entries, pos = _dec_AlterClientQuotasResponseEntryDataV0(buf, pos)
         _lv_entries.append(_ev_entries)
     v_entries = tuple(_lv_entries)
+
     return (
         _new(
             cls,
@@ -1054,6 +1062,7 @@ def _dec_AlterClientQuotasResponseEntryDataV1(
             )
         )
     v_entity = tuple(_lv_entity)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1099,6 +1108,7 @@ def _dec__AlterClientQuotasResponseV1Layout(
         _ev_entries, pos = _dec_AlterClientQuotasResponseEntryDataV1(buf, pos)
         _lv_entries.append(_ev_entries)
     v_entries = tuple(_lv_entries)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

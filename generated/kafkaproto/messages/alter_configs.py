@@ -492,6 +492,7 @@ def _dec_AlterConfigsRequestAlterConfigsResourceV0(
             )
         )
     v_configs = tuple(_lv_configs)
+
     return (
         _new(
             AlterConfigsRequestAlterConfigsResourceV0,
@@ -525,6 +526,7 @@ def _dec__AlterConfigsRequestV0Layout(
         _ev_resources, pos = _dec_AlterConfigsRequestAlterConfigsResourceV0(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
+
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     return (
@@ -617,6 +619,7 @@ def _dec_AlterConfigsRequestAlterConfigsResourceV2(
             )
         )
     v_configs = tuple(_lv_configs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -658,6 +661,7 @@ def _dec__AlterConfigsRequestV2Layout(
         _ev_resources, pos = _dec_AlterConfigsRequestAlterConfigsResourceV2(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
+
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -751,6 +755,7 @@ def _dec__AlterConfigsResponseV0Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     return (
         _new(
             cls,
@@ -851,6 +856,7 @@ def _dec__AlterConfigsResponseV2Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -37,6 +37,7 @@ _S_ih = Struct(">ih")
 _S_ihii = Struct(">ihii")
 _S_ii = Struct(">ii")
 _S_iq = Struct(">iq")
+_S_iqB = Struct(">iqB")
 _new = tuple.__new__
 
 
@@ -559,6 +560,7 @@ def _dec_AlterPartitionRequestTopicDataV2(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -601,6 +603,7 @@ def _dec__AlterPartitionRequestV2Layout(
         _ev_topics, pos = _dec_AlterPartitionRequestTopicDataV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -675,28 +678,39 @@ def _dec_AlterPartitionRequestPartitionDataV3(
     pos += 8
     v_new_isr_with_epochs: tuple[AlterPartitionRequestBrokerStateV3, ...]
     _n, pos = read_compact_array_length(buf, pos, 13)
-    _lv_new_isr_with_epochs = []
-    for _ in range(_n):
-
-        e6_broker_id, e6_broker_epoch = _S_iq.unpack_from(buf, pos)
-        pos += 12
-        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e6_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_new_isr_with_epochs.append(
-            _new(
-                AlterPartitionRequestBrokerStateV3,
-                (
-                    e6_broker_id,
-                    e6_broker_epoch,
-                    e6_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 13
+    if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
+        v_new_isr_with_epochs = tuple(
+            [
+                _new(AlterPartitionRequestBrokerStateV3, (e6_broker_id, e6_broker_epoch, ()))
+                for e6_broker_id, e6_broker_epoch, _ in _S_iqB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_new_isr_with_epochs = tuple(_lv_new_isr_with_epochs)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_new_isr_with_epochs = []
+        for _ in range(_n):
+
+            e6_broker_id, e6_broker_epoch = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e6_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_new_isr_with_epochs.append(
+                _new(
+                    AlterPartitionRequestBrokerStateV3,
+                    (
+                        e6_broker_id,
+                        e6_broker_epoch,
+                        e6_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_new_isr_with_epochs = tuple(_lv_new_isr_with_epochs)
+
     v_leader_recovery_state, v_partition_epoch = _S_bi.unpack_from(buf, pos)
     pos += 5
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -745,6 +759,7 @@ def _dec_AlterPartitionRequestTopicDataV3(
         _ev_partitions, pos = _dec_AlterPartitionRequestPartitionDataV3(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -787,6 +802,7 @@ def _dec__AlterPartitionRequestV3Layout(
         _ev_topics, pos = _dec_AlterPartitionRequestTopicDataV3(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -903,6 +919,7 @@ def _dec_AlterPartitionResponseTopicDataV2(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -947,6 +964,7 @@ def _dec__AlterPartitionResponseV2Layout(
         _ev_topics, pos = _dec_AlterPartitionResponseTopicDataV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

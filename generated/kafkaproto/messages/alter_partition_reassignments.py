@@ -471,6 +471,7 @@ def _dec_AlterPartitionReassignmentsRequestReassignableTopicV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -515,6 +516,7 @@ def _dec__AlterPartitionReassignmentsRequestV0Layout(
         _ev_topics, pos = _dec_AlterPartitionReassignmentsRequestReassignableTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -559,6 +561,7 @@ def _dec__AlterPartitionReassignmentsRequestV1Layout(
         _ev_topics, pos = _dec_AlterPartitionReassignmentsRequestReassignableTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -658,6 +661,7 @@ def _dec_AlterPartitionReassignmentsResponseReassignableTopicResponseV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -706,6 +710,7 @@ def _dec__AlterPartitionReassignmentsResponseV0Layout(
         )
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -758,6 +763,7 @@ def _dec__AlterPartitionReassignmentsResponseV1Layout(
         )
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -37,6 +37,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
+_S_ihB = Struct(">ihB")
 _new = tuple.__new__
 
 
@@ -477,6 +478,7 @@ def _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV1(
             )
         )
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             AlterReplicaLogDirsRequestAlterReplicaLogDirV1,
@@ -510,6 +512,7 @@ def _dec__AlterReplicaLogDirsRequestV1Layout(
         _ev_dirs, pos = _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV1(buf, pos)
         _lv_dirs.append(_ev_dirs)
     v_dirs = tuple(_lv_dirs)
+
     return _new(cls, (v_dirs,)), pos
 
 
@@ -590,6 +593,7 @@ def _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(
             )
         )
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -631,6 +635,7 @@ def _dec__AlterReplicaLogDirsRequestV2Layout(
         _ev_dirs, pos = _dec_AlterReplicaLogDirsRequestAlterReplicaLogDirV2(buf, pos)
         _lv_dirs.append(_ev_dirs)
     v_dirs = tuple(_lv_dirs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -692,21 +697,15 @@ def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(
     v_topic_name, pos = read_string(buf, pos)
     v_partitions: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1, ...]
     _n, pos = read_array_length(buf, pos, 6)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 6
+    v_partitions = tuple(
+        [
+            _new(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1, _t)
+            for _t in _S_ih.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e10_partition_index, e10_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        _lv_partitions.append(
-            _new(
-                AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV1,
-                (
-                    e10_partition_index,
-                    e10_error_code,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1,
@@ -743,6 +742,7 @@ def _dec__AlterReplicaLogDirsResponseV1Layout(
         _ev_results, pos = _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     return (
         _new(
             cls,
@@ -807,28 +807,42 @@ def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(
     v_topic_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e13_partition_index, e13_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e13_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2,
-                (
-                    e13_partition_index,
-                    e13_error_code,
-                    e13_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2,
+                    (e13_partition_index, e13_error_code, ()),
+                )
+                for e13_partition_index, e13_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e13_partition_index, e13_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e13_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2,
+                    (
+                        e13_partition_index,
+                        e13_error_code,
+                        e13_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -873,6 +887,7 @@ def _dec__AlterReplicaLogDirsResponseV2Layout(
         _ev_results, pos = _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

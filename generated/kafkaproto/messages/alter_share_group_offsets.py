@@ -36,6 +36,7 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_iq = Struct(">iq")
+_S_iqB = Struct(">iqB")
 _new = tuple.__new__
 
 
@@ -322,28 +323,42 @@ def _dec_AlterShareGroupOffsetsRequestTopicV0(
     v_topic_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[AlterShareGroupOffsetsRequestPartitionV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 13)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e2_partition_index, e2_start_offset = _S_iq.unpack_from(buf, pos)
-        pos += 12
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                AlterShareGroupOffsetsRequestPartitionV0,
-                (
-                    e2_partition_index,
-                    e2_start_offset,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 13
+    if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    AlterShareGroupOffsetsRequestPartitionV0,
+                    (e2_partition_index, e2_start_offset, ()),
+                )
+                for e2_partition_index, e2_start_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e2_partition_index, e2_start_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    AlterShareGroupOffsetsRequestPartitionV0,
+                    (
+                        e2_partition_index,
+                        e2_start_offset,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -387,6 +402,7 @@ def _dec__AlterShareGroupOffsetsRequestV0Layout(
         _ev_topics, pos = _dec_AlterShareGroupOffsetsRequestTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -487,6 +503,7 @@ def _dec_AlterShareGroupOffsetsResponseTopicV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -534,6 +551,7 @@ def _dec__AlterShareGroupOffsetsResponseV0Layout(
         _ev_responses, pos = _dec_AlterShareGroupOffsetsResponseTopicV0(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

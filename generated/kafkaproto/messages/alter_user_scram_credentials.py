@@ -362,6 +362,7 @@ def _dec__AlterUserScramCredentialsRequestV0Layout(
             )
         )
     v_deletions = tuple(_lv_deletions)
+
     v_upsertions: tuple[AlterUserScramCredentialsRequestScramCredentialUpsertionV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_upsertions = []
@@ -392,6 +393,7 @@ def _dec__AlterUserScramCredentialsRequestV0Layout(
             )
         )
     v_upsertions = tuple(_lv_upsertions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -494,6 +496,7 @@ def _dec__AlterUserScramCredentialsResponseV0Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -39,6 +39,7 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_hh = Struct(">hh")
 _S_hhh = Struct(">hhh")
+_S_hhhB = Struct(">hhhB")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
 _S_q = Struct(">q")
@@ -635,22 +636,12 @@ def _dec__ApiVersionsResponseV0Layout(
     pos += 2
     v_api_keys: tuple[ApiVersionsResponseApiVersionV0, ...]
     _n, pos = read_array_length(buf, pos, 6)
-    _lv_api_keys = []
-    for _ in range(_n):
+    _end = pos + _n * 6
+    v_api_keys = tuple(
+        [_new(ApiVersionsResponseApiVersionV0, _t) for _t in _S_hhh.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        e2_api_key, e2_min_version, e2_max_version = _S_hhh.unpack_from(buf, pos)
-        pos += 6
-        _lv_api_keys.append(
-            _new(
-                ApiVersionsResponseApiVersionV0,
-                (
-                    e2_api_key,
-                    e2_min_version,
-                    e2_max_version,
-                ),
-            )
-        )
-    v_api_keys = tuple(_lv_api_keys)
     return (
         _new(
             cls,
@@ -681,22 +672,12 @@ def _dec__ApiVersionsResponseV1Layout(
     pos += 2
     v_api_keys: tuple[ApiVersionsResponseApiVersionV0, ...]
     _n, pos = read_array_length(buf, pos, 6)
-    _lv_api_keys = []
-    for _ in range(_n):
+    _end = pos + _n * 6
+    v_api_keys = tuple(
+        [_new(ApiVersionsResponseApiVersionV0, _t) for _t in _S_hhh.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        e4_api_key, e4_min_version, e4_max_version = _S_hhh.unpack_from(buf, pos)
-        pos += 6
-        _lv_api_keys.append(
-            _new(
-                ApiVersionsResponseApiVersionV0,
-                (
-                    e4_api_key,
-                    e4_min_version,
-                    e4_max_version,
-                ),
-            )
-        )
-    v_api_keys = tuple(_lv_api_keys)
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -864,29 +845,45 @@ def _dec__ApiVersionsResponseV3Layout(
     pos += 2
     v_api_keys: tuple[ApiVersionsResponseApiVersionV3, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_api_keys = []
-    for _ in range(_n):
-
-        e8_api_key, e8_min_version, e8_max_version = _S_hhh.unpack_from(buf, pos)
-        pos += 6
-        e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e8_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_api_keys.append(
-            _new(
-                ApiVersionsResponseApiVersionV3,
-                (
-                    e8_api_key,
-                    e8_min_version,
-                    e8_max_version,
-                    e8_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_api_keys = tuple(
+            [
+                _new(
+                    ApiVersionsResponseApiVersionV3,
+                    (e8_api_key, e8_min_version, e8_max_version, ()),
+                )
+                for e8_api_key, e8_min_version, e8_max_version, _ in _S_hhhB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_api_keys = tuple(_lv_api_keys)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_api_keys = []
+        for _ in range(_n):
+
+            e8_api_key, e8_min_version, e8_max_version = _S_hhh.unpack_from(buf, pos)
+            pos += 6
+            e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e8_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e8_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_api_keys.append(
+                _new(
+                    ApiVersionsResponseApiVersionV3,
+                    (
+                        e8_api_key,
+                        e8_min_version,
+                        e8_max_version,
+                        e8_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_api_keys = tuple(_lv_api_keys)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_supported_features: tuple[ApiVersionsResponseSupportedFeatureKeyV3, ...] = ()
@@ -924,6 +921,7 @@ def _dec__ApiVersionsResponseV3Layout(
                     )
                 )
             v_supported_features = tuple(_lv_supported_features)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         elif _tag == 1:
@@ -957,6 +955,7 @@ def _dec__ApiVersionsResponseV3Layout(
                     )
                 )
             v_finalized_features = tuple(_lv_finalized_features)
+
             if pos != _ve:
                 raise WireError("tagged field 2 does not match its declared size", offset=pos)
         elif _tag == 3:

@@ -31,7 +31,9 @@ from kafkaproto.wire import (
 )
 
 _S_i = Struct(">i")
+_S_iB = Struct(">iB")
 _S_ih = Struct(">ih")
+_S_ihB = Struct(">ihB")
 _S_iq = Struct(">iq")
 _new = tuple.__new__
 
@@ -365,27 +367,38 @@ def _dec_AssignReplicasToDirsRequestTopicDataV0(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[AssignReplicasToDirsRequestPartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        (e2_partition_index,) = _S_i.unpack_from(buf, pos)
-        pos += 4
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                AssignReplicasToDirsRequestPartitionDataV0,
-                (
-                    e2_partition_index,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 5
+    if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(AssignReplicasToDirsRequestPartitionDataV0, (e2_partition_index, ()))
+                for e2_partition_index, _ in _S_iB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            (e2_partition_index,) = _S_i.unpack_from(buf, pos)
+            pos += 4
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    AssignReplicasToDirsRequestPartitionDataV0,
+                    (
+                        e2_partition_index,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -429,6 +442,7 @@ def _dec_AssignReplicasToDirsRequestDirectoryDataV0(
         _ev_topics, pos = _dec_AssignReplicasToDirsRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -473,6 +487,7 @@ def _dec__AssignReplicasToDirsRequestV0Layout(
         _ev_directories, pos = _dec_AssignReplicasToDirsRequestDirectoryDataV0(buf, pos)
         _lv_directories.append(_ev_directories)
     v_directories = tuple(_lv_directories)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -545,28 +560,42 @@ def _dec_AssignReplicasToDirsResponseTopicDataV0(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[AssignReplicasToDirsResponsePartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e6_partition_index, e6_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e6_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                AssignReplicasToDirsResponsePartitionDataV0,
-                (
-                    e6_partition_index,
-                    e6_error_code,
-                    e6_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    AssignReplicasToDirsResponsePartitionDataV0,
+                    (e6_partition_index, e6_error_code, ()),
+                )
+                for e6_partition_index, e6_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e6_partition_index, e6_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e6_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    AssignReplicasToDirsResponsePartitionDataV0,
+                    (
+                        e6_partition_index,
+                        e6_error_code,
+                        e6_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -610,6 +639,7 @@ def _dec_AssignReplicasToDirsResponseDirectoryDataV0(
         _ev_topics, pos = _dec_AssignReplicasToDirsResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -654,6 +684,7 @@ def _dec__AssignReplicasToDirsResponseV0Layout(
         _ev_directories, pos = _dec_AssignReplicasToDirsResponseDirectoryDataV0(buf, pos)
         _lv_directories.append(_ev_directories)
     v_directories = tuple(_lv_directories)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -48,6 +48,7 @@ _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ihii = Struct(">ihii")
+_S_ihiiB = Struct(">ihiiB")
 _S_ii = Struct(">ii")
 _S_iii = Struct(">iii")
 _new = tuple.__new__
@@ -606,22 +607,15 @@ def _dec_BeginQuorumEpochRequestTopicDataV0(
     v_topic_name, pos = read_string(buf, pos)
     v_partitions: tuple[BeginQuorumEpochRequestPartitionDataV0, ...]
     _n, pos = read_array_length(buf, pos, 12)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 12
+    v_partitions = tuple(
+        [
+            _new(BeginQuorumEpochRequestPartitionDataV0, _t)
+            for _t in _S_iii.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e2_partition_index, e2_leader_id, e2_leader_epoch = _S_iii.unpack_from(buf, pos)
-        pos += 12
-        _lv_partitions.append(
-            _new(
-                BeginQuorumEpochRequestPartitionDataV0,
-                (
-                    e2_partition_index,
-                    e2_leader_id,
-                    e2_leader_epoch,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             BeginQuorumEpochRequestTopicDataV0,
@@ -657,6 +651,7 @@ def _dec__BeginQuorumEpochRequestV0Layout(
         _ev_topics, pos = _dec_BeginQuorumEpochRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -755,6 +750,7 @@ def _dec_BeginQuorumEpochRequestTopicDataV1(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -843,6 +839,7 @@ def _dec__BeginQuorumEpochRequestV1Layout(
         _ev_topics, pos = _dec_BeginQuorumEpochRequestTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_leader_endpoints: tuple[BeginQuorumEpochRequestLeaderEndpointV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_leader_endpoints = []
@@ -870,6 +867,7 @@ def _dec__BeginQuorumEpochRequestV1Layout(
             )
         )
     v_leader_endpoints = tuple(_lv_leader_endpoints)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -936,25 +934,15 @@ def _dec_BeginQuorumEpochResponseTopicDataV0(
     v_topic_name, pos = read_string(buf, pos)
     v_partitions: tuple[BeginQuorumEpochResponsePartitionDataV0, ...]
     _n, pos = read_array_length(buf, pos, 14)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 14
+    v_partitions = tuple(
+        [
+            _new(BeginQuorumEpochResponsePartitionDataV0, _t)
+            for _t in _S_ihii.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e10_partition_index, e10_error_code, e10_leader_id, e10_leader_epoch = _S_ihii.unpack_from(
-            buf, pos
-        )
-        pos += 14
-        _lv_partitions.append(
-            _new(
-                BeginQuorumEpochResponsePartitionDataV0,
-                (
-                    e10_partition_index,
-                    e10_error_code,
-                    e10_leader_id,
-                    e10_leader_epoch,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             BeginQuorumEpochResponseTopicDataV0,
@@ -991,6 +979,7 @@ def _dec__BeginQuorumEpochResponseV0Layout(
         _ev_topics, pos = _dec_BeginQuorumEpochResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1057,32 +1046,48 @@ def _dec_BeginQuorumEpochResponseTopicDataV1(
     v_topic_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[BeginQuorumEpochResponsePartitionDataV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 15)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 15
+    if not bytes(buf[pos + 14 : _end : 15]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    BeginQuorumEpochResponsePartitionDataV1,
+                    (e13_partition_index, e13_error_code, e13_leader_id, e13_leader_epoch, ()),
+                )
+                for e13_partition_index, e13_error_code, e13_leader_id, e13_leader_epoch, _ in _S_ihiiB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
 
-        e13_partition_index, e13_error_code, e13_leader_id, e13_leader_epoch = _S_ihii.unpack_from(
-            buf, pos
-        )
-        pos += 14
-        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e13_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                BeginQuorumEpochResponsePartitionDataV1,
-                (
-                    e13_partition_index,
-                    e13_error_code,
-                    e13_leader_id,
-                    e13_leader_epoch,
-                    e13_unknown_tagged_fields,
-                ),
+            e13_partition_index, e13_error_code, e13_leader_id, e13_leader_epoch = (
+                _S_ihii.unpack_from(buf, pos)
             )
-        )
-    v_partitions = tuple(_lv_partitions)
+            pos += 14
+            e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e13_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    BeginQuorumEpochResponsePartitionDataV1,
+                    (
+                        e13_partition_index,
+                        e13_error_code,
+                        e13_leader_id,
+                        e13_leader_epoch,
+                        e13_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1175,6 +1180,7 @@ def _dec__BeginQuorumEpochResponseV1Layout(
         _ev_topics, pos = _dec_BeginQuorumEpochResponseTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_node_endpoints: tuple[BeginQuorumEpochResponseNodeEndpointV1, ...] = ()
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -1209,6 +1215,7 @@ def _dec__BeginQuorumEpochResponseV1Layout(
                     )
                 )
             v_node_endpoints = tuple(_lv_node_endpoints)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         else:

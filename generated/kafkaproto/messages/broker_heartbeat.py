@@ -375,6 +375,7 @@ def _dec__BrokerHeartbeatRequestV1Layout(
                 _ev_offline_log_dirs, pos = read_uuid(_b, pos)
                 _lv_offline_log_dirs.append(_ev_offline_log_dirs)
             v_offline_log_dirs = tuple(_lv_offline_log_dirs)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         elif _tag in (1,):
@@ -452,6 +453,7 @@ def _dec__BrokerHeartbeatRequestV2Layout(
                 _ev_offline_log_dirs, pos = read_uuid(_b, pos)
                 _lv_offline_log_dirs.append(_ev_offline_log_dirs)
             v_offline_log_dirs = tuple(_lv_offline_log_dirs)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         elif _tag == 1:
@@ -464,6 +466,7 @@ def _dec__BrokerHeartbeatRequestV2Layout(
                     _ev_cordoned_log_dirs, pos = read_uuid(_b, pos)
                     _lv_cordoned_log_dirs.append(_ev_cordoned_log_dirs)
                 v_cordoned_log_dirs = tuple(_lv_cordoned_log_dirs)
+
             if pos != _ve:
                 raise WireError("tagged field 1 does not match its declared size", offset=pos)
         else:

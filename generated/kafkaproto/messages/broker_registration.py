@@ -635,6 +635,7 @@ def _dec__BrokerRegistrationRequestV0Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
@@ -661,6 +662,7 @@ def _dec__BrokerRegistrationRequestV0Layout(
             )
         )
     v_features = tuple(_lv_features)
+
     v_rack, pos = read_compact_nullable_string(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
@@ -741,6 +743,7 @@ def _dec__BrokerRegistrationRequestV1Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
@@ -767,6 +770,7 @@ def _dec__BrokerRegistrationRequestV1Layout(
             )
         )
     v_features = tuple(_lv_features)
+
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
     pos += 1
@@ -854,6 +858,7 @@ def _dec__BrokerRegistrationRequestV2Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
@@ -880,6 +885,7 @@ def _dec__BrokerRegistrationRequestV2Layout(
             )
         )
     v_features = tuple(_lv_features)
+
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
     pos += 1
@@ -890,6 +896,7 @@ def _dec__BrokerRegistrationRequestV2Layout(
         _ev_log_dirs, pos = read_uuid(buf, pos)
         _lv_log_dirs.append(_ev_log_dirs)
     v_log_dirs = tuple(_lv_log_dirs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -976,6 +983,7 @@ def _dec__BrokerRegistrationRequestV3Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_features: tuple[BrokerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
@@ -1002,6 +1010,7 @@ def _dec__BrokerRegistrationRequestV3Layout(
             )
         )
     v_features = tuple(_lv_features)
+
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
     pos += 1
@@ -1012,6 +1021,7 @@ def _dec__BrokerRegistrationRequestV3Layout(
         _ev_log_dirs, pos = read_uuid(buf, pos)
         _lv_log_dirs.append(_ev_log_dirs)
     v_log_dirs = tuple(_lv_log_dirs)
+
     (v_previous_broker_epoch,) = _S_q.unpack_from(buf, pos)
     pos += 8
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]

@@ -550,6 +550,7 @@ def _dec__ConsumerGroupDescribeRequestV0Layout(
         _ev_group_ids, pos = read_compact_string(buf, pos)
         _lv_group_ids.append(_ev_group_ids)
     v_group_ids = tuple(_lv_group_ids)
+
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -651,6 +652,7 @@ def _dec_ConsumerGroupDescribeResponseAssignmentV0(
             )
         )
     v_topic_partitions = tuple(_lv_topic_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -707,6 +709,7 @@ def _dec_ConsumerGroupDescribeResponseMemberV0(
         _ev_subscribed_topic_names, pos = read_compact_string(buf, pos)
         _lv_subscribed_topic_names.append(_ev_subscribed_topic_names)
     v_subscribed_topic_names = tuple(_lv_subscribed_topic_names)
+
     v_subscribed_topic_regex, pos = read_compact_nullable_string(buf, pos)
     v_assignment, pos = _dec_ConsumerGroupDescribeResponseAssignmentV0(buf, pos)
     v_target_assignment, pos = _dec_ConsumerGroupDescribeResponseAssignmentV0(buf, pos)
@@ -774,6 +777,7 @@ def _dec_ConsumerGroupDescribeResponseDescribedGroupV0(
         _ev_members, pos = _dec_ConsumerGroupDescribeResponseMemberV0(buf, pos)
         _lv_members.append(_ev_members)
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -827,6 +831,7 @@ def _dec__ConsumerGroupDescribeResponseV0Layout(
         _ev_groups, pos = _dec_ConsumerGroupDescribeResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -885,6 +890,7 @@ def _dec_ConsumerGroupDescribeResponseMemberV1(
         _ev_subscribed_topic_names, pos = read_compact_string(buf, pos)
         _lv_subscribed_topic_names.append(_ev_subscribed_topic_names)
     v_subscribed_topic_names = tuple(_lv_subscribed_topic_names)
+
     v_subscribed_topic_regex, pos = read_compact_nullable_string(buf, pos)
     v_assignment, pos = _dec_ConsumerGroupDescribeResponseAssignmentV0(buf, pos)
     v_target_assignment, pos = _dec_ConsumerGroupDescribeResponseAssignmentV0(buf, pos)
@@ -955,6 +961,7 @@ def _dec_ConsumerGroupDescribeResponseDescribedGroupV1(
         _ev_members, pos = _dec_ConsumerGroupDescribeResponseMemberV1(buf, pos)
         _lv_members.append(_ev_members)
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1008,6 +1015,7 @@ def _dec__ConsumerGroupDescribeResponseV1Layout(
         _ev_groups, pos = _dec_ConsumerGroupDescribeResponseDescribedGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

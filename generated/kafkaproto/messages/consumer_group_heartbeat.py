@@ -465,6 +465,7 @@ def _dec__ConsumerGroupHeartbeatRequestV0Layout(
             _ev_subscribed_topic_names, pos = read_compact_string(buf, pos)
             _lv_subscribed_topic_names.append(_ev_subscribed_topic_names)
         v_subscribed_topic_names = tuple(_lv_subscribed_topic_names)
+
     v_server_assignor, pos = read_compact_nullable_string(buf, pos)
     v_topic_partitions: tuple[ConsumerGroupHeartbeatRequestTopicPartitionsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 18)
@@ -493,6 +494,7 @@ def _dec__ConsumerGroupHeartbeatRequestV0Layout(
                 )
             )
         v_topic_partitions = tuple(_lv_topic_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -570,6 +572,7 @@ def _dec__ConsumerGroupHeartbeatRequestV1Layout(
             _ev_subscribed_topic_names, pos = read_compact_string(buf, pos)
             _lv_subscribed_topic_names.append(_ev_subscribed_topic_names)
         v_subscribed_topic_names = tuple(_lv_subscribed_topic_names)
+
     v_subscribed_topic_regex, pos = read_compact_nullable_string(buf, pos)
     v_server_assignor, pos = read_compact_nullable_string(buf, pos)
     v_topic_partitions: tuple[ConsumerGroupHeartbeatRequestTopicPartitionsV0, ...] | None
@@ -599,6 +602,7 @@ def _dec__ConsumerGroupHeartbeatRequestV1Layout(
                 )
             )
         v_topic_partitions = tuple(_lv_topic_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -701,6 +705,7 @@ def _dec_ConsumerGroupHeartbeatResponseAssignmentV0(
             )
         )
     v_topic_partitions = tuple(_lv_topic_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

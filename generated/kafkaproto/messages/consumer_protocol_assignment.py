@@ -185,6 +185,7 @@ def _dec__ConsumerProtocolAssignmentV0Layout(
             )
         )
     v_assigned_partitions = tuple(_lv_assigned_partitions)
+
     v_user_data, pos = read_nullable_bytes(buf, pos)
     return (
         _new(

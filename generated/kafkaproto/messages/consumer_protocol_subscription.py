@@ -258,6 +258,7 @@ def _dec__ConsumerProtocolSubscriptionV0Layout(
         _ev_topics, pos = read_string(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_user_data, pos = read_nullable_bytes(buf, pos)
     return (
         _new(
@@ -325,6 +326,7 @@ def _dec__ConsumerProtocolSubscriptionV1Layout(
         _ev_topics, pos = read_string(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_user_data, pos = read_nullable_bytes(buf, pos)
     v_owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...]
     _n, pos = read_array_length(buf, pos, 6)
@@ -343,6 +345,7 @@ def _dec__ConsumerProtocolSubscriptionV1Layout(
             )
         )
     v_owned_partitions = tuple(_lv_owned_partitions)
+
     return (
         _new(
             cls,
@@ -383,6 +386,7 @@ def _dec__ConsumerProtocolSubscriptionV2Layout(
         _ev_topics, pos = read_string(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_user_data, pos = read_nullable_bytes(buf, pos)
     v_owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...]
     _n, pos = read_array_length(buf, pos, 6)
@@ -401,6 +405,7 @@ def _dec__ConsumerProtocolSubscriptionV2Layout(
             )
         )
     v_owned_partitions = tuple(_lv_owned_partitions)
+
     (v_generation_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -445,6 +450,7 @@ def _dec__ConsumerProtocolSubscriptionV3Layout(
         _ev_topics, pos = read_string(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_user_data, pos = read_nullable_bytes(buf, pos)
     v_owned_partitions: tuple[ConsumerProtocolSubscriptionTopicPartitionV1, ...]
     _n, pos = read_array_length(buf, pos, 6)
@@ -463,6 +469,7 @@ def _dec__ConsumerProtocolSubscriptionV3Layout(
             )
         )
     v_owned_partitions = tuple(_lv_owned_partitions)
+
     (v_generation_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_rack_id, pos = read_nullable_string(buf, pos)

@@ -356,6 +356,7 @@ def _dec__ControllerRegistrationRequestV0Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_features: tuple[ControllerRegistrationRequestFeatureV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_features = []
@@ -382,6 +383,7 @@ def _dec__ControllerRegistrationRequestV0Layout(
             )
         )
     v_features = tuple(_lv_features)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

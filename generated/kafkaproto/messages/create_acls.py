@@ -456,6 +456,7 @@ def _dec__CreateAclsRequestV1Layout(
             )
         )
     v_creations = tuple(_lv_creations)
+
     return _new(cls, (v_creations,)), pos
 
 
@@ -556,6 +557,7 @@ def _dec__CreateAclsRequestV2Layout(
             )
         )
     v_creations = tuple(_lv_creations)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -634,6 +636,7 @@ def _dec__CreateAclsResponseV1Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     return (
         _new(
             cls,
@@ -722,6 +725,7 @@ def _dec__CreateAclsResponseV2Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -529,6 +529,7 @@ def _dec__CreateDelegationTokenRequestV1Layout(
             )
         )
     v_renewers = tuple(_lv_renewers)
+
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
     return (
@@ -617,6 +618,7 @@ def _dec__CreateDelegationTokenRequestV2Layout(
             )
         )
     v_renewers = tuple(_lv_renewers)
+
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -682,6 +684,7 @@ def _dec__CreateDelegationTokenRequestV3Layout(
             )
         )
     v_renewers = tuple(_lv_renewers)
+
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]

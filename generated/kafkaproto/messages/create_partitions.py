@@ -504,6 +504,7 @@ def _dec_CreatePartitionsRequestCreatePartitionsTopicV0(
                 _new(CreatePartitionsRequestCreatePartitionsAssignmentV0, (e3_broker_ids,))
             )
         v_assignments = tuple(_lv_assignments)
+
     return (
         _new(
             CreatePartitionsRequestCreatePartitionsTopicV0,
@@ -539,6 +540,7 @@ def _dec__CreatePartitionsRequestV0Layout(
         _ev_topics, pos = _dec_CreatePartitionsRequestCreatePartitionsTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     return (
@@ -635,6 +637,7 @@ def _dec_CreatePartitionsRequestCreatePartitionsTopicV2(
                 )
             )
         v_assignments = tuple(_lv_assignments)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -678,6 +681,7 @@ def _dec__CreatePartitionsRequestV2Layout(
         _ev_topics, pos = _dec_CreatePartitionsRequestCreatePartitionsTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -767,6 +771,7 @@ def _dec__CreatePartitionsResponseV0Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     return (
         _new(
             cls,
@@ -862,6 +867,7 @@ def _dec__CreatePartitionsResponseV2Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -846,6 +846,7 @@ def _dec_CreateTopicsRequestCreatableTopicV2(
             )
         )
     v_assignments = tuple(_lv_assignments)
+
     v_configs: tuple[CreateTopicsRequestCreatableTopicConfigV2, ...]
     _n, pos = read_array_length(buf, pos, 4)
     _lv_configs = []
@@ -863,6 +864,7 @@ def _dec_CreateTopicsRequestCreatableTopicV2(
             )
         )
     v_configs = tuple(_lv_configs)
+
     return (
         _new(
             CreateTopicsRequestCreatableTopicV2,
@@ -898,6 +900,7 @@ def _dec__CreateTopicsRequestV2Layout(
         _ev_topics, pos = _dec_CreateTopicsRequestCreatableTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     return (
@@ -1033,6 +1036,7 @@ def _dec_CreateTopicsRequestCreatableTopicV5(
             )
         )
     v_assignments = tuple(_lv_assignments)
+
     v_configs: tuple[CreateTopicsRequestCreatableTopicConfigV5, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_configs = []
@@ -1057,6 +1061,7 @@ def _dec_CreateTopicsRequestCreatableTopicV5(
             )
         )
     v_configs = tuple(_lv_configs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1100,6 +1105,7 @@ def _dec__CreateTopicsRequestV5Layout(
         _ev_topics, pos = _dec_CreateTopicsRequestCreatableTopicV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1187,6 +1193,7 @@ def _dec__CreateTopicsResponseV2Layout(
             )
         )
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1305,6 +1312,7 @@ def _dec_CreateTopicsResponseCreatableTopicResultV5(
                 )
             )
         v_configs = tuple(_lv_configs)
+
     v_topic_config_error_code: int = 0
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -1361,6 +1369,7 @@ def _dec__CreateTopicsResponseV5Layout(
         _ev_topics, pos = _dec_CreateTopicsResponseCreatableTopicResultV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1448,6 +1457,7 @@ def _dec_CreateTopicsResponseCreatableTopicResultV7(
                 )
             )
         v_configs = tuple(_lv_configs)
+
     v_topic_config_error_code: int = 0
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -1505,6 +1515,7 @@ def _dec__CreateTopicsResponseV7Layout(
         _ev_topics, pos = _dec_CreateTopicsResponseCreatableTopicResultV7(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -596,6 +596,7 @@ def _dec__DeleteAclsRequestV1Layout(
             )
         )
     v_filters = tuple(_lv_filters)
+
     return _new(cls, (v_filters,)), pos
 
 
@@ -698,6 +699,7 @@ def _dec__DeleteAclsRequestV2Layout(
             )
         )
     v_filters = tuple(_lv_filters)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -818,6 +820,7 @@ def _dec_DeleteAclsResponseDeleteAclsFilterResultV1(
             )
         )
     v_matching_acls = tuple(_lv_matching_acls)
+
     return (
         _new(
             DeleteAclsResponseDeleteAclsFilterResultV1,
@@ -853,6 +856,7 @@ def _dec__DeleteAclsResponseV1Layout(
         _ev_filter_results, pos = _dec_DeleteAclsResponseDeleteAclsFilterResultV1(buf, pos)
         _lv_filter_results.append(_ev_filter_results)
     v_filter_results = tuple(_lv_filter_results)
+
     return (
         _new(
             cls,
@@ -983,6 +987,7 @@ def _dec_DeleteAclsResponseDeleteAclsFilterResultV2(
             )
         )
     v_matching_acls = tuple(_lv_matching_acls)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1026,6 +1031,7 @@ def _dec__DeleteAclsResponseV2Layout(
         _ev_filter_results, pos = _dec_DeleteAclsResponseDeleteAclsFilterResultV2(buf, pos)
         _lv_filter_results.append(_ev_filter_results)
     v_filter_results = tuple(_lv_filter_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -369,6 +369,7 @@ def _dec__DeleteGroupsRequestV0Layout(
         _ev_groups_names, pos = read_string(buf, pos)
         _lv_groups_names.append(_ev_groups_names)
     v_groups_names = tuple(_lv_groups_names)
+
     return _new(cls, (v_groups_names,)), pos
 
 
@@ -392,6 +393,7 @@ def _dec__DeleteGroupsRequestV2Layout(
         _ev_groups_names, pos = read_compact_string(buf, pos)
         _lv_groups_names.append(_ev_groups_names)
     v_groups_names = tuple(_lv_groups_names)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -470,6 +472,7 @@ def _dec__DeleteGroupsResponseV0Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     return (
         _new(
             cls,
@@ -558,6 +561,7 @@ def _dec__DeleteGroupsResponseV2Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -658,6 +662,7 @@ def _dec__DeleteGroupsResponseV3Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -34,7 +34,9 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_iq = Struct(">iq")
+_S_iqB = Struct(">iqB")
 _S_iqh = Struct(">iqh")
+_S_iqhB = Struct(">iqhB")
 _new = tuple.__new__
 
 
@@ -506,21 +508,15 @@ def _dec_DeleteRecordsRequestDeleteRecordsTopicV0(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[DeleteRecordsRequestDeleteRecordsPartitionV0, ...]
     _n, pos = read_array_length(buf, pos, 12)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 12
+    v_partitions = tuple(
+        [
+            _new(DeleteRecordsRequestDeleteRecordsPartitionV0, _t)
+            for _t in _S_iq.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e2_partition_index, e2_offset = _S_iq.unpack_from(buf, pos)
-        pos += 12
-        _lv_partitions.append(
-            _new(
-                DeleteRecordsRequestDeleteRecordsPartitionV0,
-                (
-                    e2_partition_index,
-                    e2_offset,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             DeleteRecordsRequestDeleteRecordsTopicV0,
@@ -553,6 +549,7 @@ def _dec__DeleteRecordsRequestV0Layout(
         _ev_topics, pos = _dec_DeleteRecordsRequestDeleteRecordsTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -619,28 +616,42 @@ def _dec_DeleteRecordsRequestDeleteRecordsTopicV2(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[DeleteRecordsRequestDeleteRecordsPartitionV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 13)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e5_partition_index, e5_offset = _S_iq.unpack_from(buf, pos)
-        pos += 12
-        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e5_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                DeleteRecordsRequestDeleteRecordsPartitionV2,
-                (
-                    e5_partition_index,
-                    e5_offset,
-                    e5_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 13
+    if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    DeleteRecordsRequestDeleteRecordsPartitionV2,
+                    (e5_partition_index, e5_offset, ()),
+                )
+                for e5_partition_index, e5_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e5_partition_index, e5_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e5_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    DeleteRecordsRequestDeleteRecordsPartitionV2,
+                    (
+                        e5_partition_index,
+                        e5_offset,
+                        e5_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -681,6 +692,7 @@ def _dec__DeleteRecordsRequestV2Layout(
         _ev_topics, pos = _dec_DeleteRecordsRequestDeleteRecordsTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -746,22 +758,15 @@ def _dec_DeleteRecordsResponseDeleteRecordsTopicResultV0(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[DeleteRecordsResponseDeleteRecordsPartitionResultV0, ...]
     _n, pos = read_array_length(buf, pos, 14)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 14
+    v_partitions = tuple(
+        [
+            _new(DeleteRecordsResponseDeleteRecordsPartitionResultV0, _t)
+            for _t in _S_iqh.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e8_partition_index, e8_low_watermark, e8_error_code = _S_iqh.unpack_from(buf, pos)
-        pos += 14
-        _lv_partitions.append(
-            _new(
-                DeleteRecordsResponseDeleteRecordsPartitionResultV0,
-                (
-                    e8_partition_index,
-                    e8_low_watermark,
-                    e8_error_code,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             DeleteRecordsResponseDeleteRecordsTopicResultV0,
@@ -796,6 +801,7 @@ def _dec__DeleteRecordsResponseV0Layout(
         _ev_topics, pos = _dec_DeleteRecordsResponseDeleteRecordsTopicResultV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -861,29 +867,45 @@ def _dec_DeleteRecordsResponseDeleteRecordsTopicResultV2(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[DeleteRecordsResponseDeleteRecordsPartitionResultV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 15)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e11_partition_index, e11_low_watermark, e11_error_code = _S_iqh.unpack_from(buf, pos)
-        pos += 14
-        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e11_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                DeleteRecordsResponseDeleteRecordsPartitionResultV2,
-                (
-                    e11_partition_index,
-                    e11_low_watermark,
-                    e11_error_code,
-                    e11_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 15
+    if not bytes(buf[pos + 14 : _end : 15]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    DeleteRecordsResponseDeleteRecordsPartitionResultV2,
+                    (e11_partition_index, e11_low_watermark, e11_error_code, ()),
+                )
+                for e11_partition_index, e11_low_watermark, e11_error_code, _ in _S_iqhB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e11_partition_index, e11_low_watermark, e11_error_code = _S_iqh.unpack_from(buf, pos)
+            pos += 14
+            e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e11_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    DeleteRecordsResponseDeleteRecordsPartitionResultV2,
+                    (
+                        e11_partition_index,
+                        e11_low_watermark,
+                        e11_error_code,
+                        e11_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -926,6 +948,7 @@ def _dec__DeleteRecordsResponseV2Layout(
         _ev_topics, pos = _dec_DeleteRecordsResponseDeleteRecordsTopicResultV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

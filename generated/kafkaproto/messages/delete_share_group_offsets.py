@@ -273,6 +273,7 @@ def _dec__DeleteShareGroupOffsetsRequestV0Layout(
             )
         )
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -382,6 +383,7 @@ def _dec__DeleteShareGroupOffsetsResponseV0Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -35,6 +35,7 @@ from kafkaproto.wire import (
 )
 
 _S_i = Struct(">i")
+_S_iB = Struct(">iB")
 _S_ih = Struct(">ih")
 _new = tuple.__new__
 
@@ -296,27 +297,38 @@ def _dec_DeleteShareGroupStateRequestDeleteStateDataV0(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[DeleteShareGroupStateRequestPartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        (e2_partition,) = _S_i.unpack_from(buf, pos)
-        pos += 4
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                DeleteShareGroupStateRequestPartitionDataV0,
-                (
-                    e2_partition,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 5
+    if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(DeleteShareGroupStateRequestPartitionDataV0, (e2_partition, ()))
+                for e2_partition, _ in _S_iB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            (e2_partition,) = _S_i.unpack_from(buf, pos)
+            pos += 4
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    DeleteShareGroupStateRequestPartitionDataV0,
+                    (
+                        e2_partition,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -360,6 +372,7 @@ def _dec__DeleteShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_DeleteShareGroupStateRequestDeleteStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -458,6 +471,7 @@ def _dec_DeleteShareGroupStateResponseDeleteStateResultV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -499,6 +513,7 @@ def _dec__DeleteShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_DeleteShareGroupStateResponseDeleteStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

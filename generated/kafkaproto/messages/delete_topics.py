@@ -564,6 +564,7 @@ def _dec__DeleteTopicsRequestV1Layout(
         _ev_topic_names, pos = read_string(buf, pos)
         _lv_topic_names.append(_ev_topic_names)
     v_topic_names = tuple(_lv_topic_names)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -599,6 +600,7 @@ def _dec__DeleteTopicsRequestV4Layout(
         _ev_topic_names, pos = read_compact_string(buf, pos)
         _lv_topic_names.append(_ev_topic_names)
     v_topic_names = tuple(_lv_topic_names)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -692,6 +694,7 @@ def _dec__DeleteTopicsRequestV6Layout(
             )
         )
     v_topics = tuple(_lv_topics)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -773,6 +776,7 @@ def _dec__DeleteTopicsResponseV1Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     return (
         _new(
             cls,
@@ -861,6 +865,7 @@ def _dec__DeleteTopicsResponseV4Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -961,6 +966,7 @@ def _dec__DeleteTopicsResponseV5Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1066,6 +1072,7 @@ def _dec__DeleteTopicsResponseV6Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

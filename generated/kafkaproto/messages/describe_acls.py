@@ -611,6 +611,7 @@ def _dec_DescribeAclsResponseDescribeAclsResourceV1(
             )
         )
     v_acls = tuple(_lv_acls)
+
     return (
         _new(
             DescribeAclsResponseDescribeAclsResourceV1,
@@ -649,6 +650,7 @@ def _dec__DescribeAclsResponseV1Layout(
         _ev_resources, pos = _dec_DescribeAclsResponseDescribeAclsResourceV1(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
+
     return (
         _new(
             cls,
@@ -753,6 +755,7 @@ def _dec_DescribeAclsResponseDescribeAclsResourceV2(
             )
         )
     v_acls = tuple(_lv_acls)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -799,6 +802,7 @@ def _dec__DescribeAclsResponseV2Layout(
         _ev_resources, pos = _dec_DescribeAclsResponseDescribeAclsResourceV2(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

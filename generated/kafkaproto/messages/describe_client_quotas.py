@@ -527,6 +527,7 @@ def _dec__DescribeClientQuotasRequestV0Layout(
             )
         )
     v_components = tuple(_lv_components)
+
     (v_strict,) = _S_o.unpack_from(buf, pos)
     pos += 1
     return (
@@ -622,6 +623,7 @@ def _dec__DescribeClientQuotasRequestV1Layout(
             )
         )
     v_components = tuple(_lv_components)
+
     (v_strict,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -731,6 +733,7 @@ def _dec_DescribeClientQuotasResponseEntryDataV0(
             )
         )
     v_entity = tuple(_lv_entity)
+
     v_values: tuple[DescribeClientQuotasResponseValueDataV0, ...]
     _n, pos = read_array_length(buf, pos, 10)
     _lv_values = []
@@ -749,6 +752,7 @@ def _dec_DescribeClientQuotasResponseEntryDataV0(
             )
         )
     v_values = tuple(_lv_values)
+
     return (
         _new(
             DescribeClientQuotasResponseEntryDataV0,
@@ -793,6 +797,7 @@ def _dec__DescribeClientQuotasResponseV0Layout(
             _ev_entries, pos = _dec_DescribeClientQuotasResponseEntryDataV0(buf, pos)
             _lv_entries.append(_ev_entries)
         v_entries = tuple(_lv_entries)
+
     return (
         _new(
             cls,
@@ -919,6 +924,7 @@ def _dec_DescribeClientQuotasResponseEntryDataV1(
             )
         )
     v_entity = tuple(_lv_entity)
+
     v_values: tuple[DescribeClientQuotasResponseValueDataV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 10)
     _lv_values = []
@@ -944,6 +950,7 @@ def _dec_DescribeClientQuotasResponseEntryDataV1(
             )
         )
     v_values = tuple(_lv_values)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -996,6 +1003,7 @@ def _dec__DescribeClientQuotasResponseV1Layout(
             _ev_entries, pos = _dec_DescribeClientQuotasResponseEntryDataV1(buf, pos)
             _lv_entries.append(_ev_entries)
         v_entries = tuple(_lv_entries)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -666,6 +666,7 @@ def _dec__DescribeClusterResponseV0Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -751,6 +752,7 @@ def _dec__DescribeClusterResponseV1Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -886,6 +888,7 @@ def _dec__DescribeClusterResponseV2Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]

@@ -775,6 +775,7 @@ def _dec_DescribeConfigsRequestDescribeConfigsResourceV1(
             _ev_configuration_keys, pos = read_string(buf, pos)
             _lv_configuration_keys.append(_ev_configuration_keys)
         v_configuration_keys = tuple(_lv_configuration_keys)
+
     return (
         _new(
             DescribeConfigsRequestDescribeConfigsResourceV1,
@@ -821,6 +822,7 @@ def _dec__DescribeConfigsRequestV1Layout(
                 _ee3_configuration_keys, pos = read_string(buf, pos)
                 _le3_configuration_keys.append(_ee3_configuration_keys)
             e3_configuration_keys = tuple(_le3_configuration_keys)
+
         _lv_resources.append(
             _new(
                 DescribeConfigsRequestDescribeConfigsResourceV1,
@@ -832,6 +834,7 @@ def _dec__DescribeConfigsRequestV1Layout(
             )
         )
     v_resources = tuple(_lv_resources)
+
     (v_include_synonyms,) = _S_o.unpack_from(buf, pos)
     pos += 1
     return (
@@ -879,6 +882,7 @@ def _dec__DescribeConfigsRequestV3Layout(
                 _ee5_configuration_keys, pos = read_string(buf, pos)
                 _le5_configuration_keys.append(_ee5_configuration_keys)
             e5_configuration_keys = tuple(_le5_configuration_keys)
+
         _lv_resources.append(
             _new(
                 DescribeConfigsRequestDescribeConfigsResourceV1,
@@ -890,6 +894,7 @@ def _dec__DescribeConfigsRequestV3Layout(
             )
         )
     v_resources = tuple(_lv_resources)
+
     v_include_synonyms, v_include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     return (
@@ -938,6 +943,7 @@ def _dec_DescribeConfigsRequestDescribeConfigsResourceV4(
             _ev_configuration_keys, pos = read_compact_string(buf, pos)
             _lv_configuration_keys.append(_ev_configuration_keys)
         v_configuration_keys = tuple(_lv_configuration_keys)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -992,6 +998,7 @@ def _dec__DescribeConfigsRequestV4Layout(
                 _ee8_configuration_keys, pos = read_compact_string(buf, pos)
                 _le8_configuration_keys.append(_ee8_configuration_keys)
             e8_configuration_keys = tuple(_le8_configuration_keys)
+
         e8_unknown_tagged_fields: tuple[RawTaggedField, ...]
         if buf[pos] == 0:
             e8_unknown_tagged_fields = ()
@@ -1010,6 +1017,7 @@ def _dec__DescribeConfigsRequestV4Layout(
             )
         )
     v_resources = tuple(_lv_resources)
+
     v_include_synonyms, v_include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1103,6 +1111,7 @@ def _dec_DescribeConfigsResponseDescribeConfigsResourceResultV1(
             )
         )
     v_synonyms = tuple(_lv_synonyms)
+
     return (
         _new(
             DescribeConfigsResponseDescribeConfigsResourceResultV1,
@@ -1150,6 +1159,7 @@ def _dec_DescribeConfigsResponseDescribeConfigsResultV1(
         _ev_configs, pos = _dec_DescribeConfigsResponseDescribeConfigsResourceResultV1(buf, pos)
         _lv_configs.append(_ev_configs)
     v_configs = tuple(_lv_configs)
+
     return (
         _new(
             DescribeConfigsResponseDescribeConfigsResultV1,
@@ -1189,6 +1199,7 @@ def _dec__DescribeConfigsResponseV1Layout(
         _ev_results, pos = _dec_DescribeConfigsResponseDescribeConfigsResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     return (
         _new(
             cls,
@@ -1244,6 +1255,7 @@ def _dec_DescribeConfigsResponseDescribeConfigsResourceResultV3(
             )
         )
     v_synonyms = tuple(_lv_synonyms)
+
     (v_config_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_documentation, pos = read_nullable_string(buf, pos)
@@ -1296,6 +1308,7 @@ def _dec_DescribeConfigsResponseDescribeConfigsResultV3(
         _ev_configs, pos = _dec_DescribeConfigsResponseDescribeConfigsResourceResultV3(buf, pos)
         _lv_configs.append(_ev_configs)
     v_configs = tuple(_lv_configs)
+
     return (
         _new(
             DescribeConfigsResponseDescribeConfigsResultV3,
@@ -1335,6 +1348,7 @@ def _dec__DescribeConfigsResponseV3Layout(
         _ev_results, pos = _dec_DescribeConfigsResponseDescribeConfigsResultV3(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     return (
         _new(
             cls,
@@ -1436,6 +1450,7 @@ def _dec_DescribeConfigsResponseDescribeConfigsResourceResultV4(
             )
         )
     v_synonyms = tuple(_lv_synonyms)
+
     (v_config_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
     v_documentation, pos = read_compact_nullable_string(buf, pos)
@@ -1496,6 +1511,7 @@ def _dec_DescribeConfigsResponseDescribeConfigsResultV4(
         _ev_configs, pos = _dec_DescribeConfigsResponseDescribeConfigsResourceResultV4(buf, pos)
         _lv_configs.append(_ev_configs)
     v_configs = tuple(_lv_configs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1543,6 +1559,7 @@ def _dec__DescribeConfigsResponseV4Layout(
         _ev_results, pos = _dec_DescribeConfigsResponseDescribeConfigsResultV4(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

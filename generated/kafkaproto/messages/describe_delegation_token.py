@@ -637,6 +637,7 @@ def _dec__DescribeDelegationTokenRequestV1Layout(
                 )
             )
         v_owners = tuple(_lv_owners)
+
     return _new(cls, (v_owners,)), pos
 
 
@@ -719,6 +720,7 @@ def _dec__DescribeDelegationTokenRequestV2Layout(
                 )
             )
         v_owners = tuple(_lv_owners)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -805,6 +807,7 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV1(
             )
         )
     v_renewers = tuple(_lv_renewers)
+
     return (
         _new(
             DescribeDelegationTokenResponseDescribedDelegationTokenV1,
@@ -848,6 +851,7 @@ def _dec__DescribeDelegationTokenResponseV1Layout(
         _ev_tokens, pos = _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV1(buf, pos)
         _lv_tokens.append(_ev_tokens)
     v_tokens = tuple(_lv_tokens)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -947,6 +951,7 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV2(
             )
         )
     v_renewers = tuple(_lv_renewers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -998,6 +1003,7 @@ def _dec__DescribeDelegationTokenResponseV2Layout(
         _ev_tokens, pos = _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV2(buf, pos)
         _lv_tokens.append(_ev_tokens)
     v_tokens = tuple(_lv_tokens)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1074,6 +1080,7 @@ def _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV3(
             )
         )
     v_renewers = tuple(_lv_renewers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1127,6 +1134,7 @@ def _dec__DescribeDelegationTokenResponseV3Layout(
         _ev_tokens, pos = _dec_DescribeDelegationTokenResponseDescribedDelegationTokenV3(buf, pos)
         _lv_tokens.append(_ev_tokens)
     v_tokens = tuple(_lv_tokens)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]

@@ -850,6 +850,7 @@ def _dec__DescribeGroupsRequestV0Layout(
         _ev_groups, pos = read_string(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     return _new(cls, (v_groups,)), pos
 
 
@@ -873,6 +874,7 @@ def _dec__DescribeGroupsRequestV3Layout(
         _ev_groups, pos = read_string(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
     return (
@@ -908,6 +910,7 @@ def _dec__DescribeGroupsRequestV5Layout(
         _ev_groups, pos = read_compact_string(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1012,6 +1015,7 @@ def _dec_DescribeGroupsResponseDescribedGroupV0(
             )
         )
     v_members = tuple(_lv_members)
+
     return (
         _new(
             DescribeGroupsResponseDescribedGroupV0,
@@ -1049,6 +1053,7 @@ def _dec__DescribeGroupsResponseV0Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     return _new(cls, (v_groups,)), pos
 
 
@@ -1076,6 +1081,7 @@ def _dec__DescribeGroupsResponseV1Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     return (
         _new(
             cls,
@@ -1137,6 +1143,7 @@ def _dec_DescribeGroupsResponseDescribedGroupV3(
             )
         )
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -1180,6 +1187,7 @@ def _dec__DescribeGroupsResponseV3Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV3(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     return (
         _new(
             cls,
@@ -1281,6 +1289,7 @@ def _dec_DescribeGroupsResponseDescribedGroupV4(
             )
         )
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -1324,6 +1333,7 @@ def _dec__DescribeGroupsResponseV4Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV4(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     return (
         _new(
             cls,
@@ -1441,6 +1451,7 @@ def _dec_DescribeGroupsResponseDescribedGroupV5(
             )
         )
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1492,6 +1503,7 @@ def _dec__DescribeGroupsResponseV5Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV5(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1572,6 +1584,7 @@ def _dec_DescribeGroupsResponseDescribedGroupV6(
             )
         )
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1624,6 +1637,7 @@ def _dec__DescribeGroupsResponseV6Layout(
         _ev_groups, pos = _dec_DescribeGroupsResponseDescribedGroupV6(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -41,6 +41,7 @@ _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_iqqo = Struct(">iqq?")
+_S_iqqoB = Struct(">iqq?B")
 _S_qq = Struct(">qq")
 _S_qqo = Struct(">qq?")
 _new = tuple.__new__
@@ -796,6 +797,7 @@ def _dec__DescribeLogDirsRequestV1Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     return _new(cls, (v_topics,)), pos
 
 
@@ -880,6 +882,7 @@ def _dec__DescribeLogDirsRequestV2Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -945,25 +948,15 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsTopicV1(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[DescribeLogDirsResponseDescribeLogDirsPartitionV1, ...]
     _n, pos = read_array_length(buf, pos, 21)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 21
+    v_partitions = tuple(
+        [
+            _new(DescribeLogDirsResponseDescribeLogDirsPartitionV1, _t)
+            for _t in _S_iqqo.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e8_partition_index, e8_partition_size, e8_offset_lag, e8_is_future_key = (
-            _S_iqqo.unpack_from(buf, pos)
-        )
-        pos += 21
-        _lv_partitions.append(
-            _new(
-                DescribeLogDirsResponseDescribeLogDirsPartitionV1,
-                (
-                    e8_partition_index,
-                    e8_partition_size,
-                    e8_offset_lag,
-                    e8_is_future_key,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             DescribeLogDirsResponseDescribeLogDirsTopicV1,
@@ -1002,6 +995,7 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV1(
         _ev_topics, pos = _dec_DescribeLogDirsResponseDescribeLogDirsTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             DescribeLogDirsResponseDescribeLogDirsResultV1,
@@ -1039,6 +1033,7 @@ def _dec__DescribeLogDirsResponseV1Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     return (
         _new(
             cls,
@@ -1107,32 +1102,54 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsTopicV2(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[DescribeLogDirsResponseDescribeLogDirsPartitionV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 22)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 22
+    if not bytes(buf[pos + 21 : _end : 22]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    DescribeLogDirsResponseDescribeLogDirsPartitionV2,
+                    (
+                        e12_partition_index,
+                        e12_partition_size,
+                        e12_offset_lag,
+                        e12_is_future_key,
+                        (),
+                    ),
+                )
+                for e12_partition_index, e12_partition_size, e12_offset_lag, e12_is_future_key, _ in _S_iqqoB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
 
-        e12_partition_index, e12_partition_size, e12_offset_lag, e12_is_future_key = (
-            _S_iqqo.unpack_from(buf, pos)
-        )
-        pos += 21
-        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e12_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                DescribeLogDirsResponseDescribeLogDirsPartitionV2,
-                (
-                    e12_partition_index,
-                    e12_partition_size,
-                    e12_offset_lag,
-                    e12_is_future_key,
-                    e12_unknown_tagged_fields,
-                ),
+            e12_partition_index, e12_partition_size, e12_offset_lag, e12_is_future_key = (
+                _S_iqqo.unpack_from(buf, pos)
             )
-        )
-    v_partitions = tuple(_lv_partitions)
+            pos += 21
+            e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e12_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    DescribeLogDirsResponseDescribeLogDirsPartitionV2,
+                    (
+                        e12_partition_index,
+                        e12_partition_size,
+                        e12_offset_lag,
+                        e12_is_future_key,
+                        e12_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1179,6 +1196,7 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV2(
         _ev_topics, pos = _dec_DescribeLogDirsResponseDescribeLogDirsTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1224,6 +1242,7 @@ def _dec__DescribeLogDirsResponseV2Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV2(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1268,6 +1287,7 @@ def _dec__DescribeLogDirsResponseV3Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV2(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1316,6 +1336,7 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV4(
         _ev_topics, pos = _dec_DescribeLogDirsResponseDescribeLogDirsTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_total_bytes, v_usable_bytes = _S_qq.unpack_from(buf, pos)
     pos += 16
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1365,6 +1386,7 @@ def _dec__DescribeLogDirsResponseV4Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV4(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1413,6 +1435,7 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsResultV5(
         _ev_topics, pos = _dec_DescribeLogDirsResponseDescribeLogDirsTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_total_bytes, v_usable_bytes, v_is_cordoned = _S_qqo.unpack_from(buf, pos)
     pos += 17
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1463,6 +1486,7 @@ def _dec__DescribeLogDirsResponseV5Layout(
         _ev_results, pos = _dec_DescribeLogDirsResponseDescribeLogDirsResultV5(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -35,6 +35,7 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_qiiqiq = Struct(">qiiqiq")
+_S_qiiqiqB = Struct(">qiiqiqB")
 _new = tuple.__new__
 
 
@@ -349,6 +350,7 @@ def _dec__DescribeProducersRequestV0Layout(
             )
         )
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -440,39 +442,63 @@ def _dec_DescribeProducersResponsePartitionResponseV0(
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     v_active_producers: tuple[DescribeProducersResponseProducerStateV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 37)
-    _lv_active_producers = []
-    for _ in range(_n):
-
-        (
-            e5_producer_id,
-            e5_producer_epoch,
-            e5_last_sequence,
-            e5_last_timestamp,
-            e5_coordinator_epoch,
-            e5_current_txn_start_offset,
-        ) = _S_qiiqiq.unpack_from(buf, pos)
-        pos += 36
-        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e5_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_active_producers.append(
-            _new(
-                DescribeProducersResponseProducerStateV0,
-                (
-                    e5_producer_id,
-                    e5_producer_epoch,
-                    e5_last_sequence,
-                    e5_last_timestamp,
-                    e5_coordinator_epoch,
-                    e5_current_txn_start_offset,
-                    e5_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 37
+    if not bytes(buf[pos + 36 : _end : 37]).strip(b"\x00"):
+        v_active_producers = tuple(
+            [
+                _new(
+                    DescribeProducersResponseProducerStateV0,
+                    (
+                        e5_producer_id,
+                        e5_producer_epoch,
+                        e5_last_sequence,
+                        e5_last_timestamp,
+                        e5_coordinator_epoch,
+                        e5_current_txn_start_offset,
+                        (),
+                    ),
+                )
+                for e5_producer_id, e5_producer_epoch, e5_last_sequence, e5_last_timestamp, e5_coordinator_epoch, e5_current_txn_start_offset, _ in _S_qiiqiqB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_active_producers = tuple(_lv_active_producers)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_active_producers = []
+        for _ in range(_n):
+
+            (
+                e5_producer_id,
+                e5_producer_epoch,
+                e5_last_sequence,
+                e5_last_timestamp,
+                e5_coordinator_epoch,
+                e5_current_txn_start_offset,
+            ) = _S_qiiqiq.unpack_from(buf, pos)
+            pos += 36
+            e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e5_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_active_producers.append(
+                _new(
+                    DescribeProducersResponseProducerStateV0,
+                    (
+                        e5_producer_id,
+                        e5_producer_epoch,
+                        e5_last_sequence,
+                        e5_last_timestamp,
+                        e5_coordinator_epoch,
+                        e5_current_txn_start_offset,
+                        e5_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_active_producers = tuple(_lv_active_producers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -518,6 +544,7 @@ def _dec_DescribeProducersResponseTopicResponseV0(
         _ev_partitions, pos = _dec_DescribeProducersResponsePartitionResponseV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -562,6 +589,7 @@ def _dec__DescribeProducersResponseV0Layout(
         _ev_topics, pos = _dec_DescribeProducersResponseTopicResponseV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

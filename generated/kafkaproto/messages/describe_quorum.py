@@ -37,11 +37,14 @@ from kafkaproto.wire import (
 _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
+_S_iB = Struct(">iB")
 _S_ih = Struct(">ih")
 _S_ihiiq = Struct(">ihiiq")
 _S_iiq = Struct(">iiq")
 _S_iq = Struct(">iq")
+_S_iqB = Struct(">iqB")
 _S_iqqq = Struct(">iqqq")
+_S_iqqqB = Struct(">iqqqB")
 _S_qqq = Struct(">qqq")
 _new = tuple.__new__
 
@@ -805,27 +808,38 @@ def _dec_DescribeQuorumRequestTopicDataV0(
     v_topic_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[DescribeQuorumRequestPartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        (e2_partition_index,) = _S_i.unpack_from(buf, pos)
-        pos += 4
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                DescribeQuorumRequestPartitionDataV0,
-                (
-                    e2_partition_index,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 5
+    if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(DescribeQuorumRequestPartitionDataV0, (e2_partition_index, ()))
+                for e2_partition_index, _ in _S_iB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            (e2_partition_index,) = _S_i.unpack_from(buf, pos)
+            pos += 4
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    DescribeQuorumRequestPartitionDataV0,
+                    (
+                        e2_partition_index,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -865,6 +879,7 @@ def _dec__DescribeQuorumRequestV0Layout(
         _ev_topics, pos = _dec_DescribeQuorumRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -944,52 +959,74 @@ def _dec_DescribeQuorumResponsePartitionDataV0(
     pos += 22
     v_current_voters: tuple[DescribeQuorumResponseReplicaStateV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 13)
-    _lv_current_voters = []
-    for _ in range(_n):
-
-        e6_replica_id, e6_log_end_offset = _S_iq.unpack_from(buf, pos)
-        pos += 12
-        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e6_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_current_voters.append(
-            _new(
-                DescribeQuorumResponseReplicaStateV0,
-                (
-                    e6_replica_id,
-                    e6_log_end_offset,
-                    e6_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 13
+    if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
+        v_current_voters = tuple(
+            [
+                _new(DescribeQuorumResponseReplicaStateV0, (e6_replica_id, e6_log_end_offset, ()))
+                for e6_replica_id, e6_log_end_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_current_voters = tuple(_lv_current_voters)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_current_voters = []
+        for _ in range(_n):
+
+            e6_replica_id, e6_log_end_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e6_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_current_voters.append(
+                _new(
+                    DescribeQuorumResponseReplicaStateV0,
+                    (
+                        e6_replica_id,
+                        e6_log_end_offset,
+                        e6_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_current_voters = tuple(_lv_current_voters)
+
     v_observers: tuple[DescribeQuorumResponseReplicaStateV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 13)
-    _lv_observers = []
-    for _ in range(_n):
-
-        e7_replica_id, e7_log_end_offset = _S_iq.unpack_from(buf, pos)
-        pos += 12
-        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e7_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_observers.append(
-            _new(
-                DescribeQuorumResponseReplicaStateV0,
-                (
-                    e7_replica_id,
-                    e7_log_end_offset,
-                    e7_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 13
+    if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
+        v_observers = tuple(
+            [
+                _new(DescribeQuorumResponseReplicaStateV0, (e7_replica_id, e7_log_end_offset, ()))
+                for e7_replica_id, e7_log_end_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_observers = tuple(_lv_observers)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_observers = []
+        for _ in range(_n):
+
+            e7_replica_id, e7_log_end_offset = _S_iq.unpack_from(buf, pos)
+            pos += 12
+            e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e7_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_observers.append(
+                _new(
+                    DescribeQuorumResponseReplicaStateV0,
+                    (
+                        e7_replica_id,
+                        e7_log_end_offset,
+                        e7_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_observers = tuple(_lv_observers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1038,6 +1075,7 @@ def _dec_DescribeQuorumResponseTopicDataV0(
         _ev_partitions, pos = _dec_DescribeQuorumResponsePartitionDataV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1082,6 +1120,7 @@ def _dec__DescribeQuorumResponseV0Layout(
         _ev_topics, pos = _dec_DescribeQuorumResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1168,66 +1207,110 @@ def _dec_DescribeQuorumResponsePartitionDataV1(
     pos += 22
     v_current_voters: tuple[DescribeQuorumResponseReplicaStateV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 29)
-    _lv_current_voters = []
-    for _ in range(_n):
-
-        (
-            e12_replica_id,
-            e12_log_end_offset,
-            e12_last_fetch_timestamp,
-            e12_last_caught_up_timestamp,
-        ) = _S_iqqq.unpack_from(buf, pos)
-        pos += 28
-        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e12_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_current_voters.append(
-            _new(
-                DescribeQuorumResponseReplicaStateV1,
-                (
-                    e12_replica_id,
-                    e12_log_end_offset,
-                    e12_last_fetch_timestamp,
-                    e12_last_caught_up_timestamp,
-                    e12_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 29
+    if not bytes(buf[pos + 28 : _end : 29]).strip(b"\x00"):
+        v_current_voters = tuple(
+            [
+                _new(
+                    DescribeQuorumResponseReplicaStateV1,
+                    (
+                        e12_replica_id,
+                        e12_log_end_offset,
+                        e12_last_fetch_timestamp,
+                        e12_last_caught_up_timestamp,
+                        (),
+                    ),
+                )
+                for e12_replica_id, e12_log_end_offset, e12_last_fetch_timestamp, e12_last_caught_up_timestamp, _ in _S_iqqqB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_current_voters = tuple(_lv_current_voters)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_current_voters = []
+        for _ in range(_n):
+
+            (
+                e12_replica_id,
+                e12_log_end_offset,
+                e12_last_fetch_timestamp,
+                e12_last_caught_up_timestamp,
+            ) = _S_iqqq.unpack_from(buf, pos)
+            pos += 28
+            e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e12_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_current_voters.append(
+                _new(
+                    DescribeQuorumResponseReplicaStateV1,
+                    (
+                        e12_replica_id,
+                        e12_log_end_offset,
+                        e12_last_fetch_timestamp,
+                        e12_last_caught_up_timestamp,
+                        e12_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_current_voters = tuple(_lv_current_voters)
+
     v_observers: tuple[DescribeQuorumResponseReplicaStateV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 29)
-    _lv_observers = []
-    for _ in range(_n):
-
-        (
-            e13_replica_id,
-            e13_log_end_offset,
-            e13_last_fetch_timestamp,
-            e13_last_caught_up_timestamp,
-        ) = _S_iqqq.unpack_from(buf, pos)
-        pos += 28
-        e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e13_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_observers.append(
-            _new(
-                DescribeQuorumResponseReplicaStateV1,
-                (
-                    e13_replica_id,
-                    e13_log_end_offset,
-                    e13_last_fetch_timestamp,
-                    e13_last_caught_up_timestamp,
-                    e13_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 29
+    if not bytes(buf[pos + 28 : _end : 29]).strip(b"\x00"):
+        v_observers = tuple(
+            [
+                _new(
+                    DescribeQuorumResponseReplicaStateV1,
+                    (
+                        e13_replica_id,
+                        e13_log_end_offset,
+                        e13_last_fetch_timestamp,
+                        e13_last_caught_up_timestamp,
+                        (),
+                    ),
+                )
+                for e13_replica_id, e13_log_end_offset, e13_last_fetch_timestamp, e13_last_caught_up_timestamp, _ in _S_iqqqB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_observers = tuple(_lv_observers)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_observers = []
+        for _ in range(_n):
+
+            (
+                e13_replica_id,
+                e13_log_end_offset,
+                e13_last_fetch_timestamp,
+                e13_last_caught_up_timestamp,
+            ) = _S_iqqq.unpack_from(buf, pos)
+            pos += 28
+            e13_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e13_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e13_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_observers.append(
+                _new(
+                    DescribeQuorumResponseReplicaStateV1,
+                    (
+                        e13_replica_id,
+                        e13_log_end_offset,
+                        e13_last_fetch_timestamp,
+                        e13_last_caught_up_timestamp,
+                        e13_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_observers = tuple(_lv_observers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1276,6 +1359,7 @@ def _dec_DescribeQuorumResponseTopicDataV1(
         _ev_partitions, pos = _dec_DescribeQuorumResponsePartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1320,6 +1404,7 @@ def _dec__DescribeQuorumResponseV1Layout(
         _ev_topics, pos = _dec_DescribeQuorumResponseTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1441,6 +1526,7 @@ def _dec_DescribeQuorumResponsePartitionDataV2(
             )
         )
     v_current_voters = tuple(_lv_current_voters)
+
     v_observers: tuple[DescribeQuorumResponseReplicaStateV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 45)
     _lv_observers = []
@@ -1473,6 +1559,7 @@ def _dec_DescribeQuorumResponsePartitionDataV2(
             )
         )
     v_observers = tuple(_lv_observers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1522,6 +1609,7 @@ def _dec_DescribeQuorumResponseTopicDataV2(
         _ev_partitions, pos = _dec_DescribeQuorumResponsePartitionDataV2(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1622,6 +1710,7 @@ def _dec_DescribeQuorumResponseNodeV2(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1672,6 +1761,7 @@ def _dec__DescribeQuorumResponseV2Layout(
         _ev_topics, pos = _dec_DescribeQuorumResponseTopicDataV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_nodes: tuple[DescribeQuorumResponseNodeV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
     _lv_nodes = []
@@ -1679,6 +1769,7 @@ def _dec__DescribeQuorumResponseV2Layout(
         _ev_nodes, pos = _dec_DescribeQuorumResponseNodeV2(buf, pos)
         _lv_nodes.append(_ev_nodes)
     v_nodes = tuple(_lv_nodes)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

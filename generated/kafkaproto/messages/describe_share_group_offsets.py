@@ -577,6 +577,7 @@ def _dec_DescribeShareGroupOffsetsRequestGroupV0(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -618,6 +619,7 @@ def _dec__DescribeShareGroupOffsetsRequestV0Layout(
         _ev_groups, pos = _dec_DescribeShareGroupOffsetsRequestGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -723,6 +725,7 @@ def _dec_DescribeShareGroupOffsetsResponseTopicV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -769,6 +772,7 @@ def _dec_DescribeShareGroupOffsetsResponseGroupV0(
         _ev_topics, pos = _dec_DescribeShareGroupOffsetsResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
@@ -818,6 +822,7 @@ def _dec__DescribeShareGroupOffsetsResponseV0Layout(
         _ev_groups, pos = _dec_DescribeShareGroupOffsetsResponseGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -928,6 +933,7 @@ def _dec_DescribeShareGroupOffsetsResponseTopicV1(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -974,6 +980,7 @@ def _dec_DescribeShareGroupOffsetsResponseGroupV1(
         _ev_topics, pos = _dec_DescribeShareGroupOffsetsResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
@@ -1023,6 +1030,7 @@ def _dec__DescribeShareGroupOffsetsResponseV1Layout(
         _ev_groups, pos = _dec_DescribeShareGroupOffsetsResponseGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

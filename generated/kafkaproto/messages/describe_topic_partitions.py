@@ -457,6 +457,7 @@ def _dec__DescribeTopicPartitionsRequestV0Layout(
             )
         )
     v_topics = tuple(_lv_topics)
+
     (v_response_partition_limit,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_cursor: DescribeTopicPartitionsRequestCursorV0 | None
@@ -615,6 +616,7 @@ def _dec_DescribeTopicPartitionsResponseTopicV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -706,6 +708,7 @@ def _dec__DescribeTopicPartitionsResponseV0Layout(
         _ev_topics, pos = _dec_DescribeTopicPartitionsResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_next_cursor: DescribeTopicPartitionsResponseCursorV0 | None
     if INT8.unpack_from(buf, pos)[0] < 0:
         v_next_cursor = None

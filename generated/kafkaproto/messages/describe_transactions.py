@@ -232,6 +232,7 @@ def _dec__DescribeTransactionsRequestV0Layout(
         _ev_transactional_ids, pos = read_compact_string(buf, pos)
         _lv_transactional_ids.append(_ev_transactional_ids)
     v_transactional_ids = tuple(_lv_transactional_ids)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -339,6 +340,7 @@ def _dec_DescribeTransactionsResponseTransactionStateV0(
             )
         )
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -389,6 +391,7 @@ def _dec__DescribeTransactionsResponseV0Layout(
         _ev_transaction_states, pos = _dec_DescribeTransactionsResponseTransactionStateV0(buf, pos)
         _lv_transaction_states.append(_ev_transaction_states)
     v_transaction_states = tuple(_lv_transaction_states)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -32,6 +32,7 @@ from kafkaproto.wire import (
 )
 
 _S_bi = Struct(">bi")
+_S_biB = Struct(">biB")
 _S_h = Struct(">h")
 _S_ih = Struct(">ih")
 _new = tuple.__new__
@@ -305,6 +306,7 @@ def _dec__DescribeUserScramCredentialsRequestV0Layout(
                 )
             )
         v_users = tuple(_lv_users)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -380,28 +382,42 @@ def _dec_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     v_credential_infos: tuple[DescribeUserScramCredentialsResponseCredentialInfoV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 6)
-    _lv_credential_infos = []
-    for _ in range(_n):
-
-        e4_mechanism, e4_iterations = _S_bi.unpack_from(buf, pos)
-        pos += 5
-        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e4_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_credential_infos.append(
-            _new(
-                DescribeUserScramCredentialsResponseCredentialInfoV0,
-                (
-                    e4_mechanism,
-                    e4_iterations,
-                    e4_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 6
+    if not bytes(buf[pos + 5 : _end : 6]).strip(b"\x00"):
+        v_credential_infos = tuple(
+            [
+                _new(
+                    DescribeUserScramCredentialsResponseCredentialInfoV0,
+                    (e4_mechanism, e4_iterations, ()),
+                )
+                for e4_mechanism, e4_iterations, _ in _S_biB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_credential_infos = tuple(_lv_credential_infos)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_credential_infos = []
+        for _ in range(_n):
+
+            e4_mechanism, e4_iterations = _S_bi.unpack_from(buf, pos)
+            pos += 5
+            e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e4_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_credential_infos.append(
+                _new(
+                    DescribeUserScramCredentialsResponseCredentialInfoV0,
+                    (
+                        e4_mechanism,
+                        e4_iterations,
+                        e4_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_credential_infos = tuple(_lv_credential_infos)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -452,6 +468,7 @@ def _dec__DescribeUserScramCredentialsResponseV0Layout(
         )
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

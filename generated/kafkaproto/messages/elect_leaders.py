@@ -548,6 +548,7 @@ def _dec__ElectLeadersRequestV0Layout(
                 )
             )
         v_topic_partitions = tuple(_lv_topic_partitions)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -601,6 +602,7 @@ def _dec__ElectLeadersRequestV1Layout(
                 )
             )
         v_topic_partitions = tuple(_lv_topic_partitions)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -699,6 +701,7 @@ def _dec__ElectLeadersRequestV2Layout(
                 )
             )
         v_topic_partitions = tuple(_lv_topic_partitions)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -784,6 +787,7 @@ def _dec_ElectLeadersResponseReplicaElectionResultV0(
             )
         )
     v_partition_result = tuple(_lv_partition_result)
+
     return (
         _new(
             ElectLeadersResponseReplicaElectionResultV0,
@@ -820,6 +824,7 @@ def _dec__ElectLeadersResponseV0Layout(
         )
         _lv_replica_election_results.append(_ev_replica_election_results)
     v_replica_election_results = tuple(_lv_replica_election_results)
+
     return (
         _new(
             cls,
@@ -856,6 +861,7 @@ def _dec__ElectLeadersResponseV1Layout(
         )
         _lv_replica_election_results.append(_ev_replica_election_results)
     v_replica_election_results = tuple(_lv_replica_election_results)
+
     return (
         _new(
             cls,
@@ -948,6 +954,7 @@ def _dec_ElectLeadersResponseReplicaElectionResultV2(
             )
         )
     v_partition_result = tuple(_lv_partition_result)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -992,6 +999,7 @@ def _dec__ElectLeadersResponseV2Layout(
         )
         _lv_replica_election_results.append(_ev_replica_election_results)
     v_replica_election_results = tuple(_lv_replica_election_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

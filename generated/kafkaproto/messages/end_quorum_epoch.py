@@ -50,6 +50,7 @@ _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ihii = Struct(">ihii")
+_S_ihiiB = Struct(">ihiiB")
 _S_iii = Struct(">iii")
 _new = tuple.__new__
 
@@ -661,6 +662,7 @@ def _dec_EndQuorumEpochRequestTopicDataV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             EndQuorumEpochRequestTopicDataV0,
@@ -694,6 +696,7 @@ def _dec__EndQuorumEpochRequestV0Layout(
         _ev_topics, pos = _dec_EndQuorumEpochRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -784,6 +787,7 @@ def _dec_EndQuorumEpochRequestPartitionDataV1(
             )
         )
     v_preferred_candidates = tuple(_lv_preferred_candidates)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -829,6 +833,7 @@ def _dec_EndQuorumEpochRequestTopicDataV1(
         _ev_partitions, pos = _dec_EndQuorumEpochRequestPartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -912,6 +917,7 @@ def _dec__EndQuorumEpochRequestV1Layout(
         _ev_topics, pos = _dec_EndQuorumEpochRequestTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_leader_endpoints: tuple[EndQuorumEpochRequestLeaderEndpointV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
     _lv_leader_endpoints = []
@@ -939,6 +945,7 @@ def _dec__EndQuorumEpochRequestV1Layout(
             )
         )
     v_leader_endpoints = tuple(_lv_leader_endpoints)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1004,25 +1011,15 @@ def _dec_EndQuorumEpochResponseTopicDataV0(
     v_topic_name, pos = read_string(buf, pos)
     v_partitions: tuple[EndQuorumEpochResponsePartitionDataV0, ...]
     _n, pos = read_array_length(buf, pos, 14)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 14
+    v_partitions = tuple(
+        [
+            _new(EndQuorumEpochResponsePartitionDataV0, _t)
+            for _t in _S_ihii.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e12_partition_index, e12_error_code, e12_leader_id, e12_leader_epoch = _S_ihii.unpack_from(
-            buf, pos
-        )
-        pos += 14
-        _lv_partitions.append(
-            _new(
-                EndQuorumEpochResponsePartitionDataV0,
-                (
-                    e12_partition_index,
-                    e12_error_code,
-                    e12_leader_id,
-                    e12_leader_epoch,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             EndQuorumEpochResponseTopicDataV0,
@@ -1059,6 +1056,7 @@ def _dec__EndQuorumEpochResponseV0Layout(
         _ev_topics, pos = _dec_EndQuorumEpochResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1125,32 +1123,48 @@ def _dec_EndQuorumEpochResponseTopicDataV1(
     v_topic_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[EndQuorumEpochResponsePartitionDataV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 15)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 15
+    if not bytes(buf[pos + 14 : _end : 15]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    EndQuorumEpochResponsePartitionDataV1,
+                    (e15_partition_index, e15_error_code, e15_leader_id, e15_leader_epoch, ()),
+                )
+                for e15_partition_index, e15_error_code, e15_leader_id, e15_leader_epoch, _ in _S_ihiiB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
 
-        e15_partition_index, e15_error_code, e15_leader_id, e15_leader_epoch = _S_ihii.unpack_from(
-            buf, pos
-        )
-        pos += 14
-        e15_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e15_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e15_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                EndQuorumEpochResponsePartitionDataV1,
-                (
-                    e15_partition_index,
-                    e15_error_code,
-                    e15_leader_id,
-                    e15_leader_epoch,
-                    e15_unknown_tagged_fields,
-                ),
+            e15_partition_index, e15_error_code, e15_leader_id, e15_leader_epoch = (
+                _S_ihii.unpack_from(buf, pos)
             )
-        )
-    v_partitions = tuple(_lv_partitions)
+            pos += 14
+            e15_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e15_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e15_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    EndQuorumEpochResponsePartitionDataV1,
+                    (
+                        e15_partition_index,
+                        e15_error_code,
+                        e15_leader_id,
+                        e15_leader_epoch,
+                        e15_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1243,6 +1257,7 @@ def _dec__EndQuorumEpochResponseV1Layout(
         _ev_topics, pos = _dec_EndQuorumEpochResponseTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_node_endpoints: tuple[EndQuorumEpochResponseNodeEndpointV1, ...] = ()
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -1277,6 +1292,7 @@ def _dec__EndQuorumEpochResponseV1Layout(
                     )
                 )
             v_node_endpoints = tuple(_lv_node_endpoints)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         else:

@@ -60,6 +60,7 @@ _S_iiibii = Struct(">iiibii")
 _S_iiiib = Struct(">iiiib")
 _S_iiiibii = Struct(">iiiibii")
 _S_iiqiqi = Struct(">iiqiqi")
+_S_iiqiqiB = Struct(">iiqiqiB")
 _S_iiqqi = Struct(">iiqqi")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
@@ -67,6 +68,7 @@ _S_iqqi = Struct(">iqqi")
 _S_q = Struct(">q")
 _S_qi = Struct(">qi")
 _S_qq = Struct(">qq")
+_S_qqB = Struct(">qqB")
 _new = tuple.__new__
 
 
@@ -2569,22 +2571,12 @@ def _dec_FetchRequestFetchTopicV4(
     v_topic, pos = read_string(buf, pos)
     v_partitions: tuple[FetchRequestFetchPartitionV4, ...]
     _n, pos = read_array_length(buf, pos, 16)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 16
+    v_partitions = tuple(
+        [_new(FetchRequestFetchPartitionV4, _t) for _t in _S_iqi.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        e2_partition, e2_fetch_offset, e2_partition_max_bytes = _S_iqi.unpack_from(buf, pos)
-        pos += 16
-        _lv_partitions.append(
-            _new(
-                FetchRequestFetchPartitionV4,
-                (
-                    e2_partition,
-                    e2_fetch_offset,
-                    e2_partition_max_bytes,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             FetchRequestFetchTopicV4,
@@ -2621,6 +2613,7 @@ def _dec__FetchRequestV4Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -2680,25 +2673,12 @@ def _dec_FetchRequestFetchTopicV5(
     v_topic, pos = read_string(buf, pos)
     v_partitions: tuple[FetchRequestFetchPartitionV5, ...]
     _n, pos = read_array_length(buf, pos, 24)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 24
+    v_partitions = tuple(
+        [_new(FetchRequestFetchPartitionV5, _t) for _t in _S_iqqi.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        e5_partition, e5_fetch_offset, e5_log_start_offset, e5_partition_max_bytes = (
-            _S_iqqi.unpack_from(buf, pos)
-        )
-        pos += 24
-        _lv_partitions.append(
-            _new(
-                FetchRequestFetchPartitionV5,
-                (
-                    e5_partition,
-                    e5_fetch_offset,
-                    e5_log_start_offset,
-                    e5_partition_max_bytes,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             FetchRequestFetchTopicV5,
@@ -2735,6 +2715,7 @@ def _dec__FetchRequestV5Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -2819,6 +2800,7 @@ def _dec__FetchRequestV7Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...]
     _n, pos = read_array_length(buf, pos, 6)
     _lv_forgotten_topics_data = []
@@ -2836,6 +2818,7 @@ def _dec__FetchRequestV7Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     return (
         _new(
             cls,
@@ -2909,30 +2892,12 @@ def _dec_FetchRequestFetchTopicV9(
     v_topic, pos = read_string(buf, pos)
     v_partitions: tuple[FetchRequestFetchPartitionV9, ...]
     _n, pos = read_array_length(buf, pos, 28)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 28
+    v_partitions = tuple(
+        [_new(FetchRequestFetchPartitionV9, _t) for _t in _S_iiqqi.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        (
-            e12_partition,
-            e12_current_leader_epoch,
-            e12_fetch_offset,
-            e12_log_start_offset,
-            e12_partition_max_bytes,
-        ) = _S_iiqqi.unpack_from(buf, pos)
-        pos += 28
-        _lv_partitions.append(
-            _new(
-                FetchRequestFetchPartitionV9,
-                (
-                    e12_partition,
-                    e12_current_leader_epoch,
-                    e12_fetch_offset,
-                    e12_log_start_offset,
-                    e12_partition_max_bytes,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             FetchRequestFetchTopicV9,
@@ -2987,6 +2952,7 @@ def _dec__FetchRequestV9Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV9(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...]
     _n, pos = read_array_length(buf, pos, 6)
     _lv_forgotten_topics_data = []
@@ -3004,6 +2970,7 @@ def _dec__FetchRequestV9Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     return (
         _new(
             cls,
@@ -3066,6 +3033,7 @@ def _dec__FetchRequestV11Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV9(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV7, ...]
     _n, pos = read_array_length(buf, pos, 6)
     _lv_forgotten_topics_data = []
@@ -3083,6 +3051,7 @@ def _dec__FetchRequestV11Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_rack_id, pos = read_string(buf, pos)
     return (
         _new(
@@ -3170,39 +3139,63 @@ def _dec_FetchRequestFetchTopicV12(
     v_topic, pos = read_compact_string(buf, pos)
     v_partitions: tuple[FetchRequestFetchPartitionV12, ...]
     _n, pos = read_compact_array_length(buf, pos, 33)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        (
-            e20_partition,
-            e20_current_leader_epoch,
-            e20_fetch_offset,
-            e20_last_fetched_epoch,
-            e20_log_start_offset,
-            e20_partition_max_bytes,
-        ) = _S_iiqiqi.unpack_from(buf, pos)
-        pos += 32
-        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e20_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                FetchRequestFetchPartitionV12,
-                (
-                    e20_partition,
-                    e20_current_leader_epoch,
-                    e20_fetch_offset,
-                    e20_last_fetched_epoch,
-                    e20_log_start_offset,
-                    e20_partition_max_bytes,
-                    e20_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 33
+    if not bytes(buf[pos + 32 : _end : 33]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    FetchRequestFetchPartitionV12,
+                    (
+                        e20_partition,
+                        e20_current_leader_epoch,
+                        e20_fetch_offset,
+                        e20_last_fetched_epoch,
+                        e20_log_start_offset,
+                        e20_partition_max_bytes,
+                        (),
+                    ),
+                )
+                for e20_partition, e20_current_leader_epoch, e20_fetch_offset, e20_last_fetched_epoch, e20_log_start_offset, e20_partition_max_bytes, _ in _S_iiqiqiB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            (
+                e20_partition,
+                e20_current_leader_epoch,
+                e20_fetch_offset,
+                e20_last_fetched_epoch,
+                e20_log_start_offset,
+                e20_partition_max_bytes,
+            ) = _S_iiqiqi.unpack_from(buf, pos)
+            pos += 32
+            e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e20_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    FetchRequestFetchPartitionV12,
+                    (
+                        e20_partition,
+                        e20_current_leader_epoch,
+                        e20_fetch_offset,
+                        e20_last_fetched_epoch,
+                        e20_log_start_offset,
+                        e20_partition_max_bytes,
+                        e20_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -3306,6 +3299,7 @@ def _dec__FetchRequestV12Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV12(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV12, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_forgotten_topics_data = []
@@ -3330,6 +3324,7 @@ def _dec__FetchRequestV12Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
     _u: list[RawTaggedField] = []
@@ -3386,39 +3381,63 @@ def _dec_FetchRequestFetchTopicV13(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[FetchRequestFetchPartitionV12, ...]
     _n, pos = read_compact_array_length(buf, pos, 33)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        (
-            e26_partition,
-            e26_current_leader_epoch,
-            e26_fetch_offset,
-            e26_last_fetched_epoch,
-            e26_log_start_offset,
-            e26_partition_max_bytes,
-        ) = _S_iiqiqi.unpack_from(buf, pos)
-        pos += 32
-        e26_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e26_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e26_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                FetchRequestFetchPartitionV12,
-                (
-                    e26_partition,
-                    e26_current_leader_epoch,
-                    e26_fetch_offset,
-                    e26_last_fetched_epoch,
-                    e26_log_start_offset,
-                    e26_partition_max_bytes,
-                    e26_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 33
+    if not bytes(buf[pos + 32 : _end : 33]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    FetchRequestFetchPartitionV12,
+                    (
+                        e26_partition,
+                        e26_current_leader_epoch,
+                        e26_fetch_offset,
+                        e26_last_fetched_epoch,
+                        e26_log_start_offset,
+                        e26_partition_max_bytes,
+                        (),
+                    ),
+                )
+                for e26_partition, e26_current_leader_epoch, e26_fetch_offset, e26_last_fetched_epoch, e26_log_start_offset, e26_partition_max_bytes, _ in _S_iiqiqiB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            (
+                e26_partition,
+                e26_current_leader_epoch,
+                e26_fetch_offset,
+                e26_last_fetched_epoch,
+                e26_log_start_offset,
+                e26_partition_max_bytes,
+            ) = _S_iiqiqi.unpack_from(buf, pos)
+            pos += 32
+            e26_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e26_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e26_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    FetchRequestFetchPartitionV12,
+                    (
+                        e26_partition,
+                        e26_current_leader_epoch,
+                        e26_fetch_offset,
+                        e26_last_fetched_epoch,
+                        e26_log_start_offset,
+                        e26_partition_max_bytes,
+                        e26_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -3522,6 +3541,7 @@ def _dec__FetchRequestV13Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV13(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
@@ -3546,6 +3566,7 @@ def _dec__FetchRequestV13Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
     _u: list[RawTaggedField] = []
@@ -3659,6 +3680,7 @@ def _dec__FetchRequestV15Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV13(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
@@ -3683,6 +3705,7 @@ def _dec__FetchRequestV15Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
     v_replica_state: FetchRequestReplicaStateV15 = FetchRequestReplicaStateV15()
@@ -3813,6 +3836,7 @@ def _dec_FetchRequestFetchTopicV17(
         _ev_partitions, pos = _dec_FetchRequestFetchPartitionV17(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -3875,6 +3899,7 @@ def _dec__FetchRequestV17Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV17(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
@@ -3899,6 +3924,7 @@ def _dec__FetchRequestV17Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
     v_replica_state: FetchRequestReplicaStateV15 = FetchRequestReplicaStateV15()
@@ -4039,6 +4065,7 @@ def _dec_FetchRequestFetchTopicV18(
         _ev_partitions, pos = _dec_FetchRequestFetchPartitionV18(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -4101,6 +4128,7 @@ def _dec__FetchRequestV18Layout(
         _ev_topics, pos = _dec_FetchRequestFetchTopicV18(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[FetchRequestForgottenTopicV13, ...]
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
@@ -4125,6 +4153,7 @@ def _dec__FetchRequestV18Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
     v_replica_state: FetchRequestReplicaStateV15 = FetchRequestReplicaStateV15()
@@ -4218,21 +4247,12 @@ def _dec_FetchResponsePartitionDataV4(
     if _n < 0:
         v_aborted_transactions = None
     else:
-        _lv_aborted_transactions = []
-        for _ in range(_n):
+        _end = pos + _n * 16
+        v_aborted_transactions = tuple(
+            [_new(FetchResponseAbortedTransactionV4, _t) for _t in _S_qq.iter_unpack(buf[pos:_end])]
+        )
+        pos = _end
 
-            e46_producer_id, e46_first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            _lv_aborted_transactions.append(
-                _new(
-                    FetchResponseAbortedTransactionV4,
-                    (
-                        e46_producer_id,
-                        e46_first_offset,
-                    ),
-                )
-            )
-        v_aborted_transactions = tuple(_lv_aborted_transactions)
     v_records, pos = read_records(buf, pos)
     return (
         _new(
@@ -4273,6 +4293,7 @@ def _dec_FetchResponseFetchableTopicResponseV4(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV4(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             FetchResponseFetchableTopicResponseV4,
@@ -4307,6 +4328,7 @@ def _dec__FetchResponseV4Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV4(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     return (
         _new(
             cls,
@@ -4347,21 +4369,12 @@ def _dec_FetchResponsePartitionDataV5(
     if _n < 0:
         v_aborted_transactions = None
     else:
-        _lv_aborted_transactions = []
-        for _ in range(_n):
+        _end = pos + _n * 16
+        v_aborted_transactions = tuple(
+            [_new(FetchResponseAbortedTransactionV4, _t) for _t in _S_qq.iter_unpack(buf[pos:_end])]
+        )
+        pos = _end
 
-            e50_producer_id, e50_first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            _lv_aborted_transactions.append(
-                _new(
-                    FetchResponseAbortedTransactionV4,
-                    (
-                        e50_producer_id,
-                        e50_first_offset,
-                    ),
-                )
-            )
-        v_aborted_transactions = tuple(_lv_aborted_transactions)
     v_records, pos = read_records(buf, pos)
     return (
         _new(
@@ -4403,6 +4416,7 @@ def _dec_FetchResponseFetchableTopicResponseV5(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV5(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             FetchResponseFetchableTopicResponseV5,
@@ -4437,6 +4451,7 @@ def _dec__FetchResponseV5Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV5(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     return (
         _new(
             cls,
@@ -4471,6 +4486,7 @@ def _dec__FetchResponseV7Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV5(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     return (
         _new(
             cls,
@@ -4514,21 +4530,12 @@ def _dec_FetchResponsePartitionDataV11(
     if _n < 0:
         v_aborted_transactions = None
     else:
-        _lv_aborted_transactions = []
-        for _ in range(_n):
+        _end = pos + _n * 16
+        v_aborted_transactions = tuple(
+            [_new(FetchResponseAbortedTransactionV4, _t) for _t in _S_qq.iter_unpack(buf[pos:_end])]
+        )
+        pos = _end
 
-            e55_producer_id, e55_first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            _lv_aborted_transactions.append(
-                _new(
-                    FetchResponseAbortedTransactionV4,
-                    (
-                        e55_producer_id,
-                        e55_first_offset,
-                    ),
-                )
-            )
-        v_aborted_transactions = tuple(_lv_aborted_transactions)
     (v_preferred_read_replica,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_records, pos = read_records(buf, pos)
@@ -4573,6 +4580,7 @@ def _dec_FetchResponseFetchableTopicResponseV11(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV11(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             FetchResponseFetchableTopicResponseV11,
@@ -4607,6 +4615,7 @@ def _dec__FetchResponseV11Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV11(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     return (
         _new(
             cls,
@@ -4795,28 +4804,41 @@ def _dec_FetchResponsePartitionDataV12(
     if _n < 0:
         v_aborted_transactions = None
     else:
-        _lv_aborted_transactions = []
-        for _ in range(_n):
-
-            e62_producer_id, e62_first_offset = _S_qq.unpack_from(buf, pos)
-            pos += 16
-            e62_unknown_tagged_fields: tuple[RawTaggedField, ...]
-            if buf[pos] == 0:
-                e62_unknown_tagged_fields = ()
-                pos += 1
-            else:
-                e62_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-            _lv_aborted_transactions.append(
-                _new(
-                    FetchResponseAbortedTransactionV12,
-                    (
-                        e62_producer_id,
-                        e62_first_offset,
-                        e62_unknown_tagged_fields,
-                    ),
-                )
+        _end = pos + _n * 17
+        if not bytes(buf[pos + 16 : _end : 17]).strip(b"\x00"):
+            v_aborted_transactions = tuple(
+                [
+                    _new(
+                        FetchResponseAbortedTransactionV12, (e62_producer_id, e62_first_offset, ())
+                    )
+                    for e62_producer_id, e62_first_offset, _ in _S_qqB.iter_unpack(buf[pos:_end])
+                ]
             )
-        v_aborted_transactions = tuple(_lv_aborted_transactions)
+            pos = _end
+        else:  # some item has tagged fields: the general loop
+            _lv_aborted_transactions = []
+            for _ in range(_n):
+
+                e62_producer_id, e62_first_offset = _S_qq.unpack_from(buf, pos)
+                pos += 16
+                e62_unknown_tagged_fields: tuple[RawTaggedField, ...]
+                if buf[pos] == 0:
+                    e62_unknown_tagged_fields = ()
+                    pos += 1
+                else:
+                    e62_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+                _lv_aborted_transactions.append(
+                    _new(
+                        FetchResponseAbortedTransactionV12,
+                        (
+                            e62_producer_id,
+                            e62_first_offset,
+                            e62_unknown_tagged_fields,
+                        ),
+                    )
+                )
+            v_aborted_transactions = tuple(_lv_aborted_transactions)
+
     (v_preferred_read_replica,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_records, pos = read_compact_records(buf, pos)
@@ -4890,6 +4912,7 @@ def _dec_FetchResponseFetchableTopicResponseV12(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV12(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -4932,6 +4955,7 @@ def _dec__FetchResponseV12Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV12(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -4977,6 +5001,7 @@ def _dec_FetchResponseFetchableTopicResponseV13(
         _ev_partitions, pos = _dec_FetchResponsePartitionDataV12(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -5019,6 +5044,7 @@ def _dec__FetchResponseV13Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV13(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -5112,6 +5138,7 @@ def _dec__FetchResponseV16Layout(
         _ev_responses, pos = _dec_FetchResponseFetchableTopicResponseV13(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_node_endpoints: tuple[FetchResponseNodeEndpointV16, ...] = ()
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -5148,6 +5175,7 @@ def _dec__FetchResponseV16Layout(
                     )
                 )
             v_node_endpoints = tuple(_lv_node_endpoints)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         else:

@@ -723,6 +723,7 @@ def _dec_FetchSnapshotRequestTopicSnapshotV0(
         _ev_partitions, pos = _dec_FetchSnapshotRequestPartitionSnapshotV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -771,6 +772,7 @@ def _dec__FetchSnapshotRequestV0Layout(
         _ev_topics, pos = _dec_FetchSnapshotRequestTopicSnapshotV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_cluster_id: str | None = None
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -879,6 +881,7 @@ def _dec_FetchSnapshotRequestTopicSnapshotV1(
         _ev_partitions, pos = _dec_FetchSnapshotRequestPartitionSnapshotV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -927,6 +930,7 @@ def _dec__FetchSnapshotRequestV1Layout(
         _ev_topics, pos = _dec_FetchSnapshotRequestTopicSnapshotV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_cluster_id: str | None = None
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -1107,6 +1111,7 @@ def _dec_FetchSnapshotResponseTopicSnapshotV0(
         _ev_partitions, pos = _dec_FetchSnapshotResponsePartitionSnapshotV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1149,6 +1154,7 @@ def _dec__FetchSnapshotResponseV0Layout(
         _ev_topics, pos = _dec_FetchSnapshotResponseTopicSnapshotV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1240,6 +1246,7 @@ def _dec__FetchSnapshotResponseV1Layout(
         _ev_topics, pos = _dec_FetchSnapshotResponseTopicSnapshotV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_node_endpoints: tuple[FetchSnapshotResponseNodeEndpointV1, ...] = ()
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -1274,6 +1281,7 @@ def _dec__FetchSnapshotResponseV1Layout(
                     )
                 )
             v_node_endpoints = tuple(_lv_node_endpoints)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         else:

@@ -611,6 +611,7 @@ def _dec__FindCoordinatorRequestV4Layout(
         _ev_coordinator_keys, pos = read_compact_string(buf, pos)
         _lv_coordinator_keys.append(_ev_coordinator_keys)
     v_coordinator_keys = tuple(_lv_coordinator_keys)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -845,6 +846,7 @@ def _dec__FindCoordinatorResponseV4Layout(
             )
         )
     v_coordinators = tuple(_lv_coordinators)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -217,6 +217,7 @@ def _dec__GetTelemetrySubscriptionsResponseV0Layout(
         _ev_requested_metrics, pos = read_compact_string(buf, pos)
         _lv_requested_metrics.append(_ev_requested_metrics)
     v_requested_metrics = tuple(_lv_requested_metrics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

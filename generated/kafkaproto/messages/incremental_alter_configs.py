@@ -486,6 +486,7 @@ def _dec_IncrementalAlterConfigsRequestAlterConfigsResourceV0(
             )
         )
     v_configs = tuple(_lv_configs)
+
     return (
         _new(
             IncrementalAlterConfigsRequestAlterConfigsResourceV0,
@@ -521,6 +522,7 @@ def _dec__IncrementalAlterConfigsRequestV0Layout(
         _ev_resources, pos = _dec_IncrementalAlterConfigsRequestAlterConfigsResourceV0(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
+
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     return (
@@ -620,6 +622,7 @@ def _dec_IncrementalAlterConfigsRequestAlterConfigsResourceV1(
             )
         )
     v_configs = tuple(_lv_configs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -663,6 +666,7 @@ def _dec__IncrementalAlterConfigsRequestV1Layout(
         _ev_resources, pos = _dec_IncrementalAlterConfigsRequestAlterConfigsResourceV1(buf, pos)
         _lv_resources.append(_ev_resources)
     v_resources = tuple(_lv_resources)
+
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -758,6 +762,7 @@ def _dec__IncrementalAlterConfigsResponseV0Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     return (
         _new(
             cls,
@@ -860,6 +865,7 @@ def _dec__IncrementalAlterConfigsResponseV1Layout(
             )
         )
     v_responses = tuple(_lv_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -36,6 +36,7 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_iiq = Struct(">iiq")
+_S_iiqB = Struct(">iiqB")
 _new = tuple.__new__
 
 
@@ -308,29 +309,45 @@ def _dec_InitializeShareGroupStateRequestInitializeStateDataV0(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[InitializeShareGroupStateRequestPartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 17)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e2_partition, e2_state_epoch, e2_start_offset = _S_iiq.unpack_from(buf, pos)
-        pos += 16
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                InitializeShareGroupStateRequestPartitionDataV0,
-                (
-                    e2_partition,
-                    e2_state_epoch,
-                    e2_start_offset,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 17
+    if not bytes(buf[pos + 16 : _end : 17]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    InitializeShareGroupStateRequestPartitionDataV0,
+                    (e2_partition, e2_state_epoch, e2_start_offset, ()),
+                )
+                for e2_partition, e2_state_epoch, e2_start_offset, _ in _S_iiqB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e2_partition, e2_state_epoch, e2_start_offset = _S_iiq.unpack_from(buf, pos)
+            pos += 16
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    InitializeShareGroupStateRequestPartitionDataV0,
+                    (
+                        e2_partition,
+                        e2_state_epoch,
+                        e2_start_offset,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -374,6 +391,7 @@ def _dec__InitializeShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_InitializeShareGroupStateRequestInitializeStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -472,6 +490,7 @@ def _dec_InitializeShareGroupStateResponseInitializeStateResultV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -513,6 +532,7 @@ def _dec__InitializeShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_InitializeShareGroupStateResponseInitializeStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

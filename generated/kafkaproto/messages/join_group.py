@@ -1068,6 +1068,7 @@ def _dec__JoinGroupRequestV0Layout(
             )
         )
     v_protocols = tuple(_lv_protocols)
+
     return (
         _new(
             cls,
@@ -1121,6 +1122,7 @@ def _dec__JoinGroupRequestV1Layout(
             )
         )
     v_protocols = tuple(_lv_protocols)
+
     return (
         _new(
             cls,
@@ -1177,6 +1179,7 @@ def _dec__JoinGroupRequestV5Layout(
             )
         )
     v_protocols = tuple(_lv_protocols)
+
     return (
         _new(
             cls,
@@ -1274,6 +1277,7 @@ def _dec__JoinGroupRequestV6Layout(
             )
         )
     v_protocols = tuple(_lv_protocols)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1347,6 +1351,7 @@ def _dec__JoinGroupRequestV8Layout(
             )
         )
     v_protocols = tuple(_lv_protocols)
+
     v_reason, pos = read_compact_nullable_string(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
@@ -1435,6 +1440,7 @@ def _dec__JoinGroupResponseV0Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     return (
         _new(
             cls,
@@ -1489,6 +1495,7 @@ def _dec__JoinGroupResponseV2Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     return (
         _new(
             cls,
@@ -1573,6 +1580,7 @@ def _dec__JoinGroupResponseV5Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     return (
         _new(
             cls,
@@ -1673,6 +1681,7 @@ def _dec__JoinGroupResponseV6Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1747,6 +1756,7 @@ def _dec__JoinGroupResponseV7Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1825,6 +1835,7 @@ def _dec__JoinGroupResponseV9Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

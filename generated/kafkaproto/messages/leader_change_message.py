@@ -32,6 +32,7 @@ from kafkaproto.wire import (
 
 _S_hi = Struct(">hi")
 _S_i = Struct(">i")
+_S_iB = Struct(">iB")
 _new = tuple.__new__
 
 
@@ -244,50 +245,72 @@ def _dec__LeaderChangeMessageV0Layout(
     pos += 6
     v_voters: tuple[LeaderChangeMessageVoterV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
-    _lv_voters = []
-    for _ in range(_n):
-
-        (e3_voter_id,) = _S_i.unpack_from(buf, pos)
-        pos += 4
-        e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e3_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_voters.append(
-            _new(
-                LeaderChangeMessageVoterV0,
-                (
-                    e3_voter_id,
-                    e3_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 5
+    if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
+        v_voters = tuple(
+            [
+                _new(LeaderChangeMessageVoterV0, (e3_voter_id, ()))
+                for e3_voter_id, _ in _S_iB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_voters = tuple(_lv_voters)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_voters = []
+        for _ in range(_n):
+
+            (e3_voter_id,) = _S_i.unpack_from(buf, pos)
+            pos += 4
+            e3_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e3_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e3_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_voters.append(
+                _new(
+                    LeaderChangeMessageVoterV0,
+                    (
+                        e3_voter_id,
+                        e3_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_voters = tuple(_lv_voters)
+
     v_granting_voters: tuple[LeaderChangeMessageVoterV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 5)
-    _lv_granting_voters = []
-    for _ in range(_n):
-
-        (e4_voter_id,) = _S_i.unpack_from(buf, pos)
-        pos += 4
-        e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e4_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_granting_voters.append(
-            _new(
-                LeaderChangeMessageVoterV0,
-                (
-                    e4_voter_id,
-                    e4_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 5
+    if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
+        v_granting_voters = tuple(
+            [
+                _new(LeaderChangeMessageVoterV0, (e4_voter_id, ()))
+                for e4_voter_id, _ in _S_iB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_granting_voters = tuple(_lv_granting_voters)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_granting_voters = []
+        for _ in range(_n):
+
+            (e4_voter_id,) = _S_i.unpack_from(buf, pos)
+            pos += 4
+            e4_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e4_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e4_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_granting_voters.append(
+                _new(
+                    LeaderChangeMessageVoterV0,
+                    (
+                        e4_voter_id,
+                        e4_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_granting_voters = tuple(_lv_granting_voters)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -387,6 +410,7 @@ def _dec__LeaderChangeMessageV1Layout(
             )
         )
     v_voters = tuple(_lv_voters)
+
     v_granting_voters: tuple[LeaderChangeMessageVoterV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 21)
     _lv_granting_voters = []
@@ -412,6 +436,7 @@ def _dec__LeaderChangeMessageV1Layout(
             )
         )
     v_granting_voters = tuple(_lv_granting_voters)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -633,6 +633,7 @@ def _dec__LeaveGroupRequestV3Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     return (
         _new(
             cls,
@@ -718,6 +719,7 @@ def _dec__LeaveGroupRequestV4Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -815,6 +817,7 @@ def _dec__LeaveGroupRequestV5Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -936,6 +939,7 @@ def _dec__LeaveGroupResponseV3Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     return (
         _new(
             cls,
@@ -1030,6 +1034,7 @@ def _dec__LeaveGroupResponseV4Layout(
             )
         )
     v_members = tuple(_lv_members)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

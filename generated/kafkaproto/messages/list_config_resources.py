@@ -375,6 +375,7 @@ def _dec__ListConfigResourcesResponseV0Layout(
             )
         )
     v_config_resources = tuple(_lv_config_resources)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -473,6 +474,7 @@ def _dec__ListConfigResourcesResponseV1Layout(
             )
         )
     v_config_resources = tuple(_lv_config_resources)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -593,6 +593,7 @@ def _dec__ListGroupsRequestV4Layout(
         _ev_states_filter, pos = read_compact_string(buf, pos)
         _lv_states_filter.append(_ev_states_filter)
     v_states_filter = tuple(_lv_states_filter)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -635,6 +636,7 @@ def _dec__ListGroupsRequestV5Layout(
         _ev_states_filter, pos = read_compact_string(buf, pos)
         _lv_states_filter.append(_ev_states_filter)
     v_states_filter = tuple(_lv_states_filter)
+
     v_types_filter: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_types_filter = []
@@ -642,6 +644,7 @@ def _dec__ListGroupsRequestV5Layout(
         _ev_types_filter, pos = read_compact_string(buf, pos)
         _lv_types_filter.append(_ev_types_filter)
     v_types_filter = tuple(_lv_types_filter)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -719,6 +722,7 @@ def _dec__ListGroupsResponseV0Layout(
             )
         )
     v_groups = tuple(_lv_groups)
+
     return (
         _new(
             cls,
@@ -763,6 +767,7 @@ def _dec__ListGroupsResponseV1Layout(
             )
         )
     v_groups = tuple(_lv_groups)
+
     return (
         _new(
             cls,
@@ -850,6 +855,7 @@ def _dec__ListGroupsResponseV3Layout(
             )
         )
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -949,6 +955,7 @@ def _dec__ListGroupsResponseV4Layout(
             )
         )
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1053,6 +1060,7 @@ def _dec__ListGroupsResponseV5Layout(
             )
         )
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -36,7 +36,9 @@ _S_i = Struct(">i")
 _S_ib = Struct(">ib")
 _S_ihqq = Struct(">ihqq")
 _S_ihqqi = Struct(">ihqqi")
+_S_ihqqiB = Struct(">ihqqiB")
 _S_iiq = Struct(">iiq")
+_S_iiqB = Struct(">iiqB")
 _S_iq = Struct(">iq")
 _new = tuple.__new__
 
@@ -1005,21 +1007,15 @@ def _dec_ListOffsetsRequestListOffsetsTopicV1(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[ListOffsetsRequestListOffsetsPartitionV1, ...]
     _n, pos = read_array_length(buf, pos, 12)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 12
+    v_partitions = tuple(
+        [
+            _new(ListOffsetsRequestListOffsetsPartitionV1, _t)
+            for _t in _S_iq.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e2_partition_index, e2_timestamp = _S_iq.unpack_from(buf, pos)
-        pos += 12
-        _lv_partitions.append(
-            _new(
-                ListOffsetsRequestListOffsetsPartitionV1,
-                (
-                    e2_partition_index,
-                    e2_timestamp,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             ListOffsetsRequestListOffsetsTopicV1,
@@ -1054,6 +1050,7 @@ def _dec__ListOffsetsRequestV1Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1088,6 +1085,7 @@ def _dec__ListOffsetsRequestV2Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1145,22 +1143,15 @@ def _dec_ListOffsetsRequestListOffsetsTopicV4(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[ListOffsetsRequestListOffsetsPartitionV4, ...]
     _n, pos = read_array_length(buf, pos, 16)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 16
+    v_partitions = tuple(
+        [
+            _new(ListOffsetsRequestListOffsetsPartitionV4, _t)
+            for _t in _S_iiq.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e6_partition_index, e6_current_leader_epoch, e6_timestamp = _S_iiq.unpack_from(buf, pos)
-        pos += 16
-        _lv_partitions.append(
-            _new(
-                ListOffsetsRequestListOffsetsPartitionV4,
-                (
-                    e6_partition_index,
-                    e6_current_leader_epoch,
-                    e6_timestamp,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             ListOffsetsRequestListOffsetsTopicV4,
@@ -1195,6 +1186,7 @@ def _dec__ListOffsetsRequestV4Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1261,29 +1253,45 @@ def _dec_ListOffsetsRequestListOffsetsTopicV6(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[ListOffsetsRequestListOffsetsPartitionV6, ...]
     _n, pos = read_compact_array_length(buf, pos, 17)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e9_partition_index, e9_current_leader_epoch, e9_timestamp = _S_iiq.unpack_from(buf, pos)
-        pos += 16
-        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e9_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                ListOffsetsRequestListOffsetsPartitionV6,
-                (
-                    e9_partition_index,
-                    e9_current_leader_epoch,
-                    e9_timestamp,
-                    e9_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 17
+    if not bytes(buf[pos + 16 : _end : 17]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    ListOffsetsRequestListOffsetsPartitionV6,
+                    (e9_partition_index, e9_current_leader_epoch, e9_timestamp, ()),
+                )
+                for e9_partition_index, e9_current_leader_epoch, e9_timestamp, _ in _S_iiqB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e9_partition_index, e9_current_leader_epoch, e9_timestamp = _S_iiq.unpack_from(buf, pos)
+            pos += 16
+            e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e9_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    ListOffsetsRequestListOffsetsPartitionV6,
+                    (
+                        e9_partition_index,
+                        e9_current_leader_epoch,
+                        e9_timestamp,
+                        e9_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1326,6 +1334,7 @@ def _dec__ListOffsetsRequestV6Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1370,6 +1379,7 @@ def _dec__ListOffsetsRequestV10Layout(
         _ev_topics, pos = _dec_ListOffsetsRequestListOffsetsTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1438,25 +1448,15 @@ def _dec_ListOffsetsResponseListOffsetsTopicResponseV1(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV1, ...]
     _n, pos = read_array_length(buf, pos, 22)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 22
+    v_partitions = tuple(
+        [
+            _new(ListOffsetsResponseListOffsetsPartitionResponseV1, _t)
+            for _t in _S_ihqq.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e13_partition_index, e13_error_code, e13_timestamp, e13_offset = _S_ihqq.unpack_from(
-            buf, pos
-        )
-        pos += 22
-        _lv_partitions.append(
-            _new(
-                ListOffsetsResponseListOffsetsPartitionResponseV1,
-                (
-                    e13_partition_index,
-                    e13_error_code,
-                    e13_timestamp,
-                    e13_offset,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             ListOffsetsResponseListOffsetsTopicResponseV1,
@@ -1488,6 +1488,7 @@ def _dec__ListOffsetsResponseV1Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return _new(cls, (v_topics,)), pos
 
 
@@ -1513,6 +1514,7 @@ def _dec__ListOffsetsResponseV2Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1573,26 +1575,15 @@ def _dec_ListOffsetsResponseListOffsetsTopicResponseV4(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV4, ...]
     _n, pos = read_array_length(buf, pos, 26)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 26
+    v_partitions = tuple(
+        [
+            _new(ListOffsetsResponseListOffsetsPartitionResponseV4, _t)
+            for _t in _S_ihqqi.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e17_partition_index, e17_error_code, e17_timestamp, e17_offset, e17_leader_epoch = (
-            _S_ihqqi.unpack_from(buf, pos)
-        )
-        pos += 26
-        _lv_partitions.append(
-            _new(
-                ListOffsetsResponseListOffsetsPartitionResponseV4,
-                (
-                    e17_partition_index,
-                    e17_error_code,
-                    e17_timestamp,
-                    e17_offset,
-                    e17_leader_epoch,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             ListOffsetsResponseListOffsetsTopicResponseV4,
@@ -1627,6 +1618,7 @@ def _dec__ListOffsetsResponseV4Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1696,33 +1688,56 @@ def _dec_ListOffsetsResponseListOffsetsTopicResponseV6(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[ListOffsetsResponseListOffsetsPartitionResponseV6, ...]
     _n, pos = read_compact_array_length(buf, pos, 27)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 27
+    if not bytes(buf[pos + 26 : _end : 27]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    ListOffsetsResponseListOffsetsPartitionResponseV6,
+                    (
+                        e20_partition_index,
+                        e20_error_code,
+                        e20_timestamp,
+                        e20_offset,
+                        e20_leader_epoch,
+                        (),
+                    ),
+                )
+                for e20_partition_index, e20_error_code, e20_timestamp, e20_offset, e20_leader_epoch, _ in _S_ihqqiB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
 
-        e20_partition_index, e20_error_code, e20_timestamp, e20_offset, e20_leader_epoch = (
-            _S_ihqqi.unpack_from(buf, pos)
-        )
-        pos += 26
-        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e20_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                ListOffsetsResponseListOffsetsPartitionResponseV6,
-                (
-                    e20_partition_index,
-                    e20_error_code,
-                    e20_timestamp,
-                    e20_offset,
-                    e20_leader_epoch,
-                    e20_unknown_tagged_fields,
-                ),
+            e20_partition_index, e20_error_code, e20_timestamp, e20_offset, e20_leader_epoch = (
+                _S_ihqqi.unpack_from(buf, pos)
             )
-        )
-    v_partitions = tuple(_lv_partitions)
+            pos += 26
+            e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e20_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    ListOffsetsResponseListOffsetsPartitionResponseV6,
+                    (
+                        e20_partition_index,
+                        e20_error_code,
+                        e20_timestamp,
+                        e20_offset,
+                        e20_leader_epoch,
+                        e20_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1765,6 +1780,7 @@ def _dec__ListOffsetsResponseV6Layout(
         _ev_topics, pos = _dec_ListOffsetsResponseListOffsetsTopicResponseV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -328,6 +328,7 @@ def _dec__ListPartitionReassignmentsRequestV0Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -440,6 +441,7 @@ def _dec_ListPartitionReassignmentsResponseOngoingTopicReassignmentV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -488,6 +490,7 @@ def _dec__ListPartitionReassignmentsResponseV0Layout(
         )
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -316,6 +316,7 @@ def _dec__ListTransactionsRequestV0Layout(
         _ev_state_filters, pos = read_compact_string(buf, pos)
         _lv_state_filters.append(_ev_state_filters)
     v_state_filters = tuple(_lv_state_filters)
+
     v_producer_id_filters, pos = read_compact_int64_array(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
@@ -362,6 +363,7 @@ def _dec__ListTransactionsRequestV1Layout(
         _ev_state_filters, pos = read_compact_string(buf, pos)
         _lv_state_filters.append(_ev_state_filters)
     v_state_filters = tuple(_lv_state_filters)
+
     v_producer_id_filters, pos = read_compact_int64_array(buf, pos)
     (v_duration_filter,) = _S_q.unpack_from(buf, pos)
     pos += 8
@@ -412,6 +414,7 @@ def _dec__ListTransactionsRequestV2Layout(
         _ev_state_filters, pos = read_compact_string(buf, pos)
         _lv_state_filters.append(_ev_state_filters)
     v_state_filters = tuple(_lv_state_filters)
+
     v_producer_id_filters, pos = read_compact_int64_array(buf, pos)
     (v_duration_filter,) = _S_q.unpack_from(buf, pos)
     pos += 8
@@ -504,6 +507,7 @@ def _dec__ListTransactionsResponseV0Layout(
         _ev_unknown_state_filters, pos = read_compact_string(buf, pos)
         _lv_unknown_state_filters.append(_ev_unknown_state_filters)
     v_unknown_state_filters = tuple(_lv_unknown_state_filters)
+
     v_transaction_states: tuple[ListTransactionsResponseTransactionStateV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_transaction_states = []
@@ -531,6 +535,7 @@ def _dec__ListTransactionsResponseV0Layout(
             )
         )
     v_transaction_states = tuple(_lv_transaction_states)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

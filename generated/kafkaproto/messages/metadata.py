@@ -1833,6 +1833,7 @@ def _dec__MetadataRequestV0Layout(
         e2_name, pos = read_string(buf, pos)
         _lv_topics.append(_new(MetadataRequestTopicV0, (e2_name,)))
     v_topics = tuple(_lv_topics)
+
     return _new(cls, (v_topics,)), pos
 
 
@@ -1862,6 +1863,7 @@ def _dec__MetadataRequestV1Layout(
             e4_name, pos = read_string(buf, pos)
             _lv_topics.append(_new(MetadataRequestTopicV0, (e4_name,)))
         v_topics = tuple(_lv_topics)
+
     return _new(cls, (v_topics,)), pos
 
 
@@ -1892,6 +1894,7 @@ def _dec__MetadataRequestV4Layout(
             e6_name, pos = read_string(buf, pos)
             _lv_topics.append(_new(MetadataRequestTopicV0, (e6_name,)))
         v_topics = tuple(_lv_topics)
+
     (v_allow_auto_topic_creation,) = _S_o.unpack_from(buf, pos)
     pos += 1
     return (
@@ -1937,6 +1940,7 @@ def _dec__MetadataRequestV8Layout(
             e8_name, pos = read_string(buf, pos)
             _lv_topics.append(_new(MetadataRequestTopicV0, (e8_name,)))
         v_topics = tuple(_lv_topics)
+
     (
         v_allow_auto_topic_creation,
         v_include_cluster_authorized_operations,
@@ -2030,6 +2034,7 @@ def _dec__MetadataRequestV9Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     (
         v_allow_auto_topic_creation,
         v_include_cluster_authorized_operations,
@@ -2135,6 +2140,7 @@ def _dec__MetadataRequestV10Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     (
         v_allow_auto_topic_creation,
         v_include_cluster_authorized_operations,
@@ -2206,6 +2212,7 @@ def _dec__MetadataRequestV11Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_allow_auto_topic_creation, v_include_topic_authorized_operations = _S_oo.unpack_from(buf, pos)
     pos += 2
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -2328,6 +2335,7 @@ def _dec_MetadataResponseTopicV0(buf: memoryview, pos: int) -> tuple[MetadataRes
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             MetadataResponseTopicV0,
@@ -2378,6 +2386,7 @@ def _dec__MetadataResponseV0Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_topics: tuple[MetadataResponseTopicV0, ...]
     _n, pos = read_array_length(buf, pos, 8)
     _lv_topics = []
@@ -2385,6 +2394,7 @@ def _dec__MetadataResponseV0Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -2469,6 +2479,7 @@ def _dec_MetadataResponseTopicV1(buf: memoryview, pos: int) -> tuple[MetadataRes
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             MetadataResponseTopicV1,
@@ -2523,6 +2534,7 @@ def _dec__MetadataResponseV1Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_topics: tuple[MetadataResponseTopicV1, ...]
@@ -2532,6 +2544,7 @@ def _dec__MetadataResponseV1Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -2586,6 +2599,7 @@ def _dec__MetadataResponseV2Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -2596,6 +2610,7 @@ def _dec__MetadataResponseV2Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -2654,6 +2669,7 @@ def _dec__MetadataResponseV3Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -2664,6 +2680,7 @@ def _dec__MetadataResponseV3Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -2760,6 +2777,7 @@ def _dec_MetadataResponseTopicV5(buf: memoryview, pos: int) -> tuple[MetadataRes
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             MetadataResponseTopicV5,
@@ -2818,6 +2836,7 @@ def _dec__MetadataResponseV5Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -2828,6 +2847,7 @@ def _dec__MetadataResponseV5Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -2928,6 +2948,7 @@ def _dec_MetadataResponseTopicV7(buf: memoryview, pos: int) -> tuple[MetadataRes
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             MetadataResponseTopicV7,
@@ -2986,6 +3007,7 @@ def _dec__MetadataResponseV7Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -2996,6 +3018,7 @@ def _dec__MetadataResponseV7Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV7(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -3057,6 +3080,7 @@ def _dec_MetadataResponseTopicV8(buf: memoryview, pos: int) -> tuple[MetadataRes
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -3119,6 +3143,7 @@ def _dec__MetadataResponseV8Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -3129,6 +3154,7 @@ def _dec__MetadataResponseV8Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV8(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -3289,6 +3315,7 @@ def _dec_MetadataResponseTopicV9(buf: memoryview, pos: int) -> tuple[MetadataRes
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -3366,6 +3393,7 @@ def _dec__MetadataResponseV9Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -3376,6 +3404,7 @@ def _dec__MetadataResponseV9Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV9(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -3459,6 +3488,7 @@ def _dec_MetadataResponseTopicV10(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -3537,6 +3567,7 @@ def _dec__MetadataResponseV10Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -3547,6 +3578,7 @@ def _dec__MetadataResponseV10Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -3624,6 +3656,7 @@ def _dec__MetadataResponseV11Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -3634,6 +3667,7 @@ def _dec__MetadataResponseV11Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -3714,6 +3748,7 @@ def _dec_MetadataResponseTopicV12(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -3791,6 +3826,7 @@ def _dec__MetadataResponseV12Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -3801,6 +3837,7 @@ def _dec__MetadataResponseV12Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV12(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -3876,6 +3913,7 @@ def _dec__MetadataResponseV13Layout(
             )
         )
     v_brokers = tuple(_lv_brokers)
+
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
@@ -3886,6 +3924,7 @@ def _dec__MetadataResponseV13Layout(
         _ev_topics, pos = _dec_MetadataResponseTopicV12(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]

@@ -42,6 +42,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
+_S_ihB = Struct(">ihB")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
 _S_q = Struct(">q")
@@ -1035,6 +1036,7 @@ def _dec_OffsetCommitRequestTopicV2(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             OffsetCommitRequestTopicV2,
@@ -1076,6 +1078,7 @@ def _dec__OffsetCommitRequestV2Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1117,6 +1120,7 @@ def _dec__OffsetCommitRequestV5Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1194,6 +1198,7 @@ def _dec_OffsetCommitRequestTopicV6(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             OffsetCommitRequestTopicV6,
@@ -1232,6 +1237,7 @@ def _dec__OffsetCommitRequestV6Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1274,6 +1280,7 @@ def _dec__OffsetCommitRequestV7Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1368,6 +1375,7 @@ def _dec_OffsetCommitRequestTopicV8(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1416,6 +1424,7 @@ def _dec__OffsetCommitRequestV8Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV8(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1482,6 +1491,7 @@ def _dec_OffsetCommitRequestTopicV10(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1530,6 +1540,7 @@ def _dec__OffsetCommitRequestV10Layout(
         _ev_topics, pos = _dec_OffsetCommitRequestTopicV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1593,21 +1604,12 @@ def _dec_OffsetCommitResponseTopicV2(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[OffsetCommitResponsePartitionV2, ...]
     _n, pos = read_array_length(buf, pos, 6)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 6
+    v_partitions = tuple(
+        [_new(OffsetCommitResponsePartitionV2, _t) for _t in _S_ih.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        e16_partition_index, e16_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        _lv_partitions.append(
-            _new(
-                OffsetCommitResponsePartitionV2,
-                (
-                    e16_partition_index,
-                    e16_error_code,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             OffsetCommitResponseTopicV2,
@@ -1639,6 +1641,7 @@ def _dec__OffsetCommitResponseV2Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return _new(cls, (v_topics,)), pos
 
 
@@ -1664,6 +1667,7 @@ def _dec__OffsetCommitResponseV3Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1726,28 +1730,39 @@ def _dec_OffsetCommitResponseTopicV8(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[OffsetCommitResponsePartitionV8, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e20_partition_index, e20_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e20_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                OffsetCommitResponsePartitionV8,
-                (
-                    e20_partition_index,
-                    e20_error_code,
-                    e20_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(OffsetCommitResponsePartitionV8, (e20_partition_index, e20_error_code, ()))
+                for e20_partition_index, e20_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e20_partition_index, e20_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e20_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    OffsetCommitResponsePartitionV8,
+                    (
+                        e20_partition_index,
+                        e20_error_code,
+                        e20_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1790,6 +1805,7 @@ def _dec__OffsetCommitResponseV8Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV8(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1826,28 +1842,39 @@ def _dec_OffsetCommitResponseTopicV10(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[OffsetCommitResponsePartitionV8, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e23_partition_index, e23_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e23_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e23_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e23_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                OffsetCommitResponsePartitionV8,
-                (
-                    e23_partition_index,
-                    e23_error_code,
-                    e23_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(OffsetCommitResponsePartitionV8, (e23_partition_index, e23_error_code, ()))
+                for e23_partition_index, e23_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e23_partition_index, e23_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e23_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e23_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e23_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    OffsetCommitResponsePartitionV8,
+                    (
+                        e23_partition_index,
+                        e23_error_code,
+                        e23_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1890,6 +1917,7 @@ def _dec__OffsetCommitResponseV10Layout(
         _ev_topics, pos = _dec_OffsetCommitResponseTopicV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -232,13 +232,12 @@ def _dec_OffsetDeleteRequestTopicV0(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[OffsetDeleteRequestPartitionV0, ...]
     _n, pos = read_array_length(buf, pos, 4)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 4
+    v_partitions = tuple(
+        [_new(OffsetDeleteRequestPartitionV0, _t) for _t in _S_i.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        (e2_partition_index,) = _S_i.unpack_from(buf, pos)
-        pos += 4
-        _lv_partitions.append(_new(OffsetDeleteRequestPartitionV0, (e2_partition_index,)))
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             OffsetDeleteRequestTopicV0,
@@ -272,6 +271,7 @@ def _dec__OffsetDeleteRequestV0Layout(
         _ev_topics, pos = _dec_OffsetDeleteRequestTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -325,21 +325,12 @@ def _dec_OffsetDeleteResponseTopicV0(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[OffsetDeleteResponsePartitionV0, ...]
     _n, pos = read_array_length(buf, pos, 6)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 6
+    v_partitions = tuple(
+        [_new(OffsetDeleteResponsePartitionV0, _t) for _t in _S_ih.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        e5_partition_index, e5_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        _lv_partitions.append(
-            _new(
-                OffsetDeleteResponsePartitionV0,
-                (
-                    e5_partition_index,
-                    e5_error_code,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             OffsetDeleteResponseTopicV0,
@@ -374,6 +365,7 @@ def _dec__OffsetDeleteResponseV0Layout(
         _ev_topics, pos = _dec_OffsetDeleteResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,

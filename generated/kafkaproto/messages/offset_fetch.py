@@ -1367,6 +1367,7 @@ def _dec__OffsetFetchRequestV1Layout(
             )
         )
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1416,6 +1417,7 @@ def _dec__OffsetFetchRequestV2Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1507,6 +1509,7 @@ def _dec__OffsetFetchRequestV6Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1572,6 +1575,7 @@ def _dec__OffsetFetchRequestV7Layout(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1673,6 +1677,7 @@ def _dec_OffsetFetchRequestGroupV8(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1713,6 +1718,7 @@ def _dec__OffsetFetchRequestV8Layout(
         _ev_groups, pos = _dec_OffsetFetchRequestGroupV8(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1784,6 +1790,7 @@ def _dec_OffsetFetchRequestGroupV9(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1826,6 +1833,7 @@ def _dec__OffsetFetchRequestV9Layout(
         _ev_groups, pos = _dec_OffsetFetchRequestGroupV9(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1931,6 +1939,7 @@ def _dec_OffsetFetchRequestGroupV10(
                 )
             )
         v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1973,6 +1982,7 @@ def _dec__OffsetFetchRequestV10Layout(
         _ev_groups, pos = _dec_OffsetFetchRequestGroupV10(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -2060,6 +2070,7 @@ def _dec_OffsetFetchResponseTopicV1(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             OffsetFetchResponseTopicV1,
@@ -2091,6 +2102,7 @@ def _dec__OffsetFetchResponseV1Layout(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return _new(cls, (v_topics,)), pos
 
 
@@ -2114,6 +2126,7 @@ def _dec__OffsetFetchResponseV2Layout(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     return (
@@ -2151,6 +2164,7 @@ def _dec__OffsetFetchResponseV3Layout(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     return (
@@ -2236,6 +2250,7 @@ def _dec_OffsetFetchResponseTopicV5(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             OffsetFetchResponseTopicV5,
@@ -2271,6 +2286,7 @@ def _dec__OffsetFetchResponseV5Layout(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicV5(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     return (
@@ -2372,6 +2388,7 @@ def _dec_OffsetFetchResponseTopicV6(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2415,6 +2432,7 @@ def _dec__OffsetFetchResponseV6Layout(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -2525,6 +2543,7 @@ def _dec_OffsetFetchResponseTopicsV8(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2567,6 +2586,7 @@ def _dec_OffsetFetchResponseGroupV8(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicsV8(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -2612,6 +2632,7 @@ def _dec__OffsetFetchResponseV8Layout(
         _ev_groups, pos = _dec_OffsetFetchResponseGroupV8(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2678,6 +2699,7 @@ def _dec_OffsetFetchResponseTopicsV10(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2720,6 +2742,7 @@ def _dec_OffsetFetchResponseGroupV10(
         _ev_topics, pos = _dec_OffsetFetchResponseTopicsV10(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -2765,6 +2788,7 @@ def _dec__OffsetFetchResponseV10Layout(
         _ev_groups, pos = _dec_OffsetFetchResponseGroupV10(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -33,8 +33,10 @@ from kafkaproto.wire import (
 )
 
 _S_hiiq = Struct(">hiiq")
+_S_hiiqB = Struct(">hiiqB")
 _S_i = Struct(">i")
 _S_iii = Struct(">iii")
+_S_iiiB = Struct(">iiiB")
 _new = tuple.__new__
 
 
@@ -547,22 +549,15 @@ def _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(
     v_topic, pos = read_string(buf, pos)
     v_partitions: tuple[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2, ...]
     _n, pos = read_array_length(buf, pos, 12)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 12
+    v_partitions = tuple(
+        [
+            _new(OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2, _t)
+            for _t in _S_iii.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e2_partition, e2_current_leader_epoch, e2_leader_epoch = _S_iii.unpack_from(buf, pos)
-        pos += 12
-        _lv_partitions.append(
-            _new(
-                OffsetForLeaderEpochRequestOffsetForLeaderPartitionV2,
-                (
-                    e2_partition,
-                    e2_current_leader_epoch,
-                    e2_leader_epoch,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             OffsetForLeaderEpochRequestOffsetForLeaderTopicV2,
@@ -596,6 +591,7 @@ def _dec__OffsetForLeaderEpochRequestV2Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return _new(cls, (v_topics,)), pos
 
 
@@ -623,6 +619,7 @@ def _dec__OffsetForLeaderEpochRequestV3Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -688,29 +685,45 @@ def _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(
     v_topic, pos = read_compact_string(buf, pos)
     v_partitions: tuple[OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4, ...]
     _n, pos = read_compact_array_length(buf, pos, 13)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e6_partition, e6_current_leader_epoch, e6_leader_epoch = _S_iii.unpack_from(buf, pos)
-        pos += 12
-        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e6_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4,
-                (
-                    e6_partition,
-                    e6_current_leader_epoch,
-                    e6_leader_epoch,
-                    e6_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 13
+    if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4,
+                    (e6_partition, e6_current_leader_epoch, e6_leader_epoch, ()),
+                )
+                for e6_partition, e6_current_leader_epoch, e6_leader_epoch, _ in _S_iiiB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e6_partition, e6_current_leader_epoch, e6_leader_epoch = _S_iii.unpack_from(buf, pos)
+            pos += 12
+            e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e6_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4,
+                    (
+                        e6_partition,
+                        e6_current_leader_epoch,
+                        e6_leader_epoch,
+                        e6_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -755,6 +768,7 @@ def _dec__OffsetForLeaderEpochRequestV4Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -819,23 +833,15 @@ def _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(
     v_topic, pos = read_string(buf, pos)
     v_partitions: tuple[OffsetForLeaderEpochResponseEpochEndOffsetV2, ...]
     _n, pos = read_array_length(buf, pos, 18)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 18
+    v_partitions = tuple(
+        [
+            _new(OffsetForLeaderEpochResponseEpochEndOffsetV2, _t)
+            for _t in _S_hiiq.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e9_error_code, e9_partition, e9_leader_epoch, e9_end_offset = _S_hiiq.unpack_from(buf, pos)
-        pos += 18
-        _lv_partitions.append(
-            _new(
-                OffsetForLeaderEpochResponseEpochEndOffsetV2,
-                (
-                    e9_error_code,
-                    e9_partition,
-                    e9_leader_epoch,
-                    e9_end_offset,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2,
@@ -872,6 +878,7 @@ def _dec__OffsetForLeaderEpochResponseV2Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -938,32 +945,48 @@ def _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(
     v_topic, pos = read_compact_string(buf, pos)
     v_partitions: tuple[OffsetForLeaderEpochResponseEpochEndOffsetV4, ...]
     _n, pos = read_compact_array_length(buf, pos, 19)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 19
+    if not bytes(buf[pos + 18 : _end : 19]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    OffsetForLeaderEpochResponseEpochEndOffsetV4,
+                    (e12_error_code, e12_partition, e12_leader_epoch, e12_end_offset, ()),
+                )
+                for e12_error_code, e12_partition, e12_leader_epoch, e12_end_offset, _ in _S_hiiqB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
 
-        e12_error_code, e12_partition, e12_leader_epoch, e12_end_offset = _S_hiiq.unpack_from(
-            buf, pos
-        )
-        pos += 18
-        e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e12_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                OffsetForLeaderEpochResponseEpochEndOffsetV4,
-                (
-                    e12_error_code,
-                    e12_partition,
-                    e12_leader_epoch,
-                    e12_end_offset,
-                    e12_unknown_tagged_fields,
-                ),
+            e12_error_code, e12_partition, e12_leader_epoch, e12_end_offset = _S_hiiq.unpack_from(
+                buf, pos
             )
-        )
-    v_partitions = tuple(_lv_partitions)
+            pos += 18
+            e12_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e12_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e12_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    OffsetForLeaderEpochResponseEpochEndOffsetV4,
+                    (
+                        e12_error_code,
+                        e12_partition,
+                        e12_leader_epoch,
+                        e12_end_offset,
+                        e12_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1008,6 +1031,7 @@ def _dec__OffsetForLeaderEpochResponseV4Layout(
         _ev_topics, pos = _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -1371,6 +1371,7 @@ def _dec_ProduceRequestTopicProduceDataV3(
             )
         )
     v_partition_data = tuple(_lv_partition_data)
+
     return (
         _new(
             ProduceRequestTopicProduceDataV3,
@@ -1407,6 +1408,7 @@ def _dec__ProduceRequestV3Layout(
         _ev_topic_data, pos = _dec_ProduceRequestTopicProduceDataV3(buf, pos)
         _lv_topic_data.append(_ev_topic_data)
     v_topic_data = tuple(_lv_topic_data)
+
     return (
         _new(
             cls,
@@ -1498,6 +1500,7 @@ def _dec_ProduceRequestTopicProduceDataV9(
             )
         )
     v_partition_data = tuple(_lv_partition_data)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1542,6 +1545,7 @@ def _dec__ProduceRequestV9Layout(
         _ev_topic_data, pos = _dec_ProduceRequestTopicProduceDataV9(buf, pos)
         _lv_topic_data.append(_ev_topic_data)
     v_topic_data = tuple(_lv_topic_data)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1605,6 +1609,7 @@ def _dec_ProduceRequestTopicProduceDataV13(
             )
         )
     v_partition_data = tuple(_lv_partition_data)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1649,6 +1654,7 @@ def _dec__ProduceRequestV13Layout(
         _ev_topic_data, pos = _dec_ProduceRequestTopicProduceDataV13(buf, pos)
         _lv_topic_data.append(_ev_topic_data)
     v_topic_data = tuple(_lv_topic_data)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1715,25 +1721,15 @@ def _dec_ProduceResponseTopicProduceResponseV3(
     v_name, pos = read_string(buf, pos)
     v_partition_responses: tuple[ProduceResponsePartitionProduceResponseV3, ...]
     _n, pos = read_array_length(buf, pos, 22)
-    _lv_partition_responses = []
-    for _ in range(_n):
+    _end = pos + _n * 22
+    v_partition_responses = tuple(
+        [
+            _new(ProduceResponsePartitionProduceResponseV3, _t)
+            for _t in _S_ihqq.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e11_index, e11_error_code, e11_base_offset, e11_log_append_time_ms = _S_ihqq.unpack_from(
-            buf, pos
-        )
-        pos += 22
-        _lv_partition_responses.append(
-            _new(
-                ProduceResponsePartitionProduceResponseV3,
-                (
-                    e11_index,
-                    e11_error_code,
-                    e11_base_offset,
-                    e11_log_append_time_ms,
-                ),
-            )
-        )
-    v_partition_responses = tuple(_lv_partition_responses)
     return (
         _new(
             ProduceResponseTopicProduceResponseV3,
@@ -1766,6 +1762,7 @@ def _dec__ProduceResponseV3Layout(
         _ev_responses, pos = _dec_ProduceResponseTopicProduceResponseV3(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -1830,26 +1827,15 @@ def _dec_ProduceResponseTopicProduceResponseV5(
     v_name, pos = read_string(buf, pos)
     v_partition_responses: tuple[ProduceResponsePartitionProduceResponseV5, ...]
     _n, pos = read_array_length(buf, pos, 30)
-    _lv_partition_responses = []
-    for _ in range(_n):
+    _end = pos + _n * 30
+    v_partition_responses = tuple(
+        [
+            _new(ProduceResponsePartitionProduceResponseV5, _t)
+            for _t in _S_ihqqq.iter_unpack(buf[pos:_end])
+        ]
+    )
+    pos = _end
 
-        e14_index, e14_error_code, e14_base_offset, e14_log_append_time_ms, e14_log_start_offset = (
-            _S_ihqqq.unpack_from(buf, pos)
-        )
-        pos += 30
-        _lv_partition_responses.append(
-            _new(
-                ProduceResponsePartitionProduceResponseV5,
-                (
-                    e14_index,
-                    e14_error_code,
-                    e14_base_offset,
-                    e14_log_append_time_ms,
-                    e14_log_start_offset,
-                ),
-            )
-        )
-    v_partition_responses = tuple(_lv_partition_responses)
     return (
         _new(
             ProduceResponseTopicProduceResponseV5,
@@ -1882,6 +1868,7 @@ def _dec__ProduceResponseV5Layout(
         _ev_responses, pos = _dec_ProduceResponseTopicProduceResponseV5(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -1963,6 +1950,7 @@ def _dec_ProduceResponsePartitionProduceResponseV8(
             )
         )
     v_record_errors = tuple(_lv_record_errors)
+
     v_error_message, pos = read_nullable_string(buf, pos)
     return (
         _new(
@@ -2004,6 +1992,7 @@ def _dec_ProduceResponseTopicProduceResponseV8(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV8(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
+
     return (
         _new(
             ProduceResponseTopicProduceResponseV8,
@@ -2036,6 +2025,7 @@ def _dec__ProduceResponseV8Layout(
         _ev_responses, pos = _dec_ProduceResponseTopicProduceResponseV8(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     return (
@@ -2133,6 +2123,7 @@ def _dec_ProduceResponsePartitionProduceResponseV9(
             )
         )
     v_record_errors = tuple(_lv_record_errors)
+
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
@@ -2182,6 +2173,7 @@ def _dec_ProduceResponseTopicProduceResponseV9(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV9(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2222,6 +2214,7 @@ def _dec__ProduceResponseV9Layout(
         _ev_responses, pos = _dec_ProduceResponseTopicProduceResponseV9(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -2330,6 +2323,7 @@ def _dec_ProduceResponsePartitionProduceResponseV10(
             )
         )
     v_record_errors = tuple(_lv_record_errors)
+
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     v_current_leader: ProduceResponseLeaderIdAndEpochV10 = ProduceResponseLeaderIdAndEpochV10()
     _u: list[RawTaggedField] = []
@@ -2388,6 +2382,7 @@ def _dec_ProduceResponseTopicProduceResponseV10(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV10(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2477,6 +2472,7 @@ def _dec__ProduceResponseV10Layout(
         _ev_responses, pos = _dec_ProduceResponseTopicProduceResponseV10(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_node_endpoints: tuple[ProduceResponseNodeEndpointV10, ...] = ()
@@ -2515,6 +2511,7 @@ def _dec__ProduceResponseV10Layout(
                     )
                 )
             v_node_endpoints = tuple(_lv_node_endpoints)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         else:
@@ -2559,6 +2556,7 @@ def _dec_ProduceResponseTopicProduceResponseV13(
         _ev_partition_responses, pos = _dec_ProduceResponsePartitionProduceResponseV10(buf, pos)
         _lv_partition_responses.append(_ev_partition_responses)
     v_partition_responses = tuple(_lv_partition_responses)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2608,6 +2606,7 @@ def _dec__ProduceResponseV13Layout(
         _ev_responses, pos = _dec_ProduceResponseTopicProduceResponseV13(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_node_endpoints: tuple[ProduceResponseNodeEndpointV10, ...] = ()
@@ -2646,6 +2645,7 @@ def _dec__ProduceResponseV13Layout(
                     )
                 )
             v_node_endpoints = tuple(_lv_node_endpoints)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         else:

@@ -36,8 +36,10 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
+_S_iiB = Struct(">iiB")
 _S_iq = Struct(">iq")
 _S_qqbh = Struct(">qqbh")
+_S_qqbhB = Struct(">qqbhB")
 _new = tuple.__new__
 
 
@@ -360,28 +362,39 @@ def _dec_ReadShareGroupStateRequestReadStateDataV0(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[ReadShareGroupStateRequestPartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e2_partition, e2_leader_epoch = _S_ii.unpack_from(buf, pos)
-        pos += 8
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                ReadShareGroupStateRequestPartitionDataV0,
-                (
-                    e2_partition,
-                    e2_leader_epoch,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 9
+    if not bytes(buf[pos + 8 : _end : 9]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(ReadShareGroupStateRequestPartitionDataV0, (e2_partition, e2_leader_epoch, ()))
+                for e2_partition, e2_leader_epoch, _ in _S_iiB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e2_partition, e2_leader_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    ReadShareGroupStateRequestPartitionDataV0,
+                    (
+                        e2_partition,
+                        e2_leader_epoch,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -425,6 +438,7 @@ def _dec__ReadShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_ReadShareGroupStateRequestReadStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -506,32 +520,48 @@ def _dec_ReadShareGroupStateResponsePartitionResultV0(
     pos += 12
     v_state_batches: tuple[ReadShareGroupStateResponseStateBatchV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 20)
-    _lv_state_batches = []
-    for _ in range(_n):
+    _end = pos + _n * 20
+    if not bytes(buf[pos + 19 : _end : 20]).strip(b"\x00"):
+        v_state_batches = tuple(
+            [
+                _new(
+                    ReadShareGroupStateResponseStateBatchV0,
+                    (e5_first_offset, e5_last_offset, e5_delivery_state, e5_delivery_count, ()),
+                )
+                for e5_first_offset, e5_last_offset, e5_delivery_state, e5_delivery_count, _ in _S_qqbhB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_state_batches = []
+        for _ in range(_n):
 
-        e5_first_offset, e5_last_offset, e5_delivery_state, e5_delivery_count = _S_qqbh.unpack_from(
-            buf, pos
-        )
-        pos += 19
-        e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e5_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_state_batches.append(
-            _new(
-                ReadShareGroupStateResponseStateBatchV0,
-                (
-                    e5_first_offset,
-                    e5_last_offset,
-                    e5_delivery_state,
-                    e5_delivery_count,
-                    e5_unknown_tagged_fields,
-                ),
+            e5_first_offset, e5_last_offset, e5_delivery_state, e5_delivery_count = (
+                _S_qqbh.unpack_from(buf, pos)
             )
-        )
-    v_state_batches = tuple(_lv_state_batches)
+            pos += 19
+            e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e5_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e5_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_state_batches.append(
+                _new(
+                    ReadShareGroupStateResponseStateBatchV0,
+                    (
+                        e5_first_offset,
+                        e5_last_offset,
+                        e5_delivery_state,
+                        e5_delivery_count,
+                        e5_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_state_batches = tuple(_lv_state_batches)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -579,6 +609,7 @@ def _dec_ReadShareGroupStateResponseReadStateResultV0(
         _ev_partitions, pos = _dec_ReadShareGroupStateResponsePartitionResultV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -620,6 +651,7 @@ def _dec__ReadShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_ReadShareGroupStateResponseReadStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -36,6 +36,7 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
+_S_iiB = Struct(">iiB")
 _S_iiq = Struct(">iiq")
 _S_iiqi = Struct(">iiqi")
 _new = tuple.__new__
@@ -458,28 +459,42 @@ def _dec_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[ReadShareGroupStateSummaryRequestPartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e2_partition, e2_leader_epoch = _S_ii.unpack_from(buf, pos)
-        pos += 8
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                ReadShareGroupStateSummaryRequestPartitionDataV0,
-                (
-                    e2_partition,
-                    e2_leader_epoch,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 9
+    if not bytes(buf[pos + 8 : _end : 9]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    ReadShareGroupStateSummaryRequestPartitionDataV0,
+                    (e2_partition, e2_leader_epoch, ()),
+                )
+                for e2_partition, e2_leader_epoch, _ in _S_iiB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e2_partition, e2_leader_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    ReadShareGroupStateSummaryRequestPartitionDataV0,
+                    (
+                        e2_partition,
+                        e2_leader_epoch,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -523,6 +538,7 @@ def _dec__ReadShareGroupStateSummaryRequestV0Layout(
         _ev_topics, pos = _dec_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -632,6 +648,7 @@ def _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -673,6 +690,7 @@ def _dec__ReadShareGroupStateSummaryResponseV0Layout(
         _ev_results, pos = _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -787,6 +805,7 @@ def _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -828,6 +847,7 @@ def _dec__ReadShareGroupStateSummaryResponseV1Layout(
         _ev_results, pos = _dec_ReadShareGroupStateSummaryResponseReadStateSummaryResultV1(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

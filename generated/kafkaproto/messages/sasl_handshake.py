@@ -139,6 +139,7 @@ def _dec__SaslHandshakeResponseV0Layout(
         _ev_mechanisms, pos = read_string(buf, pos)
         _lv_mechanisms.append(_ev_mechanisms)
     v_mechanisms = tuple(_lv_mechanisms)
+
     return (
         _new(
             cls,

@@ -608,6 +608,7 @@ def _dec_ShareAcknowledgeRequestAcknowledgePartitionV1(
             )
         )
     v_acknowledgement_batches = tuple(_lv_acknowledgement_batches)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -651,6 +652,7 @@ def _dec_ShareAcknowledgeRequestAcknowledgeTopicV1(
         _ev_partitions, pos = _dec_ShareAcknowledgeRequestAcknowledgePartitionV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -699,6 +701,7 @@ def _dec__ShareAcknowledgeRequestV1Layout(
         _ev_topics, pos = _dec_ShareAcknowledgeRequestAcknowledgeTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -749,6 +752,7 @@ def _dec__ShareAcknowledgeRequestV2Layout(
         _ev_topics, pos = _dec_ShareAcknowledgeRequestAcknowledgeTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -867,6 +871,7 @@ def _dec_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(
         _ev_partitions, pos = _dec_ShareAcknowledgeResponsePartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -959,6 +964,7 @@ def _dec__ShareAcknowledgeResponseV1Layout(
         _ev_responses, pos = _dec_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_node_endpoints: tuple[ShareAcknowledgeResponseNodeEndpointV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_node_endpoints = []
@@ -989,6 +995,7 @@ def _dec__ShareAcknowledgeResponseV1Layout(
             )
         )
     v_node_endpoints = tuple(_lv_node_endpoints)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1045,6 +1052,7 @@ def _dec__ShareAcknowledgeResponseV2Layout(
         _ev_responses, pos = _dec_ShareAcknowledgeResponseShareAcknowledgeTopicResponseV1(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_node_endpoints: tuple[ShareAcknowledgeResponseNodeEndpointV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_node_endpoints = []
@@ -1075,6 +1083,7 @@ def _dec__ShareAcknowledgeResponseV2Layout(
             )
         )
     v_node_endpoints = tuple(_lv_node_endpoints)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -47,6 +47,7 @@ _S_iiiiii = Struct(">iiiiii")
 _S_iiiiiibo = Struct(">iiiiiib?")
 _S_qq = Struct(">qq")
 _S_qqh = Struct(">qqh")
+_S_qqhB = Struct(">qqhB")
 _new = tuple.__new__
 
 
@@ -720,6 +721,7 @@ def _dec_ShareFetchRequestFetchPartitionV1(
             )
         )
     v_acknowledgement_batches = tuple(_lv_acknowledgement_batches)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -761,6 +763,7 @@ def _dec_ShareFetchRequestFetchTopicV1(
         _ev_partitions, pos = _dec_ShareFetchRequestFetchPartitionV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -851,6 +854,7 @@ def _dec__ShareFetchRequestV1Layout(
         _ev_topics, pos = _dec_ShareFetchRequestFetchTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[ShareFetchRequestForgottenTopicV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
@@ -875,6 +879,7 @@ def _dec__ShareFetchRequestV1Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -951,6 +956,7 @@ def _dec__ShareFetchRequestV2Layout(
         _ev_topics, pos = _dec_ShareFetchRequestFetchTopicV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_forgotten_topics_data: tuple[ShareFetchRequestForgottenTopicV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 18)
     _lv_forgotten_topics_data = []
@@ -975,6 +981,7 @@ def _dec__ShareFetchRequestV2Layout(
             )
         )
     v_forgotten_topics_data = tuple(_lv_forgotten_topics_data)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1102,29 +1109,45 @@ def _dec_ShareFetchResponsePartitionDataV1(
     v_records, pos = read_compact_records_required(buf, pos)
     v_acquired_records: tuple[ShareFetchResponseAcquiredRecordsV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 19)
-    _lv_acquired_records = []
-    for _ in range(_n):
-
-        e14_first_offset, e14_last_offset, e14_delivery_count = _S_qqh.unpack_from(buf, pos)
-        pos += 18
-        e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e14_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_acquired_records.append(
-            _new(
-                ShareFetchResponseAcquiredRecordsV1,
-                (
-                    e14_first_offset,
-                    e14_last_offset,
-                    e14_delivery_count,
-                    e14_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 19
+    if not bytes(buf[pos + 18 : _end : 19]).strip(b"\x00"):
+        v_acquired_records = tuple(
+            [
+                _new(
+                    ShareFetchResponseAcquiredRecordsV1,
+                    (e14_first_offset, e14_last_offset, e14_delivery_count, ()),
+                )
+                for e14_first_offset, e14_last_offset, e14_delivery_count, _ in _S_qqhB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_acquired_records = tuple(_lv_acquired_records)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_acquired_records = []
+        for _ in range(_n):
+
+            e14_first_offset, e14_last_offset, e14_delivery_count = _S_qqh.unpack_from(buf, pos)
+            pos += 18
+            e14_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e14_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e14_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_acquired_records.append(
+                _new(
+                    ShareFetchResponseAcquiredRecordsV1,
+                    (
+                        e14_first_offset,
+                        e14_last_offset,
+                        e14_delivery_count,
+                        e14_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_acquired_records = tuple(_lv_acquired_records)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1174,6 +1197,7 @@ def _dec_ShareFetchResponseShareFetchableTopicResponseV1(
         _ev_partitions, pos = _dec_ShareFetchResponsePartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1267,6 +1291,7 @@ def _dec__ShareFetchResponseV1Layout(
         _ev_responses, pos = _dec_ShareFetchResponseShareFetchableTopicResponseV1(buf, pos)
         _lv_responses.append(_ev_responses)
     v_responses = tuple(_lv_responses)
+
     v_node_endpoints: tuple[ShareFetchResponseNodeEndpointV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 11)
     _lv_node_endpoints = []
@@ -1297,6 +1322,7 @@ def _dec__ShareFetchResponseV1Layout(
             )
         )
     v_node_endpoints = tuple(_lv_node_endpoints)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -337,6 +337,7 @@ def _dec__ShareGroupDescribeRequestV1Layout(
         _ev_group_ids, pos = read_compact_string(buf, pos)
         _lv_group_ids.append(_ev_group_ids)
     v_group_ids = tuple(_lv_group_ids)
+
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -438,6 +439,7 @@ def _dec_ShareGroupDescribeResponseAssignmentV1(
             )
         )
     v_topic_partitions = tuple(_lv_topic_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -490,6 +492,7 @@ def _dec_ShareGroupDescribeResponseMemberV1(
         _ev_subscribed_topic_names, pos = read_compact_string(buf, pos)
         _lv_subscribed_topic_names.append(_ev_subscribed_topic_names)
     v_subscribed_topic_names = tuple(_lv_subscribed_topic_names)
+
     v_assignment, pos = _dec_ShareGroupDescribeResponseAssignmentV1(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
@@ -552,6 +555,7 @@ def _dec_ShareGroupDescribeResponseDescribedGroupV1(
         _ev_members, pos = _dec_ShareGroupDescribeResponseMemberV1(buf, pos)
         _lv_members.append(_ev_members)
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -605,6 +609,7 @@ def _dec__ShareGroupDescribeResponseV1Layout(
         _ev_groups, pos = _dec_ShareGroupDescribeResponseDescribedGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

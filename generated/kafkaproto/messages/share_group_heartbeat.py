@@ -265,6 +265,7 @@ def _dec__ShareGroupHeartbeatRequestV1Layout(
             _ev_subscribed_topic_names, pos = read_compact_string(buf, pos)
             _lv_subscribed_topic_names.append(_ev_subscribed_topic_names)
         v_subscribed_topic_names = tuple(_lv_subscribed_topic_names)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -362,6 +363,7 @@ def _dec_ShareGroupHeartbeatResponseAssignmentV1(
             )
         )
     v_topic_partitions = tuple(_lv_topic_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

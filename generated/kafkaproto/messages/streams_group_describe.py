@@ -928,6 +928,7 @@ def _dec__StreamsGroupDescribeRequestV0Layout(
         _ev_group_ids, pos = read_compact_string(buf, pos)
         _lv_group_ids.append(_ev_group_ids)
     v_group_ids = tuple(_lv_group_ids)
+
     (v_include_authorized_operations,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -972,6 +973,7 @@ def _dec__StreamsGroupDescribeRequestV1Layout(
         _ev_group_ids, pos = read_compact_string(buf, pos)
         _lv_group_ids.append(_ev_group_ids)
     v_group_ids = tuple(_lv_group_ids)
+
     v_include_authorized_operations, v_include_topology_description = _S_oo.unpack_from(buf, pos)
     pos += 2
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1072,6 +1074,7 @@ def _dec_StreamsGroupDescribeResponseTopicInfoV0(
             )
         )
     v_topic_configs = tuple(_lv_topic_configs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1129,6 +1132,7 @@ def _dec_StreamsGroupDescribeResponseSubtopologyV0(
         _ev_source_topics, pos = read_compact_string(buf, pos)
         _lv_source_topics.append(_ev_source_topics)
     v_source_topics = tuple(_lv_source_topics)
+
     v_repartition_sink_topics: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_repartition_sink_topics = []
@@ -1136,6 +1140,7 @@ def _dec_StreamsGroupDescribeResponseSubtopologyV0(
         _ev_repartition_sink_topics, pos = read_compact_string(buf, pos)
         _lv_repartition_sink_topics.append(_ev_repartition_sink_topics)
     v_repartition_sink_topics = tuple(_lv_repartition_sink_topics)
+
     v_state_changelog_topics: tuple[StreamsGroupDescribeResponseTopicInfoV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_state_changelog_topics = []
@@ -1143,6 +1148,7 @@ def _dec_StreamsGroupDescribeResponseSubtopologyV0(
         _ev_state_changelog_topics, pos = _dec_StreamsGroupDescribeResponseTopicInfoV0(buf, pos)
         _lv_state_changelog_topics.append(_ev_state_changelog_topics)
     v_state_changelog_topics = tuple(_lv_state_changelog_topics)
+
     v_repartition_source_topics: tuple[StreamsGroupDescribeResponseTopicInfoV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_repartition_source_topics = []
@@ -1150,6 +1156,7 @@ def _dec_StreamsGroupDescribeResponseSubtopologyV0(
         _ev_repartition_source_topics, pos = _dec_StreamsGroupDescribeResponseTopicInfoV0(buf, pos)
         _lv_repartition_source_topics.append(_ev_repartition_source_topics)
     v_repartition_source_topics = tuple(_lv_repartition_source_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1203,6 +1210,7 @@ def _dec_StreamsGroupDescribeResponseTopologyV0(
             _ev_subtopologies, pos = _dec_StreamsGroupDescribeResponseSubtopologyV0(buf, pos)
             _lv_subtopologies.append(_ev_subtopologies)
         v_subtopologies = tuple(_lv_subtopologies)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1376,6 +1384,7 @@ def _dec_StreamsGroupDescribeResponseAssignmentV0(
             )
         )
     v_active_tasks = tuple(_lv_active_tasks)
+
     v_standby_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_standby_tasks = []
@@ -1400,6 +1409,7 @@ def _dec_StreamsGroupDescribeResponseAssignmentV0(
             )
         )
     v_standby_tasks = tuple(_lv_standby_tasks)
+
     v_warmup_tasks: tuple[StreamsGroupDescribeResponseTaskIdsV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_warmup_tasks = []
@@ -1424,6 +1434,7 @@ def _dec_StreamsGroupDescribeResponseAssignmentV0(
             )
         )
     v_warmup_tasks = tuple(_lv_warmup_tasks)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1524,6 +1535,7 @@ def _dec_StreamsGroupDescribeResponseMemberV0(
             )
         )
     v_client_tags = tuple(_lv_client_tags)
+
     v_task_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 14)
     _lv_task_offsets = []
@@ -1550,6 +1562,7 @@ def _dec_StreamsGroupDescribeResponseMemberV0(
             )
         )
     v_task_offsets = tuple(_lv_task_offsets)
+
     v_task_end_offsets: tuple[StreamsGroupDescribeResponseTaskOffsetV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 14)
     _lv_task_end_offsets = []
@@ -1576,6 +1589,7 @@ def _dec_StreamsGroupDescribeResponseMemberV0(
             )
         )
     v_task_end_offsets = tuple(_lv_task_end_offsets)
+
     v_assignment, pos = _dec_StreamsGroupDescribeResponseAssignmentV0(buf, pos)
     v_target_assignment, pos = _dec_StreamsGroupDescribeResponseAssignmentV0(buf, pos)
     (v_is_classic,) = _S_o.unpack_from(buf, pos)
@@ -1659,6 +1673,7 @@ def _dec_StreamsGroupDescribeResponseDescribedGroupV0(
         _ev_members, pos = _dec_StreamsGroupDescribeResponseMemberV0(buf, pos)
         _lv_members.append(_ev_members)
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1712,6 +1727,7 @@ def _dec__StreamsGroupDescribeResponseV0Layout(
         _ev_groups, pos = _dec_StreamsGroupDescribeResponseDescribedGroupV0(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1767,6 +1783,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(
         _ev_source_topics, pos = read_compact_string(buf, pos)
         _lv_source_topics.append(_ev_source_topics)
     v_source_topics = tuple(_lv_source_topics)
+
     v_sink_topic, pos = read_compact_nullable_string(buf, pos)
     v_stores: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
@@ -1775,6 +1792,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(
         _ev_stores, pos = read_compact_string(buf, pos)
         _lv_stores.append(_ev_stores)
     v_stores = tuple(_lv_stores)
+
     v_successors: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_successors = []
@@ -1782,6 +1800,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionNodeV1(
         _ev_successors, pos = read_compact_string(buf, pos)
         _lv_successors.append(_ev_successors)
     v_successors = tuple(_lv_successors)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1837,6 +1856,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(
             _ee33_source_topics, pos = read_compact_string(buf, pos)
             _le33_source_topics.append(_ee33_source_topics)
         e33_source_topics = tuple(_le33_source_topics)
+
         e33_sink_topic, pos = read_compact_nullable_string(buf, pos)
         e33_stores: tuple[str, ...]
         _n, pos = read_compact_array_length(buf, pos, 1)
@@ -1845,6 +1865,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(
             _ee33_stores, pos = read_compact_string(buf, pos)
             _le33_stores.append(_ee33_stores)
         e33_stores = tuple(_le33_stores)
+
         e33_successors: tuple[str, ...]
         _n, pos = read_compact_array_length(buf, pos, 1)
         _le33_successors = []
@@ -1852,6 +1873,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(
             _ee33_successors, pos = read_compact_string(buf, pos)
             _le33_successors.append(_ee33_successors)
         e33_successors = tuple(_le33_successors)
+
         e33_unknown_tagged_fields: tuple[RawTaggedField, ...]
         if buf[pos] == 0:
             e33_unknown_tagged_fields = ()
@@ -1873,6 +1895,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionSubtopologyV1(
             )
         )
     v_nodes = tuple(_lv_nodes)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1954,6 +1977,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionV1(
         )
         _lv_subtopologies.append(_ev_subtopologies)
     v_subtopologies = tuple(_lv_subtopologies)
+
     v_global_stores: tuple[StreamsGroupDescribeResponseTopologyDescriptionGlobalStoreV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 15)
     _lv_global_stores = []
@@ -1963,6 +1987,7 @@ def _dec_StreamsGroupDescribeResponseTopologyDescriptionV1(
         )
         _lv_global_stores.append(_ev_global_stores)
     v_global_stores = tuple(_lv_global_stores)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2037,6 +2062,7 @@ def _dec_StreamsGroupDescribeResponseDescribedGroupV1(
         _ev_members, pos = _dec_StreamsGroupDescribeResponseMemberV0(buf, pos)
         _lv_members.append(_ev_members)
     v_members = tuple(_lv_members)
+
     (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_topology_description: StreamsGroupDescribeResponseTopologyDescriptionV1 | None
@@ -2104,6 +2130,7 @@ def _dec__StreamsGroupDescribeResponseV1Layout(
         _ev_groups, pos = _dec_StreamsGroupDescribeResponseDescribedGroupV1(buf, pos)
         _lv_groups.append(_ev_groups)
     v_groups = tuple(_lv_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -942,6 +942,7 @@ def _dec_StreamsGroupHeartbeatRequestTopicInfoV0(
             )
         )
     v_topic_configs = tuple(_lv_topic_configs)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1050,6 +1051,7 @@ def _dec_StreamsGroupHeartbeatRequestSubtopologyV0(
         _ev_source_topics, pos = read_compact_string(buf, pos)
         _lv_source_topics.append(_ev_source_topics)
     v_source_topics = tuple(_lv_source_topics)
+
     v_source_topic_regex: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_source_topic_regex = []
@@ -1057,6 +1059,7 @@ def _dec_StreamsGroupHeartbeatRequestSubtopologyV0(
         _ev_source_topic_regex, pos = read_compact_string(buf, pos)
         _lv_source_topic_regex.append(_ev_source_topic_regex)
     v_source_topic_regex = tuple(_lv_source_topic_regex)
+
     v_state_changelog_topics: tuple[StreamsGroupHeartbeatRequestTopicInfoV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_state_changelog_topics = []
@@ -1064,6 +1067,7 @@ def _dec_StreamsGroupHeartbeatRequestSubtopologyV0(
         _ev_state_changelog_topics, pos = _dec_StreamsGroupHeartbeatRequestTopicInfoV0(buf, pos)
         _lv_state_changelog_topics.append(_ev_state_changelog_topics)
     v_state_changelog_topics = tuple(_lv_state_changelog_topics)
+
     v_repartition_sink_topics: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_repartition_sink_topics = []
@@ -1071,6 +1075,7 @@ def _dec_StreamsGroupHeartbeatRequestSubtopologyV0(
         _ev_repartition_sink_topics, pos = read_compact_string(buf, pos)
         _lv_repartition_sink_topics.append(_ev_repartition_sink_topics)
     v_repartition_sink_topics = tuple(_lv_repartition_sink_topics)
+
     v_repartition_source_topics: tuple[StreamsGroupHeartbeatRequestTopicInfoV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
     _lv_repartition_source_topics = []
@@ -1078,6 +1083,7 @@ def _dec_StreamsGroupHeartbeatRequestSubtopologyV0(
         _ev_repartition_source_topics, pos = _dec_StreamsGroupHeartbeatRequestTopicInfoV0(buf, pos)
         _lv_repartition_source_topics.append(_ev_repartition_source_topics)
     v_repartition_source_topics = tuple(_lv_repartition_source_topics)
+
     v_copartition_groups: tuple[StreamsGroupHeartbeatRequestCopartitionGroupV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 4)
     _lv_copartition_groups = []
@@ -1104,6 +1110,7 @@ def _dec_StreamsGroupHeartbeatRequestSubtopologyV0(
             )
         )
     v_copartition_groups = tuple(_lv_copartition_groups)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1153,6 +1160,7 @@ def _dec_StreamsGroupHeartbeatRequestTopologyV0(
         _ev_subtopologies, pos = _dec_StreamsGroupHeartbeatRequestSubtopologyV0(buf, pos)
         _lv_subtopologies.append(_ev_subtopologies)
     v_subtopologies = tuple(_lv_subtopologies)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1393,6 +1401,7 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
                 )
             )
         v_active_tasks = tuple(_lv_active_tasks)
+
     v_standby_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -1420,6 +1429,7 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
                 )
             )
         v_standby_tasks = tuple(_lv_standby_tasks)
+
     v_warmup_tasks: tuple[StreamsGroupHeartbeatRequestTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -1447,6 +1457,7 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
                 )
             )
         v_warmup_tasks = tuple(_lv_warmup_tasks)
+
     v_process_id, pos = read_compact_nullable_string(buf, pos)
     v_user_endpoint: StreamsGroupHeartbeatRequestEndpointV0 | None
     if INT8.unpack_from(buf, pos)[0] < 0:
@@ -1481,6 +1492,7 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
                 )
             )
         v_client_tags = tuple(_lv_client_tags)
+
     v_task_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 14)
     if _n < 0:
@@ -1510,6 +1522,7 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
                 )
             )
         v_task_offsets = tuple(_lv_task_offsets)
+
     v_task_end_offsets: tuple[StreamsGroupHeartbeatRequestTaskOffsetV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 14)
     if _n < 0:
@@ -1539,6 +1552,7 @@ def _dec__StreamsGroupHeartbeatRequestV0Layout(
                 )
             )
         v_task_end_offsets = tuple(_lv_task_end_offsets)
+
     (v_shutdown_application,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -1762,6 +1776,7 @@ def _dec_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(
             )
         )
     v_active_partitions = tuple(_lv_active_partitions)
+
     v_standby_partitions: tuple[StreamsGroupHeartbeatResponseTopicPartitionV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 3)
     _lv_standby_partitions = []
@@ -1786,6 +1801,7 @@ def _dec_StreamsGroupHeartbeatResponseEndpointToPartitionsV0(
             )
         )
     v_standby_partitions = tuple(_lv_standby_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1901,6 +1917,7 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
                 )
             )
         v_status = tuple(_lv_status)
+
     v_active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -1928,6 +1945,7 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
                 )
             )
         v_active_tasks = tuple(_lv_active_tasks)
+
     v_standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -1955,6 +1973,7 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
                 )
             )
         v_standby_tasks = tuple(_lv_standby_tasks)
+
     v_warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -1982,6 +2001,7 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
                 )
             )
         v_warmup_tasks = tuple(_lv_warmup_tasks)
+
     (v_endpoint_information_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_partitions_by_user_endpoint: (
@@ -1998,6 +2018,7 @@ def _dec__StreamsGroupHeartbeatResponseV0Layout(
             )
             _lv_partitions_by_user_endpoint.append(_ev_partitions_by_user_endpoint)
         v_partitions_by_user_endpoint = tuple(_lv_partitions_by_user_endpoint)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -2124,6 +2145,7 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
                 )
             )
         v_status = tuple(_lv_status)
+
     v_active_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -2151,6 +2173,7 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
                 )
             )
         v_active_tasks = tuple(_lv_active_tasks)
+
     v_standby_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -2178,6 +2201,7 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
                 )
             )
         v_standby_tasks = tuple(_lv_standby_tasks)
+
     v_warmup_tasks: tuple[StreamsGroupHeartbeatResponseTaskIdsV0, ...] | None
     _n, pos = read_compact_nullable_array_length(buf, pos, 3)
     if _n < 0:
@@ -2205,6 +2229,7 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
                 )
             )
         v_warmup_tasks = tuple(_lv_warmup_tasks)
+
     v_topology_description_required, v_endpoint_information_epoch = _S_oi.unpack_from(buf, pos)
     pos += 5
     v_partitions_by_user_endpoint: (
@@ -2221,6 +2246,7 @@ def _dec__StreamsGroupHeartbeatResponseV1Layout(
             )
             _lv_partitions_by_user_endpoint.append(_ev_partitions_by_user_endpoint)
         v_partitions_by_user_endpoint = tuple(_lv_partitions_by_user_endpoint)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -336,6 +336,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(
         _ev_source_topics, pos = read_compact_string(buf, pos)
         _lv_source_topics.append(_ev_source_topics)
     v_source_topics = tuple(_lv_source_topics)
+
     v_sink_topic, pos = read_compact_nullable_string(buf, pos)
     v_stores: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
@@ -344,6 +345,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(
         _ev_stores, pos = read_compact_string(buf, pos)
         _lv_stores.append(_ev_stores)
     v_stores = tuple(_lv_stores)
+
     v_successors: tuple[str, ...]
     _n, pos = read_compact_array_length(buf, pos, 1)
     _lv_successors = []
@@ -351,6 +353,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNodeV0(
         _ev_successors, pos = read_compact_string(buf, pos)
         _lv_successors.append(_ev_successors)
     v_successors = tuple(_lv_successors)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -406,6 +409,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopol
             _ee5_source_topics, pos = read_compact_string(buf, pos)
             _le5_source_topics.append(_ee5_source_topics)
         e5_source_topics = tuple(_le5_source_topics)
+
         e5_sink_topic, pos = read_compact_nullable_string(buf, pos)
         e5_stores: tuple[str, ...]
         _n, pos = read_compact_array_length(buf, pos, 1)
@@ -414,6 +418,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopol
             _ee5_stores, pos = read_compact_string(buf, pos)
             _le5_stores.append(_ee5_stores)
         e5_stores = tuple(_le5_stores)
+
         e5_successors: tuple[str, ...]
         _n, pos = read_compact_array_length(buf, pos, 1)
         _le5_successors = []
@@ -421,6 +426,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopol
             _ee5_successors, pos = read_compact_string(buf, pos)
             _le5_successors.append(_ee5_successors)
         e5_successors = tuple(_le5_successors)
+
         e5_unknown_tagged_fields: tuple[RawTaggedField, ...]
         if buf[pos] == 0:
             e5_unknown_tagged_fields = ()
@@ -442,6 +448,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopol
             )
         )
     v_nodes = tuple(_lv_nodes)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -531,6 +538,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(
         )
         _lv_subtopologies.append(_ev_subtopologies)
     v_subtopologies = tuple(_lv_subtopologies)
+
     v_global_stores: tuple[
         StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStoreV0, ...
     ]
@@ -544,6 +552,7 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionV0(
         )
         _lv_global_stores.append(_ev_global_stores)
     v_global_stores = tuple(_lv_global_stores)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -612,6 +612,7 @@ def _dec__SyncGroupRequestV0Layout(
             )
         )
     v_assignments = tuple(_lv_assignments)
+
     return (
         _new(
             cls,
@@ -664,6 +665,7 @@ def _dec__SyncGroupRequestV3Layout(
             )
         )
     v_assignments = tuple(_lv_assignments)
+
     return (
         _new(
             cls,
@@ -757,6 +759,7 @@ def _dec__SyncGroupRequestV4Layout(
             )
         )
     v_assignments = tuple(_lv_assignments)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -829,6 +832,7 @@ def _dec__SyncGroupRequestV5Layout(
             )
         )
     v_assignments = tuple(_lv_assignments)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

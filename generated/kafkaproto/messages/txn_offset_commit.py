@@ -42,6 +42,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
+_S_ihB = Struct(">ihB")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
 _S_qh = Struct(">qh")
@@ -932,6 +933,7 @@ def _dec_TxnOffsetCommitRequestTopicV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             TxnOffsetCommitRequestTopicV0,
@@ -972,6 +974,7 @@ def _dec__TxnOffsetCommitRequestV0Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1052,6 +1055,7 @@ def _dec_TxnOffsetCommitRequestTopicV2(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     return (
         _new(
             TxnOffsetCommitRequestTopicV2,
@@ -1092,6 +1096,7 @@ def _dec__TxnOffsetCommitRequestV2Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1188,6 +1193,7 @@ def _dec_TxnOffsetCommitRequestTopicV3(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1240,6 +1246,7 @@ def _dec__TxnOffsetCommitRequestV3Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV3(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1309,6 +1316,7 @@ def _dec_TxnOffsetCommitRequestTopicV6(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1361,6 +1369,7 @@ def _dec__TxnOffsetCommitRequestV6Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitRequestTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1427,21 +1436,12 @@ def _dec_TxnOffsetCommitResponseTopicV0(
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[TxnOffsetCommitResponsePartitionV0, ...]
     _n, pos = read_array_length(buf, pos, 6)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 6
+    v_partitions = tuple(
+        [_new(TxnOffsetCommitResponsePartitionV0, _t) for _t in _S_ih.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        e14_partition_index, e14_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        _lv_partitions.append(
-            _new(
-                TxnOffsetCommitResponsePartitionV0,
-                (
-                    e14_partition_index,
-                    e14_error_code,
-                ),
-            )
-        )
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             TxnOffsetCommitResponseTopicV0,
@@ -1478,6 +1478,7 @@ def _dec__TxnOffsetCommitResponseV0Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitResponseTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -1540,28 +1541,39 @@ def _dec_TxnOffsetCommitResponseTopicV3(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[TxnOffsetCommitResponsePartitionV3, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e17_partition_index, e17_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e17_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e17_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e17_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                TxnOffsetCommitResponsePartitionV3,
-                (
-                    e17_partition_index,
-                    e17_error_code,
-                    e17_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(TxnOffsetCommitResponsePartitionV3, (e17_partition_index, e17_error_code, ()))
+                for e17_partition_index, e17_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e17_partition_index, e17_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e17_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e17_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e17_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    TxnOffsetCommitResponsePartitionV3,
+                    (
+                        e17_partition_index,
+                        e17_error_code,
+                        e17_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1606,6 +1618,7 @@ def _dec__TxnOffsetCommitResponseV3Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitResponseTopicV3(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1642,28 +1655,39 @@ def _dec_TxnOffsetCommitResponseTopicV6(
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[TxnOffsetCommitResponsePartitionV3, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e20_partition_index, e20_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e20_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                TxnOffsetCommitResponsePartitionV3,
-                (
-                    e20_partition_index,
-                    e20_error_code,
-                    e20_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(TxnOffsetCommitResponsePartitionV3, (e20_partition_index, e20_error_code, ()))
+                for e20_partition_index, e20_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e20_partition_index, e20_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e20_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e20_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e20_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    TxnOffsetCommitResponsePartitionV3,
+                    (
+                        e20_partition_index,
+                        e20_error_code,
+                        e20_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1708,6 +1732,7 @@ def _dec__TxnOffsetCommitResponseV6Layout(
         _ev_topics, pos = _dec_TxnOffsetCommitResponseTopicV6(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

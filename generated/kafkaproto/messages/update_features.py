@@ -438,6 +438,7 @@ def _dec__UpdateFeaturesRequestV0Layout(
             )
         )
     v_feature_updates = tuple(_lv_feature_updates)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -536,6 +537,7 @@ def _dec__UpdateFeaturesRequestV1Layout(
             )
         )
     v_feature_updates = tuple(_lv_feature_updates)
+
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -643,6 +645,7 @@ def _dec__UpdateFeaturesResponseV0Layout(
             )
         )
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -387,6 +387,7 @@ def _dec__UpdateRaftVoterRequestV0Layout(
             )
         )
     v_listeners = tuple(_lv_listeners)
+
     v_kraft_version_feature, pos = _dec_UpdateRaftVoterRequestKRaftVersionFeatureV0(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:

@@ -42,8 +42,10 @@ _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ihiio = Struct(">ihii?")
+_S_ihiioB = Struct(">ihii?B")
 _S_iii = Struct(">iii")
 _S_iiiiq = Struct(">iiiiq")
+_S_iiiiqB = Struct(">iiiiqB")
 _S_iq = Struct(">iq")
 _S_iqo = Struct(">iq?")
 _new = tuple.__new__
@@ -713,37 +715,60 @@ def _dec_VoteRequestTopicDataV0(buf: memoryview, pos: int) -> tuple[VoteRequestT
     v_topic_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[VoteRequestPartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 25)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        (
-            e2_partition_index,
-            e2_replica_epoch,
-            e2_replica_id,
-            e2_last_offset_epoch,
-            e2_last_offset,
-        ) = _S_iiiiq.unpack_from(buf, pos)
-        pos += 24
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                VoteRequestPartitionDataV0,
-                (
-                    e2_partition_index,
-                    e2_replica_epoch,
-                    e2_replica_id,
-                    e2_last_offset_epoch,
-                    e2_last_offset,
-                    e2_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 25
+    if not bytes(buf[pos + 24 : _end : 25]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    VoteRequestPartitionDataV0,
+                    (
+                        e2_partition_index,
+                        e2_replica_epoch,
+                        e2_replica_id,
+                        e2_last_offset_epoch,
+                        e2_last_offset,
+                        (),
+                    ),
+                )
+                for e2_partition_index, e2_replica_epoch, e2_replica_id, e2_last_offset_epoch, e2_last_offset, _ in _S_iiiiqB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            (
+                e2_partition_index,
+                e2_replica_epoch,
+                e2_replica_id,
+                e2_last_offset_epoch,
+                e2_last_offset,
+            ) = _S_iiiiq.unpack_from(buf, pos)
+            pos += 24
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    VoteRequestPartitionDataV0,
+                    (
+                        e2_partition_index,
+                        e2_replica_epoch,
+                        e2_replica_id,
+                        e2_last_offset_epoch,
+                        e2_last_offset,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -785,6 +810,7 @@ def _dec__VoteRequestV0Layout(
         _ev_topics, pos = _dec_VoteRequestTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -893,6 +919,7 @@ def _dec_VoteRequestTopicDataV1(buf: memoryview, pos: int) -> tuple[VoteRequestT
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -937,6 +964,7 @@ def _dec__VoteRequestV1Layout(
         _ev_topics, pos = _dec_VoteRequestTopicDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1048,6 +1076,7 @@ def _dec_VoteRequestTopicDataV2(buf: memoryview, pos: int) -> tuple[VoteRequestT
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1092,6 +1121,7 @@ def _dec__VoteRequestV2Layout(
         _ev_topics, pos = _dec_VoteRequestTopicDataV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1165,33 +1195,60 @@ def _dec_VoteResponseTopicDataV0(buf: memoryview, pos: int) -> tuple[VoteRespons
     v_topic_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[VoteResponsePartitionDataV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 16)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 16
+    if not bytes(buf[pos + 15 : _end : 16]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    VoteResponsePartitionDataV0,
+                    (
+                        e11_partition_index,
+                        e11_error_code,
+                        e11_leader_id,
+                        e11_leader_epoch,
+                        e11_vote_granted,
+                        (),
+                    ),
+                )
+                for e11_partition_index, e11_error_code, e11_leader_id, e11_leader_epoch, e11_vote_granted, _ in _S_ihiioB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
 
-        e11_partition_index, e11_error_code, e11_leader_id, e11_leader_epoch, e11_vote_granted = (
-            _S_ihiio.unpack_from(buf, pos)
-        )
-        pos += 15
-        e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e11_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                VoteResponsePartitionDataV0,
-                (
-                    e11_partition_index,
-                    e11_error_code,
-                    e11_leader_id,
-                    e11_leader_epoch,
-                    e11_vote_granted,
-                    e11_unknown_tagged_fields,
-                ),
+            (
+                e11_partition_index,
+                e11_error_code,
+                e11_leader_id,
+                e11_leader_epoch,
+                e11_vote_granted,
+            ) = _S_ihiio.unpack_from(buf, pos)
+            pos += 15
+            e11_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e11_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e11_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    VoteResponsePartitionDataV0,
+                    (
+                        e11_partition_index,
+                        e11_error_code,
+                        e11_leader_id,
+                        e11_leader_epoch,
+                        e11_vote_granted,
+                        e11_unknown_tagged_fields,
+                    ),
+                )
             )
-        )
-    v_partitions = tuple(_lv_partitions)
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1234,6 +1291,7 @@ def _dec__VoteResponseV0Layout(
         _ev_topics, pos = _dec_VoteResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -1322,6 +1380,7 @@ def _dec__VoteResponseV1Layout(
         _ev_topics, pos = _dec_VoteResponseTopicDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_node_endpoints: tuple[VoteResponseNodeEndpointV1, ...] = ()
     _u: list[RawTaggedField] = []
     _nt, pos = read_uvarint(buf, pos)
@@ -1356,6 +1415,7 @@ def _dec__VoteResponseV1Layout(
                     )
                 )
             v_node_endpoints = tuple(_lv_node_endpoints)
+
             if pos != _ve:
                 raise WireError("tagged field 0 does not match its declared size", offset=pos)
         else:

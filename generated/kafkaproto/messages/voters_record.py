@@ -298,6 +298,7 @@ def _dec_VotersRecordVoterV0(buf: memoryview, pos: int) -> tuple[VotersRecordVot
             )
         )
     v_endpoints = tuple(_lv_endpoints)
+
     v_kraft_version_feature, pos = _dec_VotersRecordKRaftVersionFeatureV0(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
@@ -343,6 +344,7 @@ def _dec__VotersRecordV0Layout(
         _ev_voters, pos = _dec_VotersRecordVoterV0(buf, pos)
         _lv_voters.append(_ev_voters)
     v_voters = tuple(_lv_voters)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

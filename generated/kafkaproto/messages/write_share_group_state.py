@@ -38,6 +38,7 @@ _S_ih = Struct(">ih")
 _S_iiiq = Struct(">iiiq")
 _S_iiiqi = Struct(">iiiqi")
 _S_qqbh = Struct(">qqbh")
+_S_qqbhB = Struct(">qqbhB")
 _new = tuple.__new__
 
 
@@ -503,32 +504,48 @@ def _dec_WriteShareGroupStateRequestPartitionDataV0(
     pos += 20
     v_state_batches: tuple[WriteShareGroupStateRequestStateBatchV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 20)
-    _lv_state_batches = []
-    for _ in range(_n):
+    _end = pos + _n * 20
+    if not bytes(buf[pos + 19 : _end : 20]).strip(b"\x00"):
+        v_state_batches = tuple(
+            [
+                _new(
+                    WriteShareGroupStateRequestStateBatchV0,
+                    (e2_first_offset, e2_last_offset, e2_delivery_state, e2_delivery_count, ()),
+                )
+                for e2_first_offset, e2_last_offset, e2_delivery_state, e2_delivery_count, _ in _S_qqbhB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_state_batches = []
+        for _ in range(_n):
 
-        e2_first_offset, e2_last_offset, e2_delivery_state, e2_delivery_count = _S_qqbh.unpack_from(
-            buf, pos
-        )
-        pos += 19
-        e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e2_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_state_batches.append(
-            _new(
-                WriteShareGroupStateRequestStateBatchV0,
-                (
-                    e2_first_offset,
-                    e2_last_offset,
-                    e2_delivery_state,
-                    e2_delivery_count,
-                    e2_unknown_tagged_fields,
-                ),
+            e2_first_offset, e2_last_offset, e2_delivery_state, e2_delivery_count = (
+                _S_qqbh.unpack_from(buf, pos)
             )
-        )
-    v_state_batches = tuple(_lv_state_batches)
+            pos += 19
+            e2_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e2_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e2_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_state_batches.append(
+                _new(
+                    WriteShareGroupStateRequestStateBatchV0,
+                    (
+                        e2_first_offset,
+                        e2_last_offset,
+                        e2_delivery_state,
+                        e2_delivery_count,
+                        e2_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_state_batches = tuple(_lv_state_batches)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -575,6 +592,7 @@ def _dec_WriteShareGroupStateRequestWriteStateDataV0(
         _ev_partitions, pos = _dec_WriteShareGroupStateRequestPartitionDataV0(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -618,6 +636,7 @@ def _dec__WriteShareGroupStateRequestV0Layout(
         _ev_topics, pos = _dec_WriteShareGroupStateRequestWriteStateDataV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -661,32 +680,48 @@ def _dec_WriteShareGroupStateRequestPartitionDataV1(
     pos += 24
     v_state_batches: tuple[WriteShareGroupStateRequestStateBatchV0, ...]
     _n, pos = read_compact_array_length(buf, pos, 20)
-    _lv_state_batches = []
-    for _ in range(_n):
+    _end = pos + _n * 20
+    if not bytes(buf[pos + 19 : _end : 20]).strip(b"\x00"):
+        v_state_batches = tuple(
+            [
+                _new(
+                    WriteShareGroupStateRequestStateBatchV0,
+                    (e6_first_offset, e6_last_offset, e6_delivery_state, e6_delivery_count, ()),
+                )
+                for e6_first_offset, e6_last_offset, e6_delivery_state, e6_delivery_count, _ in _S_qqbhB.iter_unpack(
+                    buf[pos:_end]
+                )
+            ]
+        )
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_state_batches = []
+        for _ in range(_n):
 
-        e6_first_offset, e6_last_offset, e6_delivery_state, e6_delivery_count = _S_qqbh.unpack_from(
-            buf, pos
-        )
-        pos += 19
-        e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e6_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_state_batches.append(
-            _new(
-                WriteShareGroupStateRequestStateBatchV0,
-                (
-                    e6_first_offset,
-                    e6_last_offset,
-                    e6_delivery_state,
-                    e6_delivery_count,
-                    e6_unknown_tagged_fields,
-                ),
+            e6_first_offset, e6_last_offset, e6_delivery_state, e6_delivery_count = (
+                _S_qqbh.unpack_from(buf, pos)
             )
-        )
-    v_state_batches = tuple(_lv_state_batches)
+            pos += 19
+            e6_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e6_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e6_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_state_batches.append(
+                _new(
+                    WriteShareGroupStateRequestStateBatchV0,
+                    (
+                        e6_first_offset,
+                        e6_last_offset,
+                        e6_delivery_state,
+                        e6_delivery_count,
+                        e6_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_state_batches = tuple(_lv_state_batches)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -734,6 +769,7 @@ def _dec_WriteShareGroupStateRequestWriteStateDataV1(
         _ev_partitions, pos = _dec_WriteShareGroupStateRequestPartitionDataV1(buf, pos)
         _lv_partitions.append(_ev_partitions)
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -777,6 +813,7 @@ def _dec__WriteShareGroupStateRequestV1Layout(
         _ev_topics, pos = _dec_WriteShareGroupStateRequestWriteStateDataV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -875,6 +912,7 @@ def _dec_WriteShareGroupStateResponseWriteStateResultV0(
             )
         )
     v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -916,6 +954,7 @@ def _dec__WriteShareGroupStateResponseV0Layout(
         _ev_results, pos = _dec_WriteShareGroupStateResponseWriteStateResultV0(buf, pos)
         _lv_results.append(_ev_results)
     v_results = tuple(_lv_results)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

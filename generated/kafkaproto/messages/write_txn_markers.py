@@ -33,6 +33,7 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_ib = Struct(">ib")
 _S_ih = Struct(">ih")
+_S_ihB = Struct(">ihB")
 _S_q = Struct(">q")
 _S_qho = Struct(">qh?")
 _new = tuple.__new__
@@ -471,6 +472,7 @@ def _dec_WriteTxnMarkersRequestWritableTxnMarkerV1(
             )
         )
     v_topics = tuple(_lv_topics)
+
     (v_coordinator_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -517,6 +519,7 @@ def _dec__WriteTxnMarkersRequestV1Layout(
         _ev_markers, pos = _dec_WriteTxnMarkersRequestWritableTxnMarkerV1(buf, pos)
         _lv_markers.append(_ev_markers)
     v_markers = tuple(_lv_markers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -578,6 +581,7 @@ def _dec_WriteTxnMarkersRequestWritableTxnMarkerV2(
             )
         )
     v_topics = tuple(_lv_topics)
+
     v_coordinator_epoch, v_transaction_version = _S_ib.unpack_from(buf, pos)
     pos += 5
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
@@ -625,6 +629,7 @@ def _dec__WriteTxnMarkersRequestV2Layout(
         _ev_markers, pos = _dec_WriteTxnMarkersRequestWritableTxnMarkerV2(buf, pos)
         _lv_markers.append(_ev_markers)
     v_markers = tuple(_lv_markers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -695,28 +700,42 @@ def _dec_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(
     v_name, pos = read_compact_string(buf, pos)
     v_partitions: tuple[WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1, ...]
     _n, pos = read_compact_array_length(buf, pos, 7)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e9_partition_index, e9_error_code = _S_ih.unpack_from(buf, pos)
-        pos += 6
-        e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e9_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1,
-                (
-                    e9_partition_index,
-                    e9_error_code,
-                    e9_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 7
+    if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(
+                    WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1,
+                    (e9_partition_index, e9_error_code, ()),
+                )
+                for e9_partition_index, e9_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e9_partition_index, e9_error_code = _S_ih.unpack_from(buf, pos)
+            pos += 6
+            e9_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e9_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e9_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1,
+                    (
+                        e9_partition_index,
+                        e9_error_code,
+                        e9_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -761,6 +780,7 @@ def _dec_WriteTxnMarkersResponseWritableTxnMarkerResultV1(
         _ev_topics, pos = _dec_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -802,6 +822,7 @@ def _dec__WriteTxnMarkersResponseV1Layout(
         _ev_markers, pos = _dec_WriteTxnMarkersResponseWritableTxnMarkerResultV1(buf, pos)
         _lv_markers.append(_ev_markers)
     v_markers = tuple(_lv_markers)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()

@@ -57,6 +57,7 @@ _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_ihdHIo = Struct(">ihdHI?")
 _S_ii = Struct(">ii")
+_S_iiB = Struct(">iiB")
 _S_q = Struct(">q")
 _new = tuple.__new__
 
@@ -647,13 +648,12 @@ def _dec_GoldRequestGoldTopicV0(buf: memoryview, pos: int) -> tuple[GoldRequestG
     v_name, pos = read_string(buf, pos)
     v_partitions: tuple[GoldRequestPartitionV0, ...]
     _n, pos = read_array_length(buf, pos, 4)
-    _lv_partitions = []
-    for _ in range(_n):
+    _end = pos + _n * 4
+    v_partitions = tuple(
+        [_new(GoldRequestPartitionV0, _t) for _t in _S_i.iter_unpack(buf[pos:_end])]
+    )
+    pos = _end
 
-        (e2_index,) = _S_i.unpack_from(buf, pos)
-        pos += 4
-        _lv_partitions.append(_new(GoldRequestPartitionV0, (e2_index,)))
-    v_partitions = tuple(_lv_partitions)
     return (
         _new(
             GoldRequestGoldTopicV0,
@@ -696,6 +696,7 @@ def _dec__GoldRequestV0Layout(
         _ev_names, pos = read_string(buf, pos)
         _lv_names.append(_ev_names)
     v_names = tuple(_lv_names)
+
     v_topics: tuple[GoldRequestGoldTopicV0, ...]
     _n, pos = read_array_length(buf, pos, 6)
     _lv_topics = []
@@ -703,6 +704,7 @@ def _dec__GoldRequestV0Layout(
         _ev_topics, pos = _dec_GoldRequestGoldTopicV0(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     return (
         _new(
             cls,
@@ -768,28 +770,39 @@ def _dec_GoldRequestGoldTopicV2(buf: memoryview, pos: int) -> tuple[GoldRequestG
     v_topic_id, pos = read_uuid(buf, pos)
     v_partitions: tuple[GoldRequestPartitionV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 9)
-    _lv_partitions = []
-    for _ in range(_n):
-
-        e7_index, e7_epoch = _S_ii.unpack_from(buf, pos)
-        pos += 8
-        e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
-        if buf[pos] == 0:
-            e7_unknown_tagged_fields = ()
-            pos += 1
-        else:
-            e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
-        _lv_partitions.append(
-            _new(
-                GoldRequestPartitionV2,
-                (
-                    e7_index,
-                    e7_epoch,
-                    e7_unknown_tagged_fields,
-                ),
-            )
+    _end = pos + _n * 9
+    if not bytes(buf[pos + 8 : _end : 9]).strip(b"\x00"):
+        v_partitions = tuple(
+            [
+                _new(GoldRequestPartitionV2, (e7_index, e7_epoch, ()))
+                for e7_index, e7_epoch, _ in _S_iiB.iter_unpack(buf[pos:_end])
+            ]
         )
-    v_partitions = tuple(_lv_partitions)
+        pos = _end
+    else:  # some item has tagged fields: the general loop
+        _lv_partitions = []
+        for _ in range(_n):
+
+            e7_index, e7_epoch = _S_ii.unpack_from(buf, pos)
+            pos += 8
+            e7_unknown_tagged_fields: tuple[RawTaggedField, ...]
+            if buf[pos] == 0:
+                e7_unknown_tagged_fields = ()
+                pos += 1
+            else:
+                e7_unknown_tagged_fields, pos = read_unknown_tags(buf, pos)
+            _lv_partitions.append(
+                _new(
+                    GoldRequestPartitionV2,
+                    (
+                        e7_index,
+                        e7_epoch,
+                        e7_unknown_tagged_fields,
+                    ),
+                )
+            )
+        v_partitions = tuple(_lv_partitions)
+
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
         v_unknown_tagged_fields = ()
@@ -849,6 +862,7 @@ def _dec__GoldRequestV2Layout(
         _ev_names, pos = read_compact_string(buf, pos)
         _lv_names.append(_ev_names)
     v_names = tuple(_lv_names)
+
     v_topics: tuple[GoldRequestGoldTopicV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 19)
     _lv_topics = []
@@ -856,6 +870,7 @@ def _dec__GoldRequestV2Layout(
         _ev_topics, pos = _dec_GoldRequestGoldTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_payload, pos = read_compact_bytes(buf, pos)
     v_records, pos = read_compact_records(buf, pos)
     v_rack: str | None = None
@@ -975,6 +990,7 @@ def _dec__GoldRequestV3Layout(
         _ev_names, pos = read_compact_string(buf, pos)
         _lv_names.append(_ev_names)
     v_names = tuple(_lv_names)
+
     v_topics: tuple[GoldRequestGoldTopicV2, ...]
     _n, pos = read_compact_array_length(buf, pos, 19)
     _lv_topics = []
@@ -982,6 +998,7 @@ def _dec__GoldRequestV3Layout(
         _ev_topics, pos = _dec_GoldRequestGoldTopicV2(buf, pos)
         _lv_topics.append(_ev_topics)
     v_topics = tuple(_lv_topics)
+
     v_payload, pos = read_compact_nullable_bytes(buf, pos)
     v_records, pos = read_compact_records(buf, pos)
     v_leader: GoldRequestPartitionV2 | None

@@ -141,6 +141,7 @@ def _dec__GoldSnapshotV0Layout(
         _ev_tags, pos = read_string(buf, pos)
         _lv_tags.append(_ev_tags)
     v_tags = tuple(_lv_tags)
+
     v_blob, pos = read_bytes(buf, pos)
     return (
         _new(
@@ -184,6 +185,7 @@ def _dec__GoldSnapshotV1Layout(
             _ev_tags, pos = read_compact_string(buf, pos)
             _lv_tags.append(_ev_tags)
         v_tags = tuple(_lv_tags)
+
     v_blob, pos = read_compact_bytes(buf, pos)
     v_unknown_tagged_fields: tuple[RawTaggedField, ...]
     if buf[pos] == 0:
