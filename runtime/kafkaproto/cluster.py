@@ -28,6 +28,7 @@ from types import MappingProxyType
 from typing import Any, Final, TypeVar, overload
 from uuid import UUID
 
+from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.connection import Connection
 from kafkaproto.error_codes import KafkaError, error_for_code
 from kafkaproto.errors import (
@@ -44,7 +45,6 @@ __all__ = [
     "ClientConfig",
     "ClusterClient",
     "ClusterMetadata",
-    "ExponentialBackoff",
     "PartitionMetadata",
     "TopicMetadata",
     "parse_bootstrap",
@@ -117,33 +117,6 @@ class ClientConfig:
             raise ValueError("request_timeout_ms must be > 0")
         if self.max_in_flight_requests_per_connection < 1:
             raise ValueError("max_in_flight_requests_per_connection must be >= 1")
-
-
-class ExponentialBackoff:
-    """Kafka's ``ExponentialBackoff``: ``initial * multiplier ** attempts``, the exponent capped
-    where the term reaches ``maximum``, times a random factor in ``[1 - jitter, 1 + jitter)``,
-    and never above ``maximum``. Units are whatever the caller uses (ms here)."""
-
-    __slots__ = ("_exp_max", "initial", "jitter", "maximum", "multiplier")
-
-    def __init__(
-        self, initial: float, multiplier: int, maximum: float, jitter: float = 0.2
-    ) -> None:
-        self.initial = min(initial, maximum)
-        self.multiplier = multiplier
-        self.maximum = maximum
-        self.jitter = jitter
-        self._exp_max = (
-            math.log(maximum / max(initial, 1)) / math.log(multiplier) if maximum > initial else 0.0
-        )
-
-    def backoff(self, attempts: int, rng: random.Random | None = None) -> float:
-        if self._exp_max == 0:
-            return self.initial
-        term = self.initial * self.multiplier ** min(attempts, self._exp_max)
-        jitter = self.jitter
-        factor = 1.0 if jitter <= 0 else (rng or random).uniform(1 - jitter, 1 + jitter)
-        return min(float(math.floor(factor * term)), self.maximum)
 
 
 # -- metadata -------------------------------------------------------------------------------------

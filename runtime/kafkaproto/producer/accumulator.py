@@ -19,8 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
+from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.partitioner import UNKNOWN_PARTITION, BuiltInPartitioner, TopicAvailability
-from kafkaproto.producer.backoff import ExponentialBackoff
 from kafkaproto.producer.batch import ProducerBatch, TopicPartition
 from kafkaproto.producer.idempotence import IdempotenceManager
 from kafkaproto.producer.metadata import ClusterSnapshot

@@ -23,10 +23,10 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, Self, TypeVar
 
+from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.error_codes import KafkaError
 from kafkaproto.partitioner import UNKNOWN_PARTITION, partition_for_record
 from kafkaproto.producer.accumulator import RecordAccumulator, estimate_record_size
-from kafkaproto.producer.backoff import ExponentialBackoff
 from kafkaproto.producer.batch import ProducerBatch
 from kafkaproto.producer.cluster_transport import ClusterTransport
 from kafkaproto.producer.config import ProducerConfig

@@ -9,6 +9,7 @@ anything from the producer's engine, so every layer can raise them.
 from __future__ import annotations
 
 from kafkaproto.error_codes import MessageTooLargeError
+from kafkaproto import errors
 from kafkaproto.errors import KafkaProtoError
 
 __all__ = [
@@ -40,9 +41,10 @@ class BufferExhaustedError(ProducerTimeoutError):
     """``buffer.memory`` stayed full for ``max.block.ms`` (Java's ``BufferExhaustedException``)."""
 
 
-class MetadataTimeoutError(ProducerTimeoutError):
+class MetadataTimeoutError(ProducerTimeoutError, errors.MetadataTimeoutError):
     """The topic's metadata did not arrive within ``max.block.ms`` (Java: "Topic X not present
-    in metadata after N ms.")."""
+    in metadata after N ms."); also the cluster client's ``MetadataTimeoutError``, so one
+    ``except`` catches both."""
 
 
 class RecordTooLargeError(MessageTooLargeError):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.error_codes import NotLeaderOrFollowerError
 from kafkaproto.partitioner import UNKNOWN_PARTITION
 from kafkaproto.producer.accumulator import RecordAccumulator, estimate_record_size
-from kafkaproto.producer.backoff import ExponentialBackoff
 from kafkaproto.producer.errors import DeliveryTimeoutError
 from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
 from kafkaproto.records.reader import iter_records

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.error_codes import (
     ClusterAuthorizationFailedError,
     DuplicateSequenceNumberError,
@@ -10,7 +11,6 @@ from kafkaproto.error_codes import (
     UnknownProducerIdError,
 )
 from kafkaproto.producer.accumulator import RecordAccumulator
-from kafkaproto.producer.backoff import ExponentialBackoff
 from kafkaproto.producer.idempotence import (
     IdempotenceManager,
     InitProducerIdOutcome,

@@ -2,7 +2,9 @@
 
 The producer retries with ``ExponentialBackoff(retry.backoff.ms, 2, retry.backoff.max.ms, 0.2)``
 (``RecordAccumulator``'s constructor, ``CommonClientConfigs.RETRY_BACKOFF_EXP_BASE`` and
-``RETRY_BACKOFF_JITTER``). Pure arithmetic: this module must never sleep or read clocks.
+``RETRY_BACKOFF_JITTER``); the cluster client reconnects and refreshes metadata with the same
+formula (``ClusterConnectionStates``, ``Metadata``). Pure arithmetic: this module must never sleep
+or read clocks.
 """
 
 from __future__ import annotations
