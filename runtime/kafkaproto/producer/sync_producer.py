@@ -25,6 +25,7 @@ from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.async_producer import AsyncProducer
+from kafkaproto.producer.batch import ProducerBatch
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
 from kafkaproto.producer.futures import RecordFuture
@@ -77,7 +78,9 @@ class Producer(Generic[K, V]):
             self.config = ProducerConfig(merged)
         self._key_serializer: Any = key_serializer or BytesSerializer()
         self._value_serializer: Any = value_serializer or BytesSerializer()
-        self._budget = threading.Condition()
+        self._total = self.config.buffer_memory
+        self._lock = threading.Lock()
+        self._budget = threading.Condition(self._lock)
         self._reserved = 0
         self._pending: deque[_Item] = deque()
         self._scheduled = False
@@ -127,44 +130,68 @@ class Producer(Generic[K, V]):
         key = self._key_serializer.serialize(topic, record.key)
         value = self._value_serializer.serialize(topic, record.value)
         size = estimate_record_size(key, value, record.headers)
-        total = self.config.buffer_memory
-        if size <= total:  # larger records fail in the engine with RecordTooLargeError
-            deadline = time.monotonic() + self.config.max_block_ms / 1000
-            with self._budget:
-                while self._reserved + size > total:
-                    left = deadline - time.monotonic()
-                    if left <= 0 or self._closed:
-                        error = BufferExhaustedError(
-                            f"Failed to allocate {size} bytes within the configured max "
-                            f"blocking time {self.config.max_block_ms} ms."
-                        )
-                        future.set_exception(error)
-                        _call(callback, None, error)
-                        return future
-                    self._budget.wait(left)
-                self._reserved += size
+        if size <= self._total:  # larger records fail in the engine with RecordTooLargeError
+            with self._lock:  # the fast path: one plain lock round trip per record
+                reserved = self._reserved + size <= self._total
+                if reserved:
+                    self._reserved += size
+            if not reserved and not self._reserve_blocking(size):
+                error = BufferExhaustedError(
+                    f"Failed to allocate {size} bytes within the configured max "
+                    f"blocking time {self.config.max_block_ms} ms."
+                )
+                future.set_exception(error)
+                _call(callback, None, error)
+                return future
         else:
             size = 0
         self._pending.append((record, key, value, future, callback, size))
-        with self._budget:
-            wake = not self._scheduled
+        # No lock: deque appends are atomic, and the loop thread clears the flag *before* it
+        # drains, so a record appended after the drain always sees the flag down and wakes it
+        # (at worst a spare wake-up finds the deque empty).
+        if not self._scheduled:
             self._scheduled = True
-        if wake:
             self._loop.call_soon_threadsafe(self._take_pending)
         return future
 
-    def _take_pending(self) -> None:
-        # On the loop thread: append everything handed over since the last wake-up.
+    def _reserve_blocking(self, size: int) -> bool:
+        # The slow path: wait for acknowledged batches to give memory back, up to max.block.ms.
+        deadline = time.monotonic() + self.config.max_block_ms / 1000
         with self._budget:
-            self._scheduled = False
-        producer = self._producer
+            while self._reserved + size > self._total:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return False
+                self._budget.wait(left)
+            self._reserved += size
+        return True
+
+    def _release(self, size: int) -> None:
+        with self._budget:
+            self._reserved -= size
+            self._budget.notify_all()
+
+    def _take_pending(self) -> None:
+        # On the loop thread: append everything handed over since the last wake-up. Records
+        # are grouped by the batch they land in, and each group waits on its batch with one
+        # waiter, so a completed batch resolves its concurrent futures in one pass.
+        self._scheduled = False
+        send = self._producer.send_serialized
         pending = self._pending
+        groups: dict[int, _BatchGroup] = {}
         while pending:
             record, key, value, future, callback, size = pending.popleft()
-            rf = producer.send_serialized(
-                record.topic, value, key, record.partition, record.timestamp, record.headers
-            )
-            rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
+            rf = send(record.topic, value, key, record.partition, record.timestamp, record.headers)
+            place = rf.pending_place()
+            if place is None:  # failed at once, parked, or already done: the general path
+                rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
+                continue
+            batch = place[0]
+            group = groups.get(id(batch))
+            if group is None:
+                group = groups[id(batch)] = _BatchGroup(self, batch)
+                batch.add_waiter(group.on_batch_event)
+            group.add(rf, future, callback, size)
 
     def _resolve(
         self,
@@ -174,17 +201,8 @@ class Producer(Generic[K, V]):
         rf: RecordFuture,
     ) -> None:
         if size:
-            with self._budget:
-                self._reserved -= size
-                self._budget.notify_all()
-        try:
-            meta = rf.result()
-        except BaseException as exc:
-            future.set_exception(exc)
-            _call(callback, None, exc)
-        else:
-            future.set_result(meta)
-            _call(callback, meta, None)
+            self._release(size)
+        _complete(future, callback, rf)
 
     # --- flush and close ---------------------------------------------------------------------
 
@@ -218,6 +236,65 @@ class Producer(Generic[K, V]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _BatchGroup:
+    """Records one hand-over put into one batch: resolved together when the batch completes."""
+
+    __slots__ = ("batch", "callbacks", "futures", "owner", "record_futures", "sizes")
+
+    def __init__(self, owner: Producer[Any, Any], batch: ProducerBatch) -> None:
+        self.owner = owner
+        self.batch = batch
+        self.record_futures: list[RecordFuture] = []
+        self.futures: list[concurrent.futures.Future[RecordMetadata]] = []
+        self.callbacks: list[Callback | None] = []
+        self.sizes: list[int] = []
+
+    def add(
+        self,
+        rf: RecordFuture,
+        future: concurrent.futures.Future[RecordMetadata],
+        callback: Callback | None,
+        size: int,
+    ) -> None:
+        self.record_futures.append(rf)
+        self.futures.append(future)
+        self.callbacks.append(callback)
+        self.sizes.append(size)
+
+    def on_batch_event(self) -> None:
+        owner = self.owner
+        if self.batch.moved_to is not None:
+            # Split (MESSAGE_TOO_LARGE): each record follows its own new batch.
+            resolve = owner._resolve
+            for rf, future, callback, size in zip(
+                self.record_futures, self.futures, self.callbacks, self.sizes, strict=True
+            ):
+                rf.add_done_callback(functools.partial(resolve, future, callback, size))
+            return
+        size = sum(self.sizes)
+        if size:
+            owner._release(size)
+        for rf, future, callback in zip(
+            self.record_futures, self.futures, self.callbacks, strict=True
+        ):
+            _complete(future, callback, rf)
+
+
+def _complete(
+    future: concurrent.futures.Future[RecordMetadata],
+    callback: Callback | None,
+    rf: RecordFuture,
+) -> None:
+    try:
+        meta = rf.result()
+    except BaseException as exc:
+        future.set_exception(exc)
+        _call(callback, None, exc)
+    else:
+        future.set_result(meta)
+        _call(callback, meta, None)
 
 
 def _call(

@@ -82,3 +82,27 @@ def test_close_fails_pending_and_refuses_new_sends() -> None:
     with pytest.raises(ProducerClosedError):
         p.send(ProducerRecord("t", b"y"))
     assert not p._thread.is_alive()
+
+
+def test_callbacks_in_send_order_per_partition_across_batches_and_memory_returned() -> None:
+    # Futures are resolved a batch at a time on the loop thread; order and the buffer.memory
+    # budget must be exactly as with one completion per record.
+    cluster = FakeCluster({"t": 2})
+    order: list[tuple[int, int]] = []
+    with Producer(SETTINGS, transport=cluster, batch_size=512, buffer_memory=64_000) as p:
+        futures = [
+            p.send(
+                ProducerRecord("t", b"%04d" % i, partition=i % 2),
+                lambda m, e: order.append((m.partition, m.offset)) if m else None,
+            )
+            for i in range(400)
+        ]
+        p.flush(timeout=T)
+        metas = [f.result(timeout=T) for f in futures]
+        assert p._reserved == 0
+    assert len(order) == 400
+    for part in (0, 1):
+        offsets = [o for pt, o in order if pt == part]
+        assert offsets == list(range(200))
+        assert cluster.records("t", part) == [b"%04d" % i for i in range(part, 400, 2)]
+    assert [m.offset for m in metas[::2]] == list(range(200))
