@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.producer.accumulator import estimate_record_size
@@ -32,7 +33,7 @@ from kafkaproto.producer.futures import RecordFuture
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, RecordMetadata, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
-__all__ = ["Callback", "Producer"]
+__all__ = ["Callback", "Producer", "SendFuture"]
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ _Item = tuple[
     ProducerRecord[Any],
     bytes | None,
     bytes | None,
-    "concurrent.futures.Future[RecordMetadata]",
+    "SendFuture",
     Callback | None,
     int,
 ]
@@ -123,7 +124,7 @@ class Producer(Generic[K, V]):
         self, record: ProducerRecord[Any], callback: Callback | None = None
     ) -> concurrent.futures.Future[RecordMetadata]:
         """Queue ``record``; see the module docstring."""
-        future: concurrent.futures.Future[RecordMetadata] = concurrent.futures.Future()
+        future = SendFuture()
         if self._closed:
             raise ProducerClosedError("Cannot send after the producer is closed.")
         topic = record.topic
@@ -247,14 +248,14 @@ class _BatchGroup:
         self.owner = owner
         self.batch = batch
         self.record_futures: list[RecordFuture] = []
-        self.futures: list[concurrent.futures.Future[RecordMetadata]] = []
+        self.futures: list[SendFuture] = []
         self.callbacks: list[Callback | None] = []
         self.sizes: list[int] = []
 
     def add(
         self,
         rf: RecordFuture,
-        future: concurrent.futures.Future[RecordMetadata],
+        future: SendFuture,
         callback: Callback | None,
         size: int,
     ) -> None:
@@ -276,10 +277,73 @@ class _BatchGroup:
         size = sum(self.sizes)
         if size:
             owner._release(size)
-        for rf, future, callback in zip(
-            self.record_futures, self.futures, self.callbacks, strict=True
+        outcomes: list[tuple[RecordMetadata | None, BaseException | None]] = []
+        for rf in self.record_futures:
+            try:
+                outcomes.append((rf.result(), None))
+            except BaseException as error:
+                outcomes.append((None, error))
+        futures = self.futures
+        # One pass under the creation lock settles every future no thread has looked at yet;
+        # the others (someone waits, or added a callback) take Future's own path afterwards.
+        with _CONDITION_LOCK:
+            settled = [f._settle_fast(m, e) for f, (m, e) in zip(futures, outcomes, strict=True)]
+        for future, (meta, failure), callback, done in zip(
+            futures, outcomes, self.callbacks, settled, strict=True
         ):
-            _complete(future, callback, rf)
+            if not done:
+                if meta is not None:
+                    future.set_result(meta)
+                else:
+                    future.set_exception(failure)
+            _call(callback, meta, failure)
+
+
+_CONDITION_LOCK = threading.Lock()
+
+
+class SendFuture(concurrent.futures.Future[RecordMetadata]):
+    """The ``concurrent.futures.Future`` ``Producer.send`` returns, with its ``Condition`` made on
+    first use.
+
+    A plain Future makes a Condition (an RLock and a deque: ~1.4 µs and objects the garbage
+    collector tracks) per record, and a producer keeps one per record in flight — up to
+    buffer.memory's worth, where full collections over them cost more than the send itself. Most
+    futures are never waited on, so the Condition is made only when a thread first touches it
+    (``result``, ``done``, ``add_done_callback``, ``wait``...), under one lock, and a future
+    nobody touched is settled without one (``_settle_fast``, under the same lock).
+    """
+
+    _has_condition = False
+
+    def __init__(self) -> None:  # not super().__init__(): that makes the Condition
+        self._state = PENDING
+        self._result = None
+        self._exception = None
+        self._waiters = []
+        self._done_callbacks = []  # type: ignore[var-annotated]
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only while ``_condition`` is unset (normal lookup failed).
+        if name != "_condition":
+            raise AttributeError(name)
+        with _CONDITION_LOCK:
+            if not self._has_condition:
+                self._condition = threading.Condition()
+                self._has_condition = True
+            return self._condition
+
+    def _settle_fast(self, meta: RecordMetadata | None, exc: BaseException | None) -> bool:
+        """Under ``_CONDITION_LOCK``: settle without a Condition if no thread has one; False if
+        one does (then the caller uses ``set_result``/``set_exception``)."""
+        if self._has_condition or self._state != PENDING:
+            return False
+        if exc is None:
+            self._result = meta
+        else:
+            self._exception = exc
+        self._state = FINISHED
+        return True
 
 
 def _complete(
@@ -287,6 +351,7 @@ def _complete(
     callback: Callback | None,
     rf: RecordFuture,
 ) -> None:
+    # The general path (parked, split or at-once-failed records): Future's own set_* methods.
     try:
         meta = rf.result()
     except BaseException as exc:
