@@ -49,6 +49,7 @@ _Item = tuple[
     "SendFuture",
     Callback | None,
     int,
+    int,
 ]
 
 
@@ -130,7 +131,7 @@ class Producer(Generic[K, V]):
         topic = record.topic
         key = self._key_serializer.serialize(topic, record.key)
         value = self._value_serializer.serialize(topic, record.value)
-        size = estimate_record_size(key, value, record.headers)
+        size = estimate = estimate_record_size(key, value, record.headers)
         if size <= self._total:  # larger records fail in the engine with RecordTooLargeError
             with self._lock:  # the fast path: one plain lock round trip per record
                 reserved = self._reserved + size <= self._total
@@ -146,7 +147,7 @@ class Producer(Generic[K, V]):
                 return future
         else:
             size = 0
-        self._pending.append((record, key, value, future, callback, size))
+        self._pending.append((record, key, value, future, callback, size, estimate))
         # No lock: deque appends are atomic, and the loop thread clears the flag *before* it
         # drains, so a record appended after the drain always sees the flag down and wakes it
         # (at worst a spare wake-up finds the deque empty).
@@ -177,12 +178,20 @@ class Producer(Generic[K, V]):
         # are grouped by the batch they land in, and each group waits on its batch with one
         # waiter, so a completed batch resolves its concurrent futures in one pass.
         self._scheduled = False
-        send = self._producer.send_serialized
+        send = self._producer._send_sized
         pending = self._pending
         groups: dict[int, _BatchGroup] = {}
         while pending:
-            record, key, value, future, callback, size = pending.popleft()
-            rf = send(record.topic, value, key, record.partition, record.timestamp, record.headers)
+            record, key, value, future, callback, size, estimate = pending.popleft()
+            rf = send(
+                record.topic,
+                value,
+                key,
+                record.partition,
+                record.timestamp,
+                record.headers,
+                estimate,
+            )
             place = rf.pending_place()
             if place is None:  # failed at once, parked, or already done: the general path
                 rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
@@ -300,14 +309,19 @@ class _BatchGroup:
 
 
 _CONDITION_LOCK = threading.Lock()
+_LAZY_FUTURE_PARTS: dict[str, Callable[[], object]] = {
+    "_condition": threading.Condition,
+    "_waiters": list,
+    "_done_callbacks": list,
+}
 
 
 class SendFuture(concurrent.futures.Future[RecordMetadata]):
     """The ``concurrent.futures.Future`` ``Producer.send`` returns, with its ``Condition`` made on
-    first use.
+    first use (and its two lists too).
 
-    A plain Future makes a Condition (an RLock and a deque: ~1.4 µs and objects the garbage
-    collector tracks) per record, and a producer keeps one per record in flight — up to
+    A plain Future makes a Condition (an RLock and a deque) and two lists (~1.4 µs and objects
+    the garbage collector tracks) per record, and a producer keeps one per record in flight — up to
     buffer.memory's worth, where full collections over them cost more than the send itself. Most
     futures are never waited on, so the Condition is made only when a thread first touches it
     (``result``, ``done``, ``add_done_callback``, ``wait``...), under one lock, and a future
@@ -316,22 +330,27 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
 
     _has_condition = False
 
-    def __init__(self) -> None:  # not super().__init__(): that makes the Condition
+    def __init__(self) -> None:  # not super().__init__(): that makes the Condition and lists
         self._state = PENDING
         self._result = None
         self._exception = None
-        self._waiters = []
-        self._done_callbacks = []  # type: ignore[var-annotated]
 
     def __getattr__(self, name: str) -> Any:
-        # Reached only while ``_condition`` is unset (normal lookup failed).
-        if name != "_condition":
+        # Reached only while the attribute is unset (normal lookup failed): Future's own methods
+        # read these under the Condition or after the state is final, so making them once,
+        # under one lock, is all the synchronisation they need.
+        make = _LAZY_FUTURE_PARTS.get(name)
+        if make is None:
             raise AttributeError(name)
         with _CONDITION_LOCK:
-            if not self._has_condition:
-                self._condition = threading.Condition()
-                self._has_condition = True
-            return self._condition
+            try:
+                return object.__getattribute__(self, name)
+            except AttributeError:
+                value = make()
+                object.__setattr__(self, name, value)
+                if name == "_condition":
+                    self._has_condition = True
+                return value
 
     def _settle_fast(self, meta: RecordMetadata | None, exc: BaseException | None) -> bool:
         """Under ``_CONDITION_LOCK``: settle without a Condition if no thread has one; False if
