@@ -221,14 +221,14 @@ def p99(values: list[float]) -> float:
 
 
 def settings_case(
-    acks: str, inflight: int, idem: bool, n_async: int, n_sync: int
+    acks: str, inflight: int, idem: bool, n_async: int, n_sync: int, linger_ms: int
 ) -> tuple[float, float, float, float]:
     """(async records/s, async p99 ms, sync records/s, sync p99 ms)."""
     topic = fresh_topic()
     with Producer(
         bootstrap_servers=BOOTSTRAP,
         acks=acks,
-        linger_ms=5,
+        linger_ms=linger_ms,
         max_in_flight_requests_per_connection=inflight,
         enable_idempotence=idem,
     ) as p:
@@ -263,10 +263,10 @@ def settings_case(
     return async_rate, async_p99, sync_rate, p99(lat) * 1000
 
 
-def bench_settings(n_async: int, n_sync: int, runs: int) -> None:
+def bench_settings(n_async: int, n_sync: int, runs: int, linger_ms: int) -> None:
     print(
         f"\n## settings: kafkaproto Producer, async {n_async} records, sync {n_sync}, "
-        f"median of {runs}"
+        f"linger.ms={linger_ms}, median of {runs}"
     )
     print(
         "| acks | max.in.flight | idempotence | async records/s | async p99 ms "
@@ -281,7 +281,10 @@ def bench_settings(n_async: int, n_sync: int, runs: int) -> None:
                         f"| {acks} | {inflight} | on | invalid: idempotence needs acks=all | | | |"
                     )
                     continue
-                res = [settings_case(acks, inflight, idem, n_async, n_sync) for _ in range(runs)]
+                res = [
+                    settings_case(acks, inflight, idem, n_async, n_sync, linger_ms)
+                    for _ in range(runs)
+                ]
                 med = [statistics.median(r[k] for r in res) for k in range(4)]
                 print(
                     f"| {acks} | {inflight} | {'on' if idem else 'off'} | {med[0]:,.0f} "
@@ -295,13 +298,14 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sync-records", type=int, default=2_000)
+    ap.add_argument("--linger-ms", type=int, default=5, help="linger.ms of the settings part")
     ap.add_argument("--part", choices=["clients", "settings", "both"], default="both")
     ap.add_argument("--only", nargs="*", default=[], help="client names to run (clients part)")
     args = ap.parse_args()
     if args.part in ("clients", "both"):
         bench_clients(args.records, args.runs, args.only)
     if args.part in ("settings", "both"):
-        bench_settings(args.records // 4, args.sync_records, args.runs)
+        bench_settings(args.records // 4, args.sync_records, args.runs, args.linger_ms)
 
 
 if __name__ == "__main__":
