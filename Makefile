@@ -143,6 +143,12 @@ $(ORACLE_DIR)/Harness.class: tests/oracle/Harness.java $(KAFKA_JARS_STAMP)
 		-cp '$(KAFKA_LIBS)/*' $<
 	@echo "$(abspath $(ORACLE_DIR)):$(abspath $(KAFKA_LIBS))/*" > $(ORACLE_DIR)/classpath
 
+# Producer throughput and latency against the real broker: kafkaproto vs aiokafka, kafka-python,
+# confluent-kafka and Java's ProducerPerformance, plus the settings table (BENCHMARKS.md).
+.PHONY: bench-producer
+bench-producer: bench-deps broker
+	$(PY) bench/producer.py $(BENCH_ARGS)
+
 # Encode/decode of generated messages against kio and kafka-python 3 (BENCHMARKS.md).
 .PHONY: bench-codecs
 bench-codecs: bench-deps

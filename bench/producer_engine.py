@@ -45,7 +45,7 @@ class InstantTransport:
         self.topic_id = uuid.uuid4()
         self.pid = 1
 
-    def api_version(self, api_key: int) -> int | None:
+    async def api_version(self, api_key: int) -> int | None:
         return {0: 13, 22: 4}.get(api_key)
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:

@@ -333,7 +333,11 @@ class ClusterClient:
         periodic refresh."""
         if self._refresher is None:
             await self.refresh_metadata()
-            self._refresher = asyncio.create_task(self._refresh_loop())
+            # Two callers can both get here (the producer's metadata and its InitProducerId
+            # start the client concurrently): only the first starts the refresher, or the
+            # second task would outlive close().
+            if self._refresher is None and not self._closed:
+                self._refresher = asyncio.create_task(self._refresh_loop())
 
     async def close(self) -> None:
         """Stop refreshing and close every connection (requests waiting on them fail)."""

@@ -46,19 +46,25 @@ def estimate_record_size(
     """An upper bound of the bytes one record takes alone in a v2 batch, header included
     (Java's ``AbstractRecords.estimateSizeInBytesUpperBound``): what ``max.request.size`` and
     ``buffer.memory`` are checked against."""
-    k = -1 if key is None else len(key)
-    v = -1 if value is None else len(value)
-    body = (
-        1  # attributes
-        + 10  # timestamp delta, at most a full varlong
-        + 5  # offset delta
-        + varint_size(k)
-        + max(k, 0)
-        + varint_size(v)
-        + max(v, 0)
-        + (len(encode_headers(headers)) if headers else 1)
+    # Once per record on every send path: sizes of lengths below _SMALL come from a table.
+    if key is None:
+        body = 17  # attributes 1 + timestamp delta 10 (a full varlong) + offset delta 5 + null 1
+    else:
+        k = len(key)
+        body = 16 + (_LENGTH_SIZE[k] if k < _SMALL else varint_size(k)) + k
+    if value is None:
+        body += 1
+    else:
+        v = len(value)
+        body += (_LENGTH_SIZE[v] if v < _SMALL else varint_size(v)) + v
+    body += len(encode_headers(headers)) if headers else 1
+    return (
+        RECORD_BATCH_OVERHEAD + (_LENGTH_SIZE[body] if body < _SMALL else varint_size(body)) + body
     )
-    return RECORD_BATCH_OVERHEAD + varint_size(body) + body
+
+
+_SMALL: Final = 1 << 13
+_LENGTH_SIZE: Final = tuple(varint_size(n) for n in range(_SMALL))
 
 
 class BufferPool:

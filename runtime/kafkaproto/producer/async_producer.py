@@ -221,6 +221,28 @@ class AsyncProducer(Generic[K, V]):
         headers: Sequence[Header] | None = None,
     ) -> RecordFuture:
         """``send`` for a key and value already in bytes."""
+        return self._send_sized(
+            topic,
+            value,
+            key,
+            partition,
+            timestamp,
+            headers,
+            estimate_record_size(key, value, headers),
+        )
+
+    def _send_sized(
+        self,
+        topic: str,
+        value: bytes | None,
+        key: bytes | None,
+        partition: int | None,
+        timestamp: int | None,
+        headers: Sequence[Header] | None,
+        size: int,
+    ) -> RecordFuture:
+        # ``size`` is estimate_record_size(key, value, headers): the thread-safe Producer has it
+        # already (it reserved it against buffer.memory), so the loop thread does not redo it.
         loop = self._ensure_started()
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
@@ -236,7 +258,6 @@ class AsyncProducer(Generic[K, V]):
             error.__cause__ = idem.last_error
             future._fail(error)
             return future
-        size = estimate_record_size(key, value, headers)
         c = self.config
         if size > c.max_request_size:
             future._fail(

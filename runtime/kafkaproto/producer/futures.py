@@ -71,6 +71,15 @@ class RecordFuture:
         if self._callbacks and not self._cancelled:
             batch.add_waiter(self._on_batch_event)
 
+    def pending_place(self) -> tuple[ProducerBatch, int] | None:
+        """The batch and index the record sits in while that batch is still open or in
+        flight; None when the record failed at once, is parked, or its batch already ended
+        (the thread-safe ``Producer`` then falls back to ``add_done_callback``)."""
+        batch = self._batch
+        if batch is None or batch.done or batch.moved_to is not None or self._callbacks:
+            return None
+        return batch, self._index
+
     def _fail(self, error: BaseException) -> None:
         if self._error is None and self._batch is None:
             self._error = error

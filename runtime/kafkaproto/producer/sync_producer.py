@@ -21,17 +21,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.async_producer import AsyncProducer
+from kafkaproto.producer.batch import ProducerBatch
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
 from kafkaproto.producer.futures import RecordFuture
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, RecordMetadata, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
-__all__ = ["Callback", "Producer"]
+__all__ = ["Callback", "Producer", "SendFuture"]
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,9 @@ _Item = tuple[
     ProducerRecord[Any],
     bytes | None,
     bytes | None,
-    "concurrent.futures.Future[RecordMetadata]",
+    "SendFuture",
     Callback | None,
+    int,
     int,
 ]
 
@@ -77,7 +80,9 @@ class Producer(Generic[K, V]):
             self.config = ProducerConfig(merged)
         self._key_serializer: Any = key_serializer or BytesSerializer()
         self._value_serializer: Any = value_serializer or BytesSerializer()
-        self._budget = threading.Condition()
+        self._total = self.config.buffer_memory
+        self._lock = threading.Lock()
+        self._budget = threading.Condition(self._lock)
         self._reserved = 0
         self._pending: deque[_Item] = deque()
         self._scheduled = False
@@ -120,51 +125,83 @@ class Producer(Generic[K, V]):
         self, record: ProducerRecord[Any], callback: Callback | None = None
     ) -> concurrent.futures.Future[RecordMetadata]:
         """Queue ``record``; see the module docstring."""
-        future: concurrent.futures.Future[RecordMetadata] = concurrent.futures.Future()
+        future = SendFuture()
         if self._closed:
             raise ProducerClosedError("Cannot send after the producer is closed.")
         topic = record.topic
         key = self._key_serializer.serialize(topic, record.key)
         value = self._value_serializer.serialize(topic, record.value)
-        size = estimate_record_size(key, value, record.headers)
-        total = self.config.buffer_memory
-        if size <= total:  # larger records fail in the engine with RecordTooLargeError
-            deadline = time.monotonic() + self.config.max_block_ms / 1000
-            with self._budget:
-                while self._reserved + size > total:
-                    left = deadline - time.monotonic()
-                    if left <= 0 or self._closed:
-                        error = BufferExhaustedError(
-                            f"Failed to allocate {size} bytes within the configured max "
-                            f"blocking time {self.config.max_block_ms} ms."
-                        )
-                        future.set_exception(error)
-                        _call(callback, None, error)
-                        return future
-                    self._budget.wait(left)
-                self._reserved += size
+        size = estimate = estimate_record_size(key, value, record.headers)
+        if size <= self._total:  # larger records fail in the engine with RecordTooLargeError
+            with self._lock:  # the fast path: one plain lock round trip per record
+                reserved = self._reserved + size <= self._total
+                if reserved:
+                    self._reserved += size
+            if not reserved and not self._reserve_blocking(size):
+                error = BufferExhaustedError(
+                    f"Failed to allocate {size} bytes within the configured max "
+                    f"blocking time {self.config.max_block_ms} ms."
+                )
+                future.set_exception(error)
+                _call(callback, None, error)
+                return future
         else:
             size = 0
-        self._pending.append((record, key, value, future, callback, size))
-        with self._budget:
-            wake = not self._scheduled
+        self._pending.append((record, key, value, future, callback, size, estimate))
+        # No lock: deque appends are atomic, and the loop thread clears the flag *before* it
+        # drains, so a record appended after the drain always sees the flag down and wakes it
+        # (at worst a spare wake-up finds the deque empty).
+        if not self._scheduled:
             self._scheduled = True
-        if wake:
             self._loop.call_soon_threadsafe(self._take_pending)
         return future
 
-    def _take_pending(self) -> None:
-        # On the loop thread: append everything handed over since the last wake-up.
+    def _reserve_blocking(self, size: int) -> bool:
+        # The slow path: wait for acknowledged batches to give memory back, up to max.block.ms.
+        deadline = time.monotonic() + self.config.max_block_ms / 1000
         with self._budget:
-            self._scheduled = False
-        producer = self._producer
+            while self._reserved + size > self._total:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return False
+                self._budget.wait(left)
+            self._reserved += size
+        return True
+
+    def _release(self, size: int) -> None:
+        with self._budget:
+            self._reserved -= size
+            self._budget.notify_all()
+
+    def _take_pending(self) -> None:
+        # On the loop thread: append everything handed over since the last wake-up. Records
+        # are grouped by the batch they land in, and each group waits on its batch with one
+        # waiter, so a completed batch resolves its concurrent futures in one pass.
+        self._scheduled = False
+        send = self._producer._send_sized
         pending = self._pending
+        groups: dict[int, _BatchGroup] = {}
         while pending:
-            record, key, value, future, callback, size = pending.popleft()
-            rf = producer.send_serialized(
-                record.topic, value, key, record.partition, record.timestamp, record.headers
+            record, key, value, future, callback, size, estimate = pending.popleft()
+            rf = send(
+                record.topic,
+                value,
+                key,
+                record.partition,
+                record.timestamp,
+                record.headers,
+                estimate,
             )
-            rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
+            place = rf.pending_place()
+            if place is None:  # failed at once, parked, or already done: the general path
+                rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
+                continue
+            batch = place[0]
+            group = groups.get(id(batch))
+            if group is None:
+                group = groups[id(batch)] = _BatchGroup(self, batch)
+                batch.add_waiter(group.on_batch_event)
+            group.add(rf, future, callback, size)
 
     def _resolve(
         self,
@@ -174,17 +211,8 @@ class Producer(Generic[K, V]):
         rf: RecordFuture,
     ) -> None:
         if size:
-            with self._budget:
-                self._reserved -= size
-                self._budget.notify_all()
-        try:
-            meta = rf.result()
-        except BaseException as exc:
-            future.set_exception(exc)
-            _call(callback, None, exc)
-        else:
-            future.set_result(meta)
-            _call(callback, meta, None)
+            self._release(size)
+        _complete(future, callback, rf)
 
     # --- flush and close ---------------------------------------------------------------------
 
@@ -218,6 +246,139 @@ class Producer(Generic[K, V]):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _BatchGroup:
+    """Records one hand-over put into one batch: resolved together when the batch completes."""
+
+    __slots__ = ("batch", "callbacks", "futures", "owner", "record_futures", "sizes")
+
+    def __init__(self, owner: Producer[Any, Any], batch: ProducerBatch) -> None:
+        self.owner = owner
+        self.batch = batch
+        self.record_futures: list[RecordFuture] = []
+        self.futures: list[SendFuture] = []
+        self.callbacks: list[Callback | None] = []
+        self.sizes: list[int] = []
+
+    def add(
+        self,
+        rf: RecordFuture,
+        future: SendFuture,
+        callback: Callback | None,
+        size: int,
+    ) -> None:
+        self.record_futures.append(rf)
+        self.futures.append(future)
+        self.callbacks.append(callback)
+        self.sizes.append(size)
+
+    def on_batch_event(self) -> None:
+        owner = self.owner
+        if self.batch.moved_to is not None:
+            # Split (MESSAGE_TOO_LARGE): each record follows its own new batch.
+            resolve = owner._resolve
+            for rf, future, callback, size in zip(
+                self.record_futures, self.futures, self.callbacks, self.sizes, strict=True
+            ):
+                rf.add_done_callback(functools.partial(resolve, future, callback, size))
+            return
+        size = sum(self.sizes)
+        if size:
+            owner._release(size)
+        outcomes: list[tuple[RecordMetadata | None, BaseException | None]] = []
+        for rf in self.record_futures:
+            try:
+                outcomes.append((rf.result(), None))
+            except BaseException as error:
+                outcomes.append((None, error))
+        futures = self.futures
+        # One pass under the creation lock settles every future no thread has looked at yet;
+        # the others (someone waits, or added a callback) take Future's own path afterwards.
+        with _CONDITION_LOCK:
+            settled = [f._settle_fast(m, e) for f, (m, e) in zip(futures, outcomes, strict=True)]
+        for future, (meta, failure), callback, done in zip(
+            futures, outcomes, self.callbacks, settled, strict=True
+        ):
+            if not done:
+                if meta is not None:
+                    future.set_result(meta)
+                else:
+                    future.set_exception(failure)
+            _call(callback, meta, failure)
+
+
+_CONDITION_LOCK = threading.Lock()
+_LAZY_FUTURE_PARTS: dict[str, Callable[[], object]] = {
+    "_condition": threading.Condition,
+    "_waiters": list,
+    "_done_callbacks": list,
+}
+
+
+class SendFuture(concurrent.futures.Future[RecordMetadata]):
+    """The ``concurrent.futures.Future`` ``Producer.send`` returns, with its ``Condition`` made on
+    first use (and its two lists too).
+
+    A plain Future makes a Condition (an RLock and a deque) and two lists (~1.4 µs and objects
+    the garbage collector tracks) per record, and a producer keeps one per record in flight — up to
+    buffer.memory's worth, where full collections over them cost more than the send itself. Most
+    futures are never waited on, so the Condition is made only when a thread first touches it
+    (``result``, ``done``, ``add_done_callback``, ``wait``...), under one lock, and a future
+    nobody touched is settled without one (``_settle_fast``, under the same lock).
+    """
+
+    _has_condition = False
+
+    def __init__(self) -> None:  # not super().__init__(): that makes the Condition and lists
+        self._state = PENDING
+        self._result = None
+        self._exception = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only while the attribute is unset (normal lookup failed): Future's own methods
+        # read these under the Condition or after the state is final, so making them once,
+        # under one lock, is all the synchronisation they need.
+        make = _LAZY_FUTURE_PARTS.get(name)
+        if make is None:
+            raise AttributeError(name)
+        with _CONDITION_LOCK:
+            try:
+                return object.__getattribute__(self, name)
+            except AttributeError:
+                value = make()
+                object.__setattr__(self, name, value)
+                if name == "_condition":
+                    self._has_condition = True
+                return value
+
+    def _settle_fast(self, meta: RecordMetadata | None, exc: BaseException | None) -> bool:
+        """Under ``_CONDITION_LOCK``: settle without a Condition if no thread has one; False if
+        one does (then the caller uses ``set_result``/``set_exception``)."""
+        if self._has_condition or self._state != PENDING:
+            return False
+        if exc is None:
+            self._result = meta
+        else:
+            self._exception = exc
+        self._state = FINISHED
+        return True
+
+
+def _complete(
+    future: concurrent.futures.Future[RecordMetadata],
+    callback: Callback | None,
+    rf: RecordFuture,
+) -> None:
+    # The general path (parked, split or at-once-failed records): Future's own set_* methods.
+    try:
+        meta = rf.result()
+    except BaseException as exc:
+        future.set_exception(exc)
+        _call(callback, None, exc)
+    else:
+        future.set_result(meta)
+        _call(callback, meta, None)
 
 
 def _call(

@@ -186,3 +186,22 @@ def test_abort_fails_everything_and_frees_memory() -> None:
     assert r is not None and a.pool.used == 200
     a.abort_batches(NotLeaderOrFollowerError())
     assert r.batch.done and a.pool.used == 0 and not a.has_incomplete()
+
+
+@pytest.mark.parametrize("key_len", [None, 0, 63, 64, 8191, 8192, 100_000])
+@pytest.mark.parametrize("value_len", [None, 0, 100, 8100, 20_000])
+def test_estimate_record_size_table_matches_the_varint_formula(
+    key_len: int | None, value_len: int | None
+) -> None:
+    # The small-length table must give exactly Java's upper bound, across varint size steps.
+    from kafkaproto.records.record_batch import RECORD_BATCH_OVERHEAD
+    from kafkaproto.records.varint import varint_size
+
+    key = None if key_len is None else b"k" * key_len
+    value = None if value_len is None else b"v" * value_len
+    k = -1 if key is None else len(key)
+    v = -1 if value is None else len(value)
+    body = 16 + varint_size(k) + max(k, 0) + varint_size(v) + max(v, 0) + 1
+    assert (
+        estimate_record_size(key, value, None) == RECORD_BATCH_OVERHEAD + varint_size(body) + body
+    )

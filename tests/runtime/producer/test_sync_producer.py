@@ -11,7 +11,7 @@ import pytest
 from kafkaproto.error_codes import TopicAuthorizationFailedError
 from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata, StringSerializer
-from kafkaproto.producer.sync_producer import Producer
+from kafkaproto.producer.sync_producer import Producer, SendFuture
 from producer_fakes import FakeCluster
 
 T = 5.0
@@ -82,3 +82,58 @@ def test_close_fails_pending_and_refuses_new_sends() -> None:
     with pytest.raises(ProducerClosedError):
         p.send(ProducerRecord("t", b"y"))
     assert not p._thread.is_alive()
+
+
+def test_callbacks_in_send_order_per_partition_across_batches_and_memory_returned() -> None:
+    # Futures are resolved a batch at a time on the loop thread; order and the buffer.memory
+    # budget must be exactly as with one completion per record.
+    cluster = FakeCluster({"t": 2})
+    order: list[tuple[int, int]] = []
+    with Producer(SETTINGS, transport=cluster, batch_size=512, buffer_memory=64_000) as p:
+        futures = [
+            p.send(
+                ProducerRecord("t", b"%04d" % i, partition=i % 2),
+                lambda m, e: order.append((m.partition, m.offset)) if m else None,
+            )
+            for i in range(400)
+        ]
+        p.flush(timeout=T)
+        metas = [f.result(timeout=T) for f in futures]
+        assert p._reserved == 0
+    assert len(order) == 400
+    for part in (0, 1):
+        offsets = [o for pt, o in order if pt == part]
+        assert offsets == list(range(200))
+        assert cluster.records("t", part) == [b"%04d" % i for i in range(part, 400, 2)]
+    assert [m.offset for m in metas[::2]] == list(range(200))
+
+
+def test_send_futures_wait_done_callbacks_and_as_completed() -> None:
+    # SendFuture makes its Condition lazily: futures waited on before, during and after their
+    # batch completes, watched by concurrent.futures.wait and add_done_callback, all resolve.
+    cluster = FakeCluster({"t": 1})
+    cluster.hold = asyncio.Event()
+    done_calls: list[int] = []
+    with Producer(SETTINGS, transport=cluster) as p:
+        futures = [p.send(ProducerRecord("t", b"%d" % i)) for i in range(6)]
+        futures.append(futures[0])
+        assert all(isinstance(f, SendFuture) for f in futures)
+        futures[1].add_done_callback(lambda f: done_calls.append(f.result().offset))
+        with pytest.raises(concurrent.futures.TimeoutError):
+            futures[2].result(timeout=0.05)
+        waiter = threading.Thread(target=lambda: done_calls.append(futures[3].result(T).offset))
+        waiter.start()
+        assert not futures[0].done()
+        p._loop.call_soon_threadsafe(cluster.hold.set)
+        finished, _ = concurrent.futures.wait(futures[4:6], timeout=T)
+        assert len(finished) == 2
+        waiter.join(T)
+        p.flush(timeout=T)
+        untouched = p.send(ProducerRecord("t", b"6"))  # metadata known now: appended at once
+        futures[6] = untouched
+        p.flush(timeout=T)
+        assert not untouched._has_condition  # settled in the batch's pass without a Condition
+        assert [f.result(timeout=T).offset for f in futures] == list(range(7))
+        assert untouched._has_condition and untouched.done()
+        assert sorted(done_calls) == [1, 3]
+        assert len(list(concurrent.futures.as_completed(futures, T))) == 7
