@@ -8,8 +8,8 @@ anything from the producer's engine, so every layer can raise them.
 
 from __future__ import annotations
 
-from kafkaproto.error_codes import MessageTooLargeError
 from kafkaproto import errors
+from kafkaproto.error_codes import MessageTooLargeError
 from kafkaproto.errors import KafkaProtoError
 
 __all__ = [
