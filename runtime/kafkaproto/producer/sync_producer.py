@@ -292,20 +292,22 @@ class _BatchGroup:
                 outcomes.append((rf.result(), None))
             except BaseException as error:
                 outcomes.append((None, error))
+        # Callbacks first, in send order, then the futures: as Java's ProducerBatch fires the
+        # callbacks before completing the future, so whoever waited on a future sees every
+        # callback of its batch done.
+        for callback, (meta, failure) in zip(self.callbacks, outcomes, strict=True):
+            _call(callback, meta, failure)
         futures = self.futures
         # One pass under the creation lock settles every future no thread has looked at yet;
         # the others (someone waits, or added a callback) take Future's own path afterwards.
         with _CONDITION_LOCK:
             settled = [f._settle_fast(m, e) for f, (m, e) in zip(futures, outcomes, strict=True)]
-        for future, (meta, failure), callback, done in zip(
-            futures, outcomes, self.callbacks, settled, strict=True
-        ):
+        for future, (meta, failure), done in zip(futures, outcomes, settled, strict=True):
             if not done:
                 if meta is not None:
                     future.set_result(meta)
                 else:
                     future.set_exception(failure)
-            _call(callback, meta, failure)
 
 
 _CONDITION_LOCK = threading.Lock()
@@ -371,14 +373,15 @@ def _complete(
     rf: RecordFuture,
 ) -> None:
     # The general path (parked, split or at-once-failed records): Future's own set_* methods.
+    # Callback before the future, as Java does (see _BatchWaiter.on_batch_event).
     try:
         meta = rf.result()
     except BaseException as exc:
-        future.set_exception(exc)
         _call(callback, None, exc)
+        future.set_exception(exc)
     else:
-        future.set_result(meta)
         _call(callback, meta, None)
+        future.set_result(meta)
 
 
 def _call(
