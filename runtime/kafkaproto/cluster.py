@@ -360,7 +360,10 @@ class ClusterClient:
         periodic refresh."""
         if self._refresher is None:
             await self.refresh_metadata()
-            self._refresher = asyncio.create_task(self._refresh_loop())
+            # Concurrent start() calls all get here: only the first starts the refresh task (a
+            # second one would be overwritten and never cancelled by close()).
+            if self._refresher is None and not self._closed:
+                self._refresher = asyncio.create_task(self._refresh_loop())
 
     async def close(self) -> None:
         """Stop refreshing and close every connection (requests waiting on them fail)."""
