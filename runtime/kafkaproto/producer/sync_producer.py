@@ -40,6 +40,8 @@ V = TypeVar("V")
 
 #: Java's ``Callback.onCompletion(metadata, exception)``: exactly one of them is None.
 Callback = Callable[[RecordMetadata | None, BaseException | None], object]
+#: Records appended per turn of the loop thread before its I/O runs again.
+_HANDOVER_LIMIT = 2000
 _Item = tuple[
     ProducerRecord[Any],
     bytes | None,
@@ -153,18 +155,29 @@ class Producer(Generic[K, V]):
             self._loop.call_soon_threadsafe(self._take_pending)
         return future
 
-    def _take_pending(self) -> None:
-        # On the loop thread: append everything handed over since the last wake-up.
+    def _take_pending(self, limit: int | None = _HANDOVER_LIMIT) -> None:
+        # On the loop thread: append what was handed over since the last wake-up, at most
+        # ``limit`` records, then give the loop back to its I/O: a caller sending without pause
+        # refills the deque as fast as it drains, and draining "while pending" starved the loop
+        # (connection set-up timed out). Records handed over after ``_scheduled`` is cleared
+        # schedule another call; leftovers beyond the limit are rescheduled here.
         with self._budget:
             self._scheduled = False
         producer = self._producer
         pending = self._pending
-        while pending:
+        count = len(pending) if limit is None else min(len(pending), limit)
+        for _ in range(count):
             record, key, value, future, callback, size = pending.popleft()
             rf = producer.send_serialized(
                 record.topic, value, key, record.partition, record.timestamp, record.headers
             )
             rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
+        if pending:
+            with self._budget:
+                reschedule = not self._scheduled
+                self._scheduled = True
+            if reschedule:
+                self._loop.call_soon(self._take_pending)
 
     def _resolve(
         self,
@@ -190,7 +203,7 @@ class Producer(Generic[K, V]):
 
     def _call_on_loop(self, make: Callable[[], Any], timeout: float | None) -> Any:
         async def run() -> Any:
-            self._take_pending()
+            self._take_pending(None)  # flush and close cover every record handed over
             return await make()
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
