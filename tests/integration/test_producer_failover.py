@@ -32,7 +32,7 @@ from kafkaproto.producer.errors import (
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 from kafkaproto.producer.sync_producer import Producer
 from proofs import Placement, assert_same_placement, check_log, fetcher_rows, kcat_rows, value_for
-from topics import create_topic
+from topics import create_topic, wait_fully_replicated
 
 COUNT = 200_000
 PARTITIONS = 3
@@ -92,6 +92,7 @@ def test_leader_killed_mid_run_loses_and_duplicates_nothing(
         for node_id in (1, 2, 3):
             if not kafka_cluster.node_up(node_id):
                 kafka_cluster.start_node(node_id)
+        asyncio.run(wait_fully_replicated(cluster, 3))
     print("\n" + "; ".join(events))
     assert min(produced.partition) >= 0  # every future resolved with metadata
     assert set(produced.partition) == set(range(PARTITIONS))
@@ -128,6 +129,7 @@ def test_whole_cluster_down_pending_futures_time_out(
         results = asyncio.run(main())
     finally:
         kafka_cluster.start()
+        asyncio.run(wait_fully_replicated(cluster, 3))
     print(f"\nall failed after {timings['failed']:.2f} s, close() took {timings['close']:.2f} s")
     assert all(isinstance(r, DeliveryTimeoutError) for r in results), results[:3]
     # delivery.timeout.ms counts from each batch's creation: 3 s, plus one request timeout of

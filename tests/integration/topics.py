@@ -4,9 +4,11 @@ replication factor) and read whole partitions back with our fetcher. Everything 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from kafkaproto.cluster import ClusterClient
+from kafkaproto.errors import KafkaProtoError
 from kafkaproto.fetcher import EARLIEST, build, fetch_partition, field_class
 from kafkaproto.records.record_batch import Record
 
@@ -59,3 +61,31 @@ async def read_partitions(
                 p: [r async for r in fetch_partition(client, topic, p, EARLIEST)]
                 for p in range(partitions)
             }
+
+
+async def wait_fully_replicated(bootstrap: str, nodes: int, timeout: float = 120.0) -> None:
+    """Until a new topic with replication factor ``nodes`` has every replica in sync: every
+    broker registered, unfenced and replicating. After nodes were restarted, their old
+    registrations can still be listed while the new ones wait out the broker session; tests
+    that stop and start nodes next must not begin in that state."""
+    name = f"health-{uuid.uuid4().hex[:10]}"
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: BaseException | None = None
+    while loop.time() < deadline:
+        try:
+            await create_topic(bootstrap, name, 1, replication_factor=nodes, timeout=30)
+            break
+        except (AssertionError, KafkaProtoError, OSError, TimeoutError) as exc:
+            last = exc
+            await asyncio.sleep(1)
+    else:
+        raise TimeoutError(f"could not create {name} with RF={nodes}: {last!r}")
+    async with ClusterClient(bootstrap) as client:
+        while loop.time() < deadline:
+            await client.refresh_metadata([name])
+            topic = client.metadata.topics.get(name)
+            if topic is not None and len(topic.partitions[0].isr) == nodes:
+                return
+            await asyncio.sleep(0.5)
+    raise TimeoutError(f"{name}: ISR never reached {nodes} replicas")
