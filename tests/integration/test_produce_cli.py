@@ -5,8 +5,10 @@ progress line is drawn when stderr is not a terminal, and a failed record gives 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -95,3 +97,49 @@ def test_bad_setting_gives_exit_code_2() -> None:
     )
     assert result.returncode == 2
     assert "ConfigError" in result.stderr.decode() and "linger.ms" in result.stderr.decode()
+
+
+def test_progress_line_only_on_a_terminal(broker: str) -> None:
+    """stderr on a pseudo-terminal: the progress line (carriage returns, records/s) is drawn;
+    stdout still gets the summary."""
+    topic = f"cli-produce-tty-{uuid.uuid4().hex[:8]}"
+    main_fd, tty_fd = os.openpty()
+    drawn = bytearray()
+
+    def drain() -> None:  # read while the command runs: a full terminal buffer would block it
+        while True:
+            try:
+                chunk = os.read(main_fd, 65536)
+            except OSError:  # EIO: the other side is closed and everything was read
+                return
+            if not chunk:
+                return
+            drawn.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kafkaproto",
+                "produce",
+                "--bootstrap",
+                broker,
+                "--topic",
+                topic,
+            ],
+            input=b"".join(b"line %d\n" % i for i in range(2000)),
+            stdout=subprocess.PIPE,
+            stderr=tty_fd,
+            timeout=90,
+            check=False,
+        )
+    finally:
+        os.close(tty_fd)
+        reader.join(timeout=10)
+        os.close(main_fd)
+    assert result.returncode == 0
+    assert "records: 2000 sent, 2000 acknowledged" in result.stdout.decode()
+    assert b"\r[" in drawn and b"/s" in drawn and b"2,000/2,000 records" in drawn
