@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kafkaproto import cli_api_versions, cli_config, cli_decode, cli_fetch
+from kafkaproto import cli_api_versions, cli_config, cli_decode, cli_fetch, cli_produce
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     cli_fetch.add_arguments(fetch)
     fetch.set_defaults(run=cli_fetch.run)
+    produce = commands.add_parser(
+        "produce", help="send each line of stdin (or --file) as a record; print a summary"
+    )
+    cli_produce.add_arguments(produce)
+    produce.set_defaults(run=cli_produce.run)
     api_versions = commands.add_parser(
         "api-versions",
         help="ask a broker which API versions it supports and which ones kafkaproto would use",

@@ -219,6 +219,30 @@ def test_leader_not_available_then_elected() -> None:
     run(main())
 
 
+def test_concurrent_starts_make_one_refresh_task() -> None:
+    """Producer sender and send() both start the client at once: close() must stop the one
+    refresh task there is (a second one used to leak, "Task was destroyed but it is pending")."""
+    script = Script()
+
+    async def main() -> None:
+        async with FakeBroker(script) as fake:
+            script.port = fake.port
+            client = _client(fake.port)
+            before = set(asyncio.all_tasks())
+            await asyncio.gather(client.start(), client.start(), client.start())
+            refreshers = [
+                t
+                for t in asyncio.all_tasks() - before
+                if "_refresh_loop" in repr(t.get_coro()) and not t.done()
+            ]
+            assert len(refreshers) == 1
+            await client.close()
+            await asyncio.sleep(0)
+            assert all(t.done() for t in refreshers)
+
+    run(main())
+
+
 def test_note_error_triggers_refresh() -> None:
     script = Script()
 

@@ -51,6 +51,7 @@ class ClusterTransport:
     def __init__(self, client: ClusterClient) -> None:
         self.client = client
         self._started = False
+        self._start_attempted = False
         self._versions: dict[int, int | None] = {}
 
     @classmethod
@@ -59,13 +60,16 @@ class ClusterTransport:
 
     async def _start(self) -> None:
         if not self._started:
+            # Set before awaiting: a close() while the first start is still connecting must
+            # close the client too, or its connection attempt outlives the producer's loop.
+            self._start_attempted = True
             await self.client.start()
             self._started = True
 
     async def close(self) -> None:
-        if self._started:
+        if self._start_attempted:
             await self.client.close()
-            self._started = False
+            self._started = self._start_attempted = False
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
         await self._start()

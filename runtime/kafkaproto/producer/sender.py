@@ -280,15 +280,18 @@ class Sender:
     async def _init_producer_id(self) -> None:
         idem = self.idempotence
         assert idem is not None
-        version = await self.transport.api_version(INIT_PRODUCER_ID_API_KEY)
-        if version is None:
-            idem.transition_to_fatal(UnsupportedVersionError("InitProducerId is not supported"))
-            self.wakeup()
-            return
-        cls: Any = request_class(INIT_PRODUCER_ID_API_KEY, version)
-        # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, Integer.MAX_VALUE timeout.
-        request = cls(transactional_id=None, transaction_timeout_ms=_INT_MAX)
         try:
+            # Inside the try: api_version connects first, and a failed connection must send the
+            # producer back to UNINITIALIZED to retry (it used to end this task and leave the
+            # producer INITIALIZING, never sending again).
+            version = await self.transport.api_version(INIT_PRODUCER_ID_API_KEY)
+            if version is None:
+                idem.transition_to_fatal(UnsupportedVersionError("InitProducerId is not supported"))
+                self.wakeup()
+                return
+            cls: Any = request_class(INIT_PRODUCER_ID_API_KEY, version)
+            # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, MAX_VALUE timeout.
+            request = cls(transactional_id=None, transaction_timeout_ms=_INT_MAX)
             response: Any = await asyncio.wait_for(
                 self.transport.send(None, request, expect_response=True),
                 self.settings.request_timeout_ms / 1000,

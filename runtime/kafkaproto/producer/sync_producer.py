@@ -53,6 +53,10 @@ _Item = tuple[
 ]
 
 
+# Records the loop thread takes over per turn before it lets I/O run again.
+_HANDOVER_LIMIT = 2000
+
+
 class Producer(Generic[K, V]):
     """Java's ``KafkaProducer`` for threads; see the module docstring.
 
@@ -173,15 +177,19 @@ class Producer(Generic[K, V]):
             self._reserved -= size
             self._budget.notify_all()
 
-    def _take_pending(self) -> None:
-        # On the loop thread: append everything handed over since the last wake-up. Records
-        # are grouped by the batch they land in, and each group waits on its batch with one
-        # waiter, so a completed batch resolves its concurrent futures in one pass.
+    def _take_pending(self, limit: int | None = _HANDOVER_LIMIT) -> None:
+        # On the loop thread: append what was handed over since the last wake-up, at most
+        # ``limit`` records, then give the loop back to its I/O: a caller sending without pause
+        # refills the deque as fast as it drains, and draining "while pending" starved the loop
+        # (connection set-up timed out). Leftovers beyond the limit are rescheduled here.
+        # Records are grouped by the batch they land in, and each group waits on its batch with
+        # one waiter, so a completed batch resolves its concurrent futures in one pass.
         self._scheduled = False
         send = self._producer._send_sized
         pending = self._pending
         groups: dict[int, _BatchGroup] = {}
-        while pending:
+        count = len(pending) if limit is None else min(len(pending), limit)
+        for _ in range(count):
             record, key, value, future, callback, size, estimate = pending.popleft()
             rf = send(
                 record.topic,
@@ -202,6 +210,9 @@ class Producer(Generic[K, V]):
                 group = groups[id(batch)] = _BatchGroup(self, batch)
                 batch.add_waiter(group.on_batch_event)
             group.add(rf, future, callback, size)
+        if pending and not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._take_pending)
 
     def _resolve(
         self,
@@ -218,7 +229,7 @@ class Producer(Generic[K, V]):
 
     def _call_on_loop(self, make: Callable[[], Any], timeout: float | None) -> Any:
         async def run() -> Any:
-            self._take_pending()
+            self._take_pending(None)  # flush and close cover every record handed over
             return await make()
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)

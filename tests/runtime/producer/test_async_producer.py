@@ -307,6 +307,29 @@ def test_idempotent_producer_gets_an_id_and_sequences_on_the_wire() -> None:
     assert cluster.expected_seq[(1000, ("t", 0))] == 30
 
 
+def test_init_producer_id_retried_after_api_versions_connection_failure() -> None:
+    """The first api_version() (which connects) fails: InitProducerId is retried, not
+    abandoned with the producer stuck INITIALIZING and nothing sent until delivery timeout."""
+
+    class Unreachable(FakeCluster):
+        failures = 2
+
+        async def api_version(self, api_key: int) -> int | None:
+            if api_key == 22 and self.failures:
+                self.failures -= 1
+                raise ConnectionError("no broker is reachable")
+            return await super().api_version(api_key)
+
+    cluster = Unreachable({"t": 1})
+
+    async def main() -> RecordMetadata:
+        async with AsyncProducer(settings(delivery_timeout_ms=60_000), transport=cluster) as p:
+            return await p.send(ProducerRecord("t", b"x"))
+
+    assert run(main).offset == 0
+    assert cluster.failures == 0 and cluster.records("t") == [b"x"]
+
+
 def test_duplicate_sequence_is_success_without_offset() -> None:
     cluster = FakeCluster({"t": 1})
     cluster.errors[("t", 0)].append(46)  # DUPLICATE_SEQUENCE_NUMBER
