@@ -208,7 +208,9 @@ class Producer(Generic[K, V]):
             group = groups.get(id(batch))
             if group is None:
                 group = groups[id(batch)] = _BatchGroup(self, batch)
-                batch.add_waiter(group.on_batch_event)
+                # Deferred like a RecordFuture's own callbacks (loop.call_soon), so a record that
+                # waited for metadata and went the general path keeps its place in the order.
+                batch.add_waiter(group.defer)
             group.add(rf, future, callback, size)
         if pending and not self._scheduled:
             self._scheduled = True
@@ -283,6 +285,11 @@ class _BatchGroup:
         self.futures.append(future)
         self.callbacks.append(callback)
         self.sizes.append(size)
+
+    def defer(self) -> None:
+        """The batch's waiter: handle the event on the loop's next turn, as a RecordFuture
+        defers its own callbacks, so the two paths keep the records' order."""
+        self.owner._loop.call_soon(self.on_batch_event)
 
     def on_batch_event(self) -> None:
         owner = self.owner

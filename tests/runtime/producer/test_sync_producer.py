@@ -6,11 +6,13 @@ import asyncio
 import concurrent.futures
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 
 import pytest
 from kafkaproto.error_codes import TopicAuthorizationFailedError
 from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
+from kafkaproto.producer.metadata import ClusterSnapshot
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata, StringSerializer
 from kafkaproto.producer.sync_producer import Producer, SendFuture
 from producer_fakes import FakeCluster
@@ -165,3 +167,36 @@ def test_a_busy_sending_thread_does_not_starve_the_loop_thread() -> None:
     # Without the fix the loop got no turn at all while the caller sent: only the first beat,
     # if any, came before `sent`. A second one proves it ran between hand-overs.
     assert len([b for b in beats if b < sent]) >= 2, beats
+
+
+class SlowMetadataCluster(FakeCluster):
+    """The first metadata answer takes a while, so the first records wait (park) for it and
+    later ones land in a batch directly."""
+
+    async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
+        if self.metadata_calls == 0:
+            await asyncio.sleep(0.2)
+        return await super().metadata_for(topics)
+
+
+def test_callback_order_kept_when_the_first_records_wait_for_metadata() -> None:
+    cluster = SlowMetadataCluster({"t": 1})
+    order: list[int] = []
+    # A long linger keeps one batch open across both paths; flush() sends it.
+    with Producer(SETTINGS, transport=cluster, linger_ms=5000) as p:
+        first = [
+            p.send(
+                ProducerRecord("t", b"%d" % i), lambda m, e: order.append(m.offset) if m else None
+            )
+            for i in range(3)
+        ]
+        time.sleep(0.3)  # metadata has arrived: the next records go straight into the batch
+        rest = [
+            p.send(
+                ProducerRecord("t", b"%d" % i), lambda m, e: order.append(m.offset) if m else None
+            )
+            for i in range(3, 200)
+        ]
+        p.flush(timeout=T)
+        assert [f.result(timeout=T).offset for f in first + rest] == list(range(200))
+    assert order == list(range(200))
