@@ -125,14 +125,7 @@ class AsyncProducer(Generic[K, V]):
         clock: Any = time.monotonic,
         **settings: object,
     ) -> None:
-        if isinstance(config, ProducerConfig):
-            if settings:
-                raise TypeError("pass either a ProducerConfig or settings, not both")
-            self.config = config
-        else:
-            merged: dict[str, object] = dict(config or {})
-            merged.update(settings)
-            self.config = ProducerConfig(merged)
+        self.config = ProducerConfig.of(config, settings)
         c = self.config
         # Without a transport given, the producer owns a cluster client for bootstrap.servers.
         self._owned_transport: ClusterTransport | None = None

@@ -390,6 +390,18 @@ class ProducerConfig(BaseModel):
         except ValidationError as exc:
             raise _config_error(exc) from None
 
+    @classmethod
+    def of(
+        cls, config: ProducerConfig | Mapping[str, object] | None, settings: Mapping[str, object]
+    ) -> ProducerConfig:
+        """What the producers' constructors take: a ready ProducerConfig, or properties and/or
+        keyword settings (the keywords win)."""
+        if isinstance(config, ProducerConfig):
+            if settings:
+                raise TypeError("pass either a ProducerConfig or settings, not both")
+            return config
+        return cls(config, **settings)
+
     # --- name mapping ---------------------------------------------------------------------------
 
     @classmethod

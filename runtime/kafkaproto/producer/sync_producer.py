@@ -74,14 +74,7 @@ class Producer(Generic[K, V]):
         value_serializer: Serializer[V] | None = None,
         **settings: object,
     ) -> None:
-        if isinstance(config, ProducerConfig):
-            if settings:
-                raise TypeError("pass either a ProducerConfig or settings, not both")
-            self.config = config
-        else:
-            merged: dict[str, object] = dict(config or {})
-            merged.update(settings)
-            self.config = ProducerConfig(merged)
+        self.config = ProducerConfig.of(config, settings)
         self._key_serializer: Any = key_serializer or BytesSerializer()
         self._value_serializer: Any = value_serializer or BytesSerializer()
         self._total = self.config.buffer_memory
