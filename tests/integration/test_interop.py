@@ -238,9 +238,15 @@ def test_we_read_what_librdkafka_writes(
         assert [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in fetched] == [
             (r.offset, r.timestamp, r.key, r.value, r.headers) for r in records
         ]
-        # librdkafka compresses a batch only when that makes it smaller; these records do
-        # compress, so every batch must carry the codec asked for.
-        assert [b.compression for b in batches] == [CODECS[codec]] * len(batches)
+        # librdkafka compresses a batch only when that makes it smaller: these records do
+        # compress, but a batch its linger cut down to a few records may go out plain. The bulk
+        # must carry the codec asked for.
+        asked = CODECS[codec]
+        assert any(b.compression is asked for b in batches)
+        for b in batches:
+            assert b.compression is asked or (
+                b.compression is CompressionType.NONE and len(b.records) <= 5
+            ), (b.compression, len(b.records))
         for batch in batches:
             assert batch.timestamp_type is TimestampType.CREATE_TIME
             assert not batch.is_control and not batch.is_transactional
