@@ -153,26 +153,38 @@ def delete_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str
 
 def produce_batch(conn: Connection, topic_id: uuid.UUID, batch: bytes) -> int:
     """Produce v13 (topic by id) of one ready-made batch to partition 0 with acks=all; return
-    the base offset the broker gave it."""
-    reply = conn.call(
-        pr.ProduceRequestV13(
-            acks=-1,
-            timeout_ms=10_000,
-            topic_data=(
-                pr.ProduceRequestTopicProduceDataV13(
-                    topic_id=topic_id,
-                    partition_data=(
-                        pr.ProduceRequestPartitionProduceDataV9(index=0, records=batch),
+    the base offset the broker gave it. A just-created partition may answer with a retriable
+    leadership error for a moment (NOT_LEADER_OR_FOLLOWER and friends): retried for up to 10 s."""
+    retriable = {
+        3,
+        5,
+        6,
+        100,
+    }  # unknown topic/partition, leader not available, not leader, unknown id
+    deadline = time.monotonic() + 10
+    while True:
+        reply = conn.call(
+            pr.ProduceRequestV13(
+                acks=-1,
+                timeout_ms=10_000,
+                topic_data=(
+                    pr.ProduceRequestTopicProduceDataV13(
+                        topic_id=topic_id,
+                        partition_data=(
+                            pr.ProduceRequestPartitionProduceDataV9(index=0, records=batch),
+                        ),
                     ),
                 ),
-            ),
+            )
         )
-    )
-    (topic,) = reply.responses
-    assert topic.topic_id == topic_id
-    (part,) = topic.partition_responses
-    assert (part.index, part.error_code) == (0, 0), part
-    return part.base_offset  # type: ignore[no-any-return]
+        (topic,) = reply.responses
+        assert topic.topic_id == topic_id
+        (part,) = topic.partition_responses
+        if part.error_code in retriable and time.monotonic() < deadline:
+            time.sleep(0.1)
+            continue
+        assert (part.index, part.error_code) == (0, 0), part
+        return part.base_offset  # type: ignore[no-any-return]
 
 
 def fetch_records(
