@@ -108,10 +108,6 @@ def _remaining_check(buf: Buffer, pos: int, n: int, what: str) -> int:
     return end
 
 
-def read_length16(buf: Buffer, pos: int) -> tuple[int, int]:
-    return _i16(buf, pos)[0], pos + 2
-
-
 def read_length32(buf: Buffer, pos: int) -> tuple[int, int]:
     return _i32(buf, pos)[0], pos + 4
 
@@ -412,13 +408,6 @@ _ARRAY_FORMATS: dict[str, str] = {
     "float64": "d",
     "bool": "?",
 }
-
-
-def read_fixed_array(
-    buf: Buffer, pos: int, n: int, code: str, size: int
-) -> tuple[tuple[Any, ...], int]:
-    """``n`` fixed-width items in one unpack (the length was already checked)."""
-    return struct.unpack_from(f">{n}{code}", buf, pos), pos + n * size
 
 
 FixedArrayReader = Callable[[Buffer, int], tuple[Any, int]]
