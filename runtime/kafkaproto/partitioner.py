@@ -243,6 +243,12 @@ class BuiltInPartitioner:
             return True
         return False
 
+    def count_appended(self, appended_bytes: int) -> None:
+        """Count bytes appended to the sticky partition that the caller knows stay below
+        ``sticky_batch_size`` in total, so no switch is due: ``record_appended`` without the
+        decision, for appends settled in bulk (the accumulator's fast lane)."""
+        self._produced_bytes += appended_bytes
+
     def maybe_switch(self, topic: TopicAvailability) -> bool:
         """The accumulator's ``partitionChanged`` step: once all batches of the current partition
         are full, complete a switch that ``record_appended`` deferred. Returns True if switched."""

@@ -40,6 +40,9 @@ LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2-broker.properties"
 HOST = "127.0.0.1"
 DEFAULT_KAFKA_VERSION = "4.4.0"
 JVM_HEAP = ("-Xms128m", "-Xmx512m")
+# A node restarted right after a SIGKILL has (rarely, on a loaded machine) exited during
+# start-up; its console.log says why. Starting relaunches such a node, up to this many times.
+_START_ATTEMPTS = 3
 
 
 def kafka_version() -> str:
@@ -62,6 +65,14 @@ def libs_dir(version: str | None = None) -> Path:
 
 class KafkaError(Exception):
     """A broker could not be started, stopped or reached; the message carries the log tail."""
+
+
+class NodeExitedError(KafkaError):
+    """A node's process ended while it was starting; the message carries its console output."""
+
+    def __init__(self, message: str, node_id: int) -> None:
+        super().__init__(message)
+        self.node_id = node_id
 
 
 @dataclass(frozen=True)
@@ -348,9 +359,13 @@ class KafkaCluster:
         while pending:
             for node_id in list(pending):
                 if self.pid(node_id) is None:
-                    raise KafkaError(
+                    # The console first: a JVM that dies early says why there, not in server.log.
+                    raise NodeExitedError(
                         f"{self.spec.name} node {node_id} exited while starting\n"
-                        + self.log_tail(60, [node_id])
+                        f"--- {self._console_file(node_id)} (last 40 lines) ---\n"
+                        f"{_tail(self._console_file(node_id), 40)}\n"
+                        + self.log_tail(30, [node_id]),
+                        node_id,
                     )
                 node = self.spec.node(node_id)
                 try:
@@ -390,30 +405,46 @@ class KafkaCluster:
             self._kill_all()
             shutil.rmtree(self.root, ignore_errors=True)
             self._format()
-        down = [n.node_id for n in self.spec.nodes if self.pid(n.node_id) is None]
-        for node_id in down:
-            self._launch(self.spec.node(node_id))
-        self._wait_ready([n.node_id for n in self.spec.nodes], timeout)
-        return self.bootstrap
+        everyone = [n.node_id for n in self.spec.nodes]
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            for node_id in everyone:
+                if self.pid(node_id) is None:
+                    self._launch(self.spec.node(node_id))
+            try:
+                self._wait_ready(everyone, timeout)
+                return self.bootstrap
+            except NodeExitedError as exc:
+                if attempt == _START_ATTEMPTS:
+                    raise
+                self._report_relaunch(exc, attempt)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _report_relaunch(exc: NodeExitedError, attempt: int) -> None:
+        # Rare (seen after a SIGKILL of the whole cluster on a loaded machine): say so with the
+        # node's console output, then relaunch it; its logs are appended to, never replaced.
+        print(
+            f"kafka_cluster: node {exc.node_id} exited during start-up (attempt {attempt} of "
+            f"{_START_ATTEMPTS}); relaunching it\n{exc}",
+            file=sys.stderr,
+        )
+        time.sleep(2.0)
 
     def start_node(self, node_id: int, timeout: float = 120.0) -> None:
         """Restart one stopped node on its existing storage and wait until the others see it."""
         node = self.spec.node(node_id)
         if not self._formatted():
             raise KafkaError(f"{self.spec.name} was never started; start it first")
-        # A node restarted right after a kill has (rarely, on a loaded machine) exited during
-        # start-up; the cause is not known yet (its console.log says why). Try up to 3 times,
-        # keeping each attempt's logs, before failing.
-        for attempt in range(3):
+        for attempt in range(1, _START_ATTEMPTS + 1):
             if self.pid(node_id) is None:
                 self._launch(node)
             try:
                 self._wait_ready([node_id], timeout)
                 break
-            except KafkaError:
-                if attempt == 2 or self.pid(node_id) is not None:
+            except NodeExitedError as exc:
+                if attempt == _START_ATTEMPTS:
                     raise
-                time.sleep(2.0)
+                self._report_relaunch(exc, attempt)
         others = [
             n.node_id for n in self.spec.nodes if n.node_id != node_id and self.pid(n.node_id)
         ]

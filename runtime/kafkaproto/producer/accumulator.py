@@ -120,6 +120,26 @@ class _TopicInfo:
         self.partitioner = partitioner
 
 
+class Lane:
+    """A topic's fast lane: the open batch of its sticky partition, for records with a null key,
+    no partition and no headers (the common case), while appending to it needs no decision.
+
+    ``limit`` is where a decision would be due: the batch reaching ``batch.size`` (full: wake the
+    sender, maybe switch partition) or the partitioner's byte count reaching twice its sticky
+    size (a switch even with the batch not full). Below it an append is
+    ``builder.append_value(value, timestamp, limit)`` and nothing else; the bytes are counted
+    to the partitioner when the lane is retired, which the accumulator does before anything
+    else touches the topic's batches (another append, a drain, an expiry, an abort)."""
+
+    __slots__ = ("batch", "builder", "limit", "start_size")
+
+    def __init__(self, batch: ProducerBatch, limit: int) -> None:
+        self.batch = batch
+        self.builder = batch.builder
+        self.start_size = batch.builder.size_in_bytes
+        self.limit = limit
+
+
 class RecordAccumulator:
     """See the module docstring. Settings are the producer config's values."""
 
@@ -155,6 +175,8 @@ class RecordAccumulator:
         self.incomplete: set[ProducerBatch] = set()
         self.muted: set[TopicPartition] = set()
         self._topics: dict[str, _TopicInfo] = {}
+        #: Fast lanes by topic (see ``Lane``); the producer appends through them directly.
+        self.lanes: dict[str, Lane] = {}
         self._drain_index: dict[int, int] = {}
         self._next_expiry_ms = _FOREVER
 
@@ -167,6 +189,18 @@ class RecordAccumulator:
                 BuiltInPartitioner(topic, max(1, self.batch_size))
             )
         return info
+
+    def _retire_lane(self, topic: str) -> None:
+        lane = self.lanes.pop(topic, None)
+        if lane is not None:
+            appended = lane.builder.size_in_bytes - lane.start_size
+            if appended:
+                self._topics[topic].partitioner.count_appended(appended)
+
+    def retire_lanes(self) -> None:
+        """Close every fast lane, counting what went through them (before batches change)."""
+        for topic in list(self.lanes):
+            self._retire_lane(topic)
 
     def _all_full(self, dq: deque[ProducerBatch]) -> bool:
         # allBatchesFull: only the last batch can be incomplete.
@@ -190,6 +224,8 @@ class RecordAccumulator:
             from kafkaproto.producer.errors import ProducerClosedError
 
             raise ProducerClosedError("Producer closed while send in progress")
+        if topic in self.lanes:
+            self._retire_lane(topic)
         info = self._topics.get(topic) or self._topic_info(topic)
         sticky = partition == UNKNOWN_PARTITION
         if sticky:
@@ -212,12 +248,12 @@ class RecordAccumulator:
                 index = last.builder.append(key, value, timestamp, headers)
                 if index >= 0:
                     full = len(dq) > 1 or last.is_full(self.batch_size)
-                    if sticky:
-                        info.partitioner.record_appended(
-                            last.builder.size_in_bytes - before,
-                            availability,  # type: ignore[arg-type]
-                            enable_switch=self._all_full(dq),
-                        )
+                    if sticky and not info.partitioner.record_appended(
+                        last.builder.size_in_bytes - before,
+                        availability,  # type: ignore[arg-type]
+                        enable_switch=self._all_full(dq),
+                    ):
+                        self._open_lane(topic, info, last)
                     return AppendResult(last, index, partition, False, full)
                 last.closed = True
         size = max(self.batch_size, estimate_record_size(key, value, headers))
@@ -232,15 +268,29 @@ class RecordAccumulator:
         builder.append(key, value, timestamp, headers)
         dq.append(batch)
         self.incomplete.add(batch)
-        if sticky:
-            info.partitioner.record_appended(
-                builder.size_in_bytes,
-                availability,  # type: ignore[arg-type]
-                enable_switch=self._all_full(dq),
-            )
+        if sticky and not info.partitioner.record_appended(
+            builder.size_in_bytes,
+            availability,  # type: ignore[arg-type]
+            enable_switch=self._all_full(dq),
+        ):
+            self._open_lane(topic, info, batch)
         return AppendResult(
             batch, 0, partition, True, len(dq) > 1 or batch.is_full(self.batch_size)
         )
+
+    def _open_lane(self, topic: str, info: _TopicInfo, batch: ProducerBatch) -> None:
+        # After a sticky append that switched nothing: the batch is the partition's last one.
+        if batch.closed or self.closed:
+            return
+        size = batch.builder.size_in_bytes
+        partitioner = info.partitioner
+        # A switch needs the batch full (the batch.size bound) or, failing that, twice the
+        # sticky size produced (record_appended): below both, an append decides nothing.
+        limit = min(
+            self.batch_size, size + 2 * partitioner.sticky_batch_size - partitioner.produced_bytes
+        )
+        if limit > size:
+            self.lanes[topic] = Lane(batch, limit)
 
     # --- ready and drain ---------------------------------------------------------------------
 
@@ -332,6 +382,8 @@ class RecordAccumulator:
                     # partition waiting for its retries hold back the node's other partitions;
                     # skipping just that partition is what the Java comment intends.
                     if idem is None or not idem.should_stop_drain(first):
+                        if topic in self.lanes:
+                            self._retire_lane(topic)
                         batch = dq.popleft()
                         if idem is not None:
                             idem.assign_sequence(batch)
@@ -354,6 +406,7 @@ class RecordAccumulator:
     def reenqueue(self, batch: ProducerBatch, now_ms: int) -> None:
         """``RecordAccumulator.reenqueue``: back at the head of its queue (in sequence order
         under idempotence) after ``retry.backoff.ms``..``retry.backoff.max.ms``."""
+        self.retire_lanes()
         batch.reenqueued(now_ms, self.retry_backoff.backoff(batch.attempts))
         dq = self._dq(batch.tp)
         if self.idempotence is not None:
@@ -386,6 +439,7 @@ class RecordAccumulator:
         ``batch.size`` (each keeps the original creation time, so KIP-91 still counts from the
         first attempt), put them at the head of the queue, and point the old batch's records at
         their new places. Under idempotence the new batches take the old batch's sequences."""
+        self.retire_lanes()
         pieces: list[ProducerBatch] = []
         places: list[tuple[ProducerBatch, int]] = []
         current: ProducerBatch | None = None
@@ -440,6 +494,8 @@ class RecordAccumulator:
                 while dq:
                     batch = dq[0]
                     if batch.has_reached_delivery_timeout(timeout, now_ms):
+                        if batch.topic in self.lanes:
+                            self._retire_lane(batch.topic)
                         dq.popleft()
                         batch.closed = True
                         expired.append(batch)
@@ -480,6 +536,7 @@ class RecordAccumulator:
 
     def abort_batches(self, error: BaseException) -> list[ProducerBatch]:
         """``abortBatches``: fail every incomplete batch, sent or not."""
+        self.retire_lanes()
         batches = list(self.incomplete)
         for info in self._topics.values():
             for dq in info.batches.values():
@@ -492,6 +549,7 @@ class RecordAccumulator:
 
     def abort_undrained_batches(self, error: BaseException) -> list[ProducerBatch]:
         """``abortUndrainedBatches``: fail the batches still queued and never sent."""
+        self.retire_lanes()
         aborted = []
         for info in self._topics.values():
             for dq in info.batches.values():
@@ -509,4 +567,5 @@ class RecordAccumulator:
 
     def close(self) -> None:
         """No more appends; every queued batch becomes sendable."""
+        self.retire_lanes()
         self.closed = True

@@ -162,6 +162,12 @@ class AsyncProducer(Generic[K, V]):
             self.idempotence,
             clock=clock,
         )
+        self._lanes = self.accumulator.lanes
+        self._plain_keys = type(self._key_serializer) is BytesSerializer
+        self._plain_values = type(self._value_serializer) is BytesSerializer
+        # Values up to this length pass the max.request.size and buffer.memory checks whatever
+        # their batch (the estimate adds at most 100 bytes to a keyless, headerless value).
+        self._lane_value_max = min(c.max_request_size, c.buffer_memory) - 100
         self.sender.on_memory_released = self._unpark
         self.sender.on_metadata = self._unpark
         self._parked: deque[_Parked] = deque()
@@ -198,8 +204,36 @@ class AsyncProducer(Generic[K, V]):
         """Queue ``record``; the returned future gives its ``RecordMetadata``. Serialization
         errors raise here, as in Java; every other failure arrives through the future."""
         topic = record.topic
-        key = self._key_serializer.serialize(topic, record.key)
-        value = self._value_serializer.serialize(topic, record.value)
+        key = record.key
+        value = record.value
+        if key is not None or not self._plain_keys:
+            key = self._key_serializer.serialize(topic, key)
+        if type(value) is not bytes or not self._plain_values:
+            value = self._value_serializer.serialize(topic, value)
+        # The fast lane (see accumulator.Lane): a keyless, headerless record for the sticky
+        # partition's open batch, when nothing waits before it, goes straight into the batch.
+        if key is None and type(value) is bytes and len(value) <= self._lane_value_max:
+            lane = self._lanes.get(topic)
+            if (
+                lane is not None
+                and record.partition is None
+                and not record.headers
+                and not self._parked
+            ):
+                timestamp = record.timestamp
+                if timestamp is None:
+                    timestamp = time.time_ns() // 1_000_000
+                index = lane.builder.append_value(value, timestamp, lane.limit)
+                if index >= 0:
+                    # A lane exists only once the loop is known (a record went the full path).
+                    return RecordFuture(
+                        self._loop,  # type: ignore[arg-type]
+                        lane.batch,
+                        index,
+                        timestamp,
+                        -1,
+                        len(value),
+                    )
         return self.send_serialized(
             topic, value, key, record.partition, record.timestamp, record.headers
         )
@@ -240,7 +274,12 @@ class AsyncProducer(Generic[K, V]):
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
         future = RecordFuture(
-            loop, timestamp, -1 if key is None else len(key), -1 if value is None else len(value)
+            loop,
+            None,
+            0,
+            timestamp,
+            -1 if key is None else len(key),
+            -1 if value is None else len(value),
         )
         if self._closing:
             future._fail(ProducerClosedError("Cannot send after the producer is closed."))
@@ -457,6 +496,7 @@ class AsyncProducer(Generic[K, V]):
         if self._closed:
             return
         self._closing = True
+        self.accumulator.retire_lanes()  # every later send takes the full path and fails there
         if self._loop is None:
             self._closed = True
             return

@@ -46,13 +46,17 @@ class RecordFuture:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
+        batch: ProducerBatch | None,
+        index: int,
         timestamp: int,
         key_size: int,
         value_size: int,
     ) -> None:
+        # ``batch`` is where the record already is (the producer's fast lane), or None until
+        # ``_attach`` places it (or ``_fail`` fails it).
         self._loop = loop
-        self._batch: ProducerBatch | None = None
-        self._index = 0
+        self._batch = batch
+        self._index = index
         self._timestamp = timestamp
         self._key_size = key_size
         self._value_size = value_size

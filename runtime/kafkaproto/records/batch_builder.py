@@ -180,6 +180,31 @@ class BatchBuilder:
         self._count = n + 1
         return n
 
+    def append_value(self, value: bytes, timestamp: int, limit: int) -> int:
+        """The producer's fast path: add a record with a null key and no headers while the
+        batch stays strictly below ``limit`` bytes; return its offset delta, or -1 (nothing
+        added). ``value`` must be ``bytes``, ``timestamp`` milliseconds since the epoch."""
+        n = self._count
+        delta = timestamp - self._first_ts if n else 0
+        td = SMALL[delta] if 0 <= delta < SMALL_LIMIT else encode_varlong(delta)
+        od = SMALL[n] if n < SMALL_LIMIT else encode_varlong(n)
+        vl = len(value)
+        vb = SMALL[vl] if vl < SMALL_LIMIT else encode_varlong(vl)
+        # attributes 0, the null key's length -1 and an empty headers count: one byte each.
+        rl = 3 + len(td) + len(od) + len(vb) + vl
+        lb = SMALL[rl] if rl < SMALL_LIMIT else encode_varlong(rl)
+        buf = self._buf
+        if len(buf) + len(lb) + rl >= limit:
+            return -1
+        buf += _join((lb, b"\x00", td, od, b"\x01", vb, value, b"\x00"))
+        if n:
+            if timestamp > self._max_ts:
+                self._max_ts = timestamp
+        else:
+            self._first_ts = self._max_ts = timestamp
+        self._count = n + 1
+        return n
+
     def record_size(
         self,
         key_size: int,

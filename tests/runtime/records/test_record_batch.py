@@ -193,6 +193,37 @@ def test_room_check_is_exact_with_timestamp_and_conservative_without(
             break
 
 
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(
+    records=st.lists(
+        st.tuples(st.integers(0, 20000), st.integers(-(2**40), 2**40)), min_size=1, max_size=40
+    ),
+    limit=st.integers(62, 60000),
+)
+def test_append_value_writes_what_append_writes_and_stops_below_its_limit(
+    records: list[tuple[int, int]], limit: int
+) -> None:
+    # The producer's fast path against the general one: byte-identical batches, and a record
+    # is refused exactly when the batch would reach ``limit`` bytes.
+    fast, general = BatchBuilder(batch_size=1 << 30), BatchBuilder(batch_size=1 << 30)
+    for i, (size, delta) in enumerate(records):
+        value = bytes([i % 256]) * size
+        before = general.size_in_bytes
+        assert general.append(None, value, TS + delta) == i
+        reached = general.size_in_bytes >= limit
+        got = fast.append_value(value, TS + delta, limit)
+        if reached:
+            assert got == -1 and fast.size_in_bytes == before
+            break
+        assert got == i
+        assert fast.size_in_bytes == general.size_in_bytes
+    if fast.record_count:
+        general = BatchBuilder(batch_size=1 << 30)
+        for i, (size, delta) in enumerate(records[: fast.record_count]):
+            general.append(None, bytes([i % 256]) * size, TS + delta)
+        assert fast.build() == general.build()
+
+
 def test_empty_builder_builds_nothing() -> None:
     assert BatchBuilder().build() == b""
 
