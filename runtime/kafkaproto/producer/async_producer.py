@@ -210,33 +210,51 @@ class AsyncProducer(Generic[K, V]):
             key = self._key_serializer.serialize(topic, key)
         if type(value) is not bytes or not self._plain_values:
             value = self._value_serializer.serialize(topic, value)
-        # The fast lane (see accumulator.Lane): a keyless, headerless record for the sticky
-        # partition's open batch, when nothing waits before it, goes straight into the batch.
-        if key is None and type(value) is bytes and len(value) <= self._lane_value_max:
-            lane = self._lanes.get(topic)
-            if (
-                lane is not None
-                and record.partition is None
-                and not record.headers
-                and not self._parked
-            ):
-                timestamp = record.timestamp
-                if timestamp is None:
-                    timestamp = time.time_ns() // 1_000_000
-                index = lane.builder.append_value(value, timestamp, lane.limit)
-                if index >= 0:
-                    # A lane exists only once the loop is known (a record went the full path).
-                    return RecordFuture(
-                        self._loop,  # type: ignore[arg-type]
-                        lane.batch,
-                        index,
-                        timestamp,
-                        -1,
-                        len(value),
-                    )
+        if key is None and record.partition is None and not record.headers:
+            future = self._lane_send(topic, value, record.timestamp)
+            if future is not None:
+                return future
         return self.send_serialized(
             topic, value, key, record.partition, record.timestamp, record.headers
         )
+
+    def _lane_send(
+        self, topic: str, value: bytes | None, timestamp: int | None
+    ) -> RecordFuture | None:
+        """``_lane_append`` with the record's ``RecordFuture``; None when the lane does not
+        apply (then the record takes the full path)."""
+        place = self._lane_append(topic, value, timestamp)
+        if place is None:
+            return None
+        batch, index, timestamp = place
+        # A lane exists only once the loop is known (a record went the full path).
+        return RecordFuture(
+            self._loop,  # type: ignore[arg-type]
+            batch,
+            index,
+            timestamp,
+            -1,
+            len(value),  # type: ignore[arg-type]
+        )
+
+    def _lane_append(
+        self, topic: str, value: bytes | None, timestamp: int | None
+    ) -> tuple[ProducerBatch, int, int] | None:
+        """The fast lane (see ``accumulator.Lane``) for a serialized record with a null key, no
+        partition and no headers: straight into the sticky partition's open batch when the
+        topic has a lane, the value is bytes and nothing waits before it. Returns the batch, the
+        record's index in it and its timestamp, or None when the lane does not apply."""
+        if type(value) is not bytes or len(value) > self._lane_value_max or self._parked:
+            return None
+        lane = self._lanes.get(topic)
+        if lane is None:
+            return None
+        if timestamp is None:
+            timestamp = time.time_ns() // 1_000_000
+        index = lane.builder.append_value(value, timestamp, lane.limit)
+        if index < 0:
+            return None
+        return lane.batch, index, timestamp
 
     def send_serialized(
         self,

@@ -75,14 +75,15 @@ class RecordFuture:
         if self._callbacks and not self._cancelled:
             batch.add_waiter(self._on_batch_event)
 
-    def pending_place(self) -> tuple[ProducerBatch, int] | None:
-        """The batch and index the record sits in while that batch is still open or in
-        flight; None when the record failed at once, is parked, or its batch already ended
-        (the thread-safe ``Producer`` then falls back to ``add_done_callback``)."""
+    def pending_place(self) -> tuple[ProducerBatch, int, int, int, int] | None:
+        """Where the record sits while its batch is still open or in flight: the batch, its
+        index, timestamp, key size and value size (what ``ProducerBatch.metadata`` takes);
+        None when the record failed at once, is parked, or its batch already ended (the
+        thread-safe ``Producer`` then falls back to ``add_done_callback``)."""
         batch = self._batch
         if batch is None or batch.done or batch.moved_to is not None or self._callbacks:
             return None
-        return batch, self._index
+        return batch, self._index, self._timestamp, self._key_size, self._value_size
 
     def _fail(self, error: BaseException) -> None:
         if self._error is None and self._batch is None:

@@ -77,6 +77,8 @@ class Producer(Generic[K, V]):
         self.config = ProducerConfig.of(config, settings)
         self._key_serializer: Any = key_serializer or BytesSerializer()
         self._value_serializer: Any = value_serializer or BytesSerializer()
+        self._plain_keys = type(self._key_serializer) is BytesSerializer
+        self._plain_values = type(self._value_serializer) is BytesSerializer
         self._total = self.config.buffer_memory
         self._lock = threading.Lock()
         self._budget = threading.Condition(self._lock)
@@ -126,8 +128,12 @@ class Producer(Generic[K, V]):
         if self._closed:
             raise ProducerClosedError("Cannot send after the producer is closed.")
         topic = record.topic
-        key = self._key_serializer.serialize(topic, record.key)
-        value = self._value_serializer.serialize(topic, record.value)
+        key = record.key
+        value = record.value
+        if key is not None or not self._plain_keys:
+            key = self._key_serializer.serialize(topic, key)
+        if type(value) is not bytes or not self._plain_values:
+            value = self._value_serializer.serialize(topic, value)
         size = estimate = estimate_record_size(key, value, record.headers)
         if size <= self._total:  # larger records fail in the engine with RecordTooLargeError
             with self._lock:  # the fast path: one plain lock round trip per record
@@ -179,32 +185,41 @@ class Producer(Generic[K, V]):
         # one waiter, so a completed batch resolves its concurrent futures in one pass.
         self._scheduled = False
         send = self._producer._send_sized
+        lane_append = self._producer._lane_append
         pending = self._pending
-        groups: dict[int, _BatchGroup] = {}
+        groups: dict[ProducerBatch, _BatchGroup] = {}
         count = len(pending) if limit is None else min(len(pending), limit)
         for _ in range(count):
             record, key, value, future, callback, size, estimate = pending.popleft()
-            rf = send(
-                record.topic,
-                value,
-                key,
-                record.partition,
-                record.timestamp,
-                record.headers,
-                estimate,
-            )
-            place = rf.pending_place()
-            if place is None:  # failed at once, parked, or already done: the general path
-                rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
-                continue
-            batch = place[0]
-            group = groups.get(id(batch))
+            lane = None
+            if key is None and record.partition is None and not record.headers:
+                lane = lane_append(record.topic, value, record.timestamp)
+            if lane is not None:
+                batch, index, timestamp = lane
+                entry = (future, callback, size, index, timestamp, -1, len(value))  # type: ignore[arg-type]
+            else:
+                rf = send(
+                    record.topic,
+                    value,
+                    key,
+                    record.partition,
+                    record.timestamp,
+                    record.headers,
+                    estimate,
+                )
+                place = rf.pending_place()
+                if place is None:  # failed at once, parked, or already done: the general path
+                    rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
+                    continue
+                batch, index, timestamp, key_size, value_size = place
+                entry = (future, callback, size, index, timestamp, key_size, value_size)
+            group = groups.get(batch)
             if group is None:
-                group = groups[id(batch)] = _BatchGroup(self, batch)
+                group = groups[batch] = _BatchGroup(self, batch)
                 # Deferred like a RecordFuture's own callbacks (loop.call_soon), so a record that
                 # waited for metadata and went the general path keeps its place in the order.
                 batch.add_waiter(group.defer)
-            group.add(rf, future, callback, size)
+            group.entries.append(entry)
         if pending and not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._take_pending)
@@ -254,30 +269,20 @@ class Producer(Generic[K, V]):
         self.close()
 
 
+# One record of a _BatchGroup: its future, callback and reserved bytes, then what
+# ProducerBatch.metadata takes (index in the batch, timestamp, key size, value size).
+_Entry = tuple["SendFuture", Callback | None, int, int, int, int, int]
+
+
 class _BatchGroup:
     """Records one hand-over put into one batch: resolved together when the batch completes."""
 
-    __slots__ = ("batch", "callbacks", "futures", "owner", "record_futures", "sizes")
+    __slots__ = ("batch", "entries", "owner")
 
     def __init__(self, owner: Producer[Any, Any], batch: ProducerBatch) -> None:
         self.owner = owner
         self.batch = batch
-        self.record_futures: list[RecordFuture] = []
-        self.futures: list[SendFuture] = []
-        self.callbacks: list[Callback | None] = []
-        self.sizes: list[int] = []
-
-    def add(
-        self,
-        rf: RecordFuture,
-        future: SendFuture,
-        callback: Callback | None,
-        size: int,
-    ) -> None:
-        self.record_futures.append(rf)
-        self.futures.append(future)
-        self.callbacks.append(callback)
-        self.sizes.append(size)
+        self.entries: list[_Entry] = []
 
     def defer(self) -> None:
         """The batch's waiter: handle the event on the loop's next turn, as a RecordFuture
@@ -286,39 +291,52 @@ class _BatchGroup:
 
     def on_batch_event(self) -> None:
         owner = self.owner
-        if self.batch.moved_to is not None:
+        batch = self.batch
+        entries = self.entries
+        if batch.moved_to is not None:
             # Split (MESSAGE_TOO_LARGE): each record follows its own new batch.
             resolve = owner._resolve
-            for rf, future, callback, size in zip(
-                self.record_futures, self.futures, self.callbacks, self.sizes, strict=True
-            ):
+            for future, callback, size, index, timestamp, key_size, value_size in entries:
+                rf = RecordFuture(owner._loop, batch, index, timestamp, key_size, value_size)
                 rf.add_done_callback(functools.partial(resolve, future, callback, size))
             return
-        size = sum(self.sizes)
+        size = sum(entry[2] for entry in entries)
         if size:
             owner._release(size)
-        outcomes: list[tuple[RecordMetadata | None, BaseException | None]] = []
-        for rf in self.record_futures:
-            try:
-                outcomes.append((rf.result(), None))
-            except BaseException as error:
-                outcomes.append((None, error))
+        metadata = batch.metadata
+        metas: list[RecordMetadata | None]
+        errors: list[BaseException | None] | None = None
+        if batch.error is None:
+            metas = [metadata(e[3], e[4], e[5], e[6]) for e in entries]
+        else:
+            metas, errors = [], []
+            for e in entries:
+                try:
+                    metas.append(metadata(e[3], e[4], e[5], e[6]))
+                    errors.append(None)
+                except BaseException as error:
+                    metas.append(None)
+                    errors.append(error)
         # Callbacks first, in send order, then the futures: as Java's ProducerBatch fires the
         # callbacks before completing the future, so whoever waited on a future sees every
         # callback of its batch done.
-        for callback, (meta, failure) in zip(self.callbacks, outcomes, strict=True):
-            _call(callback, meta, failure)
-        futures = self.futures
+        for i, entry in enumerate(entries):
+            if entry[1] is not None:
+                _call(entry[1], metas[i], None if errors is None else errors[i])
         # One pass under the creation lock settles every future no thread has looked at yet;
         # the others (someone waits, or added a callback) take Future's own path afterwards.
+        late: list[int] = []
         with _CONDITION_LOCK:
-            settled = [f._settle_fast(m, e) for f, (m, e) in zip(futures, outcomes, strict=True)]
-        for future, (meta, failure), done in zip(futures, outcomes, settled, strict=True):
-            if not done:
-                if meta is not None:
-                    future.set_result(meta)
-                else:
-                    future.set_exception(failure)
+            for i, entry in enumerate(entries):
+                if not entry[0]._settle_fast(metas[i], None if errors is None else errors[i]):
+                    late.append(i)
+        for i in late:
+            future = entries[i][0]
+            failure = None if errors is None else errors[i]
+            if failure is None:
+                future.set_result(metas[i])  # type: ignore[arg-type]
+            else:
+                future.set_exception(failure)
 
 
 _CONDITION_LOCK = threading.Lock()

@@ -200,3 +200,52 @@ def test_callback_order_kept_when_the_first_records_wait_for_metadata() -> None:
         p.flush(timeout=T)
         assert [f.result(timeout=T).offset for f in first + rest] == list(range(200))
     assert order == list(range(200))
+
+
+def test_keyless_records_take_the_lane_and_resolve_through_split_and_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Keyless records go through the accumulator's fast lane on the loop thread; their futures
+    # and callbacks must come out as on the general path: in order, after a split too.
+    from kafkaproto.records.batch_builder import BatchBuilder
+
+    lane_appends = 0
+    real = BatchBuilder.append_value
+
+    def counting(self: BatchBuilder, value: bytes, timestamp: int, limit: int) -> int:
+        nonlocal lane_appends
+        index = real(self, value, timestamp, limit)
+        lane_appends += index >= 0
+        return index
+
+    monkeypatch.setattr(BatchBuilder, "append_value", counting)
+    cluster = FakeCluster({"t": 1})
+    order: list[int] = []
+    settings = {**SETTINGS, "linger_ms": 50, "batch_size": 100_000}
+    with Producer(settings, transport=cluster) as p:
+        p.send(ProducerRecord("t", b"first")).result(timeout=T)  # metadata known
+        cluster.errors[("t", 0)].append(10)  # MESSAGE_TOO_LARGE once: the next batch is split
+        futures = [
+            p.send(
+                ProducerRecord("t", b"%03d" % i + b"v" * 200),
+                lambda m, e: order.append(m.offset if m else -1),
+            )
+            for i in range(40)
+        ]
+        p._producer.accumulator.batch_size = 1000  # the split makes batch.size pieces
+        metas = [f.result(timeout=T) for f in futures]
+        assert p._reserved == 0
+        cluster.errors[("t", 0)].append(TopicAuthorizationFailedError.code)
+        failed = [
+            p.send(ProducerRecord("t", b"x"), lambda m, e: order.append(-2)) for _ in range(3)
+        ]
+        for f in failed:
+            with pytest.raises(TopicAuthorizationFailedError):
+                f.result(timeout=T)
+    assert lane_appends >= 30
+    assert [m.offset for m in metas] == list(range(1, 41))
+    assert order == [*range(1, 41), -2, -2, -2]
+    assert [r.value[:3] for r in cluster.log[("t", 0)][1:]] == [b"%03d" % i for i in range(40)]
+    produce = [r for _, r in cluster.requests if r.api_key == 0]
+    # first, the refused batch, its ~9 pieces of <= 1000 bytes (a request each), the failing one
+    assert len(produce) >= 10, len(produce)
