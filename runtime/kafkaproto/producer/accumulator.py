@@ -2,18 +2,21 @@
 readiness (linger.ms), draining per broker, expiry (delivery.timeout.ms) and batch splitting.
 
 Java's ``RecordAccumulator`` and ``BufferPool``, sans-I/O: every method takes the time as
-``now_ms`` (a monotonic clock in milliseconds) and nothing here waits, sleeps or locks. Waiting
+``now_ms`` (a monotonic clock in milliseconds) and nothing here waits or sleeps. Waiting
 for memory is the caller's job: ``append`` answers ``None`` when a new batch would not fit in
 ``buffer.memory``, and ``memory_waiters`` tells the ready check that someone is waiting (then
 every batch is sendable, as Java does when its pool has queued threads).
 
 Per record, ``append`` costs one ``BatchBuilder.append`` and a few dict/deque look-ups; it returns
-the batch and the record's index in it, and nothing else is kept per record. This module must
-never import asyncio or do I/O.
+the batch and the record's index in it, and nothing else is kept per record. Every method runs
+under ``lock``, a reentrant lock that is only ever contended when the thread-safe ``Producer``
+appends from its callers' threads (as Java's producer appends in the caller's thread). This
+module must never import asyncio or do I/O.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -177,6 +180,10 @@ class RecordAccumulator:
         self._topics: dict[str, _TopicInfo] = {}
         #: Fast lanes by topic (see ``Lane``); the producer appends through them directly.
         self.lanes: dict[str, Lane] = {}
+        #: Held by every method that reads or changes the queues, the lanes or the memory pool
+        #: (reentrant). Uncontended for the asyncio producer; the thread-safe ``Producer``
+        #: shares it with its callers' threads, which append under it.
+        self.lock: threading.RLock = threading.RLock()
         self._drain_index: dict[int, int] = {}
         self._next_expiry_ms = _FOREVER
 
@@ -191,16 +198,18 @@ class RecordAccumulator:
         return info
 
     def _retire_lane(self, topic: str) -> None:
-        lane = self.lanes.pop(topic, None)
-        if lane is not None:
-            appended = lane.builder.size_in_bytes - lane.start_size
-            if appended:
-                self._topics[topic].partitioner.count_appended(appended)
+        with self.lock:
+            lane = self.lanes.pop(topic, None)
+            if lane is not None:
+                appended = lane.builder.size_in_bytes - lane.start_size
+                if appended:
+                    self._topics[topic].partitioner.count_appended(appended)
 
     def retire_lanes(self) -> None:
         """Close every fast lane, counting what went through them (before batches change)."""
-        for topic in list(self.lanes):
-            self._retire_lane(topic)
+        with self.lock:
+            for topic in list(self.lanes):
+                self._retire_lane(topic)
 
     def _all_full(self, dq: deque[ProducerBatch]) -> bool:
         # allBatchesFull: only the last batch can be incomplete.
@@ -220,123 +229,126 @@ class RecordAccumulator:
         """Add a record (``RecordAccumulator.append``). ``partition`` is ``UNKNOWN_PARTITION``
         to let the sticky partitioner choose (then ``availability`` is required). Returns None,
         adding nothing, when a new batch is needed and ``buffer.memory`` has no room for it."""
-        if self.closed:
-            from kafkaproto.producer.errors import ProducerClosedError
+        with self.lock:
+            if self.closed:
+                from kafkaproto.producer.errors import ProducerClosedError
 
-            raise ProducerClosedError("Producer closed while send in progress")
-        if topic in self.lanes:
-            self._retire_lane(topic)
-        info = self._topics.get(topic) or self._topic_info(topic)
-        sticky = partition == UNKNOWN_PARTITION
-        if sticky:
-            if availability is None:
-                raise ValueError("a record without partition needs the topic's availability")
-            partitioner = info.partitioner
-            partition = partitioner.current_partition(availability)
-            dq = info.batches.get(partition)
-            # partitionChanged: a deferred switch happens once the partition's batches are full.
-            if dq is not None and self._all_full(dq) and partitioner.maybe_switch(availability):
+                raise ProducerClosedError("Producer closed while send in progress")
+            if topic in self.lanes:
+                self._retire_lane(topic)
+            info = self._topics.get(topic) or self._topic_info(topic)
+            sticky = partition == UNKNOWN_PARTITION
+            if sticky:
+                if availability is None:
+                    raise ValueError("a record without partition needs the topic's availability")
+                partitioner = info.partitioner
                 partition = partitioner.current_partition(availability)
-        dq = info.batches.get(partition)
-        if dq is None:
-            dq = info.batches[partition] = deque()
-        # tryAppend on the last open batch.
-        if dq:
-            last = dq[-1]
-            if not last.closed:
-                before = last.builder.size_in_bytes
-                index = last.builder.append(key, value, timestamp, headers)
-                if index >= 0:
-                    full = len(dq) > 1 or last.is_full(self.batch_size)
-                    if sticky and not info.partitioner.record_appended(
-                        last.builder.size_in_bytes - before,
-                        availability,  # type: ignore[arg-type]
-                        enable_switch=self._all_full(dq),
-                    ):
-                        self._open_lane(topic, info, last)
-                    return AppendResult(last, index, partition, False, full)
-                last.closed = True
-        size = max(self.batch_size, estimate_record_size(key, value, headers))
-        if not self.pool.try_reserve(size):
-            return None
-        builder = BatchBuilder(
-            batch_size=self.batch_size,
-            compression=self.compression,
-            compression_level=self.compression_level,
-        )
-        batch = ProducerBatch(topic, partition, builder, now_ms, reserved=size)
-        builder.append(key, value, timestamp, headers)
-        dq.append(batch)
-        self.incomplete.add(batch)
-        if sticky and not info.partitioner.record_appended(
-            builder.size_in_bytes,
-            availability,  # type: ignore[arg-type]
-            enable_switch=self._all_full(dq),
-        ):
-            self._open_lane(topic, info, batch)
-        return AppendResult(
-            batch, 0, partition, True, len(dq) > 1 or batch.is_full(self.batch_size)
-        )
+                dq = info.batches.get(partition)
+                # partitionChanged: a deferred switch happens once the partition's batches are full.
+                if dq is not None and self._all_full(dq) and partitioner.maybe_switch(availability):
+                    partition = partitioner.current_partition(availability)
+            dq = info.batches.get(partition)
+            if dq is None:
+                dq = info.batches[partition] = deque()
+            # tryAppend on the last open batch.
+            if dq:
+                last = dq[-1]
+                if not last.closed:
+                    before = last.builder.size_in_bytes
+                    index = last.builder.append(key, value, timestamp, headers)
+                    if index >= 0:
+                        full = len(dq) > 1 or last.is_full(self.batch_size)
+                        if sticky and not info.partitioner.record_appended(
+                            last.builder.size_in_bytes - before,
+                            availability,  # type: ignore[arg-type]
+                            enable_switch=self._all_full(dq),
+                        ):
+                            self._open_lane(topic, info, last)
+                        return AppendResult(last, index, partition, False, full)
+                    last.closed = True
+            size = max(self.batch_size, estimate_record_size(key, value, headers))
+            if not self.pool.try_reserve(size):
+                return None
+            builder = BatchBuilder(
+                batch_size=self.batch_size,
+                compression=self.compression,
+                compression_level=self.compression_level,
+            )
+            batch = ProducerBatch(topic, partition, builder, now_ms, reserved=size)
+            builder.append(key, value, timestamp, headers)
+            dq.append(batch)
+            self.incomplete.add(batch)
+            if sticky and not info.partitioner.record_appended(
+                builder.size_in_bytes,
+                availability,  # type: ignore[arg-type]
+                enable_switch=self._all_full(dq),
+            ):
+                self._open_lane(topic, info, batch)
+            return AppendResult(
+                batch, 0, partition, True, len(dq) > 1 or batch.is_full(self.batch_size)
+            )
 
     def _open_lane(self, topic: str, info: _TopicInfo, batch: ProducerBatch) -> None:
-        # After a sticky append that switched nothing: the batch is the partition's last one.
-        if batch.closed or self.closed:
-            return
-        size = batch.builder.size_in_bytes
-        partitioner = info.partitioner
-        # A switch needs the batch full (the batch.size bound) or, failing that, twice the
-        # sticky size produced (record_appended): below both, an append decides nothing.
-        limit = min(
-            self.batch_size, size + 2 * partitioner.sticky_batch_size - partitioner.produced_bytes
-        )
-        if limit > size:
-            self.lanes[topic] = Lane(batch, limit)
+        with self.lock:
+            # After a sticky append that switched nothing: the batch is the partition's last one.
+            if batch.closed or self.closed:
+                return
+            size = batch.builder.size_in_bytes
+            partitioner = info.partitioner
+            # A switch needs the batch full (the batch.size bound) or, failing that, twice the
+            # sticky size produced (record_appended): below both, an append decides nothing.
+            room = 2 * partitioner.sticky_batch_size - partitioner.produced_bytes
+            limit = min(self.batch_size, size + room)
+            if limit > size:
+                self.lanes[topic] = Lane(batch, limit)
 
     # --- ready and drain ---------------------------------------------------------------------
 
     def ready(self, cluster: ClusterSnapshot, now_ms: int) -> ReadyCheck:
         """``RecordAccumulator.ready``: the leaders with sendable data, the delay until the next
         batch may become sendable, and topics whose partitions have no known leader."""
-        result = ReadyCheck()
-        exhausted = self.memory_waiters > 0
-        flushing = self.flushes_in_progress > 0
-        for topic, info in self._topics.items():
-            queue_sizes: list[int] | None = None
-            ids: list[int] = []
-            if self.adaptive and len(info.batches) >= cluster.num_partitions(topic) > 0:
-                queue_sizes = []
-            for partition, dq in info.batches.items():
-                if not dq:
-                    if queue_sizes is not None and cluster.leader_for(topic, partition) is not None:
-                        queue_sizes.append(0)
+        with self.lock:
+            result = ReadyCheck()
+            exhausted = self.memory_waiters > 0
+            flushing = self.flushes_in_progress > 0
+            for topic, info in self._topics.items():
+                queue_sizes: list[int] | None = None
+                ids: list[int] = []
+                if self.adaptive and len(info.batches) >= cluster.num_partitions(topic) > 0:
+                    queue_sizes = []
+                for partition, dq in info.batches.items():
+                    if not dq:
+                        led = cluster.leader_for(topic, partition) is not None
+                        if queue_sizes is not None and led:
+                            queue_sizes.append(0)
+                            ids.append(partition)
+                        continue
+                    leader = cluster.leader_for(topic, partition)
+                    if leader is None:
+                        result.unknown_leader_topics.add(topic)
+                        continue
+                    if queue_sizes is not None:
+                        queue_sizes.append(len(dq))
                         ids.append(partition)
-                    continue
-                leader = cluster.leader_for(topic, partition)
-                if leader is None:
-                    result.unknown_leader_topics.add(topic)
-                    continue
+                    if leader in result.ready_nodes or (topic, partition) in self.muted:
+                        continue
+                    batch = dq[0]
+                    backing_off = batch.backing_off(now_ms)
+                    wait_ms = batch.retry_delay_ms if backing_off else self.linger_ms
+                    waited = batch.waited_ms(now_ms)
+                    full = len(dq) > 1 or batch.is_full(self.batch_size)
+                    sendable = full or waited >= wait_ms or exhausted or self.closed or flushing
+                    if sendable and not backing_off:
+                        result.ready_nodes.add(leader)
+                    else:
+                        result.next_ready_check_delay_ms = min(
+                            result.next_ready_check_delay_ms, max(wait_ms - waited, 0)
+                        )
                 if queue_sizes is not None:
-                    queue_sizes.append(len(dq))
-                    ids.append(partition)
-                if leader in result.ready_nodes or (topic, partition) in self.muted:
-                    continue
-                batch = dq[0]
-                backing_off = batch.backing_off(now_ms)
-                wait_ms = batch.retry_delay_ms if backing_off else self.linger_ms
-                waited = batch.waited_ms(now_ms)
-                full = len(dq) > 1 or batch.is_full(self.batch_size)
-                sendable = full or waited >= wait_ms or exhausted or self.closed or flushing
-                if sendable and not backing_off:
-                    result.ready_nodes.add(leader)
-                else:
-                    result.next_ready_check_delay_ms = min(
-                        result.next_ready_check_delay_ms, max(wait_ms - waited, 0)
+                    info.partitioner.update_load_stats(
+                        queue_sizes, ids, [None] * len(ids), len(queue_sizes)
                     )
-            if queue_sizes is not None:
-                info.partitioner.update_load_stats(
-                    queue_sizes, ids, [None] * len(ids), len(queue_sizes)
-                )
-        return result
+            return result
 
     def drain(
         self,
@@ -348,12 +360,13 @@ class RecordAccumulator:
         """``RecordAccumulator.drain``: per node at most one batch per partition, within
         ``max_request_size`` (a single larger batch still goes alone). Each node starts where
         its previous drain stopped, so no partition starves (Java's ``nodesDrainIndex``)."""
-        out: dict[int, list[ProducerBatch]] = {}
-        for node in nodes:
-            batches = self._drain_node(cluster, node, max_request_size, now_ms)
-            if batches:
-                out[node] = batches
-        return out
+        with self.lock:
+            out: dict[int, list[ProducerBatch]] = {}
+            for node in nodes:
+                batches = self._drain_node(cluster, node, max_request_size, now_ms)
+                if batches:
+                    out[node] = batches
+            return out
 
     def _drain_node(
         self, cluster: ClusterSnapshot, node: int, max_size: int, now_ms: int
@@ -406,13 +419,14 @@ class RecordAccumulator:
     def reenqueue(self, batch: ProducerBatch, now_ms: int) -> None:
         """``RecordAccumulator.reenqueue``: back at the head of its queue (in sequence order
         under idempotence) after ``retry.backoff.ms``..``retry.backoff.max.ms``."""
-        self.retire_lanes()
-        batch.reenqueued(now_ms, self.retry_backoff.backoff(batch.attempts))
-        dq = self._dq(batch.tp)
-        if self.idempotence is not None:
-            self._insert_in_sequence_order(dq, batch)
-        else:
-            dq.appendleft(batch)
+        with self.lock:
+            self.retire_lanes()
+            batch.reenqueued(now_ms, self.retry_backoff.backoff(batch.attempts))
+            dq = self._dq(batch.tp)
+            if self.idempotence is not None:
+                self._insert_in_sequence_order(dq, batch)
+            else:
+                dq.appendleft(batch)
 
     def _dq(self, tp: TopicPartition) -> deque[ProducerBatch]:
         info = self._topic_info(tp[0])
@@ -439,70 +453,72 @@ class RecordAccumulator:
         ``batch.size`` (each keeps the original creation time, so KIP-91 still counts from the
         first attempt), put them at the head of the queue, and point the old batch's records at
         their new places. Under idempotence the new batches take the old batch's sequences."""
-        self.retire_lanes()
-        pieces: list[ProducerBatch] = []
-        places: list[tuple[ProducerBatch, int]] = []
-        current: ProducerBatch | None = None
-        for timestamp, key, value, headers in big.iter_records():
+        with self.lock:
+            self.retire_lanes()
+            pieces: list[ProducerBatch] = []
+            places: list[tuple[ProducerBatch, int]] = []
+            current: ProducerBatch | None = None
+            for timestamp, key, value, headers in big.iter_records():
+                if current is not None:
+                    index = current.builder.append(key, value, timestamp, headers)
+                    if index >= 0:
+                        places.append((current, index))
+                        continue
+                    current.closed = True
+                builder = BatchBuilder(
+                    batch_size=self.batch_size,
+                    compression=self.compression,
+                    compression_level=self.compression_level,
+                )
+                current = ProducerBatch(
+                    big.topic, big.partition, builder, big.created_ms, is_split=True
+                )
+                builder.append(key, value, timestamp, headers)
+                places.append((current, 0))
+                pieces.append(current)
             if current is not None:
-                index = current.builder.append(key, value, timestamp, headers)
-                if index >= 0:
-                    places.append((current, index))
-                    continue
                 current.closed = True
-            builder = BatchBuilder(
-                batch_size=self.batch_size,
-                compression=self.compression,
-                compression_level=self.compression_level,
-            )
-            current = ProducerBatch(
-                big.topic, big.partition, builder, big.created_ms, is_split=True
-            )
-            builder.append(key, value, timestamp, headers)
-            places.append((current, 0))
-            pieces.append(current)
-        if current is not None:
-            current.closed = True
-        # The pieces share the big batch's memory reservation; the last one to finish frees it.
-        pieces[0].reserved = big.reserved
-        big.reserved = 0
-        idem = self.idempotence
-        if big.has_sequence():
-            sequence = big.base_sequence
-            for piece in pieces:
-                piece.set_producer_state(big.producer_id, big.producer_epoch, sequence)
-                sequence += piece.record_count
-        dq = self._dq(big.tp)
-        for piece in reversed(pieces):
-            self.incomplete.add(piece)
-            if idem is not None and piece.has_sequence():
-                idem.add_inflight_batch(piece)
-                self._insert_in_sequence_order(dq, piece)
-            else:
-                dq.appendleft(piece)
-        self.incomplete.discard(big)
-        big.moved(places)
-        return pieces
+            # The pieces share the big batch's memory reservation; the last one to finish frees it.
+            pieces[0].reserved = big.reserved
+            big.reserved = 0
+            idem = self.idempotence
+            if big.has_sequence():
+                sequence = big.base_sequence
+                for piece in pieces:
+                    piece.set_producer_state(big.producer_id, big.producer_epoch, sequence)
+                    sequence += piece.record_count
+            dq = self._dq(big.tp)
+            for piece in reversed(pieces):
+                self.incomplete.add(piece)
+                if idem is not None and piece.has_sequence():
+                    idem.add_inflight_batch(piece)
+                    self._insert_in_sequence_order(dq, piece)
+                else:
+                    dq.appendleft(piece)
+            self.incomplete.discard(big)
+            big.moved(places)
+            return pieces
 
     def expired_batches(self, now_ms: int) -> list[ProducerBatch]:
         """``expiredBatches``: queued batches past ``delivery.timeout.ms``, oldest first per
         partition (they are removed from their queues)."""
-        expired: list[ProducerBatch] = []
-        timeout = self.delivery_timeout_ms
-        for info in self._topics.values():
-            for dq in info.batches.values():
-                while dq:
-                    batch = dq[0]
-                    if batch.has_reached_delivery_timeout(timeout, now_ms):
-                        if batch.topic in self.lanes:
-                            self._retire_lane(batch.topic)
-                        dq.popleft()
-                        batch.closed = True
-                        expired.append(batch)
-                    else:
-                        self.note_expiry(batch)
-                        break
-        return expired
+        with self.lock:
+            expired: list[ProducerBatch] = []
+            timeout = self.delivery_timeout_ms
+            for info in self._topics.values():
+                for dq in info.batches.values():
+                    while dq:
+                        batch = dq[0]
+                        if batch.has_reached_delivery_timeout(timeout, now_ms):
+                            if batch.topic in self.lanes:
+                                self._retire_lane(batch.topic)
+                            dq.popleft()
+                            batch.closed = True
+                            expired.append(batch)
+                        else:
+                            self.note_expiry(batch)
+                            break
+            return expired
 
     def note_expiry(self, batch: ProducerBatch) -> None:
         self._next_expiry_ms = min(
@@ -520,52 +536,58 @@ class RecordAccumulator:
 
     def deallocate(self, batch: ProducerBatch) -> None:
         """A batch is finished: forget it and give its memory back."""
-        self.incomplete.discard(batch)
-        if batch.reserved:
-            self.pool.release(batch.reserved)
-            batch.reserved = 0
+        with self.lock:
+            self.incomplete.discard(batch)
+            if batch.reserved:
+                self.pool.release(batch.reserved)
+                batch.reserved = 0
 
     def has_undrained(self) -> bool:
-        return any(dq for info in self._topics.values() for dq in info.batches.values())
+        with self.lock:
+            return any(dq for info in self._topics.values() for dq in info.batches.values())
 
     def has_incomplete(self) -> bool:
         return bool(self.incomplete)
 
     def queued_batches(self) -> list[ProducerBatch]:
-        return [b for info in self._topics.values() for dq in info.batches.values() for b in dq]
+        with self.lock:
+            return [b for info in self._topics.values() for dq in info.batches.values() for b in dq]
 
     def abort_batches(self, error: BaseException) -> list[ProducerBatch]:
         """``abortBatches``: fail every incomplete batch, sent or not."""
-        self.retire_lanes()
-        batches = list(self.incomplete)
-        for info in self._topics.values():
-            for dq in info.batches.values():
-                dq.clear()
-        for batch in batches:
-            batch.closed = True
-            batch.complete_exceptionally(error)
-            self.deallocate(batch)
-        return batches
+        with self.lock:
+            self.retire_lanes()
+            batches = list(self.incomplete)
+            for info in self._topics.values():
+                for dq in info.batches.values():
+                    dq.clear()
+            for batch in batches:
+                batch.closed = True
+                batch.complete_exceptionally(error)
+                self.deallocate(batch)
+            return batches
 
     def abort_undrained_batches(self, error: BaseException) -> list[ProducerBatch]:
         """``abortUndrainedBatches``: fail the batches still queued and never sent."""
-        self.retire_lanes()
-        aborted = []
-        for info in self._topics.values():
-            for dq in info.batches.values():
-                keep = [b for b in dq if b.has_sequence() or b.attempts]
-                for b in dq:
-                    if not (b.has_sequence() or b.attempts):
-                        aborted.append(b)
-                dq.clear()
-                dq.extend(keep)
-        for batch in aborted:
-            batch.closed = True
-            batch.complete_exceptionally(error)
-            self.deallocate(batch)
-        return aborted
+        with self.lock:
+            self.retire_lanes()
+            aborted = []
+            for info in self._topics.values():
+                for dq in info.batches.values():
+                    keep = [b for b in dq if b.has_sequence() or b.attempts]
+                    for b in dq:
+                        if not (b.has_sequence() or b.attempts):
+                            aborted.append(b)
+                    dq.clear()
+                    dq.extend(keep)
+            for batch in aborted:
+                batch.closed = True
+                batch.complete_exceptionally(error)
+                self.deallocate(batch)
+            return aborted
 
     def close(self) -> None:
         """No more appends; every queued batch becomes sendable."""
-        self.retire_lanes()
-        self.closed = True
+        with self.lock:
+            self.retire_lanes()
+            self.closed = True

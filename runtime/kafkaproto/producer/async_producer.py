@@ -168,6 +168,8 @@ class AsyncProducer(Generic[K, V]):
         # Values up to this length pass the max.request.size and buffer.memory checks whatever
         # their batch (the estimate adds at most 100 bytes to a keyless, headerless value).
         self._lane_value_max = min(c.max_request_size, c.buffer_memory) - 100
+        self._append_size_max = min(c.max_request_size, c.buffer_memory)
+        self._wakeup_scheduled = False
         self.sender.on_memory_released = self._unpark
         self.sender.on_metadata = self._unpark
         self._parked: deque[_Parked] = deque()
@@ -255,6 +257,59 @@ class AsyncProducer(Generic[K, V]):
         if index < 0:
             return None
         return lane.batch, index, timestamp
+
+    def _append_now(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int | None,
+        timestamp: int | None,
+        headers: Sequence[Header] | None,
+        size: int,
+    ) -> tuple[ProducerBatch, int, int] | None:
+        """The full path's append when it needs nothing from the loop: the producer is open
+        and healthy, no record waits, the topic's metadata is known, the partition valid, the
+        record within the size limits (``size`` is its ``estimate_record_size``) and memory
+        free. Returns the batch, the record's index in it and its timestamp; None when the
+        record must go through ``send`` instead (which waits for what is missing, or fails
+        it). The thread-safe ``Producer`` calls it from its callers' threads under
+        ``accumulator.lock``: the sender is woken thread-safely."""
+        idem = self.idempotence
+        if (
+            self._closing
+            or self._parked
+            or size > self._append_size_max
+            or (idem is not None and idem.has_fatal_error)
+        ):
+            return None
+        cluster = self.sender.cluster
+        n = cluster.num_partitions(topic)
+        if n == 0 or (partition is not None and partition >= n):
+            return None
+        p = partition_for_record(key, partition, n, ignore_keys=self.config.partitioner_ignore_keys)
+        if timestamp is None:
+            timestamp = time.time_ns() // 1_000_000
+        result = self.accumulator.append(
+            topic,
+            p,
+            timestamp,
+            key,
+            value,
+            headers,
+            self.sender.now_ms(),
+            cluster.availability(topic) if p == UNKNOWN_PARTITION else None,
+        )
+        if result is None:
+            return None
+        if (result.new_batch or result.batch_full) and not self._wakeup_scheduled:
+            self._wakeup_scheduled = True
+            self._loop.call_soon_threadsafe(self._scheduled_wakeup)  # type: ignore[union-attr]
+        return result.batch, result.offset, timestamp
+
+    def _scheduled_wakeup(self) -> None:
+        self._wakeup_scheduled = False
+        self.sender.wakeup()
 
     def send_serialized(
         self,

@@ -1,14 +1,18 @@
 """``Producer``: a synchronous, thread-safe face over the same engine, run on its own loop thread.
 
 ``send(record, callback=None)`` serializes in the calling thread (errors raise there, as in
-Java), reserves the record's size against ``buffer.memory`` — blocking the caller up to
-``max.block.ms``, then failing the future with ``BufferExhaustedError`` — and hands the record
-to the loop thread, which appends it with ``AsyncProducer``. It returns a
+Java) and, as Java's producer does, appends the record to its batch right there, under the
+accumulator's lock, whenever the engine needs nothing from its loop for it: the topic's metadata
+is known, memory is free and no earlier record is still waiting. Otherwise it reserves the
+record's size against ``buffer.memory`` — blocking the caller up to ``max.block.ms``, then
+failing the future with ``BufferExhaustedError`` — and hands the record to the loop thread,
+which appends (or parks) it with ``AsyncProducer``; later records are handed over behind it
+until the loop thread has taken them, so each thread's records keep their order. It returns a
 ``concurrent.futures.Future[RecordMetadata]``; the Java-style ``callback(metadata, exception)``
 runs on the producer's loop thread (Java runs callbacks on its I/O thread: keep them short).
-Records handed over are queued in one deque and the loop is woken once per burst, not per record.
 
-This module owns the thread; it must never touch engine state from any other thread.
+This module owns the thread. From any other thread it touches the engine only under
+``accumulator.lock``, and only to append (``AsyncProducer._lane_append``/``_append_now``).
 """
 
 from __future__ import annotations
@@ -80,10 +84,14 @@ class Producer(Generic[K, V]):
         self._plain_keys = type(self._key_serializer) is BytesSerializer
         self._plain_values = type(self._value_serializer) is BytesSerializer
         self._total = self.config.buffer_memory
-        self._lock = threading.Lock()
+        # One reentrant lock for the memory budget, the hand-over and the engine's fast lanes
+        # (the loop thread holds it while it opens, retires or appends to lanes).
+        self._lock = threading.RLock()
         self._budget = threading.Condition(self._lock)
         self._reserved = 0
         self._pending: deque[_Item] = deque()
+        self._handed_over = 0  # records in _pending or being appended by the loop thread
+        self._groups: dict[ProducerBatch, _BatchGroup] = {}
         self._scheduled = False
         self._closed = False
         self._loop = asyncio.new_event_loop()
@@ -106,6 +114,7 @@ class Producer(Generic[K, V]):
             if callable(t) and not hasattr(t, "metadata_for"):
                 t = t()
             producer: AsyncProducer[Any, Any] = AsyncProducer(self.config, transport=t)
+            producer.accumulator.lock = self._lock
             loop.run_until_complete(producer.start())
         except BaseException as exc:
             ready.set_exception(exc)
@@ -124,7 +133,6 @@ class Producer(Generic[K, V]):
         self, record: ProducerRecord[Any], callback: Callback | None = None
     ) -> concurrent.futures.Future[RecordMetadata]:
         """Queue ``record``; see the module docstring."""
-        future = SendFuture()
         if self._closed:
             raise ProducerClosedError("Cannot send after the producer is closed.")
         topic = record.topic
@@ -134,13 +142,49 @@ class Producer(Generic[K, V]):
             key = self._key_serializer.serialize(topic, key)
         if type(value) is not bytes or not self._plain_values:
             value = self._value_serializer.serialize(topic, value)
+        future = SendFuture()
+        producer = self._producer
+        # Appended here, in the caller's thread, as Java's producer does, when the engine needs
+        # nothing from its loop for it (the keyless fast lane, else an append with metadata and
+        # memory at hand), and no record handed over before it is still to be appended.
+        if key is None and record.partition is None and not record.headers:
+            with self._lock:
+                if not self._handed_over:
+                    lane = producer._lane_append(topic, value, record.timestamp)
+                    if lane is not None:
+                        batch, index, timestamp = lane
+                        entry = (future, callback, 0, index, timestamp, -1, len(value))
+                        self._add_entry(batch, entry, on_loop=False)
+                        return future
         size = estimate = estimate_record_size(key, value, record.headers)
-        if size <= self._total:  # larger records fail in the engine with RecordTooLargeError
-            with self._lock:  # the fast path: one plain lock round trip per record
-                reserved = self._reserved + size <= self._total
-                if reserved:
-                    self._reserved += size
-            if not reserved and not self._reserve_blocking(size):
+        with self._lock:
+            if not self._handed_over:
+                place = producer._append_now(
+                    topic, key, value, record.partition, record.timestamp, record.headers, size
+                )
+                if place is not None:
+                    batch, index, timestamp = place
+                    entry = (
+                        future,
+                        callback,
+                        0,
+                        index,
+                        timestamp,
+                        -1 if key is None else len(key),
+                        -1 if value is None else len(value),
+                    )
+                    self._add_entry(batch, entry, on_loop=False)
+                    return future
+        if size > self._total:
+            size = 0  # fails in the engine with RecordTooLargeError
+        item = (record, key, value, future, callback, size, estimate)
+        with self._lock:
+            handed = self._reserved + size <= self._total
+            if handed:
+                self._reserved += size
+                self._hand_over(item)
+        if not handed:
+            if not self._reserve_blocking(size):
                 error = BufferExhaustedError(
                     f"Failed to allocate {size} bytes within the configured max "
                     f"blocking time {self.config.max_block_ms} ms."
@@ -148,16 +192,34 @@ class Producer(Generic[K, V]):
                 future.set_exception(error)
                 _call(callback, None, error)
                 return future
-        else:
-            size = 0
-        self._pending.append((record, key, value, future, callback, size, estimate))
-        # No lock: deque appends are atomic, and the loop thread clears the flag *before* it
-        # drains, so a record appended after the drain always sees the flag down and wakes it
-        # (at worst a spare wake-up finds the deque empty).
+            with self._lock:
+                self._hand_over(item)
+        return future
+
+    def _hand_over(self, item: _Item) -> None:
+        # Under the lock. The loop thread clears the flag *before* it drains, so a record
+        # appended after the drain always sees the flag down and wakes it (at worst a spare
+        # wake-up finds the deque empty).
+        self._handed_over += 1
+        self._pending.append(item)
         if not self._scheduled:
             self._scheduled = True
             self._loop.call_soon_threadsafe(self._take_pending)
-        return future
+
+    def _add_entry(self, batch: ProducerBatch, entry: _Entry, *, on_loop: bool) -> None:
+        # Under the lock: one group per batch, whichever thread appended its records, so its
+        # futures and callbacks complete in append order. The batch's waiter list belongs to
+        # the loop thread: another thread has the group registered there.
+        group = self._groups.get(batch)
+        if group is None:
+            group = self._groups[batch] = _BatchGroup(self, batch)
+            # Deferred like a RecordFuture's own callbacks (loop.call_soon), so a record that
+            # waited for metadata and went the general path keeps its place in the order.
+            if on_loop:
+                batch.add_waiter(group.defer)
+            else:
+                self._loop.call_soon_threadsafe(batch.add_waiter, group.defer)
+        group.entries.append(entry)
 
     def _reserve_blocking(self, size: int) -> bool:
         # The slow path: wait for acknowledged batches to give memory back, up to max.block.ms.
@@ -187,39 +249,36 @@ class Producer(Generic[K, V]):
         send = self._producer._send_sized
         lane_append = self._producer._lane_append
         pending = self._pending
-        groups: dict[ProducerBatch, _BatchGroup] = {}
-        count = len(pending) if limit is None else min(len(pending), limit)
-        for _ in range(count):
-            record, key, value, future, callback, size, estimate = pending.popleft()
-            lane = None
-            if key is None and record.partition is None and not record.headers:
-                lane = lane_append(record.topic, value, record.timestamp)
-            if lane is not None:
-                batch, index, timestamp = lane
-                entry = (future, callback, size, index, timestamp, -1, len(value))  # type: ignore[arg-type]
-            else:
-                rf = send(
-                    record.topic,
-                    value,
-                    key,
-                    record.partition,
-                    record.timestamp,
-                    record.headers,
-                    estimate,
-                )
-                place = rf.pending_place()
-                if place is None:  # failed at once, parked, or already done: the general path
-                    rf.add_done_callback(functools.partial(self._resolve, future, callback, size))
-                    continue
-                batch, index, timestamp, key_size, value_size = place
-                entry = (future, callback, size, index, timestamp, key_size, value_size)
-            group = groups.get(batch)
-            if group is None:
-                group = groups[batch] = _BatchGroup(self, batch)
-                # Deferred like a RecordFuture's own callbacks (loop.call_soon), so a record that
-                # waited for metadata and went the general path keeps its place in the order.
-                batch.add_waiter(group.defer)
-            group.entries.append(entry)
+        with self._lock:
+            count = len(pending) if limit is None else min(len(pending), limit)
+            for _ in range(count):
+                record, key, value, future, callback, size, estimate = pending.popleft()
+                lane = None
+                if key is None and record.partition is None and not record.headers:
+                    lane = lane_append(record.topic, value, record.timestamp)
+                if lane is not None:
+                    batch, index, timestamp = lane
+                    entry = (future, callback, size, index, timestamp, -1, len(value))  # type: ignore[arg-type]
+                else:
+                    rf = send(
+                        record.topic,
+                        value,
+                        key,
+                        record.partition,
+                        record.timestamp,
+                        record.headers,
+                        estimate,
+                    )
+                    place = rf.pending_place()
+                    if place is None:  # failed at once, parked, or already done: general path
+                        rf.add_done_callback(
+                            functools.partial(self._resolve, future, callback, size)
+                        )
+                        continue
+                    batch, index, timestamp, key_size, value_size = place
+                    entry = (future, callback, size, index, timestamp, key_size, value_size)
+                self._add_entry(batch, entry, on_loop=True)
+            self._handed_over -= count
         if pending and not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._take_pending)
@@ -292,6 +351,8 @@ class _BatchGroup:
     def on_batch_event(self) -> None:
         owner = self.owner
         batch = self.batch
+        with owner._lock:
+            owner._groups.pop(batch, None)
         entries = self.entries
         if batch.moved_to is not None:
             # Split (MESSAGE_TOO_LARGE): each record follows its own new batch.
