@@ -153,8 +153,9 @@ class Producer(Generic[K, V]):
                     lane = producer._lane_append(topic, value, record.timestamp)
                     if lane is not None:
                         batch, index, timestamp = lane
-                        entry = (future, callback, 0, index, timestamp, -1, len(value))
-                        self._add_entry(batch, entry, on_loop=False)
+                        self._place(
+                            batch, future, callback, 0, index, timestamp, -1, len(value), False
+                        )
                         return future
         size = estimate = estimate_record_size(key, value, record.headers)
         with self._lock:
@@ -164,16 +165,11 @@ class Producer(Generic[K, V]):
                 )
                 if place is not None:
                     batch, index, timestamp = place
-                    entry = (
-                        future,
-                        callback,
-                        0,
-                        index,
-                        timestamp,
-                        -1 if key is None else len(key),
-                        -1 if value is None else len(value),
+                    key_size = -1 if key is None else len(key)
+                    value_size = -1 if value is None else len(value)
+                    self._place(
+                        batch, future, callback, 0, index, timestamp, key_size, value_size, False
                     )
-                    self._add_entry(batch, entry, on_loop=False)
                     return future
         if size > self._total:
             size = 0  # fails in the engine with RecordTooLargeError
@@ -206,10 +202,22 @@ class Producer(Generic[K, V]):
             self._scheduled = True
             self._loop.call_soon_threadsafe(self._take_pending)
 
-    def _add_entry(self, batch: ProducerBatch, entry: _Entry, *, on_loop: bool) -> None:
-        # Under the lock: one group per batch, whichever thread appended its records, so its
-        # futures and callbacks complete in append order. The batch's waiter list belongs to
-        # the loop thread: another thread has the group registered there.
+    def _place(
+        self,
+        batch: ProducerBatch,
+        future: SendFuture,
+        callback: Callback | None,
+        reserved: int,
+        index: int,
+        timestamp: int,
+        key_size: int,
+        value_size: int,
+        on_loop: bool,
+    ) -> None:
+        # Under the lock: the record is in ``batch`` at ``index``. One group per batch,
+        # whichever thread appended its records, so its callbacks run in append order. The
+        # batch's waiter list belongs to the loop thread: another thread has the group
+        # registered there.
         group = self._groups.get(batch)
         if group is None:
             group = self._groups[batch] = _BatchGroup(self, batch)
@@ -219,7 +227,17 @@ class Producer(Generic[K, V]):
                 batch.add_waiter(group.defer)
             else:
                 self._loop.call_soon_threadsafe(batch.add_waiter, group.defer)
-        group.entries.append(entry)
+        future._index = index
+        future._timestamp = timestamp
+        future._key_size = key_size
+        future._value_size = value_size
+        if callback is not None:
+            future._callback = callback
+        if reserved:
+            future._reserved = reserved
+            group.reserved += reserved
+        group.futures.append(future)
+        future._group = group  # last: from here a thread touching the future consults the group
 
     def _reserve_blocking(self, size: int) -> bool:
         # The slow path: wait for acknowledged batches to give memory back, up to max.block.ms.
@@ -258,7 +276,7 @@ class Producer(Generic[K, V]):
                     lane = lane_append(record.topic, value, record.timestamp)
                 if lane is not None:
                     batch, index, timestamp = lane
-                    entry = (future, callback, size, index, timestamp, -1, len(value))  # type: ignore[arg-type]
+                    key_size, value_size = -1, len(value)  # type: ignore[arg-type]
                 else:
                     rf = send(
                         record.topic,
@@ -276,8 +294,9 @@ class Producer(Generic[K, V]):
                         )
                         continue
                     batch, index, timestamp, key_size, value_size = place
-                    entry = (future, callback, size, index, timestamp, key_size, value_size)
-                self._add_entry(batch, entry, on_loop=True)
+                self._place(
+                    batch, future, callback, size, index, timestamp, key_size, value_size, True
+                )
             self._handed_over -= count
         if pending and not self._scheduled:
             self._scheduled = True
@@ -328,76 +347,71 @@ class Producer(Generic[K, V]):
         self.close()
 
 
-# One record of a _BatchGroup: its future, callback and reserved bytes, then what
-# ProducerBatch.metadata takes (index in the batch, timestamp, key size, value size).
-_Entry = tuple["SendFuture", Callback | None, int, int, int, int, int]
-
-
 class _BatchGroup:
-    """Records one hand-over put into one batch: resolved together when the batch completes."""
+    """The ``SendFuture``s of one batch, completed together when the batch completes: the
+    Java-style callbacks run in append order, then every future is settled at once by marking
+    the group settled. A future nobody has looked at is left as it is and settles itself from
+    the batch when a thread first does (``SendFuture.__getattr__``); only those some thread
+    already waits on, or added a callback to, get ``set_result``/``set_exception``."""
 
-    __slots__ = ("batch", "entries", "owner")
+    __slots__ = ("batch", "futures", "owner", "reserved", "settled")
 
     def __init__(self, owner: Producer[Any, Any], batch: ProducerBatch) -> None:
         self.owner = owner
         self.batch = batch
-        self.entries: list[_Entry] = []
+        self.futures: list[SendFuture] = []
+        self.reserved = 0  # buffer.memory bytes the handed-over records among them hold
+        self.settled = False
 
     def defer(self) -> None:
         """The batch's waiter: handle the event on the loop's next turn, as a RecordFuture
         defers its own callbacks, so the two paths keep the records' order."""
         self.owner._loop.call_soon(self.on_batch_event)
 
+    def outcome(self, future: SendFuture) -> tuple[RecordMetadata | None, BaseException | None]:
+        try:
+            meta = self.batch.metadata(
+                future._index, future._timestamp, future._key_size, future._value_size
+            )
+        except BaseException as error:
+            return None, error
+        return meta, None
+
     def on_batch_event(self) -> None:
         owner = self.owner
         batch = self.batch
         with owner._lock:
             owner._groups.pop(batch, None)
-        entries = self.entries
+        futures = self.futures
         if batch.moved_to is not None:
             # Split (MESSAGE_TOO_LARGE): each record follows its own new batch.
             resolve = owner._resolve
-            for future, callback, size, index, timestamp, key_size, value_size in entries:
-                rf = RecordFuture(owner._loop, batch, index, timestamp, key_size, value_size)
-                rf.add_done_callback(functools.partial(resolve, future, callback, size))
+            for f in futures:
+                rf = RecordFuture(
+                    owner._loop, batch, f._index, f._timestamp, f._key_size, f._value_size
+                )
+                rf.add_done_callback(functools.partial(resolve, f, f._callback, f._reserved))
             return
-        size = sum(entry[2] for entry in entries)
-        if size:
-            owner._release(size)
-        metadata = batch.metadata
-        metas: list[RecordMetadata | None]
-        errors: list[BaseException | None] | None = None
-        if batch.error is None:
-            metas = [metadata(e[3], e[4], e[5], e[6]) for e in entries]
-        else:
-            metas, errors = [], []
-            for e in entries:
-                try:
-                    metas.append(metadata(e[3], e[4], e[5], e[6]))
-                    errors.append(None)
-                except BaseException as error:
-                    metas.append(None)
-                    errors.append(error)
-        # Callbacks first, in send order, then the futures: as Java's ProducerBatch fires the
+        if self.reserved:
+            owner._release(self.reserved)
+        # Callbacks first, in append order, then the futures: as Java's ProducerBatch fires the
         # callbacks before completing the future, so whoever waited on a future sees every
         # callback of its batch done.
-        for i, entry in enumerate(entries):
-            if entry[1] is not None:
-                _call(entry[1], metas[i], None if errors is None else errors[i])
-        # One pass under the creation lock settles every future no thread has looked at yet;
-        # the others (someone waits, or added a callback) take Future's own path afterwards.
-        late: list[int] = []
+        for f in futures:
+            if f._callback is not None:
+                _call(f._callback, *self.outcome(f))
         with _CONDITION_LOCK:
-            for i, entry in enumerate(entries):
-                if not entry[0]._settle_fast(metas[i], None if errors is None else errors[i]):
-                    late.append(i)
-        for i in late:
-            future = entries[i][0]
-            failure = None if errors is None else errors[i]
-            if failure is None:
-                future.set_result(metas[i])  # type: ignore[arg-type]
-            else:
-                future.set_exception(failure)
+            self.settled = True
+            watched = [f for f in futures if f._has_condition]
+        for f in watched:
+            meta, failure = self.outcome(f)
+            try:
+                if failure is None:
+                    f.set_result(meta)  # type: ignore[arg-type]
+                else:
+                    f.set_exception(failure)
+            except concurrent.futures.InvalidStateError:
+                pass  # cancelled by its caller meanwhile
 
 
 _CONDITION_LOCK = threading.Lock()
@@ -410,22 +424,35 @@ _LAZY_FUTURE_PARTS: dict[str, Callable[[], object]] = {
 
 class SendFuture(concurrent.futures.Future[RecordMetadata]):
     """The ``concurrent.futures.Future`` ``Producer.send`` returns, with its ``Condition`` made on
-    first use (and its two lists too).
+    first use (and its two lists too), and its outcome read from its batch only when asked.
 
     A plain Future makes a Condition (an RLock and a deque) and two lists (~1.4 µs and objects
     the garbage collector tracks) per record, and a producer keeps one per record in flight — up to
-    buffer.memory's worth, where full collections over them cost more than the send itself. Most
-    futures are never waited on, so the Condition is made only when a thread first touches it
-    (``result``, ``done``, ``add_done_callback``, ``wait``...), under one lock, and a future
-    nobody touched is settled without one (``_settle_fast``, under the same lock).
+    buffer.memory's worth. Most futures are never waited on, so the Condition is made only when a
+    thread first touches it (``result``, ``done``, ``add_done_callback``, ``wait``... all start
+    there), under one lock. A future placed in a batch (``_group``) that is untouched when the
+    batch completes is settled right then, from the batch, by the first thread that touches it;
+    the others are settled by their group.
     """
 
     _has_condition = False
+    _group: _BatchGroup | None = None
+    _callback: Callback | None = None
+    _reserved = 0
+    # Where the record is, once placed: what ProducerBatch.metadata takes.
+    _index = 0
+    _timestamp = 0
+    _key_size = -1
+    _value_size = -1
 
-    def __init__(self) -> None:  # not super().__init__(): that makes the Condition and lists
-        self._state = PENDING
-        self._result = None
-        self._exception = None
+    # Future's own instance state, as class defaults: making a SendFuture sets nothing (not
+    # super().__init__(), which makes the Condition and lists); Future's methods assign them.
+    _state = PENDING
+    _result: RecordMetadata | None = None
+    _exception: BaseException | None = None
+
+    def __init__(self) -> None:
+        pass
 
     def __getattr__(self, name: str) -> Any:
         # Reached only while the attribute is unset (normal lookup failed): Future's own methods
@@ -442,19 +469,16 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
                 object.__setattr__(self, name, value)
                 if name == "_condition":
                     self._has_condition = True
+                    group = self._group
+                    if group is not None and group.settled and self._state == PENDING:
+                        # Its batch completed while nobody looked: settle it from there.
+                        meta, failure = group.outcome(self)
+                        if failure is None:
+                            self._result = meta
+                        else:
+                            self._exception = failure
+                        self._state = FINISHED
                 return value
-
-    def _settle_fast(self, meta: RecordMetadata | None, exc: BaseException | None) -> bool:
-        """Under ``_CONDITION_LOCK``: settle without a Condition if no thread has one; False if
-        one does (then the caller uses ``set_result``/``set_exception``)."""
-        if self._has_condition or self._state != PENDING:
-            return False
-        if exc is None:
-            self._result = meta
-        else:
-            self._exception = exc
-        self._state = FINISHED
-        return True
 
 
 def _complete(

@@ -286,3 +286,28 @@ def test_threads_appending_concurrently_keep_each_threads_order_per_partition() 
             assert mine == sorted(mine)
         offsets = sorted(m.offset for m in metas if m.partition == part)
         assert offsets == list(range(len(values)))
+
+
+def test_untouched_futures_settle_from_their_batch_when_first_looked_at() -> None:
+    # Nobody looks at these futures until their batches have completed: each settles from its
+    # batch on first touch, with the batch's offset or its error.
+    cluster = FakeCluster({"t": 1})
+    with Producer(SETTINGS, transport=cluster) as p:
+        first = p.send(ProducerRecord("t", b"first"))
+        p.flush(timeout=T)  # metadata known: later sends append in this thread
+        assert first.result(timeout=T).offset == 0
+        ok = [
+            p.send(ProducerRecord("t", b"ok%d" % i, key=b"k" if i % 2 else None))
+            for i in range(5)
+        ]
+        p.flush(timeout=T)
+        cluster.errors[("t", 0)].append(TopicAuthorizationFailedError.code)
+        bad = [p.send(ProducerRecord("t", b"bad%d" % i)) for i in range(3)]
+        p.flush(timeout=T)
+        assert not any(f._has_condition for f in ok + bad)  # completed without being touched
+        assert [f.done() for f in ok + bad] == [True] * 8
+        assert [f.result(timeout=0).offset for f in ok] == [1, 2, 3, 4, 5]
+        assert [f.result(timeout=0).serialized_key_size for f in ok] == [-1, 1, -1, 1, -1]
+        for f in bad:
+            assert isinstance(f.exception(timeout=0), TopicAuthorizationFailedError)
+        assert not ok[0].cancel()  # finished: cannot be cancelled
