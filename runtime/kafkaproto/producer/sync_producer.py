@@ -212,18 +212,18 @@ class Producer(Generic[K, V]):
         timestamp: int,
         key_size: int,
         value_size: int,
-        on_loop: bool,
+        handed_over: bool,
     ) -> None:
         # Under the lock: the record is in ``batch`` at ``index``. One group per batch,
         # whichever thread appended its records, so its callbacks run in append order. The
-        # batch's waiter list belongs to the loop thread: another thread has the group
-        # registered there.
+        # batch's waiter list belongs to the loop thread (``handed_over``: we are on it);
+        # another thread has the group registered there.
         group = self._groups.get(batch)
         if group is None:
             group = self._groups[batch] = _BatchGroup(self, batch)
             # Deferred like a RecordFuture's own callbacks (loop.call_soon), so a record that
             # waited for metadata and went the general path keeps its place in the order.
-            if on_loop:
+            if handed_over:
                 batch.add_waiter(group.defer)
             else:
                 self._loop.call_soon_threadsafe(batch.add_waiter, group.defer)
@@ -231,13 +231,19 @@ class Producer(Generic[K, V]):
         future._timestamp = timestamp
         future._key_size = key_size
         future._value_size = value_size
-        if callback is not None:
+        if callback is not None or reserved:
             future._callback = callback
-        if reserved:
             future._reserved = reserved
             group.reserved += reserved
-        group.futures.append(future)
-        future._group = group  # last: from here a thread touching the future consults the group
+            group.tracked.append(future)
+        if handed_over:
+            # The caller may have looked at the future already: join the group's watchers then.
+            with _CONDITION_LOCK:
+                future._group = group
+                if future._has_condition:
+                    group.watchers.append(future)
+        else:
+            future._group = group  # nobody has seen this future yet
 
     def _reserve_blocking(self, size: int) -> bool:
         # The slow path: wait for acknowledged batches to give memory back, up to max.block.ms.
@@ -348,20 +354,28 @@ class Producer(Generic[K, V]):
 
 
 class _BatchGroup:
-    """The ``SendFuture``s of one batch, completed together when the batch completes: the
-    Java-style callbacks run in append order, then every future is settled at once by marking
-    the group settled. A future nobody has looked at is left as it is and settles itself from
-    the batch when a thread first does (``SendFuture.__getattr__``); only those some thread
-    already waits on, or added a callback to, get ``set_result``/``set_exception``."""
+    """The ``SendFuture``s of one batch, completed together when the batch completes.
 
-    __slots__ = ("batch", "futures", "owner", "reserved", "settled")
+    It holds only the futures that need work then: those with a Java-style callback or with
+    ``buffer.memory`` reserved (``tracked``, in append order) and those some thread already
+    waits on, polls or added a done-callback to (``watchers``). On completion it runs the
+    callbacks in order, marks itself ``settled``, then settles the watchers with
+    ``set_result``/``set_exception``. Every other future, untouched so far, is not kept: it
+    settles itself from the batch when a thread first looks at it (``SendFuture.__getattr__``),
+    so a future its caller dropped costs nothing at all. A split batch re-homes its futures in
+    one group per piece (``pieces``); untouched ones follow ``moved_to`` when first looked at.
+    """
+
+    __slots__ = ("batch", "owner", "pieces", "reserved", "settled", "tracked", "watchers")
 
     def __init__(self, owner: Producer[Any, Any], batch: ProducerBatch) -> None:
         self.owner = owner
         self.batch = batch
-        self.futures: list[SendFuture] = []
+        self.tracked: list[SendFuture] = []
+        self.watchers: list[SendFuture] = []  # under _CONDITION_LOCK
         self.reserved = 0  # buffer.memory bytes the handed-over records among them hold
-        self.settled = False
+        self.settled = False  # under _CONDITION_LOCK
+        self.pieces: dict[ProducerBatch, _BatchGroup] | None = None  # under _CONDITION_LOCK
 
     def defer(self) -> None:
         """The batch's waiter: handle the event on the loop's next turn, as a RecordFuture
@@ -379,31 +393,23 @@ class _BatchGroup:
 
     def on_batch_event(self) -> None:
         owner = self.owner
-        batch = self.batch
         with owner._lock:
-            owner._groups.pop(batch, None)
-        futures = self.futures
-        if batch.moved_to is not None:
-            # Split (MESSAGE_TOO_LARGE): each record follows its own new batch.
-            resolve = owner._resolve
-            for f in futures:
-                rf = RecordFuture(
-                    owner._loop, batch, f._index, f._timestamp, f._key_size, f._value_size
-                )
-                rf.add_done_callback(functools.partial(resolve, f, f._callback, f._reserved))
+            owner._groups.pop(self.batch, None)
+        if self.batch.moved_to is not None:
+            self._split(self.batch.moved_to)
             return
         if self.reserved:
             owner._release(self.reserved)
         # Callbacks first, in append order, then the futures: as Java's ProducerBatch fires the
         # callbacks before completing the future, so whoever waited on a future sees every
         # callback of its batch done.
-        for f in futures:
+        for f in self.tracked:
             if f._callback is not None:
                 _call(f._callback, *self.outcome(f))
         with _CONDITION_LOCK:
             self.settled = True
-            watched = [f for f in futures if f._has_condition]
-        for f in watched:
+            watchers, self.watchers = self.watchers, []
+        for f in watchers:
             meta, failure = self.outcome(f)
             try:
                 if failure is None:
@@ -412,6 +418,32 @@ class _BatchGroup:
                     f.set_exception(failure)
             except concurrent.futures.InvalidStateError:
                 pass  # cancelled by its caller meanwhile
+
+    def _split(self, moved_to: list[tuple[ProducerBatch, int]]) -> None:
+        # MESSAGE_TOO_LARGE: the records now live in new batches. One group per piece, each
+        # waiting on its piece; the memory the handed-over records hold is given back with the
+        # last piece.
+        pieces: dict[ProducerBatch, _BatchGroup] = {}
+        for piece, _ in moved_to:
+            if piece not in pieces:
+                pieces[piece] = _BatchGroup(self.owner, piece)
+        pieces[moved_to[-1][0]].reserved = self.reserved
+        with _CONDITION_LOCK:
+            for f in self.tracked:
+                pieces[self._rehome(f, pieces)].tracked.append(f)
+            for f in self.watchers:
+                pieces[self._rehome(f, pieces)].watchers.append(f)
+            self.watchers = []
+            self.pieces = pieces
+        for piece, group in pieces.items():
+            piece.add_waiter(group.defer)
+
+    def _rehome(self, f: SendFuture, pieces: dict[ProducerBatch, _BatchGroup]) -> ProducerBatch:
+        # Under _CONDITION_LOCK: point a future of this (split) group at its piece.
+        piece, index = self.batch.moved_to[f._index]  # type: ignore[index]
+        f._group = pieces[piece]
+        f._index = index
+        return piece
 
 
 _CONDITION_LOCK = threading.Lock()
@@ -469,16 +501,29 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
                 object.__setattr__(self, name, value)
                 if name == "_condition":
                     self._has_condition = True
-                    group = self._group
-                    if group is not None and group.settled and self._state == PENDING:
-                        # Its batch completed while nobody looked: settle it from there.
-                        meta, failure = group.outcome(self)
-                        if failure is None:
-                            self._result = meta
-                        else:
-                            self._exception = failure
-                        self._state = FINISHED
+                    if self._group is not None:
+                        self._watch()
                 return value
+
+    def _watch(self) -> None:
+        # Under _CONDITION_LOCK, as a thread first looks at a placed future: follow its batch's
+        # splits to the group it is in now, then settle from the batch if that one completed
+        # while nobody looked, or join the watchers its completion settles.
+        group = self._group
+        assert group is not None
+        while group.pieces is not None:
+            piece, index = group.batch.moved_to[self._index]  # type: ignore[index]
+            group = self._group = group.pieces[piece]
+            self._index = index
+        if not group.settled:
+            group.watchers.append(self)
+            return
+        meta, failure = group.outcome(self)
+        if failure is None:
+            self._result = meta
+        else:
+            self._exception = failure
+        self._state = FINISHED
 
 
 def _complete(

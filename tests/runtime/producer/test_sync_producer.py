@@ -311,3 +311,29 @@ def test_untouched_futures_settle_from_their_batch_when_first_looked_at() -> Non
         for f in bad:
             assert isinstance(f.exception(timeout=0), TopicAuthorizationFailedError)
         assert not ok[0].cancel()  # finished: cannot be cancelled
+
+
+def test_futures_follow_a_split_batch_whether_looked_at_before_or_after() -> None:
+    # A batch refused as too large is split; its futures (no callbacks here, so the group keeps
+    # only the one a thread waits on) must each resolve to their record's place in the pieces.
+    cluster = FakeCluster({"t": 1})
+    settings = {**SETTINGS, "linger_ms": 50, "batch_size": 100_000}
+    seen: list[int] = []
+    with Producer(settings, transport=cluster) as p:
+        first = p.send(ProducerRecord("t", b"first"))
+        p.flush(timeout=T)
+        assert first.result(timeout=T).offset == 0
+        cluster.errors[("t", 0)].append(10)  # MESSAGE_TOO_LARGE once: the next batch is split
+        futures = [p.send(ProducerRecord("t", b"%03d" % i + b"v" * 200)) for i in range(40)]
+        p._producer.accumulator.batch_size = 1000  # the split makes batch.size pieces
+        waiter = threading.Thread(target=lambda: seen.append(futures[5].result(T).offset))
+        waiter.start()
+        p.flush(timeout=T)
+        waiter.join(T)
+        others = futures[:5] + futures[6:]
+        assert not any(f._has_condition for f in others)  # untouched until now
+        assert [f.result(timeout=0).offset for f in futures] == list(range(1, 41))
+    assert seen == [6]
+    assert [r.value[:3] for r in cluster.log[("t", 0)][1:]] == [b"%03d" % i for i in range(40)]
+    produce = [r for _, r in cluster.requests if r.api_key == 0]
+    assert len(produce) >= 10  # first, the refused batch and its pieces of <= 1000 bytes
