@@ -140,11 +140,12 @@ def run_confluent(topic: str, n: int, acks: str) -> float:
     t0 = time.perf_counter()
     produce = p.produce
     for _ in range(n):
-        try:
-            produce(topic, VALUE)
-        except BufferError:  # local queue full: serve delivery reports, then retry
-            p.poll(0.01)
-            produce(topic, VALUE)
+        while True:
+            try:
+                produce(topic, VALUE)
+                break
+            except BufferError:  # local queue full: serve delivery reports, then retry
+                p.poll(0.01)
     left = p.flush(120)
     elapsed = time.perf_counter() - t0
     assert left == 0

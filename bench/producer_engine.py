@@ -8,6 +8,7 @@ Layers, each on 200,000 records with a 16-byte key and a 100-byte value, uncompr
                nothing and acks at once (everything but the network), futures not awaited
   awaited      the same with every future awaited through asyncio.gather (one callback each)
   sync         Producer.send from one thread + flush (concurrent future per record)
+  ... keyless  end-to-end and sync again with no key: the sticky partitioner's fast lane
 
 A measuring script: it must never be imported by the library or the tests.
 Run: .venv/bin/python bench/producer_engine.py [--records N] [--runs R]
@@ -112,14 +113,14 @@ async def _send_only(n: int) -> float:
     return elapsed
 
 
-async def _end_to_end(n: int, awaited: bool) -> float:
+async def _end_to_end(n: int, awaited: bool, keyed: bool = True) -> float:
     p: AsyncProducer[Any, Any] = AsyncProducer(settings(), transport=InstantTransport())
     p.send_serialized("t", VALUE, KEYS[0])
     await p.flush()
     t0 = time.perf_counter()
     futures = []
     for i in range(n):
-        f = p.send(ProducerRecord("t", VALUE, key=KEYS[i % 1000], timestamp=TS))
+        f = p.send(ProducerRecord("t", VALUE, key=KEYS[i % 1000] if keyed else None, timestamp=TS))
         if awaited:
             futures.append(f)
         if i % 5000 == 4999:
@@ -132,12 +133,12 @@ async def _end_to_end(n: int, awaited: bool) -> float:
     return elapsed
 
 
-def bench_sync(n: int) -> float:
+def bench_sync(n: int, keyed: bool = True) -> float:
     with Producer(settings(), transport=InstantTransport()) as p:
         p.send(ProducerRecord("t", VALUE, key=KEYS[0])).result(10)
         t0 = time.perf_counter()
         for i in range(n):
-            p.send(ProducerRecord("t", VALUE, key=KEYS[i % 1000], timestamp=TS))
+            p.send(ProducerRecord("t", VALUE, key=KEYS[i % 1000] if keyed else None, timestamp=TS))
         p.flush()
         return time.perf_counter() - t0
 
@@ -155,13 +156,15 @@ def main() -> None:
         ("end-to-end", lambda: asyncio.run(_end_to_end(n, False))),
         ("awaited", lambda: asyncio.run(_end_to_end(n, True))),
         ("sync", lambda: bench_sync(n)),
+        ("e2e keyless", lambda: asyncio.run(_end_to_end(n, False, keyed=False))),
+        ("sync keyless", lambda: bench_sync(n, keyed=False)),
     ]
     print(f"{n} records, 16-byte keys, 100-byte values, median of {args.runs} runs")
-    print(f"{'layer':<12} {'us/record':>10} {'records/s':>12}")
+    print(f"{'layer':<14} {'us/record':>10} {'records/s':>12}")
     for name, fn in cases:
         times = [fn() for _ in range(args.runs)]
         med = statistics.median(times)
-        print(f"{name:<12} {med / n * 1e6:>10.2f} {n / med:>12,.0f}")
+        print(f"{name:<14} {med / n * 1e6:>10.2f} {n / med:>12,.0f}")
 
 
 if __name__ == "__main__":
