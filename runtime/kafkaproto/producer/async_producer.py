@@ -26,7 +26,7 @@ from typing import Any, Generic, Self, TypeVar
 from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.error_codes import KafkaError
 from kafkaproto.partitioner import UNKNOWN_PARTITION, partition_for_record
-from kafkaproto.producer.accumulator import RecordAccumulator, estimate_record_size
+from kafkaproto.producer.accumulator import AppendResult, RecordAccumulator, estimate_record_size
 from kafkaproto.producer.batch import ProducerBatch
 from kafkaproto.producer.cluster_transport import ClusterTransport
 from kafkaproto.producer.config import ProducerConfig
@@ -39,6 +39,7 @@ from kafkaproto.producer.errors import (
 )
 from kafkaproto.producer.futures import RecordFuture
 from kafkaproto.producer.idempotence import IdempotenceManager
+from kafkaproto.producer.metadata import ClusterSnapshot
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, Serializer
 from kafkaproto.producer.sender import Sender, SenderSettings
 from kafkaproto.producer.transport import ProducerTransport
@@ -287,19 +288,9 @@ class AsyncProducer(Generic[K, V]):
         n = cluster.num_partitions(topic)
         if n == 0 or (partition is not None and partition >= n):
             return None
-        p = partition_for_record(key, partition, n, ignore_keys=self.config.partitioner_ignore_keys)
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
-        result = self.accumulator.append(
-            topic,
-            p,
-            timestamp,
-            key,
-            value,
-            headers,
-            self.sender.now_ms(),
-            cluster.availability(topic) if p == UNKNOWN_PARTITION else None,
-        )
+        result = self._accumulate(cluster, n, topic, partition, key, value, timestamp, headers)
         if result is None:
             return None
         if (result.new_batch or result.batch_full) and not self._wakeup_scheduled:
@@ -410,8 +401,28 @@ class AsyncProducer(Generic[K, V]):
                 )
             )
             return True
+        result = self._accumulate(cluster, n, topic, partition, key, value, timestamp, headers)
+        if result is None:
+            return False
+        future._attach(result.batch, result.offset)
+        if result.new_batch or result.batch_full:
+            self.sender.wakeup()
+        return True
+
+    def _accumulate(
+        self,
+        cluster: ClusterSnapshot,
+        n: int,
+        topic: str,
+        partition: int | None,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: Sequence[Header] | None,
+    ) -> AppendResult | None:
+        # The partitioner, then RecordAccumulator.append; the topic has n > 0 partitions.
         p = partition_for_record(key, partition, n, ignore_keys=self.config.partitioner_ignore_keys)
-        result = self.accumulator.append(
+        return self.accumulator.append(
             topic,
             p,
             timestamp,
@@ -421,12 +432,6 @@ class AsyncProducer(Generic[K, V]):
             self.sender.now_ms(),
             cluster.availability(topic) if p == UNKNOWN_PARTITION else None,
         )
-        if result is None:
-            return False
-        future._attach(result.batch, result.offset)
-        if result.new_batch or result.batch_full:
-            self.sender.wakeup()
-        return True
 
     def _park(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from kafkaproto.error_codes import UnknownTopicOrPartitionError
@@ -152,3 +152,21 @@ class FakeCluster:
             log_append_time_ms=123 if self.log_append_time else -1,
             log_start_offset=0,
         )
+
+
+def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
+    """Count the records ``BatchBuilder.append_value`` (the producer's fast lane) takes from now
+    on; the returned function reads the count."""
+    from kafkaproto.records.batch_builder import BatchBuilder
+
+    count = 0
+    real = BatchBuilder.append_value
+
+    def counting(self: BatchBuilder, value: bytes, timestamp: int, limit: int) -> int:
+        nonlocal count
+        index = real(self, value, timestamp, limit)
+        count += index >= 0
+        return index
+
+    monkeypatch.setattr(BatchBuilder, "append_value", counting)
+    return lambda: count

@@ -15,7 +15,7 @@ from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
 from kafkaproto.producer.metadata import ClusterSnapshot
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata, StringSerializer
 from kafkaproto.producer.sync_producer import Producer, SendFuture
-from producer_fakes import FakeCluster
+from producer_fakes import FakeCluster, count_lane_appends
 
 T = 5.0
 SETTINGS: dict[str, Any] = {"bootstrap.servers": "fake:9092", "linger_ms": 1}
@@ -207,18 +207,7 @@ def test_keyless_records_take_the_lane_and_resolve_through_split_and_errors(
 ) -> None:
     # Keyless records go through the accumulator's fast lane on the loop thread; their futures
     # and callbacks must come out as on the general path: in order, after a split too.
-    from kafkaproto.records.batch_builder import BatchBuilder
-
-    lane_appends = 0
-    real = BatchBuilder.append_value
-
-    def counting(self: BatchBuilder, value: bytes, timestamp: int, limit: int) -> int:
-        nonlocal lane_appends
-        index = real(self, value, timestamp, limit)
-        lane_appends += index >= 0
-        return index
-
-    monkeypatch.setattr(BatchBuilder, "append_value", counting)
+    lane_appends = count_lane_appends(monkeypatch)
     cluster = FakeCluster({"t": 1})
     order: list[int] = []
     settings = {**SETTINGS, "linger_ms": 50, "batch_size": 100_000}
@@ -242,7 +231,7 @@ def test_keyless_records_take_the_lane_and_resolve_through_split_and_errors(
         for f in failed:
             with pytest.raises(TopicAuthorizationFailedError):
                 f.result(timeout=T)
-    assert lane_appends >= 30
+    assert lane_appends() >= 30
     assert [m.offset for m in metas] == list(range(1, 41))
     assert order == [*range(1, 41), -2, -2, -2]
     assert [r.value[:3] for r in cluster.log[("t", 0)][1:]] == [b"%03d" % i for i in range(40)]
