@@ -21,6 +21,7 @@ from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 from uuid import UUID
 
 from kafkaproto.errors import DecodeError, EncodeError, KafkaProtoError
+from kafkaproto.wire import SplicingBuffer
 
 try:
     from collections import _tuplegetter  # type: ignore[attr-defined]
@@ -168,9 +169,9 @@ class Message(Struct):
 
     def encode(self) -> bytes:
         """The message's bytes at its version."""
-        out = bytearray()
+        out = SplicingBuffer()  # large byte fields are joined in once, not copied twice
         self.encode_into(out)
-        return bytes(out)
+        return out.getvalue()
 
     def encode_into(self, out: bytearray) -> None:
         """Append the message's bytes to ``out``."""

@@ -292,9 +292,49 @@ def read_compact_records_required(buf: Buffer, pos: int) -> tuple[memoryview, in
     return value, end
 
 
+#: Byte fields (records above all) at least this long are spliced into a ``SplicingBuffer``'s
+#: output rather than copied into the buffer: one copy of a large blob instead of two.
+SPLICE_MIN = 4096
+
+
+class SplicingBuffer(bytearray):
+    """The buffer ``Message.encode`` writes into. Byte fields of ``SPLICE_MIN`` bytes or more
+    are not appended: their position is noted (``spliced``, made on the first one) and
+    ``getvalue`` joins them in, so a 100 KB records blob is copied once (into the result)
+    instead of into the buffer and then out of it. Only ``getvalue`` gives the whole encoding;
+    the buffer itself lacks the spliced fields."""
+
+    __slots__ = ("spliced",)
+    spliced: list[tuple[int, Buffer]]
+
+    def getvalue(self) -> bytes:
+        try:
+            spliced = self.spliced
+        except AttributeError:
+            return bytes(self)
+        parts: list[Buffer] = []
+        done = 0
+        for at, value in spliced:
+            parts.append(self[done:at])
+            parts.append(value)
+            done = at
+        parts.append(self[done:])
+        return b"".join(parts)
+
+
+def _write_blob(out: bytearray, value: Buffer) -> None:
+    if len(value) >= SPLICE_MIN and type(out) is SplicingBuffer:
+        try:
+            out.spliced.append((len(out), value))
+        except AttributeError:
+            out.spliced = [(len(out), value)]
+    else:
+        out += value
+
+
 def write_bytes(out: bytearray, value: Buffer) -> None:
     out += _p32(len(value))
-    out += value
+    _write_blob(out, value)
 
 
 def write_nullable_bytes(out: bytearray, value: Buffer | None) -> None:
@@ -302,7 +342,7 @@ def write_nullable_bytes(out: bytearray, value: Buffer | None) -> None:
         out += b"\xff\xff\xff\xff"
     else:
         out += _p32(len(value))
-        out += value
+        _write_blob(out, value)
 
 
 def write_compact_bytes(out: bytearray, value: Buffer) -> None:
@@ -311,7 +351,7 @@ def write_compact_bytes(out: bytearray, value: Buffer) -> None:
         out.append(n)
     else:
         write_uvarint(out, n)
-    out += value
+    _write_blob(out, value)
 
 
 def write_compact_nullable_bytes(out: bytearray, value: Buffer | None) -> None:
