@@ -622,7 +622,9 @@ class _ModuleBuilder:
             fixed = _fixed_only(f.child)
             fmt = "".join(FIXED[c.kind][0] for c in f.child.fields) if fixed else ""
             if fixed and f.child.flexible:
-                fmt += "B"  # the tagged-field count, 0 when the item has none
+                # The tagged-field count, skipped as a pad byte: the fast path runs only when
+                # every item's count is 0 (checked on a strided slice first).
+                fmt += "x"
             return Op(
                 "array",
                 src=var,

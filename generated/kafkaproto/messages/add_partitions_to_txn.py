@@ -37,7 +37,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_S_ihB = Struct(">ihB")
+_S_ihx = Struct(">ihx")
 _S_qh = Struct(">qh")
 _S_qho = Struct(">qh?")
 _new = tuple.__new__
@@ -1136,13 +1136,8 @@ def _dec_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResultV3(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_results_by_partition = tuple(
             [
-                _new(
-                    AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3,
-                    (e14_partition_index, e14_partition_error_code, ()),
-                )
-                for e14_partition_index, e14_partition_error_code, _ in _S_ihB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResultV3, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -37,7 +37,7 @@ _S_ih = Struct(">ih")
 _S_ihii = Struct(">ihii")
 _S_ii = Struct(">ii")
 _S_iq = Struct(">iq")
-_S_iqB = Struct(">iqB")
+_S_iqx = Struct(">iqx")
 _new = tuple.__new__
 
 
@@ -682,8 +682,8 @@ def _dec_AlterPartitionRequestPartitionDataV3(
     if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
         v_new_isr_with_epochs = tuple(
             [
-                _new(AlterPartitionRequestBrokerStateV3, (e6_broker_id, e6_broker_epoch, ()))
-                for e6_broker_id, e6_broker_epoch, _ in _S_iqB.iter_unpack(buf[pos:_end])
+                _new(AlterPartitionRequestBrokerStateV3, _t + ((),))
+                for _t in _S_iqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

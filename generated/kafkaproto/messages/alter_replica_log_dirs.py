@@ -37,7 +37,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_S_ihB = Struct(">ihB")
+_S_ihx = Struct(">ihx")
 _new = tuple.__new__
 
 
@@ -811,11 +811,8 @@ def _dec_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResultV2(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2,
-                    (e13_partition_index, e13_error_code, ()),
-                )
-                for e13_partition_index, e13_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+                _new(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResultV2, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -36,7 +36,7 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_iq = Struct(">iq")
-_S_iqB = Struct(">iqB")
+_S_iqx = Struct(">iqx")
 _new = tuple.__new__
 
 
@@ -327,11 +327,8 @@ def _dec_AlterShareGroupOffsetsRequestTopicV0(
     if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    AlterShareGroupOffsetsRequestPartitionV0,
-                    (e2_partition_index, e2_start_offset, ()),
-                )
-                for e2_partition_index, e2_start_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+                _new(AlterShareGroupOffsetsRequestPartitionV0, _t + ((),))
+                for _t in _S_iqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

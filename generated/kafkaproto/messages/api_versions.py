@@ -39,7 +39,7 @@ from kafkaproto.wire import (
 _S_h = Struct(">h")
 _S_hh = Struct(">hh")
 _S_hhh = Struct(">hhh")
-_S_hhhB = Struct(">hhhB")
+_S_hhhx = Struct(">hhhx")
 _S_i = Struct(">i")
 _S_o = Struct(">?")
 _S_q = Struct(">q")
@@ -849,13 +849,8 @@ def _dec__ApiVersionsResponseV3Layout(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_api_keys = tuple(
             [
-                _new(
-                    ApiVersionsResponseApiVersionV3,
-                    (e8_api_key, e8_min_version, e8_max_version, ()),
-                )
-                for e8_api_key, e8_min_version, e8_max_version, _ in _S_hhhB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(ApiVersionsResponseApiVersionV3, _t + ((),))
+                for _t in _S_hhhx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

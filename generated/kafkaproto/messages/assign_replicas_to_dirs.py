@@ -31,10 +31,10 @@ from kafkaproto.wire import (
 )
 
 _S_i = Struct(">i")
-_S_iB = Struct(">iB")
 _S_ih = Struct(">ih")
-_S_ihB = Struct(">ihB")
+_S_ihx = Struct(">ihx")
 _S_iq = Struct(">iq")
+_S_ix = Struct(">ix")
 _new = tuple.__new__
 
 
@@ -371,8 +371,8 @@ def _dec_AssignReplicasToDirsRequestTopicDataV0(
     if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(AssignReplicasToDirsRequestPartitionDataV0, (e2_partition_index, ()))
-                for e2_partition_index, _ in _S_iB.iter_unpack(buf[pos:_end])
+                _new(AssignReplicasToDirsRequestPartitionDataV0, _t + ((),))
+                for _t in _S_ix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -564,11 +564,8 @@ def _dec_AssignReplicasToDirsResponseTopicDataV0(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    AssignReplicasToDirsResponsePartitionDataV0,
-                    (e6_partition_index, e6_error_code, ()),
-                )
-                for e6_partition_index, e6_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+                _new(AssignReplicasToDirsResponsePartitionDataV0, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -48,7 +48,7 @@ _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ihii = Struct(">ihii")
-_S_ihiiB = Struct(">ihiiB")
+_S_ihiix = Struct(">ihiix")
 _S_ii = Struct(">ii")
 _S_iii = Struct(">iii")
 _new = tuple.__new__
@@ -1050,13 +1050,8 @@ def _dec_BeginQuorumEpochResponseTopicDataV1(
     if not bytes(buf[pos + 14 : _end : 15]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    BeginQuorumEpochResponsePartitionDataV1,
-                    (e13_partition_index, e13_error_code, e13_leader_id, e13_leader_epoch, ()),
-                )
-                for e13_partition_index, e13_error_code, e13_leader_id, e13_leader_epoch, _ in _S_ihiiB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(BeginQuorumEpochResponsePartitionDataV1, _t + ((),))
+                for _t in _S_ihiix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -34,9 +34,9 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_iq = Struct(">iq")
-_S_iqB = Struct(">iqB")
 _S_iqh = Struct(">iqh")
-_S_iqhB = Struct(">iqhB")
+_S_iqhx = Struct(">iqhx")
+_S_iqx = Struct(">iqx")
 _new = tuple.__new__
 
 
@@ -620,11 +620,8 @@ def _dec_DeleteRecordsRequestDeleteRecordsTopicV2(
     if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    DeleteRecordsRequestDeleteRecordsPartitionV2,
-                    (e5_partition_index, e5_offset, ()),
-                )
-                for e5_partition_index, e5_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+                _new(DeleteRecordsRequestDeleteRecordsPartitionV2, _t + ((),))
+                for _t in _S_iqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -871,13 +868,8 @@ def _dec_DeleteRecordsResponseDeleteRecordsTopicResultV2(
     if not bytes(buf[pos + 14 : _end : 15]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    DeleteRecordsResponseDeleteRecordsPartitionResultV2,
-                    (e11_partition_index, e11_low_watermark, e11_error_code, ()),
-                )
-                for e11_partition_index, e11_low_watermark, e11_error_code, _ in _S_iqhB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(DeleteRecordsResponseDeleteRecordsPartitionResultV2, _t + ((),))
+                for _t in _S_iqhx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -35,8 +35,8 @@ from kafkaproto.wire import (
 )
 
 _S_i = Struct(">i")
-_S_iB = Struct(">iB")
 _S_ih = Struct(">ih")
+_S_ix = Struct(">ix")
 _new = tuple.__new__
 
 
@@ -301,8 +301,8 @@ def _dec_DeleteShareGroupStateRequestDeleteStateDataV0(
     if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(DeleteShareGroupStateRequestPartitionDataV0, (e2_partition, ()))
-                for e2_partition, _ in _S_iB.iter_unpack(buf[pos:_end])
+                _new(DeleteShareGroupStateRequestPartitionDataV0, _t + ((),))
+                for _t in _S_ix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -41,7 +41,7 @@ _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_iqqo = Struct(">iqq?")
-_S_iqqoB = Struct(">iqq?B")
+_S_iqqox = Struct(">iqq?x")
 _S_qq = Struct(">qq")
 _S_qqo = Struct(">qq?")
 _new = tuple.__new__
@@ -1106,19 +1106,8 @@ def _dec_DescribeLogDirsResponseDescribeLogDirsTopicV2(
     if not bytes(buf[pos + 21 : _end : 22]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    DescribeLogDirsResponseDescribeLogDirsPartitionV2,
-                    (
-                        e12_partition_index,
-                        e12_partition_size,
-                        e12_offset_lag,
-                        e12_is_future_key,
-                        (),
-                    ),
-                )
-                for e12_partition_index, e12_partition_size, e12_offset_lag, e12_is_future_key, _ in _S_iqqoB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(DescribeLogDirsResponseDescribeLogDirsPartitionV2, _t + ((),))
+                for _t in _S_iqqox.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

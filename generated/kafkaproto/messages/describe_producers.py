@@ -35,7 +35,7 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_qiiqiq = Struct(">qiiqiq")
-_S_qiiqiqB = Struct(">qiiqiqB")
+_S_qiiqiqx = Struct(">qiiqiqx")
 _new = tuple.__new__
 
 
@@ -446,21 +446,8 @@ def _dec_DescribeProducersResponsePartitionResponseV0(
     if not bytes(buf[pos + 36 : _end : 37]).strip(b"\x00"):
         v_active_producers = tuple(
             [
-                _new(
-                    DescribeProducersResponseProducerStateV0,
-                    (
-                        e5_producer_id,
-                        e5_producer_epoch,
-                        e5_last_sequence,
-                        e5_last_timestamp,
-                        e5_coordinator_epoch,
-                        e5_current_txn_start_offset,
-                        (),
-                    ),
-                )
-                for e5_producer_id, e5_producer_epoch, e5_last_sequence, e5_last_timestamp, e5_coordinator_epoch, e5_current_txn_start_offset, _ in _S_qiiqiqB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(DescribeProducersResponseProducerStateV0, _t + ((),))
+                for _t in _S_qiiqiqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -37,14 +37,14 @@ from kafkaproto.wire import (
 _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
-_S_iB = Struct(">iB")
 _S_ih = Struct(">ih")
 _S_ihiiq = Struct(">ihiiq")
 _S_iiq = Struct(">iiq")
 _S_iq = Struct(">iq")
-_S_iqB = Struct(">iqB")
 _S_iqqq = Struct(">iqqq")
-_S_iqqqB = Struct(">iqqqB")
+_S_iqqqx = Struct(">iqqqx")
+_S_iqx = Struct(">iqx")
+_S_ix = Struct(">ix")
 _S_qqq = Struct(">qqq")
 _new = tuple.__new__
 
@@ -812,8 +812,8 @@ def _dec_DescribeQuorumRequestTopicDataV0(
     if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(DescribeQuorumRequestPartitionDataV0, (e2_partition_index, ()))
-                for e2_partition_index, _ in _S_iB.iter_unpack(buf[pos:_end])
+                _new(DescribeQuorumRequestPartitionDataV0, _t + ((),))
+                for _t in _S_ix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -963,8 +963,8 @@ def _dec_DescribeQuorumResponsePartitionDataV0(
     if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
         v_current_voters = tuple(
             [
-                _new(DescribeQuorumResponseReplicaStateV0, (e6_replica_id, e6_log_end_offset, ()))
-                for e6_replica_id, e6_log_end_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+                _new(DescribeQuorumResponseReplicaStateV0, _t + ((),))
+                for _t in _S_iqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -998,8 +998,8 @@ def _dec_DescribeQuorumResponsePartitionDataV0(
     if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
         v_observers = tuple(
             [
-                _new(DescribeQuorumResponseReplicaStateV0, (e7_replica_id, e7_log_end_offset, ()))
-                for e7_replica_id, e7_log_end_offset, _ in _S_iqB.iter_unpack(buf[pos:_end])
+                _new(DescribeQuorumResponseReplicaStateV0, _t + ((),))
+                for _t in _S_iqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -1211,19 +1211,8 @@ def _dec_DescribeQuorumResponsePartitionDataV1(
     if not bytes(buf[pos + 28 : _end : 29]).strip(b"\x00"):
         v_current_voters = tuple(
             [
-                _new(
-                    DescribeQuorumResponseReplicaStateV1,
-                    (
-                        e12_replica_id,
-                        e12_log_end_offset,
-                        e12_last_fetch_timestamp,
-                        e12_last_caught_up_timestamp,
-                        (),
-                    ),
-                )
-                for e12_replica_id, e12_log_end_offset, e12_last_fetch_timestamp, e12_last_caught_up_timestamp, _ in _S_iqqqB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(DescribeQuorumResponseReplicaStateV1, _t + ((),))
+                for _t in _S_iqqqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -1264,19 +1253,8 @@ def _dec_DescribeQuorumResponsePartitionDataV1(
     if not bytes(buf[pos + 28 : _end : 29]).strip(b"\x00"):
         v_observers = tuple(
             [
-                _new(
-                    DescribeQuorumResponseReplicaStateV1,
-                    (
-                        e13_replica_id,
-                        e13_log_end_offset,
-                        e13_last_fetch_timestamp,
-                        e13_last_caught_up_timestamp,
-                        (),
-                    ),
-                )
-                for e13_replica_id, e13_log_end_offset, e13_last_fetch_timestamp, e13_last_caught_up_timestamp, _ in _S_iqqqB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(DescribeQuorumResponseReplicaStateV1, _t + ((),))
+                for _t in _S_iqqqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

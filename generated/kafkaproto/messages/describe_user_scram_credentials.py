@@ -32,7 +32,7 @@ from kafkaproto.wire import (
 )
 
 _S_bi = Struct(">bi")
-_S_biB = Struct(">biB")
+_S_bix = Struct(">bix")
 _S_h = Struct(">h")
 _S_ih = Struct(">ih")
 _new = tuple.__new__
@@ -386,11 +386,8 @@ def _dec_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResultV
     if not bytes(buf[pos + 5 : _end : 6]).strip(b"\x00"):
         v_credential_infos = tuple(
             [
-                _new(
-                    DescribeUserScramCredentialsResponseCredentialInfoV0,
-                    (e4_mechanism, e4_iterations, ()),
-                )
-                for e4_mechanism, e4_iterations, _ in _S_biB.iter_unpack(buf[pos:_end])
+                _new(DescribeUserScramCredentialsResponseCredentialInfoV0, _t + ((),))
+                for _t in _S_bix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

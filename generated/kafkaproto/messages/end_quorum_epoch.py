@@ -50,7 +50,7 @@ _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ihii = Struct(">ihii")
-_S_ihiiB = Struct(">ihiiB")
+_S_ihiix = Struct(">ihiix")
 _S_iii = Struct(">iii")
 _new = tuple.__new__
 
@@ -1127,13 +1127,8 @@ def _dec_EndQuorumEpochResponseTopicDataV1(
     if not bytes(buf[pos + 14 : _end : 15]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    EndQuorumEpochResponsePartitionDataV1,
-                    (e15_partition_index, e15_error_code, e15_leader_id, e15_leader_epoch, ()),
-                )
-                for e15_partition_index, e15_error_code, e15_leader_id, e15_leader_epoch, _ in _S_ihiiB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(EndQuorumEpochResponsePartitionDataV1, _t + ((),))
+                for _t in _S_ihiix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

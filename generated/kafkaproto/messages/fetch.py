@@ -60,7 +60,7 @@ _S_iiibii = Struct(">iiibii")
 _S_iiiib = Struct(">iiiib")
 _S_iiiibii = Struct(">iiiibii")
 _S_iiqiqi = Struct(">iiqiqi")
-_S_iiqiqiB = Struct(">iiqiqiB")
+_S_iiqiqix = Struct(">iiqiqix")
 _S_iiqqi = Struct(">iiqqi")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
@@ -68,7 +68,7 @@ _S_iqqi = Struct(">iqqi")
 _S_q = Struct(">q")
 _S_qi = Struct(">qi")
 _S_qq = Struct(">qq")
-_S_qqB = Struct(">qqB")
+_S_qqx = Struct(">qqx")
 _new = tuple.__new__
 
 
@@ -3143,21 +3143,8 @@ def _dec_FetchRequestFetchTopicV12(
     if not bytes(buf[pos + 32 : _end : 33]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    FetchRequestFetchPartitionV12,
-                    (
-                        e20_partition,
-                        e20_current_leader_epoch,
-                        e20_fetch_offset,
-                        e20_last_fetched_epoch,
-                        e20_log_start_offset,
-                        e20_partition_max_bytes,
-                        (),
-                    ),
-                )
-                for e20_partition, e20_current_leader_epoch, e20_fetch_offset, e20_last_fetched_epoch, e20_log_start_offset, e20_partition_max_bytes, _ in _S_iiqiqiB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(FetchRequestFetchPartitionV12, _t + ((),))
+                for _t in _S_iiqiqix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -3385,21 +3372,8 @@ def _dec_FetchRequestFetchTopicV13(
     if not bytes(buf[pos + 32 : _end : 33]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    FetchRequestFetchPartitionV12,
-                    (
-                        e26_partition,
-                        e26_current_leader_epoch,
-                        e26_fetch_offset,
-                        e26_last_fetched_epoch,
-                        e26_log_start_offset,
-                        e26_partition_max_bytes,
-                        (),
-                    ),
-                )
-                for e26_partition, e26_current_leader_epoch, e26_fetch_offset, e26_last_fetched_epoch, e26_log_start_offset, e26_partition_max_bytes, _ in _S_iiqiqiB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(FetchRequestFetchPartitionV12, _t + ((),))
+                for _t in _S_iiqiqix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -4808,10 +4782,8 @@ def _dec_FetchResponsePartitionDataV12(
         if not bytes(buf[pos + 16 : _end : 17]).strip(b"\x00"):
             v_aborted_transactions = tuple(
                 [
-                    _new(
-                        FetchResponseAbortedTransactionV12, (e62_producer_id, e62_first_offset, ())
-                    )
-                    for e62_producer_id, e62_first_offset, _ in _S_qqB.iter_unpack(buf[pos:_end])
+                    _new(FetchResponseAbortedTransactionV12, _t + ((),))
+                    for _t in _S_qqx.iter_unpack(buf[pos:_end])
                 ]
             )
             pos = _end

@@ -36,7 +36,7 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_iiq = Struct(">iiq")
-_S_iiqB = Struct(">iiqB")
+_S_iiqx = Struct(">iiqx")
 _new = tuple.__new__
 
 
@@ -313,13 +313,8 @@ def _dec_InitializeShareGroupStateRequestInitializeStateDataV0(
     if not bytes(buf[pos + 16 : _end : 17]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    InitializeShareGroupStateRequestPartitionDataV0,
-                    (e2_partition, e2_state_epoch, e2_start_offset, ()),
-                )
-                for e2_partition, e2_state_epoch, e2_start_offset, _ in _S_iiqB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(InitializeShareGroupStateRequestPartitionDataV0, _t + ((),))
+                for _t in _S_iiqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -32,7 +32,7 @@ from kafkaproto.wire import (
 
 _S_hi = Struct(">hi")
 _S_i = Struct(">i")
-_S_iB = Struct(">iB")
+_S_ix = Struct(">ix")
 _new = tuple.__new__
 
 
@@ -249,8 +249,8 @@ def _dec__LeaderChangeMessageV0Layout(
     if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
         v_voters = tuple(
             [
-                _new(LeaderChangeMessageVoterV0, (e3_voter_id, ()))
-                for e3_voter_id, _ in _S_iB.iter_unpack(buf[pos:_end])
+                _new(LeaderChangeMessageVoterV0, _t + ((),))
+                for _t in _S_ix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -283,8 +283,8 @@ def _dec__LeaderChangeMessageV0Layout(
     if not bytes(buf[pos + 4 : _end : 5]).strip(b"\x00"):
         v_granting_voters = tuple(
             [
-                _new(LeaderChangeMessageVoterV0, (e4_voter_id, ()))
-                for e4_voter_id, _ in _S_iB.iter_unpack(buf[pos:_end])
+                _new(LeaderChangeMessageVoterV0, _t + ((),))
+                for _t in _S_ix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

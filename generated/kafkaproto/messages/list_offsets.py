@@ -36,9 +36,9 @@ _S_i = Struct(">i")
 _S_ib = Struct(">ib")
 _S_ihqq = Struct(">ihqq")
 _S_ihqqi = Struct(">ihqqi")
-_S_ihqqiB = Struct(">ihqqiB")
+_S_ihqqix = Struct(">ihqqix")
 _S_iiq = Struct(">iiq")
-_S_iiqB = Struct(">iiqB")
+_S_iiqx = Struct(">iiqx")
 _S_iq = Struct(">iq")
 _new = tuple.__new__
 
@@ -1257,13 +1257,8 @@ def _dec_ListOffsetsRequestListOffsetsTopicV6(
     if not bytes(buf[pos + 16 : _end : 17]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    ListOffsetsRequestListOffsetsPartitionV6,
-                    (e9_partition_index, e9_current_leader_epoch, e9_timestamp, ()),
-                )
-                for e9_partition_index, e9_current_leader_epoch, e9_timestamp, _ in _S_iiqB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(ListOffsetsRequestListOffsetsPartitionV6, _t + ((),))
+                for _t in _S_iiqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -1692,20 +1687,8 @@ def _dec_ListOffsetsResponseListOffsetsTopicResponseV6(
     if not bytes(buf[pos + 26 : _end : 27]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    ListOffsetsResponseListOffsetsPartitionResponseV6,
-                    (
-                        e20_partition_index,
-                        e20_error_code,
-                        e20_timestamp,
-                        e20_offset,
-                        e20_leader_epoch,
-                        (),
-                    ),
-                )
-                for e20_partition_index, e20_error_code, e20_timestamp, e20_offset, e20_leader_epoch, _ in _S_ihqqiB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(ListOffsetsResponseListOffsetsPartitionResponseV6, _t + ((),))
+                for _t in _S_ihqqix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -42,7 +42,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_S_ihB = Struct(">ihB")
+_S_ihx = Struct(">ihx")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
 _S_q = Struct(">q")
@@ -1734,8 +1734,8 @@ def _dec_OffsetCommitResponseTopicV8(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(OffsetCommitResponsePartitionV8, (e20_partition_index, e20_error_code, ()))
-                for e20_partition_index, e20_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+                _new(OffsetCommitResponsePartitionV8, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -1846,8 +1846,8 @@ def _dec_OffsetCommitResponseTopicV10(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(OffsetCommitResponsePartitionV8, (e23_partition_index, e23_error_code, ()))
-                for e23_partition_index, e23_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+                _new(OffsetCommitResponsePartitionV8, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -33,10 +33,10 @@ from kafkaproto.wire import (
 )
 
 _S_hiiq = Struct(">hiiq")
-_S_hiiqB = Struct(">hiiqB")
+_S_hiiqx = Struct(">hiiqx")
 _S_i = Struct(">i")
 _S_iii = Struct(">iii")
-_S_iiiB = Struct(">iiiB")
+_S_iiix = Struct(">iiix")
 _new = tuple.__new__
 
 
@@ -689,13 +689,8 @@ def _dec_OffsetForLeaderEpochRequestOffsetForLeaderTopicV4(
     if not bytes(buf[pos + 12 : _end : 13]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4,
-                    (e6_partition, e6_current_leader_epoch, e6_leader_epoch, ()),
-                )
-                for e6_partition, e6_current_leader_epoch, e6_leader_epoch, _ in _S_iiiB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(OffsetForLeaderEpochRequestOffsetForLeaderPartitionV4, _t + ((),))
+                for _t in _S_iiix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -949,13 +944,8 @@ def _dec_OffsetForLeaderEpochResponseOffsetForLeaderTopicResultV4(
     if not bytes(buf[pos + 18 : _end : 19]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    OffsetForLeaderEpochResponseEpochEndOffsetV4,
-                    (e12_error_code, e12_partition, e12_leader_epoch, e12_end_offset, ()),
-                )
-                for e12_error_code, e12_partition, e12_leader_epoch, e12_end_offset, _ in _S_hiiqB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(OffsetForLeaderEpochResponseEpochEndOffsetV4, _t + ((),))
+                for _t in _S_hiiqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

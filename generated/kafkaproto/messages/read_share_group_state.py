@@ -36,10 +36,10 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
-_S_iiB = Struct(">iiB")
+_S_iix = Struct(">iix")
 _S_iq = Struct(">iq")
 _S_qqbh = Struct(">qqbh")
-_S_qqbhB = Struct(">qqbhB")
+_S_qqbhx = Struct(">qqbhx")
 _new = tuple.__new__
 
 
@@ -366,8 +366,8 @@ def _dec_ReadShareGroupStateRequestReadStateDataV0(
     if not bytes(buf[pos + 8 : _end : 9]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(ReadShareGroupStateRequestPartitionDataV0, (e2_partition, e2_leader_epoch, ()))
-                for e2_partition, e2_leader_epoch, _ in _S_iiB.iter_unpack(buf[pos:_end])
+                _new(ReadShareGroupStateRequestPartitionDataV0, _t + ((),))
+                for _t in _S_iix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -524,13 +524,8 @@ def _dec_ReadShareGroupStateResponsePartitionResultV0(
     if not bytes(buf[pos + 19 : _end : 20]).strip(b"\x00"):
         v_state_batches = tuple(
             [
-                _new(
-                    ReadShareGroupStateResponseStateBatchV0,
-                    (e5_first_offset, e5_last_offset, e5_delivery_state, e5_delivery_count, ()),
-                )
-                for e5_first_offset, e5_last_offset, e5_delivery_state, e5_delivery_count, _ in _S_qqbhB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(ReadShareGroupStateResponseStateBatchV0, _t + ((),))
+                for _t in _S_qqbhx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

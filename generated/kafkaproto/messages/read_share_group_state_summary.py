@@ -36,9 +36,9 @@ from kafkaproto.wire import (
 
 _S_ih = Struct(">ih")
 _S_ii = Struct(">ii")
-_S_iiB = Struct(">iiB")
 _S_iiq = Struct(">iiq")
 _S_iiqi = Struct(">iiqi")
+_S_iix = Struct(">iix")
 _new = tuple.__new__
 
 
@@ -463,11 +463,8 @@ def _dec_ReadShareGroupStateSummaryRequestReadStateSummaryDataV0(
     if not bytes(buf[pos + 8 : _end : 9]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    ReadShareGroupStateSummaryRequestPartitionDataV0,
-                    (e2_partition, e2_leader_epoch, ()),
-                )
-                for e2_partition, e2_leader_epoch, _ in _S_iiB.iter_unpack(buf[pos:_end])
+                _new(ReadShareGroupStateSummaryRequestPartitionDataV0, _t + ((),))
+                for _t in _S_iix.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

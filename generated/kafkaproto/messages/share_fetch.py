@@ -47,7 +47,7 @@ _S_iiiiii = Struct(">iiiiii")
 _S_iiiiiibo = Struct(">iiiiiib?")
 _S_qq = Struct(">qq")
 _S_qqh = Struct(">qqh")
-_S_qqhB = Struct(">qqhB")
+_S_qqhx = Struct(">qqhx")
 _new = tuple.__new__
 
 
@@ -1113,13 +1113,8 @@ def _dec_ShareFetchResponsePartitionDataV1(
     if not bytes(buf[pos + 18 : _end : 19]).strip(b"\x00"):
         v_acquired_records = tuple(
             [
-                _new(
-                    ShareFetchResponseAcquiredRecordsV1,
-                    (e14_first_offset, e14_last_offset, e14_delivery_count, ()),
-                )
-                for e14_first_offset, e14_last_offset, e14_delivery_count, _ in _S_qqhB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(ShareFetchResponseAcquiredRecordsV1, _t + ((),))
+                for _t in _S_qqhx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -42,7 +42,7 @@ from kafkaproto.wire import (
 
 _S_i = Struct(">i")
 _S_ih = Struct(">ih")
-_S_ihB = Struct(">ihB")
+_S_ihx = Struct(">ihx")
 _S_iq = Struct(">iq")
 _S_iqi = Struct(">iqi")
 _S_qh = Struct(">qh")
@@ -1545,8 +1545,8 @@ def _dec_TxnOffsetCommitResponseTopicV3(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(TxnOffsetCommitResponsePartitionV3, (e17_partition_index, e17_error_code, ()))
-                for e17_partition_index, e17_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+                _new(TxnOffsetCommitResponsePartitionV3, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -1659,8 +1659,8 @@ def _dec_TxnOffsetCommitResponseTopicV6(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(TxnOffsetCommitResponsePartitionV3, (e20_partition_index, e20_error_code, ()))
-                for e20_partition_index, e20_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+                _new(TxnOffsetCommitResponsePartitionV3, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

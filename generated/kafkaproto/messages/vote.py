@@ -42,10 +42,10 @@ _S_H = Struct(">H")
 _S_h = Struct(">h")
 _S_i = Struct(">i")
 _S_ihiio = Struct(">ihii?")
-_S_ihiioB = Struct(">ihii?B")
+_S_ihiiox = Struct(">ihii?x")
 _S_iii = Struct(">iii")
 _S_iiiiq = Struct(">iiiiq")
-_S_iiiiqB = Struct(">iiiiqB")
+_S_iiiiqx = Struct(">iiiiqx")
 _S_iq = Struct(">iq")
 _S_iqo = Struct(">iq?")
 _new = tuple.__new__
@@ -719,20 +719,8 @@ def _dec_VoteRequestTopicDataV0(buf: memoryview, pos: int) -> tuple[VoteRequestT
     if not bytes(buf[pos + 24 : _end : 25]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    VoteRequestPartitionDataV0,
-                    (
-                        e2_partition_index,
-                        e2_replica_epoch,
-                        e2_replica_id,
-                        e2_last_offset_epoch,
-                        e2_last_offset,
-                        (),
-                    ),
-                )
-                for e2_partition_index, e2_replica_epoch, e2_replica_id, e2_last_offset_epoch, e2_last_offset, _ in _S_iiiiqB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(VoteRequestPartitionDataV0, _t + ((),))
+                for _t in _S_iiiiqx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -1199,20 +1187,8 @@ def _dec_VoteResponseTopicDataV0(buf: memoryview, pos: int) -> tuple[VoteRespons
     if not bytes(buf[pos + 15 : _end : 16]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    VoteResponsePartitionDataV0,
-                    (
-                        e11_partition_index,
-                        e11_error_code,
-                        e11_leader_id,
-                        e11_leader_epoch,
-                        e11_vote_granted,
-                        (),
-                    ),
-                )
-                for e11_partition_index, e11_error_code, e11_leader_id, e11_leader_epoch, e11_vote_granted, _ in _S_ihiioB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(VoteResponsePartitionDataV0, _t + ((),))
+                for _t in _S_ihiiox.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

@@ -38,7 +38,7 @@ _S_ih = Struct(">ih")
 _S_iiiq = Struct(">iiiq")
 _S_iiiqi = Struct(">iiiqi")
 _S_qqbh = Struct(">qqbh")
-_S_qqbhB = Struct(">qqbhB")
+_S_qqbhx = Struct(">qqbhx")
 _new = tuple.__new__
 
 
@@ -508,13 +508,8 @@ def _dec_WriteShareGroupStateRequestPartitionDataV0(
     if not bytes(buf[pos + 19 : _end : 20]).strip(b"\x00"):
         v_state_batches = tuple(
             [
-                _new(
-                    WriteShareGroupStateRequestStateBatchV0,
-                    (e2_first_offset, e2_last_offset, e2_delivery_state, e2_delivery_count, ()),
-                )
-                for e2_first_offset, e2_last_offset, e2_delivery_state, e2_delivery_count, _ in _S_qqbhB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(WriteShareGroupStateRequestStateBatchV0, _t + ((),))
+                for _t in _S_qqbhx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end
@@ -684,13 +679,8 @@ def _dec_WriteShareGroupStateRequestPartitionDataV1(
     if not bytes(buf[pos + 19 : _end : 20]).strip(b"\x00"):
         v_state_batches = tuple(
             [
-                _new(
-                    WriteShareGroupStateRequestStateBatchV0,
-                    (e6_first_offset, e6_last_offset, e6_delivery_state, e6_delivery_count, ()),
-                )
-                for e6_first_offset, e6_last_offset, e6_delivery_state, e6_delivery_count, _ in _S_qqbhB.iter_unpack(
-                    buf[pos:_end]
-                )
+                _new(WriteShareGroupStateRequestStateBatchV0, _t + ((),))
+                for _t in _S_qqbhx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

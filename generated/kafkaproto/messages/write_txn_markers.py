@@ -33,7 +33,7 @@ from kafkaproto.wire import (
 _S_i = Struct(">i")
 _S_ib = Struct(">ib")
 _S_ih = Struct(">ih")
-_S_ihB = Struct(">ihB")
+_S_ihx = Struct(">ihx")
 _S_q = Struct(">q")
 _S_qho = Struct(">qh?")
 _new = tuple.__new__
@@ -704,11 +704,8 @@ def _dec_WriteTxnMarkersResponseWritableTxnMarkerTopicResultV1(
     if not bytes(buf[pos + 6 : _end : 7]).strip(b"\x00"):
         v_partitions = tuple(
             [
-                _new(
-                    WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1,
-                    (e9_partition_index, e9_error_code, ()),
-                )
-                for e9_partition_index, e9_error_code, _ in _S_ihB.iter_unpack(buf[pos:_end])
+                _new(WriteTxnMarkersResponseWritableTxnMarkerPartitionResultV1, _t + ((),))
+                for _t in _S_ihx.iter_unpack(buf[pos:_end])
             ]
         )
         pos = _end

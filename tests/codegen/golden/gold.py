@@ -57,7 +57,7 @@ _S_i = Struct(">i")
 _S_ih = Struct(">ih")
 _S_ihdHIo = Struct(">ihdHI?")
 _S_ii = Struct(">ii")
-_S_iiB = Struct(">iiB")
+_S_iix = Struct(">iix")
 _S_q = Struct(">q")
 _new = tuple.__new__
 
@@ -773,10 +773,7 @@ def _dec_GoldRequestGoldTopicV2(buf: memoryview, pos: int) -> tuple[GoldRequestG
     _end = pos + _n * 9
     if not bytes(buf[pos + 8 : _end : 9]).strip(b"\x00"):
         v_partitions = tuple(
-            [
-                _new(GoldRequestPartitionV2, (e7_index, e7_epoch, ()))
-                for e7_index, e7_epoch, _ in _S_iiB.iter_unpack(buf[pos:_end])
-            ]
+            [_new(GoldRequestPartitionV2, _t + ((),)) for _t in _S_iix.iter_unpack(buf[pos:_end])]
         )
         pos = _end
     else:  # some item has tagged fields: the general loop
