@@ -326,3 +326,49 @@ def test_futures_follow_a_split_batch_whether_looked_at_before_or_after() -> Non
     assert [r.value[:3] for r in cluster.log[("t", 0)][1:]] == [b"%03d" % i for i in range(40)]
     produce = [r for _, r in cluster.requests if r.api_key == 0]
     assert len(produce) >= 10  # first, the refused batch and its pieces of <= 1000 bytes
+
+
+def test_close_while_threads_send_resolves_every_future() -> None:
+    # Threads keep appending (in their own threads, under the engine's lock) while the producer
+    # closes: every send either raises ProducerClosedError or returns a future that resolves,
+    # to metadata or to an error; nothing hangs, and what was acknowledged was delivered.
+    cluster = FakeCluster({"t": 3})
+    p = Producer({**SETTINGS, "batch_size": 1024}, transport=cluster)
+    futures: list[concurrent.futures.Future[RecordMetadata]] = []
+    refused = 0
+    lock = threading.Lock()
+    started = threading.Barrier(5)
+
+    def worker(n: int) -> None:
+        nonlocal refused
+        started.wait(T)
+        for i in range(100_000):  # far more than fit before close() comes
+            try:
+                key = b"k" if i % 4 == 0 else None
+                f = p.send(ProducerRecord("t", b"%d-%d" % (n, i), key=key))
+            except ProducerClosedError:
+                with lock:
+                    refused += 1
+                return
+            with lock:
+                futures.append(f)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    started.wait(T)
+    time.sleep(0.05)
+    p.close(timeout=T)
+    for t in threads:
+        t.join(T)
+        assert not t.is_alive()
+    acked = 0
+    for f in futures:
+        try:
+            f.result(timeout=T)
+            acked += 1
+        except ProducerClosedError:
+            pass
+    delivered = sum(len(cluster.records("t", part)) for part in range(3))
+    assert acked == delivered > 0
+    assert refused == 4  # every thread was still sending when close() began
