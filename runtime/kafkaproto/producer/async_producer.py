@@ -166,10 +166,11 @@ class AsyncProducer(Generic[K, V]):
         self._lanes = self.accumulator.lanes
         self._plain_keys = type(self._key_serializer) is BytesSerializer
         self._plain_values = type(self._value_serializer) is BytesSerializer
-        # Values up to this length pass the max.request.size and buffer.memory checks whatever
-        # their batch (the estimate adds at most 100 bytes to a keyless, headerless value).
-        self._lane_value_max = min(c.max_request_size, c.buffer_memory) - 100
+        # Records up to this estimate_record_size pass the max.request.size and buffer.memory
+        # checks; values up to _lane_value_max do whatever their batch (the estimate adds at
+        # most 100 bytes to a keyless, headerless value).
         self._append_size_max = min(c.max_request_size, c.buffer_memory)
+        self._lane_value_max = self._append_size_max - 100
         self._wakeup_scheduled = False
         self.sender.on_memory_released = self._unpark
         self.sender.on_metadata = self._unpark
@@ -213,10 +214,6 @@ class AsyncProducer(Generic[K, V]):
             key = self._key_serializer.serialize(topic, key)
         if type(value) is not bytes or not self._plain_values:
             value = self._value_serializer.serialize(topic, value)
-        if key is None and record.partition is None and not record.headers:
-            future = self._lane_send(topic, value, record.timestamp)
-            if future is not None:
-                return future
         return self.send_serialized(
             topic, value, key, record.partition, record.timestamp, record.headers
         )
@@ -312,6 +309,10 @@ class AsyncProducer(Generic[K, V]):
         headers: Sequence[Header] | None = None,
     ) -> RecordFuture:
         """``send`` for a key and value already in bytes."""
+        if key is None and partition is None and not headers:
+            future = self._lane_send(topic, value, timestamp)
+            if future is not None:
+                return future
         return self._send_sized(
             topic,
             value,

@@ -147,22 +147,17 @@ class Producer(Generic[K, V]):
         # Appended here, in the caller's thread, as Java's producer does, when the engine needs
         # nothing from its loop for it (the keyless fast lane, else an append with metadata and
         # memory at hand), and no record handed over before it is still to be appended.
-        if key is None and record.partition is None and not record.headers:
-            with self._lock:
-                if not self._handed_over:
-                    lane = producer._lane_append(topic, value, record.timestamp)
-                    if lane is not None:
-                        batch, index, timestamp = lane
-                        self._place(
-                            batch, future, callback, 0, index, timestamp, -1, len(value), False
-                        )
-                        return future
-        size = estimate = estimate_record_size(key, value, record.headers)
+        size = estimate = -1  # the record's estimate_record_size, once needed
         with self._lock:
             if not self._handed_over:
-                place = producer._append_now(
-                    topic, key, value, record.partition, record.timestamp, record.headers, size
-                )
+                place = None
+                if key is None and record.partition is None and not record.headers:
+                    place = producer._lane_append(topic, value, record.timestamp)
+                if place is None:
+                    size = estimate = estimate_record_size(key, value, record.headers)
+                    place = producer._append_now(
+                        topic, key, value, record.partition, record.timestamp, record.headers, size
+                    )
                 if place is not None:
                     batch, index, timestamp = place
                     key_size = -1 if key is None else len(key)
@@ -171,6 +166,8 @@ class Producer(Generic[K, V]):
                         batch, future, callback, 0, index, timestamp, key_size, value_size, False
                     )
                     return future
+        if size < 0:
+            size = estimate = estimate_record_size(key, value, record.headers)
         if size > self._total:
             size = 0  # fails in the engine with RecordTooLargeError
         item = (record, key, value, future, callback, size, estimate)
@@ -234,7 +231,6 @@ class Producer(Generic[K, V]):
         if callback is not None or reserved:
             future._callback = callback
             future._reserved = reserved
-            group.reserved += reserved
             group.tracked.append(future)
         if handed_over:
             # The caller may have looked at the future already: join the group's watchers then.
@@ -366,14 +362,13 @@ class _BatchGroup:
     one group per piece (``pieces``); untouched ones follow ``moved_to`` when first looked at.
     """
 
-    __slots__ = ("batch", "owner", "pieces", "reserved", "settled", "tracked", "watchers")
+    __slots__ = ("batch", "owner", "pieces", "settled", "tracked", "watchers")
 
     def __init__(self, owner: Producer[Any, Any], batch: ProducerBatch) -> None:
         self.owner = owner
         self.batch = batch
         self.tracked: list[SendFuture] = []
         self.watchers: list[SendFuture] = []  # under _CONDITION_LOCK
-        self.reserved = 0  # buffer.memory bytes the handed-over records among them hold
         self.settled = False  # under _CONDITION_LOCK
         self.pieces: dict[ProducerBatch, _BatchGroup] | None = None  # under _CONDITION_LOCK
 
@@ -398,8 +393,10 @@ class _BatchGroup:
         if self.batch.moved_to is not None:
             self._split(self.batch.moved_to)
             return
-        if self.reserved:
-            owner._release(self.reserved)
+        # The buffer.memory bytes the handed-over records among them hold.
+        reserved = sum(f._reserved for f in self.tracked)
+        if reserved:
+            owner._release(reserved)
         # Callbacks first, in append order, then the futures: as Java's ProducerBatch fires the
         # callbacks before completing the future, so whoever waited on a future sees every
         # callback of its batch done.
@@ -421,13 +418,11 @@ class _BatchGroup:
 
     def _split(self, moved_to: list[tuple[ProducerBatch, int]]) -> None:
         # MESSAGE_TOO_LARGE: the records now live in new batches. One group per piece, each
-        # waiting on its piece; the memory the handed-over records hold is given back with the
-        # last piece.
+        # waiting on its piece; a handed-over record's memory goes back with its piece.
         pieces: dict[ProducerBatch, _BatchGroup] = {}
         for piece, _ in moved_to:
             if piece not in pieces:
                 pieces[piece] = _BatchGroup(self.owner, piece)
-        pieces[moved_to[-1][0]].reserved = self.reserved
         with _CONDITION_LOCK:
             for f in self.tracked:
                 pieces[self._rehome(f, pieces)].tracked.append(f)
