@@ -22,6 +22,7 @@ from kafkaproto.config.definition import (
     Importance,
     Range,
     RuleContext,
+    ValidList,
     ValidString,
     boolean,
     integer,
@@ -63,6 +64,7 @@ HIGH, MEDIUM, LOW = Importance.HIGH, Importance.MEDIUM, Importance.LOW
 BOOTSTRAP_SERVERS = string_list(
     "bootstrap.servers",
     NO_DEFAULT,
+    ValidList(empty_allowed=False),
     importance=HIGH,
     doc="host:port pairs to reach the cluster first; the rest of the brokers are learnt from "
     "metadata. Required.",

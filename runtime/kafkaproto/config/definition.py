@@ -48,6 +48,7 @@ __all__ = [
     "Rule",
     "RuleContext",
     "Type",
+    "ValidList",
     "ValidString",
     "Validator",
     "boolean",
@@ -235,12 +236,15 @@ def parse_optional_str(value: object) -> str | None:
 
 
 def parse_list(value: object) -> tuple[str, ...]:
+    # Kafka 4.4 keeps the first of duplicate items ("a:1,a:1" is "a:1"; checked by the oracle).
     if isinstance(value, str):
         text = value.strip()
-        return () if not text else tuple(part.strip() for part in text.split(","))
-    if isinstance(value, list | tuple):
-        return tuple(parse_str(item) for item in value)
-    raise ValueError(f"Expected a comma separated list, but it was a {type(value).__name__}")
+        items = () if not text else tuple(part.strip() for part in text.split(","))
+    elif isinstance(value, list | tuple):
+        items = tuple(parse_str(item) for item in value)
+    else:
+        raise ValueError(f"Expected a comma separated list, but it was a {type(value).__name__}")
+    return tuple(dict.fromkeys(items))
 
 
 def parse_password(value: object) -> Password | None:
@@ -324,6 +328,23 @@ class NonEmptyString(Validator[str | None]):
 
     def __str__(self) -> str:
         return "non-empty string"
+
+
+class ValidList(Validator[tuple[str, ...]]):
+    """``ConfigDef.ValidList`` over any values: no empty item, and an empty list only when
+    ``empty_allowed``. Java prints it as nothing."""
+
+    def __init__(self, *, empty_allowed: bool) -> None:
+        self.empty_allowed = empty_allowed
+
+    def __call__(self, value: tuple[str, ...]) -> None:
+        if not value and not self.empty_allowed:
+            raise ValueError("must not be empty. Valid values include: any non-empty value")
+        if any(not item for item in value):
+            raise ValueError("values must not be empty.")
+
+    def __str__(self) -> str:
+        return ""
 
 
 class Check(Validator[T]):
