@@ -7,8 +7,8 @@
   pending future fails with ``DeliveryTimeoutError`` within delivery.timeout.ms, close()
   returns; the cluster is started again afterwards.
 - Nothing listening at all (a dead port, no metadata ever): every future fails with a timeout
-  error (``MetadataTimeoutError`` after max.block.ms, as Java's send would throw) and close()
-  returns, for AsyncProducer and Producer.
+  error (``ProducerMetadataTimeoutError`` after max.block.ms, as Java's send would throw) and
+  close() returns, for AsyncProducer and Producer.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from kafkaproto.cluster import ClusterClient
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     DeliveryTimeoutError,
-    MetadataTimeoutError,
+    ProducerMetadataTimeoutError,
     ProducerTimeoutError,
 )
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
@@ -174,7 +174,9 @@ def test_nothing_listening_async_futures_time_out_and_close_returns() -> None:
 
     errors = asyncio.run(main())
     assert len(errors) == 100
-    assert all(isinstance(e, MetadataTimeoutError) and isinstance(e, TimeoutError) for e in errors)
+    assert all(
+        isinstance(e, ProducerMetadataTimeoutError) and isinstance(e, TimeoutError) for e in errors
+    )
 
 
 @pytest.mark.timeout(60)
@@ -192,5 +194,5 @@ def test_nothing_listening_sync_futures_time_out_and_close_returns() -> None:
     t = time.monotonic()
     producer.close(10)
     assert time.monotonic() - t < 5
-    assert all(isinstance(e, MetadataTimeoutError) for e in errors), errors[:3]
+    assert all(isinstance(e, ProducerMetadataTimeoutError) for e in errors), errors[:3]
     assert len(failed) == 100 and all(isinstance(e, ProducerTimeoutError) for e in failed)

@@ -4,7 +4,7 @@
 the key, or the sticky partitioner) and appends to the accumulator, returning a ``RecordFuture``
 at once; the sender task does the rest. When the topic's metadata is not known yet or
 ``buffer.memory`` is full, the record waits in a FIFO (Java's ``send`` blocks its thread there)
-for at most ``max.block.ms``, then its future fails with ``MetadataTimeoutError`` or
+for at most ``max.block.ms``, then its future fails with ``ProducerMetadataTimeoutError`` or
 ``BufferExhaustedError``; records waiting that way are bounded by ``buffer.memory`` too, beyond
 which they fail at once, so memory is never unbounded. ``flush()`` makes everything sendable and
 waits for it; ``close(timeout)`` sends what it can within the timeout and fails the rest with
@@ -32,9 +32,9 @@ from kafkaproto.producer.cluster_transport import ClusterTransport
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
-    MetadataTimeoutError,
     ProducerClosedError,
     ProducerFatalError,
+    ProducerMetadataTimeoutError,
     RecordTooLargeError,
 )
 from kafkaproto.producer.futures import RecordFuture
@@ -510,7 +510,7 @@ class AsyncProducer(Generic[K, V]):
             if p.deadline_ms <= now:
                 ms = self.config.max_block_ms
                 if self.sender.cluster.num_partitions(p.topic) == 0:
-                    error: Exception = MetadataTimeoutError(
+                    error: Exception = ProducerMetadataTimeoutError(
                         f"Topic {p.topic} not present in metadata after {ms} ms."
                     )
                     if isinstance(self.sender.metadata_error, KafkaError):

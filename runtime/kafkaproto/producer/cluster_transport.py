@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
-from kafkaproto.errors import UnsupportedVersionError
+from kafkaproto.errors import ApiVersionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.metadata import (
     NO_LEADER,
     ZERO_UUID,
     ClusterSnapshot,
-    PartitionMetadata,
-    TopicMetadata,
+    PartitionInfo,
+    TopicInfo,
 )
 
 __all__ = ["ClusterTransport", "client_config_for"]
@@ -104,7 +104,7 @@ class ClusterTransport:
         for key in (_PRODUCE, _METADATA, _INIT_PRODUCER_ID):
             try:
                 self._versions[key] = conn.version_for(key)
-            except UnsupportedVersionError:
+            except ApiVersionError:
                 self._versions[key] = None
 
 
@@ -114,13 +114,13 @@ def snapshot_of(metadata: ClusterMetadata, topics: Collection[str]) -> ClusterSn
     for name in topics:
         t = metadata.topics.get(name)
         if t is None:
-            out.append(TopicMetadata(name))
+            out.append(TopicInfo(name))
             continue
         partitions = []
         for index in sorted(t.partitions):
             p = t.partitions[index]
             leader = p.leader if p.leader >= 0 and p.leader in metadata.brokers else NO_LEADER
             rack = metadata.brokers[leader].rack if leader != NO_LEADER else None
-            partitions.append(PartitionMetadata(index, leader, p.leader_epoch, rack))
-        out.append(TopicMetadata(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
+            partitions.append(PartitionInfo(index, leader, p.leader_epoch, rack))
+        out.append(TopicInfo(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
     return ClusterSnapshot.of(out)
