@@ -29,7 +29,7 @@ from kafkaproto.message import ApiMessage
 from kafkaproto.messages import produce
 from kafkaproto.producer.accumulator import RecordAccumulator
 from kafkaproto.producer.async_producer import AsyncProducer
-from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
+from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.producer.sync_producer import Producer
 from kafkaproto.records.batch_builder import BatchBuilder
@@ -51,8 +51,8 @@ class InstantTransport:
         return {0: 13, 22: 4}.get(api_key)
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
-        parts = tuple(PartitionMetadata(p, leader=1) for p in range(PARTITIONS))
-        return ClusterSnapshot.of([TopicMetadata(t, parts, self.topic_id) for t in topics])
+        parts = tuple(PartitionInfo(p, leader=1) for p in range(PARTITIONS))
+        return ClusterSnapshot.of([TopicInfo(t, parts, self.topic_id) for t in topics])
 
     async def send(
         self, node_id: int | None, request: Any, *, expect_response: bool = True

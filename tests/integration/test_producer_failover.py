@@ -7,9 +7,9 @@
   pending future fails with ``DeliveryTimeoutError`` within delivery.timeout.ms, close()
   returns; the cluster is started again afterwards.
 - Nothing listening at all (a dead port, no metadata ever): every send waits max.block.ms for
-  the topic's metadata and then fails with ``MetadataTimeoutError`` (raised by AsyncProducer's
-  ``await send``, through the future and the callback for Producer, as Java's send), and
-  close() returns.
+  the topic's metadata and then fails with ``ProducerMetadataTimeoutError`` (raised by
+  AsyncProducer's ``await send``, through the future and the callback for Producer, as Java's
+  send), and close() returns.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from kafkaproto.cluster import ClusterClient
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     DeliveryTimeoutError,
-    MetadataTimeoutError,
+    ProducerMetadataTimeoutError,
     ProducerTimeoutError,
 )
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
@@ -177,7 +177,9 @@ def test_nothing_listening_async_futures_time_out_and_close_returns() -> None:
 
     errors = asyncio.run(main())
     assert len(errors) == 100
-    assert all(isinstance(e, MetadataTimeoutError) and isinstance(e, TimeoutError) for e in errors)
+    assert all(
+        isinstance(e, ProducerMetadataTimeoutError) and isinstance(e, TimeoutError) for e in errors
+    )
 
 
 @pytest.mark.timeout(60)
@@ -204,5 +206,5 @@ def test_nothing_listening_sync_futures_time_out_and_close_returns() -> None:
     producer.close(10)
     assert time.monotonic() - t < 5
     assert len(errors) == 8
-    assert all(isinstance(e, MetadataTimeoutError) for e in errors), errors[:3]
+    assert all(isinstance(e, ProducerMetadataTimeoutError) for e in errors), errors[:3]
     assert len(failed) == 8 and all(isinstance(e, ProducerTimeoutError) for e in failed)

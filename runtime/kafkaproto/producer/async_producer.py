@@ -5,15 +5,15 @@ for it — the topic's metadata is unknown, or ``buffer.memory`` is full — and
 record is in its batch, with the record's delivery future: ``await fut`` gives its
 ``RecordMetadata``. So a plain loop ``for r in records: await producer.send(r)`` runs at the
 speed of the network however many records it sends, with memory bounded by ``buffer.memory``.
-After ``max.block.ms`` of waiting the ``await`` raises ``MetadataTimeoutError`` or
+After ``max.block.ms`` of waiting the ``await`` raises ``ProducerMetadataTimeoutError`` or
 ``BufferExhaustedError``; errors known before the record is queued (serialization, size,
 closed, an invalid partition or topic) raise there too. Everything later — the broker's answer,
 ``delivery.timeout.ms`` — arrives through the future.
 
 ``send_nowait(record)`` is the same without waiting (as with ``max.block.ms=0``), for code that
 cannot await and keeps its own rate: it raises ``BufferExhaustedError`` at once when the buffer
-is full and ``MetadataTimeoutError`` while the topic's metadata is not known yet (it asks for it;
-``await producer.partitions_for(topic)`` waits for it).
+is full and ``ProducerMetadataTimeoutError`` while the topic's metadata is not known yet (it
+asks for it; ``await producer.partitions_for(topic)`` waits for it).
 
 The engine lives on one event loop: every method must be called from that loop's thread
 (``kafkaproto.producer.sync_producer.Producer`` is the thread-safe face).
@@ -30,7 +30,7 @@ from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.engine import Blocked, ProducerEngine
 from kafkaproto.producer.futures import RecordFuture
-from kafkaproto.producer.metadata import PartitionMetadata
+from kafkaproto.producer.metadata import PartitionInfo
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
@@ -137,7 +137,7 @@ class AsyncProducer(Generic[K, V]):
 
     def send_nowait(self, record: ProducerRecord[Any]) -> RecordFuture:
         """``send`` without waiting: raises ``BufferExhaustedError`` or
-        ``MetadataTimeoutError`` at once where ``send`` would wait (module docstring)."""
+        ``ProducerMetadataTimeoutError`` at once where ``send`` would wait (module docstring)."""
         engine = self.engine
         loop = engine.loop or engine.start()
         topic = record.topic
@@ -170,7 +170,7 @@ class AsyncProducer(Generic[K, V]):
             -1 if value is None else len(value),
         )
 
-    async def partitions_for(self, topic: str) -> tuple[PartitionMetadata, ...]:
+    async def partitions_for(self, topic: str) -> tuple[PartitionInfo, ...]:
         """The topic's partitions, waiting up to ``max.block.ms`` for its metadata (Java's
         ``partitionsFor``)."""
         return await self.engine.partitions_for(topic)

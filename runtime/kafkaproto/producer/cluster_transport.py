@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from kafkaproto.cluster import ClientConfig, ClusterClient, ClusterMetadata
-from kafkaproto.errors import UnsupportedVersionError
+from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
+from kafkaproto.errors import ApiVersionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.metadata import (
     NO_LEADER,
     ZERO_UUID,
     ClusterSnapshot,
-    PartitionMetadata,
-    TopicMetadata,
+    PartitionInfo,
+    TopicInfo,
 )
 
 __all__ = ["ClusterTransport", "client_config_for"]
@@ -27,9 +27,9 @@ __all__ = ["ClusterTransport", "client_config_for"]
 _PRODUCE, _METADATA, _INIT_PRODUCER_ID = 0, 3, 22
 
 
-def client_config_for(config: ProducerConfig) -> ClientConfig:
+def client_config_for(config: ProducerConfig) -> ClusterClientConfig:
     """The cluster client's settings from the producer's (Java's names, Java's values)."""
-    return ClientConfig(
+    return ClusterClientConfig(
         client_id=config.client_id,
         request_timeout_ms=config.request_timeout_ms,
         socket_connection_setup_timeout_ms=config.socket_connection_setup_timeout_ms,
@@ -41,7 +41,7 @@ def client_config_for(config: ProducerConfig) -> ClientConfig:
         metadata_max_age_ms=config.metadata_max_age_ms,
         max_in_flight_requests_per_connection=config.max_in_flight_requests_per_connection,
         # Java's producer asks brokers to create topics it does not know (if they allow it).
-        allow_auto_topic_creation=True,
+        allow_auto_create_topics=True,
     )
 
 
@@ -104,7 +104,7 @@ class ClusterTransport:
         for key in (_PRODUCE, _METADATA, _INIT_PRODUCER_ID):
             try:
                 self._versions[key] = conn.version_for(key)
-            except UnsupportedVersionError:
+            except ApiVersionError:
                 self._versions[key] = None
 
 
@@ -114,13 +114,13 @@ def snapshot_of(metadata: ClusterMetadata, topics: Collection[str]) -> ClusterSn
     for name in topics:
         t = metadata.topics.get(name)
         if t is None:
-            out.append(TopicMetadata(name))
+            out.append(TopicInfo(name))
             continue
         partitions = []
         for index in sorted(t.partitions):
             p = t.partitions[index]
             leader = p.leader if p.leader >= 0 and p.leader in metadata.brokers else NO_LEADER
             rack = metadata.brokers[leader].rack if leader != NO_LEADER else None
-            partitions.append(PartitionMetadata(index, leader, p.leader_epoch, rack))
-        out.append(TopicMetadata(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
+            partitions.append(PartitionInfo(index, leader, p.leader_epoch, rack))
+        out.append(TopicInfo(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
     return ClusterSnapshot.of(out)

@@ -39,13 +39,13 @@ from kafkaproto.producer.cluster_transport import ClusterTransport
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
-    MetadataTimeoutError,
     ProducerClosedError,
     ProducerFatalError,
+    ProducerMetadataTimeoutError,
     RecordTooLargeError,
 )
 from kafkaproto.producer.idempotence import IdempotenceManager
-from kafkaproto.producer.metadata import PartitionMetadata
+from kafkaproto.producer.metadata import PartitionInfo
 from kafkaproto.producer.sender import Sender, SenderSettings
 from kafkaproto.producer.transport import ProducerTransport
 from kafkaproto.records.compression import CompressionType
@@ -282,7 +282,7 @@ class ProducerEngine:
         if self.on_loop_thread():
             metadata = blocked is Blocked.METADATA
             what = f"the metadata of topic {topic}" if metadata else "buffer.memory"
-            cls = MetadataTimeoutError if metadata else BufferExhaustedError
+            cls = ProducerMetadataTimeoutError if metadata else BufferExhaustedError
             raise cls(f"A send on the producer's own thread (a callback) cannot wait for {what}.")
         left = deadline - time.monotonic()
         if left <= 0 or self.closing:
@@ -382,7 +382,9 @@ class ProducerEngine:
         if self.closing:
             return ProducerClosedError("Producer closed while send in progress")
         if blocked is Blocked.METADATA:
-            error = MetadataTimeoutError(f"Topic {topic} not present in metadata after {ms} ms.")
+            error = ProducerMetadataTimeoutError(
+                f"Topic {topic} not present in metadata after {ms} ms."
+            )
             if isinstance(self.sender.metadata_error, KafkaError):
                 error.__cause__ = self.sender.metadata_error
             return error
@@ -390,7 +392,7 @@ class ProducerEngine:
             f"Failed to allocate {size} bytes within the configured max blocking time {ms} ms."
         )
 
-    async def partitions_for(self, topic: str) -> tuple[PartitionMetadata, ...]:
+    async def partitions_for(self, topic: str) -> tuple[PartitionInfo, ...]:
         """The topic's partitions, waiting up to ``max.block.ms`` for its metadata (Java's
         ``partitionsFor``)."""
         deadline = time.monotonic() + self.config.max_block_ms / 1000

@@ -5,9 +5,9 @@ producer's own loop thread.
 does: it serializes (errors raise there), then appends the record to its batch under the
 engine's lock. When the topic's metadata is not known yet or ``buffer.memory`` is full, the
 calling thread waits for it — up to ``max.block.ms`` in all, then the future fails with
-``MetadataTimeoutError`` or ``BufferExhaustedError`` — and then appends the record itself, so
-each thread's records keep their order and memory is waited for once per batch (a released batch
-wakes the waiting threads), never per record. It returns a
+``ProducerMetadataTimeoutError`` or ``BufferExhaustedError`` — and then appends the record
+itself, so each thread's records keep their order and memory is waited for once per batch (a
+released batch wakes the waiting threads), never per record. It returns a
 ``concurrent.futures.Future[RecordMetadata]``; the Java-style ``callback(metadata, exception)``
 runs on the producer's loop thread (Java runs callbacks on its I/O thread: keep them short).
 A ``send`` from that thread (from a callback) never waits: it fails at once where another

@@ -17,8 +17,8 @@ from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
     DeliveryTimeoutError,
-    MetadataTimeoutError,
     ProducerClosedError,
+    ProducerMetadataTimeoutError,
     RecordTooLargeError,
 )
 from kafkaproto.producer.record import (
@@ -157,7 +157,7 @@ def test_metadata_timeout_for_a_missing_topic() -> None:
 
     async def main() -> None:
         async with AsyncProducer(settings(max_block_ms=80), transport=cluster) as p:
-            with pytest.raises(MetadataTimeoutError, match="nope not present in metadata"):
+            with pytest.raises(ProducerMetadataTimeoutError, match="nope not present in metadata"):
                 await p.send(ProducerRecord("nope", b"x"))
 
     run(main)

@@ -13,8 +13,8 @@ import pytest
 from kafkaproto.error_codes import TopicAuthorizationFailedError
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
-    MetadataTimeoutError,
     ProducerClosedError,
+    ProducerMetadataTimeoutError,
 )
 from kafkaproto.producer.metadata import ClusterSnapshot
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata, StringSerializer
@@ -391,6 +391,6 @@ def test_a_send_from_a_callback_fails_at_once_instead_of_blocking_the_loop() -> 
         p.send(ProducerRecord("t", b"x"), callback).result(timeout=T)
         error = nested[0].exception(timeout=T)
         assert time.monotonic() - started < 1.0  # not max.block.ms (60 s)
-        assert isinstance(error, MetadataTimeoutError)
+        assert isinstance(error, ProducerMetadataTimeoutError)
         assert "callback" in str(error) and "other" in str(error)
         assert p.send(ProducerRecord("other", b"later")).result(timeout=T).offset == 0
