@@ -1,36 +1,45 @@
-"""Producer throughput and latency against the real broker: kafkaproto vs the peers.
+"""Producer throughput against the real broker: kafkaproto vs the peers, steady state first.
 
-Two parts, both against the broker of `make broker` (127.0.0.1:$KAFKAPROTO_KAFKA_PORT):
+Parts, all against the broker of `make broker` (127.0.0.1:$KAFKAPROTO_KAFKA_PORT):
 
-  clients   records/s for N 100-byte records (key null), sent asynchronously and all acknowledged,
-            each run on a fresh 3-partition topic, for acks=1 and acks=all: kafkaproto Producer
-            (thread-safe face) and AsyncProducer, aiokafka, kafka-python 3, confluent-kafka
-            (librdkafka) and Kafka's Java ProducerPerformance (the ceiling). linger.ms=5 (Java's
-            default since 4.0) everywhere, every other setting at each client's default.
+  steady    records/s for --records (default 2,000,000) 100-byte records, key null: at least
+            five times buffer.memory (32 MiB holds ~300,000 such records), so every client runs
+            with its buffer full, the way a bulk producer does. Each client sends in its plainest
+            loop (kafkaproto: `producer.send(r)` and `await producer.send(r)`; aiokafka
+            `await producer.send(...)`; kafka-python `send`; confluent-kafka `produce`, polling
+            when its queue is full), keeps only the last future, and waits for every
+            acknowledgement at the end. acks=1 and acks=all, a fresh 3-partition topic per run,
+            linger.ms=5 (Java's default since 4.0), every other setting at each client's
+            default. Clients: kafkaproto Producer (thread-safe face) and AsyncProducer,
+            aiokafka, kafka-python 3, confluent-kafka (librdkafka) and Kafka's Java
+            ProducerPerformance (the ceiling). Each Python client runs in a child process of
+            its own, which also reports its peak RSS (VmHWM).
+  burst     the same with --burst-records (default 200,000): a burst that fits in the buffer.
   settings  kafkaproto's Producer over acks {0,1,all} x max.in.flight {1,5} x idempotence
             {on,off}: records/s and p99 send->ack latency, sending one record and waiting for it
-            ("sync") versus sending everything and collecting futures ("async").
+            ("sync") versus sending everything with a callback per record ("async").
 
 A measuring script: it must never be imported by the library or the tests.
-Run: make bench-producer   (or .venv/bin/python bench/producer.py --records N --runs R)
+Run: make bench-producer   (or .venv/bin/python bench/producer.py --part steady --runs R)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import statistics
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from kafkaproto.producer.async_producer import AsyncProducer
-from kafkaproto.producer.record import ProducerRecord, RecordMetadata
-from kafkaproto.producer.sync_producer import Producer
+from kafkaproto import AsyncProducer, Producer, ProducerRecord, RecordMetadata
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("KAFKAPROTO_KAFKA_PORT", "9092"))
@@ -55,7 +64,15 @@ def acks_value(acks: str) -> int | str:
     return acks if acks == "all" else int(acks)
 
 
-# --- one function per client: send n records to topic, return seconds until all acked -------
+def peak_rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# --- one function per client, run in a child process: send n records, return seconds --------
 
 
 def run_kafkaproto_sync(topic: str, n: int, acks: str) -> float:
@@ -73,16 +90,14 @@ def run_kafkaproto_sync(topic: str, n: int, acks: str) -> float:
 
 async def _kafkaproto_async(topic: str, n: int, acks: str) -> float:
     async with AsyncProducer(bootstrap_servers=BOOTSTRAP, acks=acks, linger_ms=5) as p:
-        await p.send(ProducerRecord(topic, b"warm-up"))
+        await (await p.send(ProducerRecord(topic, b"warm-up")))
         t0 = time.perf_counter()
-        futures = []
-        for i in range(n):
-            futures.append(p.send(ProducerRecord(topic, VALUE)))
-            if i % 1000 == 999:
-                await asyncio.sleep(0)  # let the sender run, as an application loop would
+        last = None
+        for _ in range(n):
+            last = await p.send(ProducerRecord(topic, VALUE))
         await p.flush()
         elapsed = time.perf_counter() - t0
-        assert futures[-1].done() and futures[-1].exception() is None
+        assert last is not None and last.done() and last.exception() is None
     return elapsed
 
 
@@ -146,13 +161,25 @@ def run_confluent(topic: str, n: int, acks: str) -> float:
                 break
             except BufferError:  # local queue full: serve delivery reports, then retry
                 p.poll(0.01)
-    left = p.flush(120)
+    left = p.flush(300)
     elapsed = time.perf_counter() - t0
     assert left == 0
     return elapsed
 
 
-def run_java(topic: str, n: int, acks: str) -> float:
+PYTHON_CLIENTS: dict[str, Callable[[str, int, str], float]] = {
+    "kafkaproto Producer": run_kafkaproto_sync,
+    "kafkaproto AsyncProducer": run_kafkaproto_async,
+    "aiokafka": run_aiokafka,
+    "kafka-python": run_kafka_python,
+    "confluent-kafka": run_confluent,
+}
+JAVA = "Java ProducerPerformance"
+CLIENTS = [*PYTHON_CLIENTS, JAVA]
+FACES = ("kafkaproto Producer", "kafkaproto AsyncProducer")
+
+
+def run_java(topic: str, n: int, acks: str) -> tuple[float, float]:
     cmd = [
         "java",
         f"-Dlog4j2.configurationFile={ROOT / 'tests/integration/log4j2-tools.properties'}",
@@ -172,39 +199,62 @@ def run_java(topic: str, n: int, acks: str) -> float:
         f"acks={acks}",
         "linger.ms=5",
     ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
     m = re.search(rf"{n} records sent, ([0-9.]+) records/sec", out)
     assert m is not None, out
-    return n / float(m.group(1))
+    return n / float(m.group(1)), float("nan")
 
 
-CLIENTS: dict[str, Callable[[str, int, str], float]] = {
-    "kafkaproto Producer": run_kafkaproto_sync,
-    "kafkaproto AsyncProducer": run_kafkaproto_async,
-    "aiokafka": run_aiokafka,
-    "kafka-python": run_kafka_python,
-    "confluent-kafka": run_confluent,
-    "Java ProducerPerformance": run_java,
-}
+def run_client(client: str, topic: str, n: int, acks: str) -> tuple[float, float]:
+    """(seconds, peak RSS MB) of one run, in a child process."""
+    if client == JAVA:
+        return run_java(topic, n, acks)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", client, topic, str(n), acks],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{client} failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return result["seconds"], result["rss_mb"]
 
 
-def bench_clients(n: int, runs: int, only: list[str]) -> None:
-    print(f"## clients: {n} records of 100 bytes, {PARTITIONS} partitions, median of {runs}")
+def child(client: str, topic: str, n: int, acks: str) -> None:
+    seconds = PYTHON_CLIENTS[client](topic, n, acks)
+    print(json.dumps({"seconds": seconds, "rss_mb": peak_rss_mb()}))
+
+
+def bench_clients(title: str, n: int, runs: int, only: list[str]) -> None:
+    print(f"\n## {title}: {n:,} records of 100 bytes, {PARTITIONS} partitions, median of {runs}")
     for acks in ("1", "all"):
-        rates: dict[str, list[float]] = {c: [] for c in CLIENTS if not only or c in only}
-        for _ in range(runs):
-            for c in rates:
-                rates[c].append(n / CLIENTS[c](fresh_topic(), n, acks))
-        faces = [f for f in ("kafkaproto Producer", "kafkaproto AsyncProducer") if f in rates]
-        print(f"\n| acks={acks} | records/s | " + " | ".join(f"{f} / it" for f in faces) + " |")
-        print("|---|---:|" + "---:|" * len(faces))
+        clients = [c for c in CLIENTS if not only or c in only]
+        rates: dict[str, list[float]] = {c: [] for c in clients}
+        rss: dict[str, list[float]] = {c: [] for c in clients}
+        for run in range(runs):
+            for c in clients:
+                seconds, mb = run_client(c, fresh_topic(), n, acks)
+                rates[c].append(n / seconds)
+                rss[c].append(mb)
+                print(f"  run {run + 1} acks={acks} {c}: {n / seconds:,.0f}/s", file=sys.stderr)
+        faces = [f for f in FACES if f in rates]
+        print(
+            f"\n| acks={acks} | records/s | peak RSS MB | "
+            + " | ".join(f"{f} / it" for f in faces)
+            + " |"
+        )
+        print("|---|---:|---:|" + "---:|" * len(faces))
         for c, r in rates.items():
             # ratio: the median over runs of the same-run ratio (>1: kafkaproto is faster)
             cells = [
                 statistics.median(a / b for a, b in zip(rates[f], r, strict=True)) for f in faces
             ]
+            mb = statistics.median(rss[c])
             print(
                 f"| {c} | {statistics.median(r):,.0f} | "
+                + ("" if mb != mb else f"{mb:.0f}")
+                + " | "
                 + " | ".join(f"{x:.2f}x" for x in cells)
                 + " |"
             )
@@ -295,18 +345,28 @@ def bench_settings(n_async: int, n_sync: int, runs: int, linger_ms: int) -> None
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        client, topic, n, acks = sys.argv[2:6]
+        child(client, topic, int(n), acks)
+        return
     ap = argparse.ArgumentParser()
-    ap.add_argument("--records", type=int, default=200_000)
+    ap.add_argument("--records", type=int, default=2_000_000, help="steady-state records")
+    ap.add_argument("--burst-records", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--settings-records", type=int, default=50_000)
     ap.add_argument("--sync-records", type=int, default=2_000)
     ap.add_argument("--linger-ms", type=int, default=5, help="linger.ms of the settings part")
-    ap.add_argument("--part", choices=["clients", "settings", "both"], default="both")
-    ap.add_argument("--only", nargs="*", default=[], help="client names to run (clients part)")
-    args = ap.parse_args()
-    if args.part in ("clients", "both"):
-        bench_clients(args.records, args.runs, args.only)
-    if args.part in ("settings", "both"):
-        bench_settings(args.records // 4, args.sync_records, args.runs, args.linger_ms)
+    ap.add_argument(
+        "--part", choices=["steady", "burst", "settings", "clients", "all"], default="clients"
+    )
+    ap.add_argument("--only", nargs="*", default=[], help="client names to run")
+    args: Any = ap.parse_args()
+    if args.part in ("steady", "clients", "all"):
+        bench_clients("steady state", args.records, args.runs, args.only)
+    if args.part in ("burst", "clients", "all"):
+        bench_clients("burst (fits in buffer.memory)", args.burst_records, args.runs, args.only)
+    if args.part in ("settings", "all"):
+        bench_settings(args.settings_records, args.sync_records, args.runs, args.linger_ms)
 
 
 if __name__ == "__main__":
