@@ -7,7 +7,10 @@ connection drops), and opens connections lazily with Kafka's reconnect semantics
 disconnect a broker is not dialled again for ``reconnect.backoff.ms``, doubling per failed
 attempt up to ``reconnect.backoff.max.ms``, each wait jittered by ±20% (Java's
 ``ClusterConnectionStates`` over ``ExponentialBackoff``); the TCP setup timeout grows the same
-way from ``socket.connection.setup.timeout.ms`` to its ``.max.ms``.
+way from ``socket.connection.setup.timeout.ms`` to its ``.max.ms``. Every connection is secured
+as ``ClientConfig.security`` says (TLS, SASL; :mod:`kafkaproto.security`); an authentication
+failure is fatal for the call that met it (Java's ``AuthenticationException``): it is raised
+as it is rather than trying the next broker, and the broker is backed off like a disconnect.
 
 This module must never frame bytes or negotiate versions (that is :mod:`kafkaproto.connection`),
 pool several connections per broker, retry a caller's request on its behalf, or decide what a
@@ -39,6 +42,9 @@ from kafkaproto.errors import (
 )
 from kafkaproto.message import ApiMessage
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
+from kafkaproto.security.channel import ChannelSecurity
+from kafkaproto.security.config import SecurityConfig, is_security_key
+from kafkaproto.security.errors import AuthenticationError
 
 __all__ = [
     "BrokerMetadata",
@@ -99,6 +105,8 @@ class ClientConfig:
     #: Java's producer asks the broker to create unknown topics (if the broker allows it);
     #: off by default here so that a lookup of a misspelt topic does not create it.
     allow_auto_topic_creation: bool = False
+    #: security.protocol, ssl.*, sasl.* (PLAINTEXT by default).
+    security: SecurityConfig = field(default_factory=SecurityConfig)
 
     def __post_init__(self) -> None:
         for name in (
@@ -295,13 +303,26 @@ class ClusterClient:
         base = config or ClientConfig()
         if settings:
             values = {name: getattr(base, name) for name in ClientConfig.__dataclass_fields__}
-            unknown = set(settings) - set(values)
+            security = {k: v for k, v in settings.items() if k not in values and is_security_key(k)}
+            unknown = set(settings) - set(values) - set(security)
             if unknown:
                 raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
-            values.update(settings)
+            values.update((k, v) for k, v in settings.items() if k not in security)
+            if security:
+                # Security keys given by name (security_protocol=..., or Java names through
+                # **{...}) on top of those of the config passed in.
+                merged: dict[str, object] = {
+                    name: getattr(base.security, name.replace(".", "_"))
+                    for name in base.security.user_keys
+                }
+                merged.update(security)
+                values["security"] = SecurityConfig.from_settings(merged)
             base = ClientConfig(**values)
         self.config = base
         c = base
+        # TLS context and SASL credentials: read once, shared by every connection (a missing
+        # trust store or a wrong key password fails here, as Java fails in its constructor).
+        self._channel = ChannelSecurity(c.security)
         self._reconnect_backoff = ExponentialBackoff(
             c.reconnect_backoff_ms, 2, c.reconnect_backoff_max_ms
         )
@@ -560,8 +581,9 @@ class ClusterClient:
                     request_timeout=c.request_timeout_ms / 1000,
                     max_in_flight=c.max_in_flight_requests_per_connection,
                     max_frame_size=c.max_frame_size,
+                    security=self._channel,
                 )
-            except KafkaConnectionError:
+            except (KafkaConnectionError, AuthenticationError):
                 node.failed_connect_attempts += 1
                 self._disconnected(node)
                 raise
