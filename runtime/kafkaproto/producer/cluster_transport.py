@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from kafkaproto.cluster import ClientConfig, ClusterClient, ClusterMetadata
+from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
 from kafkaproto.errors import UnsupportedVersionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.producer.config import ProducerConfig
@@ -21,15 +21,16 @@ from kafkaproto.producer.metadata import (
     PartitionMetadata,
     TopicMetadata,
 )
+from kafkaproto.security.definitions import SECURITY_DEFINITIONS
 
 __all__ = ["ClusterTransport", "client_config_for"]
 
 _PRODUCE, _METADATA, _INIT_PRODUCER_ID = 0, 3, 22
 
 
-def client_config_for(config: ProducerConfig) -> ClientConfig:
+def client_config_for(config: ProducerConfig) -> ClusterClientConfig:
     """The cluster client's settings from the producer's (Java's names, Java's values)."""
-    return ClientConfig(
+    return ClusterClientConfig(
         client_id=config.client_id,
         request_timeout_ms=config.request_timeout_ms,
         socket_connection_setup_timeout_ms=config.socket_connection_setup_timeout_ms,
@@ -41,7 +42,14 @@ def client_config_for(config: ProducerConfig) -> ClientConfig:
         metadata_max_age_ms=config.metadata_max_age_ms,
         max_in_flight_requests_per_connection=config.max_in_flight_requests_per_connection,
         # Java's producer asks brokers to create topics it does not know (if they allow it).
-        allow_auto_topic_creation=True,
+        allow_auto_create_topics=True,
+        # security.protocol, ssl.*, sasl.*: as the user gave them (the producer's rules have
+        # already checked them).
+        **{
+            key.name: getattr(config, key.attr)
+            for key in SECURITY_DEFINITIONS
+            if config.explanation(key.name).source != "default"
+        },
     )
 
 

@@ -103,8 +103,8 @@ SECURITY_KEYS: Final[tuple[SecurityKey, ...]] = (
     # -- TLS (SslConfigs) --
     _k("ssl.protocol", "STRING", "TLSv1.3", "the newest TLS version offered"),
     _k("ssl.enabled.protocols", "LIST", "TLSv1.2,TLSv1.3", "TLS versions allowed"),
-    _k("ssl.cipher.suites", "LIST", None,
-       "TLS 1.2 cipher suites (OpenSSL or IANA names); null: OpenSSL's defaults"),
+    _k("ssl.cipher.suites", "LIST", "",
+       "TLS 1.2 cipher suites by OpenSSL name; empty: OpenSSL's defaults"),
     _k("ssl.endpoint.identification.algorithm", "STRING", "https",
        "https: verify the broker's host name against its certificate; empty: do not"),
     _k("ssl.truststore.type", "STRING", "JKS", "PEM is what kafkaproto reads"),
@@ -245,7 +245,7 @@ class SecurityConfig:
     security_protocol: str = "PLAINTEXT"
     ssl_protocol: str = "TLSv1.3"
     ssl_enabled_protocols: tuple[str, ...] = ("TLSv1.2", "TLSv1.3")
-    ssl_cipher_suites: tuple[str, ...] | None = None
+    ssl_cipher_suites: tuple[str, ...] = ()
     ssl_endpoint_identification_algorithm: str | None = "https"
     ssl_truststore_type: str = "JKS"
     ssl_truststore_location: str | None = None
