@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
+from kafkaproto.error_codes import KafkaError
 from kafkaproto.errors import UnsupportedVersionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.producer.config import ProducerConfig
@@ -22,6 +23,7 @@ from kafkaproto.producer.metadata import (
     TopicMetadata,
 )
 from kafkaproto.security.definitions import SECURITY_DEFINITIONS
+from kafkaproto.security.errors import AuthenticationError
 
 __all__ = ["ClusterTransport", "client_config_for"]
 
@@ -80,8 +82,15 @@ class ClusterTransport:
             self._started = self._start_attempted = False
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
-        await self._start()
-        metadata = await self.client.refresh_metadata(topics)
+        try:
+            await self._start()
+            metadata = await self.client.refresh_metadata(topics)
+        except AuthenticationError as exc:
+            # Java's Metadata.fatalError: an authentication failure fails the records waiting
+            # for these topics at once (not after max.block.ms); the error is not retriable.
+            # (Every AuthenticationError kafkaproto raises is also a KafkaError.)
+            error = exc if isinstance(exc, KafkaError) else KafkaError(str(exc))
+            return ClusterSnapshot.of([TopicMetadata(name, error=error) for name in topics])
         await self._learn_versions()
         return snapshot_of(metadata, topics)
 
