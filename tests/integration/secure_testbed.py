@@ -12,7 +12,8 @@ Ports, relative to the broker's PLAINTEXT port P ($KAFKAPROTO_KAFKA_PORT, defaul
     P+2    SSL              TLS, client certificate requested (not required)
     P+3    SASL_SSL         SCRAM-SHA-256, SCRAM-SHA-512, PLAIN, OAUTHBEARER
     P+4    SASL_PLAINTEXT   the same four mechanisms, no TLS
-    P+5    SASL_SSL         listener REAUTH: as P+3 with connections.max.reauth.ms=REAUTH_MS
+    P+5    SASL_SSL         listener REAUTH: SCRAM-SHA-512 and OAUTHBEARER only, with
+                            connections.max.reauth.ms=REAUTH_MS (3 s)
     P+6    SSL              listener MTLS: client certificate required
     P+7    HTTP             the OIDC token server: POST /token, GET /jwks
 
@@ -64,6 +65,7 @@ JAAS_SCRAM = "org.apache.kafka.common.security.scram.ScramLoginModule"
 JAAS_PLAIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
 JAAS_OAUTH = "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule"
 MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "OAUTHBEARER")
+REAUTH_MECHANISMS = ("SCRAM-SHA-512", "OAUTHBEARER")
 OIDC_SERVER = Path(__file__).resolve().parent / "oidc_server.py"
 
 
@@ -188,7 +190,7 @@ class SecurityFiles:
     def stamp(self) -> Path:
         """Written last: the secured layout is complete (a broker formatted by an older test
         bed lacks it and is re-created)."""
-        return self.dir / "layout-v1"
+        return self.dir / "layout-v2"
 
 
 # -- certificates -----------------------------------------------------------------------------
@@ -301,6 +303,8 @@ def broker_settings(ports: SecurePorts, files: SecurityFiles) -> dict[str, objec
         "sasl.oauthbearer.expected.audience": OIDC_AUDIENCE,
         "sasl.oauthbearer.expected.issuer": ports.oidc_url,
         "listener.name.reauth.connections.max.reauth.ms": REAUTH_MS,
+        # Fewer mechanisms here, so that asking for PLAIN shows the broker's list in the error.
+        "listener.name.reauth.sasl.enabled.mechanisms": ",".join(REAUTH_MECHANISMS),
     }
     for name, (protocol, _port) in listeners.items():
         if not protocol.startswith("SASL_"):
