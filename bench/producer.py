@@ -10,6 +10,9 @@ Two parts, both against the broker of `make broker` (127.0.0.1:$KAFKAPROTO_KAFKA
   settings  kafkaproto's Producer over acks {0,1,all} x max.in.flight {1,5} x idempotence
             {on,off}: records/s and p99 send->ack latency, sending one record and waiting for it
             ("sync") versus sending everything and collecting futures ("async").
+  tls       the clients part's acks=all row over SASL_SSL (SCRAM-SHA-512, the test broker's
+            listener on port+3 and its CA): kafkaproto AsyncProducer, aiokafka, confluent-kafka,
+            with the same clients over PLAINTEXT in the same run, as ratios.
 
 A measuring script: it must never be imported by the library or the tests.
 Run: make bench-producer   (or .venv/bin/python bench/producer.py --records N --runs R)
@@ -21,12 +24,14 @@ import argparse
 import asyncio
 import os
 import re
+import ssl
 import statistics
 import subprocess
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
@@ -51,6 +56,20 @@ def fresh_topic() -> str:
     return name
 
 
+SASL_SSL_BOOTSTRAP = f"127.0.0.1:{PORT + 3}"
+CA = ROOT / "build" / "kafka-run" / "broker" / "security" / "ca.pem"
+USER, PASSWORD = "alice", "alice-secret"  # tests/integration/secure_testbed.py
+KAFKAPROTO_TLS: dict[str, object] = {
+    "bootstrap.servers": SASL_SSL_BOOTSTRAP,
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "SCRAM-SHA-512",
+    "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+    f'username="{USER}" password="{PASSWORD}";',
+    "ssl.truststore.type": "PEM",
+    "ssl.truststore.location": str(CA),
+}
+
+
 def acks_value(acks: str) -> int | str:
     return acks if acks == "all" else int(acks)
 
@@ -71,8 +90,9 @@ def run_kafkaproto_sync(topic: str, n: int, acks: str) -> float:
     return elapsed
 
 
-async def _kafkaproto_async(topic: str, n: int, acks: str) -> float:
-    async with AsyncProducer(bootstrap_servers=BOOTSTRAP, acks=acks, linger_ms=5) as p:
+async def _kafkaproto_async(topic: str, n: int, acks: str, tls: bool = False) -> float:
+    where: dict[str, object] = KAFKAPROTO_TLS if tls else {"bootstrap.servers": BOOTSTRAP}
+    async with AsyncProducer(where, acks=acks, linger_ms=5) as p:
         await p.send(ProducerRecord(topic, b"warm-up"))
         t0 = time.perf_counter()
         futures = []
@@ -90,10 +110,20 @@ def run_kafkaproto_async(topic: str, n: int, acks: str) -> float:
     return asyncio.run(_kafkaproto_async(topic, n, acks))
 
 
-async def _aiokafka(topic: str, n: int, acks: str) -> float:
+async def _aiokafka(topic: str, n: int, acks: str, tls: bool = False) -> float:
     from aiokafka import AIOKafkaProducer
 
-    p = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks=acks_value(acks), linger_ms=5)
+    security: dict[str, Any] = {"bootstrap_servers": BOOTSTRAP}
+    if tls:
+        security = {
+            "bootstrap_servers": SASL_SSL_BOOTSTRAP,
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": USER,
+            "sasl_plain_password": PASSWORD,
+            "ssl_context": ssl.create_default_context(cafile=str(CA)),
+        }
+    p = AIOKafkaProducer(**security, acks=acks_value(acks), linger_ms=5)
     await p.start()
     try:
         await (await p.send(topic, b"warm-up"))
@@ -131,10 +161,20 @@ def run_kafka_python(topic: str, n: int, acks: str) -> float:
     return elapsed
 
 
-def run_confluent(topic: str, n: int, acks: str) -> float:
+def run_confluent(topic: str, n: int, acks: str, tls: bool = False) -> float:
     from confluent_kafka import Producer as CProducer
 
-    p = CProducer({"bootstrap.servers": BOOTSTRAP, "acks": acks, "linger.ms": 5})
+    security: dict[str, object] = {"bootstrap.servers": BOOTSTRAP}
+    if tls:
+        security = {
+            "bootstrap.servers": SASL_SSL_BOOTSTRAP,
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": USER,
+            "sasl.password": PASSWORD,
+            "ssl.ca.location": str(CA),
+        }
+    p = CProducer({**security, "acks": acks, "linger.ms": 5})
     p.produce(topic, b"warm-up")
     p.flush(30)
     t0 = time.perf_counter()
@@ -211,6 +251,42 @@ def bench_clients(n: int, runs: int, only: list[str]) -> None:
         print(
             f"raw rates acks={acks}: " + str({c: [round(x) for x in v] for c, v in rates.items()})
         )
+
+
+# --- over SASL_SSL --------------------------------------------------------------------------
+
+TLS_CLIENTS: dict[str, Callable[[str, int, str, bool], float]] = {
+    "kafkaproto AsyncProducer": lambda t, n, a, tls: asyncio.run(_kafkaproto_async(t, n, a, tls)),
+    "aiokafka": lambda t, n, a, tls: asyncio.run(_aiokafka(t, n, a, tls)),
+    "confluent-kafka": run_confluent,
+}
+
+
+def bench_tls(n: int, runs: int) -> None:
+    """acks=all, each client over PLAINTEXT and over SASL_SSL (SCRAM-SHA-512) in the same run."""
+    if not CA.is_file():
+        raise SystemExit(f"no {CA}: start the secured test broker with `make broker`")
+    print(f"\n## tls: {n} records of 100 bytes, acks=all, SASL_SSL SCRAM-SHA-512, median of {runs}")
+    rates: dict[tuple[str, bool], list[float]] = {
+        (c, tls): [] for c in TLS_CLIENTS for tls in (False, True)
+    }
+    for _ in range(runs):
+        for (c, tls), r in rates.items():
+            r.append(n / TLS_CLIENTS[c](fresh_topic(), n, "all", tls))
+    ours = "kafkaproto AsyncProducer"
+    print("\n| client | PLAINTEXT records/s | SASL_SSL records/s | SASL_SSL / PLAINTEXT "
+          "| kafkaproto / it, SASL_SSL |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|")
+    for c in TLS_CLIENTS:
+        plain, secure = rates[(c, False)], rates[(c, True)]
+        cost = statistics.median(s / p for s, p in zip(secure, plain, strict=True))
+        lead = statistics.median(o / s for o, s in zip(rates[(ours, True)], secure, strict=True))
+        print(
+            f"| {c} | {statistics.median(plain):,.0f} | {statistics.median(secure):,.0f} "
+            f"| {cost:.2f}x | {lead:.2f}x |"
+        )
+    print("raw rates: " + str({f"{c} {'tls' if t else 'plain'}": [round(x) for x in v]
+                              for (c, t), v in rates.items()}))  # fmt: skip
 
 
 # --- settings table -------------------------------------------------------------------------
@@ -300,13 +376,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sync-records", type=int, default=2_000)
     ap.add_argument("--linger-ms", type=int, default=5, help="linger.ms of the settings part")
-    ap.add_argument("--part", choices=["clients", "settings", "both"], default="both")
+    ap.add_argument("--part", choices=["clients", "settings", "tls", "both", "all"], default="both")
     ap.add_argument("--only", nargs="*", default=[], help="client names to run (clients part)")
     args = ap.parse_args()
-    if args.part in ("clients", "both"):
+    if args.part in ("clients", "both", "all"):
         bench_clients(args.records, args.runs, args.only)
-    if args.part in ("settings", "both"):
+    if args.part in ("settings", "both", "all"):
         bench_settings(args.records // 4, args.sync_records, args.runs, args.linger_ms)
+    if args.part in ("tls", "all"):
+        bench_tls(args.records, args.runs)
 
 
 if __name__ == "__main__":
