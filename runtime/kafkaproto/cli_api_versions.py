@@ -13,10 +13,14 @@ import asyncio
 import sys
 from collections.abc import Mapping
 
+from kafkaproto import cli_fetch
 from kafkaproto.cluster import parse_bootstrap
+from kafkaproto.cluster_config import ClusterClientConfig
 from kafkaproto.connection import Connection
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.messages import APIS
+from kafkaproto.security.channel import ChannelSecurity
+from kafkaproto.security.definitions import security_config_of
 
 __all__ = ["add_arguments", "render", "run"]
 
@@ -36,6 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--all", action="store_true", help="also list APIs only kafkaproto knows (broker: -)"
+    )
+    parser.add_argument(
+        "-X",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a client setting by its Java name, e.g. -X security.protocol=SASL_SSL",
     )
 
 
@@ -78,8 +90,16 @@ def render(
     return "\n".join(lines)
 
 
+def client_settings(items: list[str]) -> dict[str, object]:
+    """The ``-X KEY=VALUE`` settings (security.protocol, ssl.*, sasl.*)."""
+    return cli_fetch.client_settings(items)
+
+
 async def _query(args: argparse.Namespace) -> tuple[str, Connection]:
     errors = []
+    security = ChannelSecurity(
+        security_config_of(ClusterClientConfig(client_settings(args.settings)))
+    )
     for host, port in parse_bootstrap(args.bootstrap):
         try:
             conn = await Connection.open(
@@ -88,6 +108,7 @@ async def _query(args: argparse.Namespace) -> tuple[str, Connection]:
                 client_id=args.client_id,
                 connect_timeout=args.timeout,
                 request_timeout=args.timeout,
+                security=security,
             )
         except KafkaProtoError as exc:
             errors.append(str(exc))

@@ -29,6 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max", type=int, default=None, help="stop after this many records")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds for the whole read")
+    parser.add_argument(
+        "-X",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a client setting by its Java name, e.g. -X security.protocol=SASL_SSL",
+    )
 
 
 def _text(data: bytes | None) -> str | None:
@@ -58,10 +66,22 @@ def _offset(text: str) -> int:
     return value
 
 
+def client_settings(items: list[str]) -> dict[str, object]:
+    """The ``-X KEY=VALUE`` settings (security.protocol, ssl.*, sasl.*, ...)."""
+    settings: dict[str, object] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"-X expects KEY=VALUE, got {item!r}")
+        settings[key.strip()] = value
+    return settings
+
+
 async def _run(args: argparse.Namespace) -> int:
     count = 0
     async with asyncio.timeout(args.timeout):
-        async with ClusterClient(args.bootstrap, client_id="kafkaproto-fetch") as client:
+        settings = {"client.id": "kafkaproto-fetch", **client_settings(args.settings)}
+        async with ClusterClient(args.bootstrap, None, **settings) as client:
             async for record in fetch_partition(
                 client, args.topic, args.partition, _offset(args.offset), max_records=args.max
             ):
