@@ -37,6 +37,7 @@ from typing import Final, TypeVar, overload
 
 from kafkaproto.error_codes import error_for_code
 from kafkaproto.errors import (
+    ApiVersionError,
     ConnectTimeoutError,
     FrameTooLargeError,
     KafkaConnectionError,
@@ -44,7 +45,6 @@ from kafkaproto.errors import (
     NoCommonVersionError,
     ProtocolError,
     RequestTimeoutError,
-    UnsupportedVersionError,
 )
 from kafkaproto.message import ApiMessage
 from kafkaproto.messages import APIS, request_class
@@ -399,7 +399,7 @@ class Connection:
             return version
         info = APIS.get(api_key)
         if info is None:
-            raise UnsupportedVersionError(f"api key {api_key} is unknown to kafkaproto")
+            raise ApiVersionError(f"api key {api_key} is unknown to kafkaproto")
         raise NoCommonVersionError(
             api_key=api_key,
             api=info.name,
@@ -446,7 +446,7 @@ class Connection:
 
         Raises :class:`RequestTimeoutError` (the connection is then closed),
         :class:`KafkaConnectionError` when the connection is or gets closed, and
-        :class:`UnsupportedVersionError` for a version the broker did not announce.
+        :class:`ApiVersionError` for a version the broker did not announce.
         """
         if self._closed_by is not None:
             raise self._closed_by
@@ -525,12 +525,12 @@ class Connection:
         if data is not None and self._transport is not None and self._closed_by is None:
             self._transport.write(data)
 
-    def _unsupported(self, message: ApiMessage) -> UnsupportedVersionError:
+    def _unsupported(self, message: ApiMessage) -> ApiVersionError:
         info = APIS.get(message.api_key)
         name = info.name if info else f"api key {message.api_key}"
         span = self._broker_versions.get(message.api_key)
         theirs = f"versions {span[0]}-{span[1]}" if span else "no version of it"
-        return UnsupportedVersionError(
+        return ApiVersionError(
             f"{self.broker}: {name} v{message.version} is not supported by the broker ({theirs})"
         )
 

@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 from uuid import UUID
 
 from kafkaproto.errors import DecodeError, EncodeError, KafkaProtoError
-from kafkaproto.wire import SplicingBuffer
+from kafkaproto.wire import RawTaggedField, SplicingBuffer
 
 try:
     from collections import _tuplegetter  # type: ignore[attr-defined]
@@ -47,13 +47,6 @@ _T = TypeVar("_T", bound="Struct")
 
 class FrozenInstanceError(AttributeError):
     """Raised on assignment to a field: generated messages are immutable; use ``replace()``."""
-
-
-class RawTaggedField(NamedTuple):
-    """A tagged field this version does not know, kept byte for byte for the round trip."""
-
-    tag: int
-    data: bytes
 
 
 class Field(NamedTuple):

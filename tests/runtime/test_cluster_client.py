@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fake_broker import CLOSE, FakeBroker, api_versions_body
 from kafkaproto.backoff import ExponentialBackoff
-from kafkaproto.cli_api_versions import render
+from kafkaproto.cli.api_versions import render
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, parse_bootstrap
 from kafkaproto.error_codes import (
     LeaderNotAvailableError,

@@ -14,12 +14,12 @@ import pytest
 from fake_broker import CLOSE, FakeBroker, api_versions_body
 from kafkaproto.connection import Connection
 from kafkaproto.errors import (
+    ApiVersionError,
     ConnectTimeoutError,
     FrameTooLargeError,
     KafkaConnectionError,
     NoCommonVersionError,
     RequestTimeoutError,
-    UnsupportedVersionError,
 )
 from kafkaproto.message import ApiMessage, HeaderMessage
 from kafkaproto.messages import APIS
@@ -110,7 +110,7 @@ def test_request_at_version_broker_lacks_is_refused() -> None:
             async with await _open(fake.port) as conn:
                 from kafkaproto.messages.metadata import MetadataRequestV13
 
-                with pytest.raises(UnsupportedVersionError, match="Metadata v13"):
+                with pytest.raises(ApiVersionError, match="Metadata v13"):
                     await conn.request(MetadataRequestV13())
                 assert len(fake.received) == 1  # nothing went out
 

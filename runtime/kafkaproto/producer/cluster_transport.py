@@ -12,15 +12,15 @@ from collections.abc import Collection
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
 from kafkaproto.error_codes import KafkaError
-from kafkaproto.errors import UnsupportedVersionError
+from kafkaproto.errors import ApiVersionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.metadata import (
     NO_LEADER,
     ZERO_UUID,
     ClusterSnapshot,
-    PartitionMetadata,
-    TopicMetadata,
+    PartitionInfo,
+    TopicInfo,
 )
 from kafkaproto.security.definitions import SECURITY_DEFINITIONS
 from kafkaproto.security.errors import AuthenticationError
@@ -90,7 +90,7 @@ class ClusterTransport:
             # for these topics at once (not after max.block.ms); the error is not retriable.
             # (Every AuthenticationError kafkaproto raises is also a KafkaError.)
             error = exc if isinstance(exc, KafkaError) else KafkaError(str(exc))
-            return ClusterSnapshot.of([TopicMetadata(name, error=error) for name in topics])
+            return ClusterSnapshot.of([TopicInfo(name, error=error) for name in topics])
         await self._learn_versions()
         return snapshot_of(metadata, topics)
 
@@ -121,7 +121,7 @@ class ClusterTransport:
         for key in (_PRODUCE, _METADATA, _INIT_PRODUCER_ID):
             try:
                 self._versions[key] = conn.version_for(key)
-            except UnsupportedVersionError:
+            except ApiVersionError:
                 self._versions[key] = None
 
 
@@ -131,13 +131,13 @@ def snapshot_of(metadata: ClusterMetadata, topics: Collection[str]) -> ClusterSn
     for name in topics:
         t = metadata.topics.get(name)
         if t is None:
-            out.append(TopicMetadata(name))
+            out.append(TopicInfo(name))
             continue
         partitions = []
         for index in sorted(t.partitions):
             p = t.partitions[index]
             leader = p.leader if p.leader >= 0 and p.leader in metadata.brokers else NO_LEADER
             rack = metadata.brokers[leader].rack if leader != NO_LEADER else None
-            partitions.append(PartitionMetadata(index, leader, p.leader_epoch, rack))
-        out.append(TopicMetadata(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
+            partitions.append(PartitionInfo(index, leader, p.leader_epoch, rack))
+        out.append(TopicInfo(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
     return ClusterSnapshot.of(out)

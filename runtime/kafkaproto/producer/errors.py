@@ -15,9 +15,9 @@ from kafkaproto.errors import KafkaProtoError
 __all__ = [
     "BufferExhaustedError",
     "DeliveryTimeoutError",
-    "MetadataTimeoutError",
     "ProducerClosedError",
     "ProducerFatalError",
+    "ProducerMetadataTimeoutError",
     "ProducerTimeoutError",
     "RecordTooLargeError",
 ]
@@ -41,10 +41,10 @@ class BufferExhaustedError(ProducerTimeoutError):
     """``buffer.memory`` stayed full for ``max.block.ms`` (Java's ``BufferExhaustedException``)."""
 
 
-class MetadataTimeoutError(ProducerTimeoutError, errors.MetadataTimeoutError):
+class ProducerMetadataTimeoutError(ProducerTimeoutError, errors.MetadataTimeoutError):
     """The topic's metadata did not arrive within ``max.block.ms`` (Java: "Topic X not present
-    in metadata after N ms."); also the cluster client's ``MetadataTimeoutError``, so one
-    ``except`` catches both."""
+    in metadata after N ms."); also a ``kafkaproto.errors.MetadataTimeoutError`` (the cluster
+    client's), so one ``except`` catches both."""
 
 
 class RecordTooLargeError(MessageTooLargeError):

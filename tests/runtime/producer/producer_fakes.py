@@ -16,7 +16,7 @@ from typing import Any
 from kafkaproto.error_codes import UnknownTopicOrPartitionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.messages import produce, response_class
-from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
+from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.records.reader import read_batches
 
 
@@ -66,11 +66,11 @@ class FakeCluster:
         for t in topics:
             if t in self.topics:
                 parts = tuple(
-                    PartitionMetadata(p, leader=self.leader(p)) for p in range(self.topics[t])
+                    PartitionInfo(p, leader=self.leader(p)) for p in range(self.topics[t])
                 )
-                out.append(TopicMetadata(t, parts, self.topic_ids[t]))
+                out.append(TopicInfo(t, parts, self.topic_ids[t]))
             else:
-                out.append(TopicMetadata(t, error=UnknownTopicOrPartitionError()))
+                out.append(TopicInfo(t, error=UnknownTopicOrPartitionError()))
         return ClusterSnapshot.of(out)
 
     async def send(

@@ -1,6 +1,7 @@
-"""``python -m kafkaproto config CLIENT KEY=VALUE ...``: print every effective setting of a client
-(``producer``, ``cluster``, ... : :data:`kafkaproto.config.CLIENTS`) and why it has its value (user,
-Kafka default, or which Java rule changed it); ``--docs`` prints the definitions instead.
+"""``kafkaproto config CLIENT [KEY=VALUE ...] [--command-config FILE] [-X KEY=VALUE]``: print
+every effective setting of a client (``producer``, ``cluster``, ... :
+:data:`kafkaproto.config.CLIENTS`) and why it has its value (user, Kafka default, or which Java
+rule changed it); ``--docs`` prints the definitions instead.
 
 This module only parses arguments and formats the config class's ``explain`` rows; it must never
 connect to a broker or decide a setting itself.
@@ -13,10 +14,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from kafkaproto.cli.arguments import add_client_settings, client_settings
 from kafkaproto.config import CLIENTS, KAFKA_VERSION, ConfigError, Explanation, config_class
 from kafkaproto.config.definition import NO_DEFAULT, AbstractConfig
 
-__all__ = ["add_arguments", "finish_parse", "main", "render", "run"]
+__all__ = ["add_arguments", "describe", "render", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,18 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="describe every key (type, default, valid values, importance, meaning) instead",
     )
-
-
-def finish_parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
-    """``parse_args`` that also accepts KEY=VALUE settings after options: argparse fills a ``*``
-    positional once, so settings following ``--only-set`` arrive as leftovers."""
-    args, extra = parser.parse_known_args(argv)
-    unknown = [item for item in extra if item.startswith("-") or "=" not in item]
-    if unknown or (extra and not hasattr(args, "settings")):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if extra:
-        args.settings = [*args.settings, *extra]
-    return args
+    add_client_settings(parser, "client")
 
 
 def _parse_settings(items: Sequence[str]) -> dict[str, str]:
@@ -111,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     # The rows already say what Java would log as warnings; keep stderr for errors.
     logging.getLogger(cls.__module__).setLevel(logging.ERROR)
     try:
-        settings = _parse_settings(args.settings)
+        settings = {**client_settings(args), **_parse_settings(args.settings)}
         rows = cls.explain(settings)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -124,13 +115,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"# Kafka {KAFKA_VERSION} {args.client} configuration")
     print(render(rows))
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``config``: ``main(["producer", "linger.ms=10"])``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m kafkaproto config",
-        description="Explain effective client settings as Kafka's Java client would decide them.",
-    )
-    add_arguments(parser)
-    return run(finish_parse(parser, argv))

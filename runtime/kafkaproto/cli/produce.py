@@ -1,4 +1,4 @@
-"""``python -m kafkaproto produce --bootstrap H:P --topic T``: send each line of stdin (or
+"""``kafkaproto produce --bootstrap H:P --topic T``: send each line of stdin (or
 ``--file``) as one record value, ``--key-separator SEP`` splitting key from value, then print a
 summary: records, bytes, rate, latency from send to acknowledgement (p50/p99) and errors.
 
@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from kafkaproto.cli.arguments import add_bootstrap, add_client_settings, client_settings
+from kafkaproto.config import ConfigError
 from kafkaproto.errors import KafkaProtoError
-from kafkaproto.producer.config import ConfigError
+from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 from kafkaproto.producer.sync_producer import Producer
 
@@ -27,7 +29,7 @@ MAX_ERRORS_SHOWN = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bootstrap", "--bootstrap-server", required=True, metavar="HOST:PORT")
+    add_bootstrap(parser)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--file", default=None, help="read lines from this file, not stdin")
     parser.add_argument(
@@ -43,35 +45,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compression", choices=("none", "gzip", "snappy", "lz4", "zstd"), default=None
     )
-    parser.add_argument(
-        "-X",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any producer setting by its Java name, e.g. -X max.request.size=100000",
-    )
+    add_client_settings(parser, "producer")
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds for the final flush and close"
     )
 
 
 def settings_from(args: argparse.Namespace) -> dict[str, object]:
-    """The producer's settings: the named options, then every ``-X`` (which win)."""
-    out: dict[str, object] = {"bootstrap.servers": args.bootstrap}
+    """The producer's settings: ``--command-config``, ``--bootstrap``, the named options, then
+    every ``-X`` (which win)."""
     named = {
         "acks": args.acks,
         "linger.ms": args.linger_ms,
         "batch.size": args.batch_size,
         "compression.type": args.compression,
     }
-    out.update({k: v for k, v in named.items() if v is not None})
-    for item in args.settings:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(item, None, "-X takes KEY=VALUE")
-        out[key.strip()] = value
-    return out
+    return client_settings(args, named)
 
 
 def split_lines(stream: IO[bytes], separator: bytes | None) -> Iterator[tuple[bytes | None, bytes]]:
@@ -177,7 +166,7 @@ def produce(args: argparse.Namespace, stream: IO[bytes]) -> Tally:
     tally = Tally()
     progress = Progress(sys.stderr, sys.stderr.isatty())
     started = time.monotonic()
-    producer: Producer[bytes, bytes] = Producer(settings_from(args))
+    producer: Producer[bytes, bytes] = Producer(ProducerConfig(settings_from(args)))
     try:
         for key, value in split_lines(stream, separator):
             record = ProducerRecord(args.topic, value, key=key, partition=args.partition)
