@@ -98,7 +98,7 @@ async def produce_and_read(
     topic = topic or topic_name("roundtrip")
     async with AsyncProducer({"bootstrap.servers": bootstrap, "linger.ms": 1, **settings}) as p:
         futures = [
-            p.send(ProducerRecord(topic, b"value-%d" % i, partition=0)) for i in range(count)
+            await p.send(ProducerRecord(topic, b"value-%d" % i, partition=0)) for i in range(count)
         ]
         await p.flush()
         offsets = [(await f).offset for f in futures]
@@ -335,7 +335,7 @@ def test_producing_across_reauthentications_loses_nothing(bed: Bed, mechanism: s
                     for _ in range(50):
                         value = b"record-%06d" % i
                         sent.append(value)
-                        futures.append(p.send(ProducerRecord(topic, value, partition=0)))
+                        futures.append(await p.send(ProducerRecord(topic, value, partition=0)))
                         i += 1
                     await asyncio.sleep(0.02)
                 await p.flush()
@@ -397,9 +397,13 @@ def test_producer_fails_fast_on_a_wrong_password(bed: Bed) -> None:
     async def run() -> None:
         bootstrap = f"{tb.HOST}:{bed.ports.sasl_ssl}"
         async with AsyncProducer({"bootstrap.servers": bootstrap, **settings}) as p:
-            future = p.send(ProducerRecord(topic_name("badpw"), b"x"))
+            record = ProducerRecord(topic_name("badpw"), b"x")
+
+            async def deliver() -> None:
+                await (await p.send(record))
+
             with pytest.raises(SaslAuthenticationError, match="SCRAM-SHA-512"):
-                await asyncio.wait_for(future, 20)
+                await asyncio.wait_for(deliver(), 20)
 
     started = time.monotonic()
     asyncio.run(run())

@@ -77,7 +77,9 @@ def run(cmd: list[str], stdin: bytes = b"") -> bytes:
 async def produce(bootstrap: str, settings: dict[str, Any], topic: str, codec: str) -> None:
     config = {"bootstrap.servers": bootstrap, "compression.type": codec, "linger.ms": 20}
     async with AsyncProducer({**config, **settings}) as producer:
-        futures = [producer.send(ProducerRecord(topic, v, partition=0)) for v in values(codec)]
+        futures = [
+            await producer.send(ProducerRecord(topic, v, partition=0)) for v in values(codec)
+        ]
         await producer.flush()
         assert [(await f).offset for f in futures] == list(range(COUNT))
 
