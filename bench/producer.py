@@ -18,6 +18,10 @@ Parts, all against the broker of `make broker` (127.0.0.1:$KAFKAPROTO_KAFKA_PORT
   settings  kafkaproto's Producer over acks {0,1,all} x max.in.flight {1,5} x idempotence
             {on,off}: records/s and p99 send->ack latency, sending one record and waiting for it
             ("sync") versus sending everything with a callback per record ("async").
+  tls       acks=all over SASL_SSL (SCRAM-SHA-512 on the test broker's listener at port+3,
+            trusting its CA) against the same client over PLAINTEXT in the same run, for
+            kafkaproto AsyncProducer, aiokafka and confluent-kafka, --burst-records each, each
+            run in a child process like the other parts; ratios per run, medians reported.
 
 A measuring script: it must never be imported by the library or the tests.
 Run: make bench-producer   (or .venv/bin/python bench/producer.py --part steady --runs R)
@@ -30,6 +34,7 @@ import asyncio
 import json
 import os
 import re
+import ssl
 import statistics
 import subprocess
 import sys
@@ -60,6 +65,20 @@ def fresh_topic() -> str:
     return name
 
 
+SASL_SSL_BOOTSTRAP = f"127.0.0.1:{PORT + 3}"
+CA = ROOT / "build" / "kafka-run" / "broker" / "security" / "ca.pem"
+USER, PASSWORD = "alice", "alice-secret"  # tests/integration/secure_testbed.py
+KAFKAPROTO_TLS: dict[str, object] = {
+    "bootstrap.servers": SASL_SSL_BOOTSTRAP,
+    "security.protocol": "SASL_SSL",
+    "sasl.mechanism": "SCRAM-SHA-512",
+    "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+    f'username="{USER}" password="{PASSWORD}";',
+    "ssl.truststore.type": "PEM",
+    "ssl.truststore.location": str(CA),
+}
+
+
 def acks_value(acks: str) -> int | str:
     return acks if acks == "all" else int(acks)
 
@@ -88,8 +107,9 @@ def run_kafkaproto_sync(topic: str, n: int, acks: str) -> float:
     return elapsed
 
 
-async def _kafkaproto_async(topic: str, n: int, acks: str) -> float:
-    async with AsyncProducer(bootstrap_servers=BOOTSTRAP, acks=acks, linger_ms=5) as p:
+async def _kafkaproto_async(topic: str, n: int, acks: str, tls: bool = False) -> float:
+    where: dict[str, object] = KAFKAPROTO_TLS if tls else {"bootstrap.servers": BOOTSTRAP}
+    async with AsyncProducer(where, acks=acks, linger_ms=5) as p:
         await (await p.send(ProducerRecord(topic, b"warm-up")))
         t0 = time.perf_counter()
         last = None
@@ -105,10 +125,20 @@ def run_kafkaproto_async(topic: str, n: int, acks: str) -> float:
     return asyncio.run(_kafkaproto_async(topic, n, acks))
 
 
-async def _aiokafka(topic: str, n: int, acks: str) -> float:
+async def _aiokafka(topic: str, n: int, acks: str, tls: bool = False) -> float:
     from aiokafka import AIOKafkaProducer
 
-    p = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks=acks_value(acks), linger_ms=5)
+    where: dict[str, Any] = {"bootstrap_servers": BOOTSTRAP}
+    if tls:
+        where = {
+            "bootstrap_servers": SASL_SSL_BOOTSTRAP,
+            "security_protocol": "SASL_SSL",
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": USER,
+            "sasl_plain_password": PASSWORD,
+            "ssl_context": ssl.create_default_context(cafile=str(CA)),
+        }
+    p = AIOKafkaProducer(**where, acks=acks_value(acks), linger_ms=5)
     await p.start()
     try:
         await (await p.send(topic, b"warm-up"))
@@ -146,10 +176,20 @@ def run_kafka_python(topic: str, n: int, acks: str) -> float:
     return elapsed
 
 
-def run_confluent(topic: str, n: int, acks: str) -> float:
+def run_confluent(topic: str, n: int, acks: str, tls: bool = False) -> float:
     from confluent_kafka import Producer as CProducer
 
-    p = CProducer({"bootstrap.servers": BOOTSTRAP, "acks": acks, "linger.ms": 5})
+    where: dict[str, object] = {"bootstrap.servers": BOOTSTRAP}
+    if tls:
+        where = {
+            "bootstrap.servers": SASL_SSL_BOOTSTRAP,
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": USER,
+            "sasl.password": PASSWORD,
+            "ssl.ca.location": str(CA),
+        }
+    p = CProducer({**where, "acks": acks, "linger.ms": 5})
     p.produce(topic, b"warm-up")
     p.flush(30)
     t0 = time.perf_counter()
@@ -173,6 +213,13 @@ PYTHON_CLIENTS: dict[str, Callable[[str, int, str], float]] = {
     "aiokafka": run_aiokafka,
     "kafka-python": run_kafka_python,
     "confluent-kafka": run_confluent,
+}
+# The tls part: the same loops over SASL_SSL.
+TLS = " over SASL_SSL"
+TLS_CLIENTS: dict[str, Callable[[str, int, str], float]] = {
+    "kafkaproto AsyncProducer" + TLS: lambda t, n, a: asyncio.run(_kafkaproto_async(t, n, a, True)),
+    "aiokafka" + TLS: lambda t, n, a: asyncio.run(_aiokafka(t, n, a, True)),
+    "confluent-kafka" + TLS: lambda t, n, a: run_confluent(t, n, a, True),
 }
 JAVA = "Java ProducerPerformance"
 CLIENTS = [*PYTHON_CLIENTS, JAVA]
@@ -222,7 +269,7 @@ def run_client(client: str, topic: str, n: int, acks: str) -> tuple[float, float
 
 
 def child(client: str, topic: str, n: int, acks: str) -> None:
-    seconds = PYTHON_CLIENTS[client](topic, n, acks)
+    seconds = {**PYTHON_CLIENTS, **TLS_CLIENTS}[client](topic, n, acks)
     print(json.dumps({"seconds": seconds, "rss_mb": peak_rss_mb()}))
 
 
@@ -261,6 +308,42 @@ def bench_clients(title: str, n: int, runs: int, only: list[str]) -> None:
         print(
             f"raw rates acks={acks}: " + str({c: [round(x) for x in v] for c, v in rates.items()})
         )
+
+
+def bench_tls(n: int, runs: int) -> None:
+    """acks=all, each client over PLAINTEXT and over SASL_SSL in the same run."""
+    if not CA.is_file():
+        raise SystemExit(f"no {CA}: start the secured test broker with `make broker`")
+    print(
+        f"\n## tls: {n:,} records of 100 bytes, acks=all, SASL_SSL SCRAM-SHA-512, median of {runs}"
+    )
+    clients = [c.removesuffix(TLS) for c in TLS_CLIENTS]
+    plain: dict[str, list[float]] = {c: [] for c in clients}
+    secure: dict[str, list[float]] = {c: [] for c in clients}
+    for run in range(runs):
+        for c in clients:
+            for rates, name in ((plain, c), (secure, c + TLS)):
+                seconds, _ = run_client(name, fresh_topic(), n, "all")
+                rates[c].append(n / seconds)
+                print(f"  run {run + 1} {name}: {n / seconds:,.0f}/s", file=sys.stderr)
+    ours = clients[0]
+    print("\n| client | PLAINTEXT records/s | SASL_SSL records/s | SASL_SSL / PLAINTEXT "
+          "| kafkaproto / it, PLAINTEXT | kafkaproto / it, SASL_SSL |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|")
+    for c in clients:
+        cost = statistics.median(t / p for t, p in zip(secure[c], plain[c], strict=True))
+        lead_plain = statistics.median(o / p for o, p in zip(plain[ours], plain[c], strict=True))
+        lead_tls = statistics.median(o / t for o, t in zip(secure[ours], secure[c], strict=True))
+        print(
+            f"| {c} | {statistics.median(plain[c]):,.0f} | {statistics.median(secure[c]):,.0f} "
+            f"| {cost:.2f}x | {lead_plain:.2f}x | {lead_tls:.2f}x |"
+        )
+    raw = {
+        f"{c} {k}": [round(x) for x in r[c]]
+        for c in clients
+        for k, r in (("plain", plain), ("tls", secure))
+    }
+    print(f"raw rates: {raw}")
 
 
 # --- settings table -------------------------------------------------------------------------
@@ -357,7 +440,9 @@ def main() -> None:
     ap.add_argument("--sync-records", type=int, default=2_000)
     ap.add_argument("--linger-ms", type=int, default=5, help="linger.ms of the settings part")
     ap.add_argument(
-        "--part", choices=["steady", "burst", "settings", "clients", "all"], default="clients"
+        "--part",
+        choices=["steady", "burst", "settings", "tls", "clients", "all"],
+        default="clients",
     )
     ap.add_argument("--only", nargs="*", default=[], help="client names to run")
     args: Any = ap.parse_args()
@@ -367,6 +452,8 @@ def main() -> None:
         bench_clients("burst (fits in buffer.memory)", args.burst_records, args.runs, args.only)
     if args.part in ("settings", "all"):
         bench_settings(args.settings_records, args.sync_records, args.runs, args.linger_ms)
+    if args.part in ("tls", "all"):
+        bench_tls(args.burst_records, args.runs)
 
 
 if __name__ == "__main__":
