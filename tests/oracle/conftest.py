@@ -1,5 +1,5 @@
 """The Java oracle: one long-lived harness JVM over kafka-clients at the pinned version
-(tests/oracle/java/Harness.java, compiled with the small oracle programs beside it by `make oracle`).
+(tests/oracle/java/Harness.java, compiled with the small programs beside it by `make oracle`).
 Fixture ``oracle`` is the harness; ``java_oracle`` runs one of the programs in it. Tests here are
 marked `oracle`."""
 
@@ -32,7 +32,9 @@ def oracle() -> Iterator[OracleHarness]:
     missing = [tool for tool in ("java", "javac") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"the Java oracle needs a JDK; not found on PATH: {', '.join(missing)}")
-    build = subprocess.run(["make", "-s", "-C", str(ROOT), "oracle"], capture_output=True, text=True)
+    build = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "oracle"], capture_output=True, text=True
+    )
     if build.returncode != 0:
         pytest.fail(f"`make oracle` failed:\n{build.stdout}\n{build.stderr}")
     with OracleHarness.start() as harness:
