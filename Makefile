@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PINNED_KAFKA_VERSION := $(shell sed -n 's/^kafka_version *= *//p' schemas/kafka.lock 2>/dev/null)
 KAFKA_VERSION ?= $(if $(PINNED_KAFKA_VERSION),$(PINNED_KAFKA_VERSION),4.4.0)
 
-.PHONY: help setup schemas codegen check-generated test unit lint kcat
+.PHONY: help setup schemas codegen check-generated test unit test-pythons lint kcat
 
 help: ## list every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z][a-zA-Z0-9_-]*:.*## / {printf "make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,30 @@ check-generated: setup kafka-jars ## fail if generated/ differs from a fresh reg
 
 unit: setup ## tests that need no broker and no JVM
 	$(PY) -m pytest -q -m "not broker and not cluster and not oracle"
+
+# Every supported CPython (3.11 up) found on this machine, each with its own venv (.venv-3.x): the
+# unit suite, as `make unit` runs it. Looks in pyenv's versions and on PATH; fails if none is found
+# or a suite fails. PYTHON_VERSIONS narrows the list.
+PYTHON_VERSIONS ?= 3.11 3.12 3.13 3.14
+test-pythons: ## the unit suite on every CPython from 3.11 up found here (pyenv or PATH), own venvs
+	@found=""; for v in $(PYTHON_VERSIONS); do \
+		py=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -n 1); \
+		[ -n "$$py" ] || py=$$(command -v python$$v 2>/dev/null) || true; \
+		if [ -z "$$py" ] || ! "$$py" -c 'import sys' 2>/dev/null; then \
+			echo "test-pythons: CPython $$v not found, skipped"; continue; fi; \
+		echo "test-pythons: CPython $$v ($$py)"; \
+		venv=.venv-$$v; \
+		if [ ! -f $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
+			{ test -x $$venv/bin/python || "$$py" -m venv $$venv; } && \
+			$$venv/bin/python -m pip install --quiet --upgrade pip && \
+			$$venv/bin/python -m pip install --quiet -e '.[dev]' && touch $$venv/.installed || exit 1; \
+		fi; \
+		$$venv/bin/python -m pytest -q -p no:cacheprovider -m "not broker and not cluster and not oracle" \
+			|| exit 1; \
+		found="$$found $$v"; \
+	done; \
+	if [ -z "$$found" ]; then echo "test-pythons: no CPython >= 3.11 found" >&2; exit 1; fi; \
+	echo "test-pythons: unit suite passed on CPython$$found"
 
 test: setup kcat broker oracle ## everything: unit, broker, Java oracle, then the cluster tests
 	KAFKA_VERSION=$(KAFKA_VERSION) $(PY) -m pytest -q -m "not cluster"
