@@ -78,8 +78,26 @@ kcat: ## install kcat (librdkafka's CLI) with apt-get unless it is on PATH
 		kcat -V | grep -m1 Version
 
 lint: setup ## ruff and mypy --strict over codegen, runtime and generated
-	$(VENV)/bin/ruff check codegen runtime generated tests bench
+	$(VENV)/bin/ruff check codegen runtime generated tests bench docs
 	$(VENV)/bin/mypy codegen/kafkaproto runtime/kafkaproto generated/kafkaproto
+
+# --- Documentation: the public API from docstrings (pdoc, docs/build_api.py) and the protocol from
+# the pinned specs (kafkaproto.codegen.reference), in build/docs; any warning fails the build.
+.PHONY: docs docs-deps
+docs-deps: $(VENV)/.docs-installed ## install pdoc (the `docs` extra) into .venv
+$(VENV)/.docs-installed: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev,docs]'
+	@touch $@
+
+docs: docs-deps schemas ## HTML API reference (pdoc) and protocol reference (from the specs) in build/docs
+	@rm -rf build/docs && mkdir -p build/docs
+	$(PY) -m kafkaproto.codegen.reference --schemas schemas --output build/docs/protocol
+	$(PY) docs/build_api.py build/docs/api
+	@printf '%s\n' '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>kafkaproto</title></head>' \
+		'<body><h1>kafkaproto documentation</h1><ul><li><a href="api/index.html">Python API</a></li>' \
+		'<li><a href="protocol/index.html">Kafka protocol reference</a></li></ul></body></html>' \
+		> build/docs/index.html
+	@echo "docs: build/docs/index.html"
 
 # ---- records: long fuzz run and benchmarks against kafka-python / aiokafka -------------------
 .PHONY: fuzz bench-deps bench
