@@ -347,8 +347,7 @@ class RecordListTooLargeError(KafkaError):
     code = 18
     name = "RECORD_LIST_TOO_LARGE"
     default_message = (
-        "The request included message batch larger than the configured segment size on the "
-        "server."
+        "The request included message batch larger than the configured segment size on the server."
     )
 
 
@@ -1057,8 +1056,7 @@ class TelemetryTooLargeError(KafkaError):
     code = 118
     name = "TELEMETRY_TOO_LARGE"
     default_message = (
-        "Client sent a push telemetry request larger than the maximum size the broker will "
-        "accept."
+        "Client sent a push telemetry request larger than the maximum size the broker will accept."
     )
 
 

@@ -34,6 +34,7 @@ class RawTaggedField(NamedTuple):
     tag: int
     data: bytes
 
+
 Buffer = bytes | bytearray | memoryview
 
 ZERO_UUID = UUID(int=0)

@@ -189,6 +189,12 @@ class ProducerBatch:
             for waiter in waiters:
                 waiter()
 
+    def _discard_records(self) -> None:
+        # Done (or split): the records' bytes are never read again, so they go now, not when
+        # the last future or flush() that refers to the batch lets go of it.
+        self._built = None
+        self.builder.discard()
+
     def complete(self, base_offset: int, log_append_time: int) -> bool:
         """Success for every record. False (and nothing done) if already completed."""
         if self.done:
@@ -196,6 +202,7 @@ class ProducerBatch:
         self.done = True
         self.base_offset = base_offset
         self.log_append_time = log_append_time
+        self._discard_records()
         self._wake()
         return True
 
@@ -208,12 +215,14 @@ class ProducerBatch:
         self.done = True
         self.error = error
         self.record_errors = record_errors
+        self._discard_records()
         self._wake()
         return True
 
     def moved(self, places: list[tuple[ProducerBatch, int]]) -> None:
         """The batch was split: record ``i`` now lives at ``places[i]``."""
         self.moved_to = places
+        self._discard_records()
         self._wake()
 
     def iter_records(
