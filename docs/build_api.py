@@ -25,6 +25,7 @@ PUBLIC = [
     "kafkaproto",
     "kafkaproto.producer",
     "!kafkaproto.producer.accumulator",
+    "!kafkaproto.producer.engine",
     "!kafkaproto.producer.batch",
     "!kafkaproto.producer.sender",
     "!kafkaproto.producer.idempotence",
