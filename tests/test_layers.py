@@ -71,12 +71,14 @@ NEVER: dict[str, tuple[str, ...]] = {
     "kafkaproto.config": ("asyncio", "socket", "kafkaproto.producer", "kafkaproto.cluster"),
     "kafkaproto.producer.accumulator": ("asyncio", "socket"),
     "kafkaproto.producer.errors": (
+        "kafkaproto.producer.engine",
         "kafkaproto.producer.accumulator",
         "kafkaproto.producer.sender",
         "kafkaproto.producer.async_producer",
         "kafkaproto.producer.sync_producer",
     ),
     "kafkaproto.producer.metadata": (
+        "kafkaproto.producer.engine",
         "kafkaproto.producer.accumulator",
         "kafkaproto.producer.sender",
         "kafkaproto.producer.async_producer",
