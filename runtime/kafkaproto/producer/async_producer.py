@@ -26,6 +26,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Generic, Self, TypeVar
 
+from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.engine import Blocked, ProducerEngine
@@ -107,9 +108,13 @@ class AsyncProducer(Generic[K, V]):
         deadline = 0.0
         waited_for_memory = False
         while True:
-            place = engine.append(
-                topic, key, value, record.partition, record.timestamp, headers, size
-            )
+            try:
+                place = engine.append(
+                    topic, key, value, record.partition, record.timestamp, headers, size
+                )
+            except Exception as error:
+                engine.note_send_error(error)
+                raise
             if not isinstance(place, Blocked):
                 if waited_for_memory:
                     engine.served()
@@ -133,7 +138,9 @@ class AsyncProducer(Generic[K, V]):
                 deadline = time.monotonic() + self._max_block_s
             waited_for_memory = place is Blocked.MEMORY
             if not await engine.wait_async(place, topic, deadline):
-                raise engine.timeout_error(place, topic, size)
+                timed_out = engine.timeout_error(place, topic, size)
+                engine.note_send_error(timed_out)
+                raise timed_out
 
     def send_nowait(self, record: ProducerRecord[Any]) -> RecordFuture:
         """``send`` without waiting: raises ``BufferExhaustedError`` or
@@ -153,13 +160,19 @@ class AsyncProducer(Generic[K, V]):
             if lane is not None:
                 return RecordFuture(loop, lane[0], lane[1], lane[2], -1, len(value))
         size = estimate_record_size(key, value, headers)
-        place = engine.append(topic, key, value, record.partition, record.timestamp, headers, size)
-        if isinstance(place, Blocked):
-            if place is Blocked.METADATA:
-                engine.sender.request_metadata(topic)
-            else:
-                engine.sender.wakeup()
-            raise engine.timeout_error(place, topic, size)
+        try:
+            place = engine.append(
+                topic, key, value, record.partition, record.timestamp, headers, size
+            )
+            if isinstance(place, Blocked):
+                if place is Blocked.METADATA:
+                    engine.sender.request_metadata(topic)
+                else:
+                    engine.sender.wakeup()
+                raise engine.timeout_error(place, topic, size)
+        except Exception as error:
+            engine.note_send_error(error)
+            raise
         batch, index, timestamp = place
         return RecordFuture(
             loop,
@@ -174,6 +187,47 @@ class AsyncProducer(Generic[K, V]):
         """The topic's partitions, waiting up to ``max.block.ms`` for its metadata (Java's
         ``partitionsFor``)."""
         return await self.engine.partitions_for(topic)
+
+    # --- transactions (Java's KafkaProducer; the engine's TransactionManager) -----------------
+
+    async def init_transactions(self) -> None:
+        """Once, before the first transaction: register ``transactional.id`` with its
+        coordinator, fencing any older producer with the same id and finishing (committing or
+        aborting) what it left open. Raises ``TransactionTimeoutError`` after ``max.block.ms``
+        (call it again to keep waiting), ``ProducerFencedError``, ``ProducerFatalError``."""
+        await self.engine.init_transactions()
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: every record sent until ``commit_transaction()`` or
+        ``abort_transaction()`` becomes visible to read_committed consumers together, or
+        never."""
+        self.engine.begin_transaction()
+
+    async def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[tuple[str, int], OffsetAndMetadata | int],
+        group_metadata: ConsumerGroupMetadata | str,
+    ) -> None:
+        """Make the consumer's ``offsets`` ({(topic, partition): next offset to read}) part of
+        the transaction (KIP-447): committed with it, or not at all. ``group_metadata`` is the
+        consumer's ``ConsumerGroupMetadata`` (a bare group id skips the member check)."""
+        await self.engine.send_offsets_to_transaction(offsets, group_metadata)
+
+    async def commit_transaction(self) -> None:
+        """Send what is queued and commit the transaction (waits up to ``max.block.ms``). A
+        record that failed makes it raise ``TransactionAbortRequiredError``: abort then."""
+        await self.engine.commit_transaction()
+
+    async def abort_transaction(self) -> None:
+        """Abort the transaction: its records are never visible to read_committed consumers;
+        those still queued fail with ``TransactionAbortedError``."""
+        await self.engine.abort_transaction()
+
+    @property
+    def transaction_version(self) -> int | None:
+        """2 when the cluster's ``transaction.version`` lets the producer use KIP-890's
+        transactions (no AddPartitionsToTxn), else 1; None without ``transactional.id``."""
+        return self.engine.transaction_version
 
     # --- flush and close ---------------------------------------------------------------------
 
