@@ -302,7 +302,7 @@ class _InitProducerIdHandler(TxnRequestHandler):
             self.abortable_error(error)
         elif isinstance(error, InvalidProducerEpochError | ProducerFencedError):
             # An old coordinator may still answer INVALID_PRODUCER_EPOCH: the same as fenced.
-            self.fatal_error(ProducerFencedError())
+            self.fatal_error(self.tm.fenced_error())
         elif isinstance(error, TransactionAbortableError):
             self.abortable_error(error)
         else:
@@ -351,7 +351,7 @@ class _AddPartitionsToTxnHandler(TxnRequestHandler):
                 self.reenqueue()
                 return
             if isinstance(error, InvalidProducerEpochError | ProducerFencedError):
-                self.fatal_error(ProducerFencedError())
+                self.fatal_error(self.tm.fenced_error())
                 return
             if isinstance(
                 error,
@@ -493,7 +493,7 @@ class _EndTxnHandler(TxnRequestHandler):
         elif error.retriable:
             self.reenqueue()
         elif isinstance(error, InvalidProducerEpochError | ProducerFencedError):
-            self.fatal_error(ProducerFencedError())
+            self.fatal_error(self.tm.fenced_error())
         elif isinstance(
             error,
             TransactionalIdAuthorizationFailedError
@@ -556,7 +556,7 @@ class _AddOffsetsToTxnHandler(TxnRequestHandler):
         elif isinstance(error, UnknownProducerIdError):
             self.abortable_error_if_possible(error)
         elif isinstance(error, InvalidProducerEpochError | ProducerFencedError):
-            self.fatal_error(ProducerFencedError())
+            self.fatal_error(self.tm.fenced_error())
         elif isinstance(
             error,
             TransactionalIdAuthorizationFailedError
@@ -653,7 +653,7 @@ class _TxnOffsetCommitHandler(TxnRequestHandler):
                 self.abortable_error(failed)
                 break
             elif isinstance(error, InvalidProducerEpochError | ProducerFencedError):
-                self.fatal_error(ProducerFencedError())
+                self.fatal_error(self.tm.fenced_error())
                 break
             elif isinstance(
                 error, TransactionalIdAuthorizationFailedError | UnsupportedForMessageFormatError
@@ -814,34 +814,49 @@ class TransactionManager(IdempotenceManager):
     def can_handle_abortable_error(self) -> bool:
         return self.coordinator_supports_bumping_epoch or self.tv2
 
-    def maybe_fail_with_error(self) -> None:
-        """``maybeFailWithError``: raise what the error state means for the caller."""
-        if not self.has_error:
-            return
+    def fenced_error(self) -> ProducerFencedError:
+        return ProducerFencedError(
+            f"Producer with transactionalId '{self.transactional_id}' and "
+            f"{_pid(self.producer_id_and_epoch)} has been fenced by another producer with the "
+            "same transactionalId; close this producer"
+        )
+
+    def error_for_caller(self) -> BaseException:
+        """What the error state means for the application (``maybeFailWithError``'s
+        exceptions): fencing as ``ProducerFencedError``, an old epoch as
+        ``InvalidProducerEpochError``, otherwise ``TransactionAbortRequiredError`` (abort and
+        go on) or ``ProducerFatalError`` (close), with the error behind it as the cause. Java
+        throws a bare ``KafkaException`` for both of the last two."""
         error = self.last_error
         pid = self.producer_id_and_epoch
         who = f"Producer with transactionalId '{self.transactional_id}' and {_pid(pid)}"
+        failure: BaseException
         if isinstance(error, ProducerFencedError):
-            raise ProducerFencedError(
-                f"{who} has been fenced by another producer with the same transactionalId; "
-                "close this producer"
-            )
+            return self.fenced_error()
         if isinstance(error, InvalidProducerEpochError):
-            raise InvalidProducerEpochError(f"{who} attempted to produce with an old epoch")
+            return InvalidProducerEpochError(f"{who} attempted to produce with an old epoch")
         if isinstance(error, TransactionStateError):
-            raise TransactionStateError(
+            failure = TransactionStateError(
                 f"{who} cannot execute transactional method because of previous invalid state "
                 "transition attempt"
-            ) from error
-        if self.has_abortable_error:
-            raise TransactionAbortRequiredError(
+            )
+        elif self.has_abortable_error:
+            failure = TransactionAbortRequiredError(
                 "Cannot execute transactional method because the transaction hit an error: "
-                f"{error}; call abort_transaction() and begin a new transaction"
-            ) from error
-        raise ProducerFatalError(
-            "Cannot execute transactional method because the producer hit a fatal error: "
-            f"{error}; close the producer"
-        ) from error
+                f"{error!r}; call abort_transaction() and begin a new transaction"
+            )
+        else:
+            failure = ProducerFatalError(
+                "Cannot execute transactional method because the producer hit a fatal error: "
+                f"{error!r}; close the producer"
+            )
+        failure.__cause__ = error
+        return failure
+
+    def maybe_fail_with_error(self) -> None:
+        """``maybeFailWithError``: raise what the error state means for the caller."""
+        if self.has_error:
+            raise self.error_for_caller()
 
     def maybe_update_transaction_v2(
         self, on_initialization: bool, epoch: int, level: int | None
@@ -1114,8 +1129,8 @@ class TransactionManager(IdempotenceManager):
         if self.has_error:
             if self.has_abortable_error and isinstance(handler, _FindCoordinatorHandler):
                 return False  # no harm finding the coordinator when about to abort
-            assert self.last_error is not None
-            handler.fail(self.last_error)
+            # Java fails the request with lastError itself; the caller gets it typed.
+            handler.fail(self.error_for_caller())
             return True
         return False
 
