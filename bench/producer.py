@@ -10,6 +10,12 @@ Two parts, both against the broker of `make broker` (127.0.0.1:$KAFKAPROTO_KAFKA
   settings  kafkaproto's Producer over acks {0,1,all} x max.in.flight {1,5} x idempotence
             {on,off}: records/s and p99 send->ack latency, sending one record and waiting for it
             ("sync") versus sending everything and collecting futures ("async").
+  transactions
+            records/s for N 100-byte records in transactions committed every 1,000 records
+            (acks=all, idempotence, linger.ms=5): both kafkaproto faces, confluent-kafka, Java's
+            KafkaProducer doing the same (bench/java/TransactionalProducerBench.java) and Java's
+            ProducerPerformance --transactional-id, which commits by time only
+            (--transaction-duration-ms, set to 100 ms here).
 
 A measuring script: it must never be imported by the library or the tests.
 Run: make bench-producer   (or .venv/bin/python bench/producer.py --records N --runs R)
@@ -213,6 +219,150 @@ def bench_clients(n: int, runs: int, only: list[str]) -> None:
         )
 
 
+# --- transactions: commit every TXN_SIZE records ----------------------------------------------
+
+TXN_SIZE = 1_000
+JAVA_TXN_DURATION_MS = 100
+BENCH_CLASSES = ROOT / "build" / "bench" / "classes"
+
+
+def txn_id(client: str) -> str:
+    return f"bench-{client}-{uuid.uuid4().hex[:8]}"
+
+
+def run_kafkaproto_sync_txn(topic: str, n: int) -> float:
+    with Producer(bootstrap_servers=BOOTSTRAP, linger_ms=5, transactional_id=txn_id("sync")) as p:
+        p.init_transactions()
+        t0 = time.perf_counter()
+        for start in range(0, n, TXN_SIZE):
+            p.begin_transaction()
+            for _ in range(min(TXN_SIZE, n - start)):
+                p.send(ProducerRecord(topic, VALUE))
+            p.commit_transaction()
+        return time.perf_counter() - t0
+
+
+async def _kafkaproto_async_txn(topic: str, n: int) -> float:
+    async with AsyncProducer(
+        bootstrap_servers=BOOTSTRAP, linger_ms=5, transactional_id=txn_id("async")
+    ) as p:
+        await p.init_transactions()
+        t0 = time.perf_counter()
+        for start in range(0, n, TXN_SIZE):
+            p.begin_transaction()
+            for _ in range(min(TXN_SIZE, n - start)):
+                await p.send(ProducerRecord(topic, VALUE))
+            await p.commit_transaction()
+        return time.perf_counter() - t0
+
+
+def run_kafkaproto_async_txn(topic: str, n: int) -> float:
+    return asyncio.run(_kafkaproto_async_txn(topic, n))
+
+
+def run_confluent_txn(topic: str, n: int) -> float:
+    from confluent_kafka import Producer as CProducer
+
+    p = CProducer(
+        {"bootstrap.servers": BOOTSTRAP, "linger.ms": 5, "transactional.id": txn_id("rdkafka")}
+    )
+    p.init_transactions(30)
+    t0 = time.perf_counter()
+    produce = p.produce
+    for start in range(0, n, TXN_SIZE):
+        p.begin_transaction()
+        for _ in range(min(TXN_SIZE, n - start)):
+            while True:
+                try:
+                    produce(topic, VALUE)
+                    break
+                except BufferError:
+                    p.poll(0.01)
+        p.commit_transaction(60)
+    elapsed = time.perf_counter() - t0
+    assert p.flush(30) == 0
+    return elapsed
+
+
+def run_java_txn(topic: str, n: int) -> float:
+    cmd = [
+        "java",
+        f"-Dlog4j2.configurationFile={ROOT / 'tests/integration/log4j2-tools.properties'}",
+        "-cp",
+        f"{BENCH_CLASSES}:{KAFKA_LIBS}/*",
+        "TransactionalProducerBench",
+        BOOTSTRAP,
+        topic,
+        str(n),
+        "100",
+        str(TXN_SIZE),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
+    m = re.search(rf"{n} records in ([0-9.]+) s", out)
+    assert m is not None, out
+    return float(m.group(1))
+
+
+def run_java_perf_txn(topic: str, n: int) -> float:
+    cmd = [
+        "java",
+        f"-Dlog4j2.configurationFile={ROOT / 'tests/integration/log4j2-tools.properties'}",
+        "-cp",
+        f"{KAFKA_LIBS}/*",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(n),
+        "--record-size",
+        "100",
+        "--throughput",
+        "-1",
+        "--transactional-id",
+        txn_id("perf"),
+        "--transaction-duration-ms",
+        str(JAVA_TXN_DURATION_MS),
+        "--producer-props",
+        f"bootstrap.servers={BOOTSTRAP}",
+        "linger.ms=5",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=600).stdout
+    m = re.search(rf"{n} records sent, ([0-9.]+) records/sec", out)
+    assert m is not None, out
+    return n / float(m.group(1))
+
+
+TXN_CLIENTS: dict[str, Callable[[str, int], float]] = {
+    "kafkaproto Producer": run_kafkaproto_sync_txn,
+    "kafkaproto AsyncProducer": run_kafkaproto_async_txn,
+    "confluent-kafka": run_confluent_txn,
+    f"Java KafkaProducer (commit every {TXN_SIZE:,})": run_java_txn,
+    f"Java ProducerPerformance (commit every {JAVA_TXN_DURATION_MS} ms)": run_java_perf_txn,
+}
+
+
+def bench_transactions(n: int, runs: int, only: list[str]) -> None:
+    print(
+        f"\n## transactions: {n} records of 100 bytes, a commit every {TXN_SIZE:,} records, "
+        f"{PARTITIONS} partitions, acks=all, median of {runs}"
+    )
+    rates: dict[str, list[float]] = {c: [] for c in TXN_CLIENTS if not only or c in only}
+    for _ in range(runs):
+        for c in rates:
+            rates[c].append(n / TXN_CLIENTS[c](fresh_topic(), n))
+    faces = [f for f in ("kafkaproto Producer", "kafkaproto AsyncProducer") if f in rates]
+    print("\n| transactional | records/s | " + " | ".join(f"{f} / it" for f in faces) + " |")
+    print("|---|---:|" + "---:|" * len(faces))
+    for c, r in rates.items():
+        cells = [statistics.median(a / b for a, b in zip(rates[f], r, strict=True)) for f in faces]
+        print(
+            f"| {c} | {statistics.median(r):,.0f} | "
+            + " | ".join(f"{x:.2f}x" for x in cells)
+            + " |"
+        )
+    print("raw rates: " + str({c: [round(x) for x in v] for c, v in rates.items()}))
+
+
 # --- settings table -------------------------------------------------------------------------
 
 
@@ -300,13 +450,17 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sync-records", type=int, default=2_000)
     ap.add_argument("--linger-ms", type=int, default=5, help="linger.ms of the settings part")
-    ap.add_argument("--part", choices=["clients", "settings", "both"], default="both")
-    ap.add_argument("--only", nargs="*", default=[], help="client names to run (clients part)")
+    ap.add_argument(
+        "--part", choices=["clients", "settings", "transactions", "both", "all"], default="all"
+    )
+    ap.add_argument("--only", nargs="*", default=[], help="client names to run")
     args = ap.parse_args()
-    if args.part in ("clients", "both"):
+    if args.part in ("clients", "both", "all"):
         bench_clients(args.records, args.runs, args.only)
-    if args.part in ("settings", "both"):
+    if args.part in ("settings", "both", "all"):
         bench_settings(args.records // 4, args.sync_records, args.runs, args.linger_ms)
+    if args.part in ("transactions", "all"):
+        bench_transactions(args.records, args.runs, args.only)
 
 
 if __name__ == "__main__":
