@@ -15,6 +15,10 @@ cannot await and keeps its own rate: it raises ``BufferExhaustedError`` at once 
 is full and ``ProducerMetadataTimeoutError`` while the topic's metadata is not known yet (it
 asks for it; ``await producer.partitions_for(topic)`` waits for it).
 
+With ``transactional_id`` set, ``init_transactions``/``begin_transaction``/
+``send_offsets_to_transaction``/``commit_transaction``/``abort_transaction`` are Java's
+(``kafkaproto.producer.transactions`` holds the state machine; the engine drives it).
+
 The engine lives on one event loop: every method must be called from that loop's thread
 (``kafkaproto.producer.sync_producer.Producer`` is the thread-safe face).
 """

@@ -13,6 +13,9 @@ runs on the producer's loop thread (Java runs callbacks on its I/O thread: keep 
 A ``send`` from that thread (from a callback) never waits: it fails at once where another
 thread would block, rather than dead-locking the loop that frees the memory.
 
+The transactional methods (``init_transactions``... ``abort_transaction``) block the calling
+thread up to ``max.block.ms`` while the engine's loop does the work, as Java's do.
+
 This module owns the thread. From any other thread it touches the engine only under its lock,
 and only to append (``ProducerEngine.lane_append``/``append``/``wait_blocking``).
 """
