@@ -37,7 +37,11 @@ from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.batch import ProducerBatch
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.engine import Blocked, ProducerEngine
-from kafkaproto.producer.errors import ProducerClosedError
+from kafkaproto.producer.errors import (
+    ProducerClosedError,
+    TransactionAbortRequiredError,
+    TransactionStateError,
+)
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, RecordMetadata, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
@@ -154,6 +158,8 @@ class Producer(Generic[K, V]):
                         place = engine.append(
                             topic, key, value, record.partition, record.timestamp, headers, size
                         )
+                except (TransactionStateError, TransactionAbortRequiredError):
+                    raise  # Java throws these from send (IllegalStateException, KafkaException)
                 except (KafkaProtoError, ValueError) as error:
                     # Java's send: an ApiException fails the future and calls the callback (and
                     # makes an open transaction abortable).

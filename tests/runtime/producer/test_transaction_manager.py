@@ -396,6 +396,8 @@ def test_sync_face_runs_transactions() -> None:
     cluster = FakeTxnCluster({"t": 2}, tv=1)
     with Producer(settings(), transport=cluster) as p:
         p.init_transactions()
+        with pytest.raises(TransactionStateError, match="begin_transaction"):
+            p.send(ProducerRecord("t", b"outside"))  # raised, as Java's send throws it
         assert p.transaction_version == 1
         p.begin_transaction()
         futures = [p.send(ProducerRecord("t", b"s%d" % i)) for i in range(5)]
