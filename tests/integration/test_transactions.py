@@ -4,6 +4,8 @@ finalized ``transaction.version`` is set to 1 and to 2 through Kafka's admin API
 
 - Committed records are visible to read_committed readers — kcat (librdkafka) and Kafka's Java
   console consumer — aborted ones never are, and read_uncommitted sees both; on both faces.
+- Offsets sent to a transaction (KIP-447) are the group's committed offsets once it commits, and
+  not after an abort (read back with Kafka's kafka-consumer-groups).
 - Zombie fencing: a second producer with the same transactional.id fences the first, whose next
   operation fails with the fenced error; nothing the first sends afterwards becomes visible.
 
@@ -20,9 +22,11 @@ from typing import Any
 import pytest
 from kafkaproto import AsyncProducer, Producer, ProducerRecord
 from kafkaproto.error_codes import InvalidProducerEpochError, ProducerFencedError
+from kafkaproto.group_metadata import ConsumerGroupMetadata
 from kafkaproto.producer.errors import TransactionAbortRequiredError, TransactionStateError
 from topics import create_topic
 from txn_checks import (
+    committed_offsets,
     finalized_transaction_version,
     java_values,
     kcat_values,
@@ -157,3 +161,35 @@ def test_zombie_is_fenced(broker: str, restore_transaction_version: None, level:
     asyncio.run(run())
     assert kcat_values(broker, topic, "read_committed") == ["successor"]
     assert "zombie-after" not in kcat_values(broker, topic, "read_uncommitted")
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_offsets_are_committed_with_the_transaction_only(
+    broker: str, restore_transaction_version: None, level: int
+) -> None:
+    set_transaction_version(broker, level)
+    topic = new_topic(broker, f"offsets{level}")
+    group = f"kafkaproto-txn-group-{uuid.uuid4().hex[:8]}"
+
+    async def run() -> None:
+        async with AsyncProducer(
+            bootstrap_servers=broker,
+            transactional_id=f"kafkaproto-offsets-{uuid.uuid4().hex[:8]}",
+            linger_ms=5,
+        ) as producer:
+            await producer.init_transactions()
+            assert producer.transaction_version == level
+            for next_offset, commit in ((5, True), (9, False)):
+                producer.begin_transaction()
+                await producer.send(ProducerRecord(topic, b"out-%d" % next_offset, partition=0))
+                await producer.send_offsets_to_transaction(
+                    {(topic, 1): next_offset}, ConsumerGroupMetadata(group)
+                )
+                if commit:
+                    await producer.commit_transaction()
+                else:
+                    await producer.abort_transaction()
+
+    asyncio.run(run())
+    assert committed_offsets(broker, group) == {(topic, 1): 5}
+    assert kcat_values(broker, topic, "read_committed") == ["out-5"]

@@ -141,3 +141,28 @@ def set_transaction_version(bootstrap: str, level: int, timeout: float = 60.0) -
         if time.monotonic() > deadline:
             pytest.fail(f"transaction.version did not become {level} within {timeout}s")
         time.sleep(0.2)
+
+
+def committed_offsets(
+    bootstrap: str, group: str, timeout: float = 120.0
+) -> dict[tuple[str, int], int]:
+    """The group's committed offsets as Kafka's ``kafka-consumer-groups --describe`` reads them
+    (its CURRENT-OFFSET column; "-" for none is left out)."""
+    out = run(
+        [
+            *java_command(),
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            "--bootstrap-server",
+            bootstrap,
+            "--describe",
+            "--group",
+            group,
+        ],
+        timeout,
+    ).decode()
+    offsets: dict[tuple[str, int], int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0] == group and parts[3].isdigit():
+            offsets[(parts[1], int(parts[2]))] = int(parts[3])
+    return offsets
