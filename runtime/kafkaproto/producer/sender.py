@@ -304,9 +304,12 @@ class Sender:
                 idem.transition_to_fatal(UnsupportedVersionError("InitProducerId is not supported"))
                 self.wakeup()
                 return
-            cls: Any = request_class(INIT_PRODUCER_ID_API_KEY, version)
             # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, MAX_VALUE timeout.
-            request = cls(transactional_id=None, transaction_timeout_ms=_INT_MAX)
+            request = txn_requests.init_producer_id(
+                min(version, txn_requests.max_version(INIT_PRODUCER_ID_API_KEY, tv2=False)),
+                None,
+                _INT_MAX,
+            )
             response: Any = await asyncio.wait_for(
                 self.transport.send(None, request, expect_response=True),
                 self.settings.request_timeout_ms / 1000,
