@@ -179,8 +179,18 @@ $(ORACLE_DIR)/.compiled: $(ORACLE_SRC) $(KAFKA_JARS_STAMP)
 # Producer throughput and latency against the real broker: kafkaproto vs aiokafka, kafka-python,
 # confluent-kafka and Java's ProducerPerformance, plus the settings table (BENCHMARKS.md).
 .PHONY: bench-producer
-bench-producer: bench-deps broker ## producer throughput and latency against the real broker and the peers
+bench-producer: bench-deps broker bench-java ## producer throughput and latency against the real broker and the peers
 	$(PY) bench/producer.py $(BENCH_ARGS)
+
+# The Java side of the transactional benchmark (commit every N records, which
+# ProducerPerformance cannot do), compiled against the fetched kafka-clients.
+BENCH_JAVA_SRC := $(wildcard bench/java/*.java)
+.PHONY: bench-java
+bench-java: build/bench/classes/.compiled ## compile the Java side of the transactional producer benchmark
+build/bench/classes/.compiled: $(BENCH_JAVA_SRC) $(KAFKA_JARS_STAMP)
+	rm -rf build/bench/classes && mkdir -p build/bench/classes
+	javac -encoding UTF-8 --release 17 -Xlint:all -d build/bench/classes -cp '$(KAFKA_LIBS)/*' $(BENCH_JAVA_SRC)
+	@touch $@
 
 # Encode/decode of generated messages against kio and kafka-python 3 (BENCHMARKS.md).
 .PHONY: bench-codecs

@@ -34,7 +34,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("security", ("kafkaproto.security",)),
     ("connection", ("kafkaproto.connection",)),
     ("cluster", ("kafkaproto.cluster", "kafkaproto.cluster_config")),
-    ("clients", ("kafkaproto.producer", "kafkaproto.fetcher", "kafkaproto.partitioner")),
+    (
+        "clients",
+        (
+            "kafkaproto.producer",
+            "kafkaproto.fetcher",
+            "kafkaproto.partitioner",
+            "kafkaproto.group_metadata",
+        ),
+    ),
     ("cli", ("kafkaproto.cli", "kafkaproto.__main__")),
 )
 # The compiler is outside the runtime's layers: it imports nothing of kafkaproto but itself,
@@ -52,6 +60,8 @@ ONLY: dict[str, tuple[str, ...]] = {
     # Generated code imports only the runtime's wire primitives, message base and errors.
     "kafkaproto.messages": ("kafkaproto.wire", "kafkaproto.message", "kafkaproto.errors"),
     "kafkaproto.codegen": (),
+    # What a consumer hands a transactional producer: shared by both, importing neither.
+    "kafkaproto.group_metadata": (),
 }
 # Module prefix -> modules (kafkaproto's or the standard library's) it must never import.
 NEVER: dict[str, tuple[str, ...]] = {

@@ -45,6 +45,13 @@ _EXPORTS: dict[str, str] = {
     "ProducerMetadataTimeoutError": "kafkaproto.producer.errors",
     "ProducerTimeoutError": "kafkaproto.producer.errors",
     "RecordTooLargeError": "kafkaproto.producer.errors",
+    "TransactionAbortRequiredError": "kafkaproto.producer.errors",
+    "TransactionAbortedError": "kafkaproto.producer.errors",
+    "TransactionStateError": "kafkaproto.producer.errors",
+    "TransactionTimeoutError": "kafkaproto.producer.errors",
+    "ProducerFencedError": "kafkaproto.error_codes",
+    "ConsumerGroupMetadata": "kafkaproto.group_metadata",
+    "OffsetAndMetadata": "kafkaproto.group_metadata",
     "ClusterClient": "kafkaproto.cluster",
     "ClusterMetadata": "kafkaproto.cluster",
     "ClusterClientConfig": "kafkaproto.cluster_config",
@@ -73,6 +80,7 @@ __all__ = [
     "ClusterClientConfig",
     "ClusterMetadata",
     "ConfigError",
+    "ConsumerGroupMetadata",
     "DecodeError",
     "DeliveryTimeoutError",
     "EncodeError",
@@ -81,10 +89,12 @@ __all__ = [
     "KafkaError",
     "KafkaProtoError",
     "MetadataTimeoutError",
+    "OffsetAndMetadata",
     "Producer",
     "ProducerClosedError",
     "ProducerConfig",
     "ProducerFatalError",
+    "ProducerFencedError",
     "ProducerMetadataTimeoutError",
     "ProducerRecord",
     "ProducerTimeoutError",
@@ -94,6 +104,10 @@ __all__ = [
     "RequestTimeoutError",
     "Serializer",
     "StringSerializer",
+    "TransactionAbortRequiredError",
+    "TransactionAbortedError",
+    "TransactionStateError",
+    "TransactionTimeoutError",
     "fetch_partition",
 ]
 
@@ -101,7 +115,7 @@ if TYPE_CHECKING:
     from kafkaproto.cluster import ClusterClient, ClusterMetadata
     from kafkaproto.cluster_config import ClusterClientConfig
     from kafkaproto.config import ConfigError
-    from kafkaproto.error_codes import KafkaError
+    from kafkaproto.error_codes import KafkaError, ProducerFencedError
     from kafkaproto.errors import (
         ApiVersionError,
         DecodeError,
@@ -112,6 +126,7 @@ if TYPE_CHECKING:
         RequestTimeoutError,
     )
     from kafkaproto.fetcher import EARLIEST, LATEST, fetch_partition
+    from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
     from kafkaproto.producer.async_producer import AsyncProducer
     from kafkaproto.producer.config import ProducerConfig
     from kafkaproto.producer.errors import (
@@ -122,6 +137,10 @@ if TYPE_CHECKING:
         ProducerMetadataTimeoutError,
         ProducerTimeoutError,
         RecordTooLargeError,
+        TransactionAbortedError,
+        TransactionAbortRequiredError,
+        TransactionStateError,
+        TransactionTimeoutError,
     )
     from kafkaproto.producer.futures import RecordFuture
     from kafkaproto.producer.record import (
