@@ -32,7 +32,15 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("protocol", ("kafkaproto.protocol",)),
     ("connection", ("kafkaproto.connection",)),
     ("cluster", ("kafkaproto.cluster", "kafkaproto.cluster_config")),
-    ("clients", ("kafkaproto.producer", "kafkaproto.fetcher", "kafkaproto.partitioner")),
+    (
+        "clients",
+        (
+            "kafkaproto.producer",
+            "kafkaproto.consumer",
+            "kafkaproto.fetcher",
+            "kafkaproto.partitioner",
+        ),
+    ),
     ("cli", ("kafkaproto.cli", "kafkaproto.__main__")),
 )
 # The compiler is outside the runtime's layers: it imports nothing of kafkaproto but itself,
@@ -76,7 +84,7 @@ NEVER: dict[str, tuple[str, ...]] = {
     "kafkaproto.cli.arguments": ("kafkaproto.producer", "kafkaproto.cluster"),
 }
 # Package files that must import nothing at all (loading one module must not pull in others).
-IMPORT_FREE = ("kafkaproto.records", "kafkaproto.producer")
+IMPORT_FREE = ("kafkaproto.records", "kafkaproto.producer", "kafkaproto.consumer")
 
 
 @dataclass(frozen=True)
