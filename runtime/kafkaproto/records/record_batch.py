@@ -174,9 +174,11 @@ def decode_batch(
     *,
     partition: object = None,
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+    check_crc: bool = True,
 ) -> RecordBatch:
     """Decode the complete v2 batch that starts at ``pos`` (the caller has checked that
-    ``batchLength`` bytes are present; see ``kafkaproto.records.reader`` for splitting a blob)."""
+    ``batchLength`` bytes are present; see ``kafkaproto.records.reader`` for splitting a blob).
+    ``check_crc=False`` skips the CRC-32C (the consumer's ``check.crcs=false``)."""
     view = memoryview(data)
     (
         base_offset,
@@ -202,8 +204,7 @@ def decode_batch(
         raise corrupt(f"magic {magic} is not a v2 batch", pos + MAGIC_OFFSET)
     if batch_length < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD or end > len(view):
         raise corrupt(f"impossible batch length {batch_length}", pos + 8)
-    actual = crc32c.crc32c(view[pos + ATTRIBUTES_OFFSET : end])
-    if actual != crc:
+    if check_crc and (actual := crc32c.crc32c(view[pos + ATTRIBUTES_OFFSET : end])) != crc:
         raise corrupt(f"CRC-32C {actual:#010x} does not match header {crc:#010x}", pos + CRC_OFFSET)
     if count < 0:
         raise corrupt(f"negative record count {count}", pos + RECORD_BATCH_OVERHEAD - 4)
