@@ -30,7 +30,10 @@ __all__ = ["CompletedFetch"]
 
 _CONTROL_KEY: Final = struct.Struct(">hh")  # version, type
 _ABORT: Final = 0  # ControlRecordType.ABORT (COMMIT is 1)
-_NO_EPOCH: Final = -1
+# Positions in a ConsumerRecord tuple.
+_OFFSET: Final = 2
+_KEY: Final = 5
+_EPOCH: Final = 8
 _new = tuple.__new__
 
 
@@ -95,13 +98,16 @@ class CompletedFetch:
         )
         heapq.heapify(self._aborted_queue)
         self._aborted_pids: set[int] = set()
-        self._reader = BatchReader(records or b"", partition=tp, check_crc=check_crcs)
+        self._reader = BatchReader(
+            records or b"",
+            partition=tp,
+            check_crc=check_crcs,
+            into=(ConsumerRecord, tp.topic, tp.partition),
+        )
         self._batches: Iterator[RecordBatch | LegacyBatch] = iter(self._reader)
         self._batch: RecordBatch | LegacyBatch | None = None
         self._records: list[Any] = []
         self._index = 0
-        self._ts_type = TimestampType.CREATE_TIME
-        self._epoch: int | None = None
         self._error: BaseException | None = None
         self._keys = key_deserializer
         self._values = value_deserializer
@@ -127,7 +133,9 @@ class CompletedFetch:
         return out
 
     def _fill(self, out: list[ConsumerRecord[Any, Any]], max_records: int) -> None:
-        topic, partition = self.tp
+        # v2 batches decode straight into ConsumerRecords (records.decode_batch's ``into``):
+        # without deserializers a poll hands out slices of the decoded lists, no per-record
+        # work at all.
         while len(out) < max_records:
             records = self._records
             if self._index >= len(records):
@@ -136,44 +144,36 @@ class CompletedFetch:
                 continue
             take = min(max_records - len(out), len(records) - self._index)
             chunk = records[self._index : self._index + take]
-            ts_type, epoch = self._ts_type, self._epoch
             if self._keys is None and self._values is None:
-                out.extend(
-                    [
-                        _new(
-                            ConsumerRecord,
-                            (topic, partition, r[0], r[1], ts_type, r[2], r[3], r[4], epoch),
-                        )
-                        for r in chunk
-                    ]
-                )
+                out.extend(chunk)
                 self._index += take
+                self.next_fetch_offset = chunk[-1][_OFFSET] + 1
+                self.last_epoch = chunk[-1][_EPOCH]
             else:
                 for r in chunk:
-                    out.append(self._deserialized(r, ts_type, epoch))
+                    out.append(self._deserialized(r))
                     self._index += 1  # past the record only once it deserialized
-            self.next_fetch_offset = chunk[-1][0] + 1
-            self.last_epoch = epoch
 
-    def _deserialized(self, r: Any, ts_type: TimestampType, epoch: int | None) -> Any:
-        topic, partition = self.tp
-        headers = r[4]
+    def _deserialized(self, r: Any) -> Any:
+        topic, partition, offset, ts, ts_type, key, value, headers, epoch = r
         what = "key"
         try:
-            key = r[2] if self._keys is None else self._keys.deserialize(topic, headers, r[2])
+            if self._keys is not None:
+                key = self._keys.deserialize(topic, headers, key)
             what = "value"
-            value = r[3] if self._values is None else self._values.deserialize(topic, headers, r[3])
+            if self._values is not None:
+                value = self._values.deserialize(topic, headers, value)
         except Exception as exc:
             raise RecordDeserializationError(
-                f"Error deserializing {what} for partition {self.tp} at offset {r[0]}. "
+                f"Error deserializing {what} for partition {self.tp} at offset {offset}. "
                 "If needed, please seek past the record to continue consumption.",
                 self.tp,
-                r[0],
+                offset,
             ) from exc
-        self.next_fetch_offset = r[0] + 1
+        self.next_fetch_offset = offset + 1
         self.last_epoch = epoch
         return _new(
-            ConsumerRecord, (topic, partition, r[0], r[1], ts_type, key, value, headers, epoch)
+            ConsumerRecord, (topic, partition, offset, ts, ts_type, key, value, headers, epoch)
         )
 
     def _next_batch(self) -> bool:
@@ -195,12 +195,11 @@ class CompletedFetch:
             if _next_offset(batch) <= self.next_fetch_offset:
                 continue  # wholly before the fetch offset
             if isinstance(batch, RecordBatch):
-                epoch = batch.partition_leader_epoch
-                self._epoch = None if epoch == _NO_EPOCH else epoch
+                records = batch.records
                 if self._read_committed and batch.is_transactional:
                     self._consume_aborted_up_to(batch.last_offset)
                     if batch.is_control:
-                        if batch.records and _is_abort(batch.records[0][2]):
+                        if records and _is_abort(records[0][_KEY]):
                             self._aborted_pids.discard(batch.producer_id)
                         self.next_fetch_offset = batch.next_offset
                         continue
@@ -210,21 +209,27 @@ class CompletedFetch:
                 elif batch.is_control:
                     self.next_fetch_offset = batch.next_offset
                     continue
-                self._ts_type = batch.timestamp_type
             else:
-                self._epoch = None
-                self._ts_type = batch.timestamp_type or TimestampType.CREATE_TIME
-            records = batch.records
+                records = self._legacy_records(batch)
             start = 0
-            if records and records[0][0] < self.next_fetch_offset:
+            if records and records[0][_OFFSET] < self.next_fetch_offset:
                 # A compressed batch starts before the offset asked for.
-                while start < len(records) and records[start][0] < self.next_fetch_offset:
+                while start < len(records) and records[start][_OFFSET] < self.next_fetch_offset:
                     start += 1
             self._batch = batch
             self._records = records
             self._index = start
             if start < len(records):
                 return True
+
+    def _legacy_records(self, batch: LegacyBatch) -> list[Any]:
+        """Magic 0/1 entries (old logs) in the consumer's record shape, no leader epoch."""
+        topic, partition = self.tp
+        ts_type = batch.timestamp_type or TimestampType.CREATE_TIME
+        return [
+            _new(ConsumerRecord, (topic, partition, r[0], r[1], ts_type, r[2], r[3], r[4], None))
+            for r in batch.records
+        ]
 
     def _consume_aborted_up_to(self, offset: int) -> None:
         queue = self._aborted_queue

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 from kafkaproto.records.compression import DEFAULT_MAX_DECOMPRESSED_SIZE
 from kafkaproto.records.errors import CorruptRecordError
@@ -62,10 +62,12 @@ class BatchReader:
     out the records before a corrupt batch before it raises for that batch). After the
     iteration ``partial_at``/``partial_size`` tell about a trailing partial batch as in
     :class:`RecordsRead`. ``check_crc=False`` skips the v2 CRC-32C (the consumer's
-    ``check.crcs``); legacy messages are always checked."""
+    ``check.crcs``); legacy messages are always checked. ``into``: v2 records in the
+    consumer's shape (see ``decode_batch``); legacy entries keep :class:`Record`."""
 
     __slots__ = (
         "_check_crc",
+        "_into",
         "_max_decompressed_size",
         "_partition",
         "_view",
@@ -80,8 +82,10 @@ class BatchReader:
         partition: object = None,
         max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
         check_crc: bool = True,
+        into: tuple[type[tuple[Any, ...]], str, int] | None = None,
     ) -> None:
         self._view = memoryview(data)
+        self._into = into
         self._partition = partition
         self._max_decompressed_size = max_decompressed_size
         self._check_crc = check_crc
@@ -123,6 +127,7 @@ class BatchReader:
                     partition=partition,
                     max_decompressed_size=self._max_decompressed_size,
                     check_crc=self._check_crc,
+                    into=self._into,
                 )
             elif magic in (0, 1):
                 yield decode_legacy_entry(
