@@ -21,7 +21,7 @@ from kafkaproto.consumer.errors import (
     ConcurrentAccessError,
     ConsumerTimeoutError,
     NoOffsetForPartitionError,
-    OffsetOutOfRangeError,
+    PositionOutOfRangeError,
     UnassignedPartitionError,
     WakeupError,
 )
@@ -310,7 +310,7 @@ def test_bad_input_gets_typed_errors(broker: str) -> None:
             c.poll(5)
         assert no_offset.value.partitions == {tp}
         c.seek(tp, 1000)
-        with pytest.raises(OffsetOutOfRangeError) as out_of_range:
+        with pytest.raises(PositionOutOfRangeError) as out_of_range:
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 c.poll(1)

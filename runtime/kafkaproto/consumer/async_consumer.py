@@ -172,5 +172,8 @@ class AsyncConsumer(Generic[K, V]):
     ) -> dict[TopicPartition, int]:
         return await self.engine.end_offsets(partitions, timeout)
 
+    async def partitions_for(self, topic: str, timeout: float | None = None) -> list[int]:
+        return await self.engine.partitions_for(topic, timeout)
+
     async def close(self, timeout: float | None = None) -> None:
         await self.engine.close(timeout)

@@ -20,7 +20,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any, Final
 
-from kafkaproto.consumer.errors import RecordDeserializationError, RecordTooLargeError
+from kafkaproto.consumer.errors import RecordDeserializationError, RecordTooLargeForFetchError
 from kafkaproto.consumer.record import ConsumerRecord, TopicPartition
 from kafkaproto.records.legacy import LegacyBatch
 from kafkaproto.records.reader import BatchReader
@@ -124,7 +124,7 @@ class CompletedFetch:
         out: list[ConsumerRecord[Any, Any]] = []
         try:
             self._fill(out, max_records)
-        except (RecordDeserializationError, RecordTooLargeError, ValueError) as exc:
+        except (RecordDeserializationError, RecordTooLargeForFetchError, ValueError) as exc:
             # CorruptRecordError is a ValueError too.
             if not out:
                 raise
@@ -243,7 +243,7 @@ class CompletedFetch:
             # Nothing complete came back, only the start of a batch: no fetch size the broker
             # honours will return it (pre-KIP-74 brokers and formats), so say so instead of
             # fetching the same prefix forever.
-            raise RecordTooLargeError(
+            raise RecordTooLargeForFetchError(
                 f"There are some messages at [Partition=Offset]: {{{self.tp}={self.fetch_offset}}}"
                 f" whose size ({reader.partial_size} bytes) is larger than the fetch size and "
                 "hence cannot be returned. Increase the fetch size, or decrease the maximum "

@@ -894,6 +894,40 @@ class ConsumerEngine:
         )
         return {tp: o for tp, (o, _, _) in found.items()}
 
+    async def partitions_for(self, topic: str, timeout_s: float | None = None) -> list[int]:
+        """The partitions of ``topic``, sorted; empty when the topic does not exist (Java's
+        ``partitionsFor``). Waits for leaderless metadata up to ``timeout_s``."""
+        self._check_open()
+        deadline = self._deadline(timeout_s)
+        loop = self._bind()
+        attempt = 0
+        while True:
+            self._maybe_wakeup()
+            try:
+                async with asyncio.timeout(max(deadline - loop.time(), 0)):
+                    if not self._started:
+                        await self.client.start()
+                        self._started = True
+                    await self.client.refresh_metadata([topic])
+            except (TimeoutError, *_NETWORK_ERRORS, KafkaError) as exc:
+                if isinstance(exc, KafkaError) and not exc.retriable:
+                    raise
+            t = self.client.metadata.topics.get(topic)
+            if t is not None:
+                if t.error is None and t.partitions:
+                    return sorted(t.partitions)
+                if isinstance(t.error, UnknownTopicOrPartitionError):
+                    return []
+                if t.error is not None and not t.error.retriable:
+                    raise t.error
+            pause = self.client.retry_backoff_s(attempt)
+            attempt += 1
+            if loop.time() + pause >= deadline:
+                raise ConsumerTimeoutError(
+                    f"Timeout expired while fetching the partitions of topic {topic}"
+                )
+            await asyncio.sleep(pause)
+
     # --- commits -------------------------------------------------------------------------------
 
     def consumed_offsets(self) -> dict[TopicPartition, OffsetAndMetadata]:

@@ -24,9 +24,9 @@ __all__ = [
     "InvalidOffsetError",
     "LogTruncationError",
     "NoOffsetForPartitionError",
-    "OffsetOutOfRangeError",
+    "PositionOutOfRangeError",
     "RecordDeserializationError",
-    "RecordTooLargeError",
+    "RecordTooLargeForFetchError",
     "UnassignedPartitionError",
     "WakeupError",
 ]
@@ -50,16 +50,18 @@ class NoOffsetForPartitionError(InvalidOffsetError):
     """No committed offset and no position, with ``auto.offset.reset=none``."""
 
 
-class OffsetOutOfRangeError(InvalidOffsetError):
+class PositionOutOfRangeError(InvalidOffsetError):
     """The fetch position is outside the partition's log, with ``auto.offset.reset=none``;
-    ``offsets`` maps each partition to the position that was out of range."""
+    ``offsets`` maps each partition to the position that was out of range (Java's consumer
+    ``OffsetOutOfRangeException``; named apart from the broker's ``OFFSET_OUT_OF_RANGE`` error
+    code, ``kafkaproto.error_codes.OffsetOutOfRangeError``)."""
 
     def __init__(self, message: str, offsets: Mapping[TopicPartition, int]) -> None:
         super().__init__(message, frozenset(offsets))
         self.offsets = dict(offsets)
 
 
-class LogTruncationError(OffsetOutOfRangeError):
+class LogTruncationError(PositionOutOfRangeError):
     """KIP-320: the log was truncated below the position (an unclean leader election), with
     ``auto.offset.reset=none``; ``diverging_offsets`` holds the first offset known to diverge
     per partition (seek there to go on)."""
@@ -74,9 +76,10 @@ class LogTruncationError(OffsetOutOfRangeError):
         self.diverging_offsets = dict(diverging_offsets)
 
 
-class RecordTooLargeError(ConsumerError):
+class RecordTooLargeForFetchError(ConsumerError):
     """A batch at ``offset`` is larger than any fetch the broker will answer (only brokers
-    older than KIP-74 or an old message format): raise the fetch sizes or seek past it."""
+    older than KIP-74 or an old message format): raise the fetch sizes or seek past it (Java's
+    consumer ``RecordTooLargeException``; named apart from the producer's)."""
 
     def __init__(self, message: str, partition: TopicPartition, offset: int) -> None:
         super().__init__(message)

@@ -12,7 +12,7 @@ way (Java's prefetching).
 Responses (``handle_response``) become one ``CompletedFetch`` per partition in the buffer; the
 partition-level errors are acted on when a poll reaches them (``collect``), as Java does:
 leadership errors ask for fresh metadata (and KIP-951 leader hints are returned to the engine),
-``OFFSET_OUT_OF_RANGE`` resets the position (or raises ``OffsetOutOfRangeError`` under
+``OFFSET_OUT_OF_RANGE`` resets the position (or raises ``PositionOutOfRangeError`` under
 ``auto.offset.reset=none``), authorization and corruption errors are raised. A fetch whose
 offset no longer matches the position (the user seeked) is dropped.
 
@@ -31,7 +31,7 @@ from uuid import UUID
 
 from kafkaproto.consumer.completed_fetch import CompletedFetch
 from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.errors import OffsetOutOfRangeError
+from kafkaproto.consumer.errors import PositionOutOfRangeError
 from kafkaproto.consumer.fetch_session import FetchRequestData, FetchSessionHandler, PartitionData
 from kafkaproto.consumer.record import ConsumerRecord, TopicPartition
 from kafkaproto.consumer.subscription import FetchPosition, LeaderAndEpoch, SubscriptionState
@@ -382,7 +382,7 @@ class Fetcher:
                 return None
             message = f"Fetch position {position} is out of range for partition {tp}"
             if subscriptions.default_reset.kind == "none":
-                raise OffsetOutOfRangeError(message, {tp: position.offset})
+                raise PositionOutOfRangeError(message, {tp: position.offset})
             log.info("%s, resetting offset", message)
             subscriptions.request_reset(tp)
             return None

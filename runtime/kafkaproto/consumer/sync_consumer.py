@@ -209,6 +209,9 @@ class Consumer(Generic[K, V]):
     ) -> dict[TopicPartition, int]:
         return self._run(self.engine.end_offsets(partitions, timeout))
 
+    def partitions_for(self, topic: str, timeout: float | None = None) -> list[int]:
+        return self._run(self.engine.partitions_for(topic, timeout))
+
     def close(self, timeout: float | None = None) -> None:
         """Commit if auto commit is on, close the connections and the private loop."""
         if self._loop.is_closed():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from batches import batch, marker
 from kafkaproto.consumer.completed_fetch import CompletedFetch
-from kafkaproto.consumer.errors import RecordDeserializationError, RecordTooLargeError
+from kafkaproto.consumer.errors import RecordDeserializationError, RecordTooLargeForFetchError
 from kafkaproto.consumer.record import StringDeserializer, TopicPartition
 from kafkaproto.records.compression import CompressionType
 from kafkaproto.records.errors import CorruptRecordError
@@ -71,7 +71,7 @@ def test_corrupt_batch_raises_after_the_records_before_it() -> None:
 def test_only_a_partial_batch_is_record_too_large() -> None:
     data = batch(0, 5)
     fetch = CompletedFetch(TP, 0, data[: len(data) // 2])
-    with pytest.raises(RecordTooLargeError) as info:
+    with pytest.raises(RecordTooLargeForFetchError) as info:
         fetch.fetch_records(10)
     assert info.value.offset == 0 and info.value.partition == TP
     # A partial batch after complete ones is normal (the broker cut at its size limit).

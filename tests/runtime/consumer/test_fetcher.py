@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from batches import batch
 from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.errors import OffsetOutOfRangeError, UnassignedPartitionError
+from kafkaproto.consumer.errors import PositionOutOfRangeError, UnassignedPartitionError
 from kafkaproto.consumer.fetcher import Fetcher, PartitionResponse
 from kafkaproto.consumer.record import TopicPartition
 from kafkaproto.consumer.subscription import (
@@ -86,7 +86,7 @@ def test_offset_out_of_range_resets_or_raises_under_none() -> None:
     fetcher, subs = setup(auto_offset_reset="none")
     sent = fetcher.prepare_fetches(0, lambda topic: None, lambda node: True)
     fetcher.handle_response(1, sent[1], 0, 0, [(A, PartitionResponse(1))])
-    with pytest.raises(OffsetOutOfRangeError) as info:
+    with pytest.raises(PositionOutOfRangeError) as info:
         fetcher.collect(10, 0)
     assert info.value.offsets == {A: 0}
 
