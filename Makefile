@@ -149,6 +149,12 @@ $(ORACLE_DIR)/Harness.class: tests/oracle/Harness.java $(KAFKA_JARS_STAMP)
 bench-producer: bench-deps broker
 	$(PY) bench/producer.py $(BENCH_ARGS)
 
+# Consumer throughput: 1,000,000 records of 100 bytes already on the broker, read by kafkaproto's
+# two faces, aiokafka, kafka-python, confluent-kafka and Java's ConsumerPerformance (BENCHMARKS.md).
+.PHONY: bench-consumer
+bench-consumer: bench-deps broker
+	$(PY) bench/consumer.py $(BENCH_ARGS)
+
 # Encode/decode of generated messages against kio and kafka-python 3 (BENCHMARKS.md).
 .PHONY: bench-codecs
 bench-codecs: bench-deps
