@@ -413,3 +413,92 @@ def test_no_broker_times_out_with_typed_errors() -> None:
         with pytest.raises(ConsumerTimeoutError):
             c.end_offsets([TopicPartition("t", 0)])
         assert time.monotonic() - started < 10
+
+
+async def _delete_topic(broker: str, topic: str) -> None:
+    from kafkaproto.cluster import ClusterClient
+    from kafkaproto.fetcher import build, field_class
+
+    async with ClusterClient(broker) as client:
+        conn = await client.any_connection()
+        cls = conn.request_class(20)  # DeleteTopics
+        fields = {f.attr for f in cls._fields_}
+        if "topics" in fields:
+            request = build(
+                cls, topics=[build(field_class(cls, "topics"), name=topic)], timeout_ms=15000
+            )
+        else:
+            request = build(cls, topic_names=[topic], timeout_ms=15000)
+        response: Any = await conn.request(request)
+        assert response.responses[0].error_code == 0, response
+
+
+def test_a_deleted_topic_is_an_error_not_a_hang(broker: str) -> None:
+    topic = fresh("consumer-deleted")
+    asyncio.run(create_topic(broker, topic, 1))
+    produce(broker, topic, 10)
+    tp = TopicPartition(topic, 0)
+    with Consumer(
+        bootstrap_servers=broker,
+        auto_offset_reset="earliest",
+        allow_auto_create_topics=False,
+        metadata_max_age_ms=1000,
+    ) as c:
+        c.assign([tp])
+        got = 0
+        while got < 10:
+            got += len(c.poll(5))
+        asyncio.run(_delete_topic(broker, topic))
+        started = time.monotonic()
+        with pytest.raises(UnknownTopicOrPartitionError):
+            while time.monotonic() - started < 30:
+                c.poll(1)
+        assert time.monotonic() - started < 30
+
+
+def test_a_corrupt_batch_on_the_broker_is_raised_not_skipped(
+    broker: str, kafka_broker: Any
+) -> None:
+    """A batch whose bytes were damaged on the broker's disk after it was written: the
+    records before it are delivered, then CorruptRecordError at it, and again on the next poll
+    (the position stays there) until the application seeks past it."""
+    from kafkaproto.records.errors import CorruptRecordError
+
+    topic = fresh("consumer-corrupt")
+    asyncio.run(create_topic(broker, topic, 1))
+    with Producer(bootstrap_servers=broker, linger_ms=0) as p:
+        for batch_no in range(3):  # three batches of 5 records, each acknowledged alone
+            for i in range(5):
+                p.send(ProducerRecord(topic, b"b%d-%d" % (batch_no, i), partition=0))
+            p.flush()
+    segment = kafka_broker.node_dir(1) / "data" / f"{topic}-0" / "00000000000000000000.log"
+    data = bytearray(segment.read_bytes())
+    second = 12 + int.from_bytes(data[8:12], "big")  # where the second batch starts
+    data[second + 17] ^= 0xFF  # its CRC
+    with segment.open("r+b") as f:
+        f.seek(second + 17)
+        f.write(bytes([data[second + 17]]))
+    tp = TopicPartition(topic, 0)
+    with Consumer(bootstrap_servers=broker, auto_offset_reset="earliest") as c:
+        c.assign([tp])
+        values: list[Any] = []
+        with pytest.raises(CorruptRecordError):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                values += [r.value for r in c.poll(1)]
+        assert values == [b"b0-%d" % i for i in range(5)]
+        assert c.position(tp) == 5
+        with pytest.raises(CorruptRecordError):
+            c.poll(5)
+        c.seek(tp, 10)
+        rest = c.poll(5)
+        assert [r.value for r in rest] == [b"b2-%d" % i for i in range(5)]
+    with Consumer(
+        bootstrap_servers=broker, auto_offset_reset="earliest", check_crcs=False
+    ) as unchecked:
+        unchecked.assign([tp])
+        everything: list[Any] = []
+        deadline = time.monotonic() + 20
+        while len(everything) < 15 and time.monotonic() < deadline:
+            everything += [r.value for r in unchecked.poll(1)]
+        assert len(everything) == 15  # check.crcs=false: the damaged CRC goes unnoticed
