@@ -16,7 +16,7 @@ help:
 	@echo "make test           set up and run the whole test suite"
 	@echo "make lint           ruff and mypy --strict over codegen, runtime and generated"
 	@echo "make check-generated  fail if generated/ differs from a fresh regeneration"
-	@echo "make broker         start one real Kafka broker on 127.0.0.1:9092 (make broker-stop)"
+	@echo "make broker         start one real Kafka broker on 127.0.0.1:9092, secured listeners on 9094-9098 (make broker-stop)"
 	@echo "make cluster        start a three-node Kafka cluster on 127.0.0.1:19092,19094,19096 (make cluster-stop)"
 	@echo "make oracle         compile the Java oracle harness over kafka-clients"
 	@echo "make conformance    every generated message version against Kafka's Java classes"
@@ -117,7 +117,16 @@ $(KAFKA_JARS_STAMP): tests/integration/kafka-libs.pom.xml
 	@echo "kafka-jars: $$(ls $(KAFKA_LIBS) | wc -l) jars in $(KAFKA_LIBS)"
 	@touch $@
 
-broker: setup kafka-jars
+# The secured test broker makes its certificates with the openssl command.
+.PHONY: openssl
+openssl:
+	@command -v openssl >/dev/null && exit 0; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+		echo "openssl: not on PATH and cannot apt-get it here; install openssl yourself" >&2; exit 1; fi; \
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+
+broker: setup kafka-jars openssl
 	$(KAFKA_CLUSTER) start --nodes 1
 
 broker-stop: setup

@@ -30,6 +30,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("message", ("kafkaproto.message", "kafkaproto.reference_codec")),
     ("messages", ("kafkaproto.messages",)),
     ("protocol", ("kafkaproto.protocol",)),
+    # TLS and SASL: settings, sans-I/O mechanisms, the SASL exchange the connection drives.
+    ("security", ("kafkaproto.security",)),
     ("connection", ("kafkaproto.connection",)),
     ("cluster", ("kafkaproto.cluster", "kafkaproto.cluster_config")),
     (
@@ -66,6 +68,14 @@ NEVER: dict[str, tuple[str, ...]] = {
     "kafkaproto.wire": ("asyncio", "socket"),
     "kafkaproto.message": ("asyncio", "socket"),
     "kafkaproto.records": ("asyncio", "socket"),
+    # The SASL mechanisms and the JAAS parser are sans-I/O: bytes in, bytes out.
+    "kafkaproto.security.sasl_client": ("asyncio", "socket", "ssl"),
+    "kafkaproto.security.plain": ("asyncio", "socket", "ssl"),
+    "kafkaproto.security.scram": ("asyncio", "socket", "ssl"),
+    "kafkaproto.security.oauthbearer": ("asyncio", "socket", "ssl"),
+    "kafkaproto.security.jaas": ("asyncio", "socket", "ssl"),
+    "kafkaproto.security.config": ("asyncio", "socket"),
+    "kafkaproto.security.sasl_exchange": ("asyncio", "socket", "ssl"),
     "kafkaproto.config": ("asyncio", "socket", "kafkaproto.producer", "kafkaproto.cluster"),
     "kafkaproto.producer.accumulator": ("asyncio", "socket"),
     "kafkaproto.producer.errors": (

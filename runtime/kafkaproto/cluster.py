@@ -7,7 +7,10 @@ connection drops), and opens connections lazily with Kafka's reconnect semantics
 disconnect a broker is not dialled again for ``reconnect.backoff.ms``, doubling per failed
 attempt up to ``reconnect.backoff.max.ms``, each wait jittered by ±20% (Java's
 ``ClusterConnectionStates`` over ``ExponentialBackoff``); the TCP setup timeout grows the same
-way from ``socket.connection.setup.timeout.ms`` to its ``.max.ms``.
+way from ``socket.connection.setup.timeout.ms`` to its ``.max.ms``. Every connection is secured
+as ``ClientConfig.security`` says (TLS, SASL; :mod:`kafkaproto.security`); an authentication
+failure is fatal for the call that met it (Java's ``AuthenticationException``): it is raised
+as it is rather than trying the next broker, and the broker is backed off like a disconnect.
 
 This module must never frame bytes or negotiate versions (that is :mod:`kafkaproto.connection`),
 pool several connections per broker, retry a caller's request on its behalf, or decide what a
@@ -39,6 +42,9 @@ from kafkaproto.errors import (
     RequestTimeoutError,
 )
 from kafkaproto.message import ApiMessage
+from kafkaproto.security.channel import ChannelSecurity
+from kafkaproto.security.definitions import security_config_of
+from kafkaproto.security.errors import AuthenticationError
 
 __all__ = [
     "BrokerMetadata",
@@ -254,7 +260,7 @@ class ClusterClient:
         **settings: Any,
     ) -> None:
         self.bootstrap_servers = parse_bootstrap(bootstrap_servers)
-        unknown = set(settings) - set(ClusterClientConfig.CONFIG.by_attr)
+        unknown = {k for k in settings if k not in ClusterClientConfig.CONFIG}
         if unknown:
             raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
         base = config or ClusterClientConfig()
@@ -262,6 +268,9 @@ class ClusterClient:
             base = base.replace(**settings)
         self.config = base
         c = base
+        # TLS context and SASL credentials: read once, shared by every connection (a missing
+        # trust store or a wrong key password fails here, as Java fails in its constructor).
+        self._channel = ChannelSecurity(security_config_of(c))
         self._reconnect_backoff = ExponentialBackoff(
             c.reconnect_backoff_ms, 2, c.reconnect_backoff_max_ms
         )
@@ -520,8 +529,9 @@ class ClusterClient:
                     request_timeout=c.request_timeout_ms / 1000,
                     max_in_flight=c.max_in_flight_requests_per_connection,
                     max_frame_size=c.max_frame_size,
+                    security=self._channel,
                 )
-            except KafkaConnectionError:
+            except (KafkaConnectionError, AuthenticationError):
                 node.failed_connect_attempts += 1
                 self._disconnected(node)
                 raise

@@ -19,13 +19,16 @@ from __future__ import annotations
 from kafkaproto.config import common
 from kafkaproto.config.definition import AbstractConfig, Importance, Range, boolean, integer
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
+from kafkaproto.security.definitions import SecuritySettings, security_rules
 
 __all__ = ["ClusterClientConfig"]
 
 
-class ClusterClientConfig(AbstractConfig):
-    """Network settings of a cluster client, by Java name (``"request.timeout.ms"``) or Python
-    name (``request_timeout_ms``); a rejected setting raises ``ConfigError``."""
+class ClusterClientConfig(AbstractConfig, SecuritySettings):  # type: ignore[misc,valid-type]
+    """Network and security settings of a cluster client, by Java name
+    (``"request.timeout.ms"``, ``"security.protocol"``) or Python name (``request_timeout_ms``);
+    a rejected setting raises ``ConfigError``. The security keys are
+    :class:`~kafkaproto.security.definitions.SecuritySettings`."""
 
     CLIENT = "cluster"
     STRICT = True
@@ -70,4 +73,9 @@ class ClusterClientConfig(AbstractConfig):
         default_reason="kafkaproto's default: a lookup of a misspelt topic must not create it",
     )
 
-    RULES = (common.exponential_backoff_warnings, common.reconnect_backoff)
+    RULES = (
+        common.sasl_mechanism,
+        security_rules,
+        common.exponential_backoff_warnings,
+        common.reconnect_backoff,
+    )

@@ -6,7 +6,7 @@ face, default settings, the plainest loop a user would write (``producer.send(re
 Proved per face: every record is in the topic exactly once, in send order per partition (read
 back by kcat, librdkafka's consumer, so nothing failed: a failed record would be missing); the
 process's peak RSS stays within ``buffer.memory`` + 64 MB; and the rate does not decay: the last
-tenth of the records is sent, and acknowledged, no slower than 1/1.5 of the first tenth's rate.
+tenth of the records is acknowledged no slower than 1/1.5 of the first tenth's rate.
 Printed with ``pytest -s``: records/s, the rates of each tenth (send side and acknowledgements)
 and the RSS figures."""
 
@@ -92,8 +92,8 @@ def test_three_buffers_through_each_face(broker: str, face: str) -> None:
     for p, found in indexes.items():
         assert found == sorted(found), f"send order in partition {p}"
     assert result["rss_peak_mb"] <= BUFFER / 2**20 + 64
-    # No decay, on either side: the last tenth is sent, and acknowledged, at least at 1/1.5 of
-    # the first tenth's rate. (Often faster: the caller fills the empty buffer at first, and
-    # the full buffer drains alone once the sends end.)
-    assert send_rates[-1] * 1.5 >= send_rates[0], send_rates
+    # No decay: the last tenth is acknowledged at least at 1/1.5 of the first tenth's rate
+    # (often faster: the full buffer drains alone once the sends end). The send side is only
+    # printed: its first tenth fills an empty buffer at the caller's own speed, so it measures
+    # the caller against the network, and this machine's load, more than any decay.
     assert rates[-1] * 1.5 >= rates[0], rates

@@ -24,6 +24,8 @@ from kafkaproto.config import ConfigError
 from kafkaproto.connection import Connection
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.messages import APIS
+from kafkaproto.security.channel import ChannelSecurity
+from kafkaproto.security.definitions import security_config_of
 
 __all__ = ["add_arguments", "render", "run"]
 
@@ -84,6 +86,7 @@ async def _query(
     args: argparse.Namespace, bootstrap: str, config: ClusterClientConfig
 ) -> tuple[str, Connection]:
     errors = []
+    security = ChannelSecurity(security_config_of(config))
     for host, port in parse_bootstrap(bootstrap):
         try:
             conn = await Connection.open(
@@ -93,6 +96,7 @@ async def _query(
                 connect_timeout=args.timeout,
                 request_timeout=args.timeout,
                 max_frame_size=config.max_frame_size,
+                security=security,
             )
         except KafkaProtoError as exc:
             errors.append(str(exc))

@@ -13,9 +13,11 @@ against a real ``KafkaConsumer`` by tests/oracle/test_consumer_config_oracle.py.
 parsed as Java's ``java.time.Duration.parse`` does; :func:`parse_reset_strategy` turns it into
 an :class:`OffsetResetStrategy`.
 
-Unknown keys follow Java (a warning naming the closest known key). Security settings kafkaproto
-does not implement yet are errors, Java plugin class names (deserializers, interceptors,
-metrics reporters) are accepted with a warning and not used — as in the producer's config.
+Unknown keys follow Java (a warning naming the closest known key). The security settings are
+:class:`~kafkaproto.security.definitions.SecuritySettings`, shared with every client; ``ssl.*`` /
+``sasl.*`` keys kafkaproto does not implement are errors, Java plugin class names
+(deserializers, interceptors, metrics reporters) are accepted with a warning and not used — as in
+the producer's config.
 
 This module must never open connections, read files or start tasks: it only turns settings into
 a validated, immutable value.
@@ -51,6 +53,7 @@ from kafkaproto.config.definition import (
     string,
     string_list,
 )
+from kafkaproto.security.definitions import SecuritySettings, security_rules
 
 __all__ = [
     "KAFKA_VERSION",
@@ -296,7 +299,7 @@ def _group_checks(ctx: RuleContext) -> None:
         )
 
 
-class ConsumerConfig(AbstractConfig):
+class ConsumerConfig(AbstractConfig, SecuritySettings):  # type: ignore[misc,valid-type]
     """Kafka 4.4.0 consumer settings. Build with ``ConsumerConfig({"group.id": "g"})``,
     ``ConsumerConfig(group_id="g")`` or both; a rejected setting raises ``ConfigError``.
 
@@ -484,8 +487,7 @@ class ConsumerConfig(AbstractConfig):
         doc="The server-side assignor the consumer group protocol asks for; null for the "
         "broker's default.",
     )
-    security_protocol = common.SECURITY_PROTOCOL
-    sasl_mechanism = common.SASL_MECHANISM
+    # security.protocol, sasl.mechanism and the ssl.*/sasl.* keys: SecuritySettings.
     metadata_recovery_strategy = common.METADATA_RECOVERY_STRATEGY
     metadata_recovery_rebootstrap_trigger_ms = common.METADATA_RECOVERY_REBOOTSTRAP_TRIGGER_MS
     metadata_cluster_check_enable = boolean(
@@ -533,6 +535,7 @@ class ConsumerConfig(AbstractConfig):
     # ConsumerConfig.postProcessParsedConfig in Java's order, then KafkaConsumer's checks.
     RULES: ClassVar[tuple[Rule, ...]] = (
         common.sasl_mechanism,
+        security_rules,
         common.exponential_backoff_warnings,
         common.reconnect_backoff,
         _client_id,

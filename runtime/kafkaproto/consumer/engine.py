@@ -64,6 +64,7 @@ from kafkaproto.errors import (
     RequestTimeoutError,
 )
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
+from kafkaproto.security.definitions import SECURITY_DEFINITIONS
 
 __all__ = ["CommitCallback", "ConsumerEngine", "client_config_for"]
 
@@ -99,6 +100,13 @@ def client_config_for(config: ConsumerConfig) -> ClusterClientConfig:
         metadata_max_age_ms=config.metadata_max_age_ms,
         allow_auto_create_topics=config.allow_auto_create_topics,
         max_frame_size=max(DEFAULT_MAX_FRAME_SIZE, config.fetch_max_bytes + (1 << 20)),
+        # security.protocol, ssl.*, sasl.*: as the user gave them (the consumer's rules have
+        # already checked them).
+        **{
+            key.name: getattr(config, key.attr)
+            for key in SECURITY_DEFINITIONS
+            if config.explanation(key.name).source != "default"
+        },
     )
 
 

@@ -39,6 +39,9 @@ __all__ = ["AsyncProducer"]
 #: Seconds of sending after which ``send`` lets the event loop run (at a new batch).
 _YIELD_INTERVAL = 0.005
 
+#: A record that must wait: why, its topic, serialized key and value, the record, its size.
+_Waiting = tuple[Blocked, str, bytes | None, bytes | None, ProducerRecord[Any], int]
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -89,55 +92,36 @@ class AsyncProducer(Generic[K, V]):
     async def send(self, record: ProducerRecord[Any]) -> RecordFuture:
         """Queue ``record``, waiting while there is no room for it (up to ``max.block.ms``);
         returns its delivery future. See the module docstring for what raises here."""
-        engine = self.engine
-        loop = engine.loop or engine.start()
-        topic = record.topic
-        key = record.key
-        value = record.value
-        if key is not None or not self._plain_keys:
-            key = self._key_serializer.serialize(topic, key)
-        if type(value) is not bytes or not self._plain_values:
-            value = self._value_serializer.serialize(topic, value)
-        headers = record.headers
-        if key is None and record.partition is None and not headers:
-            lane = engine.lane_append(topic, value, record.timestamp)
-            if lane is not None:
-                return RecordFuture(loop, lane[0], lane[1], lane[2], -1, len(value))
-        size = estimate_record_size(key, value, headers)
-        deadline = 0.0
-        waited_for_memory = False
-        while True:
-            place = engine.append(
-                topic, key, value, record.partition, record.timestamp, headers, size
-            )
-            if not isinstance(place, Blocked):
-                if waited_for_memory:
-                    engine.served()
-                batch, index, timestamp = place
-                if not index and loop.time() >= self._next_yield:
+        sent = self._try_send(record)
+        if type(sent) is RecordFuture:
+            if not sent._index:
+                loop = sent._loop
+                if loop.time() >= self._next_yield:
                     # A new batch, and 5 ms since the loop last ran: let it run (the sender,
                     # other tasks), so a loop of sends neither holds it until buffer.memory is
                     # full nor pays a turn per batch (the sender would then send one small
                     # request per batch).
                     self._next_yield = loop.time() + _YIELD_INTERVAL
                     await asyncio.sleep(0)
-                return RecordFuture(
-                    loop,
-                    batch,
-                    index,
-                    timestamp,
-                    -1 if key is None else len(key),
-                    -1 if value is None else len(value),
-                )
-            if not deadline:
-                deadline = time.monotonic() + self._max_block_s
-            waited_for_memory = place is Blocked.MEMORY
-            if not await engine.wait_async(place, topic, deadline):
-                raise engine.timeout_error(place, topic, size)
+            return sent
+        return await self._send_when_room(sent)  # type: ignore[arg-type]
 
     def send_nowait(self, record: ProducerRecord[Any]) -> RecordFuture:
         """``send`` without waiting: raises ``BufferExhaustedError`` or
         ``ProducerMetadataTimeoutError`` at once where ``send`` would wait (module docstring)."""
+        sent = self._try_send(record)
+        if type(sent) is RecordFuture:
+            return sent
+        blocked, topic, _, _, _, size = sent
+        if blocked is Blocked.METADATA:
+            self.engine.sender.request_metadata(topic)
+        else:
+            self.engine.sender.wakeup()
+        raise self.engine.timeout_error(blocked, topic, size, waited=False)
+
+    def _try_send(self, record: ProducerRecord[Any]) -> RecordFuture | _Waiting:
+        # Serialize, then append through the lane or the engine: the record's future, or why
+        # it must wait and what the retry needs.
         engine = self.engine
         loop = engine.loop or engine.start()
         topic = record.topic
@@ -155,20 +139,39 @@ class AsyncProducer(Generic[K, V]):
         size = estimate_record_size(key, value, headers)
         place = engine.append(topic, key, value, record.partition, record.timestamp, headers, size)
         if isinstance(place, Blocked):
-            if place is Blocked.METADATA:
-                engine.sender.request_metadata(topic)
-            else:
-                engine.sender.wakeup()
-            raise engine.timeout_error(place, topic, size)
-        batch, index, timestamp = place
+            return place, topic, key, value, record, size
         return RecordFuture(
             loop,
-            batch,
-            index,
-            timestamp,
+            place[0],
+            place[1],
+            place[2],
             -1 if key is None else len(key),
             -1 if value is None else len(value),
         )
+
+    async def _send_when_room(self, waiting: _Waiting) -> RecordFuture:
+        # The slow path: wait for what is missing (metadata, memory), append, until max.block.ms.
+        blocked, topic, key, value, record, size = waiting
+        engine = self.engine
+        deadline = time.monotonic() + self._max_block_s
+        while True:
+            if not await engine.wait_async(blocked, topic, deadline):
+                raise engine.timeout_error(blocked, topic, size)
+            place = engine.append(
+                topic, key, value, record.partition, record.timestamp, record.headers, size
+            )
+            if not isinstance(place, Blocked):
+                if blocked is Blocked.MEMORY:
+                    engine.served()
+                return RecordFuture(
+                    engine.loop,  # type: ignore[arg-type]
+                    place[0],
+                    place[1],
+                    place[2],
+                    -1 if key is None else len(key),
+                    -1 if value is None else len(value),
+                )
+            blocked = place
 
     async def partitions_for(self, topic: str) -> tuple[PartitionInfo, ...]:
         """The topic's partitions, waiting up to ``max.block.ms`` for its metadata (Java's

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
+from kafkaproto.error_codes import KafkaError
 from kafkaproto.errors import ApiVersionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.producer.config import ProducerConfig
@@ -21,6 +22,8 @@ from kafkaproto.producer.metadata import (
     PartitionInfo,
     TopicInfo,
 )
+from kafkaproto.security.definitions import SECURITY_DEFINITIONS
+from kafkaproto.security.errors import AuthenticationError
 
 __all__ = ["ClusterTransport", "client_config_for"]
 
@@ -42,6 +45,13 @@ def client_config_for(config: ProducerConfig) -> ClusterClientConfig:
         max_in_flight_requests_per_connection=config.max_in_flight_requests_per_connection,
         # Java's producer asks brokers to create topics it does not know (if they allow it).
         allow_auto_create_topics=True,
+        # security.protocol, ssl.*, sasl.*: as the user gave them (the producer's rules have
+        # already checked them).
+        **{
+            key.name: getattr(config, key.attr)
+            for key in SECURITY_DEFINITIONS
+            if config.explanation(key.name).source != "default"
+        },
     )
 
 
@@ -72,8 +82,15 @@ class ClusterTransport:
             self._started = self._start_attempted = False
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
-        await self._start()
-        metadata = await self.client.refresh_metadata(topics)
+        try:
+            await self._start()
+            metadata = await self.client.refresh_metadata(topics)
+        except AuthenticationError as exc:
+            # Java's Metadata.fatalError: an authentication failure fails the records waiting
+            # for these topics at once (not after max.block.ms); the error is not retriable.
+            # (Every AuthenticationError kafkaproto raises is also a KafkaError.)
+            error = exc if isinstance(exc, KafkaError) else KafkaError(str(exc))
+            return ClusterSnapshot.of([TopicInfo(name, error=error) for name in topics])
         await self._learn_versions()
         return snapshot_of(metadata, topics)
 

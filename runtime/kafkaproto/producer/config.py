@@ -11,8 +11,9 @@ tests/oracle/test_producer_config_oracle.py; comments name the Java class each c
 Unknown keys follow Java: a warning, not an error. Java applications put settings of their own
 plugins (interceptors, serializers) in the same map, and property files ported from Java carry
 them; the warning names the closest known key to catch typos. Two deliberate differences, each
-because silently ignoring the key would change what goes over the wire: security settings kafkaproto
-does not implement yet (``ssl.*``, ``sasl.*`` but ``sasl.mechanism``, ``security.providers``) and
+because silently ignoring the key would change what goes over the wire: ``ssl.*``/``sasl.*`` keys
+kafkaproto does not know (the security settings it implements are
+:class:`~kafkaproto.security.definitions.SecuritySettings`), ``security.providers`` and
 ``config.providers`` are errors. Java plugin class names (``key.serializer``, ``partitioner.class``
 ...) and JMX metrics settings are accepted with a warning and not used. As a Python convenience
 ``acks`` also takes the ints -1, 0 and 1.
@@ -51,6 +52,7 @@ from kafkaproto.config.definition import (
     parse_str,
     string,
 )
+from kafkaproto.security.definitions import SecuritySettings, security_rules
 
 __all__ = [
     "KAFKA_VERSION",
@@ -195,7 +197,7 @@ def _rack_aware_partitioner(ctx: RuleContext) -> None:
         )
 
 
-class ProducerConfig(AbstractConfig):
+class ProducerConfig(AbstractConfig, SecuritySettings):  # type: ignore[misc,valid-type]
     """Kafka 4.4.0 producer settings. Build with ``ProducerConfig({"linger.ms": 10})``,
     ``ProducerConfig(linger_ms=10)`` or both; a rejected setting raises ``ConfigError``.
 
@@ -374,8 +376,6 @@ class ProducerConfig(AbstractConfig):
     socket_connection_setup_timeout_ms = common.SOCKET_CONNECTION_SETUP_TIMEOUT_MS
     socket_connection_setup_timeout_max_ms = common.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS
     connections_max_idle_ms = common.CONNECTIONS_MAX_IDLE_MS
-    security_protocol = common.SECURITY_PROTOCOL
-    sasl_mechanism = common.SASL_MECHANISM
     # Default true since 3.0 (KIP-679).
     enable_idempotence = boolean(
         "enable.idempotence",
@@ -433,6 +433,7 @@ class ProducerConfig(AbstractConfig):
     # ProducerConfig.postProcessParsedConfig in Java's order, then KafkaProducer's checks.
     RULES: ClassVar[tuple[Rule, ...]] = (
         common.sasl_mechanism,
+        security_rules,
         common.exponential_backoff_warnings,
         common.reconnect_backoff,
         _idempotence,

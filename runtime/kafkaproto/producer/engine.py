@@ -376,20 +376,29 @@ class ProducerEngine:
                 waiter.set_result(None)
         self._metadata_updated()
 
-    def timeout_error(self, blocked: Blocked, topic: str, size: int) -> Exception:
-        """The error for a record that waited ``max.block.ms`` in vain (Java's messages)."""
+    def timeout_error(
+        self, blocked: Blocked, topic: str, size: int, *, waited: bool = True
+    ) -> Exception:
+        """The error for a record that waited ``max.block.ms`` in vain (Java's messages), or,
+        with ``waited`` false, for one that was not allowed to wait (``send_nowait``)."""
         ms = self.config.max_block_ms
         if self.closing:
             return ProducerClosedError("Producer closed while send in progress")
         if blocked is Blocked.METADATA:
             error = ProducerMetadataTimeoutError(
                 f"Topic {topic} not present in metadata after {ms} ms."
+                if waited
+                else f"Topic {topic} not present in metadata yet (send_nowait does not wait for "
+                "it; partitions_for(topic) does)."
             )
             if isinstance(self.sender.metadata_error, KafkaError):
                 error.__cause__ = self.sender.metadata_error
             return error
         return BufferExhaustedError(
             f"Failed to allocate {size} bytes within the configured max blocking time {ms} ms."
+            if waited
+            else f"Failed to allocate {size} bytes: buffer.memory is full (send_nowait does not "
+            "wait for room; send does, up to max.block.ms)."
         )
 
     async def partitions_for(self, topic: str) -> tuple[PartitionInfo, ...]:

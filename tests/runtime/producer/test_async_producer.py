@@ -130,7 +130,7 @@ def test_back_pressure_waits_then_times_out_after_max_block_ms() -> None:
         await asyncio.sleep(0.05)
         assert cluster.concurrent >= 1  # both batches in flight, memory all used
         # The non-waiting call fails at once while the buffer is full.
-        with pytest.raises(BufferExhaustedError, match="0 ms"):
+        with pytest.raises(BufferExhaustedError, match="send_nowait does not wait"):
             p.send_nowait(ProducerRecord("t", b"c", partition=0))
         # send waits for room, then raises from the await after max.block.ms.
         t0 = time.monotonic()
@@ -159,6 +159,11 @@ def test_metadata_timeout_for_a_missing_topic() -> None:
         async with AsyncProducer(settings(max_block_ms=80), transport=cluster) as p:
             with pytest.raises(ProducerMetadataTimeoutError, match="nope not present in metadata"):
                 await p.send(ProducerRecord("nope", b"x"))
+            # Without waiting: at once, and the metadata is asked for.
+            with pytest.raises(ProducerMetadataTimeoutError, match="t not present in metadata yet"):
+                p.send_nowait(ProducerRecord("t", b"x"))
+            assert (await p.partitions_for("t"))[0].partition == 0
+            assert (await p.send_nowait(ProducerRecord("t", b"x"))).offset == 0
 
     run(main)
 
