@@ -502,3 +502,37 @@ def test_a_corrupt_batch_on_the_broker_is_raised_not_skipped(
         while len(everything) < 15 and time.monotonic() < deadline:
             everything += [r.value for r in unchecked.poll(1)]
         assert len(everything) == 15  # check.crcs=false: the damaged CRC goes unnoticed
+
+
+def test_consumer_over_sasl_ssl_reads_and_commits(kafka_broker: Any) -> None:
+    """The consumer takes the shared security settings: SCRAM-SHA-512 over TLS, fetching and
+    committing to the group coordinator."""
+    import secure_testbed as tb
+
+    ports, files = kafka_broker.secure_ports, kafka_broker.security_files
+    bootstrap = f"{tb.HOST}:{ports.sasl_ssl}"
+    settings: dict[str, object] = {
+        "bootstrap.servers": bootstrap,
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{tb.USER}" password="{tb.PASSWORD}";',
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(files.ca),
+    }
+    topic = fresh("consumer-sasl")
+    with Producer({**settings, "linger.ms": 1}) as p:
+        for i in range(20):
+            p.send(ProducerRecord(topic, b"s%d" % i, partition=0))
+    tp = TopicPartition(topic, 0)
+    with Consumer(
+        {**settings, "group.id": fresh("sasl-group"), "auto.offset.reset": "earliest"}
+    ) as c:
+        c.assign([tp])
+        values: list[Any] = []
+        deadline = time.monotonic() + 30
+        while len(values) < 20 and time.monotonic() < deadline:
+            values += [r.value for r in c.poll(1)]
+        assert values == [b"s%d" % i for i in range(20)]
+        c.commit_sync()
+        assert c.committed([tp])[tp] == OffsetAndMetadata(20, "", 0)
