@@ -123,6 +123,12 @@ def test_sync_consumer_positions_seeks_pauses_and_lookups(broker: str) -> None:
         found = c.offsets_for_times({a: 1_700_000_050_500, b: 1_800_000_000_000})
         assert found[a] is not None and found[a].offset == 51 and found[b] is None
         assert c.current_lag(a) == 0
+    # auto.offset.reset=by_duration (KIP-1106): the first record newer than now - duration; the
+    # records here are from 2023, so an hour finds none (the log end) and ten years all.
+    for duration, start in (("PT1H", 100), ("P3650D", 0)):
+        with Consumer(bootstrap_servers=broker, auto_offset_reset=f"by_duration:{duration}") as c:
+            c.assign([a])
+            assert c.position(a) == start
 
 
 def test_async_consumer_iterates_commits_and_reads_committed(broker: str) -> None:

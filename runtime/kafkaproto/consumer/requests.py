@@ -104,7 +104,10 @@ def fetch_request(
     """A consumer's Fetch (replica id -1) for ``data`` at ``cls``'s version."""
     topic_cls = _sub(cls, "topics")
     part_cls = _sub(topic_cls, "partitions")
-    forgotten_cls = _sub(cls, "forgotten_topics_data")
+    # Sessions (and so forgotten topics) exist from v7; below, every fetch is full anyway.
+    forgotten_cls = (
+        _sub(cls, "forgotten_topics_data") if "forgotten_topics_data" in _fields(cls) else None
+    )
     topics: dict[str, list[Any]] = {}
     ids: dict[str, UUID | None] = {}
     for tp, p in data.to_send.items():
@@ -142,7 +145,9 @@ def fetch_request(
                 partitions=parts,
             )
             for t, parts in _by_topic(data.to_forget).items()
-        ],
+        ]
+        if forgotten_cls is not None
+        else [],
         rack_id=rack_id,
     )
 
