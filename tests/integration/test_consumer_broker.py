@@ -542,3 +542,25 @@ def test_consumer_over_sasl_ssl_reads_and_commits(kafka_broker: Any) -> None:
         assert values == [b"s%d" % i for i in range(20)]
         c.commit_sync()
         assert c.committed([tp])[tp] == OffsetAndMetadata(20, "", 0)
+
+
+def test_auto_commit_on_reassign_and_close(broker: str) -> None:
+    """enable.auto.commit (the default with a group.id): assign() commits the positions of the
+    partitions it replaces, close() the rest, as Java's consumer does."""
+    topic = fresh("consumer-autocommit")
+    asyncio.run(create_topic(broker, topic, 2))
+    produce(broker, topic, 10, partition=0)
+    produce(broker, topic, 10, partition=1)
+    a, b = TopicPartition(topic, 0), TopicPartition(topic, 1)
+    group = fresh("auto")
+    with Consumer(bootstrap_servers=broker, group_id=group, auto_offset_reset="earliest") as c:
+        c.assign([a])
+        while c.position(a) < 10:
+            c.poll(1)
+        c.assign([b])  # commits a's position with the next call
+        got = 0
+        while got < 10:
+            got += len(c.poll(1))
+    with Consumer(bootstrap_servers=broker, group_id=group) as c:
+        committed = c.committed([a, b])
+    assert {tp: om.offset if om else None for tp, om in committed.items()} == {a: 10, b: 10}

@@ -153,6 +153,7 @@ class ConsumerEngine:
         self._isolation_level = 1 if c.read_committed else 0
         self._auto_commit = self.coordinator is not None and c.enable_auto_commit
         self._next_auto_commit = 0.0
+        self._pending_auto_commit: dict[TopicPartition, OffsetAndMetadata] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._progress: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -347,8 +348,11 @@ class ConsumerEngine:
             if not isinstance(partition, int) or isinstance(partition, bool) or partition < 0:
                 raise ValueError(f"partition must be an int >= 0, not {partition!r} ({topic})")
             wanted.append(TopicPartition(topic, partition))
-        if self._auto_commit and self._loop is not None and not self._loop.is_closed():
-            self._maybe_auto_commit(force=True)
+        if self._auto_commit:
+            # Java's assign commits the consumed positions asynchronously first; the commit
+            # goes out with the next call that runs the loop (the blocking face's assign runs
+            # none), the positions taken now, before the old partitions are gone.
+            self._pending_auto_commit.update(self.consumed_offsets())
         if self.subscriptions.assign_from_user(wanted):
             assigned = set(wanted)
             self.fetcher.clear_buffered(lambda tp: tp in assigned)
@@ -1017,12 +1021,19 @@ class ConsumerEngine:
             out[TopicPartition(*tp)] = value
         return out
 
-    def _maybe_auto_commit(self, force: bool = False) -> None:
-        loop = self._loop
-        if loop is None or self.coordinator is None:
+    def _maybe_auto_commit(self) -> None:
+        """On the loop: commit the positions every ``auto.commit.interval.ms``, and what an
+        ``assign`` left pending at once."""
+        loop = self._bind()
+        if self.coordinator is None:
             return
         now = loop.time()
-        if force or now >= self._next_auto_commit:
+        if not self._next_auto_commit:
+            self._next_auto_commit = now + self.config.auto_commit_interval_ms / 1000
+        if self._pending_auto_commit:
+            pending, self._pending_auto_commit = self._pending_auto_commit, {}
+            self.commit_async(pending)
+        if now >= self._next_auto_commit:
             self._next_auto_commit = now + self.config.auto_commit_interval_ms / 1000
             offsets = self.consumed_offsets()
             if offsets:
@@ -1053,7 +1064,7 @@ class ConsumerEngine:
         deadline = loop.time() + (30.0 if timeout_s is None else max(timeout_s, 0))
         try:
             if self._auto_commit and self._started and self.coordinator is not None:
-                offsets = self.consumed_offsets()
+                offsets = {**self._pending_auto_commit, **self.consumed_offsets()}
                 if offsets:
                     try:
                         await self._bounded(
