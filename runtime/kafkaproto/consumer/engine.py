@@ -15,6 +15,13 @@ log truncation under ``auto.offset.reset=none``) are kept and raised by the next
 Java does. ``wakeup()`` is the only method safe from another thread: the blocking call in
 progress (or the next one) raises ``WakeupError``.
 
+Group membership (issue 12) plugs in as Java's ``ConsumerCoordinator`` does: ``subscribe`` sets
+the subscription type on :class:`SubscriptionState`, the coordinator's own poll (join, sync,
+heartbeat) runs at the top of ``poll`` before the positions are brought up to date, and a new
+assignment goes through ``SubscriptionState`` with the committed offsets fetched as they are for
+``assign`` today (``_refresh_committed``); commits then carry the generation and member id the
+join set on the coordinator.
+
 This module must never decode records or build request objects (the fetcher and
 :mod:`kafkaproto.consumer.requests` do) and never block its loop.
 """
