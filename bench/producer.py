@@ -22,6 +22,13 @@ Parts, all against the broker of `make broker` (127.0.0.1:$KAFKAPROTO_KAFKA_PORT
             trusting its CA) against the same client over PLAINTEXT in the same run, for
             kafkaproto AsyncProducer, aiokafka and confluent-kafka, --burst-records each, each
             run in a child process like the other parts; ratios per run, medians reported.
+  transactions
+            records/s for --burst-records 100-byte records in transactions committed every
+            1,000 records (acks=all, idempotence, linger.ms=5): both kafkaproto faces and
+            confluent-kafka (each in a child process), Kafka's Java KafkaProducer doing the same
+            (bench/java/TransactionalProducerBench.java, built by `make bench-java`) and Java's
+            ProducerPerformance --transactional-id, which commits by time only
+            (--transaction-duration-ms, 100 ms here).
 
 A measuring script: it must never be imported by the library or the tests.
 Run: make bench-producer   (or .venv/bin/python bench/producer.py --part steady --runs R)
@@ -269,7 +276,7 @@ def run_client(client: str, topic: str, n: int, acks: str) -> tuple[float, float
 
 
 def child(client: str, topic: str, n: int, acks: str) -> None:
-    seconds = {**PYTHON_CLIENTS, **TLS_CLIENTS}[client](topic, n, acks)
+    seconds = {**PYTHON_CLIENTS, **TLS_CLIENTS, **TXN_CLIENTS}[client](topic, n, acks)
     print(json.dumps({"seconds": seconds, "rss_mb": peak_rss_mb()}))
 
 
@@ -344,6 +351,157 @@ def bench_tls(n: int, runs: int) -> None:
         for k, r in (("plain", plain), ("tls", secure))
     }
     print(f"raw rates: {raw}")
+
+
+# --- transactions: a commit every TXN_SIZE records ------------------------------------------
+
+TXN_SIZE = 1_000
+JAVA_TXN_DURATION_MS = 100
+BENCH_CLASSES = ROOT / "build" / "bench" / "classes"
+IN_TXN = " in transactions"
+
+
+def txn_id(client: str) -> str:
+    return f"bench-{client}-{uuid.uuid4().hex[:8]}"
+
+
+def run_kafkaproto_sync_txn(topic: str, n: int, acks: str) -> float:
+    with Producer(bootstrap_servers=BOOTSTRAP, linger_ms=5, transactional_id=txn_id("sync")) as p:
+        p.init_transactions()
+        t0 = time.perf_counter()
+        for start in range(0, n, TXN_SIZE):
+            p.begin_transaction()
+            for _ in range(min(TXN_SIZE, n - start)):
+                p.send(ProducerRecord(topic, VALUE))
+            p.commit_transaction()
+        return time.perf_counter() - t0
+
+
+async def _kafkaproto_async_txn(topic: str, n: int) -> float:
+    async with AsyncProducer(
+        bootstrap_servers=BOOTSTRAP, linger_ms=5, transactional_id=txn_id("async")
+    ) as p:
+        await p.init_transactions()
+        t0 = time.perf_counter()
+        for start in range(0, n, TXN_SIZE):
+            p.begin_transaction()
+            for _ in range(min(TXN_SIZE, n - start)):
+                await p.send(ProducerRecord(topic, VALUE))
+            await p.commit_transaction()
+        return time.perf_counter() - t0
+
+
+def run_confluent_txn(topic: str, n: int, acks: str) -> float:
+    from confluent_kafka import Producer as CProducer
+
+    p = CProducer(
+        {"bootstrap.servers": BOOTSTRAP, "linger.ms": 5, "transactional.id": txn_id("rdkafka")}
+    )
+    p.init_transactions(30)
+    t0 = time.perf_counter()
+    produce = p.produce
+    for start in range(0, n, TXN_SIZE):
+        p.begin_transaction()
+        for _ in range(min(TXN_SIZE, n - start)):
+            while True:
+                try:
+                    produce(topic, VALUE)
+                    break
+                except BufferError:  # local queue full: serve delivery reports, then retry
+                    p.poll(0.01)
+        p.commit_transaction(60)
+    elapsed = time.perf_counter() - t0
+    assert p.flush(30) == 0
+    return elapsed
+
+
+TXN_CLIENTS: dict[str, Callable[[str, int, str], float]] = {
+    "kafkaproto Producer" + IN_TXN: run_kafkaproto_sync_txn,
+    "kafkaproto AsyncProducer" + IN_TXN: lambda t, n, a: asyncio.run(_kafkaproto_async_txn(t, n)),
+    "confluent-kafka" + IN_TXN: run_confluent_txn,
+}
+JAVA_TXN = f"Java KafkaProducer (commit every {TXN_SIZE:,})"
+JAVA_PERF_TXN = f"Java ProducerPerformance (commit every {JAVA_TXN_DURATION_MS} ms)"
+
+
+def run_java_txn(topic: str, n: int) -> float:
+    if not (BENCH_CLASSES / "TransactionalProducerBench.class").is_file():
+        raise SystemExit(f"no {BENCH_CLASSES}/TransactionalProducerBench.class: `make bench-java`")
+    cmd = [
+        "java",
+        f"-Dlog4j2.configurationFile={ROOT / 'tests/integration/log4j2-tools.properties'}",
+        "-cp",
+        f"{BENCH_CLASSES}:{KAFKA_LIBS}/*",
+        "TransactionalProducerBench",
+        BOOTSTRAP,
+        topic,
+        str(n),
+        "100",
+        str(TXN_SIZE),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
+    m = re.search(rf"{n} records in ([0-9.]+) s", out)
+    assert m is not None, out
+    return float(m.group(1))
+
+
+def run_java_perf_txn(topic: str, n: int) -> float:
+    cmd = [
+        "java",
+        f"-Dlog4j2.configurationFile={ROOT / 'tests/integration/log4j2-tools.properties'}",
+        "-cp",
+        f"{KAFKA_LIBS}/*",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(n),
+        "--record-size",
+        "100",
+        "--throughput",
+        "-1",
+        "--transactional-id",
+        txn_id("perf"),
+        "--transaction-duration-ms",
+        str(JAVA_TXN_DURATION_MS),
+        "--producer-props",
+        f"bootstrap.servers={BOOTSTRAP}",
+        "linger.ms=5",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
+    m = re.search(rf"{n} records sent, ([0-9.]+) records/sec", out)
+    assert m is not None, out
+    return n / float(m.group(1))
+
+
+def bench_transactions(n: int, runs: int) -> None:
+    print(
+        f"\n## transactions: {n:,} records of 100 bytes, a commit every {TXN_SIZE:,} records, "
+        f"{PARTITIONS} partitions, acks=all, median of {runs}"
+    )
+    clients = [*TXN_CLIENTS, JAVA_TXN, JAVA_PERF_TXN]
+    rates: dict[str, list[float]] = {c: [] for c in clients}
+    for run in range(runs):
+        for c in clients:
+            if c == JAVA_TXN:
+                seconds = run_java_txn(fresh_topic(), n)
+            elif c == JAVA_PERF_TXN:
+                seconds = run_java_perf_txn(fresh_topic(), n)
+            else:
+                seconds, _ = run_client(c, fresh_topic(), n, "all")
+            rates[c].append(n / seconds)
+            print(f"  run {run + 1} {c}: {n / seconds:,.0f}/s", file=sys.stderr)
+    faces = [f + IN_TXN for f in FACES]
+    print("\n| in transactions | records/s | " + " | ".join(f"{f} / it" for f in FACES) + " |")
+    print("|---|---:|" + "---:|" * len(faces))
+    for c, r in rates.items():
+        cells = [statistics.median(a / b for a, b in zip(rates[f], r, strict=True)) for f in faces]
+        print(
+            f"| {c.removesuffix(IN_TXN)} | {statistics.median(r):,.0f} | "
+            + " | ".join(f"{x:.2f}x" for x in cells)
+            + " |"
+        )
+    print("raw rates: " + str({c: [round(x) for x in v] for c, v in rates.items()}))
 
 
 # --- settings table -------------------------------------------------------------------------
@@ -441,7 +599,7 @@ def main() -> None:
     ap.add_argument("--linger-ms", type=int, default=5, help="linger.ms of the settings part")
     ap.add_argument(
         "--part",
-        choices=["steady", "burst", "settings", "tls", "clients", "all"],
+        choices=["steady", "burst", "settings", "tls", "transactions", "clients", "all"],
         default="clients",
     )
     ap.add_argument("--only", nargs="*", default=[], help="client names to run")
@@ -454,6 +612,8 @@ def main() -> None:
         bench_settings(args.settings_records, args.sync_records, args.runs, args.linger_ms)
     if args.part in ("tls", "all"):
         bench_tls(args.burst_records, args.runs)
+    if args.part in ("transactions", "all"):
+        bench_transactions(args.burst_records, args.runs)
 
 
 if __name__ == "__main__":

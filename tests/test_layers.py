@@ -41,6 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "kafkaproto.consumer",
             "kafkaproto.fetcher",
             "kafkaproto.partitioner",
+            "kafkaproto.group_metadata",
         ),
     ),
     ("cli", ("kafkaproto.cli", "kafkaproto.__main__")),
@@ -60,6 +61,8 @@ ONLY: dict[str, tuple[str, ...]] = {
     # Generated code imports only the runtime's wire primitives, message base and errors.
     "kafkaproto.messages": ("kafkaproto.wire", "kafkaproto.message", "kafkaproto.errors"),
     "kafkaproto.codegen": (),
+    # What a consumer hands a transactional producer: shared by both, importing neither.
+    "kafkaproto.group_metadata": (),
 }
 # Module prefix -> modules (kafkaproto's or the standard library's) it must never import.
 NEVER: dict[str, tuple[str, ...]] = {
@@ -79,12 +82,14 @@ NEVER: dict[str, tuple[str, ...]] = {
     "kafkaproto.config": ("asyncio", "socket", "kafkaproto.producer", "kafkaproto.cluster"),
     "kafkaproto.producer.accumulator": ("asyncio", "socket"),
     "kafkaproto.producer.errors": (
+        "kafkaproto.producer.engine",
         "kafkaproto.producer.accumulator",
         "kafkaproto.producer.sender",
         "kafkaproto.producer.async_producer",
         "kafkaproto.producer.sync_producer",
     ),
     "kafkaproto.producer.metadata": (
+        "kafkaproto.producer.engine",
         "kafkaproto.producer.accumulator",
         "kafkaproto.producer.sender",
         "kafkaproto.producer.async_producer",

@@ -51,7 +51,6 @@ _EXPORTS: dict[str, str] = {
     "ConsumerRecord": "kafkaproto.consumer.record",
     "ConsumerRecords": "kafkaproto.consumer.record",
     "TopicPartition": "kafkaproto.consumer.record",
-    "OffsetAndMetadata": "kafkaproto.consumer.record",
     "OffsetAndTimestamp": "kafkaproto.consumer.record",
     "Deserializer": "kafkaproto.consumer.record",
     "BytesDeserializer": "kafkaproto.consumer.record",
@@ -64,6 +63,13 @@ _EXPORTS: dict[str, str] = {
     "PositionOutOfRangeError": "kafkaproto.consumer.errors",
     "LogTruncationError": "kafkaproto.consumer.errors",
     "WakeupError": "kafkaproto.consumer.errors",
+    "TransactionAbortRequiredError": "kafkaproto.producer.errors",
+    "TransactionAbortedError": "kafkaproto.producer.errors",
+    "TransactionStateError": "kafkaproto.producer.errors",
+    "TransactionTimeoutError": "kafkaproto.producer.errors",
+    "ProducerFencedError": "kafkaproto.error_codes",
+    "ConsumerGroupMetadata": "kafkaproto.group_metadata",
+    "OffsetAndMetadata": "kafkaproto.group_metadata",
     "ClusterClient": "kafkaproto.cluster",
     "ClusterMetadata": "kafkaproto.cluster",
     "ClusterClientConfig": "kafkaproto.cluster_config",
@@ -97,6 +103,7 @@ __all__ = [
     "Consumer",
     "ConsumerConfig",
     "ConsumerError",
+    "ConsumerGroupMetadata",
     "ConsumerRecord",
     "ConsumerRecords",
     "ConsumerTimeoutError",
@@ -120,6 +127,7 @@ __all__ = [
     "ProducerClosedError",
     "ProducerConfig",
     "ProducerFatalError",
+    "ProducerFencedError",
     "ProducerMetadataTimeoutError",
     "ProducerRecord",
     "ProducerTimeoutError",
@@ -131,6 +139,10 @@ __all__ = [
     "StringDeserializer",
     "StringSerializer",
     "TopicPartition",
+    "TransactionAbortRequiredError",
+    "TransactionAbortedError",
+    "TransactionStateError",
+    "TransactionTimeoutError",
     "WakeupError",
     "fetch_partition",
 ]
@@ -156,13 +168,12 @@ if TYPE_CHECKING:
         ConsumerRecords,
         Deserializer,
         JsonDeserializer,
-        OffsetAndMetadata,
         OffsetAndTimestamp,
         StringDeserializer,
         TopicPartition,
     )
     from kafkaproto.consumer.sync_consumer import Consumer
-    from kafkaproto.error_codes import KafkaError
+    from kafkaproto.error_codes import KafkaError, ProducerFencedError
     from kafkaproto.errors import (
         ApiVersionError,
         DecodeError,
@@ -173,6 +184,7 @@ if TYPE_CHECKING:
         RequestTimeoutError,
     )
     from kafkaproto.fetcher import EARLIEST, LATEST, fetch_partition
+    from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
     from kafkaproto.producer.async_producer import AsyncProducer
     from kafkaproto.producer.config import ProducerConfig
     from kafkaproto.producer.errors import (
@@ -183,6 +195,10 @@ if TYPE_CHECKING:
         ProducerMetadataTimeoutError,
         ProducerTimeoutError,
         RecordTooLargeError,
+        TransactionAbortedError,
+        TransactionAbortRequiredError,
+        TransactionStateError,
+        TransactionTimeoutError,
     )
     from kafkaproto.producer.futures import RecordFuture
     from kafkaproto.producer.record import (

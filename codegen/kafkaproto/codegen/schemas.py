@@ -1,5 +1,5 @@
-"""The schema pin: fetch Kafka's JSON message specs from the official kafka-clients jar with mvn,
-and check them against the committed lock (``schemas/kafka.lock``).
+"""The schema pin: read Kafka's JSON message specs from the official kafka-clients jar (fetched by
+`make kafka-jars`) and check them against the committed lock (``schemas/kafka.lock``).
 
 The JSON itself is never committed: it is extracted into the git-ignored ``schemas/json/``. The
 lock holds the Kafka version and one sha256 per spec file; asking for another version rewrites
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,32 +59,21 @@ class Lock:
         return cls(version, digests)
 
 
-def jar_path(version: str) -> Path:
-    repo = Path(os.environ.get("MAVEN_REPO_LOCAL", Path.home() / ".m2" / "repository"))
-    return repo / "org/apache/kafka/kafka-clients" / version / f"kafka-clients-{version}.jar"
-
-
 def fetch_jar(version: str, log: Callable[[str], None] = print) -> Path:
-    """The kafka-clients jar of ``version``, fetched from Maven Central with mvn if not cached."""
-    jar = jar_path(version)
-    if jar.exists():
-        return jar
-    log(f"schemas: fetching org.apache.kafka:kafka-clients:{version} with mvn ...")
-    cmd = [
-        "mvn",
-        "-B",
-        "-q",
-        "dependency:get",
-        f"-Dartifact=org.apache.kafka:kafka-clients:{version}",
-        "-Dtransitive=false",
-    ]
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except FileNotFoundError:
-        raise SchemaError("mvn is not installed; the Makefile's setup needs Maven") from None
-    if result.returncode != 0 or not jar.exists():
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
-        raise SchemaError(f"mvn could not fetch kafka-clients {version}:\n{tail}")
+    """The kafka-clients jar of ``version``: the one ``make kafka-jars`` fetched with Maven (the
+    project's one way to fetch Kafka's jars), named by ``$KAFKA_CLIENTS_JAR``."""
+    named = os.environ.get("KAFKA_CLIENTS_JAR")
+    if not named:
+        raise SchemaError(
+            "KAFKA_CLIENTS_JAR is not set: run the compiler through `make codegen` (or `make "
+            "kafka-jars` and set it to build/kafka-<version>/libs/kafka-clients-<version>.jar)"
+        )
+    jar = Path(named)
+    if jar.name != f"kafka-clients-{version}.jar":
+        raise SchemaError(f"KAFKA_CLIENTS_JAR={jar} is not kafka-clients {version}")
+    if not jar.is_file():
+        raise SchemaError(f"{jar} does not exist: run `make kafka-jars KAFKA_VERSION={version}`")
+    log(f"schemas: reading {jar}")
     return jar
 
 
@@ -149,7 +137,7 @@ def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) ->
 
 
 def _cached(json_dir: Path, lock: Lock) -> dict[str, bytes] | None:
-    """The extracted specs, if they are exactly the locked set (no mvn needed)."""
+    """The extracted specs, if they are exactly the locked set (no jar needed)."""
     if not json_dir.is_dir():
         return None
     files = {p.name: p.read_bytes() for p in json_dir.glob("*.json")}

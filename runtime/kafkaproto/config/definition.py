@@ -24,6 +24,7 @@ import difflib
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, overload
@@ -664,7 +665,7 @@ class RuleContext:
         self,
         config_class: type[AbstractConfig],
         values: dict[str, Any],
-        user_keys: set[str],
+        user_keys: AbstractSet[str],
         explanations: dict[str, Explanation],
     ) -> None:
         self.config_class = config_class

@@ -70,6 +70,7 @@ from kafkaproto.errors import (
     ProtocolError,
     RequestTimeoutError,
 )
+from kafkaproto.group_metadata import ConsumerGroupMetadata
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
 from kafkaproto.security.definitions import SECURITY_DEFINITIONS
 
@@ -957,6 +958,18 @@ class ConsumerEngine:
             for tp, s in self.subscriptions.items()
             if s.has_valid_position and s.position is not None
         }
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """Java's ``groupMetadata()``: what a transactional producer's
+        ``send_offsets_to_transaction`` takes (KIP-447). A consumer that assigns its own
+        partitions has no generation or member id."""
+        coordinator = self._coordinator()
+        return ConsumerGroupMetadata(
+            coordinator.group_id,
+            coordinator.generation,
+            coordinator.member_id,
+            coordinator.group_instance_id,
+        )
 
     def _coordinator(self) -> ConsumerCoordinator:
         self._check_open()

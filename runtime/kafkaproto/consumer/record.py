@@ -1,7 +1,8 @@
 """What the consumer hands an application: ``ConsumerRecord`` (one record with its topic,
 partition, offset, timestamp and type, key, value, headers and leader epoch), ``ConsumerRecords``
-(one poll's records grouped by partition), ``TopicPartition``, ``OffsetAndMetadata``,
-``OffsetAndTimestamp``, and the deserializers (Java's ``Deserializer.deserialize(topic,
+(one poll's records grouped by partition), ``TopicPartition``, ``OffsetAndTimestamp``,
+``OffsetAndMetadata`` (the one :mod:`kafkaproto.group_metadata` shares with the transactional
+producer), and the deserializers (Java's ``Deserializer.deserialize(topic,
 headers, data)``).
 
 Light on purpose: ``ConsumerRecord`` is a tuple subclass the fetcher builds with
@@ -15,6 +16,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
+from kafkaproto.group_metadata import OffsetAndMetadata
 from kafkaproto.records.record_batch import Header, TimestampType
 
 __all__ = [
@@ -43,15 +45,6 @@ class TopicPartition(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.topic}-{self.partition}"
-
-
-class OffsetAndMetadata(NamedTuple):
-    """A committed offset: the offset of the next record to read, its metadata string and the
-    leader epoch of the last record read (KIP-320), None when unknown."""
-
-    offset: int
-    metadata: str = ""
-    leader_epoch: int | None = None
 
 
 class OffsetAndTimestamp(NamedTuple):

@@ -34,6 +34,7 @@ from kafkaproto.consumer.record import (
     OffsetAndTimestamp,
     TopicPartition,
 )
+from kafkaproto.group_metadata import ConsumerGroupMetadata
 
 __all__ = ["Consumer"]
 
@@ -163,6 +164,10 @@ class Consumer(Generic[K, V]):
 
     def paused(self) -> set[TopicPartition]:
         return self.engine.paused()
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """For a transactional producer's ``send_offsets_to_transaction`` (KIP-447)."""
+        return self.engine.group_metadata()
 
     def current_lag(self, partition: TopicPartition) -> int | None:
         return self.engine.current_lag(partition)

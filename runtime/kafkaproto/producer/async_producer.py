@@ -15,6 +15,10 @@ cannot await and keeps its own rate: it raises ``BufferExhaustedError`` at once 
 is full and ``ProducerMetadataTimeoutError`` while the topic's metadata is not known yet (it
 asks for it; ``await producer.partitions_for(topic)`` waits for it).
 
+With ``transactional_id`` set, ``init_transactions``/``begin_transaction``/
+``send_offsets_to_transaction``/``commit_transaction``/``abort_transaction`` are Java's
+(``kafkaproto.producer.transactions`` holds the state machine; the engine drives it).
+
 The engine lives on one event loop: every method must be called from that loop's thread
 (``kafkaproto.producer.sync_producer.Producer`` is the thread-safe face).
 """
@@ -26,6 +30,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Generic, Self, TypeVar
 
+from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.engine import Blocked, ProducerEngine
@@ -117,7 +122,9 @@ class AsyncProducer(Generic[K, V]):
             self.engine.sender.request_metadata(topic)
         else:
             self.engine.sender.wakeup()
-        raise self.engine.timeout_error(blocked, topic, size, waited=False)
+        error = self.engine.timeout_error(blocked, topic, size, waited=False)
+        self.engine.note_send_error(error)
+        raise error
 
     def _try_send(self, record: ProducerRecord[Any]) -> RecordFuture | _Waiting:
         # Serialize, then append through the lane or the engine: the record's future, or why
@@ -137,7 +144,13 @@ class AsyncProducer(Generic[K, V]):
             if lane is not None:
                 return RecordFuture(loop, lane[0], lane[1], lane[2], -1, len(value))
         size = estimate_record_size(key, value, headers)
-        place = engine.append(topic, key, value, record.partition, record.timestamp, headers, size)
+        try:
+            place = engine.append(
+                topic, key, value, record.partition, record.timestamp, headers, size
+            )
+        except Exception as error:
+            engine.note_send_error(error)  # an open transaction becomes abortable
+            raise
         if isinstance(place, Blocked):
             return place, topic, key, value, record, size
         return RecordFuture(
@@ -156,10 +169,16 @@ class AsyncProducer(Generic[K, V]):
         deadline = time.monotonic() + self._max_block_s
         while True:
             if not await engine.wait_async(blocked, topic, deadline):
-                raise engine.timeout_error(blocked, topic, size)
-            place = engine.append(
-                topic, key, value, record.partition, record.timestamp, record.headers, size
-            )
+                timed_out = engine.timeout_error(blocked, topic, size)
+                engine.note_send_error(timed_out)
+                raise timed_out
+            try:
+                place = engine.append(
+                    topic, key, value, record.partition, record.timestamp, record.headers, size
+                )
+            except Exception as error:
+                engine.note_send_error(error)
+                raise
             if not isinstance(place, Blocked):
                 if blocked is Blocked.MEMORY:
                     engine.served()
@@ -177,6 +196,47 @@ class AsyncProducer(Generic[K, V]):
         """The topic's partitions, waiting up to ``max.block.ms`` for its metadata (Java's
         ``partitionsFor``)."""
         return await self.engine.partitions_for(topic)
+
+    # --- transactions (Java's KafkaProducer; the engine's TransactionManager) -----------------
+
+    async def init_transactions(self) -> None:
+        """Once, before the first transaction: register ``transactional.id`` with its
+        coordinator, fencing any older producer with the same id and finishing (committing or
+        aborting) what it left open. Raises ``TransactionTimeoutError`` after ``max.block.ms``
+        (call it again to keep waiting), ``ProducerFencedError``, ``ProducerFatalError``."""
+        await self.engine.init_transactions()
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: every record sent until ``commit_transaction()`` or
+        ``abort_transaction()`` becomes visible to read_committed consumers together, or
+        never."""
+        self.engine.begin_transaction()
+
+    async def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[tuple[str, int], OffsetAndMetadata | int],
+        group_metadata: ConsumerGroupMetadata | str,
+    ) -> None:
+        """Make the consumer's ``offsets`` ({(topic, partition): next offset to read}) part of
+        the transaction (KIP-447): committed with it, or not at all. ``group_metadata`` is the
+        consumer's ``ConsumerGroupMetadata`` (a bare group id skips the member check)."""
+        await self.engine.send_offsets_to_transaction(offsets, group_metadata)
+
+    async def commit_transaction(self) -> None:
+        """Send what is queued and commit the transaction (waits up to ``max.block.ms``). A
+        record that failed makes it raise ``TransactionAbortRequiredError``: abort then."""
+        await self.engine.commit_transaction()
+
+    async def abort_transaction(self) -> None:
+        """Abort the transaction: its records are never visible to read_committed consumers;
+        those still queued fail with ``TransactionAbortedError``."""
+        await self.engine.abort_transaction()
+
+    @property
+    def transaction_version(self) -> int | None:
+        """2 when the cluster's ``transaction.version`` lets the producer use KIP-890's
+        transactions (no AddPartitionsToTxn), else 1; None without ``transactional.id``."""
+        return self.engine.transaction_version
 
     # --- flush and close ---------------------------------------------------------------------
 

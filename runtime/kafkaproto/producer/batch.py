@@ -138,14 +138,23 @@ class ProducerBatch:
     def has_sequence(self) -> bool:
         return self.builder.base_sequence != NO_SEQUENCE
 
-    def set_producer_state(self, producer_id: int, epoch: int, base_sequence: int) -> None:
-        self.builder.set_producer_state(producer_id, epoch, base_sequence, False)
+    @property
+    def is_transactional(self) -> bool:
+        return self.builder.is_transactional
+
+    def set_producer_state(
+        self, producer_id: int, epoch: int, base_sequence: int, transactional: bool = False
+    ) -> None:
+        """Stamp the batch (Java's ``setProducerState``); ``transactional`` sets the batch's
+        transactional attribute bit, which makes its records part of a transaction (KIP-98)."""
+        self.builder.set_producer_state(producer_id, epoch, base_sequence, transactional)
         self._built = None
 
     def reset_producer_state(self, producer_id: int, epoch: int, base_sequence: int) -> None:
-        """``ProducerBatch.resetProducerState``: new sequence after an epoch bump."""
+        """``ProducerBatch.resetProducerState``: new sequence after an epoch bump (the
+        transactional bit stays as it was)."""
         self.sequence_reset = True
-        self.set_producer_state(producer_id, epoch, base_sequence)
+        self.set_producer_state(producer_id, epoch, base_sequence, self.is_transactional)
 
     def clear_producer_state(self) -> None:
         self.set_producer_state(NO_PRODUCER_ID, NO_PRODUCER_EPOCH, NO_SEQUENCE)

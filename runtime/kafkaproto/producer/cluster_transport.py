@@ -9,10 +9,12 @@ broker, and the negotiated versions. Retries, timeouts and ordering stay the eng
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
+from kafkaproto.connection import Connection
 from kafkaproto.error_codes import KafkaError
-from kafkaproto.errors import ApiVersionError
+from kafkaproto.errors import ApiVersionError, KafkaConnectionError
 from kafkaproto.message import ApiMessage
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.metadata import (
@@ -28,6 +30,8 @@ from kafkaproto.security.errors import AuthenticationError
 __all__ = ["ClusterTransport", "client_config_for"]
 
 _PRODUCE, _METADATA, _INIT_PRODUCER_ID = 0, 3, 22
+# FindCoordinator, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit.
+_TRANSACTIONAL = (10, 24, 25, 26, 28)
 
 
 def client_config_for(config: ProducerConfig) -> ClusterClientConfig:
@@ -63,6 +67,9 @@ class ClusterTransport:
         self._started = False
         self._start_attempted = False
         self._versions: dict[int, int | None] = {}
+        # The highest-epoch finalized features any broker announced (Java's ApiVersions
+        # keeps the same across nodes): (epoch, {feature: max version level}).
+        self._features: tuple[int, dict[str, int]] = (-1, {})
 
     @classmethod
     def for_config(cls, config: ProducerConfig) -> ClusterTransport:
@@ -101,7 +108,16 @@ class ClusterTransport:
         if node_id is None:
             conn = await self.client.any_connection()
         else:
-            conn = await self.client.connection(node_id)
+            try:
+                conn = await self.client.connection(node_id)
+            except KafkaConnectionError:
+                if node_id in self.client.metadata.brokers:
+                    raise
+                # A coordinator the metadata has not named yet (the producer may not have
+                # asked for any topic): learn the brokers, then try once more.
+                await self.client.refresh_metadata(())
+                conn = await self.client.connection(node_id)
+        self._note_features(conn)
         if not expect_response:
             await conn.send_no_response(request)
             return None
@@ -118,11 +134,24 @@ class ClusterTransport:
         if self._versions:
             return
         conn = await self.client.any_connection()
-        for key in (_PRODUCE, _METADATA, _INIT_PRODUCER_ID):
+        self._note_features(conn)
+        for key in (_PRODUCE, _METADATA, _INIT_PRODUCER_ID, *_TRANSACTIONAL):
             try:
                 self._versions[key] = conn.version_for(key)
             except ApiVersionError:
                 self._versions[key] = None
+
+    def _note_features(self, conn: Connection) -> None:
+        response: Any = conn.api_versions_response
+        epoch = getattr(response, "finalized_features_epoch", -1)
+        if epoch > self._features[0]:
+            levels = {f.name: f.max_version_level for f in response.finalized_features}
+            self._features = (epoch, levels)
+
+    def finalized_features(self) -> tuple[int, dict[str, int]]:
+        """The cluster's finalized features as last announced (KIP-584): the features epoch
+        and each feature's level, e.g. ``transaction.version`` (-1 and {} before any)."""
+        return self._features
 
 
 def snapshot_of(metadata: ClusterMetadata, topics: Collection[str]) -> ClusterSnapshot:

@@ -27,11 +27,14 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
+from uuid import UUID
 
 from kafkaproto.backoff import ExponentialBackoff
+from kafkaproto.config.definition import ConfigError
 from kafkaproto.error_codes import KafkaError
+from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.partitioner import UNKNOWN_PARTITION, partition_for_record
 from kafkaproto.producer.accumulator import RecordAccumulator
 from kafkaproto.producer.batch import ProducerBatch
@@ -42,11 +45,15 @@ from kafkaproto.producer.errors import (
     ProducerClosedError,
     ProducerFatalError,
     ProducerMetadataTimeoutError,
+    ProducerTimeoutError,
     RecordTooLargeError,
+    TransactionStateError,
+    TransactionTimeoutError,
 )
-from kafkaproto.producer.idempotence import IdempotenceManager
-from kafkaproto.producer.metadata import PartitionInfo
+from kafkaproto.producer.idempotence import IdempotenceManager, ProducerState
+from kafkaproto.producer.metadata import ZERO_UUID, PartitionInfo
 from kafkaproto.producer.sender import Sender, SenderSettings
+from kafkaproto.producer.transactions import TransactionalRequestResult, TransactionManager
 from kafkaproto.producer.transport import ProducerTransport
 from kafkaproto.records.compression import CompressionType
 from kafkaproto.records.record_batch import Header
@@ -67,11 +74,52 @@ _COMPRESSION: Final = {
 }
 
 
+_IN_TRANSACTION: Final = ProducerState.IN_TRANSACTION
+# KafkaProducer's timeout messages for the transactional calls.
+_INIT_TXN_TIMEOUT = (
+    "InitTransactions timed out - did not complete coordinator discovery or receive the "
+    "InitProducerId response within max.block.ms."
+)
+_SEND_OFFSETS_TIMEOUT = (
+    "SendOffsetsToTransaction timed out - did not reach the coordinator or receive the "
+    "TxnOffsetCommit/AddOffsetsToTxn response within max.block.ms"
+)
+_COMMIT_TIMEOUT = (
+    "CommitTransaction timed out - did not complete EndTxn with the transaction coordinator "
+    "within max.block.ms"
+)
+_ABORT_TIMEOUT = (
+    "AbortTransaction timed out - did not complete EndTxn(abort) with the transaction "
+    "coordinator within max.block.ms"
+)
+
+
 class Blocked(enum.Enum):
     """Why ``append`` could not place a record yet."""
 
     METADATA = "metadata"  # the topic's partitions are not known yet
     MEMORY = "memory"  # buffer.memory has no room for the batch the record needs
+
+
+def _ignore(_value: object) -> None:
+    """Drop a value (a waiter's callable must return None)."""
+
+
+def _group_metadata(group: ConsumerGroupMetadata | str) -> ConsumerGroupMetadata:
+    # KafkaProducer.throwIfInvalidGroupMetadata; a bare group id is Java's deprecated
+    # sendOffsetsToTransaction(offsets, String) (no member: no zombie fencing by generation).
+    if isinstance(group, str):
+        return ConsumerGroupMetadata(group)
+    if not isinstance(group, ConsumerGroupMetadata):
+        raise TypeError(
+            "group_metadata must be a ConsumerGroupMetadata or a group id, not "
+            f"{type(group).__name__}"
+        )
+    if group.generation_id > 0 and group.member_id == "":
+        raise ValueError(
+            f"Passed in group metadata {group} has generationId > 0 but the member.id is unknown"
+        )
+    return group
 
 
 def _level(config: ProducerConfig) -> int | None:
@@ -100,7 +148,26 @@ class ProducerEngine:
         self._owned_transport: ClusterTransport | None = None
         if transport is None:
             transport = self._owned_transport = ClusterTransport.for_config(c)
-        self.idempotence = IdempotenceManager() if c.enable_idempotence else None
+        #: The transaction manager of a transactional producer (also its ``idempotence``).
+        self.transactions: TransactionManager | None = None
+        self.idempotence: IdempotenceManager | None = None
+        if c.transactional_id is not None:
+            if c.transaction_two_phase_commit_enable:
+                raise ConfigError(
+                    "transaction.two.phase.commit.enable",
+                    True,
+                    "kafkaproto does not support two-phase commit (KIP-939) yet.",
+                )
+            self.transactions = TransactionManager(
+                c.transactional_id,
+                transaction_timeout_ms=c.transaction_timeout_ms,
+                retry_backoff_ms=c.retry_backoff_ms,
+                topic_id=self._known_topic_id,
+            )
+            self.idempotence = self.transactions
+            log.info("Instantiated a transactional producer.")
+        elif c.enable_idempotence:
+            self.idempotence = IdempotenceManager()
         self.accumulator = RecordAccumulator(
             batch_size=c.batch_size,
             compression=_COMPRESSION[c.compression_type],
@@ -180,6 +247,9 @@ class ProducerEngine:
         lane = self._lanes.get(topic)
         if lane is None:
             return None
+        txn = self.transactions
+        if txn is not None and txn.state is not _IN_TRANSACTION:
+            return None  # append() raises what the state means
         if timestamp is None:
             timestamp = time.time_ns() // 1_000_000
         index = lane.builder.append_value(value, timestamp, lane.limit)
@@ -204,8 +274,11 @@ class ProducerEngine:
         ``lock``."""
         if self.closing:
             raise ProducerClosedError("Cannot send after the producer is closed.")
+        txn = self.transactions
         idem = self.idempotence
-        if idem is not None and idem.has_fatal_error:
+        if txn is not None:
+            txn.check_send_allowed()
+        elif idem is not None and idem.has_fatal_error:
             error = ProducerFatalError("the idempotent producer hit a fatal error")
             error.__cause__ = idem.last_error
             raise error
@@ -237,6 +310,9 @@ class ProducerEngine:
         )
         if result is None:
             return Blocked.MEMORY
+        if txn is not None:
+            # After the append, as Java's doSend: the partition is known only now.
+            txn.maybe_add_partition(result.batch.tp)
         if result.new_batch or result.batch_full:
             self._wake_sender()
         return result.batch, result.offset, timestamp
@@ -416,6 +492,130 @@ class ProducerEngine:
             if not await self.wait_async(Blocked.METADATA, topic, deadline):
                 raise self.timeout_error(Blocked.METADATA, topic, 0)
 
+    # --- transactions: the loop (begin_transaction and note_send_error: any thread) ------------
+
+    def _known_topic_id(self, topic: str) -> UUID | None:
+        topic_id = self.sender.cluster.topic_id(topic)
+        return None if topic_id == ZERO_UUID else topic_id
+
+    def _txn(self) -> TransactionManager:
+        # throwIfNoTransactionManager, throwIfProducerClosed
+        txn = self.transactions
+        if txn is None:
+            raise TransactionStateError(
+                "Cannot use transactional methods without enabling transactions by setting the "
+                "transactional.id configuration property"
+            )
+        if self.closing:
+            raise ProducerClosedError("Cannot perform operation after producer has been closed")
+        return txn
+
+    def _features(self) -> tuple[int, int | None]:
+        """The cluster's finalized features epoch and ``transaction.version`` as last seen."""
+        read = getattr(self.sender.transport, "finalized_features", None)
+        if read is None:
+            return -1, None
+        epoch, levels = read()
+        return epoch, levels.get("transaction.version")
+
+    async def _await_result(self, result: TransactionalRequestResult, reason: str) -> None:
+        # TransactionalRequestResult.await(max.block.ms): a timed-out result stays pending, so
+        # the same call made again waits for it.
+        loop = self.start()
+        self.sender.wakeup()
+        if not result.completed:
+            done: asyncio.Future[None] = loop.create_future()
+
+            def settle() -> None:
+                if not done.done():
+                    done.set_result(None)
+
+            result.add_waiter(lambda: _ignore(loop.call_soon_threadsafe(settle)))
+            ms = self.config.max_block_ms
+            try:
+                await asyncio.wait_for(asyncio.shield(done), ms / 1000)
+            except TimeoutError:
+                raise TransactionTimeoutError(
+                    f"Timeout expired after {ms}ms while awaiting {result.operation}. {reason}"
+                ) from None
+        result.acked = True
+        if result.error is not None:
+            raise result.error
+
+    @property
+    def transaction_version(self) -> int | None:
+        """The transaction protocol in use (2: KIP-890 part 2, 1: before it), known once
+        ``init_transactions`` completed; None for a producer without ``transactional.id``."""
+        txn = self.transactions
+        return None if txn is None else txn.transaction_version
+
+    async def init_transactions(self) -> None:
+        """Java's ``initTransactions``: fence older producers with this transactional.id and
+        finish their transaction, get the producer id and epoch, learn the transaction
+        version. Waits up to ``max.block.ms``."""
+        txn = self._txn()
+        with self.lock:
+            result = txn.initialize_transactions()
+        await self._await_result(result, _INIT_TXN_TIMEOUT)
+        with self.lock:
+            txn.maybe_update_transaction_v2(True, *self._features())
+
+    def begin_transaction(self) -> None:
+        """Java's ``beginTransaction`` (no I/O; any thread)."""
+        txn = self._txn()
+        with self.lock:
+            txn.begin_transaction()
+
+    async def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[tuple[str, int], OffsetAndMetadata | int],
+        group_metadata: ConsumerGroupMetadata | str,
+    ) -> None:
+        """Java's ``sendOffsetsToTransaction`` (KIP-447): commit the consumer's ``offsets``
+        (the next offset to read per partition) with this transaction."""
+        group = _group_metadata(group_metadata)
+        txn = self._txn()
+        if not offsets:
+            return
+        plain = {
+            (str(t), int(p)): o if isinstance(o, OffsetAndMetadata) else OffsetAndMetadata(int(o))
+            for (t, p), o in offsets.items()
+        }
+        with self.lock:
+            result = txn.send_offsets_to_transaction(plain, group)
+        await self._await_result(result, _SEND_OFFSETS_TIMEOUT)
+
+    async def commit_transaction(self) -> None:
+        """Java's ``commitTransaction``: flush, then EndTxn(commit); waits up to
+        ``max.block.ms``. A failed record makes the transaction abortable first."""
+        txn = self._txn()
+        with self.lock:
+            result = txn.begin_commit(*self._features())
+            self.accumulator.retire_lanes()
+        await self._await_result(result, _COMMIT_TIMEOUT)
+
+    async def abort_transaction(self) -> None:
+        """Java's ``abortTransaction``: queued records fail with ``TransactionAbortedError``,
+        sent ones are aborted by EndTxn(abort); waits up to ``max.block.ms``."""
+        txn = self._txn()
+        log.info("Aborting incomplete transaction")
+        with self.lock:
+            result = txn.begin_abort(*self._features())
+            self.accumulator.retire_lanes()
+        await self._await_result(result, _ABORT_TIMEOUT)
+
+    def note_send_error(self, error: BaseException) -> None:
+        """A send failed before its record was queued: in a transaction that makes the
+        transaction abortable (KafkaProducer.doSend's ApiException case)."""
+        txn = self.transactions
+        if txn is None or not isinstance(error, KafkaError | ProducerTimeoutError):
+            return
+        if isinstance(error, TransactionStateError | ProducerFatalError):
+            return
+        with self.lock:
+            if txn.state is _IN_TRANSACTION:
+                txn.maybe_transition_to_error_state(error)
+
     # --- flush and close: the loop -------------------------------------------------------------
 
     async def flush(self) -> None:
@@ -471,11 +671,35 @@ class ProducerEngine:
                         batches = list(self.accumulator.incomplete)
                     await self._wait_batches(batches)
                     await asyncio.sleep(0.001)
+                await self._abort_open_transaction()
         except TimeoutError:
             log.warning("close(): timed out after %.3f s; failing what is left", timeout)
         await self._force_close()
 
+    async def _abort_open_transaction(self) -> None:
+        # Sender.run's shutdown: a transaction still open (not being committed or aborted)
+        # is aborted, and the producer waits for it to end.
+        txn = self.transactions
+        if txn is None:
+            return
+        with self.lock:
+            if not txn.has_ongoing_transaction:
+                return
+            if not txn.is_completing:
+                log.info("Aborting incomplete transaction due to shutdown")
+                try:
+                    txn.begin_abort(*self._features())
+                except Exception as exc:  # an error state: nothing more to do but close
+                    log.error("Error aborting the transaction while closing: %r", exc)
+                    return
+        self.sender.wakeup()
+        while txn.has_ongoing_transaction and not txn.has_fatal_error:
+            await asyncio.sleep(0.005)
+
     async def _force_close(self) -> None:
+        if self.transactions is not None:
+            with self.lock:
+                self.transactions.close()
         self.accumulator.close()
         self.sender.abort_all(ProducerClosedError("Producer is closed forcefully."))
         self.sender.stop()

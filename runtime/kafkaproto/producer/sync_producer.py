@@ -13,6 +13,9 @@ runs on the producer's loop thread (Java runs callbacks on its I/O thread: keep 
 A ``send`` from that thread (from a callback) never waits: it fails at once where another
 thread would block, rather than dead-locking the loop that frees the memory.
 
+The transactional methods (``init_transactions``... ``abort_transaction``) block the calling
+thread up to ``max.block.ms`` while the engine's loop does the work, as Java's do.
+
 This module owns the thread. From any other thread it touches the engine only under its lock,
 and only to append (``ProducerEngine.lane_append``/``append``/``wait_blocking``).
 """
@@ -29,11 +32,16 @@ from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.errors import KafkaProtoError
+from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.batch import ProducerBatch
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.engine import Blocked, ProducerEngine
-from kafkaproto.producer.errors import ProducerClosedError
+from kafkaproto.producer.errors import (
+    ProducerClosedError,
+    TransactionAbortRequiredError,
+    TransactionStateError,
+)
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, RecordMetadata, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
@@ -150,8 +158,12 @@ class Producer(Generic[K, V]):
                         place = engine.append(
                             topic, key, value, record.partition, record.timestamp, headers, size
                         )
+                except (TransactionStateError, TransactionAbortRequiredError):
+                    raise  # Java throws these from send (IllegalStateException, KafkaException)
                 except (KafkaProtoError, ValueError) as error:
-                    # Java's send: an ApiException fails the future and calls the callback.
+                    # Java's send: an ApiException fails the future and calls the callback (and
+                    # makes an open transaction abortable).
+                    engine.note_send_error(error)
                     future.set_exception(error)
                     _call(callback, None, error)
                     return future
@@ -201,6 +213,46 @@ class Producer(Generic[K, V]):
             return await make()
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+
+    # --- transactions (Java's KafkaProducer; each waits up to max.block.ms) -------------------
+
+    def init_transactions(self) -> None:
+        """Once, before the first transaction: register ``transactional.id`` with its
+        coordinator, fencing any older producer with the same id and finishing what it left
+        open. ``TransactionTimeoutError`` after ``max.block.ms`` (call again to keep waiting)."""
+        self._call_on_loop(self.engine.init_transactions, None)
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: the records sent until ``commit_transaction()`` or
+        ``abort_transaction()`` become visible to read_committed consumers together, or
+        never."""
+        self.engine.begin_transaction()
+
+    def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[tuple[str, int], OffsetAndMetadata | int],
+        group_metadata: ConsumerGroupMetadata | str,
+    ) -> None:
+        """Make the consumer's ``offsets`` ({(topic, partition): next offset to read}) part of
+        the transaction (KIP-447)."""
+        self._call_on_loop(
+            lambda: self.engine.send_offsets_to_transaction(offsets, group_metadata), None
+        )
+
+    def commit_transaction(self) -> None:
+        """Send what is queued and commit. A failed record makes it raise
+        ``TransactionAbortRequiredError``: call ``abort_transaction()`` then."""
+        self._call_on_loop(self.engine.commit_transaction, None)
+
+    def abort_transaction(self) -> None:
+        """Abort the transaction: its records are never visible to read_committed readers."""
+        self._call_on_loop(self.engine.abort_transaction, None)
+
+    @property
+    def transaction_version(self) -> int | None:
+        """2 (KIP-890's transactions) or 1, as the cluster's ``transaction.version`` allows;
+        None without ``transactional.id``."""
+        return self.engine.transaction_version
 
     def flush(self, timeout: float | None = None) -> None:
         """Send everything queued and wait for it (``timeout`` seconds, None: no bound but

@@ -170,3 +170,146 @@ def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
 
     monkeypatch.setattr(BatchBuilder, "append_value", counting)
     return lambda: count
+
+
+def build_nested(cls: Any, values: dict[str, Any]) -> Any:
+    """An instance of generated ``cls`` from plain values, nested structs given as dicts (or
+    lists of dicts); keys the version lacks are left out."""
+    kwargs: dict[str, Any] = {}
+    for f in cls._fields_:
+        if f.attr not in values:
+            continue
+        value = values[f.attr]
+        if f.cls is not None and value is not None:
+            value = (
+                tuple(build_nested(f.cls, v) for v in value)
+                if f.kind == "array"
+                else build_nested(f.cls, value)
+            )
+        kwargs[f.attr] = value
+    return cls(**kwargs)
+
+
+class FakeTxnCluster(FakeCluster):
+    """A FakeCluster with a transaction coordinator (node 1) speaking transaction version
+    ``tv``: it checks that a version-1 client adds partitions before producing and a version-2
+    client does not, bumps the epoch at every EndTxn v5+, and answers from ``txn_errors``
+    (api key -> codes to return, one per request) before anything else."""
+
+    def __init__(self, topics: dict[str, int], *, tv: int = 2, **kwargs: Any) -> None:
+        super().__init__(topics, **kwargs)
+        self.tv = tv
+        self.features_epoch = 10
+        self.txn_errors: dict[int, deque[int]] = defaultdict(deque)
+        self.producers: dict[str, tuple[int, int]] = {}  # transactional id -> (id, epoch)
+        self.in_txn: set[tuple[str, int]] = set()
+        self.ended: list[tuple[bool, int]] = []  # (committed, version) per EndTxn
+        self.offsets: list[Any] = []
+        self.txn_hold: asyncio.Event | None = None  # when set, EndTxn waits for it
+
+    def finalized_features(self) -> tuple[int, dict[str, int]]:
+        return self.features_epoch, {"transaction.version": self.tv}
+
+    async def api_version(self, api_key: int) -> int | None:
+        versions = {0: self.produce_version, 10: 6, 22: 5, 24: 5, 25: 4, 26: 5, 28: 5}
+        return versions.get(api_key)
+
+    def _answer(self, api_key: int, version: int, **values: Any) -> ApiMessage:
+        response = build_nested(response_class(api_key, version), values)
+        return type(response).decode(response.encode())  # type: ignore[no-any-return]
+
+    async def send(
+        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
+    ) -> ApiMessage | None:
+        key = request.api_key
+        if key == 0 or (key == 22 and getattr(request, "transactional_id", None) is None):
+            if key == 0:
+                self._check_produce(request)
+            return await super().send(node_id, request, expect_response=expect_response)
+        request = type(request).decode(request.encode())
+        self.requests.append((node_id, request))
+        v = request.version
+        r: Any = request
+        scripted = self.txn_errors[key]
+        code = scripted.popleft() if scripted else 0
+        if key == 10:
+            coordinator = {"key": "", "node_id": 1, "host": "fake", "port": 1, "error_code": code}
+            if v >= 4:
+                return self._answer(key, v, coordinators=[coordinator])
+            return self._answer(key, v, **coordinator)
+        assert node_id == 1, f"api {key} sent to {node_id}, not the coordinator"
+        if key == 22:
+            pid, epoch = self.producers.get(r.transactional_id, (self.next_producer_id, -1))
+            if code:
+                return self._answer(key, v, error_code=code, producer_id=-1, producer_epoch=-1)
+            self.next_producer_id += pid == self.next_producer_id
+            self.producers[r.transactional_id] = (pid, epoch + 1)
+            return self._answer(key, v, producer_id=pid, producer_epoch=epoch + 1)
+        if key == 24:
+            results = []
+            for t in r.v3_and_below_topics:
+                for p in t.partitions:
+                    if not code:
+                        self.in_txn.add((t.name, p))
+                    results.append(
+                        {
+                            "name": t.name,
+                            "results_by_partition": [
+                                {"partition_index": p, "partition_error_code": code}
+                            ],
+                        }
+                    )
+            return self._answer(key, v, results_by_topic_v3_and_below=results)
+        if key == 25:
+            return self._answer(key, v, error_code=code)
+        if key == 28:
+            self.offsets.append(r)
+            topics = [
+                {
+                    "name": t.name,
+                    "partitions": [
+                        {"partition_index": p.partition_index, "error_code": code}
+                        for p in t.partitions
+                    ],
+                }
+                for t in r.topics
+            ]
+            return self._answer(key, v, topics=topics)
+        assert key == 26, key
+        if self.txn_hold is not None:
+            await self.txn_hold.wait()
+        if code:
+            return self._answer(key, v, error_code=code)
+        self.ended.append((r.committed, v))
+        self.in_txn.clear()
+        pid, epoch = self.producers[r.transactional_id]
+        assert (r.producer_id, r.producer_epoch) == (pid, epoch), "EndTxn with a stale epoch"
+        if v >= 5:  # KIP-890: the next transaction's epoch
+            self.producers[r.transactional_id] = (pid, epoch + 1)
+            return self._answer(key, v, producer_id=pid, producer_epoch=epoch + 1)
+        return self._answer(key, v)
+
+    def _check_produce(self, request: Any) -> None:
+        if request.transactional_id is None:
+            return
+        if self.tv >= 2:
+            assert request.version >= 12, "a version-2 transaction must produce at v12+"
+            return
+        assert request.version <= 11, "a version-1 transaction must produce below v12"
+        for td in request.topic_data:
+            for pd in td.partition_data:
+                assert (td.name, pd.index) in self.in_txn, "produced before AddPartitionsToTxn"
+
+    def _append(self, topic: str, partition: int, data: bytes, node_id: int | None) -> Any:
+        # A new epoch starts the producer's sequences again at 0, as a broker's does.
+        [batch] = read_batches(data).batches
+        key = (batch.producer_id, (topic, partition))
+        if self._epochs.get(key) != batch.producer_epoch:
+            self._epochs[key] = batch.producer_epoch
+            self.expected_seq.pop(key, None)
+        return super()._append(topic, partition, data, node_id)
+
+    @property
+    def _epochs(self) -> dict[tuple[int, tuple[str, int]], int]:
+        epochs: dict[tuple[int, tuple[str, int]], int] = self.__dict__.setdefault("_epoch_map", {})
+        return epochs
