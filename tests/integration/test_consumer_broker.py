@@ -39,7 +39,6 @@ from topics import create_topic
 pytestmark = pytest.mark.broker
 
 ROOT = Path(__file__).resolve().parents[2]
-ORACLE_CP = f"{ROOT / 'build/oracle/classes'}:{ROOT / 'build/oracle/lib'}/*"
 
 
 def fresh(prefix: str) -> str:
@@ -99,6 +98,7 @@ def test_sync_consumer_positions_seeks_pauses_and_lookups(broker: str) -> None:
             assert len(records) <= 30
             for tp in records.partitions():
                 got[tp] += [r.offset for r in records.records(tp)]
+                assert records.next_offsets[tp].offset == got[tp][-1] + 1
         assert got == {a: list(range(100)), b: list(range(10))}
         first = next(iter(c.poll(0) or [None]))
         assert first is None
@@ -176,8 +176,11 @@ def transactions(broker: str) -> tuple[str, list[str], list[str]]:
     """A topic holding Java-producer transactions; (topic, read_committed values, all values)."""
     if shutil.which("java") is None:
         pytest.skip("no `java` on PATH: the Java transactional producer cannot run")
-    build = subprocess.run(["make", "-s", "-C", str(ROOT), "oracle-java"], capture_output=True)
+    # TransactionalWriter is one of the oracle's programs (tests/oracle/java), built by
+    # `make oracle`, which records the class path it was compiled against.
+    build = subprocess.run(["make", "-s", "-C", str(ROOT), "oracle"], capture_output=True)
     assert build.returncode == 0, build.stderr.decode()
+    classpath = (ROOT / "build/oracle/classpath").read_text().strip()
     topic = fresh("consumer-txn")
     asyncio.run(create_topic(broker, topic, 1))
     transactions, per = 30, 20
@@ -185,7 +188,7 @@ def transactions(broker: str) -> tuple[str, list[str], list[str]]:
         [
             "java",
             "-cp",
-            ORACLE_CP,
+            classpath,
             "TransactionalWriter",
             broker,
             topic,

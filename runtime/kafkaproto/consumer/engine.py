@@ -460,7 +460,7 @@ class ConsumerEngine:
             records = self.fetcher.collect(max_records, self._now_ms())
             self._send_fetches()
             if records:
-                return ConsumerRecords(records)
+                return ConsumerRecords(records, self._next_offsets(records))
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return ConsumerRecords({})
@@ -470,6 +470,18 @@ class ConsumerEngine:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(remaining):
                     await progress.wait()
+
+    def _next_offsets(
+        self, records: Mapping[TopicPartition, Any]
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        """Java's ``ConsumerRecords.nextOffsets``: each partition's position after this poll,
+        with the leader epoch of its last record (what to commit for it)."""
+        out = {}
+        for tp in records:
+            state = self.subscriptions.get(tp)
+            if state is not None and state.position is not None:
+                out[tp] = OffsetAndMetadata(state.position.offset, "", state.position.offset_epoch)
+        return out
 
     def _raise_background_error(self) -> None:
         if self._background_errors:
