@@ -3,9 +3,10 @@ on any warning pdoc gives (`make docs`; CI runs it).
 
 The documented modules are the public ones (``PUBLIC``); the producer's and the consumer's
 engine internals and the command line are left out, and the generated messages appear through
-their index ``kafkaproto.messages`` (the protocol reference covers every message). One kind of warning is
-not about our docstrings and is dropped after checking it: pdoc cannot resolve the postponed
-annotations of a ``NamedTuple``'s generated ``__init__`` (its namespace is not the module's).
+their index ``kafkaproto.messages`` (the protocol reference covers every message). One kind of
+warning is not about our docstrings and is dropped after checking it: pdoc cannot resolve the
+postponed annotations of a ``NamedTuple``'s generated ``__init__`` (its namespace is not the
+module's).
 
     python docs/build_api.py build/docs/api
 """
