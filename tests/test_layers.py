@@ -24,7 +24,14 @@ SOURCE_ROOTS = ("runtime", "codegen", "generated")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "errors",
-        ("kafkaproto.errors", "kafkaproto.error_codes", "kafkaproto.config", "kafkaproto.backoff"),
+        (
+            "kafkaproto.errors",
+            "kafkaproto.error_codes",
+            "kafkaproto.config",
+            "kafkaproto.backoff",
+            # Which modules are compiled: it finds them by name and imports none.
+            "kafkaproto.compiled",
+        ),
     ),
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
     ("message", ("kafkaproto.message", "kafkaproto.reference_codec")),
@@ -54,6 +61,7 @@ SEPARATE = ("kafkaproto.codegen",)
 # and its own submodules).
 ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.errors": (),
+    "kafkaproto.compiled": (),
     "kafkaproto.error_codes": ("kafkaproto.errors",),
     "kafkaproto.config.definition": ("kafkaproto.errors",),
     "kafkaproto.config.properties": (),

@@ -47,6 +47,11 @@ _NO_HEADERS: Final = b"\x00"
 _join = b"".join
 
 
+#: What a key or a value may be: any of these is written as its bytes. (The compiled build checks
+#: annotated argument types at the call, so this says exactly what the interpreted code takes.)
+BytesLike = bytes | bytearray | memoryview
+
+
 def encode_headers(headers: Sequence[Header]) -> bytes:
     """A record's headers section: count, then per header key (UTF-8) and value (-1 = null)."""
     parts = [encode_varlong(len(headers))]
@@ -123,8 +128,8 @@ class BatchBuilder:
 
     def append(
         self,
-        key: bytes | None,
-        value: bytes | None,
+        key: BytesLike | None,
+        value: BytesLike | None,
         timestamp: int | None = None,
         headers: Sequence[Header] | None = None,
     ) -> int:
