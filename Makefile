@@ -16,6 +16,7 @@ help:
 	@echo "make test           set up and run the whole test suite"
 	@echo "make lint           ruff and mypy --strict over codegen, runtime and generated"
 	@echo "make check-generated  fail if generated/ differs from a fresh regeneration"
+	@echo "make upgrade-diff FROM=x.y.z  the diff a pin move from Kafka x.y.z makes in generated/"
 	@echo "make broker         start one real Kafka broker on 127.0.0.1:9092 (make broker-stop)"
 	@echo "make cluster        start a three-node Kafka cluster on 127.0.0.1:19092,19094,19096 (make cluster-stop)"
 	@echo "make oracle         compile the Java oracle harness over kafka-clients"
@@ -38,6 +39,13 @@ codegen: setup
 
 check-generated: setup
 	$(PY) -m kafkaproto.codegen check --kafka-version $(KAFKA_VERSION)
+
+# How big a pin move's review would be: regenerate at Kafka $(FROM) into build/upgrade-diff and
+# print, per module, the diff against the committed generated/ beside Kafka's own spec change.
+.PHONY: upgrade-diff
+upgrade-diff: setup
+	@test -n "$(FROM)" || { echo "usage: make upgrade-diff FROM=x.y.z" >&2; exit 2; }
+	$(PY) -m kafkaproto.codegen upgrade-diff --kafka-version $(KAFKA_VERSION) --from $(FROM)
 
 unit: setup
 	$(PY) -m pytest -q -m "not broker and not cluster and not oracle"

@@ -15,7 +15,8 @@ from .load import SpecSyntaxError, parse_spec
 from .model import SpecError, check_message, parse_message
 from .plan import Plan, plan_all
 from .report import upgrade_report
-from .schemas import SchemaError, sync
+from .schemas import SchemaError, fetch_jar, specs_in_jar, sync
+from .upgrade_diff import generated_change, report, spec_change
 
 
 def _log(message: str) -> None:
@@ -75,6 +76,29 @@ def _generate(args: argparse.Namespace, *, write: bool) -> int:
     return 0
 
 
+def _upgrade_diff(args: argparse.Namespace) -> int:
+    """Regenerate at ``--from`` into ``--scratch`` and measure the diff to the committed tree."""
+    start = time.monotonic()
+    pinned = sync(args.schemas, args.kafka_version, _log)
+    other = specs_in_jar(fetch_jar(args.from_version, _log))
+    plan, source = compile_specs(other, args.from_version)
+    files = render(
+        plan, source, progress=lambda msg: _log(f"upgrade-diff: {msg}"), cache_dir=args.cache
+    )
+    scratch: Path = args.scratch / args.from_version
+    write_tree(scratch, files)
+    _log(f"upgrade-diff: Kafka {args.from_version} generated into {scratch}")
+    report(
+        args.from_version,
+        args.kafka_version,
+        spec_change(other, pinned),
+        generated_change(files, args.output),
+        _log,
+    )
+    _log(f"upgrade-diff: {time.monotonic() - start:.1f} s")
+    return 0
+
+
 def _read_manifest(root: Path) -> dict[str, Any] | None:
     path = root / PACKAGE_DIR / MANIFEST
     if not path.exists():
@@ -90,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         ("schemas", "fetch the pinned Kafka version's specs and check them against the lock"),
         ("generate", "fetch, compile and write generated/, with an upgrade report"),
         ("check", "fail if generated/ differs from a fresh regeneration"),
+        ("upgrade-diff", "regenerate at --from into a scratch folder and measure the diff"),
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--kafka-version", required=True)
@@ -101,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             default=Path("build/codegen-cache"),
             help="black's output by input hash (a git-ignored folder); --cache '' disables it",
         )
+        if name == "upgrade-diff":
+            p.add_argument("--from", dest="from_version", required=True)
+            p.add_argument("--scratch", type=Path, default=Path("build/upgrade-diff"))
     args = parser.parse_args(argv)
     if args.command != "schemas" and not str(args.cache):
         args.cache = None
@@ -108,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "schemas":
             sync(args.schemas, args.kafka_version, _log)
             return 0
+        if args.command == "upgrade-diff":
+            return _upgrade_diff(args)
         return _generate(args, write=args.command == "generate")
     except (SchemaError, SpecError, SpecSyntaxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
