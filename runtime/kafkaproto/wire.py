@@ -157,28 +157,42 @@ def read_nullable_string(buf: Buffer, pos: int) -> tuple[str | None, int]:
 
 def read_compact_string(buf: Buffer, pos: int) -> tuple[str, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        raise WireError("null where the version does not allow null", offset=start)
+    n = buf[pos] - 1  # lengths below 127 are one byte: the common case, read inline
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            raise WireError("null where the version does not allow null", offset=start)
+        if n > 0x7FFF:
+            raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
     end = pos + n
     if end > len(buf):
         raise _short(buf, pos, n, "string")
-    if n > 0x7FFF:
-        raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
-    return _utf8(buf, pos, end), end
+    try:
+        return str(buf[pos:end], "utf-8"), end
+    except UnicodeDecodeError as exc:
+        raise WireError(f"invalid UTF-8: {exc.reason}", offset=pos + exc.start) from None
 
 
 def read_compact_nullable_string(buf: Buffer, pos: int) -> tuple[str | None, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        return None, pos
+    n = buf[pos] - 1
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            return None, pos
+        if n > 0x7FFF:
+            raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
     end = pos + n
     if end > len(buf):
         raise _short(buf, pos, n, "string")
-    if n > 0x7FFF:
-        raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
-    return _utf8(buf, pos, end), end
+    try:
+        return str(buf[pos:end], "utf-8"), end
+    except UnicodeDecodeError as exc:
+        raise WireError(f"invalid UTF-8: {exc.reason}", offset=pos + exc.start) from None
 
 
 def _short(buf: Buffer, pos: int, n: int, what: str) -> WireError:
@@ -404,9 +418,13 @@ def read_nullable_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[in
 
 def read_compact_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        raise WireError("null where the version does not allow null", offset=start)
+    n = buf[pos] - 1
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            raise WireError("null where the version does not allow null", offset=start)
     if n * min_item > len(buf) - pos:
         raise WireError(
             f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", offset=start
@@ -416,9 +434,13 @@ def read_compact_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int
 
 def read_compact_nullable_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        return -1, pos
+    n = buf[pos] - 1
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            return -1, pos
     if n * min_item > len(buf) - pos:
         raise WireError(
             f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", offset=start
@@ -522,6 +544,105 @@ read_compact_nullable_bool_array = _fixed_array_reader("?", 1, True, True)
 
 def write_fixed_array(out: bytearray, values: Sequence[Any], code: str) -> None:
     out += struct.pack(f">{len(values)}{code}", *values)
+
+
+# Arrays of anything else, and arrays written whole: one call per array from generated code, the
+# loop here. ``item`` is an item reader or writer, or (writing) the struct code of fixed-width
+# items. Null where the version does not allow it is refused by the non-nullable forms.
+ItemReader = Callable[[Buffer, int], tuple[Any, int]]
+ItemWriter = Callable[[bytearray, Any], None] | str
+
+
+def _read_items(buf: Buffer, pos: int, n: int, item: ItemReader) -> tuple[tuple[Any, ...], int]:
+    items = []
+    for _ in range(n):
+        value, pos = item(buf, pos)
+        items.append(value)
+    return tuple(items), pos
+
+
+def read_array_of(buf: Buffer, pos: int, item: ItemReader) -> tuple[tuple[Any, ...], int]:
+    n, pos = read_array_length(buf, pos, 1)
+    return _read_items(buf, pos, n, item)
+
+
+def read_nullable_array_of(
+    buf: Buffer, pos: int, item: ItemReader
+) -> tuple[tuple[Any, ...] | None, int]:
+    n, pos = read_nullable_array_length(buf, pos, 1)
+    return (None, pos) if n < 0 else _read_items(buf, pos, n, item)
+
+
+def read_compact_array_of(buf: Buffer, pos: int, item: ItemReader) -> tuple[tuple[Any, ...], int]:
+    n, pos = read_compact_array_length(buf, pos, 1)
+    return _read_items(buf, pos, n, item)
+
+
+def read_compact_nullable_array_of(
+    buf: Buffer, pos: int, item: ItemReader
+) -> tuple[tuple[Any, ...] | None, int]:
+    n, pos = read_compact_nullable_array_length(buf, pos, 1)
+    return (None, pos) if n < 0 else _read_items(buf, pos, n, item)
+
+
+def _write_items(out: bytearray, values: Sequence[Any], item: ItemWriter) -> None:
+    if type(item) is str:
+        out += struct.pack(f">{len(values)}{item}", *values)
+    else:
+        for value in values:
+            item(out, value)  # type: ignore[operator]
+
+
+def write_array_of(out: bytearray, values: Sequence[Any], item: ItemWriter) -> None:
+    out += _p32(len(values))
+    _write_items(out, values, item)
+
+
+def write_nullable_array_of(out: bytearray, values: Sequence[Any] | None, item: ItemWriter) -> None:
+    if values is None:
+        out += _p32(-1)
+    else:
+        write_array_of(out, values, item)
+
+
+def write_compact_array_of(out: bytearray, values: Sequence[Any], item: ItemWriter) -> None:
+    write_compact_length(out, len(values))
+    _write_items(out, values, item)
+
+
+def write_compact_nullable_array_of(
+    out: bytearray, values: Sequence[Any] | None, item: ItemWriter
+) -> None:
+    if values is None:
+        out.append(0)
+    else:
+        write_compact_array_of(out, values, item)
+
+
+def write_null_array(out: bytearray, nullable: bool, compact: bool) -> None:
+    """Null for an array of structs, where ``nullable`` says the version allows it."""
+    if not nullable:
+        raise TypeError("null where the version does not allow null")
+    if compact:
+        out.append(0)
+    else:
+        out += _p32(-1)
+
+
+def empty_or_null(n: int, nullable: bool, pos: int) -> tuple[tuple[()] | None, int]:
+    """An array of structs of length ``n`` <= 0 read at ``pos`` (after its length): empty, or
+    null where ``nullable`` says the version allows it."""
+    if n == 0:
+        return (), pos
+    if not nullable:
+        raise WireError("null where the version does not allow null", offset=pos)
+    return None, pos
+
+
+#: Zero bytes to compare the tagged-field counts of fixed-width struct arrays against: a strided
+#: view of the counts equal to a slice of this has no tagged field (arrays longer than this take
+#: the general loop).
+ZEROS = memoryview(bytes(4096))
 
 
 # --- tagged fields ---------------------------------------------------------------------------

@@ -170,6 +170,9 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     # --- plan: names in generated code
     ("name-collision", spec(field("TopicId"), field("topicId")), "FooRequest", "topicId"),
     ("name-collision", spec({**field("Inner", "FooRequest"), "fields": [field("X")]}), "", ""),
+    # A common struct that holds itself would be a class without end.
+    ("struct-cycle", spec(field("A", "[]Node"), commonStructs=[
+        {"name": "Node", "versions": "0+", "fields": [field("Children", "[]Node")]}]), "Node", ""),
 ]
 
 

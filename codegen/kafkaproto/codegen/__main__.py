@@ -4,17 +4,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .emit import MANIFEST, PACKAGE_DIR, Source, render, sha256_hex, write_tree
+from .emit import MANIFEST, OLD_MANIFESTS, PACKAGE_DIR, Source, render, sha256_hex, write_tree
 from .load import SpecSyntaxError, parse_spec
 from .model import SpecError, check_message, parse_message
 from .plan import Plan, plan_all
-from .report import upgrade_report
+from .report import parse_manifest, upgrade_report
 from .schemas import SchemaError, fetch_jar, specs_in_jar, sync
 from .upgrade_diff import generated_change, report, spec_change
 
@@ -47,7 +46,7 @@ def _generate(args: argparse.Namespace, *, write: bool) -> int:
     if write:
         old = _read_manifest(root)
         written, removed = write_tree(root, files)
-        new = json.loads(files[str(PACKAGE_DIR / MANIFEST)])
+        new = parse_manifest(files[str(PACKAGE_DIR / MANIFEST)])
         _log(
             f"codegen: {len(written)} files written, {len(removed)} removed, "
             f"{len(files) - len(written)} unchanged ({time.monotonic() - start:.1f} s)"
@@ -100,11 +99,11 @@ def _upgrade_diff(args: argparse.Namespace) -> int:
 
 
 def _read_manifest(root: Path) -> dict[str, Any] | None:
-    path = root / PACKAGE_DIR / MANIFEST
-    if not path.exists():
-        return None
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+    for name in (MANIFEST, *OLD_MANIFESTS):
+        path = root / PACKAGE_DIR / name
+        if path.exists():
+            return parse_manifest(path.read_text(encoding="utf-8"))
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:

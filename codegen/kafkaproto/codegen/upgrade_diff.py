@@ -20,7 +20,12 @@ from pathlib import Path
 
 from .load import strip_comments
 
-_NUMBER = re.compile(r"\d+")
+# A number inside a name (``_x10e``, ``V3``, ``e17_``): what a renumbered temporary looks like.
+# Numbers standing alone (``max_version = 5``) are values, and a changed value is a real change.
+_NUMBER = re.compile(r"(?<=[A-Za-z_])\d+|\d+(?=[A-Za-z_])")
+
+
+_SUFFIXES = (".py", ".json", ".txt")
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,8 @@ def line_diff(path: str, old: str | None, new: str | None) -> FileDiff:
 
 
 def renumbered(removed: Iterable[str], added: Iterable[str]) -> int:
-    """How many removed lines reappear among the added ones with only their numbers changed
-    (``_x10e`` -> ``_x13e``): each added line pairs with at most one removed line."""
+    """How many removed lines reappear among the added ones with only the numbers inside names
+    changed (``_x10e`` -> ``_x13e``): each added line pairs with at most one removed line."""
     pool: dict[str, list[str]] = {}
     for line in added:
         pool.setdefault(_NUMBER.sub("#", line), []).append(line)
@@ -96,10 +101,10 @@ def generated_change(old: dict[str, str], committed_root: Path) -> list[FileDiff
     committed = {
         str(p.relative_to(committed_root)): p.read_text(encoding="utf-8")
         for p in sorted(committed_root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".json")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in _SUFFIXES
     }
     for rel in sorted(set(old) | set(committed)):
-        if not rel.endswith((".py", ".json")):
+        if not rel.endswith(_SUFFIXES):
             continue
         diff = line_diff(rel, old.get(rel), committed.get(rel))
         if diff.changed:
