@@ -35,8 +35,12 @@ def fixture_specs() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.json"))}
 
 
+def fixture_errors() -> bytes:
+    return (FIXTURES / "Errors.tsv").read_bytes()
+
+
 def rendered(specs: dict[str, bytes]) -> dict[str, str]:
-    plan, source = compile_specs(specs, KAFKA_VERSION)
+    plan, source = compile_specs(specs, KAFKA_VERSION, fixture_errors())
     return render(plan, source)
 
 
@@ -309,6 +313,24 @@ def test_header_client_id_stays_non_compact(mods: dict[str, ModuleType]) -> None
     assert roundtrip(v2, 2) == struct.pack(">hih", 18, 7, 2) + b"ab" + b"\x00"
     assert roundtrip(v2.replace(client_id=None), 2) == struct.pack(">hih", 18, 7, -1) + b"\x00"
     assert roundtrip(header.GoldHeader(request_api_key=1), 0) == struct.pack(">hi", 1, 0)
+
+
+def test_error_table(mods: dict[str, ModuleType]) -> None:
+    table = mods["error_table"]
+    assert [cls.__name__ for cls in table.ERRORS] == [
+        "UnknownServerError",  # NONE (code 0) has no class
+        "UnknownTopicOrPartitionError",
+        "NetworkError",  # NETWORK_EXCEPTION: _EXCEPTION folded into the Error suffix
+    ]
+    err = table.UnknownTopicOrPartitionError()
+    assert (err.code, err.name, err.retriable, err.invalid_metadata) == (
+        3,
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        True,
+        True,
+    )
+    assert err.message == "This server does not host this topic-partition."
+    assert not table.NetworkError.invalid_metadata and table.NetworkError.retriable
 
 
 def test_data_spec(mods: dict[str, ModuleType]) -> None:

@@ -9,12 +9,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .emit import MANIFEST, OLD_MANIFESTS, PACKAGE_DIR, Source, render, sha256_hex, write_tree
+from .emit import (
+    ERROR_MODULE,
+    MANIFEST,
+    OLD_MANIFESTS,
+    PACKAGE_DIR,
+    Source,
+    render,
+    sha256_hex,
+    write_tree,
+)
+from .error_table import parse_errors
 from .load import SpecSyntaxError, parse_spec
 from .model import SpecError, check_message, parse_message
 from .plan import Plan, plan_all
 from .report import parse_manifest, upgrade_report
-from .schemas import SchemaError, fetch_jar, specs_in_jar, sync
+from .schemas import SchemaError, specs_of, sync
 from .upgrade_diff import generated_change, report, spec_change
 
 
@@ -22,8 +32,10 @@ def _log(message: str) -> None:
     print(message, flush=True)
 
 
-def compile_specs(specs: dict[str, bytes], kafka_version: str) -> tuple[Plan, Source]:
-    """Load, check and plan every spec (given by file name)."""
+def compile_specs(
+    specs: dict[str, bytes], kafka_version: str, errors: bytes | None = None
+) -> tuple[Plan, Source]:
+    """Load, check and plan every spec (given by file name), and the error table if given."""
     checked = []
     sha: dict[str, str] = {}
     for name in sorted(specs):
@@ -32,13 +44,18 @@ def compile_specs(specs: dict[str, bytes], kafka_version: str) -> tuple[Plan, So
         check_message(name, msg)
         checked.append((name, msg))
         sha[msg.name] = sha256_hex(specs[name])
-    return plan_all(checked), Source(kafka_version, sha)
+    plan = plan_all(checked)
+    if any(m.name == ERROR_MODULE for m in plan.modules):
+        raise SpecError("", "name-collision", f"a spec's module is named {ERROR_MODULE}")
+    if errors is None:
+        return plan, Source(kafka_version, sha)
+    return plan, Source(kafka_version, sha, parse_errors(errors), sha256_hex(errors))
 
 
 def _generate(args: argparse.Namespace, *, write: bool) -> int:
     start = time.monotonic()
-    specs = sync(args.schemas, args.kafka_version, _log)
-    plan, source = compile_specs(specs, args.kafka_version)
+    pinned = sync(args.schemas, args.kafka_version, _log)
+    plan, source = compile_specs(pinned.specs, args.kafka_version, pinned.errors)
     classes = sum(len(m.classes) for m in plan.modules)
     _log(f"codegen: planned {len(plan.modules)} modules, {classes} classes; rendering ...")
     files = render(plan, source, progress=lambda msg: _log(f"codegen: {msg}"), cache_dir=args.cache)
@@ -79,8 +96,8 @@ def _upgrade_diff(args: argparse.Namespace) -> int:
     """Regenerate at ``--from`` into ``--scratch`` and measure the diff to the committed tree."""
     start = time.monotonic()
     pinned = sync(args.schemas, args.kafka_version, _log)
-    other = specs_in_jar(fetch_jar(args.from_version, _log))
-    plan, source = compile_specs(other, args.from_version)
+    other = specs_of(args.from_version, _log)
+    plan, source = compile_specs(other.specs, args.from_version, other.errors)
     files = render(
         plan, source, progress=lambda msg: _log(f"upgrade-diff: {msg}"), cache_dir=args.cache
     )
@@ -90,7 +107,7 @@ def _upgrade_diff(args: argparse.Namespace) -> int:
     report(
         args.from_version,
         args.kafka_version,
-        spec_change(other, pinned),
+        spec_change(other.specs, pinned.specs),
         generated_change(files, args.output),
         _log,
     )

@@ -21,7 +21,10 @@ import black
 import jinja2
 from black.mode import Mode, TargetVersion
 
+from .error_table import ErrorEntry
 from .plan import ClassPlan, ModulePlan, Plan, api_key_name
+
+ERROR_MODULE = "error_table"
 
 PACKAGE_DIR = Path("kafkaproto") / "messages"
 MANIFEST = "manifest.txt"
@@ -38,7 +41,7 @@ BLACK_MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("kafkaproto.codegen", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -46,14 +49,19 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["pyrepr"] = repr
+    return env
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where the generated code came from: the Kafka version and each spec file's sha256."""
+    """Where the generated code came from: the Kafka version, each spec file's sha256 and the
+    error table (with its extract's sha256; None when compiling specs alone)."""
 
     kafka_version: str
     sha256: dict[str, str]  # spec name (e.g. "ProduceRequest") -> sha256 of its JSON file
+    errors: list[ErrorEntry] | None = None
+    errors_sha256: str = ""
 
 
 def render(
@@ -69,6 +77,10 @@ def render(
     for mod in plan.modules:
         raw[str(PACKAGE_DIR / f"{mod.name}.py")] = _render_module(module_tpl, mod, source)
     raw[str(PACKAGE_DIR / "__init__.py")] = _render_index(env, plan, source)
+    if source.errors is not None:
+        raw[str(PACKAGE_DIR / f"{ERROR_MODULE}.py")] = env.get_template(
+            "error_table.py.j2"
+        ).render(errors=[e for e in source.errors if e.code != 0], sha256=source.errors_sha256)
     formatted = format_all(raw, progress, cache_dir)
     formatted[str(PACKAGE_DIR / "py.typed")] = ""
     formatted[str(PACKAGE_DIR / MANIFEST)] = manifest_text(plan, source)

@@ -1,26 +1,34 @@
-"""The schema pin: fetch Kafka's JSON message specs from the official kafka-clients jar with mvn,
-and check them against the committed lock (``schemas/kafka.lock``).
+"""The schema pin: fetch Kafka's JSON message specs and its error table from the official
+kafka-clients jar with mvn, and check them against the committed lock (``schemas/kafka.lock``).
 
 The JSON itself is never committed: it is extracted into the git-ignored ``schemas/json/``. The
-lock holds the Kafka version and one sha256 per spec file; asking for another version rewrites
-it (that is how the pin moves), while a mismatch at the pinned version is an error.
+error table (code, name, retriable, invalid-metadata, default message of every entry of Kafka's
+``Errors`` enum) is read from the jar's own classes by ``java/ErrorsExtract.java`` into
+``schemas/json/Errors.tsv``. The lock holds the Kafka version, one sha256 per spec file and the
+sha256 of the error table; asking for another version rewrites it (that is how the pin moves),
+while a mismatch at the pinned version is an error.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 SPEC_PREFIX = "common/message/"
+ERRORS_FILE = "Errors.tsv"
 LOCK_HEADER = """\
-# The Kafka version kafkaproto's messages are generated from, and the sha256 of every JSON message
-# spec in that version's org.apache.kafka:kafka-clients jar. Written by `make codegen
-# KAFKA_VERSION=x.y.z` (which moves the pin); `make schemas` checks the fetched files against it.
+# The Kafka version kafkaproto's messages are generated from, the sha256 of the error table read
+# from that version's org.apache.kafka:kafka-clients jar (ErrorsExtract.java's output) and of every
+# JSON message spec in the jar. Written by `make codegen KAFKA_VERSION=x.y.z` (which moves the
+# pin); `make schemas` checks the fetched files against it.
 """
 
 
@@ -32,9 +40,12 @@ class SchemaError(RuntimeError):
 class Lock:
     kafka_version: str
     sha256: dict[str, str]  # file name -> hex digest
+    errors_sha256: str = ""  # of the error table extracted from the jar ("": not locked yet)
 
     def text(self) -> str:
         lines = [LOCK_HEADER, f"kafka_version = {self.kafka_version}\n"]
+        if self.errors_sha256:
+            lines.append(f"errors_sha256 = {self.errors_sha256}\n")
         lines += [f"{digest}  {name}\n" for name, digest in sorted(self.sha256.items())]
         return "".join(lines)
 
@@ -43,6 +54,7 @@ class Lock:
         if not path.exists():
             return None
         version = ""
+        errors = ""
         digests: dict[str, str] = {}
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             line = line.strip()
@@ -51,32 +63,43 @@ class Lock:
             if line.startswith("kafka_version"):
                 version = line.split("=", 1)[1].strip()
                 continue
+            if line.startswith("errors_sha256"):
+                errors = line.split("=", 1)[1].strip()
+                continue
             parts = line.split()
             if len(parts) != 2 or len(parts[0]) != 64:
                 raise SchemaError(f"{path}:{n}: expected '<sha256>  <file>', got {line!r}")
             digests[parts[1]] = parts[0]
         if not version:
             raise SchemaError(f"{path}: no kafka_version line")
-        return cls(version, digests)
+        return cls(version, digests, errors)
+
+
+def _maven_path(group: str, artifact: str, version: str, ext: str = "jar") -> Path:
+    repo = Path(os.environ.get("MAVEN_REPO_LOCAL", Path.home() / ".m2" / "repository"))
+    return repo / group.replace(".", "/") / artifact / version / f"{artifact}-{version}.{ext}"
 
 
 def jar_path(version: str) -> Path:
-    repo = Path(os.environ.get("MAVEN_REPO_LOCAL", Path.home() / ".m2" / "repository"))
-    return repo / "org/apache/kafka/kafka-clients" / version / f"kafka-clients-{version}.jar"
+    return _maven_path("org.apache.kafka", "kafka-clients", version)
 
 
 def fetch_jar(version: str, log: Callable[[str], None] = print) -> Path:
     """The kafka-clients jar of ``version``, fetched from Maven Central with mvn if not cached."""
-    jar = jar_path(version)
+    return _fetch("org.apache.kafka", "kafka-clients", version, log)
+
+
+def _fetch(group: str, artifact: str, version: str, log: Callable[[str], None]) -> Path:
+    jar = _maven_path(group, artifact, version)
     if jar.exists():
         return jar
-    log(f"schemas: fetching org.apache.kafka:kafka-clients:{version} with mvn ...")
+    log(f"schemas: fetching {group}:{artifact}:{version} with mvn ...")
     cmd = [
         "mvn",
         "-B",
         "-q",
         "dependency:get",
-        f"-Dartifact=org.apache.kafka:kafka-clients:{version}",
+        f"-Dartifact={group}:{artifact}:{version}",
         "-Dtransitive=false",
     ]
     try:
@@ -85,8 +108,39 @@ def fetch_jar(version: str, log: Callable[[str], None] = print) -> Path:
         raise SchemaError("mvn is not installed; the Makefile's setup needs Maven") from None
     if result.returncode != 0 or not jar.exists():
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
-        raise SchemaError(f"mvn could not fetch kafka-clients {version}:\n{tail}")
+        raise SchemaError(f"mvn could not fetch {artifact} {version}:\n{tail}")
     return jar
+
+
+def extract_errors(version: str, log: Callable[[str], None] = print) -> bytes:
+    """Kafka's error table of ``version``, read from the jar's own ``Errors`` enum by
+    ``java/ErrorsExtract.java`` (run with Java's single-file source launcher; needs a JDK). The
+    jar's ``Errors`` logs through slf4j, so the slf4j-api version its pom names goes on the
+    class path too."""
+    jar = fetch_jar(version, log)
+    pom = (
+        jar.with_suffix(".pom").read_text(encoding="utf-8")
+        if jar.with_suffix(".pom").exists()
+        else ""
+    )
+    found = re.search(r"<artifactId>slf4j-api</artifactId>\s*<version>([^<]+)</version>", pom)
+    if found is None:
+        raise SchemaError(f"{jar.with_suffix('.pom')} names no slf4j-api version")
+    slf4j = _fetch("org.slf4j", "slf4j-api", found.group(1), log)
+    java = shutil.which("java")
+    if java is None:
+        raise SchemaError("java is not installed; reading Kafka's error table needs a JDK")
+    source = resources.files("kafkaproto.codegen") / "java" / "ErrorsExtract.java"
+    with resources.as_file(source) as path:
+        result = subprocess.run(
+            [java, "-cp", f"{jar}{os.pathsep}{slf4j}", str(path)],
+            capture_output=True,
+            timeout=300,
+        )
+    if result.returncode != 0 or not result.stdout:
+        tail = "\n".join(result.stderr.decode(errors="replace").strip().splitlines()[-5:])
+        raise SchemaError(f"ErrorsExtract.java failed on kafka-clients {version}:\n{tail}")
+    return result.stdout
 
 
 def specs_in_jar(jar: Path) -> dict[str, bytes]:
@@ -105,15 +159,25 @@ def digests(specs: dict[str, bytes]) -> dict[str, str]:
     return {name: hashlib.sha256(data).hexdigest() for name, data in specs.items()}
 
 
-def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) -> dict[str, bytes]:
-    """Make ``schemas_dir/json`` hold the specs of ``version`` and check them against the lock.
+@dataclass(frozen=True)
+class Pinned:
+    """What the compiler reads from a Kafka version: its message specs by file name and its
+    error table (``ErrorsExtract.java``'s output)."""
 
-    At the pinned version a mismatch is an error; at another version the lock is rewritten.
-    Returns the specs by file name."""
+    specs: dict[str, bytes]
+    errors: bytes
+
+
+def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) -> Pinned:
+    """Make ``schemas_dir/json`` hold the specs and the error table of ``version`` and check
+    them against the lock.
+
+    At the pinned version a mismatch is an error; at another version the lock is rewritten."""
     lock_path = schemas_dir / "kafka.lock"
     json_dir = schemas_dir / "json"
     lock = Lock.read(lock_path)
-    specs = _cached(json_dir, lock) if lock is not None and lock.kafka_version == version else None
+    at_pin = lock is not None and lock.kafka_version == version
+    specs = _cached(json_dir, lock) if lock is not None and at_pin else None
     if specs is None:
         specs = specs_in_jar(fetch_jar(version, log))
         if not specs:
@@ -124,12 +188,24 @@ def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) ->
                 stale.unlink()
         for name, data in specs.items():
             (json_dir / name).write_bytes(data)
+    errors_path = json_dir / ERRORS_FILE
+    errors: bytes | None = None
+    if lock is not None and at_pin and lock.errors_sha256 and errors_path.exists():
+        cached = errors_path.read_bytes()
+        if hashlib.sha256(cached).hexdigest() == lock.errors_sha256:
+            errors = cached
+    if errors is None:
+        log(f"schemas: reading the error table of kafka-clients {version} (java) ...")
+        errors = extract_errors(version, log)
+        json_dir.mkdir(parents=True, exist_ok=True)
+        errors_path.write_bytes(errors)
     found = digests(specs)
-    if lock is None or lock.kafka_version != version:
+    errors_sha = hashlib.sha256(errors).hexdigest()
+    if lock is None or not at_pin:
         before = f" (was {lock.kafka_version})" if lock is not None else ""
-        lock_path.write_text(Lock(version, found).text(), encoding="utf-8")
+        lock_path.write_text(Lock(version, found, errors_sha).text(), encoding="utf-8")
         log(f"schemas: pinned Kafka {version}{before}: {len(found)} specs, lock rewritten")
-        return specs
+        return Pinned(specs, errors)
     problems = []
     for name in sorted(set(found) | set(lock.sha256)):
         if name not in found:
@@ -140,12 +216,25 @@ def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) ->
             problems.append(
                 f"  sha256 differs: {name} ({found[name][:12]} != {lock.sha256[name][:12]})"
             )
+    if lock.errors_sha256 and errors_sha != lock.errors_sha256:
+        problems.append(
+            f"  sha256 differs: {ERRORS_FILE} ({errors_sha[:12]} != {lock.errors_sha256[:12]})"
+        )
     if problems:
         raise SchemaError(
             f"the specs of Kafka {version} do not match {lock_path}:\n" + "\n".join(problems)
         )
-    log(f"schemas: Kafka {version}, {len(found)} specs match the lock")
-    return specs
+    if not lock.errors_sha256:
+        # A lock from before the error table was pinned: add its line (the specs matched).
+        lock_path.write_text(Lock(version, found, errors_sha).text(), encoding="utf-8")
+        log(f"schemas: {ERRORS_FILE} of Kafka {version} added to the lock")
+    log(f"schemas: Kafka {version}, {len(found)} specs and the error table match the lock")
+    return Pinned(specs, errors)
+
+
+def specs_of(version: str, log: Callable[[str], None] = print) -> Pinned:
+    """The specs and error table of any version, straight from its jar (no lock involved)."""
+    return Pinned(specs_in_jar(fetch_jar(version, log)), extract_errors(version, log))
 
 
 def _cached(json_dir: Path, lock: Lock) -> dict[str, bytes] | None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
 from kafkaproto.errors import KafkaProtoError
+from kafkaproto.messages import KAFKA_VERSION
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -52,8 +53,6 @@ __all__ = [
     "ProducerConfig",
     "explain",
 ]
-
-KAFKA_VERSION = "4.4.0"
 
 log = logging.getLogger(__name__)
 
