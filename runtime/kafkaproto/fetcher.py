@@ -2,75 +2,59 @@
 decoded from the returned batches.
 
 The smallest consumer there is (no group, no commits): what the ``fetch`` command and the tests
-need to read back what was produced. It builds requests through the generated classes' field
-tables, so one code path serves every Fetch/ListOffsets version the broker may choose. It never
-frames bytes itself (that is :mod:`kafkaproto.protocol`) and never decodes records itself (that
-is :mod:`kafkaproto.records`).
+need to read back what was produced. One request serves every Fetch/ListOffsets version the
+broker may choose: it carries both the topic's name and id, and each version writes the one it
+has (Kafka marks both ignorable). It never frames bytes itself (that is
+:mod:`kafkaproto.protocol`) and never decodes records itself (that is :mod:`kafkaproto.records`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.error_codes import KafkaError, error_for_code
-from kafkaproto.message import Struct
+from kafkaproto.messages.fetch import (
+    FetchRequest,
+    FetchRequestFetchPartition,
+    FetchRequestFetchTopic,
+)
+from kafkaproto.messages.list_offsets import (
+    ListOffsetsRequest,
+    ListOffsetsRequestListOffsetsPartition,
+    ListOffsetsRequestListOffsetsTopic,
+)
 from kafkaproto.records.reader import read_batches
 from kafkaproto.records.record_batch import Record
+from kafkaproto.wire import ZERO_UUID
 
 __all__ = ["EARLIEST", "LATEST", "fetch_partition", "list_offset"]
 
-FETCH, LIST_OFFSETS = 1, 2
 # ListOffsets timestamps that mean "the log start" and "the log end" (Kafka's ListOffsetsRequest).
 EARLIEST, LATEST = -2, -1
 _RETRIES = 10
-
-
-def build(cls: type[Struct], **values: Any) -> Any:
-    """An instance of ``cls`` from the values its version has (others are ignored: a version
-    without ``topic_id`` simply does not take one)."""
-    attrs = {f.attr for f in cls._fields_}
-    return cls(**{k: v for k, v in values.items() if k in attrs})
-
-
-def field_class(cls: type[Struct], attr: str) -> type[Struct]:
-    for f in cls._fields_:
-        if f.attr == attr and f.cls is not None:
-            return f.cls
-    raise LookupError(f"{cls.__name__} has no struct field {attr!r}")
 
 
 async def list_offset(client: ClusterClient, topic: str, partition: int, timestamp: int) -> int:
     """The offset ListOffsets gives for ``timestamp`` (EARLIEST, LATEST or a time in ms)."""
     for attempt in range(_RETRIES):
         leader = await client.leader_for(topic, partition)
-        conn = await client.connection(leader.node_id)
-        req_cls = conn.request_class(LIST_OFFSETS)
-        topic_cls = field_class(req_cls, "topics")
-        part_cls = field_class(topic_cls, "partitions")
-        request = build(
-            req_cls,
+        request = ListOffsetsRequest(
             replica_id=-1,
             isolation_level=0,
             topics=[
-                build(
-                    topic_cls,
+                ListOffsetsRequestListOffsetsTopic(
                     name=topic,
-                    topic_id=client.topic_id(topic),
                     partitions=[
-                        build(
-                            part_cls,
-                            partition_index=partition,
-                            current_leader_epoch=-1,
-                            timestamp=timestamp,
+                        ListOffsetsRequestListOffsetsPartition(
+                            partition_index=partition, current_leader_epoch=-1, timestamp=timestamp
                         )
                     ],
                 )
             ],
         )
-        response: Any = await conn.request(request)
+        response = await client.request(leader.node_id, request)
         p = response.topics[0].partitions[0]
         error = error_for_code(p.error_code) if p.error_code else None
         if error is None:
@@ -98,13 +82,7 @@ async def fetch_partition(
     attempt = 0
     while max_records is None or yielded < max_records:
         leader = await client.leader_for(topic, partition)
-        conn = await client.connection(leader.node_id)
-        req_cls = conn.request_class(FETCH)
-        topic_cls = field_class(req_cls, "topics")
-        part_cls = field_class(topic_cls, "partitions")
-        request = build(
-            req_cls,
-            replica_id=-1,
+        request = FetchRequest(
             max_wait_ms=max_wait_ms,
             min_bytes=1,
             max_bytes=max_bytes,
@@ -112,13 +90,11 @@ async def fetch_partition(
             session_id=0,
             session_epoch=-1,
             topics=[
-                build(
-                    topic_cls,
+                FetchRequestFetchTopic(
                     topic=topic,
-                    topic_id=client.topic_id(topic),
+                    topic_id=client.topic_id(topic) or ZERO_UUID,
                     partitions=[
-                        build(
-                            part_cls,
+                        FetchRequestFetchPartition(
                             partition=partition,
                             current_leader_epoch=-1,
                             fetch_offset=offset,
@@ -129,11 +105,9 @@ async def fetch_partition(
                     ],
                 )
             ],
-            forgotten_topics_data=[],
-            rack_id="",
         )
-        response: Any = await conn.request(request)
-        if getattr(response, "error_code", 0):
+        response = await client.request(leader.node_id, request)
+        if response.error_code:  # v7+: a top-level error (a fetch session's)
             await _retry_or_raise(client, error_for_code(response.error_code), attempt)
             attempt += 1
             continue

@@ -597,11 +597,11 @@ class ApiResponse(ApiMessage):
     __slots__ = ()
 
 
-R = TypeVar("R", bound=ApiResponse)
+R_co = TypeVar("R_co", bound=ApiResponse, covariant=True)
 
 
-class ApiRequest(ApiMessage, Generic[R]):
-    """A request body; ``R`` is its response class (``response_class`` at run time)."""
+class ApiRequest(ApiMessage, Generic[R_co]):
+    """A request body; ``R_co`` is its response class (``response_class`` at run time)."""
 
     __slots__ = ()
     response_class: ClassVar[type[ApiResponse]]

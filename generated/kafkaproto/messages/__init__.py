@@ -132,7 +132,7 @@ class ApiInfo(NamedTuple):
 
 
 _K = ApiKey
-APIS: dict[ApiKey, ApiInfo] = {
+APIS: dict[int, ApiInfo] = {
     info.api_key: info
     for info in (
         ApiInfo(_K.PRODUCE, "Produce", "produce", 3, 13, 13, 9, 9, ("broker",)),
@@ -870,13 +870,13 @@ REMOVED_APIS: dict[int, str] = {
 }
 """API keys Kafka 4.4.0 still names but serves at no version."""
 
-API_KEYS: dict[str, ApiKey] = {info.name: key for key, info in APIS.items()}
+API_KEYS: dict[str, ApiKey] = {info.name: info.api_key for info in APIS.values()}
 
 
 def api_info(api_key: int) -> ApiInfo:
     """The :class:`ApiInfo` of ``api_key``; an unknown key raises UnsupportedVersionError."""
     try:
-        return APIS[api_key]  # type: ignore[index]  # an int is as good a key as an ApiKey
+        return APIS[api_key]
     except KeyError:
         removed = REMOVED_APIS.get(api_key)
         why = f" ({removed} was removed from Kafka)" if removed else ""

@@ -9,10 +9,12 @@ broker, and the negotiated versions. Retries, timeouts and ordering stay the eng
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TypeVar
 
 from kafkaproto.cluster import ClientConfig, ClusterClient, ClusterMetadata
 from kafkaproto.errors import UnsupportedVersionError
-from kafkaproto.message import ApiMessage
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages import ApiKey
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.metadata import (
     NO_LEADER,
@@ -24,7 +26,7 @@ from kafkaproto.producer.metadata import (
 
 __all__ = ["ClusterTransport", "client_config_for"]
 
-_PRODUCE, _METADATA, _INIT_PRODUCER_ID = 0, 3, 22
+R = TypeVar("R", bound=ApiResponse)
 
 
 def client_config_for(config: ProducerConfig) -> ClientConfig:
@@ -78,17 +80,22 @@ class ClusterTransport:
         return snapshot_of(metadata, topics)
 
     async def send(
-        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
-    ) -> ApiMessage | None:
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None:
         await self._start()
         if node_id is None:
             conn = await self.client.any_connection()
         else:
             conn = await self.client.connection(node_id)
         if not expect_response:
-            await conn.send_no_response(request)
+            await conn.send_no_response(request, version=version)
             return None
-        return await conn.request(request)
+        return await conn.request(request, version=version)
 
     async def api_version(self, api_key: int) -> int | None:
         await self._start()
@@ -101,7 +108,7 @@ class ClusterTransport:
         if self._versions:
             return
         conn = await self.client.any_connection()
-        for key in (_PRODUCE, _METADATA, _INIT_PRODUCER_ID):
+        for key in (ApiKey.PRODUCE, ApiKey.METADATA, ApiKey.INIT_PRODUCER_ID):
             try:
                 self._versions[key] = conn.version_for(key)
             except UnsupportedVersionError:

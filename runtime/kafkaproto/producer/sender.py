@@ -35,8 +35,14 @@ from kafkaproto.error_codes import (
     error_for_code,
 )
 from kafkaproto.errors import KafkaProtoError
-from kafkaproto.message import ApiMessage
-from kafkaproto.messages import produce, request_class
+from kafkaproto.messages.init_producer_id import InitProducerIdRequest
+from kafkaproto.messages.produce import (
+    ProduceRequest,
+    ProduceRequestPartitionProduceData,
+    ProduceRequestTopicProduceData,
+    ProduceResponse,
+    ProduceResponseBatchIndexAndErrorMessage,
+)
 from kafkaproto.producer.accumulator import RecordAccumulator
 from kafkaproto.producer.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
 from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerFatalError
@@ -49,24 +55,14 @@ __all__ = ["PRODUCE_API_KEY", "Sender", "SenderSettings"]
 
 log = logging.getLogger(__name__)
 
-PRODUCE_API_KEY: Final = 0
-INIT_PRODUCER_ID_API_KEY: Final = 22
+PRODUCE_API_KEY: Final = ProduceRequest.api_key
+INIT_PRODUCER_ID_API_KEY: Final = InitProducerIdRequest.api_key
 _MIN_PRODUCE_VERSION: Final = 3  # v2 record batches
 _MAX_PRODUCE_VERSION: Final = 13
+_TOPIC_ID_PRODUCE_VERSION: Final = 13  # KIP-516: topics by id instead of by name
 _INT_MAX: Final = 2**31 - 1
 _MESSAGE_TOO_LARGE: Final = MessageTooLargeError.code
 _DUPLICATE_SEQUENCE: Final = DuplicateSequenceNumberError.code
-
-# Per Produce version: the topic and partition data classes of the request.
-_TOPIC_DATA: dict[int, Any] = {
-    **{v: produce.ProduceRequestTopicProduceDataV3 for v in range(3, 9)},
-    **{v: produce.ProduceRequestTopicProduceDataV9 for v in range(9, 13)},
-    13: produce.ProduceRequestTopicProduceDataV13,
-}
-_PARTITION_DATA: dict[int, Any] = {
-    **{v: produce.ProduceRequestPartitionProduceDataV3 for v in range(3, 9)},
-    **{v: produce.ProduceRequestPartitionProduceDataV9 for v in range(9, 14)},
-}
 
 
 class SenderSettings:
@@ -289,13 +285,14 @@ class Sender:
                 idem.transition_to_fatal(UnsupportedVersionError("InitProducerId is not supported"))
                 self.wakeup()
                 return
-            cls: Any = request_class(INIT_PRODUCER_ID_API_KEY, version)
             # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, MAX_VALUE timeout.
-            request = cls(transactional_id=None, transaction_timeout_ms=_INT_MAX)
-            response: Any = await asyncio.wait_for(
-                self.transport.send(None, request, expect_response=True),
+            request = InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=_INT_MAX)
+            response = await asyncio.wait_for(
+                self.transport.send(None, request, version, expect_response=True),
                 self.settings.request_timeout_ms / 1000,
             )
+            if response is None:
+                raise AssertionError("the transport answered a request with no response")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -317,43 +314,46 @@ class Sender:
 
     # --- produce -----------------------------------------------------------------------------
 
-    def _build_request(self, batches: list[ProducerBatch], version: int | None) -> ApiMessage:
+    def _build_request(
+        self, batches: list[ProducerBatch], version: int | None
+    ) -> tuple[ProduceRequest, int]:
+        """The ProduceRequest for ``batches`` and the version to send it at (the negotiated
+        one, but by name below v13 when a topic has no id)."""
         if version is None or version < _MIN_PRODUCE_VERSION:
             raise UnsupportedVersionError("the brokers support no Produce version >= 3")
         version = min(version, _MAX_PRODUCE_VERSION)
-        by_topic: dict[str, list[Any]] = {}
+        by_topic: dict[str, list[ProduceRequestPartitionProduceData]] = {}
         for batch in batches:
             by_topic.setdefault(batch.topic, []).append(
-                _PARTITION_DATA[version](index=batch.partition, records=batch.records())
+                ProduceRequestPartitionProduceData(index=batch.partition, records=batch.records())
             )
-        if version >= 13 and any(self.cluster.topic_id(t) == ZERO_UUID for t in by_topic):
-            version = 12  # Sender: topic ids only when every topic has one
-        topic_cls = _TOPIC_DATA[version]
-        if version >= 13:
-            topic_data = tuple(
-                topic_cls(topic_id=self.cluster.topic_id(t), partition_data=tuple(p))
-                for t, p in by_topic.items()
+        if version >= _TOPIC_ID_PRODUCE_VERSION and any(
+            self.cluster.topic_id(t) == ZERO_UUID for t in by_topic
+        ):
+            version = _TOPIC_ID_PRODUCE_VERSION - 1  # Sender: topic ids only when all have one
+        # Name and id are both ignorable: each version writes the one it has.
+        topic_data = tuple(
+            ProduceRequestTopicProduceData(
+                name=t, topic_id=self.cluster.topic_id(t), partition_data=tuple(p)
             )
-        else:
-            topic_data = tuple(
-                topic_cls(name=t, partition_data=tuple(p)) for t, p in by_topic.items()
-            )
-        cls: Any = request_class(PRODUCE_API_KEY, version)
-        return cls(  # type: ignore[no-any-return]
+            for t, p in by_topic.items()
+        )
+        request = ProduceRequest(
             transactional_id=None,
             acks=self.settings.acks,
             timeout_ms=self.settings.request_timeout_ms,
             topic_data=topic_data,
         )
+        return request, version
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
         expect = self.settings.acks != 0
         try:
             try:
-                version = await self.transport.api_version(PRODUCE_API_KEY)
-                request = self._build_request(batches, version)
-                response: Any = await asyncio.wait_for(
-                    self.transport.send(node, request, expect_response=expect),
+                negotiated = await self.transport.api_version(PRODUCE_API_KEY)
+                request, version = self._build_request(batches, negotiated)
+                response = await asyncio.wait_for(
+                    self.transport.send(node, request, version, expect_response=expect),
                     self.settings.request_timeout_ms / 1000,
                 )
             except asyncio.CancelledError:
@@ -388,11 +388,12 @@ class Sender:
         for batch in batches:
             self.complete_batch(batch, error.code, INVALID_OFFSET, NO_TIMESTAMP, error=error)
 
-    def _handle_response(self, response: Any, batches: list[ProducerBatch]) -> None:
+    def _handle_response(self, response: ProduceResponse, batches: list[ProducerBatch]) -> None:
         by_tp = {b.tp: b for b in batches}
         names = {self.cluster.topic_id(b.topic): b.topic for b in batches}
         for topic in response.responses:
-            topic_id = getattr(topic, "topic_id", ZERO_UUID)
+            # v13+ names topics by id (the name is then ""), older versions by name.
+            topic_id = topic.topic_id
             name = names.get(topic_id) if topic_id != ZERO_UUID else topic.name
             for p in topic.partition_responses:
                 batch = by_tp.pop((name, p.index), None) if name is not None else None
@@ -404,9 +405,9 @@ class Sender:
                     p.error_code,
                     p.base_offset,
                     p.log_append_time_ms,
-                    log_start_offset=getattr(p, "log_start_offset", -1),
-                    record_errors=getattr(p, "record_errors", ()),
-                    message=getattr(p, "error_message", None),
+                    log_start_offset=p.log_start_offset,
+                    record_errors=p.record_errors,
+                    message=p.error_message,
                 )
         for batch in by_tp.values():  # the broker did not answer for it
             self.complete_batch(
@@ -425,7 +426,7 @@ class Sender:
         log_append_time: int,
         *,
         log_start_offset: int = -1,
-        record_errors: Iterable[Any] = (),
+        record_errors: Iterable[ProduceResponseBatchIndexAndErrorMessage] = (),
         message: str | None = None,
         error: KafkaError | None = None,
     ) -> None:
@@ -485,7 +486,9 @@ class Sender:
 
     @staticmethod
     def _record_errors(
-        exc: KafkaError, record_errors: Iterable[Any], message: str | None
+        exc: KafkaError,
+        record_errors: Iterable[ProduceResponseBatchIndexAndErrorMessage],
+        message: str | None,
     ) -> tuple[BaseException, dict[int, BaseException]] | None:
         # Sender.failBatch: per-record errors (Produce v8+).
         errors = list(record_errors)

@@ -13,10 +13,10 @@ from __future__ import annotations
 from kafkaproto.errors import KafkaError
 
 __all__ = [
+    "ERRORS",
+    "NetworkError",
     "UnknownServerError",
     "UnknownTopicOrPartitionError",
-    "NetworkError",
-    "ERRORS",
 ]
 
 

@@ -42,7 +42,7 @@ class ApiInfo(NamedTuple):
 
 
 _K = ApiKey
-APIS: dict[ApiKey, ApiInfo] = {
+APIS: dict[int, ApiInfo] = {
     info.api_key: info for info in (ApiInfo(_K.GOLD, "Gold", "gold", 0, 3, 2, 2, 2, ("broker",)),)
 }
 """Every API with at least one version, by API key."""
@@ -50,13 +50,13 @@ APIS: dict[ApiKey, ApiInfo] = {
 REMOVED_APIS: dict[int, str] = {}
 """API keys Kafka 0.0.0-golden still names but serves at no version."""
 
-API_KEYS: dict[str, ApiKey] = {info.name: key for key, info in APIS.items()}
+API_KEYS: dict[str, ApiKey] = {info.name: info.api_key for info in APIS.values()}
 
 
 def api_info(api_key: int) -> ApiInfo:
     """The :class:`ApiInfo` of ``api_key``; an unknown key raises UnsupportedVersionError."""
     try:
-        return APIS[api_key]  # type: ignore[index]  # an int is as good a key as an ApiKey
+        return APIS[api_key]
     except KeyError:
         removed = REMOVED_APIS.get(api_key)
         why = f" ({removed} was removed from Kafka)" if removed else ""

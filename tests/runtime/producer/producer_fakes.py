@@ -11,13 +11,21 @@ import asyncio
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, TypeVar
 
 from kafkaproto.error_codes import UnknownTopicOrPartitionError
-from kafkaproto.message import ApiMessage
-from kafkaproto.messages import produce, response_class
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages.init_producer_id import InitProducerIdResponse
+from kafkaproto.messages.produce import (
+    ProduceRequest,
+    ProduceResponse,
+    ProduceResponsePartitionProduceResponse,
+    ProduceResponseTopicProduceResponse,
+)
 from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
 from kafkaproto.records.reader import read_batches
+
+R = TypeVar("R", bound=ApiResponse)
 
 
 class FakeCluster:
@@ -39,7 +47,8 @@ class FakeCluster:
         self.log_append_time = log_append_time
         self.topic_ids = {t: uuid.uuid4() for t in topics}
         self.log: dict[tuple[str, int], list[Any]] = defaultdict(list)
-        self.requests: list[tuple[int | None, ApiMessage]] = []
+        self.requests: list[tuple[int | None, ApiRequest[ApiResponse]]] = []
+        self.versions: list[tuple[int, int]] = []  # (api key, version) of each request
         self.errors: dict[tuple[str, int], deque[int]] = defaultdict(deque)
         self.metadata_calls = 0
         self.hold: asyncio.Event | None = None  # when set, produce requests wait for it
@@ -74,15 +83,22 @@ class FakeCluster:
         return ClusterSnapshot.of(out)
 
     async def send(
-        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
-    ) -> ApiMessage | None:
-        request = type(request).decode(request.encode())  # the real wire round trip
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None:
+        request = type(request).decode(request.encode(version), version)  # the wire round trip
         self.requests.append((node_id, request))
+        self.versions.append((request.api_key, version))
         if request.api_key == 22:
             pid = self.next_producer_id
             self.next_producer_id += 1
-            return response_class(22, request.version)(producer_id=pid, producer_epoch=0)
-        assert request.api_key == 0
+            answer = InitProducerIdResponse(producer_id=pid, producer_epoch=0)
+            return answer.decode(answer.encode(version), version)  # type: ignore[return-value]
+        assert isinstance(request, ProduceRequest)
         if self.fail_connections:
             self.fail_connections -= 1
             raise ConnectionError("connection reset by fake peer")
@@ -93,17 +109,16 @@ class FakeCluster:
                 await self.hold.wait()
             if self.latency:
                 await asyncio.sleep(self.latency)
-            response = self._produce(node_id, request)
+            response = self._produce(node_id, request, version)
         finally:
             self.concurrent -= 1
         if not expect_response:
             return None
-        return type(response).decode(response.encode())
+        return response.decode(response.encode(version), version)  # type: ignore[return-value]
 
     # --- broker behaviour --------------------------------------------------------------------
 
-    def _produce(self, node_id: int | None, request: Any) -> ApiMessage:
-        v = request.version
+    def _produce(self, node_id: int | None, request: ProduceRequest, v: int) -> ProduceResponse:
         by_id = {i: t for t, i in self.topic_ids.items()}
         topics = []
         for td in request.topic_data:
@@ -111,23 +126,17 @@ class FakeCluster:
             parts = []
             for pd in td.partition_data:
                 parts.append(self._append(name, pd.index, bytes(pd.records), node_id))
-            if v >= 13:
-                topics.append(
-                    produce.ProduceResponseTopicProduceResponseV13(
-                        topic_id=td.topic_id, partition_responses=tuple(parts)
-                    )
+            topics.append(
+                ProduceResponseTopicProduceResponse(
+                    name=name, topic_id=td.topic_id, partition_responses=tuple(parts)
                 )
-            else:
-                topics.append(
-                    produce.ProduceResponseTopicProduceResponseV10(
-                        name=name, partition_responses=tuple(parts)
-                    )
-                )
-        cls: Any = response_class(0, v)
-        return cls(responses=tuple(topics))  # type: ignore[no-any-return]
+            )
+        return ProduceResponse(responses=tuple(topics))
 
-    def _append(self, topic: str, partition: int, data: bytes, node_id: int | None) -> Any:
-        part = produce.ProduceResponsePartitionProduceResponseV10
+    def _append(
+        self, topic: str, partition: int, data: bytes, node_id: int | None
+    ) -> ProduceResponsePartitionProduceResponse:
+        part = ProduceResponsePartitionProduceResponse
         tp = (topic, partition)
         scripted = self.errors[tp]
         if scripted:
