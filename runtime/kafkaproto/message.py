@@ -522,6 +522,7 @@ class Message(Struct):
     def encode(self, version: int) -> bytes:
         """The message's bytes at ``version``."""
         out = SplicingBuffer()  # large byte fields are joined in once, not copied twice
+        out.spliced = []
         self.encode_into(out, version)
         return out.getvalue()
 

@@ -57,6 +57,7 @@ def test_encode_equals_encode_into_whatever_the_blob_sizes(sizes: list[int]) -> 
 
 def test_splicing_buffer_writers_note_only_large_fields() -> None:
     out = SplicingBuffer()
+    out.spliced = []
     assert out.getvalue() == b""
     write_nullable_bytes(out, b"ab")
     big = blob(SPLICE_MIN, 3)

@@ -25,7 +25,7 @@ from .model import SpecError, check_message, parse_message
 from .plan import Plan, plan_all
 from .report import parse_manifest, upgrade_report
 from .schemas import SchemaError, specs_of, sync
-from .upgrade_diff import generated_change, report, spec_change
+from .upgrade_diff import generated_change, line_diff, report, spec_change
 
 
 def _log(message: str) -> None:
@@ -110,6 +110,9 @@ def _upgrade_diff(args: argparse.Namespace) -> int:
         spec_change(other.specs, pinned.specs),
         generated_change(files, args.output),
         _log,
+        errors=line_diff(
+            "Errors.tsv", other.errors.decode("utf-8"), pinned.errors.decode("utf-8")
+        ).changed,
     )
     _log(f"upgrade-diff: {time.monotonic() - start:.1f} s")
     return 0

@@ -127,6 +127,7 @@ _MESSAGE_NAMES = (
 # Wire names the templates print themselves (the plan lists those its operations use).
 _WIRE_NAMES = (
     "empty_or_null",
+    "flat_values",
     "read_compact_nullable_array_length",
     "read_nullable_array_length",
     "WireError",
@@ -144,6 +145,8 @@ def _imports(mod: ModulePlan, body: str) -> str:
         lines.append("from collections.abc import Sequence")
     if re.search(r"\b_Struct\(\"", body):
         lines.append("from struct import Struct as _Struct")
+    if "repeat(" in body:
+        lines.append("from itertools import repeat")
     if re.search(r"\bfinal\b", body):
         lines.append("from typing import final")
     if re.search(r"(: |\[|\| )UUID\b|\bUUID\(", body):  # in a type hint or a default

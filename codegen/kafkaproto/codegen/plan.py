@@ -158,9 +158,7 @@ class RunPlan:
     # how the unpacked tuple becomes the item's (a tail to append, or the items by name).
     fixed_const: str = ""
     fixed_size: int = 0
-    fixed_tail: str = ""  # "()" when the unpacked tuple is the item's whole value
-    fixed_names: tuple[str, ...] = ()
-    fixed_values: tuple[str, ...] = ()
+    fixed_zip: tuple[str, ...] = ()  # per slot of the item: "it" (read) or repeat(default)
 
     @property
     def starts(self) -> tuple[int, ...]:
@@ -535,7 +533,8 @@ class _ModuleBuilder:
 
     def _fixed_path(self, cp: ClassPlan, run: RunPlan) -> None:
         """Arrays of items whose wire form is fixed-width fields (plus, when flexible, an empty
-        tagged-field section) are read in one ``Struct.iter_unpack`` pass."""
+        tagged-field section) are read in one pass: all their values through one Struct, the
+        items built from them by C-level iteration (``map``/``zip``), no bytecode per item."""
         lay = run.layout
         untagged = [f for f in lay.present if f.tag < 0]
         if not untagged or any(f.kind not in FIXED for f in untagged):
@@ -548,20 +547,13 @@ class _ModuleBuilder:
             fmt += "x"
         run.fixed_const = self.struct_const(fmt)
         run.fixed_size = struct.calcsize(">" + fmt)
-        values = []
-        for f in cp.infos:
-            at = next((p for p in untagged if p.info is f), None)
-            values.append(f"v_{f.attr}" if at is not None else self._default_src(f))
+        # The item's tuple, slot by slot, zipped from the flat values of all the items: the
+        # fields read (in wire order, which is the class's order) and the defaults of the rest.
+        read = {p.info.attr for p in untagged}
+        args = ["it" if f.attr in read else f"repeat({self._default_src(f)})" for f in cp.infos]
         if cp.has_unknown:
-            values.append("()")
-        n = len(untagged)
-        if all(values[i] == f"v_{untagged[i].attr}" for i in range(n)):
-            # The unpacked tuple is the item's head: the defaults of the rest are appended.
-            tail = values[n:]
-            run.fixed_tail = "(" + ", ".join(tail) + ("," if len(tail) == 1 else "") + ")"
-        else:
-            run.fixed_names = tuple(f"v_{f.attr}" for f in untagged)
-            run.fixed_values = tuple(values)
+            args.append("repeat(())")
+        run.fixed_zip = tuple(args)
 
     # -- encoders -----------------------------------------------------------------------------
 
@@ -625,10 +617,16 @@ class _ModuleBuilder:
         if f.child is not None:
             # The items' own array encoder writes the length (or null) and every item.
             return Op("struct_array", fn=f.child, names=(src,), src=out, nullable=f.nullable)
-        writer = self._array_fn("write", f)
         if f.elem in FIXED:
-            item = f'"{FIXED[f.elem][0]}"'
-        elif f.elem == "uuid":
+            # Length and items in one call, through precompiled Structs (kafkaproto.wire).
+            prefix = (
+                "write_" + ("compact_" if f.compact else "") + ("nullable_" if f.nullable else "")
+            )
+            self.wire.add(f"{prefix}{f.elem}_array")
+            ignore = "arg-type" if loose else ""
+            return Op("call", fn=f"{prefix}{f.elem}_array", names=(src,), src=out, ignore=ignore)
+        writer = self._array_fn("write", f)
+        if f.elem == "uuid":
             self.wire.add("write_uuid")
             item = "write_uuid"
         else:
@@ -725,7 +723,9 @@ class _ModuleBuilder:
         assert f.kind == "array" and f.elem is not None
         if f.child is not None:
             # The items' own array decoder reads the length (or null) and every item.
-            return Op("struct_array", fn=f.child, src=var, nullable=f.nullable, buf=buf)
+            return Op(
+                "struct_array", fn=f.child, src=var, nullable=f.nullable, buf=buf, compact=f.compact
+            )
         prefix = "read_" + ("compact_" if f.compact else "") + ("nullable_" if f.nullable else "")
         if f.elem in FIXED:
             # Length and items in one call, through precompiled Structs (kafkaproto.wire).

@@ -118,13 +118,17 @@ def report(
     specs: dict[str, int],
     files: list[FileDiff],
     log: Callable[[str], None] = print,
+    errors: int = 0,
 ) -> tuple[int, int, int]:
-    """Print the table; returns (changed spec lines, changed generated lines, renumbered)."""
+    """Print the table; returns (changed spec lines, changed generated lines, renumbered).
+    ``errors``: changed lines of the error table extract (reported, not counted as spec
+    lines)."""
     spec_total = sum(specs.values())
     log(f"upgrade-diff: Kafka {from_version} -> {to_version} (committed generated/)")
     log(f"  spec files changed: {len(specs)}, spec lines changed: {spec_total}")
     for name, n in specs.items():
         log(f"    {n:6d}  {name}")
+    log(f"  error table (Errors.tsv) lines changed: {errors}")
     log("  generated files (added / removed / renumbered lines):")
     for d in files:
         log(f"    +{d.added:<6d} -{d.removed:<6d} ~{d.renumbered:<5d} {d.path}")
@@ -136,4 +140,7 @@ def report(
         f"  total: +{added} -{removed} = {added + removed} generated lines for {spec_total} spec "
         f"lines ({ratio:.1f} per spec line); {ren} removed lines reappear renumbered"
     )
+    if errors:
+        both = (added + removed) / (spec_total + errors)
+        log(f"  counting the error table's lines with the spec lines: {both:.1f} per line")
     return spec_total, added + removed, ren

@@ -80,7 +80,7 @@ def _enc_AddOffsetsToTxnRequest_v3(o: AddOffsetsToTxnRequest, out: bytearray, v:
     write_compact_string(out, o.transactional_id)
     out += _S_qh.pack(o.producer_id, o.producer_epoch)
     write_compact_string(out, o.group_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddOffsetsToTxnRequest, 3)
@@ -133,7 +133,7 @@ def _dec_AddOffsetsToTxnResponse_v0(
 @encoder(AddOffsetsToTxnResponse, 3)
 def _enc_AddOffsetsToTxnResponse_v3(o: AddOffsetsToTxnResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddOffsetsToTxnResponse, 3)

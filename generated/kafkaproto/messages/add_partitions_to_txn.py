@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_string,
@@ -32,10 +34,10 @@ from kafkaproto.wire import (
     read_string,
     read_unknown_tags,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_string,
     write_unknown_tags,
@@ -78,7 +80,7 @@ def _enca_AddPartitionsToTxnRequestAddPartitionsToTxnTopic_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         write_string(out, o.name)
-        write_array_of(out, o.partitions, "i")
+        write_int32_array(out, o.partitions)
 
 
 @array_decoder(AddPartitionsToTxnRequestAddPartitionsToTxnTopic, 0)
@@ -106,20 +108,24 @@ def _enca_AddPartitionsToTxnRequestAddPartitionsToTxnTopic_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AddPartitionsToTxnRequestAddPartitionsToTxnTopic, 3)
 def _deca_AddPartitionsToTxnRequestAddPartitionsToTxnTopic_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AddPartitionsToTxnRequestAddPartitionsToTxnTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -161,27 +167,35 @@ def _enca_AddPartitionsToTxnRequestAddPartitionsToTxnTransaction_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.transactional_id)
         out += _S_qho.pack(o.producer_id, o.producer_epoch, o.verify_only)
         AddPartitionsToTxnRequestAddPartitionsToTxnTopic._enca_[v](o.topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AddPartitionsToTxnRequestAddPartitionsToTxnTransaction, 4)
 def _deca_AddPartitionsToTxnRequestAddPartitionsToTxnTransaction_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AddPartitionsToTxnRequestAddPartitionsToTxnTransaction, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 14)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 14 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 14)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AddPartitionsToTxnRequestAddPartitionsToTxnTransaction] = []
     for _ in range(n):
         v_transactional_id, pos = read_compact_string(buf, pos)
         v_producer_id, v_producer_epoch, v_verify_only = _S_qho.unpack_from(buf, pos)
         pos += 11
-        v_topics, pos = AddPartitionsToTxnRequestAddPartitionsToTxnTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AddPartitionsToTxnRequestAddPartitionsToTxnTopic._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_transactional_id, v_producer_id, v_producer_epoch, v_verify_only, v_topics, _u)
         items.append(_new(AddPartitionsToTxnRequestAddPartitionsToTxnTransaction, _v))
@@ -255,7 +269,7 @@ def _enc_AddPartitionsToTxnRequest_v3(o: AddPartitionsToTxnRequest, out: bytearr
     write_compact_string(out, o.v3_and_below_transactional_id)
     out += _S_qh.pack(o.v3_and_below_producer_id, o.v3_and_below_producer_epoch)
     AddPartitionsToTxnRequestAddPartitionsToTxnTopic._enca_[v](o.v3_and_below_topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddPartitionsToTxnRequest, 3)
@@ -265,8 +279,10 @@ def _dec_AddPartitionsToTxnRequest_v3(
     v_v3_and_below_transactional_id, pos = read_compact_string(buf, pos)
     v_v3_and_below_producer_id, v_v3_and_below_producer_epoch = _S_qh.unpack_from(buf, pos)
     pos += 10
-    v_v3_and_below_topics, pos = AddPartitionsToTxnRequestAddPartitionsToTxnTopic._deca_[v](
-        buf, pos, v
+    v_v3_and_below_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AddPartitionsToTxnRequestAddPartitionsToTxnTopic._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
@@ -290,15 +306,17 @@ def _enc_AddPartitionsToTxnRequest_v4(o: AddPartitionsToTxnRequest, out: bytearr
     ):
         raise absent_field_error(o, v)
     AddPartitionsToTxnRequestAddPartitionsToTxnTransaction._enca_[v](o.transactions, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddPartitionsToTxnRequest, 4)
 def _dec_AddPartitionsToTxnRequest_v4(
     buf: memoryview, pos: int, v: int
 ) -> tuple[AddPartitionsToTxnRequest, int]:
-    v_transactions, pos = AddPartitionsToTxnRequestAddPartitionsToTxnTransaction._deca_[v](
-        buf, pos, v
+    v_transactions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AddPartitionsToTxnRequestAddPartitionsToTxnTransaction._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_transactions, "", 0, 0, (), _u)
@@ -343,12 +361,14 @@ def _deca_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
+    it = flat_values(_S_ih, n, buf, pos)
     return (
         tuple(
-            [
-                _new(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult, _t + ((),))
-                for _t in _S_ih.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult),
+                zip(it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -363,27 +383,33 @@ def _enca_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.partition_error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult, 3)
 def _deca_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
+        it = flat_values(_S_ihx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult, _t + ((),))
-                    for _t in _S_ihx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult),
+                    zip(it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -462,27 +488,33 @@ def _enca_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult._enca_[v](
             o.results_by_partition, out, v
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult, 3)
 def _deca_AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
         v_results_by_partition, pos = (
-            AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult._deca_[v](buf, pos, v)
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_results_by_partition, _u)
@@ -518,25 +550,31 @@ def _enca_AddPartitionsToTxnResponseAddPartitionsToTxnResult_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.transactional_id)
         AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult._enca_[v](o.topic_results, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AddPartitionsToTxnResponseAddPartitionsToTxnResult, 4)
 def _deca_AddPartitionsToTxnResponseAddPartitionsToTxnResult_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AddPartitionsToTxnResponseAddPartitionsToTxnResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AddPartitionsToTxnResponseAddPartitionsToTxnResult] = []
     for _ in range(n):
         v_transactional_id, pos = read_compact_string(buf, pos)
-        v_topic_results, pos = AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult._deca_[v](
-            buf, pos, v
+        v_topic_results, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_transactional_id, v_topic_results, _u)
@@ -612,7 +650,7 @@ def _enc_AddPartitionsToTxnResponse_v3(
     AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult._enca_[v](
         o.results_by_topic_v3_and_below, out, v
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddPartitionsToTxnResponse, 3)
@@ -622,7 +660,9 @@ def _dec_AddPartitionsToTxnResponse_v3(
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_results_by_topic_v3_and_below, pos = (
-        AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult._deca_[v](buf, pos, v)
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, 0, (), v_results_by_topic_v3_and_below, _u)
@@ -637,7 +677,7 @@ def _enc_AddPartitionsToTxnResponse_v4(
         raise absent_field_error(o, v)
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     AddPartitionsToTxnResponseAddPartitionsToTxnResult._enca_[v](o.results_by_transaction, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddPartitionsToTxnResponse, 4)
@@ -646,8 +686,10 @@ def _dec_AddPartitionsToTxnResponse_v4(
 ) -> tuple[AddPartitionsToTxnResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_results_by_transaction, pos = AddPartitionsToTxnResponseAddPartitionsToTxnResult._deca_[v](
-        buf, pos, v
+    v_results_by_transaction, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AddPartitionsToTxnResponseAddPartitionsToTxnResult._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_results_by_transaction, (), _u)

@@ -71,21 +71,25 @@ def _enca_AddRaftVoterRequestListener_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AddRaftVoterRequestListener, 0)
 def _deca_AddRaftVoterRequestListener_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AddRaftVoterRequestListener, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AddRaftVoterRequestListener] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -133,7 +137,7 @@ def _enc_AddRaftVoterRequest_v0(o: AddRaftVoterRequest, out: bytearray, v: int) 
     out += _S_ii.pack(o.timeout_ms, o.voter_id)
     write_uuid(out, o.voter_directory_id)
     AddRaftVoterRequestListener._enca_[v](o.listeners, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddRaftVoterRequest, 0)
@@ -144,7 +148,9 @@ def _dec_AddRaftVoterRequest_v0(
     v_timeout_ms, v_voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     v_voter_directory_id, pos = read_uuid(buf, pos)
-    v_listeners, pos = AddRaftVoterRequestListener._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1) if buf[pos] == 1 else AddRaftVoterRequestListener._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_cluster_id, v_timeout_ms, v_voter_id, v_voter_directory_id, v_listeners, True, _u)
     return _new(AddRaftVoterRequest, _v), pos
@@ -157,7 +163,7 @@ def _enc_AddRaftVoterRequest_v1(o: AddRaftVoterRequest, out: bytearray, v: int) 
     write_uuid(out, o.voter_directory_id)
     AddRaftVoterRequestListener._enca_[v](o.listeners, out, v)
     out += _S_o.pack(o.ack_when_committed)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddRaftVoterRequest, 1)
@@ -168,7 +174,9 @@ def _dec_AddRaftVoterRequest_v1(
     v_timeout_ms, v_voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     v_voter_directory_id, pos = read_uuid(buf, pos)
-    v_listeners, pos = AddRaftVoterRequestListener._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1) if buf[pos] == 1 else AddRaftVoterRequestListener._deca_[v](buf, pos, v)
+    )
     (v_ack_when_committed,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -207,7 +215,7 @@ class AddRaftVoterResponse(ApiResponse):
 def _enc_AddRaftVoterResponse_v0(o: AddRaftVoterResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AddRaftVoterResponse, 0)

@@ -40,7 +40,7 @@ def _enc_AllocateProducerIdsRequest_v0(
     o: AllocateProducerIdsRequest, out: bytearray, v: int
 ) -> None:
     out += _S_iq.pack(o.broker_id, o.broker_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AllocateProducerIdsRequest, 0)
@@ -80,7 +80,7 @@ def _enc_AllocateProducerIdsResponse_v0(
     o: AllocateProducerIdsResponse, out: bytearray, v: int
 ) -> None:
     out += _S_ihqi.pack(o.throttle_time_ms, o.error_code, o.producer_id_start, o.producer_id_len)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AllocateProducerIdsResponse, 0)

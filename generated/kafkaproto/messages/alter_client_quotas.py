@@ -104,20 +104,24 @@ def _enca_AlterClientQuotasRequestEntityData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.entity_type)
         write_compact_nullable_string(out, o.entity_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterClientQuotasRequestEntityData, 1)
 def _deca_AlterClientQuotasRequestEntityData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterClientQuotasRequestEntityData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterClientQuotasRequestEntityData] = []
     for _ in range(n):
         v_entity_type, pos = read_compact_string(buf, pos)
@@ -187,20 +191,24 @@ def _enca_AlterClientQuotasRequestOpData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.key)
         out += _S_do.pack(o.value, o.remove)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterClientQuotasRequestOpData, 1)
 def _deca_AlterClientQuotasRequestOpData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterClientQuotasRequestOpData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterClientQuotasRequestOpData] = []
     for _ in range(n):
         v_key, pos = read_compact_string(buf, pos)
@@ -272,24 +280,36 @@ def _enca_AlterClientQuotasRequestEntryData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         AlterClientQuotasRequestEntityData._enca_[v](o.entity, out, v)
         AlterClientQuotasRequestOpData._enca_[v](o.ops, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterClientQuotasRequestEntryData, 1)
 def _deca_AlterClientQuotasRequestEntryData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterClientQuotasRequestEntryData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterClientQuotasRequestEntryData] = []
     for _ in range(n):
-        v_entity, pos = AlterClientQuotasRequestEntityData._deca_[v](buf, pos, v)
-        v_ops, pos = AlterClientQuotasRequestOpData._deca_[v](buf, pos, v)
+        v_entity, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterClientQuotasRequestEntityData._deca_[v](buf, pos, v)
+        )
+        v_ops, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterClientQuotasRequestOpData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_entity, v_ops, _u)
         items.append(_new(AlterClientQuotasRequestEntryData, _v))
@@ -338,14 +358,16 @@ def _dec_AlterClientQuotasRequest_v0(
 def _enc_AlterClientQuotasRequest_v1(o: AlterClientQuotasRequest, out: bytearray, v: int) -> None:
     AlterClientQuotasRequestEntryData._enca_[v](o.entries, out, v)
     out += _S_o.pack(o.validate_only)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterClientQuotasRequest, 1)
 def _dec_AlterClientQuotasRequest_v1(
     buf: memoryview, pos: int, v: int
 ) -> tuple[AlterClientQuotasRequest, int]:
-    v_entries, pos = AlterClientQuotasRequestEntryData._deca_[v](buf, pos, v)
+    v_entries, pos = (
+        ((), pos + 1) if buf[pos] == 1 else AlterClientQuotasRequestEntryData._deca_[v](buf, pos, v)
+    )
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -409,20 +431,24 @@ def _enca_AlterClientQuotasResponseEntityData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.entity_type)
         write_compact_nullable_string(out, o.entity_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterClientQuotasResponseEntityData, 1)
 def _deca_AlterClientQuotasResponseEntityData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterClientQuotasResponseEntityData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterClientQuotasResponseEntityData] = []
     for _ in range(n):
         v_entity_type, pos = read_compact_string(buf, pos)
@@ -496,27 +522,35 @@ def _enca_AlterClientQuotasResponseEntryData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
         AlterClientQuotasResponseEntityData._enca_[v](o.entity, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterClientQuotasResponseEntryData, 1)
 def _deca_AlterClientQuotasResponseEntryData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterClientQuotasResponseEntryData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterClientQuotasResponseEntryData] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         v_error_message, pos = read_compact_nullable_string(buf, pos)
-        v_entity, pos = AlterClientQuotasResponseEntityData._deca_[v](buf, pos, v)
+        v_entity, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterClientQuotasResponseEntityData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_error_code, v_error_message, v_entity, _u)
         items.append(_new(AlterClientQuotasResponseEntryData, _v))
@@ -565,7 +599,7 @@ def _dec_AlterClientQuotasResponse_v0(
 def _enc_AlterClientQuotasResponse_v1(o: AlterClientQuotasResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     AlterClientQuotasResponseEntryData._enca_[v](o.entries, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterClientQuotasResponse, 1)
@@ -574,7 +608,11 @@ def _dec_AlterClientQuotasResponse_v1(
 ) -> tuple[AlterClientQuotasResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_entries, pos = AlterClientQuotasResponseEntryData._deca_[v](buf, pos, v)
+    v_entries, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterClientQuotasResponseEntryData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_entries, _u)
     return _new(AlterClientQuotasResponse, _v), pos

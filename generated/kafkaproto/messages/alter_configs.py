@@ -104,20 +104,24 @@ def _enca_AlterConfigsRequestAlterableConfig_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_nullable_string(out, o.value)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterConfigsRequestAlterableConfig, 2)
 def _deca_AlterConfigsRequestAlterableConfig_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterConfigsRequestAlterableConfig, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterConfigsRequestAlterableConfig] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -191,27 +195,35 @@ def _enca_AlterConfigsRequestAlterConfigsResource_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
         AlterConfigsRequestAlterableConfig._enca_[v](o.configs, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterConfigsRequestAlterConfigsResource, 2)
 def _deca_AlterConfigsRequestAlterConfigsResource_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterConfigsRequestAlterConfigsResource, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterConfigsRequestAlterConfigsResource] = []
     for _ in range(n):
         (v_resource_type,) = _S_b.unpack_from(buf, pos)
         pos += 1
         v_resource_name, pos = read_compact_string(buf, pos)
-        v_configs, pos = AlterConfigsRequestAlterableConfig._deca_[v](buf, pos, v)
+        v_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterConfigsRequestAlterableConfig._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_resource_type, v_resource_name, v_configs, _u)
         items.append(_new(AlterConfigsRequestAlterConfigsResource, _v))
@@ -260,14 +272,18 @@ def _dec_AlterConfigsRequest_v0(
 def _enc_AlterConfigsRequest_v2(o: AlterConfigsRequest, out: bytearray, v: int) -> None:
     AlterConfigsRequestAlterConfigsResource._enca_[v](o.resources, out, v)
     out += _S_o.pack(o.validate_only)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterConfigsRequest, 2)
 def _dec_AlterConfigsRequest_v2(
     buf: memoryview, pos: int, v: int
 ) -> tuple[AlterConfigsRequest, int]:
-    v_resources, pos = AlterConfigsRequestAlterConfigsResource._deca_[v](buf, pos, v)
+    v_resources, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterConfigsRequestAlterConfigsResource._deca_[v](buf, pos, v)
+    )
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -341,22 +357,26 @@ def _enca_AlterConfigsResponseAlterConfigsResourceResponse_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterConfigsResponseAlterConfigsResourceResponse, 2)
 def _deca_AlterConfigsResponseAlterConfigsResourceResponse_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterConfigsResponseAlterConfigsResourceResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterConfigsResponseAlterConfigsResourceResponse] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -413,7 +433,7 @@ def _dec_AlterConfigsResponse_v0(
 def _enc_AlterConfigsResponse_v2(o: AlterConfigsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     AlterConfigsResponseAlterConfigsResourceResponse._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterConfigsResponse, 2)
@@ -422,7 +442,11 @@ def _dec_AlterConfigsResponse_v2(
 ) -> tuple[AlterConfigsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_responses, pos = AlterConfigsResponseAlterConfigsResourceResponse._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterConfigsResponseAlterConfigsResourceResponse._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_responses, _u)
     return _new(AlterConfigsResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,11 +26,12 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_nullable_array_length,
     read_unknown_tags,
     read_uuid,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_null_array,
     write_unknown_tags,
@@ -70,28 +72,28 @@ def _enca_AlterPartitionRequestBrokerState_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iq.pack(o.broker_id, o.broker_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionRequestBrokerState, 3)
 def _deca_AlterPartitionRequestBrokerState_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionRequestBrokerState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 13
     if buf[pos + 12 : end : 13] == ZEROS[:n]:
+        it = flat_values(_S_iqx, n, buf, pos)
         return (
-            tuple(
-                [
-                    _new(AlterPartitionRequestBrokerState, _t + ((),))
-                    for _t in _S_iqx.iter_unpack(buf[pos:end])
-                ]
-            ),
+            tuple(map(_new, repeat(AlterPartitionRequestBrokerState), zip(it, it, repeat(())))),
             end,
         )
     # some item has tagged fields: the general loop
@@ -138,23 +140,27 @@ def _enca_AlterPartitionRequestPartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.new_isr_with_epochs:
             raise absent_field_error(o, v)
         out += _S_ii.pack(o.partition_index, o.leader_epoch)
-        write_compact_array_of(out, o.new_isr, "i")
+        write_compact_int32_array(out, o.new_isr)
         out += _S_bi.pack(o.leader_recovery_state, o.partition_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionRequestPartitionData, 1)
 def _deca_AlterPartitionRequestPartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 15)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 15 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 15)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionRequestPartitionData] = []
     for _ in range(n):
         v_partition_index, v_leader_epoch = _S_ii.unpack_from(buf, pos)
@@ -185,28 +191,36 @@ def _enca_AlterPartitionRequestPartitionData_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.new_isr:
             raise absent_field_error(o, v)
         out += _S_ii.pack(o.partition_index, o.leader_epoch)
         AlterPartitionRequestBrokerState._enca_[v](o.new_isr_with_epochs, out, v)
         out += _S_bi.pack(o.leader_recovery_state, o.partition_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionRequestPartitionData, 3)
 def _deca_AlterPartitionRequestPartitionData_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 15)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 15 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 15)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionRequestPartitionData] = []
     for _ in range(n):
         v_partition_index, v_leader_epoch = _S_ii.unpack_from(buf, pos)
         pos += 8
-        v_new_isr_with_epochs, pos = AlterPartitionRequestBrokerState._deca_[v](buf, pos, v)
+        v_new_isr_with_epochs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterPartitionRequestBrokerState._deca_[v](buf, pos, v)
+        )
         v_leader_recovery_state, v_partition_epoch = _S_bi.unpack_from(buf, pos)
         pos += 5
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -248,24 +262,32 @@ def _enca_AlterPartitionRequestTopicData_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         AlterPartitionRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionRequestTopicData, 2)
 def _deca_AlterPartitionRequestTopicData_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionRequestTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionRequestTopicData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = AlterPartitionRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterPartitionRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(AlterPartitionRequestTopicData, _v))
@@ -297,7 +319,7 @@ class AlterPartitionRequest(ApiRequest["AlterPartitionResponse"]):
 def _enc_AlterPartitionRequest_v0(o: AlterPartitionRequest, out: bytearray, v: int) -> None:
     out += _S_iq.pack(o.broker_id, o.broker_epoch)
     AlterPartitionRequestTopicData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterPartitionRequest, 0)
@@ -306,7 +328,9 @@ def _dec_AlterPartitionRequest_v0(
 ) -> tuple[AlterPartitionRequest, int]:
     v_broker_id, v_broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_topics, pos = AlterPartitionRequestTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else AlterPartitionRequestTopicData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_broker_id, v_broker_epoch, v_topics, _u)
     return _new(AlterPartitionRequest, _v), pos
@@ -345,21 +369,25 @@ def _enca_AlterPartitionResponsePartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch)
-        write_compact_array_of(out, o.isr, "i")
+        write_compact_int32_array(out, o.isr)
         out += _S_bi.pack(o.leader_recovery_state, o.partition_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionResponsePartitionData, 1)
 def _deca_AlterPartitionResponsePartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 21)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 21 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 21)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionResponsePartitionData] = []
     for _ in range(n):
         v_partition_index, v_error_code, v_leader_id, v_leader_epoch = _S_ihii.unpack_from(buf, pos)
@@ -407,24 +435,32 @@ def _enca_AlterPartitionResponseTopicData_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         AlterPartitionResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionResponseTopicData, 2)
 def _deca_AlterPartitionResponseTopicData_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionResponseTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionResponseTopicData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = AlterPartitionResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterPartitionResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(AlterPartitionResponseTopicData, _v))
@@ -456,7 +492,7 @@ class AlterPartitionResponse(ApiResponse):
 def _enc_AlterPartitionResponse_v0(o: AlterPartitionResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     AlterPartitionResponseTopicData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterPartitionResponse, 0)
@@ -465,7 +501,9 @@ def _dec_AlterPartitionResponse_v0(
 ) -> tuple[AlterPartitionResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_topics, pos = AlterPartitionResponseTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else AlterPartitionResponseTopicData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_topics, _u)
     return _new(AlterPartitionResponse, _v), pos

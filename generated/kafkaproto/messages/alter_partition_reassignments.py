@@ -30,7 +30,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     write_compact_length,
-    write_compact_nullable_array_of,
+    write_compact_nullable_int32_array,
     write_compact_nullable_string,
     write_compact_string,
     write_null_array,
@@ -67,20 +67,24 @@ def _enca_AlterPartitionReassignmentsRequestReassignablePartition_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition_index)
-        write_compact_nullable_array_of(out, o.replicas, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_nullable_int32_array(out, o.replicas)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionReassignmentsRequestReassignablePartition, 0)
 def _deca_AlterPartitionReassignmentsRequestReassignablePartition_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionReassignmentsRequestReassignablePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionReassignmentsRequestReassignablePartition] = []
     for _ in range(n):
         (v_partition_index,) = _S_i.unpack_from(buf, pos)
@@ -117,25 +121,31 @@ def _enca_AlterPartitionReassignmentsRequestReassignableTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         AlterPartitionReassignmentsRequestReassignablePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionReassignmentsRequestReassignableTopic, 0)
 def _deca_AlterPartitionReassignmentsRequestReassignableTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionReassignmentsRequestReassignableTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionReassignmentsRequestReassignableTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = AlterPartitionReassignmentsRequestReassignablePartition._deca_[v](
-            buf, pos, v
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterPartitionReassignmentsRequestReassignablePartition._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
@@ -172,7 +182,7 @@ def _enc_AlterPartitionReassignmentsRequest_v0(
         raise absent_field_error(o, v)
     out += _S_i.pack(o.timeout_ms)
     AlterPartitionReassignmentsRequestReassignableTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterPartitionReassignmentsRequest, 0)
@@ -181,7 +191,11 @@ def _dec_AlterPartitionReassignmentsRequest_v0(
 ) -> tuple[AlterPartitionReassignmentsRequest, int]:
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = AlterPartitionReassignmentsRequestReassignableTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterPartitionReassignmentsRequestReassignableTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_timeout_ms, True, v_topics, _u)
     return _new(AlterPartitionReassignmentsRequest, _v), pos
@@ -193,7 +207,7 @@ def _enc_AlterPartitionReassignmentsRequest_v1(
 ) -> None:
     out += _S_io.pack(o.timeout_ms, o.allow_replication_factor_change)
     AlterPartitionReassignmentsRequestReassignableTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterPartitionReassignmentsRequest, 1)
@@ -202,7 +216,11 @@ def _dec_AlterPartitionReassignmentsRequest_v1(
 ) -> tuple[AlterPartitionReassignmentsRequest, int]:
     v_timeout_ms, v_allow_replication_factor_change = _S_io.unpack_from(buf, pos)
     pos += 5
-    v_topics, pos = AlterPartitionReassignmentsRequestReassignableTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterPartitionReassignmentsRequestReassignableTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_timeout_ms, v_allow_replication_factor_change, v_topics, _u)
     return _new(AlterPartitionReassignmentsRequest, _v), pos
@@ -233,11 +251,11 @@ def _enca_AlterPartitionReassignmentsResponseReassignablePartitionResponse_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionReassignmentsResponseReassignablePartitionResponse, 0)
@@ -246,9 +264,13 @@ def _deca_AlterPartitionReassignmentsResponseReassignablePartitionResponse_v0(
 ) -> tuple[
     tuple[AlterPartitionReassignmentsResponseReassignablePartitionResponse, ...] | None, int
 ]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionReassignmentsResponseReassignablePartitionResponse] = []
     for _ in range(n):
         v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -285,28 +307,36 @@ def _enca_AlterPartitionReassignmentsResponseReassignableTopicResponse_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         AlterPartitionReassignmentsResponseReassignablePartitionResponse._enca_[v](
             o.partitions, out, v
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterPartitionReassignmentsResponseReassignableTopicResponse, 0)
 def _deca_AlterPartitionReassignmentsResponseReassignableTopicResponse_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterPartitionReassignmentsResponseReassignableTopicResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterPartitionReassignmentsResponseReassignableTopicResponse] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = AlterPartitionReassignmentsResponseReassignablePartitionResponse._deca_[
-            v
-        ](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterPartitionReassignmentsResponseReassignablePartitionResponse._deca_[v](
+                buf, pos, v
+            )
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(AlterPartitionReassignmentsResponseReassignableTopicResponse, _v))
@@ -347,7 +377,7 @@ def _enc_AlterPartitionReassignmentsResponse_v0(
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     AlterPartitionReassignmentsResponseReassignableTopicResponse._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterPartitionReassignmentsResponse, 0)
@@ -357,8 +387,10 @@ def _dec_AlterPartitionReassignmentsResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_responses, pos = AlterPartitionReassignmentsResponseReassignableTopicResponse._deca_[v](
-        buf, pos, v
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterPartitionReassignmentsResponseReassignableTopicResponse._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, True, v_error_code, v_error_message, v_responses, _u)
@@ -372,7 +404,7 @@ def _enc_AlterPartitionReassignmentsResponse_v1(
     out += _S_ioh.pack(o.throttle_time_ms, o.allow_replication_factor_change, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     AlterPartitionReassignmentsResponseReassignableTopicResponse._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterPartitionReassignmentsResponse, 1)
@@ -384,8 +416,10 @@ def _dec_AlterPartitionReassignmentsResponse_v1(
     )
     pos += 7
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_responses, pos = AlterPartitionReassignmentsResponseReassignableTopicResponse._deca_[v](
-        buf, pos, v
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterPartitionReassignmentsResponseReassignableTopicResponse._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (

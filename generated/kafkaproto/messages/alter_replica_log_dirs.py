@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_string,
@@ -32,10 +34,10 @@ from kafkaproto.wire import (
     read_string,
     read_unknown_tags,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_string,
     write_unknown_tags,
@@ -76,7 +78,7 @@ def _enca_AlterReplicaLogDirsRequestAlterReplicaLogDirTopic_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         write_string(out, o.name)
-        write_array_of(out, o.partitions, "i")
+        write_int32_array(out, o.partitions)
 
 
 @array_decoder(AlterReplicaLogDirsRequestAlterReplicaLogDirTopic, 0)
@@ -104,20 +106,24 @@ def _enca_AlterReplicaLogDirsRequestAlterReplicaLogDirTopic_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterReplicaLogDirsRequestAlterReplicaLogDirTopic, 2)
 def _deca_AlterReplicaLogDirsRequestAlterReplicaLogDirTopic_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterReplicaLogDirsRequestAlterReplicaLogDirTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterReplicaLogDirsRequestAlterReplicaLogDirTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -186,24 +192,32 @@ def _enca_AlterReplicaLogDirsRequestAlterReplicaLogDir_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.path)
         AlterReplicaLogDirsRequestAlterReplicaLogDirTopic._enca_[v](o.topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterReplicaLogDirsRequestAlterReplicaLogDir, 2)
 def _deca_AlterReplicaLogDirsRequestAlterReplicaLogDir_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterReplicaLogDirsRequestAlterReplicaLogDir, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterReplicaLogDirsRequestAlterReplicaLogDir] = []
     for _ in range(n):
         v_path, pos = read_compact_string(buf, pos)
-        v_topics, pos = AlterReplicaLogDirsRequestAlterReplicaLogDirTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterReplicaLogDirsRequestAlterReplicaLogDirTopic._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_path, v_topics, _u)
         items.append(_new(AlterReplicaLogDirsRequestAlterReplicaLogDir, _v))
@@ -250,14 +264,18 @@ def _enc_AlterReplicaLogDirsRequest_v2(
     o: AlterReplicaLogDirsRequest, out: bytearray, v: int
 ) -> None:
     AlterReplicaLogDirsRequestAlterReplicaLogDir._enca_[v](o.dirs, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterReplicaLogDirsRequest, 2)
 def _dec_AlterReplicaLogDirsRequest_v2(
     buf: memoryview, pos: int, v: int
 ) -> tuple[AlterReplicaLogDirsRequest, int]:
-    v_dirs, pos = AlterReplicaLogDirsRequestAlterReplicaLogDir._deca_[v](buf, pos, v)
+    v_dirs, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterReplicaLogDirsRequestAlterReplicaLogDir._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_dirs, _u)
     return _new(AlterReplicaLogDirsRequest, _v), pos
@@ -301,12 +319,14 @@ def _deca_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
+    it = flat_values(_S_ih, n, buf, pos)
     return (
         tuple(
-            [
-                _new(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult, _t + ((),))
-                for _t in _S_ih.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult),
+                zip(it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -321,27 +341,33 @@ def _enca_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult, 2)
 def _deca_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
+        it = flat_values(_S_ihx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult, _t + ((),))
-                    for _t in _S_ihx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult),
+                    zip(it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -416,25 +442,31 @@ def _enca_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult, 2)
 def _deca_AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult._deca_[v](
-            buf, pos, v
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
@@ -488,7 +520,7 @@ def _enc_AlterReplicaLogDirsResponse_v2(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterReplicaLogDirsResponse, 2)
@@ -497,7 +529,11 @@ def _dec_AlterReplicaLogDirsResponse_v2(
 ) -> tuple[AlterReplicaLogDirsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_results, pos = AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterReplicaLogDirsResponseAlterReplicaLogDirTopicResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_results, _u)
     return _new(AlterReplicaLogDirsResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -68,27 +70,29 @@ def _enca_AlterShareGroupOffsetsRequestPartition_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iq.pack(o.partition_index, o.start_offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterShareGroupOffsetsRequestPartition, 0)
 def _deca_AlterShareGroupOffsetsRequestPartition_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterShareGroupOffsetsRequestPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 13
     if buf[pos + 12 : end : 13] == ZEROS[:n]:
+        it = flat_values(_S_iqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(AlterShareGroupOffsetsRequestPartition, _t + ((),))
-                    for _t in _S_iqx.iter_unpack(buf[pos:end])
-                ]
+                map(_new, repeat(AlterShareGroupOffsetsRequestPartition), zip(it, it, repeat(())))
             ),
             end,
         )
@@ -128,24 +132,32 @@ def _enca_AlterShareGroupOffsetsRequestTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         AlterShareGroupOffsetsRequestPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterShareGroupOffsetsRequestTopic, 0)
 def _deca_AlterShareGroupOffsetsRequestTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterShareGroupOffsetsRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterShareGroupOffsetsRequestTopic] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = AlterShareGroupOffsetsRequestPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterShareGroupOffsetsRequestPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(AlterShareGroupOffsetsRequestTopic, _v))
@@ -177,7 +189,7 @@ def _enc_AlterShareGroupOffsetsRequest_v0(
 ) -> None:
     write_compact_string(out, o.group_id)
     AlterShareGroupOffsetsRequestTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterShareGroupOffsetsRequest, 0)
@@ -185,7 +197,11 @@ def _dec_AlterShareGroupOffsetsRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[AlterShareGroupOffsetsRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = AlterShareGroupOffsetsRequestTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterShareGroupOffsetsRequestTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, _u)
     return _new(AlterShareGroupOffsetsRequest, _v), pos
@@ -216,20 +232,24 @@ def _enca_AlterShareGroupOffsetsResponsePartition_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterShareGroupOffsetsResponsePartition, 0)
 def _deca_AlterShareGroupOffsetsResponsePartition_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterShareGroupOffsetsResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterShareGroupOffsetsResponsePartition] = []
     for _ in range(n):
         v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -267,26 +287,34 @@ def _enca_AlterShareGroupOffsetsResponseTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         write_uuid(out, o.topic_id)
         AlterShareGroupOffsetsResponsePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterShareGroupOffsetsResponseTopic, 0)
 def _deca_AlterShareGroupOffsetsResponseTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterShareGroupOffsetsResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 19)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 19 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 19)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterShareGroupOffsetsResponseTopic] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = AlterShareGroupOffsetsResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AlterShareGroupOffsetsResponsePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_topic_id, v_partitions, _u)
         items.append(_new(AlterShareGroupOffsetsResponseTopic, _v))
@@ -323,7 +351,7 @@ def _enc_AlterShareGroupOffsetsResponse_v0(
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     AlterShareGroupOffsetsResponseTopic._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterShareGroupOffsetsResponse, 0)
@@ -333,7 +361,11 @@ def _dec_AlterShareGroupOffsetsResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_responses, pos = AlterShareGroupOffsetsResponseTopic._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterShareGroupOffsetsResponseTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, v_responses, _u)
     return _new(AlterShareGroupOffsetsResponse, _v), pos

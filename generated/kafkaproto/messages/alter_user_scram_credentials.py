@@ -66,20 +66,24 @@ def _enca_AlterUserScramCredentialsRequestScramCredentialDeletion_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_b.pack(o.mechanism)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterUserScramCredentialsRequestScramCredentialDeletion, 0)
 def _deca_AlterUserScramCredentialsRequestScramCredentialDeletion_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterUserScramCredentialsRequestScramCredentialDeletion, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterUserScramCredentialsRequestScramCredentialDeletion] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -120,22 +124,26 @@ def _enca_AlterUserScramCredentialsRequestScramCredentialUpsertion_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_bi.pack(o.mechanism, o.iterations)
         write_compact_bytes(out, o.salt)
         write_compact_bytes(out, o.salted_password)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterUserScramCredentialsRequestScramCredentialUpsertion, 0)
 def _deca_AlterUserScramCredentialsRequestScramCredentialUpsertion_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AlterUserScramCredentialsRequestScramCredentialUpsertion, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterUserScramCredentialsRequestScramCredentialUpsertion] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -176,18 +184,22 @@ def _enc_AlterUserScramCredentialsRequest_v0(
 ) -> None:
     AlterUserScramCredentialsRequestScramCredentialDeletion._enca_[v](o.deletions, out, v)
     AlterUserScramCredentialsRequestScramCredentialUpsertion._enca_[v](o.upsertions, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterUserScramCredentialsRequest, 0)
 def _dec_AlterUserScramCredentialsRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[AlterUserScramCredentialsRequest, int]:
-    v_deletions, pos = AlterUserScramCredentialsRequestScramCredentialDeletion._deca_[v](
-        buf, pos, v
+    v_deletions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterUserScramCredentialsRequestScramCredentialDeletion._deca_[v](buf, pos, v)
     )
-    v_upsertions, pos = AlterUserScramCredentialsRequestScramCredentialUpsertion._deca_[v](
-        buf, pos, v
+    v_upsertions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterUserScramCredentialsRequestScramCredentialUpsertion._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_deletions, v_upsertions, _u)
@@ -219,12 +231,12 @@ def _enca_AlterUserScramCredentialsResponseAlterUserScramCredentialsResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.user)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AlterUserScramCredentialsResponseAlterUserScramCredentialsResult, 0)
@@ -233,9 +245,13 @@ def _deca_AlterUserScramCredentialsResponseAlterUserScramCredentialsResult_v0(
 ) -> tuple[
     tuple[AlterUserScramCredentialsResponseAlterUserScramCredentialsResult, ...] | None, int
 ]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AlterUserScramCredentialsResponseAlterUserScramCredentialsResult] = []
     for _ in range(n):
         v_user, pos = read_compact_string(buf, pos)
@@ -273,7 +289,7 @@ def _enc_AlterUserScramCredentialsResponse_v0(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     AlterUserScramCredentialsResponseAlterUserScramCredentialsResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AlterUserScramCredentialsResponse, 0)
@@ -282,8 +298,10 @@ def _dec_AlterUserScramCredentialsResponse_v0(
 ) -> tuple[AlterUserScramCredentialsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_results, pos = AlterUserScramCredentialsResponseAlterUserScramCredentialsResult._deca_[v](
-        buf, pos, v
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AlterUserScramCredentialsResponseAlterUserScramCredentialsResult._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_results, _u)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -91,7 +93,7 @@ def _dec_ApiVersionsRequest_v0(buf: memoryview, pos: int, v: int) -> tuple[ApiVe
 def _enc_ApiVersionsRequest_v3(o: ApiVersionsRequest, out: bytearray, v: int) -> None:
     write_compact_string(out, o.client_software_name)
     write_compact_string(out, o.client_software_version)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ApiVersionsRequest, 3)
@@ -109,7 +111,7 @@ def _enc_ApiVersionsRequest_v5(o: ApiVersionsRequest, out: bytearray, v: int) ->
     write_compact_string(out, o.client_software_version)
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.node_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ApiVersionsRequest, 5)
@@ -164,15 +166,8 @@ def _deca_ApiVersionsResponseApiVersion_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
-    return (
-        tuple(
-            [
-                _new(ApiVersionsResponseApiVersion, _t + ((),))
-                for _t in _S_hhh.iter_unpack(buf[pos:end])
-            ]
-        ),
-        end,
-    )
+    it = flat_values(_S_hhh, n, buf, pos)
+    return tuple(map(_new, repeat(ApiVersionsResponseApiVersion), zip(it, it, it, repeat(())))), end
 
 
 @array_encoder(ApiVersionsResponseApiVersion, 3)
@@ -184,28 +179,28 @@ def _enca_ApiVersionsResponseApiVersion_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_hhh.pack(o.api_key, o.min_version, o.max_version)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ApiVersionsResponseApiVersion, 3)
 def _deca_ApiVersionsResponseApiVersion_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ApiVersionsResponseApiVersion, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
+        it = flat_values(_S_hhhx, n, buf, pos)
         return (
-            tuple(
-                [
-                    _new(ApiVersionsResponseApiVersion, _t + ((),))
-                    for _t in _S_hhhx.iter_unpack(buf[pos:end])
-                ]
-            ),
+            tuple(map(_new, repeat(ApiVersionsResponseApiVersion), zip(it, it, it, repeat(())))),
             end,
         )
     # some item has tagged fields: the general loop
@@ -244,20 +239,24 @@ def _enca_ApiVersionsResponseSupportedFeatureKey_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_hh.pack(o.min_version, o.max_version)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ApiVersionsResponseSupportedFeatureKey, 3)
 def _deca_ApiVersionsResponseSupportedFeatureKey_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ApiVersionsResponseSupportedFeatureKey, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ApiVersionsResponseSupportedFeatureKey] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -294,20 +293,24 @@ def _enca_ApiVersionsResponseFinalizedFeatureKey_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_hh.pack(o.max_version_level, o.min_version_level)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ApiVersionsResponseFinalizedFeatureKey, 3)
 def _deca_ApiVersionsResponseFinalizedFeatureKey_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ApiVersionsResponseFinalizedFeatureKey, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ApiVersionsResponseFinalizedFeatureKey] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -444,40 +447,54 @@ def _dec_ApiVersionsResponse_v3(
 ) -> tuple[ApiVersionsResponse, int]:
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_api_keys, pos = ApiVersionsResponseApiVersion._deca_[v](buf, pos, v)
+    v_api_keys, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ApiVersionsResponseApiVersion._deca_[v](buf, pos, v)
+    )
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_supported_features: Sequence[ApiVersionsResponseSupportedFeatureKey] = ()
     v_finalized_features_epoch: int = -1
     v_finalized_features: Sequence[ApiVersionsResponseFinalizedFeatureKey] = ()
     v_zk_migration_ready: bool = False
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_supported_features, pos = ApiVersionsResponseSupportedFeatureKey._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        elif _tag == 1:
-            (v_finalized_features_epoch,) = _S_q.unpack_from(_b, pos)
-            pos += 8
-            if pos != _ve:
-                raise WireError("tagged field 1 does not match its declared size", offset=pos)
-        elif _tag == 2:
-            v_finalized_features, pos = ApiVersionsResponseFinalizedFeatureKey._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 2 does not match its declared size", offset=pos)
-        elif _tag == 3:
-            (v_zk_migration_ready,) = _S_o.unpack_from(_b, pos)
-            pos += 1
-            if pos != _ve:
-                raise WireError("tagged field 3 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_supported_features, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else ApiVersionsResponseSupportedFeatureKey._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            elif _tag == 1:
+                (v_finalized_features_epoch,) = _S_q.unpack_from(_b, pos)
+                pos += 8
+                if pos != _ve:
+                    raise WireError("tagged field 1 does not match its declared size", offset=pos)
+            elif _tag == 2:
+                v_finalized_features, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else ApiVersionsResponseFinalizedFeatureKey._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 2 does not match its declared size", offset=pos)
+            elif _tag == 3:
+                (v_zk_migration_ready,) = _S_o.unpack_from(_b, pos)
+                pos += 1
+                if pos != _ve:
+                    raise WireError("tagged field 3 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (
         v_error_code,
         v_api_keys,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_unknown_tags,
     read_uuid,
@@ -64,28 +66,28 @@ def _enca_AssignReplicasToDirsRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition_index)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AssignReplicasToDirsRequestPartitionData, 0)
 def _deca_AssignReplicasToDirsRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AssignReplicasToDirsRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 5
     if buf[pos + 4 : end : 5] == ZEROS[:n]:
+        it = flat_values(_S_ix, n, buf, pos)
         return (
-            tuple(
-                [
-                    _new(AssignReplicasToDirsRequestPartitionData, _t + ((),))
-                    for _t in _S_ix.iter_unpack(buf[pos:end])
-                ]
-            ),
+            tuple(map(_new, repeat(AssignReplicasToDirsRequestPartitionData), zip(it, repeat(())))),
             end,
         )
     # some item has tagged fields: the general loop
@@ -124,24 +126,32 @@ def _enca_AssignReplicasToDirsRequestTopicData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         AssignReplicasToDirsRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AssignReplicasToDirsRequestTopicData, 0)
 def _deca_AssignReplicasToDirsRequestTopicData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AssignReplicasToDirsRequestTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AssignReplicasToDirsRequestTopicData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = AssignReplicasToDirsRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AssignReplicasToDirsRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(AssignReplicasToDirsRequestTopicData, _v))
@@ -173,24 +183,32 @@ def _enca_AssignReplicasToDirsRequestDirectoryData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.id)
         AssignReplicasToDirsRequestTopicData._enca_[v](o.topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AssignReplicasToDirsRequestDirectoryData, 0)
 def _deca_AssignReplicasToDirsRequestDirectoryData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AssignReplicasToDirsRequestDirectoryData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AssignReplicasToDirsRequestDirectoryData] = []
     for _ in range(n):
         v_id, pos = read_uuid(buf, pos)
-        v_topics, pos = AssignReplicasToDirsRequestTopicData._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AssignReplicasToDirsRequestTopicData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_id, v_topics, _u)
         items.append(_new(AssignReplicasToDirsRequestDirectoryData, _v))
@@ -224,7 +242,7 @@ def _enc_AssignReplicasToDirsRequest_v0(
 ) -> None:
     out += _S_iq.pack(o.broker_id, o.broker_epoch)
     AssignReplicasToDirsRequestDirectoryData._enca_[v](o.directories, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AssignReplicasToDirsRequest, 0)
@@ -233,7 +251,11 @@ def _dec_AssignReplicasToDirsRequest_v0(
 ) -> tuple[AssignReplicasToDirsRequest, int]:
     v_broker_id, v_broker_epoch = _S_iq.unpack_from(buf, pos)
     pos += 12
-    v_directories, pos = AssignReplicasToDirsRequestDirectoryData._deca_[v](buf, pos, v)
+    v_directories, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AssignReplicasToDirsRequestDirectoryData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_broker_id, v_broker_epoch, v_directories, _u)
     return _new(AssignReplicasToDirsRequest, _v), pos
@@ -262,27 +284,31 @@ def _enca_AssignReplicasToDirsResponsePartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AssignReplicasToDirsResponsePartitionData, 0)
 def _deca_AssignReplicasToDirsResponsePartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AssignReplicasToDirsResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
+        it = flat_values(_S_ihx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(AssignReplicasToDirsResponsePartitionData, _t + ((),))
-                    for _t in _S_ihx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new, repeat(AssignReplicasToDirsResponsePartitionData), zip(it, it, repeat(()))
+                )
             ),
             end,
         )
@@ -322,24 +348,32 @@ def _enca_AssignReplicasToDirsResponseTopicData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         AssignReplicasToDirsResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AssignReplicasToDirsResponseTopicData, 0)
 def _deca_AssignReplicasToDirsResponseTopicData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AssignReplicasToDirsResponseTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AssignReplicasToDirsResponseTopicData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = AssignReplicasToDirsResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AssignReplicasToDirsResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(AssignReplicasToDirsResponseTopicData, _v))
@@ -371,24 +405,32 @@ def _enca_AssignReplicasToDirsResponseDirectoryData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.id)
         AssignReplicasToDirsResponseTopicData._enca_[v](o.topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(AssignReplicasToDirsResponseDirectoryData, 0)
 def _deca_AssignReplicasToDirsResponseDirectoryData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[AssignReplicasToDirsResponseDirectoryData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[AssignReplicasToDirsResponseDirectoryData] = []
     for _ in range(n):
         v_id, pos = read_uuid(buf, pos)
-        v_topics, pos = AssignReplicasToDirsResponseTopicData._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else AssignReplicasToDirsResponseTopicData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_id, v_topics, _u)
         items.append(_new(AssignReplicasToDirsResponseDirectoryData, _v))
@@ -422,7 +464,7 @@ def _enc_AssignReplicasToDirsResponse_v0(
 ) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     AssignReplicasToDirsResponseDirectoryData._enca_[v](o.directories, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(AssignReplicasToDirsResponse, 0)
@@ -431,7 +473,11 @@ def _dec_AssignReplicasToDirsResponse_v0(
 ) -> tuple[AssignReplicasToDirsResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_directories, pos = AssignReplicasToDirsResponseDirectoryData._deca_[v](buf, pos, v)
+    v_directories, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else AssignReplicasToDirsResponseDirectoryData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_directories, _u)
     return _new(AssignReplicasToDirsResponse, _v), pos

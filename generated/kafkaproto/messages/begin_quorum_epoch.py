@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -102,17 +104,14 @@ def _deca_BeginQuorumEpochRequestPartitionData_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 12
+    it = flat_values(_S_iii, n, buf, pos)
     return (
         tuple(
-            [
-                _new(
-                    BeginQuorumEpochRequestPartitionData,
-                    (v_partition_index, ZERO_UUID, v_leader_id, v_leader_epoch, ()),
-                )
-                for v_partition_index, v_leader_id, v_leader_epoch in _S_iii.iter_unpack(
-                    buf[pos:end]
-                )
-            ]
+            map(
+                _new,
+                repeat(BeginQuorumEpochRequestPartitionData),
+                zip(it, repeat(ZERO_UUID), it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -127,21 +126,25 @@ def _enca_BeginQuorumEpochRequestPartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition_index)
         write_uuid(out, o.voter_directory_id)
         out += _S_ii.pack(o.leader_id, o.leader_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BeginQuorumEpochRequestPartitionData, 1)
 def _deca_BeginQuorumEpochRequestPartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BeginQuorumEpochRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 29)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 29 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 29)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[BeginQuorumEpochRequestPartitionData] = []
     for _ in range(n):
         (v_partition_index,) = _S_i.unpack_from(buf, pos)
@@ -213,24 +216,32 @@ def _enca_BeginQuorumEpochRequestTopicData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         BeginQuorumEpochRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BeginQuorumEpochRequestTopicData, 1)
 def _deca_BeginQuorumEpochRequestTopicData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BeginQuorumEpochRequestTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[BeginQuorumEpochRequestTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = BeginQuorumEpochRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else BeginQuorumEpochRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(BeginQuorumEpochRequestTopicData, _v))
@@ -262,21 +273,25 @@ def _enca_BeginQuorumEpochRequestLeaderEndpoint_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BeginQuorumEpochRequestLeaderEndpoint, 1)
 def _deca_BeginQuorumEpochRequestLeaderEndpoint_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BeginQuorumEpochRequestLeaderEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[BeginQuorumEpochRequestLeaderEndpoint] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -342,7 +357,7 @@ def _enc_BeginQuorumEpochRequest_v1(o: BeginQuorumEpochRequest, out: bytearray, 
     out += _S_i.pack(o.voter_id)
     BeginQuorumEpochRequestTopicData._enca_[v](o.topics, out, v)
     BeginQuorumEpochRequestLeaderEndpoint._enca_[v](o.leader_endpoints, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BeginQuorumEpochRequest, 1)
@@ -352,8 +367,14 @@ def _dec_BeginQuorumEpochRequest_v1(
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_voter_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = BeginQuorumEpochRequestTopicData._deca_[v](buf, pos, v)
-    v_leader_endpoints, pos = BeginQuorumEpochRequestLeaderEndpoint._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BeginQuorumEpochRequestTopicData._deca_[v](buf, pos, v)
+    )
+    v_leader_endpoints, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else BeginQuorumEpochRequestLeaderEndpoint._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_cluster_id, v_voter_id, v_topics, v_leader_endpoints, _u)
     return _new(BeginQuorumEpochRequest, _v), pos
@@ -401,12 +422,12 @@ def _deca_BeginQuorumEpochResponsePartitionData_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 14
+    it = flat_values(_S_ihii, n, buf, pos)
     return (
         tuple(
-            [
-                _new(BeginQuorumEpochResponsePartitionData, _t + ((),))
-                for _t in _S_ihii.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new, repeat(BeginQuorumEpochResponsePartitionData), zip(it, it, it, it, repeat(()))
+            )
         ),
         end,
     )
@@ -421,27 +442,33 @@ def _enca_BeginQuorumEpochResponsePartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BeginQuorumEpochResponsePartitionData, 1)
 def _deca_BeginQuorumEpochResponsePartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BeginQuorumEpochResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 15)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 15 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 15)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 15
     if buf[pos + 14 : end : 15] == ZEROS[:n]:
+        it = flat_values(_S_ihiix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(BeginQuorumEpochResponsePartitionData, _t + ((),))
-                    for _t in _S_ihiix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(BeginQuorumEpochResponsePartitionData),
+                    zip(it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -514,24 +541,32 @@ def _enca_BeginQuorumEpochResponseTopicData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         BeginQuorumEpochResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BeginQuorumEpochResponseTopicData, 1)
 def _deca_BeginQuorumEpochResponseTopicData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BeginQuorumEpochResponseTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[BeginQuorumEpochResponseTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = BeginQuorumEpochResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else BeginQuorumEpochResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(BeginQuorumEpochResponseTopicData, _v))
@@ -563,21 +598,25 @@ def _enca_BeginQuorumEpochResponseNodeEndpoint_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BeginQuorumEpochResponseNodeEndpoint, 1)
 def _deca_BeginQuorumEpochResponseNodeEndpoint_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BeginQuorumEpochResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[BeginQuorumEpochResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -657,21 +696,31 @@ def _dec_BeginQuorumEpochResponse_v1(
 ) -> tuple[BeginQuorumEpochResponse, int]:
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_topics, pos = BeginQuorumEpochResponseTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BeginQuorumEpochResponseTopicData._deca_[v](buf, pos, v)
+    )
     v_node_endpoints: Sequence[BeginQuorumEpochResponseNodeEndpoint] = ()
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_node_endpoints, pos = BeginQuorumEpochResponseNodeEndpoint._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_node_endpoints, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else BeginQuorumEpochResponseNodeEndpoint._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_error_code, v_topics, v_node_endpoints, _u)
     return _new(BeginQuorumEpochResponse, _v), pos
 

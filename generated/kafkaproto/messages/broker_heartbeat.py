@@ -78,7 +78,7 @@ def _enc_BrokerHeartbeatRequest_v0(o: BrokerHeartbeatRequest, out: bytearray, v:
     out += _S_iqqoo.pack(
         o.broker_id, o.broker_epoch, o.current_metadata_offset, o.want_fence, o.want_shut_down
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BrokerHeartbeatRequest, 0)
@@ -128,21 +128,25 @@ def _dec_BrokerHeartbeatRequest_v1(
     )
     pos += 22
     v_offline_log_dirs: Sequence[UUID] = ()
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_offline_log_dirs, pos = read_compact_array_of(_b, pos, read_uuid)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        elif _tag in (1,):
-            raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_offline_log_dirs, pos = read_compact_array_of(_b, pos, read_uuid)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            elif _tag in (1,):
+                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (
         v_broker_id,
         v_broker_epoch,
@@ -185,23 +189,27 @@ def _dec_BrokerHeartbeatRequest_v2(
     pos += 22
     v_offline_log_dirs: Sequence[UUID] = ()
     v_cordoned_log_dirs: Sequence[UUID] | None = None
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_offline_log_dirs, pos = read_compact_array_of(_b, pos, read_uuid)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        elif _tag == 1:
-            v_cordoned_log_dirs, pos = read_compact_nullable_array_of(_b, pos, read_uuid)
-            if pos != _ve:
-                raise WireError("tagged field 1 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_offline_log_dirs, pos = read_compact_array_of(_b, pos, read_uuid)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            elif _tag == 1:
+                v_cordoned_log_dirs, pos = read_compact_nullable_array_of(_b, pos, read_uuid)
+                if pos != _ve:
+                    raise WireError("tagged field 1 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (
         v_broker_id,
         v_broker_epoch,
@@ -243,7 +251,7 @@ def _enc_BrokerHeartbeatResponse_v0(o: BrokerHeartbeatResponse, out: bytearray, 
     out += _S_ihooo.pack(
         o.throttle_time_ms, o.error_code, o.is_caught_up, o.is_fenced, o.should_shut_down
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BrokerHeartbeatResponse, 0)

@@ -77,21 +77,25 @@ def _enca_BrokerRegistrationRequestListener_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_Hh.pack(o.port, o.security_protocol)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BrokerRegistrationRequestListener, 0)
 def _deca_BrokerRegistrationRequestListener_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BrokerRegistrationRequestListener, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[BrokerRegistrationRequestListener] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -129,20 +133,24 @@ def _enca_BrokerRegistrationRequestFeature_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_hh.pack(o.min_supported_version, o.max_supported_version)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(BrokerRegistrationRequestFeature, 0)
 def _deca_BrokerRegistrationRequestFeature_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[BrokerRegistrationRequestFeature, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[BrokerRegistrationRequestFeature] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -199,7 +207,7 @@ def _enc_BrokerRegistrationRequest_v0(o: BrokerRegistrationRequest, out: bytearr
     BrokerRegistrationRequestListener._enca_[v](o.listeners, out, v)
     BrokerRegistrationRequestFeature._enca_[v](o.features, out, v)
     write_compact_nullable_string(out, o.rack)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BrokerRegistrationRequest, 0)
@@ -210,8 +218,12 @@ def _dec_BrokerRegistrationRequest_v0(
     pos += 4
     v_cluster_id, pos = read_compact_string(buf, pos)
     v_incarnation_id, pos = read_uuid(buf, pos)
-    v_listeners, pos = BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
-    v_features, pos = BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
+    )
+    v_features, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    )
     v_rack, pos = read_compact_nullable_string(buf, pos)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
@@ -238,7 +250,7 @@ def _enc_BrokerRegistrationRequest_v1(o: BrokerRegistrationRequest, out: bytearr
     BrokerRegistrationRequestFeature._enca_[v](o.features, out, v)
     write_compact_nullable_string(out, o.rack)
     out += _S_o.pack(o.is_migrating_zk_broker)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BrokerRegistrationRequest, 1)
@@ -249,8 +261,12 @@ def _dec_BrokerRegistrationRequest_v1(
     pos += 4
     v_cluster_id, pos = read_compact_string(buf, pos)
     v_incarnation_id, pos = read_uuid(buf, pos)
-    v_listeners, pos = BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
-    v_features, pos = BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
+    )
+    v_features, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    )
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
     pos += 1
@@ -280,7 +296,7 @@ def _enc_BrokerRegistrationRequest_v2(o: BrokerRegistrationRequest, out: bytearr
     write_compact_nullable_string(out, o.rack)
     out += _S_o.pack(o.is_migrating_zk_broker)
     write_compact_array_of(out, o.log_dirs, write_uuid)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BrokerRegistrationRequest, 2)
@@ -291,8 +307,12 @@ def _dec_BrokerRegistrationRequest_v2(
     pos += 4
     v_cluster_id, pos = read_compact_string(buf, pos)
     v_incarnation_id, pos = read_uuid(buf, pos)
-    v_listeners, pos = BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
-    v_features, pos = BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
+    )
+    v_features, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    )
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
     pos += 1
@@ -324,7 +344,7 @@ def _enc_BrokerRegistrationRequest_v3(o: BrokerRegistrationRequest, out: bytearr
     out += _S_o.pack(o.is_migrating_zk_broker)
     write_compact_array_of(out, o.log_dirs, write_uuid)
     out += _S_q.pack(o.previous_broker_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BrokerRegistrationRequest, 3)
@@ -335,8 +355,12 @@ def _dec_BrokerRegistrationRequest_v3(
     pos += 4
     v_cluster_id, pos = read_compact_string(buf, pos)
     v_incarnation_id, pos = read_uuid(buf, pos)
-    v_listeners, pos = BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
-    v_features, pos = BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestListener._deca_[v](buf, pos, v)
+    )
+    v_features, pos = (
+        ((), pos + 1) if buf[pos] == 1 else BrokerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    )
     v_rack, pos = read_compact_nullable_string(buf, pos)
     (v_is_migrating_zk_broker,) = _S_o.unpack_from(buf, pos)
     pos += 1
@@ -383,7 +407,7 @@ def _enc_BrokerRegistrationResponse_v0(
     o: BrokerRegistrationResponse, out: bytearray, v: int
 ) -> None:
     out += _S_ihq.pack(o.throttle_time_ms, o.error_code, o.broker_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(BrokerRegistrationResponse, 0)

@@ -32,6 +32,7 @@ from kafkaproto.wire import (
     read_unknown_tags,
     read_uuid,
     write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -72,7 +73,7 @@ def _enc_ConsumerGroupDescribeRequest_v0(
 ) -> None:
     write_compact_array_of(out, o.group_ids, write_compact_string)
     out += _S_o.pack(o.include_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ConsumerGroupDescribeRequest, 0)
@@ -112,21 +113,25 @@ def _enca_ConsumerGroupDescribeResponseTopicPartitions_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         write_compact_string(out, o.topic_name)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ConsumerGroupDescribeResponseTopicPartitions, 0)
 def _deca_ConsumerGroupDescribeResponseTopicPartitions_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ConsumerGroupDescribeResponseTopicPartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 19)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 19 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 19)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ConsumerGroupDescribeResponseTopicPartitions] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -160,14 +165,18 @@ def _enc_ConsumerGroupDescribeResponseAssignment_v0(
     o: ConsumerGroupDescribeResponseAssignment, out: bytearray, v: int
 ) -> None:
     ConsumerGroupDescribeResponseTopicPartitions._enca_[v](o.topic_partitions, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ConsumerGroupDescribeResponseAssignment, 0)
 def _dec_ConsumerGroupDescribeResponseAssignment_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ConsumerGroupDescribeResponseAssignment, int]:
-    v_topic_partitions, pos = ConsumerGroupDescribeResponseTopicPartitions._deca_[v](buf, pos, v)
+    v_topic_partitions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ConsumerGroupDescribeResponseTopicPartitions._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_topic_partitions, _u)
     return _new(ConsumerGroupDescribeResponseAssignment, _v), pos
@@ -222,7 +231,7 @@ def _enca_ConsumerGroupDescribeResponseMember_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.instance_id)
@@ -234,16 +243,20 @@ def _enca_ConsumerGroupDescribeResponseMember_v0(
         write_compact_nullable_string(out, o.subscribed_topic_regex)
         ConsumerGroupDescribeResponseAssignment._enc_[v](o.assignment, out, v)
         ConsumerGroupDescribeResponseAssignment._enc_[v](o.target_assignment, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ConsumerGroupDescribeResponseMember, 0)
 def _deca_ConsumerGroupDescribeResponseMember_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ConsumerGroupDescribeResponseMember, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 12)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 12 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 12)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ConsumerGroupDescribeResponseMember] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -285,7 +298,7 @@ def _enca_ConsumerGroupDescribeResponseMember_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.instance_id)
@@ -298,16 +311,20 @@ def _enca_ConsumerGroupDescribeResponseMember_v1(
         ConsumerGroupDescribeResponseAssignment._enc_[v](o.assignment, out, v)
         ConsumerGroupDescribeResponseAssignment._enc_[v](o.target_assignment, out, v)
         out += _S_b.pack(o.member_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ConsumerGroupDescribeResponseMember, 1)
 def _deca_ConsumerGroupDescribeResponseMember_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ConsumerGroupDescribeResponseMember, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ConsumerGroupDescribeResponseMember] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -381,7 +398,7 @@ def _enca_ConsumerGroupDescribeResponseDescribedGroup_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
@@ -391,16 +408,20 @@ def _enca_ConsumerGroupDescribeResponseDescribedGroup_v0(
         write_compact_string(out, o.assignor_name)
         ConsumerGroupDescribeResponseMember._enca_[v](o.members, out, v)
         out += _S_i.pack(o.authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ConsumerGroupDescribeResponseDescribedGroup, 0)
 def _deca_ConsumerGroupDescribeResponseDescribedGroup_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ConsumerGroupDescribeResponseDescribedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ConsumerGroupDescribeResponseDescribedGroup] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -411,7 +432,11 @@ def _deca_ConsumerGroupDescribeResponseDescribedGroup_v0(
         v_group_epoch, v_assignment_epoch = _S_ii.unpack_from(buf, pos)
         pos += 8
         v_assignor_name, pos = read_compact_string(buf, pos)
-        v_members, pos = ConsumerGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        v_members, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ConsumerGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        )
         (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -456,7 +481,7 @@ def _enc_ConsumerGroupDescribeResponse_v0(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     ConsumerGroupDescribeResponseDescribedGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ConsumerGroupDescribeResponse, 0)
@@ -465,7 +490,11 @@ def _dec_ConsumerGroupDescribeResponse_v0(
 ) -> tuple[ConsumerGroupDescribeResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_groups, pos = ConsumerGroupDescribeResponseDescribedGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ConsumerGroupDescribeResponseDescribedGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_groups, _u)
     return _new(ConsumerGroupDescribeResponse, _v), pos

@@ -33,7 +33,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     read_uuid,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_array_of,
     write_compact_nullable_string,
@@ -73,20 +73,24 @@ def _enca_ConsumerGroupHeartbeatRequestTopicPartitions_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ConsumerGroupHeartbeatRequestTopicPartitions, 0)
 def _deca_ConsumerGroupHeartbeatRequestTopicPartitions_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ConsumerGroupHeartbeatRequestTopicPartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ConsumerGroupHeartbeatRequestTopicPartitions] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -147,7 +151,7 @@ def _enc_ConsumerGroupHeartbeatRequest_v0(
     write_compact_nullable_array_of(out, o.subscribed_topic_names, write_compact_string)
     write_compact_nullable_string(out, o.server_assignor)
     ConsumerGroupHeartbeatRequestTopicPartitions._enca_[v](o.topic_partitions, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ConsumerGroupHeartbeatRequest, 0)
@@ -164,8 +168,10 @@ def _dec_ConsumerGroupHeartbeatRequest_v0(
     pos += 4
     v_subscribed_topic_names, pos = read_compact_nullable_array_of(buf, pos, read_compact_string)
     v_server_assignor, pos = read_compact_nullable_string(buf, pos)
-    v_topic_partitions, pos = ConsumerGroupHeartbeatRequestTopicPartitions._deca_[v](
-        buf, pos, v, True
+    v_topic_partitions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ConsumerGroupHeartbeatRequestTopicPartitions._deca_[v](buf, pos, v, True)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
@@ -198,7 +204,7 @@ def _enc_ConsumerGroupHeartbeatRequest_v1(
     write_compact_nullable_string(out, o.subscribed_topic_regex)
     write_compact_nullable_string(out, o.server_assignor)
     ConsumerGroupHeartbeatRequestTopicPartitions._enca_[v](o.topic_partitions, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ConsumerGroupHeartbeatRequest, 1)
@@ -216,8 +222,10 @@ def _dec_ConsumerGroupHeartbeatRequest_v1(
     v_subscribed_topic_names, pos = read_compact_nullable_array_of(buf, pos, read_compact_string)
     v_subscribed_topic_regex, pos = read_compact_nullable_string(buf, pos)
     v_server_assignor, pos = read_compact_nullable_string(buf, pos)
-    v_topic_partitions, pos = ConsumerGroupHeartbeatRequestTopicPartitions._deca_[v](
-        buf, pos, v, True
+    v_topic_partitions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ConsumerGroupHeartbeatRequestTopicPartitions._deca_[v](buf, pos, v, True)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
@@ -259,20 +267,24 @@ def _enca_ConsumerGroupHeartbeatResponseTopicPartitions_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ConsumerGroupHeartbeatResponseTopicPartitions, 0)
 def _deca_ConsumerGroupHeartbeatResponseTopicPartitions_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ConsumerGroupHeartbeatResponseTopicPartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ConsumerGroupHeartbeatResponseTopicPartitions] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -302,14 +314,18 @@ def _enc_ConsumerGroupHeartbeatResponseAssignment_v0(
     o: ConsumerGroupHeartbeatResponseAssignment, out: bytearray, v: int
 ) -> None:
     ConsumerGroupHeartbeatResponseTopicPartitions._enca_[v](o.topic_partitions, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ConsumerGroupHeartbeatResponseAssignment, 0)
 def _dec_ConsumerGroupHeartbeatResponseAssignment_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ConsumerGroupHeartbeatResponseAssignment, int]:
-    v_topic_partitions, pos = ConsumerGroupHeartbeatResponseTopicPartitions._deca_[v](buf, pos, v)
+    v_topic_partitions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ConsumerGroupHeartbeatResponseTopicPartitions._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_topic_partitions, _u)
     return _new(ConsumerGroupHeartbeatResponseAssignment, _v), pos
@@ -358,7 +374,7 @@ def _enc_ConsumerGroupHeartbeatResponse_v0(
     else:
         out.append(1)
         ConsumerGroupHeartbeatResponseAssignment._enc_[v](_x_assignment, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ConsumerGroupHeartbeatResponse, 0)

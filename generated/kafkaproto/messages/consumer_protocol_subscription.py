@@ -29,6 +29,7 @@ from kafkaproto.wire import (
     read_string,
     write_array_length,
     write_array_of,
+    write_int32_array,
     write_null_array,
     write_nullable_bytes,
     write_nullable_string,
@@ -62,7 +63,7 @@ def _enca_ConsumerProtocolSubscriptionTopicPartition_v1(
     write_array_length(out, len(items))
     for o in items:
         write_string(out, o.topic)
-        write_array_of(out, o.partitions, "i")
+        write_int32_array(out, o.partitions)
 
 
 @array_decoder(ConsumerProtocolSubscriptionTopicPartition, 1)

@@ -73,21 +73,25 @@ def _enca_ControllerRegistrationRequestListener_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_Hh.pack(o.port, o.security_protocol)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ControllerRegistrationRequestListener, 0)
 def _deca_ControllerRegistrationRequestListener_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ControllerRegistrationRequestListener, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ControllerRegistrationRequestListener] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -125,20 +129,24 @@ def _enca_ControllerRegistrationRequestFeature_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_hh.pack(o.min_supported_version, o.max_supported_version)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ControllerRegistrationRequestFeature, 0)
 def _deca_ControllerRegistrationRequestFeature_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ControllerRegistrationRequestFeature, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ControllerRegistrationRequestFeature] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -186,7 +194,7 @@ def _enc_ControllerRegistrationRequest_v0(
     out += _S_o.pack(o.zk_migration_ready)
     ControllerRegistrationRequestListener._enca_[v](o.listeners, out, v)
     ControllerRegistrationRequestFeature._enca_[v](o.features, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ControllerRegistrationRequest, 0)
@@ -198,8 +206,16 @@ def _dec_ControllerRegistrationRequest_v0(
     v_incarnation_id, pos = read_uuid(buf, pos)
     (v_zk_migration_ready,) = _S_o.unpack_from(buf, pos)
     pos += 1
-    v_listeners, pos = ControllerRegistrationRequestListener._deca_[v](buf, pos, v)
-    v_features, pos = ControllerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ControllerRegistrationRequestListener._deca_[v](buf, pos, v)
+    )
+    v_features, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ControllerRegistrationRequestFeature._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_controller_id, v_incarnation_id, v_zk_migration_ready, v_listeners, v_features, _u)
     return _new(ControllerRegistrationRequest, _v), pos
@@ -230,7 +246,7 @@ def _enc_ControllerRegistrationResponse_v0(
 ) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ControllerRegistrationResponse, 0)

@@ -134,7 +134,7 @@ def _enca_CreateAclsRequestAclCreation_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
@@ -142,16 +142,20 @@ def _enca_CreateAclsRequestAclCreation_v2(
         write_compact_string(out, o.principal)
         write_compact_string(out, o.host)
         out += _S_bb.pack(o.operation, o.permission_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreateAclsRequestAclCreation, 2)
 def _deca_CreateAclsRequestAclCreation_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateAclsRequestAclCreation, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateAclsRequestAclCreation] = []
     for _ in range(n):
         (v_resource_type,) = _S_b.unpack_from(buf, pos)
@@ -212,12 +216,14 @@ def _dec_CreateAclsRequest_v0(buf: memoryview, pos: int, v: int) -> tuple[Create
 @encoder(CreateAclsRequest, 2)
 def _enc_CreateAclsRequest_v2(o: CreateAclsRequest, out: bytearray, v: int) -> None:
     CreateAclsRequestAclCreation._enca_[v](o.creations, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateAclsRequest, 2)
 def _dec_CreateAclsRequest_v2(buf: memoryview, pos: int, v: int) -> tuple[CreateAclsRequest, int]:
-    v_creations, pos = CreateAclsRequestAclCreation._deca_[v](buf, pos, v)
+    v_creations, pos = (
+        ((), pos + 1) if buf[pos] == 1 else CreateAclsRequestAclCreation._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_creations, _u)
     return _new(CreateAclsRequest, _v), pos
@@ -280,20 +286,24 @@ def _enca_CreateAclsResponseAclCreationResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreateAclsResponseAclCreationResult, 2)
 def _deca_CreateAclsResponseAclCreationResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateAclsResponseAclCreationResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateAclsResponseAclCreationResult] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -345,14 +355,18 @@ def _dec_CreateAclsResponse_v0(buf: memoryview, pos: int, v: int) -> tuple[Creat
 def _enc_CreateAclsResponse_v2(o: CreateAclsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     CreateAclsResponseAclCreationResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateAclsResponse, 2)
 def _dec_CreateAclsResponse_v2(buf: memoryview, pos: int, v: int) -> tuple[CreateAclsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_results, pos = CreateAclsResponseAclCreationResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else CreateAclsResponseAclCreationResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_results, _u)
     return _new(CreateAclsResponse, _v), pos

@@ -106,20 +106,24 @@ def _enca_CreateDelegationTokenRequestCreatableRenewers_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.principal_type)
         write_compact_string(out, o.principal_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreateDelegationTokenRequestCreatableRenewers, 2)
 def _deca_CreateDelegationTokenRequestCreatableRenewers_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateDelegationTokenRequestCreatableRenewers, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateDelegationTokenRequestCreatableRenewers] = []
     for _ in range(n):
         v_principal_type, pos = read_compact_string(buf, pos)
@@ -182,14 +186,18 @@ def _enc_CreateDelegationTokenRequest_v2(
         raise absent_field_error(o, v)
     CreateDelegationTokenRequestCreatableRenewers._enca_[v](o.renewers, out, v)
     out += _S_q.pack(o.max_lifetime_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateDelegationTokenRequest, 2)
 def _dec_CreateDelegationTokenRequest_v2(
     buf: memoryview, pos: int, v: int
 ) -> tuple[CreateDelegationTokenRequest, int]:
-    v_renewers, pos = CreateDelegationTokenRequestCreatableRenewers._deca_[v](buf, pos, v)
+    v_renewers, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else CreateDelegationTokenRequestCreatableRenewers._deca_[v](buf, pos, v)
+    )
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -205,7 +213,7 @@ def _enc_CreateDelegationTokenRequest_v3(
     write_compact_nullable_string(out, o.owner_principal_name)
     CreateDelegationTokenRequestCreatableRenewers._enca_[v](o.renewers, out, v)
     out += _S_q.pack(o.max_lifetime_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateDelegationTokenRequest, 3)
@@ -214,7 +222,11 @@ def _dec_CreateDelegationTokenRequest_v3(
 ) -> tuple[CreateDelegationTokenRequest, int]:
     v_owner_principal_type, pos = read_compact_nullable_string(buf, pos)
     v_owner_principal_name, pos = read_compact_nullable_string(buf, pos)
-    v_renewers, pos = CreateDelegationTokenRequestCreatableRenewers._deca_[v](buf, pos, v)
+    v_renewers, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else CreateDelegationTokenRequestCreatableRenewers._deca_[v](buf, pos, v)
+    )
     (v_max_lifetime_ms,) = _S_q.unpack_from(buf, pos)
     pos += 8
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -320,7 +332,7 @@ def _enc_CreateDelegationTokenResponse_v2(
     write_compact_string(out, o.token_id)
     write_compact_bytes(out, o.hmac)
     out += _S_i.pack(o.throttle_time_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateDelegationTokenResponse, 2)
@@ -368,7 +380,7 @@ def _enc_CreateDelegationTokenResponse_v3(
     write_compact_string(out, o.token_id)
     write_compact_bytes(out, o.hmac)
     out += _S_i.pack(o.throttle_time_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateDelegationTokenResponse, 3)

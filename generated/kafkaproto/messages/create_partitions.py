@@ -34,11 +34,11 @@ from kafkaproto.wire import (
     read_string,
     read_unknown_tags,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_string,
     write_string,
@@ -76,7 +76,7 @@ def _enca_CreatePartitionsRequestCreatePartitionsAssignment_v0(
     for o in items:
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
-        write_array_of(out, o.broker_ids, "i")
+        write_int32_array(out, o.broker_ids)
 
 
 @array_decoder(CreatePartitionsRequestCreatePartitionsAssignment, 0)
@@ -103,19 +103,23 @@ def _enca_CreatePartitionsRequestCreatePartitionsAssignment_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
-        write_compact_array_of(out, o.broker_ids, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.broker_ids)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreatePartitionsRequestCreatePartitionsAssignment, 2)
 def _deca_CreatePartitionsRequestCreatePartitionsAssignment_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreatePartitionsRequestCreatePartitionsAssignment, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 2)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 2 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 2)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreatePartitionsRequestCreatePartitionsAssignment] = []
     for _ in range(n):
         v_broker_ids, pos = read_compact_int32_array(buf, pos)
@@ -190,28 +194,34 @@ def _enca_CreatePartitionsRequestCreatePartitionsTopic_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_i.pack(o.count)
         CreatePartitionsRequestCreatePartitionsAssignment._enca_[v](o.assignments, out, v, True)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreatePartitionsRequestCreatePartitionsTopic, 2)
 def _deca_CreatePartitionsRequestCreatePartitionsTopic_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreatePartitionsRequestCreatePartitionsTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreatePartitionsRequestCreatePartitionsTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
         (v_count,) = _S_i.unpack_from(buf, pos)
         pos += 4
-        v_assignments, pos = CreatePartitionsRequestCreatePartitionsAssignment._deca_[v](
-            buf, pos, v, True
+        v_assignments, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else CreatePartitionsRequestCreatePartitionsAssignment._deca_[v](buf, pos, v, True)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_count, v_assignments, _u)
@@ -263,14 +273,18 @@ def _dec_CreatePartitionsRequest_v0(
 def _enc_CreatePartitionsRequest_v2(o: CreatePartitionsRequest, out: bytearray, v: int) -> None:
     CreatePartitionsRequestCreatePartitionsTopic._enca_[v](o.topics, out, v)
     out += _S_io.pack(o.timeout_ms, o.validate_only)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreatePartitionsRequest, 2)
 def _dec_CreatePartitionsRequest_v2(
     buf: memoryview, pos: int, v: int
 ) -> tuple[CreatePartitionsRequest, int]:
-    v_topics, pos = CreatePartitionsRequestCreatePartitionsTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else CreatePartitionsRequestCreatePartitionsTopic._deca_[v](buf, pos, v)
+    )
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -339,21 +353,25 @@ def _enca_CreatePartitionsResponseCreatePartitionsTopicResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreatePartitionsResponseCreatePartitionsTopicResult, 2)
 def _deca_CreatePartitionsResponseCreatePartitionsTopicResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreatePartitionsResponseCreatePartitionsTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreatePartitionsResponseCreatePartitionsTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -408,7 +426,7 @@ def _dec_CreatePartitionsResponse_v0(
 def _enc_CreatePartitionsResponse_v2(o: CreatePartitionsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     CreatePartitionsResponseCreatePartitionsTopicResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreatePartitionsResponse, 2)
@@ -417,7 +435,11 @@ def _dec_CreatePartitionsResponse_v2(
 ) -> tuple[CreatePartitionsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_results, pos = CreatePartitionsResponseCreatePartitionsTopicResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else CreatePartitionsResponseCreatePartitionsTopicResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_results, _u)
     return _new(CreatePartitionsResponse, _v), pos

@@ -39,11 +39,11 @@ from kafkaproto.wire import (
     read_uvarint,
     WireError,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_string,
     write_string,
@@ -89,7 +89,7 @@ def _enca_CreateTopicsRequestCreatableReplicaAssignment_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         out += _S_i.pack(o.partition_index)
-        write_array_of(out, o.broker_ids, "i")
+        write_int32_array(out, o.broker_ids)
 
 
 @array_decoder(CreateTopicsRequestCreatableReplicaAssignment, 0)
@@ -118,20 +118,24 @@ def _enca_CreateTopicsRequestCreatableReplicaAssignment_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition_index)
-        write_compact_array_of(out, o.broker_ids, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.broker_ids)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreateTopicsRequestCreatableReplicaAssignment, 5)
 def _deca_CreateTopicsRequestCreatableReplicaAssignment_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateTopicsRequestCreatableReplicaAssignment, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateTopicsRequestCreatableReplicaAssignment] = []
     for _ in range(n):
         (v_partition_index,) = _S_i.unpack_from(buf, pos)
@@ -199,20 +203,24 @@ def _enca_CreateTopicsRequestCreatableTopicConfig_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_nullable_string(out, o.value)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreateTopicsRequestCreatableTopicConfig, 5)
 def _deca_CreateTopicsRequestCreatableTopicConfig_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateTopicsRequestCreatableTopicConfig, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateTopicsRequestCreatableTopicConfig] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -294,29 +302,41 @@ def _enca_CreateTopicsRequestCreatableTopic_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_ih.pack(o.num_partitions, o.replication_factor)
         CreateTopicsRequestCreatableReplicaAssignment._enca_[v](o.assignments, out, v)
         CreateTopicsRequestCreatableTopicConfig._enca_[v](o.configs, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreateTopicsRequestCreatableTopic, 5)
 def _deca_CreateTopicsRequestCreatableTopic_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateTopicsRequestCreatableTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 10)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 10 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 10)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateTopicsRequestCreatableTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
         v_num_partitions, v_replication_factor = _S_ih.unpack_from(buf, pos)
         pos += 6
-        v_assignments, pos = CreateTopicsRequestCreatableReplicaAssignment._deca_[v](buf, pos, v)
-        v_configs, pos = CreateTopicsRequestCreatableTopicConfig._deca_[v](buf, pos, v)
+        v_assignments, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else CreateTopicsRequestCreatableReplicaAssignment._deca_[v](buf, pos, v)
+        )
+        v_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else CreateTopicsRequestCreatableTopicConfig._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_num_partitions, v_replication_factor, v_assignments, v_configs, _u)
         items.append(_new(CreateTopicsRequestCreatableTopic, _v))
@@ -367,14 +387,16 @@ def _dec_CreateTopicsRequest_v1(
 def _enc_CreateTopicsRequest_v5(o: CreateTopicsRequest, out: bytearray, v: int) -> None:
     CreateTopicsRequestCreatableTopic._enca_[v](o.topics, out, v)
     out += _S_io.pack(o.timeout_ms, o.validate_only)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateTopicsRequest, 5)
 def _dec_CreateTopicsRequest_v5(
     buf: memoryview, pos: int, v: int
 ) -> tuple[CreateTopicsRequest, int]:
-    v_topics, pos = CreateTopicsRequestCreatableTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else CreateTopicsRequestCreatableTopic._deca_[v](buf, pos, v)
+    )
     v_timeout_ms, v_validate_only = _S_io.unpack_from(buf, pos)
     pos += 5
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -411,21 +433,25 @@ def _enca_CreateTopicsResponseCreatableTopicConfigs_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_nullable_string(out, o.value)
         out += _S_obo.pack(o.read_only, o.config_source, o.is_sensitive)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(CreateTopicsResponseCreatableTopicConfigs, 5)
 def _deca_CreateTopicsResponseCreatableTopicConfigs_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateTopicsResponseCreatableTopicConfigs, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateTopicsResponseCreatableTopicConfigs] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -520,7 +546,7 @@ def _enca_CreateTopicsResponseCreatableTopicResult_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_h.pack(o.error_code)
@@ -540,9 +566,13 @@ def _enca_CreateTopicsResponseCreatableTopicResult_v5(
 def _deca_CreateTopicsResponseCreatableTopicResult_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateTopicsResponseCreatableTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 12)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 12 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 12)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateTopicsResponseCreatableTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -551,22 +581,32 @@ def _deca_CreateTopicsResponseCreatableTopicResult_v5(
         v_error_message, pos = read_compact_nullable_string(buf, pos)
         v_num_partitions, v_replication_factor = _S_ih.unpack_from(buf, pos)
         pos += 6
-        v_configs, pos = CreateTopicsResponseCreatableTopicConfigs._deca_[v](buf, pos, v, True)
+        v_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else CreateTopicsResponseCreatableTopicConfigs._deca_[v](buf, pos, v, True)
+        )
         v_topic_config_error_code: int = 0
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                (v_topic_config_error_code,) = _S_h.unpack_from(_b, pos)
-                pos += 2
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    (v_topic_config_error_code,) = _S_h.unpack_from(_b, pos)
+                    pos += 2
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_name,
             ZERO_UUID,
@@ -591,7 +631,7 @@ def _enca_CreateTopicsResponseCreatableTopicResult_v7(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_uuid(out, o.topic_id)
@@ -612,9 +652,13 @@ def _enca_CreateTopicsResponseCreatableTopicResult_v7(
 def _deca_CreateTopicsResponseCreatableTopicResult_v7(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[CreateTopicsResponseCreatableTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 28)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 28 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 28)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[CreateTopicsResponseCreatableTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -624,22 +668,32 @@ def _deca_CreateTopicsResponseCreatableTopicResult_v7(
         v_error_message, pos = read_compact_nullable_string(buf, pos)
         v_num_partitions, v_replication_factor = _S_ih.unpack_from(buf, pos)
         pos += 6
-        v_configs, pos = CreateTopicsResponseCreatableTopicConfigs._deca_[v](buf, pos, v, True)
+        v_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else CreateTopicsResponseCreatableTopicConfigs._deca_[v](buf, pos, v, True)
+        )
         v_topic_config_error_code: int = 0
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                (v_topic_config_error_code,) = _S_h.unpack_from(_b, pos)
-                pos += 2
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    (v_topic_config_error_code,) = _S_h.unpack_from(_b, pos)
+                    pos += 2
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_name,
             v_topic_id,
@@ -697,7 +751,7 @@ def _dec_CreateTopicsResponse_v2(
 def _enc_CreateTopicsResponse_v5(o: CreateTopicsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     CreateTopicsResponseCreatableTopicResult._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(CreateTopicsResponse, 5)
@@ -706,7 +760,11 @@ def _dec_CreateTopicsResponse_v5(
 ) -> tuple[CreateTopicsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = CreateTopicsResponseCreatableTopicResult._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else CreateTopicsResponseCreatableTopicResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_topics, _u)
     return _new(CreateTopicsResponse, _v), pos

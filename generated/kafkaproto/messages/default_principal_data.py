@@ -45,7 +45,7 @@ def _enc_DefaultPrincipalData_v0(o: DefaultPrincipalData, out: bytearray, v: int
     write_compact_string(out, o.type)
     write_compact_string(out, o.name)
     out += _S_o.pack(o.token_authenticated)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DefaultPrincipalData, 0)

@@ -134,7 +134,7 @@ def _enca_DeleteAclsRequestDeleteAclsFilter_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_b.pack(o.resource_type_filter)
         write_compact_nullable_string(out, o.resource_name_filter)
@@ -142,16 +142,20 @@ def _enca_DeleteAclsRequestDeleteAclsFilter_v2(
         write_compact_nullable_string(out, o.principal_filter)
         write_compact_nullable_string(out, o.host_filter)
         out += _S_bb.pack(o.operation, o.permission_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteAclsRequestDeleteAclsFilter, 2)
 def _deca_DeleteAclsRequestDeleteAclsFilter_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteAclsRequestDeleteAclsFilter, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteAclsRequestDeleteAclsFilter] = []
     for _ in range(n):
         (v_resource_type_filter,) = _S_b.unpack_from(buf, pos)
@@ -212,12 +216,14 @@ def _dec_DeleteAclsRequest_v0(buf: memoryview, pos: int, v: int) -> tuple[Delete
 @encoder(DeleteAclsRequest, 2)
 def _enc_DeleteAclsRequest_v2(o: DeleteAclsRequest, out: bytearray, v: int) -> None:
     DeleteAclsRequestDeleteAclsFilter._enca_[v](o.filters, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteAclsRequest, 2)
 def _dec_DeleteAclsRequest_v2(buf: memoryview, pos: int, v: int) -> tuple[DeleteAclsRequest, int]:
-    v_filters, pos = DeleteAclsRequestDeleteAclsFilter._deca_[v](buf, pos, v)
+    v_filters, pos = (
+        ((), pos + 1) if buf[pos] == 1 else DeleteAclsRequestDeleteAclsFilter._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_filters, _u)
     return _new(DeleteAclsRequest, _v), pos
@@ -320,7 +326,7 @@ def _enca_DeleteAclsResponseDeleteAclsMatchingAcl_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
@@ -330,16 +336,20 @@ def _enca_DeleteAclsResponseDeleteAclsMatchingAcl_v2(
         write_compact_string(out, o.principal)
         write_compact_string(out, o.host)
         out += _S_bb.pack(o.operation, o.permission_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteAclsResponseDeleteAclsMatchingAcl, 2)
 def _deca_DeleteAclsResponseDeleteAclsMatchingAcl_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteAclsResponseDeleteAclsMatchingAcl, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteAclsResponseDeleteAclsMatchingAcl] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -434,27 +444,35 @@ def _enca_DeleteAclsResponseDeleteAclsFilterResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
         DeleteAclsResponseDeleteAclsMatchingAcl._enca_[v](o.matching_acls, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteAclsResponseDeleteAclsFilterResult, 2)
 def _deca_DeleteAclsResponseDeleteAclsFilterResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteAclsResponseDeleteAclsFilterResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteAclsResponseDeleteAclsFilterResult] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         v_error_message, pos = read_compact_nullable_string(buf, pos)
-        v_matching_acls, pos = DeleteAclsResponseDeleteAclsMatchingAcl._deca_[v](buf, pos, v)
+        v_matching_acls, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DeleteAclsResponseDeleteAclsMatchingAcl._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_error_code, v_error_message, v_matching_acls, _u)
         items.append(_new(DeleteAclsResponseDeleteAclsFilterResult, _v))
@@ -501,14 +519,18 @@ def _dec_DeleteAclsResponse_v0(buf: memoryview, pos: int, v: int) -> tuple[Delet
 def _enc_DeleteAclsResponse_v2(o: DeleteAclsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DeleteAclsResponseDeleteAclsFilterResult._enca_[v](o.filter_results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteAclsResponse, 2)
 def _dec_DeleteAclsResponse_v2(buf: memoryview, pos: int, v: int) -> tuple[DeleteAclsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_filter_results, pos = DeleteAclsResponseDeleteAclsFilterResult._deca_[v](buf, pos, v)
+    v_filter_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteAclsResponseDeleteAclsFilterResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_filter_results, _u)
     return _new(DeleteAclsResponse, _v), pos

@@ -82,7 +82,7 @@ def _dec_DeleteGroupsRequest_v0(
 @encoder(DeleteGroupsRequest, 2)
 def _enc_DeleteGroupsRequest_v2(o: DeleteGroupsRequest, out: bytearray, v: int) -> None:
     write_compact_array_of(out, o.groups_names, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteGroupsRequest, 2)
@@ -156,20 +156,24 @@ def _enca_DeleteGroupsResponseDeletableGroupResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         out += _S_h.pack(o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteGroupsResponseDeletableGroupResult, 2)
 def _deca_DeleteGroupsResponseDeletableGroupResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteGroupsResponseDeletableGroupResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteGroupsResponseDeletableGroupResult] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
@@ -190,21 +194,25 @@ def _enca_DeleteGroupsResponseDeletableGroupResult_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteGroupsResponseDeletableGroupResult, 3)
 def _deca_DeleteGroupsResponseDeletableGroupResult_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteGroupsResponseDeletableGroupResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteGroupsResponseDeletableGroupResult] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
@@ -259,7 +267,7 @@ def _dec_DeleteGroupsResponse_v0(
 def _enc_DeleteGroupsResponse_v2(o: DeleteGroupsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DeleteGroupsResponseDeletableGroupResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteGroupsResponse, 2)
@@ -268,7 +276,11 @@ def _dec_DeleteGroupsResponse_v2(
 ) -> tuple[DeleteGroupsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_results, pos = DeleteGroupsResponseDeletableGroupResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteGroupsResponseDeletableGroupResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_results, _u)
     return _new(DeleteGroupsResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_string,
     read_nullable_array_length,
@@ -84,12 +86,10 @@ def _deca_DeleteRecordsRequestDeleteRecordsPartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 12
+    it = flat_values(_S_iq, n, buf, pos)
     return (
         tuple(
-            [
-                _new(DeleteRecordsRequestDeleteRecordsPartition, _t + ((),))
-                for _t in _S_iq.iter_unpack(buf[pos:end])
-            ]
+            map(_new, repeat(DeleteRecordsRequestDeleteRecordsPartition), zip(it, it, repeat(())))
         ),
         end,
     )
@@ -104,27 +104,33 @@ def _enca_DeleteRecordsRequestDeleteRecordsPartition_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iq.pack(o.partition_index, o.offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteRecordsRequestDeleteRecordsPartition, 2)
 def _deca_DeleteRecordsRequestDeleteRecordsPartition_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteRecordsRequestDeleteRecordsPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 13
     if buf[pos + 12 : end : 13] == ZEROS[:n]:
+        it = flat_values(_S_iqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(DeleteRecordsRequestDeleteRecordsPartition, _t + ((),))
-                    for _t in _S_iqx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(DeleteRecordsRequestDeleteRecordsPartition),
+                    zip(it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -197,24 +203,32 @@ def _enca_DeleteRecordsRequestDeleteRecordsTopic_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         DeleteRecordsRequestDeleteRecordsPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteRecordsRequestDeleteRecordsTopic, 2)
 def _deca_DeleteRecordsRequestDeleteRecordsTopic_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteRecordsRequestDeleteRecordsTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteRecordsRequestDeleteRecordsTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = DeleteRecordsRequestDeleteRecordsPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DeleteRecordsRequestDeleteRecordsPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(DeleteRecordsRequestDeleteRecordsTopic, _v))
@@ -263,14 +277,18 @@ def _dec_DeleteRecordsRequest_v0(
 def _enc_DeleteRecordsRequest_v2(o: DeleteRecordsRequest, out: bytearray, v: int) -> None:
     DeleteRecordsRequestDeleteRecordsTopic._enca_[v](o.topics, out, v)
     out += _S_i.pack(o.timeout_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteRecordsRequest, 2)
 def _dec_DeleteRecordsRequest_v2(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DeleteRecordsRequest, int]:
-    v_topics, pos = DeleteRecordsRequestDeleteRecordsTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteRecordsRequestDeleteRecordsTopic._deca_[v](buf, pos, v)
+    )
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -318,12 +336,14 @@ def _deca_DeleteRecordsResponseDeleteRecordsPartitionResult_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 14
+    it = flat_values(_S_iqh, n, buf, pos)
     return (
         tuple(
-            [
-                _new(DeleteRecordsResponseDeleteRecordsPartitionResult, _t + ((),))
-                for _t in _S_iqh.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(DeleteRecordsResponseDeleteRecordsPartitionResult),
+                zip(it, it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -338,27 +358,33 @@ def _enca_DeleteRecordsResponseDeleteRecordsPartitionResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqh.pack(o.partition_index, o.low_watermark, o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteRecordsResponseDeleteRecordsPartitionResult, 2)
 def _deca_DeleteRecordsResponseDeleteRecordsPartitionResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteRecordsResponseDeleteRecordsPartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 15)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 15 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 15)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 15
     if buf[pos + 14 : end : 15] == ZEROS[:n]:
+        it = flat_values(_S_iqhx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(DeleteRecordsResponseDeleteRecordsPartitionResult, _t + ((),))
-                    for _t in _S_iqhx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(DeleteRecordsResponseDeleteRecordsPartitionResult),
+                    zip(it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -431,24 +457,32 @@ def _enca_DeleteRecordsResponseDeleteRecordsTopicResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         DeleteRecordsResponseDeleteRecordsPartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteRecordsResponseDeleteRecordsTopicResult, 2)
 def _deca_DeleteRecordsResponseDeleteRecordsTopicResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteRecordsResponseDeleteRecordsTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteRecordsResponseDeleteRecordsTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = DeleteRecordsResponseDeleteRecordsPartitionResult._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DeleteRecordsResponseDeleteRecordsPartitionResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(DeleteRecordsResponseDeleteRecordsTopicResult, _v))
@@ -497,7 +531,7 @@ def _dec_DeleteRecordsResponse_v0(
 def _enc_DeleteRecordsResponse_v2(o: DeleteRecordsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DeleteRecordsResponseDeleteRecordsTopicResult._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteRecordsResponse, 2)
@@ -506,7 +540,11 @@ def _dec_DeleteRecordsResponse_v2(
 ) -> tuple[DeleteRecordsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = DeleteRecordsResponseDeleteRecordsTopicResult._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteRecordsResponseDeleteRecordsTopicResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_topics, _u)
     return _new(DeleteRecordsResponse, _v), pos

@@ -64,19 +64,23 @@ def _enca_DeleteShareGroupOffsetsRequestTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteShareGroupOffsetsRequestTopic, 0)
 def _deca_DeleteShareGroupOffsetsRequestTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteShareGroupOffsetsRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 2)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 2 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 2)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteShareGroupOffsetsRequestTopic] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
@@ -111,7 +115,7 @@ def _enc_DeleteShareGroupOffsetsRequest_v0(
 ) -> None:
     write_compact_string(out, o.group_id)
     DeleteShareGroupOffsetsRequestTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteShareGroupOffsetsRequest, 0)
@@ -119,7 +123,11 @@ def _dec_DeleteShareGroupOffsetsRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DeleteShareGroupOffsetsRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = DeleteShareGroupOffsetsRequestTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteShareGroupOffsetsRequestTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, _u)
     return _new(DeleteShareGroupOffsetsRequest, _v), pos
@@ -152,22 +160,26 @@ def _enca_DeleteShareGroupOffsetsResponseTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         write_uuid(out, o.topic_id)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteShareGroupOffsetsResponseTopic, 0)
 def _deca_DeleteShareGroupOffsetsResponseTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteShareGroupOffsetsResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 21)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 21 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 21)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteShareGroupOffsetsResponseTopic] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
@@ -211,7 +223,7 @@ def _enc_DeleteShareGroupOffsetsResponse_v0(
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     DeleteShareGroupOffsetsResponseTopic._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteShareGroupOffsetsResponse, 0)
@@ -221,7 +233,11 @@ def _dec_DeleteShareGroupOffsetsResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_responses, pos = DeleteShareGroupOffsetsResponseTopic._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteShareGroupOffsetsResponseTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, v_responses, _u)
     return _new(DeleteShareGroupOffsetsResponse, _v), pos

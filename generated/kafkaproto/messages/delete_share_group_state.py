@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -66,27 +68,29 @@ def _enca_DeleteShareGroupStateRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteShareGroupStateRequestPartitionData, 0)
 def _deca_DeleteShareGroupStateRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteShareGroupStateRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 5
     if buf[pos + 4 : end : 5] == ZEROS[:n]:
+        it = flat_values(_S_ix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(DeleteShareGroupStateRequestPartitionData, _t + ((),))
-                    for _t in _S_ix.iter_unpack(buf[pos:end])
-                ]
+                map(_new, repeat(DeleteShareGroupStateRequestPartitionData), zip(it, repeat(())))
             ),
             end,
         )
@@ -126,24 +130,32 @@ def _enca_DeleteShareGroupStateRequestDeleteStateData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         DeleteShareGroupStateRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteShareGroupStateRequestDeleteStateData, 0)
 def _deca_DeleteShareGroupStateRequestDeleteStateData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteShareGroupStateRequestDeleteStateData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteShareGroupStateRequestDeleteStateData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = DeleteShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DeleteShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(DeleteShareGroupStateRequestDeleteStateData, _v))
@@ -175,7 +187,7 @@ def _enc_DeleteShareGroupStateRequest_v0(
 ) -> None:
     write_compact_string(out, o.group_id)
     DeleteShareGroupStateRequestDeleteStateData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteShareGroupStateRequest, 0)
@@ -183,7 +195,11 @@ def _dec_DeleteShareGroupStateRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DeleteShareGroupStateRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = DeleteShareGroupStateRequestDeleteStateData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteShareGroupStateRequestDeleteStateData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, _u)
     return _new(DeleteShareGroupStateRequest, _v), pos
@@ -214,20 +230,24 @@ def _enca_DeleteShareGroupStateResponsePartitionResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteShareGroupStateResponsePartitionResult, 0)
 def _deca_DeleteShareGroupStateResponsePartitionResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteShareGroupStateResponsePartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteShareGroupStateResponsePartitionResult] = []
     for _ in range(n):
         v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -264,24 +284,32 @@ def _enca_DeleteShareGroupStateResponseDeleteStateResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         DeleteShareGroupStateResponsePartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteShareGroupStateResponseDeleteStateResult, 0)
 def _deca_DeleteShareGroupStateResponseDeleteStateResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteShareGroupStateResponseDeleteStateResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteShareGroupStateResponseDeleteStateResult] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = DeleteShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DeleteShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(DeleteShareGroupStateResponseDeleteStateResult, _v))
@@ -310,14 +338,18 @@ def _enc_DeleteShareGroupStateResponse_v0(
     o: DeleteShareGroupStateResponse, out: bytearray, v: int
 ) -> None:
     DeleteShareGroupStateResponseDeleteStateResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteShareGroupStateResponse, 0)
 def _dec_DeleteShareGroupStateResponse_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DeleteShareGroupStateResponse, int]:
-    v_results, pos = DeleteShareGroupStateResponseDeleteStateResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteShareGroupStateResponseDeleteStateResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_results, _u)
     return _new(DeleteShareGroupStateResponse, _v), pos

@@ -75,20 +75,24 @@ def _enca_DeleteTopicsRequestDeleteTopicState_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_nullable_string(out, o.name)
         write_uuid(out, o.topic_id)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteTopicsRequestDeleteTopicState, 6)
 def _deca_DeleteTopicsRequestDeleteTopicState_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteTopicsRequestDeleteTopicState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteTopicsRequestDeleteTopicState] = []
     for _ in range(n):
         v_name, pos = read_compact_nullable_string(buf, pos)
@@ -145,7 +149,7 @@ def _enc_DeleteTopicsRequest_v4(o: DeleteTopicsRequest, out: bytearray, v: int) 
         raise absent_field_error(o, v)
     write_compact_array_of(out, o.topic_names, write_compact_string)
     out += _S_i.pack(o.timeout_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteTopicsRequest, 4)
@@ -164,14 +168,18 @@ def _dec_DeleteTopicsRequest_v4(
 def _enc_DeleteTopicsRequest_v6(o: DeleteTopicsRequest, out: bytearray, v: int) -> None:
     DeleteTopicsRequestDeleteTopicState._enca_[v](o.topics, out, v)
     out += _S_i.pack(o.timeout_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteTopicsRequest, 6)
 def _dec_DeleteTopicsRequest_v6(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DeleteTopicsRequest, int]:
-    v_topics, pos = DeleteTopicsRequestDeleteTopicState._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteTopicsRequestDeleteTopicState._deca_[v](buf, pos, v)
+    )
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -242,20 +250,24 @@ def _enca_DeleteTopicsResponseDeletableTopicResult_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)  # type: ignore[arg-type]
         out += _S_h.pack(o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteTopicsResponseDeletableTopicResult, 4)
 def _deca_DeleteTopicsResponseDeletableTopicResult_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteTopicsResponseDeletableTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteTopicsResponseDeletableTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -276,21 +288,25 @@ def _enca_DeleteTopicsResponseDeletableTopicResult_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)  # type: ignore[arg-type]
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteTopicsResponseDeletableTopicResult, 5)
 def _deca_DeleteTopicsResponseDeletableTopicResult_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteTopicsResponseDeletableTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteTopicsResponseDeletableTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -312,22 +328,26 @@ def _enca_DeleteTopicsResponseDeletableTopicResult_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_nullable_string(out, o.name)
         write_uuid(out, o.topic_id)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DeleteTopicsResponseDeletableTopicResult, 6)
 def _deca_DeleteTopicsResponseDeletableTopicResult_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DeleteTopicsResponseDeletableTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 21)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 21 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 21)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DeleteTopicsResponseDeletableTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_nullable_string(buf, pos)
@@ -383,7 +403,7 @@ def _dec_DeleteTopicsResponse_v1(
 def _enc_DeleteTopicsResponse_v4(o: DeleteTopicsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DeleteTopicsResponseDeletableTopicResult._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DeleteTopicsResponse, 4)
@@ -392,7 +412,11 @@ def _dec_DeleteTopicsResponse_v4(
 ) -> tuple[DeleteTopicsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_responses, pos = DeleteTopicsResponseDeletableTopicResult._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DeleteTopicsResponseDeletableTopicResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_responses, _u)
     return _new(DeleteTopicsResponse, _v), pos

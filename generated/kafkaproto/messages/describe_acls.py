@@ -120,7 +120,7 @@ def _enc_DescribeAclsRequest_v2(o: DescribeAclsRequest, out: bytearray, v: int) 
     write_compact_nullable_string(out, o.principal_filter)
     write_compact_nullable_string(out, o.host_filter)
     out += _S_bb.pack(o.operation, o.permission_type)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeAclsRequest, 2)
@@ -213,21 +213,25 @@ def _enca_DescribeAclsResponseAclDescription_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.principal)
         write_compact_string(out, o.host)
         out += _S_bb.pack(o.operation, o.permission_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeAclsResponseAclDescription, 2)
 def _deca_DescribeAclsResponseAclDescription_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeAclsResponseAclDescription, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeAclsResponseAclDescription] = []
     for _ in range(n):
         v_principal, pos = read_compact_string(buf, pos)
@@ -308,22 +312,26 @@ def _enca_DescribeAclsResponseDescribeAclsResource_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
         out += _S_b.pack(o.pattern_type)
         DescribeAclsResponseAclDescription._enca_[v](o.acls, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeAclsResponseDescribeAclsResource, 2)
 def _deca_DescribeAclsResponseDescribeAclsResource_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeAclsResponseDescribeAclsResource, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeAclsResponseDescribeAclsResource] = []
     for _ in range(n):
         (v_resource_type,) = _S_b.unpack_from(buf, pos)
@@ -331,7 +339,11 @@ def _deca_DescribeAclsResponseDescribeAclsResource_v2(
         v_resource_name, pos = read_compact_string(buf, pos)
         (v_pattern_type,) = _S_b.unpack_from(buf, pos)
         pos += 1
-        v_acls, pos = DescribeAclsResponseAclDescription._deca_[v](buf, pos, v)
+        v_acls, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeAclsResponseAclDescription._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_resource_type, v_resource_name, v_pattern_type, v_acls, _u)
         items.append(_new(DescribeAclsResponseDescribeAclsResource, _v))
@@ -387,7 +399,7 @@ def _enc_DescribeAclsResponse_v2(o: DescribeAclsResponse, out: bytearray, v: int
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     DescribeAclsResponseDescribeAclsResource._enca_[v](o.resources, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeAclsResponse, 2)
@@ -397,7 +409,11 @@ def _dec_DescribeAclsResponse_v2(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_resources, pos = DescribeAclsResponseDescribeAclsResource._deca_[v](buf, pos, v)
+    v_resources, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeAclsResponseDescribeAclsResource._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, v_resources, _u)
     return _new(DescribeAclsResponse, _v), pos

@@ -109,21 +109,25 @@ def _enca_DescribeClientQuotasRequestComponentData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.entity_type)
         out += _S_b.pack(o.match_type)
         write_compact_nullable_string(out, o.match)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeClientQuotasRequestComponentData, 1)
 def _deca_DescribeClientQuotasRequestComponentData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeClientQuotasRequestComponentData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeClientQuotasRequestComponentData] = []
     for _ in range(n):
         v_entity_type, pos = read_compact_string(buf, pos)
@@ -182,14 +186,18 @@ def _enc_DescribeClientQuotasRequest_v1(
 ) -> None:
     DescribeClientQuotasRequestComponentData._enca_[v](o.components, out, v)
     out += _S_o.pack(o.strict)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeClientQuotasRequest, 1)
 def _dec_DescribeClientQuotasRequest_v1(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeClientQuotasRequest, int]:
-    v_components, pos = DescribeClientQuotasRequestComponentData._deca_[v](buf, pos, v)
+    v_components, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeClientQuotasRequestComponentData._deca_[v](buf, pos, v)
+    )
     (v_strict,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -253,20 +261,24 @@ def _enca_DescribeClientQuotasResponseEntityData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.entity_type)
         write_compact_nullable_string(out, o.entity_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeClientQuotasResponseEntityData, 1)
 def _deca_DescribeClientQuotasResponseEntityData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeClientQuotasResponseEntityData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeClientQuotasResponseEntityData] = []
     for _ in range(n):
         v_entity_type, pos = read_compact_string(buf, pos)
@@ -334,20 +346,24 @@ def _enca_DescribeClientQuotasResponseValueData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.key)
         out += _S_d.pack(o.value)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeClientQuotasResponseValueData, 1)
 def _deca_DescribeClientQuotasResponseValueData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeClientQuotasResponseValueData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 10)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 10 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 10)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeClientQuotasResponseValueData] = []
     for _ in range(n):
         v_key, pos = read_compact_string(buf, pos)
@@ -419,24 +435,36 @@ def _enca_DescribeClientQuotasResponseEntryData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         DescribeClientQuotasResponseEntityData._enca_[v](o.entity, out, v)
         DescribeClientQuotasResponseValueData._enca_[v](o.values, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeClientQuotasResponseEntryData, 1)
 def _deca_DescribeClientQuotasResponseEntryData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeClientQuotasResponseEntryData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeClientQuotasResponseEntryData] = []
     for _ in range(n):
-        v_entity, pos = DescribeClientQuotasResponseEntityData._deca_[v](buf, pos, v)
-        v_values, pos = DescribeClientQuotasResponseValueData._deca_[v](buf, pos, v)
+        v_entity, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeClientQuotasResponseEntityData._deca_[v](buf, pos, v)
+        )
+        v_values, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeClientQuotasResponseValueData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_entity, v_values, _u)
         items.append(_new(DescribeClientQuotasResponseEntryData, _v))
@@ -496,7 +524,7 @@ def _enc_DescribeClientQuotasResponse_v1(
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     DescribeClientQuotasResponseEntryData._enca_[v](o.entries, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeClientQuotasResponse, 1)
@@ -506,7 +534,11 @@ def _dec_DescribeClientQuotasResponse_v1(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_entries, pos = DescribeClientQuotasResponseEntryData._deca_[v](buf, pos, v, True)
+    v_entries, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeClientQuotasResponseEntryData._deca_[v](buf, pos, v, True)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, v_entries, _u)
     return _new(DescribeClientQuotasResponse, _v), pos

@@ -68,7 +68,7 @@ def _enc_DescribeClusterRequest_v0(o: DescribeClusterRequest, out: bytearray, v:
     if o.endpoint_type != 1 or o.include_fenced_brokers:
         raise absent_field_error(o, v)
     out += _S_o.pack(o.include_cluster_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeClusterRequest, 0)
@@ -87,7 +87,7 @@ def _enc_DescribeClusterRequest_v1(o: DescribeClusterRequest, out: bytearray, v:
     if o.include_fenced_brokers:
         raise absent_field_error(o, v)
     out += _S_ob.pack(o.include_cluster_authorized_operations, o.endpoint_type)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeClusterRequest, 1)
@@ -106,7 +106,7 @@ def _enc_DescribeClusterRequest_v2(o: DescribeClusterRequest, out: bytearray, v:
     out += _S_obo.pack(
         o.include_cluster_authorized_operations, o.endpoint_type, o.include_fenced_brokers
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeClusterRequest, 2)
@@ -151,7 +151,7 @@ def _enca_DescribeClusterResponseDescribeClusterBroker_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.is_fenced:
             raise absent_field_error(o, v)
@@ -159,16 +159,20 @@ def _enca_DescribeClusterResponseDescribeClusterBroker_v0(
         write_compact_string(out, o.host)
         out += _S_i.pack(o.port)
         write_compact_nullable_string(out, o.rack)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeClusterResponseDescribeClusterBroker, 0)
 def _deca_DescribeClusterResponseDescribeClusterBroker_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeClusterResponseDescribeClusterBroker, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeClusterResponseDescribeClusterBroker] = []
     for _ in range(n):
         (v_broker_id,) = _S_i.unpack_from(buf, pos)
@@ -192,23 +196,27 @@ def _enca_DescribeClusterResponseDescribeClusterBroker_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.broker_id)
         write_compact_string(out, o.host)
         out += _S_i.pack(o.port)
         write_compact_nullable_string(out, o.rack)
         out += _S_o.pack(o.is_fenced)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeClusterResponseDescribeClusterBroker, 2)
 def _deca_DescribeClusterResponseDescribeClusterBroker_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeClusterResponseDescribeClusterBroker, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 12)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 12 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 12)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeClusterResponseDescribeClusterBroker] = []
     for _ in range(n):
         (v_broker_id,) = _S_i.unpack_from(buf, pos)
@@ -266,7 +274,7 @@ def _enc_DescribeClusterResponse_v0(o: DescribeClusterResponse, out: bytearray, 
     out += _S_i.pack(o.controller_id)
     DescribeClusterResponseDescribeClusterBroker._enca_[v](o.brokers, out, v)
     out += _S_i.pack(o.cluster_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeClusterResponse, 0)
@@ -279,7 +287,11 @@ def _dec_DescribeClusterResponse_v0(
     v_cluster_id, pos = read_compact_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_brokers, pos = DescribeClusterResponseDescribeClusterBroker._deca_[v](buf, pos, v)
+    v_brokers, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeClusterResponseDescribeClusterBroker._deca_[v](buf, pos, v)
+    )
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -306,7 +318,7 @@ def _enc_DescribeClusterResponse_v1(o: DescribeClusterResponse, out: bytearray, 
     out += _S_i.pack(o.controller_id)
     DescribeClusterResponseDescribeClusterBroker._enca_[v](o.brokers, out, v)
     out += _S_i.pack(o.cluster_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeClusterResponse, 1)
@@ -321,7 +333,11 @@ def _dec_DescribeClusterResponse_v1(
     v_cluster_id, pos = read_compact_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_brokers, pos = DescribeClusterResponseDescribeClusterBroker._deca_[v](buf, pos, v)
+    v_brokers, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeClusterResponseDescribeClusterBroker._deca_[v](buf, pos, v)
+    )
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)

@@ -115,21 +115,25 @@ def _enca_DescribeConfigsRequestDescribeConfigsResource_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
         write_compact_nullable_array_of(out, o.configuration_keys, write_compact_string)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeConfigsRequestDescribeConfigsResource, 4)
 def _deca_DescribeConfigsRequestDescribeConfigsResource_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeConfigsRequestDescribeConfigsResource, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeConfigsRequestDescribeConfigsResource] = []
     for _ in range(n):
         (v_resource_type,) = _S_b.unpack_from(buf, pos)
@@ -205,14 +209,18 @@ def _dec_DescribeConfigsRequest_v3(
 def _enc_DescribeConfigsRequest_v4(o: DescribeConfigsRequest, out: bytearray, v: int) -> None:
     DescribeConfigsRequestDescribeConfigsResource._enca_[v](o.resources, out, v)
     out += _S_oo.pack(o.include_synonyms, o.include_documentation)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeConfigsRequest, 4)
 def _dec_DescribeConfigsRequest_v4(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeConfigsRequest, int]:
-    v_resources, pos = DescribeConfigsRequestDescribeConfigsResource._deca_[v](buf, pos, v)
+    v_resources, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeConfigsRequestDescribeConfigsResource._deca_[v](buf, pos, v)
+    )
     v_include_synonyms, v_include_documentation = _S_oo.unpack_from(buf, pos)
     pos += 2
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -281,21 +289,25 @@ def _enca_DescribeConfigsResponseDescribeConfigsSynonym_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_nullable_string(out, o.value)
         out += _S_b.pack(o.source)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeConfigsResponseDescribeConfigsSynonym, 4)
 def _deca_DescribeConfigsResponseDescribeConfigsSynonym_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeConfigsResponseDescribeConfigsSynonym, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeConfigsResponseDescribeConfigsSynonym] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -442,7 +454,7 @@ def _enca_DescribeConfigsResponseDescribeConfigsResourceResult_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_nullable_string(out, o.value)
@@ -450,23 +462,31 @@ def _enca_DescribeConfigsResponseDescribeConfigsResourceResult_v4(
         DescribeConfigsResponseDescribeConfigsSynonym._enca_[v](o.synonyms, out, v)
         out += _S_b.pack(o.config_type)
         write_compact_nullable_string(out, o.documentation)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeConfigsResponseDescribeConfigsResourceResult, 4)
 def _deca_DescribeConfigsResponseDescribeConfigsResourceResult_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeConfigsResponseDescribeConfigsResourceResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeConfigsResponseDescribeConfigsResourceResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
         v_value, pos = read_compact_nullable_string(buf, pos)
         v_read_only, v_config_source, v_is_sensitive = _S_obo.unpack_from(buf, pos)
         pos += 3
-        v_synonyms, pos = DescribeConfigsResponseDescribeConfigsSynonym._deca_[v](buf, pos, v)
+        v_synonyms, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeConfigsResponseDescribeConfigsSynonym._deca_[v](buf, pos, v)
+        )
         (v_config_type,) = _S_b.unpack_from(buf, pos)
         pos += 1
         v_documentation, pos = read_compact_nullable_string(buf, pos)
@@ -558,23 +578,27 @@ def _enca_DescribeConfigsResponseDescribeConfigsResult_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
         DescribeConfigsResponseDescribeConfigsResourceResult._enca_[v](o.configs, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeConfigsResponseDescribeConfigsResult, 4)
 def _deca_DescribeConfigsResponseDescribeConfigsResult_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeConfigsResponseDescribeConfigsResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeConfigsResponseDescribeConfigsResult] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -583,7 +607,11 @@ def _deca_DescribeConfigsResponseDescribeConfigsResult_v4(
         (v_resource_type,) = _S_b.unpack_from(buf, pos)
         pos += 1
         v_resource_name, pos = read_compact_string(buf, pos)
-        v_configs, pos = DescribeConfigsResponseDescribeConfigsResourceResult._deca_[v](buf, pos, v)
+        v_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeConfigsResponseDescribeConfigsResourceResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_error_code, v_error_message, v_resource_type, v_resource_name, v_configs, _u)
         items.append(_new(DescribeConfigsResponseDescribeConfigsResult, _v))
@@ -632,7 +660,7 @@ def _dec_DescribeConfigsResponse_v0(
 def _enc_DescribeConfigsResponse_v4(o: DescribeConfigsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DescribeConfigsResponseDescribeConfigsResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeConfigsResponse, 4)
@@ -641,7 +669,11 @@ def _dec_DescribeConfigsResponse_v4(
 ) -> tuple[DescribeConfigsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_results, pos = DescribeConfigsResponseDescribeConfigsResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeConfigsResponseDescribeConfigsResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_results, _u)
     return _new(DescribeConfigsResponse, _v), pos

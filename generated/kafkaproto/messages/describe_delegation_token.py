@@ -103,20 +103,24 @@ def _enca_DescribeDelegationTokenRequestDescribeDelegationTokenOwner_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.principal_type)
         write_compact_string(out, o.principal_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeDelegationTokenRequestDescribeDelegationTokenOwner, 2)
 def _deca_DescribeDelegationTokenRequestDescribeDelegationTokenOwner_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeDelegationTokenRequestDescribeDelegationTokenOwner, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeDelegationTokenRequestDescribeDelegationTokenOwner] = []
     for _ in range(n):
         v_principal_type, pos = read_compact_string(buf, pos)
@@ -172,15 +176,17 @@ def _enc_DescribeDelegationTokenRequest_v2(
     o: DescribeDelegationTokenRequest, out: bytearray, v: int
 ) -> None:
     DescribeDelegationTokenRequestDescribeDelegationTokenOwner._enca_[v](o.owners, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeDelegationTokenRequest, 2)
 def _dec_DescribeDelegationTokenRequest_v2(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeDelegationTokenRequest, int]:
-    v_owners, pos = DescribeDelegationTokenRequestDescribeDelegationTokenOwner._deca_[v](
-        buf, pos, v, True
+    v_owners, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeDelegationTokenRequestDescribeDelegationTokenOwner._deca_[v](buf, pos, v, True)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_owners, _u)
@@ -243,20 +249,24 @@ def _enca_DescribeDelegationTokenResponseDescribedDelegationTokenRenewer_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.principal_type)
         write_compact_string(out, o.principal_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeDelegationTokenResponseDescribedDelegationTokenRenewer, 2)
 def _deca_DescribeDelegationTokenResponseDescribedDelegationTokenRenewer_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeDelegationTokenResponseDescribedDelegationTokenRenewer, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeDelegationTokenResponseDescribedDelegationTokenRenewer] = []
     for _ in range(n):
         v_principal_type, pos = read_compact_string(buf, pos)
@@ -368,7 +378,7 @@ def _enca_DescribeDelegationTokenResponseDescribedDelegationToken_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.token_requester_principal_type != "" or o.token_requester_principal_name != "":
             raise absent_field_error(o, v)
@@ -378,16 +388,20 @@ def _enca_DescribeDelegationTokenResponseDescribedDelegationToken_v2(
         write_compact_string(out, o.token_id)
         write_compact_bytes(out, o.hmac)
         DescribeDelegationTokenResponseDescribedDelegationTokenRenewer._enca_[v](o.renewers, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeDelegationTokenResponseDescribedDelegationToken, 2)
 def _deca_DescribeDelegationTokenResponseDescribedDelegationToken_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeDelegationTokenResponseDescribedDelegationToken, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 30)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 30 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 30)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeDelegationTokenResponseDescribedDelegationToken] = []
     for _ in range(n):
         v_principal_type, pos = read_compact_string(buf, pos)
@@ -396,8 +410,12 @@ def _deca_DescribeDelegationTokenResponseDescribedDelegationToken_v2(
         pos += 24
         v_token_id, pos = read_compact_string(buf, pos)
         v_hmac, pos = read_compact_bytes(buf, pos)
-        v_renewers, pos = DescribeDelegationTokenResponseDescribedDelegationTokenRenewer._deca_[v](
-            buf, pos, v
+        v_renewers, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeDelegationTokenResponseDescribedDelegationTokenRenewer._deca_[v](
+                buf, pos, v
+            )
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
@@ -426,7 +444,7 @@ def _enca_DescribeDelegationTokenResponseDescribedDelegationToken_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.principal_type)
         write_compact_string(out, o.principal_name)
@@ -436,16 +454,20 @@ def _enca_DescribeDelegationTokenResponseDescribedDelegationToken_v3(
         write_compact_string(out, o.token_id)
         write_compact_bytes(out, o.hmac)
         DescribeDelegationTokenResponseDescribedDelegationTokenRenewer._enca_[v](o.renewers, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeDelegationTokenResponseDescribedDelegationToken, 3)
 def _deca_DescribeDelegationTokenResponseDescribedDelegationToken_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeDelegationTokenResponseDescribedDelegationToken, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 32)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 32 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 32)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeDelegationTokenResponseDescribedDelegationToken] = []
     for _ in range(n):
         v_principal_type, pos = read_compact_string(buf, pos)
@@ -456,8 +478,12 @@ def _deca_DescribeDelegationTokenResponseDescribedDelegationToken_v3(
         pos += 24
         v_token_id, pos = read_compact_string(buf, pos)
         v_hmac, pos = read_compact_bytes(buf, pos)
-        v_renewers, pos = DescribeDelegationTokenResponseDescribedDelegationTokenRenewer._deca_[v](
-            buf, pos, v
+        v_renewers, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeDelegationTokenResponseDescribedDelegationTokenRenewer._deca_[v](
+                buf, pos, v
+            )
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
@@ -529,7 +555,7 @@ def _enc_DescribeDelegationTokenResponse_v2(
     out += _S_h.pack(o.error_code)
     DescribeDelegationTokenResponseDescribedDelegationToken._enca_[v](o.tokens, out, v)
     out += _S_i.pack(o.throttle_time_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeDelegationTokenResponse, 2)
@@ -538,7 +564,11 @@ def _dec_DescribeDelegationTokenResponse_v2(
 ) -> tuple[DescribeDelegationTokenResponse, int]:
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_tokens, pos = DescribeDelegationTokenResponseDescribedDelegationToken._deca_[v](buf, pos, v)
+    v_tokens, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeDelegationTokenResponseDescribedDelegationToken._deca_[v](buf, pos, v)
+    )
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)

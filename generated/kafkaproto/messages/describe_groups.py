@@ -111,7 +111,7 @@ def _dec_DescribeGroupsRequest_v3(
 def _enc_DescribeGroupsRequest_v5(o: DescribeGroupsRequest, out: bytearray, v: int) -> None:
     write_compact_array_of(out, o.groups, write_compact_string)
     out += _S_o.pack(o.include_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeGroupsRequest, 5)
@@ -255,7 +255,7 @@ def _enca_DescribeGroupsResponseDescribedGroupMember_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.group_instance_id)
@@ -263,16 +263,20 @@ def _enca_DescribeGroupsResponseDescribedGroupMember_v5(
         write_compact_string(out, o.client_host)
         write_compact_bytes(out, o.member_metadata)
         write_compact_bytes(out, o.member_assignment)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeGroupsResponseDescribedGroupMember, 5)
 def _deca_DescribeGroupsResponseDescribedGroupMember_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeGroupsResponseDescribedGroupMember, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeGroupsResponseDescribedGroupMember] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -443,7 +447,7 @@ def _enca_DescribeGroupsResponseDescribedGroup_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.error_message is not None:
             raise absent_field_error(o, v)
@@ -454,16 +458,20 @@ def _enca_DescribeGroupsResponseDescribedGroup_v5(
         write_compact_string(out, o.protocol_data)
         DescribeGroupsResponseDescribedGroupMember._enca_[v](o.members, out, v)
         out += _S_i.pack(o.authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeGroupsResponseDescribedGroup, 5)
 def _deca_DescribeGroupsResponseDescribedGroup_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeGroupsResponseDescribedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 12)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 12 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 12)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeGroupsResponseDescribedGroup] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -472,7 +480,11 @@ def _deca_DescribeGroupsResponseDescribedGroup_v5(
         v_group_state, pos = read_compact_string(buf, pos)
         v_protocol_type, pos = read_compact_string(buf, pos)
         v_protocol_data, pos = read_compact_string(buf, pos)
-        v_members, pos = DescribeGroupsResponseDescribedGroupMember._deca_[v](buf, pos, v)
+        v_members, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeGroupsResponseDescribedGroupMember._deca_[v](buf, pos, v)
+        )
         (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -500,7 +512,7 @@ def _enca_DescribeGroupsResponseDescribedGroup_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
@@ -510,16 +522,20 @@ def _enca_DescribeGroupsResponseDescribedGroup_v6(
         write_compact_string(out, o.protocol_data)
         DescribeGroupsResponseDescribedGroupMember._enca_[v](o.members, out, v)
         out += _S_i.pack(o.authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeGroupsResponseDescribedGroup, 6)
 def _deca_DescribeGroupsResponseDescribedGroup_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeGroupsResponseDescribedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeGroupsResponseDescribedGroup] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -529,7 +545,11 @@ def _deca_DescribeGroupsResponseDescribedGroup_v6(
         v_group_state, pos = read_compact_string(buf, pos)
         v_protocol_type, pos = read_compact_string(buf, pos)
         v_protocol_data, pos = read_compact_string(buf, pos)
-        v_members, pos = DescribeGroupsResponseDescribedGroupMember._deca_[v](buf, pos, v)
+        v_members, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeGroupsResponseDescribedGroupMember._deca_[v](buf, pos, v)
+        )
         (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -606,7 +626,7 @@ def _dec_DescribeGroupsResponse_v1(
 def _enc_DescribeGroupsResponse_v5(o: DescribeGroupsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DescribeGroupsResponseDescribedGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeGroupsResponse, 5)
@@ -615,7 +635,11 @@ def _dec_DescribeGroupsResponse_v5(
 ) -> tuple[DescribeGroupsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_groups, pos = DescribeGroupsResponseDescribedGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeGroupsResponseDescribedGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_groups, _u)
     return _new(DescribeGroupsResponse, _v), pos

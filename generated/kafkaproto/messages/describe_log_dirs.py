@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_string,
@@ -32,10 +34,10 @@ from kafkaproto.wire import (
     read_string,
     read_unknown_tags,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_string,
     write_unknown_tags,
@@ -80,7 +82,7 @@ def _enca_DescribeLogDirsRequestDescribableLogDirTopic_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         write_string(out, o.topic)
-        write_array_of(out, o.partitions, "i")
+        write_int32_array(out, o.partitions)
 
 
 @array_decoder(DescribeLogDirsRequestDescribableLogDirTopic, 0)
@@ -108,20 +110,24 @@ def _enca_DescribeLogDirsRequestDescribableLogDirTopic_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeLogDirsRequestDescribableLogDirTopic, 2)
 def _deca_DescribeLogDirsRequestDescribableLogDirTopic_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeLogDirsRequestDescribableLogDirTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeLogDirsRequestDescribableLogDirTopic] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
@@ -168,14 +174,18 @@ def _dec_DescribeLogDirsRequest_v0(
 @encoder(DescribeLogDirsRequest, 2)
 def _enc_DescribeLogDirsRequest_v2(o: DescribeLogDirsRequest, out: bytearray, v: int) -> None:
     DescribeLogDirsRequestDescribableLogDirTopic._enca_[v](o.topics, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeLogDirsRequest, 2)
 def _dec_DescribeLogDirsRequest_v2(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeLogDirsRequest, int]:
-    v_topics, pos = DescribeLogDirsRequestDescribableLogDirTopic._deca_[v](buf, pos, v, True)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeLogDirsRequestDescribableLogDirTopic._deca_[v](buf, pos, v, True)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_topics, _u)
     return _new(DescribeLogDirsRequest, _v), pos
@@ -223,12 +233,14 @@ def _deca_DescribeLogDirsResponseDescribeLogDirsPartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 21
+    it = flat_values(_S_iqqo, n, buf, pos)
     return (
         tuple(
-            [
-                _new(DescribeLogDirsResponseDescribeLogDirsPartition, _t + ((),))
-                for _t in _S_iqqo.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(DescribeLogDirsResponseDescribeLogDirsPartition),
+                zip(it, it, it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -243,27 +255,33 @@ def _enca_DescribeLogDirsResponseDescribeLogDirsPartition_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqqo.pack(o.partition_index, o.partition_size, o.offset_lag, o.is_future_key)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeLogDirsResponseDescribeLogDirsPartition, 2)
 def _deca_DescribeLogDirsResponseDescribeLogDirsPartition_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeLogDirsResponseDescribeLogDirsPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 22)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 22 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 22)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 22
     if buf[pos + 21 : end : 22] == ZEROS[:n]:
+        it = flat_values(_S_iqqox, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(DescribeLogDirsResponseDescribeLogDirsPartition, _t + ((),))
-                    for _t in _S_iqqox.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(DescribeLogDirsResponseDescribeLogDirsPartition),
+                    zip(it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -338,24 +356,32 @@ def _enca_DescribeLogDirsResponseDescribeLogDirsTopic_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         DescribeLogDirsResponseDescribeLogDirsPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeLogDirsResponseDescribeLogDirsTopic, 2)
 def _deca_DescribeLogDirsResponseDescribeLogDirsTopic_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeLogDirsResponseDescribeLogDirsTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeLogDirsResponseDescribeLogDirsTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = DescribeLogDirsResponseDescribeLogDirsPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeLogDirsResponseDescribeLogDirsPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(DescribeLogDirsResponseDescribeLogDirsTopic, _v))
@@ -431,27 +457,35 @@ def _enca_DescribeLogDirsResponseDescribeLogDirsResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_string(out, o.log_dir)
         DescribeLogDirsResponseDescribeLogDirsTopic._enca_[v](o.topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeLogDirsResponseDescribeLogDirsResult, 2)
 def _deca_DescribeLogDirsResponseDescribeLogDirsResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeLogDirsResponseDescribeLogDirsResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeLogDirsResponseDescribeLogDirsResult] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         v_log_dir, pos = read_compact_string(buf, pos)
-        v_topics, pos = DescribeLogDirsResponseDescribeLogDirsTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeLogDirsResponseDescribeLogDirsTopic._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_error_code, v_log_dir, v_topics, -1, -1, False, _u)
         items.append(_new(DescribeLogDirsResponseDescribeLogDirsResult, _v))
@@ -467,28 +501,36 @@ def _enca_DescribeLogDirsResponseDescribeLogDirsResult_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_string(out, o.log_dir)
         DescribeLogDirsResponseDescribeLogDirsTopic._enca_[v](o.topics, out, v)
         out += _S_qq.pack(o.total_bytes, o.usable_bytes)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeLogDirsResponseDescribeLogDirsResult, 4)
 def _deca_DescribeLogDirsResponseDescribeLogDirsResult_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeLogDirsResponseDescribeLogDirsResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 21)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 21 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 21)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeLogDirsResponseDescribeLogDirsResult] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         v_log_dir, pos = read_compact_string(buf, pos)
-        v_topics, pos = DescribeLogDirsResponseDescribeLogDirsTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeLogDirsResponseDescribeLogDirsTopic._deca_[v](buf, pos, v)
+        )
         v_total_bytes, v_usable_bytes = _S_qq.unpack_from(buf, pos)
         pos += 16
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -506,28 +548,36 @@ def _enca_DescribeLogDirsResponseDescribeLogDirsResult_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_string(out, o.log_dir)
         DescribeLogDirsResponseDescribeLogDirsTopic._enca_[v](o.topics, out, v)
         out += _S_qqo.pack(o.total_bytes, o.usable_bytes, o.is_cordoned)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeLogDirsResponseDescribeLogDirsResult, 5)
 def _deca_DescribeLogDirsResponseDescribeLogDirsResult_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeLogDirsResponseDescribeLogDirsResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 22)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 22 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 22)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeLogDirsResponseDescribeLogDirsResult] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         v_log_dir, pos = read_compact_string(buf, pos)
-        v_topics, pos = DescribeLogDirsResponseDescribeLogDirsTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeLogDirsResponseDescribeLogDirsTopic._deca_[v](buf, pos, v)
+        )
         v_total_bytes, v_usable_bytes, v_is_cordoned = _S_qqo.unpack_from(buf, pos)
         pos += 17
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -580,7 +630,7 @@ def _dec_DescribeLogDirsResponse_v0(
 def _enc_DescribeLogDirsResponse_v2(o: DescribeLogDirsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DescribeLogDirsResponseDescribeLogDirsResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeLogDirsResponse, 2)
@@ -589,7 +639,11 @@ def _dec_DescribeLogDirsResponse_v2(
 ) -> tuple[DescribeLogDirsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_results, pos = DescribeLogDirsResponseDescribeLogDirsResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeLogDirsResponseDescribeLogDirsResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, 0, v_results, _u)
     return _new(DescribeLogDirsResponse, _v), pos
@@ -599,7 +653,7 @@ def _dec_DescribeLogDirsResponse_v2(
 def _enc_DescribeLogDirsResponse_v3(o: DescribeLogDirsResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     DescribeLogDirsResponseDescribeLogDirsResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeLogDirsResponse, 3)
@@ -608,7 +662,11 @@ def _dec_DescribeLogDirsResponse_v3(
 ) -> tuple[DescribeLogDirsResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_results, pos = DescribeLogDirsResponseDescribeLogDirsResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeLogDirsResponseDescribeLogDirsResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_results, _u)
     return _new(DescribeLogDirsResponse, _v), pos

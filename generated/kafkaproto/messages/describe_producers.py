@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -23,12 +24,13 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
     read_unknown_tags,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -67,20 +69,24 @@ def _enca_DescribeProducersRequestTopicRequest_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_compact_array_of(out, o.partition_indexes, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partition_indexes)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeProducersRequestTopicRequest, 0)
 def _deca_DescribeProducersRequestTopicRequest_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeProducersRequestTopicRequest, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeProducersRequestTopicRequest] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -111,14 +117,18 @@ class DescribeProducersRequest(ApiRequest["DescribeProducersResponse"]):
 @encoder(DescribeProducersRequest, 0)
 def _enc_DescribeProducersRequest_v0(o: DescribeProducersRequest, out: bytearray, v: int) -> None:
     DescribeProducersRequestTopicRequest._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeProducersRequest, 0)
 def _dec_DescribeProducersRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeProducersRequest, int]:
-    v_topics, pos = DescribeProducersRequestTopicRequest._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeProducersRequestTopicRequest._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_topics, _u)
     return _new(DescribeProducersRequest, _v), pos
@@ -155,7 +165,7 @@ def _enca_DescribeProducersResponseProducerState_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qiiqiq.pack(
             o.producer_id,
@@ -165,24 +175,30 @@ def _enca_DescribeProducersResponseProducerState_v0(
             o.coordinator_epoch,
             o.current_txn_start_offset,
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeProducersResponseProducerState, 0)
 def _deca_DescribeProducersResponseProducerState_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeProducersResponseProducerState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 37)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 37 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 37)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 37
     if buf[pos + 36 : end : 37] == ZEROS[:n]:
+        it = flat_values(_S_qiiqiqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(DescribeProducersResponseProducerState, _t + ((),))
-                    for _t in _S_qiiqiqx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(DescribeProducersResponseProducerState),
+                    zip(it, it, it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -241,27 +257,35 @@ def _enca_DescribeProducersResponsePartitionResponse_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
         write_compact_nullable_string(out, o.error_message)
         DescribeProducersResponseProducerState._enca_[v](o.active_producers, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeProducersResponsePartitionResponse, 0)
 def _deca_DescribeProducersResponsePartitionResponse_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeProducersResponsePartitionResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeProducersResponsePartitionResponse] = []
     for _ in range(n):
         v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
         pos += 6
         v_error_message, pos = read_compact_nullable_string(buf, pos)
-        v_active_producers, pos = DescribeProducersResponseProducerState._deca_[v](buf, pos, v)
+        v_active_producers, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeProducersResponseProducerState._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_partition_index, v_error_code, v_error_message, v_active_producers, _u)
         items.append(_new(DescribeProducersResponsePartitionResponse, _v))
@@ -293,24 +317,32 @@ def _enca_DescribeProducersResponseTopicResponse_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         DescribeProducersResponsePartitionResponse._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeProducersResponseTopicResponse, 0)
 def _deca_DescribeProducersResponseTopicResponse_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeProducersResponseTopicResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeProducersResponseTopicResponse] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = DescribeProducersResponsePartitionResponse._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeProducersResponsePartitionResponse._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(DescribeProducersResponseTopicResponse, _v))
@@ -340,7 +372,7 @@ class DescribeProducersResponse(ApiResponse):
 def _enc_DescribeProducersResponse_v0(o: DescribeProducersResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DescribeProducersResponseTopicResponse._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeProducersResponse, 0)
@@ -349,7 +381,11 @@ def _dec_DescribeProducersResponse_v0(
 ) -> tuple[DescribeProducersResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = DescribeProducersResponseTopicResponse._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeProducersResponseTopicResponse._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_topics, _u)
     return _new(DescribeProducersResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -76,28 +78,28 @@ def _enca_DescribeQuorumRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition_index)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumRequestPartitionData, 0)
 def _deca_DescribeQuorumRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 5
     if buf[pos + 4 : end : 5] == ZEROS[:n]:
+        it = flat_values(_S_ix, n, buf, pos)
         return (
-            tuple(
-                [
-                    _new(DescribeQuorumRequestPartitionData, _t + ((),))
-                    for _t in _S_ix.iter_unpack(buf[pos:end])
-                ]
-            ),
+            tuple(map(_new, repeat(DescribeQuorumRequestPartitionData), zip(it, repeat(())))),
             end,
         )
     # some item has tagged fields: the general loop
@@ -136,24 +138,32 @@ def _enca_DescribeQuorumRequestTopicData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         DescribeQuorumRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumRequestTopicData, 0)
 def _deca_DescribeQuorumRequestTopicData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumRequestTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeQuorumRequestTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = DescribeQuorumRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeQuorumRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(DescribeQuorumRequestTopicData, _v))
@@ -180,14 +190,16 @@ class DescribeQuorumRequest(ApiRequest["DescribeQuorumResponse"]):
 @encoder(DescribeQuorumRequest, 0)
 def _enc_DescribeQuorumRequest_v0(o: DescribeQuorumRequest, out: bytearray, v: int) -> None:
     DescribeQuorumRequestTopicData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeQuorumRequest, 0)
 def _dec_DescribeQuorumRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeQuorumRequest, int]:
-    v_topics, pos = DescribeQuorumRequestTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else DescribeQuorumRequestTopicData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_topics, _u)
     return _new(DescribeQuorumRequest, _v), pos
@@ -222,32 +234,35 @@ def _enca_DescribeQuorumResponseReplicaState_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.replica_directory_id != ZERO_UUID:
             raise absent_field_error(o, v)
         out += _S_iq.pack(o.replica_id, o.log_end_offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponseReplicaState, 0)
 def _deca_DescribeQuorumResponseReplicaState_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponseReplicaState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 13
     if buf[pos + 12 : end : 13] == ZEROS[:n]:
+        it = flat_values(_S_iqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(
-                        DescribeQuorumResponseReplicaState,
-                        (v_replica_id, ZERO_UUID, v_log_end_offset, -1, -1, ()),
-                    )
-                    for v_replica_id, v_log_end_offset in _S_iqx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(DescribeQuorumResponseReplicaState),
+                    zip(it, repeat(ZERO_UUID), it, repeat(-1), repeat(-1), repeat(())),
+                )
             ),
             end,
         )
@@ -271,43 +286,37 @@ def _enca_DescribeQuorumResponseReplicaState_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.replica_directory_id != ZERO_UUID:
             raise absent_field_error(o, v)
         out += _S_iqqq.pack(
             o.replica_id, o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponseReplicaState, 1)
 def _deca_DescribeQuorumResponseReplicaState_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponseReplicaState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 29)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 29 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 29)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 29
     if buf[pos + 28 : end : 29] == ZEROS[:n]:
+        it = flat_values(_S_iqqqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(
-                        DescribeQuorumResponseReplicaState,
-                        (
-                            v_replica_id,
-                            ZERO_UUID,
-                            v_log_end_offset,
-                            v_last_fetch_timestamp,
-                            v_last_caught_up_timestamp,
-                            (),
-                        ),
-                    )
-                    for v_replica_id, v_log_end_offset, v_last_fetch_timestamp, v_last_caught_up_timestamp in _S_iqqqx.iter_unpack(
-                        buf[pos:end]
-                    )
-                ]
+                map(
+                    _new,
+                    repeat(DescribeQuorumResponseReplicaState),
+                    zip(it, repeat(ZERO_UUID), it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -340,21 +349,25 @@ def _enca_DescribeQuorumResponseReplicaState_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.replica_id)
         write_uuid(out, o.replica_directory_id)
         out += _S_qqq.pack(o.log_end_offset, o.last_fetch_timestamp, o.last_caught_up_timestamp)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponseReplicaState, 2)
 def _deca_DescribeQuorumResponseReplicaState_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponseReplicaState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 45)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 45 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 45)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeQuorumResponseReplicaState] = []
     for _ in range(n):
         (v_replica_id,) = _S_i.unpack_from(buf, pos)
@@ -418,31 +431,43 @@ def _enca_DescribeQuorumResponsePartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihiiq.pack(
             o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.high_watermark
         )
         DescribeQuorumResponseReplicaState._enca_[v](o.current_voters, out, v)
         DescribeQuorumResponseReplicaState._enca_[v](o.observers, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponsePartitionData, 0)
 def _deca_DescribeQuorumResponsePartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 25)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 25 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 25)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeQuorumResponsePartitionData] = []
     for _ in range(n):
         v_partition_index, v_error_code, v_leader_id, v_leader_epoch, v_high_watermark = (
             _S_ihiiq.unpack_from(buf, pos)
         )
         pos += 22
-        v_current_voters, pos = DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
-        v_observers, pos = DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
+        v_current_voters, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
+        )
+        v_observers, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
             v_partition_index,
@@ -468,23 +493,27 @@ def _enca_DescribeQuorumResponsePartitionData_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
         write_compact_nullable_string(out, o.error_message)
         out += _S_iiq.pack(o.leader_id, o.leader_epoch, o.high_watermark)
         DescribeQuorumResponseReplicaState._enca_[v](o.current_voters, out, v)
         DescribeQuorumResponseReplicaState._enca_[v](o.observers, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponsePartitionData, 2)
 def _deca_DescribeQuorumResponsePartitionData_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 26)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 26 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 26)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeQuorumResponsePartitionData] = []
     for _ in range(n):
         v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -492,8 +521,16 @@ def _deca_DescribeQuorumResponsePartitionData_v2(
         v_error_message, pos = read_compact_nullable_string(buf, pos)
         v_leader_id, v_leader_epoch, v_high_watermark = _S_iiq.unpack_from(buf, pos)
         pos += 16
-        v_current_voters, pos = DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
-        v_observers, pos = DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
+        v_current_voters, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
+        )
+        v_observers, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeQuorumResponseReplicaState._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
             v_partition_index,
@@ -535,24 +572,32 @@ def _enca_DescribeQuorumResponseTopicData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         DescribeQuorumResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponseTopicData, 0)
 def _deca_DescribeQuorumResponseTopicData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponseTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeQuorumResponseTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = DescribeQuorumResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeQuorumResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(DescribeQuorumResponseTopicData, _v))
@@ -584,21 +629,25 @@ def _enca_DescribeQuorumResponseListener_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponseListener, 2)
 def _deca_DescribeQuorumResponseListener_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponseListener, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeQuorumResponseListener] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -636,25 +685,33 @@ def _enca_DescribeQuorumResponseNode_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         DescribeQuorumResponseListener._enca_[v](o.listeners, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeQuorumResponseNode, 2)
 def _deca_DescribeQuorumResponseNode_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeQuorumResponseNode, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeQuorumResponseNode] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
         pos += 4
-        v_listeners, pos = DescribeQuorumResponseListener._deca_[v](buf, pos, v)
+        v_listeners, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeQuorumResponseListener._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_node_id, v_listeners, _u)
         items.append(_new(DescribeQuorumResponseNode, _v))
@@ -694,7 +751,7 @@ def _enc_DescribeQuorumResponse_v0(o: DescribeQuorumResponse, out: bytearray, v:
         raise absent_field_error(o, v)
     out += _S_h.pack(o.error_code)
     DescribeQuorumResponseTopicData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeQuorumResponse, 0)
@@ -703,7 +760,9 @@ def _dec_DescribeQuorumResponse_v0(
 ) -> tuple[DescribeQuorumResponse, int]:
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_topics, pos = DescribeQuorumResponseTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else DescribeQuorumResponseTopicData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_error_code, "", v_topics, (), _u)
     return _new(DescribeQuorumResponse, _v), pos
@@ -715,7 +774,7 @@ def _enc_DescribeQuorumResponse_v2(o: DescribeQuorumResponse, out: bytearray, v:
     write_compact_nullable_string(out, o.error_message)
     DescribeQuorumResponseTopicData._enca_[v](o.topics, out, v)
     DescribeQuorumResponseNode._enca_[v](o.nodes, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeQuorumResponse, 2)
@@ -725,8 +784,12 @@ def _dec_DescribeQuorumResponse_v2(
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_topics, pos = DescribeQuorumResponseTopicData._deca_[v](buf, pos, v)
-    v_nodes, pos = DescribeQuorumResponseNode._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else DescribeQuorumResponseTopicData._deca_[v](buf, pos, v)
+    )
+    v_nodes, pos = (
+        ((), pos + 1) if buf[pos] == 1 else DescribeQuorumResponseNode._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_error_code, v_error_message, v_topics, v_nodes, _u)
     return _new(DescribeQuorumResponse, _v), pos

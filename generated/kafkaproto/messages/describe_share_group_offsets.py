@@ -30,7 +30,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     read_uuid,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -70,20 +70,24 @@ def _enca_DescribeShareGroupOffsetsRequestTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeShareGroupOffsetsRequestTopic, 0)
 def _deca_DescribeShareGroupOffsetsRequestTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeShareGroupOffsetsRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeShareGroupOffsetsRequestTopic] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
@@ -119,24 +123,32 @@ def _enca_DescribeShareGroupOffsetsRequestGroup_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         DescribeShareGroupOffsetsRequestTopic._enca_[v](o.topics, out, v, True)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeShareGroupOffsetsRequestGroup, 0)
 def _deca_DescribeShareGroupOffsetsRequestGroup_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeShareGroupOffsetsRequestGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeShareGroupOffsetsRequestGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
-        v_topics, pos = DescribeShareGroupOffsetsRequestTopic._deca_[v](buf, pos, v, True)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeShareGroupOffsetsRequestTopic._deca_[v](buf, pos, v, True)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_group_id, v_topics, _u)
         items.append(_new(DescribeShareGroupOffsetsRequestGroup, _v))
@@ -165,14 +177,18 @@ def _enc_DescribeShareGroupOffsetsRequest_v0(
     o: DescribeShareGroupOffsetsRequest, out: bytearray, v: int
 ) -> None:
     DescribeShareGroupOffsetsRequestGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeShareGroupOffsetsRequest, 0)
 def _dec_DescribeShareGroupOffsetsRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeShareGroupOffsetsRequest, int]:
-    v_groups, pos = DescribeShareGroupOffsetsRequestGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeShareGroupOffsetsRequestGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_groups, _u)
     return _new(DescribeShareGroupOffsetsRequest, _v), pos
@@ -209,20 +225,24 @@ def _enca_DescribeShareGroupOffsetsResponsePartition_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqih.pack(o.partition_index, o.start_offset, o.leader_epoch, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeShareGroupOffsetsResponsePartition, 0)
 def _deca_DescribeShareGroupOffsetsResponsePartition_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeShareGroupOffsetsResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeShareGroupOffsetsResponsePartition] = []
     for _ in range(n):
         v_partition_index, v_start_offset, v_leader_epoch, v_error_code = _S_iqih.unpack_from(
@@ -253,20 +273,24 @@ def _enca_DescribeShareGroupOffsetsResponsePartition_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqiqh.pack(o.partition_index, o.start_offset, o.leader_epoch, o.lag, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeShareGroupOffsetsResponsePartition, 1)
 def _deca_DescribeShareGroupOffsetsResponsePartition_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeShareGroupOffsetsResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 28)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 28 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 28)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeShareGroupOffsetsResponsePartition] = []
     for _ in range(n):
         v_partition_index, v_start_offset, v_leader_epoch, v_lag, v_error_code = (
@@ -314,26 +338,34 @@ def _enca_DescribeShareGroupOffsetsResponseTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         write_uuid(out, o.topic_id)
         DescribeShareGroupOffsetsResponsePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeShareGroupOffsetsResponseTopic, 0)
 def _deca_DescribeShareGroupOffsetsResponseTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeShareGroupOffsetsResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 19)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 19 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 19)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeShareGroupOffsetsResponseTopic] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = DescribeShareGroupOffsetsResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeShareGroupOffsetsResponsePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_topic_id, v_partitions, _u)
         items.append(_new(DescribeShareGroupOffsetsResponseTopic, _v))
@@ -369,26 +401,34 @@ def _enca_DescribeShareGroupOffsetsResponseGroup_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         DescribeShareGroupOffsetsResponseTopic._enca_[v](o.topics, out, v)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeShareGroupOffsetsResponseGroup, 0)
 def _deca_DescribeShareGroupOffsetsResponseGroup_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeShareGroupOffsetsResponseGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeShareGroupOffsetsResponseGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
-        v_topics, pos = DescribeShareGroupOffsetsResponseTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeShareGroupOffsetsResponseTopic._deca_[v](buf, pos, v)
+        )
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         v_error_message, pos = read_compact_nullable_string(buf, pos)
@@ -423,7 +463,7 @@ def _enc_DescribeShareGroupOffsetsResponse_v0(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DescribeShareGroupOffsetsResponseGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeShareGroupOffsetsResponse, 0)
@@ -432,7 +472,11 @@ def _dec_DescribeShareGroupOffsetsResponse_v0(
 ) -> tuple[DescribeShareGroupOffsetsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_groups, pos = DescribeShareGroupOffsetsResponseGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeShareGroupOffsetsResponseGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_groups, _u)
     return _new(DescribeShareGroupOffsetsResponse, _v), pos

@@ -32,9 +32,9 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     read_uuid,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
-    write_compact_nullable_array_of,
+    write_compact_nullable_int32_array,
     write_compact_nullable_string,
     write_compact_string,
     write_null_array,
@@ -71,19 +71,23 @@ def _enca_DescribeTopicPartitionsRequestTopicRequest_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeTopicPartitionsRequestTopicRequest, 0)
 def _deca_DescribeTopicPartitionsRequestTopicRequest_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeTopicPartitionsRequestTopicRequest, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 2)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 2 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 2)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeTopicPartitionsRequestTopicRequest] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -113,7 +117,7 @@ def _enc_DescribeTopicPartitionsRequestCursor_v0(
 ) -> None:
     write_compact_string(out, o.topic_name)
     out += _S_i.pack(o.partition_index)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeTopicPartitionsRequestCursor, 0)
@@ -163,14 +167,18 @@ def _enc_DescribeTopicPartitionsRequest_v0(
     else:
         out.append(1)
         DescribeTopicPartitionsRequestCursor._enc_[v](_x_cursor, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeTopicPartitionsRequest, 0)
 def _dec_DescribeTopicPartitionsRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeTopicPartitionsRequest, int]:
-    v_topics, pos = DescribeTopicPartitionsRequestTopicRequest._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeTopicPartitionsRequestTopicRequest._deca_[v](buf, pos, v)
+    )
     (v_response_partition_limit,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_cursor: DescribeTopicPartitionsRequestCursor | None
@@ -221,24 +229,28 @@ def _enca_DescribeTopicPartitionsResponsePartition_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
-        write_compact_array_of(out, o.replica_nodes, "i")
-        write_compact_array_of(out, o.isr_nodes, "i")
-        write_compact_nullable_array_of(out, o.eligible_leader_replicas, "i")
-        write_compact_nullable_array_of(out, o.last_known_elr, "i")
-        write_compact_array_of(out, o.offline_replicas, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.replica_nodes)
+        write_compact_int32_array(out, o.isr_nodes)
+        write_compact_nullable_int32_array(out, o.eligible_leader_replicas)
+        write_compact_nullable_int32_array(out, o.last_known_elr)
+        write_compact_int32_array(out, o.offline_replicas)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeTopicPartitionsResponsePartition, 0)
 def _deca_DescribeTopicPartitionsResponsePartition_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeTopicPartitionsResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeTopicPartitionsResponsePartition] = []
     for _ in range(n):
         v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _S_hiii.unpack_from(buf, pos)
@@ -298,7 +310,7 @@ def _enca_DescribeTopicPartitionsResponseTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.name)
@@ -306,16 +318,20 @@ def _enca_DescribeTopicPartitionsResponseTopic_v0(
         out += _S_o.pack(o.is_internal)
         DescribeTopicPartitionsResponsePartition._enca_[v](o.partitions, out, v)
         out += _S_i.pack(o.topic_authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeTopicPartitionsResponseTopic, 0)
 def _deca_DescribeTopicPartitionsResponseTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeTopicPartitionsResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 26)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 26 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 26)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeTopicPartitionsResponseTopic] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -324,7 +340,11 @@ def _deca_DescribeTopicPartitionsResponseTopic_v0(
         v_topic_id, pos = read_uuid(buf, pos)
         (v_is_internal,) = _S_o.unpack_from(buf, pos)
         pos += 1
-        v_partitions, pos = DescribeTopicPartitionsResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeTopicPartitionsResponsePartition._deca_[v](buf, pos, v)
+        )
         (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -361,7 +381,7 @@ def _enc_DescribeTopicPartitionsResponseCursor_v0(
 ) -> None:
     write_compact_string(out, o.topic_name)
     out += _S_i.pack(o.partition_index)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeTopicPartitionsResponseCursor, 0)
@@ -411,7 +431,7 @@ def _enc_DescribeTopicPartitionsResponse_v0(
     else:
         out.append(1)
         DescribeTopicPartitionsResponseCursor._enc_[v](_x_next_cursor, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeTopicPartitionsResponse, 0)
@@ -420,7 +440,11 @@ def _dec_DescribeTopicPartitionsResponse_v0(
 ) -> tuple[DescribeTopicPartitionsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = DescribeTopicPartitionsResponseTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeTopicPartitionsResponseTopic._deca_[v](buf, pos, v)
+    )
     v_next_cursor: DescribeTopicPartitionsResponseCursor | None
     if INT8.unpack_from(buf, pos)[0] < 0:
         v_next_cursor = None

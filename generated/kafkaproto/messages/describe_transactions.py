@@ -29,6 +29,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_string,
     write_null_array,
@@ -61,7 +62,7 @@ def _enc_DescribeTransactionsRequest_v0(
     o: DescribeTransactionsRequest, out: bytearray, v: int
 ) -> None:
     write_compact_array_of(out, o.transactional_ids, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeTransactionsRequest, 0)
@@ -97,20 +98,24 @@ def _enca_DescribeTransactionsResponseTopicData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeTransactionsResponseTopicData, 0)
 def _deca_DescribeTransactionsResponseTopicData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeTransactionsResponseTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeTransactionsResponseTopicData] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
@@ -158,7 +163,7 @@ def _enca_DescribeTransactionsResponseTransactionState_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_string(out, o.transactional_id)
@@ -167,16 +172,20 @@ def _enca_DescribeTransactionsResponseTransactionState_v0(
             o.transaction_timeout_ms, o.transaction_start_time_ms, o.producer_id, o.producer_epoch
         )
         DescribeTransactionsResponseTopicData._enca_[v](o.topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeTransactionsResponseTransactionState, 0)
 def _deca_DescribeTransactionsResponseTransactionState_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeTransactionsResponseTransactionState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 28)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 28 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 28)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeTransactionsResponseTransactionState] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -187,7 +196,11 @@ def _deca_DescribeTransactionsResponseTransactionState_v0(
             _S_iqqh.unpack_from(buf, pos)
         )
         pos += 22
-        v_topics, pos = DescribeTransactionsResponseTopicData._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeTransactionsResponseTopicData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
             v_error_code,
@@ -229,7 +242,7 @@ def _enc_DescribeTransactionsResponse_v0(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     DescribeTransactionsResponseTransactionState._enca_[v](o.transaction_states, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeTransactionsResponse, 0)
@@ -238,7 +251,11 @@ def _dec_DescribeTransactionsResponse_v0(
 ) -> tuple[DescribeTransactionsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_transaction_states, pos = DescribeTransactionsResponseTransactionState._deca_[v](buf, pos, v)
+    v_transaction_states, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeTransactionsResponseTransactionState._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_transaction_states, _u)
     return _new(DescribeTransactionsResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -23,6 +24,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -63,19 +65,23 @@ def _enca_DescribeUserScramCredentialsRequestUserName_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeUserScramCredentialsRequestUserName, 0)
 def _deca_DescribeUserScramCredentialsRequestUserName_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeUserScramCredentialsRequestUserName, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 2)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 2 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 2)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeUserScramCredentialsRequestUserName] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -107,14 +113,18 @@ def _enc_DescribeUserScramCredentialsRequest_v0(
     o: DescribeUserScramCredentialsRequest, out: bytearray, v: int
 ) -> None:
     DescribeUserScramCredentialsRequestUserName._enca_[v](o.users, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeUserScramCredentialsRequest, 0)
 def _dec_DescribeUserScramCredentialsRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[DescribeUserScramCredentialsRequest, int]:
-    v_users, pos = DescribeUserScramCredentialsRequestUserName._deca_[v](buf, pos, v, True)
+    v_users, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeUserScramCredentialsRequestUserName._deca_[v](buf, pos, v, True)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_users, _u)
     return _new(DescribeUserScramCredentialsRequest, _v), pos
@@ -143,27 +153,33 @@ def _enca_DescribeUserScramCredentialsResponseCredentialInfo_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_bi.pack(o.mechanism, o.iterations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeUserScramCredentialsResponseCredentialInfo, 0)
 def _deca_DescribeUserScramCredentialsResponseCredentialInfo_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[DescribeUserScramCredentialsResponseCredentialInfo, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
     if buf[pos + 5 : end : 6] == ZEROS[:n]:
+        it = flat_values(_S_bix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(DescribeUserScramCredentialsResponseCredentialInfo, _t + ((),))
-                    for _t in _S_bix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(DescribeUserScramCredentialsResponseCredentialInfo),
+                    zip(it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -207,13 +223,13 @@ def _enca_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.user)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
         DescribeUserScramCredentialsResponseCredentialInfo._enca_[v](o.credential_infos, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult, 0)
@@ -222,17 +238,23 @@ def _deca_DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult
 ) -> tuple[
     tuple[DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult, ...] | None, int
 ]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult] = []
     for _ in range(n):
         v_user, pos = read_compact_string(buf, pos)
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         v_error_message, pos = read_compact_nullable_string(buf, pos)
-        v_credential_infos, pos = DescribeUserScramCredentialsResponseCredentialInfo._deca_[v](
-            buf, pos, v
+        v_credential_infos, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else DescribeUserScramCredentialsResponseCredentialInfo._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_user, v_error_code, v_error_message, v_credential_infos, _u)
@@ -278,7 +300,7 @@ def _enc_DescribeUserScramCredentialsResponse_v0(
     DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult._enca_[v](
         o.results, out, v
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(DescribeUserScramCredentialsResponse, 0)
@@ -288,9 +310,13 @@ def _dec_DescribeUserScramCredentialsResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_results, pos = DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult._deca_[
-        v
-    ](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else DescribeUserScramCredentialsResponseDescribeUserScramCredentialsResult._deca_[v](
+            buf, pos, v
+        )
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, v_results, _u)
     return _new(DescribeUserScramCredentialsResponse, _v), pos

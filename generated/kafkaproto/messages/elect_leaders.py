@@ -34,11 +34,11 @@ from kafkaproto.wire import (
     read_string,
     read_unknown_tags,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_string,
     write_string,
@@ -79,7 +79,7 @@ def _enca_ElectLeadersRequestTopicPartitions_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         write_string(out, o.topic)
-        write_array_of(out, o.partitions, "i")
+        write_int32_array(out, o.partitions)
 
 
 @array_decoder(ElectLeadersRequestTopicPartitions, 0)
@@ -107,20 +107,24 @@ def _enca_ElectLeadersRequestTopicPartitions_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ElectLeadersRequestTopicPartitions, 2)
 def _deca_ElectLeadersRequestTopicPartitions_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ElectLeadersRequestTopicPartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ElectLeadersRequestTopicPartitions] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
@@ -198,7 +202,7 @@ def _enc_ElectLeadersRequest_v2(o: ElectLeadersRequest, out: bytearray, v: int) 
     out += _S_b.pack(o.election_type)
     ElectLeadersRequestTopicPartitions._enca_[v](o.topic_partitions, out, v, True)
     out += _S_i.pack(o.timeout_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ElectLeadersRequest, 2)
@@ -207,7 +211,11 @@ def _dec_ElectLeadersRequest_v2(
 ) -> tuple[ElectLeadersRequest, int]:
     (v_election_type,) = _S_b.unpack_from(buf, pos)
     pos += 1
-    v_topic_partitions, pos = ElectLeadersRequestTopicPartitions._deca_[v](buf, pos, v, True)
+    v_topic_partitions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ElectLeadersRequestTopicPartitions._deca_[v](buf, pos, v, True)
+    )
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -274,20 +282,24 @@ def _enca_ElectLeadersResponsePartitionResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_id, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ElectLeadersResponsePartitionResult, 2)
 def _deca_ElectLeadersResponsePartitionResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ElectLeadersResponsePartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ElectLeadersResponsePartitionResult] = []
     for _ in range(n):
         v_partition_id, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -357,24 +369,32 @@ def _enca_ElectLeadersResponseReplicaElectionResult_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
         ElectLeadersResponsePartitionResult._enca_[v](o.partition_result, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ElectLeadersResponseReplicaElectionResult, 2)
 def _deca_ElectLeadersResponseReplicaElectionResult_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ElectLeadersResponseReplicaElectionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ElectLeadersResponseReplicaElectionResult] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
-        v_partition_result, pos = ElectLeadersResponsePartitionResult._deca_[v](buf, pos, v)
+        v_partition_result, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ElectLeadersResponsePartitionResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic, v_partition_result, _u)
         items.append(_new(ElectLeadersResponseReplicaElectionResult, _v))
@@ -448,7 +468,7 @@ def _dec_ElectLeadersResponse_v1(
 def _enc_ElectLeadersResponse_v2(o: ElectLeadersResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     ElectLeadersResponseReplicaElectionResult._enca_[v](o.replica_election_results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ElectLeadersResponse, 2)
@@ -457,8 +477,10 @@ def _dec_ElectLeadersResponse_v2(
 ) -> tuple[ElectLeadersResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_replica_election_results, pos = ElectLeadersResponseReplicaElectionResult._deca_[v](
-        buf, pos, v
+    v_replica_election_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ElectLeadersResponseReplicaElectionResult._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_replica_election_results, _u)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -38,10 +40,10 @@ from kafkaproto.wire import (
     read_uvarint,
     WireError,
     write_array_length,
-    write_array_of,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_string,
     write_string,
@@ -84,20 +86,24 @@ def _enca_EndQuorumEpochRequestReplicaInfo_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.candidate_id)
         write_uuid(out, o.candidate_directory_id)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(EndQuorumEpochRequestReplicaInfo, 1)
 def _deca_EndQuorumEpochRequestReplicaInfo_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[EndQuorumEpochRequestReplicaInfo, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 21)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 21 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 21)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[EndQuorumEpochRequestReplicaInfo] = []
     for _ in range(n):
         (v_candidate_id,) = _S_i.unpack_from(buf, pos)
@@ -145,7 +151,7 @@ def _enca_EndQuorumEpochRequestPartitionData_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         out += _S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch)
-        write_array_of(out, o.preferred_successors, "i")
+        write_int32_array(out, o.preferred_successors)
 
 
 @array_decoder(EndQuorumEpochRequestPartitionData, 0)
@@ -174,25 +180,33 @@ def _enca_EndQuorumEpochRequestPartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iii.pack(o.partition_index, o.leader_id, o.leader_epoch)
         EndQuorumEpochRequestReplicaInfo._enca_[v](o.preferred_candidates, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(EndQuorumEpochRequestPartitionData, 1)
 def _deca_EndQuorumEpochRequestPartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[EndQuorumEpochRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 14)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 14 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 14)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[EndQuorumEpochRequestPartitionData] = []
     for _ in range(n):
         v_partition_index, v_leader_id, v_leader_epoch = _S_iii.unpack_from(buf, pos)
         pos += 12
-        v_preferred_candidates, pos = EndQuorumEpochRequestReplicaInfo._deca_[v](buf, pos, v)
+        v_preferred_candidates, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else EndQuorumEpochRequestReplicaInfo._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_partition_index, v_leader_id, v_leader_epoch, (), v_preferred_candidates, _u)
         items.append(_new(EndQuorumEpochRequestPartitionData, _v))
@@ -257,24 +271,32 @@ def _enca_EndQuorumEpochRequestTopicData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         EndQuorumEpochRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(EndQuorumEpochRequestTopicData, 1)
 def _deca_EndQuorumEpochRequestTopicData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[EndQuorumEpochRequestTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[EndQuorumEpochRequestTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = EndQuorumEpochRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else EndQuorumEpochRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(EndQuorumEpochRequestTopicData, _v))
@@ -306,21 +328,25 @@ def _enca_EndQuorumEpochRequestLeaderEndpoint_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(EndQuorumEpochRequestLeaderEndpoint, 1)
 def _deca_EndQuorumEpochRequestLeaderEndpoint_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[EndQuorumEpochRequestLeaderEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[EndQuorumEpochRequestLeaderEndpoint] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -383,7 +409,7 @@ def _enc_EndQuorumEpochRequest_v1(o: EndQuorumEpochRequest, out: bytearray, v: i
     write_compact_nullable_string(out, o.cluster_id)
     EndQuorumEpochRequestTopicData._enca_[v](o.topics, out, v)
     EndQuorumEpochRequestLeaderEndpoint._enca_[v](o.leader_endpoints, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(EndQuorumEpochRequest, 1)
@@ -391,8 +417,14 @@ def _dec_EndQuorumEpochRequest_v1(
     buf: memoryview, pos: int, v: int
 ) -> tuple[EndQuorumEpochRequest, int]:
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
-    v_topics, pos = EndQuorumEpochRequestTopicData._deca_[v](buf, pos, v)
-    v_leader_endpoints, pos = EndQuorumEpochRequestLeaderEndpoint._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else EndQuorumEpochRequestTopicData._deca_[v](buf, pos, v)
+    )
+    v_leader_endpoints, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else EndQuorumEpochRequestLeaderEndpoint._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_cluster_id, v_topics, v_leader_endpoints, _u)
     return _new(EndQuorumEpochRequest, _v), pos
@@ -440,12 +472,10 @@ def _deca_EndQuorumEpochResponsePartitionData_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 14
+    it = flat_values(_S_ihii, n, buf, pos)
     return (
         tuple(
-            [
-                _new(EndQuorumEpochResponsePartitionData, _t + ((),))
-                for _t in _S_ihii.iter_unpack(buf[pos:end])
-            ]
+            map(_new, repeat(EndQuorumEpochResponsePartitionData), zip(it, it, it, it, repeat(())))
         ),
         end,
     )
@@ -460,27 +490,33 @@ def _enca_EndQuorumEpochResponsePartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihii.pack(o.partition_index, o.error_code, o.leader_id, o.leader_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(EndQuorumEpochResponsePartitionData, 1)
 def _deca_EndQuorumEpochResponsePartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[EndQuorumEpochResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 15)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 15 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 15)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 15
     if buf[pos + 14 : end : 15] == ZEROS[:n]:
+        it = flat_values(_S_ihiix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(EndQuorumEpochResponsePartitionData, _t + ((),))
-                    for _t in _S_ihiix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(EndQuorumEpochResponsePartitionData),
+                    zip(it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -553,24 +589,32 @@ def _enca_EndQuorumEpochResponseTopicData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         EndQuorumEpochResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(EndQuorumEpochResponseTopicData, 1)
 def _deca_EndQuorumEpochResponseTopicData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[EndQuorumEpochResponseTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[EndQuorumEpochResponseTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = EndQuorumEpochResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else EndQuorumEpochResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(EndQuorumEpochResponseTopicData, _v))
@@ -602,21 +646,25 @@ def _enca_EndQuorumEpochResponseNodeEndpoint_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(EndQuorumEpochResponseNodeEndpoint, 1)
 def _deca_EndQuorumEpochResponseNodeEndpoint_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[EndQuorumEpochResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[EndQuorumEpochResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -696,21 +744,31 @@ def _dec_EndQuorumEpochResponse_v1(
 ) -> tuple[EndQuorumEpochResponse, int]:
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_topics, pos = EndQuorumEpochResponseTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else EndQuorumEpochResponseTopicData._deca_[v](buf, pos, v)
+    )
     v_node_endpoints: Sequence[EndQuorumEpochResponseNodeEndpoint] = ()
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_node_endpoints, pos = EndQuorumEpochResponseNodeEndpoint._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_node_endpoints, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else EndQuorumEpochResponseNodeEndpoint._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_error_code, v_topics, v_node_endpoints, _u)
     return _new(EndQuorumEpochResponse, _v), pos
 

@@ -76,7 +76,7 @@ def _dec_EndTxnRequest_v0(buf: memoryview, pos: int, v: int) -> tuple[EndTxnRequ
 def _enc_EndTxnRequest_v3(o: EndTxnRequest, out: bytearray, v: int) -> None:
     write_compact_string(out, o.transactional_id)
     out += _S_qho.pack(o.producer_id, o.producer_epoch, o.committed)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(EndTxnRequest, 3)
@@ -128,7 +128,7 @@ def _dec_EndTxnResponse_v0(buf: memoryview, pos: int, v: int) -> tuple[EndTxnRes
 @encoder(EndTxnResponse, 3)
 def _enc_EndTxnResponse_v3(o: EndTxnResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(EndTxnResponse, 3)
@@ -143,7 +143,7 @@ def _dec_EndTxnResponse_v3(buf: memoryview, pos: int, v: int) -> tuple[EndTxnRes
 @encoder(EndTxnResponse, 5)
 def _enc_EndTxnResponse_v5(o: EndTxnResponse, out: bytearray, v: int) -> None:
     out += _S_ihqh.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(EndTxnResponse, 5)

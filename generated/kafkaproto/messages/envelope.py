@@ -48,7 +48,7 @@ def _enc_EnvelopeRequest_v0(o: EnvelopeRequest, out: bytearray, v: int) -> None:
     write_compact_bytes(out, o.request_data)
     write_compact_nullable_bytes(out, o.request_principal)
     write_compact_bytes(out, o.client_host_address)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(EnvelopeRequest, 0)
@@ -82,7 +82,7 @@ class EnvelopeResponse(ApiResponse):
 def _enc_EnvelopeResponse_v0(o: EnvelopeResponse, out: bytearray, v: int) -> None:
     write_compact_nullable_bytes(out, o.response_data)
     out += _S_h.pack(o.error_code)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(EnvelopeResponse, 0)

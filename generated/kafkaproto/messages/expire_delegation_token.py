@@ -77,7 +77,7 @@ def _enc_ExpireDelegationTokenRequest_v2(
 ) -> None:
     write_compact_bytes(out, o.hmac)
     out += _S_q.pack(o.expiry_time_period_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ExpireDelegationTokenRequest, 2)
@@ -135,7 +135,7 @@ def _enc_ExpireDelegationTokenResponse_v2(
     o: ExpireDelegationTokenResponse, out: bytearray, v: int
 ) -> None:
     out += _S_hqi.pack(o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ExpireDelegationTokenResponse, 2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
@@ -40,12 +42,12 @@ from kafkaproto.wire import (
     read_uvarint,
     WireError,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_bytes,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_bytes,
     write_string,
@@ -97,7 +99,7 @@ _D_FetchRequestReplicaState = FetchRequestReplicaState()
 @encoder(FetchRequestReplicaState, 15)
 def _enc_FetchRequestReplicaState_v15(o: FetchRequestReplicaState, out: bytearray, v: int) -> None:
     out += _S_iq.pack(o.replica_id, o.replica_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchRequestReplicaState, 15)
@@ -165,27 +167,24 @@ def _deca_FetchRequestFetchPartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 16
+    it = flat_values(_S_iqi, n, buf, pos)
     return (
         tuple(
-            [
-                _new(
-                    FetchRequestFetchPartition,
-                    (
-                        v_partition,
-                        -1,
-                        v_fetch_offset,
-                        -1,
-                        -1,
-                        v_partition_max_bytes,
-                        ZERO_UUID,
-                        9223372036854775807,
-                        (),
-                    ),
-                )
-                for v_partition, v_fetch_offset, v_partition_max_bytes in _S_iqi.iter_unpack(
-                    buf[pos:end]
-                )
-            ]
+            map(
+                _new,
+                repeat(FetchRequestFetchPartition),
+                zip(
+                    it,
+                    repeat(-1),
+                    it,
+                    repeat(-1),
+                    repeat(-1),
+                    it,
+                    repeat(ZERO_UUID),
+                    repeat(9223372036854775807),
+                    repeat(()),
+                ),
+            )
         ),
         end,
     )
@@ -215,27 +214,24 @@ def _deca_FetchRequestFetchPartition_v5(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 24
+    it = flat_values(_S_iqqi, n, buf, pos)
     return (
         tuple(
-            [
-                _new(
-                    FetchRequestFetchPartition,
-                    (
-                        v_partition,
-                        -1,
-                        v_fetch_offset,
-                        -1,
-                        v_log_start_offset,
-                        v_partition_max_bytes,
-                        ZERO_UUID,
-                        9223372036854775807,
-                        (),
-                    ),
-                )
-                for v_partition, v_fetch_offset, v_log_start_offset, v_partition_max_bytes in _S_iqqi.iter_unpack(
-                    buf[pos:end]
-                )
-            ]
+            map(
+                _new,
+                repeat(FetchRequestFetchPartition),
+                zip(
+                    it,
+                    repeat(-1),
+                    it,
+                    repeat(-1),
+                    it,
+                    it,
+                    repeat(ZERO_UUID),
+                    repeat(9223372036854775807),
+                    repeat(()),
+                ),
+            )
         ),
         end,
     )
@@ -271,27 +267,24 @@ def _deca_FetchRequestFetchPartition_v9(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 28
+    it = flat_values(_S_iiqqi, n, buf, pos)
     return (
         tuple(
-            [
-                _new(
-                    FetchRequestFetchPartition,
-                    (
-                        v_partition,
-                        v_current_leader_epoch,
-                        v_fetch_offset,
-                        -1,
-                        v_log_start_offset,
-                        v_partition_max_bytes,
-                        ZERO_UUID,
-                        9223372036854775807,
-                        (),
-                    ),
-                )
-                for v_partition, v_current_leader_epoch, v_fetch_offset, v_log_start_offset, v_partition_max_bytes in _S_iiqqi.iter_unpack(
-                    buf[pos:end]
-                )
-            ]
+            map(
+                _new,
+                repeat(FetchRequestFetchPartition),
+                zip(
+                    it,
+                    it,
+                    it,
+                    repeat(-1),
+                    it,
+                    it,
+                    repeat(ZERO_UUID),
+                    repeat(9223372036854775807),
+                    repeat(()),
+                ),
+            )
         ),
         end,
     )
@@ -306,7 +299,7 @@ def _enca_FetchRequestFetchPartition_v12(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iiqiqi.pack(
             o.partition,
@@ -316,24 +309,40 @@ def _enca_FetchRequestFetchPartition_v12(
             o.log_start_offset,
             o.partition_max_bytes,
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchRequestFetchPartition, 12)
 def _deca_FetchRequestFetchPartition_v12(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchRequestFetchPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 33)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 33 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 33)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 33
     if buf[pos + 32 : end : 33] == ZEROS[:n]:
+        it = flat_values(_S_iiqiqix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(FetchRequestFetchPartition, _t + (ZERO_UUID, 9223372036854775807, ()))
-                    for _t in _S_iiqiqix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(FetchRequestFetchPartition),
+                    zip(
+                        it,
+                        it,
+                        it,
+                        it,
+                        it,
+                        it,
+                        repeat(ZERO_UUID),
+                        repeat(9223372036854775807),
+                        repeat(()),
+                    ),
+                )
             ),
             end,
         )
@@ -374,7 +383,7 @@ def _enca_FetchRequestFetchPartition_v17(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iiqiqi.pack(
             o.partition,
@@ -397,17 +406,33 @@ def _enca_FetchRequestFetchPartition_v17(
 def _deca_FetchRequestFetchPartition_v17(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchRequestFetchPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 33)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 33 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 33)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 33
     if buf[pos + 32 : end : 33] == ZEROS[:n]:
+        it = flat_values(_S_iiqiqix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(FetchRequestFetchPartition, _t + (ZERO_UUID, 9223372036854775807, ()))
-                    for _t in _S_iiqiqix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(FetchRequestFetchPartition),
+                    zip(
+                        it,
+                        it,
+                        it,
+                        it,
+                        it,
+                        it,
+                        repeat(ZERO_UUID),
+                        repeat(9223372036854775807),
+                        repeat(()),
+                    ),
+                )
             ),
             end,
         )
@@ -424,21 +449,27 @@ def _deca_FetchRequestFetchPartition_v17(
         ) = _S_iiqiqi.unpack_from(buf, pos)
         pos += 32
         v_replica_directory_id: UUID = ZERO_UUID
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                v_replica_directory_id, pos = read_uuid(_b, pos)
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            elif _tag in (1,):
-                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    v_replica_directory_id, pos = read_uuid(_b, pos)
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                elif _tag in (1,):
+                    raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_partition,
             v_current_leader_epoch,
@@ -463,7 +494,7 @@ def _enca_FetchRequestFetchPartition_v18(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iiqiqi.pack(
             o.partition,
@@ -491,17 +522,33 @@ def _enca_FetchRequestFetchPartition_v18(
 def _deca_FetchRequestFetchPartition_v18(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchRequestFetchPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 33)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 33 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 33)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 33
     if buf[pos + 32 : end : 33] == ZEROS[:n]:
+        it = flat_values(_S_iiqiqix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(FetchRequestFetchPartition, _t + (ZERO_UUID, 9223372036854775807, ()))
-                    for _t in _S_iiqiqix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(FetchRequestFetchPartition),
+                    zip(
+                        it,
+                        it,
+                        it,
+                        it,
+                        it,
+                        it,
+                        repeat(ZERO_UUID),
+                        repeat(9223372036854775807),
+                        repeat(()),
+                    ),
+                )
             ),
             end,
         )
@@ -519,24 +566,32 @@ def _deca_FetchRequestFetchPartition_v18(
         pos += 32
         v_replica_directory_id: UUID = ZERO_UUID
         v_high_watermark: int = 9223372036854775807
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                v_replica_directory_id, pos = read_uuid(_b, pos)
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            elif _tag == 1:
-                (v_high_watermark,) = _S_q.unpack_from(_b, pos)
-                pos += 8
-                if pos != _ve:
-                    raise WireError("tagged field 1 does not match its declared size", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    v_replica_directory_id, pos = read_uuid(_b, pos)
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                elif _tag == 1:
+                    (v_high_watermark,) = _S_q.unpack_from(_b, pos)
+                    pos += 8
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 1 does not match its declared size", offset=pos
+                        )
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_partition,
             v_current_leader_epoch,
@@ -606,24 +661,30 @@ def _enca_FetchRequestFetchTopic_v12(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
         FetchRequestFetchPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchRequestFetchTopic, 12)
 def _deca_FetchRequestFetchTopic_v12(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchRequestFetchTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchRequestFetchTopic] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
-        v_partitions, pos = FetchRequestFetchPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else FetchRequestFetchPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic, ZERO_UUID, v_partitions, _u)
         items.append(_new(FetchRequestFetchTopic, _v))
@@ -636,24 +697,30 @@ def _enca_FetchRequestFetchTopic_v13(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         FetchRequestFetchPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchRequestFetchTopic, 13)
 def _deca_FetchRequestFetchTopic_v13(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchRequestFetchTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchRequestFetchTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = FetchRequestFetchPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else FetchRequestFetchPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partitions, _u)
         items.append(_new(FetchRequestFetchTopic, _v))
@@ -690,7 +757,7 @@ def _enca_FetchRequestForgottenTopic_v7(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         write_string(out, o.topic)
-        write_array_of(out, o.partitions, "i")
+        write_int32_array(out, o.partitions)
 
 
 @array_decoder(FetchRequestForgottenTopic, 7)
@@ -718,20 +785,24 @@ def _enca_FetchRequestForgottenTopic_v12(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchRequestForgottenTopic, 12)
 def _deca_FetchRequestForgottenTopic_v12(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchRequestForgottenTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchRequestForgottenTopic] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
@@ -751,20 +822,24 @@ def _enca_FetchRequestForgottenTopic_v13(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchRequestForgottenTopic, 13)
 def _deca_FetchRequestForgottenTopic_v13(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchRequestForgottenTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchRequestForgottenTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -999,25 +1074,33 @@ def _dec_FetchRequest_v12(buf: memoryview, pos: int, v: int) -> tuple[FetchReque
         v_session_epoch,
     ) = _S_iiiibii.unpack_from(buf, pos)
     pos += 25
-    v_topics, pos = FetchRequestFetchTopic._deca_[v](buf, pos, v)
-    v_forgotten_topics_data, pos = FetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else FetchRequestFetchTopic._deca_[v](buf, pos, v)
+    )
+    v_forgotten_topics_data, pos = (
+        ((), pos + 1) if buf[pos] == 1 else FetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    )
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_cluster_id, pos = read_compact_nullable_string(_b, pos)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        elif _tag in (1,):
-            raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_cluster_id, pos = read_compact_nullable_string(_b, pos)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            elif _tag in (1,):
+                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (
         v_cluster_id,
         v_replica_id,
@@ -1066,28 +1149,36 @@ def _dec_FetchRequest_v15(buf: memoryview, pos: int, v: int) -> tuple[FetchReque
         _S_iiibii.unpack_from(buf, pos)
     )
     pos += 21
-    v_topics, pos = FetchRequestFetchTopic._deca_[v](buf, pos, v)
-    v_forgotten_topics_data, pos = FetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else FetchRequestFetchTopic._deca_[v](buf, pos, v)
+    )
+    v_forgotten_topics_data, pos = (
+        ((), pos + 1) if buf[pos] == 1 else FetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    )
     v_rack_id, pos = read_compact_string(buf, pos)
     v_cluster_id: str | None = None
     v_replica_state: FetchRequestReplicaState = _D_FetchRequestReplicaState
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_cluster_id, pos = read_compact_nullable_string(_b, pos)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        elif _tag == 1:
-            v_replica_state, pos = FetchRequestReplicaState._dec_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 1 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_cluster_id, pos = read_compact_nullable_string(_b, pos)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            elif _tag == 1:
+                v_replica_state, pos = FetchRequestReplicaState._dec_[v](_b, pos, v)
+                if pos != _ve:
+                    raise WireError("tagged field 1 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (
         v_cluster_id,
         -1,
@@ -1128,7 +1219,7 @@ def _enc_FetchResponseEpochEndOffset_v12(
     o: FetchResponseEpochEndOffset, out: bytearray, v: int
 ) -> None:
     out += _S_iq.pack(o.epoch, o.end_offset)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchResponseEpochEndOffset, 12)
@@ -1164,7 +1255,7 @@ def _enc_FetchResponseLeaderIdAndEpoch_v12(
     o: FetchResponseLeaderIdAndEpoch, out: bytearray, v: int
 ) -> None:
     out += _S_ii.pack(o.leader_id, o.leader_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchResponseLeaderIdAndEpoch, 12)
@@ -1198,7 +1289,7 @@ _D_FetchResponseSnapshotId = FetchResponseSnapshotId()
 @encoder(FetchResponseSnapshotId, 12)
 def _enc_FetchResponseSnapshotId_v12(o: FetchResponseSnapshotId, out: bytearray, v: int) -> None:
     out += _S_qi.pack(o.end_offset, o.epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchResponseSnapshotId, 12)
@@ -1250,15 +1341,8 @@ def _deca_FetchResponseAbortedTransaction_v4(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 16
-    return (
-        tuple(
-            [
-                _new(FetchResponseAbortedTransaction, _t + ((),))
-                for _t in _S_qq.iter_unpack(buf[pos:end])
-            ]
-        ),
-        end,
-    )
+    it = flat_values(_S_qq, n, buf, pos)
+    return tuple(map(_new, repeat(FetchResponseAbortedTransaction), zip(it, it, repeat(())))), end
 
 
 @array_encoder(FetchResponseAbortedTransaction, 12)
@@ -1270,28 +1354,28 @@ def _enca_FetchResponseAbortedTransaction_v12(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qq.pack(o.producer_id, o.first_offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchResponseAbortedTransaction, 12)
 def _deca_FetchResponseAbortedTransaction_v12(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchResponseAbortedTransaction, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 17)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 17 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 17)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 17
     if buf[pos + 16 : end : 17] == ZEROS[:n]:
+        it = flat_values(_S_qqx, n, buf, pos)
         return (
-            tuple(
-                [
-                    _new(FetchResponseAbortedTransaction, _t + ((),))
-                    for _t in _S_qqx.iter_unpack(buf[pos:end])
-                ]
-            ),
+            tuple(map(_new, repeat(FetchResponseAbortedTransaction), zip(it, it, repeat(())))),
             end,
         )
     # some item has tagged fields: the general loop
@@ -1567,7 +1651,7 @@ def _enca_FetchResponsePartitionData_v12(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihqqq.pack(
             o.partition_index,
@@ -1602,9 +1686,13 @@ def _enca_FetchResponsePartitionData_v12(
 def _deca_FetchResponsePartitionData_v12(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 37)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 37 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 37)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchResponsePartitionData] = []
     for _ in range(n):
         (
@@ -1615,34 +1703,48 @@ def _deca_FetchResponsePartitionData_v12(
             v_log_start_offset,
         ) = _S_ihqqq.unpack_from(buf, pos)
         pos += 30
-        v_aborted_transactions, pos = FetchResponseAbortedTransaction._deca_[v](buf, pos, v, True)
+        v_aborted_transactions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else FetchResponseAbortedTransaction._deca_[v](buf, pos, v, True)
+        )
         (v_preferred_read_replica,) = _S_i.unpack_from(buf, pos)
         pos += 4
         v_records, pos = read_compact_records(buf, pos)
         v_diverging_epoch: FetchResponseEpochEndOffset = _D_FetchResponseEpochEndOffset
         v_current_leader: FetchResponseLeaderIdAndEpoch = _D_FetchResponseLeaderIdAndEpoch
         v_snapshot_id: FetchResponseSnapshotId = _D_FetchResponseSnapshotId
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                v_diverging_epoch, pos = FetchResponseEpochEndOffset._dec_[v](_b, pos, v)
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            elif _tag == 1:
-                v_current_leader, pos = FetchResponseLeaderIdAndEpoch._dec_[v](_b, pos, v)
-                if pos != _ve:
-                    raise WireError("tagged field 1 does not match its declared size", offset=pos)
-            elif _tag == 2:
-                v_snapshot_id, pos = FetchResponseSnapshotId._dec_[v](_b, pos, v)
-                if pos != _ve:
-                    raise WireError("tagged field 2 does not match its declared size", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    v_diverging_epoch, pos = FetchResponseEpochEndOffset._dec_[v](_b, pos, v)
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                elif _tag == 1:
+                    v_current_leader, pos = FetchResponseLeaderIdAndEpoch._dec_[v](_b, pos, v)
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 1 does not match its declared size", offset=pos
+                        )
+                elif _tag == 2:
+                    v_snapshot_id, pos = FetchResponseSnapshotId._dec_[v](_b, pos, v)
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 2 does not match its declared size", offset=pos
+                        )
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_partition_index,
             v_error_code,
@@ -1721,24 +1823,30 @@ def _enca_FetchResponseFetchableTopicResponse_v12(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
         FetchResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchResponseFetchableTopicResponse, 12)
 def _deca_FetchResponseFetchableTopicResponse_v12(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchResponseFetchableTopicResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchResponseFetchableTopicResponse] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
-        v_partitions, pos = FetchResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else FetchResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic, ZERO_UUID, v_partitions, _u)
         items.append(_new(FetchResponseFetchableTopicResponse, _v))
@@ -1754,24 +1862,30 @@ def _enca_FetchResponseFetchableTopicResponse_v13(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         FetchResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchResponseFetchableTopicResponse, 13)
 def _deca_FetchResponseFetchableTopicResponse_v13(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchResponseFetchableTopicResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchResponseFetchableTopicResponse] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = FetchResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else FetchResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partitions, _u)
         items.append(_new(FetchResponseFetchableTopicResponse, _v))
@@ -1805,22 +1919,26 @@ def _enca_FetchResponseNodeEndpoint_v16(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_i.pack(o.port)
         write_compact_nullable_string(out, o.rack)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchResponseNodeEndpoint, 16)
 def _deca_FetchResponseNodeEndpoint_v16(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -1902,14 +2020,18 @@ def _enc_FetchResponse_v12(o: FetchResponse, out: bytearray, v: int) -> None:
         raise absent_field_error(o, v)
     out += _S_ihi.pack(o.throttle_time_ms, o.error_code, o.session_id)
     FetchResponseFetchableTopicResponse._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchResponse, 12)
 def _dec_FetchResponse_v12(buf: memoryview, pos: int, v: int) -> tuple[FetchResponse, int]:
     v_throttle_time_ms, v_error_code, v_session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    v_responses, pos = FetchResponseFetchableTopicResponse._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else FetchResponseFetchableTopicResponse._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_session_id, v_responses, (), _u)
     return _new(FetchResponse, _v), pos
@@ -1932,21 +2054,33 @@ def _enc_FetchResponse_v16(o: FetchResponse, out: bytearray, v: int) -> None:
 def _dec_FetchResponse_v16(buf: memoryview, pos: int, v: int) -> tuple[FetchResponse, int]:
     v_throttle_time_ms, v_error_code, v_session_id = _S_ihi.unpack_from(buf, pos)
     pos += 10
-    v_responses, pos = FetchResponseFetchableTopicResponse._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else FetchResponseFetchableTopicResponse._deca_[v](buf, pos, v)
+    )
     v_node_endpoints: Sequence[FetchResponseNodeEndpoint] = ()
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_node_endpoints, pos = FetchResponseNodeEndpoint._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_node_endpoints, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else FetchResponseNodeEndpoint._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_throttle_time_ms, v_error_code, v_session_id, v_responses, v_node_endpoints, _u)
     return _new(FetchResponse, _v), pos
 

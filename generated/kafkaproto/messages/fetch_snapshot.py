@@ -77,7 +77,7 @@ def _enc_FetchSnapshotRequestSnapshotId_v0(
     o: FetchSnapshotRequestSnapshotId, out: bytearray, v: int
 ) -> None:
     out += _S_qi.pack(o.end_offset, o.epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchSnapshotRequestSnapshotId, 0)
@@ -124,21 +124,25 @@ def _enca_FetchSnapshotRequestPartitionSnapshot_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ii.pack(o.partition, o.current_leader_epoch)
         FetchSnapshotRequestSnapshotId._enc_[v](o.snapshot_id, out, v)
         out += _S_q.pack(o.position)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchSnapshotRequestPartitionSnapshot, 0)
 def _deca_FetchSnapshotRequestPartitionSnapshot_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchSnapshotRequestPartitionSnapshot, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 17)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 17 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 17)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchSnapshotRequestPartitionSnapshot] = []
     for _ in range(n):
         v_partition, v_current_leader_epoch = _S_ii.unpack_from(buf, pos)
@@ -161,7 +165,7 @@ def _enca_FetchSnapshotRequestPartitionSnapshot_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ii.pack(o.partition, o.current_leader_epoch)
         FetchSnapshotRequestSnapshotId._enc_[v](o.snapshot_id, out, v)
@@ -179,9 +183,13 @@ def _enca_FetchSnapshotRequestPartitionSnapshot_v1(
 def _deca_FetchSnapshotRequestPartitionSnapshot_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchSnapshotRequestPartitionSnapshot, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 17)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 17 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 17)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchSnapshotRequestPartitionSnapshot] = []
     for _ in range(n):
         v_partition, v_current_leader_epoch = _S_ii.unpack_from(buf, pos)
@@ -190,19 +198,25 @@ def _deca_FetchSnapshotRequestPartitionSnapshot_v1(
         (v_position,) = _S_q.unpack_from(buf, pos)
         pos += 8
         v_replica_directory_id: UUID = ZERO_UUID
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                v_replica_directory_id, pos = read_uuid(_b, pos)
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    v_replica_directory_id, pos = read_uuid(_b, pos)
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_partition,
             v_current_leader_epoch,
@@ -240,24 +254,32 @@ def _enca_FetchSnapshotRequestTopicSnapshot_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         FetchSnapshotRequestPartitionSnapshot._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchSnapshotRequestTopicSnapshot, 0)
 def _deca_FetchSnapshotRequestTopicSnapshot_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchSnapshotRequestTopicSnapshot, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchSnapshotRequestTopicSnapshot] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = FetchSnapshotRequestPartitionSnapshot._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else FetchSnapshotRequestPartitionSnapshot._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(FetchSnapshotRequestTopicSnapshot, _v))
@@ -306,21 +328,27 @@ def _dec_FetchSnapshotRequest_v0(
 ) -> tuple[FetchSnapshotRequest, int]:
     v_replica_id, v_max_bytes = _S_ii.unpack_from(buf, pos)
     pos += 8
-    v_topics, pos = FetchSnapshotRequestTopicSnapshot._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else FetchSnapshotRequestTopicSnapshot._deca_[v](buf, pos, v)
+    )
     v_cluster_id: str | None = None
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_cluster_id, pos = read_compact_nullable_string(_b, pos)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_cluster_id, pos = read_compact_nullable_string(_b, pos)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_cluster_id, v_replica_id, v_max_bytes, v_topics, _u)
     return _new(FetchSnapshotRequest, _v), pos
 
@@ -347,7 +375,7 @@ def _enc_FetchSnapshotResponseSnapshotId_v0(
     o: FetchSnapshotResponseSnapshotId, out: bytearray, v: int
 ) -> None:
     out += _S_qi.pack(o.end_offset, o.epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchSnapshotResponseSnapshotId, 0)
@@ -383,7 +411,7 @@ def _enc_FetchSnapshotResponseLeaderIdAndEpoch_v0(
     o: FetchSnapshotResponseLeaderIdAndEpoch, out: bytearray, v: int
 ) -> None:
     out += _S_ii.pack(o.leader_id, o.leader_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchSnapshotResponseLeaderIdAndEpoch, 0)
@@ -438,7 +466,7 @@ def _enca_FetchSnapshotResponsePartitionSnapshot_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.index, o.error_code)
         FetchSnapshotResponseSnapshotId._enc_[v](o.snapshot_id, out, v)
@@ -457,9 +485,13 @@ def _enca_FetchSnapshotResponsePartitionSnapshot_v0(
 def _deca_FetchSnapshotResponsePartitionSnapshot_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchSnapshotResponsePartitionSnapshot, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 24)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 24 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 24)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchSnapshotResponsePartitionSnapshot] = []
     for _ in range(n):
         v_index, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -471,19 +503,27 @@ def _deca_FetchSnapshotResponsePartitionSnapshot_v0(
         v_current_leader: FetchSnapshotResponseLeaderIdAndEpoch = (
             _D_FetchSnapshotResponseLeaderIdAndEpoch
         )
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                v_current_leader, pos = FetchSnapshotResponseLeaderIdAndEpoch._dec_[v](_b, pos, v)
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    v_current_leader, pos = FetchSnapshotResponseLeaderIdAndEpoch._dec_[v](
+                        _b, pos, v
+                    )
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_index,
             v_error_code,
@@ -523,24 +563,32 @@ def _enca_FetchSnapshotResponseTopicSnapshot_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         FetchSnapshotResponsePartitionSnapshot._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchSnapshotResponseTopicSnapshot, 0)
 def _deca_FetchSnapshotResponseTopicSnapshot_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchSnapshotResponseTopicSnapshot, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchSnapshotResponseTopicSnapshot] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = FetchSnapshotResponsePartitionSnapshot._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else FetchSnapshotResponsePartitionSnapshot._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(FetchSnapshotResponseTopicSnapshot, _v))
@@ -572,21 +620,25 @@ def _enca_FetchSnapshotResponseNodeEndpoint_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FetchSnapshotResponseNodeEndpoint, 1)
 def _deca_FetchSnapshotResponseNodeEndpoint_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FetchSnapshotResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FetchSnapshotResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -636,7 +688,7 @@ def _enc_FetchSnapshotResponse_v0(o: FetchSnapshotResponse, out: bytearray, v: i
         raise absent_field_error(o, v)
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     FetchSnapshotResponseTopicSnapshot._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FetchSnapshotResponse, 0)
@@ -645,7 +697,11 @@ def _dec_FetchSnapshotResponse_v0(
 ) -> tuple[FetchSnapshotResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_topics, pos = FetchSnapshotResponseTopicSnapshot._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else FetchSnapshotResponseTopicSnapshot._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_topics, (), _u)
     return _new(FetchSnapshotResponse, _v), pos
@@ -670,21 +726,33 @@ def _dec_FetchSnapshotResponse_v1(
 ) -> tuple[FetchSnapshotResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_topics, pos = FetchSnapshotResponseTopicSnapshot._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else FetchSnapshotResponseTopicSnapshot._deca_[v](buf, pos, v)
+    )
     v_node_endpoints: Sequence[FetchSnapshotResponseNodeEndpoint] = ()
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_node_endpoints, pos = FetchSnapshotResponseNodeEndpoint._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_node_endpoints, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else FetchSnapshotResponseNodeEndpoint._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_throttle_time_ms, v_error_code, v_topics, v_node_endpoints, _u)
     return _new(FetchSnapshotResponse, _v), pos
 

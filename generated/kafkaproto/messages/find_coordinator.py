@@ -108,7 +108,7 @@ def _enc_FindCoordinatorRequest_v3(o: FindCoordinatorRequest, out: bytearray, v:
         raise absent_field_error(o, v)
     write_compact_string(out, o.key)
     out += _S_b.pack(o.key_type)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FindCoordinatorRequest, 3)
@@ -129,7 +129,7 @@ def _enc_FindCoordinatorRequest_v4(o: FindCoordinatorRequest, out: bytearray, v:
         raise absent_field_error(o, v)
     out += _S_b.pack(o.key_type)
     write_compact_array_of(out, o.coordinator_keys, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FindCoordinatorRequest, 4)
@@ -177,23 +177,27 @@ def _enca_FindCoordinatorResponseCoordinator_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.key)
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_ih.pack(o.port, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(FindCoordinatorResponseCoordinator, 4)
 def _deca_FindCoordinatorResponseCoordinator_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[FindCoordinatorResponseCoordinator, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 14)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 14 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 14)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[FindCoordinatorResponseCoordinator] = []
     for _ in range(n):
         v_key, pos = read_compact_string(buf, pos)
@@ -298,7 +302,7 @@ def _enc_FindCoordinatorResponse_v3(o: FindCoordinatorResponse, out: bytearray, 
     out += _S_i.pack(o.node_id)
     write_compact_string(out, o.host)
     out += _S_i.pack(o.port)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FindCoordinatorResponse, 3)
@@ -324,7 +328,7 @@ def _enc_FindCoordinatorResponse_v4(o: FindCoordinatorResponse, out: bytearray, 
         raise absent_field_error(o, v)
     out += _S_i.pack(o.throttle_time_ms)
     FindCoordinatorResponseCoordinator._enca_[v](o.coordinators, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(FindCoordinatorResponse, 4)
@@ -333,7 +337,11 @@ def _dec_FindCoordinatorResponse_v4(
 ) -> tuple[FindCoordinatorResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_coordinators, pos = FindCoordinatorResponseCoordinator._deca_[v](buf, pos, v)
+    v_coordinators, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else FindCoordinatorResponseCoordinator._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, 0, "", 0, "", 0, v_coordinators, _u)
     return _new(FindCoordinatorResponse, _v), pos

@@ -19,6 +19,7 @@ from kafkaproto.wire import (
     read_unknown_tags,
     read_uuid,
     write_compact_array_of,
+    write_compact_int8_array,
     write_compact_string,
     write_unknown_tags,
     write_uuid,
@@ -51,7 +52,7 @@ def _enc_GetTelemetrySubscriptionsRequest_v0(
     o: GetTelemetrySubscriptionsRequest, out: bytearray, v: int
 ) -> None:
     write_uuid(out, o.client_instance_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(GetTelemetrySubscriptionsRequest, 0)
@@ -102,10 +103,10 @@ def _enc_GetTelemetrySubscriptionsResponse_v0(
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_uuid(out, o.client_instance_id)
     out += _S_i.pack(o.subscription_id)
-    write_compact_array_of(out, o.accepted_compression_types, "b")
+    write_compact_int8_array(out, o.accepted_compression_types)
     out += _S_iio.pack(o.push_interval_ms, o.telemetry_max_bytes, o.delta_temporality)
     write_compact_array_of(out, o.requested_metrics, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(GetTelemetrySubscriptionsResponse, 0)

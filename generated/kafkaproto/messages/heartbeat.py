@@ -105,7 +105,7 @@ def _enc_HeartbeatRequest_v4(o: HeartbeatRequest, out: bytearray, v: int) -> Non
     out += _S_i.pack(o.generation_id)
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(HeartbeatRequest, 4)
@@ -170,7 +170,7 @@ def _dec_HeartbeatResponse_v1(buf: memoryview, pos: int, v: int) -> tuple[Heartb
 @encoder(HeartbeatResponse, 4)
 def _enc_HeartbeatResponse_v4(o: HeartbeatResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(HeartbeatResponse, 4)

@@ -109,21 +109,25 @@ def _enca_IncrementalAlterConfigsRequestAlterableConfig_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_b.pack(o.config_operation)
         write_compact_nullable_string(out, o.value)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(IncrementalAlterConfigsRequestAlterableConfig, 1)
 def _deca_IncrementalAlterConfigsRequestAlterableConfig_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[IncrementalAlterConfigsRequestAlterableConfig, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[IncrementalAlterConfigsRequestAlterableConfig] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -199,27 +203,35 @@ def _enca_IncrementalAlterConfigsRequestAlterConfigsResource_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
         IncrementalAlterConfigsRequestAlterableConfig._enca_[v](o.configs, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(IncrementalAlterConfigsRequestAlterConfigsResource, 1)
 def _deca_IncrementalAlterConfigsRequestAlterConfigsResource_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[IncrementalAlterConfigsRequestAlterConfigsResource, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[IncrementalAlterConfigsRequestAlterConfigsResource] = []
     for _ in range(n):
         (v_resource_type,) = _S_b.unpack_from(buf, pos)
         pos += 1
         v_resource_name, pos = read_compact_string(buf, pos)
-        v_configs, pos = IncrementalAlterConfigsRequestAlterableConfig._deca_[v](buf, pos, v)
+        v_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else IncrementalAlterConfigsRequestAlterableConfig._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_resource_type, v_resource_name, v_configs, _u)
         items.append(_new(IncrementalAlterConfigsRequestAlterConfigsResource, _v))
@@ -272,14 +284,18 @@ def _enc_IncrementalAlterConfigsRequest_v1(
 ) -> None:
     IncrementalAlterConfigsRequestAlterConfigsResource._enca_[v](o.resources, out, v)
     out += _S_o.pack(o.validate_only)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(IncrementalAlterConfigsRequest, 1)
 def _dec_IncrementalAlterConfigsRequest_v1(
     buf: memoryview, pos: int, v: int
 ) -> tuple[IncrementalAlterConfigsRequest, int]:
-    v_resources, pos = IncrementalAlterConfigsRequestAlterConfigsResource._deca_[v](buf, pos, v)
+    v_resources, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else IncrementalAlterConfigsRequestAlterConfigsResource._deca_[v](buf, pos, v)
+    )
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -353,22 +369,26 @@ def _enca_IncrementalAlterConfigsResponseAlterConfigsResourceResponse_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
         out += _S_b.pack(o.resource_type)
         write_compact_string(out, o.resource_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(IncrementalAlterConfigsResponseAlterConfigsResourceResponse, 1)
 def _deca_IncrementalAlterConfigsResponseAlterConfigsResourceResponse_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[IncrementalAlterConfigsResponseAlterConfigsResourceResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[IncrementalAlterConfigsResponseAlterConfigsResourceResponse] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -431,7 +451,7 @@ def _enc_IncrementalAlterConfigsResponse_v1(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     IncrementalAlterConfigsResponseAlterConfigsResourceResponse._enca_[v](o.responses, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(IncrementalAlterConfigsResponse, 1)
@@ -440,8 +460,10 @@ def _dec_IncrementalAlterConfigsResponse_v1(
 ) -> tuple[IncrementalAlterConfigsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_responses, pos = IncrementalAlterConfigsResponseAlterConfigsResourceResponse._deca_[v](
-        buf, pos, v
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else IncrementalAlterConfigsResponseAlterConfigsResourceResponse._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_responses, _u)

@@ -96,7 +96,7 @@ def _enc_InitProducerIdRequest_v2(o: InitProducerIdRequest, out: bytearray, v: i
         raise absent_field_error(o, v)
     write_compact_nullable_string(out, o.transactional_id)
     out += _S_i.pack(o.transaction_timeout_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(InitProducerIdRequest, 2)
@@ -117,7 +117,7 @@ def _enc_InitProducerIdRequest_v3(o: InitProducerIdRequest, out: bytearray, v: i
         raise absent_field_error(o, v)
     write_compact_nullable_string(out, o.transactional_id)
     out += _S_iqh.pack(o.transaction_timeout_ms, o.producer_id, o.producer_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(InitProducerIdRequest, 3)
@@ -146,7 +146,7 @@ def _enc_InitProducerIdRequest_v6(o: InitProducerIdRequest, out: bytearray, v: i
     out += _S_iqhoo.pack(
         o.transaction_timeout_ms, o.producer_id, o.producer_epoch, o.enable2_pc, o.keep_prepared_txn
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(InitProducerIdRequest, 6)
@@ -228,7 +228,7 @@ def _enc_InitProducerIdResponse_v2(o: InitProducerIdResponse, out: bytearray, v:
     if o.ongoing_txn_producer_id != -1 or o.ongoing_txn_producer_epoch != -1:
         raise absent_field_error(o, v)
     out += _S_ihqh.pack(o.throttle_time_ms, o.error_code, o.producer_id, o.producer_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(InitProducerIdResponse, 2)
@@ -254,7 +254,7 @@ def _enc_InitProducerIdResponse_v6(o: InitProducerIdResponse, out: bytearray, v:
         o.ongoing_txn_producer_id,
         o.ongoing_txn_producer_epoch,
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(InitProducerIdResponse, 6)

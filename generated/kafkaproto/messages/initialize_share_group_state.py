@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -70,27 +72,33 @@ def _enca_InitializeShareGroupStateRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iiq.pack(o.partition, o.state_epoch, o.start_offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(InitializeShareGroupStateRequestPartitionData, 0)
 def _deca_InitializeShareGroupStateRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[InitializeShareGroupStateRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 17)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 17 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 17)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 17
     if buf[pos + 16 : end : 17] == ZEROS[:n]:
+        it = flat_values(_S_iiqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(InitializeShareGroupStateRequestPartitionData, _t + ((),))
-                    for _t in _S_iiqx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(InitializeShareGroupStateRequestPartitionData),
+                    zip(it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -130,24 +138,32 @@ def _enca_InitializeShareGroupStateRequestInitializeStateData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         InitializeShareGroupStateRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(InitializeShareGroupStateRequestInitializeStateData, 0)
 def _deca_InitializeShareGroupStateRequestInitializeStateData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[InitializeShareGroupStateRequestInitializeStateData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[InitializeShareGroupStateRequestInitializeStateData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = InitializeShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else InitializeShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(InitializeShareGroupStateRequestInitializeStateData, _v))
@@ -179,7 +195,7 @@ def _enc_InitializeShareGroupStateRequest_v0(
 ) -> None:
     write_compact_string(out, o.group_id)
     InitializeShareGroupStateRequestInitializeStateData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(InitializeShareGroupStateRequest, 0)
@@ -187,7 +203,11 @@ def _dec_InitializeShareGroupStateRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[InitializeShareGroupStateRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = InitializeShareGroupStateRequestInitializeStateData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else InitializeShareGroupStateRequestInitializeStateData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, _u)
     return _new(InitializeShareGroupStateRequest, _v), pos
@@ -218,20 +238,24 @@ def _enca_InitializeShareGroupStateResponsePartitionResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(InitializeShareGroupStateResponsePartitionResult, 0)
 def _deca_InitializeShareGroupStateResponsePartitionResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[InitializeShareGroupStateResponsePartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[InitializeShareGroupStateResponsePartitionResult] = []
     for _ in range(n):
         v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -268,24 +292,32 @@ def _enca_InitializeShareGroupStateResponseInitializeStateResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         InitializeShareGroupStateResponsePartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(InitializeShareGroupStateResponseInitializeStateResult, 0)
 def _deca_InitializeShareGroupStateResponseInitializeStateResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[InitializeShareGroupStateResponseInitializeStateResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[InitializeShareGroupStateResponseInitializeStateResult] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = InitializeShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else InitializeShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(InitializeShareGroupStateResponseInitializeStateResult, _v))
@@ -314,14 +346,18 @@ def _enc_InitializeShareGroupStateResponse_v0(
     o: InitializeShareGroupStateResponse, out: bytearray, v: int
 ) -> None:
     InitializeShareGroupStateResponseInitializeStateResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(InitializeShareGroupStateResponse, 0)
 def _dec_InitializeShareGroupStateResponse_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[InitializeShareGroupStateResponse, int]:
-    v_results, pos = InitializeShareGroupStateResponseInitializeStateResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else InitializeShareGroupStateResponseInitializeStateResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_results, _u)
     return _new(InitializeShareGroupStateResponse, _v), pos

@@ -103,20 +103,24 @@ def _enca_JoinGroupRequestProtocol_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_bytes(out, o.metadata)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(JoinGroupRequestProtocol, 6)
 def _deca_JoinGroupRequestProtocol_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[JoinGroupRequestProtocol, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[JoinGroupRequestProtocol] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -267,7 +271,7 @@ def _enc_JoinGroupRequest_v6(o: JoinGroupRequest, out: bytearray, v: int) -> Non
     write_compact_nullable_string(out, o.group_instance_id)
     write_compact_string(out, o.protocol_type)
     JoinGroupRequestProtocol._enca_[v](o.protocols, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(JoinGroupRequest, 6)
@@ -278,7 +282,9 @@ def _dec_JoinGroupRequest_v6(buf: memoryview, pos: int, v: int) -> tuple[JoinGro
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
     v_protocol_type, pos = read_compact_string(buf, pos)
-    v_protocols, pos = JoinGroupRequestProtocol._deca_[v](buf, pos, v)
+    v_protocols, pos = (
+        ((), pos + 1) if buf[pos] == 1 else JoinGroupRequestProtocol._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_group_id,
@@ -303,7 +309,7 @@ def _enc_JoinGroupRequest_v8(o: JoinGroupRequest, out: bytearray, v: int) -> Non
     write_compact_string(out, o.protocol_type)
     JoinGroupRequestProtocol._enca_[v](o.protocols, out, v)
     write_compact_nullable_string(out, o.reason)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(JoinGroupRequest, 8)
@@ -314,7 +320,9 @@ def _dec_JoinGroupRequest_v8(buf: memoryview, pos: int, v: int) -> tuple[JoinGro
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
     v_protocol_type, pos = read_compact_string(buf, pos)
-    v_protocols, pos = JoinGroupRequestProtocol._deca_[v](buf, pos, v)
+    v_protocols, pos = (
+        ((), pos + 1) if buf[pos] == 1 else JoinGroupRequestProtocol._deca_[v](buf, pos, v)
+    )
     v_reason, pos = read_compact_nullable_string(buf, pos)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
@@ -417,21 +425,25 @@ def _enca_JoinGroupResponseMember_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.group_instance_id)
         write_compact_bytes(out, o.metadata)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(JoinGroupResponseMember, 6)
 def _deca_JoinGroupResponseMember_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[JoinGroupResponseMember, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[JoinGroupResponseMember] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -555,7 +567,7 @@ def _enc_JoinGroupResponse_v6(o: JoinGroupResponse, out: bytearray, v: int) -> N
     write_compact_string(out, o.leader)
     write_compact_string(out, o.member_id)
     JoinGroupResponseMember._enca_[v](o.members, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(JoinGroupResponse, 6)
@@ -565,7 +577,9 @@ def _dec_JoinGroupResponse_v6(buf: memoryview, pos: int, v: int) -> tuple[JoinGr
     v_protocol_name, pos = read_compact_string(buf, pos)
     v_leader, pos = read_compact_string(buf, pos)
     v_member_id, pos = read_compact_string(buf, pos)
-    v_members, pos = JoinGroupResponseMember._deca_[v](buf, pos, v)
+    v_members, pos = (
+        ((), pos + 1) if buf[pos] == 1 else JoinGroupResponseMember._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,
@@ -592,7 +606,7 @@ def _enc_JoinGroupResponse_v7(o: JoinGroupResponse, out: bytearray, v: int) -> N
     write_compact_string(out, o.leader)
     write_compact_string(out, o.member_id)
     JoinGroupResponseMember._enca_[v](o.members, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(JoinGroupResponse, 7)
@@ -603,7 +617,9 @@ def _dec_JoinGroupResponse_v7(buf: memoryview, pos: int, v: int) -> tuple[JoinGr
     v_protocol_name, pos = read_compact_nullable_string(buf, pos)
     v_leader, pos = read_compact_string(buf, pos)
     v_member_id, pos = read_compact_string(buf, pos)
-    v_members, pos = JoinGroupResponseMember._deca_[v](buf, pos, v)
+    v_members, pos = (
+        ((), pos + 1) if buf[pos] == 1 else JoinGroupResponseMember._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,
@@ -629,7 +645,7 @@ def _enc_JoinGroupResponse_v9(o: JoinGroupResponse, out: bytearray, v: int) -> N
     out += _S_o.pack(o.skip_assignment)
     write_compact_string(out, o.member_id)
     JoinGroupResponseMember._enca_[v](o.members, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(JoinGroupResponse, 9)
@@ -642,7 +658,9 @@ def _dec_JoinGroupResponse_v9(buf: memoryview, pos: int, v: int) -> tuple[JoinGr
     (v_skip_assignment,) = _S_o.unpack_from(buf, pos)
     pos += 1
     v_member_id, pos = read_compact_string(buf, pos)
-    v_members, pos = JoinGroupResponseMember._deca_[v](buf, pos, v)
+    v_members, pos = (
+        ((), pos + 1) if buf[pos] == 1 else JoinGroupResponseMember._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,

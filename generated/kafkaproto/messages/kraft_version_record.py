@@ -36,7 +36,7 @@ class KRaftVersionRecord(DataMessage):
 @encoder(KRaftVersionRecord, 0)
 def _enc_KRaftVersionRecord_v0(o: KRaftVersionRecord, out: bytearray, v: int) -> None:
     out += _S_hh.pack(o.version, o.kraft_version)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(KRaftVersionRecord, 0)

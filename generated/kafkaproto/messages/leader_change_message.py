@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_unknown_tags,
     read_uuid,
@@ -61,29 +63,31 @@ def _enca_LeaderChangeMessageVoter_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.voter_directory_id != ZERO_UUID:
             raise absent_field_error(o, v)
         out += _S_i.pack(o.voter_id)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(LeaderChangeMessageVoter, 0)
 def _deca_LeaderChangeMessageVoter_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[LeaderChangeMessageVoter, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 5
     if buf[pos + 4 : end : 5] == ZEROS[:n]:
+        it = flat_values(_S_ix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(LeaderChangeMessageVoter, _t + (ZERO_UUID, ()))
-                    for _t in _S_ix.iter_unpack(buf[pos:end])
-                ]
+                map(_new, repeat(LeaderChangeMessageVoter), zip(it, repeat(ZERO_UUID), repeat(())))
             ),
             end,
         )
@@ -104,20 +108,24 @@ def _enca_LeaderChangeMessageVoter_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.voter_id)
         write_uuid(out, o.voter_directory_id)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(LeaderChangeMessageVoter, 1)
 def _deca_LeaderChangeMessageVoter_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[LeaderChangeMessageVoter, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 21)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 21 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 21)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[LeaderChangeMessageVoter] = []
     for _ in range(n):
         (v_voter_id,) = _S_i.unpack_from(buf, pos)
@@ -158,7 +166,7 @@ def _enc_LeaderChangeMessage_v0(o: LeaderChangeMessage, out: bytearray, v: int) 
     out += _S_hi.pack(o.version, o.leader_id)
     LeaderChangeMessageVoter._enca_[v](o.voters, out, v)
     LeaderChangeMessageVoter._enca_[v](o.granting_voters, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(LeaderChangeMessage, 0)
@@ -167,8 +175,12 @@ def _dec_LeaderChangeMessage_v0(
 ) -> tuple[LeaderChangeMessage, int]:
     v_version, v_leader_id = _S_hi.unpack_from(buf, pos)
     pos += 6
-    v_voters, pos = LeaderChangeMessageVoter._deca_[v](buf, pos, v)
-    v_granting_voters, pos = LeaderChangeMessageVoter._deca_[v](buf, pos, v)
+    v_voters, pos = (
+        ((), pos + 1) if buf[pos] == 1 else LeaderChangeMessageVoter._deca_[v](buf, pos, v)
+    )
+    v_granting_voters, pos = (
+        ((), pos + 1) if buf[pos] == 1 else LeaderChangeMessageVoter._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_version, v_leader_id, v_voters, v_granting_voters, _u)
     return _new(LeaderChangeMessage, _v), pos

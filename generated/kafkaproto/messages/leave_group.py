@@ -104,20 +104,24 @@ def _enca_LeaveGroupRequestMemberIdentity_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.group_instance_id)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(LeaveGroupRequestMemberIdentity, 4)
 def _deca_LeaveGroupRequestMemberIdentity_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[LeaveGroupRequestMemberIdentity, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[LeaveGroupRequestMemberIdentity] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -137,21 +141,25 @@ def _enca_LeaveGroupRequestMemberIdentity_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.group_instance_id)
         write_compact_nullable_string(out, o.reason)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(LeaveGroupRequestMemberIdentity, 5)
 def _deca_LeaveGroupRequestMemberIdentity_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[LeaveGroupRequestMemberIdentity, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[LeaveGroupRequestMemberIdentity] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -222,13 +230,15 @@ def _enc_LeaveGroupRequest_v4(o: LeaveGroupRequest, out: bytearray, v: int) -> N
         raise absent_field_error(o, v)
     write_compact_string(out, o.group_id)
     LeaveGroupRequestMemberIdentity._enca_[v](o.members, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(LeaveGroupRequest, 4)
 def _dec_LeaveGroupRequest_v4(buf: memoryview, pos: int, v: int) -> tuple[LeaveGroupRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_members, pos = LeaveGroupRequestMemberIdentity._deca_[v](buf, pos, v)
+    v_members, pos = (
+        ((), pos + 1) if buf[pos] == 1 else LeaveGroupRequestMemberIdentity._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, "", v_members, _u)
     return _new(LeaveGroupRequest, _v), pos
@@ -295,21 +305,25 @@ def _enca_LeaveGroupResponseMemberResponse_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.group_instance_id)
         out += _S_h.pack(o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(LeaveGroupResponseMemberResponse, 4)
 def _deca_LeaveGroupResponseMemberResponse_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[LeaveGroupResponseMemberResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[LeaveGroupResponseMemberResponse] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -394,14 +408,16 @@ def _dec_LeaveGroupResponse_v3(buf: memoryview, pos: int, v: int) -> tuple[Leave
 def _enc_LeaveGroupResponse_v4(o: LeaveGroupResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     LeaveGroupResponseMemberResponse._enca_[v](o.members, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(LeaveGroupResponse, 4)
 def _dec_LeaveGroupResponse_v4(buf: memoryview, pos: int, v: int) -> tuple[LeaveGroupResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_members, pos = LeaveGroupResponseMemberResponse._deca_[v](buf, pos, v)
+    v_members, pos = (
+        ((), pos + 1) if buf[pos] == 1 else LeaveGroupResponseMemberResponse._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_members, _u)
     return _new(LeaveGroupResponse, _v), pos

@@ -28,7 +28,7 @@ from kafkaproto.wire import (
     read_compact_nullable_array_length,
     read_compact_string,
     read_unknown_tags,
-    write_compact_array_of,
+    write_compact_int8_array,
     write_compact_length,
     write_compact_string,
     write_null_array,
@@ -61,7 +61,7 @@ def _enc_ListConfigResourcesRequest_v0(
 ) -> None:
     if o.resource_types:
         raise absent_field_error(o, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListConfigResourcesRequest, 0)
@@ -77,8 +77,8 @@ def _dec_ListConfigResourcesRequest_v0(
 def _enc_ListConfigResourcesRequest_v1(
     o: ListConfigResourcesRequest, out: bytearray, v: int
 ) -> None:
-    write_compact_array_of(out, o.resource_types, "b")
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_compact_int8_array(out, o.resource_types)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListConfigResourcesRequest, 1)
@@ -114,19 +114,23 @@ def _enca_ListConfigResourcesResponseConfigResource_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.resource_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListConfigResourcesResponseConfigResource, 0)
 def _deca_ListConfigResourcesResponseConfigResource_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListConfigResourcesResponseConfigResource, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 2)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 2 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 2)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListConfigResourcesResponseConfigResource] = []
     for _ in range(n):
         v_resource_name, pos = read_compact_string(buf, pos)
@@ -145,20 +149,24 @@ def _enca_ListConfigResourcesResponseConfigResource_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.resource_name)
         out += _S_b.pack(o.resource_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListConfigResourcesResponseConfigResource, 1)
 def _deca_ListConfigResourcesResponseConfigResource_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListConfigResourcesResponseConfigResource, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListConfigResourcesResponseConfigResource] = []
     for _ in range(n):
         v_resource_name, pos = read_compact_string(buf, pos)
@@ -197,7 +205,7 @@ def _enc_ListConfigResourcesResponse_v0(
 ) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     ListConfigResourcesResponseConfigResource._enca_[v](o.config_resources, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListConfigResourcesResponse, 0)
@@ -206,7 +214,11 @@ def _dec_ListConfigResourcesResponse_v0(
 ) -> tuple[ListConfigResourcesResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_config_resources, pos = ListConfigResourcesResponseConfigResource._deca_[v](buf, pos, v)
+    v_config_resources, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ListConfigResourcesResponseConfigResource._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_config_resources, _u)
     return _new(ListConfigResourcesResponse, _v), pos

@@ -77,7 +77,7 @@ def _dec_ListGroupsRequest_v0(buf: memoryview, pos: int, v: int) -> tuple[ListGr
 def _enc_ListGroupsRequest_v3(o: ListGroupsRequest, out: bytearray, v: int) -> None:
     if o.states_filter or o.types_filter:
         raise absent_field_error(o, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListGroupsRequest, 3)
@@ -92,7 +92,7 @@ def _enc_ListGroupsRequest_v4(o: ListGroupsRequest, out: bytearray, v: int) -> N
     if o.types_filter:
         raise absent_field_error(o, v)
     write_compact_array_of(out, o.states_filter, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListGroupsRequest, 4)
@@ -107,7 +107,7 @@ def _dec_ListGroupsRequest_v4(buf: memoryview, pos: int, v: int) -> tuple[ListGr
 def _enc_ListGroupsRequest_v5(o: ListGroupsRequest, out: bytearray, v: int) -> None:
     write_compact_array_of(out, o.states_filter, write_compact_string)
     write_compact_array_of(out, o.types_filter, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListGroupsRequest, 5)
@@ -179,20 +179,24 @@ def _enca_ListGroupsResponseListedGroup_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         write_compact_string(out, o.protocol_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListGroupsResponseListedGroup, 3)
 def _deca_ListGroupsResponseListedGroup_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListGroupsResponseListedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListGroupsResponseListedGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
@@ -212,21 +216,25 @@ def _enca_ListGroupsResponseListedGroup_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         write_compact_string(out, o.protocol_type)
         write_compact_string(out, o.group_state)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListGroupsResponseListedGroup, 4)
 def _deca_ListGroupsResponseListedGroup_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListGroupsResponseListedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListGroupsResponseListedGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
@@ -247,22 +255,26 @@ def _enca_ListGroupsResponseListedGroup_v5(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         write_compact_string(out, o.protocol_type)
         write_compact_string(out, o.group_state)
         write_compact_string(out, o.group_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListGroupsResponseListedGroup, 5)
 def _deca_ListGroupsResponseListedGroup_v5(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListGroupsResponseListedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListGroupsResponseListedGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
@@ -334,14 +346,16 @@ def _dec_ListGroupsResponse_v1(buf: memoryview, pos: int, v: int) -> tuple[ListG
 def _enc_ListGroupsResponse_v3(o: ListGroupsResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     ListGroupsResponseListedGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListGroupsResponse, 3)
 def _dec_ListGroupsResponse_v3(buf: memoryview, pos: int, v: int) -> tuple[ListGroupsResponse, int]:
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
-    v_groups, pos = ListGroupsResponseListedGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ListGroupsResponseListedGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_groups, _u)
     return _new(ListGroupsResponse, _v), pos

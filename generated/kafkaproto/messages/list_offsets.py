@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_string,
     read_nullable_array_length,
@@ -89,14 +91,14 @@ def _deca_ListOffsetsRequestListOffsetsPartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 12
+    it = flat_values(_S_iq, n, buf, pos)
     return (
         tuple(
-            [
-                _new(
-                    ListOffsetsRequestListOffsetsPartition, (v_partition_index, -1, v_timestamp, ())
-                )
-                for v_partition_index, v_timestamp in _S_iq.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(ListOffsetsRequestListOffsetsPartition),
+                zip(it, repeat(-1), it, repeat(())),
+            )
         ),
         end,
     )
@@ -126,12 +128,10 @@ def _deca_ListOffsetsRequestListOffsetsPartition_v4(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 16
+    it = flat_values(_S_iiq, n, buf, pos)
     return (
         tuple(
-            [
-                _new(ListOffsetsRequestListOffsetsPartition, _t + ((),))
-                for _t in _S_iiq.iter_unpack(buf[pos:end])
-            ]
+            map(_new, repeat(ListOffsetsRequestListOffsetsPartition), zip(it, it, it, repeat(())))
         ),
         end,
     )
@@ -146,27 +146,33 @@ def _enca_ListOffsetsRequestListOffsetsPartition_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iiq.pack(o.partition_index, o.current_leader_epoch, o.timestamp)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListOffsetsRequestListOffsetsPartition, 6)
 def _deca_ListOffsetsRequestListOffsetsPartition_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListOffsetsRequestListOffsetsPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 17)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 17 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 17)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 17
     if buf[pos + 16 : end : 17] == ZEROS[:n]:
+        it = flat_values(_S_iiqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(ListOffsetsRequestListOffsetsPartition, _t + ((),))
-                    for _t in _S_iiqx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(ListOffsetsRequestListOffsetsPartition),
+                    zip(it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -239,24 +245,32 @@ def _enca_ListOffsetsRequestListOffsetsTopic_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         ListOffsetsRequestListOffsetsPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListOffsetsRequestListOffsetsTopic, 6)
 def _deca_ListOffsetsRequestListOffsetsTopic_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListOffsetsRequestListOffsetsTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListOffsetsRequestListOffsetsTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = ListOffsetsRequestListOffsetsPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ListOffsetsRequestListOffsetsPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(ListOffsetsRequestListOffsetsTopic, _v))
@@ -324,14 +338,18 @@ def _dec_ListOffsetsRequest_v2(buf: memoryview, pos: int, v: int) -> tuple[ListO
 def _enc_ListOffsetsRequest_v6(o: ListOffsetsRequest, out: bytearray, v: int) -> None:
     out += _S_ib.pack(o.replica_id, o.isolation_level)
     ListOffsetsRequestListOffsetsTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListOffsetsRequest, 6)
 def _dec_ListOffsetsRequest_v6(buf: memoryview, pos: int, v: int) -> tuple[ListOffsetsRequest, int]:
     v_replica_id, v_isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    v_topics, pos = ListOffsetsRequestListOffsetsTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ListOffsetsRequestListOffsetsTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_replica_id, v_isolation_level, v_topics, 0, _u)
     return _new(ListOffsetsRequest, _v), pos
@@ -342,7 +360,7 @@ def _enc_ListOffsetsRequest_v10(o: ListOffsetsRequest, out: bytearray, v: int) -
     out += _S_ib.pack(o.replica_id, o.isolation_level)
     ListOffsetsRequestListOffsetsTopic._enca_[v](o.topics, out, v)
     out += _S_i.pack(o.timeout_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListOffsetsRequest, 10)
@@ -351,7 +369,11 @@ def _dec_ListOffsetsRequest_v10(
 ) -> tuple[ListOffsetsRequest, int]:
     v_replica_id, v_isolation_level = _S_ib.unpack_from(buf, pos)
     pos += 5
-    v_topics, pos = ListOffsetsRequestListOffsetsTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ListOffsetsRequestListOffsetsTopic._deca_[v](buf, pos, v)
+    )
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -403,12 +425,14 @@ def _deca_ListOffsetsResponseListOffsetsPartitionResponse_v1(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 22
+    it = flat_values(_S_ihqq, n, buf, pos)
     return (
         tuple(
-            [
-                _new(ListOffsetsResponseListOffsetsPartitionResponse, _t + (-1, ()))
-                for _t in _S_ihqq.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(ListOffsetsResponseListOffsetsPartitionResponse),
+                zip(it, it, it, it, repeat(-1), repeat(())),
+            )
         ),
         end,
     )
@@ -438,12 +462,14 @@ def _deca_ListOffsetsResponseListOffsetsPartitionResponse_v4(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 26
+    it = flat_values(_S_ihqqi, n, buf, pos)
     return (
         tuple(
-            [
-                _new(ListOffsetsResponseListOffsetsPartitionResponse, _t + ((),))
-                for _t in _S_ihqqi.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(ListOffsetsResponseListOffsetsPartitionResponse),
+                zip(it, it, it, it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -458,27 +484,33 @@ def _enca_ListOffsetsResponseListOffsetsPartitionResponse_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihqqi.pack(o.partition_index, o.error_code, o.timestamp, o.offset, o.leader_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListOffsetsResponseListOffsetsPartitionResponse, 6)
 def _deca_ListOffsetsResponseListOffsetsPartitionResponse_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListOffsetsResponseListOffsetsPartitionResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 27)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 27 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 27)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 27
     if buf[pos + 26 : end : 27] == ZEROS[:n]:
+        it = flat_values(_S_ihqqix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(ListOffsetsResponseListOffsetsPartitionResponse, _t + ((),))
-                    for _t in _S_ihqqix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(ListOffsetsResponseListOffsetsPartitionResponse),
+                    zip(it, it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -553,24 +585,32 @@ def _enca_ListOffsetsResponseListOffsetsTopicResponse_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         ListOffsetsResponseListOffsetsPartitionResponse._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListOffsetsResponseListOffsetsTopicResponse, 6)
 def _deca_ListOffsetsResponseListOffsetsTopicResponse_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListOffsetsResponseListOffsetsTopicResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListOffsetsResponseListOffsetsTopicResponse] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = ListOffsetsResponseListOffsetsPartitionResponse._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ListOffsetsResponseListOffsetsPartitionResponse._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(ListOffsetsResponseListOffsetsTopicResponse, _v))
@@ -635,7 +675,7 @@ def _dec_ListOffsetsResponse_v2(
 def _enc_ListOffsetsResponse_v6(o: ListOffsetsResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     ListOffsetsResponseListOffsetsTopicResponse._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListOffsetsResponse, 6)
@@ -644,7 +684,11 @@ def _dec_ListOffsetsResponse_v6(
 ) -> tuple[ListOffsetsResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = ListOffsetsResponseListOffsetsTopicResponse._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ListOffsetsResponseListOffsetsTopicResponse._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_topics, _u)
     return _new(ListOffsetsResponse, _v), pos

@@ -28,7 +28,7 @@ from kafkaproto.wire import (
     read_compact_nullable_string,
     read_compact_string,
     read_unknown_tags,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -64,11 +64,11 @@ def _enca_ListPartitionReassignmentsRequestListPartitionReassignmentsTopics_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_compact_array_of(out, o.partition_indexes, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partition_indexes)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListPartitionReassignmentsRequestListPartitionReassignmentsTopics, 0)
@@ -77,9 +77,13 @@ def _deca_ListPartitionReassignmentsRequestListPartitionReassignmentsTopics_v0(
 ) -> tuple[
     tuple[ListPartitionReassignmentsRequestListPartitionReassignmentsTopics, ...] | None, int
 ]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListPartitionReassignmentsRequestListPartitionReassignmentsTopics] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -122,7 +126,7 @@ def _enc_ListPartitionReassignmentsRequest_v0(
     ListPartitionReassignmentsRequestListPartitionReassignmentsTopics._enca_[v](
         o.topics, out, v, True
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListPartitionReassignmentsRequest, 0)
@@ -131,8 +135,12 @@ def _dec_ListPartitionReassignmentsRequest_v0(
 ) -> tuple[ListPartitionReassignmentsRequest, int]:
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = ListPartitionReassignmentsRequestListPartitionReassignmentsTopics._deca_[v](
-        buf, pos, v, True
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ListPartitionReassignmentsRequestListPartitionReassignmentsTopics._deca_[v](
+            buf, pos, v, True
+        )
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_timeout_ms, v_topics, _u)
@@ -166,22 +174,26 @@ def _enca_ListPartitionReassignmentsResponseOngoingPartitionReassignment_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition_index)
-        write_compact_array_of(out, o.replicas, "i")
-        write_compact_array_of(out, o.adding_replicas, "i")
-        write_compact_array_of(out, o.removing_replicas, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.replicas)
+        write_compact_int32_array(out, o.adding_replicas)
+        write_compact_int32_array(out, o.removing_replicas)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListPartitionReassignmentsResponseOngoingPartitionReassignment, 0)
 def _deca_ListPartitionReassignmentsResponseOngoingPartitionReassignment_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListPartitionReassignmentsResponseOngoingPartitionReassignment, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListPartitionReassignmentsResponseOngoingPartitionReassignment] = []
     for _ in range(n):
         (v_partition_index,) = _S_i.unpack_from(buf, pos)
@@ -220,28 +232,36 @@ def _enca_ListPartitionReassignmentsResponseOngoingTopicReassignment_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         ListPartitionReassignmentsResponseOngoingPartitionReassignment._enca_[v](
             o.partitions, out, v
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListPartitionReassignmentsResponseOngoingTopicReassignment, 0)
 def _deca_ListPartitionReassignmentsResponseOngoingTopicReassignment_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListPartitionReassignmentsResponseOngoingTopicReassignment, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListPartitionReassignmentsResponseOngoingTopicReassignment] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = ListPartitionReassignmentsResponseOngoingPartitionReassignment._deca_[
-            v
-        ](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ListPartitionReassignmentsResponseOngoingPartitionReassignment._deca_[v](
+                buf, pos, v
+            )
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(ListPartitionReassignmentsResponseOngoingTopicReassignment, _v))
@@ -278,7 +298,7 @@ def _enc_ListPartitionReassignmentsResponse_v0(
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     ListPartitionReassignmentsResponseOngoingTopicReassignment._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListPartitionReassignmentsResponse, 0)
@@ -288,8 +308,10 @@ def _dec_ListPartitionReassignmentsResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_topics, pos = ListPartitionReassignmentsResponseOngoingTopicReassignment._deca_[v](
-        buf, pos, v
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ListPartitionReassignmentsResponseOngoingTopicReassignment._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, v_topics, _u)

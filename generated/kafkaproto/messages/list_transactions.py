@@ -31,6 +31,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     write_compact_array_of,
+    write_compact_int64_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -71,8 +72,8 @@ def _enc_ListTransactionsRequest_v0(o: ListTransactionsRequest, out: bytearray, 
     if o.duration_filter != -1 or o.transactional_id_pattern is not None:
         raise absent_field_error(o, v)
     write_compact_array_of(out, o.state_filters, write_compact_string)
-    write_compact_array_of(out, o.producer_id_filters, "q")
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_compact_int64_array(out, o.producer_id_filters)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListTransactionsRequest, 0)
@@ -91,9 +92,9 @@ def _enc_ListTransactionsRequest_v1(o: ListTransactionsRequest, out: bytearray, 
     if o.transactional_id_pattern is not None:
         raise absent_field_error(o, v)
     write_compact_array_of(out, o.state_filters, write_compact_string)
-    write_compact_array_of(out, o.producer_id_filters, "q")
+    write_compact_int64_array(out, o.producer_id_filters)
     out += _S_q.pack(o.duration_filter)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListTransactionsRequest, 1)
@@ -112,10 +113,10 @@ def _dec_ListTransactionsRequest_v1(
 @encoder(ListTransactionsRequest, 2)
 def _enc_ListTransactionsRequest_v2(o: ListTransactionsRequest, out: bytearray, v: int) -> None:
     write_compact_array_of(out, o.state_filters, write_compact_string)
-    write_compact_array_of(out, o.producer_id_filters, "q")
+    write_compact_int64_array(out, o.producer_id_filters)
     out += _S_q.pack(o.duration_filter)
     write_compact_nullable_string(out, o.transactional_id_pattern)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListTransactionsRequest, 2)
@@ -157,21 +158,25 @@ def _enca_ListTransactionsResponseTransactionState_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.transactional_id)
         out += _S_q.pack(o.producer_id)
         write_compact_string(out, o.transaction_state)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ListTransactionsResponseTransactionState, 0)
 def _deca_ListTransactionsResponseTransactionState_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ListTransactionsResponseTransactionState, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ListTransactionsResponseTransactionState] = []
     for _ in range(n):
         v_transactional_id, pos = read_compact_string(buf, pos)
@@ -212,7 +217,7 @@ def _enc_ListTransactionsResponse_v0(o: ListTransactionsResponse, out: bytearray
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_array_of(out, o.unknown_state_filters, write_compact_string)
     ListTransactionsResponseTransactionState._enca_[v](o.transaction_states, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ListTransactionsResponse, 0)
@@ -222,7 +227,11 @@ def _dec_ListTransactionsResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_unknown_state_filters, pos = read_compact_array_of(buf, pos, read_compact_string)
-    v_transaction_states, pos = ListTransactionsResponseTransactionState._deca_[v](buf, pos, v)
+    v_transaction_states, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ListTransactionsResponseTransactionState._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_unknown_state_filters, v_transaction_states, _u)
     return _new(ListTransactionsResponse, _v), pos

@@ -36,11 +36,11 @@ from kafkaproto.wire import (
     read_unknown_tags,
     read_uuid,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_string,
     write_string,
@@ -107,19 +107,23 @@ def _enca_MetadataRequestTopic_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)  # type: ignore[arg-type]
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(MetadataRequestTopic, 9)
 def _deca_MetadataRequestTopic_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[MetadataRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 2)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 2 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 2)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[MetadataRequestTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -135,20 +139,24 @@ def _enca_MetadataRequestTopic_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         write_compact_nullable_string(out, o.name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(MetadataRequestTopic, 10)
 def _deca_MetadataRequestTopic_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[MetadataRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[MetadataRequestTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -280,12 +288,14 @@ def _enc_MetadataRequest_v9(o: MetadataRequest, out: bytearray, v: int) -> None:
         o.include_cluster_authorized_operations,
         o.include_topic_authorized_operations,
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(MetadataRequest, 9)
 def _dec_MetadataRequest_v9(buf: memoryview, pos: int, v: int) -> tuple[MetadataRequest, int]:
-    v_topics, pos = MetadataRequestTopic._deca_[v](buf, pos, v, True)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else MetadataRequestTopic._deca_[v](buf, pos, v, True)
+    )
     (
         v_allow_auto_topic_creation,
         v_include_cluster_authorized_operations,
@@ -309,12 +319,14 @@ def _enc_MetadataRequest_v11(o: MetadataRequest, out: bytearray, v: int) -> None
         raise absent_field_error(o, v)
     MetadataRequestTopic._enca_[v](o.topics, out, v, True)
     out += _S_oo.pack(o.allow_auto_topic_creation, o.include_topic_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(MetadataRequest, 11)
 def _dec_MetadataRequest_v11(buf: memoryview, pos: int, v: int) -> tuple[MetadataRequest, int]:
-    v_topics, pos = MetadataRequestTopic._deca_[v](buf, pos, v, True)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else MetadataRequestTopic._deca_[v](buf, pos, v, True)
+    )
     v_allow_auto_topic_creation, v_include_topic_authorized_operations = _S_oo.unpack_from(buf, pos)
     pos += 2
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -416,22 +428,26 @@ def _enca_MetadataResponseBroker_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_i.pack(o.port)
         write_compact_nullable_string(out, o.rack)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(MetadataResponseBroker, 9)
 def _deca_MetadataResponseBroker_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[MetadataResponseBroker, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[MetadataResponseBroker] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -484,8 +500,8 @@ def _enca_MetadataResponsePartition_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         out += _S_hii.pack(o.error_code, o.partition_index, o.leader_id)
-        write_array_of(out, o.replica_nodes, "i")
-        write_array_of(out, o.isr_nodes, "i")
+        write_int32_array(out, o.replica_nodes)
+        write_int32_array(out, o.isr_nodes)
 
 
 @array_decoder(MetadataResponsePartition, 0)
@@ -529,9 +545,9 @@ def _enca_MetadataResponsePartition_v5(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         out += _S_hii.pack(o.error_code, o.partition_index, o.leader_id)
-        write_array_of(out, o.replica_nodes, "i")
-        write_array_of(out, o.isr_nodes, "i")
-        write_array_of(out, o.offline_replicas, "i")
+        write_int32_array(out, o.replica_nodes)
+        write_int32_array(out, o.isr_nodes)
+        write_int32_array(out, o.offline_replicas)
 
 
 @array_decoder(MetadataResponsePartition, 5)
@@ -576,9 +592,9 @@ def _enca_MetadataResponsePartition_v7(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         out += _S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
-        write_array_of(out, o.replica_nodes, "i")
-        write_array_of(out, o.isr_nodes, "i")
-        write_array_of(out, o.offline_replicas, "i")
+        write_int32_array(out, o.replica_nodes)
+        write_int32_array(out, o.isr_nodes)
+        write_int32_array(out, o.offline_replicas)
 
 
 @array_decoder(MetadataResponsePartition, 7)
@@ -618,22 +634,26 @@ def _enca_MetadataResponsePartition_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_hiii.pack(o.error_code, o.partition_index, o.leader_id, o.leader_epoch)
-        write_compact_array_of(out, o.replica_nodes, "i")
-        write_compact_array_of(out, o.isr_nodes, "i")
-        write_compact_array_of(out, o.offline_replicas, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.replica_nodes)
+        write_compact_int32_array(out, o.isr_nodes)
+        write_compact_int32_array(out, o.offline_replicas)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(MetadataResponsePartition, 9)
 def _deca_MetadataResponsePartition_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[MetadataResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[MetadataResponsePartition] = []
     for _ in range(n):
         v_error_code, v_partition_index, v_leader_id, v_leader_epoch = _S_hiii.unpack_from(buf, pos)
@@ -802,23 +822,27 @@ def _enca_MetadataResponseTopic_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_string(out, o.name)  # type: ignore[arg-type]
         out += _S_o.pack(o.is_internal)
         MetadataResponsePartition._enca_[v](o.partitions, out, v)
         out += _S_i.pack(o.topic_authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(MetadataResponseTopic, 9)
 def _deca_MetadataResponseTopic_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[MetadataResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 10)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 10 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 10)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[MetadataResponseTopic] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -826,7 +850,9 @@ def _deca_MetadataResponseTopic_v9(
         v_name, pos = read_compact_string(buf, pos)
         (v_is_internal,) = _S_o.unpack_from(buf, pos)
         pos += 1
-        v_partitions, pos = MetadataResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else MetadataResponsePartition._deca_[v](buf, pos, v)
+        )
         (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -849,7 +875,7 @@ def _enca_MetadataResponseTopic_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_string(out, o.name)  # type: ignore[arg-type]
@@ -857,16 +883,20 @@ def _enca_MetadataResponseTopic_v10(
         out += _S_o.pack(o.is_internal)
         MetadataResponsePartition._enca_[v](o.partitions, out, v)
         out += _S_i.pack(o.topic_authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(MetadataResponseTopic, 10)
 def _deca_MetadataResponseTopic_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[MetadataResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 26)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 26 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 26)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[MetadataResponseTopic] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -875,7 +905,9 @@ def _deca_MetadataResponseTopic_v10(
         v_topic_id, pos = read_uuid(buf, pos)
         (v_is_internal,) = _S_o.unpack_from(buf, pos)
         pos += 1
-        v_partitions, pos = MetadataResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else MetadataResponsePartition._deca_[v](buf, pos, v)
+        )
         (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -898,7 +930,7 @@ def _enca_MetadataResponseTopic_v12(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.name)
@@ -906,16 +938,20 @@ def _enca_MetadataResponseTopic_v12(
         out += _S_o.pack(o.is_internal)
         MetadataResponsePartition._enca_[v](o.partitions, out, v)
         out += _S_i.pack(o.topic_authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(MetadataResponseTopic, 12)
 def _deca_MetadataResponseTopic_v12(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[MetadataResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 26)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 26 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 26)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[MetadataResponseTopic] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -924,7 +960,9 @@ def _deca_MetadataResponseTopic_v12(
         v_topic_id, pos = read_uuid(buf, pos)
         (v_is_internal,) = _S_o.unpack_from(buf, pos)
         pos += 1
-        v_partitions, pos = MetadataResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else MetadataResponsePartition._deca_[v](buf, pos, v)
+        )
         (v_topic_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -1107,18 +1145,20 @@ def _enc_MetadataResponse_v9(o: MetadataResponse, out: bytearray, v: int) -> Non
     out += _S_i.pack(o.controller_id)
     MetadataResponseTopic._enca_[v](o.topics, out, v)
     out += _S_i.pack(o.cluster_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(MetadataResponse, 9)
 def _dec_MetadataResponse_v9(buf: memoryview, pos: int, v: int) -> tuple[MetadataResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_brokers, pos = MetadataResponseBroker._deca_[v](buf, pos, v)
+    v_brokers, pos = (
+        ((), pos + 1) if buf[pos] == 1 else MetadataResponseBroker._deca_[v](buf, pos, v)
+    )
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = MetadataResponseTopic._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else MetadataResponseTopic._deca_[v](buf, pos, v)
     (v_cluster_authorized_operations,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -1144,18 +1184,20 @@ def _enc_MetadataResponse_v11(o: MetadataResponse, out: bytearray, v: int) -> No
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.controller_id)
     MetadataResponseTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(MetadataResponse, 11)
 def _dec_MetadataResponse_v11(buf: memoryview, pos: int, v: int) -> tuple[MetadataResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_brokers, pos = MetadataResponseBroker._deca_[v](buf, pos, v)
+    v_brokers, pos = (
+        ((), pos + 1) if buf[pos] == 1 else MetadataResponseBroker._deca_[v](buf, pos, v)
+    )
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = MetadataResponseTopic._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else MetadataResponseTopic._deca_[v](buf, pos, v)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,
@@ -1180,18 +1222,20 @@ def _enc_MetadataResponse_v13(o: MetadataResponse, out: bytearray, v: int) -> No
     out += _S_i.pack(o.controller_id)
     MetadataResponseTopic._enca_[v](o.topics, out, v)
     out += _S_h.pack(o.error_code)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(MetadataResponse, 13)
 def _dec_MetadataResponse_v13(buf: memoryview, pos: int, v: int) -> tuple[MetadataResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_brokers, pos = MetadataResponseBroker._deca_[v](buf, pos, v)
+    v_brokers, pos = (
+        ((), pos + 1) if buf[pos] == 1 else MetadataResponseBroker._deca_[v](buf, pos, v)
+    )
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_controller_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = MetadataResponseTopic._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else MetadataResponseTopic._deca_[v](buf, pos, v)
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -158,20 +160,24 @@ def _enca_OffsetCommitRequestPartition_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
         write_compact_nullable_string(out, o.committed_metadata)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetCommitRequestPartition, 8)
 def _deca_OffsetCommitRequestPartition_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetCommitRequestPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetCommitRequestPartition] = []
     for _ in range(n):
         v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(
@@ -245,24 +251,30 @@ def _enca_OffsetCommitRequestTopic_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         OffsetCommitRequestPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetCommitRequestTopic, 8)
 def _deca_OffsetCommitRequestTopic_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetCommitRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetCommitRequestTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = OffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, ZERO_UUID, v_partitions, _u)
         items.append(_new(OffsetCommitRequestTopic, _v))
@@ -275,24 +287,30 @@ def _enca_OffsetCommitRequestTopic_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         OffsetCommitRequestPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetCommitRequestTopic, 10)
 def _deca_OffsetCommitRequestTopic_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetCommitRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetCommitRequestTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = OffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partitions, _u)
         items.append(_new(OffsetCommitRequestTopic, _v))
@@ -423,7 +441,7 @@ def _enc_OffsetCommitRequest_v8(o: OffsetCommitRequest, out: bytearray, v: int) 
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
     OffsetCommitRequestTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetCommitRequest, 8)
@@ -435,7 +453,9 @@ def _dec_OffsetCommitRequest_v8(
     pos += 4
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
-    v_topics, pos = OffsetCommitRequestTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else OffsetCommitRequestTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_group_id,
@@ -487,15 +507,8 @@ def _deca_OffsetCommitResponsePartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
-    return (
-        tuple(
-            [
-                _new(OffsetCommitResponsePartition, _t + ((),))
-                for _t in _S_ih.iter_unpack(buf[pos:end])
-            ]
-        ),
-        end,
-    )
+    it = flat_values(_S_ih, n, buf, pos)
+    return tuple(map(_new, repeat(OffsetCommitResponsePartition), zip(it, it, repeat(())))), end
 
 
 @array_encoder(OffsetCommitResponsePartition, 8)
@@ -507,30 +520,27 @@ def _enca_OffsetCommitResponsePartition_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetCommitResponsePartition, 8)
 def _deca_OffsetCommitResponsePartition_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetCommitResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
-        return (
-            tuple(
-                [
-                    _new(OffsetCommitResponsePartition, _t + ((),))
-                    for _t in _S_ihx.iter_unpack(buf[pos:end])
-                ]
-            ),
-            end,
-        )
+        it = flat_values(_S_ihx, n, buf, pos)
+        return tuple(map(_new, repeat(OffsetCommitResponsePartition), zip(it, it, repeat(())))), end
     # some item has tagged fields: the general loop
     items: list[OffsetCommitResponsePartition] = []
     for _ in range(n):
@@ -602,24 +612,30 @@ def _enca_OffsetCommitResponseTopic_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         OffsetCommitResponsePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetCommitResponseTopic, 8)
 def _deca_OffsetCommitResponseTopic_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetCommitResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetCommitResponseTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = OffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, ZERO_UUID, v_partitions, _u)
         items.append(_new(OffsetCommitResponseTopic, _v))
@@ -635,24 +651,30 @@ def _enca_OffsetCommitResponseTopic_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         OffsetCommitResponsePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetCommitResponseTopic, 10)
 def _deca_OffsetCommitResponseTopic_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetCommitResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetCommitResponseTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = OffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partitions, _u)
         items.append(_new(OffsetCommitResponseTopic, _v))
@@ -717,7 +739,7 @@ def _dec_OffsetCommitResponse_v3(
 def _enc_OffsetCommitResponse_v8(o: OffsetCommitResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     OffsetCommitResponseTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetCommitResponse, 8)
@@ -726,7 +748,9 @@ def _dec_OffsetCommitResponse_v8(
 ) -> tuple[OffsetCommitResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = OffsetCommitResponseTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else OffsetCommitResponseTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_topics, _u)
     return _new(OffsetCommitResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -22,6 +23,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_nullable_array_length,
     read_string,
     write_array_length,
@@ -66,10 +68,8 @@ def _deca_OffsetDeleteRequestPartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 4
-    return (
-        tuple([_new(OffsetDeleteRequestPartition, _t) for _t in _S_i.iter_unpack(buf[pos:end])]),
-        end,
-    )
+    it = flat_values(_S_i, n, buf, pos)
+    return tuple(map(_new, repeat(OffsetDeleteRequestPartition), zip(it))), end
 
 
 @final
@@ -178,10 +178,8 @@ def _deca_OffsetDeleteResponsePartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
-    return (
-        tuple([_new(OffsetDeleteResponsePartition, _t) for _t in _S_ih.iter_unpack(buf[pos:end])]),
-        end,
-    )
+    it = flat_values(_S_ih, n, buf, pos)
+    return tuple(map(_new, repeat(OffsetDeleteResponsePartition), zip(it, it))), end
 
 
 @final

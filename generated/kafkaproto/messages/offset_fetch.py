@@ -36,11 +36,11 @@ from kafkaproto.wire import (
     read_unknown_tags,
     read_uuid,
     write_array_length,
-    write_array_of,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_string,
     write_string,
@@ -82,7 +82,7 @@ def _enca_OffsetFetchRequestTopic_v0(
         if o.unknown_tagged_fields:
             raise absent_field_error(o, v)
         write_string(out, o.name)
-        write_array_of(out, o.partition_indexes, "i")
+        write_int32_array(out, o.partition_indexes)
 
 
 @array_decoder(OffsetFetchRequestTopic, 0)
@@ -107,20 +107,24 @@ def _enca_OffsetFetchRequestTopic_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_compact_array_of(out, o.partition_indexes, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partition_indexes)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchRequestTopic, 6)
 def _deca_OffsetFetchRequestTopic_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchRequestTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -153,20 +157,24 @@ def _enca_OffsetFetchRequestTopics_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_compact_array_of(out, o.partition_indexes, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partition_indexes)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchRequestTopics, 8)
 def _deca_OffsetFetchRequestTopics_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchRequestTopics, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchRequestTopics] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -183,20 +191,24 @@ def _enca_OffsetFetchRequestTopics_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
-        write_compact_array_of(out, o.partition_indexes, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partition_indexes)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchRequestTopics, 10)
 def _deca_OffsetFetchRequestTopics_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchRequestTopics, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchRequestTopics] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -235,24 +247,32 @@ def _enca_OffsetFetchRequestGroup_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         OffsetFetchRequestTopics._enca_[v](o.topics, out, v, True)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchRequestGroup, 8)
 def _deca_OffsetFetchRequestGroup_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchRequestGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchRequestGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
-        v_topics, pos = OffsetFetchRequestTopics._deca_[v](buf, pos, v, True)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else OffsetFetchRequestTopics._deca_[v](buf, pos, v, True)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_group_id, None, -1, v_topics, _u)
         items.append(_new(OffsetFetchRequestGroup, _v))
@@ -265,29 +285,37 @@ def _enca_OffsetFetchRequestGroup_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         write_compact_nullable_string(out, o.member_id)
         out += _S_i.pack(o.member_epoch)
         OffsetFetchRequestTopics._enca_[v](o.topics, out, v, True)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchRequestGroup, 9)
 def _deca_OffsetFetchRequestGroup_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchRequestGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchRequestGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
         v_member_id, pos = read_compact_nullable_string(buf, pos)
         (v_member_epoch,) = _S_i.unpack_from(buf, pos)
         pos += 4
-        v_topics, pos = OffsetFetchRequestTopics._deca_[v](buf, pos, v, True)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else OffsetFetchRequestTopics._deca_[v](buf, pos, v, True)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_group_id, v_member_id, v_member_epoch, v_topics, _u)
         items.append(_new(OffsetFetchRequestGroup, _v))
@@ -357,13 +385,15 @@ def _enc_OffsetFetchRequest_v6(o: OffsetFetchRequest, out: bytearray, v: int) ->
         raise absent_field_error(o, v)
     write_compact_string(out, o.group_id)
     OffsetFetchRequestTopic._enca_[v](o.topics, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetFetchRequest, 6)
 def _dec_OffsetFetchRequest_v6(buf: memoryview, pos: int, v: int) -> tuple[OffsetFetchRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = OffsetFetchRequestTopic._deca_[v](buf, pos, v, True)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else OffsetFetchRequestTopic._deca_[v](buf, pos, v, True)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, (), False, _u)
     return _new(OffsetFetchRequest, _v), pos
@@ -376,13 +406,15 @@ def _enc_OffsetFetchRequest_v7(o: OffsetFetchRequest, out: bytearray, v: int) ->
     write_compact_string(out, o.group_id)
     OffsetFetchRequestTopic._enca_[v](o.topics, out, v, True)
     out += _S_o.pack(o.require_stable)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetFetchRequest, 7)
 def _dec_OffsetFetchRequest_v7(buf: memoryview, pos: int, v: int) -> tuple[OffsetFetchRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = OffsetFetchRequestTopic._deca_[v](buf, pos, v, True)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else OffsetFetchRequestTopic._deca_[v](buf, pos, v, True)
+    )
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -396,12 +428,14 @@ def _enc_OffsetFetchRequest_v8(o: OffsetFetchRequest, out: bytearray, v: int) ->
         raise absent_field_error(o, v)
     OffsetFetchRequestGroup._enca_[v](o.groups, out, v)
     out += _S_o.pack(o.require_stable)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetFetchRequest, 8)
 def _dec_OffsetFetchRequest_v8(buf: memoryview, pos: int, v: int) -> tuple[OffsetFetchRequest, int]:
-    v_groups, pos = OffsetFetchRequestGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1) if buf[pos] == 1 else OffsetFetchRequestGroup._deca_[v](buf, pos, v)
+    )
     (v_require_stable,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -521,21 +555,25 @@ def _enca_OffsetFetchResponsePartition_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
         write_compact_nullable_string(out, o.metadata)
         out += _S_h.pack(o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchResponsePartition, 6)
 def _deca_OffsetFetchResponsePartition_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchResponsePartition] = []
     for _ in range(n):
         v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(
@@ -610,24 +648,30 @@ def _enca_OffsetFetchResponseTopic_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         OffsetFetchResponsePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchResponseTopic, 6)
 def _deca_OffsetFetchResponseTopic_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchResponseTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = OffsetFetchResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetFetchResponsePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
         items.append(_new(OffsetFetchResponseTopic, _v))
@@ -663,21 +707,25 @@ def _enca_OffsetFetchResponsePartitions_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
         write_compact_nullable_string(out, o.metadata)
         out += _S_h.pack(o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchResponsePartitions, 8)
 def _deca_OffsetFetchResponsePartitions_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchResponsePartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchResponsePartitions] = []
     for _ in range(n):
         v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(
@@ -727,24 +775,30 @@ def _enca_OffsetFetchResponseTopics_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         OffsetFetchResponsePartitions._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchResponseTopics, 8)
 def _deca_OffsetFetchResponseTopics_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchResponseTopics, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchResponseTopics] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = OffsetFetchResponsePartitions._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetFetchResponsePartitions._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, ZERO_UUID, v_partitions, _u)
         items.append(_new(OffsetFetchResponseTopics, _v))
@@ -760,24 +814,30 @@ def _enca_OffsetFetchResponseTopics_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         OffsetFetchResponsePartitions._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchResponseTopics, 10)
 def _deca_OffsetFetchResponseTopics_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchResponseTopics, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchResponseTopics] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = OffsetFetchResponsePartitions._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetFetchResponsePartitions._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partitions, _u)
         items.append(_new(OffsetFetchResponseTopics, _v))
@@ -808,25 +868,31 @@ def _enca_OffsetFetchResponseGroup_v8(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.group_id)
         OffsetFetchResponseTopics._enca_[v](o.topics, out, v)
         out += _S_h.pack(o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetFetchResponseGroup, 8)
 def _deca_OffsetFetchResponseGroup_v8(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetFetchResponseGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetFetchResponseGroup] = []
     for _ in range(n):
         v_group_id, pos = read_compact_string(buf, pos)
-        v_topics, pos = OffsetFetchResponseTopics._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1) if buf[pos] == 1 else OffsetFetchResponseTopics._deca_[v](buf, pos, v)
+        )
         (v_error_code,) = _S_h.unpack_from(buf, pos)
         pos += 2
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -924,7 +990,7 @@ def _enc_OffsetFetchResponse_v6(o: OffsetFetchResponse, out: bytearray, v: int) 
     out += _S_i.pack(o.throttle_time_ms)
     OffsetFetchResponseTopic._enca_[v](o.topics, out, v)
     out += _S_h.pack(o.error_code)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetFetchResponse, 6)
@@ -933,7 +999,9 @@ def _dec_OffsetFetchResponse_v6(
 ) -> tuple[OffsetFetchResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = OffsetFetchResponseTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else OffsetFetchResponseTopic._deca_[v](buf, pos, v)
+    )
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -947,7 +1015,7 @@ def _enc_OffsetFetchResponse_v8(o: OffsetFetchResponse, out: bytearray, v: int) 
         raise absent_field_error(o, v)
     out += _S_i.pack(o.throttle_time_ms)
     OffsetFetchResponseGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetFetchResponse, 8)
@@ -956,7 +1024,9 @@ def _dec_OffsetFetchResponse_v8(
 ) -> tuple[OffsetFetchResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_groups, pos = OffsetFetchResponseGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1) if buf[pos] == 1 else OffsetFetchResponseGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, (), 0, v_groups, _u)
     return _new(OffsetFetchResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_string,
     read_nullable_array_length,
@@ -86,12 +88,14 @@ def _deca_OffsetForLeaderEpochRequestOffsetForLeaderPartition_v2(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 12
+    it = flat_values(_S_iii, n, buf, pos)
     return (
         tuple(
-            [
-                _new(OffsetForLeaderEpochRequestOffsetForLeaderPartition, _t + ((),))
-                for _t in _S_iii.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(OffsetForLeaderEpochRequestOffsetForLeaderPartition),
+                zip(it, it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -106,27 +110,33 @@ def _enca_OffsetForLeaderEpochRequestOffsetForLeaderPartition_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iii.pack(o.partition, o.current_leader_epoch, o.leader_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetForLeaderEpochRequestOffsetForLeaderPartition, 4)
 def _deca_OffsetForLeaderEpochRequestOffsetForLeaderPartition_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetForLeaderEpochRequestOffsetForLeaderPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 13
     if buf[pos + 12 : end : 13] == ZEROS[:n]:
+        it = flat_values(_S_iiix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(OffsetForLeaderEpochRequestOffsetForLeaderPartition, _t + ((),))
-                    for _t in _S_iiix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(OffsetForLeaderEpochRequestOffsetForLeaderPartition),
+                    zip(it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -201,25 +211,31 @@ def _enca_OffsetForLeaderEpochRequestOffsetForLeaderTopic_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
         OffsetForLeaderEpochRequestOffsetForLeaderPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetForLeaderEpochRequestOffsetForLeaderTopic, 4)
 def _deca_OffsetForLeaderEpochRequestOffsetForLeaderTopic_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetForLeaderEpochRequestOffsetForLeaderTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetForLeaderEpochRequestOffsetForLeaderTopic] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
-        v_partitions, pos = OffsetForLeaderEpochRequestOffsetForLeaderPartition._deca_[v](
-            buf, pos, v
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else OffsetForLeaderEpochRequestOffsetForLeaderPartition._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic, v_partitions, _u)
@@ -291,7 +307,7 @@ def _enc_OffsetForLeaderEpochRequest_v4(
 ) -> None:
     out += _S_i.pack(o.replica_id)
     OffsetForLeaderEpochRequestOffsetForLeaderTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetForLeaderEpochRequest, 4)
@@ -300,7 +316,11 @@ def _dec_OffsetForLeaderEpochRequest_v4(
 ) -> tuple[OffsetForLeaderEpochRequest, int]:
     (v_replica_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = OffsetForLeaderEpochRequestOffsetForLeaderTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else OffsetForLeaderEpochRequestOffsetForLeaderTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_replica_id, v_topics, _u)
     return _new(OffsetForLeaderEpochRequest, _v), pos
@@ -348,12 +368,14 @@ def _deca_OffsetForLeaderEpochResponseEpochEndOffset_v1(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 18
+    it = flat_values(_S_hiiq, n, buf, pos)
     return (
         tuple(
-            [
-                _new(OffsetForLeaderEpochResponseEpochEndOffset, _t + ((),))
-                for _t in _S_hiiq.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(OffsetForLeaderEpochResponseEpochEndOffset),
+                zip(it, it, it, it, repeat(())),
+            )
         ),
         end,
     )
@@ -368,27 +390,33 @@ def _enca_OffsetForLeaderEpochResponseEpochEndOffset_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_hiiq.pack(o.error_code, o.partition, o.leader_epoch, o.end_offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetForLeaderEpochResponseEpochEndOffset, 4)
 def _deca_OffsetForLeaderEpochResponseEpochEndOffset_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetForLeaderEpochResponseEpochEndOffset, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 19)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 19 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 19)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 19
     if buf[pos + 18 : end : 19] == ZEROS[:n]:
+        it = flat_values(_S_hiiqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(OffsetForLeaderEpochResponseEpochEndOffset, _t + ((),))
-                    for _t in _S_hiiqx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(OffsetForLeaderEpochResponseEpochEndOffset),
+                    zip(it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -461,24 +489,32 @@ def _enca_OffsetForLeaderEpochResponseOffsetForLeaderTopicResult_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
         OffsetForLeaderEpochResponseEpochEndOffset._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(OffsetForLeaderEpochResponseOffsetForLeaderTopicResult, 4)
 def _deca_OffsetForLeaderEpochResponseOffsetForLeaderTopicResult_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[OffsetForLeaderEpochResponseOffsetForLeaderTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[OffsetForLeaderEpochResponseOffsetForLeaderTopicResult] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
-        v_partitions, pos = OffsetForLeaderEpochResponseEpochEndOffset._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else OffsetForLeaderEpochResponseEpochEndOffset._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic, v_partitions, _u)
         items.append(_new(OffsetForLeaderEpochResponseOffsetForLeaderTopicResult, _v))
@@ -531,7 +567,7 @@ def _enc_OffsetForLeaderEpochResponse_v4(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     OffsetForLeaderEpochResponseOffsetForLeaderTopicResult._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(OffsetForLeaderEpochResponse, 4)
@@ -540,7 +576,11 @@ def _dec_OffsetForLeaderEpochResponse_v4(
 ) -> tuple[OffsetForLeaderEpochResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = OffsetForLeaderEpochResponseOffsetForLeaderTopicResult._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else OffsetForLeaderEpochResponseOffsetForLeaderTopicResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_topics, _u)
     return _new(OffsetForLeaderEpochResponse, _v), pos

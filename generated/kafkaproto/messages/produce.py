@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_records,
@@ -118,20 +120,24 @@ def _enca_ProduceRequestPartitionProduceData_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.index)
         write_compact_nullable_bytes(out, o.records)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceRequestPartitionProduceData, 9)
 def _deca_ProduceRequestPartitionProduceData_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceRequestPartitionProduceData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceRequestPartitionProduceData] = []
     for _ in range(n):
         (v_index,) = _S_i.unpack_from(buf, pos)
@@ -203,24 +209,32 @@ def _enca_ProduceRequestTopicProduceData_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         ProduceRequestPartitionProduceData._enca_[v](o.partition_data, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceRequestTopicProduceData, 9)
 def _deca_ProduceRequestTopicProduceData_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceRequestTopicProduceData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceRequestTopicProduceData] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partition_data, pos = ProduceRequestPartitionProduceData._deca_[v](buf, pos, v)
+        v_partition_data, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ProduceRequestPartitionProduceData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, ZERO_UUID, v_partition_data, _u)
         items.append(_new(ProduceRequestTopicProduceData, _v))
@@ -236,24 +250,32 @@ def _enca_ProduceRequestTopicProduceData_v13(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ProduceRequestPartitionProduceData._enca_[v](o.partition_data, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceRequestTopicProduceData, 13)
 def _deca_ProduceRequestTopicProduceData_v13(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceRequestTopicProduceData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceRequestTopicProduceData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partition_data, pos = ProduceRequestPartitionProduceData._deca_[v](buf, pos, v)
+        v_partition_data, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ProduceRequestPartitionProduceData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partition_data, _u)
         items.append(_new(ProduceRequestTopicProduceData, _v))
@@ -307,7 +329,7 @@ def _enc_ProduceRequest_v9(o: ProduceRequest, out: bytearray, v: int) -> None:
     write_compact_nullable_string(out, o.transactional_id)
     out += _S_hi.pack(o.acks, o.timeout_ms)
     ProduceRequestTopicProduceData._enca_[v](o.topic_data, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ProduceRequest, 9)
@@ -315,7 +337,9 @@ def _dec_ProduceRequest_v9(buf: memoryview, pos: int, v: int) -> tuple[ProduceRe
     v_transactional_id, pos = read_compact_nullable_string(buf, pos)
     v_acks, v_timeout_ms = _S_hi.unpack_from(buf, pos)
     pos += 6
-    v_topic_data, pos = ProduceRequestTopicProduceData._deca_[v](buf, pos, v)
+    v_topic_data, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ProduceRequestTopicProduceData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_transactional_id, v_acks, v_timeout_ms, v_topic_data, _u)
     return _new(ProduceRequest, _v), pos
@@ -380,20 +404,24 @@ def _enca_ProduceResponseBatchIndexAndErrorMessage_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.batch_index)
         write_compact_nullable_string(out, o.batch_index_error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceResponseBatchIndexAndErrorMessage, 9)
 def _deca_ProduceResponseBatchIndexAndErrorMessage_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceResponseBatchIndexAndErrorMessage, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceResponseBatchIndexAndErrorMessage] = []
     for _ in range(n):
         (v_batch_index,) = _S_i.unpack_from(buf, pos)
@@ -427,7 +455,7 @@ def _enc_ProduceResponseLeaderIdAndEpoch_v10(
     o: ProduceResponseLeaderIdAndEpoch, out: bytearray, v: int
 ) -> None:
     out += _S_ii.pack(o.leader_id, o.leader_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ProduceResponseLeaderIdAndEpoch, 10)
@@ -506,15 +534,24 @@ def _deca_ProduceResponsePartitionProduceResponse_v2(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 22
+    it = flat_values(_S_ihqq, n, buf, pos)
     return (
         tuple(
-            [
-                _new(
-                    ProduceResponsePartitionProduceResponse,
-                    _t + (-1, (), None, _D_ProduceResponseLeaderIdAndEpoch, ()),
-                )
-                for _t in _S_ihqq.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(ProduceResponsePartitionProduceResponse),
+                zip(
+                    it,
+                    it,
+                    it,
+                    it,
+                    repeat(-1),
+                    repeat(()),
+                    repeat(None),
+                    repeat(_D_ProduceResponseLeaderIdAndEpoch),
+                    repeat(()),
+                ),
+            )
         ),
         end,
     )
@@ -546,15 +583,24 @@ def _deca_ProduceResponsePartitionProduceResponse_v5(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 30
+    it = flat_values(_S_ihqqq, n, buf, pos)
     return (
         tuple(
-            [
-                _new(
-                    ProduceResponsePartitionProduceResponse,
-                    _t + ((), None, _D_ProduceResponseLeaderIdAndEpoch, ()),
-                )
-                for _t in _S_ihqqq.iter_unpack(buf[pos:end])
-            ]
+            map(
+                _new,
+                repeat(ProduceResponsePartitionProduceResponse),
+                zip(
+                    it,
+                    it,
+                    it,
+                    it,
+                    it,
+                    repeat(()),
+                    repeat(None),
+                    repeat(_D_ProduceResponseLeaderIdAndEpoch),
+                    repeat(()),
+                ),
+            )
         ),
         end,
     )
@@ -619,7 +665,7 @@ def _enca_ProduceResponsePartitionProduceResponse_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.current_leader != _D_ProduceResponseLeaderIdAndEpoch:
             raise absent_field_error(o, v)
@@ -628,23 +674,31 @@ def _enca_ProduceResponsePartitionProduceResponse_v9(
         )
         ProduceResponseBatchIndexAndErrorMessage._enca_[v](o.record_errors, out, v)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceResponsePartitionProduceResponse, 9)
 def _deca_ProduceResponsePartitionProduceResponse_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceResponsePartitionProduceResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 33)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 33 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 33)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceResponsePartitionProduceResponse] = []
     for _ in range(n):
         v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = (
             _S_ihqqq.unpack_from(buf, pos)
         )
         pos += 30
-        v_record_errors, pos = ProduceResponseBatchIndexAndErrorMessage._deca_[v](buf, pos, v)
+        v_record_errors, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ProduceResponseBatchIndexAndErrorMessage._deca_[v](buf, pos, v)
+        )
         v_error_message, pos = read_compact_nullable_string(buf, pos)
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
@@ -671,7 +725,7 @@ def _enca_ProduceResponsePartitionProduceResponse_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihqqq.pack(
             o.index, o.error_code, o.base_offset, o.log_append_time_ms, o.log_start_offset
@@ -691,31 +745,45 @@ def _enca_ProduceResponsePartitionProduceResponse_v10(
 def _deca_ProduceResponsePartitionProduceResponse_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceResponsePartitionProduceResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 33)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 33 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 33)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceResponsePartitionProduceResponse] = []
     for _ in range(n):
         v_index, v_error_code, v_base_offset, v_log_append_time_ms, v_log_start_offset = (
             _S_ihqqq.unpack_from(buf, pos)
         )
         pos += 30
-        v_record_errors, pos = ProduceResponseBatchIndexAndErrorMessage._deca_[v](buf, pos, v)
+        v_record_errors, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ProduceResponseBatchIndexAndErrorMessage._deca_[v](buf, pos, v)
+        )
         v_error_message, pos = read_compact_nullable_string(buf, pos)
         v_current_leader: ProduceResponseLeaderIdAndEpoch = _D_ProduceResponseLeaderIdAndEpoch
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            _b = buf[:_ve]
-            if _tag == 0:
-                v_current_leader, pos = ProduceResponseLeaderIdAndEpoch._dec_[v](_b, pos, v)
-                if pos != _ve:
-                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+        _u: tuple[RawTaggedField, ...] = ()
+        if buf[pos] == 0:  # no tagged field: the common case
+            pos += 1
+        else:
+            _ul: list[RawTaggedField] = []
+            _nt, pos = read_uvarint(buf, pos)
+            for _ in range(_nt):
+                _tag, pos, _ve = read_raw_tag(buf, pos)
+                _b = buf[:_ve]
+                if _tag == 0:
+                    v_current_leader, pos = ProduceResponseLeaderIdAndEpoch._dec_[v](_b, pos, v)
+                    if pos != _ve:
+                        raise WireError(
+                            "tagged field 0 does not match its declared size", offset=pos
+                        )
+                else:
+                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+                pos = _ve
+            _u = tuple(_ul)
         _v = (
             v_index,
             v_error_code,
@@ -791,24 +859,32 @@ def _enca_ProduceResponseTopicProduceResponse_v9(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         ProduceResponsePartitionProduceResponse._enca_[v](o.partition_responses, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceResponseTopicProduceResponse, 9)
 def _deca_ProduceResponseTopicProduceResponse_v9(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceResponseTopicProduceResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceResponseTopicProduceResponse] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partition_responses, pos = ProduceResponsePartitionProduceResponse._deca_[v](buf, pos, v)
+        v_partition_responses, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ProduceResponsePartitionProduceResponse._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, ZERO_UUID, v_partition_responses, _u)
         items.append(_new(ProduceResponseTopicProduceResponse, _v))
@@ -824,24 +900,32 @@ def _enca_ProduceResponseTopicProduceResponse_v13(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ProduceResponsePartitionProduceResponse._enca_[v](o.partition_responses, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceResponseTopicProduceResponse, 13)
 def _deca_ProduceResponseTopicProduceResponse_v13(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceResponseTopicProduceResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceResponseTopicProduceResponse] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partition_responses, pos = ProduceResponsePartitionProduceResponse._deca_[v](buf, pos, v)
+        v_partition_responses, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ProduceResponsePartitionProduceResponse._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partition_responses, _u)
         items.append(_new(ProduceResponseTopicProduceResponse, _v))
@@ -875,22 +959,26 @@ def _enca_ProduceResponseNodeEndpoint_v10(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_i.pack(o.port)
         write_compact_nullable_string(out, o.rack)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ProduceResponseNodeEndpoint, 10)
 def _deca_ProduceResponseNodeEndpoint_v10(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ProduceResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ProduceResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -951,12 +1039,16 @@ def _enc_ProduceResponse_v9(o: ProduceResponse, out: bytearray, v: int) -> None:
         raise absent_field_error(o, v)
     ProduceResponseTopicProduceResponse._enca_[v](o.responses, out, v)
     out += _S_i.pack(o.throttle_time_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ProduceResponse, 9)
 def _dec_ProduceResponse_v9(buf: memoryview, pos: int, v: int) -> tuple[ProduceResponse, int]:
-    v_responses, pos = ProduceResponseTopicProduceResponse._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ProduceResponseTopicProduceResponse._deca_[v](buf, pos, v)
+    )
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -979,23 +1071,35 @@ def _enc_ProduceResponse_v10(o: ProduceResponse, out: bytearray, v: int) -> None
 
 @decoder(ProduceResponse, 10)
 def _dec_ProduceResponse_v10(buf: memoryview, pos: int, v: int) -> tuple[ProduceResponse, int]:
-    v_responses, pos = ProduceResponseTopicProduceResponse._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ProduceResponseTopicProduceResponse._deca_[v](buf, pos, v)
+    )
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
     v_node_endpoints: Sequence[ProduceResponseNodeEndpoint] = ()
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_node_endpoints, pos = ProduceResponseNodeEndpoint._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_node_endpoints, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else ProduceResponseNodeEndpoint._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_responses, v_throttle_time_ms, v_node_endpoints, _u)
     return _new(ProduceResponse, _v), pos
 

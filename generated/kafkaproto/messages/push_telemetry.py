@@ -55,7 +55,7 @@ def _enc_PushTelemetryRequest_v0(o: PushTelemetryRequest, out: bytearray, v: int
     write_uuid(out, o.client_instance_id)
     out += _S_iob.pack(o.subscription_id, o.terminating, o.compression_type)
     write_compact_bytes(out, o.metrics)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(PushTelemetryRequest, 0)
@@ -91,7 +91,7 @@ class PushTelemetryResponse(ApiResponse):
 @encoder(PushTelemetryResponse, 0)
 def _enc_PushTelemetryResponse_v0(o: PushTelemetryResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(PushTelemetryResponse, 0)

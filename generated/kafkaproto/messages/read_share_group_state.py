@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -71,27 +73,29 @@ def _enca_ReadShareGroupStateRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ii.pack(o.partition, o.leader_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateRequestPartitionData, 0)
 def _deca_ReadShareGroupStateRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 9
     if buf[pos + 8 : end : 9] == ZEROS[:n]:
+        it = flat_values(_S_iix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(ReadShareGroupStateRequestPartitionData, _t + ((),))
-                    for _t in _S_iix.iter_unpack(buf[pos:end])
-                ]
+                map(_new, repeat(ReadShareGroupStateRequestPartitionData), zip(it, it, repeat(())))
             ),
             end,
         )
@@ -131,24 +135,32 @@ def _enca_ReadShareGroupStateRequestReadStateData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ReadShareGroupStateRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateRequestReadStateData, 0)
 def _deca_ReadShareGroupStateRequestReadStateData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateRequestReadStateData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ReadShareGroupStateRequestReadStateData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ReadShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ReadShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ReadShareGroupStateRequestReadStateData, _v))
@@ -180,7 +192,7 @@ def _enc_ReadShareGroupStateRequest_v0(
 ) -> None:
     write_compact_string(out, o.group_id)
     ReadShareGroupStateRequestReadStateData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ReadShareGroupStateRequest, 0)
@@ -188,7 +200,11 @@ def _dec_ReadShareGroupStateRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ReadShareGroupStateRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = ReadShareGroupStateRequestReadStateData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ReadShareGroupStateRequestReadStateData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, _u)
     return _new(ReadShareGroupStateRequest, _v), pos
@@ -221,27 +237,33 @@ def _enca_ReadShareGroupStateResponseStateBatch_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qqbh.pack(o.first_offset, o.last_offset, o.delivery_state, o.delivery_count)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateResponseStateBatch, 0)
 def _deca_ReadShareGroupStateResponseStateBatch_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateResponseStateBatch, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 20
     if buf[pos + 19 : end : 20] == ZEROS[:n]:
+        it = flat_values(_S_qqbhx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(ReadShareGroupStateResponseStateBatch, _t + ((),))
-                    for _t in _S_qqbhx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(ReadShareGroupStateResponseStateBatch),
+                    zip(it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -291,22 +313,26 @@ def _enca_ReadShareGroupStateResponsePartitionResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition, o.error_code)
         write_compact_nullable_string(out, o.error_message)
         out += _S_iq.pack(o.state_epoch, o.start_offset)
         ReadShareGroupStateResponseStateBatch._enca_[v](o.state_batches, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateResponsePartitionResult, 0)
 def _deca_ReadShareGroupStateResponsePartitionResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateResponsePartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 21)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 21 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 21)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ReadShareGroupStateResponsePartitionResult] = []
     for _ in range(n):
         v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -314,7 +340,11 @@ def _deca_ReadShareGroupStateResponsePartitionResult_v0(
         v_error_message, pos = read_compact_nullable_string(buf, pos)
         v_state_epoch, v_start_offset = _S_iq.unpack_from(buf, pos)
         pos += 12
-        v_state_batches, pos = ReadShareGroupStateResponseStateBatch._deca_[v](buf, pos, v)
+        v_state_batches, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ReadShareGroupStateResponseStateBatch._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
             v_partition,
@@ -354,24 +384,32 @@ def _enca_ReadShareGroupStateResponseReadStateResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ReadShareGroupStateResponsePartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateResponseReadStateResult, 0)
 def _deca_ReadShareGroupStateResponseReadStateResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateResponseReadStateResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ReadShareGroupStateResponseReadStateResult] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ReadShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ReadShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ReadShareGroupStateResponseReadStateResult, _v))
@@ -400,14 +438,18 @@ def _enc_ReadShareGroupStateResponse_v0(
     o: ReadShareGroupStateResponse, out: bytearray, v: int
 ) -> None:
     ReadShareGroupStateResponseReadStateResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ReadShareGroupStateResponse, 0)
 def _dec_ReadShareGroupStateResponse_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ReadShareGroupStateResponse, int]:
-    v_results, pos = ReadShareGroupStateResponseReadStateResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ReadShareGroupStateResponseReadStateResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_results, _u)
     return _new(ReadShareGroupStateResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -70,27 +72,33 @@ def _enca_ReadShareGroupStateSummaryRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ii.pack(o.partition, o.leader_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateSummaryRequestPartitionData, 0)
 def _deca_ReadShareGroupStateSummaryRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateSummaryRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 9
     if buf[pos + 8 : end : 9] == ZEROS[:n]:
+        it = flat_values(_S_iix, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(ReadShareGroupStateSummaryRequestPartitionData, _t + ((),))
-                    for _t in _S_iix.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(ReadShareGroupStateSummaryRequestPartitionData),
+                    zip(it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -130,24 +138,32 @@ def _enca_ReadShareGroupStateSummaryRequestReadStateSummaryData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ReadShareGroupStateSummaryRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateSummaryRequestReadStateSummaryData, 0)
 def _deca_ReadShareGroupStateSummaryRequestReadStateSummaryData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateSummaryRequestReadStateSummaryData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ReadShareGroupStateSummaryRequestReadStateSummaryData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ReadShareGroupStateSummaryRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ReadShareGroupStateSummaryRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ReadShareGroupStateSummaryRequestReadStateSummaryData, _v))
@@ -179,7 +195,7 @@ def _enc_ReadShareGroupStateSummaryRequest_v0(
 ) -> None:
     write_compact_string(out, o.group_id)
     ReadShareGroupStateSummaryRequestReadStateSummaryData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ReadShareGroupStateSummaryRequest, 0)
@@ -187,7 +203,11 @@ def _dec_ReadShareGroupStateSummaryRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ReadShareGroupStateSummaryRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = ReadShareGroupStateSummaryRequestReadStateSummaryData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ReadShareGroupStateSummaryRequestReadStateSummaryData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, _u)
     return _new(ReadShareGroupStateSummaryRequest, _v), pos
@@ -226,21 +246,25 @@ def _enca_ReadShareGroupStateSummaryResponsePartitionResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition, o.error_code)
         write_compact_nullable_string(out, o.error_message)
         out += _S_iiq.pack(o.state_epoch, o.leader_epoch, o.start_offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateSummaryResponsePartitionResult, 0)
 def _deca_ReadShareGroupStateSummaryResponsePartitionResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateSummaryResponsePartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 24)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 24 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 24)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ReadShareGroupStateSummaryResponsePartitionResult] = []
     for _ in range(n):
         v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -272,23 +296,27 @@ def _enca_ReadShareGroupStateSummaryResponsePartitionResult_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition, o.error_code)
         write_compact_nullable_string(out, o.error_message)
         out += _S_iiqi.pack(
             o.state_epoch, o.leader_epoch, o.start_offset, o.delivery_complete_count
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateSummaryResponsePartitionResult, 1)
 def _deca_ReadShareGroupStateSummaryResponsePartitionResult_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateSummaryResponsePartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 28)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 28 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 28)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ReadShareGroupStateSummaryResponsePartitionResult] = []
     for _ in range(n):
         v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -338,24 +366,32 @@ def _enca_ReadShareGroupStateSummaryResponseReadStateSummaryResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ReadShareGroupStateSummaryResponsePartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ReadShareGroupStateSummaryResponseReadStateSummaryResult, 0)
 def _deca_ReadShareGroupStateSummaryResponseReadStateSummaryResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ReadShareGroupStateSummaryResponseReadStateSummaryResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ReadShareGroupStateSummaryResponseReadStateSummaryResult] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ReadShareGroupStateSummaryResponsePartitionResult._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ReadShareGroupStateSummaryResponsePartitionResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ReadShareGroupStateSummaryResponseReadStateSummaryResult, _v))
@@ -384,14 +420,18 @@ def _enc_ReadShareGroupStateSummaryResponse_v0(
     o: ReadShareGroupStateSummaryResponse, out: bytearray, v: int
 ) -> None:
     ReadShareGroupStateSummaryResponseReadStateSummaryResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ReadShareGroupStateSummaryResponse, 0)
 def _dec_ReadShareGroupStateSummaryResponse_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ReadShareGroupStateSummaryResponse, int]:
-    v_results, pos = ReadShareGroupStateSummaryResponseReadStateSummaryResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ReadShareGroupStateSummaryResponseReadStateSummaryResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_results, _u)
     return _new(ReadShareGroupStateSummaryResponse, _v), pos

@@ -51,7 +51,7 @@ def _enc_RemoveRaftVoterRequest_v0(o: RemoveRaftVoterRequest, out: bytearray, v:
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.voter_id)
     write_uuid(out, o.voter_directory_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(RemoveRaftVoterRequest, 0)
@@ -90,7 +90,7 @@ class RemoveRaftVoterResponse(ApiResponse):
 def _enc_RemoveRaftVoterResponse_v0(o: RemoveRaftVoterResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(RemoveRaftVoterResponse, 0)

@@ -77,7 +77,7 @@ def _enc_RenewDelegationTokenRequest_v2(
 ) -> None:
     write_compact_bytes(out, o.hmac)
     out += _S_q.pack(o.renew_period_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(RenewDelegationTokenRequest, 2)
@@ -135,7 +135,7 @@ def _enc_RenewDelegationTokenResponse_v2(
     o: RenewDelegationTokenResponse, out: bytearray, v: int
 ) -> None:
     out += _S_hqi.pack(o.error_code, o.expiry_timestamp_ms, o.throttle_time_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(RenewDelegationTokenResponse, 2)

@@ -72,7 +72,7 @@ def _dec_RequestHeader_v1(buf: memoryview, pos: int, v: int) -> tuple[RequestHea
 def _enc_RequestHeader_v2(o: RequestHeader, out: bytearray, v: int) -> None:
     out += _S_hhi.pack(o.request_api_key, o.request_api_version, o.correlation_id)
     write_nullable_string(out, o.client_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(RequestHeader, 2)

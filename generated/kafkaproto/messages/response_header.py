@@ -56,7 +56,7 @@ def _dec_ResponseHeader_v0(buf: memoryview, pos: int, v: int) -> tuple[ResponseH
 @encoder(ResponseHeader, 1)
 def _enc_ResponseHeader_v1(o: ResponseHeader, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.correlation_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ResponseHeader, 1)

@@ -71,7 +71,7 @@ def _dec_SaslAuthenticateRequest_v0(
 @encoder(SaslAuthenticateRequest, 2)
 def _enc_SaslAuthenticateRequest_v2(o: SaslAuthenticateRequest, out: bytearray, v: int) -> None:
     write_compact_bytes(out, o.auth_bytes)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SaslAuthenticateRequest, 2)
@@ -156,7 +156,7 @@ def _enc_SaslAuthenticateResponse_v2(o: SaslAuthenticateResponse, out: bytearray
     write_compact_nullable_string(out, o.error_message)
     write_compact_bytes(out, o.auth_bytes)
     out += _S_q.pack(o.session_lifetime_ms)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SaslAuthenticateResponse, 2)

@@ -31,7 +31,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     read_uuid,
-    write_compact_array_of,
+    write_compact_int8_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -74,20 +74,24 @@ def _enca_ShareAcknowledgeRequestAcknowledgementBatch_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qq.pack(o.first_offset, o.last_offset)
-        write_compact_array_of(out, o.acknowledge_types, "b")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int8_array(out, o.acknowledge_types)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareAcknowledgeRequestAcknowledgementBatch, 0)
 def _deca_ShareAcknowledgeRequestAcknowledgementBatch_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareAcknowledgeRequestAcknowledgementBatch, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareAcknowledgeRequestAcknowledgementBatch] = []
     for _ in range(n):
         v_first_offset, v_last_offset = _S_qq.unpack_from(buf, pos)
@@ -124,26 +128,32 @@ def _enca_ShareAcknowledgeRequestAcknowledgePartition_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.partition_index)
         ShareAcknowledgeRequestAcknowledgementBatch._enca_[v](o.acknowledgement_batches, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareAcknowledgeRequestAcknowledgePartition, 0)
 def _deca_ShareAcknowledgeRequestAcknowledgePartition_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareAcknowledgeRequestAcknowledgePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareAcknowledgeRequestAcknowledgePartition] = []
     for _ in range(n):
         (v_partition_index,) = _S_i.unpack_from(buf, pos)
         pos += 4
-        v_acknowledgement_batches, pos = ShareAcknowledgeRequestAcknowledgementBatch._deca_[v](
-            buf, pos, v
+        v_acknowledgement_batches, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareAcknowledgeRequestAcknowledgementBatch._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_partition_index, v_acknowledgement_batches, _u)
@@ -176,24 +186,32 @@ def _enca_ShareAcknowledgeRequestAcknowledgeTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ShareAcknowledgeRequestAcknowledgePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareAcknowledgeRequestAcknowledgeTopic, 0)
 def _deca_ShareAcknowledgeRequestAcknowledgeTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareAcknowledgeRequestAcknowledgeTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareAcknowledgeRequestAcknowledgeTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ShareAcknowledgeRequestAcknowledgePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareAcknowledgeRequestAcknowledgePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ShareAcknowledgeRequestAcknowledgeTopic, _v))
@@ -233,7 +251,7 @@ def _enc_ShareAcknowledgeRequest_v0(o: ShareAcknowledgeRequest, out: bytearray, 
     write_compact_nullable_string(out, o.member_id)
     out += _S_i.pack(o.share_session_epoch)
     ShareAcknowledgeRequestAcknowledgeTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareAcknowledgeRequest, 0)
@@ -244,7 +262,11 @@ def _dec_ShareAcknowledgeRequest_v0(
     v_member_id, pos = read_compact_nullable_string(buf, pos)
     (v_share_session_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = ShareAcknowledgeRequestAcknowledgeTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareAcknowledgeRequestAcknowledgeTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_member_id, v_share_session_epoch, False, v_topics, _u)
     return _new(ShareAcknowledgeRequest, _v), pos
@@ -256,7 +278,7 @@ def _enc_ShareAcknowledgeRequest_v2(o: ShareAcknowledgeRequest, out: bytearray, 
     write_compact_nullable_string(out, o.member_id)
     out += _S_io.pack(o.share_session_epoch, o.is_renew_ack)
     ShareAcknowledgeRequestAcknowledgeTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareAcknowledgeRequest, 2)
@@ -267,7 +289,11 @@ def _dec_ShareAcknowledgeRequest_v2(
     v_member_id, pos = read_compact_nullable_string(buf, pos)
     v_share_session_epoch, v_is_renew_ack = _S_io.unpack_from(buf, pos)
     pos += 5
-    v_topics, pos = ShareAcknowledgeRequestAcknowledgeTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareAcknowledgeRequestAcknowledgeTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_member_id, v_share_session_epoch, v_is_renew_ack, v_topics, _u)
     return _new(ShareAcknowledgeRequest, _v), pos
@@ -295,7 +321,7 @@ def _enc_ShareAcknowledgeResponseLeaderIdAndEpoch_v0(
     o: ShareAcknowledgeResponseLeaderIdAndEpoch, out: bytearray, v: int
 ) -> None:
     out += _S_ii.pack(o.leader_id, o.leader_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareAcknowledgeResponseLeaderIdAndEpoch, 0)
@@ -340,21 +366,25 @@ def _enca_ShareAcknowledgeResponsePartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
         write_compact_nullable_string(out, o.error_message)
         ShareAcknowledgeResponseLeaderIdAndEpoch._enc_[v](o.current_leader, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareAcknowledgeResponsePartitionData, 0)
 def _deca_ShareAcknowledgeResponsePartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareAcknowledgeResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareAcknowledgeResponsePartitionData] = []
     for _ in range(n):
         v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -392,24 +422,32 @@ def _enca_ShareAcknowledgeResponseShareAcknowledgeTopicResponse_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ShareAcknowledgeResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareAcknowledgeResponseShareAcknowledgeTopicResponse, 0)
 def _deca_ShareAcknowledgeResponseShareAcknowledgeTopicResponse_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareAcknowledgeResponseShareAcknowledgeTopicResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareAcknowledgeResponseShareAcknowledgeTopicResponse] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ShareAcknowledgeResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareAcknowledgeResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ShareAcknowledgeResponseShareAcknowledgeTopicResponse, _v))
@@ -443,22 +481,26 @@ def _enca_ShareAcknowledgeResponseNodeEndpoint_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_i.pack(o.port)
         write_compact_nullable_string(out, o.rack)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareAcknowledgeResponseNodeEndpoint, 0)
 def _deca_ShareAcknowledgeResponseNodeEndpoint_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareAcknowledgeResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareAcknowledgeResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -508,7 +550,7 @@ def _enc_ShareAcknowledgeResponse_v0(o: ShareAcknowledgeResponse, out: bytearray
     write_compact_nullable_string(out, o.error_message)
     ShareAcknowledgeResponseShareAcknowledgeTopicResponse._enca_[v](o.responses, out, v)
     ShareAcknowledgeResponseNodeEndpoint._enca_[v](o.node_endpoints, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareAcknowledgeResponse, 0)
@@ -518,8 +560,16 @@ def _dec_ShareAcknowledgeResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_responses, pos = ShareAcknowledgeResponseShareAcknowledgeTopicResponse._deca_[v](buf, pos, v)
-    v_node_endpoints, pos = ShareAcknowledgeResponseNodeEndpoint._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareAcknowledgeResponseShareAcknowledgeTopicResponse._deca_[v](buf, pos, v)
+    )
+    v_node_endpoints, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareAcknowledgeResponseNodeEndpoint._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, 0, v_responses, v_node_endpoints, _u)
     return _new(ShareAcknowledgeResponse, _v), pos
@@ -532,7 +582,7 @@ def _enc_ShareAcknowledgeResponse_v2(o: ShareAcknowledgeResponse, out: bytearray
     out += _S_i.pack(o.acquisition_lock_timeout_ms)
     ShareAcknowledgeResponseShareAcknowledgeTopicResponse._enca_[v](o.responses, out, v)
     ShareAcknowledgeResponseNodeEndpoint._enca_[v](o.node_endpoints, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareAcknowledgeResponse, 2)
@@ -544,8 +594,16 @@ def _dec_ShareAcknowledgeResponse_v2(
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     (v_acquisition_lock_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_responses, pos = ShareAcknowledgeResponseShareAcknowledgeTopicResponse._deca_[v](buf, pos, v)
-    v_node_endpoints, pos = ShareAcknowledgeResponseNodeEndpoint._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareAcknowledgeResponseShareAcknowledgeTopicResponse._deca_[v](buf, pos, v)
+    )
+    v_node_endpoints, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareAcknowledgeResponseNodeEndpoint._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,

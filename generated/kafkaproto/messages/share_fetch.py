@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_int8_array,
     read_compact_nullable_array_length,
@@ -33,8 +35,9 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     read_uuid,
-    write_compact_array_of,
     write_compact_bytes,
+    write_compact_int32_array,
+    write_compact_int8_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -82,20 +85,24 @@ def _enca_ShareFetchRequestAcknowledgementBatch_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qq.pack(o.first_offset, o.last_offset)
-        write_compact_array_of(out, o.acknowledge_types, "b")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int8_array(out, o.acknowledge_types)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchRequestAcknowledgementBatch, 0)
 def _deca_ShareFetchRequestAcknowledgementBatch_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchRequestAcknowledgementBatch, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareFetchRequestAcknowledgementBatch] = []
     for _ in range(n):
         v_first_offset, v_last_offset = _S_qq.unpack_from(buf, pos)
@@ -134,28 +141,34 @@ def _enca_ShareFetchRequestFetchPartition_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.partition_max_bytes != 0:
             raise absent_field_error(o, v)
         out += _S_i.pack(o.partition_index)
         ShareFetchRequestAcknowledgementBatch._enca_[v](o.acknowledgement_batches, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchRequestFetchPartition, 1)
 def _deca_ShareFetchRequestFetchPartition_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchRequestFetchPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareFetchRequestFetchPartition] = []
     for _ in range(n):
         (v_partition_index,) = _S_i.unpack_from(buf, pos)
         pos += 4
-        v_acknowledgement_batches, pos = ShareFetchRequestAcknowledgementBatch._deca_[v](
-            buf, pos, v
+        v_acknowledgement_batches, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareFetchRequestAcknowledgementBatch._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_partition_index, 0, v_acknowledgement_batches, _u)
@@ -188,24 +201,32 @@ def _enca_ShareFetchRequestFetchTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ShareFetchRequestFetchPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchRequestFetchTopic, 0)
 def _deca_ShareFetchRequestFetchTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchRequestFetchTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareFetchRequestFetchTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ShareFetchRequestFetchPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareFetchRequestFetchPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ShareFetchRequestFetchTopic, _v))
@@ -235,20 +256,24 @@ def _enca_ShareFetchRequestForgottenTopic_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchRequestForgottenTopic, 0)
 def _deca_ShareFetchRequestForgottenTopic_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchRequestForgottenTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareFetchRequestForgottenTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -311,7 +336,7 @@ def _enc_ShareFetchRequest_v1(o: ShareFetchRequest, out: bytearray, v: int) -> N
     )
     ShareFetchRequestFetchTopic._enca_[v](o.topics, out, v)
     ShareFetchRequestForgottenTopic._enca_[v](o.forgotten_topics_data, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareFetchRequest, 1)
@@ -322,8 +347,12 @@ def _dec_ShareFetchRequest_v1(buf: memoryview, pos: int, v: int) -> tuple[ShareF
         _S_iiiiii.unpack_from(buf, pos)
     )
     pos += 24
-    v_topics, pos = ShareFetchRequestFetchTopic._deca_[v](buf, pos, v)
-    v_forgotten_topics_data, pos = ShareFetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ShareFetchRequestFetchTopic._deca_[v](buf, pos, v)
+    )
+    v_forgotten_topics_data, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ShareFetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_group_id,
@@ -359,7 +388,7 @@ def _enc_ShareFetchRequest_v2(o: ShareFetchRequest, out: bytearray, v: int) -> N
     )
     ShareFetchRequestFetchTopic._enca_[v](o.topics, out, v)
     ShareFetchRequestForgottenTopic._enca_[v](o.forgotten_topics_data, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareFetchRequest, 2)
@@ -377,8 +406,12 @@ def _dec_ShareFetchRequest_v2(buf: memoryview, pos: int, v: int) -> tuple[ShareF
         v_is_renew_ack,
     ) = _S_iiiiiibo.unpack_from(buf, pos)
     pos += 26
-    v_topics, pos = ShareFetchRequestFetchTopic._deca_[v](buf, pos, v)
-    v_forgotten_topics_data, pos = ShareFetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ShareFetchRequestFetchTopic._deca_[v](buf, pos, v)
+    )
+    v_forgotten_topics_data, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ShareFetchRequestForgottenTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_group_id,
@@ -420,7 +453,7 @@ def _enc_ShareFetchResponseLeaderIdAndEpoch_v0(
     o: ShareFetchResponseLeaderIdAndEpoch, out: bytearray, v: int
 ) -> None:
     out += _S_ii.pack(o.leader_id, o.leader_epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareFetchResponseLeaderIdAndEpoch, 0)
@@ -459,27 +492,29 @@ def _enca_ShareFetchResponseAcquiredRecords_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qqh.pack(o.first_offset, o.last_offset, o.delivery_count)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchResponseAcquiredRecords, 0)
 def _deca_ShareFetchResponseAcquiredRecords_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchResponseAcquiredRecords, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 19)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 19 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 19)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 19
     if buf[pos + 18 : end : 19] == ZEROS[:n]:
+        it = flat_values(_S_qqhx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(ShareFetchResponseAcquiredRecords, _t + ((),))
-                    for _t in _S_qqhx.iter_unpack(buf[pos:end])
-                ]
+                map(_new, repeat(ShareFetchResponseAcquiredRecords), zip(it, it, it, repeat(())))
             ),
             end,
         )
@@ -535,7 +570,7 @@ def _enca_ShareFetchResponsePartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
         write_compact_nullable_string(out, o.error_message)
@@ -544,16 +579,20 @@ def _enca_ShareFetchResponsePartitionData_v1(
         ShareFetchResponseLeaderIdAndEpoch._enc_[v](o.current_leader, out, v)
         write_compact_bytes(out, o.records)  # type: ignore[arg-type]
         ShareFetchResponseAcquiredRecords._enca_[v](o.acquired_records, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchResponsePartitionData, 1)
 def _deca_ShareFetchResponsePartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 13)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 13 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 13)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareFetchResponsePartitionData] = []
     for _ in range(n):
         v_partition_index, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -564,7 +603,11 @@ def _deca_ShareFetchResponsePartitionData_v1(
         v_acknowledge_error_message, pos = read_compact_nullable_string(buf, pos)
         v_current_leader, pos = ShareFetchResponseLeaderIdAndEpoch._dec_[v](buf, pos, v)
         v_records, pos = read_compact_records_required(buf, pos)
-        v_acquired_records, pos = ShareFetchResponseAcquiredRecords._deca_[v](buf, pos, v)
+        v_acquired_records, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareFetchResponseAcquiredRecords._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
             v_partition_index,
@@ -606,24 +649,32 @@ def _enca_ShareFetchResponseShareFetchableTopicResponse_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         ShareFetchResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchResponseShareFetchableTopicResponse, 0)
 def _deca_ShareFetchResponseShareFetchableTopicResponse_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchResponseShareFetchableTopicResponse, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareFetchResponseShareFetchableTopicResponse] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = ShareFetchResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareFetchResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(ShareFetchResponseShareFetchableTopicResponse, _v))
@@ -657,22 +708,26 @@ def _enca_ShareFetchResponseNodeEndpoint_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_i.pack(o.port)
         write_compact_nullable_string(out, o.rack)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareFetchResponseNodeEndpoint, 0)
 def _deca_ShareFetchResponseNodeEndpoint_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareFetchResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 11)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 11 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 11)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareFetchResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -723,7 +778,7 @@ def _enc_ShareFetchResponse_v1(o: ShareFetchResponse, out: bytearray, v: int) ->
     out += _S_i.pack(o.acquisition_lock_timeout_ms)
     ShareFetchResponseShareFetchableTopicResponse._enca_[v](o.responses, out, v)
     ShareFetchResponseNodeEndpoint._enca_[v](o.node_endpoints, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareFetchResponse, 1)
@@ -733,8 +788,14 @@ def _dec_ShareFetchResponse_v1(buf: memoryview, pos: int, v: int) -> tuple[Share
     v_error_message, pos = read_compact_nullable_string(buf, pos)
     (v_acquisition_lock_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_responses, pos = ShareFetchResponseShareFetchableTopicResponse._deca_[v](buf, pos, v)
-    v_node_endpoints, pos = ShareFetchResponseNodeEndpoint._deca_[v](buf, pos, v)
+    v_responses, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareFetchResponseShareFetchableTopicResponse._deca_[v](buf, pos, v)
+    )
+    v_node_endpoints, pos = (
+        ((), pos + 1) if buf[pos] == 1 else ShareFetchResponseNodeEndpoint._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,

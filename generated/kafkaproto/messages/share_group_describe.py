@@ -32,6 +32,7 @@ from kafkaproto.wire import (
     read_unknown_tags,
     read_uuid,
     write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -69,7 +70,7 @@ class ShareGroupDescribeRequest(ApiRequest["ShareGroupDescribeResponse"]):
 def _enc_ShareGroupDescribeRequest_v0(o: ShareGroupDescribeRequest, out: bytearray, v: int) -> None:
     write_compact_array_of(out, o.group_ids, write_compact_string)
     out += _S_o.pack(o.include_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareGroupDescribeRequest, 0)
@@ -109,21 +110,25 @@ def _enca_ShareGroupDescribeResponseTopicPartitions_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         write_compact_string(out, o.topic_name)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareGroupDescribeResponseTopicPartitions, 0)
 def _deca_ShareGroupDescribeResponseTopicPartitions_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareGroupDescribeResponseTopicPartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 19)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 19 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 19)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareGroupDescribeResponseTopicPartitions] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -157,14 +162,18 @@ def _enc_ShareGroupDescribeResponseAssignment_v0(
     o: ShareGroupDescribeResponseAssignment, out: bytearray, v: int
 ) -> None:
     ShareGroupDescribeResponseTopicPartitions._enca_[v](o.topic_partitions, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareGroupDescribeResponseAssignment, 0)
 def _dec_ShareGroupDescribeResponseAssignment_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ShareGroupDescribeResponseAssignment, int]:
-    v_topic_partitions, pos = ShareGroupDescribeResponseTopicPartitions._deca_[v](buf, pos, v)
+    v_topic_partitions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareGroupDescribeResponseTopicPartitions._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_topic_partitions, _u)
     return _new(ShareGroupDescribeResponseAssignment, _v), pos
@@ -207,7 +216,7 @@ def _enca_ShareGroupDescribeResponseMember_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_nullable_string(out, o.rack_id)
@@ -216,16 +225,20 @@ def _enca_ShareGroupDescribeResponseMember_v0(
         write_compact_string(out, o.client_host)
         write_compact_array_of(out, o.subscribed_topic_names, write_compact_string)
         ShareGroupDescribeResponseAssignment._enc_[v](o.assignment, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareGroupDescribeResponseMember, 0)
 def _deca_ShareGroupDescribeResponseMember_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareGroupDescribeResponseMember, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 10)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 10 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 10)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareGroupDescribeResponseMember] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -290,7 +303,7 @@ def _enca_ShareGroupDescribeResponseDescribedGroup_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
@@ -300,16 +313,20 @@ def _enca_ShareGroupDescribeResponseDescribedGroup_v0(
         write_compact_string(out, o.assignor_name)
         ShareGroupDescribeResponseMember._enca_[v](o.members, out, v)
         out += _S_i.pack(o.authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareGroupDescribeResponseDescribedGroup, 0)
 def _deca_ShareGroupDescribeResponseDescribedGroup_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareGroupDescribeResponseDescribedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareGroupDescribeResponseDescribedGroup] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -320,7 +337,11 @@ def _deca_ShareGroupDescribeResponseDescribedGroup_v0(
         v_group_epoch, v_assignment_epoch = _S_ii.unpack_from(buf, pos)
         pos += 8
         v_assignor_name, pos = read_compact_string(buf, pos)
-        v_members, pos = ShareGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        v_members, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else ShareGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        )
         (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -365,7 +386,7 @@ def _enc_ShareGroupDescribeResponse_v0(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     ShareGroupDescribeResponseDescribedGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareGroupDescribeResponse, 0)
@@ -374,7 +395,11 @@ def _dec_ShareGroupDescribeResponse_v0(
 ) -> tuple[ShareGroupDescribeResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_groups, pos = ShareGroupDescribeResponseDescribedGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareGroupDescribeResponseDescribedGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_groups, _u)
     return _new(ShareGroupDescribeResponse, _v), pos

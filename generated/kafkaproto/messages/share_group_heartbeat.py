@@ -32,7 +32,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     read_uuid,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_array_of,
     write_compact_nullable_string,
@@ -81,7 +81,7 @@ def _enc_ShareGroupHeartbeatRequest_v0(
     out += _S_i.pack(o.member_epoch)
     write_compact_nullable_string(out, o.rack_id)
     write_compact_nullable_array_of(out, o.subscribed_topic_names, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareGroupHeartbeatRequest, 0)
@@ -122,20 +122,24 @@ def _enca_ShareGroupHeartbeatResponseTopicPartitions_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(ShareGroupHeartbeatResponseTopicPartitions, 0)
 def _deca_ShareGroupHeartbeatResponseTopicPartitions_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[ShareGroupHeartbeatResponseTopicPartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[ShareGroupHeartbeatResponseTopicPartitions] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
@@ -165,14 +169,18 @@ def _enc_ShareGroupHeartbeatResponseAssignment_v0(
     o: ShareGroupHeartbeatResponseAssignment, out: bytearray, v: int
 ) -> None:
     ShareGroupHeartbeatResponseTopicPartitions._enca_[v](o.topic_partitions, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareGroupHeartbeatResponseAssignment, 0)
 def _dec_ShareGroupHeartbeatResponseAssignment_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[ShareGroupHeartbeatResponseAssignment, int]:
-    v_topic_partitions, pos = ShareGroupHeartbeatResponseTopicPartitions._deca_[v](buf, pos, v)
+    v_topic_partitions, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else ShareGroupHeartbeatResponseTopicPartitions._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_topic_partitions, _u)
     return _new(ShareGroupHeartbeatResponseAssignment, _v), pos
@@ -221,7 +229,7 @@ def _enc_ShareGroupHeartbeatResponse_v0(
     else:
         out.append(1)
         ShareGroupHeartbeatResponseAssignment._enc_[v](_x_assignment, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(ShareGroupHeartbeatResponse, 0)

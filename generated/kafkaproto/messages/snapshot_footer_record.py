@@ -34,7 +34,7 @@ class SnapshotFooterRecord(DataMessage):
 @encoder(SnapshotFooterRecord, 0)
 def _enc_SnapshotFooterRecord_v0(o: SnapshotFooterRecord, out: bytearray, v: int) -> None:
     out += _S_h.pack(o.version)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SnapshotFooterRecord, 0)

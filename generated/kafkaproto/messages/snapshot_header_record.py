@@ -36,7 +36,7 @@ class SnapshotHeaderRecord(DataMessage):
 @encoder(SnapshotHeaderRecord, 0)
 def _enc_SnapshotHeaderRecord_v0(o: SnapshotHeaderRecord, out: bytearray, v: int) -> None:
     out += _S_hq.pack(o.version, o.last_contained_log_timestamp)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SnapshotHeaderRecord, 0)

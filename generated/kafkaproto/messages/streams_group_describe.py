@@ -32,6 +32,7 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -78,7 +79,7 @@ def _enc_StreamsGroupDescribeRequest_v0(
         raise absent_field_error(o, v)
     write_compact_array_of(out, o.group_ids, write_compact_string)
     out += _S_o.pack(o.include_authorized_operations)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeRequest, 0)
@@ -99,7 +100,7 @@ def _enc_StreamsGroupDescribeRequest_v1(
 ) -> None:
     write_compact_array_of(out, o.group_ids, write_compact_string)
     out += _S_oo.pack(o.include_authorized_operations, o.include_topology_description)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeRequest, 1)
@@ -137,20 +138,24 @@ def _enca_StreamsGroupDescribeResponseKeyValue_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.key)
         write_compact_string(out, o.value)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseKeyValue, 0)
 def _deca_StreamsGroupDescribeResponseKeyValue_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseKeyValue, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseKeyValue] = []
     for _ in range(n):
         v_key, pos = read_compact_string(buf, pos)
@@ -190,27 +195,35 @@ def _enca_StreamsGroupDescribeResponseTopicInfo_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_ih.pack(o.partitions, o.replication_factor)
         StreamsGroupDescribeResponseKeyValue._enca_[v](o.topic_configs, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseTopicInfo, 0)
 def _deca_StreamsGroupDescribeResponseTopicInfo_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseTopicInfo, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseTopicInfo] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
         v_partitions, v_replication_factor = _S_ih.unpack_from(buf, pos)
         pos += 6
-        v_topic_configs, pos = StreamsGroupDescribeResponseKeyValue._deca_[v](buf, pos, v)
+        v_topic_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseKeyValue._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, v_replication_factor, v_topic_configs, _u)
         items.append(_new(StreamsGroupDescribeResponseTopicInfo, _v))
@@ -250,31 +263,41 @@ def _enca_StreamsGroupDescribeResponseSubtopology_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
         write_compact_array_of(out, o.source_topics, write_compact_string)
         write_compact_array_of(out, o.repartition_sink_topics, write_compact_string)
         StreamsGroupDescribeResponseTopicInfo._enca_[v](o.state_changelog_topics, out, v)
         StreamsGroupDescribeResponseTopicInfo._enca_[v](o.repartition_source_topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseSubtopology, 0)
 def _deca_StreamsGroupDescribeResponseSubtopology_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseSubtopology, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 6)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 6 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 6)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseSubtopology] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
         v_source_topics, pos = read_compact_array_of(buf, pos, read_compact_string)
         v_repartition_sink_topics, pos = read_compact_array_of(buf, pos, read_compact_string)
-        v_state_changelog_topics, pos = StreamsGroupDescribeResponseTopicInfo._deca_[v](buf, pos, v)
-        v_repartition_source_topics, pos = StreamsGroupDescribeResponseTopicInfo._deca_[v](
-            buf, pos, v
+        v_state_changelog_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseTopicInfo._deca_[v](buf, pos, v)
+        )
+        v_repartition_source_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseTopicInfo._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
@@ -311,7 +334,7 @@ def _enc_StreamsGroupDescribeResponseTopology_v0(
 ) -> None:
     out += _S_i.pack(o.epoch)
     StreamsGroupDescribeResponseSubtopology._enca_[v](o.subtopologies, out, v, True)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeResponseTopology, 0)
@@ -320,7 +343,11 @@ def _dec_StreamsGroupDescribeResponseTopology_v0(
 ) -> tuple[StreamsGroupDescribeResponseTopology, int]:
     (v_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_subtopologies, pos = StreamsGroupDescribeResponseSubtopology._deca_[v](buf, pos, v, True)
+    v_subtopologies, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupDescribeResponseSubtopology._deca_[v](buf, pos, v, True)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_epoch, v_subtopologies, _u)
     return _new(StreamsGroupDescribeResponseTopology, _v), pos
@@ -346,7 +373,7 @@ def _enc_StreamsGroupDescribeResponseEndpoint_v0(
 ) -> None:
     write_compact_string(out, o.host)
     out += _S_H.pack(o.port)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeResponseEndpoint, 0)
@@ -386,20 +413,24 @@ def _enca_StreamsGroupDescribeResponseTaskOffset_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
         out += _S_iq.pack(o.partition, o.offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseTaskOffset, 0)
 def _deca_StreamsGroupDescribeResponseTaskOffset_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseTaskOffset, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 14)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 14 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 14)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseTaskOffset] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
@@ -434,20 +465,24 @@ def _enca_StreamsGroupDescribeResponseTaskIds_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseTaskIds, 0)
 def _deca_StreamsGroupDescribeResponseTaskIds_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseTaskIds, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseTaskIds] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
@@ -490,16 +525,28 @@ def _enc_StreamsGroupDescribeResponseAssignment_v0(
     StreamsGroupDescribeResponseTaskIds._enca_[v](o.active_tasks, out, v)
     StreamsGroupDescribeResponseTaskIds._enca_[v](o.standby_tasks, out, v)
     StreamsGroupDescribeResponseTaskIds._enca_[v](o.warmup_tasks, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeResponseAssignment, 0)
 def _dec_StreamsGroupDescribeResponseAssignment_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[StreamsGroupDescribeResponseAssignment, int]:
-    v_active_tasks, pos = StreamsGroupDescribeResponseTaskIds._deca_[v](buf, pos, v)
-    v_standby_tasks, pos = StreamsGroupDescribeResponseTaskIds._deca_[v](buf, pos, v)
-    v_warmup_tasks, pos = StreamsGroupDescribeResponseTaskIds._deca_[v](buf, pos, v)
+    v_active_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupDescribeResponseTaskIds._deca_[v](buf, pos, v)
+    )
+    v_standby_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupDescribeResponseTaskIds._deca_[v](buf, pos, v)
+    )
+    v_warmup_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupDescribeResponseTaskIds._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_active_tasks, v_standby_tasks, v_warmup_tasks, _u)
     return _new(StreamsGroupDescribeResponseAssignment, _v), pos
@@ -570,7 +617,7 @@ def _enca_StreamsGroupDescribeResponseMember_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         out += _S_i.pack(o.member_epoch)
@@ -592,16 +639,20 @@ def _enca_StreamsGroupDescribeResponseMember_v0(
         StreamsGroupDescribeResponseAssignment._enc_[v](o.assignment, out, v)
         StreamsGroupDescribeResponseAssignment._enc_[v](o.target_assignment, out, v)
         out += _S_o.pack(o.is_classic)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseMember, 0)
 def _deca_StreamsGroupDescribeResponseMember_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseMember, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseMember] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -620,9 +671,21 @@ def _deca_StreamsGroupDescribeResponseMember_v0(
             pos += 1
         else:
             v_user_endpoint, pos = StreamsGroupDescribeResponseEndpoint._dec_[v](buf, pos + 1, v)
-        v_client_tags, pos = StreamsGroupDescribeResponseKeyValue._deca_[v](buf, pos, v)
-        v_task_offsets, pos = StreamsGroupDescribeResponseTaskOffset._deca_[v](buf, pos, v)
-        v_task_end_offsets, pos = StreamsGroupDescribeResponseTaskOffset._deca_[v](buf, pos, v)
+        v_client_tags, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseKeyValue._deca_[v](buf, pos, v)
+        )
+        v_task_offsets, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseTaskOffset._deca_[v](buf, pos, v)
+        )
+        v_task_end_offsets, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseTaskOffset._deca_[v](buf, pos, v)
+        )
         v_assignment, pos = StreamsGroupDescribeResponseAssignment._dec_[v](buf, pos, v)
         v_target_assignment, pos = StreamsGroupDescribeResponseAssignment._dec_[v](buf, pos, v)
         (v_is_classic,) = _S_o.unpack_from(buf, pos)
@@ -687,7 +750,7 @@ def _enc_StreamsGroupDescribeResponseTopologyDescriptionNode_v1(
     write_compact_nullable_string(out, o.sink_topic)
     write_compact_array_of(out, o.stores, write_compact_string)
     write_compact_array_of(out, o.successors, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeResponseTopologyDescriptionNode, 1)
@@ -715,7 +778,7 @@ def _enca_StreamsGroupDescribeResponseTopologyDescriptionNode_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         _enc_StreamsGroupDescribeResponseTopologyDescriptionNode_v1(o, out, v)
 
@@ -724,9 +787,13 @@ def _enca_StreamsGroupDescribeResponseTopologyDescriptionNode_v1(
 def _deca_StreamsGroupDescribeResponseTopologyDescriptionNode_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseTopologyDescriptionNode, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseTopologyDescriptionNode] = []
     for _ in range(n):
         item, pos = _dec_StreamsGroupDescribeResponseTopologyDescriptionNode_v1(buf, pos, v)
@@ -762,24 +829,32 @@ def _enca_StreamsGroupDescribeResponseTopologyDescriptionSubtopology_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
         StreamsGroupDescribeResponseTopologyDescriptionNode._enca_[v](o.nodes, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseTopologyDescriptionSubtopology, 1)
 def _deca_StreamsGroupDescribeResponseTopologyDescriptionSubtopology_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseTopologyDescriptionSubtopology, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseTopologyDescriptionSubtopology] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
-        v_nodes, pos = StreamsGroupDescribeResponseTopologyDescriptionNode._deca_[v](buf, pos, v)
+        v_nodes, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseTopologyDescriptionNode._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_subtopology_id, v_nodes, _u)
         items.append(_new(StreamsGroupDescribeResponseTopologyDescriptionSubtopology, _v))
@@ -819,20 +894,24 @@ def _enca_StreamsGroupDescribeResponseTopologyDescriptionGlobalStore_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         StreamsGroupDescribeResponseTopologyDescriptionNode._enc_[v](o.source, out, v)
         StreamsGroupDescribeResponseTopologyDescriptionNode._enc_[v](o.processor, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseTopologyDescriptionGlobalStore, 1)
 def _deca_StreamsGroupDescribeResponseTopologyDescriptionGlobalStore_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseTopologyDescriptionGlobalStore, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 1)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 1 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 1)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseTopologyDescriptionGlobalStore] = []
     for _ in range(n):
         v_source, pos = StreamsGroupDescribeResponseTopologyDescriptionNode._dec_[v](buf, pos, v)
@@ -873,18 +952,22 @@ def _enc_StreamsGroupDescribeResponseTopologyDescription_v1(
 ) -> None:
     StreamsGroupDescribeResponseTopologyDescriptionSubtopology._enca_[v](o.subtopologies, out, v)
     StreamsGroupDescribeResponseTopologyDescriptionGlobalStore._enca_[v](o.global_stores, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeResponseTopologyDescription, 1)
 def _dec_StreamsGroupDescribeResponseTopologyDescription_v1(
     buf: memoryview, pos: int, v: int
 ) -> tuple[StreamsGroupDescribeResponseTopologyDescription, int]:
-    v_subtopologies, pos = StreamsGroupDescribeResponseTopologyDescriptionSubtopology._deca_[v](
-        buf, pos, v
+    v_subtopologies, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupDescribeResponseTopologyDescriptionSubtopology._deca_[v](buf, pos, v)
     )
-    v_global_stores, pos = StreamsGroupDescribeResponseTopologyDescriptionGlobalStore._deca_[v](
-        buf, pos, v
+    v_global_stores, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupDescribeResponseTopologyDescriptionGlobalStore._deca_[v](buf, pos, v)
     )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_subtopologies, v_global_stores, _u)
@@ -946,7 +1029,7 @@ def _enca_StreamsGroupDescribeResponseDescribedGroup_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.topology_description is not None or o.topology_description_status != 0:
             raise absent_field_error(o, v)
@@ -963,16 +1046,20 @@ def _enca_StreamsGroupDescribeResponseDescribedGroup_v0(
             StreamsGroupDescribeResponseTopology._enc_[v](_x_topology, out, v)
         StreamsGroupDescribeResponseMember._enca_[v](o.members, out, v)
         out += _S_i.pack(o.authorized_operations)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseDescribedGroup, 0)
 def _deca_StreamsGroupDescribeResponseDescribedGroup_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseDescribedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseDescribedGroup] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -988,7 +1075,11 @@ def _deca_StreamsGroupDescribeResponseDescribedGroup_v0(
             pos += 1
         else:
             v_topology, pos = StreamsGroupDescribeResponseTopology._dec_[v](buf, pos + 1, v)
-        v_members, pos = StreamsGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        v_members, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        )
         (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -1020,7 +1111,7 @@ def _enca_StreamsGroupDescribeResponseDescribedGroup_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
@@ -1045,16 +1136,20 @@ def _enca_StreamsGroupDescribeResponseDescribedGroup_v1(
             )
         out += _S_b.pack(o.topology_description_status)
         write_compact_nullable_string(out, o.assignor_name)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupDescribeResponseDescribedGroup, 1)
 def _deca_StreamsGroupDescribeResponseDescribedGroup_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupDescribeResponseDescribedGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 23)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 23 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 23)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupDescribeResponseDescribedGroup] = []
     for _ in range(n):
         (v_error_code,) = _S_h.unpack_from(buf, pos)
@@ -1070,7 +1165,11 @@ def _deca_StreamsGroupDescribeResponseDescribedGroup_v1(
             pos += 1
         else:
             v_topology, pos = StreamsGroupDescribeResponseTopology._dec_[v](buf, pos + 1, v)
-        v_members, pos = StreamsGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        v_members, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupDescribeResponseMember._deca_[v](buf, pos, v)
+        )
         (v_authorized_operations,) = _S_i.unpack_from(buf, pos)
         pos += 4
         v_topology_description: StreamsGroupDescribeResponseTopologyDescription | None
@@ -1129,7 +1228,7 @@ def _enc_StreamsGroupDescribeResponse_v0(
 ) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     StreamsGroupDescribeResponseDescribedGroup._enca_[v](o.groups, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupDescribeResponse, 0)
@@ -1138,7 +1237,11 @@ def _dec_StreamsGroupDescribeResponse_v0(
 ) -> tuple[StreamsGroupDescribeResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_groups, pos = StreamsGroupDescribeResponseDescribedGroup._deca_[v](buf, pos, v)
+    v_groups, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupDescribeResponseDescribedGroup._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_groups, _u)
     return _new(StreamsGroupDescribeResponse, _v), pos

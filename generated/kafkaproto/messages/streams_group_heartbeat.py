@@ -33,6 +33,8 @@ from kafkaproto.wire import (
     read_compact_string,
     read_unknown_tags,
     write_compact_array_of,
+    write_compact_int16_array,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_string,
     write_compact_string,
@@ -76,20 +78,24 @@ def _enca_StreamsGroupHeartbeatRequestKeyValue_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.key)
         write_compact_string(out, o.value)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatRequestKeyValue, 0)
 def _deca_StreamsGroupHeartbeatRequestKeyValue_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatRequestKeyValue, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatRequestKeyValue] = []
     for _ in range(n):
         v_key, pos = read_compact_string(buf, pos)
@@ -129,27 +135,35 @@ def _enca_StreamsGroupHeartbeatRequestTopicInfo_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         out += _S_ih.pack(o.partitions, o.replication_factor)
         StreamsGroupHeartbeatRequestKeyValue._enca_[v](o.topic_configs, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatRequestTopicInfo, 0)
 def _deca_StreamsGroupHeartbeatRequestTopicInfo_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatRequestTopicInfo, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatRequestTopicInfo] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
         v_partitions, v_replication_factor = _S_ih.unpack_from(buf, pos)
         pos += 6
-        v_topic_configs, pos = StreamsGroupHeartbeatRequestKeyValue._deca_[v](buf, pos, v)
+        v_topic_configs, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupHeartbeatRequestKeyValue._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, v_replication_factor, v_topic_configs, _u)
         items.append(_new(StreamsGroupHeartbeatRequestTopicInfo, _v))
@@ -181,21 +195,25 @@ def _enca_StreamsGroupHeartbeatRequestCopartitionGroup_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
-        write_compact_array_of(out, o.source_topics, "h")
-        write_compact_array_of(out, o.source_topic_regex, "h")
-        write_compact_array_of(out, o.repartition_source_topics, "h")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int16_array(out, o.source_topics)
+        write_compact_int16_array(out, o.source_topic_regex)
+        write_compact_int16_array(out, o.repartition_source_topics)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatRequestCopartitionGroup, 0)
 def _deca_StreamsGroupHeartbeatRequestCopartitionGroup_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatRequestCopartitionGroup, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 4)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 4 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 4)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatRequestCopartitionGroup] = []
     for _ in range(n):
         v_source_topics, pos = read_compact_int16_array(buf, pos)
@@ -246,7 +264,7 @@ def _enca_StreamsGroupHeartbeatRequestSubtopology_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
         write_compact_array_of(out, o.source_topics, write_compact_string)
@@ -255,28 +273,40 @@ def _enca_StreamsGroupHeartbeatRequestSubtopology_v0(
         write_compact_array_of(out, o.repartition_sink_topics, write_compact_string)
         StreamsGroupHeartbeatRequestTopicInfo._enca_[v](o.repartition_source_topics, out, v)
         StreamsGroupHeartbeatRequestCopartitionGroup._enca_[v](o.copartition_groups, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatRequestSubtopology, 0)
 def _deca_StreamsGroupHeartbeatRequestSubtopology_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatRequestSubtopology, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatRequestSubtopology] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
         v_source_topics, pos = read_compact_array_of(buf, pos, read_compact_string)
         v_source_topic_regex, pos = read_compact_array_of(buf, pos, read_compact_string)
-        v_state_changelog_topics, pos = StreamsGroupHeartbeatRequestTopicInfo._deca_[v](buf, pos, v)
-        v_repartition_sink_topics, pos = read_compact_array_of(buf, pos, read_compact_string)
-        v_repartition_source_topics, pos = StreamsGroupHeartbeatRequestTopicInfo._deca_[v](
-            buf, pos, v
+        v_state_changelog_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupHeartbeatRequestTopicInfo._deca_[v](buf, pos, v)
         )
-        v_copartition_groups, pos = StreamsGroupHeartbeatRequestCopartitionGroup._deca_[v](
-            buf, pos, v
+        v_repartition_sink_topics, pos = read_compact_array_of(buf, pos, read_compact_string)
+        v_repartition_source_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupHeartbeatRequestTopicInfo._deca_[v](buf, pos, v)
+        )
+        v_copartition_groups, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupHeartbeatRequestCopartitionGroup._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
@@ -315,7 +345,7 @@ def _enc_StreamsGroupHeartbeatRequestTopology_v0(
 ) -> None:
     out += _S_i.pack(o.epoch)
     StreamsGroupHeartbeatRequestSubtopology._enca_[v](o.subtopologies, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupHeartbeatRequestTopology, 0)
@@ -324,7 +354,11 @@ def _dec_StreamsGroupHeartbeatRequestTopology_v0(
 ) -> tuple[StreamsGroupHeartbeatRequestTopology, int]:
     (v_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_subtopologies, pos = StreamsGroupHeartbeatRequestSubtopology._deca_[v](buf, pos, v)
+    v_subtopologies, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatRequestSubtopology._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_epoch, v_subtopologies, _u)
     return _new(StreamsGroupHeartbeatRequestTopology, _v), pos
@@ -353,20 +387,24 @@ def _enca_StreamsGroupHeartbeatRequestTaskIds_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatRequestTaskIds, 0)
 def _deca_StreamsGroupHeartbeatRequestTaskIds_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatRequestTaskIds, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatRequestTaskIds] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
@@ -397,7 +435,7 @@ def _enc_StreamsGroupHeartbeatRequestEndpoint_v0(
 ) -> None:
     write_compact_string(out, o.host)
     out += _S_H.pack(o.port)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupHeartbeatRequestEndpoint, 0)
@@ -437,20 +475,24 @@ def _enca_StreamsGroupHeartbeatRequestTaskOffset_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
         out += _S_iq.pack(o.partition, o.offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatRequestTaskOffset, 0)
 def _deca_StreamsGroupHeartbeatRequestTaskOffset_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatRequestTaskOffset, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 14)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 14 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 14)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatRequestTaskOffset] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
@@ -555,7 +597,7 @@ def _enc_StreamsGroupHeartbeatRequest_v0(
     StreamsGroupHeartbeatRequestTaskOffset._enca_[v](o.task_offsets, out, v, True)
     StreamsGroupHeartbeatRequestTaskOffset._enca_[v](o.task_end_offsets, out, v, True)
     out += _S_o.pack(o.shutdown_application)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupHeartbeatRequest, 0)
@@ -576,9 +618,21 @@ def _dec_StreamsGroupHeartbeatRequest_v0(
         pos += 1
     else:
         v_topology, pos = StreamsGroupHeartbeatRequestTopology._dec_[v](buf, pos + 1, v)
-    v_active_tasks, pos = StreamsGroupHeartbeatRequestTaskIds._deca_[v](buf, pos, v, True)
-    v_standby_tasks, pos = StreamsGroupHeartbeatRequestTaskIds._deca_[v](buf, pos, v, True)
-    v_warmup_tasks, pos = StreamsGroupHeartbeatRequestTaskIds._deca_[v](buf, pos, v, True)
+    v_active_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatRequestTaskIds._deca_[v](buf, pos, v, True)
+    )
+    v_standby_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatRequestTaskIds._deca_[v](buf, pos, v, True)
+    )
+    v_warmup_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatRequestTaskIds._deca_[v](buf, pos, v, True)
+    )
     v_process_id, pos = read_compact_nullable_string(buf, pos)
     v_user_endpoint: StreamsGroupHeartbeatRequestEndpoint | None
     if INT8.unpack_from(buf, pos)[0] < 0:
@@ -586,9 +640,21 @@ def _dec_StreamsGroupHeartbeatRequest_v0(
         pos += 1
     else:
         v_user_endpoint, pos = StreamsGroupHeartbeatRequestEndpoint._dec_[v](buf, pos + 1, v)
-    v_client_tags, pos = StreamsGroupHeartbeatRequestKeyValue._deca_[v](buf, pos, v, True)
-    v_task_offsets, pos = StreamsGroupHeartbeatRequestTaskOffset._deca_[v](buf, pos, v, True)
-    v_task_end_offsets, pos = StreamsGroupHeartbeatRequestTaskOffset._deca_[v](buf, pos, v, True)
+    v_client_tags, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatRequestKeyValue._deca_[v](buf, pos, v, True)
+    )
+    v_task_offsets, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatRequestTaskOffset._deca_[v](buf, pos, v, True)
+    )
+    v_task_end_offsets, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatRequestTaskOffset._deca_[v](buf, pos, v, True)
+    )
     (v_shutdown_application,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -638,20 +704,24 @@ def _enca_StreamsGroupHeartbeatResponseStatus_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_b.pack(o.status_code)
         write_compact_string(out, o.status_detail)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatResponseStatus, 0)
 def _deca_StreamsGroupHeartbeatResponseStatus_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatResponseStatus, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatResponseStatus] = []
     for _ in range(n):
         (v_status_code,) = _S_b.unpack_from(buf, pos)
@@ -686,20 +756,24 @@ def _enca_StreamsGroupHeartbeatResponseTaskIds_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatResponseTaskIds, 0)
 def _deca_StreamsGroupHeartbeatResponseTaskIds_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatResponseTaskIds, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatResponseTaskIds] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
@@ -733,7 +807,7 @@ def _enc_StreamsGroupHeartbeatResponseEndpoint_v0(
 ) -> None:
     write_compact_string(out, o.host)
     out += _S_H.pack(o.port)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupHeartbeatResponseEndpoint, 0)
@@ -771,20 +845,24 @@ def _enca_StreamsGroupHeartbeatResponseTopicPartition_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic)
-        write_compact_array_of(out, o.partitions, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partitions)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatResponseTopicPartition, 0)
 def _deca_StreamsGroupHeartbeatResponseTopicPartition_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatResponseTopicPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatResponseTopicPartition] = []
     for _ in range(n):
         v_topic, pos = read_compact_string(buf, pos)
@@ -828,29 +906,37 @@ def _enca_StreamsGroupHeartbeatResponseEndpointToPartitions_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         StreamsGroupHeartbeatResponseEndpoint._enc_[v](o.user_endpoint, out, v)
         StreamsGroupHeartbeatResponseTopicPartition._enca_[v](o.active_partitions, out, v)
         StreamsGroupHeartbeatResponseTopicPartition._enca_[v](o.standby_partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupHeartbeatResponseEndpointToPartitions, 0)
 def _deca_StreamsGroupHeartbeatResponseEndpointToPartitions_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[StreamsGroupHeartbeatResponseEndpointToPartitions, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupHeartbeatResponseEndpointToPartitions] = []
     for _ in range(n):
         v_user_endpoint, pos = StreamsGroupHeartbeatResponseEndpoint._dec_[v](buf, pos, v)
-        v_active_partitions, pos = StreamsGroupHeartbeatResponseTopicPartition._deca_[v](
-            buf, pos, v
+        v_active_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupHeartbeatResponseTopicPartition._deca_[v](buf, pos, v)
         )
-        v_standby_partitions, pos = StreamsGroupHeartbeatResponseTopicPartition._deca_[v](
-            buf, pos, v
+        v_standby_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupHeartbeatResponseTopicPartition._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_user_endpoint, v_active_partitions, v_standby_partitions, _u)
@@ -941,7 +1027,7 @@ def _enc_StreamsGroupHeartbeatResponse_v0(
     StreamsGroupHeartbeatResponseEndpointToPartitions._enca_[v](
         o.partitions_by_user_endpoint, out, v, True
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupHeartbeatResponse, 0)
@@ -959,15 +1045,33 @@ def _dec_StreamsGroupHeartbeatResponse_v0(
         v_task_offset_interval_ms,
     ) = _S_iiii.unpack_from(buf, pos)
     pos += 16
-    v_status, pos = StreamsGroupHeartbeatResponseStatus._deca_[v](buf, pos, v, True)
-    v_active_tasks, pos = StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
-    v_standby_tasks, pos = StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
-    v_warmup_tasks, pos = StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    v_status, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseStatus._deca_[v](buf, pos, v, True)
+    )
+    v_active_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    )
+    v_standby_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    )
+    v_warmup_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    )
     (v_endpoint_information_epoch,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_partitions_by_user_endpoint, pos = StreamsGroupHeartbeatResponseEndpointToPartitions._deca_[
-        v
-    ](buf, pos, v, True)
+    v_partitions_by_user_endpoint, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseEndpointToPartitions._deca_[v](buf, pos, v, True)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,
@@ -1014,7 +1118,7 @@ def _enc_StreamsGroupHeartbeatResponse_v1(
     StreamsGroupHeartbeatResponseEndpointToPartitions._enca_[v](
         o.partitions_by_user_endpoint, out, v, True
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupHeartbeatResponse, 1)
@@ -1032,15 +1136,33 @@ def _dec_StreamsGroupHeartbeatResponse_v1(
         v_acceptable_recovery_lag,
     ) = _S_iiiq.unpack_from(buf, pos)
     pos += 20
-    v_status, pos = StreamsGroupHeartbeatResponseStatus._deca_[v](buf, pos, v, True)
-    v_active_tasks, pos = StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
-    v_standby_tasks, pos = StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
-    v_warmup_tasks, pos = StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    v_status, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseStatus._deca_[v](buf, pos, v, True)
+    )
+    v_active_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    )
+    v_standby_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    )
+    v_warmup_tasks, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseTaskIds._deca_[v](buf, pos, v, True)
+    )
     v_topology_description_required, v_endpoint_information_epoch = _S_oi.unpack_from(buf, pos)
     pos += 5
-    v_partitions_by_user_endpoint, pos = StreamsGroupHeartbeatResponseEndpointToPartitions._deca_[
-        v
-    ](buf, pos, v, True)
+    v_partitions_by_user_endpoint, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupHeartbeatResponseEndpointToPartitions._deca_[v](buf, pos, v, True)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_throttle_time_ms,

@@ -79,7 +79,7 @@ def _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode_v0(
     write_compact_nullable_string(out, o.sink_topic)
     write_compact_array_of(out, o.stores, write_compact_string)
     write_compact_array_of(out, o.successors, write_compact_string)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode, 0)
@@ -107,7 +107,7 @@ def _enca_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode_v0
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode_v0(o, out, v)
 
@@ -118,9 +118,13 @@ def _deca_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode_v0
 ) -> tuple[
     tuple[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode, ...] | None, int
 ]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode] = []
     for _ in range(n):
         item, pos = _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode_v0(
@@ -159,13 +163,13 @@ def _enca_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopo
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.subtopology_id)
         StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode._enca_[v](
             o.nodes, out, v
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopology, 0)
@@ -175,15 +179,23 @@ def _deca_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopo
     tuple[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopology, ...] | None,
     int,
 ]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopology] = []
     for _ in range(n):
         v_subtopology_id, pos = read_compact_string(buf, pos)
-        v_nodes, pos = StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode._deca_[
-            v
-        ](buf, pos, v)
+        v_nodes, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode._deca_[v](
+                buf, pos, v
+            )
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_subtopology_id, v_nodes, _u)
         items.append(
@@ -225,7 +237,7 @@ def _enca_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalS
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode._enc_[v](
             o.source, out, v
@@ -233,7 +245,7 @@ def _enca_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalS
         StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode._enc_[v](
             o.processor, out, v
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStore, 0)
@@ -243,9 +255,13 @@ def _deca_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalS
     tuple[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStore, ...] | None,
     int,
 ]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 1)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 1 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 1)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStore] = []
     for _ in range(n):
         v_source, pos = StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionNode._dec_[
@@ -305,7 +321,7 @@ def _enc_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescription_v0(
     StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStore._enca_[v](
         o.global_stores, out, v
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupTopologyDescriptionUpdateRequestTopologyDescription, 0)
@@ -313,12 +329,16 @@ def _dec_StreamsGroupTopologyDescriptionUpdateRequestTopologyDescription_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[StreamsGroupTopologyDescriptionUpdateRequestTopologyDescription, int]:
     v_subtopologies, pos = (
-        StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopology._deca_[v](
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionSubtopology._deca_[v](
             buf, pos, v
         )
     )
     v_global_stores, pos = (
-        StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStore._deca_[v](
+        ((), pos + 1)
+        if buf[pos] == 1
+        else StreamsGroupTopologyDescriptionUpdateRequestTopologyDescriptionGlobalStore._deca_[v](
             buf, pos, v
         )
     )
@@ -364,7 +384,7 @@ def _enc_StreamsGroupTopologyDescriptionUpdateRequest_v0(
     StreamsGroupTopologyDescriptionUpdateRequestTopologyDescription._enc_[v](
         o.topology_description, out, v
     )
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupTopologyDescriptionUpdateRequest, 0)
@@ -408,7 +428,7 @@ def _enc_StreamsGroupTopologyDescriptionUpdateResponse_v0(
 ) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(StreamsGroupTopologyDescriptionUpdateResponse, 0)

@@ -107,20 +107,24 @@ def _enca_SyncGroupRequestAssignment_v4(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.member_id)
         write_compact_bytes(out, o.assignment)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(SyncGroupRequestAssignment, 4)
 def _deca_SyncGroupRequestAssignment_v4(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[SyncGroupRequestAssignment, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[SyncGroupRequestAssignment] = []
     for _ in range(n):
         v_member_id, pos = read_compact_string(buf, pos)
@@ -224,7 +228,7 @@ def _enc_SyncGroupRequest_v4(o: SyncGroupRequest, out: bytearray, v: int) -> Non
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
     SyncGroupRequestAssignment._enca_[v](o.assignments, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SyncGroupRequest, 4)
@@ -234,7 +238,9 @@ def _dec_SyncGroupRequest_v4(buf: memoryview, pos: int, v: int) -> tuple[SyncGro
     pos += 4
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
-    v_assignments, pos = SyncGroupRequestAssignment._deca_[v](buf, pos, v)
+    v_assignments, pos = (
+        ((), pos + 1) if buf[pos] == 1 else SyncGroupRequestAssignment._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_group_id,
@@ -258,7 +264,7 @@ def _enc_SyncGroupRequest_v5(o: SyncGroupRequest, out: bytearray, v: int) -> Non
     write_compact_nullable_string(out, o.protocol_type)
     write_compact_nullable_string(out, o.protocol_name)
     SyncGroupRequestAssignment._enca_[v](o.assignments, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SyncGroupRequest, 5)
@@ -270,7 +276,9 @@ def _dec_SyncGroupRequest_v5(buf: memoryview, pos: int, v: int) -> tuple[SyncGro
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
     v_protocol_type, pos = read_compact_nullable_string(buf, pos)
     v_protocol_name, pos = read_compact_nullable_string(buf, pos)
-    v_assignments, pos = SyncGroupRequestAssignment._deca_[v](buf, pos, v)
+    v_assignments, pos = (
+        ((), pos + 1) if buf[pos] == 1 else SyncGroupRequestAssignment._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_group_id,
@@ -350,7 +358,7 @@ def _dec_SyncGroupResponse_v1(buf: memoryview, pos: int, v: int) -> tuple[SyncGr
 def _enc_SyncGroupResponse_v4(o: SyncGroupResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_bytes(out, o.assignment)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SyncGroupResponse, 4)
@@ -369,7 +377,7 @@ def _enc_SyncGroupResponse_v5(o: SyncGroupResponse, out: bytearray, v: int) -> N
     write_compact_nullable_string(out, o.protocol_type)
     write_compact_nullable_string(out, o.protocol_name)
     write_compact_bytes(out, o.assignment)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(SyncGroupResponse, 5)

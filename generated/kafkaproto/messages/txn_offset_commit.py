@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -159,20 +161,24 @@ def _enca_TxnOffsetCommitRequestPartition_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iqi.pack(o.partition_index, o.committed_offset, o.committed_leader_epoch)
         write_compact_nullable_string(out, o.committed_metadata)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(TxnOffsetCommitRequestPartition, 3)
 def _deca_TxnOffsetCommitRequestPartition_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[TxnOffsetCommitRequestPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[TxnOffsetCommitRequestPartition] = []
     for _ in range(n):
         v_partition_index, v_committed_offset, v_committed_leader_epoch = _S_iqi.unpack_from(
@@ -252,24 +258,32 @@ def _enca_TxnOffsetCommitRequestTopic_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         TxnOffsetCommitRequestPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(TxnOffsetCommitRequestTopic, 3)
 def _deca_TxnOffsetCommitRequestTopic_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[TxnOffsetCommitRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[TxnOffsetCommitRequestTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = TxnOffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else TxnOffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, ZERO_UUID, v_partitions, _u)
         items.append(_new(TxnOffsetCommitRequestTopic, _v))
@@ -285,24 +299,32 @@ def _enca_TxnOffsetCommitRequestTopic_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         TxnOffsetCommitRequestPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(TxnOffsetCommitRequestTopic, 6)
 def _deca_TxnOffsetCommitRequestTopic_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[TxnOffsetCommitRequestTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[TxnOffsetCommitRequestTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = TxnOffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else TxnOffsetCommitRequestPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partitions, _u)
         items.append(_new(TxnOffsetCommitRequestTopic, _v))
@@ -386,7 +408,7 @@ def _enc_TxnOffsetCommitRequest_v3(o: TxnOffsetCommitRequest, out: bytearray, v:
     write_compact_string(out, o.member_id)
     write_compact_nullable_string(out, o.group_instance_id)
     TxnOffsetCommitRequestTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(TxnOffsetCommitRequest, 3)
@@ -399,7 +421,9 @@ def _dec_TxnOffsetCommitRequest_v3(
     pos += 14
     v_member_id, pos = read_compact_string(buf, pos)
     v_group_instance_id, pos = read_compact_nullable_string(buf, pos)
-    v_topics, pos = TxnOffsetCommitRequestTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else TxnOffsetCommitRequestTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
         v_transactional_id,
@@ -453,15 +477,8 @@ def _deca_TxnOffsetCommitResponsePartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
-    return (
-        tuple(
-            [
-                _new(TxnOffsetCommitResponsePartition, _t + ((),))
-                for _t in _S_ih.iter_unpack(buf[pos:end])
-            ]
-        ),
-        end,
-    )
+    it = flat_values(_S_ih, n, buf, pos)
+    return tuple(map(_new, repeat(TxnOffsetCommitResponsePartition), zip(it, it, repeat(())))), end
 
 
 @array_encoder(TxnOffsetCommitResponsePartition, 3)
@@ -473,28 +490,28 @@ def _enca_TxnOffsetCommitResponsePartition_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(TxnOffsetCommitResponsePartition, 3)
 def _deca_TxnOffsetCommitResponsePartition_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[TxnOffsetCommitResponsePartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
+        it = flat_values(_S_ihx, n, buf, pos)
         return (
-            tuple(
-                [
-                    _new(TxnOffsetCommitResponsePartition, _t + ((),))
-                    for _t in _S_ihx.iter_unpack(buf[pos:end])
-                ]
-            ),
+            tuple(map(_new, repeat(TxnOffsetCommitResponsePartition), zip(it, it, repeat(())))),
             end,
         )
     # some item has tagged fields: the general loop
@@ -568,24 +585,32 @@ def _enca_TxnOffsetCommitResponseTopic_v3(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         TxnOffsetCommitResponsePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(TxnOffsetCommitResponseTopic, 3)
 def _deca_TxnOffsetCommitResponseTopic_v3(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[TxnOffsetCommitResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[TxnOffsetCommitResponseTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = TxnOffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else TxnOffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, ZERO_UUID, v_partitions, _u)
         items.append(_new(TxnOffsetCommitResponseTopic, _v))
@@ -601,24 +626,32 @@ def _enca_TxnOffsetCommitResponseTopic_v6(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         TxnOffsetCommitResponsePartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(TxnOffsetCommitResponseTopic, 6)
 def _deca_TxnOffsetCommitResponseTopic_v6(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[TxnOffsetCommitResponseTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[TxnOffsetCommitResponseTopic] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = TxnOffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else TxnOffsetCommitResponsePartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = ("", v_topic_id, v_partitions, _u)
         items.append(_new(TxnOffsetCommitResponseTopic, _v))
@@ -667,7 +700,7 @@ def _dec_TxnOffsetCommitResponse_v0(
 def _enc_TxnOffsetCommitResponse_v3(o: TxnOffsetCommitResponse, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.throttle_time_ms)
     TxnOffsetCommitResponseTopic._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(TxnOffsetCommitResponse, 3)
@@ -676,7 +709,9 @@ def _dec_TxnOffsetCommitResponse_v3(
 ) -> tuple[TxnOffsetCommitResponse, int]:
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = TxnOffsetCommitResponseTopic._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1) if buf[pos] == 1 else TxnOffsetCommitResponseTopic._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_topics, _u)
     return _new(TxnOffsetCommitResponse, _v), pos

@@ -41,7 +41,7 @@ class UnregisterBrokerRequest(ApiRequest["UnregisterBrokerResponse"]):
 @encoder(UnregisterBrokerRequest, 0)
 def _enc_UnregisterBrokerRequest_v0(o: UnregisterBrokerRequest, out: bytearray, v: int) -> None:
     out += _S_i.pack(o.broker_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UnregisterBrokerRequest, 0)
@@ -78,7 +78,7 @@ class UnregisterBrokerResponse(ApiResponse):
 def _enc_UnregisterBrokerResponse_v0(o: UnregisterBrokerResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UnregisterBrokerResponse, 0)

@@ -43,7 +43,7 @@ def _enc_UnregisterControllerRequest_v0(
     o: UnregisterControllerRequest, out: bytearray, v: int
 ) -> None:
     out += _S_i.pack(o.controller_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UnregisterControllerRequest, 0)
@@ -82,7 +82,7 @@ def _enc_UnregisterControllerResponse_v0(
 ) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UnregisterControllerResponse, 0)

@@ -71,22 +71,26 @@ def _enca_UpdateFeaturesRequestFeatureUpdateKey_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.upgrade_type != 1:
             raise absent_field_error(o, v)
         write_compact_string(out, o.feature)
         out += _S_ho.pack(o.max_version_level, o.allow_downgrade)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(UpdateFeaturesRequestFeatureUpdateKey, 0)
 def _deca_UpdateFeaturesRequestFeatureUpdateKey_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[UpdateFeaturesRequestFeatureUpdateKey, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[UpdateFeaturesRequestFeatureUpdateKey] = []
     for _ in range(n):
         v_feature, pos = read_compact_string(buf, pos)
@@ -107,22 +111,26 @@ def _enca_UpdateFeaturesRequestFeatureUpdateKey_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.allow_downgrade:
             raise absent_field_error(o, v)
         write_compact_string(out, o.feature)
         out += _S_hb.pack(o.max_version_level, o.upgrade_type)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(UpdateFeaturesRequestFeatureUpdateKey, 1)
 def _deca_UpdateFeaturesRequestFeatureUpdateKey_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[UpdateFeaturesRequestFeatureUpdateKey, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[UpdateFeaturesRequestFeatureUpdateKey] = []
     for _ in range(n):
         v_feature, pos = read_compact_string(buf, pos)
@@ -161,7 +169,7 @@ def _enc_UpdateFeaturesRequest_v0(o: UpdateFeaturesRequest, out: bytearray, v: i
         raise absent_field_error(o, v)
     out += _S_i.pack(o.timeout_ms)
     UpdateFeaturesRequestFeatureUpdateKey._enca_[v](o.feature_updates, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UpdateFeaturesRequest, 0)
@@ -170,7 +178,11 @@ def _dec_UpdateFeaturesRequest_v0(
 ) -> tuple[UpdateFeaturesRequest, int]:
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_feature_updates, pos = UpdateFeaturesRequestFeatureUpdateKey._deca_[v](buf, pos, v)
+    v_feature_updates, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else UpdateFeaturesRequestFeatureUpdateKey._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_timeout_ms, v_feature_updates, False, _u)
     return _new(UpdateFeaturesRequest, _v), pos
@@ -181,7 +193,7 @@ def _enc_UpdateFeaturesRequest_v1(o: UpdateFeaturesRequest, out: bytearray, v: i
     out += _S_i.pack(o.timeout_ms)
     UpdateFeaturesRequestFeatureUpdateKey._enca_[v](o.feature_updates, out, v)
     out += _S_o.pack(o.validate_only)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UpdateFeaturesRequest, 1)
@@ -190,7 +202,11 @@ def _dec_UpdateFeaturesRequest_v1(
 ) -> tuple[UpdateFeaturesRequest, int]:
     (v_timeout_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_feature_updates, pos = UpdateFeaturesRequestFeatureUpdateKey._deca_[v](buf, pos, v)
+    v_feature_updates, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else UpdateFeaturesRequestFeatureUpdateKey._deca_[v](buf, pos, v)
+    )
     (v_validate_only,) = _S_o.unpack_from(buf, pos)
     pos += 1
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -223,21 +239,25 @@ def _enca_UpdateFeaturesResponseUpdatableFeatureResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.feature)
         out += _S_h.pack(o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(UpdateFeaturesResponseUpdatableFeatureResult, 0)
 def _deca_UpdateFeaturesResponseUpdatableFeatureResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[UpdateFeaturesResponseUpdatableFeatureResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[UpdateFeaturesResponseUpdatableFeatureResult] = []
     for _ in range(n):
         v_feature, pos = read_compact_string(buf, pos)
@@ -282,7 +302,7 @@ def _enc_UpdateFeaturesResponse_v0(o: UpdateFeaturesResponse, out: bytearray, v:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
     UpdateFeaturesResponseUpdatableFeatureResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UpdateFeaturesResponse, 0)
@@ -292,7 +312,11 @@ def _dec_UpdateFeaturesResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_error_message, pos = read_compact_nullable_string(buf, pos)
-    v_results, pos = UpdateFeaturesResponseUpdatableFeatureResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else UpdateFeaturesResponseUpdatableFeatureResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_error_message, v_results, _u)
     return _new(UpdateFeaturesResponse, _v), pos
@@ -302,7 +326,7 @@ def _dec_UpdateFeaturesResponse_v0(
 def _enc_UpdateFeaturesResponse_v2(o: UpdateFeaturesResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UpdateFeaturesResponse, 2)

@@ -75,21 +75,25 @@ def _enca_UpdateRaftVoterRequestListener_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(UpdateRaftVoterRequestListener, 0)
 def _deca_UpdateRaftVoterRequestListener_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[UpdateRaftVoterRequestListener, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[UpdateRaftVoterRequestListener] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -124,7 +128,7 @@ def _enc_UpdateRaftVoterRequestKRaftVersionFeature_v0(
     o: UpdateRaftVoterRequestKRaftVersionFeature, out: bytearray, v: int
 ) -> None:
     out += _S_hh.pack(o.min_supported_version, o.max_supported_version)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UpdateRaftVoterRequestKRaftVersionFeature, 0)
@@ -177,7 +181,7 @@ def _enc_UpdateRaftVoterRequest_v0(o: UpdateRaftVoterRequest, out: bytearray, v:
     write_uuid(out, o.voter_directory_id)
     UpdateRaftVoterRequestListener._enca_[v](o.listeners, out, v)
     UpdateRaftVoterRequestKRaftVersionFeature._enc_[v](o.kraft_version_feature, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UpdateRaftVoterRequest, 0)
@@ -188,7 +192,9 @@ def _dec_UpdateRaftVoterRequest_v0(
     v_current_leader_epoch, v_voter_id = _S_ii.unpack_from(buf, pos)
     pos += 8
     v_voter_directory_id, pos = read_uuid(buf, pos)
-    v_listeners, pos = UpdateRaftVoterRequestListener._deca_[v](buf, pos, v)
+    v_listeners, pos = (
+        ((), pos + 1) if buf[pos] == 1 else UpdateRaftVoterRequestListener._deca_[v](buf, pos, v)
+    )
     v_kraft_version_feature, pos = UpdateRaftVoterRequestKRaftVersionFeature._dec_[v](buf, pos, v)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (
@@ -231,7 +237,7 @@ def _enc_UpdateRaftVoterResponseCurrentLeader_v0(
     out += _S_ii.pack(o.leader_id, o.leader_epoch)
     write_compact_string(out, o.host)
     out += _S_i.pack(o.port)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(UpdateRaftVoterResponseCurrentLeader, 0)
@@ -292,19 +298,23 @@ def _dec_UpdateRaftVoterResponse_v0(
     v_throttle_time_ms, v_error_code = _S_ih.unpack_from(buf, pos)
     pos += 6
     v_current_leader: UpdateRaftVoterResponseCurrentLeader = _D_UpdateRaftVoterResponseCurrentLeader
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_current_leader, pos = UpdateRaftVoterResponseCurrentLeader._dec_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_current_leader, pos = UpdateRaftVoterResponseCurrentLeader._dec_[v](_b, pos, v)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_throttle_time_ms, v_error_code, v_current_leader, _u)
     return _new(UpdateRaftVoterResponse, _v), pos
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -89,46 +91,47 @@ def _enca_VoteRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.pre_vote:
             raise absent_field_error(o, v)
         out += _S_iiiiq.pack(
             o.partition_index, o.replica_epoch, o.replica_id, o.last_offset_epoch, o.last_offset
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VoteRequestPartitionData, 0)
 def _deca_VoteRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VoteRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 25)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 25 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 25)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 25
     if buf[pos + 24 : end : 25] == ZEROS[:n]:
+        it = flat_values(_S_iiiiqx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(
-                        VoteRequestPartitionData,
-                        (
-                            v_partition_index,
-                            v_replica_epoch,
-                            v_replica_id,
-                            ZERO_UUID,
-                            ZERO_UUID,
-                            v_last_offset_epoch,
-                            v_last_offset,
-                            False,
-                            (),
-                        ),
-                    )
-                    for v_partition_index, v_replica_epoch, v_replica_id, v_last_offset_epoch, v_last_offset in _S_iiiiqx.iter_unpack(
-                        buf[pos:end]
-                    )
-                ]
+                map(
+                    _new,
+                    repeat(VoteRequestPartitionData),
+                    zip(
+                        it,
+                        it,
+                        it,
+                        repeat(ZERO_UUID),
+                        repeat(ZERO_UUID),
+                        it,
+                        it,
+                        repeat(False),
+                        repeat(()),
+                    ),
+                )
             ),
             end,
         )
@@ -161,7 +164,7 @@ def _enca_VoteRequestPartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         if o.pre_vote:
             raise absent_field_error(o, v)
@@ -169,16 +172,20 @@ def _enca_VoteRequestPartitionData_v1(
         write_uuid(out, o.replica_directory_id)
         write_uuid(out, o.voter_directory_id)
         out += _S_iq.pack(o.last_offset_epoch, o.last_offset)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VoteRequestPartitionData, 1)
 def _deca_VoteRequestPartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VoteRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 57)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 57 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 57)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[VoteRequestPartitionData] = []
     for _ in range(n):
         v_partition_index, v_replica_epoch, v_replica_id = _S_iii.unpack_from(buf, pos)
@@ -209,22 +216,26 @@ def _enca_VoteRequestPartitionData_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iii.pack(o.partition_index, o.replica_epoch, o.replica_id)
         write_uuid(out, o.replica_directory_id)
         write_uuid(out, o.voter_directory_id)
         out += _S_iqo.pack(o.last_offset_epoch, o.last_offset, o.pre_vote)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VoteRequestPartitionData, 2)
 def _deca_VoteRequestPartitionData_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VoteRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 58)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 58 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 58)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[VoteRequestPartitionData] = []
     for _ in range(n):
         v_partition_index, v_replica_epoch, v_replica_id = _S_iii.unpack_from(buf, pos)
@@ -271,24 +282,30 @@ def _enca_VoteRequestTopicData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         VoteRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VoteRequestTopicData, 0)
 def _deca_VoteRequestTopicData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VoteRequestTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[VoteRequestTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = VoteRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else VoteRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(VoteRequestTopicData, _v))
@@ -318,13 +335,13 @@ class VoteRequest(ApiRequest["VoteResponse"]):
 def _enc_VoteRequest_v0(o: VoteRequest, out: bytearray, v: int) -> None:
     write_compact_nullable_string(out, o.cluster_id)
     VoteRequestTopicData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(VoteRequest, 0)
 def _dec_VoteRequest_v0(buf: memoryview, pos: int, v: int) -> tuple[VoteRequest, int]:
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
-    v_topics, pos = VoteRequestTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else VoteRequestTopicData._deca_[v](buf, pos, v)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_cluster_id, -1, v_topics, _u)
     return _new(VoteRequest, _v), pos
@@ -335,7 +352,7 @@ def _enc_VoteRequest_v1(o: VoteRequest, out: bytearray, v: int) -> None:
     write_compact_nullable_string(out, o.cluster_id)
     out += _S_i.pack(o.voter_id)
     VoteRequestTopicData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(VoteRequest, 1)
@@ -343,7 +360,7 @@ def _dec_VoteRequest_v1(buf: memoryview, pos: int, v: int) -> tuple[VoteRequest,
     v_cluster_id, pos = read_compact_nullable_string(buf, pos)
     (v_voter_id,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    v_topics, pos = VoteRequestTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else VoteRequestTopicData._deca_[v](buf, pos, v)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_cluster_id, v_voter_id, v_topics, _u)
     return _new(VoteRequest, _v), pos
@@ -378,29 +395,31 @@ def _enca_VoteResponsePartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ihiio.pack(
             o.partition_index, o.error_code, o.leader_id, o.leader_epoch, o.vote_granted
         )
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VoteResponsePartitionData, 0)
 def _deca_VoteResponsePartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VoteResponsePartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 16)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 16 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 16)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 16
     if buf[pos + 15 : end : 16] == ZEROS[:n]:
+        it = flat_values(_S_ihiiox, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(VoteResponsePartitionData, _t + ((),))
-                    for _t in _S_ihiiox.iter_unpack(buf[pos:end])
-                ]
+                map(_new, repeat(VoteResponsePartitionData), zip(it, it, it, it, it, repeat(())))
             ),
             end,
         )
@@ -439,24 +458,30 @@ def _enca_VoteResponseTopicData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.topic_name)
         VoteResponsePartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VoteResponseTopicData, 0)
 def _deca_VoteResponseTopicData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VoteResponseTopicData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[VoteResponseTopicData] = []
     for _ in range(n):
         v_topic_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = VoteResponsePartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else VoteResponsePartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_name, v_partitions, _u)
         items.append(_new(VoteResponseTopicData, _v))
@@ -485,21 +510,25 @@ def _enca_VoteResponseNodeEndpoint_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.node_id)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VoteResponseNodeEndpoint, 1)
 def _deca_VoteResponseNodeEndpoint_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VoteResponseNodeEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[VoteResponseNodeEndpoint] = []
     for _ in range(n):
         (v_node_id,) = _S_i.unpack_from(buf, pos)
@@ -542,14 +571,14 @@ def _enc_VoteResponse_v0(o: VoteResponse, out: bytearray, v: int) -> None:
         raise absent_field_error(o, v)
     out += _S_h.pack(o.error_code)
     VoteResponseTopicData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(VoteResponse, 0)
 def _dec_VoteResponse_v0(buf: memoryview, pos: int, v: int) -> tuple[VoteResponse, int]:
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_topics, pos = VoteResponseTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else VoteResponseTopicData._deca_[v](buf, pos, v)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_error_code, v_topics, (), _u)
     return _new(VoteResponse, _v), pos
@@ -572,21 +601,29 @@ def _enc_VoteResponse_v1(o: VoteResponse, out: bytearray, v: int) -> None:
 def _dec_VoteResponse_v1(buf: memoryview, pos: int, v: int) -> tuple[VoteResponse, int]:
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_topics, pos = VoteResponseTopicData._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else VoteResponseTopicData._deca_[v](buf, pos, v)
     v_node_endpoints: Sequence[VoteResponseNodeEndpoint] = ()
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_node_endpoints, pos = VoteResponseNodeEndpoint._deca_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_node_endpoints, pos = (
+                    ((), pos + 1)
+                    if _b[pos] == 1
+                    else VoteResponseNodeEndpoint._deca_[v](_b, pos, v)
+                )
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (v_error_code, v_topics, v_node_endpoints, _u)
     return _new(VoteResponse, _v), pos
 

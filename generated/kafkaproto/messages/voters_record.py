@@ -64,21 +64,25 @@ def _enca_VotersRecordEndpoint_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_compact_string(out, o.host)
         out += _S_H.pack(o.port)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VotersRecordEndpoint, 0)
 def _deca_VotersRecordEndpoint_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VotersRecordEndpoint, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 5)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 5 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 5)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[VotersRecordEndpoint] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -113,7 +117,7 @@ def _enc_VotersRecordKRaftVersionFeature_v0(
     o: VotersRecordKRaftVersionFeature, out: bytearray, v: int
 ) -> None:
     out += _S_hh.pack(o.min_supported_version, o.max_supported_version)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(VotersRecordKRaftVersionFeature, 0)
@@ -158,28 +162,34 @@ def _enca_VotersRecordVoter_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_i.pack(o.voter_id)
         write_uuid(out, o.voter_directory_id)
         VotersRecordEndpoint._enca_[v](o.endpoints, out, v)
         VotersRecordKRaftVersionFeature._enc_[v](o.kraft_version_feature, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(VotersRecordVoter, 0)
 def _deca_VotersRecordVoter_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[VotersRecordVoter, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 22)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 22 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 22)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[VotersRecordVoter] = []
     for _ in range(n):
         (v_voter_id,) = _S_i.unpack_from(buf, pos)
         pos += 4
         v_voter_directory_id, pos = read_uuid(buf, pos)
-        v_endpoints, pos = VotersRecordEndpoint._deca_[v](buf, pos, v)
+        v_endpoints, pos = (
+            ((), pos + 1) if buf[pos] == 1 else VotersRecordEndpoint._deca_[v](buf, pos, v)
+        )
         v_kraft_version_feature, pos = VotersRecordKRaftVersionFeature._dec_[v](buf, pos, v)
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_voter_id, v_voter_directory_id, v_endpoints, v_kraft_version_feature, _u)
@@ -207,14 +217,14 @@ class VotersRecord(DataMessage):
 def _enc_VotersRecord_v0(o: VotersRecord, out: bytearray, v: int) -> None:
     out += _S_h.pack(o.version)
     VotersRecordVoter._enca_[v](o.voters, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(VotersRecord, 0)
 def _dec_VotersRecord_v0(buf: memoryview, pos: int, v: int) -> tuple[VotersRecord, int]:
     (v_version,) = _S_h.unpack_from(buf, pos)
     pos += 2
-    v_voters, pos = VotersRecordVoter._deca_[v](buf, pos, v)
+    v_voters, pos = ((), pos + 1) if buf[pos] == 1 else VotersRecordVoter._deca_[v](buf, pos, v)
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_version, v_voters, _u)
     return _new(VotersRecord, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_nullable_array_length,
     read_compact_nullable_string,
     read_compact_string,
@@ -74,27 +76,33 @@ def _enca_WriteShareGroupStateRequestStateBatch_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qqbh.pack(o.first_offset, o.last_offset, o.delivery_state, o.delivery_count)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteShareGroupStateRequestStateBatch, 0)
 def _deca_WriteShareGroupStateRequestStateBatch_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteShareGroupStateRequestStateBatch, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 20)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 20 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 20)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 20
     if buf[pos + 19 : end : 20] == ZEROS[:n]:
+        it = flat_values(_S_qqbhx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(WriteShareGroupStateRequestStateBatch, _t + ((),))
-                    for _t in _S_qqbhx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(WriteShareGroupStateRequestStateBatch),
+                    zip(it, it, it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -144,25 +152,33 @@ def _enca_WriteShareGroupStateRequestPartitionData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iiiq.pack(o.partition, o.state_epoch, o.leader_epoch, o.start_offset)
         WriteShareGroupStateRequestStateBatch._enca_[v](o.state_batches, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteShareGroupStateRequestPartitionData, 0)
 def _deca_WriteShareGroupStateRequestPartitionData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteShareGroupStateRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 22)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 22 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 22)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteShareGroupStateRequestPartitionData] = []
     for _ in range(n):
         v_partition, v_state_epoch, v_leader_epoch, v_start_offset = _S_iiiq.unpack_from(buf, pos)
         pos += 20
-        v_state_batches, pos = WriteShareGroupStateRequestStateBatch._deca_[v](buf, pos, v)
+        v_state_batches, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteShareGroupStateRequestStateBatch._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_partition, v_state_epoch, v_leader_epoch, v_start_offset, -1, v_state_batches, _u)
         items.append(_new(WriteShareGroupStateRequestPartitionData, _v))
@@ -178,29 +194,37 @@ def _enca_WriteShareGroupStateRequestPartitionData_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_iiiqi.pack(
             o.partition, o.state_epoch, o.leader_epoch, o.start_offset, o.delivery_complete_count
         )
         WriteShareGroupStateRequestStateBatch._enca_[v](o.state_batches, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteShareGroupStateRequestPartitionData, 1)
 def _deca_WriteShareGroupStateRequestPartitionData_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteShareGroupStateRequestPartitionData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 26)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 26 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 26)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteShareGroupStateRequestPartitionData] = []
     for _ in range(n):
         v_partition, v_state_epoch, v_leader_epoch, v_start_offset, v_delivery_complete_count = (
             _S_iiiqi.unpack_from(buf, pos)
         )
         pos += 24
-        v_state_batches, pos = WriteShareGroupStateRequestStateBatch._deca_[v](buf, pos, v)
+        v_state_batches, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteShareGroupStateRequestStateBatch._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (
             v_partition,
@@ -240,24 +264,32 @@ def _enca_WriteShareGroupStateRequestWriteStateData_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         WriteShareGroupStateRequestPartitionData._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteShareGroupStateRequestWriteStateData, 0)
 def _deca_WriteShareGroupStateRequestWriteStateData_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteShareGroupStateRequestWriteStateData, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteShareGroupStateRequestWriteStateData] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = WriteShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteShareGroupStateRequestPartitionData._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(WriteShareGroupStateRequestWriteStateData, _v))
@@ -289,7 +321,7 @@ def _enc_WriteShareGroupStateRequest_v0(
 ) -> None:
     write_compact_string(out, o.group_id)
     WriteShareGroupStateRequestWriteStateData._enca_[v](o.topics, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(WriteShareGroupStateRequest, 0)
@@ -297,7 +329,11 @@ def _dec_WriteShareGroupStateRequest_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[WriteShareGroupStateRequest, int]:
     v_group_id, pos = read_compact_string(buf, pos)
-    v_topics, pos = WriteShareGroupStateRequestWriteStateData._deca_[v](buf, pos, v)
+    v_topics, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else WriteShareGroupStateRequestWriteStateData._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_group_id, v_topics, _u)
     return _new(WriteShareGroupStateRequest, _v), pos
@@ -328,20 +364,24 @@ def _enca_WriteShareGroupStateResponsePartitionResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition, o.error_code)
         write_compact_nullable_string(out, o.error_message)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteShareGroupStateResponsePartitionResult, 0)
 def _deca_WriteShareGroupStateResponsePartitionResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteShareGroupStateResponsePartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 8)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 8 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 8)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteShareGroupStateResponsePartitionResult] = []
     for _ in range(n):
         v_partition, v_error_code = _S_ih.unpack_from(buf, pos)
@@ -378,24 +418,32 @@ def _enca_WriteShareGroupStateResponseWriteStateResult_v0(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_uuid(out, o.topic_id)
         WriteShareGroupStateResponsePartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteShareGroupStateResponseWriteStateResult, 0)
 def _deca_WriteShareGroupStateResponseWriteStateResult_v0(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteShareGroupStateResponseWriteStateResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteShareGroupStateResponseWriteStateResult] = []
     for _ in range(n):
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = WriteShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteShareGroupStateResponsePartitionResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_topic_id, v_partitions, _u)
         items.append(_new(WriteShareGroupStateResponseWriteStateResult, _v))
@@ -424,14 +472,18 @@ def _enc_WriteShareGroupStateResponse_v0(
     o: WriteShareGroupStateResponse, out: bytearray, v: int
 ) -> None:
     WriteShareGroupStateResponseWriteStateResult._enca_[v](o.results, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(WriteShareGroupStateResponse, 0)
 def _dec_WriteShareGroupStateResponse_v0(
     buf: memoryview, pos: int, v: int
 ) -> tuple[WriteShareGroupStateResponse, int]:
-    v_results, pos = WriteShareGroupStateResponseWriteStateResult._deca_[v](buf, pos, v)
+    v_results, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else WriteShareGroupStateResponseWriteStateResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_results, _u)
     return _new(WriteShareGroupStateResponse, _v), pos

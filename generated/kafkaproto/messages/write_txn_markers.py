@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 
 from kafkaproto.message import (
@@ -23,11 +24,12 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     read_compact_int32_array,
     read_compact_nullable_array_length,
     read_compact_string,
     read_unknown_tags,
-    write_compact_array_of,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_string,
     write_null_array,
@@ -67,20 +69,24 @@ def _enca_WriteTxnMarkersRequestWritableTxnMarkerTopic_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
-        write_compact_array_of(out, o.partition_indexes, "i")
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_compact_int32_array(out, o.partition_indexes)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteTxnMarkersRequestWritableTxnMarkerTopic, 1)
 def _deca_WriteTxnMarkersRequestWritableTxnMarkerTopic_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteTxnMarkersRequestWritableTxnMarkerTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteTxnMarkersRequestWritableTxnMarkerTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
@@ -124,26 +130,34 @@ def _enca_WriteTxnMarkersRequestWritableTxnMarker_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qho.pack(o.producer_id, o.producer_epoch, o.transaction_result)
         WriteTxnMarkersRequestWritableTxnMarkerTopic._enca_[v](o.topics, out, v)
         out += _S_i.pack(o.coordinator_epoch)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteTxnMarkersRequestWritableTxnMarker, 1)
 def _deca_WriteTxnMarkersRequestWritableTxnMarker_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteTxnMarkersRequestWritableTxnMarker, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 17)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 17 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 17)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteTxnMarkersRequestWritableTxnMarker] = []
     for _ in range(n):
         v_producer_id, v_producer_epoch, v_transaction_result = _S_qho.unpack_from(buf, pos)
         pos += 11
-        v_topics, pos = WriteTxnMarkersRequestWritableTxnMarkerTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteTxnMarkersRequestWritableTxnMarkerTopic._deca_[v](buf, pos, v)
+        )
         (v_coordinator_epoch,) = _S_i.unpack_from(buf, pos)
         pos += 4
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -169,26 +183,34 @@ def _enca_WriteTxnMarkersRequestWritableTxnMarker_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_qho.pack(o.producer_id, o.producer_epoch, o.transaction_result)
         WriteTxnMarkersRequestWritableTxnMarkerTopic._enca_[v](o.topics, out, v)
         out += _S_ib.pack(o.coordinator_epoch, o.transaction_version)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteTxnMarkersRequestWritableTxnMarker, 2)
 def _deca_WriteTxnMarkersRequestWritableTxnMarker_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteTxnMarkersRequestWritableTxnMarker, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 18)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 18 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 18)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteTxnMarkersRequestWritableTxnMarker] = []
     for _ in range(n):
         v_producer_id, v_producer_epoch, v_transaction_result = _S_qho.unpack_from(buf, pos)
         pos += 11
-        v_topics, pos = WriteTxnMarkersRequestWritableTxnMarkerTopic._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteTxnMarkersRequestWritableTxnMarkerTopic._deca_[v](buf, pos, v)
+        )
         v_coordinator_epoch, v_transaction_version = _S_ib.unpack_from(buf, pos)
         pos += 5
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
@@ -225,14 +247,18 @@ class WriteTxnMarkersRequest(ApiRequest["WriteTxnMarkersResponse"]):
 @encoder(WriteTxnMarkersRequest, 1)
 def _enc_WriteTxnMarkersRequest_v1(o: WriteTxnMarkersRequest, out: bytearray, v: int) -> None:
     WriteTxnMarkersRequestWritableTxnMarker._enca_[v](o.markers, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(WriteTxnMarkersRequest, 1)
 def _dec_WriteTxnMarkersRequest_v1(
     buf: memoryview, pos: int, v: int
 ) -> tuple[WriteTxnMarkersRequest, int]:
-    v_markers, pos = WriteTxnMarkersRequestWritableTxnMarker._deca_[v](buf, pos, v)
+    v_markers, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else WriteTxnMarkersRequestWritableTxnMarker._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_markers, _u)
     return _new(WriteTxnMarkersRequest, _v), pos
@@ -261,27 +287,33 @@ def _enca_WriteTxnMarkersResponseWritableTxnMarkerPartitionResult_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_ih.pack(o.partition_index, o.error_code)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteTxnMarkersResponseWritableTxnMarkerPartitionResult, 1)
 def _deca_WriteTxnMarkersResponseWritableTxnMarkerPartitionResult_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteTxnMarkersResponseWritableTxnMarkerPartitionResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 7)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 7 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 7)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
+        it = flat_values(_S_ihx, n, buf, pos)
         return (
             tuple(
-                [
-                    _new(WriteTxnMarkersResponseWritableTxnMarkerPartitionResult, _t + ((),))
-                    for _t in _S_ihx.iter_unpack(buf[pos:end])
-                ]
+                map(
+                    _new,
+                    repeat(WriteTxnMarkersResponseWritableTxnMarkerPartitionResult),
+                    zip(it, it, repeat(())),
+                )
             ),
             end,
         )
@@ -321,25 +353,31 @@ def _enca_WriteTxnMarkersResponseWritableTxnMarkerTopicResult_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         WriteTxnMarkersResponseWritableTxnMarkerPartitionResult._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteTxnMarkersResponseWritableTxnMarkerTopicResult, 1)
 def _deca_WriteTxnMarkersResponseWritableTxnMarkerTopicResult_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteTxnMarkersResponseWritableTxnMarkerTopicResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 3)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 3 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 3)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteTxnMarkersResponseWritableTxnMarkerTopicResult] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
-        v_partitions, pos = WriteTxnMarkersResponseWritableTxnMarkerPartitionResult._deca_[v](
-            buf, pos, v
+        v_partitions, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteTxnMarkersResponseWritableTxnMarkerPartitionResult._deca_[v](buf, pos, v)
         )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_partitions, _u)
@@ -372,25 +410,33 @@ def _enca_WriteTxnMarkersResponseWritableTxnMarkerResult_v1(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         out += _S_q.pack(o.producer_id)
         WriteTxnMarkersResponseWritableTxnMarkerTopicResult._enca_[v](o.topics, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(WriteTxnMarkersResponseWritableTxnMarkerResult, 1)
 def _deca_WriteTxnMarkersResponseWritableTxnMarkerResult_v1(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[WriteTxnMarkersResponseWritableTxnMarkerResult, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 10)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 10 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 10)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[WriteTxnMarkersResponseWritableTxnMarkerResult] = []
     for _ in range(n):
         (v_producer_id,) = _S_q.unpack_from(buf, pos)
         pos += 8
-        v_topics, pos = WriteTxnMarkersResponseWritableTxnMarkerTopicResult._deca_[v](buf, pos, v)
+        v_topics, pos = (
+            ((), pos + 1)
+            if buf[pos] == 1
+            else WriteTxnMarkersResponseWritableTxnMarkerTopicResult._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_producer_id, v_topics, _u)
         items.append(_new(WriteTxnMarkersResponseWritableTxnMarkerResult, _v))
@@ -417,14 +463,18 @@ class WriteTxnMarkersResponse(ApiResponse):
 @encoder(WriteTxnMarkersResponse, 1)
 def _enc_WriteTxnMarkersResponse_v1(o: WriteTxnMarkersResponse, out: bytearray, v: int) -> None:
     WriteTxnMarkersResponseWritableTxnMarkerResult._enca_[v](o.markers, out, v)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(WriteTxnMarkersResponse, 1)
 def _dec_WriteTxnMarkersResponse_v1(
     buf: memoryview, pos: int, v: int
 ) -> tuple[WriteTxnMarkersResponse, int]:
-    v_markers, pos = WriteTxnMarkersResponseWritableTxnMarkerResult._deca_[v](buf, pos, v)
+    v_markers, pos = (
+        ((), pos + 1)
+        if buf[pos] == 1
+        else WriteTxnMarkersResponseWritableTxnMarkerResult._deca_[v](buf, pos, v)
+    )
     _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
     _v = (v_markers, _u)
     return _new(WriteTxnMarkersResponse, _v), pos

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from struct import Struct as _Struct
+from itertools import repeat
 from typing import final
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from kafkaproto.message import (
 )
 from kafkaproto.wire import (
     empty_or_null,
+    flat_values,
     INT8,
     read_array_of,
     read_compact_array_of,
@@ -48,10 +50,12 @@ from kafkaproto.wire import (
     write_array_of,
     write_compact_array_of,
     write_compact_bytes,
+    write_compact_int32_array,
     write_compact_length,
     write_compact_nullable_bytes,
     write_compact_nullable_string,
     write_compact_string,
+    write_int32_array,
     write_null_array,
     write_nullable_string,
     write_string,
@@ -119,16 +123,14 @@ def _deca_GoldRequestPartition_v0(
     if n <= 0:
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 4
-    return (
-        tuple([_new(GoldRequestPartition, _t + (-1, ())) for _t in _S_i.iter_unpack(buf[pos:end])]),
-        end,
-    )
+    it = flat_values(_S_i, n, buf, pos)
+    return tuple(map(_new, repeat(GoldRequestPartition), zip(it, repeat(-1), repeat(())))), end
 
 
 @encoder(GoldRequestPartition, 2)
 def _enc_GoldRequestPartition_v2(o: GoldRequestPartition, out: bytearray, v: int) -> None:
     out += _S_ii.pack(o.index, o.epoch)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(GoldRequestPartition, 2)
@@ -148,7 +150,7 @@ def _enca_GoldRequestPartition_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         _enc_GoldRequestPartition_v2(o, out, v)
 
@@ -157,17 +159,17 @@ def _enca_GoldRequestPartition_v2(
 def _deca_GoldRequestPartition_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[GoldRequestPartition, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 9)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 9 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 9)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 9
     if buf[pos + 8 : end : 9] == ZEROS[:n]:
-        return (
-            tuple(
-                [_new(GoldRequestPartition, _t + ((),)) for _t in _S_iix.iter_unpack(buf[pos:end])]
-            ),
-            end,
-        )
+        it = flat_values(_S_iix, n, buf, pos)
+        return tuple(map(_new, repeat(GoldRequestPartition), zip(it, it, repeat(())))), end
     # some item has tagged fields: the general loop
     items: list[GoldRequestPartition] = []
     for _ in range(n):
@@ -227,26 +229,32 @@ def _enca_GoldRequestGoldTopic_v2(
 ) -> None:
     if items is None:
         return write_null_array(out, nullable, True)
-    write_compact_length(out, len(items))
+    out.append(n + 1) if (n := len(items)) < 127 else write_compact_length(out, n)
     for o in items:
         write_compact_string(out, o.name)
         write_uuid(out, o.topic_id)
         GoldRequestPartition._enca_[v](o.partitions, out, v)
-        write_unknown_tags(out, o.unknown_tagged_fields)
+        write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @array_decoder(GoldRequestGoldTopic, 2)
 def _deca_GoldRequestGoldTopic_v2(
     buf: memoryview, pos: int, v: int, nullable: bool = False
 ) -> tuple[tuple[GoldRequestGoldTopic, ...] | None, int]:
-    n, pos = read_compact_nullable_array_length(buf, pos, 19)
-    if n <= 0:
-        return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
+    n = buf[pos] - 1  # a length below 127 is one byte: read inline
+    if 0 < n < 127 and n * 19 < len(buf) - pos:
+        pos += 1
+    else:
+        n, pos = read_compact_nullable_array_length(buf, pos, 19)
+        if n <= 0:
+            return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     items: list[GoldRequestGoldTopic] = []
     for _ in range(n):
         v_name, pos = read_compact_string(buf, pos)
         v_topic_id, pos = read_uuid(buf, pos)
-        v_partitions, pos = GoldRequestPartition._deca_[v](buf, pos, v)
+        v_partitions, pos = (
+            ((), pos + 1) if buf[pos] == 1 else GoldRequestPartition._deca_[v](buf, pos, v)
+        )
         _u, pos = read_unknown_tags(buf, pos) if buf[pos] else ((), pos + 1)
         _v = (v_name, v_topic_id, v_partitions, _u)
         items.append(_new(GoldRequestGoldTopic, _v))
@@ -270,7 +278,7 @@ _D_GoldRequestGoldExtra = GoldRequestGoldExtra()
 @encoder(GoldRequestGoldExtra, 3)
 def _enc_GoldRequestGoldExtra_v3(o: GoldRequestGoldExtra, out: bytearray, v: int) -> None:
     out += _S_q.pack(o.weight)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(GoldRequestGoldExtra, 3)
@@ -345,7 +353,7 @@ def _enc_GoldRequest_v0(o: GoldRequest, out: bytearray, v: int) -> None:
     ):
         raise absent_field_error(o, v)
     out += _S_ihdHIo.pack(o.timeout_ms, o.acks, o.ratio, o.port, o.count, o.enabled)
-    write_array_of(out, o.ids, "i")
+    write_int32_array(out, o.ids)
     write_array_of(out, o.names, write_string)
     GoldRequestGoldTopic._enca_[v](o.topics, out, v)
 
@@ -382,7 +390,7 @@ def _enc_GoldRequest_v2(o: GoldRequest, out: bytearray, v: int) -> None:
     if o.leader is not None or o.extra != _D_GoldRequestGoldExtra:
         raise absent_field_error(o, v)
     out += _S_ihdHIo.pack(o.timeout_ms, o.acks, o.ratio, o.port, o.count, o.enabled)
-    write_compact_array_of(out, o.ids, "i")
+    write_compact_int32_array(out, o.ids)
     write_compact_array_of(out, o.names, write_compact_string)
     GoldRequestGoldTopic._enca_[v](o.topics, out, v)
     write_compact_bytes(out, o.payload)  # type: ignore[arg-type]
@@ -402,25 +410,29 @@ def _dec_GoldRequest_v2(buf: memoryview, pos: int, v: int) -> tuple[GoldRequest,
     pos += 21
     v_ids, pos = read_compact_int32_array(buf, pos)
     v_names, pos = read_compact_array_of(buf, pos, read_compact_string)
-    v_topics, pos = GoldRequestGoldTopic._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else GoldRequestGoldTopic._deca_[v](buf, pos, v)
     v_payload, pos = read_compact_bytes(buf, pos)
     v_records, pos = read_compact_records(buf, pos)
     v_rack: str | None = None
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_rack, pos = read_compact_nullable_string(_b, pos)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        elif _tag in (1,):
-            raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_rack, pos = read_compact_nullable_string(_b, pos)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            elif _tag in (1,):
+                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (
         v_timeout_ms,
         v_acks,
@@ -444,7 +456,7 @@ def _dec_GoldRequest_v2(buf: memoryview, pos: int, v: int) -> tuple[GoldRequest,
 @encoder(GoldRequest, 3)
 def _enc_GoldRequest_v3(o: GoldRequest, out: bytearray, v: int) -> None:
     out += _S_ihdHIo.pack(o.timeout_ms, o.acks, o.ratio, o.port, o.count, o.enabled)
-    write_compact_array_of(out, o.ids, "i")
+    write_compact_int32_array(out, o.ids)
     write_compact_array_of(out, o.names, write_compact_string)
     GoldRequestGoldTopic._enca_[v](o.topics, out, v)
     write_compact_nullable_bytes(out, o.payload)
@@ -475,7 +487,7 @@ def _dec_GoldRequest_v3(buf: memoryview, pos: int, v: int) -> tuple[GoldRequest,
     pos += 21
     v_ids, pos = read_compact_int32_array(buf, pos)
     v_names, pos = read_compact_array_of(buf, pos, read_compact_string)
-    v_topics, pos = GoldRequestGoldTopic._deca_[v](buf, pos, v)
+    v_topics, pos = ((), pos + 1) if buf[pos] == 1 else GoldRequestGoldTopic._deca_[v](buf, pos, v)
     v_payload, pos = read_compact_nullable_bytes(buf, pos)
     v_records, pos = read_compact_records(buf, pos)
     v_leader: GoldRequestPartition | None
@@ -486,23 +498,27 @@ def _dec_GoldRequest_v3(buf: memoryview, pos: int, v: int) -> tuple[GoldRequest,
         v_leader, pos = GoldRequestPartition._dec_[v](buf, pos + 1, v)
     v_rack: str | None = None
     v_extra: GoldRequestGoldExtra = _D_GoldRequestGoldExtra
-    _ul: list[RawTaggedField] = []
-    _nt, pos = read_uvarint(buf, pos) if buf[pos] else (0, pos + 1)
-    for _ in range(_nt):
-        _tag, pos, _ve = read_raw_tag(buf, pos)
-        _b = buf[:_ve]
-        if _tag == 0:
-            v_rack, pos = read_compact_nullable_string(_b, pos)
-            if pos != _ve:
-                raise WireError("tagged field 0 does not match its declared size", offset=pos)
-        elif _tag == 1:
-            v_extra, pos = GoldRequestGoldExtra._dec_[v](_b, pos, v)
-            if pos != _ve:
-                raise WireError("tagged field 1 does not match its declared size", offset=pos)
-        else:
-            _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-        pos = _ve
-    _u = tuple(_ul)
+    _u: tuple[RawTaggedField, ...] = ()
+    if buf[pos] == 0:  # no tagged field: the common case
+        pos += 1
+    else:
+        _ul: list[RawTaggedField] = []
+        _nt, pos = read_uvarint(buf, pos)
+        for _ in range(_nt):
+            _tag, pos, _ve = read_raw_tag(buf, pos)
+            _b = buf[:_ve]
+            if _tag == 0:
+                v_rack, pos = read_compact_nullable_string(_b, pos)
+                if pos != _ve:
+                    raise WireError("tagged field 0 does not match its declared size", offset=pos)
+            elif _tag == 1:
+                v_extra, pos = GoldRequestGoldExtra._dec_[v](_b, pos, v)
+                if pos != _ve:
+                    raise WireError("tagged field 1 does not match its declared size", offset=pos)
+            else:
+                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
+            pos = _ve
+        _u = tuple(_ul)
     _v = (
         v_timeout_ms,
         v_acks,
@@ -579,7 +595,7 @@ def _dec_GoldResponse_v1(buf: memoryview, pos: int, v: int) -> tuple[GoldRespons
 def _enc_GoldResponse_v2(o: GoldResponse, out: bytearray, v: int) -> None:
     out += _S_ih.pack(o.throttle_time_ms, o.error_code)
     write_compact_nullable_string(out, o.error_message)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(GoldResponse, 2)

@@ -83,7 +83,7 @@ def _dec_GoldHeader_v1(buf: memoryview, pos: int, v: int) -> tuple[GoldHeader, i
 def _enc_GoldHeader_v2(o: GoldHeader, out: bytearray, v: int) -> None:
     out += _S_hi.pack(o.request_api_key, o.correlation_id)
     write_nullable_string(out, o.client_id)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(GoldHeader, 2)

@@ -79,7 +79,7 @@ def _enc_GoldSnapshot_v1(o: GoldSnapshot, out: bytearray, v: int) -> None:
     write_uuid(out, o.id)
     write_compact_nullable_array_of(out, o.tags, write_compact_string)
     write_compact_bytes(out, o.blob)
-    write_unknown_tags(out, o.unknown_tagged_fields)
+    write_unknown_tags(out, _u) if (_u := o.unknown_tagged_fields) else out.append(0)
 
 
 @decoder(GoldSnapshot, 1)
