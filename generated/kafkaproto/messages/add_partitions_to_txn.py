@@ -367,7 +367,7 @@ def _deca_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult_v0(
             map(
                 _new,
                 repeat(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult),
-                zip(it, it, repeat(())),
+                zip(it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -408,7 +408,7 @@ def _deca_AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult_v3(
                 map(
                     _new,
                     repeat(AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult),
-                    zip(it, it, repeat(())),
+                    zip(it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -93,7 +93,13 @@ def _deca_AlterPartitionRequestBrokerState_v3(
     if buf[pos + 12 : end : 13] == ZEROS[:n]:
         it = flat_values(_S_iqx, n, buf, pos)
         return (
-            tuple(map(_new, repeat(AlterPartitionRequestBrokerState), zip(it, it, repeat(())))),
+            tuple(
+                map(
+                    _new,
+                    repeat(AlterPartitionRequestBrokerState),
+                    zip(it, it, repeat(()), strict=False),
+                )
+            ),
             end,
         )
     # some item has tagged fields: the general loop

@@ -325,7 +325,7 @@ def _deca_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult_v0(
             map(
                 _new,
                 repeat(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult),
-                zip(it, it, repeat(())),
+                zip(it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -366,7 +366,7 @@ def _deca_AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult_v2(
                 map(
                     _new,
                     repeat(AlterReplicaLogDirsResponseAlterReplicaLogDirPartitionResult),
-                    zip(it, it, repeat(())),
+                    zip(it, it, repeat(()), strict=False),
                 )
             ),
             end,

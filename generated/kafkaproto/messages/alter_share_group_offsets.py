@@ -92,7 +92,11 @@ def _deca_AlterShareGroupOffsetsRequestPartition_v0(
         it = flat_values(_S_iqx, n, buf, pos)
         return (
             tuple(
-                map(_new, repeat(AlterShareGroupOffsetsRequestPartition), zip(it, it, repeat(())))
+                map(
+                    _new,
+                    repeat(AlterShareGroupOffsetsRequestPartition),
+                    zip(it, it, repeat(()), strict=False),
+                )
             ),
             end,
         )

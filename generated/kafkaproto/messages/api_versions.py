@@ -167,7 +167,16 @@ def _deca_ApiVersionsResponseApiVersion_v0(
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
     it = flat_values(_S_hhh, n, buf, pos)
-    return tuple(map(_new, repeat(ApiVersionsResponseApiVersion), zip(it, it, it, repeat(())))), end
+    return (
+        tuple(
+            map(
+                _new,
+                repeat(ApiVersionsResponseApiVersion),
+                zip(it, it, it, repeat(()), strict=False),
+            )
+        ),
+        end,
+    )
 
 
 @array_encoder(ApiVersionsResponseApiVersion, 3)
@@ -200,7 +209,13 @@ def _deca_ApiVersionsResponseApiVersion_v3(
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
         it = flat_values(_S_hhhx, n, buf, pos)
         return (
-            tuple(map(_new, repeat(ApiVersionsResponseApiVersion), zip(it, it, it, repeat(())))),
+            tuple(
+                map(
+                    _new,
+                    repeat(ApiVersionsResponseApiVersion),
+                    zip(it, it, it, repeat(()), strict=False),
+                )
+            ),
             end,
         )
     # some item has tagged fields: the general loop

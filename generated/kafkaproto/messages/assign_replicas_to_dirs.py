@@ -87,7 +87,13 @@ def _deca_AssignReplicasToDirsRequestPartitionData_v0(
     if buf[pos + 4 : end : 5] == ZEROS[:n]:
         it = flat_values(_S_ix, n, buf, pos)
         return (
-            tuple(map(_new, repeat(AssignReplicasToDirsRequestPartitionData), zip(it, repeat(())))),
+            tuple(
+                map(
+                    _new,
+                    repeat(AssignReplicasToDirsRequestPartitionData),
+                    zip(it, repeat(()), strict=False),
+                )
+            ),
             end,
         )
     # some item has tagged fields: the general loop
@@ -307,7 +313,9 @@ def _deca_AssignReplicasToDirsResponsePartitionData_v0(
         return (
             tuple(
                 map(
-                    _new, repeat(AssignReplicasToDirsResponsePartitionData), zip(it, it, repeat(()))
+                    _new,
+                    repeat(AssignReplicasToDirsResponsePartitionData),
+                    zip(it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -110,7 +110,7 @@ def _deca_BeginQuorumEpochRequestPartitionData_v0(
             map(
                 _new,
                 repeat(BeginQuorumEpochRequestPartitionData),
-                zip(it, repeat(ZERO_UUID), it, it, repeat(())),
+                zip(it, repeat(ZERO_UUID), it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -426,7 +426,9 @@ def _deca_BeginQuorumEpochResponsePartitionData_v0(
     return (
         tuple(
             map(
-                _new, repeat(BeginQuorumEpochResponsePartitionData), zip(it, it, it, it, repeat(()))
+                _new,
+                repeat(BeginQuorumEpochResponsePartitionData),
+                zip(it, it, it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -467,7 +469,7 @@ def _deca_BeginQuorumEpochResponsePartitionData_v1(
                 map(
                     _new,
                     repeat(BeginQuorumEpochResponsePartitionData),
-                    zip(it, it, it, it, repeat(())),
+                    zip(it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -89,7 +89,11 @@ def _deca_DeleteRecordsRequestDeleteRecordsPartition_v0(
     it = flat_values(_S_iq, n, buf, pos)
     return (
         tuple(
-            map(_new, repeat(DeleteRecordsRequestDeleteRecordsPartition), zip(it, it, repeat(())))
+            map(
+                _new,
+                repeat(DeleteRecordsRequestDeleteRecordsPartition),
+                zip(it, it, repeat(()), strict=False),
+            )
         ),
         end,
     )
@@ -129,7 +133,7 @@ def _deca_DeleteRecordsRequestDeleteRecordsPartition_v2(
                 map(
                     _new,
                     repeat(DeleteRecordsRequestDeleteRecordsPartition),
-                    zip(it, it, repeat(())),
+                    zip(it, it, repeat(()), strict=False),
                 )
             ),
             end,
@@ -342,7 +346,7 @@ def _deca_DeleteRecordsResponseDeleteRecordsPartitionResult_v0(
             map(
                 _new,
                 repeat(DeleteRecordsResponseDeleteRecordsPartitionResult),
-                zip(it, it, it, repeat(())),
+                zip(it, it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -383,7 +387,7 @@ def _deca_DeleteRecordsResponseDeleteRecordsPartitionResult_v2(
                 map(
                     _new,
                     repeat(DeleteRecordsResponseDeleteRecordsPartitionResult),
-                    zip(it, it, it, repeat(())),
+                    zip(it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

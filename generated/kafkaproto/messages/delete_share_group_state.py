@@ -90,7 +90,11 @@ def _deca_DeleteShareGroupStateRequestPartitionData_v0(
         it = flat_values(_S_ix, n, buf, pos)
         return (
             tuple(
-                map(_new, repeat(DeleteShareGroupStateRequestPartitionData), zip(it, repeat(())))
+                map(
+                    _new,
+                    repeat(DeleteShareGroupStateRequestPartitionData),
+                    zip(it, repeat(()), strict=False),
+                )
             ),
             end,
         )

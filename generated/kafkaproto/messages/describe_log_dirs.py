@@ -239,7 +239,7 @@ def _deca_DescribeLogDirsResponseDescribeLogDirsPartition_v0(
             map(
                 _new,
                 repeat(DescribeLogDirsResponseDescribeLogDirsPartition),
-                zip(it, it, it, it, repeat(())),
+                zip(it, it, it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -280,7 +280,7 @@ def _deca_DescribeLogDirsResponseDescribeLogDirsPartition_v2(
                 map(
                     _new,
                     repeat(DescribeLogDirsResponseDescribeLogDirsPartition),
-                    zip(it, it, it, it, repeat(())),
+                    zip(it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -197,7 +197,7 @@ def _deca_DescribeProducersResponseProducerState_v0(
                 map(
                     _new,
                     repeat(DescribeProducersResponseProducerState),
-                    zip(it, it, it, it, it, it, repeat(())),
+                    zip(it, it, it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -99,7 +99,13 @@ def _deca_DescribeQuorumRequestPartitionData_v0(
     if buf[pos + 4 : end : 5] == ZEROS[:n]:
         it = flat_values(_S_ix, n, buf, pos)
         return (
-            tuple(map(_new, repeat(DescribeQuorumRequestPartitionData), zip(it, repeat(())))),
+            tuple(
+                map(
+                    _new,
+                    repeat(DescribeQuorumRequestPartitionData),
+                    zip(it, repeat(()), strict=False),
+                )
+            ),
             end,
         )
     # some item has tagged fields: the general loop
@@ -261,7 +267,9 @@ def _deca_DescribeQuorumResponseReplicaState_v0(
                 map(
                     _new,
                     repeat(DescribeQuorumResponseReplicaState),
-                    zip(it, repeat(ZERO_UUID), it, repeat(-1), repeat(-1), repeat(())),
+                    zip(
+                        it, repeat(ZERO_UUID), it, repeat(-1), repeat(-1), repeat(()), strict=False
+                    ),
                 )
             ),
             end,
@@ -315,7 +323,7 @@ def _deca_DescribeQuorumResponseReplicaState_v1(
                 map(
                     _new,
                     repeat(DescribeQuorumResponseReplicaState),
-                    zip(it, repeat(ZERO_UUID), it, it, it, repeat(())),
+                    zip(it, repeat(ZERO_UUID), it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

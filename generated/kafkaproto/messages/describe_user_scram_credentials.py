@@ -178,7 +178,7 @@ def _deca_DescribeUserScramCredentialsResponseCredentialInfo_v0(
                 map(
                     _new,
                     repeat(DescribeUserScramCredentialsResponseCredentialInfo),
-                    zip(it, it, repeat(())),
+                    zip(it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -475,7 +475,11 @@ def _deca_EndQuorumEpochResponsePartitionData_v0(
     it = flat_values(_S_ihii, n, buf, pos)
     return (
         tuple(
-            map(_new, repeat(EndQuorumEpochResponsePartitionData), zip(it, it, it, it, repeat(())))
+            map(
+                _new,
+                repeat(EndQuorumEpochResponsePartitionData),
+                zip(it, it, it, it, repeat(()), strict=False),
+            )
         ),
         end,
     )
@@ -515,7 +519,7 @@ def _deca_EndQuorumEpochResponsePartitionData_v1(
                 map(
                     _new,
                     repeat(EndQuorumEpochResponsePartitionData),
-                    zip(it, it, it, it, repeat(())),
+                    zip(it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -183,6 +183,7 @@ def _deca_FetchRequestFetchPartition_v0(
                     repeat(ZERO_UUID),
                     repeat(9223372036854775807),
                     repeat(()),
+                    strict=False,
                 ),
             )
         ),
@@ -230,6 +231,7 @@ def _deca_FetchRequestFetchPartition_v5(
                     repeat(ZERO_UUID),
                     repeat(9223372036854775807),
                     repeat(()),
+                    strict=False,
                 ),
             )
         ),
@@ -283,6 +285,7 @@ def _deca_FetchRequestFetchPartition_v9(
                     repeat(ZERO_UUID),
                     repeat(9223372036854775807),
                     repeat(()),
+                    strict=False,
                 ),
             )
         ),
@@ -341,6 +344,7 @@ def _deca_FetchRequestFetchPartition_v12(
                         repeat(ZERO_UUID),
                         repeat(9223372036854775807),
                         repeat(()),
+                        strict=False,
                     ),
                 )
             ),
@@ -431,6 +435,7 @@ def _deca_FetchRequestFetchPartition_v17(
                         repeat(ZERO_UUID),
                         repeat(9223372036854775807),
                         repeat(()),
+                        strict=False,
                     ),
                 )
             ),
@@ -547,6 +552,7 @@ def _deca_FetchRequestFetchPartition_v18(
                         repeat(ZERO_UUID),
                         repeat(9223372036854775807),
                         repeat(()),
+                        strict=False,
                     ),
                 )
             ),
@@ -1342,7 +1348,14 @@ def _deca_FetchResponseAbortedTransaction_v4(
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 16
     it = flat_values(_S_qq, n, buf, pos)
-    return tuple(map(_new, repeat(FetchResponseAbortedTransaction), zip(it, it, repeat(())))), end
+    return (
+        tuple(
+            map(
+                _new, repeat(FetchResponseAbortedTransaction), zip(it, it, repeat(()), strict=False)
+            )
+        ),
+        end,
+    )
 
 
 @array_encoder(FetchResponseAbortedTransaction, 12)
@@ -1375,7 +1388,13 @@ def _deca_FetchResponseAbortedTransaction_v12(
     if buf[pos + 16 : end : 17] == ZEROS[:n]:
         it = flat_values(_S_qqx, n, buf, pos)
         return (
-            tuple(map(_new, repeat(FetchResponseAbortedTransaction), zip(it, it, repeat(())))),
+            tuple(
+                map(
+                    _new,
+                    repeat(FetchResponseAbortedTransaction),
+                    zip(it, it, repeat(()), strict=False),
+                )
+            ),
             end,
         )
     # some item has tagged fields: the general loop

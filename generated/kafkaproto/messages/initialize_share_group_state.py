@@ -97,7 +97,7 @@ def _deca_InitializeShareGroupStateRequestPartitionData_v0(
                 map(
                     _new,
                     repeat(InitializeShareGroupStateRequestPartitionData),
-                    zip(it, it, it, repeat(())),
+                    zip(it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -87,7 +87,11 @@ def _deca_LeaderChangeMessageVoter_v0(
         it = flat_values(_S_ix, n, buf, pos)
         return (
             tuple(
-                map(_new, repeat(LeaderChangeMessageVoter), zip(it, repeat(ZERO_UUID), repeat(())))
+                map(
+                    _new,
+                    repeat(LeaderChangeMessageVoter),
+                    zip(it, repeat(ZERO_UUID), repeat(()), strict=False),
+                )
             ),
             end,
         )

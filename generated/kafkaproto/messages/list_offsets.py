@@ -97,7 +97,7 @@ def _deca_ListOffsetsRequestListOffsetsPartition_v0(
             map(
                 _new,
                 repeat(ListOffsetsRequestListOffsetsPartition),
-                zip(it, repeat(-1), it, repeat(())),
+                zip(it, repeat(-1), it, repeat(()), strict=False),
             )
         ),
         end,
@@ -131,7 +131,11 @@ def _deca_ListOffsetsRequestListOffsetsPartition_v4(
     it = flat_values(_S_iiq, n, buf, pos)
     return (
         tuple(
-            map(_new, repeat(ListOffsetsRequestListOffsetsPartition), zip(it, it, it, repeat(())))
+            map(
+                _new,
+                repeat(ListOffsetsRequestListOffsetsPartition),
+                zip(it, it, it, repeat(()), strict=False),
+            )
         ),
         end,
     )
@@ -171,7 +175,7 @@ def _deca_ListOffsetsRequestListOffsetsPartition_v6(
                 map(
                     _new,
                     repeat(ListOffsetsRequestListOffsetsPartition),
-                    zip(it, it, it, repeat(())),
+                    zip(it, it, it, repeat(()), strict=False),
                 )
             ),
             end,
@@ -431,7 +435,7 @@ def _deca_ListOffsetsResponseListOffsetsPartitionResponse_v1(
             map(
                 _new,
                 repeat(ListOffsetsResponseListOffsetsPartitionResponse),
-                zip(it, it, it, it, repeat(-1), repeat(())),
+                zip(it, it, it, it, repeat(-1), repeat(()), strict=False),
             )
         ),
         end,
@@ -468,7 +472,7 @@ def _deca_ListOffsetsResponseListOffsetsPartitionResponse_v4(
             map(
                 _new,
                 repeat(ListOffsetsResponseListOffsetsPartitionResponse),
-                zip(it, it, it, it, it, repeat(())),
+                zip(it, it, it, it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -509,7 +513,7 @@ def _deca_ListOffsetsResponseListOffsetsPartitionResponse_v6(
                 map(
                     _new,
                     repeat(ListOffsetsResponseListOffsetsPartitionResponse),
-                    zip(it, it, it, it, it, repeat(())),
+                    zip(it, it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -508,7 +508,12 @@ def _deca_OffsetCommitResponsePartition_v0(
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
     it = flat_values(_S_ih, n, buf, pos)
-    return tuple(map(_new, repeat(OffsetCommitResponsePartition), zip(it, it, repeat(())))), end
+    return (
+        tuple(
+            map(_new, repeat(OffsetCommitResponsePartition), zip(it, it, repeat(()), strict=False))
+        ),
+        end,
+    )
 
 
 @array_encoder(OffsetCommitResponsePartition, 8)
@@ -540,7 +545,16 @@ def _deca_OffsetCommitResponsePartition_v8(
     end = pos + n * 7
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
         it = flat_values(_S_ihx, n, buf, pos)
-        return tuple(map(_new, repeat(OffsetCommitResponsePartition), zip(it, it, repeat(())))), end
+        return (
+            tuple(
+                map(
+                    _new,
+                    repeat(OffsetCommitResponsePartition),
+                    zip(it, it, repeat(()), strict=False),
+                )
+            ),
+            end,
+        )
     # some item has tagged fields: the general loop
     items: list[OffsetCommitResponsePartition] = []
     for _ in range(n):

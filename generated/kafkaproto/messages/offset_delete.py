@@ -69,7 +69,7 @@ def _deca_OffsetDeleteRequestPartition_v0(
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 4
     it = flat_values(_S_i, n, buf, pos)
-    return tuple(map(_new, repeat(OffsetDeleteRequestPartition), zip(it))), end
+    return tuple(map(_new, repeat(OffsetDeleteRequestPartition), zip(it, strict=False))), end
 
 
 @final
@@ -179,7 +179,7 @@ def _deca_OffsetDeleteResponsePartition_v0(
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
     it = flat_values(_S_ih, n, buf, pos)
-    return tuple(map(_new, repeat(OffsetDeleteResponsePartition), zip(it, it))), end
+    return tuple(map(_new, repeat(OffsetDeleteResponsePartition), zip(it, it, strict=False))), end
 
 
 @final

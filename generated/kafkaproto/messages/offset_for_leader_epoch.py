@@ -94,7 +94,7 @@ def _deca_OffsetForLeaderEpochRequestOffsetForLeaderPartition_v2(
             map(
                 _new,
                 repeat(OffsetForLeaderEpochRequestOffsetForLeaderPartition),
-                zip(it, it, it, repeat(())),
+                zip(it, it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -135,7 +135,7 @@ def _deca_OffsetForLeaderEpochRequestOffsetForLeaderPartition_v4(
                 map(
                     _new,
                     repeat(OffsetForLeaderEpochRequestOffsetForLeaderPartition),
-                    zip(it, it, it, repeat(())),
+                    zip(it, it, it, repeat(()), strict=False),
                 )
             ),
             end,
@@ -374,7 +374,7 @@ def _deca_OffsetForLeaderEpochResponseEpochEndOffset_v1(
             map(
                 _new,
                 repeat(OffsetForLeaderEpochResponseEpochEndOffset),
-                zip(it, it, it, it, repeat(())),
+                zip(it, it, it, it, repeat(()), strict=False),
             )
         ),
         end,
@@ -415,7 +415,7 @@ def _deca_OffsetForLeaderEpochResponseEpochEndOffset_v4(
                 map(
                     _new,
                     repeat(OffsetForLeaderEpochResponseEpochEndOffset),
-                    zip(it, it, it, it, repeat(())),
+                    zip(it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

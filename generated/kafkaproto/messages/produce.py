@@ -550,6 +550,7 @@ def _deca_ProduceResponsePartitionProduceResponse_v2(
                     repeat(None),
                     repeat(_D_ProduceResponseLeaderIdAndEpoch),
                     repeat(()),
+                    strict=False,
                 ),
             )
         ),
@@ -599,6 +600,7 @@ def _deca_ProduceResponsePartitionProduceResponse_v5(
                     repeat(None),
                     repeat(_D_ProduceResponseLeaderIdAndEpoch),
                     repeat(()),
+                    strict=False,
                 ),
             )
         ),

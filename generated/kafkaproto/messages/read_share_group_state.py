@@ -95,7 +95,11 @@ def _deca_ReadShareGroupStateRequestPartitionData_v0(
         it = flat_values(_S_iix, n, buf, pos)
         return (
             tuple(
-                map(_new, repeat(ReadShareGroupStateRequestPartitionData), zip(it, it, repeat(())))
+                map(
+                    _new,
+                    repeat(ReadShareGroupStateRequestPartitionData),
+                    zip(it, it, repeat(()), strict=False),
+                )
             ),
             end,
         )
@@ -262,7 +266,7 @@ def _deca_ReadShareGroupStateResponseStateBatch_v0(
                 map(
                     _new,
                     repeat(ReadShareGroupStateResponseStateBatch),
-                    zip(it, it, it, it, repeat(())),
+                    zip(it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

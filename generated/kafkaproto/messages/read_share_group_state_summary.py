@@ -97,7 +97,7 @@ def _deca_ReadShareGroupStateSummaryRequestPartitionData_v0(
                 map(
                     _new,
                     repeat(ReadShareGroupStateSummaryRequestPartitionData),
-                    zip(it, it, repeat(())),
+                    zip(it, it, repeat(()), strict=False),
                 )
             ),
             end,

@@ -514,7 +514,11 @@ def _deca_ShareFetchResponseAcquiredRecords_v0(
         it = flat_values(_S_qqhx, n, buf, pos)
         return (
             tuple(
-                map(_new, repeat(ShareFetchResponseAcquiredRecords), zip(it, it, it, repeat(())))
+                map(
+                    _new,
+                    repeat(ShareFetchResponseAcquiredRecords),
+                    zip(it, it, it, repeat(()), strict=False),
+                )
             ),
             end,
         )

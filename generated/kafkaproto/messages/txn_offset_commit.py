@@ -478,7 +478,16 @@ def _deca_TxnOffsetCommitResponsePartition_v0(
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 6
     it = flat_values(_S_ih, n, buf, pos)
-    return tuple(map(_new, repeat(TxnOffsetCommitResponsePartition), zip(it, it, repeat(())))), end
+    return (
+        tuple(
+            map(
+                _new,
+                repeat(TxnOffsetCommitResponsePartition),
+                zip(it, it, repeat(()), strict=False),
+            )
+        ),
+        end,
+    )
 
 
 @array_encoder(TxnOffsetCommitResponsePartition, 3)
@@ -511,7 +520,13 @@ def _deca_TxnOffsetCommitResponsePartition_v3(
     if buf[pos + 6 : end : 7] == ZEROS[:n]:
         it = flat_values(_S_ihx, n, buf, pos)
         return (
-            tuple(map(_new, repeat(TxnOffsetCommitResponsePartition), zip(it, it, repeat(())))),
+            tuple(
+                map(
+                    _new,
+                    repeat(TxnOffsetCommitResponsePartition),
+                    zip(it, it, repeat(()), strict=False),
+                )
+            ),
             end,
         )
     # some item has tagged fields: the general loop

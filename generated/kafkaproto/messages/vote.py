@@ -130,6 +130,7 @@ def _deca_VoteRequestPartitionData_v0(
                         it,
                         repeat(False),
                         repeat(()),
+                        strict=False,
                     ),
                 )
             ),
@@ -419,7 +420,11 @@ def _deca_VoteResponsePartitionData_v0(
         it = flat_values(_S_ihiiox, n, buf, pos)
         return (
             tuple(
-                map(_new, repeat(VoteResponsePartitionData), zip(it, it, it, it, it, repeat(())))
+                map(
+                    _new,
+                    repeat(VoteResponsePartitionData),
+                    zip(it, it, it, it, it, repeat(()), strict=False),
+                )
             ),
             end,
         )

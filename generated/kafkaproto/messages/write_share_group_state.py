@@ -101,7 +101,7 @@ def _deca_WriteShareGroupStateRequestStateBatch_v0(
                 map(
                     _new,
                     repeat(WriteShareGroupStateRequestStateBatch),
-                    zip(it, it, it, it, repeat(())),
+                    zip(it, it, it, it, repeat(()), strict=False),
                 )
             ),
             end,

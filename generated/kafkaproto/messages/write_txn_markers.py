@@ -312,7 +312,7 @@ def _deca_WriteTxnMarkersResponseWritableTxnMarkerPartitionResult_v1(
                 map(
                     _new,
                     repeat(WriteTxnMarkersResponseWritableTxnMarkerPartitionResult),
-                    zip(it, it, repeat(())),
+                    zip(it, it, repeat(()), strict=False),
                 )
             ),
             end,

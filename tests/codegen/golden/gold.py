@@ -124,7 +124,12 @@ def _deca_GoldRequestPartition_v0(
         return ((), pos) if n == 0 else empty_or_null(n, nullable, pos)
     end = pos + n * 4
     it = flat_values(_S_i, n, buf, pos)
-    return tuple(map(_new, repeat(GoldRequestPartition), zip(it, repeat(-1), repeat(())))), end
+    return (
+        tuple(
+            map(_new, repeat(GoldRequestPartition), zip(it, repeat(-1), repeat(()), strict=False))
+        ),
+        end,
+    )
 
 
 @encoder(GoldRequestPartition, 2)
@@ -169,7 +174,10 @@ def _deca_GoldRequestPartition_v2(
     end = pos + n * 9
     if buf[pos + 8 : end : 9] == ZEROS[:n]:
         it = flat_values(_S_iix, n, buf, pos)
-        return tuple(map(_new, repeat(GoldRequestPartition), zip(it, it, repeat(())))), end
+        return (
+            tuple(map(_new, repeat(GoldRequestPartition), zip(it, it, repeat(()), strict=False))),
+            end,
+        )
     # some item has tagged fields: the general loop
     items: list[GoldRequestPartition] = []
     for _ in range(n):
