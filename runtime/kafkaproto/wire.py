@@ -486,7 +486,8 @@ _CACHED_COUNTS = 128  # arrays shorter than this unpack through a precompiled St
 def _fixed_array_reader(code: str, size: int, compact: bool, nullable: bool) -> FixedArrayReader:
     """A reader of one array of fixed-width items: length and items in one call, the common
     short lengths through precompiled Structs (decided once, here, not per array)."""
-    structs = [struct.Struct(f">{n}{code}") for n in range(_CACHED_COUNTS)]
+    # Made on first use of each length: most lengths never occur, and import stays cheap.
+    structs: list[struct.Struct | None] = [None] * _CACHED_COUNTS
 
     def read(buf: Buffer, pos: int) -> tuple[Any, int]:
         start = pos
@@ -500,7 +501,10 @@ def _fixed_array_reader(code: str, size: int, compact: bool, nullable: bool) -> 
             n = _i32(buf, pos)[0]
             pos += 4
         if n < _CACHED_COUNTS and n >= 0:
-            return structs[n].unpack_from(buf, pos), pos + n * size
+            s = structs[n]
+            if s is None:
+                s = structs[n] = struct.Struct(f">{n}{code}")
+            return s.unpack_from(buf, pos), pos + n * size  # too short: struct.error
         if n < 0:
             if nullable:
                 return None, pos
@@ -556,11 +560,10 @@ NullableArrayWriter = Callable[[bytearray, Sequence[Any] | None], None]
 def _fixed_array_writer(code: str, compact: bool, nullable: bool) -> NullableArrayWriter:
     """A writer of one array of fixed-width items: length and items in one call, the common
     short lengths through precompiled Structs (the length included), decided once, here."""
-    if compact:
-        # Compact lengths below 127 are one byte: length + 1, then the items.
-        structs = [struct.Struct(f">B{n}{code}") for n in range(_CACHED_COUNTS - 1)]
-    else:
-        structs = [struct.Struct(f">i{n}{code}") for n in range(_CACHED_COUNTS)]
+    # Compact lengths below 127 are one byte (length + 1), then the items; a Struct per length,
+    # made on first use.
+    length_code = "B" if compact else "i"
+    structs: list[struct.Struct | None] = [None] * (_CACHED_COUNTS - 1)
     bias = 1 if compact else 0
 
     def write(out: bytearray, values: Sequence[Any] | None) -> None:
@@ -571,7 +574,10 @@ def _fixed_array_writer(code: str, compact: bool, nullable: bool) -> NullableArr
             return
         n = len(values)
         if n < len(structs):
-            out += structs[n].pack(n + bias, *values)
+            s = structs[n]
+            if s is None:
+                s = structs[n] = struct.Struct(f">{length_code}{n}{code}")
+            out += s.pack(n + bias, *values)
         else:
             if compact:
                 write_uvarint(out, n + 1)
