@@ -523,7 +523,15 @@ class Message(Struct):
         """The message's bytes at ``version``."""
         out = SplicingBuffer()  # large byte fields are joined in once, not copied twice
         out.spliced = []
-        self.encode_into(out, version)
+        cls = type(self)
+        if not cls.min_version <= version <= cls.max_version:
+            cls.check_version(version)
+        try:
+            cls._enc_[version](self, out, version)
+        except Exception as exc:  # as in encode_into
+            from kafkaproto.reference_codec import explain_encode_failure
+
+            raise explain_encode_failure(self, version, exc) from exc
         return out.getvalue()
 
     def encode_into(self, out: bytearray, version: int) -> None:
