@@ -3,9 +3,10 @@
 Layers, each on 200,000 records with a 16-byte key and a 100-byte value, uncompressed:
   builder      BatchBuilder.append alone (the floor: bytes into a batch)
   accumulator  RecordAccumulator.append (sans-I/O: queue look-up, batch.size, memory)
-  send         AsyncProducer.send_serialized (+ partitioning, RecordFuture), futures not awaited
-  end-to-end   AsyncProducer.send of bytes + flush, against an in-memory transport that decodes
-               nothing and acks at once (everything but the network), futures not awaited
+  send_nowait  AsyncProducer.send_nowait (+ partitioning, RecordFuture), futures not awaited
+  end-to-end   await AsyncProducer.send of bytes + flush, against an in-memory transport that
+               decodes nothing and acks at once (everything but the network), futures not
+               awaited
   awaited      the same with every future awaited through asyncio.gather (one callback each)
   sync         Producer.send from one thread + flush (concurrent future per record)
   ... keyless  end-to-end and sync again with no key: the sticky partitioner's fast lane
@@ -28,7 +29,7 @@ from kafkaproto.messages import produce
 from kafkaproto.messages.init_producer_id import InitProducerIdResponse
 from kafkaproto.producer.accumulator import RecordAccumulator
 from kafkaproto.producer.async_producer import AsyncProducer
-from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
+from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.producer.sync_producer import Producer
 from kafkaproto.records.batch_builder import BatchBuilder
@@ -50,8 +51,8 @@ class InstantTransport:
         return {0: 13, 22: 4}.get(api_key)
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
-        parts = tuple(PartitionMetadata(p, leader=1) for p in range(PARTITIONS))
-        return ClusterSnapshot.of([TopicMetadata(t, parts, self.topic_id) for t in topics])
+        parts = tuple(PartitionInfo(p, leader=1) for p in range(PARTITIONS))
+        return ClusterSnapshot.of([TopicInfo(t, parts, self.topic_id) for t in topics])
 
     async def send(
         self, node_id: int | None, request: Any, version: int, *, expect_response: bool = True
@@ -96,11 +97,12 @@ def settings() -> dict[str, object]:
 
 async def _send_only(n: int) -> float:
     p: AsyncProducer[Any, Any] = AsyncProducer(settings(), transport=InstantTransport())
-    p.send_serialized("t", VALUE, KEYS[0])
+    await p.send(ProducerRecord("t", VALUE, key=KEYS[0]))
     await p.flush()  # metadata and producer id in place
+    send = p.send_nowait
     t0 = time.perf_counter()
     for i in range(n):
-        p.send_serialized("t", VALUE, KEYS[i % 1000], None, TS)
+        send(ProducerRecord("t", VALUE, key=KEYS[i % 1000], timestamp=TS))
     elapsed = time.perf_counter() - t0
     await p.close()
     return elapsed
@@ -108,16 +110,15 @@ async def _send_only(n: int) -> float:
 
 async def _end_to_end(n: int, awaited: bool, keyed: bool = True) -> float:
     p: AsyncProducer[Any, Any] = AsyncProducer(settings(), transport=InstantTransport())
-    p.send_serialized("t", VALUE, KEYS[0])
+    await p.send(ProducerRecord("t", VALUE, key=KEYS[0]))
     await p.flush()
     t0 = time.perf_counter()
     futures = []
     for i in range(n):
-        f = p.send(ProducerRecord("t", VALUE, key=KEYS[i % 1000] if keyed else None, timestamp=TS))
+        key = KEYS[i % 1000] if keyed else None
+        f = await p.send(ProducerRecord("t", VALUE, key=key, timestamp=TS))
         if awaited:
             futures.append(f)
-        if i % 5000 == 4999:
-            await asyncio.sleep(0)  # let the sender run, as an application loop would
     await p.flush()
     if awaited:
         await asyncio.gather(*futures)
@@ -145,7 +146,7 @@ def main() -> None:
     cases: list[tuple[str, Callable[[], float]]] = [
         ("builder", lambda: bench_builder(n)),
         ("accumulator", lambda: bench_accumulator(n)),
-        ("send", lambda: asyncio.run(_send_only(n))),
+        ("send_nowait", lambda: asyncio.run(_send_only(n))),
         ("end-to-end", lambda: asyncio.run(_end_to_end(n, False))),
         ("awaited", lambda: asyncio.run(_end_to_end(n, True))),
         ("sync", lambda: bench_sync(n)),

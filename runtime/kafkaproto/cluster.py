@@ -7,7 +7,10 @@ connection drops), and opens connections lazily with Kafka's reconnect semantics
 disconnect a broker is not dialled again for ``reconnect.backoff.ms``, doubling per failed
 attempt up to ``reconnect.backoff.max.ms``, each wait jittered by ±20% (Java's
 ``ClusterConnectionStates`` over ``ExponentialBackoff``); the TCP setup timeout grows the same
-way from ``socket.connection.setup.timeout.ms`` to its ``.max.ms``.
+way from ``socket.connection.setup.timeout.ms`` to its ``.max.ms``. Every connection is secured
+as ``ClientConfig.security`` says (TLS, SASL; :mod:`kafkaproto.security`); an authentication
+failure is fatal for the call that met it (Java's ``AuthenticationException``): it is raised
+as it is rather than trying the next broker, and the broker is backed off like a disconnect.
 
 This module must never frame bytes or negotiate versions (that is :mod:`kafkaproto.connection`),
 pool several connections per broker, retry a caller's request on its behalf, or decide what a
@@ -29,6 +32,7 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from kafkaproto.backoff import ExponentialBackoff
+from kafkaproto.cluster_config import ClusterClientConfig
 from kafkaproto.connection import Connection
 from kafkaproto.error_codes import KafkaError, error_for_code
 from kafkaproto.errors import (
@@ -43,12 +47,14 @@ from kafkaproto.messages.metadata import (
     MetadataRequestTopic,
     MetadataResponse,
 )
-from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
+from kafkaproto.security.channel import ChannelSecurity
+from kafkaproto.security.definitions import security_config_of
+from kafkaproto.security.errors import AuthenticationError
 
 __all__ = [
     "BrokerMetadata",
-    "ClientConfig",
     "ClusterClient",
+    "ClusterClientConfig",
     "ClusterMetadata",
     "PartitionMetadata",
     "TopicMetadata",
@@ -83,44 +89,6 @@ def parse_bootstrap(servers: str | Iterable[str]) -> tuple[tuple[str, int], ...]
     if not out:
         raise ValueError("no bootstrap servers given")
     return tuple(out)
-
-
-@dataclass(frozen=True, slots=True)
-class ClientConfig:
-    """The network settings of a client, with Kafka's names (in ms) and Java's defaults."""
-
-    client_id: str = "kafkaproto"
-    request_timeout_ms: int = 30000
-    socket_connection_setup_timeout_ms: int = 10000
-    socket_connection_setup_timeout_max_ms: int = 30000
-    reconnect_backoff_ms: int = 50
-    reconnect_backoff_max_ms: int = 1000
-    retry_backoff_ms: int = 100
-    retry_backoff_max_ms: int = 1000
-    metadata_max_age_ms: int = 300000
-    max_in_flight_requests_per_connection: int = 5
-    max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
-    #: Java's producer asks the broker to create unknown topics (if the broker allows it);
-    #: off by default here so that a lookup of a misspelt topic does not create it.
-    allow_auto_topic_creation: bool = False
-
-    def __post_init__(self) -> None:
-        for name in (
-            "request_timeout_ms",
-            "socket_connection_setup_timeout_ms",
-            "socket_connection_setup_timeout_max_ms",
-            "reconnect_backoff_ms",
-            "reconnect_backoff_max_ms",
-            "retry_backoff_ms",
-            "retry_backoff_max_ms",
-            "metadata_max_age_ms",
-        ):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.request_timeout_ms == 0:
-            raise ValueError("request_timeout_ms must be > 0")
-        if self.max_in_flight_requests_per_connection < 1:
-            raise ValueError("max_in_flight_requests_per_connection must be >= 1")
 
 
 # -- metadata -------------------------------------------------------------------------------------
@@ -290,20 +258,21 @@ class ClusterClient:
     def __init__(
         self,
         bootstrap_servers: str | Iterable[str],
-        config: ClientConfig | None = None,
+        config: ClusterClientConfig | None = None,
         **settings: Any,
     ) -> None:
         self.bootstrap_servers = parse_bootstrap(bootstrap_servers)
-        base = config or ClientConfig()
+        unknown = {k for k in settings if k not in ClusterClientConfig.CONFIG}
+        if unknown:
+            raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
+        base = config or ClusterClientConfig()
         if settings:
-            values = {name: getattr(base, name) for name in ClientConfig.__dataclass_fields__}
-            unknown = set(settings) - set(values)
-            if unknown:
-                raise TypeError(f"unknown client settings: {', '.join(sorted(unknown))}")
-            values.update(settings)
-            base = ClientConfig(**values)
+            base = base.replace(**settings)
         self.config = base
         c = base
+        # TLS context and SASL credentials: read once, shared by every connection (a missing
+        # trust store or a wrong key password fails here, as Java fails in its constructor).
+        self._channel = ChannelSecurity(security_config_of(c))
         self._reconnect_backoff = ExponentialBackoff(
             c.reconnect_backoff_ms, 2, c.reconnect_backoff_max_ms
         )
@@ -400,7 +369,7 @@ class ClusterClient:
             wanted = None if self._all_topics else sorted(self._topics)
             conn = await self._least_loaded_connection()
             version = conn.version_for(MetadataRequest.api_key)
-            request = _metadata_request(version, wanted, self.config.allow_auto_topic_creation)
+            request = _metadata_request(version, wanted, self.config.allow_auto_create_topics)
             response = await conn.request(request, version=version)
             if response.error_code:  # v10+: a top-level error (e.g. authorization)
                 raise error_for_code(response.error_code)
@@ -541,8 +510,9 @@ class ClusterClient:
                     request_timeout=c.request_timeout_ms / 1000,
                     max_in_flight=c.max_in_flight_requests_per_connection,
                     max_frame_size=c.max_frame_size,
+                    security=self._channel,
                 )
-            except KafkaConnectionError:
+            except (KafkaConnectionError, AuthenticationError):
                 node.failed_connect_attempts += 1
                 self._disconnected(node)
                 raise

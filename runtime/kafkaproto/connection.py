@@ -10,6 +10,16 @@ connection, because the responses that follow could no longer be matched to thei
 the connection closes for any reason (``close()``, the broker going away, a protocol error, a
 timeout) every waiting request fails at once with a typed error: nothing ever hangs.
 
+Security (``security=`` a :class:`~kafkaproto.security.channel.ChannelSecurity`): TLS is started
+on the TCP connection before anything else (so a TCP time-out and a TLS one are told apart), then
+ApiVersions, then SASL (SaslHandshake + SaslAuthenticate, :mod:`kafkaproto.security.sasl_exchange`)
+before the connection is handed out. When the broker grants a session lifetime (KIP-368), the
+connection re-authenticates on its own before the session ends: the first request after 85-95%
+of the lifetime (Java's window and jitter) waits while the handshake goes out behind the requests
+already in flight, whose responses arrive first, so nothing in flight fails. Failures of the
+first exchange that look like a wrong ``security.protocol`` say so
+(:class:`~kafkaproto.security.errors.SecurityProtocolMismatchError`).
+
 This module must never parse or frame bytes itself (that is the protocol core's job), retry,
 reconnect or choose a broker (that is :mod:`kafkaproto.cluster`'s), and never connects anywhere
 it was not told to.
@@ -18,6 +28,8 @@ it was not told to.
 from __future__ import annotations
 
 import asyncio
+import random
+import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
 from importlib import metadata
@@ -27,17 +39,22 @@ from typing import Final, TypeVar
 from kafkaproto.error_codes import UnsupportedVersionError as UnsupportedVersionCode
 from kafkaproto.error_codes import error_for_code
 from kafkaproto.errors import (
+    ApiVersionError,
     ConnectTimeoutError,
+    FrameTooLargeError,
     KafkaConnectionError,
     KafkaProtoError,
     NoCommonVersionError,
+    ProtocolError,
     RequestTimeoutError,
-    UnsupportedVersionError,
 )
 from kafkaproto.message import ApiRequest, ApiResponse
 from kafkaproto.messages import APIS, ApiKey
 from kafkaproto.messages.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE, NEED_DATA, ClientProtocol
+from kafkaproto.security.channel import ChannelSecurity, classify_tls_failure
+from kafkaproto.security.errors import SecurityProtocolMismatchError
+from kafkaproto.security.sasl_exchange import authenticate
 
 __all__ = ["CLIENT_SOFTWARE_NAME", "CLIENT_SOFTWARE_VERSION", "Connection"]
 
@@ -58,6 +75,12 @@ CLIENT_SOFTWARE_NAME: Final = "kafkaproto"
 CLIENT_SOFTWARE_VERSION: Final = _package_version()
 # Requests smaller than this are gathered and written once per event-loop turn.
 _COALESCE_LIMIT = 64 * 1024
+# KIP-368 / Java's SaslClientAuthenticator.ReauthInfo: re-authenticate at 85% of the session
+# lifetime plus up to 10% jitter, leaving room for latency and clock drift.
+_REAUTH_WINDOW = 0.85
+_REAUTH_JITTER = 0.10
+# A TLS record's first byte (handshake 0x16, alert 0x15) read as the top byte of a size prefix.
+_TLS_RECORD_TYPES = (0x15, 0x16)
 
 
 class _Adapter(asyncio.Protocol):
@@ -118,6 +141,7 @@ class Connection:
         request_timeout: float,
         max_in_flight: int,
         max_frame_size: int,
+        security: ChannelSecurity | None = None,
     ) -> None:
         """Internal: use :meth:`open`."""
         if max_in_flight < 1:
@@ -145,6 +169,18 @@ class Connection:
         self._versions: dict[int, int] = {}
         self._negotiated = False
         self.api_versions_response: ApiVersionsResponse | None = None
+        self.security = security
+        self.protocol_name = security.protocol if security is not None else "PLAINTEXT"
+        #: Session lifetime the broker granted at the last SASL authentication (0: none).
+        self.session_lifetime_ms = 0
+        #: SASL authentications done on this connection (re-authentications included).
+        self.authentications = 0
+        self._reauth_at: float | None = None
+        self._reauth: asyncio.Task[None] | None = None
+        # Handed out, and whether the broker has answered a request since (a broker that closes
+        # at once is likely a SASL listener spoken to without SASL).
+        self._ready = False
+        self._proven = True
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -159,10 +195,14 @@ class Connection:
         request_timeout: float = 30.0,
         max_in_flight: int = 5,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        security: ChannelSecurity | None = None,
     ) -> Connection:
-        """Connect to ``host:port`` within ``connect_timeout`` seconds, then negotiate API
-        versions (within ``request_timeout``). Raises :class:`KafkaConnectionError` (or its
-        :class:`ConnectTimeoutError`) when either fails."""
+        """Connect to ``host:port`` within ``connect_timeout`` seconds (the TLS handshake, if
+        ``security`` asks for TLS, within as much again), then negotiate API versions and
+        authenticate with SASL if asked (each request within ``request_timeout``). Raises
+        :class:`KafkaConnectionError` (or its :class:`ConnectTimeoutError`) when either fails,
+        and :class:`~kafkaproto.security.errors.AuthenticationError` when the broker refuses
+        us."""
         conn = cls(
             host,
             port,
@@ -170,6 +210,7 @@ class Connection:
             request_timeout=request_timeout,
             max_in_flight=max_in_flight,
             max_frame_size=max_frame_size,
+            security=security,
         )
         try:
             async with asyncio.timeout(connect_timeout):
@@ -185,16 +226,129 @@ class Connection:
         assert isinstance(transport, asyncio.Transport)
         conn._transport = transport
         try:
+            if security is not None and security.ssl_context is not None:
+                await conn._start_tls(security.ssl_context, connect_timeout)
             await conn._negotiate()
+            if security is not None and security.uses_sasl:
+                await conn._authenticate()
         except RequestTimeoutError as exc:
             conn.close()
-            raise ConnectTimeoutError(
-                f"no ApiVersions response within {request_timeout:g} s", broker=conn.broker
-            ) from exc
+            raise conn._first_exchange_timeout(request_timeout) from exc
+        except (KafkaConnectionError, ProtocolError) as exc:
+            conn.close()
+            raise conn._first_exchange_failure(exc) from exc
         except BaseException:
             conn.close()
             raise
+        conn._ready = True
+        conn._proven = security is not None and security.uses_sasl
         return conn
+
+    async def _start_tls(self, context: ssl.SSLContext, timeout: float) -> None:
+        assert self._transport is not None
+        try:
+            transport = await self._loop.start_tls(
+                self._transport,
+                self._transport.get_protocol(),
+                context,
+                server_hostname=self.host,
+                ssl_handshake_timeout=timeout,
+            )
+        except (OSError, ssl.SSLError, TimeoutError, EOFError) as exc:
+            self._transport.abort()
+            raise classify_tls_failure(
+                exc, broker=self.broker, host=self.host, protocol=self.protocol_name,
+                has_client_certificate=self._has_client_certificate,
+            ) from exc
+        if transport is None:  # the peer closed during the handshake
+            raise classify_tls_failure(
+                EOFError("EOF during the TLS handshake"),
+                broker=self.broker,
+                host=self.host,
+                protocol=self.protocol_name,
+                has_client_certificate=self._has_client_certificate,
+            )
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    @property
+    def _has_client_certificate(self) -> bool:
+        return self.security is not None and self.security.has_client_certificate
+
+    def _first_exchange_timeout(self, request_timeout: float) -> ConnectTimeoutError:
+        what = "SASL authentication" if self._negotiated else "ApiVersions response"
+        hint = ""
+        if not self._negotiated and (self.security is None or self.security.ssl_context is None):
+            hint = " (if this is a TLS listener, set security.protocol=SSL or SASL_SSL)"
+        return ConnectTimeoutError(
+            f"no {what} within {request_timeout:g} s{hint}", broker=self.broker
+        )
+
+    def _first_exchange_failure(self, exc: KafkaConnectionError | ProtocolError) -> Exception:
+        """The error to raise when ApiVersions or SASL failed on a fresh connection: a TLS
+        alert, or the kind of close a wrong security.protocol causes, named as such."""
+        if isinstance(exc, SecurityProtocolMismatchError):
+            return exc
+        cause = exc if isinstance(exc, ProtocolError) else exc.__cause__
+        tls = self.security is not None and self.security.ssl_context is not None
+        if tls and isinstance(cause, ssl.SSLError):
+            return classify_tls_failure(
+                cause,
+                broker=self.broker,
+                host=self.host,
+                protocol=self.protocol_name,
+                has_client_certificate=self._has_client_certificate,
+            )
+        if not tls and not self._negotiated:
+            if isinstance(cause, FrameTooLargeError) and cause.size >> 24 in _TLS_RECORD_TYPES:
+                return SecurityProtocolMismatchError(
+                    "the broker answered ApiVersions with a TLS record",
+                    broker=self.broker,
+                    expected=self.protocol_name,
+                    hint="this is a TLS listener: set security.protocol=SSL or SASL_SSL",
+                )
+            return SecurityProtocolMismatchError(
+                f"the broker closed the connection before answering ApiVersions ({exc})",
+                broker=self.broker,
+                expected=self.protocol_name,
+                hint="if this is a TLS listener, set security.protocol=SSL or SASL_SSL",
+            )
+        return exc
+
+    async def _authenticate(self) -> None:
+        security = self.security
+        assert security is not None
+        client = await security.sasl_client()
+        lifetime = await authenticate(
+            client, self._send, broker=self.broker, protocol=self.protocol_name
+        )
+        self.authentications += 1
+        self.session_lifetime_ms = lifetime
+        if lifetime > 0:
+            share = _REAUTH_WINDOW + _REAUTH_JITTER * random.random()
+            self._reauth_at = self._loop.time() + lifetime / 1000 * share
+        else:
+            self._reauth_at = None
+
+    async def _reauthenticated(self) -> None:
+        """Wait for the re-authentication due now (starting it if nobody has)."""
+        if self._reauth is None:
+            self._reauth = self._loop.create_task(self._reauthenticate())
+        await asyncio.shield(self._reauth)
+
+    async def _reauthenticate(self) -> None:
+        try:
+            await self._authenticate()
+        except BaseException as exc:
+            self._shutdown(
+                KafkaConnectionError(
+                    f"closed: re-authentication failed: {exc}", broker=self.broker
+                ),
+                cause=exc,
+            )
+            raise
+        finally:
+            self._reauth = None
 
     async def _negotiate(self) -> None:
         version = ApiVersionsRequest.latest_stable_version
@@ -251,7 +405,7 @@ class Connection:
             return version
         info = APIS.get(api_key)
         if info is None:
-            raise UnsupportedVersionError(f"api key {api_key} is unknown to kafkaproto")
+            raise ApiVersionError(f"api key {api_key} is unknown to kafkaproto")
         raise NoCommonVersionError(
             api_key=api_key,
             api=info.name,
@@ -281,9 +435,21 @@ class Connection:
 
         Raises :class:`RequestTimeoutError` (the connection is then closed),
         :class:`KafkaConnectionError` when the connection is or gets closed, and
-        :class:`UnsupportedVersionError` for a version the broker did not announce (or an API
-        no version of which both sides support).
+        :class:`ApiVersionError` for a version the broker did not announce (or an API no
+        version of which both sides support).
         """
+        if self._closed_by is not None:
+            raise self._closed_by
+        if self._reauth_at is not None and (
+            self._reauth is not None or self._loop.time() >= self._reauth_at
+        ):
+            await self._reauthenticated()
+        return await self._send(message, version=version, timeout=timeout)
+
+    async def _send(
+        self, message: ApiRequest[R], *, version: int | None = None, timeout: float | None = None
+    ) -> R:
+        # request() without the re-authentication gate: the SASL exchange itself goes here.
         if self._closed_by is not None:
             raise self._closed_by
         version = self._checked_version(message, version)
@@ -311,6 +477,12 @@ class Connection:
         (waiting while its buffer is full)."""
         if self._closed_by is not None:
             raise self._closed_by
+        if self._reauth_at is not None and (
+            self._reauth is not None or self._loop.time() >= self._reauth_at
+        ):
+            await self._reauthenticated()
+            if self._closed_by is not None:
+                raise self._closed_by
         version = self._checked_version(message, version)
         _, data = self._protocol.send(message, version, expect_response=False)
         self._write(data)
@@ -346,12 +518,12 @@ class Connection:
         if data is not None and self._transport is not None and self._closed_by is None:
             self._transport.write(data)
 
-    def _unsupported(self, api_key: int, version: int) -> UnsupportedVersionError:
+    def _unsupported(self, api_key: int, version: int) -> ApiVersionError:
         info = APIS.get(api_key)
         name = info.name if info else f"api key {api_key}"
         span = self._broker_versions.get(api_key)
         theirs = f"versions {span[0]}-{span[1]}" if span else "no version of it"
-        return UnsupportedVersionError(
+        return ApiVersionError(
             f"{self.broker}: {name} v{version} is not supported by the broker ({theirs})"
         )
 
@@ -487,6 +659,8 @@ class Connection:
     # -- asyncio callbacks ----------------------------------------------------------------------
 
     def _data_received(self, data: bytes) -> None:
+        if not self._proven:
+            self._proven = self._ready
         protocol = self._protocol
         pending = self._pending
         try:
@@ -515,7 +689,20 @@ class Connection:
         reason = f"connection lost ({n} request{'s' if n != 1 else ''} waiting)"
         if exc is not None:
             reason = f"{reason}: {exc}"
-        self._shutdown(KafkaConnectionError(reason, broker=self.broker), cause=exc)
+        error: KafkaConnectionError
+        if self._ready and not self._proven:
+            # Closed at the first request after ApiVersions, before any answer: what a SASL
+            # listener does to a client that skips the SASL handshake.
+            error = SecurityProtocolMismatchError(
+                f"{reason}, at the first request after ApiVersions",
+                broker=self.broker,
+                expected=self.protocol_name,
+                hint="if this is a SASL listener, set security.protocol=SASL_PLAINTEXT or "
+                "SASL_SSL and sasl.mechanism",
+            )
+        else:
+            error = KafkaConnectionError(reason, broker=self.broker)
+        self._shutdown(error, cause=exc)
         self._transport = None
         if not self._closed.done():
             self._closed.set_result(None)

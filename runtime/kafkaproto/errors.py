@@ -80,8 +80,10 @@ class EncodeError(KafkaProtoError, ValueError):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
-class UnsupportedVersionError(KafkaProtoError, LookupError):
-    """An API key or version this build of kafkaproto (or the peer) does not support."""
+class ApiVersionError(KafkaProtoError, LookupError):
+    """An API key or version this build of kafkaproto (or the peer) does not support, found
+    before anything is sent. A broker answering with Kafka's UNSUPPORTED_VERSION code raises
+    ``kafkaproto.error_codes.UnsupportedVersionError`` instead."""
 
 
 # --- the wire protocol core and connections ---------------------------------------------------
@@ -164,7 +166,7 @@ class RequestTimeoutError(KafkaProtoError, TimeoutError):
         )
 
 
-class NoCommonVersionError(UnsupportedVersionError):
+class NoCommonVersionError(ApiVersionError):
     """The broker and kafkaproto share no version of an API (or the broker lacks it)."""
 
     def __init__(

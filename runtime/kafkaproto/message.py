@@ -27,8 +27,8 @@ from operator import itemgetter
 from typing import Any, ClassVar, Generic, NamedTuple, Self, TypeVar, dataclass_transform
 from uuid import UUID
 
-from kafkaproto.errors import DecodeError, EncodeError, UnsupportedVersionError
-from kafkaproto.wire import ZERO_UUID, SplicingBuffer
+from kafkaproto.errors import ApiVersionError, DecodeError, EncodeError
+from kafkaproto.wire import ZERO_UUID, RawTaggedField, SplicingBuffer
 
 try:
     from collections import _tuplegetter  # type: ignore[attr-defined]
@@ -61,13 +61,6 @@ NEVER = 1 << 16  # above every version (Kafka versions are Java shorts)
 
 class FrozenInstanceError(AttributeError):
     """Raised on assignment to a field: generated messages are immutable; use ``replace()``."""
-
-
-class RawTaggedField(NamedTuple):
-    """A tagged field this version does not know, kept byte for byte for the round trip."""
-
-    tag: int
-    data: bytes
 
 
 def parse_versions(text: str) -> tuple[int, int]:
@@ -514,7 +507,7 @@ class Message(Struct):
     @classmethod
     def check_version(cls, version: int) -> None:
         if not cls.min_version <= version <= cls.max_version:
-            raise UnsupportedVersionError(
+            raise ApiVersionError(
                 f"{cls.__name__} has versions {cls.min_version}-{cls.max_version}, "
                 f"not {version!r}"
             )

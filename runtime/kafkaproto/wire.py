@@ -14,18 +14,27 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from kafkaproto.errors import DecodeError, EncodeError
 
 __all__ = [
     "ZERO_UUID",
+    "RawTaggedField",
     "WireError",
     "read_uvarint",
     "uvarint_size",
     "write_uvarint",
 ]
+
+
+class RawTaggedField(NamedTuple):
+    """A tagged field this version does not know, kept byte for byte for the round trip."""
+
+    tag: int
+    data: bytes
+
 
 Buffer = bytes | bytearray | memoryview
 
@@ -755,8 +764,6 @@ def read_unknown_tags(buf: Buffer, pos: int) -> tuple[tuple[Any, ...], int]:
     """
     if buf[pos] == 0:
         return (), pos + 1
-    from kafkaproto.message import RawTaggedField
-
     count, pos = read_uvarint(buf, pos)
     if count > len(buf) - pos:
         raise WireError(f"{count} tagged fields cannot fit in the input", offset=pos)

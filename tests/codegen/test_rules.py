@@ -238,13 +238,19 @@ def test_shape(rule: str, data: dict[str, Any], struct_name: str, field_name: st
     [
         ('{"name": "A",\n "name": "B"}', 0, "duplicate key 'name'"),
         ('{"fields": [{"a": 1, "a": 2}]}', 0, "duplicate key 'a'"),
-        ('{\n  "name": "A",\n}', 3, "Expecting property name"),
+        # json's own wording and line: 3.11 "Expecting property name ..." on line 3, 3.13
+        # "Illegal trailing comma before end of object" on line 2.
+        ('{\n  "name": "A",\n}', None, None),
         ('{"name": "A"} /* open', 1, "unclosed /* comment"),
         ("[1, 2]", 1, "the top level must be a JSON object"),
         ('{"name": "A" "b": 1}', 1, "Expecting ',' delimiter"),
     ],
 )
-def test_syntax(text: str, line: int, reason: str) -> None:
+def test_syntax(text: str, line: int | None, reason: str | None) -> None:
+    if reason is None:
+        with pytest.raises(json.JSONDecodeError) as expected:
+            json.loads(text)
+        line, reason = expected.value.lineno, expected.value.msg
     with pytest.raises(SpecSyntaxError) as info:
         parse_spec(FILE, text.encode())
     assert info.value.file == FILE

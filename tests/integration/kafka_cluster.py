@@ -10,7 +10,10 @@ Layout, all under the git-ignored build/ folder of the repository:
     build/kafka-run/<name>/node-<id>/      server.properties, data/, server.log, console.log, pid
 
 Two fixed topologies, on loopback only, so that they can run side by side:
-    broker   one node, id 1, PLAINTEXT 127.0.0.1:9092, controller 127.0.0.1:9093
+    broker   one node, id 1, PLAINTEXT 127.0.0.1:9092, controller 127.0.0.1:9093, and the secured
+             listeners of secure_testbed.py on 9094-9098 (SSL, SASL_SSL, SASL_PLAINTEXT, a
+             SASL_SSL listener with a short re-authentication period, SSL with a required client
+             certificate) plus its OIDC token server on 9099
     cluster  three nodes, ids 1-3, PLAINTEXT 127.0.0.1:19092/19094/19096, controllers on the next
              port up (19093/19095/19097), a static three-voter quorum, replication factor 3 and
              min.insync.replicas 2, so that one node can be stopped without losing writes.
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import kafka_wire  # a sibling module: the script's folder is on sys.path, and pytest's too
+import secure_testbed
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_ROOT = REPO / "build" / "kafka-run"
@@ -92,6 +96,8 @@ class ClusterSpec:
     nodes: tuple[NodeSpec, ...]
     replication_factor: int
     min_insync_replicas: int
+    #: Adds secure_testbed.py's TLS/SASL listeners, SCRAM users and OIDC server (one node only).
+    secured: bool = False
 
     def node(self, node_id: int) -> NodeSpec:
         for node in self.nodes:
@@ -110,6 +116,7 @@ BROKER = ClusterSpec(
     (NodeSpec(1, BASE_PORT, BASE_PORT + 1),),
     replication_factor=1,
     min_insync_replicas=1,
+    secured=True,
 )
 CLUSTER = ClusterSpec(
     "cluster",
@@ -175,6 +182,8 @@ class KafkaCluster:
         self.version = version or kafka_version()
         self.libs = libs_dir(self.version)
         self.root = RUN_ROOT / spec.name
+        self.security_files = secure_testbed.SecurityFiles(self.root)
+        self.secure_ports = secure_testbed.SecurePorts(spec.nodes[0].port)
 
     # -- paths and state ----------------------------------------------------------------------
 
@@ -217,7 +226,17 @@ class KafkaCluster:
         return self.pid(node_id) is not None and kafka_wire.broker_answers(HOST, node.port)
 
     def is_up(self) -> bool:
+        if self.spec.secured and not self._secured_layout_up():
+            return False
         return all(self.node_up(node.node_id) for node in self.spec.nodes)
+
+    def _secured_layout_up(self) -> bool:
+        files = self.security_files
+        return (
+            files.stamp.is_file()
+            and secure_testbed.oidc_pid(files) is not None
+            and secure_testbed.oidc_answers(self.secure_ports)
+        )
 
     def log_tail(self, lines: int = 60, node_ids: Iterable[int] | None = None) -> str:
         ids = list(node_ids) if node_ids is not None else [n.node_id for n in self.spec.nodes]
@@ -269,6 +288,18 @@ class KafkaCluster:
             "num.network.threads": 2,
             "num.io.threads": 4,
         }
+        if self.spec.secured:
+            extra, protocols = secure_testbed.listeners(self.secure_ports)
+            settings["listeners"] = f"{settings['listeners']},{extra}"
+            # Every listener is advertised, so that metadata fetched over a secured listener
+            # names that listener's port (Kafka answers with the listener the request came in on).
+            settings["advertised.listeners"] = (
+                f"{settings['advertised.listeners']},{extra}"
+            )
+            settings["listener.security.protocol.map"] = (
+                f"{settings['listener.security.protocol.map']},{protocols}"
+            )
+            settings.update(secure_testbed.broker_settings(self.secure_ports, self.security_files))
         lines = ["# Written by tests/integration/kafka_cluster.py; rewritten on every start."]
         lines += [f"{key}={value}" for key, value in settings.items()]
         return "\n".join(lines) + "\n"
@@ -276,9 +307,11 @@ class KafkaCluster:
     def _java(self, main: str, *args: str, node_id: int) -> list[str]:
         if not self.libs.is_dir():
             raise KafkaError(f"Kafka jars missing at {self.libs}: run `make kafka-jars`")
+        extra = secure_testbed.jvm_options(self.secure_ports) if self.spec.secured else []
         return [
             "java",
             *JVM_HEAP,
+            *extra,
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
             "-Djava.awt.headless=true",
@@ -300,6 +333,13 @@ class KafkaCluster:
 
     def _format(self) -> None:
         cluster_id = random_cluster_id()
+        scram: list[str] = []
+        if self.spec.secured:
+            try:
+                secure_testbed.make_tls_material(self.security_files)
+            except secure_testbed.SecureTestbedError as exc:
+                raise KafkaError(str(exc)) from exc
+            scram = secure_testbed.scram_format_args()
         procs: list[tuple[int, subprocess.Popen[bytes]]] = []
         for node in self.spec.nodes:
             node_dir = self.node_dir(node.node_id)
@@ -312,6 +352,7 @@ class KafkaCluster:
                 str(self._properties(node.node_id)),
                 "--cluster-id",
                 cluster_id,
+                *scram,
                 node_id=node.node_id,
             )
             with self._console_file(node.node_id).open("ab") as out:
@@ -336,6 +377,12 @@ class KafkaCluster:
             raise KafkaError(
                 f"something that is not our node {node.node_id} already answers on {node.address}"
             )
+        if self.spec.secured:
+            # The broker fetches the JWKS while it starts: the token server comes first.
+            try:
+                secure_testbed.start_oidc(self.secure_ports, self.security_files)
+            except secure_testbed.SecureTestbedError as exc:
+                raise KafkaError(str(exc)) from exc
         # Rewritten each time so that a changed setting here applies on the next start.
         self._properties(node.node_id).write_text(self._server_properties(node))
         cmd = self._java("kafka.Kafka", str(self._properties(node.node_id)), node_id=node.node_id)
@@ -401,8 +448,13 @@ class KafkaCluster:
                     f"something that is not our node {node.node_id} already answers on "
                     f"{node.address} (another checkout's broker? stop it there first)"
                 )
-        if not self._formatted():
+        if not self._formatted() or (
+            self.spec.secured and not self.security_files.stamp.is_file()
+        ):
+            # Fresh storage; also when a broker formatted by an older test bed lacks the secured
+            # layout (its SCRAM users are only written at format time).
             self._kill_all()
+            secure_testbed.stop_oidc(self.security_files)
             shutil.rmtree(self.root, ignore_errors=True)
             self._format()
         everyone = [n.node_id for n in self.spec.nodes]
@@ -412,12 +464,28 @@ class KafkaCluster:
                     self._launch(self.spec.node(node_id))
             try:
                 self._wait_ready(everyone, timeout)
+                if self.spec.secured:
+                    self._wait_secured(timeout)
                 return self.bootstrap
             except NodeExitedError as exc:
                 if attempt == _START_ATTEMPTS:
                     raise
                 self._report_relaunch(exc, attempt)
         raise AssertionError("unreachable")
+
+    def _wait_secured(self, timeout: float) -> None:
+        """Every secured listener accepts TCP connections; then the client file and the stamp."""
+        deadline = time.monotonic() + timeout
+        for name, (_protocol, port) in self.secure_ports.listeners.items():
+            while not kafka_wire.port_open(HOST, port):
+                if time.monotonic() > deadline:
+                    raise KafkaError(
+                        f"listener {name} on {HOST}:{port} not open after {timeout:.0f}s\n"
+                        + self.log_tail(40)
+                    )
+                time.sleep(0.25)
+        secure_testbed.write_client_properties(self.secure_ports, self.security_files)
+        self.security_files.stamp.write_text("secured test bed complete\n")
 
     @staticmethod
     def _report_relaunch(exc: NodeExitedError, attempt: int) -> None:
@@ -461,6 +529,7 @@ class KafkaCluster:
     def stop(self, timeout: float = 60.0) -> None:
         """Stop every node and remove all of this topology's files (storage and logs)."""
         self._kill_all(timeout)
+        secure_testbed.stop_oidc(self.security_files)
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _kill_all(self, timeout: float = 60.0) -> None:

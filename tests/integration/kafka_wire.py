@@ -244,6 +244,16 @@ def api_versions_v3(host: str, port: int, timeout: float = 5.0) -> ApiVersionsRe
     return ApiVersionsResult(error_code, versions, throttle, finalized)
 
 
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    """True when something accepts a TCP connection on host:port (a TLS or SASL listener, which
+    would not answer a plain ApiVersions)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def broker_answers(host: str, port: int, timeout: float = 2.0) -> bool:
     """True when a broker on host:port answers a well-formed ApiVersions v0 response."""
     try:

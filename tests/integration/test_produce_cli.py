@@ -143,3 +143,48 @@ def test_progress_line_only_on_a_terminal(broker: str) -> None:
     assert result.returncode == 0
     assert "records: 2000 sent, 2000 acknowledged" in result.stdout.decode()
     assert b"\r[" in drawn and b"/s" in drawn and b"2,000/2,000 records" in drawn
+
+
+def test_transactional_id_commits_in_transactions_and_abort_hides_them(broker: str) -> None:
+    from txn_checks import kcat_values
+
+    topic = f"cli-txn-{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(broker, topic, partitions=2))
+    tid = f"cli-txn-{uuid.uuid4().hex[:8]}"
+    committed = produce_cli(
+        "--bootstrap",
+        broker,
+        "--topic",
+        topic,
+        "--transactional-id",
+        tid,
+        "--transaction-size",
+        "40",
+        stdin=b"".join(b"c%d\n" % i for i in range(100)),
+    )
+    assert committed.returncode == 0, committed.stderr
+    out = committed.stdout.decode()
+    assert "records: 100 sent, 100 acknowledged, 0 failed" in out
+    assert "transactions: 3 committed, 0 aborted, 0 failed to commit (transaction version" in out
+    aborted = produce_cli(
+        "--bootstrap",
+        broker,
+        "--topic",
+        topic,
+        "--transactional-id",
+        tid,
+        "--abort",
+        stdin=b"".join(b"a%d\n" % i for i in range(30)),
+    )
+    assert aborted.returncode == 0, aborted.stderr
+    assert "transactions: 0 committed, 1 aborted" in aborted.stdout.decode()
+    assert sorted(kcat_values(broker, topic, "read_committed")) == sorted(
+        f"c{i}" for i in range(100)
+    )
+    assert len(kcat_values(broker, topic, "read_uncommitted")) == 130
+
+
+def test_transaction_options_need_a_transactional_id(broker: str) -> None:
+    result = produce_cli("--bootstrap", broker, "--topic", "t", "--abort", stdin=b"x\n")
+    assert result.returncode == 2
+    assert b"--abort needs --transactional-id" in result.stderr

@@ -1,10 +1,10 @@
 """Bad input against the real broker gives a clear, typed error, never a hang.
 
-- A topic name the broker refuses ("bad/name", and one over 249 characters): the future fails
-  with ``InvalidTopicError`` (INVALID_TOPIC_EXCEPTION from Metadata), well before max.block.ms.
+- A topic name the broker refuses ("bad/name", and one over 249 characters): ``await send``
+  raises ``InvalidTopicError`` (INVALID_TOPIC_EXCEPTION from Metadata), well before max.block.ms.
   (Unknown topic with auto-creation off is not testable here: the test brokers allow
   auto-creation and the producer asks for it, as Java's does.)
-- A record over max.request.size: ``RecordTooLargeError`` at once, nothing sent; a record under
+- A record over max.request.size: ``RecordTooLargeError`` from send, nothing sent; a record under
   the producer's limit but over the topic's max.message.bytes: the broker's
   ``MessageTooLargeError`` through the future, the records around it delivered.
 - A str value (or key) without a serializer: ``TypeError`` from send(), as Java's
@@ -51,17 +51,16 @@ def test_record_over_max_request_size_and_over_topic_limit(broker: str) -> None:
         async with AsyncProducer(
             bootstrap_servers=broker, max_request_size=100_000, linger_ms=0
         ) as producer:
-            too_big_here = producer.send(ProducerRecord(topic, b"x" * 200_000))
-            assert too_big_here.done()  # refused before queueing
+            # Refused before queueing: raised by the await of send itself.
             with pytest.raises(RecordTooLargeError, match=r"max\.request\.size"):
-                await too_big_here
-            before = producer.send(ProducerRecord(topic, b"before"))
+                await producer.send(ProducerRecord(topic, b"x" * 200_000))
+            before = await producer.send(ProducerRecord(topic, b"before"))
             await asyncio.wait_for(before, 30)
-            over_topic = producer.send(ProducerRecord(topic, b"y" * 5000))
+            over_topic = await producer.send(ProducerRecord(topic, b"y" * 5000))
             with pytest.raises(MessageTooLargeError):
                 await asyncio.wait_for(over_topic, 60)
-            after = await asyncio.wait_for(producer.send(ProducerRecord(topic, b"after")), 30)
-            assert after.offset == 1
+            after = await producer.send(ProducerRecord(topic, b"after"))
+            assert (await asyncio.wait_for(after, 30)).offset == 1
 
     asyncio.run(main())
     assert [r.value for r in asyncio.run(read_partitions(broker, topic, 1))[0]] == [
@@ -74,9 +73,9 @@ def test_str_without_serializer_is_a_type_error_at_send(broker: str) -> None:
     async def main() -> None:
         async with AsyncProducer(bootstrap_servers=broker) as producer:
             with pytest.raises(TypeError, match="bytes-like"):
-                producer.send(ProducerRecord("t", "a str value"))
+                await producer.send(ProducerRecord("t", "a str value"))
             with pytest.raises(TypeError, match="bytes-like"):
-                producer.send(ProducerRecord("t", b"v", key=42))
+                await producer.send(ProducerRecord("t", b"v", key=42))
 
     asyncio.run(main())
     with Producer(bootstrap_servers=broker) as sync:

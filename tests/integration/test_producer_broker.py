@@ -36,7 +36,7 @@ def test_async_producer_records_come_back_in_order(broker: str, settings: dict[s
     async def produce() -> list[RecordMetadata]:
         async with AsyncProducer(bootstrap_servers=broker, **settings) as producer:
             futures = [
-                producer.send(
+                await producer.send(
                     ProducerRecord(
                         topic,
                         f"value-{i}".encode(),
@@ -85,8 +85,7 @@ def test_a_record_over_max_request_size_fails_at_once(broker: str) -> None:
 
     async def produce() -> None:
         async with AsyncProducer(bootstrap_servers=broker, max_request_size=10_000) as producer:
-            future = producer.send(ProducerRecord(topic, b"x" * 20_000))
             with pytest.raises(RecordTooLargeError):
-                await asyncio.wait_for(future, 10)
+                await asyncio.wait_for(producer.send(ProducerRecord(topic, b"x" * 20_000)), 10)
 
     asyncio.run(produce())

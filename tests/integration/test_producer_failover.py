@@ -6,14 +6,16 @@
 - The whole cluster down (all three nodes killed) after the producer knew the topic: every
   pending future fails with ``DeliveryTimeoutError`` within delivery.timeout.ms, close()
   returns; the cluster is started again afterwards.
-- Nothing listening at all (a dead port, no metadata ever): every future fails with a timeout
-  error (``MetadataTimeoutError`` after max.block.ms, as Java's send would throw) and close()
-  returns, for AsyncProducer and Producer.
+- Nothing listening at all (a dead port, no metadata ever): every send waits max.block.ms for
+  the topic's metadata and then fails with ``ProducerMetadataTimeoutError`` (raised by
+  AsyncProducer's ``await send``, through the future and the callback for Producer, as Java's
+  send), and close() returns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import socket
 import time
 import uuid
@@ -26,7 +28,7 @@ from kafkaproto.cluster import ClusterClient
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     DeliveryTimeoutError,
-    MetadataTimeoutError,
+    ProducerMetadataTimeoutError,
     ProducerTimeoutError,
 )
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
@@ -71,7 +73,7 @@ def test_leader_killed_mid_run_loses_and_duplicates_nothing(
                     restart = asyncio.create_task(
                         asyncio.to_thread(kafka_cluster.start_node, victim)
                     )
-                window.append((i, producer.send(ProducerRecord(topic, value_for(i)))))
+                window.append((i, await producer.send(ProducerRecord(topic, value_for(i)))))
                 if len(window) >= WINDOW:
                     j, f = window.popleft()
                     meta = await asyncio.wait_for(f, 180)
@@ -113,11 +115,11 @@ def test_whole_cluster_down_pending_futures_time_out(
         producer: AsyncProducer[Any, Any] = AsyncProducer(
             bootstrap_servers=cluster, **DEAD_SETTINGS
         )
-        await asyncio.wait_for(producer.send(ProducerRecord(topic, b"before")), 30)
+        await asyncio.wait_for(await producer.send(ProducerRecord(topic, b"before")), 30)
         for node_id in (1, 2, 3):
             await asyncio.to_thread(kafka_cluster.stop_node, node_id, hard=True)
         started = time.monotonic()
-        futures = [producer.send(ProducerRecord(topic, b"v%d" % i)) for i in range(300)]
+        futures = [await producer.send(ProducerRecord(topic, b"v%d" % i)) for i in range(300)]
         results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 30)
         timings["failed"] = time.monotonic() - started
         t = time.monotonic()
@@ -163,10 +165,11 @@ def test_nothing_listening_async_futures_time_out_and_close_returns() -> None:
             bootstrap_servers=bootstrap, **DEAD_SETTINGS
         )
         started = time.monotonic()
-        futures = [producer.send(ProducerRecord("t", b"v%d" % i)) for i in range(100)]
-        results = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 10)
+        # 100 tasks sending at once: each waits for the metadata that never comes.
+        sends = [producer.send(ProducerRecord("t", b"v%d" % i)) for i in range(100)]
+        results = await asyncio.wait_for(asyncio.gather(*sends, return_exceptions=True), 10)
         elapsed = time.monotonic() - started
-        assert elapsed < 3.0 + 1.0, elapsed  # within delivery.timeout.ms (plus slack)
+        assert 2.0 <= elapsed < 2.0 + 1.0, elapsed  # max.block.ms (plus slack)
         t = time.monotonic()
         await asyncio.wait_for(producer.close(), 10)
         assert time.monotonic() - t < 5 and producer.closed
@@ -174,23 +177,34 @@ def test_nothing_listening_async_futures_time_out_and_close_returns() -> None:
 
     errors = asyncio.run(main())
     assert len(errors) == 100
-    assert all(isinstance(e, MetadataTimeoutError) and isinstance(e, TimeoutError) for e in errors)
+    assert all(
+        isinstance(e, ProducerMetadataTimeoutError) and isinstance(e, TimeoutError) for e in errors
+    )
 
 
 @pytest.mark.timeout(60)
 def test_nothing_listening_sync_futures_time_out_and_close_returns() -> None:
     bootstrap = f"127.0.0.1:{_dead_port()}"
     started = time.monotonic()
-    producer: Producer[Any, Any] = Producer(bootstrap_servers=bootstrap, **DEAD_SETTINGS)
+    producer: Producer[Any, Any] = Producer(
+        bootstrap_servers=bootstrap, **{**DEAD_SETTINGS, "max.block.ms": 500}
+    )
     failed: list[BaseException | None] = []
-    futures = [
-        producer.send(ProducerRecord("t", b"v%d" % i), callback=lambda m, e: failed.append(e))
-        for i in range(100)
-    ]
-    errors = [f.exception(timeout=10) for f in futures]
-    assert time.monotonic() - started < 3.0 + 1.5
+
+    def two_sends() -> list[BaseException | None]:
+        # Each send blocks its thread max.block.ms for the metadata, then fails its future.
+        futures = [
+            producer.send(ProducerRecord("t", b"v%d" % i), callback=lambda m, e: failed.append(e))
+            for i in range(2)
+        ]
+        return [f.exception(timeout=0) for f in futures]
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        errors = [e for es in pool.map(lambda _: two_sends(), range(4)) for e in es]
+    assert 1.0 <= time.monotonic() - started < 1.0 + 1.5
     t = time.monotonic()
     producer.close(10)
     assert time.monotonic() - t < 5
-    assert all(isinstance(e, MetadataTimeoutError) for e in errors), errors[:3]
-    assert len(failed) == 100 and all(isinstance(e, ProducerTimeoutError) for e in failed)
+    assert len(errors) == 8
+    assert all(isinstance(e, ProducerMetadataTimeoutError) for e in errors), errors[:3]
+    assert len(failed) == 8 and all(isinstance(e, ProducerTimeoutError) for e in failed)

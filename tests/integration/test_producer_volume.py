@@ -90,7 +90,7 @@ def test_async_producer_volume(broker: str) -> None:
         window: deque[tuple[int, Any]] = deque()
         async with AsyncProducer(bootstrap_servers=broker, linger_ms=5) as producer:
             for i in range(COUNT):
-                window.append((i, producer.send(ProducerRecord(topic, value_for(i)))))
+                window.append((i, await producer.send(ProducerRecord(topic, value_for(i)))))
                 if len(window) >= WINDOW:
                     j, f = window.popleft()
                     meta = await asyncio.wait_for(f, 120)

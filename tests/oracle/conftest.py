@@ -1,6 +1,7 @@
-"""The Java oracle: the long-lived harness JVM (tests/oracle/Harness.java, fixture ``oracle``) and
-the one-shot programs of tests/oracle/java (fixture ``java_oracle``), both over kafka-clients at
-the pinned version. Tests here are marked `oracle`."""
+"""The Java oracle: one long-lived harness JVM over kafka-clients at the pinned version
+(tests/oracle/java/Harness.java, compiled with the small programs beside it by `make oracle`).
+Fixture ``oracle`` is the harness; ``java_oracle`` runs one of the programs in it. Tests here are
+marked `oracle`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 from harness import OracleHarness
 
 ROOT = Path(__file__).resolve().parents[2]
-CLASSPATH = f"{ROOT / 'build/oracle/classes'}:{ROOT / 'build/oracle/lib'}/*"
 
 RunJava = Callable[..., str]
 
@@ -26,35 +26,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def java_oracle() -> RunJava:
-    """A function running one oracle program: ``java_oracle("ErrorsOracle", *args, input=...)``
-    returns its stdout and fails the test on a non-zero exit."""
+def oracle() -> Iterator[OracleHarness]:
+    """One harness JVM answering JSON-lines cases for the whole session (built by `make oracle`
+    when needed; skipped only when no JDK is installed)."""
     missing = [tool for tool in ("java", "javac") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"the Java oracle needs a JDK; not found on PATH: {', '.join(missing)}")
     build = subprocess.run(
-        ["make", "-s", "-C", str(ROOT), "oracle-java"], capture_output=True, text=True
+        ["make", "-s", "-C", str(ROOT), "oracle"], capture_output=True, text=True
     )
     if build.returncode != 0:
-        pytest.fail(f"`make oracle-java` failed:\n{build.stdout}\n{build.stderr}")
-
-    def run(main_class: str, *args: str, input: str | None = None) -> str:
-        done = subprocess.run(
-            ["java", "-cp", CLASSPATH, main_class, *args],
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"{main_class} exited {done.returncode}:\n{done.stderr}")
-        return done.stdout
-
-    return run
+        pytest.fail(f"`make oracle` failed:\n{build.stdout}\n{build.stderr}")
+    with OracleHarness.start() as harness:
+        yield harness
 
 
 @pytest.fixture(scope="session")
-def oracle() -> Iterator[OracleHarness]:
-    """One harness JVM answering JSON-lines cases for the whole session."""
-    with OracleHarness.start() as harness:
-        yield harness
+def java_oracle(oracle: OracleHarness) -> RunJava:
+    """``java_oracle("ErrorsOracle", *args, input=...)``: the program's stdout."""
+
+    def run(main_class: str, *args: str, input: str | None = None) -> str:
+        return oracle.run(main_class, *args, input=input or "")
+
+    return run

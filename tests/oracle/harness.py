@@ -9,6 +9,7 @@ import kafkaproto, because it is the independent judge of kafkaproto's output.
     with OracleHarness.start() as oracle:
         oracle.json_to_bytes("ApiVersionsRequest", 3, {...})   # -> bytes
         oracle.call_many([{"op": "partition", ...}, ...])       # -> list of answer dicts
+        oracle.run("ErrorsOracle")                              # -> a program's stdout
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from typing import IO, Any, Self
 
 REPO = Path(__file__).resolve().parents[2]
 ORACLE_DIR = REPO / "build" / "oracle"
-JVM_OPTIONS = ("-Xms64m", "-Xmx1g", "-XX:+UseSerialGC", "-Djava.awt.headless=true")
+# Kafka's classes log through log4j2 (on the class path of `make kafka-jars`): warnings only, to
+# stderr, so stdout carries nothing but answers.
+LOG_CONFIG = REPO / "tests" / "integration" / "log4j2-tools.properties"
+JVM_OPTIONS = (
+    "-Xms64m",
+    "-Xmx1g",
+    "-XX:+UseSerialGC",
+    "-Djava.awt.headless=true",
+    f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+)
 
 Answer = dict[str, Any]
 
@@ -36,7 +46,7 @@ class OracleError(Exception):
 
 
 def default_classpath() -> str:
-    """The class path `make oracle` recorded when it compiled Harness.java."""
+    """The class path `make oracle` recorded when it compiled tests/oracle/java."""
     recorded = ORACLE_DIR / "classpath"
     if not recorded.is_file() or not (ORACLE_DIR / "Harness.class").is_file():
         raise OracleError(f"the Java oracle is not built ({recorded} missing): run `make oracle`")
@@ -115,6 +125,14 @@ class OracleHarness:
         return self._stderr.read().decode(errors="replace")[-limit:]
 
     # -- raw cases ------------------------------------------------------------------------------
+
+    def run(self, program: str, *args: str, input: str = "") -> str:
+        """The stdout of one of the small oracle programs of tests/oracle/java, run in this JVM
+        with ``input`` on its stdin. Raises OracleError if it failed."""
+        answer = self.call({"op": "run", "program": program, "args": list(args), "input": input})
+        if not answer.get("ok"):
+            raise OracleError(f"{program} failed: {answer.get('error')}")
+        return str(answer["stdout"])
 
     def call(self, case: Mapping[str, Any]) -> Answer:
         """Send one case and return its answer dict (ok may be false)."""

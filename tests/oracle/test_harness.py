@@ -351,3 +351,10 @@ def test_partition_matches_murmur2(oracle: OracleHarness) -> None:
     keys += [rng.randbytes(n) for n in range(64) for _ in range(5)]
     for partitions in (1, 3, 7, 100, 2**31 - 1):
         assert oracle.partition(keys, partitions) == [partition_for(k, partitions) for k in keys]
+
+
+def test_run_executes_an_oracle_program_in_the_harness(oracle: OracleHarness) -> None:
+    out = oracle.run("Murmur2Oracle", "3", input="00ff\n")
+    assert len(out.splitlines()) == 1 and len(out.split("\t")) == 2
+    answer = oracle.call({"op": "run", "program": "NoSuchProgram"})
+    assert answer["ok"] is False and "ClassNotFoundException" in answer["error"]

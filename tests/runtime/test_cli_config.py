@@ -26,3 +26,15 @@ def test_config_only_set_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "producer", "bootstrap.servers=b", "linger.ms=-1"]) == 1
     assert "linger.ms" in capsys.readouterr().err
     assert main(["config", "producer", "novalue"]) == 2
+
+
+def test_config_explains_every_client_and_its_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "cluster", "request.timeout.ms=100"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Kafka 4.4.0 cluster configuration")
+    assert "request.timeout.ms" in out and "user" in out and "max.frame.size" in out
+    assert main(["config", "cluster", "linger.ms=5"]) == 1
+    assert "not a known cluster config" in capsys.readouterr().err
+    assert main(["config", "producer", "--docs"]) == 0
+    out = capsys.readouterr().out
+    assert "linger.ms  (type LONG, default 5, valid [0,...], importance MEDIUM)" in out

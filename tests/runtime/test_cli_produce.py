@@ -7,8 +7,8 @@ import argparse
 import io
 
 import pytest
-from kafkaproto.cli_produce import Tally, add_arguments, percentile, settings_from, split_lines
-from kafkaproto.cli_produce import summary as render_summary
+from kafkaproto.cli.produce import Tally, add_arguments, percentile, settings_from, split_lines
+from kafkaproto.cli.produce import summary as render_summary
 from kafkaproto.producer.config import ConfigError, ProducerConfig
 
 

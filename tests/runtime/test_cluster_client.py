@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fake_broker import CLOSE, FakeBroker, api_versions_body
 from kafkaproto.backoff import ExponentialBackoff
-from kafkaproto.cli_api_versions import render
-from kafkaproto.cluster import ClientConfig, ClusterClient, parse_bootstrap
+from kafkaproto.cli.api_versions import render
+from kafkaproto.cluster import ClusterClient, ClusterClientConfig, parse_bootstrap
 from kafkaproto.error_codes import (
     LeaderNotAvailableError,
     NotLeaderOrFollowerError,
@@ -80,15 +80,17 @@ def test_parse_bootstrap() -> None:
 
 
 def test_client_settings_defaults_and_validation() -> None:
-    config = ClientConfig()
+    config = ClusterClientConfig()
     assert (config.reconnect_backoff_ms, config.reconnect_backoff_max_ms) == (50, 1000)
     assert config.request_timeout_ms == 30000 and config.metadata_max_age_ms == 300000
     assert (
         config.socket_connection_setup_timeout_ms,
         config.socket_connection_setup_timeout_max_ms,
     ) == (10000, 30000)
-    with pytest.raises(ValueError, match="reconnect_backoff_ms"):
-        ClientConfig(reconnect_backoff_ms=-1)
+    with pytest.raises(ValueError, match=r"reconnect\.backoff\.ms"):
+        ClusterClientConfig(reconnect_backoff_ms=-1)
+    with pytest.raises(ValueError, match=r"request\.timeout\.ms"):
+        ClusterClientConfig({"request.timeout.ms": "0"})
     with pytest.raises(TypeError, match="linger"):
         ClusterClient("127.0.0.1:9092", linger_ms=5)
 

@@ -14,12 +14,12 @@ import pytest
 from fake_broker import CLOSE, FakeBroker, api_versions_body, encode_response
 from kafkaproto.connection import Connection
 from kafkaproto.errors import (
+    ApiVersionError,
     ConnectTimeoutError,
     FrameTooLargeError,
     KafkaConnectionError,
     NoCommonVersionError,
     RequestTimeoutError,
-    UnsupportedVersionError,
 )
 from kafkaproto.message import ApiRequest, ApiResponse
 from kafkaproto.messages import APIS
@@ -108,7 +108,7 @@ def test_request_at_version_broker_lacks_is_refused() -> None:
     async def main() -> None:
         async with FakeBroker(answer_all) as fake:
             async with await _open(fake.port) as conn:
-                with pytest.raises(UnsupportedVersionError, match="Metadata v13"):
+                with pytest.raises(ApiVersionError, match="Metadata v13"):
                     await conn.request(MetadataRequest(), version=13)
                 assert len(fake.received) == 1  # nothing went out
 

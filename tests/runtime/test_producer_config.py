@@ -176,7 +176,11 @@ def test_sasl_protocol_needs_a_mechanism() -> None:
     with pytest.raises(ConfigError, match="mechanism must be non-null") as info:
         make(security__protocol="sasl_ssl", sasl__mechanism="")
     assert info.value.key == "sasl.mechanism"
-    assert make(security__protocol="SASL_SSL").sasl_mechanism == "GSSAPI"
+    # Java's default mechanism is GSSAPI (Kerberos), which kafkaproto does not implement: said at
+    # construction rather than at the first connection.
+    with pytest.raises(ConfigError, match="GSSAPI") as info:
+        make(security__protocol="SASL_SSL")
+    assert info.value.key == "sasl.mechanism"
 
 
 def test_kip91_delivery_timeout_raised_when_default() -> None:
@@ -213,11 +217,30 @@ def test_unknown_keys_warn_with_a_suggestion(caplog: pytest.LogCaptureFixture) -
     assert "lnger.ms" in caplog.text
 
 
-@pytest.mark.parametrize("key", ["ssl.keystore.location", "sasl.jaas.config", "config.providers"])
+@pytest.mark.parametrize("key", ["ssl.keystore.foo", "sasl.kerberos.kinit.cmd", "config.providers"])
 def test_unsupported_java_settings_are_errors(key: str) -> None:
     with pytest.raises(ConfigError, match="does not support yet") as info:
         ProducerConfig({**BOOT, key: "x"})
     assert info.value.key == key
+
+
+def test_security_settings_are_validated_by_the_producer() -> None:
+    c = ProducerConfig(
+        {
+            **BOOT,
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule "
+            'required username="u" password="p";',
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": "/ca.pem",
+        }
+    )
+    assert c.explanation("ssl.truststore.location").source == "user"
+    assert "p" not in str(c.explanation("sasl.jaas.config").value)
+    with pytest.raises(ConfigError, match="PEM stores only") as info:
+        ProducerConfig({**BOOT, "ssl.keystore.location": "/x.jks"})
+    assert info.value.key == "ssl.keystore.type"
 
 
 def test_model_is_frozen_and_explain_lists_every_key() -> None:

@@ -96,7 +96,7 @@ def _upgrade_diff(args: argparse.Namespace) -> int:
     """Regenerate at ``--from`` into ``--scratch`` and measure the diff to the committed tree."""
     start = time.monotonic()
     pinned = sync(args.schemas, args.kafka_version, _log)
-    other = specs_of(args.from_version, _log)
+    other = specs_of(args.from_version, "KAFKA_FROM_CLIENTS_JAR", _log)
     plan, source = compile_specs(other.specs, args.from_version, other.errors)
     files = render(
         plan, source, progress=lambda msg: _log(f"upgrade-diff: {msg}"), cache_dir=args.cache

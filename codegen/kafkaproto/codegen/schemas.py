@@ -1,5 +1,6 @@
-"""The schema pin: fetch Kafka's JSON message specs and its error table from the official
-kafka-clients jar with mvn, and check them against the committed lock (``schemas/kafka.lock``).
+"""The schema pin: read Kafka's JSON message specs and its error table from the official
+kafka-clients jar (fetched by `make kafka-jars`) and check them against the committed lock
+(``schemas/kafka.lock``).
 
 The JSON itself is never committed: it is extracted into the git-ignored ``schemas/json/``. The
 error table (code, name, retriable, invalid-metadata, default message of every entry of Kafka's
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import zipfile
@@ -75,71 +75,46 @@ class Lock:
         return cls(version, digests, errors)
 
 
-def _maven_path(group: str, artifact: str, version: str, ext: str = "jar") -> Path:
-    repo = Path(os.environ.get("MAVEN_REPO_LOCAL", Path.home() / ".m2" / "repository"))
-    return repo / group.replace(".", "/") / artifact / version / f"{artifact}-{version}.{ext}"
-
-
-def jar_path(version: str) -> Path:
-    return _maven_path("org.apache.kafka", "kafka-clients", version)
-
-
-def fetch_jar(version: str, log: Callable[[str], None] = print) -> Path:
-    """The kafka-clients jar of ``version``, fetched from Maven Central with mvn if not cached."""
-    return _fetch("org.apache.kafka", "kafka-clients", version, log)
-
-
-def _fetch(group: str, artifact: str, version: str, log: Callable[[str], None]) -> Path:
-    jar = _maven_path(group, artifact, version)
-    if jar.exists():
-        return jar
-    log(f"schemas: fetching {group}:{artifact}:{version} with mvn ...")
-    cmd = [
-        "mvn",
-        "-B",
-        "-q",
-        "dependency:get",
-        f"-Dartifact={group}:{artifact}:{version}",
-        "-Dtransitive=false",
-    ]
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    except FileNotFoundError:
-        raise SchemaError("mvn is not installed; the Makefile's setup needs Maven") from None
-    if result.returncode != 0 or not jar.exists():
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-5:])
-        raise SchemaError(f"mvn could not fetch {artifact} {version}:\n{tail}")
+def fetch_jar(
+    version: str, log: Callable[[str], None] = print, env: str = "KAFKA_CLIENTS_JAR"
+) -> Path:
+    """The kafka-clients jar of ``version``: the one ``make kafka-jars`` fetched with Maven (the
+    project's one way to fetch Kafka's jars), named by ``$KAFKA_CLIENTS_JAR`` (``env``: another
+    variable naming another version's jar, as ``make upgrade-diff`` does)."""
+    named = os.environ.get(env)
+    if not named:
+        raise SchemaError(
+            f"{env} is not set: run the compiler through `make codegen` (or `make "
+            "kafka-jars` and set it to build/kafka-<version>/libs/kafka-clients-<version>.jar)"
+        )
+    jar = Path(named)
+    if jar.name != f"kafka-clients-{version}.jar":
+        raise SchemaError(f"{env}={jar} is not kafka-clients {version}")
+    if not jar.is_file():
+        raise SchemaError(f"{jar} does not exist: run `make kafka-jars KAFKA_VERSION={version}`")
+    log(f"schemas: reading {jar}")
     return jar
 
 
-def extract_errors(version: str, log: Callable[[str], None] = print) -> bytes:
-    """Kafka's error table of ``version``, read from the jar's own ``Errors`` enum by
+def extract_errors(jar: Path, log: Callable[[str], None] = print) -> bytes:
+    """Kafka's error table, read from the jar's own ``Errors`` enum by
     ``java/ErrorsExtract.java`` (run with Java's single-file source launcher; needs a JDK). The
-    jar's ``Errors`` logs through slf4j, so the slf4j-api version its pom names goes on the
-    class path too."""
-    jar = fetch_jar(version, log)
-    pom = (
-        jar.with_suffix(".pom").read_text(encoding="utf-8")
-        if jar.with_suffix(".pom").exists()
-        else ""
-    )
-    found = re.search(r"<artifactId>slf4j-api</artifactId>\s*<version>([^<]+)</version>", pom)
-    if found is None:
-        raise SchemaError(f"{jar.with_suffix('.pom')} names no slf4j-api version")
-    slf4j = _fetch("org.slf4j", "slf4j-api", found.group(1), log)
+    class path is the jar's folder as ``make kafka-jars`` fills it: kafka-clients and its runtime
+    dependencies (``Errors`` logs through slf4j)."""
     java = shutil.which("java")
     if java is None:
         raise SchemaError("java is not installed; reading Kafka's error table needs a JDK")
     source = resources.files("kafkaproto.codegen") / "java" / "ErrorsExtract.java"
     with resources.as_file(source) as path:
         result = subprocess.run(
-            [java, "-cp", f"{jar}{os.pathsep}{slf4j}", str(path)],
+            [java, "-cp", f"{jar}{os.pathsep}{jar.parent / '*'}", str(path)],
             capture_output=True,
             timeout=300,
         )
     if result.returncode != 0 or not result.stdout:
         tail = "\n".join(result.stderr.decode(errors="replace").strip().splitlines()[-5:])
-        raise SchemaError(f"ErrorsExtract.java failed on kafka-clients {version}:\n{tail}")
+        raise SchemaError(f"ErrorsExtract.java failed on {jar.name}:\n{tail}")
+    log(f"schemas: error table read from {jar.name}")
     return result.stdout
 
 
@@ -196,7 +171,7 @@ def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) ->
             errors = cached
     if errors is None:
         log(f"schemas: reading the error table of kafka-clients {version} (java) ...")
-        errors = extract_errors(version, log)
+        errors = extract_errors(fetch_jar(version, log), log)
         json_dir.mkdir(parents=True, exist_ok=True)
         errors_path.write_bytes(errors)
     found = digests(specs)
@@ -232,13 +207,15 @@ def sync(schemas_dir: Path, version: str, log: Callable[[str], None] = print) ->
     return Pinned(specs, errors)
 
 
-def specs_of(version: str, log: Callable[[str], None] = print) -> Pinned:
-    """The specs and error table of any version, straight from its jar (no lock involved)."""
-    return Pinned(specs_in_jar(fetch_jar(version, log)), extract_errors(version, log))
+def specs_of(version: str, env: str, log: Callable[[str], None] = print) -> Pinned:
+    """The specs and error table of any version, straight from its jar (named by ``env``; no
+    lock involved)."""
+    jar = fetch_jar(version, log, env)
+    return Pinned(specs_in_jar(jar), extract_errors(jar, log))
 
 
 def _cached(json_dir: Path, lock: Lock) -> dict[str, bytes] | None:
-    """The extracted specs, if they are exactly the locked set (no mvn needed)."""
+    """The extracted specs, if they are exactly the locked set (no jar needed)."""
     if not json_dir.is_dir():
         return None
     files = {p.name: p.read_bytes() for p in json_dir.glob("*.json")}

@@ -485,7 +485,9 @@ class RecordAccumulator:
             if big.has_sequence():
                 sequence = big.base_sequence
                 for piece in pieces:
-                    piece.set_producer_state(big.producer_id, big.producer_epoch, sequence)
+                    piece.set_producer_state(
+                        big.producer_id, big.producer_epoch, sequence, big.is_transactional
+                    )
                     sequence += piece.record_count
             dq = self._dq(big.tp)
             for piece in reversed(pieces):

@@ -138,14 +138,23 @@ class ProducerBatch:
     def has_sequence(self) -> bool:
         return self.builder.base_sequence != NO_SEQUENCE
 
-    def set_producer_state(self, producer_id: int, epoch: int, base_sequence: int) -> None:
-        self.builder.set_producer_state(producer_id, epoch, base_sequence, False)
+    @property
+    def is_transactional(self) -> bool:
+        return self.builder.is_transactional
+
+    def set_producer_state(
+        self, producer_id: int, epoch: int, base_sequence: int, transactional: bool = False
+    ) -> None:
+        """Stamp the batch (Java's ``setProducerState``); ``transactional`` sets the batch's
+        transactional attribute bit, which makes its records part of a transaction (KIP-98)."""
+        self.builder.set_producer_state(producer_id, epoch, base_sequence, transactional)
         self._built = None
 
     def reset_producer_state(self, producer_id: int, epoch: int, base_sequence: int) -> None:
-        """``ProducerBatch.resetProducerState``: new sequence after an epoch bump."""
+        """``ProducerBatch.resetProducerState``: new sequence after an epoch bump (the
+        transactional bit stays as it was)."""
         self.sequence_reset = True
-        self.set_producer_state(producer_id, epoch, base_sequence)
+        self.set_producer_state(producer_id, epoch, base_sequence, self.is_transactional)
 
     def clear_producer_state(self) -> None:
         self.set_producer_state(NO_PRODUCER_ID, NO_PRODUCER_EPOCH, NO_SEQUENCE)
@@ -189,6 +198,12 @@ class ProducerBatch:
             for waiter in waiters:
                 waiter()
 
+    def _discard_records(self) -> None:
+        # Done (or split): the records' bytes are never read again, so they go now, not when
+        # the last future or flush() that refers to the batch lets go of it.
+        self._built = None
+        self.builder.discard()
+
     def complete(self, base_offset: int, log_append_time: int) -> bool:
         """Success for every record. False (and nothing done) if already completed."""
         if self.done:
@@ -196,6 +211,7 @@ class ProducerBatch:
         self.done = True
         self.base_offset = base_offset
         self.log_append_time = log_append_time
+        self._discard_records()
         self._wake()
         return True
 
@@ -208,12 +224,14 @@ class ProducerBatch:
         self.done = True
         self.error = error
         self.record_errors = record_errors
+        self._discard_records()
         self._wake()
         return True
 
     def moved(self, places: list[tuple[ProducerBatch, int]]) -> None:
         """The batch was split: record ``i`` now lives at ``places[i]``."""
         self.moved_to = places
+        self._discard_records()
         self._wake()
 
     def iter_records(

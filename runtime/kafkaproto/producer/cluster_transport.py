@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TypeVar
 
-from kafkaproto.cluster import ClientConfig, ClusterClient, ClusterMetadata
-from kafkaproto.errors import UnsupportedVersionError
+from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
+from kafkaproto.connection import Connection
+from kafkaproto.error_codes import KafkaError
+from kafkaproto.errors import ApiVersionError, KafkaConnectionError
 from kafkaproto.message import ApiRequest, ApiResponse
 from kafkaproto.messages import ApiKey
 from kafkaproto.producer.config import ProducerConfig
@@ -20,18 +22,28 @@ from kafkaproto.producer.metadata import (
     NO_LEADER,
     ZERO_UUID,
     ClusterSnapshot,
-    PartitionMetadata,
-    TopicMetadata,
+    PartitionInfo,
+    TopicInfo,
 )
+from kafkaproto.security.definitions import SECURITY_DEFINITIONS
+from kafkaproto.security.errors import AuthenticationError
 
 __all__ = ["ClusterTransport", "client_config_for"]
 
 R = TypeVar("R", bound=ApiResponse)
 
+_TRANSACTIONAL = (
+    ApiKey.FIND_COORDINATOR,
+    ApiKey.ADD_PARTITIONS_TO_TXN,
+    ApiKey.ADD_OFFSETS_TO_TXN,
+    ApiKey.END_TXN,
+    ApiKey.TXN_OFFSET_COMMIT,
+)
 
-def client_config_for(config: ProducerConfig) -> ClientConfig:
+
+def client_config_for(config: ProducerConfig) -> ClusterClientConfig:
     """The cluster client's settings from the producer's (Java's names, Java's values)."""
-    return ClientConfig(
+    return ClusterClientConfig(
         client_id=config.client_id,
         request_timeout_ms=config.request_timeout_ms,
         socket_connection_setup_timeout_ms=config.socket_connection_setup_timeout_ms,
@@ -43,7 +55,14 @@ def client_config_for(config: ProducerConfig) -> ClientConfig:
         metadata_max_age_ms=config.metadata_max_age_ms,
         max_in_flight_requests_per_connection=config.max_in_flight_requests_per_connection,
         # Java's producer asks brokers to create topics it does not know (if they allow it).
-        allow_auto_topic_creation=True,
+        allow_auto_create_topics=True,
+        # security.protocol, ssl.*, sasl.*: as the user gave them (the producer's rules have
+        # already checked them).
+        **{
+            key.name: getattr(config, key.attr)
+            for key in SECURITY_DEFINITIONS
+            if config.explanation(key.name).source != "default"
+        },
     )
 
 
@@ -55,6 +74,9 @@ class ClusterTransport:
         self._started = False
         self._start_attempted = False
         self._versions: dict[int, int | None] = {}
+        # The highest-epoch finalized features any broker announced (Java's ApiVersions
+        # keeps the same across nodes): (epoch, {feature: max version level}).
+        self._features: tuple[int, dict[str, int]] = (-1, {})
 
     @classmethod
     def for_config(cls, config: ProducerConfig) -> ClusterTransport:
@@ -74,8 +96,15 @@ class ClusterTransport:
             self._started = self._start_attempted = False
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
-        await self._start()
-        metadata = await self.client.refresh_metadata(topics)
+        try:
+            await self._start()
+            metadata = await self.client.refresh_metadata(topics)
+        except AuthenticationError as exc:
+            # Java's Metadata.fatalError: an authentication failure fails the records waiting
+            # for these topics at once (not after max.block.ms); the error is not retriable.
+            # (Every AuthenticationError kafkaproto raises is also a KafkaError.)
+            error = exc if isinstance(exc, KafkaError) else KafkaError(str(exc))
+            return ClusterSnapshot.of([TopicInfo(name, error=error) for name in topics])
         await self._learn_versions()
         return snapshot_of(metadata, topics)
 
@@ -91,7 +120,16 @@ class ClusterTransport:
         if node_id is None:
             conn = await self.client.any_connection()
         else:
-            conn = await self.client.connection(node_id)
+            try:
+                conn = await self.client.connection(node_id)
+            except KafkaConnectionError:
+                if node_id in self.client.metadata.brokers:
+                    raise
+                # A coordinator the metadata has not named yet (the producer may not have
+                # asked for any topic): learn the brokers, then try once more.
+                await self.client.refresh_metadata(())
+                conn = await self.client.connection(node_id)
+        self._note_features(conn)
         if not expect_response:
             await conn.send_no_response(request, version=version)
             return None
@@ -108,11 +146,26 @@ class ClusterTransport:
         if self._versions:
             return
         conn = await self.client.any_connection()
-        for key in (ApiKey.PRODUCE, ApiKey.METADATA, ApiKey.INIT_PRODUCER_ID):
+        self._note_features(conn)
+        for key in (ApiKey.PRODUCE, ApiKey.METADATA, ApiKey.INIT_PRODUCER_ID, *_TRANSACTIONAL):
             try:
                 self._versions[key] = conn.version_for(key)
-            except UnsupportedVersionError:
+            except ApiVersionError:
                 self._versions[key] = None
+
+    def _note_features(self, conn: Connection) -> None:
+        response = conn.api_versions_response
+        if response is None:
+            return
+        epoch = response.finalized_features_epoch
+        if epoch > self._features[0]:
+            levels = {f.name: f.max_version_level for f in response.finalized_features}
+            self._features = (epoch, levels)
+
+    def finalized_features(self) -> tuple[int, dict[str, int]]:
+        """The cluster's finalized features as last announced (KIP-584): the features epoch
+        and each feature's level, e.g. ``transaction.version`` (-1 and {} before any)."""
+        return self._features
 
 
 def snapshot_of(metadata: ClusterMetadata, topics: Collection[str]) -> ClusterSnapshot:
@@ -121,13 +174,13 @@ def snapshot_of(metadata: ClusterMetadata, topics: Collection[str]) -> ClusterSn
     for name in topics:
         t = metadata.topics.get(name)
         if t is None:
-            out.append(TopicMetadata(name))
+            out.append(TopicInfo(name))
             continue
         partitions = []
         for index in sorted(t.partitions):
             p = t.partitions[index]
             leader = p.leader if p.leader >= 0 and p.leader in metadata.brokers else NO_LEADER
             rack = metadata.brokers[leader].rack if leader != NO_LEADER else None
-            partitions.append(PartitionMetadata(index, leader, p.leader_epoch, rack))
-        out.append(TopicMetadata(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
+            partitions.append(PartitionInfo(index, leader, p.leader_epoch, rack))
+        out.append(TopicInfo(name, tuple(partitions), t.topic_id or ZERO_UUID, t.error))
     return ClusterSnapshot.of(out)

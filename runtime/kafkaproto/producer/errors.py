@@ -15,11 +15,15 @@ from kafkaproto.errors import KafkaProtoError
 __all__ = [
     "BufferExhaustedError",
     "DeliveryTimeoutError",
-    "MetadataTimeoutError",
     "ProducerClosedError",
     "ProducerFatalError",
+    "ProducerMetadataTimeoutError",
     "ProducerTimeoutError",
     "RecordTooLargeError",
+    "TransactionAbortRequiredError",
+    "TransactionAbortedError",
+    "TransactionStateError",
+    "TransactionTimeoutError",
 ]
 
 
@@ -41,10 +45,10 @@ class BufferExhaustedError(ProducerTimeoutError):
     """``buffer.memory`` stayed full for ``max.block.ms`` (Java's ``BufferExhaustedException``)."""
 
 
-class MetadataTimeoutError(ProducerTimeoutError, errors.MetadataTimeoutError):
+class ProducerMetadataTimeoutError(ProducerTimeoutError, errors.MetadataTimeoutError):
     """The topic's metadata did not arrive within ``max.block.ms`` (Java: "Topic X not present
-    in metadata after N ms."); also the cluster client's ``MetadataTimeoutError``, so one
-    ``except`` catches both."""
+    in metadata after N ms."); also a ``kafkaproto.errors.MetadataTimeoutError`` (the cluster
+    client's), so one ``except`` catches both."""
 
 
 class RecordTooLargeError(MessageTooLargeError):
@@ -60,6 +64,36 @@ class ProducerClosedError(KafkaProtoError, RuntimeError):
 
 
 class ProducerFatalError(KafkaProtoError, RuntimeError):
-    """The idempotent producer hit a fatal error (fenced, not authorized, unsupported version);
-    ``__cause__`` is the broker error. Every later send fails with it (Java: TransactionManager
-    in ``FATAL_ERROR``)."""
+    """The idempotent or transactional producer hit a fatal error (not authorized, unsupported
+    version, an unexpected coordinator answer...); ``__cause__`` is the error behind it. Every
+    later send and transactional call fails: close the producer (Java: TransactionManager in
+    ``FATAL_ERROR``). Fencing raises ``kafkaproto.error_codes.ProducerFencedError`` instead,
+    as Java raises ``ProducerFencedException``."""
+
+
+class TransactionAbortRequiredError(KafkaProtoError, RuntimeError):
+    """The current transaction hit an error it cannot be committed through (a record failed, a
+    partition or offsets could not be added, the coordinator said TRANSACTION_ABORTABLE...);
+    ``__cause__`` says which. Call ``abort_transaction()``, then begin a new transaction: the
+    producer stays usable (Java: ``KafkaException`` from ``maybeFailWithError`` in
+    ``ABORTABLE_ERROR``)."""
+
+
+class TransactionStateError(KafkaProtoError, RuntimeError):
+    """A transactional method called in the wrong state or order: ``begin_transaction()`` before
+    ``init_transactions()``, a send outside a transaction, a commit while an earlier
+    ``commit_transaction()`` that timed out has not been retried... The message says which
+    call is expected (Java: ``IllegalStateException``). Nothing was changed."""
+
+
+class TransactionTimeoutError(ProducerTimeoutError):
+    """``init_transactions()``, ``commit_transaction()``, ``abort_transaction()`` or
+    ``send_offsets_to_transaction()`` did not finish within ``max.block.ms``. The operation
+    goes on in the background: call the same method again to wait for it (any other
+    transactional call raises ``TransactionStateError`` until then), as Java's
+    ``TransactionalRequestResult.await``."""
+
+
+class TransactionAbortedError(KafkaProtoError, RuntimeError):
+    """A record's transaction was aborted before the record was sent (Java's
+    ``TransactionAbortedException``: "Failing batch since transaction was aborted")."""

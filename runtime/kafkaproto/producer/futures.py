@@ -34,7 +34,6 @@ class RecordFuture:
         "_callbacks",
         "_cancel_message",
         "_cancelled",
-        "_error",
         "_index",
         "_key_size",
         "_loop",
@@ -46,21 +45,19 @@ class RecordFuture:
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
-        batch: ProducerBatch | None,
+        batch: ProducerBatch,
         index: int,
         timestamp: int,
         key_size: int,
         value_size: int,
     ) -> None:
-        # ``batch`` is where the record already is (the producer's fast lane), or None until
-        # ``_attach`` places it (or ``_fail`` fails it).
+        # ``batch`` and ``index``: where the record is (a split batch points at its new place).
         self._loop = loop
         self._batch = batch
         self._index = index
         self._timestamp = timestamp
         self._key_size = key_size
         self._value_size = value_size
-        self._error: BaseException | None = None
         self._cancelled = False
         self._cancel_message: Any = None
         self._meta: RecordMetadata | None = None
@@ -69,30 +66,9 @@ class RecordFuture:
 
     # --- engine side -------------------------------------------------------------------------
 
-    def _attach(self, batch: ProducerBatch, index: int) -> None:
-        self._batch = batch
-        self._index = index
-        if self._callbacks and not self._cancelled:
-            batch.add_waiter(self._on_batch_event)
-
-    def pending_place(self) -> tuple[ProducerBatch, int, int, int, int] | None:
-        """Where the record sits while its batch is still open or in flight: the batch, its
-        index, timestamp, key size and value size (what ``ProducerBatch.metadata`` takes);
-        None when the record failed at once, is parked, or its batch already ended (the
-        thread-safe ``Producer`` then falls back to ``add_done_callback``)."""
+    def _resolve(self) -> ProducerBatch:
         batch = self._batch
-        if batch is None or batch.done or batch.moved_to is not None or self._callbacks:
-            return None
-        return batch, self._index, self._timestamp, self._key_size, self._value_size
-
-    def _fail(self, error: BaseException) -> None:
-        if self._error is None and self._batch is None:
-            self._error = error
-            self._schedule_callbacks()
-
-    def _resolve(self) -> ProducerBatch | None:
-        batch = self._batch
-        while batch is not None and batch.moved_to is not None:
+        while batch.moved_to is not None:
             batch, self._index = batch.moved_to[self._index]
             self._batch = batch
         return batch
@@ -101,9 +77,9 @@ class RecordFuture:
         if self._cancelled:
             return
         batch = self._resolve()
-        if batch is not None and batch.done:
+        if batch.done:
             self._schedule_callbacks()
-        elif batch is not None:
+        else:
             batch.add_waiter(self._on_batch_event)  # split: follow the record's new batch
 
     def _schedule_callbacks(self) -> None:
@@ -119,10 +95,7 @@ class RecordFuture:
         return self._loop
 
     def done(self) -> bool:
-        if self._cancelled or self._error is not None:
-            return True
-        batch = self._resolve()
-        return batch is not None and batch.done
+        return self._cancelled or self._resolve().done
 
     def cancelled(self) -> bool:
         return self._cancelled
@@ -138,13 +111,11 @@ class RecordFuture:
     def result(self) -> RecordMetadata:
         if self._cancelled:
             raise asyncio.CancelledError(self._cancel_message)
-        if self._error is not None:
-            raise self._error
         meta = self._meta
         if meta is not None:
             return meta
         batch = self._resolve()
-        if batch is None or not batch.done:
+        if not batch.done:
             raise asyncio.InvalidStateError("Result is not ready.")
         meta = self._meta = batch.metadata(
             self._index, self._timestamp, self._key_size, self._value_size
@@ -172,7 +143,7 @@ class RecordFuture:
         if self._callbacks is None:
             self._callbacks = []
         self._callbacks.append((fn, context))
-        if first and self._batch is not None:
+        if first:
             self._batch.add_waiter(self._on_batch_event)
 
     def remove_done_callback(self, fn: _Callback) -> int:

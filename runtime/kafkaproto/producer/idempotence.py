@@ -87,9 +87,16 @@ NO_PRODUCER_ID_AND_EPOCH = ProducerIdAndEpoch(-1, -1)
 
 
 class ProducerState(enum.Enum):
+    """``TransactionManager.State``; an idempotent producer uses the first three and the last
+    (KIP-939's PREPARED_TRANSACTION is not supported)."""
+
     UNINITIALIZED = "UNINITIALIZED"
     INITIALIZING = "INITIALIZING"
     READY = "READY"
+    IN_TRANSACTION = "IN_TRANSACTION"
+    COMMITTING_TRANSACTION = "COMMITTING_TRANSACTION"
+    ABORTING_TRANSACTION = "ABORTING_TRANSACTION"
+    ABORTABLE_ERROR = "ABORTABLE_ERROR"
     FATAL_ERROR = "FATAL_ERROR"
 
 
@@ -156,7 +163,11 @@ def _increment_sequence(sequence: int, increment: int) -> int:
 
 
 class IdempotenceManager:
-    """The idempotent producer's side of ``TransactionManager``; see the module docstring."""
+    """The idempotent producer's side of ``TransactionManager``; see the module docstring.
+    ``kafkaproto.producer.transactions.TransactionManager`` extends it with transactions."""
+
+    #: Stamps drained batches as transactional (``TransactionManager`` sets it).
+    is_transactional = False
 
     def __init__(self) -> None:
         self.state = ProducerState.UNINITIALIZED
@@ -285,12 +296,19 @@ class IdempotenceManager:
         if self.producer_id_and_epoch != entry.pid and not entry.inflight:
             entry.start_sequences_at_beginning(self.producer_id_and_epoch)
 
+    def is_send_to_partition_allowed(self, tp: TopicPartition) -> bool:
+        """``isSendToPartitionAllowed``: always, for an idempotent producer (a transactional one
+        only once the partition is in the transaction)."""
+        return True
+
     def should_stop_drain(self, first: ProducerBatch) -> bool:
         """``RecordAccumulator.shouldStopDrainBatchesForPartition``: may the partition's first
         queued batch be drained now?"""
+        tp = first.tp
+        if not self.is_send_to_partition_allowed(tp):
+            return True
         if not self.producer_id_and_epoch.is_valid:
             return True  # no producer id yet (or it is being refreshed)
-        tp = first.tp
         entry = self._entry(tp)
         if not first.has_sequence():
             if entry.inflight and self.has_stale_producer_id_and_epoch(tp):
@@ -317,7 +335,9 @@ class IdempotenceManager:
         self.maybe_update_producer_id_and_epoch(tp)
         entry = self._entry(tp)
         pid = self.producer_id_and_epoch
-        batch.set_producer_state(pid.producer_id, pid.epoch, entry.next_sequence)
+        batch.set_producer_state(
+            pid.producer_id, pid.epoch, entry.next_sequence, self.is_transactional
+        )
         entry.next_sequence = _increment_sequence(entry.next_sequence, batch.record_count)
         entry.add_inflight(batch)
 

@@ -16,14 +16,14 @@ from uuid import UUID
 from kafkaproto.error_codes import KafkaError
 from kafkaproto.partitioner import TopicAvailability
 
-__all__ = ["NO_LEADER", "ZERO_UUID", "ClusterSnapshot", "PartitionMetadata", "TopicMetadata"]
+__all__ = ["NO_LEADER", "ZERO_UUID", "ClusterSnapshot", "PartitionInfo", "TopicInfo"]
 
 NO_LEADER = -1
 ZERO_UUID = UUID(int=0)
 
 
 @dataclass(frozen=True, slots=True)
-class PartitionMetadata:
+class PartitionInfo:
     """One partition: its leader's node id (``NO_LEADER`` when there is none), leader epoch and
     the leader's rack."""
 
@@ -34,12 +34,12 @@ class PartitionMetadata:
 
 
 @dataclass(frozen=True, slots=True)
-class TopicMetadata:
+class TopicInfo:
     """One topic: id (zero when unknown), partitions, and the error the metadata response gave
     for it (e.g. ``UnknownTopicOrPartitionError`` while auto-creation is pending)."""
 
     name: str
-    partitions: tuple[PartitionMetadata, ...] = ()
+    partitions: tuple[PartitionInfo, ...] = ()
     topic_id: UUID = ZERO_UUID
     error: KafkaError | None = None
 
@@ -48,7 +48,7 @@ class TopicMetadata:
 class ClusterSnapshot:
     """Topics by name; ``availability``/``leader_for``/``partitions_for_node`` are precomputed."""
 
-    topics: Mapping[str, TopicMetadata]
+    topics: Mapping[str, TopicInfo]
     _leaders: dict[tuple[str, int], int] = field(init=False, repr=False, compare=False)
     _by_node: dict[int, tuple[tuple[str, int], ...]] = field(init=False, repr=False, compare=False)
     _available: dict[str, TopicAvailability] = field(init=False, repr=False, compare=False)
@@ -77,7 +77,7 @@ class ClusterSnapshot:
         object.__setattr__(self, "_available", available)
 
     @classmethod
-    def of(cls, topics: Iterable[TopicMetadata]) -> ClusterSnapshot:
+    def of(cls, topics: Iterable[TopicInfo]) -> ClusterSnapshot:
         return cls({t.name: t for t in topics})
 
     def leader_for(self, topic: str, partition: int) -> int | None:

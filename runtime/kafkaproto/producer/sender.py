@@ -22,19 +22,22 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from kafkaproto.error_codes import (
+    ClusterAuthorizationFailedError,
     DuplicateSequenceNumberError,
     InvalidRecordError,
     KafkaError,
     MessageTooLargeError,
     NetworkError,
     RequestTimedOutError,
+    TransactionalIdAuthorizationFailedError,
     UnsupportedVersionError,
     error_for_code,
 )
 from kafkaproto.errors import KafkaProtoError
+from kafkaproto.message import ApiResponse
 from kafkaproto.messages.init_producer_id import InitProducerIdRequest
 from kafkaproto.messages.produce import (
     ProduceRequest,
@@ -43,17 +46,25 @@ from kafkaproto.messages.produce import (
     ProduceResponse,
     ProduceResponseBatchIndexAndErrorMessage,
 )
+from kafkaproto.producer import txn_requests
 from kafkaproto.producer.accumulator import RecordAccumulator
 from kafkaproto.producer.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
-from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerFatalError
+from kafkaproto.producer.errors import (
+    DeliveryTimeoutError,
+    ProducerFatalError,
+    TransactionAbortedError,
+)
 from kafkaproto.producer.idempotence import IdempotenceManager, InitProducerIdOutcome
 from kafkaproto.producer.metadata import ZERO_UUID, ClusterSnapshot
 from kafkaproto.producer.record import NO_TIMESTAMP
+from kafkaproto.producer.transactions import TransactionManager, TxnRequestHandler
 from kafkaproto.producer.transport import ProducerTransport
 
 __all__ = ["PRODUCE_API_KEY", "Sender", "SenderSettings"]
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R", bound=ApiResponse)
 
 PRODUCE_API_KEY: Final = ProduceRequest.api_key
 INIT_PRODUCER_ID_API_KEY: Final = InitProducerIdRequest.api_key
@@ -129,6 +140,8 @@ class Sender:
         self._tasks: set[asyncio.Task[None]] = set()
         self._init_pid_running = False
         self._guarantee_order = settings.max_in_flight == 1
+        #: The transaction manager when the producer is transactional (it is ``idempotence``).
+        self.transactions = idempotence if isinstance(idempotence, TransactionManager) else None
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -178,7 +191,12 @@ class Sender:
         acc = self.accumulator
         idem = self.idempotence
         now = self.now_ms()
-        if idem is not None:
+        if self.transactions is not None:
+            with acc.lock:
+                wait = self._transactional_step()
+            if wait is not None:
+                return wait
+        elif idem is not None:
             idem.maybe_resolve_sequences()
             if idem.has_fatal_error:
                 if acc.has_incomplete():
@@ -286,7 +304,8 @@ class Sender:
                 self.wakeup()
                 return
             # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, MAX_VALUE timeout.
-            request = InitProducerIdRequest(transactional_id=None, transaction_timeout_ms=_INT_MAX)
+            version = min(version, txn_requests.max_version(INIT_PRODUCER_ID_API_KEY, tv2=False))
+            request = txn_requests.init_producer_id(version, None, _INT_MAX)
             response = await asyncio.wait_for(
                 self.transport.send(None, request, version, expect_response=True),
                 self.settings.request_timeout_ms / 1000,
@@ -312,6 +331,124 @@ class Sender:
             self.abort_all(idem.last_error)
         self.wakeup()
 
+    # --- transactions ------------------------------------------------------------------------
+
+    def _transactional_step(self) -> int | None:
+        """``Sender.runOnce``'s transactional part with ``maybeSendAndPollTransactionalRequest``
+        (under the lock): None to go on producing, else how long to sleep (a transactional
+        request is in flight or was just sent: produce data waits for it, as in Java)."""
+        tm = self.transactions
+        assert tm is not None
+        acc = self.accumulator
+        tm.maybe_resolve_sequences()
+        last_error = tm.last_error
+        if tm.has_fatal_error:
+            if last_error is not None and acc.has_incomplete():
+                log.error("Aborting producer batches due to fatal error: %r", last_error)
+                self.abort_all(last_error)
+            return 86_400_000
+        if tm.has_abortable_error and isinstance(
+            last_error, ClusterAuthorizationFailedError | TransactionalIdAuthorizationFailedError
+        ):
+            # shouldHandleAuthorizationError: fail what is pending, back to UNINITIALIZED so
+            # that init_transactions() may be called again.
+            assert last_error is not None
+            tm.fail_pending_requests(last_error)
+            if acc.has_incomplete():
+                self.abort_all(last_error)
+            tm.transition_to_uninitialized(last_error)
+            return 86_400_000
+        if tm.in_flight is not None:
+            return 86_400_000  # its completion wakes the sender
+        if tm.has_abortable_error:
+            self._aborted_undrained(
+                acc.abort_undrained_batches(tm.last_error or TransactionAbortedError())
+            )
+        elif tm.is_aborting:
+            self._aborted_undrained(
+                acc.abort_undrained_batches(
+                    TransactionAbortedError("Failing batch since transaction was aborted")
+                )
+            )
+        handler = tm.next_request(acc.has_incomplete())
+        if handler is None:
+            return None
+        kind = handler.coordinator_type()
+        node: int | None = None
+        if kind is not None:
+            node = tm.coordinator(kind)
+            if node is None:
+                tm.lookup_coordinator(kind, handler.coordinator_key())
+                tm.retry(handler)
+                return 0
+        tm.in_flight = handler
+        self._spawn(self._send_transactional(handler, node))
+        return 86_400_000
+
+    def _aborted_undrained(self, batches: list[ProducerBatch]) -> None:
+        if batches:
+            self.on_memory_released()
+
+    async def _send_transactional(self, handler: TxnRequestHandler[R], node: int | None) -> None:
+        tm = self.transactions
+        assert tm is not None
+        lock = self.accumulator.lock
+        try:
+            if handler.is_retry:
+                await asyncio.sleep(handler.retry_backoff_ms() / 1000)
+            version = await self.transport.api_version(handler.api_key)
+            if version is None:
+                with lock:
+                    tm.in_flight = None
+                    handler.fatal_error(
+                        UnsupportedVersionError(
+                            f"the brokers do not support API {handler.api_key} "
+                            f"({type(handler).__name__})"
+                        )
+                    )
+                return
+            if handler.coordinator_type() == txn_requests.COORDINATOR_TRANSACTION:
+                tm.handle_coordinator_ready(
+                    await self.transport.api_version(txn_requests.INIT_PRODUCER_ID)
+                )
+            version = min(version, handler.max_version())
+            with lock:
+                request = handler.build(version)
+            response = await asyncio.wait_for(
+                self.transport.send(node, request, version, expect_response=True),
+                self.settings.request_timeout_ms / 1000,
+            )
+            if response is None:
+                raise AssertionError("the transport answered a request with no response")
+        except asyncio.CancelledError:
+            raise
+        except UnsupportedVersionError as exc:
+            with lock:
+                tm.in_flight = None
+                handler.fatal_error(exc)
+        except Exception as exc:
+            # Disconnected or timed out: find the coordinator again and retry (Java's
+            # onComplete for wasDisconnected).
+            log.debug("transactional request %r failed: %r; retrying", handler, exc)
+            with lock:
+                tm.in_flight = None
+                if handler.needs_coordinator:
+                    kind = handler.coordinator_type()
+                    assert kind is not None
+                    tm.lookup_coordinator(kind, handler.coordinator_key())
+                handler.reenqueue()
+        else:
+            with lock:
+                tm.in_flight = None
+                try:
+                    handler.handle_response(response)
+                except Exception as exc:  # an invalid transition poisoned the state
+                    log.error("transactional response handling failed: %r", exc)
+                    if not handler.result.completed:
+                        handler.result.fail(exc)
+        finally:
+            self.wakeup()
+
     # --- produce -----------------------------------------------------------------------------
 
     def _build_request(
@@ -322,6 +459,13 @@ class Sender:
         if version is None or version < _MIN_PRODUCE_VERSION:
             raise UnsupportedVersionError("the brokers support no Produce version >= 3")
         version = min(version, _MAX_PRODUCE_VERSION)
+        tm = self.transactions
+        transactional_id = None
+        if tm is not None:
+            # ProduceRequest.builder: a version-1 transaction stays below v12, which would make
+            # the broker add the partitions itself (KIP-890 part 2).
+            transactional_id = tm.transactional_id
+            version = min(version, txn_requests.produce_max_version(transactional=True, tv2=tm.tv2))
         by_topic: dict[str, list[ProduceRequestPartitionProduceData]] = {}
         for batch in batches:
             by_topic.setdefault(batch.topic, []).append(
@@ -339,7 +483,7 @@ class Sender:
             for t, p in by_topic.items()
         )
         request = ProduceRequest(
-            transactional_id=None,
+            transactional_id=transactional_id,
             acks=self.settings.acks,
             timeout_ms=self.settings.request_timeout_ms,
             topic_data=topic_data,
@@ -528,8 +672,10 @@ class Sender:
         else:
             done = batch.complete_exceptionally(error)
         if done:
-            if self.idempotence is not None and batch.has_sequence():
-                self.idempotence.handle_failed_batch(batch, error, adjust_sequences)
+            idem = self.idempotence
+            if idem is not None and (batch.has_sequence() or idem.is_transactional):
+                # A transaction's failed record makes it abortable, sent or not.
+                idem.handle_failed_batch(batch, error, adjust_sequences)
             self.accumulator.deallocate(batch)
             self.on_memory_released()
 

@@ -1,39 +1,47 @@
-"""``Producer``: a synchronous, thread-safe face over the same engine, run on its own loop thread.
+"""``Producer``: a synchronous, thread-safe face over the producer engine, which runs on the
+producer's own loop thread.
 
-``send(record, callback=None)`` serializes in the calling thread (errors raise there, as in
-Java) and, as Java's producer does, appends the record to its batch right there, under the
-accumulator's lock, whenever the engine needs nothing from its loop for it: the topic's metadata
-is known, memory is free and no earlier record is still waiting. Otherwise it reserves the
-record's size against ``buffer.memory`` — blocking the caller up to ``max.block.ms``, then
-failing the future with ``BufferExhaustedError`` — and hands the record to the loop thread,
-which appends (or parks) it with ``AsyncProducer``; later records are handed over behind it
-until the loop thread has taken them, so each thread's records keep their order. It returns a
+``send(record, callback=None)`` works in the calling thread, as Java's ``KafkaProducer.send``
+does: it serializes (errors raise there), then appends the record to its batch under the
+engine's lock. When the topic's metadata is not known yet or ``buffer.memory`` is full, the
+calling thread waits for it — up to ``max.block.ms`` in all, then the future fails with
+``ProducerMetadataTimeoutError`` or ``BufferExhaustedError`` — and then appends the record
+itself, so each thread's records keep their order and memory is waited for once per batch (a
+released batch wakes the waiting threads), never per record. It returns a
 ``concurrent.futures.Future[RecordMetadata]``; the Java-style ``callback(metadata, exception)``
 runs on the producer's loop thread (Java runs callbacks on its I/O thread: keep them short).
+A ``send`` from that thread (from a callback) never waits: it fails at once where another
+thread would block, rather than dead-locking the loop that frees the memory.
 
-This module owns the thread. From any other thread it touches the engine only under
-``accumulator.lock``, and only to append (``AsyncProducer._lane_append``/``_append_now``).
+The transactional methods (``init_transactions``... ``abort_transaction``) block the calling
+thread up to ``max.block.ms`` while the engine's loop does the work, as Java's do.
+
+This module owns the thread. From any other thread it touches the engine only under its lock,
+and only to append (``ProducerEngine.lane_append``/``append``/``wait_blocking``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures._base import FINISHED, PENDING
 from typing import Any, Generic, Self, TypeVar
 
+from kafkaproto.errors import KafkaProtoError
+from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.producer.accumulator import estimate_record_size
-from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.batch import ProducerBatch
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
-from kafkaproto.producer.futures import RecordFuture
+from kafkaproto.producer.engine import Blocked, ProducerEngine
+from kafkaproto.producer.errors import (
+    ProducerClosedError,
+    TransactionAbortRequiredError,
+    TransactionStateError,
+)
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, RecordMetadata, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
@@ -46,19 +54,6 @@ V = TypeVar("V")
 
 #: Java's ``Callback.onCompletion(metadata, exception)``: exactly one of them is None.
 Callback = Callable[[RecordMetadata | None, BaseException | None], object]
-_Item = tuple[
-    ProducerRecord[Any],
-    bytes | None,
-    bytes | None,
-    "SendFuture",
-    Callback | None,
-    int,
-    int,
-]
-
-
-# Records the loop thread takes over per turn before it lets I/O run again.
-_HANDOVER_LIMIT = 2000
 
 
 class Producer(Generic[K, V]):
@@ -83,29 +78,23 @@ class Producer(Generic[K, V]):
         self._value_serializer: Any = value_serializer or BytesSerializer()
         self._plain_keys = type(self._key_serializer) is BytesSerializer
         self._plain_values = type(self._value_serializer) is BytesSerializer
-        self._total = self.config.buffer_memory
-        # One reentrant lock for the memory budget, the hand-over and the engine's fast lanes
-        # (the loop thread holds it while it opens, retires or appends to lanes).
-        self._lock = threading.RLock()
-        self._budget = threading.Condition(self._lock)
-        self._reserved = 0
-        self._pending: deque[_Item] = deque()
-        self._handed_over = 0  # records in _pending or being appended by the loop thread
+        self._max_block_s = self.config.max_block_ms / 1000
         self._groups: dict[ProducerBatch, _BatchGroup] = {}
-        self._scheduled = False
         self._closed = False
         self._loop = asyncio.new_event_loop()
-        ready: concurrent.futures.Future[AsyncProducer[Any, Any]] = concurrent.futures.Future()
+        ready: concurrent.futures.Future[ProducerEngine] = concurrent.futures.Future()
         self._thread = threading.Thread(
             target=self._run, args=(transport, ready), name="kafkaproto-producer", daemon=True
         )
         self._thread.start()
-        self._producer = ready.result(timeout=30)
+        #: The engine (accumulator, sender, idempotence) this face drives.
+        self.engine = ready.result(timeout=30)
+        self._lock = self.engine.lock
 
     def _run(
         self,
         transport: ProducerTransport | Callable[[], ProducerTransport] | None,
-        ready: concurrent.futures.Future[AsyncProducer[Any, Any]],
+        ready: concurrent.futures.Future[ProducerEngine],
     ) -> None:
         loop = self._loop
         asyncio.set_event_loop(loop)
@@ -113,14 +102,17 @@ class Producer(Generic[K, V]):
             t: Any = transport
             if callable(t) and not hasattr(t, "metadata_for"):
                 t = t()
-            producer: AsyncProducer[Any, Any] = AsyncProducer(self.config, transport=t)
-            producer.accumulator.lock = self._lock
-            loop.run_until_complete(producer.start())
+            engine = ProducerEngine(self.config, t)
+
+            async def start() -> None:
+                engine.start()
+
+            loop.run_until_complete(start())
         except BaseException as exc:
             ready.set_exception(exc)
             loop.close()
             return
-        ready.set_result(producer)
+        ready.set_result(engine)
         try:
             loop.run_forever()
         finally:
@@ -143,201 +135,138 @@ class Producer(Generic[K, V]):
         if type(value) is not bytes or not self._plain_values:
             value = self._value_serializer.serialize(topic, value)
         future = SendFuture()
-        producer = self._producer
-        # Appended here, in the caller's thread, as Java's producer does, when the engine needs
-        # nothing from its loop for it (the keyless fast lane, else an append with metadata and
-        # memory at hand), and no record handed over before it is still to be appended.
-        size = estimate = -1  # the record's estimate_record_size, once needed
+        engine = self.engine
+        headers = record.headers
         with self._lock:
-            if not self._handed_over:
-                place = None
-                if key is None and record.partition is None and not record.headers:
-                    place = producer._lane_append(topic, value, record.timestamp)
-                if place is None:
-                    size = estimate = estimate_record_size(key, value, record.headers)
-                    place = producer._append_now(
-                        topic, key, value, record.partition, record.timestamp, record.headers, size
+            lane = None
+            if key is None and record.partition is None and not headers:
+                lane = engine.lane_append(topic, value, record.timestamp)
+            if lane is not None:
+                batch, index, timestamp = lane
+            else:
+                size = estimate_record_size(key, value, headers)
+                try:
+                    place = engine.append(
+                        topic, key, value, record.partition, record.timestamp, headers, size
                     )
-                if place is not None:
-                    batch, index, timestamp = place
-                    key_size = -1 if key is None else len(key)
-                    value_size = -1 if value is None else len(value)
-                    self._place(
-                        batch, future, callback, 0, index, timestamp, key_size, value_size, False
-                    )
+                    deadline = 0.0
+                    while isinstance(place, Blocked):
+                        if not deadline:
+                            deadline = time.monotonic() + self._max_block_s
+                        if not engine.wait_blocking(place, topic, deadline):
+                            raise engine.timeout_error(place, topic, size)
+                        place = engine.append(
+                            topic, key, value, record.partition, record.timestamp, headers, size
+                        )
+                except (TransactionStateError, TransactionAbortRequiredError):
+                    raise  # Java throws these from send (IllegalStateException, KafkaException)
+                except (KafkaProtoError, ValueError) as error:
+                    # Java's send: an ApiException fails the future and calls the callback (and
+                    # makes an open transaction abortable).
+                    engine.note_send_error(error)
+                    future.set_exception(error)
+                    _call(callback, None, error)
                     return future
-        if size < 0:
-            size = estimate = estimate_record_size(key, value, record.headers)
-        if size > self._total:
-            size = 0  # fails in the engine with RecordTooLargeError
-        item = (record, key, value, future, callback, size, estimate)
-        with self._lock:
-            handed = self._reserved + size <= self._total
-            if handed:
-                self._reserved += size
-                self._hand_over(item)
-        if not handed:
-            if not self._reserve_blocking(size):
-                error = BufferExhaustedError(
-                    f"Failed to allocate {size} bytes within the configured max "
-                    f"blocking time {self.config.max_block_ms} ms."
-                )
-                future.set_exception(error)
-                _call(callback, None, error)
-                return future
-            with self._lock:
-                self._hand_over(item)
+                batch, index, timestamp = place
+            self._place(
+                batch,
+                future,
+                callback,
+                index,
+                timestamp,
+                -1 if key is None else len(key),
+                -1 if value is None else len(value),
+            )
         return future
-
-    def _hand_over(self, item: _Item) -> None:
-        # Under the lock. The loop thread clears the flag *before* it drains, so a record
-        # appended after the drain always sees the flag down and wakes it (at worst a spare
-        # wake-up finds the deque empty).
-        self._handed_over += 1
-        self._pending.append(item)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon_threadsafe(self._take_pending)
 
     def _place(
         self,
         batch: ProducerBatch,
         future: SendFuture,
         callback: Callback | None,
-        reserved: int,
         index: int,
         timestamp: int,
         key_size: int,
         value_size: int,
-        handed_over: bool,
     ) -> None:
-        # Under the lock: the record is in ``batch`` at ``index``. One group per batch,
-        # whichever thread appended its records, so its callbacks run in append order. The
-        # batch's waiter list belongs to the loop thread (``handed_over``: we are on it);
-        # another thread has the group registered there.
+        # Under the lock: the record is in ``batch`` at ``index``. One group per batch, whichever
+        # thread appended its records, so its callbacks run in append order. The batch's waiter
+        # list belongs to the loop thread, which registers the group there.
         group = self._groups.get(batch)
         if group is None:
             group = self._groups[batch] = _BatchGroup(self, batch)
-            # Deferred like a RecordFuture's own callbacks (loop.call_soon), so a record that
-            # waited for metadata and went the general path keeps its place in the order.
-            if handed_over:
-                batch.add_waiter(group.defer)
-            else:
-                self._loop.call_soon_threadsafe(batch.add_waiter, group.defer)
+            self._loop.call_soon_threadsafe(batch.add_waiter, group.defer)
         future._index = index
         future._timestamp = timestamp
         future._key_size = key_size
         future._value_size = value_size
-        if callback is not None or reserved:
-            future._callback = callback
-            future._reserved = reserved
-            group.tracked.append(future)
-        if handed_over:
-            # The caller may have looked at the future already: join the group's watchers then.
-            with _CONDITION_LOCK:
-                future._group = group
-                if future._has_condition:
-                    group.watchers.append(future)
-        else:
-            future._group = group  # nobody has seen this future yet
-
-    def _reserve_blocking(self, size: int) -> bool:
-        # The slow path: wait for acknowledged batches to give memory back, up to max.block.ms.
-        deadline = time.monotonic() + self.config.max_block_ms / 1000
-        with self._budget:
-            while self._reserved + size > self._total:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._closed:
-                    return False
-                self._budget.wait(left)
-            self._reserved += size
-        return True
-
-    def _release(self, size: int) -> None:
-        with self._budget:
-            self._reserved -= size
-            self._budget.notify_all()
-
-    def _take_pending(self, limit: int | None = _HANDOVER_LIMIT) -> None:
-        # On the loop thread: append what was handed over since the last wake-up, at most
-        # ``limit`` records, then give the loop back to its I/O: a caller sending without pause
-        # refills the deque as fast as it drains, and draining "while pending" starved the loop
-        # (connection set-up timed out). Leftovers beyond the limit are rescheduled here.
-        # Records are grouped by the batch they land in, and each group waits on its batch with
-        # one waiter, so a completed batch resolves its concurrent futures in one pass.
-        self._scheduled = False
-        send = self._producer._send_sized
-        lane_append = self._producer._lane_append
-        pending = self._pending
-        with self._lock:
-            count = len(pending) if limit is None else min(len(pending), limit)
-            for _ in range(count):
-                record, key, value, future, callback, size, estimate = pending.popleft()
-                lane = None
-                if key is None and record.partition is None and not record.headers:
-                    lane = lane_append(record.topic, value, record.timestamp)
-                if lane is not None:
-                    batch, index, timestamp = lane
-                    key_size, value_size = -1, len(value)  # type: ignore[arg-type]
-                else:
-                    rf = send(
-                        record.topic,
-                        value,
-                        key,
-                        record.partition,
-                        record.timestamp,
-                        record.headers,
-                        estimate,
-                    )
-                    place = rf.pending_place()
-                    if place is None:  # failed at once, parked, or already done: general path
-                        rf.add_done_callback(
-                            functools.partial(self._resolve, future, callback, size)
-                        )
-                        continue
-                    batch, index, timestamp, key_size, value_size = place
-                self._place(
-                    batch, future, callback, size, index, timestamp, key_size, value_size, True
-                )
-            self._handed_over -= count
-        if pending and not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._take_pending)
-
-    def _resolve(
-        self,
-        future: concurrent.futures.Future[RecordMetadata],
-        callback: Callback | None,
-        size: int,
-        rf: RecordFuture,
-    ) -> None:
-        if size:
-            self._release(size)
-        _complete(future, callback, rf)
+        if callback is not None:
+            # The callback and where its record is, not the future: a caller that drops its
+            # future frees it at once, callback or not.
+            group.callbacks.append((callback, index, timestamp, key_size, value_size))
+        future._group = group  # nobody has seen this future yet
 
     # --- flush and close ---------------------------------------------------------------------
 
     def _call_on_loop(self, make: Callable[[], Any], timeout: float | None) -> Any:
         async def run() -> Any:
-            self._take_pending(None)  # flush and close cover every record handed over
             return await make()
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
 
+    # --- transactions (Java's KafkaProducer; each waits up to max.block.ms) -------------------
+
+    def init_transactions(self) -> None:
+        """Once, before the first transaction: register ``transactional.id`` with its
+        coordinator, fencing any older producer with the same id and finishing what it left
+        open. ``TransactionTimeoutError`` after ``max.block.ms`` (call again to keep waiting)."""
+        self._call_on_loop(self.engine.init_transactions, None)
+
+    def begin_transaction(self) -> None:
+        """Start a transaction: the records sent until ``commit_transaction()`` or
+        ``abort_transaction()`` become visible to read_committed consumers together, or
+        never."""
+        self.engine.begin_transaction()
+
+    def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[tuple[str, int], OffsetAndMetadata | int],
+        group_metadata: ConsumerGroupMetadata | str,
+    ) -> None:
+        """Make the consumer's ``offsets`` ({(topic, partition): next offset to read}) part of
+        the transaction (KIP-447)."""
+        self._call_on_loop(
+            lambda: self.engine.send_offsets_to_transaction(offsets, group_metadata), None
+        )
+
+    def commit_transaction(self) -> None:
+        """Send what is queued and commit. A failed record makes it raise
+        ``TransactionAbortRequiredError``: call ``abort_transaction()`` then."""
+        self._call_on_loop(self.engine.commit_transaction, None)
+
+    def abort_transaction(self) -> None:
+        """Abort the transaction: its records are never visible to read_committed readers."""
+        self._call_on_loop(self.engine.abort_transaction, None)
+
+    @property
+    def transaction_version(self) -> int | None:
+        """2 (KIP-890's transactions) or 1, as the cluster's ``transaction.version`` allows;
+        None without ``transactional.id``."""
+        return self.engine.transaction_version
+
     def flush(self, timeout: float | None = None) -> None:
         """Send everything queued and wait for it (``timeout`` seconds, None: no bound but
         each record's own delivery timeout)."""
-        self._call_on_loop(self._producer.flush, timeout)
+        self._call_on_loop(self.engine.flush, timeout)
 
     def close(self, timeout: float | None = None) -> None:
-        """Send what is queued within ``timeout`` seconds, fail the rest, stop the thread."""
+        """Send what is queued within ``timeout`` seconds, fail the rest, stop the thread.
+        Threads waiting in ``send`` for room fail with ``ProducerClosedError``."""
         if self._closed:
             return
         self._closed = True
-        with self._budget:
-            self._budget.notify_all()
         try:
-            self._call_on_loop(lambda: self._producer.close(timeout), None)
+            self._call_on_loop(lambda: self.engine.close(timeout), None)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
@@ -350,41 +279,46 @@ class Producer(Generic[K, V]):
 
 
 class _BatchGroup:
-    """The ``SendFuture``s of one batch, completed together when the batch completes.
+    """The records of one batch that need work when it completes: their Java-style callbacks
+    (``callbacks``, in append order, each with its record's place) and the ``SendFuture``s some
+    thread already waits on, polls or added a done-callback to (``watchers``).
 
-    It holds only the futures that need work then: those with a Java-style callback or with
-    ``buffer.memory`` reserved (``tracked``, in append order) and those some thread already
-    waits on, polls or added a done-callback to (``watchers``). On completion it runs the
-    callbacks in order, marks itself ``settled``, then settles the watchers with
-    ``set_result``/``set_exception``. Every other future, untouched so far, is not kept: it
+    On completion it runs the callbacks in order, marks itself ``settled``, then settles the
+    watchers with ``set_result``/``set_exception``. No other future is kept: an untouched one
     settles itself from the batch when a thread first looks at it (``SendFuture.__getattr__``),
-    so a future its caller dropped costs nothing at all. A split batch re-homes its futures in
-    one group per piece (``pieces``); untouched ones follow ``moved_to`` when first looked at.
+    so a future its caller dropped costs nothing at all. A split batch re-homes its callbacks
+    and watchers in one group per piece (``pieces``); untouched futures follow ``moved_to`` when
+    first looked at.
     """
 
-    __slots__ = ("batch", "owner", "pieces", "settled", "tracked", "watchers")
+    __slots__ = ("batch", "callbacks", "owner", "pieces", "settled", "watchers")
 
     def __init__(self, owner: Producer[Any, Any], batch: ProducerBatch) -> None:
         self.owner = owner
         self.batch = batch
-        self.tracked: list[SendFuture] = []
+        self.callbacks: list[tuple[Callback, int, int, int, int]] = []
         self.watchers: list[SendFuture] = []  # under _CONDITION_LOCK
         self.settled = False  # under _CONDITION_LOCK
         self.pieces: dict[ProducerBatch, _BatchGroup] | None = None  # under _CONDITION_LOCK
 
     def defer(self) -> None:
-        """The batch's waiter: handle the event on the loop's next turn, as a RecordFuture
-        defers its own callbacks, so the two paths keep the records' order."""
+        """The batch's waiter: handle the event on the loop's next turn, outside the sender's
+        completion of the batch (as an asyncio future defers its callbacks)."""
         self.owner._loop.call_soon(self.on_batch_event)
 
-    def outcome(self, future: SendFuture) -> tuple[RecordMetadata | None, BaseException | None]:
+    def outcome(
+        self, index: int, timestamp: int, key_size: int, value_size: int
+    ) -> tuple[RecordMetadata | None, BaseException | None]:
         try:
-            meta = self.batch.metadata(
-                future._index, future._timestamp, future._key_size, future._value_size
-            )
+            meta = self.batch.metadata(index, timestamp, key_size, value_size)
         except BaseException as error:
             return None, error
         return meta, None
+
+    def future_outcome(
+        self, future: SendFuture
+    ) -> tuple[RecordMetadata | None, BaseException | None]:
+        return self.outcome(future._index, future._timestamp, future._key_size, future._value_size)
 
     def on_batch_event(self) -> None:
         owner = self.owner
@@ -393,21 +327,16 @@ class _BatchGroup:
         if self.batch.moved_to is not None:
             self._split(self.batch.moved_to)
             return
-        # The buffer.memory bytes the handed-over records among them hold.
-        reserved = sum(f._reserved for f in self.tracked)
-        if reserved:
-            owner._release(reserved)
         # Callbacks first, in append order, then the futures: as Java's ProducerBatch fires the
         # callbacks before completing the future, so whoever waited on a future sees every
         # callback of its batch done.
-        for f in self.tracked:
-            if f._callback is not None:
-                _call(f._callback, *self.outcome(f))
+        for callback, *place in self.callbacks:
+            _call(callback, *self.outcome(*place))
         with _CONDITION_LOCK:
             self.settled = True
             watchers, self.watchers = self.watchers, []
         for f in watchers:
-            meta, failure = self.outcome(f)
+            meta, failure = self.future_outcome(f)
             try:
                 if failure is None:
                     f.set_result(meta)  # type: ignore[arg-type]
@@ -418,14 +347,15 @@ class _BatchGroup:
 
     def _split(self, moved_to: list[tuple[ProducerBatch, int]]) -> None:
         # MESSAGE_TOO_LARGE: the records now live in new batches. One group per piece, each
-        # waiting on its piece; a handed-over record's memory goes back with its piece.
+        # waiting on its piece.
         pieces: dict[ProducerBatch, _BatchGroup] = {}
         for piece, _ in moved_to:
             if piece not in pieces:
                 pieces[piece] = _BatchGroup(self.owner, piece)
+        for callback, index, timestamp, key_size, value_size in self.callbacks:
+            piece, index = moved_to[index]
+            pieces[piece].callbacks.append((callback, index, timestamp, key_size, value_size))
         with _CONDITION_LOCK:
-            for f in self.tracked:
-                pieces[self._rehome(f, pieces)].tracked.append(f)
             for f in self.watchers:
                 pieces[self._rehome(f, pieces)].watchers.append(f)
             self.watchers = []
@@ -464,8 +394,6 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
 
     _has_condition = False
     _group: _BatchGroup | None = None
-    _callback: Callback | None = None
-    _reserved = 0
     # Where the record is, once placed: what ProducerBatch.metadata takes.
     _index = 0
     _timestamp = 0
@@ -513,29 +441,12 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
         if not group.settled:
             group.watchers.append(self)
             return
-        meta, failure = group.outcome(self)
+        meta, failure = group.future_outcome(self)
         if failure is None:
             self._result = meta
         else:
             self._exception = failure
         self._state = FINISHED
-
-
-def _complete(
-    future: concurrent.futures.Future[RecordMetadata],
-    callback: Callback | None,
-    rf: RecordFuture,
-) -> None:
-    # The general path (parked, split or at-once-failed records): Future's own set_* methods.
-    # Callback before the future, as Java does (see _BatchWaiter.on_batch_event).
-    try:
-        meta = rf.result()
-    except BaseException as exc:
-        _call(callback, None, exc)
-        future.set_exception(exc)
-    else:
-        _call(callback, meta, None)
-        future.set_result(meta)
 
 
 def _call(

@@ -31,6 +31,10 @@ class ProducerTransport(Protocol):
       ``request.timeout.ms`` itself.
     * ``await api_version(api_key)``: the highest version of the API both sides support, None if
       the brokers do not support it (connecting first if need be).
+
+    Optional: ``finalized_features()`` -> ``(epoch, {feature: level})``, the cluster's finalized
+    features as last announced (the transactional producer reads ``transaction.version`` there;
+    without it, transaction version 1 is used).
     """
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot: ...

@@ -257,6 +257,13 @@ class BatchBuilder:
         """Uncompressed size of the batch so far, header included (what the limit applies to)."""
         return len(self._buf)
 
+    def discard(self) -> None:
+        """Drop the records' bytes for good (the producer, once their batch is acknowledged or
+        failed: its memory goes back at once, whoever still holds the batch). The record count
+        stays; ``build`` and the appends refuse to run afterwards."""
+        self._buf = bytearray()  # a live builder always holds the header's room
+        self._limit = -1
+
     def set_producer_state(
         self, producer_id: int, producer_epoch: int, base_sequence: int, is_transactional: bool
     ) -> None:
@@ -271,6 +278,8 @@ class BatchBuilder:
         n = self._count
         if not n:
             return b""
+        if not self._buf:
+            raise ValueError("the batch's records were discarded")
         attributes = (
             self.compression
             | (TIMESTAMP_TYPE_MASK if self.timestamp_type else 0)

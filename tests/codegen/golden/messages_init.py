@@ -12,7 +12,7 @@ from enum import IntEnum
 from importlib import import_module
 from typing import TYPE_CHECKING, NamedTuple
 
-from kafkaproto.errors import UnsupportedVersionError
+from kafkaproto.errors import ApiVersionError
 
 if TYPE_CHECKING:
     from kafkaproto.message import ApiRequest, ApiResponse
@@ -54,19 +54,19 @@ API_KEYS: dict[str, ApiKey] = {info.name: info.api_key for info in APIS.values()
 
 
 def api_info(api_key: int) -> ApiInfo:
-    """The :class:`ApiInfo` of ``api_key``; an unknown key raises UnsupportedVersionError."""
+    """The :class:`ApiInfo` of ``api_key``; an unknown key raises ApiVersionError."""
     try:
         return APIS[api_key]
     except KeyError:
         removed = REMOVED_APIS.get(api_key)
         why = f" ({removed} was removed from Kafka)" if removed else ""
-        raise UnsupportedVersionError(f"no API with key {api_key}{why}") from None
+        raise ApiVersionError(f"no API with key {api_key}{why}") from None
 
 
 def _checked(api_key: int, version: int) -> ApiInfo:
     info = api_info(api_key)
     if not info.min_version <= version <= info.max_version:
-        raise UnsupportedVersionError(
+        raise ApiVersionError(
             f"{info.name} has versions {info.min_version}-{info.max_version}, not {version}"
         )
     return info

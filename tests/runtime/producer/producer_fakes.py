@@ -15,14 +15,33 @@ from typing import Any, TypeVar
 
 from kafkaproto.error_codes import UnknownTopicOrPartitionError
 from kafkaproto.message import ApiRequest, ApiResponse
-from kafkaproto.messages.init_producer_id import InitProducerIdResponse
+from kafkaproto.messages.add_offsets_to_txn import AddOffsetsToTxnRequest, AddOffsetsToTxnResponse
+from kafkaproto.messages.add_partitions_to_txn import (
+    AddPartitionsToTxnRequest,
+    AddPartitionsToTxnResponse,
+    AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult,
+    AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult,
+)
+from kafkaproto.messages.end_txn import EndTxnRequest, EndTxnResponse
+from kafkaproto.messages.find_coordinator import (
+    FindCoordinatorRequest,
+    FindCoordinatorResponse,
+    FindCoordinatorResponseCoordinator,
+)
+from kafkaproto.messages.init_producer_id import InitProducerIdRequest, InitProducerIdResponse
 from kafkaproto.messages.produce import (
     ProduceRequest,
     ProduceResponse,
     ProduceResponsePartitionProduceResponse,
     ProduceResponseTopicProduceResponse,
 )
-from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
+from kafkaproto.messages.txn_offset_commit import (
+    TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse,
+    TxnOffsetCommitResponsePartition,
+    TxnOffsetCommitResponseTopic,
+)
+from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.records.reader import read_batches
 
 R = TypeVar("R", bound=ApiResponse)
@@ -75,11 +94,11 @@ class FakeCluster:
         for t in topics:
             if t in self.topics:
                 parts = tuple(
-                    PartitionMetadata(p, leader=self.leader(p)) for p in range(self.topics[t])
+                    PartitionInfo(p, leader=self.leader(p)) for p in range(self.topics[t])
                 )
-                out.append(TopicMetadata(t, parts, self.topic_ids[t]))
+                out.append(TopicInfo(t, parts, self.topic_ids[t]))
             else:
-                out.append(TopicMetadata(t, error=UnknownTopicOrPartitionError()))
+                out.append(TopicInfo(t, error=UnknownTopicOrPartitionError()))
         return ClusterSnapshot.of(out)
 
     async def send(
@@ -179,3 +198,142 @@ def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
 
     monkeypatch.setattr(BatchBuilder, "append_value", counting)
     return lambda: count
+
+
+class FakeTxnCluster(FakeCluster):
+    """A FakeCluster with a transaction coordinator (node 1) speaking transaction version
+    ``tv``: it checks that a version-1 client adds partitions before producing and a version-2
+    client does not, bumps the epoch at every EndTxn v5+, and answers from ``txn_errors``
+    (api key -> codes to return, one per request) before anything else."""
+
+    def __init__(self, topics: dict[str, int], *, tv: int = 2, **kwargs: Any) -> None:
+        super().__init__(topics, **kwargs)
+        self.tv = tv
+        self.features_epoch = 10
+        self.txn_errors: dict[int, deque[int]] = defaultdict(deque)
+        self.producers: dict[str, tuple[int, int]] = {}  # transactional id -> (id, epoch)
+        self.in_txn: set[tuple[str, int]] = set()
+        self.ended: list[tuple[bool, int]] = []  # (committed, version) per EndTxn
+        self.offsets: list[TxnOffsetCommitRequest] = []
+        self.txn_hold: asyncio.Event | None = None  # when set, EndTxn waits for it
+
+    def finalized_features(self) -> tuple[int, dict[str, int]]:
+        return self.features_epoch, {"transaction.version": self.tv}
+
+    async def api_version(self, api_key: int) -> int | None:
+        versions = {0: self.produce_version, 10: 6, 22: 5, 24: 5, 25: 4, 26: 5, 28: 5}
+        return versions.get(api_key)
+
+    async def send(
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None:
+        if isinstance(request, ProduceRequest) or (
+            isinstance(request, InitProducerIdRequest) and request.transactional_id is None
+        ):
+            if isinstance(request, ProduceRequest):
+                self._check_produce(request, version)
+            return await super().send(node_id, request, version, expect_response=expect_response)
+        request = type(request).decode(request.encode(version), version)
+        self.requests.append((node_id, request))
+        self.versions.append((request.api_key, version))
+        scripted = self.txn_errors[request.api_key]
+        code = scripted.popleft() if scripted else 0
+        response = await self._answer(node_id, request, version, code)
+        return response.decode(response.encode(version), version)  # type: ignore[return-value]
+
+    async def _answer(
+        self, node_id: int | None, r: ApiRequest[ApiResponse], v: int, code: int
+    ) -> ApiResponse:
+        if isinstance(r, FindCoordinatorRequest):
+            if v >= 4:
+                c = FindCoordinatorResponseCoordinator(
+                    key="", node_id=1, host="fake", port=1, error_code=code
+                )
+                return FindCoordinatorResponse(coordinators=(c,))
+            return FindCoordinatorResponse(node_id=1, host="fake", port=1, error_code=code)
+        assert node_id == 1, f"api {r.api_key} sent to {node_id}, not the coordinator"
+        if isinstance(r, InitProducerIdRequest):
+            assert r.transactional_id is not None
+            pid, epoch = self.producers.get(r.transactional_id, (self.next_producer_id, -1))
+            if code:
+                return InitProducerIdResponse(error_code=code, producer_id=-1, producer_epoch=-1)
+            self.next_producer_id += pid == self.next_producer_id
+            self.producers[r.transactional_id] = (pid, epoch + 1)
+            return InitProducerIdResponse(producer_id=pid, producer_epoch=epoch + 1)
+        if isinstance(r, AddPartitionsToTxnRequest):
+            results = []
+            for t in r.v3_and_below_topics:
+                for p in t.partitions:
+                    if not code:
+                        self.in_txn.add((t.name, p))
+                    results.append(
+                        AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
+                            name=t.name,
+                            results_by_partition=(
+                                AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(
+                                    partition_index=p, partition_error_code=code
+                                ),
+                            ),
+                        )
+                    )
+            return AddPartitionsToTxnResponse(results_by_topic_v3_and_below=tuple(results))
+        if isinstance(r, AddOffsetsToTxnRequest):
+            return AddOffsetsToTxnResponse(error_code=code)
+        if isinstance(r, TxnOffsetCommitRequest):
+            self.offsets.append(r)
+            topics = tuple(
+                TxnOffsetCommitResponseTopic(
+                    name=t.name,
+                    partitions=tuple(
+                        TxnOffsetCommitResponsePartition(
+                            partition_index=p.partition_index, error_code=code
+                        )
+                        for p in t.partitions
+                    ),
+                )
+                for t in r.topics
+            )
+            return TxnOffsetCommitResponse(topics=topics)
+        assert isinstance(r, EndTxnRequest), r
+        if self.txn_hold is not None:
+            await self.txn_hold.wait()
+        if code:
+            return EndTxnResponse(error_code=code)
+        self.ended.append((r.committed, v))
+        self.in_txn.clear()
+        pid, epoch = self.producers[r.transactional_id]
+        assert (r.producer_id, r.producer_epoch) == (pid, epoch), "EndTxn with a stale epoch"
+        if v >= 5:  # KIP-890: the next transaction's epoch
+            self.producers[r.transactional_id] = (pid, epoch + 1)
+            return EndTxnResponse(producer_id=pid, producer_epoch=epoch + 1)
+        return EndTxnResponse()
+
+    def _check_produce(self, request: ProduceRequest, version: int) -> None:
+        if request.transactional_id is None:
+            return
+        if self.tv >= 2:
+            assert version >= 12, "a version-2 transaction must produce at v12+"
+            return
+        assert version <= 11, "a version-1 transaction must produce below v12"
+        for td in request.topic_data:
+            for pd in td.partition_data:
+                assert (td.name, pd.index) in self.in_txn, "produced before AddPartitionsToTxn"
+
+    def _append(self, topic: str, partition: int, data: bytes, node_id: int | None) -> Any:
+        # A new epoch starts the producer's sequences again at 0, as a broker's does.
+        [batch] = read_batches(data).batches
+        key = (batch.producer_id, (topic, partition))
+        if self._epochs.get(key) != batch.producer_epoch:
+            self._epochs[key] = batch.producer_epoch
+            self.expected_seq.pop(key, None)
+        return super()._append(topic, partition, data, node_id)
+
+    @property
+    def _epochs(self) -> dict[tuple[int, tuple[str, int]], int]:
+        epochs: dict[tuple[int, tuple[str, int]], int] = self.__dict__.setdefault("_epoch_map", {})
+        return epochs

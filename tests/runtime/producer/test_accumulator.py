@@ -8,13 +8,13 @@ from kafkaproto.error_codes import NotLeaderOrFollowerError
 from kafkaproto.partitioner import UNKNOWN_PARTITION
 from kafkaproto.producer.accumulator import RecordAccumulator, estimate_record_size
 from kafkaproto.producer.errors import DeliveryTimeoutError
-from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
+from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.records.reader import iter_records
 
 CLUSTER = ClusterSnapshot.of(
     [
-        TopicMetadata("t", (PartitionMetadata(0, leader=1), PartitionMetadata(1, leader=2))),
-        TopicMetadata("u", (PartitionMetadata(0, leader=1),)),
+        TopicInfo("t", (PartitionInfo(0, leader=1), PartitionInfo(1, leader=2))),
+        TopicInfo("u", (PartitionInfo(0, leader=1),)),
     ]
 )
 

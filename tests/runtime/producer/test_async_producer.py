@@ -17,8 +17,8 @@ from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
     DeliveryTimeoutError,
-    MetadataTimeoutError,
     ProducerClosedError,
+    ProducerMetadataTimeoutError,
     RecordTooLargeError,
 )
 from kafkaproto.producer.record import (
@@ -56,7 +56,8 @@ def test_send_and_await_metadata_with_ordering_per_partition() -> None:
     async def main() -> list[RecordMetadata]:
         async with AsyncProducer(settings(), transport=cluster) as p:
             futures = [
-                p.send(ProducerRecord("t", b"v%d" % i, key=b"k%d" % (i % 5))) for i in range(50)
+                await p.send(ProducerRecord("t", b"v%d" % i, key=b"k%d" % (i % 5)))
+                for i in range(50)
             ]
             return list(await asyncio.gather(*futures))
 
@@ -82,7 +83,7 @@ def test_batching_by_size_and_by_linger() -> None:
         async with AsyncProducer(settings(linger_ms=200, batch_size=1000), transport=cluster) as p:
             # 40 records of ~110 bytes: full batches go at once, the last waits for linger.
             t0 = time.monotonic()
-            full = [p.send(ProducerRecord("t", b"x" * 100, partition=0)) for _ in range(16)]
+            full = [await p.send(ProducerRecord("t", b"x" * 100, partition=0)) for _ in range(16)]
             await asyncio.gather(*full[:8])
             early = time.monotonic() - t0
             await asyncio.gather(*full)
@@ -104,7 +105,7 @@ def test_batching_by_size_and_by_linger() -> None:
             await asyncio.sleep(0.05)  # metadata known
             t0 = time.monotonic()
             await asyncio.gather(
-                *(p.send(ProducerRecord("t", b"x", partition=0)) for _ in range(3))
+                *[await p.send(ProducerRecord("t", b"x", partition=0)) for _ in range(3)]
             )
             return time.monotonic() - t0
 
@@ -124,20 +125,27 @@ def test_back_pressure_waits_then_times_out_after_max_block_ms() -> None:
             transport=cluster,
         )
         await p.start()
-        first = p.send(ProducerRecord("t", b"a", partition=0))
-        second = p.send(ProducerRecord("t", b"b", partition=1))
+        first = await p.send(ProducerRecord("t", b"a", partition=0))
+        second = await p.send(ProducerRecord("t", b"b", partition=1))
         await asyncio.sleep(0.05)
         assert cluster.concurrent >= 1  # both batches in flight, memory all used
+        # The non-waiting call fails at once while the buffer is full.
+        with pytest.raises(BufferExhaustedError, match="send_nowait does not wait"):
+            p.send_nowait(ProducerRecord("t", b"c", partition=0))
+        # send waits for room, then raises from the await after max.block.ms.
         t0 = time.monotonic()
-        blocked = p.send(ProducerRecord("t", b"c", partition=0))
+        blocked = asyncio.ensure_future(p.send(ProducerRecord("t", b"c", partition=0)))
+        await asyncio.sleep(0.02)
         assert not blocked.done()
-        with pytest.raises(BufferExhaustedError):
+        with pytest.raises(BufferExhaustedError, match="100 ms"):
             await blocked
         assert 0.09 <= time.monotonic() - t0 < 1.0
         # Memory freed in time: a waiting record goes through.
-        waiting = p.send(ProducerRecord("t", b"d", partition=0))
+        waiting = asyncio.ensure_future(p.send(ProducerRecord("t", b"d", partition=0)))
+        await asyncio.sleep(0.02)
+        assert not waiting.done()
         cluster.hold.set()
-        assert (await waiting).offset == 1
+        assert (await (await waiting)).offset == 1
         await asyncio.gather(first, second)
         await p.close()
 
@@ -149,8 +157,13 @@ def test_metadata_timeout_for_a_missing_topic() -> None:
 
     async def main() -> None:
         async with AsyncProducer(settings(max_block_ms=80), transport=cluster) as p:
-            with pytest.raises(MetadataTimeoutError, match="nope not present in metadata"):
+            with pytest.raises(ProducerMetadataTimeoutError, match="nope not present in metadata"):
                 await p.send(ProducerRecord("nope", b"x"))
+            # Without waiting: at once, and the metadata is asked for.
+            with pytest.raises(ProducerMetadataTimeoutError, match="t not present in metadata yet"):
+                p.send_nowait(ProducerRecord("t", b"x"))
+            assert (await p.partitions_for("t"))[0].partition == 0
+            assert (await p.send_nowait(ProducerRecord("t", b"x"))).offset == 0
 
     run(main)
 
@@ -164,7 +177,7 @@ def test_retries_with_backoff_then_success() -> None:
             settings(retry_backoff_ms=20, retry_backoff_max_ms=1000), transport=cluster
         ) as p:
             t0 = time.monotonic()
-            meta = await p.send(ProducerRecord("t", b"x"))
+            meta = await (await p.send(ProducerRecord("t", b"x")))
             elapsed = time.monotonic() - t0
             # Three retries: ~20 + ~40 + ~80 ms (jitter +-20%).
             assert 0.09 < elapsed < 2.0
@@ -184,8 +197,8 @@ def test_non_retriable_error_fails_with_typed_error_and_record_errors() -> None:
     async def main() -> None:
         async with AsyncProducer(settings(), transport=cluster) as p:
             with pytest.raises(TopicAuthorizationFailedError):
-                await p.send(ProducerRecord("t", b"x"))
-            assert (await p.send(ProducerRecord("t", b"y"))).offset == 0
+                await (await p.send(ProducerRecord("t", b"x")))
+            assert (await (await p.send(ProducerRecord("t", b"y")))).offset == 0
 
     run(main)
 
@@ -196,7 +209,7 @@ def test_connection_errors_are_retried() -> None:
 
     async def main() -> int:
         async with AsyncProducer(settings(), transport=cluster) as p:
-            return (await p.send(ProducerRecord("t", b"x"))).offset
+            return (await (await p.send(ProducerRecord("t", b"x")))).offset
 
     assert run(main) == 0
 
@@ -210,7 +223,7 @@ def test_delivery_timeout_expires_every_record_of_the_batch() -> None:
             settings(delivery_timeout_ms=150, request_timeout_ms=100, linger_ms=0),
             transport=cluster,
         ) as p:
-            futures = [p.send(ProducerRecord("t", b"x%d" % i, partition=0)) for i in range(5)]
+            futures = [await p.send(ProducerRecord("t", b"x%d" % i, partition=0)) for i in range(5)]
             results = await asyncio.gather(*futures, return_exceptions=True)
             assert len(results) == 5
             assert all(isinstance(r, DeliveryTimeoutError) for r in results)
@@ -228,8 +241,10 @@ def test_message_too_large_splits_the_batch() -> None:
         ) as p:
             await p.start()
             await asyncio.sleep(0.03)
-            p.accumulator.batch_size = 1000  # the split makes batch.size pieces
-            futures = [p.send(ProducerRecord("t", b"v" * 200, key=b"%d" % i)) for i in range(20)]
+            p.engine.accumulator.batch_size = 1000  # the split makes batch.size pieces
+            futures = [
+                await p.send(ProducerRecord("t", b"v" * 200, key=b"%d" % i)) for i in range(20)
+            ]
             return list(await asyncio.gather(*futures))
 
     metas = run(main)
@@ -246,7 +261,7 @@ def test_acks_zero_resolves_when_written_with_no_offset() -> None:
         async with AsyncProducer(
             settings(acks=0, enable_idempotence=False), transport=cluster
         ) as p:
-            return await p.send(ProducerRecord("t", b"x", timestamp=42))
+            return await (await p.send(ProducerRecord("t", b"x", timestamp=42)))
 
     meta = run(main)
     assert meta.offset == -1 and meta.timestamp == 42
@@ -258,7 +273,7 @@ def test_log_append_time_replaces_create_time() -> None:
 
     async def main() -> RecordMetadata:
         async with AsyncProducer(settings(), transport=cluster) as p:
-            return await p.send(ProducerRecord("t", b"x", timestamp=42))
+            return await (await p.send(ProducerRecord("t", b"x", timestamp=42)))
 
     assert run(main).timestamp == 123
 
@@ -269,7 +284,7 @@ def test_produce_versions_names_and_topic_ids() -> None:
 
         async def main(c: FakeCluster = cluster) -> int:
             async with AsyncProducer(settings(acks=1, enable_idempotence=False), transport=c) as p:
-                return (await p.send(ProducerRecord("t", b"x"))).offset
+                return (await (await p.send(ProducerRecord("t", b"x")))).offset
 
         assert run(main) == 0
         assert [v for key, v in cluster.versions if key == 0] == [version]
@@ -283,7 +298,9 @@ def test_max_in_flight_requests_per_connection() -> None:
             settings(max_in_flight_requests_per_connection=2, batch_size=200, linger_ms=0),
             transport=cluster,
         ) as p:
-            futures = [p.send(ProducerRecord("t", b"x" * 150, partition=i % 8)) for i in range(64)]
+            futures = [
+                await p.send(ProducerRecord("t", b"x" * 150, partition=i % 8)) for i in range(64)
+            ]
             await asyncio.gather(*futures)
 
     run(main)
@@ -296,7 +313,9 @@ def test_idempotent_producer_gets_an_id_and_sequences_on_the_wire() -> None:
 
     async def main() -> list[RecordMetadata]:
         async with AsyncProducer(settings(batch_size=120, linger_ms=0), transport=cluster) as p:
-            futures = [p.send(ProducerRecord("t", b"v%03d" % i + b"x" * 50)) for i in range(30)]
+            futures = [
+                await p.send(ProducerRecord("t", b"v%03d" % i + b"x" * 50)) for i in range(30)
+            ]
             return list(await asyncio.gather(*futures))
 
     metas = run(main)
@@ -323,7 +342,7 @@ def test_init_producer_id_retried_after_api_versions_connection_failure() -> Non
 
     async def main() -> RecordMetadata:
         async with AsyncProducer(settings(delivery_timeout_ms=60_000), transport=cluster) as p:
-            return await p.send(ProducerRecord("t", b"x"))
+            return await (await p.send(ProducerRecord("t", b"x")))
 
     assert run(main).offset == 0
     assert cluster.failures == 0 and cluster.records("t") == [b"x"]
@@ -335,7 +354,7 @@ def test_duplicate_sequence_is_success_without_offset() -> None:
 
     async def main() -> RecordMetadata:
         async with AsyncProducer(settings(), transport=cluster) as p:
-            return await p.send(ProducerRecord("t", b"x", timestamp=7))
+            return await (await p.send(ProducerRecord("t", b"x", timestamp=7)))
 
     meta = run(main)
     assert meta.offset == -1 and meta.timestamp == 7
@@ -346,10 +365,11 @@ def test_record_too_large_fails_at_once() -> None:
 
     async def main() -> None:
         async with AsyncProducer(settings(max_request_size=1000), transport=cluster) as p:
-            future = p.send(ProducerRecord("t", b"x" * 2000))
-            assert future.done()
+            # Refused before it is queued: raised by the await of send itself.
             with pytest.raises(RecordTooLargeError, match=r"max\.request\.size"):
-                await future
+                await p.send(ProducerRecord("t", b"x" * 2000))
+            with pytest.raises(RecordTooLargeError, match=r"max\.request\.size"):
+                p.send_nowait(ProducerRecord("t", b"x" * 2000))
 
     run(main)
 
@@ -360,15 +380,16 @@ def test_close_with_pending_records_fails_them_and_never_hangs() -> None:
 
     async def main() -> None:
         p = AsyncProducer(settings(), transport=cluster)
-        futures = [p.send(ProducerRecord("t", b"x")) for _ in range(3)]
+        futures = [await p.send(ProducerRecord("t", b"x")) for _ in range(3)]
         t0 = time.monotonic()
         await p.close(timeout=0.2)
         assert time.monotonic() - t0 < 1.0
         results = await asyncio.gather(*futures, return_exceptions=True)
         assert all(isinstance(r, ProducerClosedError) for r in results)
-        late = p.send(ProducerRecord("t", b"y"))
         with pytest.raises(ProducerClosedError):
-            await late
+            await p.send(ProducerRecord("t", b"y"))
+        with pytest.raises(ProducerClosedError):
+            p.send_nowait(ProducerRecord("t", b"y"))
 
     run(main)
 
@@ -378,7 +399,7 @@ def test_close_sends_what_is_queued() -> None:
 
     async def main() -> None:
         p = AsyncProducer(settings(linger_ms=10_000, delivery_timeout_ms=60_000), transport=cluster)
-        futures = [p.send(ProducerRecord("t", b"%d" % i)) for i in range(10)]
+        futures = [await p.send(ProducerRecord("t", b"%d" % i)) for i in range(10)]
         await p.close()
         assert [f.result().offset for f in futures] == list(range(10))
 
@@ -390,7 +411,7 @@ def test_flush_sends_despite_linger() -> None:
 
     async def main() -> None:
         async with AsyncProducer(settings(linger_ms=60_000), transport=cluster) as p:
-            future = p.send(ProducerRecord("t", b"x"))
+            future = await p.send(ProducerRecord("t", b"x"))
             await p.flush()
             assert future.done() and future.result().offset == 0
 
@@ -407,7 +428,7 @@ def test_serializers_and_future_protocol() -> None:
             key_serializer=StringSerializer(),
             value_serializer=JsonSerializer(),
         ) as p:
-            future = p.send(ProducerRecord("t", {"a": [1, 2]}, key="ké"))
+            future = await p.send(ProducerRecord("t", {"a": [1, 2]}, key="ké"))
             assert asyncio.isfuture(future)
             seen: list[Any] = []
             future.add_done_callback(seen.append)
@@ -415,7 +436,7 @@ def test_serializers_and_future_protocol() -> None:
             await asyncio.sleep(0)
             assert seen == [future] and meta.serialized_key_size == 3
             # A cancelled wait does not withdraw the record.
-            other = p.send(ProducerRecord("t", None, key="k2"))
+            other = await p.send(ProducerRecord("t", None, key="k2"))
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(other, 0)
             assert other.cancelled()

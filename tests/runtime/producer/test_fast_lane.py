@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from kafkaproto.partitioner import BuiltInPartitioner
 from kafkaproto.producer import accumulator as accumulator_module
+from kafkaproto.producer import async_producer as async_producer_module
 from kafkaproto.producer.accumulator import estimate_record_size
 from kafkaproto.producer.async_producer import AsyncProducer
+from kafkaproto.producer.engine import Blocked
 from kafkaproto.producer.errors import ProducerClosedError
+from kafkaproto.producer.futures import RecordFuture
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.records.reader import read_batches
 from producer_fakes import FakeCluster, count_lane_appends
@@ -58,7 +62,7 @@ async def produce_all(
     async with AsyncProducer(settings, transport=cluster) as p:
         futures = []
         for i, (value, ts) in enumerate(records):
-            futures.append(send(p, value, ts))
+            futures.append(await send(p, value, ts))
             if i % 97 == 96:
                 await p.flush()
         await p.flush()
@@ -86,23 +90,31 @@ def test_fast_lane_gives_the_same_batches_as_the_full_path(
     monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
     seeded_partitioners(monkeypatch, seed)
+    # No turn of the loop between flushes but the ones both paths take: a sender turn drains
+    # open batches too, so send's periodic yield would move batch boundaries.
+    monkeypatch.setattr(async_producer_module, "_YIELD_INTERVAL", float("inf"))
     records = workload(seed, 3000)
     lane_appends = count_lane_appends(monkeypatch)
 
-    def via_send(p: AsyncProducer[Any, Any], value: bytes, ts: int) -> Any:
-        return p.send(ProducerRecord("t", value, timestamp=ts))
+    async def via_send(p: AsyncProducer[Any, Any], value: bytes, ts: int) -> Any:
+        return await p.send(ProducerRecord("t", value, timestamp=ts))
 
-    def via_full_path(p: AsyncProducer[Any, Any], value: bytes, ts: int) -> Any:
-        # The full path, below the lane: what send_serialized does when no lane applies.
+    async def via_full_path(p: AsyncProducer[Any, Any], value: bytes, ts: int) -> Any:
+        # The full path, below the lane: what send does when no lane applies.
         size = estimate_record_size(None, value, None)
-        return p._send_sized("t", value, None, None, ts, None, size)
+        place = p.engine.append("t", None, value, None, ts, None, size)
+        while isinstance(place, Blocked):  # the topic's metadata, the first time
+            await p.engine.wait_async(place, "t", time.monotonic() + T)
+            place = p.engine.append("t", None, value, None, ts, None, size)
+        batch, index, timestamp = place
+        return RecordFuture(asyncio.get_running_loop(), batch, index, timestamp, -1, len(value))
 
     fast, full = FakeCluster({"t": 5}), FakeCluster({"t": 5})
     asyncio.run(asyncio.wait_for(produce_all(records, via_send, fast), T))
     through_lane = lane_appends()
     asyncio.run(asyncio.wait_for(produce_all(records, via_full_path, full), T))
 
-    assert lane_appends() == through_lane  # _send_sized never takes the lane
+    assert lane_appends() == through_lane  # the full path never takes the lane
     assert through_lane > len(records) // 2  # and send mostly does
     assert batches_by_partition(fast) == batches_by_partition(full)
     # Every record arrived exactly once.
@@ -117,15 +129,14 @@ def test_send_after_close_began_fails_even_with_an_open_lane() -> None:
     async def main() -> None:
         settings = {"bootstrap.servers": "fake:9092", "linger.ms": 60_000}
         p: AsyncProducer[Any, Any] = AsyncProducer(settings, transport=cluster)
-        p.send(ProducerRecord("t", b"first"))
-        await p.flush()  # metadata known
-        p.send(ProducerRecord("t", b"opens a lane"))
-        assert p.accumulator.lanes  # the precondition this test is about
+        await p.send(ProducerRecord("t", b"first"))
+        await p.flush()
+        await p.send(ProducerRecord("t", b"opens a lane"))
+        assert p.engine.accumulator.lanes  # the precondition this test is about
         closing = asyncio.ensure_future(p.close())
         await asyncio.sleep(0)
-        late = p.send(ProducerRecord("t", b"late"))
         with pytest.raises(ProducerClosedError):
-            await late
+            await p.send(ProducerRecord("t", b"late"))
         await closing
         delivered = sorted(v for p in range(3) for v in cluster.records("t", p) if v)
         assert delivered == [b"first", b"opens a lane"]
@@ -133,21 +144,22 @@ def test_send_after_close_began_fails_even_with_an_open_lane() -> None:
     asyncio.run(asyncio.wait_for(main(), T))
 
 
-def test_lane_is_not_used_for_keys_partitions_headers_or_behind_parked_records() -> None:
+def test_lane_is_not_used_for_keys_partitions_or_headers() -> None:
     cluster = FakeCluster({"t": 1})
 
     async def main() -> None:
         settings = {"bootstrap.servers": "fake:9092", "linger.ms": 60_000}
         async with AsyncProducer(settings, transport=cluster) as p:
-            p.send(ProducerRecord("t", b"first"))
-            await p.flush()  # metadata known
-            p.send(ProducerRecord("t", b"open"))
-            lane = p.accumulator.lanes["t"]
-            p.send(ProducerRecord("t", b"keyed", key=b"k"))  # full path: retires the lane
-            assert "t" not in p.accumulator.lanes or p.accumulator.lanes["t"] is not lane
-            p.send(ProducerRecord("t", b"h", headers=[("a", b"b")]))
-            p.send(ProducerRecord("t", b"p", partition=0))
-            p.send(ProducerRecord("t", b"again"))
+            await p.send(ProducerRecord("t", b"first"))
+            await p.flush()
+            await p.send(ProducerRecord("t", b"open"))
+            lanes = p.engine.accumulator.lanes
+            lane = lanes["t"]
+            await p.send(ProducerRecord("t", b"keyed", key=b"k"))  # full path: retires the lane
+            assert "t" not in lanes or lanes["t"] is not lane
+            await p.send(ProducerRecord("t", b"h", headers=[("a", b"b")]))
+            await p.send(ProducerRecord("t", b"p", partition=0))
+            await p.send(ProducerRecord("t", b"again"))
             await p.flush()
         [(_, log)] = cluster.log.items()
         assert [(r.key, r.value, tuple(r.headers)) for r in log] == [

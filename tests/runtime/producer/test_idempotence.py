@@ -16,9 +16,9 @@ from kafkaproto.producer.idempotence import (
     InitProducerIdOutcome,
     ProducerState,
 )
-from kafkaproto.producer.metadata import ClusterSnapshot, PartitionMetadata, TopicMetadata
+from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 
-CLUSTER = ClusterSnapshot.of([TopicMetadata("t", (PartitionMetadata(0, leader=1),))])
+CLUSTER = ClusterSnapshot.of([TopicInfo("t", (PartitionInfo(0, leader=1),))])
 TP = ("t", 0)
 
 

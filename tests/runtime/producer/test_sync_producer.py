@@ -11,7 +11,11 @@ from typing import Any
 
 import pytest
 from kafkaproto.error_codes import TopicAuthorizationFailedError
-from kafkaproto.producer.errors import BufferExhaustedError, ProducerClosedError
+from kafkaproto.producer.errors import (
+    BufferExhaustedError,
+    ProducerClosedError,
+    ProducerMetadataTimeoutError,
+)
 from kafkaproto.producer.metadata import ClusterSnapshot
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata, StringSerializer
 from kafkaproto.producer.sync_producer import Producer, SendFuture
@@ -102,7 +106,7 @@ def test_callbacks_in_send_order_per_partition_across_batches_and_memory_returne
         ]
         p.flush(timeout=T)
         metas = [f.result(timeout=T) for f in futures]
-        assert p._reserved == 0
+        assert p.engine.accumulator.pool.used == 0  # every batch's memory is back
     assert len(order) == 400
     for part in (0, 1):
         offsets = [o for pt, o in order if pt == part]
@@ -143,9 +147,9 @@ def test_send_futures_wait_done_callbacks_and_as_completed() -> None:
 
 
 def test_a_busy_sending_thread_does_not_starve_the_loop_thread() -> None:
-    """The caller sends as fast as it can: the loop thread must still run its I/O between
-    hand-overs. It used to stay inside one hand-over while the caller kept appending, so
-    connection set-up timed out (seen with `python -m kafkaproto produce` of 1,000,000 lines)."""
+    """The caller sends as fast as it can, appending in its own thread: the loop thread must
+    still get turns for its I/O (a loop starved by the appends once made connection set-up time
+    out, seen with `python -m kafkaproto produce` of 1,000,000 lines)."""
     cluster = FakeCluster({"t": 1})
     beats: list[float] = []
     with Producer(SETTINGS, transport=cluster) as p:
@@ -164,14 +168,13 @@ def test_a_busy_sending_thread_does_not_starve_the_loop_thread() -> None:
         beating.result(timeout=T)
         p.flush(timeout=30)
         assert all(f.result(timeout=T).offset == i for i, f in enumerate(futures[:10]))
-    # Without the fix the loop got no turn at all while the caller sent: only the first beat,
-    # if any, came before `sent`. A second one proves it ran between hand-overs.
+    # A starved loop gets no turn at all while the caller sends: only the first beat, if any,
+    # comes before `sent`. A second one proves it ran meanwhile.
     assert len([b for b in beats if b < sent]) >= 2, beats
 
 
 class SlowMetadataCluster(FakeCluster):
-    """The first metadata answer takes a while, so the first records wait (park) for it and
-    later ones land in a batch directly."""
+    """The first metadata answer takes a while, so the first record's sender waits for it."""
 
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
         if self.metadata_calls == 0:
@@ -205,8 +208,8 @@ def test_callback_order_kept_when_the_first_records_wait_for_metadata() -> None:
 def test_keyless_records_take_the_lane_and_resolve_through_split_and_errors(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Keyless records go through the accumulator's fast lane on the loop thread; their futures
-    # and callbacks must come out as on the general path: in order, after a split too.
+    # Keyless records go through the accumulator's fast lane in the caller's thread; their
+    # futures and callbacks must come out as on the general path: in order, after a split too.
     lane_appends = count_lane_appends(monkeypatch)
     cluster = FakeCluster({"t": 1})
     order: list[int] = []
@@ -221,9 +224,9 @@ def test_keyless_records_take_the_lane_and_resolve_through_split_and_errors(
             )
             for i in range(40)
         ]
-        p._producer.accumulator.batch_size = 1000  # the split makes batch.size pieces
+        p.engine.accumulator.batch_size = 1000  # the split makes batch.size pieces
         metas = [f.result(timeout=T) for f in futures]
-        assert p._reserved == 0
+        assert p.engine.accumulator.pool.used == 0  # every batch's memory is back
         cluster.errors[("t", 0)].append(TopicAuthorizationFailedError.code)
         failed = [
             p.send(ProducerRecord("t", b"x"), lambda m, e: order.append(-2)) for _ in range(3)
@@ -263,7 +266,7 @@ def test_threads_appending_concurrently_keep_each_threads_order_per_partition() 
             futures = [f for fs in pool.map(worker, range(4)) for f in fs]
         metas = [f.result(timeout=T) for f in futures]
         p.flush(timeout=T)
-        assert p._reserved == 0
+        assert p.engine.accumulator.pool.used == 0  # every batch's memory is back
     assert len(called) == 6000
     sent = sorted(b"%d-%05d" % (n, i) for n in range(4) for i in range(1500))
     got = [v for part in range(3) for v in cluster.records("t", part)]
@@ -286,8 +289,7 @@ def test_untouched_futures_settle_from_their_batch_when_first_looked_at() -> Non
         p.flush(timeout=T)  # metadata known: later sends append in this thread
         assert first.result(timeout=T).offset == 0
         ok = [
-            p.send(ProducerRecord("t", b"ok%d" % i, key=b"k" if i % 2 else None))
-            for i in range(5)
+            p.send(ProducerRecord("t", b"ok%d" % i, key=b"k" if i % 2 else None)) for i in range(5)
         ]
         p.flush(timeout=T)
         cluster.errors[("t", 0)].append(TopicAuthorizationFailedError.code)
@@ -314,7 +316,7 @@ def test_futures_follow_a_split_batch_whether_looked_at_before_or_after() -> Non
         assert first.result(timeout=T).offset == 0
         cluster.errors[("t", 0)].append(10)  # MESSAGE_TOO_LARGE once: the next batch is split
         futures = [p.send(ProducerRecord("t", b"%03d" % i + b"v" * 200)) for i in range(40)]
-        p._producer.accumulator.batch_size = 1000  # the split makes batch.size pieces
+        p.engine.accumulator.batch_size = 1000  # the split makes batch.size pieces
         waiter = threading.Thread(target=lambda: seen.append(futures[5].result(T).offset))
         waiter.start()
         p.flush(timeout=T)
@@ -372,3 +374,23 @@ def test_close_while_threads_send_resolves_every_future() -> None:
     delivered = sum(len(cluster.records("t", part)) for part in range(3))
     assert acked == delivered > 0
     assert refused == 4  # every thread was still sending when close() began
+
+
+def test_a_send_from_a_callback_fails_at_once_instead_of_blocking_the_loop() -> None:
+    # Callbacks run on the producer's loop thread: a send there that would wait (here for the
+    # metadata of a topic nobody asked for yet) fails its future at once, naming why, and the
+    # producer goes on working.
+    cluster = FakeCluster({"t": 1, "other": 1})
+    nested: list[concurrent.futures.Future[RecordMetadata]] = []
+    with Producer(SETTINGS, transport=cluster) as p:
+
+        def callback(meta: RecordMetadata | None, exc: BaseException | None) -> None:
+            nested.append(p.send(ProducerRecord("other", b"from a callback")))
+
+        started = time.monotonic()
+        p.send(ProducerRecord("t", b"x"), callback).result(timeout=T)
+        error = nested[0].exception(timeout=T)
+        assert time.monotonic() - started < 1.0  # not max.block.ms (60 s)
+        assert isinstance(error, ProducerMetadataTimeoutError)
+        assert "callback" in str(error) and "other" in str(error)
+        assert p.send(ProducerRecord("other", b"later")).result(timeout=T).offset == 0

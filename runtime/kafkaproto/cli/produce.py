@@ -1,10 +1,17 @@
-"""``python -m kafkaproto produce --bootstrap H:P --topic T``: send each line of stdin (or
+"""``kafkaproto produce --bootstrap H:P --topic T``: send each line of stdin (or
 ``--file``) as one record value, ``--key-separator SEP`` splitting key from value, then print a
 summary: records, bytes, rate, latency from send to acknowledgement (p50/p99) and errors.
 
+With ``--transactional-id ID`` the records go in transactions (``init_transactions`` once, then
+one transaction per ``--transaction-size N`` records, all of them in one by default), each
+committed, or aborted with ``--abort`` (after its records were written: read_uncommitted readers
+see them, read_committed ones never do). A transaction whose commit fails is aborted and its
+records counted as failed.
+
 A progress line (records, records/s) is drawn on stderr only when stderr is a terminal. The exit
-code is 1 when any record failed, 2 for bad settings. Producing is
-:class:`kafkaproto.producer.sync_producer.Producer`'s; this module reads lines, counts and prints.
+code is 1 when any record failed (or a transaction could not be committed), 2 for bad settings.
+Producing is :class:`kafkaproto.producer.sync_producer.Producer`'s; this module reads lines,
+counts and prints.
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from kafkaproto.cli.arguments import add_bootstrap, add_client_settings, client_settings
+from kafkaproto.config import ConfigError
 from kafkaproto.errors import KafkaProtoError
-from kafkaproto.producer.config import ConfigError
+from kafkaproto.producer.config import ProducerConfig
+from kafkaproto.producer.errors import TransactionAbortRequiredError
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 from kafkaproto.producer.sync_producer import Producer
 
@@ -27,7 +37,7 @@ MAX_ERRORS_SHOWN = 5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bootstrap", "--bootstrap-server", required=True, metavar="HOST:PORT")
+    add_bootstrap(parser)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--file", default=None, help="read lines from this file, not stdin")
     parser.add_argument(
@@ -43,35 +53,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compression", choices=("none", "gzip", "snappy", "lz4", "zstd"), default=None
     )
-    parser.add_argument(
-        "-X",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any producer setting by its Java name, e.g. -X max.request.size=100000",
-    )
+    add_client_settings(parser, "producer")
     parser.add_argument(
         "--timeout", type=float, default=None, help="seconds for the final flush and close"
+    )
+    parser.add_argument(
+        "--transactional-id",
+        default=None,
+        metavar="ID",
+        help="send in transactions with this transactional.id",
+    )
+    parser.add_argument(
+        "--transaction-size",
+        type=int,
+        default=None,
+        metavar="N",
+        help="records per transaction (default: all in one); needs --transactional-id",
+    )
+    parser.add_argument(
+        "--abort",
+        action="store_true",
+        help="abort every transaction instead of committing it; needs --transactional-id",
     )
 
 
 def settings_from(args: argparse.Namespace) -> dict[str, object]:
-    """The producer's settings: the named options, then every ``-X`` (which win)."""
-    out: dict[str, object] = {"bootstrap.servers": args.bootstrap}
+    """The producer's settings: ``--command-config``, ``--bootstrap``, the named options, then
+    every ``-X`` (which win)."""
     named = {
         "acks": args.acks,
         "linger.ms": args.linger_ms,
         "batch.size": args.batch_size,
         "compression.type": args.compression,
+        "transactional.id": args.transactional_id,
     }
-    out.update({k: v for k, v in named.items() if v is not None})
-    for item in args.settings:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(item, None, "-X takes KEY=VALUE")
-        out[key.strip()] = value
-    return out
+    return client_settings(args, named)
 
 
 def split_lines(stream: IO[bytes], separator: bytes | None) -> Iterator[tuple[bytes | None, bytes]]:
@@ -98,6 +114,10 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    committed: int = 0
+    aborted: int = 0
+    transaction_failures: int = 0
+    transaction_version: int | None = None
 
     def callback(self, started: float) -> Any:
         def done(meta: RecordMetadata | None, exc: BaseException | None) -> None:
@@ -137,6 +157,12 @@ def summary(tally: Tally, seconds: float) -> str:
             lines.append(f"error: ... {len(tally.errors) - i} more kinds")
             break
         lines.append(f"error: {n} x {text}")
+    if tally.transaction_version is not None:
+        lines.append(
+            f"transactions: {tally.committed} committed, {tally.aborted} aborted, "
+            f"{tally.transaction_failures} failed to commit "
+            f"(transaction version {tally.transaction_version})"
+        )
     return "\n".join(lines)
 
 
@@ -172,19 +198,62 @@ class Progress:
             self.stream.flush()
 
 
+class Transactions:
+    """One transaction per ``--transaction-size`` records on the producer, committed or (with
+    ``--abort``) aborted; a commit that fails aborts the transaction instead."""
+
+    def __init__(self, producer: Producer[bytes, bytes], args: argparse.Namespace, tally: Tally):
+        self.producer = producer
+        self.size = args.transaction_size
+        self.abort = args.abort
+        self.tally = tally
+        self.in_transaction = 0
+        producer.init_transactions()
+        tally.transaction_version = producer.transaction_version
+        producer.begin_transaction()
+
+    def sent(self) -> None:
+        self.in_transaction += 1
+        if self.size is not None and self.in_transaction >= self.size:
+            self.end()
+            self.producer.begin_transaction()
+
+    def end(self) -> None:
+        producer = self.producer
+        self.in_transaction = 0
+        if self.abort:
+            producer.flush()  # written first: aborted records are in the log, never visible
+            producer.abort_transaction()
+            self.tally.aborted += 1
+            return
+        try:
+            producer.commit_transaction()
+            self.tally.committed += 1
+        except TransactionAbortRequiredError as exc:
+            print(f"produce: commit failed, aborting: {exc}", file=sys.stderr)
+            producer.abort_transaction()
+            self.tally.aborted += 1
+            self.tally.transaction_failures += 1
+
+
 def produce(args: argparse.Namespace, stream: IO[bytes]) -> Tally:
     separator = None if args.key_separator is None else args.key_separator.encode()
     tally = Tally()
     progress = Progress(sys.stderr, sys.stderr.isatty())
     started = time.monotonic()
-    producer: Producer[bytes, bytes] = Producer(settings_from(args))
+    producer: Producer[bytes, bytes] = Producer(ProducerConfig(settings_from(args)))
     try:
+        txn = Transactions(producer, args, tally) if args.transactional_id is not None else None
         for key, value in split_lines(stream, separator):
             record = ProducerRecord(args.topic, value, key=key, partition=args.partition)
             tally.sent += 1
             tally.bytes += len(value) + (0 if key is None else len(key))
             producer.send(record, callback=tally.callback(time.monotonic()))
+            if txn is not None:
+                txn.sent()
             progress.update(tally)
+        if txn is not None:
+            txn.end()
         producer.flush(args.timeout)
     finally:
         producer.close(args.timeout)
@@ -194,8 +263,21 @@ def produce(args: argparse.Namespace, stream: IO[bytes]) -> Tally:
     return tally
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    if args.transactional_id is None:
+        for given, name in (
+            (args.transaction_size is not None, "--transaction-size"),
+            (args.abort, "--abort"),
+        ):
+            if given:
+                raise ConfigError("transactional.id", None, f"{name} needs --transactional-id")
+    elif args.transaction_size is not None and args.transaction_size < 1:
+        raise ConfigError("--transaction-size", args.transaction_size, "must be at least 1")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
+        check_arguments(args)
         if args.file is not None:
             with open(args.file, "rb") as stream:
                 tally = produce(args, stream)
@@ -210,4 +292,4 @@ def run(args: argparse.Namespace) -> int:
     unresolved = tally.sent - tally.acked - tally.failed
     if unresolved:
         print(f"produce: {unresolved} record(s) never resolved", file=sys.stderr)
-    return 1 if tally.failed or unresolved else 0
+    return 1 if tally.failed or unresolved or tally.transaction_failures else 0

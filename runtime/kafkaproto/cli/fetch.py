@@ -1,4 +1,4 @@
-"""``python -m kafkaproto fetch --bootstrap H:P --topic T [--partition N] [--offset O] [--max M]``:
+"""``kafkaproto fetch --bootstrap H:P --topic T [--partition N] [--offset O] [--max M]``:
 print the records of one partition, one value per line (``--format json``: offset, timestamp,
 key, value, headers), stopping after ``--max`` records or at the end of the partition.
 
@@ -13,14 +13,21 @@ import json
 import sys
 from typing import Any
 
-from kafkaproto.cluster import ClusterClient
+from kafkaproto.cli.arguments import (
+    add_bootstrap,
+    add_client_settings,
+    bootstrap_of,
+    client_settings,
+)
+from kafkaproto.cluster import ClusterClient, ClusterClientConfig
+from kafkaproto.config import ConfigError
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.fetcher import EARLIEST, LATEST, fetch_partition
 from kafkaproto.records.record_batch import Record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--bootstrap", "--bootstrap-server", required=True, metavar="HOST:PORT")
+    add_bootstrap(parser)
     parser.add_argument("--topic", required=True)
     parser.add_argument("--partition", type=int, default=0)
     parser.add_argument(
@@ -29,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max", type=int, default=None, help="stop after this many records")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds for the whole read")
+    add_client_settings(parser, "cluster")
 
 
 def _text(data: bytes | None) -> str | None:
@@ -58,10 +66,10 @@ def _offset(text: str) -> int:
     return value
 
 
-async def _run(args: argparse.Namespace) -> int:
+async def _run(args: argparse.Namespace, bootstrap: str, config: ClusterClientConfig) -> int:
     count = 0
     async with asyncio.timeout(args.timeout):
-        async with ClusterClient(args.bootstrap, client_id="kafkaproto-fetch") as client:
+        async with ClusterClient(bootstrap, config) as client:
             async for record in fetch_partition(
                 client, args.topic, args.partition, _offset(args.offset), max_records=args.max
             ):
@@ -72,7 +80,14 @@ async def _run(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        asyncio.run(_run(args))
+        settings = {"client.id": "kafkaproto-fetch", **client_settings(args)}
+        bootstrap = bootstrap_of(settings)
+        config = ClusterClientConfig(settings)
+    except ConfigError as exc:
+        print(f"fetch: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_run(args, bootstrap, config))
     except (KafkaProtoError, ValueError, OSError, TimeoutError) as exc:
         print(f"fetch: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""``python -m kafkaproto api-versions --bootstrap HOST:PORT``: connect to a broker, negotiate,
+"""``kafkaproto api-versions --bootstrap HOST:PORT``: connect to a broker, negotiate,
 and print per API its key, name, the broker's version range, kafkaproto's (generated, stable) range
 and the version a connection would use.
 
@@ -13,30 +13,34 @@ import asyncio
 import sys
 from collections.abc import Mapping
 
-from kafkaproto.cluster import parse_bootstrap
+from kafkaproto.cli.arguments import (
+    add_bootstrap,
+    add_client_settings,
+    bootstrap_of,
+    client_settings,
+)
+from kafkaproto.cluster import ClusterClientConfig, parse_bootstrap
+from kafkaproto.config import ConfigError
 from kafkaproto.connection import Connection
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.messages import APIS
+from kafkaproto.security.channel import ChannelSecurity
+from kafkaproto.security.definitions import security_config_of
 
 __all__ = ["add_arguments", "render", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the ``api-versions`` subcommand's arguments to ``parser``."""
-    parser.add_argument(
-        "--bootstrap",
-        "--bootstrap-server",
-        required=True,
-        metavar="HOST:PORT[,HOST:PORT...]",
-        help="broker(s) to ask; the first that answers is used",
-    )
-    parser.add_argument("--client-id", default="kafkaproto-cli", help="client.id to send")
+    add_bootstrap(parser)
+    parser.add_argument("--client-id", default=None, help="client.id to send (kafkaproto-cli)")
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds for connecting and for the request"
     )
     parser.add_argument(
         "--all", action="store_true", help="also list APIs only kafkaproto knows (broker: -)"
     )
+    add_client_settings(parser, "cluster")
 
 
 def render(
@@ -78,16 +82,21 @@ def render(
     return "\n".join(lines)
 
 
-async def _query(args: argparse.Namespace) -> tuple[str, Connection]:
+async def _query(
+    args: argparse.Namespace, bootstrap: str, config: ClusterClientConfig
+) -> tuple[str, Connection]:
     errors = []
-    for host, port in parse_bootstrap(args.bootstrap):
+    security = ChannelSecurity(security_config_of(config))
+    for host, port in parse_bootstrap(bootstrap):
         try:
             conn = await Connection.open(
                 host,
                 port,
-                client_id=args.client_id,
+                client_id=config.client_id,
                 connect_timeout=args.timeout,
                 request_timeout=args.timeout,
+                max_frame_size=config.max_frame_size,
+                security=security,
             )
         except KafkaProtoError as exc:
             errors.append(str(exc))
@@ -97,8 +106,18 @@ async def _query(args: argparse.Namespace) -> tuple[str, Connection]:
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        settings = {"client.id": "kafkaproto-cli", **client_settings(args)}
+        if args.client_id is not None:
+            settings["client.id"] = args.client_id
+        bootstrap = bootstrap_of(settings)
+        config = ClusterClientConfig(settings)
+    except ConfigError as exc:
+        print(f"api-versions: {exc}", file=sys.stderr)
+        return 2
+
     async def main() -> str:
-        broker, conn = await _query(args)
+        broker, conn = await _query(args, bootstrap, config)
         async with conn:
             table = render(conn.broker_versions, conn.versions, include_unknown=args.all)
             return f"broker {broker}\n{table}"

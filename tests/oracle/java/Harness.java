@@ -7,7 +7,8 @@
  * input is already waiting, so a client may pipeline (write many lines, then read many) or go one at a
  * time; clients must write whole lines. A bad case never stops the harness: every failure becomes
  * {"id": <id>, "ok": false, "error": "<exception class>: <message>"}. stderr is for diagnostics only.
- * Compiled and run by tests/oracle/harness.py (`make oracle` compiles it into build/oracle).
+ * Compiled with the other oracle programs of tests/oracle/java by `make oracle` into build/oracle,
+ * and run by tests/oracle/harness.py.
  *
  * CASES (one JSON object per line; "id" is any JSON value and is echoed back unchanged)
  *   {"id":1,"op":"ping"}
@@ -31,6 +32,10 @@
  *            "lowest_deprecated","highest_deprecated",
  *            "versions":[{"version","request_header","response_header"},...]},...]}
  *       one entry per ApiMessageType; highest includes unstable versions, highest_stable does not.
+ *   {"id":8,"op":"run","program":"ErrorsOracle","args":["..."],"input":"..."}
+ *       runs the main() of one of the small oracle programs beside this file in this JVM, with
+ *       System.in reading "input" (default empty) and System.out captured
+ *       -> {"ok":true,"stdout":"..."}
  *
  * "spec" is the JSON spec's "name". The class is org.apache.kafka.common.message.<name>Data when it
  * exists, else org.apache.kafka.common.message.<name> (data specs such as LeaderChangeMessage,
@@ -89,6 +94,9 @@ import org.apache.kafka.common.protocol.Readable;
 import org.apache.kafka.common.utils.Utils;
 
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -241,12 +249,37 @@ public final class Harness {
             }
             case "partition" -> reply.set("partitions", partition(request));
             case "header_versions" -> reply.set("apis", headerVersions());
+            case "run" -> reply.put("stdout", runProgram(request));
             default -> throw new BadCase("unknown op '" + op + "'");
         }
         return reply;
     }
 
     // -- cases -----------------------------------------------------------------------------------
+
+    /** Runs a program's main() with System.in/System.out redirected; the harness's own streams were
+     *  taken before, so its protocol is untouched. */
+    private static String runProgram(JsonNode request) throws Exception {
+        Method main = Class.forName(text(request, "program")).getMethod("main", String[].class);
+        JsonNode argsNode = request.path("args");
+        String[] args = new String[argsNode.size()];
+        for (int i = 0; i < args.length; i++) {
+            args[i] = argsNode.get(i).asText();
+        }
+        byte[] input = request.path("input").asText("").getBytes(StandardCharsets.UTF_8);
+        InputStream oldIn = System.in;
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+            System.setIn(new ByteArrayInputStream(input));
+            System.setOut(out);
+            main.invoke(null, (Object) args);
+        } finally {
+            System.setIn(oldIn);
+            System.setOut(oldOut);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
 
     private Codec codec(JsonNode request) throws ReflectiveOperationException {
         String spec = text(request, "spec");

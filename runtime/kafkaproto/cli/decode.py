@@ -1,4 +1,4 @@
-"""``python -m kafkaproto decode``: a protocol dissector for people debugging Kafka traffic.
+"""``kafkaproto decode``: a protocol dissector for people debugging Kafka traffic.
 
 Reads one request or response frame (hex text or raw bytes; from the command line, a file or
 stdin; with or without its 4-byte size prefix) and prints it as JSON: the header and the body in

@@ -1,8 +1,10 @@
-"""``python -m kafkaproto config producer KEY=VALUE ...``: print every effective producer setting
-and why it has its value (user, Kafka default, or which Java rule changed it).
+"""``kafkaproto config CLIENT [KEY=VALUE ...] [--command-config FILE] [-X KEY=VALUE]``: print
+every effective setting of a client (``producer``, ``cluster``, ... :
+:data:`kafkaproto.config.CLIENTS`) and why it has its value (user, Kafka default, or which Java
+rule changed it); ``--docs`` prints the definitions instead.
 
-This module only parses arguments and formats ``kafkaproto.producer.config.explain``'s rows; it
-must never connect to a broker or decide a setting itself.
+This module only parses arguments and formats the config class's ``explain`` rows; it must never
+connect to a broker or decide a setting itself.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from kafkaproto.producer.config import KAFKA_VERSION, ConfigError, Explanation, explain
+from kafkaproto.cli.arguments import add_client_settings, client_settings
+from kafkaproto.config import CLIENTS, KAFKA_VERSION, ConfigError, Explanation, config_class
+from kafkaproto.config.definition import NO_DEFAULT, AbstractConfig
 
-__all__ = ["add_arguments", "finish_parse", "main", "render", "run"]
+__all__ = ["add_arguments", "describe", "render", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the ``config`` subcommand's arguments to ``parser``."""
-    parser.add_argument("client", choices=["producer"], help="which client's settings to explain")
+    parser.add_argument("client", choices=list(CLIENTS), help="which client's settings to explain")
     parser.add_argument(
         "settings",
         nargs="*",
@@ -31,18 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="show only keys the user set or a rule changed, not plain defaults",
     )
-
-
-def finish_parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
-    """``parse_args`` that also accepts KEY=VALUE settings after options: argparse fills a ``*``
-    positional once, so settings following ``--only-set`` arrive as leftovers."""
-    args, extra = parser.parse_known_args(argv)
-    unknown = [item for item in extra if item.startswith("-") or "=" not in item]
-    if unknown or (extra and not hasattr(args, "settings")):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if extra:
-        args.settings = [*args.settings, *extra]
-    return args
+    parser.add_argument(
+        "--docs",
+        action="store_true",
+        help="describe every key (type, default, valid values, importance, meaning) instead",
+    )
+    add_client_settings(parser, "client")
 
 
 def _parse_settings(items: Sequence[str]) -> dict[str, str]:
@@ -79,13 +77,33 @@ def render(rows: Sequence[Explanation]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def describe(cls: type[AbstractConfig]) -> str:
+    """Every definition of ``cls``: key, type, default, valid values, importance and doc."""
+    blocks = []
+    for key in sorted(cls.CONFIG, key=lambda k: k.name):
+        default = "(required)" if key.default is NO_DEFAULT else _show(key.default) or '""'
+        facts = [f"type {key.type}", f"default {default}"]
+        if key.validator is not None:
+            facts.append(f"valid {key.validator}")
+        facts.append(f"importance {key.importance}")
+        if not key.java:
+            facts.append("kafkaproto only")
+        blocks.append(f"{key.name}  ({', '.join(facts)})\n    {key.doc}")
+    return "\n".join(blocks)
+
+
 def run(args: argparse.Namespace) -> int:
     """Runs a parsed ``config`` command; returns the exit status."""
+    cls = config_class(args.client)
+    if args.docs:
+        print(f"# {args.client} settings (Kafka {KAFKA_VERSION} names and defaults)")
+        print(describe(cls))
+        return 0
     # The rows already say what Java would log as warnings; keep stderr for errors.
-    logging.getLogger("kafkaproto.producer.config").setLevel(logging.ERROR)
+    logging.getLogger(cls.__module__).setLevel(logging.ERROR)
     try:
-        settings = _parse_settings(args.settings)
-        rows = explain(settings)
+        settings = {**client_settings(args), **_parse_settings(args.settings)}
+        rows = cls.explain(settings)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -94,16 +112,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.only_set:
         rows = [row for row in rows if row.source != "default"]
-    print(f"# Kafka {KAFKA_VERSION} producer configuration")
+    print(f"# Kafka {KAFKA_VERSION} {args.client} configuration")
     print(render(rows))
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``config``: ``main(["producer", "linger.ms=10"])``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m kafkaproto config",
-        description="Explain effective client settings as Kafka's Java client would decide them.",
-    )
-    add_arguments(parser)
-    return run(finish_parse(parser, argv))

@@ -1,0 +1,169 @@
+"""kafkaproto: Apache Kafka's wire protocol for Python — generated message classes, a sans-I/O
+protocol core with asyncio connections, record batches, a cluster client and a producer with the
+Java client's semantics.
+
+The public names are importable from here: ``from kafkaproto import AsyncProducer, Producer,
+ProducerRecord, RecordMetadata``. Each is imported on first use (module ``__getattr__``), so
+``import kafkaproto`` stays cheap. Submodules stay importable as before
+(``kafkaproto.messages``, ``kafkaproto.records.record_batch``, ...).
+
+kafkaproto's three source folders (``codegen/``, ``runtime/``, ``generated/``) each hold a part of
+this package; ``__path__`` is extended over all of them (in an installed wheel they are one
+folder). This module must never import another kafkaproto module at import time.
+"""
+
+import os as _os
+import sys as _sys
+
+# pkgutil.extend_path's job, without importing pkgutil (and typing) on every start.
+__path__ = [_os.path.abspath(p) for p in __path__]
+_entry = _portion = ""
+for _entry in _sys.path:
+    _portion = _os.path.abspath(_os.path.join(_entry or _os.curdir, "kafkaproto"))
+    if _portion not in __path__ and _os.path.isdir(_portion):
+        __path__.append(_portion)
+del _entry, _portion
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy knows the name
+
+#: Public name -> the module defining it.
+_EXPORTS: dict[str, str] = {
+    "AsyncProducer": "kafkaproto.producer.async_producer",
+    "Producer": "kafkaproto.producer.sync_producer",
+    "ProducerRecord": "kafkaproto.producer.record",
+    "RecordMetadata": "kafkaproto.producer.record",
+    "Serializer": "kafkaproto.producer.record",
+    "BytesSerializer": "kafkaproto.producer.record",
+    "StringSerializer": "kafkaproto.producer.record",
+    "JsonSerializer": "kafkaproto.producer.record",
+    "RecordFuture": "kafkaproto.producer.futures",
+    "ProducerConfig": "kafkaproto.producer.config",
+    "BufferExhaustedError": "kafkaproto.producer.errors",
+    "DeliveryTimeoutError": "kafkaproto.producer.errors",
+    "ProducerClosedError": "kafkaproto.producer.errors",
+    "ProducerFatalError": "kafkaproto.producer.errors",
+    "ProducerMetadataTimeoutError": "kafkaproto.producer.errors",
+    "ProducerTimeoutError": "kafkaproto.producer.errors",
+    "RecordTooLargeError": "kafkaproto.producer.errors",
+    "TransactionAbortRequiredError": "kafkaproto.producer.errors",
+    "TransactionAbortedError": "kafkaproto.producer.errors",
+    "TransactionStateError": "kafkaproto.producer.errors",
+    "TransactionTimeoutError": "kafkaproto.producer.errors",
+    "ProducerFencedError": "kafkaproto.error_codes",
+    "ConsumerGroupMetadata": "kafkaproto.group_metadata",
+    "OffsetAndMetadata": "kafkaproto.group_metadata",
+    "ClusterClient": "kafkaproto.cluster",
+    "ClusterMetadata": "kafkaproto.cluster",
+    "ClusterClientConfig": "kafkaproto.cluster_config",
+    "EARLIEST": "kafkaproto.fetcher",
+    "LATEST": "kafkaproto.fetcher",
+    "fetch_partition": "kafkaproto.fetcher",
+    "ConfigError": "kafkaproto.config",
+    "KafkaError": "kafkaproto.error_codes",
+    "ApiVersionError": "kafkaproto.errors",
+    "DecodeError": "kafkaproto.errors",
+    "EncodeError": "kafkaproto.errors",
+    "KafkaConnectionError": "kafkaproto.errors",
+    "KafkaProtoError": "kafkaproto.errors",
+    "MetadataTimeoutError": "kafkaproto.errors",
+    "RequestTimeoutError": "kafkaproto.errors",
+}
+
+__all__ = [
+    "EARLIEST",
+    "LATEST",
+    "ApiVersionError",
+    "AsyncProducer",
+    "BufferExhaustedError",
+    "BytesSerializer",
+    "ClusterClient",
+    "ClusterClientConfig",
+    "ClusterMetadata",
+    "ConfigError",
+    "ConsumerGroupMetadata",
+    "DecodeError",
+    "DeliveryTimeoutError",
+    "EncodeError",
+    "JsonSerializer",
+    "KafkaConnectionError",
+    "KafkaError",
+    "KafkaProtoError",
+    "MetadataTimeoutError",
+    "OffsetAndMetadata",
+    "Producer",
+    "ProducerClosedError",
+    "ProducerConfig",
+    "ProducerFatalError",
+    "ProducerFencedError",
+    "ProducerMetadataTimeoutError",
+    "ProducerRecord",
+    "ProducerTimeoutError",
+    "RecordFuture",
+    "RecordMetadata",
+    "RecordTooLargeError",
+    "RequestTimeoutError",
+    "Serializer",
+    "StringSerializer",
+    "TransactionAbortRequiredError",
+    "TransactionAbortedError",
+    "TransactionStateError",
+    "TransactionTimeoutError",
+    "fetch_partition",
+]
+
+if TYPE_CHECKING:
+    from kafkaproto.cluster import ClusterClient, ClusterMetadata
+    from kafkaproto.cluster_config import ClusterClientConfig
+    from kafkaproto.config import ConfigError
+    from kafkaproto.error_codes import KafkaError, ProducerFencedError
+    from kafkaproto.errors import (
+        ApiVersionError,
+        DecodeError,
+        EncodeError,
+        KafkaConnectionError,
+        KafkaProtoError,
+        MetadataTimeoutError,
+        RequestTimeoutError,
+    )
+    from kafkaproto.fetcher import EARLIEST, LATEST, fetch_partition
+    from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
+    from kafkaproto.producer.async_producer import AsyncProducer
+    from kafkaproto.producer.config import ProducerConfig
+    from kafkaproto.producer.errors import (
+        BufferExhaustedError,
+        DeliveryTimeoutError,
+        ProducerClosedError,
+        ProducerFatalError,
+        ProducerMetadataTimeoutError,
+        ProducerTimeoutError,
+        RecordTooLargeError,
+        TransactionAbortedError,
+        TransactionAbortRequiredError,
+        TransactionStateError,
+        TransactionTimeoutError,
+    )
+    from kafkaproto.producer.futures import RecordFuture
+    from kafkaproto.producer.record import (
+        BytesSerializer,
+        JsonSerializer,
+        ProducerRecord,
+        RecordMetadata,
+        Serializer,
+        StringSerializer,
+    )
+    from kafkaproto.producer.sync_producer import Producer
+
+
+def __getattr__(name: str) -> object:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'kafkaproto' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module_name), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
