@@ -203,6 +203,12 @@ build/bench/classes/.compiled: $(BENCH_JAVA_SRC) $(KAFKA_JARS_STAMP)
 	javac -encoding UTF-8 --release 17 -Xlint:all -d build/bench/classes -cp '$(KAFKA_LIBS)/*' $(BENCH_JAVA_SRC)
 	@touch $@
 
+# Consumer throughput: 1,000,000 records of 100 bytes already on the broker, read by kafkaproto's
+# two faces, aiokafka, kafka-python, confluent-kafka and Java's ConsumerPerformance (BENCHMARKS.md).
+.PHONY: bench-consumer
+bench-consumer: bench-deps broker ## consumer throughput against the real broker and the peers
+	$(PY) bench/consumer.py $(BENCH_ARGS)
+
 # Encode/decode of generated messages against kio and kafka-python 3 (BENCHMARKS.md).
 .PHONY: bench-codecs
 bench-codecs: bench-deps ## encode/decode of generated messages against kio and kafka-python

@@ -1,11 +1,12 @@
 """Builds the HTML reference of kafkaproto's public API from its docstrings with pdoc, and fails
 on any warning pdoc gives (`make docs`; CI runs it).
 
-The documented modules are the public ones (``PUBLIC``); the producer's engine internals and the
-command line are left out, and the generated messages appear through their index
-``kafkaproto.messages`` (the protocol reference covers every message). One kind of warning is
-not about our docstrings and is dropped after checking it: pdoc cannot resolve the postponed
-annotations of a ``NamedTuple``'s generated ``__init__`` (its namespace is not the module's).
+The documented modules are the public ones (``PUBLIC``); the producer's and the consumer's
+engine internals and the command line are left out, and the generated messages appear through
+their index ``kafkaproto.messages`` (the protocol reference covers every message). One kind of
+warning is not about our docstrings and is dropped after checking it: pdoc cannot resolve the
+postponed annotations of a ``NamedTuple``'s generated ``__init__`` (its namespace is not the
+module's).
 
     python docs/build_api.py build/docs/api
 """
@@ -32,6 +33,14 @@ PUBLIC = [
     "!kafkaproto.producer.metadata",
     "!kafkaproto.producer.transport",
     "!kafkaproto.producer.cluster_transport",
+    "kafkaproto.consumer",
+    "!kafkaproto.consumer.engine",
+    "!kafkaproto.consumer.subscription",
+    "!kafkaproto.consumer.fetch_session",
+    "!kafkaproto.consumer.completed_fetch",
+    "!kafkaproto.consumer.fetcher",
+    "!kafkaproto.consumer.requests",
+    "!kafkaproto.consumer.coordinator",
     "kafkaproto.config",
     "kafkaproto.config.definition",
     "kafkaproto.config.common",

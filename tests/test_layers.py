@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "clients",
         (
             "kafkaproto.producer",
+            "kafkaproto.consumer",
             "kafkaproto.fetcher",
             "kafkaproto.partitioner",
             "kafkaproto.group_metadata",
@@ -98,7 +99,7 @@ NEVER: dict[str, tuple[str, ...]] = {
     "kafkaproto.cli.arguments": ("kafkaproto.producer", "kafkaproto.cluster"),
 }
 # Package files that must import nothing at all (loading one module must not pull in others).
-IMPORT_FREE = ("kafkaproto.records", "kafkaproto.producer")
+IMPORT_FREE = ("kafkaproto.records", "kafkaproto.producer", "kafkaproto.consumer")
 
 
 @dataclass(frozen=True)

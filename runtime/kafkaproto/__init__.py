@@ -1,10 +1,10 @@
 """kafkaproto: Apache Kafka's wire protocol for Python — generated message classes, a sans-I/O
-protocol core with asyncio connections, record batches, a cluster client and a producer with the
-Java client's semantics.
+protocol core with asyncio connections, record batches, a cluster client, and a producer and a
+consumer with the Java clients' semantics.
 
 The public names are importable from here: ``from kafkaproto import AsyncProducer, Producer,
-ProducerRecord, RecordMetadata``. Each is imported on first use (module ``__getattr__``), so
-``import kafkaproto`` stays cheap. Submodules stay importable as before
+ProducerRecord, AsyncConsumer, Consumer, TopicPartition``. Each is imported on first use (module
+``__getattr__``), so ``import kafkaproto`` stays cheap. Submodules stay importable as before
 (``kafkaproto.messages``, ``kafkaproto.records.record_batch``, ...).
 
 kafkaproto's three source folders (``codegen/``, ``runtime/``, ``generated/``) each hold a part of
@@ -45,6 +45,24 @@ _EXPORTS: dict[str, str] = {
     "ProducerMetadataTimeoutError": "kafkaproto.producer.errors",
     "ProducerTimeoutError": "kafkaproto.producer.errors",
     "RecordTooLargeError": "kafkaproto.producer.errors",
+    "AsyncConsumer": "kafkaproto.consumer.async_consumer",
+    "Consumer": "kafkaproto.consumer.sync_consumer",
+    "ConsumerConfig": "kafkaproto.consumer.config",
+    "ConsumerRecord": "kafkaproto.consumer.record",
+    "ConsumerRecords": "kafkaproto.consumer.record",
+    "TopicPartition": "kafkaproto.consumer.record",
+    "OffsetAndTimestamp": "kafkaproto.consumer.record",
+    "Deserializer": "kafkaproto.consumer.record",
+    "BytesDeserializer": "kafkaproto.consumer.record",
+    "StringDeserializer": "kafkaproto.consumer.record",
+    "JsonDeserializer": "kafkaproto.consumer.record",
+    "ConsumerError": "kafkaproto.consumer.errors",
+    "ConsumerTimeoutError": "kafkaproto.consumer.errors",
+    "InvalidOffsetError": "kafkaproto.consumer.errors",
+    "NoOffsetForPartitionError": "kafkaproto.consumer.errors",
+    "PositionOutOfRangeError": "kafkaproto.consumer.errors",
+    "LogTruncationError": "kafkaproto.consumer.errors",
+    "WakeupError": "kafkaproto.consumer.errors",
     "TransactionAbortRequiredError": "kafkaproto.producer.errors",
     "TransactionAbortedError": "kafkaproto.producer.errors",
     "TransactionStateError": "kafkaproto.producer.errors",
@@ -73,23 +91,38 @@ __all__ = [
     "EARLIEST",
     "LATEST",
     "ApiVersionError",
+    "AsyncConsumer",
     "AsyncProducer",
     "BufferExhaustedError",
+    "BytesDeserializer",
     "BytesSerializer",
     "ClusterClient",
     "ClusterClientConfig",
     "ClusterMetadata",
     "ConfigError",
+    "Consumer",
+    "ConsumerConfig",
+    "ConsumerError",
     "ConsumerGroupMetadata",
+    "ConsumerRecord",
+    "ConsumerRecords",
+    "ConsumerTimeoutError",
     "DecodeError",
     "DeliveryTimeoutError",
+    "Deserializer",
     "EncodeError",
+    "InvalidOffsetError",
+    "JsonDeserializer",
     "JsonSerializer",
     "KafkaConnectionError",
     "KafkaError",
     "KafkaProtoError",
+    "LogTruncationError",
     "MetadataTimeoutError",
+    "NoOffsetForPartitionError",
     "OffsetAndMetadata",
+    "OffsetAndTimestamp",
+    "PositionOutOfRangeError",
     "Producer",
     "ProducerClosedError",
     "ProducerConfig",
@@ -103,11 +136,14 @@ __all__ = [
     "RecordTooLargeError",
     "RequestTimeoutError",
     "Serializer",
+    "StringDeserializer",
     "StringSerializer",
+    "TopicPartition",
     "TransactionAbortRequiredError",
     "TransactionAbortedError",
     "TransactionStateError",
     "TransactionTimeoutError",
+    "WakeupError",
     "fetch_partition",
 ]
 
@@ -115,6 +151,28 @@ if TYPE_CHECKING:
     from kafkaproto.cluster import ClusterClient, ClusterMetadata
     from kafkaproto.cluster_config import ClusterClientConfig
     from kafkaproto.config import ConfigError
+    from kafkaproto.consumer.async_consumer import AsyncConsumer
+    from kafkaproto.consumer.config import ConsumerConfig
+    from kafkaproto.consumer.errors import (
+        ConsumerError,
+        ConsumerTimeoutError,
+        InvalidOffsetError,
+        LogTruncationError,
+        NoOffsetForPartitionError,
+        PositionOutOfRangeError,
+        WakeupError,
+    )
+    from kafkaproto.consumer.record import (
+        BytesDeserializer,
+        ConsumerRecord,
+        ConsumerRecords,
+        Deserializer,
+        JsonDeserializer,
+        OffsetAndTimestamp,
+        StringDeserializer,
+        TopicPartition,
+    )
+    from kafkaproto.consumer.sync_consumer import Consumer
     from kafkaproto.error_codes import KafkaError, ProducerFencedError
     from kafkaproto.errors import (
         ApiVersionError,

@@ -10,10 +10,12 @@ When a test that used a broker fails, the tail of that broker's log is added to 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import pytest
-from kafka_cluster import BROKER, CLUSTER, ClusterSpec, KafkaCluster
+from kafka_cluster import BROKER, CLUSTER, ClusterSpec, KafkaCluster, libs_dir
 
 LOG_TAIL_LINES = 80
 
@@ -51,6 +53,31 @@ def kafka_cluster() -> Iterator[KafkaCluster]:
 def cluster(kafka_cluster: KafkaCluster) -> str:
     """Bootstrap addresses of the three-node cluster, comma separated."""
     return kafka_cluster.bootstrap
+
+
+@pytest.fixture(scope="session")
+def java_tools() -> list[str]:
+    """The command prefix that runs a Kafka tool's main class (ConsoleConsumer,
+    ConsumerGroupCommand ...) on the fetched jars."""
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("no `java` on PATH: Kafka's Java tools cannot run")
+    libs = libs_dir()
+    if not any(libs.glob("kafka-tools-*.jar")):
+        pytest.fail(f"kafka-tools jar missing in {libs}: run `make kafka-jars`")
+    return [
+        java,
+        "-Xmx256m",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={Path(__file__).parent / 'log4j2-tools.properties'}",
+        # Header keys are printed as Strings: make them UTF-8 whatever the locale.
+        "-Dfile.encoding=UTF-8",
+        "-Dsun.stdout.encoding=UTF-8",
+        "-cp",
+        f"{libs}/*",
+    ]
 
 
 @pytest.hookimpl(wrapper=True)

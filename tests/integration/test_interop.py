@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-from kafka_cluster import libs_dir
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.fetcher import EARLIEST, fetch_partition
 from kafkaproto.records.batch_builder import BatchBuilder
@@ -57,7 +56,6 @@ from raw_client import (
 pytestmark = pytest.mark.broker
 
 HERE: Final = Path(__file__).resolve().parent
-TOOLS_LOG4J2: Final = HERE / "log4j2-tools.properties"
 KCAT_TIMEOUT: Final = 60.0
 JAVA_TIMEOUT: Final = 120.0
 CODECS: Final = {
@@ -96,30 +94,6 @@ def kcat() -> str:
     if path is None:
         pytest.fail("kcat is not on PATH: run `make kcat` (make test does)")
     return path
-
-
-@pytest.fixture(scope="session")
-def java_tools() -> list[str]:
-    """The command prefix that runs a Kafka tool's main class on the fetched jars."""
-    java = shutil.which("java")
-    if java is None:
-        pytest.skip("no `java` on PATH: Kafka's Java console consumer cannot run")
-    libs = libs_dir()
-    if not any(libs.glob("kafka-tools-*.jar")):
-        pytest.fail(f"kafka-tools jar missing in {libs}: run `make kafka-jars`")
-    return [
-        java,
-        "-Xmx256m",
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
-        "-Djava.awt.headless=true",
-        f"-Dlog4j2.configurationFile={TOOLS_LOG4J2}",
-        # Header keys are printed as Strings: make them UTF-8 whatever the locale.
-        "-Dfile.encoding=UTF-8",
-        "-Dsun.stdout.encoding=UTF-8",
-        "-cp",
-        f"{libs}/*",
-    ]
 
 
 def run(cmd: Sequence[str | bytes], timeout: float, stdin: bytes = b"") -> bytes:

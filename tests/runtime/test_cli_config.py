@@ -38,3 +38,20 @@ def test_config_explains_every_client_and_its_keys(capsys: pytest.CaptureFixture
     assert main(["config", "producer", "--docs"]) == 0
     out = capsys.readouterr().out
     assert "linger.ms  (type LONG, default 5, valid [0,...], importance MEDIUM)" in out
+
+
+def test_config_consumer_explains_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "consumer", "bootstrap.servers=b:9092"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("# Kafka 4.4.0 consumer configuration")
+    rows = {line.split()[0]: line.split(None, 3) for line in out.splitlines()[2:]}
+    assert rows["enable.auto.commit"][1:3] == ["false", "rule"]
+    assert rows["client.id"][1].startswith("consumer-null-")
+    assert rows["max.poll.records"][1:3] == ["500", "default"]
+    assert main(["config", "consumer", "bootstrap.servers=b", "auto.offset.reset=smallest"]) == 1
+    assert "by_duration" in capsys.readouterr().err
+    assert main(["config", "consumer", "bootstrap.servers=b", "group.id=g"]) == 0
+    rows = {
+        line.split()[0]: line.split(None, 3) for line in capsys.readouterr().out.splitlines()[2:]
+    }
+    assert rows["enable.auto.commit"][1:3] == ["true", "default"]

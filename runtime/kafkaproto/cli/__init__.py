@@ -24,9 +24,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kafkaproto.cli.produce",
         "send each line of stdin (or --file) as a record; print a summary",
     ),
+    "consume": (
+        "kafkaproto.cli.consume",
+        "print a topic's records (values, or JSON with --format json), as the console consumer",
+    ),
     "fetch": (
         "kafkaproto.cli.fetch",
-        "print the records of one partition (values, or JSON with --format json)",
+        "print the records of one partition from the start to its end (consume's alias)",
     ),
     "api-versions": (
         "kafkaproto.cli.api_versions",

@@ -51,6 +51,7 @@ __all__ = [
 #: Client name -> "module:ConfigClass", in the order ``config --help`` lists them.
 CLIENTS: dict[str, str] = {
     "producer": "kafkaproto.producer.config:ProducerConfig",
+    "consumer": "kafkaproto.consumer.config:ConsumerConfig",
     "cluster": "kafkaproto.cluster_config:ClusterClientConfig",
 }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 from kafkaproto.records.compression import DEFAULT_MAX_DECOMPRESSED_SIZE
 from kafkaproto.records.errors import CorruptRecordError
@@ -57,6 +57,95 @@ class RecordsRead:
         )
 
 
+class BatchReader:
+    """The batches of ``data``, decoded one at a time as they are iterated (so a consumer hands
+    out the records before a corrupt batch before it raises for that batch). After the
+    iteration ``partial_at``/``partial_size`` tell about a trailing partial batch as in
+    :class:`RecordsRead`. ``check_crc=False`` skips the v2 CRC-32C (the consumer's
+    ``check.crcs``); legacy messages are always checked. ``into``: v2 records in the
+    consumer's shape (see ``decode_batch``); legacy entries keep :class:`Record`."""
+
+    __slots__ = (
+        "_check_crc",
+        "_into",
+        "_max_decompressed_size",
+        "_partition",
+        "_view",
+        "partial_at",
+        "partial_size",
+    )
+
+    def __init__(
+        self,
+        data: bytes | bytearray | memoryview,
+        *,
+        partition: object = None,
+        max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+        check_crc: bool = True,
+        into: tuple[type[tuple[Any, ...]], str, int] | None = None,
+    ) -> None:
+        self._view = memoryview(data)
+        self._into = into
+        self._partition = partition
+        self._max_decompressed_size = max_decompressed_size
+        self._check_crc = check_crc
+        self.partial_at = -1
+        self.partial_size = -1
+
+    def __iter__(self) -> Iterator[RecordBatch | LegacyBatch]:
+        view = self._view
+        partition = self._partition
+        n = len(view)
+        pos = 0
+        while pos < n:
+            if n - pos < LOG_OVERHEAD:
+                self.partial_at = pos
+                return
+            base_offset, size = _OFFSET_AND_SIZE.unpack_from(view, pos)
+            if size < RECORD_OVERHEAD_V0:
+                raise CorruptRecordError(
+                    f"batch size {size} below the smallest message",
+                    partition=partition,
+                    batch_offset=base_offset,
+                    offset=pos + 8,
+                )
+            if pos + LOG_OVERHEAD + size > n:
+                self.partial_at, self.partial_size = pos, LOG_OVERHEAD + size
+                return
+            magic = view[pos + MAGIC_OFFSET]
+            if magic == 2:
+                if size < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD:
+                    raise CorruptRecordError(
+                        f"batch size {size} below the v2 header size",
+                        partition=partition,
+                        batch_offset=base_offset,
+                        offset=pos + 8,
+                    )
+                yield decode_batch(
+                    view,
+                    pos,
+                    partition=partition,
+                    max_decompressed_size=self._max_decompressed_size,
+                    check_crc=self._check_crc,
+                    into=self._into,
+                )
+            elif magic in (0, 1):
+                yield decode_legacy_entry(
+                    view,
+                    pos,
+                    partition=partition,
+                    max_decompressed_size=self._max_decompressed_size,
+                )
+            else:
+                raise CorruptRecordError(
+                    f"unknown magic {magic}",
+                    partition=partition,
+                    batch_offset=base_offset,
+                    offset=pos + MAGIC_OFFSET,
+                )
+            pos += LOG_OVERHEAD + size
+
+
 def read_batches(
     data: bytes | bytearray | memoryview,
     *,
@@ -65,52 +154,9 @@ def read_batches(
 ) -> RecordsRead:
     """Decode every complete batch in ``data``; ``partition`` (any printable, e.g.
     ``("topic", 3)``) is named in errors. ``max_decompressed_size`` bounds each batch."""
-    view = memoryview(data)
-    n = len(view)
-    pos = 0
-    batches: list[RecordBatch | LegacyBatch] = []
-    while pos < n:
-        if n - pos < LOG_OVERHEAD:
-            return RecordsRead(batches, pos, -1)
-        base_offset, size = _OFFSET_AND_SIZE.unpack_from(view, pos)
-        if size < RECORD_OVERHEAD_V0:
-            raise CorruptRecordError(
-                f"batch size {size} below the smallest message",
-                partition=partition,
-                batch_offset=base_offset,
-                offset=pos + 8,
-            )
-        if pos + LOG_OVERHEAD + size > n:
-            return RecordsRead(batches, pos, LOG_OVERHEAD + size)
-        magic = view[pos + MAGIC_OFFSET]
-        if magic == 2:
-            if size < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD:
-                raise CorruptRecordError(
-                    f"batch size {size} below the v2 header size",
-                    partition=partition,
-                    batch_offset=base_offset,
-                    offset=pos + 8,
-                )
-            batches.append(
-                decode_batch(
-                    view, pos, partition=partition, max_decompressed_size=max_decompressed_size
-                )
-            )
-        elif magic in (0, 1):
-            batches.append(
-                decode_legacy_entry(
-                    view, pos, partition=partition, max_decompressed_size=max_decompressed_size
-                )
-            )
-        else:
-            raise CorruptRecordError(
-                f"unknown magic {magic}",
-                partition=partition,
-                batch_offset=base_offset,
-                offset=pos + MAGIC_OFFSET,
-            )
-        pos += LOG_OVERHEAD + size
-    return RecordsRead(batches, -1, -1)
+    reader = BatchReader(data, partition=partition, max_decompressed_size=max_decompressed_size)
+    batches = list(reader)
+    return RecordsRead(batches, reader.partial_at, reader.partial_size)
 
 
 def iter_records(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import crc32c
 from kafkaproto.records.compression import (
@@ -108,7 +108,7 @@ class RecordBatch:
         producer_epoch: int,
         base_sequence: int,
         records_count: int,
-        records: list[Record],
+        records: list[Any],  # Records, or the consumer's shape (decode_batch's into)
     ) -> None:
         self.base_offset = base_offset
         self.batch_length = batch_length
@@ -174,9 +174,17 @@ def decode_batch(
     *,
     partition: object = None,
     max_decompressed_size: int = DEFAULT_MAX_DECOMPRESSED_SIZE,
+    check_crc: bool = True,
+    into: tuple[type[tuple[Any, ...]], str, int] | None = None,
 ) -> RecordBatch:
     """Decode the complete v2 batch that starts at ``pos`` (the caller has checked that
-    ``batchLength`` bytes are present; see ``kafkaproto.records.reader`` for splitting a blob)."""
+    ``batchLength`` bytes are present; see ``kafkaproto.records.reader`` for splitting a blob).
+    ``check_crc=False`` skips the CRC-32C (the consumer's ``check.crcs=false``).
+
+    ``into=(cls, topic, partition)`` makes each record a ``cls`` (a tuple subclass) of
+    ``(topic, partition, offset, timestamp, timestamp_type, key, value, headers, leader_epoch)``
+    instead of a :class:`Record`: the consumer's record shape, so a consumed record is one
+    object, made once (``leader_epoch`` None when the batch has none)."""
     view = memoryview(data)
     (
         base_offset,
@@ -202,8 +210,7 @@ def decode_batch(
         raise corrupt(f"magic {magic} is not a v2 batch", pos + MAGIC_OFFSET)
     if batch_length < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD or end > len(view):
         raise corrupt(f"impossible batch length {batch_length}", pos + 8)
-    actual = crc32c.crc32c(view[pos + ATTRIBUTES_OFFSET : end])
-    if actual != crc:
+    if check_crc and (actual := crc32c.crc32c(view[pos + ATTRIBUTES_OFFSET : end])) != crc:
         raise corrupt(f"CRC-32C {actual:#010x} does not match header {crc:#010x}", pos + CRC_OFFSET)
     if count < 0:
         raise corrupt(f"negative record count {count}", pos + RECORD_BATCH_OVERHEAD - 4)
@@ -224,7 +231,25 @@ def decode_batch(
         body_at_for_errors = body_at
     log_append_time = max_timestamp if attributes & TIMESTAMP_TYPE_MASK else None
     try:
-        records = _decode_records(body, count, base_offset, base_timestamp, log_append_time)
+        if into is None:
+            head: tuple[Any, ...] | None = None
+            tail = None
+            cls: type[tuple[Any, ...]] = Record
+        else:
+            cls, topic, part = into
+            head = (topic, part)
+            tail = None if leader_epoch == NO_PARTITION_LEADER_EPOCH else leader_epoch
+        records = _decode_records(
+            body,
+            count,
+            base_offset,
+            base_timestamp,
+            log_append_time,
+            cls,
+            head,
+            TimestampType((attributes & TIMESTAMP_TYPE_MASK) >> 3),
+            tail,
+        )
     except CorruptRecordError as e:
         at = e.offset + body_at_for_errors if body_at_for_errors >= 0 and e.offset >= 0 else -1
         raise corrupt(e.reason, at) from None
@@ -246,11 +271,23 @@ def decode_batch(
 
 
 def _decode_records(
-    buf: bytes, count: int, base_offset: int, base_ts: int, log_append_ts: int | None
-) -> list[Record]:
-    """The records section, ``count`` records filling ``buf`` exactly. Varints of one and two
-    bytes (every length below 8 KiB) are decoded inline: this loop runs once per record."""
-    out: list[Record] = []
+    buf: bytes,
+    count: int,
+    base_offset: int,
+    base_ts: int,
+    log_append_ts: int | None,
+    cls: type[tuple[Any, ...]],
+    head: tuple[Any, ...] | None,
+    ts_type: TimestampType,
+    epoch: int | None,
+) -> list[Any]:
+    """The records section, ``count`` records filling ``buf`` exactly, as ``Record``s (``head``
+    None) or as ``cls`` tuples of the consumer's shape (see ``decode_batch``). Varints of one
+    and two bytes (every length below 8 KiB) are decoded inline: this loop runs once per
+    record."""
+    out: list[Any] = []
+    if head is not None:
+        topic, partition = head
     append = out.append
     new = tuple.__new__
     n = len(buf)
@@ -341,18 +378,36 @@ def _decode_records(
                 raise CorruptRecordError(
                     f"record fields do not end where its length ({length}) says", offset=start
                 )
-            append(
-                new(
-                    Record,
-                    (
-                        base_offset + off_delta,
-                        base_ts + ts_delta if log_append_ts is None else log_append_ts,
-                        key,
-                        value,
-                        headers,
-                    ),
+            if head is None:
+                append(
+                    new(
+                        Record,
+                        (
+                            base_offset + off_delta,
+                            base_ts + ts_delta if log_append_ts is None else log_append_ts,
+                            key,
+                            value,
+                            headers,
+                        ),
+                    )
                 )
-            )
+            else:
+                append(
+                    new(
+                        cls,
+                        (
+                            topic,
+                            partition,
+                            base_offset + off_delta,
+                            base_ts + ts_delta if log_append_ts is None else log_append_ts,
+                            ts_type,
+                            key,
+                            value,
+                            headers,
+                            epoch,
+                        ),
+                    )
+                )
     except IndexError:
         raise CorruptRecordError("record runs past the end of the batch", offset=start) from None
     if pos != n:

@@ -1,0 +1,1125 @@
+"""``ConsumerEngine``: the one consumer engine both faces drive — Java's ``ClassicKafkaConsumer``
+minus group membership: the sans-I/O state (:class:`SubscriptionState`, :class:`Fetcher`) and the
+asyncio that moves it (the cluster client's connections, one task per request in flight).
+
+Everything happens inside the engine's calls, on the loop that runs them, as in Java's classic
+consumer: ``poll`` brings positions up to date (KIP-320 validation after a leader change,
+committed offsets for a ``group.id``, ``auto.offset.reset`` through ListOffsets), hands out what
+the fetcher has buffered, and before returning sends the next fetches so they travel while the
+application works (prefetching). Requests still in flight when a call returns complete during
+the next call. Nothing else runs between calls: a blocking face can therefore drive the engine on
+a private event loop in the caller's own thread.
+
+Errors found by requests running in the background (an authorization failure on ListOffsets, a
+log truncation under ``auto.offset.reset=none``) are kept and raised by the next ``poll``, as
+Java does. ``wakeup()`` is the only method safe from another thread: the blocking call in
+progress (or the next one) raises ``WakeupError``.
+
+Group membership (issue 12) plugs in as Java's ``ConsumerCoordinator`` does: ``subscribe`` sets
+the subscription type on :class:`SubscriptionState`, the coordinator's own poll (join, sync,
+heartbeat) runs at the top of ``poll`` before the positions are brought up to date, and a new
+assignment goes through ``SubscriptionState`` with the committed offsets fetched as they are for
+``assign`` today (``_refresh_committed``); commits then carry the generation and member id the
+join set on the coordinator.
+
+This module must never decode records or build request objects (the fetcher and
+:mod:`kafkaproto.consumer.requests` do) and never block its loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from kafkaproto.cluster import ClusterClient, ClusterClientConfig
+from kafkaproto.consumer import requests
+from kafkaproto.consumer.config import ConsumerConfig, OffsetResetStrategy
+from kafkaproto.consumer.coordinator import ConsumerCoordinator, require_group
+from kafkaproto.consumer.errors import (
+    ConsumerClosedError,
+    ConsumerError,
+    ConsumerTimeoutError,
+    LogTruncationError,
+    NoOffsetForPartitionError,
+    WakeupError,
+)
+from kafkaproto.consumer.fetch_session import FetchRequestData
+from kafkaproto.consumer.fetcher import Fetcher
+from kafkaproto.consumer.record import (
+    ConsumerRecords,
+    OffsetAndMetadata,
+    OffsetAndTimestamp,
+    TopicPartition,
+)
+from kafkaproto.consumer.subscription import (
+    FetchPosition,
+    FetchState,
+    LeaderAndEpoch,
+    SubscriptionState,
+)
+from kafkaproto.error_codes import KafkaError, UnknownTopicOrPartitionError, error_for_code
+from kafkaproto.errors import (
+    ApiVersionError,
+    KafkaConnectionError,
+    KafkaProtoError,
+    ProtocolError,
+    RequestTimeoutError,
+)
+from kafkaproto.group_metadata import ConsumerGroupMetadata
+from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
+from kafkaproto.security.definitions import SECURITY_DEFINITIONS
+
+__all__ = ["CommitCallback", "ConsumerEngine", "client_config_for"]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: ``commit_async``'s callback: the offsets and None, or the offsets and the error.
+CommitCallback = Callable[[Mapping[TopicPartition, OffsetAndMetadata], BaseException | None], Any]
+
+EARLIEST_TIMESTAMP: Final = -2
+LATEST_TIMESTAMP: Final = -1
+_EARLIEST: Final = OffsetResetStrategy("earliest")
+_LATEST: Final = OffsetResetStrategy("latest")
+_NETWORK_ERRORS: Final = (KafkaConnectionError, RequestTimeoutError)
+# OffsetForLeaderEpoch below v3 cannot be sent by a consumer (Java skips validation then).
+_MIN_VALIDATION_VERSION: Final = 3
+
+
+def client_config_for(config: ConsumerConfig) -> ClusterClientConfig:
+    """The cluster client's settings from the consumer's (Java's names, Java's values). The
+    largest response accepted is above ``fetch.max.bytes``, since one batch may exceed the
+    fetch sizes (KIP-74)."""
+    return ClusterClientConfig(
+        client_id=config.client_id,
+        request_timeout_ms=max(config.request_timeout_ms, 1),
+        socket_connection_setup_timeout_ms=config.socket_connection_setup_timeout_ms,
+        socket_connection_setup_timeout_max_ms=config.socket_connection_setup_timeout_max_ms,
+        reconnect_backoff_ms=config.reconnect_backoff_ms,
+        reconnect_backoff_max_ms=config.reconnect_backoff_max_ms,
+        retry_backoff_ms=config.retry_backoff_ms,
+        retry_backoff_max_ms=config.retry_backoff_max_ms,
+        metadata_max_age_ms=config.metadata_max_age_ms,
+        allow_auto_create_topics=config.allow_auto_create_topics,
+        max_frame_size=max(DEFAULT_MAX_FRAME_SIZE, config.fetch_max_bytes + (1 << 20)),
+        # security.protocol, ssl.*, sasl.*: as the user gave them (the consumer's rules have
+        # already checked them).
+        **{
+            key.name: getattr(config, key.attr)
+            for key in SECURITY_DEFINITIONS
+            if config.explanation(key.name).source != "default"
+        },
+    )
+
+
+def _reset_timestamp(strategy: OffsetResetStrategy, now_ms: int) -> int:
+    if strategy.kind == "earliest":
+        return EARLIEST_TIMESTAMP
+    if strategy.kind == "by_duration":
+        return now_ms - strategy.duration_ms
+    return LATEST_TIMESTAMP
+
+
+class ConsumerEngine:
+    """See the module docstring. ``client`` defaults to a cluster client for
+    ``bootstrap.servers``, owned (and closed) by the engine."""
+
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        *,
+        key_deserializer: Any = None,
+        value_deserializer: Any = None,
+        client: ClusterClient | None = None,
+    ) -> None:
+        self.config = c = config
+        self._owns_client = client is None
+        self.client = client or ClusterClient(c.bootstrap_servers, client_config_for(c))
+        self.subscriptions = SubscriptionState(c.reset_strategy)
+        self.fetcher = Fetcher(
+            c,
+            self.subscriptions,
+            key_deserializer=key_deserializer,
+            value_deserializer=value_deserializer,
+        )
+        self.coordinator = (
+            ConsumerCoordinator(
+                self.client,
+                c.group_id,
+                topic_ids=self._topic_ids,
+                group_instance_id=c.group_instance_id,
+            )
+            if c.group_id is not None
+            else None
+        )
+        self._isolation_level = 1 if c.read_committed else 0
+        self._auto_commit = self.coordinator is not None and c.enable_auto_commit
+        self._next_auto_commit = 0.0
+        self._pending_auto_commit: dict[TopicPartition, OffsetAndMetadata] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._progress: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wakeup_pending = False
+        self._wakeup_waiters: set[asyncio.Future[None]] = set()
+        self._background_errors: list[BaseException] = []
+        self._leader_hints: dict[TopicPartition, LeaderAndEpoch] = {}
+        self._started = False
+        self._tracked_topics: set[str] = set()
+        # Metadata snapshots (their fetch times) that found an assigned topic unknown.
+        self._unknown_seen: dict[str, set[float]] = {}
+        self.closed = False
+
+    # --- loop binding and waiting --------------------------------------------------------------
+
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+            self._progress = asyncio.Event()
+        elif self._loop is not loop:
+            raise ConsumerError("a consumer engine runs on the event loop that first used it")
+        return loop
+
+    def _now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ConsumerClosedError("This consumer has already been closed.")
+
+    def _maybe_wakeup(self) -> None:
+        if self._wakeup_pending:
+            self._wakeup_pending = False
+            raise WakeupError("the consumer was woken up")
+
+    def wakeup(self) -> None:
+        """Make the blocking call in progress (or the next one) raise ``WakeupError``; safe
+        from any thread (Java's ``wakeup``)."""
+        self._wakeup_pending = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._wake_waiters)
+
+    def _wake_waiters(self) -> None:
+        if self._progress is not None:
+            self._progress.set()
+        for waiter in self._wakeup_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _signal_progress(self) -> None:
+        if self._progress is not None:
+            self._progress.set()
+
+    async def _bounded(self, awaitable: Awaitable[T], deadline: float, what: str) -> T:
+        """``awaitable`` until ``deadline`` (loop time): ``ConsumerTimeoutError`` after it,
+        ``WakeupError`` on ``wakeup()``."""
+        loop = self._bind()
+        self._maybe_wakeup()
+        task: asyncio.Future[T] = asyncio.ensure_future(awaitable)
+        waker: asyncio.Future[None] = loop.create_future()
+        self._wakeup_waiters.add(waker)
+        try:
+            done, _ = await asyncio.wait(
+                (task, waker),
+                timeout=max(deadline - loop.time(), 0),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            self._wakeup_waiters.discard(waker)
+        if task in done:
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        self._maybe_wakeup()
+        raise ConsumerTimeoutError(f"Timeout expired before {what}")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _deadline(self, timeout_s: float | None) -> float:
+        loop = self._bind()
+        if timeout_s is None:
+            timeout_s = self.config.default_api_timeout_ms / 1000
+        if timeout_s < 0:
+            raise ValueError(f"The timeout cannot be negative: {timeout_s}")
+        return loop.time() + timeout_s
+
+    # --- metadata ------------------------------------------------------------------------------
+
+    def _topic_ids(self) -> dict[str, UUID]:
+        return {
+            name: t.topic_id
+            for name, t in self.client.metadata.topics.items()
+            if t.topic_id is not None
+        }
+
+    def _topic_id(self, topic: str) -> UUID | None:
+        return self.client.metadata.topic_id(topic)
+
+    def leader_of(self, tp: TopicPartition) -> LeaderAndEpoch:
+        """The partition's leader from the metadata, or a newer KIP-951 hint from a fetch."""
+        meta = self.client.metadata
+        t = meta.topics.get(tp.topic)
+        p = t.partitions.get(tp.partition) if t is not None else None
+        if p is None:
+            leader = LeaderAndEpoch.no_leader()
+        else:
+            leader = LeaderAndEpoch(
+                p.leader if p.leader >= 0 else None, p.leader_epoch if p.leader_epoch >= 0 else None
+            )
+        hint = self._leader_hints.get(tp)
+        if hint is not None:
+            if (leader.epoch is None or (hint.epoch or -1) > leader.epoch) and (
+                hint.leader in meta.brokers
+            ):
+                return hint
+            del self._leader_hints[tp]  # the metadata caught up
+        return leader
+
+    async def _ensure_metadata(self, deadline: float) -> None:
+        """Start the client and have it track the assigned topics; raise
+        ``UnknownTopicOrPartitionError`` for an assigned topic (or partition) that two metadata
+        snapshots taken after the assignment did not know."""
+        loop = self._bind()
+        topics = self.subscriptions.assigned_topics()
+        new = topics - self._tracked_topics
+        if not self._started or new:
+            try:
+                async with asyncio.timeout(max(deadline - loop.time(), 0)):
+                    if not self._started:
+                        await self.client.start()
+                        self._started = True
+                    await self.client.refresh_metadata(topics)
+                self._tracked_topics |= topics
+            except TimeoutError:
+                return
+            except (*_NETWORK_ERRORS, KafkaError) as exc:
+                log.debug("metadata not available yet: %s", exc)
+                return
+        self._check_unknown_topics()
+
+    def _check_unknown_topics(self) -> None:
+        meta = self.client.metadata
+        for tp in self.subscriptions.assigned_partitions():
+            t = meta.topics.get(tp.topic)
+            unknown = t is None or (
+                isinstance(t.error, UnknownTopicOrPartitionError)
+                or (t.error is None and tp.partition not in t.partitions)
+            )
+            if not unknown or tp.topic not in self._tracked_topics:
+                self._unknown_seen.pop(tp.topic, None)
+                continue
+            seen = self._unknown_seen.setdefault(tp.topic, set())
+            seen.add(meta.fetched_at)
+            if len(seen) >= 2:
+                if t is None or t.error is not None:
+                    raise UnknownTopicOrPartitionError(
+                        f"topic {tp.topic!r} does not exist (assigned partition {tp})"
+                    )
+                raise UnknownTopicOrPartitionError(
+                    f"topic {tp.topic!r} has {len(t.partitions)} partitions; {tp} does not exist"
+                )
+            self.client.request_metadata_update()
+        if meta.topics:
+            for name, t in meta.topics.items():
+                if name in self._tracked_topics and t.error is not None and not t.error.retriable:
+                    raise t.error  # e.g. TOPIC_AUTHORIZATION_FAILED
+
+    def _update_leaders(self) -> None:
+        for tp, state in self.subscriptions.items():
+            if state.fetch_state.has_position:
+                self.subscriptions.maybe_validate_for_leader(tp, self.leader_of(tp))
+
+    # --- assignment and positions (no I/O) -----------------------------------------------------
+
+    def assign(self, partitions: Iterable[TopicPartition]) -> None:
+        """Java's ``assign``: exactly these partitions from now on (an empty list unassigns)."""
+        self._check_open()
+        wanted = []
+        for tp in partitions:
+            if not isinstance(tp, tuple) or len(tp) != 2:
+                raise TypeError(f"assign takes TopicPartition(topic, partition) items, not {tp!r}")
+            topic, partition = tp
+            if not isinstance(topic, str) or not topic.strip():
+                raise ValueError("Topic partitions to assign to cannot have null or empty topic")
+            if not isinstance(partition, int) or isinstance(partition, bool) or partition < 0:
+                raise ValueError(f"partition must be an int >= 0, not {partition!r} ({topic})")
+            wanted.append(TopicPartition(topic, partition))
+        if self._auto_commit:
+            # Java's assign commits the consumed positions asynchronously first; the commit
+            # goes out with the next call that runs the loop (the blocking face's assign runs
+            # none), the positions taken now, before the old partitions are gone.
+            self._pending_auto_commit.update(self.consumed_offsets())
+        if self.subscriptions.assign_from_user(wanted):
+            assigned = set(wanted)
+            self.fetcher.clear_buffered(lambda tp: tp in assigned)
+            for tp in list(self._leader_hints):
+                if tp not in assigned:
+                    del self._leader_hints[tp]
+
+    def unsubscribe(self) -> None:
+        self._check_open()
+        self.subscriptions.unsubscribe()
+        self.fetcher.clear_buffered()
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.subscriptions.assigned_partitions())
+
+    def seek(self, tp: TopicPartition, offset: int | OffsetAndMetadata) -> None:
+        """Java's ``seek``: the next poll fetches ``tp`` from ``offset`` (an
+        ``OffsetAndMetadata`` with a leader epoch is validated first, KIP-320)."""
+        self._check_open()
+        om = offset if isinstance(offset, OffsetAndMetadata) else OffsetAndMetadata(offset)
+        if not isinstance(om.offset, int) or isinstance(om.offset, bool) or om.offset < 0:
+            raise ValueError(f"seek offset must not be a negative number: {om.offset!r}")
+        tp = TopicPartition(*tp)
+        self.subscriptions.state(tp)  # UnassignedPartitionError
+        self.subscriptions.seek(tp, FetchPosition(om.offset, om.leader_epoch, self.leader_of(tp)))
+        self.fetcher.clear_buffered(lambda other: other != tp)
+
+    def _reset_to(
+        self, partitions: Iterable[TopicPartition] | None, strategy: OffsetResetStrategy
+    ) -> None:
+        self._check_open()
+        parts = (
+            self.subscriptions.assigned_partitions()
+            if partitions is None
+            else [TopicPartition(*tp) for tp in partitions]
+        )
+        for tp in parts:
+            self.subscriptions.state(tp)  # UnassignedPartitionError before any change
+        for tp in parts:
+            self.subscriptions.request_reset(tp, strategy)
+        moved = set(parts)
+        self.fetcher.clear_buffered(lambda tp: tp not in moved)
+
+    def seek_to_beginning(self, partitions: Iterable[TopicPartition] | None = None) -> None:
+        """The next poll starts these partitions (all assigned: None) at their log start."""
+        self._reset_to(partitions, _EARLIEST)
+
+    def seek_to_end(self, partitions: Iterable[TopicPartition] | None = None) -> None:
+        """The next poll starts these partitions (all assigned: None) at their log end (the
+        last stable offset under read_committed)."""
+        self._reset_to(partitions, _LATEST)
+
+    def pause(self, partitions: Iterable[TopicPartition]) -> None:
+        self._check_open()
+        for tp in partitions:
+            self.subscriptions.pause(TopicPartition(*tp))
+
+    def resume(self, partitions: Iterable[TopicPartition]) -> None:
+        self._check_open()
+        for tp in partitions:
+            self.subscriptions.resume(TopicPartition(*tp))
+
+    def paused(self) -> set[TopicPartition]:
+        return self.subscriptions.paused_partitions()
+
+    def current_lag(self, tp: TopicPartition) -> int | None:
+        """Records between the position and the end of the log (the last stable offset under
+        read_committed) as of the last fetch; None when unknown (Java's ``currentLag``)."""
+        state = self.subscriptions.state(TopicPartition(*tp))
+        end = state.last_stable_offset if self.config.read_committed else state.high_watermark
+        if state.position is None or end is None:
+            return None
+        return max(end - state.position.offset, 0)
+
+    # --- poll ----------------------------------------------------------------------------------
+
+    async def poll(self, timeout_s: float) -> ConsumerRecords[Any, Any]:
+        """Java's ``poll(Duration)``: records as soon as there are some, else an empty
+        ``ConsumerRecords`` after ``timeout_s``."""
+        self._check_open()
+        loop = self._bind()
+        if not self.subscriptions.assigned_partitions():
+            raise ConsumerError(
+                "Consumer is not subscribed to any topics or assigned any partitions"
+            )
+        deadline = self._deadline(timeout_s)
+        progress = self._progress
+        assert progress is not None
+        max_records = self.config.max_poll_records
+        while True:
+            self._maybe_wakeup()
+            self._raise_background_error()
+            if self._auto_commit:
+                self._maybe_auto_commit()
+            await self._update_fetch_positions(deadline)
+            progress.clear()
+            records = self.fetcher.collect(max_records, self._now_ms())
+            self._send_fetches()
+            if records:
+                return ConsumerRecords(records, self._next_offsets(records))
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return ConsumerRecords({})
+            if not self.fetcher.pending_nodes and not self._tasks:
+                # Nothing in flight will wake us (no leader yet, backing off): look again soon.
+                remaining = min(remaining, self.config.retry_backoff_ms / 1000)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await progress.wait()
+
+    def _next_offsets(
+        self, records: Mapping[TopicPartition, Any]
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        """Java's ``ConsumerRecords.nextOffsets``: each partition's position after this poll,
+        with the leader epoch of its last record (what to commit for it)."""
+        out = {}
+        for tp in records:
+            state = self.subscriptions.get(tp)
+            if state is not None and state.position is not None:
+                out[tp] = OffsetAndMetadata(state.position.offset, "", state.position.offset_epoch)
+        return out
+
+    def _raise_background_error(self) -> None:
+        if self._background_errors:
+            error = self._background_errors.pop(0)
+            raise error
+
+    def _send_fetches(self) -> None:
+        brokers = self.client.metadata.brokers
+        requests_by_node = self.fetcher.prepare_fetches(
+            self._now_ms(), self._topic_id, lambda node: node in brokers
+        )
+        for node, data in requests_by_node.items():
+            self._spawn(self._fetch(node, data))
+        if self.fetcher.metadata_update_requested:
+            self.fetcher.metadata_update_requested = False
+            self.client.request_metadata_update()
+
+    async def _fetch(self, node: int, data: FetchRequestData) -> None:
+        c = self.config
+        try:
+            conn = await self.client.connection(node)
+            version = conn.version_for(requests.FETCH)
+            ids = {p.topic_id for p in data.session_partitions.values()}
+            if None in ids and version >= requests.TOPIC_ID_VERSIONS[requests.FETCH]:
+                version = requests.TOPIC_ID_VERSIONS[requests.FETCH] - 1  # a topic without id
+            request = requests.fetch_request(
+                version,
+                data,
+                max_wait_ms=c.fetch_max_wait_ms,
+                min_bytes=c.fetch_min_bytes,
+                max_bytes=c.fetch_max_bytes,
+                isolation_level=self._isolation_level,
+                rack_id=c.client_rack,
+            )
+            response = await conn.request(request, version=version)
+            names = {
+                p.topic_id: tp.topic for tp, p in data.session_partitions.items() if p.topic_id
+            }
+            error_code, session_id, partitions = requests.read_fetch_response(
+                response, version, names
+            )
+            outcome = self.fetcher.handle_response(node, data, error_code, session_id, partitions)
+            if outcome.leader_hints:
+                self._leader_hints.update(outcome.leader_hints)
+                self._update_leaders()  # KIP-951: move to the new leader without waiting
+            if outcome.metadata_update:
+                self.client.request_metadata_update()
+        except asyncio.CancelledError:
+            self.fetcher.handle_failure(node)
+            raise
+        except _NETWORK_ERRORS as exc:
+            log.debug("fetch from node %d failed: %s", node, exc)
+            self.fetcher.handle_failure(node)
+            self.client.note_error(exc)
+        except (ProtocolError, ApiVersionError) as exc:
+            # A response larger than the frame limit, an unusable version: say so on poll.
+            self.fetcher.handle_failure(node)
+            self._background_errors.append(exc)
+        except KafkaError as exc:
+            self.fetcher.handle_failure(node)
+            if not exc.retriable:
+                self._background_errors.append(exc)
+        finally:
+            self._signal_progress()
+
+    # --- positions: validation, committed offsets, resets --------------------------------------
+
+    async def _update_fetch_positions(self, deadline: float) -> None:
+        """Java's ``updateFetchPositions``."""
+        await self._ensure_metadata(deadline)
+        self._update_leaders()
+        now = self._now_ms()
+        self._validate_positions(now)
+        subs = self.subscriptions
+        if subs.has_all_fetch_positions():
+            return
+        if self.coordinator is not None and subs.initializing_partitions():
+            await self._refresh_committed(deadline)
+        subs.reset_initializing_positions()
+        self._reset_positions(now)
+
+    async def _refresh_committed(self, deadline: float) -> None:
+        assert self.coordinator is not None
+        parts = self.subscriptions.initializing_partitions()
+        try:
+            offsets = await self._bounded(
+                self.coordinator.fetch_committed(parts, deadline),
+                deadline,
+                "the committed offsets could be fetched",
+            )
+        except ConsumerTimeoutError:
+            return
+        for tp, om in offsets.items():
+            state = self.subscriptions.get(tp)
+            if om is None or state is None or state.fetch_state is not FetchState.INITIALIZING:
+                continue
+            self.subscriptions.seek(
+                tp, FetchPosition(om.offset, om.leader_epoch, self.leader_of(tp))
+            )
+
+    def _reset_positions(self, now: int) -> None:
+        subs = self.subscriptions
+        parts = subs.partitions_needing_reset(now)
+        if not parts:
+            return
+        undefined = [tp for tp in parts if subs.state(tp).reset_strategy in (None, _NONE)]
+        if undefined:
+            raise NoOffsetForPartitionError(
+                "Undefined offset with no reset policy for partitions: "
+                + ", ".join(str(tp) for tp in undefined),
+                frozenset(undefined),
+            )
+        by_node: dict[int, dict[TopicPartition, tuple[int | None, int, OffsetResetStrategy]]] = {}
+        for tp in parts:
+            leader = self.leader_of(tp)
+            if leader.leader is None:
+                self.client.request_metadata_update()
+                continue
+            strategy = subs.state(tp).reset_strategy
+            assert strategy is not None
+            by_node.setdefault(leader.leader, {})[tp] = (
+                leader.epoch,
+                _reset_timestamp(strategy, now),
+                strategy,
+            )
+        for node, targets in by_node.items():
+            subs.set_next_retry(targets, now + self.config.request_timeout_ms)
+            self._spawn(self._reset(node, targets))
+
+    async def _reset(
+        self, node: int, targets: dict[TopicPartition, tuple[int | None, int, OffsetResetStrategy]]
+    ) -> None:
+        subs = self.subscriptions
+        retry_at = self._now_ms() + self.config.retry_backoff_ms
+        try:
+            results = await self._list_offsets_on(
+                node, {tp: (epoch, ts) for tp, (epoch, ts, _) in targets.items()}
+            )
+            later = [
+                tp for tp, r in results.items() if r[1] < 0 and targets[tp][2].kind == "by_duration"
+            ]
+            if later:
+                # KIP-1106: no record as new as the duration asks for: start at the log end.
+                latest = await self._list_offsets_on(
+                    node, {tp: (targets[tp][0], LATEST_TIMESTAMP) for tp in later}
+                )
+                results.update(latest)
+            retry = []
+            for tp, (code, offset, _, epoch) in results.items():
+                state = subs.get(tp)
+                if (
+                    tp not in targets
+                    or state is None
+                    or state.fetch_state is not FetchState.AWAIT_RESET
+                    or state.reset_strategy != targets[tp][2]
+                ):
+                    continue  # the position changed meanwhile (seek, unassign)
+                if code:
+                    error = error_for_code(code)
+                    if error.retriable:
+                        if error.invalid_metadata:
+                            self.client.request_metadata_update()
+                        retry.append(tp)
+                    else:
+                        self._background_errors.append(error)
+                    continue
+                log.info("Resetting offset for partition %s to position %d.", tp, offset)
+                subs.seek(tp, FetchPosition(offset, epoch, self.leader_of(tp)))
+            subs.set_next_retry(retry, retry_at)
+        except _NETWORK_ERRORS as exc:
+            self.client.note_error(exc)
+            subs.set_next_retry(targets, retry_at)
+        except KafkaError as exc:
+            subs.set_next_retry(targets, retry_at)
+            if not exc.retriable:
+                self._background_errors.append(exc)
+        finally:
+            self._signal_progress()
+
+    async def _list_offsets_on(
+        self, node: int, partitions: Mapping[TopicPartition, tuple[int | None, int]]
+    ) -> dict[TopicPartition, tuple[int, int, int, int | None]]:
+        conn = await self.client.connection(node)
+        version = conn.version_for(requests.LIST_OFFSETS)
+        request = requests.list_offsets_request(
+            version,
+            partitions,
+            isolation_level=self._isolation_level,
+            timeout_ms=self.config.request_timeout_ms,
+        )
+        return requests.read_list_offsets_response(await conn.request(request, version=version))
+
+    def _validate_positions(self, now: int) -> None:
+        subs = self.subscriptions
+        parts = subs.partitions_needing_validation(now)
+        by_node: dict[int, dict[TopicPartition, FetchPosition]] = {}
+        for tp in parts:
+            position = subs.state(tp).position
+            assert position is not None
+            leader = position.current_leader.leader
+            if leader is None:
+                self.client.request_metadata_update()
+                continue
+            by_node.setdefault(leader, {})[tp] = position
+        for node, positions in by_node.items():
+            subs.set_next_retry(positions, now + self.config.request_timeout_ms)
+            self._spawn(self._validate(node, positions))
+
+    async def _validate(self, node: int, positions: dict[TopicPartition, FetchPosition]) -> None:
+        """KIP-320: ask the leader where each position's epoch ends; a log that ends below the
+        position was truncated."""
+        subs = self.subscriptions
+        retry_at = self._now_ms() + self.config.retry_backoff_ms
+        try:
+            conn = await self.client.connection(node)
+            try:
+                version = conn.version_for(requests.OFFSET_FOR_LEADER_EPOCH)
+            except ApiVersionError:
+                version = -1
+            if version < _MIN_VALIDATION_VERSION:
+                for tp, position in positions.items():
+                    if subs.get(tp) is not None and subs.state(tp).position == position:
+                        subs.seek_validated(tp, position)
+                return
+            request = requests.offset_for_leader_epoch_request(
+                {
+                    tp: (
+                        p.current_leader.epoch,
+                        p.offset_epoch if p.offset_epoch is not None else -1,
+                    )
+                    for tp, p in positions.items()
+                },
+            )
+            response = await conn.request(request, version=version)
+            results = requests.read_offset_for_leader_epoch_response(response)
+            retry = []
+            for tp, (code, epoch, end_offset) in results.items():
+                requested = positions.get(tp)
+                state = subs.get(tp)
+                if (
+                    requested is None
+                    or state is None
+                    or state.fetch_state is not FetchState.AWAIT_VALIDATION
+                    or state.position != requested
+                ):
+                    continue
+                if code:
+                    error = error_for_code(code)
+                    if error.retriable:
+                        if error.invalid_metadata:
+                            self.client.request_metadata_update()
+                        retry.append(tp)
+                    else:
+                        self._background_errors.append(error)
+                    continue
+                self._complete_validation(tp, requested, epoch, end_offset)
+            subs.set_next_retry(retry, retry_at)
+        except _NETWORK_ERRORS as exc:
+            self.client.note_error(exc)
+            subs.set_next_retry(positions, retry_at)
+        except KafkaError as exc:
+            subs.set_next_retry(positions, retry_at)
+            if not exc.retriable:
+                self._background_errors.append(exc)
+        finally:
+            self._signal_progress()
+
+    def _complete_validation(
+        self, tp: TopicPartition, requested: FetchPosition, epoch: int, end_offset: int
+    ) -> None:
+        """Java's ``SubscriptionState.maybeCompleteValidation``."""
+        subs = self.subscriptions
+        has_reset = subs.default_reset.kind != "none"
+        if epoch < 0 or end_offset < 0:
+            if has_reset:
+                log.info("Truncation detected for %s with no epoch/offset known; resetting", tp)
+                subs.request_reset(tp)
+            else:
+                self._background_errors.append(
+                    LogTruncationError(
+                        f"Truncated partition detected: {tp} (no epoch end offset known for "
+                        f"position {requested.offset})",
+                        {tp: requested.offset},
+                        {},
+                    )
+                )
+        elif end_offset < requested.offset:
+            if has_reset:
+                log.info(
+                    "Truncation detected for partition %s at offset %d, resetting offset to the "
+                    "first offset known to diverge %d",
+                    tp,
+                    requested.offset,
+                    end_offset,
+                )
+                subs.seek_validated(tp, FetchPosition(end_offset, epoch, requested.current_leader))
+            else:
+                self._background_errors.append(
+                    LogTruncationError(
+                        f"Truncated partition detected: {tp} at offset {requested.offset}, the "
+                        f"log diverges from offset {end_offset} (epoch {epoch})",
+                        {tp: requested.offset},
+                        {tp: OffsetAndMetadata(end_offset, "", epoch)},
+                    )
+                )
+        else:
+            subs.seek_validated(tp, requested)
+
+    async def position(self, tp: TopicPartition, timeout_s: float | None = None) -> int:
+        """The offset of the next record ``poll`` returns for ``tp``, looking it up (committed
+        offset, reset) if needed within ``timeout_s`` (default ``default.api.timeout.ms``)."""
+        self._check_open()
+        tp = TopicPartition(*tp)
+        state = self.subscriptions.state(tp)  # UnassignedPartitionError
+        deadline = self._deadline(timeout_s)
+        loop = self._bind()
+        progress = self._progress
+        assert progress is not None
+        while True:
+            self._maybe_wakeup()
+            if state.has_valid_position and state.position is not None:
+                return state.position.offset
+            self._raise_background_error()
+            progress.clear()
+            await self._update_fetch_positions(deadline)
+            if state.has_valid_position and state.position is not None:
+                return state.position.offset
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ConsumerTimeoutError(
+                    f"Timeout of {int((timeout_s or 0) * 1000)}ms expired before the position "
+                    f"for partition {tp} could be determined"
+                )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(remaining, self.config.retry_backoff_ms / 1000)):
+                    await progress.wait()
+
+    # --- offsets lookups -----------------------------------------------------------------------
+
+    async def _list_offsets(
+        self, timestamps: Mapping[TopicPartition, int], deadline: float
+    ) -> dict[TopicPartition, tuple[int, int, int | None]]:
+        """ListOffsets for every partition, by leader, retrying retriable errors until
+        ``deadline``: tp -> (offset, timestamp, leader epoch)."""
+        loop = self._bind()
+        await self._ensure_metadata(deadline)
+        for topic in {tp.topic for tp in timestamps} - self._tracked_topics:
+            with contextlib.suppress(*_NETWORK_ERRORS, KafkaError, TimeoutError):
+                async with asyncio.timeout(max(deadline - loop.time(), 0)):
+                    await self.client.refresh_metadata([topic])
+        out: dict[TopicPartition, tuple[int, int, int | None]] = {}
+        remaining = dict(timestamps)
+        attempt = 0
+        last: BaseException | None = None
+        while remaining:
+            by_node: dict[int, dict[TopicPartition, tuple[int | None, int]]] = {}
+            for tp, ts in remaining.items():
+                leader = self.leader_of(tp)
+                t = self.client.metadata.topics.get(tp.topic)
+                if t is not None and t.error is not None and not t.error.retriable:
+                    raise t.error
+                if leader.leader is None:
+                    self.client.request_metadata_update()
+                    continue
+                by_node.setdefault(leader.leader, {})[tp] = (leader.epoch, ts)
+            for node, parts in by_node.items():
+                try:
+                    results = await self._list_offsets_on(node, parts)
+                except _NETWORK_ERRORS as exc:
+                    self.client.note_error(exc)
+                    last = exc
+                    continue
+                for tp, (code, offset, timestamp, epoch) in results.items():
+                    if tp not in remaining:
+                        continue
+                    if code:
+                        error = error_for_code(code)
+                        if not error.retriable:
+                            raise error
+                        if error.invalid_metadata:
+                            self.client.request_metadata_update()
+                        last = error
+                        continue
+                    out[tp] = (offset, timestamp, epoch)
+                    del remaining[tp]
+            if not remaining:
+                break
+            pause = self.client.retry_backoff_s(attempt)
+            attempt += 1
+            if loop.time() + pause >= deadline:
+                raise ConsumerTimeoutError(
+                    f"Failed to get offsets by times for partitions {sorted(map(str, remaining))} "
+                    f"in time (last error: {last})"
+                )
+            await asyncio.sleep(pause)
+        return out
+
+    async def offsets_for_times(
+        self, timestamps: Mapping[TopicPartition, int], timeout_s: float | None = None
+    ) -> dict[TopicPartition, OffsetAndTimestamp | None]:
+        """Java's ``offsetsForTimes``: per partition the earliest offset whose timestamp is at
+        or after the given time (ms), None when there is none."""
+        self._check_open()
+        for tp, ts in timestamps.items():
+            if not isinstance(ts, int) or ts < 0:
+                raise ValueError(
+                    f"The target time for partition {TopicPartition(*tp)} is {ts}. The target "
+                    "time cannot be negative."
+                )
+        deadline = self._deadline(timeout_s)
+        found = await self._bounded(
+            self._list_offsets(
+                {TopicPartition(*tp): ts for tp, ts in timestamps.items()}, deadline
+            ),
+            deadline,
+            "the offsets by times could be fetched",
+        )
+        return {
+            tp: OffsetAndTimestamp(o, ts, epoch) if o >= 0 else None
+            for tp, (o, ts, epoch) in found.items()
+        }
+
+    async def beginning_offsets(
+        self, partitions: Iterable[TopicPartition], timeout_s: float | None = None
+    ) -> dict[TopicPartition, int]:
+        """The first offset of each partition (its log start)."""
+        return await self._edge_offsets(partitions, EARLIEST_TIMESTAMP, timeout_s)
+
+    async def end_offsets(
+        self, partitions: Iterable[TopicPartition], timeout_s: float | None = None
+    ) -> dict[TopicPartition, int]:
+        """The offset after the last record of each partition (the last stable offset under
+        read_committed)."""
+        return await self._edge_offsets(partitions, LATEST_TIMESTAMP, timeout_s)
+
+    async def _edge_offsets(
+        self, partitions: Iterable[TopicPartition], timestamp: int, timeout_s: float | None
+    ) -> dict[TopicPartition, int]:
+        self._check_open()
+        deadline = self._deadline(timeout_s)
+        found = await self._bounded(
+            self._list_offsets({TopicPartition(*tp): timestamp for tp in partitions}, deadline),
+            deadline,
+            "the offsets could be fetched",
+        )
+        return {tp: o for tp, (o, _, _) in found.items()}
+
+    async def partitions_for(self, topic: str, timeout_s: float | None = None) -> list[int]:
+        """The partitions of ``topic``, sorted; empty when the topic does not exist (Java's
+        ``partitionsFor``). Waits for leaderless metadata up to ``timeout_s``."""
+        self._check_open()
+        deadline = self._deadline(timeout_s)
+        loop = self._bind()
+        attempt = 0
+        while True:
+            self._maybe_wakeup()
+            try:
+                async with asyncio.timeout(max(deadline - loop.time(), 0)):
+                    if not self._started:
+                        await self.client.start()
+                        self._started = True
+                    await self.client.refresh_metadata([topic])
+            except (TimeoutError, *_NETWORK_ERRORS, KafkaError) as exc:
+                if isinstance(exc, KafkaError) and not exc.retriable:
+                    raise
+            t = self.client.metadata.topics.get(topic)
+            if t is not None:
+                if t.error is None and t.partitions:
+                    return sorted(t.partitions)
+                if isinstance(t.error, UnknownTopicOrPartitionError):
+                    return []
+                if t.error is not None and not t.error.retriable:
+                    raise t.error
+            pause = self.client.retry_backoff_s(attempt)
+            attempt += 1
+            if loop.time() + pause >= deadline:
+                raise ConsumerTimeoutError(
+                    f"Timeout expired while fetching the partitions of topic {topic}"
+                )
+            await asyncio.sleep(pause)
+
+    # --- commits -------------------------------------------------------------------------------
+
+    def consumed_offsets(self) -> dict[TopicPartition, OffsetAndMetadata]:
+        """What ``commit_sync()`` commits: each assigned partition's position (Java's
+        ``allConsumed``)."""
+        return {
+            tp: OffsetAndMetadata(s.position.offset, "", s.position.offset_epoch)
+            for tp, s in self.subscriptions.items()
+            if s.has_valid_position and s.position is not None
+        }
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """Java's ``groupMetadata()``: what a transactional producer's
+        ``send_offsets_to_transaction`` takes (KIP-447). A consumer that assigns its own
+        partitions has no generation or member id."""
+        coordinator = self._coordinator()
+        return ConsumerGroupMetadata(
+            coordinator.group_id,
+            coordinator.generation,
+            coordinator.member_id,
+            coordinator.group_instance_id,
+        )
+
+    def _coordinator(self) -> ConsumerCoordinator:
+        self._check_open()
+        if self.coordinator is None:
+            require_group(None)
+        assert self.coordinator is not None
+        return self.coordinator
+
+    async def commit_sync(
+        self,
+        offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None,
+        timeout_s: float | None = None,
+    ) -> None:
+        """Commit ``offsets`` (default: every position) and wait for the answer."""
+        coordinator = self._coordinator()
+        deadline = self._deadline(timeout_s)
+        await self._ensure_metadata(deadline)
+        chosen = self._offsets_to_commit(offsets)
+        await self._bounded(
+            coordinator.commit(chosen, deadline), deadline, "the offsets could be committed"
+        )
+
+    def commit_async(
+        self,
+        offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None = None,
+        callback: CommitCallback | None = None,
+    ) -> asyncio.Future[None]:
+        """Send a commit and return at once; ``callback(offsets, error)`` runs when it is
+        answered (inside a later consumer call for the blocking face, as in Java)."""
+        coordinator = self._coordinator()
+        loop = self._bind()
+        chosen = self._offsets_to_commit(offsets)
+        done: asyncio.Future[None] = loop.create_future()
+        deadline = loop.time() + self.config.default_api_timeout_ms / 1000
+
+        async def run() -> None:
+            error: BaseException | None = None
+            try:
+                await coordinator.commit(chosen, deadline)
+            except (KafkaProtoError, ValueError) as exc:
+                error = exc
+            if callback is not None:
+                try:
+                    callback(chosen, error)
+                except Exception:
+                    log.exception("commit callback failed")
+            elif error is not None:
+                log.warning("asynchronous commit failed: %s", error)
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
+                done.exception()  # retrieved by the callback or logged: never "never retrieved"
+            self._signal_progress()
+
+        self._spawn(run())
+        return done
+
+    def _offsets_to_commit(
+        self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        if offsets is None:
+            return self.consumed_offsets()
+        out = {}
+        for tp, om in offsets.items():
+            value = om if isinstance(om, OffsetAndMetadata) else OffsetAndMetadata(om)
+            if not isinstance(value.offset, int) or value.offset < 0:
+                raise ValueError(f"Invalid offset {value.offset!r} to commit for {tp}")
+            out[TopicPartition(*tp)] = value
+        return out
+
+    def _maybe_auto_commit(self) -> None:
+        """On the loop: commit the positions every ``auto.commit.interval.ms``, and what an
+        ``assign`` left pending at once."""
+        loop = self._bind()
+        if self.coordinator is None:
+            return
+        now = loop.time()
+        if not self._next_auto_commit:
+            self._next_auto_commit = now + self.config.auto_commit_interval_ms / 1000
+        if self._pending_auto_commit:
+            pending, self._pending_auto_commit = self._pending_auto_commit, {}
+            self.commit_async(pending)
+        if now >= self._next_auto_commit:
+            self._next_auto_commit = now + self.config.auto_commit_interval_ms / 1000
+            offsets = self.consumed_offsets()
+            if offsets:
+                self.commit_async(offsets)
+
+    async def committed(
+        self, partitions: Iterable[TopicPartition], timeout_s: float | None = None
+    ) -> dict[TopicPartition, OffsetAndMetadata | None]:
+        """The group's committed offsets of ``partitions`` (None: nothing committed)."""
+        coordinator = self._coordinator()
+        deadline = self._deadline(timeout_s)
+        await self._ensure_metadata(deadline)
+        parts = [TopicPartition(*tp) for tp in partitions]
+        return await self._bounded(
+            coordinator.fetch_committed(parts, deadline),
+            deadline,
+            "the committed offsets could be fetched",
+        )
+
+    # --- close ---------------------------------------------------------------------------------
+
+    async def close(self, timeout_s: float | None = None) -> None:
+        """Commit the positions if auto commit is on (within ``timeout_s``, default 30 s as
+        Java's), then cancel what is in flight and close the connections."""
+        if self.closed:
+            return
+        loop = self._bind()
+        deadline = loop.time() + (30.0 if timeout_s is None else max(timeout_s, 0))
+        try:
+            if self._auto_commit and self._started and self.coordinator is not None:
+                offsets = {**self._pending_auto_commit, **self.consumed_offsets()}
+                if offsets:
+                    try:
+                        await self._bounded(
+                            self.coordinator.commit(offsets, deadline),
+                            deadline,
+                            "the offsets could be committed on close",
+                        )
+                    except (KafkaProtoError, ValueError) as exc:
+                        log.warning("auto commit on close failed: %s", exc)
+        finally:
+            self.closed = True
+            tasks = list(self._tasks)
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(BaseException):
+                    await task
+            self.fetcher.clear_buffered()
+            if self._owns_client:
+                await self.client.close()
+
+
+_NONE: Final = OffsetResetStrategy("none")

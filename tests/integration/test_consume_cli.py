@@ -1,0 +1,64 @@
+"""`python -m kafkaproto consume` against the real broker: every partition from the beginning
+until --timeout-ms passes without records, --max, JSON lines, a group's offsets committed and
+resumed from, and clear errors for an unknown topic and bad settings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import pytest
+from kafkaproto.__main__ import main
+from kafkaproto.consumer.record import TopicPartition
+from kafkaproto.consumer.sync_consumer import Consumer
+from kafkaproto.producer.record import ProducerRecord
+from kafkaproto.producer.sync_producer import Producer
+from topics import create_topic
+
+pytestmark = pytest.mark.broker
+
+
+def test_consume_every_partition_json_max_and_group(
+    broker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = f"consume-cli-{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(broker, topic, 3))
+    with Producer(bootstrap_servers=broker) as p:
+        for i in range(30):
+            p.send(ProducerRecord(topic, b"v%d" % i, key=b"k%d" % i, partition=i % 3))
+    base = ["consume", "--bootstrap", broker, "--topic", topic, "--timeout-ms", "1500"]
+    started = time.monotonic()
+    assert main([*base, "--from-beginning"]) == 0
+    assert time.monotonic() - started < 20
+    values = capsys.readouterr().out.split()
+    assert sorted(values) == sorted(f"v{i}" for i in range(30))
+    assert main([*base, "--from-beginning", "--format", "json", "--partition", "1"]) == 0
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(d["partition"], d["offset"], d["value"]) for d in docs] == [
+        (1, n, f"v{3 * n + 1}") for n in range(10)
+    ]
+    group = f"cli-group-{uuid.uuid4().hex[:6]}"
+    assert main([*base, "--from-beginning", "--group", group, "--max", "7"]) == 0
+    first = capsys.readouterr().out.split()
+    assert len(first) == 7
+    with Consumer(bootstrap_servers=broker, group_id=group) as c:
+        committed = c.committed([TopicPartition(topic, p) for p in range(3)])
+    # Committed up to the last record printed, not up to what the poll fetched.
+    assert sum(om.offset for om in committed.values() if om is not None) == 7
+    # Partitions with a committed offset resume there; the others start at the beginning.
+    assert main([*base, "--group", group, "--from-beginning"]) == 0
+    rest = capsys.readouterr().out.split()
+    assert len(rest) == 23 and not set(rest) & set(first)
+
+
+def test_consume_errors(broker: str, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = f"no-such-topic-{uuid.uuid4().hex[:6]}"
+    assert main(["consume", "--bootstrap", broker, "--topic", missing, "--timeout-ms", "500"]) == 1
+    assert "UnknownTopicOrPartitionError" in capsys.readouterr().err
+    args = ["consume", "--bootstrap", broker, "--topic", "t", "-X", "max.poll.records=0"]
+    assert main(args) == 2
+    assert "max.poll.records" in capsys.readouterr().err
+    assert main(["consume", "--bootstrap", broker, "--topic", "t", "--offset", "5"]) == 2
+    assert "--partition" in capsys.readouterr().err
