@@ -126,7 +126,8 @@ def _read_manifest(root: Path) -> dict[str, Any] | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with ``cache`` a folder or None (``--cache ''``)."""
     parser = argparse.ArgumentParser(prog="python -m kafkaproto.codegen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
@@ -141,16 +142,19 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--output", type=Path, default=Path("generated"))
         p.add_argument(
             "--cache",
-            type=Path,
-            default=Path("build/codegen-cache"),
+            default="build/codegen-cache",  # a str: Path("") would be ".", the current folder
             help="black's output by input hash (a git-ignored folder); --cache '' disables it",
         )
         if name == "upgrade-diff":
             p.add_argument("--from", dest="from_version", required=True)
             p.add_argument("--scratch", type=Path, default=Path("build/upgrade-diff"))
     args = parser.parse_args(argv)
-    if args.command != "schemas" and not str(args.cache):
-        args.cache = None
+    args.cache = Path(args.cache) if args.cache else None
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         if args.command == "schemas":
             sync(args.schemas, args.kafka_version, _log)
