@@ -22,13 +22,13 @@ SOURCE_ROOTS = ("runtime", "codegen", "generated")
 
 # Lowest first. A module belongs to the layer of its longest matching prefix.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "errors",
-        ("kafkaproto.errors", "kafkaproto.error_codes", "kafkaproto.config", "kafkaproto.backoff"),
-    ),
+    ("errors", ("kafkaproto.errors", "kafkaproto.backoff")),
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
     ("message", ("kafkaproto.message", "kafkaproto.reference_codec")),
     ("messages", ("kafkaproto.messages",)),
+    # Facts of the pin the generated index and error table hold, for everything above: the
+    # error classes, and the config definitions (which name the pinned Kafka version).
+    ("facts", ("kafkaproto.error_codes", "kafkaproto.config")),
     ("protocol", ("kafkaproto.protocol",)),
     # TLS and SASL: settings, sans-I/O mechanisms, the SASL exchange the connection drives.
     ("security", ("kafkaproto.security",)),
@@ -54,8 +54,8 @@ SEPARATE = ("kafkaproto.codegen",)
 # and its own submodules).
 ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.errors": (),
-    "kafkaproto.error_codes": ("kafkaproto.errors",),
-    "kafkaproto.config.definition": ("kafkaproto.errors",),
+    "kafkaproto.error_codes": ("kafkaproto.errors", "kafkaproto.messages"),
+    "kafkaproto.config.definition": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.properties": (),
     "kafkaproto.records.errors": ("kafkaproto.errors",),
     # Generated code imports only the runtime's wire primitives, message base and errors.
@@ -321,7 +321,8 @@ def test_a_cycle_and_a_docstring_rule_fail(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "layer"),
     [
-        ("kafkaproto.config.common", "errors"),
+        ("kafkaproto.config.common", "facts"),
+        ("kafkaproto.backoff", "errors"),
         ("kafkaproto.records.reader", "wire"),
         ("kafkaproto.messages.produce", "messages"),
         ("kafkaproto.producer.sender", "clients"),
