@@ -26,8 +26,6 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "errors",
         (
             "kafkaproto.errors",
-            "kafkaproto.error_codes",
-            "kafkaproto.config",
             "kafkaproto.backoff",
             # Which modules are compiled: it finds them by name and imports none.
             "kafkaproto.compiled",
@@ -36,6 +34,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
     ("message", ("kafkaproto.message", "kafkaproto.reference_codec")),
     ("messages", ("kafkaproto.messages",)),
+    # Facts of the pin the generated index and error table hold, for everything above: the
+    # error classes, and the config definitions (which name the pinned Kafka version).
+    ("facts", ("kafkaproto.error_codes", "kafkaproto.config")),
     ("protocol", ("kafkaproto.protocol",)),
     # TLS and SASL: settings, sans-I/O mechanisms, the SASL exchange the connection drives.
     ("security", ("kafkaproto.security",)),
@@ -62,8 +63,8 @@ SEPARATE = ("kafkaproto.codegen",)
 ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.errors": (),
     "kafkaproto.compiled": (),
-    "kafkaproto.error_codes": ("kafkaproto.errors",),
-    "kafkaproto.config.definition": ("kafkaproto.errors",),
+    "kafkaproto.error_codes": ("kafkaproto.errors", "kafkaproto.messages"),
+    "kafkaproto.config.definition": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.properties": (),
     "kafkaproto.records.errors": ("kafkaproto.errors",),
     # Generated code imports only the runtime's wire primitives, message base and errors.
@@ -329,7 +330,8 @@ def test_a_cycle_and_a_docstring_rule_fail(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "layer"),
     [
-        ("kafkaproto.config.common", "errors"),
+        ("kafkaproto.config.common", "facts"),
+        ("kafkaproto.backoff", "errors"),
         ("kafkaproto.records.reader", "wire"),
         ("kafkaproto.messages.produce", "messages"),
         ("kafkaproto.producer.sender", "clients"),

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import kafka_wire  # a sibling module: the script's folder is on sys.path, and pytest's too
 import secure_testbed
+from processes import pid_alive
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_ROOT = REPO / "build" / "kafka-run"
@@ -120,9 +121,7 @@ BROKER = ClusterSpec(
 )
 CLUSTER = ClusterSpec(
     "cluster",
-    tuple(
-        NodeSpec(i + 1, BASE_PORT + 10000 + 2 * i, BASE_PORT + 10001 + 2 * i) for i in range(3)
-    ),
+    tuple(NodeSpec(i + 1, BASE_PORT + 10000 + 2 * i, BASE_PORT + 10001 + 2 * i) for i in range(3)),
     replication_factor=3,
     min_insync_replicas=2,
 )
@@ -144,22 +143,6 @@ def random_cluster_id() -> str:
         text = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
         if not text.startswith("-"):
             return text
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        # Reap it if it is our own child that already exited, so it is not mistaken for alive.
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    # The state letter follows the parenthesised command name; Z (zombie) and X (dead) are gone.
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 def _tail(path: Path, lines: int) -> str:
@@ -212,7 +195,7 @@ class KafkaCluster:
             pid = int(self._pid_file(node_id).read_text().strip())
         except (OSError, ValueError):
             return None
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return None
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -293,9 +276,7 @@ class KafkaCluster:
             settings["listeners"] = f"{settings['listeners']},{extra}"
             # Every listener is advertised, so that metadata fetched over a secured listener
             # names that listener's port (Kafka answers with the listener the request came in on).
-            settings["advertised.listeners"] = (
-                f"{settings['advertised.listeners']},{extra}"
-            )
+            settings["advertised.listeners"] = f"{settings['advertised.listeners']},{extra}"
             settings["listener.security.protocol.map"] = (
                 f"{settings['listener.security.protocol.map']},{protocols}"
             )
@@ -448,9 +429,7 @@ class KafkaCluster:
                     f"something that is not our node {node.node_id} already answers on "
                     f"{node.address} (another checkout's broker? stop it there first)"
                 )
-        if not self._formatted() or (
-            self.spec.secured and not self.security_files.stamp.is_file()
-        ):
+        if not self._formatted() or (self.spec.secured and not self.security_files.stamp.is_file()):
             # Fresh storage; also when a broker formatted by an older test bed lacks the secured
             # layout (its SCRAM users are only written at format time).
             self._kill_all()
@@ -548,7 +527,7 @@ class KafkaCluster:
             except ProcessLookupError:
                 return
         deadline = time.monotonic() + timeout
-        while _pid_alive(pid):
+        while pid_alive(pid):
             if time.monotonic() > deadline:
                 try:
                     os.kill(pid, signal.SIGKILL)

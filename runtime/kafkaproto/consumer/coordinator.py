@@ -81,9 +81,12 @@ class ConsumerCoordinator:
 
     async def _lookup(self) -> int:
         conn = await self.client.any_connection()
-        cls = conn.request_class(requests.FIND_COORDINATOR)
-        response = await conn.request(requests.find_coordinator_request(cls, self.group_id))
-        code, node_id, host, port, message = requests.read_find_coordinator_response(response)
+        version = conn.version_for(requests.FIND_COORDINATOR)
+        request = requests.find_coordinator_request(version, self.group_id)
+        response = await conn.request(request, version=version)
+        code, node_id, host, port, message = requests.read_find_coordinator_response(
+            response, version
+        )
         if code:
             raise error_for_code(code, message)
         if node_id not in self.client.metadata.brokers:
@@ -152,7 +155,7 @@ class ConsumerCoordinator:
             ):
                 version = requests.TOPIC_ID_VERSIONS[requests.OFFSET_COMMIT] - 1
             request = requests.offset_commit_request(
-                requests.versioned(requests.OFFSET_COMMIT, version),
+                version,
                 self.group_id,
                 offsets,
                 ids,
@@ -160,9 +163,9 @@ class ConsumerCoordinator:
                 member_id=self.member_id,
                 group_instance_id=self.group_instance_id,
             )
-            response = await conn.request(request)
+            response = await conn.request(request, version=version)
             names = {v: k for k, v in ids.items()}
-            errors = requests.read_offset_commit_response(response, names)
+            errors = requests.read_offset_commit_response(response, version, names)
             unauthorized = {
                 tp.topic for tp, c in errors.items() if c == _TOPIC_AUTHORIZATION_FAILED
             }
@@ -201,15 +204,15 @@ class ConsumerCoordinator:
             ):
                 version = requests.TOPIC_ID_VERSIONS[requests.OFFSET_FETCH] - 1
             request = requests.offset_fetch_request(
-                requests.versioned(requests.OFFSET_FETCH, version),
+                version,
                 self.group_id,
                 partitions,
                 ids,
                 require_stable=require_stable,
             )
-            response = await conn.request(request)
+            response = await conn.request(request, version=version)
             names = {v: k for k, v in ids.items()}
-            group_error, offsets = requests.read_offset_fetch_response(response, names)
+            group_error, offsets = requests.read_offset_fetch_response(response, version, names)
             if group_error:
                 raise error_for_code(group_error)
             unauthorized = {
