@@ -30,6 +30,14 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.records.batch_builder",
     "kafkaproto.records.reader",
     "kafkaproto.consumer.completed_fetch",
+    "kafkaproto.consumer.fetcher",
+    "kafkaproto.consumer.fetch_session",
+    "kafkaproto.wire",
+    "kafkaproto.protocol",
+    "kafkaproto.partitioner",
+    "kafkaproto.producer.accumulator",
+    "kafkaproto.producer.batch",
+    "kafkaproto.producer.futures",
 )
 
 #: Set to anything but ``""`` or ``"0"``: run the pure-Python sources even where compiled
