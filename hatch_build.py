@@ -81,12 +81,13 @@ def source_of(module: str) -> Path:
 
 
 def in_place_files() -> list[Path]:
-    """The compiled artifacts of this Python (its extension suffix) that an in-place build left
-    in the source folders; other Pythons' builds (make test-pythons) stay."""
+    """The compiled artifacts of this Python (its extension suffix) that in-place builds left in
+    the source folders, also of modules no longer listed or moved since (the sources hold no
+    extension of their own); other Pythons' builds (make test-pythons) stay."""
     suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     found: list[Path] = [ROOT / "runtime" / f"{GROUP}__mypyc{suffix}"]
-    for module in hot_modules():
-        found.append(source_of(module).with_suffix(suffix))
+    for folder in SOURCE_FOLDERS:
+        found += (ROOT / folder / "kafkaproto").rglob(f"*{suffix}")
     return [path for path in found if path.exists()]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import io
 import statistics
 import time
@@ -350,17 +351,28 @@ def kio() -> dict[str, tuple[Any, Callable[[Any], bytes], Callable[[bytes], Any]
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> float:
-    """Median seconds per call, over ``repeats`` batches sized to take ~50 ms each."""
+    """Median seconds per call, over ``repeats`` batches sized to take ~50 ms each.
+
+    As ``timeit`` does, the cyclic garbage collector is off while a batch runs (and a collection
+    runs before each): otherwise the objects a big decode leaves behind push whole-heap
+    collections into whichever library happens to run next, and a ratio swings 0.9x-3x with the
+    heap's state instead of the codecs' speed."""
+    gc.collect()
     start = time.perf_counter()
     fn()
     once = max(time.perf_counter() - start, 1e-7)
     number = max(1, int(0.05 / once))
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples.append((time.perf_counter() - start) / number)
+        finally:
+            gc.enable()
     return statistics.median(samples)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from kafkaproto.messages import produce
 from kafkaproto.messages.init_producer_id import InitProducerIdResponse
-from kafkaproto.producer.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.accumulator import RecordAccumulator
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.producer.record import ProducerRecord

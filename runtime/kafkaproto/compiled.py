@@ -35,8 +35,8 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.wire",
     "kafkaproto.protocol",
     "kafkaproto.partitioner",
-    "kafkaproto.producer.accumulator",
-    "kafkaproto.producer.batch",
+    "kafkaproto.producer._internals.accumulator",
+    "kafkaproto.producer._internals.batch",
     "kafkaproto.producer.futures",
 )
 

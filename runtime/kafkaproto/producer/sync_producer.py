@@ -33,10 +33,10 @@ from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
-from kafkaproto.producer.accumulator import estimate_record_size
-from kafkaproto.producer.batch import ProducerBatch
+from kafkaproto.producer._internals.accumulator import estimate_record_size
+from kafkaproto.producer._internals.batch import ProducerBatch
+from kafkaproto.producer._internals.engine import Blocked, ProducerEngine
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.engine import Blocked, ProducerEngine
 from kafkaproto.producer.errors import (
     ProducerClosedError,
     TransactionAbortRequiredError,

@@ -448,9 +448,9 @@ def test_serializers_and_future_protocol() -> None:
 
 def test_per_record_errors_from_the_broker() -> None:
     from kafkaproto.messages.produce import ProduceResponseBatchIndexAndErrorMessage
-    from kafkaproto.producer.accumulator import RecordAccumulator
-    from kafkaproto.producer.batch import ProducerBatch
-    from kafkaproto.producer.sender import Sender, SenderSettings
+    from kafkaproto.producer._internals.accumulator import RecordAccumulator
+    from kafkaproto.producer._internals.batch import ProducerBatch
+    from kafkaproto.producer._internals.sender import Sender, SenderSettings
 
     acc = RecordAccumulator()
     sender = Sender(SenderSettings(), acc, FakeCluster({"t": 1}))

@@ -14,9 +14,9 @@ import time
 from typing import Any
 
 from kafkaproto.messages.produce import ProduceResponsePartitionProduceResponse
+from kafkaproto.producer._internals.engine import ProducerEngine
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.engine import ProducerEngine
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.producer.sync_producer import Producer
 from kafkaproto.records.reader import read_batches

@@ -17,6 +17,8 @@ from kafkaproto.error_codes import (
     TransactionAbortableError,
 )
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
+from kafkaproto.producer._internals.idempotence import ProducerIdAndEpoch, ProducerState
+from kafkaproto.producer._internals.transactions import TransactionManager
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     TransactionAbortedError,
@@ -24,10 +26,8 @@ from kafkaproto.producer.errors import (
     TransactionStateError,
     TransactionTimeoutError,
 )
-from kafkaproto.producer.idempotence import ProducerIdAndEpoch, ProducerState
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.producer.sync_producer import Producer
-from kafkaproto.producer.transactions import TransactionManager
 from kafkaproto.records.reader import read_batches
 from producer_fakes import FakeTxnCluster
 

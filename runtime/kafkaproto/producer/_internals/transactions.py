@@ -72,18 +72,18 @@ from kafkaproto.messages.end_txn import EndTxnResponse
 from kafkaproto.messages.find_coordinator import FindCoordinatorResponse
 from kafkaproto.messages.init_producer_id import InitProducerIdResponse
 from kafkaproto.messages.txn_offset_commit import TxnOffsetCommitResponse
-from kafkaproto.producer import txn_requests
-from kafkaproto.producer.batch import ProducerBatch, TopicPartition
-from kafkaproto.producer.errors import (
-    ProducerFatalError,
-    TransactionAbortRequiredError,
-    TransactionStateError,
-)
-from kafkaproto.producer.idempotence import (
+from kafkaproto.producer._internals import txn_requests
+from kafkaproto.producer._internals.batch import ProducerBatch, TopicPartition
+from kafkaproto.producer._internals.idempotence import (
     NO_PRODUCER_ID_AND_EPOCH,
     IdempotenceManager,
     ProducerIdAndEpoch,
     ProducerState,
+)
+from kafkaproto.producer.errors import (
+    ProducerFatalError,
+    TransactionAbortRequiredError,
+    TransactionStateError,
 )
 
 __all__ = [

@@ -46,18 +46,18 @@ from kafkaproto.messages.produce import (
     ProduceResponse,
     ProduceResponseBatchIndexAndErrorMessage,
 )
-from kafkaproto.producer import txn_requests
-from kafkaproto.producer.accumulator import RecordAccumulator
-from kafkaproto.producer.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
+from kafkaproto.producer._internals import txn_requests
+from kafkaproto.producer._internals.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
+from kafkaproto.producer._internals.idempotence import IdempotenceManager, InitProducerIdOutcome
+from kafkaproto.producer._internals.transactions import TransactionManager, TxnRequestHandler
 from kafkaproto.producer.errors import (
     DeliveryTimeoutError,
     ProducerFatalError,
     TransactionAbortedError,
 )
-from kafkaproto.producer.idempotence import IdempotenceManager, InitProducerIdOutcome
 from kafkaproto.producer.metadata import ZERO_UUID, ClusterSnapshot
 from kafkaproto.producer.record import NO_TIMESTAMP
-from kafkaproto.producer.transactions import TransactionManager, TxnRequestHandler
 from kafkaproto.producer.transport import ProducerTransport
 
 __all__ = ["PRODUCE_API_KEY", "Sender", "SenderSettings"]
