@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -143,6 +144,16 @@ def random_cluster_id() -> str:
         text = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
         if not text.startswith("-"):
             return text
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for the local ports of outgoing connections (Linux's default
+    32768-60999): a listening port inside it can be taken by any client socket meanwhile."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def _tail(path: Path, lines: int) -> str:
@@ -389,7 +400,8 @@ class KafkaCluster:
                 if self.pid(node_id) is None:
                     # The console first: a JVM that dies early says why there, not in server.log.
                     raise NodeExitedError(
-                        f"{self.spec.name} node {node_id} exited while starting\n"
+                        f"{self.spec.name} node {node_id} exited while starting"
+                        f"{self._bind_failure(node_id)}\n"
                         f"--- {self._console_file(node_id)} (last 40 lines) ---\n"
                         f"{_tail(self._console_file(node_id), 40)}\n"
                         + self.log_tail(30, [node_id]),
@@ -417,12 +429,39 @@ class KafkaCluster:
             if pending:
                 time.sleep(0.25)
 
+    def _bind_failure(self, node_id: int) -> str:
+        """Why a node could not listen, when its log says a port was taken; else empty."""
+        text = _tail(self._console_file(node_id), 400) + _tail(self.log_file(node_id), 400)
+        match = re.search(r"failed to bind to ([0-9.]+:[0-9]+): Address already in use", text)
+        if match is None:
+            return ""
+        port = int(match.group(1).rsplit(":", 1)[1])
+        low, high = ephemeral_ports()
+        why = (
+            f" (in the kernel's ephemeral range {low}-{high}: a client socket took it while the "
+            "node was down; choose KAFKAPROTO_KAFKA_PORT so that every port, +10005 for the "
+            f"cluster, stays below {low})"
+            if low <= port <= high
+            else ""
+        )
+        return f": {match.group(1)} was already in use{why}"
+
     def start(self, timeout: float = 180.0) -> str:
         """Start every node that is not running (formatting fresh storage if needed) and wait.
 
         Returns the bootstrap address list. A topology that is already up returns at once."""
         if self.is_up():
             return self.bootstrap
+        low, high = ephemeral_ports()
+        ports = [p for n in self.spec.nodes for p in (n.port, n.controller_port)]
+        taken = [p for p in ports if low <= p <= high]
+        if taken:
+            print(
+                f"kafka_cluster: warning: ports {taken} lie in the kernel's ephemeral range "
+                f"{low}-{high}; a client socket may take one while a node is down, and the node "
+                f"then cannot restart. Choose KAFKAPROTO_KAFKA_PORT below {low - 10_007}.",
+                file=sys.stderr,
+            )
         for node in self.spec.nodes:
             if self.pid(node.node_id) is None and kafka_wire.broker_answers(HOST, node.port, 1.0):
                 raise KafkaError(
