@@ -363,8 +363,11 @@ def offset_fetch_request(
     topic_ids: Mapping[str, UUID],
     *,
     require_stable: bool,
+    member_id: str | None = None,
+    member_epoch: int = -1,
 ) -> ApiMessage:
-    """OffsetFetch of ``partitions`` for ``group_id``; batched groups from v8."""
+    """OffsetFetch of ``partitions`` for ``group_id``; batched groups from v8, a KIP-848
+    member's id and epoch from v9 (None, -1: not a member)."""
     by_topic = _by_topic(partitions)
     fields = _fields(cls)
     if "groups" in fields:
@@ -376,8 +379,8 @@ def offset_fetch_request(
                 _build(
                     group_cls,
                     group_id=group_id,
-                    member_id=None,
-                    member_epoch=-1,
+                    member_id=member_id,
+                    member_epoch=member_epoch,
                     topics=[
                         _build(
                             gtopic_cls,
