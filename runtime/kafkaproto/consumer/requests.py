@@ -359,16 +359,17 @@ def read_offset_commit_response(
 def offset_fetch_request(
     cls: type[ApiMessage],
     group_id: str,
-    partitions: Iterable[TopicPartition],
+    partitions: Iterable[TopicPartition] | None,
     topic_ids: Mapping[str, UUID],
     *,
     require_stable: bool,
     member_id: str | None = None,
     member_epoch: int = -1,
 ) -> ApiMessage:
-    """OffsetFetch of ``partitions`` for ``group_id``; batched groups from v8, a KIP-848
-    member's id and epoch from v9 (None, -1: not a member)."""
-    by_topic = _by_topic(partitions)
+    """OffsetFetch of ``partitions`` for ``group_id`` (None: every partition the group has
+    committed, v2+); batched groups from v8, a KIP-848 member's id and epoch from v9 (None, -1:
+    not a member)."""
+    by_topic = _by_topic(partitions) if partitions is not None else None
     fields = _fields(cls)
     if "groups" in fields:
         group_cls = _sub(cls, "groups")
@@ -381,7 +382,9 @@ def offset_fetch_request(
                     group_id=group_id,
                     member_id=member_id,
                     member_epoch=member_epoch,
-                    topics=[
+                    topics=None
+                    if by_topic is None
+                    else [
                         _build(
                             gtopic_cls,
                             name=t,
@@ -398,9 +401,9 @@ def offset_fetch_request(
     return _message(
         cls,
         group_id=group_id,
-        topics=[
-            _build(topic_cls, name=t, partition_indexes=parts) for t, parts in by_topic.items()
-        ],
+        topics=None
+        if by_topic is None
+        else [_build(topic_cls, name=t, partition_indexes=parts) for t, parts in by_topic.items()],
         require_stable=require_stable,
     )
 
