@@ -163,7 +163,7 @@ def main() -> None:
     parser.add_argument("--pause-ms", type=int, default=0)
     parser.add_argument("-X", action="append", default=[])
     args = parser.parse_args()
-    out = open(args.out, "a", encoding="ascii") if args.out else None  # noqa: SIM115
+    out = open(args.out, "a", encoding="ascii") if args.out else None
     try:
         if args.face == "sync":
             run_sync(args, out)

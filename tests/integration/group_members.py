@@ -24,7 +24,9 @@ LOG4J = HERE / "log4j2-tools.properties"
 
 
 def oracle_classpath() -> str:
-    build = subprocess.run(["make", "-s", "-C", str(ROOT), "oracle"], capture_output=True, text=True)
+    build = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "oracle"], capture_output=True, text=True
+    )
     if build.returncode != 0:
         raise RuntimeError(f"`make oracle` failed:\n{build.stdout}\n{build.stderr}")
     return (ROOT / "build" / "oracle" / "classpath").read_text().strip()
@@ -95,7 +97,9 @@ class Member:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
-            raise AssertionError(f"member {self.name} did not close in {timeout} s: {self.tail()}")
+            raise AssertionError(
+                f"member {self.name} did not close in {timeout} s: {self.tail()}"
+            ) from None
 
     def kill(self) -> None:
         """SIGKILL: no LeaveGroup, no commit, nothing."""

@@ -287,6 +287,9 @@ class KafkaCluster:
             "group.consumer.session.timeout.ms": 10000,
             "group.consumer.min.heartbeat.interval.ms": 500,
             "group.consumer.heartbeat.interval.ms": 1000,
+            # How soon the coordinator matches a new topic against KIP-848 subscribed patterns (its
+            # minimum).
+            "group.consumer.regex.refresh.interval.ms": 10000,
             # Faster fail-over when a node is killed without a controlled shutdown.
             "broker.heartbeat.interval.ms": 500,
             "broker.session.timeout.ms": 6000,
