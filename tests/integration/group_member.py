@@ -43,13 +43,22 @@ def _names(partitions: Any) -> list[str]:
 
 
 class Listener:
-    """Reports every call; on assignment, the committed offsets where reading starts."""
+    """Reports every call; on assignment, the committed offsets where reading starts. With an
+    ``out`` file it also marks there where each partition's run of records starts and ends
+    (``# assigned P COMMITTED``, ``# revoked P``, ``# lost P``)."""
 
-    def __init__(self, consumer: Any, face: str) -> None:
+    def __init__(self, consumer: Any, face: str, out: IO[str] | None) -> None:
         self.consumer = consumer
         self.face = face
+        self.out = out
 
     def _event(self, event: str, partitions: list[TopicPartition], committed: Any = None) -> None:
+        if self.out is not None:
+            for tp in partitions:
+                om = committed.get(tp) if committed is not None else None
+                extra = f" {om.offset if om is not None else -1}" if event == "assigned" else ""
+                self.out.write(f"# {event} {tp.partition}{extra}\n")
+            self.out.flush()
         doc: dict[str, Any] = {
             "event": event,
             "t": time.time(),
@@ -113,7 +122,7 @@ def run_sync(args: argparse.Namespace, out: IO[str] | None) -> None:
     quit_ = threading.Event()
     with Consumer(_settings(args)) as consumer:
         threading.Thread(target=_watch_stdin, args=(quit_, consumer.wakeup), daemon=True).start()
-        consumer.subscribe([args.topic], Listener(consumer, "sync"))
+        consumer.subscribe([args.topic], Listener(consumer, "sync", out))
         emit({"event": "subscribed"})
         while not quit_.is_set():
             try:
@@ -137,7 +146,7 @@ async def run_async(args: argparse.Namespace, out: IO[str] | None) -> None:
             args=(quit_, lambda: loop.call_soon_threadsafe(consumer.wakeup)),
             daemon=True,
         ).start()
-        consumer.subscribe([args.topic], Listener(consumer, "async"))
+        consumer.subscribe([args.topic], Listener(consumer, "async", out))
         emit({"event": "subscribed"})
         while not quit_.is_set():
             try:

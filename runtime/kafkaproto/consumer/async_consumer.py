@@ -132,6 +132,8 @@ class AsyncConsumer(Generic[K, V]):
         deadline = loop.time() + max(timeout, 0)
         while True:
             records = await self.engine.poll(max(deadline - loop.time(), 0))
+            if records:
+                return records  # the engine hands out records only with no listener call due
             calls = self.engine.take_listener_calls()
             if not calls:
                 return records

@@ -182,6 +182,10 @@ class ConsumerEngine:
             tuple[CommitCallback, dict[TopicPartition, OffsetAndMetadata], BaseException | None]
         ] = deque()
         self._leave_task: asyncio.Task[None] | None = None
+        # The OffsetFetch for positions in flight: (partitions, task).
+        self._committed_fetch: (
+            tuple[frozenset[TopicPartition], asyncio.Task[dict[TopicPartition, Any]]] | None
+        ) = None
         self._close_task: asyncio.Task[None] | None = None
         self._close_deadline: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -684,6 +688,10 @@ class ConsumerEngine:
                 if self._auto_commit and (membership is None or membership.stable):
                     self._maybe_auto_commit()
                 await self._update_fetch_positions(deadline)
+                if self.app.has_listener_calls():
+                    # Queued while the positions were updated: the listener runs before any
+                    # record is handed out (nothing awaits between here and the return).
+                    return ConsumerRecords({})
                 progress.clear()
                 records = self.fetcher.collect(max_records, self._now_ms())
                 self._send_fetches()
@@ -788,21 +796,39 @@ class ConsumerEngine:
         if subs.has_all_fetch_positions():
             return
         if self.coordinator is not None and subs.initializing_partitions():
-            await self._refresh_committed(deadline)
+            if not await self._refresh_committed(deadline):
+                # Java's initWithCommittedOffsetsIfNeeded: no answer yet, so nothing is reset to
+                # auto.offset.reset (that would skip or repeat what the group committed).
+                self._reset_positions(now)
+                return
         subs.reset_initializing_positions()
         self._reset_positions(now)
 
-    async def _refresh_committed(self, deadline: float) -> None:
+    async def _refresh_committed(self, deadline: float) -> bool:
+        """The committed offsets of the partitions without a position, as their positions;
+        False when the answer did not come before ``deadline``. The OffsetFetch goes on after
+        that (Java's ``pendingCommittedOffsetRequest``): the next poll waits for the same
+        request rather than sending another, however short its timeout."""
         assert self.coordinator is not None
-        parts = self.subscriptions.initializing_partitions()
+        loop = self._bind()
+        parts = frozenset(self.subscriptions.initializing_partitions())
+        pending = self._committed_fetch
+        if pending is None or pending[0] != parts:
+            if pending is not None:
+                pending[1].cancel()
+            fetch_deadline = loop.time() + self.config.default_api_timeout_ms / 1000
+            task = loop.create_task(self.coordinator.fetch_committed(list(parts), fetch_deadline))
+            pending = self._committed_fetch = (parts, task)
+        task = pending[1]
         try:
             offsets = await self._bounded(
-                self.coordinator.fetch_committed(parts, deadline),
-                deadline,
-                "the committed offsets could be fetched",
+                asyncio.shield(task), deadline, "the committed offsets could be fetched"
             )
         except ConsumerTimeoutError:
-            return
+            return False  # still in flight (or it gave up: the next poll asks again)
+        finally:
+            if task.done():
+                self._committed_fetch = None
         for tp, om in offsets.items():
             state = self.subscriptions.get(tp)
             if om is None or state is None or state.fetch_state is not FetchState.INITIALIZING:
@@ -810,6 +836,7 @@ class ConsumerEngine:
             self.subscriptions.seek(
                 tp, FetchPosition(om.offset, om.leader_epoch, self.leader_of(tp))
             )
+        return True
 
     def _reset_positions(self, now: int) -> None:
         subs = self.subscriptions
@@ -1390,6 +1417,8 @@ class ConsumerEngine:
         tasks = list(self._tasks)
         if self._close_task is not None:
             tasks.append(self._close_task)
+        if self._committed_fetch is not None:
+            tasks.append(self._committed_fetch[1])
         for task in tasks:
             task.cancel()
         for task in tasks:

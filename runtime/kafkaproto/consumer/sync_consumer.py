@@ -274,6 +274,8 @@ class Consumer(Generic[K, V]):
                 records: ConsumerRecords[K, V] = self._loop.run_until_complete(
                     self.engine.poll(max(deadline - time.monotonic(), 0))
                 )
+                if records:
+                    return records  # handed out only with no listener call due
                 calls = self.engine.take_listener_calls()
                 if not calls:
                     return records
