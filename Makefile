@@ -34,6 +34,17 @@ codegen: setup kafka-jars ## regenerate generated/ from the pinned specs (KAFKA_
 check-generated: setup kafka-jars ## fail if generated/ differs from a fresh regeneration
 	KAFKA_CLIENTS_JAR=$(KAFKA_CLIENTS_JAR) $(PY) -m kafkaproto.codegen check --kafka-version $(KAFKA_VERSION)
 
+# How big a pin move's review would be: regenerate at Kafka $(FROM) (its jars fetched like the
+# pinned ones) into build/upgrade-diff and print, per module, the diff against the committed
+# generated/ beside Kafka's own spec change.
+.PHONY: upgrade-diff
+upgrade-diff: setup kafka-jars ## FROM=x.y.z: the diff a pin move from Kafka x.y.z makes in generated/, per module
+	@test -n "$(FROM)" || { echo "usage: make upgrade-diff FROM=x.y.z" >&2; exit 2; }
+	$(MAKE) --no-print-directory kafka-jars KAFKA_VERSION=$(FROM)
+	KAFKA_CLIENTS_JAR=$(KAFKA_CLIENTS_JAR) \
+	KAFKA_FROM_CLIENTS_JAR=$(abspath build/kafka-$(FROM)/libs)/kafka-clients-$(FROM).jar \
+		$(PY) -m kafkaproto.codegen upgrade-diff --kafka-version $(KAFKA_VERSION) --from $(FROM)
+
 unit: setup ## tests that need no broker and no JVM
 	$(PY) -m pytest -q -m "not broker and not cluster and not oracle"
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import io
 import statistics
 import time
@@ -33,22 +34,22 @@ def ours() -> dict[str, tuple[Any, Callable[[Any], bytes], Callable[[bytes], Any
     from kafkaproto.messages import api_versions, fetch, metadata, produce
 
     m = metadata
-    meta = m.MetadataResponseV12(
+    meta = m.MetadataResponse(
         throttle_time_ms=0,
         brokers=[
-            m.MetadataResponseBrokerV12(node_id=n, host=f"broker-{n}", port=9092, rack=None)
+            m.MetadataResponseBroker(node_id=n, host=f"broker-{n}", port=9092, rack=None)
             for n in (1, 2, 3)
         ],
         cluster_id="cluster-a",
         controller_id=1,
         topics=[
-            m.MetadataResponseTopicV12(
+            m.MetadataResponseTopic(
                 error_code=0,
                 name=f"topic-{t}",
                 topic_id=TOPIC_IDS[t],
                 is_internal=False,
                 partitions=[
-                    m.MetadataResponsePartitionV12(
+                    m.MetadataResponsePartition(
                         error_code=0,
                         partition_index=p,
                         leader_id=1 + p % 3,
@@ -65,19 +66,19 @@ def ours() -> dict[str, tuple[Any, Callable[[Any], bytes], Callable[[bytes], Any
         ],
     )
     pr = produce
-    prod = pr.ProduceRequestV9(
+    prod = pr.ProduceRequest(
         transactional_id=None,
         acks=-1,
         timeout_ms=30000,
         topic_data=[
-            pr.ProduceRequestTopicProduceDataV9(
+            pr.ProduceRequestTopicProduceData(
                 name="events",
-                partition_data=[pr.ProduceRequestPartitionProduceDataV9(index=0, records=RECORDS)],
+                partition_data=[pr.ProduceRequestPartitionProduceData(index=0, records=RECORDS)],
             )
         ],
     )
     f = fetch
-    fet = f.FetchRequestV12(
+    fet = f.FetchRequest(
         replica_id=-1,
         max_wait_ms=500,
         min_bytes=1,
@@ -86,10 +87,10 @@ def ours() -> dict[str, tuple[Any, Callable[[Any], bytes], Callable[[bytes], Any
         session_id=0,
         session_epoch=-1,
         topics=[
-            f.FetchRequestFetchTopicV12(
+            f.FetchRequestFetchTopic(
                 topic="events",
                 partitions=[
-                    f.FetchRequestFetchPartitionV12(
+                    f.FetchRequestFetchPartition(
                         partition=p,
                         current_leader_epoch=-1,
                         fetch_offset=100 + p,
@@ -105,23 +106,27 @@ def ours() -> dict[str, tuple[Any, Callable[[Any], bytes], Callable[[bytes], Any
         rack_id="",
     )
     a = api_versions
-    apiv = a.ApiVersionsResponseV3(
+    apiv = a.ApiVersionsResponse(
         error_code=0,
         api_keys=[
-            a.ApiVersionsResponseApiVersionV3(api_key=k, min_version=lo, max_version=hi)
+            a.ApiVersionsResponseApiVersion(api_key=k, min_version=lo, max_version=hi)
             for k, lo, hi in API_KEYS
         ],
         throttle_time_ms=0,
     )
-    out = {}
-    for name, msg in (
-        ("metadata", meta),
-        ("produce", prod),
-        ("fetch", fet),
-        ("api_versions", apiv),
+    out: dict[str, tuple[Any, Callable[[Any], bytes], Callable[[bytes], Any]]] = {}
+    for name, msg, version in (
+        ("metadata", meta, 12),
+        ("produce", prod, 9),
+        ("fetch", fet, 12),
+        ("api_versions", apiv, 3),
     ):
         cls = type(msg)
-        out[name] = (msg, lambda o: o.encode(), cls.decode)
+        out[name] = (
+            msg,
+            lambda o, v=version: o.encode(v),
+            lambda b, c=cls, v=version: c.decode(b, v),
+        )
     return out
 
 
@@ -346,17 +351,28 @@ def kio() -> dict[str, tuple[Any, Callable[[Any], bytes], Callable[[bytes], Any]
 
 
 def timed(fn: Callable[[], Any], repeats: int) -> float:
-    """Median seconds per call, over ``repeats`` batches sized to take ~50 ms each."""
+    """Median seconds per call, over ``repeats`` batches sized to take ~50 ms each.
+
+    As ``timeit`` does, the cyclic garbage collector is off while a batch runs (and a collection
+    runs before each): otherwise the objects a big decode leaves behind push whole-heap
+    collections into whichever library happens to run next, and a ratio swings 0.9x-3x with the
+    heap's state instead of the codecs' speed."""
+    gc.collect()
     start = time.perf_counter()
     fn()
     once = max(time.perf_counter() - start, 1e-7)
     number = max(1, int(0.05 / once))
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - start) / number)
+        gc.collect()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            samples.append((time.perf_counter() - start) / number)
+        finally:
+            gc.enable()
     return statistics.median(samples)
 
 

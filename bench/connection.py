@@ -17,22 +17,22 @@ import struct
 import time
 
 from kafkaproto.connection import Connection
-from kafkaproto.message import ApiMessage
-from kafkaproto.messages.metadata import MetadataRequestV12, MetadataResponseV12
-from kafkaproto.messages.response_header import ResponseHeaderV1
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages.metadata import MetadataRequest, MetadataResponse
+from kafkaproto.messages.response_header import ResponseHeader
 from kafkaproto.protocol import NEED_DATA, ClientProtocol
 
 
 def core(n: int = 100_000) -> tuple[float, float]:
     proto = ClientProtocol()
-    request = MetadataRequestV12(topics=[])
+    request = MetadataRequest(topics=[])
     started = time.perf_counter()
     for _ in range(n):
-        proto.send(request)
+        proto.send(request, 12)
     send_us = (time.perf_counter() - started) / n * 1e6
     body = bytearray(4)
-    ResponseHeaderV1(correlation_id=0).encode_into(body)
-    MetadataResponseV12().encode_into(body)
+    ResponseHeader(correlation_id=0).encode_into(body, 1)
+    MetadataResponse().encode_into(body, 12)
     struct.pack_into(">i", body, 0, len(body) - 4)
     wire = bytearray()
     for cid in range(n):
@@ -46,7 +46,7 @@ def core(n: int = 100_000) -> tuple[float, float]:
 
 
 async def pipelined(
-    conn: Connection, request: ApiMessage, n: int, workers: int
+    conn: Connection, request: ApiRequest[ApiResponse], n: int, workers: int
 ) -> tuple[float, float]:
     async def worker(count: int) -> None:
         for _ in range(count):
@@ -66,7 +66,7 @@ async def main(bootstrap: str, n: int) -> None:
     print("|---:|---:|---:|")
     for in_flight in (1, 5, 20, 100):
         async with await Connection.open(host, int(port), max_in_flight=in_flight) as conn:
-            request = conn.request_class(3)(topics=[])  # type: ignore[call-arg]
+            request = MetadataRequest(topics=[])
             await pipelined(conn, request, 1000, in_flight)  # warm-up
             rate, cpu = await pipelined(conn, request, n, in_flight)
             print(f"| {in_flight} | {rate:,.0f} | {cpu:.1f} |")

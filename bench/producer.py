@@ -233,7 +233,9 @@ CLIENTS = [*PYTHON_CLIENTS, JAVA]
 FACES = ("kafkaproto Producer", "kafkaproto AsyncProducer")
 
 
-def run_java(topic: str, n: int, acks: str) -> tuple[float, float]:
+def producer_performance(topic: str, n: int, *options: str, props: tuple[str, ...]) -> float:
+    """Seconds Kafka's ProducerPerformance took for n 100-byte records, by its own records/s
+    (which leaves out JVM start-up)."""
     cmd = [
         "java",
         f"-Dlog4j2.configurationFile={ROOT / 'tests/integration/log4j2-tools.properties'}",
@@ -248,15 +250,20 @@ def run_java(topic: str, n: int, acks: str) -> tuple[float, float]:
         "100",
         "--throughput",
         "-1",
+        *options,
         "--producer-props",
         f"bootstrap.servers={BOOTSTRAP}",
-        f"acks={acks}",
         "linger.ms=5",
+        *props,
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
     m = re.search(rf"{n} records sent, ([0-9.]+) records/sec", out)
     assert m is not None, out
-    return n / float(m.group(1)), float("nan")
+    return n / float(m.group(1))
+
+
+def run_java(topic: str, n: int, acks: str) -> tuple[float, float]:
+    return producer_performance(topic, n, props=(f"acks={acks}",)), float("nan")
 
 
 def run_client(client: str, topic: str, n: int, acks: str) -> tuple[float, float]:
@@ -292,29 +299,33 @@ def bench_clients(title: str, n: int, runs: int, only: list[str]) -> None:
                 rates[c].append(n / seconds)
                 rss[c].append(mb)
                 print(f"  run {run + 1} acks={acks} {c}: {n / seconds:,.0f}/s", file=sys.stderr)
-        faces = [f for f in FACES if f in rates]
+        print_ratios(f"acks={acks}", rates, [f for f in FACES if f in rates], rss)
+
+
+def print_ratios(
+    title: str,
+    rates: dict[str, list[float]],
+    faces: list[str],
+    rss: dict[str, list[float]] | None = None,
+    label: Callable[[str], str] = str,
+) -> None:
+    """A markdown table: each client's median records/s (and peak RSS), and per kafkaproto face
+    the median over runs of the same-run ratio (above 1: kafkaproto is faster); then the raw
+    rates."""
+    memory = "peak RSS MB | " if rss is not None else ""
+    heads = " | ".join(f"{label(f)} / it" for f in faces)
+    print(f"\n| {title} | records/s | {memory}{heads} |")
+    print("|---|---:|" + ("---:|" if rss is not None else "") + "---:|" * len(faces))
+    for c, r in rates.items():
+        cells = [statistics.median(a / b for a, b in zip(rates[f], r, strict=True)) for f in faces]
+        mb = statistics.median(rss[c]) if rss is not None else float("nan")
         print(
-            f"\n| acks={acks} | records/s | peak RSS MB | "
-            + " | ".join(f"{f} / it" for f in faces)
+            f"| {label(c)} | {statistics.median(r):,.0f} | "
+            + ("" if rss is None else ("" if mb != mb else f"{mb:.0f}") + " | ")
+            + " | ".join(f"{x:.2f}x" for x in cells)
             + " |"
         )
-        print("|---|---:|---:|" + "---:|" * len(faces))
-        for c, r in rates.items():
-            # ratio: the median over runs of the same-run ratio (>1: kafkaproto is faster)
-            cells = [
-                statistics.median(a / b for a, b in zip(rates[f], r, strict=True)) for f in faces
-            ]
-            mb = statistics.median(rss[c])
-            print(
-                f"| {c} | {statistics.median(r):,.0f} | "
-                + ("" if mb != mb else f"{mb:.0f}")
-                + " | "
-                + " | ".join(f"{x:.2f}x" for x in cells)
-                + " |"
-            )
-        print(
-            f"raw rates acks={acks}: " + str({c: [round(x) for x in v] for c, v in rates.items()})
-        )
+    print(f"raw rates {title}: " + str({c: [round(x) for x in v] for c, v in rates.items()}))
 
 
 def bench_tls(n: int, runs: int) -> None:
@@ -446,32 +457,15 @@ def run_java_txn(topic: str, n: int) -> float:
 
 
 def run_java_perf_txn(topic: str, n: int) -> float:
-    cmd = [
-        "java",
-        f"-Dlog4j2.configurationFile={ROOT / 'tests/integration/log4j2-tools.properties'}",
-        "-cp",
-        f"{KAFKA_LIBS}/*",
-        "org.apache.kafka.tools.ProducerPerformance",
-        "--topic",
+    return producer_performance(
         topic,
-        "--num-records",
-        str(n),
-        "--record-size",
-        "100",
-        "--throughput",
-        "-1",
+        n,
         "--transactional-id",
         txn_id("perf"),
         "--transaction-duration-ms",
         str(JAVA_TXN_DURATION_MS),
-        "--producer-props",
-        f"bootstrap.servers={BOOTSTRAP}",
-        "linger.ms=5",
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=900).stdout
-    m = re.search(rf"{n} records sent, ([0-9.]+) records/sec", out)
-    assert m is not None, out
-    return n / float(m.group(1))
+        props=(),
+    )
 
 
 def bench_transactions(n: int, runs: int) -> None:
@@ -492,16 +486,7 @@ def bench_transactions(n: int, runs: int) -> None:
             rates[c].append(n / seconds)
             print(f"  run {run + 1} {c}: {n / seconds:,.0f}/s", file=sys.stderr)
     faces = [f + IN_TXN for f in FACES]
-    print("\n| in transactions | records/s | " + " | ".join(f"{f} / it" for f in FACES) + " |")
-    print("|---|---:|" + "---:|" * len(faces))
-    for c, r in rates.items():
-        cells = [statistics.median(a / b for a, b in zip(rates[f], r, strict=True)) for f in faces]
-        print(
-            f"| {c.removesuffix(IN_TXN)} | {statistics.median(r):,.0f} | "
-            + " | ".join(f"{x:.2f}x" for x in cells)
-            + " |"
-        )
-    print("raw rates: " + str({c: [round(x) for x in v] for c, v in rates.items()}))
+    print_ratios("in transactions", rates, faces, label=lambda c: c.removesuffix(IN_TXN))
 
 
 # --- settings table -------------------------------------------------------------------------

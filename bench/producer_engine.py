@@ -25,9 +25,9 @@ import uuid
 from collections.abc import Callable, Collection
 from typing import Any
 
-from kafkaproto.message import ApiMessage
 from kafkaproto.messages import produce
-from kafkaproto.producer.accumulator import RecordAccumulator
+from kafkaproto.messages.init_producer_id import InitProducerIdResponse
+from kafkaproto.producer._internals.accumulator import RecordAccumulator
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.producer.record import ProducerRecord
@@ -55,29 +55,22 @@ class InstantTransport:
         return ClusterSnapshot.of([TopicInfo(t, parts, self.topic_id) for t in topics])
 
     async def send(
-        self, node_id: int | None, request: Any, *, expect_response: bool = True
-    ) -> ApiMessage | None:
+        self, node_id: int | None, request: Any, version: int, *, expect_response: bool = True
+    ) -> Any:
         if request.api_key == 22:
-            return produce_init(request.version)
+            return InitProducerIdResponse(producer_id=1, producer_epoch=0)
         out = []
         for td in request.topic_data:
             parts = tuple(
-                produce.ProduceResponsePartitionProduceResponseV10(index=p.index, base_offset=0)
+                produce.ProduceResponsePartitionProduceResponse(index=p.index, base_offset=0)
                 for p in td.partition_data
             )
             out.append(
-                produce.ProduceResponseTopicProduceResponseV13(
+                produce.ProduceResponseTopicProduceResponse(
                     topic_id=td.topic_id, partition_responses=parts
                 )
             )
-        return produce.ProduceResponseV13(responses=tuple(out))
-
-
-def produce_init(version: int) -> ApiMessage:
-    from kafkaproto.messages import response_class
-
-    cls: Any = response_class(22, version)
-    return cls(producer_id=1, producer_epoch=0)  # type: ignore[no-any-return]
+        return produce.ProduceResponse(responses=tuple(out))
 
 
 def bench_builder(n: int) -> float:

@@ -1,6 +1,7 @@
 """The house's layers, written down once and enforced: a module may import its own layer and the
-layers below it, never one above; imports at import time form no cycle; and the "must never
-import" rules of the modules' docstrings hold.
+layers below it, never one above; imports at import time form no cycle; a private module
+(``kafkaproto.producer._internals...``) is imported only from its own package; and the "must
+never import" rules of the modules' docstrings hold.
 
 A short AST check rather than import-linter: the table below is the whole contract, it needs no
 extra tool or config file, it sees lazy (function-level) imports as well as module-level ones,
@@ -22,13 +23,13 @@ SOURCE_ROOTS = ("runtime", "codegen", "generated")
 
 # Lowest first. A module belongs to the layer of its longest matching prefix.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "errors",
-        ("kafkaproto.errors", "kafkaproto.error_codes", "kafkaproto.config", "kafkaproto.backoff"),
-    ),
+    ("errors", ("kafkaproto.errors", "kafkaproto.backoff")),
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
     ("message", ("kafkaproto.message", "kafkaproto.reference_codec")),
     ("messages", ("kafkaproto.messages",)),
+    # Facts of the pin the generated index and error table hold, for everything above: the
+    # error classes, and the config definitions (which name the pinned Kafka version).
+    ("facts", ("kafkaproto.error_codes", "kafkaproto.config")),
     ("protocol", ("kafkaproto.protocol",)),
     # TLS and SASL: settings, sans-I/O mechanisms, the SASL exchange the connection drives.
     ("security", ("kafkaproto.security",)),
@@ -54,8 +55,8 @@ SEPARATE = ("kafkaproto.codegen",)
 # and its own submodules).
 ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.errors": (),
-    "kafkaproto.error_codes": ("kafkaproto.errors",),
-    "kafkaproto.config.definition": ("kafkaproto.errors",),
+    "kafkaproto.error_codes": ("kafkaproto.errors", "kafkaproto.messages"),
+    "kafkaproto.config.definition": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.properties": (),
     "kafkaproto.records.errors": ("kafkaproto.errors",),
     # Generated code imports only the runtime's wire primitives, message base and errors.
@@ -80,21 +81,21 @@ NEVER: dict[str, tuple[str, ...]] = {
     "kafkaproto.security.config": ("asyncio", "socket"),
     "kafkaproto.security.sasl_exchange": ("asyncio", "socket", "ssl"),
     "kafkaproto.config": ("asyncio", "socket", "kafkaproto.producer", "kafkaproto.cluster"),
-    "kafkaproto.producer.accumulator": ("asyncio", "socket"),
+    "kafkaproto.producer._internals.accumulator": ("asyncio", "socket"),
     "kafkaproto.producer.errors": (
-        "kafkaproto.producer.engine",
-        "kafkaproto.producer.accumulator",
-        "kafkaproto.producer.sender",
+        "kafkaproto.producer._internals.engine",
+        "kafkaproto.producer._internals.accumulator",
+        "kafkaproto.producer._internals.sender",
         "kafkaproto.producer.async_producer",
         "kafkaproto.producer.sync_producer",
     ),
     "kafkaproto.producer.metadata": (
-        "kafkaproto.producer.engine",
-        "kafkaproto.producer.accumulator",
-        "kafkaproto.producer.sender",
+        "kafkaproto.producer._internals.engine",
+        "kafkaproto.producer._internals.accumulator",
+        "kafkaproto.producer._internals.sender",
         "kafkaproto.producer.async_producer",
     ),
-    "kafkaproto.producer.transport": ("kafkaproto.producer.cluster_transport",),
+    "kafkaproto.producer.transport": ("kafkaproto.producer._internals.cluster_transport",),
     "kafkaproto.records.errors": ("kafkaproto.records.compression",),
     "kafkaproto.cli.arguments": ("kafkaproto.producer", "kafkaproto.cluster"),
 }
@@ -207,6 +208,9 @@ def violations(modules: dict[str, Path]) -> list[str]:
                 problems.append(f"{where}: {name} may import only {only[1] or 'nothing'}")
             if _matches(target, SEPARATE) and not _matches(name, SEPARATE):
                 problems.append(f"{where}: {name} imports the compiler {target}")
+            owner = private_owner(target)
+            if owner is not None and not _matches(name, (owner,)):
+                problems.append(f"{where}: {name} imports {target}, private to {owner}")
             there = layer_of(target)
             if here is not None and there is not None and there > here:
                 problems.append(
@@ -217,6 +221,16 @@ def violations(modules: dict[str, Path]) -> list[str]:
                 edges[name].add(target)
     problems.extend(f"import cycle: {' -> '.join(cycle)}" for cycle in cycles(edges))
     return problems
+
+
+def private_owner(module: str) -> str | None:
+    """The package a private module belongs to (``kafkaproto.producer`` for
+    ``kafkaproto.producer._internals.sender``): only that package's modules may import it."""
+    parts = module.split(".")
+    for i, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__"):
+            return ".".join(parts[:i])
+    return None
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -318,13 +332,33 @@ def test_a_cycle_and_a_docstring_rule_fail(tmp_path: Path) -> None:
     ]
 
 
+def test_a_private_module_imported_from_outside_its_package_fails(tmp_path: Path) -> None:
+    modules = _tree(
+        tmp_path,
+        {
+            "kafkaproto/producer/_internals/engine.py": "",
+            "kafkaproto/producer/async_producer.py": (
+                "from kafkaproto.producer._internals.engine import ProducerEngine\n"
+            ),
+            "kafkaproto/cli/produce.py": (
+                "from kafkaproto.producer._internals.engine import ProducerEngine\n"
+            ),
+        },
+    )
+    assert violations(modules) == [
+        "kafkaproto/cli/produce.py:1: kafkaproto.cli.produce imports "
+        "kafkaproto.producer._internals.engine, private to kafkaproto.producer"
+    ]
+
+
 @pytest.mark.parametrize(
     ("module", "layer"),
     [
-        ("kafkaproto.config.common", "errors"),
+        ("kafkaproto.config.common", "facts"),
+        ("kafkaproto.backoff", "errors"),
         ("kafkaproto.records.reader", "wire"),
         ("kafkaproto.messages.produce", "messages"),
-        ("kafkaproto.producer.sender", "clients"),
+        ("kafkaproto.producer._internals.sender", "clients"),
         ("kafkaproto.cli.produce", "cli"),
     ],
 )

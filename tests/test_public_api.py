@@ -36,8 +36,8 @@ def test_the_readme_names_and_all_three_source_folders() -> None:
     assert (
         importlib.import_module("kafkaproto.codegen.model").__name__ == "kafkaproto.codegen.model"
     )
-    assert importlib.import_module("kafkaproto.messages").request_class(18, 3).__name__ == (
-        "ApiVersionsRequestV3"
+    assert importlib.import_module("kafkaproto.messages").request_class(18).__name__ == (
+        "ApiVersionsRequest"
     )
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         kafkaproto.Nope  # noqa: B018

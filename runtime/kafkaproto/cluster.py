@@ -28,7 +28,7 @@ import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final, TypeVar, overload
+from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from kafkaproto.backoff import ExponentialBackoff
@@ -41,7 +41,12 @@ from kafkaproto.errors import (
     MetadataTimeoutError,
     RequestTimeoutError,
 )
-from kafkaproto.message import ApiMessage
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages.metadata import (
+    MetadataRequest,
+    MetadataRequestTopic,
+    MetadataResponse,
+)
 from kafkaproto.security.channel import ChannelSecurity
 from kafkaproto.security.definitions import security_config_of
 from kafkaproto.security.errors import AuthenticationError
@@ -58,9 +63,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-R = TypeVar("R", bound=ApiMessage)
+R = TypeVar("R", bound=ApiResponse)
 
-_METADATA = 3
 _ZERO_UUID: Final = UUID(int=0)
 # Connection failures that make a broker unusable for now (and metadata worth refreshing).
 _NETWORK_ERRORS = (KafkaConnectionError, RequestTimeoutError)
@@ -154,10 +158,11 @@ def _error(code: int, message: str | None = None) -> KafkaError | None:
     return error_for_code(code, message) if code else None
 
 
-def _parse_metadata(response: Any, fetched_at: float) -> ClusterMetadata:
+def _parse_metadata(response: MetadataResponse, fetched_at: float) -> ClusterMetadata:
+    # Fields a version lacks hold Kafka's defaults (rack None, leader epoch -1, no offline
+    # replicas, no topic id, controller -1), as Java's MetadataResponse reads them.
     brokers = {
-        b.node_id: BrokerMetadata(b.node_id, b.host, b.port, getattr(b, "rack", None))
-        for b in response.brokers
+        b.node_id: BrokerMetadata(b.node_id, b.host, b.port, b.rack) for b in response.brokers
     }
     topics: dict[str, TopicMetadata] = {}
     for t in response.topics:
@@ -168,25 +173,24 @@ def _parse_metadata(response: Any, fetched_at: float) -> ClusterMetadata:
                 topic=t.name,
                 partition=p.partition_index,
                 leader=p.leader_id,
-                leader_epoch=getattr(p, "leader_epoch", -1),
+                leader_epoch=p.leader_epoch,
                 replicas=tuple(p.replica_nodes),
                 isr=tuple(p.isr_nodes),
-                offline_replicas=tuple(getattr(p, "offline_replicas", ())),
+                offline_replicas=tuple(p.offline_replicas),
                 error=_error(p.error_code),
             )
             for p in t.partitions
         }
-        topic_id = getattr(t, "topic_id", None)
         topics[t.name] = TopicMetadata(
             name=t.name,
-            topic_id=None if topic_id in (None, _ZERO_UUID) else topic_id,
-            is_internal=getattr(t, "is_internal", False),
+            topic_id=None if t.topic_id == _ZERO_UUID else t.topic_id,
+            is_internal=t.is_internal,
             partitions=MappingProxyType(partitions),
             error=_error(t.error_code),
         )
     return ClusterMetadata(
-        cluster_id=getattr(response, "cluster_id", None),
-        controller_id=getattr(response, "controller_id", -1),
+        cluster_id=response.cluster_id,
+        controller_id=response.controller_id,
         brokers=MappingProxyType(brokers),
         topics=MappingProxyType(topics),
         fetched_at=fetched_at,
@@ -194,20 +198,18 @@ def _parse_metadata(response: Any, fetched_at: float) -> ClusterMetadata:
 
 
 def _metadata_request(
-    cls: type[ApiMessage], topics: Sequence[str] | None, allow_auto_topic_creation: bool
-) -> ApiMessage:
-    """A MetadataRequest at whatever version ``cls`` is (fields differ per version)."""
-    fields = {f.attr: f for f in cls._fields_}
-    topic_cls = fields["topics"].cls
-    assert topic_cls is not None
-    kwargs: dict[str, Any] = {}
+    version: int, topics: Sequence[str] | None, allow_auto_topic_creation: bool
+) -> MetadataRequest:
+    """A MetadataRequest for ``topics`` (None: every topic of the cluster) at ``version``."""
+    wanted: tuple[MetadataRequestTopic, ...] | None
     if topics is None:
-        kwargs["topics"] = None if fields["topics"].nullable else ()  # v0: empty means all
+        # Kafka's MetadataRequest: v0 asks for every topic with an empty list, v1+ with null.
+        wanted = None if version >= 1 else ()
     else:
-        kwargs["topics"] = [topic_cls(name=name) for name in topics]  # type: ignore[call-arg]
-    if "allow_auto_topic_creation" in fields:
-        kwargs["allow_auto_topic_creation"] = allow_auto_topic_creation
-    return cls(**kwargs)
+        wanted = tuple(MetadataRequestTopic(name=name) for name in topics)
+    # AllowAutoTopicCreation exists from v4 on; below, False cannot be written and the encoder
+    # says so (Java's MetadataRequest.Builder refuses it alike).
+    return MetadataRequest(topics=wanted, allow_auto_topic_creation=allow_auto_topic_creation)
 
 
 # -- connections ----------------------------------------------------------------------------------
@@ -370,13 +372,11 @@ class ClusterClient:
             self._last_refresh_attempt = asyncio.get_running_loop().time()
             wanted = None if self._all_topics else sorted(self._topics)
             conn = await self._least_loaded_connection()
-            request = _metadata_request(
-                conn.request_class(_METADATA), wanted, self.config.allow_auto_create_topics
-            )
-            response = await conn.request(request)
-            top_level = getattr(response, "error_code", 0)
-            if top_level:
-                raise error_for_code(top_level)
+            version = conn.version_for(MetadataRequest.api_key)
+            request = _metadata_request(version, wanted, self.config.allow_auto_create_topics)
+            response = await conn.request(request, version=version)
+            if response.error_code:  # v10+: a top-level error (e.g. authorization)
+                raise error_for_code(response.error_code)
             metadata = _parse_metadata(response, asyncio.get_running_loop().time())
             self._metadata = metadata
             self._update_requested = False
@@ -486,38 +486,19 @@ class ClusterClient:
         if node is not None and node.connection is not None:
             node.connection.close()
 
-    @overload
     async def request(
         self,
         node_id: int,
-        message: ApiMessage,
-        response_type: type[R],
+        message: ApiRequest[R],
         *,
+        version: int | None = None,
         timeout: float | None = None,
-    ) -> R: ...
-
-    @overload
-    async def request(
-        self,
-        node_id: int,
-        message: ApiMessage,
-        response_type: None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ApiMessage: ...
-
-    async def request(
-        self,
-        node_id: int,
-        message: ApiMessage,
-        response_type: type[R] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ApiMessage:
-        """Send ``message`` to broker ``node_id`` on its shared connection."""
+    ) -> R:
+        """Send ``message`` to broker ``node_id`` on its shared connection (at ``version``, by
+        default the highest both sides support) and return its response."""
         conn = await self.connection(node_id)
         try:
-            return await conn.request(message, response_type, timeout=timeout)
+            return await conn.request(message, version=version, timeout=timeout)
         except _NETWORK_ERRORS as exc:
             self.note_error(exc)
             raise

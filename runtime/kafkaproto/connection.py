@@ -32,9 +32,11 @@ import random
 import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
+from importlib import metadata
 from types import MappingProxyType
-from typing import Final, TypeVar, overload
+from typing import Final, TypeVar
 
+from kafkaproto.error_codes import UnsupportedVersionError as UnsupportedVersionCode
 from kafkaproto.error_codes import error_for_code
 from kafkaproto.errors import (
     ApiVersionError,
@@ -46,8 +48,9 @@ from kafkaproto.errors import (
     ProtocolError,
     RequestTimeoutError,
 )
-from kafkaproto.message import ApiMessage
-from kafkaproto.messages import APIS, request_class
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages import APIS, ApiKey
+from kafkaproto.messages.api_versions import ApiVersionsRequest, ApiVersionsResponse
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE, NEED_DATA, ClientProtocol
 from kafkaproto.security.channel import ChannelSecurity, classify_tls_failure
 from kafkaproto.security.errors import SecurityProtocolMismatchError
@@ -55,15 +58,21 @@ from kafkaproto.security.sasl_exchange import authenticate
 
 __all__ = ["CLIENT_SOFTWARE_NAME", "CLIENT_SOFTWARE_VERSION", "Connection"]
 
-R = TypeVar("R", bound=ApiMessage)
+R = TypeVar("R", bound=ApiResponse)
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("kafkaproto")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
 
 #: What ApiVersionsRequest v3+ tells the broker about us (KIP-511; the broker checks both
-#: against ``[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?``).
+#: against ``[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?``). The version is the installed
+#: package's.
 CLIENT_SOFTWARE_NAME: Final = "kafkaproto"
-CLIENT_SOFTWARE_VERSION: Final = "0.1.0"
-
-_API_VERSIONS = 18
-_UNSUPPORTED_VERSION = 35
+CLIENT_SOFTWARE_VERSION: Final = _package_version()
 # Requests smaller than this are gathered and written once per event-loop turn.
 _COALESCE_LIMIT = 64 * 1024
 # KIP-368 / Java's SaslClientAuthenticator.ReauthInfo: re-authenticate at 85% of the session
@@ -101,21 +110,23 @@ class _Adapter(asyncio.Protocol):
 class _Entry:
     """A request awaiting its response."""
 
-    __slots__ = ("cls", "correlation_id", "deadline", "future", "timeout")
+    __slots__ = ("api_key", "correlation_id", "deadline", "future", "timeout", "version")
 
     def __init__(
         self,
         correlation_id: int,
-        future: asyncio.Future[ApiMessage],
+        future: asyncio.Future[ApiResponse],
         deadline: float,
         timeout: float,
-        cls: type[ApiMessage],
+        api_key: int,
+        version: int,
     ) -> None:
         self.correlation_id = correlation_id
         self.future = future
         self.deadline = deadline
         self.timeout = timeout
-        self.cls = cls
+        self.api_key = api_key
+        self.version = version
 
 
 class Connection:
@@ -157,7 +168,7 @@ class Connection:
         self._broker_versions: dict[int, tuple[int, int]] = {}
         self._versions: dict[int, int] = {}
         self._negotiated = False
-        self.api_versions_response: ApiMessage | None = None
+        self.api_versions_response: ApiVersionsResponse | None = None
         self.security = security
         self.protocol_name = security.protocol if security is not None else "PLAINTEXT"
         #: Session lifetime the broker granted at the last SASL authentication (0: none).
@@ -309,11 +320,7 @@ class Connection:
         assert security is not None
         client = await security.sasl_client()
         lifetime = await authenticate(
-            client,
-            self._send,
-            self.request_class,
-            broker=self.broker,
-            protocol=self.protocol_name,
+            client, self._send, broker=self.broker, protocol=self.protocol_name
         )
         self.authentications += 1
         self.session_lifetime_ms = lifetime
@@ -344,22 +351,21 @@ class Connection:
             self._reauth = None
 
     async def _negotiate(self) -> None:
-        version = APIS[_API_VERSIONS].latest_stable
+        version = ApiVersionsRequest.latest_stable_version
+        # The client software fields exist from v3 on and are ignorable before (KIP-511).
+        request = ApiVersionsRequest(
+            client_software_name=CLIENT_SOFTWARE_NAME,
+            client_software_version=CLIENT_SOFTWARE_VERSION,
+        )
         while True:
-            cls = request_class(_API_VERSIONS, version)
-            if version >= 3:
-                request = cls(  # type: ignore[call-arg]
-                    client_software_name=CLIENT_SOFTWARE_NAME,
-                    client_software_version=CLIENT_SOFTWARE_VERSION,
-                )
-            else:
-                request = cls()
-            response = await self.request(request)
-            error_code: int = response.error_code  # type: ignore[attr-defined]
-            api_keys = response.api_keys  # type: ignore[attr-defined]
-            if error_code == _UNSUPPORTED_VERSION and version > 0:
+            response = await self.request(request, version=version)
+            error_code = response.error_code
+            api_keys = response.api_keys
+            if error_code == UnsupportedVersionCode.code and version > 0:
                 # Kafka 2.4+ lists the ApiVersions range it supports; older brokers: v0.
-                broker_max = next((k.max_version for k in api_keys if k.api_key == 18), 0)
+                broker_max = next(
+                    (k.max_version for k in api_keys if k.api_key == ApiKey.API_VERSIONS), 0
+                )
                 version = min(broker_max, version - 1)
                 continue
             if error_code:
@@ -407,10 +413,6 @@ class Connection:
             broker=self._broker_versions.get(api_key),
         )
 
-    def request_class(self, api_key: int) -> type[ApiMessage]:
-        """The generated request class of ``api_key`` at :meth:`version_for` ``(api_key)``."""
-        return request_class(api_key, self.version_for(api_key))
-
     # -- requests -------------------------------------------------------------------------------
 
     @property
@@ -422,31 +424,19 @@ class Connection:
     def closed(self) -> bool:
         return self._closed_by is not None
 
-    @overload
     async def request(
-        self, message: ApiMessage, response_type: type[R], *, timeout: float | None = None
-    ) -> R: ...
-
-    @overload
-    async def request(
-        self, message: ApiMessage, response_type: None = None, *, timeout: float | None = None
-    ) -> ApiMessage: ...
-
-    async def request(
-        self,
-        message: ApiMessage,
-        response_type: type[R] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ApiMessage:
-        """Send ``message`` (a generated request class of a version the broker supports) and
-        return its response; ``response_type`` checks and types it. Waits for a free slot when
-        ``max_in_flight`` requests are already out. ``timeout`` (seconds, default the
-        connection's ``request_timeout``) counts from the moment the request is written.
+        self, message: ApiRequest[R], *, version: int | None = None, timeout: float | None = None
+    ) -> R:
+        """Send ``message`` (a generated request) at ``version`` — by default
+        :meth:`version_for` its API, the highest both sides support — and return its response,
+        decoded at the same version. Waits for a free slot when ``max_in_flight`` requests are
+        already out. ``timeout`` (seconds, default the connection's ``request_timeout``) counts
+        from the moment the request is written.
 
         Raises :class:`RequestTimeoutError` (the connection is then closed),
         :class:`KafkaConnectionError` when the connection is or gets closed, and
-        :class:`ApiVersionError` for a version the broker did not announce.
+        :class:`ApiVersionError` for a version the broker did not announce (or an API no
+        version of which both sides support).
         """
         if self._closed_by is not None:
             raise self._closed_by
@@ -454,40 +444,37 @@ class Connection:
             self._reauth is not None or self._loop.time() >= self._reauth_at
         ):
             await self._reauthenticated()
-        return await self._send(message, response_type, timeout=timeout)
+        return await self._send(message, version=version, timeout=timeout)
 
     async def _send(
-        self,
-        message: ApiMessage,
-        response_type: type[R] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> ApiMessage:
+        self, message: ApiRequest[R], *, version: int | None = None, timeout: float | None = None
+    ) -> R:
         # request() without the re-authentication gate: the SASL exchange itself goes here.
         if self._closed_by is not None:
             raise self._closed_by
-        if self._negotiated:
-            span = self._broker_versions.get(message.api_key)
-            if span is None or not span[0] <= message.version <= span[1]:
-                raise self._unsupported(message)
+        version = self._checked_version(message, version)
         if len(self._pending) >= self.max_in_flight or self._slot_waiters:
             await self._wait_for_slot()
-        cid, data = self._protocol.send(message)
-        future: asyncio.Future[ApiMessage] = self._loop.create_future()
+        cid, data = self._protocol.send(message, version)
+        future: asyncio.Future[ApiResponse] = self._loop.create_future()
         seconds = self.request_timeout if timeout is None else timeout
         deadline = self._loop.time() + seconds
-        self._pending.append(_Entry(cid, future, deadline, seconds, type(message)))
+        self._pending.append(_Entry(cid, future, deadline, seconds, message.api_key, version))
         self._write(data)
         if self._timer is None or deadline < self._timer_when:
             self._arm_timer(deadline)
         response = await future
-        if response_type is not None and not isinstance(response, response_type):
-            raise TypeError(f"expected a {response_type.__name__}, got a {type(response).__name__}")
-        return response
+        expected = type(message).response_class
+        if not isinstance(response, expected):
+            raise TypeError(f"expected a {expected.__name__}, got a {type(response).__name__}")
+        return response  # type: ignore[return-value]  # R is message's response class
 
-    async def send_no_response(self, message: ApiMessage) -> None:
-        """Send a request the broker never answers (Produce with ``acks=0``); returns once the
-        transport has taken the bytes (waiting while its buffer is full)."""
+    async def send_no_response(
+        self, message: ApiRequest[ApiResponse], *, version: int | None = None
+    ) -> None:
+        """Send a request the broker never answers (Produce with ``acks=0``) at ``version``
+        (default :meth:`version_for` its API); returns once the transport has taken the bytes
+        (waiting while its buffer is full)."""
         if self._closed_by is not None:
             raise self._closed_by
         if self._reauth_at is not None and (
@@ -496,16 +483,22 @@ class Connection:
             await self._reauthenticated()
             if self._closed_by is not None:
                 raise self._closed_by
-        if self._negotiated:
-            span = self._broker_versions.get(message.api_key)
-            if span is None or not span[0] <= message.version <= span[1]:
-                raise self._unsupported(message)
-        _, data = self._protocol.send(message, expect_response=False)
+        version = self._checked_version(message, version)
+        _, data = self._protocol.send(message, version, expect_response=False)
         self._write(data)
         if self._write_paused is not None:
             await asyncio.shield(self._write_paused)
             if self._closed_by is not None:
                 raise self._closed_by
+
+    def _checked_version(self, message: ApiRequest[ApiResponse], version: int | None) -> int:
+        if version is None:
+            return self.version_for(message.api_key)
+        if self._negotiated:
+            span = self._broker_versions.get(message.api_key)
+            if span is None or not span[0] <= version <= span[1]:
+                raise self._unsupported(message.api_key, version)
+        return version
 
     def _write(self, data: bytearray) -> None:
         # Requests written in one turn of the event loop leave in one send() call: a syscall per
@@ -525,13 +518,13 @@ class Connection:
         if data is not None and self._transport is not None and self._closed_by is None:
             self._transport.write(data)
 
-    def _unsupported(self, message: ApiMessage) -> ApiVersionError:
-        info = APIS.get(message.api_key)
-        name = info.name if info else f"api key {message.api_key}"
-        span = self._broker_versions.get(message.api_key)
+    def _unsupported(self, api_key: int, version: int) -> ApiVersionError:
+        info = APIS.get(api_key)
+        name = info.name if info else f"api key {api_key}"
+        span = self._broker_versions.get(api_key)
         theirs = f"versions {span[0]}-{span[1]}" if span else "no version of it"
         return ApiVersionError(
-            f"{self.broker}: {name} v{message.version} is not supported by the broker ({theirs})"
+            f"{self.broker}: {name} v{version} is not supported by the broker ({theirs})"
         )
 
     async def _wait_for_slot(self) -> None:
@@ -584,10 +577,10 @@ class Connection:
             self._arm_timer(earliest)
 
     def _time_out(self, entry: _Entry) -> None:
-        info = APIS.get(entry.cls.api_key)
+        info = APIS.get(entry.api_key)
         error = RequestTimeoutError(
-            api=info.name if info else str(entry.cls.api_key),
-            version=entry.cls.version,
+            api=info.name if info else str(entry.api_key),
+            version=entry.version,
             correlation_id=entry.correlation_id,
             timeout=entry.timeout,
             broker=self.broker,

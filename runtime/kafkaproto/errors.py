@@ -7,9 +7,38 @@ kafkaproto module, so every layer can depend on it.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class KafkaProtoError(Exception):
     """Base class of every error kafkaproto raises on purpose."""
+
+
+class KafkaError(KafkaProtoError):
+    """An error code returned by a Kafka broker (the classes for each code are generated from
+    Kafka's own table: :mod:`kafkaproto.error_codes`).
+
+    Subclasses fix ``code``, ``name``, ``retriable``, ``invalid_metadata`` and ``default_message``;
+    an instance's ``message`` is the broker's own error message when the response carried one,
+    else the default message.
+    """
+
+    code: int = -1
+    name: str = "UNKNOWN_SERVER_ERROR"
+    retriable: bool = False
+    invalid_metadata: bool = False
+    default_message: ClassVar[str] = ""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message else self.default_message
+        # args stays (message,) so instances pickle and copy like plain exceptions.
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code}): {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
 
 
 class DecodeError(KafkaProtoError, ValueError):

@@ -4,39 +4,22 @@ AsyncConsumer` on that client), for code and tests that hold a :class:`ClusterCl
 one partition's records without a consumer of their own.
 
 One reading path: everything here goes through the consumer's engine (its fetcher, sessions,
-leader handling and offset lookups). ``build`` and ``field_class`` are the request-building
-helpers the tests use for requests no client sends (CreateTopics, raw Produce). This module must
-never frame bytes or decode records itself.
+leader handling and offset lookups). This module must never frame bytes or decode records
+itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.consumer.async_consumer import AsyncConsumer
 from kafkaproto.consumer.record import ConsumerRecord, TopicPartition
-from kafkaproto.message import Struct
 
-__all__ = ["EARLIEST", "LATEST", "build", "fetch_partition", "field_class", "list_offset"]
+__all__ = ["EARLIEST", "LATEST", "fetch_partition", "list_offset"]
 
 # ListOffsets timestamps that mean "the log start" and "the log end" (Kafka's ListOffsetsRequest).
 EARLIEST, LATEST = -2, -1
-
-
-def build(cls: type[Struct], **values: Any) -> Any:
-    """An instance of ``cls`` from the values its version has (others are ignored: a version
-    without ``topic_id`` simply does not take one)."""
-    attrs = {f.attr for f in cls._fields_}
-    return cls(**{k: v for k, v in values.items() if k in attrs})
-
-
-def field_class(cls: type[Struct], attr: str) -> type[Struct]:
-    for f in cls._fields_:
-        if f.attr == attr and f.cls is not None:
-            return f.cls
-    raise LookupError(f"{cls.__name__} has no struct field {attr!r}")
 
 
 def _consumer(client: ClusterClient, **settings: object) -> AsyncConsumer[bytes, bytes]:

@@ -29,12 +29,12 @@ from kafkaproto.errors import (
     ProtocolStateError,
     UnexpectedCorrelationIdError,
 )
-from kafkaproto.message import ApiMessage, HeaderMessage
-from kafkaproto.messages import (
-    request_header_class,
-    response_class,
-    response_header_class,
-)
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages import ApiKey, request_header_version, response_header_version
+from kafkaproto.messages.api_versions import ApiVersionsResponse
+from kafkaproto.messages.produce import ProduceRequest
+from kafkaproto.messages.request_header import RequestHeader
+from kafkaproto.messages.response_header import ResponseHeader
 
 __all__ = [
     "DEFAULT_MAX_FRAME_SIZE",
@@ -51,8 +51,6 @@ _INT32 = Struct(">i")
 _pack_int32_into = _INT32.pack_into
 _unpack_int32_from = _INT32.unpack_from
 _MAX_CORRELATION_ID = 0x7FFFFFFF
-_API_VERSIONS = 18
-_PRODUCE = 0
 # Consumed bytes at the front of the receive buffer are dropped once there are this many and they
 # are at least half of it, so each byte is moved O(1) times on average.
 _COMPACT_AT = 64 * 1024
@@ -72,26 +70,30 @@ NEED_DATA: Final = NeedData.NEED_DATA
 
 
 class Response(NamedTuple):
-    """One decoded response: its correlation id, body and header."""
+    """One decoded response: its correlation id, body (decoded at the request's version) and
+    header."""
 
     correlation_id: int
-    message: ApiMessage
-    header: HeaderMessage
+    message: ApiResponse
+    header: ResponseHeader
 
 
 class _Route(NamedTuple):
-    """What one request class needs, decided once: its frame prefix (4 size bytes and the request
-    header with a zero correlation id, patched per request) and how to read its response."""
+    """What one request class at one version needs, decided once: its frame prefix (4 size bytes
+    and the request header with a zero correlation id, patched per request) and how to read its
+    response."""
 
     prefix: bytes
-    response_cls: type[ApiMessage]
-    response_header_cls: type[HeaderMessage]
+    response_cls: type[ApiResponse]
+    version: int
+    response_header_version: int
 
 
 class _Pending(NamedTuple):
     correlation_id: int
-    response_cls: type[ApiMessage]
-    response_header_cls: type[HeaderMessage]
+    response_cls: type[ApiResponse]
+    version: int
+    response_header_version: int
 
 
 class ClientProtocol:
@@ -124,7 +126,7 @@ class ClientProtocol:
         self._max_frame_size = max_frame_size
         self._next_id = first_correlation_id
         self._pending: deque[_Pending] = deque()
-        self._routes: dict[type[ApiMessage], _Route] = {}
+        self._routes: dict[tuple[type[ApiRequest[ApiResponse]], int], _Route] = {}
         self._buf = bytearray()
         self._pos = 0
         self._error: KafkaProtoError | None = None
@@ -163,13 +165,15 @@ class ClientProtocol:
 
     def send(
         self,
-        request: ApiMessage,
+        request: ApiRequest[ApiResponse],
+        version: int,
         *,
         client_id: str | Literal[False] | None = False,
         expect_response: bool = True,
     ) -> tuple[int, bytearray]:
-        """Frame ``request`` (size prefix, request header, body) and return its correlation id and
-        bytes. ``client_id`` overrides the protocol's own for this request (``False``: keep it).
+        """Frame ``request`` at ``version`` (size prefix, request header, body) and return its
+        correlation id and bytes. ``client_id`` overrides the protocol's own for this request
+        (``False``: keep it).
 
         ``expect_response=False`` is for Produce with ``acks=0``, the one request Kafka never
         answers; it is required there and refused elsewhere, because a wrong guess would either
@@ -177,15 +181,15 @@ class ClientProtocol:
         """
         if self._error is not None:
             raise ProtocolStateError("the protocol failed earlier") from self._error
-        cls = type(request)
+        key = (type(request), version)
         if client_id is False:
-            route = self._routes.get(cls)
+            route = self._routes.get(key)
             if route is None:
-                route = self._routes[cls] = _route(cls, self._client_id)
+                route = self._routes[key] = _route(key[0], version, self._client_id)
         else:
-            route = _route(cls, client_id)
-        if cls.api_key == _PRODUCE:
-            no_response = getattr(request, "acks", -1) == 0
+            route = _route(key[0], version, client_id)
+        if isinstance(request, ProduceRequest):
+            no_response = request.acks == 0
             if no_response == expect_response:
                 raise ValueError(
                     "Produce with acks=0 gets no response: send it with expect_response=False"
@@ -198,11 +202,11 @@ class ClientProtocol:
         self._next_id = 0 if correlation_id == _MAX_CORRELATION_ID else correlation_id + 1
         out = bytearray(route.prefix)
         _pack_int32_into(out, 8, correlation_id)
-        request.encode_into(out)
+        request.encode_into(out, version)
         _pack_int32_into(out, 0, len(out) - 4)
         if expect_response:
             self._pending.append(
-                _Pending(correlation_id, route.response_cls, route.response_header_cls)
+                _Pending(correlation_id, route.response_cls, version, route.response_header_version)
             )
         return correlation_id, out
 
@@ -257,10 +261,10 @@ class ClientProtocol:
         if not pending:
             received = _unpack_int32_from(frame, 0)[0] if size >= 4 else -1
             raise self._fail(UnexpectedCorrelationIdError(received, None, was_sent=False))
-        expected, response_cls, header_cls = pending[0]
+        expected, response_cls, version, header_version = pending[0]
         view = memoryview(frame)
         try:
-            header, body_pos = header_cls.decode_from(view, 0)
+            header, body_pos = ResponseHeader.decode_from(view, 0, header_version)
         except DecodeError as exc:
             raise self._fail(_noted(exc, expected, size)) from None
         # Both response header versions start with the int32 correlation id.
@@ -270,15 +274,15 @@ class ClientProtocol:
             raise self._fail(UnexpectedCorrelationIdError(received, expected, was_sent=was_sent))
         pending.popleft()
         try:
-            message, body_end = response_cls.decode_from(view, body_pos)
+            message, body_end = response_cls.decode_from(view, body_pos, version)
             if body_end != size:
                 raise DecodeError(
                     f"{size - body_end} trailing bytes after the message",
-                    what=response_cls._what_,
+                    what=f"{response_cls.__name__} v{version}",
                     offset=body_end,
                 )
         except DecodeError as exc:
-            fallback = _api_versions_v0_fallback(response_cls, view, body_pos)
+            fallback = _api_versions_v0_fallback(response_cls, version, view, body_pos)
             if fallback is None:
                 raise self._fail(_noted(exc, expected, size)) from None
             message = fallback
@@ -289,34 +293,31 @@ class ClientProtocol:
         return exc
 
 
-def _route(cls: type[ApiMessage], client_id: str | None) -> _Route:
+def _route(cls: type[ApiRequest[ApiResponse]], version: int, client_id: str | None) -> _Route:
     api_key = cls.api_key
-    version = cls.version
-    header_cls = request_header_class(api_key, version)
-    header = header_cls(  # type: ignore[call-arg]
+    header = RequestHeader(
         request_api_key=api_key,
         request_api_version=version,
         correlation_id=0,
         client_id=client_id,
     )
     prefix = bytearray(4)
-    header.encode_into(prefix)
+    header.encode_into(prefix, request_header_version(api_key, version))
     return _Route(
-        bytes(prefix), response_class(api_key, version), response_header_class(api_key, version)
+        bytes(prefix), cls.response_class, version, response_header_version(api_key, version)
     )
 
 
 def _api_versions_v0_fallback(
-    response_cls: type[ApiMessage], view: memoryview, pos: int
-) -> ApiMessage | None:
+    response_cls: type[ApiResponse], version: int, view: memoryview, pos: int
+) -> ApiResponse | None:
     """Kafka's rule (``ApiVersionsResponse.parse``): a broker that does not know the
     ApiVersionsRequest version it got answers UNSUPPORTED_VERSION in the v0 layout, so a body that
     does not parse at the version asked for is read again as v0."""
-    if response_cls.api_key != _API_VERSIONS or response_cls.version == 0:
+    if response_cls.api_key != ApiKey.API_VERSIONS or version == 0:
         return None
-    v0 = response_class(_API_VERSIONS, 0)
     try:
-        return v0.decode(view[pos:])
+        return ApiVersionsResponse.decode(view[pos:], 0)
     except DecodeError:
         return None
 

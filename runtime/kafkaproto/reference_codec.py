@@ -1,4 +1,5 @@
-"""The reference codec: encodes and decodes any generated class by walking its field table.
+"""The reference codec: encodes and decodes any generated class at any of its versions by walking
+its field table (:meth:`kafkaproto.message.Struct.layout`).
 
 It is slow and simple on purpose. The generated, specialised codecs are the fast path; this one
 (1) explains their failures — it re-runs the failed operation while tracking the field path and
@@ -14,7 +15,7 @@ from uuid import UUID
 
 from kafkaproto import wire
 from kafkaproto.errors import DecodeError, EncodeError, KafkaProtoError
-from kafkaproto.message import Field, Message, RawTaggedField, Struct
+from kafkaproto.message import FieldAt, Message, RawTaggedField, Struct
 
 __all__ = [
     "Span",
@@ -55,35 +56,47 @@ class _Fail(Exception):
 # --- decoding --------------------------------------------------------------------------------
 
 
-def decode(cls: type[Struct], buf: memoryview, pos: int = 0) -> tuple[Any, int]:
-    """Decode an instance of ``cls`` at ``pos``; raises DecodeError naming field and offset."""
+def decode(cls: type[Struct], buf: memoryview, pos: int, version: int) -> tuple[Any, int]:
+    """Decode an instance of ``cls`` at ``version`` from ``pos``; raises DecodeError naming field
+    and offset."""
     try:
-        return _decode_struct(cls, buf, pos, "")
+        return _decode_struct(cls, buf, pos, "", version)
     except _Fail as f:
-        raise DecodeError(f.reason, what=_what(cls), field=f.path, offset=f.offset) from None
+        raise DecodeError(
+            f.reason, what=_what(cls, version), field=f.path, offset=f.offset
+        ) from None
 
 
-def _what(cls: type[Struct]) -> str:
-    return getattr(cls, "_what_", "") or cls.__name__
+def _what(cls: type[Struct], version: int) -> str:
+    return f"{cls.__name__} v{version}"
 
 
-def _decode_struct(cls: type[Struct], buf: memoryview, pos: int, path: str) -> tuple[Any, int]:
+def _decode_struct(
+    cls: type[Struct], buf: memoryview, pos: int, path: str, version: int
+) -> tuple[Any, int]:
     kwargs: dict[str, Any] = {}
-    for f in cls._fields_:
+    lay = cls.layout(version)
+    for f in lay.present:
         if f.tag >= 0:
             continue
         fpath = f"{path}.{f.attr}" if path else f.attr
-        kwargs[f.attr], pos = _decode_value(f, f.kind, buf, pos, fpath)
-    if cls._flexible_:
-        pos = _decode_tags(cls, buf, pos, path, kwargs)
+        kwargs[f.attr], pos = _decode_value(f, f.kind, buf, pos, fpath, version)
+    if lay.flexible:
+        pos = _decode_tags(cls, buf, pos, path, kwargs, version)
     return cls(**kwargs), pos
 
 
 def _decode_tags(
-    cls: type[Struct], buf: memoryview, pos: int, path: str, kwargs: dict[str, Any]
+    cls: type[Struct],
+    buf: memoryview,
+    pos: int,
+    path: str,
+    kwargs: dict[str, Any],
+    version: int,
 ) -> int:
-    by_tag = {f.tag: f for f in cls._fields_ if f.tag >= 0}
-    reserved = cls._reserved_tags_
+    lay = cls.layout(version)
+    by_tag = {f.tag: f for f in lay.present if f.tag >= 0}
+    reserved = lay.reserved_tags
     count, pos = _guard(wire.read_uvarint, buf, pos, path or "<tagged fields>")
     unknown: list[RawTaggedField] = []
     for _ in range(count):
@@ -96,7 +109,7 @@ def _decode_tags(
             unknown.append(RawTaggedField(tag, bytes(buf[vstart:vend])))
         else:
             fpath = f"{path}.{f.attr}" if path else f.attr
-            value, end = _decode_value(f, f.kind, buf[:vend], vstart, fpath)
+            value, end = _decode_value(f, f.kind, buf[:vend], vstart, fpath, version)
             if end != vend:
                 raise _Fail(
                     f"tagged field {tag} declares {vend - vstart} bytes but its value used "
@@ -122,12 +135,16 @@ def _guard(fn: Any, buf: memoryview, pos: int, path: str, *args: Any) -> Any:
         raise _Fail(f"truncated: the input ends at byte {len(buf)}", path, pos) from None
 
 
-def _decode_value(f: Field, kind: str, buf: memoryview, pos: int, path: str) -> tuple[Any, int]:
-    result: tuple[Any, int] = _decode_value_any(f, kind, buf, pos, path)
+def _decode_value(
+    f: FieldAt, kind: str, buf: memoryview, pos: int, path: str, version: int
+) -> tuple[Any, int]:
+    result: tuple[Any, int] = _decode_value_any(f, kind, buf, pos, path, version)
     return result
 
 
-def _decode_value_any(f: Field, kind: str, buf: memoryview, pos: int, path: str) -> Any:
+def _decode_value_any(
+    f: FieldAt, kind: str, buf: memoryview, pos: int, path: str, version: int
+) -> Any:
     fixed = _FIXED.get(kind)
     if fixed is not None:
         if pos + fixed.size > len(buf):
@@ -166,13 +183,15 @@ def _decode_value_any(f: Field, kind: str, buf: memoryview, pos: int, path: str)
             pos += 1
             if marker < 0:
                 return None, pos
-        return _decode_struct(f.cls, buf, pos, path)
+        return _decode_struct(f.cls, buf, pos, path, version)
     if kind == "array":
-        return _decode_array(f, buf, pos, path)
+        return _decode_array(f, buf, pos, path, version)
     raise _Fail(f"unknown kind {kind}", path, pos)
 
 
-def _decode_array(f: Field, buf: memoryview, pos: int, path: str) -> tuple[Any, int]:
+def _decode_array(
+    f: FieldAt, buf: memoryview, pos: int, path: str, version: int
+) -> tuple[Any, int]:
     start = pos
     if f.compact:
         n, pos = _guard(wire.read_compact_length, buf, pos, path)
@@ -190,7 +209,7 @@ def _decode_array(f: Field, buf: memoryview, pos: int, path: str) -> tuple[Any, 
     items = []
     elem = f._replace(kind=f.elem, nullable=False)
     for i in range(n):
-        value, pos = _decode_value(elem, f.elem, buf, pos, f"{path}[{i}]")
+        value, pos = _decode_value(elem, f.elem, buf, pos, f"{path}[{i}]", version)
         items.append(value)
     return tuple(items), pos
 
@@ -198,20 +217,21 @@ def _decode_array(f: Field, buf: memoryview, pos: int, path: str) -> tuple[Any, 
 # --- encoding --------------------------------------------------------------------------------
 
 
-def encode(obj: Struct) -> bytes:
-    """Encode ``obj``; raises EncodeError naming the field that cannot be written."""
-    return encode_with_spans(obj, None)
+def encode(obj: Struct, version: int) -> bytes:
+    """Encode ``obj`` at ``version``; raises EncodeError naming the field that cannot be written."""
+    return encode_with_spans(obj, version, None)
 
 
-def encode_with_spans(obj: Struct, spans: list[Span] | None) -> bytes:
+def encode_with_spans(obj: Struct, version: int, spans: list[Span] | None) -> bytes:
     """Encode ``obj`` and, when ``spans`` is a list, append a :class:`Span` for every field
     written (structs and arrays as well as their items and leaves, tagged fields including
     their tag and size prefix), so a byte offset can be mapped back to a field path."""
     out = bytearray()
+    what = _what(type(obj), version)
     try:
-        _encode_struct(obj, out, "", spans)
+        _encode_struct(obj, out, "", spans, version, what)
     except _Fail as f:
-        raise EncodeError(f.reason, what=_what(type(obj)), field=f.path) from None
+        raise EncodeError(f.reason, what=what, field=f.path) from None
     return bytes(out)
 
 
@@ -227,13 +247,20 @@ def field_at(spans: list[Span], offset: int) -> str:
     return best.path if best is not None else ""
 
 
-def _encode_struct(obj: Any, out: bytearray, path: str, spans: list[Span] | None = None) -> None:
+def _encode_struct(
+    obj: Any, out: bytearray, path: str, spans: list[Span] | None, version: int, what: str
+) -> None:
     cls = type(obj)
     if not isinstance(obj, Struct):
         raise _Fail(f"expected a struct, got {cls.__name__}", path, -1)
+    try:
+        obj.check_absent(version, what)
+    except EncodeError as exc:
+        raise _Fail(exc.reason, f"{path}.{exc.field}" if path else exc.field, -1) from None
+    lay = obj.layout(version)
     # (tag, payload, field path, the payload's own spans relative to its start)
     tagged: list[tuple[int, bytes | bytearray, str, list[Span]]] = []
-    for f in cls._fields_:
+    for f in lay.present:
         fpath = f"{path}.{f.attr}" if path else f.attr
         value = getattr(obj, f.attr)
         if f.tag >= 0:
@@ -241,15 +268,24 @@ def _encode_struct(obj: Any, out: bytearray, path: str, spans: list[Span] | None
                 continue
             payload = bytearray()
             inner: list[Span] = []
-            _encode_value(f, f.kind, value, payload, fpath, inner if spans is not None else None)
+            _encode_value(
+                f,
+                f.kind,
+                value,
+                payload,
+                fpath,
+                inner if spans is not None else None,
+                version,
+                what,
+            )
             tagged.append((f.tag, bytes(payload), fpath, inner))
         else:
             start = len(out)
-            _encode_value(f, f.kind, value, out, fpath, spans)
+            _encode_value(f, f.kind, value, out, fpath, spans, version, what)
             if spans is not None:
                 spans.append(Span(start, len(out), fpath))
-    if cls._flexible_:
-        for raw in getattr(obj, "unknown_tagged_fields", ()):
+    if lay.flexible:
+        for raw in obj._unknown():
             if not isinstance(raw, RawTaggedField):
                 raise _Fail("unknown_tagged_fields holds a non-RawTaggedField", path, -1)
             upath = f"{path}.unknown_tagged_fields[tag {raw.tag}]"
@@ -269,7 +305,14 @@ def _encode_struct(obj: Any, out: bytearray, path: str, spans: list[Span] | None
 
 
 def _encode_value(
-    f: Field, kind: str, value: Any, out: bytearray, path: str, spans: list[Span] | None = None
+    f: FieldAt,
+    kind: str,
+    value: Any,
+    out: bytearray,
+    path: str,
+    spans: list[Span] | None,
+    version: int,
+    what: str,
 ) -> None:
     if value is None:
         if not f.nullable:
@@ -326,7 +369,7 @@ def _encode_value(
             raise _Fail(f"expected {f.cls.__name__}, got {type(value).__name__}", path, -1)
         if f.nullable:
             out += b"\x01"
-        _encode_struct(value, out, path, spans)
+        _encode_struct(value, out, path, spans, version, what)
     elif kind == "array":
         if type(value) is not tuple:
             raise _Fail(f"expected a tuple, got {type(value).__name__}", path, -1)
@@ -338,7 +381,7 @@ def _encode_value(
         elem = f._replace(kind=f.elem, nullable=False)
         for i, item in enumerate(value):
             start = len(out)
-            _encode_value(elem, f.elem, item, out, f"{path}[{i}]", spans)
+            _encode_value(elem, f.elem, item, out, f"{path}[{i}]", spans, version, what)
             if spans is not None:
                 spans.append(Span(start, len(out), f"{path}[{i}]"))
     else:
@@ -349,29 +392,29 @@ def _encode_value(
 
 
 def explain_decode_failure(
-    cls: type[Message], buf: memoryview, pos: int, exc: Exception
+    cls: type[Message], version: int, buf: memoryview, pos: int, exc: Exception
 ) -> DecodeError:
     """The DecodeError for bytes the generated decoder refused: re-decode slowly to find the
     field and offset. If the reference codec accepts the bytes, the two disagree — say so."""
     try:
-        decode(cls, buf, pos)
+        decode(cls, buf, pos, version)
     except DecodeError as err:
         return err
     return DecodeError(
         f"the generated decoder failed ({type(exc).__name__}: {exc}) where the reference "
         "decoder did not; please report this",
-        what=_what(cls),
+        what=_what(cls, version),
         offset=pos,
     )
 
 
-def explain_encode_failure(obj: Message, exc: Exception) -> EncodeError:
+def explain_encode_failure(obj: Message, version: int, exc: Exception) -> EncodeError:
     try:
-        encode(obj)
+        encode(obj, version)
     except EncodeError as err:
         return err
     return EncodeError(
         f"the generated encoder failed ({type(exc).__name__}: {exc}) where the reference "
         "encoder did not; please report this",
-        what=_what(type(obj)),
+        what=_what(type(obj), version),
     )

@@ -12,7 +12,8 @@ encodings only — never a message, a version or a socket.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from itertools import chain
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -166,43 +167,52 @@ def read_nullable_string(buf: Buffer, pos: int) -> tuple[str | None, int]:
 
 def read_compact_string(buf: Buffer, pos: int) -> tuple[str, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        raise WireError("null where the version does not allow null", offset=start)
+    n = buf[pos] - 1  # lengths below 127 are one byte: the common case, read inline
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            raise WireError("null where the version does not allow null", offset=start)
+        if n > 0x7FFF:
+            raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
     end = pos + n
     if end > len(buf):
         raise _short(buf, pos, n, "string")
-    if n > 0x7FFF:
-        raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
-    return _utf8(buf, pos, end), end
+    try:
+        return str(buf[pos:end], "utf-8"), end
+    except UnicodeDecodeError as exc:
+        raise WireError(f"invalid UTF-8: {exc.reason}", offset=pos + exc.start) from None
 
 
 def read_compact_nullable_string(buf: Buffer, pos: int) -> tuple[str | None, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        return None, pos
+    n = buf[pos] - 1
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            return None, pos
+        if n > 0x7FFF:
+            raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
     end = pos + n
     if end > len(buf):
         raise _short(buf, pos, n, "string")
-    if n > 0x7FFF:
-        raise WireError(f"string length {n} is over the protocol's 32767", offset=start)
-    return _utf8(buf, pos, end), end
+    try:
+        return str(buf[pos:end], "utf-8"), end
+    except UnicodeDecodeError as exc:
+        raise WireError(f"invalid UTF-8: {exc.reason}", offset=pos + exc.start) from None
 
 
 def _short(buf: Buffer, pos: int, n: int, what: str) -> WireError:
     return WireError(f"{what} length {n} exceeds the {len(buf) - pos} bytes left", offset=pos)
 
 
-def encode_str(value: str, limit: int = 0x7FFF) -> bytes:
-    data = value.encode("utf-8")
-    if len(data) > limit:
-        raise EncodeError(f"string of {len(data)} bytes is longer than {limit}")
-    return data
-
-
 def write_string(out: bytearray, value: str) -> None:
-    data = encode_str(value)
+    data = value.encode("utf-8")
+    if len(data) > 0x7FFF:
+        raise EncodeError(f"string of {len(data)} bytes is longer than 32767")
     out += _p16(len(data))
     out += data
 
@@ -214,11 +224,14 @@ def write_nullable_string(out: bytearray, value: str | None) -> None:
         write_string(out, value)
 
 
+# The compact writers are the hot ones (every flexible version): one call each, no helpers.
 def write_compact_string(out: bytearray, value: str) -> None:
-    data = encode_str(value)
+    data = value.encode("utf-8")
     n = len(data) + 1
     if n < 0x80:
         out.append(n)
+    elif n > 0x8000:
+        raise EncodeError(f"string of {n - 1} bytes is longer than 32767")
     else:
         write_uvarint(out, n)
     out += data
@@ -227,8 +240,16 @@ def write_compact_string(out: bytearray, value: str) -> None:
 def write_compact_nullable_string(out: bytearray, value: str | None) -> None:
     if value is None:
         out.append(0)
+        return
+    data = value.encode("utf-8")
+    n = len(data) + 1
+    if n < 0x80:
+        out.append(n)
+    elif n > 0x8000:
+        raise EncodeError(f"string of {n - 1} bytes is longer than 32767")
     else:
-        write_compact_string(out, value)
+        write_uvarint(out, n)
+    out += data
 
 
 # --- bytes and records -----------------------------------------------------------------------
@@ -308,18 +329,17 @@ SPLICE_MIN = 4096
 
 class SplicingBuffer(bytearray):
     """The buffer ``Message.encode`` writes into. Byte fields of ``SPLICE_MIN`` bytes or more
-    are not appended: their position is noted (``spliced``, made on the first one) and
-    ``getvalue`` joins them in, so a 100 KB records blob is copied once (into the result)
-    instead of into the buffer and then out of it. Only ``getvalue`` gives the whole encoding;
-    the buffer itself lacks the spliced fields."""
+    are not appended: their position is noted (in ``spliced``, which the maker sets to an
+    empty list) and ``getvalue`` joins them in, so a 100 KB records blob is copied once (into
+    the result) instead of into the buffer and then out of it. Only ``getvalue`` gives the
+    whole encoding; the buffer itself lacks the spliced fields."""
 
     __slots__ = ("spliced",)
     spliced: list[tuple[int, Buffer]]
 
     def getvalue(self) -> bytes:
-        try:
-            spliced = self.spliced
-        except AttributeError:
+        spliced = self.spliced
+        if not spliced:
             return bytes(self)
         parts: list[Buffer] = []
         done = 0
@@ -333,10 +353,7 @@ class SplicingBuffer(bytearray):
 
 def _write_blob(out: bytearray, value: Buffer) -> None:
     if len(value) >= SPLICE_MIN and type(out) is SplicingBuffer:
-        try:
-            out.spliced.append((len(out), value))
-        except AttributeError:
-            out.spliced = [(len(out), value)]
+        out.spliced.append((len(out), value))
     else:
         out += value
 
@@ -358,9 +375,13 @@ def write_compact_bytes(out: bytearray, value: Buffer) -> None:
     n = len(value) + 1
     if n < 0x80:
         out.append(n)
+        out += value
+        return
+    write_uvarint(out, n)
+    if n > SPLICE_MIN and type(out) is SplicingBuffer:
+        out.spliced.append((len(out), value))
     else:
-        write_uvarint(out, n)
-    _write_blob(out, value)
+        out += value
 
 
 def write_compact_nullable_bytes(out: bytearray, value: Buffer | None) -> None:
@@ -413,9 +434,13 @@ def read_nullable_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[in
 
 def read_compact_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        raise WireError("null where the version does not allow null", offset=start)
+    n = buf[pos] - 1
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            raise WireError("null where the version does not allow null", offset=start)
     if n * min_item > len(buf) - pos:
         raise WireError(
             f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", offset=start
@@ -425,9 +450,13 @@ def read_compact_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int
 
 def read_compact_nullable_array_length(buf: Buffer, pos: int, min_item: int) -> tuple[int, int]:
     start = pos
-    n, pos = read_compact_length(buf, pos)
-    if n < 0:
-        return -1, pos
+    n = buf[pos] - 1
+    if 0 <= n < 0x7F:
+        pos += 1
+    else:
+        n, pos = read_compact_length(buf, pos)
+        if n < 0:
+            return -1, pos
     if n * min_item > len(buf) - pos:
         raise WireError(
             f"array of {n} items cannot fit in the {len(buf) - pos} bytes left", offset=start
@@ -466,7 +495,8 @@ _CACHED_COUNTS = 128  # arrays shorter than this unpack through a precompiled St
 def _fixed_array_reader(code: str, size: int, compact: bool, nullable: bool) -> FixedArrayReader:
     """A reader of one array of fixed-width items: length and items in one call, the common
     short lengths through precompiled Structs (decided once, here, not per array)."""
-    structs = [struct.Struct(f">{n}{code}") for n in range(_CACHED_COUNTS)]
+    # Made on first use of each length: most lengths never occur, and import stays cheap.
+    structs: list[struct.Struct | None] = [None] * _CACHED_COUNTS
 
     def read(buf: Buffer, pos: int) -> tuple[Any, int]:
         start = pos
@@ -480,7 +510,10 @@ def _fixed_array_reader(code: str, size: int, compact: bool, nullable: bool) -> 
             n = _i32(buf, pos)[0]
             pos += 4
         if n < _CACHED_COUNTS and n >= 0:
-            return structs[n].unpack_from(buf, pos), pos + n * size
+            s = structs[n]
+            if s is None:
+                s = structs[n] = struct.Struct(f">{n}{code}")
+            return s.unpack_from(buf, pos), pos + n * size  # too short: struct.error
         if n < 0:
             if nullable:
                 return None, pos
@@ -529,8 +562,186 @@ read_compact_nullable_float64_array = _fixed_array_reader("d", 8, True, True)
 read_compact_nullable_bool_array = _fixed_array_reader("?", 1, True, True)
 
 
-def write_fixed_array(out: bytearray, values: Sequence[Any], code: str) -> None:
-    out += struct.pack(f">{len(values)}{code}", *values)
+ArrayWriter = Callable[[bytearray, Sequence[Any]], None]
+NullableArrayWriter = Callable[[bytearray, Sequence[Any] | None], None]
+
+
+def _fixed_array_writer(code: str, compact: bool, nullable: bool) -> NullableArrayWriter:
+    """A writer of one array of fixed-width items: length and items in one call, the common
+    short lengths through precompiled Structs (the length included), decided once, here."""
+    # Compact lengths below 127 are one byte (length + 1), then the items; a Struct per length,
+    # made on first use.
+    length_code = "B" if compact else "i"
+    structs: list[struct.Struct | None] = [None] * (_CACHED_COUNTS - 1)
+    bias = 1 if compact else 0
+
+    def write(out: bytearray, values: Sequence[Any] | None) -> None:
+        if values is None:
+            if not nullable:
+                raise TypeError("null where the version does not allow null")
+            out += b"\x00" if compact else b"\xff\xff\xff\xff"
+            return
+        n = len(values)
+        if n < len(structs):
+            s = structs[n]
+            if s is None:
+                s = structs[n] = struct.Struct(f">{length_code}{n}{code}")
+            out += s.pack(n + bias, *values)
+        else:
+            if compact:
+                write_uvarint(out, n + 1)
+            else:
+                out += _p32(n)
+            out += struct.pack(f">{n}{code}", *values)
+
+    return write
+
+
+# One writer per (encoding, nullability, item type) that generated code names directly.
+write_int8_array: ArrayWriter = _fixed_array_writer("b", False, False)
+write_int16_array: ArrayWriter = _fixed_array_writer("h", False, False)
+write_uint16_array: ArrayWriter = _fixed_array_writer("H", False, False)
+write_int32_array: ArrayWriter = _fixed_array_writer("i", False, False)
+write_uint32_array: ArrayWriter = _fixed_array_writer("I", False, False)
+write_int64_array: ArrayWriter = _fixed_array_writer("q", False, False)
+write_float64_array: ArrayWriter = _fixed_array_writer("d", False, False)
+write_bool_array: ArrayWriter = _fixed_array_writer("?", False, False)
+write_nullable_int8_array: NullableArrayWriter = _fixed_array_writer("b", False, True)
+write_nullable_int16_array: NullableArrayWriter = _fixed_array_writer("h", False, True)
+write_nullable_uint16_array: NullableArrayWriter = _fixed_array_writer("H", False, True)
+write_nullable_int32_array: NullableArrayWriter = _fixed_array_writer("i", False, True)
+write_nullable_uint32_array: NullableArrayWriter = _fixed_array_writer("I", False, True)
+write_nullable_int64_array: NullableArrayWriter = _fixed_array_writer("q", False, True)
+write_nullable_float64_array: NullableArrayWriter = _fixed_array_writer("d", False, True)
+write_nullable_bool_array: NullableArrayWriter = _fixed_array_writer("?", False, True)
+write_compact_int8_array: ArrayWriter = _fixed_array_writer("b", True, False)
+write_compact_int16_array: ArrayWriter = _fixed_array_writer("h", True, False)
+write_compact_uint16_array: ArrayWriter = _fixed_array_writer("H", True, False)
+write_compact_int32_array: ArrayWriter = _fixed_array_writer("i", True, False)
+write_compact_uint32_array: ArrayWriter = _fixed_array_writer("I", True, False)
+write_compact_int64_array: ArrayWriter = _fixed_array_writer("q", True, False)
+write_compact_float64_array: ArrayWriter = _fixed_array_writer("d", True, False)
+write_compact_bool_array: ArrayWriter = _fixed_array_writer("?", True, False)
+write_compact_nullable_int8_array: NullableArrayWriter = _fixed_array_writer("b", True, True)
+write_compact_nullable_int16_array: NullableArrayWriter = _fixed_array_writer("h", True, True)
+write_compact_nullable_uint16_array: NullableArrayWriter = _fixed_array_writer("H", True, True)
+write_compact_nullable_int32_array: NullableArrayWriter = _fixed_array_writer("i", True, True)
+write_compact_nullable_uint32_array: NullableArrayWriter = _fixed_array_writer("I", True, True)
+write_compact_nullable_int64_array: NullableArrayWriter = _fixed_array_writer("q", True, True)
+write_compact_nullable_float64_array: NullableArrayWriter = _fixed_array_writer("d", True, True)
+write_compact_nullable_bool_array: NullableArrayWriter = _fixed_array_writer("?", True, True)
+
+
+# Arrays of strings, bytes and UUIDs: one call per array from generated code, the loop here.
+# ``item`` is an item reader or writer. Null where the version does not allow it is refused by
+# the non-nullable forms.
+ItemReader = Callable[[Buffer, int], tuple[Any, int]]
+ItemWriter = Callable[[bytearray, Any], None]
+
+
+def _read_items(buf: Buffer, pos: int, n: int, item: ItemReader) -> tuple[tuple[Any, ...], int]:
+    items = []
+    for _ in range(n):
+        value, pos = item(buf, pos)
+        items.append(value)
+    return tuple(items), pos
+
+
+def read_array_of(buf: Buffer, pos: int, item: ItemReader) -> tuple[tuple[Any, ...], int]:
+    n, pos = read_array_length(buf, pos, 1)
+    return _read_items(buf, pos, n, item)
+
+
+def read_nullable_array_of(
+    buf: Buffer, pos: int, item: ItemReader
+) -> tuple[tuple[Any, ...] | None, int]:
+    n, pos = read_nullable_array_length(buf, pos, 1)
+    return (None, pos) if n < 0 else _read_items(buf, pos, n, item)
+
+
+def read_compact_array_of(buf: Buffer, pos: int, item: ItemReader) -> tuple[tuple[Any, ...], int]:
+    n, pos = read_compact_array_length(buf, pos, 1)
+    return _read_items(buf, pos, n, item)
+
+
+def read_compact_nullable_array_of(
+    buf: Buffer, pos: int, item: ItemReader
+) -> tuple[tuple[Any, ...] | None, int]:
+    n, pos = read_compact_nullable_array_length(buf, pos, 1)
+    return (None, pos) if n < 0 else _read_items(buf, pos, n, item)
+
+
+def _write_items(out: bytearray, values: Sequence[Any], item: ItemWriter) -> None:
+    for value in values:
+        item(out, value)
+
+
+def write_array_of(out: bytearray, values: Sequence[Any], item: ItemWriter) -> None:
+    out += _p32(len(values))
+    _write_items(out, values, item)
+
+
+def write_nullable_array_of(out: bytearray, values: Sequence[Any] | None, item: ItemWriter) -> None:
+    if values is None:
+        out += _p32(-1)
+    else:
+        write_array_of(out, values, item)
+
+
+def write_compact_array_of(out: bytearray, values: Sequence[Any], item: ItemWriter) -> None:
+    write_compact_length(out, len(values))
+    _write_items(out, values, item)
+
+
+def write_compact_nullable_array_of(
+    out: bytearray, values: Sequence[Any] | None, item: ItemWriter
+) -> None:
+    if values is None:
+        out.append(0)
+    else:
+        write_compact_array_of(out, values, item)
+
+
+def write_null_array(out: bytearray, nullable: bool, compact: bool) -> None:
+    """Null for an array of structs, where ``nullable`` says the version allows it."""
+    if not nullable:
+        raise TypeError("null where the version does not allow null")
+    if compact:
+        out.append(0)
+    else:
+        out += _p32(-1)
+
+
+def empty_or_null(n: int, nullable: bool, pos: int) -> tuple[tuple[()] | None, int]:
+    """An array of structs of length ``n`` <= 0 read at ``pos`` (after its length): empty, or
+    null where ``nullable`` says the version allows it."""
+    if n == 0:
+        return (), pos
+    if not nullable:
+        raise WireError("null where the version does not allow null", offset=pos)
+    return None, pos
+
+
+_FLAT_CACHED = 256  # arrays of fewer items unpack through a Struct for their whole length
+_flat_structs: dict[tuple[struct.Struct, int], struct.Struct] = {}
+
+
+def flat_values(item: struct.Struct, n: int, buf: Buffer, pos: int) -> Iterator[Any]:
+    """The values of ``n`` consecutive items of format ``item`` from ``pos``, one after the
+    other (the caller checked that they fit). Short arrays unpack in one call through a Struct
+    for the whole run, made once per item format and length."""
+    if n < _FLAT_CACHED:
+        whole = _flat_structs.get((item, n))
+        if whole is None:
+            whole = _flat_structs[item, n] = struct.Struct(">" + item.format[1:] * n)
+        return iter(whole.unpack_from(buf, pos))
+    return chain.from_iterable(item.iter_unpack(memoryview(buf)[pos : pos + n * item.size]))
+
+
+#: Zero bytes to compare the tagged-field counts of fixed-width struct arrays against: a strided
+#: view of the counts equal to a slice of this has no tagged field (arrays longer than this take
+#: the general loop).
+ZEROS = memoryview(bytes(4096))
 
 
 # --- tagged fields ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from uuid import UUID
 import pytest
 from kafkaproto.codegen.__main__ import compile_specs
 from kafkaproto.codegen.emit import PACKAGE_DIR, render
+from kafkaproto.message import RawTaggedField
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
@@ -34,8 +35,12 @@ def fixture_specs() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(FIXTURES.glob("*.json"))}
 
 
+def fixture_errors() -> bytes:
+    return (FIXTURES / "Errors.tsv").read_bytes()
+
+
 def rendered(specs: dict[str, bytes]) -> dict[str, str]:
-    plan, source = compile_specs(specs, KAFKA_VERSION)
+    plan, source = compile_specs(specs, KAFKA_VERSION, fixture_errors())
     return render(plan, source)
 
 
@@ -98,21 +103,27 @@ def test_input_order_does_not_matter(files: dict[str, str]) -> None:
 # --- the features the fixtures are there for -----------------------------------------------------
 
 
-def test_identical_versions_share_one_layout_class(files: dict[str, str]) -> None:
+def test_one_class_per_message_and_struct_one_codec_per_layout(files: dict[str, str]) -> None:
     gold = files[str(PACKAGE_DIR / "gold.py")]
-    # GoldRequest v0 and v1 have the same fields: one layout, two final classes.
-    assert "class _GoldRequestV0Layout(ApiMessage):" in gold
-    assert "class _GoldRequestV1Layout" not in gold
-    assert "class GoldRequestV1(_GoldRequestV0Layout):" in gold
-    # The nested structs of v1 are aliases of v0's.
-    assert "GoldRequestPartitionV1 = GoldRequestPartitionV0" in gold
-    # Latest points at the newest stable version (v3 is unstable).
-    assert "GoldRequestLatest = GoldRequestV2" in gold
-    # The response of an unstable API version is unstable too, though only the request spec
-    # carries latestVersionUnstable (Kafka's ApiMessageType reads it from the request).
-    assert "GoldResponseLatest = GoldResponseV2" in gold
-    v3 = gold[gold.index("class GoldResponseV3(") :]
-    assert "unstable: ClassVar[bool] = True" in v3[: v3.index("_what_")]
+    # One class per message and per struct, whatever the versions.
+    assert 'class GoldRequest(ApiRequest["GoldResponse"]):' in gold
+    assert "class GoldRequestPartition(Struct):" in gold
+    assert "V0" not in gold and "V1(" not in gold
+    # GoldRequest v0 and v1 have the same layout: one codec, named after v0, serves both.
+    assert "def _enc_GoldRequest_v0(" in gold and "def _dec_GoldRequest_v0(" in gold
+    assert "_GoldRequest_v1(" not in gold
+    # A struct whose own fields did not change keeps its codec when a child struct changes:
+    # GoldTopic's own layout changes at v2 (flexible, TopicId), not at v3 (Partition's turn).
+    assert "_GoldRequestGoldTopic_v2(" in gold and "_GoldRequestGoldTopic_v3(" not in gold
+    # The newest stable version (v3 is unstable), on the request and the response alike:
+    # Kafka's ApiMessageType reads it from the request spec only.
+    request = gold[gold.index("class GoldRequest(") :]
+    assert "max_version = 3" in request[:600] and "latest_stable_version = 2" in request[:600]
+    response = gold[gold.index("class GoldResponse(") :]
+    assert "latest_stable_version = 2" in response[:600]
+    # Field facts are keyword lines with field()'s own defaults left out.
+    assert 'field("int32", versions="2+", default=-1)' in gold
+    assert 'versions="0+"' not in gold and 'nullable="none"' not in gold
 
 
 def test_header_says_what_it_came_from(files: dict[str, str]) -> None:
@@ -129,9 +140,9 @@ def test_header_says_what_it_came_from(files: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def mods(files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[
-    dict[str, ModuleType]
-]:
+def mods(
+    files: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, ModuleType]]:
     """The rendered modules, imported from a temporary directory under private names (they import
     only ``kafkaproto.message`` and ``kafkaproto.wire``, so they need no package)."""
     root = tmp_path_factory.mktemp("golden_import")
@@ -154,9 +165,9 @@ def mods(files: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Ite
         sys.modules.pop(module.__name__, None)
 
 
-def roundtrip(obj: Any) -> bytes:
-    data: bytes = obj.encode()
-    assert type(obj).decode(data) == obj
+def roundtrip(obj: Any, version: int) -> bytes:
+    data: bytes = obj.encode(version)
+    assert type(obj).decode(data, version) == obj
     return data
 
 
@@ -165,11 +176,14 @@ def test_every_class_round_trips_its_defaults(mods: dict[str, ModuleType]) -> No
     for module in mods.values():
         for name in dir(module):
             cls = getattr(module, name)
-            if isinstance(cls, type) and name[-1].isdigit() and hasattr(cls, "_encode_"):
-                if name.startswith("_"):
-                    continue
-                roundtrip(cls())
-                count += 1
+            if (
+                isinstance(cls, type)
+                and hasattr(cls, "max_version")
+                and cls.__module__ == module.__name__
+            ):
+                for version in range(cls.min_version, cls.max_version + 1):
+                    roundtrip(cls(), version)
+                    count += 1
     assert count == 4 + 4 + 3 + 2  # GoldRequest, GoldResponse, GoldHeader, GoldSnapshot
 
 
@@ -184,13 +198,13 @@ def test_gold_request_v0_default_bytes(mods: dict[str, ModuleType]) -> None:
         + b"\x01"  # Enabled default true
         + struct.pack(">i", 0) * 3  # Ids, Names, Topics: empty, int32 length (not flexible)
     )
-    assert roundtrip(gold.GoldRequestV0()) == expected
-    assert roundtrip(gold.GoldRequestV1()) == expected  # same layout as v0
+    assert roundtrip(gold.GoldRequest(), 0) == expected
+    assert roundtrip(gold.GoldRequest(), 1) == expected  # same layout as v0
 
 
 def test_gold_request_v1_values(mods: dict[str, ModuleType]) -> None:
     gold = mods["gold"]
-    msg = gold.GoldRequestV1(
+    msg = gold.GoldRequest(
         timeout_ms=5,
         acks=1,
         ratio=-2.0,
@@ -200,19 +214,49 @@ def test_gold_request_v1_values(mods: dict[str, ModuleType]) -> None:
         ids=[1, -2],
         names=["a", "bc"],
         topics=[
-            gold.GoldRequestGoldTopicV1(
-                name="t", partitions=[gold.GoldRequestPartitionV1(index=7)]
-            )
+            gold.GoldRequestGoldTopic(name="t", partitions=[gold.GoldRequestPartition(index=7)])
         ],
     )
     expected = (
         struct.pack(">ihdHI?", 5, 1, -2.0, 65535, 2**32 - 1, False)
         + struct.pack(">iii", 2, 1, -2)  # Ids
-        + struct.pack(">ih", 2, 1) + b"a" + struct.pack(">h", 2) + b"bc"  # Names: int16 lengths
-        + struct.pack(">ih", 1, 1) + b"t"  # one topic, its name
+        + struct.pack(">ih", 2, 1)
+        + b"a"
+        + struct.pack(">h", 2)
+        + b"bc"  # Names: int16 lengths
+        + struct.pack(">ih", 1, 1)
+        + b"t"  # one topic, its name
         + struct.pack(">ii", 1, 7)  # one partition, Index 7 (Epoch comes in v2)
     )
-    assert roundtrip(msg) == expected
+    assert roundtrip(msg, 1) == expected
+
+
+def test_fields_a_version_lacks(mods: dict[str, ModuleType]) -> None:
+    """Java's rules: writing a non-default value in a field the version lacks is an error
+    naming message, field and version (unless the field is ignorable); reading a version fills
+    the fields it lacks with their defaults."""
+    from kafkaproto.errors import EncodeError
+
+    gold = mods["gold"]
+    topic = gold.GoldRequestGoldTopic(
+        name="t", partitions=[gold.GoldRequestPartition(index=7, epoch=3)]
+    )
+    with pytest.raises(EncodeError) as info:
+        gold.GoldRequest(topics=[topic]).encode(1)
+    err = info.value
+    assert err.what == "GoldRequest v1"
+    assert err.field == "topics[0].partitions[0].epoch"
+    assert "versions 2+" in str(err)
+    assert len(gold.GoldRequest(topics=[topic]).encode(2)) > 0  # v2 has Epoch
+    decoded = gold.GoldRequest.decode(gold.GoldRequest(timeout_ms=1).encode(0), 0)
+    assert decoded.records is None and decoded.leader is None and decoded.rack is None
+    assert decoded.extra == gold.GoldRequestGoldExtra()  # Weight defaults to -1
+    assert decoded.extra.weight == -1
+    # Unknown tagged fields need a flexible version.
+    raw = gold.GoldResponse(unknown_tagged_fields=[RawTaggedField(9, b"x")])
+    with pytest.raises(EncodeError, match="unknown_tagged_fields"):
+        raw.encode(1)
+    assert gold.GoldResponse.decode(raw.encode(2), 2) == raw
 
 
 def test_gold_request_v3_tagged_fields(mods: dict[str, ModuleType]) -> None:
@@ -225,51 +269,79 @@ def test_gold_request_v3_tagged_fields(mods: dict[str, ModuleType]) -> None:
         + b"\x00"  # Records: nullable, null
         + b"\xff"  # Leader: nullable struct, null
     )
-    assert roundtrip(gold.GoldRequestV3()) == body + b"\x00"  # no tagged fields
-    msg = gold.GoldRequestV3(rack="r1", extra=gold.GoldRequestGoldExtraV3(weight=5))
+    assert roundtrip(gold.GoldRequest(), 3) == body + b"\x00"  # no tagged fields
+    msg = gold.GoldRequest(rack="r1", extra=gold.GoldRequestGoldExtra(weight=5))
     tags = (
         b"\x02"  # two tagged fields
-        + b"\x00\x03" + b"\x03r1"  # tag 0, size 3: compact nullable string "r1"
-        + b"\x01\x09" + struct.pack(">q", 5) + b"\x00"  # tag 1, size 9: Weight, no tags
+        + b"\x00\x03"
+        + b"\x03r1"  # tag 0, size 3: compact nullable string "r1"
+        + b"\x01\x09"
+        + struct.pack(">q", 5)
+        + b"\x00"  # tag 1, size 9: Weight, no tags
     )
-    assert roundtrip(msg) == body + tags
-    leader = gold.GoldRequestPartitionV3(index=4, epoch=9)
-    with_leader = gold.GoldRequestV3(leader=leader, payload=None)
-    data = roundtrip(with_leader)
-    assert data == fixed + b"\x01\x01\x01" + b"\x00\x00" + b"\x01" + struct.pack(
-        ">ii", 4, 9
-    ) + b"\x00" + b"\x00"
+    assert roundtrip(msg, 3) == body + tags
+    leader = gold.GoldRequestPartition(index=4, epoch=9)
+    with_leader = gold.GoldRequest(leader=leader, payload=None)
+    data = roundtrip(with_leader, 3)
+    assert (
+        data
+        == fixed
+        + b"\x01\x01\x01"
+        + b"\x00\x00"
+        + b"\x01"
+        + struct.pack(">ii", 4, 9)
+        + b"\x00"
+        + b"\x00"
+    )
 
 
 def test_gold_response_bytes(mods: dict[str, ModuleType]) -> None:
     gold = mods["gold"]
-    assert roundtrip(gold.GoldResponseV0(throttle_time_ms=5, error_code=3)) == struct.pack(
-        ">ih", 5, 3
-    )
+    resp = gold.GoldResponse(throttle_time_ms=5, error_code=3)
+    assert roundtrip(resp, 0) == struct.pack(">ih", 5, 3)
     # v1: ErrorMessage, nullable, default null: int16 length -1.
-    assert roundtrip(gold.GoldResponseV1()) == struct.pack(">ihh", 0, 0, -1)
+    assert roundtrip(gold.GoldResponse(), 1) == struct.pack(">ihh", 0, 0, -1)
     # v2: flexible, compact nullable string (length + 1), then the empty tag buffer.
-    v2 = gold.GoldResponseV2(throttle_time_ms=5, error_code=3, error_message="hi")
-    assert roundtrip(v2) == struct.pack(">ih", 5, 3) + b"\x03hi" + b"\x00"
+    v2 = gold.GoldResponse(throttle_time_ms=5, error_code=3, error_message="hi")
+    assert roundtrip(v2, 2) == struct.pack(">ih", 5, 3) + b"\x03hi" + b"\x00"
 
 
 def test_header_client_id_stays_non_compact(mods: dict[str, ModuleType]) -> None:
     header = mods["gold_header"]
-    v2 = header.GoldHeaderV2(request_api_key=18, correlation_id=7, client_id="ab")
+    v2 = header.GoldHeader(request_api_key=18, correlation_id=7, client_id="ab")
     # ClientId overrides flexibleVersions with "none": an int16 length even in flexible v2.
-    assert roundtrip(v2) == struct.pack(">hih", 18, 7, 2) + b"ab" + b"\x00"
-    assert roundtrip(v2.replace(client_id=None)) == struct.pack(">hih", 18, 7, -1) + b"\x00"
-    assert roundtrip(header.GoldHeaderV0(request_api_key=1)) == struct.pack(">hi", 1, 0)
+    assert roundtrip(v2, 2) == struct.pack(">hih", 18, 7, 2) + b"ab" + b"\x00"
+    assert roundtrip(v2.replace(client_id=None), 2) == struct.pack(">hih", 18, 7, -1) + b"\x00"
+    assert roundtrip(header.GoldHeader(request_api_key=1), 0) == struct.pack(">hi", 1, 0)
+
+
+def test_error_table(mods: dict[str, ModuleType]) -> None:
+    table = mods["error_table"]
+    assert [cls.__name__ for cls in table.ERRORS] == [
+        "UnknownServerError",  # NONE (code 0) has no class
+        "UnknownTopicOrPartitionError",
+        "NetworkError",  # NETWORK_EXCEPTION: _EXCEPTION folded into the Error suffix
+    ]
+    err = table.UnknownTopicOrPartitionError()
+    assert (err.code, err.name, err.retriable, err.invalid_metadata) == (
+        3,
+        "UNKNOWN_TOPIC_OR_PARTITION",
+        True,
+        True,
+    )
+    assert err.message == "This server does not host this topic-partition."
+    assert not table.NetworkError.invalid_metadata and table.NetworkError.retriable
 
 
 def test_data_spec(mods: dict[str, ModuleType]) -> None:
     snap = mods["gold_snapshot"]
     uid = UUID(int=1)
-    v0 = snap.GoldSnapshotV0(id=uid, tags=["x"], blob=b"\x01\x02")
-    assert roundtrip(v0) == uid.bytes + struct.pack(">ih", 1, 1) + b"x" + struct.pack(
-        ">i", 2
-    ) + b"\x01\x02"
-    v1 = snap.GoldSnapshotV1(id=uid, tags=None, blob=b"")
+    v0 = snap.GoldSnapshot(id=uid, tags=["x"], blob=b"\x01\x02")
+    assert (
+        roundtrip(v0, 0)
+        == uid.bytes + struct.pack(">ih", 1, 1) + b"x" + struct.pack(">i", 2) + b"\x01\x02"
+    )
+    v1 = snap.GoldSnapshot(id=uid, tags=None, blob=b"")
     # Tags: compact nullable array, null = 0; Blob: compact bytes, empty = 1; no tags.
-    assert roundtrip(v1) == uid.bytes + b"\x00" + b"\x01" + b"\x00"
-    assert snap.GoldSnapshotV1().id == UUID(int=0)
+    assert roundtrip(v1, 1) == uid.bytes + b"\x00" + b"\x01" + b"\x00"
+    assert snap.GoldSnapshot().id == UUID(int=0)

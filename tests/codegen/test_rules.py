@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import kafkaproto.codegen.error_table as error_table
 import kafkaproto.codegen.model as model
 import kafkaproto.codegen.plan as plan
 import pytest
@@ -170,6 +171,9 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     # --- plan: names in generated code
     ("name-collision", spec(field("TopicId"), field("topicId")), "FooRequest", "topicId"),
     ("name-collision", spec({**field("Inner", "FooRequest"), "fields": [field("X")]}), "", ""),
+    # A common struct that holds itself would be a class without end.
+    ("struct-cycle", spec(field("A", "[]Node"), commonStructs=[
+        {"name": "Node", "versions": "0+", "fields": [field("Children", "[]Node")]}]), "Node", ""),
 ]
 
 
@@ -187,12 +191,12 @@ def test_rule(rule: str, data: dict[str, Any], struct_name: str, field_name: str
 
 def test_every_rule_in_the_compiler_has_a_case() -> None:
     raised: set[str] = set()
-    for mod in (model, plan):
+    for mod in (model, plan, error_table):
         text = Path(str(mod.__file__)).read_text(encoding="utf-8")
         raised |= set(re.findall(r'fail\(\s*"([a-z-]+)"', text))
         raised |= set(re.findall(r'SpecError\(\s*\w+,\s*"([a-z-]+)"', text))
     raised |= {"default", "version-range", "type"}  # raised through the nested fail()
-    covered = {c[0] for c in CASES}
+    covered = {c[0] for c in CASES} | {"error-table"}  # test_error_table_refuses
     assert raised, "found no rule ids in the compiler"
     assert raised <= covered, sorted(raised - covered)
 
@@ -358,3 +362,23 @@ def test_strip_comments_keeps_positions() -> None:
     out = strip_comments(text)
     assert len(out) == len(text)
     assert out.splitlines() == ["a     ", "    ", '     e "//f"']
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("0\tNONE\tfalse\tfalse\t\n3\tX\ttrue\n", "line 2 is not an error entry"),
+        ("0\tNONE\tfalse\tfalse\t\nx\tX\tfalse\tfalse\tm\n", "bad code 'x'"),
+        ("0\tNONE\tfalse\tmaybe\t\n", "line 1 is not an error entry"),
+        ("0\tNONE\tfalse\tfalse\t\n3\tA\tfalse\tfalse\tm\n3\tB\tfalse\tfalse\tm\n",
+         "code 3 is both A and B"),
+        ("0\tNONE\tfalse\tfalse\t\n3\tA_ERROR\tfalse\tfalse\tm\n4\tA\tfalse\tfalse\tm\n",
+         "both become class AError"),
+        ("3\tA\tfalse\tfalse\tm\n", "no NONE entry at code 0"),
+    ],
+)
+def test_error_table_refuses(text: str, reason: str) -> None:
+    with pytest.raises(SpecError) as info:
+        error_table.parse_errors(text.encode())
+    assert info.value.rule == "error-table"
+    assert reason in str(info.value)

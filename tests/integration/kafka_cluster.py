@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import kafka_wire  # a sibling module: the script's folder is on sys.path, and pytest's too
 import secure_testbed
+from processes import pid_alive
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_ROOT = REPO / "build" / "kafka-run"
@@ -120,9 +122,7 @@ BROKER = ClusterSpec(
 )
 CLUSTER = ClusterSpec(
     "cluster",
-    tuple(
-        NodeSpec(i + 1, BASE_PORT + 10000 + 2 * i, BASE_PORT + 10001 + 2 * i) for i in range(3)
-    ),
+    tuple(NodeSpec(i + 1, BASE_PORT + 10000 + 2 * i, BASE_PORT + 10001 + 2 * i) for i in range(3)),
     replication_factor=3,
     min_insync_replicas=2,
 )
@@ -146,20 +146,14 @@ def random_cluster_id() -> str:
             return text
 
 
-def _pid_alive(pid: int) -> bool:
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range for the local ports of outgoing connections (Linux's default
+    32768-60999): a listening port inside it can be taken by any client socket meanwhile."""
     try:
-        # Reap it if it is our own child that already exited, so it is not mistaken for alive.
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    # The state letter follows the parenthesised command name; Z (zombie) and X (dead) are gone.
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def _tail(path: Path, lines: int) -> str:
@@ -212,7 +206,7 @@ class KafkaCluster:
             pid = int(self._pid_file(node_id).read_text().strip())
         except (OSError, ValueError):
             return None
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return None
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -302,9 +296,7 @@ class KafkaCluster:
             settings["listeners"] = f"{settings['listeners']},{extra}"
             # Every listener is advertised, so that metadata fetched over a secured listener
             # names that listener's port (Kafka answers with the listener the request came in on).
-            settings["advertised.listeners"] = (
-                f"{settings['advertised.listeners']},{extra}"
-            )
+            settings["advertised.listeners"] = f"{settings['advertised.listeners']},{extra}"
             settings["listener.security.protocol.map"] = (
                 f"{settings['listener.security.protocol.map']},{protocols}"
             )
@@ -417,7 +409,8 @@ class KafkaCluster:
                 if self.pid(node_id) is None:
                     # The console first: a JVM that dies early says why there, not in server.log.
                     raise NodeExitedError(
-                        f"{self.spec.name} node {node_id} exited while starting\n"
+                        f"{self.spec.name} node {node_id} exited while starting"
+                        f"{self._bind_failure(node_id)}\n"
                         f"--- {self._console_file(node_id)} (last 40 lines) ---\n"
                         f"{_tail(self._console_file(node_id), 40)}\n"
                         + self.log_tail(30, [node_id]),
@@ -445,21 +438,46 @@ class KafkaCluster:
             if pending:
                 time.sleep(0.25)
 
+    def _bind_failure(self, node_id: int) -> str:
+        """Why a node could not listen, when its log says a port was taken; else empty."""
+        text = _tail(self._console_file(node_id), 400) + _tail(self.log_file(node_id), 400)
+        match = re.search(r"failed to bind to ([0-9.]+:[0-9]+): Address already in use", text)
+        if match is None:
+            return ""
+        port = int(match.group(1).rsplit(":", 1)[1])
+        low, high = ephemeral_ports()
+        why = (
+            f" (in the kernel's ephemeral range {low}-{high}: a client socket took it while the "
+            "node was down; choose KAFKAPROTO_KAFKA_PORT so that every port, +10005 for the "
+            f"cluster, stays below {low})"
+            if low <= port <= high
+            else ""
+        )
+        return f": {match.group(1)} was already in use{why}"
+
     def start(self, timeout: float = 180.0) -> str:
         """Start every node that is not running (formatting fresh storage if needed) and wait.
 
         Returns the bootstrap address list. A topology that is already up returns at once."""
         if self.is_up():
             return self.bootstrap
+        low, high = ephemeral_ports()
+        ports = [p for n in self.spec.nodes for p in (n.port, n.controller_port)]
+        taken = [p for p in ports if low <= p <= high]
+        if taken:
+            print(
+                f"kafka_cluster: warning: ports {taken} lie in the kernel's ephemeral range "
+                f"{low}-{high}; a client socket may take one while a node is down, and the node "
+                f"then cannot restart. Choose KAFKAPROTO_KAFKA_PORT below {low - 10_007}.",
+                file=sys.stderr,
+            )
         for node in self.spec.nodes:
             if self.pid(node.node_id) is None and kafka_wire.broker_answers(HOST, node.port, 1.0):
                 raise KafkaError(
                     f"something that is not our node {node.node_id} already answers on "
                     f"{node.address} (another checkout's broker? stop it there first)"
                 )
-        if not self._formatted() or (
-            self.spec.secured and not self.security_files.stamp.is_file()
-        ):
+        if not self._formatted() or (self.spec.secured and not self.security_files.stamp.is_file()):
             # Fresh storage; also when a broker formatted by an older test bed lacks the secured
             # layout (its SCRAM users are only written at format time).
             self._kill_all()
@@ -557,7 +575,7 @@ class KafkaCluster:
             except ProcessLookupError:
                 return
         deadline = time.monotonic() + timeout
-        while _pid_alive(pid):
+        while pid_alive(pid):
             if time.monotonic() > deadline:
                 try:
                     os.kill(pid, signal.SIGKILL)

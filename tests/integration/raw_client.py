@@ -15,34 +15,22 @@ import socket
 import struct
 import time
 import uuid
-from typing import Any
+from typing import TypeVar
 
-from kafkaproto.message import ApiMessage
-from kafkaproto.messages import (
-    APIS,
-    request_header_version,
-    response_class,
-    response_header_version,
-)
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages import APIS, ApiKey, request_header_version, response_header_version
 from kafkaproto.messages import api_versions as av
 from kafkaproto.messages import create_topics as ct
 from kafkaproto.messages import delete_topics as dt
 from kafkaproto.messages import fetch as fe
 from kafkaproto.messages import metadata as md
 from kafkaproto.messages import produce as pr
-from kafkaproto.messages.request_header import RequestHeaderV1, RequestHeaderV2
-from kafkaproto.messages.response_header import ResponseHeaderV0, ResponseHeaderV1
+from kafkaproto.messages.request_header import RequestHeader
+from kafkaproto.messages.response_header import ResponseHeader
 
 TIMEOUT = 15.0
 _SIZE = struct.Struct(">i")
-REQUEST_HEADERS: dict[int, type[RequestHeaderV1 | RequestHeaderV2]] = {
-    1: RequestHeaderV1,
-    2: RequestHeaderV2,
-}
-RESPONSE_HEADERS: dict[int, type[ResponseHeaderV0 | ResponseHeaderV1]] = {
-    0: ResponseHeaderV0,
-    1: ResponseHeaderV1,
-}
+R = TypeVar("R", bound=ApiResponse)
 
 
 class Connection:
@@ -64,28 +52,29 @@ class Connection:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, request: ApiMessage) -> Any:
-        key, version = request.api_key, request.version
+    def call(self, request: ApiRequest[R], version: int) -> R:
+        key = request.api_key
         self.correlation_id += 1
-        header_cls = REQUEST_HEADERS[request_header_version(key, version)]
-        header = header_cls(
+        header = RequestHeader(
             request_api_key=key,
             request_api_version=version,
             correlation_id=self.correlation_id,
             client_id=self.client_id,
         )
         frame = bytearray(4)
-        header.encode_into(frame)
-        request.encode_into(frame)
+        header.encode_into(frame, request_header_version(key, version))
+        request.encode_into(frame, version)
         frame[:4] = _SIZE.pack(len(frame) - 4)
         self.sock.sendall(frame)
         (size,) = _SIZE.unpack(self._read(4))
         assert 0 < size < 64 << 20
         data = memoryview(self._read(size))
-        reply_header_cls = RESPONSE_HEADERS[response_header_version(key, version)]
-        reply_header, pos = reply_header_cls.decode_from(data, 0)
+        reply_header, pos = ResponseHeader.decode_from(
+            data, 0, response_header_version(key, version)
+        )
         assert reply_header.correlation_id == self.correlation_id
-        return response_class(key, version).decode(data[pos:])
+        reply = type(request).response_class.decode(data[pos:], version)
+        return reply  # type: ignore[return-value]  # R is the request's response class
 
     def _read(self, n: int) -> bytes:
         buf = bytearray()
@@ -98,7 +87,7 @@ class Connection:
 
 
 def broker_ranges(conn: Connection) -> dict[int, tuple[int, int]]:
-    reply = conn.call(av.ApiVersionsRequestV0())
+    reply = conn.call(av.ApiVersionsRequest(), 0)
     assert reply.error_code == 0
     return {k.api_key: (k.min_version, k.max_version) for k in reply.api_keys}
 
@@ -112,12 +101,9 @@ def usable(ranges: dict[int, tuple[int, int]], api_key: int) -> int:
 
 def create_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> uuid.UUID:
     """Create a one-partition topic and wait until it has a leader; return its topic id."""
-    version = usable(ranges, 19)
-    request_cls = getattr(ct, f"CreateTopicsRequestV{version}")
-    topic_field = next(f for f in request_cls._fields_ if f.attr == "topics")
-    assert topic_field.cls is not None
-    topic = topic_field.cls(name=name, num_partitions=1, replication_factor=1)
-    reply = conn.call(request_cls(topics=(topic,), timeout_ms=10_000))
+    version = usable(ranges, ApiKey.CREATE_TOPICS)
+    topic = ct.CreateTopicsRequestCreatableTopic(name=name, num_partitions=1, replication_factor=1)
+    reply = conn.call(ct.CreateTopicsRequest(topics=(topic,), timeout_ms=10_000), version)
     assert len(reply.topics) == 1
     result = reply.topics[0]
     assert (result.name, result.error_code) == (name, 0), result
@@ -127,27 +113,26 @@ def create_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str
 
 
 def wait_for_leader(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> uuid.UUID:
-    version = usable(ranges, 3)
+    version = usable(ranges, ApiKey.METADATA)
     deadline = time.monotonic() + TIMEOUT
     while True:
         reply = conn.call(
-            getattr(md, f"MetadataRequestV{version}")(
-                topics=(md.MetadataRequestTopicV10(name=name),), allow_auto_topic_creation=False
-            )
+            md.MetadataRequest(
+                topics=(md.MetadataRequestTopic(name=name),), allow_auto_topic_creation=False
+            ),
+            version,
         )
         (topic,) = reply.topics
         if topic.error_code == 0 and topic.partitions and topic.partitions[0].leader_id >= 0:
             assert topic.name == name and topic.topic_id != uuid.UUID(int=0)
-            return topic.topic_id  # type: ignore[no-any-return]
+            return topic.topic_id
         assert time.monotonic() < deadline, f"no leader for {name}: {topic}"
         time.sleep(0.2)
 
 
 def delete_topic(conn: Connection, ranges: dict[int, tuple[int, int]], name: str) -> None:
-    version = min(usable(ranges, 20), 5)  # v6 names topics by name or id; v5 by name is enough
-    reply = conn.call(
-        getattr(dt, f"DeleteTopicsRequestV{version}")(topic_names=(name,), timeout_ms=10_000)
-    )
+    version = min(usable(ranges, ApiKey.DELETE_TOPICS), 5)  # v5 names topics by name
+    reply = conn.call(dt.DeleteTopicsRequest(topic_names=(name,), timeout_ms=10_000), version)
     assert [(r.name, r.error_code) for r in reply.responses] == [(name, 0)]
 
 
@@ -164,18 +149,19 @@ def produce_batch(conn: Connection, topic_id: uuid.UUID, batch: bytes) -> int:
     deadline = time.monotonic() + 10
     while True:
         reply = conn.call(
-            pr.ProduceRequestV13(
+            pr.ProduceRequest(
                 acks=-1,
                 timeout_ms=10_000,
                 topic_data=(
-                    pr.ProduceRequestTopicProduceDataV13(
+                    pr.ProduceRequestTopicProduceData(
                         topic_id=topic_id,
                         partition_data=(
-                            pr.ProduceRequestPartitionProduceDataV9(index=0, records=batch),
+                            pr.ProduceRequestPartitionProduceData(index=0, records=batch),
                         ),
                     ),
                 ),
-            )
+            ),
+            13,
         )
         (topic,) = reply.responses
         assert topic.topic_id == topic_id
@@ -184,7 +170,7 @@ def produce_batch(conn: Connection, topic_id: uuid.UUID, batch: bytes) -> int:
             time.sleep(0.1)
             continue
         assert (part.index, part.error_code) == (0, 0), part
-        return part.base_offset  # type: ignore[no-any-return]
+        return part.base_offset
 
 
 def fetch_records(
@@ -196,28 +182,22 @@ def fetch_records(
 ) -> tuple[int, memoryview]:
     """One Fetch (newest common version, topic by id) of partition 0 from ``offset``; returns
     the high watermark and the records bytes as the broker sent them."""
-    version = usable(ranges, 1)
+    version = usable(ranges, ApiKey.FETCH)
     assert version >= 13  # topics by id
-    fetch_cls = getattr(fe, f"FetchRequestV{version}")
-    topic_cls = next(f for f in fetch_cls._fields_ if f.attr == "topics").cls
-    part_cls = next(f for f in topic_cls._fields_ if f.attr == "partitions").cls
+    partition = fe.FetchRequestFetchPartition(
+        partition=0, fetch_offset=offset, partition_max_bytes=max_bytes
+    )
     reply = conn.call(
-        fetch_cls(
+        fe.FetchRequest(
             max_wait_ms=500,
             min_bytes=1,
             max_bytes=max_bytes,
             isolation_level=0,
             session_id=0,
             session_epoch=-1,
-            topics=(
-                topic_cls(
-                    topic_id=topic_id,
-                    partitions=(
-                        part_cls(partition=0, fetch_offset=offset, partition_max_bytes=max_bytes),
-                    ),
-                ),
-            ),
-        )
+            topics=(fe.FetchRequestFetchTopic(topic_id=topic_id, partitions=(partition,)),),
+        ),
+        version,
     )
     assert reply.error_code == 0
     (topic,) = reply.responses

@@ -44,6 +44,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from processes import pid_alive  # a sibling module, as kafka_cluster.py imports this one
+
 HOST = "127.0.0.1"
 
 #: SCRAM (both hashes) and PLAIN user of the test broker.
@@ -361,26 +363,12 @@ def write_client_properties(ports: SecurePorts, files: SecurityFiles) -> None:
 # -- the OIDC token server --------------------------------------------------------------------
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-
-
 def oidc_pid(files: SecurityFiles) -> int | None:
     try:
         pid = int(files.oidc_pid.read_text().strip())
     except (OSError, ValueError):
         return None
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return None
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -442,7 +430,7 @@ def stop_oidc(files: SecurityFiles, timeout: float = 10.0) -> None:
     except ProcessLookupError:
         return
     deadline = time.monotonic() + timeout
-    while _pid_alive(pid):
+    while pid_alive(pid):
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
             break

@@ -10,12 +10,8 @@ import pytest
 from kafka_cluster import KafkaCluster
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.errors import KafkaConnectionError
-from kafkaproto.messages.create_topics import (
-    CreateTopicsRequestCreatableTopicV5,
-    CreateTopicsRequestV7,
-    CreateTopicsResponseV7,
-)
-from kafkaproto.messages.metadata import MetadataRequestV12
+from kafkaproto.messages.create_topics import CreateTopicsRequest, CreateTopicsRequestCreatableTopic
+from kafkaproto.messages.metadata import MetadataRequest
 
 pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
 
@@ -30,15 +26,14 @@ def test_leader_moves_when_its_node_dies(kafka_cluster: KafkaCluster, cluster: s
             assert set(client.metadata.brokers) == {1, 2, 3}
             conn = await client.any_connection()
             response = await conn.request(
-                CreateTopicsRequestV7(
+                CreateTopicsRequest(
                     topics=[
-                        CreateTopicsRequestCreatableTopicV5(
+                        CreateTopicsRequestCreatableTopic(
                             name=name, num_partitions=1, replication_factor=3
                         )
                     ],
                     timeout_ms=30000,
-                ),
-                CreateTopicsResponseV7,
+                )
             )
             assert response.topics[0].error_code == 0, response
             old = await client.leader_for(name, 0, timeout=60)
@@ -49,7 +44,7 @@ def test_leader_moves_when_its_node_dies(kafka_cluster: KafkaCluster, cluster: s
             kafka_cluster.stop_node(old.node_id, hard=True)
             await asyncio.wait_for(leader_conn.wait_closed(), 30)
             with pytest.raises(KafkaConnectionError):
-                await client.request(old.node_id, MetadataRequestV12())  # reconnect refused
+                await client.request(old.node_id, MetadataRequest())  # reconnect refused
             loop = asyncio.get_running_loop()
             deadline = loop.time() + 90
             new = old

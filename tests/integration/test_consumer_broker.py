@@ -418,19 +418,22 @@ def test_no_broker_times_out_with_typed_errors() -> None:
 
 async def _delete_topic(broker: str, topic: str) -> None:
     from kafkaproto.cluster import ClusterClient
-    from kafkaproto.fetcher import build, field_class
+    from kafkaproto.messages import ApiKey
+    from kafkaproto.messages.delete_topics import (
+        DeleteTopicsRequest,
+        DeleteTopicsRequestDeleteTopicState,
+    )
 
     async with ClusterClient(broker) as client:
         conn = await client.any_connection()
-        cls = conn.request_class(20)  # DeleteTopics
-        fields = {f.attr for f in cls._fields_}
-        if "topics" in fields:
-            request = build(
-                cls, topics=[build(field_class(cls, "topics"), name=topic)], timeout_ms=15000
+        version = conn.version_for(ApiKey.DELETE_TOPICS)
+        if version >= 6:  # topics by name or id
+            request = DeleteTopicsRequest(
+                topics=[DeleteTopicsRequestDeleteTopicState(name=topic)], timeout_ms=15000
             )
         else:
-            request = build(cls, topic_names=[topic], timeout_ms=15000)
-        response: Any = await conn.request(request)
+            request = DeleteTopicsRequest(topic_names=[topic], timeout_ms=15000)
+        response = await conn.request(request, version=version)
         assert response.responses[0].error_code == 0, response
 
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any
 
 import pytest
 from kafkaproto.__main__ import main
 from kafkaproto.cluster import ClusterClient
-from kafkaproto.fetcher import build, field_class
+from kafkaproto.messages.create_topics import CreateTopicsRequest, CreateTopicsRequestCreatableTopic
+from kafkaproto.messages.produce import (
+    ProduceRequest,
+    ProduceRequestPartitionProduceData,
+    ProduceRequestTopicProduceData,
+)
 from kafkaproto.records.batch_builder import BatchBuilder
 
 pytestmark = pytest.mark.broker
@@ -26,12 +30,13 @@ RECORDS = [
 async def produce(bootstrap: str, topic: str) -> None:
     async with ClusterClient(bootstrap) as client:
         conn = await client.any_connection()
-        create_cls = conn.request_class(19)
-        topic_cls = field_class(create_cls, "topics")
-        response: Any = await conn.request(
-            build(
-                create_cls,
-                topics=[build(topic_cls, name=topic, num_partitions=1, replication_factor=1)],
+        response = await conn.request(
+            CreateTopicsRequest(
+                topics=[
+                    CreateTopicsRequestCreatableTopic(
+                        name=topic, num_partitions=1, replication_factor=1
+                    )
+                ],
                 timeout_ms=15000,
             )
         )
@@ -42,22 +47,20 @@ async def produce(bootstrap: str, topic: str) -> None:
         batch = builder.build()
         leader = await client.leader_for(topic, 0, timeout=20)
         conn = await client.connection(leader.node_id)
-        produce_cls = conn.request_class(0)
-        ptopic = field_class(produce_cls, "topic_data")
-        ppart = field_class(ptopic, "partition_data")
         for _ in range(50):
             await client.refresh_metadata([topic])
-            reply: Any = await conn.request(
-                build(
-                    produce_cls,
+            topic_id = client.topic_id(topic)
+            reply = await conn.request(
+                ProduceRequest(
                     acks=-1,
                     timeout_ms=10000,
                     topic_data=[
-                        build(
-                            ptopic,
-                            name=topic,
-                            topic_id=client.topic_id(topic),
-                            partition_data=[build(ppart, index=0, records=batch)],
+                        ProduceRequestTopicProduceData(
+                            name=topic,  # name and id: each version writes the one it has
+                            topic_id=topic_id or uuid.UUID(int=0),
+                            partition_data=[
+                                ProduceRequestPartitionProduceData(index=0, records=batch)
+                            ],
                         )
                     ],
                 )

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 from kafkaproto import AsyncProducer, ProducerRecord
-from kafkaproto.messages.api_versions import ApiVersionsResponseApiVersionV3, ApiVersionsResponseV3
-from kafkaproto.messages.response_header import ResponseHeaderV0
+from kafkaproto.messages.api_versions import ApiVersionsResponse, ApiVersionsResponseApiVersion
+from kafkaproto.messages.response_header import ResponseHeader
 
 pytestmark = pytest.mark.broker
 
@@ -96,10 +96,10 @@ def topics(broker: str) -> dict[str, str]:
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("readme")
     (folder / ".venv").symlink_to(ROOT / ".venv")
-    header = ResponseHeaderV0(correlation_id=1).encode()
-    body = ApiVersionsResponseV3(
-        api_keys=[ApiVersionsResponseApiVersionV3(api_key=18, min_version=0, max_version=4)]
-    ).encode()
+    header = ResponseHeader(correlation_id=1).encode(0)
+    body = ApiVersionsResponse(
+        api_keys=[ApiVersionsResponseApiVersion(api_key=18, min_version=0, max_version=4)]
+    ).encode(3)
     (folder / "frame.bin").write_bytes(len(header + body).to_bytes(4, "big") + header + body)
     return folder
 

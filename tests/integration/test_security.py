@@ -28,8 +28,8 @@ import secure_testbed as tb
 from kafka_cluster import KafkaCluster
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.fetcher import EARLIEST, fetch_partition
+from kafkaproto.producer._internals.cluster_transport import ClusterTransport
 from kafkaproto.producer.async_producer import AsyncProducer
-from kafkaproto.producer.cluster_transport import ClusterTransport
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.security.config import SecurityConfigError

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from kafkaproto.messages import APIS
@@ -39,15 +38,13 @@ def test_api_versions_at_every_version(conn: Connection) -> None:
     ranges = broker_ranges(conn)
     low, high = ranges[18]
     assert low == 0 and high >= 3
+    # The client software fields exist from v3 on and are ignorable below (left out there).
+    request = av.ApiVersionsRequest(
+        client_software_name="kafkaproto", client_software_version="0.1.0"
+    )
     for version in range(0, high + 1):
-        cls = getattr(av, f"ApiVersionsRequestV{version}")
-        request = (
-            cls(client_software_name="kafkaproto", client_software_version="0.1.0")
-            if version >= 3
-            else cls()
-        )
-        reply = conn.call(request)
-        assert type(reply).__name__ == f"ApiVersionsResponseV{version}"
+        reply = conn.call(request, version)
+        assert isinstance(reply, av.ApiVersionsResponse)
         assert reply.error_code == 0
         assert {k.api_key: (k.min_version, k.max_version) for k in reply.api_keys} == ranges
         if version >= 1:
@@ -72,14 +69,13 @@ def test_metadata_at_every_version(conn: Connection) -> None:
     low, high = ranges[3]
     try:
         for version in range(low, min(high, APIS[3].latest_stable) + 1):
-            cls = getattr(md, f"MetadataRequestV{version}")
-            topic_field = next(f for f in cls._fields_ if f.attr == "topics")
-            assert topic_field.cls is not None
-            kwargs: dict[str, Any] = {"topics": (topic_field.cls(name=name),)}
-            if version >= 4:
-                kwargs["allow_auto_topic_creation"] = False
-            reply = conn.call(cls(**kwargs))
-            assert type(reply).__name__ == f"MetadataResponseV{version}"
+            request = md.MetadataRequest(
+                topics=(md.MetadataRequestTopic(name=name),),
+                # Exists from v4 on; below, only its default (true) can be written.
+                allow_auto_topic_creation=version < 4,
+            )
+            reply = conn.call(request, version)
+            assert isinstance(reply, md.MetadataResponse)
             assert [b.port for b in reply.brokers] == [int(conn.sock.getpeername()[1])]
             (topic,) = reply.topics
             assert (topic.name, topic.error_code) == (name, 0)
@@ -109,50 +105,42 @@ def test_produce_then_fetch_round_trips_the_records(conn: Connection) -> None:
             assert builder.append(key, value, timestamp=1_700_000_000_000) >= 0
         batch = builder.build()
 
-        produce = pr.ProduceRequestV13(
+        produce = pr.ProduceRequest(
             acks=-1,
             timeout_ms=10_000,
             topic_data=(
-                pr.ProduceRequestTopicProduceDataV13(
+                pr.ProduceRequestTopicProduceData(
                     topic_id=topic_id,
-                    partition_data=(
-                        pr.ProduceRequestPartitionProduceDataV9(index=0, records=batch),
-                    ),
+                    partition_data=(pr.ProduceRequestPartitionProduceData(index=0, records=batch),),
                 ),
             ),
         )
-        reply = conn.call(produce)
+        reply = conn.call(produce, 13)
         (topic,) = reply.responses
         assert topic.topic_id == topic_id
         (part,) = topic.partition_responses
         assert (part.index, part.error_code, part.base_offset) == (0, 0, 0), part
 
         fetch_version = usable(ranges, 1)
-        fetch_cls = getattr(fe, f"FetchRequestV{fetch_version}")
-        topic_cls = next(f for f in fetch_cls._fields_ if f.attr == "topics").cls
-        part_cls = next(f for f in topic_cls._fields_ if f.attr == "partitions").cls
-        request = fetch_cls(
+        part = fe.FetchRequestFetchPartition(
+            partition=0, fetch_offset=0, partition_max_bytes=1 << 20
+        )
+        request = fe.FetchRequest(
             max_wait_ms=500,
             min_bytes=1,
             max_bytes=1 << 20,
             isolation_level=0,
             session_id=0,
             session_epoch=-1,
-            topics=(
-                topic_cls(
-                    topic_id=topic_id,
-                    partitions=(
-                        part_cls(partition=0, fetch_offset=0, partition_max_bytes=1 << 20),
-                    ),
-                ),
-            ),
+            topics=(fe.FetchRequestFetchTopic(topic_id=topic_id, partitions=(part,)),),
         )
-        fetched = conn.call(request)
+        fetched = conn.call(request, fetch_version)
         assert fetched.error_code == 0
         (ftopic,) = fetched.responses
         assert ftopic.topic_id == topic_id
         (fpart,) = ftopic.partitions
         assert fpart.error_code == 0 and fpart.high_watermark == len(RECORDS)
+        assert fpart.records is not None
         read = read_batches(fpart.records, partition=(name, 0))
         assert not read.has_partial
         records = [r for b in read.batches for r in b.records]

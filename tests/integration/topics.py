@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.errors import KafkaProtoError
-from kafkaproto.fetcher import EARLIEST, build, fetch_partition, field_class
+from kafkaproto.fetcher import EARLIEST, fetch_partition
+from kafkaproto.messages.create_topics import (
+    CreateTopicsRequest,
+    CreateTopicsRequestCreatableTopic,
+    CreateTopicsRequestCreatableTopicConfig,
+)
 from kafkaproto.records.record_batch import Record
 
 
@@ -25,26 +29,17 @@ async def create_topic(
     async with asyncio.timeout(timeout):
         async with ClusterClient(bootstrap) as client:
             conn = await client.any_connection()
-            create_cls = conn.request_class(19)
-            topic_cls = field_class(create_cls, "topics")
-            extra: dict[str, Any] = {}
-            if configs:
-                config_cls = field_class(topic_cls, "configs")
-                extra["configs"] = [build(config_cls, name=k, value=v) for k, v in configs.items()]
-            response: Any = await conn.request(
-                build(
-                    create_cls,
-                    topics=[
-                        build(
-                            topic_cls,
-                            name=name,
-                            num_partitions=partitions,
-                            replication_factor=replication_factor,
-                            **extra,
-                        )
-                    ],
-                    timeout_ms=int(timeout * 1000 / 2),
-                )
+            topic = CreateTopicsRequestCreatableTopic(
+                name=name,
+                num_partitions=partitions,
+                replication_factor=replication_factor,
+                configs=[
+                    CreateTopicsRequestCreatableTopicConfig(name=k, value=v)
+                    for k, v in (configs or {}).items()
+                ],
+            )
+            response = await conn.request(
+                CreateTopicsRequest(topics=[topic], timeout_ms=int(timeout * 1000 / 2))
             )
             assert response.topics[0].error_code == 0, response
             for p in range(partitions):

@@ -1,4 +1,5 @@
-"""Hypothesis strategies for any generated class, drawn from its field table."""
+"""Hypothesis strategies for any generated class at any of its versions, drawn from its field
+table at that version (fields the version lacks stay at their defaults)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from kafkaproto.message import (
     ApiMessage,
     DataMessage,
-    Field,
+    FieldAt,
     HeaderMessage,
     Message,
     RawTaggedField,
@@ -35,7 +36,7 @@ UNKNOWN_TAGS = st.lists(
 ).map(lambda raws: tuple(sorted(raws, key=lambda raw: raw.tag)))
 
 
-def value(kind: str, field: Field, depth: int) -> st.SearchStrategy[Any]:
+def value(kind: str, field: FieldAt, version: int, depth: int) -> st.SearchStrategy[Any]:
     if kind == "bool":
         return st.booleans()
     if kind in INT_RANGES:
@@ -51,23 +52,25 @@ def value(kind: str, field: Field, depth: int) -> st.SearchStrategy[Any]:
         return st.binary(max_size=16)
     if kind == "struct":
         assert field.cls is not None
-        return instances(field.cls, depth + 1)
+        return instances(field.cls, version, depth + 1)
     assert kind == "array" and field.elem is not None
-    return st.lists(value(field.elem, field, depth), max_size=3 if depth < 3 else 1).map(tuple)
+    items = value(field.elem, field, version, depth)
+    return st.lists(items, max_size=3 if depth < 3 else 1).map(tuple)
 
 
-def instances(cls: type[Struct], depth: int = 0) -> st.SearchStrategy[Any]:
+def instances(cls: type[Struct], version: int, depth: int = 0) -> st.SearchStrategy[Any]:
+    lay = cls.layout(version)
     kwargs: dict[str, st.SearchStrategy[Any]] = {}
-    for f in cls._fields_:
-        s = value(f.kind, f, depth)
+    for f in lay.present:
+        s = value(f.kind, f, version, depth)
         kwargs[f.attr] = st.one_of(st.none(), s) if f.nullable else s
-    if cls._flexible_:
+    if lay.flexible:
         kwargs["unknown_tagged_fields"] = UNKNOWN_TAGS
     return st.builds(cls, **kwargs)
 
 
 def all_message_classes() -> list[type[Message]]:
-    """Every public final class of every generated module, sorted by name."""
+    """Every message class of every generated module, sorted by name."""
     found: dict[str, type[Message]] = {}
     for info in pkgutil.iter_modules(messages.__path__):
         mod = importlib.import_module(f"kafkaproto.messages.{info.name}")
@@ -75,12 +78,23 @@ def all_message_classes() -> list[type[Message]]:
             if (
                 isinstance(obj, type)
                 and issubclass(obj, (ApiMessage, HeaderMessage, DataMessage))
-                and not name.startswith("_")
-                and obj.__name__ == name
                 and obj.__module__ == mod.__name__
             ):
                 found[name] = obj
     return [found[name] for name in sorted(found)]
+
+
+def all_message_versions() -> list[tuple[type[Message], int]]:
+    """Every (class, version) the generated code serves."""
+    return [
+        (cls, v)
+        for cls in all_message_classes()
+        for v in range(cls.min_version, cls.max_version + 1)
+    ]
+
+
+def version_id(case: tuple[type[Message], int]) -> str:
+    return f"{case[0].__name__}-v{case[1]}"
 
 
 def without_unknown_tags(obj: Any) -> Any:
@@ -91,6 +105,6 @@ def without_unknown_tags(obj: Any) -> Any:
     if not isinstance(obj, Struct):
         return obj
     changes = {f.attr: without_unknown_tags(getattr(obj, f.attr)) for f in obj._fields_}
-    if obj._flexible_:
+    if obj._has_unknown():
         changes["unknown_tagged_fields"] = ()
     return obj.replace(**changes)

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kafkaproto.errors import DecodeError
 from kafkaproto.message import Message
-from message_strategies import all_message_classes, instances
+from message_strategies import all_message_versions, instances, version_id
 
-CLASSES = all_message_classes()
+CASES = all_message_versions()
 # `make fuzz` (HYPOTHESIS_PROFILE=fuzz) runs 50 examples per class.
 EXAMPLES = 50 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 6
 
@@ -34,7 +34,7 @@ def mutate(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:
     return bytes(out)
 
 
-@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("case", CASES, ids=version_id)
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     data=st.data(),
@@ -46,15 +46,19 @@ def mutate(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:
     noise=st.binary(max_size=64),
 )
 def test_mutated_and_random_input_only_raises_decode_error(
-    cls: type[Message], data: st.DataObject, edits: list[tuple[int, int, int]], noise: bytes
+    case: tuple[type[Message], int],
+    data: st.DataObject,
+    edits: list[tuple[int, int, int]],
+    noise: bytes,
 ) -> None:
-    encoded = data.draw(instances(cls)).encode()
+    cls, version = case
+    encoded = data.draw(instances(cls, version)).encode(version)
     for candidate in (mutate(encoded, edits), noise):
         try:
-            decoded = cls.decode(candidate)
+            decoded = cls.decode(candidate, version)
         except DecodeError as exc:
-            assert exc.what  # names the message and version
+            assert exc.what == f"{cls.__name__} v{version}"  # names the message and version
             continue
         # Whatever decodes must be a value the class can write again.
         assert isinstance(decoded, cls)
-        decoded.encode()
+        decoded.encode(version)

@@ -1,4 +1,5 @@
-"""Conformance of every generated class against Kafka's own Java message classes.
+"""Conformance of every generated class at every version against Kafka's own Java message
+classes.
 
 For every request, response, header and data-structure version the generated code knows, N seeded
 random instances (drawn by a small generator over the field tables that deliberately mixes nulls,
@@ -16,8 +17,8 @@ extreme integers and awkward floats) are checked in both directions through the 
          "<field>SizeInBytes": n (serialize_records=false); cases alternate between the two, and
          our side is compared as "" resp. the byte length of our records.
 
-A class passes when all of its cases pass all three checks. Classes the harness cannot express
-are listed with the reason (none at Kafka 4.4.0). Prints
+A message version passes when all of its cases pass all three checks. Versions the harness
+cannot express are listed with the reason (none at Kafka 4.4.0). Prints
 
     conformance: A/B message versions byte-identical (N cases, S seconds)
 
@@ -53,16 +54,8 @@ sys.path.insert(0, str(HERE.parent / "messages"))
 
 from harness import OracleHarness  # noqa: E402
 from kafkaproto import reference_codec  # noqa: E402
-from kafkaproto.message import (  # noqa: E402
-    ApiMessage,
-    DataMessage,
-    Field,
-    HeaderMessage,
-    Message,
-    RawTaggedField,
-    Struct,
-)
-from message_strategies import all_message_classes  # noqa: E402
+from kafkaproto.message import FieldAt, Message, RawTaggedField, Struct  # noqa: E402
+from message_strategies import all_message_versions  # noqa: E402
 
 INT_RANGES = {
     "int8": (-(2**7), 2**7 - 1),
@@ -149,23 +142,25 @@ class Draw:
     def edge(self) -> bool:
         return self.rng.random() < (0.7 if self.profile == "extreme" else 0.25)
 
-    def instance(self, cls: type[Struct], depth: int = 0) -> Any:
+    def instance(self, cls: type[Struct], version: int, depth: int = 0) -> Any:
         if self.profile == "plain" and depth == 0:
             return cls()
+        lay = cls.layout(version)
         kwargs: dict[str, Any] = {}
-        for f in cls._fields_:
+        for f in lay.present:
             if f.tag >= 0 and self.rng.random() < 0.4:
                 self.cov("tagged unset")
                 continue  # stays at its default: not written
-            kwargs[f.attr] = self.field_value(f, depth)
+            kwargs[f.attr] = self.field_value(f, version, depth)
             if f.tag >= 0:
                 self.cov("tagged set" if kwargs[f.attr] != f.default else "tagged unset")
-        if cls._flexible_ and self.unknown and self.rng.random() < 0.6:
-            kwargs["unknown_tagged_fields"] = self.unknown_tags(cls)
+        if lay.flexible and self.unknown and self.rng.random() < 0.6:
+            kwargs["unknown_tagged_fields"] = self.unknown_tags(cls, version)
         return cls(**kwargs)
 
-    def unknown_tags(self, cls: type[Struct]) -> tuple[RawTaggedField, ...]:
-        taken = {f.tag for f in cls._fields_ if f.tag >= 0} | set(cls._reserved_tags_)
+    def unknown_tags(self, cls: type[Struct], version: int) -> tuple[RawTaggedField, ...]:
+        lay = cls.layout(version)
+        taken = {f.tag for f in lay.present if f.tag >= 0} | set(lay.reserved_tags)
         pool = [t for t in (*range(12), 127, 128, 300, 16383, 16384, 70000) if t not in taken]
         tags = sorted(self.rng.sample(pool, self.rng.randint(1, 3)))
         self.cov("unknown tags")
@@ -178,7 +173,7 @@ class Draw:
             self.cov("bytes >= 128")
         return bytes(self.rng.getrandbits(8) for _ in range(n))
 
-    def field_value(self, f: Field, depth: int) -> Any:
+    def field_value(self, f: FieldAt, version: int, depth: int) -> Any:
         self.budget -= 1
         if f.nullable and (self.rng.random() < (0.4 if self.profile == "extreme" else 0.15)):
             self.cov("null")
@@ -190,13 +185,13 @@ class Draw:
                 n = 130  # a compact length that needs two varint bytes
                 self.cov("array >= 128")
             elem = f._replace(kind=f.elem, nullable=False)
-            items = [self.value(elem, depth + 1) for _ in range(n)]
+            items = [self.value(elem, version, depth + 1) for _ in range(n)]
             if n >= 2 and self.rng.random() < 0.2:
                 # A repeated item: Kafka keeps duplicates in keyed arrays (multi-collections).
                 items[-1] = items[0]
                 self.cov("repeated item")
             return tuple(items)
-        return self.value(f, depth)
+        return self.value(f, version, depth)
 
     def array_length(self, depth: int) -> int:
         if self.budget <= 0:
@@ -213,7 +208,7 @@ class Draw:
         self.cov("empty array" if n == 0 else "array >= 5" if n >= 5 else "array small")
         return n
 
-    def value(self, f: Field, depth: int) -> Any:
+    def value(self, f: FieldAt, version: int, depth: int) -> Any:
         kind, rng = f.kind, self.rng
         if kind == "bool":
             return rng.random() < 0.5
@@ -253,7 +248,7 @@ class Draw:
             )
         if kind == "struct":
             assert f.cls is not None
-            return self.instance(f.cls, depth + 1)
+            return self.instance(f.cls, version, depth + 1)
         raise AssertionError(f"no generator for kind {kind}")
 
     def string(self) -> str:
@@ -272,23 +267,14 @@ class Draw:
 # --- spec names and the cases for one instance ------------------------------------------------
 
 
-def spec_and_version(cls: type[Message]) -> tuple[str, int]:
-    """Kafka's spec name (the Java class is <name>Data or <name>) and the version of a class."""
-    name = re.sub(r"V\d+$", "", cls.__name__)
-    if issubclass(cls, DataMessage):
-        return name, int(cls.schema_version)
-    assert issubclass(cls, (ApiMessage, HeaderMessage))
-    return name, int(cls.version)
-
-
 def has_unknown_tags(obj: Any) -> bool:
     if type(obj) is tuple:  # an array (generated structs are tuple subclasses)
         return any(has_unknown_tags(v) for v in obj)
     if not isinstance(obj, Struct):
         return False
-    if getattr(obj, "unknown_tagged_fields", ()):
+    if obj._unknown():
         return True
-    return any(has_unknown_tags(getattr(obj, f.attr)) for f in obj._fields_)
+    return any(has_unknown_tags(v) for v in obj[: len(obj._fields_)])
 
 
 def has_nonfinite(obj: Any) -> bool:
@@ -297,17 +283,19 @@ def has_nonfinite(obj: Any) -> bool:
     if type(obj) is tuple:
         return any(has_nonfinite(v) for v in obj)
     if isinstance(obj, Struct):
-        return any(has_nonfinite(getattr(obj, f.attr)) for f in obj._fields_)
+        return any(has_nonfinite(v) for v in obj[: len(obj._fields_)])
     return False
 
 
-def records_as_kafka_writes(cls: type[Struct], doc: Any, serialize_records: bool) -> Any:
+def records_as_kafka_writes(
+    cls: type[Struct], version: int, doc: Any, serialize_records: bool
+) -> Any:
     """Our to_json() with records fields as Kafka's JsonConverter writes them: "" when
     serialize_records, else "<field>SizeInBytes": <byte length> (null stays null)."""
     if not isinstance(doc, dict):
         return doc
     out = dict(doc)
-    for f in cls._fields_:
+    for f in cls.layout(version).present:
         if f.json not in out:
             continue
         value = out[f.json]
@@ -319,12 +307,12 @@ def records_as_kafka_writes(cls: type[Struct], doc: Any, serialize_records: bool
                 out[f.json + "SizeInBytes"] = len(base64.b64decode(value))
         elif f.cls is not None and value is not None:
             if f.kind == "struct":
-                out[f.json] = records_as_kafka_writes(f.cls, value, serialize_records)
+                out[f.json] = records_as_kafka_writes(f.cls, version, value, serialize_records)
             else:
-                out[f.json] = [records_as_kafka_writes(f.cls, v, serialize_records) for v in value]
+                out[f.json] = [
+                    records_as_kafka_writes(f.cls, version, v, serialize_records) for v in value
+                ]
     return out
-
-
 
 
 def json_diff(ours: Any, theirs: Any, path: str = "") -> str | None:
@@ -392,29 +380,39 @@ class Case:
     def fail_bytes(self, check: str, theirs: bytes) -> None:
         at = first_difference(self.data, theirs)
         spans: list[reference_codec.Span] = []
-        reference_codec.encode_with_spans(self.obj, spans)
+        reference_codec.encode_with_spans(self.obj, self.version, spans)
         where = reference_codec.field_at(spans, at) or "<end of message>"
         self.failures.append(
             f"{check}: bytes part at offset {at}, field {where}\n{hex_diff(self.data, theirs, at)}"
         )
 
 
-def make_cases(classes: Sequence[type[Message]], n: int, seed: int, cov: Coverage) -> list[Case]:
+def make_cases(
+    versions: Sequence[tuple[type[Message], int]], n: int, seed: int, cov: Coverage
+) -> list[Case]:
     cases: list[Case] = []
-    for cls in classes:
-        spec, version = spec_and_version(cls)
-        rng = random.Random(f"{seed}:{cls.__name__}")
+    for cls, version in versions:
+        # The Java class is <spec>Data (or <spec> for headers); one seed per message version.
+        spec = cls.__name__
+        rng = random.Random(f"{seed}:{spec}V{version}")
         for i in range(n):
             # One plain instance, then alternate extreme and mixed ones; every third instance of
             # a flexible class carries unknown tags, every fifth non-finite floats (bytes only).
             profile = "plain" if i == 0 else "extreme" if i % 2 else "mixed"
-            unknown = cls._flexible_ and i % 3 == 2
+            unknown = cls.layout(version).flexible and i % 3 == 2
             nonfinite = i % 5 == 4
-            obj = Draw(rng, profile, unknown, nonfinite, cov).instance(cls)
+            obj = Draw(rng, profile, unknown, nonfinite, cov).instance(cls, version)
             json_ok = not has_unknown_tags(obj) and not has_nonfinite(obj)
             cases.append(
                 Case(
-                    cls, spec, version, obj, obj.encode(), i, json_ok, serialize_records=i % 2 == 0
+                    cls,
+                    spec,
+                    version,
+                    obj,
+                    obj.encode(version),
+                    i,
+                    json_ok,
+                    serialize_records=i % 2 == 0,
                 )
             )
     return cases
@@ -427,7 +425,7 @@ def run(harness: OracleHarness, cases: list[Case]) -> None:
         base = {"spec": case.spec, "version": case.version}
         batch.append({**base, "op": "bytes_roundtrip", "hex": case.data.hex()})
         if case.json_ok:
-            batch.append({**base, "op": "json_to_bytes", "json": case.obj.to_json()})
+            batch.append({**base, "op": "json_to_bytes", "json": case.obj.to_json(case.version)})
     answers = iter(harness.call_many(batch))
     kafka_bytes: list[bytes | None] = []
     for case in cases:
@@ -469,12 +467,12 @@ def run(harness: OracleHarness, cases: list[Case]) -> None:
             case.failures.append(f"back: Kafka could not write JSON: {answer['error']}")
             continue
         try:
-            ours = case.cls.decode(data).to_json()
+            ours = case.cls.decode(data, case.version).to_json(case.version)
         except Exception as exc:
             case.failures.append(f"back: our decode() refused Kafka's bytes: {exc}")
             continue
         ours = records_as_kafka_writes(
-            case.cls, json.loads(json.dumps(ours)), case.serialize_records
+            case.cls, case.version, json.loads(json.dumps(ours)), case.serialize_records
         )
         where = json_diff(ours, answer["json"])
         if where is not None:
@@ -485,10 +483,10 @@ def run(harness: OracleHarness, cases: list[Case]) -> None:
             )
 
 
-# Classes the harness cannot express, with the reason. Empty at Kafka 4.4.0: every generated
-# class resolves to a Kafka message class and every check applies. (Instances with unknown tagged
-# fields or NaN/Infinity are checked by bytes only; that is a property of JSON, listed in the
-# output as a count, not a class left out.)
+# Message versions the harness cannot express ("<Class> v<N>"), with the reason. Empty at Kafka
+# 4.4.0: every generated class resolves to a Kafka message class and every check applies.
+# (Instances with unknown tagged fields or NaN/Infinity are checked by bytes only; that is a
+# property of JSON, listed in the output as a count, not a message version left out.)
 UNCHECKABLE: dict[str, str] = {}
 
 
@@ -498,7 +496,7 @@ class Result:
     total: int
     cases: int
     seconds: float
-    failures: list[str]  # one block per failing class: what, where, hex diff
+    failures: list[str]  # one block per failing message version: what, where, hex diff
     coverage: Coverage
     bytes_only: int
 
@@ -512,11 +510,15 @@ class Result:
 def conformance(
     cases_per_class: int = 20,
     seed: int = 1,
-    classes: Sequence[type[Message]] | None = None,
+    versions: Sequence[tuple[type[Message], int]] | None = None,
     harness: OracleHarness | None = None,
 ) -> Result:
     started = time.monotonic()
-    chosen = [c for c in (classes or all_message_classes()) if c.__name__ not in UNCHECKABLE]
+    chosen = [
+        (c, v)
+        for c, v in (versions or all_message_versions())
+        if f"{c.__name__} v{v}" not in UNCHECKABLE
+    ]
     cov = Coverage()
     cases = make_cases(chosen, cases_per_class, seed, cov)
     if harness is None:
@@ -527,12 +529,12 @@ def conformance(
     failed: dict[str, list[Case]] = {}
     for case in cases:
         if case.failures:
-            failed.setdefault(case.cls.__name__, []).append(case)
+            failed.setdefault(f"{case.cls.__name__} v{case.version}", []).append(case)
     blocks = []
     for name, bad in failed.items():
         case = bad[0]
         head = (
-            f"{name} ({case.spec} v{case.version}): {len(bad)} of {cases_per_class} cases fail; "
+            f"{name}: {len(bad)} of {cases_per_class} cases fail; "
             f"first is case {case.index} (seed {seed})"
         )
         blocks.append("\n".join([head, *(f"    {msg}" for msg in case.failures[:3])]))
@@ -549,19 +551,21 @@ def conformance(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=20, help="random instances per class")
+    parser.add_argument("--cases", type=int, default=20, help="random instances per version")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--show", type=int, default=10, help="failing classes to show")
-    parser.add_argument("--only", default="", help="regex over class names")
+    parser.add_argument("--show", type=int, default=10, help="failing message versions to show")
+    parser.add_argument("--only", default="", help="regex over '<Class> v<N>'")
     args = parser.parse_args(argv)
-    classes = [c for c in all_message_classes() if re.search(args.only, c.__name__)]
-    result = conformance(args.cases, args.seed, classes)
+    versions = [
+        (c, v) for c, v in all_message_versions() if re.search(args.only, f"{c.__name__} v{v}")
+    ]
+    result = conformance(args.cases, args.seed, versions)
     for name, why in UNCHECKABLE.items():
         print(f"not checkable: {name}: {why}")
     for block in result.failures[: args.show]:
         print(block)
     if len(result.failures) > args.show:
-        print(f"... and {len(result.failures) - args.show} more failing classes")
+        print(f"... and {len(result.failures) - args.show} more failing message versions")
     print(f"coverage: {result.coverage.line()}")
     print(f"checked by bytes only (unknown tagged fields, NaN/Infinity): {result.bytes_only} cases")
     print(result.line())

@@ -10,36 +10,32 @@ import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from kafkaproto.message import ApiMessage, HeaderMessage
-from kafkaproto.messages import (
-    request_class,
-    request_header_class,
-    response_class,
-    response_header_class,
-)
-from kafkaproto.messages.api_versions import (
-    ApiVersionsResponseApiVersionV0,
-    ApiVersionsResponseApiVersionV3,
-)
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages import request_class, request_header_version, response_header_version
+from kafkaproto.messages.api_versions import ApiVersionsResponse, ApiVersionsResponseApiVersion
+from kafkaproto.messages.request_header import RequestHeader
+from kafkaproto.messages.response_header import ResponseHeader
 
-#: What the handler returns: a response to send, None to stay silent, CLOSE to hang up.
+#: What the handler returns: a response to send (at the request's version), None to stay silent,
+#: CLOSE to hang up.
 CLOSE = object()
-Handler = Callable[[HeaderMessage, ApiMessage], Awaitable[object] | object]
+Handler = Callable[[RequestHeader, ApiRequest[ApiResponse]], Awaitable[object] | object]
 
 
-def api_versions_body(version: int, ranges: dict[int, tuple[int, int]]) -> ApiMessage:
-    """An ApiVersionsResponse at ``version`` announcing ``ranges``."""
-    cls = response_class(18, version)
-    entry = ApiVersionsResponseApiVersionV3 if version >= 3 else ApiVersionsResponseApiVersionV0
-    keys = [entry(api_key=k, min_version=lo, max_version=hi) for k, (lo, hi) in ranges.items()]
-    return cls(api_keys=keys)  # type: ignore[call-arg]
+def api_versions_body(ranges: dict[int, tuple[int, int]]) -> ApiVersionsResponse:
+    """An ApiVersionsResponse announcing ``ranges``."""
+    keys = [
+        ApiVersionsResponseApiVersion(api_key=k, min_version=lo, max_version=hi)
+        for k, (lo, hi) in ranges.items()
+    ]
+    return ApiVersionsResponse(api_keys=keys)
 
 
-def encode_response(correlation_id: int, api_key: int, version: int, body: ApiMessage) -> bytes:
-    header_cls = response_header_class(api_key, version)
+def encode_response(correlation_id: int, api_key: int, version: int, body: ApiResponse) -> bytes:
     out = bytearray(4)
-    header_cls(correlation_id=correlation_id).encode_into(out)  # type: ignore[call-arg]
-    body.encode_into(out)
+    header_version = response_header_version(api_key, version)
+    ResponseHeader(correlation_id=correlation_id).encode_into(out, header_version)
+    body.encode_into(out, version)
     struct.pack_into(">i", out, 0, len(out) - 4)
     return bytes(out)
 
@@ -47,7 +43,7 @@ def encode_response(correlation_id: int, api_key: int, version: int, body: ApiMe
 @dataclass
 class FakeBroker:
     handler: Handler
-    received: list[tuple[HeaderMessage, ApiMessage]] = field(default_factory=list)
+    received: list[tuple[RequestHeader, ApiRequest[ApiResponse]]] = field(default_factory=list)
     server: asyncio.Server | None = None
     writers: list[asyncio.StreamWriter] = field(default_factory=list)
 
@@ -75,10 +71,9 @@ class FakeBroker:
                 (size,) = struct.unpack(">i", await reader.readexactly(4))
                 frame = await reader.readexactly(size)
                 api_key, version = struct.unpack_from(">hh", frame, 0)
-                header, pos = request_header_class(api_key, version).decode_from(
-                    memoryview(frame), 0
-                )
-                body = request_class(api_key, version).decode(memoryview(frame)[pos:])
+                header_version = request_header_version(api_key, version)
+                header, pos = RequestHeader.decode_from(memoryview(frame), 0, header_version)
+                body = request_class(api_key).decode(memoryview(frame)[pos:], version)
                 self.received.append((header, body))
                 answer = self.handler(header, body)
                 if isinstance(answer, Awaitable):
@@ -88,8 +83,7 @@ class FakeBroker:
                     return
                 if isinstance(answer, bytes):  # raw bytes, written as they are
                     writer.write(answer)
-                elif isinstance(answer, ApiMessage):
-                    cid = header.correlation_id  # type: ignore[attr-defined]
-                    writer.write(encode_response(cid, api_key, version, answer))
+                elif isinstance(answer, ApiResponse):
+                    writer.write(encode_response(header.correlation_id, api_key, version, answer))
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from kafkaproto.__main__ import main
-from kafkaproto.messages.api_versions import ApiVersionsResponseApiVersionV3, ApiVersionsResponseV3
-from kafkaproto.messages.metadata import MetadataRequestTopicV12, MetadataRequestV12
-from kafkaproto.messages.request_header import RequestHeaderV2
-from kafkaproto.messages.response_header import ResponseHeaderV0
+from kafkaproto.messages.api_versions import ApiVersionsResponse, ApiVersionsResponseApiVersion
+from kafkaproto.messages.metadata import MetadataRequest, MetadataRequestTopic
+from kafkaproto.messages.request_header import RequestHeader
+from kafkaproto.messages.response_header import ResponseHeader
 
 
 def sized(frame: bytes) -> bytes:
@@ -18,15 +18,15 @@ def sized(frame: bytes) -> bytes:
 
 
 def request_frame() -> bytes:
-    header = RequestHeaderV2(
+    header = RequestHeader(
         request_api_key=3, request_api_version=12, correlation_id=7, client_id="cli"
     )
-    body = MetadataRequestV12(
-        topics=[MetadataRequestTopicV12(name="orders")],
+    body = MetadataRequest(
+        topics=[MetadataRequestTopic(name="orders")],
         allow_auto_topic_creation=False,
         include_topic_authorized_operations=True,
     )
-    return sized(header.encode() + body.encode())
+    return sized(header.encode(2) + body.encode(12))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -57,11 +57,11 @@ def test_binary_file_without_size_prefix(
 
 
 def test_response_needs_api_and_version(capsys: pytest.CaptureFixture[str]) -> None:
-    body = ApiVersionsResponseV3(
+    body = ApiVersionsResponse(
         error_code=0,
-        api_keys=[ApiVersionsResponseApiVersionV3(api_key=18, min_version=0, max_version=4)],
+        api_keys=[ApiVersionsResponseApiVersion(api_key=18, min_version=0, max_version=4)],
     )
-    frame = sized(ResponseHeaderV0(correlation_id=9).encode() + body.encode()).hex()
+    frame = sized(ResponseHeader(correlation_id=9).encode(0) + body.encode(3)).hex()
     status, _, err = run(capsys, "--kind", "response", frame)
     assert status == 2 and "--api" in err
     status, out, _ = run(

@@ -21,15 +21,16 @@ from kafkaproto.error_codes import (
     TopicAuthorizationFailedError,
 )
 from kafkaproto.errors import KafkaConnectionError, MetadataTimeoutError
-from kafkaproto.message import ApiMessage, HeaderMessage
+from kafkaproto.message import ApiRequest, ApiResponse
 from kafkaproto.messages import APIS
 from kafkaproto.messages.metadata import (
-    MetadataRequestV12,
-    MetadataResponseBrokerV9,
-    MetadataResponsePartitionV9,
-    MetadataResponseTopicV12,
-    MetadataResponseV12,
+    MetadataRequest,
+    MetadataResponse,
+    MetadataResponseBroker,
+    MetadataResponsePartition,
+    MetadataResponseTopic,
 )
+from kafkaproto.messages.request_header import RequestHeader
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -104,24 +105,24 @@ class Script:
         self.port = 0
         self.leader = 1
         self.topic_error = 0
-        self.metadata_requests: list[MetadataRequestV12] = []
+        self.metadata_requests: list[MetadataRequest] = []
         self.hang_up_next = False
 
-    def __call__(self, header: HeaderMessage, body: ApiMessage) -> object:
+    def __call__(self, header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         if body.api_key == 18:
-            return api_versions_body(body.version, {18: (0, 4), 3: (0, 12)})
+            return api_versions_body({18: (0, 4), 3: (0, 12)})
         if self.hang_up_next:
             self.hang_up_next = False
             return CLOSE
-        assert isinstance(body, MetadataRequestV12)
+        assert isinstance(body, MetadataRequest)
         self.metadata_requests.append(body)
         topics = [
-            MetadataResponseTopicV12(
+            MetadataResponseTopic(
                 error_code=self.topic_error,
                 name=t.name,
                 topic_id=TOPIC_ID,
                 partitions=[
-                    MetadataResponsePartitionV9(
+                    MetadataResponsePartition(
                         partition_index=0,
                         leader_id=self.leader,
                         leader_epoch=3,
@@ -134,8 +135,8 @@ class Script:
             )
             for t in body.topics or ()
         ]
-        return MetadataResponseV12(
-            brokers=[MetadataResponseBrokerV9(node_id=1, host="127.0.0.1", port=self.port)],
+        return MetadataResponse(
+            brokers=[MetadataResponseBroker(node_id=1, host="127.0.0.1", port=self.port)],
             cluster_id="fake-cluster",
             controller_id=1,
             topics=topics,
@@ -290,7 +291,7 @@ def test_reconnect_after_disconnect_waits_the_backoff() -> None:
                 conn = await client.connection(1)
                 script.hang_up_next = True
                 with pytest.raises(KafkaConnectionError):
-                    await conn.request(MetadataRequestV12())
+                    await conn.request(MetadataRequest())
                 loop = asyncio.get_running_loop()
                 started = loop.time()
                 again = await client.connection(1)

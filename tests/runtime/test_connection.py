@@ -11,7 +11,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 import pytest
-from fake_broker import CLOSE, FakeBroker, api_versions_body
+from fake_broker import CLOSE, FakeBroker, api_versions_body, encode_response
 from kafkaproto.connection import Connection
 from kafkaproto.errors import (
     ApiVersionError,
@@ -21,15 +21,15 @@ from kafkaproto.errors import (
     NoCommonVersionError,
     RequestTimeoutError,
 )
-from kafkaproto.message import ApiMessage, HeaderMessage
+from kafkaproto.message import ApiRequest, ApiResponse
 from kafkaproto.messages import APIS
 from kafkaproto.messages.api_versions import (
-    ApiVersionsRequestV2,
-    ApiVersionsResponseApiVersionV0,
-    ApiVersionsResponseV0,
-    ApiVersionsResponseV2,
+    ApiVersionsRequest,
+    ApiVersionsResponse,
+    ApiVersionsResponseApiVersion,
 )
-from kafkaproto.messages.metadata import MetadataRequestV12, MetadataResponseV12
+from kafkaproto.messages.metadata import MetadataRequest, MetadataResponse
+from kafkaproto.messages.request_header import RequestHeader
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -40,11 +40,11 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(asyncio.wait_for(coro, 20))
 
 
-def answer_all(header: HeaderMessage, body: ApiMessage) -> object:
+def answer_all(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
     if body.api_key == 18:
-        return api_versions_body(body.version, RANGES)
+        return api_versions_body(RANGES)
     if body.api_key == 3:
-        return MetadataResponseV12(cluster_id="fake")
+        return MetadataResponse(cluster_id="fake")
     return None
 
 
@@ -60,9 +60,10 @@ def test_negotiation_picks_highest_common_version() -> None:
             async with conn:
                 # First ApiVersions at our newest stable version, with KIP-511 software fields.
                 header, first = fake.received[0]
-                assert first.version == APIS[18].latest_stable
-                assert header.client_id == "neg"  # type: ignore[attr-defined]
-                assert first.client_software_name == "kafkaproto"  # type: ignore[attr-defined]
+                assert header.request_api_version == APIS[18].latest_stable
+                assert header.client_id == "neg"
+                assert isinstance(first, ApiVersionsRequest)
+                assert first.client_software_name == "kafkaproto"
                 assert conn.version_for(18) == 4
                 assert conn.version_for(3) == 12
                 assert conn.version_for(1) == min(17, APIS[1].latest_stable)
@@ -73,9 +74,8 @@ def test_negotiation_picks_highest_common_version() -> None:
                 assert info.value.broker == (0, 2)
                 with pytest.raises(NoCommonVersionError, match="ListOffsets"):
                     conn.version_for(2)  # the broker does not offer ListOffsets at all
-                response = await conn.request(MetadataRequestV12(), MetadataResponseV12)
-                assert response.cluster_id == "fake"
-                assert conn.request_class(3) is MetadataRequestV12
+                response = await conn.request(MetadataRequest())
+                assert response.cluster_id == "fake"  # typed: a MetadataResponse
 
     run(main())
 
@@ -83,22 +83,22 @@ def test_negotiation_picks_highest_common_version() -> None:
 def test_unsupported_api_versions_version_is_retried_lower() -> None:
     """Kafka's dance: UNSUPPORTED_VERSION in the v0 layout, listing the range it does serve."""
 
-    def old_broker(header: HeaderMessage, body: ApiMessage) -> object:
-        if body.api_key == 18 and body.version > 2:
-            return ApiVersionsResponseV0(
+    def old_broker(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
+        if body.api_key == 18 and header.request_api_version > 2:
+            v0 = ApiVersionsResponse(
                 error_code=35,
-                api_keys=[
-                    ApiVersionsResponseApiVersionV0(api_key=18, min_version=0, max_version=2)
-                ],
+                api_keys=[ApiVersionsResponseApiVersion(api_key=18, min_version=0, max_version=2)],
             )
+            return encode_response(header.correlation_id, 18, 0, v0)  # in the v0 layout
         return answer_all(header, body)
 
     async def main() -> None:
         async with FakeBroker(old_broker) as fake:
             async with await _open(fake.port) as conn:
-                assert [body.version for _, body in fake.received] == [APIS[18].latest_stable, 2]
-                assert isinstance(fake.received[1][1], ApiVersionsRequestV2)
-                assert isinstance(conn.api_versions_response, ApiVersionsResponseV2)
+                versions = [header.request_api_version for header, _ in fake.received]
+                assert versions == [APIS[18].latest_stable, 2]
+                assert isinstance(fake.received[1][1], ApiVersionsRequest)
+                assert isinstance(conn.api_versions_response, ApiVersionsResponse)
                 assert conn.version_for(3) == 12
 
     run(main())
@@ -108,10 +108,8 @@ def test_request_at_version_broker_lacks_is_refused() -> None:
     async def main() -> None:
         async with FakeBroker(answer_all) as fake:
             async with await _open(fake.port) as conn:
-                from kafkaproto.messages.metadata import MetadataRequestV13
-
                 with pytest.raises(ApiVersionError, match="Metadata v13"):
-                    await conn.request(MetadataRequestV13())
+                    await conn.request(MetadataRequest(), version=13)
                 assert len(fake.received) == 1  # nothing went out
 
     run(main())
@@ -121,7 +119,7 @@ def test_pipelining_respects_max_in_flight() -> None:
     release = asyncio.Event()
     outstanding: list[int] = []
 
-    async def slow(header: HeaderMessage, body: ApiMessage) -> object:
+    async def slow(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         if body.api_key == 3:
             outstanding.append(1)
             await release.wait()
@@ -130,7 +128,7 @@ def test_pipelining_respects_max_in_flight() -> None:
     async def main() -> None:
         async with FakeBroker(slow) as fake:
             async with await _open(fake.port, max_in_flight=3) as conn:
-                tasks = [asyncio.create_task(conn.request(MetadataRequestV12())) for _ in range(10)]
+                tasks = [asyncio.create_task(conn.request(MetadataRequest())) for _ in range(10)]
                 await asyncio.sleep(0.2)
                 # The fake serves one request at a time (like Kafka), so it saw one; the client
                 # holds exactly max_in_flight on the wire and the rest wait for a slot.
@@ -138,14 +136,14 @@ def test_pipelining_respects_max_in_flight() -> None:
                 assert len(outstanding) == 1
                 release.set()
                 results = await asyncio.gather(*tasks)
-                assert all(isinstance(r, MetadataResponseV12) for r in results)
+                assert all(isinstance(r, MetadataResponse) for r in results)
                 assert conn.in_flight == 0
 
     run(main())
 
 
 def test_request_timeout_poisons_connection() -> None:
-    def silent(header: HeaderMessage, body: ApiMessage) -> object:
+    def silent(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         return answer_all(header, body) if body.api_key == 18 else None
 
     async def main() -> None:
@@ -153,9 +151,9 @@ def test_request_timeout_poisons_connection() -> None:
             conn = await _open(fake.port, request_timeout=0.3)
             loop = asyncio.get_running_loop()
             started = loop.time()
-            first = asyncio.create_task(conn.request(MetadataRequestV12()))
+            first = asyncio.create_task(conn.request(MetadataRequest()))
             await asyncio.sleep(0.1)
-            second = asyncio.create_task(conn.request(MetadataRequestV12(), timeout=10))
+            second = asyncio.create_task(conn.request(MetadataRequest(), timeout=10))
             with pytest.raises(RequestTimeoutError) as info:
                 await first
             assert 0.2 <= loop.time() - started <= 2
@@ -165,22 +163,22 @@ def test_request_timeout_poisons_connection() -> None:
                 await second
             assert conn.closed
             with pytest.raises(KafkaConnectionError):
-                await conn.request(MetadataRequestV12())
+                await conn.request(MetadataRequest())
             await asyncio.wait_for(conn.wait_closed(), 5)
 
     run(main())
 
 
 def test_shorter_timeout_behind_longer_one_fires_first() -> None:
-    def silent(header: HeaderMessage, body: ApiMessage) -> object:
+    def silent(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         return answer_all(header, body) if body.api_key == 18 else None
 
     async def main() -> None:
         async with FakeBroker(silent) as fake:
             conn = await _open(fake.port, request_timeout=10)
-            long = asyncio.create_task(conn.request(MetadataRequestV12()))
+            long = asyncio.create_task(conn.request(MetadataRequest()))
             await asyncio.sleep(0.05)
-            short = asyncio.create_task(conn.request(MetadataRequestV12(), timeout=0.2))
+            short = asyncio.create_task(conn.request(MetadataRequest(), timeout=0.2))
             with pytest.raises(RequestTimeoutError) as info:
                 await asyncio.wait_for(short, 3)
             assert info.value.timeout == 0.2
@@ -191,13 +189,13 @@ def test_shorter_timeout_behind_longer_one_fires_first() -> None:
 
 
 def test_close_fails_every_pending_request() -> None:
-    def silent(header: HeaderMessage, body: ApiMessage) -> object:
+    def silent(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         return answer_all(header, body) if body.api_key == 18 else None
 
     async def main() -> None:
         async with FakeBroker(silent) as fake:
             conn = await _open(fake.port, max_in_flight=2)
-            tasks = [asyncio.create_task(conn.request(MetadataRequestV12())) for _ in range(5)]
+            tasks = [asyncio.create_task(conn.request(MetadataRequest())) for _ in range(5)]
             await asyncio.sleep(0.1)
             assert conn.in_flight == 2
             conn.close()
@@ -211,7 +209,7 @@ def test_close_fails_every_pending_request() -> None:
 
 
 def test_peer_closing_mid_request_fails_promptly() -> None:
-    def hang_up(header: HeaderMessage, body: ApiMessage) -> object:
+    def hang_up(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         return answer_all(header, body) if body.api_key == 18 else CLOSE
 
     async def main() -> None:
@@ -219,7 +217,7 @@ def test_peer_closing_mid_request_fails_promptly() -> None:
             conn = await _open(fake.port, request_timeout=30)
             loop = asyncio.get_running_loop()
             started = loop.time()
-            tasks = [asyncio.create_task(conn.request(MetadataRequestV12())) for _ in range(3)]
+            tasks = [asyncio.create_task(conn.request(MetadataRequest())) for _ in range(3)]
             results = await asyncio.gather(*tasks, return_exceptions=True)
             assert loop.time() - started < 5  # not the 30 s request timeout
             assert all(isinstance(r, KafkaConnectionError) for r in results), results
@@ -230,7 +228,7 @@ def test_peer_closing_mid_request_fails_promptly() -> None:
 
 
 def test_oversized_frame_fails_oldest_request_with_its_error() -> None:
-    def huge(header: HeaderMessage, body: ApiMessage) -> object:
+    def huge(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         if body.api_key == 18:
             return answer_all(header, body)
         return struct.pack(">i", 1 << 30)
@@ -239,7 +237,7 @@ def test_oversized_frame_fails_oldest_request_with_its_error() -> None:
         async with FakeBroker(huge) as fake:
             conn = await _open(fake.port, max_frame_size=1 << 20)
             with pytest.raises(FrameTooLargeError) as info:
-                await conn.request(MetadataRequestV12())
+                await conn.request(MetadataRequest())
             assert info.value.size == 1 << 30 and info.value.limit == 1 << 20
             assert conn.closed
 
@@ -271,7 +269,7 @@ def test_silent_broker_during_negotiation_is_a_connect_timeout() -> None:
 def test_cancelled_waiter_does_not_lose_a_slot() -> None:
     release = asyncio.Event()
 
-    async def slow(header: HeaderMessage, body: ApiMessage) -> object:
+    async def slow(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
         if body.api_key == 3:
             await release.wait()
         return answer_all(header, body)
@@ -279,14 +277,14 @@ def test_cancelled_waiter_does_not_lose_a_slot() -> None:
     async def main() -> None:
         async with FakeBroker(slow) as fake:
             async with await _open(fake.port, max_in_flight=1) as conn:
-                first = asyncio.create_task(conn.request(MetadataRequestV12()))
-                waiting = asyncio.create_task(conn.request(MetadataRequestV12()))
-                third = asyncio.create_task(conn.request(MetadataRequestV12()))
+                first = asyncio.create_task(conn.request(MetadataRequest()))
+                waiting = asyncio.create_task(conn.request(MetadataRequest()))
+                third = asyncio.create_task(conn.request(MetadataRequest()))
                 await asyncio.sleep(0.05)
                 waiting.cancel()
                 release.set()
-                assert isinstance(await first, MetadataResponseV12)
-                assert isinstance(await asyncio.wait_for(third, 5), MetadataResponseV12)
+                assert isinstance(await first, MetadataResponse)
+                assert isinstance(await asyncio.wait_for(third, 5), MetadataResponse)
                 assert waiting.cancelled()
 
     run(main())

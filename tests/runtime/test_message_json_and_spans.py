@@ -8,28 +8,28 @@ import json
 
 from kafkaproto import reference_codec
 from kafkaproto.message import RawTaggedField
-from kafkaproto.messages.api_versions import ApiVersionsRequestV5
-from kafkaproto.messages.describe_client_quotas import DescribeClientQuotasResponseValueDataV1
+from kafkaproto.messages.api_versions import ApiVersionsRequest
+from kafkaproto.messages.describe_client_quotas import DescribeClientQuotasResponseValueData
 
 
 def test_float64_holding_an_int_is_written_as_a_float_token() -> None:
     # Kafka's MessageUtil.jsonNodeToDouble refuses an integral token such as 2.
-    value = DescribeClientQuotasResponseValueDataV1(key="k", value=2)
-    text = json.dumps(value.to_json())
+    value = DescribeClientQuotasResponseValueData(key="k", value=2)
+    text = json.dumps(value.to_json(1))
     assert '"value": 2.0' in text
-    assert type(value.to_json()["value"]) is float
-    assert DescribeClientQuotasResponseValueDataV1.from_json(json.loads(text)) == value
+    assert type(value.to_json(1)["value"]) is float
+    assert DescribeClientQuotasResponseValueData.from_json(json.loads(text), 1) == value
 
 
 def test_spans_name_the_field_at_every_offset() -> None:
-    msg = ApiVersionsRequestV5(
+    msg = ApiVersionsRequest(
         client_software_name="ab",
         cluster_id="x",
         unknown_tagged_fields=[RawTaggedField(5, b"zz")],
     )
     spans: list[reference_codec.Span] = []
-    data = reference_codec.encode_with_spans(msg, spans)
-    assert data == msg.encode()
+    data = reference_codec.encode_with_spans(msg, 5, spans)
+    assert data == msg.encode(5)
     # 03 'a' 'b' | 01 (empty version) | 02 'x' | node_id ff ff ff ff | 01 05 02 'z' 'z'
     expected = (
         ["client_software_name"] * 3

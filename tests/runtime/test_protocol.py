@@ -14,62 +14,60 @@ from kafkaproto.errors import (
     ProtocolStateError,
     UnexpectedCorrelationIdError,
 )
-from kafkaproto.message import ApiMessage, HeaderMessage
-from kafkaproto.messages import request_class, request_header_class, response_header_class
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages import request_class, request_header_version, response_header_version
 from kafkaproto.messages.api_versions import (
-    ApiVersionsRequestV0,
-    ApiVersionsRequestV3,
-    ApiVersionsResponseApiVersionV0,
-    ApiVersionsResponseApiVersionV3,
-    ApiVersionsResponseV0,
-    ApiVersionsResponseV3,
+    ApiVersionsRequest,
+    ApiVersionsResponse,
+    ApiVersionsResponseApiVersion,
 )
 from kafkaproto.messages.metadata import (
-    MetadataRequestTopicV10,
-    MetadataRequestV12,
-    MetadataResponseBrokerV9,
-    MetadataResponsePartitionV9,
-    MetadataResponseTopicV12,
-    MetadataResponseV12,
+    MetadataRequest,
+    MetadataRequestTopic,
+    MetadataResponse,
+    MetadataResponseBroker,
+    MetadataResponsePartition,
+    MetadataResponseTopic,
 )
-from kafkaproto.messages.produce import ProduceRequestV9, ProduceResponseV9
-from kafkaproto.messages.request_header import RequestHeaderV1, RequestHeaderV2
-from kafkaproto.messages.response_header import ResponseHeaderV0, ResponseHeaderV1
+from kafkaproto.messages.produce import ProduceRequest, ProduceResponse
+from kafkaproto.messages.request_header import RequestHeader
+from kafkaproto.messages.response_header import ResponseHeader
 from kafkaproto.protocol import NEED_DATA, ClientProtocol, Response
 
 
-def broker_frame(correlation_id: int, message: ApiMessage) -> bytes:
+def broker_frame(correlation_id: int, message: ApiResponse, version: int) -> bytes:
     """A response as a broker writes it: size, response header of Kafka's version, body."""
-    header_cls = response_header_class(message.api_key, message.version)
     out = bytearray(4)
-    header_cls(correlation_id=correlation_id).encode_into(out)  # type: ignore[call-arg]
-    message.encode_into(out)
+    header_version = response_header_version(message.api_key, version)
+    ResponseHeader(correlation_id=correlation_id).encode_into(out, header_version)
+    message.encode_into(out, version)
     struct.pack_into(">i", out, 0, len(out) - 4)
     return bytes(out)
 
 
-def parse_request(frame: bytes) -> tuple[HeaderMessage, ApiMessage]:
+def parse_request(frame: bytes) -> tuple[RequestHeader, ApiRequest[ApiResponse]]:
     """What a broker reads from a request frame."""
     (size,) = struct.unpack_from(">i", frame, 0)
     assert size == len(frame) - 4
     api_key, version = struct.unpack_from(">hh", frame, 4)
-    header, pos = request_header_class(api_key, version).decode_from(memoryview(frame), 4)
-    body = request_class(api_key, version).decode(memoryview(frame)[pos:])
+    header_version = request_header_version(api_key, version)
+    header, pos = RequestHeader.decode_from(memoryview(frame), 4, header_version)
+    body = request_class(api_key).decode(memoryview(frame)[pos:], version)
     return header, body
 
 
-def metadata_response() -> MetadataResponseV12:
+def metadata_response() -> MetadataResponse:
     topic_id = uuid.UUID("6a1f3cb5-8f0e-4b57-a43d-5d3b3d0e8b11")
-    return MetadataResponseV12(
-        brokers=[MetadataResponseBrokerV9(node_id=1, host="127.0.0.1", port=9092, rack=None)],
+    return MetadataResponse(
+        brokers=[MetadataResponseBroker(node_id=1, host="127.0.0.1", port=9092, rack=None)],
         cluster_id="c1",
         controller_id=1,
         topics=[
-            MetadataResponseTopicV12(
+            MetadataResponseTopic(
                 name="t",
                 topic_id=topic_id,
                 partitions=[
-                    MetadataResponsePartitionV9(
+                    MetadataResponsePartition(
                         partition_index=i, leader_id=1, leader_epoch=0, replica_nodes=[1]
                     )
                     for i in range(3)
@@ -79,9 +77,9 @@ def metadata_response() -> MetadataResponseV12:
     )
 
 
-def api_versions_response() -> ApiVersionsResponseV3:
-    return ApiVersionsResponseV3(
-        api_keys=[ApiVersionsResponseApiVersionV3(api_key=18, min_version=0, max_version=4)]
+def api_versions_response() -> ApiVersionsResponse:
+    return ApiVersionsResponse(
+        api_keys=[ApiVersionsResponseApiVersion(api_key=18, min_version=0, max_version=4)]
     )
 
 
@@ -90,11 +88,11 @@ def api_versions_response() -> ApiVersionsResponseV3:
 
 def test_send_frames_size_header_and_body() -> None:
     proto = ClientProtocol(client_id="me")
-    request = MetadataRequestV12(topics=[MetadataRequestTopicV10(name="t")])
-    cid, data = proto.send(request)
+    request = MetadataRequest(topics=[MetadataRequestTopic(name="t")])
+    cid, data = proto.send(request, 12)
     assert cid == 0
     header, body = parse_request(bytes(data))
-    assert header == RequestHeaderV2(
+    assert header == RequestHeader(
         request_api_key=3, request_api_version=12, correlation_id=0, client_id="me"
     )
     assert body == request
@@ -103,40 +101,40 @@ def test_send_frames_size_header_and_body() -> None:
 
 def test_non_flexible_request_uses_header_v1() -> None:
     proto = ClientProtocol(client_id=None)
-    cid, data = proto.send(ApiVersionsRequestV0())
+    cid, data = proto.send(ApiVersionsRequest(), 0)
     header, body = parse_request(bytes(data))
-    assert header == RequestHeaderV1(
+    assert header == RequestHeader(
         request_api_key=18, request_api_version=0, correlation_id=cid, client_id=None
     )
-    assert body == ApiVersionsRequestV0()
+    assert body == ApiVersionsRequest()
 
 
 def test_correlation_ids_increase_and_wrap() -> None:
     proto = ClientProtocol(first_correlation_id=0x7FFFFFFE)
-    ids = [proto.send(ApiVersionsRequestV0())[0] for _ in range(3)]
+    ids = [proto.send(ApiVersionsRequest(), 0)[0] for _ in range(3)]
     assert ids == [0x7FFFFFFE, 0x7FFFFFFF, 0]
     assert proto.pending_correlation_ids == (0x7FFFFFFE, 0x7FFFFFFF, 0)
 
 
 def test_client_id_override_per_request() -> None:
     proto = ClientProtocol(client_id="a")
-    _, data = proto.send(ApiVersionsRequestV3(), client_id="b")
+    _, data = proto.send(ApiVersionsRequest(), 3, client_id="b")
     header, _ = parse_request(bytes(data))
-    assert header.client_id == "b"  # type: ignore[attr-defined]
-    _, data = proto.send(ApiVersionsRequestV3())
+    assert header.client_id == "b"
+    _, data = proto.send(ApiVersionsRequest(), 3)
     header, _ = parse_request(bytes(data))
-    assert header.client_id == "a"  # type: ignore[attr-defined]
+    assert header.client_id == "a"
 
 
 def test_produce_acks_zero_expects_no_response() -> None:
     proto = ClientProtocol()
-    cid, data = proto.send(ProduceRequestV9(acks=0, timeout_ms=10), expect_response=False)
+    cid, data = proto.send(ProduceRequest(acks=0, timeout_ms=10), 9, expect_response=False)
     assert proto.in_flight == 0
-    assert parse_request(bytes(data))[1] == ProduceRequestV9(acks=0, timeout_ms=10)
+    assert parse_request(bytes(data))[1] == ProduceRequest(acks=0, timeout_ms=10)
     # The next request's response is matched normally.
-    cid2, _ = proto.send(ProduceRequestV9(acks=1, timeout_ms=10))
+    cid2, _ = proto.send(ProduceRequest(acks=1, timeout_ms=10), 9)
     assert cid2 == cid + 1
-    proto.receive_data(broker_frame(cid2, ProduceResponseV9()))
+    proto.receive_data(broker_frame(cid2, ProduceResponse(), 9))
     event = proto.next_event()
     assert isinstance(event, Response) and event.correlation_id == cid2
 
@@ -144,17 +142,18 @@ def test_produce_acks_zero_expects_no_response() -> None:
 @pytest.mark.parametrize(
     ("request_", "expect_response", "message"),
     [
-        (ProduceRequestV9(acks=0), True, "expect_response=False"),
-        (ProduceRequestV9(acks=-1), False, "only Produce with acks=0"),
-        (ApiVersionsRequestV3(), False, "only Produce with acks=0"),
+        (ProduceRequest(acks=0), True, "expect_response=False"),
+        (ProduceRequest(acks=-1), False, "only Produce with acks=0"),
+        (ApiVersionsRequest(), False, "only Produce with acks=0"),
     ],
 )
 def test_expect_response_must_match_kafka(
-    request_: ApiMessage, expect_response: bool, message: str
+    request_: ApiRequest[ApiResponse], expect_response: bool, message: str
 ) -> None:
     proto = ClientProtocol()
     with pytest.raises(ValueError, match=message):
-        proto.send(request_, expect_response=expect_response)
+        version = 9 if isinstance(request_, ProduceRequest) else 3
+        proto.send(request_, version, expect_response=expect_response)
     assert proto.in_flight == 0
 
 
@@ -169,18 +168,19 @@ def _events(proto: ClientProtocol) -> list[Response]:
     return out
 
 
-def _pipeline(n: int) -> tuple[ClientProtocol, bytes, list[ApiMessage]]:
+def _pipeline(n: int) -> tuple[ClientProtocol, bytes, list[ApiResponse]]:
     proto = ClientProtocol()
     wire = bytearray()
-    expected: list[ApiMessage] = []
+    expected: list[ApiResponse] = []
     for i in range(n):
         if i % 2:
-            cid, _ = proto.send(MetadataRequestV12())
-            message: ApiMessage = metadata_response()
+            cid, _ = proto.send(MetadataRequest(), 12)
+            message: ApiResponse = metadata_response()
+            wire += broker_frame(cid, message, 12)
         else:
-            cid, _ = proto.send(ApiVersionsRequestV3())
+            cid, _ = proto.send(ApiVersionsRequest(), 3)
             message = api_versions_response()
-        wire += broker_frame(cid, message)
+            wire += broker_frame(cid, message, 3)
         expected.append(message)
     return proto, bytes(wire), expected
 
@@ -191,16 +191,16 @@ def test_whole_input() -> None:
     proto.receive_data(wire)
     (event,) = _events(proto)
     assert event.message == expected[0]
-    assert event.header == ResponseHeaderV0(correlation_id=0)  # ApiVersions: always v0
+    assert event.header == ResponseHeader(correlation_id=0)  # ApiVersions: always v0
     assert proto.in_flight == 0 and proto.buffered == 0
 
 
 def test_flexible_response_header() -> None:
     proto = ClientProtocol()
-    cid, _ = proto.send(MetadataRequestV12())
-    proto.receive_data(broker_frame(cid, metadata_response()))
+    cid, _ = proto.send(MetadataRequest(), 12)
+    proto.receive_data(broker_frame(cid, metadata_response(), 12))
     (event,) = _events(proto)
-    assert event.header == ResponseHeaderV1(correlation_id=cid)
+    assert event.header == ResponseHeader(correlation_id=cid)
     assert event.message == metadata_response()
 
 
@@ -259,7 +259,7 @@ def test_decoded_responses_survive_later_data() -> None:
 
 def test_frame_too_large_rejected_before_buffering() -> None:
     proto = ClientProtocol(max_frame_size=1000)
-    proto.send(ApiVersionsRequestV3())
+    proto.send(ApiVersionsRequest(), 3)
     proto.receive_data(struct.pack(">i", 1001))
     with pytest.raises(FrameTooLargeError) as info:
         proto.next_event()
@@ -270,12 +270,12 @@ def test_frame_too_large_rejected_before_buffering() -> None:
     with pytest.raises(ProtocolStateError):
         proto.receive_data(b"x")
     with pytest.raises(ProtocolStateError):
-        proto.send(ApiVersionsRequestV3())
+        proto.send(ApiVersionsRequest(), 3)
 
 
 def test_negative_size() -> None:
     proto = ClientProtocol()
-    proto.send(ApiVersionsRequestV3())
+    proto.send(ApiVersionsRequest(), 3)
     proto.receive_data(struct.pack(">i", -5) + b"whatever")
     with pytest.raises(NegativeFrameSizeError) as info:
         proto.next_event()
@@ -284,7 +284,7 @@ def test_negative_size() -> None:
 
 def test_response_nobody_asked_for() -> None:
     proto = ClientProtocol()
-    proto.receive_data(broker_frame(7, api_versions_response()))
+    proto.receive_data(broker_frame(7, api_versions_response(), 3))
     with pytest.raises(UnexpectedCorrelationIdError) as info:
         proto.next_event()
     assert (info.value.received, info.value.expected, info.value.was_sent) == (7, None, False)
@@ -292,8 +292,8 @@ def test_response_nobody_asked_for() -> None:
 
 def test_unknown_correlation_id() -> None:
     proto = ClientProtocol()
-    proto.send(ApiVersionsRequestV3())
-    proto.receive_data(broker_frame(99, api_versions_response()))
+    proto.send(ApiVersionsRequest(), 3)
+    proto.receive_data(broker_frame(99, api_versions_response(), 3))
     with pytest.raises(UnexpectedCorrelationIdError) as info:
         proto.next_event()
     assert (info.value.received, info.value.expected, info.value.was_sent) == (99, 0, False)
@@ -302,9 +302,9 @@ def test_unknown_correlation_id() -> None:
 
 def test_out_of_order_response() -> None:
     proto = ClientProtocol()
-    proto.send(ApiVersionsRequestV3())
-    second, _ = proto.send(ApiVersionsRequestV3())
-    proto.receive_data(broker_frame(second, api_versions_response()))
+    proto.send(ApiVersionsRequest(), 3)
+    second, _ = proto.send(ApiVersionsRequest(), 3)
+    proto.receive_data(broker_frame(second, api_versions_response(), 3))
     with pytest.raises(UnexpectedCorrelationIdError, match="out of order") as info:
         proto.next_event()
     assert (info.value.received, info.value.expected, info.value.was_sent) == (1, 0, True)
@@ -312,8 +312,8 @@ def test_out_of_order_response() -> None:
 
 def test_garbage_body_names_api_version_and_offset() -> None:
     proto = ClientProtocol()
-    cid, _ = proto.send(MetadataRequestV12())
-    body = bytearray(broker_frame(cid, metadata_response()))
+    cid, _ = proto.send(MetadataRequest(), 12)
+    body = bytearray(broker_frame(cid, metadata_response(), 12))
     del body[40:]  # truncate the body inside the brokers array
     struct.pack_into(">i", body, 0, len(body) - 4)
     proto.receive_data(bytes(body))
@@ -326,8 +326,8 @@ def test_garbage_body_names_api_version_and_offset() -> None:
 
 def test_trailing_bytes_inside_frame() -> None:
     proto = ClientProtocol()
-    cid, _ = proto.send(MetadataRequestV12())
-    frame = bytearray(broker_frame(cid, metadata_response()) + b"\x00\x01")
+    cid, _ = proto.send(MetadataRequest(), 12)
+    frame = bytearray(broker_frame(cid, metadata_response(), 12) + b"\x00\x01")
     struct.pack_into(">i", frame, 0, len(frame) - 4)
     proto.receive_data(bytes(frame))
     with pytest.raises(DecodeError, match="2 trailing bytes") as info:
@@ -337,7 +337,7 @@ def test_trailing_bytes_inside_frame() -> None:
 
 def test_frame_too_short_for_its_header() -> None:
     proto = ClientProtocol()
-    proto.send(ApiVersionsRequestV3())
+    proto.send(ApiVersionsRequest(), 3)
     proto.receive_data(struct.pack(">i", 2) + b"\0\0")
     with pytest.raises(DecodeError, match="ResponseHeader v0"):
         proto.next_event()
@@ -346,11 +346,11 @@ def test_frame_too_short_for_its_header() -> None:
 def test_api_versions_falls_back_to_v0_layout() -> None:
     """A broker that does not know our ApiVersions version answers in v0 (UNSUPPORTED_VERSION)."""
     proto = ClientProtocol()
-    cid, _ = proto.send(ApiVersionsRequestV3())
-    v0 = ApiVersionsResponseV0(
+    cid, _ = proto.send(ApiVersionsRequest(), 3)
+    v0 = ApiVersionsResponse(
         error_code=35,
-        api_keys=[ApiVersionsResponseApiVersionV0(api_key=18, min_version=0, max_version=2)],
+        api_keys=[ApiVersionsResponseApiVersion(api_key=18, min_version=0, max_version=2)],
     )
-    proto.receive_data(broker_frame(cid, v0))
+    proto.receive_data(broker_frame(cid, v0, 0))
     (event,) = _events(proto)
     assert event.message == v0

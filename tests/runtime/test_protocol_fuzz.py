@@ -10,12 +10,13 @@ import struct
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kafkaproto.errors import KafkaProtoError
+from kafkaproto.message import ApiRequest, ApiResponse
 from kafkaproto.messages.api_versions import (
-    ApiVersionsRequestV3,
-    ApiVersionsResponseApiVersionV3,
-    ApiVersionsResponseV3,
+    ApiVersionsRequest,
+    ApiVersionsResponse,
+    ApiVersionsResponseApiVersion,
 )
-from kafkaproto.messages.metadata import MetadataRequestV12, MetadataResponseV12
+from kafkaproto.messages.metadata import MetadataRequest, MetadataResponse
 from kafkaproto.protocol import NEED_DATA, ClientProtocol
 
 EXAMPLES = 2000 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 150
@@ -25,21 +26,22 @@ LIMIT = 4096
 def good_stream() -> bytes:
     """Valid responses to the three requests the tests send (correlation ids 0, 1, 2)."""
     out = bytearray()
-    bodies = [
+    bodies: list[tuple[int, ApiResponse, int]] = [
         (
             0,
-            ApiVersionsResponseV3(
-                api_keys=[ApiVersionsResponseApiVersionV3(api_key=18, min_version=0, max_version=4)]
+            ApiVersionsResponse(
+                api_keys=[ApiVersionsResponseApiVersion(api_key=18, min_version=0, max_version=4)]
             ),
+            3,
         ),
-        (1, MetadataResponseV12(cluster_id="c", controller_id=1)),
-        (2, ApiVersionsResponseV3()),
+        (1, MetadataResponse(cluster_id="c", controller_id=1), 12),
+        (2, ApiVersionsResponse(), 3),
     ]
-    for cid, body in bodies:
+    for cid, body, version in bodies:
         frame = bytearray(struct.pack(">ii", 0, cid))
         if cid == 1:
             frame.append(0)  # response header v1: empty tagged fields
-        body.encode_into(frame)
+        body.encode_into(frame, version)
         struct.pack_into(">i", frame, 0, len(frame) - 4)
         out += frame
     return bytes(out)
@@ -50,9 +52,9 @@ GOOD = good_stream()
 
 def feed(stream: bytes, chunks: list[int]) -> None:
     proto = ClientProtocol(max_frame_size=LIMIT)
-    proto.send(ApiVersionsRequestV3())
-    proto.send(MetadataRequestV12())
-    proto.send(ApiVersionsRequestV3())
+    proto.send(ApiVersionsRequest(), 3)
+    proto.send(MetadataRequest(), 12)
+    proto.send(ApiVersionsRequest(), 3)
     pos = 0
     sizes = chunks or [len(stream)]
     i = 0
@@ -93,8 +95,13 @@ def test_random_bytes(noise: bytes, chunks: list[int]) -> None:
 
 def test_the_unmutated_stream_yields_all_three_responses() -> None:
     proto = ClientProtocol(max_frame_size=LIMIT)
-    for req in (ApiVersionsRequestV3(), MetadataRequestV12(), ApiVersionsRequestV3()):
-        proto.send(req)
+    requests: list[tuple[ApiRequest[ApiResponse], int]] = [
+        (ApiVersionsRequest(), 3),
+        (MetadataRequest(), 12),
+        (ApiVersionsRequest(), 3),
+    ]
+    for req, version in requests:
+        proto.send(req, version)
     proto.receive_data(GOOD)
     events = []
     while (event := proto.next_event()) is not NEED_DATA:

@@ -4,26 +4,38 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from .emit import MANIFEST, PACKAGE_DIR, Source, render, sha256_hex, write_tree
+from .emit import (
+    ERROR_MODULE,
+    MANIFEST,
+    OLD_MANIFESTS,
+    PACKAGE_DIR,
+    Source,
+    render,
+    sha256_hex,
+    write_tree,
+)
+from .error_table import parse_errors
 from .load import SpecSyntaxError, parse_spec
 from .model import SpecError, check_message, parse_message
 from .plan import Plan, plan_all
-from .report import upgrade_report
-from .schemas import SchemaError, sync
+from .report import parse_manifest, upgrade_report
+from .schemas import SchemaError, specs_of, sync
+from .upgrade_diff import generated_change, line_diff, report, spec_change
 
 
 def _log(message: str) -> None:
     print(message, flush=True)
 
 
-def compile_specs(specs: dict[str, bytes], kafka_version: str) -> tuple[Plan, Source]:
-    """Load, check and plan every spec (given by file name)."""
+def compile_specs(
+    specs: dict[str, bytes], kafka_version: str, errors: bytes | None = None
+) -> tuple[Plan, Source]:
+    """Load, check and plan every spec (given by file name), and the error table if given."""
     checked = []
     sha: dict[str, str] = {}
     for name in sorted(specs):
@@ -32,13 +44,18 @@ def compile_specs(specs: dict[str, bytes], kafka_version: str) -> tuple[Plan, So
         check_message(name, msg)
         checked.append((name, msg))
         sha[msg.name] = sha256_hex(specs[name])
-    return plan_all(checked), Source(kafka_version, sha)
+    plan = plan_all(checked)
+    if any(m.name == ERROR_MODULE for m in plan.modules):
+        raise SpecError("", "name-collision", f"a spec's module is named {ERROR_MODULE}")
+    if errors is None:
+        return plan, Source(kafka_version, sha)
+    return plan, Source(kafka_version, sha, parse_errors(errors), sha256_hex(errors))
 
 
 def _generate(args: argparse.Namespace, *, write: bool) -> int:
     start = time.monotonic()
-    specs = sync(args.schemas, args.kafka_version, _log)
-    plan, source = compile_specs(specs, args.kafka_version)
+    pinned = sync(args.schemas, args.kafka_version, _log)
+    plan, source = compile_specs(pinned.specs, args.kafka_version, pinned.errors)
     classes = sum(len(m.classes) for m in plan.modules)
     _log(f"codegen: planned {len(plan.modules)} modules, {classes} classes; rendering ...")
     files = render(plan, source, progress=lambda msg: _log(f"codegen: {msg}"), cache_dir=args.cache)
@@ -46,7 +63,7 @@ def _generate(args: argparse.Namespace, *, write: bool) -> int:
     if write:
         old = _read_manifest(root)
         written, removed = write_tree(root, files)
-        new = json.loads(files[str(PACKAGE_DIR / MANIFEST)])
+        new = parse_manifest(files[str(PACKAGE_DIR / MANIFEST)])
         _log(
             f"codegen: {len(written)} files written, {len(removed)} removed, "
             f"{len(files) - len(written)} unchanged ({time.monotonic() - start:.1f} s)"
@@ -75,21 +92,49 @@ def _generate(args: argparse.Namespace, *, write: bool) -> int:
     return 0
 
 
+def _upgrade_diff(args: argparse.Namespace) -> int:
+    """Regenerate at ``--from`` into ``--scratch`` and measure the diff to the committed tree."""
+    start = time.monotonic()
+    pinned = sync(args.schemas, args.kafka_version, _log)
+    other = specs_of(args.from_version, "KAFKA_FROM_CLIENTS_JAR", _log)
+    plan, source = compile_specs(other.specs, args.from_version, other.errors)
+    files = render(
+        plan, source, progress=lambda msg: _log(f"upgrade-diff: {msg}"), cache_dir=args.cache
+    )
+    scratch: Path = args.scratch / args.from_version
+    write_tree(scratch, files)
+    _log(f"upgrade-diff: Kafka {args.from_version} generated into {scratch}")
+    report(
+        args.from_version,
+        args.kafka_version,
+        spec_change(other.specs, pinned.specs),
+        generated_change(files, args.output),
+        _log,
+        errors=line_diff(
+            "Errors.tsv", other.errors.decode("utf-8"), pinned.errors.decode("utf-8")
+        ).changed,
+    )
+    _log(f"upgrade-diff: {time.monotonic() - start:.1f} s")
+    return 0
+
+
 def _read_manifest(root: Path) -> dict[str, Any] | None:
-    path = root / PACKAGE_DIR / MANIFEST
-    if not path.exists():
-        return None
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+    for name in (MANIFEST, *OLD_MANIFESTS):
+        path = root / PACKAGE_DIR / name
+        if path.exists():
+            return parse_manifest(path.read_text(encoding="utf-8"))
+    return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line, with ``cache`` a folder or None (``--cache ''``)."""
     parser = argparse.ArgumentParser(prog="python -m kafkaproto.codegen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (
         ("schemas", "fetch the pinned Kafka version's specs and check them against the lock"),
         ("generate", "fetch, compile and write generated/, with an upgrade report"),
         ("check", "fail if generated/ differs from a fresh regeneration"),
+        ("upgrade-diff", "regenerate at --from into a scratch folder and measure the diff"),
     ):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--kafka-version", required=True)
@@ -97,17 +142,25 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--output", type=Path, default=Path("generated"))
         p.add_argument(
             "--cache",
-            type=Path,
-            default=Path("build/codegen-cache"),
+            default="build/codegen-cache",  # a str: Path("") would be ".", the current folder
             help="black's output by input hash (a git-ignored folder); --cache '' disables it",
         )
+        if name == "upgrade-diff":
+            p.add_argument("--from", dest="from_version", required=True)
+            p.add_argument("--scratch", type=Path, default=Path("build/upgrade-diff"))
     args = parser.parse_args(argv)
-    if args.command != "schemas" and not str(args.cache):
-        args.cache = None
+    args.cache = Path(args.cache) if args.cache else None
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         if args.command == "schemas":
             sync(args.schemas, args.kafka_version, _log)
             return 0
+        if args.command == "upgrade-diff":
+            return _upgrade_diff(args)
         return _generate(args, write=args.command == "generate")
     except (SchemaError, SpecError, SpecSyntaxError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,7 +8,6 @@ produces are removed.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from collections.abc import Callable
@@ -22,23 +21,27 @@ import black
 import jinja2
 from black.mode import Mode, TargetVersion
 
-from .plan import ClassPlan, ModulePlan, Plan
+from .error_table import ErrorEntry
+from .plan import ClassPlan, ModulePlan, Plan, api_key_name
+
+ERROR_MODULE = "error_table"
 
 PACKAGE_DIR = Path("kafkaproto") / "messages"
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.txt"
+OLD_MANIFESTS = ("manifest.json",)  # read (once) by the upgrade report, never written
 _BASES = {
-    "request": "ApiMessage",
-    "response": "ApiMessage",
+    "response": "ApiResponse",
     "header": "HeaderMessage",
     "data": "DataMessage",
     "metadata": "DataMessage",
+    "struct": "Struct",
 }
 _BLACK_VERSION = metadata.version("black")
 BLACK_MODE = Mode(target_versions={TargetVersion.PY311}, line_length=100)
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("kafkaproto.codegen", "templates"),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -46,14 +49,19 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         autoescape=False,
     )
+    env.filters["pyrepr"] = repr
+    return env
 
 
 @dataclass(frozen=True)
 class Source:
-    """Where the generated code came from: the Kafka version and each spec file's sha256."""
+    """Where the generated code came from: the Kafka version, each spec file's sha256 and the
+    error table (with its extract's sha256; None when compiling specs alone)."""
 
     kafka_version: str
     sha256: dict[str, str]  # spec name (e.g. "ProduceRequest") -> sha256 of its JSON file
+    errors: list[ErrorEntry] | None = None
+    errors_sha256: str = ""
 
 
 def render(
@@ -69,6 +77,10 @@ def render(
     for mod in plan.modules:
         raw[str(PACKAGE_DIR / f"{mod.name}.py")] = _render_module(module_tpl, mod, source)
     raw[str(PACKAGE_DIR / "__init__.py")] = _render_index(env, plan, source)
+    if source.errors is not None:
+        raw[str(PACKAGE_DIR / f"{ERROR_MODULE}.py")] = env.get_template(
+            "error_table.py.j2"
+        ).render(errors=[e for e in source.errors if e.code != 0], sha256=source.errors_sha256)
     formatted = format_all(raw, progress, cache_dir)
     formatted[str(PACKAGE_DIR / "py.typed")] = ""
     formatted[str(PACKAGE_DIR / MANIFEST)] = manifest_text(plan, source)
@@ -77,88 +89,105 @@ def render(
 
 def _render_module(tpl: jinja2.Template, mod: ModulePlan, source: Source) -> str:
     sources = " and ".join(f"{s}.json (sha256 {source.sha256[s][:12]})" for s in mod.specs)
-    cls_doc = {c.name: _class_doc(c) for c in mod.classes}
-    pub_doc = {pub: _public_doc(c, v, u) for c in mod.classes for pub, v, u in c.public}
     body = tpl.render(
         module=mod,
         kafka_version=source.kafka_version,
         sources=sources,
         imports="{imports}",
-        base_of=_BASES,
+        bases={c.name: _base(c) for c in mod.classes},
         tuple_methods=("count", "index"),
-        cls_doc=cls_doc,
-        pub_doc=pub_doc,
+        cls_doc={c.name: _class_doc(c) for c in mod.classes},
     )
     # The body is printed first so that the import block holds exactly what it uses.
     return body.replace("{imports}", _imports(mod, body), 1)
 
 
+def _base(c: ClassPlan) -> str:
+    if c.role == "request":
+        return f'ApiRequest["{c.response}"]' if c.response else "ApiRequest[ApiResponse]"
+    return _BASES[c.role]
+
+
+_MESSAGE_NAMES = (
+    "absent_field_error",
+    "ApiRequest",
+    "ApiResponse",
+    "array_decoder",
+    "array_encoder",
+    "DataMessage",
+    "decoder",
+    "encoder",
+    "field",
+    "HeaderMessage",
+    "RawTaggedField",
+    "Struct",
+)
+
+
+# Wire names the templates print themselves (the plan lists those its operations use).
+_WIRE_NAMES = (
+    "empty_or_null",
+    "flat_values",
+    "read_compact_nullable_array_length",
+    "read_nullable_array_length",
+    "WireError",
+    "write_array_length",
+    "write_compact_length",
+    "write_null_array",
+    "ZERO_UUID",
+    "ZEROS",
+)
+
+
 def _imports(mod: ModulePlan, body: str) -> str:
     lines = []
-    if "Iterable[" in body:
-        lines.append("from collections.abc import Iterable")
-    if "Struct(" in body.replace("_Struct)", ""):
-        lines.append("from struct import Struct")
-    typing = sorted(n for n in ("ClassVar", "Self", "final") if re.search(rf"\b{n}\b", body))
-    if typing:
-        lines.append(f"from typing import {', '.join(typing)}")
+    if "Sequence[" in body:
+        lines.append("from collections.abc import Sequence")
+    if re.search(r"\b_Struct\(\"", body):
+        lines.append("from struct import Struct as _Struct")
+    if "repeat(" in body:
+        lines.append("from itertools import repeat")
+    if re.search(r"\bfinal\b", body):
+        lines.append("from typing import final")
     if re.search(r"(: |\[|\| )UUID\b|\bUUID\(", body):  # in a type hint or a default
         lines.append("from uuid import UUID")
     lines.append("")
-    message = ["Field", "field_at", "finish_class"]
-    for name in ("ApiMessage", "HeaderMessage", "DataMessage", "RawTaggedField", "as_tuple"):
-        if name in body:
-            message.append(name)
-    if "(_Struct)" in body:
-        message.append("Struct as _Struct")
+    message = [n for n in _MESSAGE_NAMES if re.search(rf"(?<![.\w]){n}\b(?![\"])", body)]
     lines.append(f"from kafkaproto.message import {', '.join(sorted(message, key=str.lower))}")
-    wire = set(mod.imports_wire)
-    if "ZERO_UUID" in body:
-        wire.add("ZERO_UUID")
-    if "WireError(" in body:
-        wire.add("WireError")
+    candidates = set(mod.imports_wire) | set(_WIRE_NAMES)
+    wire = {n for n in candidates if re.search(rf"(?<![.\w]){n}\b", body)}
     if wire:
         lines.append(f"from kafkaproto.wire import {', '.join(sorted(wire, key=str.lower))}")
     return "\n".join(lines)
 
 
-def _versions_text(versions: list[int]) -> str:
-    if len(versions) == 1:
-        return f"version {versions[0]}"
-    if versions == list(range(versions[0], versions[-1] + 1)):
-        return f"versions {versions[0]}-{versions[-1]}"
-    return "versions " + ", ".join(map(str, versions))
-
-
 def _class_doc(c: ClassPlan) -> str:
-    if c.layout_name:
-        return (
-            f"The fields of {c.spec_name} at {_versions_text(c.versions)}; use the final class "
-            f"of each version ({', '.join(p for p, _, _ in c.public)})."
-        )
-    return f"{c.layout.spec_name}, a struct of {c.spec_name} at {_versions_text(c.versions)}."
-
-
-def _public_doc(c: ClassPlan, version: int, unstable: bool) -> str:
-    doc = f"{c.spec_name}, version {version}."
-    if unstable:
-        doc += (
-            "\n\n    Unstable: Kafka marks this version as still in development; brokers only "
-            "accept it when\n    unstable API versions are enabled."
-        )
-    return doc
+    if c.top_level:
+        doc = f"Kafka's {c.spec_name}, every version (``min_version`` to ``max_version``)."
+        if c.latest_stable is not None:
+            doc += (
+                "\n\n    Its newest version is unstable: Kafka marks it as still in development, "
+                "and brokers\n    accept it only when unstable API versions are enabled."
+            )
+        return doc
+    return f"{c.spec_name}, a struct of {c.message}."
 
 
 def _render_index(env: jinja2.Environment, plan: Plan, source: Source) -> str:
     apis: dict[int, dict[str, Any]] = {}
-    api_versions_key = -1
     for e in plan.index:
         if e.api_key is None or e.role not in ("request", "response"):
             continue
         base = e.name[: -len("Request")] if e.role == "request" else e.name[: -len("Response")]
         a = apis.setdefault(
             e.api_key,
-            {"api_key": e.api_key, "name": base, "module": e.module, "listeners": ()},
+            {
+                "api_key": e.api_key,
+                "enum": api_key_name(base),
+                "name": base,
+                "module": e.module,
+                "listeners": "",
+            },
         )
         flex = e.flexible.lowest if not e.flexible.empty else -1
         if e.role == "request":
@@ -167,12 +196,11 @@ def _render_index(env: jinja2.Environment, plan: Plan, source: Source) -> str:
                 max=e.versions.highest,
                 stable=e.versions.highest - (1 if e.unstable_latest else 0),
                 req_flex=flex,
-                listeners=e.listeners,
+                listeners="".join(f'"{name}", ' for name in e.listeners).rstrip(", ")
+                + ("," if len(e.listeners) == 1 else ""),
             )
         else:
             a["resp_flex"] = flex
-        if base == "ApiVersions":
-            api_versions_key = e.api_key
     removed = sorted(
         {
             (e.api_key, e.name.removesuffix("Request").removesuffix("Response"))
@@ -184,7 +212,7 @@ def _render_index(env: jinja2.Environment, plan: Plan, source: Source) -> str:
         kafka_version=source.kafka_version,
         apis=[apis[k] for k in sorted(apis)],
         removed=removed,
-        api_versions_key=api_versions_key,
+        api_versions_enum=api_key_name("ApiVersions"),
     )
 
 
@@ -264,14 +292,21 @@ def write_tree(root: Path, files: dict[str, str]) -> tuple[list[str], list[str]]
 
 
 def manifest(plan: Plan, source: Source) -> dict[str, Any]:
-    """Per message and version, its fields as ``path: type`` lines (nested structs flattened)."""
+    """Per message: its versions, flexible versions and every field (nested structs flattened
+    into dotted paths) with the versions it exists in, is nullable in and is tagged in. One line
+    per field, so that a new version or field changes a line or two."""
     specs: dict[str, Any] = {}
     for mod in plan.modules:
+        classes = {c.name: c for c in mod.classes}
         for c in mod.classes:
-            if not c.layout_name:
+            if not c.top_level:
                 continue
-            for _, version, _ in c.public:
-                specs.setdefault(c.spec_name, {})[str(version)] = _field_lines(c.layout, "")
+            flexible = f"{c.flexible_from}+" if c.flexible_from is not None else "none"
+            specs[c.spec_name] = {
+                "versions": f"{c.min_version}-{c.max_version}",
+                "flexible": flexible,
+                "fields": _field_lines(classes, c, ""),
+            }
     return {
         "kafka_version": source.kafka_version,
         "sha256": dict(sorted(source.sha256.items())),
@@ -279,19 +314,37 @@ def manifest(plan: Plan, source: Source) -> dict[str, Any]:
     }
 
 
-def _field_lines(layout: Any, prefix: str) -> list[str]:
+def _field_lines(classes: dict[str, ClassPlan], c: ClassPlan, prefix: str) -> list[str]:
     lines = []
-    for f in layout.fields:
+    for f in c.infos:
         kind = f.kind if f.kind != "array" else f"[]{f.elem}"
-        flags = (" nullable" if f.nullable else "") + (f" tag={f.tag}" if f.tag >= 0 else "")
+        flags = f" versions={f.versions}"
+        if not f.nullable.empty:
+            flags += f" nullable={f.nullable}"
+        if f.tag is not None:
+            flags += f" tagged={f.tagged} tag={f.tag}"
+        if f.flexible is not None:
+            flags += f" flexible={f.flexible}"
         lines.append(f"{prefix}{f.name}: {kind}{flags}")
         if f.child is not None:
-            lines.extend(_field_lines(f.child, f"{prefix}{f.name}."))
+            lines.extend(_field_lines(classes, classes[f.child], f"{prefix}{f.name}."))
     return lines
 
 
 def manifest_text(plan: Plan, source: Source) -> str:
-    return json.dumps(manifest(plan, source), indent=1, sort_keys=False) + "\n"
+    """The manifest as text, one line per message (versions, flexible versions, its spec's
+    sha256) and one per field, so that a change of Kafka's is a line or two of its diff."""
+    data = manifest(plan, source)
+    lines = [
+        "# What each message has at which version: the upgrade report compares this file before",
+        "# and after a regeneration. Generated by kafkaproto.codegen; do not edit.",
+        f"kafka_version {data['kafka_version']}",
+    ]
+    for name, m in data["messages"].items():
+        sha = data["sha256"].get(name, "")
+        lines.append(f"{name} versions={m['versions']} flexible={m['flexible']} sha256={sha}")
+        lines.extend(f"{name}.{field}" for field in m["fields"])
+    return "\n".join(lines) + "\n"
 
 
 def sha256_hex(data: bytes) -> str:

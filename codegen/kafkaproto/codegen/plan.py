@@ -1,29 +1,27 @@
-"""Plan stage: the resolved, immutable view of every message version, ready to be written out.
+"""Plan stage: the resolved, immutable view of every message, ready to be written out.
 
-For each spec and each of its versions the plan decides which fields exist, which are tagged,
-nullable and compact, and every name in the generated code. Versions whose layout is identical
-share one class body (nested structs: one class, with an alias per version; top-level messages: a
-private layout class with one small final class per version), so a Kafka release that changes one
-struct changes one class in the diff. Encoders and decoders are planned as lists of simple
-operations; the templates only print them.
+One class per message and per struct, holding every field of every version (Kafka's ``XxxData``).
+For each class the plan computes its own layout at every version from 0 up to the message's
+newest — which fields the version has, which are tagged, nullable, compact — and cuts the versions
+into runs of the same layout; one encoder and one decoder is planned per run, named after the
+run's first version. A struct's own layout does not include its children's: a parent calls its
+children's codecs through their per-version tables, so a Kafka release that changes one struct
+changes that struct's code and nothing above it, and a new version with an unchanged layout adds
+no code at all. Names come from the message, the field and the version they serve, never from a
+counter. Encoders and decoders are planned as lists of simple operations; the templates only print
+them.
 """
 
 from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from .model import FieldSpec, MessageSpec, SpecError, default_value
-from .naming import (
-    RESERVED_ATTRS,
-    api_base_name,
-    attr_name,
-    json_name,
-    module_name,
-    struct_class_name,
-)
+from .naming import RESERVED_ATTRS, api_base_name, attr_name, json_name, module_name, snake
+from .naming import struct_class_name as _struct_class_name
 from .versions import Versions
 
 FIXED: dict[str, tuple[str, int]] = {
@@ -50,38 +48,75 @@ _PY_TYPE = {
     "bytes": "bytes",
     "records": "bytes | memoryview",
 }
+# Kafka's versions are Java shorts; the codec tables are keyed by them.
+MAX_VERSION = 32767
 
 
-# --- layouts: what a struct is at one version, independent of names --------------------------
+# --- fields over all versions, and at one version ----------------------------------------------
 
 
 @dataclass(frozen=True)
-class FieldLayout:
-    name: str
+class FieldInfo:
+    """One field of a class, over all of its versions."""
+
+    name: str  # Kafka's name
     attr: str
     json: str
     kind: str
     elem: str | None
-    child: Layout | None
-    nullable: bool
-    compact: bool
-    tag: int
-    default: Any
+    child: str | None  # the class name of a struct or struct-array field
+    versions: Versions
+    nullable: Versions
+    tagged: Versions
+    tag: int | None
+    flexible: Versions | None  # the field's own flexibleVersions
+    default: Any  # hashable: "nan" for NaN, "struct" for a struct's own defaults
+    ignorable: bool
     about: str
-    versions: str
-    nullable_versions: str
-    tagged_versions: str
+    index: int  # position in the class's tuple
+
+    @property
+    def ever_nullable(self) -> bool:
+        return not self.nullable.intersect(self.versions).empty
 
 
 @dataclass(frozen=True)
-class Layout:
-    spec_name: str
+class FieldAt:
+    """A field at one version."""
+
+    info: FieldInfo
+    nullable: bool
+    compact: bool
+    tag: int  # -1: untagged at this version
+
+    @property
+    def attr(self) -> str:
+        return self.info.attr
+
+    @property
+    def kind(self) -> str:
+        return self.info.kind
+
+    @property
+    def elem(self) -> str | None:
+        return self.info.elem
+
+    @property
+    def child(self) -> str | None:
+        return self.info.child
+
+
+@dataclass(frozen=True)
+class OwnLayout:
+    """A class at one version, children left out: equal layouts share one codec."""
+
     flexible: bool
-    fields: tuple[FieldLayout, ...]
+    present: tuple[FieldAt, ...]
+    absent: tuple[FieldInfo, ...]
     reserved_tags: tuple[int, ...]
 
 
-# --- operations the templates print ----------------------------------------------------------
+# --- operations the templates print ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -91,51 +126,77 @@ class Op:
 
     op: str
     src: str = ""  # encode: the value expression; decode: the local variable
-    fn: str = ""  # the wire function or nested codec
+    fn: str = ""  # the wire function, or the child class whose table is called
     const: str = ""  # a struct.Struct constant
     names: tuple[str, ...] = ()
     size: int = 0
     nullable: bool = False
     compact: bool = False
-    code: str = ""  # struct format code of fixed-width array items
-    elem_op: str = ""  # array items: fixed | call | struct
+    code: str = ""  # an extra argument: the item reader or writer of an array
     tag: int = -1
     default: str = ""
     inner: tuple[Op, ...] = ()
     var: str = ""  # encode: a temporary for the value
     buf: str = "buf"  # decode: the buffer expression to read from
     hint: str = ""  # decode: the local's declared type, where mypy needs one
+    ignore: str = ""  # a mypy error code this line must ignore (a nullable-elsewhere value)
+
+
+@dataclass
+class RunPlan:
+    """One codec of a class: the versions from ``start`` with the same own layout."""
+
+    start: int
+    also: tuple[int, ...]  # further run starts with the same layout (never adjacent)
+    layout: OwnLayout
+    checks: list[str] = field(default_factory=list)  # encode: absent fields not at default
+    encode_ops: list[Op] = field(default_factory=list)
+    decode_ops: list[Op] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)  # decode: the tuple's items
+    min_size: int = 0
+    # Array decoder fast path (fixed-width fields only): the Struct constant, the item size, and
+    # how the unpacked tuple becomes the item's (a tail to append, or the items by name).
+    fixed_const: str = ""
+    fixed_size: int = 0
+    fixed_zip: tuple[str, ...] = ()  # per slot of the item: "it" (read) or repeat(default)
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        return (self.start, *self.also)
 
 
 @dataclass
 class FieldEmit:
     attr: str
     hint: str
-    init_hint: str
-    default_src: str
+    decl: str  # the field(...) call that declares it
     doc: str
-    is_array: bool
-    local: str
 
 
 @dataclass
 class ClassPlan:
     name: str
-    layout: Layout
+    spec_name: str  # the struct's name in the spec (the message's own for top level)
+    message: str
     role: str  # struct | request | response | header | data | metadata
-    versions: list[int]
-    aliases: list[str] = field(default_factory=list)
-    doc: str = ""
+    infos: list[FieldInfo]
+    flexible_from: int | None
+    has_unknown: bool
     fields: list[FieldEmit] = field(default_factory=list)
-    encode_ops: list[Op] = field(default_factory=list)
-    decode_ops: list[Op] = field(default_factory=list)
-    known_tags: list[Op] = field(default_factory=list)
-    field_table: list[str] = field(default_factory=list)
-    min_size: int = 0
-    layout_name: str = ""  # top level: the private layout class
-    public: list[tuple[str, int, bool]] = field(default_factory=list)  # (name, version, unstable)
+    runs: list[RunPlan] = field(default_factory=list)
+    as_item: bool = False  # used as a single struct field (or is a top-level message)
+    as_array: bool = False  # used as an array's items
+    shared_default: bool = False  # a module constant _D_<name> holds its default instance
+    doc: str = ""
     api_key: int | None = None
-    spec_name: str = ""
+    min_version: int = 0
+    max_version: int = 0
+    latest_stable: int | None = None  # set when the newest version is unstable
+    response: str = ""  # requests: the response class
+
+    @property
+    def top_level(self) -> bool:
+        return self.role != "struct"
 
 
 @dataclass
@@ -145,9 +206,8 @@ class ModulePlan:
     specs: list[str]
     classes: list[ClassPlan]
     structs: dict[str, str]  # Struct constant name -> format
-    aliases: list[tuple[str, str]]
     imports_wire: set[str]
-    latest: list[tuple[str, str]]
+    responses: list[tuple[str, str]]  # (request class, response class)
 
 
 @dataclass
@@ -162,10 +222,12 @@ class MessageIndexEntry:
     listeners: tuple[str, ...]
 
 
-# --- building layouts ------------------------------------------------------------------------
+# --- the structs of one message ------------------------------------------------------------------
 
 
-class _LayoutBuilder:
+class _MessageStructs:
+    """Every struct of one message spec (its own top level, inline and common structs)."""
+
     def __init__(self, file: str, msg: MessageSpec) -> None:
         self.file = file
         self.msg = msg
@@ -187,228 +249,241 @@ class _LayoutBuilder:
             return self.common[ref].children
         return self.inline[ref].children
 
-    def layout(
-        self, struct_name: str, fields: tuple[FieldSpec, ...], version: int, role: str
-    ) -> Layout:
-        flexible = version in self.msg.flexible_versions
-        reserved = RESERVED_ATTRS["struct" if role == "struct" else role]
-        out: list[FieldLayout] = []
-        reserved_tags: list[int] = []
-        seen_attrs: dict[str, str] = {}
-        for f in fields:
-            if version not in f.field_versions:
-                if f.tag is not None:
-                    reserved_tags.append(f.tag)
-                continue
-            ftype = f.field_type
-            tagged = version in f.tagged_versions
-            if f.tag is not None and not tagged:
-                reserved_tags.append(f.tag)
-            override = f.flexible_override
-            compact = version in (override if override is not None else self.msg.flexible_versions)
-            child = None
-            ref = ftype.struct_ref
-            if ref is not None:
-                child = self.layout(ref, self.children_of(ref), version, "struct")
-            attr = attr_name(f.name, reserved)
-            if attr in seen_attrs:
-                raise SpecError(
-                    self.file,
-                    "name-collision",
-                    f"fields {seen_attrs[attr]} and {f.name} both become attribute {attr!r}",
-                    struct_name,
-                    f.name,
-                )
-            seen_attrs[attr] = f.name
-            out.append(
-                FieldLayout(
-                    name=f.name,
-                    attr=attr,
-                    json=json_name(f.name),
-                    kind=ftype.kind,
-                    elem=ftype.element.kind if ftype.element is not None else None,
-                    child=child,
-                    nullable=version in f.nullable_versions,
-                    compact=compact,
-                    tag=f.tag if (tagged and f.tag is not None) else -1,
-                    default=_layout_default(f, version),
-                    about=f.about or "",
-                    versions=str(f.field_versions),
-                    nullable_versions=str(f.nullable_versions),
-                    tagged_versions=str(f.tagged_versions),
-                )
+    def class_name(self, ref: str) -> str:
+        return _struct_class_name(self.msg.name, ref)
+
+
+def _field_infos(
+    file: str, ms: _MessageStructs, owner: str, fields: tuple[FieldSpec, ...], role: str
+) -> list[FieldInfo]:
+    reserved = RESERVED_ATTRS["struct" if role == "struct" else role]
+    out: list[FieldInfo] = []
+    seen: dict[str, str] = {}
+    for f in fields:
+        attr = attr_name(f.name, reserved)
+        if attr in seen:
+            raise SpecError(
+                file,
+                "name-collision",
+                f"fields {seen[attr]} and {f.name} both become attribute {attr!r}",
+                owner,
+                f.name,
             )
-        return Layout(struct_name, flexible, tuple(out), tuple(sorted(set(reserved_tags))))
+        seen[attr] = f.name
+        ftype = f.field_type
+        ref = ftype.struct_ref
+        out.append(
+            FieldInfo(
+                name=f.name,
+                attr=attr,
+                json=json_name(f.name),
+                kind=ftype.kind,
+                elem=ftype.element.kind if ftype.element is not None else None,
+                child=ms.class_name(ref) if ref is not None else None,
+                versions=f.field_versions,
+                nullable=f.nullable_versions,
+                tagged=f.tagged_versions,
+                tag=f.tag,
+                flexible=f.flexible_override,
+                default=_field_default(f),
+                ignorable=f.ignorable,
+                about=f.about or "",
+                index=len(out),
+            )
+        )
+    return out
 
 
-def _layout_default(f: FieldSpec, version: int) -> Any:
+def _field_default(f: FieldSpec) -> Any:
     value = default_value(f)
-    if f.field_type.kind == "records" and version not in f.nullable_versions:
-        # Kafka's Java starts records at null even where null cannot be written; an empty
-        # records blob is the nearest value that can.
-        return b""
-    return _hashable(value)
-
-
-def _hashable(value: Any) -> Any:
+    if f.field_type.kind == "records" and value is None:
+        # Kafka's Java starts records at null. Where some version cannot write null, an empty
+        # records blob is the nearest value every version can write.
+        if not f.nullable_versions.contains_range(f.field_versions):
+            return b""
     if isinstance(value, float) and math.isnan(value):
         return "nan"
     return value
 
 
-# --- module planning -------------------------------------------------------------------------
+def own_layout(infos: list[FieldInfo], version: int, message_flexible: Versions) -> OwnLayout:
+    flexible = version in message_flexible
+    present: list[FieldAt] = []
+    absent: list[FieldInfo] = []
+    reserved: set[int] = set()
+    for f in infos:
+        if version not in f.versions:
+            absent.append(f)
+            if f.tag is not None:
+                reserved.add(f.tag)
+            continue
+        tagged = version in f.tagged
+        if f.tag is not None and not tagged:
+            reserved.add(f.tag)
+        compact = version in (f.flexible if f.flexible is not None else message_flexible)
+        present.append(
+            FieldAt(
+                f,
+                nullable=version in f.nullable,
+                compact=compact,
+                tag=f.tag if (tagged and f.tag is not None) else -1,
+            )
+        )
+    return OwnLayout(flexible, tuple(present), tuple(absent), tuple(sorted(reserved)))
+
+
+# --- module planning -----------------------------------------------------------------------------
 
 
 class _ModuleBuilder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.classes: list[ClassPlan] = []
-        self.by_layout: dict[tuple[str, Layout], ClassPlan] = {}
-        self.class_names: dict[str, str] = {}
+        self.by_name: dict[str, ClassPlan] = {}
+        self.owner: dict[str, str] = {}
         self.structs: dict[str, str] = {}
-        self.aliases: list[tuple[str, str]] = []
-        self.alias_names: set[str] = set()
         self.wire: set[str] = set()
-        self.latest: list[tuple[str, str]] = []
         self.specs: list[str] = []
-        self.message = ""
-        self.temps = 0
+        self.responses: list[tuple[str, str]] = []
 
     def claim(self, file: str, name: str, what: str) -> None:
-        if name in self.class_names and self.class_names[name] != what:
+        if name in self.owner and self.owner[name] != what:
             raise SpecError(
-                file,
-                "name-collision",
-                f"{what} and {self.class_names[name]} both want class {name}",
+                file, "name-collision", f"{what} and {self.owner[name]} both want class {name}"
             )
-        self.class_names[name] = what
+        self.owner[name] = what
 
     def struct_const(self, fmt: str) -> str:
         name = "_S_" + fmt.replace("?", "o")
         self.structs[name] = ">" + fmt
         return name
 
-    def add_message(
-        self, file: str, msg: MessageSpec, builder: _LayoutBuilder, latest_unstable: bool
-    ) -> None:
+    def add_message(self, file: str, msg: MessageSpec, latest_unstable: bool) -> None:
         """``latest_unstable``: the API's newest version is unstable. Only the request spec
         says so (latestVersionUnstable), but it is the API version that is unstable, so the
-        response of that version is marked alike and its Latest alias stops before it."""
+        response of that version is marked alike."""
         self.specs.append(msg.name)
-        self.message = msg.name
-        role = msg.type
-        groups: dict[Layout, ClassPlan] = {}
-        for v in msg.valid_versions:
-            layout = builder.layout(msg.name, msg.children, v, role)
-            self._nested(file, msg.name, layout, v)
-            cp = groups.get(layout)
-            if cp is None:
-                cp = ClassPlan(
-                    name=f"_{msg.name}V{v}Layout",
-                    layout=layout,
-                    role=role,
-                    versions=[],
-                    api_key=msg.apiKey,
-                    spec_name=msg.name,
-                )
-                cp.layout_name = cp.name
-                self.claim(file, cp.name, f"{msg.name} v{v}")
-                self._fill(cp, top_level=True)
-                groups[layout] = cp
-                self.classes.append(cp)
-            cp.versions.append(v)
-            public = f"{msg.name}V{v}"
-            self.claim(file, public, f"{msg.name} v{v}")
-            unstable = latest_unstable and v == msg.valid_versions.highest
-            cp.public.append((public, v, unstable))
-        stable_top = msg.valid_versions.highest - (1 if latest_unstable else 0)
-        if stable_top >= msg.valid_versions.lowest and role in ("request", "response"):
-            self.latest.append((f"{msg.name}Latest", f"{msg.name}V{stable_top}"))
+        ms = _MessageStructs(file, msg)
+        valid = msg.valid_versions
+        # Which versions reach each struct: the message's own fields at every valid version,
+        # a struct at the versions its referring fields exist in (and their owners are reached).
+        reach: dict[str, set[int]] = {msg.name: set(valid)}
+        order: list[tuple[str, str, tuple[FieldSpec, ...], str]] = []
+        uses: dict[str, set[str]] = {}
 
-    def _nested(self, file: str, message: str, layout: Layout, version: int) -> None:
-        for f in layout.fields:
-            if f.child is None:
+        def visit(owner: str, fields: tuple[FieldSpec, ...], path: tuple[str, ...]) -> None:
+            for f in fields:
+                ref = f.field_type.struct_ref
+                if ref is None:
+                    continue
+                if ref in path:
+                    raise SpecError(file, "struct-cycle", f"struct {ref} contains itself", owner)
+                reach.setdefault(ref, set()).update(
+                    v for v in reach[owner] if v in f.field_versions
+                )
+                uses.setdefault(ref, set()).add("array" if f.field_type.kind == "array" else "item")
+                visit(ref, ms.children_of(ref), (*path, ref))
+                if not any(o[0] == ref for o in order):
+                    order.append((ref, ms.class_name(ref), ms.children_of(ref), "struct"))
+
+        visit(msg.name, msg.children, ())
+        order.append((msg.name, msg.name, msg.children, msg.type))
+        flexible = msg.flexible_versions
+        has_unknown = not flexible.intersect(valid).empty
+        for spec_name, cls_name, fields, role in order:
+            what = f"{msg.name} struct {spec_name}" if role == "struct" else f"message {msg.name}"
+            self.claim(file, cls_name, what)
+            cp = ClassPlan(
+                name=cls_name,
+                spec_name=spec_name,
+                message=msg.name,
+                role=role,
+                infos=_field_infos(file, ms, spec_name, fields, role),
+                flexible_from=flexible.lowest if not flexible.empty else None,
+                has_unknown=has_unknown,
+                as_item=role != "struct" or "item" in uses.get(spec_name, ()),
+                as_array="array" in uses.get(spec_name, ()),
+            )
+            if role != "struct":
+                cp.api_key = msg.apiKey
+                cp.min_version, cp.max_version = valid.lowest, valid.highest
+                if latest_unstable and role in ("request", "response"):
+                    cp.latest_stable = valid.highest - 1
+            self._plan_runs(cp, sorted(reach.get(spec_name, ())), valid.highest, flexible)
+            self._fill(cp)
+            self.classes.append(cp)
+            self.by_name[cls_name] = cp
+        if msg.type == "response" and msg.apiKey is not None:
+            for cp in self.classes:
+                if cp.role == "request" and cp.api_key == msg.apiKey:
+                    cp.response = msg.name
+                    self.responses.append((cp.name, msg.name))
+
+    def _plan_runs(
+        self, cp: ClassPlan, reached: list[int], highest: int, flexible: Versions
+    ) -> None:
+        """Cut versions 0 to ``highest`` into runs of one own layout; plan a codec for each run
+        that serves a reachable version. Runs are cut from version 0, valid or not, so that a
+        run's name (its first version) stays when Kafka drops its oldest versions."""
+        runs: list[tuple[int, OwnLayout]] = []
+        for v in range(0, highest + 1):
+            lay = own_layout(cp.infos, v, flexible)
+            if not runs or runs[-1][1] != lay:
+                runs.append((v, lay))
+        reached_set = set(reached)
+        bounds = [start for start, _ in runs] + [highest + 1]
+        first: dict[OwnLayout, RunPlan] = {}
+        for i, (start, lay) in enumerate(runs):
+            if not reached_set.intersection(range(start, bounds[i + 1])):
                 continue
-            self._nested(file, message, f.child, version)
-            key = (message, f.child)
-            base = struct_class_name(message, f.child.spec_name)
-            cp = self.by_layout.get(key)
-            if cp is None:
-                cp = ClassPlan(
-                    name=f"{base}V{version}",
-                    layout=f.child,
-                    role="struct",
-                    versions=[],
-                    spec_name=message,
-                )
-                self.claim(file, cp.name, f"{message} struct {f.child.spec_name} v{version}")
-                self._fill(cp, top_level=False)
-                self.by_layout[key] = cp
-                self.classes.append(cp)
-            if version not in cp.versions:
-                cp.versions.append(version)
-                alias = f"{base}V{version}"
-                if alias != cp.name and alias not in self.alias_names:
-                    self.claim(file, alias, f"{message} struct {f.child.spec_name} v{version}")
-                    self.aliases.append((alias, cp.name))
-                    self.alias_names.add(alias)
+            earlier = first.get(lay)
+            if earlier is not None:
+                earlier.also = (*earlier.also, start)
+                continue
+            run = RunPlan(start=start, also=(), layout=lay)
+            first[lay] = run
+            cp.runs.append(run)
 
-    def class_of(self, layout: Layout) -> str:
-        return self.by_layout[(self.message, layout)].name
+    # -- per class ----------------------------------------------------------------------------
 
-    # -- per class --------------------------------------------------------------------------
+    def _fill(self, cp: ClassPlan) -> None:
+        for f in cp.infos:
+            cp.fields.append(self._field_emit(cp, f))
+        for run in cp.runs:
+            lay = run.layout
+            run.checks = self._absent_checks(cp, lay)
+            run.encode_ops = self._encode_ops(lay, "o", "out")
+            run.decode_ops = self._decode_ops(lay)
+            run.values = self._values(cp, lay)
+            run.min_size = min_size(lay)
+            if cp.as_array:
+                self._fixed_path(cp, run)
 
-    def _fill(self, cp: ClassPlan, *, top_level: bool) -> None:
-        lay = cp.layout
-        for f in lay.fields:
-            cp.fields.append(self._field_emit(f))
-            cp.field_table.append(self._field_entry(f))
-        cp.encode_ops = self._encode_ops(lay, "o", "out")
-        cp.decode_ops = self._decode_ops(lay)
-        cp.min_size = min_size(lay)
-
-    def _hint(self, f: FieldLayout) -> str:
+    def _hint(self, f: FieldInfo) -> str:
         if f.kind == "array":
             assert f.elem is not None
-            inner = self.class_of(f.child) if f.child is not None else _PY_TYPE[f.elem]
-            base = f"tuple[{inner}, ...]"
+            inner = f.child if f.child is not None else _PY_TYPE[f.elem]
+            base = f"Sequence[{inner}]"
         elif f.kind == "struct":
             assert f.child is not None
-            base = self.class_of(f.child)
+            base = f.child
         else:
             base = _PY_TYPE[f.kind]
-        return f"{base} | None" if f.nullable else base
+        return f"{base} | None" if f.ever_nullable else base
 
-    def _field_emit(self, f: FieldLayout) -> FieldEmit:
-        hint = self._hint(f)
-        init_hint = hint
-        if f.kind == "array":
-            inner = hint.split("[", 1)[1].rsplit(",", 1)[0]
-            init_hint = f"Iterable[{inner}]" + (" | None" if f.nullable else "")
-        doc = (f.about.strip() or f.name).replace("\\", "\\\\").replace('"""', "'''")
-        notes = [f"versions {f.versions}"]
-        if f.nullable_versions != "none":
-            notes.append(f"nullable {f.nullable_versions}")
-        if f.tag >= 0:
-            notes.append(f"tag {f.tag}, tagged {f.tagged_versions}")
-        doc = f"{doc} ({'; '.join(notes)})"
-        return FieldEmit(
-            attr=f.attr,
-            hint=hint,
-            init_hint=init_hint,
-            default_src=self._default_src(f),
-            doc=doc,
-            is_array=f.kind == "array",
-            local=f"v_{f.attr}",
-        )
+    def _field_emit(self, cp: ClassPlan, f: FieldInfo) -> FieldEmit:
+        doc = f.about.strip().replace("\\", "\\\\").replace('"""', "'''")
+        return FieldEmit(attr=f.attr, hint=self._hint(f), decl=self._field_call(f), doc=doc)
 
-    def _default_src(self, f: FieldLayout) -> str:
+    def _default_src(self, f: FieldInfo) -> str:
         d = f.default
         if d is None:
             return "None"
         if f.kind == "struct":
             assert f.child is not None
-            return f"{self.class_of(f.child)}()"
+            # One shared default instance per struct class (instances are immutable).
+            self.by_name[f.child].shared_default = True
+            return f"_D_{f.child}"
         if f.kind == "array":
             return "()"
         if f.kind == "uuid":
@@ -417,17 +492,72 @@ class _ModuleBuilder:
             return 'float("nan")' if d == "nan" else repr(float(d))
         return repr(d)
 
-    def _field_entry(self, f: FieldLayout) -> str:
-        cls = self.class_of(f.child) if f.child is not None else "None"
-        elem = repr(f.elem) if f.elem is not None else "None"
-        return (
-            f"Field({f.attr!r}, {f.json!r}, {f.kind!r}, {f.nullable}, {f.compact}, {f.tag}, "
-            f"{self._default_src(f)}, {elem}, {cls})"
-        )
+    def _field_call(self, f: FieldInfo) -> str:
+        """``field(kind, ...)``: the keywords that differ from field()'s own defaults, and the
+        default (which type checkers need spelled out to make the keyword optional)."""
+        kind = f.kind if f.kind != "array" else f"[]{f.elem}"
+        args = [f'"{kind}"']
+        if f.json != _camel(f.attr):
+            args.append(f'json="{f.json}"')
+        if f.child is not None:
+            args.append(f"cls={f.child}")
+        if str(f.versions) != "0+":
+            args.append(f'versions="{f.versions}"')
+        if not f.nullable.empty:
+            args.append(f'nullable="{f.nullable}"')
+        if not f.tagged.empty:
+            args.append(f'tagged="{f.tagged}"')
+        if f.tag is not None:
+            args.append(f"tag={f.tag}")
+        if f.flexible is not None:
+            args.append(f'flexible="{f.flexible}"')
+        if f.ignorable:
+            args.append("ignorable=True")
+        args.append(f"default={self._default_src(f)}")
+        return f"field({', '.join(args)})"
 
-    # -- encoders ---------------------------------------------------------------------------
+    def _values(self, cp: ClassPlan, lay: OwnLayout) -> list[str]:
+        present = {f.attr for f in lay.present}
+        out = [f"v_{f.attr}" if f.attr in present else self._default_src(f) for f in cp.infos]
+        if cp.has_unknown:
+            out.append("_u" if lay.flexible else "()")
+        return out
 
-    def _encode_ops(self, lay: Layout, obj: str, out: str) -> list[Op]:
+    def _absent_checks(self, cp: ClassPlan, lay: OwnLayout) -> list[str]:
+        checks = [
+            _differs(f"o.{f.attr}", f, self._default_src(f)) for f in lay.absent if not f.ignorable
+        ]
+        if cp.has_unknown and not lay.flexible:
+            checks.append("o.unknown_tagged_fields")
+        return checks
+
+    def _fixed_path(self, cp: ClassPlan, run: RunPlan) -> None:
+        """Arrays of items whose wire form is fixed-width fields (plus, when flexible, an empty
+        tagged-field section) are read in one pass: all their values through one Struct, the
+        items built from them by C-level iteration (``map``/``zip``), no bytecode per item."""
+        lay = run.layout
+        untagged = [f for f in lay.present if f.tag < 0]
+        if not untagged or any(f.kind not in FIXED for f in untagged):
+            return
+        fmt = "".join(FIXED[f.kind][0] for f in untagged)
+        if lay.flexible:
+            # The tagged-field count, skipped as a pad byte: the fast path runs only when every
+            # item's count is 0 (checked on a strided slice first), so every tagged field and
+            # unknown tag is at its default.
+            fmt += "x"
+        run.fixed_const = self.struct_const(fmt)
+        run.fixed_size = struct.calcsize(">" + fmt)
+        # The item's tuple, slot by slot, zipped from the flat values of all the items: the
+        # fields read (in wire order, which is the class's order) and the defaults of the rest.
+        read = {p.info.attr for p in untagged}
+        args = ["it" if f.attr in read else f"repeat({self._default_src(f)})" for f in cp.infos]
+        if cp.has_unknown:
+            args.append("repeat(())")
+        run.fixed_zip = tuple(args)
+
+    # -- encoders -----------------------------------------------------------------------------
+
+    def _encode_ops(self, lay: OwnLayout, obj: str, out: str) -> list[Op]:
         ops: list[Op] = []
         for group in _untagged_groups(lay):
             if isinstance(group, tuple):
@@ -437,7 +567,7 @@ class _ModuleBuilder:
             else:
                 ops.append(self._encode_value(group, f"{obj}.{group.attr}", out))
         if lay.flexible:
-            tagged = [f for f in lay.fields if f.tag >= 0]
+            tagged = [f for f in lay.present if f.tag >= 0]
             if not tagged:
                 self.wire.add("write_unknown_tags")
                 ops.append(Op("unknown_tags", src=f"{obj}.unknown_tagged_fields", fn=out))
@@ -448,7 +578,7 @@ class _ModuleBuilder:
                         "tagged",
                         src=f"{obj}.{f.attr}",
                         tag=f.tag,
-                        default=_differs(f"_v{f.tag}", f, self._default_src(f)),
+                        default=_differs(f"_v{f.tag}", f.info, self._default_src(f.info)),
                         inner=(self._encode_value(f, f"_v{f.tag}", "_t"),),
                     )
                     for f in sorted(tagged, key=lambda x: x.tag)
@@ -462,89 +592,81 @@ class _ModuleBuilder:
         self.wire.add(name)
         return name
 
-    def _encode_value(self, f: FieldLayout, src: str, out: str) -> Op:
-        op = self._encode_value_op(f, src, out)
-        return replace(op, var=f"_x{self._temp()}") if op.op in ("array", "struct") else op
-
-    def _temp(self) -> int:
-        self.temps += 1
-        return self.temps
-
-    def _encode_value_op(self, f: FieldLayout, src: str, out: str) -> Op:
+    def _encode_value(self, f: FieldAt, src: str, out: str) -> Op:
+        # A value whose type allows None at other versions, written where null is not allowed:
+        # None fails in the writer and is explained by the reference codec.
+        loose = f.info.ever_nullable and not f.nullable
+        var = f"_x_{f.attr}"
         if f.kind in FIXED:
             return Op("pack", const=self.struct_const(FIXED[f.kind][0]), names=(src,), src=out)
         if f.kind == "uuid":
             self.wire.add("write_uuid")
             return Op("call", fn="write_uuid", names=(src,), src=out)
         if f.kind in ("string", "bytes", "records"):
-            return Op("call", fn=self._writer(f.kind, f.nullable, f.compact), names=(src,), src=out)
+            return Op(
+                "call",
+                fn=self._writer(f.kind, f.nullable, f.compact),
+                names=(src,),
+                src=out,
+                ignore="arg-type" if loose else "",
+            )
         if f.kind == "struct":
             assert f.child is not None
-            return Op(
-                "struct",
-                fn=f"_enc_{self.class_of(f.child)}",
-                names=(src,),
-                src=out,
-                nullable=f.nullable,
-            )
+            return Op("struct", fn=f.child, names=(src,), src=out, nullable=f.nullable, var=var)
         assert f.kind == "array" and f.elem is not None
-        if f.compact:
-            self.wire.add("write_compact_length")
-        else:
-            self.wire.add("write_array_length")
-        if f.elem in FIXED:
-            self.wire.add("write_fixed_array")
-            return Op(
-                "array",
-                names=(src,),
-                src=out,
-                nullable=f.nullable,
-                compact=f.compact,
-                elem_op="fixed",
-                code=FIXED[f.elem][0],
-            )
         if f.child is not None:
-            return Op(
-                "array",
-                names=(src,),
-                src=out,
-                nullable=f.nullable,
-                compact=f.compact,
-                elem_op="struct",
-                fn=f"_enc_{self.class_of(f.child)}",
+            # The items' own array encoder writes the length (or null) and every item.
+            return Op("struct_array", fn=f.child, names=(src,), src=out, nullable=f.nullable)
+        if f.elem in FIXED:
+            # Length and items in one call, through precompiled Structs (kafkaproto.wire).
+            prefix = (
+                "write_" + ("compact_" if f.compact else "") + ("nullable_" if f.nullable else "")
             )
+            self.wire.add(f"{prefix}{f.elem}_array")
+            ignore = "arg-type" if loose else ""
+            return Op("call", fn=f"{prefix}{f.elem}_array", names=(src,), src=out, ignore=ignore)
+        writer = self._array_fn("write", f)
         if f.elem == "uuid":
             self.wire.add("write_uuid")
-            fn = "write_uuid"
+            item = "write_uuid"
         else:
-            fn = self._writer(f.elem, False, f.compact)
+            item = self._writer(f.elem, False, f.compact)
         return Op(
-            "array",
+            "call",
+            fn=writer,
             names=(src,),
             src=out,
-            nullable=f.nullable,
-            compact=f.compact,
-            elem_op="call",
-            fn=fn,
+            code=item,
+            ignore="arg-type" if loose else "",
         )
 
-    # -- decoders ---------------------------------------------------------------------------
+    def _array_fn(self, verb: str, f: FieldAt) -> str:
+        name = (
+            f"{verb}_"
+            + ("compact_" if f.compact else "")
+            + ("nullable_" if f.nullable else "")
+            + "array_of"
+        )
+        self.wire.add(name)
+        return name
 
-    def _decode_ops(self, lay: Layout, prefix: str = "v_") -> list[Op]:
+    # -- decoders -----------------------------------------------------------------------------
+
+    def _decode_ops(self, lay: OwnLayout) -> list[Op]:
         ops: list[Op] = []
         for group in _untagged_groups(lay):
             if isinstance(group, tuple):
                 fmt = "".join(FIXED[f.kind][0] for f in group)
-                names = tuple(f"{prefix}{f.attr}" for f in group)
+                names = tuple(f"v_{f.attr}" for f in group)
                 size = struct.calcsize(">" + fmt)
                 ops.append(Op("unpack", const=self.struct_const(fmt), names=names, size=size))
             else:
-                ops.append(self._decode_value(group, f"{prefix}{group.attr}", "buf"))
+                ops.append(self._decode_value(group, f"v_{group.attr}", "buf"))
         if lay.flexible:
-            tagged = [f for f in lay.fields if f.tag >= 0]
+            tagged = [f for f in lay.present if f.tag >= 0]
             if not tagged:
                 self.wire.add("read_unknown_tags")
-                ops.append(Op("unknown_tags", src=f"{prefix}unknown_tagged_fields"))
+                ops.append(Op("unknown_tags", src="_u"))
             else:
                 self.wire.update({"read_uvarint", "read_raw_tag"})
                 inner = tuple(
@@ -552,8 +674,8 @@ class _ModuleBuilder:
                         "tagged",
                         src=f"v_{f.attr}",
                         tag=f.tag,
-                        default=self._default_src(f),
-                        hint=self._hint(f),
+                        default=self._default_src(f.info),
+                        hint=self._hint(f.info),
                         inner=(self._decode_value(f, f"v_{f.attr}", "_b", declare=False),),
                     )
                     for f in sorted(tagged, key=lambda x: x.tag)
@@ -561,7 +683,7 @@ class _ModuleBuilder:
                 ops.append(
                     Op(
                         "tags",
-                        src="v_unknown_tagged_fields",
+                        src="_u",
                         inner=inner,
                         names=tuple(str(t) for t in lay.reserved_tags),
                     )
@@ -583,7 +705,7 @@ class _ModuleBuilder:
         self.wire.add(name)
         return name
 
-    def _decode_value(self, f: FieldLayout, var: str, buf: str, declare: bool = True) -> Op:
+    def _decode_value(self, f: FieldAt, var: str, buf: str, declare: bool = True) -> Op:
         if f.kind in FIXED:
             code, size = FIXED[f.kind]
             return Op("unpack", const=self.struct_const(code), names=(var,), size=size, buf=buf)
@@ -596,76 +718,22 @@ class _ModuleBuilder:
             assert f.child is not None
             if f.nullable:
                 self.wire.add("INT8")
-            return Op(
-                "struct",
-                fn=f"_dec_{self.class_of(f.child)}",
-                src=var,
-                nullable=f.nullable,
-                buf=buf,
-                hint=self._hint(f) if declare else "",
-            )
+            hint = self._hint(f.info) if declare else ""
+            return Op("struct", fn=f.child, src=var, nullable=f.nullable, buf=buf, hint=hint)
         assert f.kind == "array" and f.elem is not None
+        if f.child is not None:
+            # The items' own array decoder reads the length (or null) and every item.
+            return Op(
+                "struct_array", fn=f.child, src=var, nullable=f.nullable, buf=buf, compact=f.compact
+            )
         prefix = "read_" + ("compact_" if f.compact else "") + ("nullable_" if f.nullable else "")
         if f.elem in FIXED:
             # Length and items in one call, through precompiled Structs (kafkaproto.wire).
             self.wire.add(f"{prefix}{f.elem}_array")
             return Op("call", fn=f"{prefix}{f.elem}_array", src=var, buf=buf)
-        length = prefix + "array_length"
-        self.wire.add(length)
-        if f.child is not None and _is_leaf(f.child):
-            # Items whose fields are all read by single calls are decoded in the loop itself:
-            # no call and no (item, pos) pair per item.
-            prefix = f"e{self._temp()}_"
-            item_locals = [f"{prefix}{c.attr}" for c in f.child.fields]
-            if f.child.flexible:
-                item_locals.append(f"{prefix}unknown_tagged_fields")
-            fixed = _fixed_only(f.child)
-            fmt = "".join(FIXED[c.kind][0] for c in f.child.fields) if fixed else ""
-            if fixed and f.child.flexible:
-                # The tagged-field count, skipped as a pad byte: the fast path runs only when
-                # every item's count is 0 (checked on a strided slice first).
-                fmt += "x"
-            return Op(
-                "array",
-                src=var,
-                fn=length,
-                # Items of fixed-width fields only: the whole run through Struct.iter_unpack.
-                elem_op="fixed_structs" if fixed else "inline",
-                names=(self.class_of(f.child), *item_locals),
-                inner=tuple(self._decode_ops(f.child, prefix)),
-                const=self.struct_const(fmt) if fixed else "",
-                code="flexible" if f.child.flexible else "",
-                size=max(1, min_size(f.child)),
-                nullable=f.nullable,
-                buf=buf,
-                hint=self._hint(f) if declare else "",
-            )
-        if f.child is not None:
-            return Op(
-                "array",
-                src=var,
-                fn=length,
-                elem_op="struct",
-                names=(f"_dec_{self.class_of(f.child)}",),
-                size=max(1, min_size(f.child)),
-                nullable=f.nullable,
-                buf=buf,
-                hint=self._hint(f) if declare else "",
-            )
         reader = "read_uuid" if f.elem == "uuid" else self._reader(f.elem, False, f.compact)
         self.wire.add(reader)
-        item = 16 if f.elem == "uuid" else 1
-        return Op(
-            "array",
-            src=var,
-            fn=length,
-            elem_op="call",
-            names=(reader,),
-            size=item,
-            nullable=f.nullable,
-            buf=buf,
-            hint=self._hint(f) if declare else "",
-        )
+        return Op("call", fn=self._array_fn("read", f), src=var, buf=buf, code=reader)
 
     def finish(self, doc: str) -> ModulePlan:
         return ModulePlan(
@@ -674,18 +742,23 @@ class _ModuleBuilder:
             specs=self.specs,
             classes=self.classes,
             structs=dict(sorted(self.structs.items())),
-            aliases=self.aliases,
             imports_wire=self.wire,
-            latest=self.latest,
+            responses=self.responses,
         )
 
 
-def _untagged_groups(lay: Layout) -> list[tuple[FieldLayout, ...] | FieldLayout]:
+def _camel(attr: str) -> str:
+    """What kafkaproto.message.Field derives a JSON key from (the table names it otherwise)."""
+    head, *rest = attr.rstrip("_").split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _untagged_groups(lay: OwnLayout) -> list[tuple[FieldAt, ...] | FieldAt]:
     """The untagged fields in wire order, neighbouring fixed-width ones grouped (each group is
     read or written through one precompiled Struct)."""
-    groups: list[tuple[FieldLayout, ...] | FieldLayout] = []
-    run: list[FieldLayout] = []
-    for f in lay.fields:
+    groups: list[tuple[FieldAt, ...] | FieldAt] = []
+    run: list[FieldAt] = []
+    for f in lay.present:
         if f.tag >= 0:
             continue
         if f.kind in FIXED:
@@ -700,30 +773,25 @@ def _untagged_groups(lay: Layout) -> list[tuple[FieldLayout, ...] | FieldLayout]
     return groups
 
 
-def _fixed_only(lay: Layout) -> bool:
-    """A struct of fixed-width, untagged fields only: a fixed size on the wire (plus its one
-    tagged-field count byte when flexible)."""
-    return bool(lay.fields) and all(f.kind in FIXED and f.tag < 0 for f in lay.fields)
-
-
-def _is_leaf(lay: Layout) -> bool:
-    """A struct with no nested structs and no known tagged fields: cheap to decode inline."""
-    return all(f.child is None and f.tag < 0 for f in lay.fields)
-
-
-def _differs(var: str, f: FieldLayout, default_src: str) -> str:
-    """The condition under which a tagged field is written: its value is not the default."""
+def _differs(var: str, f: FieldInfo, default_src: str) -> str:
+    """The condition under which a value is not its field's default."""
     if default_src == "None":
         return f"{var} is not None"
     if f.kind == "bool":
         return f"not {var}" if f.default else var
+    if f.kind == "array":
+        return var  # a non-empty tuple
+    if f.kind == "float64" and f.default == "nan":
+        return f"{var} == {var}"  # not NaN
     return f"{var} != {default_src}"
 
 
-def min_size(lay: Layout) -> int:
-    """The fewest bytes any encoding of this layout takes (bounds array lengths on decode)."""
+def min_size(lay: OwnLayout) -> int:
+    """The fewest bytes any encoding of this layout takes (bounds array lengths on decode);
+    a struct field counts one byte whatever its own layout, so that this stays the class's
+    own fact."""
     total = 0
-    for f in lay.fields:
+    for f in lay.present:
         if f.tag >= 0:
             continue
         if f.kind in FIXED:
@@ -731,8 +799,7 @@ def min_size(lay: Layout) -> int:
         elif f.kind == "uuid":
             total += 16
         elif f.kind == "struct":
-            assert f.child is not None
-            total += 1 if f.nullable else min_size(f.child)
+            total += 1 if f.nullable else 0
         elif f.kind == "string" and not f.compact:
             total += 2
         elif f.compact:
@@ -742,7 +809,7 @@ def min_size(lay: Layout) -> int:
     return total + (1 if lay.flexible else 0)
 
 
-# --- the whole plan --------------------------------------------------------------------------
+# --- the whole plan ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -784,19 +851,25 @@ def plan_all(specs: list[tuple[str, MessageSpec]]) -> Plan:
             latest_unstable = msg.latestVersionUnstable or (
                 msg.type == "response" and unstable_api.get(msg.apiKey, False)
             )
-            mb.add_message(file, msg, _LayoutBuilder(file, msg), latest_unstable)
+            mb.add_message(file, msg, latest_unstable)
         modules.append(mb.finish(_module_doc(members)))
     return Plan(modules=modules, index=index, removed=removed)
+
+
+def api_key_name(api_name: str) -> str:
+    """The ``ApiKey`` member of an API (``ApiVersions`` -> ``API_VERSIONS``), as Java's
+    ``ApiKeys`` names them."""
+    return snake(api_name).upper()
 
 
 def _module_doc(members: list[tuple[str, MessageSpec]]) -> str:
     first = members[0][1]
     if first.type in ("request", "response"):
-        parts = [f"{m.name} v{m.valid_versions}" for _, m in members]
+        parts = [m.name for _, m in members]
         return (
             f"Kafka's {api_base_name(first.name)} API (key {first.apiKey}): "
             + " and ".join(parts)
             + "."
         )
     kind = {"header": "header", "data": "data structure", "metadata": "metadata record"}[first.type]
-    return f"Kafka's {first.name} {kind}, versions {first.valid_versions}."
+    return f"Kafka's {first.name} {kind}."

@@ -16,14 +16,17 @@ import sys
 from typing import Any
 
 from kafkaproto.errors import KafkaProtoError
+from kafkaproto.message import Message
 from kafkaproto.messages import (
     API_KEYS,
     api_info,
     request_class,
-    request_header_class,
+    request_header_version,
     response_class,
-    response_header_class,
+    response_header_version,
 )
+from kafkaproto.messages.request_header import RequestHeader
+from kafkaproto.messages.response_header import ResponseHeader
 
 _HEX = set(string.hexdigits + string.whitespace + ":")
 
@@ -81,25 +84,28 @@ def dissect(frame: bytes, *, kind: str, api: int | None, version: int | None, si
                 "(use --no-size if the input has no size prefix)"
             )
         buf = buf[4:]
+    header: RequestHeader | ResponseHeader
+    body: Message
     if kind == "request":
         if len(buf) < 4:
             raise ValueError("a request header starts with its API key and version (4 bytes)")
         api = int.from_bytes(buf[:2], "big", signed=True) if api is None else api
         version = int.from_bytes(buf[2:4], "big", signed=True) if version is None else version
-        header, pos = request_header_class(api, version).decode_from(buf, 0)
-        body_cls = request_class(api, version)
+        header_version = request_header_version(api, version)
+        header, pos = RequestHeader.decode_from(buf, 0, header_version)
+        body = request_class(api).decode(buf[pos:], version)
     else:
         if api is None or version is None:
             raise ValueError("a response header does not name its API: give --api and --version")
-        header, pos = response_header_class(api, version).decode_from(buf, 0)
-        body_cls = response_class(api, version)
-    body = body_cls.decode(buf[pos:])
+        header_version = response_header_version(api, version)
+        header, pos = ResponseHeader.decode_from(buf, 0, header_version)
+        body = response_class(api).decode(buf[pos:], version)
     return {
         "api": f"{api_info(api).name} ({api})",
         "version": version,
         "kind": kind,
-        "header": header.to_json(),
-        "body": body.to_json(),
+        "header": header.to_json(header_version),
+        "body": body.to_json(version),
     }
 
 

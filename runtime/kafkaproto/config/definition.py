@@ -14,7 +14,9 @@ Parsing follows ``ConfigDef.parseType``: strings from property files are trimmed
 the validator; then the rules, in order. Each effective value remembers why it is what it is
 (:class:`Explanation`), which ``python -m kafkaproto config`` prints.
 
-This module must never import another kafkaproto module but ``kafkaproto.errors``, open
+This module must never import another kafkaproto module but ``kafkaproto.errors`` and the
+generated index (for ``KAFKA_VERSION``, the pinned release whose defaults and rules the
+definitions follow), open
 connections, read files or start tasks: it only turns settings into validated, immutable values.
 """
 
@@ -30,6 +32,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, Generic, Literal, Self, TypeVar, overload
 
 from kafkaproto.errors import KafkaProtoError
+from kafkaproto.messages import KAFKA_VERSION
 
 __all__ = [
     "KAFKA_VERSION",
@@ -61,9 +64,6 @@ __all__ = [
     "string",
     "string_list",
 ]
-
-#: The Kafka release whose defaults and rules the definitions follow (the pinned kafka-clients).
-KAFKA_VERSION = "4.4.0"
 
 T = TypeVar("T")
 

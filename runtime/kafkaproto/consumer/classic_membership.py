@@ -450,16 +450,20 @@ class ClassicMembership:
                 rack_id=self.rack_id,
             )
             protocols.append((assignor.name, gr.encode_subscription(subscription)))
-        request = gr.join_group_request(
-            conn.request_class(gr.JOIN_GROUP),
-            group_id=self.group_id,
-            session_timeout_ms=self.session_timeout_ms,
-            rebalance_timeout_ms=self.rebalance_timeout_ms,
-            member_id=self.generation.member_id,
-            group_instance_id=self.group_instance_id,
-            protocols=protocols,
-            reason=self.rejoin_reason,
-        )
+        version = conn.version_for(gr.JOIN_GROUP)
+        try:
+            request = gr.join_group_request(
+                version,
+                group_id=self.group_id,
+                session_timeout_ms=self.session_timeout_ms,
+                rebalance_timeout_ms=self.rebalance_timeout_ms,
+                member_id=self.generation.member_id,
+                group_instance_id=self.group_instance_id,
+                protocols=protocols,
+                reason=self.rejoin_reason,
+            )
+        except KafkaError as exc:  # static membership on a broker without it
+            raise _JoinFailed(exc, False) from exc
         log.info("group %s: (re-)joining group", self.group_id)
         timeout_ms = max(
             self.host.config.request_timeout_ms,
@@ -467,7 +471,7 @@ class ClassicMembership:
         )
         try:
             response = gr.read_join_group_response(
-                await conn.request(request, timeout=timeout_ms / 1000)
+                await conn.request(request, version=version, timeout=timeout_ms / 1000), version
             )
         except (KafkaConnectionError, RequestTimeoutError) as exc:
             self.coordinator.coordinator_unknown(str(exc), disconnected=True)
@@ -551,8 +555,9 @@ class ClassicMembership:
 
     async def _sync(self, conn: Any, assignments: Mapping[str, bytes]) -> bytes:
         sent = self.generation
+        version = conn.version_for(gr.SYNC_GROUP)
         request = gr.sync_group_request(
-            conn.request_class(gr.SYNC_GROUP),
+            version,
             group_id=self.group_id,
             generation_id=sent.generation_id,
             member_id=sent.member_id,
@@ -562,7 +567,7 @@ class ClassicMembership:
         )
         try:
             code, protocol_type, protocol_name, assignment = gr.read_sync_group_response(
-                await conn.request(request)
+                await conn.request(request, version=version), version
             )
         except (KafkaConnectionError, RequestTimeoutError) as exc:
             self.coordinator.coordinator_unknown(str(exc), disconnected=True)
@@ -856,14 +861,15 @@ class ClassicMembership:
         loop = asyncio.get_running_loop()
         try:
             conn = await self.coordinator.connection()
+            version = conn.version_for(gr.HEARTBEAT)
             request = gr.heartbeat_request(
-                conn.request_class(gr.HEARTBEAT),
+                version,
                 group_id=self.group_id,
                 generation_id=sent.generation_id,
                 member_id=sent.member_id,
                 group_instance_id=self.group_instance_id,
             )
-            code = gr.read_heartbeat_response(await conn.request(request))
+            code = gr.read_heartbeat_response(await conn.request(request, version=version), version)
         except asyncio.CancelledError:
             raise
         except (KafkaConnectionError, RequestTimeoutError, KafkaError) as exc:
@@ -943,14 +949,17 @@ class ClassicMembership:
             )
             try:
                 conn = await coordinator.connection()
+                version = conn.version_for(gr.LEAVE_GROUP)
                 request = gr.leave_group_request(
-                    conn.request_class(gr.LEAVE_GROUP),
+                    version,
                     group_id=self.group_id,
                     member_id=generation.member_id,
                     group_instance_id=self.group_instance_id,
                     reason=reason,
                 )
-                code = gr.read_leave_group_response(await conn.request(request))
+                code = gr.read_leave_group_response(
+                    await conn.request(request, version=version), version
+                )
                 if code:
                     log.error(
                         "group %s: LeaveGroup request failed with error: %s",

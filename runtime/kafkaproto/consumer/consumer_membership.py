@@ -63,11 +63,7 @@ CONSUMER_PROTOCOL_NOT_SUPPORTED_MSG: Final = (
     "The cluster does not support the new CONSUMER group protocol. Set group.protocol=classic "
     "on the consumer configs to revert to the CLASSIC protocol until the cluster is upgraded."
 )
-REGEX_RESOLUTION_NOT_SUPPORTED_MSG: Final = (
-    "The cluster does not support regular expressions resolution on "
-    "ConsumerGroupHeartbeat API version 0. It must be upgraded to use "
-    "ConsumerGroupHeartbeat API version >= 1 to allow to subscribe to a SubscriptionPattern."
-)
+REGEX_RESOLUTION_NOT_SUPPORTED_MSG: Final = gr.REGEX_RESOLUTION_NOT_SUPPORTED_MSG
 
 
 class MemberState(enum.Enum):
@@ -408,11 +404,11 @@ class ConsumerMembership:
         loop = asyncio.get_running_loop()
         try:
             conn = await self.coordinator.connection()
-            cls = conn.request_class(gr.CONSUMER_GROUP_HEARTBEAT)
-            if fields.get("subscribed_topic_regex") is not None and not gr.supports_regex(cls):
-                raise UnsupportedVersionError(REGEX_RESOLUTION_NOT_SUPPORTED_MSG)
-            request = gr.consumer_group_heartbeat_request(cls, **fields)
-            result = gr.read_consumer_group_heartbeat_response(await conn.request(request))
+            version = conn.version_for(gr.CONSUMER_GROUP_HEARTBEAT)
+            request = gr.consumer_group_heartbeat_request(version, **fields)
+            result = gr.read_consumer_group_heartbeat_response(
+                await conn.request(request, version=version), version
+            )
         except asyncio.CancelledError:
             raise
         except (KafkaConnectionError, RequestTimeoutError) as exc:

@@ -130,9 +130,12 @@ class ConsumerCoordinator:
 
     async def _lookup(self) -> int:
         conn = await self.client.any_connection()
-        cls = conn.request_class(requests.FIND_COORDINATOR)
-        response = await conn.request(requests.find_coordinator_request(cls, self.group_id))
-        code, node_id, host, port, message = requests.read_find_coordinator_response(response)
+        version = conn.version_for(requests.FIND_COORDINATOR)
+        request = requests.find_coordinator_request(version, self.group_id)
+        response = await conn.request(request, version=version)
+        code, node_id, host, port, message = requests.read_find_coordinator_response(
+            response, version
+        )
         if code:
             raise error_for_code(code, message)
         if node_id not in self.client.metadata.brokers:
@@ -228,7 +231,7 @@ class ConsumerCoordinator:
             ):
                 version = requests.TOPIC_ID_VERSIONS[requests.OFFSET_COMMIT] - 1
             request = requests.offset_commit_request(
-                requests.versioned(requests.OFFSET_COMMIT, version),
+                version,
                 self.group_id,
                 offsets,
                 ids,
@@ -236,9 +239,9 @@ class ConsumerCoordinator:
                 member_id=member_id,
                 group_instance_id=instance_id,
             )
-            response = await conn.request(request)
+            response = await conn.request(request, version=version)
             names = {v: k for k, v in ids.items()}
-            errors = requests.read_offset_commit_response(response, names)
+            errors = requests.read_offset_commit_response(response, version, names)
             membership = {c for c in errors.values() if c in _MEMBERSHIP_ERRORS}
             if membership and self.group is not None:
                 error = self.group.commit_error(min(membership), sent, retry_stale_epoch)
@@ -286,7 +289,7 @@ class ConsumerCoordinator:
             ):
                 version = requests.TOPIC_ID_VERSIONS[requests.OFFSET_FETCH] - 1
             request = requests.offset_fetch_request(
-                requests.versioned(requests.OFFSET_FETCH, version),
+                version,
                 self.group_id,
                 partitions,
                 ids,
@@ -294,9 +297,9 @@ class ConsumerCoordinator:
                 member_id=member_id,
                 member_epoch=member_epoch,
             )
-            response = await conn.request(request)
+            response = await conn.request(request, version=version)
             names = {v: k for k, v in ids.items()}
-            group_error, offsets = requests.read_offset_fetch_response(response, names)
+            group_error, offsets = requests.read_offset_fetch_response(response, version, names)
             if group_error:
                 raise error_for_code(group_error)
             unauthorized = {

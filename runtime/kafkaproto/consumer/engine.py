@@ -747,7 +747,7 @@ class ConsumerEngine:
             if None in ids and version >= requests.TOPIC_ID_VERSIONS[requests.FETCH]:
                 version = requests.TOPIC_ID_VERSIONS[requests.FETCH] - 1  # a topic without id
             request = requests.fetch_request(
-                requests.versioned(requests.FETCH, version),
+                version,
                 data,
                 max_wait_ms=c.fetch_max_wait_ms,
                 min_bytes=c.fetch_min_bytes,
@@ -755,11 +755,13 @@ class ConsumerEngine:
                 isolation_level=self._isolation_level,
                 rack_id=c.client_rack,
             )
-            response = await conn.request(request)
+            response = await conn.request(request, version=version)
             names = {
                 p.topic_id: tp.topic for tp, p in data.session_partitions.items() if p.topic_id
             }
-            error_code, session_id, partitions = requests.read_fetch_response(response, names)
+            error_code, session_id, partitions = requests.read_fetch_response(
+                response, version, names
+            )
             outcome = self.fetcher.handle_response(node, data, error_code, session_id, partitions)
             if outcome.leader_hints:
                 self._leader_hints.update(outcome.leader_hints)
@@ -921,13 +923,14 @@ class ConsumerEngine:
         self, node: int, partitions: Mapping[TopicPartition, tuple[int | None, int]]
     ) -> dict[TopicPartition, tuple[int, int, int, int | None]]:
         conn = await self.client.connection(node)
+        version = conn.version_for(requests.LIST_OFFSETS)
         request = requests.list_offsets_request(
-            conn.request_class(requests.LIST_OFFSETS),
+            version,
             partitions,
             isolation_level=self._isolation_level,
             timeout_ms=self.config.request_timeout_ms,
         )
-        return requests.read_list_offsets_response(await conn.request(request))
+        return requests.read_list_offsets_response(await conn.request(request, version=version))
 
     def _validate_positions(self, now: int) -> None:
         subs = self.subscriptions
@@ -962,7 +965,6 @@ class ConsumerEngine:
                         subs.seek_validated(tp, position)
                 return
             request = requests.offset_for_leader_epoch_request(
-                conn.request_class(requests.OFFSET_FOR_LEADER_EPOCH),
                 {
                     tp: (
                         p.current_leader.epoch,
@@ -971,7 +973,8 @@ class ConsumerEngine:
                     for tp, p in positions.items()
                 },
             )
-            results = requests.read_offset_for_leader_epoch_response(await conn.request(request))
+            response = await conn.request(request, version=version)
+            results = requests.read_offset_for_leader_epoch_response(response)
             retry = []
             for tp, (code, epoch, end_offset) in results.items():
                 requested = positions.get(tp)

@@ -78,12 +78,15 @@ async def describe_group(
     conn = await coordinator.connection()
     description: GroupDescription | None = None
     try:
-        cls = conn.request_class(gr.CONSUMER_GROUP_DESCRIBE)
+        version: int | None = conn.version_for(gr.CONSUMER_GROUP_DESCRIBE)
     except ApiVersionError:
-        cls = None
-    if cls is not None:
+        version = None
+    if version is not None:
         (group,) = gr.read_consumer_group_describe_response(
-            await conn.request(gr.consumer_group_describe_request(cls, [group_id]))
+            await conn.request(
+                gr.consumer_group_describe_request(version, [group_id]), version=version
+            ),
+            version,
         )
         if group.error_code not in (0, _GROUP_ID_NOT_FOUND, _UNSUPPORTED_VERSION):
             raise error_for_code(group.error_code, group.error_message)
@@ -98,10 +101,10 @@ async def describe_group(
                 epoch=group.group_epoch,
             )
     if description is None:
+        version = conn.version_for(gr.DESCRIBE_GROUPS)
         (classic,) = gr.read_describe_groups_response(
-            await conn.request(
-                gr.describe_groups_request(conn.request_class(gr.DESCRIBE_GROUPS), [group_id])
-            )
+            await conn.request(gr.describe_groups_request(version, [group_id]), version=version),
+            version,
         )
         if classic.error_code:
             raise error_for_code(classic.error_code, classic.error_message)
@@ -134,15 +137,12 @@ async def describe_group(
 async def _committed(coordinator: ConsumerCoordinator, group_id: str) -> dict[TopicPartition, int]:
     conn = await coordinator.connection()
     client = coordinator.client
-    request = requests.offset_fetch_request(
-        conn.request_class(requests.OFFSET_FETCH),
-        group_id,
-        None,
-        {},
-        require_stable=False,
-    )
+    version = conn.version_for(requests.OFFSET_FETCH)
+    request = requests.offset_fetch_request(version, group_id, None, {}, require_stable=False)
     names = {t.topic_id: n for n, t in client.metadata.topics.items() if t.topic_id is not None}
-    error, offsets = requests.read_offset_fetch_response(await conn.request(request), names)
+    error, offsets = requests.read_offset_fetch_response(
+        await conn.request(request, version=version), version, names
+    )
     if error:
         raise error_for_code(error)
     return {tp: o[0] for tp, o in offsets.items() if o[0] >= 0 and not o[3]}

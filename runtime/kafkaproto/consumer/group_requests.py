@@ -6,9 +6,11 @@ own ``ConsumerProtocolSubscription``/``ConsumerProtocolAssignment`` specs.
 
 The one place that touches the generated group messages, as :mod:`kafkaproto.consumer.requests`
 is for fetching and offsets: the rest of the group code works on the plain values here
-(:class:`Subscription`, :class:`JoinGroupResult`, :class:`HeartbeatResult` ...). Requests are
-built through the classes' field tables, so a field a version lacks is left out and one code
-path serves every version. This module must never do I/O or keep state.
+(:class:`Subscription`, :class:`JoinGroupResult`, :class:`HeartbeatResult` ...). One class
+serves every version of a message: each builder takes the version the request will be sent at
+and sets only what that version carries (fields a version lacks and Kafka ignores are simply not
+written), each reader the version the response was read at. This module must never do I/O or
+keep state.
 """
 
 from __future__ import annotations
@@ -16,25 +18,48 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 from kafkaproto.consumer.record import TopicPartition
+from kafkaproto.error_codes import UnsupportedVersionError
 from kafkaproto.errors import DecodeError
-from kafkaproto.message import ApiMessage, Struct
+from kafkaproto.messages import ApiKey
+from kafkaproto.messages.consumer_group_describe import (
+    ConsumerGroupDescribeRequest,
+    ConsumerGroupDescribeResponse,
+    ConsumerGroupDescribeResponseTopicPartitions,
+)
+from kafkaproto.messages.consumer_group_heartbeat import (
+    ConsumerGroupHeartbeatRequest,
+    ConsumerGroupHeartbeatRequestTopicPartitions,
+    ConsumerGroupHeartbeatResponse,
+)
 from kafkaproto.messages.consumer_protocol_assignment import (
-    ConsumerProtocolAssignmentTopicPartitionV3,
-    ConsumerProtocolAssignmentV0,
-    ConsumerProtocolAssignmentV1,
-    ConsumerProtocolAssignmentV2,
-    ConsumerProtocolAssignmentV3,
+    ConsumerProtocolAssignment,
+    ConsumerProtocolAssignmentTopicPartition,
 )
 from kafkaproto.messages.consumer_protocol_subscription import (
-    ConsumerProtocolSubscriptionTopicPartitionV3,
-    ConsumerProtocolSubscriptionV0,
-    ConsumerProtocolSubscriptionV1,
-    ConsumerProtocolSubscriptionV2,
-    ConsumerProtocolSubscriptionV3,
+    ConsumerProtocolSubscription,
+    ConsumerProtocolSubscriptionTopicPartition,
+)
+from kafkaproto.messages.describe_groups import DescribeGroupsRequest, DescribeGroupsResponse
+from kafkaproto.messages.heartbeat import HeartbeatRequest, HeartbeatResponse
+from kafkaproto.messages.join_group import (
+    JoinGroupRequest,
+    JoinGroupRequestProtocol,
+    JoinGroupResponse,
+)
+from kafkaproto.messages.leave_group import (
+    LeaveGroupRequest,
+    LeaveGroupRequestMemberIdentity,
+    LeaveGroupResponse,
+)
+from kafkaproto.messages.list_groups import ListGroupsRequest, ListGroupsResponse
+from kafkaproto.messages.sync_group import (
+    SyncGroupRequest,
+    SyncGroupRequestAssignment,
+    SyncGroupResponse,
 )
 
 __all__ = [
@@ -46,6 +71,7 @@ __all__ = [
     "JOIN_GROUP",
     "LEAVE_GROUP",
     "LIST_GROUPS",
+    "REGEX_RESOLUTION_NOT_SUPPORTED_MSG",
     "SYNC_GROUP",
     "Assignment",
     "ClassicGroupDescription",
@@ -59,57 +85,49 @@ __all__ = [
     "encode_subscription",
 ]
 
-JOIN_GROUP, HEARTBEAT, LEAVE_GROUP, SYNC_GROUP, DESCRIBE_GROUPS, LIST_GROUPS = (
-    11,
-    12,
-    13,
-    14,
-    15,
-    16,
-)
-CONSUMER_GROUP_HEARTBEAT, CONSUMER_GROUP_DESCRIBE = 68, 69
+JOIN_GROUP: Final = ApiKey.JOIN_GROUP
+HEARTBEAT: Final = ApiKey.HEARTBEAT
+LEAVE_GROUP: Final = ApiKey.LEAVE_GROUP
+SYNC_GROUP: Final = ApiKey.SYNC_GROUP
+DESCRIBE_GROUPS: Final = ApiKey.DESCRIBE_GROUPS
+LIST_GROUPS: Final = ApiKey.LIST_GROUPS
+CONSUMER_GROUP_HEARTBEAT: Final = ApiKey.CONSUMER_GROUP_HEARTBEAT
+CONSUMER_GROUP_DESCRIBE: Final = ApiKey.CONSUMER_GROUP_DESCRIBE
 #: Java's ``ConsumerProtocol.PROTOCOL_TYPE``.
 CONSUMER_PROTOCOL_TYPE: Final = "consumer"
-_ZERO_UUID: Final = UUID(int=0)
 _VERSION = struct.Struct(">h")
-# ConsumerProtocolSubscription/Assignment: versions 0-3 (Java checks both stay in step).
-_SUBSCRIPTIONS: Final = (
-    ConsumerProtocolSubscriptionV0,
-    ConsumerProtocolSubscriptionV1,
-    ConsumerProtocolSubscriptionV2,
-    ConsumerProtocolSubscriptionV3,
-)
-_ASSIGNMENTS: Final = (
-    ConsumerProtocolAssignmentV0,
-    ConsumerProtocolAssignmentV1,
-    ConsumerProtocolAssignmentV2,
-    ConsumerProtocolAssignmentV3,
-)
-_HIGHEST: Final = len(_SUBSCRIPTIONS) - 1
+# ConsumerProtocolSubscription and ...Assignment have the same versions (Java checks it).
+_HIGHEST: Final = ConsumerProtocolSubscription.max_version
 # KIP-800: a reason is truncated to 255 characters (Java's JoinGroupRequest.maybeTruncateReason).
 _MAX_REASON = 255
+# The first versions with a group instance id (KIP-345): JoinGroup, SyncGroup and Heartbeat;
+# LeaveGroup by member list; the KIP-848 heartbeat's broker-side regex.
+_JOIN_STATIC: Final = 5
+_SYNC_HEARTBEAT_STATIC: Final = 3
+_LEAVE_MEMBERS: Final = 3
+_HEARTBEAT_REGEX: Final = 1
+REGEX_RESOLUTION_NOT_SUPPORTED_MSG: Final = (
+    "The cluster does not support regular expressions resolution on ConsumerGroupHeartbeat API "
+    "version 0. It must be upgraded to use ConsumerGroupHeartbeat API version >= 1 to allow to "
+    "subscribe to a SubscriptionPattern."
+)
 
 
-def _fields(cls: type[Struct]) -> dict[str, Any]:
-    return {f.attr: f for f in cls._fields_}
-
-
-def _build(cls: type[Struct], **values: Any) -> Any:
-    attrs = _fields(cls)
-    return cls(**{k: v for k, v in values.items() if k in attrs})
-
-
-def _sub(cls: type[Struct], attr: str) -> type[Struct]:
-    sub = _fields(cls)[attr].cls
-    assert sub is not None, f"{cls.__name__}.{attr} is not a struct array"
-    return sub  # type: ignore[no-any-return]
+def _static(version: int, first: int, api: str, group_instance_id: str | None) -> str | None:
+    """The instance id where the version has one; Java's UnsupportedVersionException else."""
+    if group_instance_id is not None and version < first:
+        raise UnsupportedVersionError(
+            f"{api} v{version} cannot carry group.instance.id {group_instance_id!r} (static "
+            f"membership needs v{first}): unset group.instance.id or upgrade the broker"
+        )
+    return group_instance_id
 
 
 def _reason(reason: str | None) -> str | None:
     return None if reason is None else reason[:_MAX_REASON]
 
 
-# --- ConsumerProtocol: the classic protocol's embedded subscription and assignment --------------
+# --- ConsumerProtocol: the classic protocol's embedded subscription and assignment -------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,39 +175,33 @@ def encode_subscription(subscription: Subscription, version: int = _HIGHEST) -> 
     owned: dict[str, list[int]] = {}
     for tp in sorted(subscription.owned_partitions):
         owned.setdefault(tp.topic, []).append(tp.partition)
-    cls = _SUBSCRIPTIONS[version]
-    message = _build(
-        cls,
-        topics=sorted(subscription.topics),
+    message = ConsumerProtocolSubscription(
+        topics=tuple(sorted(subscription.topics)),
         user_data=subscription.user_data,
-        owned_partitions=[
-            ConsumerProtocolSubscriptionTopicPartitionV3(topic=t, partitions=ps)
+        owned_partitions=tuple(
+            ConsumerProtocolSubscriptionTopicPartition(topic=t, partitions=tuple(ps))
             for t, ps in owned.items()
-        ],
+        ),
         generation_id=-1 if subscription.generation_id is None else subscription.generation_id,
         rack_id=subscription.rack_id,
     )
-    return _VERSION.pack(version) + bytes(message.encode())
+    return _VERSION.pack(version) + message.encode(version)
 
 
 def decode_subscription(data: bytes | memoryview) -> Subscription:
     """Java's ``ConsumerProtocol.deserializeSubscription``; ``DecodeError`` for bad bytes."""
     buf, version = _version_of(data, "consumer protocol subscription")
-    message, _ = _SUBSCRIPTIONS[version].decode_from(buf, 2)
-    owned = tuple(
-        TopicPartition(t.topic, p)
-        for t in getattr(message, "owned_partitions", ())
-        for p in t.partitions
-    )
-    rack = getattr(message, "rack_id", None)
-    generation: int = getattr(message, "generation_id", -1)
+    message, _ = ConsumerProtocolSubscription.decode_from(buf, 2, version)
+    generation = message.generation_id
     return Subscription(
         topics=tuple(message.topics),
         user_data=None if message.user_data is None else bytes(message.user_data),
-        owned_partitions=owned,
+        owned_partitions=tuple(
+            TopicPartition(t.topic, p) for t in message.owned_partitions for p in t.partitions
+        ),
         # Java's Subscription: a negative generation is none (Optional.empty()).
         generation_id=generation if generation >= 0 else None,
-        rack_id=rack or None,
+        rack_id=message.rack_id or None,
     )
 
 
@@ -199,20 +211,20 @@ def encode_assignment(assignment: Assignment, version: int = _HIGHEST) -> bytes:
     by_topic: dict[str, list[int]] = {}
     for tp in assignment.partitions:
         by_topic.setdefault(tp.topic, []).append(tp.partition)
-    message = _ASSIGNMENTS[version](
-        assigned_partitions=[
-            ConsumerProtocolAssignmentTopicPartitionV3(topic=t, partitions=ps)
+    message = ConsumerProtocolAssignment(
+        assigned_partitions=tuple(
+            ConsumerProtocolAssignmentTopicPartition(topic=t, partitions=tuple(ps))
             for t, ps in by_topic.items()
-        ],
+        ),
         user_data=assignment.user_data,
     )
-    return _VERSION.pack(version) + bytes(message.encode())
+    return _VERSION.pack(version) + message.encode(version)
 
 
 def decode_assignment(data: bytes | memoryview) -> Assignment:
     """Java's ``ConsumerProtocol.deserializeAssignment``; ``DecodeError`` for bad bytes."""
     buf, version = _version_of(data, "consumer protocol assignment")
-    message, _ = _ASSIGNMENTS[version].decode_from(buf, 2)
+    message, _ = ConsumerProtocolAssignment.decode_from(buf, 2, version)
     return Assignment(
         partitions=tuple(
             TopicPartition(t.topic, p) for t in message.assigned_partitions for p in t.partitions
@@ -250,7 +262,7 @@ class JoinGroupResult:
 
 
 def join_group_request(
-    cls: type[ApiMessage],
+    version: int,
     *,
     group_id: str,
     session_timeout_ms: int,
@@ -259,41 +271,38 @@ def join_group_request(
     group_instance_id: str | None,
     protocols: Sequence[tuple[str, bytes]],
     reason: str | None,
-) -> ApiMessage:
+) -> JoinGroupRequest:
     """JoinGroup for a consumer (protocol type ``consumer``), one protocol per assignor."""
-    protocol_cls = _sub(cls, "protocols")
-    message: ApiMessage = _build(
-        cls,
+    return JoinGroupRequest(
         group_id=group_id,
         session_timeout_ms=session_timeout_ms,
         rebalance_timeout_ms=rebalance_timeout_ms,
         member_id=member_id,
-        group_instance_id=group_instance_id,
+        group_instance_id=_static(version, _JOIN_STATIC, "JoinGroup", group_instance_id),
         protocol_type=CONSUMER_PROTOCOL_TYPE,
-        protocols=[protocol_cls(name=n, metadata=m) for n, m in protocols],  # type: ignore[call-arg]
+        protocols=tuple(JoinGroupRequestProtocol(name=n, metadata=m) for n, m in protocols),
         reason=_reason(reason),
     )
-    return message
 
 
-def read_join_group_response(response: Any) -> JoinGroupResult:
+def read_join_group_response(response: JoinGroupResponse, version: int) -> JoinGroupResult:
     return JoinGroupResult(
         error_code=response.error_code,
         generation_id=response.generation_id,
-        protocol_type=getattr(response, "protocol_type", None),
+        protocol_type=response.protocol_type,
         protocol_name=response.protocol_name,
         leader=response.leader,
         member_id=response.member_id,
-        skip_assignment=getattr(response, "skip_assignment", False),
+        skip_assignment=response.skip_assignment,
         members=tuple(
-            JoinGroupMember(m.member_id, getattr(m, "group_instance_id", None), bytes(m.metadata))
+            JoinGroupMember(m.member_id, m.group_instance_id, bytes(m.metadata))
             for m in response.members
         ),
     )
 
 
 def sync_group_request(
-    cls: type[ApiMessage],
+    version: int,
     *,
     group_id: str,
     generation_id: int,
@@ -301,94 +310,84 @@ def sync_group_request(
     group_instance_id: str | None,
     protocol_name: str | None,
     assignments: Mapping[str, bytes],
-) -> ApiMessage:
+) -> SyncGroupRequest:
     """SyncGroup; a follower sends no assignments, the leader one per member."""
-    assignment_cls = _sub(cls, "assignments")
-    message: ApiMessage = _build(
-        cls,
+    return SyncGroupRequest(
         group_id=group_id,
         generation_id=generation_id,
         member_id=member_id,
-        group_instance_id=group_instance_id,
+        group_instance_id=_static(version, _SYNC_HEARTBEAT_STATIC, "SyncGroup", group_instance_id),
         protocol_type=CONSUMER_PROTOCOL_TYPE,
         protocol_name=protocol_name,
-        assignments=[
-            assignment_cls(member_id=m, assignment=a)  # type: ignore[call-arg]
-            for m, a in assignments.items()
-        ],
+        assignments=tuple(
+            SyncGroupRequestAssignment(member_id=m, assignment=a) for m, a in assignments.items()
+        ),
     )
-    return message
 
 
-def read_sync_group_response(response: Any) -> tuple[int, str | None, str | None, bytes]:
+def read_sync_group_response(
+    response: SyncGroupResponse, version: int
+) -> tuple[int, str | None, str | None, bytes]:
     """(error code, protocol type, protocol name, this member's assignment bytes)."""
     return (
         response.error_code,
-        getattr(response, "protocol_type", None),
-        getattr(response, "protocol_name", None),
+        response.protocol_type,
+        response.protocol_name,
         bytes(response.assignment),
     )
 
 
 def heartbeat_request(
-    cls: type[ApiMessage],
+    version: int,
     *,
     group_id: str,
     generation_id: int,
     member_id: str,
     group_instance_id: str | None,
-) -> ApiMessage:
-    message: ApiMessage = _build(
-        cls,
+) -> HeartbeatRequest:
+    return HeartbeatRequest(
         group_id=group_id,
         generation_id=generation_id,
         member_id=member_id,
-        group_instance_id=group_instance_id,
+        group_instance_id=_static(version, _SYNC_HEARTBEAT_STATIC, "Heartbeat", group_instance_id),
     )
-    return message
 
 
-def read_heartbeat_response(response: Any) -> int:
-    return int(response.error_code)
+def read_heartbeat_response(response: HeartbeatResponse, version: int) -> int:
+    return response.error_code
 
 
 def leave_group_request(
-    cls: type[ApiMessage],
+    version: int,
     *,
     group_id: str,
     member_id: str,
     group_instance_id: str | None,
     reason: str | None,
-) -> ApiMessage:
+) -> LeaveGroupRequest:
     """LeaveGroup for one member: ``member_id`` at the top before v3, a member list from v3
     (KIP-345, which lets a static member leave by instance id)."""
-    fields = _fields(cls)
-    if "members" in fields:
-        identity = _sub(cls, "members")
-        message: ApiMessage = _build(
-            cls,
+    if version >= _LEAVE_MEMBERS:
+        return LeaveGroupRequest(
             group_id=group_id,
-            members=[
-                _build(
-                    identity,
+            members=(
+                LeaveGroupRequestMemberIdentity(
                     member_id=member_id,
                     group_instance_id=group_instance_id,
                     reason=_reason(reason),
-                )
-            ],
+                ),
+            ),
         )
-        return message
-    message = _build(cls, group_id=group_id, member_id=member_id)
-    return message
+    return LeaveGroupRequest(group_id=group_id, member_id=member_id)
 
 
-def read_leave_group_response(response: Any) -> int:
+def read_leave_group_response(response: LeaveGroupResponse, version: int) -> int:
     """The first error: top-level, else the member's."""
     if response.error_code:
-        return int(response.error_code)
-    for m in getattr(response, "members", ()):
+        return response.error_code
+    for m in response.members:
         if m.error_code:
-            return int(m.error_code)
+            return m.error_code
     return 0
 
 
@@ -409,7 +408,7 @@ class HeartbeatResult:
 
 
 def consumer_group_heartbeat_request(
-    cls: type[ApiMessage],
+    version: int,
     *,
     group_id: str,
     member_id: str,
@@ -421,13 +420,12 @@ def consumer_group_heartbeat_request(
     subscribed_topic_regex: str | None = None,
     server_assignor: str | None = None,
     topic_partitions: Mapping[UUID, Iterable[int]] | None = None,
-) -> ApiMessage:
+) -> ConsumerGroupHeartbeatRequest:
     """ConsumerGroupHeartbeat; None (or -1) fields tell the broker "unchanged since the last
-    heartbeat". The regex needs v1 (the connection's version decides; at v0 it cannot be
-    written, which the caller checks first)."""
-    tp_cls = _sub(cls, "topic_partitions")
-    message: ApiMessage = _build(
-        cls,
+    heartbeat". A regex needs v1: ``UnsupportedVersionError`` below (Java's message)."""
+    if subscribed_topic_regex is not None and version < _HEARTBEAT_REGEX:
+        raise UnsupportedVersionError(REGEX_RESOLUTION_NOT_SUPPORTED_MSG)
+    return ConsumerGroupHeartbeatRequest(
         group_id=group_id,
         member_id=member_id,
         member_epoch=member_epoch,
@@ -436,25 +434,21 @@ def consumer_group_heartbeat_request(
         rebalance_timeout_ms=rebalance_timeout_ms,
         subscribed_topic_names=None
         if subscribed_topic_names is None
-        else sorted(subscribed_topic_names),
+        else tuple(sorted(subscribed_topic_names)),
         subscribed_topic_regex=subscribed_topic_regex,
         server_assignor=server_assignor,
         topic_partitions=None
         if topic_partitions is None
-        else [
-            tp_cls(topic_id=t, partitions=sorted(ps))  # type: ignore[call-arg]
+        else tuple(
+            ConsumerGroupHeartbeatRequestTopicPartitions(topic_id=t, partitions=tuple(sorted(ps)))
             for t, ps in topic_partitions.items()
-        ],
+        ),
     )
-    return message
 
 
-def supports_regex(cls: type[ApiMessage]) -> bool:
-    """Whether this ConsumerGroupHeartbeat version carries a broker-side regex (v1+)."""
-    return "subscribed_topic_regex" in _fields(cls)
-
-
-def read_consumer_group_heartbeat_response(response: Any) -> HeartbeatResult:
+def read_consumer_group_heartbeat_response(
+    response: ConsumerGroupHeartbeatResponse, version: int
+) -> HeartbeatResult:
     assignment = None
     if response.assignment is not None:
         assignment = {
@@ -517,12 +511,13 @@ class ConsumerGroupDescription:
     members: tuple[MemberDescription, ...] = field(default=())
 
 
-def describe_groups_request(cls: type[ApiMessage], group_ids: Sequence[str]) -> ApiMessage:
-    message: ApiMessage = _build(cls, groups=list(group_ids), include_authorized_operations=False)
-    return message
+def describe_groups_request(version: int, group_ids: Sequence[str]) -> DescribeGroupsRequest:
+    return DescribeGroupsRequest(groups=tuple(group_ids))
 
 
-def read_describe_groups_response(response: Any) -> list[ClassicGroupDescription]:
+def read_describe_groups_response(
+    response: DescribeGroupsResponse, version: int
+) -> list[ClassicGroupDescription]:
     """Each group; a consumer group's member assignments decoded (others left empty)."""
     out = []
     for g in response.groups:
@@ -537,7 +532,7 @@ def read_describe_groups_response(response: Any) -> list[ClassicGroupDescription
             members.append(
                 MemberDescription(
                     member_id=m.member_id,
-                    group_instance_id=getattr(m, "group_instance_id", None),
+                    group_instance_id=m.group_instance_id,
                     client_id=m.client_id,
                     client_host=m.client_host,
                     assignment=assigned,
@@ -546,7 +541,7 @@ def read_describe_groups_response(response: Any) -> list[ClassicGroupDescription
         out.append(
             ClassicGroupDescription(
                 error_code=g.error_code,
-                error_message=getattr(g, "error_message", None),
+                error_message=g.error_message,
                 group_id=g.group_id,
                 state=g.group_state,
                 protocol_type=g.protocol_type,
@@ -557,20 +552,23 @@ def read_describe_groups_response(response: Any) -> list[ClassicGroupDescription
     return out
 
 
-def consumer_group_describe_request(cls: type[ApiMessage], group_ids: Sequence[str]) -> ApiMessage:
-    message: ApiMessage = _build(
-        cls, group_ids=list(group_ids), include_authorized_operations=False
-    )
-    return message
+def consumer_group_describe_request(
+    version: int, group_ids: Sequence[str]
+) -> ConsumerGroupDescribeRequest:
+    return ConsumerGroupDescribeRequest(group_ids=tuple(group_ids))
 
 
-def _named(topic_partitions: Iterable[Any]) -> tuple[TopicPartition, ...]:
+def _named(
+    topic_partitions: Iterable[ConsumerGroupDescribeResponseTopicPartitions],
+) -> tuple[TopicPartition, ...]:
     return tuple(
         TopicPartition(t.topic_name, p) for t in topic_partitions for p in sorted(t.partitions)
     )
 
 
-def read_consumer_group_describe_response(response: Any) -> list[ConsumerGroupDescription]:
+def read_consumer_group_describe_response(
+    response: ConsumerGroupDescribeResponse, version: int
+) -> list[ConsumerGroupDescription]:
     out = []
     for g in response.groups:
         members = tuple(
@@ -583,10 +581,10 @@ def read_consumer_group_describe_response(response: Any) -> list[ConsumerGroupDe
                 rack_id=m.rack_id,
                 member_epoch=m.member_epoch,
                 subscribed_topics=tuple(m.subscribed_topic_names),
-                subscribed_regex=getattr(m, "subscribed_topic_regex", None),
+                subscribed_regex=m.subscribed_topic_regex,
                 target_assignment=_named(m.target_assignment.topic_partitions),
                 # MemberType (v1+): 0 classic, 1 consumer; -1 unknown (v0).
-                classic=getattr(m, "member_type", -1) == 0,
+                classic=m.member_type == 0,
             )
             for m in g.members
         )
@@ -605,19 +603,14 @@ def read_consumer_group_describe_response(response: Any) -> list[ConsumerGroupDe
     return out
 
 
-def list_groups_request(cls: type[ApiMessage]) -> ApiMessage:
-    message: ApiMessage = _build(cls, states_filter=[], types_filter=[])
-    return message
+def list_groups_request(version: int) -> ListGroupsRequest:
+    return ListGroupsRequest()
 
 
-def read_list_groups_response(response: Any) -> tuple[int, list[tuple[str, str, str, str]]]:
+def read_list_groups_response(
+    response: ListGroupsResponse, version: int
+) -> tuple[int, list[tuple[str, str, str, str]]]:
     """(error code, [(group id, protocol type, state, type)])."""
     return response.error_code, [
-        (
-            g.group_id,
-            g.protocol_type,
-            getattr(g, "group_state", ""),
-            getattr(g, "group_type", ""),
-        )
-        for g in response.groups
+        (g.group_id, g.protocol_type, g.group_state, g.group_type) for g in response.groups
     ]

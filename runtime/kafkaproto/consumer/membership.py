@@ -48,7 +48,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-
 class ListenerMethod(enum.Enum):
     REVOKED = "on_partitions_revoked"
     ASSIGNED = "on_partitions_assigned"

@@ -1,4 +1,5 @@
-"""``AsyncProducer``: the asyncio face of the producer engine (``kafkaproto.producer.engine``).
+"""``AsyncProducer``: the asyncio face of the producer engine
+(``kafkaproto.producer._internals.engine``).
 
 ``fut = await producer.send(record)`` serializes the record, waits only while there is no room
 for it — the topic's metadata is unknown, or ``buffer.memory`` is full — and returns once the
@@ -17,7 +18,7 @@ asks for it; ``await producer.partitions_for(topic)`` waits for it).
 
 With ``transactional_id`` set, ``init_transactions``/``begin_transaction``/
 ``send_offsets_to_transaction``/``commit_transaction``/``abort_transaction`` are Java's
-(``kafkaproto.producer.transactions`` holds the state machine; the engine drives it).
+(``kafkaproto.producer._internals.transactions`` holds the state machine; the engine drives it).
 
 The engine lives on one event loop: every method must be called from that loop's thread
 (``kafkaproto.producer.sync_producer.Producer`` is the thread-safe face).
@@ -31,9 +32,9 @@ from collections.abc import Mapping
 from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
-from kafkaproto.producer.accumulator import estimate_record_size
+from kafkaproto.producer._internals.accumulator import estimate_record_size
+from kafkaproto.producer._internals.engine import Blocked, ProducerEngine
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.engine import Blocked, ProducerEngine
 from kafkaproto.producer.futures import RecordFuture
 from kafkaproto.producer.metadata import PartitionInfo
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, Serializer

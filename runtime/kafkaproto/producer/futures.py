@@ -17,7 +17,7 @@ import contextvars
 from collections.abc import Callable, Generator
 from typing import Any
 
-from kafkaproto.producer.batch import ProducerBatch
+from kafkaproto.producer._internals.batch import ProducerBatch
 from kafkaproto.producer.record import RecordMetadata
 
 __all__ = ["RecordFuture"]

@@ -33,10 +33,10 @@ from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
-from kafkaproto.producer.accumulator import estimate_record_size
-from kafkaproto.producer.batch import ProducerBatch
+from kafkaproto.producer._internals.accumulator import estimate_record_size
+from kafkaproto.producer._internals.batch import ProducerBatch
+from kafkaproto.producer._internals.engine import Blocked, ProducerEngine
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.engine import Blocked, ProducerEngine
 from kafkaproto.producer.errors import (
     ProducerClosedError,
     TransactionAbortRequiredError,
@@ -190,12 +190,15 @@ class Producer(Generic[K, V]):
         value_size: int,
     ) -> None:
         # Under the lock: the record is in ``batch`` at ``index``. One group per batch, whichever
-        # thread appended its records, so its callbacks run in append order. The batch's waiter
-        # list belongs to the loop thread, which registers the group there.
+        # thread appended its records, so its callbacks run in append order.
         group = self._groups.get(batch)
         if group is None:
             group = self._groups[batch] = _BatchGroup(self, batch)
-            self._loop.call_soon_threadsafe(batch.add_waiter, group.defer)
+            # The batch was just made by this append (every record of a batch comes through
+            # here), so it cannot be drained, let alone completed, before the lock is let go:
+            # its waiter list is still ours to touch, without a hand-over to the loop thread
+            # (one self-pipe write per batch saved: ~15 % of the CPU per record).
+            batch.add_waiter(group.defer)
         future._index = index
         future._timestamp = timestamp
         future._key_size = key_size

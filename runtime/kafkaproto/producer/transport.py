@@ -8,12 +8,14 @@ must never import an implementation.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from kafkaproto.message import ApiMessage
+from kafkaproto.message import ApiRequest, ApiResponse
 from kafkaproto.producer.metadata import ClusterSnapshot
 
 __all__ = ["ProducerTransport"]
+
+R = TypeVar("R", bound=ApiResponse)
 
 
 class ProducerTransport(Protocol):
@@ -21,9 +23,10 @@ class ProducerTransport(Protocol):
 
     * ``metadata_for(topics)``: fresh metadata for these topics (partitions, leaders, topic ids);
       raises on failure (the sender retries after ``retry.backoff.ms``).
-    * ``send(node_id, request, expect_response=...)``: send one request to that broker (``None``:
-      any broker, the least loaded) over its single connection, pipelined; returns the decoded
-      response, or None at once when written if ``expect_response`` is false (acks=0). Raises
+    * ``send(node_id, request, version, expect_response=...)``: send one request at ``version``
+      to that broker (``None``: any broker, the least loaded) over its single connection,
+      pipelined; returns the decoded response, or None at once when written if
+      ``expect_response`` is false (acks=0). Raises
       ``ConnectionError``/``OSError`` when the connection fails; the engine bounds the wait with
       ``request.timeout.ms`` itself.
     * ``await api_version(api_key)``: the highest version of the API both sides support, None if
@@ -37,7 +40,12 @@ class ProducerTransport(Protocol):
     async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot: ...
 
     async def send(
-        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
-    ) -> ApiMessage | None: ...
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None: ...
 
     async def api_version(self, api_key: int) -> int | None: ...

@@ -3,18 +3,20 @@ SaslAuthenticate requests carrying the mechanism's messages until it is done (KI
 Kafka's ``SaslClientAuthenticator`` does after ApiVersions. Returns the session lifetime the
 broker granted (KIP-368; 0: none), from which the connection schedules re-authentication.
 
-This is the one place that builds SaslHandshake/SaslAuthenticate messages; it takes them from
-the connection's negotiated versions by API key, so it needs no per-version class names. It must
-never touch a socket or a clock: the connection passes its ``request`` and ``request_class``.
+This is the one place that builds SaslHandshake/SaslAuthenticate messages; the connection sends
+them at its negotiated versions. It must never touch a socket or a clock: the connection passes
+its ``request``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from collections.abc import Awaitable
+from typing import Final, Protocol, TypeVar
 
 from kafkaproto.error_codes import error_for_code
-from kafkaproto.message import ApiMessage
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages.sasl_authenticate import SaslAuthenticateRequest, SaslAuthenticateResponse
+from kafkaproto.messages.sasl_handshake import SaslHandshakeRequest
 from kafkaproto.security.errors import (
     SaslAuthenticationError,
     SaslMechanismNotEnabledError,
@@ -25,20 +27,24 @@ from kafkaproto.security.sasl_client import SaslClient, SaslMechanismError
 
 __all__ = ["SASL_AUTHENTICATE", "SASL_HANDSHAKE", "authenticate"]
 
-SASL_HANDSHAKE: Final = 17
-SASL_AUTHENTICATE: Final = 36
+SASL_HANDSHAKE: Final = SaslHandshakeRequest.api_key
+SASL_AUTHENTICATE: Final = SaslAuthenticateRequest.api_key
 _UNSUPPORTED_SASL_MECHANISM: Final = 33
 _ILLEGAL_SASL_STATE: Final = 34
 _SASL_AUTHENTICATION_FAILED: Final = 58
 
-Request = Callable[[ApiMessage], Awaitable[Any]]
-RequestClass = Callable[[int], type[ApiMessage]]
+R = TypeVar("R", bound=ApiResponse)
+
+
+class Request(Protocol):
+    """Sends a request at the negotiated version and returns its typed response."""
+
+    def __call__(self, message: ApiRequest[R], /) -> Awaitable[R]: ...
 
 
 async def authenticate(
     client: SaslClient,
     request: Request,
-    request_class: RequestClass,
     *,
     broker: str,
     protocol: str,
@@ -46,8 +52,7 @@ async def authenticate(
     """Authenticate with ``client``; returns the session lifetime in ms (0 when the broker set
     none). Raises the typed errors of :mod:`kafkaproto.security.errors`."""
     mechanism = client.mechanism
-    handshake = request_class(SASL_HANDSHAKE)(mechanism=mechanism)  # type: ignore[call-arg]
-    response = await request(handshake)
+    response = await request(SaslHandshakeRequest(mechanism=mechanism))
     code = response.error_code
     if code == _UNSUPPORTED_SASL_MECHANISM:
         raise SaslMechanismNotEnabledError(
@@ -63,15 +68,14 @@ async def authenticate(
         )
     if code:
         raise error_for_code(code)
-    auth_class = request_class(SASL_AUTHENTICATE)
     try:
         message: bytes | None = client.start()
         lifetime = 0
         while message is not None:
-            answer = await request(auth_class(auth_bytes=message))  # type: ignore[call-arg]
+            answer = await request(SaslAuthenticateRequest(auth_bytes=message))
             if answer.error_code:
                 raise _refused(answer, client, broker)
-            lifetime = getattr(answer, "session_lifetime_ms", 0)
+            lifetime = answer.session_lifetime_ms  # v1+; 0 (none) at v0
             message = client.receive(bytes(answer.auth_bytes))
     except SaslMechanismError as exc:
         if exc.refused_by_us:
@@ -86,7 +90,7 @@ async def authenticate(
     return int(lifetime)
 
 
-def _refused(answer: Any, client: SaslClient, broker: str) -> Exception:
+def _refused(answer: SaslAuthenticateResponse, client: SaslClient, broker: str) -> Exception:
     code = answer.error_code
     text = answer.error_message or error_for_code(code).message
     detail = client.failure_detail

@@ -11,13 +11,40 @@ import asyncio
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, TypeVar
 
 from kafkaproto.error_codes import UnknownTopicOrPartitionError
-from kafkaproto.message import ApiMessage
-from kafkaproto.messages import produce, response_class
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages.add_offsets_to_txn import AddOffsetsToTxnRequest, AddOffsetsToTxnResponse
+from kafkaproto.messages.add_partitions_to_txn import (
+    AddPartitionsToTxnRequest,
+    AddPartitionsToTxnResponse,
+    AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult,
+    AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult,
+)
+from kafkaproto.messages.end_txn import EndTxnRequest, EndTxnResponse
+from kafkaproto.messages.find_coordinator import (
+    FindCoordinatorRequest,
+    FindCoordinatorResponse,
+    FindCoordinatorResponseCoordinator,
+)
+from kafkaproto.messages.init_producer_id import InitProducerIdRequest, InitProducerIdResponse
+from kafkaproto.messages.produce import (
+    ProduceRequest,
+    ProduceResponse,
+    ProduceResponsePartitionProduceResponse,
+    ProduceResponseTopicProduceResponse,
+)
+from kafkaproto.messages.txn_offset_commit import (
+    TxnOffsetCommitRequest,
+    TxnOffsetCommitResponse,
+    TxnOffsetCommitResponsePartition,
+    TxnOffsetCommitResponseTopic,
+)
 from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.records.reader import read_batches
+
+R = TypeVar("R", bound=ApiResponse)
 
 
 class FakeCluster:
@@ -39,7 +66,8 @@ class FakeCluster:
         self.log_append_time = log_append_time
         self.topic_ids = {t: uuid.uuid4() for t in topics}
         self.log: dict[tuple[str, int], list[Any]] = defaultdict(list)
-        self.requests: list[tuple[int | None, ApiMessage]] = []
+        self.requests: list[tuple[int | None, ApiRequest[ApiResponse]]] = []
+        self.versions: list[tuple[int, int]] = []  # (api key, version) of each request
         self.errors: dict[tuple[str, int], deque[int]] = defaultdict(deque)
         self.metadata_calls = 0
         self.hold: asyncio.Event | None = None  # when set, produce requests wait for it
@@ -74,15 +102,22 @@ class FakeCluster:
         return ClusterSnapshot.of(out)
 
     async def send(
-        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
-    ) -> ApiMessage | None:
-        request = type(request).decode(request.encode())  # the real wire round trip
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None:
+        request = type(request).decode(request.encode(version), version)  # the wire round trip
         self.requests.append((node_id, request))
+        self.versions.append((request.api_key, version))
         if request.api_key == 22:
             pid = self.next_producer_id
             self.next_producer_id += 1
-            return response_class(22, request.version)(producer_id=pid, producer_epoch=0)
-        assert request.api_key == 0
+            answer = InitProducerIdResponse(producer_id=pid, producer_epoch=0)
+            return answer.decode(answer.encode(version), version)  # type: ignore[return-value]
+        assert isinstance(request, ProduceRequest)
         if self.fail_connections:
             self.fail_connections -= 1
             raise ConnectionError("connection reset by fake peer")
@@ -93,17 +128,16 @@ class FakeCluster:
                 await self.hold.wait()
             if self.latency:
                 await asyncio.sleep(self.latency)
-            response = self._produce(node_id, request)
+            response = self._produce(node_id, request, version)
         finally:
             self.concurrent -= 1
         if not expect_response:
             return None
-        return type(response).decode(response.encode())
+        return response.decode(response.encode(version), version)  # type: ignore[return-value]
 
     # --- broker behaviour --------------------------------------------------------------------
 
-    def _produce(self, node_id: int | None, request: Any) -> ApiMessage:
-        v = request.version
+    def _produce(self, node_id: int | None, request: ProduceRequest, v: int) -> ProduceResponse:
         by_id = {i: t for t, i in self.topic_ids.items()}
         topics = []
         for td in request.topic_data:
@@ -111,23 +145,17 @@ class FakeCluster:
             parts = []
             for pd in td.partition_data:
                 parts.append(self._append(name, pd.index, bytes(pd.records), node_id))
-            if v >= 13:
-                topics.append(
-                    produce.ProduceResponseTopicProduceResponseV13(
-                        topic_id=td.topic_id, partition_responses=tuple(parts)
-                    )
+            topics.append(
+                ProduceResponseTopicProduceResponse(
+                    name=name, topic_id=td.topic_id, partition_responses=tuple(parts)
                 )
-            else:
-                topics.append(
-                    produce.ProduceResponseTopicProduceResponseV10(
-                        name=name, partition_responses=tuple(parts)
-                    )
-                )
-        cls: Any = response_class(0, v)
-        return cls(responses=tuple(topics))  # type: ignore[no-any-return]
+            )
+        return ProduceResponse(responses=tuple(topics))
 
-    def _append(self, topic: str, partition: int, data: bytes, node_id: int | None) -> Any:
-        part = produce.ProduceResponsePartitionProduceResponseV10
+    def _append(
+        self, topic: str, partition: int, data: bytes, node_id: int | None
+    ) -> ProduceResponsePartitionProduceResponse:
+        part = ProduceResponsePartitionProduceResponse
         tp = (topic, partition)
         scripted = self.errors[tp]
         if scripted:
@@ -172,24 +200,6 @@ def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
     return lambda: count
 
 
-def build_nested(cls: Any, values: dict[str, Any]) -> Any:
-    """An instance of generated ``cls`` from plain values, nested structs given as dicts (or
-    lists of dicts); keys the version lacks are left out."""
-    kwargs: dict[str, Any] = {}
-    for f in cls._fields_:
-        if f.attr not in values:
-            continue
-        value = values[f.attr]
-        if f.cls is not None and value is not None:
-            value = (
-                tuple(build_nested(f.cls, v) for v in value)
-                if f.kind == "array"
-                else build_nested(f.cls, value)
-            )
-        kwargs[f.attr] = value
-    return cls(**kwargs)
-
-
 class FakeTxnCluster(FakeCluster):
     """A FakeCluster with a transaction coordinator (node 1) speaking transaction version
     ``tv``: it checks that a version-1 client adds partitions before producing and a version-2
@@ -204,7 +214,7 @@ class FakeTxnCluster(FakeCluster):
         self.producers: dict[str, tuple[int, int]] = {}  # transactional id -> (id, epoch)
         self.in_txn: set[tuple[str, int]] = set()
         self.ended: list[tuple[bool, int]] = []  # (committed, version) per EndTxn
-        self.offsets: list[Any] = []
+        self.offsets: list[TxnOffsetCommitRequest] = []
         self.txn_hold: asyncio.Event | None = None  # when set, EndTxn waits for it
 
     def finalized_features(self) -> tuple[int, dict[str, int]]:
@@ -214,88 +224,102 @@ class FakeTxnCluster(FakeCluster):
         versions = {0: self.produce_version, 10: 6, 22: 5, 24: 5, 25: 4, 26: 5, 28: 5}
         return versions.get(api_key)
 
-    def _answer(self, api_key: int, version: int, **values: Any) -> ApiMessage:
-        response = build_nested(response_class(api_key, version), values)
-        return type(response).decode(response.encode())  # type: ignore[no-any-return]
-
     async def send(
-        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
-    ) -> ApiMessage | None:
-        key = request.api_key
-        if key == 0 or (key == 22 and getattr(request, "transactional_id", None) is None):
-            if key == 0:
-                self._check_produce(request)
-            return await super().send(node_id, request, expect_response=expect_response)
-        request = type(request).decode(request.encode())
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None:
+        if isinstance(request, ProduceRequest) or (
+            isinstance(request, InitProducerIdRequest) and request.transactional_id is None
+        ):
+            if isinstance(request, ProduceRequest):
+                self._check_produce(request, version)
+            return await super().send(node_id, request, version, expect_response=expect_response)
+        request = type(request).decode(request.encode(version), version)
         self.requests.append((node_id, request))
-        v = request.version
-        r: Any = request
-        scripted = self.txn_errors[key]
+        self.versions.append((request.api_key, version))
+        scripted = self.txn_errors[request.api_key]
         code = scripted.popleft() if scripted else 0
-        if key == 10:
-            coordinator = {"key": "", "node_id": 1, "host": "fake", "port": 1, "error_code": code}
+        response = await self._answer(node_id, request, version, code)
+        return response.decode(response.encode(version), version)  # type: ignore[return-value]
+
+    async def _answer(
+        self, node_id: int | None, r: ApiRequest[ApiResponse], v: int, code: int
+    ) -> ApiResponse:
+        if isinstance(r, FindCoordinatorRequest):
             if v >= 4:
-                return self._answer(key, v, coordinators=[coordinator])
-            return self._answer(key, v, **coordinator)
-        assert node_id == 1, f"api {key} sent to {node_id}, not the coordinator"
-        if key == 22:
+                c = FindCoordinatorResponseCoordinator(
+                    key="", node_id=1, host="fake", port=1, error_code=code
+                )
+                return FindCoordinatorResponse(coordinators=(c,))
+            return FindCoordinatorResponse(node_id=1, host="fake", port=1, error_code=code)
+        assert node_id == 1, f"api {r.api_key} sent to {node_id}, not the coordinator"
+        if isinstance(r, InitProducerIdRequest):
+            assert r.transactional_id is not None
             pid, epoch = self.producers.get(r.transactional_id, (self.next_producer_id, -1))
             if code:
-                return self._answer(key, v, error_code=code, producer_id=-1, producer_epoch=-1)
+                return InitProducerIdResponse(error_code=code, producer_id=-1, producer_epoch=-1)
             self.next_producer_id += pid == self.next_producer_id
             self.producers[r.transactional_id] = (pid, epoch + 1)
-            return self._answer(key, v, producer_id=pid, producer_epoch=epoch + 1)
-        if key == 24:
+            return InitProducerIdResponse(producer_id=pid, producer_epoch=epoch + 1)
+        if isinstance(r, AddPartitionsToTxnRequest):
             results = []
             for t in r.v3_and_below_topics:
                 for p in t.partitions:
                     if not code:
                         self.in_txn.add((t.name, p))
                     results.append(
-                        {
-                            "name": t.name,
-                            "results_by_partition": [
-                                {"partition_index": p, "partition_error_code": code}
-                            ],
-                        }
+                        AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult(
+                            name=t.name,
+                            results_by_partition=(
+                                AddPartitionsToTxnResponseAddPartitionsToTxnPartitionResult(
+                                    partition_index=p, partition_error_code=code
+                                ),
+                            ),
+                        )
                     )
-            return self._answer(key, v, results_by_topic_v3_and_below=results)
-        if key == 25:
-            return self._answer(key, v, error_code=code)
-        if key == 28:
+            return AddPartitionsToTxnResponse(results_by_topic_v3_and_below=tuple(results))
+        if isinstance(r, AddOffsetsToTxnRequest):
+            return AddOffsetsToTxnResponse(error_code=code)
+        if isinstance(r, TxnOffsetCommitRequest):
             self.offsets.append(r)
-            topics = [
-                {
-                    "name": t.name,
-                    "partitions": [
-                        {"partition_index": p.partition_index, "error_code": code}
+            topics = tuple(
+                TxnOffsetCommitResponseTopic(
+                    name=t.name,
+                    partitions=tuple(
+                        TxnOffsetCommitResponsePartition(
+                            partition_index=p.partition_index, error_code=code
+                        )
                         for p in t.partitions
-                    ],
-                }
+                    ),
+                )
                 for t in r.topics
-            ]
-            return self._answer(key, v, topics=topics)
-        assert key == 26, key
+            )
+            return TxnOffsetCommitResponse(topics=topics)
+        assert isinstance(r, EndTxnRequest), r
         if self.txn_hold is not None:
             await self.txn_hold.wait()
         if code:
-            return self._answer(key, v, error_code=code)
+            return EndTxnResponse(error_code=code)
         self.ended.append((r.committed, v))
         self.in_txn.clear()
         pid, epoch = self.producers[r.transactional_id]
         assert (r.producer_id, r.producer_epoch) == (pid, epoch), "EndTxn with a stale epoch"
         if v >= 5:  # KIP-890: the next transaction's epoch
             self.producers[r.transactional_id] = (pid, epoch + 1)
-            return self._answer(key, v, producer_id=pid, producer_epoch=epoch + 1)
-        return self._answer(key, v)
+            return EndTxnResponse(producer_id=pid, producer_epoch=epoch + 1)
+        return EndTxnResponse()
 
-    def _check_produce(self, request: Any) -> None:
+    def _check_produce(self, request: ProduceRequest, version: int) -> None:
         if request.transactional_id is None:
             return
         if self.tv >= 2:
-            assert request.version >= 12, "a version-2 transaction must produce at v12+"
+            assert version >= 12, "a version-2 transaction must produce at v12+"
             return
-        assert request.version <= 11, "a version-1 transaction must produce below v12"
+        assert version <= 11, "a version-1 transaction must produce below v12"
         for td in request.topic_data:
             for pd in td.partition_data:
                 assert (td.name, pd.index) in self.in_txn, "produced before AddPartitionsToTxn"

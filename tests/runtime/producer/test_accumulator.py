@@ -6,7 +6,7 @@ import pytest
 from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.error_codes import NotLeaderOrFollowerError
 from kafkaproto.partitioner import UNKNOWN_PARTITION
-from kafkaproto.producer.accumulator import RecordAccumulator, estimate_record_size
+from kafkaproto.producer._internals.accumulator import RecordAccumulator, estimate_record_size
 from kafkaproto.producer.errors import DeliveryTimeoutError
 from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.records.reader import iter_records

@@ -287,8 +287,7 @@ def test_produce_versions_names_and_topic_ids() -> None:
                 return (await (await p.send(ProducerRecord("t", b"x")))).offset
 
         assert run(main) == 0
-        [req] = [r for _, r in cluster.requests if r.api_key == 0]
-        assert req.version == version
+        assert [v for key, v in cluster.versions if key == 0] == [version]
 
 
 def test_max_in_flight_requests_per_connection() -> None:
@@ -448,9 +447,10 @@ def test_serializers_and_future_protocol() -> None:
 
 
 def test_per_record_errors_from_the_broker() -> None:
-    from kafkaproto.producer.accumulator import RecordAccumulator
-    from kafkaproto.producer.batch import ProducerBatch
-    from kafkaproto.producer.sender import Sender, SenderSettings
+    from kafkaproto.messages.produce import ProduceResponseBatchIndexAndErrorMessage
+    from kafkaproto.producer._internals.accumulator import RecordAccumulator
+    from kafkaproto.producer._internals.batch import ProducerBatch
+    from kafkaproto.producer._internals.sender import Sender, SenderSettings
 
     acc = RecordAccumulator()
     sender = Sender(SenderSettings(), acc, FakeCluster({"t": 1}))
@@ -459,11 +459,10 @@ def test_per_record_errors_from_the_broker() -> None:
     assert r is not None
     batch: ProducerBatch = r.batch
 
-    class E:
-        batch_index = 1
-        batch_index_error_message = "bad timestamp"
-
-    sender.complete_batch(batch, 87, -1, -1, record_errors=[E()])
+    error = ProduceResponseBatchIndexAndErrorMessage(
+        batch_index=1, batch_index_error_message="bad timestamp"
+    )
+    sender.complete_batch(batch, 87, -1, -1, record_errors=[error])
     with pytest.raises(InvalidRecordError, match="bad timestamp"):
         batch.metadata(1, 0, -1, 1)
     with pytest.raises(Exception, match="one more more invalid records"):

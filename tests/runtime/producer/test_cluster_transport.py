@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from kafkaproto.producer.cluster_transport import ClusterTransport
+from kafkaproto.producer._internals.cluster_transport import ClusterTransport
 from kafkaproto.producer.config import ProducerConfig
 
 pytestmark = pytest.mark.timeout(30)

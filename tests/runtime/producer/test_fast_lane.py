@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from kafkaproto.partitioner import BuiltInPartitioner
-from kafkaproto.producer import accumulator as accumulator_module
 from kafkaproto.producer import async_producer as async_producer_module
-from kafkaproto.producer.accumulator import estimate_record_size
+from kafkaproto.producer._internals import accumulator as accumulator_module
+from kafkaproto.producer._internals.accumulator import estimate_record_size
+from kafkaproto.producer._internals.engine import Blocked
 from kafkaproto.producer.async_producer import AsyncProducer
-from kafkaproto.producer.engine import Blocked
 from kafkaproto.producer.errors import ProducerClosedError
 from kafkaproto.producer.futures import RecordFuture
 from kafkaproto.producer.record import ProducerRecord

@@ -10,8 +10,8 @@ from kafkaproto.error_codes import (
     OutOfOrderSequenceNumberError,
     UnknownProducerIdError,
 )
-from kafkaproto.producer.accumulator import RecordAccumulator
-from kafkaproto.producer.idempotence import (
+from kafkaproto.producer._internals.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.idempotence import (
     IdempotenceManager,
     InitProducerIdOutcome,
     ProducerState,

@@ -13,10 +13,10 @@ import itertools
 import time
 from typing import Any
 
-from kafkaproto.messages import produce
+from kafkaproto.messages.produce import ProduceResponsePartitionProduceResponse
+from kafkaproto.producer._internals.engine import ProducerEngine
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.engine import ProducerEngine
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.producer.sync_producer import Producer
 from kafkaproto.records.reader import read_batches
@@ -46,7 +46,7 @@ class SinkCluster(FakeCluster):
         mine = self.indexes[partition]
         base = len(mine)
         mine.extend(int(bytes(r.value[:9])) for r in batch.records)  # type: ignore[index]
-        return produce.ProduceResponsePartitionProduceResponseV10(
+        return ProduceResponsePartitionProduceResponse(
             index=partition, error_code=0, base_offset=base, log_start_offset=0
         )
 

@@ -17,6 +17,8 @@ from kafkaproto.error_codes import (
     TransactionAbortableError,
 )
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
+from kafkaproto.producer._internals.idempotence import ProducerIdAndEpoch, ProducerState
+from kafkaproto.producer._internals.transactions import TransactionManager
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     TransactionAbortedError,
@@ -24,10 +26,8 @@ from kafkaproto.producer.errors import (
     TransactionStateError,
     TransactionTimeoutError,
 )
-from kafkaproto.producer.idempotence import ProducerIdAndEpoch, ProducerState
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.producer.sync_producer import Producer
-from kafkaproto.producer.transactions import TransactionManager
 from kafkaproto.records.reader import read_batches
 from producer_fakes import FakeTxnCluster
 
@@ -59,6 +59,10 @@ def api_keys(cluster: FakeTxnCluster) -> list[int]:
 
 def produce_requests(cluster: FakeTxnCluster) -> list[Any]:
     return [r for _, r in cluster.requests if r.api_key == 0]
+
+
+def versions_sent(cluster: FakeTxnCluster, api_key: int) -> list[int]:
+    return [v for key, v in cluster.versions if key == api_key]
 
 
 async def one_transaction(p: AsyncProducer[Any, Any], tag: str, n: int = 4) -> None:
@@ -93,8 +97,9 @@ def test_version_2_adds_partitions_through_produce_and_takes_the_epoch_from_end_
     keys = api_keys(cluster)
     assert 24 not in keys and 25 not in keys  # no AddPartitionsToTxn, no AddOffsetsToTxn
     assert cluster.ended == [(True, 5), (True, 5)]
+    assert set(versions_sent(cluster, 0)) == {13}
     for request in produce_requests(cluster):
-        assert request.transactional_id == "tx-1" and request.version == 13
+        assert request.transactional_id == "tx-1"
         for td in request.topic_data:
             for pd in td.partition_data:
                 assert all(b.is_transactional for b in read_batches(bytes(pd.records)).batches)
@@ -121,8 +126,8 @@ def test_version_1_adds_partitions_before_producing_and_keeps_its_epoch() -> Non
     keys = api_keys(cluster)
     assert keys.count(24) >= 2
     assert keys.index(24) < keys.index(0)  # FakeTxnCluster also refuses a produce before it
-    assert all(r.version <= 11 for r in produce_requests(cluster))
-    assert [r.version for _, r in cluster.requests if r.api_key == 24] == [3] * keys.count(24)
+    assert all(v <= 11 for v in versions_sent(cluster, 0))
+    assert versions_sent(cluster, 24) == [3] * keys.count(24)
     assert cluster.ended == [(True, 4), (True, 4)]
 
 
@@ -229,7 +234,7 @@ def test_moving_to_version_2_between_transactions_bumps_the_epoch() -> None:
     run(main)
     assert cluster.ended == [(True, 4), (True, 5)]
     assert [r.api_key for _, r in cluster.requests].count(22) == 2
-    assert produce_requests(cluster)[-1].version == 13
+    assert versions_sent(cluster, 0)[-1] == 13
 
 
 def test_fenced_by_the_coordinator_is_fatal() -> None:
@@ -353,7 +358,7 @@ def test_offsets_join_the_transaction(tv: int) -> None:
     keys = api_keys(cluster)
     assert (25 in keys) == (tv == 1)  # AddOffsetsToTxn only before KIP-890 part 2
     [commit] = cluster.offsets
-    assert commit.version == (4 if tv == 1 else 5)
+    assert versions_sent(cluster, 28) == [4 if tv == 1 else 5]
     assert (commit.group_id, commit.member_id, commit.generation_id_or_member_epoch) == (
         "g",
         "m-1",

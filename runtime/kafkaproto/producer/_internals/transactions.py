@@ -35,7 +35,7 @@ import heapq
 import itertools
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Generic, TypeVar
 from uuid import UUID
 
 from kafkaproto.error_codes import (
@@ -65,19 +65,25 @@ from kafkaproto.error_codes import (
 )
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
-from kafkaproto.message import ApiMessage
-from kafkaproto.producer import txn_requests
-from kafkaproto.producer.batch import ProducerBatch, TopicPartition
-from kafkaproto.producer.errors import (
-    ProducerFatalError,
-    TransactionAbortRequiredError,
-    TransactionStateError,
-)
-from kafkaproto.producer.idempotence import (
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages.add_offsets_to_txn import AddOffsetsToTxnResponse
+from kafkaproto.messages.add_partitions_to_txn import AddPartitionsToTxnResponse
+from kafkaproto.messages.end_txn import EndTxnResponse
+from kafkaproto.messages.find_coordinator import FindCoordinatorResponse
+from kafkaproto.messages.init_producer_id import InitProducerIdResponse
+from kafkaproto.messages.txn_offset_commit import TxnOffsetCommitResponse
+from kafkaproto.producer._internals import txn_requests
+from kafkaproto.producer._internals.batch import ProducerBatch, TopicPartition
+from kafkaproto.producer._internals.idempotence import (
     NO_PRODUCER_ID_AND_EPOCH,
     IdempotenceManager,
     ProducerIdAndEpoch,
     ProducerState,
+)
+from kafkaproto.producer.errors import (
+    ProducerFatalError,
+    TransactionAbortRequiredError,
+    TransactionStateError,
 )
 
 __all__ = [
@@ -179,8 +185,12 @@ class _PendingTransition:
         self.operation = operation
 
 
-class TxnRequestHandler:
-    """One request to a coordinator and what its answer does (``TxnRequestHandler``)."""
+R = TypeVar("R", bound=ApiResponse)
+
+
+class TxnRequestHandler(Generic[R]):
+    """One request to a coordinator and what its answer does (``TxnRequestHandler``); ``R`` is
+    the response it reads."""
 
     api_key: ClassVar[int]
     priority: Priority = Priority.ADD_PARTITIONS_OR_OFFSETS
@@ -215,10 +225,11 @@ class TxnRequestHandler:
     def max_version(self) -> int:
         return txn_requests.max_version(self.api_key, tv2=self.tm.tv2)
 
-    def build(self, version: int) -> ApiMessage:
+    def build(self, version: int) -> ApiRequest[R]:
+        """The request to send at ``version`` (its response is read at the same version)."""
         raise NotImplementedError
 
-    def handle_response(self, response: Any) -> None:
+    def handle_response(self, response: R) -> None:
         raise NotImplementedError
 
     # --- outcomes ----------------------------------------------------------------------------
@@ -254,7 +265,7 @@ class TxnRequestHandler:
         return f"<{type(self).__name__} {self.result.operation}>"
 
 
-class _InitProducerIdHandler(TxnRequestHandler):
+class _InitProducerIdHandler(TxnRequestHandler[InitProducerIdResponse]):
     api_key = txn_requests.INIT_PRODUCER_ID
 
     def __init__(self, tm: TransactionManager, pid: ProducerIdAndEpoch, is_epoch_bump: bool):
@@ -263,7 +274,7 @@ class _InitProducerIdHandler(TxnRequestHandler):
         self.is_epoch_bump = is_epoch_bump
         self.priority = Priority.EPOCH_BUMP if is_epoch_bump else Priority.INIT_PRODUCER_ID
 
-    def build(self, version: int) -> ApiMessage:
+    def build(self, version: int) -> ApiRequest[InitProducerIdResponse]:
         tm = self.tm
         return txn_requests.init_producer_id(
             version,
@@ -273,7 +284,7 @@ class _InitProducerIdHandler(TxnRequestHandler):
             self.pid.epoch,
         )
 
-    def handle_response(self, response: Any) -> None:
+    def handle_response(self, response: InitProducerIdResponse) -> None:
         tm = self.tm
         error = error_for_code(response.error_code) if response.error_code else None
         if error is None:
@@ -311,7 +322,7 @@ class _InitProducerIdHandler(TxnRequestHandler):
             )
 
 
-class _AddPartitionsToTxnHandler(TxnRequestHandler):
+class _AddPartitionsToTxnHandler(TxnRequestHandler[AddPartitionsToTxnResponse]):
     api_key = txn_requests.ADD_PARTITIONS_TO_TXN
 
     def __init__(self, tm: TransactionManager, partitions: frozenset[TopicPartition]) -> None:
@@ -320,7 +331,7 @@ class _AddPartitionsToTxnHandler(TxnRequestHandler):
         self.pid = tm.producer_id_and_epoch
         self._retry_backoff_ms = tm.retry_backoff_ms
 
-    def build(self, version: int) -> ApiMessage:
+    def build(self, version: int) -> ApiRequest[AddPartitionsToTxnResponse]:
         return txn_requests.add_partitions_to_txn(
             version, self.tm.transactional_id, self.pid.producer_id, self.pid.epoch, self.partitions
         )
@@ -328,7 +339,7 @@ class _AddPartitionsToTxnHandler(TxnRequestHandler):
     def retry_backoff_ms(self) -> int:
         return min(self.tm.retry_backoff_ms, self._retry_backoff_ms)
 
-    def handle_response(self, response: Any) -> None:
+    def handle_response(self, response: AddPartitionsToTxnResponse) -> None:
         tm = self.tm
         errors = txn_requests.read_add_partitions_to_txn(response)
         has_partition_errors = False
@@ -399,7 +410,7 @@ class _AddPartitionsToTxnHandler(TxnRequestHandler):
             self.result.done()
 
 
-class _FindCoordinatorHandler(TxnRequestHandler):
+class _FindCoordinatorHandler(TxnRequestHandler[FindCoordinatorResponse]):
     api_key = txn_requests.FIND_COORDINATOR
     priority = Priority.FIND_COORDINATOR
 
@@ -407,17 +418,19 @@ class _FindCoordinatorHandler(TxnRequestHandler):
         super().__init__(tm, "FindCoordinator")
         self.key_type = key_type
         self.key = key
+        self.version = -1  # of the request last built (its response has the same)
 
     def coordinator_type(self) -> int | None:
         return None
 
-    def build(self, version: int) -> ApiMessage:
+    def build(self, version: int) -> ApiRequest[FindCoordinatorResponse]:
+        self.version = version
         return txn_requests.find_coordinator(version, self.key_type, self.key)
 
-    def handle_response(self, response: Any) -> None:
+    def handle_response(self, response: FindCoordinatorResponse) -> None:
         tm = self.tm
         what = "transaction" if self.key_type == txn_requests.COORDINATOR_TRANSACTION else "group"
-        coordinators = txn_requests.read_find_coordinator(response)
+        coordinators = txn_requests.read_find_coordinator(response, self.version)
         if len(coordinators) != 1:
             self.fatal_error(
                 TransactionStateError(
@@ -454,7 +467,7 @@ class _FindCoordinatorHandler(TxnRequestHandler):
             )
 
 
-class _EndTxnHandler(TxnRequestHandler):
+class _EndTxnHandler(TxnRequestHandler[EndTxnResponse]):
     api_key = txn_requests.END_TXN
     priority = Priority.END_TXN
     is_end_txn = True
@@ -470,12 +483,12 @@ class _EndTxnHandler(TxnRequestHandler):
     def max_version(self) -> int:
         return txn_requests.max_version(self.api_key, tv2=self.tv2)
 
-    def build(self, version: int) -> ApiMessage:
+    def build(self, version: int) -> ApiRequest[EndTxnResponse]:
         return txn_requests.end_txn(
             version, self.tm.transactional_id, self.pid.producer_id, self.pid.epoch, self.committed
         )
 
-    def handle_response(self, response: Any) -> None:
+    def handle_response(self, response: EndTxnResponse) -> None:
         tm = self.tm
         code, producer_id, epoch = txn_requests.read_end_txn(response)
         error = error_for_code(code) if code else None
@@ -516,7 +529,7 @@ class _EndTxnHandler(TxnRequestHandler):
             )
 
 
-class _AddOffsetsToTxnHandler(TxnRequestHandler):
+class _AddOffsetsToTxnHandler(TxnRequestHandler[AddOffsetsToTxnResponse]):
     api_key = txn_requests.ADD_OFFSETS_TO_TXN
 
     def __init__(
@@ -530,7 +543,7 @@ class _AddOffsetsToTxnHandler(TxnRequestHandler):
         self.group = group
         self.pid = tm.producer_id_and_epoch
 
-    def build(self, version: int) -> ApiMessage:
+    def build(self, version: int) -> ApiRequest[AddOffsetsToTxnResponse]:
         return txn_requests.add_offsets_to_txn(
             version,
             self.tm.transactional_id,
@@ -539,7 +552,7 @@ class _AddOffsetsToTxnHandler(TxnRequestHandler):
             self.group.group_id,
         )
 
-    def handle_response(self, response: Any) -> None:
+    def handle_response(self, response: AddOffsetsToTxnResponse) -> None:
         tm = self.tm
         error = error_for_code(response.error_code) if response.error_code else None
         group_id = self.group.group_id
@@ -576,7 +589,7 @@ class _AddOffsetsToTxnHandler(TxnRequestHandler):
             )
 
 
-class _TxnOffsetCommitHandler(TxnRequestHandler):
+class _TxnOffsetCommitHandler(TxnRequestHandler[TxnOffsetCommitResponse]):
     api_key = txn_requests.TXN_OFFSET_COMMIT
 
     def __init__(
@@ -595,6 +608,7 @@ class _TxnOffsetCommitHandler(TxnRequestHandler):
         ids = {t: tm.topic_id(t) for t, _ in tm.pending_offsets}
         self.topic_ids: dict[str, UUID] = {t: i for t, i in ids.items() if i is not None}
         self.by_id = len(self.topic_ids) == len(ids)
+        self.version = -1  # of the request last built (its response has the same)
 
     def coordinator_type(self) -> int | None:
         return txn_requests.COORDINATOR_GROUP
@@ -605,7 +619,8 @@ class _TxnOffsetCommitHandler(TxnRequestHandler):
     def max_version(self) -> int:
         return txn_requests.max_version(self.api_key, tv2=self.tv2, topic_ids_known=self.by_id)
 
-    def build(self, version: int) -> ApiMessage:
+    def build(self, version: int) -> ApiRequest[TxnOffsetCommitResponse]:
+        self.version = version
         return txn_requests.txn_offset_commit(
             version,
             self.tm.transactional_id,
@@ -616,11 +631,11 @@ class _TxnOffsetCommitHandler(TxnRequestHandler):
             self.topic_ids,
         )
 
-    def handle_response(self, response: Any) -> None:
+    def handle_response(self, response: TxnOffsetCommitResponse) -> None:
         tm = self.tm
         group_id = self.group.group_id
         names = {i: t for t, i in self.topic_ids.items()}
-        errors = txn_requests.read_txn_offset_commit(response, names)
+        errors = txn_requests.read_txn_offset_commit(response, self.version, names)
         log.debug("Received TxnOffsetCommit response for consumer group %s: %s", group_id, errors)
         coordinator_reloaded = False
         for tp, code in errors.items():
@@ -696,14 +711,14 @@ class TransactionManager(IdempotenceManager):
         self.retry_backoff_ms = retry_backoff_ms
         self.topic_id = topic_id
         self.last_error: BaseException | None = None
-        self._pending: list[tuple[int, int, TxnRequestHandler]] = []
+        self._pending: list[tuple[int, int, TxnRequestHandler[Any]]] = []
         self._order = itertools.count()
         self.new_partitions: set[TopicPartition] = set()
         self.pending_partitions: set[TopicPartition] = set()
         self.partitions_in_transaction: set[TopicPartition] = set()
         self.pending_offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         self.pending_transition: _PendingTransition | None = None
-        self.in_flight: TxnRequestHandler | None = None
+        self.in_flight: TxnRequestHandler[Any] | None = None
         self.transaction_coordinator: int | None = None
         self.group_coordinator: int | None = None
         self.coordinator_supports_bumping_epoch = False
@@ -1009,7 +1024,7 @@ class TransactionManager(IdempotenceManager):
                 "Cannot send offsets if a transaction is not in progress "
                 f"(currentState= {self.state.name}); call begin_transaction() first"
             )
-        handler: TxnRequestHandler
+        handler: TxnRequestHandler[Any]
         if self.tv2:
             # Version 2: no AddOffsetsToTxn; TxnOffsetCommit adds the group itself.
             log.debug(
@@ -1084,11 +1099,11 @@ class TransactionManager(IdempotenceManager):
 
     # --- requests ----------------------------------------------------------------------------
 
-    def enqueue(self, handler: TxnRequestHandler) -> None:
+    def enqueue(self, handler: TxnRequestHandler[Any]) -> None:
         log.debug("Enqueuing transactional request %r", handler)
         heapq.heappush(self._pending, (handler.priority, next(self._order), handler))
 
-    def retry(self, handler: TxnRequestHandler) -> None:
+    def retry(self, handler: TxnRequestHandler[Any]) -> None:
         handler.is_retry = True
         self.enqueue(handler)
 
@@ -1097,7 +1112,7 @@ class TransactionManager(IdempotenceManager):
         self.new_partitions.clear()
         return _AddPartitionsToTxnHandler(self, frozenset(self.pending_partitions))
 
-    def next_request(self, has_incomplete_batches: bool) -> TxnRequestHandler | None:
+    def next_request(self, has_incomplete_batches: bool) -> TxnRequestHandler[Any] | None:
         """``nextRequest``: the handler to send now, or None. EndTxn waits until every batch
         completed; an EndTxn for a transaction that never started completes at once."""
         if self.new_partitions:
@@ -1124,7 +1139,7 @@ class TransactionManager(IdempotenceManager):
             handler = heapq.heappop(self._pending)[2] if self._pending else None  # type: ignore[assignment]
         return handler
 
-    def _terminate_with_error(self, handler: TxnRequestHandler) -> bool:
+    def _terminate_with_error(self, handler: TxnRequestHandler[Any]) -> bool:
         # maybeTerminateRequestWithError
         if self.has_error:
             if self.has_abortable_error and isinstance(handler, _FindCoordinatorHandler):

@@ -44,7 +44,7 @@ from kafkaproto.error_codes import (
     UnsupportedVersionError,
     error_for_code,
 )
-from kafkaproto.producer.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
+from kafkaproto.producer._internals.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
 from kafkaproto.records.record_batch import NO_SEQUENCE
 
 __all__ = [
@@ -164,7 +164,7 @@ def _increment_sequence(sequence: int, increment: int) -> int:
 
 class IdempotenceManager:
     """The idempotent producer's side of ``TransactionManager``; see the module docstring.
-    ``kafkaproto.producer.transactions.TransactionManager`` extends it with transactions."""
+    ``transactions.TransactionManager`` (next to this module) extends it with transactions."""
 
     #: Stamps drained batches as transactional (``TransactionManager`` sets it).
     is_transactional = False

@@ -9,13 +9,14 @@ broker, and the negotiated versions. Retries, timeouts and ordering stay the eng
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import TypeVar
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
 from kafkaproto.connection import Connection
 from kafkaproto.error_codes import KafkaError
 from kafkaproto.errors import ApiVersionError, KafkaConnectionError
-from kafkaproto.message import ApiMessage
+from kafkaproto.message import ApiRequest, ApiResponse
+from kafkaproto.messages import ApiKey
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.metadata import (
     NO_LEADER,
@@ -29,9 +30,15 @@ from kafkaproto.security.errors import AuthenticationError
 
 __all__ = ["ClusterTransport", "client_config_for"]
 
-_PRODUCE, _METADATA, _INIT_PRODUCER_ID = 0, 3, 22
-# FindCoordinator, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit.
-_TRANSACTIONAL = (10, 24, 25, 26, 28)
+R = TypeVar("R", bound=ApiResponse)
+
+_TRANSACTIONAL = (
+    ApiKey.FIND_COORDINATOR,
+    ApiKey.ADD_PARTITIONS_TO_TXN,
+    ApiKey.ADD_OFFSETS_TO_TXN,
+    ApiKey.END_TXN,
+    ApiKey.TXN_OFFSET_COMMIT,
+)
 
 
 def client_config_for(config: ProducerConfig) -> ClusterClientConfig:
@@ -102,8 +109,13 @@ class ClusterTransport:
         return snapshot_of(metadata, topics)
 
     async def send(
-        self, node_id: int | None, request: ApiMessage, *, expect_response: bool = True
-    ) -> ApiMessage | None:
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None:
         await self._start()
         if node_id is None:
             conn = await self.client.any_connection()
@@ -119,9 +131,9 @@ class ClusterTransport:
                 conn = await self.client.connection(node_id)
         self._note_features(conn)
         if not expect_response:
-            await conn.send_no_response(request)
+            await conn.send_no_response(request, version=version)
             return None
-        return await conn.request(request)
+        return await conn.request(request, version=version)
 
     async def api_version(self, api_key: int) -> int | None:
         await self._start()
@@ -135,15 +147,17 @@ class ClusterTransport:
             return
         conn = await self.client.any_connection()
         self._note_features(conn)
-        for key in (_PRODUCE, _METADATA, _INIT_PRODUCER_ID, *_TRANSACTIONAL):
+        for key in (ApiKey.PRODUCE, ApiKey.METADATA, ApiKey.INIT_PRODUCER_ID, *_TRANSACTIONAL):
             try:
                 self._versions[key] = conn.version_for(key)
             except ApiVersionError:
                 self._versions[key] = None
 
     def _note_features(self, conn: Connection) -> None:
-        response: Any = conn.api_versions_response
-        epoch = getattr(response, "finalized_features_epoch", -1)
+        response = conn.api_versions_response
+        if response is None:
+            return
+        epoch = response.finalized_features_epoch
         if epoch > self._features[0]:
             levels = {f.name: f.max_version_level for f in response.finalized_features}
             self._features = (epoch, levels)

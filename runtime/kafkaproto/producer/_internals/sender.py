@@ -22,7 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from kafkaproto.error_codes import (
     ClusterAuthorizationFailedError,
@@ -37,44 +37,43 @@ from kafkaproto.error_codes import (
     error_for_code,
 )
 from kafkaproto.errors import KafkaProtoError
-from kafkaproto.message import ApiMessage
-from kafkaproto.messages import produce, request_class
-from kafkaproto.producer import txn_requests
-from kafkaproto.producer.accumulator import RecordAccumulator
-from kafkaproto.producer.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
+from kafkaproto.message import ApiResponse
+from kafkaproto.messages.init_producer_id import InitProducerIdRequest
+from kafkaproto.messages.produce import (
+    ProduceRequest,
+    ProduceRequestPartitionProduceData,
+    ProduceRequestTopicProduceData,
+    ProduceResponse,
+    ProduceResponseBatchIndexAndErrorMessage,
+)
+from kafkaproto.producer._internals import txn_requests
+from kafkaproto.producer._internals.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
+from kafkaproto.producer._internals.idempotence import IdempotenceManager, InitProducerIdOutcome
+from kafkaproto.producer._internals.transactions import TransactionManager, TxnRequestHandler
 from kafkaproto.producer.errors import (
     DeliveryTimeoutError,
     ProducerFatalError,
     TransactionAbortedError,
 )
-from kafkaproto.producer.idempotence import IdempotenceManager, InitProducerIdOutcome
 from kafkaproto.producer.metadata import ZERO_UUID, ClusterSnapshot
 from kafkaproto.producer.record import NO_TIMESTAMP
-from kafkaproto.producer.transactions import TransactionManager, TxnRequestHandler
 from kafkaproto.producer.transport import ProducerTransport
 
 __all__ = ["PRODUCE_API_KEY", "Sender", "SenderSettings"]
 
 log = logging.getLogger(__name__)
 
-PRODUCE_API_KEY: Final = 0
-INIT_PRODUCER_ID_API_KEY: Final = 22
+R = TypeVar("R", bound=ApiResponse)
+
+PRODUCE_API_KEY: Final = ProduceRequest.api_key
+INIT_PRODUCER_ID_API_KEY: Final = InitProducerIdRequest.api_key
 _MIN_PRODUCE_VERSION: Final = 3  # v2 record batches
 _MAX_PRODUCE_VERSION: Final = 13
+_TOPIC_ID_PRODUCE_VERSION: Final = 13  # KIP-516: topics by id instead of by name
 _INT_MAX: Final = 2**31 - 1
 _MESSAGE_TOO_LARGE: Final = MessageTooLargeError.code
 _DUPLICATE_SEQUENCE: Final = DuplicateSequenceNumberError.code
-
-# Per Produce version: the topic and partition data classes of the request.
-_TOPIC_DATA: dict[int, Any] = {
-    **{v: produce.ProduceRequestTopicProduceDataV3 for v in range(3, 9)},
-    **{v: produce.ProduceRequestTopicProduceDataV9 for v in range(9, 13)},
-    13: produce.ProduceRequestTopicProduceDataV13,
-}
-_PARTITION_DATA: dict[int, Any] = {
-    **{v: produce.ProduceRequestPartitionProduceDataV3 for v in range(3, 9)},
-    **{v: produce.ProduceRequestPartitionProduceDataV9 for v in range(9, 14)},
-}
 
 
 class SenderSettings:
@@ -305,15 +304,14 @@ class Sender:
                 self.wakeup()
                 return
             # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, MAX_VALUE timeout.
-            request = txn_requests.init_producer_id(
-                min(version, txn_requests.max_version(INIT_PRODUCER_ID_API_KEY, tv2=False)),
-                None,
-                _INT_MAX,
-            )
-            response: Any = await asyncio.wait_for(
-                self.transport.send(None, request, expect_response=True),
+            version = min(version, txn_requests.max_version(INIT_PRODUCER_ID_API_KEY, tv2=False))
+            request = txn_requests.init_producer_id(version, None, _INT_MAX)
+            response = await asyncio.wait_for(
+                self.transport.send(None, request, version, expect_response=True),
                 self.settings.request_timeout_ms / 1000,
             )
+            if response is None:
+                raise AssertionError("the transport answered a request with no response")
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -391,7 +389,7 @@ class Sender:
         if batches:
             self.on_memory_released()
 
-    async def _send_transactional(self, handler: TxnRequestHandler, node: int | None) -> None:
+    async def _send_transactional(self, handler: TxnRequestHandler[R], node: int | None) -> None:
         tm = self.transactions
         assert tm is not None
         lock = self.accumulator.lock
@@ -413,12 +411,15 @@ class Sender:
                 tm.handle_coordinator_ready(
                     await self.transport.api_version(txn_requests.INIT_PRODUCER_ID)
                 )
+            version = min(version, handler.max_version())
             with lock:
-                request = handler.build(min(version, handler.max_version()))
-            response: Any = await asyncio.wait_for(
-                self.transport.send(node, request, expect_response=True),
+                request = handler.build(version)
+            response = await asyncio.wait_for(
+                self.transport.send(node, request, version, expect_response=True),
                 self.settings.request_timeout_ms / 1000,
             )
+            if response is None:
+                raise AssertionError("the transport answered a request with no response")
         except asyncio.CancelledError:
             raise
         except UnsupportedVersionError as exc:
@@ -450,7 +451,11 @@ class Sender:
 
     # --- produce -----------------------------------------------------------------------------
 
-    def _build_request(self, batches: list[ProducerBatch], version: int | None) -> ApiMessage:
+    def _build_request(
+        self, batches: list[ProducerBatch], version: int | None
+    ) -> tuple[ProduceRequest, int]:
+        """The ProduceRequest for ``batches`` and the version to send it at (the negotiated
+        one, but by name below v13 when a topic has no id)."""
         if version is None or version < _MIN_PRODUCE_VERSION:
             raise UnsupportedVersionError("the brokers support no Produce version >= 3")
         version = min(version, _MAX_PRODUCE_VERSION)
@@ -461,39 +466,38 @@ class Sender:
             # the broker add the partitions itself (KIP-890 part 2).
             transactional_id = tm.transactional_id
             version = min(version, txn_requests.produce_max_version(transactional=True, tv2=tm.tv2))
-        by_topic: dict[str, list[Any]] = {}
+        by_topic: dict[str, list[ProduceRequestPartitionProduceData]] = {}
         for batch in batches:
             by_topic.setdefault(batch.topic, []).append(
-                _PARTITION_DATA[version](index=batch.partition, records=batch.records())
+                ProduceRequestPartitionProduceData(index=batch.partition, records=batch.records())
             )
-        if version >= 13 and any(self.cluster.topic_id(t) == ZERO_UUID for t in by_topic):
-            version = 12  # Sender: topic ids only when every topic has one
-        topic_cls = _TOPIC_DATA[version]
-        if version >= 13:
-            topic_data = tuple(
-                topic_cls(topic_id=self.cluster.topic_id(t), partition_data=tuple(p))
-                for t, p in by_topic.items()
+        if version >= _TOPIC_ID_PRODUCE_VERSION and any(
+            self.cluster.topic_id(t) == ZERO_UUID for t in by_topic
+        ):
+            version = _TOPIC_ID_PRODUCE_VERSION - 1  # Sender: topic ids only when all have one
+        # Name and id are both ignorable: each version writes the one it has.
+        topic_data = tuple(
+            ProduceRequestTopicProduceData(
+                name=t, topic_id=self.cluster.topic_id(t), partition_data=tuple(p)
             )
-        else:
-            topic_data = tuple(
-                topic_cls(name=t, partition_data=tuple(p)) for t, p in by_topic.items()
-            )
-        cls: Any = request_class(PRODUCE_API_KEY, version)
-        return cls(  # type: ignore[no-any-return]
+            for t, p in by_topic.items()
+        )
+        request = ProduceRequest(
             transactional_id=transactional_id,
             acks=self.settings.acks,
             timeout_ms=self.settings.request_timeout_ms,
             topic_data=topic_data,
         )
+        return request, version
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
         expect = self.settings.acks != 0
         try:
             try:
-                version = await self.transport.api_version(PRODUCE_API_KEY)
-                request = self._build_request(batches, version)
-                response: Any = await asyncio.wait_for(
-                    self.transport.send(node, request, expect_response=expect),
+                negotiated = await self.transport.api_version(PRODUCE_API_KEY)
+                request, version = self._build_request(batches, negotiated)
+                response = await asyncio.wait_for(
+                    self.transport.send(node, request, version, expect_response=expect),
                     self.settings.request_timeout_ms / 1000,
                 )
             except asyncio.CancelledError:
@@ -528,11 +532,12 @@ class Sender:
         for batch in batches:
             self.complete_batch(batch, error.code, INVALID_OFFSET, NO_TIMESTAMP, error=error)
 
-    def _handle_response(self, response: Any, batches: list[ProducerBatch]) -> None:
+    def _handle_response(self, response: ProduceResponse, batches: list[ProducerBatch]) -> None:
         by_tp = {b.tp: b for b in batches}
         names = {self.cluster.topic_id(b.topic): b.topic for b in batches}
         for topic in response.responses:
-            topic_id = getattr(topic, "topic_id", ZERO_UUID)
+            # v13+ names topics by id (the name is then ""), older versions by name.
+            topic_id = topic.topic_id
             name = names.get(topic_id) if topic_id != ZERO_UUID else topic.name
             for p in topic.partition_responses:
                 batch = by_tp.pop((name, p.index), None) if name is not None else None
@@ -544,9 +549,9 @@ class Sender:
                     p.error_code,
                     p.base_offset,
                     p.log_append_time_ms,
-                    log_start_offset=getattr(p, "log_start_offset", -1),
-                    record_errors=getattr(p, "record_errors", ()),
-                    message=getattr(p, "error_message", None),
+                    log_start_offset=p.log_start_offset,
+                    record_errors=p.record_errors,
+                    message=p.error_message,
                 )
         for batch in by_tp.values():  # the broker did not answer for it
             self.complete_batch(
@@ -565,7 +570,7 @@ class Sender:
         log_append_time: int,
         *,
         log_start_offset: int = -1,
-        record_errors: Iterable[Any] = (),
+        record_errors: Iterable[ProduceResponseBatchIndexAndErrorMessage] = (),
         message: str | None = None,
         error: KafkaError | None = None,
     ) -> None:
@@ -625,7 +630,9 @@ class Sender:
 
     @staticmethod
     def _record_errors(
-        exc: KafkaError, record_errors: Iterable[Any], message: str | None
+        exc: KafkaError,
+        record_errors: Iterable[ProduceResponseBatchIndexAndErrorMessage],
+        message: str | None,
     ) -> tuple[BaseException, dict[int, BaseException]] | None:
         # Sender.failBatch: per-record errors (Produce v8+).
         errors = list(record_errors)

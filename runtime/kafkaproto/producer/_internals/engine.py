@@ -36,9 +36,15 @@ from kafkaproto.config.definition import ConfigError
 from kafkaproto.error_codes import KafkaError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.partitioner import UNKNOWN_PARTITION, partition_for_record
-from kafkaproto.producer.accumulator import RecordAccumulator
-from kafkaproto.producer.batch import ProducerBatch
-from kafkaproto.producer.cluster_transport import ClusterTransport
+from kafkaproto.producer._internals.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.batch import ProducerBatch
+from kafkaproto.producer._internals.cluster_transport import ClusterTransport
+from kafkaproto.producer._internals.idempotence import IdempotenceManager, ProducerState
+from kafkaproto.producer._internals.sender import Sender, SenderSettings
+from kafkaproto.producer._internals.transactions import (
+    TransactionalRequestResult,
+    TransactionManager,
+)
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
@@ -50,10 +56,7 @@ from kafkaproto.producer.errors import (
     TransactionStateError,
     TransactionTimeoutError,
 )
-from kafkaproto.producer.idempotence import IdempotenceManager, ProducerState
 from kafkaproto.producer.metadata import ZERO_UUID, PartitionInfo
-from kafkaproto.producer.sender import Sender, SenderSettings
-from kafkaproto.producer.transactions import TransactionalRequestResult, TransactionManager
 from kafkaproto.producer.transport import ProducerTransport
 from kafkaproto.records.compression import CompressionType
 from kafkaproto.records.record_batch import Header

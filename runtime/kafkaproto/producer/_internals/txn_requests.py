@@ -14,13 +14,27 @@ alone. It must never hold state, do I/O or decide what an error means.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 from uuid import UUID
 
 from kafkaproto.error_codes import UnsupportedVersionError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
-from kafkaproto.message import ApiMessage, Struct
-from kafkaproto.messages import request_class
+from kafkaproto.messages import ApiKey
+from kafkaproto.messages.add_offsets_to_txn import AddOffsetsToTxnRequest
+from kafkaproto.messages.add_partitions_to_txn import (
+    AddPartitionsToTxnRequest,
+    AddPartitionsToTxnRequestAddPartitionsToTxnTopic,
+    AddPartitionsToTxnResponse,
+)
+from kafkaproto.messages.end_txn import EndTxnRequest, EndTxnResponse
+from kafkaproto.messages.find_coordinator import FindCoordinatorRequest, FindCoordinatorResponse
+from kafkaproto.messages.init_producer_id import InitProducerIdRequest
+from kafkaproto.messages.txn_offset_commit import (
+    TxnOffsetCommitRequest,
+    TxnOffsetCommitRequestPartition,
+    TxnOffsetCommitRequestTopic,
+    TxnOffsetCommitResponse,
+)
 
 __all__ = [
     "ADD_OFFSETS_TO_TXN",
@@ -46,12 +60,12 @@ __all__ = [
     "txn_offset_commit",
 ]
 
-FIND_COORDINATOR: Final = 10
-INIT_PRODUCER_ID: Final = 22
-ADD_PARTITIONS_TO_TXN: Final = 24
-ADD_OFFSETS_TO_TXN: Final = 25
-END_TXN: Final = 26
-TXN_OFFSET_COMMIT: Final = 28
+FIND_COORDINATOR: Final = ApiKey.FIND_COORDINATOR
+INIT_PRODUCER_ID: Final = ApiKey.INIT_PRODUCER_ID
+ADD_PARTITIONS_TO_TXN: Final = ApiKey.ADD_PARTITIONS_TO_TXN
+ADD_OFFSETS_TO_TXN: Final = ApiKey.ADD_OFFSETS_TO_TXN
+END_TXN: Final = ApiKey.END_TXN
+TXN_OFFSET_COMMIT: Final = ApiKey.TXN_OFFSET_COMMIT
 
 #: ``FindCoordinatorRequest.CoordinatorType`` ids.
 COORDINATOR_GROUP: Final = 0
@@ -66,6 +80,7 @@ _TXN_OFFSET_COMMIT_V1_MAX: Final = 4
 _TXN_OFFSET_COMMIT_BY_NAME_MAX: Final = 5  # v6 names topics by id
 _PRODUCE_V1_MAX: Final = 11  # v12: the broker adds the partition to the transaction itself
 _INIT_PRODUCER_ID_MAX: Final = 5  # v6 is KIP-939's two-phase commit, unstable in 4.4
+_FIND_COORDINATOR_BATCHED: Final = 4  # KIP-699: v4+ looks up a list of keys
 
 
 def max_version(api_key: int, *, tv2: bool, topic_ids_known: bool = False) -> int:
@@ -90,28 +105,6 @@ def produce_max_version(*, transactional: bool, tv2: bool) -> int:
     return _PRODUCE_V1_MAX if transactional and not tv2 else 1_000
 
 
-def _build(cls: type[Struct], values: Mapping[str, Any]) -> Any:
-    # Nested structs come as mappings (or iterables of them) and take the class the version's
-    # field names; keys the version lacks are left out (callers pass per-version values).
-    kwargs: dict[str, Any] = {}
-    for f in cls._fields_:
-        if f.attr not in values:
-            continue
-        value = values[f.attr]
-        if f.cls is not None and value is not None:
-            if f.kind == "array":
-                value = tuple(_build(f.cls, v) for v in value)
-            else:
-                value = _build(f.cls, value)
-        kwargs[f.attr] = value
-    return cls(**kwargs)
-
-
-def _request(api_key: int, version: int, **values: Any) -> ApiMessage:
-    message: ApiMessage = _build(request_class(api_key, version), values)
-    return message
-
-
 # --- FindCoordinator ---------------------------------------------------------------------------
 
 
@@ -123,29 +116,23 @@ class Coordinator(NamedTuple):
     error_message: str | None
 
 
-def find_coordinator(version: int, key_type: int, key: str) -> ApiMessage:
-    if version >= 4:  # KIP-699: batched keys
-        return _request(FIND_COORDINATOR, version, key_type=key_type, coordinator_keys=(key,))
+def find_coordinator(version: int, key_type: int, key: str) -> FindCoordinatorRequest:
+    """The request to send at ``version``."""
+    if version >= _FIND_COORDINATOR_BATCHED:
+        return FindCoordinatorRequest(key_type=key_type, coordinator_keys=(key,))
     if version == 0 and key_type != COORDINATOR_GROUP:
         raise UnsupportedVersionError("FindCoordinator v0 cannot look up a transaction coordinator")
-    return _request(FIND_COORDINATOR, version, key=key, key_type=key_type)
+    return FindCoordinatorRequest(key=key, key_type=key_type)
 
 
-def read_find_coordinator(response: Any) -> list[Coordinator]:
-    """Every coordinator in the response (Java requires exactly one)."""
-    coordinators = getattr(response, "coordinators", None)
-    if coordinators is None:
-        return [
-            Coordinator(
-                response.error_code,
-                response.node_id,
-                response.host,
-                response.port,
-                getattr(response, "error_message", None),
-            )
-        ]
+def read_find_coordinator(response: FindCoordinatorResponse, version: int) -> list[Coordinator]:
+    """Every coordinator in the response read at ``version`` (Java requires exactly one)."""
+    if version < _FIND_COORDINATOR_BATCHED:
+        r = response
+        return [Coordinator(r.error_code, r.node_id, r.host, r.port, r.error_message)]
     return [
-        Coordinator(c.error_code, c.node_id, c.host, c.port, c.error_message) for c in coordinators
+        Coordinator(c.error_code, c.node_id, c.host, c.port, c.error_message)
+        for c in response.coordinators
     ]
 
 
@@ -158,12 +145,12 @@ def init_producer_id(
     transaction_timeout_ms: int,
     producer_id: int = -1,
     producer_epoch: int = -1,
-) -> ApiMessage:
+) -> InitProducerIdRequest:
     """v3+ carries the current producer id and epoch, which asks the coordinator to bump the
-    epoch of that producer instead of fencing it (KIP-360)."""
-    return _request(
-        INIT_PRODUCER_ID,
-        version,
+    epoch of that producer instead of fencing it (KIP-360); older versions leave them out."""
+    if version < 3:
+        producer_id = producer_epoch = -1
+    return InitProducerIdRequest(
         transactional_id=transactional_id,
         transaction_timeout_ms=transaction_timeout_ms,
         producer_id=producer_id,
@@ -180,21 +167,24 @@ def add_partitions_to_txn(
     producer_id: int,
     producer_epoch: int,
     partitions: Iterable[tuple[str, int]],
-) -> ApiMessage:
+) -> AddPartitionsToTxnRequest:
+    """The client's v0-3 form (``version`` is at most 3)."""
+    del version
     by_topic: dict[str, list[int]] = {}
     for topic, partition in sorted(partitions):
         by_topic.setdefault(topic, []).append(partition)
-    return _request(
-        ADD_PARTITIONS_TO_TXN,
-        version,
+    return AddPartitionsToTxnRequest(
         v3_and_below_transactional_id=transactional_id,
         v3_and_below_producer_id=producer_id,
         v3_and_below_producer_epoch=producer_epoch,
-        v3_and_below_topics=[{"name": t, "partitions": tuple(p)} for t, p in by_topic.items()],
+        v3_and_below_topics=tuple(
+            AddPartitionsToTxnRequestAddPartitionsToTxnTopic(name=t, partitions=tuple(p))
+            for t, p in by_topic.items()
+        ),
     )
 
 
-def read_add_partitions_to_txn(response: Any) -> dict[tuple[str, int], int]:
+def read_add_partitions_to_txn(response: AddPartitionsToTxnResponse) -> dict[tuple[str, int], int]:
     """Error code per partition (``AddPartitionsToTxnResponse.errors()`` for the client's
     v0-3 form)."""
     return {
@@ -209,10 +199,9 @@ def read_add_partitions_to_txn(response: Any) -> dict[tuple[str, int], int]:
 
 def add_offsets_to_txn(
     version: int, transactional_id: str, producer_id: int, producer_epoch: int, group_id: str
-) -> ApiMessage:
-    return _request(
-        ADD_OFFSETS_TO_TXN,
-        version,
+) -> AddOffsetsToTxnRequest:
+    del version
+    return AddOffsetsToTxnRequest(
         transactional_id=transactional_id,
         producer_id=producer_id,
         producer_epoch=producer_epoch,
@@ -228,7 +217,7 @@ def txn_offset_commit(
     offsets: Mapping[tuple[str, int], OffsetAndMetadata],
     group: ConsumerGroupMetadata,
     topic_ids: Mapping[str, UUID],
-) -> ApiMessage:
+) -> TxnOffsetCommitRequest:
     """``TxnOffsetCommitRequest.Builder.build``: group member fields need v3+ (an
     ``UnsupportedVersionError`` below, as Java's); v6+ names topics by id."""
     member_set = (
@@ -239,23 +228,26 @@ def txn_offset_commit(
             f"Broker doesn't support group metadata commit API on version {version}, minimum "
             "supported request version is 3 which requires brokers to be on version 2.5 or above."
         )
-    by_topic: dict[str, list[dict[str, Any]]] = {}
+    by_topic: dict[str, list[TxnOffsetCommitRequestPartition]] = {}
     for (topic, partition), om in sorted(offsets.items()):
         by_topic.setdefault(topic, []).append(
-            {
-                "partition_index": partition,
-                "committed_offset": om.offset,
-                "committed_leader_epoch": -1 if om.leader_epoch is None else om.leader_epoch,
-                "committed_metadata": om.metadata,
-            }
+            TxnOffsetCommitRequestPartition(
+                partition_index=partition,
+                committed_offset=om.offset,
+                committed_leader_epoch=-1 if om.leader_epoch is None else om.leader_epoch,
+                committed_metadata=om.metadata,
+            )
         )
     if version >= 6:
-        topics = [{"topic_id": topic_ids[t], "partitions": p} for t, p in by_topic.items()]
+        topics = tuple(
+            TxnOffsetCommitRequestTopic(topic_id=topic_ids[t], partitions=tuple(p))
+            for t, p in by_topic.items()
+        )
     else:
-        topics = [{"name": t, "partitions": p} for t, p in by_topic.items()]
-    return _request(
-        TXN_OFFSET_COMMIT,
-        version,
+        topics = tuple(
+            TxnOffsetCommitRequestTopic(name=t, partitions=tuple(p)) for t, p in by_topic.items()
+        )
+    return TxnOffsetCommitRequest(
         transactional_id=transactional_id,
         group_id=group.group_id,
         producer_id=producer_id,
@@ -268,13 +260,12 @@ def txn_offset_commit(
 
 
 def read_txn_offset_commit(
-    response: Any, topic_names: Mapping[UUID, str]
+    response: TxnOffsetCommitResponse, version: int, topic_names: Mapping[UUID, str]
 ) -> dict[tuple[str, int], int]:
+    """Error code per partition of the response read at ``version`` (v6+ names topics by id)."""
     out: dict[tuple[str, int], int] = {}
     for t in response.topics:
-        name = getattr(t, "name", None)
-        if name is None:
-            name = topic_names.get(t.topic_id, str(t.topic_id))
+        name = t.name if version < 6 else topic_names.get(t.topic_id, str(t.topic_id))
         for p in t.partitions:
             out[(name, p.partition_index)] = p.error_code
     return out
@@ -285,10 +276,9 @@ def read_txn_offset_commit(
 
 def end_txn(
     version: int, transactional_id: str, producer_id: int, producer_epoch: int, committed: bool
-) -> ApiMessage:
-    return _request(
-        END_TXN,
-        version,
+) -> EndTxnRequest:
+    del version
+    return EndTxnRequest(
         transactional_id=transactional_id,
         producer_id=producer_id,
         producer_epoch=producer_epoch,
@@ -296,11 +286,7 @@ def end_txn(
     )
 
 
-def read_end_txn(response: Any) -> tuple[int, int, int]:
+def read_end_txn(response: EndTxnResponse) -> tuple[int, int, int]:
     """Error code, and the producer id and epoch the next transaction uses (v5+, KIP-890 part
-    2: the coordinator bumps the epoch at every EndTxn; -1 before v5)."""
-    return (
-        response.error_code,
-        getattr(response, "producer_id", -1),
-        getattr(response, "producer_epoch", -1),
-    )
+    2: the coordinator bumps the epoch at every EndTxn; the defaults, -1, before v5)."""
+    return response.error_code, response.producer_id, response.producer_epoch

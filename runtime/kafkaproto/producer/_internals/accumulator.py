@@ -24,8 +24,8 @@ from typing import Final, NamedTuple
 
 from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.partitioner import UNKNOWN_PARTITION, BuiltInPartitioner, TopicAvailability
-from kafkaproto.producer.batch import ProducerBatch, TopicPartition
-from kafkaproto.producer.idempotence import IdempotenceManager
+from kafkaproto.producer._internals.batch import ProducerBatch, TopicPartition
+from kafkaproto.producer._internals.idempotence import IdempotenceManager
 from kafkaproto.producer.metadata import ClusterSnapshot
 from kafkaproto.records.batch_builder import BatchBuilder, encode_headers
 from kafkaproto.records.compression import CompressionType
