@@ -480,12 +480,14 @@ def test_unmoved_partitions_keep_being_consumed_while_a_member_joins(
     safe = re.sub(r"[^a-z0-9]+", "-", label)
     (REPORTS / f"rebalance-gap-{safe}.json").write_text(json.dumps(report))
     assert moved and unmoved, report
+    longest_unmoved = max(gaps[p] for p in unmoved)
+    shortest_moved = min(gaps[p] for p in moved)
     if incremental:
-        # Fetching goes on for what stays (no stop-the-world pause): shorter than any moved
-        # partition's wait, and far below a rebalance.
-        assert max(gaps[p] for p in unmoved) < min(gaps[p] for p in moved), report
-        assert max(gaps[p] for p in unmoved) < 1.0, report
+        # Fetching goes on for what stays (no stop-the-world pause): the partitions that stay
+        # pause less than any that moves (whose owner revokes it, then its new owner starts).
+        assert longest_unmoved < shortest_moved, report
+        assert longest_unmoved < 1.0, report
     else:
-        # EAGER revokes everything: every partition waits for the rebalance (the others learn
-        # of it at their next heartbeat, 500 ms apart here).
-        assert min(gaps[p] for p in range(PARTITIONS)) > 0.15, report
+        # EAGER revokes everything: the partitions that stay wait for the rebalance too, about
+        # as long as the ones that move.
+        assert longest_unmoved >= shortest_moved / 2, report
