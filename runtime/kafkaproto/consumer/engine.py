@@ -478,8 +478,6 @@ class ConsumerEngine:
         self._check_open()
         membership = self.membership
         if membership is None or not self.subscriptions.has_auto_assigned_partitions:
-            if self._auto_commit and self.subscriptions.type is SubscriptionType.USER_ASSIGNED:
-                self._pending_auto_commit.update(self.consumed_offsets())
             self.unsubscribe_local()
             return True
         if self._leave_task is None:

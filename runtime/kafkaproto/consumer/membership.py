@@ -135,6 +135,8 @@ class AppQueue:
         while self._items and isinstance(self._items[0], _Step):
             step = self._items.popleft()
             assert isinstance(step, _Step)
+            if step.done.done():
+                continue  # the task that queued it was cancelled (the member left)
             try:
                 result = step.run()
                 if inspect.isawaitable(result):
@@ -146,16 +148,24 @@ class AppQueue:
                 if not step.done.done():
                     step.done.set_result(result)
 
+    def _drop_cancelled(self) -> None:
+        while self._items and self._items[0].done.done():
+            self._items.popleft()
+
     def has_listener_calls(self) -> bool:
+        self._drop_cancelled()
         return bool(self._items) and isinstance(self._items[0], ListenerCall)
 
     def take_listener_calls(self) -> list[ListenerCall]:
         """The listener calls at the front of the queue (the face runs them, in order)."""
         out = []
+        self._drop_cancelled()
         while self._items and isinstance(self._items[0], ListenerCall):
             call = self._items.popleft()
             assert isinstance(call, ListenerCall)
-            out.append(call)
+            if not call.done.done():
+                out.append(call)
+            self._drop_cancelled()
         return out
 
     def cancel_all(self) -> None:
