@@ -15,12 +15,27 @@ help: ## list every target with what it does
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z][a-zA-Z0-9_-]*:.*## / {printf "make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Creates .venv and installs the project editable with its dev tools; a no-op when pyproject.toml
-# has not changed since the last install.
-setup: $(VENV)/.installed ## create .venv and install kafkaproto editable with its dev tools
+# has not changed since the last install. Then `make compile`: the compiled hot path in place.
+setup: $(VENV)/.installed compile ## create .venv, install kafkaproto editable with its dev tools, compile the hot path
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	KAFKAPROTO_COMPILE=0 $(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# The compiled hot path (hatch_build.py, kafkaproto.compiled.MODULES): mypyc compiles the hot
+# modules into extensions beside their sources, redone when one of them changes. The one switch:
+# KAFKAPROTO_COMPILE=0 (make setup, make compile, pip, python -m build) builds pure Python and
+# removes the in-place extensions. No C compiler: a one-line notice and pure Python.
+KAFKAPROTO_COMPILE ?= 1
+export KAFKAPROTO_COMPILE
+COMPILED_SOURCES := $(shell $(PYTHON) hatch_build.py --sources 2>/dev/null)
+COMPILE_STAMP := $(VENV)/.compiled-$(KAFKAPROTO_COMPILE)
+.PHONY: compile
+compile: $(COMPILE_STAMP) ## compile the hot path with mypyc in place (KAFKAPROTO_COMPILE=0: remove it)
+$(COMPILE_STAMP): $(VENV)/.installed hatch_build.py $(COMPILED_SOURCES)
+	@rm -f $(VENV)/.compiled-*
+	$(PY) hatch_build.py
 	@touch $@
 
 # The compiler reads the kafka-clients jar that `make kafka-jars` fetched: one way to fetch jars.
@@ -45,12 +60,19 @@ upgrade-diff: setup kafka-jars ## FROM=x.y.z: the diff a pin move from Kafka x.y
 	KAFKA_FROM_CLIENTS_JAR=$(abspath build/kafka-$(FROM)/libs)/kafka-clients-$(FROM).jar \
 		$(PY) -m kafkaproto.codegen upgrade-diff --kafka-version $(KAFKA_VERSION) --from $(FROM)
 
-unit: setup ## tests that need no broker and no JVM
-	$(PY) -m pytest -q -m "not broker and not cluster and not oracle"
+# The unit suite twice: as built (compiled where `make compile` compiled), then the same sources
+# interpreted (KAFKAPROTO_PURE_PYTHON=1), the reference path. KAFKAPROTO_EXPECT tells
+# tests/test_compiled.py which of the two each run must be.
+UNIT_MARKS := -m "not broker and not cluster and not oracle"
+EXPECT_BUILT := $(if $(filter 0 false no off,$(KAFKAPROTO_COMPILE)),pure,compiled)
+unit: setup ## tests that need no broker and no JVM, compiled and pure Python
+	KAFKAPROTO_EXPECT=$(EXPECT_BUILT) $(PY) -m pytest -q $(UNIT_MARKS)
+	KAFKAPROTO_EXPECT=pure KAFKAPROTO_PURE_PYTHON=1 $(PY) -m pytest -q -p no:cacheprovider $(UNIT_MARKS)
 
 # Every supported CPython (3.11 up) found on this machine, each with its own venv (.venv-3.x): the
-# unit suite, as `make unit` runs it. Looks in pyenv's versions and on PATH; fails if none is found
-# or a suite fails. PYTHON_VERSIONS narrows the list.
+# unit suite, compiled in place for that Python (`make unit`'s first run; its pure-Python run is
+# on .venv's). Looks in pyenv's versions and on PATH; fails if none is found or a suite fails.
+# PYTHON_VERSIONS narrows the list.
 PYTHON_VERSIONS ?= 3.11 3.12 3.13 3.14
 test-pythons: ## the unit suite on every CPython from 3.11 up found here (pyenv or PATH), own venvs
 	@found=""; for v in $(PYTHON_VERSIONS); do \
@@ -63,17 +85,20 @@ test-pythons: ## the unit suite on every CPython from 3.11 up found here (pyenv 
 		if [ ! -f $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
 			{ test -x $$venv/bin/python || "$$py" -m venv $$venv; } && \
 			$$venv/bin/python -m pip install --quiet --upgrade pip && \
-			$$venv/bin/python -m pip install --quiet -e '.[dev]' && touch $$venv/.installed || exit 1; \
+			KAFKAPROTO_COMPILE=0 $$venv/bin/python -m pip install --quiet -e '.[dev]' && \
+			touch $$venv/.installed || exit 1; \
 		fi; \
-		$$venv/bin/python -m pytest -q -p no:cacheprovider -m "not broker and not cluster and not oracle" \
+		$$venv/bin/python hatch_build.py || exit 1; \
+		KAFKAPROTO_EXPECT=$(EXPECT_BUILT) $$venv/bin/python -m pytest -q -p no:cacheprovider $(UNIT_MARKS) \
 			|| exit 1; \
 		found="$$found $$v"; \
 	done; \
 	if [ -z "$$found" ]; then echo "test-pythons: no CPython >= 3.11 found" >&2; exit 1; fi; \
 	echo "test-pythons: unit suite passed on CPython$$found"
 
-test: setup kcat broker oracle ## everything: unit, broker, Java oracle, then the cluster tests
-	KAFKA_VERSION=$(KAFKA_VERSION) $(PY) -m pytest -q -m "not cluster"
+test: setup kcat broker oracle ## everything: unit, broker, Java oracle, unit again in pure Python, then the cluster tests
+	KAFKAPROTO_EXPECT=$(EXPECT_BUILT) KAFKA_VERSION=$(KAFKA_VERSION) $(PY) -m pytest -q -m "not cluster"
+	KAFKAPROTO_EXPECT=pure KAFKAPROTO_PURE_PYTHON=1 $(PY) -m pytest -q -p no:cacheprovider $(UNIT_MARKS)
 	$(MAKE) test-cluster
 
 # kcat (librdkafka's command-line client) for the interop tests; installed with apt-get when it
@@ -88,9 +113,23 @@ kcat: ## install kcat (librdkafka's CLI) with apt-get unless it is on PATH
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null && \
 		kcat -V | grep -m1 Version
 
-lint: setup ## ruff and mypy --strict over codegen, runtime and generated
-	$(VENV)/bin/ruff check codegen runtime generated tests bench docs
-	$(VENV)/bin/mypy codegen/kafkaproto runtime/kafkaproto generated/kafkaproto
+lint: setup ## ruff and mypy --strict over codegen, runtime, generated and the build hook
+	$(VENV)/bin/ruff check codegen runtime generated tests bench docs hatch_build.py
+	$(VENV)/bin/mypy codegen/kafkaproto runtime/kafkaproto generated/kafkaproto hatch_build.py
+
+# --- Distributions: an sdist, a pure wheel and a platform (compiled) wheel in dist/, each checked
+# in a scratch venv; and the sdist installed where the C compiler is missing (CC points nowhere),
+# which must give pure Python, not a failed install. The scratch venvs live in build/dist-check.
+.PHONY: dist check-dist
+dist: setup ## build dist/: the sdist, the pure wheel (py3-none-any) and the platform wheel (mypyc)
+	@rm -rf dist
+	$(PY) -m build --sdist --outdir dist
+	KAFKAPROTO_COMPILE=0 $(PY) -m build --wheel --outdir dist
+	KAFKAPROTO_COMPILE=1 $(PY) -m build --wheel --outdir dist
+	@ls -l dist
+
+check-dist: dist ## install each distribution in a scratch venv and check what `kafkaproto version` says
+	$(PY) tests/dist_check.py dist build/dist-check
 
 # --- Documentation: the public API from docstrings (pdoc, docs/build_api.py) and the protocol from
 # the pinned specs (kafkaproto.codegen.reference), in build/docs; any warning fails the build.

@@ -177,8 +177,12 @@ PYTHON_CLIENTS: dict[str, Callable[[str, int, int], float]] = {
     "kafka-python": run_kafka_python,
     "confluent-kafka": run_confluent,
 }
+# The same two faces with KAFKAPROTO_PURE_PYTHON=1: the interpreted sources, in the same run as
+# the compiled build (README "Compiled hot path").
+PURE = " (pure Python)"
+PURE_CLIENTS = [f"{face}{PURE}" for face in ("kafkaproto Consumer", "kafkaproto AsyncConsumer")]
 JAVA = "Java ConsumerPerformance"
-CLIENTS = [*PYTHON_CLIENTS, JAVA]
+CLIENTS = [*list(PYTHON_CLIENTS)[:2], *PURE_CLIENTS, *list(PYTHON_CLIENTS)[2:], JAVA]
 FACES = ("kafkaproto Consumer", "kafkaproto AsyncConsumer")
 
 
@@ -214,11 +218,15 @@ def run_client(client: str, topic: str, n: int, partitions: int) -> tuple[float,
     """(seconds, peak RSS MB) of one run, in a child process."""
     if client == JAVA:
         return run_java(topic, n), float("nan")
+    env = {k: v for k, v in os.environ.items() if k != "KAFKAPROTO_PURE_PYTHON"}
+    if client.endswith(PURE):
+        env["KAFKAPROTO_PURE_PYTHON"] = "1"
     out = subprocess.run(
         [sys.executable, __file__, "--child", client, topic, str(n), str(partitions)],
         capture_output=True,
         text=True,
         timeout=1800,
+        env=env,
     )
     if out.returncode != 0:
         raise RuntimeError(f"{client} failed:\n{out.stderr[-3000:]}")
@@ -227,8 +235,15 @@ def run_client(client: str, topic: str, n: int, partitions: int) -> tuple[float,
 
 
 def child(client: str, topic: str, n: int, partitions: int) -> None:
-    seconds = PYTHON_CLIENTS[client](topic, n, partitions)
+    seconds = PYTHON_CLIENTS[client.removesuffix(PURE)](topic, n, partitions)
     print(json.dumps({"seconds": seconds, "rss_mb": peak_rss_mb()}))
+
+
+def build_line() -> str:
+    """What the kafkaproto rows run: the compiled build, or pure Python if none is built."""
+    from kafkaproto.compiled import status
+
+    return status().describe()
 
 
 def bench(n: int, partitions: int, runs: int, only: list[str]) -> None:
@@ -237,6 +252,7 @@ def bench(n: int, partitions: int, runs: int, only: list[str]) -> None:
         f"\n## consume: {n:,} records of 100 bytes on {partitions} partitions, from the "
         f"beginning, median of {runs}"
     )
+    print(f"kafkaproto rows without '{PURE}': {build_line()}")
     clients = [c for c in CLIENTS if not only or c in only]
     rates: dict[str, list[float]] = {c: [] for c in clients}
     rss: dict[str, list[float]] = {c: [] for c in clients}

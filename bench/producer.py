@@ -228,8 +228,12 @@ TLS_CLIENTS: dict[str, Callable[[str, int, str], float]] = {
     "aiokafka" + TLS: lambda t, n, a: asyncio.run(_aiokafka(t, n, a, True)),
     "confluent-kafka" + TLS: lambda t, n, a: run_confluent(t, n, a, True),
 }
+# The same two faces with KAFKAPROTO_PURE_PYTHON=1: the interpreted sources, in the same run as
+# the compiled build (README "Compiled hot path").
+PURE = " (pure Python)"
+PURE_CLIENTS = [f"{face}{PURE}" for face in ("kafkaproto Producer", "kafkaproto AsyncProducer")]
 JAVA = "Java ProducerPerformance"
-CLIENTS = [*PYTHON_CLIENTS, JAVA]
+CLIENTS = [*list(PYTHON_CLIENTS)[:2], *PURE_CLIENTS, *list(PYTHON_CLIENTS)[2:], JAVA]
 FACES = ("kafkaproto Producer", "kafkaproto AsyncProducer")
 
 
@@ -270,11 +274,15 @@ def run_client(client: str, topic: str, n: int, acks: str) -> tuple[float, float
     """(seconds, peak RSS MB) of one run, in a child process."""
     if client == JAVA:
         return run_java(topic, n, acks)
+    env = {k: v for k, v in os.environ.items() if k != "KAFKAPROTO_PURE_PYTHON"}
+    if client.endswith(PURE):
+        env["KAFKAPROTO_PURE_PYTHON"] = "1"
     out = subprocess.run(
         [sys.executable, __file__, "--child", client, topic, str(n), acks],
         capture_output=True,
         text=True,
         timeout=1800,
+        env=env,
     )
     if out.returncode != 0:
         raise RuntimeError(f"{client} failed:\n{out.stderr[-3000:]}")
@@ -283,12 +291,16 @@ def run_client(client: str, topic: str, n: int, acks: str) -> tuple[float, float
 
 
 def child(client: str, topic: str, n: int, acks: str) -> None:
-    seconds = {**PYTHON_CLIENTS, **TLS_CLIENTS, **TXN_CLIENTS}[client](topic, n, acks)
+    clients = {**PYTHON_CLIENTS, **TLS_CLIENTS, **TXN_CLIENTS}
+    seconds = clients[client.removesuffix(PURE)](topic, n, acks)
     print(json.dumps({"seconds": seconds, "rss_mb": peak_rss_mb()}))
 
 
 def bench_clients(title: str, n: int, runs: int, only: list[str]) -> None:
     print(f"\n## {title}: {n:,} records of 100 bytes, {PARTITIONS} partitions, median of {runs}")
+    from kafkaproto.compiled import status
+
+    print(f"kafkaproto rows without '{PURE}': {status().describe()}")
     for acks in ("1", "all"):
         clients = [c for c in CLIENTS if not only or c in only]
         rates: dict[str, list[float]] = {c: [] for c in clients}

@@ -23,7 +23,15 @@ SOURCE_ROOTS = ("runtime", "codegen", "generated")
 
 # Lowest first. A module belongs to the layer of its longest matching prefix.
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("errors", ("kafkaproto.errors", "kafkaproto.backoff")),
+    (
+        "errors",
+        (
+            "kafkaproto.errors",
+            "kafkaproto.backoff",
+            # Which modules are compiled: it finds them by name and imports none.
+            "kafkaproto.compiled",
+        ),
+    ),
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
     ("message", ("kafkaproto.message", "kafkaproto.reference_codec")),
     ("messages", ("kafkaproto.messages",)),
@@ -55,6 +63,7 @@ SEPARATE = ("kafkaproto.codegen",)
 # and its own submodules).
 ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.errors": (),
+    "kafkaproto.compiled": (),
     "kafkaproto.error_codes": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.definition": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.properties": (),

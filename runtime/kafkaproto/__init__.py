@@ -9,7 +9,9 @@ ProducerRecord, AsyncConsumer, Consumer, TopicPartition``. Each is imported on f
 
 kafkaproto's three source folders (``codegen/``, ``runtime/``, ``generated/``) each hold a part of
 this package; ``__path__`` is extended over all of them (in an installed wheel they are one
-folder). This module must never import another kafkaproto module at import time.
+folder). ``KAFKAPROTO_PURE_PYTHON=1`` runs the pure-Python sources where compiled modules are
+installed (:mod:`kafkaproto.compiled`). This module must never import another kafkaproto module
+at import time.
 """
 
 import os as _os
@@ -24,7 +26,37 @@ for _entry in _sys.path:
         __path__.append(_portion)
 del _entry, _portion
 
+
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy knows the name
+
+if _os.environ.get("KAFKAPROTO_PURE_PYTHON", "") not in ("", "0"):
+    # KAFKAPROTO_PURE_PYTHON=1 (kafkaproto.compiled): kafkaproto's submodules are found as .py
+    # sources only, so a compiled extension beside a source is never loaded: the reference
+    # path, for the tests and for debugging. Set it before kafkaproto is first imported. The
+    # finder classes come from the import system's own module, always loaded: no import here.
+    if TYPE_CHECKING:
+        from collections.abc import Sequence
+        from importlib.machinery import ModuleSpec
+        from types import ModuleType
+
+    _machinery = _sys.modules["_frozen_importlib_external"]
+
+    class _SourcesOnly:
+        @staticmethod
+        def find_spec(
+            name: str, path: "Sequence[str] | None", target: "ModuleType | None" = None, /
+        ) -> "ModuleSpec | None":
+            if not name.startswith("kafkaproto.") or path is None:
+                return None
+            loaders = (_machinery.SourceFileLoader, _machinery.SOURCE_SUFFIXES)
+            for entry in path:
+                spec: ModuleSpec | None = _machinery.FileFinder(entry, loaders).find_spec(name)
+                if spec is not None and spec.loader is not None:
+                    return spec
+            return None
+
+    _sys.meta_path.insert(0, _SourcesOnly)
 
 #: Public name -> the module defining it.
 _EXPORTS: dict[str, str] = {

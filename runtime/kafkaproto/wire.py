@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from kafkaproto.errors import DecodeError, EncodeError
+from mypy_extensions import mypyc_attr
 
 __all__ = [
     "ZERO_UUID",
@@ -327,6 +328,9 @@ def read_compact_records_required(buf: Buffer, pos: int) -> tuple[memoryview, in
 SPLICE_MIN = 4096
 
 
+# A bytearray subclass stays an ordinary Python class in the compiled build (mypyc compiles
+# no subclass of bytearray); its one method is not on the per-field path.
+@mypyc_attr(native_class=False)
 class SplicingBuffer(bytearray):
     """The buffer ``Message.encode`` writes into. Byte fields of ``SPLICE_MIN`` bytes or more
     are not appended: their position is noted (in ``spliced``, which the maker sets to an

@@ -48,7 +48,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kafkaproto.cli.decode",
         "print a raw request or response frame (hex or binary) as JSON",
     ),
+    "version": (
+        "kafkaproto.cli.version",
+        "print kafkaproto's version and whether its compiled hot path is active (as --version)",
+    ),
 }
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the ``version`` subcommand's line, computed only when asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version line and exit")
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        from kafkaproto.cli.version import describe
+
+        print(describe())
+        parser.exit()
 
 
 def _chosen(argv: Sequence[str]) -> str | None:
@@ -63,6 +86,7 @@ def build_parser(argv: Sequence[str], prog: str = "kafkaproto") -> argparse.Argu
     parser = argparse.ArgumentParser(
         prog=prog, description="Apache Kafka's wire protocol and clients, from the command line."
     )
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chosen = _chosen(argv)
     for name, (module_name, text) in COMMANDS.items():

@@ -162,7 +162,10 @@ class RecordFuture:
             raise RuntimeError("await wasn't used with future")
         return self.result()
 
-    __iter__ = __await__
+    def __iter__(self) -> Generator[Any, None, RecordMetadata]:
+        # ``yield from future`` (old-style coroutines), as asyncio.Future has; a method rather
+        # than ``__iter__ = __await__``, which the compiled build cannot make a class attribute.
+        return self.__await__()
 
     def __repr__(self) -> str:
         state = "cancelled" if self._cancelled else ("done" if self.done() else "pending")

@@ -288,7 +288,6 @@ def _decode_records(
     out: list[Any] = []
     if head is not None:
         topic, partition = head
-    append = out.append
     new = tuple.__new__
     n = len(buf)
     pos = 0
@@ -378,10 +377,12 @@ def _decode_records(
                 raise CorruptRecordError(
                     f"record fields do not end where its length ({length}) says", offset=start
                 )
+            # out.append, not a bound-method local: the compiled build turns it into a direct
+            # list append (a local would be a generic call); interpreted, the two cost the same.
             if head is None:
-                append(
+                out.append(
                     new(
-                        Record,
+                        cls,
                         (
                             base_offset + off_delta,
                             base_ts + ts_delta if log_append_ts is None else log_append_ts,
@@ -392,7 +393,7 @@ def _decode_records(
                     )
                 )
             else:
-                append(
+                out.append(
                     new(
                         cls,
                         (

@@ -11,9 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kafkaproto.partitioner import BuiltInPartitioner
+from kafkaproto import partitioner as partitioner_module
 from kafkaproto.producer import async_producer as async_producer_module
-from kafkaproto.producer._internals import accumulator as accumulator_module
 from kafkaproto.producer._internals.accumulator import estimate_record_size
 from kafkaproto.producer._internals.engine import Blocked
 from kafkaproto.producer.async_producer import AsyncProducer
@@ -27,15 +26,18 @@ T = 10.0
 TS = 1_700_000_000_000
 
 
-def seeded_partitioners(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
-    """Every BuiltInPartitioner the accumulator makes draws from its own seeded sequence."""
-    real = BuiltInPartitioner
+def seeded_partitioners(monkeypatch: pytest.MonkeyPatch, seed: int) -> Callable[[], None]:
+    """The sticky partitioner's random draws (``random.getrandbits``, through the module, as the
+    compiled build calls it too) come from a sequence seeded by ``seed``; the returned function
+    starts the sequence again, so two runs over one topic draw the same partitions."""
+    rng = random.Random()
 
-    def make(topic: str, sticky_batch_size: int) -> BuiltInPartitioner:
-        rng = random.Random(f"{seed}-{topic}")
-        return real(topic, sticky_batch_size, random_int=lambda: rng.randrange(2**31))
+    def restart() -> None:
+        rng.seed(f"{seed}-t")
 
-    monkeypatch.setattr(accumulator_module, "BuiltInPartitioner", make)
+    restart()
+    monkeypatch.setattr(partitioner_module.random, "getrandbits", rng.getrandbits)
+    return restart
 
 
 def workload(seed: int, n: int) -> list[tuple[bytes, int]]:
@@ -89,7 +91,7 @@ def batches_by_partition(cluster: FakeCluster) -> dict[int, list[bytes]]:
 def test_fast_lane_gives_the_same_batches_as_the_full_path(
     monkeypatch: pytest.MonkeyPatch, seed: int
 ) -> None:
-    seeded_partitioners(monkeypatch, seed)
+    restart_draws = seeded_partitioners(monkeypatch, seed)
     # No turn of the loop between flushes but the ones both paths take: a sender turn drains
     # open batches too, so send's periodic yield would move batch boundaries.
     monkeypatch.setattr(async_producer_module, "_YIELD_INTERVAL", float("inf"))
@@ -112,6 +114,7 @@ def test_fast_lane_gives_the_same_batches_as_the_full_path(
     fast, full = FakeCluster({"t": 5}), FakeCluster({"t": 5})
     asyncio.run(asyncio.wait_for(produce_all(records, via_send, fast), T))
     through_lane = lane_appends()
+    restart_draws()
     asyncio.run(asyncio.wait_for(produce_all(records, via_full_path, full), T))
 
     assert lane_appends() == through_lane  # the full path never takes the lane

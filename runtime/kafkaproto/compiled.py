@@ -1,0 +1,116 @@
+"""Which kafkaproto modules the build compiles with mypyc, and whether this process runs them.
+
+``MODULES`` is the one list of the hot path: the build hook (``hatch_build.py``) reads it to know
+what to compile, and :func:`status` (``kafkaproto version``) checks it against what the import
+system would load. The same ``.py`` sources are the reference: a compiled module is an extension
+file beside its source, and wherever none is present (a pure wheel, an sdist installed without a
+C compiler, ``KAFKAPROTO_COMPILE=0``) or ``KAFKAPROTO_PURE_PYTHON=1`` is set, Python runs the
+sources themselves.
+
+This module must never import another kafkaproto module (it only finds them) and must never
+import the compiled modules it reports on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["MODULES", "PURE_PYTHON_ENV", "STAMP", "CompiledStatus", "status"]
+
+#: The modules mypyc compiles, each chosen by a measurement (BENCHMARKS.md "Compiled hot path").
+MODULES: Final[tuple[str, ...]] = (
+    "kafkaproto.records.varint",
+    "kafkaproto.records.record_batch",
+    "kafkaproto.records.batch_builder",
+    "kafkaproto.records.reader",
+    "kafkaproto.consumer.completed_fetch",
+    "kafkaproto.consumer.fetcher",
+    "kafkaproto.consumer.fetch_session",
+    "kafkaproto.wire",
+    "kafkaproto.protocol",
+    "kafkaproto.partitioner",
+    "kafkaproto.producer._internals.accumulator",
+    "kafkaproto.producer._internals.batch",
+    "kafkaproto.producer.futures",
+)
+
+#: Set to anything but ``""`` or ``"0"``: run the pure-Python sources even where compiled
+#: modules are installed (``kafkaproto/__init__.py`` acts on it before any other import).
+PURE_PYTHON_ENV: Final = "KAFKAPROTO_PURE_PYTHON"
+
+#: Written by the build beside the compiled modules: module -> sha256 of the source compiled.
+STAMP: Final = "compiled.json"
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStatus:
+    """What :func:`status` found: which hot modules load compiled, and which compiled ones no
+    longer match their source (an in-place developer build older than an edit)."""
+
+    compiled: tuple[str, ...]
+    pure: tuple[str, ...]
+    stale: tuple[str, ...]
+    forced_pure: bool
+
+    @property
+    def active(self) -> bool:
+        """Every hot module runs compiled."""
+        return not self.pure and not self.forced_pure
+
+    def describe(self) -> str:
+        """One line for ``kafkaproto version``."""
+        if self.forced_pure:
+            return f"pure Python ({PURE_PYTHON_ENV} is set)"
+        if not self.compiled:
+            return "pure Python (no compiled modules installed)"
+        text = f"compiled with mypyc ({len(self.compiled)} of {len(MODULES)} hot modules)"
+        if self.stale:
+            text += f"; stale, rebuild (make setup): {', '.join(self.stale)}"
+        return text
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()
+
+
+def _stamp(package_dir: str) -> dict[str, str]:
+    try:
+        with open(os.path.join(package_dir, STAMP), encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def status() -> CompiledStatus:
+    """Finds each module of :data:`MODULES` without running it (its parent packages are
+    imported) and tells whether the import system loads it from an extension module."""
+    forced = os.environ.get(PURE_PYTHON_ENV, "") not in ("", "0")
+    compiled: list[str] = []
+    pure: list[str] = []
+    stale: list[str] = []
+    stamps: dict[str, str] = {}
+    root = importlib.util.find_spec("kafkaproto")
+    for path in (root.submodule_search_locations or []) if root else []:
+        stamps.update(_stamp(path))
+    for name in MODULES:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec else None
+        is_extension = origin is not None and origin.endswith(
+            tuple(importlib.machinery.EXTENSION_SUFFIXES)
+        )
+        if not is_extension or origin is None:
+            pure.append(name)
+            continue
+        compiled.append(name)
+        source = os.path.join(os.path.dirname(origin), name.rpartition(".")[2] + ".py")
+        if os.path.exists(source) and stamps.get(name) != _sha256(source):
+            stale.append(name)
+    return CompiledStatus(tuple(compiled), tuple(pure), tuple(stale), forced)
