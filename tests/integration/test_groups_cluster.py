@@ -461,6 +461,12 @@ def test_unmoved_partitions_keep_being_consumed_while_a_member_joins(
         for t in threads:
             t.join(30)
     window = (joined_at - 0.5, joined_at + 10)
+    steady = max(
+        max((b - a for a, b in itertools.pairwise(times)), default=0.0)
+        for times in (
+            [t for t in arrivals[p] if joined_at - 3 <= t < joined_at] for p in range(PARTITIONS)
+        )
+    )
     gaps: dict[int, float] = {}
     for p in range(PARTITIONS):
         times = [t for t in arrivals[p] if window[0] <= t <= window[1]]
@@ -474,6 +480,7 @@ def test_unmoved_partitions_keep_being_consumed_while_a_member_joins(
         "protocol": label,
         "gap_ms_unmoved": {p: round(gaps[p] * 1000) for p in sorted(unmoved)},
         "gap_ms_moved": {p: round(gaps[p] * 1000) for p in sorted(moved)},
+        "steady_gap_ms": round(steady * 1000),
     }
     print(f"longest gap per partition while a member joined ({label}): {report}")
     REPORTS.mkdir(parents=True, exist_ok=True)
@@ -484,9 +491,11 @@ def test_unmoved_partitions_keep_being_consumed_while_a_member_joins(
     shortest_moved = min(gaps[p] for p in moved)
     if incremental:
         # Fetching goes on for what stays (no stop-the-world pause): the partitions that stay
-        # pause less than any that moves (whose owner revokes it, then its new owner starts).
-        assert longest_unmoved < shortest_moved, report
+        # pause no longer during the join than any partition paused in the steady state
+        # before it (the poll/fetch cadence, with room for a noisy machine). The moved ones
+        # are only reported: KIP-848 can move a partition within one such cadence.
         assert longest_unmoved < 1.0, report
+        assert longest_unmoved <= 3 * steady + 0.2, (report, steady)
     else:
         # EAGER revokes everything: the partitions that stay wait for the rebalance too, about
         # as long as the ones that move.
