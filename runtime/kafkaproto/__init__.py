@@ -95,6 +95,9 @@ _EXPORTS: dict[str, str] = {
     "PositionOutOfRangeError": "kafkaproto.consumer.errors",
     "LogTruncationError": "kafkaproto.consumer.errors",
     "WakeupError": "kafkaproto.consumer.errors",
+    "CommitFailedError": "kafkaproto.consumer.errors",
+    "ConsumerRebalanceListener": "kafkaproto.consumer.listener",
+    "SubscriptionPattern": "kafkaproto.consumer.subscription",
     "TransactionAbortRequiredError": "kafkaproto.producer.errors",
     "TransactionAbortedError": "kafkaproto.producer.errors",
     "TransactionStateError": "kafkaproto.producer.errors",
@@ -131,11 +134,13 @@ __all__ = [
     "ClusterClient",
     "ClusterClientConfig",
     "ClusterMetadata",
+    "CommitFailedError",
     "ConfigError",
     "Consumer",
     "ConsumerConfig",
     "ConsumerError",
     "ConsumerGroupMetadata",
+    "ConsumerRebalanceListener",
     "ConsumerRecord",
     "ConsumerRecords",
     "ConsumerTimeoutError",
@@ -170,6 +175,7 @@ __all__ = [
     "Serializer",
     "StringDeserializer",
     "StringSerializer",
+    "SubscriptionPattern",
     "TopicPartition",
     "TransactionAbortRequiredError",
     "TransactionAbortedError",
@@ -186,6 +192,7 @@ if TYPE_CHECKING:
     from kafkaproto.consumer.async_consumer import AsyncConsumer
     from kafkaproto.consumer.config import ConsumerConfig
     from kafkaproto.consumer.errors import (
+        CommitFailedError,
         ConsumerError,
         ConsumerTimeoutError,
         InvalidOffsetError,
@@ -194,6 +201,7 @@ if TYPE_CHECKING:
         PositionOutOfRangeError,
         WakeupError,
     )
+    from kafkaproto.consumer.listener import ConsumerRebalanceListener
     from kafkaproto.consumer.record import (
         BytesDeserializer,
         ConsumerRecord,
@@ -204,6 +212,7 @@ if TYPE_CHECKING:
         StringDeserializer,
         TopicPartition,
     )
+    from kafkaproto.consumer.subscription import SubscriptionPattern
     from kafkaproto.consumer.sync_consumer import Consumer
     from kafkaproto.error_codes import KafkaError, ProducerFencedError
     from kafkaproto.errors import (

@@ -160,7 +160,7 @@ class Fetcher:
         wanted: dict[int, dict[TopicPartition, PartitionData]] = {}
         subscriptions = self.subscriptions
         for tp, state in subscriptions.items():
-            if state.paused or not state.has_valid_position or tp in buffered:
+            if not state.fetchable or tp in buffered:
                 continue
             position = state.position
             assert position is not None
@@ -303,6 +303,9 @@ class Fetcher:
                 if state.paused:
                     paused.append(nxt)  # keep its data for resume()
                     self._next_in_line = None
+                    continue
+                if state.pending_revocation or state.awaiting_callback:
+                    nxt.drain()  # being revoked / not yet handed over (Java: not fetchable)
                     continue
                 position = state.position
                 assert position is not None
