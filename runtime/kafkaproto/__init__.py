@@ -27,7 +27,6 @@ for _entry in _sys.path:
 del _entry, _portion
 
 
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy knows the name
 
 if _os.environ.get("KAFKAPROTO_PURE_PYTHON", "") not in ("", "0"):
@@ -97,7 +96,7 @@ _EXPORTS: dict[str, str] = {
     "WakeupError": "kafkaproto.consumer.errors",
     "CommitFailedError": "kafkaproto.consumer.errors",
     "ConsumerRebalanceListener": "kafkaproto.consumer.listener",
-    "SubscriptionPattern": "kafkaproto.consumer.subscription",
+    "SubscriptionPattern": "kafkaproto.consumer.subscription_pattern",
     "TransactionAbortRequiredError": "kafkaproto.producer.errors",
     "TransactionAbortedError": "kafkaproto.producer.errors",
     "TransactionStateError": "kafkaproto.producer.errors",
@@ -212,7 +211,7 @@ if TYPE_CHECKING:
         StringDeserializer,
         TopicPartition,
     )
-    from kafkaproto.consumer.subscription import SubscriptionPattern
+    from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
     from kafkaproto.consumer.sync_consumer import Consumer
     from kafkaproto.error_codes import KafkaError, ProducerFencedError
     from kafkaproto.errors import (

@@ -22,7 +22,7 @@ from kafkaproto.consumer.async_consumer import AsyncConsumer
 from kafkaproto.consumer.errors import CommitFailedError, ConsumerError
 from kafkaproto.consumer.listener import ConsumerRebalanceListener
 from kafkaproto.consumer.record import TopicPartition
-from kafkaproto.consumer.subscription import SubscriptionPattern
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.consumer.sync_consumer import Consumer
 from kafkaproto.error_codes import InvalidGroupIdError
 from kafkaproto.producer.sync_producer import Producer

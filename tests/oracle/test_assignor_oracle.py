@@ -15,15 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kafkaproto.consumer.assignors import PartitionInfo, assignors_for
-from kafkaproto.consumer.group_requests import (
+from kafkaproto.consumer._internals.assignors import PartitionInfo, assignors_for
+from kafkaproto.consumer._internals.group_requests import (
     Subscription,
     decode_assignment,
     encode_assignment,
     encode_subscription,
 )
+from kafkaproto.consumer._internals.sticky_assignor import MemberData, serialize_sticky_user_data
 from kafkaproto.consumer.record import TopicPartition
-from kafkaproto.consumer.sticky_assignor import MemberData, serialize_sticky_user_data
 
 RunJava = Callable[..., str]
 ASSIGNORS = ("range", "roundrobin", "sticky", "cooperative-sticky")

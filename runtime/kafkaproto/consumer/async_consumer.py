@@ -1,5 +1,5 @@
 """``AsyncConsumer``: Java's ``KafkaConsumer`` for asyncio code — a thin face over
-:class:`~kafkaproto.consumer.engine.ConsumerEngine`, which it drives on the running loop.
+:class:`~kafkaproto.consumer._internals.engine.ConsumerEngine`, which it drives on the running loop.
 
 ::
 
@@ -27,9 +27,9 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.cluster import ClusterClient
+from kafkaproto.consumer._internals.engine import CommitCallback, ConsumerEngine
+from kafkaproto.consumer._internals.membership import ListenerCall
 from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.engine import CommitCallback, ConsumerEngine
-from kafkaproto.consumer.membership import ListenerCall
 from kafkaproto.consumer.record import (
     BytesDeserializer,
     ConsumerRecord,
@@ -39,7 +39,7 @@ from kafkaproto.consumer.record import (
     OffsetAndTimestamp,
     TopicPartition,
 )
-from kafkaproto.consumer.subscription import SubscriptionPattern
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.group_metadata import ConsumerGroupMetadata
 
 __all__ = ["AsyncConsumer"]

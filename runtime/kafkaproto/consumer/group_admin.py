@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from kafkaproto.consumer import group_requests as gr
-from kafkaproto.consumer import requests
+from kafkaproto.consumer._internals import group_requests as gr
+from kafkaproto.consumer._internals import requests
+from kafkaproto.consumer._internals.coordinator import ConsumerCoordinator
 from kafkaproto.consumer.async_consumer import AsyncConsumer
-from kafkaproto.consumer.coordinator import ConsumerCoordinator
 from kafkaproto.consumer.record import TopicPartition
 from kafkaproto.error_codes import error_for_code
 from kafkaproto.errors import ApiVersionError

@@ -1,5 +1,5 @@
 """``Consumer``: Java's ``KafkaConsumer`` for blocking code — a thin face over
-:class:`~kafkaproto.consumer.engine.ConsumerEngine`, driven on the caller's own thread.
+:class:`~kafkaproto.consumer._internals.engine.ConsumerEngine`, driven on the caller's own thread.
 
 Why the caller's thread (as Java's classic consumer) and not a loop thread of its own (as our
 ``Producer``): a consumer does its work inside its calls — ``poll`` sends the fetches, waits,
@@ -32,11 +32,11 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
+from kafkaproto.consumer._internals.engine import CommitCallback, ConsumerEngine
+from kafkaproto.consumer._internals.membership import ListenerCall
 from kafkaproto.consumer.async_consumer import plain
 from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.engine import CommitCallback, ConsumerEngine
 from kafkaproto.consumer.errors import ConcurrentAccessError, ConsumerClosedError
-from kafkaproto.consumer.membership import ListenerCall
 from kafkaproto.consumer.record import (
     ConsumerRecord,
     ConsumerRecords,
@@ -45,7 +45,7 @@ from kafkaproto.consumer.record import (
     OffsetAndTimestamp,
     TopicPartition,
 )
-from kafkaproto.consumer.subscription import SubscriptionPattern
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.group_metadata import ConsumerGroupMetadata
 
 __all__ = ["Consumer"]

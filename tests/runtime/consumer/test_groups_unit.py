@@ -15,31 +15,36 @@ from uuid import UUID
 import pytest
 from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.config import ConfigError
-from kafkaproto.consumer import group_requests as gr
-from kafkaproto.consumer.assignors import RebalanceProtocol, assignors_for, rebalance_protocol
-from kafkaproto.consumer.classic_membership import (
+from kafkaproto.consumer._internals import group_requests as gr
+from kafkaproto.consumer._internals.assignors import (
+    RebalanceProtocol,
+    assignors_for,
+    rebalance_protocol,
+)
+from kafkaproto.consumer._internals.classic_membership import (
     ClassicMembership,
     Generation,
     HeartbeatTimers,
     MemberState,
 )
-from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.consumer_membership import (
+from kafkaproto.consumer._internals.consumer_membership import (
     ConsumerMembership,
     LocalAssignment,
 )
-from kafkaproto.consumer.consumer_membership import MemberState as State848
-from kafkaproto.consumer.errors import CommitFailedError
-from kafkaproto.consumer.membership import AppQueue, ListenerMethod, random_member_id
-from kafkaproto.consumer.record import TopicPartition
-from kafkaproto.consumer.sticky_assignor import (
+from kafkaproto.consumer._internals.consumer_membership import MemberState as State848
+from kafkaproto.consumer._internals.membership import AppQueue, ListenerMethod, random_member_id
+from kafkaproto.consumer._internals.sticky_assignor import (
     MemberData,
     deserialize_sticky_user_data,
     java_hash_order,
     java_string_hash,
     serialize_sticky_user_data,
 )
-from kafkaproto.consumer.subscription import FetchPosition, SubscriptionPattern, SubscriptionState
+from kafkaproto.consumer._internals.subscription_state import FetchPosition, SubscriptionState
+from kafkaproto.consumer.config import ConsumerConfig
+from kafkaproto.consumer.errors import CommitFailedError
+from kafkaproto.consumer.record import TopicPartition
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.error_codes import RebalanceInProgressError, UnsupportedVersionError
 from kafkaproto.errors import DecodeError
 

@@ -23,14 +23,14 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
-from kafkaproto.consumer.assignors import (
+from kafkaproto.consumer._internals.assignors import (
     AbstractPartitionAssignor,
     PartitionInfo,
     RebalanceProtocol,
     use_rack_aware_assignment,
 )
+from kafkaproto.consumer._internals.group_requests import Assignment, Subscription
 from kafkaproto.consumer.errors import PartitionAssignmentError
-from kafkaproto.consumer.group_requests import Assignment, Subscription
 from kafkaproto.consumer.record import TopicPartition
 
 __all__ = [

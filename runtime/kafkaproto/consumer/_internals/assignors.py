@@ -1,6 +1,7 @@
 """The classic protocol's client-side partition assignors, as Kafka 4.4's Java client has them:
 ``range`` (Java's ``RangeAssignor``, rack-aware per KIP-881), ``roundrobin``
-(``RoundRobinAssignor``), and, in :mod:`kafkaproto.consumer.sticky_assignor`, ``sticky`` and
+(``RoundRobinAssignor``), and, in :mod:`~kafkaproto.consumer._internals.sticky_assignor`,
+``sticky`` and
 ``cooperative-sticky`` (KIP-54, KIP-429, rack-aware). The group leader runs the assignor the
 coordinator chose — whichever client the leader is, Java's or ours — so each computes what
 Java's computes for the same subscriptions: same sorting, same tie-breaking.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from kafkaproto.config import ConfigError
-from kafkaproto.consumer.group_requests import Assignment, Subscription
+from kafkaproto.consumer._internals.group_requests import Assignment, Subscription
 from kafkaproto.consumer.record import TopicPartition
 
 __all__ = [
@@ -366,7 +367,10 @@ JAVA_CLASS_NAMES = {
 
 
 def _factories() -> dict[str, Callable[[], AbstractPartitionAssignor]]:
-    from kafkaproto.consumer.sticky_assignor import CooperativeStickyAssignor, StickyAssignor
+    from kafkaproto.consumer._internals.sticky_assignor import (
+        CooperativeStickyAssignor,
+        StickyAssignor,
+    )
 
     return {
         "range": RangeAssignor,

@@ -34,12 +34,12 @@ from typing import Any, Final
 from uuid import UUID
 
 from kafkaproto.backoff import ExponentialBackoff
-from kafkaproto.consumer import group_requests as gr
-from kafkaproto.consumer.coordinator import CommitIdentity
+from kafkaproto.consumer._internals import group_requests as gr
+from kafkaproto.consumer._internals.coordinator import CommitIdentity
+from kafkaproto.consumer._internals.membership import GroupHost, ListenerMethod, random_member_id
 from kafkaproto.consumer.errors import CommitFailedError, ConsumerError
-from kafkaproto.consumer.membership import GroupHost, ListenerMethod, random_member_id
 from kafkaproto.consumer.record import TopicPartition
-from kafkaproto.consumer.subscription import SubscriptionPattern
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.error_codes import (
     GroupAuthorizationFailedError,
     KafkaError,

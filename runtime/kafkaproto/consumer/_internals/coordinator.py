@@ -27,7 +27,7 @@ from uuid import UUID
 
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.connection import Connection
-from kafkaproto.consumer import requests
+from kafkaproto.consumer._internals import requests
 from kafkaproto.consumer.errors import ConsumerTimeoutError
 from kafkaproto.consumer.record import OffsetAndMetadata, TopicPartition
 from kafkaproto.error_codes import (

@@ -1,8 +1,8 @@
 """What both group protocols share: the work a membership may only do inside the
 application's own consumer call, and the host interface the engine offers them.
 
-A membership (:mod:`~kafkaproto.consumer.classic_membership`,
-:mod:`~kafkaproto.consumer.consumer_membership`) runs as background tasks: heartbeats,
+A membership (:mod:`~kafkaproto.consumer._internals.classic_membership`,
+:mod:`~kafkaproto.consumer._internals.consumer_membership`) runs as background tasks: heartbeats,
 JoinGroup/SyncGroup or ConsumerGroupHeartbeat round trips go on while the application works
 between two polls (Java's heartbeat thread, or the KIP-848 consumer's network thread). But what
 changes what the application sees — committing its consumed positions before partitions are
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from kafkaproto.cluster import ClusterClient
+from kafkaproto.consumer._internals.coordinator import ConsumerCoordinator
+from kafkaproto.consumer._internals.subscription_state import SubscriptionState
 from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.coordinator import ConsumerCoordinator
 from kafkaproto.consumer.record import TopicPartition
-from kafkaproto.consumer.subscription import SubscriptionState
 
 __all__ = [
     "AppQueue",

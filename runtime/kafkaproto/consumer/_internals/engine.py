@@ -16,18 +16,18 @@ Java does. ``wakeup()`` is the only method safe from another thread: the blockin
 progress (or the next one) raises ``WakeupError``.
 
 Group membership follows ``subscribe``: a membership of the configured ``group.protocol``
-(:mod:`~kafkaproto.consumer.classic_membership` or
-:mod:`~kafkaproto.consumer.consumer_membership`) runs its heartbeats and rebalance round trips as
-tasks, and hands what must happen inside the application's call — committing the consumed
-positions before a revocation, changing the assignment — to :class:`AppQueue`, whose steps
-``poll``, ``close`` and ``unsubscribe`` run. Rebalance listener calls go back to the face that
-called (``take_listener_calls``), which runs them on the application's thread or task and calls
-again: those methods return early when listener calls are waiting. Completed ``commit_async``
-callbacks run in the next ``poll``, ``commit_sync`` or ``close``, as in Java.
+(:mod:`~kafkaproto.consumer._internals.classic_membership` or
+:mod:`~kafkaproto.consumer._internals.consumer_membership`) runs its heartbeats and rebalance round
+trips as tasks, and hands what must happen inside the application's call — committing the consumed
+positions before a revocation, changing the assignment — to :class:`AppQueue`, whose steps ``poll``,
+``close`` and ``unsubscribe`` run. Rebalance listener calls go back to the face that called
+(``take_listener_calls``), which runs them on the application's thread or task and calls again:
+those methods return early when listener calls are waiting. Completed ``commit_async`` callbacks run
+in the next ``poll``, ``commit_sync`` or ``close``, as in Java.
 
 This module must never decode records or build request objects (the fetcher,
-:mod:`kafkaproto.consumer.requests` and :mod:`kafkaproto.consumer.group_requests` do) and never
-block its loop.
+:mod:`kafkaproto.consumer._internals.requests` and
+:mod:`kafkaproto.consumer._internals.group_requests` do) and never block its loop.
 """
 
 from __future__ import annotations
@@ -43,11 +43,21 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig
-from kafkaproto.consumer import requests
-from kafkaproto.consumer.classic_membership import ClassicMembership
+from kafkaproto.consumer._internals import requests
+from kafkaproto.consumer._internals.classic_membership import ClassicMembership
+from kafkaproto.consumer._internals.consumer_membership import ConsumerMembership
+from kafkaproto.consumer._internals.coordinator import ConsumerCoordinator, require_group
+from kafkaproto.consumer._internals.fetch_session import FetchRequestData
+from kafkaproto.consumer._internals.fetcher import Fetcher
+from kafkaproto.consumer._internals.membership import AppQueue, ListenerCall
+from kafkaproto.consumer._internals.subscription_state import (
+    FetchPosition,
+    FetchState,
+    LeaderAndEpoch,
+    SubscriptionState,
+    SubscriptionType,
+)
 from kafkaproto.consumer.config import ConsumerConfig, OffsetResetStrategy
-from kafkaproto.consumer.consumer_membership import ConsumerMembership
-from kafkaproto.consumer.coordinator import ConsumerCoordinator, require_group
 from kafkaproto.consumer.errors import (
     ConsumerClosedError,
     ConsumerError,
@@ -56,23 +66,13 @@ from kafkaproto.consumer.errors import (
     NoOffsetForPartitionError,
     WakeupError,
 )
-from kafkaproto.consumer.fetch_session import FetchRequestData
-from kafkaproto.consumer.fetcher import Fetcher
-from kafkaproto.consumer.membership import AppQueue, ListenerCall
 from kafkaproto.consumer.record import (
     ConsumerRecords,
     OffsetAndMetadata,
     OffsetAndTimestamp,
     TopicPartition,
 )
-from kafkaproto.consumer.subscription import (
-    FetchPosition,
-    FetchState,
-    LeaderAndEpoch,
-    SubscriptionPattern,
-    SubscriptionState,
-    SubscriptionType,
-)
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.error_codes import KafkaError, UnknownTopicOrPartitionError, error_for_code
 from kafkaproto.errors import (
     ApiVersionError,
@@ -500,7 +500,7 @@ class ConsumerEngine:
     def assignment(self) -> set[TopicPartition]:
         return set(self.subscriptions.assigned_partitions())
 
-    # --- what a group membership asks (kafkaproto.consumer.membership.GroupHost) ---------------
+    # --- what a group membership asks (membership.GroupHost) ------------------------------------
 
     @property
     def polling(self) -> bool:

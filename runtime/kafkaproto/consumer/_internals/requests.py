@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 from uuid import UUID
 
-from kafkaproto.consumer.fetch_session import FetchRequestData
-from kafkaproto.consumer.fetcher import PartitionResponse
+from kafkaproto.consumer._internals.fetch_session import FetchRequestData
+from kafkaproto.consumer._internals.fetcher import PartitionResponse
 from kafkaproto.consumer.record import OffsetAndMetadata, TopicPartition
 from kafkaproto.messages import ApiKey
 from kafkaproto.messages.fetch import (

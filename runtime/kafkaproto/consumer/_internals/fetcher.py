@@ -17,7 +17,7 @@ leadership errors ask for fresh metadata (and KIP-951 leader hints are returned 
 offset no longer matches the position (the user seeked) is dropped.
 
 This module is sans-I/O: no sockets, no event loop, no request objects (those are
-:mod:`kafkaproto.consumer.requests`'s); it must never import the engine.
+:mod:`kafkaproto.consumer._internals.requests`'s); it must never import the engine.
 """
 
 from __future__ import annotations
@@ -29,12 +29,20 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from kafkaproto.consumer.completed_fetch import CompletedFetch
+from kafkaproto.consumer._internals.completed_fetch import CompletedFetch
+from kafkaproto.consumer._internals.fetch_session import (
+    FetchRequestData,
+    FetchSessionHandler,
+    PartitionData,
+)
+from kafkaproto.consumer._internals.subscription_state import (
+    FetchPosition,
+    LeaderAndEpoch,
+    SubscriptionState,
+)
 from kafkaproto.consumer.config import ConsumerConfig
 from kafkaproto.consumer.errors import PositionOutOfRangeError
-from kafkaproto.consumer.fetch_session import FetchRequestData, FetchSessionHandler, PartitionData
 from kafkaproto.consumer.record import ConsumerRecord, TopicPartition
-from kafkaproto.consumer.subscription import FetchPosition, LeaderAndEpoch, SubscriptionState
 from kafkaproto.error_codes import CorruptMessageError, error_for_code
 
 __all__ = ["FetchOutcome", "Fetcher", "PartitionResponse"]

@@ -4,14 +4,13 @@ DescribeGroups, ConsumerGroupDescribe and ListGroups (for ``groups describe``) â
 ConsumerProtocol subscription and assignment the classic protocol embeds as bytes, from Kafka's
 own ``ConsumerProtocolSubscription``/``ConsumerProtocolAssignment`` specs.
 
-The one place that touches the generated group messages, as :mod:`kafkaproto.consumer.requests`
-is for fetching and offsets: the rest of the group code works on the plain values here
-(:class:`Subscription`, :class:`JoinGroupResult`, :class:`HeartbeatResult` ...). One class
-serves every version of a message: each builder takes the version the request will be sent at
-and sets only what that version carries (fields a version lacks and Kafka ignores are simply not
-written), each reader the version the response was read at. This module must never do I/O or
-keep state.
-"""
+The one place that touches the generated group messages, as
+:mod:`kafkaproto.consumer._internals.requests` is for fetching and offsets: the rest of the group
+code works on the plain values here (:class:`Subscription`, :class:`JoinGroupResult`,
+:class:`HeartbeatResult` ...). One class serves every version of a message: each builder takes the
+version the request will be sent at and sets only what that version carries (fields a version lacks
+and Kafka ignores are simply not written), each reader the version the response was read at. This
+module must never do I/O or keep state."""
 
 from __future__ import annotations
 

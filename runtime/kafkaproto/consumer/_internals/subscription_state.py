@@ -31,12 +31,12 @@ from typing import Any
 from kafkaproto.consumer.config import OffsetResetStrategy
 from kafkaproto.consumer.errors import UnassignedPartitionError
 from kafkaproto.consumer.record import TopicPartition
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 
 __all__ = [
     "FetchPosition",
     "FetchState",
     "LeaderAndEpoch",
-    "SubscriptionPattern",
     "SubscriptionState",
     "SubscriptionType",
     "TopicPartitionState",
@@ -79,23 +79,6 @@ _AUTO = frozenset(
         SubscriptionType.AUTO_PATTERN_RE2J,
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SubscriptionPattern:
-    """A regular expression in RE2/J syntax that the group coordinator matches against the
-    cluster's topics (Java's ``SubscriptionPattern``, KIP-848): only with
-    ``group.protocol=consumer``. A Python ``re.Pattern`` given to ``subscribe`` is matched by the
-    consumer itself instead, against the topics in its metadata (Java's ``Pattern``)."""
-
-    pattern: str
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.pattern, str) or not self.pattern.strip():
-            raise ValueError("Topic pattern to subscribe to cannot be empty")
-
-    def __str__(self) -> str:
-        return self.pattern
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ coordinator, notices a rebalance (``REBALANCE_IN_PROGRESS``) or that the member 
 (``UNKNOWN_MEMBER_ID``/``ILLEGAL_GENERATION``: it rejoins; ``FENCED_INSTANCE_ID``: fatal), and
 leaves the group when the application has not polled for ``max.poll.interval.ms``. The join
 task is started by ``poll`` when a rejoin is needed and runs Java's ``joinGroupIfNeeded``:
-before joining, inside the application's call (:class:`~kafkaproto.consumer.membership.AppQueue`),
+before joining, inside the application's call
+(:class:`~kafkaproto.consumer._internals.membership.AppQueue`),
 the consumed positions are committed (auto commit) and the listener is told what is revoked
 (EAGER: everything; COOPERATIVE: only topics no longer subscribed) or lost (the generation was
 reset); after SyncGroup, again inside the call, the assignment is applied, COOPERATIVE
@@ -34,17 +35,17 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from kafkaproto.backoff import ExponentialBackoff
-from kafkaproto.consumer import group_requests as gr
-from kafkaproto.consumer.assignors import (
+from kafkaproto.consumer._internals import group_requests as gr
+from kafkaproto.consumer._internals.assignors import (
     AbstractPartitionAssignor,
     PartitionInfo,
     RebalanceProtocol,
     assignors_for,
     rebalance_protocol,
 )
-from kafkaproto.consumer.coordinator import CommitIdentity
+from kafkaproto.consumer._internals.coordinator import CommitIdentity
+from kafkaproto.consumer._internals.membership import GroupHost, ListenerMethod, sorted_partitions
 from kafkaproto.consumer.errors import CommitFailedError, ConsumerError, PartitionAssignmentError
-from kafkaproto.consumer.membership import GroupHost, ListenerMethod, sorted_partitions
 from kafkaproto.consumer.record import TopicPartition
 from kafkaproto.error_codes import (
     FencedInstanceIdError,
