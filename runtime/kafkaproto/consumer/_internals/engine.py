@@ -885,7 +885,7 @@ class ConsumerEngine:
                     node, {tp: (targets[tp][0], LATEST_TIMESTAMP) for tp in later}
                 )
                 results.update(latest)
-            retry = []
+            retry: list[TopicPartition] = []
             for tp, (code, offset, _, epoch) in results.items():
                 state = subs.get(tp)
                 if (
@@ -896,26 +896,38 @@ class ConsumerEngine:
                 ):
                     continue  # the position changed meanwhile (seek, unassign)
                 if code:
-                    error = error_for_code(code)
-                    if error.retriable:
-                        if error.invalid_metadata:
-                            self.client.request_metadata_update()
-                        retry.append(tp)
-                    else:
-                        self._background_errors.append(error)
+                    self._partition_failed(tp, error_for_code(code), retry)
                     continue
                 log.info("Resetting offset for partition %s to position %d.", tp, offset)
                 subs.seek(tp, FetchPosition(offset, epoch, self.leader_of(tp)))
             subs.set_next_retry(retry, retry_at)
-        except _NETWORK_ERRORS as exc:
-            self.client.note_error(exc)
-            subs.set_next_retry(targets, retry_at)
-        except KafkaError as exc:
-            subs.set_next_retry(targets, retry_at)
-            if not exc.retriable:
-                self._background_errors.append(exc)
+        except (*_NETWORK_ERRORS, KafkaError) as exc:
+            self._request_failed(exc, targets, retry_at)
         finally:
             self._signal_progress()
+
+    def _partition_failed(
+        self, tp: TopicPartition, error: KafkaError, retry: list[TopicPartition]
+    ) -> None:
+        # A partition's error in a reset or validation answer: retried after the backoff
+        # (with fresh metadata when it says the leader moved), else reported by the next call.
+        if error.retriable:
+            if error.invalid_metadata:
+                self.client.request_metadata_update()
+            retry.append(tp)
+        else:
+            self._background_errors.append(error)
+
+    def _request_failed(
+        self, exc: Exception, partitions: Iterable[TopicPartition], retry_at: int
+    ) -> None:
+        # The whole reset or validation request failed: every partition in it retries after
+        # the backoff; a lost connection is noted, a non-retriable error reported.
+        if isinstance(exc, _NETWORK_ERRORS):
+            self.client.note_error(exc)
+        self.subscriptions.set_next_retry(partitions, retry_at)
+        if isinstance(exc, KafkaError) and not exc.retriable:
+            self._background_errors.append(exc)
 
     async def _list_offsets_on(
         self, node: int, partitions: Mapping[TopicPartition, tuple[int | None, int]]
@@ -973,7 +985,7 @@ class ConsumerEngine:
             )
             response = await conn.request(request, version=version)
             results = requests.read_offset_for_leader_epoch_response(response)
-            retry = []
+            retry: list[TopicPartition] = []
             for tp, (code, epoch, end_offset) in results.items():
                 requested = positions.get(tp)
                 state = subs.get(tp)
@@ -985,23 +997,12 @@ class ConsumerEngine:
                 ):
                     continue
                 if code:
-                    error = error_for_code(code)
-                    if error.retriable:
-                        if error.invalid_metadata:
-                            self.client.request_metadata_update()
-                        retry.append(tp)
-                    else:
-                        self._background_errors.append(error)
+                    self._partition_failed(tp, error_for_code(code), retry)
                     continue
                 self._complete_validation(tp, requested, epoch, end_offset)
             subs.set_next_retry(retry, retry_at)
-        except _NETWORK_ERRORS as exc:
-            self.client.note_error(exc)
-            subs.set_next_retry(positions, retry_at)
-        except KafkaError as exc:
-            subs.set_next_retry(positions, retry_at)
-            if not exc.retriable:
-                self._background_errors.append(exc)
+        except (*_NETWORK_ERRORS, KafkaError) as exc:
+            self._request_failed(exc, positions, retry_at)
         finally:
             self._signal_progress()
 
