@@ -141,9 +141,12 @@ class AsyncProducer(Generic[K, V]):
             value = self._value_serializer.serialize(topic, value)
         headers = record.headers
         if key is None and record.partition is None and not headers:
-            lane = engine.lane_append(topic, value, record.timestamp)
+            timestamp = record.timestamp
+            if timestamp is None:
+                timestamp = time.time_ns() // 1_000_000
+            lane = engine.lane_append(topic, value, timestamp)
             if lane is not None:
-                return RecordFuture(loop, lane[0], lane[1], lane[2], -1, len(value))
+                return RecordFuture(loop, lane[0], lane[1], timestamp, -1, len(value))
         size = estimate_record_size(key, value, headers)
         try:
             place = engine.append(

@@ -140,7 +140,10 @@ class Producer(Generic[K, V]):
         with self._lock:
             lane = None
             if key is None and record.partition is None and not headers:
-                lane = engine.lane_append(topic, value, record.timestamp)
+                timestamp = record.timestamp
+                if timestamp is None:
+                    timestamp = time.time_ns() // 1_000_000
+                lane = engine.lane_append(topic, value, timestamp)
             if lane is not None:
                 batch, index, timestamp = lane
             else:

@@ -183,20 +183,20 @@ class FakeCluster:
 
 
 def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
-    """Count the records ``BatchBuilder.append_value`` (the producer's fast lane) takes from now
-    on; the returned function reads the count."""
-    from kafkaproto.records.batch_builder import BatchBuilder
+    """Count the records the producer's fast lane (``RecordAccumulator.lane_append``) takes in
+    producers made from now on; the returned function reads the count."""
+    from kafkaproto.producer._internals.accumulator import RecordAccumulator
 
     count = 0
-    real = BatchBuilder.append_value
+    real = RecordAccumulator.lane_append
 
-    def counting(self: BatchBuilder, value: bytes, timestamp: int, limit: int) -> int:
+    def counting(self: RecordAccumulator, topic: str, value: object, timestamp: int) -> Any:
         nonlocal count
-        index = real(self, value, timestamp, limit)
-        count += index >= 0
-        return index
+        placed = real(self, topic, value, timestamp)
+        count += placed is not None
+        return placed
 
-    monkeypatch.setattr(BatchBuilder, "append_value", counting)
+    monkeypatch.setattr(RecordAccumulator, "lane_append", counting)
     return lambda: count
 
 
