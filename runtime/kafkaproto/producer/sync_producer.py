@@ -146,6 +146,15 @@ class Producer(Generic[K, V]):
                 lane = engine.lane_append(topic, value, timestamp)
             if lane is not None:
                 batch, index, timestamp = lane
+                group = self._groups.get(batch)
+                if group is not None and callback is None:
+                    # _place for the commonest record, written out: the lane's batch was
+                    # made by an earlier append, which gave it its group.
+                    future._index = index
+                    future._timestamp = timestamp
+                    future._value_size = len(value)
+                    future._group = group
+                    return future
             else:
                 size = estimate_record_size(key, value, headers)
                 try:
