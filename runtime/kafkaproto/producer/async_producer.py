@@ -35,7 +35,7 @@ from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.producer._internals.accumulator import estimate_record_size
 from kafkaproto.producer._internals.engine import Blocked, ProducerEngine
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.futures import RecordFuture
+from kafkaproto.producer.futures import RecordFuture, lane_send
 from kafkaproto.producer.metadata import PartitionInfo
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, Serializer
 from kafkaproto.producer.transport import ProducerTransport
@@ -77,8 +77,13 @@ class AsyncProducer(Generic[K, V]):
         self._value_serializer: Any = value_serializer or BytesSerializer()
         self._plain_keys = type(self._key_serializer) is BytesSerializer
         self._plain_values = type(self._value_serializer) is BytesSerializer
-        # Both serializers pass bytes as they are: send may take the fast lane itself.
-        self._plain = self._plain_keys and self._plain_values
+        # Both serializers pass bytes as they are and no transaction state needs checking:
+        # send takes the fast lane itself, compiled (futures.lane_send).
+        self._lane = (
+            self.engine.accumulator
+            if self._plain_keys and self._plain_values and self.engine.transactions is None
+            else None
+        )
         self._max_block_s = self.config.max_block_ms / 1000
         self._next_yield = 0.0
 
@@ -100,25 +105,12 @@ class AsyncProducer(Generic[K, V]):
     async def send(self, record: ProducerRecord[Any]) -> RecordFuture:
         """Queue ``record``, waiting while there is no room for it (up to ``max.block.ms``);
         returns its delivery future. See the module docstring for what raises here."""
-        value = record.value
-        if (
-            record.key is None
-            and type(value) is bytes
-            and self._plain
-            and record.partition is None
-            and not record.headers
-        ):
-            # _try_send's fast lane written out here: the commonest record costs one
-            # interpreted call fewer (nothing to serialize, no key, partition or headers).
-            engine = self.engine
-            timestamp = record.timestamp
-            if timestamp is None:
-                timestamp = time.time_ns() // 1_000_000
-            lane = engine.lane_append(record.topic, value, timestamp)
-            if lane is not None:
-                return RecordFuture(
-                    engine.loop or engine.start(), lane[0], lane[1], timestamp, -1, len(value)
-                )
+        lane = self._lane
+        if lane is not None:
+            # The commonest record in one compiled call (see lane_send); None: the full path.
+            fast = lane_send(lane, self.engine.loop, record)
+            if fast is not None:
+                return fast
         sent = self._try_send(record)
         if type(sent) is RecordFuture:
             if not sent._index:

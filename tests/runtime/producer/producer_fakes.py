@@ -183,20 +183,38 @@ class FakeCluster:
 
 
 def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
-    """Count the records the producer's fast lane (``RecordAccumulator.lane_append``) takes in
-    producers made from now on; the returned function reads the count."""
+    """Count the records the producer's fast lane takes in producers made from now on: through
+    ``RecordAccumulator.lane_append`` (the thread-safe face, and any face's full ``send``) or
+    ``futures.lane_send`` (``AsyncProducer.send``, which calls the former without a Python
+    call when compiled, and through it when not: counted once either way). The returned
+    function reads the count."""
+    from kafkaproto.producer import async_producer
     from kafkaproto.producer._internals.accumulator import RecordAccumulator
 
     count = 0
-    real = RecordAccumulator.lane_append
+    inside_send = False
+    real_append = RecordAccumulator.lane_append
+    real_send = async_producer.lane_send
 
-    def counting(self: RecordAccumulator, topic: str, value: object, timestamp: int) -> Any:
+    def counting_append(self: RecordAccumulator, topic: str, value: object, timestamp: int) -> Any:
         nonlocal count
-        placed = real(self, topic, value, timestamp)
-        count += placed is not None
+        placed = real_append(self, topic, value, timestamp)
+        if not inside_send:
+            count += placed is not None
         return placed
 
-    monkeypatch.setattr(RecordAccumulator, "lane_append", counting)
+    def counting_send(accumulator: RecordAccumulator, loop: Any, record: Any) -> Any:
+        nonlocal count, inside_send
+        inside_send = True
+        try:
+            future = real_send(accumulator, loop, record)
+        finally:
+            inside_send = False
+        count += future is not None
+        return future
+
+    monkeypatch.setattr(RecordAccumulator, "lane_append", counting_append)
+    monkeypatch.setattr(async_producer, "lane_send", counting_send)
     return lambda: count
 
 
