@@ -9,8 +9,8 @@ callback. It implements asyncio's future protocol (``asyncio.isfuture`` is true:
 Cancelling it only stops the waiting, as cancelling Java's ``Future`` of a send does: the record
 is still delivered. Must be used from the event loop's thread only.
 
-``lane_send`` is ``AsyncProducer.send``'s commonest case compiled: a record with nothing to
-serialize and no key, partition or headers, through the accumulator's fast lane to its future.
+``lane_place`` and ``lane_send`` are the faces' commonest case compiled: a record with nothing to
+serialize and no key, partition or headers, through the accumulator's fast lane (to its future).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from kafkaproto.producer._internals.accumulator import RecordAccumulator
 from kafkaproto.producer._internals.batch import ProducerBatch
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 
-__all__ = ["RecordFuture", "lane_send"]
+__all__ = ["RecordFuture", "lane_place", "lane_send"]
 
 _Callback = Callable[["RecordFuture"], object]
 
@@ -177,19 +177,19 @@ class RecordFuture:
         return f"<RecordFuture {state} batch={self._batch!r} index={self._index}>"
 
 
-def lane_send(
-    accumulator: RecordAccumulator,
-    loop: asyncio.AbstractEventLoop | None,
-    record: ProducerRecord[Any],
-) -> RecordFuture | None:
-    """``record`` through ``accumulator``'s fast lane, when it has a null key, no partition, no
-    headers and a ``bytes`` value taken as it is (the caller's serializers pass bytes through, and
-    no transaction state needs checking): its future, else None (nothing done; the full path
-    takes the record). The timestamp None means now, as in ``ProducerEngine.append``."""
+
+def lane_place(
+    accumulator: RecordAccumulator, record: ProducerRecord[Any]
+) -> tuple[ProducerBatch, int, int] | None:
+    """``record`` into ``accumulator``'s fast lane, when it has a null key, no partition, no
+    headers and a ``bytes`` value taken as it is (the caller's serializers pass bytes through,
+    and no transaction state needs checking): (batch, index, timestamp), else None (nothing
+    done; the full path takes the record). The timestamp None means now, as in
+    ``ProducerEngine.append``. The caller holds the accumulator's lock if other threads
+    append."""
     value = record.value
     if (
-        loop is None
-        or record.key is not None
+        record.key is not None
         or type(value) is not bytes
         or record.partition is not None
         or record.headers
@@ -198,7 +198,20 @@ def lane_send(
     timestamp = record.timestamp
     if timestamp is None:
         timestamp = time.time_ns() // 1_000_000
-    placed = accumulator.lane_append(record.topic, value, timestamp)
+    return accumulator.lane_append(record.topic, value, timestamp)
+
+
+def lane_send(
+    accumulator: RecordAccumulator,
+    loop: asyncio.AbstractEventLoop | None,
+    record: ProducerRecord[Any],
+) -> RecordFuture | None:
+    """``lane_place`` on the event loop's thread, giving the record's future (None: nothing
+    done)."""
+    if loop is None:
+        return None
+    placed = lane_place(accumulator, record)
     if placed is None:
         return None
-    return RecordFuture(loop, placed[0], placed[1], timestamp, -1, len(value))
+    batch, index, timestamp = placed
+    return RecordFuture(loop, batch, index, timestamp, -1, len(record.value))

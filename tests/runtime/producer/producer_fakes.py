@@ -185,10 +185,10 @@ class FakeCluster:
 def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
     """Count the records the producer's fast lane takes in producers made from now on: through
     ``RecordAccumulator.lane_append`` (the thread-safe face, and any face's full ``send``) or
-    ``futures.lane_send`` (``AsyncProducer.send``, which calls the former without a Python
-    call when compiled, and through it when not: counted once either way). The returned
-    function reads the count."""
-    from kafkaproto.producer import async_producer
+    ``futures.lane_send``/``lane_place`` (the faces' ``send``, which call the former without a
+    Python call when compiled, and through it when not: counted once either way). The
+    returned function reads the count."""
+    from kafkaproto.producer import async_producer, sync_producer
     from kafkaproto.producer._internals.accumulator import RecordAccumulator
 
     count = 0
@@ -213,8 +213,21 @@ def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
         count += future is not None
         return future
 
+    real_place = sync_producer.lane_place
+
+    def counting_place(accumulator: RecordAccumulator, record: Any) -> Any:
+        nonlocal count, inside_send
+        inside_send = True
+        try:
+            placed = real_place(accumulator, record)
+        finally:
+            inside_send = False
+        count += placed is not None
+        return placed
+
     monkeypatch.setattr(RecordAccumulator, "lane_append", counting_append)
     monkeypatch.setattr(async_producer, "lane_send", counting_send)
+    monkeypatch.setattr(sync_producer, "lane_place", counting_place)
     return lambda: count
 
 
