@@ -2,8 +2,9 @@
 on any warning pdoc gives (`make docs`; CI runs it).
 
 The documented modules are the public ones (``PUBLIC``); the producer's and the consumer's
-engine internals and the command line are left out, and the generated messages appear through
-their index ``kafkaproto.messages`` (the protocol reference covers every message). One kind of
+internals (``_internals``, private) and the command line are left out, and the generated
+messages appear through their index ``kafkaproto.messages`` (the protocol reference covers every
+message). One kind of
 warning is not about our docstrings and is dropped after checking it: pdoc cannot resolve the
 postponed annotations of a ``NamedTuple``'s generated ``__init__`` (its namespace is not the
 module's).
@@ -28,13 +29,6 @@ PUBLIC = [
     "!kafkaproto.producer.metadata",
     "!kafkaproto.producer.transport",
     "kafkaproto.consumer",
-    "!kafkaproto.consumer.engine",
-    "!kafkaproto.consumer.subscription",
-    "!kafkaproto.consumer.fetch_session",
-    "!kafkaproto.consumer.completed_fetch",
-    "!kafkaproto.consumer.fetcher",
-    "!kafkaproto.consumer.requests",
-    "!kafkaproto.consumer.coordinator",
     "kafkaproto.config",
     "kafkaproto.config.definition",
     "kafkaproto.config.common",

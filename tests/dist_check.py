@@ -85,9 +85,7 @@ def main(dist: Path, work: Path) -> int:
     platform = [w for w in wheels if w not in pure]
     sdists = sorted(dist.glob("kafkaproto-*.tar.gz"))
     if len(pure) != 1 or len(platform) != 1 or len(sdists) != 1:
-        fail(
-            f"expected one pure wheel, a platform wheel and an sdist in {dist}: {wheels + sdists}"
-        )
+        fail(f"expected one pure wheel, a platform wheel and an sdist in {dist}: {wheels + sdists}")
     tag = f"-cp{sys.version_info.major}{sys.version_info.minor}-"
     if tag not in platform[0].name:
         fail(f"{platform[0].name}: not tagged for this CPython ({tag})")

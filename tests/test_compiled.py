@@ -58,7 +58,7 @@ def test_pure_python_switch_loads_the_sources() -> None:
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert out.count(".py\"") == len(compiled.MODULES), out
+    assert out.count('.py"') == len(compiled.MODULES), out
     version = subprocess.run(
         [sys.executable, "-m", "kafkaproto", "--version"],
         env=env,

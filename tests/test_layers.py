@@ -105,6 +105,25 @@ NEVER: dict[str, tuple[str, ...]] = {
         "kafkaproto.producer.async_producer",
     ),
     "kafkaproto.producer.transport": ("kafkaproto.producer._internals.cluster_transport",),
+    # The consumer's sans-I/O pieces: no loop, no sockets, not the engine that drives them.
+    **{
+        f"kafkaproto.consumer._internals.{name}": (
+            "asyncio",
+            "socket",
+            "kafkaproto.consumer._internals.engine",
+        )
+        for name in (
+            "assignors",
+            "completed_fetch",
+            "fetch_session",
+            "fetcher",
+            "group_requests",
+            "requests",
+            "sticky_assignor",
+            "subscription_state",
+        )
+    },
+    "kafkaproto.consumer.subscription_pattern": ("kafkaproto.consumer._internals",),
     "kafkaproto.records.errors": ("kafkaproto.records.compression",),
     "kafkaproto.cli.arguments": ("kafkaproto.producer", "kafkaproto.cluster"),
 }

@@ -27,7 +27,6 @@ for _entry in _sys.path:
 del _entry, _portion
 
 
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy knows the name
 
 if _os.environ.get("KAFKAPROTO_PURE_PYTHON", "") not in ("", "0"):
@@ -95,6 +94,9 @@ _EXPORTS: dict[str, str] = {
     "PositionOutOfRangeError": "kafkaproto.consumer.errors",
     "LogTruncationError": "kafkaproto.consumer.errors",
     "WakeupError": "kafkaproto.consumer.errors",
+    "CommitFailedError": "kafkaproto.consumer.errors",
+    "ConsumerRebalanceListener": "kafkaproto.consumer.listener",
+    "SubscriptionPattern": "kafkaproto.consumer.subscription_pattern",
     "TransactionAbortRequiredError": "kafkaproto.producer.errors",
     "TransactionAbortedError": "kafkaproto.producer.errors",
     "TransactionStateError": "kafkaproto.producer.errors",
@@ -131,11 +133,13 @@ __all__ = [
     "ClusterClient",
     "ClusterClientConfig",
     "ClusterMetadata",
+    "CommitFailedError",
     "ConfigError",
     "Consumer",
     "ConsumerConfig",
     "ConsumerError",
     "ConsumerGroupMetadata",
+    "ConsumerRebalanceListener",
     "ConsumerRecord",
     "ConsumerRecords",
     "ConsumerTimeoutError",
@@ -170,6 +174,7 @@ __all__ = [
     "Serializer",
     "StringDeserializer",
     "StringSerializer",
+    "SubscriptionPattern",
     "TopicPartition",
     "TransactionAbortRequiredError",
     "TransactionAbortedError",
@@ -186,6 +191,7 @@ if TYPE_CHECKING:
     from kafkaproto.consumer.async_consumer import AsyncConsumer
     from kafkaproto.consumer.config import ConsumerConfig
     from kafkaproto.consumer.errors import (
+        CommitFailedError,
         ConsumerError,
         ConsumerTimeoutError,
         InvalidOffsetError,
@@ -194,6 +200,7 @@ if TYPE_CHECKING:
         PositionOutOfRangeError,
         WakeupError,
     )
+    from kafkaproto.consumer.listener import ConsumerRebalanceListener
     from kafkaproto.consumer.record import (
         BytesDeserializer,
         ConsumerRecord,
@@ -204,6 +211,7 @@ if TYPE_CHECKING:
         StringDeserializer,
         TopicPartition,
     )
+    from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
     from kafkaproto.consumer.sync_consumer import Consumer
     from kafkaproto.error_codes import KafkaError, ProducerFencedError
     from kafkaproto.errors import (

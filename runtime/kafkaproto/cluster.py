@@ -285,6 +285,10 @@ class ClusterClient:
             _Node(-1 - i, host, port) for i, (host, port) in enumerate(self.bootstrap_servers)
         ]
         self._nodes: dict[int, _Node] = {}
+        # Second connections to group coordinators (Java's Integer.MAX_VALUE - nodeId): a
+        # JoinGroup may wait up to the rebalance timeout, and a broker answers one request per
+        # connection at a time, so group traffic must not queue behind fetches or the reverse.
+        self._coordinator_nodes: dict[int, _Node] = {}
         self._metadata = ClusterMetadata()
         self._topics: set[str] = set()
         self._all_topics = False
@@ -318,7 +322,7 @@ class ClusterClient:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 async with asyncio.timeout(5):
                     await self._refresher
-        nodes = [*self._bootstrap, *self._nodes.values()]
+        nodes = [*self._bootstrap, *self._nodes.values(), *self._coordinator_nodes.values()]
         for node in nodes:
             if node.connecting is not None:
                 node.connecting.cancel()
@@ -460,6 +464,27 @@ class ClusterClient:
         if node is None:
             raise KafkaConnectionError(f"broker {node_id} is not in the cluster metadata")
         return await self._connect(node)
+
+    async def coordinator_connection(self, node_id: int) -> Connection:
+        """A connection to broker ``node_id`` of its own, for a group coordinator's requests
+        (JoinGroup, heartbeats, commits), opened if needed; the same backoff as the shared
+        ones."""
+        broker = self._metadata.brokers.get(node_id)
+        if broker is None:
+            raise KafkaConnectionError(f"broker {node_id} is not in the cluster metadata")
+        node = self._coordinator_nodes.get(node_id)
+        if node is None or (node.host, node.port) != (broker.host, broker.port):
+            if node is not None and node.connection is not None:
+                node.connection.close()
+            node = self._coordinator_nodes[node_id] = _Node(node_id, broker.host, broker.port)
+        return await self._connect(node)
+
+    def close_coordinator_connection(self, node_id: int) -> None:
+        """Drop the coordinator connection to ``node_id`` (Java disconnects from a coordinator
+        it marks unknown, failing what is in flight on it)."""
+        node = self._coordinator_nodes.get(node_id)
+        if node is not None and node.connection is not None:
+            node.connection.close()
 
     async def request(
         self,

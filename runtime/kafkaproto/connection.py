@@ -257,7 +257,10 @@ class Connection:
         except (OSError, ssl.SSLError, TimeoutError, EOFError) as exc:
             self._transport.abort()
             raise classify_tls_failure(
-                exc, broker=self.broker, host=self.host, protocol=self.protocol_name,
+                exc,
+                broker=self.broker,
+                host=self.host,
+                protocol=self.protocol_name,
                 has_client_certificate=self._has_client_certificate,
             ) from exc
         if transport is None:  # the peer closed during the handshake

@@ -508,8 +508,7 @@ class Message(Struct):
     def check_version(cls, version: int) -> None:
         if not cls.min_version <= version <= cls.max_version:
             raise ApiVersionError(
-                f"{cls.__name__} has versions {cls.min_version}-{cls.max_version}, "
-                f"not {version!r}"
+                f"{cls.__name__} has versions {cls.min_version}-{cls.max_version}, not {version!r}"
             )
 
     def encode(self, version: int) -> bytes:

@@ -52,8 +52,14 @@ def field(name: str, type_: str = "int32", **extra: Any) -> dict[str, Any]:
 
 
 def tagged(name: str, type_: str = "int32", tag: int = 0, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "type": type_, "versions": "1+", "taggedVersions": "1+", "tag": tag,
-            **extra}
+    return {
+        "name": name,
+        "type": type_,
+        "versions": "1+",
+        "taggedVersions": "1+",
+        "tag": tag,
+        **extra,
+    }
 
 
 def checked(data: dict[str, Any]) -> MessageSpec:
@@ -81,24 +87,53 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("flexible-versions-missing", spec(field("A"), flexibleVersions=None), "FooRequest", ""),
     ("flexible-versions-not-open-ended", spec(flexibleVersions="1-2"), "FooRequest", ""),
     ("valid-versions-no-maximum", spec(validVersions="0+"), "FooRequest", ""),
-    ("listeners-not-request", spec(type="response", name="FooResponse", listeners=["broker"]),
-     "FooResponse", ""),
-    ("unstable-not-request",
-     spec(type="response", name="FooResponse", latestVersionUnstable=True), "FooResponse", ""),
+    (
+        "listeners-not-request",
+        spec(type="response", name="FooResponse", listeners=["broker"]),
+        "FooResponse",
+        "",
+    ),
+    (
+        "unstable-not-request",
+        spec(type="response", name="FooResponse", latestVersionUnstable=True),
+        "FooResponse",
+        "",
+    ),
     ("api-key-missing", spec(apiKey=None), "FooRequest", ""),
     # --- StructRegistry
-    ("struct-name-capital",
-     spec(commonStructs=[{"name": "bar", "versions": "0+", "fields": []}]), "bar", ""),
-    ("common-struct-twice",
-     spec(commonStructs=[{"name": "Bar", "versions": "0+", "fields": []}] * 2), "Bar", ""),
-    ("version-range",
-     spec(commonStructs=[{"name": "Bar", "versions": "x", "fields": []}]), "Bar", ""),
-    ("common-struct-inline",
-     spec(struct("Bar", field("A")),
-          commonStructs=[{"name": "Bar", "versions": "0+", "fields": [field("A")]}]),
-     "FooRequest", "Bar"),
-    ("struct-twice", spec(struct("Bar", field("A")), {**struct("Bar", field("A")), "name": "B2"}),
-     "FooRequest", "B2"),
+    (
+        "struct-name-capital",
+        spec(commonStructs=[{"name": "bar", "versions": "0+", "fields": []}]),
+        "bar",
+        "",
+    ),
+    (
+        "common-struct-twice",
+        spec(commonStructs=[{"name": "Bar", "versions": "0+", "fields": []}] * 2),
+        "Bar",
+        "",
+    ),
+    (
+        "version-range",
+        spec(commonStructs=[{"name": "Bar", "versions": "x", "fields": []}]),
+        "Bar",
+        "",
+    ),
+    (
+        "common-struct-inline",
+        spec(
+            struct("Bar", field("A")),
+            commonStructs=[{"name": "Bar", "versions": "0+", "fields": [field("A")]}],
+        ),
+        "FooRequest",
+        "Bar",
+    ),
+    (
+        "struct-twice",
+        spec(struct("Bar", field("A")), {**struct("Bar", field("A")), "name": "B2"}),
+        "FooRequest",
+        "B2",
+    ),
     ("struct-unknown", spec(field("Bar", "Bar")), "FooRequest", "Bar"),
     ("struct-unknown", spec(field("Bars", "[]Bar")), "FooRequest", "Bars"),
     # --- StructSpec over a struct's fields
@@ -122,23 +157,37 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("entity-type", spec(field("A", "int32", entityType="topicName")), "FooRequest", "A"),
     ("entity-type", spec(field("A", "[]int64", entityType="brokerId")), "FooRequest", "A"),
     ("fields-on-non-struct", spec(field("A", "int32", fields=[field("B")])), "FooRequest", "A"),
-    ("flexible-override-type", spec(field("A", "int32", flexibleVersions="1+")),
-     "FooRequest", "A"),
-    ("flexible-override-subset", spec(field("S", "string", flexibleVersions="0+")),
-     "FooRequest", "S"),
+    ("flexible-override-type", spec(field("A", "int32", flexibleVersions="1+")), "FooRequest", "A"),
+    (
+        "flexible-override-subset",
+        spec(field("S", "string", flexibleVersions="0+")),
+        "FooRequest",
+        "S",
+    ),
     ("map-key-top-level", spec(field("A", mapKey=True)), "FooRequest", "A"),
     ("map-key-tagged", spec(struct("Bar", tagged("A", mapKey=True))), "Bar", "A"),
     ("tag-negative", spec(tagged("A", tag=-1)), "FooRequest", "A"),
     ("tag-without-tagged-versions", spec(field("A", versions="1+", tag=0)), "FooRequest", "A"),
-    ("tagged-nullable-mismatch", spec(tagged("S", "string", nullableVersions="2+")),
-     "FooRequest", "S"),
-    ("tagged-versions-not-open-ended", spec(tagged("A", taggedVersions="1-2")),
-     "FooRequest", "A"),
+    (
+        "tagged-nullable-mismatch",
+        spec(tagged("S", "string", nullableVersions="2+")),
+        "FooRequest",
+        "S",
+    ),
+    ("tagged-versions-not-open-ended", spec(tagged("A", taggedVersions="1-2")), "FooRequest", "A"),
     ("tagged-outside-versions", spec(tagged("A", versions="2+")), "FooRequest", "A"),
-    ("tagged-not-flexible", spec(tagged("A", versions="0+", taggedVersions="0+")),
-     "FooRequest", "A"),
-    ("tagged-not-flexible",
-     spec(tagged("S", "string", taggedVersions="1+", flexibleVersions="2+")), "FooRequest", "S"),
+    (
+        "tagged-not-flexible",
+        spec(tagged("A", versions="0+", taggedVersions="0+")),
+        "FooRequest",
+        "A",
+    ),
+    (
+        "tagged-not-flexible",
+        spec(tagged("S", "string", taggedVersions="1+", flexibleVersions="2+")),
+        "FooRequest",
+        "S",
+    ),
     ("tagged-records", spec(tagged("R", "records")), "FooRequest", "R"),
     ("tagged-versions-without-tag", spec(field("A", taggedVersions="1+")), "FooRequest", "A"),
     ("zero-copy-type", spec(field("A", "string", zeroCopy=True)), "FooRequest", "A"),
@@ -163,8 +212,12 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("default", spec(field("A", "uuid", default="A" * 20 + "+/")), "FooRequest", "A"),
     ("default", spec(field("A", "uuid", default="A" * 11 + " " + "A" * 11)), "FooRequest", "A"),
     ("default", spec(field("S", "string", default="null")), "FooRequest", "S"),
-    ("default", spec(field("S", "string", nullableVersions="1+", default="null")),
-     "FooRequest", "S"),
+    (
+        "default",
+        spec(field("S", "string", nullableVersions="1+", default="null")),
+        "FooRequest",
+        "S",
+    ),
     ("default", spec(field("B", "bytes", default="ab")), "FooRequest", "B"),
     ("default", spec(field("L", "[]int32", default="[1]")), "FooRequest", "L"),
     ("default", spec(struct("Bar", field("X"), default="x")), "FooRequest", "Bar"),
@@ -172,13 +225,25 @@ CASES: list[tuple[str, dict[str, Any], str, str]] = [
     ("name-collision", spec(field("TopicId"), field("topicId")), "FooRequest", "topicId"),
     ("name-collision", spec({**field("Inner", "FooRequest"), "fields": [field("X")]}), "", ""),
     # A common struct that holds itself would be a class without end.
-    ("struct-cycle", spec(field("A", "[]Node"), commonStructs=[
-        {"name": "Node", "versions": "0+", "fields": [field("Children", "[]Node")]}]), "Node", ""),
+    (
+        "struct-cycle",
+        spec(
+            field("A", "[]Node"),
+            commonStructs=[
+                {"name": "Node", "versions": "0+", "fields": [field("Children", "[]Node")]}
+            ],
+        ),
+        "Node",
+        "",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("rule", "data", "struct_name", "field_name"), CASES,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(
+    ("rule", "data", "struct_name", "field_name"),
+    CASES,
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)],
+)
 def test_rule(rule: str, data: dict[str, Any], struct_name: str, field_name: str) -> None:
     err = refuse(data)
     assert err.rule == rule, str(err)
@@ -208,11 +273,21 @@ def test_every_rule_in_the_compiler_has_a_case() -> None:
     ("rule", "data", "struct_name", "field_name", "key"),
     [
         ("unknown-key", spec(field("A"), vaildVersions="0-1"), "FooRequest", "", "vaildVersions"),
-        ("unknown-key", spec(field("A", nulableVersions="0+")), "FooRequest", "A",
-         "nulableVersions"),
+        (
+            "unknown-key",
+            spec(field("A", nulableVersions="0+")),
+            "FooRequest",
+            "A",
+            "nulableVersions",
+        ),
         ("unknown-key", spec(struct("Bar", field("X", defualt="1"))), "Bar", "X", "defualt"),
-        ("missing-key", {k: v for k, v in spec().items() if k != "validVersions"}, "FooRequest",
-         "", "validVersions"),
+        (
+            "missing-key",
+            {k: v for k, v in spec().items() if k != "validVersions"},
+            "FooRequest",
+            "",
+            "validVersions",
+        ),
         ("missing-key", spec({"name": "A", "versions": "0+"}), "FooRequest", "A", "type"),
         ("bad-value", spec(type="reqest"), "FooRequest", "", "type"),
         ("bad-value", spec(apiKey=40000), "FooRequest", "", "apiKey"),
@@ -221,8 +296,9 @@ def test_every_rule_in_the_compiler_has_a_case() -> None:
         ("bad-value", spec(listeners=["zookeeper"]), "FooRequest", "", "1"),
     ],
 )
-def test_shape(rule: str, data: dict[str, Any], struct_name: str, field_name: str,
-               key: str) -> None:
+def test_shape(
+    rule: str, data: dict[str, Any], struct_name: str, field_name: str, key: str
+) -> None:
     with pytest.raises(SpecError) as info:
         parse_message(FILE, data)
     err = info.value
@@ -370,10 +446,14 @@ def test_strip_comments_keeps_positions() -> None:
         ("0\tNONE\tfalse\tfalse\t\n3\tX\ttrue\n", "line 2 is not an error entry"),
         ("0\tNONE\tfalse\tfalse\t\nx\tX\tfalse\tfalse\tm\n", "bad code 'x'"),
         ("0\tNONE\tfalse\tmaybe\t\n", "line 1 is not an error entry"),
-        ("0\tNONE\tfalse\tfalse\t\n3\tA\tfalse\tfalse\tm\n3\tB\tfalse\tfalse\tm\n",
-         "code 3 is both A and B"),
-        ("0\tNONE\tfalse\tfalse\t\n3\tA_ERROR\tfalse\tfalse\tm\n4\tA\tfalse\tfalse\tm\n",
-         "both become class AError"),
+        (
+            "0\tNONE\tfalse\tfalse\t\n3\tA\tfalse\tfalse\tm\n3\tB\tfalse\tfalse\tm\n",
+            "code 3 is both A and B",
+        ),
+        (
+            "0\tNONE\tfalse\tfalse\t\n3\tA_ERROR\tfalse\tfalse\tm\n4\tA\tfalse\tfalse\tm\n",
+            "both become class AError",
+        ),
         ("3\tA\tfalse\tfalse\tm\n", "no NONE entry at code 0"),
     ],
 )

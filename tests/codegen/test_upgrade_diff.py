@@ -40,15 +40,28 @@ BASE: dict[str, Any] = {
                     "about": "The partitions.",
                     "fields": [
                         {"name": "Index", "type": "int32", "versions": "0+", "about": "Index."},
-                        {"name": "Epoch", "type": "int32", "versions": "1+", "default": "-1",
-                         "about": "The epoch."},
+                        {
+                            "name": "Epoch",
+                            "type": "int32",
+                            "versions": "1+",
+                            "default": "-1",
+                            "about": "The epoch.",
+                        },
                         {"name": "Offset", "type": "int64", "versions": "0+", "about": "Offset."},
                     ],
                 },
             ],
         },
-        {"name": "Rack", "type": "string", "versions": "3+", "nullableVersions": "3+",
-         "default": "null", "taggedVersions": "3+", "tag": 0, "about": "The rack."},
+        {
+            "name": "Rack",
+            "type": "string",
+            "versions": "3+",
+            "nullableVersions": "3+",
+            "default": "null",
+            "taggedVersions": "3+",
+            "tag": 0,
+            "about": "The rack.",
+        },
     ],
 }
 

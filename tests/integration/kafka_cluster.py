@@ -275,6 +275,15 @@ class KafkaCluster:
             "share.coordinator.state.topic.replication.factor": rf,
             "share.coordinator.state.topic.min.isr": self.spec.min_insync_replicas,
             "group.initial.rebalance.delay.ms": 0,
+            # KIP-848 groups: the session timeout and heartbeat interval are the broker's. The
+            # defaults (45 s, 5 s) would make every join and failure test wait that long.
+            "group.consumer.min.session.timeout.ms": 6000,
+            "group.consumer.session.timeout.ms": 10000,
+            "group.consumer.min.heartbeat.interval.ms": 500,
+            "group.consumer.heartbeat.interval.ms": 1000,
+            # How soon the coordinator matches a new topic against KIP-848 subscribed patterns (its
+            # minimum).
+            "group.consumer.regex.refresh.interval.ms": 10000,
             # Faster fail-over when a node is killed without a controlled shutdown.
             "broker.heartbeat.interval.ms": 500,
             "broker.session.timeout.ms": 6000,

@@ -64,4 +64,3 @@ def test_leader_moves_when_its_node_dies(kafka_cluster: KafkaCluster, cluster: s
         for node_id in (1, 2, 3):
             if not kafka_cluster.node_up(node_id):
                 kafka_cluster.start_node(node_id)
-

@@ -62,3 +62,40 @@ def test_consume_errors(broker: str, capsys: pytest.CaptureFixture[str]) -> None
     assert "max.poll.records" in capsys.readouterr().err
     assert main(["consume", "--bootstrap", broker, "--topic", "t", "--offset", "5"]) == 2
     assert "--partition" in capsys.readouterr().err
+
+
+def test_consume_group_members_share_a_topic_and_groups_describe_shows_them(
+    broker: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two `consume --group G` processes join G and split the topic between them; `groups
+    describe G` shows both members, then the committed offsets with no lag."""
+    import subprocess
+    import sys
+
+    topic = f"consume-group-{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(broker, topic, 4))
+    with Producer(bootstrap_servers=broker) as p:
+        for i in range(400):
+            p.send(ProducerRecord(topic, b"v%d" % i, partition=i % 4))
+    group = f"cli-members-{uuid.uuid4().hex[:6]}"
+    argv = [
+        sys.executable, "-m", "kafkaproto", "consume", "--bootstrap", broker, "--topic", topic,
+        "--group", group, "--from-beginning", "--timeout-ms", "6000",
+        "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
+    ]  # fmt: skip
+    members = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    time.sleep(4)
+    assert main(["groups", "describe", group, "--bootstrap", broker, "--format", "json"]) == 0
+    live = json.loads(capsys.readouterr().out)
+    outputs = [m.communicate(timeout=60)[0].split() for m in members]
+    assert all(m.returncode == 0 for m in members)
+    # Every record printed once in all: each member printed the partitions it was given.
+    assert sorted(outputs[0] + outputs[1]) == sorted(f"v{i}" for i in range(400))
+    assert live["type"] == "classic" and len(live["members"]) == 2
+    owned = [tp for m in live["members"] for tp in m["assignment"]]
+    assert sorted(owned) == sorted(f"{topic}-{p}" for p in range(4))
+    assert main(["groups", "describe", group, "--bootstrap", broker]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith(f"Group {group} (classic protocol): state Empty")
+    rows = [line.split() for line in text.splitlines() if line.startswith(group)]
+    assert sorted((r[2], r[3], r[5]) for r in rows) == [(str(p), "100", "0") for p in range(4)]

@@ -111,9 +111,7 @@ def test_other_seeds_on_the_flexible_latest_versions(oracle: OracleHarness, seed
     unknown tags)."""
     from message_strategies import all_message_classes
 
-    chosen = [
-        (c, c.max_version) for c in all_message_classes() if c.layout(c.max_version).flexible
-    ]
+    chosen = [(c, c.max_version) for c in all_message_classes() if c.layout(c.max_version).flexible]
     assert len(chosen) > 100
     result = conformance(cases_per_class=10, seed=seed, versions=chosen, harness=oracle)
     assert not result.failures, "\n".join(result.failures[:10])

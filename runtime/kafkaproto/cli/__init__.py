@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "kafkaproto.cli.fetch",
         "print the records of one partition from the start to its end (consume's alias)",
     ),
+    "groups": (
+        "kafkaproto.cli.groups",
+        "describe a consumer group: members, assignment, committed offsets and lag",
+    ),
     "api-versions": (
         "kafkaproto.cli.api_versions",
         "ask a broker which API versions it supports and which ones kafkaproto would use",

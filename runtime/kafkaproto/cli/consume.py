@@ -4,13 +4,16 @@ topic, one value per line (``--format json``: topic, partition, offset, timestam
 headers), as Kafka's console consumer does.
 
 It reads every partition of the topic (or ``--partition``), starting at the group's committed
-offsets (``--group``), else at the end of the log, or the start with ``--from-beginning``. A
-group's offsets are committed as records are printed (every ``auto.commit.interval.ms`` and at
-the end), up to the last record printed — not up to what the last poll fetched, so ``--max``
-leaves the rest for the next run; ``--offset`` starts ``--partition`` at an
-offset, ``earliest`` or ``latest``. It stops after ``--max`` records, when no record came for
-``--timeout-ms`` (Kafka's console consumer's option), or with ``--until-end`` at the end
-offsets seen when it started. Progress and lag are drawn on stderr when it is a terminal.
+offsets (``--group``), else at the end of the log, or the start with ``--from-beginning``. With
+``--group`` and no ``--partition`` it joins the group (``subscribe``, the configured
+``group.protocol``) and reads the partitions the group gives it, so several ``consume --group G``
+(and Java consumers of G) share the topic. A group's offsets are committed as records are printed
+(every ``auto.commit.interval.ms``, when a partition is revoked, and at the end), up to the last
+record printed — not up to what the last poll fetched, so ``--max`` leaves the rest for the next
+run; ``--offset`` starts ``--partition`` at an offset, ``earliest`` or ``latest``. It stops
+after ``--max`` records, when no record came for ``--timeout-ms`` (Kafka's console consumer's
+option), or with ``--until-end`` at the end offsets seen when it started (in a group: once every
+partition it owns is there). Progress and lag are drawn on stderr when it is a terminal.
 Reading never creates a topic: ``allow.auto.create.topics`` is false unless ``-X`` says
 otherwise. Exit status: 0, 1 for a consumer error, 2 for bad settings, 130 on Ctrl-C.
 
@@ -142,6 +145,7 @@ def consume(command: str, settings: dict[str, object], options: Options, out: IO
     count = 0
     progress = sys.stderr.isatty()
     consumer: Consumer[bytes, bytes] | None = None
+    printed: dict[TopicPartition, int] = {}  # next offset after the last printed record
     try:
         consumer = Consumer(config)
         timeout = None
@@ -154,7 +158,11 @@ def consume(command: str, settings: dict[str, object], options: Options, out: IO
             if not partitions:
                 raise UnknownTopicOrPartitionError(f"topic {options.topic!r} does not exist")
         assigned = [TopicPartition(options.topic, p) for p in partitions]
-        consumer.assign(assigned)
+        group_member = config.group_id is not None and options.partition is None
+        if group_member:
+            consumer.subscribe([options.topic], _CommitPrinted(consumer, printed, out))
+        else:
+            consumer.assign(assigned)
         if start == "earliest":
             consumer.seek_to_beginning(assigned)
         elif start == "latest":
@@ -165,18 +173,19 @@ def consume(command: str, settings: dict[str, object], options: Options, out: IO
         if options.until_end:
             ends = consumer.end_offsets(assigned, timeout)
         pending = {tp for tp in assigned if ends.get(tp, 0) > 0} if options.until_end else set()
-        if options.until_end:
+        if options.until_end and not group_member:
             # Partitions already at their end need no record: where do they start?
             for tp in list(pending):
                 if consumer.position(tp, timeout) >= ends[tp]:
                     pending.discard(tp)
-        printed: dict[TopicPartition, int] = {}  # next offset after the last printed record
         commit_every = config.auto_commit_interval_ms / 1000
         next_commit = time.monotonic() + commit_every
         last_record = time.monotonic()
         next_progress = last_record + PROGRESS_INTERVAL
         while not options.until_end or pending:
             if options.max_records is not None and count >= options.max_records:
+                break
+            if group_member and options.until_end and _owned_at_end(consumer, ends, timeout):
                 break
             now = time.monotonic()
             if options.deadline is not None and now >= options.deadline:
@@ -203,19 +212,22 @@ def consume(command: str, settings: dict[str, object], options: Options, out: IO
                 next_commit = time.monotonic() + commit_every
                 out.flush()
                 consumer.commit_async(dict(printed))
-            if options.until_end:
+            if options.until_end and not group_member:
                 for tp in list(pending):
                     if consumer.position(tp, timeout) >= ends[tp]:
                         pending.discard(tp)  # the rest was aborted or compacted away
             if progress and time.monotonic() >= next_progress:
                 next_progress = time.monotonic() + PROGRESS_INTERVAL
-                lags = [consumer.current_lag(tp) for tp in assigned]
+                owned = consumer.assignment() if group_member else assigned
+                lags = [consumer.current_lag(tp) for tp in owned]
                 lag = sum(x for x in lags if x is not None)
                 sys.stderr.write(f"\r{count} records, lag {lag}   ")
                 sys.stderr.flush()
         out.flush()
         if config.group_id is not None and printed:
-            consumer.commit_sync(dict(printed), timeout)
+            offsets = dict(printed)
+            printed.clear()
+            consumer.commit_sync(offsets, timeout)
     except KeyboardInterrupt:
         return 130
     except (KafkaProtoError, ValueError, OSError, TimeoutError) as exc:
@@ -231,6 +243,35 @@ def consume(command: str, settings: dict[str, object], options: Options, out: IO
             except KafkaProtoError as exc:
                 print(f"{command}: close: {exc}", file=sys.stderr)
     return 0
+
+
+class _CommitPrinted:
+    """The group member's rebalance listener: what was printed of a partition is committed
+    before the partition goes to another member, and forgotten when it was lost."""
+
+    def __init__(self, consumer: Any, printed: dict[Any, int], out: IO[str]) -> None:
+        self.consumer = consumer
+        self.printed = printed
+        self.out = out
+
+    def on_partitions_revoked(self, partitions: list[Any]) -> None:
+        offsets = {tp: self.printed.pop(tp) for tp in partitions if tp in self.printed}
+        if offsets:
+            self.out.flush()
+            self.consumer.commit_sync(offsets)
+
+    def on_partitions_assigned(self, partitions: list[Any]) -> None:
+        return None
+
+    def on_partitions_lost(self, partitions: list[Any]) -> None:
+        for tp in partitions:
+            self.printed.pop(tp, None)
+
+
+def _owned_at_end(consumer: Any, ends: dict[Any, int], timeout: float | None) -> bool:
+    """A group member's ``--until-end``: it owns partitions and each is at its end offset."""
+    owned = consumer.assignment()
+    return bool(owned) and all(consumer.position(tp, timeout) >= ends.get(tp, 0) for tp in owned)
 
 
 def run(args: argparse.Namespace) -> int:

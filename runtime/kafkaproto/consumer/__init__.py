@@ -1,7 +1,10 @@
 """The Kafka consumer: ``AsyncConsumer`` (asyncio) and ``Consumer`` (blocking, driven by one
-thread) over one engine — subscription state, fetcher, offsets, coordinator — and its
-configuration (``kafkaproto.consumer.config``).
+thread), two thin faces over one engine, and what they take and give: ``ConsumerRecord``,
+``TopicPartition``, deserializers, ``ConsumerConfig``, ``ConsumerRebalanceListener``,
+``SubscriptionPattern``, ``describe_group`` and the typed errors.
 
-Public names live in their modules (``from kafkaproto.consumer.async_consumer import
-AsyncConsumer``); importing this package must stay cheap and must never start I/O.
+The public names are exported by ``kafkaproto`` (``from kafkaproto import AsyncConsumer``) and
+live in this package's modules; the engine, subscription state, fetcher, offsets, coordinator,
+memberships and assignors are private machinery in ``kafkaproto.consumer._internals`` (Java's
+``consumer/internals``). Importing this package must stay cheap and must never start I/O.
 """

@@ -1,16 +1,19 @@
 """``AsyncConsumer``: Java's ``KafkaConsumer`` for asyncio code — a thin face over
-:class:`~kafkaproto.consumer.engine.ConsumerEngine`, which it drives on the running loop.
+:class:`~kafkaproto.consumer._internals.engine.ConsumerEngine`, which it drives on the running loop.
 
 ::
 
     async with AsyncConsumer(bootstrap_servers="localhost:9092", group_id="g") as consumer:
-        consumer.assign([TopicPartition("events", 0)])
+        consumer.subscribe(["events"])  # or assign([TopicPartition("events", 0)])
         async for record in consumer:
             print(record.offset, record.value)
 
 Calls that need the network are coroutines (``poll``, ``position``, ``commit_sync``,
-``committed``, offsets lookups, ``close``); the rest only change local state and return at
-once (``assign``, ``seek``, ``pause``, ``commit_async``). One task at a time should use it, as
+``committed``, offsets lookups, ``unsubscribe``, ``close``); the rest only change local state
+and return at once (``subscribe``, ``assign``, ``seek``, ``pause``, ``commit_async``). A
+group member's heartbeats run as tasks on the loop, so the loop must keep running between polls
+(no blocking work in it). Rebalance listener methods run inside ``poll``, ``unsubscribe`` and
+``close``, in the task that called, and may be coroutines. One task at a time should use it, as
 one thread uses Java's. This module holds no consumer logic of its own: it must never reach
 into the engine's fetcher or subscription state.
 """
@@ -18,13 +21,15 @@ into the engine's fetcher or subscription state.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.cluster import ClusterClient
+from kafkaproto.consumer._internals.engine import CommitCallback, ConsumerEngine
+from kafkaproto.consumer._internals.membership import ListenerCall
 from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.engine import CommitCallback, ConsumerEngine
 from kafkaproto.consumer.record import (
     BytesDeserializer,
     ConsumerRecord,
@@ -34,6 +39,7 @@ from kafkaproto.consumer.record import (
     OffsetAndTimestamp,
     TopicPartition,
 )
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.group_metadata import ConsumerGroupMetadata
 
 __all__ = ["AsyncConsumer"]
@@ -91,20 +97,52 @@ class AsyncConsumer(Generic[K, V]):
     def assignment(self) -> set[TopicPartition]:
         return self.engine.assignment()
 
-    def unsubscribe(self) -> None:
-        self.engine.unsubscribe()
+    def subscribe(
+        self,
+        topics: Iterable[str] | re.Pattern[str] | SubscriptionPattern,
+        listener: Any = None,
+    ) -> None:
+        """Join the group (``group.id``) at the next poll for these topics, the topics a
+        ``re.Pattern`` matches (checked here against the cluster's topics), or a
+        ``SubscriptionPattern`` the broker matches (``group.protocol=consumer``); the group
+        assigns the partitions. ``listener``: a
+        :class:`~kafkaproto.consumer.listener.ConsumerRebalanceListener` (methods may be
+        coroutines). An empty list unsubscribes."""
+        self.engine.subscribe(topics, listener)
+
+    def subscription(self) -> set[str]:
+        return self.engine.subscription()
+
+    async def unsubscribe(self) -> None:
+        """Give up every subscribed topic or assigned partition; a group member tells its
+        listener and leaves the group."""
+        while not await self.engine.unsubscribe():
+            await self._run_listener_calls()
+
+    async def _run_listener_calls(self) -> None:
+        await run_listener_calls(self.engine.take_listener_calls(), self.engine.listener)
 
     # --- reading -------------------------------------------------------------------------------
 
     async def poll(self, timeout: float = 0.0) -> ConsumerRecords[K, V]:
         """Records by partition, as soon as some are there or after ``timeout`` seconds (then
-        empty); at most ``max.poll.records``."""
-        return await self.engine.poll(timeout)
+        empty); at most ``max.poll.records``. Group membership (joining, rebalances, the
+        listener) happens here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(timeout, 0)
+        while True:
+            records = await self.engine.poll(max(deadline - loop.time(), 0))
+            if records:
+                return records  # the engine hands out records only with no listener call due
+            calls = self.engine.take_listener_calls()
+            if not calls:
+                return records
+            await run_listener_calls(calls, self.engine.listener)
 
     async def __aiter__(self) -> AsyncIterator[ConsumerRecord[K, V]]:
         """Every record, polling forever (stop with ``break``, ``wakeup()`` or cancellation)."""
         while True:
-            for record in await self.engine.poll(1.0):
+            for record in await self.poll(1.0):
                 yield record
 
     def wakeup(self) -> None:
@@ -181,4 +219,23 @@ class AsyncConsumer(Generic[K, V]):
         return await self.engine.partitions_for(topic, timeout)
 
     async def close(self, timeout: float | None = None) -> None:
-        await self.engine.close(timeout)
+        """Commit (auto commit), tell the listener, leave the group, close the connections,
+        within ``timeout`` seconds (default 30)."""
+        while not await self.engine.close(timeout):
+            await self._run_listener_calls()
+
+
+async def run_listener_calls(calls: list[ListenerCall], listener: Any) -> None:
+    """Run rebalance listener calls in order (awaiting coroutine methods); each call's outcome
+    goes back to the membership waiting for it."""
+    for call in calls:
+        try:
+            result = call.run(listener)
+            if result is not None:
+                await result
+        except BaseException as exc:
+            call.finish(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            call.finish(None)

@@ -17,6 +17,7 @@ from kafkaproto.consumer.record import OffsetAndMetadata, TopicPartition
 from kafkaproto.errors import KafkaProtoError
 
 __all__ = [
+    "CommitFailedError",
     "ConcurrentAccessError",
     "ConsumerClosedError",
     "ConsumerError",
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidOffsetError",
     "LogTruncationError",
     "NoOffsetForPartitionError",
+    "PartitionAssignmentError",
     "PositionOutOfRangeError",
     "RecordDeserializationError",
     "RecordTooLargeForFetchError",
@@ -124,3 +126,27 @@ class ConcurrentAccessError(ConsumerError):
     """Two threads used one blocking consumer at once (Java's
     ``ConcurrentModificationException``): one thread drives a consumer; only ``wakeup()`` may
     be called from another."""
+
+
+class CommitFailedError(ConsumerError):
+    """A commit of a group member failed because the member is no longer part of the group's
+    current generation (Java's ``CommitFailedException``): it was kicked out (its session
+    expired, or the time between polls went past ``max.poll.interval.ms``) or the group moved
+    on to a new member epoch. The partitions are likely gone to another member; poll again to
+    rejoin, and expect the records since the last commit to be read again."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "Commit cannot be completed since the group has already rebalanced and assigned "
+            "the partitions to another member. This means that the time between subsequent "
+            "calls to poll() was longer than the configured max.poll.interval.ms, which "
+            "typically implies that the poll loop is spending too much time message "
+            "processing. You can address this either by increasing max.poll.interval.ms or by "
+            "reducing the maximum size of batches returned in poll() with max.poll.records."
+        )
+
+
+class PartitionAssignmentError(ConsumerError):
+    """The group leader's assignor could not assign the partitions (Java's
+    ``IllegalStateException`` from an assignor): a bug or inconsistent subscriptions."""

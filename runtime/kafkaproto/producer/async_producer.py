@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
@@ -97,8 +98,17 @@ class AsyncProducer(Generic[K, V]):
         await self.start()
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Leaving the block normally or on an error closes as Java's close() does: what is
+        # queued is sent first. Leaving it because the task was cancelled must not keep the
+        # cancelled task alive for up to delivery.timeout.ms: what is unsent fails at once
+        # with ProducerClosedError.
+        await self.close(0 if exc_type is asyncio.CancelledError else None)
 
     # --- send --------------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from batches import batch, marker
-from kafkaproto.consumer.completed_fetch import CompletedFetch
+from kafkaproto.consumer._internals.completed_fetch import CompletedFetch
 from kafkaproto.consumer.errors import RecordDeserializationError, RecordTooLargeForFetchError
 from kafkaproto.consumer.record import StringDeserializer, TopicPartition
 from kafkaproto.records.compression import CompressionType

@@ -3,7 +3,7 @@ session errors and failures go back to a full fetch."""
 
 from __future__ import annotations
 
-from kafkaproto.consumer.fetch_session import FetchSessionHandler, PartitionData
+from kafkaproto.consumer._internals.fetch_session import FetchSessionHandler, PartitionData
 from kafkaproto.consumer.record import TopicPartition
 
 A, B, C = TopicPartition("t", 0), TopicPartition("t", 1), TopicPartition("u", 0)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 from batches import batch
-from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.errors import PositionOutOfRangeError, UnassignedPartitionError
-from kafkaproto.consumer.fetcher import Fetcher, PartitionResponse
-from kafkaproto.consumer.record import TopicPartition
-from kafkaproto.consumer.subscription import (
+from kafkaproto.consumer._internals.fetcher import Fetcher, PartitionResponse
+from kafkaproto.consumer._internals.subscription_state import (
     FetchPosition,
     FetchState,
     LeaderAndEpoch,
     SubscriptionState,
 )
+from kafkaproto.consumer.config import ConsumerConfig
+from kafkaproto.consumer.errors import PositionOutOfRangeError, UnassignedPartitionError
+from kafkaproto.consumer.record import TopicPartition
 from kafkaproto.error_codes import TopicAuthorizationFailedError
 
 A, B = TopicPartition("t", 0), TopicPartition("t", 1)

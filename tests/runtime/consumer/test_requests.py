@@ -8,8 +8,8 @@ from typing import TypeVar
 from uuid import UUID
 
 import pytest
-from kafkaproto.consumer import requests
-from kafkaproto.consumer.fetch_session import FetchSessionHandler, PartitionData
+from kafkaproto.consumer._internals import requests
+from kafkaproto.consumer._internals.fetch_session import FetchSessionHandler, PartitionData
 from kafkaproto.consumer.record import OffsetAndMetadata, TopicPartition
 from kafkaproto.message import Message
 from kafkaproto.messages import APIS

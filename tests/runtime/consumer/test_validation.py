@@ -4,11 +4,15 @@ position awaiting validation."""
 from __future__ import annotations
 
 import pytest
+from kafkaproto.consumer._internals.engine import ConsumerEngine
+from kafkaproto.consumer._internals.subscription_state import (
+    FetchPosition,
+    FetchState,
+    LeaderAndEpoch,
+)
 from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.engine import ConsumerEngine
 from kafkaproto.consumer.errors import LogTruncationError
 from kafkaproto.consumer.record import OffsetAndMetadata, TopicPartition
-from kafkaproto.consumer.subscription import FetchPosition, FetchState, LeaderAndEpoch
 
 TP = TopicPartition("t", 0)
 REQUESTED = FetchPosition(100, 3, LeaderAndEpoch(2, 5))

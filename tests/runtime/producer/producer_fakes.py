@@ -74,6 +74,11 @@ class FakeCluster:
         self.fail_connections = 0  # next N produce sends raise ConnectionError
         self.next_producer_id = 1000
         self.expected_seq: dict[tuple[int, tuple[str, int]], int] = {}
+        # Kafka 4.4's leader takes any first sequence from a producer it has no state for
+        # (the KAFKA-15591 window); off, the fake insists on sequence 0.
+        self.any_first_sequence = False
+        self.epochs: dict[tuple[int, tuple[str, int]], int] = {}
+        self.written_seqs: dict[tuple[int, tuple[str, int]], set[int]] = defaultdict(set)
         self.concurrent = 0
         self.max_concurrent = 0
 
@@ -165,11 +170,18 @@ class FakeCluster:
         [batch] = read_batches(data).batches
         if batch.producer_id >= 0:
             key = (batch.producer_id, tp)
+            if key not in self.expected_seq and self.any_first_sequence:
+                self.expected_seq[key] = batch.base_sequence
+            elif self.epochs.get(key, batch.producer_epoch) != batch.producer_epoch:
+                self.expected_seq[key] = 0  # a new epoch starts at sequence 0
+                self.written_seqs[key].clear()
+            self.epochs[key] = batch.producer_epoch
             expected = self.expected_seq.get(key, 0)
-            if batch.base_sequence < expected:
+            if batch.base_sequence < expected and batch.base_sequence in self.written_seqs[key]:
                 return part(index=partition, error_code=46, base_offset=-1)  # DUPLICATE
-            if batch.base_sequence > expected:
+            if batch.base_sequence != expected:
                 return part(index=partition, error_code=45, base_offset=-1, log_start_offset=0)
+            self.written_seqs[key].add(batch.base_sequence)
             self.expected_seq[key] = expected + len(batch.records)
         base = len(self.log[tp])
         self.log[tp].extend(batch.records)

@@ -467,3 +467,54 @@ def test_per_record_errors_from_the_broker() -> None:
         batch.metadata(1, 0, -1, 1)
     with pytest.raises(Exception, match="one more more invalid records"):
         batch.metadata(0, 0, -1, 1)
+
+
+def test_first_batch_refused_while_the_next_is_written_still_arrives() -> None:
+    # The KAFKA-15591 window on a new partition: the leader refuses the first request
+    # (NOT_LEADER_OR_FOLLOWER), then writes the second one at sequence 1 because it has no
+    # state for the producer; the first one must still be delivered, once, not spin on
+    # OUT_OF_ORDER_SEQUENCE_NUMBER until delivery.timeout.ms.
+    cluster = FakeCluster({"t": 1})
+    cluster.any_first_sequence = True
+    cluster.errors[("t", 0)].append(NotLeaderOrFollowerError.code)
+    cluster.hold = asyncio.Event()
+
+    async def main() -> list[RecordMetadata]:
+        # Without a way out the first record would expire after delivery.timeout.ms.
+        quick = settings(linger_ms=0, delivery_timeout_ms=3000, request_timeout_ms=1000)
+        async with AsyncProducer(quick, transport=cluster) as p:
+            first = await p.send(ProducerRecord("t", b"first", partition=0))
+            await asyncio.sleep(0.05)
+            second = await p.send(ProducerRecord("t", b"second", partition=0))
+            await asyncio.sleep(0.05)
+            assert cluster.concurrent == 2  # both requests are in flight
+            cluster.hold.set()
+            return list(await asyncio.gather(first, second))
+
+    metas = run(main)
+    assert cluster.records("t") == [b"second", b"first"]  # overtaken, but not lost
+    assert [m.offset for m in metas] == [1, 0]
+
+
+def test_cancelled_task_leaves_async_with_at_once_failing_what_is_unsent() -> None:
+    # Close on a normal exit waits for delivery (Java's close()); a cancelled task must not:
+    # the broker here never answers, so a graceful close would wait delivery.timeout.ms.
+    cluster = FakeCluster({"t": 1})
+    cluster.hold = asyncio.Event()
+    futures: list[Any] = []
+
+    async def body() -> None:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            futures.append(await p.send(ProducerRecord("t", b"x", partition=0)))
+            futures.append(await p.send(ProducerRecord("t", b"y", partition=0)))
+            await futures[0]  # cancelling the task cancels this future (asyncio's rule)
+
+    async def main() -> float:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(body(), 0.3)
+        return time.monotonic() - started
+
+    assert run(main) < 2.0
+    with pytest.raises(ProducerClosedError):
+        futures[1].result()

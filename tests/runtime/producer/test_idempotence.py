@@ -177,3 +177,35 @@ def test_fatal_errors() -> None:
     assert again.handle_init_producer_id(15, -1, -1) is InitProducerIdOutcome.RETRY
     assert again.handle_init_producer_id(31, -1, -1) is InitProducerIdOutcome.ABORT_BATCHES
     assert again.state is ProducerState.UNINITIALIZED
+
+
+def test_a_batch_overtaken_by_acked_ones_gets_a_new_epoch() -> None:
+    # KAFKA-15591: b0 is refused (NOT_LEADER_OR_FOLLOWER) by a leader still opening a new
+    # partition, b1 arrives just after and is written (no producer state yet: any first
+    # sequence is taken); every retry of b0 at sequence 0 is then out of order.
+    idem, acc = setup()
+    send(acc, 2)
+    b0, b1 = drain(acc)[0], drain(acc)[0]
+    assert idem.can_retry(NotLeaderOrFollowerError(), -1, b0)
+    idem.handle_completed_batch(b1, 0)
+    assert idem.last_acked_sequence(TP) == 1
+    assert idem.is_overtaken(b0)
+    assert idem.can_retry(OutOfOrderSequenceNumberError(), 0, b0)
+    idem.bump_epoch_and_reset_id_if_needed()
+    assert idem.producer_id_and_epoch == (7, 1)
+    assert (b0.producer_epoch, b0.base_sequence) == (1, 0)
+    assert not idem.is_overtaken(b0)  # the new epoch's sequences start over
+
+
+def test_an_overtaken_batch_that_may_have_been_written_keeps_javas_rule() -> None:
+    # An attempt that timed out may be in the log: "out of order" may then mean "written long
+    # ago", so a new epoch (which would write it again) is not taken.
+    idem, acc = setup()
+    send(acc, 2)
+    b0, b1 = drain(acc)[0], drain(acc)[0]
+    b0.maybe_written = True
+    idem.handle_completed_batch(b1, 0)
+    assert not idem.is_overtaken(b0)
+    assert idem.can_retry(OutOfOrderSequenceNumberError(), 0, b0)
+    assert not idem.bump_epoch_and_reset_id_if_needed()
+    assert idem.producer_id_and_epoch == (7, 0)

@@ -48,6 +48,7 @@ class ProducerBatch:
         "is_split",
         "last_attempt_ms",
         "log_append_time",
+        "maybe_written",
         "moved_to",
         "partition",
         "record_errors",
@@ -80,6 +81,9 @@ class ProducerBatch:
         self.retry_delay_ms = 0
         self.in_retry = False
         self.sequence_reset = False
+        # Whether an attempt may have reached the log: set on any failure except the broker's
+        # answers that reject before appending (the sender decides).
+        self.maybe_written = False
         self.is_split = is_split
         self.closed = False  # no more appends (drained, or a record did not fit)
         self.reserved = reserved  # bytes of buffer.memory this batch holds

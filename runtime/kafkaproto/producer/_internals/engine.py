@@ -676,6 +676,10 @@ class ProducerEngine:
                 await self._abort_open_transaction()
         except TimeoutError:
             log.warning("close(): timed out after %.3f s; failing what is left", timeout)
+        except asyncio.CancelledError:
+            # The task closing us was cancelled: stop now rather than leave the sender running.
+            await asyncio.shield(self._force_close())
+            raise
         await self._force_close()
 
     async def _abort_open_transaction(self) -> None:

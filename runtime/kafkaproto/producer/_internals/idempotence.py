@@ -382,6 +382,9 @@ class IdempotenceManager:
             return True
         if isinstance(error, OutOfOrderSequenceNumberError):
             unresolved = tp in self._unresolved
+            if not unresolved and self.is_overtaken(batch):
+                self._request_epoch_bump(tp)  # the gap behind the acked batches never fills
+                return True
             if not unresolved and (
                 batch.sequence_reset or not self._is_next_sequence(tp, batch.base_sequence)
             ):
@@ -390,6 +393,24 @@ class IdempotenceManager:
                 self._request_epoch_bump(tp)  # a real gap in the log
             return True
         return error.retriable
+
+    def is_overtaken(self, batch: ProducerBatch) -> bool:
+        """A batch the broker will never take at its sequence: later batches of the partition
+        were acked past it while none of its own attempts can have been written.
+
+        A brand-new partition's leader takes any first sequence from a producer it has no
+        state for, so when the first request fails (NOT_LEADER_OR_FOLLOWER while the broker is
+        still opening the partition) and the next one arrives just after, the broker writes the
+        next one and answers every retry of the first with OUT_OF_ORDER_SEQUENCE_NUMBER
+        (KAFKA-15591, fixed in the broker after 4.4). Java retries it until
+        ``delivery.timeout.ms`` and the records are lost; a new epoch renumbers it from 0 so the
+        broker takes it, after the batches that overtook it. When an attempt may have been
+        written (a timeout, a lost connection) the broker's "out of order" may mean "written long
+        ago", so such a batch keeps Java's rule."""
+        return (
+            batch.base_sequence <= self._entry(batch.tp).last_acked_sequence
+            and not batch.maybe_written
+        )
 
     def _is_next_sequence(self, tp: TopicPartition, sequence: int) -> bool:
         return sequence - self._entry(tp).last_acked_sequence == 1

@@ -26,13 +26,23 @@ from typing import Any, Final, TypeVar
 
 from kafkaproto.error_codes import (
     ClusterAuthorizationFailedError,
+    CorruptMessageError,
     DuplicateSequenceNumberError,
+    InvalidProducerEpochError,
     InvalidRecordError,
     KafkaError,
+    LeaderNotAvailableError,
     MessageTooLargeError,
     NetworkError,
+    NotEnoughReplicasError,
+    NotLeaderOrFollowerError,
+    OutOfOrderSequenceNumberError,
+    RecordListTooLargeError,
     RequestTimedOutError,
     TransactionalIdAuthorizationFailedError,
+    UnknownProducerIdError,
+    UnknownTopicIdError,
+    UnknownTopicOrPartitionError,
     UnsupportedVersionError,
     error_for_code,
 )
@@ -74,6 +84,25 @@ _TOPIC_ID_PRODUCE_VERSION: Final = 13  # KIP-516: topics by id instead of by nam
 _INT_MAX: Final = 2**31 - 1
 _MESSAGE_TOO_LARGE: Final = MessageTooLargeError.code
 _DUPLICATE_SEQUENCE: Final = DuplicateSequenceNumberError.code
+# The broker's answers that reject a partition's batch before anything is appended; after any
+# other failure (a timeout, a lost connection, a replication timeout) it may be in the log.
+_NOT_WRITTEN: Final = frozenset(
+    e.code
+    for e in (
+        CorruptMessageError,
+        InvalidProducerEpochError,
+        InvalidRecordError,
+        LeaderNotAvailableError,
+        MessageTooLargeError,
+        NotEnoughReplicasError,
+        NotLeaderOrFollowerError,
+        OutOfOrderSequenceNumberError,
+        RecordListTooLargeError,
+        UnknownProducerIdError,
+        UnknownTopicIdError,
+        UnknownTopicOrPartitionError,
+    )
+)
 
 
 class SenderSettings:
@@ -586,6 +615,8 @@ class Sender:
             acc.split_and_reenqueue(batch)
         elif error_code != 0:
             exc = error or error_for_code(error_code, message)
+            if error is not None or error_code not in _NOT_WRITTEN:
+                batch.maybe_written = True
             now = self.now_ms()
             if self._can_retry(batch, exc, log_start_offset, now):
                 log.warning(

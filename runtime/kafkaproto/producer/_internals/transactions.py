@@ -1226,6 +1226,8 @@ class TransactionManager(IdempotenceManager):
                 return True
             return False
         if isinstance(error, OutOfOrderSequenceNumberError):
+            if self.is_overtaken(batch):
+                return False  # never taken at its sequence: the transaction must abort
             if tp not in self._unresolved and (
                 batch.sequence_reset or not self._is_next_sequence(tp, batch.base_sequence)
             ):

@@ -20,7 +20,7 @@ leadership errors ask for fresh metadata (and KIP-951 leader hints are returned 
 offset no longer matches the position (the user seeked) is dropped.
 
 This module is sans-I/O: no sockets, no event loop, no request objects (those are
-:mod:`kafkaproto.consumer.requests`'s); it must never import the engine.
+:mod:`kafkaproto.consumer._internals.requests`'s); it must never import the engine.
 """
 
 from __future__ import annotations
@@ -32,17 +32,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from kafkaproto.consumer.completed_fetch import CompletedFetch
-from kafkaproto.consumer.config import ConsumerConfig
-from kafkaproto.consumer.errors import PositionOutOfRangeError
-from kafkaproto.consumer.fetch_session import FetchRequestData, FetchSessionHandler, PartitionData
-from kafkaproto.consumer.record import ConsumerRecord, TopicPartition
-from kafkaproto.consumer.subscription import (
+from kafkaproto.consumer._internals.completed_fetch import CompletedFetch
+from kafkaproto.consumer._internals.fetch_session import (
+    FetchRequestData,
+    FetchSessionHandler,
+    PartitionData,
+)
+from kafkaproto.consumer._internals.subscription_state import (
     FetchPosition,
     LeaderAndEpoch,
     SubscriptionState,
     TopicPartitionState,
 )
+from kafkaproto.consumer.config import ConsumerConfig
+from kafkaproto.consumer.errors import PositionOutOfRangeError
+from kafkaproto.consumer.record import ConsumerRecord, TopicPartition
 from kafkaproto.error_codes import CorruptMessageError, error_for_code
 
 __all__ = ["FetchOutcome", "Fetcher", "PartitionResponse"]
@@ -178,7 +182,7 @@ class Fetcher:
                 if node is not None:
                     busy.add(node)
         for tp, state in subscriptions.items():
-            if state.paused or not state.has_valid_position or tp in buffered:
+            if not state.fetchable or tp in buffered:
                 continue
             node = self._fetch_node(state, now_ms, node_usable)
             if node is None:
@@ -333,6 +337,9 @@ class Fetcher:
                 if state.paused:
                     paused.append(nxt)  # keep its data for resume()
                     self._next_in_line = None
+                    continue
+                if state.pending_revocation or state.awaiting_callback:
+                    nxt.drain()  # being revoked / not yet handed over (Java: not fetchable)
                     continue
                 position = state.position
                 assert position is not None

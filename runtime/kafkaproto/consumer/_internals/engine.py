@@ -15,15 +15,19 @@ log truncation under ``auto.offset.reset=none``) are kept and raised by the next
 Java does. ``wakeup()`` is the only method safe from another thread: the blocking call in
 progress (or the next one) raises ``WakeupError``.
 
-Group membership (issue 12) plugs in as Java's ``ConsumerCoordinator`` does: ``subscribe`` sets
-the subscription type on :class:`SubscriptionState`, the coordinator's own poll (join, sync,
-heartbeat) runs at the top of ``poll`` before the positions are brought up to date, and a new
-assignment goes through ``SubscriptionState`` with the committed offsets fetched as they are for
-``assign`` today (``_refresh_committed``); commits then carry the generation and member id the
-join set on the coordinator.
+Group membership follows ``subscribe``: a membership of the configured ``group.protocol``
+(:mod:`~kafkaproto.consumer._internals.classic_membership` or
+:mod:`~kafkaproto.consumer._internals.consumer_membership`) runs its heartbeats and rebalance round
+trips as tasks, and hands what must happen inside the application's call — committing the consumed
+positions before a revocation, changing the assignment — to :class:`AppQueue`, whose steps ``poll``,
+``close`` and ``unsubscribe`` run. Rebalance listener calls go back to the face that called
+(``take_listener_calls``), which runs them on the application's thread or task and calls again:
+those methods return early when listener calls are waiting. Completed ``commit_async`` callbacks run
+in the next ``poll``, ``commit_sync`` or ``close``, as in Java.
 
-This module must never decode records or build request objects (the fetcher and
-:mod:`kafkaproto.consumer.requests` do) and never block its loop.
+This module must never decode records or build request objects (the fetcher,
+:mod:`kafkaproto.consumer._internals.requests` and
+:mod:`kafkaproto.consumer._internals.group_requests` do) and never block its loop.
 """
 
 from __future__ import annotations
@@ -31,15 +35,29 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig
-from kafkaproto.consumer import requests
+from kafkaproto.consumer._internals import requests
+from kafkaproto.consumer._internals.classic_membership import ClassicMembership
+from kafkaproto.consumer._internals.consumer_membership import ConsumerMembership
+from kafkaproto.consumer._internals.coordinator import ConsumerCoordinator, require_group
+from kafkaproto.consumer._internals.fetch_session import FetchRequestData
+from kafkaproto.consumer._internals.fetcher import Fetcher
+from kafkaproto.consumer._internals.membership import AppQueue, ListenerCall
+from kafkaproto.consumer._internals.subscription_state import (
+    FetchPosition,
+    FetchState,
+    LeaderAndEpoch,
+    SubscriptionState,
+    SubscriptionType,
+)
 from kafkaproto.consumer.config import ConsumerConfig, OffsetResetStrategy
-from kafkaproto.consumer.coordinator import ConsumerCoordinator, require_group
 from kafkaproto.consumer.errors import (
     ConsumerClosedError,
     ConsumerError,
@@ -48,20 +66,13 @@ from kafkaproto.consumer.errors import (
     NoOffsetForPartitionError,
     WakeupError,
 )
-from kafkaproto.consumer.fetch_session import FetchRequestData
-from kafkaproto.consumer.fetcher import Fetcher
 from kafkaproto.consumer.record import (
     ConsumerRecords,
     OffsetAndMetadata,
     OffsetAndTimestamp,
     TopicPartition,
 )
-from kafkaproto.consumer.subscription import (
-    FetchPosition,
-    FetchState,
-    LeaderAndEpoch,
-    SubscriptionState,
-)
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 from kafkaproto.error_codes import KafkaError, UnknownTopicOrPartitionError, error_for_code
 from kafkaproto.errors import (
     ApiVersionError,
@@ -162,6 +173,21 @@ class ConsumerEngine:
         self._auto_commit = self.coordinator is not None and c.enable_auto_commit
         self._next_auto_commit = 0.0
         self._pending_auto_commit: dict[TopicPartition, OffsetAndMetadata] = {}
+        #: Group membership once ``subscribe`` was called (None: the consumer assigns).
+        self.membership: ClassicMembership | ConsumerMembership | None = None
+        #: Work for the application's next call (rebalance steps, listener calls).
+        self.app = AppQueue(self._signal_progress)
+        self._polling = False
+        self._completed_commits: deque[
+            tuple[CommitCallback, dict[TopicPartition, OffsetAndMetadata], BaseException | None]
+        ] = deque()
+        self._leave_task: asyncio.Task[None] | None = None
+        # The OffsetFetch for positions in flight: (partitions, task).
+        self._committed_fetch: (
+            tuple[frozenset[TopicPartition], asyncio.Task[dict[TopicPartition, Any]]] | None
+        ) = None
+        self._close_task: asyncio.Task[None] | None = None
+        self._close_deadline: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._progress: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -292,16 +318,22 @@ class ConsumerEngine:
         ``UnknownTopicOrPartitionError`` for an assigned topic (or partition) that two metadata
         snapshots taken after the assignment did not know."""
         loop = self._bind()
-        topics = self.subscriptions.assigned_topics()
+        subs = self.subscriptions
+        topics = subs.assigned_topics() | subs.subscription | subs.group_subscription
+        # A pattern is matched against every topic: the client-side one here, the broker's
+        # (KIP-848) names assigned topics by id only, resolved from the full metadata too.
+        everything = subs.pattern is not None and "*" not in self._tracked_topics
         new = topics - self._tracked_topics
-        if not self._started or new:
+        if not self._started or new or everything:
             try:
                 async with asyncio.timeout(max(deadline - loop.time(), 0)):
                     if not self._started:
                         await self.client.start()
                         self._started = True
-                    await self.client.refresh_metadata(topics)
+                    await self.client.refresh_metadata(topics, all_topics=everything)
                 self._tracked_topics |= topics
+                if everything:
+                    self._tracked_topics.add("*")
             except TimeoutError:
                 return
             except (*_NETWORK_ERRORS, KafkaError) as exc:
@@ -311,6 +343,9 @@ class ConsumerEngine:
 
     def _check_unknown_topics(self) -> None:
         meta = self.client.metadata
+        if self.subscriptions.type is not SubscriptionType.USER_ASSIGNED:
+            # A group's partitions of a deleted topic go away in the next rebalance.
+            return
         for tp in self.subscriptions.assigned_partitions():
             t = meta.topics.get(tp.topic)
             unknown = t is None or (
@@ -356,6 +391,10 @@ class ConsumerEngine:
             if not isinstance(partition, int) or isinstance(partition, bool) or partition < 0:
                 raise ValueError(f"partition must be an int >= 0, not {partition!r} ({topic})")
             wanted.append(TopicPartition(topic, partition))
+        if self.subscriptions.type.auto:
+            raise ValueError(
+                "Subscription to topics, partitions and pattern are mutually exclusive"
+            )
         if self._auto_commit:
             # Java's assign commits the consumed positions asynchronously first; the commit
             # goes out with the next call that runs the loop (the blocking face's assign runs
@@ -368,13 +407,190 @@ class ConsumerEngine:
                 if tp not in assigned:
                     del self._leader_hints[tp]
 
-    def unsubscribe(self) -> None:
+    def subscribe(
+        self,
+        topics: Iterable[str] | re.Pattern[str] | SubscriptionPattern,
+        listener: Any = None,
+    ) -> None:
+        """Java's ``subscribe``: join the group (at the next ``poll``) for ``topics``, the
+        topics a client-side ``re.Pattern`` matches, or a ``SubscriptionPattern`` the broker
+        matches (KIP-848 only). An empty list unsubscribes."""
         self._check_open()
+        coordinator = self._coordinator()  # InvalidGroupIdError without group.id
+        protocol = self.config.group_protocol.lower()
+        subs = self.subscriptions
+        if isinstance(topics, SubscriptionPattern):
+            if protocol == "classic":
+                raise ConsumerError(
+                    "Subscribe to RE2/J pattern is not supported when using the CLASSIC protocol "
+                    "defined in config group.protocol"
+                )
+            subs.subscribe_pattern(topics, listener)
+        elif isinstance(topics, re.Pattern):
+            if not topics.pattern:
+                raise ValueError("Topic pattern to subscribe to cannot be empty")
+            subs.subscribe_pattern(topics, listener)
+            self.fetcher.clear_buffered()
+        else:
+            if isinstance(topics, str):
+                raise TypeError(
+                    "subscribe takes a collection of topic names (or re.compile(...) for a "
+                    f"pattern), not the string {topics!r}"
+                )
+            wanted = list(topics)
+            if not wanted:
+                self.unsubscribe_local()
+                return
+            for topic in wanted:
+                if not isinstance(topic, str) or not topic.strip():
+                    raise ValueError(
+                        "Topic collection to subscribe to cannot contain null or empty topic"
+                    )
+            if subs.subscribe(wanted, listener):
+                log.info("Subscribed to topic(s): %s", ", ".join(wanted))
+            keep = set(wanted)
+            self.fetcher.clear_buffered(lambda tp: tp.topic in keep)
+        self.app.listener = listener
+        if self.membership is None:
+            if protocol == "consumer":
+                self.membership = ConsumerMembership(self, coordinator.group_id)
+            else:
+                self.membership = ClassicMembership(self, coordinator.group_id)
+            coordinator.group = self.membership
+        if isinstance(self.membership, ConsumerMembership):
+            self.membership.subscription_updated()
+        self.client.request_metadata_update()
+
+    def subscription(self) -> set[str]:
+        """The topics subscribed to (those a pattern matched so far); empty when assigned."""
+        return set(self.subscriptions.subscription)
+
+    def unsubscribe_local(self) -> None:
+        """Drop the subscription or assignment without telling a group (no membership yet)."""
         self.subscriptions.unsubscribe()
         self.fetcher.clear_buffered()
+        self.app.listener = None
+
+    async def unsubscribe(self) -> bool:
+        """Java's ``unsubscribe``: a group member tells its listener (revoked, or lost) and
+        leaves the group; then nothing is subscribed or assigned. Returns False when listener
+        calls wait for the face (call again after running them)."""
+        self._check_open()
+        membership = self.membership
+        if membership is None or not self.subscriptions.has_auto_assigned_partitions:
+            self.unsubscribe_local()
+            return True
+        if self._leave_task is None:
+            self._leave_task = self._bind().create_task(
+                self._leave(membership, "the consumer unsubscribed from all topics")
+            )
+        deadline = self._bind().time() + self.config.default_api_timeout_ms / 1000
+        if not await self._drive(self._leave_task, deadline):
+            return False
+        self._leave_task = None
+        return True
+
+    async def _leave(self, membership: ClassicMembership | ConsumerMembership, reason: str) -> None:
+        try:
+            await membership.prepare_leave()
+        finally:
+            self.unsubscribe_local()
+            await membership.leave(reason)
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.subscriptions.assigned_partitions())
+
+    # --- what a group membership asks (membership.GroupHost) ------------------------------------
+
+    @property
+    def polling(self) -> bool:
+        return self._polling
+
+    def assignment_changed(self) -> None:
+        assigned = set(self.subscriptions.assigned_partitions())
+        self.fetcher.clear_buffered(lambda tp: tp in assigned)
+        for tp in list(self._leader_hints):
+            if tp not in assigned:
+                del self._leader_hints[tp]
+
+    async def commit_before_revocation(self, deadline: float) -> None:
+        if not self._auto_commit or self.coordinator is None:
+            return
+        offsets = self.consumed_offsets()
+        if not offsets:
+            return
+        try:
+            await self.coordinator.commit(offsets, deadline, retry_stale_epoch=True)
+            log.debug("committed %s before the rebalance", offsets)
+        except (KafkaProtoError, ValueError) as exc:
+            log.warning("Auto-commit of offsets %s failed before the rebalance: %s", offsets, exc)
+
+    def report(self, error: BaseException) -> None:
+        self._background_errors.append(error)
+        self._signal_progress()
+
+    def wake(self) -> None:
+        self._signal_progress()
+
+    def reset_auto_commit_timer(self) -> None:
+        if self._loop is not None:
+            self._next_auto_commit = self._loop.time() + self.config.auto_commit_interval_ms / 1000
+
+    @property
+    def background_active(self) -> bool:
+        """Whether tasks must keep running between calls (a group member heartbeats)."""
+        return self.membership is not None and self.membership.active and not self.closed
+
+    def take_listener_calls(self) -> list[ListenerCall]:
+        """Rebalance listener calls the face runs now, in order, then calls again."""
+        return self.app.take_listener_calls()
+
+    @property
+    def listener(self) -> Any:
+        return self.app.listener
+
+    async def _drive(self, task: asyncio.Future[Any], deadline: float) -> bool:
+        """Run the application's queued steps until ``task`` is done (True; its exception is
+        raised), listener calls wait for the face (False), or ``deadline`` passes (True)."""
+        loop = self._bind()
+        progress = self._progress
+        assert progress is not None
+        task.add_done_callback(lambda _: self._signal_progress())
+        previous, self._polling = self._polling, True
+        try:
+            while True:
+                await self.app.run_steps()
+                if self.app.has_listener_calls():
+                    return False
+                if task.done():
+                    task.result()
+                    return True
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return True
+                progress.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await progress.wait()
+        finally:
+            self._polling = previous
+
+    def _update_pattern_subscription(self) -> None:
+        """Java's ``updatePatternSubscription``: the topics a client-side pattern matches in
+        the latest metadata (internal topics left out with ``exclude.internal.topics``)."""
+        subs = self.subscriptions
+        if subs.type is not SubscriptionType.AUTO_PATTERN:
+            return
+        meta = self.client.metadata
+        exclude = self.config.exclude_internal_topics
+        matched = {
+            name
+            for name, t in meta.topics.items()
+            if t.error is None and not (exclude and t.is_internal) and subs.matches_pattern(name)
+        }
+        if subs.subscribe_from_pattern(matched):
+            log.info("Subscribed to topic(s) matching the pattern: %s", ", ".join(sorted(matched)))
+            self.client.request_metadata_update()
 
     def seek(self, tp: TopicPartition, offset: int | OffsetAndMetadata) -> None:
         """Java's ``seek``: the next poll fetches ``tp`` from ``offset`` (an
@@ -442,7 +658,8 @@ class ConsumerEngine:
         ``ConsumerRecords`` after ``timeout_s``."""
         self._check_open()
         loop = self._bind()
-        if not self.subscriptions.assigned_partitions():
+        subs = self.subscriptions
+        if subs.type is SubscriptionType.NONE:
             raise ConsumerError(
                 "Consumer is not subscribed to any topics or assigned any partitions"
             )
@@ -450,26 +667,46 @@ class ConsumerEngine:
         progress = self._progress
         assert progress is not None
         max_records = self.config.max_poll_records
-        while True:
-            self._maybe_wakeup()
-            self._raise_background_error()
-            if self._auto_commit:
-                self._maybe_auto_commit()
-            await self._update_fetch_positions(deadline)
-            progress.clear()
-            records = self.fetcher.collect(max_records, self._now_ms())
-            self._send_fetches()
-            if records:
-                return ConsumerRecords(records, self._next_offsets(records))
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return ConsumerRecords({})
-            if not self.fetcher.pending_nodes and not self._tasks:
-                # Nothing in flight will wake us (no leader yet, backing off): look again soon.
-                remaining = min(remaining, self.config.retry_backoff_ms / 1000)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(remaining):
-                    await progress.wait()
+        self._polling = True
+        try:
+            while True:
+                self._maybe_wakeup()
+                self._raise_background_error()
+                self._invoke_completed_commit_callbacks()
+                membership = self.membership
+                if membership is not None and subs.type.auto:
+                    # Java's ConsumerCoordinator.poll: the group first (join, rejoin,
+                    # reconcile), then the positions and fetches of what is assigned.
+                    await self._ensure_metadata(deadline)
+                    self._update_pattern_subscription()
+                    membership.on_poll()
+                    await self.app.run_steps()
+                    if self.app.has_listener_calls():
+                        return ConsumerRecords({})  # the face runs them and polls again
+                if self._auto_commit and (membership is None or membership.stable):
+                    self._maybe_auto_commit()
+                await self._update_fetch_positions(deadline)
+                if self.app.has_listener_calls():
+                    # Queued while the positions were updated: the listener runs before any
+                    # record is handed out (nothing awaits between here and the return).
+                    return ConsumerRecords({})
+                progress.clear()
+                records = self.fetcher.collect(max_records, self._now_ms())
+                self._send_fetches()
+                if records:
+                    return ConsumerRecords(records, self._next_offsets(records))
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return ConsumerRecords({})
+                if not self.fetcher.pending_nodes and not self._tasks:
+                    # Nothing in flight will wake us (no leader yet, backing off): look again
+                    # soon.
+                    remaining = min(remaining, self.config.retry_backoff_ms / 1000)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await progress.wait()
+        finally:
+            self._polling = False
 
     def _next_offsets(
         self, records: Mapping[TopicPartition, Any]
@@ -559,21 +796,39 @@ class ConsumerEngine:
         if subs.has_all_fetch_positions():
             return
         if self.coordinator is not None and subs.initializing_partitions():
-            await self._refresh_committed(deadline)
+            if not await self._refresh_committed(deadline):
+                # Java's initWithCommittedOffsetsIfNeeded: no answer yet, so nothing is reset to
+                # auto.offset.reset (that would skip or repeat what the group committed).
+                self._reset_positions(now)
+                return
         subs.reset_initializing_positions()
         self._reset_positions(now)
 
-    async def _refresh_committed(self, deadline: float) -> None:
+    async def _refresh_committed(self, deadline: float) -> bool:
+        """The committed offsets of the partitions without a position, as their positions;
+        False when the answer did not come before ``deadline``. The OffsetFetch goes on after
+        that (Java's ``pendingCommittedOffsetRequest``): the next poll waits for the same
+        request rather than sending another, however short its timeout."""
         assert self.coordinator is not None
-        parts = self.subscriptions.initializing_partitions()
+        loop = self._bind()
+        parts = frozenset(self.subscriptions.initializing_partitions())
+        pending = self._committed_fetch
+        if pending is None or pending[0] != parts:
+            if pending is not None:
+                pending[1].cancel()
+            fetch_deadline = loop.time() + self.config.default_api_timeout_ms / 1000
+            task = loop.create_task(self.coordinator.fetch_committed(list(parts), fetch_deadline))
+            pending = self._committed_fetch = (parts, task)
+        task = pending[1]
         try:
             offsets = await self._bounded(
-                self.coordinator.fetch_committed(parts, deadline),
-                deadline,
-                "the committed offsets could be fetched",
+                asyncio.shield(task), deadline, "the committed offsets could be fetched"
             )
         except ConsumerTimeoutError:
-            return
+            return False  # still in flight (or it gave up: the next poll asks again)
+        finally:
+            if task.done():
+                self._committed_fetch = None
         for tp, om in offsets.items():
             state = self.subscriptions.get(tp)
             if om is None or state is None or state.fetch_state is not FetchState.INITIALIZING:
@@ -581,6 +836,7 @@ class ConsumerEngine:
             self.subscriptions.seek(
                 tp, FetchPosition(om.offset, om.leader_epoch, self.leader_of(tp))
             )
+        return True
 
     def _reset_positions(self, now: int) -> None:
         subs = self.subscriptions
@@ -976,14 +1232,17 @@ class ConsumerEngine:
 
     def group_metadata(self) -> ConsumerGroupMetadata:
         """Java's ``groupMetadata()``: what a transactional producer's
-        ``send_offsets_to_transaction`` takes (KIP-447). A consumer that assigns its own
-        partitions has no generation or member id."""
+        ``send_offsets_to_transaction`` takes (KIP-447): the generation (classic) or member epoch
+        (KIP-848) and member id of the last completed rebalance. A consumer that assigns its
+        own partitions has none."""
         coordinator = self._coordinator()
+        membership = self.membership
+        if membership is None:
+            generation, member_id = coordinator.generation, coordinator.member_id
+        else:
+            generation, member_id = membership.group_generation, membership.group_member_id
         return ConsumerGroupMetadata(
-            coordinator.group_id,
-            coordinator.generation,
-            coordinator.member_id,
-            coordinator.group_instance_id,
+            coordinator.group_id, generation, member_id, coordinator.group_instance_id
         )
 
     def _coordinator(self) -> ConsumerCoordinator:
@@ -1001,11 +1260,15 @@ class ConsumerEngine:
         """Commit ``offsets`` (default: every position) and wait for the answer."""
         coordinator = self._coordinator()
         deadline = self._deadline(timeout_s)
+        self._invoke_completed_commit_callbacks()
         await self._ensure_metadata(deadline)
         chosen = self._offsets_to_commit(offsets)
-        await self._bounded(
-            coordinator.commit(chosen, deadline), deadline, "the offsets could be committed"
-        )
+        try:
+            await self._bounded(
+                coordinator.commit(chosen, deadline), deadline, "the offsets could be committed"
+            )
+        finally:
+            self._invoke_completed_commit_callbacks()
 
     def commit_async(
         self,
@@ -1027,10 +1290,8 @@ class ConsumerEngine:
             except (KafkaProtoError, ValueError) as exc:
                 error = exc
             if callback is not None:
-                try:
-                    callback(chosen, error)
-                except Exception:
-                    log.exception("commit callback failed")
+                # Run by the application's next poll/commit_sync/close, as in Java.
+                self._completed_commits.append((callback, chosen, error))
             elif error is not None:
                 log.warning("asynchronous commit failed: %s", error)
             if error is None:
@@ -1042,6 +1303,15 @@ class ConsumerEngine:
 
         self._spawn(run())
         return done
+
+    def _invoke_completed_commit_callbacks(self) -> None:
+        """Java's ``invokeCompletedOffsetCommitCallbacks``."""
+        while self._completed_commits:
+            callback, offsets, error = self._completed_commits.popleft()
+            try:
+                callback(offsets, error)
+            except Exception:
+                log.exception("commit callback failed")
 
     def _offsets_to_commit(
         self, offsets: Mapping[TopicPartition, OffsetAndMetadata | int] | None
@@ -1090,36 +1360,74 @@ class ConsumerEngine:
 
     # --- close ---------------------------------------------------------------------------------
 
-    async def close(self, timeout_s: float | None = None) -> None:
-        """Commit the positions if auto commit is on (within ``timeout_s``, default 30 s as
-        Java's), then cancel what is in flight and close the connections."""
+    async def close(self, timeout_s: float | None = None) -> bool:
+        """Java's ``close``: commit the positions if auto commit is on, tell the listener
+        (revoked, or lost), leave the group (a dynamic classic member sends LeaveGroup, a
+        KIP-848 member a leave heartbeat) — all within ``timeout_s`` (default 30 s, as Java's)
+        — then cancel what is in flight and close the connections. Returns False when
+        listener calls wait for the face (it runs them and calls again)."""
+        if self.closed:
+            return True
+        loop = self._bind()
+        if self._close_deadline is None:
+            self._close_deadline = loop.time() + (30.0 if timeout_s is None else max(timeout_s, 0))
+            self._close_task = loop.create_task(self._close_sequence(self._close_deadline))
+        task = self._close_task
+        assert task is not None
+        error: BaseException | None = None
+        try:
+            done = await self._drive(task, self._close_deadline)
+        except (KafkaProtoError, ValueError) as exc:
+            error, done = exc, True
+        except BaseException:
+            await self._shutdown()
+            raise
+        if not done and loop.time() < self._close_deadline:
+            return False  # listener calls: the face runs them and closes again
+        await self._shutdown()
+        if error is not None:
+            raise error
+        return True
+
+    async def _close_sequence(self, deadline: float) -> None:
+        self._invoke_completed_commit_callbacks()
+        if self._auto_commit and self._started and self.coordinator is not None:
+            offsets = {**self._pending_auto_commit, **self.consumed_offsets()}
+            if offsets:
+                try:
+                    await self.coordinator.commit(offsets, deadline, retry_stale_epoch=True)
+                except (KafkaProtoError, ValueError) as exc:
+                    log.warning("auto commit on close failed: %s", exc)
+        self._invoke_completed_commit_callbacks()
+        membership = self.membership
+        if membership is not None and self._started:
+            try:
+                await membership.prepare_leave()
+            finally:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(deadline - self._bind().time(), 0)):
+                        await membership.leave("the consumer is being closed")
+
+    async def _shutdown(self) -> None:
         if self.closed:
             return
-        loop = self._bind()
-        deadline = loop.time() + (30.0 if timeout_s is None else max(timeout_s, 0))
-        try:
-            if self._auto_commit and self._started and self.coordinator is not None:
-                offsets = {**self._pending_auto_commit, **self.consumed_offsets()}
-                if offsets:
-                    try:
-                        await self._bounded(
-                            self.coordinator.commit(offsets, deadline),
-                            deadline,
-                            "the offsets could be committed on close",
-                        )
-                    except (KafkaProtoError, ValueError) as exc:
-                        log.warning("auto commit on close failed: %s", exc)
-        finally:
-            self.closed = True
-            tasks = list(self._tasks)
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(BaseException):
-                    await task
-            self.fetcher.clear_buffered()
-            if self._owns_client:
-                await self.client.close()
+        self.closed = True
+        if self.membership is not None:
+            await self.membership.close()
+        self.app.cancel_all()
+        tasks = list(self._tasks)
+        if self._close_task is not None:
+            tasks.append(self._close_task)
+        if self._committed_fetch is not None:
+            tasks.append(self._committed_fetch[1])
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        self.fetcher.clear_buffered()
+        if self._owns_client:
+            await self.client.close()
 
 
 _NONE: Final = OffsetResetStrategy("none")

@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 from uuid import UUID
 
-from kafkaproto.consumer.fetch_session import FetchRequestData
-from kafkaproto.consumer.fetcher import PartitionResponse
+from kafkaproto.consumer._internals.fetch_session import FetchRequestData
+from kafkaproto.consumer._internals.fetcher import PartitionResponse
 from kafkaproto.consumer.record import OffsetAndMetadata, TopicPartition
 from kafkaproto.messages import ApiKey
 from kafkaproto.messages.fetch import (
@@ -95,6 +95,8 @@ _LIST_OFFSETS_ISOLATION: Final = 2
 _COMMIT_GROUP_INSTANCE: Final = 7
 _OFFSET_FETCH_GROUPS: Final = 8
 _REQUIRE_STABLE: Final = 7
+# KIP-848 members name themselves in OffsetFetch from v9.
+_OFFSET_FETCH_MEMBER: Final = 9
 _FIND_COORDINATOR_BATCHED: Final = 4
 
 
@@ -368,19 +370,25 @@ def read_offset_commit_response(
 def offset_fetch_request(
     version: int,
     group_id: str,
-    partitions: Iterable[TopicPartition],
+    partitions: Iterable[TopicPartition] | None,
     topic_ids: Mapping[str, UUID],
     *,
     require_stable: bool,
+    member_id: str | None = None,
+    member_epoch: int = -1,
 ) -> OffsetFetchRequest:
-    """OffsetFetch of ``partitions`` for ``group_id`` at ``version``; batched groups from v8."""
-    by_topic = _by_topic(partitions)
+    """OffsetFetch of ``partitions`` for ``group_id`` at ``version`` (None: every partition the
+    group committed, v2+); batched groups from v8, a KIP-848 member's id and epoch from v9
+    (None, -1: not a member)."""
+    by_topic = _by_topic(partitions) if partitions is not None else None
     if version >= _OFFSET_FETCH_GROUPS:
         group = OffsetFetchRequestGroup(
             group_id=group_id,
-            member_id=None,
-            member_epoch=-1,
-            topics=tuple(
+            member_id=member_id if version >= _OFFSET_FETCH_MEMBER else None,
+            member_epoch=member_epoch if version >= _OFFSET_FETCH_MEMBER else -1,
+            topics=None
+            if by_topic is None
+            else tuple(
                 OffsetFetchRequestTopics(
                     name=t, topic_id=topic_ids.get(t, _ZERO_UUID), partition_indexes=tuple(parts)
                 )
@@ -390,7 +398,9 @@ def offset_fetch_request(
         return OffsetFetchRequest(groups=(group,), require_stable=require_stable)
     return OffsetFetchRequest(
         group_id=group_id,
-        topics=tuple(
+        topics=None
+        if by_topic is None
+        else tuple(
             OffsetFetchRequestTopic(name=t, partition_indexes=tuple(parts))
             for t, parts in by_topic.items()
         ),

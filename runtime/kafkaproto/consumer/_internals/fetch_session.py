@@ -12,7 +12,7 @@ full), as do Fetch versions below 7.
 
 This module is sans-I/O: it builds what a request must carry and reads what a response says
 about the session; it must never build the request object itself (that is
-:mod:`kafkaproto.consumer.requests`) nor do I/O.
+:mod:`kafkaproto.consumer._internals.requests`) nor do I/O.
 """
 
 from __future__ import annotations

@@ -9,21 +9,29 @@ partition's high watermark / last stable offset / log start offset from the last
 the user paused it, the preferred read replica (KIP-392) and the backoff of a pending reset or
 validation.
 
-Assignment comes from one place at a time: ``assign`` by the user today; group management
-(``subscribe``, issue 12) will assign through ``assign_from_subscribed`` with the same per-
-partition state, as Java's coordinator does. This module is sans-I/O: no sockets, no event loop,
-no clock of its own (callers pass ``now`` in ms); it must never import the engine.
+Assignment comes from one place at a time (Java's ``SubscriptionType``): ``assign`` by the user,
+or group management after ``subscribe`` (topics, a client-side ``re.Pattern``, or a
+``SubscriptionPattern`` the broker evaluates, KIP-848), whose coordinator assigns through
+``assign_from_subscribed`` keeping the state of partitions kept. A partition being revoked stops
+being fetched (``pending_revocation``, so a position cannot move past what is committed before
+revocation), and one just assigned by KIP-848 waits for ``on_partitions_assigned`` before it is
+fetched or its position looked up (``awaiting_callback``), as in Java. This module is sans-I/O: no
+sockets, no event loop, no clock of its own (callers pass ``now`` in ms); it must never import
+the engine.
 """
 
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from kafkaproto.consumer.config import OffsetResetStrategy
 from kafkaproto.consumer.errors import UnassignedPartitionError
 from kafkaproto.consumer.record import TopicPartition
+from kafkaproto.consumer.subscription_pattern import SubscriptionPattern
 
 __all__ = [
     "FetchPosition",
@@ -33,6 +41,8 @@ __all__ = [
     "SubscriptionType",
     "TopicPartitionState",
 ]
+
+_EXCLUSIVE = "Subscription to topics, partitions and pattern are mutually exclusive"
 
 
 class FetchState(enum.Enum):
@@ -49,9 +59,26 @@ class FetchState(enum.Enum):
 
 
 class SubscriptionType(enum.Enum):
+    """Java's ``SubscriptionState.SubscriptionType``: where the assignment comes from."""
+
     NONE = "none"
-    USER_ASSIGNED = "user_assigned"
-    # AUTO_TOPICS / AUTO_PATTERN join with group management (issue 12).
+    AUTO_TOPICS = "auto_topics"  # subscribe(topics): the group assigns
+    AUTO_PATTERN = "auto_pattern"  # subscribe(re.Pattern): matched here, the group assigns
+    AUTO_PATTERN_RE2J = "auto_pattern_re2j"  # subscribe(SubscriptionPattern): the broker matches
+    USER_ASSIGNED = "user_assigned"  # assign(partitions)
+
+    @property
+    def auto(self) -> bool:
+        return self in _AUTO
+
+
+_AUTO = frozenset(
+    {
+        SubscriptionType.AUTO_TOPICS,
+        SubscriptionType.AUTO_PATTERN,
+        SubscriptionType.AUTO_PATTERN_RE2J,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +111,7 @@ class TopicPartitionState:
     """The state of one assigned partition (mutable, owned by :class:`SubscriptionState`)."""
 
     __slots__ = (
+        "awaiting_callback",
         "end_offset_requested",
         "fetch_state",
         "high_watermark",
@@ -91,6 +119,7 @@ class TopicPartitionState:
         "log_start_offset",
         "next_retry_ms",
         "paused",
+        "pending_revocation",
         "position",
         "preferred_read_replica",
         "preferred_read_replica_expires_ms",
@@ -109,10 +138,25 @@ class TopicPartitionState:
         self.preferred_read_replica: int | None = None
         self.preferred_read_replica_expires_ms = 0
         self.end_offset_requested = False
+        # Being revoked (auto commit, onPartitionsRevoked in progress): no more fetches.
+        self.pending_revocation = False
+        # KIP-848: assigned, but onPartitionsAssigned has not returned yet.
+        self.awaiting_callback = False
 
     @property
     def has_valid_position(self) -> bool:
         return self.fetch_state is FetchState.FETCHING
+
+    @property
+    def fetchable(self) -> bool:
+        """Java's ``isFetchable``: not paused, not being revoked, not waiting for its callback,
+        with a valid position."""
+        return (
+            self.fetch_state is FetchState.FETCHING
+            and not self.paused
+            and not self.pending_revocation
+            and not self.awaiting_callback
+        )
 
     def transition(self, state: FetchState, position: FetchPosition | None) -> None:
         self.fetch_state = state
@@ -131,6 +175,92 @@ class SubscriptionState:
         self._assignment: dict[TopicPartition, TopicPartitionState] = {}
         #: Bumped whenever the assignment changes (fetches sent under an older one are stale).
         self.assignment_id = 0
+        #: The topics subscribed to (given, or matched by the pattern here).
+        self.subscription: frozenset[str] = frozenset()
+        #: The pattern of ``subscribe(re.Pattern)`` or ``subscribe(SubscriptionPattern)``.
+        self.pattern: re.Pattern[str] | SubscriptionPattern | None = None
+        #: The rebalance listener given to ``subscribe`` (None: none).
+        self.listener: Any = None
+        #: The leader's view: every topic the group subscribes to (Java's groupSubscription).
+        self.group_subscription: frozenset[str] = frozenset()
+
+    # --- subscription --------------------------------------------------------------------------
+
+    def _set_type(self, wanted: SubscriptionType) -> None:
+        """Java's ``setSubscriptionType``: one source of assignment at a time."""
+        if self.type is SubscriptionType.NONE:
+            self.type = wanted
+        elif self.type is not wanted:
+            raise ValueError(_EXCLUSIVE)
+
+    def subscribe(self, topics: Iterable[str], listener: Any = None) -> bool:
+        """Java's ``subscribe(Set<String>, listener)``; returns whether the topics changed."""
+        self._set_type(SubscriptionType.AUTO_TOPICS)
+        self.listener = listener
+        return self._change_subscription(frozenset(topics))
+
+    def subscribe_pattern(
+        self, pattern: re.Pattern[str] | SubscriptionPattern, listener: Any = None
+    ) -> None:
+        """Java's ``subscribe(Pattern | SubscriptionPattern, listener)``."""
+        self._set_type(
+            SubscriptionType.AUTO_PATTERN_RE2J
+            if isinstance(pattern, SubscriptionPattern)
+            else SubscriptionType.AUTO_PATTERN
+        )
+        self.listener = listener
+        self.pattern = pattern
+
+    def subscribe_from_pattern(self, topics: Iterable[str]) -> bool:
+        """The topics a client-side pattern matches now; returns whether they changed."""
+        if self.type is not SubscriptionType.AUTO_PATTERN:
+            raise ValueError(
+                "Attempt to subscribe from pattern while subscription type set to "
+                + self.type.value
+            )
+        return self._change_subscription(frozenset(topics))
+
+    def matches_pattern(self, topic: str) -> bool:
+        """Java's ``matchesSubscribedPattern``: the whole name matches (``Matcher.matches``)."""
+        pattern = self.pattern
+        return isinstance(pattern, re.Pattern) and pattern.fullmatch(topic) is not None
+
+    def _change_subscription(self, topics: frozenset[str]) -> bool:
+        if topics == self.subscription:
+            return False
+        self.subscription = topics
+        return True
+
+    def group_subscribe(self, topics: Iterable[str]) -> bool:
+        """The leader tracks every topic the group subscribes to; returns whether it grew."""
+        wanted = frozenset(topics) | self.subscription
+        changed = wanted != self.group_subscription
+        self.group_subscription = wanted
+        return changed
+
+    def reset_group_subscription(self) -> None:
+        self.group_subscription = frozenset()
+
+    @property
+    def has_auto_assigned_partitions(self) -> bool:
+        return self.type.auto
+
+    @property
+    def has_no_subscription_or_user_assignment(self) -> bool:
+        return self.type is SubscriptionType.NONE
+
+    def assignment_matches_subscription(self, partitions: Iterable[TopicPartition]) -> bool:
+        """Java's ``checkAssignmentMatchedSubscription``: every partition's topic is
+        subscribed (or, for a client-side pattern, matches it)."""
+        for tp in partitions:
+            if tp.topic in self.subscription:
+                continue
+            if self.type is SubscriptionType.AUTO_PATTERN and self.matches_pattern(tp.topic):
+                continue
+            if self.type is SubscriptionType.AUTO_PATTERN_RE2J:
+                continue  # the broker matched it
+            return False
+        return True
 
     # --- assignment ----------------------------------------------------------------------------
 
@@ -138,7 +268,47 @@ class SubscriptionState:
         """Java's ``assignFromUser``: replace the assignment; partitions kept keep their state.
         Returns whether it changed."""
         wanted = list(dict.fromkeys(partitions))
-        self.type = SubscriptionType.USER_ASSIGNED if wanted else SubscriptionType.NONE
+        if wanted:
+            self._set_type(SubscriptionType.USER_ASSIGNED)
+        elif self.type is SubscriptionType.USER_ASSIGNED:
+            self.type = SubscriptionType.NONE
+        return self._replace_assignment(wanted)
+
+    def assign_from_subscribed(self, partitions: Iterable[TopicPartition]) -> bool:
+        """Java's ``assignFromSubscribed``: the group's assignment replaces the current one;
+        partitions kept keep their state. Returns whether it changed."""
+        if not self.type.auto:
+            raise ValueError(
+                "Attempt to dynamically assign partitions while manual assignment in use"
+            )
+        return self._replace_assignment(sorted(set(partitions)))
+
+    def assign_from_subscribed_awaiting_callback(
+        self, assigned: Iterable[TopicPartition], added: Iterable[TopicPartition]
+    ) -> bool:
+        """KIP-848 (Java's ``assignFromSubscribedAwaitingCallback``): ``added`` partitions are
+        neither fetched nor initialized until :meth:`enable_partitions_awaiting_callback`."""
+        changed = self.assign_from_subscribed(assigned)
+        for tp in added:
+            state = self._assignment.get(tp)
+            if state is not None:
+                state.awaiting_callback = True
+        return changed
+
+    def enable_partitions_awaiting_callback(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            state = self._assignment.get(tp)
+            if state is not None:
+                state.awaiting_callback = False
+
+    def mark_pending_revocation(self, partitions: Iterable[TopicPartition]) -> None:
+        """Stop fetching (and handing out records of) partitions about to be revoked."""
+        for tp in partitions:
+            state = self._assignment.get(tp)
+            if state is not None:
+                state.pending_revocation = True
+
+    def _replace_assignment(self, wanted: list[TopicPartition]) -> bool:
         if list(self._assignment) == wanted:
             return False
         old = self._assignment
@@ -149,6 +319,10 @@ class SubscriptionState:
     def unsubscribe(self) -> None:
         self._assignment = {}
         self.type = SubscriptionType.NONE
+        self.subscription = frozenset()
+        self.group_subscription = frozenset()
+        self.pattern = None
+        self.listener = None
         self.assignment_id += 1
 
     def assigned_partitions(self) -> list[TopicPartition]:
@@ -206,7 +380,7 @@ class SubscriptionState:
         committed offset) go to the default reset strategy. Returns them."""
         out = []
         for tp, state in self._assignment.items():
-            if state.fetch_state is FetchState.INITIALIZING:
+            if state.fetch_state is FetchState.INITIALIZING and not state.awaiting_callback:
                 state.transition(FetchState.AWAIT_RESET, None)
                 state.reset_strategy = self.default_reset
                 out.append(tp)
@@ -227,12 +401,15 @@ class SubscriptionState:
         ]
 
     def initializing_partitions(self) -> list[TopicPartition]:
+        """Partitions without a position yet (those waiting for onPartitionsAssigned wait)."""
         return [
-            tp for tp, s in self._assignment.items() if s.fetch_state is FetchState.INITIALIZING
+            tp
+            for tp, s in self._assignment.items()
+            if s.fetch_state is FetchState.INITIALIZING and not s.awaiting_callback
         ]
 
     def has_all_fetch_positions(self) -> bool:
-        return all(s.has_valid_position for s in self._assignment.values())
+        return all(s.has_valid_position or s.awaiting_callback for s in self._assignment.values())
 
     def set_next_retry(self, partitions: Iterable[TopicPartition], when_ms: int) -> None:
         for tp in partitions:
@@ -276,11 +453,7 @@ class SubscriptionState:
 
     def is_fetchable(self, tp: TopicPartition) -> bool:
         s = self._assignment.get(tp)
-        return s is not None and not s.paused and s.fetch_state is FetchState.FETCHING
+        return s is not None and s.fetchable
 
     def fetchable_partitions(self) -> list[TopicPartition]:
-        return [
-            tp
-            for tp, s in self._assignment.items()
-            if not s.paused and s.fetch_state is FetchState.FETCHING
-        ]
+        return [tp for tp, s in self._assignment.items() if s.fetchable]
