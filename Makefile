@@ -33,7 +33,7 @@ COMPILED_SOURCES := $(shell $(PYTHON) hatch_build.py --sources 2>/dev/null)
 COMPILE_STAMP := $(VENV)/.compiled-$(KAFKAPROTO_COMPILE)
 .PHONY: compile
 compile: $(COMPILE_STAMP) ## compile the hot path with mypyc in place (KAFKAPROTO_COMPILE=0: remove it)
-$(COMPILE_STAMP): $(VENV)/.installed hatch_build.py $(COMPILED_SOURCES)
+$(COMPILE_STAMP): $(VENV)/.installed hatch_build.py runtime/kafkaproto/compiled.py $(COMPILED_SOURCES)
 	@rm -f $(VENV)/.compiled-*
 	$(PY) hatch_build.py
 	@touch $@

@@ -54,6 +54,8 @@ _MAX_CORRELATION_ID = 0x7FFFFFFF
 # Consumed bytes at the front of the receive buffer are dropped once there are this many and they
 # are at least half of it, so each byte is moved O(1) times on average.
 _COMPACT_AT = 64 * 1024
+# Frames at least this big are received into a buffer of their own once their size is known.
+_DIRECT_FRAME_AT = 64 * 1024
 
 
 class NeedData(enum.Enum):
@@ -104,6 +106,8 @@ class ClientProtocol:
         "_buf",
         "_client_id",
         "_error",
+        "_frame",
+        "_frame_fill",
         "_max_frame_size",
         "_next_id",
         "_pending",
@@ -129,6 +133,10 @@ class ClientProtocol:
         self._routes: dict[tuple[type[ApiRequest[ApiResponse]], int], _Route] = {}
         self._buf = bytearray()
         self._pos = 0
+        # A large frame being received: its body, sized from the prefix, filled straight from
+        # the received chunks (one copy, instead of growing ``_buf`` and slicing it out).
+        self._frame: bytearray | None = None
+        self._frame_fill = 0
         self._error: KafkaProtoError | None = None
 
     # -- state ----------------------------------------------------------------------------------
@@ -154,6 +162,8 @@ class ClientProtocol:
     @property
     def buffered(self) -> int:
         """Received bytes not yet returned as a response (a partial frame)."""
+        if self._frame is not None:
+            return 4 + self._frame_fill + len(self._buf) - self._pos
         return len(self._buf) - self._pos
 
     @property
@@ -217,6 +227,17 @@ class ClientProtocol:
         :data:`NEED_DATA`."""
         if self._error is not None:
             raise ProtocolStateError("the protocol failed earlier") from self._error
+        frame = self._frame
+        if frame is not None:
+            fill = self._frame_fill
+            take = len(frame) - fill
+            if len(data) <= take:
+                frame[fill : fill + len(data)] = data
+                self._frame_fill = fill + len(data)
+                return
+            frame[fill:] = memoryview(data)[:take]
+            self._frame_fill = len(frame)
+            data = memoryview(data)[take:]  # the start of the next frame
         buf = self._buf
         pos = self._pos
         if pos:
@@ -240,23 +261,40 @@ class ClientProtocol:
         """
         if self._error is not None:
             raise ProtocolStateError("the protocol failed earlier") from self._error
-        buf = self._buf
-        pos = self._pos
-        if len(buf) - pos < 4:
-            return NEED_DATA
-        (size,) = _unpack_int32_from(buf, pos)
-        if size < 0:
-            raise self._fail(NegativeFrameSizeError(size))
-        if size > self._max_frame_size:
-            raise self._fail(FrameTooLargeError(size, self._max_frame_size))
-        start = pos + 4
-        end = start + size
-        if len(buf) < end:
-            return NEED_DATA
-        # A private copy of the frame: decoded records are memoryviews into it, and they must not
-        # pin (or see) the receive buffer, which keeps changing.
-        frame = buf[start:end]
-        self._pos = end
+        frame = self._frame
+        if frame is not None:
+            if self._frame_fill < len(frame):
+                return NEED_DATA
+            self._frame = None
+            size = len(frame)
+        else:
+            buf = self._buf
+            pos = self._pos
+            if len(buf) - pos < 4:
+                return NEED_DATA
+            (size,) = _unpack_int32_from(buf, pos)
+            if size < 0:
+                raise self._fail(NegativeFrameSizeError(size))
+            if size > self._max_frame_size:
+                raise self._fail(FrameTooLargeError(size, self._max_frame_size))
+            start = pos + 4
+            end = start + size
+            if len(buf) < end:
+                if size >= _DIRECT_FRAME_AT:
+                    # A large frame (a Fetch response): receive the rest straight into it.
+                    frame = bytearray(size)
+                    have = len(buf) - start
+                    with memoryview(buf) as view:  # released before ``buf`` is cleared
+                        frame[:have] = view[start:]
+                    self._frame = frame
+                    self._frame_fill = have
+                    buf.clear()
+                    self._pos = 0
+                return NEED_DATA
+            # A private copy of the frame: decoded records are memoryviews into it, and they
+            # must not pin (or see) the receive buffer, which keeps changing.
+            frame = buf[start:end]
+            self._pos = end
         pending = self._pending
         if not pending:
             received = _unpack_int32_from(frame, 0)[0] if size >= 4 else -1

@@ -3,6 +3,7 @@ at once and with a trailing partial frame; every error it raises. No sockets any
 
 from __future__ import annotations
 
+import itertools
 import struct
 import uuid
 
@@ -252,6 +253,50 @@ def test_decoded_responses_survive_later_data() -> None:
     first = _events(proto)
     proto.receive_data(wire[-1:] + b"\0" * 70000)  # forces growth of the buffer
     assert first[0].message == expected[0]
+
+
+def _big_and_small(n: int) -> tuple[ClientProtocol, bytes, list[ApiResponse]]:
+    """Frames of ~100 KB (received into a buffer of their own) between small ones."""
+    proto = ClientProtocol()
+    wire = bytearray()
+    expected: list[ApiResponse] = []
+    for i in range(n):
+        cid, _ = proto.send(MetadataRequest(), 12)
+        brokers = [
+            MetadataResponseBroker(node_id=b, host=f"broker-{i}-{b}.example", port=9092, rack=None)
+            for b in range(2200 if i % 2 else 1)
+        ]
+        message = metadata_response().replace(brokers=brokers)
+        wire += broker_frame(cid, message, 12)
+        expected.append(message)
+    return proto, bytes(wire), expected
+
+
+@pytest.mark.parametrize("step", [1, 3, 4096, 7919, 100_007, 10**7])
+def test_large_frames_in_any_chunking(step: int) -> None:
+    proto, wire, expected = _big_and_small(5)
+    ends = list(itertools.accumulate(len(broker_frame(0, m, 12)) for m in expected))
+    got: list[Response] = []
+    fed = 0
+    for i in range(0, len(wire), step):
+        chunk = wire[i : i + step]
+        proto.receive_data(chunk if i % 2 else memoryview(chunk))
+        fed += len(chunk)
+        got.extend(_events(proto))
+        assert proto.buffered == fed - (ends[len(got) - 1] if got else 0)
+    assert [e.message for e in got] == expected
+    assert [e.correlation_id for e in got] == list(range(5))
+    assert proto.buffered == 0 and proto.in_flight == 0
+
+
+def test_large_frame_survives_later_data() -> None:
+    proto, wire, expected = _big_and_small(3)
+    first_two = len(broker_frame(0, expected[0], 12)) + len(broker_frame(1, expected[1], 12))
+    proto.receive_data(wire[: first_two + 10])
+    events = _events(proto)
+    proto.receive_data(wire[first_two + 10 :])
+    events += _events(proto)
+    assert [e.message for e in events] == expected
 
 
 # -- errors --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from kafkaproto.group_metadata import OffsetAndMetadata
@@ -107,8 +108,8 @@ class ConsumerRecords(Generic[K, V]):
         return self._count > 0
 
     def __iter__(self) -> Iterator[ConsumerRecord[K, V]]:
-        for records in self._by_partition.values():
-            yield from records
+        # chain's C iterator, not a generator: this runs once per record in every poll loop.
+        return chain.from_iterable(self._by_partition.values())
 
     def __repr__(self) -> str:
         return f"ConsumerRecords({self._count} records from {len(self._by_partition)} partitions)"

@@ -36,7 +36,7 @@ from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.producer._internals.accumulator import estimate_record_size
 from kafkaproto.producer._internals.engine import Blocked, ProducerEngine
 from kafkaproto.producer.config import ProducerConfig
-from kafkaproto.producer.futures import RecordFuture
+from kafkaproto.producer.futures import RecordFuture, lane_send
 from kafkaproto.producer.metadata import PartitionInfo
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, Serializer
 from kafkaproto.producer.transport import ProducerTransport
@@ -78,6 +78,13 @@ class AsyncProducer(Generic[K, V]):
         self._value_serializer: Any = value_serializer or BytesSerializer()
         self._plain_keys = type(self._key_serializer) is BytesSerializer
         self._plain_values = type(self._value_serializer) is BytesSerializer
+        # Both serializers pass bytes as they are and no transaction state needs checking:
+        # send takes the fast lane itself, compiled (futures.lane_send).
+        self._lane = (
+            self.engine.accumulator
+            if self._plain_keys and self._plain_values and self.engine.transactions is None
+            else None
+        )
         self._max_block_s = self.config.max_block_ms / 1000
         self._next_yield = 0.0
 
@@ -108,6 +115,12 @@ class AsyncProducer(Generic[K, V]):
     async def send(self, record: ProducerRecord[Any]) -> RecordFuture:
         """Queue ``record``, waiting while there is no room for it (up to ``max.block.ms``);
         returns its delivery future. See the module docstring for what raises here."""
+        lane = self._lane
+        if lane is not None:
+            # The commonest record in one compiled call (see lane_send); None: the full path.
+            fast = lane_send(lane, self.engine.loop, record)
+            if fast is not None:
+                return fast
         sent = self._try_send(record)
         if type(sent) is RecordFuture:
             if not sent._index:
@@ -151,9 +164,12 @@ class AsyncProducer(Generic[K, V]):
             value = self._value_serializer.serialize(topic, value)
         headers = record.headers
         if key is None and record.partition is None and not headers:
-            lane = engine.lane_append(topic, value, record.timestamp)
+            timestamp = record.timestamp
+            if timestamp is None:
+                timestamp = time.time_ns() // 1_000_000
+            lane = engine.lane_append(topic, value, timestamp)
             if lane is not None:
-                return RecordFuture(loop, lane[0], lane[1], lane[2], -1, len(value))
+                return RecordFuture(loop, lane[0], lane[1], timestamp, -1, len(value))
         size = estimate_record_size(key, value, headers)
         try:
             place = engine.append(

@@ -8,19 +8,24 @@ callback. It implements asyncio's future protocol (``asyncio.isfuture`` is true:
 
 Cancelling it only stops the waiting, as cancelling Java's ``Future`` of a send does: the record
 is still delivered. Must be used from the event loop's thread only.
+
+``lane_place`` and ``lane_send`` are the faces' commonest case compiled: a record with nothing to
+serialize and no key, partition or headers, through the accumulator's fast lane (to its future).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections.abc import Callable, Generator
 from typing import Any
 
+from kafkaproto.producer._internals.accumulator import RecordAccumulator
 from kafkaproto.producer._internals.batch import ProducerBatch
-from kafkaproto.producer.record import RecordMetadata
+from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 
-__all__ = ["RecordFuture"]
+__all__ = ["RecordFuture", "lane_place", "lane_send"]
 
 _Callback = Callable[["RecordFuture"], object]
 
@@ -170,3 +175,43 @@ class RecordFuture:
     def __repr__(self) -> str:
         state = "cancelled" if self._cancelled else ("done" if self.done() else "pending")
         return f"<RecordFuture {state} batch={self._batch!r} index={self._index}>"
+
+
+
+def lane_place(
+    accumulator: RecordAccumulator, record: ProducerRecord[Any]
+) -> tuple[ProducerBatch, int, int] | None:
+    """``record`` into ``accumulator``'s fast lane, when it has a null key, no partition, no
+    headers and a ``bytes`` value taken as it is (the caller's serializers pass bytes through,
+    and no transaction state needs checking): (batch, index, timestamp), else None (nothing
+    done; the full path takes the record). The timestamp None means now, as in
+    ``ProducerEngine.append``. The caller holds the accumulator's lock if other threads
+    append."""
+    value = record.value
+    if (
+        record.key is not None
+        or type(value) is not bytes
+        or record.partition is not None
+        or record.headers
+    ):
+        return None
+    timestamp = record.timestamp
+    if timestamp is None:
+        timestamp = time.time_ns() // 1_000_000
+    return accumulator.lane_append(record.topic, value, timestamp)
+
+
+def lane_send(
+    accumulator: RecordAccumulator,
+    loop: asyncio.AbstractEventLoop | None,
+    record: ProducerRecord[Any],
+) -> RecordFuture | None:
+    """``lane_place`` on the event loop's thread, giving the record's future (None: nothing
+    done)."""
+    if loop is None:
+        return None
+    placed = lane_place(accumulator, record)
+    if placed is None:
+        return None
+    batch, index, timestamp = placed
+    return RecordFuture(loop, batch, index, timestamp, -1, len(record.value))

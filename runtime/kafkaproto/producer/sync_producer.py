@@ -42,6 +42,7 @@ from kafkaproto.producer.errors import (
     TransactionAbortRequiredError,
     TransactionStateError,
 )
+from kafkaproto.producer.futures import lane_place
 from kafkaproto.producer.record import BytesSerializer, ProducerRecord, RecordMetadata, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
@@ -90,6 +91,13 @@ class Producer(Generic[K, V]):
         #: The engine (accumulator, sender, idempotence) this face drives.
         self.engine = ready.result(timeout=30)
         self._lock = self.engine.lock
+        # Both serializers pass bytes as they are and no transaction state needs checking:
+        # send takes the fast lane itself, compiled (futures.lane_place).
+        self._lane = (
+            self.engine.accumulator
+            if self._plain_keys and self._plain_values and self.engine.transactions is None
+            else None
+        )
 
     def _run(
         self,
@@ -127,6 +135,26 @@ class Producer(Generic[K, V]):
         """Queue ``record``; see the module docstring."""
         if self._closed:
             raise ProducerClosedError("Cannot send after the producer is closed.")
+        fast = self._lane
+        if fast is not None:
+            # The commonest record through the fast lane in one compiled call (lane_place).
+            with self._lock:
+                placed = lane_place(fast, record)
+                if placed is not None:
+                    future = SendFuture()
+                    group = self._groups.get(placed[0])
+                    if group is not None and callback is None:
+                        # _place written out: the lane's batch was made by an earlier
+                        # append, which gave it its group.
+                        future._index = placed[1]
+                        future._timestamp = placed[2]
+                        future._value_size = len(record.value)
+                        future._group = group
+                    else:
+                        self._place(
+                            placed[0], future, callback, placed[1], placed[2], -1, len(record.value)
+                        )
+                    return future
         topic = record.topic
         key = record.key
         value = record.value
@@ -140,7 +168,10 @@ class Producer(Generic[K, V]):
         with self._lock:
             lane = None
             if key is None and record.partition is None and not headers:
-                lane = engine.lane_append(topic, value, record.timestamp)
+                timestamp = record.timestamp
+                if timestamp is None:
+                    timestamp = time.time_ns() // 1_000_000
+                lane = engine.lane_append(topic, value, timestamp)
             if lane is not None:
                 batch, index, timestamp = lane
             else:

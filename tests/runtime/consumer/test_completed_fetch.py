@@ -10,6 +10,7 @@ from kafkaproto.consumer.errors import RecordDeserializationError, RecordTooLarg
 from kafkaproto.consumer.record import StringDeserializer, TopicPartition
 from kafkaproto.records.compression import CompressionType
 from kafkaproto.records.errors import CorruptRecordError
+from kafkaproto.records.record_batch import TimestampType
 
 TP = TopicPartition("t", 0)
 
@@ -25,6 +26,8 @@ def test_records_in_order_with_every_field() -> None:
     assert [r.offset for r in first] == [0, 1]
     r = first[0]
     assert (r.topic, r.partition, r.key, r.value, r.leader_epoch) == ("t", 0, b"k0", b"v0", 4)
+    # The member itself, not the int it equals (compiled and pure alike).
+    assert r.timestamp_type is TimestampType.CREATE_TIME
     assert fetch.next_fetch_offset == 2 and fetch.last_epoch == 4
     rest = fetch.fetch_records(10)
     assert [x.offset for x in rest] == [2, 3, 4] and rest[-1].leader_epoch == 5

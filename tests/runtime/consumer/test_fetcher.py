@@ -58,6 +58,51 @@ def test_records_advance_positions_and_buffered_partitions_are_not_fetched() -> 
     assert set(prepare(fetcher)) == {1}
 
 
+def test_a_broker_with_buffered_data_gets_no_fetch_until_it_is_taken() -> None:
+    # Java since KAFKA-17182: A's data is used up but B's (same leader) is not, so nothing
+    # goes to broker 1; once B's is taken too, one request covers both partitions again.
+    fetcher, subs = setup()
+    subs.seek(B, FetchPosition(10, None, LEADER1))
+    sent = fetcher.prepare_fetches(0, lambda topic: None, lambda node: True)
+    assert set(sent[1].to_send) == {A, B}
+    fetcher.handle_response(
+        1,
+        sent[1],
+        0,
+        0,
+        [
+            (A, PartitionResponse(0, records=batch(0, 2))),
+            (B, PartitionResponse(0, records=batch(10, 3))),
+        ],
+    )
+    assert [r.offset for r in fetcher.collect(2, 0)[A]] == [0, 1]
+    assert prepare(fetcher) == {}  # B's records are still buffered from broker 1
+    assert [r.offset for r in fetcher.collect(10, 0)[B]] == [10, 11, 12]
+    again = fetcher.prepare_fetches(0, lambda topic: None, lambda node: True)
+    assert set(again) == {1}
+    assert set(again[1].session_partitions) == {A, B}
+
+
+def test_paused_buffered_data_does_not_hold_up_its_broker() -> None:
+    fetcher, subs = setup()
+    subs.seek(B, FetchPosition(10, None, LEADER1))
+    sent = fetcher.prepare_fetches(0, lambda topic: None, lambda node: True)
+    fetcher.handle_response(
+        1,
+        sent[1],
+        0,
+        0,
+        [
+            (A, PartitionResponse(0, records=batch(0, 2))),
+            (B, PartitionResponse(0, records=batch(10, 3))),
+        ],
+    )
+    subs.pause(B)
+    assert [r.offset for r in fetcher.collect(10, 0)[A]] == [0, 1]
+    again = fetcher.prepare_fetches(0, lambda topic: None, lambda node: True)
+    assert set(again[1].session_partitions) == {A}  # B's data waits for resume()
+
+
 def test_a_seek_drops_buffered_records_of_the_old_position() -> None:
     fetcher, subs = setup()
     sent = fetcher.prepare_fetches(0, lambda topic: None, lambda node: True)

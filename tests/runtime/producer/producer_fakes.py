@@ -195,20 +195,51 @@ class FakeCluster:
 
 
 def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
-    """Count the records ``BatchBuilder.append_value`` (the producer's fast lane) takes from now
-    on; the returned function reads the count."""
-    from kafkaproto.records.batch_builder import BatchBuilder
+    """Count the records the producer's fast lane takes in producers made from now on: through
+    ``RecordAccumulator.lane_append`` (the thread-safe face, and any face's full ``send``) or
+    ``futures.lane_send``/``lane_place`` (the faces' ``send``, which call the former without a
+    Python call when compiled, and through it when not: counted once either way). The
+    returned function reads the count."""
+    from kafkaproto.producer import async_producer, sync_producer
+    from kafkaproto.producer._internals.accumulator import RecordAccumulator
 
     count = 0
-    real = BatchBuilder.append_value
+    inside_send = False
+    real_append = RecordAccumulator.lane_append
+    real_send = async_producer.lane_send
 
-    def counting(self: BatchBuilder, value: bytes, timestamp: int, limit: int) -> int:
+    def counting_append(self: RecordAccumulator, topic: str, value: object, timestamp: int) -> Any:
         nonlocal count
-        index = real(self, value, timestamp, limit)
-        count += index >= 0
-        return index
+        placed = real_append(self, topic, value, timestamp)
+        if not inside_send:
+            count += placed is not None
+        return placed
 
-    monkeypatch.setattr(BatchBuilder, "append_value", counting)
+    def counting_send(accumulator: RecordAccumulator, loop: Any, record: Any) -> Any:
+        nonlocal count, inside_send
+        inside_send = True
+        try:
+            future = real_send(accumulator, loop, record)
+        finally:
+            inside_send = False
+        count += future is not None
+        return future
+
+    real_place = sync_producer.lane_place
+
+    def counting_place(accumulator: RecordAccumulator, record: Any) -> Any:
+        nonlocal count, inside_send
+        inside_send = True
+        try:
+            placed = real_place(accumulator, record)
+        finally:
+            inside_send = False
+        count += placed is not None
+        return placed
+
+    monkeypatch.setattr(RecordAccumulator, "lane_append", counting_append)
+    monkeypatch.setattr(async_producer, "lane_send", counting_send)
+    monkeypatch.setattr(sync_producer, "lane_place", counting_place)
     return lambda: count
 
 

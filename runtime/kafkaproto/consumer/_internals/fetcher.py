@@ -6,8 +6,11 @@ Planning (``prepare_fetches``): every fetchable partition (assigned, not paused,
 position) that has no data waiting in the buffer is fetched from its preferred read replica
 (KIP-392, while that hint is fresh) or its leader, at most one request in flight per broker, at
 ``max.partition.fetch.bytes`` per partition, through that broker's incremental fetch session
-(KIP-227). So while the application works through one response the next one is already on its
-way (Java's prefetching).
+(KIP-227). A broker from which a fetchable partition still has data waiting gets no request
+until that data is taken (Java since KAFKA-17182): a request then covers all of the broker's
+partitions at once, instead of one partition whose log end makes the broker hold the request
+for ``fetch.max.wait.ms`` while the others run dry behind it, and the session keeps its
+partitions instead of forgetting and re-adding them on every request.
 
 Responses (``handle_response``) become one ``CompletedFetch`` per partition in the buffer; the
 partition-level errors are acted on when a poll reaches them (``collect``), as Java does:
@@ -39,6 +42,7 @@ from kafkaproto.consumer._internals.subscription_state import (
     FetchPosition,
     LeaderAndEpoch,
     SubscriptionState,
+    TopicPartitionState,
 )
 from kafkaproto.consumer.config import ConsumerConfig
 from kafkaproto.consumer.errors import PositionOutOfRangeError
@@ -167,24 +171,27 @@ class Fetcher:
         buffered = self.buffered_partitions()
         wanted: dict[int, dict[TopicPartition, PartitionData]] = {}
         subscriptions = self.subscriptions
+        # Brokers a fetchable partition still has data buffered from (Java's
+        # nodesWithBufferedPartitions): paused partitions keep their data without holding up
+        # the others.
+        busy: set[int] = set()
+        for tp in buffered:
+            state = subscriptions.get(tp)
+            if state is not None and not state.paused and state.has_valid_position:
+                node = self._fetch_node(state, now_ms, node_usable)
+                if node is not None:
+                    busy.add(node)
         for tp, state in subscriptions.items():
             if not state.fetchable or tp in buffered:
                 continue
-            position = state.position
-            assert position is not None
-            leader = position.current_leader.leader
-            if leader is None:
+            node = self._fetch_node(state, now_ms, node_usable)
+            if node is None:
                 self.metadata_update_requested = True
                 continue
-            node = leader
-            replica = state.preferred_read_replica
-            if replica is not None:
-                if now_ms >= state.preferred_read_replica_expires_ms or not node_usable(replica):
-                    state.preferred_read_replica = None  # stale hint: back to the leader
-                else:
-                    node = replica
-            if node in self.pending_nodes or not node_usable(node):
+            if node in self.pending_nodes or node in busy or not node_usable(node):
                 continue
+            position = state.position
+            assert position is not None
             wanted.setdefault(node, {})[tp] = PartitionData(
                 topic_id=topic_id(tp.topic),
                 fetch_offset=position.offset,
@@ -205,6 +212,25 @@ class Fetcher:
             requests[node] = handler.build(partitions)
             self.pending_nodes.add(node)
         return requests
+
+    @staticmethod
+    def _fetch_node(
+        state: TopicPartitionState, now_ms: int, node_usable: Callable[[int], bool]
+    ) -> int | None:
+        """The broker to fetch the partition from: its preferred read replica while that hint
+        is fresh and the broker known (KIP-392), else its leader (None: no leader known)."""
+        position = state.position
+        assert position is not None
+        leader = position.current_leader.leader
+        if leader is None:
+            return None
+        replica = state.preferred_read_replica
+        if replica is not None:
+            if now_ms >= state.preferred_read_replica_expires_ms or not node_usable(replica):
+                state.preferred_read_replica = None  # stale hint: back to the leader
+            else:
+                return replica
+        return leader
 
     # --- responses -----------------------------------------------------------------------------
 

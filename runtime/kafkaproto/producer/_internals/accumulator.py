@@ -180,6 +180,8 @@ class RecordAccumulator:
         self._topics: dict[str, _TopicInfo] = {}
         #: Fast lanes by topic (see ``Lane``); the producer appends through them directly.
         self.lanes: dict[str, Lane] = {}
+        #: The largest value ``lane_append`` takes (the producer sets it from its size limits).
+        self.lane_value_max = 2**62
         #: Held by every method that reads or changes the queues, the lanes or the memory pool
         #: (reentrant). Uncontended for the asyncio producer; the thread-safe ``Producer``
         #: shares it with its callers' threads, which append under it.
@@ -196,6 +198,23 @@ class RecordAccumulator:
                 BuiltInPartitioner(topic, max(1, self.batch_size))
             )
         return info
+
+    def lane_append(
+        self, topic: str, value: object, timestamp: int
+    ) -> tuple[ProducerBatch, int, int] | None:
+        """A record with a null key, no partition and no headers, serialized to ``value``, into
+        the topic's fast lane: (batch, index, timestamp), or None when no lane takes it (then
+        ``append`` does). One compiled call per record, the producer's commonest path; the
+        caller holds ``lock``, and the producer has checked what a transaction allows."""
+        if type(value) is not bytes:
+            return None
+        lane = self.lanes.get(topic)
+        if lane is None or len(value) > self.lane_value_max:
+            return None
+        index = lane.builder.append_value(value, timestamp, lane.limit)
+        if index < 0:
+            return None
+        return lane.batch, index, timestamp
 
     def _retire_lane(self, topic: str) -> None:
         with self.lock:

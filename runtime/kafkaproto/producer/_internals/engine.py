@@ -209,13 +209,23 @@ class ProducerEngine:
         # The loop's own waiters (loop thread only): memory in FIFO order, metadata all at once.
         self._memory_waiters: deque[asyncio.Future[None]] = deque()
         self._metadata_waiters: list[asyncio.Future[None]] = []
-        self._lanes = self.accumulator.lanes
         self._ignore_keys = c.partitioner_ignore_keys
         # Records up to this estimate_record_size pass the max.request.size and buffer.memory
-        # checks; lane values up to _lane_value_max do too (the estimate adds at most 100
+        # checks; lane values up to lane_value_max do too (the estimate adds at most 100
         # bytes to a keyless, headerless value).
         self._append_size_max = min(c.max_request_size, c.buffer_memory)
-        self._lane_value_max = self._append_size_max - 100
+        self.accumulator.lane_value_max = self._append_size_max - 100
+        #: The fast lane (see ``accumulator.Lane``) for a serialized record with a null key, no
+        #: partition and no headers, ``timestamp`` resolved: ``lane_append(topic, value,
+        #: timestamp)`` puts it straight into the sticky partition's open batch and answers
+        #: where, or None when the lane does not apply (then ``append`` takes the record). The
+        #: accumulator's own compiled method unless a transaction state must be checked first.
+        #: The caller holds ``lock``.
+        self.lane_append: Callable[[str, object, int], Placed | None] = (
+            self.accumulator.lane_append
+            if self.transactions is None
+            else self._transactional_lane_append
+        )
         self._wakeup_scheduled = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = -1
@@ -240,25 +250,14 @@ class ProducerEngine:
 
     # --- append: any thread ------------------------------------------------------------------
 
-    def lane_append(self, topic: str, value: bytes | None, timestamp: int | None) -> Placed | None:
-        """The fast lane (see ``accumulator.Lane``) for a serialized record with a null key, no
-        partition and no headers: straight into the sticky partition's open batch while the
-        topic has a lane and the value is bytes. None when the lane does not apply (then
-        ``append`` takes the record). The caller holds ``lock``."""
-        if type(value) is not bytes or len(value) > self._lane_value_max:
-            return None
-        lane = self._lanes.get(topic)
-        if lane is None:
-            return None
+    def _transactional_lane_append(
+        self, topic: str, value: object, timestamp: int
+    ) -> Placed | None:
+        # ``lane_append`` of a transactional producer: the lane only inside a transaction.
         txn = self.transactions
         if txn is not None and txn.state is not _IN_TRANSACTION:
             return None  # append() raises what the state means
-        if timestamp is None:
-            timestamp = time.time_ns() // 1_000_000
-        index = lane.builder.append_value(value, timestamp, lane.limit)
-        if index < 0:
-            return None
-        return lane.batch, index, timestamp
+        return self.accumulator.lane_append(topic, value, timestamp)
 
     def append(
         self,
