@@ -213,6 +213,7 @@ class ClassicMembership:
         self._heartbeat_wake = asyncio.Event()
         self._requests: set[asyncio.Task[None]] = set()
         self.timers: HeartbeatTimers | None = None
+        self._discoveries_seen = 0
         self.closed = False
 
     # --- what the engine asks ---------------------------------------------------------------
@@ -820,6 +821,12 @@ class ClassicMembership:
                         if isinstance(exc, KafkaError) and not exc.retriable:
                             raise
                         await asyncio.sleep(retry_s)
+                elif coordinator.discoveries != self._discoveries_seen:
+                    # Java's FindCoordinator handler: a newly found coordinator gets a whole
+                    # session. Without it a session that expired while the loop was blocked
+                    # drops each new coordinator connection at once, with the commits on it.
+                    self._discoveries_seen = coordinator.discoveries
+                    timers.reset_session(now)
                 elif timers.session_expired(now):
                     coordinator.coordinator_unknown(
                         "session timed out without receiving a heartbeat response"

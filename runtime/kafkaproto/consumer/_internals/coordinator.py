@@ -102,6 +102,9 @@ class ConsumerCoordinator:
         self.generation = -1
         self.member_id = ""
         self.coordinator: int | None = None
+        #: How many times a coordinator was found: a membership that sees it change gives the
+        #: new coordinator a full session (Java resets the session timer on FindCoordinator).
+        self.discoveries = 0
         #: The group membership, once the consumer subscribed (None: assigns its own).
         self.group: GroupMember | None = None
         self._topic_ids = topic_ids
@@ -142,6 +145,7 @@ class ConsumerCoordinator:
             await self.client.refresh_metadata()
         log.debug("group %s: coordinator is node %d (%s:%d)", self.group_id, node_id, host, port)
         self.coordinator = node_id
+        self.discoveries += 1
         return node_id
 
     def coordinator_unknown(self, cause: str = "", *, disconnected: bool = False) -> None:
