@@ -19,9 +19,9 @@ from __future__ import annotations
 from kafkaproto.config import common
 from kafkaproto.config.definition import AbstractConfig, Importance, Range, boolean, integer
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
-from kafkaproto.security.definitions import SecuritySettings, security_rules
+from kafkaproto.security.definitions import SECURITY_DEFINITIONS, SecuritySettings, security_rules
 
-__all__ = ["ClusterClientConfig"]
+__all__ = ["ClusterClientConfig", "inherited_settings"]
 
 
 class ClusterClientConfig(AbstractConfig, SecuritySettings):  # type: ignore[misc,valid-type]
@@ -79,3 +79,29 @@ class ClusterClientConfig(AbstractConfig, SecuritySettings):  # type: ignore[mis
         common.exponential_backoff_warnings,
         common.reconnect_backoff,
     )
+
+
+#: Settings a producer or a consumer hands its cluster client under the same name and value.
+_INHERITED = (
+    "client_id",
+    "socket_connection_setup_timeout_ms",
+    "socket_connection_setup_timeout_max_ms",
+    "reconnect_backoff_ms",
+    "reconnect_backoff_max_ms",
+    "retry_backoff_ms",
+    "retry_backoff_max_ms",
+    "metadata_max_age_ms",
+)
+
+
+def inherited_settings(config: AbstractConfig) -> dict[str, object]:
+    """What a client's cluster client takes from the client's own settings as they are: the
+    shared network settings, and the security settings the user gave (the client's rules have
+    already checked them; a default stays the cluster client's default)."""
+    settings: dict[str, object] = {name: getattr(config, name) for name in _INHERITED}
+    settings.update(
+        (key.name, getattr(config, key.attr))
+        for key in SECURITY_DEFINITIONS
+        if config.explanation(key.name).source != "default"
+    )
+    return settings

@@ -43,6 +43,7 @@ from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig
+from kafkaproto.cluster_config import inherited_settings
 from kafkaproto.consumer._internals import requests
 from kafkaproto.consumer._internals.classic_membership import ClassicMembership
 from kafkaproto.consumer._internals.consumer_membership import ConsumerMembership
@@ -83,7 +84,6 @@ from kafkaproto.errors import (
 )
 from kafkaproto.group_metadata import ConsumerGroupMetadata
 from kafkaproto.protocol import DEFAULT_MAX_FRAME_SIZE
-from kafkaproto.security.definitions import SECURITY_DEFINITIONS
 
 __all__ = ["CommitCallback", "ConsumerEngine", "client_config_for"]
 
@@ -108,24 +108,10 @@ def client_config_for(config: ConsumerConfig) -> ClusterClientConfig:
     largest response accepted is above ``fetch.max.bytes``, since one batch may exceed the
     fetch sizes (KIP-74)."""
     return ClusterClientConfig(
-        client_id=config.client_id,
+        inherited_settings(config),
         request_timeout_ms=max(config.request_timeout_ms, 1),
-        socket_connection_setup_timeout_ms=config.socket_connection_setup_timeout_ms,
-        socket_connection_setup_timeout_max_ms=config.socket_connection_setup_timeout_max_ms,
-        reconnect_backoff_ms=config.reconnect_backoff_ms,
-        reconnect_backoff_max_ms=config.reconnect_backoff_max_ms,
-        retry_backoff_ms=config.retry_backoff_ms,
-        retry_backoff_max_ms=config.retry_backoff_max_ms,
-        metadata_max_age_ms=config.metadata_max_age_ms,
         allow_auto_create_topics=config.allow_auto_create_topics,
         max_frame_size=max(DEFAULT_MAX_FRAME_SIZE, config.fetch_max_bytes + (1 << 20)),
-        # security.protocol, ssl.*, sasl.*: as the user gave them (the consumer's rules have
-        # already checked them).
-        **{
-            key.name: getattr(config, key.attr)
-            for key in SECURITY_DEFINITIONS
-            if config.explanation(key.name).source != "default"
-        },
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from typing import TypeVar
 
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, ClusterMetadata
+from kafkaproto.cluster_config import inherited_settings
 from kafkaproto.connection import Connection
 from kafkaproto.error_codes import KafkaError
 from kafkaproto.errors import ApiVersionError, KafkaConnectionError
@@ -25,7 +26,6 @@ from kafkaproto.producer.metadata import (
     PartitionInfo,
     TopicInfo,
 )
-from kafkaproto.security.definitions import SECURITY_DEFINITIONS
 from kafkaproto.security.errors import AuthenticationError
 
 __all__ = ["ClusterTransport", "client_config_for"]
@@ -44,25 +44,11 @@ _TRANSACTIONAL = (
 def client_config_for(config: ProducerConfig) -> ClusterClientConfig:
     """The cluster client's settings from the producer's (Java's names, Java's values)."""
     return ClusterClientConfig(
-        client_id=config.client_id,
+        inherited_settings(config),
         request_timeout_ms=config.request_timeout_ms,
-        socket_connection_setup_timeout_ms=config.socket_connection_setup_timeout_ms,
-        socket_connection_setup_timeout_max_ms=config.socket_connection_setup_timeout_max_ms,
-        reconnect_backoff_ms=config.reconnect_backoff_ms,
-        reconnect_backoff_max_ms=config.reconnect_backoff_max_ms,
-        retry_backoff_ms=config.retry_backoff_ms,
-        retry_backoff_max_ms=config.retry_backoff_max_ms,
-        metadata_max_age_ms=config.metadata_max_age_ms,
         max_in_flight_requests_per_connection=config.max_in_flight_requests_per_connection,
         # Java's producer asks brokers to create topics it does not know (if they allow it).
         allow_auto_create_topics=True,
-        # security.protocol, ssl.*, sasl.*: as the user gave them (the producer's rules have
-        # already checked them).
-        **{
-            key.name: getattr(config, key.attr)
-            for key in SECURITY_DEFINITIONS
-            if config.explanation(key.name).source != "default"
-        },
     )
 
 
