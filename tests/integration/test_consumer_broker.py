@@ -470,13 +470,16 @@ def test_a_corrupt_batch_on_the_broker_is_raised_not_skipped(
 
     topic = fresh("consumer-corrupt")
     asyncio.run(create_topic(broker, topic, 1))
-    with Producer(bootstrap_servers=broker, linger_ms=0) as p:
-        for batch_no in range(3):  # three batches of 5 records, each acknowledged alone
+    # Three batches of 5 records, each acknowledged alone: the linger keeps each five together
+    # until flush sends them (with linger.ms=0 the first record could leave on its own).
+    with Producer(bootstrap_servers=broker, linger_ms=60_000) as p:
+        for batch_no in range(3):
             for i in range(5):
                 p.send(ProducerRecord(topic, b"b%d-%d" % (batch_no, i), partition=0))
             p.flush()
     segment = kafka_broker.node_dir(1) / "data" / f"{topic}-0" / "00000000000000000000.log"
     data = bytearray(segment.read_bytes())
+    assert int.from_bytes(data[57:61], "big") == 5  # the first batch's record count
     second = 12 + int.from_bytes(data[8:12], "big")  # where the second batch starts
     data[second + 17] ^= 0xFF  # its CRC
     with segment.open("r+b") as f:
