@@ -177,7 +177,6 @@ class RecordFuture:
         return f"<RecordFuture {state} batch={self._batch!r} index={self._index}>"
 
 
-
 def lane_place(
     accumulator: RecordAccumulator, record: ProducerRecord[Any]
 ) -> tuple[ProducerBatch, int, int] | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, final
 
 import crc32c
 from kafkaproto.records.compression import (
@@ -60,17 +60,47 @@ class TimestampType(IntEnum):
     LOG_APPEND_TIME = 1
 
 
-class Record(NamedTuple):
-    """One record as a consumer sees it: absolute offset and timestamp, key, value, headers.
+@final
+class Record:
+    """One record of a decoded batch: absolute offset and timestamp, key, value, headers. Two
+    records are equal when every field is.
 
-    A tuple subclass because decoding makes one per record: built with ``tuple.__new__`` it is
-    several times cheaper than a slotted class (see GUIDE.md's measurements)."""
+    A final plain class, not a tuple subclass: compiled (``kafkaproto.compiled``), decoding
+    makes each one with a direct native constructor, about a quarter of what ``tuple.__new__``
+    on a subclass costs (BENCHMARKS.md, records parse)."""
 
-    offset: int
-    timestamp: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[Header, ...]
+    __slots__ = ("headers", "key", "offset", "timestamp", "value")
+
+    def __init__(
+        self,
+        offset: int,
+        timestamp: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: tuple[Header, ...],
+    ) -> None:
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return (
+            self.offset == other.offset
+            and self.timestamp == other.timestamp
+            and self.key == other.key
+            and self.value == other.value
+            and self.headers == other.headers
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Record(offset={self.offset!r}, timestamp={self.timestamp!r}, key={self.key!r}, "
+            f"value={self.value!r}, headers={self.headers!r})"
+        )
 
 
 class RecordBatch:
@@ -234,7 +264,7 @@ def decode_batch(
         if into is None:
             head: tuple[Any, ...] | None = None
             tail = None
-            cls: type[tuple[Any, ...]] = Record
+            cls: type[tuple[Any, ...]] | None = None
         else:
             cls, topic, part = into
             head = (topic, part)
@@ -276,15 +306,15 @@ def _decode_records(
     base_offset: int,
     base_ts: int,
     log_append_ts: int | None,
-    cls: type[tuple[Any, ...]],
+    cls: type[tuple[Any, ...]] | None,
     head: tuple[Any, ...] | None,
     ts_type: TimestampType,
     epoch: int | None,
 ) -> list[Any]:
-    """The records section, ``count`` records filling ``buf`` exactly, as ``Record``s (``head``
-    None) or as ``cls`` tuples of the consumer's shape (see ``decode_batch``). Varints of one
-    and two bytes (every length below 8 KiB) are decoded inline: this loop runs once per
-    record."""
+    """The records section, ``count`` records filling ``buf`` exactly, as ``Record``s (``cls``
+    and ``head`` None) or as ``cls`` tuples of the consumer's shape (see ``decode_batch``).
+    Varints of one and two bytes (every length below 8 KiB) are decoded inline: this loop runs
+    once per record."""
     out: list[Any] = []
     if head is not None:
         topic, partition = head
@@ -379,17 +409,14 @@ def _decode_records(
                 )
             # out.append, not a bound-method local: the compiled build turns it into a direct
             # list append (a local would be a generic call); interpreted, the two cost the same.
-            if head is None:
+            if cls is None:
                 out.append(
-                    new(
-                        cls,
-                        (
-                            base_offset + off_delta,
-                            base_ts + ts_delta if log_append_ts is None else log_append_ts,
-                            key,
-                            value,
-                            headers,
-                        ),
+                    Record(
+                        base_offset + off_delta,
+                        base_ts + ts_delta if log_append_ts is None else log_append_ts,
+                        key,
+                        value,
+                        headers,
                     )
                 )
             else:

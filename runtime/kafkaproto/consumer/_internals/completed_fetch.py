@@ -227,7 +227,10 @@ class CompletedFetch:
         topic, partition = self.tp
         ts_type = batch.timestamp_type or TimestampType.CREATE_TIME
         return [
-            _new(ConsumerRecord, (topic, partition, r[0], r[1], ts_type, r[2], r[3], r[4], None))
+            _new(
+                ConsumerRecord,
+                (topic, partition, r.offset, r.timestamp, ts_type, r.key, r.value, r.headers, None),
+            )
             for r in batch.records
         ]
 
