@@ -324,3 +324,22 @@ def test_trailing_garbage_shorter_than_a_header_is_reported_as_partial() -> None
     data = expected_batch()
     read = read_batches(data + b"\x00\x01")
     assert len(read.batches) == 1 and read.partial_at == len(data) and read.partial_size == -1
+
+
+def test_a_record_compares_by_its_fields_and_shows_them() -> None:
+    r = Record(7, TS, b"k", b"v", (("h", b"1"),))
+    assert r == Record(7, TS, b"k", b"v", (("h", b"1"),))
+    for other in (
+        Record(8, TS, b"k", b"v", (("h", b"1"),)),
+        Record(7, TS + 1, b"k", b"v", (("h", b"1"),)),
+        Record(7, TS, None, b"v", (("h", b"1"),)),
+        Record(7, TS, b"k", None, (("h", b"1"),)),
+        Record(7, TS, b"k", b"v", ()),
+    ):
+        assert r != other
+    assert r != (7, TS, b"k", b"v", (("h", b"1"),))  # not a tuple any more
+    assert repr(r) == (
+        f"Record(offset=7, timestamp={TS}, key=b'k', value=b'v', headers=(('h', b'1'),))"
+    )
+    with pytest.raises(TypeError):
+        hash(r)  # equal by value but mutable: not hashable, as a dataclass with eq
