@@ -334,7 +334,8 @@ class ClusterClient:
                     await node.connecting
             if node.connection is not None:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(node.connection.wait_closed(), 5)
+                    async with asyncio.timeout(5):
+                        await node.connection.wait_closed()
 
     async def __aenter__(self) -> ClusterClient:
         try:

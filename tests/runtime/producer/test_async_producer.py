@@ -469,6 +469,37 @@ def test_per_record_errors_from_the_broker() -> None:
         batch.metadata(0, 0, -1, 1)
 
 
+def test_the_metadata_loop_ends_when_cancelled_as_its_answer_arrives() -> None:
+    # On Python 3.11, asyncio.wait_for drops a cancellation that arrives in the turn its
+    # awaitable completes, and returns the result. The sender's metadata loop then outlived
+    # its producer, waiting for a wake-up that never came ("Task was destroyed but it is
+    # pending!" when collected; seen in a soak that closed 150 producers).
+    from kafkaproto.producer._internals.accumulator import RecordAccumulator
+    from kafkaproto.producer._internals.sender import Sender, SenderSettings
+
+    class Gated(FakeCluster):
+        answer: asyncio.Future[None] | None = None
+
+        async def metadata_for(self, topics: Any) -> Any:
+            self.answer = asyncio.get_running_loop().create_future()
+            await self.answer
+            return await super().metadata_for(topics)
+
+    async def main() -> None:
+        cluster = Gated({"t": 1})
+        sender = Sender(SenderSettings(), RecordAccumulator(), cluster)
+        sender.request_metadata("t")
+        task = asyncio.create_task(sender._metadata_loop())
+        while cluster.answer is None:
+            await asyncio.sleep(0)
+        cluster.answer.set_result(None)
+        task.cancel()  # in the same turn as the answer
+        done, _ = await asyncio.wait([task], timeout=2)
+        assert done and task.cancelled()
+
+    asyncio.run(main())
+
+
 def test_first_batch_refused_while_the_next_is_written_still_arrives() -> None:
     # The KAFKA-15591 window on a new partition: the leader refuses the first request
     # (NOT_LEADER_OR_FOLLOWER), then writes the second one at sequence 1 because it has no

@@ -535,7 +535,8 @@ class ProducerEngine:
             result.add_waiter(lambda: _ignore(loop.call_soon_threadsafe(settle)))
             ms = self.config.max_block_ms
             try:
-                await asyncio.wait_for(asyncio.shield(done), ms / 1000)
+                async with asyncio.timeout(ms / 1000):
+                    await asyncio.shield(done)
             except TimeoutError:
                 raise TransactionTimeoutError(
                     f"Timeout expired after {ms}ms while awaiting {result.operation}. {reason}"

@@ -302,10 +302,8 @@ class Sender:
             self._metadata_wanted.clear()
             topics = sorted(self.topics)
             try:
-                snapshot = await asyncio.wait_for(
-                    self.transport.metadata_for(topics),
-                    self.settings.request_timeout_ms / 1000,
-                )
+                async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
+                    snapshot = await self.transport.metadata_for(topics)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the transport's failure: try again after the backoff
@@ -335,10 +333,8 @@ class Sender:
             # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, MAX_VALUE timeout.
             version = min(version, txn_requests.max_version(INIT_PRODUCER_ID_API_KEY, tv2=False))
             request = txn_requests.init_producer_id(version, None, _INT_MAX)
-            response = await asyncio.wait_for(
-                self.transport.send(None, request, version, expect_response=True),
-                self.settings.request_timeout_ms / 1000,
-            )
+            async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
+                response = await self.transport.send(None, request, version, expect_response=True)
             if response is None:
                 raise AssertionError("the transport answered a request with no response")
         except asyncio.CancelledError:
@@ -443,10 +439,8 @@ class Sender:
             version = min(version, handler.max_version())
             with lock:
                 request = handler.build(version)
-            response = await asyncio.wait_for(
-                self.transport.send(node, request, version, expect_response=True),
-                self.settings.request_timeout_ms / 1000,
-            )
+            async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
+                response = await self.transport.send(node, request, version, expect_response=True)
             if response is None:
                 raise AssertionError("the transport answered a request with no response")
         except asyncio.CancelledError:
@@ -525,10 +519,10 @@ class Sender:
             try:
                 negotiated = await self.transport.api_version(PRODUCE_API_KEY)
                 request, version = self._build_request(batches, negotiated)
-                response = await asyncio.wait_for(
-                    self.transport.send(node, request, version, expect_response=expect),
-                    self.settings.request_timeout_ms / 1000,
-                )
+                async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
+                    response = await self.transport.send(
+                        node, request, version, expect_response=expect
+                    )
             except asyncio.CancelledError:
                 raise
             except TimeoutError:
