@@ -78,13 +78,9 @@ class AsyncProducer(Generic[K, V]):
         self._value_serializer: Any = value_serializer or BytesSerializer()
         self._plain_keys = type(self._key_serializer) is BytesSerializer
         self._plain_values = type(self._value_serializer) is BytesSerializer
-        # Both serializers pass bytes as they are and no transaction state needs checking:
-        # send takes the fast lane itself, compiled (futures.lane_send).
-        self._lane = (
-            self.engine.accumulator
-            if self._plain_keys and self._plain_values and self.engine.transactions is None
-            else None
-        )
+        # Both serializers pass bytes as they are: send takes the engine's unchecked lane
+        # itself, compiled (futures.lane_send).
+        self._lane = self.engine.unchecked_lane if self._plain_keys and self._plain_values else None
         self._max_block_s = self.config.max_block_ms / 1000
         self._next_yield = 0.0
 

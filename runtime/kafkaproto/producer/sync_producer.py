@@ -91,13 +91,9 @@ class Producer(Generic[K, V]):
         #: The engine (accumulator, sender, idempotence) this face drives.
         self.engine = ready.result(timeout=30)
         self._lock = self.engine.lock
-        # Both serializers pass bytes as they are and no transaction state needs checking:
-        # send takes the fast lane itself, compiled (futures.lane_place).
-        self._lane = (
-            self.engine.accumulator
-            if self._plain_keys and self._plain_values and self.engine.transactions is None
-            else None
-        )
+        # Both serializers pass bytes as they are: send takes the engine's unchecked lane
+        # itself, compiled (futures.lane_place).
+        self._lane = self.engine.unchecked_lane if self._plain_keys and self._plain_values else None
 
     def _run(
         self,

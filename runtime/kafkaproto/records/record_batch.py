@@ -261,24 +261,15 @@ def decode_batch(
         body_at_for_errors = body_at
     log_append_time = max_timestamp if attributes & TIMESTAMP_TYPE_MASK else None
     try:
-        if into is None:
-            head: tuple[Any, ...] | None = None
-            tail = None
-            cls: type[tuple[Any, ...]] | None = None
-        else:
-            cls, topic, part = into
-            head = (topic, part)
-            tail = None if leader_epoch == NO_PARTITION_LEADER_EPOCH else leader_epoch
         records = _decode_records(
             body,
             count,
             base_offset,
             base_timestamp,
             log_append_time,
-            cls,
-            head,
+            into,
             TimestampType((attributes & TIMESTAMP_TYPE_MASK) >> 3),
-            tail,
+            None if leader_epoch == NO_PARTITION_LEADER_EPOCH else leader_epoch,
         )
     except CorruptRecordError as e:
         at = e.offset + body_at_for_errors if body_at_for_errors >= 0 and e.offset >= 0 else -1
@@ -306,18 +297,17 @@ def _decode_records(
     base_offset: int,
     base_ts: int,
     log_append_ts: int | None,
-    cls: type[tuple[Any, ...]] | None,
-    head: tuple[Any, ...] | None,
+    into: tuple[type[tuple[Any, ...]], str, int] | None,
     ts_type: TimestampType,
     epoch: int | None,
 ) -> list[Any]:
-    """The records section, ``count`` records filling ``buf`` exactly, as ``Record``s (``cls``
-    and ``head`` None) or as ``cls`` tuples of the consumer's shape (see ``decode_batch``).
+    """The records section, ``count`` records filling ``buf`` exactly, as ``Record``s (``into``
+    None) or as tuples of the consumer's shape (see ``decode_batch``).
     Varints of one and two bytes (every length below 8 KiB) are decoded inline: this loop runs
     once per record."""
     out: list[Any] = []
-    if head is not None:
-        topic, partition = head
+    if into is not None:
+        cls, topic, partition = into
     new = tuple.__new__
     n = len(buf)
     pos = 0
@@ -409,7 +399,7 @@ def _decode_records(
                 )
             # out.append, not a bound-method local: the compiled build turns it into a direct
             # list append (a local would be a generic call); interpreted, the two cost the same.
-            if cls is None:
+            if into is None:
                 out.append(
                     Record(
                         base_offset + off_delta,

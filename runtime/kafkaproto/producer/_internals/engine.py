@@ -226,6 +226,12 @@ class ProducerEngine:
             if self.transactions is None
             else self._transactional_lane_append
         )
+        #: The accumulator, when its ``lane_append`` needs no check first (no transactions): a
+        #: face whose serializers pass bytes as they are sends the commonest record through it
+        #: in one compiled call (``futures.lane_place``/``lane_send``). None otherwise.
+        self.unchecked_lane: RecordAccumulator | None = (
+            self.accumulator if self.transactions is None else None
+        )
         self._wakeup_scheduled = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = -1
