@@ -8,6 +8,8 @@ from __future__ import annotations
 import struct
 import uuid
 
+import pytest
+from kafkaproto.errors import DecodeError
 from kafkaproto.message import RawTaggedField
 from kafkaproto.messages.api_versions import (
     ApiVersionsRequest,
@@ -33,6 +35,10 @@ def i8(v: int) -> bytes:
 
 def i16(v: int) -> bytes:
     return struct.pack(">h", v)
+
+
+def i64(v: int) -> bytes:
+    return struct.pack(">q", v)
 
 
 def i32(v: int) -> bytes:
@@ -217,3 +223,18 @@ def test_produce_v13_uses_topic_ids() -> None:
     assert ProduceRequest.decode(expected, 13) == msg
     # v13 has no topic name: the field keeps its default on the way back.
     assert ProduceRequest.decode(expected, 13).topic_data[0].name == ""
+
+
+def test_a_tag_the_version_does_not_have_yet_is_refused_as_java_does() -> None:
+    # BrokerHeartbeatRequest v0 is flexible but has no tagged field; tag 0 (OfflineLogDirs) is
+    # tagged from v1. Kafka's Java class throws "Tag 0 is not valid for version 0" rather than
+    # keeping it as an unknown field; a tag the class never has is kept.
+    from kafkaproto.messages.broker_heartbeat import BrokerHeartbeatRequest
+
+    body = i32(1) + i64(2) + i64(3) + b"\x00\x00"
+    with_tag0 = body + uvarint(1) + uvarint(0) + uvarint(1) + b"\x01"
+    with_tag9 = body + uvarint(1) + uvarint(9) + uvarint(1) + b"\x01"
+    with pytest.raises(DecodeError, match="tag 0 is not valid"):
+        BrokerHeartbeatRequest.decode(with_tag0, 0)
+    kept = BrokerHeartbeatRequest.decode(with_tag9, 0).unknown_tagged_fields
+    assert kept == (RawTaggedField(9, b"\x01"),)

@@ -664,7 +664,7 @@ class _ModuleBuilder:
                 ops.append(self._decode_value(group, f"v_{group.attr}", "buf"))
         if lay.flexible:
             tagged = [f for f in lay.present if f.tag >= 0]
-            if not tagged:
+            if not tagged and not lay.reserved_tags:
                 self.wire.add("read_unknown_tags")
                 ops.append(Op("unknown_tags", src="_u"))
             else:
