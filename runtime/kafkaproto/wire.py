@@ -15,7 +15,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from typing import Any, NamedTuple
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from kafkaproto.errors import DecodeError, EncodeError
 from mypy_extensions import mypyc_attr
@@ -402,7 +402,15 @@ def read_uuid(buf: Buffer, pos: int) -> tuple[UUID, int]:
     end = pos + 16
     if end > len(buf):
         raise truncated(pos, 16, len(buf) - pos)
-    return UUID(bytes=bytes(buf[pos:end])), end
+    value = int.from_bytes(buf[pos:end], "big")
+    if not value:
+        return ZERO_UUID, end
+    # What UUID(int=value) makes, without its argument checks (~5x faster): the value is 128
+    # bits by construction. UUIDs are immutable, hence object.__setattr__, as UUID does.
+    uuid = object.__new__(UUID)
+    object.__setattr__(uuid, "int", value)
+    object.__setattr__(uuid, "is_safe", SafeUUID.unknown)
+    return uuid, end
 
 
 def write_uuid(out: bytearray, value: UUID) -> None:
