@@ -152,7 +152,7 @@ docs: docs-deps schemas ## HTML API reference (pdoc) and protocol reference (fro
 # ---- records: long fuzz run and benchmarks against kafka-python / aiokafka -------------------
 .PHONY: fuzz bench-deps bench
 fuzz: setup ## the long fuzz run of every decoder
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/runtime/records tests/runtime/test_protocol_fuzz.py tests/messages/test_fuzz_decoders.py
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests/runtime/records tests/runtime/test_protocol_fuzz.py tests/messages/test_fuzz_decoders.py tests/messages/test_table_decoder.py
 
 # The peers are benchmark-only (the `bench` extra); tests never need them.
 bench-deps: setup ## install the benchmark peers (kafka-python, aiokafka, confluent-kafka, kio)

@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
-    ("message", ("kafkaproto.message", "kafkaproto.reference_codec")),
+    ("message", ("kafkaproto.message", "kafkaproto.reference_codec", "kafkaproto.table_decoder")),
     ("messages", ("kafkaproto.messages",)),
     # Facts of the pin the generated index and error table hold, for everything above: the
     # error classes, and the config definitions (which name the pinned Kafka version).

@@ -34,6 +34,7 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.consumer._internals.fetch_session",
     "kafkaproto.wire",
     "kafkaproto.protocol",
+    "kafkaproto.table_decoder",
     "kafkaproto.partitioner",
     "kafkaproto.producer._internals.accumulator",
     "kafkaproto.producer._internals.batch",

@@ -288,9 +288,50 @@ def _registrar(name: str) -> Callable[..., Callable[[_F], _F]]:
 #: until the next registered start. Likewise the decoder and the array codecs (which write or
 #: read all the items of an array in one loop).
 encoder = _registrar("_enc_")
-decoder = _registrar("_dec_")
+generated_decoder = _registrar("_gendec_")
 array_encoder = _registrar("_enca_")
 array_decoder = _registrar("_deca_")
+
+
+def decoder(cls: type[Struct], *starts: int) -> Callable[[_F], _F]:
+    """``@decoder(Cls, 0, ...)``: the generated decoder of ``Cls`` from these versions. It is
+    kept in ``Cls._gendec_``; ``Cls._dec_``, what decoding calls, holds it too, except in the
+    compiled build, where the class's table decoder (:mod:`kafkaproto.table_decoder`) takes
+    its place at every version."""
+    keep = generated_decoder(cls, *starts)
+
+    def add(fn: _F) -> _F:
+        keep(fn)
+        table = _table(cls, "_dec_")
+        fast = _table_decoder(cls)
+        for start in starts:
+            table[start] = fn if fast is None else fast
+        return fn
+
+    return add
+
+
+_make_table_decoder: Callable[[type[Struct]], Any] | None = None
+_table_decoders_checked = False
+
+
+def _table_decoder(cls: type[Struct]) -> Any:
+    """The compiled table decoder of ``cls`` (one per class), or None where the table decoder
+    does not run compiled."""
+    global _make_table_decoder, _table_decoders_checked
+    if not _table_decoders_checked:
+        # Here, not at import: the module needs this one whole.
+        from kafkaproto import table_decoder
+
+        _make_table_decoder = table_decoder.decoder_for if table_decoder.COMPILED else None
+        _table_decoders_checked = True
+    if _make_table_decoder is None:
+        return None
+    made = cls.__dict__.get("_tabledec_")
+    if made is None:
+        made = _make_table_decoder(cls)
+        type.__setattr__(cls, "_tabledec_", made)
+    return made
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(field,))
@@ -311,6 +352,7 @@ class Struct(tuple[Any, ...]):
     _sequences_: ClassVar[tuple[int, ...]] = ()  # slots that hold tuples (arrays, unknown tags)
     _enc_: ClassVar[VersionTable]
     _dec_: ClassVar[VersionTable]
+    _gendec_: ClassVar[VersionTable]
     _enca_: ClassVar[VersionTable]
     _deca_: ClassVar[VersionTable]
 

@@ -1,0 +1,132 @@
+"""The table decoder (the compiled build's decoder, kafkaproto.table_decoder) against the
+generated decoders, which are its reference: every class at every version, on Hypothesis-drawn
+encodings, on those encodings mutated, and on noise. Both must decode the same input to the same
+value, or both refuse it. Runs interpreted and compiled alike (interpreted, the module is only
+slow)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from kafkaproto import message, table_decoder
+from kafkaproto.message import Message
+from message_strategies import all_message_versions, instances, version_id
+from test_fuzz_decoders import mutate
+
+CASES = all_message_versions()
+# `make fuzz` (HYPOTHESIS_PROFILE=fuzz) runs 50 examples per class.
+EXAMPLES = 50 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 6
+
+
+def outcome(decode: object, data: bytes, version: int) -> tuple[str, object]:
+    """What a decoder makes of ``data``: the value and the position after it, or that it
+    raised (which exception does not matter: decode() explains either through the reference
+    codec)."""
+    try:
+        return "value", decode(memoryview(data), 0, version)  # type: ignore[operator]
+    except Exception:
+        return "error", None
+
+
+@pytest.mark.parametrize("case", CASES, ids=version_id)
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=st.data(),
+    edits=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 2**16), st.integers(0, 255)),
+        min_size=1,
+        max_size=4,
+    ),
+    noise=st.binary(max_size=64),
+)
+def test_the_table_decoder_agrees_with_the_generated_one(
+    case: tuple[type[Message], int],
+    data: st.DataObject,
+    edits: list[tuple[int, int, int]],
+    noise: bytes,
+) -> None:
+    cls, version = case
+    generated = cls._gendec_[version]
+    table = table_decoder.decoder_for(cls)
+    msg = data.draw(instances(cls, version))
+    encoded = msg.encode(version)
+    kind, got = outcome(table, encoded, version)
+    assert kind == "value" and got == (msg, len(encoded))
+    for candidate in (mutate(encoded, edits), noise, encoded[: len(encoded) // 2]):
+        assert outcome(table, candidate, version) == outcome(generated, candidate, version)
+
+
+def test_records_fields_are_views_of_the_input_not_copies() -> None:
+    from kafkaproto.messages.produce import (
+        ProduceRequest,
+        ProduceRequestPartitionProduceData,
+        ProduceRequestTopicProduceData,
+    )
+
+    blob = bytes(range(256)) * 20
+    request = ProduceRequest(
+        acks=-1,
+        timeout_ms=1000,
+        topic_data=[
+            ProduceRequestTopicProduceData(
+                name="t", partition_data=[ProduceRequestPartitionProduceData(records=blob)]
+            )
+        ],
+    )
+    data = request.encode(9)
+    decoded, end = table_decoder.decoder_for(ProduceRequest)(memoryview(data), 0, 9)
+    records = decoded.topic_data[0].partition_data[0].records
+    assert end == len(data)
+    assert isinstance(records, memoryview) and records.obj is data and records == blob
+
+
+def test_a_view_of_part_of_a_buffer_decodes_at_its_own_positions() -> None:
+    from kafkaproto.messages.api_versions import ApiVersionsResponse
+
+    body = ApiVersionsResponse(error_code=35, throttle_time_ms=7).encode(3)
+    framed = bytearray(b"\xff" * 5 + body + b"\xee")
+    view = memoryview(framed)[5 : 5 + len(body)]
+    decoded, end = table_decoder.decoder_for(ApiVersionsResponse)(view, 0, 3)
+    assert (decoded.error_code, decoded.throttle_time_ms, end) == (35, 7, len(body))
+
+
+def test_decode_uses_it_only_where_it_runs_compiled() -> None:
+    from kafkaproto.messages.metadata import MetadataResponse
+
+    fast = MetadataResponse._dec_[12]
+    if table_decoder.COMPILED:
+        assert isinstance(fast, table_decoder.TableDecoder)
+        assert fast is MetadataResponse._dec_[0]  # one per class, at every version
+    else:
+        assert fast is MetadataResponse._gendec_[12]
+    assert message._table_decoder(MetadataResponse) is (fast if table_decoder.COMPILED else None)
+
+
+def test_a_large_input_in_a_mutable_buffer_is_read_in_place() -> None:
+    # Over _COPY_AT_MOST, a bytearray (a Fetch response received in place) is not copied: the
+    # generated decoder reads it, and its records stay views of that buffer.
+    from kafkaproto.messages.produce import (
+        ProduceRequest,
+        ProduceRequestPartitionProduceData,
+        ProduceRequestTopicProduceData,
+    )
+
+    blob = bytes(range(256)) * 400
+    request = ProduceRequest(
+        acks=1,
+        timeout_ms=1000,
+        topic_data=[
+            ProduceRequestTopicProduceData(
+                name="t", partition_data=[ProduceRequestPartitionProduceData(records=blob)]
+            )
+        ],
+    )
+    data = bytearray(request.encode(9))
+    assert len(data) > table_decoder._COPY_AT_MOST
+    decoded, end = table_decoder.decoder_for(ProduceRequest)(memoryview(data), 0, 9)
+    records = decoded.topic_data[0].partition_data[0].records
+    assert (decoded, end) == (request, len(data))
+    assert records.obj is data
