@@ -292,9 +292,15 @@ class ClientProtocol:
                     self._pos = 0
                 return NEED_DATA
             # A private copy of the frame: decoded records are memoryviews into it, and they
-            # must not pin (or see) the receive buffer, which keeps changing.
-            frame = buf[start:end]
+            # must not pin (or see) the receive buffer, which keeps changing. As bytes, which
+            # the compiled table decoder reads without a copy of its own.
+            with memoryview(buf) as view:
+                whole = bytes(view[start:end])
             self._pos = end
+            return self._response(whole, size)
+        return self._response(frame, size)
+
+    def _response(self, frame: bytes | bytearray, size: int) -> Response:
         pending = self._pending
         if not pending:
             received = _unpack_int32_from(frame, 0)[0] if size >= 4 else -1
