@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import math
 from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
@@ -320,10 +321,14 @@ def _table_decoder(cls: type[Struct]) -> Any:
     does not run compiled."""
     global _make_table_decoder, _table_decoders_checked
     if not _table_decoders_checked:
-        # Here, not at import: the module needs this one whole.
-        from kafkaproto import table_decoder
+        # Here, not at import: the module needs this one whole. Found before it is imported, so
+        # that pure Python does not load what it will not use.
+        spec = importlib.util.find_spec("kafkaproto.table_decoder")
+        if spec is not None and not (spec.origin or "").endswith(".py"):
+            from kafkaproto import table_decoder
 
-        _make_table_decoder = table_decoder.decoder_for if table_decoder.COMPILED else None
+            if table_decoder.COMPILED:
+                _make_table_decoder = table_decoder.decoder_for
         _table_decoders_checked = True
     if _make_table_decoder is None:
         return None
