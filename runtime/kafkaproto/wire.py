@@ -770,10 +770,13 @@ def read_raw_tag(buf: Buffer, pos: int) -> tuple[int, int, int]:
     return tag, pos, end
 
 
-def read_unknown_tags(buf: Buffer, pos: int) -> tuple[tuple[Any, ...], int]:
+def read_unknown_tags(
+    buf: Buffer, pos: int, refused: tuple[int, ...] = ()
+) -> tuple[tuple[Any, ...], int]:
     """The tagged-field section of a struct that knows no tags at this version: everything in it
-    is kept raw. Returns ``(raw_fields, pos)``; an empty section (one zero byte) is the fast path.
-    """
+    is kept raw but the ``refused`` tags (those of fields the version lacks), an error as in
+    Kafka's Java classes. Returns ``(raw_fields, pos)``; an empty section (one zero byte) is the
+    fast path."""
     if buf[pos] == 0:
         return (), pos + 1
     count, pos = read_uvarint(buf, pos)
@@ -782,6 +785,8 @@ def read_unknown_tags(buf: Buffer, pos: int) -> tuple[tuple[Any, ...], int]:
     found = []
     for _ in range(count):
         tag, start, end = read_raw_tag(buf, pos)
+        if tag in refused:
+            raise WireError(f"tag {tag} is not valid at this version", offset=start)
         found.append(RawTaggedField(tag, bytes(buf[start:end])))
         pos = end
     return tuple(found), pos

@@ -664,9 +664,12 @@ class _ModuleBuilder:
                 ops.append(self._decode_value(group, f"v_{group.attr}", "buf"))
         if lay.flexible:
             tagged = [f for f in lay.present if f.tag >= 0]
-            if not tagged and not lay.reserved_tags:
+            if not tagged:
+                # Every tag is unknown here but those of fields this version lacks, refused.
                 self.wire.add("read_unknown_tags")
-                ops.append(Op("unknown_tags", src="_u"))
+                ops.append(
+                    Op("unknown_tags", src="_u", names=tuple(str(t) for t in lay.reserved_tags))
+                )
             else:
                 self.wire.update({"read_uvarint", "read_raw_tag"})
                 inner = tuple(

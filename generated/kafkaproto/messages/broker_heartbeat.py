@@ -89,23 +89,7 @@ def _dec_BrokerHeartbeatRequest_v0(
         _S_iqqoo.unpack_from(buf, pos)
     )
     pos += 22
-    _u: tuple[RawTaggedField, ...] = ()
-    if buf[pos] == 0:  # no tagged field: the common case
-        pos += 1
-    else:
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            if _tag in (
-                0,
-                1,
-            ):
-                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+    _u, pos = read_unknown_tags(buf, pos, (0, 1)) if buf[pos] else ((), pos + 1)
     _v = (
         v_broker_id,
         v_broker_epoch,

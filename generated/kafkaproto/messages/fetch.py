@@ -362,23 +362,7 @@ def _deca_FetchRequestFetchPartition_v12(
             v_partition_max_bytes,
         ) = _S_iiqiqi.unpack_from(buf, pos)
         pos += 32
-        _u: tuple[RawTaggedField, ...] = ()
-        if buf[pos] == 0:  # no tagged field: the common case
-            pos += 1
-        else:
-            _ul: list[RawTaggedField] = []
-            _nt, pos = read_uvarint(buf, pos)
-            for _ in range(_nt):
-                _tag, pos, _ve = read_raw_tag(buf, pos)
-                if _tag in (
-                    0,
-                    1,
-                ):
-                    raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-                else:
-                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-                pos = _ve
-            _u = tuple(_ul)
+        _u, pos = read_unknown_tags(buf, pos, (0, 1)) if buf[pos] else ((), pos + 1)
         _v = (
             v_partition,
             v_current_leader_epoch,
@@ -2067,20 +2051,7 @@ def _dec_FetchResponse_v12(buf: memoryview, pos: int, v: int) -> tuple[FetchResp
         if buf[pos] == 1
         else FetchResponseFetchableTopicResponse._deca_[v](buf, pos, v)
     )
-    _u: tuple[RawTaggedField, ...] = ()
-    if buf[pos] == 0:  # no tagged field: the common case
-        pos += 1
-    else:
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            if _tag in (0,):
-                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+    _u, pos = read_unknown_tags(buf, pos, (0,)) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_session_id, v_responses, (), _u)
     return _new(FetchResponse, _v), pos
 

@@ -150,20 +150,7 @@ def _deca_FetchSnapshotRequestPartitionSnapshot_v0(
         v_snapshot_id, pos = FetchSnapshotRequestSnapshotId._dec_[v](buf, pos, v)
         (v_position,) = _S_q.unpack_from(buf, pos)
         pos += 8
-        _u: tuple[RawTaggedField, ...] = ()
-        if buf[pos] == 0:  # no tagged field: the common case
-            pos += 1
-        else:
-            _ul: list[RawTaggedField] = []
-            _nt, pos = read_uvarint(buf, pos)
-            for _ in range(_nt):
-                _tag, pos, _ve = read_raw_tag(buf, pos)
-                if _tag in (0,):
-                    raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-                else:
-                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-                pos = _ve
-            _u = tuple(_ul)
+        _u, pos = read_unknown_tags(buf, pos, (0,)) if buf[pos] else ((), pos + 1)
         _v = (v_partition, v_current_leader_epoch, v_snapshot_id, v_position, ZERO_UUID, _u)
         items.append(_new(FetchSnapshotRequestPartitionSnapshot, _v))
     return tuple(items), pos
@@ -715,20 +702,7 @@ def _dec_FetchSnapshotResponse_v0(
         if buf[pos] == 1
         else FetchSnapshotResponseTopicSnapshot._deca_[v](buf, pos, v)
     )
-    _u: tuple[RawTaggedField, ...] = ()
-    if buf[pos] == 0:  # no tagged field: the common case
-        pos += 1
-    else:
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            if _tag in (0,):
-                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+    _u, pos = read_unknown_tags(buf, pos, (0,)) if buf[pos] else ((), pos + 1)
     _v = (v_throttle_time_ms, v_error_code, v_topics, (), _u)
     return _new(FetchSnapshotResponse, _v), pos
 

@@ -702,20 +702,7 @@ def _deca_ProduceResponsePartitionProduceResponse_v9(
             else ProduceResponseBatchIndexAndErrorMessage._deca_[v](buf, pos, v)
         )
         v_error_message, pos = read_compact_nullable_string(buf, pos)
-        _u: tuple[RawTaggedField, ...] = ()
-        if buf[pos] == 0:  # no tagged field: the common case
-            pos += 1
-        else:
-            _ul: list[RawTaggedField] = []
-            _nt, pos = read_uvarint(buf, pos)
-            for _ in range(_nt):
-                _tag, pos, _ve = read_raw_tag(buf, pos)
-                if _tag in (0,):
-                    raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-                else:
-                    _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-                pos = _ve
-            _u = tuple(_ul)
+        _u, pos = read_unknown_tags(buf, pos, (0,)) if buf[pos] else ((), pos + 1)
         _v = (
             v_index,
             v_error_code,
@@ -1066,20 +1053,7 @@ def _dec_ProduceResponse_v9(buf: memoryview, pos: int, v: int) -> tuple[ProduceR
     )
     (v_throttle_time_ms,) = _S_i.unpack_from(buf, pos)
     pos += 4
-    _u: tuple[RawTaggedField, ...] = ()
-    if buf[pos] == 0:  # no tagged field: the common case
-        pos += 1
-    else:
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            if _tag in (0,):
-                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+    _u, pos = read_unknown_tags(buf, pos, (0,)) if buf[pos] else ((), pos + 1)
     _v = (v_responses, v_throttle_time_ms, (), _u)
     return _new(ProduceResponse, _v), pos
 

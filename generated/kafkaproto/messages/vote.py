@@ -584,20 +584,7 @@ def _dec_VoteResponse_v0(buf: memoryview, pos: int, v: int) -> tuple[VoteRespons
     (v_error_code,) = _S_h.unpack_from(buf, pos)
     pos += 2
     v_topics, pos = ((), pos + 1) if buf[pos] == 1 else VoteResponseTopicData._deca_[v](buf, pos, v)
-    _u: tuple[RawTaggedField, ...] = ()
-    if buf[pos] == 0:  # no tagged field: the common case
-        pos += 1
-    else:
-        _ul: list[RawTaggedField] = []
-        _nt, pos = read_uvarint(buf, pos)
-        for _ in range(_nt):
-            _tag, pos, _ve = read_raw_tag(buf, pos)
-            if _tag in (0,):
-                raise WireError(f"tag {_tag} is not valid at this version", offset=pos)
-            else:
-                _ul.append(RawTaggedField(_tag, bytes(buf[pos:_ve])))
-            pos = _ve
-        _u = tuple(_ul)
+    _u, pos = read_unknown_tags(buf, pos, (0,)) if buf[pos] else ((), pos + 1)
     _v = (v_error_code, v_topics, (), _u)
     return _new(VoteResponse, _v), pos
 
