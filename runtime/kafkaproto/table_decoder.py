@@ -6,7 +6,9 @@ tens of nanoseconds there. Compiled with mypyc, the same code gains nothing (its
 calls). Compiled code is fast at what the interpreter is slow at — reading a byte, shifting an
 int, calling a function of its own — so this module decodes with exactly that: it reads the
 field table of a class at a version (:meth:`kafkaproto.message.Struct.layout`, once per class and
-version) into a list of steps, and walks the steps over the input's bytes.
+version) into a list of steps, and walks the steps over the input's bytes. An array of structs
+of fixed-width fields alone it leaves to the generated decoder: one ``struct`` call for the whole
+array and a ``zip`` beat reading each field, compiled or not.
 
 :func:`decoder_for` gives the decoder ``kafkaproto.message`` registers for a class in place of
 the generated one, and only when this module runs compiled (interpreted, walking a table is

@@ -4,10 +4,14 @@ table at that version (fields the version lacks stay at their defaults)."""
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+from collections.abc import Callable
 from typing import Any
 
 import kafkaproto.messages as messages
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kafkaproto.message import (
     ApiMessage,
@@ -108,3 +112,46 @@ def without_unknown_tags(obj: Any) -> Any:
     if obj._has_unknown():
         changes["unknown_tagged_fields"] = ()
     return obj.replace(**changes)
+
+
+# --- fuzzing the decoders ------------------------------------------------------------------------
+
+#: Examples per class in the fuzz tests; `make fuzz` (HYPOTHESIS_PROFILE=fuzz) runs 50.
+FUZZ_EXAMPLES = 50 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 6
+#: Up to four byte edits of an encoding: (0 overwrite, 1 insert, 2 delete; where; byte).
+EDITS = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(0, 2**16), st.integers(0, 255)),
+    min_size=1,
+    max_size=4,
+)
+NOISE = st.binary(max_size=64)
+
+
+def fuzz_every_version(test: Callable[..., None]) -> Callable[..., None]:
+    """``test(case, data, edits, noise)`` for every (class, version), with Hypothesis drawing
+    ``data`` (for instances), ``edits`` (:data:`EDITS`) and ``noise`` (:data:`NOISE`)."""
+    test = given(data=st.data(), edits=EDITS, noise=NOISE)(test)
+    test = settings(
+        max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck)
+    )(test)
+    marked: Callable[..., None] = pytest.mark.parametrize(
+        "case", all_message_versions(), ids=version_id
+    )(test)
+    return marked
+
+
+def mutate(data: bytes, edits: list[tuple[int, int, int]]) -> bytes:
+    """``data`` with ``edits`` (drawn from :data:`EDITS`) applied."""
+    out = bytearray(data)
+    for kind, where, byte in edits:
+        if not out:
+            out.append(byte)
+            continue
+        i = where % len(out)
+        if kind == 0:
+            out[i] = byte  # overwrite
+        elif kind == 1:
+            out.insert(i, byte)  # insert
+        else:
+            del out[i]  # delete
+    return bytes(out)

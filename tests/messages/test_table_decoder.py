@@ -6,19 +6,10 @@ slow)."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kafkaproto import message, table_decoder
 from kafkaproto.message import Message
-from message_strategies import all_message_versions, instances, version_id
-from test_fuzz_decoders import mutate
-
-CASES = all_message_versions()
-# `make fuzz` (HYPOTHESIS_PROFILE=fuzz) runs 50 examples per class.
-EXAMPLES = 50 if os.environ.get("HYPOTHESIS_PROFILE") == "fuzz" else 6
+from message_strategies import fuzz_every_version, instances, mutate
 
 
 def outcome(decode: object, data: bytes, version: int) -> tuple[str, object]:
@@ -31,17 +22,7 @@ def outcome(decode: object, data: bytes, version: int) -> tuple[str, object]:
         return "error", None
 
 
-@pytest.mark.parametrize("case", CASES, ids=version_id)
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-@given(
-    data=st.data(),
-    edits=st.lists(
-        st.tuples(st.integers(0, 2), st.integers(0, 2**16), st.integers(0, 255)),
-        min_size=1,
-        max_size=4,
-    ),
-    noise=st.binary(max_size=64),
-)
+@fuzz_every_version
 def test_the_table_decoder_agrees_with_the_generated_one(
     case: tuple[type[Message], int],
     data: st.DataObject,
