@@ -25,6 +25,7 @@ from typing import Any, Final, final
 
 from kafkaproto.message import FieldAt, Struct
 from kafkaproto.wire import RawTaggedField, WireError, read_uuid, read_uvarint
+from mypy_extensions import i64
 
 __all__ = ["COMPILED", "TableDecoder", "decoder_for"]
 
@@ -86,7 +87,7 @@ _CODES: Final[dict[str, int]] = {
 class _Step:
     """One field at one version: what to read, where its value goes, how it is encoded."""
 
-    def __init__(self, code: int, slot: int, compact: bool, nullable: bool) -> None:
+    def __init__(self, code: i64, slot: i64, compact: bool, nullable: bool) -> None:
         self.code = code
         self.slot = slot
         self.compact = compact
@@ -171,28 +172,31 @@ def _plan(cls: type[Struct], version: int, plans: dict[tuple[type[Struct], int],
 
 # --- reading ---------------------------------------------------------------------------------
 # ``b`` is the input as bytes (indexing it is a compiled array access); ``view`` is the input as
-# given, for the zero-copy records fields. An index past the end raises IndexError.
+# given, for the zero-copy records fields. An index past the end raises IndexError. Positions
+# and the bytes' shifts are native 64-bit ints (mypy_extensions.i64; plain ints when
+# interpreted), which compiled code adds, shifts and masks without Python ints' overflow checks.
 
 
-def _i16(b: bytes, p: int) -> int:
-    v = (b[p] << 8) | b[p + 1]
-    return v - 0x10000 if v >= 0x8000 else v
+def _i16(b: bytes, p: i64) -> int:
+    v: i64 = (i64(b[p]) << 8) | i64(b[p + 1])
+    return int(v - 0x10000 if v >= 0x8000 else v)
 
 
-def _u32(b: bytes, p: int) -> int:
-    return (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
+def _u32(b: bytes, p: i64) -> int:
+    v: i64 = (i64(b[p]) << 24) | (i64(b[p + 1]) << 16) | (i64(b[p + 2]) << 8) | i64(b[p + 3])
+    return int(v)
 
 
-def _i32(b: bytes, p: int) -> int:
-    v = (b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]
-    return v - 0x100000000 if v >= 0x80000000 else v
+def _i32(b: bytes, p: i64) -> int:
+    v: i64 = (i64(b[p]) << 24) | (i64(b[p + 1]) << 16) | (i64(b[p + 2]) << 8) | i64(b[p + 3])
+    return int(v - 0x100000000 if v >= 0x80000000 else v)
 
 
-def _i64(b: bytes, p: int) -> int:
+def _i64(b: bytes, p: i64) -> int:
     return (_i32(b, p) << 32) | _u32(b, p + 4)
 
 
-def _length(b: bytes, p: int, compact: bool) -> tuple[int, int]:
+def _length(b: bytes, p: i64, compact: bool) -> tuple[i64, i64]:
     """A length (-1: null) and the position after it: int32, or compact (the varint N+1)."""
     if compact:
         n = b[p]
@@ -203,14 +207,14 @@ def _length(b: bytes, p: int, compact: bool) -> tuple[int, int]:
     return _i32(b, p), p + 4
 
 
-def _end(b: bytes, p: int, n: int, what: str) -> int:
+def _end(b: bytes, p: i64, n: i64, what: str) -> i64:
     end = p + n
     if end > len(b):
         raise WireError(f"{what} of {n} bytes exceeds the {len(b) - p} bytes left", offset=p)
     return end
 
 
-def _read(step: _Step, b: bytes, view: memoryview, p: int) -> tuple[Any, int]:
+def _read(step: _Step, b: bytes, view: memoryview, p: i64) -> tuple[Any, i64]:
     code = step.code
     if code == _INT32:
         return _i32(b, p), p + 4
@@ -288,7 +292,7 @@ def _flat_reader(step: _Step) -> Any:
     return plan.cls._deca_[plan.version]
 
 
-def _array(step: _Step, b: bytes, view: memoryview, p: int) -> tuple[Any, int]:
+def _array(step: _Step, b: bytes, view: memoryview, p: i64) -> tuple[Any, i64]:
     if not step.flat_checked:
         step.flat_reader = _flat_reader(step)
         step.flat_checked = True
@@ -342,7 +346,7 @@ def _array(step: _Step, b: bytes, view: memoryview, p: int) -> tuple[Any, int]:
     return tuple(items), p
 
 
-def _struct(plan: _Plan, b: bytes, view: memoryview, p: int) -> tuple[Any, int]:
+def _struct(plan: _Plan, b: bytes, view: memoryview, p: i64) -> tuple[Any, i64]:
     values = plan.defaults.copy()
     for step in plan.steps:
         code = step.code
@@ -364,7 +368,7 @@ def _struct(plan: _Plan, b: bytes, view: memoryview, p: int) -> tuple[Any, int]:
     return _new(plan.cls, values), p
 
 
-def _tags(plan: _Plan, values: list[Any], b: bytes, view: memoryview, p: int) -> int:
+def _tags(plan: _Plan, values: list[Any], b: bytes, view: memoryview, p: i64) -> i64:
     count, p = read_uvarint(b, p)
     unknown: list[RawTaggedField] = []
     for _ in range(count):
