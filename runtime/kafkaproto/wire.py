@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 from uuid import UUID, SafeUUID
 
 from kafkaproto.errors import DecodeError, EncodeError
@@ -407,10 +407,17 @@ def read_uuid(buf: Buffer, pos: int) -> tuple[UUID, int]:
         return ZERO_UUID, end
     # What UUID(int=value) makes, without its argument checks (~5x faster): the value is 128
     # bits by construction. UUIDs are immutable, hence object.__setattr__, as UUID does.
-    uuid = object.__new__(UUID)
-    object.__setattr__(uuid, "int", value)
-    object.__setattr__(uuid, "is_safe", SafeUUID.unknown)
+    uuid = _new_object(UUID)
+    _set_attribute(uuid, "int", value)
+    _set_attribute(uuid, "is_safe", _SAFE_UNKNOWN)
     return uuid, end
+
+
+# Looked up once: an enum member's lookup runs Python code, and the compiled module would look
+# up object's methods on every call.
+_SAFE_UNKNOWN: Final = SafeUUID.unknown
+_new_object: Final = object.__new__
+_set_attribute: Final = object.__setattr__
 
 
 def write_uuid(out: bytearray, value: UUID) -> None:
