@@ -325,10 +325,9 @@ def _table_decoder(cls: type[Struct]) -> Any:
         # that pure Python does not load what it will not use.
         spec = importlib.util.find_spec("kafkaproto.table_decoder")
         if spec is not None and not (spec.origin or "").endswith(".py"):
-            from kafkaproto import table_decoder
+            from kafkaproto.table_decoder import decoder_for
 
-            if table_decoder.COMPILED:
-                _make_table_decoder = table_decoder.decoder_for
+            _make_table_decoder = decoder_for
         _table_decoders_checked = True
     if _make_table_decoder is None:
         return None

@@ -155,25 +155,8 @@ def _decode_value_any(
         return value, pos + fixed.size
     if kind == "uuid":
         return _guard(wire.read_uuid, buf, pos, path)
-    reader: Any
-    if kind == "string":
-        if f.compact:
-            reader = wire.read_compact_nullable_string if f.nullable else wire.read_compact_string
-        else:
-            reader = wire.read_nullable_string if f.nullable else wire.read_string
-        return _guard(reader, buf, pos, path)
-    if kind == "bytes":
-        if f.compact:
-            reader = wire.read_compact_nullable_bytes if f.nullable else wire.read_compact_bytes
-        else:
-            reader = wire.read_nullable_bytes if f.nullable else wire.read_bytes
-        return _guard(reader, buf, pos, path)
-    if kind == "records":
-        reader = wire.read_compact_records if f.compact else wire.read_records
-        value, end = _guard(reader, buf, pos, path)
-        if value is None and not f.nullable:
-            raise _Fail("null where the version does not allow null", path, pos)
-        return value, end
+    if kind in ("string", "bytes", "records"):
+        return _guard(wire.value_reader(kind, f.compact, f.nullable), buf, pos, path)
     if kind == "struct":
         assert f.cls is not None
         if f.nullable:

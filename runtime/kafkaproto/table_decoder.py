@@ -24,7 +24,15 @@ import struct
 from typing import Any, Final, final
 
 from kafkaproto.message import FieldAt, Struct
-from kafkaproto.wire import RawTaggedField, WireError, read_uuid, read_uvarint
+from kafkaproto.wire import (
+    FLOAT64,
+    RawTaggedField,
+    ValueReader,
+    WireError,
+    read_uuid,
+    read_uvarint,
+    value_reader,
+)
 from mypy_extensions import i64
 
 __all__ = ["COMPILED", "TableDecoder", "decoder_for"]
@@ -33,7 +41,6 @@ __all__ = ["COMPILED", "TableDecoder", "decoder_for"]
 COMPILED: Final = not __file__.endswith(".py")
 
 _new: Final = tuple.__new__
-_F64: Final = struct.Struct(">d")
 
 # What one step reads.
 _BOOL: Final = 0
@@ -96,6 +103,8 @@ class _Step:
         self.item: _Step | None = None
         # Structs, and arrays of them: the struct at the same version.
         self.plan: _Plan | None = None
+        # Strings, bytes and records: wire's reader for the encoding (wire.value_reader).
+        self.reader: ValueReader = _no_reader
         # Arrays of structs of fixed-width fields only: the generated array decoder, which reads
         # them faster (one unpack for the whole array); found on first use, when every plan is
         # whole. None: not such an array.
@@ -158,7 +167,13 @@ def _step(
     elif kind == "struct":
         assert f.cls is not None
         step.plan = _plan(f.cls, version, plans)
+    elif kind in ("string", "bytes", "records"):
+        step.reader = value_reader(kind, compact, nullable)
     return step
+
+
+def _no_reader(buf: Any, pos: int) -> tuple[Any, int]:
+    raise AssertionError("a step that reads no string, bytes or records")
 
 
 def _plan(cls: type[Struct], version: int, plans: dict[tuple[type[Struct], int], _Plan]) -> _Plan:
@@ -220,27 +235,9 @@ def _read(step: _Step, b: bytes, view: memoryview, p: i64) -> tuple[Any, i64]:
         return _i32(b, p), p + 4
     if code == _INT16:
         return _i16(b, p), p + 2
-    if code == _STRING:
-        start = p
-        if step.compact:
-            n = b[p] - 1
-            if 0 <= n < 0x7F:
-                p += 1
-            else:
-                n, p = _length(b, p, True)
-                if n > 0x7FFF:
-                    raise WireError(f"string length {n} is over 32767", offset=start)
-        else:
-            n = _i16(b, p)
-            p += 2
-            if n < -1:
-                raise WireError(f"invalid string length {n}", offset=start)
-        if n < 0:
-            if step.nullable:
-                return None, p
-            raise WireError("null where the version does not allow null", offset=start)
-        end = _end(b, p, n, "string")
-        return b[p:end].decode("utf-8"), end
+    if code == _STRING or code == _BYTES:
+        value, end = step.reader(b, p)
+        return value, end
     if code == _ARRAY:
         return _array(step, b, view, p)
     if code == _INT64:
@@ -266,20 +263,12 @@ def _read(step: _Step, b: bytes, view: memoryview, p: i64) -> tuple[Any, i64]:
         return _u32(b, p), p + 4
     if code == _FLOAT64:
         _end(b, p, 8, "float64")
-        return _F64.unpack_from(b, p)[0], p + 8
-    start = p
-    n, p = _length(b, p, step.compact)
-    if n < 0:
-        if step.nullable:
-            return None, p
-        raise WireError("null where the version does not allow null", offset=start)
-    end = _end(b, p, n, "bytes" if code == _BYTES else "records")
-    if code == _BYTES:
-        return b[p:end], end
-    return view[p:end], end  # records: a view of the input, never a copy
+        return FLOAT64.unpack_from(b, p)[0], p + 8
+    value, end = step.reader(view, p)  # records: a view of the input, never a copy
+    return value, end
 
 
-_FIXED_WIDTH: Final = frozenset({_BOOL, _INT8, _INT16, _UINT16, _INT32, _UINT32, _INT64, _FLOAT64})
+_FIXED_WIDTH: Final = frozenset(_CODES[kind] for kind in _ITEM_FORMATS)
 
 
 def _flat_reader(step: _Step) -> Any:

@@ -323,6 +323,28 @@ def read_compact_records_required(buf: Buffer, pos: int) -> tuple[memoryview, in
     return value, end
 
 
+ValueReader = Callable[[Buffer, int], tuple[Any, int]]
+
+
+def value_reader(kind: str, compact: bool, nullable: bool) -> ValueReader:
+    """The reader of one ``string``, ``bytes`` or ``records`` value in the encoding a version
+    gives it (compact or not, null allowed or not): for the decoders that walk field tables
+    (the reference codec, the compiled table decoder), chosen once per field."""
+    if kind == "string":
+        if compact:
+            return read_compact_nullable_string if nullable else read_compact_string
+        return read_nullable_string if nullable else read_string
+    if kind == "bytes":
+        if compact:
+            return read_compact_nullable_bytes if nullable else read_compact_bytes
+        return read_nullable_bytes if nullable else read_bytes
+    if kind == "records":
+        if compact:
+            return read_compact_records if nullable else read_compact_records_required
+        return read_records if nullable else read_records_required
+    raise ValueError(f"no reader for a {kind} value")
+
+
 #: Byte fields (records above all) at least this long are spliced into a ``SplicingBuffer``'s
 #: output rather than copied into the buffer: one copy of a large blob instead of two.
 SPLICE_MIN = 4096

@@ -9,6 +9,11 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from kafkaproto import message, table_decoder
 from kafkaproto.message import Message
+from kafkaproto.messages.produce import (
+    ProduceRequest,
+    ProduceRequestPartitionProduceData,
+    ProduceRequestTopicProduceData,
+)
 from message_strategies import fuzz_every_version, instances, mutate
 
 
@@ -40,15 +45,9 @@ def test_the_table_decoder_agrees_with_the_generated_one(
         assert outcome(table, candidate, version) == outcome(generated, candidate, version)
 
 
-def test_records_fields_are_views_of_the_input_not_copies() -> None:
-    from kafkaproto.messages.produce import (
-        ProduceRequest,
-        ProduceRequestPartitionProduceData,
-        ProduceRequestTopicProduceData,
-    )
-
-    blob = bytes(range(256)) * 20
-    request = ProduceRequest(
+def produce_request(blob: bytes) -> ProduceRequest:
+    """One partition's records, ``blob``, in a ProduceRequest."""
+    return ProduceRequest(
         acks=-1,
         timeout_ms=1000,
         topic_data=[
@@ -57,7 +56,11 @@ def test_records_fields_are_views_of_the_input_not_copies() -> None:
             )
         ],
     )
-    data = request.encode(9)
+
+
+def test_records_fields_are_views_of_the_input_not_copies() -> None:
+    blob = bytes(range(256)) * 20
+    data = produce_request(blob).encode(9)
     decoded, end = table_decoder.decoder_for(ProduceRequest)(memoryview(data), 0, 9)
     records = decoded.topic_data[0].partition_data[0].records
     assert end == len(data)
@@ -89,22 +92,7 @@ def test_decode_uses_it_only_where_it_runs_compiled() -> None:
 def test_a_large_input_in_a_mutable_buffer_is_read_in_place() -> None:
     # Over _COPY_AT_MOST, a bytearray (a Fetch response received in place) is not copied: the
     # generated decoder reads it, and its records stay views of that buffer.
-    from kafkaproto.messages.produce import (
-        ProduceRequest,
-        ProduceRequestPartitionProduceData,
-        ProduceRequestTopicProduceData,
-    )
-
-    blob = bytes(range(256)) * 400
-    request = ProduceRequest(
-        acks=1,
-        timeout_ms=1000,
-        topic_data=[
-            ProduceRequestTopicProduceData(
-                name="t", partition_data=[ProduceRequestPartitionProduceData(records=blob)]
-            )
-        ],
-    )
+    request = produce_request(bytes(range(256)) * 400)
     data = bytearray(request.encode(9))
     assert len(data) > table_decoder._COPY_AT_MOST
     decoded, end = table_decoder.decoder_for(ProduceRequest)(memoryview(data), 0, 9)
