@@ -328,8 +328,9 @@ ValueReader = Callable[[Buffer, int], tuple[Any, int]]
 
 def value_reader(kind: str, compact: bool, nullable: bool) -> ValueReader:
     """The reader of one ``string``, ``bytes`` or ``records`` value in the encoding a version
-    gives it (compact or not, null allowed or not): for the decoders that walk field tables
-    (the reference codec, the compiled table decoder), chosen once per field."""
+    gives it (compact or not, null allowed or not), for the reference codec, which walks
+    field tables. (The compiled table decoder reads these itself, for speed, to the same
+    rules.)"""
     if kind == "string":
         if compact:
             return read_compact_nullable_string if nullable else read_compact_string
