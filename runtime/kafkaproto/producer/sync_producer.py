@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures._base import FINISHED, PENDING
-from typing import Any, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
@@ -147,6 +147,7 @@ class Producer(Generic[K, V]):
                         # append, which gave it its group.
                         future._index = placed[1]
                         future._timestamp = placed[2]
+                        future._key_size = -1
                         future._value_size = len(record.value)
                         future._group = group
                     else:
@@ -164,6 +165,7 @@ class Producer(Generic[K, V]):
         if type(value) is not bytes or not self._plain_values:
             value = self._value_serializer.serialize(topic, value)
         future = SendFuture()
+        future._group = None  # until _place puts it in its batch's group
         engine = self.engine
         headers = record.headers
         with self._lock:
@@ -427,22 +429,31 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
     the others are settled by their group.
     """
 
-    _has_condition = False
-    _group: _BatchGroup | None = None
-    # Where the record is, once placed: what ProducerBatch.metadata takes.
-    _index = 0
-    _timestamp = 0
-    _key_size = -1
-    _value_size = -1
+    # Its batch's group and where its record is in the batch (what ProducerBatch.metadata
+    # takes), in slots rather than an instance dict. Producer.send sets them all before the
+    # future leaves it (``_group`` None: not placed, failed at once).
+    __slots__ = ("_group", "_index", "_key_size", "_timestamp", "_value_size")
+    _group: _BatchGroup | None
+    _index: int
+    _timestamp: int
+    _key_size: int
+    _value_size: int
 
+    _has_condition = False
     # Future's own instance state, as class defaults: making a SendFuture sets nothing (not
-    # super().__init__(), which makes the Condition and lists); Future's methods assign them.
+    # Future.__init__, which makes the Condition and lists); Future's methods assign them.
     _state = PENDING
     _result: RecordMetadata | None = None
     _exception: BaseException | None = None
 
-    def __init__(self) -> None:
-        pass
+    if TYPE_CHECKING:
+
+        def __init__(self) -> None: ...
+
+    else:
+        # object's own __init__: making a SendFuture runs no Python code (a `def` doing
+        # nothing costs a Python call per record).
+        __init__ = object.__init__
 
     def __getattr__(self, name: str) -> Any:
         # Reached only while the attribute is unset (normal lookup failed): Future's own methods
