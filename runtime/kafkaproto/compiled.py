@@ -39,6 +39,7 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.producer._internals.accumulator",
     "kafkaproto.producer._internals.batch",
     "kafkaproto.producer.futures",
+    "kafkaproto.producer.record",
 )
 
 #: Set to anything but ``""`` or ``"0"``: run the pure-Python sources even where compiled

@@ -6,7 +6,10 @@ timestamp and the serialized key/value sizes (Java's ``RecordMetadata``). Serial
 and values into bytes (Java's ``Serializer.serialize(topic, data)``).
 
 Light on purpose, one of each per record: slotted classes, no validation beyond types that would
-break the wire. This module must never depend on the producer's engine or do I/O.
+break the wire. The module is on the compiled hot path (``kafkaproto.compiled.MODULES``): making
+a ``ProducerRecord`` there is a native constructor, and the producer's compiled lane reads its
+fields directly. Every class stays open to subclasses. This module must never depend on the
+producer's engine or do I/O.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 from kafkaproto.records.record_batch import Header
+from mypy_extensions import mypyc_attr
 
 __all__ = [
     "NO_TIMESTAMP",
@@ -40,6 +44,7 @@ class Serializer(Protocol[T_contra]):
     def serialize(self, topic: str, data: T_contra) -> bytes | None: ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class BytesSerializer:
     """Bytes-like values as they are (``bytearray``/``memoryview`` copied to bytes); None stays
     null. Java's ``ByteArraySerializer``."""
@@ -54,6 +59,7 @@ class BytesSerializer:
         raise TypeError(f"BytesSerializer takes bytes-like values, not {type(data).__name__}")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class StringSerializer:
     """Text encoded with ``encoding`` (UTF-8 like Java's ``StringSerializer``); None stays null."""
 
@@ -70,6 +76,7 @@ class StringSerializer:
         return data.encode(self.encoding)
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class JsonSerializer:
     """Any JSON-able value as compact UTF-8 JSON; None stays null (not ``null``, as Kafka
     Connect's JsonSerializer does for a null record)."""
@@ -86,6 +93,7 @@ class JsonSerializer:
         return self._dumps(data).encode("utf-8")
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class ProducerRecord(Generic[V]):
     """One record to send. ``partition`` None lets the partitioner choose (murmur2 of the key,
     or the sticky partitioner without a key); ``timestamp`` None means "now" (CreateTime, ms
@@ -125,6 +133,7 @@ class ProducerRecord(Generic[V]):
         )
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class RecordMetadata:
     """An acknowledged record: where it went and when.
 
