@@ -63,10 +63,10 @@ _EXPORTS: dict[str, str] = {
     "Producer": "kafkaproto.producer.sync_producer",
     "ProducerRecord": "kafkaproto.producer.record",
     "RecordMetadata": "kafkaproto.producer.record",
-    "Serializer": "kafkaproto.producer.record",
-    "BytesSerializer": "kafkaproto.producer.record",
-    "StringSerializer": "kafkaproto.producer.record",
-    "JsonSerializer": "kafkaproto.producer.record",
+    "Serializer": "kafkaproto.producer.serializers",
+    "BytesSerializer": "kafkaproto.producer.serializers",
+    "StringSerializer": "kafkaproto.producer.serializers",
+    "JsonSerializer": "kafkaproto.producer.serializers",
     "RecordFuture": "kafkaproto.producer.futures",
     "ProducerConfig": "kafkaproto.producer.config",
     "BufferExhaustedError": "kafkaproto.producer.errors",
@@ -241,11 +241,10 @@ if TYPE_CHECKING:
         TransactionTimeoutError,
     )
     from kafkaproto.producer.futures import RecordFuture
-    from kafkaproto.producer.record import (
+    from kafkaproto.producer.record import ProducerRecord, RecordMetadata
+    from kafkaproto.producer.serializers import (
         BytesSerializer,
         JsonSerializer,
-        ProducerRecord,
-        RecordMetadata,
         Serializer,
         StringSerializer,
     )

@@ -24,7 +24,8 @@ from kafkaproto.error_codes import InvalidTopicError, MessageTooLargeError
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.config import ConfigError
 from kafkaproto.producer.errors import RecordTooLargeError
-from kafkaproto.producer.record import ProducerRecord, StringSerializer
+from kafkaproto.producer.record import ProducerRecord
+from kafkaproto.producer.serializers import StringSerializer
 from kafkaproto.producer.sync_producer import Producer
 from topics import create_topic, read_partitions
 

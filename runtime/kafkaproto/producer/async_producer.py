@@ -38,7 +38,8 @@ from kafkaproto.producer._internals.engine import Blocked, ProducerEngine
 from kafkaproto.producer.config import ProducerConfig
 from kafkaproto.producer.futures import RecordFuture, lane_send
 from kafkaproto.producer.metadata import PartitionInfo
-from kafkaproto.producer.record import BytesSerializer, ProducerRecord, Serializer
+from kafkaproto.producer.record import ProducerRecord
+from kafkaproto.producer.serializers import BytesSerializer, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
 __all__ = ["AsyncProducer"]

@@ -1,9 +1,9 @@
-"""What an application hands the producer and what it gets back, plus the serializers.
+"""What an application hands the producer and what it gets back.
 
 ``ProducerRecord`` is one record to send (topic and value; key, partition, timestamp and headers
 optional), ``RecordMetadata`` is what an acknowledged record became: topic, partition, offset,
-timestamp and the serialized key/value sizes (Java's ``RecordMetadata``). Serializers turn keys
-and values into bytes (Java's ``Serializer.serialize(topic, data)``).
+timestamp and the serialized key/value sizes (Java's ``RecordMetadata``). The serializers that
+turn keys and values into bytes are in ``kafkaproto.producer.serializers``.
 
 Light on purpose, one of each per record: slotted classes, no validation beyond types that would
 break the wire. The module is on the compiled hot path (``kafkaproto.compiled.MODULES``): making
@@ -14,83 +14,18 @@ producer's engine or do I/O.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
 
 from kafkaproto.records.record_batch import Header
 from mypy_extensions import mypyc_attr
 
-__all__ = [
-    "NO_TIMESTAMP",
-    "BytesSerializer",
-    "JsonSerializer",
-    "ProducerRecord",
-    "RecordMetadata",
-    "Serializer",
-    "StringSerializer",
-]
+__all__ = ["NO_TIMESTAMP", "ProducerRecord", "RecordMetadata"]
 
 #: ``RecordBatch.NO_TIMESTAMP``.
 NO_TIMESTAMP = -1
 
-T_contra = TypeVar("T_contra", contravariant=True)
 V = TypeVar("V")
-
-
-class Serializer(Protocol[T_contra]):
-    """Java's ``Serializer<T>``: ``serialize(topic, data)`` gives bytes, or None for a null."""
-
-    def serialize(self, topic: str, data: T_contra) -> bytes | None: ...
-
-
-@mypyc_attr(allow_interpreted_subclasses=True)
-class BytesSerializer:
-    """Bytes-like values as they are (``bytearray``/``memoryview`` copied to bytes); None stays
-    null. Java's ``ByteArraySerializer``."""
-
-    __slots__ = ()
-
-    def serialize(self, topic: str, data: bytes | bytearray | memoryview | None) -> bytes | None:
-        if data is None or type(data) is bytes:
-            return data
-        if isinstance(data, bytearray | memoryview):
-            return bytes(data)
-        raise TypeError(f"BytesSerializer takes bytes-like values, not {type(data).__name__}")
-
-
-@mypyc_attr(allow_interpreted_subclasses=True)
-class StringSerializer:
-    """Text encoded with ``encoding`` (UTF-8 like Java's ``StringSerializer``); None stays null."""
-
-    __slots__ = ("encoding",)
-
-    def __init__(self, encoding: str = "utf-8") -> None:
-        self.encoding = encoding
-
-    def serialize(self, topic: str, data: str | None) -> bytes | None:
-        if data is None:
-            return None
-        if not isinstance(data, str):
-            raise TypeError(f"StringSerializer takes str values, not {type(data).__name__}")
-        return data.encode(self.encoding)
-
-
-@mypyc_attr(allow_interpreted_subclasses=True)
-class JsonSerializer:
-    """Any JSON-able value as compact UTF-8 JSON; None stays null (not ``null``, as Kafka
-    Connect's JsonSerializer does for a null record)."""
-
-    __slots__ = ("_dumps",)
-
-    def __init__(self, default: Callable[[Any], Any] | None = None) -> None:
-        encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=default)
-        self._dumps = encoder.encode
-
-    def serialize(self, topic: str, data: Any) -> bytes | None:
-        if data is None:
-            return None
-        return self._dumps(data).encode("utf-8")
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)
@@ -110,6 +45,9 @@ class ProducerRecord(Generic[V]):
         timestamp: int | None = None,
         headers: Sequence[Header] | None = None,
     ) -> None:
+        if not isinstance(topic, str):
+            # The compiled build refuses it one step earlier, in the same way (a TypeError).
+            raise TypeError(f"ProducerRecord's topic must be a str, not {type(topic).__name__}")
         if partition is not None and partition < 0:
             raise ValueError(
                 f"Invalid partition given with record: {partition} is not in the range [0...)."

@@ -43,7 +43,8 @@ from kafkaproto.producer.errors import (
     TransactionStateError,
 )
 from kafkaproto.producer.futures import lane_place
-from kafkaproto.producer.record import BytesSerializer, ProducerRecord, RecordMetadata, Serializer
+from kafkaproto.producer.record import ProducerRecord, RecordMetadata
+from kafkaproto.producer.serializers import BytesSerializer, Serializer
 from kafkaproto.producer.transport import ProducerTransport
 
 __all__ = ["Callback", "Producer", "SendFuture"]

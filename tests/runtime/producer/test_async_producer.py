@@ -21,12 +21,8 @@ from kafkaproto.producer.errors import (
     ProducerMetadataTimeoutError,
     RecordTooLargeError,
 )
-from kafkaproto.producer.record import (
-    JsonSerializer,
-    ProducerRecord,
-    RecordMetadata,
-    StringSerializer,
-)
+from kafkaproto.producer.record import ProducerRecord, RecordMetadata
+from kafkaproto.producer.serializers import JsonSerializer, StringSerializer
 from producer_fakes import FakeCluster
 
 T = 5.0  # bound on every wait in these tests

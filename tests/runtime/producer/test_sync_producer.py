@@ -17,7 +17,8 @@ from kafkaproto.producer.errors import (
     ProducerMetadataTimeoutError,
 )
 from kafkaproto.producer.metadata import ClusterSnapshot
-from kafkaproto.producer.record import ProducerRecord, RecordMetadata, StringSerializer
+from kafkaproto.producer.record import ProducerRecord, RecordMetadata
+from kafkaproto.producer.serializers import StringSerializer
 from kafkaproto.producer.sync_producer import Producer, SendFuture
 from producer_fakes import FakeCluster, count_lane_appends
 
