@@ -54,9 +54,9 @@ def new_topic(broker: str, what: str) -> str:
     return name
 
 
-def records(tag: str) -> list[ProducerRecord[Any]]:
+def records(topic: str, tag: str) -> list[ProducerRecord[Any]]:
     return [
-        ProducerRecord(None, f"{tag}-{i}".encode(), key=f"k{i}".encode()) for i in range(PER_TXN)
+        ProducerRecord(topic, f"{tag}-{i}".encode(), key=f"k{i}".encode()) for i in range(PER_TXN)
     ]
 
 
@@ -76,16 +76,13 @@ def test_committed_visible_aborted_never(
     tid = f"kafkaproto-vis-{uuid.uuid4().hex[:8]}"
     plan = [("c1", True), ("a2", False), ("c3", True)]
 
-    def stamp(r: ProducerRecord[Any]) -> ProducerRecord[Any]:
-        return ProducerRecord(topic, r.value, key=r.key)
-
     if face == "sync":
         with Producer(bootstrap_servers=broker, transactional_id=tid, linger_ms=5) as producer:
             producer.init_transactions()
             assert producer.transaction_version == level
             for tag, commit in plan:
                 producer.begin_transaction()
-                futures = [producer.send(stamp(r)) for r in records(tag)]
+                futures = [producer.send(r) for r in records(topic, tag)]
                 if commit:
                     producer.commit_transaction()
                 else:
@@ -102,7 +99,7 @@ def test_committed_visible_aborted_never(
                 assert producer.transaction_version == level
                 for tag, commit in plan:
                     producer.begin_transaction()
-                    futures = [await producer.send(stamp(r)) for r in records(tag)]
+                    futures = [await producer.send(r) for r in records(topic, tag)]
                     if commit:
                         await producer.commit_transaction()
                     else:
