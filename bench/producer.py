@@ -15,6 +15,10 @@ Parts, all against the broker of `make broker` (127.0.0.1:$KAFKAPROTO_KAFKA_PORT
             ProducerPerformance (the ceiling). Each Python client runs in a child process of
             its own, which also reports its peak RSS (VmHWM).
   burst     the same with --burst-records (default 200,000): a burst that fits in the buffer.
+  batch-size
+            kafkaproto's two faces (compiled) in the steady state at batch.size 16,384 (Java's
+            default, every other part's), 32,768 and 65,536: how much of a record's cost is its
+            batch's share (making, draining, sending and completing a batch, whatever its size).
   settings  kafkaproto's Producer over acks {0,1,all} x max.in.flight {1,5} x idempotence
             {on,off}: records/s and p99 send->ack latency, sending one record and waiting for it
             ("sync") versus sending everything with a callback per record ("async").
@@ -58,6 +62,9 @@ PORT = int(os.environ.get("KAFKAPROTO_KAFKA_PORT", "9092"))
 BOOTSTRAP = f"127.0.0.1:{PORT}"
 VALUE = b"x" * 100
 PARTITIONS = 3
+#: Set by the batch-size part for the child processes it runs (see batch_size_settings).
+BATCH_SIZE_ENV = "KAFKAPROTO_BENCH_BATCH_SIZE"
+BATCH_SIZES = (16_384, 32_768, 65_536)
 KAFKA_LIBS = ROOT / "build" / f"kafka-{os.environ.get('KAFKA_VERSION', '4.4.0')}" / "libs"
 
 
@@ -101,8 +108,17 @@ def peak_rss_mb() -> float:
 # --- one function per client, run in a child process: send n records, return seconds --------
 
 
+def batch_size_settings() -> dict[str, int]:
+    """batch.size for kafkaproto's faces when the batch-size part runs them, else nothing (the
+    client's default)."""
+    size = os.environ.get(BATCH_SIZE_ENV)
+    return {"batch_size": int(size)} if size else {}
+
+
 def run_kafkaproto_sync(topic: str, n: int, acks: str) -> float:
-    with Producer(bootstrap_servers=BOOTSTRAP, acks=acks, linger_ms=5) as p:
+    with Producer(
+        bootstrap_servers=BOOTSTRAP, acks=acks, linger_ms=5, **batch_size_settings()
+    ) as p:
         p.send(ProducerRecord(topic, b"warm-up")).result(30)
         t0 = time.perf_counter()
         last = None
@@ -116,7 +132,7 @@ def run_kafkaproto_sync(topic: str, n: int, acks: str) -> float:
 
 async def _kafkaproto_async(topic: str, n: int, acks: str, tls: bool = False) -> float:
     where: dict[str, object] = KAFKAPROTO_TLS if tls else {"bootstrap.servers": BOOTSTRAP}
-    async with AsyncProducer(where, acks=acks, linger_ms=5) as p:
+    async with AsyncProducer(where, acks=acks, linger_ms=5, **batch_size_settings()) as p:
         await (await p.send(ProducerRecord(topic, b"warm-up")))
         t0 = time.perf_counter()
         last = None
@@ -270,13 +286,20 @@ def run_java(topic: str, n: int, acks: str) -> tuple[float, float]:
     return producer_performance(topic, n, props=(f"acks={acks}",)), float("nan")
 
 
-def run_client(client: str, topic: str, n: int, acks: str) -> tuple[float, float]:
-    """(seconds, peak RSS MB) of one run, in a child process."""
+def run_client(
+    client: str, topic: str, n: int, acks: str, batch_size: int | None = None
+) -> tuple[float, float]:
+    """(seconds, peak RSS MB) of one run, in a child process; ``batch_size`` only for
+    kafkaproto's faces (None: the default)."""
     if client == JAVA:
         return run_java(topic, n, acks)
-    env = {k: v for k, v in os.environ.items() if k != "KAFKAPROTO_PURE_PYTHON"}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("KAFKAPROTO_PURE_PYTHON", BATCH_SIZE_ENV)
+    }
     if client.endswith(PURE):
         env["KAFKAPROTO_PURE_PYTHON"] = "1"
+    if batch_size is not None:
+        env[BATCH_SIZE_ENV] = str(batch_size)
     out = subprocess.run(
         [sys.executable, __file__, "--child", client, topic, str(n), acks],
         capture_output=True,
@@ -312,6 +335,29 @@ def bench_clients(title: str, n: int, runs: int, only: list[str]) -> None:
                 rss[c].append(mb)
                 print(f"  run {run + 1} acks={acks} {c}: {n / seconds:,.0f}/s", file=sys.stderr)
         print_ratios(f"acks={acks}", rates, [f for f in FACES if f in rates], rss)
+
+
+def bench_batch_size(n: int, runs: int) -> None:
+    print(
+        f"\n## batch.size: kafkaproto's faces, steady state, {n:,} records of 100 bytes, "
+        f"{PARTITIONS} partitions, median of {runs}"
+    )
+    from kafkaproto.compiled import status
+
+    print(f"kafkaproto: {status().describe()}")
+    for acks in ("1", "all"):
+        rates: dict[str, list[float]] = {}
+        for run in range(runs):
+            for face in FACES:
+                for size in BATCH_SIZES:
+                    seconds, _ = run_client(face, fresh_topic(), n, acks, size)
+                    rates.setdefault(f"{face}, batch.size {size:,}", []).append(n / seconds)
+                    print(
+                        f"  run {run + 1} acks={acks} {face} {size}: {n / seconds:,.0f}/s",
+                        file=sys.stderr,
+                    )
+        # Ratios against each face at Java's default batch.size.
+        print_ratios(f"acks={acks}", rates, [f"{face}, batch.size 16,384" for face in FACES])
 
 
 def print_ratios(
@@ -596,7 +642,16 @@ def main() -> None:
     ap.add_argument("--linger-ms", type=int, default=5, help="linger.ms of the settings part")
     ap.add_argument(
         "--part",
-        choices=["steady", "burst", "settings", "tls", "transactions", "clients", "all"],
+        choices=[
+            "steady",
+            "burst",
+            "batch-size",
+            "settings",
+            "tls",
+            "transactions",
+            "clients",
+            "all",
+        ],
         default="clients",
     )
     ap.add_argument("--only", nargs="*", default=[], help="client names to run")
@@ -605,6 +660,8 @@ def main() -> None:
         bench_clients("steady state", args.records, args.runs, args.only)
     if args.part in ("burst", "clients", "all"):
         bench_clients("burst (fits in buffer.memory)", args.burst_records, args.runs, args.only)
+    if args.part in ("batch-size", "all"):
+        bench_batch_size(args.records, args.runs)
     if args.part in ("settings", "all"):
         bench_settings(args.settings_records, args.sync_records, args.runs, args.linger_ms)
     if args.part in ("tls", "all"):
