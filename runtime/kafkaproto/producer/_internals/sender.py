@@ -82,6 +82,8 @@ _MIN_PRODUCE_VERSION: Final = 3  # v2 record batches
 _MAX_PRODUCE_VERSION: Final = 13
 _TOPIC_ID_PRODUCE_VERSION: Final = 13  # KIP-516: topics by id instead of by name
 _INT_MAX: Final = 2**31 - 1
+#: What _run_once returns when only an event can give it work (a day): no timer is set then.
+_IDLE_MS: Final = 86_400_000
 _MESSAGE_TOO_LARGE: Final = MessageTooLargeError.code
 _DUPLICATE_SEQUENCE: Final = DuplicateSequenceNumberError.code
 # The broker's answers that reject a partition's batch before anything is appended; after any
@@ -194,19 +196,27 @@ class Sender:
 
     async def run(self) -> None:
         self.running = True
-        metadata_task = asyncio.get_running_loop().create_task(self._metadata_loop())
+        loop = asyncio.get_running_loop()
+        metadata_task = loop.create_task(self._metadata_loop())
+        wakeup = self._wakeup
         try:
             while self.running:
-                self._wakeup.clear()
+                wakeup.clear()
                 delay_ms = self._run_once()
-                if self._wakeup.is_set():
-                    await asyncio.sleep(0)
+                if delay_ms <= 0 or wakeup.is_set():
+                    await asyncio.sleep(0)  # let the loop run once (responses, sends), then go on
                     continue
+                # Sleep until woken or the delay has passed: a timer that sets the event. (An
+                # asyncio.timeout costs a context manager per turn and, when it expires, as the
+                # linger.ms wake-ups do, a cancellation raised through this coroutine.)
+                timer = (
+                    loop.call_later(delay_ms / 1000, wakeup.set) if delay_ms < _IDLE_MS else None
+                )
                 try:
-                    async with asyncio.timeout(min(delay_ms, 86_400_000) / 1000):
-                        await self._wakeup.wait()
-                except TimeoutError:
-                    pass
+                    await wakeup.wait()
+                finally:
+                    if timer is not None:
+                        timer.cancel()
         finally:
             metadata_task.cancel()
             for task in list(self._tasks):
@@ -230,7 +240,7 @@ class Sender:
             if idem.has_fatal_error:
                 if acc.has_incomplete():
                     self.abort_all(ProducerFatalError("the idempotent producer hit a fatal error"))
-                return 86_400_000
+                return _IDLE_MS
             if idem.bump_epoch_and_reset_id_if_needed():
                 self._spawn(self._init_producer_id())
         if now - self._metadata_updated_ms >= self.settings.metadata_max_age_ms and self.topics:
@@ -371,7 +381,7 @@ class Sender:
             if last_error is not None and acc.has_incomplete():
                 log.error("Aborting producer batches due to fatal error: %r", last_error)
                 self.abort_all(last_error)
-            return 86_400_000
+            return _IDLE_MS
         if tm.has_abortable_error and isinstance(
             last_error, ClusterAuthorizationFailedError | TransactionalIdAuthorizationFailedError
         ):
@@ -382,9 +392,9 @@ class Sender:
             if acc.has_incomplete():
                 self.abort_all(last_error)
             tm.transition_to_uninitialized(last_error)
-            return 86_400_000
+            return _IDLE_MS
         if tm.in_flight is not None:
-            return 86_400_000  # its completion wakes the sender
+            return _IDLE_MS  # its completion wakes the sender
         if tm.has_abortable_error:
             self._aborted_undrained(
                 acc.abort_undrained_batches(tm.last_error or TransactionAbortedError())
@@ -408,7 +418,7 @@ class Sender:
                 return 0
         tm.in_flight = handler
         self._spawn(self._send_transactional(handler, node))
-        return 86_400_000
+        return _IDLE_MS
 
     def _aborted_undrained(self, batches: list[ProducerBatch]) -> None:
         if batches:
