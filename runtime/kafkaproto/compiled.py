@@ -38,6 +38,7 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.partitioner",
     "kafkaproto.producer._internals.accumulator",
     "kafkaproto.producer._internals.batch",
+    "kafkaproto.producer._internals.idempotence",
     "kafkaproto.producer.futures",
     "kafkaproto.producer.record",
 )

@@ -46,6 +46,7 @@ from kafkaproto.error_codes import (
 )
 from kafkaproto.producer._internals.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
 from kafkaproto.records.record_batch import NO_SEQUENCE
+from mypy_extensions import mypyc_attr
 
 __all__ = [
     "MAX_IN_FLIGHT_BATCHES_PER_PARTITION",
@@ -162,14 +163,19 @@ def _increment_sequence(sequence: int, increment: int) -> int:
     return sequence + increment
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)
 class IdempotenceManager:
     """The idempotent producer's side of ``TransactionManager``; see the module docstring.
-    ``transactions.TransactionManager`` (next to this module) extends it with transactions."""
+    ``transactions.TransactionManager`` (next to this module) extends it with transactions.
 
-    #: Stamps drained batches as transactional (``TransactionManager`` sets it).
-    is_transactional = False
+    Compiled with the hot path (its calls come once or more per batch, from the compiled
+    accumulator among others); the interpreted ``TransactionManager`` subclasses it, so state a
+    subclass changes is instance state (never a class attribute the compiled code would not
+    see)."""
 
     def __init__(self) -> None:
+        #: Stamps drained batches as transactional (``TransactionManager`` sets it).
+        self.is_transactional = False
         self.state = ProducerState.UNINITIALIZED
         self.producer_id_and_epoch = NO_PRODUCER_ID_AND_EPOCH
         self.last_error: BaseException | None = None

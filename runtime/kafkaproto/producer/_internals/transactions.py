@@ -695,8 +695,6 @@ class TransactionManager(IdempotenceManager):
     (for TxnOffsetCommit by id); ``on_transaction_version`` hears the version in use when it is
     first learned or changes."""
 
-    is_transactional = True
-
     def __init__(
         self,
         transactional_id: str,
@@ -706,6 +704,7 @@ class TransactionManager(IdempotenceManager):
         topic_id: Callable[[str], UUID | None] = lambda _topic: None,
     ) -> None:
         super().__init__()
+        self.is_transactional = True
         self.transactional_id = transactional_id
         self.transaction_timeout_ms = transaction_timeout_ms
         self.retry_backoff_ms = retry_backoff_ms
