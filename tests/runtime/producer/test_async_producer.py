@@ -227,6 +227,36 @@ def test_delivery_timeout_expires_every_record_of_the_batch() -> None:
     run(main)
 
 
+def test_unanswered_request_times_out_and_its_batch_is_retried() -> None:
+    # request.timeout.ms bounds each produce request: the transport holds the first one past
+    # it, so the sender fails that request with a timeout and sends the batch again.
+    cluster = FakeCluster({"t": 1})
+    cluster.hold = asyncio.Event()
+
+    def produce_requests() -> int:
+        return sum(r.api_key == 0 for _, r in cluster.requests)
+
+    async def main() -> tuple[RecordMetadata, float, int]:
+        quick = settings(linger_ms=0, request_timeout_ms=200, delivery_timeout_ms=5000)
+        async with AsyncProducer(quick, transport=cluster) as p:
+            started = time.monotonic()
+            future = await p.send(ProducerRecord("t", b"x", partition=0))
+            await asyncio.sleep(0.1)
+            assert not future.done()  # held, within request.timeout.ms
+            # The held request is given up at its deadline, and the batch goes out again.
+            while produce_requests() < 2:
+                await asyncio.sleep(0.005)
+            retried_after = time.monotonic() - started
+            cluster.hold.set()
+            return await future, retried_after, produce_requests()
+
+    meta, retried_after, sent = run(main)
+    assert meta.offset == 0
+    assert cluster.records("t") == [b"x"]  # delivered once
+    assert 0.2 <= retried_after < 2.0
+    assert sent == 2
+
+
 def test_message_too_large_splits_the_batch() -> None:
     cluster = FakeCluster({"t": 1})
     cluster.errors[("t", 0)].append(10)  # MESSAGE_TOO_LARGE once

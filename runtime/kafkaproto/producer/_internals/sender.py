@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any, Final, TypeVar
 
@@ -169,6 +171,10 @@ class Sender:
         self._inflight_requests: dict[int, int] = {}
         self._inflight_batches: dict[TopicPartition, list[ProducerBatch]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Produce requests in the order sent, with the loop time they must be answered by
+        # (request.timeout.ms), and those cancelled for missing it: _expire_requests.
+        self._deadlines: deque[tuple[float, asyncio.Task[None]]] = deque()
+        self._timed_out: set[asyncio.Task[None]] = set()
         self._init_pid_running = False
         self._guarantee_order = settings.max_in_flight == 1
         #: The transaction manager when the producer is transactional (it is ``idempotence``).
@@ -187,10 +193,32 @@ class Sender:
             self.topics.add(topic)
         self._metadata_wanted.set()
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _expire_requests(self, now: float) -> float | None:
+        """Cancel the produce requests still unanswered at their deadline (their ``_produce``
+        fails their batches with a timeout); the seconds until the next deadline, if any.
+
+        One queue in sending order rather than a timer per request: every request has the
+        same timeout, so the first one still pending is the next to expire, and the sender
+        checks at each turn (its sleep ends by that deadline)."""
+        deadlines = self._deadlines
+        while deadlines:
+            deadline, task = deadlines[0]
+            if task.done():
+                deadlines.popleft()
+            elif deadline <= now:
+                deadlines.popleft()
+                self._timed_out.add(task)
+                task.add_done_callback(self._timed_out.discard)  # however the task ends
+                task.cancel()
+            else:
+                return deadline - now
+        return None
 
     # --- the loop ----------------------------------------------------------------------------
 
@@ -203,6 +231,10 @@ class Sender:
             while self.running:
                 wakeup.clear()
                 delay_ms = self._run_once()
+                if self._deadlines:
+                    left = self._expire_requests(loop.time())
+                    if left is not None:
+                        delay_ms = min(delay_ms, math.ceil(left * 1000))
                 if delay_ms <= 0 or wakeup.is_set():
                     await asyncio.sleep(0)  # let the loop run once (responses, sends), then go on
                     continue
@@ -270,9 +302,11 @@ class Sender:
             )
             if idem is not None and batch.in_retry:
                 idem.mark_sequence_unresolved(batch)
+        if drained:
+            deadline = asyncio.get_running_loop().time() + self.settings.request_timeout_ms / 1000
         for node, batches in drained.items():
             self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
-            self._spawn(self._produce(node, batches))
+            self._deadlines.append((deadline, self._spawn(self._produce(node, batches))))
         if drained:
             return 0
         delay = min(ready.next_ready_check_delay_ms, acc.next_expiry_ms - now)
@@ -527,15 +561,16 @@ class Sender:
         expect = self.settings.acks != 0
         try:
             try:
+                # Bounded by request.timeout.ms from when it was drained (_expire_requests).
                 negotiated = await self.transport.api_version(PRODUCE_API_KEY)
                 request, version = self._build_request(batches, negotiated)
-                async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
-                    response = await self.transport.send(
-                        node, request, version, expect_response=expect
-                    )
+                response = await self.transport.send(node, request, version, expect_response=expect)
             except asyncio.CancelledError:
-                raise
-            except TimeoutError:
+                task = asyncio.current_task()
+                if task not in self._timed_out:
+                    raise
+                self._timed_out.discard(task)
+                task.uncancel()  # the timeout is handled here
                 self._complete_all(
                     batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
                 )
