@@ -104,6 +104,11 @@ class Blocked(enum.Enum):
     MEMORY = "memory"  # buffer.memory has no room for the batch the record needs
 
 
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 def _ignore(_value: object) -> None:
     """Drop a value (a waiter's callable must return None)."""
 
@@ -400,12 +405,14 @@ class ProducerEngine:
         else:
             self._metadata_waiters.append(waiter)
             self.sender.request_metadata(topic)
+        # At the deadline the waiter is simply released, as memory or metadata would: the caller
+        # tries again and the next wait, with no time left, says False. (A timer rather than an
+        # asyncio.timeout: a blocked send waits here once per batch.)
+        timer = loop.call_later(left, _release, waiter)
         try:
-            async with asyncio.timeout(left):
-                await waiter
-        except TimeoutError:
-            pass
+            await waiter
         finally:
+            timer.cancel()
             if memory:
                 try:
                     self._memory_waiters.remove(waiter)
