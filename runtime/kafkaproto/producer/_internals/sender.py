@@ -304,10 +304,9 @@ class Sender:
                 idem.mark_sequence_unresolved(batch)
         if drained:
             deadline = asyncio.get_running_loop().time() + self.settings.request_timeout_ms / 1000
-        for node, batches in drained.items():
-            self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
-            self._deadlines.append((deadline, self._spawn(self._produce(node, batches))))
-        if drained:
+            for node, batches in drained.items():
+                self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
+                self._deadlines.append((deadline, self._spawn(self._produce(node, batches))))
             return 0
         delay = min(ready.next_ready_check_delay_ms, acc.next_expiry_ms - now)
         return max(delay, 0) if delay > 0 else (1 if ready.ready_nodes else 0)
