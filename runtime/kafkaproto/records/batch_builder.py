@@ -111,13 +111,7 @@ class BatchBuilder:
         if type(compression) is not CompressionType:
             compression = CompressionType(compression)  # a codec id given as an int
         self.compression = compression
-        # The producer's default, no codec and so no level, without the tables' enum lookups
-        # (a new batch is made per batch.size of records).
-        self._level = (
-            None
-            if compression is CompressionType.NONE and compression_level is None
-            else check_level(compression, compression_level)
-        )
+        self._level = check_level(compression, compression_level)
         self._limit = batch_size
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch

@@ -105,6 +105,7 @@ class Blocked(enum.Enum):
 
 
 def _release(waiter: asyncio.Future[None]) -> None:
+    """Wake a waiter unless it is woken (or cancelled) already."""
     if not waiter.done():
         waiter.set_result(None)
 
@@ -455,16 +456,14 @@ class ProducerEngine:
             self._metadata_arrived.notify_all()
         waiters, self._metadata_waiters = self._metadata_waiters, []
         for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+            _release(waiter)
 
     def _wake_all_waiters(self) -> None:
         with self.lock:
             self._memory_freed.notify_all()
             self._metadata_arrived.notify_all()
         for waiter in self._memory_waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+            _release(waiter)
         self._metadata_updated()
 
     def timeout_error(
@@ -658,7 +657,7 @@ class ProducerEngine:
                 batches.extend({id(b): b for b, _ in batch.moved_to}.values())
                 continue
             waiter = loop.create_future()
-            batch.add_waiter(lambda w=waiter: w.done() or w.set_result(None))  # type: ignore[misc]
+            batch.add_waiter(lambda w=waiter: _release(w))  # type: ignore[misc]
             await waiter
             batches.append(batch)  # re-check: it may have been split
 

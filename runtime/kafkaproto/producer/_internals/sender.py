@@ -566,9 +566,8 @@ class Sender:
                 response = await self.transport.send(node, request, version, expect_response=expect)
             except asyncio.CancelledError:
                 task = asyncio.current_task()
-                if task not in self._timed_out:
+                if task not in self._timed_out:  # (its done-callback takes it out)
                     raise
-                self._timed_out.discard(task)
                 task.uncancel()  # the timeout is handled here
                 self._complete_all(
                     batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
