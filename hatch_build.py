@@ -3,7 +3,8 @@
 
 The modules are the ones :data:`kafkaproto.compiled.MODULES` lists (read here from the source, not
 imported). mypyc turns them into C, setuptools' compiler makes one shared library plus one small
-extension per module, and:
+extension per module, and one extension of each module written in C
+(:data:`kafkaproto.compiled.C_MODULES`, a ``.c`` beside its pure ``.py``), and:
 
 - a wheel gets the extensions beside the ``.py`` sources (which stay: the pure-Python reference)
   and a platform tag;
@@ -60,19 +61,35 @@ def notice(text: str) -> None:
     print(f"kafkaproto: {text}", file=sys.stderr, flush=True)
 
 
-def hot_modules() -> list[str]:
-    """``MODULES`` of runtime/kafkaproto/compiled.py, read as a literal."""
+def listed(name: str = "MODULES") -> list[str]:
+    """A module list of runtime/kafkaproto/compiled.py (``MODULES``, ``C_MODULES``), read as a
+    literal."""
     tree = ast.parse((ROOT / "runtime" / "kafkaproto" / "compiled.py").read_text("utf-8"))
     for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "MODULES":
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == name:
             assert node.value is not None
-            return [str(name) for name in ast.literal_eval(node.value)]
-    raise RuntimeError("runtime/kafkaproto/compiled.py has no MODULES")
+            return [str(module) for module in ast.literal_eval(node.value)]
+    raise RuntimeError(f"runtime/kafkaproto/compiled.py has no {name}")
 
 
-def source_of(module: str) -> Path:
-    """The one source folder holding ``module`` (kafkaproto.x.y -> <folder>/kafkaproto/x/y.py)."""
-    relative = Path(*module.split(".")).with_suffix(".py")
+def hot_modules() -> list[str]:
+    """The modules mypyc compiles (``MODULES``)."""
+    return listed("MODULES")
+
+
+def c_modules() -> list[str]:
+    """The modules written in C (``C_MODULES``), each a ``.c`` beside its pure ``.py``."""
+    return listed("C_MODULES")
+
+
+def summary() -> str:
+    return f"compiled {len(hot_modules())} hot modules with mypyc and {len(c_modules())} in C"
+
+
+def source_of(module: str, suffix: str = ".py") -> Path:
+    """The one source folder holding ``module`` (kafkaproto.x.y -> <folder>/kafkaproto/x/y.py,
+    or ``y.c`` with ``suffix=".c"``)."""
+    relative = Path(*module.split(".")).with_suffix(suffix)
     found = [ROOT / folder / relative for folder in SOURCE_FOLDERS]
     found = [path for path in found if path.is_file()]
     if len(found) != 1:
@@ -101,7 +118,7 @@ def compile_modules(work: Path) -> dict[str, Path]:
 
     Raises whatever mypyc or the C compiler raise; the callers turn that into the fallback."""
     from mypyc.build import mypycify  # the build requirement, imported only when compiling
-    from setuptools import Distribution  # type: ignore[import-untyped]
+    from setuptools import Distribution, Extension  # type: ignore[import-untyped]
 
     modules = hot_modules()
     sources = [str(source_of(module).relative_to(ROOT)) for module in modules]
@@ -125,6 +142,10 @@ def compile_modules(work: Path) -> dict[str, Path]:
             group_name=GROUP,
             target_dir=str(work / "c"),
         )
+        extensions += [
+            Extension(module, [str(source_of(module, ".c").relative_to(ROOT))])
+            for module in c_modules()
+        ]
         distribution = Distribution({"name": "kafkaproto", "ext_modules": extensions})
         build_ext: Any = distribution.get_command_obj("build_ext")
         build_ext.build_lib = str(lib)
@@ -137,6 +158,7 @@ def compile_modules(work: Path) -> dict[str, Path]:
         os.chdir(old_cwd)
     built = {path.relative_to(lib).as_posix(): path for path in lib.rglob("*") if path.is_file()}
     stamp = {m: hashlib.sha256(source_of(m).read_bytes()).hexdigest() for m in modules}
+    stamp |= {m: hashlib.sha256(source_of(m, ".c").read_bytes()).hexdigest() for m in c_modules()}
     (work / STAMP).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n", "utf-8")
     built[f"kafkaproto/{STAMP}"] = work / STAMP
     return built
@@ -200,7 +222,7 @@ class CompiledBuildHook(HookBase):
                 remove_in_place()
             else:
                 place_in_source(built)
-                notice(f"compiled {len(hot_modules())} hot modules with mypyc, in place")
+                notice(f"{summary()}, in place")
             return
         if built is None:
             return
@@ -208,14 +230,16 @@ class CompiledBuildHook(HookBase):
             build_data["force_include"][str(path)] = wheel_path
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
-        notice(f"compiled {len(hot_modules())} hot modules with mypyc into the wheel")
+        notice(f"{summary()} into the wheel")
 
 
 def main(argv: list[str]) -> int:
     """``python hatch_build.py [--remove | --sources]``: compile in place (or remove the in-place
     build, or list the hot modules' source files for the Makefile)."""
     if argv[1:] == ["--sources"]:
-        print(" ".join(str(source_of(m).relative_to(ROOT)) for m in hot_modules()))
+        sources = [source_of(m) for m in hot_modules()]
+        sources += [source_of(m, suffix) for m in c_modules() for suffix in (".c", ".py")]
+        print(" ".join(str(path.relative_to(ROOT)) for path in sources))
         return 0
     if argv[1:] == ["--remove"] or not wanted():
         remove_in_place()
@@ -226,7 +250,7 @@ def main(argv: list[str]) -> int:
         remove_in_place()
         return 0
     place_in_source(built)
-    notice(f"compiled {len(hot_modules())} hot modules with mypyc, in place")
+    notice(f"{summary()}, in place")
     return 0
 
 

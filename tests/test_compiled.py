@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafkaproto import compiled
+from kafkaproto import compiled, tuple_new
 from kafkaproto.cli.version import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,26 +25,32 @@ EXTENSION = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 def test_the_build_compiles_what_the_runtime_lists() -> None:
     assert HOOK["hot_modules"]() == list(compiled.MODULES)
-    for module in compiled.MODULES:
+    assert HOOK["c_modules"]() == list(compiled.C_MODULES)
+    for module in compiled.MODULES + compiled.C_MODULES:
         source = HOOK["source_of"](module)
         assert source.is_file() and source.relative_to(ROOT).parts[1:] == (
             *module.split(".")[:-1],
             module.rpartition(".")[2] + ".py",
         )
+    for module in compiled.C_MODULES:  # and its C source beside the pure one
+        assert HOOK["source_of"](module, ".c") == HOOK["source_of"](module).with_suffix(".c")
 
 
 def test_each_run_is_what_the_makefile_says() -> None:
     expect = os.environ.get("KAFKAPROTO_EXPECT", "")
     state = compiled.status()
-    loaded = {m: importlib.import_module(m).__file__ or "" for m in compiled.MODULES}
+    hot = compiled.MODULES + compiled.C_MODULES
+    loaded = {m: importlib.import_module(m).__file__ or "" for m in hot}
     assert state.compiled == tuple(m for m, f in loaded.items() if f.endswith(EXTENSION))
     if expect == "compiled":
         assert state.active, state.describe()
         assert not state.stale, f"{state.describe()}: run `make compile`"
         assert "compiled with mypyc" in describe()
+        assert tuple_new.make is not tuple.__new__  # the C extension's
     elif expect == "pure":
         assert all(f.endswith(".py") for f in loaded.values()), loaded
         assert "pure Python" in describe()
+        assert tuple_new.make is tuple.__new__
     else:
         assert expect == "", f"KAFKAPROTO_EXPECT={expect!r}: compiled or pure"
 
@@ -52,13 +58,13 @@ def test_each_run_is_what_the_makefile_says() -> None:
 def test_pure_python_switch_loads_the_sources() -> None:
     code = (
         "import kafkaproto.compiled as c, importlib, json; "
-        "print(json.dumps([importlib.import_module(m).__file__ for m in c.MODULES]))"
+        "print(json.dumps([importlib.import_module(m).__file__ for m in c.MODULES + c.C_MODULES]))"
     )
     env = {**os.environ, "KAFKAPROTO_PURE_PYTHON": "1"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert out.count('.py"') == len(compiled.MODULES), out
+    assert out.count('.py"') == len(compiled.MODULES) + len(compiled.C_MODULES), out
     version = subprocess.run(
         [sys.executable, "-m", "kafkaproto", "--version"],
         env=env,

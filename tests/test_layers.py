@@ -30,6 +30,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "kafkaproto.backoff",
             # Which modules are compiled: it finds them by name and imports none.
             "kafkaproto.compiled",
+            # Instances of tuple subclasses for the decoders (records, messages).
+            "kafkaproto.tuple_new",
         ),
     ),
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
@@ -64,6 +66,7 @@ SEPARATE = ("kafkaproto.codegen",)
 ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.errors": (),
     "kafkaproto.compiled": (),
+    "kafkaproto.tuple_new": (),
     "kafkaproto.error_codes": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.definition": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.properties": (),

@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["MODULES", "PURE_PYTHON_ENV", "STAMP", "CompiledStatus", "status"]
+__all__ = ["C_MODULES", "MODULES", "PURE_PYTHON_ENV", "STAMP", "CompiledStatus", "status"]
 
 #: The modules mypyc compiles, each chosen by a measurement (BENCHMARKS.md "Compiled hot path").
 MODULES: Final[tuple[str, ...]] = (
@@ -42,6 +42,10 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.producer.futures",
     "kafkaproto.producer.record",
 )
+
+#: The hot modules written in C, built in the same step: ``<name>.c`` beside ``<name>.py``, the
+#: pure-Python reference, and only where mypyc cannot reach what the C API does in one step.
+C_MODULES: Final[tuple[str, ...]] = ("kafkaproto.tuple_new",)
 
 #: Set to anything but ``""`` or ``"0"``: run the pure-Python sources even where compiled
 #: modules are installed (``kafkaproto/__init__.py`` acts on it before any other import).
@@ -72,7 +76,8 @@ class CompiledStatus:
             return f"pure Python ({PURE_PYTHON_ENV} is set)"
         if not self.compiled:
             return "pure Python (no compiled modules installed)"
-        text = f"compiled with mypyc ({len(self.compiled)} of {len(MODULES)} hot modules)"
+        total = len(MODULES) + len(C_MODULES)
+        text = f"compiled with mypyc and C ({len(self.compiled)} of {total} hot modules)"
         if self.stale:
             text += f"; stale, rebuild (make setup): {', '.join(self.stale)}"
         return text
@@ -93,8 +98,9 @@ def _stamp(package_dir: str) -> dict[str, str]:
 
 
 def status() -> CompiledStatus:
-    """Finds each module of :data:`MODULES` without running it (its parent packages are
-    imported) and tells whether the import system loads it from an extension module."""
+    """Finds each module of :data:`MODULES` and :data:`C_MODULES` without running it (its
+    parent packages are imported) and tells whether the import system loads it from an extension
+    module."""
     forced = os.environ.get(PURE_PYTHON_ENV, "") not in ("", "0")
     compiled: list[str] = []
     pure: list[str] = []
@@ -103,7 +109,7 @@ def status() -> CompiledStatus:
     root = importlib.util.find_spec("kafkaproto")
     for path in (root.submodule_search_locations or []) if root else []:
         stamps.update(_stamp(path))
-    for name in MODULES:
+    for name in MODULES + C_MODULES:
         spec = importlib.util.find_spec(name)
         origin = spec.origin if spec else None
         is_extension = origin is not None and origin.endswith(
@@ -113,7 +119,8 @@ def status() -> CompiledStatus:
             pure.append(name)
             continue
         compiled.append(name)
-        source = os.path.join(os.path.dirname(origin), name.rpartition(".")[2] + ".py")
+        suffix = ".c" if name in C_MODULES else ".py"
+        source = os.path.join(os.path.dirname(origin), name.rpartition(".")[2] + suffix)
         if os.path.exists(source) and stamps.get(name) != _sha256(source):
             stale.append(name)
     return CompiledStatus(tuple(compiled), tuple(pure), tuple(stale), forced)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import struct
 from typing import Any, Final, final
 
+from kafkaproto import tuple_new
 from kafkaproto.message import FieldAt, Struct
 from kafkaproto.wire import (
     FLOAT64,
@@ -38,7 +39,7 @@ __all__ = ["COMPILED", "TableDecoder", "decoder_for"]
 #: True when this module is the compiled extension (the only case it is used in).
 COMPILED: Final = not __file__.endswith(".py")
 
-_new: Final = tuple.__new__
+_new: Final = tuple_new.make
 
 # What one step reads.
 _BOOL: Final = 0

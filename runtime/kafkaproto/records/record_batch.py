@@ -21,6 +21,7 @@ from enum import IntEnum
 from typing import Any, Final, final
 
 import crc32c
+from kafkaproto import tuple_new
 from kafkaproto.records.compression import (
     DEFAULT_MAX_DECOMPRESSED_SIZE,
     CompressionType,
@@ -49,6 +50,8 @@ NO_PRODUCER_EPOCH: Final = -1
 NO_SEQUENCE: Final = -1
 NO_PARTITION_LEADER_EPOCH: Final = -1
 NO_TIMESTAMP: Final = -1
+
+_new: Final = tuple_new.make  # the consumer's records (``into``): tuple subclass instances
 
 Header = tuple[str, bytes | None]
 
@@ -308,7 +311,7 @@ def _decode_records(
     out: list[Any] = []
     if into is not None:
         cls, topic, partition = into
-    new = tuple.__new__
+    new = _new
     n = len(buf)
     pos = 0
     start = 0

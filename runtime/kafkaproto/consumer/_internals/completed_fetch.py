@@ -20,6 +20,7 @@ import struct
 from collections.abc import Iterator
 from typing import Any, Final
 
+from kafkaproto import tuple_new
 from kafkaproto.consumer.errors import RecordDeserializationError, RecordTooLargeForFetchError
 from kafkaproto.consumer.record import ConsumerRecord, TopicPartition
 from kafkaproto.records.legacy import LegacyBatch
@@ -34,7 +35,7 @@ _ABORT: Final = 0  # ControlRecordType.ABORT (COMMIT is 1)
 _OFFSET: Final = 2
 _KEY: Final = 5
 _EPOCH: Final = 8
-_new = tuple.__new__
+_new: Final = tuple_new.make
 
 
 class CompletedFetch:
