@@ -61,7 +61,7 @@ def notice(text: str) -> None:
     print(f"kafkaproto: {text}", file=sys.stderr, flush=True)
 
 
-def listed(name: str = "MODULES") -> list[str]:
+def listed(name: str) -> list[str]:
     """A module list of runtime/kafkaproto/compiled.py (``MODULES``, ``C_MODULES``), read as a
     literal."""
     tree = ast.parse((ROOT / "runtime" / "kafkaproto" / "compiled.py").read_text("utf-8"))
@@ -83,6 +83,7 @@ def c_modules() -> list[str]:
 
 
 def summary() -> str:
+    """What a build compiled, for its notice."""
     return f"compiled {len(hot_modules())} hot modules with mypyc and {len(c_modules())} in C"
 
 
