@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Final, final
 
 from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.partitioner import UNKNOWN_PARTITION, BuiltInPartitioner, TopicAvailability
@@ -94,16 +94,36 @@ class BufferPool:
         return self.total - self.available
 
 
-class AppendResult(NamedTuple):
+@final
+class AppendResult:
     """Where a record went: its batch and index in it (``offset``), the partition chosen,
     whether a new batch was made and whether the partition now has a full batch (both wake the
-    sender, as in Java)."""
+    sender, as in Java). An append to a partition that already had a full batch is not
+    reported full again: the sender was woken when that batch was made (in a steady state
+    past ``buffer.memory`` every partition has many, and Java's wake-up per append costs a
+    Python call here).
 
-    batch: ProducerBatch
-    offset: int
-    partition: int
-    new_batch: bool
-    batch_full: bool
+    A final plain class rather than a ``NamedTuple``: one is made per keyed record, and from the
+    compiled accumulator a ``NamedTuple`` is made through its interpreted ``__new__`` (~0.3 µs,
+    BENCHMARKS.md), a plain class through mypyc's native constructor."""
+
+    __slots__ = ("batch", "batch_full", "new_batch", "offset", "partition")
+
+    def __init__(
+        self, batch: ProducerBatch, offset: int, partition: int, new_batch: bool, batch_full: bool
+    ) -> None:
+        self.batch = batch
+        self.offset = offset
+        self.partition = partition
+        self.new_batch = new_batch
+        self.batch_full = batch_full
+
+    def __repr__(self) -> str:
+        return (
+            f"AppendResult(batch={self.batch!r}, offset={self.offset}, "
+            f"partition={self.partition}, new_batch={self.new_batch}, "
+            f"batch_full={self.batch_full})"
+        )
 
 
 @dataclass(slots=True)
@@ -276,7 +296,9 @@ class RecordAccumulator:
                     before = last.builder.size_in_bytes
                     index = last.builder.append(key, value, timestamp, headers)
                     if index >= 0:
-                        full = len(dq) > 1 or last.is_full(self.batch_size)
+                        # Only this batch's own filling is news: had the partition a full
+                        # batch before (more than one queued), the sender was woken for it.
+                        full = last.is_full(self.batch_size)
                         if sticky and not info.partitioner.record_appended(
                             last.builder.size_in_bytes - before,
                             availability,  # type: ignore[arg-type]
