@@ -5,8 +5,9 @@ partition, offset, timestamp and type, key, value, headers and leader epoch), ``
 producer), and the deserializers (Java's ``Deserializer.deserialize(topic,
 headers, data)``).
 
-Light on purpose: ``ConsumerRecord`` is a tuple subclass the fetcher builds with
-``tuple.__new__`` (GUIDE.md's measurements), one per record and nothing else per record. This
+Light on purpose: ``ConsumerRecord`` is a tuple subclass the fetcher builds without its
+``__new__`` (``kafkaproto.tuple_new.make``: ``tuple.__new__``, or in C in the compiled build;
+GUIDE.md's measurements), one per record and nothing else per record. This
 module must never depend on the consumer's engine or do I/O.
 """
 
