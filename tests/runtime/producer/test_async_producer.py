@@ -495,6 +495,33 @@ def test_per_record_errors_from_the_broker() -> None:
         batch.metadata(0, 0, -1, 1)
 
 
+def test_a_batch_expiring_as_it_is_drained_stays_out_of_its_request() -> None:
+    # Drained in the turn it reaches delivery.timeout.ms, a batch is failed in that turn and
+    # its records let go; the request goes with the other partition's batch, delivered.
+    from kafkaproto.producer._internals.accumulator import RecordAccumulator
+    from kafkaproto.producer._internals.sender import Sender, SenderSettings
+
+    cluster = FakeCluster({"t": 2})
+    acc = RecordAccumulator(linger_ms=0, delivery_timeout_ms=1000)
+    sender = Sender(SenderSettings(), acc, cluster, clock=lambda: 1.0)  # now: 1,000 ms
+
+    async def main() -> None:
+        sender.cluster = await cluster.metadata_for(["t"])
+        old = acc.append("t", 0, 0, None, b"old", None, now_ms=0)
+        new = acc.append("t", 1, 0, None, b"new", None, now_ms=900)
+        assert old is not None and new is not None
+        sender._run_once()
+        for _ in range(10):  # the produce task runs
+            await asyncio.sleep(0)
+        assert isinstance(old.batch.error, DeliveryTimeoutError)
+        assert new.batch.done and new.batch.error is None
+        [(_, request)] = cluster.requests
+        assert [p.index for t in request.topic_data for p in t.partition_data] == [1]
+        assert cluster.records("t", 0) == [] and cluster.records("t", 1) == [b"new"]
+
+    run(main)
+
+
 def test_the_metadata_loop_ends_when_cancelled_as_its_answer_arrives() -> None:
     # On Python 3.11, asyncio.wait_for drops a cancellation that arrives in the turn its
     # awaitable completes, and returns the result. The sender's metadata loop then outlived

@@ -305,6 +305,12 @@ class Sender:
         if drained:
             deadline = asyncio.get_running_loop().time() + self.settings.request_timeout_ms / 1000
             for node, batches in drained.items():
+                # A batch drained in the turn it reached delivery.timeout.ms was failed just
+                # above (its records let go): the request goes without it. (Java sends it
+                # anyway, its buffer still holding the records.)
+                batches = [batch for batch in batches if not batch.done]
+                if not batches:
+                    continue
                 self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
                 self._deadlines.append((deadline, self._spawn(self._produce(node, batches))))
             return 0
