@@ -7,6 +7,9 @@
 - A record over max.request.size: ``RecordTooLargeError`` from send, nothing sent; a record under
   the producer's limit but over the topic's max.message.bytes: the broker's
   ``MessageTooLargeError`` through the future, the records around it delivered.
+- Records each under the topic's max.message.bytes, batched over it: the refused batch is
+  split until its pieces fit, every record delivered in order (Java splits at batch.size
+  only, which gives such a batch back whole until delivery.timeout.ms fails it).
 - A str value (or key) without a serializer: ``TypeError`` from send(), as Java's
   ``SerializationException`` is thrown by send.
 - Invalid settings: ``ConfigError`` (also a ``ValueError``) from the constructor, naming the key.
@@ -68,6 +71,25 @@ def test_record_over_max_request_size_and_over_topic_limit(broker: str) -> None:
         b"before",
         b"after",
     ]
+
+
+def test_a_batch_over_the_topic_limit_is_split_until_it_fits(broker: str) -> None:
+    topic = f"split-{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(broker, topic, 1, configs={"max.message.bytes": "2000"}))
+    values = [b"%03d" % i + b"v" * 97 for i in range(100)]  # ~11 KB together, 100 B each
+
+    async def main() -> list[int]:
+        async with AsyncProducer(
+            bootstrap_servers=broker,
+            linger_ms=200,  # one batch of all hundred, under batch.size (16 KiB)
+            request_timeout_ms=10_000,
+            delivery_timeout_ms=30_000,
+        ) as producer:
+            futures = [await producer.send(ProducerRecord(topic, v)) for v in values]
+            return [(await asyncio.wait_for(f, 60)).offset for f in futures]
+
+    assert asyncio.run(main()) == list(range(100))
+    assert [r.value for r in asyncio.run(read_partitions(broker, topic, 1))[0]] == values
 
 
 def test_str_without_serializer_is_a_type_error_at_send(broker: str) -> None:

@@ -10,6 +10,7 @@ from kafkaproto.producer._internals.accumulator import RecordAccumulator, estima
 from kafkaproto.producer.errors import DeliveryTimeoutError
 from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicInfo
 from kafkaproto.records.reader import iter_records
+from kafkaproto.records.record_batch import RECORD_BATCH_OVERHEAD
 
 CLUSTER = ClusterSnapshot.of(
     [
@@ -158,6 +159,27 @@ def test_split_reappends_records_and_redirects_handles() -> None:
     assert rec.key == b"k7" and rec.timestamp == 1007
     assert a.queued_batches()[: len(pieces)] == pieces
     assert results[0] is not None
+
+
+def test_a_refused_batch_within_batch_size_is_split_in_halves() -> None:
+    # The broker's limit (a topic's max.message.bytes) is below batch.size: a split at
+    # batch.size would give the same batch back, so each split halves it.
+    a = acc(batch_size=10_000, buffer_memory=100_000)
+    for i in range(20):
+        a.append("t", 0, 1000 + i, b"k%02d" % i, b"v" * 100, None, 0)
+    [big] = a.drain(CLUSTER, [1], 100_000, 0)[1]
+    size = big.size_in_bytes
+    assert size < a.batch_size
+    pieces = a.split_and_reenqueue(big)
+    # Records of one size: two pieces of ten.
+    assert [p.record_count for p in pieces] == [10, 10]
+    assert all(p.size_in_bytes <= (size + RECORD_BATCH_OVERHEAD + 1) // 2 for p in pieces)
+    keys = [r.key for p in pieces for r in iter_records(p.records())]
+    assert keys == [b"k%02d" % i for i in range(20)]
+    # Refused again, a piece is halved again, on down to one record a batch.
+    [first] = a.drain(CLUSTER, [1], 100_000, 0)[1]
+    assert first is pieces[0]
+    assert [p.record_count for p in a.split_and_reenqueue(first)] == [5, 5]
 
 
 def test_sticky_partitioner_for_keyless_records() -> None:

@@ -493,9 +493,16 @@ class RecordAccumulator:
         """``splitAndReenqueue``: re-append a refused batch's records into batches of at most
         ``batch.size`` (each keeps the original creation time, so KIP-91 still counts from the
         first attempt), put them at the head of the queue, and point the old batch's records at
-        their new places. Under idempotence the new batches take the old batch's sequences."""
+        their new places. Under idempotence the new batches take the old batch's sequences.
+
+        Unlike Java, a batch no larger than ``batch.size`` (a topic whose ``max.message.bytes``
+        is below it) is split in halves: split at ``batch.size`` it would come back whole, and
+        be refused again until ``delivery.timeout.ms`` failed its records."""
         with self.lock:
             self.retire_lanes()
+            split_size = self.batch_size
+            if big.size_in_bytes <= split_size:  # two pieces, each with its own header
+                split_size = (big.size_in_bytes + RECORD_BATCH_OVERHEAD + 1) // 2
             pieces: list[ProducerBatch] = []
             places: list[tuple[ProducerBatch, int]] = []
             current: ProducerBatch | None = None
@@ -507,7 +514,7 @@ class RecordAccumulator:
                         continue
                     current.closed = True
                 builder = BatchBuilder(
-                    batch_size=self.batch_size,
+                    batch_size=split_size,
                     compression=self.compression,
                     compression_level=self.compression_level,
                 )
