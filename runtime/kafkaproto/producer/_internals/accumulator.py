@@ -495,37 +495,14 @@ class RecordAccumulator:
         first attempt), put them at the head of the queue, and point the old batch's records at
         their new places. Under idempotence the new batches take the old batch's sequences.
 
-        Unlike Java, a batch no larger than ``batch.size`` (a topic whose ``max.message.bytes``
-        is below it) is split in halves: split at ``batch.size`` it would come back whole, and
-        be refused again until ``delivery.timeout.ms`` failed its records."""
+        Unlike Java, a batch that ``batch.size`` would give back whole (a topic whose
+        ``max.message.bytes`` is below it) is split in halves instead: whole, it would be
+        refused again until ``delivery.timeout.ms`` failed its records."""
         with self.lock:
             self.retire_lanes()
-            split_size = self.batch_size
-            if big.size_in_bytes <= split_size:  # two pieces, each with its own header
-                split_size = (big.size_in_bytes + RECORD_BATCH_OVERHEAD + 1) // 2
-            pieces: list[ProducerBatch] = []
-            places: list[tuple[ProducerBatch, int]] = []
-            current: ProducerBatch | None = None
-            for timestamp, key, value, headers in big.iter_records():
-                if current is not None:
-                    index = current.builder.append(key, value, timestamp, headers)
-                    if index >= 0:
-                        places.append((current, index))
-                        continue
-                    current.closed = True
-                builder = BatchBuilder(
-                    batch_size=split_size,
-                    compression=self.compression,
-                    compression_level=self.compression_level,
-                )
-                current = ProducerBatch(
-                    big.topic, big.partition, builder, big.created_ms, is_split=True
-                )
-                builder.append(key, value, timestamp, headers)
-                places.append((current, 0))
-                pieces.append(current)
-            if current is not None:
-                current.closed = True
+            pieces, places = self._split(big, self.batch_size)
+            if len(pieces) == 1 and big.record_count > 1:  # two pieces, each with its header
+                pieces, places = self._split(big, (big.size_in_bytes + RECORD_BATCH_OVERHEAD) // 2)
             # The pieces share the big batch's memory reservation; the last one to finish frees it.
             pieces[0].reserved = big.reserved
             big.reserved = 0
@@ -548,6 +525,36 @@ class RecordAccumulator:
             self.incomplete.discard(big)
             big.moved(places)
             return pieces
+
+    def _split(
+        self, big: ProducerBatch, size: int
+    ) -> tuple[list[ProducerBatch], list[tuple[ProducerBatch, int]]]:
+        # ``big``'s records in new batches of at most ``size`` bytes (at least one record
+        # each), and where each record went; nothing is queued yet.
+        pieces: list[ProducerBatch] = []
+        places: list[tuple[ProducerBatch, int]] = []
+        current: ProducerBatch | None = None
+        for timestamp, key, value, headers in big.iter_records():
+            if current is not None:
+                index = current.builder.append(key, value, timestamp, headers)
+                if index >= 0:
+                    places.append((current, index))
+                    continue
+                current.closed = True
+            builder = BatchBuilder(
+                batch_size=size,
+                compression=self.compression,
+                compression_level=self.compression_level,
+            )
+            current = ProducerBatch(
+                big.topic, big.partition, builder, big.created_ms, is_split=True
+            )
+            builder.append(key, value, timestamp, headers)
+            places.append((current, 0))
+            pieces.append(current)
+        if current is not None:
+            current.closed = True
+        return pieces, places
 
     def expired_batches(self, now_ms: int) -> list[ProducerBatch]:
         """``expiredBatches``: queued batches past ``delivery.timeout.ms``, oldest first per
