@@ -67,6 +67,7 @@ ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.errors": (),
     "kafkaproto.compiled": (),
     "kafkaproto.tuple_new": (),
+    "kafkaproto.records.bytes_into": (),
     "kafkaproto.error_codes": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.definition": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.properties": (),

@@ -2,7 +2,11 @@
 
 ``append`` is the producer's per-record hot path, so it writes each record straight into one
 ``bytearray`` that already holds room for the 61-byte batch header, takes small varints from
-precomputed tables, and keeps no per-record objects. ``build`` compresses the records section
+precomputed tables, and keeps no per-record objects. The ``bytearray`` is a buffer with room
+ahead of where its records end (``_end``): ``bytes_into.put`` copies each record into that
+room, which doubles when it runs out, so a batch's bytes are copied about once more while it
+fills. (Growing it by ``+=`` per record re-allocated it every few records, by an eighth each
+time, copying the whole batch so far.) ``build`` compresses the records section
 (if asked), fills in the header and its CRC-32C, and returns the batch's bytes.
 
 Size limit (``batch.size`` semantics, as in the Java producer): a record that would take the
@@ -23,6 +27,7 @@ from typing import Final
 
 import crc32c
 from kafkaproto.errors import EncodeError
+from kafkaproto.records import bytes_into
 from kafkaproto.records.compression import CompressionType, check_level, compress
 from kafkaproto.records.record_batch import (
     CONTROL_FLAG_MASK,
@@ -42,8 +47,12 @@ from kafkaproto.records.record_batch import (
 from kafkaproto.records.varint import MINUS_ONE, SMALL, SMALL_LIMIT, encode_varlong, varint_size
 
 DEFAULT_BATCH_SIZE: Final = 16384  # the Java producer's batch.size default
+#: The room a new builder starts with (header included), unless ``batch_size`` is smaller.
+INITIAL_CAPACITY: Final = 1024
 _CRC: Final = struct.Struct(">I")
 _NO_HEADERS: Final = b"\x00"
+# A Final alias: the compiled build reads it from a C static, not the module's dictionary.
+_put: Final = bytes_into.put
 
 
 #: What a key or a value may be: any of these is written as its bytes. (The compiled build checks
@@ -78,6 +87,7 @@ class BatchBuilder:
     __slots__ = (
         "_buf",
         "_count",
+        "_end",
         "_first_ts",
         "_level",
         "_limit",
@@ -122,7 +132,8 @@ class BatchBuilder:
         self.base_offset = base_offset
         self.partition_leader_epoch = partition_leader_epoch
         # Room for the header up front: build() fills it in place, no copy of the records.
-        self._buf = bytearray(RECORD_BATCH_OVERHEAD)
+        self._buf = bytearray(max(min(batch_size, INITIAL_CAPACITY), RECORD_BATCH_OVERHEAD))
+        self._end = RECORD_BATCH_OVERHEAD
         self._count = 0
         self._first_ts = 0
         self._max_ts = 0
@@ -175,11 +186,10 @@ class BatchBuilder:
             raise EncodeError(f"bad record: {e}", what="RecordBatch v2 record") from None
         rl = len(rec)
         lb = SMALL[rl] if rl < SMALL_LIMIT else encode_varlong(rl)
-        buf = self._buf
-        if n and len(buf) + len(lb) + rl > self._limit:
+        end = self._end
+        if n and end + len(lb) + rl > self._limit:
             return -1
-        buf += lb
-        buf += rec
+        self._end = _put(self._buf, end, lb, rec)
         if n:
             if timestamp > self._max_ts:
                 self._max_ts = timestamp
@@ -201,10 +211,10 @@ class BatchBuilder:
         # attributes 0, the null key's length -1 and an empty headers count: one byte each.
         rl = 3 + len(td) + len(od) + len(vb) + vl
         lb = SMALL[rl] if rl < SMALL_LIMIT else encode_varlong(rl)
-        buf = self._buf
-        if len(buf) + len(lb) + rl >= limit:
+        end = self._end
+        if end + len(lb) + rl >= limit:
             return -1
-        buf += b"".join((lb, b"\x00", td, od, b"\x01", vb, value, b"\x00"))
+        self._end = _put(self._buf, end, lb, b"\x00", td, od, b"\x01", vb, value, b"\x00")
         if n:
             if timestamp > self._max_ts:
                 self._max_ts = timestamp
@@ -252,7 +262,7 @@ class BatchBuilder:
         ``timestamp`` is None, see ``record_size``)."""
         if not self._count:
             return True
-        return len(self._buf) + self.record_size(key_size, value_size, headers, timestamp) <= (
+        return self._end + self.record_size(key_size, value_size, headers, timestamp) <= (
             self._limit
         )
 
@@ -263,13 +273,14 @@ class BatchBuilder:
     @property
     def size_in_bytes(self) -> int:
         """Uncompressed size of the batch so far, header included (what the limit applies to)."""
-        return len(self._buf)
+        return self._end
 
     def discard(self) -> None:
         """Drop the records' bytes for good (the producer, once their batch is acknowledged or
         failed: its memory goes back at once, whoever still holds the batch). The record count
         stays; ``build`` and the appends refuse to run afterwards."""
-        self._buf = bytearray()  # a live builder always holds the header's room
+        self._buf = bytearray()
+        self._end = 0  # a live builder always holds the header's room
         self._limit = -1
 
     def set_producer_state(
@@ -286,7 +297,8 @@ class BatchBuilder:
         n = self._count
         if not n:
             return b""
-        if not self._buf:
+        end = self._end
+        if not end:
             raise ValueError("the batch's records were discarded")
         attributes = (
             self.compression
@@ -296,11 +308,12 @@ class BatchBuilder:
         )
         if self.compression:
             with memoryview(self._buf) as view:
-                payload = compress(self.compression, view[RECORD_BATCH_OVERHEAD:], self._level)
+                payload = compress(self.compression, view[RECORD_BATCH_OVERHEAD:end], self._level)
             out = bytearray(RECORD_BATCH_OVERHEAD)
             out += payload
         else:
             out = self._buf
+            del out[end:]  # the room left; a shrink in place
         HEADER.pack_into(
             out,
             0,
