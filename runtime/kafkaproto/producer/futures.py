@@ -19,7 +19,7 @@ import asyncio
 import contextvars
 import time
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, Final
 
 from kafkaproto.producer._internals.accumulator import RecordAccumulator
 from kafkaproto.producer._internals.batch import ProducerBatch
@@ -28,6 +28,8 @@ from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 __all__ = ["RecordFuture", "lane_place", "lane_send"]
 
 _Callback = Callable[["RecordFuture"], object]
+# A Final alias: the compiled build reads it from a C static, not the time module's attributes.
+_time_ns: Final = time.time_ns
 
 
 class RecordFuture:
@@ -179,11 +181,12 @@ class RecordFuture:
 
 def lane_place(
     accumulator: RecordAccumulator, record: ProducerRecord[Any]
-) -> tuple[ProducerBatch, int, int] | None:
+) -> tuple[ProducerBatch, int, int, int, int] | None:
     """``record`` into ``accumulator``'s fast lane, when it has a null key, no partition, no
     headers and a ``bytes`` value taken as it is (the caller's serializers pass bytes through,
-    and no transaction state needs checking): (batch, index, timestamp), else None (nothing
-    done; the full path takes the record). The timestamp None means now, as in
+    and no transaction state needs checking): where it went and what ``ProducerBatch.metadata``
+    needs of it, (batch, index, timestamp, key size -1, value size); else None (nothing done;
+    the full path takes the record). The timestamp None means now, as in
     ``ProducerEngine.append``. The caller holds the accumulator's lock if other threads
     append."""
     value = record.value
@@ -194,10 +197,12 @@ def lane_place(
         or record.headers
     ):
         return None
-    timestamp = record.timestamp
-    if timestamp is None:
-        timestamp = time.time_ns() // 1_000_000
-    return accumulator.lane_append(record.topic, value, timestamp)
+    given = record.timestamp
+    timestamp: int = _time_ns() // 1_000_000 if given is None else given
+    placed = accumulator.lane_append(record.topic, value, timestamp)
+    if placed is None:
+        return None
+    return placed[0], placed[1], timestamp, -1, len(value)
 
 
 def lane_send(
@@ -212,5 +217,5 @@ def lane_send(
     placed = lane_place(accumulator, record)
     if placed is None:
         return None
-    batch, index, timestamp = placed
-    return RecordFuture(loop, batch, index, timestamp, -1, len(record.value))
+    batch, index, timestamp, key_size, value_size = placed
+    return RecordFuture(loop, batch, index, timestamp, key_size, value_size)

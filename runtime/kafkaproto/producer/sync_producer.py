@@ -56,6 +56,8 @@ V = TypeVar("V")
 
 #: Java's ``Callback.onCompletion(metadata, exception)``: exactly one of them is None.
 Callback = Callable[[RecordMetadata | None, BaseException | None], object]
+# Where a sent record is: (batch, index, timestamp, key size, value size), sizes -1 for null.
+_At = tuple[ProducerBatch, int, int, int, int]
 
 
 class Producer(Generic[K, V]):
@@ -130,9 +132,7 @@ class Producer(Generic[K, V]):
         self, record: ProducerRecord[Any], callback: Callback | None = None
     ) -> concurrent.futures.Future[RecordMetadata]:
         """Queue ``record``; see the module docstring."""
-        if self._closed:
-            raise ProducerClosedError("Cannot send after the producer is closed.")
-        fast = self._lane
+        fast = self._lane  # None once closed
         if fast is not None:
             # The commonest record through the fast lane in one compiled call (lane_place).
             # acquire/try/release rather than a with-block: half the cost on this path.
@@ -146,18 +146,15 @@ class Producer(Generic[K, V]):
                     if group is not None and callback is None:
                         # _place written out: the lane's batch was made by an earlier
                         # append, which gave it its group.
-                        future._index = placed[1]
-                        future._timestamp = placed[2]
-                        future._key_size = -1
-                        future._value_size = len(record.value)
+                        future._at = placed
                         future._group = group
                     else:
-                        self._place(
-                            placed[0], future, callback, placed[1], placed[2], -1, len(record.value)
-                        )
+                        self._place(future, callback, placed)
                     return future
             finally:
                 lock.release()
+        if self._closed:
+            raise ProducerClosedError("Cannot send after the producer is closed.")
         topic = record.topic
         key = record.key
         value = record.value
@@ -204,28 +201,23 @@ class Producer(Generic[K, V]):
                     return future
                 batch, index, timestamp = place
             self._place(
-                batch,
                 future,
                 callback,
-                index,
-                timestamp,
-                -1 if key is None else len(key),
-                -1 if value is None else len(value),
+                (
+                    batch,
+                    index,
+                    timestamp,
+                    -1 if key is None else len(key),
+                    -1 if value is None else len(value),
+                ),
             )
         return future
 
-    def _place(
-        self,
-        batch: ProducerBatch,
-        future: SendFuture,
-        callback: Callback | None,
-        index: int,
-        timestamp: int,
-        key_size: int,
-        value_size: int,
-    ) -> None:
-        # Under the lock: the record is in ``batch`` at ``index``. One group per batch, whichever
-        # thread appended its records, so its callbacks run in append order.
+    def _place(self, future: SendFuture, callback: Callback | None, at: _At) -> None:
+        # Under the lock: the record is in its batch, ``at`` says where (SendFuture._at). One
+        # group per batch, whichever thread appended its records, so its callbacks run in append
+        # order.
+        batch = at[0]
         group = self._groups.get(batch)
         if group is None:
             group = self._groups[batch] = _BatchGroup(self, batch)
@@ -234,14 +226,11 @@ class Producer(Generic[K, V]):
             # its waiter list is still ours to touch, without a hand-over to the loop thread
             # (one self-pipe write per batch saved: ~15 % of the CPU per record).
             batch.add_waiter(group.defer)
-        future._index = index
-        future._timestamp = timestamp
-        future._key_size = key_size
-        future._value_size = value_size
+        future._at = at
         if callback is not None:
             # The callback and where its record is, not the future: a caller that drops its
             # future frees it at once, callback or not.
-            group.callbacks.append((callback, index, timestamp, key_size, value_size))
+            group.callbacks.append((callback, *at[1:]))
         future._group = group  # nobody has seen this future yet
 
     # --- flush and close ---------------------------------------------------------------------
@@ -303,6 +292,7 @@ class Producer(Generic[K, V]):
         if self._closed:
             return
         self._closed = True
+        self._lane = None  # send's fast path: closed too
         try:
             self._call_on_loop(lambda: self.engine.close(timeout), None)
         finally:
@@ -356,7 +346,8 @@ class _BatchGroup:
     def future_outcome(
         self, future: SendFuture
     ) -> tuple[RecordMetadata | None, BaseException | None]:
-        return self.outcome(future._index, future._timestamp, future._key_size, future._value_size)
+        _, index, timestamp, key_size, value_size = future._at
+        return self.outcome(index, timestamp, key_size, value_size)
 
     def on_batch_event(self) -> None:
         owner = self.owner
@@ -403,9 +394,9 @@ class _BatchGroup:
 
     def _rehome(self, f: SendFuture, pieces: dict[ProducerBatch, _BatchGroup]) -> ProducerBatch:
         # Under _CONDITION_LOCK: point a future of this (split) group at its piece.
-        piece, index = self.batch.moved_to[f._index]  # type: ignore[index]
+        piece, index = self.batch.moved_to[f._at[1]]  # type: ignore[index]
         f._group = pieces[piece]
-        f._index = index
+        f._at = (piece, index, *f._at[2:])
         return piece
 
 
@@ -430,15 +421,13 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
     the others are settled by their group.
     """
 
-    # Its batch's group and where its record is in the batch (what ProducerBatch.metadata
-    # takes), in slots rather than an instance dict. Producer.send sets them all before the
-    # future leaves it (``_group`` None: not placed, failed at once).
-    __slots__ = ("_group", "_index", "_key_size", "_timestamp", "_value_size")
+    # Its batch's group and where its record is: (batch, index, timestamp, key size, value
+    # size), what ProducerBatch.metadata takes after the batch, as the fast lane gives it. In
+    # slots rather than an instance dict. Producer.send sets both before the future leaves it
+    # (``_group`` None: not placed, failed at once).
+    __slots__ = ("_at", "_group")
     _group: _BatchGroup | None
-    _index: int
-    _timestamp: int
-    _key_size: int
-    _value_size: int
+    _at: _At
 
     _has_condition = False
     # Future's own instance state, as class defaults: making a SendFuture sets nothing (not
@@ -482,9 +471,9 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
         group = self._group
         assert group is not None
         while group.pieces is not None:
-            piece, index = group.batch.moved_to[self._index]  # type: ignore[index]
+            piece, index = group.batch.moved_to[self._at[1]]  # type: ignore[index]
             group = self._group = group.pieces[piece]
-            self._index = index
+            self._at = (piece, index, *self._at[2:])
         if not group.settled:
             group.watchers.append(self)
             return
