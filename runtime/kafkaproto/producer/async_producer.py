@@ -166,7 +166,8 @@ class AsyncProducer(Generic[K, V]):
                 timestamp = time.time_ns() // 1_000_000
             lane = engine.lane_append(topic, value, timestamp)
             if lane is not None:
-                return RecordFuture(loop, lane[0], lane[1], timestamp, -1, len(value))
+                batch, index, timestamp, key_size, value_size = lane
+                return RecordFuture(loop, batch, index, timestamp, key_size, value_size)
         size = estimate_record_size(key, value, headers)
         try:
             place = engine.append(

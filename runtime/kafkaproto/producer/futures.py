@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, Final
 
-from kafkaproto.producer._internals.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.accumulator import RecordAccumulator, RecordPlace
 from kafkaproto.producer._internals.batch import ProducerBatch
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 
@@ -179,14 +179,11 @@ class RecordFuture:
         return f"<RecordFuture {state} batch={self._batch!r} index={self._index}>"
 
 
-def lane_place(
-    accumulator: RecordAccumulator, record: ProducerRecord[Any]
-) -> tuple[ProducerBatch, int, int, int, int] | None:
+def lane_place(accumulator: RecordAccumulator, record: ProducerRecord[Any]) -> RecordPlace | None:
     """``record`` into ``accumulator``'s fast lane, when it has a null key, no partition, no
     headers and a ``bytes`` value taken as it is (the caller's serializers pass bytes through,
-    and no transaction state needs checking): where it went and what ``ProducerBatch.metadata``
-    needs of it, (batch, index, timestamp, key size -1, value size); else None (nothing done;
-    the full path takes the record). The timestamp None means now, as in
+    and no transaction state needs checking): where it went (``RecordPlace``), else None
+    (nothing done; the full path takes the record). The timestamp None means now, as in
     ``ProducerEngine.append``. The caller holds the accumulator's lock if other threads
     append."""
     value = record.value
@@ -199,10 +196,7 @@ def lane_place(
         return None
     given = record.timestamp
     timestamp: int = _time_ns() // 1_000_000 if given is None else given
-    placed = accumulator.lane_append(record.topic, value, timestamp)
-    if placed is None:
-        return None
-    return placed[0], placed[1], timestamp, -1, len(value)
+    return accumulator.lane_append(record.topic, value, timestamp)
 
 
 def lane_send(

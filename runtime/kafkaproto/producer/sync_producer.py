@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from kafkaproto.errors import KafkaProtoError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
-from kafkaproto.producer._internals.accumulator import estimate_record_size
+from kafkaproto.producer._internals.accumulator import RecordPlace, estimate_record_size
 from kafkaproto.producer._internals.batch import ProducerBatch
 from kafkaproto.producer._internals.engine import Blocked, ProducerEngine
 from kafkaproto.producer.config import ProducerConfig
@@ -56,8 +56,6 @@ V = TypeVar("V")
 
 #: Java's ``Callback.onCompletion(metadata, exception)``: exactly one of them is None.
 Callback = Callable[[RecordMetadata | None, BaseException | None], object]
-# Where a sent record is: (batch, index, timestamp, key size, value size), sizes -1 for null.
-_At = tuple[ProducerBatch, int, int, int, int]
 
 
 class Producer(Generic[K, V]):
@@ -173,9 +171,7 @@ class Producer(Generic[K, V]):
                 if timestamp is None:
                     timestamp = time.time_ns() // 1_000_000
                 lane = engine.lane_append(topic, value, timestamp)
-            if lane is not None:
-                batch, index, timestamp = lane
-            else:
+            if lane is None:
                 size = estimate_record_size(key, value, headers)
                 try:
                     place = engine.append(
@@ -200,20 +196,17 @@ class Producer(Generic[K, V]):
                     _call(callback, None, error)
                     return future
                 batch, index, timestamp = place
-            self._place(
-                future,
-                callback,
-                (
+                lane = (
                     batch,
                     index,
                     timestamp,
                     -1 if key is None else len(key),
                     -1 if value is None else len(value),
-                ),
-            )
+                )
+            self._place(future, callback, lane)
         return future
 
-    def _place(self, future: SendFuture, callback: Callback | None, at: _At) -> None:
+    def _place(self, future: SendFuture, callback: Callback | None, at: RecordPlace) -> None:
         # Under the lock: the record is in its batch, ``at`` says where (SendFuture._at). One
         # group per batch, whichever thread appended its records, so its callbacks run in append
         # order.
@@ -427,7 +420,7 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
     # (``_group`` None: not placed, failed at once).
     __slots__ = ("_at", "_group")
     _group: _BatchGroup | None
-    _at: _At
+    _at: RecordPlace
 
     _has_condition = False
     # Future's own instance state, as class defaults: making a SendFuture sets nothing (not

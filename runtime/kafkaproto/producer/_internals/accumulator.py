@@ -37,10 +37,16 @@ __all__ = [
     "BufferPool",
     "ReadyCheck",
     "RecordAccumulator",
+    "RecordPlace",
     "estimate_record_size",
 ]
 
 _FOREVER: Final = 2**63 - 1
+
+#: Where a record went through a fast lane, with what ``ProducerBatch.metadata`` takes of it
+#: once its batch completes: (batch, index in it, timestamp, key size, value size), a size -1
+#: for null.
+RecordPlace = tuple[ProducerBatch, int, int, int, int]
 
 
 def estimate_record_size(
@@ -219,12 +225,10 @@ class RecordAccumulator:
             )
         return info
 
-    def lane_append(
-        self, topic: str, value: object, timestamp: int
-    ) -> tuple[ProducerBatch, int, int] | None:
+    def lane_append(self, topic: str, value: object, timestamp: int) -> RecordPlace | None:
         """A record with a null key, no partition and no headers, serialized to ``value``, into
-        the topic's fast lane: (batch, index, timestamp), or None when no lane takes it (then
-        ``append`` does). One compiled call per record, the producer's commonest path; the
+        the topic's fast lane: where it went (``RecordPlace``), or None when no lane takes it
+        (then ``append`` does). One compiled call per record, the producer's commonest path; the
         caller holds ``lock``, and the producer has checked what a transaction allows."""
         if type(value) is not bytes:
             return None
@@ -234,7 +238,7 @@ class RecordAccumulator:
         index = lane.builder.append_value(value, timestamp, lane.limit)
         if index < 0:
             return None
-        return lane.batch, index, timestamp
+        return lane.batch, index, timestamp, -1, len(value)
 
     def _retire_lane(self, topic: str) -> None:
         with self.lock:

@@ -36,7 +36,7 @@ from kafkaproto.config.definition import ConfigError
 from kafkaproto.error_codes import KafkaError
 from kafkaproto.group_metadata import ConsumerGroupMetadata, OffsetAndMetadata
 from kafkaproto.partitioner import UNKNOWN_PARTITION, partition_for_record
-from kafkaproto.producer._internals.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.accumulator import RecordAccumulator, RecordPlace
 from kafkaproto.producer._internals.batch import ProducerBatch
 from kafkaproto.producer._internals.cluster_transport import ClusterTransport
 from kafkaproto.producer._internals.idempotence import IdempotenceManager, ProducerState
@@ -227,7 +227,7 @@ class ProducerEngine:
         #: where, or None when the lane does not apply (then ``append`` takes the record). The
         #: accumulator's own compiled method unless a transaction state must be checked first.
         #: The caller holds ``lock``.
-        self.lane_append: Callable[[str, object, int], Placed | None] = (
+        self.lane_append: Callable[[str, object, int], RecordPlace | None] = (
             self.accumulator.lane_append
             if self.transactions is None
             else self._transactional_lane_append
@@ -264,7 +264,7 @@ class ProducerEngine:
 
     def _transactional_lane_append(
         self, topic: str, value: object, timestamp: int
-    ) -> Placed | None:
+    ) -> RecordPlace | None:
         # ``lane_append`` of a transactional producer: the lane only inside a transaction.
         txn = self.transactions
         if txn is not None and txn.state is not _IN_TRANSACTION:
