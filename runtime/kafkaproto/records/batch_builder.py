@@ -187,9 +187,11 @@ class BatchBuilder:
         rl = len(rec)
         lb = SMALL[rl] if rl < SMALL_LIMIT else encode_varlong(rl)
         end = self._end
-        if n and end + len(lb) + rl > self._limit:
+        new_end = end + len(lb) + rl
+        if n and new_end > self._limit:
             return -1
-        self._end = _put(self._buf, end, lb, rec)
+        _put(self._buf, end, lb, rec)
+        self._end = new_end
         if n:
             if timestamp > self._max_ts:
                 self._max_ts = timestamp
@@ -212,9 +214,11 @@ class BatchBuilder:
         rl = 3 + len(td) + len(od) + len(vb) + vl
         lb = SMALL[rl] if rl < SMALL_LIMIT else encode_varlong(rl)
         end = self._end
-        if end + len(lb) + rl >= limit:
+        new_end = end + len(lb) + rl
+        if new_end >= limit:
             return -1
-        self._end = _put(self._buf, end, lb, b"\x00", td, od, b"\x01", vb, value, b"\x00")
+        _put(self._buf, end, lb, b"\x00", td, od, b"\x01", vb, value, b"\x00")
+        self._end = new_end
         if n:
             if timestamp > self._max_ts:
                 self._max_ts = timestamp

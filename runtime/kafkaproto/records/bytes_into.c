@@ -81,7 +81,7 @@ put(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             memcpy(PyByteArray_AS_STRING(buf) + at, PyBytes_AS_STRING(data), (size_t)len);
             Py_DECREF(data);
-            return PyLong_FromSsize_t(at + len);
+            Py_RETURN_NONE;
         }
         Py_ssize_t len = PyBytes_GET_SIZE(parts[i]);
         if (len > PY_SSIZE_T_MAX - at - total) {
@@ -98,13 +98,13 @@ put(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         memcpy(out, PyBytes_AS_STRING(parts[i]), (size_t)len);
         out += len;
     }
-    return PyLong_FromSsize_t(at + total);
+    Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
     {"put", (PyCFunction)(void (*)(void))put, METH_FASTCALL,
      "put(buf, at, *parts): copy parts into buf (a bytearray) from offset at, growing it as\n"
-     "needed; return the offset after them."},
+     "needed."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -17,11 +17,12 @@ from __future__ import annotations
 __all__ = ["put"]
 
 
-def put(buf: bytearray, at: int, *parts: bytes | bytearray | memoryview) -> int:
+def put(buf: bytearray, at: int, *parts: bytes | bytearray | memoryview) -> None:
     """Copy ``parts`` (bytes, bytearray or memoryview), in order, into ``buf`` from offset
-    ``at``; return the offset just after them. When they run past the end of ``buf`` it grows,
-    to twice its size or to the end of the parts if that is more; what lies past the returned
-    offset is room (zeros here, anything in the compiled build), not data. ``ValueError`` when
+    ``at`` (the caller knows where they end: it returns nothing, an offset would be one more
+    object per record). When they run past the end of ``buf`` it grows, to twice its size or to
+    the end of the parts if that is more; what lies past them is room (zeros here, anything in
+    the compiled build), not data. ``ValueError`` when
     ``at`` is outside ``buf``, ``TypeError`` when a part is not bytes-like, ``BufferError`` when
     ``buf`` must grow while a memoryview of it is open."""
     size = len(buf)
@@ -32,4 +33,3 @@ def put(buf: bytearray, at: int, *parts: bytes | bytearray | memoryview) -> int:
     if end > size:
         buf += bytes(max(2 * size, end) - size)
     buf[at:end] = data
-    return end
