@@ -537,6 +537,8 @@ class ClusterClient:
                     max_in_flight=c.max_in_flight_requests_per_connection,
                     max_frame_size=c.max_frame_size,
                     security=self._channel,
+                    send_buffer_bytes=c.send_buffer_bytes,
+                    receive_buffer_bytes=c.receive_buffer_bytes,
                 )
             except (KafkaConnectionError, AuthenticationError):
                 node.failed_connect_attempts += 1

@@ -48,6 +48,9 @@ class ClusterClientConfig(AbstractConfig, SecuritySettings):  # type: ignore[mis
     retry_backoff_ms = common.RETRY_BACKOFF_MS
     retry_backoff_max_ms = common.RETRY_BACKOFF_MAX_MS
     metadata_max_age_ms = common.METADATA_MAX_AGE_MS
+    send_buffer_bytes = common.SEND_BUFFER_BYTES
+    # Java's AdminClient default: a bare cluster client's answers are metadata-like.
+    receive_buffer_bytes = common.RECEIVE_BUFFER_BYTES.replace(default=65536)
     max_in_flight_requests_per_connection = integer(
         "max.in.flight.requests.per.connection",
         5,
@@ -91,6 +94,8 @@ _INHERITED = (
     "retry_backoff_ms",
     "retry_backoff_max_ms",
     "metadata_max_age_ms",
+    "send_buffer_bytes",
+    "receive_buffer_bytes",
 )
 
 

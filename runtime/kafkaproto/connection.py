@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -129,6 +130,16 @@ class _Entry:
         self.version = version
 
 
+def _size_buffers(transport: asyncio.BaseTransport, send: int, receive: int) -> None:
+    # Java's Selector sets both on each new socket unless they are -1. (Here once connected:
+    # the connect itself is asyncio's, for its address resolution and happy eyeballs.)
+    sock = transport.get_extra_info("socket")
+    if send != -1:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send)
+    if receive != -1:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive)
+
+
 class Connection:
     """A negotiated connection to one broker; make one with :meth:`open`."""
 
@@ -196,13 +207,17 @@ class Connection:
         max_in_flight: int = 5,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         security: ChannelSecurity | None = None,
+        send_buffer_bytes: int = -1,
+        receive_buffer_bytes: int = -1,
     ) -> Connection:
         """Connect to ``host:port`` within ``connect_timeout`` seconds (the TLS handshake, if
         ``security`` asks for TLS, within as much again), then negotiate API versions and
         authenticate with SASL if asked (each request within ``request_timeout``). Raises
         :class:`KafkaConnectionError` (or its :class:`ConnectTimeoutError`) when either fails,
         and :class:`~kafkaproto.security.errors.AuthenticationError` when the broker refuses
-        us."""
+        us. ``send_buffer_bytes`` and ``receive_buffer_bytes`` size the socket's buffers
+        (``SO_SNDBUF``, ``SO_RCVBUF``, as Java's ``send.buffer.bytes`` and
+        ``receive.buffer.bytes``); -1 leaves the operating system's own."""
         conn = cls(
             host,
             port,
@@ -217,6 +232,7 @@ class Connection:
                 transport, _ = await conn._loop.create_connection(
                     lambda: _Adapter(conn), host, port
                 )
+                _size_buffers(transport, send_buffer_bytes, receive_buffer_bytes)
         except TimeoutError:
             raise ConnectTimeoutError(
                 f"no TCP connection within {connect_timeout:g} s", broker=conn.broker

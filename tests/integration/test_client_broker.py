@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -102,6 +103,35 @@ def test_negotiation_matches_the_broker(broker: str) -> None:
                 if best >= max(lo, info.min_version):
                     assert conn.version_for(key) == best
             assert conn.version_for(18) == min(expected[18][1], APIS[18].latest_stable)
+
+    run(main())
+
+
+def _buffers(conn: Connection) -> tuple[int, int]:
+    assert conn._transport is not None
+    sock = conn._transport.get_extra_info("socket")
+    return (
+        sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF),
+        sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+    )
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Linux reports twice the size asked")
+def test_socket_buffers_take_send_and_receive_buffer_bytes(broker: str) -> None:
+    # Java's send.buffer.bytes / receive.buffer.bytes: SO_SNDBUF / SO_RCVBUF on each socket the
+    # client opens, -1 for the operating system's own. (Linux keeps twice the size asked.)
+    async def main() -> None:
+        async with await _open(broker, send_buffer_bytes=70_000, receive_buffer_bytes=50_000) as c:
+            assert _buffers(c) == (140_000, 100_000)
+            assert (await c.request(MetadataRequest(topics=[]))).brokers  # still a connection
+        async with ClusterClient(
+            broker, send_buffer_bytes=60_000, receive_buffer_bytes=30_000
+        ) as client:
+            assert _buffers(await client.any_connection()) == (120_000, 60_000)
+        async with ClusterClient(broker) as client:  # Java's defaults: 128 KiB and 64 KiB
+            assert _buffers(await client.any_connection()) == (262_144, 131_072)
+        async with await _open(broker) as c:  # -1 by default: what the system gives
+            assert _buffers(c) not in ((140_000, 100_000), (262_144, 131_072))
 
     run(main())
 

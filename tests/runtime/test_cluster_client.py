@@ -15,6 +15,8 @@ from fake_broker import CLOSE, FakeBroker, api_versions_body
 from kafkaproto.backoff import ExponentialBackoff
 from kafkaproto.cli.api_versions import render
 from kafkaproto.cluster import ClusterClient, ClusterClientConfig, parse_bootstrap
+from kafkaproto.cluster_config import inherited_settings
+from kafkaproto.consumer.config import ConsumerConfig
 from kafkaproto.error_codes import (
     LeaderNotAvailableError,
     NotLeaderOrFollowerError,
@@ -31,6 +33,7 @@ from kafkaproto.messages.metadata import (
     MetadataResponseTopic,
 )
 from kafkaproto.messages.request_header import RequestHeader
+from kafkaproto.producer.config import ProducerConfig
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -93,6 +96,24 @@ def test_client_settings_defaults_and_validation() -> None:
         ClusterClientConfig({"request.timeout.ms": "0"})
     with pytest.raises(TypeError, match="linger"):
         ClusterClient("127.0.0.1:9092", linger_ms=5)
+    # Socket buffers: Java's AdminClient's defaults; -1 is the system's own, below it refused.
+    assert (config.send_buffer_bytes, config.receive_buffer_bytes) == (131072, 65536)
+    assert ClusterClientConfig({"send.buffer.bytes": "-1"}).send_buffer_bytes == -1
+    with pytest.raises(ValueError, match=r"receive\.buffer\.bytes"):
+        ClusterClientConfig(receive_buffer_bytes=-2)
+
+
+def test_producer_and_consumer_hand_their_socket_buffers_to_their_cluster_client() -> None:
+    # Each client's own defaults (Java's: the producer receives into 32 KiB, the consumer 64 KiB)
+    # and the user's values reach the connections it opens.
+    producer = ProducerConfig(bootstrap_servers="b:1")
+    consumer = ConsumerConfig(bootstrap_servers="b:1", group_id="g")
+    sizes = ("send_buffer_bytes", "receive_buffer_bytes")
+    assert [inherited_settings(producer)[k] for k in sizes] == [131072, 32768]
+    assert [inherited_settings(consumer)[k] for k in sizes] == [131072, 65536]
+    mine = ProducerConfig(bootstrap_servers="b:1", send_buffer_bytes=-1, receive_buffer_bytes=4096)
+    client = ClusterClientConfig(**inherited_settings(mine))
+    assert (client.send_buffer_bytes, client.receive_buffer_bytes) == (-1, 4096)
 
 
 # -- against a scripted server -------------------------------------------------------------------
