@@ -13,6 +13,7 @@ from kafkaproto.error_codes import (
     NotLeaderOrFollowerError,
     TopicAuthorizationFailedError,
 )
+from kafkaproto.errors import KafkaError
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import (
     BufferExhaustedError,
@@ -219,10 +220,21 @@ def test_delivery_timeout_expires_every_record_of_the_batch() -> None:
             settings(delivery_timeout_ms=150, request_timeout_ms=100, linger_ms=0),
             transport=cluster,
         ) as p:
+            started = time.monotonic()
             futures = [await p.send(ProducerRecord("t", b"x%d" % i, partition=0)) for i in range(5)]
             results = await asyncio.gather(*futures, return_exceptions=True)
-            assert len(results) == 5
-            assert all(isinstance(r, DeliveryTimeoutError) for r in results)
+            waited = time.monotonic() - started
+        assert len(results) == 5 and waited > 0.145  # 150 ms, counted in whole milliseconds
+        # One batch, one outcome for its five records, and no retry past delivery.timeout.ms:
+        # the sender's expiry fails it with DeliveryTimeoutError, or, when a retriable error
+        # ends an attempt after the deadline (the broker's NOT_LEADER_OR_FOLLOWER, or this
+        # request.timeout.ms on a busy machine), that error does (Java's Sender.canRetry).
+        # Which one comes first is a matter of timing.
+        assert len({type(r) for r in results}) == 1
+        failure = results[0]
+        assert isinstance(failure, DeliveryTimeoutError) or (
+            isinstance(failure, KafkaError) and failure.retriable
+        ), repr(failure)
 
     run(main)
 
