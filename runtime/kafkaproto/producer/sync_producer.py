@@ -165,13 +165,13 @@ class Producer(Generic[K, V]):
         engine = self.engine
         headers = record.headers
         with self._lock:
-            lane = None
+            at = None
             if key is None and record.partition is None and not headers:
                 timestamp = record.timestamp
                 if timestamp is None:
                     timestamp = time.time_ns() // 1_000_000
-                lane = engine.lane_append(topic, value, timestamp)
-            if lane is None:
+                at = engine.lane_append(topic, value, timestamp)
+            if at is None:
                 size = estimate_record_size(key, value, headers)
                 try:
                     place = engine.append(
@@ -196,14 +196,14 @@ class Producer(Generic[K, V]):
                     _call(callback, None, error)
                     return future
                 batch, index, timestamp = place
-                lane = (
+                at = (
                     batch,
                     index,
                     timestamp,
                     -1 if key is None else len(key),
                     -1 if value is None else len(value),
                 )
-            self._place(future, callback, lane)
+            self._place(future, callback, at)
         return future
 
     def _place(self, future: SendFuture, callback: Callback | None, at: RecordPlace) -> None:

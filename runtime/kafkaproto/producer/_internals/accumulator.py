@@ -43,9 +43,9 @@ __all__ = [
 
 _FOREVER: Final = 2**63 - 1
 
-#: Where a record went through a fast lane, with what ``ProducerBatch.metadata`` takes of it
-#: once its batch completes: (batch, index in it, timestamp, key size, value size), a size -1
-#: for null.
+#: Where an appended record went, with what ``ProducerBatch.metadata`` takes of it once its
+#: batch completes: (batch, index in it, timestamp, key size, value size), a size -1 for null.
+#: ``lane_append`` answers one; the thread-safe face keeps one per record in its future.
 RecordPlace = tuple[ProducerBatch, int, int, int, int]
 
 
