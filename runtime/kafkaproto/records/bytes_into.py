@@ -22,9 +22,9 @@ def put(buf: bytearray, at: int, *parts: bytes | bytearray | memoryview) -> None
     ``at`` (the caller knows where they end: it returns nothing, an offset would be one more
     object per record). When they run past the end of ``buf`` it grows, to twice its size or to
     the end of the parts if that is more; what lies past them is room (zeros here, anything in
-    the compiled build), not data. ``ValueError`` when
-    ``at`` is outside ``buf``, ``TypeError`` when a part is not bytes-like, ``BufferError`` when
-    ``buf`` must grow while a memoryview of it is open."""
+    the compiled build), not data. ``ValueError`` when ``at`` is outside ``buf``, ``TypeError``
+    when a part is not bytes-like, ``BufferError`` when ``buf`` must grow while a memoryview of
+    it is open."""
     size = len(buf)
     if not 0 <= at <= size:
         raise ValueError(f"offset {at} is outside the buffer ({size} bytes)")
