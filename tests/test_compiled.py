@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kafkaproto import compiled, tuple_new
+from kafkaproto import compiled, object_new, tuple_new
 from kafkaproto.cli.version import describe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,10 +47,12 @@ def test_each_run_is_what_the_makefile_says() -> None:
         assert not state.stale, f"{state.describe()}: run `make compile`"
         assert "compiled with mypyc" in describe()
         assert tuple_new.make is not tuple.__new__  # the C extension's
+        assert object_new.make is not object.__new__
     elif expect == "pure":
         assert all(f.endswith(".py") for f in loaded.values()), loaded
         assert "pure Python" in describe()
         assert tuple_new.make is tuple.__new__
+        assert object_new.make is object.__new__
     else:
         assert expect == "", f"KAFKAPROTO_EXPECT={expect!r}: compiled or pure"
 

@@ -32,6 +32,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "kafkaproto.compiled",
             # Instances of tuple subclasses for the decoders (records, messages).
             "kafkaproto.tuple_new",
+            # Instances made without their __init__ (the thread-safe producer's futures).
+            "kafkaproto.object_new",
         ),
     ),
     ("wire", ("kafkaproto.wire", "kafkaproto.records")),
@@ -68,6 +70,7 @@ ONLY: dict[str, tuple[str, ...]] = {
     "kafkaproto.compiled": (),
     "kafkaproto.tuple_new": (),
     "kafkaproto.records.bytes_into": (),
+    "kafkaproto.object_new": (),
     "kafkaproto.error_codes": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.definition": ("kafkaproto.errors", "kafkaproto.messages"),
     "kafkaproto.config.properties": (),

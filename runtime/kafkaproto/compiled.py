@@ -41,11 +41,16 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.producer._internals.idempotence",
     "kafkaproto.producer.futures",
     "kafkaproto.producer.record",
+    "kafkaproto.producer.sync_send",
 )
 
 #: The hot modules written in C, built in the same step: ``<name>.c`` beside ``<name>.py``, the
 #: pure-Python reference, and only where mypyc cannot reach what the C API does in one step.
-C_MODULES: Final[tuple[str, ...]] = ("kafkaproto.tuple_new", "kafkaproto.records.bytes_into")
+C_MODULES: Final[tuple[str, ...]] = (
+    "kafkaproto.tuple_new",
+    "kafkaproto.records.bytes_into",
+    "kafkaproto.object_new",
+)
 
 #: Set to anything but ``""`` or ``"0"``: run the pure-Python sources even where compiled
 #: modules are installed (``kafkaproto/__init__.py`` acts on it before any other import).

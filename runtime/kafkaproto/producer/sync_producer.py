@@ -16,6 +16,10 @@ thread would block, rather than dead-locking the loop that frees the memory.
 The transactional methods (``init_transactions``... ``abort_transaction``) block the calling
 thread up to ``max.block.ms`` while the engine's loop does the work, as Java's do.
 
+``send`` itself is ``SyncSend.send`` (``kafkaproto.producer.sync_send``, compiled): the
+commonest record, with nothing to serialize and no key, partition or headers, goes through the
+engine's fast lane there; it hands every other record to this class's ``_send_full``.
+
 This module owns the thread. From any other thread it touches the engine only under its lock,
 and only to append (``ProducerEngine.lane_append``/``append``/``wait_blocking``).
 """
@@ -42,9 +46,9 @@ from kafkaproto.producer.errors import (
     TransactionAbortRequiredError,
     TransactionStateError,
 )
-from kafkaproto.producer.futures import lane_place
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 from kafkaproto.producer.serializers import BytesSerializer, Serializer
+from kafkaproto.producer.sync_send import Callback, SyncSend
 from kafkaproto.producer.transport import ProducerTransport
 
 __all__ = ["Callback", "Producer", "SendFuture"]
@@ -54,11 +58,8 @@ log = logging.getLogger(__name__)
 K = TypeVar("K")
 V = TypeVar("V")
 
-#: Java's ``Callback.onCompletion(metadata, exception)``: exactly one of them is None.
-Callback = Callable[[RecordMetadata | None, BaseException | None], object]
 
-
-class Producer(Generic[K, V]):
+class Producer(SyncSend, Generic[K, V]):
     """Java's ``KafkaProducer`` for threads; see the module docstring.
 
     ``transport`` is the ``ProducerTransport``, or a zero-argument callable making one, called on
@@ -81,7 +82,7 @@ class Producer(Generic[K, V]):
         self._plain_keys = type(self._key_serializer) is BytesSerializer
         self._plain_values = type(self._value_serializer) is BytesSerializer
         self._max_block_s = self.config.max_block_ms / 1000
-        self._groups: dict[ProducerBatch, _BatchGroup] = {}
+        self._groups = {}
         self._closed = False
         self._loop = asyncio.new_event_loop()
         ready: concurrent.futures.Future[ProducerEngine] = concurrent.futures.Future()
@@ -92,9 +93,12 @@ class Producer(Generic[K, V]):
         #: The engine (accumulator, sender, idempotence) this face drives.
         self.engine = ready.result(timeout=30)
         self._lock = self.engine.lock
-        # Both serializers pass bytes as they are: send takes the engine's unchecked lane
-        # itself, compiled (futures.lane_place).
+        # What SyncSend.send reads. Both serializers pass bytes as they are: send takes the
+        # engine's unchecked lane itself, compiled (sync_send, futures.lane_place).
         self._lane = self.engine.unchecked_lane if self._plain_keys and self._plain_values else None
+        self._future_type = SendFuture
+        self._acquire = self._lock.acquire
+        self._release = self._lock.release
 
     def _run(
         self,
@@ -126,31 +130,10 @@ class Producer(Generic[K, V]):
 
     # --- send --------------------------------------------------------------------------------
 
-    def send(
-        self, record: ProducerRecord[Any], callback: Callback | None = None
+    def _send_full(
+        self, record: ProducerRecord[Any], callback: Callback | None
     ) -> concurrent.futures.Future[RecordMetadata]:
-        """Queue ``record``; see the module docstring."""
-        fast = self._lane  # None once closed
-        if fast is not None:
-            # The commonest record through the fast lane in one compiled call (lane_place).
-            # acquire/try/release rather than a with-block: half the cost on this path.
-            lock = self._lock
-            lock.acquire()
-            try:
-                placed = lane_place(fast, record)
-                if placed is not None:
-                    future = SendFuture()
-                    group = self._groups.get(placed[0])
-                    if group is not None and callback is None:
-                        # _place written out: the lane's batch was made by an earlier
-                        # append, which gave it its group.
-                        future._at = placed
-                        future._group = group
-                    else:
-                        self._place(future, callback, placed)
-                    return future
-            finally:
-                lock.release()
+        # SyncSend.send, for every record its lane does not take.
         if self._closed:
             raise ProducerClosedError("Cannot send after the producer is closed.")
         topic = record.topic
@@ -435,7 +418,8 @@ class SendFuture(concurrent.futures.Future[RecordMetadata]):
 
     else:
         # object's own __init__: making a SendFuture runs no Python code (a `def` doing
-        # nothing costs a Python call per record).
+        # nothing costs a Python call per record), and SyncSend.send may make one without
+        # calling the class (object_new.make, as object.__new__ does).
         __init__ = object.__init__
 
     def __getattr__(self, name: str) -> Any:

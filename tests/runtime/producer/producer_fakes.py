@@ -197,8 +197,8 @@ class FakeCluster:
 def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
     """Count the records the producer's fast lane takes in producers made from now on: through
     ``RecordAccumulator.lane_append`` (the thread-safe face, and any face's full ``send``) or
-    ``futures.lane_send``/``lane_place`` (the faces' ``send``, which call the former without a
-    Python call when compiled, and through it when not: counted once either way). The
+    ``futures.lane_send`` and ``SyncSend.send`` (the faces' ``send``, which call the former
+    without a Python call when compiled, and through it when not: counted once either way). The
     returned function reads the count."""
     from kafkaproto.producer import async_producer, sync_producer
     from kafkaproto.producer._internals.accumulator import RecordAccumulator
@@ -225,21 +225,37 @@ def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:
         count += future is not None
         return future
 
-    real_place = sync_producer.lane_place
+    # The thread-safe face's send (SyncSend.send) takes the lane itself, calling it without a
+    # Python call when compiled: a record it answers without handing it to _send_full went
+    # through the lane. _send_full's own lane appends are counted by counting_append.
+    real_sync_send = sync_producer.Producer.send
+    real_full = sync_producer.Producer._send_full
+    full_calls = 0
 
-    def counting_place(accumulator: RecordAccumulator, record: Any) -> Any:
+    def counting_sync_send(self: Any, record: Any, callback: Any = None) -> Any:
         nonlocal count, inside_send
+        before = full_calls
         inside_send = True
         try:
-            placed = real_place(accumulator, record)
+            future = real_sync_send(self, record, callback)
         finally:
             inside_send = False
-        count += placed is not None
-        return placed
+        count += full_calls == before
+        return future
+
+    def counting_full(self: Any, record: Any, callback: Any) -> Any:
+        nonlocal full_calls, inside_send
+        full_calls += 1
+        inside_send = False
+        try:
+            return real_full(self, record, callback)
+        finally:
+            inside_send = True
 
     monkeypatch.setattr(RecordAccumulator, "lane_append", counting_append)
     monkeypatch.setattr(async_producer, "lane_send", counting_send)
-    monkeypatch.setattr(sync_producer, "lane_place", counting_place)
+    monkeypatch.setattr(sync_producer.Producer, "send", counting_sync_send)
+    monkeypatch.setattr(sync_producer.Producer, "_send_full", counting_full)
     return lambda: count
 
 
