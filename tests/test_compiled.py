@@ -5,6 +5,7 @@ becomes pure Python with a notice, and each ``make unit`` run is what it claims 
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.machinery
 import os
@@ -34,6 +35,23 @@ def test_the_build_compiles_what_the_runtime_lists() -> None:
         )
     for module in compiled.C_MODULES:  # and its C source beside the pure one
         assert HOOK["source_of"](module, ".c") == HOOK["source_of"](module).with_suffix(".c")
+
+
+def test_no_compiled_module_defines_a_coroutine() -> None:
+    # mypyc delegates an exception thrown into a compiled coroutine (a cancellation, a timeout)
+    # to the awaitable it waits on through the three-argument throw(), which Python 3.12+ warns
+    # about on every such exception (and raises under -W error). With the producer's sender,
+    # engine, cluster transport and connection compiled, a 3.12 unit run gave 443 of these.
+    coroutine_parts = (ast.AsyncFunctionDef, ast.Await, ast.AsyncWith, ast.AsyncFor)
+    found = {
+        module: sorted(
+            f"line {node.lineno}"
+            for node in ast.walk(ast.parse(HOOK["source_of"](module).read_text()))
+            if isinstance(node, coroutine_parts)
+        )[:3]
+        for module in compiled.MODULES
+    }
+    assert not {m: lines for m, lines in found.items() if lines}
 
 
 def test_each_run_is_what_the_makefile_says() -> None:

@@ -24,6 +24,10 @@ from typing import Final
 __all__ = ["C_MODULES", "MODULES", "PURE_PYTHON_ENV", "STAMP", "CompiledStatus", "status"]
 
 #: The modules mypyc compiles, each chosen by a measurement (BENCHMARKS.md "Compiled hot path").
+#: None defines a coroutine: an exception thrown into a compiled coroutine while it awaits an
+#: interpreted awaitable (a cancellation, a timeout) reaches that awaitable through the
+#: three-argument ``throw()``, which Python 3.12+ warns about (DeprecationWarning; an error
+#: under ``-W error``). tests/test_compiled.py checks it.
 MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.records.varint",
     "kafkaproto.records.record_batch",
@@ -34,15 +38,11 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.consumer._internals.fetch_session",
     "kafkaproto.wire",
     "kafkaproto.protocol",
-    "kafkaproto.connection",
     "kafkaproto.table_decoder",
     "kafkaproto.partitioner",
     "kafkaproto.producer._internals.accumulator",
     "kafkaproto.producer._internals.batch",
     "kafkaproto.producer._internals.idempotence",
-    "kafkaproto.producer._internals.sender",
-    "kafkaproto.producer._internals.engine",
-    "kafkaproto.producer._internals.cluster_transport",
     "kafkaproto.producer.futures",
     "kafkaproto.producer.record",
     "kafkaproto.producer.sync_send",
