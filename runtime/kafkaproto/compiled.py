@@ -43,6 +43,7 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.producer._internals.accumulator",
     "kafkaproto.producer._internals.batch",
     "kafkaproto.producer._internals.idempotence",
+    "kafkaproto.producer._internals.sender_core",
     "kafkaproto.producer.futures",
     "kafkaproto.producer.record",
     "kafkaproto.producer.sync_send",
