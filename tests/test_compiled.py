@@ -45,7 +45,7 @@ def test_no_compiled_module_defines_a_coroutine() -> None:
     coroutine_parts = (ast.AsyncFunctionDef, ast.Await, ast.AsyncWith, ast.AsyncFor)
     found = {
         module: sorted(
-            f"line {node.lineno}"
+            node.lineno
             for node in ast.walk(ast.parse(HOOK["source_of"](module).read_text()))
             if isinstance(node, coroutine_parts)
         )[:3]

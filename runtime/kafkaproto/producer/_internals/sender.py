@@ -36,9 +36,9 @@ from kafkaproto.producer._internals import txn_requests
 from kafkaproto.producer._internals.batch import INVALID_OFFSET, ProducerBatch
 from kafkaproto.producer._internals.idempotence import InitProducerIdOutcome
 from kafkaproto.producer._internals.sender_core import (
-    _IDLE_MS,
-    _INT_MAX,
+    IDLE_MS,
     INIT_PRODUCER_ID_API_KEY,
+    INT_MAX,
     PRODUCE_API_KEY,
     SenderCore,
     SenderSettings,
@@ -77,9 +77,7 @@ class Sender(SenderCore):
                 # Sleep until woken or the delay has passed: a timer that sets the event. (An
                 # asyncio.timeout costs a context manager per turn and, when it expires, as the
                 # linger.ms wake-ups do, a cancellation raised through this coroutine.)
-                timer = (
-                    loop.call_later(delay_ms / 1000, wakeup.set) if delay_ms < _IDLE_MS else None
-                )
+                timer = loop.call_later(delay_ms / 1000, wakeup.set) if delay_ms < IDLE_MS else None
                 try:
                     await wakeup.wait()
                 finally:
@@ -127,7 +125,7 @@ class Sender(SenderCore):
                 return
             # bumpIdempotentEpochAndResetIdIfNeeded: no transactional id, MAX_VALUE timeout.
             version = min(version, txn_requests.max_version(INIT_PRODUCER_ID_API_KEY, tv2=False))
-            request = txn_requests.init_producer_id(version, None, _INT_MAX)
+            request = txn_requests.init_producer_id(version, None, INT_MAX)
             async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
                 response = await self.transport.send(None, request, version, expect_response=True)
             if response is None:

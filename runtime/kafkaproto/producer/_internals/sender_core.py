@@ -65,7 +65,14 @@ from kafkaproto.producer.record import NO_TIMESTAMP
 from kafkaproto.producer.transport import ProducerTransport
 from mypy_extensions import mypyc_attr
 
-__all__ = ["INIT_PRODUCER_ID_API_KEY", "PRODUCE_API_KEY", "SenderCore", "SenderSettings"]
+__all__ = [
+    "IDLE_MS",
+    "INIT_PRODUCER_ID_API_KEY",
+    "INT_MAX",
+    "PRODUCE_API_KEY",
+    "SenderCore",
+    "SenderSettings",
+]
 
 # The whole sender logs under one name (sender.py's), whichever half of it speaks.
 log = logging.getLogger("kafkaproto.producer._internals.sender")
@@ -77,9 +84,10 @@ INIT_PRODUCER_ID_API_KEY: Final = InitProducerIdRequest.api_key
 _MIN_PRODUCE_VERSION: Final = 3  # v2 record batches
 _MAX_PRODUCE_VERSION: Final = 13
 _TOPIC_ID_PRODUCE_VERSION: Final = 13  # KIP-516: topics by id instead of by name
-_INT_MAX: Final = 2**31 - 1
+#: Java's Integer.MAX_VALUE (retries' default, InitProducerId's transaction timeout).
+INT_MAX: Final = 2**31 - 1
 #: What _run_once returns when only an event can give it work (a day): no timer is set then.
-_IDLE_MS: Final = 86_400_000
+IDLE_MS: Final = 86_400_000
 _MESSAGE_TOO_LARGE: Final = MessageTooLargeError.code
 _DUPLICATE_SEQUENCE: Final = DuplicateSequenceNumberError.code
 # The broker's answers that reject a partition's batch before anything is appended; after any
@@ -123,7 +131,7 @@ class SenderSettings:
         max_in_flight: int = 5,
         max_request_size: int = 1048576,
         request_timeout_ms: int = 30000,
-        retries: int = _INT_MAX,
+        retries: int = INT_MAX,
         retry_backoff_ms: int = 100,
         metadata_max_age_ms: int = 300000,
     ) -> None:
@@ -235,7 +243,7 @@ class SenderCore:
             if idem.has_fatal_error:
                 if acc.has_incomplete():
                     self.abort_all(ProducerFatalError("the idempotent producer hit a fatal error"))
-                return _IDLE_MS
+                return IDLE_MS
             if idem.bump_epoch_and_reset_id_if_needed():
                 self._spawn(self._init_producer_id())
         if now - self._metadata_updated_ms >= self.settings.metadata_max_age_ms and self.topics:
@@ -322,7 +330,7 @@ class SenderCore:
             if last_error is not None and acc.has_incomplete():
                 log.error("Aborting producer batches due to fatal error: %r", last_error)
                 self.abort_all(last_error)
-            return _IDLE_MS
+            return IDLE_MS
         if tm.has_abortable_error and isinstance(
             last_error, ClusterAuthorizationFailedError | TransactionalIdAuthorizationFailedError
         ):
@@ -333,9 +341,9 @@ class SenderCore:
             if acc.has_incomplete():
                 self.abort_all(last_error)
             tm.transition_to_uninitialized(last_error)
-            return _IDLE_MS
+            return IDLE_MS
         if tm.in_flight is not None:
-            return _IDLE_MS  # its completion wakes the sender
+            return IDLE_MS  # its completion wakes the sender
         if tm.has_abortable_error:
             self._aborted_undrained(
                 acc.abort_undrained_batches(tm.last_error or TransactionAbortedError())
@@ -359,7 +367,7 @@ class SenderCore:
                 return 0
         tm.in_flight = handler
         self._spawn(self._send_transactional(handler, node))
-        return _IDLE_MS
+        return IDLE_MS
 
     def _aborted_undrained(self, batches: list[ProducerBatch]) -> None:
         if batches:
