@@ -100,6 +100,7 @@ NEVER: dict[str, tuple[str, ...]] = {
     "kafkaproto.producer._internals.accumulator": ("asyncio", "socket"),
     "kafkaproto.producer.errors": (
         "kafkaproto.producer._internals.engine",
+        "kafkaproto.producer._internals.engine_core",
         "kafkaproto.producer._internals.accumulator",
         "kafkaproto.producer._internals.sender",
         "kafkaproto.producer.async_producer",
@@ -107,6 +108,7 @@ NEVER: dict[str, tuple[str, ...]] = {
     ),
     "kafkaproto.producer.metadata": (
         "kafkaproto.producer._internals.engine",
+        "kafkaproto.producer._internals.engine_core",
         "kafkaproto.producer._internals.accumulator",
         "kafkaproto.producer._internals.sender",
         "kafkaproto.producer.async_producer",

@@ -42,6 +42,7 @@ MODULES: Final[tuple[str, ...]] = (
     "kafkaproto.partitioner",
     "kafkaproto.producer._internals.accumulator",
     "kafkaproto.producer._internals.batch",
+    "kafkaproto.producer._internals.engine_core",
     "kafkaproto.producer._internals.idempotence",
     "kafkaproto.producer._internals.sender_core",
     "kafkaproto.producer.futures",
