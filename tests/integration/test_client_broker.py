@@ -44,12 +44,22 @@ async def _open(bootstrap: str, **kwargs: Any) -> Connection:
 
 
 async def _ready_topic(broker: str) -> uuid.UUID:
-    """A new one-partition topic whose leader the broker already knows (a Fetch to a topic id
-    the broker has not seen yet is answered at once with an error, not held)."""
+    """A new one-partition topic whose partition already serves fetches. Until it does, a Fetch
+    is answered at once with a partition error instead of being held (a known leader is not
+    enough: on a loaded machine the partition can lag its metadata)."""
     async with ClusterClient(broker) as client:
-        name, topic_id = await _create_topic(await client.any_connection(), partitions=1)
+        conn = await client.any_connection()
+        name, topic_id = await _create_topic(conn, partitions=1)
         await client.leader_for(name, 0, timeout=30)
-        return topic_id
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while True:
+            response = await conn.request(_long_poll(topic_id, 10))
+            errors = [p.error_code for t in response.responses for p in t.partitions]
+            if response.error_code == 0 and errors == [0]:
+                return topic_id
+            assert loop.time() < deadline, f"{name} serves no fetch after 30 s: {errors}"
+            await asyncio.sleep(0.1)
 
 
 async def _create_topic(conn: Connection, partitions: int = 3) -> tuple[str, uuid.UUID]:
