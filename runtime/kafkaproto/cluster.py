@@ -466,6 +466,14 @@ class ClusterClient:
             raise KafkaConnectionError(f"broker {node_id} is not in the cluster metadata")
         return await self._connect(node)
 
+    def open_connection(self, node_id: int) -> Connection | None:
+        """The shared connection to broker ``node_id`` if it is open now: :meth:`connection`
+        for a caller that cannot wait (None where that would connect or wait out a backoff)."""
+        node = self._nodes.get(node_id)
+        if self._closed or node is None:
+            return None
+        return node.usable()
+
     async def coordinator_connection(self, node_id: int) -> Connection:
         """A connection to broker ``node_id`` of its own, for a group coordinator's requests
         (JoinGroup, heartbeats, commits), opened if needed; the same backoff as the shared

@@ -474,6 +474,35 @@ class Connection:
         version = self._checked_version(message, version)
         if len(self._pending) >= self.max_in_flight or self._slot_waiters:
             await self._wait_for_slot()
+        response = await self._enqueue(message, version, timeout)
+        expected = type(message).response_class
+        if not isinstance(response, expected):
+            raise TypeError(f"expected a {expected.__name__}, got a {type(response).__name__}")
+        return response  # type: ignore[return-value]  # R is message's response class
+
+    def request_nowait(
+        self, message: ApiRequest[R], *, version: int | None = None
+    ) -> asyncio.Future[R] | None:
+        """:meth:`request` for a caller that cannot wait before the request is written: when it
+        can go now, write it and return the future of its response (the same errors arrive
+        through the future; cancelling it drops the response when it comes). None, with
+        nothing written, when :meth:`request` would wait first: the connection is closed, a
+        re-authentication is due, or every in-flight slot is taken. Raises
+        :class:`ApiVersionError` as :meth:`request` does."""
+        if self._closed_by is not None or (
+            self._reauth_at is not None
+            and (self._reauth is not None or self._loop.time() >= self._reauth_at)
+        ):
+            return None
+        if len(self._pending) >= self.max_in_flight or self._slot_waiters:
+            return None
+        future = self._enqueue(message, self._checked_version(message, version), None)
+        return future  # type: ignore[return-value]  # the protocol decodes message's response
+
+    def _enqueue(
+        self, message: ApiRequest[R], version: int, timeout: float | None
+    ) -> asyncio.Future[ApiResponse]:
+        # Write the request now (a slot is free) and start its deadline.
         cid, data = self._protocol.send(message, version)
         future: asyncio.Future[ApiResponse] = self._loop.create_future()
         seconds = self.request_timeout if timeout is None else timeout
@@ -482,11 +511,7 @@ class Connection:
         self._write(data)
         if self._timer is None or deadline < self._timer_when:
             self._arm_timer(deadline)
-        response = await future
-        expected = type(message).response_class
-        if not isinstance(response, expected):
-            raise TypeError(f"expected a {expected.__name__}, got a {type(response).__name__}")
-        return response  # type: ignore[return-value]  # R is message's response class
+        return future
 
     async def send_no_response(
         self, message: ApiRequest[ApiResponse], *, version: int | None = None

@@ -32,6 +32,11 @@ class ProducerTransport(Protocol):
     * ``await api_version(api_key)``: the highest version of the API both sides support, None if
       the brokers do not support it (connecting first if need be).
 
+    Optional: ``send_nowait(node_id, request, version)`` -> the future of the response of a
+    request written at once (as ``send`` with a response), or None, with nothing written, when
+    ``send`` would have to wait first (no open connection, no free in-flight slot); the
+    producer then calls ``send``. Cancelling the future drops the response.
+
     Optional: ``finalized_features()`` -> ``(epoch, {feature: level})``, the cluster's finalized
     features as last announced (the transactional producer reads ``transaction.version`` there;
     without it, transaction version 1 is used).

@@ -71,6 +71,10 @@ class FakeCluster:
         self.errors: dict[tuple[str, int], deque[int]] = defaultdict(deque)
         self.metadata_calls = 0
         self.hold: asyncio.Event | None = None  # when set, produce requests wait for it
+        # send_nowait takes produce requests (as the cluster transport does once connected);
+        # off, every request goes through send.
+        self.nowait = True
+        self.nowait_sends = 0
         self.fail_connections = 0  # next N produce sends raise ConnectionError
         self.next_producer_id = 1000
         self.expected_seq: dict[tuple[int, tuple[str, int]], int] = {}
@@ -105,6 +109,14 @@ class FakeCluster:
             else:
                 out.append(TopicInfo(t, error=UnknownTopicOrPartitionError()))
         return ClusterSnapshot.of(out)
+
+    def send_nowait(
+        self, node_id: int, request: ApiRequest[R], version: int
+    ) -> asyncio.Future[R | None] | None:
+        if not self.nowait:
+            return None
+        self.nowait_sends += 1
+        return asyncio.ensure_future(self.send(node_id, request, version))
 
     async def send(
         self,

@@ -8,6 +8,7 @@ broker, and the negotiated versions. Retries, timeouts and ordering stay the eng
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from typing import TypeVar
 
@@ -120,6 +121,20 @@ class ClusterTransport:
             await conn.send_no_response(request, version=version)
             return None
         return await conn.request(request, version=version)
+
+    def send_nowait(
+        self, node_id: int, request: ApiRequest[R], version: int
+    ) -> asyncio.Future[R] | None:
+        """:meth:`send` (with a response) when the request can be written now, on an open
+        connection to ``node_id`` with a free in-flight slot: the future of its response. None,
+        with nothing written, when :meth:`send` would have to wait first."""
+        if not self._started:
+            return None
+        conn = self.client.open_connection(node_id)
+        if conn is None:
+            return None
+        self._note_features(conn)
+        return conn.request_nowait(request, version=version)
 
     async def api_version(self, api_key: int) -> int | None:
         await self._start()

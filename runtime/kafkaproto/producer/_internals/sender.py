@@ -213,6 +213,7 @@ class Sender(SenderCore):
             try:
                 # Bounded by request.timeout.ms from when it was drained (_expire_requests).
                 negotiated = await self.transport.api_version(PRODUCE_API_KEY)
+                self._produce_version = negotiated  # later requests may go at once
                 request, version = self._build_request(batches, negotiated)
                 response = await self.transport.send(node, request, version, expect_response=expect)
             except asyncio.CancelledError:

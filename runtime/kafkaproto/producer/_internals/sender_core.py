@@ -33,6 +33,7 @@ from kafkaproto.error_codes import (
     NotLeaderOrFollowerError,
     OutOfOrderSequenceNumberError,
     RecordListTooLargeError,
+    RequestTimedOutError,
     TransactionalIdAuthorizationFailedError,
     UnknownProducerIdError,
     UnknownTopicIdError,
@@ -175,9 +176,16 @@ class SenderCore:
         self._inflight_batches: dict[TopicPartition, list[ProducerBatch]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Produce requests in the order sent, with the loop time they must be answered by
-        # (request.timeout.ms), and those cancelled for missing it: _expire_requests.
-        self._deadlines: deque[tuple[float, asyncio.Task[None]]] = deque()
-        self._timed_out: set[asyncio.Task[None]] = set()
+        # (request.timeout.ms), and those cancelled for missing it: _expire_requests. Each is
+        # its _produce task, or the response's future when it was written at once.
+        self._deadlines: deque[tuple[float, asyncio.Future[Any]]] = deque()
+        self._timed_out: set[asyncio.Future[Any]] = set()
+        # The transport's optional send_nowait (ProducerTransport), and the Produce version it
+        # negotiated, known once a _produce task has asked for it.
+        self._send_nowait: Callable[..., asyncio.Future[Any] | None] | None = getattr(
+            transport, "send_nowait", None
+        )
+        self._produce_version: int | None = None
         self._init_pid_running = False
         self._guarantee_order = settings.max_in_flight == 1
         #: The transaction manager when the producer is transactional (it is ``idempotence``).
@@ -283,10 +291,59 @@ class SenderCore:
                 if not batches:
                     continue
                 self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
-                self._deadlines.append((deadline, self._spawn(self._produce(node, batches))))
+                self._deadlines.append((deadline, self._send_produce(node, batches)))
             return 0
         delay = min(ready.next_ready_check_delay_ms, acc.next_expiry_ms - now)
         return max(delay, 0) if delay > 0 else (1 if ready.ready_nodes else 0)
+
+    def _send_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future[Any]:
+        """One Produce request for ``batches``: written now when the transport can take it at
+        once (``send_nowait``), its response handled by ``_produce_done``; else a ``_produce``
+        task, which waits for the connection first. Either is what ``_expire_requests``
+        cancels. (A task per request would cost two loop turns and four coroutine frames.)"""
+        fast = self._send_nowait
+        version = self._produce_version
+        if fast is not None and version is not None and self.settings.acks != 0:
+            future: asyncio.Future[Any] | None
+            try:
+                request, version = self._build_request(batches, version)
+                future = fast(node, request, version)
+            except Exception:  # nothing was written: the task raises it again and handles it
+                future = None
+            if future is not None:
+                future.add_done_callback(lambda done: self._produce_done(node, batches, done))
+                return future
+        return self._spawn(self._produce(node, batches))
+
+    def _produce_done(
+        self, node: int, batches: list[ProducerBatch], future: asyncio.Future[Any]
+    ) -> None:
+        # _produce's ending, for a request send_nowait wrote.
+        try:
+            if not self.running:
+                return  # closed: abort_all failed its batches
+            if future.cancelled():  # by _expire_requests, nobody else
+                self._complete_all(
+                    batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
+                )
+                return
+            error = future.exception()
+            if error is None:
+                self._handle_response(future.result(), batches)
+            elif isinstance(error, UnsupportedVersionError):
+                self._complete_all(batches, error)
+            elif isinstance(error, (OSError, ConnectionError, KafkaProtoError)):
+                self._complete_all(
+                    batches,
+                    error
+                    if isinstance(error, KafkaError)
+                    else NetworkError(f"Disconnected from node {node}: {error!r}"),
+                )
+            else:
+                raise error
+        finally:
+            self._inflight_requests[node] -= 1
+            self.wakeup()
 
     def _expired_inflight(self, now: int) -> list[ProducerBatch]:
         # Sender.getExpiredInflightBatches.

@@ -1,0 +1,132 @@
+"""Produce requests the transport takes at once (``ProducerTransport.send_nowait``): after the
+first request (which learns the Produce version through ``send``), the sender writes each
+request without a task, and a timed-out, failed or unanswered request written that way ends as
+one sent through ``send`` does. Against the in-memory FakeCluster; every await is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kafkaproto.producer.async_producer import AsyncProducer
+from kafkaproto.producer.errors import DeliveryTimeoutError
+from kafkaproto.producer.record import ProducerRecord, RecordMetadata
+from producer_fakes import FakeCluster
+
+T = 5.0  # bound on every wait in these tests
+
+
+def run(fn: Callable[[], Awaitable[Any]]) -> Any:
+    async def bounded() -> Any:
+        return await asyncio.wait_for(fn(), T)
+
+    return asyncio.run(bounded())
+
+
+def settings(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "bootstrap.servers": "fake:9092",
+        "linger_ms": 0,
+        "retry_backoff_ms": 5,
+        "retry_backoff_max_ms": 20,
+    }
+    base.update(kw)
+    return base
+
+
+def produce_requests(cluster: FakeCluster) -> int:
+    return sum(r.api_key == 0 for _, r in cluster.requests)
+
+
+def test_every_request_after_the_first_goes_at_once() -> None:
+    cluster = FakeCluster({"t": 3})
+
+    async def main() -> list[RecordMetadata]:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            metas = []
+            for i in range(20):  # one request at a time: each waits for the last
+                metas.append(await (await p.send(ProducerRecord("t", b"v%d" % i, partition=0))))
+            return metas
+
+    metas = run(main)
+    assert [m.offset for m in metas] == list(range(20))
+    assert cluster.records("t") == [b"v%d" % i for i in range(20)]
+    assert produce_requests(cluster) == 20
+    assert cluster.nowait_sends == 19
+
+
+def test_without_send_nowait_every_request_goes_through_send() -> None:
+    cluster = FakeCluster({"t": 1})
+    cluster.nowait = False
+
+    async def main() -> list[RecordMetadata]:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            return [await (await p.send(ProducerRecord("t", b"v%d" % i))) for i in range(5)]
+
+    assert [m.offset for m in run(main)] == list(range(5))
+    assert produce_requests(cluster) == 5
+    assert cluster.nowait_sends == 0
+
+
+def test_a_request_written_at_once_times_out_and_its_batch_is_retried() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> tuple[RecordMetadata, float]:
+        quick = settings(request_timeout_ms=200, delivery_timeout_ms=5000)
+        async with AsyncProducer(quick, transport=cluster) as p:
+            await (await p.send(ProducerRecord("t", b"first")))
+            cluster.hold = asyncio.Event()
+            started = time.monotonic()
+            future = await p.send(ProducerRecord("t", b"x"))
+            await asyncio.sleep(0.1)
+            assert not future.done()  # held, within request.timeout.ms
+            while produce_requests(cluster) < 3:  # given up at its deadline, sent again
+                await asyncio.sleep(0.005)
+            retried_after = time.monotonic() - started
+            cluster.hold.set()
+            return await future, retried_after
+
+    meta, retried_after = run(main)
+    assert meta.offset == 1
+    assert cluster.records("t") == [b"first", b"x"]  # delivered once
+    assert 0.2 <= retried_after < 2.0
+    assert cluster.nowait_sends == 2  # the held request and its retry
+
+
+def test_a_request_written_at_once_that_fails_its_connection_is_retried() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> RecordMetadata:
+        async with AsyncProducer(settings(), transport=cluster) as p:
+            await (await p.send(ProducerRecord("t", b"first")))
+            cluster.fail_connections = 1
+            return await (await p.send(ProducerRecord("t", b"x")))
+
+    assert run(main).offset == 1
+    assert cluster.records("t") == [b"first", b"x"]
+    assert produce_requests(cluster) == 3
+    assert cluster.nowait_sends == 2
+
+
+def test_an_unanswered_request_written_at_once_fails_at_the_delivery_timeout() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> BaseException | None:
+        quick = settings(request_timeout_ms=100, delivery_timeout_ms=300)
+        async with AsyncProducer(quick, transport=cluster) as p:
+            await (await p.send(ProducerRecord("t", b"first")))
+            cluster.hold = asyncio.Event()  # the broker never answers again
+            future = await p.send(ProducerRecord("t", b"x"))
+            try:
+                await future
+            except DeliveryTimeoutError as exc:
+                return exc
+            finally:
+                cluster.hold.set()
+            return None
+
+    error = run(main)
+    assert isinstance(error, DeliveryTimeoutError), error
+    assert cluster.nowait_sends >= 1
