@@ -7,10 +7,12 @@ import asyncio
 import threading
 import uuid
 from concurrent.futures import Future
+from typing import Any
 
 import pytest
 from kafkaproto.cluster import ClusterClient
 from kafkaproto.fetcher import EARLIEST, fetch_partition
+from kafkaproto.producer._internals.cluster_transport import ClusterTransport
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import RecordTooLargeError
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
@@ -56,6 +58,36 @@ def test_async_producer_records_come_back_in_order(broker: str, settings: dict[s
     assert [r.offset for r in records] == [m.offset for m in metas]
     assert [r.timestamp for r in records] == [m.timestamp for m in metas]
     assert records[3].key == b"key-3" and records[3].headers == (("n", b"3"),)
+
+
+def test_produce_requests_after_the_first_are_written_at_once(
+    broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sender hands Produce requests to ClusterTransport.send_nowait once the first one has
+    # learned the version: count what it took, and check every record arrived.
+    taken: list[int] = []
+    real = ClusterTransport.send_nowait
+
+    def counting(self: ClusterTransport, node_id: int, request: Any, version: int) -> Any:
+        future = real(self, node_id, request, version)
+        if future is not None:
+            taken.append(version)
+        return future
+
+    monkeypatch.setattr(ClusterTransport, "send_nowait", counting)
+    topic = f"producer-nowait-{uuid.uuid4().hex[:8]}"
+    count = 20_000
+
+    async def produce() -> list[RecordMetadata]:
+        async with AsyncProducer(bootstrap_servers=broker, batch_size=4096) as producer:
+            futures = [await producer.send(ProducerRecord(topic, b"%d" % i)) for i in range(count)]
+            return [await f for f in futures]
+
+    metas = asyncio.run(produce())
+    assert sorted(m.offset for m in metas) == list(range(count))
+    assert len(taken) > 10 and set(taken) == {13}  # v13: topic ids
+    values = [r.value for r in asyncio.run(read_all(broker, topic))[0]]
+    assert sorted(values, key=int) == [b"%d" % i for i in range(count)]
 
 
 def test_sync_producer_with_callbacks_from_another_thread(broker: str) -> None:

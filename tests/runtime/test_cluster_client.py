@@ -310,14 +310,18 @@ def test_reconnect_after_disconnect_waits_the_backoff() -> None:
                 fake.port, reconnect_backoff_ms=300, reconnect_backoff_max_ms=300
             ) as client:
                 conn = await client.connection(1)
+                assert client.open_connection(1) is conn
+                assert client.open_connection(2) is None  # not in the metadata
                 script.hang_up_next = True
                 with pytest.raises(KafkaConnectionError):
                     await conn.request(MetadataRequest())
+                assert client.open_connection(1) is None  # would reconnect: no waiting there
                 loop = asyncio.get_running_loop()
                 started = loop.time()
                 again = await client.connection(1)
                 waited = loop.time() - started
                 assert again is not conn and not again.closed
+                assert client.open_connection(1) is again
                 assert 0.2 <= waited <= 1.5  # 300 ms ± 20% jitter (+ connect time)
                 assert len(fake.writers) == 2
 

@@ -288,3 +288,69 @@ def test_cancelled_waiter_does_not_lose_a_slot() -> None:
                 assert waiting.cancelled()
 
     run(main())
+
+
+def test_request_nowait_writes_at_once_while_a_slot_is_free() -> None:
+    release = asyncio.Event()
+
+    async def slow(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
+        if body.api_key == 3:
+            await release.wait()
+        return answer_all(header, body)
+
+    async def main() -> None:
+        async with FakeBroker(slow) as fake:
+            async with await _open(fake.port, max_in_flight=2) as conn:
+                first = conn.request_nowait(MetadataRequest())
+                second = conn.request_nowait(MetadataRequest(), version=12)
+                assert first is not None and second is not None
+                assert conn.in_flight == 2
+                # Every slot taken: nothing is written, request() is the way to wait.
+                assert conn.request_nowait(MetadataRequest()) is None
+                assert conn.in_flight == 2
+                waiting = asyncio.create_task(conn.request(MetadataRequest()))
+                await asyncio.sleep(0.05)
+                release.set()
+                results = [await first, await second, await waiting]
+                assert all(isinstance(r, MetadataResponse) for r in results), results
+                assert conn.in_flight == 0
+                third = conn.request_nowait(MetadataRequest())
+                assert third is not None
+                assert isinstance(await third, MetadataResponse)
+
+    run(main())
+
+
+def test_request_nowait_refuses_a_version_and_a_closed_connection() -> None:
+    def silent(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
+        return answer_all(header, body) if body.api_key == 18 else None
+
+    async def main() -> None:
+        async with FakeBroker(silent) as fake:
+            conn = await _open(fake.port)
+            with pytest.raises(ApiVersionError, match="Metadata v13"):
+                conn.request_nowait(MetadataRequest(), version=13)
+            assert conn.in_flight == 0
+            pending = conn.request_nowait(MetadataRequest())
+            assert pending is not None
+            conn.close()
+            with pytest.raises(KafkaConnectionError, match="closed by the client"):
+                await pending
+            assert conn.request_nowait(MetadataRequest()) is None
+
+    run(main())
+
+
+def test_request_nowait_cancelled_drops_its_response_and_keeps_the_order() -> None:
+    async def main() -> None:
+        async with FakeBroker(answer_all) as fake:
+            async with await _open(fake.port) as conn:
+                dropped = conn.request_nowait(MetadataRequest())
+                kept = conn.request_nowait(MetadataRequest())
+                assert dropped is not None and kept is not None
+                dropped.cancel()
+                assert isinstance(await kept, MetadataResponse)
+                assert conn.in_flight == 0
+                assert not conn.closed
+
+    run(main())
