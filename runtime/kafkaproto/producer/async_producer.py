@@ -84,12 +84,16 @@ class AsyncProducer(Generic[K, V]):
         self._lane = self.engine.unchecked_lane if self._plain_keys and self._plain_values else None
         self._max_block_s = self.config.max_block_ms / 1000
         self._next_yield = 0.0
+        # The engine's loop once this face has seen it started (None before: the lane is not
+        # taken until then). Kept here because send reads it for every record, and an
+        # attribute of the compiled engine costs more to read from interpreted code.
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the sender task (``send`` does it on first use too)."""
-        self.engine.start()
+        self._loop = self.engine.start()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -115,7 +119,7 @@ class AsyncProducer(Generic[K, V]):
         lane = self._lane
         if lane is not None:
             # The commonest record in one compiled call (see lane_send); None: the full path.
-            fast = lane_send(lane, self.engine.loop, record)
+            fast = lane_send(lane, self._loop, record)
             if fast is not None:
                 return fast
         sent = self._try_send(record)
@@ -151,7 +155,7 @@ class AsyncProducer(Generic[K, V]):
         # Serialize, then append through the lane or the engine: the record's future, or why
         # it must wait and what the retry needs.
         engine = self.engine
-        loop = engine.loop or engine.start()
+        loop = self._loop = engine.loop or engine.start()
         topic = record.topic
         key = record.key
         value = record.value
