@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kafkaproto.producer.async_producer import AsyncProducer
-from kafkaproto.producer.errors import DeliveryTimeoutError
+from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerClosedError
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 from producer_fakes import FakeCluster
 
@@ -130,3 +130,27 @@ def test_an_unanswered_request_written_at_once_fails_at_the_delivery_timeout() -
     error = run(main)
     assert isinstance(error, DeliveryTimeoutError), error
     assert cluster.nowait_sends >= 1
+
+
+def test_closing_with_a_request_written_at_once_in_flight_fails_its_records() -> None:
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> tuple[BaseException | None, bool]:
+        p = AsyncProducer(settings(), transport=cluster)
+        await p.start()
+        await (await p.send(ProducerRecord("t", b"first")))
+        cluster.hold = asyncio.Event()
+        future = await p.send(ProducerRecord("t", b"x"))
+        while cluster.concurrent < 1:  # written at once and held by the broker
+            await asyncio.sleep(0.005)
+        await p.close(timeout=0.1)
+        error = future.exception() if future.done() else None
+        # The broker answers after the close: the answer changes nothing.
+        cluster.hold.set()
+        await asyncio.sleep(0.05)
+        return error, p.engine.sender.has_inflight()
+
+    error, inflight = run(main)
+    assert isinstance(error, ProducerClosedError), error
+    assert not inflight
+    assert cluster.nowait_sends == 1

@@ -320,8 +320,10 @@ class SenderCore:
     ) -> None:
         # _produce's ending, for a request send_nowait wrote.
         try:
-            if not self.running:
-                return  # closed: abort_all failed its batches
+            if not self.running:  # closed: abort_all failed its batches
+                if not future.cancelled():
+                    future.exception()  # retrieved: asyncio need not report it
+                return
             if future.cancelled():  # by _expire_requests, nobody else
                 self._complete_all(
                     batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
