@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -46,6 +46,19 @@ def answer_all(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
     if body.api_key == 3:
         return MetadataResponse(cluster_id="fake")
     return None
+
+
+def metadata_held_until(
+    release: asyncio.Event,
+) -> Callable[[RequestHeader, ApiRequest[ApiResponse]], Awaitable[object]]:
+    """A fake broker's handler that answers Metadata only once ``release`` is set."""
+
+    async def handler(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
+        if body.api_key == 3:
+            await release.wait()
+        return answer_all(header, body)
+
+    return handler
 
 
 async def _open(port: int, **kwargs: Any) -> Connection:
@@ -268,11 +281,7 @@ def test_silent_broker_during_negotiation_is_a_connect_timeout() -> None:
 
 def test_cancelled_waiter_does_not_lose_a_slot() -> None:
     release = asyncio.Event()
-
-    async def slow(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
-        if body.api_key == 3:
-            await release.wait()
-        return answer_all(header, body)
+    slow = metadata_held_until(release)
 
     async def main() -> None:
         async with FakeBroker(slow) as fake:
@@ -292,11 +301,7 @@ def test_cancelled_waiter_does_not_lose_a_slot() -> None:
 
 def test_request_nowait_writes_at_once_while_a_slot_is_free() -> None:
     release = asyncio.Event()
-
-    async def slow(header: RequestHeader, body: ApiRequest[ApiResponse]) -> object:
-        if body.api_key == 3:
-            await release.wait()
-        return answer_all(header, body)
+    slow = metadata_held_until(release)
 
     async def main() -> None:
         async with FakeBroker(slow) as fake:

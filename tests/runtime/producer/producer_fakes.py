@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
 from kafkaproto.error_codes import UnknownTopicOrPartitionError
@@ -45,6 +45,31 @@ from kafkaproto.producer.metadata import ClusterSnapshot, PartitionInfo, TopicIn
 from kafkaproto.records.reader import read_batches
 
 R = TypeVar("R", bound=ApiResponse)
+
+
+#: Bound, in seconds, on every wait of the producer's unit tests.
+T = 5.0
+
+
+def run(fn: Callable[[], Awaitable[Any]]) -> Any:
+    """Run the coroutine ``fn()`` in a new loop, failing it after ``T`` seconds."""
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(fn(), T)
+
+    return asyncio.run(bounded())
+
+
+def settings(**kw: Any) -> dict[str, Any]:
+    """A producer's settings for the fake cluster: quick retries, ``kw`` on top."""
+    base: dict[str, Any] = {
+        "bootstrap.servers": "fake:9092",
+        "linger_ms": 1,
+        "retry_backoff_ms": 5,
+        "retry_backoff_max_ms": 20,
+    }
+    base.update(kw)
+    return base
 
 
 class FakeCluster:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -24,27 +23,7 @@ from kafkaproto.producer.errors import (
 )
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
 from kafkaproto.producer.serializers import JsonSerializer, StringSerializer
-from producer_fakes import FakeCluster
-
-T = 5.0  # bound on every wait in these tests
-
-
-def run(fn: Callable[[], Awaitable[Any]]) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(fn(), T)
-
-    return asyncio.run(bounded())
-
-
-def settings(**kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "bootstrap.servers": "fake:9092",
-        "linger_ms": 1,
-        "retry_backoff_ms": 5,
-        "retry_backoff_max_ms": 20,
-    }
-    base.update(kw)
-    return base
+from producer_fakes import FakeCluster, T, run, settings
 
 
 def test_send_and_await_metadata_with_ordering_per_partition() -> None:

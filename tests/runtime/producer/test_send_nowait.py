@@ -7,33 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerClosedError
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
-from producer_fakes import FakeCluster
-
-T = 5.0  # bound on every wait in these tests
-
-
-def run(fn: Callable[[], Awaitable[Any]]) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(fn(), T)
-
-    return asyncio.run(bounded())
-
-
-def settings(**kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "bootstrap.servers": "fake:9092",
-        "linger_ms": 0,
-        "retry_backoff_ms": 5,
-        "retry_backoff_max_ms": 20,
-    }
-    base.update(kw)
-    return base
+from producer_fakes import FakeCluster, run, settings
 
 
 def produce_requests(cluster: FakeCluster) -> int:

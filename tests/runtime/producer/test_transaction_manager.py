@@ -7,7 +7,6 @@ offsets, and close. The real broker proofs are in tests/integration/test_transac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -29,16 +28,7 @@ from kafkaproto.producer.errors import (
 from kafkaproto.producer.record import ProducerRecord
 from kafkaproto.producer.sync_producer import Producer
 from kafkaproto.records.reader import read_batches
-from producer_fakes import FakeTxnCluster
-
-T = 5.0
-
-
-def run(fn: Callable[[], Awaitable[Any]]) -> Any:
-    async def bounded() -> Any:
-        return await asyncio.wait_for(fn(), T)
-
-    return asyncio.run(bounded())
+from producer_fakes import FakeTxnCluster, T, run
 
 
 def settings(**kw: Any) -> dict[str, Any]:
