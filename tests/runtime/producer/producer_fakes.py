@@ -100,6 +100,13 @@ class FakeCluster:
         # off, every request goes through send.
         self.nowait = True
         self.nowait_sends = 0
+        # The next N send_nowait calls answer None (no free slot), and while ``slot`` is set
+        # (an unset Event), send waits on it before the request is written: the connection's
+        # wait for a free in-flight slot. ``slot_waits`` counts the sends waiting.
+        self.refuse_nowait = 0
+        self.slot: asyncio.Event | None = None
+        self.slot_waits = 0
+        self._written_at_once: set[int] = set()  # ids of the requests send_nowait took
         self.fail_connections = 0  # next N produce sends raise ConnectionError
         self.next_producer_id = 1000
         self.expected_seq: dict[tuple[int, tuple[str, int]], int] = {}
@@ -140,7 +147,11 @@ class FakeCluster:
     ) -> asyncio.Future[R | None] | None:
         if not self.nowait:
             return None
+        if self.refuse_nowait:
+            self.refuse_nowait -= 1
+            return None
         self.nowait_sends += 1
+        self._written_at_once.add(id(request))
         return asyncio.ensure_future(self.send(node_id, request, version))
 
     async def send(
@@ -151,6 +162,14 @@ class FakeCluster:
         *,
         expect_response: bool = True,
     ) -> R | None:
+        if id(request) in self._written_at_once:
+            self._written_at_once.discard(id(request))
+        elif self.slot is not None:
+            self.slot_waits += 1
+            try:
+                await self.slot.wait()
+            finally:
+                self.slot_waits -= 1
         request = type(request).decode(request.encode(version), version)  # the wire round trip
         self.requests.append((node_id, request))
         self.versions.append((request.api_key, version))

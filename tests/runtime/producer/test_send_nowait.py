@@ -132,3 +132,29 @@ def test_closing_with_a_request_written_at_once_in_flight_fails_its_records() ->
     assert isinstance(error, ProducerClosedError), error
     assert not inflight
     assert cluster.nowait_sends == 1
+
+
+def test_a_request_waiting_for_a_slot_is_not_overtaken_by_a_later_one() -> None:
+    # The connection had no free slot for "a" (send_nowait said None), so its task waits for
+    # one. "b", drained later, must not be written before it: same partition, idempotent.
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> tuple[RecordMetadata, RecordMetadata, int]:
+        async with AsyncProducer(settings(linger_ms=0), transport=cluster) as p:
+            await (await p.send(ProducerRecord("t", b"first")))
+            cluster.refuse_nowait = 1
+            cluster.slot = asyncio.Event()
+            a = await p.send(ProducerRecord("t", b"a"))
+            while not cluster.slot_waits:
+                await asyncio.sleep(0.005)
+            b = await p.send(ProducerRecord("t", b"b"))
+            await asyncio.sleep(0.05)  # b would be written meanwhile if it could overtake a
+            written_before_a = produce_requests(cluster)
+            slot, cluster.slot = cluster.slot, None
+            slot.set()
+            return await a, await b, written_before_a
+
+    meta_a, meta_b, written_before_a = run(main)
+    assert written_before_a == 1  # only "first": b waited behind a
+    assert (meta_a.offset, meta_b.offset) == (1, 2)
+    assert cluster.records("t") == [b"first", b"a", b"b"]

@@ -186,6 +186,10 @@ class SenderCore:
             transport, "send_nowait", None
         )
         self._produce_version: int | None = None
+        # _produce tasks per node not finished yet: while one may still be waiting to be
+        # written (for the connection, for a free slot), later requests to that node take a
+        # task too, so none is written before it.
+        self._produce_tasks: dict[int, int] = {}
         self._init_pid_running = False
         self._guarantee_order = settings.max_in_flight == 1
         #: The transaction manager when the producer is transactional (it is ``idempotence``).
@@ -299,11 +303,18 @@ class SenderCore:
     def _send_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future[Any]:
         """One Produce request for ``batches``: written now when the transport can take it at
         once (``send_nowait``), its response handled by ``_produce_done``; else a ``_produce``
-        task, which waits for the connection first. Either is what ``_expire_requests``
-        cancels. (A task per request would cost two loop turns and four coroutine frames.)"""
+        task, which waits for the connection first (and then so does every later request to
+        the node until that task is done: requests are written in the order drained). Either
+        is what ``_expire_requests`` cancels. (A task per request would cost two loop turns
+        and four coroutine frames.)"""
         fast = self._send_nowait
         version = self._produce_version
-        if fast is not None and version is not None and self.settings.acks != 0:
+        if (
+            fast is not None
+            and version is not None
+            and self.settings.acks != 0
+            and not self._produce_tasks.get(node)
+        ):
             future: asyncio.Future[Any] | None
             try:
                 request, version = self._build_request(batches, version)
@@ -313,7 +324,17 @@ class SenderCore:
             if future is not None:
                 future.add_done_callback(lambda done: self._produce_done(node, batches, done))
                 return future
-        return self._spawn(self._produce(node, batches))
+        self._produce_tasks[node] = self._produce_tasks.get(node, 0) + 1
+        task = self._spawn(self._produce(node, batches))
+        task.add_done_callback(lambda _: self._produce_task_done(node))
+        return task
+
+    def _produce_task_done(self, node: int) -> None:
+        left = self._produce_tasks[node] - 1
+        if left:
+            self._produce_tasks[node] = left
+        else:
+            del self._produce_tasks[node]
 
     def _produce_done(
         self, node: int, batches: list[ProducerBatch], future: asyncio.Future[Any]
