@@ -99,6 +99,10 @@ class Sender(SenderCore):
             try:
                 async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
                     snapshot = await self.transport.metadata_for(topics)
+                    if self._produce_version is None:
+                        # Known before the first Produce request: it may be written at once.
+                        version = await self.transport.api_version(PRODUCE_API_KEY)
+                        self._produce_version = version
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the transport's failure: try again after the backoff

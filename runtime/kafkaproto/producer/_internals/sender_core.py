@@ -181,7 +181,7 @@ class SenderCore:
         self._deadlines: deque[tuple[float, asyncio.Future[Any]]] = deque()
         self._timed_out: set[asyncio.Future[Any]] = set()
         # The transport's optional send_nowait (ProducerTransport), and the Produce version it
-        # negotiated, known once a _produce task has asked for it.
+        # negotiated, known once the metadata loop or a _produce task has asked for it.
         self._send_nowait: Callable[..., asyncio.Future[Any] | None] | None = getattr(
             transport, "send_nowait", None
         )
