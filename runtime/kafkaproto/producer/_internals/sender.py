@@ -99,10 +99,6 @@ class Sender(SenderCore):
             try:
                 async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
                     snapshot = await self.transport.metadata_for(topics)
-                    if self._produce_version is None:
-                        # Known before the first Produce request: it may be written at once.
-                        version = await self.transport.api_version(PRODUCE_API_KEY)
-                        self._produce_version = version
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the transport's failure: try again after the backoff
@@ -113,9 +109,23 @@ class Sender(SenderCore):
                 self.cluster = snapshot
                 self.metadata_error = None
                 self._metadata_updated_ms = self.now_ms()
+                if self._produce_version is None:
+                    await self._learn_produce_version()
                 self.on_metadata()
                 self.wakeup()
             await asyncio.sleep(backoff)
+
+    async def _learn_produce_version(self) -> None:
+        # Known before the first Produce request, it lets that request be written at once.
+        # Nothing here may hold back the metadata just fetched (a failure, e.g. an
+        # authentication error, is the first request's to report: its task asks again).
+        try:
+            async with asyncio.timeout(self.settings.request_timeout_ms / 1000):
+                self._produce_version = await self.transport.api_version(PRODUCE_API_KEY)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.debug("the Produce version is not known yet: %r", exc)
 
     async def _init_producer_id(self) -> None:
         idem = self.idempotence
