@@ -459,9 +459,7 @@ class Connection:
         """
         if self._closed_by is not None:
             raise self._closed_by
-        if self._reauth_at is not None and (
-            self._reauth is not None or self._loop.time() >= self._reauth_at
-        ):
+        if self._reauth_due():
             await self._reauthenticated()
         return await self._send(message, version=version, timeout=timeout)
 
@@ -489,15 +487,18 @@ class Connection:
         nothing written, when :meth:`request` would wait first: the connection is closed, a
         re-authentication is due, or every in-flight slot is taken. Raises
         :class:`ApiVersionError` as :meth:`request` does."""
-        if self._closed_by is not None or (
-            self._reauth_at is not None
-            and (self._reauth is not None or self._loop.time() >= self._reauth_at)
-        ):
+        if self._closed_by is not None or self._reauth_due():
             return None
         if len(self._pending) >= self.max_in_flight or self._slot_waiters:
             return None
         future = self._enqueue(message, self._checked_version(message, version), None)
         return future  # type: ignore[return-value]  # the protocol decodes message's response
+
+    def _reauth_due(self) -> bool:
+        # A re-authentication is under way or its time has come (KIP-368): requests wait.
+        return self._reauth_at is not None and (
+            self._reauth is not None or self._loop.time() >= self._reauth_at
+        )
 
     def _enqueue(
         self, message: ApiRequest[R], version: int, timeout: float | None
@@ -521,9 +522,7 @@ class Connection:
         (waiting while its buffer is full)."""
         if self._closed_by is not None:
             raise self._closed_by
-        if self._reauth_at is not None and (
-            self._reauth is not None or self._loop.time() >= self._reauth_at
-        ):
+        if self._reauth_due():
             await self._reauthenticated()
             if self._closed_by is not None:
                 raise self._closed_by

@@ -26,9 +26,6 @@ import math
 from typing import TypeVar
 
 from kafkaproto.error_codes import (
-    KafkaError,
-    NetworkError,
-    RequestTimedOutError,
     UnsupportedVersionError,
     error_for_code,
 )
@@ -237,20 +234,10 @@ class Sender(SenderCore):
                 if task not in self._timed_out:  # (its done-callback takes it out)
                     raise
                 task.uncancel()  # the timeout is handled here
-                self._complete_all(
-                    batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
-                )
-                return
-            except UnsupportedVersionError as exc:
-                self._complete_all(batches, exc)
+                self._request_timed_out(node, batches)
                 return
             except (OSError, ConnectionError, KafkaProtoError) as exc:
-                err = (
-                    exc
-                    if isinstance(exc, KafkaError)
-                    else NetworkError(f"Disconnected from node {node}: {exc!r}")
-                )
-                self._complete_all(batches, err)
+                self._request_failed(node, batches, exc)
                 return
             if response is None:
                 # acks=0: done once written; no offset (Sender.handleProduceResponse).
@@ -259,5 +246,4 @@ class Sender(SenderCore):
                 return
             self._handle_response(response, batches)
         finally:
-            self._inflight_requests[node] -= 1
-            self.wakeup()
+            self._request_ended(node)

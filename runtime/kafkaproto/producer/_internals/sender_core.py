@@ -346,27 +346,44 @@ class SenderCore:
                     future.exception()  # retrieved: asyncio need not report it
                 return
             if future.cancelled():  # by _expire_requests, nobody else
-                self._complete_all(
-                    batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
-                )
+                self._request_timed_out(node, batches)
                 return
             error = future.exception()
             if error is None:
                 self._handle_response(future.result(), batches)
-            elif isinstance(error, UnsupportedVersionError):
-                self._complete_all(batches, error)
-            elif isinstance(error, (OSError, ConnectionError, KafkaProtoError)):
-                self._complete_all(
-                    batches,
-                    error
-                    if isinstance(error, KafkaError)
-                    else NetworkError(f"Disconnected from node {node}: {error!r}"),
-                )
-            else:
+            elif not self._request_failed(node, batches, error):
                 raise error
         finally:
-            self._inflight_requests[node] -= 1
-            self.wakeup()
+            self._request_ended(node)
+
+    # How a Produce request ends, whichever way it was written (here or in _produce).
+
+    def _request_timed_out(self, node: int, batches: list[ProducerBatch]) -> None:
+        self._complete_all(
+            batches, RequestTimedOutError(f"Disconnected from node {node} due to timeout")
+        )
+
+    def _request_failed(
+        self, node: int, batches: list[ProducerBatch], error: BaseException
+    ) -> bool:
+        """Complete ``batches`` with what ``error`` (no response came) means: retried if that
+        allows. False for an error that is not the request's failure (it is raised on)."""
+        if isinstance(error, UnsupportedVersionError):
+            self._complete_all(batches, error)
+        elif isinstance(error, (OSError, ConnectionError, KafkaProtoError)):
+            self._complete_all(
+                batches,
+                error
+                if isinstance(error, KafkaError)
+                else NetworkError(f"Disconnected from node {node}: {error!r}"),
+            )
+        else:
+            return False
+        return True
+
+    def _request_ended(self, node: int) -> None:
+        self._inflight_requests[node] -= 1
+        self.wakeup()
 
     def _expired_inflight(self, now: int) -> list[ProducerBatch]:
         # Sender.getExpiredInflightBatches.
