@@ -463,16 +463,25 @@ class Connection:
             await self._reauthenticated()
         return await self._send(message, version=version, timeout=timeout)
 
+    async def write_request(
+        self, message: ApiRequest[R], *, version: int | None = None, timeout: float | None = None
+    ) -> asyncio.Future[R]:
+        """:meth:`request` in two steps: wait until ``message`` is written (for a free slot, a
+        due re-authentication), then return the future of its response. For a caller that
+        must know when its request has left, so that it can write a later one at once with
+        :meth:`request_nowait` without overtaking it. Raises as :meth:`request` does; errors
+        after the write arrive through the future."""
+        if self._closed_by is not None:
+            raise self._closed_by
+        if self._reauth_due():
+            await self._reauthenticated()
+        return await self._written(message, version, timeout)  # type: ignore[return-value]
+
     async def _send(
         self, message: ApiRequest[R], *, version: int | None = None, timeout: float | None = None
     ) -> R:
         # request() without the re-authentication gate: the SASL exchange itself goes here.
-        if self._closed_by is not None:
-            raise self._closed_by
-        version = self._checked_version(message, version)
-        if len(self._pending) >= self.max_in_flight or self._slot_waiters:
-            await self._wait_for_slot()
-        response = await self._enqueue(message, version, timeout)
+        response = await (await self._written(message, version, timeout))
         expected = type(message).response_class
         if not isinstance(response, expected):
             raise TypeError(f"expected a {expected.__name__}, got a {type(response).__name__}")
@@ -493,6 +502,18 @@ class Connection:
             return None
         future = self._enqueue(message, self._checked_version(message, version), None)
         return future  # type: ignore[return-value]  # the protocol decodes message's response
+
+    async def _written(
+        self, message: ApiRequest[R], version: int | None, timeout: float | None
+    ) -> asyncio.Future[ApiResponse]:
+        # Write the request once a slot is free (FIFO behind earlier waiters): the future of
+        # its response.
+        if self._closed_by is not None:
+            raise self._closed_by
+        version = self._checked_version(message, version)
+        if len(self._pending) >= self.max_in_flight or self._slot_waiters:
+            await self._wait_for_slot()
+        return self._enqueue(message, version, timeout)
 
     def _reauth_due(self) -> bool:
         # A re-authentication is under way or its time has come (KIP-368): requests wait.

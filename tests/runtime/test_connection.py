@@ -359,3 +359,29 @@ def test_request_nowait_cancelled_drops_its_response_and_keeps_the_order() -> No
                 assert not conn.closed
 
     run(main())
+
+
+def test_write_request_returns_once_written_and_waits_for_a_slot_in_order() -> None:
+    release = asyncio.Event()
+    slow = metadata_held_until(release)
+
+    async def main() -> None:
+        async with FakeBroker(slow) as fake:
+            async with await _open(fake.port, max_in_flight=1) as conn:
+                first = await conn.write_request(MetadataRequest())
+                assert conn.in_flight == 1 and not first.done()  # written, not answered
+                second = asyncio.create_task(conn.write_request(MetadataRequest(), version=12))
+                await asyncio.sleep(0.05)
+                assert not second.done()  # waiting for the only slot
+                assert conn.request_nowait(MetadataRequest()) is None  # would overtake it
+                release.set()
+                assert isinstance(await first, MetadataResponse)
+                written = await second
+                assert isinstance(await written, MetadataResponse)
+                with pytest.raises(ApiVersionError, match="Metadata v13"):
+                    await conn.write_request(MetadataRequest(), version=13)
+                assert conn.in_flight == 0
+            with pytest.raises(KafkaConnectionError, match="closed by the client"):
+                await conn.write_request(MetadataRequest())
+
+    run(main())
