@@ -32,10 +32,17 @@ class ProducerTransport(Protocol):
     * ``await api_version(api_key)``: the highest version of the API both sides support, None if
       the brokers do not support it (connecting first if need be).
 
-    Optional: ``send_nowait(node_id, request, version)`` -> the future of the response of a
-    request written at once (as ``send`` with a response), or None, with nothing written, when
-    ``send`` would have to wait first (no open connection, no free in-flight slot); the
-    producer then calls ``send``. Cancelling the future drops the response.
+    Optional, as a pair (the producer uses neither without the other):
+
+    * ``send_nowait(node_id, request, version)`` -> the future of the response of a request
+      written at once (as ``send`` with a response), or None, with nothing written, when
+      ``send`` would have to wait first (no open connection, no free in-flight slot).
+      Cancelling the future drops the response.
+    * ``await write(node_id, request, version)`` -> the same future, returned once the request
+      is written, after waiting as ``send`` does (requests to a node are written in the order
+      of the calls). The producer takes this way when ``send_nowait`` said None, and goes back
+      to ``send_nowait`` for a node once every request it wrote this way has left, so that
+      none overtakes another.
 
     Optional: ``finalized_features()`` -> ``(epoch, {feature: level})``, the cluster's finalized
     features as last announced (the transactional producer reads ``transaction.version`` there;

@@ -103,6 +103,19 @@ class ClusterTransport:
         *,
         expect_response: bool = True,
     ) -> R | None:
+        conn = await self._connection(node_id)
+        if not expect_response:
+            await conn.send_no_response(request, version=version)
+            return None
+        return await conn.request(request, version=version)
+
+    async def write(self, node_id: int, request: ApiRequest[R], version: int) -> asyncio.Future[R]:
+        """:meth:`send` (with a response) up to the moment the request is written: the future
+        of its response."""
+        conn = await self._connection(node_id)
+        return await conn.write_request(request, version=version)
+
+    async def _connection(self, node_id: int | None) -> Connection:
         await self._start()
         if node_id is None:
             conn = await self.client.any_connection()
@@ -117,10 +130,7 @@ class ClusterTransport:
                 await self.client.refresh_metadata(())
                 conn = await self.client.connection(node_id)
         self._note_features(conn)
-        if not expect_response:
-            await conn.send_no_response(request, version=version)
-            return None
-        return await conn.request(request, version=version)
+        return conn
 
     def send_nowait(
         self, node_id: int, request: ApiRequest[R], version: int
