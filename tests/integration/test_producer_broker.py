@@ -90,6 +90,54 @@ def test_produce_requests_after_the_first_are_written_at_once(
     assert sorted(values, key=int) == [b"%d" % i for i in range(count)]
 
 
+def test_requests_go_at_once_again_after_waiting_for_a_slot(
+    broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every 20th send_nowait says "no free slot": that request and any drained behind it are
+    # written by ClusterTransport.write, then the sender goes back to send_nowait while they
+    # are still in flight. Nothing is written out of order: the log is in send order.
+    calls = {"nowait": 0, "refused": 0, "taken": 0, "write": 0}
+    real_nowait = ClusterTransport.send_nowait
+    real_write = ClusterTransport.write
+
+    def refusing(self: ClusterTransport, node_id: int, request: Any, version: int) -> Any:
+        calls["nowait"] += 1
+        if calls["nowait"] % 20 == 0:
+            calls["refused"] += 1
+            return None
+        future = real_nowait(self, node_id, request, version)
+        calls["taken"] += future is not None
+        return future
+
+    async def counting_write(
+        self: ClusterTransport, node_id: int, request: Any, version: int
+    ) -> Any:
+        calls["write"] += 1
+        return await real_write(self, node_id, request, version)
+
+    monkeypatch.setattr(ClusterTransport, "send_nowait", refusing)
+    monkeypatch.setattr(ClusterTransport, "write", counting_write)
+    topic = f"producer-write-{uuid.uuid4().hex[:8]}"
+    count = 20_000
+
+    async def produce() -> list[RecordMetadata]:
+        async with AsyncProducer(bootstrap_servers=broker, batch_size=1024) as producer:
+            futures = [
+                await producer.send(ProducerRecord(topic, b"%d" % i, partition=0))
+                for i in range(count)
+            ]
+            return [await f for f in futures]
+
+    metas = asyncio.run(produce())
+    assert [m.offset for m in metas] == list(range(count))
+    assert calls["refused"] >= 5
+    assert calls["write"] >= calls["refused"]
+    # After each refusal the sender came back to send_nowait: most requests went at once.
+    assert calls["taken"] > 10 * calls["write"]
+    values = [r.value for r in asyncio.run(read_all(broker, topic))[0]]
+    assert values == [b"%d" % i for i in range(count)]
+
+
 def test_sync_producer_with_callbacks_from_another_thread(broker: str) -> None:
     topic = f"producer-sync-{uuid.uuid4().hex[:8]}"
     done: list[tuple[RecordMetadata | None, BaseException | None]] = []

@@ -97,16 +97,17 @@ class FakeCluster:
         self.metadata_calls = 0
         self.hold: asyncio.Event | None = None  # when set, produce requests wait for it
         # send_nowait takes produce requests (as the cluster transport does once connected);
-        # off, every request goes through send.
-        self.nowait = True
+        # ``nowait_sends`` counts them. (SendOnly hides it and write.)
         self.nowait_sends = 0
         # The next N send_nowait calls answer None (no free slot), and while ``slot`` is set
-        # (an unset Event), send waits on it before the request is written: the connection's
-        # wait for a free in-flight slot. ``slot_waits`` counts the sends waiting.
+        # (an unset Event), send and write wait on it before the request is written: the
+        # connection's wait for a free in-flight slot. ``slot_waits`` counts those waiting,
+        # ``writes`` the requests write took.
         self.refuse_nowait = 0
         self.slot: asyncio.Event | None = None
         self.slot_waits = 0
-        self._written_at_once: set[int] = set()  # ids of the requests send_nowait took
+        self.writes = 0
+        self._past_slot: set[int] = set()  # ids of requests written by send_nowait or write
         self.fail_connections = 0  # next N produce sends raise ConnectionError
         self.next_producer_id = 1000
         self.expected_seq: dict[tuple[int, tuple[str, int]], int] = {}
@@ -145,14 +146,28 @@ class FakeCluster:
     def send_nowait(
         self, node_id: int, request: ApiRequest[R], version: int
     ) -> asyncio.Future[R | None] | None:
-        if not self.nowait:
-            return None
         if self.refuse_nowait:
             self.refuse_nowait -= 1
             return None
         self.nowait_sends += 1
-        self._written_at_once.add(id(request))
+        self._past_slot.add(id(request))
         return asyncio.ensure_future(self.send(node_id, request, version))
+
+    async def write(
+        self, node_id: int, request: ApiRequest[R], version: int
+    ) -> asyncio.Future[R | None]:
+        await self._wait_for_slot()
+        self.writes += 1
+        self._past_slot.add(id(request))
+        return asyncio.ensure_future(self.send(node_id, request, version))
+
+    async def _wait_for_slot(self) -> None:
+        if self.slot is not None:
+            self.slot_waits += 1
+            try:
+                await self.slot.wait()
+            finally:
+                self.slot_waits -= 1
 
     async def send(
         self,
@@ -162,14 +177,10 @@ class FakeCluster:
         *,
         expect_response: bool = True,
     ) -> R | None:
-        if id(request) in self._written_at_once:
-            self._written_at_once.discard(id(request))
-        elif self.slot is not None:
-            self.slot_waits += 1
-            try:
-                await self.slot.wait()
-            finally:
-                self.slot_waits -= 1
+        if id(request) in self._past_slot:
+            self._past_slot.discard(id(request))
+        else:
+            await self._wait_for_slot()
         request = type(request).decode(request.encode(version), version)  # the wire round trip
         self.requests.append((node_id, request))
         self.versions.append((request.api_key, version))
@@ -248,6 +259,30 @@ class FakeCluster:
             log_append_time_ms=123 if self.log_append_time else -1,
             log_start_offset=0,
         )
+
+
+class SendOnly:
+    """A FakeCluster behind the ProducerTransport protocol's required methods only, without
+    the optional ``send_nowait`` and ``write``: every request goes through ``send``."""
+
+    def __init__(self, cluster: FakeCluster) -> None:
+        self.cluster = cluster
+
+    async def api_version(self, api_key: int) -> int | None:
+        return await self.cluster.api_version(api_key)
+
+    async def metadata_for(self, topics: Collection[str]) -> ClusterSnapshot:
+        return await self.cluster.metadata_for(topics)
+
+    async def send(
+        self,
+        node_id: int | None,
+        request: ApiRequest[R],
+        version: int,
+        *,
+        expect_response: bool = True,
+    ) -> R | None:
+        return await self.cluster.send(node_id, request, version, expect_response=expect_response)
 
 
 def count_lane_appends(monkeypatch: Any) -> Callable[[], int]:

@@ -12,7 +12,7 @@ import time
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerClosedError
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
-from producer_fakes import FakeCluster, run, settings
+from producer_fakes import FakeCluster, SendOnly, run, settings
 
 
 def produce_requests(cluster: FakeCluster) -> int:
@@ -38,10 +38,9 @@ def test_every_request_goes_at_once() -> None:
 
 def test_without_send_nowait_every_request_goes_through_send() -> None:
     cluster = FakeCluster({"t": 1})
-    cluster.nowait = False
 
     async def main() -> list[RecordMetadata]:
-        async with AsyncProducer(settings(), transport=cluster) as p:
+        async with AsyncProducer(settings(), transport=SendOnly(cluster)) as p:
             return [await (await p.send(ProducerRecord("t", b"v%d" % i))) for i in range(5)]
 
     assert [m.offset for m in run(main)] == list(range(5))
@@ -164,3 +163,42 @@ def test_a_request_waiting_for_a_slot_is_not_overtaken_by_a_later_one() -> None:
     assert (meta_a.offset, meta_b.offset) == (1, 2)
     assert cluster.records("t") == [b"first", b"a", b"b", b"c"]
     assert at_once_after == 1
+
+
+def test_requests_go_at_once_again_when_the_waiting_ones_are_written() -> None:
+    # "a" found no free slot and "b" queued behind it; once both are written, "c" is written at
+    # once even though neither has been answered: a pipeline that never empties does not keep
+    # a node on tasks.
+    cluster = FakeCluster({"t": 1})
+
+    async def main() -> tuple[list[RecordMetadata], int, int]:
+        async with AsyncProducer(settings(linger_ms=0), transport=cluster) as p:
+            await (await p.send(ProducerRecord("t", b"first")))
+            cluster.hold = asyncio.Event()  # no answers from here on until set
+            cluster.refuse_nowait = 1
+            cluster.slot = asyncio.Event()
+            a = await p.send(ProducerRecord("t", b"a"))
+            while not cluster.slot_waits:
+                await asyncio.sleep(0.005)
+            b = await p.send(ProducerRecord("t", b"b"))
+            while cluster.slot_waits < 2:
+                await asyncio.sleep(0.005)
+            slot, cluster.slot = cluster.slot, None
+            slot.set()
+            while produce_requests(cluster) < 3:  # first, a and b
+                await asyncio.sleep(0.005)
+            at_once = cluster.nowait_sends
+            c = await p.send(ProducerRecord("t", b"c"))
+            while produce_requests(cluster) < 4:
+                await asyncio.sleep(0.005)
+            c_at_once = cluster.nowait_sends - at_once
+            unanswered = cluster.concurrent
+            cluster.hold.set()
+            return [await a, await b, await c], c_at_once, unanswered
+
+    metas, c_at_once, unanswered = run(main)
+    assert unanswered == 3  # a, b and c were all in flight when c was written
+    assert c_at_once == 1
+    assert cluster.writes == 2
+    assert [m.offset for m in metas] == [1, 2, 3]
+    assert cluster.records("t") == [b"first", b"a", b"b", b"c"]

@@ -222,15 +222,24 @@ class Sender(SenderCore):
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
         expect = self.settings.acks != 0
+        task = asyncio.current_task()
+        assert task is not None
         try:
             try:
                 # Bounded by request.timeout.ms from when it was drained (_expire_requests).
                 negotiated = await self.transport.api_version(PRODUCE_API_KEY)
                 self._produce_version = negotiated  # later requests may go at once
                 request, version = self._build_request(batches, negotiated)
-                response = await self.transport.send(node, request, version, expect_response=expect)
+                write = self._write
+                if expect and write is not None:
+                    pending = await write(node, request, version)
+                    self._written(node, task)  # later ones may go at once
+                    response = await pending
+                else:
+                    response = await self.transport.send(
+                        node, request, version, expect_response=expect
+                    )
             except asyncio.CancelledError:
-                task = asyncio.current_task()
                 if task not in self._timed_out:  # (its done-callback takes it out)
                     raise
                 task.uncancel()  # the timeout is handled here

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, Final, TypeVar
 
 from kafkaproto.error_codes import (
@@ -180,16 +180,21 @@ class SenderCore:
         # its _produce task, or the response's future when it was written at once.
         self._deadlines: deque[tuple[float, asyncio.Future[Any]]] = deque()
         self._timed_out: set[asyncio.Future[Any]] = set()
-        # The transport's optional send_nowait (ProducerTransport), and the Produce version it
-        # negotiated, known once the metadata loop or a _produce task has asked for it.
-        self._send_nowait: Callable[..., asyncio.Future[Any] | None] | None = getattr(
-            transport, "send_nowait", None
+        # The transport's optional send_nowait and write (ProducerTransport: both or neither),
+        # and the Produce version it negotiated, known once the metadata loop or a _produce
+        # task has asked for it.
+        nowait = getattr(transport, "send_nowait", None)
+        write = getattr(transport, "write", None)
+        fast = nowait is not None and write is not None
+        self._send_nowait: Callable[..., asyncio.Future[Any] | None] | None = (
+            nowait if fast else None
         )
+        self._write: Callable[..., Awaitable[asyncio.Future[Any]]] | None = write if fast else None
         self._produce_version: int | None = None
-        # _produce tasks per node not finished yet: while one may still be waiting to be
-        # written (for the connection, for a free slot), later requests to that node take a
-        # task too, so none is written before it.
-        self._produce_tasks: dict[int, int] = {}
+        # Per node, the _produce tasks whose request is not written yet (waiting for the
+        # connection, for a free slot): while there are any, later requests to that node take
+        # a task too, so none is written before them.
+        self._unwritten: dict[int, set[asyncio.Future[Any]]] = {}
         self._init_pid_running = False
         self._guarantee_order = settings.max_in_flight == 1
         #: The transaction manager when the producer is transactional (it is ``idempotence``).
@@ -303,17 +308,17 @@ class SenderCore:
     def _send_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future[Any]:
         """One Produce request for ``batches``: written now when the transport can take it at
         once (``send_nowait``), its response handled by ``_produce_done``; else a ``_produce``
-        task, which waits for the connection first (and then so does every later request to
-        the node until that task is done: requests are written in the order drained). Either
-        is what ``_expire_requests`` cancels. (A task per request would cost two loop turns
-        and four coroutine frames.)"""
+        task, which waits for the connection or a free slot first (and until it has written
+        its request, so does every later request to the node: requests are written in the
+        order drained). Either is what ``_expire_requests`` cancels. (A task per request
+        would cost two loop turns and four coroutine frames.)"""
         fast = self._send_nowait
         version = self._produce_version
         if (
             fast is not None
             and version is not None
             and self.settings.acks != 0
-            and not self._produce_tasks.get(node)
+            and node not in self._unwritten
         ):
             future: asyncio.Future[Any] | None
             try:
@@ -324,17 +329,21 @@ class SenderCore:
             if future is not None:
                 future.add_done_callback(lambda done: self._produce_done(node, batches, done))
                 return future
-        self._produce_tasks[node] = self._produce_tasks.get(node, 0) + 1
         task = self._spawn(self._produce(node, batches))
-        task.add_done_callback(lambda _: self._produce_task_done(node))
+        unwritten = self._unwritten.get(node)
+        if unwritten is None:
+            unwritten = self._unwritten[node] = set()
+        unwritten.add(task)
+        task.add_done_callback(lambda done: self._written(node, done))
         return task
 
-    def _produce_task_done(self, node: int) -> None:
-        left = self._produce_tasks[node] - 1
-        if left:
-            self._produce_tasks[node] = left
-        else:
-            del self._produce_tasks[node]
+    def _written(self, node: int, task: asyncio.Future[Any]) -> None:
+        # A _produce task's request was written, or the task ended without writing it.
+        unwritten = self._unwritten.get(node)
+        if unwritten is not None:
+            unwritten.discard(task)
+            if not unwritten:
+                del self._unwritten[node]
 
     def _produce_done(
         self, node: int, batches: list[ProducerBatch], future: asyncio.Future[Any]
