@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerClosedError
@@ -202,3 +203,48 @@ def test_requests_go_at_once_again_when_the_waiting_ones_are_written() -> None:
     assert cluster.writes == 2
     assert [m.offset for m in metas] == [1, 2, 3]
     assert cluster.records("t") == [b"first", b"a", b"b", b"c"]
+
+
+def test_a_node_gets_every_request_it_has_room_for_in_one_turn() -> None:
+    # Six full batches of one partition (one record each) wait while nothing is answered: the
+    # sender writes as many requests as max.in.flight allows (5) in one turn of the loop, not
+    # one a turn, and the sixth once an answer frees a slot.
+    cluster = FakeCluster({"t": 1})
+    turns_of_writes: list[int] = []
+    turn = 0
+    real_nowait = cluster.send_nowait
+
+    def counting_nowait(node_id: int, request: Any, version: int) -> Any:
+        turns_of_writes.append(turn)
+        return real_nowait(node_id, request, version)
+
+    cluster.send_nowait = counting_nowait  # type: ignore[method-assign]
+
+    async def main() -> tuple[list[RecordMetadata], int]:
+        nonlocal turn
+        loop = asyncio.get_running_loop()
+
+        def tick() -> None:
+            nonlocal turn
+            turn += 1
+            loop.call_soon(tick)
+
+        quiet = settings(linger_ms=60_000, batch_size=1024)
+        async with AsyncProducer(quiet, transport=cluster) as p:
+            first = await p.send(ProducerRecord("t", b"first"))
+            await p.flush()  # (linger.ms would hold it)
+            await first
+            cluster.hold = asyncio.Event()
+            loop.call_soon(tick)
+            futures = [await p.send(ProducerRecord("t", b"%d" % i * 600)) for i in range(7)]
+            while produce_requests(cluster) < 6:  # first, then five in flight
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(0.05)
+            held_back = produce_requests(cluster)
+            cluster.hold.set()
+            return [await f for f in futures[:6]], held_back
+
+    metas, held_back = run(main)
+    assert held_back == 6  # the sixth full batch waited for a free slot
+    assert len(set(turns_of_writes[1:6])) == 1, turns_of_writes
+    assert [m.offset for m in metas] == [1, 2, 3, 4, 5, 6]

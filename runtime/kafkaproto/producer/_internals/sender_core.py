@@ -52,7 +52,7 @@ from kafkaproto.messages.produce import (
     ProduceResponseBatchIndexAndErrorMessage,
 )
 from kafkaproto.producer._internals import txn_requests
-from kafkaproto.producer._internals.accumulator import RecordAccumulator
+from kafkaproto.producer._internals.accumulator import ReadyCheck, RecordAccumulator
 from kafkaproto.producer._internals.batch import INVALID_OFFSET, ProducerBatch, TopicPartition
 from kafkaproto.producer._internals.idempotence import IdempotenceManager
 from kafkaproto.producer._internals.transactions import TransactionManager, TxnRequestHandler
@@ -269,14 +269,7 @@ class SenderCore:
         if ready.unknown_leader_topics:
             self.topics |= ready.unknown_leader_topics
             self._metadata_wanted.set()
-        limit = self.settings.max_in_flight
-        nodes = [n for n in ready.ready_nodes if self._inflight_requests.get(n, 0) < limit]
-        drained = acc.drain(self.cluster, nodes, self.settings.max_request_size, now)
-        for batches in drained.values():
-            for batch in batches:
-                self._inflight_batches.setdefault(batch.tp, []).append(batch)
-                if self._guarantee_order:
-                    acc.mute(batch.tp)
+        drained = self._drain(ready, now)
         acc.reset_next_expiry()
         for batch in self._expired_inflight(now) + acc.expired_batches(now):
             self.fail_batch(
@@ -292,18 +285,39 @@ class SenderCore:
                 idem.mark_sequence_unresolved(batch)
         if drained:
             deadline = asyncio.get_running_loop().time() + self.settings.request_timeout_ms / 1000
-            for node, batches in drained.items():
-                # A batch drained in the turn it reached delivery.timeout.ms was failed just
-                # above (its records let go): the request goes without it. (Java sends it
-                # anyway, its buffer still holding the records.)
-                batches = [batch for batch in batches if not batch.done]
-                if not batches:
-                    continue
-                self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
-                self._deadlines.append((deadline, self._send_produce(node, batches)))
+            while drained:
+                for node, batches in drained.items():
+                    # A batch drained in the turn it reached delivery.timeout.ms was failed
+                    # just above (its records let go): the request goes without it. (Java
+                    # sends it anyway, its buffer still holding the records.)
+                    batches = [batch for batch in batches if not batch.done]
+                    if not batches:
+                        continue
+                    self._inflight_requests[node] = self._inflight_requests.get(node, 0) + 1
+                    self._deadlines.append((deadline, self._send_produce(node, batches)))
+                # A node with room for another request and more batches ready gets it in this
+                # turn (Java's sender, free of a loop to share, polls again at once): with a
+                # thread-safe face, each turn of the loop waits for the interpreter lock.
+                # (What is still ready has not expired: expired_batches took those out.)
+                drained = self._drain(acc.ready(self.cluster, now), now)
             return 0
         delay = min(ready.next_ready_check_delay_ms, acc.next_expiry_ms - now)
         return max(delay, 0) if delay > 0 else (1 if ready.ready_nodes else 0)
+
+    def _drain(self, ready: ReadyCheck, now: int) -> dict[int, list[ProducerBatch]]:
+        # One request's batches for each ready node below max.in.flight, now in flight.
+        acc = self.accumulator
+        limit = self.settings.max_in_flight
+        nodes = [n for n in ready.ready_nodes if self._inflight_requests.get(n, 0) < limit]
+        if not nodes:
+            return {}
+        drained = acc.drain(self.cluster, nodes, self.settings.max_request_size, now)
+        for batches in drained.values():
+            for batch in batches:
+                self._inflight_batches.setdefault(batch.tp, []).append(batch)
+                if self._guarantee_order:
+                    acc.mute(batch.tp)
+        return drained
 
     def _send_produce(self, node: int, batches: list[ProducerBatch]) -> asyncio.Future[Any]:
         """One Produce request for ``batches``: written now when the transport can take it at
