@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import re
@@ -63,7 +64,18 @@ def write_topic(n: int, partitions: int) -> str:
             except BufferError:
                 p.poll(0.01)
     assert p.flush(300) == 0
+    atexit.register(delete_topic, name)  # the runs read it; then it leaves the broker's disk
     return name
+
+
+def delete_topic(name: str) -> None:
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    try:
+        admin.delete_topics([name])[name].result(30)
+    except Exception as exc:  # the broker may be gone at exit
+        print(f"could not delete topic {name}: {exc}", file=sys.stderr)
 
 
 def peak_rss_mb() -> float:

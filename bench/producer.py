@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import re
@@ -68,15 +69,40 @@ BATCH_SIZES = (16_384, 32_768, 65_536)
 KAFKA_LIBS = ROOT / "build" / f"kafka-{os.environ.get('KAFKA_VERSION', '4.4.0')}" / "libs"
 
 
+#: The topics this process made and has not deleted yet (fresh_topic, drop_topics).
+_MADE: list[str] = []
+
+
 def fresh_topic() -> str:
+    """A new topic of PARTITIONS partitions. The ones made before it are deleted first (their
+    run is over), the last at exit: one steady-state invocation writes gigabytes, which must
+    not pile up on the broker's disk."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
+    drop_topics()
     name = f"bench-{uuid.uuid4().hex[:12]}"
     admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
     for fut in admin.create_topics([NewTopic(name, PARTITIONS, 1)]).values():
         fut.result(30)
+    _MADE.append(name)
     time.sleep(0.5)  # leaders elected and known to the broker's metadata cache
     return name
+
+
+@atexit.register
+def drop_topics() -> None:
+    """Delete the topics fresh_topic made (a failure is reported, not raised)."""
+    if not _MADE:
+        return
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": BOOTSTRAP})
+    for name, fut in admin.delete_topics(list(_MADE)).items():
+        try:
+            fut.result(30)
+        except Exception as exc:  # the broker may be gone at exit
+            print(f"could not delete topic {name}: {exc}", file=sys.stderr)
+    _MADE.clear()
 
 
 SASL_SSL_BOOTSTRAP = f"127.0.0.1:{PORT + 3}"

@@ -8,7 +8,8 @@ batch per partition for every leader with room for another request
 one ProduceRequest per broker (v13 with topic ids when the brokers support it and every topic id
 is known, else by name), written at once through the transport's ``send_nowait`` when its
 connection has room (the response handled in a callback), else by a task that waits for the
-connection; then sleep until linger, backoff or expiry wakes it, or until a send, response or
+connection or a slot (the transport's ``write``); drain and send again while a leader has room
+and ready batches (the turns Java's sender would take at once); then sleep until linger, backoff or expiry wakes it, or until a send, response or
 metadata update does. Responses follow ``Sender.completeBatch``: MESSAGE_TOO_LARGE splits,
 retriable errors are retried with exponential backoff until ``retries`` or the delivery timeout,
 invalid-metadata errors refresh metadata, DUPLICATE_SEQUENCE_NUMBER is success, anything else
