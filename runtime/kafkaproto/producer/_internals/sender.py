@@ -4,16 +4,16 @@ into completed, retried, split or failed batches (Java's ``Sender``).
 Each round (``Sender.runOnce``/``sendProducerData``): resolve idempotence state and ask for a
 producer id if needed; ask the accumulator which leaders have sendable data; drain at most one
 batch per partition for every leader with room for another request
-(``max.in.flight.requests.per.connection``); expire batches past ``delivery.timeout.ms``; send
-one ProduceRequest per broker (v13 with topic ids when the brokers support it and every topic id
-is known, else by name), written at once through the transport's ``send_nowait`` when its
-connection has room (the response handled in a callback), else by a task that waits for the
-connection or a slot (the transport's ``write``); drain and send again while a leader has room
-and ready batches (the turns Java's sender would take at once); then sleep until linger, backoff or expiry wakes it, or until a send, response or
-metadata update does. Responses follow ``Sender.completeBatch``: MESSAGE_TOO_LARGE splits,
-retriable errors are retried with exponential backoff until ``retries`` or the delivery timeout,
-invalid-metadata errors refresh metadata, DUPLICATE_SEQUENCE_NUMBER is success, anything else
-fails the batch's records with the typed ``KafkaError``.
+(``max.in.flight.requests.per.connection``); expire batches past ``delivery.timeout.ms``; send one
+ProduceRequest per broker (v13 with topic ids when the brokers support it and every topic id is
+known, else by name), written at once through the transport's ``send_nowait`` when its connection
+has room (the response handled in a callback), else by a task that waits for the connection or a
+slot (the transport's ``write``); drain and send again while a leader has room and ready batches
+(the turns Java's sender would take at once); then sleep until linger, backoff or expiry wakes it,
+or until a send, response or metadata update does. Responses follow ``Sender.completeBatch``:
+MESSAGE_TOO_LARGE splits, retriable errors are retried with exponential backoff until ``retries``
+or the delivery timeout, invalid-metadata errors refresh metadata, DUPLICATE_SEQUENCE_NUMBER is
+success, anything else fails the batch's records with the typed ``KafkaError``.
 
 All network access goes through ``ProducerTransport``; this module must never open sockets or
 block the loop, and all engine state is touched from the loop's thread only.
