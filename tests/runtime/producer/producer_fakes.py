@@ -60,6 +60,12 @@ def run(fn: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(bounded())
 
 
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait, a few milliseconds at a time, until ``condition()`` holds (``run`` bounds it)."""
+    while not condition():
+        await asyncio.sleep(0.005)
+
+
 def settings(**kw: Any) -> dict[str, Any]:
     """A producer's settings for the fake cluster: quick retries, ``kw`` on top."""
     base: dict[str, Any] = {
@@ -118,6 +124,17 @@ class FakeCluster:
         self.written_seqs: dict[tuple[int, tuple[str, int]], set[int]] = defaultdict(set)
         self.concurrent = 0
         self.max_concurrent = 0
+
+    def take_slots(self, refuse: int = 1) -> None:
+        """The connection has no free in-flight slot from now on: the next ``refuse``
+        send_nowait calls answer None, and send and write wait until :meth:`open_slots`."""
+        self.refuse_nowait = refuse
+        self.slot = asyncio.Event()
+
+    def open_slots(self) -> None:
+        slot, self.slot = self.slot, None
+        if slot is not None:
+            slot.set()
 
     def leader(self, partition: int) -> int:
         return self.nodes[partition % len(self.nodes)]

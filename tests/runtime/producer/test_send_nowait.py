@@ -13,7 +13,7 @@ from typing import Any
 from kafkaproto.producer.async_producer import AsyncProducer
 from kafkaproto.producer.errors import DeliveryTimeoutError, ProducerClosedError
 from kafkaproto.producer.record import ProducerRecord, RecordMetadata
-from producer_fakes import FakeCluster, SendOnly, run, settings
+from producer_fakes import FakeCluster, SendOnly, run, settings, until
 
 
 def produce_requests(cluster: FakeCluster) -> int:
@@ -61,8 +61,7 @@ def test_a_request_written_at_once_times_out_and_its_batch_is_retried() -> None:
             future = await p.send(ProducerRecord("t", b"x"))
             await asyncio.sleep(0.1)
             assert not future.done()  # held, within request.timeout.ms
-            while produce_requests(cluster) < 3:  # given up at its deadline, sent again
-                await asyncio.sleep(0.005)
+            await until(lambda: produce_requests(cluster) >= 3)  # given up, then sent again
             retried_after = time.monotonic() - started
             cluster.hold.set()
             return await future, retried_after
@@ -120,8 +119,7 @@ def test_closing_with_a_request_written_at_once_in_flight_fails_its_records() ->
         await (await p.send(ProducerRecord("t", b"first")))
         cluster.hold = asyncio.Event()
         future = await p.send(ProducerRecord("t", b"x"))
-        while cluster.concurrent < 1:  # written at once and held by the broker
-            await asyncio.sleep(0.005)
+        await until(lambda: cluster.concurrent == 1)  # written at once and held by the broker
         await p.close(timeout=0.1)
         error = future.exception() if future.done() else None
         # The broker answers after the close: the answer changes nothing.
@@ -143,16 +141,13 @@ def test_a_request_waiting_for_a_slot_is_not_overtaken_by_a_later_one() -> None:
     async def main() -> tuple[RecordMetadata, RecordMetadata, int, int]:
         async with AsyncProducer(settings(linger_ms=0), transport=cluster) as p:
             await (await p.send(ProducerRecord("t", b"first")))
-            cluster.refuse_nowait = 1
-            cluster.slot = asyncio.Event()
+            cluster.take_slots()
             a = await p.send(ProducerRecord("t", b"a"))
-            while not cluster.slot_waits:
-                await asyncio.sleep(0.005)
+            await until(lambda: cluster.slot_waits == 1)
             b = await p.send(ProducerRecord("t", b"b"))
             await asyncio.sleep(0.05)  # b would be written meanwhile if it could overtake a
             written_before_a = produce_requests(cluster)
-            slot, cluster.slot = cluster.slot, None
-            slot.set()
+            cluster.open_slots()
             meta_a, meta_b = await a, await b
             await asyncio.sleep(0.01)  # the tasks' ends are noted
             at_once = cluster.nowait_sends
@@ -176,22 +171,16 @@ def test_requests_go_at_once_again_when_the_waiting_ones_are_written() -> None:
         async with AsyncProducer(settings(linger_ms=0), transport=cluster) as p:
             await (await p.send(ProducerRecord("t", b"first")))
             cluster.hold = asyncio.Event()  # no answers from here on until set
-            cluster.refuse_nowait = 1
-            cluster.slot = asyncio.Event()
+            cluster.take_slots()
             a = await p.send(ProducerRecord("t", b"a"))
-            while not cluster.slot_waits:
-                await asyncio.sleep(0.005)
+            await until(lambda: cluster.slot_waits == 1)
             b = await p.send(ProducerRecord("t", b"b"))
-            while cluster.slot_waits < 2:
-                await asyncio.sleep(0.005)
-            slot, cluster.slot = cluster.slot, None
-            slot.set()
-            while produce_requests(cluster) < 3:  # first, a and b
-                await asyncio.sleep(0.005)
+            await until(lambda: cluster.slot_waits == 2)
+            cluster.open_slots()
+            await until(lambda: produce_requests(cluster) == 3)  # first, a and b
             at_once = cluster.nowait_sends
             c = await p.send(ProducerRecord("t", b"c"))
-            while produce_requests(cluster) < 4:
-                await asyncio.sleep(0.005)
+            await until(lambda: produce_requests(cluster) == 4)
             c_at_once = cluster.nowait_sends - at_once
             unanswered = cluster.concurrent
             cluster.hold.set()
@@ -237,8 +226,7 @@ def test_a_node_gets_every_request_it_has_room_for_in_one_turn() -> None:
             cluster.hold = asyncio.Event()
             loop.call_soon(tick)
             futures = [await p.send(ProducerRecord("t", b"%d" % i * 600)) for i in range(7)]
-            while produce_requests(cluster) < 6:  # first, then five in flight
-                await asyncio.sleep(0.005)
+            await until(lambda: produce_requests(cluster) == 6)  # first, then five in flight
             await asyncio.sleep(0.05)
             held_back = produce_requests(cluster)
             cluster.hold.set()
