@@ -496,9 +496,7 @@ class Connection:
         nothing written, when :meth:`request` would wait first: the connection is closed, a
         re-authentication is due, or every in-flight slot is taken. Raises
         :class:`ApiVersionError` as :meth:`request` does."""
-        if self._closed_by is not None or self._reauth_due():
-            return None
-        if len(self._pending) >= self.max_in_flight or self._slot_waiters:
+        if self._closed_by is not None or self._reauth_due() or self._must_wait_for_slot():
             return None
         future = self._enqueue(message, self._checked_version(message, version), None)
         return future  # type: ignore[return-value]  # the protocol decodes message's response
@@ -511,9 +509,14 @@ class Connection:
         if self._closed_by is not None:
             raise self._closed_by
         version = self._checked_version(message, version)
-        if len(self._pending) >= self.max_in_flight or self._slot_waiters:
+        if self._must_wait_for_slot():
             await self._wait_for_slot()
         return self._enqueue(message, version, timeout)
+
+    def _must_wait_for_slot(self) -> bool:
+        # Every in-flight slot is taken, or earlier requests wait for one (FIFO: none is
+        # overtaken, whichever way a request is written).
+        return len(self._pending) >= self.max_in_flight or bool(self._slot_waiters)
 
     def _reauth_due(self) -> bool:
         # A re-authentication is under way or its time has come (KIP-368): requests wait.
