@@ -285,6 +285,7 @@ class SenderCore:
                 idem.mark_sequence_unresolved(batch)
         if drained:
             deadline = asyncio.get_running_loop().time() + self.settings.request_timeout_ms / 1000
+            limit = self.settings.max_in_flight
             while drained:
                 for node, batches in drained.items():
                     # A batch drained in the turn it reached delivery.timeout.ms was failed
@@ -298,7 +299,11 @@ class SenderCore:
                 # A node with room for another request and more batches ready gets it in this
                 # turn (Java's sender, free of a loop to share, polls again at once): with a
                 # thread-safe face, each turn of the loop waits for the interpreter lock.
-                # (What is still ready has not expired: expired_batches took those out.)
+                # (What is still ready has not expired: expired_batches took those out.) Once
+                # every node just drained is full, ready(), which reads every partition, is
+                # not asked again.
+                if all(self._inflight_requests.get(n, 0) >= limit for n in drained):
+                    break
                 drained = self._drain(acc.ready(self.cluster, now), now)
             return 0
         delay = min(ready.next_ready_check_delay_ms, acc.next_expiry_ms - now)
